@@ -1,0 +1,1 @@
+"""chatcrm: a chat-native CRM and loyalty bot for shop-front businesses."""

@@ -1,0 +1,43 @@
+"""The composition root: the one place that builds engine, unit of work, router and bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.core.bus import Bus
+from handlers.app import build_router
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.uow import UnitOfWorkFactory
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    bus: Bus
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def bootstrap(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    migrate: bool = True,
+) -> App:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    engine = engine or create_engine(settings.database_url)
+    if migrate:
+        await upgrade(engine)
+    uow = UnitOfWorkFactory(session_factory(engine))
+    bus = Bus(uow, build_router(), clock, settings)
+    return App(settings=settings, clock=clock, engine=engine, uow=uow, bus=bus)

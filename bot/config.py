@@ -1,0 +1,60 @@
+"""Configuration from environment variables (and a ``.env`` file), as listed in the README."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Locale = Literal["th", "en"]
+
+
+class Settings(BaseSettings):
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./chatcrm.db", alias="CHATCRM_DATABASE_URL"
+    )
+    host: str = Field(default="127.0.0.1", alias="CHATCRM_HOST")
+    port: int = Field(default=8080, alias="CHATCRM_PORT")
+    public_url: str | None = Field(default=None, alias="CHATCRM_PUBLIC_URL")
+    timezone: str = Field(default="Asia/Bangkok", alias="CHATCRM_TIMEZONE")
+    locale: Locale = Field(default="th", alias="CHATCRM_LOCALE")
+    shop_name: str = Field(default="chatcrm", alias="CHATCRM_SHOP_NAME")
+
+    telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_BASE")
+
+    line_channel_secret: str | None = Field(default=None, alias="LINE_CHANNEL_SECRET")
+    line_channel_access_token: str | None = Field(default=None, alias="LINE_CHANNEL_ACCESS_TOKEN")
+    line_api_base: str = Field(default="https://api.line.me", alias="LINE_API_BASE")
+    line_data_api_base: str = Field(default="https://api-data.line.me", alias="LINE_DATA_API_BASE")
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    @field_validator("public_url", "telegram_api_base", "line_api_base", "line_data_api_base")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        # ``host/`` would make the SDKs call ``host//v2/...``
+        return value.rstrip("/") if value else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone name, at start-up rather than at 10:00
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def line_enabled(self) -> bool:
+        return bool(self.line_channel_secret and self.line_channel_access_token)

@@ -1,0 +1,1 @@
+"""The channel-neutral core: message values, ports, errors and the bus."""

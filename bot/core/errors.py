@@ -1,0 +1,67 @@
+"""Two error trees: what went wrong in the shop's rules, and what went wrong talking to a platform.
+
+A :class:`DomainError` carries an i18n message key and its arguments; the bus turns it into a
+friendly reply in the member's language and rolls back whatever the handler had written. A
+:class:`ChannelError` is raised by adapters only, mapped from each SDK's exceptions at one seam.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule of the shop refused the request; ``key`` names the message shown to the user."""
+
+    key: str = "error.generic"
+
+    def __init__(self, key: str | None = None, **params: Any) -> None:
+        self.key = key or type(self).key
+        self.params = params
+        super().__init__(self.key, params)
+
+
+class InvalidInput(DomainError):
+    key = "error.invalid_input"
+
+
+class NotAllowed(DomainError):
+    key = "error.not_allowed"
+
+
+class NotFound(DomainError):
+    key = "error.not_found"
+
+
+class NotAMember(DomainError):
+    key = "error.not_a_member"
+
+
+class Conflict(DomainError):
+    key = "error.conflict"
+
+
+class ChannelError(Exception):
+    """Delivery through a platform failed."""
+
+
+class RecipientUnreachable(ChannelError):
+    """The person blocked the bot or cannot be messaged; retrying will not help."""
+
+
+class RateLimited(ChannelError):
+    def __init__(self, retry_after: float, message: str = "") -> None:
+        super().__init__(message or f"rate limited, retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class QuotaExhausted(ChannelError):
+    """LINE's monthly message quota is used up: stop until next month or a plan change."""
+
+
+class TransientChannelError(ChannelError):
+    """Network trouble or a 5xx: the same request may succeed later."""
+
+
+class PermanentChannelError(ChannelError):
+    """The platform rejected the request itself (bad token, invalid message)."""

@@ -1,0 +1,64 @@
+"""The aiohttp application of ``chatcrm serve``: webhooks, health, metrics and media."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from bot.bootstrap import App
+from bot.core.ports import WebhookChannel
+
+APP_KEY = web.AppKey("chatcrm", App)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    try:
+        async with app.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:  # any database failure makes the process unhealthy
+        return web.json_response({"status": "error", "database": str(error)[:200]}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    body = generate_latest()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def media(request: web.Request) -> web.Response:
+    """Images and files for channels that take them by URL (LINE): unguessable, short-lived."""
+    app = request.app[APP_KEY]
+    token = request.match_info["token"]
+    async with app.uow() as uow:
+        item = await uow.media.get(token, app.clock.now())
+    if item is None:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=item.content,
+        content_type=item.mime_type,
+        headers={
+            "Content-Disposition": f'inline; filename="{item.filename}"',
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+def build_web_app(app: App, channels: Sequence[WebhookChannel]) -> web.Application:
+    web_app = web.Application(client_max_size=1024**2)
+    web_app[APP_KEY] = app
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
+    web_app.router.add_get("/media/{token}/{filename}", media)
+    for channel in channels:
+        channel.register(web_app)
+
+    async def _close_channels(_: web.Application) -> None:
+        for channel in channels:
+            await channel.close()
+
+    web_app.on_cleanup.append(_close_channels)
+    return web_app

@@ -1,0 +1,1 @@
+"""Use cases. A handler takes a :class:`handlers.context.Context` and returns replies."""

@@ -1,0 +1,12 @@
+"""Assembles the router from every group of handlers."""
+
+from __future__ import annotations
+
+from handlers import customer
+from handlers.router import Router
+
+
+def build_router() -> Router:
+    router = Router()
+    customer.register(router)
+    return router

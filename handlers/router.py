@@ -1,0 +1,141 @@
+"""Routing of one event: button action > command > current conversation step > inbox.
+
+Buttons are requests, not permissions: every route re-checks who may use it (``Audience``),
+whatever a button said.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.core.messages import Button, InboundKind, Reply
+from handlers.context import Context
+
+Handler = Callable[[Context], Awaitable[list[Reply]]]
+
+
+class Audience(enum.Enum):
+    ANYONE = "anyone"
+    MEMBER = "member"  # signed-up customers (and staff who are members)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    audience: Audience = Audience.MEMBER
+    #: words that work without a slash (LINE users type them; Thai keywords)
+    keywords: tuple[str, ...] = ()
+    #: whether a bare keyword interrupts a conversation that is waiting for free text
+    during_flow: bool = False
+    #: i18n key of the one-line description in menus and /help; None hides it from menus
+    describe: str | None = None
+
+
+@dataclass
+class Router:
+    commands: dict[str, Command] = field(default_factory=dict)
+    #: button actions by namespace (``"ns:rest"``; the handler gets ``rest`` as ``ctx.args``)
+    actions: dict[str, tuple[Handler, Audience]] = field(default_factory=dict)
+    #: conversation steps by flow name; a flow's buttons use its name as their namespace
+    flows: dict[str, Handler] = field(default_factory=dict)
+    on_follow: Handler | None = None
+    on_unfollow: Handler | None = None
+    fallback: Handler | None = None
+    not_a_member: Handler | None = None
+    _keywords: dict[str, str] = field(default_factory=dict)
+
+    def command(self, command: Command) -> None:
+        self.commands[command.name] = command
+        for word in command.keywords:
+            self._keywords[word.casefold()] = command.name
+
+    def action(
+        self, namespace: str, handler: Handler, audience: Audience = Audience.MEMBER
+    ) -> None:
+        self.actions[namespace] = (handler, audience)
+
+    def flow(self, name: str, handler: Handler) -> None:
+        self.flows[name] = handler
+
+    def parse_command(self, ctx: Context) -> tuple[Command | None, str, bool]:
+        """(command, its arguments, whether the text looked like a command at all)."""
+        text = ctx.inbound.text.strip()
+        if not text:
+            return None, "", False
+        head, _, rest = text.partition(" ")
+        if head.startswith("/"):
+            slash_name = head[1:].split("@", 1)[0].casefold()
+            return self.commands.get(slash_name), rest.strip(), True
+        name = self._keywords.get(head.casefold())
+        if name is None:
+            whole = self._keywords.get(text.casefold())  # a keyword of several words
+            if whole is None:
+                return None, "", False
+            name, rest = whole, ""
+        command = self.commands[name]
+        if ctx.state is not None and not command.during_flow:
+            return None, "", False
+        return command, rest.strip(), True
+
+    async def _allowed(self, ctx: Context, audience: Audience) -> list[Reply] | None:
+        if audience is Audience.MEMBER and ctx.member is None:
+            if self.not_a_member is not None:
+                return await self.not_a_member(ctx)
+            return [ctx.reply("error.not_a_member")]
+        return None
+
+    async def route(self, ctx: Context) -> list[Reply]:
+        inbound = ctx.inbound
+        if inbound.kind is InboundKind.UNFOLLOW:
+            return await self.on_unfollow(ctx) if self.on_unfollow else []
+        if inbound.kind is InboundKind.FOLLOW:
+            return await self.on_follow(ctx) if self.on_follow else []
+
+        if inbound.kind is InboundKind.ACTION and inbound.action:
+            namespace, _, rest = inbound.action.partition(":")
+            ctx.args = rest
+            if namespace in self.flows:
+                if ctx.state is None or ctx.state.flow != namespace:
+                    return [ctx.reply("error.button_expired")]
+                return await self.flows[namespace](ctx)
+            if namespace == "cmd":
+                command = self.commands.get(rest.split(":", 1)[0])
+                if command is None:
+                    return [ctx.reply("error.button_expired")]
+                ctx.args = rest.partition(":")[2]
+                return await self._run(ctx, command)
+            if namespace in self.actions:
+                handler, audience = self.actions[namespace]
+                refused = await self._allowed(ctx, audience)
+                return refused if refused is not None else await handler(ctx)
+            return [ctx.reply("error.button_expired")]
+
+        command, args, looked_like_command = self.parse_command(ctx)
+        if command is not None:
+            ctx.args = args
+            return await self._run(ctx, command)
+        if looked_like_command:
+            return [ctx.reply("error.unknown_command")]
+
+        if ctx.state is not None and ctx.state.flow in self.flows:
+            return await self.flows[ctx.state.flow](ctx)
+        if self.fallback is not None:
+            return await self.fallback(ctx)
+        return []
+
+    async def _run(self, ctx: Context, command: Command) -> list[Reply]:
+        refused = await self._allowed(ctx, command.audience)
+        if refused is not None:
+            return refused
+        return await command.handler(ctx)
+
+    def menu(self) -> list[Command]:
+        """Commands shown in menus and /help, in registration order."""
+        return [c for c in self.commands.values() if c.describe is not None]
+
+
+def action_button(label: str, namespace: str, *parts: str) -> Button:
+    return Button(label=label, action=":".join((namespace, *parts)))

@@ -1,0 +1,265 @@
+"""The tables. Every schema change also gets an Alembic migration in ``storage/migrations``.
+
+Conventions: times are aware UTC (:class:`UTCDateTime`); money is :class:`Money` (satang);
+points are integers in the append-only ``points_ledger``; personal data lives on ``members`` and
+``channel_identities`` only, so that erasure has two places to clear.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import Money, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        Decimal: Money,
+        dict[str, Any]: JSON,
+    }
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_th: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Member(Base):
+    """A customer of the shop. After erasure the row stays (sales totals keep their anonymous
+    owner) but every personal field is cleared and ``erased_at`` is set."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164
+    birthday: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(8))  # female / male / other
+    home_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    locale: Mapped[str] = mapped_column(String(5), default="th")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: where the member came from: ``ref:<member code>``, ``branch:<code>``, ``cmp:<id>``
+    referred_by_code: Mapped[str | None] = mapped_column(String(16))
+    signup_source: Mapped[str | None] = mapped_column(String(64))
+    marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChannelIdentity(Base):
+    """One chat account (a Telegram user, a LINE user, a console user), linked to at most one
+    member. Exists from the first event on, before sign-up."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    #: False after a block (Telegram 403 / my_chat_member, LINE unfollow) until they come back
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Consent(Base):
+    """Append-only record of consent given or withdrawn, per purpose, with the wording shown."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_member_purpose", "member_id", "purpose", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    purpose: Mapped[str] = mapped_column(String(16))  # membership / marketing
+    granted: Mapped[bool] = mapped_column(Boolean)
+    wording_version: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # owner / manager / cashier
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Sale(Base):
+    __tablename__ = "sales"
+    __table_args__ = (
+        Index("ix_sales_member_time", "member_id", "occurred_at"),
+        Index("ix_sales_branch_time", "branch_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    categories: Mapped[str | None] = mapped_column(String(200))  # comma separated
+    used_coupon: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PointsEntry(Base):
+    """Append-only: a balance is the sum of a member's entries; corrections are new entries.
+    ``earned_at`` drives first-in-first-out expiry."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (Index("ix_points_ledger_member", "member_id", "earned_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    delta: Mapped[int] = mapped_column(Integer)
+    #: welcome / sale / void / adjust / redeem / expire / referral
+    reason: Mapped[str] = mapped_column(String(32))
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))
+    note: Mapped[str | None] = mapped_column(String(200))
+    earned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConversationState(Base):
+    """Where a person is in a multi-step conversation; saved with the effects of the same event."""
+
+    __tablename__ = "conversation_states"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedEvent(Base):
+    """Event ids already handled: a redelivered webhook finds its id here and has no effect."""
+
+    __tablename__ = "processed_events"
+
+    event_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OutboxMessage(Base):
+    """A message that is not a direct reply (campaigns, birthdays, staff alerts), written in the
+    same transaction as its cause and sent by the dispatcher exactly once per ``dedupe_key``."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    promotional: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/sent/failed/...
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_key: Mapped[str | None] = mapped_column(String(36))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class InboxMessage(Base):
+    """Free text a customer sent outside any conversation: the shop's inbox."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status_time", "status", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    reply_token: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what to whom; written by every staff and privacy action, never edited."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_time", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100))  # "telegram:123", "cli", "system"
+    action: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ShopSetting(Base):
+    """Owner-editable settings (points rule, tiers, welcome points...), JSON per key."""
+
+    __tablename__ = "shop_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Media(Base):
+    """Files served at ``/media/<token>`` for channels that take images and files by URL (LINE)."""
+
+    __tablename__ = "media"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(100))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

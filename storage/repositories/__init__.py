@@ -1,0 +1,1 @@
+"""Repositories: queries and writes for one concept each. They flush, never commit."""

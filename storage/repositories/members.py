@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Consent, Member, Sale
+
+#: no 0/O, 1/I/L: a cashier reads these aloud and types them
+CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH: Final = 8
+
+
+def new_member_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class Members:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, member_id: int) -> Member | None:
+        return await self._s.get(Member, member_id)
+
+    async def by_code(self, code: str) -> Member | None:
+        result = await self._s.execute(select(Member).where(Member.member_code == code.upper()))
+        return result.scalar_one_or_none()
+
+    async def by_phone(self, phone_e164: str) -> Member | None:
+        result = await self._s.execute(select(Member).where(Member.phone == phone_e164))
+        return result.scalar_one_or_none()
+
+    async def add(self, member: Member) -> Member:
+        """Insert with a fresh member code (retried on the rare collision)."""
+        for _ in range(10):
+            code = new_member_code()
+            if await self.by_code(code) is None:
+                member.member_code = code
+                break
+        self._s.add(member)
+        await self._s.flush()
+        return member
+
+    async def record_consent(
+        self,
+        member_id: int,
+        purpose: str,
+        granted: bool,
+        wording_version: str,
+        channel: str,
+        now: datetime,
+    ) -> None:
+        self._s.add(
+            Consent(
+                member_id=member_id,
+                purpose=purpose,
+                granted=granted,
+                wording_version=wording_version,
+                channel=channel,
+                recorded_at=now,
+            )
+        )
+        await self._s.flush()
+
+    async def consents(self, member_id: int) -> Sequence[Consent]:
+        result = await self._s.execute(
+            select(Consent).where(Consent.member_id == member_id).order_by(Consent.id)
+        )
+        return result.scalars().all()
+
+    async def sales(self, member_id: int, limit: int = 10) -> Sequence[Sale]:
+        result = await self._s.execute(
+            select(Sale)
+            .where(Sale.member_id == member_id, Sale.voided_at.is_(None))
+            .order_by(Sale.occurred_at.desc(), Sale.id.desc())
+            .limit(limit)
+        )
+        return result.scalars().all()
+
+    async def all_sales(self, member_id: int) -> Sequence[Sale]:
+        result = await self._s.execute(
+            select(Sale).where(Sale.member_id == member_id).order_by(Sale.occurred_at, Sale.id)
+        )
+        return result.scalars().all()
+
+    async def spend_since(self, member_id: int, since: datetime) -> Decimal:
+        result = await self._s.execute(
+            select(func.coalesce(func.sum(Sale.__table__.c.amount), 0)).where(
+                Sale.member_id == member_id,
+                Sale.voided_at.is_(None),
+                Sale.occurred_at >= since,
+            )
+        )
+        satang = int(result.scalar_one())
+        return (Decimal(satang) / 100).quantize(Decimal("0.01"))

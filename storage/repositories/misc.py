@@ -1,0 +1,180 @@
+"""Small repositories: branches, settings, inbox, audit log, outbox and media."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditEntry, Branch, InboxMessage, Media, OutboxMessage, ShopSetting
+
+
+class Branches:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def active(self) -> Sequence[Branch]:
+        result = await self._s.execute(
+            select(Branch).where(Branch.active.is_(True)).order_by(Branch.id)
+        )
+        return result.scalars().all()
+
+    async def by_code(self, code: str) -> Branch | None:
+        result = await self._s.execute(select(Branch).where(Branch.code == code.lower()))
+        return result.scalar_one_or_none()
+
+    async def get(self, branch_id: int) -> Branch | None:
+        return await self._s.get(Branch, branch_id)
+
+
+class ShopSettings:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        row = await self._s.get(ShopSetting, key)
+        return None if row is None else dict(row.value)
+
+    async def put(self, key: str, value: dict[str, Any], now: datetime) -> None:
+        row = await self._s.get(ShopSetting, key)
+        if row is None:
+            self._s.add(ShopSetting(key=key, value=value, updated_at=now))
+        else:
+            row.value = value
+            row.updated_at = now
+        await self._s.flush()
+
+
+class Inbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(
+        self,
+        identity_id: int,
+        member_id: int | None,
+        text: str,
+        now: datetime,
+        reply_token: str | None = None,
+    ) -> InboxMessage:
+        message = InboxMessage(
+            identity_id=identity_id,
+            member_id=member_id,
+            text=text,
+            reply_token=reply_token,
+            status="open",
+            received_at=now,
+        )
+        self._s.add(message)
+        await self._s.flush()
+        return message
+
+    async def of_identity(self, identity_id: int) -> Sequence[InboxMessage]:
+        result = await self._s.execute(
+            select(InboxMessage)
+            .where(InboxMessage.identity_id == identity_id)
+            .order_by(InboxMessage.id)
+        )
+        return result.scalars().all()
+
+
+class AuditLog:
+    """Append-only; nothing in the product edits or deletes an entry."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def record(
+        self,
+        actor: str,
+        action: str,
+        now: datetime,
+        member_id: int | None = None,
+        channel: str | None = None,
+        **details: Any,
+    ) -> None:
+        self._s.add(
+            AuditEntry(
+                actor=actor,
+                action=action,
+                member_id=member_id,
+                channel=channel,
+                details=details,
+                created_at=now,
+            )
+        )
+        await self._s.flush()
+
+
+class Outbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def enqueue(
+        self,
+        dedupe_key: str,
+        channel: str,
+        user_id: str,
+        payload: dict[str, Any],
+        now: datetime,
+        member_id: int | None = None,
+        promotional: bool = False,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue a message once per ``dedupe_key``; False if that key was queued before."""
+        existing = await self._s.execute(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        if existing.first() is not None:
+            return False
+        self._s.add(
+            OutboxMessage(
+                dedupe_key=dedupe_key,
+                channel=channel,
+                user_id=user_id,
+                member_id=member_id,
+                promotional=promotional,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                not_before=not_before or now,
+                created_at=now,
+            )
+        )
+        await self._s.flush()
+        return True
+
+
+class MediaStore:
+    """Short-lived files behind unguessable URLs, for channels that take media by URL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def put(self, filename: str, mime_type: str, content: bytes, expires_at: datetime) -> str:
+        token = secrets.token_urlsafe(24)
+        self._s.add(
+            Media(
+                token=token,
+                filename=filename,
+                mime_type=mime_type,
+                content=content,
+                expires_at=expires_at,
+            )
+        )
+        await self._s.flush()
+        return token
+
+    async def get(self, token: str, now: datetime) -> Media | None:
+        media = await self._s.get(Media, token)
+        if media is None or media.expires_at <= now:
+            return None
+        return media
+
+    async def purge_expired(self, now: datetime) -> int:
+        result = await self._s.execute(delete(Media).where(Media.expires_at <= now))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,81 @@
+"""The unit of work: one transaction around everything one event does.
+
+It rolls back unless told to commit; repositories never commit. ``savepoint()`` lets the bus
+undo a handler that failed with a domain error while keeping the event marked as processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories.events import EventLog
+from storage.repositories.identities import Identities
+from storage.repositories.members import Members
+from storage.repositories.misc import AuditLog, Branches, Inbox, MediaStore, Outbox, ShopSettings
+from storage.repositories.points import PointsLedger
+from storage.repositories.state import Conversations
+
+
+class UnitOfWork:
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._committed = False
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        await self.session.begin()
+        s = self.session
+        self.events = EventLog(s)
+        self.identities = Identities(s)
+        self.members = Members(s)
+        self.points = PointsLedger(s)
+        self.conversations = Conversations(s)
+        self.inbox = Inbox(s)
+        self.audit = AuditLog(s)
+        self.outbox = Outbox(s)
+        self.branches = Branches(s)
+        self.settings = ShopSettings(s)
+        self.media = MediaStore(s)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self._committed = True
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Everything inside is undone if the block raises; the outer transaction goes on."""
+        async with self.session.begin_nested():
+            yield
+
+
+class UnitOfWorkFactory:
+    """Makes a fresh :class:`UnitOfWork` per event (the composition root holds one of these)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)

@@ -1,0 +1,105 @@
+"""Shared fixtures.
+
+The database under test comes from ``CHATCRM_TEST_DATABASE_URL`` (default: a SQLite file in a
+temporary folder). The schema is built once per run by the real migration chain; every test
+starts from empty tables. Tests that use the database are marked ``db`` automatically, and the
+PostgreSQL run (``-m db`` with a PostgreSQL URL) fails loudly if PostgreSQL cannot be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.bootstrap import App, bootstrap
+from bot.clock import FrozenClock
+from bot.config import Settings
+from storage.db import create_engine, is_sqlite
+from storage.migrate import upgrade
+from storage.models import Base
+
+DB_FIXTURES = {"engine", "app", "uow_factory"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+async def _reset_schema(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            if is_sqlite(url):
+                await connection.run_sync(Base.metadata.drop_all)
+                await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            else:
+                await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("CHATCRM_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    try:
+        asyncio.run(_reset_schema(url))
+    except OSError as error:  # PostgreSQL not running: fail, never skip
+        pytest.exit(f"cannot reach the test database {url}: {error}", returncode=3)
+    return url
+
+
+async def _truncate(engine: AsyncEngine) -> None:
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            for name in tables:
+                await connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608
+        else:
+            joined = ", ".join(f'"{name}"' for name in tables)
+            await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await _truncate(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # A Tuesday afternoon in Bangkok.
+    return FrozenClock(datetime(2026, 3, 3, 7, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        CHATCRM_DATABASE_URL="sqlite+aiosqlite:///unused.db",
+        CHATCRM_PUBLIC_URL="https://shop.example",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def app(engine: AsyncEngine, settings: Settings, clock: FrozenClock) -> App:
+    return await bootstrap(settings=settings, clock=clock, engine=engine, migrate=False)
+
+
+@pytest.fixture
+def uow_factory(app: App) -> object:
+    return app.uow
