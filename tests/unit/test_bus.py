@@ -1,0 +1,41 @@
+"""The bus: one effect per event id, and a failing handler leaves nothing half-written."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.core.messages import Channel, Identity, Inbound, InboundKind
+from storage.models import ChannelIdentity, InboxMessage
+
+
+def _text(event_id: str, text: str = "hello") -> Inbound:
+    return Inbound(
+        identity=Identity(Channel.LINE, "U1"),
+        kind=InboundKind.TEXT,
+        received_at=datetime(2026, 3, 3, tzinfo=UTC),
+        event_id=event_id,
+        text=text,
+    )
+
+
+async def _count(app: App, model: type[object]) -> int:
+    async with app.uow() as uow:
+        result = await uow.session.execute(select(func.count()).select_from(model))
+        return int(result.scalar_one())
+
+
+async def test_same_event_twice_has_one_effect(app: App) -> None:
+    await app.bus.handle(_text("line:e1"))
+    second = await app.bus.handle(_text("line:e1"))
+    assert second == []
+    assert await _count(app, ChannelIdentity) == 1
+
+
+async def test_unknown_slash_command_is_answered_not_stored(app: App) -> None:
+    replies = await app.bus.handle(_text("line:e2", "/nonsense"))
+    assert len(replies) == 1
+    assert "/help" in replies[0].text
+    assert await _count(app, InboxMessage) == 0
