@@ -53,6 +53,9 @@ class UnitOfWork:
     ) -> None:
         try:
             if not self._committed:
+                # Detach first so objects read in a read-only unit of work stay readable after
+                # it closes (a rollback would expire them); nothing was written either way.
+                self.session.expunge_all()
                 await self.session.rollback()
         finally:
             await self.session.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,23 +34,44 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
 
 
+#: on PostgreSQL each test run gets a schema of its own, so parallel runs cannot collide
+PG_SCHEMA = f"chatcrm_test_{os.getpid()}"
+
+
+def make_test_engine(url: str) -> AsyncEngine:
+    """An engine on the test database (on PostgreSQL, inside this run's own schema)."""
+    if is_sqlite(url):
+        return create_engine(url)
+    return create_engine(url, connect_args={"server_settings": {"search_path": PG_SCHEMA}})
+
+
 async def _reset_schema(url: str) -> None:
-    engine = create_engine(url)
+    if not is_sqlite(url):
+        admin = create_engine(url)
+        try:
+            async with admin.begin() as connection:
+                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+                await connection.execute(text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
+        finally:
+            await admin.dispose()
+    engine = make_test_engine(url)
     try:
-        async with engine.begin() as connection:
-            if is_sqlite(url):
-                await connection.run_sync(Base.metadata.drop_all)
-                await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            else:
-                await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                await connection.execute(text("CREATE SCHEMA public"))
         await upgrade(engine)
     finally:
         await engine.dispose()
 
 
+async def _drop_schema(url: str) -> None:
+    admin = create_engine(url)
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+    finally:
+        await admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("CHATCRM_TEST_DATABASE_URL")
     if not url:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -58,7 +79,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         asyncio.run(_reset_schema(url))
     except OSError as error:  # PostgreSQL not running: fail, never skip
         pytest.exit(f"cannot reach the test database {url}: {error}", returncode=3)
-    return url
+    yield url
+    if not is_sqlite(url):
+        asyncio.run(_drop_schema(url))
 
 
 async def _truncate(engine: AsyncEngine) -> None:
@@ -74,7 +97,7 @@ async def _truncate(engine: AsyncEngine) -> None:
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+    engine = make_test_engine(database_url)
     await _truncate(engine)
     yield engine
     await engine.dispose()
