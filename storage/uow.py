@@ -13,6 +13,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
 from storage.repositories.members import Members
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.branches = Branches(s)
         self.settings = ShopSettings(s)
         self.media = MediaStore(s)
+        self.erasure = Erasure(s)
         return self
 
     async def __aexit__(

@@ -96,5 +96,5 @@ class Members:
                 Sale.occurred_at >= since,
             )
         )
-        satang = int(result.scalar_one())
-        return (Decimal(satang) / 100).quantize(Decimal("0.01"))
+        # The sum keeps the column's Money type, so it comes back already converted to baht.
+        return Decimal(result.scalar_one()).quantize(Decimal("0.01"))

@@ -1,0 +1,115 @@
+"""/mydata: everything the shop holds about the member, as one UTF-8 JSON file (PDPA s.30-31)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from bot.core.messages import Attachment, Reply
+from handlers.context import Context
+from handlers.customer.common import audit
+from storage.models import Member
+
+EXPORT_FILENAME: Final = "chatcrm-mydata.json"
+EXPORT_FORMAT: Final = "chatcrm-mydata-v1"
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+async def collect(ctx: Context, member: Member) -> dict[str, Any]:
+    """The export document: member fields, chat accounts, consents, sales, points, messages."""
+    uow = ctx.uow
+    branch = await uow.branches.get(member.home_branch_id) if member.home_branch_id else None
+    identities = await uow.identities.of_member(member.id)
+    branch_codes: dict[int, str] = {}
+    sales = []
+    for sale in await uow.members.all_sales(member.id):
+        if sale.branch_id not in branch_codes:
+            found = await uow.branches.get(sale.branch_id)
+            branch_codes[sale.branch_id] = found.code if found else str(sale.branch_id)
+        sales.append(
+            {
+                "receipt_no": sale.receipt_no,
+                "branch": branch_codes[sale.branch_id],
+                "amount_thb": str(sale.amount),
+                "occurred_at": _iso(sale.occurred_at),
+                "categories": sale.categories.split(",") if sale.categories else [],
+                "used_coupon": sale.used_coupon,
+                "voided_at": _iso(sale.voided_at),
+            }
+        )
+    messages = [m for identity in identities for m in await uow.inbox.of_identity(identity.id)]
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _iso(ctx.now),
+        "member": {
+            "member_code": member.member_code,
+            "name": member.name,
+            "phone": member.phone,
+            "birthday": _iso(member.birthday),
+            "gender": member.gender,
+            "home_branch": branch.code if branch else None,
+            "language": member.locale,
+            "joined_at": _iso(member.joined_at),
+            "referred_by_code": member.referred_by_code,
+            "signup_source": member.signup_source,
+            "marketing_opt_in": member.marketing_opt_in,
+        },
+        "channel_identities": [
+            {
+                "channel": identity.channel,
+                "user_id": identity.user_id,
+                "display_name": identity.display_name,
+                "language_code": identity.language_code,
+                "first_seen_at": _iso(identity.first_seen_at),
+                "last_seen_at": _iso(identity.last_seen_at),
+            }
+            for identity in identities
+        ],
+        "consents": [
+            {
+                "purpose": consent.purpose,
+                "granted": consent.granted,
+                "wording_version": consent.wording_version,
+                "channel": consent.channel,
+                "recorded_at": _iso(consent.recorded_at),
+            }
+            for consent in await uow.members.consents(member.id)
+        ],
+        "sales": sales,
+        "points": [
+            {
+                "delta": entry.delta,
+                "reason": entry.reason,
+                "earned_at": _iso(entry.earned_at),
+                "recorded_at": _iso(entry.created_at),
+                "note": entry.note,
+            }
+            for entry in await uow.points.entries(member.id)
+        ],
+        "messages": [
+            {"text": m.text, "status": m.status, "received_at": _iso(m.received_at)}
+            for m in sorted(messages, key=lambda m: (m.received_at, m.id))
+        ],
+    }
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal | datetime | date):
+        return str(value)
+    raise TypeError(f"not exportable: {type(value).__name__}")
+
+
+async def export_my_data(ctx: Context) -> list[Reply]:
+    """/mydata (members only): the export as a file attachment, with a line saying what it is."""
+    member = ctx.member
+    assert member is not None
+    document = await collect(ctx, member)
+    content = json.dumps(document, ensure_ascii=False, indent=2, default=_json_default)
+    await audit(ctx, "member.exported", member.id)
+    attachment = Attachment(EXPORT_FILENAME, content.encode("utf-8"), "application/json")
+    return [Reply(text=ctx.t("privacy.mydata"), attachment=attachment)]

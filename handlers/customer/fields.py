@@ -1,0 +1,135 @@
+"""The member fields a person types or picks in chat, shared by sign-up (``su``) and profile
+editing (``pf``): how each step is asked, and how the answer is read and validated.
+
+A step's buttons use the flow's name as their namespace (``su:g:female``, ``pf:b:3``), as the
+router requires. Reading never writes anything: a refused answer leaves no trace, and the flow
+re-asks the same step.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+from bot.core.errors import Conflict, InvalidInput
+from bot.core.messages import Button, ButtonKind, InboundKind, Reply
+from handlers.context import Context
+from handlers.customer.common import GENDERS, branch_name
+from handlers.inputs import clean_name, parse_birthday, parse_phone
+from storage.models import Member
+
+#: a field's stored value in flow data: JSON-friendly (birthday as an ISO date)
+FieldValue = str | int | None
+
+FIELDS: Final = ("name", "phone", "birthday", "gender", "branch")
+SKIP: Final = "skip"
+#: LINE quick-reply labels hold 20 characters; longer display names are shortened on the button
+MAX_LABEL_NAME: Final = 16
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= MAX_LABEL_NAME else name[: MAX_LABEL_NAME - 1] + "…"
+
+
+async def ask(ctx: Context, flow: str, step: str) -> list[Reply]:
+    """The question of ``step``, with its buttons."""
+    if step == "name":
+        buttons: list[Button] = []
+        shown = ctx.identity.display_name
+        if shown and shown.strip():
+            label = ctx.t("signup.use_display_name", name=_short(shown.strip()))
+            buttons.append(Button(label=label, action=f"{flow}:dn"))
+        return [Reply(text=ctx.t("signup.ask_name"), buttons=tuple(buttons))]
+    if step == "phone":
+        share = Button(label=ctx.t("signup.share_phone"), kind=ButtonKind.SHARE_CONTACT)
+        return [Reply(text=ctx.t("signup.ask_phone"), buttons=(share,))]
+    if step == "birthday":
+        return [ctx.reply("signup.ask_birthday")]
+    if step == "gender":
+        choices = [Button(ctx.t(f"signup.gender_{g}"), f"{flow}:g:{g}") for g in GENDERS]
+        choices.append(Button(ctx.t("signup.skip"), f"{flow}:g:{SKIP}"))
+        return [Reply(text=ctx.t("signup.ask_gender"), buttons=tuple(choices))]
+    if step == "branch":
+        branches = await ctx.uow.branches.active()
+        picks = [Button(branch_name(b, ctx.locale), f"{flow}:b:{b.id}") for b in branches]
+        picks.append(Button(ctx.t("signup.skip"), f"{flow}:b:{SKIP}"))
+        return [Reply(text=ctx.t("signup.ask_branch"), buttons=tuple(picks))]
+    raise ValueError(f"unknown field step {step!r}")
+
+
+def _choice(ctx: Context, prefix: str) -> str:
+    """The value of a pressed ``<prefix>:<value>`` button, or InvalidInput for anything else."""
+    head, _, value = ctx.args.partition(":")
+    if ctx.inbound.kind is not InboundKind.ACTION or head != prefix or not value:
+        raise InvalidInput("signup.use_buttons")
+    return value
+
+
+async def read(ctx: Context, step: str) -> FieldValue:
+    """The answer to ``step`` carried by the current event, validated.
+
+    Raises a :class:`DomainError` (InvalidInput, or Conflict for a phone number that belongs to
+    another member) whose key explains what to send instead.
+    """
+    inbound = ctx.inbound
+    if step == "name":
+        if inbound.kind is InboundKind.ACTION and ctx.args == "dn":
+            return clean_name(ctx.identity.display_name or "")
+        return clean_name(_typed(ctx))
+    if step == "phone":
+        if inbound.kind is InboundKind.CONTACT:
+            if not inbound.contact_is_own:
+                raise InvalidInput("signup.contact_not_own")
+            phone = parse_phone(inbound.contact_phone or "")
+        else:
+            phone = parse_phone(_typed(ctx))
+        await ensure_phone_free(ctx, phone)
+        return phone
+    if step == "birthday":
+        today = ctx.now.astimezone(ctx.settings.tz).date()
+        return parse_birthday(_typed(ctx), today).isoformat()
+    if step == "gender":
+        gender = _choice(ctx, "g")
+        if gender == SKIP:
+            return None
+        if gender not in GENDERS:
+            raise InvalidInput("signup.use_buttons")
+        return gender
+    if step == "branch":
+        picked = _choice(ctx, "b")
+        if picked == SKIP:
+            return None
+        active = {branch.id for branch in await ctx.uow.branches.active()}
+        if not picked.isdigit() or int(picked) not in active:
+            raise InvalidInput("signup.use_buttons")
+        return int(picked)
+    raise ValueError(f"unknown field step {step!r}")
+
+
+def _typed(ctx: Context) -> str:
+    if ctx.inbound.kind is not InboundKind.TEXT:
+        raise InvalidInput("signup.type_answer")
+    return ctx.inbound.text
+
+
+async def ensure_phone_free(ctx: Context, phone: str) -> None:
+    """Refuse a number that already belongs to someone else (linking comes in a later issue)."""
+    owner = await ctx.uow.members.by_phone(phone)
+    if owner is not None and (ctx.member is None or owner.id != ctx.member.id):
+        raise Conflict("signup.phone_taken")
+
+
+def apply(member: Member, step: str, value: FieldValue) -> None:
+    """Write one validated answer onto ``member``."""
+    if step == "name":
+        member.name = str(value)
+    elif step == "phone":
+        member.phone = str(value)
+    elif step == "birthday":
+        member.birthday = None if value is None else date.fromisoformat(str(value))
+    elif step == "gender":
+        member.gender = None if value is None else str(value)
+    elif step == "branch":
+        member.home_branch_id = None if value is None else int(value)
+    else:
+        raise ValueError(f"unknown field step {step!r}")

@@ -1,0 +1,35 @@
+"""What is left after routing: free text to the shop's inbox, strangers, unfollows."""
+
+from __future__ import annotations
+
+from bot.core.messages import InboundKind, Reply
+from handlers.context import Context
+from handlers.customer.common import join_button
+
+
+async def to_inbox(ctx: Context) -> list[Reply]:
+    """Text outside any conversation is a message to the shop: stored, then acknowledged.
+
+    A contact card shared outside a flow is not stored (nobody asked for a phone number), and
+    other empty events get no answer.
+    """
+    inbound = ctx.inbound
+    if inbound.kind is InboundKind.CONTACT:
+        return [ctx.reply("inbox.contact_ignored")]
+    if inbound.kind is not InboundKind.TEXT or not inbound.text.strip():
+        return []
+    member_id = ctx.member.id if ctx.member is not None else None
+    await ctx.uow.inbox.add(
+        ctx.identity.id, member_id, inbound.text, ctx.now, reply_token=inbound.reply_token
+    )
+    return [ctx.reply("inbox.received")]
+
+
+async def members_only(ctx: Context) -> list[Reply]:
+    """A member command from someone who has not joined: a short nudge and a join button."""
+    return [ctx.reply("inbox.members_only", join_button(ctx))]
+
+
+async def on_unfollow(ctx: Context) -> list[Reply]:
+    """Blocked the bot: nothing can be sent (the bus has marked the identity unreachable)."""
+    return []

@@ -1,0 +1,74 @@
+"""PDPA rights in chat: /stop and /resume (marketing consent only), /deleteme (erasure).
+
+Consents are append-only: /stop and /resume each add a row with the wording version, so the
+history of what the member agreed to, and when, is never rewritten.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.messages import Button, Reply
+from handlers.context import Context
+from handlers.customer.common import audit
+from handlers.customer.signup import MARKETING_WORDING, MEMBERSHIP_WORDING
+
+DELETE_FLOW: Final = "del"
+
+
+async def stop_marketing(ctx: Context) -> list[Reply]:
+    """/stop (members only): no more promotions; receipts and points messages still come."""
+    return await _set_marketing(ctx, granted=False)
+
+
+async def resume_marketing(ctx: Context) -> list[Reply]:
+    """/resume (members only): promotions again, recorded as a fresh marketing consent."""
+    return await _set_marketing(ctx, granted=True)
+
+
+async def _set_marketing(ctx: Context, granted: bool) -> list[Reply]:
+    member = ctx.member
+    assert member is not None
+    await ctx.uow.members.record_consent(
+        member.id, "marketing", granted, MARKETING_WORDING, ctx.channel, ctx.now
+    )
+    member.marketing_opt_in = granted
+    await audit(ctx, "consent.marketing_" + ("granted" if granted else "withdrawn"), member.id)
+    return [ctx.reply("privacy.resumed" if granted else "privacy.stopped")]
+
+
+async def ask_delete(ctx: Context) -> list[Reply]:
+    """/deleteme (members only): asks for confirmation; nothing is erased yet."""
+    ctx.begin(DELETE_FLOW, "confirm")
+    return [_confirmation(ctx)]
+
+
+def _confirmation(ctx: Context) -> Reply:
+    return ctx.reply(
+        "privacy.delete_confirm",
+        Button(ctx.t("privacy.delete_yes"), f"{DELETE_FLOW}:yes"),
+        Button(ctx.t("privacy.delete_no"), f"{DELETE_FLOW}:no"),
+    )
+
+
+async def delete_step(ctx: Context) -> list[Reply]:
+    """The answer to the erasure question: ``del:yes`` erases, ``del:no`` keeps everything."""
+    if ctx.args == "no":
+        ctx.finish()
+        return [ctx.reply("privacy.delete_kept")]
+    if ctx.args != "yes":
+        return [_confirmation(ctx)]
+    ctx.finish()
+    member = ctx.member
+    if member is None:
+        return [ctx.reply("error.not_a_member")]
+    await ctx.uow.members.record_consent(
+        member.id, "membership", False, MEMBERSHIP_WORDING, ctx.channel, ctx.now
+    )
+    await ctx.uow.members.record_consent(
+        member.id, "marketing", False, MARKETING_WORDING, ctx.channel, ctx.now
+    )
+    await ctx.uow.erasure.erase_member(member, ctx.now)
+    await audit(ctx, "member.erased", member.id)
+    ctx.member = None
+    return [ctx.reply("privacy.deleted")]

@@ -1,0 +1,221 @@
+"""Joining: follow or /start → welcome and PDPA notice → sign-up flow ``su`` → member card.
+
+Steps: membership consent → marketing consent (separate, optional) → name → phone → birthday →
+gender → home branch (skipped when the shop has no branches) → the member row is written, all
+in the event that answers the last step. Nothing is stored before that, so a person who stops
+half-way leaves only their chat identity behind.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from bot.core.errors import DomainError
+from bot.core.messages import Button, Reply
+from bot.i18n import LOCALES
+from handlers.context import Context
+from handlers.customer import fields
+from handlers.customer.card import card_reply
+from handlers.customer.common import audit, join_button, main_menu
+from handlers.loyalty import load_rules
+from storage.models import Member
+
+FLOW: Final = "su"
+#: a person may leave the sign-up and come back later the same day
+SIGNUP_TTL: Final = timedelta(hours=24)
+#: versions of the PDPA texts shown (``signup.membership_notice``, ``signup.marketing_notice``);
+#: change them whenever the wording changes, so every consent row says what was agreed to
+MEMBERSHIP_WORDING: Final = "membership-v1"
+MARKETING_WORDING: Final = "marketing-v1"
+
+_PAYLOAD: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_REFERRAL: Final = re.compile(r"ref_([A-Za-z0-9]{4,16})")
+_BRANCH: Final = re.compile(r"br_([A-Za-z0-9_-]{1,32})")
+_CAMPAIGN: Final = re.compile(r"cmp_([0-9]{1,20})")
+
+
+def parse_start_payload(payload: str) -> dict[str, str]:
+    """Where a deep link says the person came from: ``{"ref": CODE}`` or ``{"source": ...}``.
+
+    Telegram deep-link payloads are at most 64 characters of ``[A-Za-z0-9_-]``; anything else,
+    or an unknown prefix, is a plain start.
+    """
+    payload = payload.strip()
+    if not _PAYLOAD.fullmatch(payload):
+        return {}
+    if match := _REFERRAL.fullmatch(payload):
+        return {"ref": match.group(1).upper()}
+    if match := _BRANCH.fullmatch(payload):
+        return {"source": f"branch:{match.group(1).lower()}"}
+    if match := _CAMPAIGN.fullmatch(payload):
+        return {"source": f"campaign:{match.group(1)}"}
+    return {}
+
+
+async def start(ctx: Context) -> list[Reply]:
+    """/start [payload]: the main menu for a member, the welcome and PDPA notice for anyone else."""
+    if ctx.member is not None:
+        return [_greeting(ctx, ctx.member)]
+    return _begin(ctx, parse_start_payload(ctx.args))
+
+
+async def on_follow(ctx: Context) -> list[Reply]:
+    """Added or unblocked the bot: the same as a plain /start."""
+    if ctx.member is not None:
+        return [_greeting(ctx, ctx.member)]
+    keep: dict[str, Any] = {}
+    if ctx.state is not None and ctx.state.flow == FLOW:
+        keep = {k: v for k, v in ctx.state.data.items() if k in ("ref", "source")}
+    return _begin(ctx, keep)
+
+
+def _greeting(ctx: Context, member: Member) -> Reply:
+    return Reply(text=ctx.t("menu.greeting", name=member.name or ""), buttons=main_menu(ctx))
+
+
+def _begin(ctx: Context, origin: dict[str, Any]) -> list[Reply]:
+    ctx.begin(FLOW, "consent", origin, ttl=SIGNUP_TTL)
+    return [ctx.reply("signup.welcome", shop=ctx.settings.shop_name), _membership_notice(ctx)]
+
+
+def _membership_notice(ctx: Context) -> Reply:
+    return ctx.reply(
+        "signup.membership_notice",
+        Button(ctx.t("signup.accept"), f"{FLOW}:join"),
+        Button(ctx.t("signup.not_now"), f"{FLOW}:later"),
+        version=MEMBERSHIP_WORDING,
+    )
+
+
+def _marketing_notice(ctx: Context) -> Reply:
+    return ctx.reply(
+        "signup.marketing_notice",
+        Button(ctx.t("signup.marketing_yes"), f"{FLOW}:mkt:yes"),
+        Button(ctx.t("signup.marketing_no"), f"{FLOW}:mkt:no"),
+        version=MARKETING_WORDING,
+    )
+
+
+async def signup_step(ctx: Context) -> list[Reply]:
+    """One answer in the ``su`` flow; a refused answer re-asks the same step."""
+    assert ctx.state is not None
+    if ctx.member is not None:  # joined meanwhile (another device): nothing left to ask
+        ctx.finish()
+        return [_greeting(ctx, ctx.member)]
+    chosen = ctx.state.data.get("locale")
+    if isinstance(chosen, str) and chosen in LOCALES:
+        ctx.locale = chosen  # picked with /language during the sign-up
+    step = ctx.state.step
+    if step == "consent":
+        return _on_consent(ctx)
+    if step == "marketing":
+        return await _on_marketing(ctx)
+    try:
+        value = await fields.read(ctx, step)
+    except DomainError as error:
+        return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, step)]
+    ctx.goto(step, **{step: value})
+    return await _next(ctx, step)
+
+
+def _on_consent(ctx: Context) -> list[Reply]:
+    if ctx.args == "join":
+        ctx.goto("marketing", membership_at=ctx.now.isoformat())
+        return [_marketing_notice(ctx)]
+    if ctx.args == "later":
+        ctx.finish()
+        return [ctx.reply("signup.later", join_button(ctx))]
+    return [_membership_notice(ctx)]
+
+
+async def _on_marketing(ctx: Context) -> list[Reply]:
+    if ctx.args in ("mkt:yes", "mkt:no"):
+        ctx.goto("name", marketing=ctx.args == "mkt:yes", marketing_at=ctx.now.isoformat())
+        return await fields.ask(ctx, FLOW, "name")
+    return [_marketing_notice(ctx)]
+
+
+async def _next(ctx: Context, answered: str) -> list[Reply]:
+    """Ask the step after ``answered``, or join when every step is done."""
+    assert ctx.state is not None
+    remaining = fields.FIELDS[fields.FIELDS.index(answered) + 1 :]
+    for step in remaining:
+        if step in ctx.state.data:  # answered before being sent back to an earlier step
+            continue
+        if step == "branch" and not await ctx.uow.branches.active():
+            continue
+        ctx.goto(step)
+        return await fields.ask(ctx, FLOW, step)
+    return await _join(ctx)
+
+
+async def _join(ctx: Context) -> list[Reply]:
+    """Write the member, link this chat account, record both consents and the welcome points."""
+    assert ctx.state is not None
+    data = ctx.state.data
+    try:
+        await fields.ensure_phone_free(ctx, str(data["phone"]))
+    except DomainError as error:  # someone joined with this number while the flow was open
+        ctx.goto("phone")
+        return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, "phone")]
+    rules = await load_rules(ctx.uow)
+    uow, now = ctx.uow, ctx.now
+    marketing = bool(data.get("marketing"))
+    member = await uow.members.add(
+        Member(
+            name=str(data["name"]),
+            phone=str(data["phone"]),
+            birthday=date.fromisoformat(str(data["birthday"])),
+            gender=data.get("gender"),
+            home_branch_id=data.get("branch"),
+            locale=ctx.locale,
+            joined_at=now,
+            referred_by_code=await _referrer_code(ctx, data.get("ref")),
+            signup_source=data.get("source"),
+            marketing_opt_in=marketing,
+            erased_at=None,
+        )
+    )
+    ctx.identity.member_id = member.id
+    ctx.member = member
+    await uow.members.record_consent(
+        member.id,
+        "membership",
+        True,
+        MEMBERSHIP_WORDING,
+        ctx.channel,
+        _at(data, "membership_at", now),
+    )
+    await uow.members.record_consent(
+        member.id,
+        "marketing",
+        marketing,
+        MARKETING_WORDING,
+        ctx.channel,
+        _at(data, "marketing_at", now),
+    )
+    if rules.welcome_points > 0:
+        await uow.points.append(member.id, rules.welcome_points, "welcome", now)
+    await audit(ctx, "member.joined", member.id, source=data.get("source"), referred="ref" in data)
+    ctx.finish()
+    welcome = ctx.reply("signup.done", name=member.name, points=rules.welcome_points)
+    card = await card_reply(ctx, member)
+    return [welcome, Reply(text=card.text, card=card.card, buttons=main_menu(ctx))]
+
+
+async def _referrer_code(ctx: Context, code: Any) -> str | None:
+    """Keep a referral only when it names a current member (the loyalty rules reward it)."""
+    if not code:
+        return None
+    referrer = await ctx.uow.members.by_code(str(code))
+    if referrer is None or referrer.erased_at is not None:
+        return None
+    return referrer.member_code
+
+
+def _at(data: dict[str, Any], key: str, default: datetime) -> datetime:
+    """When a consent was given (the step's time, not the end of the sign-up)."""
+    value = data.get(key)
+    return datetime.fromisoformat(value) if isinstance(value, str) else default

@@ -1,0 +1,197 @@
+"""Parsing what people type in chat: Thai phone numbers, birthdays and display names.
+
+Every parser either returns a normalised value or raises :class:`InvalidInput` with the catalog key
+(``input.*``) whose message shows what a valid input looks like; nothing here raises anything
+else, whatever the text, so no input can reach the user as a stack trace.
+
+Decisions (see PLATFORM_FACTS "Thai specifics"):
+
+- Phones are Thai only. Mobiles (national ``06``/``08``/``09`` + 8 digits) and landlines
+  (national ``02``-``05``/``07`` + 7 digits, a shop customer may give the home number) are
+  accepted; any other country code is refused with the same key, since the shop can neither
+  call nor text it and a mistyped ``+1`` is likelier than a foreign customer. ``+66 0812345678``
+  (the trunk ``0`` kept after the country code) is accepted because people write it.
+- Birthdays are day-first (Thai and British habit), with a four-digit year: ``>= 2400`` is the
+  Buddhist Era. Two-digit years are refused: ``30`` could be 1930, 2030 or BE 2530.
+- Names keep what belongs to the text (Thai, emoji, zero-width space between Thai words, the
+  zero-width joiner inside emoji, ``<``/``&`` which the adapters escape) and lose what cannot be
+  shown or stored: control characters and lone surrogates.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import cache
+from typing import Final
+
+from babel.dates import get_month_names
+
+from bot.core.errors import InvalidInput
+
+MAX_NAME_LENGTH: Final = 100
+MAX_BIRTHDAY_AGE_YEARS: Final = 120
+BUDDHIST_ERA_START: Final = 2400  # a year this large is BE: CE 2400 is centuries away
+BUDDHIST_ERA_OFFSET: Final = 543
+
+# Explicit table: int("๐๘") would silently drop the leading zero a phone number needs.
+_THAI_DIGITS: Final = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+# Separators people (and phone keyboards' auto-correct) put inside a phone number.
+_PHONE_SEPARATORS: Final = re.compile(r"[\s\-\u2010-\u2015\u2212.()]+")
+_ASCII_DIGITS: Final = re.compile(r"[0-9]+")
+_MOBILE_PREFIXES: Final = frozenset("689")
+_LANDLINE_PREFIXES: Final = frozenset("23457")
+
+# [0-9] rather than \d: \d also matches Arabic-Indic and other digits that int() would accept.
+_ISO_DATE: Final = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_NUMERIC_DATE: Final = re.compile(r"([0-9]{1,2})\s*([/.\-])\s*([0-9]{1,2})\s*\2\s*([0-9]+)")
+_NAMED_MONTH_DATE: Final = re.compile(r"([0-9]{1,2})\s*([^0-9]+?)\s*([0-9]+)")
+_ERA_MARKERS: Final = ("พศ", "คศ", "be", "ce", "ad")
+
+# Zero-width characters: legitimate inside text, meaningless (or dangling) at either end.
+_ZERO_WIDTH: Final = "\u200b\u200c\u200d\u2060\ufeff"
+_WHITESPACE_RUN: Final = re.compile(r"\s+")
+_EDGE_CHARS: Final = _ZERO_WIDTH + " "
+
+
+def thai_digits_to_ascii(text: str) -> str:
+    """Replace Thai digits ``๐``-``๙`` with ``0``-``9``; every other character is kept."""
+    return text.translate(_THAI_DIGITS)
+
+
+def parse_phone(text: str) -> str:
+    """A Thai phone number in any common written form, as E.164 (``+66812345678``).
+
+    Raises ``InvalidInput("input.phone_invalid")`` for anything that is not a Thai mobile or
+    landline number, including foreign numbers.
+    """
+    # NFKC folds full-width digits and plus signs (from CJK keyboards) into ASCII.
+    compact = _PHONE_SEPARATORS.sub("", thai_digits_to_ascii(unicodedata.normalize("NFKC", text)))
+    international = compact.startswith("+")
+    digits = compact.removeprefix("+")
+    if not _ASCII_DIGITS.fullmatch(digits):
+        raise InvalidInput("input.phone_invalid")
+    if international or digits.startswith("66"):
+        # Without "+", a leading 66 can only be the country code: national numbers start with 0.
+        if not digits.startswith("66"):
+            raise InvalidInput("input.phone_invalid")
+        subscriber = digits[2:]
+        if subscriber.startswith("0"):
+            subscriber = subscriber[1:]
+    elif digits.startswith("0"):
+        subscriber = digits[1:]
+    else:
+        raise InvalidInput("input.phone_invalid")
+    if not _is_thai_subscriber(subscriber):
+        raise InvalidInput("input.phone_invalid")
+    return f"+66{subscriber}"
+
+
+def _is_thai_subscriber(number: str) -> bool:
+    """The national significant number (without trunk 0) of a Thai mobile or landline."""
+    if len(number) == 9:
+        return number[0] in _MOBILE_PREFIXES
+    if len(number) == 8:
+        return number[0] in _LANDLINE_PREFIXES
+    return False
+
+
+def parse_birthday(text: str, today: date) -> date:
+    """A birthday written day-first (``01/05/2530``, ``1-5-1987``, ``1 พ.ค. 2530``) or ISO.
+
+    Raises ``InvalidInput("input.birthday_invalid")`` for unreadable, impossible or more than
+    120 years old dates, ``InvalidInput("input.birthday_future")`` for dates after ``today``.
+    """
+    cleaned = _WHITESPACE_RUN.sub(" ", thai_digits_to_ascii(unicodedata.normalize("NFC", text)))
+    cleaned = cleaned.strip()
+    if len(cleaned) > 64:  # no real date is this long; keeps the matching cheap
+        raise InvalidInput("input.birthday_invalid")
+    day, month, year = _split_date(cleaned)
+    if len(year) != 4:  # two-digit years are ambiguous, three or five digits are typos
+        raise InvalidInput("input.birthday_invalid")
+    full_year = int(year)
+    if full_year >= BUDDHIST_ERA_START:
+        full_year -= BUDDHIST_ERA_OFFSET
+    try:
+        born = date(full_year, month, int(day))
+    except ValueError:
+        raise InvalidInput("input.birthday_invalid") from None
+    if born > today:
+        raise InvalidInput("input.birthday_future")
+    if born < _years_before(today, MAX_BIRTHDAY_AGE_YEARS):
+        raise InvalidInput("input.birthday_invalid")
+    return born
+
+
+def _split_date(text: str) -> tuple[str, int, str]:
+    """Day digits, month number and year digits, or InvalidInput."""
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+        return day, int(month), year
+    if match := _NUMERIC_DATE.fullmatch(text):
+        day, _, month, year = match.groups()
+        return day, int(month), year
+    if match := _NAMED_MONTH_DATE.fullmatch(text):
+        day, month_name, year = match.groups()
+        month_number = _month_numbers().get(_month_key(month_name))
+        if month_number is not None:
+            return day, month_number, year
+    raise InvalidInput("input.birthday_invalid")
+
+
+def _month_key(name: str) -> str:
+    """Compare month names without dots, commas, spaces, case or an era marker (พ.ศ., CE)."""
+    key = re.sub(r"[\s.,]", "", name).casefold()
+    for marker in _ERA_MARKERS:
+        if key.endswith(marker) and len(key) > len(marker):
+            return key.removesuffix(marker)
+    return key
+
+
+@cache
+def _month_numbers() -> dict[str, int]:
+    """``พค``, ``พฤษภาคม``, ``may`` ... -> 5, from Babel's Thai and English month names."""
+    numbers: dict[str, int] = {}
+    for locale in ("th", "en"):
+        for width in ("wide", "abbreviated"):
+            for number, name in get_month_names(width, locale=locale).items():
+                numbers[_month_key(str(name))] = int(number)
+    return numbers
+
+
+def _years_before(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return today.replace(year=today.year - years, day=28)
+
+
+def clean_name(text: str) -> str:
+    """A display name as written, made safe to store: at most MAX_NAME_LENGTH characters.
+
+    NFC-normalises, drops control characters and lone surrogates, turns every run of whitespace
+    into one space, trims spaces and zero-width characters at both ends (keeping those inside)
+    and caps the length on a code point. HTML-looking text is kept literally: escaping is the
+    adapters' job. Raises ``InvalidInput("input.name_invalid")`` when nothing visible is left.
+    """
+    # Surrogates first: NFC normalisation cannot be trusted with half a code point.
+    kept = "".join(ch for ch in text if not _is_surrogate(ch))
+    normalised = unicodedata.normalize("NFC", kept)
+    visible = "".join(ch for ch in normalised if ch.isspace() or not _is_control(ch))
+    name = _WHITESPACE_RUN.sub(" ", visible).strip(_EDGE_CHARS)
+    # Cutting may leave a dangling zero-width joiner or a space at the new end: trim again.
+    name = name[:MAX_NAME_LENGTH].rstrip(_EDGE_CHARS)
+    if not name:
+        raise InvalidInput("input.name_invalid")
+    return name
+
+
+def _is_surrogate(ch: str) -> bool:
+    return "\ud800" <= ch <= "\udfff"
+
+
+def _is_control(ch: str) -> bool:
+    """C0, DEL and C1 controls (category Cc)."""
+    return unicodedata.category(ch) == "Cc"

@@ -1,0 +1,60 @@
+"""Erasure of a member's personal data (PDPA s.33), in the caller's unit of work.
+
+Personal data lives on ``members`` and ``channel_identities`` (plus free text in ``inbox`` and
+names in queued messages). The member row stays, emptied, so sales and points keep an
+anonymous owner and the shop's totals do not change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelIdentity, ConversationState, InboxMessage, Member, OutboxMessage
+
+
+class Erasure:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def erase_member(self, member: Member, now: datetime) -> None:
+        """Clear every personal field, delete the member's chat identities, their inbox
+        messages, conversation states and not-yet-sent messages; set ``erased_at``.
+
+        A later event from the same chat account finds no identity and starts as a stranger.
+        """
+        result = await self._s.execute(
+            select(ChannelIdentity).where(ChannelIdentity.member_id == member.id)
+        )
+        identities = result.scalars().all()
+        identity_ids = [identity.id for identity in identities]
+        await self._s.execute(
+            delete(InboxMessage).where(
+                or_(InboxMessage.member_id == member.id, InboxMessage.identity_id.in_(identity_ids))
+            )
+        )
+        await self._s.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.member_id == member.id, OutboxMessage.status == "pending"
+            )
+        )
+        for identity in identities:
+            await self._s.execute(
+                delete(ConversationState).where(
+                    ConversationState.channel == identity.channel,
+                    ConversationState.user_id == identity.user_id,
+                )
+            )
+            await self._s.delete(identity)
+        member.name = None
+        member.phone = None
+        member.birthday = None
+        member.gender = None
+        member.home_branch_id = None
+        member.referred_by_code = None
+        member.signup_source = None
+        member.marketing_opt_in = False
+        member.erased_at = now
+        await self._s.flush()

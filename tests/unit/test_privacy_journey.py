@@ -1,0 +1,171 @@
+"""PDPA in chat: /stop and /resume, /mydata, /deleteme (and no replay brings a person back)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from bot.bootstrap import App
+from bot.core.messages import Inbound, Reply
+from handlers.customer.signup import MARKETING_WORDING, MEMBERSHIP_WORDING
+from storage.models import (
+    AuditEntry,
+    ChannelIdentity,
+    ConversationState,
+    InboxMessage,
+    Member,
+    PointsEntry,
+    Sale,
+)
+from tests.chat import Chat
+from tests.unit.journey_support import add_branches, buttons, consents, join, only_member, rows
+
+
+async def test_stop_then_resume_appends_marketing_consents(app: App) -> None:
+    chat = Chat(app)
+    await join(chat)
+    stopped = await chat.say("/stop")
+    assert "ยังจะแจ้งเรื่องการซื้อและแต้ม" in stopped[0].text  # receipts still come
+    assert (await only_member(app)).marketing_opt_in is False
+    await chat.say("resume")
+    member = await only_member(app)
+    assert member.marketing_opt_in is True
+    assert await consents(app, member.id) == [
+        ("membership", True, MEMBERSHIP_WORDING),
+        ("marketing", True, MARKETING_WORDING),
+        ("marketing", False, MARKETING_WORDING),
+        ("marketing", True, MARKETING_WORDING),
+    ]
+    actions = [a.action for a in await rows(app, AuditEntry)]
+    assert actions[-2:] == ["consent.marketing_withdrawn", "consent.marketing_granted"]
+
+
+async def test_mydata_sends_a_json_file_with_everything(app: App) -> None:
+    branch_ids = await add_branches(app)
+    chat = Chat(app)
+    await join(chat, name="พลอย 🌸", branch=str(branch_ids["asoke"]))
+    member = await only_member(app)
+    async with app.uow() as uow:
+        uow.session.add(
+            Sale(
+                receipt_no="R9",
+                member_id=member.id,
+                branch_id=branch_ids["asoke"],
+                amount=Decimal("120.50"),
+                occurred_at=app.clock.now(),
+            )
+        )
+        await uow.commit()
+    await chat.say("ขอสอบถามเวลาเปิดร้านค่ะ")
+    replies = await chat.say("/mydata")
+
+    attachment = replies[0].attachment
+    assert attachment is not None
+    assert (attachment.filename, attachment.mime_type) == (
+        "chatcrm-mydata.json",
+        "application/json",
+    )
+    data = json.loads(attachment.content.decode("utf-8"))
+    assert "พลอย 🌸" in attachment.content.decode("utf-8")  # UTF-8, not \\u escapes
+    assert data["member"]["phone"] == "+66812345678"
+    assert data["member"]["birthday"] == "1987-05-01"
+    assert data["member"]["home_branch"] == "asoke"
+    assert data["channel_identities"][0]["user_id"] == "u1"
+    assert [(c["purpose"], c["granted"], c["wording_version"]) for c in data["consents"]] == [
+        ("membership", True, MEMBERSHIP_WORDING),
+        ("marketing", True, MARKETING_WORDING),
+    ]
+    assert data["consents"][0]["recorded_at"].startswith("2026-03-03T07:30:00")
+    assert data["sales"][0]["amount_thb"] == "120.50"
+    assert data["points"][0]["delta"] == 50
+    assert [m["text"] for m in data["messages"]] == ["ขอสอบถามเวลาเปิดร้านค่ะ"]
+
+
+async def test_deleteme_asks_first_and_no_keeps_everything(app: App) -> None:
+    chat = Chat(app)
+    await join(chat)
+    replies = await chat.say("/deleteme")
+    assert buttons(replies) == ["del:yes", "del:no"]
+    await chat.press("del:no")
+    assert (await only_member(app)).name == "Ploy"
+
+
+@pytest.fixture
+def recorded(app: App, monkeypatch: pytest.MonkeyPatch) -> list[Inbound]:
+    """Every event the test sends through the bus, to replay later."""
+    events: list[Inbound] = []
+    handle = app.bus.handle
+
+    async def recording(inbound: Inbound) -> list[Reply]:
+        events.append(inbound)
+        return await handle(inbound)
+
+    monkeypatch.setattr(app.bus, "handle", recording)
+    return events
+
+
+async def test_deleteme_erases_personal_data_and_keeps_anonymous_totals(
+    app: App, recorded: list[Inbound]
+) -> None:
+    branch_ids = await add_branches(app)
+    chat = Chat(app)
+    await join(chat, branch=str(branch_ids["asoke"]))
+    member = await only_member(app)
+    async with app.uow() as uow:
+        uow.session.add(
+            Sale(
+                receipt_no="R1",
+                member_id=member.id,
+                branch_id=branch_ids["asoke"],
+                amount=Decimal(300),
+                occurred_at=app.clock.now(),
+            )
+        )
+        await uow.commit()
+    await chat.say("hello shop")
+    await chat.say("/deleteme")
+    replies = await chat.press("del:yes")
+    assert "ลบข้อมูลส่วนตัวของคุณเรียบร้อยแล้ว" in replies[0].text
+
+    erased = await only_member(app)
+    assert erased.erased_at is not None
+    personal = (erased.name, erased.phone, erased.birthday, erased.gender, erased.home_branch_id)
+    assert personal == (None, None, None, None, None)
+    assert (erased.referred_by_code, erased.signup_source) == (None, None)
+    assert await rows(app, ChannelIdentity) == []
+    assert await rows(app, InboxMessage) == []
+    assert await rows(app, ConversationState) == []
+    assert len(await rows(app, Sale)) == 1
+    assert len(await rows(app, PointsEntry)) == 1
+    (entry,) = await rows(app, AuditEntry, AuditEntry.action == "member.erased")
+    assert entry.details == {}
+    assert entry.actor == "customer"
+
+    for event in list(recorded):  # the webhooks redelivered, sign-up included
+        assert await app.bus.handle(event) == []
+    assert [m.name for m in await rows(app, Member)] == [None]
+    assert await rows(app, ChannelIdentity) == []
+    assert await rows(app, InboxMessage) == []
+
+
+async def test_after_erasure_the_same_user_is_a_stranger(app: App) -> None:
+    chat = Chat(app)
+    await join(chat)
+    await chat.say("/deleteme")
+    await chat.press("del:yes")
+    replies = await chat.say("/points")
+    assert buttons(replies) == ["cmd:start"]
+    (identity,) = await rows(app, ChannelIdentity)
+    assert identity.member_id is None
+
+
+async def test_erased_user_can_join_again_with_the_same_phone(app: App) -> None:
+    chat = Chat(app)
+    await join(chat)
+    await chat.say("/deleteme")
+    await chat.press("del:yes")
+    await join(chat)
+    members = await rows(app, Member, Member.erased_at.is_(None))
+    assert [m.phone for m in members] == ["+66812345678"]
