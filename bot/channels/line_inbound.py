@@ -1,0 +1,79 @@
+"""LINE webhook events (as line-bot-sdk v3 parses them) → channel-neutral :class:`Inbound`.
+
+Only one-to-one chats count: group and room events, unknown event types and message types
+other than text (stickers, photos) give ``None``. ``standby`` events (another channel module
+owns the chat) carry no reply token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from linebot.v3.webhooks import (
+    FollowEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+)
+
+from bot.core.messages import Channel, Identity, Inbound, InboundKind
+
+#: (display name, language) of a LINE user; (None, None) when LINE will not say
+ProfileLookup = Callable[[str], Awaitable[tuple[str | None, str | None]]]
+
+
+def user_of(event: Any) -> str | None:
+    """The LINE user id of a one-to-one chat event, else None."""
+    source = getattr(event, "source", None)
+    if isinstance(source, UserSource) and source.user_id:
+        return str(source.user_id)
+    return None
+
+
+def is_standby(event: Any) -> bool:
+    mode = getattr(event, "mode", None)
+    return mode is not None and str(getattr(mode, "value", mode)) == "standby"
+
+
+def event_time(event: Any) -> datetime:
+    """When LINE says the event happened (its ``timestamp`` is in milliseconds)."""
+    return datetime.fromtimestamp(int(event.timestamp) / 1000, tz=UTC)
+
+
+async def to_inbound(event: Any, now: datetime, profile: ProfileLookup) -> Inbound | None:
+    """The Inbound for ``event``, or None for what the bot does not handle.
+
+    ``event_id`` is ``line:<webhookEventId>`` (the bus de-duplicates on it); ``profile`` is
+    asked only for follow events, for the name and language to greet the person with.
+    """
+    user_id = user_of(event)
+    if user_id is None:
+        return None
+    common: dict[str, Any] = {
+        "identity": Identity(Channel.LINE, user_id),
+        "received_at": now,
+        "event_id": f"line:{event.webhook_event_id}",
+    }
+    token = None if is_standby(event) else getattr(event, "reply_token", None)
+    if isinstance(event, FollowEvent):
+        name, language = await profile(user_id)
+        return Inbound(
+            kind=InboundKind.FOLLOW,
+            display_name=name,
+            language_code=language,
+            reply_token=token,
+            **common,
+        )
+    if isinstance(event, UnfollowEvent):
+        return Inbound(kind=InboundKind.UNFOLLOW, **common)
+    if isinstance(event, PostbackEvent):
+        action = str(event.postback.data)
+        return Inbound(kind=InboundKind.ACTION, action=action, reply_token=token, **common)
+    if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+        text = str(event.message.text)
+        return Inbound(kind=InboundKind.TEXT, text=text, reply_token=token, **common)
+    return None

@@ -1,0 +1,93 @@
+"""The customer rich menu of ``chatcrm line setup``: its areas (postbacks) and its image.
+
+The postbacks are what matter (they press the same commands as the buttons: ``cmd:<name>``);
+the image only has to be legible. Thai labels are drawn when a font with Thai glyphs is
+installed, English labels otherwise (a missing font must not make setup fail).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Final
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH: Final = 2500
+HEIGHT: Final = 843
+
+#: (command, Thai label, English label), left to right
+ITEMS: Final = (
+    ("card", "บัตรสมาชิก", "Card"),
+    ("points", "แต้มสะสม", "Points"),
+    ("history", "ประวัติ", "History"),
+    ("profile", "ข้อมูลของฉัน", "Profile"),
+    ("help", "ช่วยเหลือ", "Help"),
+)
+
+#: fonts with Thai glyphs on common Linux distributions (Noto, TLWG)
+THAI_FONTS: Final = (
+    "/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansThai-Regular.ttf",
+    "/usr/share/fonts/noto/NotoSansThai-Regular.ttf",
+    "/usr/share/fonts/truetype/tlwg/Loma.ttf",
+    "/usr/share/fonts/truetype/tlwg/Garuda.ttf",
+    "/usr/share/fonts/truetype/tlwg/Sawasdee.ttf",
+)
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def rich_menu_request(chat_bar_text: str = "เมนู") -> dict[str, Any]:
+    """The rich menu object (one row of equal areas, each a postback pressing a command)."""
+    column = WIDTH // len(ITEMS)
+    areas = [
+        {
+            "bounds": {"x": i * column, "y": 0, "width": column, "height": HEIGHT},
+            "action": {"type": "postback", "label": english, "data": f"cmd:{command}"},
+        }
+        for i, (command, _thai, english) in enumerate(ITEMS)
+    ]
+    return {
+        "size": {"width": WIDTH, "height": HEIGHT},
+        "selected": True,
+        "name": "chatcrm customer menu",
+        "chatBarText": chat_bar_text[:14],
+        "areas": areas,
+    }
+
+
+def _thai_font(size: int) -> ImageFont.FreeTypeFont | None:
+    for path in THAI_FONTS:
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return None
+
+
+def _centered(
+    draw: ImageDraw.ImageDraw, box: tuple[int, int], y: int, text: str, font: Font
+) -> None:
+    left, _, right, _ = draw.textbbox((0, 0), text, font=font)
+    x = box[0] + (box[1] - box[0] - (right - left)) // 2
+    draw.text((x, y), text, font=font, fill="#FFFFFF")
+
+
+def rich_menu_image() -> bytes:
+    """A PNG of WIDTH×HEIGHT with one labelled tile per area."""
+    image = Image.new("RGB", (WIDTH, HEIGHT), "#06C755")
+    draw = ImageDraw.Draw(image)
+    thai = _thai_font(110)
+    english = ImageFont.load_default(size=80 if thai else 110)
+    column = WIDTH // len(ITEMS)
+    for i, (_command, thai_label, english_label) in enumerate(ITEMS):
+        left, right = i * column, (i + 1) * column
+        if i:
+            draw.line([(left, 80), (left, HEIGHT - 80)], fill="#FFFFFF", width=6)
+        if thai is not None:
+            _centered(draw, (left, right), 260, thai_label, thai)
+            _centered(draw, (left, right), 450, english_label, english)
+        else:
+            _centered(draw, (left, right), 360, english_label, english)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

@@ -1,0 +1,184 @@
+"""Delivery to LINE against the fake API: reply token vs push, retry keys, error mapping, setup."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot.bootstrap import App
+from bot.channels.line import LineChannel
+from bot.core.errors import PermanentChannelError, QuotaExhausted, RateLimited
+from bot.core.messages import Reply
+from tests.fakes.line_api import FakeLineApi
+from tests.fakes.line_webhooks import line_settings
+
+USER = "U4af4980629"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeLineApi]:
+    api = FakeLineApi()
+    async with api.running():
+        yield api
+
+
+@pytest.fixture
+async def channel(app: App, fake: FakeLineApi) -> AsyncIterator[LineChannel]:
+    line = LineChannel(line_settings(app.settings, fake), app.bus, app.uow, app.clock)
+    line.retry_delays = (0.0, 0.0)
+    yield line
+    await line.close()
+
+
+def texts(n: int) -> list[Reply]:
+    return [Reply(text=f"ข้อความ {i}") for i in range(n)]
+
+
+async def test_fresh_reply_token_is_used_and_nothing_is_pushed(
+    channel: LineChannel, fake: FakeLineApi, app: App
+) -> None:
+    token = fake.issue_reply_token(USER)
+    await channel.deliver(USER, texts(2), token, app.clock.now() - timedelta(seconds=5))
+    [call] = fake.calls
+    assert (call.endpoint, call.status) == ("reply", 200)
+    assert call.json["replyToken"] == token
+    assert [m["text"] for m in call.messages] == ["ข้อความ 0", "ข้อความ 1"]
+
+
+async def test_stale_reply_token_is_not_used_and_the_reply_is_pushed_with_a_retry_key(
+    channel: LineChannel, fake: FakeLineApi, app: App
+) -> None:
+    token = fake.issue_reply_token(USER)
+    await channel.deliver(USER, texts(1), token, app.clock.now() - timedelta(seconds=90))
+    [call] = fake.calls
+    assert (call.endpoint, call.status) == ("push", 200)
+    assert call.json["to"] == USER
+    uuid.UUID(call.headers["X-Line-Retry-Key"])
+
+
+async def test_invalid_reply_token_falls_back_to_push(
+    channel: LineChannel, fake: FakeLineApi, app: App
+) -> None:
+    await channel.deliver(USER, texts(1), "not-issued", app.clock.now())
+    assert [(c.endpoint, c.status) for c in fake.calls] == [("reply", 400), ("push", 200)]
+    assert fake.messages_to(USER) == [{"type": "text", "text": "ข้อความ 0"}]
+
+
+async def test_event_without_reply_token_is_answered_by_push(
+    channel: LineChannel, fake: FakeLineApi, app: App
+) -> None:
+    await channel.deliver(USER, texts(1), None, app.clock.now())
+    assert [c.endpoint for c in fake.calls] == ["push"]
+
+
+async def test_more_than_five_messages_reply_five_and_push_the_rest(
+    channel: LineChannel, fake: FakeLineApi, app: App
+) -> None:
+    token = fake.issue_reply_token(USER)
+    await channel.deliver(USER, texts(7), token, app.clock.now())
+    reply, push = fake.calls
+    assert (reply.endpoint, len(reply.messages)) == ("reply", 5)
+    assert (push.endpoint, len(push.messages)) == ("push", 2)
+    assert [m["text"] for m in fake.messages_to(USER)] == [f"ข้อความ {i}" for i in range(7)]
+
+
+async def test_push_retries_a_server_error_with_the_same_retry_key(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    fake.fail_server_error("push")
+    await channel.push(USER, texts(1))
+    first, second = fake.calls
+    assert (first.status, second.status) == (500, 200)
+    assert first.headers["X-Line-Retry-Key"] == second.headers["X-Line-Retry-Key"]
+
+
+async def test_a_repeated_push_with_an_accepted_retry_key_gets_409_and_counts_as_sent(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    key = str(uuid.uuid4())
+    await channel.push(USER, texts(1), retry_key=key)
+    await channel.push(USER, texts(1), retry_key=key)  # the caller retried: no second message
+    assert [c.status for c in fake.calls] == [200, 409]
+    assert len(fake.messages_to(USER)) == 1
+
+
+async def test_each_request_of_a_long_push_gets_its_own_retry_key(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    await channel.push(USER, texts(6), retry_key=str(uuid.uuid4()))
+    keys = {c.headers["X-Line-Retry-Key"] for c in fake.calls}
+    assert len(keys) == 2
+    assert len(fake.messages_to(USER)) == 6
+
+
+async def test_monthly_limit_429_is_quota_exhausted_and_not_retried(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    fake.fail_monthly_limit("push")
+    with pytest.raises(QuotaExhausted):
+        await channel.push(USER, texts(1))
+    assert len(fake.calls) == 1
+
+
+async def test_rate_limit_429_is_rate_limited(channel: LineChannel, fake: FakeLineApi) -> None:
+    fake.fail_rate_limit("push")
+    with pytest.raises(RateLimited) as raised:
+        await channel.push(USER, texts(1))
+    assert raised.value.retry_after == 1.0
+    assert len(fake.calls) == 1
+
+
+async def test_quota_counter_of_the_fake_stops_pushes_with_the_monthly_limit(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    fake.quota_limit = 1
+    await channel.push(USER, texts(1))
+    with pytest.raises(QuotaExhausted):
+        await channel.push(USER, texts(1))
+
+
+async def test_other_4xx_is_a_permanent_error(channel: LineChannel, fake: FakeLineApi) -> None:
+    fake.fail("push", 400, "The request body has 1 error(s)")
+    with pytest.raises(PermanentChannelError):
+        await channel.push(USER, texts(1))
+
+
+async def test_unauthorised_token_is_a_permanent_error(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    fake.access_token = "rotated"
+    with pytest.raises(PermanentChannelError):
+        await channel.push(USER, texts(1))
+
+
+async def test_quota_reads_the_monthly_limit_and_the_usage(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    fake.quota_limit, fake.quota_used = 300, 42
+    assert await channel.quota() == (300, 42)
+
+
+async def test_unlimited_quota_is_none(channel: LineChannel, fake: FakeLineApi) -> None:
+    assert await channel.quota() == (None, 0)
+
+
+async def test_setup_creates_the_rich_menu_uploads_its_image_and_makes_it_default(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    lines = await channel.setup()
+    [menu_id] = fake.rich_menus
+    assert fake.default_rich_menu == menu_id
+    assert fake.rich_menu_images[menu_id].startswith(b"\x89PNG")
+    menu = fake.rich_menus[menu_id]
+    assert [a["action"]["data"] for a in menu["areas"]] == [
+        "cmd:card",
+        "cmd:points",
+        "cmd:history",
+        "cmd:profile",
+        "cmd:help",
+    ]
+    assert len(menu["chatBarText"]) <= 14
+    assert any(menu_id in line for line in lines)

@@ -1,0 +1,388 @@
+"""A fake LINE Messaging API on 127.0.0.1 (webhook builders are in ``line_webhooks``).
+
+It answers as the real API does where the bot can tell the difference (status codes, error
+bodies, ``sentMessages``, single-use reply tokens, ``X-Line-Retry-Key`` → 409) and records
+every call so tests assert on what the bot actually sent. Failures are injected per endpoint
+(``fail("push", 429, ...)``); a monthly quota counter can be switched on with ``quota_limit``.
+Later issues add per-endpoint rate limits: every route goes through :meth:`FakeLineApi._gate`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+ACCESS_TOKEN = "test-line-access-token"
+CHANNEL_SECRET = "test-line-channel-secret"
+
+RATE_LIMIT_MESSAGE = "The API rate limit has been exceeded. Try again later."
+MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
+INVALID_REPLY_TOKEN = "Invalid reply token"
+
+
+@dataclass
+class Call:
+    """One request the bot made: what it sent and what the fake answered."""
+
+    endpoint: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    json: Any
+    status: int = 0
+    #: whom a reply went to (the user its reply token was issued for)
+    recipient: str | None = None
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self.json.get("messages", [])) if isinstance(self.json, dict) else []
+
+
+@dataclass
+class _Failure:
+    status: int
+    body: dict[str, Any]
+    times: int
+
+
+@dataclass
+class FakeLineApi:
+    access_token: str = ACCESS_TOKEN
+    #: set by :meth:`running`: where the fake listens (no trailing slash)
+    base_url: str = ""
+    #: None: unlimited (``{"type":"none"}``); a number turns on the monthly quota counter
+    quota_limit: int | None = None
+    quota_used: int = 0
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rich_menu_images: dict[str, bytes] = field(default_factory=dict)
+    default_rich_menu: str | None = None
+    user_rich_menus: dict[str, str] = field(default_factory=dict)
+    _reply_tokens: dict[str, str] = field(default_factory=dict)
+    _retry_keys: dict[str, str] = field(default_factory=dict)
+    _failures: dict[str, list[_Failure]] = field(default_factory=dict)
+
+    # -- test controls ---------------------------------------------------------------------
+
+    def issue_reply_token(self, user_id: str) -> str:
+        """A reply token as LINE would put in a webhook event for ``user_id`` (single use)."""
+        token = secrets.token_hex(16)
+        self._reply_tokens[token] = user_id
+        return token
+
+    def add_profile(self, user_id: str, display_name: str, language: str | None = "th") -> None:
+        profile: dict[str, Any] = {"userId": user_id, "displayName": display_name}
+        if language:
+            profile["language"] = language
+        self.profiles[user_id] = profile
+
+    def fail(self, endpoint: str, status: int, message: str = "error", times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``endpoint`` (reply, push, ...) with an error."""
+        failure = _Failure(status, {"message": message}, times)
+        self._failures.setdefault(endpoint, []).append(failure)
+
+    def fail_rate_limit(self, endpoint: str, times: int = 1) -> None:
+        self.fail(endpoint, 429, RATE_LIMIT_MESSAGE, times)
+
+    def fail_monthly_limit(self, endpoint: str, times: int = 1) -> None:
+        self.fail(endpoint, 429, MONTHLY_LIMIT_MESSAGE, times)
+
+    def fail_server_error(self, endpoint: str, times: int = 1) -> None:
+        self.fail(endpoint, 500, "Internal server error", times)
+
+    # -- what was sent ---------------------------------------------------------------------
+
+    def calls_to(self, endpoint: str) -> list[Call]:
+        return [call for call in self.calls if call.endpoint == endpoint]
+
+    def delivered(self) -> list[Call]:
+        """Accepted reply, push and multicast calls, in order."""
+        return [
+            c
+            for c in self.calls
+            if c.endpoint in {"reply", "push", "multicast"} and c.status == 200
+        ]
+
+    def messages_to(self, user_id: str) -> list[dict[str, Any]]:
+        """Every message delivered to ``user_id`` (by reply or push), in order."""
+        out: list[dict[str, Any]] = []
+        for call in self.delivered():
+            body = call.json
+            if call.endpoint == "reply":
+                to = [call.recipient]
+            elif call.endpoint == "push":
+                to = [body.get("to")]
+            else:
+                to = list(body.get("to", []))
+            if user_id in to:
+                out.extend(call.messages)
+        return out
+
+    # -- server ----------------------------------------------------------------------------
+
+    @property
+    def app(self) -> web.Application:
+        app = web.Application()
+        post, get = app.router.add_post, app.router.add_get
+        post("/v2/bot/message/reply", self._reply)
+        post("/v2/bot/message/push", self._push)
+        post("/v2/bot/message/multicast", self._multicast)
+        get("/v2/bot/profile/{user_id}", self._profile)
+        get("/v2/bot/message/quota", self._quota)
+        get("/v2/bot/message/quota/consumption", self._consumption)
+        post("/v2/bot/richmenu", self._create_rich_menu)
+        post("/v2/bot/richmenu/{menu_id}/content", self._rich_menu_content)
+        post("/v2/bot/user/all/richmenu/{menu_id}", self._default_rich_menu)
+        post("/v2/bot/user/{user_id}/richmenu/{menu_id}", self._user_rich_menu)
+        return app
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[str]:
+        """Serve on a free port of 127.0.0.1; yields the base URL (no trailing slash)."""
+        runner = web.AppRunner(self.app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+        try:
+            yield self.base_url
+        finally:
+            await runner.cleanup()
+
+    async def _gate(self, request: web.Request, endpoint: str) -> tuple[Call, web.Response | None]:
+        """Record the call, check the token, apply injected failures."""
+        body = await request.read()
+        try:
+            parsed = json.loads(body) if body and "json" in request.content_type else None
+        except ValueError:
+            parsed = None
+        call = Call(endpoint, request.method, request.path, dict(request.headers), body, parsed)
+        self.calls.append(call)
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return call, self._error(
+                call,
+                401,
+                "Authentication failed. Confirm that the access token is valid.",
+            )
+        queue = self._failures.get(endpoint)
+        if queue:
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.pop(0)
+            return call, self._answer(call, failure.status, failure.body)
+        if body and "json" in request.content_type and parsed is None:
+            return call, self._error(call, 400, "The request body has 1 error(s)")
+        return call, None
+
+    @staticmethod
+    def _answer(call: Call, status: int, body: Any, **headers: str) -> web.Response:
+        call.status = status
+        return web.json_response(body, status=status, headers=headers)
+
+    def _error(
+        self, call: Call, status: int, message: str, details: list[Any] | None = None
+    ) -> web.Response:
+        body: dict[str, Any] = {"message": message}
+        if details:
+            body["details"] = details
+        return self._answer(call, status, body)
+
+    # -- messages --------------------------------------------------------------------------
+
+    @staticmethod
+    def _invalid_messages(messages: Any) -> list[dict[str, str]]:
+        """LINE's validation ``details``: sizes of messages, texts, quick replies, postbacks."""
+        if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
+            return [{"message": "Size must be between 1 and 5", "property": "messages"}]
+        checks: list[tuple[str, int, int, int]] = []  # (property, size, lowest, highest)
+        for i, message in enumerate(messages):
+            where = f"messages[{i}]"
+            if message.get("type") == "text":
+                checks.append((f"{where}.text", len(message.get("text", "")), 1, 5000))
+            if "altText" in message:
+                checks.append((f"{where}.altText", len(message["altText"]), 1, 400))
+            items = message.get("quickReply", {}).get("items", [])
+            checks.append((f"{where}.quickReply.items", len(items), 0, 13))
+            for j, item in enumerate(items):
+                action, prop = item.get("action", {}), f"{where}.quickReply.items[{j}].action"
+                checks.append((f"{prop}.label", len(action.get("label", "")), 1, 20))
+                if action.get("type") == "postback":
+                    checks.append((f"{prop}.data", len(action.get("data", "")), 1, 300))
+        return [
+            {"message": f"Length must be between {low} and {high}", "property": prop}
+            for prop, size, low, high in checks
+            if not low <= size <= high
+        ]
+
+    @staticmethod
+    def _sent(count: int) -> dict[str, Any]:
+        return {
+            "sentMessages": [
+                {"id": str(uuid.uuid4().int)[:18], "quoteToken": secrets.token_urlsafe(16)}
+                for _ in range(count)
+            ]
+        }
+
+    def _charge(self, call: Call, recipients: int) -> web.Response | None:
+        if self.quota_limit is not None and self.quota_used + recipients > self.quota_limit:
+            return self._error(call, 429, MONTHLY_LIMIT_MESSAGE)
+        self.quota_used += recipients
+        return None
+
+    def _retry_key(
+        self, call: Call, request: web.Request
+    ) -> tuple[str | None, web.Response | None]:
+        key = request.headers.get("X-Line-Retry-Key")
+        if key is None:
+            return None, None
+        try:
+            uuid.UUID(key)
+        except ValueError:
+            return None, self._error(call, 400, "The retry key is not a valid UUID")
+        if key in self._retry_keys:
+            accepted = self._retry_keys[key]
+            return None, self._answer(
+                call,
+                409,
+                {"message": "The retry key is already accepted"},
+                **{"x-line-accepted-request-id": accepted},
+            )
+        return key, None
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "reply")
+        if refused is not None:
+            return refused
+        body = call.json if isinstance(call.json, dict) else {}
+        user_id = self._reply_tokens.pop(body.get("replyToken", ""), None)
+        if user_id is None:
+            return self._error(call, 400, INVALID_REPLY_TOKEN)
+        call.recipient = user_id
+        if problems := self._invalid_messages(body.get("messages")):
+            return self._error(call, 400, "The request body has errors", problems)
+        return self._answer(call, 200, self._sent(len(body["messages"])))
+
+    async def _push(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "push")
+        if refused is not None:
+            return refused
+        key, refused = self._retry_key(call, request)
+        if refused is not None:
+            return refused
+        body = call.json if isinstance(call.json, dict) else {}
+        if not isinstance(body.get("to"), str) or not body["to"]:
+            return self._error(call, 400, "The request body has errors", [{"property": "to"}])
+        if problems := self._invalid_messages(body.get("messages")):
+            return self._error(call, 400, "The request body has errors", problems)
+        if (over := self._charge(call, 1)) is not None:
+            return over
+        if key is not None:
+            self._retry_keys[key] = str(uuid.uuid4())
+        return self._answer(call, 200, self._sent(len(body["messages"])))
+
+    async def _multicast(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "multicast")
+        if refused is not None:
+            return refused
+        key, refused = self._retry_key(call, request)
+        if refused is not None:
+            return refused
+        body = call.json if isinstance(call.json, dict) else {}
+        to = body.get("to")
+        if not isinstance(to, list) or not 1 <= len(to) <= 500:
+            return self._error(call, 400, "Size must be between 1 and 500", [{"property": "to"}])
+        if problems := self._invalid_messages(body.get("messages")):
+            return self._error(call, 400, "The request body has errors", problems)
+        if (over := self._charge(call, len(to))) is not None:
+            return over
+        if key is not None:
+            self._retry_keys[key] = str(uuid.uuid4())
+        return self._answer(call, 200, {})
+
+    # -- profile and quota -----------------------------------------------------------------
+
+    async def _profile(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "profile")
+        if refused is not None:
+            return refused
+        profile = self.profiles.get(request.match_info["user_id"])
+        if profile is None:
+            return self._error(call, 404, "Not found")
+        return self._answer(call, 200, profile)
+
+    async def _quota(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "quota")
+        if refused is not None:
+            return refused
+        if self.quota_limit is None:
+            return self._answer(call, 200, {"type": "none"})
+        return self._answer(call, 200, {"type": "limited", "value": self.quota_limit})
+
+    async def _consumption(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "quota_consumption")
+        if refused is not None:
+            return refused
+        return self._answer(call, 200, {"totalUsage": self.quota_used})
+
+    # -- rich menus ------------------------------------------------------------------------
+
+    async def _create_rich_menu(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "richmenu_create")
+        if refused is not None:
+            return refused
+        menu = call.json if isinstance(call.json, dict) else {}
+        size = menu.get("size", {})
+        areas = menu.get("areas", [])
+        if (
+            size.get("width") != 2500
+            or size.get("height") not in {843, 1686}
+            or not 1 <= len(menu.get("chatBarText", "")) <= 14
+            or not 1 <= len(areas) <= 20
+        ):
+            return self._error(call, 400, "A rich menu object is invalid")
+        menu_id = f"richmenu-{secrets.token_hex(16)}"
+        self.rich_menus[menu_id] = menu
+        return self._answer(call, 200, {"richMenuId": menu_id})
+
+    async def _rich_menu_content(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "richmenu_content")
+        if refused is not None:
+            return refused
+        menu_id = request.match_info["menu_id"]
+        if menu_id not in self.rich_menus:
+            return self._error(call, 404, "Not found")
+        if request.content_type not in {"image/png", "image/jpeg"} or not call.body:
+            return self._error(call, 400, "Unsupported image")
+        self.rich_menu_images[menu_id] = call.body
+        return self._answer(call, 200, {})
+
+    async def _default_rich_menu(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "richmenu_default")
+        if refused is not None:
+            return refused
+        menu_id = request.match_info["menu_id"]
+        if menu_id not in self.rich_menu_images:  # LINE refuses a menu without an image
+            return self._error(call, 400, "must upload richmenu image before applying it")
+        self.default_rich_menu = menu_id
+        return self._answer(call, 200, {})
+
+    async def _user_rich_menu(self, request: web.Request) -> web.Response:
+        call, refused = await self._gate(request, "richmenu_user")
+        if refused is not None:
+            return refused
+        menu_id = request.match_info["menu_id"]
+        if menu_id not in self.rich_menu_images:
+            return self._error(call, 400, "must upload richmenu image before applying it")
+        self.user_rich_menus[request.match_info["user_id"]] = menu_id
+        return self._answer(call, 200, {})
