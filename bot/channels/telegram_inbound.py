@@ -1,0 +1,107 @@
+"""Telegram updates → channel-neutral :class:`Inbound` events (pure functions, no I/O).
+
+Only private chats are turned into events: the bot is a one-to-one shop assistant and never
+reads groups. Message kinds the product has no use for (photos, stickers, voice) give ``None``
+so nothing is stored and nothing is answered, rather than an empty text reaching the inbox.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Final
+
+from aiogram.enums import ChatMemberStatus, ChatType
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update, User
+
+from bot.core.messages import Channel, Identity, Inbound, InboundKind
+
+#: Telegram's own rule for deep-link payloads; anything else is treated as a plain ``/start``
+START_PAYLOAD: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+EVENT_PREFIX: Final = "tg:"
+#: statuses after which a private chat counts as "the user has the bot again"
+_AWAY: Final = frozenset({ChatMemberStatus.KICKED, ChatMemberStatus.LEFT})
+
+
+def inbound_from_update(update: Update, received_at: datetime) -> Inbound | None:
+    """The one event ``update`` means, or ``None`` when it is nothing the bot acts on."""
+    event_id = f"{EVENT_PREFIX}{update.update_id}"
+    if update.message is not None:
+        return _from_message(update.message, event_id, received_at)
+    if update.callback_query is not None:
+        return _from_callback(update.callback_query, event_id, received_at)
+    if update.my_chat_member is not None:
+        return _from_membership(update.my_chat_member, event_id, received_at)
+    return None
+
+
+def sanitize_start(text: str) -> str:
+    """Drop a ``/start`` payload Telegram itself would never produce (a hand-typed one)."""
+    head, _, payload = text.partition(" ")
+    if head.split("@", 1)[0] != "/start":
+        return text
+    payload = payload.strip()
+    if payload and START_PAYLOAD.fullmatch(payload) is None:
+        return head
+    return f"{head} {payload}" if payload else head
+
+
+def display_name(user: User) -> str | None:
+    name = " ".join(part for part in (user.first_name, user.last_name) if part).strip()
+    return name or None
+
+
+def _event(
+    user: User, kind: InboundKind, event_id: str, received_at: datetime, **fields: object
+) -> Inbound:
+    return Inbound(
+        identity=Identity(Channel.TELEGRAM, str(user.id)),
+        kind=kind,
+        received_at=received_at,
+        event_id=event_id,
+        display_name=display_name(user),
+        language_code=user.language_code,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _from_message(message: Message, event_id: str, received_at: datetime) -> Inbound | None:
+    user = message.from_user
+    if user is None or user.is_bot or message.chat.type != ChatType.PRIVATE:
+        return None
+    if message.contact is not None:
+        contact = message.contact
+        return _event(
+            user,
+            InboundKind.CONTACT,
+            event_id,
+            received_at,
+            contact_phone=contact.phone_number,
+            # a forwarded contact card has another (or no) user_id: not proof of the own phone
+            contact_is_own=contact.user_id is not None and contact.user_id == user.id,
+        )
+    if message.text is None:
+        return None
+    return _event(user, InboundKind.TEXT, event_id, received_at, text=sanitize_start(message.text))
+
+
+def _from_callback(query: CallbackQuery, event_id: str, received_at: datetime) -> Inbound | None:
+    chat = query.message.chat if query.message is not None else None
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return None
+    if not query.data:
+        return None
+    return _event(query.from_user, InboundKind.ACTION, event_id, received_at, action=query.data)
+
+
+def _from_membership(
+    update: ChatMemberUpdated, event_id: str, received_at: datetime
+) -> Inbound | None:
+    if update.chat.type != ChatType.PRIVATE:
+        return None
+    new, old = update.new_chat_member.status, update.old_chat_member.status
+    if new == ChatMemberStatus.KICKED:
+        return _event(update.from_user, InboundKind.UNFOLLOW, event_id, received_at)
+    if new == ChatMemberStatus.MEMBER and old in _AWAY:
+        return _event(update.from_user, InboundKind.FOLLOW, event_id, received_at)
+    return None

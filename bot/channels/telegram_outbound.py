@@ -1,0 +1,240 @@
+"""Channel-neutral :class:`Reply` values → Telegram Bot API calls, and its errors → ChannelError.
+
+Planning (what messages a reply becomes) is pure and separate from sending, so the limits are
+testable without a network. Reply text is plain text: it is split first and HTML-escaped after,
+because Telegram counts the 4096/1024 limits on the text *after* entity parsing, so escaping
+can never push a part over the limit.
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+from collections.abc import Awaitable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.core.errors import (
+    PermanentChannelError,
+    RateLimited,
+    RecipientUnreachable,
+    TransientChannelError,
+)
+from bot.core.messages import Button, ButtonKind, MemberCardView, Reply
+
+T = TypeVar("T")
+
+TEXT_LIMIT: Final = 4096
+CAPTION_LIMIT: Final = 1024
+#: labels up to this length sit two per row; longer ones get a row each so they are not cut
+SHORT_LABEL: Final = 12
+PHOTO_TYPES: Final = frozenset({"image/png", "image/jpeg"})
+#: text of the second message that carries inline buttons when the first shows the contact
+#: keyboard (a message has one keyboard); language-neutral, so no locale is needed here
+POINTER: Final = "👇"
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+class Kind(enum.Enum):
+    TEXT = "text"
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Bot API message: ``html`` is already escaped (text, or caption of a file)."""
+
+    kind: Kind
+    html: str
+    markup: Markup | None = None
+    file: BufferedInputFile | None = None
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram measures it (UTF-16 code units: an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, limit: int) -> Iterator[str]:
+    """Split one over-long line, preferring the last space before the limit."""
+    while utf16_len(line) > limit:
+        end, used = 0, 0
+        for end, char in enumerate(line):  # noqa: B007 - ``end`` is used after the loop
+            used += utf16_len(char)
+            if used > limit:
+                break
+        space = line.rfind(" ", 0, end)
+        cut = space + 1 if space > end // 2 else end
+        yield line[:cut]
+        line = line[cut:]
+    if line:
+        yield line
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of ``text`` of at most ``limit`` UTF-16 units, broken at line ends when possible."""
+    parts: list[str] = []
+    current, size = "", 0
+    for line in text.splitlines(keepends=True):
+        for piece in _cut(line, limit):
+            width = utf16_len(piece)
+            if size + width > limit:
+                parts.append(current)
+                current, size = "", 0
+            current, size = current + piece, size + width
+    parts.append(current)
+    # Telegram refuses empty messages and trims the newlines anyway
+    return [part.strip("\n") for part in parts if part.strip()]
+
+
+def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    items = [
+        InlineKeyboardButton(text=b.label, url=b.url)
+        if b.kind is ButtonKind.URL
+        else InlineKeyboardButton(text=b.label, callback_data=b.action)
+        for b in buttons
+        if b.kind is not ButtonKind.SHARE_CONTACT
+    ]
+    if not items:
+        return None
+    per_row = 2 if all(len(item.text) <= SHORT_LABEL for item in items) else 1
+    rows = [items[i : i + per_row] for i in range(0, len(items), per_row)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def contact_keyboard(buttons: Sequence[Button]) -> ReplyKeyboardMarkup | None:
+    for button in buttons:
+        if button.kind is ButtonKind.SHARE_CONTACT:
+            return ReplyKeyboardMarkup(
+                keyboard=[[KeyboardButton(text=button.label, request_contact=True)]],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
+    return None
+
+
+def card_caption(text: str, card: MemberCardView) -> tuple[str, str]:
+    """(plain, html) caption of a member card; the plain one is what the limit is checked on.
+
+    A handler text that already names the member code describes the card itself (it is what
+    text-only channels show), so it is the whole caption rather than repeated card lines.
+    """
+    if text and card.member_code in text:
+        return text, html.escape(text)
+    lines = [
+        (card.name, f"<b>{html.escape(card.name)}</b>"),
+        (f"🏅 {card.tier}  ⭐ {card.points:,}", f"🏅 {html.escape(card.tier)}  ⭐ {card.points:,}"),
+        (f"🆔 {card.member_code}", f"🆔 <code>{html.escape(card.member_code)}</code>"),
+    ]
+    if text:
+        lines.insert(0, (text + "\n", html.escape(text) + "\n"))
+    return "\n".join(p for p, _ in lines), "\n".join(h for _, h in lines)
+
+
+def plan(reply: Reply) -> list[Outgoing]:
+    """The messages one reply becomes, in sending order."""
+    contact, inline = contact_keyboard(reply.buttons), inline_keyboard(reply.buttons)
+    # with no buttons, a stale contact keyboard from an earlier step must disappear
+    markup: Markup = contact or inline or ReplyKeyboardRemove(remove_keyboard=True)
+    tail = [Outgoing(Kind.TEXT, POINTER, inline)] if contact and inline else []
+
+    media: Outgoing | None = None
+    plain, escaped = reply.text, html.escape(reply.text)
+    if reply.card is not None:
+        plain, escaped = card_caption(reply.text, reply.card)
+        photo = BufferedInputFile(reply.card.qr_png, filename="card.png")
+        media = Outgoing(Kind.PHOTO, "", file=photo)
+    elif reply.attachment is not None:
+        item = reply.attachment
+        kind = Kind.PHOTO if item.mime_type in PHOTO_TYPES else Kind.DOCUMENT
+        media = Outgoing(kind, "", file=BufferedInputFile(item.content, filename=item.filename))
+
+    if media is not None:
+        if utf16_len(plain) <= CAPTION_LIMIT:
+            return [Outgoing(media.kind, escaped, markup, media.file), *tail]
+        if reply.card is not None:  # an over-long card text: the card lines stay as caption
+            _, card_html = card_caption("", reply.card)
+            media = Outgoing(media.kind, card_html, None, media.file)
+            plain = reply.text
+        return [media, *_texts(plain, markup), *tail]
+
+    return [*_texts(plain, markup), *tail]
+
+
+def _texts(plain: str, markup: Markup) -> list[Outgoing]:
+    parts = split_text(plain)
+    if not parts and not isinstance(markup, ReplyKeyboardRemove):
+        parts = [POINTER]  # buttons need a message to hang on
+    return [
+        Outgoing(Kind.TEXT, html.escape(part), markup if i == len(parts) - 1 else None)
+        for i, part in enumerate(parts)
+    ]
+
+
+async def call(request: Awaitable[T]) -> T:
+    """Await one Bot API call, mapping aiogram's errors onto :mod:`bot.core.errors`."""
+    try:
+        return await request
+    except TelegramForbiddenError as error:
+        raise RecipientUnreachable(error.message) from error
+    except TelegramRetryAfter as error:
+        raise RateLimited(float(error.retry_after), error.message) from error
+    except TelegramEntityTooLarge as error:  # a 413 is a network error in aiogram's tree
+        raise PermanentChannelError(error.message) from error
+    except (TelegramNetworkError, TelegramServerError) as error:
+        raise TransientChannelError(error.message) from error
+    except TelegramAPIError as error:
+        raise PermanentChannelError(error.message) from error
+    except ClientDecodeError as error:  # a proxy's HTML error page, a truncated body
+        raise TransientChannelError(str(error)) from error
+
+
+async def send(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
+    """Deliver ``replies`` in order; the first failure stops the rest and is raised."""
+    for reply in replies:
+        for out in plan(reply):
+            if out.kind is Kind.TEXT:
+                await call(
+                    bot.send_message(chat_id=chat_id, text=out.html, reply_markup=out.markup)
+                )
+            elif out.kind is Kind.PHOTO:
+                assert out.file is not None
+                await call(
+                    bot.send_photo(
+                        chat_id=chat_id,
+                        photo=out.file,
+                        caption=out.html or None,
+                        reply_markup=out.markup,
+                    )
+                )
+            else:
+                assert out.file is not None
+                await call(
+                    bot.send_document(
+                        chat_id=chat_id,
+                        document=out.file,
+                        caption=out.html or None,
+                        reply_markup=out.markup,
+                    )
+                )
