@@ -1,0 +1,202 @@
+"""The console channel: the same bot in a terminal, no tokens needed (``chatcrm chat``).
+
+Every typed line becomes one :class:`Inbound` on the same bus as LINE and Telegram. What a
+terminal cannot show is degraded here, not in handlers: buttons become numbered choices (typing
+the number presses the button), a share-contact button becomes a hint to type the phone, files
+and images are saved to a folder and their path printed, and a member card is printed as text
+with its QR drawn in block characters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, TextIO
+
+import segno
+
+from bot.clock import Clock
+from bot.core.messages import (
+    Button,
+    ButtonKind,
+    Channel,
+    Identity,
+    Inbound,
+    InboundKind,
+    MemberCardView,
+    Reply,
+)
+from bot.i18n import t
+from storage.uow import UnitOfWork
+
+QUIT_WORDS = frozenset({"/quit", "/exit"})
+
+
+class EventHandler(Protocol):
+    """What the console needs from the core: the bus's ``handle``."""
+
+    async def handle(self, inbound: Inbound) -> list[Reply]: ...
+
+
+class UnitOfWorkSource(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class ConsoleChannel:
+    """Implements :class:`bot.core.ports.Outbound` for one person at a terminal.
+
+    ``run()`` reads lines until ``/quit`` or end of input; a person the database has never
+    seen (or any person, when no ``uow`` is given) is greeted with a FOLLOW event first, so
+    the welcome appears as it does when someone adds the bot on LINE.
+    """
+
+    channel = Channel.CONSOLE
+
+    def __init__(
+        self,
+        bus: EventHandler,
+        clock: Clock,
+        user_id: str,
+        *,
+        input: TextIO | None = None,
+        output: TextIO | None = None,
+        media_dir: Path = Path("chatcrm-media"),
+        uow: UnitOfWorkSource | None = None,
+        locale: str = "th",
+        display_name: str | None = None,
+        prompt: str = "> ",
+    ) -> None:
+        self.bus = bus
+        self.clock = clock
+        self.identity = Identity(Channel.CONSOLE, user_id)
+        self._in = input or sys.stdin
+        self._out = output or sys.stdout
+        self.media_dir = media_dir
+        self._uow = uow
+        self.locale = locale
+        self.display_name = display_name
+        self.prompt = prompt
+        #: the numbered buttons of the last replies shown; a typed number presses one
+        self.choices: list[Button] = []
+
+    # -- the conversation loop ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._say(t(self.locale, "console.hint"))
+        if await self._is_new():
+            await self.send(InboundKind.FOLLOW)
+        else:
+            self._say(t(self.locale, "console.welcome_back"))
+        while True:
+            line = await self._read_line()
+            if line is None:
+                break
+            text = line.strip()
+            if text.casefold() in QUIT_WORDS:
+                break
+            if text:
+                await self.enter(text)
+        self._say(t(self.locale, "console.bye"))
+
+    async def enter(self, text: str) -> list[Reply]:
+        """What happens when the person types ``text``: a number picks a shown button."""
+        if text.isdigit() and 1 <= int(text) <= len(self.choices):
+            action = self.choices[int(text) - 1].action
+            return await self.send(InboundKind.ACTION, action=action)
+        return await self.send(InboundKind.TEXT, text=text)
+
+    async def send(
+        self, kind: InboundKind, *, text: str = "", action: str | None = None
+    ) -> list[Reply]:
+        inbound = Inbound(
+            identity=self.identity,
+            kind=kind,
+            received_at=self.clock.now(),
+            event_id=None,  # a terminal never redelivers
+            text=text,
+            action=action,
+            display_name=self.display_name,
+            language_code=self.locale,
+        )
+        replies = await self.bus.handle(inbound)
+        self.show(replies)
+        return replies
+
+    async def push(self, user_id: str, replies: Sequence[Reply]) -> None:
+        """Show messages that were not replies (outbox, staff answers) in the terminal."""
+        self.show(replies)
+
+    async def _is_new(self) -> bool:
+        if self._uow is None:
+            return True
+        async with self._uow() as uow:
+            known = await uow.identities.get(self.identity.channel.value, self.identity.user_id)
+        return known is None
+
+    async def _read_line(self) -> str | None:
+        self._out.write(self.prompt)
+        self._out.flush()
+        # a blocking read of a real terminal must not freeze the event loop (and the scheduler)
+        line = await asyncio.to_thread(self._in.readline)
+        if line and not self._in.isatty():
+            self._out.write(line if line.endswith("\n") else line + "\n")  # a readable transcript
+        return line if line else None
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def show(self, replies: Sequence[Reply]) -> None:
+        """Print ``replies``; their numbered buttons replace the previous choices."""
+        self.choices = []
+        for reply in replies:
+            if reply.card is not None:
+                self._show_card(reply.card)
+            if reply.text:
+                self._say(reply.text)
+            if reply.attachment is not None:
+                path = self._save(reply.attachment.filename, reply.attachment.content)
+                self._say(t(self.locale, "console.saved", path=str(path)))
+            for button in reply.buttons:
+                self._show_button(button)
+        self._out.flush()
+
+    def _show_button(self, button: Button) -> None:
+        if button.kind is ButtonKind.SHARE_CONTACT:
+            self._say("  " + t(self.locale, "console.share_contact", label=button.label))
+        elif button.kind is ButtonKind.URL:
+            self._say("  " + t(self.locale, "console.link", label=button.label, url=button.url))
+        else:
+            self.choices.append(button)
+            self._say(f"  [{len(self.choices)}] {button.label}")
+
+    def _show_card(self, card: MemberCardView) -> None:
+        self._say(t(self.locale, "console.card_title"))
+        self._say(
+            t(
+                self.locale,
+                "console.card_line",
+                name=card.name,
+                tier=card.tier,
+                points=f"{card.points:,}",
+                code=card.member_code,
+            )
+        )
+        segno.make(card.qr_payload).terminal(out=self._out, compact=True)
+        path = self._save(f"card-{card.member_code}.png", card.qr_png, replace=True)
+        self._say(t(self.locale, "console.saved", path=str(path)))
+
+    def _save(self, filename: str, content: bytes, replace: bool = False) -> Path:
+        """Write ``content`` under ``media_dir``; an earlier file is kept unless ``replace``."""
+        self.media_dir.mkdir(parents=True, exist_ok=True)
+        name = Path(filename).name or "file"  # never let a file name climb out of the folder
+        path = self.media_dir / name
+        counter = 2
+        while path.exists() and not replace:
+            path = self.media_dir / f"{Path(name).stem}-{counter}{Path(name).suffix}"
+            counter += 1
+        path.write_bytes(content)
+        return path
+
+    def _say(self, text: str) -> None:
+        self._out.write(text + "\n")

@@ -1,0 +1,236 @@
+"""``chatcrm`` (and ``python -m bot``): the command line of SPEC §4.1.
+
+Exit codes: 0 done; 1 the platform refused (setup calls); 2 bad usage or bad configuration,
+always as one clear line, never a traceback; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import server
+from bot.config import Settings
+from bot.core.errors import ChannelError
+from bot.demo import DemoError
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+class ConfigError(Exception):
+    """The environment or ``.env`` holds a value chatcrm cannot use."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
+    except ZoneInfoNotFoundError as error:
+        raise ConfigError(f"CHATCRM_TIMEZONE: {error.args[0]}") from None
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The Alembic revision the database is at; None for an empty database."""
+    async with engine.connect() as connection:
+        try:
+            return (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar_one_or_none()
+        except DBAPIError:  # no alembic_version table yet
+            return None
+
+
+async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import create_engine
+    from storage.migrate import upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        before = await current_revision(engine)
+        await upgrade(engine)
+        after = await current_revision(engine)
+    finally:
+        await engine.dispose()
+    where = _safe_url(settings.database_url)
+    if before == after:
+        print(f"{where}: already at the latest schema (revision {after})")
+    else:
+        print(f"{where}: upgraded from revision {before or 'none'} to {after}")
+    return 0
+
+
+async def _serve(_: argparse.Namespace, settings: Settings) -> int:
+    print(f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)")
+    await server.serve(settings)
+    return 0
+
+
+async def _polling(_: argparse.Namespace, settings: Settings) -> int:
+    print("chatcrm polling Telegram (Ctrl-C stops)")
+    await server.polling(settings)
+    return 0
+
+
+def _staff_note(role: str, user: str) -> None:
+    if role != "customer":
+        print(f"note: staff commands are not available yet; chatting as {user!r} like a customer")
+
+
+async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    _staff_note(args.role, args.user)
+    await server.chat(settings, args.user)
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from bot.clock import SystemClock
+    from bot.demo import DemoParams, build_demo
+
+    console = Console()
+    params = DemoParams(members=args.members, months=args.months, seed=args.seed)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(f"Building the demo shop at {args.database}", total=params.members)
+
+        def progress(_stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        shop = await build_demo(args.database, params, now=SystemClock().now(), progress=progress)
+        bar.update(task, completed=params.members)
+    summary = shop.summary
+    title = "Demo shop (reused)" if shop.reused else "Demo shop"
+    table = Table(title=title, show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right")
+    for label, value in (
+        ("Branches", f"{summary.branches:,}"),
+        ("Members", f"{summary.members:,}"),
+        ("Sales", f"{summary.sales:,}"),
+        ("Points entries", f"{summary.points_entries:,}"),
+        ("Lapsed members (60+ days)", f"{summary.lapsed_members:,}"),
+        ("Built in", f"{summary.seconds:.1f} s"),
+        ("Database", str(args.database)),
+    ):
+        table.add_row(label, value)
+    console.print(table)
+    if args.no_chat:
+        return 0
+    _staff_note(args.role, args.user)
+    await server.chat(settings.model_copy(update={"database_url": shop.database_url}), args.user)
+    return 0
+
+
+async def _telegram_setup(_: argparse.Namespace, settings: Settings) -> int:
+    for line in await server.setup_telegram(settings):
+        print(line)
+    return 0
+
+
+async def _line_setup(_: argparse.Namespace, settings: Settings) -> int:
+    for line in await server.setup_line(settings):
+        print(line)
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chatcrm", description="Chat-native CRM and loyalty bot for LINE and Telegram."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, run: Command, help: str, at: Any = commands) -> Any:
+        sub = at.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    command("serve", _serve, "serve the webhooks of every configured channel, with jobs")
+    command("polling", _polling, "Telegram long polling instead of a webhook, with jobs")
+    chat = command("chat", _chat, "chat with the bot in this terminal (no tokens needed)")
+    demo = command("demo", _demo, "build a demo shop, then chat with it as a customer")
+    for sub in (chat, demo):
+        sub.add_argument(
+            "--as",
+            dest="role",
+            default="customer",
+            choices=("customer", "owner", "cashier"),
+            help="who you are in the chat",
+        )
+        sub.add_argument("--user", default="console", help="your console user id")
+    demo.add_argument("--members", type=_positive, default=2000)
+    demo.add_argument("--months", type=_positive, default=6)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--database", type=Path, default=Path("chatcrm-demo.db"), metavar="PATH")
+    demo.add_argument("--no-chat", action="store_true", help="build the shop, do not chat")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    command("upgrade", _db_upgrade, "apply the database migrations", at=db_commands)
+
+    for name, run in (("telegram", _telegram_setup), ("line", _line_setup)):
+        label = "Telegram" if name == "telegram" else "LINE"
+        platform = commands.add_parser(name, help=f"{label} channel administration")
+        actions = platform.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+        what = "webhook and command menus" if name == "telegram" else "the rich menu"
+        command("setup", run, f"register {what}", at=actions)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # usage errors (2) and --help (0) print before raising
+        return int(done.code) if isinstance(done.code, int) else 2
+    logging.basicConfig(
+        level=logging.INFO if args.run in (_serve, _polling) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings()
+        run: Command = args.run
+        return asyncio.run(run(args, settings))
+    except (ConfigError, server.StartupError, DemoError) as error:
+        print(f"chatcrm: {error}", file=sys.stderr)
+        return 2
+    except ChannelError as error:
+        print(f"chatcrm: the platform refused: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

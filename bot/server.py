@@ -1,0 +1,183 @@
+"""Long-running modes: the webhook server, Telegram long polling, the console chat, setup.
+
+Channel modules are imported inside the functions that need them, so that ``chatcrm chat``,
+``demo`` and ``db upgrade`` keep working on a machine where a channel cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TextIO
+
+from aiohttp import web
+
+from bot.bootstrap import App, bootstrap
+from bot.config import Settings
+from bot.core.ports import WebhookChannel
+from bot.web import build_web_app
+from jobs.scheduler import build_scheduler
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The settings cannot run the requested mode; the message says what to set."""
+
+
+def check_serve_settings(settings: Settings) -> None:
+    if settings.telegram_enabled and not settings.telegram_webhook_secret:
+        raise StartupError(
+            "TELEGRAM_WEBHOOK_SECRET is not set: serve will not accept Telegram webhooks "
+            "without a secret (set it, or use `chatcrm polling` for local development)"
+        )
+
+
+def build_channels(app: App) -> list[WebhookChannel]:
+    """The webhook channels the settings turn on (Telegram: token; LINE: secret + token)."""
+    channels: list[WebhookChannel] = []
+    try:
+        if app.settings.telegram_enabled:
+            from bot.channels.telegram import TelegramChannel
+
+            channels.append(TelegramChannel(app.settings, app.bus, app.uow, app.clock))
+        if app.settings.line_enabled:
+            from bot.channels.line import LineChannel
+
+            channels.append(LineChannel(app.settings, app.bus, app.uow, app.clock))
+    except ImportError as error:
+        raise StartupError(f"a channel could not be loaded: {error}") from error
+    return channels
+
+
+async def _until_signalled(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, other threads
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+@contextlib.asynccontextmanager
+async def _scheduled(app: App) -> AsyncIterator[None]:
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Migrate, then serve webhooks, /healthz, /metrics and media with the scheduler running,
+    until SIGINT/SIGTERM (or ``stop`` is set); HTTP sessions and the engine are closed after."""
+    check_serve_settings(settings)
+    app = await bootstrap(settings)
+    try:
+        channels = build_channels(app)
+        runner = web.AppRunner(build_web_app(app, channels))
+        await runner.setup()  # from here on, runner.cleanup() closes the channels
+        try:
+            site = web.TCPSite(runner, settings.host, settings.port)
+            await site.start()
+            names = ", ".join(channel.channel.value for channel in channels) or "none"
+            log.info("serving on http://%s:%s (channels: %s)", settings.host, settings.port, names)
+            async with _scheduled(app):
+                await _until_signalled(stop or asyncio.Event())
+        finally:
+            await runner.cleanup()
+    finally:
+        await app.close()
+
+
+async def polling(settings: Settings) -> None:
+    """Telegram long polling with the scheduler, until SIGINT/SIGTERM (aiogram handles them)."""
+    if not settings.telegram_enabled:
+        raise StartupError("TELEGRAM_BOT_TOKEN is not set: polling needs a Telegram bot token")
+    app = await bootstrap(settings)
+    try:
+        from bot.channels.telegram import TelegramChannel
+
+        channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
+        try:
+            async with _scheduled(app):
+                await channel.run_polling()
+        finally:
+            await channel.close()
+    finally:
+        await app.close()
+
+
+async def setup_telegram(settings: Settings) -> list[str]:
+    """Register the webhook and the command menus; returns what was done, line by line."""
+    if not settings.telegram_enabled:
+        raise StartupError("TELEGRAM_BOT_TOKEN is not set")
+    from bot.channels.telegram import TelegramChannel, TelegramConfigError
+
+    app = await bootstrap(settings, migrate=False)
+    try:
+        channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
+        try:
+            return await channel.setup(app.bus.router)
+        except TelegramConfigError as error:
+            raise StartupError(str(error)) from error
+        finally:
+            await channel.close()
+    finally:
+        await app.close()
+
+
+async def setup_line(settings: Settings) -> list[str]:
+    """Upload the customer rich menu and make it the default; returns what was done."""
+    if not settings.line_enabled:
+        raise StartupError("LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN must both be set")
+    from bot.channels.line import LineChannel
+
+    app = await bootstrap(settings, migrate=False)
+    try:
+        channel = LineChannel(settings, app.bus, app.uow, app.clock)
+        try:
+            return await channel.setup()
+        finally:
+            await channel.close()
+    finally:
+        await app.close()
+
+
+async def chat(
+    settings: Settings,
+    user_id: str,
+    *,
+    input: TextIO | None = None,
+    output: TextIO | None = None,
+    media_dir: Path = Path("chatcrm-media"),
+) -> None:
+    """The console channel on the configured database, with the scheduler running."""
+    from bot.channels.console import ConsoleChannel
+
+    app = await bootstrap(settings)
+    try:
+        console = ConsoleChannel(
+            app.bus,
+            app.clock,
+            user_id,
+            input=input,
+            output=output,
+            media_dir=media_dir,
+            uow=app.uow,
+            locale=settings.locale,
+        )
+        async with _scheduled(app):
+            await console.run()
+    finally:
+        await app.close()

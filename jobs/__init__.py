@@ -1,0 +1,1 @@
+"""Scheduled work: the scheduler wiring and thin job entrypoints (housekeeping, later more)."""

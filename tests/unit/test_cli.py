@@ -1,0 +1,167 @@
+"""The command line: exit codes, clear configuration errors, db upgrade, demo build and reuse."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+CHANNEL_VARS = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "LINE_CHANNEL_SECRET",
+    "LINE_CHANNEL_ACCESS_TOKEN",
+    "CHATCRM_TIMEZONE",
+    "CHATCRM_LOCALE",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Run every command in an empty folder (no .env) on a database of its own."""
+    monkeypatch.chdir(tmp_path)
+    for name in CHANNEL_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CHATCRM_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    return tmp_path
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {name for (name,) in rows}
+
+
+def _count(path: Path, table: str) -> int:
+    with sqlite3.connect(path) as connection:
+        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+def test_db_upgrade_creates_the_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert {"members", "sales", "points_ledger", "alembic_version"} <= _tables(tmp_path / "shop.db")
+    assert "upgraded from revision none" in capsys.readouterr().out
+
+
+def test_db_upgrade_twice_says_it_is_already_current(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["db", "upgrade"])
+    assert main(["db", "upgrade"]) == 0
+    assert "already at the latest schema" in capsys.readouterr().out
+
+
+def test_demo_builds_a_shop_without_chatting(tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"
+    argv = ["demo", "--members", "100", "--months", "1", "--no-chat", "--database", str(database)]
+    assert main(argv) == 0
+    assert _count(database, "members") == 100
+    assert _count(database, "branches") == 5
+    assert _count(database, "sales") > 0
+
+
+def test_a_second_demo_with_the_same_parameters_reuses_the_shop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "demo.db"
+    argv = ["demo", "--members", "100", "--months", "1", "--no-chat", "--database", str(database)]
+    main(argv)
+    with sqlite3.connect(database) as connection:  # a mark the rebuild would wipe out
+        connection.execute("UPDATE members SET name = 'kept' WHERE id = 1")
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "reused" in capsys.readouterr().out
+    assert _count(database, "members") == 100
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT name FROM members WHERE id = 1").fetchone() == ("kept",)
+
+
+def test_a_demo_with_other_parameters_is_rebuilt(tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"
+    base = ["demo", "--months", "1", "--no-chat", "--database", str(database)]
+    main([*base, "--members", "100"])
+    assert main([*base, "--members", "120"]) == 0
+    assert _count(database, "members") == 120
+
+
+def test_demo_refuses_to_overwrite_a_database_that_is_not_a_demo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["db", "upgrade"])
+    argv = ["demo", "--members", "100", "--no-chat", "--database", str(tmp_path / "shop.db")]
+    assert main(argv) == 2
+    assert "not a chatcrm demo database" in capsys.readouterr().err
+    assert _count(tmp_path / "shop.db", "members") == 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["nonsense"],
+        ["demo", "--members", "0"],
+        ["demo", "--months", "x"],
+        ["db"],
+        ["chat", "--as", "king"],
+    ],
+)
+def test_bad_usage_exits_with_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "usage: chatcrm" in capsys.readouterr().err
+
+
+def test_an_unknown_timezone_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHATCRM_TIMEZONE", "Mars/Olympus_Mons")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "CHATCRM_TIMEZONE" in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_port_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHATCRM_PORT", "eighty")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "CHATCRM_PORT" in err
+
+
+def test_serve_refuses_a_telegram_webhook_without_a_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    assert main(["serve"]) == 2
+    assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "variable"),
+    [
+        (["telegram", "setup"], "TELEGRAM_BOT_TOKEN"),
+        (["line", "setup"], "LINE_CHANNEL_SECRET"),
+        (["polling"], "TELEGRAM_BOT_TOKEN"),
+    ],
+)
+def test_channel_commands_say_which_variable_is_missing(
+    argv: list[str], variable: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert variable in capsys.readouterr().err
+
+
+def test_chat_as_owner_notes_that_staff_commands_come_later(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("/quit\n"))
+    monkeypatch.setenv("CHATCRM_LOCALE", "en")
+    assert main(["chat", "--as", "owner", "--user", "boss"]) == 0
+    out = capsys.readouterr().out
+    assert "staff commands are not available yet" in out
+    assert "See you soon!" in out
