@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.core.messages import Button, Inbound, Reply
 from bot.i18n import t
-from storage.models import ChannelIdentity, Member
+from storage.models import ChannelIdentity, Member, Staff
 from storage.uow import UnitOfWork
 
 DEFAULT_FLOW_TTL = timedelta(minutes=30)
@@ -36,6 +36,8 @@ class Context:
     clock: Clock
     settings: Settings
     locale: str
+    #: the active staff account of this chat identity, if it has one
+    staff: Staff | None = None
     #: the words after a command, or after the namespace of a button action
     args: str = ""
     state_changed: bool = False
@@ -46,6 +48,9 @@ class Context:
 
     @property
     def actor(self) -> str:
+        """Who acts, for the audit log: ``staff:<id>`` for staff, else the chat identity."""
+        if self.staff is not None:
+            return f"staff:{self.staff.id}"
         return str(self.inbound.identity)
 
     @property

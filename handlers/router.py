@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 from bot.core.messages import Button, InboundKind, Reply
 from handlers.context import Context
@@ -19,6 +20,27 @@ Handler = Callable[[Context], Awaitable[list[Reply]]]
 class Audience(enum.Enum):
     ANYONE = "anyone"
     MEMBER = "member"  # signed-up customers (and staff who are members)
+    CASHIER = "cashier"  # any active staff account
+    MANAGER = "manager"  # managers and owners
+    OWNER = "owner"
+
+    @property
+    def is_staff(self) -> bool:
+        return self in STAFF_RANK
+
+
+#: owner > manager > cashier: a role may do what every lower role may
+STAFF_RANK: Final = {Audience.CASHIER: 1, Audience.MANAGER: 2, Audience.OWNER: 3}
+ROLES: Final = ("owner", "manager", "cashier")
+
+
+def role_rank(role: str) -> int:
+    return STAFF_RANK.get(Audience(role), 0) if role in ROLES else 0
+
+
+def has_role(ctx: Context, audience: Audience) -> bool:
+    """Whether the person writing holds ``audience`` (a staff role) or higher, right now."""
+    return ctx.staff is not None and role_rank(ctx.staff.role) >= STAFF_RANK[audience]
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,8 @@ class Router:
         return command, rest.strip(), True
 
     async def _allowed(self, ctx: Context, audience: Audience) -> list[Reply] | None:
+        if audience.is_staff:
+            return None if has_role(ctx, audience) else [ctx.reply("error.not_allowed")]
         if audience is Audience.MEMBER and ctx.member is None:
             if self.not_a_member is not None:
                 return await self.not_a_member(ctx)
@@ -132,9 +156,16 @@ class Router:
             return refused
         return await command.handler(ctx)
 
-    def menu(self) -> list[Command]:
-        """Commands shown in menus and /help, in registration order."""
-        return [c for c in self.commands.values() if c.describe is not None]
+    def menu(self, role: str | None = None) -> list[Command]:
+        """Commands shown in menus and /help, in registration order: the customer commands,
+        plus, for a staff ``role``, the staff commands that role may use."""
+        rank = role_rank(role) if role else 0
+        return [
+            c
+            for c in self.commands.values()
+            if c.describe is not None
+            and (not c.audience.is_staff or (rank and rank >= STAFF_RANK[c.audience]))
+        ]
 
 
 def action_button(label: str, namespace: str, *parts: str) -> Button:

@@ -83,6 +83,11 @@ async def _write_chunk(connection: AsyncConnection, chunk: Iterable[MemberRows])
         sales.extend(rows.sales)
         sale_points.extend(rows.sale_points)
         lapsed += rows.lapsed
+    balances: dict[int, int] = {}
+    for entry in itertools.chain(points, sale_points):
+        balances[entry["member_id"]] = balances.get(entry["member_id"], 0) + entry["delta"]
+    for member in members:  # the cached balance the ledger keeps in step
+        member["points_balance"] = balances.get(member["id"], 0)
     # foreign-key order: members before whatever refers to them, sales before their points
     await _insert(connection, _table(Member), members)
     await _insert(connection, _table(ChannelIdentity), identities)

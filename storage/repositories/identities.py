@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity
+from storage.upsert import insert_once
 
 
 class Identities:
@@ -34,17 +35,23 @@ class Identities:
         """The identity for (channel, user_id), created if new, with its last-seen time updated."""
         identity = await self.get(channel, user_id)
         if identity is None:
-            identity = ChannelIdentity(
-                channel=channel,
-                user_id=user_id,
-                display_name=display_name,
-                language_code=language_code,
-                reachable=True,
-                first_seen_at=now,
-                last_seen_at=now,
+            # two first events of one person may race: whoever inserts second inserts nothing
+            await insert_once(
+                self._s,
+                ChannelIdentity,
+                {
+                    "channel": channel,
+                    "user_id": user_id,
+                    "display_name": display_name,
+                    "language_code": language_code,
+                    "reachable": True,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                },
+                ["channel", "user_id"],
             )
-            self._s.add(identity)
-            await self._s.flush()
+            identity = await self.get(channel, user_id)
+            assert identity is not None
         else:
             identity.last_seen_at = now
             if display_name and identity.member_id is None:
@@ -60,3 +67,14 @@ class Identities:
             .order_by(ChannelIdentity.id)
         )
         return result.scalars().all()
+
+    async def preferred(self, member_id: int) -> ChannelIdentity | None:
+        """The chat account to write to a member on: reachable, most recently seen (a member
+        linked on LINE and Telegram hears from the shop where they talked last)."""
+        result = await self._s.execute(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.member_id == member_id, ChannelIdentity.reachable.is_(True))
+            .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()

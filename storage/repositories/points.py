@@ -3,14 +3,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
-from storage.models import PointsEntry
+from bot.core.errors import DomainError
+from storage.models import Member, PointsEntry
+
+
+class InsufficientPoints(DomainError):
+    key = "error.insufficient_points"
 
 
 class PointsLedger:
-    """Append-only points entries; there is no update or delete here on purpose."""
+    """Append-only points entries; there is no update or delete of an entry here on purpose.
+
+    Every entry also moves ``members.points_balance`` in the same transaction, and a debit does
+    so with a conditional update (``WHERE points_balance >= n``): two concurrent redemptions on
+    SQLite or PostgreSQL cannot both spend the same points, and a balance is never negative.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -24,7 +35,30 @@ class PointsLedger:
         earned_at: datetime | None = None,
         sale_id: int | None = None,
         note: str | None = None,
-    ) -> PointsEntry:
+        idempotency_key: str | None = None,
+        allow_negative: bool = False,
+    ) -> PointsEntry | None:
+        """Append one entry; None when ``idempotency_key`` was already used (nothing changes).
+
+        Raises :class:`InsufficientPoints` for a debit larger than the balance, unless
+        ``allow_negative`` (a voided sale whose points were already spent may leave a debt).
+        """
+        if idempotency_key is not None:
+            existing = await self._s.execute(
+                select(PointsEntry.id).where(PointsEntry.idempotency_key == idempotency_key)
+            )
+            if existing.first() is not None:
+                return None
+        statement = (
+            update(Member)
+            .where(Member.id == member_id)
+            .values(points_balance=Member.points_balance + delta)
+        )
+        if delta < 0 and not allow_negative:
+            statement = statement.where(Member.points_balance >= -delta)
+        result = await self._s.execute(statement.execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise InsufficientPoints(balance=await self.balance(member_id), needed=-delta)
         entry = PointsEntry(
             member_id=member_id,
             delta=delta,
@@ -33,12 +67,21 @@ class PointsLedger:
             note=note,
             earned_at=earned_at or now,
             created_at=now,
+            idempotency_key=idempotency_key,
         )
         self._s.add(entry)
         await self._s.flush()
+        member = self._s.identity_map.get(identity_key(Member, member_id))
+        if member is not None:  # keep a loaded Member in step with the row
+            await self._s.refresh(member, ["points_balance"])
         return entry
 
     async def balance(self, member_id: int) -> int:
+        """The cached balance (always equal to :meth:`ledger_sum`)."""
+        result = await self._s.execute(select(Member.points_balance).where(Member.id == member_id))
+        return int(result.scalar_one_or_none() or 0)
+
+    async def ledger_sum(self, member_id: int) -> int:
         result = await self._s.execute(
             select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
                 PointsEntry.member_id == member_id

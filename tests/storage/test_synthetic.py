@@ -76,6 +76,20 @@ async def test_every_sale_has_its_points_entry(engine: AsyncEngine, shop: ShopSu
     assert all(ledger[sale_id] == int(amount // 25) for sale_id, amount in sales.items())
 
 
+async def test_cached_balances_equal_the_ledger_sums(
+    engine: AsyncEngine, shop: ShopSummary
+) -> None:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(PointsEntry.member_id, func.sum(PointsEntry.delta)).group_by(
+                PointsEntry.member_id
+            )
+        )
+        sums = {member_id: int(total) for member_id, total in rows}
+    balances = dict(await _all(engine, Member.id, Member.points_balance))
+    assert balances == sums
+
+
 async def test_every_member_has_welcome_points_and_membership_consent(
     engine: AsyncEngine, shop: ShopSummary
 ) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
+from bot.i18n import t
 from storage.models import ChannelIdentity, InboxMessage
 
 
@@ -39,3 +41,12 @@ async def test_unknown_slash_command_is_answered_not_stored(app: App) -> None:
     assert len(replies) == 1
     assert "/help" in replies[0].text
     assert await _count(app, InboxMessage) == 0
+
+
+async def test_two_first_events_of_one_person_at_once_create_one_identity(app: App) -> None:
+    first, second = await asyncio.gather(
+        app.bus.handle(_text("line:r1", "/help")), app.bus.handle(_text("line:r2", "/help"))
+    )
+    internal = t("th", "error.internal")
+    assert internal not in [reply.text for reply in first + second]
+    assert await _count(app, ChannelIdentity) == 1

@@ -1,0 +1,41 @@
+"""Finding the member a cashier means: a phone in any Thai format, a member code, or the
+payload of the member-card QR (``CRM:<code>``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from bot.core.errors import InvalidInput, NotFound
+from handlers.inputs import parse_phone
+from storage.models import Member
+from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH
+from storage.uow import UnitOfWork
+
+QR_PREFIX: Final = "CRM:"
+_CODE: Final = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+
+
+def member_code_in(text: str) -> str | None:
+    """The member code in ``text`` (a bare code or a card-QR payload), if it is one."""
+    candidate = text.strip().upper().removeprefix(QR_PREFIX)
+    return candidate if _CODE.fullmatch(candidate) else None
+
+
+async def find_member(uow: UnitOfWork, text: str) -> Member:
+    """The (not erased) member ``text`` names; raises :class:`NotFound` naming what was typed."""
+    text = text.strip()
+    member: Member | None = None
+    code = member_code_in(text)
+    if code is not None:
+        member = await uow.members.by_code(code)
+    if member is None:
+        try:
+            phone = parse_phone(text)
+        except InvalidInput:
+            phone = None
+        if phone is not None:
+            member = await uow.members.by_phone(phone)
+    if member is None or member.erased_at is not None:
+        raise NotFound("error.member_not_found", query=text[:40])
+    return member

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Staff, StaffInvite
+
+
+def code_hash(code: str) -> str:
+    """Invite and one-time codes are stored hashed; compare by hashing what was typed."""
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+class StaffMembers:
+    """Staff accounts (by chat identity) and their one-time invites."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def by_identity(self, channel: str, user_id: str) -> Staff | None:
+        """The active staff account of a chat identity; renaming on the platform changes nothing."""
+        result = await self._s.execute(
+            select(Staff).where(
+                Staff.channel == channel, Staff.user_id == user_id, Staff.active.is_(True)
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def get(self, staff_id: int) -> Staff | None:
+        return await self._s.get(Staff, staff_id)
+
+    async def active(self) -> Sequence[Staff]:
+        result = await self._s.execute(
+            select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)
+        )
+        return result.scalars().all()
+
+    async def add(
+        self,
+        channel: str,
+        user_id: str,
+        name: str,
+        role: str,
+        branch_id: int | None,
+        now: datetime,
+    ) -> Staff:
+        """Make a chat identity staff (reactivating an earlier, removed account of it)."""
+        result = await self._s.execute(
+            select(Staff).where(Staff.channel == channel, Staff.user_id == user_id)
+        )
+        staff = result.scalar_one_or_none()
+        if staff is None:
+            staff = Staff(channel=channel, user_id=user_id, created_at=now)
+            self._s.add(staff)
+        staff.name = name
+        staff.role = role
+        staff.branch_id = branch_id
+        staff.active = True
+        await self._s.flush()
+        return staff
+
+    async def create_invite(
+        self,
+        code: str,
+        role: str,
+        branch_id: int | None,
+        created_by: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> StaffInvite:
+        invite = StaffInvite(
+            code_hash=code_hash(code),
+            role=role,
+            branch_id=branch_id,
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        self._s.add(invite)
+        await self._s.flush()
+        return invite
+
+    async def use_invite(self, code: str, now: datetime) -> StaffInvite | None:
+        """Mark the invite used and return it; None if unknown, expired or already used.
+
+        A conditional update, so two people claiming one code at once cannot both win.
+        """
+        hashed = code_hash(code)
+        result = await self._s.execute(
+            update(StaffInvite)
+            .where(
+                StaffInvite.code_hash == hashed,
+                StaffInvite.used_at.is_(None),
+                StaffInvite.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        found = await self._s.execute(select(StaffInvite).where(StaffInvite.code_hash == hashed))
+        return found.scalar_one()

@@ -1,0 +1,34 @@
+"""INSERT … ON CONFLICT DO NOTHING on both stores: the race-free way to create a row once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+
+async def insert_once(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    values: dict[str, Any],
+    conflict_columns: Sequence[str],
+) -> bool:
+    """Insert ``values`` unless a row with the same ``conflict_columns`` exists; True if inserted.
+
+    Under concurrency the loser waits for the winner's commit (PostgreSQL) or for the write
+    lock (SQLite) and then inserts nothing, instead of failing on the unique constraint.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = cast(Table, model.__table__)
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(*[table.c[name] for name in conflict_columns])
+    )
+    return (await session.execute(statement)).first() is not None
