@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -18,8 +18,10 @@ from aiohttp import web
 
 from bot.bootstrap import App, bootstrap
 from bot.config import Settings
-from bot.core.ports import WebhookChannel
+from bot.core.messages import Channel
+from bot.core.ports import Outbound, WebhookChannel
 from bot.web import build_web_app
+from jobs.dispatcher import OutboxDispatcher
 from jobs.scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,29 @@ async def _scheduled(app: App) -> AsyncIterator[None]:
         scheduler.shutdown(wait=False)
 
 
+#: how long a stopping server lets the dispatcher finish the message it is sending
+DISPATCHER_STOP_SECONDS = 10.0
+
+
+@contextlib.asynccontextmanager
+async def _dispatching(app: App, channels: Mapping[Channel, Outbound]) -> AsyncIterator[None]:
+    """Run the outbox dispatcher on ``channels`` while the block runs; the bus wakes it after
+    every commit that queued messages, so messages to others go out at once."""
+    dispatcher = OutboxDispatcher(app.uow, app.clock, channels)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop), name="outbox-dispatcher")
+    app.bus.on_commit = dispatcher.kick
+    try:
+        yield
+    finally:
+        app.bus.on_commit = None
+        stop.set()
+        try:
+            await asyncio.wait_for(task, DISPATCHER_STOP_SECONDS)
+        except TimeoutError:  # wait_for cancelled it: the row in flight is re-sent after restart
+            log.warning("outbox dispatcher did not stop in time; cancelled")
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Migrate, then serve webhooks, /healthz, /metrics and media with the scheduler running,
     until SIGINT/SIGTERM (or ``stop`` is set); HTTP sessions and the engine are closed after."""
@@ -92,7 +117,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await site.start()
             names = ", ".join(channel.channel.value for channel in channels) or "none"
             log.info("serving on http://%s:%s (channels: %s)", settings.host, settings.port, names)
-            async with _scheduled(app):
+            outbounds = {channel.channel: channel for channel in channels}
+            async with _scheduled(app), _dispatching(app, outbounds):
                 await _until_signalled(stop or asyncio.Event())
         finally:
             await runner.cleanup()
@@ -110,7 +136,7 @@ async def polling(settings: Settings) -> None:
 
         channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
         try:
-            async with _scheduled(app):
+            async with _scheduled(app), _dispatching(app, {Channel.TELEGRAM: channel}):
                 await channel.run_polling()
         finally:
             await channel.close()
@@ -177,7 +203,7 @@ async def chat(
             uow=app.uow,
             locale=settings.locale,
         )
-        async with _scheduled(app):
+        async with _scheduled(app), _dispatching(app, {Channel.CONSOLE: console}):
             await console.run()
     finally:
         await app.close()

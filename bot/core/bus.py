@@ -38,6 +38,8 @@ class Bus:
         self.router = router
         self.clock = clock
         self.settings = settings
+        #: called after a commit that queued outbox rows (the dispatcher's ``kick``)
+        self.on_commit: Callable[[], None] | None = None
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event exactly once; returns what to send back to its author.
@@ -70,6 +72,7 @@ class Bus:
             member = await uow.members.get(identity.member_id) if identity.member_id else None
             if member is not None and member.erased_at is not None:
                 member = None
+            staff = await uow.staff.by_identity(channel, user_id)
             row = await uow.conversations.get(channel, user_id, now)
             state = None if row is None else FlowState(row.flow, row.step, dict(row.data))
             locale = (
@@ -86,6 +89,7 @@ class Bus:
                 clock=self.clock,
                 settings=self.settings,
                 locale=locale,
+                staff=staff,
             )
             try:
                 async with uow.savepoint():
@@ -94,6 +98,8 @@ class Bus:
             except DomainError as error:
                 replies = [Reply(text=t(ctx.locale, error.key, **error.params))]
             await uow.commit()
+            if uow.outbox.enqueued and self.on_commit is not None:
+                self.on_commit()  # messages to others go out now, not at the next poll
             return replies
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""Small repositories: branches, settings, inbox, audit log, outbox and media."""
+"""Small repositories: branches, settings, inbox, audit log and media."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, Branch, InboxMessage, Media, OutboxMessage, ShopSetting
+from storage.models import AuditEntry, Branch, InboxMessage, Media, ShopSetting
 
 
 class Branches:
@@ -109,44 +109,18 @@ class AuditLog:
         )
         await self._s.flush()
 
-
-class Outbox:
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    async def enqueue(
-        self,
-        dedupe_key: str,
-        channel: str,
-        user_id: str,
-        payload: dict[str, Any],
-        now: datetime,
-        member_id: int | None = None,
-        promotional: bool = False,
-        not_before: datetime | None = None,
-    ) -> bool:
-        """Queue a message once per ``dedupe_key``; False if that key was queued before."""
-        existing = await self._s.execute(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        )
-        if existing.first() is not None:
-            return False
-        self._s.add(
-            OutboxMessage(
-                dedupe_key=dedupe_key,
-                channel=channel,
-                user_id=user_id,
-                member_id=member_id,
-                promotional=promotional,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                not_before=not_before or now,
-                created_at=now,
+    async def count(self, actor: str, action: str, since: datetime) -> int:
+        """How many ``action`` entries ``actor`` has written since ``since`` (throttling)."""
+        result = await self._s.execute(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(
+                AuditEntry.actor == actor,
+                AuditEntry.action == action,
+                AuditEntry.created_at >= since,
             )
         )
-        await self._s.flush()
-        return True
+        return int(result.scalar_one())
 
 
 class MediaStore:

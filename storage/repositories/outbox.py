@@ -1,0 +1,268 @@
+"""The outbox: messages that are not direct replies, queued in the transaction of their cause.
+
+Life of a row: ``pending`` → ``sent`` | ``failed`` | ``unreachable``. A pending row is due when
+``not_before <= now``. The dispatcher *claims* due rows by moving ``not_before`` a lease into the
+future in a short transaction of its own (on PostgreSQL under ``FOR UPDATE SKIP LOCKED``, so two
+processes never claim one row; SQLite's ``BEGIN IMMEDIATE`` serialises claims), sends, and then
+records the outcome. A process that dies between sending and recording leaves the row pending
+with an expiring lease: it is sent again once the lease ends (LINE de-duplicates that repeat by
+the row's ``retry_key``, generated once at enqueue time). Every mark is conditional on the row
+still being pending, so a row withdrawn meanwhile (erasure, a cancelled campaign) stays withdrawn.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelIdentity, Member, OutboxMessage, Staff
+from storage.upsert import insert_once
+
+PENDING: Final = "pending"
+SENT: Final = "sent"
+FAILED: Final = "failed"
+UNREACHABLE: Final = "unreachable"
+
+MAX_KEY_LENGTH: Final = 128  # the column's size; PostgreSQL would refuse a longer key
+MAX_ERROR_LENGTH: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A claimed row, detached from any session: what the dispatcher needs to send it."""
+
+    id: int
+    channel: str
+    user_id: str
+    member_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    retry_key: str | None
+    promotional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecipient:
+    """An active staff member to notify, with what decides the language they read."""
+
+    staff_id: int
+    channel: str
+    user_id: str
+    #: the language of the member linked to the same chat account, if any
+    member_locale: str | None
+    #: the platform's language hint for that chat account
+    language_code: str | None
+    reachable: bool
+
+
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:MAX_ERROR_LENGTH]
+
+
+class Outbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+        #: rows this unit of work queued; the bus wakes the dispatcher after commit when > 0
+        self.enqueued = 0
+
+    async def enqueue(
+        self,
+        dedupe_key: str,
+        channel: str,
+        user_id: str,
+        payload: dict[str, Any],
+        now: datetime,
+        member_id: int | None = None,
+        promotional: bool = False,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue a message once per ``dedupe_key``; False if that key was queued before.
+
+        ``INSERT … ON CONFLICT DO NOTHING`` makes this safe against a concurrent enqueue of the
+        same key too (a plain insert would abort the whole transaction on PostgreSQL).
+        """
+        if not 0 < len(dedupe_key) <= MAX_KEY_LENGTH:
+            raise ValueError(f"dedupe_key must be 1..{MAX_KEY_LENGTH} characters: {dedupe_key!r}")
+        values = {
+            "dedupe_key": dedupe_key,
+            "channel": channel,
+            "user_id": user_id,
+            "member_id": member_id,
+            "promotional": promotional,
+            "payload": payload,
+            "status": PENDING,
+            "attempts": 0,
+            "retry_key": str(uuid.uuid4()),
+            "not_before": not_before or now,
+            "created_at": now,
+        }
+        inserted = await insert_once(self._s, OutboxMessage, values, ["dedupe_key"])
+        if inserted:
+            self.enqueued += 1
+        return inserted
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self._s.get(OutboxMessage, message_id, populate_existing=True)
+
+    async def by_key(self, dedupe_key: str) -> OutboxMessage | None:
+        result = await self._s.execute(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        return result.scalar_one_or_none()
+
+    async def due(
+        self, now: datetime, limit: int, channels: Collection[str] | None = None
+    ) -> Sequence[OutboxMessage]:
+        """Pending rows with ``not_before <= now``, longest-waiting first, locked for this
+        transaction (rows another transaction holds are skipped, not waited for)."""
+        query = select(OutboxMessage).where(
+            OutboxMessage.status == PENDING, OutboxMessage.not_before <= now
+        )
+        if channels is not None:
+            query = query.where(OutboxMessage.channel.in_(list(channels)))
+        query = (
+            query.order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # the SQLite dialect leaves this out
+        )
+        return (await self._s.execute(query)).scalars().all()
+
+    async def claim(
+        self, now: datetime, limit: int, lease_until: datetime, channels: Collection[str]
+    ) -> list[QueuedMessage]:
+        """Take up to ``limit`` due rows of ``channels`` for sending until ``lease_until``."""
+        rows = await self.due(now, limit, channels)
+        claimed = []
+        for row in rows:
+            row.not_before = lease_until
+            claimed.append(
+                QueuedMessage(
+                    id=row.id,
+                    channel=row.channel,
+                    user_id=row.user_id,
+                    member_id=row.member_id,
+                    payload=dict(row.payload),
+                    attempts=row.attempts,
+                    retry_key=row.retry_key,
+                    promotional=row.promotional,
+                )
+            )
+        await self._s.flush()
+        return claimed
+
+    async def release(self, message_ids: Collection[int], not_before: datetime) -> None:
+        """Give back claimed rows that were not sent (shutdown, a paused channel, an expiring
+        lease) so they are due again at ``not_before`` instead of when the lease ends."""
+        if not message_ids:
+            return
+        await self._s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.status == PENDING)
+            .values(not_before=not_before)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _update_pending(self, message_id: int, **values: Any) -> bool:
+        result = await self._s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def mark_sent(self, message_id: int, now: datetime) -> bool:
+        """The platform accepted the message. False if the row is no longer pending."""
+        return await self._update_pending(
+            message_id, status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, error=None
+        )
+
+    async def reschedule(
+        self, message_id: int, not_before: datetime, error: str | None, *, count_attempt: bool
+    ) -> bool:
+        """Try again at ``not_before``; ``count_attempt`` is False for waits that are not the
+        message's fault (rate limits, quota), which must not use up its attempts."""
+        values: dict[str, Any] = {"not_before": not_before, "error": _clip(error)}
+        if count_attempt:
+            values["attempts"] = OutboxMessage.attempts + 1
+        return await self._update_pending(message_id, **values)
+
+    async def mark_failed(self, message_id: int, error: str, *, count_attempt: bool = True) -> bool:
+        values: dict[str, Any] = {"status": FAILED, "error": _clip(error)}
+        if count_attempt:
+            values["attempts"] = OutboxMessage.attempts + 1
+        return await self._update_pending(message_id, **values)
+
+    async def mark_unreachable(self, message_id: int, error: str) -> bool:
+        """The recipient blocked the bot; also marks their chat account unreachable."""
+        row = await self.get(message_id)
+        if row is None or row.status != PENDING:
+            return False
+        row.status = UNREACHABLE
+        row.attempts += 1
+        row.error = _clip(error)
+        await self._s.execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.channel == row.channel, ChannelIdentity.user_id == row.user_id)
+            .values(reachable=False)
+            .execution_options(synchronize_session=False)
+        )
+        await self._s.flush()
+        return True
+
+    async def pending_count(self, channel: str | None = None) -> int:
+        query = select(func.count()).select_from(OutboxMessage)
+        query = query.where(OutboxMessage.status == PENDING)
+        if channel is not None:
+            query = query.where(OutboxMessage.channel == channel)
+        return int((await self._s.execute(query)).scalar_one())
+
+    async def has_pending(self, channel: str) -> bool:
+        query = select(OutboxMessage.id).where(
+            OutboxMessage.status == PENDING, OutboxMessage.channel == channel
+        )
+        return (await self._s.execute(query.limit(1))).first() is not None
+
+    async def staff_recipients(
+        self, roles: Collection[str], branch_id: int | None = None
+    ) -> list[StaffRecipient]:
+        """Active staff with one of ``roles``; with ``branch_id``, that branch's staff plus
+        staff with no branch (who work everywhere). Ordered by staff id."""
+        identity = and_(
+            ChannelIdentity.channel == Staff.channel, ChannelIdentity.user_id == Staff.user_id
+        )
+        member = and_(Member.id == ChannelIdentity.member_id, Member.erased_at.is_(None))
+        query = (
+            select(
+                Staff.id,
+                Staff.channel,
+                Staff.user_id,
+                Member.locale,
+                ChannelIdentity.language_code,
+                ChannelIdentity.reachable,
+            )
+            .outerjoin(ChannelIdentity, identity)
+            .outerjoin(Member, member)
+            .where(Staff.active.is_(True), Staff.role.in_(list(roles)))
+            .order_by(Staff.id)
+        )
+        if branch_id is not None:
+            query = query.where(or_(Staff.branch_id == branch_id, Staff.branch_id.is_(None)))
+        rows = (await self._s.execute(query)).all()
+        return [
+            StaffRecipient(
+                staff_id=row[0],
+                channel=row[1],
+                user_id=row[2],
+                member_locale=row[3],
+                language_code=row[4],
+                reachable=row[5] is not False,  # no identity row yet: assume reachable
+            )
+            for row in rows
+        ]

@@ -1,0 +1,65 @@
+"""Rows the outbox tests need: members with chat accounts, staff, queued messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.bootstrap import App
+from bot.core.messages import Reply
+from bot.core.wire import replies_to_payload
+from storage.models import Branch, Member, Staff
+
+
+async def add_member(
+    app: App, accounts: list[tuple[str, str, datetime]], locale: str = "th"
+) -> int:
+    """A member with chat ``accounts`` given as (channel, user id, last seen)."""
+    async with app.uow() as uow:
+        now = app.clock.now()
+        member = await uow.members.add(Member(name="Ploy", locale=locale, joined_at=now))
+        for channel, user_id, seen in accounts:
+            identity = await uow.identities.touch(channel, user_id, seen)
+            identity.member_id = member.id
+            identity.last_seen_at = seen
+        await uow.commit()
+        return member.id
+
+
+async def add_branch(app: App, code: str) -> int:
+    async with app.uow() as uow:
+        branch = Branch(code=code, name_th=code, name_en=code, active=True)
+        uow.session.add(branch)
+        await uow.commit()
+        return branch.id
+
+
+async def add_staff(
+    app: App,
+    channel: str,
+    user_id: str,
+    role: str,
+    branch_id: int | None = None,
+    active: bool = True,
+) -> int:
+    async with app.uow() as uow:
+        staff = Staff(
+            channel=channel,
+            user_id=user_id,
+            name=user_id,
+            role=role,
+            branch_id=branch_id,
+            active=active,
+            created_at=app.clock.now(),
+        )
+        uow.session.add(staff)
+        await uow.commit()
+        return staff.id
+
+
+async def queue(
+    app: App, key: str, channel: str = "telegram", user_id: str = "1", text: str = "hi"
+) -> None:
+    async with app.uow() as uow:
+        payload = replies_to_payload([Reply(text=text)])
+        await uow.outbox.enqueue(key, channel, user_id, payload, app.clock.now())
+        await uow.commit()
