@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from handlers import customer
+from handlers import customer, staff
 from handlers.router import Router
 
 
 def build_router() -> Router:
     router = Router()
     customer.register(router)
+    staff.register(router)
     return router

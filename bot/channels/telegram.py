@@ -20,19 +20,20 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
-from aiogram.types import BotCommand, BotCommandScopeDefault, TelegramObject, Update
+from aiogram.types import BotCommandScopeDefault, TelegramObject, Update
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels.telegram_inbound import inbound_from_update
+from bot.channels.telegram_menu import apply_menus, menu_commands, staff_menus
 from bot.channels.telegram_outbound import call, send
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core.bus import Bus
 from bot.core.errors import ChannelError, RecipientUnreachable
 from bot.core.messages import Channel, Identity, InboundKind, Reply
-from bot.i18n import LOCALES, t
+from bot.i18n import LOCALES
 from handlers.router import Router
 from storage.uow import UnitOfWorkFactory
 
@@ -46,7 +47,6 @@ SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a heade
 ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member")
 #: what Telegram accepts as ``secret_token`` (and as a command name)
 _SECRET_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_COMMAND_SHAPE: Final = re.compile(r"[a-z0-9_]{1,32}")
 
 
 class TelegramConfigError(RuntimeError):
@@ -133,8 +133,13 @@ class TelegramChannel:
     # -- outbound ---------------------------------------------------------------------------
 
     async def push(self, user_id: str, replies: Sequence[Reply]) -> None:
-        """Send ``replies`` to a private chat; raises a ChannelError subclass on failure."""
+        """Send ``replies`` to a private chat; raises a ChannelError subclass on failure.
+
+        A reply whose ``meta`` asks for a command menu (staff after ``/claim``, a removed staff
+        member) also sets that chat's menu, after the messages; a menu failure is only logged.
+        """
         await send(self.bot, int(user_id), replies)
+        await apply_menus(self.bot, self.bus.router, int(user_id), replies, self.settings.locale)
 
     async def deliver(self, identity: Identity, replies: Sequence[Reply]) -> None:
         """Replies to an update the bus already committed: never raises."""
@@ -179,8 +184,9 @@ class TelegramChannel:
         await self.dispatcher.stop_polling()
 
     async def setup(self, router: Router) -> list[str]:
-        """Register the webhook (when ``CHATCRM_PUBLIC_URL`` is set) and the customer command
-        menus (default language, plus one per other locale); returns what it did."""
+        """Register the webhook (when ``CHATCRM_PUBLIC_URL`` is set), the customer command
+        menus (default language, plus one per other locale) and each Telegram staff member's
+        own chat menu; returns what it did."""
         done: list[str] = []
         public_url = self.settings.public_url
         if public_url:
@@ -211,6 +217,7 @@ class TelegramChannel:
             done.append(
                 f"customer menu ({language_code or 'default'}, {locale}): {len(commands)} commands"
             )
+        done += await staff_menus(self.bot, router, self.uow, default)
         return done
 
     async def close(self) -> None:
@@ -221,17 +228,6 @@ def make_bot(token: str, api_base: str) -> Bot:
     """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-
-
-def menu_commands(router: Router, locale: str) -> list[BotCommand]:
-    """The router's menu as Telegram commands (names Telegram would refuse are left out)."""
-    commands = []
-    for command in router.menu():
-        if command.describe is None or _COMMAND_SHAPE.fullmatch(command.name) is None:
-            continue
-        description = t(locale, command.describe).strip()[:256] or command.name
-        commands.append(BotCommand(command=command.name, description=description))
-    return commands
 
 
 def build_telegram(app: App) -> TelegramChannel:

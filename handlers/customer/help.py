@@ -1,4 +1,4 @@
-"""/help lists what the customer can do; /cancel leaves any conversation."""
+"""/help lists what the person can do; /cancel leaves any conversation."""
 
 from __future__ import annotations
 
@@ -13,14 +13,24 @@ CUSTOMER_AUDIENCES: Final = (Audience.ANYONE, Audience.MEMBER)
 
 
 def help_handler(router: Router) -> Handler:
-    """/help (anyone): one line per customer command of ``router.menu()``."""
+    """/help (anyone): one line per customer command of ``router.menu()``; for an active staff
+    account, then a heading and the staff commands its role may use (nobody else sees them)."""
 
     async def show_help(ctx: Context) -> list[Reply]:
         lines = [ctx.t("help.title")]
-        for command in router.menu():
+        role = ctx.staff.role if ctx.staff is not None else None
+        commands = router.menu(role)
+        for command in commands:
             if command.audience in CUSTOMER_AUDIENCES and command.describe:
                 lines.append(f"/{command.name} — {ctx.t(command.describe)}")
         lines.append(ctx.t("help.footer"))
+        staff_lines = [
+            f"/{command.name} — {ctx.t(command.describe)}"
+            for command in commands
+            if command.audience.is_staff and command.describe
+        ]
+        if staff_lines:
+            lines += ["", ctx.t("staff.help_heading"), *staff_lines]
         return [Reply(text="\n".join(lines))]
 
     return show_help

@@ -105,6 +105,8 @@ class FakeTelegramAPI:
         self.webhook: dict[str, Any] = {}
         #: (scope type, language_code or "") → commands as sent
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        #: chat id → commands of that chat's own scope (``BotCommandScopeChat``)
+        self.chat_commands: dict[int, list[dict[str, str]]] = {}
 
     # -- what tests use --------------------------------------------------------------------
 
@@ -205,8 +207,19 @@ class FakeTelegramAPI:
 
     async def _m_setMyCommands(self, call: Call) -> Any:
         scope = call.params.get("scope") or {"type": "default"}
+        if scope["type"] == "chat":
+            self.chat_commands[int(scope["chat_id"])] = list(call.params["commands"])
+            return True
         key = (scope["type"], call.params.get("language_code", ""))
         self.commands[key] = list(call.params["commands"])
+        return True
+
+    async def _m_deleteMyCommands(self, call: Call) -> Any:
+        scope = call.params.get("scope") or {"type": "default"}
+        if scope["type"] == "chat":
+            self.chat_commands.pop(int(scope["chat_id"]), None)
+        else:
+            self.commands.pop((scope["type"], call.params.get("language_code", "")), None)
         return True
 
     async def _m_getUpdates(self, call: Call) -> Any:

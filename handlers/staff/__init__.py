@@ -1,0 +1,26 @@
+"""Staff-facing handlers: counter operations, customer view, staff and shop settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.router import Router
+from handlers.staff import adjust, approvals, customers, redeem, sales, settings, team
+
+#: each staff module's own ``register(router)``, in menu order; add yours to this list
+REGISTRARS: list[Callable[[Router], None]] = [
+    sales.register,
+    approvals.register,
+    adjust.register,
+    redeem.register,
+    settings.register,
+    customers.register,
+    team.register,  # last: a cashier's menu starts with /sale, not with team administration
+]
+
+
+def register(router: Router) -> None:
+    """Add every staff command, button namespace and flow to ``router`` (after the customer
+    ones: ``/help`` lists customer commands first)."""
+    for add in REGISTRARS:
+        add(router)

@@ -1,0 +1,72 @@
+"""The staff menu: which commands a role has, as text, buttons and a channel menu request.
+
+Staff commands are shown only to staff. Channels differ in how: Telegram keeps a command list
+per chat, so a reply carrying ``meta["menu"] = <role>`` asks the Telegram adapter to set that
+chat's command menu (``"customer"`` resets it to the customer menu); LINE and the console show
+the commands as text with quick-reply buttons whenever staff ask (``/staffmenu`` or the
+keywords ``staff`` / ``พนักงาน``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.messages import Button, Reply
+from handlers.context import Context
+from handlers.router import Audience, Command, Handler, Router, has_role
+
+#: the ``meta`` keys a channel adapter reads (see :mod:`bot.channels.telegram_menu`)
+MENU_META: Final = "menu"
+LOCALE_META: Final = "locale"
+CUSTOMER_MENU: Final = "customer"
+#: LINE shows at most 13 quick replies; one stays free for the adapter's own use
+MAX_MENU_BUTTONS: Final = 12
+
+
+def menu_meta(role: str, locale: str) -> dict[str, str]:
+    """What a reply carries to make a channel show ``role``'s command menu in ``locale``."""
+    return {MENU_META: role, LOCALE_META: locale}
+
+
+def staff_commands(router: Router, role: str) -> list[Command]:
+    """The staff commands ``role`` may use (customer commands left out), in menu order."""
+    return [c for c in router.menu(role) if c.audience.is_staff]
+
+
+def command_lines(ctx: Context, commands: list[Command]) -> list[str]:
+    return [f"/{c.name} — {ctx.t(c.describe)}" for c in commands if c.describe]
+
+
+def staff_menu_reply(ctx: Context, router: Router, role: str) -> Reply:
+    """The staff commands of ``role`` as text and buttons, asking channels to show the menu."""
+    commands = staff_commands(router, role)
+    title = ctx.t("staff.menu_title", role=ctx.t(f"staff.role_{role}"))
+    lines = [title, *command_lines(ctx, commands)]
+    pressable = [c for c in commands if c.name != "staffmenu"][:MAX_MENU_BUTTONS]
+    buttons = tuple(Button(label=f"/{c.name}", action=f"cmd:{c.name}") for c in pressable)
+    return Reply(text="\n".join(lines), buttons=buttons, meta=menu_meta(role, ctx.locale))
+
+
+def staff_menu_handler(router: Router) -> Handler:
+    """``/staffmenu`` (staff): their commands, and the Telegram chat menu refreshed."""
+
+    async def show_staff_menu(ctx: Context) -> list[Reply]:
+        assert ctx.staff is not None  # the router let only staff in
+        return [staff_menu_reply(ctx, router, ctx.staff.role)]
+
+    return show_staff_menu
+
+
+def staff_keyword_handler(router: Router) -> Handler:
+    """The bare words ``staff`` / ``พนักงาน`` (anyone): the staff menu for staff; for anyone
+    else the text is an ordinary message to the shop ("พนักงานสุภาพมาก" is feedback, not a
+    command), so it goes where any other text goes."""
+
+    async def staff_keyword(ctx: Context) -> list[Reply]:
+        if ctx.staff is not None and has_role(ctx, Audience.CASHIER):
+            return [staff_menu_reply(ctx, router, ctx.staff.role)]
+        if ctx.state is not None and ctx.state.flow in router.flows:
+            return await router.flows[ctx.state.flow](ctx)
+        return await router.fallback(ctx) if router.fallback is not None else []
+
+    return staff_keyword
