@@ -3,7 +3,13 @@
 Rules come from the ``loyalty`` shop setting (owner-editable JSON) over these defaults:
 one point per 25 THB, 50 welcome points, points expire 12 months after they were earned
 (first in, first out), and tiers on the rolling 12-month spend of non-voided sales
-(Member 0 / Silver 3,000 THB / Gold 10,000 THB).
+(Member 0 / Silver 3,000 THB / Gold 10,000 THB, earning 1 / 1.25 / 1.5 times the points).
+A cashier may record 20,000 THB of sales per shop day before an owner must approve more, and
+one sale may not exceed 100,000 THB (a typo guard).
+
+Points are lots: each credit is a lot that expires ``expiry_months`` after its ``earned_at``;
+each debit uses up lots first in, first out (a void first takes back its own sale's lot). See
+:func:`unspent_lots`, which both ``/points`` and the expiry operation use.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
+from bot.i18n import t
 from storage.models import PointsEntry
 from storage.uow import UnitOfWork
 
@@ -25,14 +32,16 @@ EXPIRY_WARNING: Final = timedelta(days=30)
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    name: str  # catalog suffix: ``points.tier.<name>`` (falls back to the name itself)
+    name: str  # catalog suffix: ``points.tier_<name>`` (falls back to the name itself)
     min_spend: Decimal
+    #: points of a sale are multiplied by this (and rounded down) for members of the tier
+    multiplier: Decimal = Decimal(1)
 
 
 DEFAULT_TIERS: Final = (
-    Tier("member", Decimal(0)),
-    Tier("silver", Decimal(3000)),
-    Tier("gold", Decimal(10000)),
+    Tier("member", Decimal(0), Decimal(1)),
+    Tier("silver", Decimal(3000), Decimal("1.25")),
+    Tier("gold", Decimal(10000), Decimal("1.5")),
 )
 
 
@@ -43,6 +52,12 @@ class LoyaltyRules:
     expiry_months: int = 12
     tier_window_months: int = 12
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    #: sales one cashier may record per shop day before an owner must approve more
+    cashier_daily_cap: Decimal = Decimal(20000)
+    #: the largest single sale accepted (a guard against a mistyped amount)
+    max_sale_amount: Decimal = Decimal(100000)
+    #: points for the referrer and for the new member, each, at the new member's first purchase
+    referral_points: int = 100
 
     @classmethod
     def from_setting(cls, value: Mapping[str, Any] | None) -> LoyaltyRules:
@@ -54,7 +69,11 @@ class LoyaltyRules:
         raw_tiers = value.get("tiers")
         if isinstance(raw_tiers, list) and raw_tiers:
             parsed = [
-                Tier(str(item["name"]), Decimal(str(item.get("min_spend", 0))))
+                Tier(
+                    str(item["name"]),
+                    Decimal(str(item.get("min_spend", 0))),
+                    Decimal(str(item.get("multiplier", _default_multiplier(str(item["name"]))))),
+                )
                 for item in raw_tiers
                 if isinstance(item, dict) and item.get("name")
             ]
@@ -66,6 +85,9 @@ class LoyaltyRules:
             expiry_months=int(value.get("expiry_months", base.expiry_months)),
             tier_window_months=int(value.get("tier_window_months", base.tier_window_months)),
             tiers=tiers,
+            cashier_daily_cap=Decimal(str(value.get("cashier_daily_cap", base.cashier_daily_cap))),
+            max_sale_amount=Decimal(str(value.get("max_sale_amount", base.max_sale_amount))),
+            referral_points=int(value.get("referral_points", base.referral_points)),
         )
 
     def points_for(self, amount: Decimal) -> int:
@@ -73,6 +95,11 @@ class LoyaltyRules:
         if amount <= 0 or self.baht_per_point <= 0:
             return 0
         return int(amount // self.baht_per_point)
+
+    def sale_points(self, amount: Decimal, tier: Tier) -> int:
+        """Points for a sale by a member of ``tier``: the base points times the tier's
+        multiplier, rounded down."""
+        return int(self.points_for(amount) * max(tier.multiplier, Decimal(0)))
 
     def tier_for(self, spend: Decimal) -> tuple[Tier, Tier | None]:
         """The tier reached with ``spend`` and the next one up (None at the top)."""
@@ -83,6 +110,11 @@ class LoyaltyRules:
             else:
                 return current, tier
         return current, None
+
+
+def _default_multiplier(name: str) -> Decimal:
+    """A stored tier without a multiplier keeps the default tier's of that name (else 1)."""
+    return next((tier.multiplier for tier in DEFAULT_TIERS if tier.name == name), Decimal(1))
 
 
 async def load_rules(uow: UnitOfWork) -> LoyaltyRules:
@@ -97,28 +129,58 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def expiring_points(
-    entries: Iterable[PointsEntry], until: datetime, expiry_months: int = 12
-) -> int:
-    """Points still unspent that expire on or before ``until``.
+@dataclass(slots=True)
+class Lot:
+    """Points of one credit entry that are still unspent."""
 
-    First in, first out: each positive entry is a lot expiring ``expiry_months`` after
-    ``earned_at``; every negative entry (redeem, void, expire...) uses up the oldest lots first.
-    A negative entry larger than what is left is not carried as debt against later lots.
+    entry_id: int | None
+    sale_id: int | None
+    expires_at: datetime
+    remaining: int
+
+
+def unspent_lots(entries: Iterable[PointsEntry], expiry_months: int = 12) -> list[Lot]:
+    """The credits not yet used up, oldest first (entries in ``earned_at`` order, then id).
+
+    Each positive entry is a lot expiring ``expiry_months`` after its ``earned_at``. A negative
+    entry uses up the lots that exist at that point, oldest first; a ``void`` entry first takes
+    its own sale's lot. A debit larger than every lot left (a balance that went below zero,
+    which only older data could hold) is a debt that the next credits pay off first, so the
+    lots always add up to ``max(balance, 0)`` and expiring them can never go below zero.
     """
-    lots: list[list[Any]] = []  # [expires_at, remaining]
+    lots: list[Lot] = []
+    debt = 0
     for entry in sorted(entries, key=lambda e: (e.earned_at, e.id or 0)):
         if entry.delta > 0:
-            lots.append([add_months(entry.earned_at, expiry_months), entry.delta])
+            paid = min(debt, entry.delta)
+            debt -= paid
+            expires_at = add_months(entry.earned_at, expiry_months)
+            lots.append(Lot(entry.id, entry.sale_id, expires_at, entry.delta - paid))
             continue
         owed = -entry.delta
+        if entry.reason == "void" and entry.sale_id is not None:
+            for lot in lots:
+                if lot.sale_id == entry.sale_id:
+                    used = min(lot.remaining, owed)
+                    lot.remaining -= used
+                    owed -= used
         for lot in lots:
             if owed == 0:
                 break
-            used = min(lot[1], owed)
-            lot[1] -= used
+            used = min(lot.remaining, owed)
+            lot.remaining -= used
             owed -= used
-    return sum(int(remaining) for expires_at, remaining in lots if expires_at <= until)
+        debt += owed
+    return [lot for lot in lots if lot.remaining > 0]
+
+
+def expiring_points(
+    entries: Iterable[PointsEntry], until: datetime, expiry_months: int = 12
+) -> int:
+    """Points still unspent that expire on or before ``until`` (see :func:`unspent_lots`)."""
+    return sum(
+        lot.remaining for lot in unspent_lots(entries, expiry_months) if lot.expires_at <= until
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,3 +211,10 @@ async def loyalty_status(uow: UnitOfWork, member_id: int, now: datetime) -> Loya
         expiring=expiring_points(entries, until, rules.expiry_months),
         expiring_by=until,
     )
+
+
+def tier_name(locale: str, tier: Tier) -> str:
+    """The tier's name in ``locale``; an owner-defined tier shows the name the owner wrote."""
+    key = f"points.tier_{tier.name}"
+    text = t(locale, key)
+    return tier.name if text == key else text

@@ -25,7 +25,7 @@ def test_default_tiers_and_the_next_one() -> None:
     assert rules.tier_for(Decimal(0))[0].name == "member"
     tier, following = rules.tier_for(Decimal("3000"))
     assert (tier.name, following and following.name) == ("silver", "gold")
-    assert rules.tier_for(Decimal("25000")) == (Tier("gold", Decimal(10000)), None)
+    assert rules.tier_for(Decimal("25000")) == (Tier("gold", Decimal(10000), Decimal("1.5")), None)
 
 
 def test_points_are_one_per_25_baht_rounded_down() -> None:

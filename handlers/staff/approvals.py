@@ -1,0 +1,245 @@
+"""The per-cashier daily cap and the owner's approval of a sale above it.
+
+A cashier may record ``cashier_daily_cap`` baht (default 20,000) of non-voided sales per shop
+day; a sale that would pass it is not recorded. Instead a :class:`SaleApproval` is stored and
+every owner (of that branch, or of every branch) gets the sale with [approve] [decline] buttons
+(``apv:y:<id>`` / ``apv:n:<id>``). Managers and owners have no cap.
+
+Only owners may press them (the router checks the role for every press, whatever the button
+said), and nobody may decide their own request. The decision is a conditional update of the
+pending row, so a double-tapped approve records the sale once. An approved sale is recorded as
+the cashier's, at the requested branch, with the original receipt and time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+
+from bot.core.errors import NotAllowed, NotFound
+from bot.core.messages import Button, Reply
+from bot.i18n import format_baht, t
+from handlers.context import Context
+from handlers.customer.common import branch_name
+from handlers.loyalty import LoyaltyRules, load_rules
+from handlers.loyalty_ops import is_manager, record_sale
+from handlers.notify import notify_staff
+from handlers.router import Audience, Router
+from handlers.staff.sale_notices import finish_sale, member_label, notify_staff_member
+from storage.models import Branch, Member, Sale, SaleApproval, Staff
+from storage.uow import UnitOfWork
+
+ACTIONS: Final = "apv"
+_CENT: Final = Decimal("0.01")
+
+
+def register(router: Router) -> None:
+    router.action(ACTIONS, decide, Audience.OWNER)
+
+
+def shop_day(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The shop-time calendar day around ``now``, as UTC bounds [start, end)."""
+    local = now.astimezone(tz).date()
+    start = datetime.combine(local, time(0), tzinfo=tz)
+    end = datetime.combine(local + timedelta(days=1), time(0), tzinfo=tz)
+    return start.astimezone(now.tzinfo), end.astimezone(now.tzinfo)
+
+
+async def recorded_today(uow: UnitOfWork, staff_id: int, now: datetime, tz: ZoneInfo) -> Decimal:
+    """Non-voided sales ``staff_id`` recorded during the current shop day, in baht."""
+    start, end = shop_day(now, tz)
+    result = await uow.session.execute(
+        select(func.coalesce(func.sum(Sale.__table__.c.amount), 0)).where(
+            Sale.staff_id == staff_id,
+            Sale.voided_at.is_(None),
+            Sale.occurred_at >= start,
+            Sale.occurred_at < end,
+        )
+    )
+    return Decimal(result.scalar_one()).quantize(_CENT)
+
+
+async def over_daily_cap(
+    uow: UnitOfWork,
+    *,
+    staff: Staff,
+    amount: Decimal,
+    now: datetime,
+    rules: LoyaltyRules,
+    tz: ZoneInfo,
+) -> Decimal | None:
+    """What ``staff`` already recorded today when ``amount`` more would pass the daily cap;
+    None when the sale may go ahead."""
+    if is_manager(staff):
+        return None
+    today = await recorded_today(uow, staff.id, now, tz)
+    return today if today + amount > rules.cashier_daily_cap else None
+
+
+async def pending_by_receipt(uow: UnitOfWork, receipt_no: str) -> SaleApproval | None:
+    result = await uow.session.execute(
+        select(SaleApproval).where(SaleApproval.receipt_no == receipt_no)
+    )
+    return result.scalar_one_or_none()
+
+
+async def request_approval(
+    ctx: Context,
+    *,
+    member: Member,
+    amount: Decimal,
+    branch: Branch,
+    receipt_no: str,
+    categories: Sequence[str],
+    today: Decimal,
+    rules: LoyaltyRules,
+) -> list[Reply]:
+    """Store the over-cap sale as pending and ask the owners; returns the cashier's reply."""
+    assert ctx.staff is not None
+    cashier = ctx.staff
+    approval = SaleApproval(
+        requested_by_staff_id=cashier.id,
+        member_id=member.id,
+        branch_id=branch.id,
+        receipt_no=receipt_no,
+        amount=amount,
+        categories=",".join(categories)[:200] or None,
+        status="pending",
+        created_at=ctx.now,
+    )
+    ctx.uow.session.add(approval)
+    await ctx.uow.flush()
+
+    def ask(locale: str) -> list[Reply]:
+        text = t(
+            locale,
+            "approval.ask",
+            cashier=cashier.name,
+            member=member_label(member),
+            amount=format_baht(amount, locale),
+            branch=branch_name(branch, locale),
+            receipt=receipt_no,
+            today=format_baht(today, locale),
+            cap=format_baht(rules.cashier_daily_cap, locale),
+        )
+        buttons = (
+            Button(t(locale, "approval.approve"), f"{ACTIONS}:y:{approval.id}"),
+            Button(t(locale, "approval.decline"), f"{ACTIONS}:n:{approval.id}"),
+        )
+        return [Reply(text=text, buttons=buttons)]
+
+    asked = await notify_staff(
+        ctx, ask, f"approval:{approval.id}:ask", roles={"owner"}, branch_id=branch.id
+    )
+    await ctx.uow.audit.record(
+        ctx.actor,
+        "sale.approval_requested",
+        ctx.now,
+        member_id=member.id,
+        channel=ctx.channel,
+        approval=approval.id,
+        receipt=receipt_no,
+        amount=str(amount),
+        today=str(today),
+        branch=branch.code,
+    )
+    key = "approval.requested" if asked else "approval.requested_no_owner"
+    return [ctx.reply(key, amount=format_baht(amount, ctx.locale), receipt=receipt_no)]
+
+
+async def decide(ctx: Context) -> list[Reply]:
+    """``apv:y:<id>`` approves, ``apv:n:<id>`` declines a pending over-cap sale (owners)."""
+    assert ctx.staff is not None
+    choice, _, raw_id = ctx.args.partition(":")
+    if choice not in ("y", "n") or not raw_id.isdigit():
+        return [ctx.reply("error.button_expired")]
+    approval = await ctx.uow.session.get(SaleApproval, int(raw_id))
+    if approval is None:
+        raise NotFound("approval.not_found")
+    if approval.requested_by_staff_id == ctx.staff.id:
+        raise NotAllowed("approval.own_sale")
+    if ctx.staff.branch_id is not None and ctx.staff.branch_id != approval.branch_id:
+        raise NotAllowed("approval.other_branch")
+    status = "approved" if choice == "y" else "declined"
+    decided = await ctx.uow.session.execute(
+        update(SaleApproval)
+        .where(SaleApproval.id == approval.id, SaleApproval.status == "pending")
+        .values(status=status, decided_by_staff_id=ctx.staff.id, decided_at=ctx.now)
+        .execution_options(synchronize_session=False)
+    )
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        await ctx.uow.session.refresh(approval)
+        return [ctx.reply("approval.already_decided", status=ctx.t(f"approval.{approval.status}"))]
+    await ctx.uow.session.refresh(approval)
+    if status == "declined":
+        return await _declined(ctx, approval)
+    return await _approved(ctx, approval)
+
+
+async def _approved(ctx: Context, approval: SaleApproval) -> list[Reply]:
+    cashier = await ctx.uow.staff.get(approval.requested_by_staff_id)
+    member = await ctx.uow.members.get(approval.member_id)
+    branch = await ctx.uow.branches.get(approval.branch_id)
+    if cashier is None or member is None or member.erased_at is not None or branch is None:
+        raise NotFound("approval.not_found")
+    result = await record_sale(
+        ctx.uow,
+        member=member,
+        amount=approval.amount,
+        branch=branch,
+        receipt_no=approval.receipt_no,
+        categories=(approval.categories or "").split(",") if approval.categories else (),
+        staff=cashier,
+        now=ctx.now,
+        rules=await load_rules(ctx.uow),
+        occurred_at=approval.created_at,
+    )
+    approval.sale_id = result.sale.id
+    confirmation = await finish_sale(
+        ctx, result, member, branch, approval=approval.id, recorded_by=cashier.id
+    )
+
+    def told(locale: str) -> list[Reply]:
+        text = t(
+            locale,
+            "approval.approved_cashier",
+            receipt=approval.receipt_no,
+            amount=format_baht(approval.amount, locale),
+            member=member_label(member),
+        )
+        return [Reply(text=text)]
+
+    await notify_staff_member(ctx, cashier.id, told, f"approval:{approval.id}:done")
+    return [ctx.reply("approval.approved_owner"), confirmation]
+
+
+async def _declined(ctx: Context, approval: SaleApproval) -> list[Reply]:
+    await ctx.uow.audit.record(
+        ctx.actor,
+        "sale.declined",
+        ctx.now,
+        member_id=approval.member_id,
+        channel=ctx.channel,
+        approval=approval.id,
+        receipt=approval.receipt_no,
+        amount=str(approval.amount),
+    )
+
+    def told(locale: str) -> list[Reply]:
+        text = t(
+            locale,
+            "approval.declined_cashier",
+            receipt=approval.receipt_no,
+            amount=format_baht(approval.amount, locale),
+        )
+        return [Reply(text=text)]
+
+    await notify_staff_member(
+        ctx, approval.requested_by_staff_id, told, f"approval:{approval.id}:done"
+    )
+    return [ctx.reply("approval.declined_owner", receipt=approval.receipt_no)]

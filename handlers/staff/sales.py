@@ -1,0 +1,187 @@
+"""``/sale`` and ``/void`` at the counter.
+
+``/sale MEMBER AMOUNT [receipt=NO] [branch=CODE] [cat=a,b]`` (cashier and up). MEMBER is a phone
+in any Thai format (spaces allowed: the amount is the last word that is not an option), a
+member code or the card-QR payload. AMOUNT is baht: ``120``, ``120.50``, ``1,250``, Thai digits,
+an optional ``฿``/``บาท``. Options also work in Thai (``ใบเสร็จ=``, ``สาขา=``, ``หมวด=``).
+
+The branch is the staff member's own when they are scoped to one (naming another is refused);
+otherwise ``branch=`` picks it, and it may be left out only when the shop has one branch. A
+receipt number not given is generated. A cashier's sale that would pass the daily cap waits for
+an owner (:mod:`handlers.staff.approvals`).
+
+``/void RECEIPT`` (cashier and up; who may void what is decided by
+:func:`handlers.loyalty_ops.check_may_void`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.core.messages import Reply
+from handlers.context import Context
+from handlers.inputs import thai_digits_to_ascii
+from handlers.loyalty import LoyaltyRules, load_rules
+from handlers.loyalty_ops import (
+    check_amount,
+    check_receipt,
+    new_receipt_no,
+    record_sale,
+    sale_by_receipt,
+    void_sale,
+)
+from handlers.router import Audience, Command, Router
+from handlers.staff.approvals import over_daily_cap, pending_by_receipt, request_approval
+from handlers.staff.lookup import find_member
+from handlers.staff.sale_notices import announce_void, finish_sale
+from storage.models import Branch
+
+OPTION_NAMES: Final = {
+    "receipt": "receipt",
+    "ใบเสร็จ": "receipt",
+    "branch": "branch",
+    "สาขา": "branch",
+    "cat": "cat",
+    "หมวด": "cat",
+}
+CURRENCY_WORDS: Final = frozenset({"บาท", "฿", "thb", "baht"})
+MAX_CATEGORIES: Final = 10
+_AMOUNT: Final = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_CATEGORY: Final = re.compile(r"[^\s,]{1,30}")
+
+
+def register(router: Router) -> None:
+    router.command(Command("sale", sale_command, Audience.CASHIER, describe="sale.cmd_sale"))
+    router.command(Command("void", void_command, Audience.CASHIER, describe="sale.cmd_void"))
+
+
+def split_sale_args(text: str) -> tuple[str, str, dict[str, str]]:
+    """(member text, amount text, options) of ``/sale`` arguments; InvalidInput if unusable."""
+    options: dict[str, str] = {}
+    words: list[str] = []
+    for word in text.split():
+        name, equals, value = word.partition("=")
+        option = OPTION_NAMES.get(name.casefold()) if equals else None
+        if option is None:
+            words.append(word)
+        elif not value:
+            raise InvalidInput("sale.usage")
+        else:
+            options[option] = value
+    if words and words[-1].casefold() in CURRENCY_WORDS:
+        words.pop()
+    if len(words) < 2:
+        raise InvalidInput("sale.usage")
+    return " ".join(words[:-1]), words[-1], options
+
+
+def parse_amount(text: str, rules: LoyaltyRules) -> Decimal:
+    """A sale amount as typed (see the module docstring), checked against the shop's rules."""
+    cleaned = thai_digits_to_ascii(unicodedata.normalize("NFKC", text)).strip().casefold()
+    cleaned = cleaned.removeprefix("฿").removesuffix("บาท").removesuffix("฿").strip()
+    if not _AMOUNT.fullmatch(cleaned):
+        raise InvalidInput("sale.amount_invalid", amount=text[:20])
+    try:
+        amount = Decimal(cleaned.replace(",", ""))
+    except InvalidOperation:
+        raise InvalidInput("sale.amount_invalid", amount=text[:20]) from None
+    return check_amount(amount, rules)
+
+
+def parse_categories(text: str | None) -> list[str]:
+    if not text:
+        return []
+    found = [part.strip().casefold() for part in text.split(",") if part.strip()]
+    if len(found) > MAX_CATEGORIES or not all(_CATEGORY.fullmatch(part) for part in found):
+        raise InvalidInput("sale.categories_invalid")
+    return list(dict.fromkeys(found))
+
+
+async def sale_branch(ctx: Context, code: str | None) -> Branch:
+    """Where the sale happens: the staff member's branch if scoped, else ``branch=`` or the
+    shop's only branch."""
+    assert ctx.staff is not None
+    if ctx.staff.branch_id is not None:
+        own = await ctx.uow.branches.get(ctx.staff.branch_id)
+        if own is None:
+            raise NotFound("sale.unknown_branch", branch="-")
+        if code is not None and code.casefold() != own.code.casefold():
+            raise NotAllowed("sale.other_branch", branch=own.code)
+        return own
+    if code is not None:
+        branch = await ctx.uow.branches.by_code(code)
+        if branch is None or not branch.active:
+            raise NotFound("sale.unknown_branch", branch=code[:32])
+        return branch
+    branches = await ctx.uow.branches.active()
+    if len(branches) == 1:
+        return branches[0]
+    if not branches:
+        raise NotFound("sale.no_branches")
+    raise InvalidInput("sale.branch_required", branches=", ".join(b.code for b in branches))
+
+
+async def sale_command(ctx: Context) -> list[Reply]:
+    """``/sale``: record a sale for a member (or ask an owner when over the daily cap)."""
+    assert ctx.staff is not None
+    if not ctx.args.strip():
+        return [ctx.reply("sale.usage")]
+    member_text, amount_text, options = split_sale_args(ctx.args)
+    rules = await load_rules(ctx.uow)
+    amount = parse_amount(amount_text, rules)
+    categories = parse_categories(options.get("cat"))
+    member = await find_member(ctx.uow, member_text)
+    branch = await sale_branch(ctx, options.get("branch"))
+    if "receipt" in options:
+        receipt = check_receipt(options["receipt"])
+        known = await sale_by_receipt(ctx.uow, receipt) is not None
+        if not known and (waiting := await pending_by_receipt(ctx.uow, receipt)) is not None:
+            if waiting.status == "pending":
+                return [ctx.reply("sale.awaiting_approval", receipt=receipt)]
+            raise Conflict("sale.receipt_declined", receipt=receipt)
+    else:
+        receipt = new_receipt_no(branch, ctx.now, ctx.settings.tz)
+        known = False
+    if not known:
+        today = await over_daily_cap(
+            ctx.uow, staff=ctx.staff, amount=amount, now=ctx.now, rules=rules, tz=ctx.settings.tz
+        )
+        if today is not None:
+            return await request_approval(
+                ctx,
+                member=member,
+                amount=amount,
+                branch=branch,
+                receipt_no=receipt,
+                categories=categories,
+                today=today,
+                rules=rules,
+            )
+    result = await record_sale(
+        ctx.uow,
+        member=member,
+        amount=amount,
+        branch=branch,
+        receipt_no=receipt,
+        categories=categories,
+        staff=ctx.staff,
+        now=ctx.now,
+        rules=rules,
+    )
+    return [await finish_sale(ctx, result, member, branch)]
+
+
+async def void_command(ctx: Context) -> list[Reply]:
+    """``/void RECEIPT``: cancel a sale and take its points back."""
+    assert ctx.staff is not None
+    words = ctx.args.split()
+    if len(words) != 1:
+        return [ctx.reply("sale.void_usage")]
+    result = await void_sale(ctx.uow, receipt_no=words[0], staff=ctx.staff, now=ctx.now)
+    member_id = result.sale.member_id
+    member = await ctx.uow.members.get(member_id) if member_id is not None else None
+    return [await announce_void(ctx, result, member)]
