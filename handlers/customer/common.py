@@ -10,7 +10,7 @@ from handlers.loyalty import Tier
 from storage.models import Branch
 
 #: the main menu a member sees after /start, as command presses
-MENU_COMMANDS: Final = ("card", "points", "history", "profile", "help")
+MENU_COMMANDS: Final = ("card", "points", "rewards", "history", "profile", "help")
 GENDERS: Final = ("female", "male", "other")
 SELF_ACTOR: Final = "customer"
 

@@ -202,7 +202,14 @@ async def test_start_from_a_member_shows_the_main_menu(app: App) -> None:
     chat = Chat(app)
     await join(chat)
     replies = await chat.say("/start")
-    assert buttons(replies) == ["cmd:card", "cmd:points", "cmd:history", "cmd:profile", "cmd:help"]
+    assert buttons(replies) == [
+        "cmd:card",
+        "cmd:points",
+        "cmd:rewards",
+        "cmd:history",
+        "cmd:profile",
+        "cmd:help",
+    ]
     assert "Ploy" in replies[0].text
 
 

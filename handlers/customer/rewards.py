@@ -1,0 +1,235 @@
+"""/rewards: spend points on the catalog (flow ``rw``: pick → confirm → coupon); /coupons.
+
+Buying is one unit of work: a conditional stock decrement, a conditional ledger debit and the
+coupon row. Whatever fails (sold out, not enough points — also when another purchase won the
+race a moment ago) leaves none of the three behind. A double-tapped confirm issues one coupon:
+the first press ends the flow, and its idempotency key refuses a second debit should two
+presses ever be handled at the same moment.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from bot.core.errors import Conflict, DomainError
+from bot.core.messages import Button, Reply
+from bot.i18n import format_date, format_points
+from handlers.context import Context
+from handlers.coupons import (
+    coupon_reply,
+    coupon_title,
+    display_code,
+    expiry_after,
+    issue_coupon,
+    last_valid_day,
+)
+from handlers.customer.common import audit
+from handlers.customer.inbox import to_inbox
+from handlers.router import Audience, Command, Router
+from storage.models import Coupon, Reward
+from storage.uow import UnitOfWork
+
+FLOW: Final = "rw"
+#: the action namespace of a /coupons button (show that coupon again, with its QR)
+SHOW_COUPON: Final = "cpn"
+#: buttons per message: LINE shows at most 13 quick replies
+MAX_BUTTONS: Final = 10
+
+
+class RewardUnavailable(Conflict):
+    key = "rewards.unavailable"
+
+
+class AlreadyIssued(Conflict):
+    key = "rewards.already_issued"
+
+
+def reward_name(reward: Reward, locale: str) -> str:
+    return reward.name_th if locale == "th" else reward.name_en
+
+
+async def buy_reward(
+    uow: UnitOfWork, member_id: int, reward_id: int, tz: ZoneInfo, now: datetime, key: str | None
+) -> Coupon:
+    """Exchange points for a coupon of ``reward_id``; all or nothing.
+
+    Raises :class:`RewardUnavailable` (inactive, out of date or sold out),
+    ``InsufficientPoints`` or :class:`AlreadyIssued` (``key`` was used before). The caller
+    runs it inside a savepoint or lets the error end the unit of work.
+    """
+    reward = await uow.rewards.get(reward_id)
+    if reward is None or not await uow.rewards.take_one(reward_id, now):
+        raise RewardUnavailable()
+    entry = await uow.points.append(
+        member_id,
+        -reward.points_cost,
+        "redeem",
+        now,
+        note=f"reward {reward.id}",
+        idempotency_key=None if key is None else f"reward:{key}",
+    )
+    if entry is None:
+        raise AlreadyIssued()
+    return await issue_coupon(
+        uow,
+        member_id,
+        reward.name_th,
+        reward.name_en,
+        expiry_after(now, reward.valid_days, tz),
+        now,
+        reward_id=reward.id,
+        points_spent=reward.points_cost,
+        branch_codes=reward.branch_codes,
+    )
+
+
+async def show_rewards(ctx: Context) -> list[Reply]:
+    """/rewards (members): what is on offer now, with a button for each reward they can afford."""
+    assert ctx.member is not None
+    balance = await ctx.uow.points.balance(ctx.member.id)
+    rewards = await ctx.uow.rewards.available(ctx.now)
+    if not rewards:
+        return [ctx.reply("rewards.empty", points=format_points(balance))]
+    lines = [ctx.t("rewards.title", points=format_points(balance))]
+    buttons: list[Button] = []
+    for reward in rewards:
+        name, cost = reward_name(reward, ctx.locale), format_points(reward.points_cost)
+        if reward.points_cost <= balance:
+            lines.append(ctx.t("rewards.line_affordable", name=name, cost=cost))
+            if len(buttons) < MAX_BUTTONS:
+                label = ctx.t("rewards.pick", name=name, cost=cost)
+                buttons.append(Button(label, f"{FLOW}:pick:{reward.id}"))
+        else:
+            more = format_points(reward.points_cost - balance)
+            lines.append(ctx.t("rewards.line_short", name=name, cost=cost, more=more))
+    if buttons:
+        ctx.begin(FLOW, "pick")
+        lines.append(ctx.t("rewards.choose"))
+    else:
+        lines.append(ctx.t("rewards.none_affordable"))
+    return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
+
+
+async def rewards_step(ctx: Context) -> list[Reply]:
+    """Buttons of the ``rw`` flow: ``pick:<id>``, ``ok:<id>``, ``no``; typed text re-asks."""
+    assert ctx.state is not None
+    if ctx.member is None:
+        ctx.finish()
+        return [ctx.reply("error.not_a_member")]
+    verb, _, rest = ctx.args.partition(":")
+    if verb == "no":
+        ctx.finish()
+        return [ctx.reply("rewards.cancelled")]
+    if verb == "pick" and rest.isdigit():
+        return await _confirm(ctx, int(rest))
+    if verb == "ok" and ctx.state.step == "confirm" and rest == str(ctx.state.data.get("reward")):
+        return await _buy(ctx, int(rest), str(ctx.state.data.get("nonce")))
+    if ctx.inbound.action:
+        return [ctx.reply("error.button_expired")]
+    # Typed text is not an answer to a list of buttons: it is a message to the shop, and the
+    # half-finished choice is dropped (nothing was spent).
+    ctx.finish()
+    return await to_inbox(ctx)
+
+
+async def _confirm(ctx: Context, reward_id: int) -> list[Reply]:
+    assert ctx.member is not None
+    reward = await ctx.uow.rewards.get(reward_id)
+    available = {r.id for r in await ctx.uow.rewards.available(ctx.now)}
+    if reward is None or reward.id not in available:
+        ctx.finish()
+        return [ctx.reply("rewards.unavailable")]
+    balance = await ctx.uow.points.balance(ctx.member.id)
+    if reward.points_cost > balance:
+        ctx.finish()
+        return [ctx.reply("error.insufficient_points", balance=balance, needed=reward.points_cost)]
+    ctx.goto("confirm", reward=reward.id, nonce=secrets.token_hex(8))
+    text = ctx.t(
+        "rewards.confirm",
+        name=reward_name(reward, ctx.locale),
+        cost=format_points(reward.points_cost),
+        balance=format_points(balance),
+        after=format_points(balance - reward.points_cost),
+        days=reward.valid_days,
+    )
+    yes = Button(ctx.t("rewards.yes"), f"{FLOW}:ok:{reward.id}")
+    no = Button(ctx.t("rewards.no"), f"{FLOW}:no")
+    return [Reply(text=text, buttons=(yes, no))]
+
+
+async def _buy(ctx: Context, reward_id: int, nonce: str) -> list[Reply]:
+    assert ctx.member is not None
+    member_id = ctx.member.id
+    ctx.finish()  # the first press ends the flow: a second press finds the button expired
+    before = await ctx.uow.points.balance(member_id)
+    try:
+        async with ctx.uow.savepoint():
+            coupon = await buy_reward(
+                ctx.uow, member_id, reward_id, ctx.settings.tz, ctx.now, nonce
+            )
+    except DomainError as error:
+        return [ctx.reply(error.key, **error.params)]
+    after = await ctx.uow.points.balance(member_id)
+    await audit(
+        ctx,
+        "reward.redeemed",
+        member_id,
+        reward_id=reward_id,
+        coupon_id=coupon.id,
+        points=coupon.points_spent,
+        balance_before=before,
+        balance_after=after,
+    )
+    return [
+        await coupon_reply(ctx.uow, coupon, ctx.locale, ctx.settings.tz),
+        ctx.reply("rewards.bought", points=format_points(after)),
+    ]
+
+
+async def show_coupons(ctx: Context) -> list[Reply]:
+    """/coupons (members): usable coupons first (with a button to show each one's QR), then
+    recently used or expired ones."""
+    assert ctx.member is not None
+    coupons = await ctx.uow.coupons.of_member(ctx.member.id, ctx.now)
+    if not coupons:
+        return [ctx.reply("coupons.empty")]
+    lines, buttons = [ctx.t("coupons.title")], list[Button]()
+    tz = ctx.settings.tz
+    for coupon in coupons:
+        title = coupon_title(coupon, ctx.locale)
+        day = format_date(last_valid_day(coupon, tz), ctx.locale)
+        if coupon.status == "issued" and coupon.expires_at > ctx.now:
+            code = display_code(coupon.code)
+            lines.append(ctx.t("coupons.line_active", title=title, code=code, date=day))
+            if len(buttons) < MAX_BUTTONS:
+                buttons.append(Button(title[:40], f"{SHOW_COUPON}:{coupon.id}"))
+        elif coupon.status == "redeemed" and coupon.redeemed_at is not None:
+            used = format_date(coupon.redeemed_at.astimezone(tz).date(), ctx.locale)
+            lines.append(ctx.t("coupons.line_used", title=title, date=used))
+        else:
+            lines.append(ctx.t("coupons.line_expired", title=title, date=day))
+    return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
+
+
+async def show_one_coupon(ctx: Context) -> list[Reply]:
+    """A /coupons button: that coupon again with its QR — only the member's own coupon."""
+    assert ctx.member is not None
+    coupon = await ctx.uow.coupons.get(int(ctx.args)) if ctx.args.isdigit() else None
+    if coupon is None or coupon.member_id != ctx.member.id:
+        return [ctx.reply("error.button_expired")]
+    return [await coupon_reply(ctx.uow, coupon, ctx.locale, ctx.settings.tz)]
+
+
+def register(router: Router) -> None:
+    """``/rewards`` and ``/coupons`` (members), the ``rw`` flow and the ``cpn:`` buttons."""
+    member = Audience.MEMBER
+    for name, handler, keywords, describe in (
+        ("rewards", show_rewards, ("rewards", "ของรางวัล", "แลกแต้ม"), "rewards.cmd_rewards"),
+        ("coupons", show_coupons, ("coupons", "คูปอง", "คูปองของฉัน"), "coupons.cmd_coupons"),
+    ):
+        router.command(Command(name, handler, member, keywords=keywords, describe=describe))
+    router.flow(FLOW, rewards_step)
+    router.action(SHOW_COUPON, show_one_coupon, member)
