@@ -25,11 +25,13 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_base: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_BASE")
+    telegram_bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
 
     line_channel_secret: str | None = Field(default=None, alias="LINE_CHANNEL_SECRET")
     line_channel_access_token: str | None = Field(default=None, alias="LINE_CHANNEL_ACCESS_TOKEN")
     line_api_base: str = Field(default="https://api.line.me", alias="LINE_API_BASE")
     line_data_api_base: str = Field(default="https://api-data.line.me", alias="LINE_DATA_API_BASE")
+    line_basic_id: str | None = Field(default=None, alias="LINE_BASIC_ID")
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True

@@ -9,10 +9,13 @@ from handlers.customer import (
     help,
     history,
     inbox,
+    invite,
     language,
+    link,
     points,
     privacy,
     profile,
+    rewards,
     signup,
 )
 from handlers.router import Audience, Command, Router
@@ -44,6 +47,9 @@ def register(router: Router) -> None:
         router.command(
             Command(name, handler, audience, keywords=keywords, describe=f"commands.{name}")
         )
+    rewards.register(router)  # /rewards, /coupons
+    invite.register(router)  # /invite, ref CODE
+    link.register(router)  # /link, /join
     router.command(
         Command(
             "cancel",

@@ -16,7 +16,7 @@ from bot.core.errors import DomainError
 from bot.core.messages import Button, Reply
 from bot.i18n import LOCALES
 from handlers.context import Context
-from handlers.customer import fields
+from handlers.customer import claim, fields
 from handlers.customer.card import card_reply
 from handlers.customer.common import audit, join_button, main_menu
 from handlers.loyalty import load_rules
@@ -58,7 +58,7 @@ async def start(ctx: Context) -> list[Reply]:
     """/start [payload]: the main menu for a member, the welcome and PDPA notice for anyone else."""
     if ctx.member is not None:
         return [_greeting(ctx, ctx.member)]
-    return _begin(ctx, parse_start_payload(ctx.args))
+    return begin_signup(ctx, parse_start_payload(ctx.args))
 
 
 async def on_follow(ctx: Context) -> list[Reply]:
@@ -68,14 +68,16 @@ async def on_follow(ctx: Context) -> list[Reply]:
     keep: dict[str, Any] = {}
     if ctx.state is not None and ctx.state.flow == FLOW:
         keep = {k: v for k, v in ctx.state.data.items() if k in ("ref", "source")}
-    return _begin(ctx, keep)
+    return begin_signup(ctx, keep)
 
 
 def _greeting(ctx: Context, member: Member) -> Reply:
     return Reply(text=ctx.t("menu.greeting", name=member.name or ""), buttons=main_menu(ctx))
 
 
-def _begin(ctx: Context, origin: dict[str, Any]) -> list[Reply]:
+def begin_signup(ctx: Context, origin: dict[str, Any]) -> list[Reply]:
+    """Start the sign-up from its first step; ``origin`` seeds the flow data (``ref``,
+    ``source``, a claim)."""
     ctx.begin(FLOW, "consent", origin, ttl=SIGNUP_TTL)
     return [ctx.reply("signup.welcome", shop=ctx.settings.shop_name), _membership_notice(ctx)]
 
@@ -113,11 +115,45 @@ async def signup_step(ctx: Context) -> list[Reply]:
     if step == "marketing":
         return await _on_marketing(ctx)
     try:
-        value = await fields.read(ctx, step)
+        value = await _read(ctx, step)
     except DomainError as error:
         return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, step)]
     ctx.goto(step, **{step: value})
     return await _next(ctx, step)
+
+
+async def _read(ctx: Context, step: str) -> fields.FieldValue:
+    if step == "phone":  # a verified phone may take over an imported member
+        phone = await claim.read_phone(ctx)
+        if phone is not None:
+            return phone
+    return await fields.read(ctx, step)
+
+
+async def reask(ctx: Context) -> list[Reply]:
+    """The current step's question again (after a code was sent mid-way); a field the claimed
+    member already has is skipped."""
+    assert ctx.state is not None
+    step = ctx.state.step
+    if step == "consent":
+        return [_membership_notice(ctx)]
+    if step == "marketing":
+        return [_marketing_notice(ctx)]
+    if await _skip(ctx, step):
+        return await _next(ctx, step)
+    return await fields.ask(ctx, FLOW, step)
+
+
+async def _skip(ctx: Context, step: str) -> bool:
+    """Whether ``step`` needs no question: answered already, no branches, or known to the shop
+    for the imported member being claimed."""
+    assert ctx.state is not None
+    if step in ctx.state.data:
+        return True
+    if step == "branch" and not await ctx.uow.branches.active():
+        return True
+    claimed = await claim.claimed_member(ctx)
+    return claimed is not None and step in claim.known_fields(claimed)
 
 
 def _on_consent(ctx: Context) -> list[Reply]:
@@ -133,7 +169,7 @@ def _on_consent(ctx: Context) -> list[Reply]:
 async def _on_marketing(ctx: Context) -> list[Reply]:
     if ctx.args in ("mkt:yes", "mkt:no"):
         ctx.goto("name", marketing=ctx.args == "mkt:yes", marketing_at=ctx.now.isoformat())
-        return await fields.ask(ctx, FLOW, "name")
+        return await reask(ctx)  # the name, unless a claimed member already has one
     return [_marketing_notice(ctx)]
 
 
@@ -142,9 +178,7 @@ async def _next(ctx: Context, answered: str) -> list[Reply]:
     assert ctx.state is not None
     remaining = fields.FIELDS[fields.FIELDS.index(answered) + 1 :]
     for step in remaining:
-        if step in ctx.state.data:  # answered before being sent back to an earlier step
-            continue
-        if step == "branch" and not await ctx.uow.branches.active():
+        if await _skip(ctx, step):
             continue
         ctx.goto(step)
         return await fields.ask(ctx, FLOW, step)
@@ -155,14 +189,22 @@ async def _join(ctx: Context) -> list[Reply]:
     """Write the member, link this chat account, record both consents and the welcome points."""
     assert ctx.state is not None
     data = ctx.state.data
+    rules = await load_rules(ctx.uow)
+    uow, now = ctx.uow, ctx.now
+    marketing = bool(data.get("marketing"))
+    if claim.CLAIM_ID in data:
+        try:
+            async with uow.savepoint():
+                member = await claim.take_over(ctx, data)
+        except DomainError as error:  # claimed by someone else, or the code ran out meanwhile
+            ctx.finish()
+            return [Reply(text=ctx.t(error.key, **error.params), buttons=(join_button(ctx),))]
+        return await _welcome(ctx, member, rules.welcome_points)
     try:
         await fields.ensure_phone_free(ctx, str(data["phone"]))
     except DomainError as error:  # someone joined with this number while the flow was open
         ctx.goto("phone")
         return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, "phone")]
-    rules = await load_rules(ctx.uow)
-    uow, now = ctx.uow, ctx.now
-    marketing = bool(data.get("marketing"))
     member = await uow.members.add(
         Member(
             name=str(data["name"]),
@@ -176,8 +218,19 @@ async def _join(ctx: Context) -> list[Reply]:
             signup_source=data.get("source"),
             marketing_opt_in=marketing,
             erased_at=None,
+            phone_verified=data.get(claim.PHONE_VERIFIED) == data["phone"],
         )
     )
+    return await _welcome(ctx, member, rules.welcome_points)
+
+
+async def _welcome(ctx: Context, member: Member, welcome_points: int) -> list[Reply]:
+    """Link this chat account to ``member`` (new or claimed), record both consents and the
+    welcome points, end the flow and show the card."""
+    assert ctx.state is not None
+    data = ctx.state.data
+    uow, now = ctx.uow, ctx.now
+    marketing = bool(data.get("marketing"))
     ctx.identity.member_id = member.id
     ctx.member = member
     await uow.members.record_consent(
@@ -196,11 +249,19 @@ async def _join(ctx: Context) -> list[Reply]:
         ctx.channel,
         _at(data, "marketing_at", now),
     )
-    if rules.welcome_points > 0:
-        await uow.points.append(member.id, rules.welcome_points, "welcome", now)
-    await audit(ctx, "member.joined", member.id, source=data.get("source"), referred="ref" in data)
+    if welcome_points > 0:  # once per member, also for an imported member claimed later
+        key = f"welcome:{member.id}"
+        await uow.points.append(member.id, welcome_points, "welcome", now, idempotency_key=key)
+    await audit(
+        ctx,
+        "member.joined",
+        member.id,
+        source=data.get("source"),
+        referred="ref" in data,
+        claimed=data.get(claim.CLAIM_VIA),
+    )
     ctx.finish()
-    welcome = ctx.reply("signup.done", name=member.name, points=rules.welcome_points)
+    welcome = ctx.reply("signup.done", name=member.name or "", points=welcome_points)
     card = await card_reply(ctx, member)
     return [welcome, Reply(text=card.text, card=card.card, buttons=main_menu(ctx))]
 

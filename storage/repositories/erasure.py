@@ -12,7 +12,15 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, ConversationState, InboxMessage, Member, OutboxMessage
+from storage.models import (
+    ChannelIdentity,
+    ConversationState,
+    InboxMessage,
+    Member,
+    MemberNote,
+    MemberTag,
+    OutboxMessage,
+)
 
 
 class Erasure:
@@ -21,7 +29,8 @@ class Erasure:
 
     async def erase_member(self, member: Member, now: datetime) -> None:
         """Clear every personal field, delete the member's chat identities, their inbox
-        messages, conversation states and not-yet-sent messages; set ``erased_at``.
+        messages, conversation states, not-yet-sent messages, and staff's notes and tags about
+        them; set ``erased_at``.
 
         A later event from the same chat account finds no identity and starts as a stranger.
         """
@@ -40,6 +49,10 @@ class Erasure:
                 OutboxMessage.member_id == member.id, OutboxMessage.status == "pending"
             )
         )
+        # staff's notes and tags describe the person: they go too (one-time codes are useless
+        # once ``erased_at`` is set, and hold no personal data)
+        await self._s.execute(delete(MemberNote).where(MemberNote.member_id == member.id))
+        await self._s.execute(delete(MemberTag).where(MemberTag.member_id == member.id))
         for identity in identities:
             await self._s.execute(
                 delete(ConversationState).where(
