@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import server
+from bot import cli_staff, import_cli, server
 from bot.config import Settings
 from bot.core.errors import ChannelError
 from bot.demo import DemoError
@@ -92,14 +92,20 @@ async def _polling(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _staff_note(role: str, user: str) -> None:
-    if role != "customer":
-        print(f"note: staff commands are not available yet; chatting as {user!r} like a customer")
+async def _console_user(args: argparse.Namespace, database_url: str) -> str:
+    """The console user to chat as; for a staff role, make sure it is staff (demo shops)."""
+    from bot.clock import SystemClock
+    from bot.demo import default_console_user, ensure_console_staff
+
+    user: str = args.user or default_console_user(args.role)
+    if args.role != "customer":
+        print(await ensure_console_staff(database_url, user, args.role, SystemClock().now()))
+    return user
 
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    _staff_note(args.role, args.user)
-    await server.chat(settings, args.user)
+    user = await _console_user(args, settings.database_url)
+    await server.chat(settings, user)
     return 0
 
 
@@ -142,11 +148,15 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
         ("Database", str(args.database)),
     ):
         table.add_row(label, value)
+    if shop.counter is not None:
+        table.add_row("Staff (console users)", f"{shop.counter.staff:,}")
+        table.add_row("Rewards", f"{shop.counter.rewards:,}")
+        table.add_row("Coupons (redeemed)", f"{shop.counter.coupons:,} ({shop.counter.redeemed:,})")
     console.print(table)
     if args.no_chat:
         return 0
-    _staff_note(args.role, args.user)
-    await server.chat(settings.model_copy(update={"database_url": shop.database_url}), args.user)
+    user = await _console_user(args, shop.database_url)
+    await server.chat(settings.model_copy(update={"database_url": shop.database_url}), user)
     return 0
 
 
@@ -183,16 +193,21 @@ def build_parser() -> argparse.ArgumentParser:
     command("serve", _serve, "serve the webhooks of every configured channel, with jobs")
     command("polling", _polling, "Telegram long polling instead of a webhook, with jobs")
     chat = command("chat", _chat, "chat with the bot in this terminal (no tokens needed)")
-    demo = command("demo", _demo, "build a demo shop, then chat with it as a customer")
-    for sub in (chat, demo):
+    demo = command("demo", _demo, "build a demo shop, then chat with it as its owner")
+    for sub, role in ((chat, "customer"), (demo, "owner")):
         sub.add_argument(
             "--as",
             dest="role",
-            default="customer",
-            choices=("customer", "owner", "cashier"),
-            help="who you are in the chat",
+            default=role,
+            choices=("customer", "owner", "manager", "cashier"),
+            help=f"who you are in the chat (default {role}; staff roles need a demo shop "
+            "or an account claimed with /claim)",
         )
-        sub.add_argument("--user", default="console", help="your console user id")
+        sub.add_argument(
+            "--user",
+            help="your console user id (default: console; owner, manager, cashier-asoke for "
+            "staff roles)",
+        )
     demo.add_argument("--members", type=_positive, default=2000)
     demo.add_argument("--months", type=_positive, default=6)
     demo.add_argument("--seed", type=int, default=42)
@@ -209,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         actions = platform.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
         what = "webhook and command menus" if name == "telegram" else "the rich menu"
         command("setup", run, f"register {what}", at=actions)
+    cli_staff.add_parser(commands, command)
+    import_cli.add_parser(commands, command)
     return parser
 
 
@@ -226,7 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         run: Command = args.run
         return asyncio.run(run(args, settings))
-    except (ConfigError, server.StartupError, DemoError) as error:
+    except (
+        ConfigError,
+        server.StartupError,
+        DemoError,
+        cli_staff.InviteError,
+        import_cli.ImportFileError,
+    ) as error:
         print(f"chatcrm: {error}", file=sys.stderr)
         return 2
     except ChannelError as error:

@@ -1,9 +1,15 @@
-"""The demo shop of ``chatcrm demo``: a local SQLite file full of synthetic customers.
+"""The demo shop of ``chatcrm demo``: a local SQLite file full of synthetic customers, with
+staff (console identities), a reward catalog and coupons in the history.
 
 The parameters it was built with are stored in ``shop_settings`` (key ``demo``) before the
 data goes in, and marked complete after, so a second ``chatcrm demo`` with the same
 parameters reuses the file at once, while different parameters or a build that was
-interrupted rebuild it. A file that is not a chatcrm demo is never deleted.
+interrupted rebuild it (so does a demo made by an older chatcrm: the record carries a
+version). A file that is not a chatcrm demo is never deleted.
+
+:func:`ensure_console_staff` is ``chatcrm chat --as owner|manager|cashier``: on a demo shop it
+makes the console identity staff with that role; anywhere else it refuses, since staff access
+on a real shop is given by ``chatcrm staff invite`` and ``/claim`` only.
 """
 
 from __future__ import annotations
@@ -19,12 +25,17 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import create_engine
+from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import ShopSetting
+from storage.models import Branch, ShopSetting
 from storage.synthetic import Progress, ShopSummary, generate_shop
+from storage.synthetic_loyalty import CONSOLE, CounterSummary, add_counter, console_user
+from storage.uow import UnitOfWorkFactory
 
 DEMO_KEY: Final = "demo"
+#: bumped when the demo gains data, so that an older demo file is rebuilt rather than reused
+DEMO_VERSION: Final = 2
+STAFF_ROLES: Final = ("owner", "manager", "cashier")
 DEFAULT_DEMO_PATH: Final = Path("chatcrm-demo.db")
 
 
@@ -44,6 +55,7 @@ class DemoShop:
     database_url: str
     reused: bool
     summary: ShopSummary
+    counter: CounterSummary | None = None
 
 
 def demo_url(path: Path) -> str:
@@ -81,14 +93,16 @@ async def build_demo(
 ) -> DemoShop:
     """Create the demo shop at ``path``, or reuse it when it was built with ``params``."""
     url = demo_url(path)
-    wanted = dataclasses.asdict(params)
+    wanted = {**dataclasses.asdict(params), "version": DEMO_VERSION}
     if await asyncio.to_thread(path.exists):
         engine = create_engine(url)
         try:
             stored = await _stored(engine)
             if stored is not None and stored.get("params") == wanted and stored.get("complete"):
                 await upgrade(engine)  # a newer chatcrm may have added migrations since
-                return DemoShop(url, reused=True, summary=ShopSummary(**stored["summary"]))
+                summary = ShopSummary(**stored["summary"])
+                counter = CounterSummary(**stored["counter"])
+                return DemoShop(url, reused=True, summary=summary, counter=counter)
         finally:
             await engine.dispose()
         if stored is None:
@@ -110,8 +124,64 @@ async def build_demo(
             now=now,
             progress=progress,
         )
-        record = {"params": wanted, "complete": True, "summary": dataclasses.asdict(summary)}
+        counter = await add_counter(engine, now=now, seed=params.seed)
+        record = {
+            "params": wanted,
+            "complete": True,
+            "summary": dataclasses.asdict(summary),
+            "counter": dataclasses.asdict(counter),
+        }
         await _record(engine, record, now)
     finally:
         await engine.dispose()
-    return DemoShop(url, reused=False, summary=summary)
+    return DemoShop(url, reused=False, summary=summary, counter=counter)
+
+
+def default_console_user(role: str) -> str:
+    """The console identity ``--as ROLE`` chats as when no ``--user`` is given."""
+    if role == "cashier":
+        return console_user("cashier", "asoke")
+    return "console" if role == "customer" else role
+
+
+async def ensure_console_staff(database_url: str, user_id: str, role: str, now: datetime) -> str:
+    """Make console user ``user_id`` a ``role`` on a demo shop; returns a line to print.
+
+    A cashier ``cashier-<branch code>`` works at that branch, any other cashier at the first
+    branch. Raises DemoError on a database that is not a demo shop, unless the identity is
+    already staff with exactly that role.
+    """
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        uow_factory = UnitOfWorkFactory(session_factory(engine))
+        demo = await _stored(engine) is not None
+        async with uow_factory() as uow:
+            staff = await uow.staff.by_identity(CONSOLE, user_id)
+            if staff is not None and staff.role == role:
+                return f"chatting as {role} {staff.name!r} (console user {user_id!r})"
+            if not demo:
+                raise DemoError(
+                    f"console user {user_id!r} is not a {role} of this shop: run "
+                    f"`chatcrm staff invite --role {role}` and send /claim CODE in the chat"
+                )
+            branch_id = await _cashier_branch(uow.session, user_id) if role == "cashier" else None
+            name = f"Demo {role} ({user_id})"
+            await uow.staff.add(CONSOLE, user_id, name, role, branch_id, now)
+            await uow.audit.record(
+                "cli", "staff_demo_role", now, channel=CONSOLE, user_id=user_id, role=role
+            )
+            await uow.commit()
+        return f"chatting as demo {role} (console user {user_id!r})"
+    finally:
+        await engine.dispose()
+
+
+async def _cashier_branch(session: Any, user_id: str) -> int | None:
+    code = user_id.removeprefix("cashier-")
+    found = await session.execute(select(Branch.id).where(Branch.code == code))
+    branch_id = found.scalar_one_or_none()
+    if branch_id is None:
+        first = await session.execute(select(Branch.id).order_by(Branch.id).limit(1))
+        branch_id = first.scalar_one_or_none()
+    return None if branch_id is None else int(branch_id)

@@ -156,12 +156,10 @@ def test_channel_commands_say_which_variable_is_missing(
     assert variable in capsys.readouterr().err
 
 
-def test_chat_as_owner_notes_that_staff_commands_come_later(
+def test_chat_as_a_customer_needs_no_staff_account(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("/quit\n"))
     monkeypatch.setenv("CHATCRM_LOCALE", "en")
-    assert main(["chat", "--as", "owner", "--user", "boss"]) == 0
-    out = capsys.readouterr().out
-    assert "staff commands are not available yet" in out
-    assert "See you soon!" in out
+    assert main(["chat", "--user", "boss"]) == 0
+    assert "See you soon!" in capsys.readouterr().out

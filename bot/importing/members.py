@@ -1,0 +1,288 @@
+"""``chatcrm import members``: customers from a POS or spreadsheet, upserted by phone.
+
+Decisions:
+
+- The key is the E.164 phone. A new phone creates a member without a chat identity
+  (``signup_source="import"``, a fresh member code unless the file carries a free one of ours,
+  ``joined_at`` = the file's first visit, else now). No consent is invented: an imported member
+  has neither membership nor marketing consent until they join in chat, where the phone is
+  matched. An existing phone only fills fields that are still empty, and adds tags.
+- Points: the file's balance becomes the new member's opening balance, one ledger entry
+  ``import`` with key ``import:<phone>``, earned now (the expiry clock starts at the import,
+  not at purchases the shop cannot date). The first import wins: for a member who already
+  exists, a different balance in the file is reported as a warning and not applied (a
+  correction is an ``/adjust``, which leaves an audit trail).
+- ``Note`` is kept as a staff note on members the import creates; e-mail and address columns
+  are ignored (the product does not need them, and PDPA says collect no more than needed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.importing import values
+from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec, normalise_header
+from bot.importing.report import ImportReport
+from bot.importing.values import cell
+from storage.bulk_points import Credit, credit_many
+from storage.models import Member, MemberNote, MemberTag
+from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH, new_member_code
+
+FIELDS: Final = (
+    FieldSpec("phone", ("phone number", "mobile", "mobile phone", "mobile number", "tel",
+                        "telephone", "customer phone", "เบอร์โทร", "เบอร์โทรศัพท์", "โทรศัพท์",
+                        "เบอร์มือถือ", "มือถือ", "เบอร์"), required=True),
+    FieldSpec("name", ("customer name", "full name", "customer", "ชื่อ", "ชื่อลูกค้า",
+                       "ชื่อ นามสกุล", "ชื่อสมาชิก"), required=True),
+    FieldSpec("birthday", ("birth date", "date of birth", "dob", "birthdate", "วันเกิด",
+                           "วันเดือนปีเกิด")),
+    FieldSpec("points", ("points balance", "point balance", "loyalty points", "point", "แต้ม",
+                         "แต้มสะสม", "คะแนน", "คะแนนสะสม")),
+    FieldSpec("tags", ("tag", "แท็ก", "ป้ายกำกับ")),
+    FieldSpec("note", ("notes", "หมายเหตุ", "บันทึก")),
+    FieldSpec("gender", ("sex", "เพศ")),
+    FieldSpec("home_branch", ("branch", "store", "สาขา", "สาขาประจำ")),
+    FieldSpec("joined", ("first visit", "joined at", "member since", "date created",
+                         "วันที่สมัคร", "สมัครเมื่อ")),
+    FieldSpec("member_code", ("รหัสสมาชิก",)),
+)  # fmt: skip
+
+IMPORT_SOURCE: Final = "import"
+MAX_NOTE_LENGTH: Final = 2_000
+_OUR_CODE: Final = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
+_TAGS: Table = MemberTag.__table__  # type: ignore[assignment]
+_NOTES: Table = MemberNote.__table__  # type: ignore[assignment]
+#: fields an import may fill on an existing member, only while they are empty
+_FILLABLE: Final = ("name", "birthday", "gender", "home_branch_id")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    line: int
+    phone: str
+    name: str
+    birthday: date | None = None
+    gender: str | None = None
+    home_branch_id: int | None = None
+    points: int | None = None
+    tags: tuple[str, ...] = ()
+    note: str | None = None
+    joined_at: datetime | None = None
+    member_code: str | None = None
+
+
+class MemberImport:
+    """Parses and writes batches of member rows; remembers phones across batches."""
+
+    def __init__(
+        self,
+        source: CsvSource,
+        *,
+        now: datetime,
+        tz: ZoneInfo,
+        locale: str,
+        branches: dict[str, int],
+    ) -> None:
+        self.source = source
+        self.now = now
+        self.tz = tz
+        self.locale = locale
+        self.branches = branches
+        self._seen: dict[str, int] = {}  # phone -> first line
+
+    def parse(self, record: CsvRecord, report: ImportReport) -> MemberRow | None:
+        """The row's values, or None after reporting every bad cell of it."""
+        problems: list[tuple[str, str, str]] = []
+        today = self.now.astimezone(self.tz).date()
+        phone = cell(record, "phone", values.phone, problems)
+        name = cell(record, "name", values.name, problems)
+        for field in ("phone", "name"):
+            if not record.get(field):
+                problems.append((field, "", f"{field} is empty"))
+        row = MemberRow(
+            line=record.line,
+            phone=phone or "",
+            name=name or "",
+            birthday=cell(record, "birthday", lambda raw: values.birthday(raw, today), problems),
+            gender=cell(record, "gender", values.gender, problems),
+            home_branch_id=cell(record, "home_branch", self._branch, problems),
+            points=cell(record, "points", values.points, problems),
+            tags=cell(record, "tags", values.tags, problems) or (),
+            note=record.get("note")[:MAX_NOTE_LENGTH] or None,
+            joined_at=cell(
+                record, "joined", lambda raw: values.moment(raw, self.tz, self.now), problems
+            ),
+            member_code=self._code(record.get("member_code")),
+        )
+        if phone is not None:
+            first = self._seen.setdefault(phone, row.line)
+            if first != row.line:
+                problems.append(("phone", record.get("phone"), f"same phone as line {first}"))
+        for field, raw, reason in problems:
+            report.error(record.line, self.source.header_of(field), raw, reason)
+        return None if problems else row
+
+    def _branch(self, raw: str) -> int:
+        branch_id = self.branches.get(normalise_header(raw))
+        if branch_id is None:
+            raise values.CellError("unknown branch (write its code or name)")
+        return branch_id
+
+    @staticmethod
+    def _code(raw: str) -> str | None:
+        code = raw.strip().upper()
+        return code if _OUR_CODE.fullmatch(code) else None
+
+    async def write(
+        self, connection: AsyncConnection, records: list[CsvRecord], report: ImportReport
+    ) -> None:
+        """Upsert one batch: a handful of statements whatever the batch size."""
+        rows = [row for record in records if (row := self.parse(record, report)) is not None]
+        if not rows:
+            return
+        found = await connection.execute(
+            select(_MEMBERS).where(_MEMBERS.c.phone.in_([row.phone for row in rows]))
+        )
+        existing = {str(member.phone): member for member in found}
+        new = [row for row in rows if row.phone not in existing]
+        ids = await self._insert(connection, new)
+        report.created += len(new)
+        known = [row for row in rows if row.phone in existing]
+        changed = await self._fill(connection, known, existing)
+        ids.update({phone: int(member.id) for phone, member in existing.items()})
+        changed |= await self._tag(connection, rows, ids)
+        updated = {row.phone for row in rows if row.phone in existing and row.phone in changed}
+        report.updated += len(updated)
+        report.unchanged += len(rows) - len(new) - len(updated)
+        notes = [
+            {"member_id": ids[row.phone], "text": row.note, "created_at": self.now}
+            for row in new
+            if row.note
+        ]
+        if notes:
+            await connection.execute(insert(_NOTES), notes)
+        credits = [
+            Credit(ids[row.phone], row.points, "import", f"import:{row.phone}", self.now)
+            for row in new
+            if row.points
+        ]
+        await credit_many(connection, credits, self.now)
+        for row in rows:
+            member = existing.get(row.phone)
+            if member is None or row.points is None:
+                continue
+            if row.points != member.points_balance:
+                report.warning(
+                    row.line,
+                    self.source.header_of("points"),
+                    str(row.points),
+                    f"points not changed: the member already exists with {member.points_balance}"
+                    " points (an imported balance only opens a new member; use /adjust)",
+                )
+
+    async def _insert(self, connection: AsyncConnection, new: list[MemberRow]) -> dict[str, int]:
+        if not new:
+            return {}
+        codes = await self._codes(connection, new)
+        await connection.execute(
+            insert(_MEMBERS),
+            [
+                {
+                    "member_code": codes[row.line],
+                    "name": row.name,
+                    "phone": row.phone,
+                    "birthday": row.birthday,
+                    "gender": row.gender,
+                    "home_branch_id": row.home_branch_id,
+                    "locale": self.locale,
+                    "joined_at": row.joined_at or self.now,
+                    "signup_source": IMPORT_SOURCE,
+                    "marketing_opt_in": False,
+                    "points_balance": 0,
+                    "phone_verified": False,
+                }
+                for row in new
+            ],
+        )
+        result = await connection.execute(
+            select(_MEMBERS.c.phone, _MEMBERS.c.id).where(
+                _MEMBERS.c.phone.in_([row.phone for row in new])
+            )
+        )
+        return {str(phone): int(member_id) for phone, member_id in result}
+
+    async def _codes(self, connection: AsyncConnection, new: list[MemberRow]) -> dict[int, str]:
+        """A free member code per line: the file's own (an export of ours) or a fresh one."""
+        codes = {row.line: row.member_code or new_member_code() for row in new}
+        while True:
+            result = await connection.execute(
+                select(_MEMBERS.c.member_code).where(_MEMBERS.c.member_code.in_(codes.values()))
+            )
+            taken = set(result.scalars())
+            seen: set[str] = set()
+            clashes = []
+            for line, code in codes.items():
+                if code in taken or code in seen:
+                    clashes.append(line)
+                seen.add(code)
+            if not clashes:
+                return codes
+            for line in clashes:
+                codes[line] = new_member_code()
+
+    async def _fill(
+        self, connection: AsyncConnection, rows: list[MemberRow], existing: dict[str, Row[Any]]
+    ) -> set[str]:
+        """Fill empty fields of existing members; the phones whose member changed."""
+        changed: set[str] = set()
+        for field in _FILLABLE:
+            params = []
+            for row in rows:
+                member = existing[row.phone]
+                value = getattr(row, field)
+                if value is not None and member._mapping[field] is None:
+                    params.append({"member": member.id, "value": value})
+                    changed.add(row.phone)
+            if params:
+                column = _MEMBERS.c[field]
+                await connection.execute(
+                    update(_MEMBERS)
+                    .where(_MEMBERS.c.id == bindparam("member"), column.is_(None))
+                    .values({field: bindparam("value")}),
+                    params,
+                )
+        return changed
+
+    async def _tag(
+        self, connection: AsyncConnection, rows: list[MemberRow], ids: dict[str, int]
+    ) -> set[str]:
+        """Add the tags members do not have yet; the phones that got one."""
+        wanted = [(row.phone, tag) for row in rows for tag in row.tags]
+        if not wanted:
+            return set()
+        result = await connection.execute(
+            select(_TAGS.c.member_id, _TAGS.c.tag).where(
+                _TAGS.c.member_id.in_({ids[phone] for phone, _ in wanted})
+            )
+        )
+        have = {(int(member_id), str(tag)) for member_id, tag in result}
+        fresh: dict[tuple[int, str], str] = {}
+        for phone, tag in wanted:
+            key = (ids[phone], tag)
+            if key not in have:
+                fresh.setdefault(key, phone)
+        if fresh:
+            await connection.execute(
+                insert(_TAGS),
+                [{"member_id": m, "tag": tag, "created_at": self.now} for m, tag in fresh],
+            )
+        return set(fresh.values())

@@ -1,0 +1,63 @@
+"""What an import did: counts, and one issue per bad cell with its line number and reason."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+Severity = Literal["error", "warning"]
+REPORT_COLUMNS: Final = ("line", "severity", "column", "value", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    """A problem with one row: an ``error`` row was not imported; a ``warning`` row was, but
+    something in it was not taken over (the reason says what)."""
+
+    line: int
+    column: str
+    value: str
+    reason: str
+    severity: Severity = "error"
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: rows deliberately left out (refund receipts, receipts without a customer)
+    skipped: int = 0
+    issues: list[RowIssue] = field(default_factory=list)
+
+    @property
+    def error_rows(self) -> int:
+        return len({issue.line for issue in self.issues if issue.severity == "error"})
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for issue in self.issues if issue.severity == "warning")
+
+    def error(self, line: int, column: str, value: str, reason: str) -> None:
+        self.issues.append(RowIssue(line, column, value, reason, "error"))
+
+    def warning(self, line: int, column: str, value: str, reason: str) -> None:
+        self.issues.append(RowIssue(line, column, value, reason, "warning"))
+
+    def sorted_issues(self) -> list[RowIssue]:
+        return sorted(self.issues, key=lambda issue: (issue.line, issue.severity, issue.column))
+
+    def write_csv(self, path: Path) -> None:
+        """The issues as a CSV the owner can open next to the imported file."""
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(REPORT_COLUMNS)
+            for issue in self.sorted_issues():
+                writer.writerow(
+                    (issue.line, issue.severity, issue.column, issue.value, issue.reason)
+                )

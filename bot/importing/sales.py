@@ -1,0 +1,259 @@
+"""``chatcrm import sales``: receipts from a POS, idempotent on the receipt number.
+
+Decisions:
+
+- A receipt already stored with the same amount is unchanged (a re-run changes nothing); with
+  another amount it is a conflict, reported and not touched. The same receipt twice in one
+  file is treated the same way.
+- The customer cell holds a phone (any Thai form), a member code or a card payload; Loyverse's
+  "Customer contacts" may hold a phone and an e-mail together, the phone is picked out. A
+  receipt without a customer is skipped (counted, not an error: most POS receipts are
+  anonymous); an unknown customer is an error (import the members first).
+- ``Refund`` receipts are skipped and counted: a refund in a POS file does not say reliably
+  which sale it reverses; reverse the sale in chat with ``/void``.
+- Points: with ``award_points`` (the default) each new sale earns points by the current rules
+  (base rate, no tier multiplier: the tier at the time of a historic sale is unknown), one
+  ledger entry ``sale:<sale id>`` earned at the sale's time, so expiry counts from the real
+  purchase. Turn it off when the members file already carried the POS's points balance, or the
+  same purchases would be paid twice.
+- ``Sale.source = "import"``; no referral rewards or receipts are sent for imported sales.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.importing import values
+from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec, normalise_header
+from bot.importing.report import ImportReport
+from bot.importing.values import cell
+from storage.bulk_points import Credit, credit_many
+from storage.models import Member, Sale
+from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH
+
+FIELDS: Final = (
+    FieldSpec("receipt", ("receipt number", "receipt no", "receipt", "bill no", "invoice",
+                          "เลขที่ใบเสร็จ", "ใบเสร็จ", "เลขที่บิล"), required=True),
+    FieldSpec("datetime", ("date", "date time", "sold at", "time", "วันที่", "วันเวลา",
+                           "วันที่ขาย"), required=True),
+    FieldSpec("customer", ("customer contacts", "phone", "customer phone", "member",
+                           "member code", "mobile", "เบอร์โทร", "รหัสสมาชิก", "ลูกค้า"),
+              required=True),
+    FieldSpec("amount", ("net sales", "total", "gross sales", "ยอดสุทธิ", "ยอดเงิน", "ยอดขาย",
+                         "จำนวนเงิน"), required=True),
+    FieldSpec("branch", ("store", "สาขา", "ร้าน")),
+    FieldSpec("categories", ("category", "หมวดหมู่", "หมวด")),
+    FieldSpec("receipt_type", ("type", "ประเภท")),
+)  # fmt: skip
+
+IMPORT_SOURCE: Final = "import"
+MAX_RECEIPT_LENGTH: Final = 64
+REFUND_TYPES: Final = frozenset({"refund", "คืนเงิน", "คืนสินค้า"})
+_CODE: Final = re.compile(f"(?:CRM:)?([{CODE_ALPHABET}]{{{CODE_LENGTH}}})")
+_CONTACT_SEPARATORS: Final = re.compile(r"[,;/|]")
+_SALES: Table = Sale.__table__  # type: ignore[assignment]
+_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRow:
+    line: int
+    receipt: str
+    occurred_at: datetime
+    #: ("phone", "+66…") or ("code", "ABCD2345")
+    customer: tuple[str, str]
+    amount: Decimal
+    branch_id: int
+    categories: str | None
+
+
+def customer_key(text: str) -> tuple[str, str]:
+    """A phone or member code from a customer cell (raises CellError when it has neither)."""
+    for part in (text, *_CONTACT_SEPARATORS.split(text)):
+        try:
+            return ("phone", values.phone(part))
+        except values.CellError:
+            pass
+        if match := _CODE.fullmatch(part.strip().upper()):
+            return ("code", match.group(1))
+    raise values.CellError("no Thai phone number or member code")
+
+
+class SaleImport:
+    """Parses and writes batches of receipts; remembers receipts across batches."""
+
+    def __init__(
+        self,
+        source: CsvSource,
+        *,
+        now: datetime,
+        tz: ZoneInfo,
+        branches: dict[str, int],
+        default_branch_id: int | None,
+        points_for: Callable[[Decimal], int] | None,
+    ) -> None:
+        self.source = source
+        self.now = now
+        self.tz = tz
+        self.branches = branches
+        self.default_branch_id = default_branch_id
+        self.points_for = points_for
+        self._seen: dict[str, tuple[Decimal, int]] = {}  # receipt -> (amount, first line)
+
+    def parse(self, record: CsvRecord, report: ImportReport) -> SaleRow | None:
+        """The row's values; None when it is skipped or (after reporting it) bad."""
+        if record.get("receipt_type").casefold() in REFUND_TYPES or not record.get("customer"):
+            report.skipped += 1
+            return None
+        problems: list[tuple[str, str, str]] = []
+        receipt = record.get("receipt")
+        if not receipt:
+            problems.append(("receipt", "", "receipt number is empty"))
+        elif len(receipt) > MAX_RECEIPT_LENGTH:
+            problems.append(("receipt", receipt, "receipt number is too long"))
+        occurred = cell(
+            record, "datetime", lambda raw: values.moment(raw, self.tz, self.now), problems
+        )
+        if not record.get("datetime"):
+            problems.append(("datetime", "", "date is empty"))
+        customer = cell(record, "customer", customer_key, problems)
+        amount = cell(record, "amount", values.amount, problems)
+        if not record.get("amount"):
+            problems.append(("amount", "", "amount is empty"))
+        branch_id = cell(record, "branch", self._branch, problems) or self.default_branch_id
+        if branch_id is None and not record.get("branch"):
+            problems.append(("branch", "", "branch is empty (or pass --branch CODE)"))
+        categories = cell(record, "categories", values.categories, problems)
+        for field, raw, reason in problems:
+            report.error(record.line, self.source.header_of(field), raw, reason)
+        if problems or occurred is None or customer is None or amount is None or not branch_id:
+            return None
+        return SaleRow(record.line, receipt, occurred, customer, amount, branch_id, categories)
+
+    def _branch(self, raw: str) -> int:
+        branch_id = self.branches.get(normalise_header(raw))
+        if branch_id is None:
+            raise values.CellError("unknown branch (write its code or name)")
+        return branch_id
+
+    def _repeated(self, row: SaleRow, report: ImportReport) -> bool:
+        """True when the receipt came earlier in the file (a conflict is reported)."""
+        amount, first = self._seen.setdefault(row.receipt, (row.amount, row.line))
+        if first == row.line:
+            return False
+        if amount == row.amount:
+            report.unchanged += 1
+        else:
+            self._conflict(row, report, f"receipt already on line {first} with amount {amount}")
+        return True
+
+    def _conflict(self, row: SaleRow, report: ImportReport, reason: str) -> None:
+        report.error(row.line, self.source.header_of("receipt"), row.receipt, reason)
+
+    async def write(
+        self, connection: AsyncConnection, records: list[CsvRecord], report: ImportReport
+    ) -> None:
+        """Insert one batch of new receipts and their points: a handful of statements."""
+        parsed = [row for record in records if (row := self.parse(record, report)) is not None]
+        rows = [row for row in parsed if not self._repeated(row, report)]
+        if not rows:
+            return
+        stored = await connection.execute(
+            select(_SALES.c.receipt_no, _SALES.c.amount).where(
+                _SALES.c.receipt_no.in_([row.receipt for row in rows])
+            )
+        )
+        known = {str(receipt): Decimal(amount) for receipt, amount in stored}
+        members = await self._members(connection, rows)
+        new: list[tuple[SaleRow, int]] = []
+        for row in rows:
+            if row.receipt in known:
+                if known[row.receipt] == row.amount:
+                    report.unchanged += 1
+                else:
+                    stored_amount = known[row.receipt]
+                    self._conflict(row, report, f"already recorded with amount {stored_amount}")
+            elif row.customer not in members:
+                report.error(
+                    row.line,
+                    self.source.header_of("customer"),
+                    row.customer[1],
+                    "no member with this phone or code (import the members first)",
+                )
+            else:
+                new.append((row, members[row.customer]))
+        if not new:
+            return
+        await connection.execute(
+            insert(_SALES),
+            [
+                {
+                    "receipt_no": row.receipt,
+                    "member_id": member_id,
+                    "branch_id": row.branch_id,
+                    "amount": row.amount,
+                    "occurred_at": row.occurred_at,
+                    "categories": row.categories,
+                    "used_coupon": False,
+                    "source": IMPORT_SOURCE,
+                }
+                for row, member_id in new
+            ],
+        )
+        report.created += len(new)
+        if self.points_for is not None:
+            await self._award(connection, new, self.points_for)
+
+    async def _members(
+        self, connection: AsyncConnection, rows: list[SaleRow]
+    ) -> dict[tuple[str, str], int]:
+        phones = {value for kind, value in (row.customer for row in rows) if kind == "phone"}
+        codes = {value for kind, value in (row.customer for row in rows) if kind == "code"}
+        found: dict[tuple[str, str], int] = {}
+        if phones:
+            result = await connection.execute(
+                select(_MEMBERS.c.phone, _MEMBERS.c.id).where(_MEMBERS.c.phone.in_(phones))
+            )
+            found.update({("phone", str(phone)): int(member_id) for phone, member_id in result})
+        if codes:
+            result = await connection.execute(
+                select(_MEMBERS.c.member_code, _MEMBERS.c.id).where(
+                    _MEMBERS.c.member_code.in_(codes), _MEMBERS.c.erased_at.is_(None)
+                )
+            )
+            found.update({("code", str(code)): int(member_id) for code, member_id in result})
+        return found
+
+    async def _award(
+        self,
+        connection: AsyncConnection,
+        new: list[tuple[SaleRow, int]],
+        points_for: Callable[[Decimal], int],
+    ) -> None:
+        result = await connection.execute(
+            select(_SALES.c.receipt_no, _SALES.c.id).where(
+                _SALES.c.receipt_no.in_([row.receipt for row, _ in new])
+            )
+        )
+        sale_ids = {str(receipt): int(sale_id) for receipt, sale_id in result}
+        credits = [
+            Credit(
+                member_id,
+                points_for(row.amount),
+                "sale",
+                f"sale:{sale_ids[row.receipt]}",
+                row.occurred_at,
+                sale_id=sale_ids[row.receipt],
+            )
+            for row, member_id in new
+        ]
+        await credit_many(connection, credits, self.now)

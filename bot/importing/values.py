@@ -1,0 +1,194 @@
+"""Cell values of imported files: amounts, points, dates and times, gender, tags, categories.
+
+Each parser returns a clean value or raises :class:`CellError` with a reason written for the
+shop owner reading the error report. Phones, birthdays and names go through the same parsers
+as chat input (:mod:`handlers.inputs`), so an imported member looks like a signed-up one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Final, TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.core.errors import InvalidInput
+from bot.importing.csvfile import CsvRecord
+from handlers.inputs import clean_name, parse_birthday, parse_phone, thai_digits_to_ascii
+
+BUDDHIST_ERA_START: Final = 2400
+BUDDHIST_ERA_OFFSET: Final = 543
+MAX_TAG_LENGTH: Final = 40
+MAX_CATEGORIES_LENGTH: Final = 200
+_MONEY_NOISE: Final = re.compile(r"[\s,฿]|thb|บาท", re.IGNORECASE)
+_LIST_SEPARATORS: Final = re.compile(r"[,;|]")
+_DAY_FIRST: Final = re.compile(
+    r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]+)"
+    r"(?:[ T,]+([0-9]{1,2})[:.]([0-9]{2})(?:[:.]([0-9]{2}))?\s*([ap]\.?m\.?)?)?",
+    re.IGNORECASE,
+)
+_GENDERS: Final = {
+    "female": "female", "f": "female", "woman": "female", "หญิง": "female", "ญ": "female",
+    "male": "male", "m": "male", "man": "male", "ชาย": "male", "ช": "male",
+    "other": "other", "อื่นๆ": "other", "อื่น ๆ": "other", "อื่น": "other",
+}  # fmt: skip
+#: what a spreadsheet guard puts before text that would otherwise be a formula
+_FORMULA_GUARD: Final = re.compile(r"^'(?=[=+\-@])")
+
+
+T = TypeVar("T")
+
+
+class CellError(Exception):
+    """A cell that cannot be used; ``reason`` is shown in the error report."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def phone(text: str) -> str:
+    try:
+        return parse_phone(text)
+    except InvalidInput:
+        raise CellError("not a Thai phone number") from None
+
+
+def name(text: str) -> str:
+    try:
+        return clean_name(_FORMULA_GUARD.sub("", text))
+    except InvalidInput:
+        raise CellError("name is empty") from None
+
+
+def birthday(text: str, today: date) -> date:
+    try:
+        return parse_birthday(text, today)
+    except InvalidInput as error:
+        if error.key == "input.birthday_future":
+            raise CellError("birthday is in the future") from None
+        raise CellError("not a valid birthday (day/month/year, BE or CE, or YYYY-MM-DD)") from None
+
+
+def amount(text: str) -> Decimal:
+    """A positive amount of baht with at most two decimals (``1,250.00``, ``฿95``)."""
+    cleaned = _MONEY_NOISE.sub("", thai_digits_to_ascii(text))
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise CellError("not an amount of baht") from None
+    if not value.is_finite() or value <= 0:
+        raise CellError("amount must be more than 0")
+    if value != value.quantize(Decimal("0.01")):
+        raise CellError("amount has more than two decimals")
+    if value >= Decimal(10) ** 9:
+        raise CellError("amount is implausibly large")
+    return value.quantize(Decimal("0.01"))
+
+
+def points(text: str) -> int:
+    """A whole, non-negative number of points (``1,200`` and ``1200.0`` are fine)."""
+    cleaned = _MONEY_NOISE.sub("", thai_digits_to_ascii(text))
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise CellError("not a number of points") from None
+    if not value.is_finite() or value != value.to_integral_value():
+        raise CellError("points must be a whole number")
+    if value < 0:
+        raise CellError("points cannot be negative")
+    if value > 10**9:
+        raise CellError("points are implausibly large")
+    return int(value)
+
+
+def gender(text: str) -> str:
+    found = _GENDERS.get(text.strip().casefold())
+    if found is None:
+        raise CellError("gender must be female, male or other (หญิง, ชาย, อื่นๆ)")
+    return found
+
+
+def tags(text: str) -> tuple[str, ...]:
+    """Distinct tags in file order, separated by ``,``, ``;`` or ``|``."""
+    found: list[str] = []
+    for part in _LIST_SEPARATORS.split(_FORMULA_GUARD.sub("", text)):
+        tag = " ".join(part.split())
+        if len(tag) > MAX_TAG_LENGTH:
+            raise CellError(f"tag longer than {MAX_TAG_LENGTH} characters: {tag[:20]}…")
+        if tag and tag not in found:
+            found.append(tag)
+    return tuple(found)
+
+
+def categories(text: str) -> str | None:
+    joined = ",".join(tag.casefold() for tag in tags(text))
+    if len(joined) > MAX_CATEGORIES_LENGTH:
+        raise CellError(f"categories longer than {MAX_CATEGORIES_LENGTH} characters")
+    return joined or None
+
+
+def moment(text: str, tz: ZoneInfo, now: datetime) -> datetime:
+    """A date and time in shop time (or with its own offset), as aware UTC.
+
+    ISO 8601 (``2026-03-02 14:05``, ``2026-03-02T14:05:00+07:00``, ``2026-03-02``) or day-first
+    (``02/03/2569 14:05``, ``2/3/2026 2:05 PM``) with a Buddhist or Common Era year. A date
+    alone is midnight. Two-digit years are refused: ``26`` could be 1926, 2026 or BE 2526.
+    """
+    cleaned = " ".join(thai_digits_to_ascii(text).split())
+    found: datetime | None = None
+    try:
+        found = datetime.fromisoformat(cleaned)
+        if found.year >= BUDDHIST_ERA_START:
+            found = found.replace(year=found.year - BUDDHIST_ERA_OFFSET)
+    except ValueError:
+        found = _day_first(cleaned)
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=tz)
+    found = found.astimezone(UTC)
+    if found > now:
+        raise CellError("date is in the future")
+    return found
+
+
+def _day_first(text: str) -> datetime:
+    match = _DAY_FIRST.fullmatch(text)
+    if match is None:
+        raise CellError("not a date and time (DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM)")
+    day, month, year, hour, minute, second, meridiem = match.groups()
+    if len(year) != 4:
+        raise CellError("write the year with four digits (BE or CE)")
+    full_year = int(year)
+    if full_year >= BUDDHIST_ERA_START:
+        full_year -= BUDDHIST_ERA_OFFSET
+    clock_hour = int(hour or 0)
+    if meridiem:
+        if not 1 <= clock_hour <= 12:
+            raise CellError("not a time of day")
+        clock_hour = clock_hour % 12 + (12 if meridiem.lower().startswith("p") else 0)
+    try:
+        return datetime.combine(
+            date(full_year, int(month), int(day)),
+            time(clock_hour, int(minute or 0), int(second or 0)),
+        )
+    except ValueError:
+        raise CellError("no such date or time") from None
+
+
+def cell(
+    record: CsvRecord,
+    field: str,
+    parse: Callable[[str], T],
+    problems: list[tuple[str, str, str]],
+) -> T | None:
+    """The parsed cell, None when empty; a bad cell is added to ``problems``."""
+    raw = record.get(field)
+    if not raw:
+        return None
+    try:
+        return parse(raw)
+    except CellError as error:
+        problems.append((field, raw, error.reason))
+        return None
