@@ -17,8 +17,12 @@ from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
 from storage.repositories.members import Members
-from storage.repositories.misc import AuditLog, Branches, Inbox, MediaStore, Outbox, ShopSettings
+from storage.repositories.misc import AuditLog, Branches, Inbox, MediaStore, ShopSettings
+from storage.repositories.outbox import Outbox
+from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
+from storage.repositories.rewards import Coupons, Rewards
+from storage.repositories.staff import StaffMembers
 from storage.repositories.state import Conversations
 
 
@@ -45,6 +49,10 @@ class UnitOfWork:
         self.settings = ShopSettings(s)
         self.media = MediaStore(s)
         self.erasure = Erasure(s)
+        self.people = People(s)
+        self.staff = StaffMembers(s)
+        self.rewards = Rewards(s)
+        self.coupons = Coupons(s)
         return self
 
     async def __aexit__(
