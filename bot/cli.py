@@ -115,7 +115,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     from bot.clock import SystemClock
-    from bot.demo import DemoParams, build_demo
+    from bot.demo import DemoParams, build_demo, sample_members
 
     console = Console()
     params = DemoParams(members=args.members, months=args.months, seed=args.seed)
@@ -153,6 +153,12 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
         table.add_row("Rewards", f"{shop.counter.rewards:,}")
         table.add_row("Coupons (redeemed)", f"{shop.counter.coupons:,} ({shop.counter.redeemed:,})")
     console.print(table)
+    samples = Table(title="Members to try /sale, /customer and /redeem with", show_header=True)
+    for column in ("name", "phone", "member code", "points"):
+        samples.add_column(column)
+    for sample in await sample_members(shop.database_url):
+        samples.add_row(sample.name, sample.phone, sample.code, f"{sample.points:,}")
+    console.print(samples)
     if args.no_chat:
         return 0
     user = await _console_user(args, shop.database_url)

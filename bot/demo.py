@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import Branch, ShopSetting
+from storage.models import Branch, Member, ShopSetting
 from storage.synthetic import Progress, ShopSummary, generate_shop
 from storage.synthetic_loyalty import CONSOLE, CounterSummary, add_counter, console_user
 from storage.uow import UnitOfWorkFactory
@@ -185,3 +185,31 @@ async def _cashier_branch(session: Any, user_id: str) -> int | None:
         first = await session.execute(select(Branch.id).order_by(Branch.id).limit(1))
         branch_id = first.scalar_one_or_none()
     return None if branch_id is None else int(branch_id)
+
+
+@dataclass(frozen=True)
+class SampleMember:
+    name: str
+    phone: str
+    code: str
+    points: int
+
+
+async def sample_members(database_url: str, count: int = 3) -> list[SampleMember]:
+    """A few demo members with points to spare, so a new user has someone to try /sale and
+    /customer on without searching the database."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(Member.name, Member.phone, Member.member_code, Member.points_balance)
+                .where(Member.erased_at.is_(None), Member.phone.is_not(None))
+                .order_by(Member.points_balance.desc(), Member.id)
+                .limit(count)
+            )
+            return [
+                SampleMember(name or "", phone or "", code, int(points))
+                for name, phone, code, points in rows
+            ]
+    finally:
+        await engine.dispose()

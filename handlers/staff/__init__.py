@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.router import Router
-from handlers.staff import adjust, approvals, customers, redeem, sales, settings, team
+from handlers.staff import adjust, approvals, customers, menu, redeem, sales, settings, team
 
 #: each staff module's own ``register(router)``, in menu order; add yours to this list
 REGISTRARS: list[Callable[[Router], None]] = [
@@ -24,3 +24,5 @@ def register(router: Router) -> None:
     ones: ``/help`` lists customer commands first)."""
     for add in REGISTRARS:
         add(router)
+    if router.on_follow is not None:
+        router.on_follow = menu.staff_greeting(router, router.on_follow)

@@ -70,3 +70,15 @@ def staff_keyword_handler(router: Router) -> Handler:
         return await router.fallback(ctx) if router.fallback is not None else []
 
     return staff_keyword
+
+
+def staff_greeting(router: Router, customer_follow: Handler) -> Handler:
+    """A follow (or the console opening) from a staff account that is not also a member shows
+    the staff menu instead of the customer sign-up; everyone else gets ``customer_follow``."""
+
+    async def on_follow(ctx: Context) -> list[Reply]:
+        if ctx.staff is not None and ctx.member is None and has_role(ctx, Audience.CASHIER):
+            return [staff_menu_reply(ctx, router, ctx.staff.role)]
+        return await customer_follow(ctx)
+
+    return on_follow

@@ -86,3 +86,18 @@ async def test_a_stranger_typing_staff_is_not_refused(app: App) -> None:
 async def test_the_claim_command_is_hidden_from_every_menu(app: App) -> None:
     router = app.bus.router
     assert all(c.name != "claim" for c in router.menu("owner"))
+
+
+async def test_a_staff_account_opening_the_chat_sees_the_staff_menu_not_the_signup(
+    app: App,
+) -> None:
+    cashier = await staff_chat(app, "c9", "cashier")
+    await cashier.follow()
+    assert "/sale" in cashier.text()
+    assert t("th", "signup.accept") not in [b.label for r in cashier.last for b in r.buttons]
+
+
+async def test_a_stranger_opening_the_chat_is_offered_the_signup(app: App) -> None:
+    stranger = Chat(app, user_id="s9")
+    await stranger.follow()
+    assert t("th", "signup.accept") in [b.label for r in stranger.last for b in r.buttons]
