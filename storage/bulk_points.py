@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Member, PointsEntry
+from storage.models import Member, PointsEntry, table_of
 
-_LEDGER: Table = PointsEntry.__table__  # type: ignore[assignment]
-_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
+_LEDGER = table_of(PointsEntry)
+_MEMBERS = table_of(Member)
 
 
 @dataclass(frozen=True, slots=True)

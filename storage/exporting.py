@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import Branch, Member, MemberTag, Sale
+from storage.models import Branch, Member, MemberTag, Sale, table_of
 
 COLUMNS: Final = (
     "member_code",
@@ -43,10 +43,10 @@ COLUMNS: Final = (
 )
 YIELD_PER: Final = 1_000
 _FORMULA_START: Final = re.compile(r"^[=+\-@\t\r]")
-_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
-_SALES: Table = Sale.__table__  # type: ignore[assignment]
-_TAGS: Table = MemberTag.__table__  # type: ignore[assignment]
-_BRANCHES: Table = Branch.__table__  # type: ignore[assignment]
+_MEMBERS = table_of(Member)
+_SALES = table_of(Sale)
+_TAGS = table_of(MemberTag)
+_BRANCHES = table_of(Branch)
 
 #: (members written so far)
 ExportProgress = Callable[[int], None]

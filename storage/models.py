@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -49,6 +50,13 @@ class Base(DeclarativeBase):
         Decimal: Money,
         dict[str, Any]: JSON,
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a mapped class, for bulk statements."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Branch(Base):

@@ -20,7 +20,7 @@ from typing import Final
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.models import Branch, ChannelIdentity, Consent, Member, PointsEntry, Sale
+from storage.models import Branch, ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
 from storage.synthetic_names import BRANCHES
 from storage.synthetic_rows import MemberRows, Row, generate_members
 
@@ -40,12 +40,6 @@ class ShopSummary:
     seconds: float
 
 
-def _table(model: type[object]) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
 async def _insert(connection: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
     for start in range(0, len(rows), DEFAULT_BATCH):
         await connection.execute(insert(table), list(rows[start : start + DEFAULT_BATCH]))
@@ -53,7 +47,7 @@ async def _insert(connection: AsyncConnection, table: Table, rows: Sequence[Row]
 
 async def ensure_branches(engine: AsyncEngine) -> dict[str, int]:
     """Create the five flagship branches that are missing; return every branch id by code."""
-    branches = _table(Branch)
+    branches = table_of(Branch)
     async with engine.begin() as connection:
         existing = {code for (code,) in (await connection.execute(select(branches.c.code))).all()}
         missing = [
@@ -89,12 +83,12 @@ async def _write_chunk(connection: AsyncConnection, chunk: Iterable[MemberRows])
     for member in members:  # the cached balance the ledger keeps in step
         member["points_balance"] = balances.get(member["id"], 0)
     # foreign-key order: members before whatever refers to them, sales before their points
-    await _insert(connection, _table(Member), members)
-    await _insert(connection, _table(ChannelIdentity), identities)
-    await _insert(connection, _table(Consent), consents)
-    await _insert(connection, _table(PointsEntry), points)
-    await _insert(connection, _table(Sale), sales)
-    await _insert(connection, _table(PointsEntry), sale_points)
+    await _insert(connection, table_of(Member), members)
+    await _insert(connection, table_of(ChannelIdentity), identities)
+    await _insert(connection, table_of(Consent), consents)
+    await _insert(connection, table_of(PointsEntry), points)
+    await _insert(connection, table_of(Sale), sales)
+    await _insert(connection, table_of(PointsEntry), sale_points)
     return [len(members), len(sales), len(points) + len(sale_points), lapsed]
 
 
@@ -128,8 +122,8 @@ async def generate_shop(
     began = time.perf_counter()
     branch_ids = await ensure_branches(engine)
     async with engine.connect() as connection:
-        first_member = await _next_id(connection, _table(Member))
-        first_sale = await _next_id(connection, _table(Sale))
+        first_member = await _next_id(connection, table_of(Member))
+        first_sale = await _next_id(connection, table_of(Sale))
     rows = generate_members(
         random.Random(seed),
         count=members,

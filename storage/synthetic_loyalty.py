@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.models import Branch, Coupon, Member, PointsEntry, Reward, Staff
+from storage.models import Branch, Coupon, Member, PointsEntry, Reward, Staff, table_of
 from storage.repositories.members import CODE_ALPHABET
 
 CONSOLE: Final = "console"
@@ -45,12 +45,6 @@ class CounterSummary:
     rewards: int
     coupons: int
     redeemed: int
-
-
-def _table(model: type[object]) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
 
 
 def coupon_code(rng: random.Random) -> str:
@@ -80,7 +74,7 @@ async def _add_staff(connection: AsyncConnection, now: datetime) -> dict[int, in
         )
     for row in rows:
         row.update(channel=CONSOLE, active=True, created_at=now)
-    await connection.execute(insert(_table(Staff)), rows)
+    await connection.execute(insert(table_of(Staff)), rows)
     cashiers = await connection.execute(
         select(Staff.branch_id, Staff.id).where(Staff.role == "cashier", Staff.channel == CONSOLE)
     )
@@ -101,8 +95,8 @@ async def _add_rewards(connection: AsyncConnection, now: datetime) -> list[dict[
         }
         for name_th, name_en, cost, stock, branch_codes in REWARDS
     ]
-    await connection.execute(insert(_table(Reward)), rows)
-    result = await connection.execute(select(_table(Reward)).order_by(Reward.id))
+    await connection.execute(insert(table_of(Reward)), rows)
+    result = await connection.execute(select(table_of(Reward)).order_by(Reward.id))
     return [dict(row._mapping) for row in result]
 
 
@@ -183,16 +177,16 @@ async def _write_coupons(
 ) -> None:
     if not coupons:
         return
-    await connection.execute(insert(_table(Coupon)), coupons)
-    await connection.execute(insert(_table(PointsEntry)), debits)
-    members = _table(Member)
+    await connection.execute(insert(table_of(Coupon)), coupons)
+    await connection.execute(insert(table_of(PointsEntry)), debits)
+    members = table_of(Member)
     await connection.execute(
         update(members)
         .where(members.c.id == bindparam("member"))
         .values(points_balance=members.c.points_balance + bindparam("delta")),
         [{"member": debit["member_id"], "delta": debit["delta"]} for debit in debits],
     )
-    rewards = _table(Reward)
+    rewards = table_of(Reward)
     limited = [{"reward": rid, "used": used} for rid, used in taken.items() if used]
     if not limited:
         return

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import DeclarativeBase
+
+from storage.models import Base, table_of
 
 
 async def insert_once(
     session: AsyncSession,
-    model: type[DeclarativeBase],
+    model: type[Base],
     values: dict[str, Any],
     conflict_columns: Sequence[str],
 ) -> bool:
@@ -24,7 +24,7 @@ async def insert_once(
     lock (SQLite) and then inserts nothing, instead of failing on the unique constraint.
     """
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = cast(Table, model.__table__)
+    table = table_of(model)
     statement = (
         insert(table)
         .values(**values)
