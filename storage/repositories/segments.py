@@ -1,0 +1,39 @@
+"""Saved segments: a name and a rule in the segment language (never commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Segment
+
+
+class Segments:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def all(self) -> Sequence[Segment]:
+        result = await self._s.execute(select(Segment).order_by(Segment.name))
+        return result.scalars().all()
+
+    async def by_name(self, name: str) -> Segment | None:
+        """Names are matched case-insensitively (``Regulars`` and ``regulars`` are one)."""
+        result = await self._s.execute(
+            select(Segment).where(func.lower(Segment.name) == name.casefold())
+        )
+        return result.scalars().first()
+
+    async def add(self, name: str, rule: str, created_by: str, now: datetime) -> Segment:
+        segment = Segment(
+            name=name, rule=rule, created_by=created_by, created_at=now, updated_at=now
+        )
+        self._s.add(segment)
+        await self._s.flush()
+        return segment
+
+    async def delete(self, segment_id: int) -> bool:
+        result = await self._s.execute(delete(Segment).where(Segment.id == segment_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,30 @@
+"""What a rule needs to know besides its text: the time, the shop's zone and thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from storage.segments.lifecycle import LifecycleRules
+
+#: (tier name, least spend within the tier window), lowest first — handlers.loyalty's defaults
+DEFAULT_TIERS: Final = (("member", Decimal(0)), ("silver", Decimal(3000)), ("gold", Decimal(10000)))
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentEnv:
+    """``now`` is aware UTC; every window (``visits_30d``, ``last_visit_days``) is measured back
+    from it, in ``tz`` where days matter. ``tiers`` and ``tier_window_months`` come from the
+    loyalty rules (``handlers.staff.segments.segment_env`` fills them from the shop settings);
+    ``saved`` holds the saved segments' rules by name for ``segment = NAME``."""
+
+    now: datetime
+    tz: ZoneInfo
+    lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
+    tiers: tuple[tuple[str, Decimal], ...] = DEFAULT_TIERS
+    tier_window_months: int = 12
+    saved: Mapping[str, str] = field(default_factory=dict)

@@ -1,0 +1,65 @@
+"""Built-in lifecycle segments on a synthetic shop: each finds members, the ones that must not
+overlap do not, and lifecycle_group gives every member exactly one group."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from bot.bootstrap import App
+from storage.models import Member
+from storage.segments import (
+    BUILTIN_SEGMENTS,
+    GROUP_PRECEDENCE,
+    LifecycleRules,
+    SegmentEnv,
+    compile_rule,
+    lifecycle_group,
+    parse_rule,
+)
+from storage.synthetic import generate_shop
+from tests.storage.segment_support import BANGKOK
+
+
+async def builtin_members(app: App) -> dict[str, set[int]]:
+    env = SegmentEnv(now=app.clock.now(), tz=BANGKOK)
+    found: dict[str, set[int]] = {}
+    async with app.uow() as uow:
+        for name, rule in BUILTIN_SEGMENTS.items():
+            query = compile_rule(parse_rule(rule), env)
+            found[name] = set((await uow.session.execute(query)).scalars())
+    return found
+
+
+async def test_every_builtin_segment_finds_members_in_a_synthetic_shop(app: App) -> None:
+    await generate_shop(app.engine, members=400, months=12, seed=7, now=app.clock.now())
+    found = await builtin_members(app)
+    assert {name: bool(ids) for name, ids in found.items()} == dict.fromkeys(found, True)
+
+
+async def test_groups_that_exclude_each_other_do_not_overlap(app: App) -> None:
+    await generate_shop(app.engine, members=400, months=12, seed=7, now=app.clock.now())
+    found = await builtin_members(app)
+    assert not found["returning"] & found["regular"]
+    assert not found["new"] & found["lapsed"]
+
+
+async def test_lifecycle_group_gives_each_member_one_group_by_precedence(app: App) -> None:
+    await generate_shop(app.engine, members=400, months=12, seed=7, now=app.clock.now())
+    found = await builtin_members(app)
+    env = SegmentEnv(now=app.clock.now(), tz=BANGKOK)
+    async with app.uow() as uow:
+        rows = (await uow.session.execute(select(Member.id, lifecycle_group(env)))).all()
+    groups = dict(rows)
+    assert len(groups) == 400
+    for member_id, group in groups.items():
+        matching = [name for name in GROUP_PRECEDENCE if member_id in found[name]]
+        assert group == (matching[0] if matching else "other")
+    assert len(Counter(groups.values())) >= 5
+
+
+def test_thresholds_come_from_the_setting_with_defaults_for_the_rest() -> None:
+    rules = LifecycleRules.from_setting({"lapsed_days": 90, "fan_spend": "8000", "junk": 1})
+    assert (rules.lapsed_days, str(rules.fan_spend), rules.new_days) == (90, "8000", 30)
+    assert LifecycleRules.from_setting({"regular_min": 1}) == LifecycleRules()
