@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,9 @@ from storage.models import ChannelIdentity, Member, Staff
 from storage.uow import UnitOfWork
 
 DEFAULT_FLOW_TTL = timedelta(minutes=30)
+
+#: reads LINE's monthly message quota: ``(limit or None when unlimited, used this month)``
+QuotaReader = Callable[[], Awaitable[tuple[int | None, int]]]
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Context:
     #: the words after a command, or after the namespace of a button action
     args: str = ""
     state_changed: bool = False
+    #: set when the LINE channel is on (campaign previews show the quota); None elsewhere
+    quota_reader: QuotaReader | None = None
 
     @property
     def now(self) -> datetime:

@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.bootstrap import App
-from jobs import housekeeping
+from jobs import campaigns, housekeeping
 
 MISFIRE_GRACE_SECONDS: Final = 300
 
@@ -31,6 +31,7 @@ class PeriodicJob:
 #: later issues append the outbox dispatcher, birthdays, win-back, expiry...
 JOBS: Final[tuple[PeriodicJob, ...]] = (
     PeriodicJob("housekeeping.purge_expired", housekeeping.purge_expired, every_minutes=15),
+    PeriodicJob("campaigns.start_due", campaigns.run, every_minutes=1),
 )
 
 

@@ -1,0 +1,1 @@
+"""Campaigns: templates, offers, starting a campaign (audience snapshot + outbox), tracking."""

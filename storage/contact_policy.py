@@ -1,0 +1,243 @@
+"""Who may receive a promotion, and when: the contact policy in one place.
+
+Campaigns and automations share one eligibility query (:func:`eligibility`), so a rule such as
+"fans hear from the shop at most three times a week" holds however the promotion was made.
+The policy never concerns transactional messages (receipts, points notices): only outbox rows
+with ``promotional = true`` are subject to it.
+
+Quiet hours are a *deferral*, not an exclusion: the dispatcher holds a promotional row that
+falls inside them until :func:`next_send_time`. Settings live in the ``contact_policy`` shop
+setting::
+
+    {"quiet_hours": ["21:00", "09:00"], "cap_days": 7,
+     "caps": {"fan": 3, "regular": 2, "returning": 2, "new": 2, "lapsed": 1,
+              "deal_seeker": 1, "other": 1}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Final, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, exists, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.models import ChannelIdentity, Consent, Member, OutboxMessage
+from storage.segments import SegmentEnv, lifecycle_group
+
+SETTINGS_KEY: Final = "contact_policy"
+
+NO_CONSENT: Final = "no_consent"
+STOPPED: Final = "stopped"
+UNREACHABLE: Final = "unreachable"
+FREQUENCY_CAP: Final = "frequency_cap"
+#: every reason a member of an audience may be left out, in the order they are checked
+EXCLUSION_REASONS: Final = (NO_CONSENT, STOPPED, UNREACHABLE, FREQUENCY_CAP)
+
+DEFAULT_CAPS: Final[Mapping[str, int]] = {
+    "fan": 3,
+    "regular": 2,
+    "returning": 2,
+    "new": 2,
+    "lapsed": 1,
+    "deal_seeker": 1,
+    "other": 1,
+}
+#: outbox statuses that count towards a cap: sent, and queued but not yet sent
+COUNTED_STATUSES: Final = ("pending", "sent")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPolicy:
+    """Quiet hours (shop time, ``[start, end)``, may wrap midnight; start == end means none)
+    and promotional caps per lifecycle group over a rolling window of ``cap_days``."""
+
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(9, 0)
+    caps: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
+    cap_days: int = 7
+
+    @classmethod
+    def from_setting(cls, value: Mapping[str, Any] | None) -> ContactPolicy:
+        """The policy from the stored JSON; missing or unusable entries keep their defaults."""
+        base = cls()
+        if not value:
+            return base
+        start, end = base.quiet_start, base.quiet_end
+        hours = value.get("quiet_hours")
+        if isinstance(hours, list | tuple) and len(hours) == 2:
+            parsed = [_parse_time(str(item)) for item in hours]
+            if parsed[0] is not None and parsed[1] is not None:
+                start, end = parsed[0], parsed[1]
+        caps = dict(DEFAULT_CAPS)
+        raw_caps = value.get("caps")
+        if isinstance(raw_caps, Mapping):
+            for group, cap in raw_caps.items():
+                if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0:
+                    caps[str(group)] = cap
+        days = value.get("cap_days")
+        cap_days = days if isinstance(days, int) and not isinstance(days, bool) and days > 0 else 7
+        return cls(quiet_start=start, quiet_end=end, caps=caps, cap_days=cap_days)
+
+    def to_setting(self) -> dict[str, Any]:
+        return {
+            "quiet_hours": [self.quiet_start.strftime("%H:%M"), self.quiet_end.strftime("%H:%M")],
+            "caps": dict(self.caps),
+            "cap_days": self.cap_days,
+        }
+
+    def cap_for(self, group: str) -> int:
+        """Promotions a member of ``group`` may get per window (``other`` for unknown groups)."""
+        return self.caps.get(group, self.caps.get("other", DEFAULT_CAPS["other"]))
+
+
+def _parse_time(text: str) -> time | None:
+    try:
+        hour, _, minute = text.strip().partition(":")
+        return time(int(hour), int(minute or 0))
+    except ValueError:
+        return None
+
+
+def in_quiet_hours(moment: datetime, tz: ZoneInfo, policy: ContactPolicy) -> bool:
+    """Whether ``moment`` (aware) falls inside the quiet hours, read in shop time ``tz``."""
+    start, end = policy.quiet_start, policy.quiet_end
+    if start == end:
+        return False
+    local = moment.astimezone(tz).time().replace(tzinfo=None)
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def next_send_time(moment: datetime, tz: ZoneInfo, policy: ContactPolicy) -> datetime:
+    """The earliest time at or after ``moment`` outside the quiet hours, as aware UTC.
+
+    ``moment`` itself when it is not quiet; otherwise the end of the quiet period it is in
+    (today's end, or tomorrow's when the period started before midnight).
+    """
+    if not in_quiet_hours(moment, tz, policy):
+        return moment.astimezone(UTC)
+    local = moment.astimezone(tz)
+    day = local.date()
+    if policy.quiet_start > policy.quiet_end and local.time().replace(tzinfo=None) >= (
+        policy.quiet_start
+    ):
+        day += timedelta(days=1)
+    return datetime.combine(day, policy.quiet_end, tzinfo=tz).astimezone(UTC)
+
+
+def preferred_identities() -> Select[Any]:
+    """Each member's chat account to write to: reachable, most recently seen (the same rule
+    as ``Identities.preferred``), as rows ``(member_id, channel, user_id)``."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=ChannelIdentity.member_id,
+            order_by=(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            ChannelIdentity.member_id.label("member_id"),
+            ChannelIdentity.channel.label("channel"),
+            ChannelIdentity.user_id.label("user_id"),
+            rank,
+        )
+        .where(ChannelIdentity.member_id.is_not(None), ChannelIdentity.reachable.is_(True))
+        .subquery("ranked_identities")
+    )
+    return select(ranked.c.member_id, ranked.c.channel, ranked.c.user_id).where(ranked.c.rank == 1)
+
+
+def eligibility(
+    env: SegmentEnv,
+    member_ids: Select[Any],
+    *,
+    promotional: bool = True,
+    policy: ContactPolicy,
+    lifecycle: ColumnElement[str] | None = None,
+) -> Select[Any]:
+    """One query giving, per member of ``member_ids`` (a select of ``members.id``), the rows
+    ``(member_id, channel, user_id, excluded, lifecycle)``.
+
+    ``excluded`` is None for a member who may be written to now, else the first reason that
+    applies: ``no_consent`` (never agreed to marketing), ``stopped`` (agreed, then /stop),
+    ``unreachable`` (no reachable chat account; ``channel``/``user_id`` are then NULL) or
+    ``frequency_cap`` (the member's lifecycle group has had its promotions this window).
+    Transactional messages (``promotional=False``) are only ever ``unreachable``.
+    ``env`` is the segment engine's environment (``now``, thresholds); the lifecycle group
+    comes from ``storage.segments.lifecycle_group(env)`` unless ``lifecycle`` is given.
+    """
+    audience = member_ids.subquery("audience")
+    audience_id = next(iter(audience.c))
+    if lifecycle is None:
+        lifecycle = lifecycle_group(env)
+    since = env.now - timedelta(days=policy.cap_days)
+    recent = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.member_id == Member.id,
+            OutboxMessage.promotional.is_(True),
+            OutboxMessage.created_at >= since,
+            OutboxMessage.status.in_(COUNTED_STATUSES),
+        )
+        .scalar_subquery()
+    )
+    ever_agreed = exists().where(
+        Consent.member_id == Member.id,
+        Consent.purpose == "marketing",
+        Consent.granted.is_(True),
+    )
+    # the lifecycle CASE is computed once per member here, not once per cap comparison
+    base = (
+        select(
+            Member.id.label("member_id"),
+            Member.marketing_opt_in.label("opt_in"),
+            ever_agreed.label("ever_agreed"),
+            lifecycle.label("lifecycle"),
+            recent.label("recent"),
+        )
+        .join(audience, audience_id == Member.id)
+        .where(Member.erased_at.is_(None))
+        .subquery("base")
+    )
+    preferred = preferred_identities().subquery("preferred")
+    unreachable = (preferred.c.user_id.is_(None), literal(UNREACHABLE))
+    excluded: ColumnElement[Any]
+    if not promotional:
+        excluded = case(unreachable, else_=None)
+    else:
+        cap = case(
+            *[(base.c.lifecycle == group, literal(n)) for group, n in sorted(policy.caps.items())],
+            else_=literal(policy.cap_for("other")),
+        )
+        consented = base.c.opt_in.is_(True)
+        excluded = case(
+            (and_(~consented, base.c.ever_agreed.is_(True)), literal(STOPPED)),
+            (~consented, literal(NO_CONSENT)),
+            unreachable,
+            (base.c.recent >= cap, literal(FREQUENCY_CAP)),
+            else_=None,
+        )
+    return select(
+        base.c.member_id,
+        preferred.c.channel.label("channel"),
+        preferred.c.user_id.label("user_id"),
+        excluded.label("excluded"),
+        base.c.lifecycle,
+    ).outerjoin(preferred, preferred.c.member_id == base.c.member_id)
+
+
+class _SettingsReader(Protocol):
+    async def get(self, key: str) -> dict[str, Any] | None: ...
+
+
+async def load_policy(settings: _SettingsReader) -> ContactPolicy:
+    """The shop's policy from its ``contact_policy`` setting (``uow.settings``)."""
+    return ContactPolicy.from_setting(await settings.get(SETTINGS_KEY))

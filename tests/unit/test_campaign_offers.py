@@ -1,0 +1,72 @@
+"""Offer values as owners type them: Thai digits, BE years, Thai weekday names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from handlers.campaigns.offers import (
+    Offer,
+    OfferError,
+    default_title,
+    parse_dates,
+    parse_value,
+    parse_window,
+)
+
+
+def test_weekday_range_and_hours_become_coupon_conditions() -> None:
+    assert parse_window("mon-fri 14:00-16:00") == ((0, 1, 2, 3, 4), (14, 16))
+    assert parse_window("จ-ศ ๑๔-๑๖") == ((0, 1, 2, 3, 4), (14, 16))
+
+
+def test_weekend_without_hours_is_any_time_on_those_days() -> None:
+    assert parse_window("sat,sun") == ((5, 6), None)
+
+
+@pytest.mark.parametrize("text", ["someday", "14:30-16:00", "16-14", "mon-fri 14-16 9-10"])
+def test_window_that_cannot_be_read_is_refused(text: str) -> None:
+    with pytest.raises(OfferError):
+        parse_window(text)
+
+
+def test_dates_accept_buddhist_era_years() -> None:
+    today = date(2024, 6, 1)
+    assert parse_dates("03/06/2567-14/06/2567", today) == (date(2024, 6, 3), date(2024, 6, 14))
+
+
+def test_a_number_of_days_counts_from_today() -> None:
+    assert parse_dates("7", date(2024, 6, 1)) == (date(2024, 6, 1), date(2024, 6, 7))
+
+
+def test_dates_in_the_past_are_refused() -> None:
+    with pytest.raises(OfferError):
+        parse_dates("01/01/2020-02/01/2020", date(2024, 6, 1))
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [("percent", "120"), ("buy_x_get_y", "1"), ("baht", "-5"), ("bonus_points", "1.5")],
+)
+def test_out_of_range_values_are_refused(kind: str, text: str) -> None:
+    with pytest.raises(OfferError):
+        parse_value(kind, text)
+
+
+def test_generated_titles_in_both_languages() -> None:
+    assert default_title("buy_x_get_y", parse_value("buy_x_get_y", "1-1"), "th") == "ซื้อ 1 แถม 1"
+    assert default_title("percent", parse_value("percent", "20%"), "en") == "20% off"
+
+
+def test_offer_survives_its_json_form() -> None:
+    offer = Offer(
+        "buy_x_get_y",
+        "1-1",
+        weekdays=(0, 1, 2, 3, 4),
+        hours=(14, 16),
+        valid_until=date(2024, 6, 14),
+        branches=("asoke",),
+    )
+    assert Offer.from_json(offer.to_json()) == offer
+    assert offer.conditions() == {"weekdays": [0, 1, 2, 3, 4], "hours": [14, 16]}
