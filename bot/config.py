@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     line_data_api_base: str = Field(default="https://api-data.line.me", alias="LINE_DATA_API_BASE")
     line_basic_id: str | None = Field(default=None, alias="LINE_BASIC_ID")
 
+    #: messages a second the dispatcher sends on Telegram overall, and to one chat (Telegram
+    #: allows about 30 and 1; the default leaves room for network jitter)
+    telegram_rate: float = Field(default=28.0, gt=0, alias="TELEGRAM_RATE")
+    telegram_chat_rate: float = Field(default=1.0, gt=0, alias="TELEGRAM_CHAT_RATE")
+    #: requests a second to LINE's push and multicast endpoints (LINE: 2,000 and 200)
+    line_push_rate: float = Field(default=2000.0, gt=0, alias="LINE_PUSH_RATE")
+    line_multicast_rate: float = Field(default=200.0, gt=0, alias="LINE_MULTICAST_RATE")
+
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )

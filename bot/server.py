@@ -22,6 +22,7 @@ from bot.core.messages import Channel
 from bot.core.ports import Outbound, WebhookChannel
 from bot.web import build_web_app
 from jobs.dispatcher import OutboxDispatcher
+from jobs.ratelimit import PlatformLimits
 from jobs.scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ def build_channels(app: App) -> list[WebhookChannel]:
         if app.settings.line_enabled:
             from bot.channels.line import LineChannel
 
-            channels.append(LineChannel(app.settings, app.bus, app.uow, app.clock))
+            line = LineChannel(app.settings, app.bus, app.uow, app.clock)
+            app.bus.quota_reader = line.quota  # campaign previews show LINE's monthly quota
+            channels.append(line)
     except ImportError as error:
         raise StartupError(f"a channel could not be loaded: {error}") from error
     return channels
@@ -88,7 +91,14 @@ DISPATCHER_STOP_SECONDS = 10.0
 async def _dispatching(app: App, channels: Mapping[Channel, Outbound]) -> AsyncIterator[None]:
     """Run the outbox dispatcher on ``channels`` while the block runs; the bus wakes it after
     every commit that queued messages, so messages to others go out at once."""
-    dispatcher = OutboxDispatcher(app.uow, app.clock, channels)
+    dispatcher = OutboxDispatcher(
+        app.uow,
+        app.clock,
+        channels,
+        limiter=PlatformLimits.from_settings(app.settings),
+        tz=app.settings.tz,
+        locale=app.settings.locale,
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run(stop), name="outbox-dispatcher")
     app.bus.on_commit = dispatcher.kick

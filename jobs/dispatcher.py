@@ -1,26 +1,48 @@
-"""The outbox dispatcher: sends every message that is not a direct reply, exactly once per row.
+"""The outbox dispatcher: sends every message that is not a direct reply, once per row.
 
 One pass (:meth:`OutboxDispatcher.drain_once`):
 
-1. *claim* — in one short transaction, take up to ``limit`` due rows of the channels that have
-   an adapter and move their ``not_before`` a lease (:data:`LEASE`) ahead. Another process
-   (PostgreSQL ``SKIP LOCKED``; SQLite serialises) or a later pass does not see them meanwhile.
-2. *send* each row through its channel's :class:`Outbound` (LINE with the row's retry key).
-3. *record* the outcome of that one row in a unit of work of its own, right after its push.
+1. *claim* — in one short transaction: promotional rows due inside the quiet hours (the
+   shop's ``contact_policy``, shop time) are deferred to the end of the quiet hours (not an
+   attempt, not dropped); then up to ``limit`` due rows of the channels that have an adapter
+   are taken and their ``not_before`` moved a lease ahead. Another process (PostgreSQL
+   ``SKIP LOCKED``; SQLite serialises) or a later pass does not see them meanwhile.
+2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat (its rows in order), identical
+   promotional LINE rows as multicasts of ≤ 500 with a deterministic retry key.
+3. *send* — ``concurrency`` workers take lanes; before every request a worker waits for the
+   :class:`~jobs.ratelimit.SendLimiter` (Telegram ≈30/s overall and 1/s per chat, LINE per
+   endpoint), so several requests are in flight but the rate is never exceeded.
+4. *record* — the outcome of each request in a unit of work of its own, right after it; for
+   campaign rows the tracking hook runs in that same unit of work.
 
-Crash safety: a row is marked sent only after the platform accepted it. A crash between a push
-and its record leaves just that row pending; it is sent again when its lease ends, which LINE
-answers with 409 for the repeated retry key (treated as accepted), so a duplicate is only
-possible on Telegram and only for that one message. Rows claimed but not yet pushed when the
-process stops are released (or, after a hard kill, simply come due when the lease ends).
+Crash safety (what a SIGKILL at any moment can and cannot do):
 
-Outcomes: accepted → ``sent``; :class:`RateLimited` → due again after ``retry_after`` and the
-channel rests that long (no attempt used); :class:`TransientChannelError` (or an unexpected
-exception) → an attempt used, back off 5 s, 30 s, 2 min, 10 min, … and ``failed`` after
-:data:`MAX_ATTEMPTS`; :class:`RecipientUnreachable` → ``unreachable`` and the chat account
-marked unreachable; :class:`PermanentChannelError` or an unreadable payload → ``failed``;
-:class:`QuotaExhausted` → the channel rests an hour (no hot retry loop; issue 4 pauses
-campaigns and tells the owner). Rows of a channel without an adapter stay pending and are
+- A row is marked sent only after the platform accepted it, and a row not marked sent is sent
+  again by the next pass that claims it (after its lease ends, or at once when it was released
+  on an orderly stop). So every message is sent **at least once**, and a message is sent twice
+  only if the platform accepted the request but the process died before recording it — the
+  requests *in flight* at the crash, at most ``concurrency`` of them.
+- LINE: those repeats are not deliveries. Pushes carry the row's retry key and multicasts a key
+  derived from their rows (:func:`jobs.delivery_plan.multicast_key`, formed again identically
+  by the next process), so LINE answers the repeat 409, which counts as sent: exactly once.
+- Telegram has no idempotency key and no way to ask whether a message arrived, so exactly once
+  cannot be promised for a request whose answer was lost with the process. We chose *at least
+  once* over *at most once*: a receipt or a coupon announced twice is better than one never
+  announced. The window is kept to the requests in flight (each outcome is committed right
+  after its answer, never batched), and everything Telegram did not process — claimed rows
+  not yet sent, requests cut off before Telegram handled them — is sent exactly once after
+  the restart. ``tests/e2e/test_crash_safety.py`` tests exactly that; the accepted-but-
+  unrecorded duplicate is pinned in ``tests/unit/test_dispatcher_delivery.py``.
+
+Outcomes: accepted → ``sent``; :class:`RateLimited` → the row is due again after
+``retry_after``, the limiter rests the channel that long (the other lanes wait, then go on) and
+no attempt is used; :class:`TransientChannelError` (or an unexpected exception) → an attempt
+used, back off 5 s, 30 s, 2 min, 10 min, … and ``failed`` after :data:`MAX_ATTEMPTS`;
+:class:`RecipientUnreachable` (Telegram 403) → ``unreachable`` and the chat account marked
+unreachable, the rest go on; :class:`PermanentChannelError` or an unreadable payload →
+``failed``; :class:`QuotaExhausted` (LINE's monthly limit) → the channel rests an hour (no hot
+retry loop), campaigns whose rows hit it are paused, their rows parked and the owners told once
+(:mod:`jobs.campaign_delivery`). Rows of a channel without an adapter stay pending and are
 reported once; console rows wait quietly for ``chatcrm chat``.
 """
 
@@ -29,10 +51,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, Literal, Protocol, cast
+from typing import Final, cast
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.core.errors import (
@@ -45,8 +69,20 @@ from bot.core.errors import (
 from bot.core.messages import Channel, Reply
 from bot.core.ports import Outbound
 from bot.core.wire import WireFormatError, payload_to_replies
+from jobs.campaign_delivery import campaign_of, outcome_hook, pause_for_quota
+from jobs.delivery_plan import Delivery, plan
+from jobs.dispatch_types import (
+    FINAL_OUTCOMES,
+    DrainResult,
+    KeyedOutbound,
+    MulticastOutbound,
+    Outcome,
+    PendingProbe,
+)
+from jobs.ratelimit import SendLimiter, Unlimited
+from storage.contact_policy import in_quiet_hours, load_policy, next_send_time
 from storage.repositories.outbox import QueuedMessage
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -64,53 +100,24 @@ BACKOFF: Final = (
 MAX_ATTEMPTS: Final = 6
 QUOTA_REST: Final = timedelta(hours=1)
 POLL_SECONDS: Final = 2.0
-BATCH: Final = 100
+#: rows claimed per pass: a multiple of LINE's 500 recipients, so multicast chunks line up
+BATCH: Final = 1000
+#: requests in flight at once (the limiter, not this, sets the pace)
+CONCURRENCY: Final = 8
 #: how often rows of channels nobody serves are looked for (to report them once)
 UNROUTED_CHECK: Final = timedelta(minutes=10)
 
-Outcome = Literal[
-    "sent", "rate_limited", "retrying", "failed", "unreachable", "quota_exhausted", "released"
-]
-
-
-class KeyedOutbound(Protocol):
-    """An :class:`Outbound` whose push takes a retry key (LINE's ``X-Line-Retry-Key``).
-
-    ``bot.channels.line.LineChannel`` is one; the dispatcher relies on it for LINE rows.
-    """
-
-    async def push(
-        self, user_id: str, replies: Sequence[Reply], retry_key: str | None = None
-    ) -> None: ...
-
 
 @dataclass
-class DrainResult:
-    """What one pass did, counted by outcome."""
+class _Pass:
+    """The state of one drain pass shared by its workers."""
 
-    sent: int = 0
-    rate_limited: int = 0
-    retrying: int = 0
-    failed: int = 0
-    unreachable: int = 0
-    quota_exhausted: int = 0
-    #: claimed but handed back unsent (stopping, a resting channel, a lease running out)
-    released: int = 0
-    #: the row had been withdrawn (erased member, cancelled campaign) before its outcome
-    withdrawn: int = 0
-
-    @property
-    def claimed(self) -> int:
-        return (
-            self.sent
-            + self.rate_limited
-            + self.retrying
-            + self.failed
-            + self.unreachable
-            + self.quota_exhausted
-            + self.released
-            + self.withdrawn
-        )
+    result: DrainResult
+    lease_end: datetime
+    lanes: deque[list[Delivery]]
+    stop: asyncio.Event | None
+    #: rows to hand back at the end of the pass, with when they are due again
+    held: list[tuple[QueuedMessage, datetime]] = field(default_factory=list)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -119,7 +126,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 class OutboxDispatcher:
-    """Drains the outbox through the configured channels; see the module docstring."""
+    """Drains the outbox through the configured channels; see the module docstring.
+
+    ``limiter`` defaults to no pacing (tests with fake adapters); the server passes
+    :class:`jobs.ratelimit.PlatformLimits` built from the settings.
+    """
 
     def __init__(
         self,
@@ -129,18 +140,29 @@ class OutboxDispatcher:
         *,
         poll_seconds: float = POLL_SECONDS,
         batch: int = BATCH,
+        limiter: SendLimiter | None = None,
+        concurrency: int = CONCURRENCY,
+        lease: timedelta = LEASE,
+        tz: ZoneInfo | None = None,
+        locale: str = "th",
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._channels = dict(channels)
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.limiter: SendLimiter = limiter or Unlimited()
+        self.concurrency = max(concurrency, 1)
+        self.lease = lease
+        self.lease_margin = min(LEASE_MARGIN, lease / 4)
+        self.tz = tz or ZoneInfo("Asia/Bangkok")
+        self.locale = locale
         self._wake = asyncio.Event()
-        self._stopping = False
         #: channels told to wait (a 429 or the monthly quota), until when
         self._resting: dict[Channel, datetime] = {}
         self._reported: set[str] = set()
         self._next_unrouted_check: datetime | None = None
+        self._hook = outcome_hook()
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -154,7 +176,6 @@ class OutboxDispatcher:
         A full batch is followed at once by the next; a failed pass (database down) is logged
         and retried after the poll interval.
         """
-        self._stopping = False
         while not stop.is_set():
             self._wake.clear()  # a kick during the drain below wakes the next wait at once
             try:
@@ -181,107 +202,168 @@ class OutboxDispatcher:
     # -- one pass ------------------------------------------------------------------------
 
     async def drain_once(
-        self, limit: int = BATCH, *, stop: asyncio.Event | None = None
+        self, limit: int | None = None, *, stop: asyncio.Event | None = None
     ) -> DrainResult:
-        """Claim up to ``limit`` due rows, send each, record each outcome (see module doc)."""
+        """Claim up to ``limit`` due rows, send them, record each outcome (see module doc)."""
         result = DrainResult()
         now = self._clock.now()
-        lease_end = now + LEASE
+        lease_end = now + self.lease
         async with self._uow() as uow:
             await self._report_unrouted(uow.outbox, now)
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
-            batch = await uow.outbox.claim(now, limit, lease_end, ready) if ready else []
+            result.deferred = await self._defer_quiet(uow, now, ready)
+            batch = await uow.outbox.claim(now, limit or self.batch, lease_end, ready)
             await uow.commit()
-        for index, message in enumerate(batch):
-            stopping = stop is not None and stop.is_set()
-            if stopping or self._clock.now() >= lease_end - LEASE_MARGIN:
-                await self._release(batch[index:], result)
-                break
-            await self._deliver(message, result)
+        multicast = hasattr(self._channels.get(Channel.LINE), "multicast")
+        lanes = deque(plan(batch, multicast=multicast))
+        state = _Pass(result, lease_end, lanes, stop)
+        workers = min(self.concurrency, len(lanes))
+        await asyncio.gather(*(self._work(state) for _ in range(workers)))
+        state.held += [(row, now) for lane in lanes for d in lane for row in d.rows]
+        await self._release(state)
         return result
 
-    async def _deliver(self, message: QueuedMessage, result: DrainResult) -> None:
-        channel = Channel(message.channel)
+    async def _defer_quiet(self, uow: UnitOfWork, now: datetime, ready: list[str]) -> int:
+        if not ready:
+            return 0
+        policy = await load_policy(uow.settings)
+        if not in_quiet_hours(now, self.tz, policy):
+            return 0
+        return await uow.outbox.defer_promotional(now, next_send_time(now, self.tz, policy), ready)
+
+    async def _work(self, state: _Pass) -> None:
+        """One worker: take lanes until none is left, one request at a time."""
+        while state.lanes:
+            lane = state.lanes.popleft()
+            for index, delivery in enumerate(lane):
+                stopping = state.stop is not None and state.stop.is_set()
+                if stopping or self._clock.now() >= state.lease_end - self.lease_margin:
+                    now = self._clock.now()
+                    state.held += [(row, now) for d in lane[index:] for row in d.rows]
+                    break
+                await self._deliver(delivery, state)
+
+    async def _deliver(self, delivery: Delivery, state: _Pass) -> None:
+        channel = delivery.channel
+        await delivery.wait_turn(self.limiter)
         now = self._clock.now()
         if (resting := self._resting.get(channel)) is not None and resting > now:
-            # an earlier row of this batch made the channel rest: do not push into a 429 again
-            await self._record(message, result, "released", not_before=resting)
+            # an earlier request made the channel rest: do not push into a 429 again
+            state.held += [(row, resting) for row in delivery.rows]
             return
         try:
-            replies = payload_to_replies(message.payload)
-            await self._push(channel, message, replies)
+            replies = payload_to_replies(delivery.rows[0].payload)
+            await self._send(delivery, replies)
         except WireFormatError as error:
-            log.error("outbox row %s has an unreadable payload: %s", message.id, error)
-            await self._record(message, result, "failed", error=str(error))
+            log.error("outbox row %s has an unreadable payload: %s", delivery.rows[0].id, error)
+            await self._record(delivery, state, "failed", error=str(error))
         except RateLimited as error:
-            until = now + timedelta(seconds=max(error.retry_after, 0.0))
+            wait = max(error.retry_after, 0.0)
+            until = now + timedelta(seconds=wait)
             self._resting[channel] = until
-            await self._record(message, result, "rate_limited", not_before=until, error=str(error))
+            self.limiter.rest(channel, wait)
+            await self._record(delivery, state, "rate_limited", not_before=until, error=str(error))
         except QuotaExhausted as error:
             until = now + QUOTA_REST
             self._resting[channel] = until
             log.warning("%s monthly message quota used up; resting until %s", channel, until)
             await self._record(
-                message, result, "quota_exhausted", not_before=until, error=str(error)
+                delivery, state, "quota_exhausted", not_before=until, error=str(error)
             )
         except RecipientUnreachable as error:
-            await self._record(message, result, "unreachable", error=str(error) or "blocked")
+            await self._record(delivery, state, "unreachable", error=str(error) or "blocked")
         except PermanentChannelError as error:
-            await self._record(message, result, "failed", error=str(error))
+            await self._record(delivery, state, "failed", error=str(error))
         except Exception as error:  # TransientChannelError, other ChannelErrors, adapter bugs
             if not isinstance(error, ChannelError):
-                log.exception("pushing outbox row %s crashed", message.id)
-            await self._record(message, result, "retrying", error=repr(error))
+                log.exception("sending outbox row %s crashed", delivery.rows[0].id)
+            await self._record(delivery, state, "retrying", error=repr(error))
         else:
-            await self._record(message, result, "sent")
+            await self._record(delivery, state, "sent")
 
-    async def _push(self, channel: Channel, message: QueuedMessage, replies: list[Reply]) -> None:
-        adapter = self._channels[channel]
-        if channel is Channel.LINE:
+    async def _send(self, delivery: Delivery, replies: list[Reply]) -> None:
+        adapter = self._channels[delivery.channel]
+        if delivery.multicast:
+            users = [row.user_id for row in delivery.rows]
+            assert delivery.retry_key is not None
+            await cast(MulticastOutbound, adapter).multicast(users, replies, delivery.retry_key)
+        elif delivery.channel is Channel.LINE:
             # LINE's adapter takes the row's retry key, so a re-send after a crash is a no-op
             keyed = cast(KeyedOutbound, adapter)
-            await keyed.push(message.user_id, replies, retry_key=message.retry_key)
+            await keyed.push(delivery.chat, replies, retry_key=delivery.retry_key)
         else:
-            await adapter.push(message.user_id, replies)
+            await adapter.push(delivery.chat, replies)
 
     async def _record(
         self,
-        message: QueuedMessage,
-        result: DrainResult,
+        delivery: Delivery,
+        state: _Pass,
         outcome: Outcome,
         *,
         not_before: datetime | None = None,
         error: str | None = None,
     ) -> None:
-        """Store one row's outcome in its own unit of work and count it."""
+        """Store the outcome of every row of one request in one unit of work and count it."""
         now = self._clock.now()
+        counted: list[str] = []
         async with self._uow() as uow:
-            box = uow.outbox
-            if outcome == "sent":
-                changed = await box.mark_sent(message.id, now)
-            elif outcome in ("rate_limited", "quota_exhausted", "released"):
-                changed = await box.reschedule(
-                    message.id, not_before or now, error, count_attempt=False
-                )
-            elif outcome == "unreachable":
-                changed = await box.mark_unreachable(message.id, error or "")
-            elif outcome == "retrying" and message.attempts + 1 < MAX_ATTEMPTS:
-                wait = backoff(message.attempts + 1)
-                changed = await box.reschedule(message.id, now + wait, error, count_attempt=True)
-            else:  # failed, or retrying with its attempts used up
-                outcome = "failed"
-                changed = await box.mark_failed(message.id, error or "failed")
+            for message in delivery.rows:
+                final = await self._record_row(uow, message, outcome, now, not_before, error)
+                counted.append(final)
+            if outcome == "quota_exhausted":
+                campaigns = {campaign_of(m.dedupe_key) for m in delivery.rows if m.promotional}
+                ids = {c for c in campaigns if c is not None}
+                if ids:
+                    await pause_for_quota(uow, ids, now, self.locale)
             await uow.commit()
-        counted = outcome if changed else "withdrawn"
-        setattr(result, counted, getattr(result, counted) + 1)
+        for name in counted:
+            setattr(state.result, name, getattr(state.result, name) + 1)
 
-    async def _release(self, rest: Sequence[QueuedMessage], result: DrainResult) -> None:
+    async def _record_row(
+        self,
+        uow: UnitOfWork,
+        message: QueuedMessage,
+        outcome: Outcome,
+        now: datetime,
+        not_before: datetime | None,
+        error: str | None,
+    ) -> str:
+        box = uow.outbox
+        if outcome == "sent":
+            changed = await box.mark_sent(message.id, now)
+        elif outcome in ("rate_limited", "quota_exhausted", "released"):
+            changed = await box.reschedule(
+                message.id, not_before or now, error, count_attempt=False
+            )
+        elif outcome == "unreachable":
+            changed = await box.mark_unreachable(message.id, error or "")
+        elif outcome == "retrying" and message.attempts + 1 < MAX_ATTEMPTS:
+            wait = backoff(message.attempts + 1)
+            changed = await box.reschedule(message.id, now + wait, error, count_attempt=True)
+        else:  # failed, or retrying with its attempts used up
+            outcome = "failed"
+            changed = await box.mark_failed(message.id, error or "failed")
+        if not changed:
+            return "withdrawn"
+        if outcome in FINAL_OUTCOMES and message.promotional and campaign_of(message.dedupe_key):
+            await self._hook(uow, message.dedupe_key, outcome, now)
+        return outcome
+
+    async def _release(self, state: _Pass) -> None:
+        """Hand back the rows of this pass that were not sent, each due at its time."""
+        if not state.held:
+            return
+        by_time: dict[datetime, list[int]] = {}
+        for row, due in state.held:
+            by_time.setdefault(due, []).append(row.id)
         async with self._uow() as uow:
-            await uow.outbox.release([m.id for m in rest], self._clock.now())
+            for due, ids in by_time.items():
+                await uow.outbox.release(ids, due)
             await uow.commit()
-        result.released += len(rest)
+        state.result.released += len(state.held)
+        state.held.clear()
 
-    async def _report_unrouted(self, outbox: _PendingProbe, now: datetime) -> None:
+    async def _report_unrouted(self, outbox: PendingProbe, now: datetime) -> None:
         """Log once per channel that rows wait for a channel this process does not serve."""
         if self._next_unrouted_check is not None and now < self._next_unrouted_check:
             return
@@ -293,7 +375,3 @@ class OutboxDispatcher:
             if channel.value not in self._reported and await outbox.has_pending(channel.value):
                 self._reported.add(channel.value)
                 log.warning("outbox rows for %s wait: that channel is not configured", channel)
-
-
-class _PendingProbe(Protocol):
-    async def has_pending(self, channel: str) -> bool: ...

@@ -220,6 +220,20 @@ class LineChannel:
         """
         await self._push_batches(user_id, batches(await self.render(user_id, replies)), retry_key)
 
+    async def multicast(
+        self, user_ids: Sequence[str], replies: Sequence[Reply], retry_key: str
+    ) -> None:
+        """Send the same ``replies`` to up to 500 users in one multicast per 5 messages.
+
+        Each request's ``X-Line-Retry-Key`` is derived from ``retry_key``, so the caller
+        repeating this call for the same recipients (after a crash) is answered 409, not sent
+        twice. Counts one quota unit per recipient. Texts are rendered once, in the first
+        recipient's language: callers group only identical payloads.
+        """
+        messages = await self.render(user_ids[0], replies)
+        for index, group in enumerate(batches(messages)):
+            await self.sender.multicast(user_ids, group, batch_retry_key(retry_key, index))
+
     async def _push_batches(
         self, user_id: str, groups: Sequence[Sequence[LineMessage]], retry_key: str | None
     ) -> None:

@@ -1,4 +1,4 @@
-"""Sending to LINE: reply with the free token, push with a retry key, and one error seam.
+"""Sending to LINE: reply with the free token, push and multicast with a retry key, one error seam.
 
 Every ``ApiException`` of line-bot-sdk (and every network failure) is mapped to the
 :mod:`bot.core.errors` channel tree here and nowhere else.
@@ -10,13 +10,14 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 import aiohttp
 from linebot.v3.messaging import (
     ApiException,
     AsyncMessagingApi,
+    MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT: Final = 10.0
 #: waits before each retry of a push that failed with a 5xx or a timeout
 DEFAULT_RETRY_DELAYS: Final = (0.5, 2.0)
+#: LINE's limit on ``to`` of one multicast request
+MAX_MULTICAST_RECIPIENTS: Final = 500
 
 
 def error_message(error: ApiException) -> str:
@@ -111,20 +114,40 @@ class LineSender:
         A 409 means LINE already accepted a request with this key: that is a success.
         """
         request = PushMessageRequest.from_dict({"to": user_id, "messages": list(messages)})
+        await self._keyed(
+            lambda: self._api.push_message(
+                request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
+            ),
+            retry_key,
+        )
+
+    async def multicast(
+        self, user_ids: Sequence[str], messages: Sequence[LineMessage], retry_key: str
+    ) -> None:
+        """One multicast request (≤ 500 users, ≤ 5 messages), retried like :meth:`push`."""
+        if not 1 <= len(user_ids) <= MAX_MULTICAST_RECIPIENTS:
+            raise ValueError(f"a multicast goes to 1..{MAX_MULTICAST_RECIPIENTS} users")
+        request = MulticastRequest.from_dict({"to": list(user_ids), "messages": list(messages)})
+        await self._keyed(
+            lambda: self._api.multicast(
+                request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
+            ),
+            retry_key,
+        )
+
+    async def _keyed(self, send: Callable[[], Awaitable[object]], retry_key: str) -> None:
         for attempt in range(len(self.retry_delays) + 1):
             try:
-                await self._api.push_message(
-                    request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
-                )
+                await send()
                 return
             except ApiException as error:
                 if error.status == 409:
-                    log.info("push %s already accepted by LINE", retry_key)
+                    log.info("request %s already accepted by LINE", retry_key)
                     return
                 failure: ChannelError = channel_error(error)
                 cause: Exception = error
             except (aiohttp.ClientError, TimeoutError) as error:
-                failure, cause = TransientChannelError(f"LINE push failed: {error!r}"), error
+                failure, cause = TransientChannelError(f"LINE send failed: {error!r}"), error
             if not isinstance(failure, TransientChannelError) or attempt == len(self.retry_delays):
                 raise failure from cause
             await asyncio.sleep(self.retry_delays[attempt])

@@ -45,6 +45,7 @@ class QueuedMessage:
     attempts: int
     retry_key: str | None
     promotional: bool
+    dedupe_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,7 @@ class Outbox:
                     attempts=row.attempts,
                     retry_key=row.retry_key,
                     promotional=row.promotional,
+                    dedupe_key=row.dedupe_key,
                 )
             )
         await self._s.flush()
@@ -167,6 +169,26 @@ class Outbox:
             .values(not_before=not_before)
             .execution_options(synchronize_session=False)
         )
+
+    async def defer_promotional(
+        self, now: datetime, until: datetime, channels: Collection[str]
+    ) -> int:
+        """Move due promotional rows of ``channels`` to ``until`` (quiet hours): deferred, not
+        dropped, no attempt used. Returns how many rows moved."""
+        if not channels:
+            return 0
+        result = await self._s.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.promotional.is_(True),
+                OutboxMessage.not_before <= now,
+                OutboxMessage.channel.in_(list(channels)),
+            )
+            .values(not_before=until)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def _update_pending(self, message_id: int, **values: Any) -> bool:
         result = await self._s.execute(

@@ -4,7 +4,9 @@ It answers as the real API does where the bot can tell the difference (status co
 bodies, ``sentMessages``, single-use reply tokens, ``X-Line-Retry-Key`` → 409) and records
 every call so tests assert on what the bot actually sent. Failures are injected per endpoint
 (``fail("push", 429, ...)``); a monthly quota counter can be switched on with ``quota_limit``.
-Later issues add per-endpoint rate limits: every route goes through :meth:`FakeLineApi._gate`.
+:meth:`FakeLineApi._gate` also enforces the per-endpoint ``rates`` (push 2,000, multicast 200
+a second → 429). ``after_accept`` runs between accepting a push or multicast and answering it
+(a test can hold the answer there, as if the process died while LINE was answering).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.rate_window import WindowLimit
 
 ACCESS_TOKEN = "test-line-access-token"
 CHANNEL_SECRET = "test-line-channel-secret"
@@ -67,6 +71,10 @@ class FakeLineApi:
     rich_menu_images: dict[str, bytes] = field(default_factory=dict)
     default_rich_menu: str | None = None
     user_rich_menus: dict[str, str] = field(default_factory=dict)
+    rates: dict[str, WindowLimit] = field(
+        default_factory=lambda: {"push": WindowLimit(2000), "multicast": WindowLimit(200)}
+    )
+    after_accept: Callable[[Call], Awaitable[None]] | None = None
     _reply_tokens: dict[str, str] = field(default_factory=dict)
     _retry_keys: dict[str, str] = field(default_factory=dict)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
@@ -169,11 +177,8 @@ class FakeLineApi:
         call = Call(endpoint, request.method, request.path, dict(request.headers), body, parsed)
         self.calls.append(call)
         if request.headers.get("Authorization") != f"Bearer {self.access_token}":
-            return call, self._error(
-                call,
-                401,
-                "Authentication failed. Confirm that the access token is valid.",
-            )
+            message = "Authentication failed. Confirm that the access token is valid."
+            return call, self._error(call, 401, message)
         queue = self._failures.get(endpoint)
         if queue:
             failure = queue[0]
@@ -183,7 +188,17 @@ class FakeLineApi:
             return call, self._answer(call, failure.status, failure.body)
         if body and "json" in request.content_type and parsed is None:
             return call, self._error(call, 400, "The request body has 1 error(s)")
+        if endpoint in self.rates and self.rates[endpoint].take():
+            return call, self._error(call, 429, RATE_LIMIT_MESSAGE)
         return call, None
+
+    async def _accepted(self, call: Call, key: str | None, body: Any) -> web.Response:
+        if key is not None:
+            self._retry_keys[key] = str(uuid.uuid4())
+        call.status = 200  # accepted: delivered even if the answer never reaches the bot
+        if self.after_accept is not None:
+            await self.after_accept(call)
+        return self._answer(call, 200, body)
 
     @staticmethod
     def _answer(call: Call, status: int, body: Any, **headers: str) -> web.Response:
@@ -287,9 +302,7 @@ class FakeLineApi:
             return self._error(call, 400, "The request body has errors", problems)
         if (over := self._charge(call, 1)) is not None:
             return over
-        if key is not None:
-            self._retry_keys[key] = str(uuid.uuid4())
-        return self._answer(call, 200, self._sent(len(body["messages"])))
+        return await self._accepted(call, key, self._sent(len(body["messages"])))
 
     async def _multicast(self, request: web.Request) -> web.Response:
         call, refused = await self._gate(request, "multicast")
@@ -306,9 +319,7 @@ class FakeLineApi:
             return self._error(call, 400, "The request body has errors", problems)
         if (over := self._charge(call, len(to))) is not None:
             return over
-        if key is not None:
-            self._retry_keys[key] = str(uuid.uuid4())
-        return self._answer(call, 200, {})
+        return await self._accepted(call, key, {})
 
     # -- profile and quota -----------------------------------------------------------------
 

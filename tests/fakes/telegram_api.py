@@ -6,8 +6,11 @@ named KEY. Errors have the HTTP status of their ``error_code``. The fake also ch
 real API would refuse (unbalanced or unescaped HTML, over-long text, 64-byte callback data),
 so a rendering bug fails a test instead of failing in a shop.
 
-Failures are injected per chat (and optionally per method) through :meth:`fail`; a later issue
-adds rate limits by extending :meth:`_refusal`.
+Failures are injected per chat (and optionally per method) through :meth:`fail`. With
+``rate`` set, sends beyond ``rate`` in any second overall, or more than one per chat within
+``chat_window`` seconds (1 s less a little jitter), are answered 429 with ``retry_after``, as the
+real API does; accepted sends are counted per second in ``rates``. ``before_send`` runs before
+a send is looked at (a test can hold requests there: held requests were never processed).
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ import itertools
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fakes.rate_window import RateRecord, WindowLimit, retry_after
 
 TOKEN: Final = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
 JSON_FIELDS: Final = frozenset(
@@ -47,6 +52,8 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
     filenames: dict[str, str] = field(default_factory=dict)
     status: int = 200
+    #: when the request arrived (monotonic seconds)
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def chat_id(self) -> int | None:
@@ -94,8 +101,20 @@ def utf16_len(text: str) -> int:
 
 
 class FakeTelegramAPI:
-    def __init__(self, token: str = TOKEN, username: str = "chatcrm_test_bot") -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        username: str = "chatcrm_test_bot",
+        *,
+        rate: int | None = None,
+        chat_window: float = 0.95,
+    ) -> None:
         self.token = token
+        self.overall = WindowLimit(rate) if rate else None
+        self.chat_window = chat_window
+        self._chats: dict[int, WindowLimit] = {}
+        self.rates = RateRecord()
+        self.before_send: Callable[[Call], Awaitable[None]] | None = None
         self.username = username
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
@@ -146,8 +165,10 @@ class FakeTelegramAPI:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         call = await _decode(request)
+        if call.method in SEND_METHODS and self.before_send is not None:
+            await self.before_send(call)
         self.calls.append(call)
-        refusal = self._refusal(call) or _invalid(call)
+        refusal = self._refusal(call) or _invalid(call) or self._over_rate(call)
         if refusal is not None:
             call.status = refusal.status
             return refusal
@@ -155,7 +176,23 @@ class FakeTelegramAPI:
         if handler is None:
             call.status = 404
             return _error(404, "Not Found: method not found")
-        return _ok(await handler(call))
+        answer = await handler(call)
+        if call.method in SEND_METHODS:
+            self.rates.accepted()
+        return _ok(answer)
+
+    def _over_rate(self, call: Call) -> web.Response | None:
+        if self.overall is None or call.method not in SEND_METHODS:
+            return None
+        chat = self._chats.setdefault(call.chat_id or 0, WindowLimit(1, self.chat_window))
+        wait = max(chat.wait(), self.overall.wait())
+        if not wait:
+            chat.record()
+            self.overall.record()
+            return None
+        self.rates.refused += 1
+        seconds = retry_after(wait)
+        return _error(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 
     def _refusal(self, call: Call) -> web.Response | None:
         for failure in self.failures:

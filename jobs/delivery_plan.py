@@ -1,0 +1,96 @@
+"""How a claimed batch of outbox rows becomes requests: lanes per chat, LINE multicasts.
+
+* Rows to one chat form one *lane*, sent in order by one worker (the per-chat limit spaces
+  them); lanes run side by side under the platform's overall limit.
+* Promotional LINE rows with the same payload (the same JSON) are sent as multicast requests
+  of up to 500 recipients, each request a lane of its own. Groups are formed
+  deterministically: rows sorted by id, split into chunks of 500 from the first row of the
+  batch, and each chunk's ``X-Line-Retry-Key`` is a UUIDv5 over its rows' own retry keys
+  (sorted). A process that restarts after a crash claims the same pending rows in the same
+  order, forms the same chunk and sends it with the same key, which LINE answers 409 if it had
+  accepted it: no recipient gets the message twice.
+* Everything else (transactional rows, personalised promotions) is pushed one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from bot.core.messages import Channel
+from jobs.ratelimit import SendLimiter
+from storage.repositories.outbox import QueuedMessage
+
+MULTICAST_MAX: Final = 500
+#: namespace of multicast retry keys (any fixed UUID; changing it would break crash recovery)
+MULTICAST_NAMESPACE: Final = uuid.UUID("5f0c3b7e-2a51-4d7e-9c1e-6b1f3c2a9d40")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One request to a platform: a push of one row, or a multicast of several rows."""
+
+    rows: tuple[QueuedMessage, ...]
+    multicast: bool = False
+    retry_key: str | None = None
+
+    @property
+    def channel(self) -> Channel:
+        return Channel(self.rows[0].channel)
+
+    @property
+    def kind(self) -> str:
+        return "multicast" if self.multicast else "push"
+
+    @property
+    def chat(self) -> str:
+        return self.rows[0].user_id
+
+    @property
+    def messages(self) -> int:
+        replies = self.rows[0].payload.get("replies")
+        return len(replies) if isinstance(replies, list) else 1
+
+    async def wait_turn(self, limiter: SendLimiter) -> None:
+        await limiter.before_send(self.channel, self.kind, self.chat, self.messages)
+
+
+def multicast_key(rows: Sequence[QueuedMessage]) -> str:
+    """The retry key of a multicast of ``rows``: the same rows always give the same key."""
+    keys = sorted(row.retry_key or f"id:{row.id}" for row in rows)
+    return str(uuid.uuid5(MULTICAST_NAMESPACE, ",".join(keys)))
+
+
+def _payload_key(row: QueuedMessage) -> str:
+    return json.dumps(row.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def plan(batch: Sequence[QueuedMessage], *, multicast: bool = True) -> list[list[Delivery]]:
+    """The lanes for ``batch`` (see the module docstring), in the order of their first row."""
+    groups: dict[str, list[QueuedMessage]] = {}
+    singles: list[QueuedMessage] = []
+    for row in sorted(batch, key=lambda r: r.id):
+        if multicast and row.channel == Channel.LINE.value and row.promotional:
+            groups.setdefault(_payload_key(row), []).append(row)
+        else:
+            singles.append(row)
+    lanes: list[tuple[int, list[Delivery]]] = []
+    for rows in groups.values():
+        if len(rows) == 1:
+            singles.extend(rows)
+            continue
+        for start in range(0, len(rows), MULTICAST_MAX):
+            chunk = tuple(rows[start : start + MULTICAST_MAX])
+            delivery = Delivery(chunk, multicast=True, retry_key=multicast_key(chunk))
+            lanes.append((chunk[0].id, [delivery]))
+    by_chat: dict[tuple[str, str], list[Delivery]] = {}
+    for row in sorted(singles, key=lambda r: r.id):
+        lane = by_chat.get((row.channel, row.user_id))
+        if lane is None:
+            lane = by_chat[(row.channel, row.user_id)] = []
+            lanes.append((row.id, lane))
+        lane.append(Delivery((row,), retry_key=row.retry_key))
+    return [lane for _, lane in sorted(lanes, key=lambda item: item[0])]

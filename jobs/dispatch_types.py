@@ -1,0 +1,71 @@
+"""The values the dispatcher hands out and the adapter shapes it relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol
+
+from bot.core.messages import Reply
+
+Outcome = Literal[
+    "sent", "rate_limited", "retrying", "failed", "unreachable", "quota_exhausted", "released"
+]
+#: outcomes after which a campaign row is done; the tracking hook hears about these
+FINAL_OUTCOMES: Final = frozenset({"sent", "failed", "unreachable"})
+
+
+class KeyedOutbound(Protocol):
+    """An :class:`Outbound` whose push takes a retry key (LINE's ``X-Line-Retry-Key``).
+
+    ``bot.channels.line.LineChannel`` is one; the dispatcher relies on it for LINE rows.
+    """
+
+    async def push(
+        self, user_id: str, replies: Sequence[Reply], retry_key: str | None = None
+    ) -> None: ...
+
+
+class MulticastOutbound(Protocol):
+    """An adapter that sends one content to many users in one request (LINE multicast)."""
+
+    async def multicast(
+        self, user_ids: Sequence[str], replies: Sequence[Reply], retry_key: str
+    ) -> None: ...
+
+
+@dataclass
+class DrainResult:
+    """What one pass did, counted by row and outcome."""
+
+    sent: int = 0
+    rate_limited: int = 0
+    retrying: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    quota_exhausted: int = 0
+    #: claimed but handed back unsent (stopping, a resting channel, a lease running out)
+    released: int = 0
+    #: the row had been withdrawn (erased member, cancelled campaign) before its outcome
+    withdrawn: int = 0
+    #: promotional rows moved to the end of the quiet hours (not claimed)
+    deferred: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return (
+            self.sent
+            + self.rate_limited
+            + self.retrying
+            + self.failed
+            + self.unreachable
+            + self.quota_exhausted
+            + self.released
+            + self.withdrawn
+        )
+
+
+class PendingProbe(Protocol):
+    """What the unrouted-rows check needs of the outbox repository."""
+
+    async def has_pending(self, channel: str) -> bool: ...

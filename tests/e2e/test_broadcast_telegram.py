@@ -1,0 +1,123 @@
+"""A Telegram campaign through the real adapter to the rate-enforcing fake Bot API: never a
+429 from our own pace, a 429 waited out, a blocked member skipped, nothing lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import App
+from bot.channels.telegram import TelegramChannel
+from bot.clock import SystemClock
+from bot.core.messages import Channel
+from jobs.dispatcher import OutboxDispatcher
+from jobs.ratelimit import PlatformLimits
+from storage.models import ContactEvent
+from tests.e2e.broadcast_support import add_campaign, queue_promotions, statuses, until_drained
+from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
+
+ON_POSTGRESQL = "postgresql" in os.environ.get("CHATCRM_TEST_DATABASE_URL", "")
+
+
+@asynccontextmanager
+async def sending(
+    app: App, fake: FakeTelegramAPI, *, rate: float | None = None
+) -> AsyncIterator[None]:
+    """Run the dispatcher (real clock, platform limits) on the real Telegram adapter."""
+    async with serving(fake) as (_, base):
+        changes = {"telegram_bot_token": TOKEN, "telegram_api_base": base}
+        if rate is not None:
+            changes["telegram_rate"] = rate
+        settings = app.settings.model_copy(update=changes)
+        channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
+        dispatcher = OutboxDispatcher(
+            app.uow,
+            SystemClock(),
+            {Channel.TELEGRAM: channel},
+            limiter=PlatformLimits.from_settings(settings),
+            poll_seconds=0.2,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+            await channel.close()
+
+
+def delivered(fake: FakeTelegramAPI) -> Counter[int]:
+    return Counter(call.chat_id for call in fake.sent() if call.chat_id is not None)
+
+
+def chats(count: int, first: int = 1000) -> list[str]:
+    return [str(first + n) for n in range(count)]
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="70 s of wall time: run once, in the SQLite run")
+async def test_a_2000_recipient_campaign_finishes_without_a_single_429(app: App) -> None:
+    fake = FakeTelegramAPI(rate=30)
+    users = chats(2000)
+    await queue_promotions(app, "telegram", users)
+    async with sending(app, fake):
+        await until_drained(app, seconds=150)
+    assert fake.rates.refused == 0
+    assert delivered(fake) == Counter({int(user): 1 for user in users})
+    assert fake.rates.busiest_second <= 30
+    assert await statuses(app) == {"sent": 2000}
+
+
+async def test_an_injected_429_is_waited_out_and_nothing_is_lost_or_doubled(app: App) -> None:
+    fake = FakeTelegramAPI(rate=300)
+    users = chats(120)
+    fake.fail(429, "Too Many Requests: retry after 1", chat_id=1050, retry_after=1, times=1)
+    await queue_promotions(app, "telegram", users)
+    async with sending(app, fake, rate=250):
+        await until_drained(app, seconds=30)
+    refused = [c for c in fake.calls if c.status == 429]
+    assert [c.chat_id for c in refused] == [1050]
+    retried = [c for c in fake.sent(1050)]
+    assert len(retried) == 1
+    assert retried[0].at - refused[0].at >= 1.0
+    assert delivered(fake) == Counter({int(user): 1 for user in users})
+    assert await statuses(app) == {"sent": 120}
+
+
+async def test_a_blocked_member_is_marked_unreachable_and_the_rest_are_sent(app: App) -> None:
+    fake = FakeTelegramAPI(rate=300)
+    users = chats(60)
+    fake.block(1007)
+    campaign_id = await add_campaign(app)
+    await queue_promotions(app, "telegram", users, campaign_id=campaign_id, members=True)
+    async with sending(app, fake, rate=250):
+        await until_drained(app, seconds=30)
+    assert delivered(fake) == Counter({int(user): 1 for user in users if user != "1007"})
+    assert await statuses(app) == {"sent": 59, "unreachable": 1}
+    async with app.uow() as uow:
+        identity = await uow.identities.get("telegram", "1007")
+        other = await uow.identities.get("telegram", "1008")
+        events = await uow.session.execute(select(ContactEvent.kind))
+    assert identity is not None
+    assert identity.reachable is False
+    assert other is not None
+    assert other.reachable is True
+    assert events.scalars().all() == ["blocked"]  # the tracking hook heard of it
+
+
+async def test_messages_to_one_chat_are_spaced_a_second_apart(app: App) -> None:
+    fake = FakeTelegramAPI(rate=300)
+    await queue_promotions(app, "telegram", ["77", "77", "77", "78"], personalised=True)
+    async with sending(app, fake, rate=250):
+        await until_drained(app, seconds=30)
+    times = [call.at for call in fake.sent(77)]
+    assert len(times) == 3
+    assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(times))
+    assert fake.rates.refused == 0

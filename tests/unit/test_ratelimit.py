@@ -1,0 +1,119 @@
+"""Token buckets on a simulated clock: pace, windows, pauses, per-chat spacing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.core.messages import Channel
+from jobs.ratelimit import KeyedBuckets, PlatformLimits, TokenBucket
+
+
+class SimulatedTime:
+    """A monotonic clock that moves only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.t += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
+def most_in_any_window(times: list[float], seconds: float = 1.0) -> int:
+    return max(sum(1 for u in times if t <= u < t + seconds - 1e-9) for t in times)
+
+
+async def test_a_bucket_of_burst_one_spaces_sends_evenly() -> None:
+    clock = SimulatedTime()
+    bucket = TokenBucket(30, 1, now=clock.now, sleep=clock.sleep)
+    times = []
+    for _ in range(5):
+        await bucket.acquire()
+        times.append(clock.t)
+    assert times == pytest.approx([0, 1 / 30, 2 / 30, 3 / 30, 4 / 30])
+
+
+async def test_concurrent_senders_never_exceed_the_rate_in_any_second() -> None:
+    clock = SimulatedTime()
+    bucket = TokenBucket(30, 1, now=clock.now, sleep=clock.sleep)
+    times: list[float] = []
+
+    async def sender() -> None:
+        for _ in range(25):
+            await bucket.acquire()
+            times.append(clock.t)
+
+    await asyncio.gather(*(sender() for _ in range(8)))
+    assert len(times) == 200
+    assert most_in_any_window(times) <= 30
+    assert clock.t == pytest.approx(199 / 30)
+
+
+async def test_a_burst_lets_saved_tokens_go_at_once() -> None:
+    clock = SimulatedTime()
+    bucket = TokenBucket(10, 3, now=clock.now, sleep=clock.sleep)
+    for _ in range(3):
+        await bucket.acquire()
+    assert clock.t == 0
+    await bucket.acquire()
+    assert clock.t == pytest.approx(0.1)
+
+
+async def test_a_pause_holds_every_sender_for_retry_after() -> None:
+    clock = SimulatedTime()
+    bucket = TokenBucket(30, 1, now=clock.now, sleep=clock.sleep)
+    await bucket.acquire()
+    bucket.pause(2.0)
+    await bucket.acquire()
+    assert clock.t >= 2.0
+
+
+async def test_one_chat_waits_a_second_but_other_chats_do_not() -> None:
+    clock = SimulatedTime()
+    chats = KeyedBuckets(1, 1, now=clock.now, sleep=clock.sleep)
+    await chats.acquire("a")
+    await chats.acquire("b")
+    assert clock.t == 0
+    await chats.acquire("a")
+    assert clock.t == pytest.approx(1.0)
+
+
+def test_a_bucket_refuses_a_rate_of_zero() -> None:
+    with pytest.raises(ValueError, match="rate"):
+        TokenBucket(0)
+
+
+async def test_telegram_takes_one_token_per_message_of_a_row() -> None:
+    clock = SimulatedTime()
+    limits = PlatformLimits(
+        telegram_rate=30,
+        telegram_chat_rate=1,
+        line_push_rate=2000,
+        line_multicast_rate=200,
+        now=clock.now,
+        sleep=clock.sleep,
+    )
+    await limits.before_send(Channel.TELEGRAM, "push", "42", messages=2)
+    assert clock.t == pytest.approx(1.0)  # the chat's second message waits a second
+
+
+async def test_line_endpoints_have_buckets_of_their_own() -> None:
+    clock = SimulatedTime()
+    limits = PlatformLimits(
+        telegram_rate=30,
+        telegram_chat_rate=1,
+        line_push_rate=2000,
+        line_multicast_rate=200,
+        now=clock.now,
+        sleep=clock.sleep,
+    )
+    await limits.before_send(Channel.LINE, "multicast", "", 1)
+    await limits.before_send(Channel.LINE, "push", "U1", 1)
+    assert clock.t == 0
+    await limits.before_send(Channel.LINE, "multicast", "", 1)
+    assert clock.t == pytest.approx(1 / 200)
