@@ -13,7 +13,7 @@ import io
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import segno
@@ -21,6 +21,7 @@ import segno
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.core.messages import Attachment, Reply
 from bot.i18n import format_date, t
+from handlers.coupon_windows import within_conditions
 from handlers.inputs import thai_digits_to_ascii
 from storage.models import Branch, Coupon, Staff
 from storage.uow import UnitOfWork
@@ -28,6 +29,7 @@ from storage.uow import UnitOfWork
 CODE_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 CODE_LENGTH: Final = 13  # 13 × 5 = 65 bits of randomness
 QR_PREFIX: Final = "CPN:"
+UTC_ZONE: Final = ZoneInfo("UTC")
 _CONFUSABLE: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS: Final = str.maketrans("", "", " -_.\u2010\u2011\u2012\u2013\u2014\u2212\u200b\t")
 
@@ -60,6 +62,16 @@ class CouponWrongBranch(NotAllowed):
 
 class BranchNeeded(InvalidInput):
     key = "redeem.branch_needed"
+
+
+class CouponOutsideWindow(NotAllowed):
+    """Redeemed outside the weekdays/hours its ``conditions`` allow (the reply names them)."""
+
+    key = "tracking.outside_window_plain"
+
+    def __init__(self, coupon: Coupon) -> None:
+        super().__init__()
+        self.coupon = coupon
 
 
 def new_code() -> str:
@@ -114,6 +126,7 @@ async def issue_coupon(
     campaign_id: int | None = None,
     points_spent: int = 0,
     branch_codes: Sequence[str] = (),
+    conditions: dict[str, Any] | None = None,
 ) -> Coupon:
     """Write a new coupon with a fresh unique code (nothing is charged here: the caller debits
     points or stock in the same unit of work)."""
@@ -130,6 +143,7 @@ async def issue_coupon(
             title_en=title_en,
             points_spent=points_spent,
             branch_codes=list(branch_codes),
+            conditions=conditions,
             status="issued",
             issued_at=now,
             expires_at=expires_at,
@@ -138,12 +152,18 @@ async def issue_coupon(
 
 
 async def redeem_coupon(
-    uow: UnitOfWork, code: str, staff: Staff | None, branch: Branch | None, now: datetime
+    uow: UnitOfWork,
+    code: str,
+    staff: Staff | None,
+    branch: Branch | None,
+    now: datetime,
+    tz: ZoneInfo = UTC_ZONE,
 ) -> Coupon:
     """Use the coupon ``code`` names at ``branch``; returns it, redeemed.
 
     Raises :class:`CouponNotFound` (no such code), :class:`BranchNeeded` (a branch-limited
-    coupon and no branch given), :class:`CouponWrongBranch`, :class:`CouponAlreadyUsed` or
+    coupon and no branch given), :class:`CouponWrongBranch`, :class:`CouponOutsideWindow`
+    (outside its weekdays/hours in shop time ``tz``), :class:`CouponAlreadyUsed` or
     :class:`CouponExpired`. Nothing is written unless it succeeds.
     """
     normal = normalise_code(code)
@@ -155,6 +175,8 @@ async def redeem_coupon(
             raise BranchNeeded()
         if branch.code not in coupon.branch_codes:
             raise CouponWrongBranch()
+    if coupon.status == "issued" and not within_conditions(coupon.conditions, now, tz):
+        raise CouponOutsideWindow(coupon)
     won = await uow.coupons.mark_redeemed(
         coupon.id, now, branch.id if branch else None, staff.id if staff else None
     )

@@ -13,6 +13,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.campaigns import Campaigns
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
@@ -22,6 +23,7 @@ from storage.repositories.outbox import Outbox
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
 from storage.repositories.rewards import Coupons, Rewards
+from storage.repositories.segments import Segments
 from storage.repositories.staff import StaffMembers
 from storage.repositories.state import Conversations
 
@@ -53,6 +55,8 @@ class UnitOfWork:
         self.staff = StaffMembers(s)
         self.rewards = Rewards(s)
         self.coupons = Coupons(s)
+        self.segments = Segments(s)
+        self.campaigns = Campaigns(s)
         return self
 
     async def __aexit__(

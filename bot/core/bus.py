@@ -16,7 +16,8 @@ from bot.config import Settings
 from bot.core.errors import DomainError
 from bot.core.messages import Inbound, InboundKind, Reply
 from bot.i18n import supported_locale, t
-from handlers.context import Context, FlowState
+from handlers.campaigns.contact_events import record_contact_event
+from handlers.context import Context, FlowState, QuotaReader
 from handlers.router import Router
 from storage.uow import UnitOfWork
 
@@ -40,19 +41,24 @@ class Bus:
         self.settings = settings
         #: called after a commit that queued outbox rows (the dispatcher's ``kick``)
         self.on_commit: Callable[[], None] | None = None
+        #: LINE's quota endpoints, set by the server when LINE is on (campaign previews)
+        self.quota_reader: QuotaReader | None = None
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event exactly once; returns what to send back to its author.
 
         A :class:`DomainError` undoes the handler's writes and becomes a friendly reply. Any
         other exception undoes everything, is logged, and the event is still recorded as
-        handled (a redelivery would only fail the same way) with an apology to the user.
+        handled (a redelivery would only fail the same way) with an apology to the user —
+        unless the database cannot even record that: then the exception propagates, the
+        adapter answers 5xx and the platform delivers the event again later.
         """
         try:
             return await self._handle(inbound)
         except Exception:
             log.exception("event %s from %s failed", inbound.event_id, inbound.identity)
-            await self._remember_failed(inbound)
+            if not await self._remember_failed(inbound):
+                raise
             return [Reply(text=t(self.settings.locale, "error.internal"))]
 
     async def _handle(self, inbound: Inbound) -> list[Reply]:
@@ -66,9 +72,13 @@ class Bus:
                 channel, user_id, now, inbound.display_name, inbound.language_code
             )
             if inbound.kind is InboundKind.UNFOLLOW:
+                if identity.reachable and identity.member_id is not None:
+                    await record_contact_event(uow, identity.member_id, channel, "blocked", now)
                 identity.reachable = False
             elif not identity.reachable:
                 identity.reachable = True  # they came back
+                if identity.member_id is not None:
+                    await record_contact_event(uow, identity.member_id, channel, "unblocked", now)
             member = await uow.members.get(identity.member_id) if identity.member_id else None
             if member is not None and member.erased_at is not None:
                 member = None
@@ -90,6 +100,7 @@ class Bus:
                 settings=self.settings,
                 locale=locale,
                 staff=staff,
+                quota_reader=self.quota_reader,
             )
             try:
                 async with uow.savepoint():
@@ -121,12 +132,15 @@ class Bus:
             now + ctx.state.ttl,
         )
 
-    async def _remember_failed(self, inbound: Inbound) -> None:
+    async def _remember_failed(self, inbound: Inbound) -> bool:
+        """Record a failed event as handled; False when the database refused even that."""
         if not inbound.event_id:
-            return
+            return True
         try:
             async with self._uow() as uow:
                 await uow.events.first_time(inbound.event_id, self.clock.now())
                 await uow.commit()
         except Exception:
             log.exception("could not record failed event %s", inbound.event_id)
+            return False
+        return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.messages import Button, Reply
+from handlers.campaigns.contact_events import ContactKind, record_contact_event
 from handlers.context import Context
 from handlers.customer.common import audit
 from handlers.customer.signup import MARKETING_WORDING, MEMBERSHIP_WORDING
@@ -32,6 +33,9 @@ async def _set_marketing(ctx: Context, granted: bool) -> list[Reply]:
     await ctx.uow.members.record_consent(
         member.id, "marketing", granted, MARKETING_WORDING, ctx.channel, ctx.now
     )
+    if member.marketing_opt_in != granted:  # a repeated /stop is not a new event
+        kind: ContactKind = "resumed" if granted else "stopped"
+        await record_contact_event(ctx.uow, member.id, ctx.channel, kind, ctx.now)
     member.marketing_opt_in = granted
     await audit(ctx, "consent.marketing_" + ("granted" if granted else "withdrawn"), member.id)
     return [ctx.reply("privacy.resumed" if granted else "privacy.stopped")]

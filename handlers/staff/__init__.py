@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from handlers.campaigns import tracking
 from handlers.router import Router
-from handlers.staff import adjust, approvals, customers, menu, redeem, sales, settings, team
+from handlers.staff import (
+    adjust,
+    approvals,
+    campaigns,
+    customers,
+    menu,
+    redeem,
+    report,
+    sales,
+    segments,
+    settings,
+    stats,
+    team,
+)
 
 #: each staff module's own ``register(router)``, in menu order; add yours to this list
 REGISTRARS: list[Callable[[Router], None]] = [
@@ -15,6 +29,11 @@ REGISTRARS: list[Callable[[Router], None]] = [
     redeem.register,
     settings.register,
     customers.register,
+    segments.register,
+    campaigns.register,
+    stats.register,
+    report.register,
+    tracking.register,  # the customers' promotion button, cmp:<campaign>
     team.register,  # last: a cashier's menu starts with /sale, not with team administration
 ]
 

@@ -13,7 +13,7 @@ from typing import Final
 
 from bot.core.messages import Button, Reply
 from handlers.context import Context
-from handlers.router import Audience, Command, Handler, Router, has_role
+from handlers.router import STAFF_RANK, Audience, Command, Handler, Router, has_role
 
 #: the ``meta`` keys a channel adapter reads (see :mod:`bot.channels.telegram_menu`)
 MENU_META: Final = "menu"
@@ -42,9 +42,18 @@ def staff_menu_reply(ctx: Context, router: Router, role: str) -> Reply:
     commands = staff_commands(router, role)
     title = ctx.t("staff.menu_title", role=ctx.t(f"staff.role_{role}"))
     lines = [title, *command_lines(ctx, commands)]
-    pressable = [c for c in commands if c.name != "staffmenu"][:MAX_MENU_BUTTONS]
-    buttons = tuple(Button(label=f"/{c.name}", action=f"cmd:{c.name}") for c in pressable)
+    buttons = tuple(
+        Button(label=f"/{c.name}", action=f"cmd:{c.name}") for c in _pressable(commands)
+    )
     return Reply(text="\n".join(lines), buttons=buttons, meta=menu_meta(role, ctx.locale))
+
+
+def _pressable(commands: list[Command]) -> list[Command]:
+    """The commands that get a button when there are more than fit: the ones that need the
+    highest role first (what only this person may do), shown in menu order."""
+    candidates = [c for c in commands if c.name != "staffmenu"]
+    chosen = sorted(candidates, key=lambda c: -STAFF_RANK[c.audience])[:MAX_MENU_BUTTONS]
+    return [c for c in candidates if c in chosen]
 
 
 def staff_menu_handler(router: Router) -> Handler:

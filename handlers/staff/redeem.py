@@ -18,10 +18,12 @@ from bot.core.errors import DomainError, NotAllowed, NotFound
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_datetime, t
 from handlers.context import Context
+from handlers.coupon_windows import describe_conditions
 from handlers.coupons import (
     CouponAlreadyUsed,
     CouponExpired,
     CouponNotFound,
+    CouponOutsideWindow,
     coupon_title,
     display_code,
     last_valid_day,
@@ -111,12 +113,15 @@ async def _redeem(ctx: Context, code: str, branch_code: str | None) -> list[Repl
     branch = await _branch(ctx, branch_code)
     try:
         async with ctx.uow.savepoint():
-            coupon = await redeem_coupon(ctx.uow, code, ctx.staff, branch, ctx.now)
+            coupon = await redeem_coupon(ctx.uow, code, ctx.staff, branch, ctx.now, ctx.settings.tz)
     except CouponNotFound:
         await ctx.uow.audit.record(ctx.actor, FAILED, ctx.now, channel=ctx.channel)
         return [ctx.reply("redeem.not_found")]
     except CouponAlreadyUsed as used:
         return [await _already_used(ctx, used.coupon)]
+    except CouponOutsideWindow as outside:
+        when = describe_conditions(outside.coupon.conditions, ctx.locale)
+        return [ctx.reply("tracking.outside_window", when=when)]
     except CouponExpired as expired:
         day = last_valid_day(expired.coupon, ctx.settings.tz)
         return [ctx.reply("redeem.expired", date=format_date(day, ctx.locale))]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.bootstrap import App
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
 from bot.i18n import t
+from storage.db import create_engine, session_factory
 from storage.models import ChannelIdentity, InboxMessage
+from storage.uow import UnitOfWorkFactory
 
 
 def _text(event_id: str, text: str = "hello") -> Inbound:
@@ -50,3 +54,14 @@ async def test_two_first_events_of_one_person_at_once_create_one_identity(app: A
     internal = t("th", "error.internal")
     assert internal not in [reply.text for reply in first + second]
     assert await _count(app, ChannelIdentity) == 1
+
+
+async def test_a_failing_database_lets_the_platform_deliver_the_event_again(app: App) -> None:
+    await app.engine.dispose()
+    broken = create_engine("sqlite+aiosqlite:////nonexistent/dir/chatcrm.db")
+    app.bus._uow = UnitOfWorkFactory(session_factory(broken))  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(OperationalError):
+            await app.bus.handle(_text("line:down", "hello"))
+    finally:
+        await broken.dispose()

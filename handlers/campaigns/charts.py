@@ -1,0 +1,85 @@
+"""Charts sent as PNG images in the chat (matplotlib, Agg, no pyplot global state).
+
+Labels are in English and numbers: the server has no Thai font installed, and matplotlib would
+draw Thai as empty boxes. The text of the reply around each chart is in the member's language.
+Each function builds its own ``Figure`` (thread-safe), so handlers may render in a worker
+thread (``asyncio.to_thread``) and keep the event loop free.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Final
+
+from matplotlib.figure import Figure
+
+from handlers.campaigns.stats import CampaignStats, GroupStats
+from handlers.campaigns.uplift import t_quantile_975
+
+RECIPIENT_COLOUR: Final = "#2a9d8f"
+HOLDOUT_COLOUR: Final = "#b0b0b0"
+DPI: Final = 100
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _mean_error(group: GroupStats) -> float:
+    """Half-width of the 95% interval of one group's revenue per member (0 when unknown)."""
+    sample = group.revenue_sample()
+    if sample.n < 2:
+        return 0.0
+    half = t_quantile_975(sample.n - 1) * math.sqrt(sample.variance / sample.n)
+    return half if math.isfinite(half) else 0.0
+
+
+def campaign_chart(stats: CampaignStats) -> bytes:
+    """Left: revenue per member, recipients vs hold-out, with 95% error bars. Right: the
+    recipients' funnel sent → clicked → claimed → redeemed."""
+    figure = Figure(figsize=(8, 3.6))
+    money, funnel = figure.subplots(1, 2)
+    groups = (stats.recipients, stats.holdout)
+    values = [float(group.revenue_per_member) for group in groups]
+    money.bar(
+        ["Recipients", "Hold-out"],
+        values,
+        yerr=[_mean_error(group) for group in groups],
+        capsize=6,
+        color=[RECIPIENT_COLOUR, HOLDOUT_COLOUR],
+    )
+    money.set_title("Revenue per member (THB, 95% CI)")
+    for index, value in enumerate(values):
+        money.annotate(f"{value:,.0f}", (index, value), ha="center", va="bottom")
+
+    r = stats.recipients
+    steps = ["Sent", "Clicked", "Claimed", "Redeemed"]
+    counts = [r.sent, r.clicked, r.claimed, r.redeemed]
+    funnel.barh(steps[::-1], counts[::-1], color=RECIPIENT_COLOUR)
+    funnel.set_title("Recipients' funnel")
+    for index, count in enumerate(counts[::-1]):
+        funnel.annotate(f" {count:,}", (count, index), va="center")
+    figure.suptitle(stats.name[:60])
+    return _png(figure)
+
+
+def bar_chart(
+    title: str, labels: Sequence[str], values: Sequence[Decimal | int], *, horizontal: bool = False
+) -> bytes:
+    """One labelled bar chart (the report's members per group, sales per branch, hour...)."""
+    figure = Figure(figsize=(7, 3.4))
+    axes = figure.subplots()
+    numbers = [float(value) for value in values]
+    if horizontal:
+        axes.barh(list(labels)[::-1], numbers[::-1], color=RECIPIENT_COLOUR)
+    else:
+        axes.bar(list(labels), numbers, color=RECIPIENT_COLOUR)
+        if len(labels) > 12:
+            axes.tick_params(axis="x", labelsize=7)
+    axes.set_title(title)
+    return _png(figure)

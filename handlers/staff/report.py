@@ -1,0 +1,143 @@
+"""/report: the shop at a glance — members by lifecycle group and tier, new and active members,
+points liability in baht, sales by branch, weekday and hour (last 30 days, shop time), with
+charts. Managers and owners only; audited. The numbers come from ``storage.reports``.
+
+Points liability = outstanding points × the baht a point is worth. The worth is the ``report``
+shop setting ``point_value`` (baht per point) when the owner set it; by default it is a 5%
+give-back on what the points were earned with: ``baht_per_point × 0.05`` (25 baht per point →
+1.25 baht per point), a common loyalty-programme rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any, Final
+
+from bot.core.messages import Attachment, Reply
+from bot.i18n import format_baht, format_points
+from handlers.campaigns.charts import bar_chart
+from handlers.context import Context
+from handlers.loyalty import LoyaltyRules, Tier, load_rules, tier_name
+from handlers.router import Audience, Command, Router
+from storage.reports import ShopReport, shop_report
+from storage.segments import LifecycleRules, SegmentEnv
+
+SETTINGS_KEY: Final = "report"
+LIFECYCLE_KEY: Final = "lifecycle"
+DEFAULT_GIVE_BACK: Final = Decimal("0.05")
+WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def point_value(setting: dict[str, Any] | None, rules: LoyaltyRules) -> Decimal:
+    """Baht per point for the liability (see the module docstring)."""
+    if setting and setting.get("point_value") is not None:
+        return Decimal(str(setting["point_value"]))
+    return rules.baht_per_point * DEFAULT_GIVE_BACK
+
+
+async def build_report(ctx: Context) -> ShopReport:
+    uow = ctx.uow
+    rules = await load_rules(uow)
+    lifecycle = LifecycleRules.from_setting(await uow.settings.get(LIFECYCLE_KEY))
+    tiers = tuple((tier.name, tier.min_spend) for tier in rules.tiers)
+    env = SegmentEnv(
+        ctx.now,
+        ctx.settings.tz,
+        lifecycle,
+        tiers=tiers,
+        tier_window_months=rules.tier_window_months,
+    )
+    value = point_value(await uow.settings.get(SETTINGS_KEY), rules)
+    return await shop_report(uow, env, value, tiers, rules.tier_window_months)
+
+
+async def show_report(ctx: Context) -> list[Reply]:
+    """/report (manager and up): one text, then the charts."""
+    report = await build_report(ctx)
+    await ctx.uow.audit.record(ctx.actor, "report.viewed", ctx.now, channel=ctx.channel)
+    charts = await asyncio.to_thread(report_charts, report)
+    return [Reply(text=report_text(ctx, report))] + [
+        Reply(attachment=Attachment(name, png, "image/png")) for name, png in charts
+    ]
+
+
+def report_text(ctx: Context, report: ShopReport) -> str:
+    loc = ctx.locale
+    groups = ", ".join(
+        f"{ctx.t('report.group_' + name)} {count:,}" for name, count in report.by_group.items()
+    )
+    tiers = ", ".join(
+        f"{tier_name(loc, Tier(name, Decimal(0)))} {n:,}" for name, n in report.by_tier.items()
+    )
+    branches = "\n".join(
+        ctx.t(
+            "report.branch_line",
+            branch=branch.name_th if loc == "th" else branch.name_en,
+            sales=branch.sales,
+            revenue=format_baht(branch.revenue, loc),
+        )
+        for branch in report.by_branch
+    ) or ctx.t("report.no_sales")
+    busiest = max(range(24), key=lambda hour: report.revenue_by_hour[hour])
+    lines = [
+        ctx.t("report.title"),
+        ctx.t(
+            "report.members",
+            members=report.members,
+            new=report.new_members,
+            active=report.active_members,
+        ),
+        ctx.t("report.groups", groups=groups),
+        ctx.t("report.tiers", tiers=tiers),
+        ctx.t(
+            "report.liability",
+            points=format_points(report.points_outstanding),
+            value=format_baht(report.liability, loc),
+            rate=f"{report.point_value.normalize():f}",
+        ),
+        ctx.t(
+            "report.sales",
+            sales=report.sales_last_30d,
+            revenue=format_baht(report.revenue_last_30d, loc),
+        ),
+        branches,
+    ]
+    if report.sales_last_30d:
+        lines.append(ctx.t("report.busiest_hour", hour=f"{busiest:02d}:00"))
+    return "\n".join(lines)
+
+
+def report_charts(report: ShopReport) -> list[tuple[str, bytes]]:
+    """PNGs: members per lifecycle group, sales per branch, per weekday, per hour."""
+    groups = bar_chart(
+        "Members by lifecycle group",
+        [name.replace("_", " ") for name in report.by_group],
+        list(report.by_group.values()),
+        horizontal=True,
+    )
+    branches = bar_chart(
+        "Revenue by branch, last 30 days (THB)",
+        [branch.name_en for branch in report.by_branch],
+        [branch.revenue for branch in report.by_branch],
+        horizontal=True,
+    )
+    weekdays = bar_chart(
+        "Revenue by weekday, last 30 days (THB)", WEEKDAYS, report.revenue_by_weekday
+    )
+    hours = bar_chart(
+        "Revenue by hour, last 30 days (THB)",
+        [f"{hour:02d}" for hour in range(24)],
+        report.revenue_by_hour,
+    )
+    return [
+        ("members.png", groups),
+        ("branches.png", branches),
+        ("weekdays.png", weekdays),
+        ("hours.png", hours),
+    ]
+
+
+def register(router: Router) -> None:
+    """``/report`` (managers and owners)."""
+    router.command(Command("report", show_report, Audience.MANAGER, describe="report.cmd"))

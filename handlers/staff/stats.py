@@ -1,0 +1,162 @@
+"""/stats [CAMPAIGN]: what a campaign brought in, recipients against the hold-out group.
+
+CAMPAIGN is its number or its name (the newest of that name); without one, the newest campaign
+that was sent. The reply is the numbers per group, the uplift with its 95% interval — or, in
+plain words, that there are too few members to tell or that the difference could be chance —
+cost and ROI, then a chart image. Managers and owners only; each view is audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.core.messages import Attachment, Reply
+from bot.i18n import format_baht, format_date
+from handlers.campaigns.charts import campaign_chart
+from handlers.campaigns.stats import CampaignStats, GroupStats, compute_stats, interval_phrase
+from handlers.campaigns.uplift import MIN_CONVERTERS, MIN_MEMBERS, Estimate, Verdict
+from handlers.context import Context
+from handlers.router import Audience, Command, Router
+from storage.models import Campaign
+
+
+async def find_campaign(ctx: Context, query: str) -> Campaign | None:
+    """A campaign by number or name; the newest sent (else newest) one when ``query`` is empty."""
+    s = ctx.uow.session
+    query = query.strip()
+    if not query:
+        started = select(Campaign).where(Campaign.started_at.is_not(None))
+        found = await s.scalar(started.order_by(Campaign.started_at.desc(), Campaign.id.desc()))
+        return found or await s.scalar(select(Campaign).order_by(Campaign.id.desc()))
+    if query.lstrip("#").isdigit():
+        by_id = await s.get(Campaign, int(query.lstrip("#")))
+        if by_id is not None:
+            return by_id
+    by_name = select(Campaign).where(Campaign.name == query).order_by(Campaign.id.desc())
+    return await s.scalar(by_name)
+
+
+async def show_stats(ctx: Context) -> list[Reply]:
+    """/stats [CAMPAIGN] (manager and up)."""
+    campaign = await find_campaign(ctx, ctx.args)
+    if campaign is None:
+        key = "stats.no_campaign" if ctx.args.strip() else "stats.no_campaigns"
+        return [ctx.reply(key)]
+    stats = await compute_stats(ctx.uow, campaign.id, ctx.now)
+    await ctx.uow.audit.record(
+        ctx.actor, "stats.viewed", ctx.now, channel=ctx.channel, campaign_id=campaign.id
+    )
+    if stats.started_at is None:
+        return [ctx.reply("stats.not_started", name=campaign.name)]
+    png = await asyncio.to_thread(campaign_chart, stats)
+    chart = Attachment(f"campaign-{campaign.id}.png", png, "image/png")
+    return [Reply(text=stats_text(ctx, stats)), Reply(attachment=chart)]
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _points(value: float) -> str:
+    return f"{value * 100:+.1f}"
+
+
+def _excluded(ctx: Context, group: GroupStats) -> str:
+    parts = [
+        f"{ctx.t('stats.reason_' + reason)} {count}"
+        for reason, count in sorted(group.excluded.items())
+    ]
+    return ", ".join(parts)
+
+
+def stats_text(ctx: Context, stats: CampaignStats) -> str:
+    """The numbers, one short line each (chat screens are narrow)."""
+    r, h, loc = stats.recipients, stats.holdout, ctx.locale
+    assert stats.started_at is not None
+    assert stats.window_end is not None
+    tz = ctx.settings.tz
+    last_day = stats.window_end - timedelta(microseconds=1)  # the window's end is exclusive
+    lines = [
+        ctx.t("stats.title", name=stats.name, status=ctx.t("stats.status_" + stats.status)),
+        ctx.t(
+            "stats.window",
+            start=format_date(stats.started_at.astimezone(tz).date(), loc),
+            end=format_date(last_day.astimezone(tz).date(), loc),
+        ),
+        ctx.t("stats.members", recipients=r.members, holdout=h.members),
+        ctx.t(
+            "stats.delivery",
+            sent=r.sent,
+            failed=r.failed,
+            unreachable=r.unreachable,
+            pending=r.pending,
+        ),
+    ]
+    excluded = _excluded(ctx, r)
+    if excluded:
+        lines.append(ctx.t("stats.excluded", reasons=excluded))
+    lines += [
+        ctx.t("stats.responses", clicked=r.clicked, claimed=r.claimed, redeemed=r.redeemed),
+        ctx.t("stats.visits", recipients=r.visits, holdout=h.visits),
+        ctx.t(
+            "stats.conversion", recipients=_percent(r.conversion), holdout=_percent(h.conversion)
+        ),
+        ctx.t(
+            "stats.revenue",
+            recipients=format_baht(r.revenue, loc),
+            holdout=format_baht(h.revenue, loc),
+        ),
+        ctx.t(
+            "stats.per_member",
+            recipients=format_baht(r.revenue_per_member, loc),
+            holdout=format_baht(h.revenue_per_member, loc),
+        ),
+        _uplift_line(ctx, stats.revenue_uplift),
+        _conversion_line(ctx, stats.conversion_uplift),
+        ctx.t("stats.blocks", blocked=r.blocked, stopped=r.stopped, holdout=h.blocked + h.stopped),
+        ctx.t(
+            "stats.cost",
+            cost=format_baht(stats.cost, loc),
+            messages=stats.line_messages,
+            offers=r.redeemed,
+        ),
+        _roi_line(ctx, stats),
+    ]
+    return "\n".join(lines)
+
+
+def _uplift_line(ctx: Context, estimate: Estimate) -> str:
+    if estimate.verdict is Verdict.TOO_FEW:
+        return ctx.t("stats.too_few", members=MIN_MEMBERS, converters=MIN_CONVERTERS)
+    detail = interval_phrase(estimate, ctx.locale)
+    key = "stats.no_effect" if estimate.verdict is Verdict.NO_EFFECT else "stats.uplift"
+    return ctx.t(key, detail=detail)
+
+
+def _conversion_line(ctx: Context, estimate: Estimate) -> str:
+    if estimate.verdict is Verdict.TOO_FEW:
+        return ctx.t("stats.conversion_too_few")
+    return ctx.t(
+        "stats.conversion_uplift",
+        value=_points(estimate.difference),
+        low=_points(estimate.low),
+        high=_points(estimate.high),
+    )
+
+
+def _roi_line(ctx: Context, stats: CampaignStats) -> str:
+    incremental = format_baht(stats.incremental_revenue, ctx.locale)
+    if stats.roi is None:
+        return ctx.t("stats.no_cost", incremental=incremental)
+    if stats.too_few or not math.isfinite(stats.roi):
+        return ctx.t("stats.roi_too_few")
+    return ctx.t("stats.roi", incremental=incremental, roi=f"{stats.roi * 100:,.0f}%")
+
+
+def register(router: Router) -> None:
+    """``/stats`` (managers and owners)."""
+    router.command(Command("stats", show_stats, Audience.MANAGER, describe="stats.cmd"))

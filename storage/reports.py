@@ -1,0 +1,173 @@
+"""The shop report's numbers, each one SQL aggregate (no member or sale rows leave the database).
+
+"Active" means at least one non-voided sale in the last :data:`ACTIVE_DAYS` days; "new" means
+joined within them. Sales by weekday and hour are in shop time (``storage.segments.sqltime``).
+
+Points liability = outstanding points × the baht a point is worth (the caller decides the
+worth: ``handlers.staff.report.point_value``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import BigInteger, case, func, literal, select
+from sqlalchemy.sql.expression import type_coerce
+
+from storage.models import Branch, Member, Sale, table_of
+from storage.segments import SegmentEnv, lifecycle_group
+from storage.segments.conditions import add_months
+from storage.segments.sqltime import shop_hour, shop_weekday
+from storage.types import SATANG_PER_BAHT
+from storage.uow import UnitOfWork
+
+ACTIVE_DAYS: Final = 30
+
+
+@dataclass(frozen=True, slots=True)
+class BranchSales:
+    code: str
+    name_th: str
+    name_en: str
+    sales: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ShopReport:
+    members: int
+    new_members: int
+    active_members: int
+    #: lifecycle group → members (every group present, zeros included)
+    by_group: dict[str, int]
+    #: tier name → members, lowest tier first
+    by_tier: dict[str, int]
+    points_outstanding: int
+    point_value: Decimal
+    liability: Decimal
+    by_branch: list[BranchSales]
+    #: revenue per weekday, Monday first (7 values), and per hour 0–23, last 30 days
+    revenue_by_weekday: list[Decimal]
+    revenue_by_hour: list[Decimal]
+    sales_last_30d: int
+    revenue_last_30d: Decimal
+
+
+def _baht(satang: Any) -> Decimal:
+    return (Decimal(int(satang or 0)) / SATANG_PER_BAHT).quantize(Decimal("0.01"))
+
+
+async def shop_report(
+    uow: UnitOfWork,
+    env: SegmentEnv,
+    value: Decimal,
+    tiers: Sequence[tuple[str, Decimal]],
+    tier_window_months: int = 12,
+) -> ShopReport:
+    """Everything ``/report`` shows, as of ``env.now``; ``value`` is baht per point and
+    ``tiers`` are (name, least spend in the last ``tier_window_months``)."""
+    s = uow.session
+    now = env.now
+    since = now - timedelta(days=ACTIVE_DAYS)
+    alive = Member.erased_at.is_(None)
+    satang = type_coerce(Sale.amount, BigInteger)
+    recent = (Sale.occurred_at >= since, Sale.occurred_at <= now, Sale.voided_at.is_(None))
+    active_ids = select(Sale.member_id).where(*recent, Sale.member_id.is_not(None))
+
+    members, new, active, points = (
+        await s.execute(
+            select(
+                func.count(Member.id),
+                func.count(case((Member.joined_at >= since, 1))),
+                func.count(case((Member.id.in_(active_ids), 1))),
+                func.coalesce(func.sum(Member.points_balance), 0),
+            ).where(alive)
+        )
+    ).one()
+
+    group = lifecycle_group(env).label("grp")
+    by_group = {name: 0 for name in (*_GROUPS,)}
+    for name, count in await s.execute(
+        select(group, func.count()).select_from(Member).where(alive).group_by(group)
+    ):
+        by_group[name] = int(count)
+
+    by_tier = await _tiers(uow, now, tiers, tier_window_months)
+
+    branch_rows = await s.execute(
+        select(Branch.code, Branch.name_th, Branch.name_en, func.count(Sale.id), func.sum(satang))
+        .select_from(Sale)
+        .join(Branch, Branch.id == Sale.branch_id)
+        .where(*recent)
+        .group_by(Branch.code, Branch.name_th, Branch.name_en)
+        .order_by(func.sum(satang).desc(), Branch.code)
+    )
+    by_branch = [
+        BranchSales(c, th, en, int(n), _baht(total)) for c, th, en, n, total in branch_rows
+    ]
+
+    weekday = shop_weekday(table_of(Sale).c.occurred_at, env.tz, now)
+    by_weekday = [Decimal("0.00")] * 7
+    for day, total in await s.execute(
+        select(weekday, func.sum(satang)).where(*recent).group_by(weekday)
+    ):
+        by_weekday[int(day) - 1] = _baht(total)
+    hour = shop_hour(table_of(Sale).c.occurred_at, env.tz, now)
+    by_hour = [Decimal("0.00")] * 24
+    for h, total in await s.execute(select(hour, func.sum(satang)).where(*recent).group_by(hour)):
+        by_hour[int(h)] = _baht(total)
+    sales, revenue = (
+        await s.execute(select(func.count(Sale.id), func.sum(satang)).where(*recent))
+    ).one()
+
+    return ShopReport(
+        members=int(members),
+        new_members=int(new),
+        active_members=int(active),
+        by_group=by_group,
+        by_tier=by_tier,
+        points_outstanding=int(points),
+        point_value=value,
+        liability=(int(points) * value).quantize(Decimal("0.01")),
+        by_branch=by_branch,
+        revenue_by_weekday=by_weekday,
+        revenue_by_hour=by_hour,
+        sales_last_30d=int(sales),
+        revenue_last_30d=_baht(revenue),
+    )
+
+
+_GROUPS: Final = ("new", "returning", "regular", "fan", "deal_seeker", "lapsed", "other")
+
+
+async def _tiers(
+    uow: UnitOfWork, now: datetime, tier_list: Sequence[tuple[str, Decimal]], months: int
+) -> dict[str, int]:
+    """Members per tier by spend in the tier window (as ``handlers.loyalty`` decides a tier)."""
+    satang = type_coerce(Sale.amount, BigInteger)
+    since = add_months(now, -months)
+    spend = (
+        select(func.coalesce(func.sum(satang), 0))
+        .where(Sale.member_id == Member.id, Sale.occurred_at >= since, Sale.voided_at.is_(None))
+        .correlate(Member)
+        .scalar_subquery()
+    )
+    tiers = sorted(tier_list, key=lambda tier: tier[1])
+    whens = [
+        (spend >= int(least * SATANG_PER_BAHT), literal(name)) for name, least in reversed(tiers)
+    ]
+    tier = case(*whens, else_=literal(tiers[0][0])).label("tier")
+    counts = {name: 0 for name, _ in tiers}
+    rows = await uow.session.execute(
+        select(tier, func.count())
+        .select_from(Member)
+        .where(Member.erased_at.is_(None))
+        .group_by(tier)
+    )
+    for name, count in rows:
+        counts[name] = int(count)
+    return counts

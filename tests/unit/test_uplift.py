@@ -1,0 +1,85 @@
+"""The uplift statistics against hand computations."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from handlers.campaigns.uplift import (
+    GroupSample,
+    Verdict,
+    mean_difference,
+    proportion_difference,
+    t_quantile_975,
+    welch_df,
+)
+
+
+def _sample(values: list[float]) -> GroupSample:
+    return GroupSample(len(values), sum(values), sum(v * v for v in values))
+
+
+# 10 of 40 recipients spent 150 baht, 10 of 40 hold-out members spent 100 baht:
+# means 37.5 and 25; variances 168750/39 and 75000/39; Welch SE = sqrt(156.25) = 12.5
+RECIPIENTS = _sample([150.0] * 10 + [0.0] * 30)
+HOLDOUT = _sample([100.0] * 10 + [0.0] * 30)
+
+
+@pytest.mark.parametrize(
+    ("df", "exact"), [(5, 2.570582), (10, 2.228139), (30, 2.042272), (68, 1.995469)]
+)
+def test_t_quantile_matches_the_tables(df: float, exact: float) -> None:
+    assert t_quantile_975(df) == pytest.approx(exact, abs=2e-3 if df < 10 else 2e-4)
+
+
+def test_infinite_degrees_of_freedom_give_the_normal_quantile() -> None:
+    assert t_quantile_975(math.inf) == pytest.approx(1.959964)
+
+
+def test_sample_variance_from_sums() -> None:
+    assert RECIPIENTS.mean == 37.5
+    assert RECIPIENTS.variance == pytest.approx(168750 / 39)
+
+
+def test_welch_degrees_of_freedom_by_hand() -> None:
+    a, b = 168750 / 39 / 40, 75000 / 39 / 40
+    by_hand = (a + b) ** 2 / (a * a / 39 + b * b / 39)
+    assert welch_df(RECIPIENTS, HOLDOUT) == pytest.approx(by_hand)
+    assert by_hand == pytest.approx(67.95, abs=0.01)
+
+
+def test_welch_interval_matches_the_hand_computation() -> None:
+    estimate = mean_difference(RECIPIENTS, HOLDOUT, converters=20)
+    half = t_quantile_975(67.95) * 12.5  # ≈ 1.9955 × 12.5 ≈ 24.94
+    assert estimate.difference == pytest.approx(12.5)
+    assert estimate.low == pytest.approx(12.5 - half, abs=1e-3)
+    assert estimate.high == pytest.approx(12.5 + half, abs=1e-3)
+    assert estimate.verdict is Verdict.NO_EFFECT  # the interval contains 0
+
+
+def test_a_clear_difference_is_up() -> None:
+    big = _sample([300.0] * 30 + [0.0] * 10)
+    assert mean_difference(big, HOLDOUT, converters=40).verdict is Verdict.UP
+    assert mean_difference(HOLDOUT, big, converters=40).verdict is Verdict.DOWN
+
+
+def test_small_groups_are_too_few_to_tell() -> None:
+    small = _sample([150.0] * 10 + [0.0] * 19)  # 29 members
+    estimate = mean_difference(small, HOLDOUT, converters=20)
+    assert estimate.verdict is Verdict.TOO_FEW
+    assert math.isnan(estimate.low)
+
+
+def test_too_few_buyers_are_too_few_to_tell() -> None:
+    estimate = mean_difference(RECIPIENTS, HOLDOUT, converters=4)
+    assert estimate.verdict is Verdict.TOO_FEW
+
+
+def test_difference_in_proportions_by_hand() -> None:
+    # 20/100 vs 10/100: SE = sqrt(.2*.8/100 + .1*.9/100) = sqrt(.0025) = .05
+    estimate = proportion_difference(20, 100, 10, 100)
+    assert estimate.difference == pytest.approx(0.1)
+    assert estimate.low == pytest.approx(0.1 - 1.959964 * 0.05)
+    assert estimate.high == pytest.approx(0.1 + 1.959964 * 0.05)
+    assert estimate.verdict is Verdict.UP
