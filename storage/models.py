@@ -92,6 +92,9 @@ class Member(Base):
     #: the ledger's sum, kept in step by ``PointsLedger.append`` alone; a debit is a conditional
     #: update on it, so concurrent redemptions can never take a balance below zero
     points_balance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the tier the member holds (kept by the tier review; None until first reviewed)
+    tier: Mapped[str | None] = mapped_column(String(32))
+    tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: True when the phone came from the platform itself (Telegram's own-contact share)
     phone_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
@@ -237,13 +240,35 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(String(500))
 
 
+class InboxThread(Base):
+    """A conversation between one customer and the shop's staff, open until staff close it."""
+
+    __tablename__ = "inbox_threads"
+    __table_args__ = (Index("ix_inbox_threads_status", "status", "last_message_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / closed
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
 class InboxMessage(Base):
-    """Free text a customer sent outside any conversation: the shop's inbox."""
+    """Free text a customer sent outside any conversation (``direction="in"``), and staff
+    answers to it (``"out"``): the shop's inbox."""
 
     __tablename__ = "inbox"
     __table_args__ = (Index("ix_inbox_status_time", "status", "received_at"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_threads.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3), default="in", server_default="in")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     text: Mapped[str] = mapped_column(Text)
@@ -429,12 +454,18 @@ class Campaign(Base):
     (kind, value, titles, valid dates, weekdays, hours, branches, per-member limit)."""
 
     __tablename__ = "campaigns"
-    __table_args__ = (Index("ix_campaigns_status", "status", "scheduled_at"),)
+    __table_args__ = (
+        Index("ix_campaigns_status", "status", "scheduled_at"),
+        # one campaign per automation and period (``automation:birthday`` + ``2026-03``)
+        Index("uq_campaigns_kind_period", "kind", "period_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     #: ``campaign`` for an owner's campaign; automations (a later issue) use their own kinds
     kind: Mapped[str] = mapped_column(String(32), default="campaign", server_default="campaign")
+    #: for automations: the period this run covers; None for owners' campaigns
+    period_key: Mapped[str | None] = mapped_column(String(32))
     segment_name: Mapped[str] = mapped_column(String(40))
     rule: Mapped[str] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
@@ -491,3 +522,34 @@ class ContactEvent(Base):
     channel: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))  # blocked / unblocked / stopped / resumed
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRun(Base):
+    """One run of a periodic job for one period (``birthday`` + ``2026-03-03``): the unique key
+    makes a job run once per period however many processes or restarts there are, and lets a
+    restarted process see which periods it missed."""
+
+    __tablename__ = "job_runs"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what it did, e.g. {"queued": 12}
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Feedback(Base):
+    """A member's 1–5 star rating (and optional comment) of one visit, asked after the sale."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_branch_time", "branch_id", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
