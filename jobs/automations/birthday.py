@@ -1,0 +1,142 @@
+"""Birthday greetings with a coupon valid for the birthday month.
+
+Decisions:
+
+- The member's day is the shop's day (``CHATCRM_TIMEZONE``): at 00:30 in Bangkok on 5 March a
+  member born on 5 March is due, although UTC still says 4 March.
+- The greeting goes out from ``hour`` (default 10:00 shop time), ``days_before`` days before the
+  birthday (default 0: on the day). A birthday on 29 February is celebrated on 28 February in
+  years without a 29th.
+- One campaign per birthday *month* (``automation:birthday`` + ``2026-03``): its offer is the
+  birthday coupon valid for that month, claimed with the ``cmp:<id>`` button like any campaign.
+  A member is greeted once per year: left out when already in any birthday campaign of the
+  same year (a birthday edited to a later month does not bring a second coupon).
+- Catch-up: a run also covers the :data:`CATCH_UP_DAYS` days before today, so a process that
+  was down on someone's birthday greets them when it is back (late, but once).
+- Promotional: ``/stop``, no consent, caps and quiet hours apply (``eligibility``).
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import Select, and_, exists, extract, or_, select
+
+from bot.bootstrap import App
+from bot.core.messages import Button, Reply
+from bot.i18n import format_date, t
+from handlers.campaigns.offers import Offer
+from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
+from storage.models import Campaign, CampaignMember, Member
+
+NAME: Final = "birthday"
+CATCH_UP_DAYS: Final = 3
+
+
+def birthday_in(year: int, born: date) -> date:
+    """The day a member born on ``born`` celebrates in ``year`` (29 Feb → 28 Feb if need be)."""
+    if born.month == 2 and born.day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return born.replace(year=year)
+
+
+def _born_on(day: date) -> Any:
+    """Members whose birthday falls on shop day ``day`` (with 29 Feb on 28 Feb when needed)."""
+    month, dom = extract("month", Member.birthday), extract("day", Member.birthday)
+    on_day = and_(month == day.month, dom == day.day)
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+        return or_(on_day, and_(month == 2, dom == 29))
+    return on_day
+
+
+def _candidates(day: date) -> Select[Any]:
+    greeted_this_year = exists().where(
+        CampaignMember.member_id == Member.id,
+        CampaignMember.campaign_id == Campaign.id,
+        Campaign.kind == kind_of(NAME),
+        Campaign.period_key.like(f"{day.year}-%"),
+    )
+    return select(Member.id).where(
+        Member.birthday.is_not(None),
+        Member.erased_at.is_(None),
+        _born_on(day),
+        ~greeted_this_year,
+    )
+
+
+def month_offer(day: date) -> Offer:
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Offer(
+        kind="percent",
+        value="20",
+        title_th="ส่วนลดวันเกิด 20%",
+        title_en="Birthday 20% off",
+        valid_from=day.replace(day=1),
+        valid_until=day.replace(day=last),
+        cost=Decimal(0),
+    )
+
+
+async def run_birthday(app: App) -> dict[str, int]:
+    """Greet today's (and the missed days') birthday members once per year; one transaction.
+
+    Idempotent: a second run, or a run in another process, adds nobody twice (the audience
+    query leaves out members already greeted this year; inserts are insert-once).
+    """
+    now, tz = app.clock.now(), app.settings.tz
+    totals: dict[str, int] = {}
+    async with app.uow() as uow:
+        config = await automation_config(uow, NAME)
+        if not config["enabled"]:
+            return {"disabled": 1}
+        today = shop_day(now, tz)
+        if now.astimezone(tz).time() < time(int(config["hour"])):
+            today -= timedelta(days=1)  # before the hour: only the days already due
+        ahead = int(config["days_before"])
+        for back in range(CATCH_UP_DAYS, -1, -1):
+            day = today - timedelta(days=back) + timedelta(days=ahead)
+            due = _candidates(day)
+            if await uow.session.scalar(select(due.exists())) is not True:
+                continue
+            offer = month_offer(day)
+            campaign = await period_campaign(
+                uow,
+                NAME,
+                f"{day.year}-{day.month:02d}",
+                now,
+                message=t("th", "auto.birthday_message", name="{name}", until="{expires}"),
+                holdout_pct=int(config["holdout_pct"]),
+                offer=offer.to_json(),
+            )
+            counts = await enrol(
+                uow,
+                campaign,
+                due,
+                now=now,
+                tz=tz,
+                promotional=True,
+                render=_render(campaign, offer),
+            )
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+        await uow.commit()
+    return totals
+
+
+def _render(campaign: Campaign, offer: Offer) -> Any:
+    def render(row: Any, locale: str) -> Reply:
+        assert offer.valid_until is not None
+        text = t(
+            locale,
+            "auto.birthday_message",
+            name=row.name or "",
+            until=format_date(offer.valid_until, locale),
+        )
+        return Reply(
+            text=text, buttons=(Button(t(locale, "auto.birthday_button"), f"cmp:{campaign.id}"),)
+        )
+
+    return render

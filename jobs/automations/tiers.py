@@ -1,0 +1,135 @@
+"""Tier review: keep ``Member.tier`` in step with the rolling spend; downgrade with notice.
+
+Decisions:
+
+- The tier is computed from the non-voided spend of the last ``tier_window_months`` (the
+  loyalty rules). Upgrades are applied whenever the review runs, silently: the sale path
+  already tells a member at the counter that they moved up.
+- Downgrades happen only at the review, from ``review_day`` (default 1) of each month, at most
+  once per member per month (a member whose ``tier_since`` is already in this period is left
+  alone), with a notice: "you are now Silver; spend X by DATE to get Gold back" where DATE is
+  the day before the next review. No extra grace period: the rolling 12-month window already
+  is one (a member falls only after a whole year of spending below the line), and the notice
+  gives a month to climb back before the next review.
+- A member reviewed for the first time (``tier`` NULL) gets their tier without a notice.
+- The notice is a transactional outbox row keyed ``tier:<member>:<YYYY-MM>`` (once a month).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.core.messages import Reply
+from bot.core.wire import replies_to_payload
+from bot.i18n import format_baht, format_date, t
+from handlers.loyalty import LoyaltyRules, Tier, add_months, load_rules, tier_name
+from jobs.automations.common import automation_config, shop_day
+from storage.models import Member, Sale
+from storage.uow import UnitOfWork
+
+NAME: Final = "tiers"
+
+
+def _rank(rules: LoyaltyRules, name: str | None) -> int:
+    names = [tier.name for tier in rules.tiers]
+    return names.index(name) if name in names else -1
+
+
+def _next_review(today: date, review_day: int) -> date:
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return date(year, month, review_day)
+
+
+async def run_tier_review(app: App) -> dict[str, int]:
+    """Review every member's tier (see the module's rules); one transaction, idempotent."""
+    now, tz = app.clock.now(), app.settings.tz
+    today = shop_day(now, tz)
+    counts = {"upgraded": 0, "downgraded": 0, "first": 0}
+    async with app.uow() as uow:
+        config = await automation_config(uow, NAME)
+        review_day = max(1, min(int(config["review_day"]), 28))
+        if not config["enabled"] or today.day < review_day:
+            return counts
+        period_start = datetime.combine(today.replace(day=review_day), time(), tzinfo=tz)
+        rules = await load_rules(uow)
+        for row in await _spends(uow, add_months(now, -rules.tier_window_months)):
+            tier, _ = rules.tier_for(row.spend)
+            held, new = _rank(rules, row.tier), _rank(rules, tier.name)
+            if held == new:
+                continue
+            member = await uow.members.get(row.id)
+            assert member is not None
+            if row.tier is None or held < 0:
+                counts["first"] += 1
+            elif new > held:
+                counts["upgraded"] += 1
+            elif member.tier_since is not None and member.tier_since >= period_start:
+                continue  # already moved down in this period
+            else:
+                counts["downgraded"] += 1
+                previous = rules.tiers[held]
+                nxt = _next_review(today, review_day) - timedelta(days=1)
+                await _notify_down(
+                    uow, member, tier, previous, previous.min_spend - row.spend, nxt, now
+                )
+            member.tier, member.tier_since = tier.name, now
+        await uow.commit()
+    return counts
+
+
+async def _spends(uow: UnitOfWork, since: datetime) -> list[Any]:
+    spend = (
+        select(func.coalesce(func.sum(Sale.amount), 0))
+        .where(Sale.member_id == Member.id, Sale.voided_at.is_(None), Sale.occurred_at >= since)
+        .scalar_subquery()
+    )
+    result = await uow.session.execute(
+        select(Member.id, Member.tier, spend.label("spend"))
+        .where(Member.erased_at.is_(None))
+        .order_by(Member.id)
+    )
+    return [_Row(r.id, r.tier, r.spend) for r in result.all()]
+
+
+class _Row:
+    __slots__ = ("id", "spend", "tier")
+
+    def __init__(self, member_id: int, tier: str | None, spend: Any) -> None:
+        self.id, self.tier = member_id, tier
+        self.spend = spend if isinstance(spend, Decimal) else Decimal(str(spend or 0))
+
+
+async def _notify_down(
+    uow: UnitOfWork,
+    member: Member,
+    tier: Tier,
+    previous: Tier,
+    amount: Decimal,
+    by: date,
+    now: datetime,
+) -> None:
+    identity = await uow.identities.preferred(member.id)
+    if identity is None:
+        return
+    locale = member.locale or "th"
+    text = t(
+        locale,
+        "auto.tier_down",
+        tier=tier_name(locale, tier),
+        previous=tier_name(locale, previous),
+        amount=format_baht(max(amount, Decimal(0)), locale),
+        date=format_date(by, locale),
+    )
+    await uow.outbox.enqueue(
+        f"tier:{member.id}:{by:%Y-%m}",
+        identity.channel,
+        identity.user_id,
+        replies_to_payload([Reply(text=text)]),
+        now,
+        member_id=member.id,
+    )

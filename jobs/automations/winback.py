@@ -1,0 +1,118 @@
+"""Win-back: a "we miss you" offer for members who have not visited for a while.
+
+Decisions:
+
+- Lapsed: the last non-voided sale is at least ``lapsed_days`` (default 60) old. Members who
+  never bought are not lapsed (they are "new", another lifecycle group).
+- A lapse ends with the next visit: tries are counted over audience rows enrolled after the
+  last sale, at most ``max_tries`` (default 2) per lapse; hold-out members count as tried too,
+  so both groups are treated alike over time and stay comparable.
+- Cooldown: no new try within ``cooldown_days`` (default 90) of the member's last one.
+- One campaign per calendar month (``automation:winback`` + ``2026-03``), so a member is
+  enrolled at most once a month whatever the cooldown; the offer (15% off) is valid until the
+  end of the following month, so a member enrolled late in the month still has weeks to use it.
+- Promotional: the contact policy applies.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import Select, func, or_, select
+
+from bot.bootstrap import App
+from bot.core.messages import Button, Reply
+from bot.i18n import format_date, t
+from handlers.campaigns.offers import Offer
+from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
+from storage.models import Campaign, CampaignMember, Member, Sale
+
+NAME: Final = "winback"
+
+
+def lapsed_members(now: Any, lapsed_days: int, cooldown_days: int, max_tries: int) -> Select[Any]:
+    """Member ids due a win-back try at ``now`` (see the module's rules)."""
+    last_sale = (
+        select(func.max(Sale.occurred_at))
+        .where(Sale.member_id == Member.id, Sale.voided_at.is_(None))
+        .scalar_subquery()
+    )
+    tries = (
+        select(CampaignMember.enrolled_at)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(CampaignMember.member_id == Member.id, Campaign.kind == kind_of(NAME))
+    )
+    tries_this_lapse = (
+        select(func.count())
+        .select_from(tries.where(CampaignMember.enrolled_at > last_sale).subquery())
+        .scalar_subquery()
+    )
+    last_try = (
+        select(func.max(CampaignMember.enrolled_at))
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(CampaignMember.member_id == Member.id, Campaign.kind == kind_of(NAME))
+        .scalar_subquery()
+    )
+    return select(Member.id).where(
+        Member.erased_at.is_(None),
+        last_sale.is_not(None),
+        last_sale <= now - timedelta(days=lapsed_days),
+        tries_this_lapse < max_tries,
+        or_(last_try.is_(None), last_try <= now - timedelta(days=cooldown_days)),
+    )
+
+
+def winback_offer(day: date) -> Offer:
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return Offer(
+        kind="percent",
+        value="15",
+        title_th="ส่วนลดต้อนรับกลับ 15%",
+        title_en="Welcome back 15% off",
+        valid_until=date(year, month, calendar.monthrange(year, month)[1]),
+        cost=Decimal(0),
+    )
+
+
+async def run_winback(app: App) -> dict[str, int]:
+    """Enrol today's lapsed members in this month's win-back campaign; one transaction,
+    idempotent (a member enrolled today is not due again: cooldown and the snapshot)."""
+    now, tz = app.clock.now(), app.settings.tz
+    async with app.uow() as uow:
+        config = await automation_config(uow, NAME)
+        if not config["enabled"]:
+            return {"disabled": 1}
+        due = lapsed_members(
+            now, int(config["lapsed_days"]), int(config["cooldown_days"]), int(config["max_tries"])
+        )
+        if await uow.session.scalar(select(due.exists())) is not True:
+            return {}
+        today = shop_day(now, tz)
+        offer = winback_offer(today)
+        campaign = await period_campaign(
+            uow,
+            NAME,
+            f"{today.year}-{today.month:02d}",
+            now,
+            message=t("th", "auto.winback_message", name="{name}", until="{expires}"),
+            holdout_pct=int(config["holdout_pct"]),
+            offer=offer.to_json(),
+        )
+
+        def render(row: Any, locale: str) -> Reply:
+            assert offer.valid_until is not None
+            until = format_date(offer.valid_until, locale)
+            return Reply(
+                text=t(locale, "auto.winback_message", name=row.name or "", until=until),
+                buttons=(Button(t(locale, "auto.winback_button"), f"cmp:{campaign.id}"),),
+            )
+
+        counts = await enrol(uow, campaign, due, now=now, tz=tz, promotional=True, render=render)
+        await uow.commit()
+    return dict(counts)
+
+
+__all__ = ["lapsed_members", "run_winback"]
