@@ -1,0 +1,106 @@
+"""Visit feedback: the member's 1–5 stars (``fb:<feedback>:<stars>``), then an optional comment.
+
+Service recovery: a rating of :data:`LOW_RATING` or less alerts the owners and the managers of
+the sale's branch at once (outbox, one alert per feedback) with a [reply to customer] button
+that opens the staff answer flow on the customer's inbox thread (opened for the purpose when
+they have none). The comment step (flow ``fbc``) takes free text as the comment, not as an
+inbox message; [skip] or /cancel ends it. A rating is given once; a button for someone else's
+feedback is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.messages import Reply
+from bot.i18n import t
+from handlers.context import Context
+from handlers.inbox.threads import CLOSE_ACTION, REPLY_ACTION, STAFF_ROLES, thread_of
+from handlers.notify import notify_staff
+from handlers.router import Audience, Router, action_button
+from storage.models import Feedback, Member
+
+ACTIONS: Final = "fb"
+FLOW: Final = "fbc"
+LOW_RATING: Final = 2
+MAX_COMMENT_CHARS: Final = 1000
+
+
+async def _own_feedback(ctx: Context, raw_id: str) -> Feedback | None:
+    if not raw_id.isdigit() or ctx.member is None:
+        return None
+    feedback = await ctx.uow.feedback.get(int(raw_id))
+    return feedback if feedback is not None and feedback.member_id == ctx.member.id else None
+
+
+async def rate(ctx: Context) -> list[Reply]:
+    """A star button: record the rating once, alert on a low one, offer the comment step."""
+    raw_id, _, raw_stars = ctx.args.partition(":")
+    feedback = await _own_feedback(ctx, raw_id)
+    if feedback is None or not raw_stars.isdigit() or not 1 <= int(raw_stars) <= 5:
+        return [ctx.reply("error.button_expired")]
+    if feedback.rating is not None:
+        return [ctx.reply("feedback.already")]
+    feedback.rating = int(raw_stars)
+    feedback.answered_at = ctx.now
+    await ctx.uow.audit.record(
+        ctx.actor, "feedback.rated", ctx.now, member_id=feedback.member_id, rating=feedback.rating
+    )
+    if feedback.rating <= LOW_RATING:
+        await alert_low_rating(ctx, feedback)
+    ctx.begin(FLOW, "comment", {"id": feedback.id})
+    skip = action_button(ctx.t("feedback.skip"), FLOW, "skip")
+    return [ctx.reply("feedback.thanks_ask_comment", skip)]
+
+
+async def alert_low_rating(ctx: Context, feedback: Feedback) -> int:
+    """Owners and the branch's managers hear of it now, with a button to answer the customer."""
+    assert ctx.member is not None
+    thread, _ = await thread_of(ctx, ctx.identity, ctx.member.id, feedback.branch_id)
+    stars = "★" * (feedback.rating or 0)
+    message = await ctx.uow.inbox.add(
+        ctx.identity.id, ctx.member.id, stars, ctx.now, thread_id=thread.id
+    )
+    thread.last_message_at = message.received_at
+    branch = await ctx.uow.branches.get(feedback.branch_id)
+    name = ctx.member.name or ctx.identity.display_name or "?"
+
+    def render(locale: str) -> list[Reply]:
+        where = "" if branch is None else (branch.name_th if locale == "th" else branch.name_en)
+        text = t(locale, "feedback.low_alert", name=name, stars=stars, branch=where)
+        answer = action_button(t(locale, "feedback.reply_button"), REPLY_ACTION, str(thread.id))
+        close = action_button(t(locale, "inbox2.close_button"), CLOSE_ACTION, str(thread.id))
+        return [Reply(text=text, buttons=(answer, close))]
+
+    return await notify_staff(
+        ctx,
+        render,
+        f"feedback:{feedback.id}:low",
+        roles=STAFF_ROLES,
+        branch_id=feedback.branch_id,
+    )
+
+
+async def comment_step(ctx: Context) -> list[Reply]:
+    """The ``fbc`` step: free text is the comment; [skip] ends without one."""
+    assert ctx.state is not None
+    feedback = await _own_feedback(ctx, str(ctx.state.data.get("id", "")))
+    ctx.finish()
+    if ctx.inbound.action == f"{FLOW}:skip" or feedback is None:
+        return [ctx.reply("feedback.done")]
+    text = ctx.inbound.text.strip()[:MAX_COMMENT_CHARS]
+    if not text:
+        return [ctx.reply("feedback.done")]
+    feedback.comment = text
+    if (feedback.rating or 0) <= LOW_RATING and isinstance(ctx.member, Member):
+        # the staff answering the low rating see the comment in the customer's thread
+        thread, _ = await thread_of(ctx, ctx.identity, ctx.member.id, feedback.branch_id)
+        await ctx.uow.inbox.add(ctx.identity.id, ctx.member.id, text, ctx.now, thread_id=thread.id)
+        thread.last_message_at = ctx.now
+    return [ctx.reply("feedback.done")]
+
+
+def register(router: Router) -> None:
+    """The star buttons (members) and the comment flow."""
+    router.action(ACTIONS, rate, Audience.MEMBER)
+    router.flow(FLOW, comment_step)

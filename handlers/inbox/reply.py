@@ -1,0 +1,139 @@
+"""Staff answer and close inbox threads: [reply] opens the ``ibrf`` flow, [close] closes.
+
+Who may: owners, branch-less managers, and managers of the thread's branch (threads of no
+branch are everyone's). The router already refused anyone below manager, whatever the button.
+
+An answer goes through the outbox (transactional, sent after commit, retried). For a LINE
+customer the row's payload also carries the customer's last unused reply token and when it was
+issued (``reply_token``/``reply_token_at``): the LINE adapter replies for free while the token is
+fresh and pushes otherwise. The token is cleared here so no second answer tries it again.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.messages import Reply
+from bot.core.wire import replies_to_payload
+from bot.i18n import supported_locale, t
+from handlers.context import Context
+from storage.models import ChannelIdentity, InboxThread, Member, Staff
+from storage.repositories.inbox import CLOSED, OPEN
+
+FLOW: Final = "ibrf"
+MAX_ANSWER_CHARS: Final = 2000
+
+
+def may_handle(staff: Staff | None, thread: InboxThread) -> bool:
+    if staff is None:
+        return False
+    if staff.role == "owner" or staff.branch_id is None or thread.branch_id is None:
+        return True
+    return staff.branch_id == thread.branch_id
+
+
+async def _thread(ctx: Context, raw: str) -> InboxThread | None:
+    """The thread a button names, if it exists and this staff member may handle it."""
+    if not raw.isdigit():
+        return None
+    thread = await ctx.uow.inbox.thread(int(raw))
+    return thread if thread is not None and may_handle(ctx.staff, thread) else None
+
+
+async def start_reply(ctx: Context) -> list[Reply]:
+    """[reply] (``ibr:<thread>``): ask for the answer's text, showing the last message."""
+    thread = await _thread(ctx, ctx.args)
+    if thread is None:
+        return [ctx.reply("error.not_allowed")]
+    if thread.status != OPEN:
+        return [ctx.reply("inbox2.already_closed")]
+    last = await ctx.uow.inbox.last_message(thread.id, "in")
+    ctx.begin(FLOW, "text", {"thread": thread.id})
+    return [ctx.reply("inbox2.type_reply", text=last.text if last is not None else "—")]
+
+
+async def reply_step(ctx: Context) -> list[Reply]:
+    """The ``ibrf`` step: the staff member's text is the answer."""
+    assert ctx.state is not None
+    text = ctx.inbound.text.strip()[:MAX_ANSWER_CHARS]
+    if not text:
+        return [ctx.reply("inbox2.type_reply_again")]
+    thread = await _thread(ctx, str(ctx.state.data.get("thread", "")))
+    ctx.finish()
+    if thread is None:
+        return [ctx.reply("error.not_allowed")]
+    if not await send_answer(ctx, thread, text):
+        return [ctx.reply("inbox2.unreachable")]
+    return [ctx.reply("inbox2.sent")]
+
+
+async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
+    """Store and queue ``text`` to the thread's customer; False (nothing stored) when they
+    cannot be reached (blocked the bot)."""
+    assert ctx.staff is not None
+    uow = ctx.uow
+    identity = await uow.session.get(ChannelIdentity, thread.identity_id)
+    if identity is None or not identity.reachable:
+        return False
+    member = await uow.session.get(Member, thread.member_id) if thread.member_id else None
+    locale = (
+        member.locale if member is not None else supported_locale(identity.language_code)
+    ) or ctx.settings.locale
+    last_in = await uow.inbox.last_message(thread.id, "in")
+    message = await uow.inbox.add(
+        identity.id,
+        thread.member_id,
+        text,
+        ctx.now,
+        thread_id=thread.id,
+        direction="out",
+        staff_id=ctx.staff.id,
+    )
+    shown = t(locale, "inbox2.from_shop", shop=ctx.settings.shop_name, text=text)
+    payload = replies_to_payload([Reply(text=shown)])
+    if identity.channel == "line" and last_in is not None and last_in.reply_token:
+        payload["reply_token"] = last_in.reply_token
+        payload["reply_token_at"] = last_in.received_at.isoformat()
+        last_in.reply_token = None  # single use
+    await uow.outbox.enqueue(
+        f"inbox:{thread.id}:r{message.id}",
+        identity.channel,
+        identity.user_id,
+        payload,
+        ctx.now,
+        member_id=thread.member_id,
+    )
+    if thread.first_response_at is None:
+        thread.first_response_at = ctx.now
+    thread.last_message_at = ctx.now
+    await uow.audit.record(
+        ctx.actor,
+        "inbox.replied",
+        ctx.now,
+        member_id=thread.member_id,
+        channel=ctx.channel,
+        thread=thread.id,
+    )
+    return True
+
+
+async def close_thread(ctx: Context) -> list[Reply]:
+    """[close] (``ibc:<thread>``): the thread is done; the customer's next text opens another."""
+    thread = await _thread(ctx, ctx.args)
+    if thread is None:
+        return [ctx.reply("error.not_allowed")]
+    if thread.status == CLOSED:
+        return [ctx.reply("inbox2.already_closed")]
+    assert ctx.staff is not None
+    thread.status = CLOSED
+    thread.closed_at = ctx.now
+    thread.closed_by_staff_id = ctx.staff.id
+    await ctx.uow.audit.record(
+        ctx.actor,
+        "inbox.closed",
+        ctx.now,
+        member_id=thread.member_id,
+        channel=ctx.channel,
+        thread=thread.id,
+    )
+    return [ctx.reply("inbox2.closed")]

@@ -1,0 +1,38 @@
+"""The service lines of ``/report``: mean stars per branch and the inbox's mean first-response
+time, both over the report's last :data:`storage.reports.ACTIVE_DAYS` days."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.context import Context
+from handlers.staff.inbox import waited
+from storage.reports import ACTIVE_DAYS
+
+
+async def service_lines(ctx: Context) -> list[str]:
+    """Rating per branch (answered in the window) and response time (threads opened in it)."""
+    now = ctx.now
+    since = now - timedelta(days=ACTIVE_DAYS)
+    lines: list[str] = []
+    ratings = await ctx.uow.feedback.by_branch(since, now + timedelta(microseconds=1))
+    for rating in ratings:
+        branch = await ctx.uow.branches.get(rating.branch_id)
+        name = "?" if branch is None else (branch.name_th if ctx.locale == "th" else branch.name_en)
+        lines.append(
+            ctx.t(
+                "feedback.report_line",
+                branch=name,
+                average=f"{rating.average:.1f}",
+                n=rating.answers,
+                low=rating.low,
+            )
+        )
+    if not ratings:
+        lines.append(ctx.t("feedback.report_none"))
+    answered, seconds = await ctx.uow.inbox.response_seconds(since, now + timedelta(microseconds=1))
+    if seconds is None:
+        lines.append(ctx.t("inbox2.report_none"))
+    else:
+        lines.append(ctx.t("inbox2.report_line", n=answered, wait=waited(ctx, seconds)))
+    return lines

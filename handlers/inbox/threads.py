@@ -1,0 +1,98 @@
+"""Customer messages into threads, and the staff alert that a thread needs an answer.
+
+Alert policy (so a chatty customer does not page the shop once per line): staff are told when
+a thread opens, and when the customer writes again after a staff answer; never more than once
+per :data:`ALERT_EVERY` per thread. Alerts go to owners and managers of the customer's home
+branch (with branch-less staff), or to all owners and managers when the branch is unknown.
+
+The customer gets an acknowledgement only when a thread opens. On LINE that acknowledgement
+spends the message's reply token; later messages are answered by nobody but staff, so their
+token is kept on the message for the staff answer (free while fresh, see ``handlers.inbox.reply``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+from bot.core.messages import InboundKind, Reply
+from bot.i18n import t
+from handlers.context import Context
+from handlers.notify import notify_staff
+from handlers.router import action_button
+from storage.models import ChannelIdentity, InboxMessage, InboxThread
+
+ALERT_EVERY: Final = timedelta(minutes=10)
+STAFF_ROLES: Final = frozenset({"owner", "manager"})
+PREVIEW_CHARS: Final = 300
+REPLY_ACTION: Final = "ibr"
+CLOSE_ACTION: Final = "ibc"
+
+
+def alert_key(thread_id: int) -> str:
+    return f"inbox:{thread_id}:a"
+
+
+async def thread_of(
+    ctx: Context, identity: ChannelIdentity, member_id: int | None, branch_id: int | None
+) -> tuple[InboxThread, bool]:
+    """The identity's open thread, or a new one; (thread, whether it was opened now)."""
+    thread = await ctx.uow.inbox.open_thread_of(identity.id)
+    if thread is not None:
+        if thread.member_id is None and member_id is not None:
+            thread.member_id = member_id
+        return thread, False
+    return await ctx.uow.inbox.open_thread(identity.id, member_id, branch_id, ctx.now), True
+
+
+async def receive_text(ctx: Context) -> list[Reply]:
+    """Free text outside any conversation: stored in the sender's open thread, staff alerted
+    (see the module docstring), acknowledged when the thread is new."""
+    text = ctx.inbound.text.strip()
+    member = ctx.member
+    branch_id = member.home_branch_id if member is not None else None
+    thread, opened = await thread_of(ctx, ctx.identity, member.id if member else None, branch_id)
+    previous = None if opened else await ctx.uow.inbox.last_message(thread.id)
+    token = None if opened else ctx.inbound.reply_token
+    message = await ctx.uow.inbox.add(
+        ctx.identity.id, thread.member_id, text, ctx.now, reply_token=token, thread_id=thread.id
+    )
+    thread.last_message_at = ctx.now
+    if opened or (previous is not None and previous.direction == "out"):
+        await alert_staff(ctx, thread, message, customer_name(ctx))
+    return [ctx.reply("inbox.received")] if opened else []
+
+
+def customer_name(ctx: Context) -> str:
+    if ctx.member is not None and ctx.member.name:
+        return ctx.member.name
+    return ctx.identity.display_name or "?"
+
+
+async def alert_staff(
+    ctx: Context, thread: InboxThread, message: InboxMessage, name: str, *, force: bool = False
+) -> int:
+    """Tell the thread's staff about ``message`` with [reply] and [close] buttons; at most once
+    per :data:`ALERT_EVERY` per thread unless ``force``. Returns how many were queued."""
+    since = ctx.now - ALERT_EVERY
+    if not force and await ctx.uow.inbox.alerts_since(alert_key(thread.id), since):
+        return 0
+    preview = message.text[:PREVIEW_CHARS]
+
+    def render(locale: str) -> list[Reply]:
+        reply = action_button(t(locale, "inbox2.reply_button"), REPLY_ACTION, str(thread.id))
+        close = action_button(t(locale, "inbox2.close_button"), CLOSE_ACTION, str(thread.id))
+        text = t(locale, "inbox2.alert", name=name, text=preview)
+        return [Reply(text=text, buttons=(reply, close))]
+
+    return await notify_staff(
+        ctx,
+        render,
+        f"{alert_key(thread.id)}{message.id}",
+        roles=STAFF_ROLES,
+        branch_id=thread.branch_id,
+    )
+
+
+def is_text(ctx: Context) -> bool:
+    return ctx.inbound.kind is InboundKind.TEXT and bool(ctx.inbound.text.strip())

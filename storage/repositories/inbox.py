@@ -1,0 +1,259 @@
+"""The shop's inbox (threads of customer messages and staff answers) and visit feedback.
+
+A thread belongs to one chat identity; at most one is open per identity at a time (the handler
+looks the open one up before opening another, inside the event's unit of work). Messages keep
+the customer's LINE reply token only while it is unused, so a staff answer can spend it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    ChannelIdentity,
+    Feedback,
+    InboxMessage,
+    InboxThread,
+    Member,
+    OutboxMessage,
+    Sale,
+)
+from storage.upsert import insert_once
+
+OPEN: Final = "open"
+CLOSED: Final = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSummary:
+    """One open thread as ``/inbox`` lists it."""
+
+    thread_id: int
+    name: str
+    last_text: str
+    waiting_since: datetime
+    branch_id: int | None
+
+
+class Inbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(
+        self,
+        identity_id: int,
+        member_id: int | None,
+        text: str,
+        now: datetime,
+        reply_token: str | None = None,
+        *,
+        thread_id: int | None = None,
+        direction: str = "in",
+        staff_id: int | None = None,
+    ) -> InboxMessage:
+        message = InboxMessage(
+            identity_id=identity_id,
+            member_id=member_id,
+            text=text,
+            reply_token=reply_token,
+            status=OPEN,
+            received_at=now,
+            thread_id=thread_id,
+            direction=direction,
+            staff_id=staff_id,
+        )
+        self._s.add(message)
+        await self._s.flush()
+        return message
+
+    async def of_identity(self, identity_id: int) -> Sequence[InboxMessage]:
+        result = await self._s.execute(
+            select(InboxMessage)
+            .where(InboxMessage.identity_id == identity_id)
+            .order_by(InboxMessage.id)
+        )
+        return result.scalars().all()
+
+    # -- threads ---------------------------------------------------------------------------
+
+    async def open_thread_of(self, identity_id: int) -> InboxThread | None:
+        result = await self._s.execute(
+            select(InboxThread)
+            .where(InboxThread.identity_id == identity_id, InboxThread.status == OPEN)
+            .order_by(InboxThread.id.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def open_thread(
+        self, identity_id: int, member_id: int | None, branch_id: int | None, now: datetime
+    ) -> InboxThread:
+        thread = InboxThread(
+            identity_id=identity_id,
+            member_id=member_id,
+            branch_id=branch_id,
+            status=OPEN,
+            opened_at=now,
+            last_message_at=now,
+        )
+        self._s.add(thread)
+        await self._s.flush()
+        return thread
+
+    async def thread(self, thread_id: int) -> InboxThread | None:
+        return await self._s.get(InboxThread, thread_id)
+
+    async def messages(self, thread_id: int) -> Sequence[InboxMessage]:
+        result = await self._s.execute(
+            select(InboxMessage)
+            .where(InboxMessage.thread_id == thread_id)
+            .order_by(InboxMessage.id)
+        )
+        return result.scalars().all()
+
+    async def last_message(
+        self, thread_id: int, direction: str | None = None
+    ) -> InboxMessage | None:
+        query = select(InboxMessage).where(InboxMessage.thread_id == thread_id)
+        if direction is not None:
+            query = query.where(InboxMessage.direction == direction)
+        result = await self._s.execute(query.order_by(InboxMessage.id.desc()).limit(1))
+        return result.scalar_one_or_none()
+
+    async def alerts_since(self, key_prefix: str, since: datetime) -> int:
+        """Outbox rows whose key starts with ``key_prefix`` queued at or after ``since``."""
+        result = await self._s.execute(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.dedupe_key.startswith(key_prefix, autoescape=True),
+                OutboxMessage.created_at >= since,
+            )
+        )
+        return int(result.scalar_one())
+
+    async def open_threads(self, branch_id: int | None, limit: int = 20) -> list[ThreadSummary]:
+        """Open threads, longest waiting first; with ``branch_id`` only that branch's threads
+        and threads of no branch (customers without a home branch)."""
+        query = (
+            select(InboxThread, Member.name, ChannelIdentity.display_name)
+            .join(ChannelIdentity, ChannelIdentity.id == InboxThread.identity_id)
+            .outerjoin(Member, Member.id == InboxThread.member_id)
+            .where(InboxThread.status == OPEN)
+        )
+        if branch_id is not None:
+            query = query.where(
+                or_(InboxThread.branch_id == branch_id, InboxThread.branch_id.is_(None))
+            )
+        rows = (
+            await self._s.execute(
+                query.order_by(InboxThread.last_message_at, InboxThread.id).limit(limit)
+            )
+        ).all()
+        out: list[ThreadSummary] = []
+        for thread, member_name, display_name in rows:
+            last = await self.last_message(thread.id)
+            out.append(
+                ThreadSummary(
+                    thread.id,
+                    member_name or display_name or "?",
+                    last.text if last is not None else "",
+                    thread.last_message_at,
+                    thread.branch_id,
+                )
+            )
+        return out
+
+    async def response_seconds(self, since: datetime, until: datetime) -> tuple[int, float | None]:
+        """(threads opened in [since, until) that got an answer, their mean first-response
+        time in seconds, None when there is none). Averaged in Python: portable."""
+        result = await self._s.execute(
+            select(InboxThread.opened_at, InboxThread.first_response_at).where(
+                InboxThread.opened_at >= since,
+                InboxThread.opened_at < until,
+                InboxThread.first_response_at.is_not(None),
+            )
+        )
+        waits = [
+            (answered - opened).total_seconds()
+            for opened, answered in result.all()
+            if answered is not None
+        ]
+        return len(waits), (sum(waits) / len(waits) if waits else None)
+
+
+@dataclass(frozen=True, slots=True)
+class BranchRating:
+    branch_id: int
+    answers: int
+    average: float
+    low: int
+
+
+class Feedbacks:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def due_sales(self, earliest: datetime, latest: datetime, limit: int = 500) -> list[int]:
+        """Ids of member sales made in [earliest, latest], not voided, with no feedback row,
+        whose member is not erased."""
+        asked = select(Feedback.sale_id)
+        result = await self._s.execute(
+            select(Sale.id)
+            .join(Member, Member.id == Sale.member_id)
+            .where(
+                Sale.occurred_at >= earliest,
+                Sale.occurred_at <= latest,
+                Sale.voided_at.is_(None),
+                Member.erased_at.is_(None),
+                Sale.id.not_in(asked),
+            )
+            .order_by(Sale.id)
+            .limit(limit)
+        )
+        return [int(row) for row in result.scalars().all()]
+
+    async def create(self, sale: Sale, asked_at: datetime) -> Feedback | None:
+        """The feedback row of ``sale``; None when one exists already (asked once per sale)."""
+        assert sale.member_id is not None
+        values = {
+            "sale_id": sale.id,
+            "member_id": sale.member_id,
+            "branch_id": sale.branch_id,
+            "asked_at": asked_at,
+        }
+        if not await insert_once(self._s, Feedback, values, ["sale_id"]):
+            return None
+        result = await self._s.execute(select(Feedback).where(Feedback.sale_id == sale.id))
+        return result.scalar_one()
+
+    async def get(self, feedback_id: int) -> Feedback | None:
+        return await self._s.get(Feedback, feedback_id)
+
+    async def by_branch(self, since: datetime, until: datetime) -> list[BranchRating]:
+        """Answers per branch in [since, until): how many, mean stars, how many ≤ 2."""
+        result = await self._s.execute(
+            select(
+                Feedback.branch_id,
+                func.count(Feedback.id),
+                func.sum(Feedback.rating),
+                func.count(case((Feedback.rating <= 2, 1))),
+            )
+            .where(
+                Feedback.answered_at >= since,
+                Feedback.answered_at < until,
+                Feedback.rating.is_not(None),
+            )
+            .group_by(Feedback.branch_id)
+            .order_by(Feedback.branch_id)
+        )
+        return [
+            BranchRating(int(branch), int(n), int(total or 0) / int(n), int(lows))
+            for branch, n, total, lows in result.all()
+        ]
