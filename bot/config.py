@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     line_push_rate: float = Field(default=2000.0, gt=0, alias="LINE_PUSH_RATE")
     line_multicast_rate: float = Field(default=200.0, gt=0, alias="LINE_MULTICAST_RATE")
 
+    #: how often a process that is not the leader tries to take the scheduler/dispatcher lock
+    #: (PostgreSQL), and how often the leader checks its lock connection: a killed leader is
+    #: replaced within about this many seconds
+    leader_retry_seconds: float = Field(default=5.0, gt=0, alias="CHATCRM_LEADER_RETRY_SECONDS")
+
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )

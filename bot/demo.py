@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.demo_history import add_automation_history
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Branch, Member, ShopSetting
@@ -34,7 +35,7 @@ from storage.uow import UnitOfWorkFactory
 
 DEMO_KEY: Final = "demo"
 #: bumped when the demo gains data, so that an older demo file is rebuilt rather than reused
-DEMO_VERSION: Final = 2
+DEMO_VERSION: Final = 3
 STAFF_ROLES: Final = ("owner", "manager", "cashier")
 DEFAULT_DEMO_PATH: Final = Path("chatcrm-demo.db")
 
@@ -125,6 +126,7 @@ async def build_demo(
             progress=progress,
         )
         counter = await add_counter(engine, now=now, seed=params.seed)
+        await add_automation_history(engine, url, now=now)
         record = {
             "params": wanted,
             "complete": True,

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -21,9 +22,10 @@ from bot.config import Settings
 from bot.core.messages import Channel
 from bot.core.ports import Outbound, WebhookChannel
 from bot.web import build_web_app
+from jobs import scheduler
 from jobs.dispatcher import OutboxDispatcher
+from jobs.leader import lead_when_elected
 from jobs.ratelimit import PlatformLimits
-from jobs.scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +75,6 @@ async def _until_signalled(stop: asyncio.Event) -> None:
             loop.remove_signal_handler(sig)
 
 
-@contextlib.asynccontextmanager
-async def _scheduled(app: App) -> AsyncIterator[None]:
-    scheduler = build_scheduler(app)
-    scheduler.start()
-    try:
-        yield
-    finally:
-        scheduler.shutdown(wait=False)
-
-
 #: how long a stopping server lets the dispatcher finish the message it is sending
 DISPATCHER_STOP_SECONDS = 10.0
 
@@ -113,6 +105,26 @@ async def _dispatching(app: App, channels: Mapping[Channel, Outbound]) -> AsyncI
             log.warning("outbox dispatcher did not stop in time; cancelled")
 
 
+@contextlib.asynccontextmanager
+async def _leading(app: App, channels: Mapping[Channel, Outbound]) -> AsyncIterator[None]:
+    """While the block runs, run the scheduler and the outbox dispatcher whenever this process
+    is the leader (always on SQLite; one of the processes on PostgreSQL, see ``jobs.leader``).
+    Webhooks and the console are served by every process regardless."""
+
+    @contextlib.asynccontextmanager
+    async def duties(leader_since: datetime) -> AsyncIterator[None]:
+        async with scheduler.running(app, leader_since), _dispatching(app, channels):
+            yield
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(lead_when_elected(app, stop, duties), name="leader-election")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Migrate, then serve webhooks, /healthz, /metrics and media with the scheduler running,
     until SIGINT/SIGTERM (or ``stop`` is set); HTTP sessions and the engine are closed after."""
@@ -128,7 +140,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             names = ", ".join(channel.channel.value for channel in channels) or "none"
             log.info("serving on http://%s:%s (channels: %s)", settings.host, settings.port, names)
             outbounds = {channel.channel: channel for channel in channels}
-            async with _scheduled(app), _dispatching(app, outbounds):
+            async with _leading(app, outbounds):
                 await _until_signalled(stop or asyncio.Event())
         finally:
             await runner.cleanup()
@@ -146,7 +158,7 @@ async def polling(settings: Settings) -> None:
 
         channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
         try:
-            async with _scheduled(app), _dispatching(app, {Channel.TELEGRAM: channel}):
+            async with _leading(app, {Channel.TELEGRAM: channel}):
                 await channel.run_polling()
         finally:
             await channel.close()
@@ -213,7 +225,7 @@ async def chat(
             uow=app.uow,
             locale=settings.locale,
         )
-        async with _scheduled(app), _dispatching(app, {Channel.CONSOLE: console}):
+        async with _leading(app, {Channel.CONSOLE: console}):
             await console.run()
     finally:
         await app.close()

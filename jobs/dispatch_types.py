@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal, Protocol
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, Protocol
 
 from bot.core.messages import Reply
 
@@ -24,6 +25,33 @@ class KeyedOutbound(Protocol):
     async def push(
         self, user_id: str, replies: Sequence[Reply], retry_key: str | None = None
     ) -> None: ...
+
+
+class ReplyingOutbound(Protocol):
+    """A :class:`KeyedOutbound` that can spend a customer's LINE reply token first (a staff
+    answer in the inbox): free while fresh, push when stale or refused."""
+
+    async def push(
+        self,
+        user_id: str,
+        replies: Sequence[Reply],
+        retry_key: str | None = None,
+        *,
+        reply_token: str | None = None,
+        reply_token_at: datetime | None = None,
+    ) -> None: ...
+
+
+def reply_token_of(payload: Mapping[str, Any]) -> tuple[str, datetime] | None:
+    """The (reply token, when it was issued) an outbox payload carries, if any."""
+    token, issued = payload.get("reply_token"), payload.get("reply_token_at")
+    if not isinstance(token, str) or not token or not isinstance(issued, str):
+        return None
+    try:
+        at = datetime.fromisoformat(issued)
+    except ValueError:
+        return None
+    return token, at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 class MulticastOutbound(Protocol):

@@ -78,6 +78,8 @@ from jobs.dispatch_types import (
     MulticastOutbound,
     Outcome,
     PendingProbe,
+    ReplyingOutbound,
+    reply_token_of,
 )
 from jobs.ratelimit import SendLimiter, Unlimited
 from storage.contact_policy import in_quiet_hours, load_policy, next_send_time
@@ -290,6 +292,17 @@ class OutboxDispatcher:
         elif delivery.channel is Channel.LINE:
             # LINE's adapter takes the row's retry key, so a re-send after a crash is a no-op
             keyed = cast(KeyedOutbound, adapter)
+            token = reply_token_of(delivery.rows[0].payload)
+            if token is not None:  # a staff answer: the customer's reply token first
+                replying = cast(ReplyingOutbound, adapter)
+                await replying.push(
+                    delivery.chat,
+                    replies,
+                    retry_key=delivery.retry_key,
+                    reply_token=token[0],
+                    reply_token_at=token[1],
+                )
+                return
             await keyed.push(delivery.chat, replies, retry_key=delivery.retry_key)
         else:
             await adapter.push(delivery.chat, replies)

@@ -508,6 +508,8 @@ class CampaignMember(Base):
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
+    #: when the member joined the audience (automations, whose campaign spans a period)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ContactEvent(Base):

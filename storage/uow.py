@@ -17,8 +17,10 @@ from storage.repositories.campaigns import Campaigns
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
+from storage.repositories.inbox import Feedbacks, Inbox
+from storage.repositories.jobs import JobRuns
 from storage.repositories.members import Members
-from storage.repositories.misc import AuditLog, Branches, Inbox, MediaStore, ShopSettings
+from storage.repositories.misc import AuditLog, Branches, MediaStore, ShopSettings
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
@@ -45,6 +47,7 @@ class UnitOfWork:
         self.points = PointsLedger(s)
         self.conversations = Conversations(s)
         self.inbox = Inbox(s)
+        self.feedback = Feedbacks(s)
         self.audit = AuditLog(s)
         self.outbox = Outbox(s)
         self.branches = Branches(s)
@@ -57,6 +60,7 @@ class UnitOfWork:
         self.coupons = Coupons(s)
         self.segments = Segments(s)
         self.campaigns = Campaigns(s)
+        self.jobs = JobRuns(s)
         return self
 
     async def __aexit__(

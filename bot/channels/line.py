@@ -210,15 +210,35 @@ class LineChannel:
         await self._push_batches(user_id, groups, None)
 
     async def push(
-        self, user_id: str, replies: Sequence[Reply], retry_key: str | None = None
+        self,
+        user_id: str,
+        replies: Sequence[Reply],
+        retry_key: str | None = None,
+        *,
+        reply_token: str | None = None,
+        reply_token_at: datetime | None = None,
     ) -> None:
         """Push replies to a LINE user (counts against the monthly quota).
 
         ``retry_key`` (a UUID) makes a repeat of this call by the caller safe: each request
         derives its ``X-Line-Retry-Key`` from it. Raises a :class:`ChannelError`. A user who
         blocked the bot gets a 200 from LINE: blocks are only known from unfollow events.
+
+        With ``reply_token`` (issued at ``reply_token_at``) the first 5 messages go out free
+        with the token while it is fresh; a stale or refused token falls back to push.
         """
-        await self._push_batches(user_id, batches(await self.render(user_id, replies)), retry_key)
+        groups = batches(await self.render(user_id, replies))
+        first = 0
+        if (
+            groups
+            and reply_token
+            and reply_token_at is not None
+            and self._fresh(reply_token_at)
+            and await self.sender.reply(reply_token, groups[0])
+        ):
+            first = 1
+        for index in range(first, len(groups)):
+            await self.sender.push(user_id, groups[index], batch_retry_key(retry_key, index))
 
     async def multicast(
         self, user_ids: Sequence[str], replies: Sequence[Reply], retry_key: str

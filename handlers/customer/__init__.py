@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.customer import (
     card,
     export,
+    feedback,
     fields,
     help,
     history,
@@ -50,6 +51,7 @@ def register(router: Router) -> None:
     rewards.register(router)  # /rewards, /coupons
     invite.register(router)  # /invite, ref CODE
     link.register(router)  # /link, /join
+    feedback.register(router)  # fb:<feedback>:<stars>, the fbc comment flow
     router.command(
         Command(
             "cancel",

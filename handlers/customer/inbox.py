@@ -5,10 +5,12 @@ from __future__ import annotations
 from bot.core.messages import InboundKind, Reply
 from handlers.context import Context
 from handlers.customer.common import join_button
+from handlers.inbox.threads import receive_text
 
 
 async def to_inbox(ctx: Context) -> list[Reply]:
-    """Text outside any conversation is a message to the shop: stored, then acknowledged.
+    """Text outside any conversation is a message to the shop: it goes into the sender's open
+    thread and reaches the staff on duty (``handlers.inbox.threads.receive_text``).
 
     A contact card shared outside a flow is not stored (nobody asked for a phone number), and
     other empty events get no answer.
@@ -18,11 +20,7 @@ async def to_inbox(ctx: Context) -> list[Reply]:
         return [ctx.reply("inbox.contact_ignored")]
     if inbound.kind is not InboundKind.TEXT or not inbound.text.strip():
         return []
-    member_id = ctx.member.id if ctx.member is not None else None
-    await ctx.uow.inbox.add(
-        ctx.identity.id, member_id, inbound.text, ctx.now, reply_token=inbound.reply_token
-    )
-    return [ctx.reply("inbox.received")]
+    return await receive_text(ctx)
 
 
 async def members_only(ctx: Context) -> list[Reply]:

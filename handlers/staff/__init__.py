@@ -11,6 +11,7 @@ from handlers.staff import (
     approvals,
     campaigns,
     customers,
+    inbox,
     menu,
     redeem,
     report,
@@ -33,6 +34,7 @@ REGISTRARS: list[Callable[[Router], None]] = [
     campaigns.register,
     stats.register,
     report.register,
+    inbox.register,  # /inbox, ibr:/ibc: buttons, the ibrf answer flow
     tracking.register,  # the customers' promotion button, cmp:<campaign>
     team.register,  # last: a cashier's menu starts with /sale, not with team administration
 ]

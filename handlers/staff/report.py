@@ -18,6 +18,7 @@ from bot.core.messages import Attachment, Reply
 from bot.i18n import format_baht, format_points
 from handlers.campaigns.charts import bar_chart
 from handlers.context import Context
+from handlers.inbox.report_lines import service_lines
 from handlers.loyalty import LoyaltyRules, Tier, load_rules, tier_name
 from handlers.router import Audience, Command, Router
 from storage.reports import ShopReport, shop_report
@@ -57,7 +58,8 @@ async def show_report(ctx: Context) -> list[Reply]:
     report = await build_report(ctx)
     await ctx.uow.audit.record(ctx.actor, "report.viewed", ctx.now, channel=ctx.channel)
     charts = await asyncio.to_thread(report_charts, report)
-    return [Reply(text=report_text(ctx, report))] + [
+    text = "\n".join([report_text(ctx, report), *await service_lines(ctx)])
+    return [Reply(text=text)] + [
         Reply(attachment=Attachment(name, png, "image/png")) for name, png in charts
     ]
 

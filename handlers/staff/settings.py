@@ -13,7 +13,12 @@ from typing import Final
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.router import Audience, Command, Router, has_role
-from handlers.staff import settings_catalog, settings_rewards, settings_rules
+from handlers.staff import (
+    settings_automations,
+    settings_catalog,
+    settings_rewards,
+    settings_rules,
+)
 
 ACTIONS: Final = "set"
 FLOW: Final = "setv"
@@ -24,6 +29,7 @@ async def show_settings(ctx: Context) -> list[Reply]:
     buttons = (
         Button(ctx.t("settings.menu_rewards"), f"{ACTIONS}:rw"),
         Button(ctx.t("settings.menu_rules"), f"{ACTIONS}:rules"),
+        Button(ctx.t("auto.menu"), f"{ACTIONS}:auto"),
     )
     return [Reply(text=ctx.t("settings.title"), buttons=buttons)]
 
@@ -50,6 +56,22 @@ async def settings_action(ctx: Context) -> list[Reply]:
         return await settings_rules.show_rules(ctx)
     if verb == "rule" and len(parts) == 2:
         return await settings_rules.start_rule(ctx, parts[1])
+    if verb.startswith("au"):
+        return await _automations_action(ctx, verb, parts[1:])
+    return [ctx.reply("error.button_expired")]
+
+
+async def _automations_action(ctx: Context, verb: str, rest: list[str]) -> list[Reply]:
+    """``set:auto`` (list), ``set:aut:NAME`` (switch), ``set:aup:NAME`` (page),
+    ``set:aue:NAME:FIELD`` (typed edit)."""
+    if verb == "auto" and not rest:
+        return await settings_automations.show_automations(ctx)
+    if verb == "aut" and len(rest) == 1:
+        return await settings_automations.toggle(ctx, rest[0])
+    if verb == "aup" and len(rest) == 1:
+        return await settings_automations.show_automation(ctx, rest[0])
+    if verb == "aue" and len(rest) == 2:
+        return await settings_automations.start_edit(ctx, rest[0], rest[1])
     return [ctx.reply("error.button_expired")]
 
 
@@ -71,6 +93,8 @@ async def settings_step(ctx: Context) -> list[Reply]:
         if ctx.inbound.action:
             return [ctx.reply("settings.type_value")]
         return await settings_rules.rule_step(ctx)
+    if step == settings_automations.STEP:
+        return await settings_automations.value_step(ctx)
     ctx.finish()
     return [ctx.reply("error.button_expired")]
 

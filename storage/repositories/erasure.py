@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     ChannelIdentity,
     ConversationState,
+    Feedback,
     InboxMessage,
+    InboxThread,
     Member,
     MemberNote,
     MemberTag,
@@ -42,6 +44,14 @@ class Erasure:
         await self._s.execute(
             delete(InboxMessage).where(
                 or_(InboxMessage.member_id == member.id, InboxMessage.identity_id.in_(identity_ids))
+            )
+        )
+        await self._s.execute(  # a visit comment is free text: personal (ratings stay)
+            update(Feedback).where(Feedback.member_id == member.id).values(comment=None)
+        )
+        await self._s.execute(  # the threads those messages were in (the inbox, issue 5)
+            delete(InboxThread).where(
+                or_(InboxThread.member_id == member.id, InboxThread.identity_id.in_(identity_ids))
             )
         )
         await self._s.execute(

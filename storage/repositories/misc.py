@@ -1,4 +1,5 @@
-"""Small repositories: branches, settings, inbox, audit log and media."""
+"""Small repositories: branches, settings, audit log and media (the inbox lives in
+``storage.repositories.inbox``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, Branch, InboxMessage, Media, ShopSetting
+from storage.models import AuditEntry, Branch, Media, ShopSetting
 
 
 class Branches:
@@ -47,39 +48,6 @@ class ShopSettings:
             row.value = value
             row.updated_at = now
         await self._s.flush()
-
-
-class Inbox:
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    async def add(
-        self,
-        identity_id: int,
-        member_id: int | None,
-        text: str,
-        now: datetime,
-        reply_token: str | None = None,
-    ) -> InboxMessage:
-        message = InboxMessage(
-            identity_id=identity_id,
-            member_id=member_id,
-            text=text,
-            reply_token=reply_token,
-            status="open",
-            received_at=now,
-        )
-        self._s.add(message)
-        await self._s.flush()
-        return message
-
-    async def of_identity(self, identity_id: int) -> Sequence[InboxMessage]:
-        result = await self._s.execute(
-            select(InboxMessage)
-            .where(InboxMessage.identity_id == identity_id)
-            .order_by(InboxMessage.id)
-        )
-        return result.scalars().all()
 
 
 class AuditLog:
