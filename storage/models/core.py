@@ -1,0 +1,280 @@
+"""Members, chat identities, consents, staff, sales, points and the event plumbing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
+
+from storage.models.base import Base, Id
+from storage.types import Money, UTCDateTime
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_th: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Member(Base):
+    """A customer of the shop. After erasure the row stays (sales totals keep their anonymous
+    owner) but every personal field is cleared and ``erased_at`` is set."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164
+    birthday: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(8))  # female / male / other
+    home_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    locale: Mapped[str] = mapped_column(String(5), default="th")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: where the member came from: ``ref:<member code>``, ``branch:<code>``, ``cmp:<id>``
+    referred_by_code: Mapped[str | None] = mapped_column(String(16))
+    signup_source: Mapped[str | None] = mapped_column(String(64))
+    marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the ledger's sum, kept in step by ``PointsLedger.append`` alone; a debit is a conditional
+    #: update on it, so concurrent redemptions can never take a balance below zero
+    points_balance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the tier the member holds (kept by the tier review; None until first reviewed)
+    tier: Mapped[str | None] = mapped_column(String(32))
+    tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: True when the phone came from the platform itself (Telegram's own-contact share)
+    phone_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ChannelIdentity(Base):
+    """One chat account (a Telegram user, a LINE user, a console user), linked to at most one
+    member. Exists from the first event on, before sign-up."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    #: False after a block (Telegram 403 / my_chat_member, LINE unfollow) until they come back
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Consent(Base):
+    """Append-only record of consent given or withdrawn, per purpose, with the wording shown."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_member_purpose", "member_id", "purpose", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    purpose: Mapped[str] = mapped_column(String(16))  # membership / marketing
+    granted: Mapped[bool] = mapped_column(Boolean)
+    wording_version: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # owner / manager / cashier
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Sale(Base):
+    __tablename__ = "sales"
+    __table_args__ = (
+        Index("ix_sales_member_time", "member_id", "occurred_at"),
+        Index("ix_sales_branch_time", "branch_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    categories: Mapped[str | None] = mapped_column(String(200))  # comma separated
+    used_coupon: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the staff id (no foreign key: SQLite could only add one by rebuilding ``sales``)
+    voided_by_staff_id: Mapped[int | None] = mapped_column(Integer)
+    #: where the sale came from: ``chat`` (a cashier's /sale) or ``import``
+    source: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
+
+
+class PointsEntry(Base):
+    """Append-only: a balance is the sum of a member's entries; corrections are new entries.
+    ``earned_at`` drives first-in-first-out expiry."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (
+        Index("ix_points_ledger_member", "member_id", "earned_at"),
+        # an index rather than a constraint: SQLite adds it without rebuilding the table
+        Index("uq_points_ledger_idempotency_key", "idempotency_key", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    delta: Mapped[int] = mapped_column(Integer)
+    #: welcome / sale / void / adjust / redeem / expire / referral
+    reason: Mapped[str] = mapped_column(String(32))
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))
+    note: Mapped[str | None] = mapped_column(String(200))
+    earned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: makes an entry happen at most once (``sale:<id>``, ``void:<id>``, ``referral:<id>:…``)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class ConversationState(Base):
+    """Where a person is in a multi-step conversation; saved with the effects of the same event."""
+
+    __tablename__ = "conversation_states"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedEvent(Base):
+    """Event ids already handled: a redelivered webhook finds its id here and has no effect."""
+
+    __tablename__ = "processed_events"
+
+    event_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OutboxMessage(Base):
+    """A message that is not a direct reply (campaigns, birthdays, staff alerts), written in the
+    same transaction as its cause and sent by the dispatcher exactly once per ``dedupe_key``."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    promotional: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/sent/failed/...
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_key: Mapped[str | None] = mapped_column(String(36))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class InboxThread(Base):
+    """A conversation between one customer and the shop's staff, open until staff close it."""
+
+    __tablename__ = "inbox_threads"
+    __table_args__ = (Index("ix_inbox_threads_status", "status", "last_message_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / closed
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class InboxMessage(Base):
+    """Free text a customer sent outside any conversation (``direction="in"``), and staff
+    answers to it (``"out"``): the shop's inbox."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status_time", "status", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_threads.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3), default="in", server_default="in")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    reply_token: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what to whom; written by every staff and privacy action, never edited."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_time", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100))  # "telegram:123", "cli", "system"
+    action: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ShopSetting(Base):
+    """Owner-editable settings (points rule, tiers, welcome points...), JSON per key."""
+
+    __tablename__ = "shop_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Media(Base):
+    """Files served at ``/media/<token>`` for channels that take images and files by URL (LINE)."""
+
+    __tablename__ = "media"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(100))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
