@@ -90,6 +90,11 @@ async def test_telegram_sender_killed_after_k_of_n_sends_each_recipient_once(
             return (await statuses(app)).get("sent", 0) == k
 
         await until(k_recorded)
+
+        async def cut_mid_send() -> bool:  # the premise: requests are in flight at the kill
+            return hung > 0
+
+        await until(cut_mid_send)
         await kill(first)
         in_flight, fake.before_send = hung, None
         second = await start_sender(database_url, env)
