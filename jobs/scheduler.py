@@ -116,6 +116,10 @@ async def _tracked_tick(
         tasks.add(task)
     try:
         await tick_job(app, job, leader_since)
+    except asyncio.CancelledError:
+        # cancelled on purpose by running() (shutdown, or leadership lost): the unfinished
+        # period is re-run later, so this is no error for APScheduler to print a traceback of
+        log.info("job %s stopped mid-run; its period will run again", job.id)
     finally:
         if task is not None:
             tasks.discard(task)
