@@ -8,6 +8,7 @@ anonymous owner and the shop's totals do not change.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Final
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,9 @@ from storage.models import (
     MemberTag,
     OutboxMessage,
 )
+
+ERASED: Final = "erased"
+EMPTY_PAYLOAD: Final[dict[str, Any]] = {"v": 1, "replies": []}
 
 
 class Erasure:
@@ -58,6 +62,13 @@ class Erasure:
             delete(OutboxMessage).where(
                 OutboxMessage.member_id == member.id, OutboxMessage.status == "pending"
             )
+        )
+        # messages already sent stay counted in campaign stats, but without the chat id and the
+        # personalised text (the member's name) they carried
+        await self._s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.member_id == member.id)
+            .values(user_id=ERASED, payload=EMPTY_PAYLOAD)
         )
         # staff's notes and tags describe the person: they go too (one-time codes are useless
         # once ``erased_at`` is set, and hold no personal data)

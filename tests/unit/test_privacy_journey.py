@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 
 from bot.bootstrap import App
 from bot.core.messages import Inbound, Reply
@@ -16,6 +17,7 @@ from storage.models import (
     ConversationState,
     InboxMessage,
     Member,
+    OutboxMessage,
     PointsEntry,
     Sale,
 )
@@ -169,3 +171,26 @@ async def test_erased_user_can_join_again_with_the_same_phone(app: App) -> None:
     await join(chat)
     members = await rows(app, Member, Member.erased_at.is_(None))
     assert [m.phone for m in members] == ["+66812345678"]
+
+
+async def test_deleteme_strips_chat_id_and_text_from_messages_already_sent(app: App) -> None:
+    chat = Chat(app)
+    await join(chat)
+    member = await only_member(app)
+    async with app.uow() as uow:
+        await uow.outbox.enqueue(
+            "receipt:1",
+            "telegram",
+            chat.user_id,
+            {"v": 1, "replies": [{"text": "Khun Ploy, thank you"}]},
+            app.clock.now(),
+            member_id=member.id,
+        )
+        await uow.session.execute(update(OutboxMessage).values(status="sent"))
+        await uow.commit()
+    await chat.say("/deleteme")
+    await chat.press("del:yes")
+    (sent,) = await rows(app, OutboxMessage)
+    assert sent.status == "sent"  # still counted
+    assert sent.user_id != chat.user_id
+    assert "Ploy" not in json.dumps(sent.payload)
