@@ -32,7 +32,6 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import type_coerce
 
 from bot.core.errors import NotFound
-from bot.i18n import format_baht, t
 from handlers.campaigns.uplift import (
     Estimate,
     GroupSample,
@@ -151,7 +150,7 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
         recipients.converters, recipients.measured, holdout.converters, holdout.measured
     )
     cost = line_messages * campaign.line_message_price + recipients.redeemed * campaign.offer_cost
-    incremental = _baht(revenue_uplift.difference * recipients.measured)
+    incremental = baht(revenue_uplift.difference * recipients.measured)
     roi = float((incremental - cost) / cost) if cost > 0 else None
     return CampaignStats(
         campaign_id=campaign.id,
@@ -170,7 +169,7 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
     )
 
 
-def _baht(value: float) -> Decimal:
+def baht(value: float) -> Decimal:
     if not math.isfinite(value):
         return Decimal("0.00")
     return Decimal(str(round(value, 2))).quantize(Decimal("0.01"))
@@ -357,45 +356,3 @@ def _aware(moment: datetime | str) -> datetime:
     """The CASE column comes back untyped on SQLite (a string or naive value): make it UTC."""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-async def campaign_summary_line(
-    uow: UnitOfWork, campaign: Campaign, locale: str, now: datetime | None = None
-) -> str:
-    """One line for the ``/campaigns`` list: sent, redeemed, revenue and the uplift verdict."""
-    stats = await compute_stats(uow, campaign.id, now or datetime.now(UTC))
-    return t(
-        locale,
-        "stats.summary_line",
-        sent=stats.recipients.sent,
-        redeemed=stats.recipients.redeemed,
-        revenue=format_baht(stats.recipients.revenue, locale),
-        uplift=uplift_phrase(stats.revenue_uplift, locale),
-    )
-
-
-def uplift_phrase(estimate: Estimate, locale: str) -> str:
-    """The revenue uplift in a few words: a number with its interval, or why there is none."""
-    if estimate.verdict is Verdict.TOO_FEW:
-        return t(locale, "stats.too_few_short")
-    if estimate.verdict is Verdict.NO_EFFECT:
-        return t(locale, "stats.no_effect_short")
-    return interval_phrase(estimate, locale)
-
-
-def interval_phrase(estimate: Estimate, locale: str) -> str:
-    """ "+฿40 per member (95%: +฿12 to +฿68)", whatever the verdict (not for TOO_FEW: no
-    interval)."""
-    return t(
-        locale,
-        "stats.uplift_short",
-        value=_signed_baht(estimate.difference, locale),
-        low=_signed_baht(estimate.low, locale),
-        high=_signed_baht(estimate.high, locale),
-    )
-
-
-def _signed_baht(value: float, locale: str) -> str:
-    amount = _baht(value)
-    text = format_baht(abs(amount), locale)
-    return f"−{text}" if amount < 0 else f"+{text}"

@@ -8,14 +8,13 @@ outbox rows in this event's transaction. Cancelling withdraws the messages not y
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
 from typing import Final
 
 from bot.core.errors import NotFound
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.campaigns.launch import segment_env, start_campaign
+from handlers.campaigns.stats_text import campaign_summary_line
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff import campaigns_preview, campaigns_wizard
@@ -25,25 +24,12 @@ ACTIONS: Final = "cmpa"
 CANCELLABLE: Final = ("draft", "scheduled", "sending", "paused")
 LIST_LIMIT: Final = 20
 
-SummaryLine = Callable[..., Awaitable[str]]
-
-
-def _summary_hook() -> SummaryLine | None:
-    """Engineer T's ``campaign_summary_line(uow, campaign, locale)``, when it exists."""
-    try:
-        module = importlib.import_module("handlers.campaigns.stats")
-    except ImportError:
-        return None
-    hook = getattr(module, "campaign_summary_line", None)
-    return hook if callable(hook) else None
-
 
 async def list_campaigns(ctx: Context) -> list[Reply]:
     """/campaigns: the latest campaigns with their status and key numbers."""
     campaigns = await ctx.uow.campaigns.recent(LIST_LIMIT)
     if not campaigns:
         return [ctx.reply("campaign.list_empty")]
-    hook = _summary_hook()
     lines = [ctx.t("campaign.list_title")]
     for campaign in campaigns:
         line = ctx.t(
@@ -53,8 +39,8 @@ async def list_campaigns(ctx: Context) -> list[Reply]:
             status=ctx.t(f"campaign.status_{campaign.status}"),
             segment=campaign.segment_name,
         )
-        if hook is not None and campaign.status not in ("draft", "scheduled"):
-            line += "\n   " + await hook(ctx.uow, campaign, ctx.locale, ctx.now)
+        if campaign.status not in ("draft", "scheduled"):
+            line += "\n   " + await campaign_summary_line(ctx.uow, campaign, ctx.locale, ctx.now)
         lines.append(line)
     return [Reply(text="\n".join(lines))]
 
