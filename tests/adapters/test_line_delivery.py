@@ -12,8 +12,8 @@ from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.core.errors import PermanentChannelError, QuotaExhausted, RateLimited
 from bot.core.messages import Reply
-from tests.fakes.line_api import FakeLineApi
-from tests.fakes.line_webhooks import line_settings
+from simulator.fakes.line_api import FakeLineApi
+from simulator.fakes.line_webhooks import line_settings
 
 USER = "U4af4980629"
 

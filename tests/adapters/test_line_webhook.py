@@ -17,9 +17,8 @@ from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.channels.line_inbound import to_inbound
 from bot.core.messages import Channel, Identity, InboundKind
-from storage.models import ChannelIdentity, ProcessedEvent
-from tests.fakes.line_api import CHANNEL_SECRET, FakeLineApi
-from tests.fakes.line_webhooks import (
+from simulator.fakes.line_api import CHANNEL_SECRET, FakeLineApi
+from simulator.fakes.line_webhooks import (
     follow_event,
     line_settings,
     postback_event,
@@ -29,6 +28,7 @@ from tests.fakes.line_webhooks import (
     text_event,
     unfollow_event,
 )
+from storage.models import ChannelIdentity, ProcessedEvent
 
 USER = "U4af4980629"
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)

@@ -10,7 +10,7 @@ from aiogram.types import Update
 
 from bot.channels.telegram_inbound import inbound_from_update
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
-from tests.fakes.telegram_updates import (
+from simulator.fakes.telegram_updates import (
     callback_update,
     contact_update,
     group_text_update,

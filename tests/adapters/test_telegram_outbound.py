@@ -17,7 +17,7 @@ from bot.core.errors import (
     TransientChannelError,
 )
 from bot.core.messages import Attachment, Button, ButtonKind, MemberCardView, Reply
-from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
+from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
 
 CHAT = 5550001
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
 from bot.web import build_web_app
+from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
 from storage.models import Base
-from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
 
 SECRET = "s3cret-Webhook_token"
 

@@ -16,9 +16,9 @@ from bot.core.messages import Channel
 from jobs.campaign_delivery import resume_campaign
 from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import PlatformLimits
+from simulator.fakes.line_api import FakeLineApi
+from simulator.fakes.line_webhooks import line_settings
 from tests.e2e.broadcast_support import add_campaign, queue_promotions, statuses
-from tests.fakes.line_api import FakeLineApi
-from tests.fakes.line_webhooks import line_settings
 from tests.storage.outbox_support import add_staff
 
 

@@ -19,9 +19,9 @@ from bot.clock import SystemClock
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import PlatformLimits
+from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
 from storage.models import ContactEvent
 from tests.e2e.broadcast_support import add_campaign, queue_promotions, statuses, until_drained
-from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
 
 ON_POSTGRESQL = "postgresql" in os.environ.get("CHATCRM_TEST_DATABASE_URL", "")
 

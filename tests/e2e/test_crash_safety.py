@@ -22,13 +22,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.bootstrap import App
+from simulator.fakes.line_api import ACCESS_TOKEN, CHANNEL_SECRET, FakeLineApi
+from simulator.fakes.line_api import Call as LineCall
+from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
+from simulator.fakes.telegram_api import Call as TelegramCall
 from storage.db import is_sqlite
 from tests.conftest import PG_SCHEMA
 from tests.e2e.broadcast_support import queue_promotions, statuses
-from tests.fakes.line_api import ACCESS_TOKEN, CHANNEL_SECRET, FakeLineApi
-from tests.fakes.line_api import Call as LineCall
-from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
-from tests.fakes.telegram_api import Call as TelegramCall
 
 ROOT = Path(__file__).resolve().parents[2]
 

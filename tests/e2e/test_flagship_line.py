@@ -20,10 +20,10 @@ from bot.core.messages import Channel
 from bot.web import build_web_app
 from handlers.campaigns.stats import compute_stats
 from jobs.dispatcher import OutboxDispatcher
+from simulator.fakes.line_api import FakeLineApi
+from simulator.fakes.line_webhooks import line_settings, postback_event, signed_webhook, text_event
 from storage.models import Campaign, Coupon
 from tests.e2e import flagship_support as shop
-from tests.fakes.line_api import FakeLineApi
-from tests.fakes.line_webhooks import line_settings, postback_event, signed_webhook, text_event
 from tests.unit.staff_support import make_staff
 
 OWNER = "U" + "a" * 32

@@ -12,10 +12,10 @@ from bot.clock import FrozenClock
 from bot.core.messages import Channel
 from handlers.campaigns.stats import compute_stats
 from jobs.dispatcher import OutboxDispatcher
+from simulator.fakes.telegram_updates import callback_update, text_update
 from storage.models import Campaign, Coupon
 from tests.e2e import flagship_support as shop
 from tests.e2e.telegram_world import TelegramWorld, telegram_world
-from tests.fakes.telegram_updates import callback_update, text_update
 from tests.unit.staff_support import make_staff
 
 OWNER, CASHIER = 900, 901

@@ -17,9 +17,9 @@ from bot.channels.line import WEBHOOK_PATH, LineChannel
 from bot.core.messages import Channel
 from bot.web import build_web_app
 from jobs.dispatcher import OutboxDispatcher
+from simulator.fakes.line_api import FakeLineApi
+from simulator.fakes.line_webhooks import line_settings, signed_webhook, text_event
 from tests.chat import Chat
-from tests.fakes.line_api import FakeLineApi
-from tests.fakes.line_webhooks import line_settings, signed_webhook, text_event
 from tests.unit.dispatcher_support import FakeTelegram
 from tests.unit.inbox_support import threads
 from tests.unit.staff_support import staff_chat

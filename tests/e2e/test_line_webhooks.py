@@ -16,9 +16,8 @@ from bot.bootstrap import App
 from bot.channels.line import WEBHOOK_PATH, LineChannel
 from bot.i18n import t
 from bot.web import build_web_app
-from storage.models import Base, Branch, ChannelIdentity, Consent, Member, ProcessedEvent
-from tests.fakes.line_api import FakeLineApi
-from tests.fakes.line_webhooks import (
+from simulator.fakes.line_api import FakeLineApi
+from simulator.fakes.line_webhooks import (
     follow_event,
     line_settings,
     new_event_id,
@@ -27,6 +26,7 @@ from tests.fakes.line_webhooks import (
     signed_webhook,
     text_event,
 )
+from storage.models import Base, Branch, ChannelIdentity, Consent, Member, ProcessedEvent
 
 USER = "U1b2c3d4e5f60718293a4b5c6d7e8f901"
 NAME = "พลอย 🌸"

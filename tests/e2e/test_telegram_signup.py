@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.i18n import t
+from simulator.fakes.telegram_updates import callback_update, contact_update, text_update
 from storage.models import Branch, ChannelIdentity, Consent, Member
 from tests.e2e.telegram_world import TelegramWorld, telegram_world
-from tests.fakes.telegram_updates import callback_update, contact_update, text_update
 
 USER = 5550001
 NAME = 'พลอย <b>&"x"</b>'

@@ -12,8 +12,8 @@ from bot.cli_staff import invite_lines
 from bot.core.messages import Reply
 from bot.i18n import t
 from jobs.dispatcher import OutboxDispatcher
+from simulator.fakes.telegram_updates import text_update
 from tests.e2e.telegram_world import TelegramWorld, telegram_world
-from tests.fakes.telegram_updates import text_update
 from tests.unit.staff_support import make_staff, staff_of
 
 CASHIER = 7770001

@@ -11,16 +11,16 @@ from aiohttp import web
 from bot.bootstrap import App
 from bot.channels.telegram import TelegramChannel, TelegramConfigError
 from bot.core.messages import Button, Inbound, Reply
-from storage.models import ChannelIdentity, ProcessedEvent
-from tests.e2e.telegram_world import SECRET, TelegramWorld, telegram_world
-from tests.fakes.telegram_api import TOKEN
-from tests.fakes.telegram_updates import (
+from simulator.fakes.telegram_api import TOKEN
+from simulator.fakes.telegram_updates import (
     callback_update,
     group_text_update,
     member_update,
     sticker_update,
     text_update,
 )
+from storage.models import ChannelIdentity, ProcessedEvent
+from tests.e2e.telegram_world import SECRET, TelegramWorld, telegram_world
 
 USER = 5550001
 

@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.clock import SystemClock
+from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
 from storage.contact_policy import SETTINGS_KEY
 from storage.db import is_sqlite
 from storage.models import JobRun, Member, OutboxMessage
 from tests.conftest import PG_SCHEMA
 from tests.e2e.broadcast_support import NO_QUIET_HOURS
-from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = 30

@@ -21,10 +21,10 @@ from bot.core.messages import Channel, Reply
 from bot.core.wire import replies_to_payload
 from bot.server import chat, serve
 from jobs.dispatcher import LEASE, OutboxDispatcher
+from simulator.fakes import line_api
+from simulator.fakes.line_api import FakeLineApi
+from simulator.fakes.telegram_api import TOKEN, serving
 from storage.models import OutboxMessage
-from tests.fakes import line_api
-from tests.fakes.line_api import FakeLineApi
-from tests.fakes.telegram_api import TOKEN, serving
 
 
 def _free_port() -> int:

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.rate_window import WindowLimit
+from simulator.fakes.rate_window import WindowLimit
 
 ACCESS_TOKEN = "test-line-access-token"
 CHANNEL_SECRET = "test-line-channel-secret"

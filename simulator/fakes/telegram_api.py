@@ -29,7 +29,7 @@ from typing import Any, Final
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.fakes.rate_window import RateRecord, WindowLimit, retry_after
+from simulator.fakes.rate_window import RateRecord, WindowLimit, retry_after
 
 TOKEN: Final = "123456789:TEST-fake-token_abcdefghijklmnopqrstu"
 JSON_FIELDS: Final = frozenset(

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Settings
-from tests.fakes.line_api import CHANNEL_SECRET, FakeLineApi
+from simulator.fakes.line_api import CHANNEL_SECRET, FakeLineApi
 
 
 def sign(body: bytes, secret: str = CHANNEL_SECRET) -> str:
