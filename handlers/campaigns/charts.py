@@ -40,20 +40,23 @@ def _mean_error(group: GroupStats) -> float:
 
 
 def campaign_chart(stats: CampaignStats) -> bytes:
-    """Left: revenue per member, recipients vs hold-out, with 95% error bars. Right: the
-    recipients' funnel sent → clicked → claimed → redeemed."""
+    """Left: revenue per member, recipients vs hold-out, with 95% error bars (recipients only
+    when no hold-out was kept). Right: the recipients' funnel sent → clicked → claimed →
+    redeemed."""
     figure = Figure(figsize=(8, 3.6))
     money, funnel = figure.subplots(1, 2)
-    groups = (stats.recipients, stats.holdout)
+    # a notice sent to everyone (0% hold-out) has no second bar to compare with
+    groups = (stats.recipients,) if stats.no_holdout else (stats.recipients, stats.holdout)
     values = [float(group.revenue_per_member) for group in groups]
     money.bar(
-        ["Recipients", "Hold-out"],
+        ["Recipients", "Hold-out"][: len(groups)],
         values,
         yerr=[_mean_error(group) for group in groups],
         capsize=6,
-        color=[RECIPIENT_COLOUR, HOLDOUT_COLOUR],
+        color=[RECIPIENT_COLOUR, HOLDOUT_COLOUR][: len(groups)],
     )
-    money.set_title("Revenue per member (THB, 95% CI)")
+    title = "Revenue per member (THB, 95% CI)"
+    money.set_title(f"{title}\nno hold-out: uplift not measured" if stats.no_holdout else title)
     for index, value in enumerate(values):
         money.annotate(f"{value:,.0f}", (index, value), ha="center", va="bottom")
 

@@ -3,7 +3,8 @@
 Everything is a SQL aggregate over the audience snapshot (``campaign_members``): delivery from
 the outbox rows it points at (``outbox_key`` = ``dedupe_key``; no copy of the status is kept),
 responses from its own columns, redemptions from the campaign's coupons, visits and revenue from
-the non-voided sales in the attribution window ``[started_at, started_at + attribution_days)``.
+the non-voided sales in each member's attribution window (``attribution_days`` from the start,
+or from when an automation enrolled them; see :mod:`handlers.campaigns.stats_sales`).
 
 Who is measured: the money figures and the uplift compare the members of each group who were
 not excluded (``excluded IS NULL``): the hold-out is drawn by lot from the same eligible
@@ -27,11 +28,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import BigInteger, Float, and_, case, cast, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import type_coerce
 
 from bot.core.errors import NotFound
+from handlers.campaigns.stats_sales import last_window_end, sales_by_group
 from handlers.campaigns.uplift import (
     Estimate,
     GroupSample,
@@ -39,7 +40,7 @@ from handlers.campaigns.uplift import (
     mean_difference,
     proportion_difference,
 )
-from storage.models import Campaign, CampaignMember, ContactEvent, Coupon, OutboxMessage, Sale
+from storage.models import Campaign, CampaignMember, ContactEvent, Coupon, OutboxMessage
 from storage.types import SATANG_PER_BAHT, UTCDateTime
 from storage.uow import UnitOfWork
 
@@ -118,10 +119,17 @@ class CampaignStats:
     incremental_revenue: Decimal
     #: (incremental revenue − cost) / cost; None when the campaign cost nothing
     roi: float | None
+    #: the share held out as set on the campaign; 0 for a notice sent to everyone
+    holdout_pct: int = 10
 
     @property
     def too_few(self) -> bool:
         return self.revenue_uplift.verdict is Verdict.TOO_FEW
+
+    @property
+    def no_holdout(self) -> bool:
+        """No hold-out was kept on purpose (0%): the uplift is not measured, not "too few"."""
+        return self.holdout_pct == 0
 
 
 async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> CampaignStats:
@@ -130,14 +138,14 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
     campaign = await uow.session.get(Campaign, campaign_id)
     if campaign is None:
         raise CampaignNotFound()
-    start = campaign.started_at
-    window_end = start + timedelta(days=campaign.attribution_days) if start else None
+    start, days = campaign.started_at, campaign.attribution_days
+    window_end = await last_window_end(uow, campaign_id, start, days) if start else None
     groups: dict[str, dict[str, object]] = defaultdict(dict)
     await _audience(uow, campaign_id, groups)
     line_messages = await _delivery(uow, campaign_id, groups)
     await _redemptions(uow, campaign_id, groups)
     if start is not None and window_end is not None:
-        await _sales(uow, campaign_id, start, min(window_end, now), groups)
+        await sales_by_group(uow, campaign_id, start, days, now, groups)
         await _blame(uow, campaign_id, start, now, groups)
     recipients = _group(groups.get(RECIPIENT, {}))
     holdout = _group(groups.get(HOLDOUT, {}))
@@ -150,7 +158,9 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
         recipients.converters, recipients.measured, holdout.converters, holdout.measured
     )
     cost = line_messages * campaign.line_message_price + recipients.redeemed * campaign.offer_cost
-    incremental = baht(revenue_uplift.difference * recipients.measured)
+    # without anyone held out there is nothing to compare with: no extra revenue is claimed
+    compared = holdout.measured > 0
+    incremental = baht(revenue_uplift.difference * recipients.measured) if compared else baht(0)
     roi = float((incremental - cost) / cost) if cost > 0 else None
     return CampaignStats(
         campaign_id=campaign.id,
@@ -166,6 +176,7 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
         cost=cost.quantize(Decimal("0.01")),
         incremental_revenue=incremental,
         roi=roi,
+        holdout_pct=campaign.holdout_pct,
     )
 
 
@@ -253,54 +264,6 @@ async def _redemptions(
     )
     for group, count in rows:
         _add(groups, group, "redeemed", count)
-
-
-async def _sales(
-    uow: UnitOfWork,
-    campaign_id: int,
-    start: datetime,
-    end: datetime,
-    groups: dict[str, dict[str, object]],
-) -> None:
-    """Per group: converters, visits, revenue and the sum of squared per-member revenue."""
-    cm = CampaignMember
-    satang = type_coerce(Sale.amount, BigInteger)
-    audience = select(cm.member_id).where(cm.campaign_id == campaign_id)
-    per_member = (
-        select(
-            Sale.member_id.label("member_id"),
-            func.count().label("visits"),
-            func.sum(satang).label("satang"),
-        )
-        .where(
-            Sale.member_id.in_(audience),
-            Sale.occurred_at >= start,
-            Sale.occurred_at < end,
-            Sale.voided_at.is_(None),
-        )
-        .group_by(Sale.member_id)
-        .subquery()
-    )
-    revenue = cast(per_member.c.satang, Float)
-    rows = await uow.session.execute(
-        select(
-            cm.group,
-            func.count(per_member.c.member_id),
-            func.sum(per_member.c.visits),
-            func.sum(per_member.c.satang),
-            func.sum(revenue * revenue),
-        )
-        .select_from(cm)
-        .join(per_member, per_member.c.member_id == cm.member_id)
-        .where(cm.campaign_id == campaign_id, cm.excluded.is_(None))
-        .group_by(cm.group)
-    )
-    for group, converters, visits, total, total_sq in rows:
-        _add(groups, group, "converters", int(converters))
-        _add(groups, group, "visits", int(visits or 0))
-        cents = Decimal(int(total or 0)) / SATANG_PER_BAHT
-        _add(groups, group, "revenue", cents.quantize(Decimal("0.01")))
-        _add(groups, group, "revenue_sq_satang", float(total_sq or 0))
 
 
 async def _blame(

@@ -14,7 +14,8 @@ from storage.uow import UnitOfWork
 async def campaign_summary_line(
     uow: UnitOfWork, campaign: Campaign, locale: str, now: datetime
 ) -> str:
-    """One line for the ``/campaigns`` list: sent, redeemed, revenue and the uplift verdict."""
+    """One line for the ``/campaigns`` list: sent, redeemed, revenue and the uplift verdict
+    (or that no hold-out was kept, for a notice sent to everyone)."""
     stats = await compute_stats(uow, campaign.id, now)
     return t(
         locale,
@@ -22,7 +23,11 @@ async def campaign_summary_line(
         sent=stats.recipients.sent,
         redeemed=stats.recipients.redeemed,
         revenue=format_baht(stats.recipients.revenue, locale),
-        uplift=uplift_phrase(stats.revenue_uplift, locale),
+        uplift=(
+            t(locale, "stats.no_holdout_short")
+            if stats.no_holdout
+            else uplift_phrase(stats.revenue_uplift, locale)
+        ),
     )
 
 

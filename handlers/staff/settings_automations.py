@@ -20,10 +20,12 @@ from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.staff.settings_input import parse_int
-from jobs.automations.common import DEFAULTS, SETTINGS_KEY
+from jobs.automations.common import DEFAULTS, MAX_HOLDOUT, NOTICE_HOLDOUT, SETTINGS_KEY
 
 FLOW: Final = "setv"
 STEP: Final = "auto"
+#: the hold-out share every automation lets the owner type (0 = everyone gets the message)
+HOLDOUT: Final = (0, MAX_HOLDOUT)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Automation:
     defaults: dict[str, Any]
     #: field → (lowest, highest) whole number the owner may type
     fields: dict[str, tuple[int, int]]
+    #: the on/off field its button switches
+    switch: str = "enabled"
 
 
 AUTOMATIONS: Final[tuple[Automation, ...]] = (
@@ -44,7 +48,7 @@ AUTOMATIONS: Final[tuple[Automation, ...]] = (
         SETTINGS_KEY,
         True,
         dict(DEFAULTS["birthday"]),
-        {"hour": (0, 23), "days_before": (0, 30), "holdout_pct": (0, 50)},
+        {"hour": (0, 23), "days_before": (0, 30), "holdout_pct": HOLDOUT},
     ),
     Automation(
         "winback",
@@ -55,16 +59,35 @@ AUTOMATIONS: Final[tuple[Automation, ...]] = (
             "lapsed_days": (7, 730),
             "cooldown_days": (0, 365),
             "max_tries": (1, 10),
-            "holdout_pct": (0, 50),
+            "holdout_pct": HOLDOUT,
         },
     ),
-    Automation("expiry", SETTINGS_KEY, True, dict(DEFAULTS["expiry"]), {"remind_days": (1, 180)}),
-    Automation("tiers", SETTINGS_KEY, True, dict(DEFAULTS["tiers"]), {"review_day": (1, 28)}),
+    # notices: hold-out 0% unless the owner keeps one
+    Automation(
+        "expiry",
+        SETTINGS_KEY,
+        True,
+        dict(DEFAULTS["expiry"]),
+        {"remind_days": (1, 180), "holdout_pct": HOLDOUT},
+    ),
+    Automation(
+        "tiers",
+        SETTINGS_KEY,
+        True,
+        dict(DEFAULTS["tiers"]),
+        {"review_day": (1, 28), "holdout_pct": HOLDOUT},
+    ),
     # defaults as jobs/feedback.py and jobs/digest.py read them when the setting is absent
     Automation(
-        "feedback", "feedback", False, {"enabled": True, "after_hours": 3}, {"after_hours": (1, 72)}
+        "feedback",
+        "feedback",
+        False,
+        {"enabled": True, "after_hours": 3, "holdout_pct": NOTICE_HOLDOUT},
+        {"after_hours": (1, 72), "holdout_pct": HOLDOUT},
     ),
     Automation("digest", "digest", False, {"enabled": True, "hour": 8}, {"hour": (0, 23)}),
+    # the managers' digest (their branch's numbers) is a second switch of the same setting
+    Automation("digest_managers", "digest", False, {"managers": True}, {}, switch="managers"),
 )
 BY_NAME: Final = {automation.name: automation for automation in AUTOMATIONS}
 
@@ -120,10 +143,11 @@ DETAILS: Final[dict[str, dict[str, str]]] = {
         "tries": "max_tries",
         "holdout": "holdout_pct",
     },
-    "expiry": {"days": "remind_days"},
-    "tiers": {"day": "review_day"},
-    "feedback": {"hours": "after_hours"},
+    "expiry": {"days": "remind_days", "holdout": "holdout_pct"},
+    "tiers": {"day": "review_day", "holdout": "holdout_pct"},
+    "feedback": {"hours": "after_hours", "holdout": "holdout_pct"},
     "digest": {"hour": "hour"},
+    "digest_managers": {},
 }
 
 
@@ -140,11 +164,12 @@ async def show_automations(ctx: Context) -> list[Reply]:
     for automation in AUTOMATIONS:
         _, values = await _load(ctx, automation)
         label = _label(ctx, automation.name)
-        state = _state(ctx, values["enabled"])
+        state = _state(ctx, values[automation.switch])
         detail = _detail(ctx, automation.name, values)
         lines.append(ctx.t("auto.settings_line", state=state, label=label, detail=detail))
         toggles.append(Button(f"{state} {label}"[:40], f"set:aut:{automation.name}"))
-        edits.append(Button(ctx.t("auto.edit", label=label)[:40], f"set:aup:{automation.name}"))
+        if automation.fields:
+            edits.append(Button(ctx.t("auto.edit", label=label)[:40], f"set:aup:{automation.name}"))
     buttons = (*toggles, *edits, Button(ctx.t("settings.back"), "set:home"))
     return [Reply(text="\n".join(lines), buttons=buttons)]
 
@@ -155,8 +180,8 @@ async def toggle(ctx: Context, name: str) -> list[Reply]:
     if automation is None:
         return [ctx.reply("error.button_expired")]
     _, values = await _load(ctx, automation)
-    after = not bool(values["enabled"])
-    await _save(ctx, automation, "enabled", after)
+    after = not bool(values[automation.switch])
+    await _save(ctx, automation, automation.switch, after)
     confirm = ctx.reply("auto.toggled", label=_label(ctx, name), state=_state(ctx, after))
     return [confirm, *await show_automations(ctx)]
 
@@ -169,7 +194,7 @@ async def show_automation(ctx: Context, name: str) -> list[Reply]:
     _, values = await _load(ctx, automation)
     text = ctx.t(
         "auto.settings_line",
-        state=_state(ctx, values["enabled"]),
+        state=_state(ctx, values[automation.switch]),
         label=_label(ctx, name),
         detail=_detail(ctx, name, values),
     )

@@ -3,7 +3,9 @@
 CAMPAIGN is its number or its name (the newest of that name); without one, the newest campaign
 that was sent. The reply is the numbers per group, the uplift with its 95% interval — or, in
 plain words, that there are too few members to tell or that the difference could be chance —
-cost and ROI, then a chart image. Managers and owners only; each view is audited.
+cost and ROI, then a chart image. A campaign that kept no hold-out (a notice sent to everyone)
+says so instead of an uplift; the feedback automation's campaign adds its answers and average
+rating. Managers and owners only; each view is audited.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from bot.core.messages import Attachment, Reply
 from bot.i18n import format_baht, format_date
 from handlers.campaigns.charts import campaign_chart
 from handlers.campaigns.stats import CampaignStats, GroupStats, compute_stats
+from handlers.campaigns.stats_feedback import FeedbackStats, feedback_stats
 from handlers.campaigns.stats_text import interval_phrase
-from handlers.campaigns.uplift import MIN_CONVERTERS, MIN_MEMBERS, Estimate, Verdict
+from handlers.campaigns.uplift import MIN_CONVERTERS, MIN_MEMBERS, Verdict
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from storage.models import Campaign
@@ -53,9 +56,25 @@ async def show_stats(ctx: Context) -> list[Reply]:
     )
     if stats.started_at is None:
         return [ctx.reply("stats.not_started", name=campaign.name)]
+    text = stats_text(ctx, stats)
+    answers = await feedback_stats(ctx.uow, campaign, ctx.settings.tz)
+    if answers is not None:
+        text += "\n" + _feedback_line(ctx, answers)
     png = await asyncio.to_thread(campaign_chart, stats)
     chart = Attachment(f"campaign-{campaign.id}.png", png, "image/png")
-    return [Reply(text=stats_text(ctx, stats)), Reply(attachment=chart)]
+    return [Reply(text=text), Reply(attachment=chart)]
+
+
+def _feedback_line(ctx: Context, answers: FeedbackStats) -> str:
+    if answers.average is None:
+        return ctx.t("stats.feedback_no_answers", asked=answers.asked)
+    return ctx.t(
+        "stats.feedback_answers",
+        n=answers.answers,
+        asked=answers.asked,
+        average=f"{answers.average:.1f}",
+        low=answers.low,
+    )
 
 
 def _percent(value: float) -> str:
@@ -116,8 +135,8 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
             recipients=format_baht(r.revenue_per_member, loc),
             holdout=format_baht(h.revenue_per_member, loc),
         ),
-        _uplift_line(ctx, stats.revenue_uplift),
-        _conversion_line(ctx, stats.conversion_uplift),
+        _uplift_line(ctx, stats),
+        _conversion_line(ctx, stats),
         ctx.t("stats.blocks", blocked=r.blocked, stopped=r.stopped, holdout=h.blocked + h.stopped),
         ctx.t(
             "stats.cost",
@@ -130,7 +149,10 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
     return "\n".join(lines)
 
 
-def _uplift_line(ctx: Context, estimate: Estimate) -> str:
+def _uplift_line(ctx: Context, stats: CampaignStats) -> str:
+    estimate = stats.revenue_uplift
+    if stats.no_holdout:
+        return ctx.t("stats.no_holdout")
     if estimate.verdict is Verdict.TOO_FEW:
         return ctx.t("stats.too_few", members=MIN_MEMBERS, converters=MIN_CONVERTERS)
     detail = interval_phrase(estimate, ctx.locale)
@@ -138,7 +160,10 @@ def _uplift_line(ctx: Context, estimate: Estimate) -> str:
     return ctx.t(key, detail=detail)
 
 
-def _conversion_line(ctx: Context, estimate: Estimate) -> str:
+def _conversion_line(ctx: Context, stats: CampaignStats) -> str:
+    estimate = stats.conversion_uplift
+    if stats.no_holdout:
+        return ctx.t("stats.conversion_no_holdout")
     if estimate.verdict is Verdict.TOO_FEW:
         return ctx.t("stats.conversion_too_few")
     return ctx.t(
@@ -151,6 +176,8 @@ def _conversion_line(ctx: Context, estimate: Estimate) -> str:
 
 def _roi_line(ctx: Context, stats: CampaignStats) -> str:
     incremental = format_baht(stats.incremental_revenue, ctx.locale)
+    if stats.no_holdout:
+        return ctx.t("stats.roi_no_holdout")
     if stats.roi is None:
         return ctx.t("stats.no_cost", incremental=incremental)
     if stats.too_few or not math.isfinite(stats.roi):

@@ -5,12 +5,23 @@ An automation is a campaign that starts itself. Each automation has one ``Campai
 unique (kind, period_key) index, so two processes or a restart find the same row. Members are
 added to it day by day: a member already in the snapshot is never added again (the audience
 query leaves them out, and the insert is ``ON CONFLICT DO NOTHING`` on its primary key), and
-recipients get an outbox row keyed ``cmp:<campaign>:<member>`` (insert-once too). So ``/stats``
-and ``/campaigns`` report automations exactly like campaigns, hold-out and uplift included.
+recipients get an outbox row keyed ``cmp:<campaign>:<member>`` (insert-once too; notices keep
+their own keys, see ``enrol``). So ``/stats`` and ``/campaigns`` report automations exactly like
+campaigns, hold-out and uplift included.
+
+Hold-out: promotions (birthday, win-back) hold out 10% by default. Notices (expiry reminder,
+tier-downgrade notice, feedback request) hold out 0% by default — the owner may set a share (at
+most 50%, like the others) to learn whether the notice brings people back; a held-out member is
+simply not sent the notice, and ``/stats`` says plainly when no hold-out was kept. The share is
+fixed on the period's campaign when it is created: a change applies from the next period.
 
 Settings live in the ``automations`` shop setting, one JSON object per automation::
 
-    {"birthday": {"enabled": true, "days_before": 0, "hour": 10, "holdout_pct": 10}, ...}
+    {"birthday": {"enabled": true, "days_before": 0, "hour": 10, "holdout_pct": 10},
+     "expiry": {"enabled": true, "remind_days": 30, "holdout_pct": 0}, ...}
+
+(the feedback request keeps its settings in its own ``feedback`` setting, see
+:mod:`jobs.feedback`).
 """
 
 from __future__ import annotations
@@ -36,6 +47,9 @@ from storage.upsert import insert_once
 SETTINGS_KEY: Final = "automations"
 KIND_PREFIX: Final = "automation:"
 DEFAULT_HOLDOUT: Final = 10
+#: notices are sent to everyone unless the owner asks for a hold-out
+NOTICE_HOLDOUT: Final = 0
+MAX_HOLDOUT: Final = 50
 #: every automation and its defaults; the owner's stored values override them one by one
 DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
     "birthday": {"enabled": True, "days_before": 0, "hour": 10, "holdout_pct": DEFAULT_HOLDOUT},
@@ -46,11 +60,13 @@ DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
         "max_tries": 2,
         "holdout_pct": DEFAULT_HOLDOUT,
     },
-    "expiry": {"enabled": True, "remind_days": 30},
-    "tiers": {"enabled": True, "review_day": 1},
+    "expiry": {"enabled": True, "remind_days": 30, "holdout_pct": NOTICE_HOLDOUT},
+    "tiers": {"enabled": True, "review_day": 1, "holdout_pct": NOTICE_HOLDOUT},
 }
 #: what one member's message says, given their audience row (member_id, locale, name, ...)
 Render = Callable[[Any, str], Reply]
+#: the outbox key of one member's message (default ``cmp:<campaign>:<member>``)
+KeyOf = Callable[[int], str]
 
 
 def kind_of(name: str) -> str:
@@ -98,7 +114,7 @@ async def period_campaign(
             "message": message,
             "button_label": button_label,
             "offer": offer,
-            "holdout_pct": max(0, min(int(holdout_pct), 50)),
+            "holdout_pct": max(0, min(int(holdout_pct), MAX_HOLDOUT)),
             "attribution_days": 7,
             "status": "sending",
             "started_at": now,
@@ -123,10 +139,17 @@ async def enrol(
     tz: ZoneInfo,
     promotional: bool,
     render: Render,
+    key_of: KeyOf | None = None,
+    not_before: datetime | None = None,
 ) -> Counter[str]:
     """Add the members of ``members`` (a select of member ids) who are not yet in the
     campaign's audience: hold-out by hash, exclusions by the contact policy (only
     ``unreachable`` for transactional automations), an outbox row for each recipient.
+
+    ``key_of`` gives a recipient's outbox key; notices pass their own (``autoexp:<member>:<date>``,
+    ``feedback:<sale>``...) so that their once-per-date / once-per-sale guarantee holds whatever
+    the campaign, and the audience row points at it for the delivery counts. ``not_before``
+    holds the messages back (quiet hours).
 
     Returns counts: ``recipients``, ``holdout`` and one per exclusion reason.
     """
@@ -158,13 +181,15 @@ async def enrol(
     audience: list[dict[str, Any]] = []
     for row in rows:
         holdout = in_holdout(campaign.id, row.member_id, campaign.holdout_pct)
-        key = None
+        key: str | None = None
         if row.excluded is not None:
             counts[row.excluded] += 1
         elif holdout:
             counts["holdout"] += 1
         else:
-            key = outbox_key(campaign.id, row.member_id)
+            key = (
+                outbox_key(campaign.id, row.member_id) if key_of is None else key_of(row.member_id)
+            )
             reply = render(row, row.locale or "th")
             queued = await uow.outbox.enqueue(
                 key,
@@ -174,6 +199,7 @@ async def enrol(
                 now,
                 member_id=row.member_id,
                 promotional=promotional,
+                not_before=not_before,
             )
             counts["recipients" if queued else "already_queued"] += 1
         audience.append(
@@ -191,6 +217,18 @@ async def enrol(
     return counts
 
 
+async def audience_group(uow: UnitOfWork, campaign: Campaign, member_id: int) -> str | None:
+    """``recipient`` / ``holdout`` for a member already in the campaign's audience, else None.
+
+    A notice can be due twice in one period (two expiry dates, two sales): the member is
+    counted once, on their first notice; a later one follows the side they were drawn on."""
+    return await uow.session.scalar(
+        select(CampaignMember.group).where(
+            CampaignMember.campaign_id == campaign.id, CampaignMember.member_id == member_id
+        )
+    )
+
+
 async def _add_members_once(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
     """Audience rows, ``ON CONFLICT DO NOTHING``: a concurrent run adding the same member
     leaves the first row in place instead of aborting the transaction."""
@@ -202,3 +240,29 @@ async def _add_members_once(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None
         index_elements=["campaign_id", "member_id"]
     )
     await uow.session.execute(statement, rows)
+
+
+async def send_again(
+    uow: UnitOfWork,
+    member_id: int,
+    key: str,
+    make: Callable[[str], Reply],
+    now: datetime,
+    *,
+    not_before: datetime | None = None,
+) -> bool:
+    """A further notice (own ``key``, insert-once) to a member already counted in this period's
+    campaign as a recipient; False when they cannot be reached or the key was queued before."""
+    member = await uow.session.get(Member, member_id)
+    identity = await uow.identities.preferred(member_id)
+    if member is None or member.erased_at is not None or identity is None:
+        return False
+    return await uow.outbox.enqueue(
+        key,
+        identity.channel,
+        identity.user_id,
+        replies_to_payload([make(member.locale or "th")]),
+        now,
+        member_id=member_id,
+        not_before=not_before,
+    )

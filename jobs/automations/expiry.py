@@ -9,25 +9,38 @@ apply: a member who used ``/stop`` is still told their points are about to expir
 - Reminder: members with a lot expiring on the shop day ``today + remind_days`` are told the
   amount expiring that day and the date (Buddhist Era in Thai). The outbox key
   ``autoexp:<member>:<date>`` makes it once per member per expiry date, however often the job
-  runs. Reminders are notices, not promotions: they have no campaign row and no hold-out (we do
-  not withhold from a member the news that their points are expiring).
+  runs.
+- Stats: the reminders of one shop month form one campaign (``automation:expiry`` + ``2026-03``)
+  so ``/stats`` and ``/campaigns`` show them like any campaign. A reminder is a notice, so its
+  hold-out is 0% by default (``holdout_pct``, at most 50%): the owner may keep one to learn
+  whether reminders bring people back; a held-out member is not sent the reminder. A member is
+  counted once per month, on their first reminder; a second expiry date in the same month is
+  still reminded (its own key) when they are a recipient, and not when they are held out.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
-from typing import Final
+from functools import partial
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 
 from bot.bootstrap import App
 from bot.core.messages import Reply
-from bot.core.wire import replies_to_payload
 from bot.i18n import format_date, format_points, t
 from handlers.loyalty import add_months, load_rules, unspent_lots
 from handlers.loyalty_ops import expire_points
-from jobs.automations.common import automation_config, shop_day
+from jobs.automations.common import (
+    audience_group,
+    automation_config,
+    enrol,
+    period_campaign,
+    send_again,
+    shop_day,
+)
 from storage.models import Member, PointsEntry
 from storage.uow import UnitOfWork
 
@@ -59,7 +72,8 @@ async def _holders(
 async def run_expiry(app: App) -> dict[str, int]:
     """Expire what is due and queue today's reminders; one transaction, idempotent per day."""
     now, tz = app.clock.now(), app.settings.tz
-    expired = members_expired = reminded = 0
+    expired = members_expired = 0
+    reminders: Counter[str] = Counter()
     async with app.uow() as uow:
         config = await automation_config(uow, NAME)
         rules = await load_rules(uow)
@@ -70,44 +84,89 @@ async def run_expiry(app: App) -> dict[str, int]:
                 members_expired += 1
         if config["enabled"]:
             target = shop_day(now, tz) + timedelta(days=int(config["remind_days"]))
-            reminded = await _remind(uow, target, now, tz, rules.expiry_months)
+            due = await _due(uow, target, tz, rules.expiry_months)
+            if due:
+                reminders = await _remind(uow, due, target, now, tz, int(config["holdout_pct"]))
         await uow.commit()
-    return {"expired_points": expired, "expired_members": members_expired, "reminded": reminded}
+    return {
+        "expired_points": expired,
+        "expired_members": members_expired,
+        "reminded": reminders["recipients"],
+        "reminder_holdout": reminders["holdout"],
+    }
 
 
-async def _remind(
-    uow: UnitOfWork, target: date, now: datetime, tz: ZoneInfo, expiry_months: int
-) -> int:
+async def _due(uow: UnitOfWork, target: date, tz: ZoneInfo, expiry_months: int) -> dict[int, int]:
+    """Member id → points expiring on shop day ``target`` (members with some)."""
     start = datetime.combine(target, time(), tzinfo=tz)
     end = start + timedelta(days=1)
     # a lot expires ``expiry_months`` after it was earned: those earned this window end on target
     holders = await _holders(
         uow, add_months(start, -expiry_months), add_months(end, -expiry_months)
     )
-    reminded = 0
+    due: dict[int, int] = {}
     for member_id in holders:
         lots = unspent_lots(await uow.points.entries(member_id), expiry_months)
-        due = sum(lot.remaining for lot in lots if start <= lot.expires_at < end)
-        if due <= 0:
-            continue
-        member = await uow.members.get(member_id)
-        identity = await uow.identities.preferred(member_id)
-        if member is None or identity is None:
-            continue
-        locale = member.locale or "th"
-        text = t(
-            locale,
-            "auto.expiry_reminder",
-            points=format_points(due),
-            date=format_date(target, locale),
-        )
-        if await uow.outbox.enqueue(
+        points = sum(lot.remaining for lot in lots if start <= lot.expires_at < end)
+        if points > 0:
+            due[member_id] = points
+    return due
+
+
+async def _remind(
+    uow: UnitOfWork, due: dict[int, int], target: date, now: datetime, tz: ZoneInfo, holdout: int
+) -> Counter[str]:
+    """Enrol the members due a reminder in this month's campaign (transactional: no consent
+    needed, /stop does not apply); members already in it get this date's reminder as a
+    recipient, nothing as hold-out."""
+    today = shop_day(now, tz)
+    campaign = await period_campaign(
+        uow,
+        NAME,
+        f"{today.year}-{today.month:02d}",
+        now,
+        message=t("th", "auto.expiry_reminder", points="{points}", date="{date}"),
+        holdout_pct=holdout,
+    )
+
+    def render(row: Any, locale: str) -> Reply:
+        return _reminder(due[row.member_id], target, locale)
+
+    counts: Counter[str] = Counter()
+    fresh: list[int] = []
+    for member_id in due:
+        group = await audience_group(uow, campaign, member_id)
+        if group is None:
+            fresh.append(member_id)
+        elif group == "holdout":
+            counts["holdout"] += 1
+        elif await send_again(
+            uow,
+            member_id,
             reminder_key(member_id, target),
-            identity.channel,
-            identity.user_id,
-            replies_to_payload([Reply(text=text)]),
+            partial(_reminder, due[member_id], target),
             now,
-            member_id=member_id,
         ):
-            reminded += 1
-    return reminded
+            counts["recipients"] += 1
+    if fresh:
+        counts += await enrol(
+            uow,
+            campaign,
+            select(Member.id).where(Member.id.in_(fresh)),
+            now=now,
+            tz=tz,
+            promotional=False,
+            render=render,
+            key_of=lambda member_id: reminder_key(member_id, target),
+        )
+    return counts
+
+
+def _reminder(points: int, target: date, locale: str) -> Reply:
+    text = t(
+        locale,
+        "auto.expiry_reminder",
+        points=format_points(points),
+        date=format_date(target, locale),
+    )
+    return Reply(text=text)

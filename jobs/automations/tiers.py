@@ -12,23 +12,28 @@ Decisions:
   is one (a member falls only after a whole year of spending below the line), and the notice
   gives a month to climb back before the next review.
 - A member reviewed for the first time (``tier`` NULL) gets their tier without a notice.
-- The notice is a transactional outbox row keyed ``tier:<member>:<YYYY-MM>`` (once a month).
+- The notice is a transactional outbox row keyed ``tier:<member>:<YYYY-MM>`` (once a month):
+  no consent needed, ``/stop`` does not apply.
+- Stats: the notices of one review form one campaign (``automation:tiers`` + ``2026-03``), so
+  ``/stats`` and ``/campaigns`` show them like any campaign. A notice's hold-out is 0% by default
+  (``holdout_pct``, at most 50%); a held-out member is downgraded all the same but not told.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.core.messages import Reply
-from bot.core.wire import replies_to_payload
 from bot.i18n import format_baht, format_date, t
 from handlers.loyalty import LoyaltyRules, Tier, add_months, load_rules, tier_name
-from jobs.automations.common import automation_config, shop_day
+from jobs.automations.common import automation_config, enrol, period_campaign, shop_day
 from storage.models import Member, Sale
 from storage.uow import UnitOfWork
 
@@ -50,6 +55,7 @@ async def run_tier_review(app: App) -> dict[str, int]:
     now, tz = app.clock.now(), app.settings.tz
     today = shop_day(now, tz)
     counts = {"upgraded": 0, "downgraded": 0, "first": 0}
+    notices: dict[int, tuple[Tier, Tier, Decimal]] = {}
     async with app.uow() as uow:
         config = await automation_config(uow, NAME)
         review_day = max(1, min(int(config["review_day"]), 28))
@@ -73,11 +79,12 @@ async def run_tier_review(app: App) -> dict[str, int]:
             else:
                 counts["downgraded"] += 1
                 previous = rules.tiers[held]
-                nxt = _next_review(today, review_day) - timedelta(days=1)
-                await _notify_down(
-                    uow, member, tier, previous, previous.min_spend - row.spend, nxt, now
-                )
+                notices[member.id] = (tier, previous, previous.min_spend - row.spend)
             member.tier, member.tier_since = tier.name, now
+        if notices:
+            by = _next_review(today, review_day) - timedelta(days=1)
+            sent = await _notify_down(uow, notices, by, today, now, tz, int(config["holdout_pct"]))
+            counts["notified"], counts["holdout"] = sent["recipients"], sent["holdout"]
         await uow.commit()
     return counts
 
@@ -106,30 +113,49 @@ class _Row:
 
 async def _notify_down(
     uow: UnitOfWork,
-    member: Member,
-    tier: Tier,
-    previous: Tier,
-    amount: Decimal,
+    notices: dict[int, tuple[Tier, Tier, Decimal]],
     by: date,
+    today: date,
     now: datetime,
-) -> None:
-    identity = await uow.identities.preferred(member.id)
-    if identity is None:
-        return
-    locale = member.locale or "th"
-    text = t(
-        locale,
-        "auto.tier_down",
-        tier=tier_name(locale, tier),
-        previous=tier_name(locale, previous),
-        amount=format_baht(max(amount, Decimal(0)), locale),
-        date=format_date(by, locale),
-    )
-    await uow.outbox.enqueue(
-        f"tier:{member.id}:{by:%Y-%m}",
-        identity.channel,
-        identity.user_id,
-        replies_to_payload([Reply(text=text)]),
+    tz: ZoneInfo,
+    holdout: int,
+) -> Counter[str]:
+    """Enrol the downgraded members in this review's campaign: the notice to recipients."""
+    campaign = await period_campaign(
+        uow,
+        NAME,
+        f"{today.year}-{today.month:02d}",
         now,
-        member_id=member.id,
+        message=t(
+            "th",
+            "auto.tier_down",
+            tier="{tier}",
+            previous="{previous}",
+            amount="{amount}",
+            date="{date}",
+        ),
+        holdout_pct=holdout,
+    )
+
+    def render(row: Any, locale: str) -> Reply:
+        tier, previous, amount = notices[row.member_id]
+        text = t(
+            locale,
+            "auto.tier_down",
+            tier=tier_name(locale, tier),
+            previous=tier_name(locale, previous),
+            amount=format_baht(max(amount, Decimal(0)), locale),
+            date=format_date(by, locale),
+        )
+        return Reply(text=text)
+
+    return await enrol(
+        uow,
+        campaign,
+        select(Member.id).where(Member.id.in_(list(notices))),
+        now=now,
+        tz=tz,
+        promotional=False,
+        render=render,
+        key_of=lambda member_id: f"tier:{member_id}:{by:%Y-%m}",
     )

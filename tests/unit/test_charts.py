@@ -72,6 +72,28 @@ def test_an_empty_campaign_chart_still_renders() -> None:
     assert _is_png(campaign_chart(stats))
 
 
+def test_a_campaign_without_hold_out_still_charts() -> None:
+    recipients = GroupStats(members=3, measured=3, sent=3, converters=1, revenue=Decimal(90))
+    stats = CampaignStats(
+        1,
+        "automation:expiry 2026-12",
+        "sending",
+        None,
+        None,
+        recipients,
+        GroupStats(),
+        Estimate(30, math.nan, math.nan, Verdict.TOO_FEW),
+        Estimate(0.3, math.nan, math.nan, Verdict.TOO_FEW),
+        0,
+        Decimal(0),
+        Decimal(0),
+        None,
+        holdout_pct=0,
+    )
+    assert stats.no_holdout
+    assert _is_png(campaign_chart(stats))
+
+
 def test_bar_chart_is_a_png() -> None:
     assert _is_png(
         bar_chart(

@@ -1,5 +1,5 @@
-"""The daily owner digest: yesterday's numbers (shop time) equal hand counts, sent once a day
-at the set hour to owners only."""
+"""The daily digest: yesterday's numbers (shop time) equal hand counts, sent once a day at the
+set hour (to owners and managers; the branch digests are in ``test_digest_branches``)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ async def test_the_digest_waits_for_its_hour_and_is_sent_once_a_day(
     clock.set(datetime(2026, 3, 3, 0, 59, tzinfo=UTC))  # 07:59 in Bangkok
     assert await run_digest(app) == {"queued": 0}
     clock.advance(timedelta(minutes=1))
-    assert await run_digest(app) == {"queued": 1}
+    assert await run_digest(app) == {"queued": 2}  # the owner and the branch's manager
     clock.advance(timedelta(hours=1))
     assert await run_digest(app) == {"queued": 0}
-    assert [row.user_id for row in await queued(app, "digest:")] == ["own1"]
+    assert [row.user_id for row in await queued(app, "digest:")] == ["own1", "mgr1"]

@@ -100,3 +100,37 @@ async def test_an_unknown_automation_button_is_expired(app: App) -> None:
     await owner.press("set:aut:nothing")
     assert "หมดอายุ" in owner.text()
     assert await _stored(app) is None
+
+
+async def test_the_hold_out_of_a_notice_is_set_from_0_to_50(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner")
+    await owner.press("set:aup:expiry")
+    await owner.press("set:aue:expiry:holdout_pct")
+    await owner.say("60")
+    assert "50" in owner.text()
+    assert await _stored(app) is None
+    await owner.say("10")
+    assert await _stored(app) == {"expiry": {"holdout_pct": 10}}
+    await owner.press("set:aue:feedback:holdout_pct")
+    await owner.say("20")
+    assert await _stored(app, "feedback") == {"holdout_pct": 20}
+    await owner.press("set:aue:tiers:holdout_pct")
+    await owner.say("0")
+    assert await _stored(app) == {"expiry": {"holdout_pct": 10}, "tiers": {"holdout_pct": 0}}
+
+
+async def test_the_managers_digest_is_switched_off_without_touching_the_owners(
+    app: App,
+) -> None:
+    async with app.uow() as uow:
+        await uow.settings.put("digest", {"hour": 7}, app.clock.now())
+        await uow.commit()
+    owner = await staff_chat(app, "o1", "owner")
+    await owner.press("set:aut:digest_managers")
+    assert await _stored(app, "digest") == {"hour": 7, "managers": False}
+    [audit] = await audit_rows(app, "settings.changed")
+    assert (audit.details["field"], audit.details["before"], audit.details["after"]) == (
+        "managers",
+        True,
+        False,
+    )
