@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     #: (PostgreSQL), and how often the leader checks its lock connection: a killed leader is
     #: replaced within about this many seconds
     leader_retry_seconds: float = Field(default=5.0, gt=0, alias="CHATCRM_LEADER_RETRY_SECONDS")
+    #: how long the dispatcher reserves the outbox rows it claims; rows a killed leader had
+    #: claimed but not sent go out this long after its claim at the latest (sends stop a quarter
+    #: of it, at most 30 s, before the end so a request in flight never outlives the reservation)
+    outbox_lease_seconds: float = Field(default=60.0, ge=4, alias="CHATCRM_OUTBOX_LEASE_SECONDS")
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True

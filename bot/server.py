@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -88,6 +88,8 @@ async def _dispatching(app: App, channels: Mapping[Channel, Outbound]) -> AsyncI
         app.clock,
         channels,
         limiter=PlatformLimits.from_settings(app.settings),
+        # short enough that rows a killed leader had claimed are sent by its successor soon
+        lease=timedelta(seconds=app.settings.outbox_lease_seconds),
         tz=app.settings.tz,
         locale=app.settings.locale,
     )

@@ -14,10 +14,13 @@ request or recycles it) and in autocommit (a transaction-level lock would end wi
 transaction). If the leader dies, its connection drops and PostgreSQL releases the lock;
 followers retry every ``CHATCRM_LEADER_RETRY_SECONDS`` (default 5), so a killed leader is
 replaced within about that bound (plus the time the server takes to notice a dead peer: at once
-for a killed process, whose socket the kernel closes). The leader checks its connection on the
-same period and, when the check fails, stops its duties at once: the scheduler's running jobs are
-cancelled (their ``job_runs`` rows stay unfinished and the next leader re-runs them; jobs are
-idempotent per member, see ``jobs.periods``).
+for a killed process, whose socket the kernel closes). The messages the dead leader had claimed
+but not sent are reserved until their lease ends (``CHATCRM_OUTBOX_LEASE_SECONDS``, counted from
+its claim); the new leader's dispatcher sends them then, each once
+(``tests/e2e/test_two_processes.py`` kills a ``serve`` leader between two sends). The leader
+checks its connection on the same period and, when the check fails, stops its duties at once:
+the scheduler's running jobs are cancelled (their ``job_runs`` rows stay unfinished and the
+next leader re-runs them; jobs are idempotent per member, see ``jobs.periods``).
 
 On SQLite (one process by design) the process is always the leader.
 """

@@ -3,7 +3,8 @@
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and every transaction starts
 with ``BEGIN IMMEDIATE``: each webhook event writes (at least its event id), and taking the write
 lock up front turns SQLite's lock-upgrade failures into an orderly wait. PostgreSQL is reached
-through asyncpg with ``CHATCRM_DATABASE_URL``.
+through asyncpg with ``CHATCRM_DATABASE_URL``; libpq's ``options`` parameter works there too
+(``?options=-csearch_path%3Dshop_a`` keeps a shop in schema ``shop_a``, see :func:`create_engine`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,10 +27,50 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def server_options(options: str) -> dict[str, str]:
+    """libpq's ``options`` (``-c name=value``, ``-cname=value`` or ``--name=value``, several
+    separated by spaces) as server settings; raises ValueError for anything else."""
+    settings: dict[str, str] = {}
+    words = iter(options.split())
+    for word in words:
+        if word == "-c":
+            word = next(words, "")
+        elif word.startswith(("-c", "--")):
+            word = word[2:]
+        else:
+            raise ValueError(f"unsupported connection option {word!r} (use -c name=value)")
+        name, equals, value = word.partition("=")
+        if not name or not equals:
+            raise ValueError(f"connection option {word!r} is not name=value")
+        settings[name.replace("-", "_")] = value
+    return settings
+
+
+def asyncpg_options(url: URL) -> tuple[URL, dict[str, str]]:
+    """``url`` without libpq's ``options`` parameter, and the server settings it asked for.
+
+    asyncpg has no ``options`` parameter (SQLAlchemy would pass it on and asyncpg refuse it), so
+    on asyncpg URLs it becomes ``server_settings``; other drivers understand it themselves.
+    """
+    options = url.query.get("options")
+    if url.get_driver_name() != "asyncpg" or options is None:
+        return url, {}
+    text = options if isinstance(options, str) else " ".join(options)
+    return url.difference_update_query(["options"]), server_options(text)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        bare, settings = asyncpg_options(make_url(url))
+        if settings:  # explicit connect_args win over the URL
+            connect_args = dict(kwargs.get("connect_args") or {})
+            connect_args["server_settings"] = {
+                **settings,
+                **(connect_args.get("server_settings") or {}),
+            }
+            kwargs["connect_args"] = connect_args
+        return create_async_engine(bare, **kwargs)
 
     engine = create_async_engine(url, **kwargs)
     in_memory = make_url(url).database in (None, "", ":memory:")
