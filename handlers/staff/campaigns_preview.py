@@ -3,15 +3,26 @@
 The preview runs the same eligibility query and hold-out rule as the send (so its numbers are
 what the send will do, as of now), pages through the audience by member id, and shows reach per
 channel, exclusions by reason, the hold-out, quiet hours, the LINE cost against the monthly
-quota read live from LINE, and the message rendered for a real member of the audience.
+quota read live from LINE, how big an uplift the audience and hold-out can detect, and the
+message rendered for a real member of the audience.
+
+The detectable uplift: the smallest difference in revenue per member that the send's ``/stats``
+would find (5% test, 80% power; :func:`handlers.campaigns.uplift.minimum_detectable_effect`),
+from the spread of what the same members spent over the last ``attribution_days`` — one SQL
+aggregate (count, sum, sum of squares per member), like ``/stats`` itself.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy import BigInteger, Float, Select, and_, cast, func, select
+from sqlalchemy.sql.expression import type_coerce
 
 from bot.core.errors import ChannelError, DomainError
 from bot.core.messages import Reply
@@ -25,16 +36,24 @@ from handlers.campaigns.launch import (
     member_values,
     segment_env,
 )
+from handlers.campaigns.uplift import MIN_MEMBERS, GroupSample, minimum_detectable_effect
 from handlers.context import Context
 from handlers.loyalty import add_months, load_rules, tier_name
 from storage.contact_policy import (
     EXCLUSION_REASONS,
+    ContactPolicy,
+    eligibility,
     in_quiet_hours,
     load_policy,
     next_send_time,
 )
-from storage.models import Campaign
-from storage.segments import resolve_segment
+from storage.models import Campaign, Sale
+from storage.segments import SegmentEnv, resolve_segment
+from storage.types import SATANG_PER_BAHT
+from storage.uow import UnitOfWork
+
+#: the largest hold-out the wizard accepts, for the "bigger hold-out" suggestion
+MAX_HOLDOUT_PCT = 50
 
 CHANNELS = ("line", "telegram", "console")
 
@@ -45,6 +64,8 @@ class Reach:
     excluded: Counter[str] = field(default_factory=Counter)
     holdout: int = 0
     sample: Any = None
+    #: the eligible members' revenue over the past attribution window (for the detectable uplift)
+    past: GroupSample = field(default_factory=lambda: GroupSample(0, 0.0, 0.0))
 
     @property
     def recipients(self) -> int:
@@ -58,10 +79,10 @@ async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
         _, members = await resolve_segment(ctx.uow, campaign.segment_name, env)
     except DomainError:  # the saved segment is gone: the campaign's rule snapshot stands
         _, members = await resolve_segment(ctx.uow, campaign.rule, env)
-    query = audience_rows(
-        env, members, await load_policy(ctx.uow.settings), await load_rules(ctx.uow)
-    )
-    reach = Reach()
+    policy = await load_policy(ctx.uow.settings)
+    query = audience_rows(env, members, policy, await load_rules(ctx.uow))
+    days = campaign.attribution_days
+    reach = Reach(past=await past_revenue(ctx.uow, env, members, policy, days))
     last_id = 0
     while True:
         page = await ctx.uow.session.execute(
@@ -79,6 +100,67 @@ async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
             else:
                 reach.per_channel[row.channel] += 1
                 reach.sample = reach.sample or row
+
+
+async def past_revenue(
+    uow: UnitOfWork, env: SegmentEnv, members: Select[Any], policy: ContactPolicy, days: int
+) -> GroupSample:
+    """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now``, as
+    count, sum and sum of squares in baht; members who bought nothing count as 0."""
+    elig = eligibility(env, members, policy=policy).subquery("elig")
+    satang = type_coerce(Sale.amount, BigInteger)
+    bought = and_(
+        Sale.member_id == elig.c.member_id,
+        Sale.voided_at.is_(None),
+        Sale.occurred_at >= env.now - timedelta(days=days),
+        Sale.occurred_at < env.now,
+    )
+    per_member = (
+        select(func.coalesce(func.sum(satang), 0).label("satang"))
+        .select_from(elig)
+        .outerjoin(Sale, bought)
+        .where(elig.c.excluded.is_(None))
+        .group_by(elig.c.member_id)
+        .subquery()
+    )
+    revenue = cast(per_member.c.satang, Float)
+    n, total, total_sq = (
+        await uow.session.execute(
+            select(func.count(), func.sum(per_member.c.satang), func.sum(revenue * revenue))
+        )
+    ).one()
+    return GroupSample(
+        int(n), int(total or 0) / SATANG_PER_BAHT, float(total_sq or 0) / SATANG_PER_BAHT**2
+    )
+
+
+def detectable_line(ctx: Context, campaign: Campaign, reach: Reach) -> str:
+    """How big an uplift this send can show in ``/stats``, or why it cannot show one."""
+    days = campaign.attribution_days
+    if campaign.holdout_pct == 0:
+        return ctx.t("campaign.preview_no_holdout")
+    if reach.holdout < MIN_MEMBERS:
+        measured = reach.recipients + reach.holdout
+        # the share whose expected hold-out reaches the minimum, rounded up to a multiple of 5
+        needed = math.ceil(MIN_MEMBERS * 100 / measured / 5) * 5 if measured else math.inf
+        pct = max(needed, campaign.holdout_pct + 5)
+        if pct > MAX_HOLDOUT_PCT:
+            return ctx.t(
+                "campaign.preview_audience_too_small", count=reach.holdout, min=MIN_MEMBERS
+            )
+        return ctx.t(
+            "campaign.preview_holdout_too_small", count=reach.holdout, min=MIN_MEMBERS, pct=int(pct)
+        )
+    if reach.past.total == 0:
+        return ctx.t("campaign.preview_detectable_no_sales", days=days)
+    effect = minimum_detectable_effect(reach.past.variance, reach.recipients, reach.holdout)
+    return ctx.t(
+        "campaign.preview_detectable",
+        recipients=reach.recipients,
+        holdout=reach.holdout,
+        effect=format_baht(Decimal(round(effect)), ctx.locale),
+        days=days,
+    )
 
 
 async def _quota_line(ctx: Context, line_recipients: int) -> str:
@@ -106,6 +188,7 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
                 ctx.t("campaign.preview_channel", channel=channel, count=reach.per_channel[channel])
             )
     lines.append(ctx.t("campaign.preview_holdout", count=reach.holdout, pct=campaign.holdout_pct))
+    lines.append(detectable_line(ctx, campaign, reach))
     for reason in EXCLUSION_REASONS:
         lines.append(ctx.t(f"campaign.excluded_{reason}", count=reach.excluded[reason]))
     policy = await load_policy(ctx.uow.settings)
