@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import cli_staff, import_cli, server
+from simulator import cli as simulator_cli
 from bot.config import Settings
 from bot.core.errors import ChannelError
 from bot.demo import DemoError
@@ -232,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         command("setup", run, f"register {what}", at=actions)
     cli_staff.add_parser(commands, command)
     import_cli.add_parser(commands, command)
+    simulator_cli.add_parser(commands, command)
     return parser
 
 

@@ -25,7 +25,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.demo_history import add_automation_history
+from bot.config import Settings
+from bot.demo_history import add_automation_history, add_simulated_days, simulation_start
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Branch, Member, ShopSetting
@@ -35,7 +36,7 @@ from storage.uow import UnitOfWorkFactory
 
 DEMO_KEY: Final = "demo"
 #: bumped when the demo gains data, so that an older demo file is rebuilt rather than reused
-DEMO_VERSION: Final = 3
+DEMO_VERSION: Final = 4
 STAFF_ROLES: Final = ("owner", "manager", "cashier")
 DEFAULT_DEMO_PATH: Final = Path("chatcrm-demo.db")
 
@@ -117,16 +118,19 @@ async def build_demo(
     try:
         await upgrade(engine)
         await _record(engine, {"params": wanted, "complete": False}, now)
+        # the last days are simulated through the product itself (see bot.demo_history)
+        start = simulation_start(now, Settings(CHATCRM_DATABASE_URL=url, _env_file=None))
         summary = await generate_shop(
             engine,
             members=params.members,
             months=params.months,
             seed=params.seed,
-            now=now,
+            now=start,
             progress=progress,
         )
-        counter = await add_counter(engine, now=now, seed=params.seed)
-        await add_automation_history(engine, url, now=now)
+        counter = await add_counter(engine, now=start, seed=params.seed)
+        await add_automation_history(engine, url, now=start)
+        await add_simulated_days(engine, url, start=start, seed=params.seed)
         record = {
             "params": wanted,
             "complete": True,
