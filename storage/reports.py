@@ -76,18 +76,25 @@ async def shop_report(
     alive = Member.erased_at.is_(None)
     satang = type_coerce(Sale.amount, BigInteger)
     recent = (Sale.occurred_at >= since, Sale.occurred_at <= now, Sale.voided_at.is_(None))
-    active_ids = select(Sale.member_id).where(*recent, Sale.member_id.is_not(None))
 
-    members, new, active, points = (
+    members, new, points = (
         await s.execute(
             select(
                 func.count(Member.id),
                 func.count(case((Member.joined_at >= since, 1))),
-                func.count(case((Member.id.in_(active_ids), 1))),
                 func.coalesce(func.sum(Member.points_balance), 0),
             ).where(alive)
         )
     ).one()
+    # the recent buyers counted from sales, joined to the live members: an IN list inside a
+    # CASE cannot become a join, and PostgreSQL re-scans one that outgrows work_mem per member
+    active = (
+        await s.execute(
+            select(func.count(func.distinct(Sale.member_id)))
+            .join(Member, Member.id == Sale.member_id)
+            .where(*recent, alive)
+        )
+    ).scalar_one()
 
     group = lifecycle_group(env).label("grp")
     by_group = {name: 0 for name in (*_GROUPS,)}
@@ -150,12 +157,15 @@ async def _tiers(
     """Members per tier by spend in the tier window (as ``handlers.loyalty`` decides a tier)."""
     satang = type_coerce(Sale.amount, BigInteger)
     since = add_months(now, -months)
-    spend = (
-        select(func.coalesce(func.sum(satang), 0))
-        .where(Sale.member_id == Member.id, Sale.occurred_at >= since, Sale.voided_at.is_(None))
-        .correlate(Member)
-        .scalar_subquery()
+    # one grouped pass over the window's sales, joined to members: a correlated sum per
+    # member would probe ``sales`` once for each of them
+    totals = (
+        select(Sale.member_id.label("member_id"), func.sum(satang).label("spend"))
+        .where(Sale.occurred_at >= since, Sale.voided_at.is_(None), Sale.member_id.is_not(None))
+        .group_by(Sale.member_id)
+        .subquery()
     )
+    spend = func.coalesce(totals.c.spend, 0)
     tiers = sorted(tier_list, key=lambda tier: tier[1])
     whens = [
         (spend >= int(least * SATANG_PER_BAHT), literal(name)) for name, least in reversed(tiers)
@@ -165,6 +175,7 @@ async def _tiers(
     rows = await uow.session.execute(
         select(tier, func.count())
         .select_from(Member)
+        .outerjoin(totals, totals.c.member_id == Member.id)
         .where(Member.erased_at.is_(None))
         .group_by(tier)
     )

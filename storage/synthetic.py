@@ -1,10 +1,11 @@
 """A seeded synthetic shop: the demo's data today, the benchmarks' millions of rows later.
 
-Rows come lazily from :mod:`storage.synthetic_rows` and go in with SQLAlchemy Core
-``insert()`` executemany, a few thousand rows per statement, one transaction per chunk of
-members, so memory stays flat whatever the size. Member and sale ids are assigned here (after
-the highest existing id) because sales and ledger rows refer to them; on PostgreSQL the id
-sequences are moved past them at the end so that later ordinary inserts do not collide.
+Rows come lazily from :mod:`storage.synthetic_rows` and go in through the bulk path of
+:mod:`storage.synthetic_bulk` (``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite),
+one transaction per chunk of members, so memory stays flat whatever the size. Member and sale
+ids are assigned here (after the highest existing id) because sales and ledger rows refer to
+them; on PostgreSQL the id sequences are moved past them at the end so that later ordinary
+inserts do not collide.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import Branch, ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
+from storage.synthetic_bulk import bulk_insert
 from storage.synthetic_names import BRANCHES
 from storage.synthetic_rows import MemberRows, Row, generate_members
 
@@ -42,7 +44,7 @@ class ShopSummary:
 
 async def _insert(connection: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
     for start in range(0, len(rows), DEFAULT_BATCH):
-        await connection.execute(insert(table), list(rows[start : start + DEFAULT_BATCH]))
+        await bulk_insert(connection, table, rows[start : start + DEFAULT_BATCH])
 
 
 async def ensure_branches(engine: AsyncEngine) -> dict[str, int]:
@@ -113,11 +115,13 @@ async def generate_shop(
     now: datetime,
     progress: Progress | None = None,
     chunk_members: int = 1_000,
+    visit_scale: float = 1.0,
 ) -> ShopSummary:
     """Add the flagship branches and ``members`` synthetic members with ``months`` of sales.
 
     Deterministic for a seed on an empty shop. Existing rows are kept: new ids start after
-    the highest existing ones. ``progress("members", done, total)`` follows every chunk.
+    the highest existing ones. ``progress("members", done, total)`` follows every chunk;
+    ``visit_scale`` multiplies the members' visit rates (more sales per member).
     """
     began = time.perf_counter()
     branch_ids = await ensure_branches(engine)
@@ -132,6 +136,7 @@ async def generate_shop(
         branch_ids=branch_ids,
         first_member_id=first_member,
         first_sale_id=first_sale,
+        visit_scale=visit_scale,
     )
     totals = [0, 0, 0, 0]
     if progress is not None:

@@ -170,8 +170,11 @@ def generate_members(
     branch_ids: Mapping[str, int],
     first_member_id: int = 1,
     first_sale_id: int = 1,
+    visit_scale: float = 1.0,
 ) -> Iterator[MemberRows]:
-    """Yield ``count`` members with their identities, consents, points and sales, lazily."""
+    """Yield ``count`` members with their identities, consents, points and sales, lazily.
+    ``visit_scale`` multiplies every member's visit rate (1.0: about 4.5 sales a member in
+    six months)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     period = timedelta(days=round(months * 30.44))
@@ -194,7 +197,7 @@ def generate_members(
         stop = joined + (last_allowed - joined) * rng.random() if lapsed else now
         name, gender, display, locale = _person(rng)
         # Heavy tail: median about one visit in eight weeks, a few fans several times a week.
-        per_week = min(5.0, rng.lognormvariate(math.log(0.12), 1.3))
+        per_week = min(5.0, rng.lognormvariate(math.log(0.12), 1.3)) * visit_scale
         deal_seeker = rng.random() < DEAL_SEEKER_SHARE
         opt_in = rng.random() < 0.75
         on_line = rng.random() < 0.7

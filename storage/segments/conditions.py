@@ -60,6 +60,7 @@ from storage.segments.env import SegmentEnv
 from storage.segments.fields import CURRENT_MONTH
 from storage.segments.sqltime import shop_hour, shop_weekday
 from storage.segments.syntax import Condition, Scalar, SegmentRuleError, suggest
+from storage.segments.totals import total_compare
 from storage.types import SATANG_PER_BAHT
 
 Bool = ColumnElement[bool]
@@ -108,8 +109,12 @@ def _visit_total(what: ColumnElement[Any], since: datetime | None) -> ColumnElem
 
 
 def _satang(value: Scalar) -> ColumnElement[int]:
+    return literal(_satang_int(value), BigInteger)
+
+
+def _satang_int(value: Scalar) -> int:
     assert isinstance(value, Decimal)
-    return literal(int(value * SATANG_PER_BAHT), BigInteger)
+    return int(value * SATANG_PER_BAHT)
 
 
 def shop_day_start(env: SegmentEnv, days_ago: int) -> datetime:
@@ -188,13 +193,14 @@ def _tier(env: SegmentEnv, cond: Condition) -> Bool:
     tiers = sorted(env.tiers, key=lambda tier: tier[1])
     names = [name.casefold() for name, _ in tiers]
     since = add_months(env.now, -env.tier_window_months)
-    spend = func.coalesce(_visit_total(func.sum(S.amount), since), 0)
     for value, (word, position) in zip(cond.values, cond.words, strict=False):
         if value not in names:
             raise SegmentRuleError("segment.unknown_value", word, position, suggest(word, names))
 
     def from_rank(i: int) -> Bool:  # in tier i or above
-        return spend >= _satang(tiers[i][1]) if i < len(tiers) else false()
+        if i >= len(tiers):
+            return false()
+        return total_compare(func.sum(S.amount), since, ">=", _satang_int(tiers[i][1]))
 
     def one(op: str, value: Scalar) -> Bool:
         i = names.index(str(value))
@@ -253,11 +259,11 @@ def positive(cond: Condition, env: SegmentEnv) -> Bool:
         since = env.now - timedelta(days=cond.days) if cond.days else None
         if (op, values) in ((">=", (1,)), (">", (0,))):  # the common "has visited": an EXISTS
             return _visit(S.occurred_at >= since) if since else _visit()
-        return compare(_visit_total(func.count(), since), op, values)
+        return each(op, values, lambda o, v: total_compare(func.count(), since, o, int(v)))
     if field == "spend":
         since = env.now - timedelta(days=cond.days) if cond.days else None
-        total = func.coalesce(_visit_total(func.sum(S.amount), since), 0)
-        return each(op, values, lambda o, v: compare(total, o, [_satang(v)]))
+        amount = func.sum(S.amount)
+        return each(op, values, lambda o, v: total_compare(amount, since, o, _satang_int(v)))
     if field == "avg_ticket":
         average = _visit_total(func.avg(S.amount), None)
         return each(op, values, lambda o, v: definite(compare(average, o, [_satang(v)])))

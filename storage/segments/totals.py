@@ -1,0 +1,100 @@
+"""Per-member totals over sales (``visits``, ``spend``, tiers) as one grouped scan.
+
+A correlated ``(SELECT sum(amount) FROM sales WHERE member_id = members.id) >= x`` makes the
+database probe ``sales`` once per member: on a million members that is a million index
+lookups, several times slower than one grouped pass over ``sales``. So a total comparison
+compiles to EXISTS over ``SELECT member_id … GROUP BY member_id HAVING …``, correlated on
+the grouping column. In an AND chain the database makes it a semi-join (one grouped pass);
+under OR, NOT or CASE, where it cannot, the correlation is pushed into the grouped query and it
+becomes one index probe per member, as the correlated sum was. (``IN`` would be worse there:
+PostgreSQL re-scans an ``IN`` list that outgrows work_mem once per member.) SQLite is the
+other way round: it builds an uncorrelated ``IN`` list once, in any context, but may re-run
+a grouped subquery nested in a correlated one for every member; so on SQLite the condition
+is ``members.id [NOT] IN (…)``.
+
+A member without sales has the total 0 (``coalesce``). When the comparison fails at 0 (the
+usual ``spend >= 2000``), the members are those in the groups that pass; when it holds at 0
+(``visits_30d < 2``), they are those not in the groups that fail (NOT EXISTS: an anti-join).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, exists, literal, not_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from storage.models import Member, Sale, table_of
+
+M = table_of(Member).c
+S = table_of(Sale).c
+
+_AT_ZERO: dict[str, Callable[[int], bool]] = {
+    "=": lambda value: value == 0,
+    "<": lambda value: value > 0,
+    "<=": lambda value: value >= 0,
+    ">": lambda value: value < 0,
+    ">=": lambda value: value <= 0,
+}
+
+
+def _compare(expr: ColumnElement[Any], op: str, value: int) -> ColumnElement[bool]:
+    bound = literal(value, BigInteger)
+    comparisons: dict[str, Callable[[], ColumnElement[bool]]] = {
+        "=": lambda: expr == bound,
+        "<": lambda: expr < bound,
+        "<=": lambda: expr <= bound,
+        ">": lambda: expr > bound,
+        ">=": lambda: expr >= bound,
+    }
+    return comparisons[op]()
+
+
+class PerDialect(ColumnElement[bool]):
+    """One condition written two ways: ``sqlite`` on SQLite, ``default`` elsewhere (chosen
+    when the statement is compiled, so one query object runs on either database)."""
+
+    type = Boolean()
+    inherit_cache = True
+    # both alternatives take part in the statement cache key and its bound values
+    _traverse_internals = [  # noqa: RUF012 — SQLAlchemy's own declaration style
+        ("default", InternalTraversal.dp_clauseelement),
+        ("sqlite", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, default: ColumnElement[bool], sqlite: ColumnElement[bool]) -> None:
+        self.default = default
+        self.sqlite = sqlite
+
+
+@compiles(PerDialect)
+def _default(element: PerDialect, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.default, **kw)})"
+
+
+@compiles(PerDialect, "sqlite")
+def _sqlite(element: PerDialect, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.sqlite, **kw)})"
+
+
+def total_compare(
+    aggregate: ColumnElement[Any], since: datetime | None, op: str, value: int
+) -> ColumnElement[bool]:
+    """``coalesce(aggregate over the member's non-voided sales [since], 0) op value``, true or
+    false for every member (``value`` in the stored unit: satang for money)."""
+    groups = select(S.member_id).where(S.voided_at.is_(None), S.member_id.is_not(None))
+    if since is not None:
+        groups = groups.where(S.occurred_at >= since)
+    groups = groups.group_by(S.member_id)
+    if not _AT_ZERO[op](value):
+        passing = groups.having(_compare(aggregate, op, value))
+        derived = passing.subquery()
+        return PerDialect(exists().where(derived.c.member_id == M.id), M.id.in_(passing))
+    failing = groups.having(not_(_compare(aggregate, op, value)))
+    derived = failing.subquery()
+    return PerDialect(not_(exists().where(derived.c.member_id == M.id)), M.id.not_in(failing))

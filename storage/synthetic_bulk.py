@@ -1,0 +1,97 @@
+"""The fast bulk path for the synthetic shop: rows straight to the driver, in the open transaction.
+
+SQLAlchemy's ``insert()`` executemany spends most of its time per row in Python (parameter
+dicts, compiled-statement bookkeeping). Here each table's rows become plain tuples once, through
+the columns' own bind processors (so ``Money`` is still satang and ``UTCDateTime`` still UTC),
+and go to the driver in one call per batch:
+
+- PostgreSQL: ``COPY … FROM STDIN (FORMAT binary)`` through asyncpg's
+  ``copy_records_to_table``;
+- SQLite: the sqlite3 cursor's ``executemany`` of one prepared ``INSERT``.
+
+Both run on the SQLAlchemy connection's own driver connection, inside its transaction, so a
+chunk is still all-or-nothing. :func:`drop_indexes` / :func:`create_indexes` let a loader into
+an empty shop build the secondary indexes once at the end instead of maintaining them per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Index, Table, text
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
+
+Row = dict[str, Any]
+
+
+def _defaults(table: Table) -> Row:
+    """Client-side scalar defaults (``source``, ``locale``…) that ``insert()`` would apply."""
+    return {
+        column.name: column.default.arg
+        for column in table.columns
+        if isinstance(column.default, ScalarElementColumnDefault) and not column.primary_key
+    }
+
+
+def to_records(
+    table: Table, rows: Sequence[Row], dialect: Dialect
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The columns to write and ``rows`` as tuples in that order, each value as the driver
+    wants it (through the column type's bind processor). The columns are those the first row
+    names plus those with a client-side default; every other column (serial ids, server
+    defaults) is left to the database, as ``insert()`` would."""
+    defaults = _defaults(table)
+    wanted = set(rows[0]) | set(defaults)
+    names, columns = [], []
+    # column by column: one comprehension per column is far cheaper than a loop per value
+    for column in table.columns:
+        if column.name not in wanted:
+            continue
+        name, default = column.name, defaults.get(column.name)
+        values = [row.get(name, default) for row in rows]
+        process = column.type._cached_bind_processor(dialect)
+        if process is not None:
+            values = [None if value is None else process(value) for value in values]
+        names.append(name)
+        columns.append(values)
+    return names, list(zip(*columns, strict=True))
+
+
+async def bulk_insert(connection: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` through the driver's fastest
+    path, in the current transaction of ``connection``; stores what ``insert()`` would."""
+    if not rows:
+        return
+    names, records = to_records(table, rows, connection.dialect)
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    # the SQLAlchemy transaction must be open on this connection before the driver joins it
+    # (asyncpg and the SQLite BEGIN IMMEDIATE hook both start it lazily)
+    await connection.execute(text("SELECT 1"))
+    if connection.dialect.name == "postgresql":
+        await driver.copy_records_to_table(table.name, records=records, columns=names)
+        return
+    marks = ", ".join("?" for _ in names)
+    statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+    await driver.executemany(statement, records)
+
+
+def secondary_indexes(tables: Sequence[Table]) -> list[Index]:
+    """The declared indexes of ``tables`` (primary keys and unique constraints stay)."""
+    return [index for table in tables for index in sorted(table.indexes, key=lambda i: str(i.name))]
+
+
+async def drop_indexes(connection: AsyncConnection, indexes: Sequence[Index]) -> None:
+    for index in indexes:
+        await connection.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
+
+
+async def create_indexes(connection: AsyncConnection, indexes: Sequence[Index]) -> None:
+    def create(sync: Connection) -> None:
+        for index in indexes:
+            index.create(sync, checkfirst=True)
+
+    await connection.run_sync(create)
