@@ -21,11 +21,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import cli_staff, import_cli, server
-from simulator import cli as simulator_cli
+from bot import cli_staff, import_cli, logging_context, server
 from bot.config import Settings
 from bot.core.errors import ChannelError
 from bot.demo import DemoError
+from simulator import cli as simulator_cli
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -249,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = load_settings()
+        if args.run in (_serve, _polling):
+            logging_context.configure(logging.INFO, settings.log_format)
         run: Command = args.run
         return asyncio.run(run(args, settings))
     except (

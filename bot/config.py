@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     #: claimed but not sent go out this long after its claim at the latest (sends stop a quarter
     #: of it, at most 30 s, before the end so a request in flight never outlives the reservation)
     outbox_lease_seconds: float = Field(default=60.0, ge=4, alias="CHATCRM_OUTBOX_LEASE_SECONDS")
+    #: how ``serve`` and ``polling`` write logs: text, kv (key=value) or json, every line with
+    #: the channel, event id and member id of the event being handled
+    log_format: Literal["text", "kv", "json"] = Field(default="text", alias="CHATCRM_LOG_FORMAT")
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
@@ -73,6 +74,19 @@ async def _until_signalled(stop: asyncio.Event) -> None:
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+#: move everything allocated by start-up (modules, routers, pydantic models) out of the cyclic
+#: garbage collector's reach (see :func:`freeze_startup_objects`)
+FREEZE_AFTER_STARTUP = True
+
+
+def freeze_startup_objects() -> None:
+    """``gc.collect()`` then ``gc.freeze()``: the long-lived start-up objects are never scanned
+    again, so the collector's full passes stop walking them while webhooks wait
+    (``bench/webhook_ingest.py`` measures the p99 latency with and without)."""
+    gc.collect()
+    gc.freeze()
 
 
 #: how long a stopping server lets the dispatcher finish the message it is sending
@@ -141,6 +155,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await site.start()
             names = ", ".join(channel.channel.value for channel in channels) or "none"
             log.info("serving on http://%s:%s (channels: %s)", settings.host, settings.port, names)
+            if FREEZE_AFTER_STARTUP:
+                freeze_startup_objects()
             outbounds = {channel.channel: channel for channel in channels}
             async with _leading(app, outbounds):
                 await _until_signalled(stop or asyncio.Event())

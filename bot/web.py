@@ -2,30 +2,53 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from bot import metrics as app_metrics
 from bot.bootstrap import App
+from bot.core.messages import Channel
 from bot.core.ports import WebhookChannel
 
+log = logging.getLogger(__name__)
+
 APP_KEY = web.AppKey("chatcrm", App)
+#: a health check that hangs is as bad as a failing one (the balancer's own timeout is longer)
+HEALTH_TIMEOUT = 5.0
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 ``{"status": "ok"}`` when the database answers ``SELECT 1``; else 503 with the
+    reason (load balancers take the process out of rotation)."""
     app = request.app[APP_KEY]
     try:
-        async with app.engine.connect() as connection:
+        async with asyncio.timeout(HEALTH_TIMEOUT), app.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+    except TimeoutError:
+        reason = f"no answer within {HEALTH_TIMEOUT:g} s"
+        return web.json_response({"status": "error", "database": reason}, status=503)
     except Exception as error:  # any database failure makes the process unhealthy
         return web.json_response({"status": "error", "database": str(error)[:200]}, status=503)
     return web.json_response({"status": "ok"})
 
 
-async def metrics(_request: web.Request) -> web.Response:
-    body = generate_latest()
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text of :mod:`bot.metrics`; the outbox depth is read from the database now
+    (a database that does not answer leaves the last value and is logged, not a 500)."""
+    app = request.app[APP_KEY]
+    try:
+        async with app.uow() as uow:
+            for channel in Channel:
+                count = await uow.outbox.pending_count(channel.value)
+                app_metrics.set_outbox_pending(channel.value, count)
+    except Exception:  # /metrics must answer while the database is down: /healthz says why
+        log.warning("outbox depth not read for /metrics", exc_info=True)
+    body = generate_latest(app_metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

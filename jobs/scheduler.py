@@ -29,6 +29,7 @@ from typing import Final
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.bootstrap import App
 from jobs import campaigns, housekeeping
 from jobs.automations.birthday import run_birthday
@@ -89,12 +90,16 @@ async def tick_job(app: App, job: PeriodicJob, leader_since: datetime | None = N
     if period is None:
         return False
     try:
-        return await run_once(
+        ran = await run_once(
             app, job.id, period.key, lambda: job.run(app, period), stale_before=leader_since
         )
     except Exception:  # a job's failure is logged and retried after the lease, never fatal
         log.exception("job %s failed for period %s", job.id, period.key)
+        metrics.count_job_run(job.id, "failed")
         return False
+    if ran:
+        metrics.count_job_run(job.id, "ran")
+    return ran
 
 
 async def tick(

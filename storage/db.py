@@ -9,6 +9,7 @@ through asyncpg with ``CHATCRM_DATABASE_URL``; libpq's ``options`` parameter wor
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy import event
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -61,7 +63,11 @@ def asyncpg_options(url: URL) -> tuple[URL, dict[str, str]]:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
-        kwargs.setdefault("pool_pre_ping", True)
+        # No ping before every checkout: it is a round trip per unit of work, on a server that
+        # is usually local. A connection that went stale (the server restarted) fails its first
+        # statement instead; SQLAlchemy then drops the pool's connections and the bus runs that
+        # event once more on a fresh one (see ``Bus._handle_reconnecting``).
+        kwargs.setdefault("pool_pre_ping", False)
         bare, settings = asyncpg_options(make_url(url))
         if settings:  # explicit connect_args win over the URL
             connect_args = dict(kwargs.get("connect_args") or {})
@@ -89,6 +95,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        driver = connection.connection.driver_connection
+        # one trip to aiosqlite's thread instead of three (cursor, execute, close): every
+        # unit of work starts here
+        with contextlib.suppress(Exception):  # retried below, where SQLAlchemy classifies it
+            await_(driver.execute_fetchall("BEGIN IMMEDIATE"))
+            return
+        # The ordinary path raises the error the way SQLAlchemy reports it (a closed connection
+        # as a disconnect, so the pool replaces it); a busy database is waited for once more.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

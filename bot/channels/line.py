@@ -39,6 +39,7 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.webhooks import MessageEvent
 
+from bot import metrics
 from bot.channels.line_inbound import event_time, is_standby, to_inbound, user_of
 from bot.channels.line_render import LineMessage, LineRenderer
 from bot.channels.line_richmenu import rich_menu_image, rich_menu_request
@@ -51,7 +52,7 @@ from bot.channels.line_send import (
 )
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.bus import Bus
+from bot.core.bus import Bus, answered_in
 from bot.core.errors import ChannelError, TransientChannelError
 from bot.core.messages import Channel, InboundKind, Reply
 from bot.i18n import supported_locale, t
@@ -126,14 +127,17 @@ class LineChannel:
         body = await request.read()
         signature = request.headers.get("X-Line-Signature", "")
         if not signature:
+            metrics.count_update("line", "rejected")
             return web.Response(status=401, text="missing signature")
         try:
             events = self._parser.parse(body.decode("utf-8"), signature)
         except InvalidSignatureError:
             log.warning("LINE webhook with a forged signature rejected")
+            metrics.count_update("line", "rejected")
             return web.Response(status=401, text="bad signature")
         except (ValueError, KeyError, TypeError) as error:  # bad UTF-8, JSON or event shape
             log.warning("LINE webhook body rejected: %s", str(error)[:200])
+            metrics.count_update("line", "invalid")
             return web.Response(status=400, text="invalid body")
         for event in events:
             try:
@@ -147,6 +151,7 @@ class LineChannel:
         """Turn one parsed SDK event into an Inbound, run it through the bus, deliver."""
         inbound = await to_inbound(event, self._clock.now(), self._profile)
         if inbound is None:
+            metrics.count_update("line", "ignored")
             await self._hint_unsupported(event)
             return
         replies = await self._bus.handle(inbound)
@@ -155,12 +160,16 @@ class LineChannel:
         if is_standby(event):
             log.info("standby event %s: replies not sent", inbound.event_id)
             return
+        result = "failed"
         try:
             await self.deliver(
                 inbound.identity.user_id, replies, inbound.reply_token, event_time(event)
             )
+            result = "sent"
         except ChannelError:
             log.exception("LINE delivery to %s failed", inbound.identity)
+        finally:
+            metrics.count_sends("line", "reply", result, len(replies))
 
     async def _profile(self, user_id: str) -> tuple[str | None, str | None]:
         try:
@@ -267,7 +276,10 @@ class LineChannel:
         return await self._renderer.render(replies, locale)
 
     async def _locale(self, user_id: str) -> str:
-        """The member's language (falling back to the platform hint, then the shop's)."""
+        """The member's language (falling back to the platform hint, then the shop's); the
+        one the bus just answered this user in, when these are the replies to their event."""
+        if (known := answered_in.get()) is not None and known[:2] == ("line", user_id):
+            return known[2]
         async with self._uow() as u:
             identity = await u.identities.get(Channel.LINE.value, user_id)
             member = (
@@ -322,4 +334,5 @@ class LineChannel:
         except (aiohttp.ClientError, TimeoutError) as error:
             raise TransientChannelError(f"LINE quota failed: {error!r}") from error
         value = None if str(limit.type.value) == "none" else int(limit.value or 0)
+        metrics.set_line_quota(value, int(used.total_usage))
         return value, int(used.total_usage)

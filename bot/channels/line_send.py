@@ -22,6 +22,7 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 
+from bot import metrics
 from bot.channels.line_render import MAX_MESSAGES_PER_REQUEST, LineMessage
 from bot.core.errors import (
     ChannelError,
@@ -57,7 +58,9 @@ def channel_error(error: ApiException) -> ChannelError:
     status = int(error.status or 0)
     message = error_message(error)
     if status == 429:
+        metrics.count_rate_limited("line")
         if "monthly limit" in message.lower():
+            metrics.set_line_quota(0, 0)  # nothing left until the month turns
             return QuotaExhausted(message)
         # LINE sends no Retry-After; a second is its own documented advice for bursts
         return RateLimited(retry_after=1.0, message=message)

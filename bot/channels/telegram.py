@@ -25,6 +25,7 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot import metrics
 from bot.channels.telegram_inbound import inbound_from_update
 from bot.channels.telegram_menu import apply_menus, menu_commands, staff_menus
 from bot.channels.telegram_outbound import call, send
@@ -91,10 +92,12 @@ class TelegramChannel:
         """401 on a missing/wrong secret, 400 on a body that is not an Update, 500 when the
         bus itself failed (Telegram retries), else 200 once the update is fully handled."""
         if not self._secret_ok(request.headers.get(SECRET_HEADER)):
+            metrics.count_update("telegram", "rejected")
             return web.Response(status=401, text="unauthorized")
         try:
             update = Update.model_validate(await request.json(), context={"bot": self.bot})
         except (ValueError, ValidationError):  # bad JSON, bad UTF-8, not an Update
+            metrics.count_update("telegram", "invalid")
             return web.Response(status=400, text="not a Telegram update")
         try:
             await self.dispatcher.feed_update(self.bot, update)
@@ -116,6 +119,7 @@ class TelegramChannel:
         query = event_update.callback_query
         try:
             if inbound is None:
+                metrics.count_update("telegram", "ignored")
                 return
             replies = await self.bus.handle(inbound)
         finally:
@@ -143,14 +147,19 @@ class TelegramChannel:
 
     async def deliver(self, identity: Identity, replies: Sequence[Reply]) -> None:
         """Replies to an update the bus already committed: never raises."""
+        result = "failed"
         try:
             await self.push(identity.user_id, replies)
+            result = "sent"
         except RecipientUnreachable:
+            result = "unreachable"
             await self._mark_unreachable(identity)
         except ChannelError as error:
             log.warning("telegram delivery to %s failed: %r", identity, error)
         except Exception:  # a bug in rendering must not make Telegram redeliver a done update
             log.exception("telegram delivery to %s crashed", identity)
+        finally:
+            metrics.count_sends("telegram", "reply", result, len(replies))
 
     async def _mark_unreachable(self, identity: Identity) -> None:
         log.info("%s blocked the bot; marking unreachable", identity)

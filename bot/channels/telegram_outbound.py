@@ -33,6 +33,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
+from bot import metrics
 from bot.core.errors import (
     PermanentChannelError,
     RateLimited,
@@ -199,6 +200,7 @@ async def call(request: Awaitable[T]) -> T:
     except TelegramForbiddenError as error:
         raise RecipientUnreachable(error.message) from error
     except TelegramRetryAfter as error:
+        metrics.count_rate_limited("telegram")
         raise RateLimited(float(error.retry_after), error.message) from error
     except TelegramEntityTooLarge as error:  # a 413 is a network error in aiogram's tree
         raise PermanentChannelError(error.message) from error

@@ -1,21 +1,31 @@
 """The bus: one unit of work per event.
 
-open unit of work → skip an event id already seen → load identity, member and conversation
-state → route → save state → commit → return replies. The adapter delivers the replies only
-after this returns, so nobody is told about points that were rolled back.
+open unit of work → skip an event id already seen (one ``INSERT … ON CONFLICT DO NOTHING``) →
+load identity, member, staff account and conversation state (one joined SELECT) → route →
+save state → commit → return replies. The adapter delivers the replies only after this
+returns, so nobody is told about points that were rolled back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
 from datetime import timedelta
 
+from sqlalchemy.exc import DBAPIError
+
+from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core.errors import DomainError
 from bot.core.messages import Inbound, InboundKind, Reply
 from bot.i18n import supported_locale, t
+from bot.logging_context import bind_event, bind_member
 from handlers.campaigns.contact_events import record_contact_event
 from handlers.context import Context, FlowState, QuotaReader
 from handlers.router import Router
@@ -25,6 +35,27 @@ log = logging.getLogger(__name__)
 
 #: how long processed event ids are kept (Telegram and LINE redeliver within hours, not weeks)
 EVENT_MEMORY = timedelta(days=30)
+
+
+#: (channel, user id, locale) of the last event this task's bus call answered: the adapter
+#: renders those replies in that language without reading the member again
+answered_in: ContextVar[tuple[str, str, str] | None] = ContextVar("answered_in", default=None)
+
+
+def _writer_queue(uow_factory: object) -> AbstractAsyncContextManager[object]:
+    """On SQLite, a lock that lets one event's unit of work run at a time.
+
+    SQLite has one writer, and every unit of work starts with ``BEGIN IMMEDIATE``: events
+    handled concurrently would wait for the database lock in SQLite's busy handler, which
+    sleeps in steps of up to 100 ms, so under load updates queued behind each other for
+    seconds (``bench/webhook_ingest.py``: 54 updates/s with 40 in flight, 82 with 1). Waiting
+    in this FIFO lock instead hands the database over at once. PostgreSQL runs events in
+    parallel: no lock.
+    """
+    sessions = getattr(uow_factory, "sessions", None)
+    bind = getattr(sessions, "kw", {}).get("bind")
+    dialect = getattr(getattr(bind, "dialect", None), "name", None)
+    return asyncio.Lock() if dialect == "sqlite" else contextlib.nullcontext()
 
 
 class Bus:
@@ -43,6 +74,7 @@ class Bus:
         self.on_commit: Callable[[], None] | None = None
         #: LINE's quota endpoints, set by the server when LINE is on (campaign previews)
         self.quota_reader: QuotaReader | None = None
+        self._writer = _writer_queue(uow_factory)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event exactly once; returns what to send back to its author.
@@ -53,24 +85,56 @@ class Bus:
         unless the database cannot even record that: then the exception propagates, the
         adapter answers 5xx and the platform delivers the event again later.
         """
+        channel = inbound.identity.channel.value
+        bind_event(channel, inbound.event_id)  # every log line of this event carries its ids
+        started = time.perf_counter()
+        result = "failed"
+        try:
+            async with self._writer:
+                try:
+                    replies, result = await self._handle_reconnecting(inbound)
+                    return replies
+                except Exception:
+                    log.exception("event %s from %s failed", inbound.event_id, inbound.identity)
+                    if not await self._remember_failed(inbound):
+                        raise
+                    result = "crashed"  # recorded as handled, answered with an apology
+                    return [Reply(text=t(self.settings.locale, "error.internal"))]
+        finally:
+            metrics.observe_handler(channel, time.perf_counter() - started)
+            metrics.count_update(channel, result)
+            log.debug("event %s %s", inbound.event_id, result)
+
+    async def _handle_reconnecting(self, inbound: Inbound) -> tuple[list[Reply], str]:
+        """:meth:`_handle`, run once more when the database connection turned out to be dead.
+
+        Pooled connections are not pinged before use (``storage/db.py``), so the first event
+        after a database restart meets a dead connection. Whatever it had begun died with it
+        (the server rolls back a lost session's transaction), so running the event again on a
+        fresh connection is safe; had the commit itself gone through, the rerun finds the event
+        id recorded and does nothing.
+        """
         try:
             return await self._handle(inbound)
-        except Exception:
-            log.exception("event %s from %s failed", inbound.event_id, inbound.identity)
-            if not await self._remember_failed(inbound):
+        except DBAPIError as error:
+            if not error.connection_invalidated:
                 raise
-            return [Reply(text=t(self.settings.locale, "error.internal"))]
+            log.warning("database connection lost during event %s; retrying", inbound.event_id)
+            return await self._handle(inbound)
 
-    async def _handle(self, inbound: Inbound) -> list[Reply]:
+    async def _handle(self, inbound: Inbound) -> tuple[list[Reply], str]:
+        """The replies, and how the event ended (for the metrics)."""
         async with self._uow() as uow:
             now = self.clock.now()
             if inbound.event_id and not await uow.events.first_time(inbound.event_id, now):
                 log.info("duplicate event %s ignored", inbound.event_id)
-                return []
+                return [], "duplicate"
             channel, user_id = inbound.identity.channel.value, inbound.identity.user_id
-            identity = await uow.identities.touch(
+            # identity, member, staff account and conversation state in one round trip
+            arrival = await uow.identities.arrive(
                 channel, user_id, now, inbound.display_name, inbound.language_code
             )
+            identity = arrival.identity
             if inbound.kind is InboundKind.UNFOLLOW:
                 if identity.reachable and identity.member_id is not None:
                     await record_contact_event(uow, identity.member_id, channel, "blocked", now)
@@ -79,11 +143,14 @@ class Bus:
                 identity.reachable = True  # they came back
                 if identity.member_id is not None:
                     await record_contact_event(uow, identity.member_id, channel, "unblocked", now)
-            member = await uow.members.get(identity.member_id) if identity.member_id else None
+            bind_member(identity.member_id)
+            member = arrival.member
             if member is not None and member.erased_at is not None:
                 member = None
-            staff = await uow.staff.by_identity(channel, user_id)
-            row = await uow.conversations.get(channel, user_id, now)
+            staff = arrival.staff
+            row = arrival.conversation
+            if row is not None and row.expires_at <= now:
+                row = None  # an expired conversation reads as none
             state = None if row is None else FlowState(row.flow, row.step, dict(row.data))
             locale = (
                 member.locale
@@ -102,16 +169,19 @@ class Bus:
                 staff=staff,
                 quota_reader=self.quota_reader,
             )
+            result = "handled"
             try:
                 async with uow.savepoint():
                     replies = await self.router.route(ctx)
                     await self._save_state(ctx)
             except DomainError as error:
                 replies = [Reply(text=t(ctx.locale, error.key, **error.params))]
+                result = "domain_error"
+            answered_in.set((channel, user_id, ctx.locale))
             await uow.commit()
             if uow.outbox.enqueued and self.on_commit is not None:
                 self.on_commit()  # messages to others go out now, not at the next poll
-            return replies
+            return replies, result
 
     @staticmethod
     async def _save_state(ctx: Context) -> None:

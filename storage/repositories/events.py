@@ -1,12 +1,34 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
-from storage.models import ProcessedEvent
+from storage.models import ProcessedEvent, table_of
+
+
+def _record(insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> Executable:
+    """``INSERT … ON CONFLICT (event_key) DO NOTHING RETURNING event_key`` with bound values."""
+    table = table_of(ProcessedEvent)
+    return (
+        insert(table)
+        .values(
+            event_key=bindparam("event_key", type_=table.c.event_key.type),
+            processed_at=bindparam("processed_at", type_=table.c.processed_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(table.c.event_key)
+    )
+
+
+#: built once per dialect (as ``storage.upsert.insert_once`` would build it on every call):
+#: every webhook event runs it, and building it costs more Python than executing it
+RECORD: Final = {"postgresql": _record(postgresql.insert), "sqlite": _record(sqlite.insert)}
 
 
 class EventLog:
@@ -18,17 +40,15 @@ class EventLog:
     async def first_time(self, event_key: str, now: datetime) -> bool:
         """Record ``event_key``; False if it was already recorded (by this or a concurrent event).
 
-        The insert is flushed inside a savepoint at once, so a concurrent delivery of the same
-        event waits on the primary key and then sees it, and the caller can skip all work.
+        One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (a single round trip on the hot path of
+        every webhook): a concurrent delivery of the same event waits on the primary key until
+        the first one's transaction ends, then inserts nothing (it committed) or takes over (it
+        rolled back), so exactly one of them goes on to do the work. No error is raised, so the
+        surrounding transaction needs no savepoint for the duplicate case.
         """
-        if await self._s.get(ProcessedEvent, event_key) is not None:
-            return False
-        try:
-            async with self._s.begin_nested():
-                self._s.add(ProcessedEvent(event_key=event_key, processed_at=now))
-        except IntegrityError:
-            return False
-        return True
+        statement = RECORD[self._s.get_bind().dialect.name]
+        params = {"event_key": event_key, "processed_at": now}
+        return (await self._s.execute(statement, params)).first() is not None
 
     async def forget_before(self, moment: datetime) -> int:
         result = await self._s.execute(

@@ -1,13 +1,55 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity
+from storage.models import ChannelIdentity, ConversationState, Member, Staff
 from storage.upsert import insert_once
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """Everything the bus needs about the author of an event, read in one statement."""
+
+    identity: ChannelIdentity
+    #: the linked member (erased ones included: the caller decides what they may see)
+    member: Member | None
+    #: the active staff account of this chat identity
+    staff: Staff | None
+    #: the stored conversation state, expired or not (the caller compares ``expires_at``)
+    conversation: ConversationState | None
+
+
+#: built once: constructing this four-entity join costs about a millisecond of Python, more
+#: than running it (every webhook event executes it)
+ARRIVAL: Final = (
+    select(ChannelIdentity, Member, Staff, ConversationState)
+    .outerjoin(Member, Member.id == ChannelIdentity.member_id)
+    .outerjoin(
+        Staff,
+        and_(
+            Staff.channel == ChannelIdentity.channel,
+            Staff.user_id == ChannelIdentity.user_id,
+            Staff.active.is_(True),
+        ),
+    )
+    .outerjoin(
+        ConversationState,
+        and_(
+            ConversationState.channel == ChannelIdentity.channel,
+            ConversationState.user_id == ChannelIdentity.user_id,
+        ),
+    )
+    .where(
+        ChannelIdentity.channel == bindparam("channel"),
+        ChannelIdentity.user_id == bindparam("user_id"),
+    )
+)
 
 
 class Identities:
@@ -24,6 +66,33 @@ class Identities:
         )
         return result.scalar_one_or_none()
 
+    async def arrive(
+        self,
+        channel: str,
+        user_id: str,
+        now: datetime,
+        display_name: str | None = None,
+        language_code: str | None = None,
+    ) -> Arrival:
+        """:meth:`touch` the identity and load its member, staff account and conversation state.
+
+        One joined SELECT instead of four (every key joined on is unique, so it yields at most
+        one row); the objects are the session's own, so handlers may change them as usual.
+        """
+        arrival = await self._arrival(channel, user_id)
+        if arrival is None:
+            await self._create(channel, user_id, now, display_name, language_code)
+            arrival = await self._arrival(channel, user_id)
+            assert arrival is not None
+        else:
+            self._seen(arrival.identity, now, display_name, language_code)
+        return arrival
+
+    async def _arrival(self, channel: str, user_id: str) -> Arrival | None:
+        params = {"channel": channel, "user_id": user_id}
+        row = (await self._s.execute(ARRIVAL, params)).first()
+        return None if row is None else Arrival(*row)
+
     async def touch(
         self,
         channel: str,
@@ -35,30 +104,49 @@ class Identities:
         """The identity for (channel, user_id), created if new, with its last-seen time updated."""
         identity = await self.get(channel, user_id)
         if identity is None:
-            # two first events of one person may race: whoever inserts second inserts nothing
-            await insert_once(
-                self._s,
-                ChannelIdentity,
-                {
-                    "channel": channel,
-                    "user_id": user_id,
-                    "display_name": display_name,
-                    "language_code": language_code,
-                    "reachable": True,
-                    "first_seen_at": now,
-                    "last_seen_at": now,
-                },
-                ["channel", "user_id"],
-            )
+            await self._create(channel, user_id, now, display_name, language_code)
             identity = await self.get(channel, user_id)
             assert identity is not None
         else:
-            identity.last_seen_at = now
-            if display_name and identity.member_id is None:
-                identity.display_name = display_name
-            if language_code:
-                identity.language_code = language_code
+            self._seen(identity, now, display_name, language_code)
         return identity
+
+    async def _create(
+        self,
+        channel: str,
+        user_id: str,
+        now: datetime,
+        display_name: str | None,
+        language_code: str | None,
+    ) -> None:
+        # two first events of one person may race: whoever inserts second inserts nothing
+        await insert_once(
+            self._s,
+            ChannelIdentity,
+            {
+                "channel": channel,
+                "user_id": user_id,
+                "display_name": display_name,
+                "language_code": language_code,
+                "reachable": True,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            },
+            ["channel", "user_id"],
+        )
+
+    @staticmethod
+    def _seen(
+        identity: ChannelIdentity,
+        now: datetime,
+        display_name: str | None,
+        language_code: str | None,
+    ) -> None:
+        identity.last_seen_at = now
+        if display_name and identity.member_id is None:
+            identity.display_name = display_name
+        if language_code:
+            identity.language_code = language_code
 
     async def of_member(self, member_id: int) -> Sequence[ChannelIdentity]:
         result = await self._s.execute(

@@ -1,0 +1,43 @@
+"""Events handled at the same time (a webhook under load) are all committed, each once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.core.bus import answered_in
+from bot.core.messages import Channel, Identity, Inbound, InboundKind
+from storage.models import ChannelIdentity, ProcessedEvent
+
+
+def _start(user: int) -> Inbound:
+    return Inbound(
+        identity=Identity(Channel.TELEGRAM, str(9100 + user)),
+        kind=InboundKind.TEXT,
+        received_at=datetime(2026, 3, 3, tzinfo=UTC),
+        event_id=f"tg:{user}",
+        text="/start",
+        language_code="en",
+    )
+
+
+async def _count(app: App, model: type[object]) -> int:
+    async with app.uow() as uow:
+        return int((await uow.session.execute(select(func.count()).select_from(model))).scalar())
+
+
+async def test_twenty_concurrent_events_are_all_answered_and_recorded_once(app: App) -> None:
+    answers = await asyncio.gather(*(app.bus.handle(_start(user)) for user in range(20)))
+
+    assert all(replies for replies in answers)
+    assert await _count(app, ProcessedEvent) == 20
+    assert await _count(app, ChannelIdentity) == 20
+
+
+async def test_the_bus_tells_the_adapter_which_language_it_answered_in(app: App) -> None:
+    await app.bus.handle(_start(1))
+
+    assert answered_in.get() == ("telegram", "9101", "en")

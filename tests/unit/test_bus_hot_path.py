@@ -1,0 +1,131 @@
+"""The bus's short path: one statement records the event id, one loads who is writing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from bot.bootstrap import App
+from bot.core.messages import Channel, Identity, Inbound, InboundKind
+from bot.i18n import t
+from storage.models import ConversationState, InboxMessage, Member, ProcessedEvent
+
+
+def _text(event_id: str, text: str = "hello", user: str = "U1") -> Inbound:
+    return Inbound(
+        identity=Identity(Channel.LINE, user),
+        kind=InboundKind.TEXT,
+        received_at=datetime(2026, 3, 3, tzinfo=UTC),
+        event_id=event_id,
+        text=text,
+    )
+
+
+async def _count(app: App, model: type[object]) -> int:
+    async with app.uow() as uow:
+        return int(
+            (await uow.session.execute(select(func.count()).select_from(model))).scalar_one()
+        )
+
+
+async def test_one_event_delivered_five_times_at_once_is_stored_once(app: App) -> None:
+    answers = await asyncio.gather(*(app.bus.handle(_text("line:dup")) for _ in range(5)))
+
+    assert sum(1 for replies in answers if replies) <= 1
+    assert t("th", "error.internal") not in [r.text for replies in answers for r in replies]
+    assert await _count(app, InboxMessage) == 1
+    assert await _count(app, ProcessedEvent) == 1
+
+
+async def test_recording_an_event_id_twice_reports_the_second_as_seen(app: App) -> None:
+    now = app.clock.now()
+    async with app.uow() as uow:
+        first = await uow.events.first_time("line:once", now)
+        second = await uow.events.first_time("line:once", now)
+        await uow.commit()
+
+    assert (first, second) == (True, False)
+    assert await _count(app, ProcessedEvent) == 1
+
+
+async def test_arrival_loads_member_active_staff_and_conversation(app: App) -> None:
+    now = app.clock.now()
+    async with app.uow() as uow:
+        member = await uow.members.add(
+            Member(name="Ann", locale="en", joined_at=now, points_balance=0)
+        )
+        identity = await uow.identities.touch("line", "U7", now)
+        identity.member_id = member.id
+        await uow.staff.add("line", "U7", "Ann", "cashier", None, now)
+        await uow.conversations.save("line", "U7", "f", "s", {"k": 1}, now, now + timedelta(1))
+        await uow.commit()
+
+    later = now + timedelta(minutes=5)
+    async with app.uow() as uow:
+        arrival = await uow.identities.arrive("line", "U7", later, "Ann P", "en")
+
+        assert arrival.member is not None
+        assert arrival.member.id == member.id
+        assert arrival.staff is not None
+        assert arrival.staff.role == "cashier"
+        assert arrival.conversation is not None
+        assert arrival.conversation.data == {"k": 1}
+        assert arrival.identity.last_seen_at == later
+
+
+async def test_arrival_ignores_a_removed_staff_account(app: App) -> None:
+    now = app.clock.now()
+    async with app.uow() as uow:
+        staff = await uow.staff.add("line", "U8", "Bo", "cashier", None, now)
+        staff.active = False
+        await uow.commit()
+
+    async with app.uow() as uow:
+        arrival = await uow.identities.arrive("line", "U8", now)
+
+        assert arrival.staff is None
+        assert arrival.member is None
+
+
+async def test_an_expired_conversation_is_not_continued(app: App) -> None:
+    now = app.clock.now()
+    async with app.uow() as uow:
+        await uow.identities.touch("line", "U9", now)
+        await uow.conversations.save(
+            "line", "U9", "nowhere", "s", {}, now - timedelta(hours=2), now - timedelta(hours=1)
+        )
+        await uow.commit()
+
+    await app.bus.handle(_text("line:late", "just text", user="U9"))
+
+    async with app.uow() as uow:
+        stored = await uow.session.get(ConversationState, ("line", "U9"))
+    assert await _count(app, InboxMessage) == 1  # went to the inbox, not to the old flow
+    assert stored is not None
+    assert stored.flow == "nowhere"  # left as it was
+
+
+async def test_a_connection_that_died_in_the_pool_is_replaced_and_the_event_handled(
+    app: App,
+) -> None:
+    await app.bus.handle(_text("line:warm"))  # the pool now holds a connection
+    killed: list[bool] = []
+
+    def _kill_once(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not killed:  # as if the server had restarted while the connection sat in the pool
+            killed.append(True)
+            dbapi_connection.close()
+
+    event.listen(app.engine.sync_engine, "checkout", _kill_once)
+    try:
+        replies = await app.bus.handle(_text("line:after-restart", "again"))
+    finally:
+        event.remove(app.engine.sync_engine, "checkout", _kill_once)
+
+    assert killed
+    assert t("th", "error.internal") not in [reply.text for reply in replies]
+    assert await _count(app, InboxMessage) == 2
+    assert await _count(app, ProcessedEvent) == 2
