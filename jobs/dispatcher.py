@@ -12,8 +12,10 @@ One pass (:meth:`OutboxDispatcher.drain_once`):
 3. *send* — ``concurrency`` workers take lanes; before every request a worker waits for the
    :class:`~jobs.ratelimit.SendLimiter` (Telegram ≈30/s overall and 1/s per chat, LINE per
    endpoint), so several requests are in flight but the rate is never exceeded.
-4. *record* — the outcome of each request in a unit of work of its own, right after it; for
-   campaign rows the tracking hook runs in that same unit of work.
+4. *record* — the outcome of each request is committed right after it, before its worker
+   sends anything else; outcomes arriving while a transaction is being written are written
+   together by the next one (group commit, :mod:`jobs.outcome_writer`); for campaign rows the
+   tracking hook runs in that same unit of work.
 
 Crash safety (what a SIGKILL at any moment can and cannot do):
 
@@ -28,11 +30,11 @@ Crash safety (what a SIGKILL at any moment can and cannot do):
 - Telegram has no idempotency key and no way to ask whether a message arrived, so exactly once
   cannot be promised for a request whose answer was lost with the process. We chose *at least
   once* over *at most once*: a receipt or a coupon announced twice is better than one never
-  announced. The window is kept to the requests in flight (each outcome is committed right
-  after its answer, never batched), and everything Telegram did not process — claimed rows
-  not yet sent, requests cut off before Telegram handled them — is sent exactly once after
-  the restart. ``tests/e2e/test_crash_safety.py`` tests exactly that; the accepted-but-
-  unrecorded duplicate is pinned in ``tests/unit/test_dispatcher_delivery.py``.
+  announced. The window is kept to the requests in flight (a worker waits until its
+  outcome is committed before its next request), and everything Telegram did not process —
+  claimed rows not yet sent, requests cut off before Telegram handled them — is sent exactly
+  once after the restart. ``tests/e2e/test_crash_safety.py`` tests exactly that; the accepted-
+  but-unrecorded duplicate is pinned in ``tests/unit/test_dispatcher_delivery.py``.
 
 Outcomes: accepted → ``sent``; :class:`RateLimited` → the row is due again after
 ``retry_after``, the limiter rests the channel that long (the other lanes wait, then go on) and
@@ -58,6 +60,7 @@ from datetime import datetime, timedelta
 from typing import Final, cast
 from zoneinfo import ZoneInfo
 
+from bot import metrics
 from bot.clock import Clock
 from bot.core.errors import (
     ChannelError,
@@ -69,10 +72,9 @@ from bot.core.errors import (
 from bot.core.messages import Channel, Reply
 from bot.core.ports import Outbound
 from bot.core.wire import WireFormatError, payload_to_replies
-from jobs.campaign_delivery import campaign_of, outcome_hook, pause_for_quota
+from jobs.campaign_delivery import outcome_hook
 from jobs.delivery_plan import Delivery, plan
 from jobs.dispatch_types import (
-    FINAL_OUTCOMES,
     DrainResult,
     KeyedOutbound,
     MulticastOutbound,
@@ -81,10 +83,13 @@ from jobs.dispatch_types import (
     ReplyingOutbound,
     reply_token_of,
 )
+from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
 from storage.contact_policy import in_quiet_hours, load_policy, next_send_time
 from storage.repositories.outbox import QueuedMessage
 from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["BACKOFF", "LEASE", "MAX_ATTEMPTS", "OutboxDispatcher", "backoff"]
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +97,6 @@ log = logging.getLogger(__name__)
 LEASE: Final = timedelta(minutes=5)
 #: a row is not pushed when its lease has less than this left (another process could take it)
 LEASE_MARGIN: Final = timedelta(seconds=30)
-#: waits after the 1st, 2nd, … failed attempt (the last one repeats)
-BACKOFF: Final = (
-    timedelta(seconds=5),
-    timedelta(seconds=30),
-    timedelta(minutes=2),
-    timedelta(minutes=10),
-)
-MAX_ATTEMPTS: Final = 6
 QUOTA_REST: Final = timedelta(hours=1)
 POLL_SECONDS: Final = 2.0
 #: rows claimed per pass: a multiple of LINE's 500 recipients, so multicast chunks line up
@@ -120,11 +117,6 @@ class _Pass:
     stop: asyncio.Event | None
     #: rows to hand back at the end of the pass, with when they are due again
     held: list[tuple[QueuedMessage, datetime]] = field(default_factory=list)
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait after the ``attempts``-th failed attempt (1-based)."""
-    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
 
 
 class OutboxDispatcher:
@@ -165,6 +157,7 @@ class OutboxDispatcher:
         self._reported: set[str] = set()
         self._next_unrouted_check: datetime | None = None
         self._hook = outcome_hook()
+        self._writer = OutcomeWriter(uow, clock.now, lambda: self._hook, locale)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -316,51 +309,12 @@ class OutboxDispatcher:
         not_before: datetime | None = None,
         error: str | None = None,
     ) -> None:
-        """Store the outcome of every row of one request in one unit of work and count it."""
-        now = self._clock.now()
-        counted: list[str] = []
-        async with self._uow() as uow:
-            for message in delivery.rows:
-                final = await self._record_row(uow, message, outcome, now, not_before, error)
-                counted.append(final)
-            if outcome == "quota_exhausted":
-                campaigns = {campaign_of(m.dedupe_key) for m in delivery.rows if m.promotional}
-                ids = {c for c in campaigns if c is not None}
-                if ids:
-                    await pause_for_quota(uow, ids, now, self.locale)
-            await uow.commit()
+        """Store the outcome of every row of one request (committed, with the campaign hook,
+        before this returns: :mod:`jobs.outcome_writer`) and count it."""
+        counted = await self._writer.write(delivery, outcome, not_before, error)
         for name in counted:
             setattr(state.result, name, getattr(state.result, name) + 1)
-
-    async def _record_row(
-        self,
-        uow: UnitOfWork,
-        message: QueuedMessage,
-        outcome: Outcome,
-        now: datetime,
-        not_before: datetime | None,
-        error: str | None,
-    ) -> str:
-        box = uow.outbox
-        if outcome == "sent":
-            changed = await box.mark_sent(message.id, now)
-        elif outcome in ("rate_limited", "quota_exhausted", "released"):
-            changed = await box.reschedule(
-                message.id, not_before or now, error, count_attempt=False
-            )
-        elif outcome == "unreachable":
-            changed = await box.mark_unreachable(message.id, error or "")
-        elif outcome == "retrying" and message.attempts + 1 < MAX_ATTEMPTS:
-            wait = backoff(message.attempts + 1)
-            changed = await box.reschedule(message.id, now + wait, error, count_attempt=True)
-        else:  # failed, or retrying with its attempts used up
-            outcome = "failed"
-            changed = await box.mark_failed(message.id, error or "failed")
-        if not changed:
-            return "withdrawn"
-        if outcome in FINAL_OUTCOMES and message.promotional and campaign_of(message.dedupe_key):
-            await self._hook(uow, message.dedupe_key, outcome, now)
-        return outcome
+            metrics.count_sends(delivery.channel.value, "outbox", name)
 
     async def _release(self, state: _Pass) -> None:
         """Hand back the rows of this pass that were not sent, each due at its time."""

@@ -130,9 +130,11 @@ def next_send_time(moment: datetime, tz: ZoneInfo, policy: ContactPolicy) -> dat
     return datetime.combine(day, policy.quiet_end, tzinfo=tz).astimezone(UTC)
 
 
-def preferred_identities() -> Select[Any]:
+def preferred_identities(member_ids: Select[Any] | None = None) -> Select[Any]:
     """Each member's chat account to write to: reachable, most recently seen (the same rule
-    as ``Identities.preferred``), as rows ``(member_id, channel, user_id)``."""
+    as ``Identities.preferred``), as rows ``(member_id, channel, user_id)``; only of the
+    members of ``member_ids`` when given (the ranking is then computed for them alone, not
+    for every chat account of the shop — a campaign launch asks page by page)."""
     rank = (
         func.row_number()
         .over(
@@ -141,16 +143,15 @@ def preferred_identities() -> Select[Any]:
         )
         .label("rank")
     )
-    ranked = (
-        select(
-            ChannelIdentity.member_id.label("member_id"),
-            ChannelIdentity.channel.label("channel"),
-            ChannelIdentity.user_id.label("user_id"),
-            rank,
-        )
-        .where(ChannelIdentity.member_id.is_not(None), ChannelIdentity.reachable.is_(True))
-        .subquery("ranked_identities")
-    )
+    identities = select(
+        ChannelIdentity.member_id.label("member_id"),
+        ChannelIdentity.channel.label("channel"),
+        ChannelIdentity.user_id.label("user_id"),
+        rank,
+    ).where(ChannelIdentity.member_id.is_not(None), ChannelIdentity.reachable.is_(True))
+    if member_ids is not None:
+        identities = identities.where(ChannelIdentity.member_id.in_(member_ids))
+    ranked = identities.subquery("ranked_identities")
     return select(ranked.c.member_id, ranked.c.channel, ranked.c.user_id).where(ranked.c.rank == 1)
 
 
@@ -207,7 +208,7 @@ def eligibility(
         .where(Member.erased_at.is_(None))
         .subquery("base")
     )
-    preferred = preferred_identities().subquery("preferred")
+    preferred = preferred_identities(select(audience_id)).subquery("preferred")
     unreachable = (preferred.c.user_id.is_(None), literal(UNREACHABLE))
     excluded: ColumnElement[Any]
     if not promotional:

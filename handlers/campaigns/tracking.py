@@ -194,11 +194,16 @@ async def on_campaign_outcome(
 
 async def finish_if_done(uow: UnitOfWork, campaign_id: int, now: datetime) -> bool:
     """Mark a ``sending`` campaign ``sent`` when none of its outbox rows is pending; True when
-    this call did it. One conditional update, so concurrent callers finish it once."""
+    this call did it. One conditional update, so concurrent callers finish it once.
+
+    It runs after every campaign row's outcome, so it must cost the same at the millionth row
+    as at the first: the campaign's rows are found by their key prefix (``cmp:<id>:``) among
+    the *pending* rows (``ix_outbox_pending``), which stops at the first one; going through
+    the audience snapshot instead walked past every row already sent (quadratic in the
+    audience)."""
     pending = exists().where(
-        OutboxMessage.dedupe_key == CampaignMember.outbox_key,
-        CampaignMember.campaign_id == campaign_id,
         OutboxMessage.status == "pending",
+        OutboxMessage.dedupe_key.startswith(f"{ACTION}:{campaign_id}:", autoescape=True),
     )
     result = await uow.session.execute(
         update(Campaign)

@@ -4,8 +4,10 @@ It answers as the real API does where the bot can tell the difference (status co
 bodies, ``sentMessages``, single-use reply tokens, ``X-Line-Retry-Key`` → 409) and records
 every call so tests assert on what the bot actually sent. Failures are injected per endpoint
 (``fail("push", 429, ...)``); a monthly quota counter can be switched on with ``quota_limit``.
-:meth:`FakeLineApi._gate` also enforces the per-endpoint ``rates`` (push 2,000, multicast 200
-a second → 429). ``after_accept`` runs between accepting a push or multicast and answering it
+:meth:`FakeLineApi._gate` also enforces the per-endpoint ``rates`` (reply and push 2,000,
+multicast 200 a second → 429), counts accepted requests per second in ``accepted`` and, for
+multicasts, ``recipients``; ``keep_calls=False`` keeps only those counts (benchmarks).
+``after_accept`` runs between accepting a push or multicast and answering it
 (a test can hold the answer there, as if the process died while LINE was answering).
 """
 
@@ -21,7 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.fakes.rate_window import WindowLimit
+from simulator.fakes.line_checks import invalid_messages, sent_messages
+from simulator.fakes.rate_window import RateRecord, WindowLimit
 
 ACCESS_TOKEN = "test-line-access-token"
 CHANNEL_SECRET = "test-line-channel-secret"
@@ -72,8 +75,18 @@ class FakeLineApi:
     default_rich_menu: str | None = None
     user_rich_menus: dict[str, str] = field(default_factory=dict)
     rates: dict[str, WindowLimit] = field(
-        default_factory=lambda: {"push": WindowLimit(2000), "multicast": WindowLimit(200)}
+        default_factory=lambda: {
+            "reply": WindowLimit(2000),
+            "push": WindowLimit(2000),
+            "multicast": WindowLimit(200),
+        }
     )
+    #: accepted requests per whole second and refusals (429), per endpoint
+    accepted: dict[str, RateRecord] = field(default_factory=dict)
+    #: accepted multicast recipients, counted even when ``keep_calls`` is off
+    recipients: int = 0
+    #: False: do not keep calls (their bodies) — for benchmarks sending to a million users
+    keep_calls: bool = True
     after_accept: Callable[[Call], Awaitable[None]] | None = None
     _reply_tokens: dict[str, str] = field(default_factory=dict)
     _retry_keys: dict[str, str] = field(default_factory=dict)
@@ -175,7 +188,8 @@ class FakeLineApi:
         except ValueError:
             parsed = None
         call = Call(endpoint, request.method, request.path, dict(request.headers), body, parsed)
-        self.calls.append(call)
+        if self.keep_calls:
+            self.calls.append(call)
         if request.headers.get("Authorization") != f"Bearer {self.access_token}":
             message = "Authentication failed. Confirm that the access token is valid."
             return call, self._error(call, 401, message)
@@ -188,7 +202,9 @@ class FakeLineApi:
             return call, self._answer(call, failure.status, failure.body)
         if body and "json" in request.content_type and parsed is None:
             return call, self._error(call, 400, "The request body has 1 error(s)")
+        record = self.accepted.setdefault(endpoint, RateRecord())
         if endpoint in self.rates and self.rates[endpoint].take():
+            record.refused += 1
             return call, self._error(call, 429, RATE_LIMIT_MESSAGE)
         return call, None
 
@@ -196,6 +212,9 @@ class FakeLineApi:
         if key is not None:
             self._retry_keys[key] = str(uuid.uuid4())
         call.status = 200  # accepted: delivered even if the answer never reaches the bot
+        self.accepted.setdefault(call.endpoint, RateRecord()).accepted()
+        if call.endpoint == "multicast":
+            self.recipients += len(call.json["to"])
         if self.after_accept is not None:
             await self.after_accept(call)
         return self._answer(call, 200, body)
@@ -215,39 +234,8 @@ class FakeLineApi:
 
     # -- messages --------------------------------------------------------------------------
 
-    @staticmethod
-    def _invalid_messages(messages: Any) -> list[dict[str, str]]:
-        """LINE's validation ``details``: sizes of messages, texts, quick replies, postbacks."""
-        if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
-            return [{"message": "Size must be between 1 and 5", "property": "messages"}]
-        checks: list[tuple[str, int, int, int]] = []  # (property, size, lowest, highest)
-        for i, message in enumerate(messages):
-            where = f"messages[{i}]"
-            if message.get("type") == "text":
-                checks.append((f"{where}.text", len(message.get("text", "")), 1, 5000))
-            if "altText" in message:
-                checks.append((f"{where}.altText", len(message["altText"]), 1, 400))
-            items = message.get("quickReply", {}).get("items", [])
-            checks.append((f"{where}.quickReply.items", len(items), 0, 13))
-            for j, item in enumerate(items):
-                action, prop = item.get("action", {}), f"{where}.quickReply.items[{j}].action"
-                checks.append((f"{prop}.label", len(action.get("label", "")), 1, 20))
-                if action.get("type") == "postback":
-                    checks.append((f"{prop}.data", len(action.get("data", "")), 1, 300))
-        return [
-            {"message": f"Length must be between {low} and {high}", "property": prop}
-            for prop, size, low, high in checks
-            if not low <= size <= high
-        ]
-
-    @staticmethod
-    def _sent(count: int) -> dict[str, Any]:
-        return {
-            "sentMessages": [
-                {"id": str(uuid.uuid4().int)[:18], "quoteToken": secrets.token_urlsafe(16)}
-                for _ in range(count)
-            ]
-        }
+    _invalid_messages = staticmethod(invalid_messages)
+    _sent = staticmethod(sent_messages)
 
     def _charge(self, call: Call, recipients: int) -> web.Response | None:
         if self.quota_limit is not None and self.quota_used + recipients > self.quota_limit:
@@ -286,6 +274,7 @@ class FakeLineApi:
         call.recipient = user_id
         if problems := self._invalid_messages(body.get("messages")):
             return self._error(call, 400, "The request body has errors", problems)
+        self.accepted.setdefault("reply", RateRecord()).accepted()
         return self._answer(call, 200, self._sent(len(body["messages"])))
 
     async def _push(self, request: web.Request) -> web.Response:

@@ -188,7 +188,11 @@ class OutboxMessage(Base):
     same transaction as its cause and sent by the dispatcher exactly once per ``dedupe_key``."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "not_before"),
+        # the contact policy counts each member's recent promotions (campaign launch)
+        Index("ix_outbox_member_time", "member_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)

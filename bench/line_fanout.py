@@ -1,0 +1,122 @@
+"""LINE fan-out: one identical promotion to N members through the real dispatcher and adapter
+to the fake Messaging API (per-endpoint rates, ``to`` <= 500, monthly quota).
+
+``python -m bench.line_fanout [--quick]``. A scratch SQLite shop gets N members with a LINE
+account each (50,000; quick 5,000); a campaign with the same text for everyone is launched,
+the fake's monthly quota is set to exactly N (what the campaign preview reads: ``quota`` and
+``quota/consumption`` through ``LineChannel.quota``), and the dispatcher with
+``PlatformLimits`` sends it.
+
+Targets: recipients per multicast request ÷ 500 >= 0.98; quota 429s = 0 given the preview's
+check (recipients <= limit - used) said the quota suffices; multicast requests in the
+busiest 1-s window ÷ 200 <= 1.0 (requests/s over the run is reported too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.report import Target, publish
+from bench.sending_support import add_members, drain, launch_campaign, scratch_app, statuses
+from bot.channels.line import LineChannel
+from bot.core.messages import Channel
+from jobs.ratelimit import PlatformLimits
+from simulator.fakes.line_api import MONTHLY_LIMIT_MESSAGE, FakeLineApi
+from simulator.fakes.line_webhooks import line_settings
+
+MESSAGE = "Weekday afternoons: 1-get-1 milk tea, Mon-Fri 14-16"
+MULTICAST_RATE = 200
+
+
+async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
+    url = f"sqlite+aiosqlite:///{folder / 'line.db'}"
+    fake = FakeLineApi(quota_limit=recipients, keep_calls=False)
+    quota_refusals = 0
+
+    async with fake.running(), scratch_app(url) as app:
+        await add_members(app.engine, recipients, "line")
+        launched = await launch_campaign(app, MESSAGE)
+        settings = line_settings(app.settings, fake)
+        channel = LineChannel(settings, app.bus, app.uow, app.clock)
+        try:
+            limit, used = await channel.quota()  # what the campaign preview shows the owner
+            preview_ok = limit is None or launched.queued <= limit - used
+            original = fake._error
+
+            def counting(call: Any, status: int, message: str, details: Any = None) -> Any:
+                nonlocal quota_refusals
+                quota_refusals += message == MONTHLY_LIMIT_MESSAGE
+                return original(call, status, message, details)
+
+            fake._error = counting  # type: ignore[method-assign]
+            seconds = await drain(
+                app,
+                {Channel.LINE: channel},
+                PlatformLimits.from_settings(settings),
+                within=recipients / 500 / MULTICAST_RATE * 5 + 60,
+            )
+        finally:
+            await channel.close()
+        outcome = await statuses(app)
+    multicasts = fake.accepted.get("multicast")
+    requests = sum(multicasts.per_second.values()) if multicasts else 0
+    return {
+        "recipients": recipients,
+        "queued": launched.queued,
+        "launch_s": round(launched.seconds, 3),
+        "drain_s": round(seconds, 3),
+        "preview_quota_ok": preview_ok,
+        "multicast_requests": requests,
+        "multicast_recipients": fake.recipients,
+        "push_requests": sum(fake.accepted["push"].per_second.values())
+        if "push" in fake.accepted
+        else 0,
+        "requests_per_s": requests / seconds if seconds else 0.0,
+        "busiest_second": multicasts.busiest_second if multicasts else 0,
+        "rate_429": multicasts.refused if multicasts else 0,
+        "quota_429": quota_refusals,
+        "quota_used": fake.quota_used,
+        "statuses": outcome,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short run (CI)")
+    args = parser.parse_args()
+    recipients = 5_000 if args.quick else 50_000
+    with tempfile.TemporaryDirectory(prefix="chatcrm-line-") as folder:
+        run = asyncio.run(fanout(Path(folder), recipients))
+    per_request = run["multicast_recipients"] / max(run["multicast_requests"], 1)
+    note = f"{run['multicast_requests']} multicasts, {run['push_requests']} pushes"
+    targets = [
+        Target("recipients per multicast ÷ 500", per_request, 500, "recipients", 0.98, note=note),
+        Target(
+            "quota 429s (preview said the quota suffices)"
+            if run["preview_quota_ok"]
+            else "quota 429s (preview warned: quota short)",
+            run["quota_429"],
+            1,
+            "429s",
+            0,
+            "<=",
+        ),
+        Target(
+            "busiest second of multicasts ÷ 200/s",
+            run["busiest_second"],
+            MULTICAST_RATE,
+            "requests",
+            1.0,
+            "<=",
+            note=f"{run['requests_per_s']:.1f} requests/s over {run['drain_s']} s of sending",
+        ),
+    ]
+    publish("line_fanout", targets, quick=args.quick, extra=run)
+
+
+if __name__ == "__main__":
+    main()

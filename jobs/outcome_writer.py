@@ -1,0 +1,179 @@
+"""Storing the outcomes of the dispatcher's requests: a group commit.
+
+Every worker of a drain pass hands the outcome of its request to :meth:`OutcomeWriter.write`
+and waits until it is committed before it sends anything else — so, as before, at most
+``concurrency`` accepted requests are ever unrecorded (the crash-safety window of
+:mod:`jobs.dispatcher`). What changes is how the outcomes reach the database: while one
+transaction is being written, the outcomes that arrive meanwhile queue up and are written
+together by the next one. With one writer at a time there is no lock contention between the
+workers (SQLite serialises writers), and the ``sent`` rows of a group, a multicast's 500
+included, are marked with one ``UPDATE … RETURNING`` instead of one statement each.
+
+The campaign hook still runs in the transaction that stores the outcome: per row for
+``failed`` and ``unreachable`` (it records contact events), and once per campaign of the group
+for ``sent`` rows, where its only effect is to finish the campaign when nothing is pending —
+the same for the last row as for every row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import update
+
+from jobs.campaign_delivery import OutcomeHook, campaign_of, pause_for_quota
+from jobs.delivery_plan import Delivery
+from jobs.dispatch_types import FINAL_OUTCOMES, Outcome
+from storage.models import OutboxMessage
+from storage.repositories.outbox import QueuedMessage
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+#: waits after the 1st, 2nd, … failed attempt (the last one repeats)
+BACKOFF: Final = (
+    timedelta(seconds=5),
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+)
+MAX_ATTEMPTS: Final = 6
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed attempt."""
+    return BACKOFF[min(attempts, len(BACKOFF)) - 1]
+
+
+@dataclass
+class _Entry:
+    delivery: Delivery
+    outcome: Outcome
+    not_before: datetime | None
+    error: str | None
+    done: asyncio.Future[list[str]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class OutcomeWriter:
+    """Writes outcomes in groups, one transaction at a time; see the module docstring."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        now: Callable[[], datetime],
+        hook: Callable[[], OutcomeHook],
+        locale: str,
+    ) -> None:
+        self._uow = uow
+        self._now = now
+        self._hook = hook
+        self._locale = locale
+        self._queue: list[_Entry] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def write(
+        self,
+        delivery: Delivery,
+        outcome: Outcome,
+        not_before: datetime | None = None,
+        error: str | None = None,
+    ) -> list[str]:
+        """Store ``outcome`` for every row of ``delivery``; returns each row's final outcome
+        (``withdrawn`` for a row that was no longer pending) once it is committed."""
+        entry = _Entry(delivery, outcome, not_before, error)
+        self._queue.append(entry)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        # the group is written even when this worker is cancelled meanwhile (a stop)
+        return await asyncio.shield(entry.done)
+
+    async def _flush(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue, []
+            try:
+                results = await self._store(group)
+            except BaseException as error:  # every waiting worker hears it, as it would alone
+                for entry in group:
+                    if not entry.done.done():
+                        entry.done.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for entry, result in zip(group, results, strict=True):
+                entry.done.set_result(result)
+
+    async def _store(self, group: list[_Entry]) -> list[list[str]]:
+        now = self._now()
+        hook = self._hook()
+        async with self._uow() as uow:
+            sent = [row.id for e in group if e.outcome == "sent" for row in e.delivery.rows]
+            marked = await _mark_sent(uow, sent, now) if sent else set()
+            finished: dict[int, str] = {}  # campaign → a key of it, for the hook
+            results: list[list[str]] = []
+            for entry in group:
+                names: list[str] = []
+                for row in entry.delivery.rows:
+                    if entry.outcome == "sent":
+                        name = "sent" if row.id in marked else "withdrawn"
+                        campaign = campaign_of(row.dedupe_key) if row.promotional else None
+                        if name == "sent" and campaign is not None:
+                            finished[campaign] = row.dedupe_key
+                    else:
+                        name = await _record_row(uow, hook, row, entry, now)
+                    names.append(name)
+                results.append(names)
+                if entry.outcome == "quota_exhausted":
+                    rows = entry.delivery.rows
+                    ids = {campaign_of(m.dedupe_key) for m in rows if m.promotional}
+                    if campaigns := {c for c in ids if c is not None}:
+                        await pause_for_quota(uow, campaigns, now, self._locale)
+            for key in finished.values():
+                await hook(uow, key, "sent", now)
+            await uow.commit()
+        return results
+
+    async def close(self) -> None:
+        """Wait for the group being written (a stop lets it finish)."""
+        if self._flusher is not None:
+            with contextlib.suppress(Exception):
+                await self._flusher
+
+
+async def _mark_sent(uow: UnitOfWork, ids: list[int], now: datetime) -> set[int]:
+    """Mark the still-pending rows of ``ids`` sent; the ids that were."""
+    result = await uow.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+        .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, error=None)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return {int(row_id) for row_id in result.scalars()}
+
+
+async def _record_row(
+    uow: UnitOfWork, hook: OutcomeHook, message: QueuedMessage, entry: _Entry, now: datetime
+) -> str:
+    box, outcome, error = uow.outbox, entry.outcome, entry.error
+    if outcome in ("rate_limited", "quota_exhausted", "released"):
+        changed = await box.reschedule(
+            message.id, entry.not_before or now, error, count_attempt=False
+        )
+    elif outcome == "unreachable":
+        changed = await box.mark_unreachable(message.id, error or "")
+    elif outcome == "retrying" and message.attempts + 1 < MAX_ATTEMPTS:
+        wait = backoff(message.attempts + 1)
+        changed = await box.reschedule(message.id, now + wait, error, count_attempt=True)
+    else:  # failed, or retrying with its attempts used up
+        outcome = "failed"
+        changed = await box.mark_failed(message.id, error or "failed")
+    if not changed:
+        return "withdrawn"
+    if outcome in FINAL_OUTCOMES and message.promotional and campaign_of(message.dedupe_key):
+        await hook(uow, message.dedupe_key, outcome, now)
+    return outcome

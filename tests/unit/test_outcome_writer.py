@@ -1,0 +1,102 @@
+"""The dispatcher's group commit: outcomes that arrive together are stored in one transaction,
+each worker learns its own rows' outcomes, and the campaign hook still hears them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from bot.bootstrap import App
+from bot.core.messages import Reply
+from bot.core.wire import replies_to_payload
+from jobs.campaign_delivery import OutcomeHook
+from jobs.delivery_plan import Delivery
+from jobs.outcome_writer import OutcomeWriter
+from storage.models import OutboxMessage
+from storage.uow import UnitOfWork
+
+
+class CountingUow:
+    """The app's unit-of-work factory, counting the transactions opened."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.opened = 0
+
+    def __call__(self) -> Any:
+        self.opened += 1
+        return self.app.uow()
+
+
+async def claimed(app: App, *keys: str) -> list[Any]:
+    async with app.uow() as uow:
+        for key in keys:
+            payload = replies_to_payload([Reply(text=key)])
+            await uow.outbox.enqueue(
+                key, "line", f"U{key}", payload, app.clock.now(), promotional=True
+            )
+        await uow.commit()
+        rows = await uow.outbox.claim(app.clock.now(), 100, app.clock.now(), ["line"])
+        await uow.commit()
+    return sorted(rows, key=lambda row: row.dedupe_key)
+
+
+async def status(app: App, key: str) -> str:
+    async with app.uow() as uow:
+        row = await uow.outbox.by_key(key)
+    assert row is not None
+    return row.status
+
+
+def no_hook() -> OutcomeHook:
+    async def hook(uow: UnitOfWork, key: str, outcome: str, now: datetime) -> None:
+        return None
+
+    return hook
+
+
+async def test_outcomes_arriving_together_are_committed_in_one_transaction(app: App) -> None:
+    rows = await claimed(app, "a", "b", "c")
+    factory = CountingUow(app)
+    writer = OutcomeWriter(factory, app.clock.now, no_hook, "th")  # type: ignore[arg-type]
+    results = await asyncio.gather(*(writer.write(Delivery((row,)), "sent") for row in rows))
+    assert results == [["sent"], ["sent"], ["sent"]]
+    assert factory.opened == 1
+    assert [await status(app, key) for key in ("a", "b", "c")] == ["sent"] * 3
+
+
+async def test_a_row_no_longer_pending_is_reported_withdrawn_and_stays_cancelled(
+    app: App,
+) -> None:
+    first, second = await claimed(app, "kept", "withdrawn")
+    async with app.uow() as uow:
+        # withdrawn while the request was in flight (e.g. the campaign was cancelled)
+        await uow.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == second.id).values(status="cancelled")
+        )
+        await uow.commit()
+    writer = OutcomeWriter(app.uow, app.clock.now, no_hook, "th")
+    assert await writer.write(Delivery((first, second), multicast=True), "sent") == [
+        "sent",
+        "withdrawn",
+    ]
+    assert await status(app, "withdrawn") == "cancelled"
+
+
+async def test_a_multicast_of_one_campaign_calls_the_campaign_hook_once(app: App) -> None:
+    rows = await claimed(app, "cmp:3:1", "cmp:3:2", "cmp:3:3")
+    heard: list[tuple[str, str]] = []
+
+    async def hook(uow: UnitOfWork, key: str, outcome: str, now: datetime) -> None:
+        row = await uow.outbox.by_key(key)
+        assert row is not None
+        assert row.status == "sent"  # the hook runs after the rows are stored
+        heard.append((key[:6], outcome))
+
+    writer = OutcomeWriter(app.uow, app.clock.now, lambda: hook, "th")
+    await writer.write(Delivery(tuple(rows), multicast=True), "sent")
+    assert heard == [("cmp:3:", "sent")]
+    assert [await status(app, row.dedupe_key) for row in rows] == ["sent"] * 3
