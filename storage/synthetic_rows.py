@@ -108,8 +108,9 @@ def _ticket(rng: random.Random) -> tuple[Decimal, str]:
 def _visit_time(rng: random.Random, day: date) -> datetime:
     hours = _WEEKDAY if day.weekday() < 5 else _WEEKEND
     hour = _pick(rng, hours)
-    local = datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60))
-    return local.replace(tzinfo=SHOP_TZ).astimezone(UTC)
+    minute, second = rng.randrange(60), rng.randrange(60)
+    local = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=SHOP_TZ)
+    return local.astimezone(UTC)
 
 
 def _visits(

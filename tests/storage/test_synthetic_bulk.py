@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import Member, Sale, table_of
+from storage.models import Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.synthetic_bulk import bulk_insert, create_indexes, drop_indexes, secondary_indexes
+from storage.synthetic_bulk import (
+    bulk_insert,
+    create_indexes,
+    drop_indexes,
+    secondary_indexes,
+    to_records,
+)
 from storage.synthetic_rows import MemberRows, generate_members
 
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
@@ -91,3 +100,30 @@ async def test_dropped_indexes_are_built_again_as_the_models_declare(engine: Asy
     assert names
     assert not names & {i["name"] for i in dropped}
     assert names <= {i["name"] for i in rebuilt}
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.asyncpg.dialect()])
+def test_timestamps_become_what_the_column_type_binds(dialect: Dialect) -> None:
+    points = table_of(PointsEntry)
+    bangkok = datetime(2026, 3, 3, 9, 5, 7, 120, tzinfo=ZoneInfo("Asia/Bangkok"))
+    rows = [
+        {"member_id": 1, "delta": 5, "reason": "sale", "earned_at": NOW, "created_at": bangkok},
+        {"member_id": 2, "delta": 1, "reason": "sale", "earned_at": bangkok, "created_at": NOW},
+    ]
+
+    names, records = to_records(points, rows, dialect)
+
+    for column in ("earned_at", "created_at"):
+        bind = points.c[column].type._cached_bind_processor(dialect)
+        assert bind is not None
+        expected = [bind(row[column]) for row in rows]
+        got = [record[names.index(column)] for record in records]
+        assert got == expected
+        assert [type(value) for value in got] == [type(value) for value in expected]
+
+
+def test_a_naive_timestamp_is_refused() -> None:
+    row = {"member_id": 1, "delta": 5, "reason": "sale", "earned_at": datetime(2026, 3, 3)}
+
+    with pytest.raises(ValueError, match="naive"):
+        to_records(table_of(PointsEntry), [row], sqlite.dialect())
