@@ -12,12 +12,13 @@ import io
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Final
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Final
 
 from handlers.campaigns.stats import CampaignStats, GroupStats
 from handlers.campaigns.uplift import t_quantile_975
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 RECIPIENT_COLOUR: Final = "#2a9d8f"
 HOLDOUT_COLOUR: Final = "#b0b0b0"
@@ -43,6 +44,8 @@ def campaign_chart(stats: CampaignStats) -> bytes:
     """Left: revenue per member, recipients vs hold-out, with 95% error bars (recipients only
     when no hold-out was kept). Right: the recipients' funnel sent → clicked → claimed →
     redeemed."""
+    from matplotlib.figure import Figure  # imported on first use: it costs ~1 s of start-up
+
     figure = Figure(figsize=(8, 3.6))
     money, funnel = figure.subplots(1, 2)
     # a notice sent to everyone (0% hold-out) has no second bar to compare with
@@ -75,6 +78,8 @@ def bar_chart(
     title: str, labels: Sequence[str], values: Sequence[Decimal | int], *, horizontal: bool = False
 ) -> bytes:
     """One labelled bar chart (the report's members per group, sales per branch, hour...)."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 3.4))
     axes = figure.subplots()
     numbers = [float(value) for value in values]
