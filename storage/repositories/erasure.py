@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import String, cast, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -23,6 +23,7 @@ from storage.models import (
     MemberNote,
     MemberTag,
     OutboxMessage,
+    PointsEntry,
 )
 
 ERASED: Final = "erased"
@@ -69,6 +70,16 @@ class Erasure:
             update(OutboxMessage)
             .where(OutboxMessage.member_id == member.id)
             .values(user_id=ERASED, payload=EMPTY_PAYLOAD)
+        )
+        # an imported opening balance is keyed by the phone it came with ("import:<phone>"):
+        # the entry stays (the points are the shop's history), the phone in its key goes
+        await self._s.execute(
+            update(PointsEntry)
+            .where(
+                PointsEntry.member_id == member.id,
+                PointsEntry.idempotency_key.like("import:+%"),
+            )
+            .values(idempotency_key=literal("import:erased:") + cast(PointsEntry.id, String))
         )
         # staff's notes and tags describe the person: they go too (one-time codes are useless
         # once ``erased_at`` is set, and hold no personal data)

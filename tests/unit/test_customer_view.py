@@ -9,7 +9,7 @@ import pytest
 
 from bot.bootstrap import App
 from handlers.staff.customers import split_member
-from storage.models import Member, MemberNote, MemberTag
+from storage.models import Member, MemberNote, MemberTag, PointsEntry
 from tests.unit.journey_support import buttons, rows
 from tests.unit.referral_support import add_sale
 from tests.unit.staff_support import (
@@ -189,3 +189,22 @@ async def test_erasing_a_member_removes_staff_notes_and_tags(app: App) -> None:
         await uow.commit()
     assert await rows(app, MemberNote) == []
     assert await rows(app, MemberTag) == []
+
+
+async def test_erasing_an_imported_member_removes_the_phone_from_their_ledger_keys(
+    app: App,
+) -> None:
+    ploy = await make_member(app, "Ploy", "081-234-5678")
+    async with app.uow() as uow:
+        await uow.points.append(
+            ploy.id, 120, "import", app.clock.now(), idempotency_key="import:+66812345678"
+        )
+        member = await uow.members.get(ploy.id)
+        assert member is not None
+        await uow.erasure.erase_member(member, app.clock.now())
+        await uow.commit()
+    entries = await rows(app, PointsEntry)
+    keys = [entry.idempotency_key or "" for entry in entries if entry.reason == "import"]
+    assert len(keys) == 1  # the points stay in the shop's history
+    assert keys[0].startswith("import:erased:")
+    assert all("812345678" not in (entry.idempotency_key or "") for entry in entries)
