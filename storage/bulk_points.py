@@ -1,7 +1,9 @@
 """Crediting many ledger entries at once (bulk imports), with the cached balances kept in step.
 
-This is the one place besides :meth:`storage.repositories.points.PointsLedger.append` that
-moves ``members.points_balance``. An import of tens of thousands of rows cannot afford
+This is one of the two places besides :meth:`storage.repositories.points.PointsLedger.append`
+that move ``members.points_balance`` (the other, :mod:`bot.importing.opening`, writes a new
+member's opening balance with the member row and its ledger entry in one transaction). An
+import of tens of thousands of rows cannot afford
 ``append``'s three round-trips per entry, so here the entries of a whole batch go in with one
 executemany ``INSERT`` and the balances move with one executemany ``UPDATE … SET
 points_balance = points_balance + :delta`` (relative, so a sale recorded in chat at the same

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 #: a ``--map`` target that drops a column the automatic mapping would have used
 IGNORE: Final = "ignore"
@@ -43,9 +43,9 @@ class FieldSpec:
     required: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CsvRecord:
-    """One data row: ``line`` is its first line in the file (the header is line 1)."""
+class CsvRecord(NamedTuple):
+    """One data row: ``line`` is its first line in the file (the header is line 1). A named
+    tuple: one is built per row, and a frozen dataclass costs a ``__setattr__`` per field."""
 
     line: int
     values: Mapping[str, str]
@@ -95,7 +95,7 @@ class CsvSource:
                 row = next(reader, None)
                 if row is None:
                     return
-                if not any(cell.strip() for cell in row):
+                if not "".join(row).strip():  # blank line (whitespace only)
                     continue
                 values = {
                     field: row[index].strip() if index < len(row) else ""
@@ -165,7 +165,7 @@ def open_csv(
             handle.seek(0)
             reader = csv.reader(handle, delimiter=delimiter)
             header = next(reader, [])
-            rows = sum(1 for row in reader if any(cell.strip() for cell in row))
+            rows = sum(1 for row in reader if "".join(row).strip())
     except UnicodeDecodeError:
         raise UnusableFile(
             f"{path} is not UTF-8 text (UTF-8 with BOM and UTF-16 are read too): "

@@ -9,7 +9,8 @@ Decisions:
   matched. An existing phone only fills fields that are still empty, and adds tags.
 - Points: the file's balance becomes the new member's opening balance, one ledger entry
   ``import`` with key ``import:<phone>``, earned now (the expiry clock starts at the import,
-  not at purchases the shop cannot date). The first import wins: for a member who already
+  not at purchases the shop cannot date), written with the member's insert
+  (:mod:`bot.importing.opening`). The first import wins: for a member who already
   exists, a different balance in the file is reported as a warning and not applied (a
   correction is an ``/adjust``, which leaves an audit trail).
 - ``Note`` is kept as a staff note on members the import creates; e-mail and address columns
@@ -19,9 +20,8 @@ Decisions:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.importing import values
 from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec, normalise_header
+from bot.importing.opening import record_openings, unopened
 from bot.importing.report import ImportReport
 from bot.importing.values import cell
-from storage.bulk_points import Credit, credit_many
 from storage.models import Member, MemberNote, MemberTag
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH, new_member_code
 
@@ -65,8 +65,10 @@ _NOTES: Table = MemberNote.__table__  # type: ignore[assignment]
 _FILLABLE: Final = ("name", "birthday", "gender", "home_branch_id")
 
 
-@dataclass(frozen=True, slots=True)
-class MemberRow:
+class MemberRow(NamedTuple):
+    """A valid row (a named tuple: imports build tens of thousands, a frozen dataclass costs
+    a ``__setattr__`` call per field)."""
+
     line: int
     phone: str
     name: str
@@ -98,11 +100,13 @@ class MemberImport:
         self.locale = locale
         self.branches = branches
         self._seen: dict[str, int] = {}  # phone -> first line
+        self._today = now.astimezone(tz).date()
+        self._branch_cells: dict[str, int] = {}
 
     def parse(self, record: CsvRecord, report: ImportReport) -> MemberRow | None:
         """The row's values, or None after reporting every bad cell of it."""
         problems: list[tuple[str, str, str]] = []
-        today = self.now.astimezone(self.tz).date()
+        today = self._today
         phone = cell(record, "phone", values.phone, problems)
         name = cell(record, "name", values.name, problems)
         for field in ("phone", "name"):
@@ -132,13 +136,18 @@ class MemberImport:
         return None if problems else row
 
     def _branch(self, raw: str) -> int:
-        branch_id = self.branches.get(normalise_header(raw))
+        branch_id = self._branch_cells.get(raw)  # a file repeats a handful of branch cells
         if branch_id is None:
-            raise values.CellError("unknown branch (write its code or name)")
+            branch_id = self.branches.get(normalise_header(raw))
+            if branch_id is None:
+                raise values.CellError("unknown branch (write its code or name)")
+            self._branch_cells[raw] = branch_id
         return branch_id
 
     @staticmethod
     def _code(raw: str) -> str | None:
+        if not raw:
+            return None
         code = raw.strip().upper()
         return code if _OUR_CODE.fullmatch(code) else None
 
@@ -154,7 +163,8 @@ class MemberImport:
         )
         existing = {str(member.phone): member for member in found}
         new = [row for row in rows if row.phone not in existing]
-        ids = await self._insert(connection, new)
+        opening = await unopened(connection, {row.phone: row.points or 0 for row in new})
+        ids = await self._insert(connection, new, opening)
         report.created += len(new)
         known = [row for row in rows if row.phone in existing]
         changed = await self._fill(connection, known, existing)
@@ -170,12 +180,7 @@ class MemberImport:
         ]
         if notes:
             await connection.execute(insert(_NOTES), notes)
-        credits = [
-            Credit(ids[row.phone], row.points, "import", f"import:{row.phone}", self.now)
-            for row in new
-            if row.points
-        ]
-        await credit_many(connection, credits, self.now)
+        await record_openings(connection, opening, ids, self.now)
         for row in rows:
             member = existing.get(row.phone)
             if member is None or row.points is None:
@@ -189,12 +194,17 @@ class MemberImport:
                     " points (an imported balance only opens a new member; use /adjust)",
                 )
 
-    async def _insert(self, connection: AsyncConnection, new: list[MemberRow]) -> dict[str, int]:
+    async def _insert(
+        self, connection: AsyncConnection, new: list[MemberRow], opening: dict[str, int]
+    ) -> dict[str, int]:
+        """Insert the new members, with their balances to open (:mod:`.opening`); ids by
+        phone."""
         if not new:
             return {}
         codes = await self._codes(connection, new)
-        await connection.execute(
-            insert(_MEMBERS),
+        # RETURNING: the ids come back with the insert (one statement per batch, not two)
+        result = await connection.execute(
+            insert(_MEMBERS).returning(_MEMBERS.c.phone, _MEMBERS.c.id),
             [
                 {
                     "member_code": codes[row.line],
@@ -207,16 +217,11 @@ class MemberImport:
                     "joined_at": row.joined_at or self.now,
                     "signup_source": IMPORT_SOURCE,
                     "marketing_opt_in": False,
-                    "points_balance": 0,
+                    "points_balance": opening.get(row.phone, 0),
                     "phone_verified": False,
                 }
                 for row in new
             ],
-        )
-        result = await connection.execute(
-            select(_MEMBERS.c.phone, _MEMBERS.c.id).where(
-                _MEMBERS.c.phone.in_([row.phone for row in new])
-            )
         )
         return {str(phone): int(member_id) for phone, member_id in result}
 

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert, select
@@ -64,8 +63,9 @@ _SALES: Table = Sale.__table__  # type: ignore[assignment]
 _MEMBERS: Table = Member.__table__  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True)
-class SaleRow:
+class SaleRow(NamedTuple):
+    """A valid receipt (a named tuple: cheaper to build than a frozen dataclass)."""
+
     line: int
     receipt: str
     occurred_at: datetime
@@ -108,6 +108,7 @@ class SaleImport:
         self.default_branch_id = default_branch_id
         self.points_for = points_for
         self._seen: dict[str, tuple[Decimal, int]] = {}  # receipt -> (amount, first line)
+        self._branch_cells: dict[str, int] = {}
 
     def parse(self, record: CsvRecord, report: ImportReport) -> SaleRow | None:
         """The row's values; None when it is skipped or (after reporting it) bad."""
@@ -140,9 +141,12 @@ class SaleImport:
         return SaleRow(record.line, receipt, occurred, customer, amount, branch_id, categories)
 
     def _branch(self, raw: str) -> int:
-        branch_id = self.branches.get(normalise_header(raw))
+        branch_id = self._branch_cells.get(raw)  # a file repeats a handful of branch cells
         if branch_id is None:
-            raise values.CellError("unknown branch (write its code or name)")
+            branch_id = self.branches.get(normalise_header(raw))
+            if branch_id is None:
+                raise values.CellError("unknown branch (write its code or name)")
+            self._branch_cells[raw] = branch_id
         return branch_id
 
     def _repeated(self, row: SaleRow, report: ImportReport) -> bool:
@@ -193,8 +197,9 @@ class SaleImport:
                 new.append((row, members[row.customer]))
         if not new:
             return
-        await connection.execute(
-            insert(_SALES),
+        # RETURNING: the sale ids the points entries need come back with the insert
+        result = await connection.execute(
+            insert(_SALES).returning(_SALES.c.receipt_no, _SALES.c.id),
             [
                 {
                     "receipt_no": row.receipt,
@@ -209,9 +214,10 @@ class SaleImport:
                 for row, member_id in new
             ],
         )
+        sale_ids = {str(receipt): int(sale_id) for receipt, sale_id in result}
         report.created += len(new)
         if self.points_for is not None:
-            await self._award(connection, new, self.points_for)
+            await self._award(connection, new, sale_ids, self.points_for)
 
     async def _members(
         self, connection: AsyncConnection, rows: list[SaleRow]
@@ -237,14 +243,9 @@ class SaleImport:
         self,
         connection: AsyncConnection,
         new: list[tuple[SaleRow, int]],
+        sale_ids: dict[str, int],
         points_for: Callable[[Decimal], int],
     ) -> None:
-        result = await connection.execute(
-            select(_SALES.c.receipt_no, _SALES.c.id).where(
-                _SALES.c.receipt_no.in_([row.receipt for row, _ in new])
-            )
-        )
-        sale_ids = {str(receipt): int(sale_id) for receipt, sale_id in result}
         credits = [
             Credit(
                 member_id,

@@ -58,7 +58,7 @@ def phone(text: str) -> str:
 
 def name(text: str) -> str:
     try:
-        return clean_name(_FORMULA_GUARD.sub("", text))
+        return clean_name(_FORMULA_GUARD.sub("", text) if text.startswith("'") else text)
     except InvalidInput:
         raise CellError("name is empty") from None
 
@@ -74,7 +74,7 @@ def birthday(text: str, today: date) -> date:
 
 def amount(text: str) -> Decimal:
     """A positive amount of baht with at most two decimals (``1,250.00``, ``฿95``)."""
-    cleaned = _MONEY_NOISE.sub("", thai_digits_to_ascii(text))
+    cleaned = _plain_number(text)
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -90,7 +90,7 @@ def amount(text: str) -> Decimal:
 
 def points(text: str) -> int:
     """A whole, non-negative number of points (``1,200`` and ``1200.0`` are fine)."""
-    cleaned = _MONEY_NOISE.sub("", thai_digits_to_ascii(text))
+    cleaned = _plain_number(text)
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -104,6 +104,13 @@ def points(text: str) -> int:
     return int(value)
 
 
+def _plain_number(text: str) -> str:
+    """The text without currency signs, units and separators, Thai digits made ASCII."""
+    if text.isascii() and text.replace(".", "", 1).isdigit():
+        return text  # the common case (``1250``, ``95.50``) has nothing to remove
+    return _MONEY_NOISE.sub("", thai_digits_to_ascii(text))
+
+
 def gender(text: str) -> str:
     found = _GENDERS.get(text.strip().casefold())
     if found is None:
@@ -114,7 +121,8 @@ def gender(text: str) -> str:
 def tags(text: str) -> tuple[str, ...]:
     """Distinct tags in file order, separated by ``,``, ``;`` or ``|``."""
     found: list[str] = []
-    for part in _LIST_SEPARATORS.split(_FORMULA_GUARD.sub("", text)):
+    unguarded = _FORMULA_GUARD.sub("", text) if text.startswith("'") else text
+    for part in _LIST_SEPARATORS.split(unguarded):
         tag = " ".join(part.split())
         if len(tag) > MAX_TAG_LENGTH:
             raise CellError(f"tag longer than {MAX_TAG_LENGTH} characters: {tag[:20]}…")

@@ -1,0 +1,72 @@
+"""Opening points balances of the members an import creates.
+
+The balance is written with the member's own ``INSERT`` and its ledger entry (``import``, key
+``import:<phone>``, earned at the import) in the same transaction, so the cached balance is the
+sum of the member's entries from the start, without the ``UPDATE`` per member that
+:func:`storage.bulk_points.credit_many` needs for members who already exist (on PostgreSQL that
+``UPDATE`` cost more than the member inserts). A phone's balance is opened at most once: a key
+already in the ledger (an erased member's phone imported again) opens nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import PointsEntry
+
+REASON: Final = "import"
+_LEDGER: Table = PointsEntry.__table__  # type: ignore[assignment]
+
+
+def opening_key(phone: str) -> str:
+    return f"import:{phone}"
+
+
+async def unopened(connection: AsyncConnection, wanted: Mapping[str, int]) -> dict[str, int]:
+    """Of ``wanted`` (phone -> points), the positive balances whose key is unused: one query."""
+    positive = {phone: points for phone, points in wanted.items() if points > 0}
+    if not positive:
+        return {}
+    used = set(
+        (
+            await connection.execute(
+                select(_LEDGER.c.idempotency_key).where(
+                    _LEDGER.c.idempotency_key.in_([opening_key(phone) for phone in positive])
+                )
+            )
+        ).scalars()
+    )
+    return {phone: points for phone, points in positive.items() if opening_key(phone) not in used}
+
+
+async def record_openings(
+    connection: AsyncConnection,
+    openings: Mapping[str, int],
+    member_ids: Mapping[str, int],
+    now: datetime,
+) -> None:
+    """The ledger entries of ``openings`` (phone -> points), whose members were inserted with
+    these balances: one executemany ``INSERT``."""
+    if not openings:
+        return
+    await connection.execute(
+        insert(_LEDGER),
+        [
+            {
+                "member_id": member_ids[phone],
+                "delta": points,
+                "reason": REASON,
+                "sale_id": None,
+                "note": None,
+                "earned_at": now,
+                "created_at": now,
+                "idempotency_key": opening_key(phone),
+            }
+            for phone, points in openings.items()
+        ],
+    )
