@@ -45,7 +45,7 @@ MAX_ATTEMPTS: Final = 6
 
 def backoff(attempts: int) -> timedelta:
     """How long to wait after the ``attempts``-th failed attempt."""
-    return BACKOFF[min(attempts, len(BACKOFF)) - 1]
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
 
 
 @dataclass
