@@ -27,7 +27,7 @@ from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.synthetic_bulk import bulk_insert, create_indexes, drop_indexes, secondary_indexes
+from storage.bulk import bulk_insert, create_indexes, drop_indexes, secondary_indexes
 from storage.synthetic_rows import MemberRows, Row, generate_members
 
 Loader = Callable[[AsyncConnection, Table, Sequence[Row]], Awaitable[None]]

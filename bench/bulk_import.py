@@ -39,7 +39,7 @@ from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 from storage.models import Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.synthetic_bulk import bulk_insert
+from storage.bulk import bulk_insert
 from storage.synthetic_rows import member_code, phone
 
 TZ = ZoneInfo("Asia/Bangkok")

@@ -25,7 +25,7 @@ from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 from storage.models import ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
 from storage.synthetic import generate_shop
-from storage.synthetic_bulk import create_indexes, drop_indexes, secondary_indexes
+from storage.bulk import create_indexes, drop_indexes, secondary_indexes
 
 DATA_DIR: Final = Path(__file__).parent / ".data"
 #: the shop's "now": fixed, so the same seed gives the same shop and the same segment counts

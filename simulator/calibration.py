@@ -17,7 +17,7 @@ them — members, a sent campaign, its audience rows split by the product's own 
 reads back what ``/stats`` reports (:func:`handlers.campaigns.stats.compute_stats`). For speed
 all campaigns share one database and one pool of members: campaign *k* runs in its own week,
 one week after the other, so a sale falls in exactly one campaign's window, and every table
-is written with the bulk path (:func:`storage.synthetic_bulk.bulk_insert`). The audience rows
+is written with the bulk path (:func:`storage.bulk.bulk_insert`). The audience rows
 are written directly rather than through ``start_campaign`` (which would also render and queue
 a message per recipient — work the uplift never looks at).
 """
@@ -38,7 +38,7 @@ from handlers.campaigns.launch import in_holdout
 from handlers.campaigns.stats import HOLDOUT, RECIPIENT, CampaignStats, compute_stats
 from handlers.campaigns.uplift import Estimate, Verdict
 from storage.models import Branch, Campaign, CampaignMember, Member, Sale
-from storage.synthetic_bulk import bulk_insert
+from storage.bulk import bulk_insert
 from storage.uow import UnitOfWork
 
 BASKET_MEDIAN: Final = 180.0  # baht

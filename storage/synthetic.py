@@ -1,7 +1,7 @@
 """A seeded synthetic shop: the demo's data today, the benchmarks' millions of rows later.
 
 Rows come lazily from :mod:`storage.synthetic_rows` and go in through the bulk path of
-:mod:`storage.synthetic_bulk` (``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite),
+:mod:`storage.bulk` (``COPY`` on PostgreSQL, the driver's ``executemany`` on SQLite),
 one transaction per chunk of members, so memory stays flat whatever the size. Member and sale
 ids are assigned here (after the highest existing id) because sales and ledger rows refer to
 them; on PostgreSQL the id sequences are moved past them at the end so that later ordinary
@@ -22,7 +22,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import Branch, ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
-from storage.synthetic_bulk import bulk_insert
+from storage.bulk import bulk_insert
 from storage.synthetic_names import BRANCHES
 from storage.synthetic_rows import MemberRows, Row, generate_members
 

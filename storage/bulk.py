@@ -1,4 +1,7 @@
-"""The fast bulk path for the synthetic shop: rows straight to the driver, in the open transaction.
+"""The fast bulk path: rows straight to the driver, in the open transaction.
+
+The synthetic-shop generator loads through it, and a campaign launch writes its audience snapshot
+and outbox rows through it (a million-member launch is two million rows).
 
 SQLAlchemy's ``insert()`` executemany spends most of its time per row in Python (parameter
 dicts, compiled-statement bookkeeping). Here each table's rows become plain tuples once, through
@@ -111,11 +114,13 @@ async def bulk_insert(connection: AsyncConnection, table: Table, rows: Sequence[
     # the SQLAlchemy transaction must be open on this connection before the driver joins it
     # (asyncpg and the SQLite BEGIN IMMEDIATE hook both start it lazily)
     await connection.execute(text("SELECT 1"))
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":  # asyncpg quotes the names itself
         await driver.copy_records_to_table(table.name, records=records, columns=names)
         return
+    quote = connection.dialect.identifier_preparer.quote  # e.g. campaign_members."group"
     marks = ", ".join("?" for _ in names)
-    statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+    columns = ", ".join(quote(name) for name in names)
+    statement = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"  # noqa: S608
     await driver.executemany(statement, records)
 
 

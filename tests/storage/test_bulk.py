@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.synthetic_bulk import (
+from storage.bulk import (
     bulk_insert,
     create_indexes,
     drop_indexes,
