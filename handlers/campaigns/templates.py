@@ -8,6 +8,7 @@ braces that is not exactly a whitelisted name is refused with the offending word
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -46,6 +47,13 @@ Token = str | Placeholder
 
 def parse_template(text: str) -> list[Token]:
     """The template as literal strings and placeholders; raises :class:`TemplateError`."""
+    return list(_parsed(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[Token, ...]:
+    # a launch renders the same template for every member: parse it once (errors are raised
+    # each time, lru_cache keeps only results)
     if not text.strip():
         raise TemplateError("campaign.template_empty", "", 0)
     if len(text) > MAX_TEMPLATE_LENGTH:
@@ -79,13 +87,18 @@ def parse_template(text: str) -> list[Token]:
         i = end + 1
     if literal:
         tokens.append("".join(literal))
-    return tokens
+    return tuple(tokens)
 
 
 def validate_template(text: str) -> str:
     """``text`` unchanged when it can be saved; raises :class:`TemplateError` otherwise."""
     parse_template(text)
     return text
+
+
+def placeholders_in(text: str) -> frozenset[str]:
+    """The placeholder names ``text`` uses; raises :class:`TemplateError`."""
+    return frozenset(token.name for token in _parsed(text) if isinstance(token, Placeholder))
 
 
 def default_value(name: str, locale: str) -> str:
@@ -97,7 +110,7 @@ def render_template(text: str, values: Mapping[str, str | None], locale: str = "
     """The message for one member: each placeholder replaced by ``values[name]`` as plain text
     (a value is never parsed again), or by its default when missing or empty."""
     out: list[str] = []
-    for token in parse_template(text):
+    for token in _parsed(text):
         if isinstance(token, Placeholder):
             value = values.get(token.name)
             out.append(value if value else default_value(token.name, locale))
