@@ -137,25 +137,51 @@ class Outbox:
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime, channels: Collection[str]
     ) -> list[QueuedMessage]:
-        """Take up to ``limit`` due rows of ``channels`` for sending until ``lease_until``."""
-        rows = await self.due(now, limit, channels)
-        claimed = []
-        for row in rows:
-            row.not_before = lease_until
-            claimed.append(
-                QueuedMessage(
-                    id=row.id,
-                    channel=row.channel,
-                    user_id=row.user_id,
-                    member_id=row.member_id,
-                    payload=dict(row.payload),
-                    attempts=row.attempts,
-                    retry_key=row.retry_key,
-                    promotional=row.promotional,
-                    dedupe_key=row.dedupe_key,
-                )
+        """Take up to ``limit`` due rows of ``channels`` for sending until ``lease_until``.
+
+        The columns are read as plain rows (locked as :meth:`due` locks them) and the lease is
+        set by one ``UPDATE`` of their ids: no ORM objects for a thousand rows a pass."""
+        if not channels:
+            return []
+        box = OutboxMessage
+        query = (
+            select(
+                box.id,
+                box.channel,
+                box.user_id,
+                box.member_id,
+                box.payload,
+                box.attempts,
+                box.retry_key,
+                box.promotional,
+                box.dedupe_key,
             )
-        await self._s.flush()
+            .where(box.status == PENDING, box.not_before <= now, box.channel.in_(list(channels)))
+            .order_by(box.not_before, box.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # the SQLite dialect leaves this out
+        )
+        claimed = [
+            QueuedMessage(
+                id=row.id,
+                channel=row.channel,
+                user_id=row.user_id,
+                member_id=row.member_id,
+                payload=dict(row.payload),
+                attempts=row.attempts,
+                retry_key=row.retry_key,
+                promotional=row.promotional,
+                dedupe_key=row.dedupe_key,
+            )
+            for row in await self._s.execute(query)
+        ]
+        if claimed:
+            await self._s.execute(
+                update(box)
+                .where(box.id.in_([message.id for message in claimed]))
+                .values(not_before=lease_until)
+                .execution_options(synchronize_session=False)
+            )
         return claimed
 
     async def release(self, message_ids: Collection[int], not_before: datetime) -> None:
