@@ -57,6 +57,11 @@ CASES = [
     ("birth_month = current", {"ann", "dan"}),
     ("birth_month = มีนาคม", {"ann", "dan"}),
     ("birth_month in (jul, aug)", {"bob"}),
+    # months compare as numbers on both databases (SQLite compares zero-padded month text)
+    ("birth_month < 10", {"ann", "bob", "dan"}),
+    ("birth_month >= 7", {"bob"}),
+    ("birth_month > 3 and birth_month <= 12", {"bob"}),
+    ("birth_month != 3", {"bob", "cara"}),  # cara gave no birthday: != is the opposite of =
     ("age >= 60", {"dan"}),
     ("age = 66", {"dan"}),
     ("age = 65", set()),
