@@ -151,6 +151,7 @@ async def build_shop(
     engine = create_engine(url)
     if not fresh and (recorded := await _recorded(engine, size)) is not None:
         members, sales, rows, load, index = recorded
+        await upgrade(engine)  # a shop cached by an older version gets the newer migrations
         return engine, BuiltShop(url, dialect, members, sales, rows, load, index, reused=True)
     await engine.dispose()
     await create_database(url, fresh=True)

@@ -116,7 +116,11 @@ class Staff(Base):
 class Sale(Base):
     __tablename__ = "sales"
     __table_args__ = (
-        Index("ix_sales_member_time", "member_id", "occurred_at"),
+        # covering: a member's sales in a time range, with everything segment totals and
+        # visit conditions read (voided, amount, branch), without touching the table rows
+        Index(
+            "ix_sales_member_cover", "member_id", "occurred_at", "voided_at", "amount", "branch_id"
+        ),
         Index("ix_sales_branch_time", "branch_id", "occurred_at"),
     )
 

@@ -2,7 +2,7 @@
 
 :func:`compile_rule` gives ``SELECT members.id FROM members WHERE erased_at IS NULL AND …``
 with every condition a correlated EXISTS or scalar subquery on ``sales`` (which the indexes
-``ix_sales_member_time`` and ``ix_sales_branch_time`` serve), so counting an audience is one
+``ix_sales_member_cover`` and ``ix_sales_branch_time`` serve), so counting an audience is one
 ``SELECT count(*) FROM (compiled)`` and nothing is filtered member by member in Python.
 """
 
