@@ -19,8 +19,9 @@ from sqlalchemy import BigInteger, case, func, literal, select
 from sqlalchemy.sql.expression import type_coerce
 
 from storage.models import Branch, Member, Sale, table_of
-from storage.segments import SegmentEnv, lifecycle_group
+from storage.segments import SegmentEnv
 from storage.segments.conditions import add_months
+from storage.segments.lifecycle_pass import lifecycle_counts_query
 from storage.segments.sqltime import shop_hour, shop_weekday
 from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
@@ -96,11 +97,8 @@ async def shop_report(
         )
     ).scalar_one()
 
-    group = lifecycle_group(env).label("grp")
     by_group = {name: 0 for name in (*_GROUPS,)}
-    for name, count in await s.execute(
-        select(group, func.count()).select_from(Member).where(alive).group_by(group)
-    ):
+    for name, count in await s.execute(lifecycle_counts_query(env)):
         by_group[name] = int(count)
 
     by_tier = await _tiers(uow, now, tiers, tier_window_months)
