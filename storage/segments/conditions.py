@@ -21,7 +21,7 @@ Values are always bound parameters; rule text never becomes SQL text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -58,7 +58,7 @@ from storage.models import (
 )
 from storage.segments.env import SegmentEnv
 from storage.segments.fields import CURRENT_MONTH
-from storage.segments.sqltime import shop_hour, shop_weekday
+from storage.segments.sqltime import shop_hour_in, shop_weekday_in
 from storage.segments.syntax import Condition, Scalar, SegmentRuleError, suggest
 from storage.segments.totals import PerDialect, total_compare
 from storage.types import SATANG_PER_BAHT
@@ -82,6 +82,23 @@ def compare(expr: ColumnElement[Any], op: str, values: Sequence[Any]) -> Bool:
         ">=": lambda: expr >= value,
     }
     return comparisons[op]()
+
+
+_HOLDS: dict[str, Callable[[int, int], bool]] = {
+    "=": lambda a, b: a == b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def matching(domain: Iterable[int], op: str, values: Sequence[Scalar]) -> list[int]:
+    """The values of a small whole-number field (weekday, hour) that satisfy ``op values``."""
+    wanted = [int(value) for value in values]
+    if op == "in":
+        return [n for n in domain if n in wanted]
+    return [n for n in domain if _HOLDS[op](n, wanted[0])]
 
 
 def each(op: str, values: Sequence[Scalar], one: Callable[[str, Scalar], Bool]) -> Bool:
@@ -252,9 +269,11 @@ def positive(cond: Condition, env: SegmentEnv) -> Bool:
     if field == "home_branch":
         return and_(M.home_branch_id.is_not(None), M.home_branch_id.in_(_branch_ids(values)))
     if field == "weekday":
-        return _visit(compare(shop_weekday(S.occurred_at, env.tz, env.now), op, values))
+        days = matching(range(1, 8), op, values)
+        return _visit(shop_weekday_in(S.occurred_at, env.tz, env.now, days))
     if field == "hour":
-        return _visit(compare(shop_hour(S.occurred_at, env.tz, env.now), op, values))
+        hours = matching(range(24), op, values)
+        return _visit(shop_hour_in(S.occurred_at, env.tz, env.now, hours))
     if field == "visits":
         since = env.now - timedelta(days=cond.days) if cond.days else None
         if (op, values) in ((">=", (1,)), (">", (0,))):  # the common "has visited": an EXISTS

@@ -10,15 +10,18 @@ one ``Select`` runs on either database.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, literal
+from sqlalchemy import Integer, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+
+from storage.segments.totals import PerDialect
 
 
 class ShopHour(FunctionElement[int]):
@@ -37,10 +40,15 @@ class ShopWeekday(FunctionElement[int]):
     name = "shop_weekday"
 
 
-def _args(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> tuple[Any, ...]:
+def _shift(tz: ZoneInfo, now: datetime) -> str:
+    """SQLite's modifier for the zone's offset at ``now`` (``+25200 seconds`` in Bangkok)."""
     offset = now.astimezone(tz).utcoffset()
     seconds = int(offset.total_seconds()) if offset is not None else 0
-    return (moment, literal(tz.key), literal(f"{seconds:+d} seconds"))
+    return f"{seconds:+d} seconds"
+
+
+def _args(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> tuple[Any, ...]:
+    return (moment, literal(tz.key), literal(_shift(tz, now)))
 
 
 def shop_hour(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> ShopHour:
@@ -49,6 +57,46 @@ def shop_hour(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> ShopHo
 
 def shop_weekday(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> ShopWeekday:
     return ShopWeekday(*_args(moment, tz, now))
+
+
+# A rule's weekday or hour condition is tested on every sale of a big shop. On SQLite the
+# number needs strftime, a CAST and (for weekdays) arithmetic per row; comparing strftime's
+# text with the wanted values as text gives the same answer for about a fifth less time.
+
+
+def shop_weekday_in(
+    moment: ColumnElement[Any], tz: ZoneInfo, now: datetime, days: Collection[int]
+) -> ColumnElement[bool]:
+    """The ISO weekday (Monday 1 … Sunday 7) in shop time is one of ``days``."""
+    wanted = sorted(days)
+    text = func.strftime("%w", moment, literal(_shift(tz, now)))  # Sunday '0' … Saturday '6'
+    sqlite = _one_of(text, sorted(str(day % 7) for day in wanted), contiguous=False)
+    return PerDialect(_one_of(shop_weekday(moment, tz, now), wanted), sqlite)
+
+
+def shop_hour_in(
+    moment: ColumnElement[Any], tz: ZoneInfo, now: datetime, hours: Collection[int]
+) -> ColumnElement[bool]:
+    """The hour of day (0–23) in shop time is one of ``hours``."""
+    wanted = sorted(hours)
+    text = func.strftime("%H", moment, literal(_shift(tz, now)))  # '00' … '23'
+    sqlite = _one_of(text, [f"{hour:02d}" for hour in wanted], contiguous=_contiguous(wanted))
+    return PerDialect(_one_of(shop_hour(moment, tz, now), wanted), sqlite)
+
+
+def _contiguous(values: list[int]) -> bool:
+    return bool(values) and values[-1] - values[0] == len(values) - 1
+
+
+def _one_of(expr: ColumnElement[Any], wanted: list[Any], *, contiguous: bool | None = None) -> Any:
+    """``expr`` equal to one of ``wanted`` (sorted): ``=`` for one value, ``BETWEEN`` for a run
+    of consecutive ones (``hour >= 17``), else ``IN`` (SQLite probes an IN list per row, which
+    costs more than two comparisons)."""
+    if len(wanted) == 1:
+        return expr == wanted[0]
+    if contiguous if contiguous is not None else _contiguous(wanted):
+        return expr.between(wanted[0], wanted[-1])
+    return expr.in_(wanted)
 
 
 def _parts(

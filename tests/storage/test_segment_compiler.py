@@ -35,6 +35,12 @@ CASES = [
     ("hour = 6", {"dan"}),
     ("hour >= 14 and hour < 16", {"ann"}),
     ("hour > 19", {"bob"}),
+    # ordered weekdays end on Sunday (7); SQLite compares strftime text ('0' is Sunday there)
+    ("weekday >= sat", {"bob", "dan"}),
+    ("weekday < tue", {"ann"}),
+    ("weekday = sun", set()),
+    ("hour <= 6", {"dan"}),
+    ("hour in (10, 20)", {"ann", "bob"}),
     # visits and spend over windows and all time
     ("visits_90d >= 2", {"ann"}),
     ("visits_90d = 1", {"bob"}),
