@@ -61,6 +61,10 @@ class PerDialect(ColumnElement[bool]):
 
     type = Boolean()
     inherit_cache = True
+    # a condition in its own right: without this SQLAlchemy writes ``(…) = 1`` on SQLite (no
+    # native boolean), and SQLite then evaluates ``members.id IN (…)`` as a value per member
+    # instead of probing the list
+    _is_implicitly_boolean = True
     # both alternatives take part in the statement cache key and its bound values
     _traverse_internals = [  # noqa: RUF012 — SQLAlchemy's own declaration style
         ("default", InternalTraversal.dp_clauseelement),
