@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bench.cli_support import databases, shop_args, shop_parser, shop_size
 from bench.data_shop import MONTHS, NOW, build_shop, create_database, scratch_url
 from bench.report import Target, publish
+from storage.bulk import bulk_insert, create_indexes, drop_indexes, secondary_indexes
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.bulk import bulk_insert, create_indexes, drop_indexes, secondary_indexes
 from storage.synthetic_rows import MemberRows, Row, generate_members
 
 Loader = Callable[[AsyncConnection, Table, Sequence[Row]], Awaitable[None]]

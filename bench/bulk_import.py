@@ -35,11 +35,11 @@ from bench.data_shop import DATA_DIR, NOW, create_database, scratch_url
 from bench.report import Target, publish
 from bot.importing import import_members, import_sales
 from bot.importing.run import BATCH_SIZE
+from storage.bulk import bulk_insert
 from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 from storage.models import Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.bulk import bulk_insert
 from storage.synthetic_rows import member_code, phone
 
 TZ = ZoneInfo("Asia/Bangkok")

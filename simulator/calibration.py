@@ -37,8 +37,8 @@ from sqlalchemy import insert, select
 from handlers.campaigns.launch import in_holdout
 from handlers.campaigns.stats import HOLDOUT, RECIPIENT, CampaignStats, compute_stats
 from handlers.campaigns.uplift import Estimate, Verdict
-from storage.models import Branch, Campaign, CampaignMember, Member, Sale
 from storage.bulk import bulk_insert
+from storage.models import Branch, Campaign, CampaignMember, Member, Sale
 from storage.uow import UnitOfWork
 
 BASKET_MEDIAN: Final = 180.0  # baht

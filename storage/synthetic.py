@@ -21,8 +21,8 @@ from typing import Final
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.models import Branch, ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
 from storage.bulk import bulk_insert
+from storage.models import Branch, ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
 from storage.synthetic_names import BRANCHES
 from storage.synthetic_rows import MemberRows, Row, generate_members
 

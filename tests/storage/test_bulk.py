@@ -12,8 +12,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import Member, PointsEntry, Sale, table_of
-from storage.synthetic import ensure_branches
 from storage.bulk import (
     bulk_insert,
     create_indexes,
@@ -21,6 +19,8 @@ from storage.bulk import (
     secondary_indexes,
     to_records,
 )
+from storage.models import Member, PointsEntry, Sale, table_of
+from storage.synthetic import ensure_branches
 from storage.synthetic_rows import MemberRows, generate_members
 
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
