@@ -9,7 +9,6 @@ through asyncpg with ``CHATCRM_DATABASE_URL``; libpq's ``options`` parameter wor
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from sqlalchemy import event
@@ -20,7 +19,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util import await_
+
+from storage.sqlite_driver import OneTripConnection, connector
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -78,8 +78,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs["connect_args"] = connect_args
         return create_async_engine(bare, **kwargs)
 
+    parsed = make_url(url)
+    if parsed.get_driver_name() == "aiosqlite":
+        args, connect_kwargs = parsed.get_dialect()().create_connect_args(parsed)
+        connect_kwargs.update(kwargs.pop("connect_args", None) or {})
+        kwargs.setdefault("async_creator", connector(args, connect_kwargs))
     engine = create_async_engine(url, **kwargs)
-    in_memory = make_url(url).database in (None, "", ":memory:")
+    in_memory = parsed.database in (None, "", ":memory:")
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -96,13 +101,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         driver = connection.connection.driver_connection
-        # one trip to aiosqlite's thread instead of three (cursor, execute, close): every
-        # unit of work starts here
-        with contextlib.suppress(Exception):  # retried below, where SQLAlchemy classifies it
-            await_(driver.execute_fetchall("BEGIN IMMEDIATE"))
+        if isinstance(driver, OneTripConnection):
+            # sent in the same trip to the database thread as the transaction's first statement
+            # (every unit of work starts here); its errors are that statement's
+            driver.begin_with_next_statement("BEGIN IMMEDIATE")
             return
-        # The ordinary path raises the error the way SQLAlchemy reports it (a closed connection
-        # as a disconnect, so the pool replaces it); a busy database is waited for once more.
+        # an engine given another driver: SQLAlchemy's ordinary path
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

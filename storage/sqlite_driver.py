@@ -1,0 +1,233 @@
+"""SQLite's driver connection, with one trip to the database thread per statement.
+
+aiosqlite runs every ``sqlite3`` call on a thread of its own; each call is a hand-off through a
+queue and a wake-up of the event loop. SQLAlchemy's adapter makes four such calls per statement
+(open a cursor, execute, fetch the rows, close the cursor), so a webhook event of eight
+statements paid about 30 trips (``bench/write_path.py``). :class:`OneTripConnection` is an
+aiosqlite connection whose cursors open, execute, read the first rows and close in a single
+trip, and keep those rows for SQLAlchemy to fetch; a transaction's ``BEGIN`` goes along with its
+first statement. A result longer than :data:`PREFETCH` rows (an export streaming members) is
+read on in further trips of that size, so memory stays bounded. Everything else (``executemany``
+on the connection, commit, closing) is aiosqlite's own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final, Self
+
+import aiosqlite
+
+#: rows read in the trip that executes a statement (and in each further trip of a long result)
+PREFETCH: Final = 256
+
+Description = tuple[tuple[Any, ...], ...] | None
+
+
+class _Outcome:
+    """What one trip brought back from the database thread."""
+
+    __slots__ = ("cursor", "description", "lastrowid", "rowcount", "rows")
+
+    def __init__(self, cursor: sqlite3.Cursor, rows: list[Any]) -> None:
+        self.description: Description = cursor.description
+        self.rows = rows
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+        # a result with rows left keeps its cursor open; anything else is closed already
+        self.cursor: sqlite3.Cursor | None = cursor if len(rows) >= PREFETCH else None
+        if self.cursor is None:
+            cursor.close()
+
+
+def _run(
+    connection: sqlite3.Connection,
+    previous: sqlite3.Cursor | None,
+    sql: str,
+    parameters: Any,
+    many: bool,
+) -> _Outcome:
+    """On the database thread: close the cursor's previous statement, run ``sql``, read the
+    first rows."""
+    if previous is not None:
+        previous.close()
+    cursor = connection.cursor()
+    if many:
+        cursor.executemany(sql, parameters)
+    else:
+        cursor.execute(sql, parameters)
+    rows = cursor.fetchmany(PREFETCH) if cursor.description is not None else []
+    return _Outcome(cursor, rows)
+
+
+def _more(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], bool]:
+    """On the database thread: the next rows of a long result, and whether it is exhausted."""
+    rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
+    done = size is None or len(rows) < size
+    if done:
+        cursor.close()
+    return rows, done
+
+
+class OneTripCursor:
+    """The cursor SQLAlchemy's aiosqlite adapter drives (the subset of aiosqlite's it uses)."""
+
+    arraysize: int = 1
+
+    def __init__(self, connection: OneTripConnection) -> None:
+        self._connection = connection
+        self._open: sqlite3.Cursor | None = None  # a result with rows still in the database
+        self._rows: deque[Any] = deque()
+        self.description: Description = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        return self.__aenter__().__await__()
+
+    async def execute(self, sql: str, parameters: Any = None) -> Self:
+        return await self._execute(sql, () if parameters is None else parameters, False)
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> Self:
+        return await self._execute(sql, parameters, True)
+
+    async def _execute(self, sql: str, parameters: Any, many: bool) -> Self:
+        previous, self._open = self._open, None
+        self._rows.clear()
+        conn = self._connection._conn
+        outcome: _Outcome = await self._connection.run(_run, conn, previous, sql, parameters, many)
+        self.description = outcome.description
+        self.rowcount = outcome.rowcount
+        self.lastrowid = outcome.lastrowid
+        self._rows.extend(outcome.rows)
+        self._open = outcome.cursor
+        return self
+
+    async def _read_on(self, size: int | None) -> None:
+        cursor = self._open
+        if cursor is None:
+            return
+        rows, done = await self._connection.run(_more, cursor, size)
+        if done:
+            self._open = None
+        self._rows.extend(rows)
+
+    async def fetchone(self) -> Any:
+        if not self._rows:
+            await self._read_on(PREFETCH)
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        wanted = self.arraysize if size is None else size
+        if len(self._rows) < wanted:
+            await self._read_on(max(wanted - len(self._rows), PREFETCH))
+        return [self._rows.popleft() for _ in range(min(wanted, len(self._rows)))]
+
+    async def fetchall(self) -> list[Any]:
+        await self._read_on(None)
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Any:
+        row = await self.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+    async def close(self) -> None:
+        self._rows.clear()
+        cursor, self._open = self._open, None
+        if cursor is not None and self._connection.is_open:
+            await self._connection.run(cursor.close)
+
+
+class OneTripConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose cursors make one trip per statement, and whose ``BEGIN``
+    travels with the transaction's first statement."""
+
+    _begin: str | None = None
+    #: nothing has run since the last commit or rollback, so a rollback has nothing to undo
+    #: (the pool rolls back every connection handed back to it, committed or not)
+    _idle = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._running and self._connection is not None
+
+    def begin_with_next_statement(self, sql: str) -> None:
+        """Start the transaction with ``sql`` right before the next statement, in its trip.
+
+        ``BEGIN IMMEDIATE`` takes SQLite's write lock; sent alone it would cost a trip of its
+        own, though nothing can happen on this connection between it and the next statement.
+        A transaction that ends before any statement never began, so its commit or rollback
+        has nothing to do.
+        """
+        self._begin = sql
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._idle = False
+        begin, self._begin = self._begin, None
+        if begin is None:
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        connection = self._conn
+
+        def begin_then() -> Any:
+            connection.execute(begin)
+            return fn(*args, **kwargs)
+
+        return await super()._execute(begin_then)  # type: ignore[no-untyped-call]
+
+    async def commit(self) -> None:
+        if self._begin is None:
+            await super().commit()
+        self._begin, self._idle = None, True
+
+    async def rollback(self) -> None:
+        if self._begin is None and not self._idle:
+            await super().rollback()
+        self._begin, self._idle = None, True
+
+    async def close(self) -> None:
+        self._begin = None
+        await super().close()
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` on the database thread."""
+        return await self._execute(fn, *args)
+
+    def cursor(self) -> OneTripCursor:  # type: ignore[override]
+        return OneTripCursor(self)
+
+
+def connector(
+    args: Sequence[Any], kwargs: Mapping[str, Any]
+) -> Callable[[], Awaitable[OneTripConnection]]:
+    """What opens a :class:`OneTripConnection` with ``sqlite3.connect``'s arguments (as
+    SQLAlchemy's dialect derives them from the URL): the engine's ``async_creator``."""
+
+    async def connect() -> OneTripConnection:
+        connection = OneTripConnection(lambda: sqlite3.connect(*args, **kwargs), 64)
+        # as SQLAlchemy does for aiosqlite: a connection left open must not keep Python running
+        connection._thread.daemon = True
+        await connection
+        return connection
+
+    return connect

@@ -1,0 +1,159 @@
+"""SQLite's driver connection: one trip to the database thread per statement, same results."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import create_engine
+from storage.sqlite_driver import PREFETCH, OneTripConnection
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of what each trip to the database thread ran."""
+    made: list[str] = []
+    send = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(getattr(fn, "__name__", "?"))
+        return await send(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    return made
+
+
+async def test_a_statement_and_its_rows_take_one_trip(
+    sqlite: AsyncEngine, trips: list[str]
+) -> None:
+    async with sqlite.begin() as connection:
+        await connection.execute(text("INSERT INTO t (name) VALUES ('a'), ('b')"))
+        trips.clear()
+        rows = (await connection.execute(text("SELECT name FROM t ORDER BY id"))).all()
+
+    assert [row.name for row in rows] == ["a", "b"]
+    assert trips == ["_run", "commit"]
+
+
+async def test_a_transaction_begins_with_its_first_statement_in_the_same_trip(
+    sqlite: AsyncEngine, trips: list[str]
+) -> None:
+    async with sqlite.begin() as connection:
+        await connection.execute(text("INSERT INTO t (name) VALUES ('a')"))
+
+    # BEGIN rides with the INSERT; the pool's rollback of a committed connection is skipped
+    assert trips == ["begin_then", "commit"]
+
+
+async def test_a_transaction_holds_the_write_lock_from_its_first_statement(
+    sqlite: AsyncEngine, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "driver.db", timeout=0, isolation_level=None)
+    try:
+        async with sqlite.begin() as connection:
+            await connection.execute(text("SELECT count(*) FROM t"))  # a read, yet IMMEDIATE
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free once it ended
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_a_transaction_without_statements_sends_nothing(
+    sqlite: AsyncEngine, trips: list[str]
+) -> None:
+    async with sqlite.connect() as connection:
+        await connection.begin()
+        await connection.commit()
+        await connection.begin()
+        await connection.rollback()
+
+    assert trips == []
+
+
+async def test_a_long_result_streams_in_full_and_in_order(sqlite: AsyncEngine) -> None:
+    count = PREFETCH * 3 + 7
+    async with sqlite.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO t (id, name) VALUES (:id, :name)"),
+            [{"id": n, "name": f"n{n}"} for n in range(count)],
+        )
+    async with sqlite.connect() as connection:
+        result = await connection.stream(text("SELECT id FROM t ORDER BY id"))
+        streamed = [row.id async for row in result]
+        everything = (await connection.execute(text("SELECT id FROM t ORDER BY id"))).all()
+
+    assert streamed == list(range(count))
+    assert [row.id for row in everything] == list(range(count))
+
+
+async def test_a_stream_left_half_read_does_not_block_the_next_statement(
+    sqlite: AsyncEngine,
+) -> None:
+    async with sqlite.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO t (id, name) VALUES (:id, 'x')"),
+            [{"id": n} for n in range(PREFETCH * 2)],
+        )
+    async with sqlite.begin() as connection:
+        result = await connection.stream(text("SELECT id FROM t ORDER BY id"))
+        first = await result.fetchmany(3)
+        await result.close()
+        await connection.execute(text("DELETE FROM t WHERE id >= 10"))
+        left = (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one()
+
+    assert [row.id for row in first] == [0, 1, 2]
+    assert left == 10
+
+
+async def test_row_counts_and_new_ids_are_reported(sqlite: AsyncEngine) -> None:
+    async with sqlite.begin() as connection:
+        inserted = await connection.execute(text("INSERT INTO t (name) VALUES ('a')"))
+        await connection.execute(text("INSERT INTO t (name) VALUES ('b'), ('c')"))
+        updated = await connection.execute(text("UPDATE t SET name = 'z' WHERE id > 1"))
+        returned = await connection.execute(text("DELETE FROM t WHERE id = 1 RETURNING name"))
+
+    assert inserted.lastrowid == 1
+    assert updated.rowcount == 2
+    assert returned.scalar_one() == "a"
+
+
+async def test_a_failing_statement_raises_and_the_connection_goes_on(
+    sqlite: AsyncEngine,
+) -> None:
+    async with sqlite.connect() as connection:
+        await connection.execute(text("INSERT INTO t (id, name) VALUES (1, 'a')"))
+        with pytest.raises(IntegrityError):
+            await connection.execute(text("INSERT INTO t (id, name) VALUES (1, 'again')"))
+        await connection.rollback()
+        await connection.execute(text("INSERT INTO t (id, name) VALUES (2, 'b')"))
+        await connection.commit()
+        names = (await connection.execute(text("SELECT name FROM t"))).scalars().all()
+
+    assert names == ["b"]
+
+
+async def test_the_engine_opens_one_trip_connections(sqlite: AsyncEngine) -> None:
+    async with sqlite.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+
+    assert isinstance(driver, OneTripConnection)
