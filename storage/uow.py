@@ -1,7 +1,7 @@
 """The unit of work: one transaction around everything one event does.
 
-It rolls back unless told to commit; repositories never commit. ``savepoint()`` lets the bus
-undo a handler that failed with a domain error while keeping the event marked as processed.
+It rolls back unless told to commit; repositories never commit. ``savepoint()`` lets a handler
+undo one step that failed (a reward that cannot be bought) and still answer and commit.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from storage.repositories.identities import Identities
 from storage.repositories.inbox import Feedbacks, Inbox
 from storage.repositories.jobs import JobRuns
 from storage.repositories.members import Members
-from storage.repositories.misc import AuditLog, Branches, MediaStore, ShopSettings
+from storage.repositories.misc import AuditLog, Branches, MediaStore
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
 from storage.repositories.rewards import Coupons, Rewards
 from storage.repositories.segments import Segments
+from storage.repositories.settings import SettingsCache, ShopSettings
 from storage.repositories.staff import StaffMembers
 from storage.repositories.state import Conversations
 
@@ -33,8 +34,11 @@ from storage.repositories.state import Conversations
 class UnitOfWork:
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], settings: SettingsCache | None = None
+    ) -> None:
         self._sessions = sessions
+        self._settings = settings
         self._committed = False
 
     async def __aenter__(self) -> Self:
@@ -51,7 +55,7 @@ class UnitOfWork:
         self.audit = AuditLog(s)
         self.outbox = Outbox(s)
         self.branches = Branches(s)
-        self.settings = ShopSettings(s)
+        self.settings = ShopSettings(s, self._settings)
         self.media = MediaStore(s)
         self.erasure = Erasure(s)
         self.people = People(s)
@@ -97,6 +101,8 @@ class UnitOfWorkFactory:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        #: shop settings as this process last read them (``storage.repositories.settings``)
+        self.settings = SettingsCache()
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.settings)

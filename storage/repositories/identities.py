@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import ChannelIdentity, ConversationState, Member, Staff
+from storage.repositories.settings import version_column
 from storage.upsert import insert_once
 
 
@@ -23,12 +25,31 @@ class Arrival:
     staff: Staff | None
     #: the stored conversation state, expired or not (the caller compares ``expires_at``)
     conversation: ConversationState | None
+    #: the shop settings' version token (``storage.repositories.settings``), read in passing
+    settings_version: Any
+    #: the latest ``last_seen_at`` of the member's other chat accounts (None: there are none)
+    others_seen_at: datetime | None
 
+
+#: how old an identity's ``last_seen_at`` may get before an event writes it again (see
+#: :meth:`Identities.arrive`); exports show it to within this much
+LAST_SEEN_STEP: Final = timedelta(minutes=5)
+
+_OTHER: Final = aliased(ChannelIdentity)
 
 #: built once: constructing this four-entity join costs about a millisecond of Python, more
 #: than running it (every webhook event executes it)
 ARRIVAL: Final = (
-    select(ChannelIdentity, Member, Staff, ConversationState)
+    select(
+        ChannelIdentity,
+        Member,
+        Staff,
+        ConversationState,
+        version_column(),
+        select(func.max(_OTHER.last_seen_at))
+        .where(_OTHER.member_id == ChannelIdentity.member_id, _OTHER.id != ChannelIdentity.id)
+        .scalar_subquery(),
+    )
     .outerjoin(Member, Member.id == ChannelIdentity.member_id)
     .outerjoin(
         Staff,
@@ -77,15 +98,27 @@ class Identities:
         """:meth:`touch` the identity and load its member, staff account and conversation state.
 
         One joined SELECT instead of four (every key joined on is unique, so it yields at most
-        one row); the objects are the session's own, so handlers may change them as usual.
+        one row); the objects are the session's own, so handlers may change them as usual. The
+        same SELECT reads the settings version, which the caller hands to ``uow.settings``.
+
+        ``last_seen_at`` is written only once it is :data:`LAST_SEEN_STEP` old, or when another
+        chat account of the member was seen at the same time or later: a burst of messages
+        costs one UPDATE, and the account seen last still sorts first (that is where the shop
+        writes to the member, see :meth:`preferred`).
         """
         arrival = await self._arrival(channel, user_id)
         if arrival is None:
             await self._create(channel, user_id, now, display_name, language_code)
             arrival = await self._arrival(channel, user_id)
             assert arrival is not None
+            return arrival
+        identity = arrival.identity
+        others = arrival.others_seen_at
+        recent = now - identity.last_seen_at < LAST_SEEN_STEP
+        if recent and (others is None or others < identity.last_seen_at):
+            self._named(identity, display_name, language_code)
         else:
-            self._seen(arrival.identity, now, display_name, language_code)
+            self._seen(identity, now, display_name, language_code)
         return arrival
 
     async def _arrival(self, channel: str, user_id: str) -> Arrival | None:
@@ -143,6 +176,12 @@ class Identities:
         language_code: str | None,
     ) -> None:
         identity.last_seen_at = now
+        Identities._named(identity, display_name, language_code)
+
+    @staticmethod
+    def _named(
+        identity: ChannelIdentity, display_name: str | None, language_code: str | None
+    ) -> None:
         if display_name and identity.member_id is None:
             identity.display_name = display_name
         if language_code:

@@ -1,5 +1,5 @@
-"""Small repositories: branches, settings, audit log and media (the inbox lives in
-``storage.repositories.inbox``)."""
+"""Small repositories: branches, audit log and media (the inbox lives in
+``storage.repositories.inbox``, settings in ``storage.repositories.settings``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, Branch, Media, ShopSetting
+from storage.models import AuditEntry, Branch, Media
 
 
 class Branches:
@@ -30,24 +30,6 @@ class Branches:
 
     async def get(self, branch_id: int) -> Branch | None:
         return await self._s.get(Branch, branch_id)
-
-
-class ShopSettings:
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    async def get(self, key: str) -> dict[str, Any] | None:
-        row = await self._s.get(ShopSetting, key)
-        return None if row is None else dict(row.value)
-
-    async def put(self, key: str, value: dict[str, Any], now: datetime) -> None:
-        row = await self._s.get(ShopSetting, key)
-        if row is None:
-            self._s.add(ShopSetting(key=key, value=value, updated_at=now))
-        else:
-            row.value = value
-            row.updated_at = now
-        await self._s.flush()
 
 
 class AuditLog:
