@@ -68,6 +68,10 @@ def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | 
     return process
 
 
+def _all_is(first: object, values: Sequence[Any]) -> bool:
+    return all(value is first for value in values)
+
+
 def to_records(
     table: Table, rows: Sequence[Row], dialect: Dialect
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -97,7 +101,10 @@ def to_records(
         else:  # only a client-side default: the same value in every row
             values = [defaults[column.name]] * len(rows)
         process = _processor(column, dialect)
-        if process is not None:
+        if process is not None and values and values[0] is not None and _all_is(values[0], values):
+            # one object in every row (an import's clock reading, a default): converted once
+            values = [process(values[0])] * len(values)
+        elif process is not None:
             values = [None if value is None else process(value) for value in values]
         values_by_column.append(values)
     return names, list(zip(*values_by_column, strict=True))
