@@ -52,7 +52,7 @@ async def import_members(
     writer = members.MemberImport(source, now=now, tz=tz, locale=locale, branches=branches)
     report = ImportReport("members", dry_run)
     return await run_batches(
-        engine, source, writer.write, report, progress=progress, batch_size=batch_size
+        engine, source, writer, report, progress=progress, batch_size=batch_size
     )
 
 
@@ -93,5 +93,5 @@ async def import_sales(
     )
     report = ImportReport("sales", dry_run)
     return await run_batches(
-        engine, source, writer.write, report, progress=progress, batch_size=batch_size
+        engine, source, writer, report, progress=progress, batch_size=batch_size
     )

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import operator
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NamedTuple
@@ -87,6 +88,15 @@ class CsvSource:
 
     def records(self) -> Iterator[CsvRecord]:
         """Every non-blank data row, in file order."""
+        fields = list(self.columns)
+        indexes = [index for index, _ in self.columns.values()]
+        width = max(indexes, default=-1) + 1
+        # one C call per row for the cells of a row as long as the header (the usual case)
+        getter = operator.itemgetter(*indexes)
+        pick: Callable[[list[str]], tuple[str, ...]] = (
+            getter if len(indexes) > 1 else lambda row: (getter(row),)
+        )
+        strip = str.strip
         with self.path.open(encoding=self.encoding, newline="") as handle:
             reader = csv.reader(handle, delimiter=self.delimiter)
             next(reader, None)  # the header
@@ -97,11 +107,12 @@ class CsvSource:
                     return
                 if not "".join(row).strip():  # blank line (whitespace only)
                     continue
-                values = {
-                    field: row[index].strip() if index < len(row) else ""
-                    for field, (index, _) in self.columns.items()
-                }
-                yield CsvRecord(first_line, values)
+                cells: Iterable[str]
+                if len(row) >= width:
+                    cells = map(strip, pick(row))
+                else:  # a short row: the missing cells are empty
+                    cells = (row[index].strip() if index < len(row) else "" for index in indexes)
+                yield CsvRecord(first_line, dict(zip(fields, cells, strict=True)))
 
     def header_of(self, field: str) -> str:
         """The column name as written in the file (for error reports)."""

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,7 +32,9 @@ from bot.importing import values
 from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec, normalise_header
 from bot.importing.opening import record_openings, unopened
 from bot.importing.report import ImportReport
-from bot.importing.values import cell
+from bot.importing.values import Remembered, cell
+from storage.bulk import bulk_insert
+from storage.bulk_sql import is_among, reserve_ids
 from storage.models import Member, MemberNote, MemberTag
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH, new_member_code
 
@@ -102,11 +104,16 @@ class MemberImport:
         self._seen: dict[str, int] = {}  # phone -> first line
         self._today = now.astimezone(tz).date()
         self._branch_cells: dict[str, int] = {}
+        today = self._today
+        self._birthday = Remembered(lambda raw: values.birthday(raw, today))
+        self._gender = Remembered(values.gender)
+        self._points = Remembered(values.points)
+        self._tags = Remembered(values.tags)
+        self._joined = Remembered(lambda raw: values.moment(raw, tz, now))
 
     def parse(self, record: CsvRecord, report: ImportReport) -> MemberRow | None:
         """The row's values, or None after reporting every bad cell of it."""
         problems: list[tuple[str, str, str]] = []
-        today = self._today
         phone = cell(record, "phone", values.phone, problems)
         name = cell(record, "name", values.name, problems)
         for field in ("phone", "name"):
@@ -116,15 +123,13 @@ class MemberImport:
             line=record.line,
             phone=phone or "",
             name=name or "",
-            birthday=cell(record, "birthday", lambda raw: values.birthday(raw, today), problems),
-            gender=cell(record, "gender", values.gender, problems),
+            birthday=cell(record, "birthday", self._birthday, problems),
+            gender=cell(record, "gender", self._gender, problems),
             home_branch_id=cell(record, "home_branch", self._branch, problems),
-            points=cell(record, "points", values.points, problems),
-            tags=cell(record, "tags", values.tags, problems) or (),
+            points=cell(record, "points", self._points, problems),
+            tags=cell(record, "tags", self._tags, problems) or (),
             note=record.get("note")[:MAX_NOTE_LENGTH] or None,
-            joined_at=cell(
-                record, "joined", lambda raw: values.moment(raw, self.tz, self.now), problems
-            ),
+            joined_at=cell(record, "joined", self._joined, problems),
             member_code=self._code(record.get("member_code")),
         )
         if phone is not None:
@@ -152,14 +157,15 @@ class MemberImport:
         return code if _OUR_CODE.fullmatch(code) else None
 
     async def write(
-        self, connection: AsyncConnection, records: list[CsvRecord], report: ImportReport
+        self, connection: AsyncConnection, rows: list[MemberRow], report: ImportReport
     ) -> None:
-        """Upsert one batch: a handful of statements whatever the batch size."""
-        rows = [row for record in records if (row := self.parse(record, report)) is not None]
+        """Upsert one batch of parsed rows: a handful of statements whatever the batch size."""
         if not rows:
             return
         found = await connection.execute(
-            select(_MEMBERS).where(_MEMBERS.c.phone.in_([row.phone for row in rows]))
+            select(_MEMBERS).where(
+                is_among(connection, _MEMBERS.c.phone, [row.phone for row in rows])
+            )
         )
         existing = {str(member.phone): member for member in found}
         new = [row for row in rows if row.phone not in existing]
@@ -179,7 +185,7 @@ class MemberImport:
             if row.note
         ]
         if notes:
-            await connection.execute(insert(_NOTES), notes)
+            await bulk_insert(connection, _NOTES, notes)
         await record_openings(connection, opening, ids, self.now)
         for row in rows:
             member = existing.get(row.phone)
@@ -202,11 +208,14 @@ class MemberImport:
         if not new:
             return {}
         codes = await self._codes(connection, new)
-        # RETURNING: the ids come back with the insert (one statement per batch, not two)
-        result = await connection.execute(
-            insert(_MEMBERS).returning(_MEMBERS.c.phone, _MEMBERS.c.id),
+        # the ids are taken first (COPY returns nothing): the opening entries point at them
+        ids = await reserve_ids(connection, _MEMBERS, len(new))
+        await bulk_insert(
+            connection,
+            _MEMBERS,
             [
                 {
+                    "id": member_id,
                     "member_code": codes[row.line],
                     "name": row.name,
                     "phone": row.phone,
@@ -220,17 +229,19 @@ class MemberImport:
                     "points_balance": opening.get(row.phone, 0),
                     "phone_verified": False,
                 }
-                for row in new
+                for member_id, row in zip(ids, new, strict=True)
             ],
         )
-        return {str(phone): int(member_id) for phone, member_id in result}
+        return {row.phone: member_id for member_id, row in zip(ids, new, strict=True)}
 
     async def _codes(self, connection: AsyncConnection, new: list[MemberRow]) -> dict[int, str]:
         """A free member code per line: the file's own (an export of ours) or a fresh one."""
         codes = {row.line: row.member_code or new_member_code() for row in new}
         while True:
             result = await connection.execute(
-                select(_MEMBERS.c.member_code).where(_MEMBERS.c.member_code.in_(codes.values()))
+                select(_MEMBERS.c.member_code).where(
+                    is_among(connection, _MEMBERS.c.member_code, codes.values())
+                )
             )
             taken = set(result.scalars())
             seen: set[str] = set()
@@ -276,7 +287,7 @@ class MemberImport:
             return set()
         result = await connection.execute(
             select(_TAGS.c.member_id, _TAGS.c.tag).where(
-                _TAGS.c.member_id.in_({ids[phone] for phone, _ in wanted})
+                is_among(connection, _TAGS.c.member_id, {ids[phone] for phone, _ in wanted})
             )
         )
         have = {(int(member_id), str(tag)) for member_id, tag in result}
@@ -286,8 +297,9 @@ class MemberImport:
             if key not in have:
                 fresh.setdefault(key, phone)
         if fresh:
-            await connection.execute(
-                insert(_TAGS),
+            await bulk_insert(
+                connection,
+                _TAGS,
                 [{"member_id": m, "tag": tag, "created_at": self.now} for m, tag in fresh],
             )
         return set(fresh.values())

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.bulk import bulk_insert
+from storage.bulk_sql import is_among
 from storage.models import PointsEntry
 
 REASON: Final = "import"
@@ -36,7 +38,11 @@ async def unopened(connection: AsyncConnection, wanted: Mapping[str, int]) -> di
         (
             await connection.execute(
                 select(_LEDGER.c.idempotency_key).where(
-                    _LEDGER.c.idempotency_key.in_([opening_key(phone) for phone in positive])
+                    is_among(
+                        connection,
+                        _LEDGER.c.idempotency_key,
+                        [opening_key(phone) for phone in positive],
+                    )
                 )
             )
         ).scalars()
@@ -51,11 +57,12 @@ async def record_openings(
     now: datetime,
 ) -> None:
     """The ledger entries of ``openings`` (phone -> points), whose members were inserted with
-    these balances: one executemany ``INSERT``."""
+    these balances: one bulk insert (:func:`storage.bulk.bulk_insert`)."""
     if not openings:
         return
-    await connection.execute(
-        insert(_LEDGER),
+    await bulk_insert(
+        connection,
+        _LEDGER,
         [
             {
                 "member_id": member_ids[phone],

@@ -28,14 +28,16 @@ from decimal import Decimal
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.importing import values
 from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec, normalise_header
 from bot.importing.report import ImportReport
-from bot.importing.values import cell
-from storage.bulk_points import Credit, credit_many
+from bot.importing.values import Remembered, cell
+from storage.bulk import bulk_insert
+from storage.bulk_points import Credit, credit_fresh
+from storage.bulk_sql import is_among, reserve_ids
 from storage.models import Member, Sale
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH
 
@@ -109,9 +111,18 @@ class SaleImport:
         self.points_for = points_for
         self._seen: dict[str, tuple[Decimal, int]] = {}  # receipt -> (amount, first line)
         self._branch_cells: dict[str, int] = {}
+        self._moment = Remembered(lambda raw: values.moment(raw, tz, now))
+        self._customer = Remembered(customer_key)
+        self._amount = Remembered(values.amount)
+        self._categories = Remembered(values.categories)
 
     def parse(self, record: CsvRecord, report: ImportReport) -> SaleRow | None:
-        """The row's values; None when it is skipped or (after reporting it) bad."""
+        """The row's values; None when it is skipped, bad (reported) or a receipt that came
+        earlier in the file."""
+        row = self._values(record, report)
+        return None if row is None or self._repeated(row, report) else row
+
+    def _values(self, record: CsvRecord, report: ImportReport) -> SaleRow | None:
         if record.get("receipt_type").casefold() in REFUND_TYPES or not record.get("customer"):
             report.skipped += 1
             return None
@@ -121,19 +132,17 @@ class SaleImport:
             problems.append(("receipt", "", "receipt number is empty"))
         elif len(receipt) > MAX_RECEIPT_LENGTH:
             problems.append(("receipt", receipt, "receipt number is too long"))
-        occurred = cell(
-            record, "datetime", lambda raw: values.moment(raw, self.tz, self.now), problems
-        )
+        occurred = cell(record, "datetime", self._moment, problems)
         if not record.get("datetime"):
             problems.append(("datetime", "", "date is empty"))
-        customer = cell(record, "customer", customer_key, problems)
-        amount = cell(record, "amount", values.amount, problems)
+        customer = cell(record, "customer", self._customer, problems)
+        amount = cell(record, "amount", self._amount, problems)
         if not record.get("amount"):
             problems.append(("amount", "", "amount is empty"))
         branch_id = cell(record, "branch", self._branch, problems) or self.default_branch_id
         if branch_id is None and not record.get("branch"):
             problems.append(("branch", "", "branch is empty (or pass --branch CODE)"))
-        categories = cell(record, "categories", values.categories, problems)
+        categories = cell(record, "categories", self._categories, problems)
         for field, raw, reason in problems:
             report.error(record.line, self.source.header_of(field), raw, reason)
         if problems or occurred is None or customer is None or amount is None or not branch_id:
@@ -164,16 +173,14 @@ class SaleImport:
         report.error(row.line, self.source.header_of("receipt"), row.receipt, reason)
 
     async def write(
-        self, connection: AsyncConnection, records: list[CsvRecord], report: ImportReport
+        self, connection: AsyncConnection, rows: list[SaleRow], report: ImportReport
     ) -> None:
         """Insert one batch of new receipts and their points: a handful of statements."""
-        parsed = [row for record in records if (row := self.parse(record, report)) is not None]
-        rows = [row for row in parsed if not self._repeated(row, report)]
         if not rows:
             return
         stored = await connection.execute(
             select(_SALES.c.receipt_no, _SALES.c.amount).where(
-                _SALES.c.receipt_no.in_([row.receipt for row in rows])
+                is_among(connection, _SALES.c.receipt_no, [row.receipt for row in rows])
             )
         )
         known = {str(receipt): Decimal(amount) for receipt, amount in stored}
@@ -197,11 +204,14 @@ class SaleImport:
                 new.append((row, members[row.customer]))
         if not new:
             return
-        # RETURNING: the sale ids the points entries need come back with the insert
-        result = await connection.execute(
-            insert(_SALES).returning(_SALES.c.receipt_no, _SALES.c.id),
+        # the ids are taken first (COPY returns nothing): the points entries point at them
+        ids = await reserve_ids(connection, _SALES, len(new))
+        await bulk_insert(
+            connection,
+            _SALES,
             [
                 {
+                    "id": sale_id,
                     "receipt_no": row.receipt,
                     "member_id": member_id,
                     "branch_id": row.branch_id,
@@ -211,10 +221,10 @@ class SaleImport:
                     "used_coupon": False,
                     "source": IMPORT_SOURCE,
                 }
-                for row, member_id in new
+                for sale_id, (row, member_id) in zip(ids, new, strict=True)
             ],
         )
-        sale_ids = {str(receipt): int(sale_id) for receipt, sale_id in result}
+        sale_ids = {row.receipt: sale_id for sale_id, (row, _) in zip(ids, new, strict=True)}
         report.created += len(new)
         if self.points_for is not None:
             await self._award(connection, new, sale_ids, self.points_for)
@@ -227,13 +237,16 @@ class SaleImport:
         found: dict[tuple[str, str], int] = {}
         if phones:
             result = await connection.execute(
-                select(_MEMBERS.c.phone, _MEMBERS.c.id).where(_MEMBERS.c.phone.in_(phones))
+                select(_MEMBERS.c.phone, _MEMBERS.c.id).where(
+                    is_among(connection, _MEMBERS.c.phone, phones)
+                )
             )
             found.update({("phone", str(phone)): int(member_id) for phone, member_id in result})
         if codes:
             result = await connection.execute(
                 select(_MEMBERS.c.member_code, _MEMBERS.c.id).where(
-                    _MEMBERS.c.member_code.in_(codes), _MEMBERS.c.erased_at.is_(None)
+                    is_among(connection, _MEMBERS.c.member_code, codes),
+                    _MEMBERS.c.erased_at.is_(None),
                 )
             )
             found.update({("code", str(code)): int(member_id) for code, member_id in result})
@@ -257,4 +270,5 @@ class SaleImport:
             )
             for row, member_id in new
         ]
-        await credit_many(connection, credits, self.now)
+        # the keys are "sale:<id>" of sales inserted just now: none can be in the ledger yet
+        await credit_fresh(connection, credits, self.now)

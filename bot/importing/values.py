@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Final, TypeVar
+from typing import Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
@@ -22,6 +22,8 @@ BUDDHIST_ERA_START: Final = 2400
 BUDDHIST_ERA_OFFSET: Final = 543
 MAX_TAG_LENGTH: Final = 40
 MAX_CATEGORIES_LENGTH: Final = 200
+#: distinct cell texts a :class:`Remembered` parser keeps (a few MB at most)
+REMEMBERED_CELLS: Final = 100_000
 _MONEY_NOISE: Final = re.compile(r"[\s,฿]|thb|บาท", re.IGNORECASE)
 _LIST_SEPARATORS: Final = re.compile(r"[,;|]")
 _DAY_FIRST: Final = re.compile(
@@ -185,6 +187,33 @@ def _day_first(text: str) -> datetime:
         raise CellError("no such date or time") from None
 
 
+class Remembered(Generic[T]):
+    """A cell parser that remembers what it made of each text it accepted.
+
+    Files repeat most of their cells (first-visit dates, birthdays, prices, the customers of
+    a sales file), and a look-up costs a small part of parsing. The parser must give the same
+    value for the same text during one import (they depend on nothing but the import's clock
+    and time zone) and its values must be immutable. Bad cells are parsed again each time
+    (their error is reported per row); at most ``limit`` texts are remembered.
+    """
+
+    __slots__ = ("_known", "_limit", "_parse")
+
+    def __init__(self, parse: Callable[[str], T], limit: int = REMEMBERED_CELLS) -> None:
+        self._parse = parse
+        self._limit = limit
+        self._known: dict[str, T] = {}
+
+    def __call__(self, text: str) -> T:
+        known = self._known
+        if text in known:
+            return known[text]
+        value = self._parse(text)  # a CellError leaves nothing behind
+        if len(known) < self._limit:
+            known[text] = value
+        return value
+
+
 def cell(
     record: CsvRecord,
     field: str,
@@ -192,7 +221,7 @@ def cell(
     problems: list[tuple[str, str, str]],
 ) -> T | None:
     """The parsed cell, None when empty; a bad cell is added to ``problems``."""
-    raw = record.get(field)
+    raw = record.values.get(field, "")
     if not raw:
         return None
     try:

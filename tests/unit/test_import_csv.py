@@ -146,3 +146,33 @@ def test_a_customer_cell_with_phone_and_email_gives_the_phone() -> None:
 def test_the_spreadsheet_formula_guard_is_removed_from_names() -> None:
     assert values.name("'=SUM(A1)") == "=SUM(A1)"
     assert values.name("O'Neil") == "O'Neil"
+
+
+def test_a_short_row_has_its_missing_cells_empty_and_cells_are_trimmed(tmp_path: Path) -> None:
+    path = _file(tmp_path, "name,phone,points,note\n A ,0891112222\nB,0891112223,5, hi \n")
+    records = [dict(record.values) for record in open_csv(path, members.FIELDS).records()]
+    assert records == [
+        {"phone": "0891112222", "name": "A", "points": "", "note": ""},
+        {"phone": "0891112223", "name": "B", "points": "5", "note": "hi"},
+    ]
+
+
+def test_a_remembered_parser_parses_each_good_text_once_and_bad_text_every_time() -> None:
+    calls: list[str] = []
+
+    def amount(text: str) -> Decimal:
+        calls.append(text)
+        return values.amount(text)
+
+    remembered = values.Remembered(amount, limit=2)
+    assert [remembered(text) for text in ("95", "95", "1,250")] == [
+        Decimal("95.00"),
+        Decimal("95.00"),
+        Decimal("1250.00"),
+    ]
+    for _ in range(2):
+        with pytest.raises(values.CellError):
+            remembered("abc")
+    assert remembered("7") == Decimal("7.00")  # past the limit: parsed, not kept
+    assert remembered("7") == Decimal("7.00")
+    assert calls == ["95", "1,250", "abc", "abc", "7", "7"]
