@@ -1,8 +1,9 @@
 """A parsed rule as one SQL query (SQLAlchemy Core) over ``members``.
 
 :func:`compile_rule` gives ``SELECT members.id FROM members WHERE erased_at IS NULL AND …``
-with every condition a correlated EXISTS or scalar subquery on ``sales`` (which the indexes
-``ix_sales_member_cover`` and ``ix_sales_branch_time`` serve), so counting an audience is one
+with every condition an EXISTS, a grouped scan or a scalar subquery on ``sales`` (which the
+indexes ``ix_sales_member_cover`` and ``ix_sales_branch_time`` serve; AND-ed conditions on
+sales share one grouped pass, :mod:`.one_pass`), so counting an audience is one
 ``SELECT count(*) FROM (compiled)`` and nothing is filtered member by member in Python.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, not_, or_, select
+from sqlalchemy import Select, case, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.segments.conditions import M, positive
 from storage.segments.env import SegmentEnv
 from storage.segments.lifecycle import GROUP_PRECEDENCE, OTHER_GROUP, builtin_rules
+from storage.segments.one_pass import and_of
 from storage.segments.parser import parse_rule
 from storage.segments.syntax import (
     And,
@@ -46,7 +48,7 @@ def compile_condition(
     """``rule`` as a boolean SQL expression correlated on ``members.id`` (for use inside any
     query over ``members``)."""
     if isinstance(rule, And):
-        return and_(*(compile_condition(item, env, _within) for item in rule.items))
+        return and_of(rule.items, env, lambda item: compile_condition(item, env, _within))
     if isinstance(rule, Or):
         return or_(*(compile_condition(item, env, _within) for item in rule.items))
     if isinstance(rule, Not):

@@ -126,10 +126,10 @@ def _visit_total(what: ColumnElement[Any], since: datetime | None) -> ColumnElem
 
 
 def _satang(value: Scalar) -> ColumnElement[int]:
-    return literal(_satang_int(value), BigInteger)
+    return literal(satang_int(value), BigInteger)
 
 
-def _satang_int(value: Scalar) -> int:
+def satang_int(value: Scalar) -> int:
     assert isinstance(value, Decimal)
     return int(value * SATANG_PER_BAHT)
 
@@ -186,7 +186,7 @@ def _age(env: SegmentEnv, op: str, values: Sequence[Scalar]) -> Bool:
     return each(op, values, one)
 
 
-def _branch_ids(values: Sequence[Scalar]) -> Any:
+def branch_ids(values: Sequence[Scalar]) -> Any:
     """Branches named by code, English or Thai name, case-insensitively."""
     words = [str(v) for v in values]
     return select(Branch.id).where(
@@ -217,7 +217,7 @@ def _tier(env: SegmentEnv, cond: Condition) -> Bool:
     def from_rank(i: int) -> Bool:  # in tier i or above
         if i >= len(tiers):
             return false()
-        return total_compare(func.sum(S.amount), since, ">=", _satang_int(tiers[i][1]))
+        return total_compare(func.sum(S.amount), since, ">=", satang_int(tiers[i][1]))
 
     def one(op: str, value: Scalar) -> Bool:
         i = names.index(str(value))
@@ -265,9 +265,9 @@ def positive(cond: Condition, env: SegmentEnv) -> Bool:
     """The condition for ``=``, ``in`` and the ordered operators (not ``!=`` / ``not in``)."""
     op, values, field = cond.op, cond.values, cond.field
     if field == "branch":
-        return _visit(S.branch_id.in_(_branch_ids(values)))
+        return _visit(S.branch_id.in_(branch_ids(values)))
     if field == "home_branch":
-        return and_(M.home_branch_id.is_not(None), M.home_branch_id.in_(_branch_ids(values)))
+        return and_(M.home_branch_id.is_not(None), M.home_branch_id.in_(branch_ids(values)))
     if field == "weekday":
         days = matching(range(1, 8), op, values)
         return _visit(shop_weekday_in(S.occurred_at, env.tz, env.now, days))
@@ -282,7 +282,7 @@ def positive(cond: Condition, env: SegmentEnv) -> Bool:
     if field == "spend":
         since = env.now - timedelta(days=cond.days) if cond.days else None
         amount = func.sum(S.amount)
-        return each(op, values, lambda o, v: total_compare(amount, since, o, _satang_int(v)))
+        return each(op, values, lambda o, v: total_compare(amount, since, o, satang_int(v)))
     if field == "avg_ticket":
         average = _visit_total(func.avg(S.amount), None)
         return each(op, values, lambda o, v: definite(compare(average, o, [_satang(v)])))

@@ -10,7 +10,8 @@ becomes one index probe per member, as the correlated sum was. (``IN`` would be 
 PostgreSQL re-scans an ``IN`` list that outgrows work_mem once per member.) SQLite is the
 other way round: it builds an uncorrelated ``IN`` list once, in any context, but may re-run
 a grouped subquery nested in a correlated one for every member; so on SQLite the condition
-is ``members.id [NOT] IN (…)``.
+is ``members.id [NOT] IN (…)`` — except over a window of time (``visits_90d``), where the
+correlated total, one index range per member, needs no sort and is faster.
 
 A member without sales has the total 0 (``coalesce``). When the comparison fails at 0 (the
 usual ``spend >= 2000``), the members are those in the groups that pass; when it holds at 0
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, exists, literal, not_, select
+from sqlalchemy import BigInteger, Boolean, Select, exists, func, literal, not_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -43,7 +44,7 @@ _AT_ZERO: dict[str, Callable[[int], bool]] = {
 }
 
 
-def _compare(expr: ColumnElement[Any], op: str, value: int) -> ColumnElement[bool]:
+def compare_total(expr: ColumnElement[Any], op: str, value: int) -> ColumnElement[bool]:
     bound = literal(value, BigInteger)
     comparisons: dict[str, Callable[[], ColumnElement[bool]]] = {
         "=": lambda: expr == bound,
@@ -86,19 +87,49 @@ def _sqlite(element: PerDialect, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.sqlite, **kw)})"
 
 
+def holds_at_zero(op: str, value: int) -> bool:
+    """Whether ``total op value`` holds for a member whose total is 0 (no matching sales)."""
+    return _AT_ZERO[op](value)
+
+
+def sales_groups(since: datetime | None = None) -> Select[Any]:
+    """The members' non-voided sales [since], grouped by member (add a HAVING)."""
+    groups = select(S.member_id).where(S.voided_at.is_(None), S.member_id.is_not(None))
+    if since is not None:
+        groups = groups.where(S.occurred_at >= since)
+    return groups.group_by(S.member_id)
+
+
+def in_groups(groups: Select[Any]) -> PerDialect:
+    """The member is one of ``groups`` (a semi-join on PostgreSQL, an ``IN`` list on SQLite)."""
+    derived = groups.subquery()
+    return PerDialect(exists().where(derived.c.member_id == M.id), M.id.in_(groups))
+
+
+def _grouped(
+    aggregate: ColumnElement[Any], since: datetime | None, op: str, value: int
+) -> PerDialect:
+    groups = sales_groups(since)
+    if not holds_at_zero(op, value):
+        return in_groups(groups.having(compare_total(aggregate, op, value)))
+    failing = groups.having(not_(compare_total(aggregate, op, value)))
+    derived = failing.subquery()
+    return PerDialect(not_(exists().where(derived.c.member_id == M.id)), M.id.not_in(failing))
+
+
 def total_compare(
     aggregate: ColumnElement[Any], since: datetime | None, op: str, value: int
 ) -> ColumnElement[bool]:
     """``coalesce(aggregate over the member's non-voided sales [since], 0) op value``, true or
     false for every member (``value`` in the stored unit: satang for money)."""
-    groups = select(S.member_id).where(S.voided_at.is_(None), S.member_id.is_not(None))
-    if since is not None:
-        groups = groups.where(S.occurred_at >= since)
-    groups = groups.group_by(S.member_id)
-    if not _AT_ZERO[op](value):
-        passing = groups.having(_compare(aggregate, op, value))
-        derived = passing.subquery()
-        return PerDialect(exists().where(derived.c.member_id == M.id), M.id.in_(passing))
-    failing = groups.having(not_(_compare(aggregate, op, value)))
-    derived = failing.subquery()
-    return PerDialect(not_(exists().where(derived.c.member_id == M.id)), M.id.not_in(failing))
+    grouped = _grouped(aggregate, since, op, value)
+    if since is None:
+        return grouped
+    # SQLite, over a window: grouping the window's sales by member means sorting them first,
+    # while one range of ``ix_sales_member_cover`` per member needs no sort (1M members /
+    # 10M sales: ``visits_90d >= 2`` 1.24 s as an IN list, 1.0 s this way)
+    per_member = select(aggregate).where(
+        S.member_id == M.id, S.voided_at.is_(None), S.occurred_at >= since
+    )
+    total = func.coalesce(per_member.scalar_subquery(), literal(0, BigInteger))
+    return PerDialect(grouped.default, compare_total(total, op, value))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.bootstrap import App
 from storage.models import Member
@@ -48,3 +48,42 @@ def test_total_compiles_to_a_grouped_scan_not_a_subquery_per_member(rule: str) -
     sql = str(compile_rule(parse_rule(rule), env).compile(dialect=postgresql.dialect()))
     assert "GROUP BY sales.member_id" in sql
     assert "sales.member_id = members.id AND sales.voided_at IS NULL" not in sql
+
+
+ONE_PASS_CASES = [
+    # ann: two Asoke visits in the last 90 days; bob: one Sukhumvit visit (his Asoke sale is void)
+    ("branch in (asoke, sukhumvit) and visits_90d >= 2", {"ann"}),
+    ("branch = asoke and spend >= 100", {"ann"}),
+    ("branch = sukhumvit and visits >= 1 and spend_30d > 150", {"ann"}),
+    # a condition that holds without sales stays outside the pass
+    ("branch = sukhumvit and visits >= 1 and spend_30d < 150", {"bob"}),
+    ("not (branch = asoke and visits_90d >= 2)", {"bob", "cara", "dan"}),
+    (
+        "(branch = phetchaburi and spend > 10000) or (branch = sukhumvit and visits = 1)",
+        {"bob", "dan"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "expected"), ONE_PASS_CASES, ids=[c[0] for c in ONE_PASS_CASES])
+async def test_anded_sales_conditions_select_the_members_worked_out_by_hand(
+    app: App, rule: str, expected: set[str]
+) -> None:
+    await build_shop(app)
+    assert await selected(app, rule) == expected
+
+
+def test_anded_sales_conditions_compile_to_one_grouped_pass() -> None:
+    env = SegmentEnv(now=datetime(2026, 3, 3, 7, 30, tzinfo=UTC), tz=BANGKOK)
+    rule = parse_rule("branch in (asoke, sukhumvit) and visits_90d >= 2 and spend > 500")
+    sql = str(compile_rule(rule, env).compile(dialect=postgresql.dialect()))
+    assert sql.count("FROM sales") == 1
+    assert sql.count("GROUP BY sales.member_id") == 1
+
+
+def test_sqlite_keeps_each_sales_condition_correlated_on_the_member() -> None:
+    env = SegmentEnv(now=datetime(2026, 3, 3, 7, 30, tzinfo=UTC), tz=BANGKOK)
+    rule = parse_rule("branch in (asoke, sukhumvit) and visits_90d >= 2")
+    sql = str(compile_rule(rule, env).compile(dialect=sqlite.dialect()))
+    assert sql.count("WHERE sales.member_id = members.id AND sales.voided_at IS NULL") == 2
+    assert "GROUP BY" not in sql
