@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, func, literal
+from sqlalchemy import Integer, func, literal, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -64,12 +64,23 @@ def shop_weekday(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> Sho
 # text with the wanted values as text gives the same answer for about a fifth less time.
 
 
+def _strftime(
+    form: str, moment: ColumnElement[Any], tz: ZoneInfo, now: datetime
+) -> ColumnElement[str]:
+    """SQLite's ``strftime`` with the format and the shift written into the SQL (both are this
+    module's constants, never rule text): with them bound, SQLite takes about 15% longer per
+    row (1M members / 10M sales: weekday and hour 1.97 s against 1.72 s)."""
+    return func.strftime(
+        literal_column(f"'{form}'"), moment, literal_column(f"'{_shift(tz, now)}'")
+    )
+
+
 def shop_weekday_in(
     moment: ColumnElement[Any], tz: ZoneInfo, now: datetime, days: Collection[int]
 ) -> ColumnElement[bool]:
     """The ISO weekday (Monday 1 … Sunday 7) in shop time is one of ``days``."""
     wanted = sorted(days)
-    text = func.strftime("%w", moment, literal(_shift(tz, now)))  # Sunday '0' … Saturday '6'
+    text = _strftime("%w", moment, tz, now)  # Sunday '0' … Saturday '6'
     sqlite = _one_of(text, sorted(str(day % 7) for day in wanted), contiguous=False)
     return PerDialect(_one_of(shop_weekday(moment, tz, now), wanted), sqlite)
 
@@ -79,7 +90,7 @@ def shop_hour_in(
 ) -> ColumnElement[bool]:
     """The hour of day (0–23) in shop time is one of ``hours``."""
     wanted = sorted(hours)
-    text = func.strftime("%H", moment, literal(_shift(tz, now)))  # '00' … '23'
+    text = _strftime("%H", moment, tz, now)  # '00' … '23'
     sqlite = _one_of(text, [f"{hour:02d}" for hour in wanted], contiguous=_contiguous(wanted))
     return PerDialect(_one_of(shop_hour(moment, tz, now), wanted), sqlite)
 
