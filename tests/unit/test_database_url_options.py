@@ -1,11 +1,15 @@
-"""libpq's ``options`` in a PostgreSQL URL becomes asyncpg's server settings (e.g. the schema)."""
+"""libpq's ``options`` in a PostgreSQL URL becomes asyncpg's server settings (e.g. the schema);
+a PostgreSQL on the same small machine gets fewer parallel workers."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import asyncpg_options, server_options
+from storage.db import asyncpg_options, create_engine, parallel_workers, server_options
 
 URL = "postgresql+asyncpg://shop@127.0.0.1:5432/crm"
 
@@ -30,3 +34,41 @@ def test_long_option_names_are_accepted_with_dashes_as_underscores() -> None:
 def test_options_that_are_not_settings_are_refused(options: str) -> None:
     with pytest.raises(ValueError, match="connection option"):
         server_options(options)
+
+
+@pytest.mark.parametrize(
+    ("url", "cpus", "workers"),
+    [
+        (URL, 2, "0"),  # the bot and the database share two cores: leave one to the bot
+        (URL, 3, "1"),
+        (URL, 4, None),  # PostgreSQL's own default (2) leaves enough
+        ("postgresql+asyncpg://shop@localhost/crm", 1, "0"),
+        ("postgresql+asyncpg://shop@/crm?host=/var/run/postgresql", 2, "0"),
+        ("postgresql+asyncpg://shop@db.internal/crm", 2, None),  # its own machine
+    ],
+)
+def test_a_database_on_the_same_small_machine_gets_fewer_parallel_workers(
+    url: str, cpus: int, workers: str | None
+) -> None:
+    assert parallel_workers(make_url(url), cpus) == workers
+
+
+async def test_the_parallel_workers_setting_reaches_the_server_and_the_url_wins(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting")
+    expected = parallel_workers(make_url(database_url), os.cpu_count())
+    async with engine.connect() as connection:
+        shown = (await connection.exec_driver_sql("SHOW max_parallel_workers_per_gather")).scalar()
+    if expected is not None:
+        assert shown == expected
+    options = {"options": "-cmax_parallel_workers_per_gather=3"}
+    url = make_url(database_url).update_query_dict(options)
+    mine = create_engine(url.render_as_string(hide_password=False))
+    try:
+        async with mine.connect() as connection:
+            sql = "SHOW max_parallel_workers_per_gather"
+            assert (await connection.exec_driver_sql(sql)).scalar() == "3"
+    finally:
+        await mine.dispose()
