@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.core.messages import Reply
@@ -53,6 +53,12 @@ async def rows(app: App, model: type[Any], *where: Any) -> Sequence[Any]:
     async with app.uow() as uow:
         result = await uow.session.execute(select(model).where(*where))
         return result.scalars().all()
+
+
+async def count_rows(app: App, model: type[Any]) -> int:
+    async with app.uow() as uow:
+        result = await uow.session.execute(select(func.count()).select_from(model))
+        return int(result.scalar_one())
 
 
 async def only_member(app: App) -> Member:

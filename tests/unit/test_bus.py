@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.bootstrap import App
@@ -15,6 +14,7 @@ from bot.i18n import t
 from storage.db import create_engine, session_factory
 from storage.models import ChannelIdentity, InboxMessage
 from storage.uow import UnitOfWorkFactory
+from tests.unit.journey_support import count_rows
 
 
 def _text(event_id: str, text: str = "hello") -> Inbound:
@@ -27,24 +27,18 @@ def _text(event_id: str, text: str = "hello") -> Inbound:
     )
 
 
-async def _count(app: App, model: type[object]) -> int:
-    async with app.uow() as uow:
-        result = await uow.session.execute(select(func.count()).select_from(model))
-        return int(result.scalar_one())
-
-
 async def test_same_event_twice_has_one_effect(app: App) -> None:
     await app.bus.handle(_text("line:e1"))
     second = await app.bus.handle(_text("line:e1"))
     assert second == []
-    assert await _count(app, ChannelIdentity) == 1
+    assert await count_rows(app, ChannelIdentity) == 1
 
 
 async def test_unknown_slash_command_is_answered_not_stored(app: App) -> None:
     replies = await app.bus.handle(_text("line:e2", "/nonsense"))
     assert len(replies) == 1
     assert "/help" in replies[0].text
-    assert await _count(app, InboxMessage) == 0
+    assert await count_rows(app, InboxMessage) == 0
 
 
 async def test_two_first_events_of_one_person_at_once_create_one_identity(app: App) -> None:
@@ -53,7 +47,7 @@ async def test_two_first_events_of_one_person_at_once_create_one_identity(app: A
     )
     internal = t("th", "error.internal")
     assert internal not in [reply.text for reply in first + second]
-    assert await _count(app, ChannelIdentity) == 1
+    assert await count_rows(app, ChannelIdentity) == 1
 
 
 async def test_a_failing_database_lets_the_platform_deliver_the_event_again(app: App) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-
 from bot.bootstrap import App
 from bot.core.bus import answered_in
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
 from storage.models import ChannelIdentity, ProcessedEvent
+from tests.unit.journey_support import count_rows
 
 
 def _start(user: int) -> Inbound:
@@ -24,17 +23,12 @@ def _start(user: int) -> Inbound:
     )
 
 
-async def _count(app: App, model: type[object]) -> int:
-    async with app.uow() as uow:
-        return int((await uow.session.execute(select(func.count()).select_from(model))).scalar())
-
-
 async def test_twenty_concurrent_events_are_all_answered_and_recorded_once(app: App) -> None:
     answers = await asyncio.gather(*(app.bus.handle(_start(user)) for user in range(20)))
 
     assert all(replies for replies in answers)
-    assert await _count(app, ProcessedEvent) == 20
-    assert await _count(app, ChannelIdentity) == 20
+    assert await count_rows(app, ProcessedEvent) == 20
+    assert await count_rows(app, ChannelIdentity) == 20
 
 
 async def test_the_bus_tells_the_adapter_which_language_it_answered_in(app: App) -> None:

@@ -6,12 +6,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 
 from bot.bootstrap import App
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
 from bot.i18n import t
 from storage.models import ConversationState, InboxMessage, Member, ProcessedEvent
+from tests.unit.journey_support import count_rows
 
 
 def _text(event_id: str, text: str = "hello", user: str = "U1") -> Inbound:
@@ -24,20 +25,13 @@ def _text(event_id: str, text: str = "hello", user: str = "U1") -> Inbound:
     )
 
 
-async def _count(app: App, model: type[object]) -> int:
-    async with app.uow() as uow:
-        return int(
-            (await uow.session.execute(select(func.count()).select_from(model))).scalar_one()
-        )
-
-
 async def test_one_event_delivered_five_times_at_once_is_stored_once(app: App) -> None:
     answers = await asyncio.gather(*(app.bus.handle(_text("line:dup")) for _ in range(5)))
 
     assert sum(1 for replies in answers if replies) <= 1
     assert t("th", "error.internal") not in [r.text for replies in answers for r in replies]
-    assert await _count(app, InboxMessage) == 1
-    assert await _count(app, ProcessedEvent) == 1
+    assert await count_rows(app, InboxMessage) == 1
+    assert await count_rows(app, ProcessedEvent) == 1
 
 
 async def test_recording_an_event_id_twice_reports_the_second_as_seen(app: App) -> None:
@@ -48,7 +42,7 @@ async def test_recording_an_event_id_twice_reports_the_second_as_seen(app: App) 
         await uow.commit()
 
     assert (first, second) == (True, False)
-    assert await _count(app, ProcessedEvent) == 1
+    assert await count_rows(app, ProcessedEvent) == 1
 
 
 async def test_arrival_loads_member_active_staff_and_conversation(app: App) -> None:
@@ -103,7 +97,7 @@ async def test_an_expired_conversation_is_not_continued(app: App) -> None:
 
     async with app.uow() as uow:
         stored = await uow.session.get(ConversationState, ("line", "U9"))
-    assert await _count(app, InboxMessage) == 1  # went to the inbox, not to the old flow
+    assert await count_rows(app, InboxMessage) == 1  # went to the inbox, not to the old flow
     assert stored is not None
     assert stored.flow == "nowhere"  # left as it was
 
@@ -127,5 +121,5 @@ async def test_a_connection_that_died_in_the_pool_is_replaced_and_the_event_hand
 
     assert killed
     assert t("th", "error.internal") not in [reply.text for reply in replies]
-    assert await _count(app, InboxMessage) == 2
-    assert await _count(app, ProcessedEvent) == 2
+    assert await count_rows(app, InboxMessage) == 2
+    assert await count_rows(app, ProcessedEvent) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.core.errors import InvalidInput
@@ -13,6 +13,7 @@ from bot.i18n import t
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from storage.models import ChannelIdentity, ContactEvent, PointsEntry, ProcessedEvent
+from tests.unit.journey_support import count_rows
 from tests.unit.staff_support import make_member
 
 
@@ -46,12 +47,6 @@ def _text(event_id: str, text: str, kind: InboundKind = InboundKind.TEXT) -> Inb
     )
 
 
-async def _count(app: App, model: type[object]) -> int:
-    async with app.uow() as uow:
-        result = await uow.session.execute(select(func.count()).select_from(model))
-        return int(result.scalar_one())
-
-
 async def test_a_refused_request_keeps_none_of_the_handlers_writes(app: App) -> None:
     member = await make_member(app, user_id="700", points=0)
     app.bus.router = _router()
@@ -76,7 +71,7 @@ async def test_a_refused_request_delivered_again_has_no_second_effect(app: App) 
     again = await app.bus.handle(_text("tg:r2", "/refuse"))  # would now succeed: must not run
 
     assert again == []
-    assert await _count(app, ProcessedEvent) == 1
+    assert await count_rows(app, ProcessedEvent) == 1
     async with app.uow() as uow:
         rows = await uow.session.execute(select(PointsEntry).where(PointsEntry.reason == "test"))
         assert rows.scalars().all() == []
@@ -92,8 +87,8 @@ async def test_a_refused_first_message_still_creates_its_author(app: App) -> Non
 
     await app.bus.handle(_text("tg:r3", "/refuse"))
 
-    assert await _count(app, ChannelIdentity) == 1
-    assert await _count(app, ProcessedEvent) == 1
+    assert await count_rows(app, ChannelIdentity) == 1
+    assert await count_rows(app, ProcessedEvent) == 1
 
 
 async def test_a_refused_request_from_someone_who_came_back_marks_them_reachable(
