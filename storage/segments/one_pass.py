@@ -2,9 +2,10 @@
 
 ``branch in (asoke, sukhumvit) and visits_90d >= 2`` compiled condition by condition is a
 semi-join on the branch's sales plus a grouped scan of the last 90 days: two passes over the
-big table. Every condition that only members with sales can meet (a visit to a branch, at
-least N visits, at least X baht) is also a test on the member's group of sales, so an AND of
-two or more of them becomes one ``GROUP BY member_id HAVING …`` over the non-voided sales:
+big table. Every condition that only members with sales can meet (a visit to a branch, on a
+weekday, at an hour, at least N visits, at least X baht) is also a test on the member's group
+of sales, so an AND of two or more of them becomes one ``GROUP BY member_id HAVING …`` over the
+non-voided sales:
 
     HAVING max(CASE WHEN branch_id IN (…) THEN 1 ELSE 0 END) = 1
        AND sum(CASE WHEN occurred_at >= :since THEN 1 ELSE 0 END) >= 2
@@ -27,8 +28,9 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.segments.conditions import S, branch_ids, satang_int
+from storage.segments.conditions import S, branch_ids, matching, satang_int
 from storage.segments.env import SegmentEnv
+from storage.segments.sqltime import shop_hour_in, shop_weekday_in
 from storage.segments.syntax import Condition, Rule
 from storage.segments.totals import (
     PerDialect,
@@ -57,8 +59,16 @@ def _total(cond: Condition, env: SegmentEnv, each_sale: ColumnElement[Any], valu
 def group_test(cond: Condition, env: SegmentEnv) -> Bool | None:
     """``cond`` as a HAVING term over the member's non-voided sales, if only members with
     sales can meet it; else None."""
-    if cond.field == "branch" and cond.op in ("=", "in"):
+    if cond.op in ("!=", "not in"):  # "never visited…": holds without sales
+        return None
+    if cond.field == "branch":
         return _any(S.branch_id.in_(branch_ids(cond.values)))
+    if cond.field == "weekday":
+        days = matching(range(1, 8), cond.op, cond.values)
+        return _any(shop_weekday_in(S.occurred_at, env.tz, env.now, days))
+    if cond.field == "hour":
+        hours = matching(range(24), cond.op, cond.values)
+        return _any(shop_hour_in(S.occurred_at, env.tz, env.now, hours))
     if cond.field not in ("visits", "spend") or cond.op == "in":
         return None
     if cond.field == "visits":

@@ -62,6 +62,14 @@ ONE_PASS_CASES = [
         "(branch = phetchaburi and spend > 10000) or (branch = sukhumvit and visits = 1)",
         {"bob", "dan"},
     ),
+    # the opposites hold without sales: they stay outside the pass
+    ("branch = asoke and visits != 2", {"ann"}),
+    ("branch = asoke and spend_30d not in (1, 2)", {"ann"}),
+    ("branch != asoke and visits >= 1", {"bob", "dan"}),
+    # weekday and hour in shop time: bob's Saturday 20:00 at Sukhumvit, dan's Saturday 06:00
+    ("weekday = sat and branch = sukhumvit", {"bob"}),
+    ("weekday = sat and hour < 8", {"dan"}),
+    ("weekday = mon and hour >= 14 and visits >= 2", {"ann"}),
 ]
 
 
