@@ -30,7 +30,7 @@ from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 from storage.models import ChannelIdentity, Consent, Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.synthetic_rows import MemberRows, Row, generate_members
+from storage.synthetic.rows import MemberRows, Row, generate_members
 
 Loader = Callable[[AsyncConnection, Table, Sequence[Row]], Awaitable[None]]
 BATCH = 5_000

@@ -40,7 +40,7 @@ from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 from storage.models import Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.synthetic_rows import member_code, phone
+from storage.synthetic.rows import member_code, phone
 
 TZ = ZoneInfo("Asia/Bangkok")
 BRANCH_CODES = ("asoke", "sukhumvit", "phetchaburi", "ratchada", "dindaeng")

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.report import Target, publish
-from handlers.campaigns.uplift import (
+from shop.campaigns.uplift import (
     MIN_MEMBERS,
     Z_975,
     Estimate,

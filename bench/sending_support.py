@@ -21,14 +21,14 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import App, bootstrap
-from bot.clock import SystemClock
 from bot.config import Settings
+from bot.core.clock import SystemClock
 from bot.core.messages import Channel
 from bot.core.ports import Outbound
-from handlers.campaigns.launch import segment_env, start_campaign
 from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import SendLimiter
-from storage.contact_policy import SETTINGS_KEY
+from shop.campaigns.launch import segment_env, start_campaign
+from shop.contact_policy import SETTINGS_KEY
 from storage.db import create_engine
 from storage.models import Campaign, ChannelIdentity, Member, OutboxMessage, table_of
 

@@ -7,7 +7,7 @@ PostgreSQL (a scratch schema the bench creates and drops; ``--pg``, default
 - **the issue's target** — *unit of work*: a :class:`storage.uow.UnitOfWork` that records one
   event id (``uow.events.first_time``, the call the bus makes) and commits; *raw*: the bare
   driver (aiosqlite / asyncpg, one connection) inserting the same row and committing;
-- **the whole event** (reported as well) — *ours*: :meth:`bot.core.bus.Bus.handle` — unit of
+- **the whole event** (reported as well) — *ours*: :meth:`handlers.bus.Bus.handle` — unit of
   work, the event id recorded (duplicates skipped), identity touched, member, staff record and
   conversation state loaded, a handler that credits one point (member balance + ledger row),
   commit; *raw*: the bare driver doing the same writes — event id insert, identity

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.core.bus import Bus
+from bot.core.clock import Clock, SystemClock
 from handlers.app import build_router
+from handlers.bus import Bus
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory

@@ -95,7 +95,7 @@ async def _polling(_: argparse.Namespace, settings: Settings) -> int:
 
 async def _console_user(args: argparse.Namespace, database_url: str) -> str:
     """The console user to chat as; for a staff role, make sure it is staff (demo shops)."""
-    from bot.clock import SystemClock
+    from bot.core.clock import SystemClock
     from bot.demo import default_console_user, ensure_console_staff
 
     user: str = args.user or default_console_user(args.role)
@@ -115,7 +115,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
 
-    from bot.clock import SystemClock
+    from bot.core.clock import SystemClock
     from bot.demo import DemoParams, build_demo, sample_members
 
     console = Console()

@@ -31,7 +31,7 @@ from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Branch, Member, ShopSetting
 from storage.synthetic import Progress, ShopSummary, generate_shop
-from storage.synthetic_loyalty import CONSOLE, CounterSummary, add_counter, console_user
+from storage.synthetic.loyalty import CONSOLE, CounterSummary, add_counter, console_user
 from storage.uow import UnitOfWorkFactory
 
 DEMO_KEY: Final = "demo"

@@ -2,7 +2,7 @@
 weeks, so ``/campaigns`` and ``/stats`` show automation results on a demo's first run.
 
 The real run functions of :mod:`jobs.automations` do the work against the demo database on a
-:class:`~bot.clock.FrozenClock` moved one shop day at a time (at noon, after the birthday
+:class:`~bot.core.clock.FrozenClock` moved one shop day at a time (at noon, after the birthday
 hour). What they queue is history, not news: their outbox rows are marked sent at the time
 they were due, and their campaigns ``sent`` (finished; claims of ``sent`` campaigns are still
 honoured), so the demo's console session delivers none of it. Points expiry and the tier
@@ -25,8 +25,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import bootstrap
-from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.core.clock import FrozenClock
 from jobs.automations.birthday import run_birthday
 from jobs.automations.common import KIND_PREFIX
 from jobs.automations.winback import run_winback
@@ -34,7 +34,7 @@ from simulator.inprocess import InProcessWorld
 from simulator.population import Effect, load_population
 from simulator.run import SimConfig, simulate
 from storage.models import Campaign, OutboxMessage
-from storage.synthetic_loyalty import console_user
+from storage.synthetic.loyalty import console_user
 
 HISTORY_DAYS: Final = 45
 #: simulated days at the end of the demo's history (a campaign's whole attribution window)

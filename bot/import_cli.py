@@ -76,7 +76,7 @@ def _progress_bar(console: Console) -> Progress:
 
 
 async def _run(app: App, args: argparse.Namespace, update: Callable[[int, int], None]) -> Any:
-    from handlers.loyalty import load_rules
+    from shop.loyalty import load_rules
 
     kind: str = args.import_command
     now = app.clock.now()
@@ -182,7 +182,7 @@ async def _audit(app: App, action: str, path: Path, report: ImportReport | None)
 
 async def run_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import bootstrap
-    from handlers.loyalty import add_months, load_rules
+    from shop.loyalty import add_months, load_rules
     from storage.exporting import export_members
 
     console = Console()

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.clock import Clock
 from bot.config import Settings
+from bot.core.clock import Clock
 from bot.core.messages import Button, Inbound, Reply
+from bot.core.ports import QuotaReader
 from bot.i18n import t
 from storage.models import ChannelIdentity, Member, Staff
 from storage.uow import UnitOfWork
 
 DEFAULT_FLOW_TTL = timedelta(minutes=30)
-
-#: reads LINE's monthly message quota: ``(limit or None when unlimited, used this month)``
-QuotaReader = Callable[[], Awaitable[tuple[int | None, int]]]
 
 
 @dataclass

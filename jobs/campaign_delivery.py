@@ -1,7 +1,7 @@
 """What the dispatcher does for campaign rows (``dedupe_key = "cmp:<campaign>:<member>"``).
 
 * After each promotional row's outcome (``sent``, ``failed``, ``unreachable``) it calls
-  ``handlers.campaigns.tracking.on_campaign_outcome(uow, dedupe_key, outcome, now)`` inside the
+  ``shop.campaigns.tracking.on_campaign_outcome(uow, dedupe_key, outcome, now)`` inside the
   unit of work that records the outcome (a no-op while that module is not there).
 * LINE's monthly limit pauses the campaign: :func:`pause_for_quota` moves the campaign to
   ``paused``, parks its pending rows (due again only when resumed) and tells the owners once.
@@ -52,7 +52,7 @@ async def _noop(uow: UnitOfWork, dedupe_key: str, outcome: str, now: datetime) -
 def outcome_hook() -> OutcomeHook:
     """The tracking module's ``on_campaign_outcome``, or a no-op while it does not exist."""
     try:
-        module = importlib.import_module("handlers.campaigns.tracking")
+        module = importlib.import_module("shop.campaigns.tracking")
     except ImportError:
         return _noop
     return cast(OutcomeHook, getattr(module, "on_campaign_outcome", _noop))

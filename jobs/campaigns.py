@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.bootstrap import App
 from bot.core.errors import DomainError
-from handlers.campaigns.launch import segment_env, start_campaign
+from jobs.app import App
+from shop.campaigns.launch import segment_env, start_campaign
 
 log = logging.getLogger(__name__)
 

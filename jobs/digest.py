@@ -25,10 +25,10 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
-from bot.bootstrap import App
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import format_baht, format_date, supported_locale, t
+from jobs.app import App
 from jobs.digest_numbers import CampaignLine, Digest, digest_numbers
 from storage.models import Staff
 from storage.uow import UnitOfWork

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, and_, func, or_, select
 from sqlalchemy.sql.expression import type_coerce
 
-from handlers.campaigns.stats import compute_stats
 from jobs.automations.common import KIND_PREFIX
+from shop.campaigns.stats import compute_stats
 from storage.models import Branch, Campaign, Coupon, Member, Sale
 from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork

@@ -61,7 +61,7 @@ from typing import Final, cast
 from zoneinfo import ZoneInfo
 
 from bot import metrics
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.core.errors import (
     ChannelError,
     PermanentChannelError,
@@ -85,7 +85,7 @@ from jobs.dispatch_types import (
 )
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
-from storage.contact_policy import in_quiet_hours, load_policy, next_send_time
+from shop.contact_policy import in_quiet_hours, load_policy, next_send_time
 from storage.repositories.outbox import QueuedMessage
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

@@ -28,11 +28,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.bootstrap import App
 from bot.core.messages import Reply
 from bot.i18n import t
 from handlers.customer.feedback import ACTIONS
 from handlers.router import action_button
+from jobs.app import App
 from jobs.automations.common import (
     MAX_HOLDOUT,
     NOTICE_HOLDOUT,
@@ -41,7 +41,7 @@ from jobs.automations.common import (
     period_campaign,
     send_again,
 )
-from storage.contact_policy import load_policy, next_send_time
+from shop.contact_policy import load_policy, next_send_time
 from storage.models import Branch, Feedback, Member, Sale
 from storage.uow import UnitOfWork
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.bootstrap import App
-from bot.core.bus import EVENT_MEMORY
+from handlers.bus import EVENT_MEMORY
+from jobs.app import App
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.bootstrap import App
+from jobs.app import App
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from bot.bootstrap import App
+    from jobs.app import App
 
 log = logging.getLogger(__name__)
 

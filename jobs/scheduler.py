@@ -30,8 +30,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
-from bot.bootstrap import App
 from jobs import campaigns, housekeeping
+from jobs.app import App
 from jobs.automations.birthday import run_birthday
 from jobs.automations.expiry import run_expiry
 from jobs.automations.tiers import run_tier_review

@@ -13,8 +13,8 @@ when lift = 0 and factor = 1.
 
 :func:`run_calibration` writes the campaigns into a real database the way the product stores
 them — members, a sent campaign, its audience rows split by the product's own hold-out lot
-(:func:`handlers.campaigns.launch.in_holdout`), and the sales in the attribution window — and
-reads back what ``/stats`` reports (:func:`handlers.campaigns.stats.compute_stats`). For speed
+(:func:`shop.campaigns.launch.in_holdout`), and the sales in the attribution window — and
+reads back what ``/stats`` reports (:func:`shop.campaigns.stats.compute_stats`). For speed
 all campaigns share one database and one pool of members: campaign *k* runs in its own week,
 one week after the other, so a sale falls in exactly one campaign's window, and every table
 is written with the bulk path (:func:`storage.bulk.bulk_insert`). The audience rows
@@ -34,9 +34,9 @@ from typing import Final
 
 from sqlalchemy import insert, select
 
-from handlers.campaigns.launch import in_holdout
-from handlers.campaigns.stats import HOLDOUT, RECIPIENT, CampaignStats, compute_stats
-from handlers.campaigns.uplift import Estimate, Verdict
+from shop.campaigns.launch import in_holdout
+from shop.campaigns.stats import HOLDOUT, RECIPIENT, CampaignStats, compute_stats
+from shop.campaigns.uplift import Estimate, Verdict
 from storage.bulk import bulk_insert
 from storage.models import Branch, Campaign, CampaignMember, Member, Sale
 from storage.uow import UnitOfWork

@@ -22,10 +22,10 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.bootstrap import bootstrap
-from bot.clock import FrozenClock
 from bot.config import Settings
-from handlers.campaigns.stats import CampaignStats, compute_stats
-from handlers.campaigns.uplift import Verdict, minimum_detectable_effect
+from bot.core.clock import FrozenClock
+from shop.campaigns.stats import CampaignStats, compute_stats
+from shop.campaigns.uplift import Verdict, minimum_detectable_effect
 from simulator.inprocess import InProcessWorld
 from simulator.population import Effect
 from simulator.run import SimConfig, SimResult, setup_shop, simulate

@@ -7,7 +7,7 @@ bot's database: who was a recipient is whoever the platform saw a message of tha
 for; the hold-out is the rest of the audience the simulator chose.
 
 :meth:`Ledger.expected` applies the measurement rules ``/stats`` promises (see
-:mod:`handlers.campaigns.stats`): sales in each member's attribution window (from the start,
+:mod:`shop.campaigns.stats`): sales in each member's attribution window (from the start,
 or from the automation's message, for ``attribution_days``, before ``now``); blocks and
 ``/stop`` within 48 hours after the campaign reached the member (the hold-out: after the
 start), unless another campaign reached them in between.
@@ -26,7 +26,7 @@ BLOCK_WINDOW: Final = timedelta(hours=48)
 
 @dataclass(frozen=True, slots=True)
 class Truth:
-    """Expected counts of one group, in the shape of ``handlers.campaigns.stats.GroupStats``."""
+    """Expected counts of one group, in the shape of ``shop.campaigns.stats.GroupStats``."""
 
     measured: int = 0
     sent: int = 0

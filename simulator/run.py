@@ -28,14 +28,14 @@ from typing import Final
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from handlers.campaigns.offers import Offer
+from bot.core.clock import FrozenClock
 from jobs.automations.winback import run_winback
 from jobs.dispatcher import OutboxDispatcher
+from shop.campaigns.offers import Offer
+from shop.contact_policy import SETTINGS_KEY
 from simulator.ledger import Ledger
 from simulator.population import Effect, Person, load_population
 from simulator.world import Outgoing, World
-from storage.contact_policy import SETTINGS_KEY
 from storage.models import Branch, Campaign, CampaignMember
 from storage.synthetic import generate_shop
 

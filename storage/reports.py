@@ -159,7 +159,7 @@ _GROUPS: Final = ("new", "returning", "regular", "fan", "deal_seeker", "lapsed",
 async def _tiers(
     uow: UnitOfWork, now: datetime, tier_list: Sequence[tuple[str, Decimal]], months: int
 ) -> dict[str, int]:
-    """Members per tier by spend in the tier window (as ``handlers.loyalty`` decides a tier)."""
+    """Members per tier by spend in the tier window (as ``shop.loyalty`` decides a tier)."""
     satang = type_coerce(Sale.amount, BigInteger)
     since = add_months(now, -months)
     # one grouped pass over the window's sales, joined to members: a correlated sum per

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import App, bootstrap
-from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.core.clock import FrozenClock
 from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 from storage.models import Base

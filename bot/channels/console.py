@@ -17,7 +17,7 @@ from typing import Protocol, TextIO
 
 import segno
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.core.messages import (
     Button,
     ButtonKind,

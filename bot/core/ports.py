@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from aiohttp import web
 
 from bot.core.messages import Channel, Reply
+
+#: reads LINE's monthly message quota: ``(limit or None when unlimited, used this month)``
+QuotaReader = Callable[[], Awaitable[tuple[int | None, int]]]
 
 
 class Outbound(Protocol):

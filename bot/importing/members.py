@@ -34,7 +34,7 @@ from bot.importing.opening import record_openings, unopened
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
 from storage.bulk import bulk_insert
-from storage.bulk_sql import is_among, reserve_ids
+from storage.bulk.sql import is_among, reserve_ids
 from storage.models import Member, MemberNote, MemberTag
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH, new_member_code
 

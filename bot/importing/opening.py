@@ -3,7 +3,7 @@
 The balance is written with the member's own ``INSERT`` and its ledger entry (``import``, key
 ``import:<phone>``, earned at the import) in the same transaction, so the cached balance is the
 sum of the member's entries from the start, without the ``UPDATE`` per member that
-:func:`storage.bulk_points.credit_many` needs for members who already exist (on PostgreSQL that
+:func:`storage.bulk.points.credit_many` needs for members who already exist (on PostgreSQL that
 ``UPDATE`` cost more than the member inserts). A phone's balance is opened at most once: a key
 already in the ledger (an erased member's phone imported again) opens nothing.
 """
@@ -18,7 +18,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.bulk import bulk_insert
-from storage.bulk_sql import is_among
+from storage.bulk.sql import is_among
 from storage.models import PointsEntry
 
 REASON: Final = "import"

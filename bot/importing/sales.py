@@ -36,8 +36,8 @@ from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec, normalise_hea
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
 from storage.bulk import bulk_insert
-from storage.bulk_points import Credit, credit_fresh
-from storage.bulk_sql import is_among, reserve_ids
+from storage.bulk.points import Credit, credit_fresh
+from storage.bulk.sql import is_among, reserve_ids
 from storage.models import Member, Sale
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH
 

@@ -2,7 +2,7 @@
 
 Each parser returns a clean value or raises :class:`CellError` with a reason written for the
 shop owner reading the error report. Phones, birthdays and names go through the same parsers
-as chat input (:mod:`handlers.inputs`), so an imported member looks like a signed-up one.
+as chat input (:mod:`shop.inputs`), so an imported member looks like a signed-up one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
 from bot.importing.csvfile import CsvRecord
-from handlers.inputs import clean_name, parse_birthday, parse_phone, thai_digits_to_ascii
+from shop.inputs import clean_name, parse_birthday, parse_phone, thai_digits_to_ascii
 
 BUDDHIST_ERA_START: Final = 2400
 BUDDHIST_ERA_OFFSET: Final = 543

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-from handlers.campaigns.stats import CampaignStats, GroupStats
-from handlers.campaigns.uplift import t_quantile_975
+from shop.campaigns.stats import CampaignStats, GroupStats
+from shop.campaigns.uplift import t_quantile_975
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

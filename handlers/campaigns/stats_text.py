@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.i18n import format_baht, t
-from handlers.campaigns.stats import baht, compute_stats
-from handlers.campaigns.uplift import Estimate, Verdict
+from shop.campaigns.stats import baht, compute_stats
+from shop.campaigns.uplift import Estimate, Verdict
 from storage.models import Campaign
 from storage.uow import UnitOfWork
 

@@ -10,7 +10,7 @@ import segno
 from bot.core.messages import MemberCardView, Reply
 from handlers.context import Context
 from handlers.customer.common import tier_label
-from handlers.loyalty import loyalty_status
+from shop.loyalty import loyalty_status
 from storage.models import Member
 
 #: what the card's QR code carries; staff commands accept it wherever a member is asked for

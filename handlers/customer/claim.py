@@ -20,8 +20,8 @@ from bot.core.errors import Conflict, InvalidInput
 from bot.core.messages import InboundKind
 from handlers.context import Context
 from handlers.customer.fields import ensure_phone_free
-from handlers.inputs import parse_phone
-from handlers.referral import valid_referrer
+from shop.inputs import parse_phone
+from shop.referral import valid_referrer
 from storage.models import Member
 from storage.repositories.people import CLAIM
 

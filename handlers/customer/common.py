@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from bot.core.messages import Button
 from handlers.context import Context
-from handlers.loyalty import Tier
+from shop.loyalty import Tier
 from storage.models import Branch
 
 #: the main menu a member sees after /start, as command presses

@@ -15,7 +15,7 @@ from bot.core.errors import Conflict, InvalidInput
 from bot.core.messages import Button, ButtonKind, InboundKind, Reply
 from handlers.context import Context
 from handlers.customer.common import GENDERS, branch_name
-from handlers.inputs import clean_name, parse_birthday, parse_phone
+from shop.inputs import clean_name, parse_birthday, parse_phone
 from storage.models import Member
 
 #: a field's stored value in flow data: JSON-friendly (birthday as an ISO date)

@@ -4,7 +4,7 @@ A friend joins with the code in one of three ways: the Telegram deep link
 (``https://t.me/<bot>?start=ref_<CODE>``, needs ``TELEGRAM_BOT_USERNAME``), the LINE link that
 opens the shop's chat with ``ref <CODE>`` already typed (needs ``LINE_BASIC_ID``), or by typing
 ``ref <CODE>`` themselves before or during the sign-up. The bonus itself is paid at the
-friend's first purchase (:mod:`handlers.referral`).
+friend's first purchase (:mod:`shop.referral`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from bot.core.messages import Reply
 from bot.i18n import format_points
 from handlers.context import Context
 from handlers.customer import signup
-from handlers.loyalty import load_rules
-from handlers.referral import valid_referrer
 from handlers.router import Audience, Command, Router
+from shop.loyalty import load_rules
+from shop.referral import valid_referrer
 
 #: what a newcomer types (LINE has no deep-link payload): ``ref ABCD2345``
 REF_WORD: Final = "ref"

@@ -6,7 +6,7 @@ from bot.core.messages import Reply
 from bot.i18n import format_baht, format_date, format_points
 from handlers.context import Context
 from handlers.customer.common import tier_label
-from handlers.loyalty import loyalty_status
+from shop.loyalty import loyalty_status
 
 
 async def show_points(ctx: Context) -> list[Reply]:

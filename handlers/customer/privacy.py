@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.messages import Button, Reply
-from handlers.campaigns.contact_events import ContactKind, record_contact_event
 from handlers.context import Context
 from handlers.customer.common import audit
 from handlers.customer.signup import MARKETING_WORDING, MEMBERSHIP_WORDING
+from shop.campaigns.contact_events import ContactKind, record_contact_event
 
 DELETE_FLOW: Final = "del"
 

@@ -18,7 +18,10 @@ from bot.core.errors import Conflict, DomainError
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_points
 from handlers.context import Context
-from handlers.coupons import (
+from handlers.customer.common import audit
+from handlers.customer.inbox import to_inbox
+from handlers.router import Audience, Command, Router
+from shop.coupons import (
     coupon_reply,
     coupon_title,
     display_code,
@@ -26,9 +29,6 @@ from handlers.coupons import (
     issue_coupon,
     last_valid_day,
 )
-from handlers.customer.common import audit
-from handlers.customer.inbox import to_inbox
-from handlers.router import Audience, Command, Router
 from storage.models import Coupon, Reward
 from storage.uow import UnitOfWork
 

@@ -19,7 +19,7 @@ from handlers.context import Context
 from handlers.customer import claim, fields
 from handlers.customer.card import card_reply
 from handlers.customer.common import audit, join_button, main_menu
-from handlers.loyalty import load_rules
+from shop.loyalty import load_rules
 from storage.models import Member
 
 FLOW: Final = "su"

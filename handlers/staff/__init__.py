@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers.campaigns import tracking
 from handlers.router import Router
 from handlers.staff import (
     adjust,
@@ -21,6 +20,7 @@ from handlers.staff import (
     stats,
     team,
 )
+from shop.campaigns import tracking
 
 #: each staff module's own ``register(router)``, in menu order; add yours to this list
 REGISTRARS: list[Callable[[Router], None]] = [

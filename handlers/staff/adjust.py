@@ -15,12 +15,12 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Reply
 from bot.i18n import format_points, t
 from handlers.context import Context
-from handlers.inputs import thai_digits_to_ascii
-from handlers.loyalty_ops import adjust_points
 from handlers.notify import notify_member
 from handlers.router import Audience, Command, Router
 from handlers.staff.lookup import find_member
 from handlers.staff.sale_notices import member_label
+from shop.inputs import thai_digits_to_ascii
+from shop.ledger import adjust_points
 from storage.models import Member
 
 _POINTS: Final = re.compile(r"[+\-−]?[0-9]{1,9}")

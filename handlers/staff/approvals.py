@@ -26,11 +26,11 @@ from bot.core.messages import Button, Reply
 from bot.i18n import format_baht, t
 from handlers.context import Context
 from handlers.customer.common import branch_name
-from handlers.loyalty import LoyaltyRules, load_rules
-from handlers.loyalty_ops import is_manager, record_sale
 from handlers.notify import notify_staff
 from handlers.router import Audience, Router
 from handlers.staff.sale_notices import finish_sale, member_label, notify_staff_member
+from shop.ledger import is_manager, record_sale
+from shop.loyalty import LoyaltyRules, load_rules
 from storage.models import Branch, Member, Sale, SaleApproval, Staff
 from storage.uow import UnitOfWork
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.i18n import format_baht, format_date, format_points
 from handlers.context import Context
 from handlers.customer.common import branch_name, gender_label, tier_label
-from handlers.loyalty import loyalty_status
+from shop.loyalty import loyalty_status
 from storage.models import Member
 
 NOTES_SHOWN = 3

@@ -17,10 +17,10 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.context import Context
-from handlers.inputs import parse_phone
 from handlers.router import Audience, Command, Router
 from handlers.staff.customer_card import describe_member
 from handlers.staff.lookup import find_member, member_code_in
+from shop.inputs import parse_phone
 from storage.models import Member
 from storage.repositories.members import CODE_ALPHABET
 from storage.repositories.people import CLAIM

@@ -23,8 +23,8 @@ from bot.core.errors import DomainError, InvalidInput, NotAllowed
 from bot.core.messages import Reply
 from bot.i18n import format_date
 from handlers.context import Context
-from handlers.inputs import thai_digits_to_ascii
 from handlers.router import ROLES
+from shop.inputs import thai_digits_to_ascii
 from storage.models import Branch, Staff
 from storage.repositories.members import CODE_ALPHABET
 from storage.uow import UnitOfWork

@@ -7,7 +7,7 @@ import re
 from typing import Final
 
 from bot.core.errors import InvalidInput, NotFound
-from handlers.inputs import parse_phone
+from shop.inputs import parse_phone
 from storage.models import Member
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH
 from storage.uow import UnitOfWork

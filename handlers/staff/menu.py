@@ -15,7 +15,7 @@ from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.router import STAFF_RANK, Audience, Command, Handler, Router, has_role
 
-#: the ``meta`` keys a channel adapter reads (see :mod:`bot.channels.telegram_menu`)
+#: the ``meta`` keys a channel adapter reads (see :mod:`bot.channels.telegram.menu`)
 MENU_META: Final = "menu"
 LOCALE_META: Final = "locale"
 CUSTOMER_MENU: Final = "customer"

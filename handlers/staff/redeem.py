@@ -18,8 +18,10 @@ from bot.core.errors import DomainError, NotAllowed, NotFound
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_datetime, t
 from handlers.context import Context
-from handlers.coupon_windows import describe_conditions
-from handlers.coupons import (
+from handlers.notify import notify_member
+from handlers.router import Audience, Command, Router, has_role
+from shop.coupon_windows import describe_conditions
+from shop.coupons import (
     CouponAlreadyUsed,
     CouponExpired,
     CouponNotFound,
@@ -29,8 +31,6 @@ from handlers.coupons import (
     last_valid_day,
     redeem_coupon,
 )
-from handlers.notify import notify_member
-from handlers.router import Audience, Command, Router, has_role
 from storage.models import Branch, Coupon
 
 FLOW: Final = "rd"

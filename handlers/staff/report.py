@@ -19,8 +19,8 @@ from bot.i18n import format_baht, format_points
 from handlers.campaigns.charts import bar_chart
 from handlers.context import Context
 from handlers.inbox.report_lines import service_lines
-from handlers.loyalty import LoyaltyRules, Tier, load_rules, tier_name
 from handlers.router import Audience, Command, Router
+from shop.loyalty import LoyaltyRules, Tier, load_rules, tier_name
 from storage.reports import ShopReport, shop_report
 from storage.segments import LifecycleRules, SegmentEnv
 

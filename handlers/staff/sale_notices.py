@@ -17,11 +17,11 @@ from bot.core.wire import replies_to_payload
 from bot.i18n import format_baht, format_points, t
 from handlers.context import Context
 from handlers.customer.common import branch_name
-from handlers.loyalty import tier_name
-from handlers.loyalty_ops import SaleResult, VoidResult
 from handlers.notify import notify_member, staff_locale
-from handlers.referral import pay_referral_if_first_purchase
 from handlers.router import ROLES
+from shop.ledger import SaleResult, VoidResult
+from shop.loyalty import tier_name
+from shop.referral import pay_referral_if_first_purchase
 from storage.models import Branch, Member
 
 

@@ -11,7 +11,7 @@ receipt number not given is generated. A cashier's sale that would pass the dail
 an owner (:mod:`handlers.staff.approvals`).
 
 ``/void RECEIPT`` (cashier and up; who may void what is decided by
-:func:`handlers.loyalty_ops.check_may_void`).
+:func:`shop.ledger.check_may_void`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from typing import Final
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.core.messages import Reply
 from handlers.context import Context
-from handlers.inputs import thai_digits_to_ascii
-from handlers.loyalty import LoyaltyRules, load_rules
-from handlers.loyalty_ops import (
+from handlers.router import Audience, Command, Router
+from handlers.staff.approvals import over_daily_cap, pending_by_receipt, request_approval
+from handlers.staff.lookup import find_member
+from handlers.staff.sale_notices import announce_void, finish_sale
+from shop.inputs import thai_digits_to_ascii
+from shop.ledger import (
     check_amount,
     check_receipt,
     new_receipt_no,
@@ -34,10 +37,7 @@ from handlers.loyalty_ops import (
     sale_by_receipt,
     void_sale,
 )
-from handlers.router import Audience, Command, Router
-from handlers.staff.approvals import over_daily_cap, pending_by_receipt, request_approval
-from handlers.staff.lookup import find_member
-from handlers.staff.sale_notices import announce_void, finish_sale
+from shop.loyalty import LoyaltyRules, load_rules
 from storage.models import Branch
 
 OPTION_NAMES: Final = {

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from bot.core.messages import Attachment, Reply
 from bot.i18n import format_baht, format_date
 from handlers.campaigns.charts import campaign_chart
-from handlers.campaigns.stats import CampaignStats, GroupStats, compute_stats
-from handlers.campaigns.stats_feedback import FeedbackStats, feedback_stats
 from handlers.campaigns.stats_text import interval_phrase
-from handlers.campaigns.uplift import MIN_CONVERTERS, MIN_MEMBERS, Verdict
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
+from shop.campaigns.stats import CampaignStats, GroupStats, compute_stats
+from shop.campaigns.stats_feedback import FeedbackStats, feedback_stats
+from shop.campaigns.uplift import MIN_CONVERTERS, MIN_MEMBERS, Verdict
 from storage.models import Campaign
 
 

@@ -38,8 +38,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
-from handlers.campaigns.launch import in_holdout, outbox_key, segment_env
-from storage.contact_policy import eligibility, load_policy
+from shop.campaigns.launch import in_holdout, outbox_key, segment_env
+from shop.contact_policy import eligibility, load_policy
 from storage.models import Campaign, CampaignMember, Member, table_of
 from storage.uow import UnitOfWork
 from storage.upsert import insert_once

@@ -4,7 +4,7 @@ Both are transactional (they concern points the member owns), so the contact pol
 apply: a member who used ``/stop`` is still told their points are about to expire.
 
 - Expiry: every member holding a lot older than the expiry period gets
-  :func:`handlers.loyalty_ops.expire_points` (first in, first out, never below zero, one entry
+  :func:`shop.ledger.expire_points` (first in, first out, never below zero, one entry
   per member per day).
 - Reminder: members with a lot expiring on the shop day ``today + remind_days`` are told the
   amount expiring that day and the date (Buddhist Era in Thai). The outbox key
@@ -28,11 +28,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 
-from bot.bootstrap import App
 from bot.core.messages import Reply
 from bot.i18n import format_date, format_points, t
-from handlers.loyalty import add_months, load_rules, unspent_lots
-from handlers.loyalty_ops import expire_points
+from jobs.app import App
 from jobs.automations.common import (
     audience_group,
     automation_config,
@@ -41,6 +39,8 @@ from jobs.automations.common import (
     send_again,
     shop_day,
 )
+from shop.ledger import expire_points
+from shop.loyalty import add_months, load_rules, unspent_lots
 from storage.models import Member, PointsEntry
 from storage.uow import UnitOfWork
 

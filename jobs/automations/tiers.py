@@ -29,11 +29,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.bootstrap import App
 from bot.core.messages import Reply
 from bot.i18n import format_baht, format_date, t
-from handlers.loyalty import LoyaltyRules, Tier, add_months, load_rules, tier_name
+from jobs.app import App
 from jobs.automations.common import automation_config, enrol, period_campaign, shop_day
+from shop.loyalty import LoyaltyRules, Tier, add_months, load_rules, tier_name
 from storage.models import Member, Sale
 from storage.uow import UnitOfWork
 

@@ -23,11 +23,11 @@ from typing import Any, Final
 
 from sqlalchemy import Select, func, or_, select
 
-from bot.bootstrap import App
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, t
-from handlers.campaigns.offers import Offer
+from jobs.app import App
 from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
+from shop.campaigns.offers import Offer
 from storage.models import Campaign, CampaignMember, Member, Sale
 
 NAME: Final = "winback"

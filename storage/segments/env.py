@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from storage.segments.lifecycle import LifecycleRules
 
-#: (tier name, least spend within the tier window), lowest first — handlers.loyalty's defaults
+#: (tier name, least spend within the tier window), lowest first — shop.loyalty's defaults
 DEFAULT_TIERS: Final = (("member", Decimal(0)), ("silver", Decimal(3000)), ("gold", Decimal(10000)))
 
 

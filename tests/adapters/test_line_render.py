@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.channels.line_render import LineRenderer, split_text
+from bot.channels.line.render import LineRenderer, split_text
 from bot.core.messages import Attachment, Button, ButtonKind, MemberCardView, Reply
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
-from bot.channels.line_inbound import to_inbound
+from bot.channels.line.inbound import to_inbound
 from bot.core.messages import Channel, Identity, InboundKind
 from simulator.fakes.line_api import CHANNEL_SECRET, FakeLineApi
 from simulator.fakes.line_webhooks import (

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiogram.types import Update
 
-from bot.channels.telegram_inbound import inbound_from_update
+from bot.channels.telegram.inbound import inbound_from_update
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
 from simulator.fakes.telegram_updates import (
     callback_update,

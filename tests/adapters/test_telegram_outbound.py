@@ -9,7 +9,7 @@ import pytest
 from aiogram import Bot
 
 from bot.channels.telegram import make_bot
-from bot.channels.telegram_outbound import send, split_text, utf16_len
+from bot.channels.telegram.outbound import send, split_text, utf16_len
 from bot.core.errors import (
     PermanentChannelError,
     RateLimited,

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from bot.core.messages import Button, Reply
 from bot.core.wire import replies_to_payload
-from storage.contact_policy import SETTINGS_KEY
+from shop.contact_policy import SETTINGS_KEY
 from storage.models import Campaign, CampaignMember, Member, OutboxMessage
 
 NO_QUIET_HOURS = {"quiet_hours": ["00:00", "00:00"]}

@@ -14,7 +14,7 @@ from typing import Final
 
 from bot.bootstrap import App
 from bot.core.messages import Channel
-from handlers.campaigns.launch import in_holdout
+from shop.campaigns.launch import in_holdout
 from storage.models import Sale
 from tests.unit.staff_support import ensure_branches, make_member
 

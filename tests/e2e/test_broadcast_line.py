@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from bot.core.messages import Channel
 from jobs.campaign_delivery import resume_campaign
 from jobs.dispatcher import OutboxDispatcher

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.channels.telegram import TelegramChannel
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import PlatformLimits

@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.channels.line import WEBHOOK_PATH, LineChannel
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
 from bot.web import build_web_app
-from handlers.campaigns.stats import compute_stats
 from jobs.dispatcher import OutboxDispatcher
+from shop.campaigns.stats import compute_stats
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import line_settings, postback_event, signed_webhook, text_event
 from storage.models import Campaign, Coupon

@@ -8,10 +8,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
-from handlers.campaigns.stats import compute_stats
 from jobs.dispatcher import OutboxDispatcher
+from shop.campaigns.stats import compute_stats
 from simulator.fakes.telegram_updates import callback_update, text_update
 from storage.models import Campaign, Coupon
 from tests.e2e import flagship_support as shop

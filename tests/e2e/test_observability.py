@@ -101,11 +101,11 @@ async def test_log_record_of_a_handled_update_carries_channel_event_and_member(
 ) -> None:
     member = await make_member(tg.app, user_id=str(USER))
     caplog.handler.addFilter(ContextFilter())
-    caplog.set_level(logging.DEBUG, logger="bot.core.bus")
+    caplog.set_level(logging.DEBUG, logger="handlers.bus")
 
     assert await tg.post(text_update(34, USER, "/points")) == 200
 
-    (record,) = [r for r in caplog.records if r.name == "bot.core.bus"]
+    (record,) = [r for r in caplog.records if r.name == "handlers.bus"]
     assert record.channel == "telegram"  # type: ignore[attr-defined]
     assert record.event_id == "tg:34"  # type: ignore[attr-defined]
     assert record.member_id == member.id  # type: ignore[attr-defined]

@@ -9,9 +9,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.i18n import t
-from handlers.campaigns.stats import GroupStats, compute_stats
+from shop.campaigns.stats import GroupStats, compute_stats
 from simulator.ledger import Truth
 from simulator.population import Effect
 from simulator.run import OWNER, SimConfig, SimResult, setup_shop, simulate

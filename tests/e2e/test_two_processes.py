@@ -30,9 +30,9 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock, SystemClock
+from bot.core.clock import FrozenClock, SystemClock
+from shop.contact_policy import SETTINGS_KEY
 from simulator.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI, serving
-from storage.contact_policy import SETTINGS_KEY
 from storage.db import is_sqlite
 from storage.models import CampaignMember, JobRun, OutboxMessage
 from tests.conftest import PG_SCHEMA

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from storage.models import Campaign, CampaignMember, OutboxMessage
 
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from handlers.campaigns.launch import segment_env
-from storage.contact_policy import ContactPolicy, eligibility
+from shop.campaigns.launch import segment_env
+from shop.contact_policy import ContactPolicy, eligibility
 from storage.models import Campaign, CampaignMember, Member
 
 EVERYONE = "points >= 0"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from handlers.campaigns.stats import compute_stats
+from bot.core.clock import FrozenClock
 from jobs.automations.birthday import run_birthday
+from shop.campaigns.stats import compute_stats
 from tests.chat import Chat
 from tests.storage.automation_support import (
     bangkok,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from jobs.feedback import run_feedback
 from storage.models import Campaign, CampaignMember, Feedback
 from tests.storage.automation_support import bangkok

@@ -9,11 +9,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from handlers.campaigns.stats import compute_stats
-from handlers.loyalty import DEFAULT_TIERS
+from bot.core.clock import FrozenClock
 from jobs.automations.expiry import run_expiry
 from jobs.automations.tiers import run_tier_review
+from shop.campaigns.stats import compute_stats
+from shop.loyalty import DEFAULT_TIERS
 from storage.models import Campaign, CampaignMember
 from tests.storage.automation_support import bangkok, outbox_for, set_automations
 from tests.unit.inbox_support import add_sale, dispatcher

@@ -6,10 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from handlers.loyalty import LoyaltyRules
-from handlers.loyalty_ops import record_sale
+from bot.core.clock import FrozenClock
 from jobs.automations.winback import run_winback
+from shop.ledger import record_sale
+from shop.loyalty import LoyaltyRules
 from tests.storage.automation_support import bangkok, enrolments, run_days, set_automations
 from tests.unit.staff_support import ensure_branch, make_member
 

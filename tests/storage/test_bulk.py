@@ -21,7 +21,7 @@ from storage.bulk import (
 )
 from storage.models import Member, PointsEntry, Sale, table_of
 from storage.synthetic import ensure_branches
-from storage.synthetic_rows import MemberRows, generate_members
+from storage.synthetic.rows import MemberRows, generate_members
 
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Ids taken before a bulk insert, batch look-ups and balance moves (storage.bulk_sql)."""
+"""Ids taken before a bulk insert, batch look-ups and balance moves (storage.bulk.sql)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.bulk import bulk_insert, to_records
-from storage.bulk_points import Credit, credit_fresh
-from storage.bulk_sql import add_to_balances, is_among, reserve_ids
+from storage.bulk.points import Credit, credit_fresh
+from storage.bulk.sql import add_to_balances, is_among, reserve_ids
 from storage.models import Member, PointsEntry, table_of
 from tests.storage.import_support import balances_match_ledger, rows
 

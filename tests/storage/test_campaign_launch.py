@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.core.wire import payload_to_replies
-from handlers.campaigns import launch
-from handlers.campaigns.launch import in_holdout, segment_env, start_campaign
 from jobs.campaigns import start_due_campaigns
+from shop.campaigns import launch
+from shop.campaigns.launch import in_holdout, segment_env, start_campaign
 from storage.models import CampaignMember, OutboxMessage
 from tests.storage.campaign_support import audience, campaign_row, make_campaign
 from tests.unit.staff_support import make_member, outbox_rows, staff_chat

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.i18n import format_baht
-from handlers.campaigns.launch import in_holdout
-from handlers.campaigns.uplift import minimum_detectable_effect
+from shop.campaigns.launch import in_holdout
+from shop.campaigns.uplift import minimum_detectable_effect
 from storage.models import Member
 from tests.chat import Chat
 from tests.storage.campaign_support import exclusions, make_campaign

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from bot.bootstrap import App
-from handlers.campaigns.stats import CampaignNotFound, CampaignStats, compute_stats
-from handlers.campaigns.uplift import Verdict
+from shop.campaigns.stats import CampaignNotFound, CampaignStats, compute_stats
+from shop.campaigns.uplift import Verdict
 from tests.unit.tracking_support import (
     AudienceRow,
     add_audience,

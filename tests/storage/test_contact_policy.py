@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from storage.contact_policy import (
+from bot.core.clock import FrozenClock
+from shop.contact_policy import (
     ContactPolicy,
     in_quiet_hours,
     next_send_time,

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from bot.core.errors import DomainError
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
-from handlers.coupons import display_code, redeem_coupon
 from handlers.customer.rewards import buy_reward
+from shop.coupons import display_code, redeem_coupon
 from storage.models import AuditEntry, Coupon
 from tests.unit.rewards_support import coupon_rows, make_coupon, make_reward, reward_row
 from tests.unit.staff_support import make_member, make_staff

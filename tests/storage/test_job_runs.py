@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from jobs.periods import LEASE, Period, PeriodicJob, daily_at, run_once
 from jobs.scheduler import tick
 

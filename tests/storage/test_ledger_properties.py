@@ -27,10 +27,10 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.core.errors import Conflict, InvalidInput
-from handlers.loyalty import LoyaltyRules
-from handlers.loyalty_ops import adjust_points, expire_points, record_sale, void_sale
+from shop.ledger import adjust_points, expire_points, record_sale, void_sale
+from shop.loyalty import LoyaltyRules
 from storage.db import session_factory
 from storage.models import Branch, Member, PointsEntry, Staff
 from storage.repositories.points import InsufficientPoints

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from storage.models import OutboxMessage
 from tests.storage.outbox_support import queue
 

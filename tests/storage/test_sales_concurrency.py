@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from bot.bootstrap import App
 from bot.core.errors import DomainError
-from handlers.loyalty import LoyaltyRules
-from handlers.loyalty_ops import SaleResult, record_sale, void_sale
+from shop.ledger import SaleResult, record_sale, void_sale
+from shop.loyalty import LoyaltyRules
 from tests.chat import Chat
 from tests.unit.sales_support import approvals, balance, ledger, sales
 from tests.unit.staff_support import ensure_branch, make_member, make_staff, staff_chat

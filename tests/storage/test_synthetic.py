@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Branch, ChannelIdentity, Consent, Member, PointsEntry, Sale
 from storage.synthetic import ShopSummary, generate_shop
-from storage.synthetic_rows import generate_members
+from storage.synthetic.rows import generate_members
 
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Branch, Coupon, Member, PointsEntry, Reward, Staff
 from storage.synthetic import generate_shop
-from storage.synthetic_loyalty import REWARDS, CounterSummary, add_counter
+from storage.synthetic.loyalty import REWARDS, CounterSummary, add_counter
 
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
 

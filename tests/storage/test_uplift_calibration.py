@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from bot.bootstrap import App
-from handlers.campaigns.uplift import Verdict
+from shop.campaigns.uplift import Verdict
 from simulator.calibration import Scenario, Trial, coverage, run_calibration, scenarios
 
 SEED = 20_240_101

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
-from handlers.referral import ReferralPayout, pay_referral_if_first_purchase
+from shop.referral import ReferralPayout, pay_referral_if_first_purchase
 from storage.models import Member, PointsEntry, Sale
 from storage.uow import UnitOfWork
 from tests.unit.staff_support import ensure_branch

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from handlers.coupons import issue_coupon
+from shop.coupons import issue_coupon
 from storage.models import Coupon, Reward
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.core.messages import Channel
-from handlers.inputs import parse_phone
+from shop.inputs import parse_phone
 from storage.models import AuditEntry, Branch, Member, OutboxMessage, Staff
 from tests.chat import Chat
 

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 from bot.bootstrap import App
-from bot.core.bus import answered_in
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
+from handlers.bus import answered_in
 from storage.models import ChannelIdentity, ProcessedEvent
 from tests.unit.journey_support import count_rows
 

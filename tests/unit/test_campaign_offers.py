@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from handlers.campaigns.offers import (
+from shop.campaigns.offers import (
     Offer,
     OfferError,
     default_title,

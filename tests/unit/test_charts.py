@@ -9,8 +9,8 @@ from decimal import Decimal
 from PIL import Image
 
 from handlers.campaigns.charts import bar_chart, campaign_chart
-from handlers.campaigns.stats import CampaignStats, GroupStats
-from handlers.campaigns.uplift import Estimate, Verdict
+from shop.campaigns.stats import CampaignStats, GroupStats
+from shop.campaigns.uplift import Estimate, Verdict
 
 
 def _is_png(data: bytes) -> bool:

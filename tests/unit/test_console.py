@@ -10,7 +10,7 @@ from pathlib import Path
 import segno
 
 from bot.channels.console import ConsoleChannel
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.core.messages import (
     Attachment,
     Button,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.coupons import (
+from shop.coupons import (
     CODE_ALPHABET,
     CODE_LENGTH,
     display_code,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from handlers.coupons import display_code
+from bot.core.clock import FrozenClock
 from handlers.staff.redeem import redeem_button
+from shop.coupons import display_code
 from tests.chat import Chat
 from tests.unit.rewards_support import coupon_rows, make_coupon
 from tests.unit.staff_support import (

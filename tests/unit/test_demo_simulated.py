@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.demo_history import SIMULATED_DAYS, add_simulated_days, simulation_start
-from handlers.campaigns.stats import compute_stats
+from shop.campaigns.stats import compute_stats
 from storage.db import session_factory
 from storage.models import OutboxMessage
 from storage.synthetic import generate_shop
-from storage.synthetic_loyalty import add_counter
+from storage.synthetic.loyalty import add_counter
 from storage.uow import UnitOfWorkFactory
 
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)

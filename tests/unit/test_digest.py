@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.i18n import format_baht, t
 from jobs.digest import run_digest
 from storage.models import Coupon, Feedback

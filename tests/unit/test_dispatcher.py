@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.core.errors import (
     PermanentChannelError,
     QuotaExhausted,

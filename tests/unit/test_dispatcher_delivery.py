@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.core.messages import Channel, Reply
 from bot.core.wire import replies_to_payload
 from jobs.dispatcher import LEASE, OutboxDispatcher

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.bootstrap import App, bootstrap
-from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.core.clock import FrozenClock
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from jobs.dispatcher import OutboxDispatcher

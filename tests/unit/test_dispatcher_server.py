@@ -15,8 +15,8 @@ from sqlalchemy import update
 
 from bot.bootstrap import App, bootstrap
 from bot.channels.line import LineChannel
-from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.core.clock import FrozenClock
 from bot.core.messages import Channel, Reply
 from bot.core.wire import replies_to_payload
 from bot.server import chat, serve

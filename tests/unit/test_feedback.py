@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.i18n import t
 from jobs.feedback import run_feedback
 from tests.unit.inbox_support import add_sale, dispatcher, feedback_rows, threads

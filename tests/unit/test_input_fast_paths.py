@@ -1,6 +1,6 @@
 """The ASCII fast paths of the input parsers give what the general (Unicode) path gives.
 
-Imports parse tens of thousands of cells, so :mod:`handlers.inputs` skips normalisation for
+Imports parse tens of thousands of cells, so :mod:`shop.inputs` skips normalisation for
 ASCII text. These tests force the general path on the same text (a Thai digit for a digit, a
 zero-width space in front of a name, both of which the parsers treat as no change) and require
 the same answer or the same refusal.
@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.errors import InvalidInput
-from handlers.inputs import clean_name, parse_birthday, parse_phone
+from shop.inputs import clean_name, parse_birthday, parse_phone
 
 TODAY = date(2026, 3, 3)
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.errors import InvalidInput
-from handlers.inputs import (
+from shop.inputs import (
     MAX_NAME_LENGTH,
     clean_name,
     parse_birthday,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from jobs.housekeeping import purge_expired
 from jobs.scheduler import MISFIRE_GRACE_SECONDS, build_scheduler
 from storage.models import ConversationState, Media, ProcessedEvent

@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from bot.core.bus import Bus
+from bot.core.clock import FrozenClock
 from bot.core.messages import Channel, Identity, Inbound, InboundKind, Reply
 from bot.core.wire import payload_to_replies
+from handlers.bus import Bus
 from handlers.context import Context
 from handlers.notify import notify_member, notify_staff
 from handlers.router import Router

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.bootstrap import App
-from handlers.loyalty import LoyaltyRules, Tier, add_months, expiring_points
+from shop.loyalty import LoyaltyRules, Tier, add_months, expiring_points
 from storage.models import PointsEntry, Sale
 from tests.chat import Chat
 from tests.unit.journey_support import add_branches, join, only_member

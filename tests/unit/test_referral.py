@@ -11,9 +11,9 @@ import pytest
 from bot.bootstrap import App
 from bot.config import Settings
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
-from handlers.loyalty import load_rules
-from handlers.loyalty_ops import record_sale
-from handlers.referral import pay_referral_if_first_purchase
+from shop.ledger import record_sale
+from shop.loyalty import load_rules
+from shop.referral import pay_referral_if_first_purchase
 from storage.models import Member
 from tests.chat import Chat
 from tests.unit.journey_support import join, rows

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bot.bootstrap import App
-from handlers.loyalty import LoyaltyRules
 from handlers.staff.report import point_value
+from shop.loyalty import LoyaltyRules
 from storage.models import Member, Sale
 from storage.reports import shop_report
 from storage.segments import SegmentEnv

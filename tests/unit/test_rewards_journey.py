@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.bootstrap import App
 from bot.core.messages import Channel
-from handlers.coupons import display_code
+from shop.coupons import display_code
 from storage.models import InboxMessage, PointsEntry
 from tests.chat import Chat
 from tests.unit.journey_support import buttons, rows

@@ -9,8 +9,8 @@ import pytest
 from bot.bootstrap import App
 from bot.core.errors import InvalidInput
 from bot.i18n import t
-from handlers.loyalty import LoyaltyRules
 from handlers.staff.sales import parse_amount, split_sale_args
+from shop.loyalty import LoyaltyRules
 from tests.chat import Chat
 from tests.unit.sales_support import balance, ledger, queued, sales, texts
 from tests.unit.staff_support import audit_rows, ensure_branches, make_member, staff_chat

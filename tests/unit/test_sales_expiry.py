@@ -6,9 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from handlers.loyalty import LoyaltyRules, add_months, expiring_points
-from handlers.loyalty_ops import expire_points, record_sale, void_sale
+from bot.core.clock import FrozenClock
+from shop.ledger import expire_points, record_sale, void_sale
+from shop.loyalty import LoyaltyRules, add_months, expiring_points
 from storage.models import Staff
 from tests.unit.sales_support import balance, ledger
 from tests.unit.staff_support import ensure_branch, make_member, make_staff

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.i18n import t
 from tests.chat import Chat
 from tests.unit.sales_support import balance, ledger, queued, sales, texts

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.bootstrap import App
-from handlers.loyalty import LoyaltyRules, Tier
+from shop.loyalty import LoyaltyRules, Tier
 from storage.models import Reward
 from tests.chat import Chat
 from tests.unit.journey_support import buttons, rows

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.cli_staff import InviteError, invite_lines
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from bot.i18n import t
 from handlers.staff.claim import FAILURE_LIMIT, WINDOW
 from handlers.staff.invites import new_invite_code, normalise_invite_code

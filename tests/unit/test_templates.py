@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.campaigns.templates import TemplateError, render_template, validate_template
+from shop.campaigns.templates import TemplateError, render_template, validate_template
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from bot.clock import FrozenClock
-from handlers.campaigns.offers import Offer
-from handlers.campaigns.tracking import campaign_key, on_campaign_outcome
+from bot.core.clock import FrozenClock
+from shop.campaigns.offers import Offer
+from shop.campaigns.tracking import campaign_key, on_campaign_outcome
 from storage.models import Campaign, CampaignMember, ContactEvent, Coupon, OutboxMessage
 from tests.chat import Chat
 from tests.unit.staff_support import member_chat, staff_chat

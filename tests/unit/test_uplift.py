@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from handlers.campaigns.uplift import (
+from shop.campaigns.uplift import (
     GroupSample,
     Verdict,
     mean_difference,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from handlers.campaigns.uplift import minimum_detectable_effect
+from shop.campaigns.uplift import minimum_detectable_effect
 
 
 def test_mde_is_z_sum_times_the_standard_error_of_the_difference() -> None:

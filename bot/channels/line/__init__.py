@@ -1,0 +1,338 @@
+"""The LINE channel: signed webhooks in, replies and pushes out (line-bot-sdk v3, async).
+
+``POST /webhook/line`` contract:
+
+- the ``X-Line-Signature`` header must be base64(HMAC-SHA256(channel secret, raw body)); a
+  missing or forged signature is answered **401** with nothing stored and nothing sent;
+- a body that is not UTF-8 JSON, or events line-bot-sdk cannot validate (no
+  ``webhookEventId`` / ``deliveryContext`` / ``mode``), is answered **400**;
+- ``{"events": []}`` (LINE's URL check) is answered 200;
+- each event is handled inline (one unit of work in the bus, then delivery) and 200 is
+  answered when all are done; an unexpected crash answers 500 so LINE redelivers, and the bus's
+  event log makes the redelivery harmless for the events already handled. A failed delivery is
+  logged, not answered 500: the event is committed, a redelivery would be skipped anyway.
+
+Events that are not from a one-to-one chat (groups, rooms) and unknown event types are skipped.
+Events in ``standby`` mode (another channel module owns the chat) go through the bus, so state
+and inbox stay right, but the bot keeps quiet. Stickers and photos get a one-line hint through
+the free reply token (never a paid push, never for a redelivery).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import web
+from linebot.v3 import WebhookParser
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    Configuration,
+    RichMenuRequest,
+)
+from linebot.v3.webhooks import MessageEvent
+
+from bot import metrics
+from bot.channels.line.inbound import event_time, is_standby, to_inbound, user_of
+from bot.channels.line.render import LineMessage, LineRenderer
+from bot.channels.line.richmenu import rich_menu_image, rich_menu_request
+from bot.channels.line.send import (
+    DEFAULT_RETRY_DELAYS,
+    LineSender,
+    batch_retry_key,
+    batches,
+    channel_error,
+)
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.errors import ChannelError, TransientChannelError
+from bot.core.messages import Channel, InboundKind, Reply
+from bot.i18n import supported_locale, t
+from handlers.bus import Bus, answered_in
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH: Final = "/webhook/line"
+#: LINE's reply token lives about a minute; past this age we push instead of wasting a call
+REPLY_TOKEN_FRESHNESS: Final = timedelta(seconds=50)
+#: the profile lookup on follow must not eat LINE's 2-second webhook budget
+PROFILE_TIMEOUT: Final = 1.5
+
+
+class LineChannel:
+    """The LINE Official Account as a :class:`bot.core.ports.WebhookChannel`."""
+
+    channel = Channel.LINE
+
+    def __init__(self, settings: Settings, bus: Bus, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        if not settings.line_channel_secret or not settings.line_channel_access_token:
+            raise ValueError("LINE needs LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
+        self.settings = settings
+        self._bus = bus
+        self._uow = uow
+        self._clock = clock
+        self._parser = WebhookParser(settings.line_channel_secret)
+        self._token = settings.line_channel_access_token
+        self._renderer = LineRenderer(self._publish, settings.shop_name)
+        # the SDK opens an aiohttp session in its constructor: build clients inside the loop
+        self._client: AsyncApiClient | None = None
+        self._blob_client: AsyncApiClient | None = None
+        self._sender: LineSender | None = None
+        #: waits before retrying a failed push (tests set zeros)
+        self.retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+
+    # -- clients ---------------------------------------------------------------------------
+
+    @property
+    def api(self) -> AsyncMessagingApi:
+        if self._client is None:
+            config = Configuration(host=self.settings.line_api_base, access_token=self._token)
+            self._client = AsyncApiClient(config)
+        return AsyncMessagingApi(self._client)
+
+    @property
+    def blob_api(self) -> AsyncMessagingApiBlob:
+        if self._blob_client is None:
+            config = Configuration(host=self.settings.line_data_api_base, access_token=self._token)
+            self._blob_client = AsyncApiClient(config)
+        return AsyncMessagingApiBlob(self._blob_client)
+
+    @property
+    def sender(self) -> LineSender:
+        if self._sender is None:
+            self._sender = LineSender(self.api, self.retry_delays)
+        return self._sender
+
+    async def close(self) -> None:
+        for client in (self._client, self._blob_client):
+            if client is not None:
+                await client.close()
+        self._client = self._blob_client = None
+        self._sender = None
+
+    # -- webhook ---------------------------------------------------------------------------
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        signature = request.headers.get("X-Line-Signature", "")
+        if not signature:
+            metrics.count_update("line", "rejected")
+            return web.Response(status=401, text="missing signature")
+        try:
+            events = self._parser.parse(body.decode("utf-8"), signature)
+        except InvalidSignatureError:
+            log.warning("LINE webhook with a forged signature rejected")
+            metrics.count_update("line", "rejected")
+            return web.Response(status=401, text="bad signature")
+        except (ValueError, KeyError, TypeError) as error:  # bad UTF-8, JSON or event shape
+            log.warning("LINE webhook body rejected: %s", str(error)[:200])
+            metrics.count_update("line", "invalid")
+            return web.Response(status=400, text="invalid body")
+        for event in events:
+            try:
+                await self.handle_event(event)
+            except Exception:
+                log.exception("LINE event handling failed; asking LINE to redeliver")
+                return web.Response(status=500, text="retry later")
+        return web.Response(text="ok")
+
+    async def handle_event(self, event: Any) -> None:
+        """Turn one parsed SDK event into an Inbound, run it through the bus, deliver."""
+        inbound = await to_inbound(event, self._clock.now(), self._profile)
+        if inbound is None:
+            metrics.count_update("line", "ignored")
+            await self._hint_unsupported(event)
+            return
+        replies = await self._bus.handle(inbound)
+        if not replies or inbound.kind is InboundKind.UNFOLLOW:
+            return
+        if is_standby(event):
+            log.info("standby event %s: replies not sent", inbound.event_id)
+            return
+        result = "failed"
+        try:
+            await self.deliver(
+                inbound.identity.user_id, replies, inbound.reply_token, event_time(event)
+            )
+            result = "sent"
+        except ChannelError:
+            log.exception("LINE delivery to %s failed", inbound.identity)
+        finally:
+            metrics.count_sends("line", "reply", result, len(replies))
+
+    async def _profile(self, user_id: str) -> tuple[str | None, str | None]:
+        try:
+            profile = await self.api.get_profile(user_id, _request_timeout=PROFILE_TIMEOUT)
+        except (ApiException, aiohttp.ClientError, TimeoutError) as error:
+            log.info("no LINE profile for %s: %r", user_id, error)
+            return None, None
+        return profile.display_name, profile.language
+
+    async def _hint_unsupported(self, event: Any) -> None:
+        """Stickers, photos and the like: a free, one-line hint, never a paid push."""
+        if not isinstance(event, MessageEvent) or user_of(event) is None or is_standby(event):
+            return
+        token = event.reply_token
+        if not token or event.delivery_context.is_redelivery or not self._fresh(event_time(event)):
+            return
+        text = t(self.settings.locale, "line.unsupported_message")
+        try:
+            await self.sender.reply(token, [{"type": "text", "text": text}])
+        except ChannelError:
+            log.info("could not send the unsupported-message hint", exc_info=True)
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def _fresh(self, happened_at: datetime) -> bool:
+        return self._clock.now() - happened_at <= REPLY_TOKEN_FRESHNESS
+
+    async def deliver(
+        self,
+        user_id: str,
+        replies: Sequence[Reply],
+        reply_token: str | None,
+        happened_at: datetime,
+    ) -> None:
+        """Send replies: the free reply token for the first 5 messages while it is fresh, push
+        (with a retry key) for the rest, or for all when the token is absent, stale or refused."""
+        messages = await self.render(user_id, replies)
+        if not messages:
+            return
+        groups = batches(messages)
+        if (
+            reply_token
+            and self._fresh(happened_at)
+            and await self.sender.reply(reply_token, groups[0])
+        ):
+            groups = groups[1:]
+        await self._push_batches(user_id, groups, None)
+
+    async def push(
+        self,
+        user_id: str,
+        replies: Sequence[Reply],
+        retry_key: str | None = None,
+        *,
+        reply_token: str | None = None,
+        reply_token_at: datetime | None = None,
+    ) -> None:
+        """Push replies to a LINE user (counts against the monthly quota).
+
+        ``retry_key`` (a UUID) makes a repeat of this call by the caller safe: each request
+        derives its ``X-Line-Retry-Key`` from it. Raises a :class:`ChannelError`. A user who
+        blocked the bot gets a 200 from LINE: blocks are only known from unfollow events.
+
+        With ``reply_token`` (issued at ``reply_token_at``) the first 5 messages go out free
+        with the token while it is fresh; a stale or refused token falls back to push.
+        """
+        groups = batches(await self.render(user_id, replies))
+        first = 0
+        if (
+            groups
+            and reply_token
+            and reply_token_at is not None
+            and self._fresh(reply_token_at)
+            and await self.sender.reply(reply_token, groups[0])
+        ):
+            first = 1
+        for index in range(first, len(groups)):
+            await self.sender.push(user_id, groups[index], batch_retry_key(retry_key, index))
+
+    async def multicast(
+        self, user_ids: Sequence[str], replies: Sequence[Reply], retry_key: str
+    ) -> None:
+        """Send the same ``replies`` to up to 500 users in one multicast per 5 messages.
+
+        Each request's ``X-Line-Retry-Key`` is derived from ``retry_key``, so the caller
+        repeating this call for the same recipients (after a crash) is answered 409, not sent
+        twice. Counts one quota unit per recipient. Texts are rendered once, in the first
+        recipient's language: callers group only identical payloads.
+        """
+        messages = await self.render(user_ids[0], replies)
+        for index, group in enumerate(batches(messages)):
+            await self.sender.multicast(user_ids, group, batch_retry_key(retry_key, index))
+
+    async def _push_batches(
+        self, user_id: str, groups: Sequence[Sequence[LineMessage]], retry_key: str | None
+    ) -> None:
+        for index, group in enumerate(groups):
+            await self.sender.push(user_id, group, batch_retry_key(retry_key, index))
+
+    async def render(self, user_id: str, replies: Sequence[Reply]) -> list[LineMessage]:
+        async def locale() -> str:
+            return await self._locale(user_id)
+
+        return await self._renderer.render(replies, locale)
+
+    async def _locale(self, user_id: str) -> str:
+        """The member's language (falling back to the platform hint, then the shop's); the
+        one the bus just answered this user in, when these are the replies to their event."""
+        if (known := answered_in.get()) is not None and known[:2] == ("line", user_id):
+            return known[2]
+        async with self._uow() as u:
+            identity = await u.identities.get(Channel.LINE.value, user_id)
+            member = (
+                await u.members.get(identity.member_id) if identity and identity.member_id else None
+            )
+        if member is not None and member.locale:
+            return str(member.locale)
+        hint = supported_locale(identity.language_code) if identity is not None else None
+        return hint or self.settings.locale
+
+    async def _publish(
+        self, filename: str, mime_type: str, content: bytes, ttl: timedelta
+    ) -> str | None:
+        """Store media in its own short transaction and return its public URL (None: no URL)."""
+        if not self.settings.public_url:
+            return None
+        async with self._uow() as u:
+            token = await u.media.put(filename, mime_type, content, self._clock.now() + ttl)
+            await u.commit()
+        return f"{self.settings.public_url}/media/{token}/{filename}"
+
+    # -- setup and quota -------------------------------------------------------------------
+
+    async def setup(self) -> list[str]:
+        """Create the customer rich menu, upload its image, make it the default for everyone."""
+        try:
+            created = await self.api.create_rich_menu(
+                RichMenuRequest.from_dict(rich_menu_request())
+            )
+            menu_id = created.rich_menu_id
+            await self.blob_api.set_rich_menu_image(
+                menu_id, rich_menu_image(), _headers={"Content-Type": "image/png"}
+            )
+            await self.api.set_default_rich_menu(menu_id)
+        except ApiException as error:
+            raise channel_error(error) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise TransientChannelError(f"LINE setup failed: {error!r}") from error
+        return [
+            f"rich menu created: {menu_id}",
+            "rich menu image uploaded (2500×843 PNG)",
+            "rich menu set as the default for all users",
+        ]
+
+    async def quota(self) -> tuple[int | None, int]:
+        """(monthly message limit or None when unlimited, messages used this month)."""
+        try:
+            limit = await self.api.get_message_quota()
+            used = await self.api.get_message_quota_consumption()
+        except ApiException as error:
+            raise channel_error(error) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise TransientChannelError(f"LINE quota failed: {error!r}") from error
+        value = None if str(limit.type.value) == "none" else int(limit.value or 0)
+        metrics.set_line_quota(value, int(used.total_usage))
+        return value, int(used.total_usage)

@@ -1,0 +1,156 @@
+"""Sending to LINE: reply with the free token, push and multicast with a retry key, one error seam.
+
+Every ``ApiException`` of line-bot-sdk (and every network failure) is mapped to the
+:mod:`bot.core.errors` channel tree here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final
+
+import aiohttp
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncMessagingApi,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+
+from bot import metrics
+from bot.channels.line.render import MAX_MESSAGES_PER_REQUEST, LineMessage
+from bot.core.errors import (
+    ChannelError,
+    PermanentChannelError,
+    QuotaExhausted,
+    RateLimited,
+    TransientChannelError,
+)
+
+log = logging.getLogger(__name__)
+
+#: seconds per API call; LINE wants the webhook answered in about 2 s, and replies are inline
+REQUEST_TIMEOUT: Final = 10.0
+#: waits before each retry of a push that failed with a 5xx or a timeout
+DEFAULT_RETRY_DELAYS: Final = (0.5, 2.0)
+#: LINE's limit on ``to`` of one multicast request
+MAX_MULTICAST_RECIPIENTS: Final = 500
+
+
+def error_message(error: ApiException) -> str:
+    body = error.body
+    if isinstance(body, bytes | bytearray):
+        body = body.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(body) if body else {}
+    except ValueError:
+        return str(body or error.reason or "")
+    return str(parsed.get("message", "")) if isinstance(parsed, dict) else str(body)
+
+
+def channel_error(error: ApiException) -> ChannelError:
+    """The channel error for one failed API call (status and LINE's message decide)."""
+    status = int(error.status or 0)
+    message = error_message(error)
+    if status == 429:
+        metrics.count_rate_limited("line")
+        if "monthly limit" in message.lower():
+            metrics.set_line_quota(0, 0)  # nothing left until the month turns
+            return QuotaExhausted(message)
+        # LINE sends no Retry-After; a second is its own documented advice for bursts
+        return RateLimited(retry_after=1.0, message=message)
+    if status >= 500 or status == 0:
+        return TransientChannelError(f"LINE {status}: {message}")
+    return PermanentChannelError(f"LINE {status}: {message}")
+
+
+def is_invalid_reply_token(error: ApiException) -> bool:
+    return error.status == 400 and "invalid reply token" in error_message(error).lower()
+
+
+def batches(messages: Sequence[LineMessage]) -> list[list[LineMessage]]:
+    size = MAX_MESSAGES_PER_REQUEST
+    return [list(messages[i : i + size]) for i in range(0, len(messages), size)]
+
+
+def batch_retry_key(retry_key: str | None, index: int) -> str:
+    """A UUID per request: derived from the caller's key (stable across its retries) or new."""
+    if retry_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(uuid.UUID(retry_key), str(index)))
+
+
+class LineSender:
+    """Reply and push calls on one messaging API client."""
+
+    def __init__(
+        self, api: AsyncMessagingApi, retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS
+    ) -> None:
+        self._api = api
+        self.retry_delays = tuple(retry_delays)
+
+    async def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> bool:
+        """Send with the free reply token; False when LINE says the token is not valid (any
+        more), so the caller pushes instead. Other failures raise a :class:`ChannelError`."""
+        request = ReplyMessageRequest.from_dict(
+            {"replyToken": reply_token, "messages": list(messages)}
+        )
+        try:
+            await self._api.reply_message(request, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as error:
+            if is_invalid_reply_token(error):
+                return False
+            raise channel_error(error) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # the reply may or may not have gone out; pushing could say it twice, so report it
+            raise TransientChannelError(f"LINE reply failed: {error!r}") from error
+        return True
+
+    async def push(self, user_id: str, messages: Sequence[LineMessage], retry_key: str) -> None:
+        """Push one request (≤ 5 messages); 5xx and timeouts are retried with the same key.
+
+        A 409 means LINE already accepted a request with this key: that is a success.
+        """
+        request = PushMessageRequest.from_dict({"to": user_id, "messages": list(messages)})
+        await self._keyed(
+            lambda: self._api.push_message(
+                request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
+            ),
+            retry_key,
+        )
+
+    async def multicast(
+        self, user_ids: Sequence[str], messages: Sequence[LineMessage], retry_key: str
+    ) -> None:
+        """One multicast request (≤ 500 users, ≤ 5 messages), retried like :meth:`push`."""
+        if not 1 <= len(user_ids) <= MAX_MULTICAST_RECIPIENTS:
+            raise ValueError(f"a multicast goes to 1..{MAX_MULTICAST_RECIPIENTS} users")
+        request = MulticastRequest.from_dict({"to": list(user_ids), "messages": list(messages)})
+        await self._keyed(
+            lambda: self._api.multicast(
+                request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
+            ),
+            retry_key,
+        )
+
+    async def _keyed(self, send: Callable[[], Awaitable[object]], retry_key: str) -> None:
+        for attempt in range(len(self.retry_delays) + 1):
+            try:
+                await send()
+                return
+            except ApiException as error:
+                if error.status == 409:
+                    log.info("request %s already accepted by LINE", retry_key)
+                    return
+                failure: ChannelError = channel_error(error)
+                cause: Exception = error
+            except (aiohttp.ClientError, TimeoutError) as error:
+                failure, cause = TransientChannelError(f"LINE send failed: {error!r}"), error
+            if not isinstance(failure, TransientChannelError) or attempt == len(self.retry_delays):
+                raise failure from cause
+            await asyncio.sleep(self.retry_delays[attempt])

@@ -1,0 +1,244 @@
+"""The Telegram channel: webhook and long polling in, Bot API out (aiogram 3).
+
+One aiogram ``Dispatcher`` (FSM disabled: conversation state is ours, in the database) turns
+each private-chat update into one :class:`Inbound`, hands it to the bus, and delivers the
+replies only after the bus has committed. The webhook answers only after that work is done,
+so a crash makes Telegram redeliver instead of losing the update; the bus's processed-event
+log makes the redelivery harmless.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ChatType, ParseMode
+from aiogram.types import BotCommandScopeDefault, TelegramObject, Update
+from aiogram.utils.token import TokenValidationError
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot import metrics
+from bot.channels.telegram.inbound import inbound_from_update
+from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
+from bot.channels.telegram.outbound import call, send
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.errors import ChannelError, RecipientUnreachable
+from bot.core.messages import Channel, Identity, InboundKind, Reply
+from bot.i18n import LOCALES
+from handlers.bus import Bus
+from handlers.router import Router
+from storage.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH: Final = "/webhook/telegram"
+SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member")
+#: what Telegram accepts as ``secret_token`` (and as a command name)
+_SECRET_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class TelegramConfigError(RuntimeError):
+    """The settings cannot run Telegram the way asked (no token, no webhook secret)."""
+
+
+class TelegramChannel:
+    """Implements :class:`bot.core.ports.WebhookChannel` for Telegram private chats.
+
+    ``push`` raises :class:`ChannelError` subclasses; delivery of replies to a webhook update
+    never raises (a blocked user is marked unreachable, anything else is logged).
+    """
+
+    channel = Channel.TELEGRAM
+
+    def __init__(self, settings: Settings, bus: Bus, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        if not settings.telegram_bot_token:
+            raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not set")
+        self.settings = settings
+        self.bus = bus
+        self.uow = uow
+        self.clock = clock
+        try:
+            self.bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base)
+        except TokenValidationError as error:  # say which setting is wrong, not aiogram's words
+            raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not a bot token") from error
+        self.dispatcher = Dispatcher(disable_fsm=True)
+        private = F.chat.type == ChatType.PRIVATE
+        self.dispatcher.message.register(self._on_update, private)
+        self.dispatcher.callback_query.register(self._on_update)  # chat checked on conversion
+        self.dispatcher.my_chat_member.register(self._on_update, private)
+
+    # -- inbound ----------------------------------------------------------------------------
+
+    def register(self, app: web.Application) -> None:
+        """Route ``POST /webhook/telegram``; refuses to exist without a webhook secret."""
+        if not self.settings.telegram_webhook_secret:
+            raise TelegramConfigError("TELEGRAM_WEBHOOK_SECRET is required for the webhook")
+        app.router.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """401 on a missing/wrong secret, 400 on a body that is not an Update, 500 when the
+        bus itself failed (Telegram retries), else 200 once the update is fully handled."""
+        if not self._secret_ok(request.headers.get(SECRET_HEADER)):
+            metrics.count_update("telegram", "rejected")
+            return web.Response(status=401, text="unauthorized")
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+        except (ValueError, ValidationError):  # bad JSON, bad UTF-8, not an Update
+            metrics.count_update("telegram", "invalid")
+            return web.Response(status=400, text="not a Telegram update")
+        try:
+            await self.dispatcher.feed_update(self.bot, update)
+        except Exception:  # the database is down or similar: let Telegram redeliver later
+            log.exception("telegram update %s failed", update.update_id)
+            return web.Response(status=500, text="try again")
+        return web.Response(text="ok")
+
+    def _secret_ok(self, given: str | None) -> bool:
+        expected = self.settings.telegram_webhook_secret
+        if not expected or given is None:
+            return False
+        return hmac.compare_digest(given.encode(), expected.encode())
+
+    async def _on_update(self, _event: TelegramObject, event_update: Update) -> None:
+        """Dispatcher handler (aiogram passes the event first, the whole update by name):
+        one update → bus → callback answer → replies, delivered after the bus committed."""
+        inbound = inbound_from_update(event_update, self.clock.now())
+        query = event_update.callback_query
+        try:
+            if inbound is None:
+                metrics.count_update("telegram", "ignored")
+                return
+            replies = await self.bus.handle(inbound)
+        finally:
+            if query is not None:  # always stop the button's spinner, even on a duplicate
+                await self._answer_callback(query.id)
+        if inbound.kind is not InboundKind.UNFOLLOW and replies:
+            await self.deliver(inbound.identity, replies)
+
+    async def _answer_callback(self, query_id: str) -> None:
+        try:
+            await call(self.bot.answer_callback_query(callback_query_id=query_id))
+        except ChannelError as error:  # an old query (redelivery) cannot be answered: harmless
+            log.info("could not answer callback %s: %s", query_id, error)
+
+    # -- outbound ---------------------------------------------------------------------------
+
+    async def push(self, user_id: str, replies: Sequence[Reply]) -> None:
+        """Send ``replies`` to a private chat; raises a ChannelError subclass on failure.
+
+        A reply whose ``meta`` asks for a command menu (staff after ``/claim``, a removed staff
+        member) also sets that chat's menu, after the messages; a menu failure is only logged.
+        """
+        await send(self.bot, int(user_id), replies)
+        await apply_menus(self.bot, self.bus.router, int(user_id), replies, self.settings.locale)
+
+    async def deliver(self, identity: Identity, replies: Sequence[Reply]) -> None:
+        """Replies to an update the bus already committed: never raises."""
+        result = "failed"
+        try:
+            await self.push(identity.user_id, replies)
+            result = "sent"
+        except RecipientUnreachable:
+            result = "unreachable"
+            await self._mark_unreachable(identity)
+        except ChannelError as error:
+            log.warning("telegram delivery to %s failed: %r", identity, error)
+        except Exception:  # a bug in rendering must not make Telegram redeliver a done update
+            log.exception("telegram delivery to %s crashed", identity)
+        finally:
+            metrics.count_sends("telegram", "reply", result, len(replies))
+
+    async def _mark_unreachable(self, identity: Identity) -> None:
+        log.info("%s blocked the bot; marking unreachable", identity)
+        try:
+            async with self.uow() as uow:
+                row = await uow.identities.get(identity.channel.value, identity.user_id)
+                if row is not None:
+                    row.reachable = False
+                    await uow.commit()
+        except Exception:
+            log.exception("could not mark %s unreachable", identity)
+
+    # -- modes and setup --------------------------------------------------------------------
+
+    async def run_polling(self, polling_timeout: int = 10, handle_signals: bool = True) -> None:
+        """Delete any webhook and long-poll with the same dispatcher until stopped.
+
+        Updates are handled one at a time, so one person's messages keep their order.
+        """
+        await call(self.bot.delete_webhook(drop_pending_updates=False))
+        await self.dispatcher.start_polling(
+            self.bot,
+            polling_timeout=polling_timeout,
+            handle_as_tasks=False,
+            allowed_updates=list(ALLOWED_UPDATES),
+            handle_signals=handle_signals,
+            close_bot_session=False,
+        )
+
+    async def stop_polling(self) -> None:
+        await self.dispatcher.stop_polling()
+
+    async def setup(self, router: Router) -> list[str]:
+        """Register the webhook (when ``CHATCRM_PUBLIC_URL`` is set), the customer command
+        menus (default language, plus one per other locale) and each Telegram staff member's
+        own chat menu; returns what it did."""
+        done: list[str] = []
+        public_url = self.settings.public_url
+        if public_url:
+            secret = self.settings.telegram_webhook_secret
+            if not secret or _SECRET_SHAPE.fullmatch(secret) is None:
+                raise TelegramConfigError(
+                    "TELEGRAM_WEBHOOK_SECRET must be set to 1-256 characters of A-Z a-z 0-9 _ - "
+                    "before a webhook is registered"
+                )
+            url = f"{public_url}{WEBHOOK_PATH}"
+            await call(
+                self.bot.set_webhook(
+                    url=url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
+                )
+            )
+            done.append(f"webhook set to {url}")
+        else:
+            done.append("CHATCRM_PUBLIC_URL is not set: no webhook (use `chatcrm polling`)")
+        default = self.settings.locale
+        for locale in (default, *(code for code in LOCALES if code != default)):
+            commands = menu_commands(router, locale)
+            language_code = None if locale == default else locale
+            await call(
+                self.bot.set_my_commands(
+                    commands=commands, scope=BotCommandScopeDefault(), language_code=language_code
+                )
+            )
+            done.append(
+                f"customer menu ({language_code or 'default'}, {locale}): {len(commands)} commands"
+            )
+        done += await staff_menus(self.bot, router, self.uow, default)
+        return done
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def build_telegram(app: App) -> TelegramChannel:
+    """The Telegram channel wired to the application's bus, unit of work and clock."""
+    return TelegramChannel(app.settings, app.bus, app.uow, app.clock)

@@ -1,0 +1,242 @@
+"""The bus: one unit of work per event.
+
+open unit of work → skip an event id already seen (one ``INSERT … ON CONFLICT DO NOTHING``) →
+load identity, member, staff account, conversation state and the settings version (one joined
+SELECT) → route → save state → commit → return replies. A domain error rolls all of it back, and
+a second unit of work records the event id and the arrival alone. The adapter delivers the
+replies only after this returns, so nobody is told about points that were rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import DBAPIError
+
+from bot import metrics
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.core.messages import Inbound, InboundKind, Reply
+from bot.core.ports import QuotaReader
+from bot.i18n import supported_locale, t
+from bot.logging_context import bind_event, bind_member
+from handlers.context import Context, FlowState
+from handlers.router import Router
+from shop.campaigns.contact_events import record_contact_event
+from storage.repositories.identities import Arrival
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+#: how long processed event ids are kept (Telegram and LINE redeliver within hours, not weeks)
+EVENT_MEMORY = timedelta(days=30)
+
+
+#: (channel, user id, locale) of the last event this task's bus call answered: the adapter
+#: renders those replies in that language without reading the member again
+answered_in: ContextVar[tuple[str, str, str] | None] = ContextVar("answered_in", default=None)
+
+
+def _writer_queue(uow_factory: object) -> AbstractAsyncContextManager[object]:
+    """On SQLite, a lock that lets one event's unit of work run at a time.
+
+    SQLite has one writer, and every unit of work starts with ``BEGIN IMMEDIATE``: events
+    handled concurrently would wait for the database lock in SQLite's busy handler, which
+    sleeps in steps of up to 100 ms, so under load updates queued behind each other for
+    seconds (``bench/webhook_ingest.py``: 54 updates/s with 40 in flight, 82 with 1). Waiting
+    in this FIFO lock instead hands the database over at once. PostgreSQL runs events in
+    parallel: no lock.
+    """
+    sessions = getattr(uow_factory, "sessions", None)
+    bind = getattr(sessions, "kw", {}).get("bind")
+    dialect = getattr(getattr(bind, "dialect", None), "name", None)
+    return asyncio.Lock() if dialect == "sqlite" else contextlib.nullcontext()
+
+
+class Bus:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        router: Router,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self._uow = uow_factory
+        self.router = router
+        self.clock = clock
+        self.settings = settings
+        #: called after a commit that queued outbox rows (the dispatcher's ``kick``)
+        self.on_commit: Callable[[], None] | None = None
+        #: LINE's quota endpoints, set by the server when LINE is on (campaign previews)
+        self.quota_reader: QuotaReader | None = None
+        self._writer = _writer_queue(uow_factory)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Handle one event exactly once; returns what to send back to its author.
+
+        A :class:`DomainError` undoes the handler's writes and becomes a friendly reply. Any
+        other exception undoes everything, is logged, and the event is still recorded as
+        handled (a redelivery would only fail the same way) with an apology to the user —
+        unless the database cannot even record that: then the exception propagates, the
+        adapter answers 5xx and the platform delivers the event again later.
+        """
+        channel = inbound.identity.channel.value
+        bind_event(channel, inbound.event_id)  # every log line of this event carries its ids
+        started = time.perf_counter()
+        result = "failed"
+        try:
+            async with self._writer:
+                try:
+                    replies, result = await self._handle_reconnecting(inbound)
+                    return replies
+                except Exception:
+                    log.exception("event %s from %s failed", inbound.event_id, inbound.identity)
+                    if not await self._remember_failed(inbound):
+                        raise
+                    result = "crashed"  # recorded as handled, answered with an apology
+                    return [Reply(text=t(self.settings.locale, "error.internal"))]
+        finally:
+            metrics.observe_handler(channel, time.perf_counter() - started)
+            metrics.count_update(channel, result)
+            log.debug("event %s %s", inbound.event_id, result)
+
+    async def _handle_reconnecting(self, inbound: Inbound) -> tuple[list[Reply], str]:
+        """:meth:`_handle`, run once more when the database connection turned out to be dead.
+
+        Pooled connections are not pinged before use (``storage/db.py``), so the first event
+        after a database restart meets a dead connection. Whatever it had begun died with it
+        (the server rolls back a lost session's transaction), so running the event again on a
+        fresh connection is safe; had the commit itself gone through, the rerun finds the event
+        id recorded and does nothing.
+        """
+        try:
+            return await self._handle(inbound)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("database connection lost during event %s; retrying", inbound.event_id)
+            return await self._handle(inbound)
+
+    async def _handle(self, inbound: Inbound) -> tuple[list[Reply], str]:
+        """The replies, and how the event ended (for the metrics).
+
+        A :class:`DomainError` ends the handler's unit of work without a commit, so nothing the
+        handler wrote is kept; the event is then recorded, with its author's arrival, in a
+        second short unit of work (cheaper, on the common path, than a savepoint around every
+        handler).
+        """
+        now = self.clock.now()
+        async with self._uow() as uow:
+            arrival = await self._arrive(uow, inbound, now)
+            if arrival is None:
+                return [], "duplicate"
+            ctx = self._context(uow, inbound, arrival, now)
+            try:
+                replies = await self.router.route(ctx)
+                await self._save_state(ctx)
+            except DomainError as error:
+                refusal = error  # answered below, once this unit of work has been rolled back
+            else:
+                answered_in.set((ctx.channel, inbound.identity.user_id, ctx.locale))
+                await uow.commit()
+                if uow.outbox.enqueued and self.on_commit is not None:
+                    self.on_commit()  # messages to others go out now, not at the next poll
+                return replies, "handled"
+        async with self._uow() as uow:
+            if await self._arrive(uow, inbound, now) is None:
+                return [], "duplicate"  # a redelivery was handled in between
+            answered_in.set((ctx.channel, inbound.identity.user_id, ctx.locale))
+            await uow.commit()
+        return [Reply(text=t(ctx.locale, refusal.key, **refusal.params))], "domain_error"
+
+    async def _arrive(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Arrival | None:
+        """Record the event id and its author's arrival; None when the event was seen before."""
+        if inbound.event_id and not await uow.events.first_time(inbound.event_id, now):
+            log.info("duplicate event %s ignored", inbound.event_id)
+            return None
+        channel, user_id = inbound.identity.channel.value, inbound.identity.user_id
+        # identity, member, staff account, conversation state and settings version at once
+        arrival = await uow.identities.arrive(
+            channel, user_id, now, inbound.display_name, inbound.language_code
+        )
+        identity = arrival.identity
+        uow.settings.seen_version(arrival.settings_version)  # settings cached if current
+        if inbound.kind is InboundKind.UNFOLLOW:
+            if identity.reachable and identity.member_id is not None:
+                await record_contact_event(uow, identity.member_id, channel, "blocked", now)
+            identity.reachable = False
+        elif not identity.reachable:
+            identity.reachable = True  # they came back
+            if identity.member_id is not None:
+                await record_contact_event(uow, identity.member_id, channel, "unblocked", now)
+        bind_member(identity.member_id)
+        return arrival
+
+    def _context(
+        self, uow: UnitOfWork, inbound: Inbound, arrival: Arrival, now: datetime
+    ) -> Context:
+        identity = arrival.identity
+        member = arrival.member
+        if member is not None and member.erased_at is not None:
+            member = None
+        row = arrival.conversation
+        if row is not None and row.expires_at <= now:
+            row = None  # an expired conversation reads as none
+        state = None if row is None else FlowState(row.flow, row.step, dict(row.data))
+        locale = (
+            member.locale
+            if member is not None
+            else supported_locale(identity.language_code) or self.settings.locale
+        )
+        return Context(
+            inbound=inbound,
+            uow=uow,
+            identity=identity,
+            member=member,
+            state=state,
+            clock=self.clock,
+            settings=self.settings,
+            locale=locale,
+            staff=arrival.staff,
+            quota_reader=self.quota_reader,
+        )
+
+    @staticmethod
+    async def _save_state(ctx: Context) -> None:
+        if not ctx.state_changed:
+            return
+        channel, user_id = ctx.inbound.identity.channel.value, ctx.inbound.identity.user_id
+        if ctx.state is None:
+            await ctx.uow.conversations.clear(channel, user_id)
+            return
+        now = ctx.now
+        await ctx.uow.conversations.save(
+            channel,
+            user_id,
+            ctx.state.flow,
+            ctx.state.step,
+            ctx.state.data,
+            now,
+            now + ctx.state.ttl,
+        )
+
+    async def _remember_failed(self, inbound: Inbound) -> bool:
+        """Record a failed event as handled; False when the database refused even that."""
+        if not inbound.event_id:
+            return True
+        try:
+            async with self._uow() as uow:
+                await uow.events.first_time(inbound.event_id, self.clock.now())
+                await uow.commit()
+        except Exception:
+            log.exception("could not record failed event %s", inbound.event_id)
+            return False
+        return True

@@ -1,0 +1,167 @@
+"""/campaigns and /campaign new|preview|test|send|cancel (managers and owners).
+
+Sending asks for a confirmation button (``cmpa:send:<id>``, re-checked by the router as a
+manager action). A campaign with a future ``scheduled_at`` becomes ``scheduled`` and the
+scheduled-start job starts it at its time; otherwise it starts at once: audience snapshot and
+outbox rows in this event's transaction. Cancelling withdraws the messages not yet sent.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.errors import NotFound
+from bot.core.messages import Button, Reply
+from bot.i18n import format_datetime
+from handlers.campaigns.stats_text import campaign_summary_line
+from handlers.context import Context
+from handlers.router import Audience, Command, Router
+from handlers.staff.campaigns import preview, wizard
+from shop.campaigns.launch import segment_env, start_campaign
+from storage.models import Campaign
+
+ACTIONS: Final = "cmpa"
+CANCELLABLE: Final = ("draft", "scheduled", "sending", "paused")
+LIST_LIMIT: Final = 20
+
+
+async def list_campaigns(ctx: Context) -> list[Reply]:
+    """/campaigns: the latest campaigns with their status and key numbers."""
+    campaigns = await ctx.uow.campaigns.recent(LIST_LIMIT)
+    if not campaigns:
+        return [ctx.reply("campaign.list_empty")]
+    lines = [ctx.t("campaign.list_title")]
+    for campaign in campaigns:
+        line = ctx.t(
+            "campaign.list_line",
+            id=campaign.id,
+            name=campaign.name,
+            status=ctx.t(f"campaign.status_{campaign.status}"),
+            segment=campaign.segment_name,
+        )
+        if campaign.status not in ("draft", "scheduled"):
+            line += "\n   " + await campaign_summary_line(ctx.uow, campaign, ctx.locale, ctx.now)
+        lines.append(line)
+    return [Reply(text="\n".join(lines))]
+
+
+async def campaign_command(ctx: Context) -> list[Reply]:
+    """/campaign new [NAME] | preview ID | test ID | send ID | cancel ID."""
+    verb, _, rest = ctx.args.strip().partition(" ")
+    verb = verb.casefold()
+    if verb == "new":
+        ctx.args = rest
+        return await wizard.start_wizard(ctx)
+    if verb not in ("preview", "test", "send", "cancel", "resume"):
+        return [ctx.reply("campaign.usage")]
+    campaign = await _campaign(ctx, rest)
+    if verb == "preview":
+        return await preview.preview(ctx, campaign)
+    if verb == "test":
+        return await preview.test_send(ctx, campaign)
+    if verb == "send":
+        return _confirm_send(ctx, campaign)
+    if verb == "resume":
+        return await resume(ctx, campaign)
+    return await cancel_campaign(ctx, campaign)
+
+
+async def _campaign(ctx: Context, text: str) -> Campaign:
+    raw = text.strip().lstrip("#")
+    campaign = await ctx.uow.campaigns.get(int(raw)) if raw.isdigit() else None
+    if campaign is None:
+        raise NotFound("campaign.not_found", id=raw or "?")
+    return campaign
+
+
+def _confirm_send(ctx: Context, campaign: Campaign) -> list[Reply]:
+    if campaign.status not in ("draft", "scheduled"):
+        return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]
+    return [
+        ctx.reply(
+            "campaign.confirm_send",
+            Button(ctx.t("campaign.confirm_button"), f"{ACTIONS}:send:{campaign.id}"),
+            id=campaign.id,
+            name=campaign.name,
+        )
+    ]
+
+
+async def campaign_action(ctx: Context) -> list[Reply]:
+    """``cmpa:send:<id>``: the confirmed send (managers and owners, checked by the router)."""
+    verb, _, raw = ctx.args.partition(":")
+    if verb != "send" or not raw.isdigit():
+        return [ctx.reply("error.button_expired")]
+    campaign = await _campaign(ctx, raw)
+    return await send_campaign(ctx, campaign)
+
+
+async def send_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
+    """Start now, or mark a campaign with a future time ``scheduled`` for the job."""
+    if campaign.scheduled_at is not None and campaign.scheduled_at > ctx.now:
+        if campaign.status != "draft":
+            return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]
+        campaign.status = "scheduled"
+        await ctx.uow.audit.record(
+            ctx.actor, "campaign.scheduled", ctx.now, channel=ctx.channel, campaign_id=campaign.id
+        )
+        when = format_datetime(campaign.scheduled_at, ctx.locale, ctx.settings.tz)
+        return [ctx.reply("campaign.scheduled", id=campaign.id, when=when)]
+    env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
+    result = await start_campaign(
+        ctx.uow, campaign, env, ctx.now, shop_name=ctx.settings.shop_name, actor=ctx.actor
+    )
+    if not result.started:
+        return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]
+    return [
+        ctx.reply(
+            "campaign.started",
+            id=campaign.id,
+            queued=result.queued,
+            holdout=result.holdout,
+            excluded=sum(result.excluded.values()),
+        )
+    ]
+
+
+async def cancel_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
+    """Withdraw what has not been sent; what was sent stays sent (and is still measured)."""
+    if campaign.status not in CANCELLABLE:
+        return [ctx.reply("campaign.not_cancellable", id=campaign.id, status=campaign.status)]
+    withdrawn = await ctx.uow.campaigns.withdraw_pending(campaign.id)
+    campaign.status = "cancelled"
+    campaign.finished_at = ctx.now
+    await ctx.uow.audit.record(
+        ctx.actor,
+        "campaign.cancelled",
+        ctx.now,
+        channel=ctx.channel,
+        campaign_id=campaign.id,
+        withdrawn=withdrawn,
+    )
+    return [ctx.reply("campaign.cancelled", id=campaign.id, withdrawn=withdrawn)]
+
+
+async def resume(ctx: Context, campaign: Campaign) -> list[Reply]:
+    """/campaign resume ID: a campaign paused by LINE's monthly limit goes on sending."""
+    from jobs.campaign_delivery import resume_campaign  # jobs import handlers: import late
+
+    if campaign.status != "paused":
+        return [ctx.reply("campaign.not_paused", id=campaign.id, status=campaign.status)]
+    resumed = await resume_campaign(ctx.uow, campaign.id, ctx.now)
+    ctx.uow.outbox.enqueued += resumed  # wake the dispatcher after the commit
+    await ctx.uow.audit.record(
+        ctx.actor, "campaign.resumed", ctx.now, channel=ctx.channel, campaign_id=campaign.id
+    )
+    return [ctx.reply("campaign.resumed", id=campaign.id, count=resumed)]
+
+
+def register(router: Router) -> None:
+    router.command(
+        Command("campaigns", list_campaigns, Audience.MANAGER, describe="campaign.cmd_campaigns")
+    )
+    router.command(
+        Command("campaign", campaign_command, Audience.MANAGER, describe="campaign.cmd_campaign")
+    )
+    router.action(ACTIONS, campaign_action, Audience.MANAGER)
+    router.flow(wizard.FLOW, wizard.wizard_step)

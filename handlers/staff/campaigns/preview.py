@@ -1,0 +1,290 @@
+"""/campaign preview and /campaign test: what a send would do, before it is done.
+
+The preview runs the same eligibility query and hold-out rule as the send (so its numbers are
+what the send will do, as of now), pages through the audience by member id, and shows reach per
+channel, exclusions by reason, the hold-out, quiet hours, the LINE cost against the monthly
+quota read live from LINE, how big an uplift the audience and hold-out can detect, and the
+message rendered for a real member of the audience.
+
+The detectable uplift: the smallest difference in revenue per member that the send's ``/stats``
+would find (5% test, 80% power; :func:`shop.campaigns.uplift.minimum_detectable_effect`),
+from the spread of what the same members spent over the last ``attribution_days`` — one SQL
+aggregate (count, sum, sum of squares per member), like ``/stats`` itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, Select, and_, cast, func, select
+from sqlalchemy.sql.expression import type_coerce
+
+from bot.core.errors import ChannelError, DomainError
+from bot.core.messages import Reply
+from bot.i18n import format_baht, format_datetime
+from handlers.context import Context
+from shop.campaigns.launch import (
+    DEFAULT_BATCH,
+    audience_rows,
+    campaign_offer,
+    campaign_replies,
+    in_holdout,
+    member_values,
+    segment_env,
+)
+from shop.campaigns.uplift import MIN_MEMBERS, GroupSample, minimum_detectable_effect
+from shop.contact_policy import (
+    EXCLUSION_REASONS,
+    ContactPolicy,
+    eligibility,
+    in_quiet_hours,
+    load_policy,
+    next_send_time,
+)
+from shop.loyalty import add_months, load_rules, tier_name
+from storage.models import Campaign, Sale
+from storage.segments import SegmentEnv, resolve_segment
+from storage.types import SATANG_PER_BAHT
+from storage.uow import UnitOfWork
+
+#: the largest hold-out the wizard accepts, for the "bigger hold-out" suggestion
+MAX_HOLDOUT_PCT = 50
+
+CHANNELS = ("line", "telegram", "console")
+
+
+@dataclass
+class Reach:
+    per_channel: Counter[str] = field(default_factory=Counter)
+    excluded: Counter[str] = field(default_factory=Counter)
+    holdout: int = 0
+    sample: Any = None
+    #: the eligible members' revenue over the past attribution window (for the detectable uplift)
+    past: GroupSample = field(default_factory=lambda: GroupSample(0, 0.0, 0.0))
+
+    @property
+    def recipients(self) -> int:
+        return sum(self.per_channel.values())
+
+
+async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
+    """The audience as a send right now would split it (nothing is written)."""
+    env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
+    try:
+        _, members = await resolve_segment(ctx.uow, campaign.segment_name, env)
+    except DomainError:  # the saved segment is gone: the campaign's rule snapshot stands
+        _, members = await resolve_segment(ctx.uow, campaign.rule, env)
+    policy = await load_policy(ctx.uow.settings)
+    query = audience_rows(env, members, policy, await load_rules(ctx.uow))
+    days = campaign.attribution_days
+    reach = Reach(past=await past_revenue(ctx.uow, env, members, policy, days))
+    last_id = 0
+    while True:
+        page = await ctx.uow.session.execute(
+            query.where(query.selected_columns[0] > last_id).limit(DEFAULT_BATCH)
+        )
+        rows = page.all()
+        if not rows:
+            return reach
+        last_id = rows[-1].member_id
+        for row in rows:
+            if row.excluded is not None:
+                reach.excluded[row.excluded] += 1
+            elif in_holdout(campaign.id, row.member_id, campaign.holdout_pct):
+                reach.holdout += 1
+            else:
+                reach.per_channel[row.channel] += 1
+                reach.sample = reach.sample or row
+
+
+async def past_revenue(
+    uow: UnitOfWork, env: SegmentEnv, members: Select[Any], policy: ContactPolicy, days: int
+) -> GroupSample:
+    """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now``, as
+    count, sum and sum of squares in baht; members who bought nothing count as 0."""
+    elig = eligibility(env, members, policy=policy).subquery("elig")
+    satang = type_coerce(Sale.amount, BigInteger)
+    bought = and_(
+        Sale.member_id == elig.c.member_id,
+        Sale.voided_at.is_(None),
+        Sale.occurred_at >= env.now - timedelta(days=days),
+        Sale.occurred_at < env.now,
+    )
+    per_member = (
+        select(func.coalesce(func.sum(satang), 0).label("satang"))
+        .select_from(elig)
+        .outerjoin(Sale, bought)
+        .where(elig.c.excluded.is_(None))
+        .group_by(elig.c.member_id)
+        .subquery()
+    )
+    revenue = cast(per_member.c.satang, Float)
+    n, total, total_sq = (
+        await uow.session.execute(
+            select(func.count(), func.sum(per_member.c.satang), func.sum(revenue * revenue))
+        )
+    ).one()
+    return GroupSample(
+        int(n), int(total or 0) / SATANG_PER_BAHT, float(total_sq or 0) / SATANG_PER_BAHT**2
+    )
+
+
+def detectable_line(ctx: Context, campaign: Campaign, reach: Reach) -> str:
+    """How big an uplift this send can show in ``/stats``, or why it cannot show one."""
+    days = campaign.attribution_days
+    if campaign.holdout_pct == 0:
+        return ctx.t("campaign.preview_no_holdout")
+    if reach.holdout < MIN_MEMBERS:
+        measured = reach.recipients + reach.holdout
+        # the share whose expected hold-out reaches the minimum, rounded up to a multiple of 5
+        needed = math.ceil(MIN_MEMBERS * 100 / measured / 5) * 5 if measured else math.inf
+        pct = max(needed, campaign.holdout_pct + 5)
+        if pct > MAX_HOLDOUT_PCT:
+            return ctx.t(
+                "campaign.preview_audience_too_small", count=reach.holdout, min=MIN_MEMBERS
+            )
+        return ctx.t(
+            "campaign.preview_holdout_too_small", count=reach.holdout, min=MIN_MEMBERS, pct=int(pct)
+        )
+    if reach.past.total == 0:
+        return ctx.t("campaign.preview_detectable_no_sales", days=days)
+    effect = minimum_detectable_effect(reach.past.variance, reach.recipients, reach.holdout)
+    return ctx.t(
+        "campaign.preview_detectable",
+        recipients=reach.recipients,
+        holdout=reach.holdout,
+        effect=format_baht(Decimal(round(effect)), ctx.locale),
+        days=days,
+    )
+
+
+async def _quota_line(ctx: Context, line_recipients: int) -> str:
+    if ctx.quota_reader is None:
+        return ctx.t("campaign.quota_unknown")
+    try:
+        limit, used = await ctx.quota_reader()
+    except ChannelError:
+        return ctx.t("campaign.quota_unknown")
+    if limit is None:
+        return ctx.t("campaign.quota_unlimited", used=used)
+    left = max(limit - used, 0)
+    key = "campaign.quota_exceeded" if line_recipients > left else "campaign.quota_ok"
+    return ctx.t(key, limit=limit, used=used, left=left, needed=line_recipients)
+
+
+async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
+    """The preview text, then the message rendered for the first recipient (by member id)."""
+    reach = await measure_reach(ctx, campaign)
+    lines = [ctx.t("campaign.preview_title", id=campaign.id, name=campaign.name)]
+    lines.append(ctx.t("campaign.preview_reach", count=reach.recipients))
+    for channel in CHANNELS:
+        if reach.per_channel[channel]:
+            lines.append(
+                ctx.t("campaign.preview_channel", channel=channel, count=reach.per_channel[channel])
+            )
+    lines.append(ctx.t("campaign.preview_holdout", count=reach.holdout, pct=campaign.holdout_pct))
+    lines.append(detectable_line(ctx, campaign, reach))
+    for reason in EXCLUSION_REASONS:
+        lines.append(ctx.t(f"campaign.excluded_{reason}", count=reach.excluded[reason]))
+    policy = await load_policy(ctx.uow.settings)
+    moment = campaign.scheduled_at or ctx.now
+    if in_quiet_hours(moment, ctx.settings.tz, policy):
+        resume = next_send_time(moment, ctx.settings.tz, policy)
+        lines.append(
+            ctx.t(
+                "campaign.preview_quiet", time=format_datetime(resume, ctx.locale, ctx.settings.tz)
+            )
+        )
+    line_count = reach.per_channel["line"]
+    line_cost = campaign.line_message_price * line_count
+    lines.append(
+        ctx.t(
+            "campaign.preview_line_cost",
+            count=line_count,
+            price=format_baht(campaign.line_message_price, ctx.locale),
+            cost=format_baht(line_cost, ctx.locale),
+        )
+    )
+    lines.append(await _quota_line(ctx, line_count))
+    if campaign.offer:
+        worst = campaign.offer_cost * reach.recipients
+        lines.append(
+            ctx.t(
+                "campaign.preview_offer_cost",
+                each=format_baht(campaign.offer_cost, ctx.locale),
+                most=format_baht(worst, ctx.locale),
+                total=format_baht(worst + line_cost, ctx.locale),
+            )
+        )
+    replies = [Reply(text="\n".join(lines))]
+    if reach.sample is not None:
+        replies.append(await _sample(ctx, campaign, reach.sample))
+    return replies
+
+
+async def _sample(ctx: Context, campaign: Campaign, row: Any) -> Reply:
+    rules = await load_rules(ctx.uow)
+    spend = row.spend if isinstance(row.spend, Decimal) else Decimal(row.spend or 0)
+    tier, _ = rules.tier_for(spend)
+    locale = row.locale or "th"
+    values = member_values(
+        name=row.name,
+        points=row.points_balance,
+        tier=tier_name(locale, tier),
+        branch=row.name_th if locale == "th" else row.name_en,
+        offer=campaign_offer(campaign),
+        locale=locale,
+        now=ctx.now,
+        tz=ctx.settings.tz,
+        shop=ctx.settings.shop_name,
+    )
+    message = campaign_replies(campaign, values, locale)
+    return Reply(text=ctx.t("campaign.sample", name=row.name or "-") + "\n\n" + message.text)
+
+
+async def test_send(ctx: Context, campaign: Campaign) -> list[Reply]:
+    """The message as the staff member's own member record would get it, with its button, to
+    this chat only: nothing is queued and nothing counts in the campaign's stats."""
+    member = ctx.member
+    offer = campaign_offer(campaign)
+    values: dict[str, str | None]
+    if member is not None:
+        status_rules = await load_rules(ctx.uow)
+        since = add_months(ctx.now, -status_rules.tier_window_months)
+        spend = await ctx.uow.members.spend_since(member.id, since)
+        tier, _ = status_rules.tier_for(spend)
+        branch = (
+            await ctx.uow.branches.get(member.home_branch_id) if member.home_branch_id else None
+        )
+        values = member_values(
+            name=member.name,
+            points=member.points_balance,
+            tier=tier_name(ctx.locale, tier),
+            branch=(branch.name_th if ctx.locale == "th" else branch.name_en) if branch else None,
+            offer=offer,
+            locale=ctx.locale,
+            now=ctx.now,
+            tz=ctx.settings.tz,
+            shop=ctx.settings.shop_name,
+        )
+    else:
+        values = member_values(
+            name=ctx.staff.name if ctx.staff else None,
+            points=0,
+            tier="",
+            branch=None,
+            offer=offer,
+            locale=ctx.locale,
+            now=ctx.now,
+            tz=ctx.settings.tz,
+            shop=ctx.settings.shop_name,
+        )
+    return [
+        ctx.reply("campaign.test_header", id=campaign.id),
+        campaign_replies(campaign, values, ctx.locale),
+    ]

@@ -1,0 +1,107 @@
+"""/settings (owner only): the reward catalog and the loyalty rules, by buttons.
+
+Menu buttons are ``set:…`` actions, which the router lets through for owners only, whatever a
+button claims. Typed answers (a name, a cost, a tier table) go through the ``setv`` flow; a
+flow step is not re-checked by the router, so :func:`settings_step` checks the role itself — a
+staff account removed or demoted half-way cannot finish what it started.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.messages import Button, Reply
+from handlers.context import Context
+from handlers.router import Audience, Command, Router, has_role
+from handlers.staff.settings import automations, catalog, rewards, rules
+
+ACTIONS: Final = "set"
+FLOW: Final = "setv"
+
+
+async def show_settings(ctx: Context) -> list[Reply]:
+    """/settings (owner): the top menu."""
+    buttons = (
+        Button(ctx.t("settings.menu_rewards"), f"{ACTIONS}:rw"),
+        Button(ctx.t("settings.menu_rules"), f"{ACTIONS}:rules"),
+        Button(ctx.t("auto.menu"), f"{ACTIONS}:auto"),
+    )
+    return [Reply(text=ctx.t("settings.title"), buttons=buttons)]
+
+
+async def settings_action(ctx: Context) -> list[Reply]:
+    """A ``set:`` button (owner only, checked by the router): open a page or start an edit."""
+    parts = ctx.args.split(":")
+    verb, ids = parts[0], [p for p in parts[1:2] if p.isdigit()]
+    if ctx.state is not None and ctx.state.flow == FLOW:
+        ctx.finish()  # a menu button leaves a half-typed edit behind
+    if verb == "home":
+        return await show_settings(ctx)
+    if verb == "rw" and not parts[1:]:
+        return await catalog.list_rewards(ctx)
+    if verb == "rwadd":
+        return rewards.start_add(ctx)
+    if verb == "rw" and ids:
+        return await catalog.show_reward(ctx, int(ids[0]))
+    if verb == "rwe" and ids and len(parts) == 3:
+        return rewards.start_edit(ctx, int(ids[0]), parts[2])
+    if verb == "rwt" and ids:
+        return await catalog.toggle_reward(ctx, int(ids[0]))
+    if verb == "rules":
+        return await rules.show_rules(ctx)
+    if verb == "rule" and len(parts) == 2:
+        return await rules.start_rule(ctx, parts[1])
+    if verb.startswith("au"):
+        return await _automations_action(ctx, verb, parts[1:])
+    return [ctx.reply("error.button_expired")]
+
+
+async def _automations_action(ctx: Context, verb: str, rest: list[str]) -> list[Reply]:
+    """``set:auto`` (list), ``set:aut:NAME`` (switch), ``set:aup:NAME`` (page),
+    ``set:aue:NAME:FIELD`` (typed edit)."""
+    if verb == "auto" and not rest:
+        return await automations.show_automations(ctx)
+    if verb == "aut" and len(rest) == 1:
+        return await automations.toggle(ctx, rest[0])
+    if verb == "aup" and len(rest) == 1:
+        return await automations.show_automation(ctx, rest[0])
+    if verb == "aue" and len(rest) == 2:
+        return await automations.start_edit(ctx, rest[0], rest[1])
+    return [ctx.reply("error.button_expired")]
+
+
+async def settings_step(ctx: Context) -> list[Reply]:
+    """A typed answer or a flow button of an edit in progress (owner only, re-checked here)."""
+    assert ctx.state is not None
+    if not has_role(ctx, Audience.OWNER):
+        ctx.finish()
+        return [ctx.reply("error.not_allowed")]
+    if ctx.inbound.action and ctx.args == "cancel":
+        ctx.finish()
+        return [ctx.reply("settings.cancelled"), *await show_settings(ctx)]
+    step = ctx.state.step
+    if step.startswith("add_"):
+        return await rewards.add_step(ctx)
+    if step.startswith("edit_"):
+        return await rewards.edit_step(ctx)
+    if step == "rule":
+        if ctx.inbound.action:
+            return [ctx.reply("settings.type_value")]
+        return await rules.rule_step(ctx)
+    if step == automations.STEP:
+        return await automations.value_step(ctx)
+    ctx.finish()
+    return [ctx.reply("error.button_expired")]
+
+
+def register(router: Router) -> None:
+    router.command(
+        Command(
+            "settings",
+            show_settings,
+            Audience.OWNER,
+            describe="settings.cmd_settings",
+        )
+    )
+    router.action(ACTIONS, settings_action, Audience.OWNER)
+    router.flow(FLOW, settings_step)

@@ -1,0 +1,252 @@
+"""/settings → Automations: switch each automation on/off and type its main numbers.
+
+The automations of :mod:`jobs.automations` keep their settings in the ``automations`` shop
+setting (one JSON object per automation, read by ``automation_config`` over ``DEFAULTS``); the
+post-purchase feedback and the owner's digest keep theirs in their own ``feedback`` and
+``digest`` settings. A change rewrites only the edited field of the edited automation, so keys
+written by other parts of the product survive, and is audited ``settings.changed`` with the
+value before and after.
+
+Buttons are ``set:au…`` actions (owner only, enforced by the router). A typed value goes
+through the ``setv`` flow, step ``auto``, whose role check is in ``settings.settings_step``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from bot.core.errors import InvalidInput
+from bot.core.messages import Button, Reply
+from handlers.context import Context
+from handlers.staff.settings.input import parse_int
+from jobs.automations.common import DEFAULTS, MAX_HOLDOUT, NOTICE_HOLDOUT, SETTINGS_KEY
+
+FLOW: Final = "setv"
+STEP: Final = "auto"
+#: the hold-out share every automation lets the owner type (0 = everyone gets the message)
+HOLDOUT: Final = (0, MAX_HOLDOUT)
+
+
+@dataclass(frozen=True)
+class Automation:
+    """One switchable automation: where its settings live and which numbers may be typed."""
+
+    name: str
+    key: str  #: the shop setting holding it
+    nested: bool  #: True: ``{key: {name: {...}}}``; False: ``{key: {...}}``
+    defaults: dict[str, Any]
+    #: field → (lowest, highest) whole number the owner may type
+    fields: dict[str, tuple[int, int]]
+    #: the on/off field its button switches
+    switch: str = "enabled"
+
+
+AUTOMATIONS: Final[tuple[Automation, ...]] = (
+    Automation(
+        "birthday",
+        SETTINGS_KEY,
+        True,
+        dict(DEFAULTS["birthday"]),
+        {"hour": (0, 23), "days_before": (0, 30), "holdout_pct": HOLDOUT},
+    ),
+    Automation(
+        "winback",
+        SETTINGS_KEY,
+        True,
+        dict(DEFAULTS["winback"]),
+        {
+            "lapsed_days": (7, 730),
+            "cooldown_days": (0, 365),
+            "max_tries": (1, 10),
+            "holdout_pct": HOLDOUT,
+        },
+    ),
+    # notices: hold-out 0% unless the owner keeps one
+    Automation(
+        "expiry",
+        SETTINGS_KEY,
+        True,
+        dict(DEFAULTS["expiry"]),
+        {"remind_days": (1, 180), "holdout_pct": HOLDOUT},
+    ),
+    Automation(
+        "tiers",
+        SETTINGS_KEY,
+        True,
+        dict(DEFAULTS["tiers"]),
+        {"review_day": (1, 28), "holdout_pct": HOLDOUT},
+    ),
+    # defaults as jobs/feedback.py and jobs/digest.py read them when the setting is absent
+    Automation(
+        "feedback",
+        "feedback",
+        False,
+        {"enabled": True, "after_hours": 3, "holdout_pct": NOTICE_HOLDOUT},
+        {"after_hours": (1, 72), "holdout_pct": HOLDOUT},
+    ),
+    Automation("digest", "digest", False, {"enabled": True, "hour": 8}, {"hour": (0, 23)}),
+    # the managers' digest (their branch's numbers) is a second switch of the same setting
+    Automation("digest_managers", "digest", False, {"managers": True}, {}, switch="managers"),
+)
+BY_NAME: Final = {automation.name: automation for automation in AUTOMATIONS}
+
+
+async def _load(ctx: Context, automation: Automation) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the whole stored setting, this automation's values: defaults with stored ones over)."""
+    stored = await ctx.uow.settings.get(automation.key) or {}
+    mine = stored.get(automation.name) if automation.nested else stored
+    values = dict(automation.defaults)
+    if isinstance(mine, dict):
+        values.update({k: v for k, v in mine.items() if k in values})
+    return stored, values
+
+
+async def _save(ctx: Context, automation: Automation, field: str, value: Any) -> Any:
+    """Store one field of one automation; returns the value it had before."""
+    stored, values = await _load(ctx, automation)
+    before = values[field]
+    if automation.nested:
+        mine = stored.get(automation.name)
+        stored[automation.name] = {**(mine if isinstance(mine, dict) else {}), field: value}
+    else:
+        stored[field] = value
+    await ctx.uow.settings.put(automation.key, stored, ctx.now)
+    await ctx.uow.audit.record(
+        ctx.actor,
+        "settings.changed",
+        ctx.now,
+        channel=ctx.channel,
+        key=automation.key,
+        automation=automation.name,
+        field=field,
+        before=before,
+        after=value,
+    )
+    return before
+
+
+def _label(ctx: Context, name: str) -> str:
+    return ctx.t(f"auto.label_{name}")
+
+
+def _state(ctx: Context, enabled: Any) -> str:
+    return ctx.t("auto.settings_on" if enabled else "auto.settings_off")
+
+
+#: automation → catalog placeholder → field of its settings (what ``auto.detail_*`` shows)
+DETAILS: Final[dict[str, dict[str, str]]] = {
+    "birthday": {"hour": "hour", "days": "days_before", "holdout": "holdout_pct"},
+    "winback": {
+        "days": "lapsed_days",
+        "cooldown": "cooldown_days",
+        "tries": "max_tries",
+        "holdout": "holdout_pct",
+    },
+    "expiry": {"days": "remind_days", "holdout": "holdout_pct"},
+    "tiers": {"day": "review_day", "holdout": "holdout_pct"},
+    "feedback": {"hours": "after_hours", "holdout": "holdout_pct"},
+    "digest": {"hour": "hour"},
+    "digest_managers": {},
+}
+
+
+def _detail(ctx: Context, name: str, values: dict[str, Any]) -> str:
+    params = {placeholder: values[field] for placeholder, field in DETAILS[name].items()}
+    return ctx.t(f"auto.detail_{name}", **params)
+
+
+async def show_automations(ctx: Context) -> list[Reply]:
+    """The list: one line per automation (state, main numbers), a switch and an edit button."""
+    lines = [ctx.t("auto.settings_title")]
+    toggles: list[Button] = []
+    edits: list[Button] = []
+    for automation in AUTOMATIONS:
+        _, values = await _load(ctx, automation)
+        label = _label(ctx, automation.name)
+        state = _state(ctx, values[automation.switch])
+        detail = _detail(ctx, automation.name, values)
+        lines.append(ctx.t("auto.settings_line", state=state, label=label, detail=detail))
+        toggles.append(Button(f"{state} {label}"[:40], f"set:aut:{automation.name}"))
+        if automation.fields:
+            edits.append(Button(ctx.t("auto.edit", label=label)[:40], f"set:aup:{automation.name}"))
+    buttons = (*toggles, *edits, Button(ctx.t("settings.back"), "set:home"))
+    return [Reply(text="\n".join(lines), buttons=buttons)]
+
+
+async def toggle(ctx: Context, name: str) -> list[Reply]:
+    """Switch one automation on or off."""
+    automation = BY_NAME.get(name)
+    if automation is None:
+        return [ctx.reply("error.button_expired")]
+    _, values = await _load(ctx, automation)
+    after = not bool(values[automation.switch])
+    await _save(ctx, automation, automation.switch, after)
+    confirm = ctx.reply("auto.toggled", label=_label(ctx, name), state=_state(ctx, after))
+    return [confirm, *await show_automations(ctx)]
+
+
+async def show_automation(ctx: Context, name: str) -> list[Reply]:
+    """One automation's page: a button per number the owner may change."""
+    automation = BY_NAME.get(name)
+    if automation is None:
+        return [ctx.reply("error.button_expired")]
+    _, values = await _load(ctx, automation)
+    text = ctx.t(
+        "auto.settings_line",
+        state=_state(ctx, values[automation.switch]),
+        label=_label(ctx, name),
+        detail=_detail(ctx, name, values),
+    )
+    buttons = [
+        Button(ctx.t(f"auto.field_{field}")[:40], f"set:aue:{name}:{field}")
+        for field in automation.fields
+    ]
+    buttons.append(Button(ctx.t("settings.back"), "set:auto"))
+    return [Reply(text=text, buttons=tuple(buttons))]
+
+
+async def start_edit(ctx: Context, name: str, field: str) -> list[Reply]:
+    """Ask for the new value of one number (``setv`` flow, step ``auto``)."""
+    automation = BY_NAME.get(name)
+    if automation is None or field not in automation.fields:
+        return [ctx.reply("error.button_expired")]
+    ctx.begin(FLOW, STEP, {"name": name, "field": field})
+    return [await _ask(ctx, automation, field)]
+
+
+async def _ask(ctx: Context, automation: Automation, field: str) -> Reply:
+    _, values = await _load(ctx, automation)
+    low, high = automation.fields[field]
+    text = ctx.t(
+        "auto.ask",
+        label=_label(ctx, automation.name),
+        field=ctx.t(f"auto.field_{field}"),
+        current=values[field],
+        low=low,
+        high=high,
+    )
+    return Reply(text=text, buttons=(Button(ctx.t("settings.cancel"), f"{FLOW}:cancel"),))
+
+
+async def value_step(ctx: Context) -> list[Reply]:
+    """The typed value: validated (a refusal says the range and asks again), stored, audited.
+
+    The caller (``settings_step``) has already checked that the sender is still an owner.
+    """
+    assert ctx.state is not None
+    automation = BY_NAME.get(str(ctx.state.data.get("name")))
+    field = str(ctx.state.data.get("field"))
+    if automation is None or field not in automation.fields:
+        ctx.finish()
+        return [ctx.reply("error.button_expired")]
+    if ctx.inbound.action:
+        return [ctx.reply("settings.type_value")]
+    low, high = automation.fields[field]
+    try:
+        value = parse_int(ctx.inbound.text, low, high)
+    except InvalidInput as error:
+        return [ctx.reply(error.key, **error.params), await _ask(ctx, automation, field)]
+    await _save(ctx, automation, field, value)
+    ctx.finish()
+    return [ctx.reply("settings.saved"), *await show_automation(ctx, automation.name)]

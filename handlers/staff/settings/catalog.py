@@ -1,0 +1,122 @@
+"""/settings → Rewards: the catalog pages (list, one reward, switch on/off) the owner browses.
+
+Every change is audited (``reward.updated`` with the value before and after); adding and
+editing by typed answers is :mod:`handlers.staff.settings.rewards`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Final
+
+from bot.core.messages import Button, Reply
+from bot.i18n import format_date, format_points
+from handlers.context import Context
+from storage.models import Reward
+
+MAX_LISTED: Final = 10
+
+
+def button(ctx: Context, key: str, action: str) -> Button:
+    return Button(ctx.t(key), action)
+
+
+async def audit(ctx: Context, action: str, **details: Any) -> None:
+    await ctx.uow.audit.record(ctx.actor, action, ctx.now, channel=ctx.channel, **details)
+
+
+def _fields(reward: Reward, ctx: Context) -> dict[str, Any]:
+    """A catalog row as the wizard's answers look (days as ISO dates in shop time)."""
+    tz = ctx.settings.tz
+    last = reward.ends_at - timedelta(microseconds=1) if reward.ends_at else None
+    return {
+        "name_th": reward.name_th,
+        "name_en": reward.name_en,
+        "points_cost": reward.points_cost,
+        "stock": reward.stock,
+        "starts_at": reward.starts_at.astimezone(tz).date().isoformat()
+        if reward.starts_at
+        else None,
+        "ends_at": last.astimezone(tz).date().isoformat() if last else None,
+        "branch_codes": list(reward.branch_codes),
+        "valid_days": reward.valid_days,
+    }
+
+
+def summary(ctx: Context, data: dict[str, Any]) -> str:
+    """One reward (the wizard's answers, or a row through :func:`_fields`) as the owner reads it."""
+
+    def day(value: str | None) -> str:
+        return "-" if value is None else format_date(date.fromisoformat(value), ctx.locale)
+
+    stock, codes = data.get("stock"), data.get("branch_codes") or []
+    return ctx.t(
+        "settings.reward_summary",
+        name_th=data["name_th"],
+        name_en=data["name_en"],
+        cost=format_points(int(data["points_cost"])),
+        stock=ctx.t("settings.unlimited") if stock is None else format_points(int(stock)),
+        starts=day(data.get("starts_at")),
+        ends=day(data.get("ends_at")),
+        branches=", ".join(codes) if codes else ctx.t("settings.all_branches"),
+        days=data["valid_days"],
+    )
+
+
+async def list_rewards(ctx: Context) -> list[Reply]:
+    rewards = await ctx.uow.rewards.all()
+    lines = [ctx.t("settings.rewards_title")]
+    buttons = [button(ctx, "settings.add_reward", "set:rwadd")]
+    for reward in rewards:
+        state = ctx.t("settings.active" if reward.active else "settings.inactive")
+        stock = ctx.t("settings.unlimited") if reward.stock is None else format_points(reward.stock)
+        lines.append(
+            ctx.t(
+                "settings.reward_line",
+                id=reward.id,
+                name=reward.name_th if ctx.locale == "th" else reward.name_en,
+                cost=format_points(reward.points_cost),
+                stock=stock,
+                state=state,
+            )
+        )
+        if len(buttons) <= MAX_LISTED:
+            label = f"#{reward.id} {reward.name_th if ctx.locale == 'th' else reward.name_en}"
+            buttons.append(Button(label[:40], f"set:rw:{reward.id}"))
+    if not rewards:
+        lines.append(ctx.t("settings.no_rewards"))
+    buttons.append(button(ctx, "settings.back", "set:home"))
+    return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
+
+
+async def show_reward(ctx: Context, reward_id: int) -> list[Reply]:
+    reward = await ctx.uow.rewards.get(reward_id)
+    if reward is None:
+        return [ctx.reply("error.button_expired")]
+    toggle = "settings.deactivate" if reward.active else "settings.activate"
+    buttons = (
+        button(ctx, "settings.edit_cost", f"set:rwe:{reward.id}:cost"),
+        button(ctx, "settings.edit_stock", f"set:rwe:{reward.id}:stock"),
+        button(ctx, toggle, f"set:rwt:{reward.id}"),
+        button(ctx, "settings.back", "set:rw"),
+    )
+    state = ctx.t("settings.active" if reward.active else "settings.inactive")
+    text = f"#{reward.id} · {state}\n{summary(ctx, _fields(reward, ctx))}"
+    return [Reply(text=text, buttons=buttons)]
+
+
+async def toggle_reward(ctx: Context, reward_id: int) -> list[Reply]:
+    reward = await ctx.uow.rewards.get(reward_id)
+    if reward is None:
+        return [ctx.reply("error.button_expired")]
+    before, reward.active = reward.active, not reward.active
+    await ctx.uow.flush()
+    await audit(
+        ctx,
+        "reward.updated",
+        reward_id=reward.id,
+        field="active",
+        before=before,
+        after=reward.active,
+    )
+    return [ctx.reply("settings.saved"), *await show_reward(ctx, reward.id)]

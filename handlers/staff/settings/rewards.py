@@ -1,0 +1,201 @@
+"""/settings → Rewards: adding a reward and editing its cost or stock, by typed answers.
+
+Adding is a typed conversation in the ``setv`` flow (steps ``add_*``): Thai name, English
+name, points cost, stock (or unlimited), first and last day (optional), branches (all or some),
+days a coupon stays valid, then a summary to save. Every answer is validated and a refused one
+is asked again with an example. Saving audits ``reward.created``; edits audit
+``reward.updated`` with the value before and after.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Final
+
+from bot.core.errors import InvalidInput
+from bot.core.messages import Button, Reply
+from handlers.context import Context
+from handlers.staff.settings.catalog import MAX_LISTED, audit, button, show_reward, summary
+from handlers.staff.settings.input import end_of, parse_day, parse_int, parse_name, start_of
+
+FLOW: Final = "setv"
+ADD_STEPS: Final = (
+    "add_name_th",
+    "add_name_en",
+    "add_cost",
+    "add_stock",
+    "add_from",
+    "add_until",
+    "add_branches",
+    "add_days",
+    "add_confirm",
+)
+MAX_COST: Final = 1_000_000
+MAX_STOCK: Final = 1_000_000
+MAX_VALID_DAYS: Final = 365
+
+
+def start_add(ctx: Context) -> list[Reply]:
+    ctx.begin(FLOW, ADD_STEPS[0])
+    return [_ask(ctx, ADD_STEPS[0])]
+
+
+def start_edit(ctx: Context, reward_id: int, field: str) -> list[Reply]:
+    if field not in ("cost", "stock"):
+        return [ctx.reply("error.button_expired")]
+    ctx.begin(FLOW, f"edit_{field}", {"id": reward_id})
+    return [_ask(ctx, f"edit_{field}")]
+
+
+def _ask(ctx: Context, step: str) -> Reply:
+    buttons: list[Button] = []
+    if step in ("add_stock", "edit_stock"):
+        buttons.append(button(ctx, "settings.unlimited", f"{FLOW}:unlimited"))
+    if step in ("add_from", "add_until"):
+        buttons.append(button(ctx, "settings.skip", f"{FLOW}:skip"))
+    if step == "add_days":
+        buttons.append(Button(ctx.t("settings.days_default"), f"{FLOW}:d30"))
+    buttons.append(button(ctx, "settings.cancel", f"{FLOW}:cancel"))
+    return Reply(text=ctx.t(f"settings.ask_{step}"), buttons=tuple(buttons))
+
+
+async def _ask_branches(ctx: Context) -> Reply:
+    assert ctx.state is not None
+    chosen: list[str] = ctx.state.data.get("branch_codes", [])
+    buttons = [button(ctx, "settings.all_branches", f"{FLOW}:all")]
+    for branch in (await ctx.uow.branches.active())[:MAX_LISTED]:
+        mark = "✓ " if branch.code in chosen else ""
+        name = branch.name_th if ctx.locale == "th" else branch.name_en
+        buttons.append(Button(f"{mark}{name}"[:40], f"{FLOW}:br:{branch.code}"))
+    buttons.append(button(ctx, "settings.done", f"{FLOW}:done"))
+    chosen_text = ", ".join(chosen) if chosen else ctx.t("settings.all_branches")
+    return Reply(
+        text=ctx.t("settings.ask_add_branches", chosen=chosen_text), buttons=tuple(buttons)
+    )
+
+
+async def add_step(ctx: Context) -> list[Reply]:
+    """One answer of the add wizard; a refused answer re-asks the same step."""
+    assert ctx.state is not None
+    step, data, pressed = ctx.state.step, ctx.state.data, ctx.args if ctx.inbound.action else ""
+    text = ctx.inbound.text
+    try:
+        if step == "add_name_th":
+            data["name_th"] = parse_name(text)
+        elif step == "add_name_en":
+            data["name_en"] = parse_name(text)
+        elif step == "add_cost":
+            data["points_cost"] = parse_int(text, 1, MAX_COST)
+        elif step == "add_stock":
+            data["stock"] = None if pressed == "unlimited" else parse_int(text, 0, MAX_STOCK)
+        elif step == "add_from":
+            data["starts_at"] = None if pressed == "skip" else parse_day(text).isoformat()
+        elif step == "add_until":
+            data["ends_at"] = None if pressed == "skip" else _until(text, data.get("starts_at"))
+        elif step == "add_branches":
+            return await _branch_answer(ctx, pressed)
+        elif step == "add_days":
+            data["valid_days"] = 30 if pressed == "d30" else parse_int(text, 1, MAX_VALID_DAYS)
+        elif step == "add_confirm":
+            return await _save(ctx) if pressed == "save" else [_confirm(ctx)]
+    except InvalidInput as error:
+        return [ctx.reply(error.key, **error.params), _ask(ctx, step)]
+    return await _next(ctx, step)
+
+
+def _until(text: str, starts: str | None) -> str:
+    day = parse_day(text)
+    if starts is not None and day < date.fromisoformat(starts):
+        raise InvalidInput("settings.until_before_from")
+    return day.isoformat()
+
+
+async def _next(ctx: Context, step: str) -> list[Reply]:
+    following = ADD_STEPS[ADD_STEPS.index(step) + 1]
+    if following == "add_branches" and not await ctx.uow.branches.active():
+        ctx.goto("add_branches", branch_codes=[])
+        following = "add_days"
+    ctx.goto(following)
+    if following == "add_branches":
+        return [await _ask_branches(ctx)]
+    if following == "add_confirm":
+        return [_confirm(ctx)]
+    return [_ask(ctx, following)]
+
+
+async def _branch_answer(ctx: Context, pressed: str) -> list[Reply]:
+    assert ctx.state is not None
+    chosen: list[str] = list(ctx.state.data.get("branch_codes", []))
+    if pressed == "all":
+        ctx.goto("add_branches", branch_codes=[])
+        return await _next(ctx, "add_branches")
+    if pressed == "done":
+        return await _next(ctx, "add_branches")
+    code = pressed.removeprefix("br:")
+    if not pressed.startswith("br:") or await ctx.uow.branches.by_code(code) is None:
+        return [ctx.reply("settings.use_buttons"), await _ask_branches(ctx)]
+    chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
+    ctx.goto("add_branches", branch_codes=chosen)
+    return [await _ask_branches(ctx)]
+
+
+def _confirm(ctx: Context) -> Reply:
+    assert ctx.state is not None
+    buttons = (
+        button(ctx, "settings.save", f"{FLOW}:save"),
+        button(ctx, "settings.cancel", f"{FLOW}:cancel"),
+    )
+    text = f"{ctx.t('settings.confirm_reward')}\n{summary(ctx, ctx.state.data)}"
+    return Reply(text=text, buttons=buttons)
+
+
+async def _save(ctx: Context) -> list[Reply]:
+    assert ctx.state is not None
+    data, tz = ctx.state.data, ctx.settings.tz
+    starts, ends = data.get("starts_at"), data.get("ends_at")
+    reward = await ctx.uow.rewards.add(
+        ctx.now,
+        name_th=data["name_th"],
+        name_en=data["name_en"],
+        points_cost=data["points_cost"],
+        stock=data.get("stock"),
+        starts_at=start_of(date.fromisoformat(starts), tz) if starts else None,
+        ends_at=end_of(date.fromisoformat(ends), tz) if ends else None,
+        branch_codes=list(data.get("branch_codes", [])),
+        valid_days=data["valid_days"],
+    )
+    ctx.finish()
+    await audit(ctx, "reward.created", reward_id=reward.id, after=_snapshot(data))
+    return [ctx.reply("settings.reward_created", id=reward.id), *await show_reward(ctx, reward.id)]
+
+
+def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    keys = ("name_th", "name_en", "points_cost", "stock", "starts_at", "ends_at", "valid_days")
+    return {key: data.get(key) for key in keys} | {"branch_codes": data.get("branch_codes", [])}
+
+
+async def edit_step(ctx: Context) -> list[Reply]:
+    """The new cost or stock of one reward (``edit_cost`` / ``edit_stock``)."""
+    assert ctx.state is not None
+    step, field = ctx.state.step, ctx.state.step.removeprefix("edit_")
+    reward = await ctx.uow.rewards.get(int(ctx.state.data.get("id", 0)))
+    if reward is None:
+        ctx.finish()
+        return [ctx.reply("error.button_expired")]
+    pressed = ctx.args if ctx.inbound.action else ""
+    try:
+        if field == "cost":
+            value: int | None = parse_int(ctx.inbound.text, 1, MAX_COST)
+        else:
+            value = None if pressed == "unlimited" else parse_int(ctx.inbound.text, 0, MAX_STOCK)
+    except InvalidInput as error:
+        return [ctx.reply(error.key, **error.params), _ask(ctx, step)]
+    column = "points_cost" if field == "cost" else "stock"
+    before = getattr(reward, column)
+    setattr(reward, column, value)
+    await ctx.uow.flush()
+    ctx.finish()
+    await audit(
+        ctx, "reward.updated", reward_id=reward.id, field=column, before=before, after=value
+    )
+    return [ctx.reply("settings.saved"), *await show_reward(ctx, reward.id)]

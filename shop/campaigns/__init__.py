@@ -1,0 +1,1 @@
+"""Campaign rules: launch and enrolment, offers, templates, tracking, stats and uplift."""

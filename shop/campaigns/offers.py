@@ -1,0 +1,213 @@
+"""Campaign offers: what a claimed promotion gives, when and where it can be redeemed.
+
+An offer is stored as JSON on the campaign and becomes a coupon when a member presses the
+promotion's button (``Coupon.conditions`` carries the weekdays and hours). Typed values are
+forgiving: Thai digits, Buddhist Era years, Thai or English weekday names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from bot.core.errors import InvalidInput
+from bot.i18n import format_baht, t
+from shop.inputs import thai_digits_to_ascii
+
+KINDS: Final = ("free_item", "percent", "baht", "buy_x_get_y", "bonus_points")
+DEFAULT_VALID_DAYS: Final = 14
+MAX_TITLE_LENGTH: Final = 100
+WEEKDAY_WORDS: Final = {
+    **{w: i for i, w in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{w: i for i, w in enumerate(("จ", "อ", "พ", "พฤ", "ศ", "ส", "อา"))},
+    **{w: i for i, w in enumerate(("จันทร์", "อังคาร", "พุธ", "พฤหัส", "ศุกร์", "เสาร์", "อาทิตย์"))},
+}
+_DATE: Final = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+_HOURS: Final = re.compile(r"^(\d{1,2})(?:[:.]00)?\s*-\s*(\d{1,2})(?:[:.]00)?$")
+_BUY_GET: Final = re.compile(r"^(\d{1,2})\s*[-+/x:]\s*(\d{1,2})$")
+
+
+class OfferError(InvalidInput):
+    key = "campaign.offer_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """``value``: the item (free_item), percent, baht, ``"X-Y"`` (buy_x_get_y) or points."""
+
+    kind: str
+    value: str
+    title_th: str = ""
+    title_en: str = ""
+    valid_from: date | None = None
+    valid_until: date | None = None
+    weekdays: tuple[int, ...] = ()
+    hours: tuple[int, int] | None = None
+    branches: tuple[str, ...] = ()
+    per_member: int = 1
+    #: what one redemption costs the shop (THB), for ROI
+    cost: Decimal = Decimal(0)
+
+    def title(self, locale: str) -> str:
+        chosen = self.title_th if locale == "th" else self.title_en
+        return chosen or default_title(self.kind, self.value, locale)
+
+    def conditions(self) -> dict[str, Any] | None:
+        """``Coupon.conditions``: weekdays and ``[from, to)`` hours in shop time, or None."""
+        if not self.weekdays and self.hours is None:
+            return None
+        out: dict[str, Any] = {}
+        if self.weekdays:
+            out["weekdays"] = list(self.weekdays)
+        if self.hours is not None:
+            out["hours"] = list(self.hours)
+        return out
+
+    def expires_at(self, now: datetime, tz: ZoneInfo) -> datetime:
+        """The end (shop time) of the last valid day; ``DEFAULT_VALID_DAYS`` when open-ended."""
+        last = self.valid_until or (now.astimezone(tz).date() + timedelta(DEFAULT_VALID_DAYS))
+        return datetime.combine(last + timedelta(days=1), time(), tzinfo=tz)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "title_th": self.title_th,
+            "title_en": self.title_en,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "weekdays": list(self.weekdays),
+            "hours": list(self.hours) if self.hours else None,
+            "branches": list(self.branches),
+            "per_member": self.per_member,
+            "cost": str(self.cost),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Offer:
+        hours = data.get("hours")
+        return cls(
+            kind=str(data["kind"]),
+            value=str(data.get("value", "")),
+            title_th=str(data.get("title_th") or ""),
+            title_en=str(data.get("title_en") or ""),
+            valid_from=date.fromisoformat(data["valid_from"]) if data.get("valid_from") else None,
+            valid_until=(
+                date.fromisoformat(data["valid_until"]) if data.get("valid_until") else None
+            ),
+            weekdays=tuple(int(d) for d in data.get("weekdays") or ()),
+            hours=(int(hours[0]), int(hours[1])) if hours else None,
+            branches=tuple(str(b) for b in data.get("branches") or ()),
+            per_member=int(data.get("per_member", 1)),
+            cost=Decimal(str(data.get("cost", "0"))),
+        )
+
+
+def default_title(kind: str, value: str, locale: str) -> str:
+    """A title from the kind and value: "ซื้อ 1 แถม 1", "10% off", "Free Thai tea"."""
+    if kind == "buy_x_get_y":
+        buy, _, get = value.partition("-")
+        return t(locale, "campaign.offer_title_buy_x_get_y", buy=buy, get=get)
+    if kind == "baht":
+        return t(locale, "campaign.offer_title_baht", amount=format_baht(Decimal(value), locale))
+    return t(locale, f"campaign.offer_title_{kind}", value=value)
+
+
+def parse_value(kind: str, text: str) -> str:
+    """The stored value of a typed one for ``kind``; raises :class:`OfferError`."""
+    raw = thai_digits_to_ascii(text).strip()
+    if kind not in KINDS:
+        raise OfferError("campaign.offer_kind_unknown", word=kind)
+    if kind == "free_item":
+        if not raw or len(raw) > MAX_TITLE_LENGTH:
+            raise OfferError("campaign.offer_value_free_item")
+        return raw
+    if kind == "buy_x_get_y":
+        match = _BUY_GET.match(raw)
+        if not match or int(match[1]) < 1 or int(match[2]) < 1:
+            raise OfferError("campaign.offer_value_buy_x_get_y")
+        return f"{int(match[1])}-{int(match[2])}"
+    try:
+        number = Decimal(raw.replace(",", "").removesuffix("%"))
+    except InvalidOperation:
+        raise OfferError(f"campaign.offer_value_{kind}") from None
+    if kind == "percent" and (number != number.to_integral() or not 1 <= number <= 100):
+        raise OfferError("campaign.offer_value_percent")
+    if kind == "bonus_points" and (number != number.to_integral() or not 1 <= number <= 100000):
+        raise OfferError("campaign.offer_value_bonus_points")
+    if kind == "baht" and not Decimal(0) < number <= Decimal(100000):
+        raise OfferError("campaign.offer_value_baht")
+    return str(number.normalize()) if kind == "baht" else str(int(number))
+
+
+def parse_day(text: str) -> date:
+    """``DD/MM/YYYY`` with a Buddhist Era or Common Era year (Thai digits too)."""
+    match = _DATE.match(thai_digits_to_ascii(text).strip())
+    if not match:
+        raise OfferError("campaign.offer_dates_invalid")
+    day, month, year = int(match[1]), int(match[2]), int(match[3])
+    if year > 2400:
+        year -= 543
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise OfferError("campaign.offer_dates_invalid") from None
+
+
+def parse_dates(text: str, today: date) -> tuple[date, date]:
+    """``DD/MM/YYYY - DD/MM/YYYY`` (or a number of days from today): the valid dates."""
+    raw = thai_digits_to_ascii(text).strip()
+    if raw.isdigit():
+        days = int(raw)
+        if not 1 <= days <= 366:
+            raise OfferError("campaign.offer_dates_invalid")
+        return today, today + timedelta(days=days - 1)
+    first, sep, last = raw.partition(" - ") if " - " in raw else raw.partition("-")
+    if not sep:
+        raise OfferError("campaign.offer_dates_invalid")
+    start, end = parse_day(first), parse_day(last)
+    if end < start or end < today:
+        raise OfferError("campaign.offer_dates_order")
+    return start, end
+
+
+def parse_window(text: str) -> tuple[tuple[int, ...], tuple[int, int] | None]:
+    """``mon-fri 14:00-16:00``, ``จ-ศ 14-16``, ``sat,sun``, ``14-16``: weekdays (Mon=0) and
+    ``[from, to)`` whole hours in shop time; empty weekdays means every day."""
+    raw = thai_digits_to_ascii(text).strip().casefold()
+    weekdays: set[int] = set()
+    hours: tuple[int, int] | None = None
+    for word in raw.replace(",", " ").split():
+        if word[0].isdigit():
+            match = _HOURS.match(word)
+            if not match or hours is not None:
+                raise OfferError("campaign.offer_window_invalid", word=word)
+            start, end = int(match[1]), int(match[2])
+            if not 0 <= start < end <= 24:
+                raise OfferError("campaign.offer_window_invalid", word=word)
+            hours = (start, end)
+            continue
+        first, _, last = word.partition("-")
+        if first not in WEEKDAY_WORDS or (last and last not in WEEKDAY_WORDS):
+            raise OfferError("campaign.offer_window_invalid", word=word)
+        a = WEEKDAY_WORDS[first]
+        b = WEEKDAY_WORDS[last] if last else a
+        span = range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)]
+        weekdays.update(span)
+    if not weekdays and hours is None:
+        raise OfferError("campaign.offer_window_invalid", word=text.strip())
+    return tuple(sorted(weekdays)) if len(weekdays) < 7 else (), hours
+
+
+def parse_cost(text: str) -> Decimal:
+    try:
+        cost = Decimal(thai_digits_to_ascii(text).strip().replace(",", ""))
+    except InvalidOperation:
+        raise OfferError("campaign.offer_cost_invalid") from None
+    if not Decimal(0) <= cost <= Decimal(100000):
+        raise OfferError("campaign.offer_cost_invalid")
+    return cost.quantize(Decimal("0.01"))

@@ -1,0 +1,321 @@
+"""What a campaign did: per group (recipients vs hold-out) counts, money and the uplift.
+
+Everything is a SQL aggregate over the audience snapshot (``campaign_members``): delivery from
+the outbox rows it points at (``outbox_key`` = ``dedupe_key``; no copy of the status is kept),
+responses from its own columns, redemptions from the campaign's coupons, visits and revenue from
+the non-voided sales in each member's attribution window (``attribution_days`` from the start,
+or from when an automation enrolled them; see :mod:`shop.campaigns.stats_sales`).
+
+Who is measured: the money figures and the uplift compare the members of each group who were
+not excluded (``excluded IS NULL``): the hold-out is drawn by lot from the same eligible
+audience, so this is a like-for-like comparison. Recipients whose message failed or who had
+blocked the bot stay in (intention to treat): the hold-out has such members too, we just cannot
+see them.
+
+Blocks and /stop within 48 hours: a ``ContactEvent`` counts for this campaign when it happened
+within 48 hours after this campaign's message reached the member (for the hold-out: after the
+campaign started) and no other campaign reached them in between — the *last* campaign takes the
+blame. Candidate events are selected in SQL; the 48-hour check runs on those few rows in Python
+because date arithmetic differs between SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy.orm import aliased
+
+from bot.core.errors import NotFound
+from shop.campaigns.stats_sales import last_window_end, sales_by_group
+from shop.campaigns.uplift import (
+    Estimate,
+    GroupSample,
+    Verdict,
+    mean_difference,
+    proportion_difference,
+)
+from storage.models import Campaign, CampaignMember, ContactEvent, Coupon, OutboxMessage
+from storage.types import SATANG_PER_BAHT, UTCDateTime
+from storage.uow import UnitOfWork
+
+RECIPIENT: Final = "recipient"
+HOLDOUT: Final = "holdout"
+BLOCK_WINDOW: Final = timedelta(hours=48)
+#: the contact events a campaign can be blamed for
+BLAMED_KINDS: Final = ("blocked", "stopped")
+
+
+class CampaignNotFound(NotFound):
+    key = "stats.no_campaign"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    """One group of a campaign's audience. ``measured`` members (not excluded) are the base of
+    conversion and revenue per member; ``members`` counts every row, excluded ones too."""
+
+    members: int = 0
+    measured: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    pending: int = 0
+    #: queued but withdrawn when the campaign was cancelled
+    withdrawn: int = 0
+    clicked: int = 0
+    claimed: int = 0
+    redeemed: int = 0
+    converters: int = 0
+    visits: int = 0
+    revenue: Decimal = Decimal("0.00")
+    #: sum over measured members of (their revenue in satang)², for the variance
+    revenue_sq_satang: float = 0.0
+    blocked: int = 0
+    stopped: int = 0
+
+    @property
+    def conversion(self) -> float:
+        """Share of measured members with at least one visit in the window."""
+        return self.converters / self.measured if self.measured else 0.0
+
+    @property
+    def revenue_per_member(self) -> Decimal:
+        if not self.measured:
+            return Decimal("0.00")
+        return (self.revenue / self.measured).quantize(Decimal("0.01"))
+
+    def revenue_sample(self) -> GroupSample:
+        """Per-member revenue in baht as (n, sum, sum of squares) for the uplift."""
+        baht_sq = self.revenue_sq_satang / (SATANG_PER_BAHT * SATANG_PER_BAHT)
+        return GroupSample(self.measured, float(self.revenue), baht_sq)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStats:
+    """The numbers ``/stats`` shows (and the flagship end-to-end test checks)."""
+
+    campaign_id: int
+    name: str
+    status: str
+    started_at: datetime | None
+    window_end: datetime | None
+    recipients: GroupStats
+    holdout: GroupStats
+    #: recipients minus hold-out, baht per member
+    revenue_uplift: Estimate
+    #: recipients minus hold-out, share of members who visited
+    conversion_uplift: Estimate
+    #: LINE messages delivered (each one costs ``line_message_price``)
+    line_messages: int
+    cost: Decimal
+    #: revenue uplift per member × measured recipients (a point estimate)
+    incremental_revenue: Decimal
+    #: (incremental revenue − cost) / cost; None when the campaign cost nothing
+    roi: float | None
+    #: the share held out as set on the campaign; 0 for a notice sent to everyone
+    holdout_pct: int = 10
+
+    @property
+    def too_few(self) -> bool:
+        return self.revenue_uplift.verdict is Verdict.TOO_FEW
+
+    @property
+    def no_holdout(self) -> bool:
+        """No hold-out was kept on purpose (0%): the uplift is not measured, not "too few"."""
+        return self.holdout_pct == 0
+
+
+async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> CampaignStats:
+    """The stats of campaign ``campaign_id`` as of ``now`` (read-only; raises
+    :class:`CampaignNotFound` for an unknown id). A campaign not started yet has all zeros."""
+    campaign = await uow.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound()
+    start, days = campaign.started_at, campaign.attribution_days
+    window_end = await last_window_end(uow, campaign_id, start, days) if start else None
+    groups: dict[str, dict[str, object]] = defaultdict(dict)
+    await _audience(uow, campaign_id, groups)
+    line_messages = await _delivery(uow, campaign_id, groups)
+    await _redemptions(uow, campaign_id, groups)
+    if start is not None and window_end is not None:
+        await sales_by_group(uow, campaign_id, start, days, now, groups)
+        await _blame(uow, campaign_id, start, now, groups)
+    recipients = _group(groups.get(RECIPIENT, {}))
+    holdout = _group(groups.get(HOLDOUT, {}))
+
+    converters = recipients.converters + holdout.converters
+    revenue_uplift = mean_difference(
+        recipients.revenue_sample(), holdout.revenue_sample(), converters
+    )
+    conversion_uplift = proportion_difference(
+        recipients.converters, recipients.measured, holdout.converters, holdout.measured
+    )
+    cost = line_messages * campaign.line_message_price + recipients.redeemed * campaign.offer_cost
+    # without anyone held out there is nothing to compare with: no extra revenue is claimed
+    compared = holdout.measured > 0
+    incremental = baht(revenue_uplift.difference * recipients.measured) if compared else baht(0)
+    roi = float((incremental - cost) / cost) if cost > 0 else None
+    return CampaignStats(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        status=campaign.status,
+        started_at=start,
+        window_end=window_end,
+        recipients=recipients,
+        holdout=holdout,
+        revenue_uplift=revenue_uplift,
+        conversion_uplift=conversion_uplift,
+        line_messages=line_messages,
+        cost=cost.quantize(Decimal("0.01")),
+        incremental_revenue=incremental,
+        roi=roi,
+        holdout_pct=campaign.holdout_pct,
+    )
+
+
+def baht(value: float) -> Decimal:
+    if not math.isfinite(value):
+        return Decimal("0.00")
+    return Decimal(str(round(value, 2))).quantize(Decimal("0.01"))
+
+
+def _group(values: dict[str, object]) -> GroupStats:
+    return GroupStats(**values)  # type: ignore[arg-type]
+
+
+def _add(groups: dict[str, dict[str, object]], group: str, name: str, value: object) -> None:
+    groups[group][name] = value
+
+
+async def _audience(
+    uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[str, object]]
+) -> None:
+    cm = CampaignMember
+    rows = await uow.session.execute(
+        select(
+            cm.group,
+            cm.excluded,
+            func.count(),
+            func.count(cm.clicked_at),
+            func.count(cm.claimed_at),
+        )
+        .where(cm.campaign_id == campaign_id)
+        .group_by(cm.group, cm.excluded)
+    )
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    excluded: dict[str, dict[str, int]] = defaultdict(dict)
+    for group, reason, members, clicked, claimed in rows:
+        total = totals[group]
+        total[0] += members
+        total[2] += clicked
+        total[3] += claimed
+        if reason is None:
+            total[1] += members
+        else:
+            excluded[group][reason] = members
+    for group, (members, measured, clicked, claimed) in totals.items():
+        _add(groups, group, "members", members)
+        _add(groups, group, "measured", measured)
+        _add(groups, group, "clicked", clicked)
+        _add(groups, group, "claimed", claimed)
+        _add(groups, group, "excluded", excluded.get(group, {}))
+
+
+async def _delivery(uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[str, object]]) -> int:
+    """Counts the outbox outcomes per group; returns the number of LINE messages sent."""
+    cm, box = CampaignMember, OutboxMessage
+    rows = await uow.session.execute(
+        select(cm.group, box.status, box.channel, func.count())
+        .select_from(cm)
+        .join(box, box.dedupe_key == cm.outbox_key)
+        .where(cm.campaign_id == campaign_id)
+        .group_by(cm.group, box.status, box.channel)
+    )
+    line_messages = 0
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for group, status, channel, count in rows:
+        counts[group][status] += count
+        if status == "sent" and channel == "line":
+            line_messages += count
+    for group, by_status in counts.items():
+        for status in ("sent", "failed", "unreachable", "pending"):
+            _add(groups, group, status, by_status.get(status, 0))
+        _add(groups, group, "withdrawn", by_status.get("cancelled", 0))
+    return line_messages
+
+
+async def _redemptions(
+    uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[str, object]]
+) -> None:
+    cm = CampaignMember
+    rows = await uow.session.execute(
+        select(cm.group, func.count(Coupon.id))
+        .select_from(Coupon)
+        .join(cm, and_(cm.campaign_id == Coupon.campaign_id, cm.member_id == Coupon.member_id))
+        .where(Coupon.campaign_id == campaign_id, Coupon.status == "redeemed")
+        .group_by(cm.group)
+    )
+    for group, count in rows:
+        _add(groups, group, "redeemed", count)
+
+
+async def _blame(
+    uow: UnitOfWork,
+    campaign_id: int,
+    start: datetime,
+    now: datetime,
+    groups: dict[str, dict[str, object]],
+) -> None:
+    """Blocks and /stop within 48 h after this campaign reached the member (see the module
+    docstring); each member counts at most once per kind."""
+    cm, box, event = CampaignMember, OutboxMessage, ContactEvent
+    other, other_box = aliased(CampaignMember), aliased(OutboxMessage)
+    reached = case(
+        (cm.group == HOLDOUT, literal(start, UTCDateTime)),
+        else_=box.sent_at,
+    )
+    later_campaign = exists().where(
+        other.member_id == cm.member_id,
+        other.campaign_id != campaign_id,
+        other_box.dedupe_key == other.outbox_key,
+        other_box.status == "sent",
+        other_box.sent_at > reached,
+        other_box.sent_at <= event.occurred_at,
+    )
+    rows = await uow.session.execute(
+        select(cm.group, cm.member_id, event.kind, reached, event.occurred_at)
+        .select_from(cm)
+        .outerjoin(box, and_(box.dedupe_key == cm.outbox_key, box.status == "sent"))
+        .join(event, event.member_id == cm.member_id)
+        .where(
+            cm.campaign_id == campaign_id,
+            event.kind.in_(BLAMED_KINDS),
+            event.occurred_at >= start,
+            event.occurred_at <= now,
+            event.occurred_at >= reached,
+            ~later_campaign,
+        )
+    )
+    seen: dict[str, set[tuple[int, str]]] = defaultdict(set)
+    for group, member_id, kind, reached_at, occurred_at in rows:
+        if reached_at is None:
+            continue
+        reached_utc = _aware(reached_at)
+        if _aware(occurred_at) - reached_utc <= BLOCK_WINDOW:
+            seen[group].add((member_id, kind))
+    for group, pairs in seen.items():
+        _add(groups, group, "blocked", sum(1 for _, kind in pairs if kind == "blocked"))
+        _add(groups, group, "stopped", sum(1 for _, kind in pairs if kind == "stopped"))
+
+
+def _aware(moment: datetime | str) -> datetime:
+    """The CASE column comes back untyped on SQLite (a string or naive value): make it UTC."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

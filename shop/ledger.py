@@ -1,0 +1,336 @@
+"""Counter operations on sales and points, channel-neutral: what /sale, /void, /adjust, the
+owner's approval buttons, the sales import and the expiry job call.
+
+Every operation works inside the caller's unit of work and never commits; a DomainError leaves
+the caller to roll back. Points only move through ``uow.points.append`` (the append-only ledger
+that keeps ``members.points_balance`` in step).
+
+Rules decided here:
+
+- A sale is idempotent on its receipt number: the same receipt, amount and member again returns
+  the first result (``duplicate=True``); the same receipt with another amount or member, or a
+  receipt whose sale was voided, is a :class:`Conflict`. Concurrent attempts resolve through
+  the unique receipt column (the loser re-reads the winner's sale).
+- A void never takes a balance below zero: the sale's points are taken back as far as the
+  balance covers them; points the member already spent are written off (``unrecovered`` in the
+  result, shown to staff and audited). A negative balance would follow the member to the
+  counter as a debt nobody can explain, and the ledger's "never negative" rule holds for all.
+- Voiding: managers and owners any sale (of their branch, if scoped); a cashier only a sale
+  they recorded themselves, at their branch, within :data:`CASHIER_VOID_WINDOW`.
+- Expiry writes at most one ``expire`` entry per member per UTC day, for the lots (see
+  :func:`shop.loyalty.unspent_lots`) whose expiry has passed, and never more than the
+  balance.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from handlers.router import STAFF_RANK, Audience, role_rank
+from shop.loyalty import LoyaltyRules, Tier, add_months, unspent_lots
+from storage.models import Branch, Member, PointsEntry, Sale, Staff
+from storage.repositories.members import CODE_ALPHABET
+from storage.repositories.points import InsufficientPoints
+from storage.uow import UnitOfWork
+
+CASHIER_VOID_WINDOW: Final = timedelta(minutes=30)
+MAX_ADJUST: Final = 1_000_000
+MAX_RECEIPT_LENGTH: Final = 64
+MAX_CATEGORIES_LENGTH: Final = 200
+MAX_REASON_LENGTH: Final = 200
+_CENT: Final = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class SaleResult:
+    sale: Sale
+    points: int
+    balance_before: int
+    balance: int
+    #: True when the receipt had been recorded before: nothing changed now
+    duplicate: bool
+    tier_before: Tier
+    tier: Tier
+    #: the member had no other (non-voided) sale before this one
+    first_purchase: bool
+
+    @property
+    def tier_up(self) -> bool:
+        return not self.duplicate and self.tier.min_spend > self.tier_before.min_spend
+
+
+@dataclass(frozen=True, slots=True)
+class VoidResult:
+    sale: Sale
+    #: points taken back from the member
+    points: int
+    #: points of the sale the member had already spent (written off, not taken back)
+    unrecovered: int
+    balance_before: int
+    balance: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustResult:
+    entry: PointsEntry
+    balance_before: int
+    balance: int
+
+
+def check_amount(amount: Decimal, rules: LoyaltyRules) -> Decimal:
+    """``amount`` if it is a sale amount the shop accepts, else InvalidInput saying why."""
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInput("sale.amount_positive")
+    if amount != amount.quantize(_CENT):
+        raise InvalidInput("sale.amount_decimals")
+    if amount > rules.max_sale_amount:
+        raise InvalidInput("sale.amount_too_large", max=f"{rules.max_sale_amount:,.0f}")
+    return amount.quantize(_CENT)
+
+
+def check_receipt(receipt_no: str) -> str:
+    receipt = receipt_no.strip()
+    if not receipt or len(receipt) > MAX_RECEIPT_LENGTH or any(ch.isspace() for ch in receipt):
+        raise InvalidInput("sale.receipt_invalid")
+    return receipt
+
+
+def new_receipt_no(branch: Branch, now: datetime, tz: ZoneInfo) -> str:
+    """``<branch>-<yyyymmdd>-<random>`` in shop time; 6 characters of 31 make collisions on one
+    branch and day negligible, and a collision is refused (unique receipt), not merged."""
+    day = now.astimezone(tz).strftime("%Y%m%d")
+    suffix = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    return f"{branch.code.upper()}-{day}-{suffix}"
+
+
+async def sale_by_receipt(uow: UnitOfWork, receipt_no: str) -> Sale | None:
+    result = await uow.session.execute(select(Sale).where(Sale.receipt_no == receipt_no))
+    return result.scalar_one_or_none()
+
+
+async def sale_points(uow: UnitOfWork, sale_id: int) -> int:
+    """The points the sale earned (its ``sale:<id>`` entry; 0 when it earned none)."""
+    result = await uow.session.execute(
+        select(PointsEntry.delta).where(PointsEntry.idempotency_key == f"sale:{sale_id}")
+    )
+    return int(result.scalar_one_or_none() or 0)
+
+
+async def _has_sales(uow: UnitOfWork, member_id: int) -> bool:
+    result = await uow.session.execute(
+        select(Sale.id).where(Sale.member_id == member_id, Sale.voided_at.is_(None)).limit(1)
+    )
+    return result.first() is not None
+
+
+async def record_sale(
+    uow: UnitOfWork,
+    *,
+    member: Member,
+    amount: Decimal,
+    branch: Branch,
+    receipt_no: str,
+    categories: Sequence[str] = (),
+    staff: Staff | None,
+    now: datetime,
+    rules: LoyaltyRules,
+    occurred_at: datetime | None = None,
+    source: str = "chat",
+) -> SaleResult:
+    """Record a sale for ``member`` and credit its points (base points × the tier multiplier
+    the member held before this sale, rounded down), or return the earlier result of the same
+    receipt. ``occurred_at`` (default ``now``) back-dates imported sales."""
+    amount = check_amount(amount, rules)
+    receipt = check_receipt(receipt_no)
+    if member.erased_at is not None:
+        raise NotFound("error.member_not_found", query=member.member_code)
+    existing = await sale_by_receipt(uow, receipt)
+    if existing is not None:
+        return await _duplicate(uow, existing, member, amount, now, rules)
+    when = occurred_at or now
+    spend_before = await uow.members.spend_since(
+        member.id, add_months(when, -rules.tier_window_months)
+    )
+    tier_before, _ = rules.tier_for(spend_before)
+    first_purchase = not await _has_sales(uow, member.id)
+    sale = Sale(
+        receipt_no=receipt,
+        member_id=member.id,
+        branch_id=branch.id,
+        amount=amount,
+        occurred_at=when,
+        categories=",".join(categories)[:MAX_CATEGORIES_LENGTH] or None,
+        used_coupon=False,
+        staff_id=staff.id if staff is not None else None,
+        source=source,
+    )
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(sale)
+            await uow.session.flush()
+    except IntegrityError:
+        # Another transaction recorded this receipt at the same moment: that one counts.
+        existing = await sale_by_receipt(uow, receipt)
+        if existing is None:
+            raise
+        return await _duplicate(uow, existing, member, amount, now, rules)
+    balance_before = await uow.points.balance(member.id)
+    points = rules.sale_points(amount, tier_before)
+    if points > 0:
+        await uow.points.append(
+            member.id,
+            points,
+            "sale",
+            now,
+            earned_at=when,
+            sale_id=sale.id,
+            idempotency_key=f"sale:{sale.id}",
+        )
+    tier, _ = rules.tier_for(spend_before + amount)
+    return SaleResult(
+        sale=sale,
+        points=points,
+        balance_before=balance_before,
+        balance=await uow.points.balance(member.id),
+        duplicate=False,
+        tier_before=tier_before,
+        tier=tier,
+        first_purchase=first_purchase,
+    )
+
+
+async def _duplicate(
+    uow: UnitOfWork,
+    sale: Sale,
+    member: Member,
+    amount: Decimal,
+    now: datetime,
+    rules: LoyaltyRules,
+) -> SaleResult:
+    if sale.member_id != member.id or sale.amount != amount:
+        raise Conflict("sale.receipt_conflict", receipt=sale.receipt_no)
+    if sale.voided_at is not None:
+        raise Conflict("sale.receipt_voided", receipt=sale.receipt_no)
+    balance = await uow.points.balance(member.id)
+    spend = await uow.members.spend_since(member.id, add_months(now, -rules.tier_window_months))
+    tier, _ = rules.tier_for(spend)
+    return SaleResult(
+        sale=sale,
+        points=await sale_points(uow, sale.id),
+        balance_before=balance,
+        balance=balance,
+        duplicate=True,
+        tier_before=tier,
+        tier=tier,
+        first_purchase=False,
+    )
+
+
+def is_manager(staff: Staff) -> bool:
+    return role_rank(staff.role) >= STAFF_RANK[Audience.MANAGER]
+
+
+def check_may_void(sale: Sale, staff: Staff, now: datetime) -> None:
+    """Raise NotAllowed unless ``staff`` may void ``sale`` (rules in the module docstring)."""
+    if staff.branch_id is not None and sale.branch_id != staff.branch_id:
+        raise NotAllowed("sale.void_other_branch")
+    if is_manager(staff):
+        return
+    if sale.staff_id != staff.id:
+        raise NotAllowed("sale.void_not_yours")
+    if now - sale.occurred_at > CASHIER_VOID_WINDOW:
+        minutes = int(CASHIER_VOID_WINDOW.total_seconds() // 60)
+        raise NotAllowed("sale.void_too_late", minutes=minutes)
+
+
+async def void_sale(uow: UnitOfWork, *, receipt_no: str, staff: Staff, now: datetime) -> VoidResult:
+    """Void the sale with ``receipt_no`` once and take its points back (never below zero)."""
+    receipt = receipt_no.strip()
+    sale = await sale_by_receipt(uow, receipt) if receipt else None
+    if sale is None:
+        raise NotFound("sale.receipt_not_found", receipt=receipt[:MAX_RECEIPT_LENGTH])
+    check_may_void(sale, staff, now)
+    marked = await uow.session.execute(
+        update(Sale)
+        .where(Sale.id == sale.id, Sale.voided_at.is_(None))
+        .values(voided_at=now, voided_by_staff_id=staff.id)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("sale.already_voided", receipt=sale.receipt_no)
+    await uow.session.refresh(sale)
+    if sale.member_id is None:
+        return VoidResult(sale, 0, 0, 0, 0)
+    earned = await sale_points(uow, sale.id)
+    for _ in range(3):  # a redemption between reading and debiting the balance: read again
+        before = await uow.points.balance(sale.member_id)
+        taken = min(earned, max(before, 0))
+        try:
+            if taken > 0:
+                await uow.points.append(
+                    sale.member_id,
+                    -taken,
+                    "void",
+                    now,
+                    sale_id=sale.id,
+                    idempotency_key=f"void:{sale.id}",
+                )
+        except InsufficientPoints:
+            continue
+        after = await uow.points.balance(sale.member_id)
+        return VoidResult(sale, taken, earned - taken, before, after)
+    raise Conflict("sale.busy")
+
+
+async def adjust_points(
+    uow: UnitOfWork, *, member: Member, delta: int, reason: str, staff: Staff, now: datetime
+) -> AdjustResult:
+    """A manual correction by a manager or owner, with a reason; never below zero."""
+    if not is_manager(staff):
+        raise NotAllowed("adjust.not_allowed")
+    if delta == 0 or abs(delta) > MAX_ADJUST:
+        raise InvalidInput("adjust.delta_invalid", max=f"{MAX_ADJUST:,}")
+    note = " ".join(reason.split())[:MAX_REASON_LENGTH]
+    if not note:
+        raise InvalidInput("adjust.reason_required")
+    before = await uow.points.balance(member.id)
+    try:
+        entry = await uow.points.append(member.id, delta, "adjust", now, note=note)
+    except InsufficientPoints:
+        raise InvalidInput(
+            "adjust.below_zero", balance=f"{before:,}", points=f"{-delta:,}"
+        ) from None
+    assert entry is not None  # no idempotency key: always written
+    return AdjustResult(entry, before, await uow.points.balance(member.id))
+
+
+async def expire_points(
+    uow: UnitOfWork, *, member_id: int, now: datetime, rules: LoyaltyRules
+) -> int:
+    """Expire the member's unspent points whose expiry has passed; returns how many.
+
+    Idempotent per UTC day (``expire:<member>:<date>``). A redemption racing with it wins: the
+    expiry then writes nothing and the next day's run catches up.
+    """
+    entries = await uow.points.entries(member_id)
+    lots = unspent_lots(entries, rules.expiry_months)
+    due = sum(lot.remaining for lot in lots if lot.expires_at <= now)
+    due = min(due, await uow.points.balance(member_id))
+    if due <= 0:
+        return 0
+    key = f"expire:{member_id}:{now.date().isoformat()}"
+    try:
+        entry = await uow.points.append(member_id, -due, "expire", now, idempotency_key=key)
+    except InsufficientPoints:
+        return 0
+    return 0 if entry is None else due

@@ -1,0 +1,146 @@
+"""Referral rewards: a member who joined with a friend's code (``Member.referred_by_code``)
+earns the friend and themselves ``referral_points`` each at their first purchase.
+
+Exactly once, whatever is delivered twice: both ledger entries carry idempotency keys
+(``referral:<referee id>:referee`` / ``:referrer``), and they are written inside a savepoint,
+so a concurrent first sale that lost the race on the unique key only loses the bonus, never
+the sale. Self-referral and loops (A joined with B's code, B with A's) pay nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.messages import Reply
+from bot.core.wire import replies_to_payload
+from bot.i18n import format_points, t
+from shop.loyalty import load_rules
+from storage.models import Member, Sale
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralPayout:
+    referee_id: int
+    referrer_id: int
+    points: int
+
+
+def referral_key(referee_id: int, side: str) -> str:
+    """The idempotency key of one side (``referee`` / ``referrer``) of a referral bonus."""
+    return f"referral:{referee_id}:{side}"
+
+
+async def valid_referrer(uow: UnitOfWork, code: str | None, member_code: str) -> Member | None:
+    """The member behind a referral ``code`` for the member ``member_code``, or None when
+    there is none to reward: unknown or erased, the member themselves, or a loop."""
+    if not code:
+        return None
+    referrer = await uow.members.by_code(code)
+    if referrer is None or referrer.erased_at is not None:
+        return None
+    if referrer.member_code == member_code or referrer.referred_by_code == member_code:
+        return None
+    return referrer
+
+
+async def pay_referral_if_first_purchase(
+    uow: UnitOfWork,
+    member: Member,
+    sale: Sale,
+    now: datetime,
+    *,
+    actor: str = "system",
+    channel: str | None = None,
+) -> ReferralPayout | None:
+    """Pay the referral bonus if ``sale`` is the first non-voided purchase of ``member``.
+
+    Safe to call after every recorded sale (chat or import): it pays nothing for a member
+    without a referrer, for a later sale, for a voided sale, or when the bonus was paid
+    before. Call it in the unit of work that recorded the sale, after the sale row is flushed;
+    ``actor`` and ``channel`` go to the audit row (``ctx.actor``, ``ctx.channel`` in a
+    handler). Both members are told through the outbox, each in their own language.
+    """
+    if not member.referred_by_code or member.erased_at is not None:
+        return None
+    if sale.member_id != member.id or sale.voided_at is not None:
+        return None
+    if await uow.people.other_sales(member.id, sale.id) > 0:
+        return None
+    referrer = await valid_referrer(uow, member.referred_by_code, member.member_code)
+    if referrer is None:
+        return None
+    points = (await load_rules(uow)).referral_points
+    if points <= 0:
+        return None
+    try:
+        async with uow.savepoint():
+            paid = await _pay(uow, member, referrer, sale, points, now)
+            if paid is not None:
+                await uow.audit.record(
+                    actor,
+                    "referral.paid",
+                    now,
+                    member_id=member.id,
+                    channel=channel,
+                    referrer_id=referrer.id,
+                    points=points,
+                    sale_id=sale.id,
+                    referee_balance=await uow.points.balance(member.id),
+                    referrer_balance=await uow.points.balance(referrer.id),
+                )
+    except IntegrityError:  # a concurrent first sale wrote the same keys first
+        return None
+    return paid
+
+
+async def _pay(
+    uow: UnitOfWork, member: Member, referrer: Member, sale: Sale, points: int, now: datetime
+) -> ReferralPayout | None:
+    # No sale_id on these entries: a later void of the sale reverses the sale's own points,
+    # not the friend's bonus, which stays paid (it rewarded joining and buying once).
+    first = await uow.points.append(
+        member.id,
+        points,
+        "referral",
+        now,
+        note=f"joined with {referrer.member_code}; receipt {sale.receipt_no}"[:200],
+        idempotency_key=referral_key(member.id, "referee"),
+    )
+    if first is None:
+        return None
+    second = await uow.points.append(
+        referrer.id,
+        points,
+        "referral",
+        now,
+        note=f"invited {member.member_code}",
+        idempotency_key=referral_key(member.id, "referrer"),
+    )
+    if second is None:  # cannot happen without the first key; never pay one side twice
+        return None
+    shown = format_points(points)
+    text = t(member.locale, "invite.paid_referee", points=shown)
+    await _tell(uow, member, text, now, key=referral_key(member.id, "referee"))
+    text = t(referrer.locale, "invite.paid_referrer", name=member.name or "", points=shown)
+    await _tell(uow, referrer, text, now, key=referral_key(member.id, "referrer"))
+    return ReferralPayout(referee_id=member.id, referrer_id=referrer.id, points=points)
+
+
+async def _tell(uow: UnitOfWork, member: Member, text: str, now: datetime, key: str) -> None:
+    """What :func:`handlers.notify.notify_member` does, from a unit of work (the sales import
+    has no chat context): queue on the member's preferred reachable chat account, once."""
+    identity = await uow.identities.preferred(member.id)
+    if identity is None:
+        return
+    await uow.outbox.enqueue(
+        key,
+        identity.channel,
+        identity.user_id,
+        replies_to_payload([Reply(text=text)]),
+        now,
+        member_id=member.id,
+    )
