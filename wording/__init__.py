@@ -1,1 +1,3 @@
-"""Texts that chat handlers and jobs both send: campaign and automation messages, offer titles, coupon cards, referral notices. Words the shop's plain results; holds no rules and runs no SQL."""
+"""Texts that chat handlers and jobs both send: campaign and automation messages, offer titles,
+coupon cards, referral notices. It words the shop's plain results; it holds no rule, runs no SQL.
+"""
