@@ -13,6 +13,8 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.approvals import SaleApprovals
+from storage.repositories.audiences import Audiences
 from storage.repositories.campaigns import Campaigns
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
@@ -65,6 +67,8 @@ class UnitOfWork:
         self.segments = Segments(s)
         self.campaigns = Campaigns(s)
         self.jobs = JobRuns(s)
+        self.approvals = SaleApprovals(s)
+        self.audiences = Audiences(s)
         return self
 
     async def __aexit__(

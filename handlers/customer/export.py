@@ -10,7 +10,7 @@ from typing import Any, Final
 from bot.core.messages import Attachment, Reply
 from handlers.context import Context
 from handlers.customer.common import audit
-from storage.models import Member
+from storage.models import Branch, ChannelIdentity, Member
 
 EXPORT_FILENAME: Final = "chatcrm-mydata.json"
 EXPORT_FORMAT: Final = "chatcrm-mydata-v1"
@@ -25,51 +25,13 @@ async def collect(ctx: Context, member: Member) -> dict[str, Any]:
     uow = ctx.uow
     branch = await uow.branches.get(member.home_branch_id) if member.home_branch_id else None
     identities = await uow.identities.of_member(member.id)
-    branch_codes: dict[int, str] = {}
-    sales = []
-    for sale in await uow.members.all_sales(member.id):
-        if sale.branch_id not in branch_codes:
-            found = await uow.branches.get(sale.branch_id)
-            branch_codes[sale.branch_id] = found.code if found else str(sale.branch_id)
-        sales.append(
-            {
-                "receipt_no": sale.receipt_no,
-                "branch": branch_codes[sale.branch_id],
-                "amount_thb": str(sale.amount),
-                "occurred_at": _iso(sale.occurred_at),
-                "categories": sale.categories.split(",") if sale.categories else [],
-                "used_coupon": sale.used_coupon,
-                "voided_at": _iso(sale.voided_at),
-            }
-        )
+    sales = await _sales(ctx, member)
     messages = [m for identity in identities for m in await uow.inbox.of_identity(identity.id)]
     return {
         "format": EXPORT_FORMAT,
         "exported_at": _iso(ctx.now),
-        "member": {
-            "member_code": member.member_code,
-            "name": member.name,
-            "phone": member.phone,
-            "birthday": _iso(member.birthday),
-            "gender": member.gender,
-            "home_branch": branch.code if branch else None,
-            "language": member.locale,
-            "joined_at": _iso(member.joined_at),
-            "referred_by_code": member.referred_by_code,
-            "signup_source": member.signup_source,
-            "marketing_opt_in": member.marketing_opt_in,
-        },
-        "channel_identities": [
-            {
-                "channel": identity.channel,
-                "user_id": identity.user_id,
-                "display_name": identity.display_name,
-                "language_code": identity.language_code,
-                "first_seen_at": _iso(identity.first_seen_at),
-                "last_seen_at": _iso(identity.last_seen_at),
-            }
-            for identity in identities
-        ],
+        "member": _member_fields(member, branch),
+        "channel_identities": [_identity(identity) for identity in identities],
         "consents": [
             {
                 "purpose": consent.purpose,
@@ -96,6 +58,55 @@ async def collect(ctx: Context, member: Member) -> dict[str, Any]:
             for m in sorted(messages, key=lambda m: (m.received_at, m.id))
         ],
     }
+
+
+def _member_fields(member: Member, branch: Branch | None) -> dict[str, Any]:
+    return {
+        "member_code": member.member_code,
+        "name": member.name,
+        "phone": member.phone,
+        "birthday": _iso(member.birthday),
+        "gender": member.gender,
+        "home_branch": branch.code if branch else None,
+        "language": member.locale,
+        "joined_at": _iso(member.joined_at),
+        "referred_by_code": member.referred_by_code,
+        "signup_source": member.signup_source,
+        "marketing_opt_in": member.marketing_opt_in,
+    }
+
+
+def _identity(identity: ChannelIdentity) -> dict[str, Any]:
+    return {
+        "channel": identity.channel,
+        "user_id": identity.user_id,
+        "display_name": identity.display_name,
+        "language_code": identity.language_code,
+        "first_seen_at": _iso(identity.first_seen_at),
+        "last_seen_at": _iso(identity.last_seen_at),
+    }
+
+
+async def _sales(ctx: Context, member: Member) -> list[dict[str, Any]]:
+    """Every sale of the member (voided ones too), with its branch by code."""
+    branch_codes: dict[int, str] = {}
+    sales = []
+    for sale in await ctx.uow.members.all_sales(member.id):
+        if sale.branch_id not in branch_codes:
+            found = await ctx.uow.branches.get(sale.branch_id)
+            branch_codes[sale.branch_id] = found.code if found else str(sale.branch_id)
+        sales.append(
+            {
+                "receipt_no": sale.receipt_no,
+                "branch": branch_codes[sale.branch_id],
+                "amount_thb": str(sale.amount),
+                "occurred_at": _iso(sale.occurred_at),
+                "categories": sale.categories.split(",") if sale.categories else [],
+                "used_coupon": sale.used_coupon,
+                "voided_at": _iso(sale.voided_at),
+            }
+        )
+    return sales
 
 
 def _json_default(value: object) -> str:

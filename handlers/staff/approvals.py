@@ -19,8 +19,6 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
-
 from bot.core.errors import NotAllowed, NotFound
 from bot.core.messages import Button, Reply
 from bot.i18n import format_baht, t
@@ -31,11 +29,10 @@ from handlers.router import Audience, Router
 from handlers.staff.sale_notices import finish_sale, member_label, notify_staff_member
 from shop.ledger import is_manager, record_sale
 from shop.loyalty import LoyaltyRules, load_rules
-from storage.models import Branch, Member, Sale, SaleApproval, Staff
+from storage.models import Branch, Member, SaleApproval, Staff
 from storage.uow import UnitOfWork
 
 ACTIONS: Final = "apv"
-_CENT: Final = Decimal("0.01")
 
 
 def register(router: Router) -> None:
@@ -53,15 +50,7 @@ def shop_day(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
 async def recorded_today(uow: UnitOfWork, staff_id: int, now: datetime, tz: ZoneInfo) -> Decimal:
     """Non-voided sales ``staff_id`` recorded during the current shop day, in baht."""
     start, end = shop_day(now, tz)
-    result = await uow.session.execute(
-        select(func.coalesce(func.sum(Sale.__table__.c.amount), 0)).where(
-            Sale.staff_id == staff_id,
-            Sale.voided_at.is_(None),
-            Sale.occurred_at >= start,
-            Sale.occurred_at < end,
-        )
-    )
-    return Decimal(result.scalar_one()).quantize(_CENT)
+    return await uow.approvals.recorded_by(staff_id, start, end)
 
 
 async def over_daily_cap(
@@ -82,10 +71,8 @@ async def over_daily_cap(
 
 
 async def pending_by_receipt(uow: UnitOfWork, receipt_no: str) -> SaleApproval | None:
-    result = await uow.session.execute(
-        select(SaleApproval).where(SaleApproval.receipt_no == receipt_no)
-    )
-    return result.scalar_one_or_none()
+    """The approval request already stored for ``receipt_no`` (of any status), if any."""
+    return await uow.approvals.by_receipt(receipt_no)
 
 
 async def request_approval(
@@ -101,41 +88,19 @@ async def request_approval(
 ) -> list[Reply]:
     """Store the over-cap sale as pending and ask the owners; returns the cashier's reply."""
     assert ctx.staff is not None
-    cashier = ctx.staff
-    approval = SaleApproval(
-        requested_by_staff_id=cashier.id,
-        member_id=member.id,
-        branch_id=branch.id,
-        receipt_no=receipt_no,
-        amount=amount,
-        categories=",".join(categories)[:200] or None,
-        status="pending",
-        created_at=ctx.now,
-    )
-    ctx.uow.session.add(approval)
-    await ctx.uow.flush()
-
-    def ask(locale: str) -> list[Reply]:
-        text = t(
-            locale,
-            "approval.ask",
-            cashier=cashier.name,
-            member=member_label(member),
-            amount=format_baht(amount, locale),
-            branch=branch_name(branch, locale),
-            receipt=receipt_no,
-            today=format_baht(today, locale),
-            cap=format_baht(rules.cashier_daily_cap, locale),
+    approval = await ctx.uow.approvals.add(
+        SaleApproval(
+            requested_by_staff_id=ctx.staff.id,
+            member_id=member.id,
+            branch_id=branch.id,
+            receipt_no=receipt_no,
+            amount=amount,
+            categories=",".join(categories)[:200] or None,
+            status="pending",
+            created_at=ctx.now,
         )
-        buttons = (
-            Button(t(locale, "approval.approve"), f"{ACTIONS}:y:{approval.id}"),
-            Button(t(locale, "approval.decline"), f"{ACTIONS}:n:{approval.id}"),
-        )
-        return [Reply(text=text, buttons=buttons)]
-
-    asked = await notify_staff(
-        ctx, ask, f"approval:{approval.id}:ask", roles={"owner"}, branch_id=branch.id
     )
+    asked = await _ask_owners(ctx, approval, member, branch, today, rules)
     await ctx.uow.audit.record(
         ctx.actor,
         "sale.approval_requested",
@@ -152,13 +117,49 @@ async def request_approval(
     return [ctx.reply(key, amount=format_baht(amount, ctx.locale), receipt=receipt_no)]
 
 
+async def _ask_owners(
+    ctx: Context,
+    approval: SaleApproval,
+    member: Member,
+    branch: Branch,
+    today: Decimal,
+    rules: LoyaltyRules,
+) -> int:
+    """Queue the request with its [approve] [decline] buttons to the branch's owners; how
+    many were asked (0 when no owner can be reached)."""
+    assert ctx.staff is not None
+    cashier = ctx.staff
+
+    def ask(locale: str) -> list[Reply]:
+        text = t(
+            locale,
+            "approval.ask",
+            cashier=cashier.name,
+            member=member_label(member),
+            amount=format_baht(approval.amount, locale),
+            branch=branch_name(branch, locale),
+            receipt=approval.receipt_no,
+            today=format_baht(today, locale),
+            cap=format_baht(rules.cashier_daily_cap, locale),
+        )
+        buttons = (
+            Button(t(locale, "approval.approve"), f"{ACTIONS}:y:{approval.id}"),
+            Button(t(locale, "approval.decline"), f"{ACTIONS}:n:{approval.id}"),
+        )
+        return [Reply(text=text, buttons=buttons)]
+
+    return await notify_staff(
+        ctx, ask, f"approval:{approval.id}:ask", roles={"owner"}, branch_id=branch.id
+    )
+
+
 async def decide(ctx: Context) -> list[Reply]:
     """``apv:y:<id>`` approves, ``apv:n:<id>`` declines a pending over-cap sale (owners)."""
     assert ctx.staff is not None
     choice, _, raw_id = ctx.args.partition(":")
     if choice not in ("y", "n") or not raw_id.isdigit():
         return [ctx.reply("error.button_expired")]
-    approval = await ctx.uow.session.get(SaleApproval, int(raw_id))
+    approval = await ctx.uow.approvals.get(int(raw_id))
     if approval is None:
         raise NotFound("approval.not_found")
     if approval.requested_by_staff_id == ctx.staff.id:
@@ -166,16 +167,8 @@ async def decide(ctx: Context) -> list[Reply]:
     if ctx.staff.branch_id is not None and ctx.staff.branch_id != approval.branch_id:
         raise NotAllowed("approval.other_branch")
     status = "approved" if choice == "y" else "declined"
-    decided = await ctx.uow.session.execute(
-        update(SaleApproval)
-        .where(SaleApproval.id == approval.id, SaleApproval.status == "pending")
-        .values(status=status, decided_by_staff_id=ctx.staff.id, decided_at=ctx.now)
-        .execution_options(synchronize_session=False)
-    )
-    if decided.rowcount != 1:  # type: ignore[attr-defined]
-        await ctx.uow.session.refresh(approval)
+    if not await ctx.uow.approvals.decide(approval, status, ctx.staff.id, ctx.now):
         return [ctx.reply("approval.already_decided", status=ctx.t(f"approval.{approval.status}"))]
-    await ctx.uow.session.refresh(approval)
     if status == "declined":
         return await _declined(ctx, approval)
     return await _approved(ctx, approval)

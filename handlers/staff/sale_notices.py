@@ -40,13 +40,12 @@ async def finish_sale(
     purchase, queue the member's receipt (and tier-up message), and return the staff
     confirmation. A duplicate receipt changes nothing and only says so."""
     sale = result.sale
-    amount = sale.amount
     if result.duplicate:
         return ctx.reply(
             "sale.duplicate",
             receipt=sale.receipt_no,
             member=member_label(member),
-            amount=format_baht(amount, ctx.locale),
+            amount=format_baht(sale.amount, ctx.locale),
             points=format_points(result.points),
         )
     await ctx.uow.audit.record(
@@ -56,7 +55,7 @@ async def finish_sale(
         member_id=member.id,
         channel=ctx.channel,
         receipt=sale.receipt_no,
-        amount=str(amount),
+        amount=str(sale.amount),
         points=result.points,
         balance_before=result.balance_before,
         balance_after=result.balance,
@@ -66,12 +65,18 @@ async def finish_sale(
     await pay_referral_if_first_purchase(
         ctx.uow, member, sale, ctx.now, actor=ctx.actor, channel=ctx.channel
     )
-    locale = member.locale
+    await _send_receipt(ctx, result, member, branch)
+    return _confirmation(ctx, result, member, branch)
+
+
+async def _send_receipt(ctx: Context, result: SaleResult, member: Member, branch: Branch) -> None:
+    """Queue the member's receipt and, when the sale moved them up, the tier-up message."""
+    sale, locale = result.sale, member.locale
     receipt = t(
         locale,
         "sale.receipt",
         branch=branch_name(branch, locale),
-        amount=format_baht(amount, locale),
+        amount=format_baht(sale.amount, locale),
         points=format_points(result.points),
         balance=format_points(result.balance),
         receipt=sale.receipt_no,
@@ -87,10 +92,15 @@ async def finish_sale(
         )
         key = f"tierup:{member.id}:{tier.name}:{sale.id}"[:100]
         await notify_member(ctx, member.id, [Reply(text=text)], key=key)
+
+
+def _confirmation(ctx: Context, result: SaleResult, member: Member, branch: Branch) -> Reply:
+    """The staff member's line for a recorded sale (with the tier-up, if any)."""
+    sale = result.sale
     line = ctx.t(
         "sale.recorded",
         member=member_label(member),
-        amount=format_baht(amount, ctx.locale),
+        amount=format_baht(sale.amount, ctx.locale),
         branch=branch_name(branch, ctx.locale),
         points=format_points(result.points),
         balance=format_points(result.balance),

@@ -14,8 +14,6 @@ import asyncio
 import math
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bot.core.messages import Attachment, Reply
 from bot.i18n import format_baht, format_date
 from handlers.campaigns.charts import campaign_chart
@@ -30,18 +28,15 @@ from storage.models import Campaign
 
 async def find_campaign(ctx: Context, query: str) -> Campaign | None:
     """A campaign by number or name; the newest sent (else newest) one when ``query`` is empty."""
-    s = ctx.uow.session
+    campaigns = ctx.uow.campaigns
     query = query.strip()
     if not query:
-        started = select(Campaign).where(Campaign.started_at.is_not(None))
-        found = await s.scalar(started.order_by(Campaign.started_at.desc(), Campaign.id.desc()))
-        return found or await s.scalar(select(Campaign).order_by(Campaign.id.desc()))
+        return await campaigns.newest_started() or await campaigns.newest()
     if query.lstrip("#").isdigit():
-        by_id = await s.get(Campaign, int(query.lstrip("#")))
+        by_id = await campaigns.get(int(query.lstrip("#")))
         if by_id is not None:
             return by_id
-    by_name = select(Campaign).where(Campaign.name == query).order_by(Campaign.id.desc())
-    return await s.scalar(by_name)
+    return await campaigns.newest_named(query)
 
 
 async def show_stats(ctx: Context) -> list[Reply]:

@@ -32,6 +32,22 @@ class Campaigns:
         result = await self._s.execute(select(Campaign).order_by(Campaign.id.desc()).limit(limit))
         return result.scalars().all()
 
+    async def newest(self) -> Campaign | None:
+        """The campaign created last, if any."""
+        return await self._s.scalar(select(Campaign).order_by(Campaign.id.desc()))
+
+    async def newest_started(self) -> Campaign | None:
+        """The campaign whose send started last (by start time, then id), if any."""
+        started = select(Campaign).where(Campaign.started_at.is_not(None))
+        return await self._s.scalar(
+            started.order_by(Campaign.started_at.desc(), Campaign.id.desc())
+        )
+
+    async def newest_named(self, name: str) -> Campaign | None:
+        """The newest campaign named exactly ``name``, if any."""
+        by_name = select(Campaign).where(Campaign.name == name).order_by(Campaign.id.desc())
+        return await self._s.scalar(by_name)
+
     async def claim_start(self, campaign_id: int, now: datetime) -> bool:
         """Move a draft or scheduled campaign to ``sending``: True for exactly one caller, so a
         campaign is started once even if the job and an owner's /send race."""

@@ -21,9 +21,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Select, and_, cast, func, select
-from sqlalchemy.sql.expression import type_coerce
-
 from bot.core.errors import ChannelError, DomainError
 from bot.core.messages import Reply
 from bot.i18n import format_baht, format_datetime
@@ -47,9 +44,9 @@ from shop.contact_policy import (
     next_send_time,
 )
 from shop.loyalty import add_months, load_rules, tier_name
-from storage.models import Campaign, Sale
+from storage.models import Campaign
+from storage.repositories.audiences import AudienceQuery
 from storage.segments import SegmentEnv, resolve_segment
-from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
 
 #: the largest hold-out the wizard accepts, for the "bigger hold-out" suggestion
@@ -85,10 +82,7 @@ async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
     reach = Reach(past=await past_revenue(ctx.uow, env, members, policy, days))
     last_id = 0
     while True:
-        page = await ctx.uow.session.execute(
-            query.where(query.selected_columns[0] > last_id).limit(DEFAULT_BATCH)
-        )
-        rows = page.all()
+        rows = await ctx.uow.audiences.page(query, last_id, DEFAULT_BATCH)
         if not rows:
             return reach
         last_id = rows[-1].member_id
@@ -103,35 +97,15 @@ async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
 
 
 async def past_revenue(
-    uow: UnitOfWork, env: SegmentEnv, members: Select[Any], policy: ContactPolicy, days: int
+    uow: UnitOfWork, env: SegmentEnv, members: AudienceQuery, policy: ContactPolicy, days: int
 ) -> GroupSample:
     """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now``, as
     count, sum and sum of squares in baht; members who bought nothing count as 0."""
-    elig = eligibility(env, members, policy=policy).subquery("elig")
-    satang = type_coerce(Sale.amount, BigInteger)
-    bought = and_(
-        Sale.member_id == elig.c.member_id,
-        Sale.voided_at.is_(None),
-        Sale.occurred_at >= env.now - timedelta(days=days),
-        Sale.occurred_at < env.now,
+    eligible = eligibility(env, members, policy=policy)
+    spread = await uow.audiences.revenue_per_member(
+        eligible, env.now - timedelta(days=days), env.now
     )
-    per_member = (
-        select(func.coalesce(func.sum(satang), 0).label("satang"))
-        .select_from(elig)
-        .outerjoin(Sale, bought)
-        .where(elig.c.excluded.is_(None))
-        .group_by(elig.c.member_id)
-        .subquery()
-    )
-    revenue = cast(per_member.c.satang, Float)
-    n, total, total_sq = (
-        await uow.session.execute(
-            select(func.count(), func.sum(per_member.c.satang), func.sum(revenue * revenue))
-        )
-    ).one()
-    return GroupSample(
-        int(n), int(total or 0) / SATANG_PER_BAHT, float(total_sq or 0) / SATANG_PER_BAHT**2
-    )
+    return GroupSample(spread.members, spread.total, spread.total_sq)
 
 
 def detectable_line(ctx: Context, campaign: Campaign, reach: Reach) -> str:

@@ -15,8 +15,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import func, select
-
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
@@ -34,8 +32,8 @@ from shop.campaigns.offers import (
 )
 from shop.campaigns.templates import validate_template
 from shop.inputs import thai_digits_to_ascii
-from storage.models import Campaign, Segment
-from storage.segments import BUILTIN_SEGMENTS, resolve_segment
+from storage.models import Campaign
+from storage.segments import BUILTIN_SEGMENTS, audience_size, resolve_segment
 
 FLOW: Final = "cmpw"
 SKIP: Final = "-"
@@ -53,8 +51,8 @@ async def start_wizard(ctx: Context) -> list[Reply]:
 
 
 async def _ask_segment(ctx: Context) -> Reply:
-    saved = await ctx.uow.session.execute(select(Segment.name).order_by(Segment.name))
-    names = [*saved.scalars().all()][:6] + list(BUILTIN_SEGMENTS)[:6]
+    saved = [segment.name for segment in await ctx.uow.segments.all()]
+    names = saved[:6] + list(BUILTIN_SEGMENTS)[:6]
     buttons = tuple(Button(n[:20], f"{FLOW}:seg:{n}") for n in names if len(n.encode()) <= 50)
     return Reply(text=ctx.t("campaign.ask_segment"), buttons=(*buttons, _cancel(ctx)))
 
@@ -90,9 +88,7 @@ async def _segment(ctx: Context) -> list[Reply]:
         return [await _ask_segment(ctx)]
     env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
     rule, members = await resolve_segment(ctx.uow, text, env)
-    size = (
-        await ctx.uow.session.execute(select(func.count()).select_from(members.subquery()))
-    ).scalar_one()
+    size = await audience_size(ctx.uow, members)
     name = ctx.state.data.get("name") if ctx.state else ""
     ctx.goto("message", segment=text[:40], rule=rule, name=name or text[:MAX_NAME])
     return [

@@ -11,9 +11,7 @@ for the manager role by the router. Creations and deletions are audited.
 
 from __future__ import annotations
 
-from typing import Any, Final
-
-from sqlalchemy import Select, distinct, func, select
+from typing import Final
 
 from bot.core.messages import Button, Reply
 from handlers.context import Context
@@ -21,7 +19,6 @@ from handlers.router import Audience, Command, Router
 from handlers.staff.segments import wizard
 from handlers.staff.segments.save import MAX_NAME, check_name, create, rule_error
 from shop.campaigns.launch import segment_env
-from storage.models import ChannelIdentity, Member
 from storage.segments import (
     BUILTIN_SEGMENTS,
     SegmentRuleError,
@@ -104,45 +101,16 @@ async def show(ctx: Context, name: str) -> list[Reply]:
         ctx.t("segment.show_title", name=key, size=size),
         ctx.t("segment.show_rule", rule=rule),
     ]
-    channels = await _by_channel(ctx, members)
+    channels = await ctx.uow.audiences.reachable_by_channel(members)
     parts = [f"{channel} {count}" for channel, count in channels.items()] or ["-"]
     lines.append(ctx.t("segment.by_channel", channels=", ".join(parts)))
-    consent = await _by_consent(ctx, members)
+    consent = await ctx.uow.audiences.by_marketing_consent(members)
     lines.append(ctx.t("segment.by_consent", yes=consent.get(True, 0), no=consent.get(False, 0)))
-    sample = await _sample(ctx, members)
+    sample = await ctx.uow.audiences.first_members(members, SAMPLES)
     lines.append(ctx.t("segment.samples") if sample else ctx.t("segment.no_samples"))
     for member_name, code in sample:
         lines.append(ctx.t("segment.sample_line", name=member_name or "-", code=code))
     return [Reply(text="\n".join(lines))]
-
-
-async def _by_channel(ctx: Context, members: Select[Any]) -> dict[str, int]:
-    query = (
-        select(ChannelIdentity.channel, func.count(distinct(ChannelIdentity.member_id)))
-        .where(ChannelIdentity.member_id.in_(members), ChannelIdentity.reachable.is_(True))
-        .group_by(ChannelIdentity.channel)
-        .order_by(ChannelIdentity.channel)
-    )
-    return {str(c): int(n) for c, n in (await ctx.uow.session.execute(query)).all()}
-
-
-async def _by_consent(ctx: Context, members: Select[Any]) -> dict[bool, int]:
-    query = (
-        select(Member.marketing_opt_in, func.count())
-        .where(Member.id.in_(members))
-        .group_by(Member.marketing_opt_in)
-    )
-    return {bool(c): int(n) for c, n in (await ctx.uow.session.execute(query)).all()}
-
-
-async def _sample(ctx: Context, members: Select[Any]) -> list[tuple[str | None, str]]:
-    query = (
-        select(Member.name, Member.member_code)
-        .where(Member.id.in_(members))
-        .order_by(Member.id)
-        .limit(SAMPLES)
-    )
-    return [(n, str(c)) for n, c in (await ctx.uow.session.execute(query)).all()]
 
 
 async def ask_delete(ctx: Context, name: str) -> list[Reply]:
