@@ -14,6 +14,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.campaigns import Campaigns
+from storage.repositories.day_totals import DayTotals
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
@@ -65,6 +66,7 @@ class UnitOfWork:
         self.segments = Segments(s)
         self.campaigns = Campaigns(s)
         self.jobs = JobRuns(s)
+        self.day_totals = DayTotals(s)
         return self
 
     async def __aexit__(
