@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError
 
@@ -35,9 +35,6 @@ from storage.repositories.identities import Arrival
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-#: how long processed event ids are kept (Telegram and LINE redeliver within hours, not weeks)
-EVENT_MEMORY = timedelta(days=30)
 
 
 #: (channel, user id, locale) of the last event this task's bus call answered: the adapter

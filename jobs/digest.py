@@ -23,14 +23,11 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select
-
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import format_baht, format_date, supported_locale, t
 from jobs.app import App
 from jobs.digest_numbers import CampaignLine, Digest, digest_numbers
-from storage.models import Staff
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -107,15 +104,11 @@ async def quota_left(app: App) -> int | None:
 async def _scopes(uow: UnitOfWork, managers: bool) -> dict[int, Scope]:
     """Staff id → the branch their digest covers (None: the whole shop), for every active
     owner and, unless switched off, manager."""
-    roles = ["owner", "manager"] if managers else ["owner"]
-    rows = await uow.session.execute(
-        select(Staff.id, Staff.role, Staff.branch_id).where(
-            Staff.active.is_(True), Staff.role.in_(roles)
-        )
-    )
+    roles = {"owner", "manager"} if managers else {"owner"}
     return {
-        int(staff_id): (branch_id if role == "manager" else None)
-        for staff_id, role, branch_id in rows.all()
+        person.id: (person.branch_id if person.role == "manager" else None)
+        for person in await uow.staff.active()
+        if person.role in roles
     }
 
 

@@ -16,19 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy import BigInteger, ColumnElement, and_, func, or_, select
-from sqlalchemy.sql.expression import type_coerce
+from typing import Final
 
 from jobs.automations.common import KIND_PREFIX
 from shop.campaigns.stats import compute_stats
-from storage.models import Branch, Campaign, Coupon, Member, Sale
-from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
 
 #: a period (a month) plus the longest attribution window an automation uses
-AUTOMATION_LOOKBACK = timedelta(days=62)
+AUTOMATION_LOOKBACK: Final = timedelta(days=62)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,57 +53,23 @@ class Digest:
     quota_left: int | None = None
 
 
-def _baht(satang: Any) -> Decimal:
-    return (Decimal(int(satang or 0)) / SATANG_PER_BAHT).quantize(Decimal("0.01"))
-
-
-def _at(column: Any, branch_id: int | None) -> list[ColumnElement[bool]]:
-    """The extra condition of a branch digest (none for the whole shop)."""
-    return [] if branch_id is None else [column == branch_id]
-
-
 async def digest_numbers(
     uow: UnitOfWork, day: date, start: datetime, end: datetime, branch_id: int | None = None
 ) -> Digest:
     """Everything the digest says about [start, end) (one shop day), for the whole shop or,
     with ``branch_id``, for that branch only (see the module doc)."""
-    s = uow.session
     digest = Digest(day)
     if branch_id is not None:
-        branch = await s.get(Branch, branch_id)
+        branch = await uow.branches.get(branch_id)
         digest.branch = (branch.name_th, branch.name_en) if branch is not None else ("", "")
-    satang = type_coerce(Sale.amount, BigInteger)
-    window = (
-        Sale.occurred_at >= start,
-        Sale.occurred_at < end,
-        Sale.voided_at.is_(None),
-        *_at(Sale.branch_id, branch_id),
-    )
-    count, total = (
-        await s.execute(select(func.count(Sale.id), func.sum(satang)).where(*window))
-    ).one()
-    digest.sales, digest.revenue = int(count), _baht(total)
-    rows = await s.execute(
-        select(Branch.name_th, Branch.name_en, func.count(Sale.id), func.sum(satang))
-        .join(Branch, Branch.id == Sale.branch_id)
-        .where(*window)
-        .group_by(Branch.id, Branch.name_th, Branch.name_en)
-        .order_by(func.sum(satang).desc(), Branch.id)
-    )
-    digest.by_branch = [(th, en, int(n), _baht(v)) for th, en, n, v in rows]
-    joined = select(func.count(Member.id)).where(
-        Member.joined_at >= start,
-        Member.joined_at < end,
-        Member.erased_at.is_(None),
-        *_at(Member.home_branch_id, branch_id),
-    )
-    digest.new_members = int((await s.execute(joined)).scalar_one())
-    redeemed = select(func.count(Coupon.id)).where(
-        Coupon.redeemed_at >= start,
-        Coupon.redeemed_at < end,
-        *_at(Coupon.redeemed_branch_id, branch_id),
-    )
-    digest.redemptions = int((await s.execute(redeemed)).scalar_one())
+    totals = uow.day_totals
+    digest.sales, digest.revenue = await totals.takings(start, end, branch_id)
+    digest.by_branch = [
+        (b.name_th, b.name_en, b.sales, b.revenue)
+        for b in await totals.takings_by_branch(start, end, branch_id)
+    ]
+    digest.new_members = await totals.new_members(start, end, branch_id)
+    digest.redemptions = await totals.redemptions(start, end, branch_id)
     ratings = [
         rating
         for rating in await uow.feedback.by_branch(start, end)
@@ -129,31 +90,17 @@ async def campaign_lines(uow: UnitOfWork, start: datetime, end: datetime) -> lis
     An owner's campaign is active from its start until it finished. An automation's campaign
     takes members in all its period and does not finish as a whole (its status may say
     ``sent`` once the first day's messages went out), so it counts as active while its last
-    member is still measured: last enrolment + attribution days.
+    member is still measured: last enrolment + attribution days. An automation's period is at
+    most a month: older ones (:data:`AUTOMATION_LOOKBACK`) are no longer measured.
     """
-    automation = Campaign.kind.like(f"{KIND_PREFIX}%")
-    active = await uow.session.execute(
-        select(Campaign.id, Campaign.name, automation)
-        .where(
-            Campaign.started_at.is_not(None),
-            Campaign.started_at < end,
-            Campaign.status != "cancelled",
-            or_(
-                and_(
-                    ~automation,
-                    or_(Campaign.finished_at.is_(None), Campaign.finished_at >= start),
-                ),
-                # an automation's period is at most a month: older ones are no longer measured
-                and_(automation, Campaign.started_at >= start - AUTOMATION_LOOKBACK),
-            ),
-        )
-        .order_by(Campaign.id)
-    )
+    active = await uow.day_totals.campaigns_active(start, end, KIND_PREFIX, AUTOMATION_LOOKBACK)
     lines = []
-    for campaign_id, name, is_automation in active.all():
-        stats = await compute_stats(uow, campaign_id, end)
-        if is_automation and (stats.window_end is None or stats.window_end <= start):
+    for campaign in active:
+        stats = await compute_stats(uow, campaign.id, end)
+        if campaign.automation and (stats.window_end is None or stats.window_end <= start):
             continue
         recipients = stats.recipients
-        lines.append(CampaignLine(name, recipients.sent, recipients.redeemed, recipients.revenue))
+        lines.append(
+            CampaignLine(campaign.name, recipients.sent, recipients.redeemed, recipients.revenue)
+        )
     return lines

@@ -4,8 +4,8 @@ Setting ``feedback`` (shop settings): ``{"enabled": true, "after_hours": 3, "hol
 A sale is asked about once (``Feedback.sale_id`` is unique; the row and its outbox message, key
 ``feedback:<sale id>``, are written in one transaction), never when voided, never for an erased
 member, and never during the quiet hours: a question that falls due then is queued for the end
-of the quiet hours. Sales older than :data:`LOOKBACK` past their due time are left alone (a
-shop switching feedback on is not asked about last year's visits).
+of the quiet hours. Sales older than ``shop.feedback.LOOKBACK`` past their due time are left
+alone (a shop switching feedback on is not asked about last year's visits).
 
 It is a service message about a visit the member made, not marketing: no marketing consent is
 needed (members who used /stop still get it), but only members are asked and an unreachable
@@ -22,16 +22,12 @@ A held-out sale still gets its ``Feedback`` row (never answered), which marks it
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
-from bot.core.messages import Reply
+from bot.core.messages import Button, Reply
 from bot.i18n import t
-from handlers.customer.feedback import ACTIONS
-from handlers.router import action_button
 from jobs.app import App
 from jobs.automations.common import (
     MAX_HOLDOUT,
@@ -42,19 +38,19 @@ from jobs.automations.common import (
     send_again,
 )
 from shop.contact_policy import load_policy, next_send_time
-from storage.models import Branch, Feedback, Member, Sale
+from shop.feedback import (
+    SETTINGS_KEY,
+    STARS,
+    due_window,
+    open_feedback,
+    rating_action,
+    settings_of,
+)
+from storage.models import Branch, Feedback
+from storage.repositories.members import audience_of
 from storage.uow import UnitOfWork
 
-SETTINGS_KEY: Final = "feedback"
 NAME: Final = "feedback"
-DEFAULT_AFTER_HOURS: Final = 3
-LOOKBACK: Final = timedelta(days=2)
-
-
-def settings_of(value: dict[str, Any] | None) -> tuple[bool, timedelta]:
-    value = value or {}
-    hours = float(value.get("after_hours", DEFAULT_AFTER_HOURS))
-    return bool(value.get("enabled", True)), timedelta(hours=hours)
 
 
 def holdout_of(value: dict[str, Any] | None) -> int:
@@ -64,8 +60,9 @@ def holdout_of(value: dict[str, Any] | None) -> int:
 
 
 def question(locale: str, feedback_id: int, branch: Branch) -> Reply:
+    """The question about a visit to ``branch``, in ``locale``, with its star buttons."""
     name = branch.name_th if locale == "th" else branch.name_en
-    stars = tuple(action_button("★" * n, ACTIONS, str(feedback_id), str(n)) for n in range(1, 6))
+    stars = tuple(Button("★" * n, rating_action(feedback_id, n)) for n in STARS)
     return Reply(text=t(locale, "feedback.ask", branch=name), buttons=stars)
 
 
@@ -78,19 +75,15 @@ async def run_feedback(app: App) -> dict[str, int]:
         if not enabled:
             return {"asked": 0, "skipped": 0}
         policy = await load_policy(uow.settings)
-        due = await uow.feedback.due_sales(now - after - LOOKBACK, now - after)
+        due = await uow.feedback.due_sales(*due_window(now, after))
     counts: Counter[str] = Counter()
     send_at = next_send_time(now, tz, policy)
     for sale_id in due:
         async with app.uow() as uow:
-            sale = await uow.session.get(Sale, sale_id)
-            if sale is None or sale.member_id is None or sale.voided_at is not None:
+            request = await open_feedback(uow, sale_id, send_at)
+            if request is None:
                 continue
-            member = await uow.session.get(Member, sale.member_id)
-            branch = await uow.session.get(Branch, sale.branch_id)
-            feedback = await uow.feedback.create(sale, send_at)
-            if feedback is None or member is None or branch is None:
-                continue
+            feedback, branch = request.feedback, request.branch
             outcome = await _ask(uow, feedback, branch, now, send_at, tz, holdout_of(setting))
             counts[outcome] += 1
             await uow.commit()
@@ -139,7 +132,7 @@ async def _ask(
     counts = await enrol(
         uow,
         campaign,
-        select(Member.id).where(Member.id == feedback.member_id),
+        audience_of([feedback.member_id]),
         now=now,
         tz=tz,
         promotional=False,

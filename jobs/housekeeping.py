@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from handlers.bus import EVENT_MEMORY
 from jobs.app import App
 
 log = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ async def purge_expired(app: App) -> dict[str, int]:
         purged = {
             "conversations": await uow.conversations.purge_expired(now),
             "media": await uow.media.purge_expired(now),
-            "events": await uow.events.forget_before(now - EVENT_MEMORY),
+            "events": await uow.events.forget_expired(now),
         }
         await uow.commit()
     if any(purged.values()):

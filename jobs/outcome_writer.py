@@ -24,12 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import update
-
 from jobs.campaign_delivery import OutcomeHook, campaign_of, pause_for_quota
 from jobs.delivery_plan import Delivery
 from jobs.dispatch_types import FINAL_OUTCOMES, Outcome
-from storage.models import OutboxMessage
 from storage.repositories.outbox import QueuedMessage
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -112,7 +109,7 @@ class OutcomeWriter:
         hook = self._hook()
         async with self._uow() as uow:
             sent = [row.id for e in group if e.outcome == "sent" for row in e.delivery.rows]
-            marked = await _mark_sent(uow, sent, now) if sent else set()
+            marked = await uow.outbox.mark_all_sent(sent, now) if sent else set()
             finished: dict[int, str] = {}  # campaign → a key of it, for the hook
             results: list[list[str]] = []
             for entry in group:
@@ -142,18 +139,6 @@ class OutcomeWriter:
         if self._flusher is not None:
             with contextlib.suppress(Exception):
                 await self._flusher
-
-
-async def _mark_sent(uow: UnitOfWork, ids: list[int], now: datetime) -> set[int]:
-    """Mark the still-pending rows of ``ids`` sent; the ids that were."""
-    result = await uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
-        .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, error=None)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    )
-    return {int(row_id) for row_id in result.scalars()}
 
 
 async def _record_row(

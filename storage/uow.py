@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.approvals import SaleApprovals
 from storage.repositories.audiences import Audiences
 from storage.repositories.campaigns import Campaigns
+from storage.repositories.day_totals import DayTotals
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
@@ -69,6 +70,7 @@ class UnitOfWork:
         self.jobs = JobRuns(s)
         self.approvals = SaleApprovals(s)
         self.audiences = Audiences(s)
+        self.day_totals = DayTotals(s)
         return self
 
     async def __aexit__(

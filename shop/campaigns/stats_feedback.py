@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, String, case, cast, func, literal, select
 
-from handlers.customer.feedback import LOW_RATING
+from shop.feedback import LOW_RATING
 from storage.models import Campaign, Feedback, OutboxMessage
 from storage.uow import UnitOfWork
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import Table, bindparam, delete, select
@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
 from storage.models import ProcessedEvent, table_of
+
+#: how long processed event ids are kept (Telegram and LINE redeliver within hours, not weeks)
+EVENT_MEMORY: Final = timedelta(days=30)
 
 
 def _record(insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> Executable:
@@ -50,9 +53,10 @@ class EventLog:
         params = {"event_key": event_key, "processed_at": now}
         return (await self._s.execute(statement, params)).first() is not None
 
-    async def forget_before(self, moment: datetime) -> int:
+    async def forget_expired(self, now: datetime) -> int:
+        """Forget the events handled more than :data:`EVENT_MEMORY` before ``now``; how many."""
         result = await self._s.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.processed_at < moment)
+            delete(ProcessedEvent).where(ProcessedEvent.processed_at < now - EVENT_MEMORY)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

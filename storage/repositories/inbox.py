@@ -219,6 +219,10 @@ class Feedbacks:
         )
         return [int(row) for row in result.scalars().all()]
 
+    async def sale(self, sale_id: int) -> Sale | None:
+        """The sale a feedback question would be about."""
+        return await self._s.get(Sale, sale_id)
+
     async def create(self, sale: Sale, asked_at: datetime) -> Feedback | None:
         """The feedback row of ``sale``; None when one exists already (asked once per sale)."""
         assert sale.member_id is not None

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Consent, Member, Sale
@@ -114,3 +114,9 @@ class Members:
         )
         # The sum keeps the column's Money type, so it comes back already converted to baht.
         return Decimal(result.scalar_one()).quantize(Decimal("0.01"))
+
+
+def audience_of(member_ids: Collection[int]) -> Select[Any]:
+    """The select of exactly these members' ids: an audience of named members (a notice to one
+    member, say) in the form a campaign enrolment takes."""
+    return select(Member.id).where(Member.id.in_(list(member_ids)))

@@ -231,6 +231,18 @@ class Outbox:
             message_id, status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, error=None
         )
 
+    async def mark_all_sent(self, message_ids: Collection[int], now: datetime) -> set[int]:
+        """The platform accepted all of ``message_ids`` (one multicast, or a group of outcomes):
+        mark the still-pending ones sent in one statement; returns the ids that were pending."""
+        result = await self._s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.status == PENDING)
+            .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, error=None)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        return {int(row_id) for row_id in result.scalars()}
+
     async def reschedule(
         self, message_id: int, not_before: datetime, error: str | None, *, count_attempt: bool
     ) -> bool:

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.bootstrap import App
-from jobs.leader import LOCK_CLASS, Duties, lead_when_elected
+from jobs.leader import Duties, lead_when_elected
+from storage.leader_lock import LOCK_CLASS
 
 RETRY = 0.2
 
