@@ -103,4 +103,5 @@ async def comment_step(ctx: Context) -> list[Reply]:
 def register(router: Router) -> None:
     """The star buttons (members) and the comment flow."""
     router.action(ACTIONS, rate, Audience.MEMBER)
-    router.flow(FLOW, comment_step)
+    # anyone: the step checks the feedback is the writer's own, and ends quietly otherwise
+    router.flow(FLOW, comment_step, Audience.ANYONE)

@@ -74,8 +74,9 @@ def staff_keyword_handler(router: Router) -> Handler:
     async def staff_keyword(ctx: Context) -> list[Reply]:
         if ctx.staff is not None and has_role(ctx, Audience.CASHIER):
             return [staff_menu_reply(ctx, router, ctx.staff.role)]
-        if ctx.state is not None and ctx.state.flow in router.flows:
-            return await router.flows[ctx.state.flow](ctx)
+        stepped = await router.step(ctx)
+        if stepped is not None:
+            return stepped
         return await router.fallback(ctx) if router.fallback is not None else []
 
     return staff_keyword

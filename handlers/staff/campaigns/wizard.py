@@ -21,7 +21,6 @@ from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.context import Context
-from handlers.router import Audience, has_role
 from shop.campaigns.launch import segment_env
 from shop.campaigns.offers import (
     KINDS,
@@ -68,11 +67,9 @@ def _typed(ctx: Context) -> str:
 
 
 async def wizard_step(ctx: Context) -> list[Reply]:
-    """One answer of the wizard (typed or a ``cmpw:`` button), for managers and owners."""
+    """One answer of the wizard (typed or a ``cmpw:`` button), for managers and owners
+    (checked by the router)."""
     assert ctx.state is not None
-    if not has_role(ctx, Audience.MANAGER):
-        ctx.finish()
-        return [ctx.reply("error.not_allowed")]
     if ctx.inbound.action and ctx.args == "cancel":
         ctx.finish()
         return [ctx.reply("campaign.wizard_cancelled")]

@@ -1,9 +1,9 @@
 """/settings (owner only): the reward catalog and the loyalty rules, by buttons.
 
 Menu buttons are ``set:…`` actions, which the router lets through for owners only, whatever a
-button claims. Typed answers (a name, a cost, a tier table) go through the ``setv`` flow; a
-flow step is not re-checked by the router, so :func:`settings_step` checks the role itself — a
-staff account removed or demoted half-way cannot finish what it started.
+button claims. Typed answers (a name, a cost, a tier table) go through the ``setv`` flow, which the
+router also keeps to owners at every step — a staff account removed or demoted half-way cannot
+finish what it started.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Final
 
 from bot.core.messages import Button, Reply
 from handlers.context import Context
-from handlers.router import Audience, Command, Router, has_role
+from handlers.router import Audience, Command, Router
 from handlers.staff.settings import automations, catalog, rewards, rules
 
 ACTIONS: Final = "set"
@@ -71,11 +71,9 @@ async def _automations_action(ctx: Context, verb: str, rest: list[str]) -> list[
 
 
 async def settings_step(ctx: Context) -> list[Reply]:
-    """A typed answer or a flow button of an edit in progress (owner only, re-checked here)."""
+    """A typed answer or a flow button of an edit in progress (owner only, checked by the
+    router at every step)."""
     assert ctx.state is not None
-    if not has_role(ctx, Audience.OWNER):
-        ctx.finish()
-        return [ctx.reply("error.not_allowed")]
     if ctx.inbound.action and ctx.args == "cancel":
         ctx.finish()
         return [ctx.reply("settings.cancelled"), *await show_settings(ctx)]
@@ -104,4 +102,4 @@ def register(router: Router) -> None:
         )
     )
     router.action(ACTIONS, settings_action, Audience.OWNER)
-    router.flow(FLOW, settings_step)
+    router.flow(FLOW, settings_step, Audience.OWNER)
