@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from bot.core.keys import CommandAction
 from bot.core.messages import Button, InboundKind, Reply
 from handlers.context import Context
 
@@ -147,23 +148,7 @@ class Router:
             return await self.on_follow(ctx) if self.on_follow else []
 
         if inbound.kind is InboundKind.ACTION and inbound.action:
-            namespace, _, rest = inbound.action.partition(":")
-            ctx.args = rest
-            if namespace in self.flows:
-                if ctx.state is None or ctx.state.flow != namespace:
-                    return [ctx.reply("error.button_expired")]
-                return await self.step(ctx) or []
-            if namespace == "cmd":
-                command = self.commands.get(rest.split(":", 1)[0])
-                if command is None:
-                    return [ctx.reply("error.button_expired")]
-                ctx.args = rest.partition(":")[2]
-                return await self._run(ctx, command)
-            if namespace in self.actions:
-                handler, audience = self.actions[namespace]
-                refused = await self._allowed(ctx, audience)
-                return refused if refused is not None else await handler(ctx)
-            return [ctx.reply("error.button_expired")]
+            return await self._press(ctx, inbound.action)
 
         command, args, looked_like_command = self.parse_command(ctx)
         if command is not None:
@@ -178,6 +163,26 @@ class Router:
         if self.fallback is not None:
             return await self.fallback(ctx)
         return []
+
+    async def _press(self, ctx: Context, action: str) -> list[Reply]:
+        """A button: a step of the flow in progress, a command, or a namespace's action."""
+        namespace, _, ctx.args = action.partition(":")
+        if namespace in self.flows:
+            if ctx.state is None or ctx.state.flow != namespace:
+                return [ctx.reply("error.button_expired")]
+            return await self.step(ctx) or []
+        pressed = CommandAction.parse(action)
+        if pressed is not None:
+            command = self.commands.get(pressed.name)
+            if command is None:
+                return [ctx.reply("error.button_expired")]
+            ctx.args = pressed.args
+            return await self._run(ctx, command)
+        if namespace in self.actions:
+            handler, audience = self.actions[namespace]
+            refused = await self._allowed(ctx, audience)
+            return refused if refused is not None else await handler(ctx)
+        return [ctx.reply("error.button_expired")]
 
     async def _run(self, ctx: Context, command: Command) -> list[Reply]:
         refused = await self._allowed(ctx, command.audience)

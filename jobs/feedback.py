@@ -28,10 +28,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.core.messages import Reply
+from bot.core.keys import FeedbackRating
+from bot.core.messages import Button, Reply
 from bot.i18n import t
-from handlers.customer.feedback import ACTIONS
-from handlers.router import action_button
 from jobs.app import App
 from jobs.automations.common import (
     MAX_HOLDOUT,
@@ -65,7 +64,7 @@ def holdout_of(value: dict[str, Any] | None) -> int:
 
 def question(locale: str, feedback_id: int, branch: Branch) -> Reply:
     name = branch.name_th if locale == "th" else branch.name_en
-    stars = tuple(action_button("★" * n, ACTIONS, str(feedback_id), str(n)) for n in range(1, 6))
+    stars = tuple(Button("★" * n, FeedbackRating(feedback_id, n).format()) for n in range(1, 6))
     return Reply(text=t(locale, "feedback.ask", branch=name), buttons=stars)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.router import STAFF_RANK, Audience, Command, Handler, Router, has_role
@@ -43,7 +44,8 @@ def staff_menu_reply(ctx: Context, router: Router, role: str) -> Reply:
     title = ctx.t("staff.menu_title", role=ctx.t(f"staff.role_{role}"))
     lines = [title, *command_lines(ctx, commands)]
     buttons = tuple(
-        Button(label=f"/{c.name}", action=f"cmd:{c.name}") for c in _pressable(commands)
+        Button(label=f"/{c.name}", action=CommandAction(c.name).format())
+        for c in _pressable(commands)
     )
     return Reply(text="\n".join(lines), buttons=buttons, meta=menu_meta(role, ctx.locale))
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from bot.core.errors import DomainError, NotAllowed, NotFound
+from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_datetime, t
 from handlers.context import Context
@@ -42,7 +43,7 @@ LOCKOUT: Final = timedelta(minutes=10)
 
 def redeem_button(label: str, code: str) -> Button:
     """A button that runs ``/redeem CODE`` (for staff views listing a member's coupons)."""
-    return Button(label, f"cmd:redeem:{code}")
+    return Button(label, CommandAction("redeem", code).format())
 
 
 async def redeem(ctx: Context) -> list[Reply]:

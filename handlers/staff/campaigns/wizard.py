@@ -18,6 +18,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 
 from bot.core.errors import InvalidInput
+from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.context import Context
@@ -250,7 +251,10 @@ async def _holdout(ctx: Context) -> list[Reply]:
     return [
         ctx.reply(
             "campaign.saved",
-            Button(ctx.t("campaign.preview_button"), f"cmd:campaign:preview {campaign.id}"[:64]),
+            Button(
+                ctx.t("campaign.preview_button"),
+                CommandAction("campaign", f"preview {campaign.id}").format()[:64],
+            ),
             id=campaign.id,
             name=campaign.name,
             when=when,
