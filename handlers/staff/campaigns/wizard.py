@@ -3,9 +3,8 @@
 segment → message → offer (kind button, then value, title, dates, weekdays/hours, branches,
 cost per redemption) → button label → now or a scheduled time → hold-out % → saved as a
 draft. Each typed answer is checked when given; a bad one gets its reason and the same
-question again (a domain error rolls back nothing but that answer). Flow steps are not
-re-checked by the router, so :func:`wizard_step` re-checks the role on every step. "-" skips
-an optional answer.
+question again (a domain error rolls back nothing but that answer). The router re-checks
+the role on every step of the flow. "-" skips an optional answer.
 """
 
 from __future__ import annotations

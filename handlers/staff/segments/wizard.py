@@ -3,8 +3,8 @@
 Steps: branches (multi-select; none = every branch) → how recent the last visit → how many
 visits → marketing consent only or everyone → the generated rule and its size → save (asking
 for a name if ``/segment new NAME`` did not give one). The wizard writes rule text in the
-segment language — the one way rules are stored. Its buttons are ``segw:…`` flow actions,
-which the router does not check for roles: :func:`wizard_step` re-checks the manager role.
+segment language — the one way rules are stored. Its buttons are ``segw:…`` flow actions;
+the router keeps every step of the flow to managers and owners.
 """
 
 from __future__ import annotations
