@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from handlers.app import build_router
 from handlers.bus import Bus
+from handlers.router import Router
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
@@ -21,7 +22,7 @@ class App:
     clock: Clock
     engine: AsyncEngine
     uow: UnitOfWorkFactory
-    bus: Bus
+    bus: Bus[Router]
 
     async def close(self) -> None:
         await self.engine.dispose()

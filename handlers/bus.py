@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
@@ -28,8 +29,7 @@ from bot.core.messages import Inbound, InboundKind, Reply
 from bot.core.ports import QuotaReader
 from bot.i18n import supported_locale, t
 from bot.logging_context import bind_event, bind_member
-from handlers.context import Context, FlowState
-from handlers.router import Router
+from handlers.context import Context, EventRouter, FlowState
 from shop.campaigns.contact_events import record_contact_event
 from storage.repositories.identities import Arrival
 from storage.uow import UnitOfWork
@@ -58,11 +58,17 @@ def _writer_queue(uow_factory: object) -> AbstractAsyncContextManager[object]:
     return asyncio.Lock() if dialect == "sqlite" else contextlib.nullcontext()
 
 
-class Bus:
+#: the router a bus runs; its composer (and the channels that read its menus) know which one
+RouterT = TypeVar("RouterT", bound=EventRouter)
+
+
+class Bus(Generic[RouterT]):
+    """Runs each event through ``router`` in a unit of work of its own (module docstring)."""
+
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
-        router: Router,
+        router: RouterT,
         clock: Clock,
         settings: Settings,
     ) -> None:

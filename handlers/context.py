@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.config import Settings
 from bot.core.clock import Clock
@@ -85,3 +85,9 @@ class Context:
         """End the current conversation, if any."""
         self.state = None
         self.state_changed = True
+
+
+class EventRouter(Protocol):
+    """What the bus needs of a router: the replies to one event, given its context."""
+
+    async def route(self, ctx: Context) -> list[Reply]: ...

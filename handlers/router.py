@@ -1,7 +1,9 @@
 """Routing of one event: button action > command > current conversation step > inbox.
 
 Buttons are requests, not permissions: every route re-checks who may use it (``Audience``),
-whatever a button said.
+whatever a button said. A conversation step is a route too: a flow names its audience, and
+every step re-checks it, so someone whose role was lowered (or whose membership ended) since
+the conversation began cannot finish it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from bot.core.keys import CommandAction
 from bot.core.messages import Button, InboundKind, Reply
 from handlers.context import Context
 
@@ -43,6 +46,18 @@ def has_role(ctx: Context, audience: Audience) -> bool:
     return ctx.staff is not None and role_rank(ctx.staff.role) >= STAFF_RANK[audience]
 
 
+def holds(ctx: Context, audience: Audience) -> bool:
+    """Whether the person writing belongs to ``audience`` right now (a staff role or higher,
+    a member, or anyone)."""
+    if audience.is_staff:
+        return has_role(ctx, audience)
+    return audience is not Audience.MEMBER or ctx.member is not None
+
+
+#: the refusal's i18n key, by whether the audience was a staff role
+_REFUSAL: Final = {True: "error.not_allowed", False: "error.not_a_member"}
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -62,7 +77,7 @@ class Router:
     #: button actions by namespace (``"ns:rest"``; the handler gets ``rest`` as ``ctx.args``)
     actions: dict[str, tuple[Handler, Audience]] = field(default_factory=dict)
     #: conversation steps by flow name; a flow's buttons use its name as their namespace
-    flows: dict[str, Handler] = field(default_factory=dict)
+    flows: dict[str, tuple[Handler, Audience]] = field(default_factory=dict)
     on_follow: Handler | None = None
     on_unfollow: Handler | None = None
     fallback: Handler | None = None
@@ -79,8 +94,9 @@ class Router:
     ) -> None:
         self.actions[namespace] = (handler, audience)
 
-    def flow(self, name: str, handler: Handler) -> None:
-        self.flows[name] = handler
+    def flow(self, name: str, handler: Handler, audience: Audience) -> None:
+        """Register the steps of conversation ``name``, each one for ``audience`` only."""
+        self.flows[name] = (handler, audience)
 
     def parse_command(self, ctx: Context) -> tuple[Command | None, str, bool]:
         """(command, its arguments, whether the text looked like a command at all)."""
@@ -103,13 +119,26 @@ class Router:
         return command, rest.strip(), True
 
     async def _allowed(self, ctx: Context, audience: Audience) -> list[Reply] | None:
-        if audience.is_staff:
-            return None if has_role(ctx, audience) else [ctx.reply("error.not_allowed")]
-        if audience is Audience.MEMBER and ctx.member is None:
-            if self.not_a_member is not None:
-                return await self.not_a_member(ctx)
-            return [ctx.reply("error.not_a_member")]
-        return None
+        """None when the writer is in ``audience``; else the refusal of a command or button."""
+        if holds(ctx, audience):
+            return None
+        if audience is Audience.MEMBER and self.not_a_member is not None:
+            return await self.not_a_member(ctx)
+        return [ctx.reply(_REFUSAL[audience.is_staff])]
+
+    async def step(self, ctx: Context) -> list[Reply] | None:
+        """Run the step of the writer's conversation; None when they are in none of ours.
+
+        Someone no longer in the flow's audience is refused and the conversation ends (else
+        every later message would meet the same refusal until it expired).
+        """
+        if ctx.state is None or ctx.state.flow not in self.flows:
+            return None
+        handler, audience = self.flows[ctx.state.flow]
+        if not holds(ctx, audience):
+            ctx.finish()
+            return [ctx.reply(_REFUSAL[audience.is_staff])]
+        return await handler(ctx)
 
     async def route(self, ctx: Context) -> list[Reply]:
         inbound = ctx.inbound
@@ -119,23 +148,7 @@ class Router:
             return await self.on_follow(ctx) if self.on_follow else []
 
         if inbound.kind is InboundKind.ACTION and inbound.action:
-            namespace, _, rest = inbound.action.partition(":")
-            ctx.args = rest
-            if namespace in self.flows:
-                if ctx.state is None or ctx.state.flow != namespace:
-                    return [ctx.reply("error.button_expired")]
-                return await self.flows[namespace](ctx)
-            if namespace == "cmd":
-                command = self.commands.get(rest.split(":", 1)[0])
-                if command is None:
-                    return [ctx.reply("error.button_expired")]
-                ctx.args = rest.partition(":")[2]
-                return await self._run(ctx, command)
-            if namespace in self.actions:
-                handler, audience = self.actions[namespace]
-                refused = await self._allowed(ctx, audience)
-                return refused if refused is not None else await handler(ctx)
-            return [ctx.reply("error.button_expired")]
+            return await self._press(ctx, inbound.action)
 
         command, args, looked_like_command = self.parse_command(ctx)
         if command is not None:
@@ -144,11 +157,32 @@ class Router:
         if looked_like_command:
             return [ctx.reply("error.unknown_command")]
 
-        if ctx.state is not None and ctx.state.flow in self.flows:
-            return await self.flows[ctx.state.flow](ctx)
+        stepped = await self.step(ctx)
+        if stepped is not None:
+            return stepped
         if self.fallback is not None:
             return await self.fallback(ctx)
         return []
+
+    async def _press(self, ctx: Context, action: str) -> list[Reply]:
+        """A button: a step of the flow in progress, a command, or a namespace's action."""
+        namespace, _, ctx.args = action.partition(":")
+        if namespace in self.flows:
+            if ctx.state is None or ctx.state.flow != namespace:
+                return [ctx.reply("error.button_expired")]
+            return await self.step(ctx) or []
+        pressed = CommandAction.parse(action)
+        if pressed is not None:
+            command = self.commands.get(pressed.name)
+            if command is None:
+                return [ctx.reply("error.button_expired")]
+            ctx.args = pressed.args
+            return await self._run(ctx, command)
+        if namespace in self.actions:
+            handler, audience = self.actions[namespace]
+            refused = await self._allowed(ctx, audience)
+            return refused if refused is not None else await handler(ctx)
+        return [ctx.reply("error.button_expired")]
 
     async def _run(self, ctx: Context, command: Command) -> list[Reply]:
         refused = await self._allowed(ctx, command.audience)

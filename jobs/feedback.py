@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from bot.core.keys import FeedbackRating
 from bot.core.messages import Button, Reply
 from bot.i18n import t
 from jobs.app import App
@@ -43,7 +44,6 @@ from shop.feedback import (
     STARS,
     due_window,
     open_feedback,
-    rating_action,
     settings_of,
 )
 from storage.models import Branch, Feedback
@@ -62,7 +62,7 @@ def holdout_of(value: dict[str, Any] | None) -> int:
 def question(locale: str, feedback_id: int, branch: Branch) -> Reply:
     """The question about a visit to ``branch``, in ``locale``, with its star buttons."""
     name = branch.name_th if locale == "th" else branch.name_en
-    stars = tuple(Button("★" * n, rating_action(feedback_id, n)) for n in STARS)
+    stars = tuple(Button("★" * n, FeedbackRating(feedback_id, n).format()) for n in STARS)
     return Reply(text=t(locale, "feedback.ask", branch=name), buttons=stars)
 
 

@@ -4,8 +4,8 @@ Setting ``feedback``: ``{"enabled": true, "after_hours": 3, ...}``. A sale is as
 ``after_hours`` after it was made, never when voided or without a member; sales more than
 :data:`LOOKBACK` past their due time are left alone (a shop switching feedback on is not asked
 about last year's visits). The member answers with one of the :data:`STARS` buttons, whose
-action is ``fb:<feedback id>:<stars>`` (:func:`rating_action`); :data:`LOW_RATING` or less
-alerts the staff.
+action is ``fb:<feedback id>:<stars>`` (:class:`bot.core.keys.FeedbackRating`);
+:data:`LOW_RATING` or less alerts the staff.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from bot.core.keys import FEEDBACK_RATING
 from storage.models import Branch, Feedback
 from storage.uow import UnitOfWork
 
@@ -21,7 +22,7 @@ SETTINGS_KEY: Final = "feedback"
 DEFAULT_AFTER_HOURS: Final = 3
 LOOKBACK: Final = timedelta(days=2)
 #: the namespace of the star buttons' actions
-ACTIONS: Final = "fb"
+ACTIONS: Final = FEEDBACK_RATING
 #: the ratings a member can give
 STARS: Final = range(1, 6)
 #: a rating at or below this alerts the owners and the branch's managers
@@ -46,11 +47,6 @@ def settings_of(value: dict[str, Any] | None) -> tuple[bool, timedelta]:
 def due_window(now: datetime, after: timedelta) -> tuple[datetime, datetime]:
     """The earliest and latest moment (both included) of the sales whose question is due."""
     return now - after - LOOKBACK, now - after
-
-
-def rating_action(feedback_id: int, stars: int) -> str:
-    """The action of the button that rates feedback ``feedback_id`` with ``stars``."""
-    return f"{ACTIONS}:{feedback_id}:{stars}"
 
 
 async def open_feedback(

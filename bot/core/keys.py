@@ -3,8 +3,10 @@
 A campaign message's outbox key is written when a campaign or automation enrols a member
 (``shop.campaigns``) and read back when the dispatcher reports the outcome (``jobs``) and when
 the demo or a bench looks for pending promotions (``storage``). A promotion's button carries an
-action code that the chat router sends to the promotion handler. Each format lives here so no
-layer splits a string the way another layer happened to join it.
+action code that the chat router sends to the promotion handler. The feedback question's star
+buttons are written by a job and read by the chat's feedback handler; a command's button (or a
+LINE rich-menu postback) is written by handlers and channels and read by the router. Each
+format lives here so no layer splits a string the way another layer happened to join it.
 """
 
 from __future__ import annotations
@@ -50,3 +52,59 @@ class CampaignMessageKey:
 def promotion_action(campaign_id: int) -> str:
     """The action code of a promotion's button (``cmp:<id>``, far below the 64-byte limit)."""
     return f"{PROMOTION}:{campaign_id}"
+
+
+#: the action namespace of a button that runs a command, as if its name had been typed
+COMMAND: Final = "cmd"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAction:
+    """A button (or rich-menu postback) that runs ``/<name> <args>``: ``cmd:<name>[:<args>]``.
+
+    The arguments are the rest of the code, colons included (a coupon code may hold none, but a
+    command's arguments are its own business).
+    """
+
+    name: str
+    args: str = ""
+
+    def format(self) -> str:
+        head = f"{COMMAND}:{self.name}"
+        return f"{head}:{self.args}" if self.args else head
+
+    @classmethod
+    def parse(cls, action: str) -> Self | None:
+        """The command a button's action code runs; None for any other action."""
+        prefix, _, rest = action.partition(":")
+        if prefix != COMMAND:
+            return None
+        name, _, args = rest.partition(":")
+        return cls(name, args)
+
+
+#: the action namespace of the feedback question's star buttons
+FEEDBACK_RATING: Final = "fb"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRating:
+    """One star button of the feedback question: ``fb:<feedback>:<stars>`` (1 to 5 stars)."""
+
+    feedback_id: int
+    stars: int
+
+    def format(self) -> str:
+        return f"{FEEDBACK_RATING}:{self.feedback_id}:{self.stars}"
+
+    @classmethod
+    def parse(cls, action: str) -> Self | None:
+        """The rating a star button's action code gives; None for any other action, and for a
+        code that names no feedback or not 1 to 5 stars."""
+        prefix, _, rest = action.partition(":")
+        feedback, _, stars = rest.partition(":")
+        if prefix != FEEDBACK_RATING or not feedback.isdigit() or not stars.isdigit():
+            return None
+        if not 1 <= int(stars) <= 5:
+            return None
+        return cls(int(feedback), int(stars))

@@ -63,9 +63,10 @@ def register(router: Router) -> None:
         )
     )
 
-    router.flow(signup.FLOW, signup.signup_step)
-    router.flow(profile.FLOW, profile.edit_step)
-    router.flow(privacy.DELETE_FLOW, privacy.delete_step)
+    router.flow(signup.FLOW, signup.signup_step, anyone)
+    router.flow(profile.FLOW, profile.edit_step, member)
+    # anyone: keeping one's data needs no membership; erasing checks there is a member to erase
+    router.flow(privacy.DELETE_FLOW, privacy.delete_step, anyone)
     router.action(profile.EDIT_ACTIONS, profile.start_edit, member)
     router.action(language.ACTIONS, language.set_language, anyone)
 

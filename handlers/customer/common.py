@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from bot.core.keys import CommandAction
 from bot.core.messages import Button
 from handlers.context import Context
 from shop.loyalty import Tier
@@ -16,7 +17,7 @@ SELF_ACTOR: Final = "customer"
 
 
 def command_button(ctx: Context, command: str) -> Button:
-    return Button(label=ctx.t(f"menu.{command}"), action=f"cmd:{command}")
+    return Button(label=ctx.t(f"menu.{command}"), action=CommandAction(command).format())
 
 
 def main_menu(ctx: Context) -> tuple[Button, ...]:
@@ -24,7 +25,7 @@ def main_menu(ctx: Context) -> tuple[Button, ...]:
 
 
 def join_button(ctx: Context) -> Button:
-    return Button(label=ctx.t("menu.join"), action="cmd:start")
+    return Button(label=ctx.t("menu.join"), action=CommandAction("start").format())
 
 
 def tier_label(ctx: Context, tier: Tier) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.keys import FeedbackRating
 from bot.core.messages import Reply
 from bot.i18n import t
 from handlers.context import Context
@@ -34,13 +35,13 @@ async def _own_feedback(ctx: Context, raw_id: str) -> Feedback | None:
 
 async def rate(ctx: Context) -> list[Reply]:
     """A star button: record the rating once, alert on a low one, offer the comment step."""
-    raw_id, _, raw_stars = ctx.args.partition(":")
-    feedback = await _own_feedback(ctx, raw_id)
-    if feedback is None or not raw_stars.isdigit() or not 1 <= int(raw_stars) <= 5:
+    rating = FeedbackRating.parse(ctx.inbound.action or "")
+    feedback = None if rating is None else await _own_feedback(ctx, str(rating.feedback_id))
+    if rating is None or feedback is None:
         return [ctx.reply("error.button_expired")]
     if feedback.rating is not None:
         return [ctx.reply("feedback.already")]
-    feedback.rating = int(raw_stars)
+    feedback.rating = rating.stars
     feedback.answered_at = ctx.now
     await ctx.uow.audit.record(
         ctx.actor, "feedback.rated", ctx.now, member_id=feedback.member_id, rating=feedback.rating
@@ -102,4 +103,5 @@ async def comment_step(ctx: Context) -> list[Reply]:
 def register(router: Router) -> None:
     """The star buttons (members) and the comment flow."""
     router.action(ACTIONS, rate, Audience.MEMBER)
-    router.flow(FLOW, comment_step)
+    # anyone: the step checks the feedback is the writer's own, and ends quietly otherwise
+    router.flow(FLOW, comment_step, Audience.ANYONE)

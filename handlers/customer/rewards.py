@@ -116,9 +116,6 @@ async def show_rewards(ctx: Context) -> list[Reply]:
 async def rewards_step(ctx: Context) -> list[Reply]:
     """Buttons of the ``rw`` flow: ``pick:<id>``, ``ok:<id>``, ``no``; typed text re-asks."""
     assert ctx.state is not None
-    if ctx.member is None:
-        ctx.finish()
-        return [ctx.reply("error.not_a_member")]
     verb, _, rest = ctx.args.partition(":")
     if verb == "no":
         ctx.finish()
@@ -231,5 +228,5 @@ def register(router: Router) -> None:
         ("coupons", show_coupons, ("coupons", "คูปอง", "คูปองของฉัน"), "coupons.cmd_coupons"),
     ):
         router.command(Command(name, handler, member, keywords=keywords, describe=describe))
-    router.flow(FLOW, rewards_step)
+    router.flow(FLOW, rewards_step, member)
     router.action(SHOW_COUPON, show_one_coupon, member)

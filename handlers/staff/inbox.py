@@ -58,4 +58,4 @@ def register(router: Router) -> None:
     )
     router.action(threads.REPLY_ACTION, reply.start_reply, manager)
     router.action(threads.CLOSE_ACTION, reply.close_thread, manager)
-    router.flow(reply.FLOW, reply.reply_step)
+    router.flow(reply.FLOW, reply.reply_step, manager)

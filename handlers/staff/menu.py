@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.router import STAFF_RANK, Audience, Command, Handler, Router, has_role
@@ -43,7 +44,8 @@ def staff_menu_reply(ctx: Context, router: Router, role: str) -> Reply:
     title = ctx.t("staff.menu_title", role=ctx.t(f"staff.role_{role}"))
     lines = [title, *command_lines(ctx, commands)]
     buttons = tuple(
-        Button(label=f"/{c.name}", action=f"cmd:{c.name}") for c in _pressable(commands)
+        Button(label=f"/{c.name}", action=CommandAction(c.name).format())
+        for c in _pressable(commands)
     )
     return Reply(text="\n".join(lines), buttons=buttons, meta=menu_meta(role, ctx.locale))
 
@@ -74,8 +76,9 @@ def staff_keyword_handler(router: Router) -> Handler:
     async def staff_keyword(ctx: Context) -> list[Reply]:
         if ctx.staff is not None and has_role(ctx, Audience.CASHIER):
             return [staff_menu_reply(ctx, router, ctx.staff.role)]
-        if ctx.state is not None and ctx.state.flow in router.flows:
-            return await router.flows[ctx.state.flow](ctx)
+        stepped = await router.step(ctx)
+        if stepped is not None:
+            return stepped
         return await router.fallback(ctx) if router.fallback is not None else []
 
     return staff_keyword

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from bot.core.errors import DomainError, NotAllowed, NotFound
+from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_datetime, t
 from handlers.context import Context
 from handlers.notify import notify_member
-from handlers.router import Audience, Command, Router, has_role
+from handlers.router import Audience, Command, Router
 from shop.coupon_windows import describe_conditions
 from shop.coupons import (
     CouponAlreadyUsed,
@@ -42,7 +43,7 @@ LOCKOUT: Final = timedelta(minutes=10)
 
 def redeem_button(label: str, code: str) -> Button:
     """A button that runs ``/redeem CODE`` (for staff views listing a member's coupons)."""
-    return Button(label, f"cmd:redeem:{code}")
+    return Button(label, CommandAction("redeem", code).format())
 
 
 async def redeem(ctx: Context) -> list[Reply]:
@@ -55,12 +56,10 @@ async def redeem(ctx: Context) -> list[Reply]:
 
 
 async def redeem_step(ctx: Context) -> list[Reply]:
-    """The code typed after a bare /redeem (the flow re-checks that the writer is staff)."""
+    """The code typed after a bare /redeem (cashier and up, checked by the router)."""
     assert ctx.state is not None
     branch_code = ctx.state.data.get("branch")
     ctx.finish()
-    if not has_role(ctx, Audience.CASHIER):
-        return [ctx.reply("error.not_allowed")]
     code, typed_branch = _split_args(ctx.inbound.text)
     if not code:
         return [ctx.reply("redeem.ask_code")]
@@ -188,4 +187,4 @@ async def _redeemed(ctx: Context, coupon: Coupon, branch: Branch | None) -> list
 def register(router: Router) -> None:
     """``/redeem`` (cashier and up; slash only, so a customer's text never hits a refusal)."""
     router.command(Command("redeem", redeem, Audience.CASHIER, describe="redeem.cmd_redeem"))
-    router.flow(FLOW, redeem_step)
+    router.flow(FLOW, redeem_step, Audience.CASHIER)

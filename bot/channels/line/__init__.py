@@ -56,6 +56,7 @@ from bot.core.errors import ChannelError, TransientChannelError
 from bot.core.messages import Channel, InboundKind, Reply
 from bot.i18n import supported_locale, t
 from handlers.bus import Bus, answered_in
+from handlers.router import Router
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,9 @@ class LineChannel:
 
     channel = Channel.LINE
 
-    def __init__(self, settings: Settings, bus: Bus, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, bus: Bus[Router], uow: UnitOfWorkFactory, clock: Clock
+    ) -> None:
         if not settings.line_channel_secret or not settings.line_channel_access_token:
             raise ValueError("LINE needs LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
         self.settings = settings

@@ -13,6 +13,8 @@ from typing import Any, Final
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.core.keys import CommandAction
+
 WIDTH: Final = 2500
 HEIGHT: Final = 843
 
@@ -44,7 +46,11 @@ def rich_menu_request(chat_bar_text: str = "เมนู") -> dict[str, Any]:
     areas = [
         {
             "bounds": {"x": i * column, "y": 0, "width": column, "height": HEIGHT},
-            "action": {"type": "postback", "label": english, "data": f"cmd:{command}"},
+            "action": {
+                "type": "postback",
+                "label": english,
+                "data": CommandAction(command).format(),
+            },
         }
         for i, (command, _thai, english) in enumerate(ITEMS)
     ]

@@ -63,7 +63,9 @@ class TelegramChannel:
 
     channel = Channel.TELEGRAM
 
-    def __init__(self, settings: Settings, bus: Bus, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, bus: Bus[Router], uow: UnitOfWorkFactory, clock: Clock
+    ) -> None:
         if not settings.telegram_bot_token:
             raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not set")
         self.settings = settings

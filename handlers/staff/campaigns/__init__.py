@@ -164,4 +164,4 @@ def register(router: Router) -> None:
         Command("campaign", campaign_command, Audience.MANAGER, describe="campaign.cmd_campaign")
     )
     router.action(ACTIONS, campaign_action, Audience.MANAGER)
-    router.flow(wizard.FLOW, wizard.wizard_step)
+    router.flow(wizard.FLOW, wizard.wizard_step, Audience.MANAGER)

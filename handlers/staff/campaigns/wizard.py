@@ -3,9 +3,8 @@
 segment → message → offer (kind button, then value, title, dates, weekdays/hours, branches,
 cost per redemption) → button label → now or a scheduled time → hold-out % → saved as a
 draft. Each typed answer is checked when given; a bad one gets its reason and the same
-question again (a domain error rolls back nothing but that answer). Flow steps are not
-re-checked by the router, so :func:`wizard_step` re-checks the role on every step. "-" skips
-an optional answer.
+question again (a domain error rolls back nothing but that answer). The router re-checks
+the role on every step of the flow. "-" skips an optional answer.
 """
 
 from __future__ import annotations
@@ -16,10 +15,10 @@ from decimal import Decimal
 from typing import Any, Final
 
 from bot.core.errors import InvalidInput
+from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.context import Context
-from handlers.router import Audience, has_role
 from shop.campaigns.launch import segment_env
 from shop.campaigns.offers import (
     KINDS,
@@ -66,11 +65,9 @@ def _typed(ctx: Context) -> str:
 
 
 async def wizard_step(ctx: Context) -> list[Reply]:
-    """One answer of the wizard (typed or a ``cmpw:`` button), for managers and owners."""
+    """One answer of the wizard (typed or a ``cmpw:`` button), for managers and owners
+    (checked by the router)."""
     assert ctx.state is not None
-    if not has_role(ctx, Audience.MANAGER):
-        ctx.finish()
-        return [ctx.reply("error.not_allowed")]
     if ctx.inbound.action and ctx.args == "cancel":
         ctx.finish()
         return [ctx.reply("campaign.wizard_cancelled")]
@@ -249,7 +246,10 @@ async def _holdout(ctx: Context) -> list[Reply]:
     return [
         ctx.reply(
             "campaign.saved",
-            Button(ctx.t("campaign.preview_button"), f"cmd:campaign:preview {campaign.id}"[:64]),
+            Button(
+                ctx.t("campaign.preview_button"),
+                CommandAction("campaign", f"preview {campaign.id}").format()[:64],
+            ),
             id=campaign.id,
             name=campaign.name,
             when=when,

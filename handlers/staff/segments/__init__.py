@@ -42,7 +42,7 @@ def register(router: Router) -> None:
     # /segment stays out of the menus (they hold 12 buttons): /segments shows how to use it
     router.command(Command("segment", segment_command, Audience.MANAGER))
     router.action(ACTIONS, on_button, Audience.MANAGER)
-    router.flow(wizard.FLOW, wizard.wizard_step)
+    router.flow(wizard.FLOW, wizard.wizard_step, Audience.MANAGER)
 
 
 async def list_segments(ctx: Context) -> list[Reply]:

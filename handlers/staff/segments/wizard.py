@@ -3,8 +3,8 @@
 Steps: branches (multi-select; none = every branch) → how recent the last visit → how many
 visits → marketing consent only or everyone → the generated rule and its size → save (asking
 for a name if ``/segment new NAME`` did not give one). The wizard writes rule text in the
-segment language — the one way rules are stored. Its buttons are ``segw:…`` flow actions,
-which the router does not check for roles: :func:`wizard_step` re-checks the manager role.
+segment language — the one way rules are stored. Its buttons are ``segw:…`` flow actions;
+the router keeps every step of the flow to managers and owners.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any, Final
 
 from bot.core.messages import Button, Reply
 from handlers.context import Context
-from handlers.router import Audience, has_role
 from handlers.staff.segments.save import check_name, create, rule_error
 from shop.campaigns.launch import segment_env
 from storage.segments import SegmentRuleError, audience_size, compile_rule, parse_rule
@@ -53,11 +52,8 @@ def build_rule(data: dict[str, Any]) -> str:
 
 
 async def wizard_step(ctx: Context) -> list[Reply]:
-    """One button press or typed name of the wizard (managers+, re-checked here)."""
+    """One button press or typed name of the wizard (managers+, checked by the router)."""
     assert ctx.state is not None
-    if not has_role(ctx, Audience.MANAGER):
-        ctx.finish()
-        return [ctx.reply("error.not_allowed")]
     data, step = ctx.state.data, ctx.state.step
     verb, _, value = ctx.args.partition(":")
     if verb == "cancel":

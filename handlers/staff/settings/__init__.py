@@ -1,9 +1,9 @@
 """/settings (owner only): the reward catalog and the loyalty rules, by buttons.
 
 Menu buttons are ``set:…`` actions, which the router lets through for owners only, whatever a
-button claims. Typed answers (a name, a cost, a tier table) go through the ``setv`` flow; a
-flow step is not re-checked by the router, so :func:`settings_step` checks the role itself — a
-staff account removed or demoted half-way cannot finish what it started.
+button claims. Typed answers (a name, a cost, a tier table) go through the ``setv`` flow, which the
+router also keeps to owners at every step — a staff account removed or demoted half-way cannot
+finish what it started.
 """
 
 from __future__ import annotations
@@ -12,51 +12,54 @@ from typing import Final
 
 from bot.core.messages import Button, Reply
 from handlers.context import Context
-from handlers.router import Audience, Command, Router, has_role
+from handlers.router import Audience, Command, Router
 from handlers.staff.settings import automations, catalog, rewards, rules
+from handlers.staff.settings.actions import ACTIONS, SettingsAction, settings_code
 
-ACTIONS: Final = "set"
 FLOW: Final = "setv"
 
 
 async def show_settings(ctx: Context) -> list[Reply]:
     """/settings (owner): the top menu."""
     buttons = (
-        Button(ctx.t("settings.menu_rewards"), f"{ACTIONS}:rw"),
-        Button(ctx.t("settings.menu_rules"), f"{ACTIONS}:rules"),
-        Button(ctx.t("auto.menu"), f"{ACTIONS}:auto"),
+        Button(ctx.t("settings.menu_rewards"), settings_code("rw")),
+        Button(ctx.t("settings.menu_rules"), settings_code("rules")),
+        Button(ctx.t("auto.menu"), settings_code("auto")),
     )
     return [Reply(text=ctx.t("settings.title"), buttons=buttons)]
 
 
 async def settings_action(ctx: Context) -> list[Reply]:
     """A ``set:`` button (owner only, checked by the router): open a page or start an edit."""
-    parts = ctx.args.split(":")
-    verb, ids = parts[0], [p for p in parts[1:2] if p.isdigit()]
+    pressed = SettingsAction.parse(ctx.inbound.action or "")
+    if pressed is None:
+        return [ctx.reply("error.button_expired")]
+    verb, args = pressed.verb, pressed.args
+    ids = [int(arg) for arg in args[:1] if arg.isdigit()]
     if ctx.state is not None and ctx.state.flow == FLOW:
         ctx.finish()  # a menu button leaves a half-typed edit behind
     if verb == "home":
         return await show_settings(ctx)
-    if verb == "rw" and not parts[1:]:
+    if verb == "rw" and not args:
         return await catalog.list_rewards(ctx)
     if verb == "rwadd":
         return rewards.start_add(ctx)
     if verb == "rw" and ids:
-        return await catalog.show_reward(ctx, int(ids[0]))
-    if verb == "rwe" and ids and len(parts) == 3:
-        return rewards.start_edit(ctx, int(ids[0]), parts[2])
+        return await catalog.show_reward(ctx, ids[0])
+    if verb == "rwe" and ids and len(args) == 2:
+        return rewards.start_edit(ctx, ids[0], args[1])
     if verb == "rwt" and ids:
-        return await catalog.toggle_reward(ctx, int(ids[0]))
+        return await catalog.toggle_reward(ctx, ids[0])
     if verb == "rules":
         return await rules.show_rules(ctx)
-    if verb == "rule" and len(parts) == 2:
-        return await rules.start_rule(ctx, parts[1])
+    if verb == "rule" and len(args) == 1:
+        return await rules.start_rule(ctx, args[0])
     if verb.startswith("au"):
-        return await _automations_action(ctx, verb, parts[1:])
+        return await _automations_action(ctx, verb, args)
     return [ctx.reply("error.button_expired")]
 
 
-async def _automations_action(ctx: Context, verb: str, rest: list[str]) -> list[Reply]:
+async def _automations_action(ctx: Context, verb: str, rest: tuple[str, ...]) -> list[Reply]:
     """``set:auto`` (list), ``set:aut:NAME`` (switch), ``set:aup:NAME`` (page),
     ``set:aue:NAME:FIELD`` (typed edit)."""
     if verb == "auto" and not rest:
@@ -71,11 +74,9 @@ async def _automations_action(ctx: Context, verb: str, rest: list[str]) -> list[
 
 
 async def settings_step(ctx: Context) -> list[Reply]:
-    """A typed answer or a flow button of an edit in progress (owner only, re-checked here)."""
+    """A typed answer or a flow button of an edit in progress (owner only, checked by the
+    router at every step)."""
     assert ctx.state is not None
-    if not has_role(ctx, Audience.OWNER):
-        ctx.finish()
-        return [ctx.reply("error.not_allowed")]
     if ctx.inbound.action and ctx.args == "cancel":
         ctx.finish()
         return [ctx.reply("settings.cancelled"), *await show_settings(ctx)]
@@ -104,4 +105,4 @@ def register(router: Router) -> None:
         )
     )
     router.action(ACTIONS, settings_action, Audience.OWNER)
-    router.flow(FLOW, settings_step)
+    router.flow(FLOW, settings_step, Audience.OWNER)

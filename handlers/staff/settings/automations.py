@@ -19,6 +19,7 @@ from typing import Any, Final
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from handlers.context import Context
+from handlers.staff.settings.actions import settings_code
 from handlers.staff.settings.input import parse_int
 from jobs.automations.common import DEFAULTS, MAX_HOLDOUT, NOTICE_HOLDOUT, SETTINGS_KEY
 
@@ -167,10 +168,12 @@ async def show_automations(ctx: Context) -> list[Reply]:
         state = _state(ctx, values[automation.switch])
         detail = _detail(ctx, automation.name, values)
         lines.append(ctx.t("auto.settings_line", state=state, label=label, detail=detail))
-        toggles.append(Button(f"{state} {label}"[:40], f"set:aut:{automation.name}"))
+        toggles.append(Button(f"{state} {label}"[:40], settings_code("aut", automation.name)))
         if automation.fields:
-            edits.append(Button(ctx.t("auto.edit", label=label)[:40], f"set:aup:{automation.name}"))
-    buttons = (*toggles, *edits, Button(ctx.t("settings.back"), "set:home"))
+            edits.append(
+                Button(ctx.t("auto.edit", label=label)[:40], settings_code("aup", automation.name))
+            )
+    buttons = (*toggles, *edits, Button(ctx.t("settings.back"), settings_code("home")))
     return [Reply(text="\n".join(lines), buttons=buttons)]
 
 
@@ -199,10 +202,10 @@ async def show_automation(ctx: Context, name: str) -> list[Reply]:
         detail=_detail(ctx, name, values),
     )
     buttons = [
-        Button(ctx.t(f"auto.field_{field}")[:40], f"set:aue:{name}:{field}")
+        Button(ctx.t(f"auto.field_{field}")[:40], settings_code("aue", name, field))
         for field in automation.fields
     ]
-    buttons.append(Button(ctx.t("settings.back"), "set:auto"))
+    buttons.append(Button(ctx.t("settings.back"), settings_code("auto")))
     return [Reply(text=text, buttons=tuple(buttons))]
 
 

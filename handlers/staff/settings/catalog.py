@@ -12,6 +12,7 @@ from typing import Any, Final
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_points
 from handlers.context import Context
+from handlers.staff.settings.actions import settings_code
 from storage.models import Reward
 
 MAX_LISTED: Final = 10
@@ -66,7 +67,7 @@ def summary(ctx: Context, data: dict[str, Any]) -> str:
 async def list_rewards(ctx: Context) -> list[Reply]:
     rewards = await ctx.uow.rewards.all()
     lines = [ctx.t("settings.rewards_title")]
-    buttons = [button(ctx, "settings.add_reward", "set:rwadd")]
+    buttons = [button(ctx, "settings.add_reward", settings_code("rwadd"))]
     for reward in rewards:
         state = ctx.t("settings.active" if reward.active else "settings.inactive")
         stock = ctx.t("settings.unlimited") if reward.stock is None else format_points(reward.stock)
@@ -82,10 +83,10 @@ async def list_rewards(ctx: Context) -> list[Reply]:
         )
         if len(buttons) <= MAX_LISTED:
             label = f"#{reward.id} {reward.name_th if ctx.locale == 'th' else reward.name_en}"
-            buttons.append(Button(label[:40], f"set:rw:{reward.id}"))
+            buttons.append(Button(label[:40], settings_code("rw", reward.id)))
     if not rewards:
         lines.append(ctx.t("settings.no_rewards"))
-    buttons.append(button(ctx, "settings.back", "set:home"))
+    buttons.append(button(ctx, "settings.back", settings_code("home")))
     return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
 
 
@@ -95,10 +96,10 @@ async def show_reward(ctx: Context, reward_id: int) -> list[Reply]:
         return [ctx.reply("error.button_expired")]
     toggle = "settings.deactivate" if reward.active else "settings.activate"
     buttons = (
-        button(ctx, "settings.edit_cost", f"set:rwe:{reward.id}:cost"),
-        button(ctx, "settings.edit_stock", f"set:rwe:{reward.id}:stock"),
-        button(ctx, toggle, f"set:rwt:{reward.id}"),
-        button(ctx, "settings.back", "set:rw"),
+        button(ctx, "settings.edit_cost", settings_code("rwe", reward.id, "cost")),
+        button(ctx, "settings.edit_stock", settings_code("rwe", reward.id, "stock")),
+        button(ctx, toggle, settings_code("rwt", reward.id)),
+        button(ctx, "settings.back", settings_code("rw")),
     )
     state = ctx.t("settings.active" if reward.active else "settings.inactive")
     text = f"#{reward.id} · {state}\n{summary(ctx, _fields(reward, ctx))}"

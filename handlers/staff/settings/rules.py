@@ -17,6 +17,7 @@ from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from bot.i18n import format_baht
 from handlers.context import Context
+from handlers.staff.settings.actions import settings_code
 from handlers.staff.settings.input import parse_decimal, parse_int
 from shop.inputs import thai_digits_to_ascii
 from shop.loyalty import SETTINGS_KEY, LoyaltyRules, Tier, load_rules
@@ -74,9 +75,10 @@ async def show_rules(ctx: Context) -> list[Reply]:
     lines = [ctx.t("settings.rules_title")]
     lines += [ctx.t(f"settings.rule_{field}") + ": " + _show(ctx, rules, field) for field in FIELDS]
     buttons = [
-        Button(ctx.t(f"settings.rule_{field}")[:40], f"set:rule:{field}") for field in FIELDS
+        Button(ctx.t(f"settings.rule_{field}")[:40], settings_code("rule", field))
+        for field in FIELDS
     ]
-    buttons.append(Button(ctx.t("settings.back"), "set:home"))
+    buttons.append(Button(ctx.t("settings.back"), settings_code("home")))
     return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
 
 
