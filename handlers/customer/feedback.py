@@ -18,11 +18,11 @@ from handlers.context import Context
 from handlers.inbox.threads import CLOSE_ACTION, REPLY_ACTION, STAFF_ROLES, thread_of
 from handlers.notify import notify_staff
 from handlers.router import Audience, Router, action_button
+from shop.feedback import LOW_RATING
 from storage.models import Feedback, Member
 
 ACTIONS: Final = "fb"
 FLOW: Final = "fbc"
-LOW_RATING: Final = 2
 MAX_COMMENT_CHARS: Final = 1000
 
 

@@ -20,7 +20,6 @@ from bot.i18n import format_date, format_datetime, t
 from handlers.context import Context
 from handlers.notify import notify_member
 from handlers.router import Audience, Command, Router, has_role
-from shop.coupon_windows import describe_conditions
 from shop.coupons import (
     CouponAlreadyUsed,
     CouponExpired,
@@ -32,6 +31,7 @@ from shop.coupons import (
     redeem_coupon,
 )
 from storage.models import Branch, Coupon
+from wording.coupons import describe_conditions
 
 FLOW: Final = "rd"
 FAILED: Final = "coupon.redeem_failed"

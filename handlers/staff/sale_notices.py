@@ -20,9 +20,10 @@ from handlers.customer.common import branch_name
 from handlers.notify import notify_member, staff_locale
 from handlers.router import ROLES
 from shop.ledger import SaleResult, VoidResult
-from shop.loyalty import tier_name
 from shop.referral import pay_referral_if_first_purchase
 from storage.models import Branch, Member
+from wording.loyalty import tier_name
+from wording.referral import referral_notices
 
 
 def member_label(member: Member) -> str:
@@ -64,14 +65,37 @@ async def finish_sale(
         **audit,
     )
     await pay_referral_if_first_purchase(
-        ctx.uow, member, sale, ctx.now, actor=ctx.actor, channel=ctx.channel
+        ctx.uow,
+        member,
+        sale,
+        ctx.now,
+        notices=referral_notices,
+        actor=ctx.actor,
+        channel=ctx.channel,
     )
-    locale = member.locale
+    await _tell_member(ctx, result, member, branch)
+    line = ctx.t(
+        "sale.recorded",
+        member=member_label(member),
+        amount=format_baht(amount, ctx.locale),
+        branch=branch_name(branch, ctx.locale),
+        points=format_points(result.points),
+        balance=format_points(result.balance),
+        receipt=sale.receipt_no,
+    )
+    if result.tier_up:
+        line += "\n" + ctx.t("tier.up_staff", tier=tier_name(ctx.locale, result.tier))
+    return Reply(text=line)
+
+
+async def _tell_member(ctx: Context, result: SaleResult, member: Member, branch: Branch) -> None:
+    """Queue the member's receipt of a new sale, and the tier-up message when it took them up."""
+    sale, locale = result.sale, member.locale
     receipt = t(
         locale,
         "sale.receipt",
         branch=branch_name(branch, locale),
-        amount=format_baht(amount, locale),
+        amount=format_baht(sale.amount, locale),
         points=format_points(result.points),
         balance=format_points(result.balance),
         receipt=sale.receipt_no,
@@ -87,18 +111,6 @@ async def finish_sale(
         )
         key = f"tierup:{member.id}:{tier.name}:{sale.id}"[:100]
         await notify_member(ctx, member.id, [Reply(text=text)], key=key)
-    line = ctx.t(
-        "sale.recorded",
-        member=member_label(member),
-        amount=format_baht(amount, ctx.locale),
-        branch=branch_name(branch, ctx.locale),
-        points=format_points(result.points),
-        balance=format_points(result.balance),
-        receipt=sale.receipt_no,
-    )
-    if result.tier_up:
-        line += "\n" + ctx.t("tier.up_staff", tier=tier_name(ctx.locale, result.tier))
-    return Reply(text=line)
 
 
 async def announce_void(ctx: Context, result: VoidResult, member: Member | None) -> Reply:
