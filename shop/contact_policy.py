@@ -1,6 +1,7 @@
 """Who may receive a promotion, and when: the contact policy in one place.
 
-Campaigns and automations share one eligibility query (:func:`eligibility`), so a rule such as
+Campaigns and automations share one eligibility query (:func:`eligibility`, built by
+``storage.eligibility`` from this policy's caps), so a rule such as
 "fans hear from the shop at most three times a week" holds however the promotion was made.
 The policy never concerns transactional messages (receipts, points notices): only outbox rows
 with ``promotional = true`` are subject to it.
@@ -22,20 +23,35 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select
-from sqlalchemy.sql.elements import ColumnElement
+from storage.eligibility import (
+    COUNTED_STATUSES,
+    EXCLUSION_REASONS,
+    FREQUENCY_CAP,
+    NO_CONSENT,
+    STOPPED,
+    UNREACHABLE,
+    EligibilityQuery,
+    LifecycleColumn,
+    MemberIds,
+    eligibility_query,
+)
+from storage.segments import SegmentEnv
 
-from storage.models import ChannelIdentity, Consent, Member, OutboxMessage
-from storage.segments import SegmentEnv, lifecycle_group
+__all__ = [
+    "COUNTED_STATUSES",
+    "EXCLUSION_REASONS",
+    "FREQUENCY_CAP",
+    "NO_CONSENT",
+    "STOPPED",
+    "UNREACHABLE",
+    "ContactPolicy",
+    "eligibility",
+    "in_quiet_hours",
+    "load_policy",
+    "next_send_time",
+]
 
 SETTINGS_KEY: Final = "contact_policy"
-
-NO_CONSENT: Final = "no_consent"
-STOPPED: Final = "stopped"
-UNREACHABLE: Final = "unreachable"
-FREQUENCY_CAP: Final = "frequency_cap"
-#: every reason a member of an audience may be left out, in the order they are checked
-EXCLUSION_REASONS: Final = (NO_CONSENT, STOPPED, UNREACHABLE, FREQUENCY_CAP)
 
 DEFAULT_CAPS: Final[Mapping[str, int]] = {
     "fan": 3,
@@ -46,8 +62,6 @@ DEFAULT_CAPS: Final[Mapping[str, int]] = {
     "deal_seeker": 1,
     "other": 1,
 }
-#: outbox statuses that count towards a cap: sent, and queued but not yet sent
-COUNTED_STATUSES: Final = ("pending", "sent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,109 +144,34 @@ def next_send_time(moment: datetime, tz: ZoneInfo, policy: ContactPolicy) -> dat
     return datetime.combine(day, policy.quiet_end, tzinfo=tz).astimezone(UTC)
 
 
-def preferred_identities(member_ids: Select[Any] | None = None) -> Select[Any]:
-    """Each member's chat account to write to: reachable, most recently seen (the same rule
-    as ``Identities.preferred``), as rows ``(member_id, channel, user_id)``; only of the
-    members of ``member_ids`` when given (the ranking is then computed for them alone, not
-    for every chat account of the shop — a campaign launch asks page by page)."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=ChannelIdentity.member_id,
-            order_by=(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc()),
-        )
-        .label("rank")
-    )
-    identities = select(
-        ChannelIdentity.member_id.label("member_id"),
-        ChannelIdentity.channel.label("channel"),
-        ChannelIdentity.user_id.label("user_id"),
-        rank,
-    ).where(ChannelIdentity.member_id.is_not(None), ChannelIdentity.reachable.is_(True))
-    if member_ids is not None:
-        identities = identities.where(ChannelIdentity.member_id.in_(member_ids))
-    ranked = identities.subquery("ranked_identities")
-    return select(ranked.c.member_id, ranked.c.channel, ranked.c.user_id).where(ranked.c.rank == 1)
-
-
 def eligibility(
     env: SegmentEnv,
-    member_ids: Select[Any],
+    member_ids: MemberIds,
     *,
     promotional: bool = True,
     policy: ContactPolicy,
-    lifecycle: ColumnElement[str] | None = None,
-) -> Select[Any]:
+    lifecycle: LifecycleColumn | None = None,
+) -> EligibilityQuery:
     """One query giving, per member of ``member_ids`` (a select of ``members.id``), the rows
     ``(member_id, channel, user_id, excluded, lifecycle)``.
 
     ``excluded`` is None for a member who may be written to now, else the first reason that
     applies: ``no_consent`` (never agreed to marketing), ``stopped`` (agreed, then /stop),
     ``unreachable`` (no reachable chat account; ``channel``/``user_id`` are then NULL) or
-    ``frequency_cap`` (the member's lifecycle group has had its promotions this window).
+    ``frequency_cap`` (the member's lifecycle group has had its ``policy`` caps this window).
     Transactional messages (``promotional=False``) are only ever ``unreachable``.
     ``env`` is the segment engine's environment (``now``, thresholds); the lifecycle group
     comes from ``storage.segments.lifecycle_group(env)`` unless ``lifecycle`` is given.
     """
-    audience = member_ids.subquery("audience")
-    audience_id = next(iter(audience.c))
-    if lifecycle is None:
-        lifecycle = lifecycle_group(env)
-    since = env.now - timedelta(days=policy.cap_days)
-    recent = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.member_id == Member.id,
-            OutboxMessage.promotional.is_(True),
-            OutboxMessage.created_at >= since,
-            OutboxMessage.status.in_(COUNTED_STATUSES),
-        )
-        .scalar_subquery()
+    return eligibility_query(
+        env,
+        member_ids,
+        promotional=promotional,
+        caps=policy.caps,
+        other_cap=policy.cap_for("other"),
+        since=env.now - timedelta(days=policy.cap_days),
+        lifecycle=lifecycle,
     )
-    ever_agreed = exists().where(
-        Consent.member_id == Member.id,
-        Consent.purpose == "marketing",
-        Consent.granted.is_(True),
-    )
-    # the lifecycle CASE is computed once per member here, not once per cap comparison
-    base = (
-        select(
-            Member.id.label("member_id"),
-            Member.marketing_opt_in.label("opt_in"),
-            ever_agreed.label("ever_agreed"),
-            lifecycle.label("lifecycle"),
-            recent.label("recent"),
-        )
-        .join(audience, audience_id == Member.id)
-        .where(Member.erased_at.is_(None))
-        .subquery("base")
-    )
-    preferred = preferred_identities(select(audience_id)).subquery("preferred")
-    unreachable = (preferred.c.user_id.is_(None), literal(UNREACHABLE))
-    excluded: ColumnElement[Any]
-    if not promotional:
-        excluded = case(unreachable, else_=None)
-    else:
-        cap = case(
-            *[(base.c.lifecycle == group, literal(n)) for group, n in sorted(policy.caps.items())],
-            else_=literal(policy.cap_for("other")),
-        )
-        consented = base.c.opt_in.is_(True)
-        excluded = case(
-            (and_(~consented, base.c.ever_agreed.is_(True)), literal(STOPPED)),
-            (~consented, literal(NO_CONSENT)),
-            unreachable,
-            (base.c.recent >= cap, literal(FREQUENCY_CAP)),
-            else_=None,
-        )
-    return select(
-        base.c.member_id,
-        preferred.c.channel.label("channel"),
-        preferred.c.user_id.label("user_id"),
-        excluded.label("excluded"),
-        base.c.lifecycle,
-    ).outerjoin(preferred, preferred.c.member_id == base.c.member_id)
 
 
 class _SettingsReader(Protocol):

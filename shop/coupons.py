@@ -19,8 +19,6 @@ from zoneinfo import ZoneInfo
 import segno
 
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.core.messages import Attachment, Reply
-from bot.i18n import format_date, t
 from shop.coupon_windows import within_conditions
 from shop.inputs import thai_digits_to_ascii
 from storage.models import Branch, Coupon, Staff
@@ -189,29 +187,3 @@ async def redeem_coupon(
     if current.status == "issued" or current.status == "expired":
         raise CouponExpired(current)
     raise CouponNotFound()  # void: as good as no coupon
-
-
-async def branch_names(uow: UnitOfWork, codes: Sequence[str], locale: str) -> str:
-    """The names of the branches a coupon is good at ("all branches" when unrestricted)."""
-    if not codes:
-        return t(locale, "coupons.all_branches")
-    names = []
-    for code in codes:
-        branch = await uow.branches.by_code(code)
-        if branch is not None:
-            names.append(branch.name_th if locale == "th" else branch.name_en)
-    return ", ".join(names) or t(locale, "coupons.all_branches")
-
-
-async def coupon_reply(uow: UnitOfWork, coupon: Coupon, locale: str, tz: ZoneInfo) -> Reply:
-    """The coupon as the member keeps it: title, code, last valid day, branches and a QR."""
-    text = t(
-        locale,
-        "coupons.issued",
-        title=coupon_title(coupon, locale),
-        code=display_code(coupon.code),
-        date=format_date(last_valid_day(coupon, tz), locale),
-        branches=await branch_names(uow, coupon.branch_codes, locale),
-    )
-    png = Attachment(f"coupon-{coupon.code}.png", coupon_qr_png(coupon.code), "image/png")
-    return Reply(text=text, attachment=png)

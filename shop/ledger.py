@@ -32,11 +32,7 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from handlers.router import STAFF_RANK, Audience, role_rank
 from shop.loyalty import LoyaltyRules, Tier, add_months, unspent_lots
 from storage.models import Branch, Member, PointsEntry, Sale, Staff
 from storage.repositories.members import CODE_ALPHABET
@@ -48,6 +44,8 @@ MAX_ADJUST: Final = 1_000_000
 MAX_RECEIPT_LENGTH: Final = 64
 MAX_CATEGORIES_LENGTH: Final = 200
 MAX_REASON_LENGTH: Final = 200
+#: the roles that may void any sale and adjust points (owner > manager > cashier)
+MANAGER_ROLES: Final = ("manager", "owner")
 _CENT: Final = Decimal("0.01")
 
 
@@ -114,23 +112,13 @@ def new_receipt_no(branch: Branch, now: datetime, tz: ZoneInfo) -> str:
 
 
 async def sale_by_receipt(uow: UnitOfWork, receipt_no: str) -> Sale | None:
-    result = await uow.session.execute(select(Sale).where(Sale.receipt_no == receipt_no))
-    return result.scalar_one_or_none()
+    """The sale recorded under ``receipt_no`` (voided or not), or None."""
+    return await uow.sales.by_receipt(receipt_no)
 
 
 async def sale_points(uow: UnitOfWork, sale_id: int) -> int:
     """The points the sale earned (its ``sale:<id>`` entry; 0 when it earned none)."""
-    result = await uow.session.execute(
-        select(PointsEntry.delta).where(PointsEntry.idempotency_key == f"sale:{sale_id}")
-    )
-    return int(result.scalar_one_or_none() or 0)
-
-
-async def _has_sales(uow: UnitOfWork, member_id: int) -> bool:
-    result = await uow.session.execute(
-        select(Sale.id).where(Sale.member_id == member_id, Sale.voided_at.is_(None)).limit(1)
-    )
-    return result.first() is not None
+    return await uow.sales.points_earned(sale_id)
 
 
 async def record_sale(
@@ -162,7 +150,7 @@ async def record_sale(
         member.id, add_months(when, -rules.tier_window_months)
     )
     tier_before, _ = rules.tier_for(spend_before)
-    first_purchase = not await _has_sales(uow, member.id)
+    first_purchase = not await uow.sales.has_sales(member.id)
     sale = Sale(
         receipt_no=receipt,
         member_id=member.id,
@@ -174,28 +162,13 @@ async def record_sale(
         staff_id=staff.id if staff is not None else None,
         source=source,
     )
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(sale)
-            await uow.session.flush()
-    except IntegrityError:
+    if not await uow.sales.add_unless_taken(sale):
         # Another transaction recorded this receipt at the same moment: that one counts.
         existing = await sale_by_receipt(uow, receipt)
-        if existing is None:
-            raise
+        assert existing is not None  # add_unless_taken found it taken
         return await _duplicate(uow, existing, member, amount, now, rules)
     balance_before = await uow.points.balance(member.id)
-    points = rules.sale_points(amount, tier_before)
-    if points > 0:
-        await uow.points.append(
-            member.id,
-            points,
-            "sale",
-            now,
-            earned_at=when,
-            sale_id=sale.id,
-            idempotency_key=f"sale:{sale.id}",
-        )
+    points = await _credit(uow, sale, rules.sale_points(amount, tier_before), now)
     tier, _ = rules.tier_for(spend_before + amount)
     return SaleResult(
         sale=sale,
@@ -207,6 +180,21 @@ async def record_sale(
         tier=tier,
         first_purchase=first_purchase,
     )
+
+
+async def _credit(uow: UnitOfWork, sale: Sale, points: int, now: datetime) -> int:
+    """Credit a new sale's ``points`` to its member (earned when the sale happened)."""
+    if points > 0 and sale.member_id is not None:
+        await uow.points.append(
+            sale.member_id,
+            points,
+            "sale",
+            now,
+            earned_at=sale.occurred_at,
+            sale_id=sale.id,
+            idempotency_key=f"sale:{sale.id}",
+        )
+    return points
 
 
 async def _duplicate(
@@ -237,7 +225,8 @@ async def _duplicate(
 
 
 def is_manager(staff: Staff) -> bool:
-    return role_rank(staff.role) >= STAFF_RANK[Audience.MANAGER]
+    """Whether ``staff`` is a manager or an owner (a role that may do what a manager may)."""
+    return staff.role in MANAGER_ROLES
 
 
 def check_may_void(sale: Sale, staff: Staff, now: datetime) -> None:
@@ -260,15 +249,8 @@ async def void_sale(uow: UnitOfWork, *, receipt_no: str, staff: Staff, now: date
     if sale is None:
         raise NotFound("sale.receipt_not_found", receipt=receipt[:MAX_RECEIPT_LENGTH])
     check_may_void(sale, staff, now)
-    marked = await uow.session.execute(
-        update(Sale)
-        .where(Sale.id == sale.id, Sale.voided_at.is_(None))
-        .values(voided_at=now, voided_by_staff_id=staff.id)
-        .execution_options(synchronize_session=False)
-    )
-    if marked.rowcount != 1:  # type: ignore[attr-defined]
+    if not await uow.sales.mark_voided(sale, now, staff.id):
         raise Conflict("sale.already_voided", receipt=sale.receipt_no)
-    await uow.session.refresh(sale)
     if sale.member_id is None:
         return VoidResult(sale, 0, 0, 0, 0)
     earned = await sale_points(uow, sale.id)

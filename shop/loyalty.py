@@ -21,10 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Integer, Select, bindparam, func, select
-
-from bot.i18n import t
-from storage.models import Member, PointsEntry, Sale
+from storage.segments import DEFAULT_TIER_TABLE
 from storage.uow import UnitOfWork
 
 SETTINGS_KEY: Final = "loyalty"
@@ -34,17 +31,15 @@ EXPIRY_WARNING: Final = timedelta(days=30)
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    name: str  # catalog suffix: ``points.tier_<name>`` (falls back to the name itself)
+    name: str  # worded by ``wording.loyalty.tier_name`` (an owner's own name shows as written)
     min_spend: Decimal
     #: points of a sale are multiplied by this (and rounded down) for members of the tier
     multiplier: Decimal = Decimal(1)
 
 
-DEFAULT_TIERS: Final = (
-    Tier("member", Decimal(0), Decimal(1)),
-    Tier("silver", Decimal(3000), Decimal("1.25")),
-    Tier("gold", Decimal(10000), Decimal("1.5")),
-)
+#: Member 0 / Silver 3,000 THB / Gold 10,000 THB (the table lives with the segment engine,
+#: which reads the same tiers)
+DEFAULT_TIERS: Final = tuple(Tier(*row) for row in DEFAULT_TIER_TABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,56 +223,9 @@ async def loyalty_status(uow: UnitOfWork, member_id: int, now: datetime) -> Loya
     )
 
 
-def _spend_and_ledger_statement() -> Select[Any]:
-    sales = Sale.__table__.c  # the sum keeps the column's Money type: it comes back in baht
-    member_id = bindparam("member_id", type_=Integer)
-    spend = (
-        select(func.coalesce(func.sum(sales.amount), 0))
-        .where(
-            sales.member_id == member_id,
-            sales.voided_at.is_(None),
-            sales.occurred_at >= bindparam("since"),
-        )
-        .scalar_subquery()
-    )
-    ledger = PointsEntry.__table__.c
-    return (
-        select(
-            spend.label("spend"),
-            ledger.id,
-            ledger.delta,
-            ledger.reason,
-            ledger.sale_id,
-            ledger.earned_at,
-        )
-        .select_from(Member)
-        .outerjoin(PointsEntry, PointsEntry.member_id == Member.id)
-        .where(Member.id == member_id)
-        .order_by(ledger.earned_at, ledger.id)
-    )
-
-
-#: built once (building it costs more Python than running it)
-SPEND_AND_LEDGER: Final = _spend_and_ledger_statement()
-
-
 async def _spend_and_ledger(
     uow: UnitOfWork, member_id: int, since: datetime
 ) -> tuple[Decimal, list[LedgerLine]]:
-    """The spend of non-voided sales since ``since`` and the member's ledger, in one statement.
-
-    /points runs on every tap, so this is one round trip instead of two: the member's row
-    outer-joined to its ledger entries (a member without entries still yields one row), with
-    the spend as a scalar subquery on every row. Only the columns the lots need are read.
-    """
-    params = {"member_id": member_id, "since": since}
-    rows = (await uow.session.execute(SPEND_AND_LEDGER, params)).all()
-    total = Decimal(rows[0].spend if rows else 0).quantize(Decimal("0.01"))
-    return total, [row for row in rows if row.id is not None]
-
-
-def tier_name(locale: str, tier: Tier) -> str:
-    """The tier's name in ``locale``; an owner-defined tier shows the name the owner wrote."""
-    key = f"points.tier_{tier.name}"
-    text = t(locale, key)
-    return tier.name if text == key else text
+    """The spend of non-voided sales since ``since`` and the member's ledger (one round trip)."""
+    spend, rows = await uow.sales.spend_and_ledger(member_id, since)
+    return spend, list(rows)

@@ -9,17 +9,19 @@ the sale. Self-referral and loops (A joined with B's code, B with A's) pay nothi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from bot.core.messages import Reply
-from bot.core.wire import replies_to_payload
-from bot.i18n import format_points, t
 from shop.loyalty import load_rules
+from storage.errors import ConstraintViolation
 from storage.models import Member, Sale
 from storage.uow import UnitOfWork
+
+#: the outbox payloads telling (the new member, the friend who invited them) about a bonus of
+#: ``points`` each, each in their own language (``wording.referral.referral_notices``)
+ReferralNotices = Callable[[Member, Member, int], tuple[dict[str, Any], dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ async def pay_referral_if_first_purchase(
     sale: Sale,
     now: datetime,
     *,
+    notices: ReferralNotices,
     actor: str = "system",
     channel: str | None = None,
 ) -> ReferralPayout | None:
@@ -62,7 +65,7 @@ async def pay_referral_if_first_purchase(
     without a referrer, for a later sale, for a voided sale, or when the bonus was paid
     before. Call it in the unit of work that recorded the sale, after the sale row is flushed;
     ``actor`` and ``channel`` go to the audit row (``ctx.actor``, ``ctx.channel`` in a
-    handler). Both members are told through the outbox, each in their own language.
+    handler). Both members are told through the outbox with the payloads ``notices`` words.
     """
     if not member.referred_by_code or member.erased_at is not None:
         return None
@@ -78,7 +81,7 @@ async def pay_referral_if_first_purchase(
         return None
     try:
         async with uow.savepoint():
-            paid = await _pay(uow, member, referrer, sale, points, now)
+            paid = await _pay(uow, member, referrer, sale, points, now, notices)
             if paid is not None:
                 await uow.audit.record(
                     actor,
@@ -92,13 +95,19 @@ async def pay_referral_if_first_purchase(
                     referee_balance=await uow.points.balance(member.id),
                     referrer_balance=await uow.points.balance(referrer.id),
                 )
-    except IntegrityError:  # a concurrent first sale wrote the same keys first
+    except ConstraintViolation:  # a concurrent first sale wrote the same keys first
         return None
     return paid
 
 
 async def _pay(
-    uow: UnitOfWork, member: Member, referrer: Member, sale: Sale, points: int, now: datetime
+    uow: UnitOfWork,
+    member: Member,
+    referrer: Member,
+    sale: Sale,
+    points: int,
+    now: datetime,
+    notices: ReferralNotices,
 ) -> ReferralPayout | None:
     # No sale_id on these entries: a later void of the sale reverses the sale's own points,
     # not the friend's bonus, which stays paid (it rewarded joining and buying once).
@@ -122,15 +131,15 @@ async def _pay(
     )
     if second is None:  # cannot happen without the first key; never pay one side twice
         return None
-    shown = format_points(points)
-    text = t(member.locale, "invite.paid_referee", points=shown)
-    await _tell(uow, member, text, now, key=referral_key(member.id, "referee"))
-    text = t(referrer.locale, "invite.paid_referrer", name=member.name or "", points=shown)
-    await _tell(uow, referrer, text, now, key=referral_key(member.id, "referrer"))
+    to_member, to_referrer = notices(member, referrer, points)
+    await _tell(uow, member, to_member, now, key=referral_key(member.id, "referee"))
+    await _tell(uow, referrer, to_referrer, now, key=referral_key(member.id, "referrer"))
     return ReferralPayout(referee_id=member.id, referrer_id=referrer.id, points=points)
 
 
-async def _tell(uow: UnitOfWork, member: Member, text: str, now: datetime, key: str) -> None:
+async def _tell(
+    uow: UnitOfWork, member: Member, payload: dict[str, Any], now: datetime, key: str
+) -> None:
     """What :func:`handlers.notify.notify_member` does, from a unit of work (the sales import
     has no chat context): queue on the member's preferred reachable chat account, once."""
     identity = await uow.identities.preferred(member.id)
@@ -140,7 +149,7 @@ async def _tell(uow: UnitOfWork, member: Member, text: str, now: datetime, key: 
         key,
         identity.channel,
         identity.user_id,
-        replies_to_payload([Reply(text=text)]),
+        payload,
         now,
         member_id=member.id,
     )

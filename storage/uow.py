@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.approvals import SaleApprovals
 from storage.repositories.audiences import Audiences
+from storage.repositories.campaign_results import CampaignResults
 from storage.repositories.campaigns import Campaigns
+from storage.repositories.contact_events import ContactEvents
 from storage.repositories.day_totals import DayTotals
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
@@ -27,7 +29,9 @@ from storage.repositories.misc import AuditLog, Branches, MediaStore
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
+from storage.repositories.promotions import Promotions
 from storage.repositories.rewards import Coupons, Rewards
+from storage.repositories.sales import Sales
 from storage.repositories.segments import Segments
 from storage.repositories.settings import SettingsCache, ShopSettings
 from storage.repositories.staff import StaffMembers
@@ -71,6 +75,11 @@ class UnitOfWork:
         self.approvals = SaleApprovals(s)
         self.audiences = Audiences(s)
         self.day_totals = DayTotals(s)
+        # the shop's own queries (shop/ holds no SQL): sales, promotion responses, results
+        self.sales = Sales(s)
+        self.promotions = Promotions(s)
+        self.contact_events = ContactEvents(s)
+        self.campaign_results = CampaignResults(s)
         return self
 
     async def __aexit__(

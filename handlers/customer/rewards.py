@@ -22,7 +22,6 @@ from handlers.customer.common import audit
 from handlers.customer.inbox import to_inbox
 from handlers.router import Audience, Command, Router
 from shop.coupons import (
-    coupon_reply,
     coupon_title,
     display_code,
     expiry_after,
@@ -31,6 +30,7 @@ from shop.coupons import (
 )
 from storage.models import Coupon, Reward
 from storage.uow import UnitOfWork
+from wording.coupons import coupon_reply
 
 FLOW: Final = "rw"
 #: the action namespace of a /coupons button (show that coupon again, with its QR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from handlers.campaigns import tracking
 from handlers.router import Router
 from handlers.staff import (
     adjust,
@@ -20,7 +21,6 @@ from handlers.staff import (
     stats,
     team,
 )
-from shop.campaigns import tracking
 
 #: each staff module's own ``register(router)``, in menu order; add yours to this list
 REGISTRARS: list[Callable[[Router], None]] = [

@@ -21,7 +21,6 @@ from bot.i18n import format_date, format_datetime, t
 from handlers.context import Context
 from handlers.notify import notify_member
 from handlers.router import Audience, Command, Router
-from shop.coupon_windows import describe_conditions
 from shop.coupons import (
     CouponAlreadyUsed,
     CouponExpired,
@@ -33,6 +32,7 @@ from shop.coupons import (
     redeem_coupon,
 )
 from storage.models import Branch, Coupon
+from wording.coupons import describe_conditions
 
 FLOW: Final = "rd"
 FAILED: Final = "coupon.redeem_failed"

@@ -20,9 +20,10 @@ from handlers.campaigns.charts import bar_chart
 from handlers.context import Context
 from handlers.inbox.report_lines import service_lines
 from handlers.router import Audience, Command, Router
-from shop.loyalty import LoyaltyRules, Tier, load_rules, tier_name
+from shop.loyalty import LoyaltyRules, Tier, load_rules
 from storage.reports import ShopReport, shop_report
 from storage.segments import LifecycleRules, SegmentEnv
+from wording.loyalty import tier_name
 
 SETTINGS_KEY: Final = "report"
 LIFECYCLE_KEY: Final = "lifecycle"

@@ -20,9 +20,10 @@ from handlers.customer.common import branch_name
 from handlers.notify import notify_member, staff_locale
 from handlers.router import ROLES
 from shop.ledger import SaleResult, VoidResult
-from shop.loyalty import tier_name
 from shop.referral import pay_referral_if_first_purchase
 from storage.models import Branch, Member
+from wording.loyalty import tier_name
+from wording.referral import referral_notices
 
 
 def member_label(member: Member) -> str:
@@ -63,7 +64,13 @@ async def finish_sale(
         **audit,
     )
     await pay_referral_if_first_purchase(
-        ctx.uow, member, sale, ctx.now, actor=ctx.actor, channel=ctx.channel
+        ctx.uow,
+        member,
+        sale,
+        ctx.now,
+        notices=referral_notices,
+        actor=ctx.actor,
+        channel=ctx.channel,
     )
     await _send_receipt(ctx, result, member, branch)
     return _confirmation(ctx, result, member, branch)

@@ -33,9 +33,10 @@ from bot.core.messages import Reply
 from bot.i18n import format_baht, format_date, t
 from jobs.app import App
 from jobs.automations.common import automation_config, enrol, period_campaign, shop_day
-from shop.loyalty import LoyaltyRules, Tier, add_months, load_rules, tier_name
+from shop.loyalty import LoyaltyRules, Tier, add_months, load_rules
 from storage.models import Member, Sale
 from storage.uow import UnitOfWork
+from wording.loyalty import tier_name
 
 NAME: Final = "tiers"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final, Literal
 
-from storage.models import ContactEvent
 from storage.uow import UnitOfWork
 
 ContactKind = Literal["blocked", "unblocked", "stopped", "resumed"]
@@ -22,4 +21,4 @@ async def record_contact_event(
     uow: UnitOfWork, member_id: int, channel: str, kind: ContactKind, now: datetime
 ) -> None:
     """Append one event (never updated, never deleted except by erasure of the member row)."""
-    uow.session.add(ContactEvent(member_id=member_id, channel=channel, kind=kind, occurred_at=now))
+    await uow.contact_events.add(member_id, channel, kind, now)

@@ -32,13 +32,16 @@ from bot.core.messages import Button, Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import format_date, format_points, t
 from shop.campaigns.offers import Offer
-from shop.campaigns.templates import placeholders_in, render_template
+from shop.campaigns.templates import placeholders_in
 from shop.contact_policy import ContactPolicy, eligibility, load_policy
-from shop.loyalty import LoyaltyRules, add_months, load_rules, tier_name
+from shop.loyalty import LoyaltyRules, add_months, load_rules
 from storage.bulk import bulk_insert
 from storage.models import Branch, Campaign, CampaignMember, Member, OutboxMessage, Sale, table_of
 from storage.segments import LifecycleRules, SegmentEnv, resolve_segment
 from storage.uow import UnitOfWork
+from wording.loyalty import tier_name
+from wording.offers import offer_title
+from wording.templates import render_template
 
 ACTION_NAMESPACE: Final = "cmp"
 DEFAULT_BATCH: Final = 500
@@ -111,7 +114,7 @@ def member_values(
         "points": format_points(points),
         "tier": tier,
         "branch": branch,
-        "coupon": offer.title(locale) if offer else None,
+        "coupon": offer_title(offer, locale) if offer else None,
         "expires": expires,
         "shop": shop or None,
     }

@@ -15,7 +15,6 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
-from bot.i18n import format_baht, t
 from shop.inputs import thai_digits_to_ascii
 
 KINDS: Final = ("free_item", "percent", "baht", "buy_x_get_y", "bonus_points")
@@ -52,9 +51,10 @@ class Offer:
     #: what one redemption costs the shop (THB), for ROI
     cost: Decimal = Decimal(0)
 
-    def title(self, locale: str) -> str:
-        chosen = self.title_th if locale == "th" else self.title_en
-        return chosen or default_title(self.kind, self.value, locale)
+    def own_title(self, locale: str) -> str:
+        """The title the owner typed for ``locale``; empty when they kept the default one
+        (``wording.offers.offer_title`` words that from the kind and value)."""
+        return self.title_th if locale == "th" else self.title_en
 
     def conditions(self) -> dict[str, Any] | None:
         """``Coupon.conditions``: weekdays and ``[from, to)`` hours in shop time, or None."""
@@ -105,16 +105,6 @@ class Offer:
             per_member=int(data.get("per_member", 1)),
             cost=Decimal(str(data.get("cost", "0"))),
         )
-
-
-def default_title(kind: str, value: str, locale: str) -> str:
-    """A title from the kind and value: "ซื้อ 1 แถม 1", "10% off", "Free Thai tea"."""
-    if kind == "buy_x_get_y":
-        buy, _, get = value.partition("-")
-        return t(locale, "campaign.offer_title_buy_x_get_y", buy=buy, get=get)
-    if kind == "baht":
-        return t(locale, "campaign.offer_title_baht", amount=format_baht(Decimal(value), locale))
-    return t(locale, f"campaign.offer_title_{kind}", value=value)
 
 
 def parse_value(kind: str, text: str) -> str:

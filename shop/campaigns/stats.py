@@ -15,8 +15,9 @@ see them.
 Blocks and /stop within 48 hours: a ``ContactEvent`` counts for this campaign when it happened
 within 48 hours after this campaign's message reached the member (for the hold-out: after the
 campaign started) and no other campaign reached them in between — the *last* campaign takes the
-blame. Candidate events are selected in SQL; the 48-hour check runs on those few rows in Python
-because date arithmetic differs between SQLite and PostgreSQL.
+blame. Candidate events are selected in SQL (``storage.repositories.campaign_results``); the
+48-hour check runs on those few rows here because date arithmetic differs between SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -28,9 +29,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import and_, case, exists, func, literal, select
-from sqlalchemy.orm import aliased
-
 from bot.core.errors import NotFound
 from shop.campaigns.stats_sales import last_window_end, sales_by_group
 from shop.campaigns.uplift import (
@@ -40,8 +38,7 @@ from shop.campaigns.uplift import (
     mean_difference,
     proportion_difference,
 )
-from storage.models import Campaign, CampaignMember, ContactEvent, Coupon, OutboxMessage
-from storage.types import SATANG_PER_BAHT, UTCDateTime
+from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
 
 RECIPIENT: Final = "recipient"
@@ -135,7 +132,7 @@ class CampaignStats:
 async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> CampaignStats:
     """The stats of campaign ``campaign_id`` as of ``now`` (read-only; raises
     :class:`CampaignNotFound` for an unknown id). A campaign not started yet has all zeros."""
-    campaign = await uow.session.get(Campaign, campaign_id)
+    campaign = await uow.campaigns.get(campaign_id)
     if campaign is None:
         raise CampaignNotFound()
     start, days = campaign.started_at, campaign.attribution_days
@@ -197,18 +194,7 @@ def _add(groups: dict[str, dict[str, object]], group: str, name: str, value: obj
 async def _audience(
     uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[str, object]]
 ) -> None:
-    cm = CampaignMember
-    rows = await uow.session.execute(
-        select(
-            cm.group,
-            cm.excluded,
-            func.count(),
-            func.count(cm.clicked_at),
-            func.count(cm.claimed_at),
-        )
-        .where(cm.campaign_id == campaign_id)
-        .group_by(cm.group, cm.excluded)
-    )
+    rows = await uow.campaign_results.audience_counts(campaign_id)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     excluded: dict[str, dict[str, int]] = defaultdict(dict)
     for group, reason, members, clicked, claimed in rows:
@@ -230,14 +216,7 @@ async def _audience(
 
 async def _delivery(uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[str, object]]) -> int:
     """Counts the outbox outcomes per group; returns the number of LINE messages sent."""
-    cm, box = CampaignMember, OutboxMessage
-    rows = await uow.session.execute(
-        select(cm.group, box.status, box.channel, func.count())
-        .select_from(cm)
-        .join(box, box.dedupe_key == cm.outbox_key)
-        .where(cm.campaign_id == campaign_id)
-        .group_by(cm.group, box.status, box.channel)
-    )
+    rows = await uow.campaign_results.delivery_counts(campaign_id)
     line_messages = 0
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for group, status, channel, count in rows:
@@ -254,14 +233,7 @@ async def _delivery(uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[st
 async def _redemptions(
     uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[str, object]]
 ) -> None:
-    cm = CampaignMember
-    rows = await uow.session.execute(
-        select(cm.group, func.count(Coupon.id))
-        .select_from(Coupon)
-        .join(cm, and_(cm.campaign_id == Coupon.campaign_id, cm.member_id == Coupon.member_id))
-        .where(Coupon.campaign_id == campaign_id, Coupon.status == "redeemed")
-        .group_by(cm.group)
-    )
+    rows = await uow.campaign_results.redemptions(campaign_id)
     for group, count in rows:
         _add(groups, group, "redeemed", count)
 
@@ -275,33 +247,8 @@ async def _blame(
 ) -> None:
     """Blocks and /stop within 48 h after this campaign reached the member (see the module
     docstring); each member counts at most once per kind."""
-    cm, box, event = CampaignMember, OutboxMessage, ContactEvent
-    other, other_box = aliased(CampaignMember), aliased(OutboxMessage)
-    reached = case(
-        (cm.group == HOLDOUT, literal(start, UTCDateTime)),
-        else_=box.sent_at,
-    )
-    later_campaign = exists().where(
-        other.member_id == cm.member_id,
-        other.campaign_id != campaign_id,
-        other_box.dedupe_key == other.outbox_key,
-        other_box.status == "sent",
-        other_box.sent_at > reached,
-        other_box.sent_at <= event.occurred_at,
-    )
-    rows = await uow.session.execute(
-        select(cm.group, cm.member_id, event.kind, reached, event.occurred_at)
-        .select_from(cm)
-        .outerjoin(box, and_(box.dedupe_key == cm.outbox_key, box.status == "sent"))
-        .join(event, event.member_id == cm.member_id)
-        .where(
-            cm.campaign_id == campaign_id,
-            event.kind.in_(BLAMED_KINDS),
-            event.occurred_at >= start,
-            event.occurred_at <= now,
-            event.occurred_at >= reached,
-            ~later_campaign,
-        )
+    rows = await uow.campaign_results.blame_candidates(
+        campaign_id, start, now, holdout=HOLDOUT, kinds=BLAMED_KINDS
     )
     seen: dict[str, set[tuple[int, str]]] = defaultdict(set)
     for group, member_id, kind, reached_at, occurred_at in rows:

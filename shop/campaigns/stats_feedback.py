@@ -4,7 +4,7 @@ The post-purchase feedback automation has one campaign per shop month (``automat
 + ``2026-03``). Besides the usual campaign numbers, its ``/stats`` shows the questions that were
 actually sent in that month (a ``Feedback`` row whose ``feedback:<sale>`` outbox row exists and
 went out — a held-out sale has the row but no message), how many were answered, the mean stars
-and the ratings of :data:`~handlers.customer.feedback.LOW_RATING` or less.
+and the ratings of :data:`~shop.feedback.LOW_RATING` or less.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from datetime import date, datetime, time
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, String, case, cast, func, literal, select
-
 from shop.feedback import LOW_RATING
-from storage.models import Campaign, Feedback, OutboxMessage
+from storage.models import Campaign
 from storage.uow import UnitOfWork
 
 KIND: Final = "automation:feedback"
@@ -45,29 +43,7 @@ async def feedback_stats(uow: UnitOfWork, campaign: Campaign, tz: ZoneInfo) -> F
     if campaign.kind != KIND or not campaign.period_key:
         return None
     start, end = period_window(campaign.period_key, tz)
-    key = literal("feedback:") + cast(Feedback.sale_id, String)
-    answered = Feedback.rating.is_not(None)
-    row = (
-        await uow.session.execute(
-            select(
-                func.count(),
-                func.count(Feedback.rating),
-                func.avg(cast(Feedback.rating, Float)),
-                func.sum(case((answered & (Feedback.rating <= LOW_RATING), 1), else_=0)),
-            )
-            .select_from(Feedback)
-            .join(OutboxMessage, OutboxMessage.dedupe_key == key)
-            .where(
-                Feedback.asked_at >= start,
-                Feedback.asked_at < end,
-                OutboxMessage.status == "sent",
-            )
-        )
-    ).one()
-    asked, answers, average, low = row
-    return FeedbackStats(
-        int(asked),
-        int(answers),
-        float(average) if answers else None,
-        int(low or 0),
+    asked, answers, average, low = await uow.campaign_results.feedback_answers(
+        start, end, LOW_RATING
     )
+    return FeedbackStats(asked, answers, average, low)

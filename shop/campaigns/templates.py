@@ -9,12 +9,10 @@ braces that is not exactly a whitelisted name is refused with the offending word
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from bot.core.errors import InvalidInput
-from bot.i18n import t
 
 #: every placeholder a campaign may use; the values come from the member and the offer
 PLACEHOLDERS: Final = ("name", "points", "tier", "branch", "coupon", "expires", "shop")
@@ -90,6 +88,12 @@ def _parsed(text: str) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
+def template_tokens(text: str) -> tuple[Token, ...]:
+    """The template's tokens, parsed once per distinct text (a launch renders the same template
+    for every member; ``wording.templates.render_template`` fills them in)."""
+    return _parsed(text)
+
+
 def validate_template(text: str) -> str:
     """``text`` unchanged when it can be saved; raises :class:`TemplateError` otherwise."""
     parse_template(text)
@@ -99,21 +103,3 @@ def validate_template(text: str) -> str:
 def placeholders_in(text: str) -> frozenset[str]:
     """The placeholder names ``text`` uses; raises :class:`TemplateError`."""
     return frozenset(token.name for token in _parsed(text) if isinstance(token, Placeholder))
-
-
-def default_value(name: str, locale: str) -> str:
-    """What a placeholder shows when the member or offer has no value for it."""
-    return t(locale, f"campaign.default_{name}")
-
-
-def render_template(text: str, values: Mapping[str, str | None], locale: str = "th") -> str:
-    """The message for one member: each placeholder replaced by ``values[name]`` as plain text
-    (a value is never parsed again), or by its default when missing or empty."""
-    out: list[str] = []
-    for token in _parsed(text):
-        if isinstance(token, Placeholder):
-            value = values.get(token.name)
-            out.append(value if value else default_value(token.name, locale))
-        else:
-            out.append(token)
-    return "".join(out)

@@ -1,4 +1,4 @@
-"""Responses to a promotion: the ``cmp:<campaign id>`` button, and delivery outcomes.
+"""Responses to a promotion: its button (``cmp:<campaign id>``), and delivery outcomes.
 
 Pressing the button records a click (the first press) and claims the offer: a coupon the
 cashier redeems with ``/redeem``. Only a *recipient* of that campaign may press it — a hold-out
@@ -6,7 +6,7 @@ member or a stranger with a forged button is refused and nothing is recorded, so
 stays a clean comparison. A double tap claims one coupon: the claim is a conditional
 ``UPDATE … WHERE claimed_at IS NULL`` whose row count decides who issues it (the second press
 waits for the first's row lock on PostgreSQL; SQLite serialises writers) and is then shown the
-same coupon.
+same coupon. The chat handler (``handlers.campaigns.tracking``) words the outcome.
 
 The dispatcher calls :func:`on_campaign_outcome` after it stored the outcome of a promotional
 outbox row, in the same unit of work: an unreachable member becomes a ``blocked`` contact event,
@@ -15,164 +15,126 @@ and the campaign becomes ``sent`` once none of its rows is pending any more.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Update, exists, func, select, update
-
-from bot.core.messages import Button, Reply
-from handlers.context import Context
-from handlers.router import Audience, Router
+from bot.core.keys import CampaignMessageKey
 from shop.campaigns.contact_events import record_contact_event
 from shop.campaigns.offers import Offer
-from shop.coupon_windows import describe_conditions
-from shop.coupons import coupon_reply, issue_coupon
-from storage.models import Campaign, CampaignMember, Coupon, OutboxMessage
+from shop.coupons import issue_coupon
+from storage.models import Campaign, Coupon
 from storage.uow import UnitOfWork
 
-ACTION: Final = "cmp"
 RECIPIENT: Final = "recipient"
 #: statuses in which a claim is still honoured (a paused campaign's sent messages still count)
 OPEN_STATUSES: Final = ("sending", "paused", "sent")
 SELF_ACTOR: Final = "customer"
 
-
-def promotion_button(label: str, campaign_id: int) -> Button:
-    """The button a promotion carries (``cmp:<id>``, far below the 64-byte limit)."""
-    return Button(label, f"{ACTION}:{campaign_id}")
-
-
-def campaign_key(campaign_id: int, member_id: int) -> str:
-    """The outbox ``dedupe_key`` of one campaign message, ``cmp:<campaign>:<member>``."""
-    return f"{ACTION}:{campaign_id}:{member_id}"
+#: the (Thai, English) titles of the coupon a claim of an offer issues (the caller words them)
+CouponTitles = Callable[[Offer], tuple[str, str]]
+Outcome = Literal["not_for_you", "thanks", "offer_ended", "coupon"]
 
 
-def parse_campaign_key(dedupe_key: str) -> tuple[int, int] | None:
-    """(campaign id, member id) of a campaign message's key; None for any other key."""
-    prefix, _, rest = dedupe_key.partition(":")
-    campaign, _, member = rest.partition(":")
-    if prefix != ACTION or not campaign.isdigit() or not member.isdigit():
-        return None
-    return int(campaign), int(member)
+@dataclass(frozen=True, slots=True)
+class PromotionResponse:
+    """What a press did: ``coupon`` is the member's coupon when ``outcome`` is ``coupon``."""
+
+    outcome: Outcome
+    coupon: Coupon | None = None
 
 
-async def press_promotion(ctx: Context) -> list[Reply]:
-    """``cmp:<campaign id>`` (members): click, then claim the offer or say thanks."""
-    member = ctx.member
-    assert member is not None
-    if not ctx.args.isdigit():
-        return [ctx.reply("tracking.not_for_you")]
-    campaign_id = int(ctx.args)
-    row = await _audience_row(ctx.uow, campaign_id, member.id)
-    campaign = await ctx.uow.session.get(Campaign, campaign_id)
+@dataclass(frozen=True, slots=True)
+class Press:
+    """Who pressed the button, where and when (``tz``: the shop's time zone)."""
+
+    member_id: int
+    channel: str
+    now: datetime
+    tz: ZoneInfo
+
+
+async def press_promotion(
+    uow: UnitOfWork, campaign_id: int, press: Press, titles: CouponTitles
+) -> PromotionResponse:
+    """A member pressed campaign ``campaign_id``'s button: refused (``not_for_you``) unless
+    they are a recipient; otherwise the click is recorded (once) and the offer claimed
+    (``coupon``), or there is nothing to claim (``thanks``) or no more (``offer_ended``)."""
+    row = await uow.promotions.audience_row(campaign_id, press.member_id)
+    campaign = await uow.campaigns.get(campaign_id)
     if row is None or row.group != RECIPIENT or row.excluded is not None or campaign is None:
-        return [ctx.reply("tracking.not_for_you")]
-    first_click = await _click(ctx.uow, campaign_id, member.id, ctx.now)
-    if first_click:
-        await ctx.uow.audit.record(
+        return PromotionResponse("not_for_you")
+    if await uow.promotions.mark_clicked(campaign_id, press.member_id, press.now):
+        await uow.audit.record(
             SELF_ACTOR,
             "campaign.clicked",
-            ctx.now,
-            member_id=member.id,
-            channel=ctx.channel,
+            press.now,
+            member_id=press.member_id,
+            channel=press.channel,
             campaign_id=campaign_id,
         )
     if not campaign.offer:
-        return [ctx.reply("tracking.thanks")]
-    offer = Offer.from_json(campaign.offer)
-    coupon = await claim_offer(ctx, campaign, offer)
+        return PromotionResponse("thanks")
+    coupon = await claim_offer(uow, campaign, Offer.from_json(campaign.offer), press, titles)
     if coupon is None:
-        return [ctx.reply("tracking.offer_ended")]
-    shown = await coupon_reply(ctx.uow, coupon, ctx.locale, ctx.settings.tz)
-    if coupon.conditions:
-        when = describe_conditions(coupon.conditions, ctx.locale)
-        text = f"{shown.text}\n{ctx.t('tracking.valid_when', when=when)}"
-        shown = Reply(text=text, attachment=shown.attachment)
-    return [shown]
+        return PromotionResponse("offer_ended")
+    return PromotionResponse("coupon", coupon)
 
 
-async def claim_offer(ctx: Context, campaign: Campaign, offer: Offer) -> Coupon | None:
+async def claim_offer(
+    uow: UnitOfWork, campaign: Campaign, offer: Offer, press: Press, titles: CouponTitles
+) -> Coupon | None:
     """The member's coupon of this campaign: issued on the first claim, the same one after
     (a further one only when the offer allows several per member and the last was used).
     None when the offer can no longer be claimed and the member holds no coupon of it."""
-    assert ctx.member is not None
-    uow, member_id, now = ctx.uow, ctx.member.id, ctx.now
-    cm = CampaignMember
-    mine = (cm.campaign_id == campaign.id, cm.member_id == member_id)
+    member_id, now = press.member_id, press.now
     open_ = campaign.status in OPEN_STATUSES and (
-        offer.valid_until is None or offer.valid_until >= now.astimezone(ctx.settings.tz).date()
+        offer.valid_until is None or offer.valid_until >= now.astimezone(press.tz).date()
     )
-    if open_ and await _won(uow, update(cm).where(*mine, cm.claimed_at.is_(None)), claimed_at=now):
-        return await _issue(ctx, campaign, offer)
-    row = await _audience_row(uow, campaign.id, member_id)
+    if open_ and await uow.promotions.mark_claimed(campaign.id, member_id, now):
+        return await _issue(uow, campaign, offer, press, titles)
+    row = await uow.promotions.audience_row(campaign.id, member_id)
     coupon = await uow.coupons.get(row.coupon_id) if row and row.coupon_id else None
     if coupon is None or coupon.status != "redeemed" or not open_:
         return coupon
-    held = await uow.session.scalar(
-        select(func.count(Coupon.id)).where(
-            Coupon.campaign_id == campaign.id, Coupon.member_id == member_id
-        )
-    )
-    if int(held or 0) >= offer.per_member:
+    if await uow.promotions.coupons_held(campaign.id, member_id) >= offer.per_member:
         return coupon
-    if await _won(uow, update(cm).where(*mine, cm.coupon_id == coupon.id), coupon_id=None):
-        return await _issue(ctx, campaign, offer)
+    if await uow.promotions.release_coupon(campaign.id, member_id, coupon.id):
+        return await _issue(uow, campaign, offer, press, titles)
     return coupon
 
 
-async def _won(uow: UnitOfWork, statement: Update, **values: object) -> bool:
-    """Run a conditional update of one audience row; True when it changed the row."""
-    result = await uow.session.execute(
-        statement.values(**values).execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-async def _issue(ctx: Context, campaign: Campaign, offer: Offer) -> Coupon:
-    assert ctx.member is not None
-    tz = ctx.settings.tz
+async def _issue(
+    uow: UnitOfWork, campaign: Campaign, offer: Offer, press: Press, titles: CouponTitles
+) -> Coupon:
     conditions = offer.conditions() or {}
-    if offer.valid_from is not None and offer.valid_from > ctx.now.astimezone(tz).date():
+    if offer.valid_from is not None and offer.valid_from > press.now.astimezone(press.tz).date():
         conditions["from"] = offer.valid_from.isoformat()
+    title_th, title_en = titles(offer)
     coupon = await issue_coupon(
-        ctx.uow,
-        ctx.member.id,
-        offer.title("th"),
-        offer.title("en"),
-        offer.expires_at(ctx.now, tz),
-        ctx.now,
+        uow,
+        press.member_id,
+        title_th,
+        title_en,
+        offer.expires_at(press.now, press.tz),
+        press.now,
         campaign_id=campaign.id,
         branch_codes=offer.branches,
         conditions=conditions or None,
     )
-    await ctx.uow.session.execute(
-        update(CampaignMember)
-        .where(CampaignMember.campaign_id == campaign.id, CampaignMember.member_id == ctx.member.id)
-        .values(coupon_id=coupon.id)
-        .execution_options(synchronize_session=False)
-    )
-    await ctx.uow.audit.record(
+    await uow.promotions.attach_coupon(campaign.id, press.member_id, coupon.id)
+    await uow.audit.record(
         SELF_ACTOR,
         "campaign.claimed",
-        ctx.now,
-        member_id=ctx.member.id,
-        channel=ctx.channel,
+        press.now,
+        member_id=press.member_id,
+        channel=press.channel,
         campaign_id=campaign.id,
         coupon_id=coupon.id,
     )
     return coupon
-
-
-async def _audience_row(uow: UnitOfWork, campaign_id: int, member_id: int) -> CampaignMember | None:
-    return await uow.session.get(CampaignMember, (campaign_id, member_id), populate_existing=True)
-
-
-async def _click(uow: UnitOfWork, campaign_id: int, member_id: int, now: datetime) -> bool:
-    cm = CampaignMember
-    statement = update(cm).where(
-        cm.campaign_id == campaign_id, cm.member_id == member_id, cm.clicked_at.is_(None)
-    )
-    return await _won(uow, statement, clicked_at=now)
 
 
 async def on_campaign_outcome(
@@ -181,39 +143,17 @@ async def on_campaign_outcome(
     """The dispatcher's hook, called in the unit of work that stored a promotional row's
     ``outcome`` (``sent`` / ``failed`` / ``unreachable``), after storing it. Keys other than
     ``cmp:<campaign>:<member>`` are ignored. Safe to call more than once."""
-    parsed = parse_campaign_key(dedupe_key)
-    if parsed is None:
+    key = CampaignMessageKey.parse(dedupe_key)
+    if key is None:
         return
-    campaign_id, member_id = parsed
     if outcome == "unreachable":
-        row = await _audience_row(uow, campaign_id, member_id)
+        row = await uow.promotions.audience_row(key.campaign_id, key.member_id)
         channel = row.channel if row is not None and row.channel else "unknown"
-        await record_contact_event(uow, member_id, channel, "blocked", now)
-    await finish_if_done(uow, campaign_id, now)
+        await record_contact_event(uow, key.member_id, channel, "blocked", now)
+    await finish_if_done(uow, key.campaign_id, now)
 
 
 async def finish_if_done(uow: UnitOfWork, campaign_id: int, now: datetime) -> bool:
     """Mark a ``sending`` campaign ``sent`` when none of its outbox rows is pending; True when
-    this call did it. One conditional update, so concurrent callers finish it once.
-
-    It runs after every campaign row's outcome, so it must cost the same at the millionth row
-    as at the first: the campaign's rows are found by their key prefix (``cmp:<id>:``) among
-    the *pending* rows (``ix_outbox_pending``), which stops at the first one; going through
-    the audience snapshot instead walked past every row already sent (quadratic in the
-    audience)."""
-    pending = exists().where(
-        OutboxMessage.status == "pending",
-        OutboxMessage.dedupe_key.startswith(f"{ACTION}:{campaign_id}:", autoescape=True),
-    )
-    result = await uow.session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status == "sending", ~pending)
-        .values(status="sent", finished_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def register(router: Router) -> None:
-    """The promotion button (members only; the handler re-checks the audience row)."""
-    router.action(ACTION, press_promotion, Audience.MEMBER)
+    this call did it (once, however many callers race)."""
+    return await uow.promotions.finish_if_done(campaign_id, now)

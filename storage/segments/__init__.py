@@ -10,7 +10,7 @@ the built-in lifecycle segments (:mod:`.lifecycle`) and name-or-rule resolution
 """
 
 from storage.segments.compiler import compile_condition, compile_rule, count_query, lifecycle_group
-from storage.segments.env import DEFAULT_TIERS, SegmentEnv
+from storage.segments.env import DEFAULT_TIER_TABLE, DEFAULT_TIERS, SegmentEnv
 from storage.segments.lifecycle import (
     BUILTIN_SEGMENTS,
     GROUP_PRECEDENCE,
@@ -25,6 +25,7 @@ from storage.segments.syntax import And, Condition, Not, Or, Rule, SegmentRuleEr
 __all__ = [
     "BUILTIN_SEGMENTS",
     "DEFAULT_TIERS",
+    "DEFAULT_TIER_TABLE",
     "GROUP_PRECEDENCE",
     "OTHER_GROUP",
     "And",

@@ -11,8 +11,15 @@ from zoneinfo import ZoneInfo
 
 from storage.segments.lifecycle import LifecycleRules
 
-#: (tier name, least spend within the tier window), lowest first — shop.loyalty's defaults
-DEFAULT_TIERS: Final = (("member", Decimal(0)), ("silver", Decimal(3000)), ("gold", Decimal(10000)))
+#: the default tier table, lowest first: (name, least spend within the tier window, points
+#: multiplier); the one table ``shop.loyalty`` builds its default tiers from
+DEFAULT_TIER_TABLE: Final = (
+    ("member", Decimal(0), Decimal(1)),
+    ("silver", Decimal(3000), Decimal("1.25")),
+    ("gold", Decimal(10000), Decimal("1.5")),
+)
+#: (tier name, least spend within the tier window), lowest first
+DEFAULT_TIERS: Final = tuple((name, spend) for name, spend, _ in DEFAULT_TIER_TABLE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from shop.referral import ReferralPayout, pay_referral_if_first_purchase
 from storage.models import Member, PointsEntry, Sale
 from storage.uow import UnitOfWork
 from tests.unit.staff_support import ensure_branch
+from wording.referral import referral_notices
 
 _receipts = itertools.count(1)
 
@@ -42,7 +43,9 @@ async def first_sale_then_referral(
         member = await uow.members.get(member_id)
         assert member is not None
         sale = await add_sale(uow, member_id, branch_id, amount, app.clock.now())
-        paid = await pay_referral_if_first_purchase(uow, member, sale, app.clock.now())
+        paid = await pay_referral_if_first_purchase(
+            uow, member, sale, app.clock.now(), notices=referral_notices
+        )
         await uow.commit()
     return paid
 

@@ -9,11 +9,11 @@ import pytest
 from shop.campaigns.offers import (
     Offer,
     OfferError,
-    default_title,
     parse_dates,
     parse_value,
     parse_window,
 )
+from wording.offers import default_title
 
 
 def test_weekday_range_and_hours_become_coupon_conditions() -> None:

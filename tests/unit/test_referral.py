@@ -26,6 +26,7 @@ from tests.unit.referral_support import (
     set_referrer,
 )
 from tests.unit.staff_support import ensure_branch, make_member, member_chat, outbox_rows
+from wording.referral import referral_notices
 
 
 @pytest.fixture
@@ -85,8 +86,12 @@ async def test_the_same_first_purchase_handled_twice_pays_once(app: App) -> None
         member = await uow.members.get(nok.id)
         assert member is not None
         sale = await add_sale(uow, nok.id, branch_id, "120", app.clock.now())
-        first = await pay_referral_if_first_purchase(uow, member, sale, app.clock.now())
-        again = await pay_referral_if_first_purchase(uow, member, sale, app.clock.now())
+        first = await pay_referral_if_first_purchase(
+            uow, member, sale, app.clock.now(), notices=referral_notices
+        )
+        again = await pay_referral_if_first_purchase(
+            uow, member, sale, app.clock.now(), notices=referral_notices
+        )
         await uow.commit()
     assert first is not None
     assert again is None
@@ -207,7 +212,9 @@ async def test_a_receipt_recorded_twice_through_record_sale_pays_once(app: App) 
                 now=app.clock.now(),
                 rules=await load_rules(uow),
             )
-            await pay_referral_if_first_purchase(uow, member, result.sale, app.clock.now())
+            await pay_referral_if_first_purchase(
+                uow, member, result.sale, app.clock.now(), notices=referral_notices
+            )
             await uow.commit()
     assert len(await referral_entries(app)) == 2
     assert await balance(app, ploy.id) == 100

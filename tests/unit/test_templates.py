@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shop.campaigns.templates import TemplateError, render_template, validate_template
+from shop.campaigns.templates import TemplateError, validate_template
+from wording.templates import render_template
 
 
 @pytest.mark.parametrize(

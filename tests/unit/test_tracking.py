@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
+from bot.core.keys import CampaignMessageKey
 from shop.campaigns.offers import Offer
-from shop.campaigns.tracking import campaign_key, on_campaign_outcome
+from shop.campaigns.tracking import on_campaign_outcome
 from storage.models import Campaign, CampaignMember, ContactEvent, Coupon, OutboxMessage
 from tests.chat import Chat
 from tests.unit.staff_support import member_chat, staff_chat
@@ -158,7 +159,7 @@ async def test_outcomes_record_blocks_and_finish_the_campaign(app: App) -> None:
         [AudienceRow(a, status="unreachable"), AudienceRow(b, status="pending")],
     )
     async with app.uow() as uow:
-        await on_campaign_outcome(uow, campaign_key(campaign, a), "unreachable", now)
+        await on_campaign_outcome(uow, CampaignMessageKey(campaign, a).format(), "unreachable", now)
         await on_campaign_outcome(uow, "receipt:1", "sent", now)  # not a campaign: ignored
         await uow.commit()
     assert await _events(app) == [(a, "blocked")]
@@ -166,11 +167,15 @@ async def test_outcomes_record_blocks_and_finish_the_campaign(app: App) -> None:
         assert (await uow.session.get(Campaign, campaign)).status == "sending"  # type: ignore[union-attr]
         row = (
             await uow.session.execute(
-                select(OutboxMessage).where(OutboxMessage.dedupe_key == campaign_key(campaign, b))
+                select(OutboxMessage).where(
+                    OutboxMessage.dedupe_key == CampaignMessageKey(campaign, b).format()
+                )
             )
         ).scalar_one()
         row.status = "sent"
-        await on_campaign_outcome(uow, campaign_key(campaign, b), "sent", now + timedelta(1))
+        await on_campaign_outcome(
+            uow, CampaignMessageKey(campaign, b).format(), "sent", now + timedelta(1)
+        )
         await uow.commit()
     async with app.uow() as uow:
         done = await uow.session.get(Campaign, campaign)

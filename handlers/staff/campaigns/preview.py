@@ -43,11 +43,12 @@ from shop.contact_policy import (
     load_policy,
     next_send_time,
 )
-from shop.loyalty import add_months, load_rules, tier_name
+from shop.loyalty import add_months, load_rules
 from storage.models import Campaign
 from storage.repositories.audiences import AudienceQuery
 from storage.segments import SegmentEnv, resolve_segment
 from storage.uow import UnitOfWork
+from wording.loyalty import tier_name
 
 #: the largest hold-out the wizard accepts, for the "bigger hold-out" suggestion
 MAX_HOLDOUT_PCT = 50

@@ -23,7 +23,6 @@ from shop.campaigns.launch import segment_env
 from shop.campaigns.offers import (
     KINDS,
     Offer,
-    default_title,
     parse_cost,
     parse_dates,
     parse_value,
@@ -33,6 +32,7 @@ from shop.campaigns.templates import validate_template
 from shop.inputs import thai_digits_to_ascii
 from storage.models import Campaign
 from storage.segments import BUILTIN_SEGMENTS, audience_size, resolve_segment
+from wording.offers import default_title
 
 FLOW: Final = "cmpw"
 SKIP: Final = "-"

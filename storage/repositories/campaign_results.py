@@ -1,0 +1,214 @@
+"""What a campaign did, as SQL aggregates over its audience snapshot (``campaign_members``):
+delivery, responses, redemptions, sales in each member's window, blamed blocks, and the
+feedback request's answers. ``shop.campaigns.stats`` turns these counts into the numbers
+``/stats`` shows; this module only counts. Read-only.
+
+A member's sales window ends ``days`` after they joined the audience, computed in SQL, and date
+arithmetic differs between the databases: PostgreSQL adds an interval; SQLite keeps these
+columns as ``YYYY-MM-DD HH:MM:SS.ffffff`` text, and ``strftime`` with a ``+N days`` modifier
+gives the same layout (to the millisecond), so the text comparison orders them as the moments
+they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import ColumnElement, type_coerce
+
+from storage.models import CampaignMember, ContactEvent, Coupon, Feedback, OutboxMessage, Sale
+from storage.types import UTCDateTime
+
+
+def plus_days(moment: ColumnElement[Any], days: int, dialect: str) -> ColumnElement[Any]:
+    """``moment`` + ``days`` whole days, in SQL (see the module doc)."""
+    if dialect == "postgresql":
+        return moment + literal_column(f"INTERVAL '{int(days)} days'")
+    return func.strftime("%Y-%m-%d %H:%M:%f", moment, f"+{int(days)} days")
+
+
+class CampaignResults:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def audience_counts(self, campaign_id: int) -> Sequence[tuple[Any, ...]]:
+        """Rows ``(group, excluded reason, members, clicked, claimed)``."""
+        cm = CampaignMember
+        rows = await self._s.execute(
+            select(
+                cm.group,
+                cm.excluded,
+                func.count(),
+                func.count(cm.clicked_at),
+                func.count(cm.claimed_at),
+            )
+            .where(cm.campaign_id == campaign_id)
+            .group_by(cm.group, cm.excluded)
+        )
+        return [tuple(row) for row in rows]
+
+    async def delivery_counts(self, campaign_id: int) -> Sequence[tuple[Any, ...]]:
+        """Rows ``(group, outbox status, channel, count)`` of the audience's outbox rows."""
+        cm, box = CampaignMember, OutboxMessage
+        rows = await self._s.execute(
+            select(cm.group, box.status, box.channel, func.count())
+            .select_from(cm)
+            .join(box, box.dedupe_key == cm.outbox_key)
+            .where(cm.campaign_id == campaign_id)
+            .group_by(cm.group, box.status, box.channel)
+        )
+        return [tuple(row) for row in rows]
+
+    async def redemptions(self, campaign_id: int) -> Sequence[tuple[Any, ...]]:
+        """Rows ``(group, redeemed coupons of the campaign)``."""
+        cm = CampaignMember
+        rows = await self._s.execute(
+            select(cm.group, func.count(Coupon.id))
+            .select_from(Coupon)
+            .join(cm, and_(cm.campaign_id == Coupon.campaign_id, cm.member_id == Coupon.member_id))
+            .where(Coupon.campaign_id == campaign_id, Coupon.status == "redeemed")
+            .group_by(cm.group)
+        )
+        return [tuple(row) for row in rows]
+
+    async def blame_candidates(
+        self,
+        campaign_id: int,
+        start: datetime,
+        now: datetime,
+        *,
+        holdout: str,
+        kinds: Sequence[str],
+    ) -> Sequence[tuple[Any, ...]]:
+        """Rows ``(group, member_id, kind, reached, occurred_at)``: the audience's contact
+        events of ``kinds`` between ``start`` and ``now``, at or after this campaign reached
+        the member (its message's ``sent_at``; the start for the ``holdout`` group) and with
+        no other campaign's message sent to them in between. ``reached`` comes back untyped
+        on SQLite (a string or a naive value)."""
+        cm, box, event = CampaignMember, OutboxMessage, ContactEvent
+        other, other_box = aliased(CampaignMember), aliased(OutboxMessage)
+        reached = case(
+            (cm.group == holdout, literal(start, UTCDateTime)),
+            else_=box.sent_at,
+        )
+        later_campaign = exists().where(
+            other.member_id == cm.member_id,
+            other.campaign_id != campaign_id,
+            other_box.dedupe_key == other.outbox_key,
+            other_box.status == "sent",
+            other_box.sent_at > reached,
+            other_box.sent_at <= event.occurred_at,
+        )
+        rows = await self._s.execute(
+            select(cm.group, cm.member_id, event.kind, reached, event.occurred_at)
+            .select_from(cm)
+            .outerjoin(box, and_(box.dedupe_key == cm.outbox_key, box.status == "sent"))
+            .join(event, event.member_id == cm.member_id)
+            .where(
+                cm.campaign_id == campaign_id,
+                event.kind.in_(kinds),
+                event.occurred_at >= start,
+                event.occurred_at <= now,
+                event.occurred_at >= reached,
+                ~later_campaign,
+            )
+        )
+        return [tuple(row) for row in rows]
+
+    async def last_enrolment(self, campaign_id: int) -> datetime | None:
+        """When the last member joined the campaign's audience (None without any)."""
+        last = await self._s.scalar(
+            select(func.max(CampaignMember.enrolled_at)).where(
+                CampaignMember.campaign_id == campaign_id
+            )
+        )
+        return last
+
+    async def sales_by_group(
+        self, campaign_id: int, start: datetime, days: int, now: datetime
+    ) -> Sequence[tuple[Any, ...]]:
+        """Rows ``(group, converters, visits, revenue satang, sum of squared per-member revenue
+        in satang)`` of the measured members (not excluded), each over their own window: from
+        joining the audience (or ``start``) for ``days``, never past ``now``."""
+        cm = CampaignMember
+        satang = type_coerce(Sale.amount, BigInteger)
+        since = func.coalesce(cm.enrolled_at, literal(start, UTCDateTime))
+        until = plus_days(since, days, self._s.get_bind().dialect.name)
+        per_member = (
+            select(
+                cm.member_id.label("member_id"),
+                func.count(Sale.id).label("visits"),
+                func.sum(satang).label("satang"),
+            )
+            .select_from(cm)
+            .join(Sale, Sale.member_id == cm.member_id)
+            .where(
+                cm.campaign_id == campaign_id,
+                cm.excluded.is_(None),
+                Sale.voided_at.is_(None),
+                Sale.occurred_at >= since,
+                Sale.occurred_at < until,
+                Sale.occurred_at < now,
+            )
+            .group_by(cm.member_id)
+            .subquery()
+        )
+        revenue = cast(per_member.c.satang, Float)
+        rows = await self._s.execute(
+            select(
+                cm.group,
+                func.count(per_member.c.member_id),
+                func.sum(per_member.c.visits),
+                func.sum(per_member.c.satang),
+                func.sum(revenue * revenue),
+            )
+            .select_from(cm)
+            .join(per_member, per_member.c.member_id == cm.member_id)
+            .where(cm.campaign_id == campaign_id)
+            .group_by(cm.group)
+        )
+        return [tuple(row) for row in rows]
+
+    async def feedback_answers(
+        self, start: datetime, end: datetime, low_rating: int
+    ) -> tuple[int, int, float | None, int]:
+        """``(asked, answered, mean stars, answers of low_rating or less)`` of the feedback
+        questions asked in ``[start, end)`` whose ``feedback:<sale>`` message went out."""
+        key = literal("feedback:") + cast(Feedback.sale_id, String)
+        answered = Feedback.rating.is_not(None)
+        row = (
+            await self._s.execute(
+                select(
+                    func.count(),
+                    func.count(Feedback.rating),
+                    func.avg(cast(Feedback.rating, Float)),
+                    func.sum(case((answered & (Feedback.rating <= low_rating), 1), else_=0)),
+                )
+                .select_from(Feedback)
+                .join(OutboxMessage, OutboxMessage.dedupe_key == key)
+                .where(
+                    Feedback.asked_at >= start,
+                    Feedback.asked_at < end,
+                    OutboxMessage.status == "sent",
+                )
+            )
+        ).one()
+        asked, answers, average, low = row
+        return int(asked), int(answers), float(average) if answers else None, int(low or 0)

@@ -1,0 +1,89 @@
+"""Responses to a promotion on its audience row: clicks, claims, the coupon a claim issued,
+and finishing a campaign once its messages are out. Never commits: the unit of work does.
+
+Every change is one conditional ``UPDATE`` whose row count says whether this caller made it,
+so a double tap or two dispatchers decide once (``shop.campaigns.tracking`` holds the rules).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Update, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.core.keys import CampaignMessageKey
+from storage.models import Campaign, CampaignMember, Coupon, OutboxMessage
+
+
+class Promotions:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def audience_row(self, campaign_id: int, member_id: int) -> CampaignMember | None:
+        """The member's row of the campaign's audience snapshot, read afresh."""
+        return await self._s.get(CampaignMember, (campaign_id, member_id), populate_existing=True)
+
+    async def mark_clicked(self, campaign_id: int, member_id: int, now: datetime) -> bool:
+        """Record the member's first click; True when this call recorded it."""
+        cm = CampaignMember
+        statement = update(cm).where(*_row(campaign_id, member_id), cm.clicked_at.is_(None))
+        return await self._won(statement.values(clicked_at=now))
+
+    async def mark_claimed(self, campaign_id: int, member_id: int, now: datetime) -> bool:
+        """Record the member's first claim; True when this call recorded it."""
+        cm = CampaignMember
+        statement = update(cm).where(*_row(campaign_id, member_id), cm.claimed_at.is_(None))
+        return await self._won(statement.values(claimed_at=now))
+
+    async def release_coupon(self, campaign_id: int, member_id: int, coupon_id: int) -> bool:
+        """Detach the (used) coupon ``coupon_id`` from the member's row so another may be
+        issued; True when this call did it (a second press finds it detached already)."""
+        cm = CampaignMember
+        statement = update(cm).where(*_row(campaign_id, member_id), cm.coupon_id == coupon_id)
+        return await self._won(statement.values(coupon_id=None))
+
+    async def attach_coupon(self, campaign_id: int, member_id: int, coupon_id: int) -> None:
+        """Point the member's row at the coupon their claim issued."""
+        statement = update(CampaignMember).where(*_row(campaign_id, member_id))
+        await self._won(statement.values(coupon_id=coupon_id))
+
+    async def coupons_held(self, campaign_id: int, member_id: int) -> int:
+        """How many coupons of the campaign the member was ever issued."""
+        held = await self._s.scalar(
+            select(func.count(Coupon.id)).where(
+                Coupon.campaign_id == campaign_id, Coupon.member_id == member_id
+            )
+        )
+        return int(held or 0)
+
+    async def finish_if_done(self, campaign_id: int, now: datetime) -> bool:
+        """Mark a ``sending`` campaign ``sent`` when none of its outbox rows is pending; True
+        when this call did it. One conditional update, so concurrent callers finish it once.
+
+        It runs after every campaign row's outcome, so it must cost the same at the millionth
+        row as at the first: the campaign's rows are found by their key prefix (``cmp:<id>:``)
+        among the *pending* rows (``ix_outbox_pending``), which stops at the first one; going
+        through the audience snapshot instead walked past every row already sent (quadratic
+        in the audience)."""
+        pending = exists().where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.dedupe_key.startswith(
+                CampaignMessageKey.campaign_prefix(campaign_id), autoescape=True
+            ),
+        )
+        return await self._won(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status == "sending", ~pending)
+            .values(status="sent", finished_at=now)
+        )
+
+    async def _won(self, statement: Update) -> bool:
+        """Run a conditional update of one row; True when it changed the row."""
+        result = await self._s.execute(statement.execution_options(synchronize_session=False))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _row(campaign_id: int, member_id: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (CampaignMember.campaign_id == campaign_id, CampaignMember.member_id == member_id)

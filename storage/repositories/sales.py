@@ -1,0 +1,115 @@
+"""Sales as the counter records and voids them, and the spend a member's tier is read from.
+
+Never commits: the unit of work does (``shop.ledger`` holds the rules).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import Integer, Row, Select, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, PointsEntry, Sale
+
+
+def _spend_and_ledger_statement() -> Select[Any]:
+    sales = Sale.__table__.c  # the sum keeps the column's Money type: it comes back in baht
+    member_id = bindparam("member_id", type_=Integer)
+    spend = (
+        select(func.coalesce(func.sum(sales.amount), 0))
+        .where(
+            sales.member_id == member_id,
+            sales.voided_at.is_(None),
+            sales.occurred_at >= bindparam("since"),
+        )
+        .scalar_subquery()
+    )
+    ledger = PointsEntry.__table__.c
+    return (
+        select(
+            spend.label("spend"),
+            ledger.id,
+            ledger.delta,
+            ledger.reason,
+            ledger.sale_id,
+            ledger.earned_at,
+        )
+        .select_from(Member)
+        .outerjoin(PointsEntry, PointsEntry.member_id == Member.id)
+        .where(Member.id == member_id)
+        .order_by(ledger.earned_at, ledger.id)
+    )
+
+
+#: built once (building it costs more Python than running it)
+SPEND_AND_LEDGER: Final = _spend_and_ledger_statement()
+
+
+class Sales:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def by_receipt(self, receipt_no: str) -> Sale | None:
+        result = await self._s.execute(select(Sale).where(Sale.receipt_no == receipt_no))
+        return result.scalar_one_or_none()
+
+    async def points_earned(self, sale_id: int) -> int:
+        """The points the sale earned (its ``sale:<id>`` entry; 0 when it earned none)."""
+        result = await self._s.execute(
+            select(PointsEntry.delta).where(PointsEntry.idempotency_key == f"sale:{sale_id}")
+        )
+        return int(result.scalar_one_or_none() or 0)
+
+    async def has_sales(self, member_id: int) -> bool:
+        """Whether the member has any sale that was not voided."""
+        result = await self._s.execute(
+            select(Sale.id).where(Sale.member_id == member_id, Sale.voided_at.is_(None)).limit(1)
+        )
+        return result.first() is not None
+
+    async def add_unless_taken(self, sale: Sale) -> bool:
+        """Write ``sale`` in a savepoint; False (nothing written) when its receipt number is
+        already taken, e.g. by another transaction recording it at the same moment (any other
+        integrity error is raised)."""
+        try:
+            async with self._s.begin_nested():
+                self._s.add(sale)
+                await self._s.flush()
+        except IntegrityError:
+            if await self.by_receipt(sale.receipt_no) is None:
+                raise
+            return False
+        return True
+
+    async def mark_voided(self, sale: Sale, now: datetime, staff_id: int) -> bool:
+        """Void ``sale`` unless it is voided already; True when this call did it (one
+        conditional update, so of two simultaneous voids one wins). ``sale`` is re-read."""
+        marked = await self._s.execute(
+            update(Sale)
+            .where(Sale.id == sale.id, Sale.voided_at.is_(None))
+            .values(voided_at=now, voided_by_staff_id=staff_id)
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self._s.refresh(sale)
+        return True
+
+    async def spend_and_ledger(
+        self, member_id: int, since: datetime
+    ) -> tuple[Decimal, list[Row[Any]]]:
+        """The spend of non-voided sales since ``since`` and the member's ledger, in one
+        statement: rows of ``(id, delta, reason, sale_id, earned_at)`` in ``earned_at`` order.
+
+        /points runs on every tap, so this is one round trip instead of two: the member's row
+        outer-joined to its ledger entries (a member without entries still yields one row), with
+        the spend as a scalar subquery on every row. Only the columns the lots need are read.
+        """
+        params = {"member_id": member_id, "since": since}
+        rows = (await self._s.execute(SPEND_AND_LEDGER, params)).all()
+        total = Decimal(rows[0].spend if rows else 0).quantize(Decimal("0.01"))
+        return total, [row for row in rows if row.id is not None]
