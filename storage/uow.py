@@ -13,6 +13,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.audiences import Audiences
 from storage.repositories.campaigns import Campaigns
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
@@ -64,6 +65,7 @@ class UnitOfWork:
         self.coupons = Coupons(s)
         self.segments = Segments(s)
         self.campaigns = Campaigns(s)
+        self.audiences = Audiences(s)
         self.jobs = JobRuns(s)
         return self
 

@@ -32,9 +32,7 @@ from shop.campaigns.launch import (
     DEFAULT_BATCH,
     audience_rows,
     campaign_offer,
-    campaign_replies,
     in_holdout,
-    member_values,
     segment_env,
 )
 from shop.campaigns.uplift import MIN_MEMBERS, GroupSample, minimum_detectable_effect
@@ -51,6 +49,7 @@ from storage.models import Campaign, Sale
 from storage.segments import SegmentEnv, resolve_segment
 from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
+from wording.campaigns import campaign_replies, member_values
 
 #: the largest hold-out the wizard accepts, for the "bigger hold-out" suggestion
 MAX_HOLDOUT_PCT = 50
