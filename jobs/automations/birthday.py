@@ -33,6 +33,7 @@ CATCH_UP_DAYS: Final = 3
 
 
 def month_offer(day: date) -> Offer:
+    """The birthday coupon of ``day``'s month, valid for that whole month."""
     last = calendar.monthrange(day.year, day.month)[1]
     return Offer(
         kind="percent",

@@ -46,6 +46,7 @@ NAME: Final = "expiry"
 
 
 def reminder_key(member_id: int, day: date) -> str:
+    """The reminder's outbox key: once per member per expiry date."""
     return f"autoexp:{member_id}:{day.isoformat()}"
 
 

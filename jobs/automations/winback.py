@@ -30,6 +30,7 @@ NAME: Final = "winback"
 
 
 def winback_offer(day: date) -> Offer:
+    """The win-back offer enrolled on ``day``: valid until the end of the following month."""
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
     return Offer(
         kind="percent",

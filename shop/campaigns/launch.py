@@ -50,6 +50,9 @@ PARKED: Final = timedelta(days=3650)
 
 @dataclass(frozen=True)
 class LaunchResult:
+    """A launch: ``started`` False when the campaign was not startable (nothing written);
+    else its recipients (all queued), hold-out and exclusions per reason."""
+
     started: bool
     recipients: int = 0
     holdout: int = 0
