@@ -31,6 +31,7 @@ from shop.campaigns.launch import segment_env, start_campaign
 from shop.contact_policy import SETTINGS_KEY
 from storage.db import create_engine
 from storage.models import Campaign, ChannelIdentity, Member, OutboxMessage, table_of
+from wording.campaigns import CampaignWording
 
 CHUNK: Final = 10_000
 NO_QUIET_HOURS: Final = {"quiet_hours": ["00:00", "00:00"]}
@@ -139,7 +140,7 @@ async def launch_campaign(
         env = await segment_env(uow, now, app.settings.tz)
         loaded = await uow.campaigns.get(campaign.id)
         assert loaded is not None
-        result = await start_campaign(uow, loaded, env, now)
+        result = await start_campaign(uow, loaded, env, now, wording=CampaignWording())
         await uow.commit()
     return Launch(campaign.id, result.queued, time.perf_counter() - started)
 

@@ -13,6 +13,7 @@ import logging
 from bot.core.errors import DomainError
 from jobs.app import App
 from shop.campaigns.launch import segment_env, start_campaign
+from wording.campaigns import CampaignWording
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,8 @@ async def start_due_campaigns(app: App) -> list[int]:
                 if campaign is None:
                     continue
                 env = await segment_env(uow, now, app.settings.tz)
-                result = await start_campaign(
-                    uow, campaign, env, now, shop_name=app.settings.shop_name
-                )
+                wording = CampaignWording(app.settings.shop_name)
+                result = await start_campaign(uow, campaign, env, now, wording=wording)
                 await uow.commit()
         except DomainError as error:
             log.error("scheduled campaign %s could not start: %r", campaign_id, error)

@@ -71,6 +71,7 @@ class UnitOfWork:
         self.coupons = Coupons(s)
         self.segments = Segments(s)
         self.campaigns = Campaigns(s)
+        self.audiences = Audiences(s)
         self.jobs = JobRuns(s)
         self.approvals = SaleApprovals(s)
         self.audiences = Audiences(s)

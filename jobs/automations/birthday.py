@@ -21,53 +21,19 @@ from __future__ import annotations
 import calendar
 from datetime import date, time, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Select, and_, exists, extract, or_, select
-
-from bot.core.messages import Button, Reply
-from bot.i18n import format_date, t
 from jobs.app import App
 from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
 from shop.campaigns.offers import Offer
-from storage.models import Campaign, CampaignMember, Member
+from wording.automations import birthday_greeting, birthday_template
 
 NAME: Final = "birthday"
 CATCH_UP_DAYS: Final = 3
 
 
-def birthday_in(year: int, born: date) -> date:
-    """The day a member born on ``born`` celebrates in ``year`` (29 Feb → 28 Feb if need be)."""
-    if born.month == 2 and born.day == 29 and not calendar.isleap(year):
-        return date(year, 2, 28)
-    return born.replace(year=year)
-
-
-def _born_on(day: date) -> Any:
-    """Members whose birthday falls on shop day ``day`` (with 29 Feb on 28 Feb when needed)."""
-    month, dom = extract("month", Member.birthday), extract("day", Member.birthday)
-    on_day = and_(month == day.month, dom == day.day)
-    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
-        return or_(on_day, and_(month == 2, dom == 29))
-    return on_day
-
-
-def _candidates(day: date) -> Select[Any]:
-    greeted_this_year = exists().where(
-        CampaignMember.member_id == Member.id,
-        CampaignMember.campaign_id == Campaign.id,
-        Campaign.kind == kind_of(NAME),
-        Campaign.period_key.like(f"{day.year}-%"),
-    )
-    return select(Member.id).where(
-        Member.birthday.is_not(None),
-        Member.erased_at.is_(None),
-        _born_on(day),
-        ~greeted_this_year,
-    )
-
-
 def month_offer(day: date) -> Offer:
+    """The birthday coupon of ``day``'s month, valid for that whole month."""
     last = calendar.monthrange(day.year, day.month)[1]
     return Offer(
         kind="percent",
@@ -98,16 +64,17 @@ async def run_birthday(app: App) -> dict[str, int]:
         ahead = int(config["days_before"])
         for back in range(CATCH_UP_DAYS, -1, -1):
             day = today - timedelta(days=back) + timedelta(days=ahead)
-            due = _candidates(day)
-            if await uow.session.scalar(select(due.exists())) is not True:
+            due = uow.audiences.born_on(day, kind_of(NAME))
+            if not await uow.audiences.any(due):
                 continue
             offer = month_offer(day)
+            assert offer.valid_until is not None
             campaign = await period_campaign(
                 uow,
                 NAME,
                 f"{day.year}-{day.month:02d}",
                 now,
-                message=t("th", "auto.birthday_message", name="{name}", until="{expires}"),
+                message=birthday_template(),
                 holdout_pct=int(config["holdout_pct"]),
                 offer=offer.to_json(),
             )
@@ -118,25 +85,9 @@ async def run_birthday(app: App) -> dict[str, int]:
                 now=now,
                 tz=tz,
                 promotional=True,
-                render=_render(campaign, offer),
+                render=birthday_greeting(campaign.id, offer.valid_until),
             )
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value
         await uow.commit()
     return totals
-
-
-def _render(campaign: Campaign, offer: Offer) -> Any:
-    def render(row: Any, locale: str) -> Reply:
-        assert offer.valid_until is not None
-        text = t(
-            locale,
-            "auto.birthday_message",
-            name=row.name or "",
-            until=format_date(offer.valid_until, locale),
-        )
-        return Reply(
-            text=text, buttons=(Button(t(locale, "auto.birthday_button"), f"cmp:{campaign.id}"),)
-        )
-
-    return render

@@ -23,13 +23,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
-
 from bot.core.messages import Reply
-from bot.i18n import format_date, format_points, t
 from jobs.app import App
 from jobs.automations.common import (
     audience_group,
@@ -41,32 +38,16 @@ from jobs.automations.common import (
 )
 from shop.ledger import expire_points
 from shop.loyalty import add_months, load_rules, unspent_lots
-from storage.models import Member, PointsEntry
+from storage.repositories.audiences import AudienceRow
 from storage.uow import UnitOfWork
+from wording.automations import expiry_reminder, expiry_template
 
 NAME: Final = "expiry"
 
 
 def reminder_key(member_id: int, day: date) -> str:
+    """The reminder's outbox key: once per member per expiry date."""
     return f"autoexp:{member_id}:{day.isoformat()}"
-
-
-async def _holders(
-    uow: UnitOfWork, earned_from: datetime | None, earned_before: datetime
-) -> list[int]:
-    """Members with a positive balance and a credit earned in ``[earned_from, earned_before)``."""
-    credit = exists().where(
-        PointsEntry.member_id == Member.id,
-        PointsEntry.delta > 0,
-        PointsEntry.earned_at < earned_before,
-        *([PointsEntry.earned_at >= earned_from] if earned_from is not None else []),
-    )
-    result = await uow.session.execute(
-        select(Member.id)
-        .where(Member.points_balance > 0, Member.erased_at.is_(None), credit)
-        .order_by(Member.id)
-    )
-    return list(result.scalars().all())
 
 
 async def run_expiry(app: App) -> dict[str, int]:
@@ -77,7 +58,9 @@ async def run_expiry(app: App) -> dict[str, int]:
     async with app.uow() as uow:
         config = await automation_config(uow, NAME)
         rules = await load_rules(uow)
-        for member_id in await _holders(uow, None, add_months(now, -rules.expiry_months)):
+        for member_id in await uow.audiences.points_holders(
+            None, add_months(now, -rules.expiry_months)
+        ):
             points = await expire_points(uow, member_id=member_id, now=now, rules=rules)
             if points:
                 expired += points
@@ -101,8 +84,8 @@ async def _due(uow: UnitOfWork, target: date, tz: ZoneInfo, expiry_months: int) 
     start = datetime.combine(target, time(), tzinfo=tz)
     end = start + timedelta(days=1)
     # a lot expires ``expiry_months`` after it was earned: those earned this window end on target
-    holders = await _holders(
-        uow, add_months(start, -expiry_months), add_months(end, -expiry_months)
+    holders = await uow.audiences.points_holders(
+        add_months(start, -expiry_months), add_months(end, -expiry_months)
     )
     due: dict[int, int] = {}
     for member_id in holders:
@@ -125,12 +108,12 @@ async def _remind(
         NAME,
         f"{today.year}-{today.month:02d}",
         now,
-        message=t("th", "auto.expiry_reminder", points="{points}", date="{date}"),
+        message=expiry_template(),
         holdout_pct=holdout,
     )
 
-    def render(row: Any, locale: str) -> Reply:
-        return _reminder(due[row.member_id], target, locale)
+    def render(row: AudienceRow, locale: str) -> Reply:
+        return expiry_reminder(due[row.member_id], target, locale)
 
     counts: Counter[str] = Counter()
     fresh: list[int] = []
@@ -144,7 +127,7 @@ async def _remind(
             uow,
             member_id,
             reminder_key(member_id, target),
-            partial(_reminder, due[member_id], target),
+            partial(expiry_reminder, due[member_id], target),
             now,
         ):
             counts["recipients"] += 1
@@ -152,7 +135,7 @@ async def _remind(
         counts += await enrol(
             uow,
             campaign,
-            select(Member.id).where(Member.id.in_(fresh)),
+            uow.audiences.members(fresh),
             now=now,
             tz=tz,
             promotional=False,
@@ -160,13 +143,3 @@ async def _remind(
             key_of=lambda member_id: reminder_key(member_id, target),
         )
     return counts
-
-
-def _reminder(points: int, target: date, locale: str) -> Reply:
-    text = t(
-        locale,
-        "auto.expiry_reminder",
-        points=format_points(points),
-        date=format_date(target, locale),
-    )
-    return Reply(text=text)

@@ -24,19 +24,16 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from bot.core.messages import Reply
-from bot.i18n import format_baht, format_date, t
 from jobs.app import App
 from jobs.automations.common import automation_config, enrol, period_campaign, shop_day
 from shop.loyalty import LoyaltyRules, Tier, add_months, load_rules
-from storage.models import Member, Sale
+from storage.repositories.audiences import AudienceRow
 from storage.uow import UnitOfWork
-from wording.loyalty import tier_name
+from wording.automations import tier_down_notice, tier_down_template
 
 NAME: Final = "tiers"
 
@@ -64,7 +61,7 @@ async def run_tier_review(app: App) -> dict[str, int]:
             return counts
         period_start = datetime.combine(today.replace(day=review_day), time(), tzinfo=tz)
         rules = await load_rules(uow)
-        for row in await _spends(uow, add_months(now, -rules.tier_window_months)):
+        for row in await uow.audiences.spends(add_months(now, -rules.tier_window_months)):
             tier, _ = rules.tier_for(row.spend)
             held, new = _rank(rules, row.tier), _rank(rules, tier.name)
             if held == new:
@@ -90,28 +87,6 @@ async def run_tier_review(app: App) -> dict[str, int]:
     return counts
 
 
-async def _spends(uow: UnitOfWork, since: datetime) -> list[Any]:
-    spend = (
-        select(func.coalesce(func.sum(Sale.amount), 0))
-        .where(Sale.member_id == Member.id, Sale.voided_at.is_(None), Sale.occurred_at >= since)
-        .scalar_subquery()
-    )
-    result = await uow.session.execute(
-        select(Member.id, Member.tier, spend.label("spend"))
-        .where(Member.erased_at.is_(None))
-        .order_by(Member.id)
-    )
-    return [_Row(r.id, r.tier, r.spend) for r in result.all()]
-
-
-class _Row:
-    __slots__ = ("id", "spend", "tier")
-
-    def __init__(self, member_id: int, tier: str | None, spend: Any) -> None:
-        self.id, self.tier = member_id, tier
-        self.spend = spend if isinstance(spend, Decimal) else Decimal(str(spend or 0))
-
-
 async def _notify_down(
     uow: UnitOfWork,
     notices: dict[int, tuple[Tier, Tier, Decimal]],
@@ -127,33 +102,18 @@ async def _notify_down(
         NAME,
         f"{today.year}-{today.month:02d}",
         now,
-        message=t(
-            "th",
-            "auto.tier_down",
-            tier="{tier}",
-            previous="{previous}",
-            amount="{amount}",
-            date="{date}",
-        ),
+        message=tier_down_template(),
         holdout_pct=holdout,
     )
 
-    def render(row: Any, locale: str) -> Reply:
+    def render(row: AudienceRow, locale: str) -> Reply:
         tier, previous, amount = notices[row.member_id]
-        text = t(
-            locale,
-            "auto.tier_down",
-            tier=tier_name(locale, tier),
-            previous=tier_name(locale, previous),
-            amount=format_baht(max(amount, Decimal(0)), locale),
-            date=format_date(by, locale),
-        )
-        return Reply(text=text)
+        return tier_down_notice(tier, previous, amount, by, locale)
 
     return await enrol(
         uow,
         campaign,
-        select(Member.id).where(Member.id.in_(list(notices))),
+        uow.audiences.members(list(notices)),
         now=now,
         tz=tz,
         promotional=False,

@@ -17,55 +17,20 @@ Decisions:
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Select, func, or_, select
-
-from bot.core.messages import Button, Reply
-from bot.i18n import format_date, t
 from jobs.app import App
 from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
 from shop.campaigns.offers import Offer
-from storage.models import Campaign, CampaignMember, Member, Sale
+from wording.automations import winback_offer_message, winback_template
 
 NAME: Final = "winback"
 
 
-def lapsed_members(now: Any, lapsed_days: int, cooldown_days: int, max_tries: int) -> Select[Any]:
-    """Member ids due a win-back try at ``now`` (see the module's rules)."""
-    last_sale = (
-        select(func.max(Sale.occurred_at))
-        .where(Sale.member_id == Member.id, Sale.voided_at.is_(None))
-        .scalar_subquery()
-    )
-    tries = (
-        select(CampaignMember.enrolled_at)
-        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .where(CampaignMember.member_id == Member.id, Campaign.kind == kind_of(NAME))
-    )
-    tries_this_lapse = (
-        select(func.count())
-        .select_from(tries.where(CampaignMember.enrolled_at > last_sale).subquery())
-        .scalar_subquery()
-    )
-    last_try = (
-        select(func.max(CampaignMember.enrolled_at))
-        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .where(CampaignMember.member_id == Member.id, Campaign.kind == kind_of(NAME))
-        .scalar_subquery()
-    )
-    return select(Member.id).where(
-        Member.erased_at.is_(None),
-        last_sale.is_not(None),
-        last_sale <= now - timedelta(days=lapsed_days),
-        tries_this_lapse < max_tries,
-        or_(last_try.is_(None), last_try <= now - timedelta(days=cooldown_days)),
-    )
-
-
 def winback_offer(day: date) -> Offer:
+    """The win-back offer enrolled on ``day``: valid until the end of the following month."""
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
     return Offer(
         kind="percent",
@@ -85,10 +50,14 @@ async def run_winback(app: App) -> dict[str, int]:
         config = await automation_config(uow, NAME)
         if not config["enabled"]:
             return {"disabled": 1}
-        due = lapsed_members(
-            now, int(config["lapsed_days"]), int(config["cooldown_days"]), int(config["max_tries"])
+        due = uow.audiences.lapsed(
+            now,
+            int(config["lapsed_days"]),
+            int(config["cooldown_days"]),
+            int(config["max_tries"]),
+            kind_of(NAME),
         )
-        if await uow.session.scalar(select(due.exists())) is not True:
+        if not await uow.audiences.any(due):
             return {}
         today = shop_day(now, tz)
         offer = winback_offer(today)
@@ -97,22 +66,15 @@ async def run_winback(app: App) -> dict[str, int]:
             NAME,
             f"{today.year}-{today.month:02d}",
             now,
-            message=t("th", "auto.winback_message", name="{name}", until="{expires}"),
+            message=winback_template(),
             holdout_pct=int(config["holdout_pct"]),
             offer=offer.to_json(),
         )
-
-        def render(row: Any, locale: str) -> Reply:
-            assert offer.valid_until is not None
-            until = format_date(offer.valid_until, locale)
-            return Reply(
-                text=t(locale, "auto.winback_message", name=row.name or "", until=until),
-                buttons=(Button(t(locale, "auto.winback_button"), f"cmp:{campaign.id}"),),
-            )
-
+        assert offer.valid_until is not None
+        render = winback_offer_message(campaign.id, offer.valid_until)
         counts = await enrol(uow, campaign, due, now=now, tz=tz, promotional=True, render=render)
         await uow.commit()
     return dict(counts)
 
 
-__all__ = ["lapsed_members", "run_winback"]
+__all__ = ["run_winback", "winback_offer"]

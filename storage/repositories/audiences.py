@@ -1,22 +1,54 @@
-"""Questions about a compiled audience (``storage.segments``): how it splits by channel and
-consent, who is in it, one page of its send rows, what its members spent. Read-only."""
+"""Who a campaign or an automation is about: member queries and the audience rows read from them,
+and questions a preview asks of an audience (how it splits by channel and consent, who is in it,
+what its members spent).
+
+A *member query* is a select of ``members.id`` (a compiled segment, today's birthdays, the
+lapsed members...). It is handed around unexecuted so that the contact policy's eligibility
+query can be built over it and the audience read in one statement. Never commits.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import calendar
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeAlias
 
-from sqlalchemy import BigInteger, Float, Row, Select, and_, cast, distinct, func, select
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Row,
+    Select,
+    and_,
+    cast,
+    distinct,
+    exists,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import type_coerce
 
-from storage.models import ChannelIdentity, Member, Sale
+from storage.models import (
+    Branch,
+    Campaign,
+    CampaignMember,
+    ChannelIdentity,
+    Member,
+    PointsEntry,
+    Sale,
+)
 from storage.types import SATANG_PER_BAHT
 
-#: a query of member ids, as ``storage.segments.compile_rule`` builds it
-AudienceQuery: TypeAlias = Select[Any]
+#: a select of ``members.id``, not yet executed
+MemberQuery: TypeAlias = Select[Any]
+#: the same, as the segment compiler and the preview name it
+AudienceQuery: TypeAlias = MemberQuery
 
 
 @dataclass(frozen=True)
@@ -28,9 +60,216 @@ class RevenueSpread:
     total_sq: float
 
 
+@dataclass(frozen=True, slots=True)
+class AudienceRow:
+    """One member of an audience: where to write to them, why not (``excluded``), and what
+    their message may show."""
+
+    member_id: int
+    channel: str | None
+    user_id: str | None
+    excluded: str | None
+    name: str | None
+    locale: str | None
+    points_balance: int
+    #: the member's spend over the tier window (0 when the caller did not ask for it)
+    spend: Decimal
+    branch_th: str | None
+    branch_en: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSpend:
+    """A member's held tier and their spend since a given moment."""
+
+    id: int
+    tier: str | None
+    spend: Decimal
+
+
+def _money(value: Any) -> Decimal:
+    """A Money sum: already baht as Decimal; 0 (an int, or None) when there were no sales."""
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
+def audience_query(eligibility: Select[Any], *, spend_since: datetime | None) -> Select[Any]:
+    """Eligibility rows (``member_id, channel, user_id, excluded``) with what rendering needs,
+    in member id order; ``spend`` is the member's non-voided spend since ``spend_since`` (a sum
+    over each member's sales: only ``{tier}`` needs it) and 0 without it."""
+    elig = eligibility.subquery("elig")
+    spend: Any = literal(0)
+    if spend_since is not None:
+        spend = (
+            select(func.coalesce(func.sum(Sale.amount), 0))
+            .where(Sale.member_id == elig.c.member_id, Sale.voided_at.is_(None))
+            .where(Sale.occurred_at >= spend_since)
+            .scalar_subquery()
+        )
+    return (
+        select(
+            elig.c.member_id,
+            elig.c.channel,
+            elig.c.user_id,
+            elig.c.excluded,
+            Member.name,
+            Member.locale,
+            Member.points_balance,
+            spend.label("spend"),
+            Branch.name_th,
+            Branch.name_en,
+        )
+        .join(Member, Member.id == elig.c.member_id)
+        .outerjoin(Branch, Branch.id == Member.home_branch_id)
+        .order_by(elig.c.member_id)
+    )
+
+
+def _born_on(day: date) -> Any:
+    """Members whose birthday falls on ``day`` (with 29 Feb on 28 Feb when needed)."""
+    month, dom = extract("month", Member.birthday), extract("day", Member.birthday)
+    on_day = and_(month == day.month, dom == day.day)
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+        return or_(on_day, and_(month == 2, dom == 29))
+    return on_day
+
+
 class Audiences:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+
+    async def rows(
+        self, eligibility: Select[Any], *, spend_since: datetime | None = None
+    ) -> list[AudienceRow]:
+        """The audience rows of an eligibility query (see :func:`audience_query`)."""
+        result = await self._s.execute(audience_query(eligibility, spend_since=spend_since))
+        return [
+            AudienceRow(
+                member_id=row.member_id,
+                channel=row.channel,
+                user_id=row.user_id,
+                excluded=row.excluded,
+                name=row.name,
+                locale=row.locale,
+                points_balance=row.points_balance,
+                spend=_money(row.spend),
+                branch_th=row.name_th,
+                branch_en=row.name_en,
+            )
+            for row in result.all()
+        ]
+
+    @staticmethod
+    def members(member_ids: Collection[int]) -> MemberQuery:
+        """The member query of exactly these members."""
+        return select(Member.id).where(Member.id.in_(list(member_ids)))
+
+    @staticmethod
+    def not_in_campaign(members: MemberQuery, campaign_id: int) -> MemberQuery:
+        """``members`` less those already in the campaign's audience."""
+        return members.where(
+            ~exists().where(
+                CampaignMember.campaign_id == campaign_id, CampaignMember.member_id == Member.id
+            )
+        )
+
+    async def any(self, members: MemberQuery) -> bool:
+        """Whether the member query finds anyone."""
+        return await self._s.scalar(select(members.exists())) is True
+
+    async def page(self, members: MemberQuery, after: int, limit: int) -> list[int]:
+        """The next ``limit`` member ids of ``members`` above ``after``, in id order (keyset
+        paging: asking the whole audience query for "the next page" would re-rank every chat
+        account of the shop per page)."""
+        segment = members.subquery("segment")
+        member_id = next(iter(segment.c))
+        result = await self._s.execute(
+            select(member_id).where(member_id > after).order_by(member_id).limit(limit)
+        )
+        return list(result.scalars())
+
+    @staticmethod
+    def born_on(day: date, not_in_kind: str) -> MemberQuery:
+        """Members born on ``day`` not yet in a campaign of kind ``not_in_kind`` whose period
+        falls in ``day``'s year (period keys start with the year)."""
+        greeted_this_year = exists().where(
+            CampaignMember.member_id == Member.id,
+            CampaignMember.campaign_id == Campaign.id,
+            Campaign.kind == not_in_kind,
+            Campaign.period_key.like(f"{day.year}-%"),
+        )
+        return select(Member.id).where(
+            Member.birthday.is_not(None),
+            Member.erased_at.is_(None),
+            _born_on(day),
+            ~greeted_this_year,
+        )
+
+    @staticmethod
+    def lapsed(
+        now: datetime, lapsed_days: int, cooldown_days: int, max_tries: int, kind: str
+    ) -> MemberQuery:
+        """Members whose last sale is ``lapsed_days`` old, tried fewer than ``max_tries``
+        times (by campaigns of ``kind``) since it and not within ``cooldown_days``."""
+        last_sale = (
+            select(func.max(Sale.occurred_at))
+            .where(Sale.member_id == Member.id, Sale.voided_at.is_(None))
+            .scalar_subquery()
+        )
+        tries = (
+            select(CampaignMember.enrolled_at)
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+            .where(CampaignMember.member_id == Member.id, Campaign.kind == kind)
+        )
+        tries_this_lapse = (
+            select(func.count())
+            .select_from(tries.where(CampaignMember.enrolled_at > last_sale).subquery())
+            .scalar_subquery()
+        )
+        last_try = (
+            select(func.max(CampaignMember.enrolled_at))
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+            .where(CampaignMember.member_id == Member.id, Campaign.kind == kind)
+            .scalar_subquery()
+        )
+        return select(Member.id).where(
+            Member.erased_at.is_(None),
+            last_sale.is_not(None),
+            last_sale <= now - timedelta(days=lapsed_days),
+            tries_this_lapse < max_tries,
+            or_(last_try.is_(None), last_try <= now - timedelta(days=cooldown_days)),
+        )
+
+    async def points_holders(
+        self, earned_from: datetime | None, earned_before: datetime
+    ) -> list[int]:
+        """Members with a positive balance and a credit earned in ``[earned_from,
+        earned_before)``, in id order."""
+        credit = exists().where(
+            PointsEntry.member_id == Member.id,
+            PointsEntry.delta > 0,
+            PointsEntry.earned_at < earned_before,
+            *([PointsEntry.earned_at >= earned_from] if earned_from is not None else []),
+        )
+        result = await self._s.execute(
+            select(Member.id)
+            .where(Member.points_balance > 0, Member.erased_at.is_(None), credit)
+            .order_by(Member.id)
+        )
+        return list(result.scalars().all())
+
+    async def spends(self, since: datetime) -> Sequence[MemberSpend]:
+        """Every member not erased, with their held tier and non-voided spend since ``since``."""
+        spend = (
+            select(func.coalesce(func.sum(Sale.amount), 0))
+            .where(Sale.member_id == Member.id, Sale.voided_at.is_(None), Sale.occurred_at >= since)
+            .scalar_subquery()
+        )
+        result = await self._s.execute(
+            select(Member.id, Member.tier, spend.label("spend"))
+            .where(Member.erased_at.is_(None))
+            .order_by(Member.id)
+        )
+        return [MemberSpend(r.id, r.tier, _money(r.spend)) for r in result.all()]
 
     async def reachable_by_channel(self, members: AudienceQuery) -> dict[str, int]:
         """Members of the audience reachable on each channel, by channel name."""
@@ -63,7 +302,7 @@ class Audiences:
         )
         return [(n, str(c)) for n, c in (await self._s.execute(query)).all()]
 
-    async def page(self, rows: Select[Any], after_id: int, limit: int) -> Sequence[Row[Any]]:
+    async def page_rows(self, rows: Select[Any], after_id: int, limit: int) -> Sequence[Row[Any]]:
         """Up to ``limit`` rows of ``rows`` (ordered by its first column, a member id) whose
         first column is above ``after_id``: one page of a keyset walk."""
         query = rows.where(rows.selected_columns[0] > after_id).limit(limit)

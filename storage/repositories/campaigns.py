@@ -6,10 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.keys import CampaignMessageKey
+from storage.bulk import bulk_insert
 from storage.models import Campaign, CampaignMember, OutboxMessage, table_of
+from storage.upsert import insert_once
 
 #: a withdrawn outbox row: the dispatcher only ever sends ``pending`` ones
 CANCELLED: Final = "cancelled"
@@ -66,11 +71,6 @@ class Campaigns:
         )
         return result.scalars().all()
 
-    async def add_members(self, rows: list[dict[str, Any]]) -> None:
-        """Bulk insert of audience rows (``CampaignMember`` columns as dicts)."""
-        if rows:
-            await self._s.execute(insert(table_of(CampaignMember)), rows)
-
     async def withdraw_pending(self, campaign_id: int) -> int:
         """Mark the campaign's unsent outbox rows ``cancelled``; sent ones stay sent."""
         keys = select(CampaignMember.outbox_key).where(
@@ -98,11 +98,63 @@ class Campaigns:
         result = await self._s.execute(select(Campaign).where(Campaign.status == "sending"))
         return result.scalars().all()
 
-    async def audience_counts(self, campaign_id: int) -> dict[tuple[str, str | None], int]:
-        """Members per (group, excluded reason) of a started campaign."""
-        result = await self._s.execute(
-            select(CampaignMember.group, CampaignMember.excluded, func.count())
-            .where(CampaignMember.campaign_id == campaign_id)
-            .group_by(CampaignMember.group, CampaignMember.excluded)
+    async def add_audience(self, rows: Sequence[dict[str, Any]]) -> None:
+        """A launch's audience rows, straight to the driver (COPY on PostgreSQL): the snapshot
+        is new, so no row can be there already."""
+        await bulk_insert(await self._s.connection(), table_of(CampaignMember), rows)
+
+    async def add_audience_once(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Audience rows, ``ON CONFLICT DO NOTHING``: a concurrent run adding the same member
+        leaves the first row in place instead of aborting the transaction."""
+        if not rows:
+            return
+        dialect = self._s.get_bind().dialect.name
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert_(table_of(CampaignMember)).on_conflict_do_nothing(
+            index_elements=["campaign_id", "member_id"]
         )
-        return {(group, excluded): int(n) for group, excluded, n in result.all()}
+        await self._s.execute(statement, list(rows))
+
+    async def group_of(self, campaign_id: int, member_id: int) -> str | None:
+        """``recipient`` / ``holdout`` of a member in the campaign's audience, else None."""
+        return await self._s.scalar(
+            select(CampaignMember.group).where(
+                CampaignMember.campaign_id == campaign_id, CampaignMember.member_id == member_id
+            )
+        )
+
+    async def open_period(self, values: dict[str, Any]) -> Campaign:
+        """The campaign of ``values["kind"]`` for ``values["period_key"]``, inserted once on
+        the unique (kind, period_key) index (``values`` are its columns when it is new)."""
+        await insert_once(self._s, Campaign, values, ("kind", "period_key"))
+        campaign = await self._s.scalar(
+            select(Campaign).where(
+                Campaign.kind == values["kind"], Campaign.period_key == values["period_key"]
+            )
+        )
+        assert campaign is not None
+        return campaign
+
+    async def move_status(self, campaign_id: int, before: str, after: str) -> bool:
+        """Set the status ``after`` if it is ``before``; True when it was."""
+        changed = await self._s.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status == before)
+            .values(status=after)
+            .execution_options(synchronize_session=False)
+        )
+        return int(changed.rowcount or 0) > 0  # type: ignore[attr-defined]
+
+    async def park_pending(self, campaign_id: int, until: datetime) -> int:
+        """Hold the campaign's pending messages until ``until``; returns how many."""
+        prefix = CampaignMessageKey.campaign_prefix(campaign_id)
+        result = await self._s.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.dedupe_key.startswith(prefix, autoescape=True),
+                OutboxMessage.status == "pending",
+            )
+            .values(not_before=until)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

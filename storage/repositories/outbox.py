@@ -21,7 +21,8 @@ from typing import Any, Final
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Member, OutboxMessage, Staff
+from storage.bulk import bulk_insert
+from storage.models import ChannelIdentity, Member, OutboxMessage, Staff, table_of
 from storage.upsert import insert_once
 
 PENDING: Final = "pending"
@@ -107,6 +108,18 @@ class Outbox:
         if inserted:
             self.enqueued += 1
         return inserted
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """New rows (``OutboxMessage`` columns as dicts, keys never queued before: a campaign's
+        launch) straight to the driver (COPY on PostgreSQL), pending, each with its own
+        ``retry_key`` as :meth:`enqueue` gives."""
+        if rows:
+            new = [
+                {**row, "status": PENDING, "attempts": 0, "retry_key": str(uuid.uuid4())}
+                for row in rows
+            ]
+            await bulk_insert(await self._s.connection(), table_of(OutboxMessage), new)
+            self.enqueued += len(rows)
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._s.get(OutboxMessage, message_id, populate_existing=True)

@@ -13,9 +13,9 @@ from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.core.clock import SystemClock
 from bot.core.messages import Channel
-from jobs.campaign_delivery import resume_campaign
 from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import PlatformLimits
+from shop.campaigns.launch import resume_campaign
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import line_settings
 from tests.e2e.broadcast_support import add_campaign, queue_promotions, statuses

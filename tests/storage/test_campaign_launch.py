@@ -16,6 +16,7 @@ from shop.campaigns.launch import in_holdout, segment_env, start_campaign
 from storage.models import CampaignMember, OutboxMessage
 from tests.storage.campaign_support import audience, campaign_row, make_campaign
 from tests.unit.staff_support import make_member, outbox_rows, staff_chat
+from wording.campaigns import CampaignWording
 
 
 async def _start(app: App, campaign_id: int, batch_size: int = 500) -> launch.LaunchResult:
@@ -23,7 +24,9 @@ async def _start(app: App, campaign_id: int, batch_size: int = 500) -> launch.La
         campaign = await uow.campaigns.get(campaign_id)
         assert campaign is not None
         env = await segment_env(uow, app.clock.now(), app.settings.tz)
-        result = await start_campaign(uow, campaign, env, app.clock.now(), batch_size=batch_size)
+        result = await start_campaign(
+            uow, campaign, env, app.clock.now(), wording=CampaignWording(), batch_size=batch_size
+        )
         await uow.commit()
     return result
 
@@ -106,16 +109,16 @@ async def test_failure_midway_leaves_no_snapshot_no_outbox_and_a_draft(
     await _members(app, 12)
     campaign = await make_campaign(app, holdout_pct=0)
     pages = 0
-    real = launch._write_page
+    real = launch.enrol
 
-    async def fail_on_second_page(*args: object, **kwargs: object) -> None:
+    async def fail_on_second_page(*args: object, **kwargs: object) -> object:
         nonlocal pages
         pages += 1
         if pages == 2:
             raise RuntimeError("disk full")
-        await real(*args, **kwargs)  # type: ignore[arg-type]
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(launch, "_write_page", fail_on_second_page)
+    monkeypatch.setattr(launch, "enrol", fail_on_second_page)
     with pytest.raises(RuntimeError):
         await _start(app, campaign.id, batch_size=5)
     async with app.uow() as uow:

@@ -40,7 +40,7 @@ async def test_an_audience_is_walked_in_pages_and_sampled_by_member_id(app: App)
     rows = select(Member.id.label("member_id"), Member.name).order_by(Member.id)
     async with app.uow() as uow:
         pages, last = [], 0
-        while page := await uow.audiences.page(rows, last, 2):
+        while page := await uow.audiences.page_rows(rows, last, 2):
             pages.append([row.member_id for row in page])
             last = page[-1].member_id
         sample = await uow.audiences.first_members(select(Member.id), 3)

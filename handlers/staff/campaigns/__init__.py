@@ -17,8 +17,9 @@ from handlers.campaigns.stats_text import campaign_summary_line
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.campaigns import preview, wizard
-from shop.campaigns.launch import segment_env, start_campaign
+from shop.campaigns.launch import resume_campaign, segment_env, start_campaign
 from storage.models import Campaign
+from wording.campaigns import CampaignWording
 
 ACTIONS: Final = "cmpa"
 CANCELLABLE: Final = ("draft", "scheduled", "sending", "paused")
@@ -108,9 +109,8 @@ async def send_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
         when = format_datetime(campaign.scheduled_at, ctx.locale, ctx.settings.tz)
         return [ctx.reply("campaign.scheduled", id=campaign.id, when=when)]
     env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
-    result = await start_campaign(
-        ctx.uow, campaign, env, ctx.now, shop_name=ctx.settings.shop_name, actor=ctx.actor
-    )
+    wording = CampaignWording(ctx.settings.shop_name)
+    result = await start_campaign(ctx.uow, campaign, env, ctx.now, wording=wording, actor=ctx.actor)
     if not result.started:
         return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]
     return [
@@ -144,8 +144,6 @@ async def cancel_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
 
 async def resume(ctx: Context, campaign: Campaign) -> list[Reply]:
     """/campaign resume ID: a campaign paused by LINE's monthly limit goes on sending."""
-    from jobs.campaign_delivery import resume_campaign  # jobs import handlers: import late
-
     if campaign.status != "paused":
         return [ctx.reply("campaign.not_paused", id=campaign.id, status=campaign.status)]
     resumed = await resume_campaign(ctx.uow, campaign.id, ctx.now)

@@ -29,9 +29,7 @@ from shop.campaigns.launch import (
     DEFAULT_BATCH,
     audience_rows,
     campaign_offer,
-    campaign_replies,
     in_holdout,
-    member_values,
     segment_env,
 )
 from shop.campaigns.uplift import MIN_MEMBERS, GroupSample, minimum_detectable_effect
@@ -48,6 +46,7 @@ from storage.models import Campaign
 from storage.repositories.audiences import AudienceQuery
 from storage.segments import SegmentEnv, resolve_segment
 from storage.uow import UnitOfWork
+from wording.campaigns import campaign_replies, member_values
 from wording.loyalty import tier_name
 
 #: the largest hold-out the wizard accepts, for the "bigger hold-out" suggestion
@@ -83,7 +82,7 @@ async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
     reach = Reach(past=await past_revenue(ctx.uow, env, members, policy, days))
     last_id = 0
     while True:
-        rows = await ctx.uow.audiences.page(query, last_id, DEFAULT_BATCH)
+        rows = await ctx.uow.audiences.page_rows(query, last_id, DEFAULT_BATCH)
         if not rows:
             return reach
         last_id = rows[-1].member_id

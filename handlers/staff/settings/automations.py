@@ -21,7 +21,7 @@ from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
 from handlers.staff.settings.input import parse_int
-from jobs.automations.common import DEFAULTS, MAX_HOLDOUT, NOTICE_HOLDOUT, SETTINGS_KEY
+from shop.automations import DEFAULTS, MAX_HOLDOUT, NOTICE_HOLDOUT, SETTINGS_KEY
 
 FLOW: Final = "setv"
 STEP: Final = "auto"
