@@ -88,7 +88,7 @@ async def shop_report(
         )
     ).one()
     # members with a recent sale, as EXISTS per live member: one probe of the (member, time)
-    # index each; a DISTINCT over a month of sales took over a minute on SQLite at 1M members
+    # index each; a DISTINCT over a month of sales must read and sort every one of them
     recent_sale = select(Sale.id).where(Sale.member_id == Member.id, *recent).exists()
     active = (
         await s.execute(select(func.count()).select_from(Member).where(alive, recent_sale))

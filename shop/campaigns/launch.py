@@ -194,7 +194,7 @@ async def start_campaign(
     while True:
         # the page's member ids first, then eligibility for those alone: asking the whole
         # audience query for "the next page" re-ranked every chat account of the shop per
-        # page (quadratic: 100,000 members took minutes)
+        # page, which made a launch quadratic in the size of the audience
         ids = list(
             (
                 await uow.session.execute(
@@ -226,7 +226,7 @@ async def start_campaign(
 class _Payloads:
     """Each recipient's outbox payload, rendered once per distinct combination of the values
     the template actually uses: a message without per-member placeholders is rendered once per
-    language, not once per member (a million-member launch spent a fifth of its time here)."""
+    language, not once per member (rendering per member was a large share of a big launch)."""
 
     #: at most this many rendered payloads are kept (a template with {name} has one a member)
     KEEP: Final = 4096

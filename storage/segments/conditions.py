@@ -294,7 +294,7 @@ def positive(cond: Condition, env: SegmentEnv) -> Bool:
         month = env.now.astimezone(env.tz).month
         wanted = [month if v == CURRENT_MONTH else v for v in values]
         # SQLite: the stored date's month text against zero-padded months ('03'), which
-        # orders like the numbers and spares a CAST per member (about a fifth of the count)
+        # orders like the numbers and spares a CAST per member
         by_text = compare(func.strftime("%m", M.birthday), op, [f"{int(v):02d}" for v in wanted])
         by_number = compare(extract("month", M.birthday), op, wanted)
         return and_(M.birthday.is_not(None), PerDialect(by_number, by_text))
