@@ -13,14 +13,16 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.audit import AuditLog
+from storage.repositories.branches import Branches
 from storage.repositories.campaigns import Campaigns
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
 from storage.repositories.inbox import Feedbacks, Inbox
 from storage.repositories.jobs import JobRuns
+from storage.repositories.media import MediaStore
 from storage.repositories.members import Members
-from storage.repositories.misc import AuditLog, Branches, MediaStore
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
