@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.messages import Reply
-from bot.core.wire import replies_to_payload
 from bot.i18n import format_points, t
 from shop.loyalty import load_rules
+from shop.notices import queue_member_notice
 from storage.models import Member, Sale
 from storage.uow import UnitOfWork
 
@@ -131,16 +131,5 @@ async def _pay(
 
 
 async def _tell(uow: UnitOfWork, member: Member, text: str, now: datetime, key: str) -> None:
-    """What :func:`handlers.notify.notify_member` does, from a unit of work (the sales import
-    has no chat context): queue on the member's preferred reachable chat account, once."""
-    identity = await uow.identities.preferred(member.id)
-    if identity is None:
-        return
-    await uow.outbox.enqueue(
-        key,
-        identity.channel,
-        identity.user_id,
-        replies_to_payload([Reply(text=text)]),
-        now,
-        member_id=member.id,
-    )
+    """Queue ``text`` on the member's preferred reachable chat account, once per ``key``."""
+    await queue_member_notice(uow, member.id, [Reply(text=text)], key, now)

@@ -40,6 +40,7 @@ from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from shop.campaigns.launch import in_holdout, outbox_key, segment_env
 from shop.contact_policy import eligibility, load_policy
+from shop.notices import queue_member_notice
 from storage.models import Campaign, CampaignMember, Member, table_of
 from storage.uow import UnitOfWork
 from storage.upsert import insert_once
@@ -254,15 +255,8 @@ async def send_again(
     """A further notice (own ``key``, insert-once) to a member already counted in this period's
     campaign as a recipient; False when they cannot be reached or the key was queued before."""
     member = await uow.session.get(Member, member_id)
-    identity = await uow.identities.preferred(member_id)
-    if member is None or member.erased_at is not None or identity is None:
+    if member is None or member.erased_at is not None:
         return False
-    return await uow.outbox.enqueue(
-        key,
-        identity.channel,
-        identity.user_id,
-        replies_to_payload([make(member.locale or "th")]),
-        now,
-        member_id=member_id,
-        not_before=not_before,
-    )
+    reply = make(member.locale or "th")
+    queued = await queue_member_notice(uow, member_id, [reply], key, now, not_before=not_before)
+    return queued is True
