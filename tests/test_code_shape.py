@@ -1,5 +1,5 @@
 """The code's shape: no module over 400 lines, no function over 60 (from ``def`` to its last
-line, docstring and decorators' lines not counted before ``def``).
+line, docstring included; decorators above ``def`` do not count).
 
 Migrations and the synthetic-shop generator are exempt: a migration is a frozen record, and the
 generator's row builders read best whole.
