@@ -9,8 +9,7 @@ and into a second fresh database stores the very rows the import stored (members
 opening ledger entries; sales and their points entries, balances kept) with plain Core
 ``insert()`` executemany, one transaction per batch of the same size. The import also parses,
 validates and looks up; the baseline only writes. On PostgreSQL the rows also go in through
-``COPY`` (the generator's bulk path) for reference. Full form 50k rows (about 4 minutes for both
-databases), quick 1k.
+``COPY`` (the generator's bulk path) for reference. Full form 50k rows, quick 1k.
 """
 
 from __future__ import annotations

@@ -154,6 +154,27 @@ async def build_shop(
         await upgrade(engine)  # a shop cached by an older version gets the newer migrations
         return engine, BuiltShop(url, dialect, members, sales, rows, load, index, reused=True)
     await engine.dispose()
+    built = await _build_from_empty(
+        url,
+        dialect,
+        size,
+        indexes_during_load=indexes_during_load,
+        chunk_members=chunk_members,
+        verbose=verbose,
+    )
+    return create_engine(url), built
+
+
+async def _build_from_empty(
+    url: str,
+    dialect: str,
+    size: ShopSize,
+    *,
+    indexes_during_load: bool,
+    chunk_members: int,
+    verbose: bool,
+) -> BuiltShop:
+    """Empty the shop's database, generate the shop into it and record how it was built."""
     await create_database(url, fresh=True)
     engine = _loading_engine(url)
     await upgrade(engine)
@@ -191,6 +212,16 @@ async def build_shop(
     index_seconds = time.perf_counter() - began
     # members, identities, two consents each, points entries, sales
     rows = summary.members * 4 + summary.points_entries + summary.sales
+    built = BuiltShop(
+        url, dialect, summary.members, summary.sales, rows, load_seconds, index_seconds, False
+    )
+    await _record(engine, size, built)
+    await engine.dispose()
+    return built
+
+
+async def _record(engine: AsyncEngine, size: ShopSize, built: BuiltShop) -> None:
+    """Write how the shop was built into its ``bench_shop`` table (what marks it complete)."""
     async with engine.begin() as connection:
         await connection.execute(
             text(
@@ -203,18 +234,13 @@ async def build_shop(
             text("INSERT INTO bench_shop VALUES (:key, :members, :sales, :rows, :load, :index)"),
             {
                 "key": size.key,
-                "members": summary.members,
-                "sales": summary.sales,
-                "rows": rows,
-                "load": load_seconds,
-                "index": index_seconds,
+                "members": built.members,
+                "sales": built.sales,
+                "rows": built.rows,
+                "load": built.load_seconds,
+                "index": built.index_seconds,
             },
         )
-    built = BuiltShop(
-        url, dialect, summary.members, summary.sales, rows, load_seconds, index_seconds, False
-    )
-    await engine.dispose()
-    return create_engine(url), built
 
 
 def _loading_engine(url: str) -> AsyncEngine:

@@ -58,75 +58,96 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
 
 
+class _Load:
+    """One run's requests and what came of them (latencies in seconds, errors, sent)."""
+
+    def __init__(self, spec: dict[str, Any], session: aiohttp.ClientSession) -> None:
+        self.make: Callable[[int, int, int], Request] = (
+            telegram_request if spec["kind"] == "telegram" else line_request
+        )
+        self.url: str = spec["url"]
+        self.users, self.first_id = int(spec["users"]), int(spec["first_id"])
+        self.concurrency = int(spec["concurrency"])
+        self.session = session
+        # like the platforms, never more than ``concurrency`` requests in flight: the rest wait
+        # (their latency runs from the scheduled start, as an update waits at Telegram)
+        self.slots = asyncio.Semaphore(self.concurrency)
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.counter = 0
+
+    async def one(self, started: float) -> None:
+        async with self.slots:
+            body, headers = self.make(self.counter, self.users, self.first_id)
+            self.counter += 1
+            try:
+                async with self.session.post(self.url, data=body, headers=headers) as answer:
+                    await answer.read()
+                    ok = answer.status == 200
+            except aiohttp.ClientError:
+                ok = False
+        if ok:
+            self.latencies.append(time.perf_counter() - started)
+        else:
+            self.errors += 1
+
+    async def closed(self, end: float) -> None:
+        """``concurrency`` workers, each sending its next request as soon as one is answered."""
+
+        async def worker() -> None:
+            while time.perf_counter() < end:
+                await self.one(time.perf_counter())
+
+        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+
+    async def open(self, begin: float, end: float, rate: float, grace: float) -> int:
+        """Requests due every ``1 / rate`` seconds; returns how many were cut unfinished."""
+        interval = 1.0 / rate
+        tasks: dict[asyncio.Task[None], float] = {}
+        due = begin
+        while due < end:
+            now = time.perf_counter()
+            while due <= now and due < end:
+                task = asyncio.create_task(self.one(due))
+                tasks[task] = due
+                task.add_done_callback(tasks.pop)
+                due += interval
+            await asyncio.sleep(max(due - time.perf_counter(), 0.0005))
+        if tasks:  # an overloaded server gets a grace period, then the backlog is cut
+            await asyncio.wait(list(tasks), timeout=grace)
+        cut_at = time.perf_counter()
+        # what is left counts with the time it had waited so far: a lower bound
+        waited = [cut_at - started for started in tasks.values()]
+        for task in list(tasks):
+            task.cancel()
+        self.latencies += waited
+        return len(waited)
+
+
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
-    make: Callable[[int, int, int], Request] = (
-        telegram_request if spec["kind"] == "telegram" else line_request
-    )
-    users, first_id, seconds = int(spec["users"]), int(spec["first_id"]), float(spec["seconds"])
-    latencies: list[float] = []
-    errors = unfinished = 0
-    counter = 0
+    """Post the load ``spec`` describes and return its results (one JSON object)."""
+    seconds = float(spec["seconds"])
+    unfinished = 0
     connector = aiohttp.TCPConnector(limit=int(spec.get("connections", 100)))
-    # like the platforms, never more than ``concurrency`` requests in flight: the rest wait
-    # (their latency runs from the scheduled start, as an update waits at Telegram)
-    slots = asyncio.Semaphore(int(spec["concurrency"]))
     async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def one(started: float) -> None:
-            nonlocal counter, errors
-            async with slots:
-                body, headers = make(counter, users, first_id)
-                counter += 1
-                try:
-                    async with session.post(spec["url"], data=body, headers=headers) as answer:
-                        await answer.read()
-                        ok = answer.status == 200
-                except aiohttp.ClientError:
-                    ok = False
-            if ok:
-                latencies.append(time.perf_counter() - started)
-            else:
-                errors += 1
-
+        load = _Load(spec, session)
         begin = time.perf_counter()
         end = begin + seconds
         if spec["mode"] == "closed":
-
-            async def worker() -> None:
-                while time.perf_counter() < end:
-                    await one(time.perf_counter())
-
-            await asyncio.gather(*(worker() for _ in range(int(spec["concurrency"]))))
+            await load.closed(end)
         else:
-            interval = 1.0 / float(spec["rate"])
-            tasks: dict[asyncio.Task[None], float] = {}
-            due = begin
-            while due < end:
-                now = time.perf_counter()
-                while due <= now and due < end:
-                    task = asyncio.create_task(one(due))
-                    tasks[task] = due
-                    task.add_done_callback(tasks.pop)
-                    due += interval
-                await asyncio.sleep(max(due - time.perf_counter(), 0.0005))
-            if tasks:  # an overloaded server gets a grace period, then the backlog is cut
-                await asyncio.wait(list(tasks), timeout=float(spec.get("grace", seconds)))
-            cut_at = time.perf_counter()
-            # what is left counts with the time it had waited so far: a lower bound
-            waited = [cut_at - started for started in tasks.values()]
-            for task in list(tasks):
-                task.cancel()
-            unfinished = len(waited)
-            latencies += waited
+            grace = float(spec.get("grace", seconds))
+            unfinished = await load.open(begin, end, float(spec["rate"]), grace)
         elapsed = time.perf_counter() - begin
+    latencies = load.latencies
     return {
         "ok": len(latencies) - unfinished,
-        "errors": errors,
+        "errors": load.errors,
         "seconds": elapsed,
         "per_second": (len(latencies) - unfinished) / elapsed,
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
-        "sent": counter,
+        "sent": load.counter,
         "unfinished": unfinished,
     }
 

@@ -48,7 +48,7 @@ def env() -> SegmentEnv:
 
 
 #: a hand-written variant slower than this many times the fastest query in the warm-up round
-#: is not timed again: it cannot become the baseline (on SQLite at 1M some take 20–30 s a run)
+#: is not timed again: it cannot become the baseline, and timing it would dominate the run
 HOPELESS = 3.0
 
 

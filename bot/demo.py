@@ -38,7 +38,6 @@ DEMO_KEY: Final = "demo"
 #: bumped when the demo gains data, so that an older demo file is rebuilt rather than reused
 DEMO_VERSION: Final = 4
 STAFF_ROLES: Final = ("owner", "manager", "cashier")
-DEFAULT_DEMO_PATH: Final = Path("chatcrm-demo.db")
 
 
 class DemoError(Exception):

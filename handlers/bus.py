@@ -47,9 +47,9 @@ def _writer_queue(uow_factory: object) -> AbstractAsyncContextManager[object]:
 
     SQLite has one writer, and every unit of work starts with ``BEGIN IMMEDIATE``: events
     handled concurrently would wait for the database lock in SQLite's busy handler, which
-    sleeps in steps of up to 100 ms, so under load updates queued behind each other for
-    seconds (``bench/webhook_ingest.py``: 54 updates/s with 40 in flight, 82 with 1). Waiting
-    in this FIFO lock instead hands the database over at once. PostgreSQL runs events in
+    sleeps in steps of up to 100 ms, so under load updates would queue behind each other for
+    whole sleeps while the lock sat free (``bench/webhook_ingest.py`` shows it). Waiting in
+    this FIFO lock instead hands the database over at once. PostgreSQL runs events in
     parallel: no lock.
     """
     sessions = getattr(uow_factory, "sessions", None)

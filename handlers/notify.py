@@ -18,6 +18,7 @@ from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale
 from handlers.context import Context
+from shop.notices import queue_member_notice
 from storage.repositories.outbox import MAX_KEY_LENGTH, StaffRecipient
 
 #: room kept at the end of a caller's key for the per-staff suffix
@@ -40,19 +41,11 @@ async def notify_member(
     ``replies`` in the member's language (``member.locale``). Promotional messages must only
     be queued after the contact policy allowed them; this function does not check consent.
     """
-    identity = await ctx.uow.identities.preferred(member_id)
-    if identity is None:
-        return False
-    await ctx.uow.outbox.enqueue(
-        key,
-        identity.channel,
-        identity.user_id,
-        replies_to_payload(replies),
-        ctx.now,
-        member_id=member_id,
-        promotional=promotional,
+    payload = replies_to_payload(replies)
+    queued = await queue_member_notice(
+        ctx.uow, member_id, payload, key, ctx.now, promotional=promotional
     )
-    return True
+    return queued is not None
 
 
 def staff_locale(ctx: Context, recipient: StaffRecipient) -> str:

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from shop.campaigns.enrol import Enrolment, KeyOf, MessageOf, Payload, enrol, read_audience
 from shop.campaigns.launch import segment_env
 from shop.contact_policy import load_policy
+from shop.notices import queue_member_notice
 from storage.models import Campaign
 from storage.repositories.audiences import MemberQuery
 from storage.uow import UnitOfWork
@@ -172,15 +173,8 @@ async def send_again(
     counted in this period's campaign as a recipient; False when they cannot be reached or the
     key was queued before."""
     member = await uow.members.get(member_id)
-    identity = await uow.identities.preferred(member_id)
-    if member is None or member.erased_at is not None or identity is None:
+    if member is None or member.erased_at is not None:
         return False
-    return await uow.outbox.enqueue(
-        key,
-        identity.channel,
-        identity.user_id,
-        message(member.locale or "th"),
-        now,
-        member_id=member_id,
-        not_before=not_before,
-    )
+    payload = message(member.locale or "th")
+    queued = await queue_member_notice(uow, member_id, payload, key, now, not_before=not_before)
+    return queued is True

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from shop.loyalty import load_rules
+from shop.notices import queue_member_notice
 from storage.errors import ConstraintViolation
 from storage.models import Member, Sale
 from storage.uow import UnitOfWork
@@ -140,16 +141,5 @@ async def _pay(
 async def _tell(
     uow: UnitOfWork, member: Member, payload: dict[str, Any], now: datetime, key: str
 ) -> None:
-    """What :func:`handlers.notify.notify_member` does, from a unit of work (the sales import
-    has no chat context): queue on the member's preferred reachable chat account, once."""
-    identity = await uow.identities.preferred(member.id)
-    if identity is None:
-        return
-    await uow.outbox.enqueue(
-        key,
-        identity.channel,
-        identity.user_id,
-        payload,
-        now,
-        member_id=member.id,
-    )
+    """Queue ``payload`` on the member's preferred reachable chat account, once per ``key``."""
+    await queue_member_notice(uow, member.id, payload, key, now)

@@ -70,9 +70,8 @@ PARALLEL = "max_parallel_workers_per_gather"
 def parallel_workers(url: URL, cpus: int | None) -> str | None:
     """PostgreSQL's parallel workers per query for our connections, when the server shares a
     small machine with us: a report's query with its 2 default workers takes every core of a
-    2-core machine from the bot, and webhooks wait (1M-member bench shop: the event loop's p99
-    lateness 0.5 → 3.6 ms during ``/report``; with no workers 0.5–1.1 ms, a segment count 1.76 →
-    2.25 s, the report 8.7 → 8.7–9.3 s).
+    2-core machine from the bot, and webhooks wait; with fewer workers a big query takes a
+    little longer and the event loop stays responsive (``bench/loop_lag.py``).
     Leaves one core free where that means fewer than the default 2 workers; None elsewhere
     (a remote server, or 4 cores and more), and ``options=-cmax_parallel_workers_per_gather=N``
     in the URL wins."""

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, case, func, literal, select
-from sqlalchemy.sql.expression import type_coerce
+from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
 from storage.models import Branch, Member, Sale, table_of
 from storage.segments import SegmentEnv
@@ -71,13 +71,49 @@ async def shop_report(
 ) -> ShopReport:
     """Everything ``/report`` shows, as of ``env.now``; ``value`` is baht per point and
     ``tiers`` are (name, least spend in the last ``tier_window_months``)."""
-    s = uow.session
     now = env.now
     since = now - timedelta(days=ACTIVE_DAYS)
-    alive = Member.erased_at.is_(None)
-    satang = type_coerce(Sale.amount, BigInteger)
     recent = (Sale.occurred_at >= since, Sale.occurred_at <= now, Sale.voided_at.is_(None))
+    members = await _member_counts(uow, since, recent)
 
+    by_group = {name: 0 for name in (*_GROUPS,)}
+    for name, count in await uow.session.execute(lifecycle_counts_query(env)):
+        by_group[name] = int(count)
+
+    by_tier = await _tiers(uow, now, tiers, tier_window_months)
+    sales = await _recent_sales(uow, env, recent)
+    return ShopReport(
+        members=members.members,
+        new_members=members.new,
+        active_members=members.active,
+        by_group=by_group,
+        by_tier=by_tier,
+        points_outstanding=members.points,
+        point_value=value,
+        liability=(members.points * value).quantize(Decimal("0.01")),
+        by_branch=sales.by_branch,
+        revenue_by_weekday=sales.by_weekday,
+        revenue_by_hour=sales.by_hour,
+        sales_last_30d=sales.sales,
+        revenue_last_30d=sales.revenue,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _MemberCounts:
+    members: int
+    new: int
+    active: int
+    points: int
+
+
+async def _member_counts(
+    uow: UnitOfWork, since: datetime, recent: tuple[ColumnElement[bool], ...]
+) -> _MemberCounts:
+    """Live members, those who joined since ``since``, those with a ``recent`` sale, and the
+    points they hold."""
+    s = uow.session
+    alive = Member.erased_at.is_(None)
     members, new, points = (
         await s.execute(
             select(
@@ -88,22 +124,33 @@ async def shop_report(
         )
     ).one()
     # members with a recent sale, as EXISTS per live member: one probe of the (member, time)
-    # index each; a DISTINCT over a month of sales took over a minute on SQLite at 1M members
+    # index each; a DISTINCT over a month of sales must read and sort every one of them
     recent_sale = select(Sale.id).where(Sale.member_id == Member.id, *recent).exists()
     active = (
         await s.execute(select(func.count()).select_from(Member).where(alive, recent_sale))
     ).scalar_one()
+    return _MemberCounts(int(members), int(new), int(active), int(points))
 
-    by_group = {name: 0 for name in (*_GROUPS,)}
-    for name, count in await s.execute(lifecycle_counts_query(env)):
-        by_group[name] = int(count)
 
-    by_tier = await _tiers(uow, now, tiers, tier_window_months)
+@dataclass(frozen=True, slots=True)
+class _RecentSales:
+    by_branch: list[BranchSales]
+    by_weekday: list[Decimal]
+    by_hour: list[Decimal]
+    sales: int
+    revenue: Decimal
 
+
+async def _recent_sales(
+    uow: UnitOfWork, env: SegmentEnv, recent: tuple[ColumnElement[bool], ...]
+) -> _RecentSales:
+    """The ``recent`` sales per branch (most revenue first), per weekday and per hour."""
+    s = uow.session
     # one pass over the last 30 days' sales, grouped by branch, weekday and hour (at most
     # branches × 168 rows); every sales figure of the report is a sum of those groups
-    weekday = shop_weekday(table_of(Sale).c.occurred_at, env.tz, now)
-    hour = shop_hour(table_of(Sale).c.occurred_at, env.tz, now)
+    weekday = shop_weekday(table_of(Sale).c.occurred_at, env.tz, env.now)
+    hour = shop_hour(table_of(Sale).c.occurred_at, env.tz, env.now)
+    satang = type_coerce(Sale.amount, BigInteger)
     groups = await s.execute(
         select(Sale.branch_id, weekday, hour, func.count(Sale.id), func.sum(satang))
         .where(*recent)
@@ -133,23 +180,12 @@ async def shop_report(
         BranchSales(b.code, b.name_th, b.name_en, per_branch[b.id][0], _baht(per_branch[b.id][1]))
         for b in ordered
     ]
-    by_weekday = [_baht(total) for total in by_weekday_satang]
-    by_hour = [_baht(total) for total in by_hour_satang]
-
-    return ShopReport(
-        members=int(members),
-        new_members=int(new),
-        active_members=int(active),
-        by_group=by_group,
-        by_tier=by_tier,
-        points_outstanding=int(points),
-        point_value=value,
-        liability=(int(points) * value).quantize(Decimal("0.01")),
+    return _RecentSales(
         by_branch=by_branch,
-        revenue_by_weekday=by_weekday,
-        revenue_by_hour=by_hour,
-        sales_last_30d=int(sales),
-        revenue_last_30d=_baht(revenue),
+        by_weekday=[_baht(total) for total in by_weekday_satang],
+        by_hour=[_baht(total) for total in by_hour_satang],
+        sales=sales,
+        revenue=_baht(revenue),
     )
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.approvals import SaleApprovals
 from storage.repositories.audiences import Audiences
+from storage.repositories.audit import AuditLog
+from storage.repositories.branches import Branches
 from storage.repositories.campaign_results import CampaignResults
 from storage.repositories.campaigns import Campaigns
 from storage.repositories.contact_events import ContactEvents
@@ -24,8 +26,8 @@ from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
 from storage.repositories.inbox import Feedbacks, Inbox
 from storage.repositories.jobs import JobRuns
+from storage.repositories.media import MediaStore
 from storage.repositories.members import Members
-from storage.repositories.misc import AuditLog, Branches, MediaStore
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger

@@ -28,10 +28,16 @@ from storage.models import Base
 DB_FIXTURES = {"engine", "app", "uow_factory"}
 
 
+#: every test under it is end to end (servers, subprocesses, whole scenarios): marked ``e2e``
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
 
 
 #: on PostgreSQL each test run gets a schema of its own, so parallel runs cannot collide

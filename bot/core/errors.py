@@ -33,10 +33,6 @@ class NotFound(DomainError):
     key = "error.not_found"
 
 
-class NotAMember(DomainError):
-    key = "error.not_a_member"
-
-
 class Conflict(DomainError):
     key = "error.conflict"
 

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.importing import values
-from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec, normalise_header
+from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.opening import record_openings, unopened
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
@@ -103,7 +103,7 @@ class MemberImport:
         self.branches = branches
         self._seen: dict[str, int] = {}  # phone -> first line
         self._today = now.astimezone(tz).date()
-        self._branch_cells: dict[str, int] = {}
+        self._branch = values.branch_of(branches)
         today = self._today
         self._birthday = Remembered(lambda raw: values.birthday(raw, today))
         self._gender = Remembered(values.gender)
@@ -139,15 +139,6 @@ class MemberImport:
         for field, raw, reason in problems:
             report.error(record.line, self.source.header_of(field), raw, reason)
         return None if problems else row
-
-    def _branch(self, raw: str) -> int:
-        branch_id = self._branch_cells.get(raw)  # a file repeats a handful of branch cells
-        if branch_id is None:
-            branch_id = self.branches.get(normalise_header(raw))
-            if branch_id is None:
-                raise values.CellError("unknown branch (write its code or name)")
-            self._branch_cells[raw] = branch_id
-        return branch_id
 
     @staticmethod
     def _code(raw: str) -> str | None:

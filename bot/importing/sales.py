@@ -32,7 +32,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.importing import values
-from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec, normalise_header
+from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
 from storage.bulk import bulk_insert
@@ -110,7 +110,7 @@ class SaleImport:
         self.default_branch_id = default_branch_id
         self.points_for = points_for
         self._seen: dict[str, tuple[Decimal, int]] = {}  # receipt -> (amount, first line)
-        self._branch_cells: dict[str, int] = {}
+        self._branch = values.branch_of(branches)
         self._moment = Remembered(lambda raw: values.moment(raw, tz, now))
         self._customer = Remembered(customer_key)
         self._amount = Remembered(values.amount)
@@ -148,15 +148,6 @@ class SaleImport:
         if problems or occurred is None or customer is None or amount is None or not branch_id:
             return None
         return SaleRow(record.line, receipt, occurred, customer, amount, branch_id, categories)
-
-    def _branch(self, raw: str) -> int:
-        branch_id = self._branch_cells.get(raw)  # a file repeats a handful of branch cells
-        if branch_id is None:
-            branch_id = self.branches.get(normalise_header(raw))
-            if branch_id is None:
-                raise values.CellError("unknown branch (write its code or name)")
-            self._branch_cells[raw] = branch_id
-        return branch_id
 
     def _repeated(self, row: SaleRow, report: ImportReport) -> bool:
         """True when the receipt came earlier in the file (a conflict is reported)."""

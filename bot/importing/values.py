@@ -8,14 +8,14 @@ as chat input (:mod:`shop.inputs`), so an imported member looks like a signed-up
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
-from bot.importing.csvfile import CsvRecord
+from bot.importing.csvfile import CsvRecord, normalise_header
 from shop.inputs import clean_name, parse_birthday, parse_phone, thai_digits_to_ascii
 
 BUDDHIST_ERA_START: Final = 2400
@@ -212,6 +212,19 @@ class Remembered(Generic[T]):
         if len(known) < self._limit:
             known[text] = value
         return value
+
+
+def branch_of(branches: Mapping[str, int]) -> Remembered[int]:
+    """A cell parser of a branch, written as its code or name (``branches`` is keyed by both,
+    normalised like a header): the branch's id, or :class:`CellError` for an unknown one."""
+
+    def parse(text: str) -> int:
+        branch_id = branches.get(normalise_header(text))
+        if branch_id is None:
+            raise CellError("unknown branch (write its code or name)")
+        return branch_id
+
+    return Remembered(parse)  # a file repeats a handful of branch cells
 
 
 def cell(

@@ -44,7 +44,7 @@ def campaign_chart(stats: CampaignStats) -> bytes:
     """Left: revenue per member, recipients vs hold-out, with 95% error bars (recipients only
     when no hold-out was kept). Right: the recipients' funnel sent → clicked → claimed →
     redeemed."""
-    from matplotlib.figure import Figure  # imported on first use: it costs ~1 s of start-up
+    from matplotlib.figure import Figure  # on first use: slow to import, seldom needed
 
     figure = Figure(figsize=(8, 3.6))
     money, funnel = figure.subplots(1, 2)

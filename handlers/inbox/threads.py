@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-from bot.core.messages import InboundKind, Reply
+from bot.core.messages import Reply
 from bot.i18n import t
 from handlers.context import Context
 from handlers.notify import notify_staff
@@ -92,7 +92,3 @@ async def alert_staff(
         roles=STAFF_ROLES,
         branch_id=thread.branch_id,
     )
-
-
-def is_text(ctx: Context) -> bool:
-    return ctx.inbound.kind is InboundKind.TEXT and bool(ctx.inbound.text.strip())

@@ -149,6 +149,9 @@ async def start_campaign(
     holdout = queued = 0
     excluded: Counter[str] = Counter()
     last_id = 0
+    # a page of member ids first, then eligibility for those alone: asking the whole audience
+    # query for "the next page" would rank every chat account of the shop again for each page,
+    # making a launch quadratic in the size of the audience
     while ids := await uow.audiences.page(members, last_id, batch_size):
         last_id = ids[-1]
         page_members = uow.audiences.members(ids)

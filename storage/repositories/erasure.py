@@ -45,42 +45,8 @@ class Erasure:
             select(ChannelIdentity).where(ChannelIdentity.member_id == member.id)
         )
         identities = result.scalars().all()
-        identity_ids = [identity.id for identity in identities]
-        await self._s.execute(
-            delete(InboxMessage).where(
-                or_(InboxMessage.member_id == member.id, InboxMessage.identity_id.in_(identity_ids))
-            )
-        )
-        await self._s.execute(  # a visit comment is free text: personal (ratings stay)
-            update(Feedback).where(Feedback.member_id == member.id).values(comment=None)
-        )
-        await self._s.execute(  # the threads those messages were in (the inbox, issue 5)
-            delete(InboxThread).where(
-                or_(InboxThread.member_id == member.id, InboxThread.identity_id.in_(identity_ids))
-            )
-        )
-        await self._s.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.member_id == member.id, OutboxMessage.status == "pending"
-            )
-        )
-        # messages already sent stay counted in campaign stats, but without the chat id and the
-        # personalised text (the member's name) they carried
-        await self._s.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.member_id == member.id)
-            .values(user_id=ERASED, payload=EMPTY_PAYLOAD)
-        )
-        # an imported opening balance is keyed by the phone it came with ("import:<phone>"):
-        # the entry stays (the points are the shop's history), the phone in its key goes
-        await self._s.execute(
-            update(PointsEntry)
-            .where(
-                PointsEntry.member_id == member.id,
-                PointsEntry.idempotency_key.like("import:+%"),
-            )
-            .values(idempotency_key=literal("import:erased:") + cast(PointsEntry.id, String))
-        )
+        await self._forget_inbox(member, [identity.id for identity in identities])
+        await self._forget_messages(member)
         # staff's notes and tags describe the person: they go too (one-time codes are useless
         # once ``erased_at`` is set, and hold no personal data)
         await self._s.execute(delete(MemberNote).where(MemberNote.member_id == member.id))
@@ -103,3 +69,45 @@ class Erasure:
         member.marketing_opt_in = False
         member.erased_at = now
         await self._s.flush()
+
+    async def _forget_inbox(self, member: Member, identity_ids: list[int]) -> None:
+        """The member's inbox messages and threads go; their visit comments are emptied."""
+        await self._s.execute(
+            delete(InboxMessage).where(
+                or_(InboxMessage.member_id == member.id, InboxMessage.identity_id.in_(identity_ids))
+            )
+        )
+        await self._s.execute(  # a visit comment is free text: personal (ratings stay)
+            update(Feedback).where(Feedback.member_id == member.id).values(comment=None)
+        )
+        await self._s.execute(  # the threads those messages were in (the inbox, issue 5)
+            delete(InboxThread).where(
+                or_(InboxThread.member_id == member.id, InboxThread.identity_id.in_(identity_ids))
+            )
+        )
+
+    async def _forget_messages(self, member: Member) -> None:
+        """Unsent messages to the member go; sent ones lose their chat id and text; an
+        imported opening balance loses the phone in its key."""
+        await self._s.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.member_id == member.id, OutboxMessage.status == "pending"
+            )
+        )
+        # messages already sent stay counted in campaign stats, but without the chat id and the
+        # personalised text (the member's name) they carried
+        await self._s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.member_id == member.id)
+            .values(user_id=ERASED, payload=EMPTY_PAYLOAD)
+        )
+        # an imported opening balance is keyed by the phone it came with ("import:<phone>"):
+        # the entry stays (the points are the shop's history), the phone in its key goes
+        await self._s.execute(
+            update(PointsEntry)
+            .where(
+                PointsEntry.member_id == member.id,
+                PointsEntry.idempotency_key.like("import:+%"),
+            )
+            .values(idempotency_key=literal("import:erased:") + cast(PointsEntry.id, String))
+        )

@@ -37,8 +37,8 @@ LAST_SEEN_STEP: Final = timedelta(minutes=5)
 
 _OTHER: Final = aliased(ChannelIdentity)
 
-#: built once: constructing this four-entity join costs about a millisecond of Python, more
-#: than running it (every webhook event executes it)
+#: built once: constructing this four-entity join costs more Python than running it (every
+#: webhook event executes it)
 ARRIVAL: Final = (
     select(
         ChannelIdentity,

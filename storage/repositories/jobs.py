@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,13 +64,6 @@ class JobRuns:
 
     async def get(self, job_id: str, period_key: str) -> JobRun | None:
         return await self._s.get(JobRun, (job_id, period_key))
-
-    async def of_job(self, job_id: str) -> Sequence[JobRun]:
-        """Every stored run of ``job_id``, oldest period first (for tests and diagnostics)."""
-        rows = await self._s.execute(
-            select(JobRun).where(JobRun.job_id == job_id).order_by(JobRun.period_key)
-        )
-        return rows.scalars().all()
 
     async def forget_finished_before(self, moment: datetime) -> int:
         """Delete finished runs older than ``moment``: only the current period's row matters."""

@@ -263,11 +263,18 @@ def _category(op: str, values: Sequence[Scalar]) -> Bool:
 
 def positive(cond: Condition, env: SegmentEnv) -> Bool:
     """The condition for ``=``, ``in`` and the ordered operators (not ``!=`` / ``not in``)."""
+    for compile_on in (_on_sales, _on_member, _on_campaigns):
+        found = compile_on(cond, env)
+        if found is not None:
+            return found
+    raise SegmentRuleError("segment.unknown_field", cond.field, cond.position)
+
+
+def _on_sales(cond: Condition, env: SegmentEnv) -> Bool | None:
+    """A condition on the member's sales; None for a field of another kind."""
     op, values, field = cond.op, cond.values, cond.field
     if field == "branch":
         return _visit(S.branch_id.in_(branch_ids(values)))
-    if field == "home_branch":
-        return and_(M.home_branch_id.is_not(None), M.home_branch_id.in_(branch_ids(values)))
     if field == "weekday":
         days = matching(range(1, 8), op, values)
         return _visit(shop_weekday_in(S.occurred_at, env.tz, env.now, days))
@@ -288,13 +295,25 @@ def positive(cond: Condition, env: SegmentEnv) -> Bool:
         return each(op, values, lambda o, v: definite(compare(average, o, [_satang(v)])))
     if field == "last_visit_days":
         return days_since(lambda n: _visit(S.occurred_at >= shop_day_start(env, n)), op, values)
+    if field == "coupon_share":
+        return _coupon_share(op, values)
+    if field == "category":
+        return _category(op, values)
+    return None
+
+
+def _on_member(cond: Condition, env: SegmentEnv) -> Bool | None:
+    """A condition on the member's own row, tags or chat accounts; None for another field."""
+    op, values, field = cond.op, cond.values, cond.field
+    if field == "home_branch":
+        return and_(M.home_branch_id.is_not(None), M.home_branch_id.in_(branch_ids(values)))
     if field == "days_since_join":
         return days_since(lambda n: M.joined_at >= shop_day_start(env, n), op, values)
     if field == "birth_month":
         month = env.now.astimezone(env.tz).month
         wanted = [month if v == CURRENT_MONTH else v for v in values]
         # SQLite: the stored date's month text against zero-padded months ('03'), which
-        # orders like the numbers and spares a CAST per member (about a fifth of the count)
+        # orders like the numbers and spares a CAST per member
         by_text = compare(func.strftime("%m", M.birthday), op, [f"{int(v):02d}" for v in wanted])
         by_number = compare(extract("month", M.birthday), op, wanted)
         return and_(M.birthday.is_not(None), PerDialect(by_number, by_text))
@@ -318,10 +337,12 @@ def positive(cond: Condition, env: SegmentEnv) -> Bool:
         return compare(M.locale, op, values)
     if field == "marketing":
         return M.marketing_opt_in.is_(true()) if values[0] else M.marketing_opt_in.is_(false())
-    if field == "coupon_share":
-        return _coupon_share(op, values)
-    if field == "category":
-        return _category(op, values)
+    return None
+
+
+def _on_campaigns(cond: Condition, env: SegmentEnv) -> Bool | None:
+    """A condition on the campaigns the member clicked or redeemed; None for another field."""
+    values, field = cond.values, cond.field
     if field == "clicked":
         return exists().where(
             CampaignMember.member_id == M.id,
@@ -334,4 +355,4 @@ def positive(cond: Condition, env: SegmentEnv) -> Bool:
             Coupon.status == "redeemed",
             Coupon.campaign_id.in_(_campaign_ids(values)),
         )
-    raise SegmentRuleError("segment.unknown_field", field, cond.position)
+    return None

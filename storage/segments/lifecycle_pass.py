@@ -2,8 +2,8 @@
 
 :func:`~storage.segments.compiler.lifecycle_group` decides one member's group with the segment
 engine's own conditions, each a probe of that member's sales: right for a frequency cap on an
-audience, but ``/report`` asks it of every member, and on a million members six probes each took
-half a minute on PostgreSQL. Here every per-member figure the groups need (visits in the window,
+audience, but ``/report`` asks it of every member, and six probes per member do not scale to a
+big shop. Here every per-member figure the groups need (visits in the window,
 spend in the fan window, visits and coupon visits ever, the last visit) comes from one
 ``GROUP BY member_id`` over the non-voided sales, joined to the members, and the same precedence
 is applied to those figures. The rules are the ones :func:`builtin_rules` writes, with the

@@ -11,7 +11,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.channels.line import WEBHOOK_PATH, LineChannel
@@ -19,10 +18,8 @@ from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
 from bot.web import build_web_app
 from jobs.dispatcher import OutboxDispatcher
-from shop.campaigns.stats import compute_stats
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import line_settings, postback_event, signed_webhook, text_event
-from storage.models import Campaign, Coupon
 from tests.e2e import flagship_support as shop
 from tests.unit.staff_support import make_staff
 
@@ -88,18 +85,8 @@ async def test_flagship_campaign_on_line(
         await uow.settings.put("campaign", {"line_message_price": "0.10"}, clock.now())
         await uow.commit()
 
-    assert "tea5" in await s.say(OWNER, shop.SEGMENT_COMMAND)
-    await s.say(OWNER, "/campaign new Weekday afternoons")
-    await s.say(OWNER, "tea5")
-    await s.say(OWNER, shop.MESSAGE)
-    await s.press(OWNER, "cmpw:offer:buy_x_get_y")
-    for answer in shop.OFFER_ANSWERS:
-        await s.say(OWNER, answer)
-    await s.say(OWNER, "-")
-    await s.press(OWNER, "cmpw:when:now")
-    await s.say(OWNER, "10")
-    async with app.uow() as uow:
-        campaign_id = (await uow.session.execute(select(Campaign.id))).scalar_one()
+    segment_reply, campaign_id = await shop.owner_builds_the_campaign(app, s, OWNER)
+    assert "tea5" in segment_reply
     recipients, holdout = shop.split(campaign_id, members)
 
     preview = await s.say(OWNER, f"/campaign preview {campaign_id}")
@@ -120,25 +107,13 @@ async def test_flagship_campaign_on_line(
         assert s.fake.messages_to(member.user_id) == []
 
     claimers = recipients[:6]
-    for member in claimers:
-        await s.press(member.user_id, f"cmp:{campaign_id}")
-    async with app.uow() as uow:
-        coupons = (
-            (await uow.session.execute(select(Coupon).order_by(Coupon.member_id))).scalars().all()
-        )
+    coupons = await shop.members_claim(app, s, claimers, campaign_id, lambda m: m.user_id)
     assert [c.member_id for c in coupons] == [m.member_id for m in claimers]
 
     clock.advance(timedelta(days=1))  # Wednesday, 14:30 shop time: inside the offer's window
-    for coupon in coupons[:4]:
-        await s.say(CASHIER, f"/redeem {coupon.code}")
-    for i, member in enumerate(recipients[:5]):
-        await s.say(CASHIER, f"/sale {member.member_code} 150 receipt=FL-R{i}")
-    for i, member in enumerate(holdout[:2]):
-        await s.say(CASHIER, f"/sale {member.member_code} 100 receipt=FL-H{i}")
+    await shop.cashier_records_visits(s, CASHIER, coupons, recipients, holdout)
 
-    clock.advance(timedelta(days=7))
-    async with app.uow() as uow:
-        stats = await compute_stats(uow, campaign_id, clock.now())
+    stats = await shop.stats_a_week_later(app, clock, campaign_id)
     assert stats.recipients.sent == n
     assert stats.line_messages == n
     assert stats.recipients.claimed == len(claimers)

@@ -5,15 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
-from shop.campaigns.stats import compute_stats
 from simulator.fakes.telegram_updates import callback_update, text_update
-from storage.models import Campaign, Coupon
 from tests.e2e import flagship_support as shop
 from tests.e2e.telegram_world import TelegramWorld, telegram_world
 from tests.unit.staff_support import make_staff
@@ -45,18 +41,8 @@ async def test_flagship_campaign_on_telegram(app: App, clock: FrozenClock) -> No
     await make_staff(app, str(CASHIER), "cashier", branch_code="asoke")
     async with telegram_world(app) as world:
         s = Script(world)
-        assert "tea5" in await s.say(OWNER, shop.SEGMENT_COMMAND)
-        await s.say(OWNER, "/campaign new Weekday afternoons")
-        await s.say(OWNER, "tea5")
-        await s.say(OWNER, shop.MESSAGE)
-        await s.press(OWNER, "cmpw:offer:buy_x_get_y")
-        for answer in shop.OFFER_ANSWERS:
-            await s.say(OWNER, answer)
-        await s.say(OWNER, "-")
-        await s.press(OWNER, "cmpw:when:now")
-        await s.say(OWNER, "10")
-        async with app.uow() as uow:
-            campaign_id = (await uow.session.execute(select(Campaign.id))).scalar_one()
+        segment_reply, campaign_id = await shop.owner_builds_the_campaign(app, s, OWNER)
+        assert "tea5" in segment_reply
         recipients, holdout = shop.split(campaign_id, members)
 
         preview = await s.say(OWNER, f"/campaign preview {campaign_id}")
@@ -76,29 +62,15 @@ async def test_flagship_campaign_on_telegram(app: App, clock: FrozenClock) -> No
             assert world.fake.sent(int(member.user_id)) == []
 
         claimers = recipients[:6]
-        for member in claimers:
-            await s.press(int(member.user_id), f"cmp:{campaign_id}")
-        async with app.uow() as uow:
-            coupons = (
-                (await uow.session.execute(select(Coupon).order_by(Coupon.member_id)))
-                .scalars()
-                .all()
-            )
+        coupons = await shop.members_claim(app, s, claimers, campaign_id, lambda m: int(m.user_id))
         assert [c.member_id for c in coupons] == [m.member_id for m in claimers]
 
         clock.advance(timedelta(days=1))  # Wednesday, 14:30 shop time
-        for coupon in coupons[:4]:
-            await s.say(CASHIER, f"/redeem {coupon.code}")
-        for n, member in enumerate(recipients[:5]):
-            await s.say(CASHIER, f"/sale {member.member_code} 150 receipt=FL-R{n}")
-        for n, member in enumerate(holdout[:2]):
-            await s.say(CASHIER, f"/sale {member.member_code} 100 receipt=FL-H{n}")
+        await shop.cashier_records_visits(s, CASHIER, coupons, recipients, holdout)
         for _ in range(3):
             await dispatcher.drain_once()
 
-        clock.advance(timedelta(days=7))
-        async with app.uow() as uow:
-            stats = await compute_stats(uow, campaign_id, clock.now())
+        stats = await shop.stats_a_week_later(app, clock, campaign_id)
         assert stats.recipients.sent == len(recipients)
         assert stats.recipients.claimed == len(claimers)
         assert stats.recipients.redeemed == 4

@@ -33,6 +33,7 @@ from storage.models import (
     MemberTag,
     Sale,
 )
+from storage.uow import UnitOfWork
 from tests.unit.staff_support import ensure_branches
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -45,89 +46,111 @@ def shop_time(*parts: int) -> datetime:
 async def build_shop(app: App) -> dict[str, int]:
     """The shop above; returns member ids by first name (and the campaign's id)."""
     branches = await ensure_branches(app)
-    now = app.clock.now()
-    ids: dict[str, int] = {}
-    receipts = iter(range(1, 100))
-
     async with app.uow() as uow:
-        s = uow.session
-
-        async def member(name: str, joined_days: int, **fields: Any) -> Member:
-            row = await uow.members.add(
-                Member(name=name, joined_at=now - timedelta(days=joined_days), **fields)
-            )
-            ids[name] = row.id
-            return row
-
-        def sale(m: Member, branch: str, at: datetime, amount: int, **fields: Any) -> None:
-            s.add(
-                Sale(
-                    receipt_no=f"R{next(receipts)}",
-                    member_id=m.id,
-                    branch_id=branches[branch],
-                    amount=Decimal(amount),
-                    occurred_at=at,
-                    **fields,
-                )
-            )
-
-        def identity(m: Member, channel: str, reachable: bool) -> None:
-            s.add(
-                ChannelIdentity(
-                    channel=channel,
-                    user_id=f"{channel}-{m.name}",
-                    member_id=m.id,
-                    reachable=reachable,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                )
-            )
-
-        ann = await member(
-            "ann", 400, home_branch_id=branches["asoke"], gender="female",
-            birthday=date(1990, 3, 15), locale="th", marketing_opt_in=True, points_balance=500,
-        )  # fmt: skip
-        bob = await member(
-            "bob", 10, home_branch_id=branches["sukhumvit"], gender="male",
-            birthday=date(2000, 7, 1), locale="en", marketing_opt_in=False,
-        )  # fmt: skip
-        cara = await member("cara", 200, locale="th", marketing_opt_in=True, points_balance=50)
-        dan = await member(
-            "dan", 500, home_branch_id=branches["asoke"], gender="other",
-            birthday=date(1960, 3, 3), locale="th", marketing_opt_in=True,
-        )  # fmt: skip
-        erin = await member(
-            "erin", 5, home_branch_id=branches["asoke"], erased_at=now, marketing_opt_in=True
-        )
-        sale(ann, "asoke", shop_time(2026, 3, 2, 14, 30), 200, categories="tea,snack",
-             used_coupon=True)  # fmt: skip
-        sale(ann, "asoke", shop_time(2026, 2, 23, 15, 0), 300, categories="tea")
-        sale(ann, "sukhumvit", shop_time(2025, 12, 1, 10, 0), 5000, used_coupon=True)
-        sale(bob, "sukhumvit", shop_time(2026, 2, 28, 20, 0), 100, categories="milk tea",
-             used_coupon=True)  # fmt: skip
-        sale(bob, "asoke", shop_time(2026, 3, 1, 12, 0), 1000, voided_at=now)
-        sale(dan, "phetchaburi", shop_time(2025, 11, 1, 6, 0), 12000)
-        sale(erin, "asoke", shop_time(2026, 3, 2, 12, 0), 150)
-        identity(ann, "telegram", True)
-        identity(bob, "line", True)
-        identity(cara, "telegram", False)
-        s.add(MemberTag(member_id=ann.id, tag="vip", created_at=now))
-        campaign = Campaign(
-            name="Summer 1-get-1", segment_name="all", rule="visits >= 1", message="hi",
-            created_by="test", created_at=now,
-        )  # fmt: skip
-        s.add(campaign)
-        await uow.flush()
-        ids["campaign"] = campaign.id
-        s.add(CampaignMember(campaign_id=campaign.id, member_id=ann.id, group="recipient",
-                             clicked_at=now))  # fmt: skip
-        s.add(CampaignMember(campaign_id=campaign.id, member_id=bob.id, group="recipient"))
-        s.add(
-            Coupon(
-                code="CMP-1", member_id=bob.id, campaign_id=campaign.id, title_th="1 แถม 1",
-                title_en="1-get-1", status="redeemed", issued_at=now, expires_at=now,
-                redeemed_at=now,
-            )
-        )  # fmt: skip
+        shop = _ShopWriter(uow, branches, app.clock.now())
+        members = await _members(shop)
+        _sales(shop, members)
+        ann, bob, cara = members["ann"], members["bob"], members["cara"]
+        shop.identity(ann, "telegram", True)
+        shop.identity(bob, "line", True)
+        shop.identity(cara, "telegram", False)
+        uow.session.add(MemberTag(member_id=ann.id, tag="vip", created_at=shop.now))
+        await _campaign(shop, ann, bob)
         await uow.commit()
-    return ids
+    return shop.ids
+
+
+class _ShopWriter:
+    """Adds the hand-built shop's rows in one unit of work, numbering receipts in order."""
+
+    def __init__(self, uow: UnitOfWork, branches: dict[str, int], now: datetime) -> None:
+        self.uow, self.branches, self.now = uow, branches, now
+        self.ids: dict[str, int] = {}
+        self.receipts = iter(range(1, 100))
+
+    async def member(self, name: str, joined_days: int, **fields: Any) -> Member:
+        row = await self.uow.members.add(
+            Member(name=name, joined_at=self.now - timedelta(days=joined_days), **fields)
+        )
+        self.ids[name] = row.id
+        return row
+
+    def sale(self, m: Member, branch: str, at: datetime, amount: int, **fields: Any) -> None:
+        self.uow.session.add(
+            Sale(
+                receipt_no=f"R{next(self.receipts)}",
+                member_id=m.id,
+                branch_id=self.branches[branch],
+                amount=Decimal(amount),
+                occurred_at=at,
+                **fields,
+            )
+        )
+
+    def identity(self, m: Member, channel: str, reachable: bool) -> None:
+        self.uow.session.add(
+            ChannelIdentity(
+                channel=channel,
+                user_id=f"{channel}-{m.name}",
+                member_id=m.id,
+                reachable=reachable,
+                first_seen_at=self.now,
+                last_seen_at=self.now,
+            )
+        )
+
+
+async def _members(shop: _ShopWriter) -> dict[str, Member]:
+    branches, now = shop.branches, shop.now
+    ann = await shop.member(
+        "ann", 400, home_branch_id=branches["asoke"], gender="female",
+        birthday=date(1990, 3, 15), locale="th", marketing_opt_in=True, points_balance=500,
+    )  # fmt: skip
+    bob = await shop.member(
+        "bob", 10, home_branch_id=branches["sukhumvit"], gender="male",
+        birthday=date(2000, 7, 1), locale="en", marketing_opt_in=False,
+    )  # fmt: skip
+    cara = await shop.member("cara", 200, locale="th", marketing_opt_in=True, points_balance=50)
+    dan = await shop.member(
+        "dan", 500, home_branch_id=branches["asoke"], gender="other",
+        birthday=date(1960, 3, 3), locale="th", marketing_opt_in=True,
+    )  # fmt: skip
+    erin = await shop.member(
+        "erin", 5, home_branch_id=branches["asoke"], erased_at=now, marketing_opt_in=True
+    )
+    return {"ann": ann, "bob": bob, "cara": cara, "dan": dan, "erin": erin}
+
+
+def _sales(shop: _ShopWriter, members: dict[str, Member]) -> None:
+    ann, bob, dan, erin = members["ann"], members["bob"], members["dan"], members["erin"]
+    shop.sale(ann, "asoke", shop_time(2026, 3, 2, 14, 30), 200, categories="tea,snack",
+              used_coupon=True)  # fmt: skip
+    shop.sale(ann, "asoke", shop_time(2026, 2, 23, 15, 0), 300, categories="tea")
+    shop.sale(ann, "sukhumvit", shop_time(2025, 12, 1, 10, 0), 5000, used_coupon=True)
+    shop.sale(bob, "sukhumvit", shop_time(2026, 2, 28, 20, 0), 100, categories="milk tea",
+              used_coupon=True)  # fmt: skip
+    shop.sale(bob, "asoke", shop_time(2026, 3, 1, 12, 0), 1000, voided_at=shop.now)
+    shop.sale(dan, "phetchaburi", shop_time(2025, 11, 1, 6, 0), 12000)
+    shop.sale(erin, "asoke", shop_time(2026, 3, 2, 12, 0), 150)
+
+
+async def _campaign(shop: _ShopWriter, ann: Member, bob: Member) -> None:
+    """Campaign 1: ann clicked it, bob redeemed its coupon."""
+    s, now = shop.uow.session, shop.now
+    campaign = Campaign(
+        name="Summer 1-get-1", segment_name="all", rule="visits >= 1", message="hi",
+        created_by="test", created_at=now,
+    )  # fmt: skip
+    s.add(campaign)
+    await shop.uow.flush()
+    shop.ids["campaign"] = campaign.id
+    s.add(CampaignMember(campaign_id=campaign.id, member_id=ann.id, group="recipient",
+                         clicked_at=now))  # fmt: skip
+    s.add(CampaignMember(campaign_id=campaign.id, member_id=bob.id, group="recipient"))
+    s.add(
+        Coupon(
+            code="CMP-1", member_id=bob.id, campaign_id=campaign.id, title_th="1 แถม 1",
+            title_en="1-get-1", status="redeemed", issued_at=now, expires_at=now,
+            redeemed_at=now,
+        )
+    )  # fmt: skip

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, timedelta
 
+import pytest
+
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from jobs.automations.birthday import run_birthday
@@ -88,6 +90,7 @@ async def test_running_the_birthday_job_twice_queues_nobody_twice(
         assert len(await outbox_for(app, member.id)) == 1
 
 
+@pytest.mark.e2e
 async def test_a_member_is_greeted_once_a_year_and_again_next_year(
     app: App, clock: FrozenClock
 ) -> None:

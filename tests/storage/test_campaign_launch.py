@@ -54,6 +54,7 @@ def test_zero_percent_holdout_holds_nobody_out() -> None:
     assert not any(in_holdout(3, member_id, 0) for member_id in range(1, 1001))
 
 
+@pytest.mark.e2e
 async def test_start_writes_one_audience_row_per_member_and_outbox_rows_for_recipients(
     app: App,
 ) -> None:

@@ -105,6 +105,7 @@ async def test_a_new_leader_reruns_the_old_leaders_unfinished_run_at_once(
     assert await tick(app, _daily(recorder), leader_since=clock.now()) == ["birthday"]
 
 
+@pytest.mark.e2e
 async def test_a_year_of_daily_ticks_runs_each_day_once(app: App, clock: FrozenClock) -> None:
     recorder = Recorder()
     clock.set(datetime(2026, 1, 1, 3, 0, tzinfo=UTC))  # 10:00 Bangkok on 1 January

@@ -248,6 +248,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return rows, await uow.points.balance(self.member_id)
 
 
+@pytest.mark.e2e
 def test_the_ledger_stays_consistent_under_random_operations(database_url: str) -> None:
     LedgerMachine.url = database_url
     run_state_machine_as_test(

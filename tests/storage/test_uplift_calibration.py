@@ -25,6 +25,7 @@ async def trials(app: App) -> list[Trial]:
     return await run_calibration(app.uow, scenarios(150, SEED, AUDIENCES), SEED)
 
 
+@pytest.mark.e2e
 async def test_the_reported_interval_covers_the_true_effect_at_least_90_percent(
     trials: list[Trial],
 ) -> None:
@@ -33,6 +34,7 @@ async def test_the_reported_interval_covers_the_true_effect_at_least_90_percent(
     assert result.coverage >= 0.90
 
 
+@pytest.mark.e2e
 async def test_a_zero_effect_reads_as_no_detectable_effect_at_least_90_percent(
     trials: list[Trial],
 ) -> None:

@@ -53,6 +53,7 @@ def test_db_upgrade_twice_says_it_is_already_current(capsys: pytest.CaptureFixtu
     assert "already at the latest schema" in capsys.readouterr().out
 
 
+@pytest.mark.e2e
 def test_demo_builds_a_shop_without_chatting(tmp_path: Path) -> None:
     database = tmp_path / "demo.db"
     argv = ["demo", "--members", "100", "--months", "1", "--no-chat", "--database", str(database)]
@@ -62,6 +63,7 @@ def test_demo_builds_a_shop_without_chatting(tmp_path: Path) -> None:
     assert _count(database, "sales") > 0
 
 
+@pytest.mark.e2e
 def test_a_second_demo_with_the_same_parameters_reuses_the_shop(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -78,6 +80,7 @@ def test_a_second_demo_with_the_same_parameters_reuses_the_shop(
         assert connection.execute("SELECT name FROM members WHERE id = 1").fetchone() == ("kept",)
 
 
+@pytest.mark.e2e
 def test_a_demo_with_other_parameters_is_rebuilt(tmp_path: Path) -> None:
     database = tmp_path / "demo.db"
     base = ["demo", "--months", "1", "--no-chat", "--database", str(database)]

@@ -74,6 +74,7 @@ def test_a_bad_map_field_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "unknown field" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_import_sales_without_points_on_a_shop_with_branches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,6 +112,7 @@ def _demo(tmp_path: Path) -> Path:
     return database
 
 
+@pytest.mark.e2e
 def test_demo_shop_has_staff_rewards_and_coupons(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -124,6 +126,7 @@ def test_demo_shop_has_staff_rewards_and_coupons(
     assert _query(database, "SELECT count(*) FROM rewards")[0][0] > 0
 
 
+@pytest.mark.e2e
 def test_chat_as_cashier_on_a_demo_creates_the_staff_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -140,6 +143,7 @@ def test_chat_as_cashier_on_a_demo_creates_the_staff_row(
     assert rows == [("cashier", "asoke")]  # not a branch code: the first branch
 
 
+@pytest.mark.e2e
 def test_chat_as_owner_uses_the_demo_owner(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.config import Settings
 from bot.server import serve
@@ -37,6 +38,7 @@ async def _get_when_up(session: aiohttp.ClientSession, url: str) -> aiohttp.Clie
     raise AssertionError(f"{url} never answered")
 
 
+@pytest.mark.e2e
 async def test_serve_answers_healthz_and_stops_when_told(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     stop = asyncio.Event()
@@ -50,6 +52,7 @@ async def test_serve_answers_healthz_and_stops_when_told(tmp_path: Path) -> None
     assert (tmp_path / "serve.db").exists()  # migrated on start
 
 
+@pytest.mark.e2e
 async def test_serve_mounts_the_webhooks_of_configured_channels(tmp_path: Path) -> None:
     settings = _settings(
         tmp_path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +15,7 @@ from storage.synthetic import generate_shop
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
 
 
+@pytest.mark.e2e
 async def test_the_demo_history_has_finished_automation_campaigns_and_no_pending_messages(
     engine: AsyncEngine,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +22,7 @@ NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
 URL = "sqlite+aiosqlite:///unused.db"
 
 
+@pytest.mark.e2e
 async def test_the_demo_campaign_was_sent_and_measured_by_the_product(
     engine: AsyncEngine,
 ) -> None:

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from bot.bootstrap import App, bootstrap
@@ -64,6 +65,7 @@ async def _eventually(condition: Callable[[], bool]) -> None:
     raise AssertionError("the condition never held")
 
 
+@pytest.mark.e2e
 async def test_serve_sends_queued_messages_through_telegram_and_line(tmp_path: Path) -> None:
     line = FakeLineApi()
     async with serving() as (telegram, telegram_base), line.running() as line_base:

@@ -150,6 +150,7 @@ def test_any_mobile_with_random_separators_round_trips(
     assert parse_phone(written) == f"+66{subscriber}"
 
 
+@pytest.mark.e2e
 @given(st.text(max_size=40))
 def test_any_text_is_a_number_or_a_polite_refusal(text: str) -> None:
     result = _attempt(parse_phone, text)

@@ -8,6 +8,7 @@ import pytest
 from bot.cli import main
 
 
+@pytest.mark.e2e
 def test_simulate_prints_matching_true_and_reported_values(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

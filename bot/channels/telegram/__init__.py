@@ -13,7 +13,7 @@ import hmac
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
@@ -37,9 +37,6 @@ from bot.i18n import LOCALES
 from handlers.bus import Bus
 from handlers.router import Router
 from storage.uow import UnitOfWorkFactory
-
-if TYPE_CHECKING:
-    from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +236,3 @@ def make_bot(token: str, api_base: str) -> Bot:
     """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-
-
-def build_telegram(app: App) -> TelegramChannel:
-    """The Telegram channel wired to the application's bus, unit of work and clock."""
-    return TelegramChannel(app.settings, app.bus, app.uow, app.clock)
