@@ -13,7 +13,7 @@ import hmac
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
@@ -30,6 +30,7 @@ from bot.channels.telegram.inbound import inbound_from_update
 from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
 from bot.channels.telegram.outbound import call, send
 from bot.config import Settings
+from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.clock import Clock
 from bot.core.errors import ChannelError, RecipientUnreachable
 from bot.core.messages import Channel, Identity, InboundKind, Reply
@@ -37,9 +38,6 @@ from bot.i18n import LOCALES
 from handlers.bus import Bus
 from handlers.router import Router
 from storage.uow import UnitOfWorkFactory
-
-if TYPE_CHECKING:
-    from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +53,14 @@ class TelegramConfigError(RuntimeError):
 
 
 class TelegramChannel:
-    """Implements :class:`bot.core.ports.WebhookChannel` for Telegram private chats.
+    """Implements :class:`bot.channels.webhook.WebhookChannel` for Telegram private chats.
 
     ``push`` raises :class:`ChannelError` subclasses; delivery of replies to a webhook update
     never raises (a blocked user is marked unreachable, anything else is logged).
     """
 
     channel = Channel.TELEGRAM
+    capabilities = TELEGRAM_CAPABILITIES
 
     def __init__(self, settings: Settings, bus: Bus, uow: UnitOfWorkFactory, clock: Clock) -> None:
         if not settings.telegram_bot_token:
@@ -237,8 +236,3 @@ def make_bot(token: str, api_base: str) -> Bot:
     """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-
-
-def build_telegram(app: App) -> TelegramChannel:
-    """The Telegram channel wired to the application's bus, unit of work and clock."""
-    return TelegramChannel(app.settings, app.bus, app.uow, app.clock)
