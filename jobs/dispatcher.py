@@ -25,10 +25,10 @@ Crash safety (what a SIGKILL at any moment can and cannot do):
   on an orderly stop). So every message is sent **at least once**, and a message is sent twice
   only if the platform accepted the request but the process died before recording it — the
   requests *in flight* at the crash, at most ``concurrency`` of them.
-- LINE (``retry_keys`` in its capabilities): those repeats are not deliveries. Pushes carry
-  the row's retry key and multicasts a key
-  derived from their rows (:func:`jobs.delivery_plan.multicast_key`, formed again identically
-  by the next process), so LINE answers the repeat 409, which counts as sent: exactly once.
+- LINE (its capabilities declare ``retry_keys``): those repeats are not deliveries. Pushes
+  carry the row's retry key and multicasts a key derived from their rows
+  (:func:`jobs.delivery_plan.multicast_key`, formed again identically by the next process), so
+  LINE answers the repeat 409, which counts as sent: exactly once.
 - Telegram has no idempotency key and no way to ask whether a message arrived, so exactly once
   cannot be promised for a request whose answer was lost with the process. We chose *at least
   once* over *at most once*: a receipt or a coupon announced twice is better than one never
