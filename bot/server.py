@@ -177,7 +177,7 @@ async def polling(settings: Settings) -> None:
 
         channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
         try:
-            async with _leading(app, {Channel.TELEGRAM: channel}):
+            async with _leading(app, {channel.channel: channel}):
                 await channel.run_polling()
         finally:
             await channel.close()
@@ -266,7 +266,7 @@ async def chat(
             uow=app.uow,
             locale=settings.locale,
         )
-        async with _leading(app, {Channel.CONSOLE: console}):
+        async with _leading(app, {console.channel: console}):
             await console.run()
     finally:
         await app.close()
