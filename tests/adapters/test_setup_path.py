@@ -37,7 +37,7 @@ class FakeChannel:
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         CHATCRM_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'setup.db'}",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 
