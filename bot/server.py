@@ -11,17 +11,18 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO, TypeVar
 
 from aiohttp import web
 
 from bot.bootstrap import App, bootstrap
+from bot.channels.webhook import WebhookChannel
 from bot.config import Settings
 from bot.core.messages import Channel
-from bot.core.ports import Outbound, WebhookChannel
+from bot.core.ports import Outbound
 from bot.web import build_web_app
 from jobs import scheduler
 from jobs.dispatcher import OutboxDispatcher
@@ -176,8 +177,39 @@ async def polling(settings: Settings) -> None:
 
         channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
         try:
-            async with _leading(app, {Channel.TELEGRAM: channel}):
+            async with _leading(app, {channel.channel: channel}):
                 await channel.run_polling()
+        finally:
+            await channel.close()
+    finally:
+        await app.close()
+
+
+class _SetUp(Protocol):
+    """A channel that can be set up once from the command line, then closed."""
+
+    async def close(self) -> None: ...
+
+
+_Channel = TypeVar("_Channel", bound=_SetUp)
+
+
+async def set_up_channel(
+    settings: Settings,
+    make: Callable[[App], _Channel],
+    run: Callable[[_Channel, App], Awaitable[list[str]]],
+    refused: tuple[type[Exception], ...] = (),
+) -> list[str]:
+    """Open the application without migrating, build the channel with ``make``, run its setup
+    (``run``) and close both; returns what was done. An error of ``refused`` (the channel's
+    word for settings it cannot use) becomes a :class:`StartupError`."""
+    app = await bootstrap(settings, migrate=False)
+    try:
+        channel = make(app)
+        try:
+            return await run(channel, app)
+        except refused as error:
+            raise StartupError(str(error)) from error
         finally:
             await channel.close()
     finally:
@@ -190,17 +222,12 @@ async def setup_telegram(settings: Settings) -> list[str]:
         raise StartupError("TELEGRAM_BOT_TOKEN is not set")
     from bot.channels.telegram import TelegramChannel, TelegramConfigError
 
-    app = await bootstrap(settings, migrate=False)
-    try:
-        channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
-        try:
-            return await channel.setup(app.bus.router)
-        except TelegramConfigError as error:
-            raise StartupError(str(error)) from error
-        finally:
-            await channel.close()
-    finally:
-        await app.close()
+    return await set_up_channel(
+        settings,
+        lambda app: TelegramChannel(settings, app.bus, app.uow, app.clock),
+        lambda channel, app: channel.setup(app.bus.router),
+        (TelegramConfigError,),
+    )
 
 
 async def setup_line(settings: Settings) -> list[str]:
@@ -209,15 +236,11 @@ async def setup_line(settings: Settings) -> list[str]:
         raise StartupError("LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN must both be set")
     from bot.channels.line import LineChannel
 
-    app = await bootstrap(settings, migrate=False)
-    try:
-        channel = LineChannel(settings, app.bus, app.uow, app.clock)
-        try:
-            return await channel.setup()
-        finally:
-            await channel.close()
-    finally:
-        await app.close()
+    return await set_up_channel(
+        settings,
+        lambda app: LineChannel(settings, app.bus, app.uow, app.clock),
+        lambda channel, _app: channel.setup(),
+    )
 
 
 async def chat(
@@ -243,7 +266,7 @@ async def chat(
             uow=app.uow,
             locale=settings.locale,
         )
-        async with _leading(app, {Channel.CONSOLE: console}):
+        async with _leading(app, {console.channel: console}):
             await console.run()
     finally:
         await app.close()

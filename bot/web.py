@@ -12,8 +12,8 @@ from sqlalchemy import text
 
 from bot import metrics as app_metrics
 from bot.bootstrap import App
+from bot.channels.webhook import WebhookChannel
 from bot.core.messages import Channel
-from bot.core.ports import WebhookChannel
 
 log = logging.getLogger(__name__)
 

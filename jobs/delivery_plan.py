@@ -1,14 +1,15 @@
-"""How a claimed batch of outbox rows becomes requests: lanes per chat, LINE multicasts.
+"""How a claimed batch of outbox rows becomes requests: lanes per chat, multicasts.
 
 * Rows to one chat form one *lane*, sent in order by one worker (the per-chat limit spaces
   them); lanes run side by side under the platform's overall limit.
-* Promotional LINE rows with the same payload (the same JSON) are sent as multicast requests
-  of up to 500 recipients, each request a lane of its own. Groups are formed
-  deterministically: rows sorted by id, split into chunks of 500 from the first row of the
-  batch, and each chunk's ``X-Line-Retry-Key`` is a UUIDv5 over its rows' own retry keys
-  (sorted). A process that restarts after a crash claims the same pending rows in the same
-  order, forms the same chunk and sends it with the same key, which LINE answers 409 if it had
-  accepted it: no recipient gets the message twice.
+* Promotional rows with the same payload (the same JSON) on a channel whose capabilities
+  declare multicast (LINE: up to 500 recipients) are sent as multicast requests of up to
+  ``multicast_max`` recipients, each request a lane of its own. Groups are formed
+  deterministically: rows sorted by id, split into chunks of ``multicast_max`` from the first
+  row of the batch, and each chunk's retry key (LINE's ``X-Line-Retry-Key``) is a UUIDv5 over
+  its rows' own retry keys (sorted). A process that restarts after a crash claims the same
+  pending rows in the same order, forms the same chunk and sends it with the same key, which
+  LINE answers 409 if it had accepted it: no recipient gets the message twice.
 * Everything else (transactional rows, personalised promotions) is pushed one by one.
 """
 
@@ -16,15 +17,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from bot.core.capabilities import ChannelCapabilities
 from bot.core.messages import Channel
 from jobs.ratelimit import SendLimiter
 from storage.repositories.outbox import QueuedMessage
 
-MULTICAST_MAX: Final = 500
 #: namespace of multicast retry keys (any fixed UUID; changing it would break crash recovery)
 MULTICAST_NAMESPACE: Final = uuid.UUID("5f0c3b7e-2a51-4d7e-9c1e-6b1f3c2a9d40")
 
@@ -68,22 +69,30 @@ def _payload_key(row: QueuedMessage) -> str:
     return json.dumps(row.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def plan(batch: Sequence[QueuedMessage], *, multicast: bool = True) -> list[list[Delivery]]:
-    """The lanes for ``batch`` (see the module docstring), in the order of their first row."""
-    groups: dict[str, list[QueuedMessage]] = {}
+def plan(
+    batch: Sequence[QueuedMessage], capabilities: Mapping[Channel, ChannelCapabilities]
+) -> list[list[Delivery]]:
+    """The lanes for ``batch`` (see the module docstring), in the order of their first row.
+
+    ``capabilities`` says, per channel, whether and to how many recipients rows may be
+    multicast; a channel missing from it is pushed row by row.
+    """
+    groups: dict[tuple[str, str], list[QueuedMessage]] = {}
     singles: list[QueuedMessage] = []
     for row in sorted(batch, key=lambda r: r.id):
-        if multicast and row.channel == Channel.LINE.value and row.promotional:
-            groups.setdefault(_payload_key(row), []).append(row)
+        caps = capabilities.get(Channel(row.channel))
+        if caps is not None and caps.multicast and row.promotional:
+            groups.setdefault((row.channel, _payload_key(row)), []).append(row)
         else:
             singles.append(row)
     lanes: list[tuple[int, list[Delivery]]] = []
-    for rows in groups.values():
+    for (channel, _), rows in groups.items():
         if len(rows) == 1:
             singles.extend(rows)
             continue
-        for start in range(0, len(rows), MULTICAST_MAX):
-            chunk = tuple(rows[start : start + MULTICAST_MAX])
+        size = capabilities[Channel(channel)].multicast_max
+        for start in range(0, len(rows), size):
+            chunk = tuple(rows[start : start + size])
             delivery = Delivery(chunk, multicast=True, retry_key=multicast_key(chunk))
             lanes.append((chunk[0].id, [delivery]))
     by_chat: dict[tuple[str, str], list[Delivery]] = {}

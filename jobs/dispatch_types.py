@@ -19,7 +19,8 @@ FINAL_OUTCOMES: Final = frozenset({"sent", "failed", "unreachable"})
 class KeyedOutbound(Protocol):
     """An :class:`Outbound` whose push takes a retry key (LINE's ``X-Line-Retry-Key``).
 
-    ``bot.channels.line.LineChannel`` is one; the dispatcher relies on it for LINE rows.
+    The dispatcher relies on it for the rows of a channel whose capabilities declare
+    ``retry_keys`` (``bot.channels.line.LineChannel`` is one).
     """
 
     async def push(
@@ -28,8 +29,9 @@ class KeyedOutbound(Protocol):
 
 
 class ReplyingOutbound(Protocol):
-    """A :class:`KeyedOutbound` that can spend a customer's LINE reply token first (a staff
-    answer in the inbox): free while fresh, push when stale or refused."""
+    """An :class:`Outbound` that can spend a customer's reply token first (a staff answer in
+    the inbox; capabilities declaring ``reply_tokens``, LINE): free while fresh, push when
+    stale or refused."""
 
     async def push(
         self,
@@ -55,7 +57,8 @@ def reply_token_of(payload: Mapping[str, Any]) -> tuple[str, datetime] | None:
 
 
 class MulticastOutbound(Protocol):
-    """An adapter that sends one content to many users in one request (LINE multicast)."""
+    """An adapter that sends one content to many users in one request; the dispatcher
+    relies on it for channels whose capabilities declare ``multicast`` (LINE)."""
 
     async def multicast(
         self, user_ids: Sequence[str], replies: Sequence[Reply], retry_key: str

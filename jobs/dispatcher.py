@@ -8,7 +8,8 @@ One pass (:meth:`OutboxDispatcher.drain_once`):
    are taken and their ``not_before`` moved a lease ahead. Another process (PostgreSQL
    ``SKIP LOCKED``; SQLite serialises) or a later pass does not see them meanwhile.
 2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat (its rows in order), identical
-   promotional LINE rows as multicasts of ≤ 500 with a deterministic retry key.
+   promotional rows of a channel whose capabilities declare multicast (LINE: ≤ 500) as
+   multicasts with a deterministic retry key.
 3. *send* — ``concurrency`` workers take lanes; before every request a worker waits for the
    :class:`~jobs.ratelimit.SendLimiter` (Telegram ≈30/s overall and 1/s per chat, LINE per
    endpoint), so several requests are in flight but the rate is never exceeded.
@@ -24,9 +25,10 @@ Crash safety (what a SIGKILL at any moment can and cannot do):
   on an orderly stop). So every message is sent **at least once**, and a message is sent twice
   only if the platform accepted the request but the process died before recording it — the
   requests *in flight* at the crash, at most ``concurrency`` of them.
-- LINE: those repeats are not deliveries. Pushes carry the row's retry key and multicasts a key
-  derived from their rows (:func:`jobs.delivery_plan.multicast_key`, formed again identically
-  by the next process), so LINE answers the repeat 409, which counts as sent: exactly once.
+- LINE (its capabilities declare ``retry_keys``): those repeats are not deliveries. Pushes
+  carry the row's retry key and multicasts a key derived from their rows
+  (:func:`jobs.delivery_plan.multicast_key`, formed again identically by the next process), so
+  LINE answers the repeat 409, which counts as sent: exactly once.
 - Telegram has no idempotency key and no way to ask whether a message arrived, so exactly once
   cannot be promised for a request whose answer was lost with the process. We chose *at least
   once* over *at most once*: a receipt or a coupon announced twice is better than one never
@@ -45,7 +47,9 @@ unreachable, the rest go on; :class:`PermanentChannelError` or an unreadable pay
 ``failed``; :class:`QuotaExhausted` (LINE's monthly limit) → the channel rests an hour (no hot
 retry loop), campaigns whose rows hit it are paused, their rows parked and the owners told once
 (:mod:`jobs.campaign_delivery`). Rows of a channel without an adapter stay pending and are
-reported once; console rows wait quietly for ``chatcrm chat``.
+reported once; rows of a channel served on demand (the console) wait quietly for
+``chatcrm chat``. Every decision that differs between platforms asks the adapter's declared
+:class:`~bot.core.capabilities.ChannelCapabilities`, never the channel's name.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from typing import Final, cast
 from zoneinfo import ZoneInfo
 
 from bot import metrics
+from bot.core.capabilities import capabilities_of
 from bot.core.clock import Clock
 from bot.core.errors import (
     ChannelError,
@@ -143,6 +148,7 @@ class OutboxDispatcher:
         self._uow = uow
         self._clock = clock
         self._channels = dict(channels)
+        self._capabilities = {channel: a.capabilities for channel, a in channels.items()}
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.limiter: SendLimiter = limiter or Unlimited()
@@ -209,8 +215,7 @@ class OutboxDispatcher:
             result.deferred = await self._defer_quiet(uow, now, ready)
             batch = await uow.outbox.claim(now, limit or self.batch, lease_end, ready)
             await uow.commit()
-        multicast = hasattr(self._channels.get(Channel.LINE), "multicast")
-        lanes = deque(plan(batch, multicast=multicast))
+        lanes = deque(plan(batch, self._capabilities))
         state = _Pass(result, lease_end, lanes, stop)
         workers = min(self.concurrency, len(lanes))
         await asyncio.gather(*(self._work(state) for _ in range(workers)))
@@ -277,26 +282,28 @@ class OutboxDispatcher:
             await self._record(delivery, state, "sent")
 
     async def _send(self, delivery: Delivery, replies: list[Reply]) -> None:
+        """One request, in the form the channel's capabilities allow: a multicast, a push with
+        the row's retry key (a re-send after a crash is then a no-op), a staff answer spending
+        the customer's reply token first, or a plain push."""
         adapter = self._channels[delivery.channel]
+        caps = self._capabilities[delivery.channel]
         if delivery.multicast:
             users = [row.user_id for row in delivery.rows]
             assert delivery.retry_key is not None
             await cast(MulticastOutbound, adapter).multicast(users, replies, delivery.retry_key)
-        elif delivery.channel is Channel.LINE:
-            # LINE's adapter takes the row's retry key, so a re-send after a crash is a no-op
-            keyed = cast(KeyedOutbound, adapter)
-            token = reply_token_of(delivery.rows[0].payload)
-            if token is not None:  # a staff answer: the customer's reply token first
-                replying = cast(ReplyingOutbound, adapter)
-                await replying.push(
-                    delivery.chat,
-                    replies,
-                    retry_key=delivery.retry_key,
-                    reply_token=token[0],
-                    reply_token_at=token[1],
-                )
-                return
-            await keyed.push(delivery.chat, replies, retry_key=delivery.retry_key)
+            return
+        retry_key = delivery.retry_key if caps.retry_keys else None
+        token = reply_token_of(delivery.rows[0].payload) if caps.reply_tokens else None
+        if token is not None:  # a staff answer: the customer's reply token first
+            await cast(ReplyingOutbound, adapter).push(
+                delivery.chat,
+                replies,
+                retry_key=retry_key,
+                reply_token=token[0],
+                reply_token_at=token[1],
+            )
+        elif caps.retry_keys:
+            await cast(KeyedOutbound, adapter).push(delivery.chat, replies, retry_key=retry_key)
         else:
             await adapter.push(delivery.chat, replies)
 
@@ -337,7 +344,7 @@ class OutboxDispatcher:
         self._next_unrouted_check = now + UNROUTED_CHECK
         for channel in Channel:
             # console rows wait for `chatcrm chat`, which is not running all the time: normal
-            if channel in self._channels or channel is Channel.CONSOLE:
+            if channel in self._channels or capabilities_of(channel).on_demand:
                 continue
             if channel.value not in self._reported and await outbox.has_pending(channel.value):
                 self._reported.add(channel.value)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Final, Protocol
 
 from bot.config import Settings
+from bot.core.capabilities import RateBudget, capabilities_of
 from bot.core.messages import Channel
 
 Now = Callable[[], float]
@@ -144,49 +146,98 @@ class Unlimited:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Pacer:
+    """The buckets of one channel, built from its :class:`RateBudget`."""
+
+    budget: RateBudget
+    sender: TokenBucket | None
+    chats: KeyedBuckets | None
+    endpoints: dict[str, TokenBucket]
+
+    async def before_send(self, kind: str, chat: str, messages: int) -> None:
+        # per message, each is its own platform call; else one token per request
+        for _ in range(max(messages, 1) if self.budget.per_message else 1):
+            if self.chats is not None:
+                await self.chats.acquire(chat)
+            if self.sender is not None:
+                await self.sender.acquire()
+            endpoint = self.endpoints.get(kind) or self._default_endpoint()
+            if endpoint is not None:
+                await endpoint.acquire()
+
+    def _default_endpoint(self) -> TokenBucket | None:
+        return next(iter(self.endpoints.values()), None)
+
+    def rest(self, seconds: float) -> None:
+        # the chats' own buckets keep their pace: the platform stopped the bot, not a chat
+        for bucket in (self.sender, *self.endpoints.values()):
+            if bucket is not None:
+                bucket.pause(seconds)
+
+
 class PlatformLimits:
-    """Telegram: one bucket per chat, then the bot-wide one (one token per Bot API message);
-    LINE: one bucket per endpoint (one token per request, whatever its recipients)."""
+    """One set of buckets per channel from its :class:`~bot.core.capabilities.RateBudget`:
+    per chat, then bot-wide, then per endpoint, each as the budget says (Telegram: per chat and
+    bot-wide, a token per message; LINE: per endpoint, a token per request)."""
 
     def __init__(
         self,
+        budgets: Mapping[Channel, RateBudget],
         *,
-        telegram_rate: float,
-        telegram_chat_rate: float,
-        line_push_rate: float,
-        line_multicast_rate: float,
         now: Now = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         # burst 1: never more than ``rate`` in any one-second window, also right after a pause
-        self.telegram = TokenBucket(telegram_rate, 1.0, now=now, sleep=sleep)
-        self.telegram_chats = KeyedBuckets(telegram_chat_rate, 1.0, now=now, sleep=sleep)
-        self.line = {
-            "push": TokenBucket(line_push_rate, 1.0, now=now, sleep=sleep),
-            "multicast": TokenBucket(line_multicast_rate, 1.0, now=now, sleep=sleep),
+        def bucket(rate: float | None) -> TokenBucket | None:
+            return None if rate is None else TokenBucket(rate, 1.0, now=now, sleep=sleep)
+
+        self._pacers = {
+            channel: _Pacer(
+                budget,
+                bucket(budget.per_sender),
+                None
+                if budget.per_chat is None
+                else KeyedBuckets(budget.per_chat, 1.0, now=now, sleep=sleep),
+                {
+                    kind: TokenBucket(rate, 1.0, now=now, sleep=sleep)
+                    for kind, rate in budget.per_endpoint
+                },
+            )
+            for channel, budget in budgets.items()
         }
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlatformLimits:
-        return cls(
-            telegram_rate=settings.telegram_rate,
-            telegram_chat_rate=settings.telegram_chat_rate,
-            line_push_rate=settings.line_push_rate,
-            line_multicast_rate=settings.line_multicast_rate,
-        )
+        """The budgets the operator set (``TELEGRAM_RATE``, ``LINE_PUSH_RATE``, …) in the
+        shape each channel's capabilities declare."""
+        return cls(operator_budgets(settings))
 
     async def before_send(self, channel: Channel, kind: str, chat: str, messages: int) -> None:
-        if channel is Channel.TELEGRAM:
-            # each message of a row is its own Bot API call: take one token per message
-            for _ in range(max(messages, 1)):
-                await self.telegram_chats.acquire(chat)
-                await self.telegram.acquire()
-        elif channel is Channel.LINE:
-            await self.line.get(kind, self.line["push"]).acquire()
+        pacer = self._pacers.get(channel)
+        if pacer is not None:
+            await pacer.before_send(kind, chat, messages)
 
     def rest(self, channel: Channel, seconds: float) -> None:
-        if channel is Channel.TELEGRAM:
-            self.telegram.pause(seconds)
-        elif channel is Channel.LINE:
-            for bucket in self.line.values():
-                bucket.pause(seconds)
+        pacer = self._pacers.get(channel)
+        if pacer is not None:
+            pacer.rest(seconds)
+
+
+def operator_budgets(settings: Settings) -> dict[Channel, RateBudget]:
+    """Each channel's declared :class:`RateBudget` with the rates the settings give (the
+    defaults stay a little below the platform's, for network jitter)."""
+    telegram = capabilities_of(Channel.TELEGRAM).rates
+    line = capabilities_of(Channel.LINE).rates
+    return {
+        Channel.TELEGRAM: replace(
+            telegram, per_sender=settings.telegram_rate, per_chat=settings.telegram_chat_rate
+        ),
+        Channel.LINE: replace(
+            line,
+            per_endpoint=(
+                ("push", settings.line_push_rate),
+                ("multicast", settings.line_multicast_rate),
+            ),
+        ),
+    }

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.bootstrap import App
+from bot.core.capabilities import ChannelCapabilities, capabilities_of
 from bot.core.errors import PermanentChannelError, RecipientUnreachable
 from bot.core.messages import Channel, Identity, Inbound, InboundKind, Reply
 from bot.core.ports import Outbound
@@ -29,6 +30,11 @@ class Recorder:
     sent: list[Outgoing] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
+
+    @property
+    def capabilities(self) -> ChannelCapabilities:
+        """The platform's own: a recorder stands in for the real adapter."""
+        return capabilities_of(self.channel)
 
     async def push(self, user_id: str, replies: Sequence[Reply], **keys: object) -> None:
         """Record ``replies`` to ``user_id``; raise as the platform would for a refusal.

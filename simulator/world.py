@@ -24,8 +24,9 @@ from bot.channels import line as line_channel
 from bot.channels.line import LineChannel
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel
 from bot.channels.telegram import WEBHOOK_PATH as TELEGRAM_PATH
+from bot.channels.webhook import WebhookChannel
 from bot.core.messages import Channel
-from bot.core.ports import Outbound, WebhookChannel
+from bot.core.ports import Outbound
 from bot.web import build_web_app
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import (

@@ -17,6 +17,7 @@ from typing import Protocol, TextIO
 
 import segno
 
+from bot.core.capabilities import CONSOLE_CAPABILITIES
 from bot.core.clock import Clock
 from bot.core.messages import (
     Button,
@@ -53,6 +54,7 @@ class ConsoleChannel:
     """
 
     channel = Channel.CONSOLE
+    capabilities = CONSOLE_CAPABILITIES
 
     def __init__(
         self,

@@ -1,12 +1,15 @@
-"""Ports between the core and the outside: what a channel adapter must offer."""
+"""Ports between the core and the outside: what a channel adapter must offer.
+
+The webhook side of an adapter (routes on the HTTP server) is not a core concern: it is
+:class:`bot.channels.webhook.WebhookChannel`, so the core imports no HTTP library.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from aiohttp import web
-
+from bot.core.capabilities import ChannelCapabilities
 from bot.core.messages import Channel, Reply
 
 #: reads LINE's monthly message quota: ``(limit or None when unlimited, used this month)``
@@ -18,18 +21,14 @@ class Outbound(Protocol):
 
     Raises a :class:`bot.core.errors.ChannelError` subclass when delivery fails; the caller
     decides whether to retry. Adapters degrade what their platform cannot show.
+    ``capabilities`` declares what the channel can do (multicast, retry keys, reply tokens);
+    callers decide by it, never by the channel's name.
     """
 
-    channel: Channel
+    @property
+    def channel(self) -> Channel: ...
+
+    @property
+    def capabilities(self) -> ChannelCapabilities: ...
 
     async def push(self, user_id: str, replies: Sequence[Reply]) -> None: ...
-
-
-class WebhookChannel(Outbound, Protocol):
-    """A channel that receives events over HTTP on the shared aiohttp application."""
-
-    def register(self, app: web.Application) -> None:
-        """Add this channel's webhook route(s) to ``app``."""
-
-    async def close(self) -> None:
-        """Release HTTP sessions; called once when the server stops."""

@@ -3,21 +3,23 @@
 Who may: owners, branch-less managers, and managers of the thread's branch (threads of no
 branch are everyone's). The router already refused anyone below manager, whatever the button.
 
-An answer goes through the outbox (transactional, sent after commit, retried). For a LINE
-customer the row's payload also carries the customer's last unused reply token and when it was
-issued (``reply_token``/``reply_token_at``): the LINE adapter replies for free while the token is
-fresh and pushes otherwise. The token is cleared here so no second answer tries it again.
+An answer goes through the outbox (transactional, sent after commit, retried). When the
+customer's channel has reply tokens (its capabilities say so: LINE) the row's payload also
+carries the customer's last unused reply token and when it was issued
+(``reply_token``/``reply_token_at``): the adapter replies for free while the token is fresh and
+pushes otherwise. The token is cleared here so no second answer tries it again.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
+from bot.core.capabilities import capabilities_of
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale, t
 from handlers.context import Context
-from storage.models import ChannelIdentity, InboxThread, Member, Staff
+from storage.models import InboxMessage, InboxThread, Staff
 from storage.repositories.inbox import CLOSED, OPEN
 
 FLOW: Final = "ibrf"
@@ -72,10 +74,10 @@ async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
     cannot be reached (blocked the bot)."""
     assert ctx.staff is not None
     uow = ctx.uow
-    identity = await uow.session.get(ChannelIdentity, thread.identity_id)
+    identity = await uow.inbox.customer_of(thread)
     if identity is None or not identity.reachable:
         return False
-    member = await uow.session.get(Member, thread.member_id) if thread.member_id else None
+    member = await uow.members.get(thread.member_id) if thread.member_id else None
     locale = (
         member.locale if member is not None else supported_locale(identity.language_code)
     ) or ctx.settings.locale
@@ -91,10 +93,8 @@ async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
     )
     shown = t(locale, "inbox2.from_shop", shop=ctx.settings.shop_name, text=text)
     payload = replies_to_payload([Reply(text=shown)])
-    if identity.channel == "line" and last_in is not None and last_in.reply_token:
-        payload["reply_token"] = last_in.reply_token
-        payload["reply_token_at"] = last_in.received_at.isoformat()
-        last_in.reply_token = None  # single use
+    if capabilities_of(identity.channel).reply_tokens:
+        _spend_reply_token(payload, last_in)
     await uow.outbox.enqueue(
         f"inbox:{thread.id}:r{message.id}",
         identity.channel,
@@ -115,6 +115,16 @@ async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
         thread=thread.id,
     )
     return True
+
+
+def _spend_reply_token(payload: dict[str, Any], last_in: InboxMessage | None) -> None:
+    """Move the customer's last unused reply token (and when it was issued) into ``payload``;
+    a token is single use, so the message no longer holds it."""
+    if last_in is None or not last_in.reply_token:
+        return
+    payload["reply_token"] = last_in.reply_token
+    payload["reply_token_at"] = last_in.received_at.isoformat()
+    last_in.reply_token = None
 
 
 async def close_thread(ctx: Context) -> list[Reply]:

@@ -109,6 +109,10 @@ class Inbox:
     async def thread(self, thread_id: int) -> InboxThread | None:
         return await self._s.get(InboxThread, thread_id)
 
+    async def customer_of(self, thread: InboxThread) -> ChannelIdentity | None:
+        """The chat account the thread's customer writes from (None once it is gone)."""
+        return await self._s.get(ChannelIdentity, thread.identity_id)
+
     async def messages(self, thread_id: int) -> Sequence[InboxMessage]:
         result = await self._s.execute(
             select(InboxMessage)

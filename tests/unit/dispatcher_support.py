@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Final
 
+from bot.core.capabilities import LINE_CAPABILITIES, TELEGRAM_CAPABILITIES, ChannelCapabilities
 from bot.core.messages import Channel, Reply
+
+#: LINE's capabilities less multicast: :class:`FakeLine` has no ``multicast``
+LINE_WITHOUT_MULTICAST: Final = replace(LINE_CAPABILITIES, multicast_max=1)
 
 
 @dataclass
@@ -20,6 +25,7 @@ class FakeTelegram:
     """An Outbound with Telegram's push signature (no retry key)."""
 
     channel: Channel = Channel.TELEGRAM
+    capabilities: ChannelCapabilities = TELEGRAM_CAPABILITIES
     pushes: list[Push] = field(default_factory=list)
     #: raised, one per push, before anything is recorded as sent
     failures: list[Exception] = field(default_factory=list)
@@ -39,6 +45,7 @@ class FakeLine:
     """An Outbound with LINE's push signature; ``calls`` records failed attempts too."""
 
     channel: Channel = Channel.LINE
+    capabilities: ChannelCapabilities = LINE_WITHOUT_MULTICAST
     pushes: list[Push] = field(default_factory=list)
     calls: list[Push] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Final
 
 import pytest
 
+from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
 from jobs.ratelimit import KeyedBuckets, PlatformLimits, TokenBucket
+
+#: the documented platform budgets (the ones each channel's capabilities declare)
+_BUDGETS: Final = {
+    Channel.TELEGRAM: RateBudget(per_chat=1, per_sender=30, per_message=True),
+    Channel.LINE: RateBudget(per_endpoint=(("push", 2000), ("multicast", 200))),
+}
 
 
 class SimulatedTime:
@@ -90,28 +98,14 @@ def test_a_bucket_refuses_a_rate_of_zero() -> None:
 
 async def test_telegram_takes_one_token_per_message_of_a_row() -> None:
     clock = SimulatedTime()
-    limits = PlatformLimits(
-        telegram_rate=30,
-        telegram_chat_rate=1,
-        line_push_rate=2000,
-        line_multicast_rate=200,
-        now=clock.now,
-        sleep=clock.sleep,
-    )
+    limits = PlatformLimits(_BUDGETS, now=clock.now, sleep=clock.sleep)
     await limits.before_send(Channel.TELEGRAM, "push", "42", messages=2)
     assert clock.t == pytest.approx(1.0)  # the chat's second message waits a second
 
 
 async def test_line_endpoints_have_buckets_of_their_own() -> None:
     clock = SimulatedTime()
-    limits = PlatformLimits(
-        telegram_rate=30,
-        telegram_chat_rate=1,
-        line_push_rate=2000,
-        line_multicast_rate=200,
-        now=clock.now,
-        sleep=clock.sleep,
-    )
+    limits = PlatformLimits(_BUDGETS, now=clock.now, sleep=clock.sleep)
     await limits.before_send(Channel.LINE, "multicast", "", 1)
     await limits.before_send(Channel.LINE, "push", "U1", 1)
     assert clock.t == 0

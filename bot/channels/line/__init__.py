@@ -51,6 +51,7 @@ from bot.channels.line.send import (
     channel_error,
 )
 from bot.config import Settings
+from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.clock import Clock
 from bot.core.errors import ChannelError, TransientChannelError
 from bot.core.messages import Channel, InboundKind, Reply
@@ -62,16 +63,18 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH: Final = "/webhook/line"
-#: LINE's reply token lives about a minute; past this age we push instead of wasting a call
+#: a reply token lives ``LINE_CAPABILITIES.reply_token_lifetime`` (about a minute); past this
+#: age we push instead of wasting a call on a token that may expire on the way
 REPLY_TOKEN_FRESHNESS: Final = timedelta(seconds=50)
 #: the profile lookup on follow must not eat LINE's 2-second webhook budget
 PROFILE_TIMEOUT: Final = 1.5
 
 
 class LineChannel:
-    """The LINE Official Account as a :class:`bot.core.ports.WebhookChannel`."""
+    """The LINE Official Account as a :class:`bot.channels.webhook.WebhookChannel`."""
 
     channel = Channel.LINE
+    capabilities = LINE_CAPABILITIES
 
     def __init__(
         self, settings: Settings, bus: Bus[Router], uow: UnitOfWorkFactory, clock: Clock

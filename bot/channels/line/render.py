@@ -21,13 +21,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Final, Protocol
 
+from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.messages import Attachment, Button, ButtonKind, MemberCardView, Reply
 from bot.i18n import format_points, t
 
 LineMessage = dict[str, Any]
 
-MAX_MESSAGES_PER_REQUEST: Final = 5
-MAX_TEXT: Final = 5000
+MAX_MESSAGES_PER_REQUEST: Final = LINE_CAPABILITIES.messages_per_request
+MAX_TEXT: Final = LINE_CAPABILITIES.text_max
 MAX_QUICK_REPLIES: Final = 13
 MAX_LABEL: Final = 20
 MAX_ALT_TEXT: Final = 400

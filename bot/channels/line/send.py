@@ -24,6 +24,7 @@ from linebot.v3.messaging import (
 
 from bot import metrics
 from bot.channels.line.render import MAX_MESSAGES_PER_REQUEST, LineMessage
+from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.errors import (
     ChannelError,
     PermanentChannelError,
@@ -39,7 +40,7 @@ REQUEST_TIMEOUT: Final = 10.0
 #: waits before each retry of a push that failed with a 5xx or a timeout
 DEFAULT_RETRY_DELAYS: Final = (0.5, 2.0)
 #: LINE's limit on ``to`` of one multicast request
-MAX_MULTICAST_RECIPIENTS: Final = 500
+MAX_MULTICAST_RECIPIENTS: Final = LINE_CAPABILITIES.multicast_max
 
 
 def error_message(error: ApiException) -> str:

@@ -30,6 +30,7 @@ from bot.channels.telegram.inbound import inbound_from_update
 from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
 from bot.channels.telegram.outbound import call, send
 from bot.config import Settings
+from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.clock import Clock
 from bot.core.errors import ChannelError, RecipientUnreachable
 from bot.core.messages import Channel, Identity, InboundKind, Reply
@@ -52,13 +53,14 @@ class TelegramConfigError(RuntimeError):
 
 
 class TelegramChannel:
-    """Implements :class:`bot.core.ports.WebhookChannel` for Telegram private chats.
+    """Implements :class:`bot.channels.webhook.WebhookChannel` for Telegram private chats.
 
     ``push`` raises :class:`ChannelError` subclasses; delivery of replies to a webhook update
     never raises (a blocked user is marked unreachable, anything else is logged).
     """
 
     channel = Channel.TELEGRAM
+    capabilities = TELEGRAM_CAPABILITIES
 
     def __init__(
         self, settings: Settings, bus: Bus[Router], uow: UnitOfWorkFactory, clock: Clock

@@ -34,6 +34,7 @@ from aiogram.types import (
 )
 
 from bot import metrics
+from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.errors import (
     PermanentChannelError,
     RateLimited,
@@ -44,7 +45,7 @@ from bot.core.messages import Button, ButtonKind, MemberCardView, Reply
 
 T = TypeVar("T")
 
-TEXT_LIMIT: Final = 4096
+TEXT_LIMIT: Final = TELEGRAM_CAPABILITIES.text_max
 CAPTION_LIMIT: Final = 1024
 #: labels up to this length sit two per row; longer ones get a row each so they are not cut
 SHORT_LABEL: Final = 12
