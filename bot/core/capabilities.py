@@ -63,6 +63,9 @@ class ChannelCapabilities:
     shares_contact: bool = False
     #: served only while someone runs it (the console): its rows wait without a warning
     on_demand: bool = False
+    #: each push and multicast message counts against a monthly quota the shop pays beyond
+    #: (LINE's ``line_message_price``); replies to a customer's own message are free
+    metered: bool = False
 
     @property
     def multicast(self) -> bool:
@@ -94,6 +97,7 @@ LINE_CAPABILITIES: Final = ChannelCapabilities(
     reply_token_lifetime=timedelta(minutes=1),
     retry_keys=True,
     media_by_url=True,
+    metered=True,
 )
 
 #: a person at a terminal: no limits worth pacing, served only while ``chatcrm chat`` runs

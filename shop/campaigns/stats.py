@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
+from bot.core.capabilities import capabilities_of
 from bot.core.errors import NotFound
 from shop.campaigns.stats_sales import last_window_end, sales_by_group
 from shop.campaigns.uplift import (
@@ -221,7 +222,7 @@ async def _delivery(uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[st
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for group, status, channel, count in rows:
         counts[group][status] += count
-        if status == "sent" and channel == "line":
+        if status == "sent" and capabilities_of(channel).metered:
             line_messages += count
     for group, by_status in counts.items():
         for status in ("sent", "failed", "unreachable", "pending"):

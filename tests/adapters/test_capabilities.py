@@ -36,6 +36,7 @@ def test_telegram_declares_the_bot_api_facts() -> None:
     assert caps.reply_token_lifetime is None
     assert not caps.reply_tokens
     assert not caps.retry_keys
+    assert not caps.metered
     assert not caps.media_by_url  # photos and documents are uploaded
     assert caps.shares_contact
     assert caps.text_max == TEXT_LIMIT == 4096
@@ -57,6 +58,7 @@ def test_line_declares_the_messaging_api_facts() -> None:
     assert caps.reply_token_lifetime == timedelta(minutes=1)
     assert caps.reply_token_lifetime > REPLY_TOKEN_FRESHNESS  # never spend one about to expire
     assert caps.retry_keys  # X-Line-Retry-Key
+    assert caps.metered  # push and multicast count against the monthly quota
     assert caps.media_by_url  # LINE fetches images from a public URL
     assert not caps.shares_contact
     assert caps.text_max == MAX_TEXT == 5000
