@@ -31,6 +31,7 @@ from shop.campaigns.launch import segment_env, start_campaign
 from shop.contact_policy import SETTINGS_KEY
 from storage.db import create_engine
 from storage.models import Campaign, ChannelIdentity, Member, OutboxMessage, table_of
+from storage.raw_session import session_of
 from wording.campaigns import CampaignWording
 
 CHUNK: Final = 10_000
@@ -148,13 +149,13 @@ async def launch_campaign(
 async def pending(app: App) -> int:
     async with app.uow() as uow:
         query = select(func.count()).where(OutboxMessage.status == "pending")
-        return int((await uow.session.execute(query)).scalar_one())
+        return int((await session_of(uow).execute(query)).scalar_one())
 
 
 async def statuses(app: App) -> dict[str, int]:
     async with app.uow() as uow:
         query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        return {status: int(n) for status, n in (await uow.session.execute(query)).all()}
+        return {status: int(n) for status, n in (await session_of(uow).execute(query)).all()}
 
 
 async def drain(

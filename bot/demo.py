@@ -30,6 +30,7 @@ from bot.demo_history import add_automation_history, add_simulated_days, simulat
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Branch, Member, ShopSetting
+from storage.raw_session import session_of
 from storage.synthetic import Progress, ShopSummary, generate_shop
 from storage.synthetic.loyalty import CONSOLE, CounterSummary, add_counter, console_user
 from storage.uow import UnitOfWorkFactory
@@ -170,7 +171,9 @@ async def ensure_console_staff(database_url: str, user_id: str, role: str, now: 
                     f"console user {user_id!r} is not a {role} of this shop: run "
                     f"`chatcrm staff invite --role {role}` and send /claim CODE in the chat"
                 )
-            branch_id = await _cashier_branch(uow.session, user_id) if role == "cashier" else None
+            branch_id = (
+                await _cashier_branch(session_of(uow), user_id) if role == "cashier" else None
+            )
             name = f"Demo {role} ({user_id})"
             await uow.staff.add(CONSOLE, user_id, name, role, branch_id, now)
             await uow.audit.record(

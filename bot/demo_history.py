@@ -34,6 +34,7 @@ from simulator.inprocess import InProcessWorld
 from simulator.population import Effect, load_population
 from simulator.run import SimConfig, simulate
 from storage.models import Campaign, OutboxMessage
+from storage.raw_session import session_of
 from storage.synthetic.loyalty import console_user
 
 HISTORY_DAYS: Final = 45
@@ -93,12 +94,12 @@ async def add_automation_history(
             for key, value in (await run(app)).items():
                 totals[key] = totals.get(key, 0) + value
     async with app.uow() as uow:
-        await uow.session.execute(
+        await session_of(uow).execute(
             update(OutboxMessage)
             .where(OutboxMessage.status == "pending", OutboxMessage.dedupe_key.like("cmp:%"))
             .values(status="sent", sent_at=OutboxMessage.not_before, attempts=1)
         )
-        await uow.session.execute(
+        await session_of(uow).execute(
             update(Campaign)
             .where(Campaign.kind.like(f"{KIND_PREFIX}%"))
             .values(status="sent", finished_at=clock.now())

@@ -39,6 +39,7 @@ from shop.campaigns.stats import HOLDOUT, RECIPIENT, CampaignStats, compute_stat
 from shop.campaigns.uplift import Estimate, Verdict
 from storage.bulk import bulk_insert
 from storage.models import Branch, Campaign, CampaignMember, Member, Sale
+from storage.raw_session import session_of
 from storage.uow import UnitOfWork
 
 BASKET_MEDIAN: Final = 180.0  # baht
@@ -129,18 +130,18 @@ def scenarios(count: int, seed: int, audiences: Sequence[int] = AUDIENCES) -> li
 
 async def _member_pool(uow: UnitOfWork, size: int) -> tuple[list[int], int]:
     """``size`` members (ids in order) and a branch for the sales, written in bulk."""
-    connection = await uow.session.connection()
+    connection = await session_of(uow).connection()
     joined = BASE - timedelta(days=400)
     rows = [
         {"member_code": f"CAL{i:07d}", "name": f"m{i}", "joined_at": joined, "locale": "th"}
         for i in range(size)
     ]
     await bulk_insert(connection, Member.__table__, rows)  # type: ignore[arg-type]
-    ids = await uow.session.scalars(
+    ids = await session_of(uow).scalars(
         select(Member.id).where(Member.member_code.like("CAL%")).order_by(Member.id)
     )
     branch = Branch(code="calibration", name_th="calibration", name_en="calibration")
-    uow.session.add(branch)
+    session_of(uow).add(branch)
     await uow.flush()
     return list(ids), branch.id
 
@@ -166,7 +167,7 @@ async def _write_campaign(
         created_by="calibration",
         created_at=start,
     )
-    uow.session.add(campaign)
+    session_of(uow).add(campaign)
     await uow.flush()
     audience, sales = [], []
     values: dict[str, list[float]] = {RECIPIENT: [], HOLDOUT: []}
@@ -194,7 +195,7 @@ async def _write_campaign(
                     "source": "import",
                 }
             )
-    connection = await uow.session.connection()
+    connection = await session_of(uow).connection()
     # Core executemany, not bulk_insert: the latter's SQLite statement does not quote the
     # column named "group"
     await connection.execute(insert(CampaignMember.__table__), audience)  # type: ignore[arg-type]

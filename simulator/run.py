@@ -37,6 +37,7 @@ from simulator.ledger import Ledger
 from simulator.population import Effect, Person, load_population
 from simulator.world import Outgoing, World
 from storage.models import Branch, Campaign, CampaignMember
+from storage.raw_session import session_of
 from storage.synthetic import generate_shop
 
 OWNER: Final = "900"
@@ -127,7 +128,7 @@ class _Sim:
 
     async def _track_automation(self, campaign_id: int) -> None:
         async with self.app.uow() as uow:
-            campaign = await uow.session.get(Campaign, campaign_id)
+            campaign = await session_of(uow).get(Campaign, campaign_id)
             assert campaign is not None
             assert campaign.started_at is not None
             self.ledger.track(campaign_id, campaign.started_at, campaign.attribution_days)
@@ -203,7 +204,7 @@ async def setup_shop(app: App, config: SimConfig) -> list[Person]:
     now = app.clock.now()
     await generate_shop(app.engine, members=config.members, months=4, seed=config.seed, now=now)
     async with app.uow() as uow:
-        branch_id = await uow.session.scalar(select(Branch.id).where(Branch.code == "asoke"))
+        branch_id = await session_of(uow).scalar(select(Branch.id).where(Branch.code == "asoke"))
         staff = config.staff_channel
         await uow.staff.add(staff, config.owner, "Owner", "owner", None, now)
         await uow.staff.add(staff, config.cashier, "Cashier", "cashier", branch_id, now)
@@ -257,7 +258,7 @@ async def simulate(
     track.audience = {p.member_id for p in people if p.eligible}
     if config.audience_only:
         async with app.uow() as uow:
-            snapshot = await uow.session.execute(
+            snapshot = await session_of(uow).execute(
                 select(CampaignMember.member_id, CampaignMember.excluded).where(
                     CampaignMember.campaign_id == sim.main_campaign
                 )

@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, case, func, literal, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
 from storage.models import Branch, Member, Sale, table_of
+from storage.raw_session import session_of
 from storage.segments import SegmentEnv
 from storage.segments.conditions import add_months
 from storage.segments.lifecycle_pass import lifecycle_counts_query
@@ -77,7 +78,7 @@ async def shop_report(
     members = await _member_counts(uow, since, recent)
 
     by_group = {name: 0 for name in (*_GROUPS,)}
-    for name, count in await uow.session.execute(lifecycle_counts_query(env)):
+    for name, count in await session_of(uow).execute(lifecycle_counts_query(env)):
         by_group[name] = int(count)
 
     by_tier = await _tiers(uow, now, tiers, tier_window_months)
@@ -112,7 +113,7 @@ async def _member_counts(
 ) -> _MemberCounts:
     """Live members, those who joined since ``since``, those with a ``recent`` sale, and the
     points they hold."""
-    s = uow.session
+    s = session_of(uow)
     alive = Member.erased_at.is_(None)
     members, new, points = (
         await s.execute(
@@ -145,7 +146,7 @@ async def _recent_sales(
     uow: UnitOfWork, env: SegmentEnv, recent: tuple[ColumnElement[bool], ...]
 ) -> _RecentSales:
     """The ``recent`` sales per branch (most revenue first), per weekday and per hour."""
-    s = uow.session
+    s = session_of(uow)
     # one pass over the last 30 days' sales, grouped by branch, weekday and hour (at most
     # branches × 168 rows); every sales figure of the report is a sum of those groups
     weekday = shop_weekday(table_of(Sale).c.occurred_at, env.tz, env.now)
@@ -213,7 +214,7 @@ async def _tiers(
     ]
     tier = case(*whens, else_=literal(tiers[0][0])).label("tier")
     counts = {name: 0 for name, _ in tiers}
-    rows = await uow.session.execute(
+    rows = await session_of(uow).execute(
         select(tier, func.count())
         .select_from(Member)
         .outerjoin(totals, totals.c.member_id == Member.id)

@@ -41,7 +41,7 @@ from storage.repositories.state import Conversations
 
 
 class UnitOfWork:
-    session: AsyncSession
+    _session: AsyncSession
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], settings: SettingsCache | None = None
@@ -51,9 +51,9 @@ class UnitOfWork:
         self._committed = False
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        await self.session.begin()
-        s = self.session
+        self._session = self._sessions()
+        await self._session.begin()
+        s = self._session
         self.events = EventLog(s)
         self.identities = Identities(s)
         self.members = Members(s)
@@ -95,22 +95,22 @@ class UnitOfWork:
             if not self._committed:
                 # Detach first so objects read in a read-only unit of work stay readable after
                 # it closes (a rollback would expire them); nothing was written either way.
-                self.session.expunge_all()
-                await self.session.rollback()
+                self._session.expunge_all()
+                await self._session.rollback()
         finally:
-            await self.session.close()
+            await self._session.close()
 
     async def commit(self) -> None:
-        await self.session.commit()
+        await self._session.commit()
         self._committed = True
 
     async def flush(self) -> None:
-        await self.session.flush()
+        await self._session.flush()
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """Everything inside is undone if the block raises; the outer transaction goes on."""
-        async with self.session.begin_nested():
+        async with self._session.begin_nested():
             yield
 
 

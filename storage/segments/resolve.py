@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from storage.models import Branch
+from storage.raw_session import session_of
 from storage.segments.compiler import compile_rule
 from storage.segments.env import SegmentEnv
 from storage.segments.lifecycle import builtin_rules
@@ -25,7 +26,7 @@ async def with_saved(uow: UnitOfWork, env: SegmentEnv) -> SegmentEnv:
 async def check_rule(uow: UnitOfWork, rule: Rule) -> None:
     """Values that only the database knows: every branch named must exist (by code, English
     or Thai name). Raises :class:`SegmentRuleError` with a suggestion otherwise."""
-    branches = (await uow.session.execute(select(Branch))).scalars().all()
+    branches = (await session_of(uow).execute(select(Branch))).scalars().all()
     known: set[str] = set()
     for branch in branches:
         known |= {branch.code.casefold(), branch.name_en.casefold(), branch.name_th.casefold()}
@@ -59,4 +60,4 @@ async def resolve_segment(
 async def audience_size(uow: UnitOfWork, members: Select[Any]) -> int:
     """How many members a compiled audience holds (one ``count(*)`` query)."""
     query = select(func.count()).select_from(members.subquery())
-    return int((await uow.session.execute(query)).scalar_one())
+    return int((await session_of(uow).execute(query)).scalar_one())

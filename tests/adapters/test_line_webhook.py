@@ -29,6 +29,7 @@ from simulator.fakes.line_webhooks import (
     unfollow_event,
 )
 from storage.models import ChannelIdentity, ProcessedEvent
+from storage.raw_session import session_of
 
 USER = "U4af4980629"
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
@@ -129,8 +130,8 @@ async def post(client: TestClient[Any, Any], body: bytes, signature: str | None)
 
 async def stored(app: App) -> tuple[int, int]:
     async with app.uow() as u:
-        identities = await u.session.scalar(select(func.count()).select_from(ChannelIdentity))
-        events = await u.session.scalar(select(func.count()).select_from(ProcessedEvent))
+        identities = await session_of(u).scalar(select(func.count()).select_from(ChannelIdentity))
+        events = await session_of(u).scalar(select(func.count()).select_from(ProcessedEvent))
     return int(identities or 0), int(events or 0)
 
 

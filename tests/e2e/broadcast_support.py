@@ -19,6 +19,7 @@ from bot.core.messages import Button, Reply
 from bot.core.wire import replies_to_payload
 from shop.contact_policy import SETTINGS_KEY
 from storage.models import Campaign, CampaignMember, Member, OutboxMessage
+from storage.raw_session import session_of
 
 NO_QUIET_HOURS = {"quiet_hours": ["00:00", "00:00"]}
 
@@ -73,7 +74,7 @@ async def queue_promotions(
                 key, channel, user_id, payload, now, member_id=member_id, promotional=True
             )
             if member_id is not None:  # the audience snapshot, as starting a campaign writes
-                uow.session.add(
+                session_of(uow).add(
                     CampaignMember(
                         campaign_id=campaign_id,
                         member_id=member_id,
@@ -87,7 +88,7 @@ async def queue_promotions(
 
 async def statuses(app: App) -> dict[str, int]:
     async with app.uow() as uow:
-        result = await uow.session.execute(
+        result = await session_of(uow).execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         )
         return {status: int(n) for status, n in result.all()}

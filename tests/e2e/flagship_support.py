@@ -22,6 +22,7 @@ from bot.core.messages import Channel
 from shop.campaigns.launch import in_holdout
 from shop.campaigns.stats import CampaignStats, compute_stats
 from storage.models import Campaign, Coupon, Sale
+from storage.raw_session import session_of
 from tests.unit.staff_support import ensure_branches, make_member
 
 FIVE: Final = ("asoke", "sukhumvit", "phetchaburi", "ratchada", "dindaeng")
@@ -52,7 +53,7 @@ async def build_shop(app: App, channel: Channel, user_ids: list[str]) -> list[Fl
         )
         branch = "siam" if n >= len(user_ids) - 4 else FIVE[n % len(FIVE)]
         async with app.uow() as uow:
-            uow.session.add(
+            session_of(uow).add(
                 Sale(
                     receipt_no=f"OLD-{n}",
                     member_id=member.id,
@@ -101,7 +102,7 @@ async def owner_builds_the_campaign(app: App, chat: Chat[UserId], owner: UserId)
     await chat.press(owner, "cmpw:when:now")
     await chat.say(owner, "10")
     async with app.uow() as uow:
-        campaign_id = (await uow.session.execute(select(Campaign.id))).scalar_one()
+        campaign_id = (await session_of(uow).execute(select(Campaign.id))).scalar_one()
     return segment_reply, campaign_id
 
 
@@ -116,7 +117,7 @@ async def members_claim(
     for member in claimers:
         await chat.press(user(member), promotion_action(campaign_id))
     async with app.uow() as uow:
-        result = await uow.session.execute(select(Coupon).order_by(Coupon.member_id))
+        result = await session_of(uow).execute(select(Coupon).order_by(Coupon.member_id))
         return list(result.scalars().all())
 
 

@@ -21,6 +21,7 @@ from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import PlatformLimits
 from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
 from storage.models import ContactEvent
+from storage.raw_session import session_of
 from tests.e2e.broadcast_support import add_campaign, queue_promotions, statuses, until_drained
 
 ON_POSTGRESQL = "postgresql" in os.environ.get("CHATCRM_TEST_DATABASE_URL", "")
@@ -104,7 +105,7 @@ async def test_a_blocked_member_is_marked_unreachable_and_the_rest_are_sent(app:
     async with app.uow() as uow:
         identity = await uow.identities.get("telegram", "1007")
         other = await uow.identities.get("telegram", "1008")
-        events = await uow.session.execute(select(ContactEvent.kind))
+        events = await session_of(uow).execute(select(ContactEvent.kind))
     assert identity is not None
     assert identity.reachable is False
     assert other is not None

@@ -27,6 +27,7 @@ from simulator.fakes.line_webhooks import (
     text_event,
 )
 from storage.models import Base, Branch, ChannelIdentity, Consent, Member, ProcessedEvent
+from storage.raw_session import session_of
 
 USER = "U1b2c3d4e5f60718293a4b5c6d7e8f901"
 NAME = "พลอย 🌸"
@@ -150,7 +151,7 @@ async def test_signup_through_webhooks_creates_the_member_and_sends_a_flex_card(
     line: LineWorld,
 ) -> None:
     async with line.app.uow() as uow:
-        uow.session.add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
+        session_of(uow).add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
         await uow.commit()
     me, th = Customer(line), "th"
 
@@ -164,9 +165,9 @@ async def test_signup_through_webhooks_creates_the_member_and_sends_a_flex_card(
     shown = await me.press("อโศก")
 
     async with line.app.uow() as uow:
-        member = (await uow.session.execute(select(Member))).scalar_one()
+        member = (await session_of(uow).execute(select(Member))).scalar_one()
         identity = await uow.identities.get("line", USER)
-        consents = (await uow.session.execute(select(Consent))).scalars().all()
+        consents = (await session_of(uow).execute(select(Consent))).scalars().all()
     assert (member.name, member.phone, member.birthday) == (NAME, "+66812345678", date(1987, 5, 1))
     assert member.gender == "female"
     assert member.marketing_opt_in is False

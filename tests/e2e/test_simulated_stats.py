@@ -17,6 +17,7 @@ from simulator.population import Effect
 from simulator.run import OWNER, SimConfig, SimResult, setup_shop, simulate
 from simulator.world import http_world
 from storage.models import Campaign
+from storage.raw_session import session_of
 
 COUNTS = (
     "measured",
@@ -60,7 +61,9 @@ async def test_every_stats_count_equals_the_simulated_ledger(app: App, clock: Fr
     async with app.uow() as uow:
         stats = await compute_stats(uow, result.campaign_id, now)
         automations = (
-            await uow.session.scalars(select(Campaign.id).where(Campaign.id != result.campaign_id))
+            await session_of(uow).scalars(
+                select(Campaign.id).where(Campaign.id != result.campaign_id)
+            )
         ).all()
         automation_stats = [await compute_stats(uow, c, now) for c in automations]
     recipients, holdout = result.ledger.expected(result.campaign_id, now)

@@ -15,6 +15,7 @@ from bot.bootstrap import App
 from bot.i18n import t
 from simulator.fakes.telegram_updates import callback_update, contact_update, text_update
 from storage.models import Branch, ChannelIdentity, Consent, Member
+from storage.raw_session import session_of
 from tests.e2e.telegram_world import TelegramWorld, telegram_world
 
 USER = 5550001
@@ -24,7 +25,7 @@ NAME = 'พลอย <b>&"x"</b>'
 @pytest.fixture
 async def tg(app: App) -> AsyncIterator[TelegramWorld]:
     async with app.uow() as uow:
-        uow.session.add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
+        session_of(uow).add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
         await uow.commit()
     async with telegram_world(app) as world:
         yield world
@@ -79,10 +80,10 @@ async def test_signup_through_webhooks_creates_the_member_and_sends_the_card(
     shown = await me.press(shown, "อโศก")
 
     async with tg.app.uow() as uow:
-        member = (await uow.session.execute(select(Member))).scalar_one()
+        member = (await session_of(uow).execute(select(Member))).scalar_one()
         identity = await uow.identities.get("telegram", str(USER))
-        consents = (await uow.session.execute(select(Consent))).scalars().all()
-        asoke = (await uow.session.execute(select(Branch))).scalar_one()
+        consents = (await session_of(uow).execute(select(Consent))).scalars().all()
+        asoke = (await session_of(uow).execute(select(Branch))).scalar_one()
     assert member.name == NAME
     assert member.phone == "+66812345678"
     assert member.birthday == date(1987, 5, 1)

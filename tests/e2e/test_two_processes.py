@@ -35,6 +35,7 @@ from shop.contact_policy import SETTINGS_KEY
 from simulator.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI, serving
 from storage.db import is_sqlite
 from storage.models import CampaignMember, JobRun, OutboxMessage
+from storage.raw_session import session_of
 from tests.conftest import PG_SCHEMA
 from tests.e2e.broadcast_support import NO_QUIET_HOURS
 from tests.storage.automation_support import BANGKOK, set_automations
@@ -145,7 +146,7 @@ async def _until(condition: Any, seconds: float, what: str) -> None:
 async def _sent_rows(app: App) -> int:
     async with app.uow() as uow:
         statement = select(func.count()).where(OutboxMessage.status == "sent")
-        return int((await uow.session.execute(statement)).scalar_one())
+        return int((await session_of(uow).execute(statement)).scalar_one())
 
 
 async def _seed_birthdays(app: App, clock: FrozenClock) -> set[str]:
@@ -231,10 +232,10 @@ async def test_serve_leader_killed_between_sends_is_replaced_and_each_member_is_
 async def _assert_birthday_period_done_once(app: App, serves: list[Serve]) -> None:
     async with app.uow() as uow:
         birthday = select(JobRun).where(JobRun.job_id == "automations.birthday")
-        runs = (await uow.session.scalars(birthday)).all()
-        enrolled = await uow.session.scalar(select(func.count(CampaignMember.member_id)))
+        runs = (await session_of(uow).scalars(birthday)).all()
+        enrolled = await session_of(uow).scalar(select(func.count(CampaignMember.member_id)))
         statuses = (
-            await uow.session.execute(
+            await session_of(uow).execute(
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
             )
         ).all()

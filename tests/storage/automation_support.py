@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from storage.models import Campaign, CampaignMember, OutboxMessage
+from storage.raw_session import session_of
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
@@ -30,7 +31,7 @@ async def run_days(
 
 async def outbox_for(app: App, member_id: int, prefix: str = "cmp:") -> list[OutboxMessage]:
     async with app.uow() as uow:
-        result = await uow.session.execute(
+        result = await session_of(uow).execute(
             select(OutboxMessage)
             .where(
                 OutboxMessage.member_id == member_id, OutboxMessage.dedupe_key.like(f"{prefix}%")
@@ -43,7 +44,7 @@ async def outbox_for(app: App, member_id: int, prefix: str = "cmp:") -> list[Out
 async def enrolments(app: App, member_id: int, kind: str) -> list[tuple[str, CampaignMember]]:
     """(period key, audience row) of every automation campaign ``kind`` the member is in."""
     async with app.uow() as uow:
-        result = await uow.session.execute(
+        result = await session_of(uow).execute(
             select(Campaign.period_key, CampaignMember)
             .join(Campaign, Campaign.id == CampaignMember.campaign_id)
             .where(CampaignMember.member_id == member_id, Campaign.kind == kind)

@@ -11,6 +11,7 @@ from bot.bootstrap import App
 from shop.campaigns.launch import segment_env
 from shop.contact_policy import ContactPolicy, eligibility
 from storage.models import Campaign, CampaignMember, Member
+from storage.raw_session import session_of
 
 EVERYONE = "points >= 0"
 
@@ -59,13 +60,13 @@ async def exclusions(
             promotional=promotional,
             policy=policy or ContactPolicy(),
         )
-        rows = (await uow.session.execute(query)).all()
+        rows = (await session_of(uow).execute(query)).all()
     return {row.member_id: row.excluded for row in rows}
 
 
 async def audience(app: App, campaign_id: int) -> list[CampaignMember]:
     async with app.uow() as uow:
-        result = await uow.session.execute(
+        result = await session_of(uow).execute(
             select(CampaignMember)
             .where(CampaignMember.campaign_id == campaign_id)
             .order_by(CampaignMember.member_id)

@@ -8,6 +8,7 @@ from bot.bootstrap import App
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from storage.models import Branch, Member, Staff
+from storage.raw_session import session_of
 
 
 async def add_member(
@@ -28,7 +29,7 @@ async def add_member(
 async def add_branch(app: App, code: str) -> int:
     async with app.uow() as uow:
         branch = Branch(code=code, name_th=code, name_en=code, active=True)
-        uow.session.add(branch)
+        session_of(uow).add(branch)
         await uow.commit()
         return branch.id
 
@@ -51,7 +52,7 @@ async def add_staff(
             active=active,
             created_at=app.clock.now(),
         )
-        uow.session.add(staff)
+        session_of(uow).add(staff)
         await uow.commit()
         return staff.id
 

@@ -33,6 +33,7 @@ from storage.models import (
     MemberTag,
     Sale,
 )
+from storage.raw_session import session_of
 from storage.uow import UnitOfWork
 from tests.unit.staff_support import ensure_branches
 
@@ -54,7 +55,7 @@ async def build_shop(app: App) -> dict[str, int]:
         shop.identity(ann, "telegram", True)
         shop.identity(bob, "line", True)
         shop.identity(cara, "telegram", False)
-        uow.session.add(MemberTag(member_id=ann.id, tag="vip", created_at=shop.now))
+        session_of(uow).add(MemberTag(member_id=ann.id, tag="vip", created_at=shop.now))
         await _campaign(shop, ann, bob)
         await uow.commit()
     return shop.ids
@@ -76,7 +77,7 @@ class _ShopWriter:
         return row
 
     def sale(self, m: Member, branch: str, at: datetime, amount: int, **fields: Any) -> None:
-        self.uow.session.add(
+        session_of(self.uow).add(
             Sale(
                 receipt_no=f"R{next(self.receipts)}",
                 member_id=m.id,
@@ -88,7 +89,7 @@ class _ShopWriter:
         )
 
     def identity(self, m: Member, channel: str, reachable: bool) -> None:
-        self.uow.session.add(
+        session_of(self.uow).add(
             ChannelIdentity(
                 channel=channel,
                 user_id=f"{channel}-{m.name}",
@@ -136,7 +137,7 @@ def _sales(shop: _ShopWriter, members: dict[str, Member]) -> None:
 
 async def _campaign(shop: _ShopWriter, ann: Member, bob: Member) -> None:
     """Campaign 1: ann clicked it, bob redeemed its coupon."""
-    s, now = shop.uow.session, shop.now
+    s, now = session_of(shop.uow), shop.now
     campaign = Campaign(
         name="Summer 1-get-1", segment_name="all", rule="visits >= 1", message="hi",
         created_by="test", created_at=now,

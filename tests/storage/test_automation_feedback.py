@@ -11,6 +11,7 @@ from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from jobs.feedback import run_feedback
 from storage.models import Campaign, CampaignMember, Feedback
+from storage.raw_session import session_of
 from tests.storage.automation_support import bangkok
 from tests.unit.inbox_support import add_sale, dispatcher, feedback_rows
 from tests.unit.sales_support import queued
@@ -20,11 +21,11 @@ from tests.unit.staff_support import make_member, staff_chat
 async def _audience(app: App) -> tuple[Campaign, list[CampaignMember]]:
     async with app.uow() as uow:
         campaign = (
-            await uow.session.execute(
+            await session_of(uow).execute(
                 select(Campaign).where(Campaign.kind == "automation:feedback")
             )
         ).scalar_one()
-        rows = await uow.session.execute(
+        rows = await session_of(uow).execute(
             select(CampaignMember)
             .where(CampaignMember.campaign_id == campaign.id)
             .order_by(CampaignMember.member_id)
@@ -97,7 +98,7 @@ async def test_feedback_stats_show_the_answers_and_the_average_rating(
     disp, _, _ = dispatcher(app)
     await disp.drain_once()
     async with app.uow() as uow:
-        rows = (await uow.session.execute(select(Feedback).order_by(Feedback.id))).scalars()
+        rows = (await session_of(uow).execute(select(Feedback).order_by(Feedback.id))).scalars()
         for row, rating in zip(rows, (5, 2), strict=False):
             row.rating, row.answered_at = rating, app.clock.now()
         await uow.commit()

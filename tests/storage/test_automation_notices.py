@@ -15,6 +15,7 @@ from jobs.automations.tiers import run_tier_review
 from shop.campaigns.stats import compute_stats
 from shop.loyalty import DEFAULT_TIERS
 from storage.models import Campaign, CampaignMember
+from storage.raw_session import session_of
 from tests.storage.automation_support import bangkok, outbox_for, set_automations
 from tests.unit.inbox_support import add_sale, dispatcher
 from tests.unit.staff_support import make_member, staff_chat
@@ -34,9 +35,9 @@ async def _members_with_points(app: App, count: int) -> list[int]:
 async def _campaign(app: App, kind: str) -> tuple[Campaign, list[CampaignMember]]:
     async with app.uow() as uow:
         campaign = (
-            await uow.session.execute(select(Campaign).where(Campaign.kind == kind))
+            await session_of(uow).execute(select(Campaign).where(Campaign.kind == kind))
         ).scalar_one()
-        rows = await uow.session.execute(
+        rows = await session_of(uow).execute(
             select(CampaignMember)
             .where(CampaignMember.campaign_id == campaign.id)
             .order_by(CampaignMember.member_id)

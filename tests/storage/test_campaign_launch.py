@@ -14,6 +14,7 @@ from jobs.campaigns import start_due_campaigns
 from shop.campaigns import launch
 from shop.campaigns.launch import in_holdout, segment_env, start_campaign
 from storage.models import CampaignMember, OutboxMessage
+from storage.raw_session import session_of
 from tests.storage.campaign_support import audience, campaign_row, make_campaign
 from tests.unit.staff_support import make_member, outbox_rows, staff_chat
 from wording.campaigns import CampaignWording
@@ -123,8 +124,8 @@ async def test_failure_midway_leaves_no_snapshot_no_outbox_and_a_draft(
     with pytest.raises(RuntimeError):
         await _start(app, campaign.id, batch_size=5)
     async with app.uow() as uow:
-        members = await uow.session.scalar(select(func.count()).select_from(CampaignMember))
-        queued = await uow.session.scalar(select(func.count()).select_from(OutboxMessage))
+        members = await session_of(uow).scalar(select(func.count()).select_from(CampaignMember))
+        queued = await session_of(uow).scalar(select(func.count()).select_from(OutboxMessage))
     assert (members, queued) == (0, 0)
     assert (await campaign_row(app, campaign.id)).status == "draft"
 
@@ -135,7 +136,7 @@ async def test_cancel_withdraws_pending_messages_and_keeps_sent_ones(app: App) -
     await _start(app, campaign.id)
     first = (await outbox_rows(app, "cmp:"))[0]
     async with app.uow() as uow:
-        await uow.session.execute(
+        await session_of(uow).execute(
             update(OutboxMessage).where(OutboxMessage.id == first.id).values(status="sent")
         )
         await uow.commit()

@@ -13,6 +13,7 @@ from bot.i18n import format_baht
 from shop.campaigns.launch import in_holdout
 from shop.campaigns.uplift import minimum_detectable_effect
 from storage.models import Member
+from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.storage.campaign_support import exclusions, make_campaign
 from tests.unit.staff_support import make_member, staff_chat
@@ -35,7 +36,7 @@ async def _preview(app: App, manager: Chat, campaign_id: int) -> str:
 async def _measured(app: App) -> list[int]:
     """Every member the send would measure (eligible: not excluded), staff included if so."""
     async with app.uow() as uow:
-        ids = list(await uow.session.scalars(select(Member.id)))
+        ids = list(await session_of(uow).scalars(select(Member.id)))
     return [m for m, reason in (await exclusions(app, ids)).items() if reason is None]
 
 

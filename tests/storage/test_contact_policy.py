@@ -16,6 +16,7 @@ from shop.contact_policy import (
     next_send_time,
 )
 from storage.models import ChannelIdentity
+from storage.raw_session import session_of
 from tests.storage.campaign_support import exclusions
 from tests.unit.staff_support import make_member, member_chat, outbox_rows, staff_chat
 
@@ -93,7 +94,7 @@ async def test_transactional_messages_ignore_consent_but_not_reachability(app: A
     quiet = await make_member(app, "A", "0811111111", user_id="a", marketing=False)
     gone = await make_member(app, "B", "0822222222", user_id="b")
     async with app.uow() as uow:
-        await uow.session.execute(
+        await session_of(uow).execute(
             update(ChannelIdentity).where(ChannelIdentity.user_id == "b").values(reachable=False)
         )
         await uow.commit()

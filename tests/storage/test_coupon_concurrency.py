@@ -14,6 +14,7 @@ from bot.core.messages import Channel, Identity, Inbound, InboundKind
 from handlers.customer.rewards import buy_reward
 from shop.coupons import display_code, redeem_coupon
 from storage.models import AuditEntry, Coupon
+from storage.raw_session import session_of
 from tests.unit.rewards_support import coupon_rows, make_coupon, make_reward, reward_row
 from tests.unit.staff_support import make_member, make_staff
 
@@ -45,7 +46,7 @@ async def test_fifty_concurrent_redemptions_of_one_coupon_succeed_once(app: App)
     assert sum("✅" in answer for answer in answers) == 1
     assert sum("ถูกใช้ไปแล้ว" in answer for answer in answers) == 49
     async with app.uow() as uow:
-        audits = await uow.session.execute(
+        audits = await session_of(uow).execute(
             select(func.count()).where(AuditEntry.action == "coupon.redeemed")
         )
         assert audits.scalar_one() == 1
@@ -88,7 +89,7 @@ async def test_ten_concurrent_purchases_never_overdraw_the_balance(app: App) -> 
     async with app.uow() as uow:
         balance = await uow.points.balance(member.id)
         assert balance == await uow.points.ledger_sum(member.id) == 100 - 20 * won >= 0
-        issued = await uow.session.execute(select(func.count()).select_from(Coupon))
+        issued = await session_of(uow).execute(select(func.count()).select_from(Coupon))
         assert issued.scalar_one() == won
     assert (await reward_row(app, reward.id)).stock == 50 - won
 

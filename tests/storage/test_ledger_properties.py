@@ -33,6 +33,7 @@ from shop.ledger import adjust_points, expire_points, record_sale, void_sale
 from shop.loyalty import LoyaltyRules
 from storage.db import session_factory
 from storage.models import Branch, Member, PointsEntry, Staff
+from storage.raw_session import session_of
 from storage.repositories.points import InsufficientPoints
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 from tests.conftest import _truncate, make_test_engine
@@ -71,7 +72,7 @@ class LedgerMachine(RuleBasedStateMachine):
         await _truncate(self.engine)
         now = self.clock.now()
         async with self.uow() as uow:
-            uow.session.add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
+            session_of(uow).add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
             self.owner = await uow.staff.add("telegram", "o1", "Owner", "owner", None, now)
             member = await uow.members.add(Member(name="Ploy", locale="th", joined_at=now))
             self.member_id = member.id
@@ -231,7 +232,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     async def _ledger(self) -> tuple[dict[int, Row], int]:
         async with self.uow() as uow:
-            result = await uow.session.execute(select(PointsEntry).order_by(PointsEntry.id))
+            result = await session_of(uow).execute(select(PointsEntry).order_by(PointsEntry.id))
             rows = {
                 e.id: (
                     e.member_id,

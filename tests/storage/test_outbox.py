@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from storage.models import OutboxMessage
+from storage.raw_session import session_of
 from tests.storage.outbox_support import queue
 
 LEASE = timedelta(minutes=5)
@@ -149,7 +150,7 @@ async def test_marks_on_a_withdrawn_row_change_nothing(app: App, clock: FrozenCl
     await queue(app, "a")
     row_id = (await _row(app, "a")).id
     async with app.uow() as uow:
-        await uow.session.execute(delete(OutboxMessage))
+        await session_of(uow).execute(delete(OutboxMessage))
         await uow.commit()
     async with app.uow() as uow:
         assert not await uow.outbox.mark_sent(row_id, clock.now())

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from storage.models import Member
+from storage.raw_session import session_of
 from storage.segments import (
     SegmentEnv,
     SegmentRuleError,
@@ -112,7 +113,7 @@ async def selected(app: App, text: str, **env_fields: object) -> set[str]:
     env = SegmentEnv(now=app.clock.now(), tz=BANGKOK, **env_fields)  # type: ignore[arg-type]
     query = select(Member.name).where(Member.id.in_(compile_rule(parse_rule(text), env)))
     async with app.uow() as uow:
-        return {str(name) for name in (await uow.session.execute(query)).scalars()}
+        return {str(name) for name in (await session_of(uow).execute(query)).scalars()}
 
 
 @pytest.mark.parametrize(("rule", "expected"), CASES, ids=[case[0] for case in CASES])
@@ -135,7 +136,7 @@ async def test_injection_attempt_in_a_value_matches_nothing_and_drops_nothing(ap
     assert await selected(app, "category = \"%' or '1'='1\"") == set()
     assert await selected(app, "category = '%'") == set()  # a LIKE wildcard is a plain char
     async with app.uow() as uow:
-        count = (await uow.session.execute(select(func.count()).select_from(Member))).scalar()
+        count = (await session_of(uow).execute(select(func.count()).select_from(Member))).scalar()
     assert count == 5
 
 
@@ -169,7 +170,7 @@ async def test_resolve_takes_a_builtin_a_saved_name_or_an_inline_rule(app: App) 
         for text in ("fan", "VIPS", "marketing = no"):
             rule, query = await resolve_segment(uow, text, env)
             names = select(Member.name).where(Member.id.in_(query))
-            found[text] = (rule, set((await uow.session.execute(names)).scalars()))
+            found[text] = (rule, set((await session_of(uow).execute(names)).scalars()))
     assert found == {
         "fan": ("spend_365d >= 5000", {"ann", "dan"}),
         "VIPS": ("tag = vip", {"ann"}),

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.bootstrap import App
 from storage.models import Member, Sale
+from storage.raw_session import session_of
 from storage.segments import (
     BUILTIN_SEGMENTS,
     GROUP_PRECEDENCE,
@@ -30,7 +31,7 @@ async def builtin_members(app: App) -> dict[str, set[int]]:
     async with app.uow() as uow:
         for name, rule in BUILTIN_SEGMENTS.items():
             query = compile_rule(parse_rule(rule), env)
-            found[name] = set((await uow.session.execute(query)).scalars())
+            found[name] = set((await session_of(uow).execute(query)).scalars())
     return found
 
 
@@ -52,7 +53,7 @@ async def test_lifecycle_group_gives_each_member_one_group_by_precedence(app: Ap
     found = await builtin_members(app)
     env = SegmentEnv(now=app.clock.now(), tz=BANGKOK)
     async with app.uow() as uow:
-        rows = (await uow.session.execute(select(Member.id, lifecycle_group(env)))).all()
+        rows = (await session_of(uow).execute(select(Member.id, lifecycle_group(env)))).all()
     groups = dict(rows)
     assert len(groups) == 400
     for member_id, group in groups.items():
@@ -64,7 +65,7 @@ async def test_lifecycle_group_gives_each_member_one_group_by_precedence(app: Ap
 async def _per_member_counts(app: App, env: SegmentEnv) -> Counter[str]:
     async with app.uow() as uow:
         query = select(lifecycle_group(env)).where(Member.erased_at.is_(None))
-        return Counter((await uow.session.execute(query)).scalars())
+        return Counter((await session_of(uow).execute(query)).scalars())
 
 
 @pytest.mark.parametrize(
@@ -83,10 +84,10 @@ async def test_one_pass_counts_equal_the_per_member_groups(
     """/report counts groups in one pass over sales; it must agree with lifecycle_group."""
     await generate_shop(app.engine, members=600, months=14, seed=11, now=app.clock.now())
     async with app.uow() as uow:  # voided sales count nowhere; an erased member nowhere
-        await uow.session.execute(
+        await session_of(uow).execute(
             update(Sale).where(Sale.id % 7 == 0).values(voided_at=app.clock.now())
         )
-        await uow.session.execute(
+        await session_of(uow).execute(
             update(Member).where(Member.id == 5).values(erased_at=app.clock.now())
         )
         await uow.commit()
@@ -95,7 +96,7 @@ async def test_one_pass_counts_equal_the_per_member_groups(
     )
     async with app.uow() as uow:
         one_pass = Counter(
-            {name: int(n) for name, n in await uow.session.execute(lifecycle_counts_query(env))}
+            {name: int(n) for name, n in await session_of(uow).execute(lifecycle_counts_query(env))}
         )
     per_member = await _per_member_counts(app, env)
     assert one_pass == per_member

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.bootstrap import App
 from storage.models import Member
+from storage.raw_session import session_of
 from storage.segments import SegmentEnv, compile_rule, parse_rule
 from tests.storage.segment_support import BANGKOK, build_shop
 
@@ -55,7 +56,7 @@ async def selected(app: App, text: str) -> set[str]:
     env = SegmentEnv(now=app.clock.now(), tz=BANGKOK)
     query = select(Member.name).where(Member.id.in_(compile_rule(parse_rule(text), env)))
     async with app.uow() as uow:
-        return {str(name) for name in (await uow.session.execute(query)).scalars()}
+        return {str(name) for name in (await session_of(uow).execute(query)).scalars()}
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from bot.bootstrap import App
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from storage.models import Feedback, InboxMessage, InboxThread, Sale
+from storage.raw_session import session_of
 from tests.unit.dispatcher_support import FakeLine, FakeTelegram
 from tests.unit.staff_support import ensure_branch
 
@@ -35,7 +36,7 @@ async def add_sale(
             occurred_at=at,
             voided_at=at if voided else None,
         )
-        uow.session.add(sale)
+        session_of(uow).add(sale)
         await uow.flush()
         sale_id = sale.id
         await uow.commit()
@@ -50,13 +51,13 @@ def dispatcher(app: App) -> tuple[OutboxDispatcher, FakeTelegram, FakeLine]:
 
 async def feedback_rows(app: App) -> list[Feedback]:
     async with app.uow() as uow:
-        result = await uow.session.execute(select(Feedback).order_by(Feedback.id))
+        result = await session_of(uow).execute(select(Feedback).order_by(Feedback.id))
         return list(result.scalars().all())
 
 
 async def threads(app: App) -> list[InboxThread]:
     async with app.uow() as uow:
-        result = await uow.session.execute(select(InboxThread).order_by(InboxThread.id))
+        result = await session_of(uow).execute(select(InboxThread).order_by(InboxThread.id))
         return list(result.scalars().all())
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from bot.core.messages import Reply
 from storage.models import Branch, Consent, Member, PointsEntry
+from storage.raw_session import session_of
 from tests.chat import Chat
 
 BRANCHES = (("asoke", "อโศก", "Asoke"), ("ratchada", "รัชดา", "Ratchada"))
@@ -19,7 +20,7 @@ async def add_branches(app: App) -> dict[str, int]:
     """The shop's branches, by code → id."""
     async with app.uow() as uow:
         rows = [Branch(code=c, name_th=th, name_en=en, active=True) for c, th, en in BRANCHES]
-        uow.session.add_all(rows)
+        session_of(uow).add_all(rows)
         await uow.flush()
         ids = {row.code: row.id for row in rows}
         await uow.commit()
@@ -51,13 +52,13 @@ async def join(
 
 async def rows(app: App, model: type[Any], *where: Any) -> Sequence[Any]:
     async with app.uow() as uow:
-        result = await uow.session.execute(select(model).where(*where))
+        result = await session_of(uow).execute(select(model).where(*where))
         return result.scalars().all()
 
 
 async def count_rows(app: App, model: type[Any]) -> int:
     async with app.uow() as uow:
-        result = await uow.session.execute(select(func.count()).select_from(model))
+        result = await session_of(uow).execute(select(func.count()).select_from(model))
         return int(result.scalar_one())
 
 

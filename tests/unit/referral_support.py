@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from shop.referral import ReferralPayout, pay_referral_if_first_purchase
 from storage.models import Member, PointsEntry, Sale
+from storage.raw_session import session_of
 from storage.uow import UnitOfWork
 from tests.unit.staff_support import ensure_branch
 from wording.referral import referral_notices
@@ -29,7 +30,7 @@ async def add_sale(
         occurred_at=when,
         used_coupon=False,
     )
-    uow.session.add(sale)
+    session_of(uow).add(sale)
     await uow.flush()
     return sale
 
@@ -53,7 +54,7 @@ async def first_sale_then_referral(
 async def referral_entries(app: App) -> list[tuple[int, int, str | None]]:
     """(member id, delta, idempotency key) of every referral entry, in order."""
     async with app.uow() as uow:
-        result = await uow.session.execute(
+        result = await session_of(uow).execute(
             select(PointsEntry).where(PointsEntry.reason == "referral").order_by(PointsEntry.id)
         )
         return [(e.member_id, e.delta, e.idempotency_key) for e in result.scalars()]
@@ -66,7 +67,7 @@ async def balance(app: App, member_id: int) -> int:
 
 async def count_members(app: App) -> int:
     async with app.uow() as uow:
-        return int((await uow.session.execute(select(func.count(Member.id)))).scalar_one())
+        return int((await session_of(uow).execute(select(func.count(Member.id)))).scalar_one())
 
 
 async def set_referrer(app: App, member_id: int, code: str | None) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from shop.coupons import issue_coupon
 from storage.models import Coupon, Reward
+from storage.raw_session import session_of
 
 
 async def make_reward(
@@ -61,7 +62,7 @@ async def make_coupon(
 
 async def coupon_rows(app: App) -> list[Coupon]:
     async with app.uow() as uow:
-        result = await uow.session.execute(select(Coupon).order_by(Coupon.id))
+        result = await session_of(uow).execute(select(Coupon).order_by(Coupon.id))
         return list(result.scalars().all())
 
 

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from bot.core.wire import payload_to_replies
 from storage.models import OutboxMessage, PointsEntry, Sale, SaleApproval
+from storage.raw_session import session_of
 from tests.unit.staff_support import outbox_rows
 
 
 async def _all(app: App, model: type[Any], *where: Any) -> Sequence[Any]:
     async with app.uow() as uow:
-        result = await uow.session.execute(select(model).where(*where).order_by(model.id))
+        result = await session_of(uow).execute(select(model).where(*where).order_by(model.id))
         return result.scalars().all()
 
 

@@ -21,6 +21,7 @@ from bot.bootstrap import App
 from bot.core.messages import Channel
 from shop.inputs import parse_phone
 from storage.models import AuditEntry, Branch, Member, OutboxMessage, Staff
+from storage.raw_session import session_of
 from tests.chat import Chat
 
 #: the flagship shop's branches: code → (Thai name, English name)
@@ -40,7 +41,7 @@ async def ensure_branch(app: App, code: str) -> int:
         if branch is None:
             th, en = SHOP_BRANCHES.get(code.lower(), (code, code))
             branch = Branch(code=code.lower(), name_th=th, name_en=en, active=True)
-            uow.session.add(branch)
+            session_of(uow).add(branch)
             await uow.flush()
         branch_id = branch.id
         await uow.commit()
@@ -164,7 +165,7 @@ async def audit_rows(app: App, action: str | None = None) -> list[AuditEntry]:
         query = select(AuditEntry).order_by(AuditEntry.id)
         if action is not None:
             query = query.where(AuditEntry.action == action)
-        return list((await uow.session.execute(query)).scalars().all())
+        return list((await session_of(uow).execute(query)).scalars().all())
 
 
 async def outbox_rows(app: App, key_prefix: str = "") -> list[OutboxMessage]:
@@ -173,7 +174,7 @@ async def outbox_rows(app: App, key_prefix: str = "") -> list[OutboxMessage]:
         query = select(OutboxMessage).order_by(OutboxMessage.id)
         if key_prefix:
             query = query.where(OutboxMessage.dedupe_key.startswith(key_prefix))
-        return list((await uow.session.execute(query)).scalars().all())
+        return list((await session_of(uow).execute(query)).scalars().all())
 
 
 async def staff_row(app: App, staff_id: int) -> Staff:
@@ -187,7 +188,7 @@ async def staff_row(app: App, staff_id: int) -> Staff:
 async def staff_of(app: App, user_id: str, channel: Channel = Channel.TELEGRAM) -> Staff | None:
     """The staff row (active or not) of a chat identity, if any."""
     async with app.uow() as uow:
-        result = await uow.session.execute(
+        result = await session_of(uow).execute(
             select(Staff).where(Staff.channel == channel.value, Staff.user_id == user_id)
         )
         return result.scalar_one_or_none()

@@ -12,6 +12,7 @@ from bot.bootstrap import App
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
 from bot.i18n import t
 from storage.models import ConversationState, InboxMessage, Member, ProcessedEvent
+from storage.raw_session import session_of
 from tests.unit.journey_support import count_rows
 
 
@@ -96,7 +97,7 @@ async def test_an_expired_conversation_is_not_continued(app: App) -> None:
     await app.bus.handle(_text("line:late", "just text", user="U9"))
 
     async with app.uow() as uow:
-        stored = await uow.session.get(ConversationState, ("line", "U9"))
+        stored = await session_of(uow).get(ConversationState, ("line", "U9"))
     assert await count_rows(app, InboxMessage) == 1  # went to the inbox, not to the old flow
     assert stored is not None
     assert stored.flow == "nowhere"  # left as it was

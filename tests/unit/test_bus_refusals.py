@@ -13,6 +13,7 @@ from bot.i18n import t
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from storage.models import ChannelIdentity, ContactEvent, PointsEntry, ProcessedEvent
+from storage.raw_session import session_of
 from tests.unit.journey_support import count_rows
 from tests.unit.staff_support import make_member
 
@@ -55,7 +56,7 @@ async def test_a_refused_request_keeps_none_of_the_handlers_writes(app: App) -> 
 
     assert [reply.text for reply in replies] == [t(member.locale, "error.invalid_input")]
     async with app.uow() as uow:
-        stored = await uow.session.execute(
+        stored = await session_of(uow).execute(
             select(PointsEntry.reason).where(PointsEntry.member_id == member.id)
         )
         assert "test" not in stored.scalars().all()
@@ -73,7 +74,9 @@ async def test_a_refused_request_delivered_again_has_no_second_effect(app: App) 
     assert again == []
     assert await count_rows(app, ProcessedEvent) == 1
     async with app.uow() as uow:
-        rows = await uow.session.execute(select(PointsEntry).where(PointsEntry.reason == "test"))
+        rows = await session_of(uow).execute(
+            select(PointsEntry).where(PointsEntry.reason == "test")
+        )
         assert rows.scalars().all() == []
 
 
@@ -102,7 +105,7 @@ async def test_a_refused_request_from_someone_who_came_back_marks_them_reachable
 
     async with app.uow() as uow:
         identity = await uow.identities.get("telegram", "700")
-        kinds = await uow.session.execute(
+        kinds = await session_of(uow).execute(
             select(ContactEvent.kind)
             .where(ContactEvent.member_id == member.id)
             .order_by(ContactEvent.id)

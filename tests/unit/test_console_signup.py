@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from bot.channels.console import ConsoleChannel
 from storage.models import ChannelIdentity, Member
+from storage.raw_session import session_of
 
 #: accept membership, accept marketing, name, phone, birthday (BE), gender, home branch
 TYPED = "1\n1\nPloy\n081-234-5678\n01/05/2530\n1\n1\n/quit\n"
@@ -34,7 +35,7 @@ async def _chat(app: App, typed: str, tmp_path: Path) -> str:
 async def test_typing_numbers_and_answers_signs_a_console_user_up(app: App, tmp_path: Path) -> None:
     transcript = await _chat(app, TYPED, tmp_path)
     async with app.uow() as uow:
-        member = (await uow.session.execute(select(Member))).scalar_one()
+        member = (await session_of(uow).execute(select(Member))).scalar_one()
         identity = await uow.identities.get("console", "ploy")
     assert (member.name, member.phone, str(member.birthday)) == (
         "Ploy",
@@ -53,5 +54,5 @@ async def test_a_returning_console_user_is_not_welcomed_as_new(app: App, tmp_pat
     transcript = await _chat(app, "/quit\n", tmp_path)
     assert "ยินดีต้อนรับกลับมาค่ะ" in transcript
     async with app.uow() as uow:
-        identities = (await uow.session.execute(select(ChannelIdentity))).scalars().all()
+        identities = (await session_of(uow).execute(select(ChannelIdentity))).scalars().all()
     assert len(identities) == 1

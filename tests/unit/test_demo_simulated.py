@@ -14,6 +14,7 @@ from bot.demo_history import SIMULATED_DAYS, add_simulated_days, simulation_star
 from shop.campaigns.stats import compute_stats
 from storage.db import session_factory
 from storage.models import OutboxMessage
+from storage.raw_session import session_of
 from storage.synthetic import generate_shop
 from storage.synthetic.loyalty import add_counter
 from storage.uow import UnitOfWorkFactory
@@ -33,7 +34,7 @@ async def test_the_demo_campaign_was_sent_and_measured_by_the_product(
     uow = UnitOfWorkFactory(session_factory(engine))
     async with uow() as session:
         stats = await compute_stats(session, campaign_id, NOW)
-        pending = await session.session.scalar(
+        pending = await session_of(session).scalar(
             select(func.count()).where(OutboxMessage.status == "pending")
         )
     assert stats.started_at == start

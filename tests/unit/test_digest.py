@@ -11,6 +11,7 @@ from bot.core.clock import FrozenClock
 from bot.i18n import format_baht, t
 from jobs.digest import run_digest
 from storage.models import Coupon, Feedback
+from storage.raw_session import session_of
 from tests.unit.inbox_support import add_sale
 from tests.unit.sales_support import queued, texts
 from tests.unit.staff_support import ensure_branch, make_member, staff_chat
@@ -37,7 +38,7 @@ async def shop_with_a_day_of_history(app: App, clock: FrozenClock) -> None:
     ratchada = await ensure_branch(app, "ratchada")
     async with app.uow() as uow:
         for sale_id, rating in ((1, 2), (2, 5)):
-            uow.session.add(
+            session_of(uow).add(
                 Feedback(
                     sale_id=sale_id,
                     member_id=ploy.id,
@@ -47,7 +48,7 @@ async def shop_with_a_day_of_history(app: App, clock: FrozenClock) -> None:
                     answered_at=YESTERDAY + timedelta(hours=4),
                 )
             )
-        uow.session.add(
+        session_of(uow).add(
             Coupon(
                 code="C-DIGEST-1",
                 member_id=ploy.id,

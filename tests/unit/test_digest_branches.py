@@ -10,6 +10,7 @@ from bot.core.clock import FrozenClock
 from bot.i18n import format_baht, t
 from jobs.digest import run_digest
 from storage.models import Campaign, CampaignMember, Coupon, Feedback
+from storage.raw_session import session_of
 from tests.unit import tracking_support
 from tests.unit.inbox_support import add_sale
 from tests.unit.sales_support import queued, texts
@@ -28,7 +29,7 @@ async def _branch_day(app: App, clock: FrozenClock, code: str, amount: str, rati
     sale_id = await add_sale(app, member.id, code, YESTERDAY, amount)
     branch_id = await ensure_branch(app, code)
     async with app.uow() as uow:
-        uow.session.add(
+        session_of(uow).add(
             Feedback(
                 sale_id=sale_id,
                 member_id=member.id,
@@ -38,7 +39,7 @@ async def _branch_day(app: App, clock: FrozenClock, code: str, amount: str, rati
                 answered_at=YESTERDAY + timedelta(hours=4),
             )
         )
-        uow.session.add(
+        session_of(uow).add(
             Coupon(
                 code=f"C-{code.upper()}"[:13],
                 member_id=member.id,
@@ -148,9 +149,9 @@ async def _automation(app: App, period: str, enrolled_at: datetime) -> None:
             created_by="system",
             created_at=enrolled_at - timedelta(days=3),
         )
-        uow.session.add(campaign)
+        session_of(uow).add(campaign)
         await uow.flush()
-        uow.session.add(
+        session_of(uow).add(
             CampaignMember(
                 campaign_id=campaign.id,
                 member_id=member,

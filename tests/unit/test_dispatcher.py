@@ -20,6 +20,7 @@ from bot.core.errors import (
 from bot.core.messages import Channel
 from jobs.dispatcher import MAX_ATTEMPTS, DrainResult, OutboxDispatcher
 from storage.models import OutboxMessage
+from storage.raw_session import session_of
 from tests.storage.outbox_support import queue
 from tests.unit.dispatcher_support import FakeLine, FakeTelegram, Push
 
@@ -214,7 +215,7 @@ async def test_a_row_withdrawn_while_in_flight_stays_withdrawn(app: App) -> None
         async with app.uow() as uow:
             row = await uow.outbox.get(row_id)
             assert row is not None
-            await uow.session.delete(row)
+            await session_of(uow).delete(row)
             await uow.commit()
 
     result = await _dispatcher(app, FakeTelegram(on_push=erase_member_data)).drain_once()

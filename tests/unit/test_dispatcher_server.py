@@ -26,6 +26,7 @@ from simulator.fakes import line_api
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.telegram_api import TOKEN, serving
 from storage.models import OutboxMessage
+from storage.raw_session import session_of
 
 
 def _free_port() -> int:
@@ -113,7 +114,7 @@ async def test_a_line_resend_after_a_crash_is_not_a_second_message(
             dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.LINE: channel})
             await dispatcher.drain_once()
             async with app.uow() as uow:  # as if the process died before recording "sent"
-                await uow.session.execute(
+                await session_of(uow).execute(
                     update(OutboxMessage).values(status="pending", sent_at=None)
                 )
                 await uow.commit()

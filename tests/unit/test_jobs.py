@@ -11,6 +11,7 @@ from bot.core.clock import FrozenClock
 from jobs.housekeeping import purge_expired
 from jobs.scheduler import MISFIRE_GRACE_SECONDS, build_scheduler
 from storage.models import ConversationState, Media, ProcessedEvent
+from storage.raw_session import session_of
 
 
 async def _seed(app: App, clock: FrozenClock) -> None:
@@ -30,7 +31,7 @@ async def test_purge_removes_expired_rows_and_keeps_live_ones(app: App, clock: F
     purged = await purge_expired(app)
     assert purged == {"conversations": 1, "media": 1, "events": 1}
     async with app.uow() as uow:
-        session = uow.session
+        session = session_of(uow)
         states = (await session.execute(select(ConversationState.user_id))).scalars().all()
         media = (await session.execute(select(Media.filename))).scalars().all()
         events = (await session.execute(select(ProcessedEvent.event_key))).scalars().all()

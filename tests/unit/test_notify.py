@@ -18,6 +18,7 @@ from handlers.notify import notify_member, notify_staff
 from handlers.router import Router
 from jobs.dispatcher import OutboxDispatcher
 from storage.models import OutboxMessage
+from storage.raw_session import session_of
 from tests.storage.outbox_support import add_branch, add_member, add_staff
 from tests.unit.dispatcher_support import FakeLine, FakeTelegram, Push
 
@@ -43,7 +44,7 @@ async def _handler_context(app: App) -> AsyncIterator[Context]:
 
 async def _queued(app: App) -> list[OutboxMessage]:
     async with app.uow() as uow:
-        rows = await uow.session.execute(select(OutboxMessage).order_by(OutboxMessage.id))
+        rows = await session_of(uow).execute(select(OutboxMessage).order_by(OutboxMessage.id))
         return list(rows.scalars().all())
 
 

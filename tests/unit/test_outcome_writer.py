@@ -16,6 +16,7 @@ from jobs.campaign_delivery import OutcomeHook
 from jobs.delivery_plan import Delivery
 from jobs.outcome_writer import OutcomeWriter
 from storage.models import OutboxMessage
+from storage.raw_session import session_of
 from storage.uow import UnitOfWork
 
 
@@ -74,7 +75,7 @@ async def test_a_row_no_longer_pending_is_reported_withdrawn_and_stays_cancelled
     first, second = await claimed(app, "kept", "withdrawn")
     async with app.uow() as uow:
         # withdrawn while the request was in flight (e.g. the campaign was cancelled)
-        await uow.session.execute(
+        await session_of(uow).execute(
             update(OutboxMessage).where(OutboxMessage.id == second.id).values(status="cancelled")
         )
         await uow.commit()

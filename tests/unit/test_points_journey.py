@@ -8,6 +8,7 @@ from decimal import Decimal
 from bot.bootstrap import App
 from shop.loyalty import LoyaltyRules, Tier, add_months, expiring_points
 from storage.models import PointsEntry, Sale
+from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.unit.journey_support import add_branches, join, only_member
 
@@ -70,7 +71,7 @@ async def _member_with_history(app: App) -> int:
             ("R2", "1000", _at(2025, 1, 10), None),  # older than 12 months
             ("R3", "5000", _at(2026, 2, 1), _at(2026, 2, 1)),  # voided
         ):
-            uow.session.add(
+            session_of(uow).add(
                 Sale(
                     receipt_no=receipt,
                     member_id=member.id,

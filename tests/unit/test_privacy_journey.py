@@ -21,6 +21,7 @@ from storage.models import (
     PointsEntry,
     Sale,
 )
+from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.unit.journey_support import add_branches, buttons, consents, join, only_member, rows
 
@@ -50,7 +51,7 @@ async def test_mydata_sends_a_json_file_with_everything(app: App) -> None:
     await join(chat, name="พลอย 🌸", branch=str(branch_ids["asoke"]))
     member = await only_member(app)
     async with app.uow() as uow:
-        uow.session.add(
+        session_of(uow).add(
             Sale(
                 receipt_no="R9",
                 member_id=member.id,
@@ -116,7 +117,7 @@ async def test_deleteme_erases_personal_data_and_keeps_anonymous_totals(
     await join(chat, branch=str(branch_ids["asoke"]))
     member = await only_member(app)
     async with app.uow() as uow:
-        uow.session.add(
+        session_of(uow).add(
             Sale(
                 receipt_no="R1",
                 member_id=member.id,
@@ -186,7 +187,7 @@ async def test_deleteme_strips_chat_id_and_text_from_messages_already_sent(app: 
             app.clock.now(),
             member_id=member.id,
         )
-        await uow.session.execute(update(OutboxMessage).values(status="sent"))
+        await session_of(uow).execute(update(OutboxMessage).values(status="sent"))
         await uow.commit()
     await chat.say("/deleteme")
     await chat.press("del:yes")

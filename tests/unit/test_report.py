@@ -9,6 +9,7 @@ from bot.bootstrap import App
 from handlers.staff.report import point_value
 from shop.loyalty import LoyaltyRules
 from storage.models import Member, Sale
+from storage.raw_session import session_of
 from storage.reports import shop_report
 from storage.segments import SegmentEnv
 from tests.unit.staff_support import ensure_branches, staff_chat
@@ -44,7 +45,7 @@ async def _shop(app: App) -> None:
             erased_at=NOW - timedelta(days=1),
         )
         for member in (old, new, gone):
-            uow.session.add(member)
+            session_of(uow).add(member)
         await uow.flush()
         sales = [
             (old.id, "asoke", "100", NOW - timedelta(days=1)),  # Mon 14:30 Bangkok
@@ -54,7 +55,7 @@ async def _shop(app: App) -> None:
             (old.id, "asoke", "700", NOW - timedelta(days=40)),  # too old
         ]
         for i, (member_id, branch, amount, at) in enumerate(sales):
-            uow.session.add(
+            session_of(uow).add(
                 Sale(
                     receipt_no=f"R{i}",
                     member_id=member_id,

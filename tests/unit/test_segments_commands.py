@@ -7,13 +7,14 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from bot.i18n import t
 from storage.models import Segment, Staff
+from storage.raw_session import session_of
 from tests.storage.segment_support import build_shop
 from tests.unit.staff_support import audit_rows, member_chat, staff_chat
 
 
 async def saved(app: App) -> dict[str, str]:
     async with app.uow() as uow:
-        rows = (await uow.session.execute(select(Segment))).scalars().all()
+        rows = (await session_of(uow).execute(select(Segment))).scalars().all()
         return {row.name: row.rule for row in rows}
 
 
@@ -127,7 +128,7 @@ async def test_wizard_buttons_are_refused_to_a_demoted_manager(app: App) -> None
     await manager.say("/segment new picked")
     async with app.uow() as uow:
         query = select(Staff).where(Staff.user_id == "mg")
-        (await uow.session.execute(query)).scalar_one().role = "cashier"
+        (await session_of(uow).execute(query)).scalar_one().role = "cashier"
         await uow.commit()
     await manager.press("segw:b:next")
     assert manager.text() == t("en", "error.not_allowed")

@@ -15,6 +15,7 @@ from bot.i18n import t
 from handlers.staff.claim import FAILURE_LIMIT, WINDOW
 from handlers.staff.invites import new_invite_code, normalise_invite_code
 from storage.models import StaffInvite
+from storage.raw_session import session_of
 from storage.repositories.staff import code_hash
 from tests.chat import Chat
 from tests.unit.staff_support import (
@@ -53,7 +54,7 @@ async def test_the_cli_prints_the_code_alone_on_the_last_line_and_stores_only_it
     assert CODE_SHAPE.fullmatch(code)
     assert all(code not in line for line in lines[:-1])
     async with app.uow() as uow:
-        invite = (await uow.session.execute(select(StaffInvite))).scalar_one()
+        invite = (await session_of(uow).execute(select(StaffInvite))).scalar_one()
     assert invite.code_hash == code_hash(code)
     assert (invite.role, invite.branch_id, invite.created_by) == ("owner", None, "cli")
     assert invite.expires_at == app.clock.now() + timedelta(days=7)

@@ -14,6 +14,7 @@ from bot.core.keys import CampaignMessageKey
 from shop.campaigns.offers import Offer
 from shop.campaigns.tracking import on_campaign_outcome
 from storage.models import Campaign, CampaignMember, ContactEvent, Coupon, OutboxMessage
+from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.unit.staff_support import member_chat, staff_chat
 from tests.unit.tracking_support import AudienceRow, add_audience, add_campaign, add_member
@@ -30,19 +31,19 @@ ONE_GET_ONE = Offer(
 
 async def _row(app: App, campaign_id: int, member_id: int) -> CampaignMember:
     async with app.uow() as uow:
-        row = await uow.session.get(CampaignMember, (campaign_id, member_id))
+        row = await session_of(uow).get(CampaignMember, (campaign_id, member_id))
         assert row is not None
         return row
 
 
 async def _coupons(app: App) -> list[Coupon]:
     async with app.uow() as uow:
-        return list((await uow.session.execute(select(Coupon))).scalars().all())
+        return list((await session_of(uow).execute(select(Coupon))).scalars().all())
 
 
 async def _events(app: App) -> list[tuple[int, str]]:
     async with app.uow() as uow:
-        rows = await uow.session.execute(
+        rows = await session_of(uow).execute(
             select(ContactEvent.member_id, ContactEvent.kind).order_by(ContactEvent.id)
         )
         return [(m, k) for m, k in rows]
@@ -164,9 +165,9 @@ async def test_outcomes_record_blocks_and_finish_the_campaign(app: App) -> None:
         await uow.commit()
     assert await _events(app) == [(a, "blocked")]
     async with app.uow() as uow:
-        assert (await uow.session.get(Campaign, campaign)).status == "sending"  # type: ignore[union-attr]
+        assert (await session_of(uow).get(Campaign, campaign)).status == "sending"  # type: ignore[union-attr]
         row = (
-            await uow.session.execute(
+            await session_of(uow).execute(
                 select(OutboxMessage).where(
                     OutboxMessage.dedupe_key == CampaignMessageKey(campaign, b).format()
                 )
@@ -178,7 +179,7 @@ async def test_outcomes_record_blocks_and_finish_the_campaign(app: App) -> None:
         )
         await uow.commit()
     async with app.uow() as uow:
-        done = await uow.session.get(Campaign, campaign)
+        done = await session_of(uow).get(Campaign, campaign)
         assert done is not None
         assert done.status == "sent"
         assert done.finished_at is not None

@@ -19,6 +19,7 @@ from storage.models import (
     OutboxMessage,
     Sale,
 )
+from storage.raw_session import session_of
 from tests.unit.staff_support import ensure_branch
 
 _receipts = itertools.count(1)
@@ -52,7 +53,7 @@ async def add_campaign(
             created_by="test",
             created_at=started_at or app.clock.now(),
         )
-        uow.session.add(campaign)
+        session_of(uow).add(campaign)
         await uow.flush()
         campaign_id = campaign.id
         await uow.commit()
@@ -97,7 +98,7 @@ async def add_audience(app: App, campaign_id: int, rows: list[AudienceRow]) -> N
             key = None
             if row.group == "recipient" and row.status is not None:
                 key = f"cmp:{campaign_id}:{row.member_id}"
-                uow.session.add(
+                session_of(uow).add(
                     OutboxMessage(
                         dedupe_key=key,
                         channel=row.channel,
@@ -112,7 +113,7 @@ async def add_audience(app: App, campaign_id: int, rows: list[AudienceRow]) -> N
                         sent_at=row.sent_at if row.status == "sent" else None,
                     )
                 )
-            uow.session.add(
+            session_of(uow).add(
                 CampaignMember(
                     campaign_id=campaign_id,
                     member_id=row.member_id,
@@ -132,7 +133,7 @@ async def add_sale(
 ) -> None:
     branch_id = await ensure_branch(app, "asoke")
     async with app.uow() as uow:
-        uow.session.add(
+        session_of(uow).add(
             Sale(
                 receipt_no=f"R{next(_receipts)}",
                 member_id=member_id,
@@ -161,7 +162,7 @@ async def add_coupon(
             expires_at=now + timedelta(days=30),
             redeemed_at=redeemed_at,
         )
-        uow.session.add(coupon)
+        session_of(uow).add(coupon)
         await uow.flush()
         coupon_id = coupon.id
         await uow.commit()
@@ -170,7 +171,7 @@ async def add_coupon(
 
 async def add_contact_event(app: App, member_id: int, kind: str, at: datetime) -> None:
     async with app.uow() as uow:
-        uow.session.add(
+        session_of(uow).add(
             ContactEvent(member_id=member_id, channel="line", kind=kind, occurred_at=at)
         )
         await uow.commit()
