@@ -16,10 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import ValidationError
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import cli_staff, import_cli, logging_context, server
 from bot.config import Settings
@@ -47,24 +43,9 @@ def load_settings() -> Settings:
         raise ConfigError(str(error)) from None
 
 
-def _safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-async def current_revision(engine: AsyncEngine) -> str | None:
-    """The Alembic revision the database is at; None for an empty database."""
-    async with engine.connect() as connection:
-        try:
-            return (
-                await connection.execute(text("SELECT version_num FROM alembic_version"))
-            ).scalar_one_or_none()
-        except DBAPIError:  # no alembic_version table yet
-            return None
-
-
 async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
-    from storage.db import create_engine
-    from storage.migrate import upgrade
+    from storage.db import create_engine, shown_url
+    from storage.migrate import current_revision, upgrade
 
     engine = create_engine(settings.database_url)
     try:
@@ -73,7 +54,7 @@ async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
         after = await current_revision(engine)
     finally:
         await engine.dispose()
-    where = _safe_url(settings.database_url)
+    where = shown_url(settings.database_url)
     if before == after:
         print(f"{where}: already at the latest schema (revision {after})")
     else:

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from bot import metrics as app_metrics
 from bot.bootstrap import App
 from bot.channels.webhook import WebhookChannel
 from bot.core.messages import Channel
+from storage.db import ping
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ async def healthz(request: web.Request) -> web.Response:
     reason (load balancers take the process out of rotation)."""
     app = request.app[APP_KEY]
     try:
-        async with asyncio.timeout(HEALTH_TIMEOUT), app.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            await ping(app.engine)
     except TimeoutError:
         reason = f"no answer within {HEALTH_TIMEOUT:g} s"
         return web.json_response({"status": "error", "database": reason}, status=503)

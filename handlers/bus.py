@@ -19,8 +19,6 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy.exc import DBAPIError
-
 from bot import metrics
 from bot.config import Settings
 from bot.core.clock import Clock
@@ -31,6 +29,7 @@ from bot.i18n import supported_locale, t
 from bot.logging_context import bind_event, bind_member
 from handlers.context import Context, EventRouter, FlowState
 from shop.campaigns.contact_events import record_contact_event
+from storage.errors import DriverError
 from storage.repositories.identities import Arrival
 from storage.uow import UnitOfWork
 
@@ -122,7 +121,7 @@ class Bus(Generic[RouterT]):
         """
         try:
             return await self._handle(inbound)
-        except DBAPIError as error:
+        except DriverError as error:
             if not error.connection_invalidated:
                 raise
             log.warning("database connection lost during event %s; retrying", inbound.event_id)

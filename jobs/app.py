@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.ports import QuotaReader
+from storage.db import Database
 from storage.uow import UnitOfWorkFactory
 
 
@@ -34,7 +33,7 @@ class App(Protocol):
     @property
     def clock(self) -> Clock: ...
     @property
-    def engine(self) -> AsyncEngine: ...
+    def engine(self) -> Database: ...
     @property
     def uow(self) -> UnitOfWorkFactory: ...
     @property

@@ -11,11 +11,12 @@ A PostgreSQL on the same small machine gets fewer parallel workers (:func:`paral
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Final, TypeAlias
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -24,11 +25,29 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.sqlite_driver import OneTripConnection, connector
 
+#: the database of the shop (its pool of connections), as the layers above name it
+Database: TypeAlias = AsyncEngine
+#: one connection of :data:`Database`, for the bulk paths that drive their own transactions
+DatabaseConnection: TypeAlias = AsyncConnection
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_PING: Final = text("SELECT 1")
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def shown_url(url: str) -> str:
+    """``url`` with its password masked, fit for a message or a log."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def ping(database: Database) -> None:
+    """Return when the database answers ``SELECT 1`` on a connection of the pool; raises what
+    connecting or the query raised (a health check reports it)."""
+    async with database.connect() as connection:
+        await connection.execute(_PING)
 
 
 def server_options(options: str) -> dict[str, str]:
