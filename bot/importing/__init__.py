@@ -15,14 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.importing import members, sales
 from bot.importing.csvfile import UnusableFile, normalise_header, open_csv
 from bot.importing.report import ImportReport, RowIssue
 from bot.importing.run import BATCH_SIZE, Progress, branch_lookup, run_batches
-from storage.models import Branch
+from storage.bulk.importing import branch_ids
+from storage.db import Database
 
 __all__ = [
     "ImportReport",
@@ -34,7 +32,7 @@ __all__ = [
 
 
 async def import_members(
-    engine: AsyncEngine,
+    engine: Database,
     path: Path,
     *,
     now: datetime,
@@ -57,7 +55,7 @@ async def import_members(
 
 
 async def import_sales(
-    engine: AsyncEngine,
+    engine: Database,
     path: Path,
     *,
     now: datetime,
@@ -77,7 +75,7 @@ async def import_sales(
     source = open_csv(path, sales.FIELDS, overrides)
     async with engine.connect() as connection:
         branches = await branch_lookup(connection)
-        ids = list((await connection.execute(select(Branch.id))).scalars())
+        ids = await branch_ids(connection)
     default = ids[0] if len(ids) == 1 else None
     if branch is not None:
         default = branches.get(normalise_header(branch))

@@ -20,22 +20,18 @@ Decisions:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.importing import values
 from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.opening import record_openings, unopened
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
-from storage.bulk import bulk_insert
-from storage.bulk.sql import is_among, reserve_ids
-from storage.models import Member, MemberNote, MemberTag
+from storage.bulk import importing as store
+from storage.db import DatabaseConnection
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH, new_member_code
 
 FIELDS: Final = (
@@ -60,9 +56,6 @@ FIELDS: Final = (
 IMPORT_SOURCE: Final = "import"
 MAX_NOTE_LENGTH: Final = 2_000
 _OUR_CODE: Final = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
-_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
-_TAGS: Table = MemberTag.__table__  # type: ignore[assignment]
-_NOTES: Table = MemberNote.__table__  # type: ignore[assignment]
 #: fields an import may fill on an existing member, only while they are empty
 _FILLABLE: Final = ("name", "birthday", "gender", "home_branch_id")
 
@@ -148,51 +141,41 @@ class MemberImport:
         return code if _OUR_CODE.fullmatch(code) else None
 
     async def write(
-        self, connection: AsyncConnection, rows: list[MemberRow], report: ImportReport
+        self, connection: DatabaseConnection, rows: list[MemberRow], report: ImportReport
     ) -> None:
         """Upsert one batch of parsed rows: a handful of statements whatever the batch size."""
         if not rows:
             return
-        found = await connection.execute(
-            select(_MEMBERS).where(
-                is_among(connection, _MEMBERS.c.phone, [row.phone for row in rows])
-            )
-        )
-        existing = {str(member.phone): member for member in found}
+        existing = await store.members_by_phone(connection, [row.phone for row in rows])
         new = [row for row in rows if row.phone not in existing]
         opening = await unopened(connection, {row.phone: row.points or 0 for row in new})
         ids = await self._insert(connection, new, opening)
         report.created += len(new)
         known = [row for row in rows if row.phone in existing]
         changed = await self._fill(connection, known, existing)
-        ids.update({phone: int(member.id) for phone, member in existing.items()})
+        ids.update({phone: int(member["id"]) for phone, member in existing.items()})
         changed |= await self._tag(connection, rows, ids)
         updated = {row.phone for row in rows if row.phone in existing and row.phone in changed}
         report.updated += len(updated)
         report.unchanged += len(rows) - len(new) - len(updated)
-        notes = [
-            {"member_id": ids[row.phone], "text": row.note, "created_at": self.now}
-            for row in new
-            if row.note
-        ]
-        if notes:
-            await bulk_insert(connection, _NOTES, notes)
+        notes = [(ids[row.phone], row.note) for row in new if row.note]
+        await store.add_notes(connection, notes, self.now)
         await record_openings(connection, opening, ids, self.now)
         for row in rows:
             member = existing.get(row.phone)
             if member is None or row.points is None:
                 continue
-            if row.points != member.points_balance:
+            if row.points != member["points_balance"]:
                 report.warning(
                     row.line,
                     self.source.header_of("points"),
                     str(row.points),
-                    f"points not changed: the member already exists with {member.points_balance}"
+                    f"points not changed: the member already exists with {member['points_balance']}"
                     " points (an imported balance only opens a new member; use /adjust)",
                 )
 
     async def _insert(
-        self, connection: AsyncConnection, new: list[MemberRow], opening: dict[str, int]
+        self, connection: DatabaseConnection, new: list[MemberRow], opening: dict[str, int]
     ) -> dict[str, int]:
         """Insert the new members, with their balances to open (:mod:`.opening`); ids by
         phone."""
@@ -200,10 +183,9 @@ class MemberImport:
             return {}
         codes = await self._codes(connection, new)
         # the ids are taken first (COPY returns nothing): the opening entries point at them
-        ids = await reserve_ids(connection, _MEMBERS, len(new))
-        await bulk_insert(
+        ids = await store.new_member_ids(connection, len(new))
+        await store.insert_members(
             connection,
-            _MEMBERS,
             [
                 {
                     "id": member_id,
@@ -225,16 +207,11 @@ class MemberImport:
         )
         return {row.phone: member_id for member_id, row in zip(ids, new, strict=True)}
 
-    async def _codes(self, connection: AsyncConnection, new: list[MemberRow]) -> dict[int, str]:
+    async def _codes(self, connection: DatabaseConnection, new: list[MemberRow]) -> dict[int, str]:
         """A free member code per line: the file's own (an export of ours) or a fresh one."""
         codes = {row.line: row.member_code or new_member_code() for row in new}
         while True:
-            result = await connection.execute(
-                select(_MEMBERS.c.member_code).where(
-                    is_among(connection, _MEMBERS.c.member_code, codes.values())
-                )
-            )
-            taken = set(result.scalars())
+            taken = await store.taken_member_codes(connection, codes.values())
             seen: set[str] = set()
             clashes = []
             for line, code in codes.items():
@@ -247,50 +224,36 @@ class MemberImport:
                 codes[line] = new_member_code()
 
     async def _fill(
-        self, connection: AsyncConnection, rows: list[MemberRow], existing: dict[str, Row[Any]]
+        self,
+        connection: DatabaseConnection,
+        rows: list[MemberRow],
+        existing: dict[str, Mapping[str, Any]],
     ) -> set[str]:
         """Fill empty fields of existing members; the phones whose member changed."""
         changed: set[str] = set()
         for field in _FILLABLE:
-            params = []
+            filled: dict[int, object] = {}
             for row in rows:
                 member = existing[row.phone]
                 value = getattr(row, field)
-                if value is not None and member._mapping[field] is None:
-                    params.append({"member": member.id, "value": value})
+                if value is not None and member[field] is None:
+                    filled[member["id"]] = value
                     changed.add(row.phone)
-            if params:
-                column = _MEMBERS.c[field]
-                await connection.execute(
-                    update(_MEMBERS)
-                    .where(_MEMBERS.c.id == bindparam("member"), column.is_(None))
-                    .values({field: bindparam("value")}),
-                    params,
-                )
+            await store.fill_empty(connection, field, filled)
         return changed
 
     async def _tag(
-        self, connection: AsyncConnection, rows: list[MemberRow], ids: dict[str, int]
+        self, connection: DatabaseConnection, rows: list[MemberRow], ids: dict[str, int]
     ) -> set[str]:
         """Add the tags members do not have yet; the phones that got one."""
         wanted = [(row.phone, tag) for row in rows for tag in row.tags]
         if not wanted:
             return set()
-        result = await connection.execute(
-            select(_TAGS.c.member_id, _TAGS.c.tag).where(
-                is_among(connection, _TAGS.c.member_id, {ids[phone] for phone, _ in wanted})
-            )
-        )
-        have = {(int(member_id), str(tag)) for member_id, tag in result}
+        have = await store.tags_of(connection, {ids[phone] for phone, _ in wanted})
         fresh: dict[tuple[int, str], str] = {}
         for phone, tag in wanted:
             key = (ids[phone], tag)
             if key not in have:
                 fresh.setdefault(key, phone)
-        if fresh:
-            await bulk_insert(
-                connection,
-                _TAGS,
-                [{"member_id": m, "tag": tag, "created_at": self.now} for m, tag in fresh],
-            )
+        await store.add_tags(connection, fresh, self.now)
         return set(fresh.values())

@@ -14,66 +14,38 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from storage.bulk import bulk_insert
-from storage.bulk.sql import is_among
-from storage.models import PointsEntry
+from storage.bulk.points import enter_openings, used_keys
+from storage.db import DatabaseConnection
 
 REASON: Final = "import"
-_LEDGER: Table = PointsEntry.__table__  # type: ignore[assignment]
 
 
 def opening_key(phone: str) -> str:
     return f"import:{phone}"
 
 
-async def unopened(connection: AsyncConnection, wanted: Mapping[str, int]) -> dict[str, int]:
+async def unopened(connection: DatabaseConnection, wanted: Mapping[str, int]) -> dict[str, int]:
     """Of ``wanted`` (phone -> points), the positive balances whose key is unused: one query."""
     positive = {phone: points for phone, points in wanted.items() if points > 0}
     if not positive:
         return {}
-    used = set(
-        (
-            await connection.execute(
-                select(_LEDGER.c.idempotency_key).where(
-                    is_among(
-                        connection,
-                        _LEDGER.c.idempotency_key,
-                        [opening_key(phone) for phone in positive],
-                    )
-                )
-            )
-        ).scalars()
-    )
+    used = await used_keys(connection, [opening_key(phone) for phone in positive])
     return {phone: points for phone, points in positive.items() if opening_key(phone) not in used}
 
 
 async def record_openings(
-    connection: AsyncConnection,
+    connection: DatabaseConnection,
     openings: Mapping[str, int],
     member_ids: Mapping[str, int],
     now: datetime,
 ) -> None:
     """The ledger entries of ``openings`` (phone -> points), whose members were inserted with
-    these balances: one bulk insert (:func:`storage.bulk.bulk_insert`)."""
+    these balances: one bulk insert (:func:`storage.bulk.points.enter_openings`)."""
     if not openings:
         return
-    await bulk_insert(
+    await enter_openings(
         connection,
-        _LEDGER,
-        [
-            {
-                "member_id": member_ids[phone],
-                "delta": points,
-                "reason": REASON,
-                "sale_id": None,
-                "note": None,
-                "earned_at": now,
-                "created_at": now,
-                "idempotency_key": opening_key(phone),
-            }
-            for phone, points in openings.items()
-        ],
+        [(member_ids[phone], points, opening_key(phone)) for phone, points in openings.items()],
+        REASON,
+        now,
     )

@@ -23,12 +23,10 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Final, Protocol, TypeVar
 
-from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from bot.importing.csvfile import CsvRecord, CsvSource, normalise_header
 from bot.importing.report import ImportReport
-from storage.models import Branch
+from storage.bulk.importing import branch_names
+from storage.db import Database, DatabaseConnection
 
 #: (rows done, rows in the file)
 Progress = Callable[[int, int], None]
@@ -36,7 +34,6 @@ Progress = Callable[[int, int], None]
 BATCH_SIZE: Final = 1_000
 #: rows read and checked between two looks at the commit in flight
 SLICE: Final = 50
-_BRANCHES: Table = Branch.__table__  # type: ignore[assignment]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,7 +47,7 @@ class BatchWriter(Protocol[R]):
     def parse(self, record: CsvRecord, report: ImportReport) -> R | None: ...
 
     async def write(
-        self, connection: AsyncConnection, rows: list[R], report: ImportReport
+        self, connection: DatabaseConnection, rows: list[R], report: ImportReport
     ) -> None: ...
 
 
@@ -61,7 +58,7 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 async def run_batches(
-    engine: AsyncEngine,
+    engine: Database,
     source: CsvSource,
     writer: BatchWriter[R],
     report: ImportReport,
@@ -119,13 +116,10 @@ async def run_batches(
     return report
 
 
-async def branch_lookup(connection: AsyncConnection) -> dict[str, int]:
+async def branch_lookup(connection: DatabaseConnection) -> dict[str, int]:
     """Branch id by code, Thai name and English name, compared like headers are."""
-    rows = await connection.execute(
-        select(_BRANCHES.c.id, _BRANCHES.c.code, _BRANCHES.c.name_th, _BRANCHES.c.name_en)
-    )
     lookup: dict[str, int] = {}
-    for branch_id, *names in rows:
+    for branch_id, *names in await branch_names(connection):
         for name in names:
-            lookup.setdefault(normalise_header(name), int(branch_id))
+            lookup.setdefault(normalise_header(name), branch_id)
     return lookup

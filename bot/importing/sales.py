@@ -28,17 +28,13 @@ from decimal import Decimal
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bot.importing import values
 from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
-from storage.bulk import bulk_insert
+from storage.bulk import importing as store
 from storage.bulk.points import Credit, credit_fresh
-from storage.bulk.sql import is_among, reserve_ids
-from storage.models import Member, Sale
+from storage.db import DatabaseConnection
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH
 
 FIELDS: Final = (
@@ -61,8 +57,6 @@ MAX_RECEIPT_LENGTH: Final = 64
 REFUND_TYPES: Final = frozenset({"refund", "คืนเงิน", "คืนสินค้า"})
 _CODE: Final = re.compile(f"(?:CRM:)?([{CODE_ALPHABET}]{{{CODE_LENGTH}}})")
 _CONTACT_SEPARATORS: Final = re.compile(r"[,;/|]")
-_SALES: Table = Sale.__table__  # type: ignore[assignment]
-_MEMBERS: Table = Member.__table__  # type: ignore[assignment]
 
 
 class SaleRow(NamedTuple):
@@ -164,17 +158,12 @@ class SaleImport:
         report.error(row.line, self.source.header_of("receipt"), row.receipt, reason)
 
     async def write(
-        self, connection: AsyncConnection, rows: list[SaleRow], report: ImportReport
+        self, connection: DatabaseConnection, rows: list[SaleRow], report: ImportReport
     ) -> None:
         """Insert one batch of new receipts and their points: a handful of statements."""
         if not rows:
             return
-        stored = await connection.execute(
-            select(_SALES.c.receipt_no, _SALES.c.amount).where(
-                is_among(connection, _SALES.c.receipt_no, [row.receipt for row in rows])
-            )
-        )
-        known = {str(receipt): Decimal(amount) for receipt, amount in stored}
+        known = await store.stored_receipts(connection, [row.receipt for row in rows])
         members = await self._members(connection, rows)
         new: list[tuple[SaleRow, int]] = []
         for row in rows:
@@ -196,10 +185,9 @@ class SaleImport:
         if not new:
             return
         # the ids are taken first (COPY returns nothing): the points entries point at them
-        ids = await reserve_ids(connection, _SALES, len(new))
-        await bulk_insert(
+        ids = await store.new_sale_ids(connection, len(new))
+        await store.insert_sales(
             connection,
-            _SALES,
             [
                 {
                     "id": sale_id,
@@ -221,31 +209,22 @@ class SaleImport:
             await self._award(connection, new, sale_ids, self.points_for)
 
     async def _members(
-        self, connection: AsyncConnection, rows: list[SaleRow]
+        self, connection: DatabaseConnection, rows: list[SaleRow]
     ) -> dict[tuple[str, str], int]:
         phones = {value for kind, value in (row.customer for row in rows) if kind == "phone"}
         codes = {value for kind, value in (row.customer for row in rows) if kind == "code"}
         found: dict[tuple[str, str], int] = {}
         if phones:
-            result = await connection.execute(
-                select(_MEMBERS.c.phone, _MEMBERS.c.id).where(
-                    is_among(connection, _MEMBERS.c.phone, phones)
-                )
-            )
-            found.update({("phone", str(phone)): int(member_id) for phone, member_id in result})
+            by_phone = await store.member_ids_by_phone(connection, phones)
+            found.update({("phone", phone): member_id for phone, member_id in by_phone.items()})
         if codes:
-            result = await connection.execute(
-                select(_MEMBERS.c.member_code, _MEMBERS.c.id).where(
-                    is_among(connection, _MEMBERS.c.member_code, codes),
-                    _MEMBERS.c.erased_at.is_(None),
-                )
-            )
-            found.update({("code", str(code)): int(member_id) for code, member_id in result})
+            by_code = await store.member_ids_by_code(connection, codes)
+            found.update({("code", code): member_id for code, member_id in by_code.items()})
         return found
 
     async def _award(
         self,
-        connection: AsyncConnection,
+        connection: DatabaseConnection,
         new: list[tuple[SaleRow, int]],
         sale_ids: dict[str, int],
         points_for: Callable[[Decimal], int],

@@ -1,15 +1,14 @@
 """Crediting many ledger entries at once (bulk imports), with the cached balances kept in step.
 
 This is one of the two places besides :meth:`storage.repositories.points.PointsLedger.append`
-that move ``members.points_balance`` (the other, :mod:`bot.importing.opening`, writes a new
-member's opening balance with the member row and its ledger entry in one transaction). An
-import of tens of thousands of rows cannot afford
-``append``'s three round-trips per entry, so here the entries of a whole batch go in through
-the driver's bulk path (:func:`storage.bulk.bulk_insert`) and the balances move with one
-relative update (:func:`storage.bulk.sql.add_to_balances`: ``points_balance + delta``, so a
-sale recorded in chat at the same moment is not overwritten), in the caller's transaction.
-Only credits are accepted: a credit can never take a balance below zero, so no conditional
-update is needed.
+that move ``members.points_balance`` (the other is a new member's opening balance, written by
+the import with the member row; :func:`enter_openings` adds its ledger entry in the same
+transaction). An import of tens of thousands of rows cannot afford ``append``'s three
+round-trips per entry, so here the entries of a whole batch go in through the driver's bulk
+path (:func:`storage.bulk.bulk_insert`) and the balances move with one relative update
+(:func:`storage.bulk.sql.add_to_balances`: ``points_balance + delta``, so a sale recorded in
+chat at the same moment is not overwritten), in the caller's transaction. Only credits are
+accepted: a credit can never take a balance below zero, so no conditional update is needed.
 
 :func:`credit_many` checks the idempotency keys with one ``IN`` query; an entry whose key
 exists is left out, so re-running an import adds nothing. :func:`credit_fresh` skips that
@@ -19,7 +18,7 @@ transaction).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,17 +50,18 @@ async def credit_many(connection: AsyncConnection, credits: Sequence[Credit], no
         raise ValueError("credit_many only credits points; debits go through PointsLedger")
     if not wanted:
         return 0
-    keys = [credit.idempotency_key for credit in wanted]
-    used = set(
-        (
-            await connection.execute(
-                select(_LEDGER.c.idempotency_key).where(
-                    is_among(connection, _LEDGER.c.idempotency_key, keys)
-                )
-            )
-        ).scalars()
-    )
+    used = await used_keys(connection, [credit.idempotency_key for credit in wanted])
     return await credit_fresh(connection, [c for c in wanted if c.idempotency_key not in used], now)
+
+
+async def used_keys(connection: AsyncConnection, keys: Collection[str]) -> set[str]:
+    """Those of ``keys`` some ledger entry already has as its idempotency key: one query."""
+    result = await connection.execute(
+        select(_LEDGER.c.idempotency_key).where(
+            is_among(connection, _LEDGER.c.idempotency_key, keys)
+        )
+    )
+    return set(result.scalars())
 
 
 async def credit_fresh(
@@ -99,3 +99,31 @@ async def credit_fresh(
         deltas[credit.member_id] = deltas.get(credit.member_id, 0) + credit.points
     await add_to_balances(connection, deltas)
     return len(fresh)
+
+
+async def enter_openings(
+    connection: AsyncConnection,
+    openings: Iterable[tuple[int, int, str]],
+    reason: str,
+    now: datetime,
+) -> None:
+    """A ledger entry ``reason``, earned ``now``, per (member id, points, idempotency key) whose
+    points the member row was inserted with: no balance moves (the balance already counts
+    them). The caller knows none of the keys is in the ledger (:func:`used_keys`)."""
+    await bulk_insert(
+        connection,
+        _LEDGER,
+        [
+            {
+                "member_id": member_id,
+                "delta": points,
+                "reason": reason,
+                "sale_id": None,
+                "note": None,
+                "earned_at": now,
+                "created_at": now,
+                "idempotency_key": key,
+            }
+            for member_id, points, key in openings
+        ],
+    )
