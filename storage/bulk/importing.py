@@ -40,9 +40,8 @@ async def branch_names(connection: AsyncConnection) -> list[tuple[int, str, str,
 
 async def branch_ids(connection: AsyncConnection) -> list[int]:
     """The ids of every branch."""
-    return [
-        int(branch_id) for branch_id in (await connection.execute(select(_BRANCHES.c.id))).scalars()
-    ]
+    result = await connection.execute(select(_BRANCHES.c.id))
+    return [int(branch_id) for branch_id in result.scalars()]
 
 
 async def members_by_phone(
