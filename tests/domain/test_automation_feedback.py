@@ -11,7 +11,7 @@ from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from jobs.feedback import run_feedback
 from storage.models import Campaign, CampaignMember, Feedback
-from tests.storage.automation_support import bangkok
+from tests.domain.automation_support import bangkok
 from tests.unit.inbox_support import add_sale, dispatcher, feedback_rows
 from tests.unit.sales_support import queued
 from tests.unit.staff_support import make_member, staff_chat

@@ -15,7 +15,7 @@ from jobs.automations.tiers import run_tier_review
 from shop.campaigns.stats import compute_stats
 from shop.loyalty import DEFAULT_TIERS
 from storage.models import Campaign, CampaignMember
-from tests.storage.automation_support import bangkok, outbox_for, set_automations
+from tests.domain.automation_support import bangkok, outbox_for, set_automations
 from tests.unit.inbox_support import add_sale, dispatcher
 from tests.unit.staff_support import make_member, staff_chat
 

@@ -14,7 +14,7 @@ from shop.campaigns.launch import in_holdout
 from shop.campaigns.uplift import minimum_detectable_effect
 from storage.models import Member
 from tests.chat import Chat
-from tests.storage.campaign_support import exclusions, make_campaign
+from tests.domain.campaign_support import exclusions, make_campaign
 from tests.unit.staff_support import make_member, staff_chat
 from tests.unit.tracking_support import add_sale
 

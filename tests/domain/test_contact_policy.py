@@ -16,7 +16,7 @@ from shop.contact_policy import (
     next_send_time,
 )
 from storage.models import ChannelIdentity
-from tests.storage.campaign_support import exclusions
+from tests.domain.campaign_support import exclusions
 from tests.unit.staff_support import make_member, member_chat, outbox_rows, staff_chat
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
