@@ -37,8 +37,8 @@ from storage.db import is_sqlite
 from storage.models import CampaignMember, JobRun, OutboxMessage
 from storage.raw_session import session_of
 from tests.conftest import PG_SCHEMA
+from tests.domain.automation_support import BANGKOK, set_automations
 from tests.e2e.broadcast_support import NO_QUIET_HOURS
-from tests.storage.automation_support import BANGKOK, set_automations
 from tests.unit.staff_support import make_member
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from storage.models import Member, SaleApproval
-from tests.storage.campaign_support import make_campaign
+from tests.domain.campaign_support import make_campaign
 from tests.unit.staff_support import make_member, make_staff
 
 

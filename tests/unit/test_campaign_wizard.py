@@ -6,7 +6,7 @@ from bot.bootstrap import App
 from bot.core.wire import payload_to_replies
 from storage.models import Campaign
 from tests.chat import Chat
-from tests.storage.campaign_support import campaign_row
+from tests.domain.campaign_support import campaign_row
 from tests.unit.staff_support import audit_rows, make_member, outbox_rows, staff_chat
 
 

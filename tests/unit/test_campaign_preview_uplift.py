@@ -15,7 +15,7 @@ from shop.campaigns.uplift import minimum_detectable_effect
 from storage.models import Member
 from storage.raw_session import session_of
 from tests.chat import Chat
-from tests.storage.campaign_support import exclusions, make_campaign
+from tests.domain.campaign_support import exclusions, make_campaign
 from tests.unit.staff_support import make_member, staff_chat
 from tests.unit.tracking_support import add_sale
 

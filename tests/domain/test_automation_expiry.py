@@ -8,7 +8,7 @@ from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from jobs.automations.expiry import run_expiry
 from shop.loyalty import add_months
-from tests.storage.automation_support import bangkok, outbox_for, run_days
+from tests.domain.automation_support import bangkok, outbox_for, run_days
 from tests.unit.sales_support import balance, ledger, texts
 from tests.unit.staff_support import make_member
 

@@ -8,7 +8,7 @@ from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from jobs.automations.tiers import run_tier_review
 from shop.loyalty import DEFAULT_TIERS
-from tests.storage.automation_support import bangkok, outbox_for
+from tests.domain.automation_support import bangkok, outbox_for
 from tests.unit.sales_support import texts
 from tests.unit.staff_support import make_member
 

@@ -12,7 +12,7 @@ from bot.core.clock import FrozenClock
 from jobs.feedback import run_feedback
 from storage.models import Campaign, CampaignMember, Feedback
 from storage.raw_session import session_of
-from tests.storage.automation_support import bangkok
+from tests.domain.automation_support import bangkok
 from tests.unit.inbox_support import add_sale, dispatcher, feedback_rows
 from tests.unit.sales_support import queued
 from tests.unit.staff_support import make_member, staff_chat

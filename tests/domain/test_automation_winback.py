@@ -10,7 +10,7 @@ from bot.core.clock import FrozenClock
 from jobs.automations.winback import run_winback
 from shop.ledger import record_sale
 from shop.loyalty import LoyaltyRules
-from tests.storage.automation_support import bangkok, enrolments, run_days, set_automations
+from tests.domain.automation_support import bangkok, enrolments, run_days, set_automations
 from tests.unit.staff_support import ensure_branch, make_member
 
 KIND = "automation:winback"

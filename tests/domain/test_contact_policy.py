@@ -17,7 +17,7 @@ from shop.contact_policy import (
 )
 from storage.models import ChannelIdentity
 from storage.raw_session import session_of
-from tests.storage.campaign_support import exclusions
+from tests.domain.campaign_support import exclusions
 from tests.unit.staff_support import make_member, member_chat, outbox_rows, staff_chat
 
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -16,7 +16,7 @@ from shop.campaigns.stats import compute_stats
 from shop.loyalty import DEFAULT_TIERS
 from storage.models import Campaign, CampaignMember
 from storage.raw_session import session_of
-from tests.storage.automation_support import bangkok, outbox_for, set_automations
+from tests.domain.automation_support import bangkok, outbox_for, set_automations
 from tests.unit.inbox_support import add_sale, dispatcher
 from tests.unit.staff_support import make_member, staff_chat
 

@@ -11,7 +11,7 @@ from bot.core.clock import FrozenClock
 from jobs.automations.birthday import run_birthday
 from shop.campaigns.stats import compute_stats
 from tests.chat import Chat
-from tests.storage.automation_support import (
+from tests.domain.automation_support import (
     bangkok,
     enrolments,
     outbox_for,

@@ -15,7 +15,7 @@ from shop.campaigns import launch
 from shop.campaigns.launch import in_holdout, segment_env, start_campaign
 from storage.models import CampaignMember, OutboxMessage
 from storage.raw_session import session_of
-from tests.storage.campaign_support import audience, campaign_row, make_campaign
+from tests.domain.campaign_support import audience, campaign_row, make_campaign
 from tests.unit.staff_support import make_member, outbox_rows, staff_chat
 from wording.campaigns import CampaignWording
 
