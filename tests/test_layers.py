@@ -1,8 +1,10 @@
 """The layers of the README's design map hold, as import-linter's contracts in pyproject.toml state.
 
-The contracts: core ← storage ← shop ← wording ← handlers | jobs ← channels ← composition root,
-only the channel adapters import a platform SDK (aiogram, linebot) or aiohttp, and the shop's
-rules import no wording, chat, job or SQL module. ``./dev test`` runs ``lint-imports`` too; this
+The contracts: core ← storage ← shop ← wording ← handlers | jobs ← channels ← composition root;
+only the channel adapters import a platform SDK (aiogram, linebot) or aiohttp; the shop's rules
+import no wording, chat, job or SQL module; nothing above storage imports SQLAlchemy; and only
+storage itself and set-up code reach the unit of work's session (``storage.raw_session``).
+``./dev test`` runs ``lint-imports`` too; this
 test keeps the contracts in the suite a developer runs.
 """
 

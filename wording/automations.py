@@ -25,15 +25,7 @@ def birthday_template() -> str:
 
 def birthday_greeting(campaign_id: int, until: date) -> Render:
     """The birthday greeting with the coupon valid ``until`` and the campaign's claim button."""
-
-    def render(row: AudienceRow, locale: str) -> Reply:
-        text = t(
-            locale, "auto.birthday_message", name=row.name or "", until=format_date(until, locale)
-        )
-        button = Button(t(locale, "auto.birthday_button"), promotion_action(campaign_id))
-        return Reply(text=text, buttons=(button,))
-
-    return render
+    return _offer_message("auto.birthday_message", "auto.birthday_button", campaign_id, until)
 
 
 def winback_template() -> str:
@@ -43,12 +35,16 @@ def winback_template() -> str:
 
 def winback_offer_message(campaign_id: int, until: date) -> Render:
     """The "we miss you" offer valid ``until`` with the campaign's claim button."""
+    return _offer_message("auto.winback_message", "auto.winback_button", campaign_id, until)
+
+
+def _offer_message(text_key: str, button_key: str, campaign_id: int, until: date) -> Render:
+    """A member's offer message (``text_key`` with their name and the last day) and its claim
+    button (``button_key``) for the campaign."""
 
     def render(row: AudienceRow, locale: str) -> Reply:
-        text = t(
-            locale, "auto.winback_message", name=row.name or "", until=format_date(until, locale)
-        )
-        button = Button(t(locale, "auto.winback_button"), promotion_action(campaign_id))
+        text = t(locale, text_key, name=row.name or "", until=format_date(until, locale))
+        button = Button(t(locale, button_key), promotion_action(campaign_id))
         return Reply(text=text, buttons=(button,))
 
     return render
