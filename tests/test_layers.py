@@ -4,8 +4,8 @@ The contracts: core ← storage ← shop ← wording ← handlers | jobs ← cha
 only the channel adapters import a platform SDK (aiogram, linebot) or aiohttp; the shop's rules
 import no wording, chat, job or SQL module; nothing above storage imports SQLAlchemy; and only
 storage itself and set-up code reach the unit of work's session (``storage.raw_session``).
-``./dev test`` runs ``lint-imports`` too; this
-test keeps the contracts in the suite a developer runs.
+``./dev test`` runs ``lint-imports`` too; this test keeps the contracts in the suite a developer
+runs.
 """
 
 from __future__ import annotations
