@@ -63,9 +63,12 @@ async def over_daily_cap(
     tz: ZoneInfo,
 ) -> Decimal | None:
     """What ``staff`` already recorded today when ``amount`` more would pass the daily cap;
-    None when the sale may go ahead."""
+    None when the sale may go ahead. Holds the cashier until the unit of work ends, so the
+    caller's sale or approval request is one step with this check (parallel sales of one
+    cashier cannot all pass the cap)."""
     if is_manager(staff):
         return None
+    await uow.approvals.hold_cashier(staff.id)
     today = await recorded_today(uow, staff.id, now, tz)
     return today if today + amount > rules.cashier_daily_cap else None
 

@@ -10,7 +10,7 @@ from typing import Final
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Sale, SaleApproval
+from storage.models import Sale, SaleApproval, Staff
 
 _CENT: Final = Decimal("0.01")
 
@@ -18,6 +18,16 @@ _CENT: Final = Decimal("0.01")
 class SaleApprovals:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+
+    async def hold_cashier(self, staff_id: int) -> None:
+        """Lock ``staff_id``'s row until the transaction ends, so one cashier's cap check and the
+        sale (or approval request) it leads to happen one at a time: a second sale of the same
+        cashier waits here and then sees the first one's total. ``FOR NO KEY UPDATE`` does not
+        block rows that only refer to the cashier (an owner approving their sale). SQLite needs
+        no lock: ``BEGIN IMMEDIATE`` already runs one writer at a time."""
+        await self._s.execute(
+            select(Staff.id).where(Staff.id == staff_id).with_for_update(key_share=True)
+        )
 
     async def recorded_by(self, staff_id: int, start: datetime, end: datetime) -> Decimal:
         """Non-voided sales ``staff_id`` recorded in ``[start, end)``, in baht (0 for none)."""

@@ -1,7 +1,9 @@
 """Concurrent counter operations: each attempt in its own unit of work, really at once.
 
 On SQLite the transactions queue behind ``BEGIN IMMEDIATE``; on PostgreSQL the unique receipt
-column and the conditional updates decide. Either way exactly one attempt takes effect.
+column and the conditional updates decide. Either way exactly one attempt takes effect. A
+cashier's daily cap is checked and used under a per-cashier lock, so parallel sales cannot all
+pass it.
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from sqlalchemy import func, select
+
 from bot.bootstrap import App
 from bot.core.errors import DomainError
 from shop.ledger import SaleResult, record_sale, void_sale
 from shop.loyalty import LoyaltyRules
+from storage.models import Member, PointsEntry
+from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.unit.sales_support import approvals, balance, ledger, sales
 from tests.unit.staff_support import ensure_branch, make_member, make_staff, staff_chat
@@ -92,3 +98,43 @@ async def test_a_concurrently_double_tapped_approve_records_once(app: App) -> No
     await asyncio.gather(*(tap.press(f"apv:y:{approval.id}") for tap in taps))
     assert [s.receipt_no for s in await sales(app)] == ["BIG"]
     assert await ledger(app, ploy.id) == [(1000, "sale")]
+
+
+async def _ledger_invariants_hold(app: App) -> None:
+    """Every balance is the sum of its ledger, none is negative, no receipt is recorded twice."""
+    async with app.uow() as uow:
+        session = session_of(uow)
+        sums = dict(
+            (
+                await session.execute(
+                    select(PointsEntry.member_id, func.sum(PointsEntry.delta)).group_by(
+                        PointsEntry.member_id
+                    )
+                )
+            ).all()
+        )
+        balances = dict((await session.execute(select(Member.id, Member.points_balance))).all())
+    assert all(balances[m] == sums.get(m, 0) for m in balances)
+    assert all(b >= 0 for b in balances.values())
+    receipts = [s.receipt_no for s in await sales(app)]
+    assert len(receipts) == len(set(receipts))
+
+
+async def test_ten_parallel_sales_from_one_cashier_stop_at_the_daily_cap(app: App) -> None:
+    await ensure_branch(app, "asoke")
+    async with app.uow() as uow:
+        await uow.settings.put("loyalty", {"cashier_daily_cap": 50000}, app.clock.now())
+        await uow.commit()
+    await make_staff(app, "c1", "cashier", "asoke")
+    await make_staff(app, "o1", "owner")
+    ploy = await make_member(app, user_id="m1")
+    chats = [Chat(app, user_id="c1") for _ in range(ATTEMPTS)]
+    await asyncio.gather(*(c.say(f"/sale {ploy.member_code} 15000") for c in chats))
+    recorded = await sales(app)
+    assert sum(s.amount for s in recorded) == Decimal(45000)
+    waiting = await approvals(app)
+    assert len(waiting) == ATTEMPTS - len(recorded)
+    assert all(a.status == "pending" for a in waiting)
+    assert {a.receipt_no for a in waiting}.isdisjoint(s.receipt_no for s in recorded)
+    assert await balance(app, ploy.id) == sum(delta for delta, _ in await ledger(app, ploy.id))
+    await _ledger_invariants_hold(app)
