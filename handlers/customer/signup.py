@@ -20,6 +20,7 @@ from handlers.customer import claim, fields
 from handlers.customer.card import card_reply
 from handlers.customer.common import audit, join_button, main_menu
 from shop.loyalty import load_rules
+from storage.errors import ConstraintViolation
 from storage.models import Member
 
 FLOW: Final = "su"
@@ -190,38 +191,48 @@ async def _join(ctx: Context) -> list[Reply]:
     assert ctx.state is not None
     data = ctx.state.data
     rules = await load_rules(ctx.uow)
-    uow, now = ctx.uow, ctx.now
-    marketing = bool(data.get("marketing"))
     if claim.CLAIM_ID in data:
         try:
-            async with uow.savepoint():
+            async with ctx.uow.savepoint():
                 member = await claim.take_over(ctx, data)
         except DomainError as error:  # claimed by someone else, or the code ran out meanwhile
             ctx.finish()
             return [Reply(text=ctx.t(error.key, **error.params), buttons=(join_button(ctx),))]
         return await _welcome(ctx, member, rules.welcome_points)
     try:
-        await fields.ensure_phone_free(ctx, str(data["phone"]))
+        member = await _add_member(ctx, data)
     except DomainError as error:  # someone joined with this number while the flow was open
         ctx.goto("phone")
         return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, "phone")]
-    member = await uow.members.add(
-        Member(
-            name=str(data["name"]),
-            phone=str(data["phone"]),
-            birthday=date.fromisoformat(str(data["birthday"])),
-            gender=data.get("gender"),
-            home_branch_id=data.get("branch"),
-            locale=ctx.locale,
-            joined_at=now,
-            referred_by_code=await _referrer_code(ctx, data.get("ref")),
-            signup_source=data.get("source"),
-            marketing_opt_in=marketing,
-            erased_at=None,
-            phone_verified=data.get(claim.PHONE_VERIFIED) == data["phone"],
-        )
-    )
     return await _welcome(ctx, member, rules.welcome_points)
+
+
+async def _add_member(ctx: Context, data: dict[str, Any]) -> Member:
+    """Insert the member the sign-up describes. Conflict ``signup.phone_taken`` when the phone
+    is on file: found before the insert, or written by a sign-up that committed while this one
+    ran (the unique phone refuses the later insert, which is undone; the answer is the same)."""
+    phone = str(data["phone"])
+    await fields.ensure_phone_free(ctx, phone)
+    member = Member(
+        name=str(data["name"]),
+        phone=phone,
+        birthday=date.fromisoformat(str(data["birthday"])),
+        gender=data.get("gender"),
+        home_branch_id=data.get("branch"),
+        locale=ctx.locale,
+        joined_at=ctx.now,
+        referred_by_code=await _referrer_code(ctx, data.get("ref")),
+        signup_source=data.get("source"),
+        marketing_opt_in=bool(data.get("marketing")),
+        erased_at=None,
+        phone_verified=data.get(claim.PHONE_VERIFIED) == phone,
+    )
+    try:
+        async with ctx.uow.savepoint():
+            return await ctx.uow.members.add(member)
+    except ConstraintViolation:
+        await fields.ensure_phone_free(ctx, phone)  # the winner's row is visible now
+        raise
 
 
 async def _welcome(ctx: Context, member: Member, welcome_points: int) -> list[Reply]:
