@@ -104,3 +104,45 @@ class StaffMembers:
             return None
         found = await self._s.execute(select(StaffInvite).where(StaffInvite.code_hash == hashed))
         return found.scalar_one()
+
+    async def lock_owners(self) -> Sequence[Staff]:
+        """The active owners, their rows locked until the unit of work ends (PostgreSQL: FOR
+        UPDATE, in id order so two removals wait for each other instead of deadlocking; SQLite
+        serialises writers already), freshly read: a count of them holds until the commit."""
+        result = await self._s.execute(
+            select(Staff)
+            .where(Staff.active.is_(True), Staff.role == "owner")
+            .order_by(Staff.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.scalars().all()
+
+    async def outstanding_invites(self, now: datetime) -> Sequence[StaffInvite]:
+        """Invites nobody has used that have not expired (nor been revoked), oldest first."""
+        result = await self._s.execute(
+            select(StaffInvite)
+            .where(StaffInvite.used_at.is_(None), StaffInvite.expires_at > now)
+            .order_by(StaffInvite.id)
+        )
+        return result.scalars().all()
+
+    async def revoke_invites(
+        self, now: datetime, invite_id: int | None = None, created_by: str | None = None
+    ) -> Sequence[int]:
+        """End the outstanding invites with id ``invite_id`` and/or made by ``created_by``; the
+        ids of those it ended. A revoked invite expires now (a conditional update: a claim at
+        the same moment either used it first or finds it gone)."""
+        query = update(StaffInvite).where(
+            StaffInvite.used_at.is_(None), StaffInvite.expires_at > now
+        )
+        if invite_id is not None:
+            query = query.where(StaffInvite.id == invite_id)
+        if created_by is not None:
+            query = query.where(StaffInvite.created_by == created_by)
+        result = await self._s.execute(
+            query.values(expires_at=now)
+            .returning(StaffInvite.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalars().all()
