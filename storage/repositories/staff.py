@@ -3,11 +3,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, exists, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Staff, StaffInvite
+
+#: how an invite's ``created_by`` names a staff member: ``staff:<id>`` (the audit actor)
+STAFF: Final = "staff:"
 
 
 def code_hash(code: str) -> str:
@@ -85,17 +89,24 @@ class StaffMembers:
         return invite
 
     async def use_invite(self, code: str, now: datetime) -> StaffInvite | None:
-        """Mark the invite used and return it; None if unknown, expired or already used.
+        """Mark the invite used and return it; None if unknown, expired, already used, or made
+        by a staff member who is no longer active (their access, and the access they gave
+        away, ended with their removal).
 
         A conditional update, so two people claiming one code at once cannot both win.
         """
         hashed = code_hash(code)
+        inviter_active = exists().where(
+            Staff.active.is_(True),
+            StaffInvite.created_by == literal(STAFF) + cast(Staff.id, String),
+        )
         result = await self._s.execute(
             update(StaffInvite)
             .where(
                 StaffInvite.code_hash == hashed,
                 StaffInvite.used_at.is_(None),
                 StaffInvite.expires_at > now,
+                or_(~StaffInvite.created_by.startswith(STAFF), inviter_active),
             )
             .values(used_at=now)
             .execution_options(synchronize_session=False)

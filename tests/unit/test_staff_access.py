@@ -105,3 +105,19 @@ async def test_two_owners_removing_each_other_at_once_leave_one_owner(app: App) 
     )
     active = [(await staff_row(app, s.id)).active for s in (first, second)]
     assert sorted(active) == [False, True]
+
+
+async def test_an_invite_from_someone_removed_earlier_is_refused_at_the_claim(app: App) -> None:
+    manager = await staff_chat(app, "m1", "manager", language_code="en")
+    code = await invite(manager)
+    nok = await staff_of(app, "m1")
+    assert nok is not None
+    async with app.uow() as uow:  # removed before removals revoked invites (an older version)
+        row = await uow.staff.get(nok.id)
+        assert row is not None
+        row.active = False
+        await uow.commit()
+    newcomer = Chat(app, user_id="n1", language_code="en")
+    await newcomer.say(f"/claim {code}")
+    assert newcomer.text() == INVALID
+    assert await staff_of(app, "n1") is None
