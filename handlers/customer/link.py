@@ -7,8 +7,8 @@
 
 Never by a phone number alone. Codes are single-use (spent by a conditional update), stored
 hashed, and guessing is throttled per chat account: after 5 wrong codes in 15 minutes, codes
-are not even looked at until the window has passed (counted from audit rows, which survive a
-restart and are shared by every process).
+are not even looked at until the window has passed (``shop.throttle``: counted from audit rows,
+which survive a restart and are shared by every process, one attempt at a time per account).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from handlers.context import Context
 from handlers.customer import claim, signup
 from handlers.customer.common import main_menu
 from handlers.router import Audience, Command, Router
+from shop.throttle import Throttle, locked_until
 from storage.models import Member
 from storage.repositories.members import CODE_ALPHABET
 from storage.repositories.people import CLAIM, LINK
@@ -36,6 +37,8 @@ FAILED_LINK: Final = "link.failed"
 FAILED_CLAIM: Final = "claim.failed"
 #: audit actor of the audit rows written here (the member id goes in its own column)
 CUSTOMER: Final = "customer"
+#: wrong /link and /join codes share one throttle per chat account
+GUESSING: Final = Throttle((FAILED_LINK, FAILED_CLAIM), MAX_FAILURES, FAILURE_WINDOW)
 
 
 def new_code(length: int) -> str:
@@ -48,9 +51,9 @@ def _guesser(ctx: Context) -> str:
 
 
 async def throttled(ctx: Context) -> bool:
-    since = ctx.now - FAILURE_WINDOW
-    failures = await ctx.uow.people.count_audit(_guesser(ctx), (FAILED_LINK, FAILED_CLAIM), since)
-    return failures >= MAX_FAILURES
+    """True when this chat account may not try a code now; otherwise its attempt goes ahead
+    alone (the account's other messages wait for this one's commit, see ``shop.throttle``)."""
+    return await locked_until(ctx.uow, GUESSING, _guesser(ctx), ctx.now) is not None
 
 
 async def _failed(ctx: Context, action: str, key: str) -> list[Reply]:

@@ -5,7 +5,8 @@ renamed account stays the same staff member. Guessing is throttled per chat acco
 :data:`FAILURE_LIMIT` failed claims within :data:`WINDOW`, further claims are refused until the
 failures age out of the window. Failures are counted from the append-only audit log
 (``staff.claim_failed``, actor = the chat account), so no extra table is needed and a refused
-guess leaves a trace the owner can see.
+guess leaves a trace the owner can see; ``shop.throttle`` takes one attempt at a time per
+account, so codes sent at once cannot slip past the count.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from handlers.context import Context
 from handlers.router import Handler, Router
 from handlers.staff.invites import branch_label, normalise_invite_code, role_label
 from handlers.staff.menu import staff_menu_reply
+from shop.throttle import Throttle, locked_until
 
 FAILURE_LIMIT: Final = 5
 WINDOW: Final = timedelta(minutes=15)
 FAILED: Final = "staff.claim_failed"
+GUESSING: Final = Throttle((FAILED,), FAILURE_LIMIT, WINDOW)
 
 
 def claim_handler(router: Router) -> Handler:
@@ -43,7 +46,7 @@ async def claim(ctx: Context, router: Router) -> list[Reply]:
         return [ctx.reply("staff.claim_usage")]
     who = str(ctx.inbound.identity)
     uow, now = ctx.uow, ctx.now
-    if await uow.audit.count(who, FAILED, now - WINDOW) >= FAILURE_LIMIT:
+    if await locked_until(uow, GUESSING, who, now) is not None:
         return [ctx.reply("staff.claim_locked", minutes=int(WINDOW.total_seconds() // 60))]
     if ctx.staff is not None:
         return [ctx.reply("staff.already_staff", role=role_label(ctx, ctx.staff.role))]

@@ -5,13 +5,14 @@ The coupon is used at the cashier's own branch (staff without a branch may name 
 member is told their coupon was used, and the audit log gets ``coupon.redeemed``. Unknown codes
 are guesses as far as the shop can tell: each one is audited as ``coupon.redeem_failed``, and
 after 10 of them within 10 minutes the staff account may not try for 10 minutes — counted from
-the audit log, so no extra table and nothing a command can reset.
+the audit log, so no extra table and nothing a command can reset (``shop.throttle``, one
+attempt at a time per account).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 from bot.core.errors import DomainError, NotAllowed, NotFound
@@ -31,6 +32,7 @@ from shop.coupons import (
     last_valid_day,
     redeem_coupon,
 )
+from shop.throttle import Throttle, locked_until
 from storage.models import Branch, Coupon
 from wording.coupons import describe_conditions
 
@@ -39,6 +41,7 @@ FAILED: Final = "coupon.redeem_failed"
 MAX_FAILURES: Final = 10
 WINDOW: Final = timedelta(minutes=10)
 LOCKOUT: Final = timedelta(minutes=10)
+GUESSING: Final = Throttle((FAILED,), MAX_FAILURES, WINDOW, LOCKOUT)
 
 
 def redeem_button(label: str, code: str) -> Button:
@@ -77,17 +80,6 @@ def _split_args(text: str) -> tuple[str, str | None]:
     return " ".join(words), branch
 
 
-async def locked_until(ctx: Context) -> datetime | None:
-    """When this staff account may try codes again, or None if it may now."""
-    since = ctx.now - WINDOW - LOCKOUT
-    times = await ctx.uow.coupons.failed_attempts(ctx.actor, FAILED, since)
-    until: datetime | None = None
-    for last in range(MAX_FAILURES - 1, len(times)):
-        if times[last] - times[last - MAX_FAILURES + 1] <= WINDOW:
-            until = times[last] + LOCKOUT
-    return until if until is not None and until > ctx.now else None
-
-
 async def _branch(ctx: Context, branch_code: str | None) -> Branch | None:
     staff = ctx.staff
     assert staff is not None
@@ -105,7 +97,7 @@ async def _branch(ctx: Context, branch_code: str | None) -> Branch | None:
 
 
 async def _redeem(ctx: Context, code: str, branch_code: str | None) -> list[Reply]:
-    until = await locked_until(ctx)
+    until = await locked_until(ctx.uow, GUESSING, ctx.actor, ctx.now)
     if until is not None:
         minutes = max(1, math.ceil((until - ctx.now).total_seconds() / 60))
         return [ctx.reply("redeem.throttled", minutes=minutes)]

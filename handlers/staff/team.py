@@ -6,9 +6,14 @@ invite a new owner). A manager sees the staff of their own branch (a manager wit
 everyone) and may remove cashiers among them. Cashiers have no ``/staff`` at all.
 
 Removal is a button (``stf:rm:<id>``) then a confirmation (``stf:rmok:<id>``); both re-check
-these rules, whatever the button said. A removed account loses its powers on its very next
-message (the bus loads the active staff row for every event), and is told so through the
-outbox with a request to reset its Telegram command menu to the customer one.
+these rules, whatever the button said. The removal counts the owners with their rows locked
+(:meth:`~storage.repositories.staff.StaffMembers.lock_owners`), so two owners removing each
+other at the same instant leave one: the second waits, then finds itself removed or the other
+the last owner. Removal also revokes the invites the removed person made
+(``handlers.staff.invite_list``: ``/staff invites``, ``/staff revoke NUMBER``, ``stf:rv:<id>``).
+A removed account loses its powers on its very next message (the bus loads the active staff
+row for every event), and is told so through the outbox with a request to reset its Telegram
+command menu to the customer one.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from bot.i18n import format_date, supported_locale, t
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.claim import claim_handler
+from handlers.staff.invite_list import list_invites, revoke, revoke_made_by
 from handlers.staff.invites import branch_label, invite_staff, role_label
 from handlers.staff.menu import (
     CUSTOMER_MENU,
@@ -82,6 +88,10 @@ async def staff_command(ctx: Context) -> list[Reply]:
         return await list_staff(ctx)
     if sub in ("invite", "เชิญ"):
         return await invite_staff(ctx)
+    if sub in ("invites", "คำเชิญ"):
+        return await list_invites(ctx)
+    if sub in ("revoke", "ยกเลิก") and len(words) == 2 and words[1].removeprefix("#").isdigit():
+        return await revoke(ctx, int(words[1].removeprefix("#")[:12]))
     if sub in ("remove", "ลบ") and len(words) == 2:
         return await ask_remove(ctx, _staff_id(words[1]))
     return [ctx.reply("staff.usage")]
@@ -122,12 +132,15 @@ async def list_staff(ctx: Context) -> list[Reply]:
 
 
 async def on_button(ctx: Context) -> list[Reply]:
-    """``stf:rm:<id>`` asks, ``stf:rmok:<id>`` removes, ``stf:keep`` keeps (managers+)."""
+    """``stf:rm:<id>`` asks, ``stf:rmok:<id>`` removes, ``stf:keep`` keeps, ``stf:rv:<id>``
+    revokes an invite (managers+)."""
     verb, _, rest = ctx.args.partition(":")
     if verb == "keep":
         return [ctx.reply("staff.kept")]
-    if verb not in ("rm", "rmok") or not rest.isdigit():
+    if verb not in ("rm", "rmok", "rv") or not rest.isdigit():
         return [ctx.reply("error.button_expired")]
+    if verb == "rv":
+        return await revoke(ctx, int(rest))
     if verb == "rm":
         return await ask_remove(ctx, int(rest))
     return await remove(ctx, int(rest))
@@ -167,14 +180,20 @@ async def ask_remove(ctx: Context, staff_id: int) -> list[Reply]:
 
 async def remove(ctx: Context, staff_id: int) -> list[Reply]:
     """Deactivate the account (never delete: sales and audit rows keep pointing at it), audit
-    ``staff.removed``, and tell the removed person. A second press finds it already gone."""
+    ``staff.removed``, revoke the invites they made, and tell the removed person. A second
+    press finds it already gone; an owner removed a moment ago removes nobody."""
+    assert ctx.staff is not None
+    owners = {owner.id for owner in await ctx.uow.staff.lock_owners()}  # held until the commit
+    if ctx.staff.role == "owner" and ctx.staff.id not in owners:
+        raise NotAllowed()  # removed by another owner while this press waited for the lock
     target = await _target(ctx, staff_id)
     if target is None:
         return [ctx.reply("staff.no_such_staff", id=staff_id)]
-    if await _is_last_owner(ctx, target):
+    if target.role == "owner" and owners <= {target.id}:
         return [ctx.reply("staff.last_owner")]
     target.active = False
     await ctx.uow.flush()
+    await revoke_made_by(ctx, target)
     await ctx.uow.audit.record(
         ctx.actor,
         "staff.removed",

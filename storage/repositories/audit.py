@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
+
+#: first key of the throttle's two-key advisory lock ("THR"; the leader lock has its own class)
+THROTTLE_LOCK_CLASS: Final = 0x544852
+_HOLD: Final = text(
+    "SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema() || ' ' || :actor))"
+)
 
 
 class AuditLog:
@@ -38,15 +45,25 @@ class AuditLog:
         )
         await self._s.flush()
 
-    async def count(self, actor: str, action: str, since: datetime) -> int:
-        """How many ``action`` entries ``actor`` has written since ``since`` (throttling)."""
+    async def hold(self, actor: str) -> None:
+        """Make other units of work that hold ``actor`` wait until this one ends (a throttle's
+        count and the attempt it admits are then one step). PostgreSQL: a transaction advisory
+        lock keyed by schema and actor; SQLite: nothing to do, every writing transaction there
+        holds the database's write lock from its start (``BEGIN IMMEDIATE``)."""
+        if self._s.get_bind().dialect.name == "postgresql":
+            await self._s.execute(_HOLD, {"cls": THROTTLE_LOCK_CLASS, "actor": actor})
+
+    async def times(
+        self, actor: str, actions: Collection[str], since: datetime
+    ) -> Sequence[datetime]:
+        """When ``actor`` wrote one of ``actions`` after ``since``, oldest first (throttling)."""
         result = await self._s.execute(
-            select(func.count())
-            .select_from(AuditEntry)
+            select(AuditEntry.created_at)
             .where(
                 AuditEntry.actor == actor,
-                AuditEntry.action == action,
-                AuditEntry.created_at >= since,
+                AuditEntry.action.in_(list(actions)),
+                AuditEntry.created_at > since,
             )
+            .order_by(AuditEntry.created_at, AuditEntry.id)
         )
-        return int(result.scalar_one())
+        return result.scalars().all()

@@ -19,7 +19,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    AuditEntry,
     ChannelIdentity,
     Member,
     MemberNote,
@@ -244,16 +243,3 @@ class People:
             .execution_options(synchronize_session=False)
         )
         return result.scalar_one_or_none()
-
-    # -- throttling ---------------------------------------------------------------------------
-
-    async def count_audit(self, actor: str, actions: Collection[str], since: datetime) -> int:
-        """Audit rows of ``actor`` with one of ``actions`` since ``since`` (failed attempts)."""
-        result = await self._s.execute(
-            select(func.count(AuditEntry.id)).where(
-                AuditEntry.actor == actor,
-                AuditEntry.action.in_(list(actions)),
-                AuditEntry.created_at >= since,
-            )
-        )
-        return int(result.scalar_one())

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, Coupon, Reward
+from storage.models import Coupon, Reward
 
 ISSUED = "issued"
 REDEEMED = "redeemed"
@@ -125,17 +125,3 @@ class Coupons:
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-    async def failed_attempts(self, actor: str, action: str, since: datetime) -> Sequence[datetime]:
-        """When ``actor`` failed (audit rows ``action``) since ``since``, oldest first: the
-        guessing throttle counts these rather than keeping a table of its own."""
-        result = await self._s.execute(
-            select(AuditEntry.created_at)
-            .where(
-                AuditEntry.actor == actor,
-                AuditEntry.action == action,
-                AuditEntry.created_at > since,
-            )
-            .order_by(AuditEntry.created_at, AuditEntry.id)
-        )
-        return result.scalars().all()

@@ -3,11 +3,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, exists, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Staff, StaffInvite
+
+#: how an invite's ``created_by`` names a staff member: ``staff:<id>`` (the audit actor)
+STAFF: Final = "staff:"
 
 
 def code_hash(code: str) -> str:
@@ -85,17 +89,24 @@ class StaffMembers:
         return invite
 
     async def use_invite(self, code: str, now: datetime) -> StaffInvite | None:
-        """Mark the invite used and return it; None if unknown, expired or already used.
+        """Mark the invite used and return it; None if unknown, expired, already used, or made
+        by a staff member who is no longer active (their access, and the access they gave
+        away, ended with their removal).
 
         A conditional update, so two people claiming one code at once cannot both win.
         """
         hashed = code_hash(code)
+        inviter_active = exists().where(
+            Staff.active.is_(True),
+            StaffInvite.created_by == literal(STAFF) + cast(Staff.id, String),
+        )
         result = await self._s.execute(
             update(StaffInvite)
             .where(
                 StaffInvite.code_hash == hashed,
                 StaffInvite.used_at.is_(None),
                 StaffInvite.expires_at > now,
+                or_(~StaffInvite.created_by.startswith(STAFF), inviter_active),
             )
             .values(used_at=now)
             .execution_options(synchronize_session=False)
@@ -104,3 +115,45 @@ class StaffMembers:
             return None
         found = await self._s.execute(select(StaffInvite).where(StaffInvite.code_hash == hashed))
         return found.scalar_one()
+
+    async def lock_owners(self) -> Sequence[Staff]:
+        """The active owners, their rows locked until the unit of work ends (PostgreSQL: FOR
+        UPDATE, in id order so two removals wait for each other instead of deadlocking; SQLite
+        serialises writers already), freshly read: a count of them holds until the commit."""
+        result = await self._s.execute(
+            select(Staff)
+            .where(Staff.active.is_(True), Staff.role == "owner")
+            .order_by(Staff.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.scalars().all()
+
+    async def outstanding_invites(self, now: datetime) -> Sequence[StaffInvite]:
+        """Invites nobody has used that have not expired (nor been revoked), oldest first."""
+        result = await self._s.execute(
+            select(StaffInvite)
+            .where(StaffInvite.used_at.is_(None), StaffInvite.expires_at > now)
+            .order_by(StaffInvite.id)
+        )
+        return result.scalars().all()
+
+    async def revoke_invites(
+        self, now: datetime, invite_id: int | None = None, created_by: str | None = None
+    ) -> Sequence[int]:
+        """End the outstanding invites with id ``invite_id`` and/or made by ``created_by``; the
+        ids of those it ended. A revoked invite expires now (a conditional update: a claim at
+        the same moment either used it first or finds it gone)."""
+        query = update(StaffInvite).where(
+            StaffInvite.used_at.is_(None), StaffInvite.expires_at > now
+        )
+        if invite_id is not None:
+            query = query.where(StaffInvite.id == invite_id)
+        if created_by is not None:
+            query = query.where(StaffInvite.created_by == created_by)
+        result = await self._s.execute(
+            query.values(expires_at=now)
+            .returning(StaffInvite.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalars().all()

@@ -1,0 +1,106 @@
+"""``/staff invites`` and ``/staff revoke NUMBER``: the invite codes still open, and ending one.
+
+An invite is open while unused and unexpired (7 days by default, single use). The owner sees
+every open invite with who made it and may revoke any; a manager sees and revokes the ones they
+made. Access given by a person ends with theirs: removing a staff member revokes the invites
+they made (:func:`revoke_made_by`, in the same unit of work as the removal), so a code they
+handed out, or that leaked, makes nobody staff afterwards.
+
+Only a code's hash is stored, so the list shows invites by number, never their codes. A revoked
+invite expires at the moment of revocation and is audited ``staff.invite_revoked``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.errors import NotAllowed
+from bot.core.messages import Button, Reply
+from bot.i18n import format_datetime
+from handlers.context import Context
+from handlers.staff.invites import CLI_ACTOR, branch_label, role_label
+from handlers.staff.menu import MAX_MENU_BUTTONS
+from storage.models import Staff, StaffInvite
+
+#: the button that revokes invite ``<id>``: ``stf:rv:<id>`` (``handlers.staff.team``)
+REVOKE_ACTION: Final = "stf:rv:{id}"
+REVOKED: Final = "staff.invite_revoked"
+
+
+def _actor_of(staff: Staff) -> str:
+    return f"staff:{staff.id}"  # as ``Context.actor`` writes it into ``created_by``
+
+
+def may_revoke(viewer: Staff, invite: StaffInvite) -> bool:
+    """The owner revokes any invite; a manager the ones they made."""
+    return viewer.role == "owner" or invite.created_by == _actor_of(viewer)
+
+
+async def _inviter(ctx: Context, created_by: str) -> str:
+    if created_by == CLI_ACTOR:
+        return ctx.t("staff.invite_by_cli")
+    kind, _, number = created_by.partition(":")
+    staff = await ctx.uow.staff.get(int(number)) if kind == "staff" and number.isdigit() else None
+    return staff.name if staff is not None else created_by
+
+
+async def list_invites(ctx: Context) -> list[Reply]:
+    """``/staff invites`` (managers and owners): the open invites they may revoke, with role,
+    branch, who made each and until when it works, and a revoke button for each."""
+    viewer = ctx.staff
+    assert viewer is not None  # /staff is a manager command: the router checked
+    invites = [i for i in await ctx.uow.staff.outstanding_invites(ctx.now) if may_revoke(viewer, i)]
+    if not invites:
+        return [ctx.reply("staff.invites_none")]
+    lines = [ctx.t("staff.invites_title", count=len(invites))]
+    buttons: list[Button] = []
+    for invite in invites:
+        branch = await ctx.uow.branches.get(invite.branch_id) if invite.branch_id else None
+        lines.append(
+            ctx.t(
+                "staff.invites_line",
+                id=invite.id,
+                role=role_label(ctx, invite.role),
+                branch=branch_label(ctx, branch),
+                by=await _inviter(ctx, invite.created_by),
+                expires=format_datetime(invite.expires_at, ctx.locale, ctx.settings.tz),
+            )
+        )
+        if len(buttons) < MAX_MENU_BUTTONS:
+            label = ctx.t("staff.revoke_button", id=invite.id)
+            buttons.append(Button(label=label, action=REVOKE_ACTION.format(id=invite.id)))
+    lines.append(ctx.t("staff.invites_footer"))
+    return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
+
+
+async def revoke(ctx: Context, invite_id: int) -> list[Reply]:
+    """``/staff revoke NUMBER`` or its button: end one open invite (the rule of
+    :func:`may_revoke`, re-checked whatever the button said); audited ``staff.invite_revoked``."""
+    viewer = ctx.staff
+    assert viewer is not None
+    open_ = {i.id: i for i in await ctx.uow.staff.outstanding_invites(ctx.now)}
+    invite = open_.get(invite_id)
+    if invite is None:
+        return [ctx.reply("staff.no_such_invite", id=invite_id)]
+    if not may_revoke(viewer, invite):
+        raise NotAllowed()
+    if not await ctx.uow.staff.revoke_invites(ctx.now, invite_id=invite_id):
+        return [ctx.reply("staff.no_such_invite", id=invite_id)]  # used a moment ago
+    await ctx.uow.audit.record(
+        ctx.actor, REVOKED, ctx.now, channel=ctx.channel, invite_id=invite_id
+    )
+    return [ctx.reply("staff.invite_revoked", id=invite_id)]
+
+
+async def revoke_made_by(ctx: Context, removed: Staff) -> None:
+    """End every open invite ``removed`` made (called with their removal); each is audited
+    ``staff.invite_revoked`` with the reason ``inviter_removed``."""
+    for invite_id in await ctx.uow.staff.revoke_invites(ctx.now, created_by=_actor_of(removed)):
+        await ctx.uow.audit.record(
+            ctx.actor,
+            REVOKED,
+            ctx.now,
+            channel=ctx.channel,
+            invite_id=invite_id,
+            reason="inviter_removed",
+        )
