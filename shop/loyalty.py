@@ -55,6 +55,10 @@ class LoyaltyRules:
     max_sale_amount: Decimal = Decimal(100000)
     #: points for the referrer and for the new member, each, at the new member's first purchase
     referral_points: int = 100
+    #: the first purchase that earns the bonus for a referee whose phone no platform verified
+    referral_min_purchase: Decimal = Decimal(100)
+    #: referral bonuses one referrer may earn per calendar month (shop time)
+    referral_monthly_cap: int = 5
 
     @classmethod
     def from_setting(cls, value: Mapping[str, Any] | None) -> LoyaltyRules:
@@ -85,6 +89,10 @@ class LoyaltyRules:
             cashier_daily_cap=Decimal(str(value.get("cashier_daily_cap", base.cashier_daily_cap))),
             max_sale_amount=Decimal(str(value.get("max_sale_amount", base.max_sale_amount))),
             referral_points=int(value.get("referral_points", base.referral_points)),
+            referral_min_purchase=Decimal(
+                str(value.get("referral_min_purchase", base.referral_min_purchase))
+            ),
+            referral_monthly_cap=int(value.get("referral_monthly_cap", base.referral_monthly_cap)),
         )
 
     def points_for(self, amount: Decimal) -> int:

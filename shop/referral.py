@@ -5,16 +5,25 @@ Exactly once, whatever is delivered twice: both ledger entries carry idempotency
 (``referral:<referee id>:referee`` / ``:referrer``), and they are written inside a savepoint,
 so a concurrent first sale that lost the race on the unique key only loses the bonus, never
 the sale. Self-referral and loops (A joined with B's code, B with A's) pay nothing.
+
+Not farmable (issue 15): a second account of the same person costs a real purchase or a real
+phone. The bonus is paid only for a referee whose phone the platform verified (Telegram's
+own-contact share) or whose first purchase reaches ``referral_min_purchase``; a verification
+stops counting once either member changed their phone number in chat (the number the referee
+verified may be one the referrer gave up, and the shop keeps no old numbers to compare); one
+referrer earns at most ``referral_monthly_cap`` bonuses per calendar month of shop time. Two
+members never share a phone or a chat account at one time (both are unique, and only erasure
+frees them, after which the erased referrer earns nothing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from shop.loyalty import load_rules
+from shop.loyalty import LoyaltyRules, load_rules
 from shop.notices import queue_member_notice
 from storage.errors import ConstraintViolation
 from storage.models import Member, Sale
@@ -59,26 +68,25 @@ async def pay_referral_if_first_purchase(
     notices: ReferralNotices,
     actor: str = "system",
     channel: str | None = None,
+    tz: tzinfo = UTC,
 ) -> ReferralPayout | None:
-    """Pay the referral bonus if ``sale`` is the first non-voided purchase of ``member``.
+    """Pay the referral bonus if ``sale`` is the first non-voided purchase of ``member`` and
+    the referral is one the shop pays for (see the module docstring).
 
     Safe to call after every recorded sale (chat or import): it pays nothing for a member
-    without a referrer, for a later sale, for a voided sale, or when the bonus was paid
-    before. Call it in the unit of work that recorded the sale, after the sale row is flushed;
-    ``actor`` and ``channel`` go to the audit row (``ctx.actor``, ``ctx.channel`` in a
-    handler). Both members are told through the outbox with the payloads ``notices`` words.
+    without a referrer, for a later sale, for a voided sale, when the bonus was paid before,
+    for an unverified referee's first purchase below the minimum, or for a referrer who has
+    reached this month's cap (months in ``tz``, the shop's zone). Call it in the unit of work
+    that recorded the sale, after the sale row is flushed; ``actor`` and ``channel`` go to the
+    audit row (``ctx.actor``, ``ctx.channel`` in a handler). Both members are told through the
+    outbox with the payloads ``notices`` words.
     """
-    if not member.referred_by_code or member.erased_at is not None:
-        return None
-    if sale.member_id != member.id or sale.voided_at is not None:
-        return None
-    if await uow.people.other_sales(member.id, sale.id) > 0:
-        return None
-    referrer = await valid_referrer(uow, member.referred_by_code, member.member_code)
+    referrer = await _referrer_of_first_sale(uow, member, sale)
     if referrer is None:
         return None
-    points = (await load_rules(uow)).referral_points
-    if points <= 0:
+    rules = await load_rules(uow)
+    points = rules.referral_points
+    if points <= 0 or not await _payable(uow, member, referrer, sale, rules, now.astimezone(tz)):
         return None
     try:
         async with uow.savepoint():
@@ -99,6 +107,38 @@ async def pay_referral_if_first_purchase(
     except ConstraintViolation:  # a concurrent first sale wrote the same keys first
         return None
     return paid
+
+
+async def _referrer_of_first_sale(uow: UnitOfWork, member: Member, sale: Sale) -> Member | None:
+    """The friend to reward when ``sale`` is the referred ``member``'s first live purchase."""
+    if not member.referred_by_code or member.erased_at is not None:
+        return None
+    if sale.member_id != member.id or sale.voided_at is not None:
+        return None
+    if await uow.people.other_sales(member.id, sale.id) > 0:
+        return None
+    return await valid_referrer(uow, member.referred_by_code, member.member_code)
+
+
+async def _payable(
+    uow: UnitOfWork,
+    member: Member,
+    referrer: Member,
+    sale: Sale,
+    rules: LoyaltyRules,
+    local_now: datetime,
+) -> bool:
+    """Whether the shop pays for this referral: a proven referee, and room under the cap."""
+    # a verification stops counting once either changed number: the verified one may be a
+    # number the referrer gave up, and the shop keeps no old numbers to compare
+    small = sale.amount < rules.referral_min_purchase
+    if small and (
+        not member.phone_verified or await uow.people.changed_phone((member.id, referrer.id))
+    ):
+        return False
+    month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    paid = await uow.people.referrals_paid(referrer.id, month_start.astimezone(UTC))
+    return paid < rules.referral_monthly_cap
 
 
 async def _pay(

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from bot.config import Settings
 from bot.core.messages import Reply
-from bot.i18n import format_points
+from bot.i18n import format_baht, format_points
 from handlers.context import Context
 from handlers.customer import signup
 from handlers.router import Audience, Command, Router
@@ -41,12 +41,19 @@ def line_link(settings: Settings, member_code: str) -> str | None:
 
 
 async def show_invite(ctx: Context) -> list[Reply]:
-    """/invite (members): the member's code, what a friend's first purchase earns both of them,
-    and the ways to pass the code on."""
+    """/invite (members): the member's code, what a friend's first purchase earns both of them
+    and on which terms (a shared phone or the minimum purchase, the monthly cap), and the ways
+    to pass the code on."""
     assert ctx.member is not None
     code = ctx.member.member_code
-    points = format_points((await load_rules(ctx.uow)).referral_points)
-    lines = [ctx.t("invite.intro", points=points), ctx.t("invite.code", code=code)]
+    rules = await load_rules(ctx.uow)
+    points = format_points(rules.referral_points)
+    terms = ctx.t(
+        "invite.terms",
+        minimum=format_baht(rules.referral_min_purchase, ctx.locale),
+        cap=rules.referral_monthly_cap,
+    )
+    lines = [ctx.t("invite.intro", points=points), terms, ctx.t("invite.code", code=code)]
     if link := telegram_link(ctx.settings, code):
         lines.append(ctx.t("invite.telegram", link=link))
     if link := line_link(ctx.settings, code):

@@ -71,6 +71,7 @@ async def finish_sale(
         notices=referral_notices,
         actor=ctx.actor,
         channel=ctx.channel,
+        tz=ctx.settings.tz,
     )
     await _send_receipt(ctx, result, member, branch)
     return _confirmation(ctx, result, member, branch)

@@ -24,6 +24,7 @@ from storage.models import (
     MemberNote,
     MemberTag,
     OneTimeCode,
+    PointsEntry,
     Sale,
 )
 from storage.repositories.staff import code_hash
@@ -159,6 +160,39 @@ class People:
         result = await self._s.execute(
             select(func.count(Sale.id)).where(
                 Sale.member_id == member_id, Sale.voided_at.is_(None), Sale.id != sale_id
+            )
+        )
+        return int(result.scalar_one())
+
+    async def changed_phone(self, member_ids: Collection[int]) -> bool:
+        """Whether any of ``member_ids`` ever changed their phone number themselves (the audit
+        row ``member.profile_changed`` with ``field`` phone; it holds no number)."""
+        result = await self._s.execute(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.member_id.in_(list(member_ids)),
+                AuditEntry.action == "member.profile_changed",
+                AuditEntry.details["field"].as_string() == "phone",
+            )
+            .limit(1)
+        )
+        return result.first() is not None
+
+    async def referrals_paid(self, referrer_id: int, since: datetime) -> int:
+        """Referral bonuses paid to ``referrer_id`` as the inviting friend since ``since`` (the
+        ledger entries keyed ``referral:<referee id>:referrer``).
+
+        Locks the referrer's row until the transaction ends, so that two referrals of one friend
+        are counted one after the other (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already
+        serialises every writing transaction) and a monthly cap cannot be overshot.
+        """
+        await self._s.execute(select(Member.id).where(Member.id == referrer_id).with_for_update())
+        result = await self._s.execute(
+            select(func.count(PointsEntry.id)).where(
+                PointsEntry.member_id == referrer_id,
+                PointsEntry.reason == "referral",
+                PointsEntry.idempotency_key.like("referral:%:referrer"),
+                PointsEntry.earned_at >= since,
             )
         )
         return int(result.scalar_one())

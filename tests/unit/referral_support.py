@@ -13,6 +13,7 @@ from shop.referral import ReferralPayout, pay_referral_if_first_purchase
 from storage.models import Member, PointsEntry, Sale
 from storage.raw_session import session_of
 from storage.uow import UnitOfWork
+from tests.chat import Chat
 from tests.unit.staff_support import ensure_branch
 from wording.referral import referral_notices
 
@@ -76,3 +77,17 @@ async def set_referrer(app: App, member_id: int, code: str | None) -> None:
         assert member is not None
         member.referred_by_code = code
         await uow.commit()
+
+
+async def join_sharing_contact(chat: Chat, name: str, phone: str, start: str) -> None:
+    """The whole sign-up, answering the phone step with the person's own contact (Telegram's
+    share button), so the platform vouches for the number."""
+    await chat.say(start)
+    await chat.press("su:join")
+    await chat.press("su:mkt:yes")
+    await chat.say(name)
+    await chat.share_contact(phone)
+    await chat.say("01/05/2535")
+    replies = await chat.press("su:g:female")
+    if any(b.action.startswith("su:b:") for r in replies for b in r.buttons):
+        await chat.press("su:b:skip")

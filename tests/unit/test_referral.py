@@ -22,6 +22,7 @@ from tests.unit.referral_support import (
     balance,
     count_members,
     first_sale_then_referral,
+    join_sharing_contact,
     referral_entries,
     set_referrer,
 )
@@ -40,10 +41,11 @@ def settings() -> Settings:
 
 
 async def referred_pair(app: App) -> tuple[Member, Member]:
-    """Ploy (the referrer) and Nok, who joined on Telegram with Ploy's deep link."""
+    """Ploy (the referrer) and Nok, who joined on Telegram with Ploy's deep link, sharing her
+    own contact (a verified phone: any first purchase earns the bonus)."""
     ploy = await make_member(app, "Ploy", "081-234-5678", user_id="ploy", points=0)
     nok_chat = Chat(app, user_id="nok", display_name="Nok")
-    await join(nok_chat, name="Nok", phone="089-999-0000", start=f"/start ref_{ploy.member_code}")
+    await join_sharing_contact(nok_chat, "Nok", "+66899990000", f"/start ref_{ploy.member_code}")
     nok = next(m for m in await rows(app, Member) if m.name == "Nok")
     return ploy, nok
 

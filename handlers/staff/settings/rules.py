@@ -1,4 +1,5 @@
-"""/settings → Loyalty rules: points per baht, welcome and referral points, expiry, the cashier
+"""/settings → Loyalty rules: points per baht, welcome and referral points (and the referral's
+minimum first purchase and monthly cap), expiry, the cashier
 daily cap, the largest sale, and tiers — the ``loyalty`` shop setting that
 :meth:`shop.loyalty.LoyaltyRules.from_setting` reads.
 
@@ -29,6 +30,8 @@ FIELDS: Final[dict[str, tuple[str, Decimal, Decimal]]] = {
     "baht_per_point": ("decimal", Decimal("0.01"), Decimal(100_000)),
     "welcome_points": ("int", Decimal(0), Decimal(100_000)),
     "referral_points": ("int", Decimal(0), Decimal(100_000)),
+    "referral_min_purchase": ("decimal", Decimal(0), _BIG),
+    "referral_monthly_cap": ("int", Decimal(1), Decimal(1000)),
     "expiry_months": ("int", Decimal(1), Decimal(120)),
     "cashier_daily_cap": ("decimal", Decimal(0), _BIG),
     "max_sale_amount": ("decimal", Decimal(1), _BIG),
@@ -63,7 +66,7 @@ def _show(ctx: Context, rules: LoyaltyRules, field: str) -> str:
             )
             for tier in rules.tiers
         )
-    if field in ("cashier_daily_cap", "max_sale_amount"):
+    if field in ("cashier_daily_cap", "max_sale_amount", "referral_min_purchase"):
         return format_baht(value, ctx.locale)
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
