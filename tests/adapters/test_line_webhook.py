@@ -232,3 +232,17 @@ def test_event_memories_outlast_redelivery_and_replays_meet_the_age_limit_first(
     # daily housekeeping forgets a row at most a day after its memory ends
     assert timedelta(days=1) < TELEGRAM_EVENT_MEMORY
     assert TELEGRAM_EVENT_MEMORY + timedelta(days=1) < timedelta(days=7)
+
+
+async def test_postback_data_and_profile_names_are_cleaned_of_nul() -> None:
+    pressed = parse(postback_event(USER, "cmd:\x00card", "t", NOW))
+    inbound = await to_inbound(pressed, NOW, no_profile)
+    assert inbound is not None
+    assert inbound.action == "cmd:card"
+
+    async def odd_profile(_user_id: str) -> tuple[str | None, str | None]:
+        return "Pl\x00oy\udfff", "e\x00n"
+
+    inbound = await to_inbound(parse(follow_event(USER, "t", NOW)), NOW, odd_profile)
+    assert inbound is not None
+    assert (inbound.display_name, inbound.language_code) == ("Ploy\ufffd", "en")
