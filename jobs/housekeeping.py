@@ -1,7 +1,8 @@
 """Housekeeping: forget what the product no longer needs to keep.
 
 Expired conversation states and media files would otherwise pile up, and processed event ids
-are only needed as long as a platform may redeliver an event (hours; we keep 30 days).
+are only needed as long as a platform may redeliver an event (hours; we keep LINE's 30 days,
+Telegram's 3, see ``storage.repositories.events``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 async def purge_expired(app: App) -> dict[str, int]:
-    """Delete expired conversation states, expired media and event ids older than 30 days.
+    """Delete expired conversation states, expired media and event ids past their memory.
 
     One transaction, time from ``app.clock``; rows that are still valid are never touched.
     Returns how many rows of each kind went, for the log and for tests.

@@ -7,8 +7,25 @@ import uuid
 from typing import Any
 
 
+def _size(text: str) -> int:
+    """A length as LINE checks it: the larger of code points and UTF-16 units (an emoji
+    outside the BMP is one code point, two units)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def _flex_buttons(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(property, action) of each button in a Flex bubble's body."""
+    body = message.get("contents", {}).get("body", {})
+    return [
+        (f"contents.body.contents[{k}].action", part.get("action", {}))
+        for k, part in enumerate(body.get("contents", []))
+        if part.get("type") == "button"
+    ]
+
+
 def invalid_messages(messages: Any) -> list[dict[str, str]]:
-    """LINE's validation ``details``: sizes of messages, texts, quick replies, postbacks."""
+    """LINE's validation ``details``: sizes of messages, texts, quick replies, postbacks and
+    labels (quick reply 20, Flex button 40: in code points and in UTF-16 units)."""
     if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
         return [{"message": "Size must be between 1 and 5", "property": "messages"}]
     checks: list[tuple[str, int, int, int]] = []  # (property, size, lowest, highest)
@@ -22,9 +39,12 @@ def invalid_messages(messages: Any) -> list[dict[str, str]]:
         checks.append((f"{where}.quickReply.items", len(items), 0, 13))
         for j, item in enumerate(items):
             action, prop = item.get("action", {}), f"{where}.quickReply.items[{j}].action"
-            checks.append((f"{prop}.label", len(action.get("label", "")), 1, 20))
+            checks.append((f"{prop}.label", _size(action.get("label", "")), 1, 20))
             if action.get("type") == "postback":
                 checks.append((f"{prop}.data", len(action.get("data", "")), 1, 300))
+        if message.get("type") == "flex":
+            for prop, action in _flex_buttons(message):
+                checks.append((f"{where}.{prop}.label", _size(action.get("label", "")), 1, 40))
     return [
         {"message": f"Length must be between {low} and {high}", "property": prop}
         for prop, size, low, high in checks

@@ -4,15 +4,24 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
 from storage.models import ProcessedEvent, table_of
 
-#: how long processed event ids are kept (Telegram and LINE redeliver within hours, not weeks)
+#: how long processed event ids are kept: far longer than any redelivery (LINE documents no
+#: window and redelivers for hours; Telegram keeps an undelivered update at most 24 hours).
+#: LINE events older than ``bot.channels.line.MAX_EVENT_AGE`` (7 days) are refused by their
+#: signed timestamp, so a LINE body replayed after its row is forgotten is still refused.
 EVENT_MEMORY: Final = timedelta(days=30)
+#: Telegram may restart ``update_id`` at a random value after a week without updates: its
+#: ids (``tg:<update_id>``) are forgotten well before that, so a restarted sequence never
+#: meets a remembered id, and still long after Telegram's 24-hour redelivery ends (issue 15,
+#: item 12). Housekeeping runs daily, so a row goes between 3 and 4 days old.
+TELEGRAM_EVENT_MEMORY: Final = timedelta(days=3)
+TELEGRAM_PREFIX: Final = "tg:"
 
 
 def _record(insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> Executable:
@@ -54,9 +63,16 @@ class EventLog:
         return (await self._s.execute(statement, params)).first() is not None
 
     async def forget_expired(self, now: datetime) -> int:
-        """Forget the events handled more than :data:`EVENT_MEMORY` before ``now``; how many."""
+        """Forget the events handled more than :data:`EVENT_MEMORY` before ``now``, Telegram's
+        more than :data:`TELEGRAM_EVENT_MEMORY` before; how many."""
+        telegram = and_(
+            ProcessedEvent.event_key.startswith(TELEGRAM_PREFIX, autoescape=True),
+            ProcessedEvent.processed_at < now - TELEGRAM_EVENT_MEMORY,
+        )
         result = await self._s.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.processed_at < now - EVENT_MEMORY)
+            delete(ProcessedEvent).where(
+                or_(ProcessedEvent.processed_at < now - EVENT_MEMORY, telegram)
+            )
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -11,8 +11,9 @@ import pytest
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.core.errors import PermanentChannelError, QuotaExhausted, RateLimited
-from bot.core.messages import Reply
+from bot.core.messages import Button, Reply
 from simulator.fakes.line_api import FakeLineApi
+from simulator.fakes.line_checks import invalid_messages
 from simulator.fakes.line_webhooks import line_settings
 
 USER = "U4af4980629"
@@ -182,3 +183,54 @@ async def test_setup_creates_the_rich_menu_uploads_its_image_and_makes_it_defaul
     ]
     assert len(menu["chatBarText"]) <= 14
     assert any(menu_id in line for line in lines)
+
+
+#: 20 code points but 21 UTF-16 units (the emoji is outside the BMP)
+EMOJI_LABEL = "🌸" + "x" * 19
+#: 24 code points: twelve consonants, each with its tone mark (one grapheme each)
+THAI_LABEL = "ก่" * 12
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def test_labels_are_cut_to_fit_code_points_and_utf16_units_at_graphemes(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    buttons = tuple(Button(label, f"a:{i}") for i, label in enumerate([EMOJI_LABEL, THAI_LABEL]))
+    await channel.push(USER, [Reply(text="เลือก", buttons=buttons)], str(uuid.uuid4()))
+    [call] = fake.delivered()
+    labels = [i["action"]["label"] for i in call.messages[-1]["quickReply"]["items"]]
+    assert labels == ["🌸" + "x" * 17 + "…", "ก่" * 9 + "…"]
+    assert all(len(label) <= 20 and _units(label) <= 20 for label in labels)
+    # the whole label is still echoed into the chat when pressed
+    assert call.messages[-1]["quickReply"]["items"][0]["action"]["displayText"] == EMOJI_LABEL
+
+
+async def test_bubble_button_labels_fit_both_measures_too(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    label = "🌸" * 15 + "x" * 11  # 26 code points, 41 UTF-16 units
+    buttons = tuple(Button(label, f"a:{i}") for i in range(14))  # over 13: a Flex bubble
+    await channel.push(USER, [Reply(text="เลือก", buttons=buttons)], str(uuid.uuid4()))
+    [call] = fake.delivered()
+    body = call.messages[-1]["contents"]["body"]["contents"]
+    assert {_units(c["action"]["label"]) for c in body} == {40}  # 15 emoji, 9 x, "…"
+
+
+def test_the_fake_refuses_labels_too_long_in_utf16_units() -> None:
+    quick = {"items": [{"type": "action", "action": {"type": "message", "label": EMOJI_LABEL}}]}
+    problems = invalid_messages([{"type": "text", "text": "hi", "quickReply": quick}])
+    assert problems == [
+        {
+            "message": "Length must be between 1 and 20",
+            "property": "messages[0].quickReply.items[0].action.label",
+        }
+    ]
+    button = {"type": "button", "action": {"type": "postback", "label": "🌸" * 21, "data": "a"}}
+    bubble = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [button]}}
+    flex = {"type": "flex", "altText": "a", "contents": bubble}
+    assert [p["property"] for p in invalid_messages([flex])] == [
+        "messages[0].contents.body.contents[0].action.label"
+    ]

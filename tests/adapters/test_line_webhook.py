@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
-from bot.channels.line.inbound import to_inbound
+from bot.channels.line.inbound import MAX_CLOCK_SKEW, MAX_EVENT_AGE, to_inbound
 from bot.core.messages import Channel, Identity, InboundKind
 from simulator.fakes.line_api import CHANNEL_SECRET, FakeLineApi
 from simulator.fakes.line_webhooks import (
@@ -30,6 +30,7 @@ from simulator.fakes.line_webhooks import (
 )
 from storage.models import ChannelIdentity, ProcessedEvent
 from storage.raw_session import session_of
+from storage.repositories.events import EVENT_MEMORY, TELEGRAM_EVENT_MEMORY
 
 USER = "U4af4980629"
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
@@ -222,3 +223,26 @@ async def test_crash_while_handling_is_500_so_line_redelivers(
     body, signature = signed_webhook([text_event(USER, "hi", "t", app.clock.now())])
     assert await post(client, body, signature) == 500
     assert fake.calls == []
+
+
+def test_event_memories_outlast_redelivery_and_replays_meet_the_age_limit_first() -> None:
+    # a LINE body replayed once its id is forgotten is always past the age limit
+    assert MAX_EVENT_AGE + MAX_CLOCK_SKEW < EVENT_MEMORY
+    # Telegram redelivers for 24 hours and may restart update_id after a quiet week; the
+    # daily housekeeping forgets a row at most a day after its memory ends
+    assert timedelta(days=1) < TELEGRAM_EVENT_MEMORY
+    assert TELEGRAM_EVENT_MEMORY + timedelta(days=1) < timedelta(days=7)
+
+
+async def test_postback_data_and_profile_names_are_cleaned_of_nul() -> None:
+    pressed = parse(postback_event(USER, "cmd:\x00card", "t", NOW))
+    inbound = await to_inbound(pressed, NOW, no_profile)
+    assert inbound is not None
+    assert inbound.action == "cmd:card"
+
+    async def odd_profile(_user_id: str) -> tuple[str | None, str | None]:
+        return "Pl\x00oy\udfff", "e\x00n"
+
+    inbound = await to_inbound(parse(follow_event(USER, "t", NOW)), NOW, odd_profile)
+    assert inbound is not None
+    assert (inbound.display_name, inbound.language_code) == ("Ploy\ufffd", "en")

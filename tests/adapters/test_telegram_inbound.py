@@ -104,3 +104,14 @@ def test_sticker_is_ignored() -> None:
 
 def test_group_message_is_ignored() -> None:
     assert convert(group_text_update(111, USER, "/start")) is None
+
+
+def test_every_text_field_is_cleaned_of_what_postgresql_cannot_store() -> None:
+    pressed = callback_update(110, USER, "cmd:\x00card\ud800")
+    pressed["callback_query"]["from"]["last_name"] = "S\x00."
+    inbound = convert(pressed)
+    assert inbound is not None
+    assert (inbound.action, inbound.display_name) == ("cmd:card\ufffd", "Ploy S.")
+    shared = convert(contact_update(111, USER, "+66\x00812345678"))
+    assert shared is not None
+    assert shared.contact_phone == "+66812345678"

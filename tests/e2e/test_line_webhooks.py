@@ -3,8 +3,9 @@ POSTed over HTTP, and a customer who presses the postbacks the bot actually sent
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
@@ -14,8 +15,10 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.channels.line import WEBHOOK_PATH, LineChannel
+from bot.core.clock import FrozenClock
 from bot.i18n import t
 from bot.web import build_web_app
+from jobs.housekeeping import purge_expired
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import (
     follow_event,
@@ -26,7 +29,15 @@ from simulator.fakes.line_webhooks import (
     signed_webhook,
     text_event,
 )
-from storage.models import Base, Branch, ChannelIdentity, Consent, Member, ProcessedEvent
+from storage.models import (
+    Base,
+    Branch,
+    ChannelIdentity,
+    Consent,
+    InboxMessage,
+    Member,
+    ProcessedEvent,
+)
 from storage.raw_session import session_of
 
 USER = "U1b2c3d4e5f60718293a4b5c6d7e8f901"
@@ -180,3 +191,42 @@ async def test_signup_through_webhooks_creates_the_member_and_sends_a_flex_card(
     texts = str(card["contents"]["body"])
     assert member.member_code in texts
     assert NAME in texts
+
+
+async def test_signed_event_replayed_after_its_id_is_forgotten_is_refused(
+    line: LineWorld, clock: FrozenClock
+) -> None:
+    event = text_event(USER, "มีโปรอะไรบ้างคะ", line.fake.issue_reply_token(USER), clock.now())
+    body, signature = signed_webhook([event])
+    assert await line.post(body, signature) == 200
+    calls = len(line.fake.calls)
+
+    clock.advance(timedelta(days=40))
+    await purge_expired(line.app)
+    assert await line.count(ProcessedEvent) == 0  # the id is forgotten
+    assert await line.post(body, signature) == 200  # answered, so LINE does not retry it
+
+    assert await line.count(ProcessedEvent) == 0
+    assert await line.count(InboxMessage) == 1
+    assert len(line.fake.calls) == calls
+
+
+async def test_event_stamped_ahead_of_the_clock_is_refused(line: LineWorld) -> None:
+    ahead = line.app.clock.now() + timedelta(days=1)
+    body, signature = signed_webhook([text_event(USER, "สวัสดี", "tok", ahead)])
+    assert await line.post(body, signature) == 200
+    assert await line.count(ProcessedEvent) == 0
+    assert line.fake.calls == []
+
+
+async def test_nul_bytes_and_lone_surrogates_are_cleaned_not_lost(line: LineWorld) -> None:
+    event = text_event(USER, "ขอ\x00สอบถาม\ud800ค่ะ", "tok", line.app.clock.now())
+    # LINE escapes them in its JSON (\u0000, \ud800), as json.dumps does by default
+    body = json.dumps({"destination": "Ubot", "events": [event]}).encode()
+    assert await line.post(body, sign(body)) == 200
+
+    async with line.app.uow() as uow:
+        (message,) = (await session_of(uow).execute(select(InboxMessage))).scalars().all()
+    assert message.text == "ขอสอบถาม\ufffdค่ะ"
+    texts = [m.get("text") for m in line.fake.messages_to(USER)]
+    assert t("th", "error.internal") not in texts

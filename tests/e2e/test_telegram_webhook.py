@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.channels.telegram import TelegramChannel, TelegramConfigError
+from bot.core.clock import FrozenClock
 from bot.core.messages import Button, Inbound, Reply
+from bot.i18n import t
+from handlers.customer.signup import MEMBERSHIP_WORDING
+from jobs.housekeeping import purge_expired
 from simulator.fakes.telegram_api import TOKEN
 from simulator.fakes.telegram_updates import (
     callback_update,
@@ -19,7 +25,8 @@ from simulator.fakes.telegram_updates import (
     sticker_update,
     text_update,
 )
-from storage.models import ChannelIdentity, ProcessedEvent
+from storage.models import ChannelIdentity, InboxMessage, Member, ProcessedEvent
+from storage.raw_session import session_of
 from tests.e2e.telegram_world import SECRET, TelegramWorld, telegram_world
 
 USER = 5550001
@@ -160,3 +167,70 @@ async def test_polling_handles_queued_updates(tg: TelegramWorld) -> None:
     assert tg.fake.of("deleteWebhook")
     assert tg.fake.sent(USER)
     assert await tg.count(ProcessedEvent) == 1
+
+
+async def _unblock_and_start(tg: TelegramWorld) -> list[str]:
+    """Block, then unblock with Telegram's "Restart" (a ``my_chat_member`` change to
+    ``member`` followed by the app's own ``/start``); the texts the user got."""
+    assert await tg.post(member_update(20, USER, old="member", new="kicked")) == 200
+    assert await tg.post(member_update(21, USER, old="kicked", new="member")) == 200
+    assert await tg.post(text_update(22, USER, "/start")) == 200
+    return [call.text for call in tg.fake.sent(USER)]
+
+
+async def test_unblock_then_automatic_start_welcomes_a_member_back_once(tg: TelegramWorld) -> None:
+    now = tg.app.clock.now()
+    async with tg.app.uow() as uow:
+        member = await uow.members.add(
+            Member(name="Ploy", locale="en", joined_at=now, points_balance=0)
+        )
+        identity = await uow.identities.touch("telegram", str(USER), now)
+        identity.member_id = member.id
+        await uow.commit()
+
+    texts = await _unblock_and_start(tg)
+
+    assert texts == [t("en", "menu.greeting", name="Ploy")]
+    assert not any("privacy" in text.lower() for text in texts)
+    reached = await _identity(tg)
+    assert reached is not None
+    assert reached.reachable is True
+
+
+async def test_unblock_then_automatic_start_shows_the_notice_once(tg: TelegramWorld) -> None:
+    texts = await _unblock_and_start(tg)
+
+    notice = t("th", "signup.membership_notice", version=MEMBERSHIP_WORDING)
+    assert texts.count(notice) == 1
+    assert len(texts) == 2  # the welcome and the notice, once
+
+
+async def test_nul_bytes_and_lone_surrogates_are_cleaned_not_lost(tg: TelegramWorld) -> None:
+    update = text_update(30, USER, "ขอ\x00สอบถาม\ud800ค่ะ")
+    update["message"]["from"]["first_name"] = "Pl\x00oy\udfff"
+    assert await tg.post(update) == 200  # json.dumps escapes them as \u0000 and \ud800
+
+    texts = [call.text for call in tg.fake.sent(USER)]
+    assert texts == [t("th", "inbox.received")]
+    async with tg.app.uow() as uow:
+        (message,) = (await session_of(uow).execute(select(InboxMessage))).scalars().all()
+    assert message.text == "ขอสอบถาม\ufffdค่ะ"
+    identity = await _identity(tg)
+    assert identity is not None
+    assert identity.display_name == "Ploy\ufffd S."
+
+
+async def test_update_id_restarted_after_a_quiet_week_is_not_taken_for_a_duplicate(
+    tg: TelegramWorld, clock: FrozenClock
+) -> None:
+    assert await tg.post(text_update(40, USER, "/start")) == 200
+    first = len(tg.fake.sent(USER))
+    clock.advance(timedelta(days=1))
+    assert (await purge_expired(tg.app))["events"] == 0
+    assert await tg.post(text_update(40, USER, "/start")) == 200  # a redelivery: still known
+    assert len(tg.fake.sent(USER)) == first
+
+    clock.advance(timedelta(days=7))  # no updates for a week: Telegram may restart update_id
+    await purge_expired(tg.app)
+    assert await tg.post(text_update(40, USER, "/start")) == 200  # a new update, same id
+    assert len(tg.fake.sent(USER)) > first

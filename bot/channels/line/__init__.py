@@ -7,6 +7,9 @@
 - a body that is not UTF-8 JSON, or events line-bot-sdk cannot validate (no
   ``webhookEventId`` / ``deliveryContext`` / ``mode``), is answered **400**;
 - ``{"events": []}`` (LINE's URL check) is answered 200;
+- an event stamped more than ``MAX_EVENT_AGE`` (7 days) ago, or ahead of our clock by more
+  than a few minutes, is refused by its timestamp (a replay of a signed body: it is skipped,
+  stored nowhere, and answered 200 like the rest so LINE does not retry it);
 - each event is handled inline (one unit of work in the bus, then delivery) and 200 is
   answered when all are done; an unexpected crash answers 500 so LINE redelivers, and the bus's
   event log makes the redelivery harmless for the events already handled. A failed delivery is
@@ -40,7 +43,13 @@ from linebot.v3.messaging import (
 from linebot.v3.webhooks import MessageEvent
 
 from bot import metrics
-from bot.channels.line.inbound import event_time, is_standby, to_inbound, user_of
+from bot.channels.line.inbound import (
+    event_time,
+    is_standby,
+    to_inbound,
+    user_of,
+    within_replay_window,
+)
 from bot.channels.line.render import LineMessage, LineRenderer
 from bot.channels.line.richmenu import rich_menu_image, rich_menu_request
 from bot.channels.line.send import (
@@ -154,7 +163,16 @@ class LineChannel:
         return web.Response(text="ok")
 
     async def handle_event(self, event: Any) -> None:
-        """Turn one parsed SDK event into an Inbound, run it through the bus, deliver."""
+        """Turn one parsed SDK event into an Inbound, run it through the bus, deliver.
+
+        An event stamped outside the replay window (see ``MAX_EVENT_AGE``) is refused unread.
+        """
+        if not within_replay_window(event, self._clock.now()):
+            log.warning(
+                "LINE event %s refused: stamped %s", event.webhook_event_id, event_time(event)
+            )
+            metrics.count_update("line", "replay")
+            return
         inbound = await to_inbound(event, self._clock.now(), self._profile)
         if inbound is None:
             metrics.count_update("line", "ignored")

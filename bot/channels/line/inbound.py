@@ -1,15 +1,16 @@
 """LINE webhook events (as line-bot-sdk v3 parses them) → channel-neutral :class:`Inbound`.
 
 Only one-to-one chats count: group and room events, unknown event types and message types
-other than text (stickers, photos) give ``None``. ``standby`` events (another channel module
-owns the chat) carry no reply token.
+other than text (stickers, photos) give ``None``. Text, postback data and profile names are
+cleaned of what PostgreSQL cannot store (:func:`bot.channels.text.clean`). ``standby``
+events (another channel module owns the chat) carry no reply token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from linebot.v3.webhooks import (
     FollowEvent,
@@ -20,7 +21,17 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
+from bot.channels.text import clean, clean_optional
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
+
+#: a signed event older than this is refused, whatever its signature (a replay): LINE
+#: redelivers for hours, and this stays well inside the event memory (30 days, see
+#: ``storage.repositories.events``), so an event old enough for its id to be forgotten is
+#: always refused by its timestamp instead (a test checks the two numbers together)
+MAX_EVENT_AGE: Final = timedelta(days=7)
+#: how far in the future a timestamp may be (clock drift); later ones are refused too, else
+#: a body stamped ahead would outlive its forgotten id
+MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
 
 #: (display name, language) of a LINE user; (None, None) when LINE will not say
 ProfileLookup = Callable[[str], Awaitable[tuple[str | None, str | None]]]
@@ -44,6 +55,16 @@ def event_time(event: Any) -> datetime:
     return datetime.fromtimestamp(int(event.timestamp) / 1000, tz=UTC)
 
 
+def within_replay_window(event: Any, now: datetime) -> bool:
+    """Whether ``event``'s timestamp is recent enough (and not too far ahead) to be handled.
+
+    Only a body signed with the channel secret reaches this check, so a refused event is a
+    replay of a genuine one (or a redelivery LINE itself gave up on long ago).
+    """
+    happened = event_time(event)
+    return now - MAX_EVENT_AGE <= happened <= now + MAX_CLOCK_SKEW
+
+
 async def to_inbound(event: Any, now: datetime, profile: ProfileLookup) -> Inbound | None:
     """The Inbound for ``event``, or None for what the bot does not handle.
 
@@ -63,17 +84,17 @@ async def to_inbound(event: Any, now: datetime, profile: ProfileLookup) -> Inbou
         name, language = await profile(user_id)
         return Inbound(
             kind=InboundKind.FOLLOW,
-            display_name=name,
-            language_code=language,
+            display_name=clean_optional(name),
+            language_code=clean_optional(language),
             reply_token=token,
             **common,
         )
     if isinstance(event, UnfollowEvent):
         return Inbound(kind=InboundKind.UNFOLLOW, **common)
     if isinstance(event, PostbackEvent):
-        action = str(event.postback.data)
+        action = clean(str(event.postback.data))
         return Inbound(kind=InboundKind.ACTION, action=action, reply_token=token, **common)
     if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
-        text = str(event.message.text)
+        text = clean(str(event.message.text))
         return Inbound(kind=InboundKind.TEXT, text=text, reply_token=token, **common)
     return None

@@ -7,6 +7,8 @@ What LINE cannot show is degraded here, never in handlers:
   newest message, and at most 13); buttons of an earlier reply, or more than 13 buttons, become
   a Flex bubble of postback buttons instead — those stay pressable in the chat history and need
   no "type the number" state on our side;
+- labels are cut with "…" to fit LINE's limit in characters and in UTF-16 units (an emoji
+  counts twice in the second), never inside a grapheme;
 - share-contact buttons are dropped (LINE has no contact sharing; the handler's text already
   says "or type your number");
 - a member card becomes a Flex bubble, with the QR as an image when there is a public URL for
@@ -21,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Final, Protocol
 
+from bot.channels.text import fit
 from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.messages import Attachment, Button, ButtonKind, MemberCardView, Reply
 from bot.i18n import format_points, t
@@ -30,7 +33,9 @@ LineMessage = dict[str, Any]
 MAX_MESSAGES_PER_REQUEST: Final = LINE_CAPABILITIES.messages_per_request
 MAX_TEXT: Final = LINE_CAPABILITIES.text_max
 MAX_QUICK_REPLIES: Final = 13
+#: LINE counts label lengths in UTF-16 units as well as characters: both must fit
 MAX_LABEL: Final = 20
+MAX_BUTTON_LABEL: Final = 40  # a Flex button's label
 MAX_ALT_TEXT: Final = 400
 MAX_DISPLAY_TEXT: Final = 300
 
@@ -68,7 +73,9 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` cut with "…" to at most ``limit`` code points *and* UTF-16 units, between
+    graphemes (see :func:`bot.channels.text.fit`)."""
+    return fit(text, limit)
 
 
 def _button_action(button: Button, label_limit: int = MAX_LABEL) -> dict[str, Any]:
@@ -90,7 +97,12 @@ def quick_reply(buttons: Sequence[Button]) -> dict[str, Any]:
 
 def button_bubble(buttons: Sequence[Button], alt_text: str) -> LineMessage:
     contents = [
-        {"type": "button", "style": "secondary", "height": "sm", "action": _button_action(b, 40)}
+        {
+            "type": "button",
+            "style": "secondary",
+            "height": "sm",
+            "action": _button_action(b, MAX_BUTTON_LABEL),
+        }
         for b in buttons
     ]
     return {

@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH: Final = "/webhook/telegram"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member")
+#: kinds whose replies are not sent: nothing reaches a blocked chat, and an unblock
+#: (``my_chat_member`` back to ``member``) is followed by the Telegram app's own ``/start``,
+#: which is what greets: answering both would welcome the person twice (issue 15, item 13)
+_SILENT: Final = frozenset({InboundKind.UNFOLLOW, InboundKind.FOLLOW})
 #: what Telegram accepts as ``secret_token`` (and as a command name)
 _SECRET_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -126,7 +130,7 @@ class TelegramChannel:
         finally:
             if query is not None:  # always stop the button's spinner, even on a duplicate
                 await self._answer_callback(query.id)
-        if inbound.kind is not InboundKind.UNFOLLOW and replies:
+        if inbound.kind not in _SILENT and replies:
             await self.deliver(inbound.identity, replies)
 
     async def _answer_callback(self, query_id: str) -> None:

@@ -1,5 +1,6 @@
 """Telegram updates → channel-neutral :class:`Inbound` events (pure functions, no I/O).
 
+Every text field is cleaned of what PostgreSQL cannot store (:func:`bot.channels.text.clean`).
 Only private chats are turned into events: the bot is a one-to-one shop assistant and never
 reads groups. Message kinds the product has no use for (photos, stickers, voice) give ``None``
 so nothing is stored and nothing is answered, rather than an empty text reaching the inbox.
@@ -14,11 +15,14 @@ from typing import Final
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update, User
 
+from bot.channels.text import clean, clean_optional
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
+from storage.repositories.events import TELEGRAM_PREFIX
 
 #: Telegram's own rule for deep-link payloads; anything else is treated as a plain ``/start``
 START_PAYLOAD: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
-EVENT_PREFIX: Final = "tg:"
+#: event ids under this prefix are forgotten sooner (update ids may restart after a week)
+EVENT_PREFIX: Final = TELEGRAM_PREFIX
 #: statuses after which a private chat counts as "the user has the bot again"
 _AWAY: Final = frozenset({ChatMemberStatus.KICKED, ChatMemberStatus.LEFT})
 
@@ -47,7 +51,8 @@ def sanitize_start(text: str) -> str:
 
 
 def display_name(user: User) -> str | None:
-    name = " ".join(part for part in (user.first_name, user.last_name) if part).strip()
+    """The user's first and last name, cleaned (see :func:`bot.channels.text.clean`)."""
+    name = clean(" ".join(part for part in (user.first_name, user.last_name) if part)).strip()
     return name or None
 
 
@@ -60,7 +65,7 @@ def _event(
         received_at=received_at,
         event_id=event_id,
         display_name=display_name(user),
-        language_code=user.language_code,
+        language_code=clean_optional(user.language_code),
         **fields,  # type: ignore[arg-type]
     )
 
@@ -76,22 +81,24 @@ def _from_message(message: Message, event_id: str, received_at: datetime) -> Inb
             InboundKind.CONTACT,
             event_id,
             received_at,
-            contact_phone=contact.phone_number,
+            contact_phone=clean(contact.phone_number),
             # a forwarded contact card has another (or no) user_id: not proof of the own phone
             contact_is_own=contact.user_id is not None and contact.user_id == user.id,
         )
     if message.text is None:
         return None
-    return _event(user, InboundKind.TEXT, event_id, received_at, text=sanitize_start(message.text))
+    text = sanitize_start(clean(message.text))
+    return _event(user, InboundKind.TEXT, event_id, received_at, text=text)
 
 
 def _from_callback(query: CallbackQuery, event_id: str, received_at: datetime) -> Inbound | None:
     chat = query.message.chat if query.message is not None else None
     if chat is not None and chat.type != ChatType.PRIVATE:
         return None
-    if not query.data:
+    data = clean(query.data or "")
+    if not data:
         return None
-    return _event(query.from_user, InboundKind.ACTION, event_id, received_at, action=query.data)
+    return _event(query.from_user, InboundKind.ACTION, event_id, received_at, action=data)
 
 
 def _from_membership(

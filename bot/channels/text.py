@@ -1,0 +1,89 @@
+"""Text at the channel seam: what comes in is made storable, what goes out is made to fit.
+
+Inbound: a JSON body may carry ``\\u0000`` or a lone surrogate escape (``\\ud800``); Python
+reads both into a ``str``, but PostgreSQL refuses NUL in text and JSON columns, and a lone
+surrogate cannot be encoded as UTF-8 at all, so the whole event would fail and the person's
+message be lost. :func:`clean` runs on every inbound text field (text, names, postback and
+callback data) before anything else sees it.
+
+Outbound: LINE limits labels in characters, and counts them in UTF-16 units in places (an
+emoji outside the BMP is one code point but two units); :func:`fit` cuts a label so it fits
+both measures, and never inside a grapheme (a Thai vowel or tone mark stays on its consonant,
+an emoji sequence stays whole).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+ELLIPSIS: Final = "…"
+
+
+def clean(text: str) -> str:
+    """``text`` without NUL characters and with every lone surrogate replaced by U+FFFD.
+
+    A surrogate pair left as two code points is joined into its character; everything else
+    (zero-width spaces and joiners included, which Thai text and emoji need) is kept.
+    """
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def clean_optional(text: str | None) -> str | None:
+    """:func:`clean` for a field that may be absent."""
+    return None if text is None else clean(text)
+
+
+def utf16_units(text: str) -> int:
+    """How many UTF-16 code units ``text`` takes (a code point above U+FFFF takes two)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def _extends(previous: str, char: str) -> bool:
+    """Whether ``char`` belongs to the grapheme that ``previous`` ends (a close reading of
+    Unicode's extended grapheme clusters, enough for Thai marks and emoji sequences)."""
+    code = ord(char)
+    if unicodedata.category(char) in ("Mn", "Me", "Mc") or char == "\u0e33":  # marks, SARA AM
+        return True
+    if char == "\u200d" or previous == "\u200d":  # zero-width joiner glues both sides
+        return True
+    # variation selectors, skin tones, tag sequences (subdivision flags)
+    return 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F
+
+
+def graphemes(text: str) -> list[str]:
+    """``text`` split into user-perceived characters (regional-indicator flags in pairs)."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and (_extends(clusters[-1][-1], char) or _pairs_flag(clusters[-1], char)):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def _pairs_flag(cluster: str, char: str) -> bool:
+    def regional(c: str) -> bool:
+        return 0x1F1E6 <= ord(c) <= 0x1F1FF
+
+    return regional(char) and len(cluster) == 1 and regional(cluster)
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` if it is at most ``limit`` in code points and in UTF-16 units; else its longest
+    run of whole graphemes that fits with "…" after it (just "…" when not even one does)."""
+    if len(text) <= limit and utf16_units(text) <= limit:
+        return text
+    kept, size, units = "", 1, 1  # the ellipsis is one code point and one unit
+    for cluster in graphemes(text):
+        size, units = size + len(cluster), units + utf16_units(cluster)
+        if size > limit or units > limit:
+            break
+        kept += cluster
+    return kept + ELLIPSIS
