@@ -77,7 +77,8 @@ class DrainResult:
     quota_exhausted: int = 0
     #: claimed but handed back unsent (stopping, a resting channel, a lease running out)
     released: int = 0
-    #: the row had been withdrawn (erased member, cancelled campaign) before its outcome
+    #: the row was withdrawn instead of sent (/stop, erased member, blocked chat, cancelled
+    #: campaign): at the claim, while it waited for its turn, or before its outcome was stored
     withdrawn: int = 0
     #: promotional rows moved to the end of the quiet hours (not claimed)
     deferred: int = 0

@@ -7,6 +7,9 @@ One pass (:meth:`OutboxDispatcher.drain_once`):
    attempt, not dropped); then up to ``limit`` due rows of the channels that have an adapter
    are taken and their ``not_before`` moved a lease ahead. Another process (PostgreSQL
    ``SKIP LOCKED``; SQLite serialises) or a later pass does not see them meanwhile.
+   Promotions their member may no longer get (``/stop``, erased, blocked the bot) are
+   withdrawn instead (:mod:`shop.withdrawal`), and checked again while they wait for their
+   turn (:mod:`jobs.send_check`).
 2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat (its rows in order), identical
    promotional rows of a channel whose capabilities declare multicast (LINE: ≤ 500) as
    multicasts with a deterministic retry key.
@@ -90,7 +93,9 @@ from jobs.dispatch_types import (
 )
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
+from jobs.send_check import SendCheck
 from shop.contact_policy import in_quiet_hours, load_policy, next_send_time
+from shop.withdrawal import claim_sendable
 from storage.repositories.outbox import QueuedMessage
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -120,6 +125,7 @@ class _Pass:
     lease_end: datetime
     lanes: deque[list[Delivery]]
     stop: asyncio.Event | None
+    check: SendCheck
     #: rows to hand back at the end of the pass, with when they are due again
     held: list[tuple[QueuedMessage, datetime]] = field(default_factory=list)
 
@@ -213,10 +219,12 @@ class OutboxDispatcher:
             await self._report_unrouted(uow.outbox, now)
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
             result.deferred = await self._defer_quiet(uow, now, ready)
-            batch = await uow.outbox.claim(now, limit or self.batch, lease_end, ready)
+            claimed = await claim_sendable(uow, now, limit or self.batch, lease_end, ready)
             await uow.commit()
+        batch, result.withdrawn = claimed.messages, claimed.withdrawn
         lanes = deque(plan(batch, self._capabilities))
-        state = _Pass(result, lease_end, lanes, stop)
+        check = SendCheck(self._uow, self._clock.now, batch)
+        state = _Pass(result, lease_end, lanes, stop, check)
         workers = min(self.concurrency, len(lanes))
         await asyncio.gather(*(self._work(state) for _ in range(workers)))
         state.held += [(row, now) for lane in lanes for d in lane for row in d.rows]
@@ -243,9 +251,14 @@ class OutboxDispatcher:
                     break
                 await self._deliver(delivery, state)
 
-    async def _deliver(self, delivery: Delivery, state: _Pass) -> None:
-        channel = delivery.channel
-        await delivery.wait_turn(self.limiter)
+    async def _deliver(self, planned: Delivery, state: _Pass) -> None:
+        channel = planned.channel
+        await planned.wait_turn(self.limiter)
+        delivery = await state.check.keep(planned)  # withdrawn while it waited: not sent
+        kept = len(delivery.rows) if delivery is not None else 0
+        _count(state, channel, ["withdrawn"] * (len(planned.rows) - kept))
+        if delivery is None:
+            return
         now = self._clock.now()
         if (resting := self._resting.get(channel)) is not None and resting > now:
             # an earlier request made the channel rest: do not push into a 429 again
@@ -319,9 +332,8 @@ class OutboxDispatcher:
         """Store the outcome of every row of one request (committed, with the campaign hook,
         before this returns: :mod:`jobs.outcome_writer`) and count it."""
         counted = await self._writer.write(delivery, outcome, not_before, error)
-        for name in counted:
-            setattr(state.result, name, getattr(state.result, name) + 1)
-            metrics.count_sends(delivery.channel.value, "outbox", name)
+        state.check.done(delivery)
+        _count(state, delivery.channel, counted)
 
     async def _release(self, state: _Pass) -> None:
         """Hand back the rows of this pass that were not sent, each due at its time."""
@@ -349,3 +361,9 @@ class OutboxDispatcher:
             if channel.value not in self._reported and await outbox.has_pending(channel.value):
                 self._reported.add(channel.value)
                 log.warning("outbox rows for %s wait: that channel is not configured", channel)
+
+
+def _count(state: _Pass, channel: Channel, outcomes: list[str]) -> None:
+    for name in outcomes:
+        setattr(state.result, name, getattr(state.result, name) + 1)
+        metrics.count_sends(channel.value, "outbox", name)

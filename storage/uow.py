@@ -38,6 +38,7 @@ from storage.repositories.segments import Segments
 from storage.repositories.settings import SettingsCache, ShopSettings
 from storage.repositories.staff import StaffMembers
 from storage.repositories.state import Conversations
+from storage.repositories.withdrawals import Withdrawals
 
 
 class UnitOfWork:
@@ -83,6 +84,7 @@ class UnitOfWork:
         self.promotions = Promotions(s)
         self.contact_events = ContactEvents(s)
         self.campaign_results = CampaignResults(s)
+        self.withdrawals = Withdrawals(s)
         return self
 
     async def __aexit__(

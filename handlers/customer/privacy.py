@@ -13,12 +13,14 @@ from handlers.context import Context
 from handlers.customer.common import audit
 from handlers.customer.signup import MARKETING_WORDING, MEMBERSHIP_WORDING
 from shop.campaigns.contact_events import ContactKind, record_contact_event
+from shop.withdrawal import withdraw_promotions
 
 DELETE_FLOW: Final = "del"
 
 
 async def stop_marketing(ctx: Context) -> list[Reply]:
-    """/stop (members only): no more promotions; receipts and points messages still come."""
+    """/stop (members only): no more promotions, not even those already queued; receipts and
+    points messages still come."""
     return await _set_marketing(ctx, granted=False)
 
 
@@ -37,6 +39,8 @@ async def _set_marketing(ctx: Context, granted: bool) -> list[Reply]:
         kind: ContactKind = "resumed" if granted else "stopped"
         await record_contact_event(ctx.uow, member.id, ctx.channel, kind, ctx.now)
     member.marketing_opt_in = granted
+    if not granted:  # again on a repeated /stop: a launch may have queued one meanwhile
+        await withdraw_promotions(ctx.uow, member.id, ctx.now)
     await audit(ctx, "consent.marketing_" + ("granted" if granted else "withdrawn"), member.id)
     return [ctx.reply("privacy.resumed" if granted else "privacy.stopped")]
 
@@ -72,6 +76,7 @@ async def delete_step(ctx: Context) -> list[Reply]:
     await ctx.uow.members.record_consent(
         member.id, "marketing", False, MARKETING_WORDING, ctx.channel, ctx.now
     )
+    await withdraw_promotions(ctx.uow, member.id, ctx.now)  # their campaigns can finish
     await ctx.uow.erasure.erase_member(member, ctx.now)
     await audit(ctx, "member.erased", member.id)
     ctx.member = None

@@ -65,7 +65,8 @@ class GroupStats:
     failed: int = 0
     unreachable: int = 0
     pending: int = 0
-    #: queued but withdrawn when the campaign was cancelled
+    #: queued but withdrawn unsent: the campaign was cancelled, or the member sent /stop, was
+    #: erased or blocked the bot first (``shop.withdrawal``)
     withdrawn: int = 0
     clicked: int = 0
     claimed: int = 0

@@ -1,6 +1,7 @@
 """The outbox: messages that are not direct replies, queued in the transaction of their cause.
 
-Life of a row: ``pending`` → ``sent`` | ``failed`` | ``unreachable``. A pending row is due when
+Life of a row: ``pending`` → ``sent`` | ``failed`` | ``unreachable`` | ``cancelled`` (withdrawn
+unsent: ``storage.repositories.withdrawals``). A pending row is due when
 ``not_before <= now``. The dispatcher *claims* due rows by moving ``not_before`` a lease into the
 future in a short transaction of its own (on PostgreSQL under ``FOR UPDATE SKIP LOCKED``, so two
 processes never claim one row; SQLite's ``BEGIN IMMEDIATE`` serialises claims), sends, and then
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.bulk import bulk_insert
 from storage.models import ChannelIdentity, Member, OutboxMessage, Staff, table_of
+from storage.repositories.withdrawals import unwanted_promotion
 from storage.upsert import insert_once
 
 PENDING: Final = "pending"
@@ -47,6 +49,8 @@ class QueuedMessage:
     retry_key: str | None
     promotional: bool
     dedupe_key: str = ""
+    #: a promotion its member may no longer get (``withdrawals.unwanted_promotion``)
+    unwanted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +157,8 @@ class Outbox:
         """Take up to ``limit`` due rows of ``channels`` for sending until ``lease_until``.
 
         The columns are read as plain rows (locked as :meth:`due` locks them) and the lease is
-        set by one ``UPDATE`` of their ids: no ORM objects for a thousand rows a pass."""
+        set by one ``UPDATE`` of their ids: no ORM objects for a thousand rows a pass. The same
+        ``SELECT`` tells which are ``unwanted`` promotions, for the caller to withdraw."""
         if not channels:
             return []
         box = OutboxMessage
@@ -168,6 +173,7 @@ class Outbox:
                 box.retry_key,
                 box.promotional,
                 box.dedupe_key,
+                unwanted_promotion().label("unwanted"),
             )
             .where(box.status == PENDING, box.not_before <= now, box.channel.in_(list(channels)))
             .order_by(box.not_before, box.id)
@@ -185,6 +191,7 @@ class Outbox:
                 retry_key=row.retry_key,
                 promotional=row.promotional,
                 dedupe_key=row.dedupe_key,
+                unwanted=bool(row.unwanted),
             )
             for row in await self._s.execute(query)
         ]

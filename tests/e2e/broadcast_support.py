@@ -65,8 +65,9 @@ async def queue_promotions(
         for n, user_id in enumerate(user_ids, start=1):
             payload = replies_to_payload([promotion(f"Hi {user_id}")]) if personalised else same
             member_id = None
-            if members:  # a member with this chat account, whose id is in the row's key
-                member = await uow.members.add(Member(name=f"M{n}", locale="th", joined_at=now))
+            if members:  # a consenting member with this chat account, whose id is in the key
+                member = Member(name=f"M{n}", locale="th", joined_at=now, marketing_opt_in=True)
+                member = await uow.members.add(member)
                 identity = await uow.identities.touch(channel, user_id, now)
                 identity.member_id = member_id = member.id
             key = f"cmp:{campaign_id}:{member_id or n}"

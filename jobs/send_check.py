@@ -1,0 +1,83 @@
+"""Claimed rows are checked again while they wait for their turn.
+
+A drain pass claims up to a thousand rows at once, and the platform's rate limit may keep the
+last of them waiting for half a minute. A member who sends ``/stop`` (or is erased, or blocks
+the bot) meanwhile must not get the promotion that was waiting: before each request the
+dispatcher asks :class:`SendCheck` which of the request's rows are still to be sent. The
+check is one query for all the pass's unsent rows (:func:`shop.withdrawal.still_to_send`),
+made at most once per :data:`RECHECK` — never one per row — so a row withdrawn in the database
+is dropped from memory within about a second; only a request already in flight still goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Final
+
+from jobs.delivery_plan import Delivery, multicast_key
+from shop.withdrawal import still_to_send
+from storage.repositories.outbox import QueuedMessage
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+#: how stale the pass's picture of its claimed rows may grow before it is checked again
+RECHECK: Final = timedelta(seconds=1)
+
+
+class SendCheck:
+    """The claimed rows of one drain pass that are not sent yet, checked again at most once
+    per ``every`` (the first time ``every`` after the claim, which checked them itself)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        now: Callable[[], datetime],
+        rows: Iterable[QueuedMessage],
+        every: timedelta = RECHECK,
+    ) -> None:
+        self._uow = uow
+        self._now = now
+        self._every = every
+        self._unsent = {row.id for row in rows}
+        self._gone: set[int] = set()
+        self._next = now() + every
+        self._lock = asyncio.Lock()
+
+    async def keep(self, delivery: Delivery) -> Delivery | None:
+        """``delivery`` less its rows withdrawn since the claim; None when none is left. A
+        multicast that lost rows gets the retry key of the rows it still has."""
+        if self._now() >= self._next:
+            async with self._lock:  # one check for the workers that arrive together
+                if self._now() >= self._next:
+                    await self._check()
+        rows = tuple(row for row in delivery.rows if row.id not in self._gone)
+        if len(rows) == len(delivery.rows):
+            return delivery
+        if not rows:
+            return None
+        key = multicast_key(rows) if delivery.multicast else delivery.retry_key
+        return replace(delivery, rows=rows, retry_key=key)
+
+    def done(self, delivery: Delivery) -> None:
+        """The outcome of ``delivery`` is recorded: its rows need no more checks."""
+        self._unsent.difference_update(row.id for row in delivery.rows)
+
+    async def _check(self) -> None:
+        ids = set(self._unsent)
+        self._next = self._now() + self._every
+        if not ids:
+            return
+        try:
+            async with self._uow() as uow:
+                kept = await still_to_send(uow, ids, self._now())
+                await uow.commit()
+        except Exception:  # the database is away: send as claimed rather than stall the pass
+            log.exception("checking %s claimed outbox rows again failed", len(ids))
+            kept = ids
+        self._gone |= ids - kept
+        self._unsent -= ids - kept

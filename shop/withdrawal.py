@@ -1,0 +1,77 @@
+"""A promotion goes only to a member who may still get it, at the moment it is sent.
+
+The contact policy decides who is enrolled in a campaign; this module keeps that decision true
+until the message leaves. Promotions (outbox rows with ``promotional = true``) are withdrawn —
+marked ``cancelled``, counted as withdrawn in campaign stats — when:
+
+- the member sends ``/stop`` or is erased: :func:`withdraw_promotions`, in that same unit of
+  work, withdraws every pending promotion to them, queued, deferred by the quiet hours or
+  already claimed by a dispatcher;
+- the dispatcher takes a row (:func:`claim_sendable`) and, while its claimed rows wait for
+  their turn behind the rate limit, again at intervals (:func:`still_to_send`): a row whose
+  member has no marketing consent any more, was erased, or whose chat account blocked the bot
+  is withdrawn instead of sent. That catches what the first cannot: a campaign launch that
+  read the consent just before the ``/stop`` and queued its row just after.
+
+Transactional rows (receipts, points and coupon notices, staff messages) are never withdrawn
+here. A campaign whose last pending row was withdrawn becomes ``sent`` as if it had been sent
+(:func:`shop.campaigns.tracking.finish_if_done`): the member who left does not keep it open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.keys import CampaignMessageKey
+from shop.campaigns.tracking import finish_if_done
+from storage.repositories.outbox import QueuedMessage
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A dispatcher's claimed batch: the rows to send, and how many were withdrawn instead."""
+
+    messages: list[QueuedMessage]
+    withdrawn: int
+
+
+async def withdraw_promotions(uow: UnitOfWork, member_id: int, now: datetime) -> int:
+    """Withdraw every pending promotion to ``member_id`` (``/stop``, erasure); receipts and
+    other transactional rows stay. Returns how many were withdrawn."""
+    keys = await uow.withdrawals.member_promotions(member_id)
+    await _finish_campaigns(uow, keys, now)
+    return len(keys)
+
+
+async def claim_sendable(
+    uow: UnitOfWork,
+    now: datetime,
+    limit: int,
+    lease_until: datetime,
+    channels: Collection[str],
+) -> Claimed:
+    """Claim up to ``limit`` due rows of ``channels`` until ``lease_until`` (see
+    ``Outbox.claim``) and withdraw the promotions among them that their member may no longer
+    get: one more statement for the whole batch, none per row."""
+    batch = await uow.outbox.claim(now, limit, lease_until, channels)
+    unwanted = [message.id for message in batch if message.unwanted]
+    await _finish_campaigns(uow, await uow.withdrawals.rows(unwanted), now)
+    return Claimed([message for message in batch if not message.unwanted], len(unwanted))
+
+
+async def still_to_send(uow: UnitOfWork, message_ids: Collection[int], now: datetime) -> set[int]:
+    """Of claimed rows not sent yet, the ids still to send: promotions no longer wanted are
+    withdrawn, rows withdrawn or deleted meanwhile (``/stop``, erasure, a cancelled campaign)
+    are left out. Two statements for any number of rows."""
+    await _finish_campaigns(uow, await uow.withdrawals.unwanted(message_ids), now)
+    return await uow.withdrawals.pending_among(message_ids)
+
+
+async def _finish_campaigns(uow: UnitOfWork, keys: Collection[str], now: datetime) -> None:
+    """Once per campaign of the withdrawn ``keys``: ``sent`` if nothing of it is pending."""
+    campaigns = {key.campaign_id for key in map(CampaignMessageKey.parse, keys) if key}
+    for campaign_id in sorted(campaigns):
+        await finish_if_done(uow, campaign_id, now)

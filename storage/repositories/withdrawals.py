@@ -1,0 +1,81 @@
+"""Withdrawing outbox rows before they are sent. Never commits: the unit of work does.
+
+A withdrawn row is ``cancelled``: the dispatcher only ever sends ``pending`` rows, every mark of
+an outcome is conditional on the row still being pending, and campaign stats count it as
+withdrawn. Each method is one statement however many rows it concerns; each returns the
+``dedupe_key`` of every row it withdrew, so the shop can finish the campaigns they belonged to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Final
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelIdentity, Member, OutboxMessage
+
+PENDING: Final = "pending"
+CANCELLED: Final = "cancelled"
+
+
+def unwanted_promotion() -> ColumnElement[bool]:
+    """True for an outbox row that is a promotion its member may no longer get, checked
+    again when the dispatcher takes the row: the member withdrew marketing consent (``/stop``)
+    or was erased, or the chat account it goes to is unreachable (blocked the bot). Rows
+    without a member and transactional rows are never unwanted."""
+    box = OutboxMessage
+    member_gone = exists().where(
+        Member.id == box.member_id,
+        or_(Member.marketing_opt_in.is_(False), Member.erased_at.is_not(None)),
+    )
+    blocked = exists().where(
+        ChannelIdentity.channel == box.channel,
+        ChannelIdentity.user_id == box.user_id,
+        ChannelIdentity.reachable.is_(False),
+    )
+    return and_(box.promotional.is_(True), or_(member_gone, blocked))
+
+
+class Withdrawals:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def rows(self, message_ids: Collection[int]) -> list[str]:
+        """Withdraw the still-pending rows among ``message_ids``."""
+        if not message_ids:
+            return []
+        return await self._withdraw(OutboxMessage.id.in_(list(message_ids)))
+
+    async def unwanted(self, message_ids: Collection[int]) -> list[str]:
+        """Withdraw the pending rows among ``message_ids`` that are promotions their member may
+        no longer get (:func:`unwanted_promotion`)."""
+        if not message_ids:
+            return []
+        return await self._withdraw(OutboxMessage.id.in_(list(message_ids)), unwanted_promotion())
+
+    async def member_promotions(self, member_id: int) -> list[str]:
+        """Withdraw every pending promotion to ``member_id``, claimed ones included;
+        transactional rows (receipts, notices) stay."""
+        box = OutboxMessage
+        return await self._withdraw(box.member_id == member_id, box.promotional.is_(True))
+
+    async def pending_among(self, message_ids: Collection[int]) -> set[int]:
+        """The ids among ``message_ids`` whose rows are still pending."""
+        if not message_ids:
+            return set()
+        box = OutboxMessage
+        query = select(box.id).where(box.id.in_(list(message_ids)), box.status == PENDING)
+        return {int(row_id) for row_id in (await self._s.execute(query)).scalars()}
+
+    async def _withdraw(self, *where: ColumnElement[bool]) -> list[str]:
+        box = OutboxMessage
+        result = await self._s.execute(
+            update(box)
+            .where(box.status == PENDING, *where)
+            .values(status=CANCELLED)
+            .returning(box.dedupe_key)
+            .execution_options(synchronize_session=False)
+        )
+        return [str(key) for key in result.scalars()]
