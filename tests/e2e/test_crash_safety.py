@@ -135,7 +135,7 @@ async def test_telegram_sender_killed_while_telegram_answers_repeats_at_most_the
         async def k_recorded_and_workers_waiting() -> bool:
             return unanswered > 0 and (await statuses(app)).get("sent", 0) == k
 
-        await until(k_recorded_and_workers_waiting)
+        await until(k_recorded_and_workers_waiting, 90)  # a loaded machine starts slowly
         await asyncio.sleep(0.5)  # every worker reaches its unanswered request
         await kill(first)
         in_flight, fake.after_send = unanswered, None
