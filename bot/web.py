@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Final
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,11 +21,14 @@ log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("chatcrm", App)
 #: a health check that hangs is as bad as a failing one (the balancer's own timeout is longer)
 HEALTH_TIMEOUT = 5.0
+#: what the public learns of a database failure (the details are logged)
+UNAVAILABLE: Final = "unavailable"
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 ``{"status": "ok"}`` when the database answers ``SELECT 1``; else 503 with the
-    reason (load balancers take the process out of rotation)."""
+    """200 ``{"status": "ok"}`` when the database answers ``SELECT 1``; else 503 with a
+    generic reason (load balancers take the process out of rotation). The database's own error
+    text goes to the log only: it can name hosts, users and files, and the endpoint is public."""
     app = request.app[APP_KEY]
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
@@ -32,8 +36,9 @@ async def healthz(request: web.Request) -> web.Response:
     except TimeoutError:
         reason = f"no answer within {HEALTH_TIMEOUT:g} s"
         return web.json_response({"status": "error", "database": reason}, status=503)
-    except Exception as error:  # any database failure makes the process unhealthy
-        return web.json_response({"status": "error", "database": str(error)[:200]}, status=503)
+    except Exception:  # any database failure makes the process unhealthy
+        log.warning("/healthz: the database does not answer", exc_info=True)
+        return web.json_response({"status": "error", "database": UNAVAILABLE}, status=503)
     return web.json_response({"status": "ok"})
 
 

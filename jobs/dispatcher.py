@@ -48,7 +48,8 @@ used, back off 5 s, 30 s, 2 min, 10 min, … and ``failed`` after :data:`MAX_ATT
 :class:`RecipientUnreachable` (Telegram 403) → ``unreachable`` and the chat account marked
 unreachable, the rest go on; :class:`PermanentChannelError` or an unreadable payload →
 ``failed``; :class:`QuotaExhausted` (LINE's monthly limit) → the channel rests an hour (no hot
-retry loop), campaigns whose rows hit it are paused, their rows parked and the owners told once
+retry loop) or until a campaign is resumed (``/campaign resume``, in any process), campaigns
+whose rows hit it are paused, their rows parked and the owners told once
 (:mod:`jobs.campaign_delivery`). Rows of a channel without an adapter stay pending and are
 reported once; rows of a channel served on demand (the console) wait quietly for
 ``chatcrm chat``. Every decision that differs between platforms asks the adapter's declared
@@ -166,6 +167,9 @@ class OutboxDispatcher:
         self._wake = asyncio.Event()
         #: channels told to wait (a 429 or the monthly quota), until when
         self._resting: dict[Channel, datetime] = {}
+        #: channels resting on the monthly quota, since when: a campaign resumed later (in any
+        #: process) lifts that rest, since the owner resumes once the quota allows it again
+        self._quota_since: dict[Channel, datetime] = {}
         self._reported: set[str] = set()
         self._next_unrouted_check: datetime | None = None
         self._hook = outcome_hook()
@@ -217,6 +221,7 @@ class OutboxDispatcher:
         lease_end = now + self.lease
         async with self._uow() as uow:
             await self._report_unrouted(uow.outbox, now)
+            await self._lift_quota_rest(uow, now)
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
             result.deferred = await self._defer_quiet(uow, now, ready)
             claimed = await claim_sendable(uow, now, limit or self.batch, lease_end, ready)
@@ -230,6 +235,17 @@ class OutboxDispatcher:
         state.held += [(row, now) for lane in lanes for d in lane for row in d.rows]
         await self._release(state)
         return result
+
+    async def _lift_quota_rest(self, uow: UnitOfWork, now: datetime) -> None:
+        """End a channel's monthly-quota rest when a campaign was resumed since it began
+        (``/campaign resume`` may run in another ``serve`` process: the database says so)."""
+        for channel, since in list(self._quota_since.items()):
+            if self._resting.get(channel, now) <= now:
+                del self._quota_since[channel]  # the rest ran out by itself
+            elif await uow.campaigns.resumed_since(since):
+                log.info("%s quota rest lifted: a campaign was resumed", channel)
+                del self._quota_since[channel]
+                self._resting.pop(channel, None)
 
     async def _defer_quiet(self, uow: UnitOfWork, now: datetime, ready: list[str]) -> int:
         if not ready:
@@ -279,6 +295,7 @@ class OutboxDispatcher:
         except QuotaExhausted as error:
             until = now + QUOTA_REST
             self._resting[channel] = until
+            self._quota_since.setdefault(channel, now)
             log.warning("%s monthly message quota used up; resting until %s", channel, until)
             await self._record(
                 delivery, state, "quota_exhausted", not_before=until, error=str(error)

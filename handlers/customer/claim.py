@@ -3,8 +3,9 @@
 Members imported from a POS file have no chat account. A person becomes that member only with
 proof: their OWN phone shared through the platform (Telegram's contact button, verified by
 Telegram) or a claim code the shop's staff handed them (``/join CODE``). A typed phone number is
-never enough — anyone can type anyone's number — so a typed number that matches an imported
-member is refused with a pointer to those two ways.
+never enough — anyone can type anyone's number — and is not even looked up at the phone step:
+every typed number gets the same answer, with a pointer to those two ways, so a stranger cannot
+learn whose number it is; a taken one is refused only when the sign-up completes.
 
 The claim travels in the sign-up flow's data (``claim`` = member id, ``claim_via``, and for a
 code its hash); consents are asked as for everyone, only the fields the shop does not already
@@ -53,31 +54,28 @@ def known_fields(member: Member) -> set[str]:
 
 
 async def read_phone(ctx: Context) -> str | None:
-    """The answer to the phone step when it concerns an imported member, else None.
+    """The answer to the phone step when the person shared their own number and it is an
+    imported member's, else None.
 
-    Own contact shared on the platform and matching an unclaimed imported member: the claim is
-    recorded in the flow data and the (verified) phone returned. The same number typed: refused
-    (``claim.phone_on_file``). Anything else is left to the ordinary phone step.
+    Own contact matching an unclaimed imported member: the claim is recorded in the flow data
+    and the (verified) phone returned. A typed number is not looked up (it proves nothing, and
+    the answer must not say whose it is); anything else is left to the ordinary phone step.
     """
     assert ctx.state is not None
     if CLAIM_ID in ctx.state.data:
         return None
     inbound = ctx.inbound
-    own_contact = inbound.kind is InboundKind.CONTACT and inbound.contact_is_own
-    raw = inbound.contact_phone if own_contact else inbound.text
-    if inbound.kind not in (InboundKind.CONTACT, InboundKind.TEXT) or not raw:
+    raw = inbound.contact_phone
+    if inbound.kind is not InboundKind.CONTACT or not inbound.contact_is_own or not raw:
         return None
     try:
         phone = parse_phone(raw)
     except InvalidInput:
         return None  # the ordinary step explains what a phone number looks like
     imported = await ctx.uow.people.imported_by_phone(phone)
-    if imported is None:
-        if own_contact:  # remembered as the number itself: a later typed one is not verified
-            ctx.state.data[PHONE_VERIFIED] = phone
+    if imported is None:  # remembered as the number itself: a later typed one is not verified
+        ctx.state.data[PHONE_VERIFIED] = phone
         return None
-    if not own_contact:
-        raise Conflict("claim.phone_on_file")
     ctx.state.data.update({CLAIM_ID: imported.id, CLAIM_VIA: "contact", PHONE_VERIFIED: phone})
     ctx.state_changed = True
     return phone

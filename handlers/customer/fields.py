@@ -106,6 +106,12 @@ async def read(ctx: Context, step: str) -> FieldValue:
     raise ValueError(f"unknown field step {step!r}")
 
 
+def typed_phone(ctx: Context) -> str:
+    """The typed phone number of the current event in E.164, checked for its form only (the
+    sign-up does not say whether a typed number is taken: see ``signup._read``)."""
+    return parse_phone(_typed(ctx))
+
+
 def _typed(ctx: Context) -> str:
     if ctx.inbound.kind is not InboundKind.TEXT:
         raise InvalidInput("signup.type_answer")

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from bot.core.errors import DomainError
-from bot.core.messages import Button, Reply
+from bot.core.messages import Button, InboundKind, Reply
 from bot.i18n import LOCALES
 from handlers.context import Context
 from handlers.customer import claim, fields
@@ -119,15 +119,25 @@ async def signup_step(ctx: Context) -> list[Reply]:
         value = await _read(ctx, step)
     except DomainError as error:
         return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, step)]
+    typed_phone = step == "phone" and ctx.inbound.kind is InboundKind.TEXT
     ctx.goto(step, **{step: value})
-    return await _next(ctx, step)
+    replies = await _next(ctx, step)
+    if typed_phone:  # the same words for every typed number: whose it is stays unsaid
+        return [ctx.reply("signup.phone_noted"), *replies]
+    return replies
 
 
 async def _read(ctx: Context, step: str) -> fields.FieldValue:
-    if step == "phone":  # a verified phone may take over an imported member
-        phone = await claim.read_phone(ctx)
-        if phone is not None:
-            return phone
+    """The step's answer. A typed phone number is only checked for its form here, never looked
+    up: a stranger must not learn whether a number belongs to a member (the owner is pointed to
+    the proofs, and a taken number is refused when the sign-up completes, in ``_join``)."""
+    if step != "phone":
+        return await fields.read(ctx, step)
+    phone = await claim.read_phone(ctx)  # the person's own number, shared: may claim
+    if phone is not None:
+        return phone
+    if ctx.inbound.kind is InboundKind.TEXT:
+        return fields.typed_phone(ctx)
     return await fields.read(ctx, step)
 
 

@@ -10,7 +10,9 @@ Failures are injected per chat (and optionally per method) through :meth:`fail`.
 ``rate`` set, sends beyond ``rate`` in any second overall, or more than one per chat within
 ``chat_window`` seconds (1 s less a little jitter), are answered 429 with ``retry_after``, as the
 real API does; accepted sends are counted per second in ``rates``. ``before_send`` runs before
-a send is looked at (a test can hold requests there: held requests were never processed).
+a send is looked at (a test can hold requests there: held requests were never processed);
+``after_send`` runs once a send was delivered, before it is answered (a test holding requests
+there has them delivered but never answered, as when the sender dies waiting).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ class FakeTelegramAPI:
         self._chats: dict[int, WindowLimit] = {}
         self.rates = RateRecord()
         self.before_send: Callable[[Call], Awaitable[None]] | None = None
+        self.after_send: Callable[[Call], Awaitable[None]] | None = None
         self.username = username
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
@@ -179,6 +182,8 @@ class FakeTelegramAPI:
         answer = await handler(call)
         if call.method in SEND_METHODS:
             self.rates.accepted()
+            if self.after_send is not None:
+                await self.after_send(call)
         return _ok(answer)
 
     def _over_rate(self, call: Call) -> web.Response | None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.keys import CampaignMessageKey
 from storage.bulk import bulk_insert
-from storage.models import Campaign, CampaignMember, OutboxMessage, table_of
+from storage.models import AuditEntry, Campaign, CampaignMember, OutboxMessage, table_of
 from storage.upsert import insert_once
 
 #: a withdrawn outbox row: the dispatcher only ever sends ``pending`` ones
@@ -144,6 +144,16 @@ class Campaigns:
             .execution_options(synchronize_session=False)
         )
         return int(changed.rowcount or 0) > 0  # type: ignore[attr-defined]
+
+    async def resumed_since(self, since: datetime) -> bool:
+        """Whether an owner resumed a campaign (``campaign.resumed`` in the audit log, written
+        by any process) at or after ``since``: the dispatcher's quota rest ends then."""
+        found = await self._s.execute(
+            select(AuditEntry.id)
+            .where(AuditEntry.action == "campaign.resumed", AuditEntry.created_at >= since)
+            .limit(1)
+        )
+        return found.first() is not None
 
     async def park_pending(self, campaign_id: int, until: datetime) -> int:
         """Hold the campaign's pending messages until ``until``; returns how many."""

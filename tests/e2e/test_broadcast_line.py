@@ -8,10 +8,11 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
-from bot.core.clock import SystemClock
+from bot.core.clock import Clock, FrozenClock, SystemClock
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import PlatformLimits
@@ -20,10 +21,13 @@ from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import line_settings
 from tests.e2e.broadcast_support import add_campaign, queue_promotions, statuses
 from tests.storage.outbox_support import add_staff
+from tests.unit.staff_support import staff_chat
 
 
 @asynccontextmanager
-async def line_dispatcher(app: App, fake: FakeLineApi) -> AsyncIterator[OutboxDispatcher]:
+async def line_dispatcher(
+    app: App, fake: FakeLineApi, clock: Clock | None = None
+) -> AsyncIterator[OutboxDispatcher]:
     async with fake.running():
         settings = line_settings(app.settings, fake)
         channel = LineChannel(settings, app.bus, app.uow, app.clock)
@@ -31,7 +35,7 @@ async def line_dispatcher(app: App, fake: FakeLineApi) -> AsyncIterator[OutboxDi
         try:
             yield OutboxDispatcher(
                 app.uow,
-                SystemClock(),
+                clock or SystemClock(),
                 {Channel.LINE: channel},
                 limiter=PlatformLimits.from_settings(settings),
             )
@@ -126,6 +130,29 @@ async def test_a_resumed_campaign_sends_the_rest(app: App) -> None:
         fresh = OutboxDispatcher(app.uow, SystemClock(), dispatcher._channels)
         second = await fresh.drain_once()
     assert (first.quota_exhausted, back, second.sent) == (5, 5, 5)
+    assert recipients(fake) == Counter(users(5))
+    async with app.uow() as uow:
+        campaign = await uow.campaigns.get(campaign_id)
+    assert campaign is not None
+    assert campaign.status == "sent"
+
+
+async def test_campaign_resume_from_the_chat_lifts_the_dispatchers_quota_rest(
+    app: App, clock: FrozenClock
+) -> None:
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))  # the queued rows are due
+    fake = FakeLineApi(quota_limit=3)
+    campaign_id = await add_campaign(app)
+    owner = await staff_chat(app, "9001", "owner", language_code="en")
+    await queue_promotions(app, "line", users(5), campaign_id=campaign_id, members=True)
+    async with line_dispatcher(app, fake, app.clock) as dispatcher:
+        first = await dispatcher.drain_once()
+        fake.quota_limit = None  # the owner upgraded the plan
+        await owner.say(f"/campaign resume {campaign_id}")
+        assert f"#{campaign_id}" in owner.text()
+        # the same dispatcher (the leader, which the resume may not have reached in-process)
+        second = await dispatcher.drain_once()
+    assert (first.quota_exhausted, second.sent) == (5, 5)
     assert recipients(fake) == Counter(users(5))
     async with app.uow() as uow:
         campaign = await uow.campaigns.get(campaign_id)
