@@ -26,7 +26,7 @@ from bot.core.messages import Channel
 from bot.web import build_web_app
 from jobs.feedback import run_feedback
 from shop.campaigns.launch import segment_env, start_campaign
-from storage.models import Base, Feedback, Member
+from storage.models import Base, Feedback, Member, OutboxMessage
 from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.domain.campaign_support import make_campaign
@@ -83,13 +83,15 @@ async def _member(app: App, name: str) -> Member:
 
 
 async def _use_everything(app: App, clock: FrozenClock, person: Person) -> tuple[Chat, str]:
-    """Sign up, buy, get a coupon, write to the shop, get tagged and noted, rate a visit
-    badly with a comment, be in a campaign, ask for /mydata (on LINE: a media link)."""
+    """Sign up, buy (once over the cashier's cap), get a coupon, write to the shop, get tagged
+    and noted, rate a visit badly with a comment, be in a campaign."""
     chat = Chat(app, user_id=person.user_id, channel=person.channel, display_name=person.name)
     await join(chat, name=person.name, phone=person.typed_phone)
     member = await _member(app, person.name)
     cashier = Chat(app, user_id="cash1", display_name="Cashier")
     await cashier.say(f"/sale {member.member_code} 250 receipt=R-{person.channel.value}")
+    # over the cashier's daily cap: the owner is asked to approve, the alert names the member
+    await cashier.say(f"/sale {member.member_code} 25000 receipt=B-{person.channel.value}")
     await chat.say(person.words)
     await cashier.say(f"/tag {member.member_code} +{person.tag}")
     await cashier.say(f"/note {member.member_code} {person.note}")
@@ -132,6 +134,12 @@ async def _mydata_link(app: App, chat: Chat) -> str:
     texts = [str(m.get("text", "")) for m in messages]
     (link,) = [word for t in texts for word in t.split() if "/media/" in word]
     return link.removeprefix(str(app.settings.public_url))
+
+
+async def _staff_alert_causes(app: App) -> set[str]:
+    async with app.uow() as uow:
+        keys = await session_of(uow).scalars(select(OutboxMessage.dedupe_key))
+        return {key.split(":")[0] for key in keys if "|s" in key}
 
 
 async def _erase(chat: Chat) -> None:
@@ -181,6 +189,7 @@ async def test_after_deleteme_nothing_of_the_member_is_left_anywhere(
     await staff_chat(app, "cash1", "cashier", "asoke")
     chats = {p: await _use_everything(app, clock, p) for p in (TELEGRAM, LINE)}
     link = await _mydata_link(app, chats[LINE][0])
+    assert {"inbox", "feedback", "approval"} <= await _staff_alert_causes(app)
     client = TestClient(TestServer(build_web_app(app, [])))
     await client.start_server()
     try:
