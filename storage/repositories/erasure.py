@@ -55,8 +55,10 @@ class Erasure:
 
     async def erase_member(self, member: Member, now: datetime) -> None:
         """Clear every personal field, delete the member's chat identities, their inbox
-        messages, conversation states, not-yet-sent messages, and staff's notes and tags about
-        them; set ``erased_at``.
+        messages, conversation states, not-yet-sent messages, staff's notes and tags about
+        them, staff alerts quoting them, media made for them; void their unused coupons; keep
+        only numbers in audit rows about them; set ``erased_at``. On SQLite the commit then
+        empties the WAL (:meth:`after_commit`); deleted rows are zeroed (``secure_delete``).
 
         A later event from the same chat account finds no identity and starts as a stranger.
         """
@@ -67,8 +69,9 @@ class Erasure:
         await self._forget_staff_alerts(member, [identity.id for identity in identities])
         await self._forget_inbox(member, [identity.id for identity in identities])
         await self._forget_messages(member)
-        await self._forget_audit_text(member, [f"{i.channel}:{i.user_id}" for i in identities])
-        await MediaStore(self._s).forget_owners([f"{i.channel}:{i.user_id}" for i in identities])
+        accounts = [f"{identity.channel}:{identity.user_id}" for identity in identities]
+        await self._forget_audit_text(member, accounts)
+        await MediaStore(self._s).forget_owners(accounts)
         await self._s.execute(  # their unused coupons die with them: nobody may redeem them
             update(Coupon)
             .where(Coupon.member_id == member.id, Coupon.status == "issued")
