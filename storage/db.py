@@ -138,6 +138,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # an erased member's deleted rows would otherwise stay readable in the file's free
+        # pages and the WAL (PDPA erasure): deleted content is overwritten with zeros
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -152,6 +155,25 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _truncate_wal(connection: Any) -> None:
+    # on the driver's connection, outside SQLAlchemy's transaction (a checkpoint inside
+    # ``BEGIN IMMEDIATE`` is refused); it waits at most the busy timeout for readers
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        cursor.close()
+
+
+async def forget_wal(database: Database) -> None:
+    """On SQLite, copy the WAL into the database file and empty it: the WAL keeps old copies
+    of changed pages (an erased member's rows) until it is restarted. Nothing elsewhere."""
+    if database.dialect.name != "sqlite":
+        return
+    async with database.connect() as connection:
+        await connection.run_sync(_truncate_wal)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -38,6 +38,7 @@ from storage.repositories.segments import Segments
 from storage.repositories.settings import SettingsCache, ShopSettings
 from storage.repositories.staff import StaffMembers
 from storage.repositories.state import Conversations
+from storage.repositories.subject_access import SubjectAccess
 from storage.repositories.withdrawals import Withdrawals
 
 
@@ -85,6 +86,7 @@ class UnitOfWork:
         self.contact_events = ContactEvents(s)
         self.campaign_results = CampaignResults(s)
         self.withdrawals = Withdrawals(s)
+        self.subject_access = SubjectAccess(s)  # the /mydata export (PDPA s.30)
         return self
 
     async def __aexit__(
@@ -105,6 +107,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self._session.commit()
         self._committed = True
+        await self.erasure.after_commit()  # an erasure's old bytes leave the SQLite WAL
 
     async def flush(self) -> None:
         await self._session.flush()

@@ -10,6 +10,7 @@ with its QR drawn in block characters.
 from __future__ import annotations
 
 import asyncio
+import glob
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ import segno
 
 from bot.core.capabilities import CONSOLE_CAPABILITIES
 from bot.core.clock import Clock
+from bot.core.keys import FORGET_FILES_META, card_filename
 from bot.core.messages import (
     Button,
     ButtonKind,
@@ -152,6 +154,8 @@ class ConsoleChannel:
         """Print ``replies``; their numbered buttons replace the previous choices."""
         self.choices = []
         for reply in replies:
+            if FORGET_FILES_META in reply.meta:
+                self._forget(reply.meta[FORGET_FILES_META].split())
             if reply.card is not None:
                 self._show_card(reply.card)
             if reply.text:
@@ -185,7 +189,7 @@ class ConsoleChannel:
             )
         )
         segno.make(card.qr_payload).terminal(out=self._out, compact=True)
-        path = self._save(f"card-{card.member_code}.png", card.qr_png, replace=True)
+        path = self._save(card_filename(card.member_code), card.qr_png, replace=True)
         self._say(t(self.locale, "console.saved", path=str(path)))
 
     def _save(self, filename: str, content: bytes, replace: bool = False) -> Path:
@@ -199,6 +203,15 @@ class ConsoleChannel:
             counter += 1
         path.write_bytes(content)
         return path
+
+    def _forget(self, filenames: Sequence[str]) -> None:
+        """Delete the files saved for an erased person, numbered copies included."""
+        for filename in filenames:
+            name = Path(filename)
+            for path in self.media_dir.glob(f"{glob.escape(name.stem)}*{name.suffix}"):
+                rest = path.stem[len(name.stem) :]
+                if rest == "" or (rest.startswith("-") and rest[1:].isdigit()):
+                    path.unlink(missing_ok=True)
 
     def _say(self, text: str) -> None:
         self._out.write(text + "\n")

@@ -108,3 +108,14 @@ class FeedbackRating:
         if not 1 <= int(stars) <= 5:
             return None
         return cls(int(feedback), int(stars))
+
+
+#: ``Reply.meta`` of the reply confirming an erasure: the space-separated names of the files
+#: made for the erased person (their card, their export); an adapter that saved such files
+#: (the console's media folder) deletes them and their numbered copies
+FORGET_FILES_META: Final = "forget_files"
+
+
+def card_filename(member_code: str) -> str:
+    """The file name of a member's card image, wherever an adapter stores or names it."""
+    return f"card-{member_code}.png"

@@ -21,7 +21,8 @@ def _iso(value: datetime | date | None) -> str | None:
 
 
 async def collect(ctx: Context, member: Member) -> dict[str, Any]:
-    """The export document: member fields, chat accounts, consents, sales, points, messages."""
+    """The export document: member fields, chat accounts, consents, sales, points, messages,
+    coupons, staff's tags and notes, feedback, inbox threads, contact events, campaigns."""
     uow = ctx.uow
     branch = await uow.branches.get(member.home_branch_id) if member.home_branch_id else None
     identities = await uow.identities.of_member(member.id)
@@ -57,6 +58,22 @@ async def collect(ctx: Context, member: Member) -> dict[str, Any]:
             {"text": m.text, "status": m.status, "received_at": _iso(m.received_at)}
             for m in sorted(messages, key=lambda m: (m.received_at, m.id))
         ],
+        **await _held_about(ctx, member, [identity.id for identity in identities]),
+    }
+
+
+async def _held_about(ctx: Context, member: Member, identity_ids: list[int]) -> dict[str, Any]:
+    """Coupons, staff's tags and notes, feedback, inbox threads, contact events, campaigns."""
+    held = ctx.uow.subject_access
+    tags, notes = await held.tags_and_notes(member.id)
+    return {
+        "coupons": await held.coupons(member.id),
+        "tags": tags,
+        "staff_notes": notes,
+        "feedback": await held.feedback(member.id),
+        "inbox_threads": await held.threads(member.id, identity_ids),
+        "contact_events": await held.contact_events(member.id),
+        "campaigns": await held.campaigns(member.id),
     }
 
 
@@ -110,7 +127,9 @@ async def _sales(ctx: Context, member: Member) -> list[dict[str, Any]]:
 
 
 def _json_default(value: object) -> str:
-    if isinstance(value, Decimal | datetime | date):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"not exportable: {type(value).__name__}")
 

@@ -16,6 +16,7 @@ from bot.core.keys import FeedbackRating
 from bot.core.messages import Reply
 from bot.i18n import t
 from handlers.context import Context
+from handlers.customer.common import audit
 from handlers.inbox.threads import CLOSE_ACTION, REPLY_ACTION, STAFF_ROLES, thread_of
 from handlers.notify import notify_staff
 from handlers.router import Audience, Router, action_button
@@ -43,9 +44,8 @@ async def rate(ctx: Context) -> list[Reply]:
         return [ctx.reply("feedback.already")]
     feedback.rating = rating.stars
     feedback.answered_at = ctx.now
-    await ctx.uow.audit.record(
-        ctx.actor, "feedback.rated", ctx.now, member_id=feedback.member_id, rating=feedback.rating
-    )
+    # as the customer's role, never their chat id: the audit log outlives an erasure
+    await audit(ctx, "feedback.rated", feedback.member_id, rating=feedback.rating)
     if feedback.rating <= LOW_RATING:
         await alert_low_rating(ctx, feedback)
     ctx.begin(FLOW, "comment", {"id": feedback.id})

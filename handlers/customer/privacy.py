@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.keys import FORGET_FILES_META, card_filename
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.customer.common import audit
+from handlers.customer.export import EXPORT_FILENAME
 from handlers.customer.signup import MARKETING_WORDING, MEMBERSHIP_WORDING
 from shop.campaigns.contact_events import ContactKind, record_contact_event
 from shop.withdrawal import withdraw_promotions
@@ -80,4 +82,7 @@ async def delete_step(ctx: Context) -> list[Reply]:
     await ctx.uow.erasure.erase_member(member, ctx.now)
     await audit(ctx, "member.erased", member.id)
     ctx.member = None
-    return [ctx.reply("privacy.deleted")]
+    done = ctx.reply("privacy.deleted")
+    # files an adapter saved for them (the console's media folder) go too
+    done.meta[FORGET_FILES_META] = f"{card_filename(member.member_code)} {EXPORT_FILENAME}"
+    return [done]

@@ -288,3 +288,6 @@ class Media(Base):
     mime_type: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: "<channel>:<chat id>" of the one person it was made for (a card, a coupon, an export),
+    #: so erasing them deletes it; None for media shared by many (a campaign's image)
+    owner: Mapped[str | None] = mapped_column(String(100), index=True)

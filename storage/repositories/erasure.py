@@ -1,21 +1,26 @@
 """Erasure of a member's personal data (PDPA s.33), in the caller's unit of work.
 
-Personal data lives on ``members`` and ``channel_identities`` (plus free text in ``inbox`` and
-names in queued messages). The member row stays, emptied, so sales and points keep an
-anonymous owner and the shop's totals do not change.
+Personal data lives on ``members`` and ``channel_identities`` (plus free text in ``inbox``,
+feedback and audit details, names in queued messages and in staff alerts about the member, and
+media made for them). The member row stays, emptied, so sales and points keep an anonymous
+owner and the shop's totals do not change.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import String, cast, delete, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from storage.db import forget_wal
 from storage.models import (
+    AuditEntry,
     ChannelIdentity,
     ConversationState,
+    Coupon,
     Feedback,
     InboxMessage,
     InboxThread,
@@ -24,10 +29,24 @@ from storage.models import (
     MemberTag,
     OutboxMessage,
     PointsEntry,
+    SaleApproval,
 )
+from storage.repositories.media import MediaStore
+
+log = logging.getLogger(__name__)
 
 ERASED: Final = "erased"
+#: set on the session by an erasure: its commit empties the SQLite WAL
+FORGET_WAL: Final = "chatcrm.forget_wal"
 EMPTY_PAYLOAD: Final[dict[str, Any]] = {"v": 1, "replies": []}
+#: the actor of a customer's own actions in the audit log (handlers/customer/common.py)
+SELF_ACTOR: Final = "customer"
+#: staff-alert causes matched per statement (keeps the OR of LIKEs short)
+ALERT_BATCH: Final = 100
+
+
+def _not_text(value: object) -> bool:
+    return value is None or isinstance(value, bool | int | float)
 
 
 class Erasure:
@@ -36,8 +55,10 @@ class Erasure:
 
     async def erase_member(self, member: Member, now: datetime) -> None:
         """Clear every personal field, delete the member's chat identities, their inbox
-        messages, conversation states, not-yet-sent messages, and staff's notes and tags about
-        them; set ``erased_at``.
+        messages, conversation states, not-yet-sent messages, staff's notes and tags about
+        them, staff alerts quoting them, media made for them; void their unused coupons; keep
+        only numbers in audit rows about them; set ``erased_at``. On SQLite the commit then
+        empties the WAL (:meth:`after_commit`); deleted rows are zeroed (``secure_delete``).
 
         A later event from the same chat account finds no identity and starts as a stranger.
         """
@@ -45,8 +66,17 @@ class Erasure:
             select(ChannelIdentity).where(ChannelIdentity.member_id == member.id)
         )
         identities = result.scalars().all()
+        await self._forget_staff_alerts(member, [identity.id for identity in identities])
         await self._forget_inbox(member, [identity.id for identity in identities])
         await self._forget_messages(member)
+        accounts = [f"{identity.channel}:{identity.user_id}" for identity in identities]
+        await self._forget_audit_text(member, accounts)
+        await MediaStore(self._s).forget_owners(accounts)
+        await self._s.execute(  # their unused coupons die with them: nobody may redeem them
+            update(Coupon)
+            .where(Coupon.member_id == member.id, Coupon.status == "issued")
+            .values(status="void")
+        )
         # staff's notes and tags describe the person: they go too (one-time codes are useless
         # once ``erased_at`` is set, and hold no personal data)
         await self._s.execute(delete(MemberNote).where(MemberNote.member_id == member.id))
@@ -68,7 +98,57 @@ class Erasure:
         member.signup_source = None
         member.marketing_opt_in = False
         member.erased_at = now
+        self._s.info[FORGET_WAL] = True
         await self._s.flush()
+
+    async def after_commit(self) -> None:
+        """After the commit of an erasure, the SQLite WAL's old page copies go too (the unit
+        of work calls this on every commit; without an erasure it does nothing). A failure is
+        logged: the erasure itself is committed, the next checkpoint overwrites the frames."""
+        if not self._s.info.pop(FORGET_WAL, False):
+            return
+        engine = self._s.bind
+        if not isinstance(engine, AsyncEngine):
+            return
+        try:
+            await forget_wal(engine)
+        except Exception:  # the erasure is committed; the WAL is emptied later
+            log.warning("WAL not emptied after an erasure", exc_info=True)
+
+    async def _forget_staff_alerts(self, member: Member, identity_ids: list[int]) -> None:
+        """Staff alerts about the member (a message of theirs, a low rating, a sale to approve)
+        quote their words or name: unsent ones go, sent ones lose their text. They are found
+        by the cause in their key, ``<cause>|s<staff id>`` (handlers/notify.py)."""
+        threads = select(InboxThread.id).where(
+            or_(InboxThread.member_id == member.id, InboxThread.identity_id.in_(identity_ids))
+        )
+        causes = [f"inbox:{thread_id}:a%" for thread_id in (await self._s.scalars(threads))]
+        feedback = select(Feedback.id).where(Feedback.member_id == member.id)
+        causes += [f"feedback:{fid}:low|%" for fid in await self._s.scalars(feedback)]
+        approvals = select(SaleApproval.id).where(SaleApproval.member_id == member.id)
+        causes += [f"approval:{aid}:ask|%" for aid in await self._s.scalars(approvals)]
+        for start in range(0, len(causes), ALERT_BATCH):
+            about = or_(
+                *(OutboxMessage.dedupe_key.like(c) for c in causes[start : start + ALERT_BATCH])
+            )
+            await self._s.execute(
+                delete(OutboxMessage).where(about, OutboxMessage.status == "pending")
+            )
+            await self._s.execute(update(OutboxMessage).where(about).values(payload=EMPTY_PAYLOAD))
+
+    async def _forget_audit_text(self, member: Member, accounts: list[str]) -> None:
+        """Audit rows about the member keep their numbers (ids, amounts) and lose their text:
+        a tag, a field's new value or a branch may say who the person is. Rows whose actor is
+        one of their chat accounts name the role instead."""
+        if accounts:
+            await self._s.execute(
+                update(AuditEntry).where(AuditEntry.actor.in_(accounts)).values(actor=SELF_ACTOR)
+            )
+        entries = await self._s.scalars(select(AuditEntry).where(AuditEntry.member_id == member.id))
+        for entry in entries:
+            kept = {k: v for k, v in (entry.details or {}).items() if _not_text(v)}
+            if kept != entry.details:
+                entry.details = kept
 
     async def _forget_inbox(self, member: Member, identity_ids: list[int]) -> None:
         """The member's inbox messages and threads go; their visit comments are emptied."""

@@ -56,3 +56,21 @@ async def test_a_returning_console_user_is_not_welcomed_as_new(app: App, tmp_pat
     async with app.uow() as uow:
         identities = (await session_of(uow).execute(select(ChannelIdentity))).scalars().all()
     assert len(identities) == 1
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+async def test_erasure_empties_the_console_media_folder_of_the_person(
+    app: App, tmp_path: Path
+) -> None:
+    """Issue 15 item 1: the card and the /mydata export saved for them are deleted."""
+    await _chat(app, TYPED, tmp_path)
+    (tmp_path / "someone-else.png").write_bytes(b"x")
+    await _chat(app, "/card\n/mydata\n/mydata\n/quit\n", tmp_path)
+    saved = _names(tmp_path)
+    assert len([name for name in saved if name.startswith("chatcrm-mydata")]) == 2
+    assert any(name.startswith("card-") for name in saved)
+    await _chat(app, "/deleteme\n1\n/quit\n", tmp_path)
+    assert _names(tmp_path) == ["someone-else.png"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,8 @@ from sqlalchemy import update
 from bot.bootstrap import App
 from bot.core.messages import Inbound, Reply
 from handlers.customer.signup import MARKETING_WORDING, MEMBERSHIP_WORDING
+from jobs.feedback import run_feedback
+from shop.campaigns.launch import segment_env, start_campaign
 from storage.models import (
     AuditEntry,
     ChannelIdentity,
@@ -23,7 +26,12 @@ from storage.models import (
 )
 from storage.raw_session import session_of
 from tests.chat import Chat
+from tests.domain.campaign_support import make_campaign
+from tests.unit.inbox_support import add_sale, feedback_rows
 from tests.unit.journey_support import add_branches, buttons, consents, join, only_member, rows
+from tests.unit.rewards_support import make_coupon
+from tests.unit.staff_support import member_chat, staff_chat
+from wording.campaigns import CampaignWording
 
 
 async def test_stop_then_resume_appends_marketing_consents(app: App) -> None:
@@ -195,3 +203,48 @@ async def test_deleteme_strips_chat_id_and_text_from_messages_already_sent(app: 
     assert sent.status == "sent"  # still counted
     assert sent.user_id != chat.user_id
     assert "Ploy" not in json.dumps(sent.payload)
+
+
+async def test_mydata_holds_everything_kept_about_the_member_readably(app: App) -> None:
+    """Issue 15 item 2: coupons, tags and staff notes, feedback, inbox threads, contact events
+    and campaigns are in the export, as indented UTF-8 JSON."""
+    await staff_chat(app, "cash1", "cashier", "asoke")
+    chat, member = await member_chat(app, name="พลอย")
+    await chat.say("มีโต๊ะว่างไหมคะ")
+    cashier = Chat(app, user_id="cash1")
+    await cashier.say(f"/tag {member.member_code} +ลูกค้าประจำ")
+    await cashier.say(f"/note {member.member_code} ชอบหวานน้อย")
+    await make_coupon(app, member.id)
+    await add_sale(app, member.id, "asoke", app.clock.now())
+    app.clock.advance(timedelta(hours=3))  # type: ignore[attr-defined]
+    await run_feedback(app)
+    [feedback] = await feedback_rows(app)
+    await chat.press(f"fb:{feedback.id}:5")
+    await chat.say("อร่อยค่ะ")
+    await _start_campaign(app)
+    await chat.say("/stop")
+    content = (await chat.say("/mydata"))[0].attachment
+    assert content is not None
+    raw = content.content.decode("utf-8")
+    assert '\n  "member": {' in raw  # indented
+    assert "ชอบหวานน้อย" in raw  # UTF-8, not \\u escapes
+    data = json.loads(raw)
+    assert [c["title_th"] for c in data["coupons"]] == ["ชานมไข่มุกฟรี"]
+    assert [t["tag"] for t in data["tags"]] == ["ลูกค้าประจำ"]
+    assert [n["text"] for n in data["staff_notes"]] == ["ชอบหวานน้อย"]
+    assert [(f["rating"], f["comment"]) for f in data["feedback"]] == [(5, "อร่อยค่ะ")]
+    (thread,) = data["inbox_threads"]
+    assert [m["text"] for m in thread["messages"]] == ["มีโต๊ะว่างไหมคะ"]
+    assert [e["kind"] for e in data["contact_events"]] == ["stopped"]
+    assert ("Tea time", "recipient") in [(c["campaign"], c["group"]) for c in data["campaigns"]]
+    assert data["exported_at"].startswith("2026-03-03T10:30:00")
+
+
+async def _start_campaign(app: App) -> None:
+    campaign = await make_campaign(app, holdout_pct=0)
+    async with app.uow() as uow:
+        found = await uow.campaigns.get(campaign.id)
+        assert found is not None
+        env = await segment_env(uow, app.clock.now(), app.settings.tz)
+        await start_campaign(uow, found, env, app.clock.now(), wording=CampaignWording())
+        await uow.commit()

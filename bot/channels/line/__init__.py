@@ -96,7 +96,6 @@ class LineChannel:
         self._clock = clock
         self._parser = WebhookParser(settings.line_channel_secret)
         self._token = settings.line_channel_access_token
-        self._renderer = LineRenderer(self._publish, settings.shop_name)
         # the SDK opens an aiohttp session in its constructor: build clients inside the loop
         self._client: AsyncApiClient | None = None
         self._blob_client: AsyncApiClient | None = None
@@ -283,7 +282,7 @@ class LineChannel:
         twice. Counts one quota unit per recipient. Texts are rendered once, in the first
         recipient's language: callers group only identical payloads.
         """
-        messages = await self.render(user_ids[0], replies)
+        messages = await self.render(user_ids[0], replies, shared=True)
         for index, group in enumerate(batches(messages)):
             await self.sender.multicast(user_ids, group, batch_retry_key(retry_key, index))
 
@@ -293,11 +292,23 @@ class LineChannel:
         for index, group in enumerate(groups):
             await self.sender.push(user_id, group, batch_retry_key(retry_key, index))
 
-    async def render(self, user_id: str, replies: Sequence[Reply]) -> list[LineMessage]:
+    async def render(
+        self, user_id: str, replies: Sequence[Reply], *, shared: bool = False
+    ) -> list[LineMessage]:
+        """LINE messages for ``replies`` to ``user_id``; media they carry is stored as that
+        person's (erasing them deletes it) unless ``shared`` by many recipients."""
+
         async def locale() -> str:
             return await self._locale(user_id)
 
-        return await self._renderer.render(replies, locale)
+        owner = None if shared else f"{Channel.LINE.value}:{user_id}"
+
+        async def publish(
+            filename: str, mime_type: str, content: bytes, ttl: timedelta
+        ) -> str | None:
+            return await self._publish(filename, mime_type, content, ttl, owner)
+
+        return await LineRenderer(publish, self.settings.shop_name).render(replies, locale)
 
     async def _locale(self, user_id: str) -> str:
         """The member's language (falling back to the platform hint, then the shop's); the
@@ -315,13 +326,14 @@ class LineChannel:
         return hint or self.settings.locale
 
     async def _publish(
-        self, filename: str, mime_type: str, content: bytes, ttl: timedelta
+        self, filename: str, mime_type: str, content: bytes, ttl: timedelta, owner: str | None
     ) -> str | None:
         """Store media in its own short transaction and return its public URL (None: no URL)."""
         if not self.settings.public_url:
             return None
         async with self._uow() as u:
-            token = await u.media.put(filename, mime_type, content, self._clock.now() + ttl)
+            expires = self._clock.now() + ttl
+            token = await u.media.put(filename, mime_type, content, expires, owner=owner)
             await u.commit()
         return f"{self.settings.public_url}/media/{token}/{filename}"
 

@@ -25,6 +25,7 @@ from typing import Any, Final, Protocol
 
 from bot.channels.text import fit
 from bot.core.capabilities import LINE_CAPABILITIES
+from bot.core.keys import card_filename
 from bot.core.messages import Attachment, Button, ButtonKind, MemberCardView, Reply
 from bot.i18n import format_points, t
 
@@ -216,7 +217,7 @@ class LineRenderer:
         url = None
         if card.qr_png:
             url = await self._publish(
-                f"card-{card.member_code}.png", "image/png", card.qr_png, CARD_IMAGE_TTL
+                card_filename(card.member_code), "image/png", card.qr_png, CARD_IMAGE_TTL
             )
         return card_bubble(card, url, locale, self._shop)
 
