@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AuditEntry,
     ChannelIdentity,
     Member,
     MemberNote,
