@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.bootstrap import App, bootstrap
 from bot.channels.webhook import WebhookChannel
 from bot.config import Settings
+from bot.core.errors import CommandError
 from bot.core.messages import Channel
 from bot.core.ports import Outbound
 from bot.web import build_web_app
@@ -32,7 +33,7 @@ from jobs.ratelimit import PlatformLimits
 log = logging.getLogger(__name__)
 
 
-class StartupError(Exception):
+class StartupError(CommandError):
     """The settings cannot run the requested mode; the message says what to set."""
 
 
