@@ -304,9 +304,16 @@ class LineChannel:
         owner = None if shared else f"{Channel.LINE.value}:{user_id}"
 
         async def publish(
-            filename: str, mime_type: str, content: bytes, ttl: timedelta
+            filename: str,
+            mime_type: str,
+            content: bytes,
+            ttl: timedelta,
+            *,
+            until: datetime | None = None,
+            coupon_id: int | None = None,
         ) -> str | None:
-            return await self._publish(filename, mime_type, content, ttl, owner)
+            expires = until or self._clock.now() + ttl
+            return await self._publish(filename, mime_type, content, expires, owner, coupon_id)
 
         return await LineRenderer(publish, self.settings.shop_name).render(replies, locale)
 
@@ -326,14 +333,21 @@ class LineChannel:
         return hint or self.settings.locale
 
     async def _publish(
-        self, filename: str, mime_type: str, content: bytes, ttl: timedelta, owner: str | None
+        self,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        expires: datetime,
+        owner: str | None,
+        coupon_id: int | None,
     ) -> str | None:
         """Store media in its own short transaction and return its public URL (None: no URL)."""
         if not self.settings.public_url:
             return None
         async with self._uow() as u:
-            expires = self._clock.now() + ttl
-            token = await u.media.put(filename, mime_type, content, expires, owner=owner)
+            token = await u.media.put(
+                filename, mime_type, content, expires, owner=owner, coupon_id=coupon_id
+            )
             await u.commit()
         return f"{self.settings.public_url}/media/{token}/{filename}"
 
