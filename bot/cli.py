@@ -277,6 +277,19 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _database_failure(error: Exception, settings: Settings | None) -> str | None:
+    """One line for a database that cannot be reached or opened, else None (not ours)."""
+    dbapi = sys.modules.get("sqlalchemy.exc")  # loaded by any command that opened a database
+    wrapped = dbapi is not None and isinstance(error, dbapi.DBAPIError)
+    if settings is None or not (wrapped or isinstance(error, ConnectionError)):
+        return None
+    from storage.db import shown_url
+
+    cause = getattr(error, "orig", None) or error
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return f"the database does not answer ({shown_url(settings.database_url)}): {reason}"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
@@ -288,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.run in (_serve, _polling) else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    settings: Settings | None = None
     try:
         settings = load_settings()
         if args.run in (_serve, _polling):
@@ -302,5 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     except ChannelError as error:
         print(f"chatcrm: the platform refused: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        if (line := _database_failure(error, settings)) is None:
+            raise
+        print(f"chatcrm: {line}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130

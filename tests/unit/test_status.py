@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,30 @@ def test_chatcrm_status_json_has_what_healthz_adds(capsys: pytest.CaptureFixture
     shown = json.loads(capsys.readouterr().out)
     assert set(shown) == {"channels", "outbox", "leader", "jobs"}
     assert shown["channels"] == {"line": False, "telegram": False}
+
+
+def test_a_database_file_that_cannot_be_opened_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-folder" / "shop.db"
+    monkeypatch.setenv("CHATCRM_DATABASE_URL", f"sqlite+aiosqlite:///{missing}")
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "the database does not answer" in err
+    assert "unable to open database file" in err
+
+
+@pytest.mark.parametrize("argv", [["status"], ["jobs", "list"], ["db", "upgrade"]])
+def test_a_database_server_that_does_not_answer_is_one_clear_line(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # port 1 on this machine: nothing listens, the connection is refused at once
+    url = "postgresql+asyncpg://chatcrm:hunter2@127.0.0.1:1/shop"
+    monkeypatch.setenv("CHATCRM_DATABASE_URL", url)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "the database does not answer (postgresql+asyncpg://chatcrm:***@127.0.0.1:1/shop)" in err
+    assert "hunter2" not in err
+    assert "Traceback" not in err
