@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -95,18 +94,6 @@ def test_chatcrm_status_json_has_what_healthz_adds(capsys: pytest.CaptureFixture
     shown = json.loads(capsys.readouterr().out)
     assert set(shown) == {"channels", "outbox", "leader", "jobs"}
     assert shown["channels"] == {"line": False, "telegram": False}
-
-
-def test_a_database_file_that_cannot_be_opened_is_one_clear_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    missing = tmp_path / "no-such-folder" / "shop.db"
-    monkeypatch.setenv("CHATCRM_DATABASE_URL", f"sqlite+aiosqlite:///{missing}")
-    assert main(["status"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "the database does not answer" in err
-    assert "unable to open database file" in err
 
 
 @pytest.mark.parametrize("argv", [["status"], ["jobs", "list"], ["db", "upgrade"]])
