@@ -36,9 +36,15 @@ async def bootstrap(
 ) -> App:
     settings = settings or Settings()
     clock = clock or SystemClock()
+    own_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     if migrate:
-        await upgrade(engine)
+        try:
+            await upgrade(engine)
+        except BaseException:
+            if own_engine:  # a database that cannot be opened leaves no pool behind
+                await engine.dispose()
+            raise
     uow = UnitOfWorkFactory(session_factory(engine))
     bus = Bus(uow, build_router(), clock, settings)
     return App(settings=settings, clock=clock, engine=engine, uow=uow, bus=bus)

@@ -2,35 +2,57 @@
 
 Exit codes: 0 done; 1 the platform refused (setup calls); 2 bad usage or bad configuration,
 always as one clear line, never a traceback; 130 interrupted.
+
+Start-up stays cheap: this module imports only the standard library at the top, and a command
+group defined elsewhere (:data:`EXTENSIONS`) is imported only when its own command is run, so
+``chatcrm --help``, ``staff``, ``import``, ``jobs`` and ``status`` never load the chat SDKs
+(aiogram, linebot) or matplotlib. Commands defined here import what they need when they run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
+from bot.core.errors import ChannelError, CommandError
 
-from bot import cli_staff, import_cli, logging_context, server
-from bot.config import Settings
-from bot.core.errors import ChannelError
-from bot.demo import DemoError
-from simulator import cli as simulator_cli
+if TYPE_CHECKING:
+    from bot.config import Settings
 
-Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+Command = Callable[[argparse.Namespace, "Settings"], Coroutine[Any, Any, int]]
+
+#: command groups defined in other modules: (module, {command: help}). The module's
+#: ``add_parser(commands, command)`` adds them for real, imported only when one of its commands
+#: is on the command line; otherwise the help line alone is listed.
+EXTENSIONS: Final[tuple[tuple[str, dict[str, str]], ...]] = (
+    ("bot.cli_staff", {"staff": "staff accounts"}),
+    (
+        "bot.import_cli",
+        {"import": "bulk import from CSV files", "export": "bulk export to CSV files"},
+    ),
+    ("bot.cli_jobs", {"jobs": "the scheduled jobs: list them, run one now"}),
+    ("bot.cli_status", {"status": "channels, outbox depth, leader and last job runs"}),
+    ("simulator.cli", {"simulate": "run a simulated shop and compare /stats with truth"}),
+)
 
 
-class ConfigError(Exception):
+class ConfigError(CommandError):
     """The environment or ``.env`` holds a value chatcrm cannot use."""
 
 
 def load_settings() -> Settings:
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
     try:
         return Settings()
     except ValidationError as error:
@@ -63,12 +85,16 @@ async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _serve(_: argparse.Namespace, settings: Settings) -> int:
+    from bot import server
+
     print(f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)")
     await server.serve(settings)
     return 0
 
 
 async def _polling(_: argparse.Namespace, settings: Settings) -> int:
+    from bot import server
+
     print("chatcrm polling Telegram (Ctrl-C stops)")
     await server.polling(settings)
     return 0
@@ -77,18 +103,49 @@ async def _polling(_: argparse.Namespace, settings: Settings) -> int:
 async def _console_user(args: argparse.Namespace, database_url: str) -> str:
     """The console user to chat as; for a staff role, make sure it is staff (demo shops)."""
     from bot.core.clock import SystemClock
-    from bot.demo import default_console_user, ensure_console_staff
+    from bot.demo import DemoError, default_console_user, ensure_console_staff
 
     user: str = args.user or default_console_user(args.role)
     if args.role != "customer":
-        print(await ensure_console_staff(database_url, user, args.role, SystemClock().now()))
+        try:
+            print(await ensure_console_staff(database_url, user, args.role, SystemClock().now()))
+        except DemoError as error:
+            raise CommandError(str(error)) from None
     return user
 
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import server
+
     user = await _console_user(args, settings.database_url)
     await server.chat(settings, user)
     return 0
+
+
+def _summary_table(shop: Any, database: Path) -> Any:
+    """What the demo build made, as a rich table."""
+    from rich.table import Table
+
+    summary = shop.summary
+    title = "Demo shop (reused)" if shop.reused else "Demo shop"
+    table = Table(title=title, show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right")
+    for label, value in (
+        ("Branches", f"{summary.branches:,}"),
+        ("Members", f"{summary.members:,}"),
+        ("Sales", f"{summary.sales:,}"),
+        ("Points entries", f"{summary.points_entries:,}"),
+        ("Lapsed members (60+ days)", f"{summary.lapsed_members:,}"),
+        ("Built in", f"{summary.seconds:.1f} s"),
+        ("Database", str(database)),
+    ):
+        table.add_row(label, value)
+    if shop.counter is not None:
+        table.add_row("Staff (console users)", f"{shop.counter.staff:,}")
+        table.add_row("Rewards", f"{shop.counter.rewards:,}")
+        table.add_row("Coupons (redeemed)", f"{shop.counter.coupons:,} ({shop.counter.redeemed:,})")
+    return table
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,8 +153,9 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
 
+    from bot import server
     from bot.core.clock import SystemClock
-    from bot.demo import DemoParams, build_demo, sample_members
+    from bot.demo import DemoError, DemoParams, build_demo, sample_members
 
     console = Console()
     params = DemoParams(members=args.members, months=args.months, seed=args.seed)
@@ -113,28 +171,14 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
         def progress(_stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        shop = await build_demo(args.database, params, now=SystemClock().now(), progress=progress)
+        try:
+            shop = await build_demo(
+                args.database, params, now=SystemClock().now(), progress=progress
+            )
+        except DemoError as error:
+            raise CommandError(str(error)) from None
         bar.update(task, completed=params.members)
-    summary = shop.summary
-    title = "Demo shop (reused)" if shop.reused else "Demo shop"
-    table = Table(title=title, show_header=False)
-    table.add_column("")
-    table.add_column("", justify="right")
-    for label, value in (
-        ("Branches", f"{summary.branches:,}"),
-        ("Members", f"{summary.members:,}"),
-        ("Sales", f"{summary.sales:,}"),
-        ("Points entries", f"{summary.points_entries:,}"),
-        ("Lapsed members (60+ days)", f"{summary.lapsed_members:,}"),
-        ("Built in", f"{summary.seconds:.1f} s"),
-        ("Database", str(args.database)),
-    ):
-        table.add_row(label, value)
-    if shop.counter is not None:
-        table.add_row("Staff (console users)", f"{shop.counter.staff:,}")
-        table.add_row("Rewards", f"{shop.counter.rewards:,}")
-        table.add_row("Coupons (redeemed)", f"{shop.counter.coupons:,} ({shop.counter.redeemed:,})")
-    console.print(table)
+    console.print(_summary_table(shop, args.database))
     samples = Table(title="Members to try /sale, /customer and /redeem with", show_header=True)
     for column in ("name", "phone", "member code", "points"):
         samples.add_column(column)
@@ -149,12 +193,16 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _telegram_setup(_: argparse.Namespace, settings: Settings) -> int:
+    from bot import server
+
     for line in await server.setup_telegram(settings):
         print(line)
     return 0
 
 
 async def _line_setup(_: argparse.Namespace, settings: Settings) -> int:
+    from bot import server
+
     for line in await server.setup_line(settings):
         print(line)
     return 0
@@ -167,7 +215,14 @@ def _positive(value: str) -> int:
     return number
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _wanted(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the top level has no options but --help)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; of the :data:`EXTENSIONS`, only the module of the command in ``argv`` is
+    imported (``None``: every module, for a complete parser)."""
     parser = argparse.ArgumentParser(
         prog="chatcrm", description="Chat-native CRM and loyalty bot for LINE and Telegram."
     )
@@ -212,14 +267,32 @@ def build_parser() -> argparse.ArgumentParser:
         actions = platform.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
         what = "webhook and command menus" if name == "telegram" else "the rich menu"
         command("setup", run, f"register {what}", at=actions)
-    cli_staff.add_parser(commands, command)
-    import_cli.add_parser(commands, command)
-    simulator_cli.add_parser(commands, command)
+    wanted = _wanted(argv) if argv is not None else None
+    for module, helps in EXTENSIONS:
+        if argv is None or wanted in helps:
+            importlib.import_module(module).add_parser(commands, command)
+        else:
+            for name, help in helps.items():
+                commands.add_parser(name, help=help, description=help)
     return parser
 
 
+def _database_failure(error: Exception, settings: Settings | None) -> str | None:
+    """One line for a database that cannot be reached or opened, else None (not ours)."""
+    dbapi = sys.modules.get("sqlalchemy.exc")  # loaded by any command that opened a database
+    wrapped = dbapi is not None and isinstance(error, dbapi.DBAPIError)
+    if settings is None or not (wrapped or isinstance(error, ConnectionError)):
+        return None
+    from storage.db import shown_url
+
+    cause = getattr(error, "orig", None) or error
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return f"the database does not answer ({shown_url(settings.database_url)}): {reason}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # usage errors (2) and --help (0) print before raising
@@ -228,23 +301,25 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.run in (_serve, _polling) else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    settings: Settings | None = None
     try:
         settings = load_settings()
         if args.run in (_serve, _polling):
+            from bot import logging_context
+
             logging_context.configure(logging.INFO, settings.log_format)
         run: Command = args.run
         return asyncio.run(run(args, settings))
-    except (
-        ConfigError,
-        server.StartupError,
-        DemoError,
-        cli_staff.InviteError,
-        import_cli.ImportFileError,
-    ) as error:
+    except CommandError as error:
         print(f"chatcrm: {error}", file=sys.stderr)
         return 2
     except ChannelError as error:
         print(f"chatcrm: the platform refused: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        if (line := _database_failure(error, settings)) is None:
+            raise
+        print(f"chatcrm: {line}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130

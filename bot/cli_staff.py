@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.core.errors import CommandError
 from handlers.router import ROLES
 from handlers.staff.invites import (
     CLI_ACTOR,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # the app (and every handler) is imported only when the comma
     from bot.bootstrap import App
 
 
-class InviteError(Exception):
+class InviteError(CommandError):
     """The invite cannot be made as asked (an unknown branch); the message says why."""
 
 

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     #: how ``serve`` and ``polling`` write logs: text, kv (key=value) or json, every line with
     #: the channel, event id and member id of the event being handled
     log_format: Literal["text", "kv", "json"] = Field(default="text", alias="CHATCRM_LOG_FORMAT")
+    #: a secret that, sent as ``Authorization: Bearer …``, makes ``/healthz`` add the channels,
+    #: outbox depth, leader and job runs (unset: /healthz says only ok or not, to everyone)
+    status_token: str | None = Field(default=None, alias="CHATCRM_STATUS_TOKEN")
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
@@ -83,3 +86,14 @@ class Settings(BaseSettings):
     @property
     def line_enabled(self) -> bool:
         return bool(self.line_channel_secret and self.line_channel_access_token)
+
+    @property
+    def connected_channels(self) -> frozenset[str]:
+        """The channels this configuration can deliver on: those whose tokens are set, and the
+        console (it needs none; its messages wait for their user's terminal)."""
+        on = {"console"}
+        if self.telegram_enabled:
+            on.add("telegram")
+        if self.line_enabled:
+            on.add("line")
+        return frozenset(on)

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from bot.config import Settings
+from bot.core.errors import CommandError
 from bot.importing import ImportReport, UnusableFile, import_members, import_sales
 from bot.importing.csvfile import parse_overrides
 
@@ -29,7 +30,7 @@ CLI_ACTOR: Final = "cli"
 SHOWN_ISSUES: Final = 50
 
 
-class ImportFileError(Exception):
+class ImportFileError(CommandError):
     """The file cannot be imported at all; the message says why (exit code 2)."""
 
 

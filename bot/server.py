@@ -9,18 +9,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO, TypeVar
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.bootstrap import App, bootstrap
 from bot.channels.webhook import WebhookChannel
 from bot.config import Settings
+from bot.core.errors import CommandError
 from bot.core.messages import Channel
 from bot.core.ports import Outbound
 from bot.web import build_web_app
@@ -32,11 +35,41 @@ from jobs.ratelimit import PlatformLimits
 log = logging.getLogger(__name__)
 
 
-class StartupError(Exception):
+class StartupError(CommandError):
     """The settings cannot run the requested mode; the message says what to set."""
 
 
+def is_loopback(host: str | None) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1: a URL only this machine can reach."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_public_url(public_url: str | None) -> None:
+    """An ``https://`` public URL, or ``http://`` on a loopback address for development."""
+    if not public_url:
+        return
+    parts = urlsplit(public_url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and is_loopback(parts.hostname):
+        return
+    raise StartupError(
+        f"CHATCRM_PUBLIC_URL must be an https:// address (got {public_url!r}): LINE fetches "
+        "images and files only over https, and Telegram refuses a webhook that is not https. "
+        "Plain http:// is accepted only for a loopback address (localhost, 127.0.0.1, ::1) "
+        "while developing"
+    )
+
+
 def check_serve_settings(settings: Settings) -> None:
+    check_public_url(settings.public_url)
     if settings.telegram_enabled and not settings.telegram_webhook_secret:
         raise StartupError(
             "TELEGRAM_WEBHOOK_SECRET is not set: serve will not accept Telegram webhooks "

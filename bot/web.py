@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Sequence
 from typing import Final
@@ -14,6 +15,8 @@ from bot import metrics as app_metrics
 from bot.bootstrap import App
 from bot.channels.webhook import WebhookChannel
 from bot.core.messages import Channel
+from jobs.scheduler import JOBS
+from jobs.status import read_status, status_dict
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -25,21 +28,39 @@ HEALTH_TIMEOUT = 5.0
 UNAVAILABLE: Final = "unavailable"
 
 
+def _status_token(request: web.Request, expected: str | None) -> bool | None:
+    """None: no token sent; True: the configured status token; False: any other."""
+    sent = request.headers.get("Authorization")
+    if sent is None:
+        return None
+    if expected is None or not sent.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(sent.removeprefix("Bearer ").encode(), expected.encode())
+
+
 async def healthz(request: web.Request) -> web.Response:
     """200 ``{"status": "ok"}`` when the database answers ``SELECT 1``; else 503 with a
     generic reason (load balancers take the process out of rotation). The database's own error
-    text goes to the log only: it can name hosts, users and files, and the endpoint is public."""
+    text goes to the log only: it can name hosts, users and files, and the endpoint is public.
+
+    With ``Authorization: Bearer <CHATCRM_STATUS_TOKEN>`` the answer adds what ``chatcrm
+    status`` shows (channels, outbox depth, leader, job runs): operational detail, so the
+    public never sees it; a wrong token is 401."""
     app = request.app[APP_KEY]
+    authorised = _status_token(request, app.settings.status_token)
+    if authorised is False:
+        return web.json_response({"status": "unauthorized"}, status=401)
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
             await ping(app.engine)
+            detail = status_dict(await read_status(app, JOBS)) if authorised else {}
     except TimeoutError:
         reason = f"no answer within {HEALTH_TIMEOUT:g} s"
         return web.json_response({"status": "error", "database": reason}, status=503)
     except Exception:  # any database failure makes the process unhealthy
         log.warning("/healthz: the database does not answer", exc_info=True)
         return web.json_response({"status": "error", "database": UNAVAILABLE}, status=503)
-    return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok", **detail})
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -12,6 +12,10 @@ used (retries, duties) is ``jobs.leader``.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import text
@@ -22,6 +26,41 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 LOCK_CLASS: Final = 0x43524D
 _TRY_LOCK: Final = text("SELECT pg_try_advisory_lock(:cls, hashtext(current_schema()))")
 _PING: Final = text("SELECT 1")
+#: the leader's lock connection carries its name, so others can say who leads
+_NAME_SELF: Final = text("SELECT set_config('application_name', :name, false)")
+#: a two-key advisory lock shows its keys as classid/objid (unsigned), objsubid 2
+_HOLDER: Final = text(
+    "SELECT a.application_name, a.client_addr::text, a.pid, a.backend_start "
+    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid::bigint = :cls "
+    "AND l.objid::bigint = (hashtext(current_schema())::bigint & 4294967295)"
+)
+
+
+def leader_name() -> str:
+    """How this process names itself while it leads (host and process id)."""
+    return f"chatcrm leader {socket.gethostname()} pid {os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderHolder:
+    """The process holding the lock, as PostgreSQL sees its lock connection."""
+
+    name: str
+    address: str | None
+    backend_pid: int
+    since: datetime
+
+
+async def current_leader(engine: AsyncEngine) -> LeaderHolder | None:
+    """Who holds this schema's leader lock now (None: no process leads). PostgreSQL only."""
+    async with engine.connect() as connection:
+        row = (await connection.execute(_HOLDER, {"cls": LOCK_CLASS})).first()
+    if row is None:
+        return None
+    return LeaderHolder(str(row[0] or ""), row[1], int(row[2]), row[3])
 
 
 def elects_leader(engine: AsyncEngine) -> bool:
@@ -58,6 +97,11 @@ class LeaderLock:
         if not got:
             await connection.close()
             return None
+        try:
+            await connection.execute(_NAME_SELF, {"name": leader_name()})
+        except BaseException:
+            await connection.close()  # closing releases the lock: nobody half-leads
+            raise
         return cls(connection)
 
     async def check(self, seconds: float) -> None:

@@ -41,7 +41,14 @@ async def coupon_reply(uow: UnitOfWork, coupon: Coupon, locale: str, tz: ZoneInf
         date=format_date(last_valid_day(coupon, tz), locale),
         branches=await branch_names(uow, coupon.branch_codes, locale),
     )
-    png = Attachment(f"coupon-{coupon.code}.png", coupon_qr_png(coupon.code), "image/png")
+    # the QR's link (LINE) lives as long as the coupon and dies when it is used
+    png = Attachment(
+        f"coupon-{coupon.code}.png",
+        coupon_qr_png(coupon.code),
+        "image/png",
+        valid_until=coupon.expires_at,
+        coupon_id=coupon.id,
+    )
     return Reply(text=text, attachment=png)
 
 

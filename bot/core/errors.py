@@ -41,6 +41,11 @@ class ChannelError(Exception):
     """Delivery through a platform failed."""
 
 
+class CommandError(Exception):
+    """A command-line command cannot do what was asked (bad configuration, an unknown branch, an
+    unusable file); the message says why and the command exits with 2, never a traceback."""
+
+
 class RecipientUnreachable(ChannelError):
     """The person blocked the bot or cannot be messaged; retrying will not help."""
 

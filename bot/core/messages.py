@@ -92,6 +92,11 @@ class Attachment:
     filename: str
     content: bytes
     mime_type: str
+    #: where a channel serves media by URL, the link works until then instead of the channel's
+    #: usual lifetime (a coupon's QR lives as long as the coupon)
+    valid_until: datetime | None = None
+    #: the coupon whose QR this is: its link stops working once the coupon is used
+    coupon_id: int | None = None
 
     @property
     def is_image(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from bot.core.messages import Attachment, Button, ButtonKind, MemberCardView, Reply
@@ -68,6 +69,10 @@ def _reply(reply: Reply) -> dict[str, Any]:
             "mime_type": a.mime_type,
             "content": _b64(a.content),
         }
+        if a.valid_until is not None:
+            out["attachment"]["valid_until"] = a.valid_until.isoformat()
+        if a.coupon_id is not None:
+            out["attachment"]["coupon_id"] = a.coupon_id
     if reply.card is not None:
         c = reply.card
         out["card"] = {
@@ -89,6 +94,18 @@ def _str(value: object) -> str:
     return value
 
 
+def _moment(value: object) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(_str(value))
+
+
+def _int_or_none(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("expected an integer")
+    return value
+
+
 def _from_reply(item: Mapping[str, Any]) -> Reply:
     buttons = tuple(
         Button(
@@ -105,6 +122,8 @@ def _from_reply(item: Mapping[str, Any]) -> Reply:
             filename=_str(a["filename"]),
             content=_unb64(a["content"]),
             mime_type=_str(a["mime_type"]),
+            valid_until=_moment(a.get("valid_until")),
+            coupon_id=_int_or_none(a.get("coupon_id")),
         )
     card = None
     if (c := item.get("card")) is not None:

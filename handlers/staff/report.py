@@ -16,7 +16,6 @@ from typing import Any, Final
 
 from bot.core.messages import Attachment, Reply
 from bot.i18n import format_baht, format_points
-from handlers.campaigns.charts import bar_chart
 from handlers.context import Context
 from handlers.inbox.report_lines import service_lines
 from handlers.router import Audience, Command, Router
@@ -113,6 +112,9 @@ def report_text(ctx: Context, report: ShopReport) -> str:
 
 def report_charts(report: ShopReport) -> list[tuple[str, bytes]]:
     """PNGs: members per lifecycle group, sales per branch, per weekday, per hour."""
+    # matplotlib loads in about a second: only when a chart is drawn, not with every handler
+    from handlers.campaigns.charts import bar_chart
+
     groups = bar_chart(
         "Members by lifecycle group",
         [name.replace("_", " ") for name in report.by_group],

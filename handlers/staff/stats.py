@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from bot.core.messages import Attachment, Reply
 from bot.i18n import format_baht, format_date
-from handlers.campaigns.charts import campaign_chart
 from handlers.campaigns.stats_text import interval_phrase
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
@@ -55,6 +54,9 @@ async def show_stats(ctx: Context) -> list[Reply]:
     answers = await feedback_stats(ctx.uow, campaign, ctx.settings.tz)
     if answers is not None:
         text += "\n" + _feedback_line(ctx, answers)
+    # matplotlib loads in about a second: only when a chart is drawn, not with every handler
+    from handlers.campaigns.charts import campaign_chart
+
     png = await asyncio.to_thread(campaign_chart, stats)
     chart = Attachment(f"campaign-{campaign.id}.png", png, "image/png")
     return [Reply(text=text), Reply(attachment=chart)]

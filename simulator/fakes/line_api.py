@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.fakes.line_checks import invalid_messages, sent_messages
+from simulator.fakes.line_richmenus import RichMenuRoutes
 from simulator.fakes.rate_window import RateRecord, WindowLimit
 
 ACCESS_TOKEN = "test-line-access-token"
@@ -61,7 +62,7 @@ class _Failure:
 
 
 @dataclass
-class FakeLineApi:
+class FakeLineApi(RichMenuRoutes):
     access_token: str = ACCESS_TOKEN
     #: set by :meth:`running`: where the fake listens (no trailing slash)
     base_url: str = ""
@@ -161,6 +162,8 @@ class FakeLineApi:
         get("/v2/bot/message/quota", self._quota)
         get("/v2/bot/message/quota/consumption", self._consumption)
         post("/v2/bot/richmenu", self._create_rich_menu)
+        get("/v2/bot/richmenu/list", self._list_rich_menus)
+        app.router.add_delete("/v2/bot/richmenu/{menu_id}", self._delete_rich_menu)
         post("/v2/bot/richmenu/{menu_id}/content", self._rich_menu_content)
         post("/v2/bot/user/all/richmenu/{menu_id}", self._default_rich_menu)
         post("/v2/bot/user/{user_id}/richmenu/{menu_id}", self._user_rich_menu)
@@ -334,55 +337,3 @@ class FakeLineApi:
         if refused is not None:
             return refused
         return self._answer(call, 200, {"totalUsage": self.quota_used})
-
-    # -- rich menus ------------------------------------------------------------------------
-
-    async def _create_rich_menu(self, request: web.Request) -> web.Response:
-        call, refused = await self._gate(request, "richmenu_create")
-        if refused is not None:
-            return refused
-        menu = call.json if isinstance(call.json, dict) else {}
-        size = menu.get("size", {})
-        areas = menu.get("areas", [])
-        if (
-            size.get("width") != 2500
-            or size.get("height") not in {843, 1686}
-            or not 1 <= len(menu.get("chatBarText", "")) <= 14
-            or not 1 <= len(areas) <= 20
-        ):
-            return self._error(call, 400, "A rich menu object is invalid")
-        menu_id = f"richmenu-{secrets.token_hex(16)}"
-        self.rich_menus[menu_id] = menu
-        return self._answer(call, 200, {"richMenuId": menu_id})
-
-    async def _rich_menu_content(self, request: web.Request) -> web.Response:
-        call, refused = await self._gate(request, "richmenu_content")
-        if refused is not None:
-            return refused
-        menu_id = request.match_info["menu_id"]
-        if menu_id not in self.rich_menus:
-            return self._error(call, 404, "Not found")
-        if request.content_type not in {"image/png", "image/jpeg"} or not call.body:
-            return self._error(call, 400, "Unsupported image")
-        self.rich_menu_images[menu_id] = call.body
-        return self._answer(call, 200, {})
-
-    async def _default_rich_menu(self, request: web.Request) -> web.Response:
-        call, refused = await self._gate(request, "richmenu_default")
-        if refused is not None:
-            return refused
-        menu_id = request.match_info["menu_id"]
-        if menu_id not in self.rich_menu_images:  # LINE refuses a menu without an image
-            return self._error(call, 400, "must upload richmenu image before applying it")
-        self.default_rich_menu = menu_id
-        return self._answer(call, 200, {})
-
-    async def _user_rich_menu(self, request: web.Request) -> web.Response:
-        call, refused = await self._gate(request, "richmenu_user")
-        if refused is not None:
-            return refused
-        menu_id = request.match_info["menu_id"]
-        if menu_id not in self.rich_menu_images:
-            return self._error(call, 400, "must upload richmenu image before applying it")
-        self.user_rich_menus[request.match_info["user_id"]] = menu_id
-        return self._answer(call, 200, {})

@@ -291,3 +291,6 @@ class Media(Base):
     #: "<channel>:<chat id>" of the one person it was made for (a card, a coupon, an export),
     #: so erasing them deletes it; None for media shared by many (a campaign's image)
     owner: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: the coupon whose QR this is: served only while the coupon can still be used (no foreign
+    #: key: a coupon deleted with its member's erasure simply makes the link dead)
+    coupon_id: Mapped[int | None] = mapped_column(Integer)

@@ -65,6 +65,17 @@ class JobRuns:
     async def get(self, job_id: str, period_key: str) -> JobRun | None:
         return await self._s.get(JobRun, (job_id, period_key))
 
+    async def latest(self, job_id: str) -> JobRun | None:
+        """The run of ``job_id``'s most recent period (a job's keys sort as its periods do),
+        finished or not; None if it never ran."""
+        query = (
+            select(JobRun)
+            .where(JobRun.job_id == job_id)
+            .order_by(JobRun.period_key.desc())
+            .limit(1)
+        )
+        return (await self._s.scalars(query)).first()
+
     async def forget_finished_before(self, moment: datetime) -> int:
         """Delete finished runs older than ``moment``: only the current period's row matters."""
         result = await self._s.execute(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Media
+from storage.models import Coupon, Media
+
+#: the status of a coupon that can still be used (``storage.repositories.rewards``)
+_USABLE: Final = "issued"
 
 
 class MediaStore:
@@ -25,9 +29,11 @@ class MediaStore:
         expires_at: datetime,
         *,
         owner: str | None = None,
+        coupon_id: int | None = None,
     ) -> str:
         """Store a file until ``expires_at``; returns its unguessable token. ``owner``
-        ("<channel>:<chat id>") is the one person it was made for: their erasure deletes it."""
+        ("<channel>:<chat id>") is the one person it was made for: their erasure deletes it.
+        ``coupon_id``: the coupon whose QR it is; it is served only while that coupon is usable."""
         token = secrets.token_urlsafe(24)
         self._s.add(
             Media(
@@ -37,15 +43,21 @@ class MediaStore:
                 content=content,
                 expires_at=expires_at,
                 owner=owner,
+                coupon_id=coupon_id,
             )
         )
         await self._s.flush()
         return token
 
     async def get(self, token: str, now: datetime) -> Media | None:
+        """The file, unless it expired or is the QR of a coupon that was used or is gone."""
         media = await self._s.get(Media, token)
         if media is None or media.expires_at <= now:
             return None
+        if media.coupon_id is not None:
+            coupon = await self._s.get(Coupon, media.coupon_id)
+            if coupon is None or coupon.status != _USABLE or coupon.expires_at <= now:
+                return None
         return media
 
     async def forget_owners(self, owners: list[str]) -> int:

@@ -54,6 +54,17 @@ class QueuedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelDepth:
+    """A channel's queue: ``due`` pending rows may go now, ``deferred`` ones wait for a time
+    (quiet hours, a retry, a claim's lease), ``failed`` ones gave up."""
+
+    channel: str
+    due: int
+    deferred: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
 class StaffRecipient:
     """An active staff member to notify, with what decides the language they read."""
 
@@ -302,6 +313,25 @@ class Outbox:
         if channel is not None:
             query = query.where(OutboxMessage.channel == channel)
         return int((await self._s.execute(query)).scalar_one())
+
+    async def depth(self, now: datetime) -> list[ChannelDepth]:
+        """Pending (due now, deferred) and failed rows per channel, by channel name."""
+        box = OutboxMessage
+        due = and_(box.status == PENDING, box.not_before <= now)
+        deferred = and_(box.status == PENDING, box.not_before > now)
+        query = (
+            select(
+                box.channel,
+                func.count().filter(due),
+                func.count().filter(deferred),
+                func.count().filter(box.status == FAILED),
+            )
+            .where(box.status.in_((PENDING, FAILED)))
+            .group_by(box.channel)
+            .order_by(box.channel)
+        )
+        rows = (await self._s.execute(query)).all()
+        return [ChannelDepth(c, int(d), int(w), int(f)) for c, d, w, f in rows]
 
     async def has_pending(self, channel: str) -> bool:
         query = select(OutboxMessage.id).where(

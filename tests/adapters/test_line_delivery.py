@@ -10,6 +10,7 @@ import pytest
 
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
+from bot.channels.line.richmenu import rich_menu_request
 from bot.core.errors import PermanentChannelError, QuotaExhausted, RateLimited
 from bot.core.messages import Button, Reply
 from simulator.fakes.line_api import FakeLineApi
@@ -183,6 +184,27 @@ async def test_setup_creates_the_rich_menu_uploads_its_image_and_makes_it_defaul
     ]
     assert len(menu["chatBarText"]) <= 14
     assert any(menu_id in line for line in lines)
+
+
+async def test_setup_again_replaces_its_menu_instead_of_adding_one(
+    channel: LineChannel, fake: FakeLineApi
+) -> None:
+    fake.rich_menus["richmenu-theirs"] = {**rich_menu_request(), "name": "the owner's own menu"}
+    await channel.setup()
+    [first] = [m for m in fake.rich_menus if m != "richmenu-theirs"]
+    lines = await channel.setup()
+    [second] = [m for m in fake.rich_menus if m != "richmenu-theirs"]
+    assert second != first
+    assert fake.default_rich_menu == second
+    assert f"earlier rich menu deleted: {first}" in lines
+    # a menu someone else made is not ours to delete
+    assert "richmenu-theirs" in fake.rich_menus
+    deleted = [call.path for call in fake.calls_to("richmenu_delete")]
+    assert deleted == [f"/v2/bot/richmenu/{first}"]
+    # the new menu was the default before the old one went: nobody was left without one
+    order = [call.endpoint for call in fake.calls]
+    last_default = max(i for i, endpoint in enumerate(order) if endpoint == "richmenu_default")
+    assert order.index("richmenu_delete") > last_default
 
 
 #: 20 code points but 21 UTF-16 units (the emoji is outside the BMP)

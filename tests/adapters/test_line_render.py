@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.channels.line.render import LineRenderer, split_text
@@ -15,13 +15,22 @@ class Publisher:
     def __init__(self, base: str | None = "https://shop.example") -> None:
         self.base = base
         self.stored: list[tuple[str, str, bytes, timedelta]] = []
+        self.lives: list[tuple[datetime | None, int | None]] = []
 
     async def __call__(
-        self, filename: str, mime_type: str, content: bytes, ttl: timedelta
+        self,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        ttl: timedelta,
+        *,
+        until: datetime | None = None,
+        coupon_id: int | None = None,
     ) -> str | None:
         if self.base is None:
             return None
         self.stored.append((filename, mime_type, content, ttl))
+        self.lives.append((until, coupon_id))
         return f"{self.base}/media/tok{len(self.stored)}/{filename}"
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.server import check_public_url
 
 CHANNEL_VARS = (
     "TELEGRAM_BOT_TOKEN",
@@ -166,3 +167,32 @@ def test_chat_as_a_customer_needs_no_staff_account(
     monkeypatch.setenv("CHATCRM_LOCALE", "en")
     assert main(["chat", "--user", "boss"]) == 0
     assert "See you soon!" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "url", ["http://shop.example", "http://203.0.113.5:8080", "ftp://shop.example", "shop.example"]
+)
+def test_serve_refuses_a_public_url_that_is_not_https(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHATCRM_PUBLIC_URL", url)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "CHATCRM_PUBLIC_URL must be an https:// address" in err
+    assert "LINE fetches images and files only over https" in err
+    assert "Telegram refuses a webhook that is not https" in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://shop.example",
+        "http://localhost:8080",
+        "http://127.0.0.1:8080",
+        "http://127.8.0.1",
+        "http://[::1]:8080",
+    ],
+)
+def test_an_https_or_loopback_public_url_is_accepted(url: str) -> None:
+    check_public_url(url)  # raises StartupError when refused

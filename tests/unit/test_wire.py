@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 from hypothesis import given
@@ -25,7 +26,14 @@ buttons = st.one_of(
     st.builds(Button, label=texts, action=texts, kind=st.just(ButtonKind.SHARE_CONTACT), url=texts),
     st.builds(Button, label=texts, action=texts, kind=st.just(ButtonKind.URL), url=texts),
 )
-attachments = st.builds(Attachment, filename=texts, content=st.binary(max_size=64), mime_type=texts)
+attachments = st.builds(
+    Attachment,
+    filename=texts,
+    content=st.binary(max_size=64),
+    mime_type=texts,
+    valid_until=st.none() | st.datetimes(timezones=st.just(UTC)),
+    coupon_id=st.none() | st.integers(min_value=1, max_value=2**31),
+)
 cards = st.builds(
     MemberCardView,
     name=texts,

@@ -51,7 +51,7 @@ from bot.channels.line.inbound import (
     within_replay_window,
 )
 from bot.channels.line.render import LineMessage, LineRenderer
-from bot.channels.line.richmenu import rich_menu_image, rich_menu_request
+from bot.channels.line.richmenu import MENU_NAME, rich_menu_image, rich_menu_request
 from bot.channels.line.send import (
     DEFAULT_RETRY_DELAYS,
     LineSender,
@@ -304,9 +304,16 @@ class LineChannel:
         owner = None if shared else f"{Channel.LINE.value}:{user_id}"
 
         async def publish(
-            filename: str, mime_type: str, content: bytes, ttl: timedelta
+            filename: str,
+            mime_type: str,
+            content: bytes,
+            ttl: timedelta,
+            *,
+            until: datetime | None = None,
+            coupon_id: int | None = None,
         ) -> str | None:
-            return await self._publish(filename, mime_type, content, ttl, owner)
+            expires = until or self._clock.now() + ttl
+            return await self._publish(filename, mime_type, content, expires, owner, coupon_id)
 
         return await LineRenderer(publish, self.settings.shop_name).render(replies, locale)
 
@@ -326,22 +333,36 @@ class LineChannel:
         return hint or self.settings.locale
 
     async def _publish(
-        self, filename: str, mime_type: str, content: bytes, ttl: timedelta, owner: str | None
+        self,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        expires: datetime,
+        owner: str | None,
+        coupon_id: int | None,
     ) -> str | None:
         """Store media in its own short transaction and return its public URL (None: no URL)."""
         if not self.settings.public_url:
             return None
         async with self._uow() as u:
-            expires = self._clock.now() + ttl
-            token = await u.media.put(filename, mime_type, content, expires, owner=owner)
+            token = await u.media.put(
+                filename, mime_type, content, expires, owner=owner, coupon_id=coupon_id
+            )
             await u.commit()
         return f"{self.settings.public_url}/media/{token}/{filename}"
 
     # -- setup and quota -------------------------------------------------------------------
 
     async def setup(self) -> list[str]:
-        """Create the customer rich menu, upload its image, make it the default for everyone."""
+        """Create the customer rich menu, upload its image, make it the default for everyone,
+        then delete the menus earlier runs made (found by name): one menu however many runs.
+        The new one is the default before the old ones go, so nobody is left without one."""
         try:
+            earlier = [
+                menu.rich_menu_id
+                for menu in (await self.api.get_rich_menu_list()).richmenus
+                if menu.name == MENU_NAME
+            ]
             created = await self.api.create_rich_menu(
                 RichMenuRequest.from_dict(rich_menu_request())
             )
@@ -350,6 +371,8 @@ class LineChannel:
                 menu_id, rich_menu_image(), _headers={"Content-Type": "image/png"}
             )
             await self.api.set_default_rich_menu(menu_id)
+            for old_id in earlier:
+                await self.api.delete_rich_menu(old_id)
         except ApiException as error:
             raise channel_error(error) from error
         except (aiohttp.ClientError, TimeoutError) as error:
@@ -358,6 +381,7 @@ class LineChannel:
             f"rich menu created: {menu_id}",
             "rich menu image uploaded (2500×843 PNG)",
             "rich menu set as the default for all users",
+            *(f"earlier rich menu deleted: {old_id}" for old_id in earlier),
         ]
 
     async def quota(self) -> tuple[int | None, int]:

@@ -20,7 +20,7 @@ What LINE cannot show is degraded here, never in handlers:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from bot.channels.text import fit
@@ -51,8 +51,17 @@ class MediaPublisher(Protocol):
     """Stores bytes and returns their public URL, or ``None`` when there is no public URL."""
 
     async def __call__(
-        self, filename: str, mime_type: str, content: bytes, ttl: timedelta
-    ) -> str | None: ...
+        self,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        ttl: timedelta,
+        *,
+        until: datetime | None = None,
+        coupon_id: int | None = None,
+    ) -> str | None:
+        """``until`` replaces ``ttl`` when given; ``coupon_id``: the link ends with the coupon."""
+        ...
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -226,7 +235,12 @@ class LineRenderer:
     ) -> list[LineMessage]:
         ttl = IMAGE_TTL if attachment.is_image else DOCUMENT_TTL
         url = await self._publish(
-            attachment.filename, attachment.mime_type, attachment.content, ttl
+            attachment.filename,
+            attachment.mime_type,
+            attachment.content,
+            ttl,
+            until=attachment.valid_until,
+            coupon_id=attachment.coupon_id,
         )
         if attachment.is_image:
             if url is None:

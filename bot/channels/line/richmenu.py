@@ -15,6 +15,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.core.keys import CommandAction
 
+#: how ``line setup`` recognises the menus it made before (and replaces them)
+MENU_NAME: Final = "chatcrm customer menu"
 WIDTH: Final = 2500
 HEIGHT: Final = 843
 
@@ -57,7 +59,7 @@ def rich_menu_request(chat_bar_text: str = "เมนู") -> dict[str, Any]:
     return {
         "size": {"width": WIDTH, "height": HEIGHT},
         "selected": True,
-        "name": "chatcrm customer menu",
+        "name": MENU_NAME,
         "chatBarText": chat_bar_text[:14],
         "areas": areas,
     }

@@ -32,6 +32,7 @@ from shop.campaigns.launch import (
     in_holdout,
     segment_env,
 )
+from shop.campaigns.readiness import waiting_recipients
 from shop.campaigns.uplift import MIN_MEMBERS, GroupSample, minimum_detectable_effect
 from shop.contact_policy import (
     EXCLUSION_REASONS,
@@ -161,6 +162,9 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
             lines.append(
                 ctx.t("campaign.preview_channel", channel=channel, count=reach.per_channel[channel])
             )
+    for waiting in waiting_recipients(reach.per_channel, ctx.settings.connected_channels):
+        name = ctx.t(f"campaign.channel_{waiting.channel}")
+        lines.append(ctx.t("campaign.preview_waiting", count=waiting.count, channel=name))
     lines.append(ctx.t("campaign.preview_holdout", count=reach.holdout, pct=campaign.holdout_pct))
     lines.append(detectable_line(ctx, campaign, reach))
     for reason in EXCLUSION_REASONS:
