@@ -127,6 +127,8 @@ async def test_a_bad_cap_is_refused_in_both_languages(app: App) -> None:
         assert expected in owner.text()
         await owner.say("three")
         assert expected in owner.text()
+    await owner.press("set:cpe:cap:vip")  # no such group
+    assert "expired" in owner.text()
     assert await stored(app, "contact_policy") is None
     assert await changes(app) == 0
 
@@ -145,7 +147,12 @@ async def test_a_manager_reads_the_policy_but_cannot_change_it(app: App) -> None
     await manager.say("45")
     await manager.press("set:tne:0:en")
     await manager.say("Basic")
+    await manager.press("set:atx:birthday")  # the automations' messages stay the owner's
+    assert "Birthday greeting" not in manager.text()
+    await manager.press("set:ate:birthday:en")
+    await manager.say("Hi {name}")
     assert await stored(app, "contact_policy") is None
+    assert await stored(app, "automations") is None
     assert await changes(app) == 0
 
 

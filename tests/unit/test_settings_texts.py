@@ -159,3 +159,16 @@ async def test_a_cashier_cannot_write_an_automation_message(app: App) -> None:
     await cashier.say("hello {name}")
     assert await stored(app, "automations") is None
     assert await changes(app) == 0
+
+
+async def test_the_expiry_preview_shows_a_real_members_points_and_date(
+    app: App, clock: FrozenClock
+) -> None:
+    clock.set(bangkok(2026, 3, 3, 11))
+    await make_member(app, "Ploy", user_id="m1", points=80, locale="en")
+    owner = await staff_chat(app, "o1", "owner")
+    await owner.press("set:ate:expiry:en")
+    await owner.say("{name}, {points} points expire on {expires}.")
+    assert "Ploy, 80 points expire on 2 Apr 2026." in owner.text()  # 30 days ahead
+    await owner.press("set:atp:expiry")  # in the member's own language
+    assert "Ploy, 80 points expire on 2 Apr 2026." in owner.text()

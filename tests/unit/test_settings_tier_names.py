@@ -72,3 +72,12 @@ async def test_an_empty_or_long_name_is_refused_in_both_languages(app: App) -> N
     assert "หมดอายุ" in owner.text()
     assert await stored(app, "loyalty") is None
     assert await changes(app) == 0
+
+
+async def test_the_report_counts_tiers_under_the_owners_names(app: App) -> None:
+    await member_chat(app, "Ploy", user_id="m1")
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await owner.press("set:tne:0:en")
+    await owner.say("Friend")
+    await owner.say("/report")
+    assert "Friend 1" in owner.text()

@@ -61,10 +61,11 @@ async def show_policy(ctx: Context) -> list[Reply]:
 
 async def start_edit(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
     """``set:cpe:quiet``, ``set:cpe:days`` or ``set:cpe:cap:GROUP``: ask for the value."""
-    field, group = (args[0], "") if len(args) == 1 else (args[0], args[1])
-    if (field, len(args)) not in (("quiet", 1), ("days", 1), ("cap", 2)) or (
-        field == "cap" and group not in CAP_GROUPS
-    ):
+    if args in (("quiet",), ("days",)):
+        field, group = args[0], ""
+    elif len(args) == 2 and args[0] == "cap" and args[1] in CAP_GROUPS:
+        field, group = args
+    else:
         return [ctx.reply("error.button_expired")]
     ctx.begin(FLOW, STEP, {"field": field, "group": group})
     return [await _ask(ctx, field, group)]
