@@ -140,6 +140,7 @@ async def test_a_manager_reads_the_policy_but_cannot_change_it(app: App) -> None
     assert "21:00–09:00" in text
     assert "New: joined within (days): 30" in text
     assert "Only the owner" in text
+    assert "• member: Member" in text  # tier names in the manager's own language
     assert [b for reply in manager.last for b in reply.buttons] == []
     await manager.press("set:cpe:quiet")
     await manager.say("23:00-07:00")

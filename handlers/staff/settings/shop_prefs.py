@@ -36,7 +36,7 @@ async def manager_view(ctx: Context) -> list[Reply]:
     """/settings for a manager: what they may read, and who may change it."""
     lines = contact.policy_lines(ctx, await load_policy(ctx.uow.settings))
     lines += ["", *lifecycle.lifecycle_lines(ctx, await lifecycle.current_rules(ctx))]
-    lines += ["", *tier_names.tier_lines(ctx, await load_rules(ctx.uow))]
+    lines += ["", *tier_names.tier_lines(ctx, await load_rules(ctx.uow), both=False)]
     lines += ["", ctx.t("prefs.read_only")]
     return [Reply(text="\n".join(lines))]
 

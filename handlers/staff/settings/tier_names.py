@@ -26,18 +26,18 @@ FLOW: Final = "setv"
 STEP: Final = "tiername"
 
 
-def tier_lines(ctx: Context, rules: LoyaltyRules) -> list[str]:
-    """Each tier with its names in both languages."""
+def tier_lines(ctx: Context, rules: LoyaltyRules, *, both: bool = True) -> list[str]:
+    """Each tier with its names: in both languages for the owner's editor, in the reader's
+    own language only for a read-only view."""
     lines = [ctx.t("prefs.tiers_title")]
-    lines += [
-        ctx.t(
-            "prefs.tier_names_line",
-            tier=tier.name,
-            th=tier_name("th", tier),
-            en=tier_name("en", tier),
-        )
-        for tier in rules.tiers
-    ]
+    for tier in rules.tiers:
+        if both:
+            th, en = tier_name("th", tier), tier_name("en", tier)
+            lines.append(ctx.t("prefs.tier_names_line", tier=tier.name, th=th, en=en))
+        else:
+            lines.append(
+                ctx.t("prefs.tier_name_line", tier=tier.name, name=tier_name(ctx.locale, tier))
+            )
     return lines
 
 
