@@ -61,7 +61,7 @@ async def settings_action(ctx: Context) -> list[Reply]:
     if verb.startswith("au"):
         return await _automations_action(ctx, verb, args)
     if verb in shop_prefs.VERBS:
-        return await shop_prefs.VERBS[verb](ctx, args)
+        return await shop_prefs.action(ctx, verb, args)
     return [ctx.reply("error.button_expired")]
 
 

@@ -82,7 +82,7 @@ async def show_texts(ctx: Context, name: str) -> list[Reply]:
     return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
 
 
-def start_text(ctx: Context, name: str, locale: str) -> list[Reply]:
+async def start_text(ctx: Context, name: str, locale: str) -> list[Reply]:
     """``set:ate:NAME:LOCALE``: ask for the message in that language."""
     if name not in TEXT_AUTOMATIONS or locale not in LOCALES:
         return [ctx.reply("error.button_expired")]
@@ -95,7 +95,7 @@ def _ask_text(ctx: Context, name: str, locale: str) -> Reply:
     return Reply(text=text, buttons=(Button(ctx.t("settings.cancel"), f"{FLOW}:cancel"),))
 
 
-def choose_gift(ctx: Context, name: str) -> list[Reply]:
+async def choose_gift(ctx: Context, name: str) -> list[Reply]:
     """``set:atg:NAME``: the kinds of gift, one button each."""
     if name not in GIFT_AUTOMATIONS:
         return [ctx.reply("error.button_expired")]
@@ -107,7 +107,7 @@ def choose_gift(ctx: Context, name: str) -> list[Reply]:
     return [Reply(text=ctx.t("prefs.ask_gift_kind"), buttons=tuple(buttons))]
 
 
-def start_gift(ctx: Context, name: str, kind: str) -> list[Reply]:
+async def start_gift(ctx: Context, name: str, kind: str) -> list[Reply]:
     """``set:atk:NAME:KIND``: ask for the gift's value."""
     if name not in GIFT_AUTOMATIONS or kind not in KINDS:
         return [ctx.reply("error.button_expired")]

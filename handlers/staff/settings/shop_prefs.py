@@ -20,7 +20,7 @@ from handlers.staff.settings.actions import settings_code
 from shop.contact_policy import load_policy
 from shop.loyalty import load_rules
 
-Handler = Callable[[Context, tuple[str, ...]], Awaitable[list[Reply]]]
+Handler = Callable[..., Awaitable[list[Reply]]]
 
 
 def menu_buttons(ctx: Context) -> tuple[Button, ...]:
@@ -41,75 +41,37 @@ async def manager_view(ctx: Context) -> list[Reply]:
     return [Reply(text="\n".join(lines))]
 
 
-async def _policy(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    return await contact.show_policy(ctx) if not args else [ctx.reply("error.button_expired")]
+async def _preview(ctx: Context, name: str) -> list[Reply]:
+    return [await auto_texts.preview(ctx, name)]
 
 
-async def _lifecycle(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    return await lifecycle.show_lifecycle(ctx) if not args else [ctx.reply("error.button_expired")]
-
-
-async def _tiers(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    return (
-        await tier_names.show_tier_names(ctx) if not args else [ctx.reply("error.button_expired")]
-    )
-
-
-async def _one(
-    ctx: Context, args: tuple[str, ...], page: Callable[[str], Awaitable[list[Reply]]]
-) -> list[Reply]:
-    return await page(args[0]) if len(args) == 1 else [ctx.reply("error.button_expired")]
-
-
-async def _lifecycle_edit(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    return await _one(ctx, args, lambda field: lifecycle.start_edit(ctx, field))
-
-
-async def _texts(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    return await _one(ctx, args, lambda name: auto_texts.show_texts(ctx, name))
-
-
-async def _preview(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    async def page(name: str) -> list[Reply]:
-        return [await auto_texts.preview(ctx, name)]
-
-    return await _one(ctx, args, page)
-
-
-async def _gift(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    return (
-        auto_texts.choose_gift(ctx, args[0])
-        if len(args) == 1
-        else [ctx.reply("error.button_expired")]
-    )
-
-
-async def _text_edit(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    if len(args) != 2:
-        return [ctx.reply("error.button_expired")]
-    return auto_texts.start_text(ctx, args[0], args[1])
-
-
-async def _gift_edit(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    if len(args) != 2:
-        return [ctx.reply("error.button_expired")]
-    return auto_texts.start_gift(ctx, args[0], args[1])
-
-
-#: ``set:<verb>`` → its page or edit
-VERBS: Final[dict[str, Handler]] = {
-    "cp": _policy,
-    "cpe": contact.start_edit,
-    "lc": _lifecycle,
-    "lce": _lifecycle_edit,
-    "tn": _tiers,
-    "tne": tier_names.start_edit,
-    "atx": _texts,
-    "ate": _text_edit,
-    "atg": _gift,
-    "atk": _gift_edit,
-    "atp": _preview,
+#: ``set:<verb>`` → (how many arguments its code carries, its page or edit); tier names and
+#: the contact policy's edits read their arguments themselves (``None``)
+VERBS: Final[dict[str, tuple[int | None, Handler]]] = {
+    "cp": (0, contact.show_policy),
+    "cpe": (None, contact.start_edit),
+    "lc": (0, lifecycle.show_lifecycle),
+    "lce": (1, lifecycle.start_edit),
+    "tn": (0, tier_names.show_tier_names),
+    "tne": (None, tier_names.start_edit),
+    "atx": (1, auto_texts.show_texts),
+    "ate": (2, auto_texts.start_text),
+    "atg": (1, auto_texts.choose_gift),
+    "atk": (2, auto_texts.start_gift),
+    "atp": (1, _preview),
 }
+
+
+async def action(ctx: Context, verb: str, args: tuple[str, ...]) -> list[Reply]:
+    """A ``set:`` button of these pages (owner only, checked by the router)."""
+    arity, handler = VERBS[verb]
+    if arity is None:
+        return await handler(ctx, args)
+    if len(args) != arity:
+        return [ctx.reply("error.button_expired")]
+    return await handler(ctx, *args)
+
+
 #: ``setv`` step → what handles a typed value or a flow button there
 STEPS: Final[dict[str, Callable[[Context], Awaitable[list[Reply]]]]] = {
     contact.STEP: contact.value_step,
