@@ -46,9 +46,14 @@ from wording.automations import OwnWords, expiry_reminder, expiry_template
 NAME: Final = "expiry"
 
 
-def _again(points: int, day: date, words: OwnWords, locale: str) -> Reply:
-    """A further reminder in one month (:func:`send_again` knows only the member's language)."""
-    return expiry_reminder(points, day, locale, words)
+def _again(points: int, day: date, words: OwnWords, name: str | None, locale: str) -> Reply:
+    """A further reminder in one month (:func:`send_again` gives the member's language)."""
+    return expiry_reminder(points, day, locale, words, name)
+
+
+async def _name(uow: UnitOfWork, member_id: int) -> str | None:
+    member = await uow.members.get(member_id)
+    return member.name if member is not None else None
 
 
 def reminder_key(member_id: int, day: date) -> str:
@@ -141,7 +146,7 @@ async def _remind(
             uow,
             member_id,
             reminder_key(member_id, target),
-            partial(_again, due[member_id], target, words),
+            partial(_again, due[member_id], target, words, await _name(uow, member_id)),
             now,
         ):
             counts["recipients"] += 1

@@ -95,16 +95,19 @@ async def test_the_win_back_job_sends_the_owners_message_and_offer(
 async def test_the_expiry_reminder_uses_the_owners_text(app: App, clock: FrozenClock) -> None:
     clock.set(bangkok(2026, 1, 10, 11))
     member = await make_member(app, "Ploy", user_id="m1", marketing=False)
-    async with app.uow() as uow:
-        await uow.points.append(member.id, 120, "adjust", app.clock.now())
-        await uow.commit()
+    for day, points in ((10, 120), (20, 30)):
+        clock.set(bangkok(2026, 1, day, 11))
+        async with app.uow() as uow:
+            await uow.points.append(member.id, points, "adjust", app.clock.now())
+            await uow.commit()
     owner = await staff_chat(app, "o1", "owner")
     await owner.press("set:ate:expiry:th")
     await owner.say("คุณ{name} คะแนน {points} จะหมดอายุวันที่ {expires}")
     clock.set(bangkok(2026, 12, 11, 11))
-    await run_expiry(app)
-    [row] = await outbox_for(app, member.id, "autoexp:")
-    assert texts(row) == "คุณPloy คะแนน 120 จะหมดอายุวันที่ 10 ม.ค. 2570"
+    await run_days(app, clock, run_expiry, 11)  # both reminders fall in December
+    first, second = await outbox_for(app, member.id, "autoexp:")
+    assert texts(first) == "คุณPloy คะแนน 120 จะหมดอายุวันที่ 10 ม.ค. 2570"
+    assert texts(second) == "คุณPloy คะแนน 30 จะหมดอายุวันที่ 20 ม.ค. 2570"
 
 
 async def test_a_dash_brings_back_the_built_in_message(app: App) -> None:
