@@ -25,13 +25,16 @@ Settings live in the ``automations`` shop setting, one JSON object per automatio
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from shop.campaigns.enrol import Enrolment, KeyOf, MessageOf, Payload, enrol, read_audience
 from shop.campaigns.launch import segment_env
+from shop.campaigns.offers import Offer
 from shop.contact_policy import load_policy
 from shop.notices import queue_member_notice
 from storage.models import Campaign
@@ -45,16 +48,33 @@ DEFAULT_HOLDOUT: Final = 10
 NOTICE_HOLDOUT: Final = 0
 MAX_HOLDOUT: Final = 50
 #: every automation and its defaults; the owner's stored values override them one by one
+#: the message an automation sends unless the owner wrote their own, per language ("" is the
+#: built-in wording); the owner's text uses the campaigns' placeholders
+NO_TEXT: Final[Mapping[str, str]] = {"text_th": "", "text_en": ""}
+#: the gifts the promotions give unless the owner chose others (kinds as the campaigns' offers)
+DEFAULT_GIFTS: Final[Mapping[str, Mapping[str, str]]] = {
+    "birthday": {"kind": "percent", "value": "20"},
+    "winback": {"kind": "percent", "value": "15"},
+}
 DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
-    "birthday": {"enabled": True, "days_before": 0, "hour": 10, "holdout_pct": DEFAULT_HOLDOUT},
+    "birthday": {
+        "enabled": True,
+        "days_before": 0,
+        "hour": 10,
+        "holdout_pct": DEFAULT_HOLDOUT,
+        **NO_TEXT,
+        "gift": DEFAULT_GIFTS["birthday"],
+    },
     "winback": {
         "enabled": True,
         "lapsed_days": 60,
         "cooldown_days": 90,
         "max_tries": 2,
         "holdout_pct": DEFAULT_HOLDOUT,
+        **NO_TEXT,
+        "gift": DEFAULT_GIFTS["winback"],
     },
-    "expiry": {"enabled": True, "remind_days": 30, "holdout_pct": NOTICE_HOLDOUT},
+    "expiry": {"enabled": True, "remind_days": 30, "holdout_pct": NOTICE_HOLDOUT, **NO_TEXT},
     "tiers": {"enabled": True, "review_day": 1, "holdout_pct": NOTICE_HOLDOUT},
 }
 
@@ -74,9 +94,56 @@ async def automation_config(uow: UnitOfWork, name: str) -> dict[str, Any]:
     return merged
 
 
+def own_text(config: Mapping[str, Any], locale: str) -> str:
+    """The owner's message of an automation (its :func:`automation_config`) in ``locale``; ""
+    when they kept the built-in wording."""
+    return str(config.get("text_th" if locale == "th" else "text_en") or "")
+
+
+def gift_of(config: Mapping[str, Any], name: str) -> tuple[str, str]:
+    """(kind, value) of the gift automation ``name`` gives (its :func:`automation_config`)."""
+    gift = config.get("gift")
+    default = DEFAULT_GIFTS[name]
+    if not isinstance(gift, Mapping) or not gift.get("kind") or not gift.get("value"):
+        gift = default
+    return str(gift["kind"]), str(gift["value"])
+
+
 def shop_day(now: datetime, tz: ZoneInfo) -> date:
     """The shop's calendar day at ``now``: birthdays and expiry dates are shop days, not UTC's."""
     return now.astimezone(tz).date()
+
+
+def birthday_offer(day: date, gift: tuple[str, str] = ("percent", "20")) -> Offer:
+    """The birthday coupon of ``day``'s month, valid for that whole month: the owner's gift
+    ``(kind, value)`` (20% off unless changed in /settings), titled from its kind when it is
+    not the default one."""
+    last = calendar.monthrange(day.year, day.month)[1]
+    default = gift == ("percent", "20")
+    return Offer(
+        kind=gift[0],
+        value=gift[1],
+        title_th="ส่วนลดวันเกิด 20%" if default else "",
+        title_en="Birthday 20% off" if default else "",
+        valid_from=day.replace(day=1),
+        valid_until=day.replace(day=last),
+        cost=Decimal(0),
+    )
+
+
+def winback_offer(day: date, gift: tuple[str, str] = ("percent", "15")) -> Offer:
+    """The win-back offer enrolled on ``day``: valid until the end of the following month; the
+    owner's gift ``(kind, value)`` (15% off unless changed in /settings)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    default = gift == ("percent", "15")
+    return Offer(
+        kind=gift[0],
+        value=gift[1],
+        title_th="ส่วนลดต้อนรับกลับ 15%" if default else "",
+        title_en="Welcome back 15% off" if default else "",
+        valid_until=date(year, month, calendar.monthrange(year, month)[1]),
+        cost=Decimal(0),
+    )
 
 
 async def period_campaign(
@@ -125,6 +192,7 @@ async def enrol_members(
     message: MessageOf,
     key_of: KeyOf | None = None,
     not_before: datetime | None = None,
+    spend_since: datetime | None = None,
 ) -> Enrolment:
     """Add the members of ``members`` who are not yet in the campaign's audience: hold-out by
     hash, exclusions by the contact policy (only ``unreachable`` for transactional
@@ -133,12 +201,15 @@ async def enrol_members(
     ``key_of`` gives a recipient's outbox key; notices pass their own (``autoexp:<member>:<date>``,
     ``feedback:<sale>``...) so that their once-per-date / once-per-sale guarantee holds whatever
     the campaign, and the audience row points at it for the delivery counts. ``not_before``
-    holds the messages back (quiet hours).
+    holds the messages back (quiet hours). ``spend_since`` fills each row's spend (for a
+    message that shows the member's tier).
     """
     env = await segment_env(uow, now, tz)
     policy = await load_policy(uow.settings)
     fresh = uow.audiences.not_in_campaign(members, campaign.id)
-    audience = await read_audience(uow, env, fresh, policy, promotional=promotional)
+    audience = await read_audience(
+        uow, env, fresh, policy, promotional=promotional, spend_since=spend_since
+    )
     return await enrol(
         uow,
         campaign,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, Protocol
@@ -25,6 +25,9 @@ from storage.segments import DEFAULT_TIER_TABLE
 from storage.uow import UnitOfWork
 
 SETTINGS_KEY: Final = "loyalty"
+#: the key of the loyalty setting holding the tiers' display names, by tier name and language:
+#: ``{"silver": {"th": "ซิลเวอร์", "en": "Silver"}}``
+TIER_NAMES: Final = "tier_names"
 #: how far ahead /points warns about expiring points
 EXPIRY_WARNING: Final = timedelta(days=30)
 
@@ -35,6 +38,13 @@ class Tier:
     min_spend: Decimal
     #: points of a sale are multiplied by this (and rounded down) for members of the tier
     multiplier: Decimal = Decimal(1)
+    #: the owner's display names (``tier_names`` of the setting); empty: the built-in wording
+    label_th: str = ""
+    label_en: str = ""
+
+    def own_label(self, locale: str) -> str:
+        """The display name the owner gave for ``locale`` ("" when they gave none)."""
+        return self.label_th if locale == "th" else self.label_en
 
 
 #: Member 0 / Silver 3,000 THB / Gold 10,000 THB (the table lives with the segment engine,
@@ -80,6 +90,7 @@ class LoyaltyRules:
             ]
             if parsed:
                 tiers = tuple(sorted(parsed, key=lambda tier: tier.min_spend))
+        tiers = _labelled(tiers, value.get(TIER_NAMES))
         return cls(
             baht_per_point=Decimal(str(value.get("baht_per_point", base.baht_per_point))),
             welcome_points=int(value.get("welcome_points", base.welcome_points)),
@@ -115,6 +126,21 @@ class LoyaltyRules:
             else:
                 return current, tier
         return current, None
+
+
+def _labelled(tiers: tuple[Tier, ...], names: Any) -> tuple[Tier, ...]:
+    """The tiers with the owner's display names (kept by tier name, so they survive a change
+    of the tier table)."""
+    if not isinstance(names, Mapping):
+        return tiers
+    out = []
+    for tier in tiers:
+        mine = names.get(tier.name)
+        if isinstance(mine, Mapping):
+            th, en = str(mine.get("th") or ""), str(mine.get("en") or "")
+            tier = replace(tier, label_th=th, label_en=en)
+        out.append(tier)
+    return tuple(out)
 
 
 def _default_multiplier(name: str) -> Decimal:

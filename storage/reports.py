@@ -77,9 +77,7 @@ async def shop_report(
     recent = (Sale.occurred_at >= since, Sale.occurred_at <= now, Sale.voided_at.is_(None))
     members = await _member_counts(uow, since, recent)
 
-    by_group = {name: 0 for name in (*_GROUPS,)}
-    for name, count in await session_of(uow).execute(lifecycle_counts_query(env)):
-        by_group[name] = int(count)
+    by_group = await lifecycle_counts(uow, env)
 
     by_tier = await _tiers(uow, now, tiers, tier_window_months)
     sales = await _recent_sales(uow, env, recent)
@@ -98,6 +96,14 @@ async def shop_report(
         sales_last_30d=sales.sales,
         revenue_last_30d=sales.revenue,
     )
+
+
+async def lifecycle_counts(uow: UnitOfWork, env: SegmentEnv) -> dict[str, int]:
+    """Live members per lifecycle group with ``env``'s thresholds (every group, zeros too)."""
+    by_group = {name: 0 for name in (*_GROUPS,)}
+    for name, count in await session_of(uow).execute(lifecycle_counts_query(env)):
+        by_group[name] = int(count)
+    return by_group
 
 
 @dataclass(frozen=True, slots=True)

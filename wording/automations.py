@@ -3,60 +3,128 @@ the message one member reads, in their language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from bot.core.keys import promotion_action
 from bot.core.messages import Button, Reply
 from bot.i18n import format_baht, format_date, format_points, t
-from shop.loyalty import Tier
+from shop.campaigns.offers import Offer
+from shop.campaigns.templates import placeholders_in
+from shop.loyalty import LoyaltyRules, Tier
 from storage.repositories.audiences import AudienceRow
+from wording.campaigns import member_values
 from wording.loyalty import tier_name
+from wording.templates import render_template
 
 #: one member's message, given their audience row and language
 Render = Callable[[AudienceRow, str], Reply]
 
 
-def birthday_template() -> str:
-    """The birthday campaign's message as ``/campaigns`` shows it."""
-    return t("th", "auto.birthday_message", name="{name}", until="{expires}")
+@dataclass(frozen=True, slots=True)
+class OwnWords:
+    """The messages the owner wrote for an automation in /settings (locale → template, ""
+    for the built-in wording) and what their placeholders are filled from."""
+
+    texts: Mapping[str, str] = field(default_factory=dict)
+    rules: LoyaltyRules = field(default_factory=LoyaltyRules)
+    shop: str = ""
+    now: datetime | None = None
+    tz: ZoneInfo | None = None
+
+    def text(self, locale: str) -> str:
+        return self.texts.get(locale, "")
+
+    @property
+    def needs_spend(self) -> bool:
+        """Whether a text shows the member's tier (the audience then needs their spend)."""
+        return any("tier" in placeholders_in(text) for text in self.texts.values() if text)
 
 
-def birthday_greeting(campaign_id: int, until: date) -> Render:
+def birthday_template(own: str = "") -> str:
+    """The birthday campaign's message as ``/campaigns`` shows it (the owner's Thai one)."""
+    return own or t("th", "auto.birthday_message", name="{name}", until="{expires}")
+
+
+def birthday_greeting(
+    campaign_id: int, until: date, offer: Offer | None = None, own: OwnWords | None = None
+) -> Render:
     """The birthday greeting with the coupon valid ``until`` and the campaign's claim button."""
-    return _offer_message("auto.birthday_message", "auto.birthday_button", campaign_id, until)
+    keys = ("auto.birthday_message", "auto.birthday_button")
+    return _offer_message(keys, campaign_id, until, offer, own or OwnWords())
 
 
-def winback_template() -> str:
-    """The win-back campaign's message as ``/campaigns`` shows it."""
-    return t("th", "auto.winback_message", name="{name}", until="{expires}")
+def winback_template(own: str = "") -> str:
+    """The win-back campaign's message as ``/campaigns`` shows it (the owner's Thai one)."""
+    return own or t("th", "auto.winback_message", name="{name}", until="{expires}")
 
 
-def winback_offer_message(campaign_id: int, until: date) -> Render:
+def winback_offer_message(
+    campaign_id: int, until: date, offer: Offer | None = None, own: OwnWords | None = None
+) -> Render:
     """The "we miss you" offer valid ``until`` with the campaign's claim button."""
-    return _offer_message("auto.winback_message", "auto.winback_button", campaign_id, until)
+    keys = ("auto.winback_message", "auto.winback_button")
+    return _offer_message(keys, campaign_id, until, offer, own or OwnWords())
 
 
-def _offer_message(text_key: str, button_key: str, campaign_id: int, until: date) -> Render:
-    """A member's offer message (``text_key`` with their name and the last day) and its claim
-    button (``button_key``) for the campaign."""
+def _offer_message(
+    keys: tuple[str, str], campaign_id: int, until: date, offer: Offer | None, own: OwnWords
+) -> Render:
+    """A member's offer message (the owner's text in their language, else the catalog's
+    ``keys[0]`` with their name and the last day) and its claim button (``keys[1]``)."""
+    text_key, button_key = keys
 
     def render(row: AudienceRow, locale: str) -> Reply:
-        text = t(locale, text_key, name=row.name or "", until=format_date(until, locale))
+        if mine := own.text(locale):
+            text = render_template(mine, _values(row, locale, offer, own), locale)
+        else:
+            text = t(locale, text_key, name=row.name or "", until=format_date(until, locale))
         button = Button(t(locale, button_key), promotion_action(campaign_id))
         return Reply(text=text, buttons=(button,))
 
     return render
 
 
-def expiry_template() -> str:
-    """The expiry reminders' campaign message as ``/campaigns`` shows it."""
-    return t("th", "auto.expiry_reminder", points="{points}", date="{date}")
+def _values(
+    row: AudienceRow, locale: str, offer: Offer | None, own: OwnWords
+) -> dict[str, str | None]:
+    assert own.now is not None
+    assert own.tz is not None
+    return member_values(
+        name=row.name,
+        points=row.points_balance,
+        tier=tier_name(locale, own.rules.tier_for(row.spend)[0]),
+        branch=row.branch_th if locale == "th" else row.branch_en,
+        offer=offer,
+        locale=locale,
+        now=own.now,
+        tz=own.tz,
+        shop=own.shop,
+    )
 
 
-def expiry_reminder(points: int, day: date, locale: str) -> Reply:
-    """``points`` points expire on ``day``."""
+def expiry_template(own: str = "") -> str:
+    """The expiry reminders' campaign message as ``/campaigns`` shows it (the owner's Thai
+    one)."""
+    return own or t("th", "auto.expiry_reminder", points="{points}", date="{date}")
+
+
+def expiry_reminder(
+    points: int, day: date, locale: str, own: OwnWords | None = None, name: str | None = None
+) -> Reply:
+    """``points`` points expire on ``day``: in the owner's text, ``{points}`` is the points
+    expiring and ``{expires}`` the day."""
+    if own is not None and (mine := own.text(locale)):
+        values = {
+            "name": name,
+            "points": format_points(points),
+            "expires": format_date(day, locale),
+            "shop": own.shop or None,
+        }
+        return Reply(text=render_template(mine, values, locale))
     text = t(
         locale, "auto.expiry_reminder", points=format_points(points), date=format_date(day, locale)
     )

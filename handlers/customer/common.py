@@ -9,6 +9,7 @@ from bot.core.messages import Button
 from handlers.context import Context
 from shop.loyalty import Tier
 from storage.models import Branch
+from wording.loyalty import tier_name
 
 #: the main menu a member sees after /start, as command presses
 MENU_COMMANDS: Final = ("card", "points", "rewards", "history", "profile", "help")
@@ -29,10 +30,8 @@ def join_button(ctx: Context) -> Button:
 
 
 def tier_label(ctx: Context, tier: Tier) -> str:
-    key = f"points.tier_{tier.name}"
-    text = ctx.t(key)
-    # an owner-defined tier has no catalog entry: show its name as the owner wrote it
-    return tier.name if text == key else text
+    """The tier's name as the member reads it (the owner's display name in their language)."""
+    return tier_name(ctx.locale, tier)
 
 
 def branch_name(branch: Branch | None, locale: str) -> str:

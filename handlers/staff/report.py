@@ -11,6 +11,7 @@ give-back on what the points were earned with: ``baht_per_point × 0.05`` (25 ba
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -58,19 +59,23 @@ async def show_report(ctx: Context) -> list[Reply]:
     report = await build_report(ctx)
     await ctx.uow.audit.record(ctx.actor, "report.viewed", ctx.now, channel=ctx.channel)
     charts = await asyncio.to_thread(report_charts, report)
-    text = "\n".join([report_text(ctx, report), *await service_lines(ctx)])
+    tiers = (await load_rules(ctx.uow)).tiers
+    text = "\n".join([report_text(ctx, report, tiers), *await service_lines(ctx)])
     return [Reply(text=text)] + [
         Reply(attachment=Attachment(name, png, "image/png")) for name, png in charts
     ]
 
 
-def report_text(ctx: Context, report: ShopReport) -> str:
+def report_text(ctx: Context, report: ShopReport, named: Sequence[Tier] = ()) -> str:
+    """The report's text; ``named``: the tiers with the owner's display names."""
     loc = ctx.locale
+    by_name = {tier.name: tier for tier in named}
     groups = ", ".join(
         f"{ctx.t('report.group_' + name)} {count:,}" for name, count in report.by_group.items()
     )
     tiers = ", ".join(
-        f"{tier_name(loc, Tier(name, Decimal(0)))} {n:,}" for name, n in report.by_tier.items()
+        f"{tier_name(loc, by_name.get(name, Tier(name, Decimal(0))))} {n:,}"
+        for name, n in report.by_tier.items()
     )
     branches = "\n".join(
         ctx.t(

@@ -18,32 +18,28 @@ Decisions:
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, time, timedelta
-from decimal import Decimal
+from datetime import time, timedelta
 from typing import Final
 
 from jobs.app import App
-from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
-from shop.campaigns.offers import Offer
+from jobs.automations.common import (
+    automation_config,
+    enrol,
+    gift_of,
+    kind_of,
+    own_words,
+    period_campaign,
+    shop_day,
+)
+from shop.automations import birthday_offer
 from wording.automations import birthday_greeting, birthday_template
 
 NAME: Final = "birthday"
 CATCH_UP_DAYS: Final = 3
 
 
-def month_offer(day: date) -> Offer:
-    """The birthday coupon of ``day``'s month, valid for that whole month."""
-    last = calendar.monthrange(day.year, day.month)[1]
-    return Offer(
-        kind="percent",
-        value="20",
-        title_th="ส่วนลดวันเกิด 20%",
-        title_en="Birthday 20% off",
-        valid_from=day.replace(day=1),
-        valid_until=day.replace(day=last),
-        cost=Decimal(0),
-    )
+#: the birthday coupon of a day's month (kept under its old name)
+month_offer = birthday_offer
 
 
 async def run_birthday(app: App) -> dict[str, int]:
@@ -62,19 +58,20 @@ async def run_birthday(app: App) -> dict[str, int]:
         if now.astimezone(tz).time() < time(int(config["hour"])):
             today -= timedelta(days=1)  # before the hour: only the days already due
         ahead = int(config["days_before"])
+        words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
         for back in range(CATCH_UP_DAYS, -1, -1):
             day = today - timedelta(days=back) + timedelta(days=ahead)
             due = uow.audiences.born_on(day, kind_of(NAME))
             if not await uow.audiences.any(due):
                 continue
-            offer = month_offer(day)
+            offer = month_offer(day, gift_of(config, NAME))
             assert offer.valid_until is not None
             campaign = await period_campaign(
                 uow,
                 NAME,
                 f"{day.year}-{day.month:02d}",
                 now,
-                message=birthday_template(),
+                message=birthday_template(words.text("th")),
                 holdout_pct=int(config["holdout_pct"]),
                 offer=offer.to_json(),
             )
@@ -85,7 +82,8 @@ async def run_birthday(app: App) -> dict[str, int]:
                 now=now,
                 tz=tz,
                 promotional=True,
-                render=birthday_greeting(campaign.id, offer.valid_until),
+                render=birthday_greeting(campaign.id, offer.valid_until, offer, words),
+                words=words,
             )
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value

@@ -5,12 +5,14 @@ outbox payloads here)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
+from bot.i18n import LOCALES
 from shop import automations
 from shop.automations import (
     DEFAULTS,
@@ -20,14 +22,18 @@ from shop.automations import (
     SETTINGS_KEY,
     audience_group,
     automation_config,
+    gift_of,
     kind_of,
+    own_text,
     period_campaign,
     shop_day,
 )
 from shop.campaigns.enrol import KeyOf
+from shop.loyalty import add_months, load_rules
 from storage.models import Campaign
 from storage.repositories.audiences import AudienceRow, MemberQuery
 from storage.uow import UnitOfWork
+from wording.automations import OwnWords
 
 __all__ = [
     "DEFAULTS",
@@ -39,7 +45,9 @@ __all__ = [
     "audience_group",
     "automation_config",
     "enrol",
+    "gift_of",
     "kind_of",
+    "own_words",
     "period_campaign",
     "send_again",
     "shop_day",
@@ -60,10 +68,15 @@ async def enrol(
     render: Render,
     key_of: KeyOf | None = None,
     not_before: datetime | None = None,
+    words: OwnWords | None = None,
 ) -> Counter[str]:
     """:func:`shop.automations.enrol_members` with ``render``'s reply in the member's language
     (Thai when unset). Returns counts: ``recipients``, ``holdout``, ``already_queued`` and one
-    per exclusion reason (only those above zero)."""
+    per exclusion reason (only those above zero). ``words``: the owner's texts ``render`` uses
+    (a text showing the tier needs each member's spend)."""
+    since = None
+    if words is not None and words.needs_spend:
+        since = add_months(now, -words.rules.tier_window_months)
     enrolment = await automations.enrol_members(
         uow,
         campaign,
@@ -74,8 +87,18 @@ async def enrol(
         message=lambda row: replies_to_payload([render(row, row.locale or "th")]),
         key_of=key_of,
         not_before=not_before,
+        spend_since=since,
     )
     return enrolment.counts()
+
+
+async def own_words(
+    uow: UnitOfWork, config: Mapping[str, Any], *, shop: str, now: datetime, tz: ZoneInfo
+) -> OwnWords:
+    """The owner's texts of an automation (its ``automation_config``) in every language, with
+    what their placeholders are filled from."""
+    texts = {locale: own_text(config, locale) for locale in LOCALES}
+    return OwnWords(texts, await load_rules(uow), shop, now, tz)
 
 
 async def send_again(

@@ -32,6 +32,7 @@ from jobs.automations.common import (
     audience_group,
     automation_config,
     enrol,
+    own_words,
     period_campaign,
     send_again,
     shop_day,
@@ -40,9 +41,19 @@ from shop.ledger import expire_points
 from shop.loyalty import add_months, load_rules, unspent_lots
 from storage.repositories.audiences import AudienceRow
 from storage.uow import UnitOfWork
-from wording.automations import expiry_reminder, expiry_template
+from wording.automations import OwnWords, expiry_reminder, expiry_template
 
 NAME: Final = "expiry"
+
+
+def _again(points: int, day: date, words: OwnWords, name: str | None, locale: str) -> Reply:
+    """A further reminder in one month (:func:`send_again` gives the member's language)."""
+    return expiry_reminder(points, day, locale, words, name)
+
+
+async def _name(uow: UnitOfWork, member_id: int) -> str | None:
+    member = await uow.members.get(member_id)
+    return member.name if member is not None else None
 
 
 def reminder_key(member_id: int, day: date) -> str:
@@ -69,7 +80,9 @@ async def run_expiry(app: App) -> dict[str, int]:
             target = shop_day(now, tz) + timedelta(days=int(config["remind_days"]))
             due = await _due(uow, target, tz, rules.expiry_months)
             if due:
-                reminders = await _remind(uow, due, target, now, tz, int(config["holdout_pct"]))
+                words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
+                holdout = int(config["holdout_pct"])
+                reminders = await _remind(uow, due, target, now, tz, holdout, words)
         await uow.commit()
     return {
         "expired_points": expired,
@@ -97,7 +110,13 @@ async def _due(uow: UnitOfWork, target: date, tz: ZoneInfo, expiry_months: int) 
 
 
 async def _remind(
-    uow: UnitOfWork, due: dict[int, int], target: date, now: datetime, tz: ZoneInfo, holdout: int
+    uow: UnitOfWork,
+    due: dict[int, int],
+    target: date,
+    now: datetime,
+    tz: ZoneInfo,
+    holdout: int,
+    words: OwnWords,
 ) -> Counter[str]:
     """Enrol the members due a reminder in this month's campaign (transactional: no consent
     needed, /stop does not apply); members already in it get this date's reminder as a
@@ -108,12 +127,12 @@ async def _remind(
         NAME,
         f"{today.year}-{today.month:02d}",
         now,
-        message=expiry_template(),
+        message=expiry_template(words.text("th")),
         holdout_pct=holdout,
     )
 
     def render(row: AudienceRow, locale: str) -> Reply:
-        return expiry_reminder(due[row.member_id], target, locale)
+        return expiry_reminder(due[row.member_id], target, locale, words, row.name)
 
     counts: Counter[str] = Counter()
     fresh: list[int] = []
@@ -127,7 +146,7 @@ async def _remind(
             uow,
             member_id,
             reminder_key(member_id, target),
-            partial(expiry_reminder, due[member_id], target),
+            partial(_again, due[member_id], target, words, await _name(uow, member_id)),
             now,
         ):
             counts["recipients"] += 1

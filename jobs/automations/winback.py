@@ -16,30 +16,22 @@ Decisions:
 
 from __future__ import annotations
 
-import calendar
-from datetime import date
-from decimal import Decimal
 from typing import Final
 
 from jobs.app import App
-from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
-from shop.campaigns.offers import Offer
+from jobs.automations.common import (
+    automation_config,
+    enrol,
+    gift_of,
+    kind_of,
+    own_words,
+    period_campaign,
+    shop_day,
+)
+from shop.automations import winback_offer
 from wording.automations import winback_offer_message, winback_template
 
 NAME: Final = "winback"
-
-
-def winback_offer(day: date) -> Offer:
-    """The win-back offer enrolled on ``day``: valid until the end of the following month."""
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return Offer(
-        kind="percent",
-        value="15",
-        title_th="ส่วนลดต้อนรับกลับ 15%",
-        title_en="Welcome back 15% off",
-        valid_until=date(year, month, calendar.monthrange(year, month)[1]),
-        cost=Decimal(0),
-    )
 
 
 async def run_winback(app: App) -> dict[str, int]:
@@ -60,19 +52,22 @@ async def run_winback(app: App) -> dict[str, int]:
         if not await uow.audiences.any(due):
             return {}
         today = shop_day(now, tz)
-        offer = winback_offer(today)
+        offer = winback_offer(today, gift_of(config, NAME))
+        words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
         campaign = await period_campaign(
             uow,
             NAME,
             f"{today.year}-{today.month:02d}",
             now,
-            message=winback_template(),
+            message=winback_template(words.text("th")),
             holdout_pct=int(config["holdout_pct"]),
             offer=offer.to_json(),
         )
         assert offer.valid_until is not None
-        render = winback_offer_message(campaign.id, offer.valid_until)
-        counts = await enrol(uow, campaign, due, now=now, tz=tz, promotional=True, render=render)
+        render = winback_offer_message(campaign.id, offer.valid_until, offer, words)
+        counts = await enrol(
+            uow, campaign, due, now=now, tz=tz, promotional=True, render=render, words=words
+        )
         await uow.commit()
     return dict(counts)
 

@@ -131,7 +131,7 @@ def parse_value(kind: str, text: str) -> str:
         raise OfferError("campaign.offer_value_bonus_points")
     if kind == "baht" and not Decimal(0) < number <= Decimal(100000):
         raise OfferError("campaign.offer_value_baht")
-    return str(number.normalize()) if kind == "baht" else str(int(number))
+    return f"{number.normalize():f}" if kind == "baht" else str(int(number))
 
 
 def parse_day(text: str) -> date:

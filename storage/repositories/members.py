@@ -43,6 +43,16 @@ class Members:
     async def get(self, member_id: int) -> Member | None:
         return await self._s.get(Member, member_id)
 
+    async def newest(self) -> Member | None:
+        """The member who joined last and was not erased (an example for a preview)."""
+        query = (
+            select(Member)
+            .where(Member.erased_at.is_(None))
+            .order_by(Member.joined_at.desc(), Member.id.desc())
+            .limit(1)
+        )
+        return (await self._s.execute(query)).scalar_one_or_none()
+
     async def by_code(self, code: str) -> Member | None:
         result = await self._s.execute(select(Member).where(Member.member_code == code.upper()))
         return result.scalar_one_or_none()

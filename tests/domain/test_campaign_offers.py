@@ -59,6 +59,13 @@ def test_generated_titles_in_both_languages() -> None:
     assert default_title("percent", parse_value("percent", "20%"), "en") == "20% off"
 
 
+def test_a_round_baht_amount_is_stored_as_typed_not_in_exponent_form() -> None:
+    assert parse_value("baht", "50") == "50"
+    assert parse_value("baht", "1,000") == "1000"
+    assert parse_value("baht", "12.50") == "12.5"
+    assert default_title("baht", parse_value("baht", "100"), "en") == "฿100 off"
+
+
 def test_offer_survives_its_json_form() -> None:
     offer = Offer(
         "buy_x_get_y",

@@ -1,4 +1,5 @@
-"""/settings (owner only): the reward catalog and the loyalty rules, by buttons.
+"""/settings (owner; managers read part of it): the reward catalog, the loyalty rules, the
+automations, the contact policy, the lifecycle thresholds and the tier names, by buttons.
 
 Menu buttons are ``set:…`` actions, which the router lets through for owners only, whatever a
 button claims. Typed answers (a name, a cost, a tier table) go through the ``setv`` flow, which the
@@ -12,19 +13,22 @@ from typing import Final
 
 from bot.core.messages import Button, Reply
 from handlers.context import Context
-from handlers.router import Audience, Command, Router
-from handlers.staff.settings import automations, catalog, rewards, rules
+from handlers.router import Audience, Command, Router, has_role
+from handlers.staff.settings import automations, catalog, rewards, rules, shop_prefs
 from handlers.staff.settings.actions import ACTIONS, SettingsAction, settings_code
 
 FLOW: Final = "setv"
 
 
 async def show_settings(ctx: Context) -> list[Reply]:
-    """/settings (owner): the top menu."""
+    """/settings: the owner's top menu; a manager's read-only view."""
+    if not has_role(ctx, Audience.OWNER):
+        return await shop_prefs.manager_view(ctx)
     buttons = (
         Button(ctx.t("settings.menu_rewards"), settings_code("rw")),
         Button(ctx.t("settings.menu_rules"), settings_code("rules")),
         Button(ctx.t("auto.menu"), settings_code("auto")),
+        *shop_prefs.menu_buttons(ctx),
     )
     return [Reply(text=ctx.t("settings.title"), buttons=buttons)]
 
@@ -56,6 +60,8 @@ async def settings_action(ctx: Context) -> list[Reply]:
         return await rules.start_rule(ctx, args[0])
     if verb.startswith("au"):
         return await _automations_action(ctx, verb, args)
+    if verb in shop_prefs.VERBS:
+        return await shop_prefs.action(ctx, verb, args)
     return [ctx.reply("error.button_expired")]
 
 
@@ -91,6 +97,8 @@ async def settings_step(ctx: Context) -> list[Reply]:
         return await rules.rule_step(ctx)
     if step == automations.STEP:
         return await automations.value_step(ctx)
+    if step in shop_prefs.STEPS:
+        return await shop_prefs.STEPS[step](ctx)
     ctx.finish()
     return [ctx.reply("error.button_expired")]
 
@@ -100,7 +108,7 @@ def register(router: Router) -> None:
         Command(
             "settings",
             show_settings,
-            Audience.OWNER,
+            Audience.MANAGER,
             describe="settings.cmd_settings",
         )
     )

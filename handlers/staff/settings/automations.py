@@ -22,6 +22,7 @@ from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
 from handlers.staff.settings.input import parse_int
 from shop.automations import DEFAULTS, MAX_HOLDOUT, NOTICE_HOLDOUT, SETTINGS_KEY
+from shop.settings_values import TEXT_AUTOMATIONS
 
 FLOW: Final = "setv"
 STEP: Final = "auto"
@@ -205,6 +206,8 @@ async def show_automation(ctx: Context, name: str) -> list[Reply]:
         Button(ctx.t(f"auto.field_{field}")[:40], settings_code("aue", name, field))
         for field in automation.fields
     ]
+    if name in TEXT_AUTOMATIONS:
+        buttons.append(Button(ctx.t("prefs.edit_texts"), settings_code("atx", name)))
     buttons.append(Button(ctx.t("settings.back"), settings_code("auto")))
     return [Reply(text=text, buttons=tuple(buttons))]
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
 from shop.inputs import BUDDHIST_ERA_OFFSET, BUDDHIST_ERA_START, thai_digits_to_ascii
+from shop.settings_values import parse_whole
 
 MAX_REWARD_NAME: Final = 100
 _DAY: Final = re.compile(r"([0-9]{1,2})\s*[/.\-]\s*([0-9]{1,2})\s*[/.\-]\s*([0-9]{4})")
@@ -24,12 +25,8 @@ def _plain(text: str) -> str:
     return thai_digits_to_ascii(text).strip().replace(",", "").replace(" ", "")
 
 
-def parse_int(text: str, low: int, high: int) -> int:
-    """A whole number in ``low..high``; else ``settings.bad_int``."""
-    plain = _plain(text)
-    if not re.fullmatch(r"[0-9]{1,12}", plain) or not low <= int(plain) <= high:
-        raise InvalidInput("settings.bad_int", low=f"{low:,}", high=f"{high:,}")
-    return int(plain)
+#: a whole number in ``low..high`` (the shop's own parser, shared by every /settings page)
+parse_int = parse_whole
 
 
 def parse_decimal(text: str, low: Decimal, high: Decimal) -> Decimal:

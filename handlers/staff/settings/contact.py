@@ -1,0 +1,129 @@
+"""/settings → Contact policy: the quiet hours and the frequency caps per lifecycle group.
+
+Both live in the ``contact_policy`` shop setting that :mod:`shop.contact_policy` reads (the
+dispatcher defers promotions due in the quiet hours; the eligibility query leaves out members
+whose group had its cap of promotions in the window). One entry is edited at a time (``setv``
+flow, step ``policy``); only that entry of the stored JSON changes. Values are checked by
+:mod:`shop.settings_values`; each change is audited with before/after.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from bot.core.errors import InvalidInput
+from bot.core.messages import Button, Reply
+from handlers.context import Context
+from handlers.staff.settings.actions import settings_code
+from handlers.staff.settings.store import save_change
+from shop.contact_policy import SETTINGS_KEY, ContactPolicy, load_policy
+from shop.settings_values import CAP_GROUPS, parse_cap, parse_cap_days, parse_quiet_hours
+
+FLOW: Final = "setv"
+STEP: Final = "policy"
+
+
+def _quiet(policy: ContactPolicy) -> list[str]:
+    return [policy.quiet_start.strftime("%H:%M"), policy.quiet_end.strftime("%H:%M")]
+
+
+def policy_lines(ctx: Context, policy: ContactPolicy) -> list[str]:
+    """The policy as the owner and the managers read it."""
+    start, end = _quiet(policy)
+    lines = [
+        ctx.t("prefs.policy_title"),
+        ctx.t("prefs.quiet_line", start=start, end=end, zone=str(ctx.settings.tz)),
+        ctx.t("prefs.caps_line", days=policy.cap_days),
+    ]
+    lines += [
+        ctx.t("prefs.cap_line", group=ctx.t(f"report.group_{group}"), cap=policy.cap_for(group))
+        for group in CAP_GROUPS
+    ]
+    return lines
+
+
+async def show_policy(ctx: Context) -> list[Reply]:
+    policy = await load_policy(ctx.uow.settings)
+    buttons = [
+        Button(ctx.t("prefs.edit_quiet"), settings_code("cpe", "quiet")),
+        Button(ctx.t("prefs.edit_cap_days"), settings_code("cpe", "days")),
+    ]
+    buttons += [
+        Button(
+            ctx.t("prefs.edit_cap", group=ctx.t(f"report.group_{group}"))[:40],
+            settings_code("cpe", "cap", group),
+        )
+        for group in CAP_GROUPS
+    ]
+    buttons.append(Button(ctx.t("settings.back"), settings_code("home")))
+    return [Reply(text="\n".join(policy_lines(ctx, policy)), buttons=tuple(buttons))]
+
+
+async def start_edit(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
+    """``set:cpe:quiet``, ``set:cpe:days`` or ``set:cpe:cap:GROUP``: ask for the value."""
+    if args in (("quiet",), ("days",)):
+        field, group = args[0], ""
+    elif len(args) == 2 and args[0] == "cap" and args[1] in CAP_GROUPS:
+        field, group = args
+    else:
+        return [ctx.reply("error.button_expired")]
+    ctx.begin(FLOW, STEP, {"field": field, "group": group})
+    return [await _ask(ctx, field, group)]
+
+
+async def _ask(ctx: Context, field: str, group: str) -> Reply:
+    policy = await load_policy(ctx.uow.settings)
+    if field == "quiet":
+        start, end = _quiet(policy)
+        text = ctx.t("prefs.ask_quiet", start=start, end=end, zone=str(ctx.settings.tz))
+    elif field == "days":
+        text = ctx.t("prefs.ask_cap_days", current=policy.cap_days)
+    else:
+        label = ctx.t(f"report.group_{group}")
+        text = ctx.t("prefs.ask_cap", group=label, current=policy.cap_for(group))
+    return Reply(text=text, buttons=(Button(ctx.t("settings.cancel"), f"{FLOW}:cancel"),))
+
+
+def _parse(field: str, text: str) -> Any:
+    if field == "quiet":
+        return parse_quiet_hours(text)
+    if field == "days":
+        return parse_cap_days(text)
+    return parse_cap(text)
+
+
+async def value_step(ctx: Context) -> list[Reply]:
+    """The typed value: checked (a refusal explains and asks again), stored, audited."""
+    assert ctx.state is not None
+    field, group = str(ctx.state.data.get("field")), str(ctx.state.data.get("group") or "")
+    if field not in ("quiet", "days", "cap"):
+        ctx.finish()
+        return [ctx.reply("error.button_expired")]
+    if ctx.inbound.action:
+        return [ctx.reply("settings.type_value")]
+    try:
+        value = _parse(field, ctx.inbound.text)
+    except InvalidInput as error:
+        return [ctx.reply(error.key, **error.params), await _ask(ctx, field, group)]
+    stored = await ctx.uow.settings.get(SETTINGS_KEY) or {}
+    policy = ContactPolicy.from_setting(stored)
+    if field == "quiet":
+        before: Any = _quiet(policy)
+        stored["quiet_hours"] = value
+        await save_change(
+            ctx, SETTINGS_KEY, stored, field="quiet_hours", before=before, after=value
+        )
+    elif field == "days":
+        stored["cap_days"] = value
+        await save_change(
+            ctx, SETTINGS_KEY, stored, field="cap_days", before=policy.cap_days, after=value
+        )
+    else:
+        caps = stored.get("caps")
+        stored["caps"] = {**(caps if isinstance(caps, dict) else {}), group: value}
+        before = policy.cap_for(group)
+        await save_change(
+            ctx, SETTINGS_KEY, stored, field="caps", group=group, before=before, after=value
+        )
+    ctx.finish()
+    return [ctx.reply("settings.saved"), *await show_policy(ctx)]
