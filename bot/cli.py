@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from bot import cli_staff, import_cli, logging_context, server
+from bot import cli_branch, cli_staff, import_cli, logging_context, server
 from bot.config import Settings
 from bot.core.errors import ChannelError
 from bot.demo import DemoError
@@ -213,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         what = "webhook and command menus" if name == "telegram" else "the rich menu"
         command("setup", run, f"register {what}", at=actions)
     cli_staff.add_parser(commands, command)
+    cli_branch.add_parser(commands, command)
     import_cli.add_parser(commands, command)
     simulator_cli.add_parser(commands, command)
     return parser
@@ -239,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         server.StartupError,
         DemoError,
         cli_staff.InviteError,
+        cli_branch.BranchError,
         import_cli.ImportFileError,
     ) as error:
         print(f"chatcrm: {error}", file=sys.stderr)

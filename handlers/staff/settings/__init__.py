@@ -13,7 +13,7 @@ from typing import Final
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
-from handlers.staff.settings import automations, catalog, rewards, rules
+from handlers.staff.settings import automations, catalog, rewards, rules, shop
 from handlers.staff.settings.actions import ACTIONS, SettingsAction, settings_code
 
 FLOW: Final = "setv"
@@ -25,6 +25,8 @@ async def show_settings(ctx: Context) -> list[Reply]:
         Button(ctx.t("settings.menu_rewards"), settings_code("rw")),
         Button(ctx.t("settings.menu_rules"), settings_code("rules")),
         Button(ctx.t("auto.menu"), settings_code("auto")),
+        Button(ctx.t("shopset.menu"), f"{shop.ACTIONS}:home"),
+        Button(ctx.t("branches.menu"), "brn:list"),
     )
     return [Reply(text=ctx.t("settings.title"), buttons=buttons)]
 
@@ -106,3 +108,4 @@ def register(router: Router) -> None:
     )
     router.action(ACTIONS, settings_action, Audience.OWNER)
     router.flow(FLOW, settings_step, Audience.OWNER)
+    shop.register(router)
