@@ -34,7 +34,8 @@ async def is_empty_shop(ctx: Context) -> bool:
 
 async def start_setup(ctx: Context) -> list[Reply]:
     ctx.begin(FLOW, "name_th")
-    return [ctx.reply("setup.start"), await _ask(ctx, "name_th")]
+    first = await _ask(ctx, "name_th")
+    return [Reply(text=ctx.t("setup.start") + "\n\n" + first.text, buttons=first.buttons)]
 
 
 def _button(ctx: Context, key: str, verb: str) -> Button:
