@@ -134,3 +134,15 @@ async def test_settings_leads_to_the_branches(app: App) -> None:
     await owner.say("/settings")
     await owner.press_label(t("th", "branches.menu"))
     assert t("th", "branches.none") in owner.text()
+
+
+async def test_segments_suggest_open_branches_only_yet_still_read_a_closed_one(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await _add(owner, "asoke", "อโศก", "Asoke")
+    await _add(owner, "ratchada", "รัชดา", "Ratchada")
+    await owner.press("brn:close:asoke")
+    await owner.say("/segment new typo branch = asoka")
+    assert owner.text() == t("en", "segment.unknown_branch", word="asoka", position=10)
+    await owner.say("/segment new old-asoke branch = asoke")  # its history stays selectable
+    assert "old-asoke" in owner.text()
+    assert t("en", "segment.unknown_branch", word="asoke", position=10) not in owner.text()
