@@ -146,3 +146,20 @@ async def test_segments_suggest_open_branches_only_yet_still_read_a_closed_one(a
     await owner.say("/segment new old-asoke branch = asoke")  # its history stays selectable
     assert "old-asoke" in owner.text()
     assert t("en", "segment.unknown_branch", word="asoke", position=10) not in owner.text()
+
+
+async def test_a_campaign_offer_cannot_be_limited_to_a_closed_branch(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await _add(owner, "asoke", "อโศก", "Asoke")
+    await _add(owner, "ratchada", "รัชดา", "Ratchada")
+    await owner.press("brn:close:asoke")
+    await owner.say("/campaign new Tea time")
+    await owner.say("points >= 0")
+    await owner.say("Hi {name}")
+    await owner.press("cmpw:offer:buy_x_get_y")
+    for answer in ("1-1", "-", "7", "-"):
+        await owner.say(answer)
+    await owner.say("asoke")
+    assert t("en", "branches.closed_choice", code="asoke") in owner.text()
+    await owner.say("ratchada")
+    assert t("en", "campaign.ask_offer_cost") in owner.text()
