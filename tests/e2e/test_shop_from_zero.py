@@ -8,8 +8,10 @@ branches); the cashier is invited to Asoke from the chat; two members sign up, c
 home branch; the cashier records a sale; a Loyverse file naming the branches by Thai name,
 English name and code is imported; a campaign to Asoke's members is previewed and sent.
 
-The database is a SQLite file of the test's own, so the command line (which opens the database
-from ``CHATCRM_DATABASE_URL``) and the web app see the same shop.
+The command line opens the database from ``CHATCRM_DATABASE_URL`` as in a shell, so the test
+gives it an empty database of its own that the web app shares: a SQLite file, or, when the
+suite runs on PostgreSQL (``CHATCRM_TEST_DATABASE_URL``), an empty schema of that database
+named in the URL's ``options``. Creating and dropping that schema is the only SQL here.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from __future__ import annotations
 import asyncio
 import html
 import itertools
+import os
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot.bootstrap import bootstrap
 from bot.cli import main
@@ -32,6 +37,7 @@ from bot.core.messages import Channel
 from bot.i18n import t
 from jobs.dispatcher import OutboxDispatcher
 from simulator.fakes.telegram_updates import callback_update, contact_update, text_update
+from storage.db import create_engine, is_sqlite
 from tests.e2e.telegram_world import TelegramWorld, telegram_world
 
 OWNER, CASHIER, PLOY, NOK = 810001, 810002, 810003, 810004
@@ -100,11 +106,36 @@ async def shell(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return captured.out
 
 
+async def _schema(url: str, *statements: str) -> None:
+    admin = create_engine(url)
+    try:
+        async with admin.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
 @pytest.fixture
-def empty_shop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+async def empty_database(tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of an empty database for this test alone."""
+    server = os.environ.get("CHATCRM_TEST_DATABASE_URL")
+    if not server or is_sqlite(server):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+        return
+    schema = f"chatcrm_zero_{os.getpid()}"
+    await _schema(server, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in server else "?"
+    try:
+        yield f"{server}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        await _schema(server, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def empty_shop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, empty_database: str) -> Settings:
     monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
-    monkeypatch.setenv("CHATCRM_DATABASE_URL", url)
+    monkeypatch.setenv("CHATCRM_DATABASE_URL", empty_database)
     for name in ("TELEGRAM_BOT_TOKEN", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     return Settings(_env_file=None)  # type: ignore[call-arg]
@@ -152,6 +183,7 @@ async def campaign_to_asoke(people: People) -> int:
     return int(found.group(1))
 
 
+@pytest.mark.db  # also on PostgreSQL when the suite runs there
 async def test_a_shop_from_an_empty_database_to_its_first_campaign(
     empty_shop: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
