@@ -8,6 +8,7 @@ from bot.i18n import t
 from storage.models import Branch, Sale
 from tests.chat import Chat
 from tests.unit.journey_support import rows
+from tests.unit.rewards_support import coupon_rows, make_coupon
 from tests.unit.staff_support import audit_rows, make_member, member_chat, staff_chat
 
 
@@ -163,3 +164,20 @@ async def test_a_campaign_offer_cannot_be_limited_to_a_closed_branch(app: App) -
     assert t("en", "branches.closed_choice", code="asoke") in owner.text()
     await owner.say("ratchada")
     assert t("en", "campaign.ask_offer_cost") in owner.text()
+
+
+async def test_a_cashier_of_a_closed_branch_cannot_redeem_there(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner")
+    await _add(owner, "asoke", "อโศก", "Asoke")
+    cashier = await staff_chat(app, "c1", "cashier", branch_code="asoke")
+    _, member = await member_chat(app, "Ploy")
+    coupon = await make_coupon(app, member.id)
+    await owner.press("brn:close:asoke")
+    await cashier.say(f"/redeem {coupon.code}")
+    assert cashier.text() == t("th", "branches.closed_redeem", branch="asoke")
+    [unused] = await coupon_rows(app)
+    assert unused.redeemed_at is None
+    await owner.press("brn:open:asoke")
+    await cashier.say(f"/redeem {coupon.code}")
+    [used] = await coupon_rows(app)
+    assert used.redeemed_at is not None

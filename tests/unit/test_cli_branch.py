@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,24 @@ def test_the_branch_commands_load_no_chat_sdk_or_handler() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+async def test_a_staff_invite_to_a_closed_branch_says_it_is_closed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.bootstrap import bootstrap
+    from bot.config import Settings
+    from shop.branches import set_open
+
+    assert await asyncio.to_thread(main, ["branch", "add", "asoke", "อโศก", "Asoke"]) == 0
+    app = await bootstrap(Settings(_env_file=None))  # type: ignore[call-arg]
+    try:
+        async with app.uow() as uow:
+            await set_open(uow, "asoke", False, "test", app.clock.now())
+            await uow.commit()
+    finally:
+        await app.close()
+    capsys.readouterr()
+    argv = ["staff", "invite", "--role", "cashier", "--branch", "asoke"]
+    assert await asyncio.to_thread(main, argv) == 2
+    assert "chatcrm: branch 'asoke' is closed (reopen it first)" in capsys.readouterr().err
