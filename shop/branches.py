@@ -65,7 +65,7 @@ async def find(uow: UnitOfWork, code: str) -> BranchView:
 async def _existing(uow: UnitOfWork, code: str) -> Branch:
     branch = await uow.branches.by_code(code.strip())
     if branch is None:
-        raise NotFound("branches.unknown", code=code.strip()[: CODE_MAX + 12])
+        raise NotFound("branches.unknown", code=code.strip()[:32])
     return branch
 
 
