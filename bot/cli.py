@@ -32,6 +32,7 @@ Command = Callable[[argparse.Namespace, "Settings"], Coroutine[Any, Any, int]]
 #: is on the command line; otherwise the help line alone is listed.
 EXTENSIONS: Final[tuple[tuple[str, dict[str, str]], ...]] = (
     ("bot.cli_staff", {"staff": "staff accounts"}),
+    ("bot.cli_branch", {"branch": "the shop's branches"}),
     (
         "bot.import_cli",
         {"import": "bulk import from CSV files", "export": "bulk export to CSV files"},

@@ -63,6 +63,9 @@ async def invite_lines(app: App, role: str, branch_code: str | None, days: int) 
         try:
             issued = await issue_invite(uow, role, branch_code, CLI_ACTOR, now, days)
         except UnknownBranch:
+            closed = await uow.branches.by_code(branch_code) if branch_code else None
+            if closed is not None:
+                raise InviteError(f"branch {closed.code!r} is closed (reopen it first)") from None
             known = ", ".join(b.code for b in await uow.branches.active()) or "none yet"
             raise InviteError(f"unknown branch {branch_code!r} (branches: {known})") from None
         await uow.commit()

@@ -82,7 +82,7 @@ async def enter_referral_code(ctx: Context) -> list[Reply]:
         ctx.state.data["ref"] = referrer.member_code
         ctx.state_changed = True
         return [accepted, *await signup.reask(ctx)]
-    return [accepted, *signup.begin_signup(ctx, {"ref": referrer.member_code})]
+    return [accepted, *await signup.begin_signup(ctx, {"ref": referrer.member_code})]
 
 
 def register(router: Router) -> None:

@@ -146,7 +146,7 @@ async def join(ctx: Context) -> list[Reply]:
         ctx.state.data.update(data)
         ctx.state_changed = True
         return [found, *await signup.reask(ctx)]
-    return [found, *signup.begin_signup(ctx, data)]
+    return [found, *await signup.begin_signup(ctx, data)]
 
 
 def register(router: Router) -> None:

@@ -20,6 +20,7 @@ from handlers.customer import claim, fields
 from handlers.customer.card import card_reply
 from handlers.customer.common import audit, join_button, main_menu
 from shop.loyalty import load_rules
+from shop.profile import shown_shop_name
 from storage.errors import ConstraintViolation
 from storage.models import Member
 
@@ -59,7 +60,7 @@ async def start(ctx: Context) -> list[Reply]:
     """/start [payload]: the main menu for a member, the welcome and PDPA notice for anyone else."""
     if ctx.member is not None:
         return [_greeting(ctx, ctx.member)]
-    return begin_signup(ctx, parse_start_payload(ctx.args))
+    return await begin_signup(ctx, parse_start_payload(ctx.args))
 
 
 async def on_follow(ctx: Context) -> list[Reply]:
@@ -69,18 +70,19 @@ async def on_follow(ctx: Context) -> list[Reply]:
     keep: dict[str, Any] = {}
     if ctx.state is not None and ctx.state.flow == FLOW:
         keep = {k: v for k, v in ctx.state.data.items() if k in ("ref", "source")}
-    return begin_signup(ctx, keep)
+    return await begin_signup(ctx, keep)
 
 
 def _greeting(ctx: Context, member: Member) -> Reply:
     return Reply(text=ctx.t("menu.greeting", name=member.name or ""), buttons=main_menu(ctx))
 
 
-def begin_signup(ctx: Context, origin: dict[str, Any]) -> list[Reply]:
+async def begin_signup(ctx: Context, origin: dict[str, Any]) -> list[Reply]:
     """Start the sign-up from its first step; ``origin`` seeds the flow data (``ref``,
     ``source``, a claim)."""
     ctx.begin(FLOW, "consent", origin, ttl=SIGNUP_TTL)
-    return [ctx.reply("signup.welcome", shop=ctx.settings.shop_name), _membership_notice(ctx)]
+    shop = await shown_shop_name(ctx.uow, ctx.locale, ctx.settings.shop_name)
+    return [ctx.reply("signup.welcome", shop=shop), _membership_notice(ctx)]
 
 
 def _membership_notice(ctx: Context) -> Reply:

@@ -19,6 +19,7 @@ from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale, t
 from handlers.context import Context
+from shop.profile import shown_shop_name
 from storage.models import InboxMessage, InboxThread, Staff
 from storage.repositories.inbox import CLOSED, OPEN
 
@@ -91,7 +92,8 @@ async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
         direction="out",
         staff_id=ctx.staff.id,
     )
-    shown = t(locale, "inbox2.from_shop", shop=ctx.settings.shop_name, text=text)
+    shop = await shown_shop_name(uow, locale, ctx.settings.shop_name)
+    shown = t(locale, "inbox2.from_shop", shop=shop, text=text)
     payload = replies_to_payload([Reply(text=shown)])
     if capabilities_of(identity.channel).reply_tokens:
         _spend_reply_token(payload, last_in)

@@ -9,6 +9,7 @@ from handlers.router import Router
 from handlers.staff import (
     adjust,
     approvals,
+    branches,
     campaigns,
     customers,
     inbox,
@@ -18,6 +19,7 @@ from handlers.staff import (
     sales,
     segments,
     settings,
+    setup,
     stats,
     team,
 )
@@ -29,6 +31,8 @@ REGISTRARS: list[Callable[[Router], None]] = [
     adjust.register,
     redeem.register,
     settings.register,
+    branches.register,  # /branches, brn: buttons, the brnv flow
+    setup.register,  # the first owner's set-up of an empty shop (flow only)
     customers.register,
     segments.register,
     campaigns.register,

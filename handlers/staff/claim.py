@@ -19,6 +19,7 @@ from handlers.context import Context
 from handlers.router import Handler, Router
 from handlers.staff.invites import branch_label, normalise_invite_code, role_label
 from handlers.staff.menu import staff_menu_reply
+from handlers.staff.setup import is_empty_shop, start_setup
 from shop.throttle import Throttle, locked_until
 
 FAILURE_LIMIT: Final = 5
@@ -86,4 +87,7 @@ async def claim(ctx: Context, router: Router) -> list[Reply]:
         role=role_label(ctx, invite.role),
         branch=branch_label(ctx, branch),
     )
-    return [welcome, staff_menu_reply(ctx, router, invite.role)]
+    replies = [welcome, staff_menu_reply(ctx, router, invite.role)]
+    if invite.role == "owner" and await is_empty_shop(ctx):
+        replies += await start_setup(ctx)  # nothing can be sold before the shop has a branch
+    return replies

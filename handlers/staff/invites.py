@@ -157,6 +157,8 @@ async def invite_staff(ctx: Context) -> list[Reply]:
     branch = await ctx.uow.branches.by_code(branch_code) if branch_code else None
     if branch_code and branch is None:
         raise UnknownBranch(code=branch_code[:32])
+    if branch is not None and not branch.active:
+        raise InvalidInput("branches.closed_choice", code=branch.code)
     if not may_invite(staff, role, branch):
         raise NotAllowed()
     issued = await issue_invite(ctx.uow, role, branch_code, ctx.actor, ctx.now, channel=ctx.channel)

@@ -89,7 +89,9 @@ async def _branch(ctx: Context, branch_code: str | None) -> Branch | None:
     if staff.branch_id is not None:
         if named is not None and named.id != staff.branch_id:
             raise NotAllowed("redeem.other_branch")
-        return await ctx.uow.branches.get(staff.branch_id)
+        named = await ctx.uow.branches.get(staff.branch_id)
+    if named is not None and not named.active:
+        raise NotAllowed("branches.closed_redeem", branch=named.code)
     if named is not None:
         return named
     branches = await ctx.uow.branches.active()

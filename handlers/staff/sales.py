@@ -109,13 +109,17 @@ async def sale_branch(ctx: Context, code: str | None) -> Branch:
         own = await ctx.uow.branches.get(ctx.staff.branch_id)
         if own is None:
             raise NotFound("sale.unknown_branch", branch="-")
+        if not own.active:
+            raise NotAllowed("branches.closed_sale", branch=own.code)
         if code is not None and code.casefold() != own.code.casefold():
             raise NotAllowed("sale.other_branch", branch=own.code)
         return own
     if code is not None:
         branch = await ctx.uow.branches.by_code(code)
-        if branch is None or not branch.active:
+        if branch is None:
             raise NotFound("sale.unknown_branch", branch=code[:32])
+        if not branch.active:
+            raise NotAllowed("branches.closed_sale", branch=branch.code)
         return branch
     branches = await ctx.uow.branches.active()
     if len(branches) == 1:

@@ -1,4 +1,8 @@
-"""The shop's branches: the active ones, and one by code or id."""
+"""The shop's branches: every one (open and closed), the open ones, and one by code or id.
+
+A branch is never deleted: sales, staff and members keep pointing at it. Closing one clears
+``active``; the choices offered in chat read :meth:`Branches.active` only.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,28 @@ class Branches:
         )
         return result.scalars().all()
 
+    async def every(self) -> Sequence[Branch]:
+        """Open and closed branches, in the order they were added."""
+        result = await self._s.execute(select(Branch).order_by(Branch.id))
+        return result.scalars().all()
+
     async def by_code(self, code: str) -> Branch | None:
         result = await self._s.execute(select(Branch).where(Branch.code == code.lower()))
         return result.scalar_one_or_none()
 
     async def get(self, branch_id: int) -> Branch | None:
         return await self._s.get(Branch, branch_id)
+
+    async def add(self, code: str, name_th: str, name_en: str) -> Branch:
+        branch = Branch(code=code, name_th=name_th, name_en=name_en, active=True)
+        self._s.add(branch)
+        await self._s.flush()
+        return branch
+
+    async def rename(self, branch: Branch, name_th: str, name_en: str) -> None:
+        branch.name_th, branch.name_en = name_th, name_en
+        await self._s.flush()
+
+    async def set_open(self, branch: Branch, is_open: bool) -> None:
+        branch.active = is_open
+        await self._s.flush()

@@ -35,7 +35,8 @@ async def check_rule(uow: UnitOfWork, rule: Rule) -> None:
             continue
         for value, (word, position) in zip(cond.values, cond.words, strict=True):
             if str(value) not in known:
-                codes = sorted(branch.code for branch in branches)
+                # a rule may still name a closed branch (its history), but none is suggested
+                codes = sorted(branch.code for branch in branches if branch.active)
                 raise SegmentRuleError(
                     "segment.unknown_branch", word, position, suggest(str(value), codes)
                 )

@@ -43,6 +43,7 @@ from shop.contact_policy import (
     next_send_time,
 )
 from shop.loyalty import add_months, load_rules
+from shop.profile import shown_shop_name
 from storage.models import Campaign
 from storage.repositories.audiences import AudienceQuery
 from storage.segments import SegmentEnv, resolve_segment
@@ -219,7 +220,7 @@ async def _sample(ctx: Context, campaign: Campaign, row: Any) -> Reply:
         locale=locale,
         now=ctx.now,
         tz=ctx.settings.tz,
-        shop=ctx.settings.shop_name,
+        shop=await shown_shop_name(ctx.uow, locale, ctx.settings.shop_name),
     )
     message = campaign_replies(campaign, values, locale)
     return Reply(text=ctx.t("campaign.sample", name=row.name or "-") + "\n\n" + message.text)
@@ -248,7 +249,7 @@ async def test_send(ctx: Context, campaign: Campaign) -> list[Reply]:
             locale=ctx.locale,
             now=ctx.now,
             tz=ctx.settings.tz,
-            shop=ctx.settings.shop_name,
+            shop=await shown_shop_name(ctx.uow, ctx.locale, ctx.settings.shop_name),
         )
     else:
         values = member_values(
@@ -260,7 +261,7 @@ async def test_send(ctx: Context, campaign: Campaign) -> list[Reply]:
             locale=ctx.locale,
             now=ctx.now,
             tz=ctx.settings.tz,
-            shop=ctx.settings.shop_name,
+            shop=await shown_shop_name(ctx.uow, ctx.locale, ctx.settings.shop_name),
         )
     return [
         ctx.reply("campaign.test_header", id=campaign.id),

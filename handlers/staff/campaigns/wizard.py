@@ -30,6 +30,7 @@ from shop.campaigns.offers import (
 )
 from shop.campaigns.templates import validate_template
 from shop.inputs import thai_digits_to_ascii
+from shop.profile import line_price
 from storage.models import Campaign
 from storage.segments import BUILTIN_SEGMENTS, audience_size, resolve_segment
 from wording.offers import default_title
@@ -169,8 +170,11 @@ async def _offer_branches(ctx: Context) -> list[Reply]:
     if text != SKIP:
         codes = [c.strip().lower() for c in text.replace(",", " ").split() if c.strip()]
         for code in codes:
-            if await ctx.uow.branches.by_code(code) is None:
+            found = await ctx.uow.branches.by_code(code)
+            if found is None:
                 raise InvalidInput("campaign.unknown_branch", code=code)
+            if not found.active:
+                raise InvalidInput("branches.closed_choice", code=found.code)
         offer["branches"] = codes
     ctx.goto("offer_cost", offer=offer)
     return [ctx.reply("campaign.ask_offer_cost", _cancel(ctx))]
@@ -259,7 +263,6 @@ async def _holdout(ctx: Context) -> list[Reply]:
 
 
 async def _save(ctx: Context, data: dict[str, Any], holdout: int) -> Campaign:
-    settings = await ctx.uow.settings.get("campaign") or {}
     offer = data.get("offer")
     when = data.get("when")
     campaign = await ctx.uow.campaigns.add(
@@ -274,7 +277,7 @@ async def _save(ctx: Context, data: dict[str, Any], holdout: int) -> Campaign:
             holdout_pct=holdout,
             status="draft",
             scheduled_at=datetime.fromisoformat(when) if when else None,
-            line_message_price=Decimal(str(settings.get("line_message_price", "0"))),
+            line_message_price=await line_price(ctx.uow),
             offer_cost=Decimal(str(offer.get("cost", "0"))) if offer else Decimal(0),
             created_by=ctx.actor,
             created_at=ctx.now,

@@ -14,7 +14,7 @@ from typing import Final
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.router import Audience, Command, Router, has_role
-from handlers.staff.settings import automations, catalog, rewards, rules, shop_prefs
+from handlers.staff.settings import automations, catalog, rewards, rules, shop, shop_prefs
 from handlers.staff.settings.actions import ACTIONS, SettingsAction, settings_code
 
 FLOW: Final = "setv"
@@ -29,6 +29,8 @@ async def show_settings(ctx: Context) -> list[Reply]:
         Button(ctx.t("settings.menu_rules"), settings_code("rules")),
         Button(ctx.t("auto.menu"), settings_code("auto")),
         *shop_prefs.menu_buttons(ctx),
+        Button(ctx.t("shopset.menu"), f"{shop.ACTIONS}:home"),
+        Button(ctx.t("branches.menu"), "brn:list"),
     )
     return [Reply(text=ctx.t("settings.title"), buttons=buttons)]
 
@@ -114,3 +116,4 @@ def register(router: Router) -> None:
     )
     router.action(ACTIONS, settings_action, Audience.OWNER)
     router.flow(FLOW, settings_step, Audience.OWNER)
+    shop.register(router)
