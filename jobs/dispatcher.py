@@ -52,7 +52,9 @@ retry loop) or until a campaign is resumed (``/campaign resume``, in any process
 whose rows hit it are paused, their rows parked and the owners told once
 (:mod:`jobs.campaign_delivery`). Rows of a channel without an adapter stay pending and are
 reported once; rows of a channel served on demand (the console) wait quietly for
-``chatcrm chat``. Every decision that differs between platforms asks the adapter's declared
+``chatcrm chat``. An adapter with ``serves_only`` (a console terminal: its own user) is handed
+only the rows to those users; the rest wait for the process that serves them. Every decision
+that differs between platforms asks the adapter's declared
 :class:`~bot.core.capabilities.ChannelCapabilities`, never the channel's name.
 """
 
@@ -156,6 +158,13 @@ class OutboxDispatcher:
         self._clock = clock
         self._channels = dict(channels)
         self._capabilities = {channel: a.capabilities for channel, a in channels.items()}
+        #: channels whose adapter reaches some users only (a console terminal: its own user);
+        #: rows to the others stay pending for the process that serves them
+        self._recipients: dict[str, frozenset[str]] = {
+            channel.value: frozenset(users)
+            for channel, adapter in channels.items()
+            if (users := getattr(adapter, "serves_only", None)) is not None
+        }
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.limiter: SendLimiter = limiter or Unlimited()
@@ -224,7 +233,9 @@ class OutboxDispatcher:
             await self._lift_quota_rest(uow, now)
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
             result.deferred = await self._defer_quiet(uow, now, ready)
-            claimed = await claim_sendable(uow, now, limit or self.batch, lease_end, ready)
+            claimed = await claim_sendable(
+                uow, now, limit or self.batch, lease_end, ready, self._recipients
+            )
             await uow.commit()
         batch, result.withdrawn = claimed.messages, claimed.withdrawn
         lanes = deque(plan(batch, self._capabilities))
@@ -253,7 +264,8 @@ class OutboxDispatcher:
         policy = await load_policy(uow.settings)
         if not in_quiet_hours(now, self.tz, policy):
             return 0
-        return await uow.outbox.defer_promotional(now, next_send_time(now, self.tz, policy), ready)
+        until = next_send_time(now, self.tz, policy)
+        return await uow.outbox.defer_promotional(now, until, ready, self._recipients)
 
     async def _work(self, state: _Pass) -> None:
         """One worker: take lanes until none is left, one request at a time."""
