@@ -55,7 +55,7 @@ async def show_stats(ctx: Context) -> list[Reply]:
     answers = await feedback_stats(ctx.uow, campaign, ctx.settings.tz)
     if answers is not None:
         text += "\n" + _feedback_line(ctx, answers)
-    png = await asyncio.to_thread(campaign_chart, stats)
+    png = await asyncio.to_thread(campaign_chart, stats, ctx.locale)
     chart = Attachment(f"campaign-{campaign.id}.png", png, "image/png")
     return [Reply(text=text), Reply(attachment=chart)]
 
