@@ -95,7 +95,9 @@ DISPATCHER_STOP_SECONDS = 10.0
 
 
 @contextlib.asynccontextmanager
-async def _dispatching(app: App, channels: Mapping[Channel, Outbound]) -> AsyncIterator[None]:
+async def _dispatching(
+    app: App, channels: Mapping[Channel, Outbound], *, report_unrouted: bool = True
+) -> AsyncIterator[None]:
     """Run the outbox dispatcher on ``channels`` while the block runs; the bus wakes it after
     every commit that queued messages, so messages to others go out at once."""
     dispatcher = OutboxDispatcher(
@@ -107,6 +109,7 @@ async def _dispatching(app: App, channels: Mapping[Channel, Outbound]) -> AsyncI
         lease=timedelta(seconds=app.settings.outbox_lease_seconds),
         tz=app.settings.tz,
         locale=app.settings.locale,
+        report_unrouted=report_unrouted,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run(stop), name="outbox-dispatcher")
@@ -287,7 +290,7 @@ async def chat(
         served = platforms(app) if platforms is not None else _no_platforms()
         async with (
             served as others,
-            _dispatching(app, {console.channel: console}),
+            _dispatching(app, {console.channel: console}, report_unrouted=False),
             _leading(app, others),
         ):
             await console.run()

@@ -52,9 +52,8 @@ retry loop) or until a campaign is resumed (``/campaign resume``, in any process
 whose rows hit it are paused, their rows parked and the owners told once
 (:mod:`jobs.campaign_delivery`). Rows of a channel without an adapter stay pending and are
 reported once; rows of a channel served on demand (the console) wait quietly for
-``chatcrm chat``. An adapter with ``serves_only`` (a console terminal: its own user) is handed
-only the rows to those users; the rest wait for the process that serves them. Every decision
-that differs between platforms asks the adapter's declared
+``chatcrm chat``; an adapter with ``serves_only`` (a console terminal) gets only the rows to
+those users. Every decision that differs between platforms asks the adapter's declared
 :class:`~bot.core.capabilities.ChannelCapabilities`, never the channel's name.
 """
 
@@ -153,13 +152,13 @@ class OutboxDispatcher:
         lease: timedelta = LEASE,
         tz: ZoneInfo | None = None,
         locale: str = "th",
+        report_unrouted: bool = True,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._channels = dict(channels)
         self._capabilities = {channel: a.capabilities for channel, a in channels.items()}
-        #: channels whose adapter reaches some users only (a console terminal: its own user);
-        #: rows to the others stay pending for the process that serves them
+        #: channels whose adapter serves some users only (see the module docstring)
         self._recipients: dict[str, frozenset[str]] = {
             channel.value: frozenset(users)
             for channel, adapter in channels.items()
@@ -180,6 +179,8 @@ class OutboxDispatcher:
         #: process) lifts that rest, since the owner resumes once the quota allows it again
         self._quota_since: dict[Channel, datetime] = {}
         self._reported: set[str] = set()
+        #: off beside another dispatcher that serves the rest (a console session's own)
+        self._report_unrouted_rows = report_unrouted
         self._next_unrouted_check: datetime | None = None
         self._hook = outcome_hook()
         self._writer = OutcomeWriter(uow, clock.now, lambda: self._hook, locale)
@@ -380,7 +381,8 @@ class OutboxDispatcher:
 
     async def _report_unrouted(self, outbox: PendingProbe, now: datetime) -> None:
         """Log once per channel that rows wait for a channel this process does not serve."""
-        if self._next_unrouted_check is not None and now < self._next_unrouted_check:
+        waiting = self._next_unrouted_check is not None and now < self._next_unrouted_check
+        if waiting or not self._report_unrouted_rows:
             return
         self._next_unrouted_check = now + UNROUTED_CHECK
         for channel in Channel:
