@@ -50,7 +50,7 @@ def campaign_chart(stats: CampaignStats, locale: str = "th") -> bytes:
     from matplotlib.figure import Figure  # on first use: slow to import, seldom needed
 
     use_chart_font()
-    figure = Figure(figsize=(8, 3.6))
+    figure = Figure(figsize=(8, 3.8), layout="constrained")
     money, funnel = figure.subplots(1, 2)
     # a notice sent to everyone (0% hold-out) has no second bar to compare with
     groups = (stats.recipients,) if stats.no_holdout else (stats.recipients, stats.holdout)
@@ -88,7 +88,7 @@ def bar_chart(
     from matplotlib.figure import Figure
 
     use_chart_font()
-    figure = Figure(figsize=(7, 3.4))
+    figure = Figure(figsize=(7, 3.4), layout="constrained")
     axes = figure.subplots()
     numbers = [float(value) for value in values]
     if horizontal:

@@ -9,16 +9,11 @@ the cashier's terminal, not the owner's.
 
 from __future__ import annotations
 
-import asyncio
-import io
-import queue
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import select
 
-from bot import server
 from bot.bootstrap import App
 from bot.config import Settings
 from bot.core.messages import Channel
@@ -28,62 +23,8 @@ from storage.db import is_sqlite
 from storage.models import OutboxMessage
 from storage.raw_session import session_of
 from tests.conftest import PG_SCHEMA
+from tests.unit.console_support import Terminal
 from tests.unit.staff_support import ensure_branches, make_member, make_staff
-
-#: how long a terminal may take to show what the test waits for (a bound, not a measure)
-PATIENCE = 60.0
-
-
-class Keyboard:
-    """Lines typed into a running console; read in a worker thread, as from a terminal."""
-
-    def __init__(self) -> None:
-        self._lines: queue.Queue[str] = queue.Queue()
-
-    def type(self, line: str) -> None:
-        self._lines.put(line + "\n")
-
-    def readline(self) -> str:
-        try:
-            return self._lines.get(timeout=PATIENCE)
-        except queue.Empty:
-            return ""  # end of input: the session ends rather than hanging the test
-
-    def isatty(self) -> bool:
-        return False
-
-
-class Terminal:
-    """One ``chatcrm chat`` session running as ``user_id``."""
-
-    def __init__(self, settings: Settings, user_id: str, media: Path) -> None:
-        self.keyboard = Keyboard()
-        self.screen = io.StringIO()
-        self.task = asyncio.create_task(
-            server.chat(
-                settings,
-                user_id,
-                input=self.keyboard,  # type: ignore[arg-type]
-                output=self.screen,
-                media_dir=media,
-            )
-        )
-
-    @property
-    def text(self) -> str:
-        return self.screen.getvalue()
-
-    async def shows(self, wanted: Callable[[str], bool]) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + PATIENCE
-        while not wanted(self.text):
-            if self.task.done() or loop.time() > deadline:
-                raise AssertionError(f"the terminal never showed it; it shows:\n{self.text}")
-            await asyncio.sleep(0.05)
-
-    async def quit(self) -> None:
-        self.keyboard.type("/quit")
-        await asyncio.wait_for(self.task, PATIENCE)
 
 
 def _settings(database_url: str) -> Settings:
