@@ -117,9 +117,15 @@ async def _console_user(args: argparse.Namespace, database_url: str) -> str:
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot import server
+    from bot.demo import demo_platforms, demo_seed, demo_settings
 
     user = await _console_user(args, settings.database_url)
-    await server.chat(settings, user)
+    seed = await demo_seed(settings.database_url)
+    if seed is None:
+        await server.chat(settings, user)
+    else:  # a demo shop: its members' platforms are served here too
+        shop = demo_settings(settings, settings.database_url)
+        await server.chat(shop, user, platforms=demo_platforms(seed))
     return 0
 
 
@@ -127,12 +133,15 @@ def _summary_table(shop: Any, database: Path) -> Any:
     """What the demo build made, as a rich table."""
     from rich.table import Table
 
+    from bot.demo_history import SHOP_NAME
+
     summary = shop.summary
     title = "Demo shop (reused)" if shop.reused else "Demo shop"
     table = Table(title=title, show_header=False)
     table.add_column("")
     table.add_column("", justify="right")
     for label, value in (
+        ("Shop", " / ".join(SHOP_NAME.values())),
         ("Branches", f"{summary.branches:,}"),
         ("Members", f"{summary.members:,}"),
         ("Sales", f"{summary.sales:,}"),
@@ -152,11 +161,10 @@ def _summary_table(shop: Any, database: Path) -> Any:
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-    from rich.table import Table
 
     from bot import server
     from bot.core.clock import SystemClock
-    from bot.demo import DemoError, DemoParams, build_demo, sample_members
+    from bot.demo import DemoError, DemoParams, build_demo, demo_platforms, demo_settings
 
     console = Console()
     params = DemoParams(members=args.members, months=args.months, seed=args.seed)
@@ -174,23 +182,42 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
         try:
             shop = await build_demo(
-                args.database, params, now=SystemClock().now(), progress=progress
+                args.database,
+                params,
+                now=SystemClock().now(),
+                progress=progress,
+                reset=args.reset,
             )
         except DemoError as error:
             raise CommandError(str(error)) from None
         bar.update(task, completed=params.members)
-    console.print(_summary_table(shop, args.database))
+    await _show_demo(console, shop, args.database)
+    if args.no_chat:
+        return 0
+    user = await _console_user(args, shop.database_url)
+    served = demo_platforms(params.seed)
+    await server.chat(demo_settings(settings, shop.database_url), user, platforms=served)
+    return 0
+
+
+async def _show_demo(console: Any, shop: Any, database: Path) -> None:
+    """What the demo shop holds, members to try, and how other commands reach it."""
+    from rich.table import Table
+
+    from bot.demo import sample_members
+
+    console.print(_summary_table(shop, database))
     samples = Table(title="Members to try /sale, /customer and /redeem with", show_header=True)
     for column in ("name", "phone", "member code", "points"):
         samples.add_column(column)
     for sample in await sample_members(shop.database_url):
         samples.add_row(sample.name, sample.phone, sample.code, f"{sample.points:,}")
     console.print(samples)
-    if args.no_chat:
-        return 0
-    user = await _console_user(args, shop.database_url)
-    await server.chat(settings.model_copy(update={"database_url": shop.database_url}), user)
-    return 0
+    console.print(
+        "Other commands on this shop (import, export, staff …): set "
+        f"CHATCRM_DATABASE_URL={shop.database_url}",
+        soft_wrap=True,
+    )
 
 
 async def _telegram_setup(_: argparse.Namespace, settings: Settings) -> int:
@@ -257,6 +284,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--database", type=Path, default=Path("chatcrm-demo.db"), metavar="PATH")
     demo.add_argument("--no-chat", action="store_true", help="build the shop, do not chat")
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="build the demo shop anew (by default an existing one is reused as it was left)",
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

@@ -3,9 +3,14 @@ staff (console identities), a reward catalog and coupons in the history.
 
 The parameters it was built with are stored in ``shop_settings`` (key ``demo``) before the
 data goes in, and marked complete after, so a second ``chatcrm demo`` with the same
-parameters reuses the file at once, while different parameters or a build that was
-interrupted rebuild it (so does a demo made by an older chatcrm: the record carries a
-version). A file that is not a chatcrm demo is never deleted.
+parameters reuses the file at once (what was done in it stays), while ``--reset``, different
+parameters or a build that was interrupted rebuild it (so does a demo made by an older
+chatcrm: the record carries a version). A file that is not a chatcrm demo is never deleted.
+
+The demo is a shop called :data:`SHOP_NAME`. While a console session runs on it, its
+members' Telegram and LINE accounts are served by the in-process platform fakes, and the
+members answer what the shop sends them (:func:`demo_platforms`, :mod:`simulator.live`): a
+campaign sent in the demo is delivered, becomes ``sent`` and fills ``/stats``.
 
 :func:`ensure_console_staff` is ``chatcrm chat --as owner|manager|cashier``: on a demo shop it
 makes the console identity staff with that role; anywhere else it refuses, since staff access
@@ -16,6 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,8 +33,21 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.bootstrap import App
 from bot.config import Settings
-from bot.demo_history import add_automation_history, add_simulated_days, simulation_start
+from bot.core.messages import Channel
+from bot.core.ports import Outbound
+from bot.demo_history import (
+    SHOP_NAME,
+    add_automation_history,
+    add_simulated_days,
+    history_settings,
+    simulation_start,
+)
+from simulator.inprocess import InProcessWorld
+from simulator.live import LiveShop
+from simulator.population import load_population
+from simulator.run import home_branches
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Branch, Member, ShopSetting
@@ -35,9 +56,12 @@ from storage.synthetic import Progress, ShopSummary, generate_shop
 from storage.synthetic.loyalty import CONSOLE, CounterSummary, add_counter, console_user
 from storage.uow import UnitOfWorkFactory
 
+#: the platforms a demo console session serves beside the terminal
+Platforms = Mapping[Channel, Outbound]
+
 DEMO_KEY: Final = "demo"
 #: bumped when the demo gains data, so that an older demo file is rebuilt rather than reused
-DEMO_VERSION: Final = 4
+DEMO_VERSION: Final = 5
 STAFF_ROLES: Final = ("owner", "manager", "cashier")
 
 
@@ -90,17 +114,30 @@ def _remove(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def demo_settings(settings: Settings, database_url: str) -> Settings:
+    """``settings`` for the demo shop: its database and its name in the shop's language."""
+    name = SHOP_NAME.get(settings.locale, SHOP_NAME["en"])
+    return settings.model_copy(update={"database_url": database_url, "shop_name": name})
+
+
 async def build_demo(
-    path: Path, params: DemoParams, *, now: datetime, progress: Progress | None = None
+    path: Path,
+    params: DemoParams,
+    *,
+    now: datetime,
+    progress: Progress | None = None,
+    reset: bool = False,
 ) -> DemoShop:
-    """Create the demo shop at ``path``, or reuse it when it was built with ``params``."""
+    """Create the demo shop at ``path``, or reuse it when it was built with ``params``
+    (``reset``: build it anew all the same)."""
     url = demo_url(path)
     wanted = {**dataclasses.asdict(params), "version": DEMO_VERSION}
     if await asyncio.to_thread(path.exists):
         engine = create_engine(url)
         try:
             stored = await _stored(engine)
-            if stored is not None and stored.get("params") == wanted and stored.get("complete"):
+            same = stored is not None and stored.get("params") == wanted
+            if same and not reset and stored is not None and stored.get("complete"):
                 await upgrade(engine)  # a newer chatcrm may have added migrations since
                 summary = ShopSummary(**stored["summary"])
                 counter = CounterSummary(**stored["counter"])
@@ -119,7 +156,7 @@ async def build_demo(
         await upgrade(engine)
         await _record(engine, {"params": wanted, "complete": False}, now)
         # the last days are simulated through the product itself (see bot.demo_history)
-        start = simulation_start(now, Settings(CHATCRM_DATABASE_URL=url, _env_file=None))
+        start = simulation_start(now, history_settings(url))
         summary = await generate_shop(
             engine,
             members=params.members,
@@ -221,3 +258,44 @@ async def sample_members(database_url: str, count: int = 3) -> list[SampleMember
             ]
     finally:
         await engine.dispose()
+
+
+async def demo_seed(database_url: str) -> int | None:
+    """The seed a demo shop was built with; None when the database is not a complete demo."""
+    engine = create_engine(database_url)
+    try:
+        stored = await _stored(engine)
+    finally:
+        await engine.dispose()
+    if stored is None or not stored.get("complete"):
+        return None
+    params = stored.get("params")
+    return int(params.get("seed", 0)) if isinstance(params, dict) else 0
+
+
+def demo_platforms(seed: int) -> Callable[[App], AbstractAsyncContextManager[Platforms]]:
+    """The demo members' Telegram and LINE, served in-process while a console session runs:
+    what the shop sends them is delivered to the fakes and answered (:mod:`simulator.live`)."""
+
+    @asynccontextmanager
+    async def serving(app: App) -> AsyncIterator[Platforms]:
+        people = await load_population(app.engine, seed)
+        homes = await home_branches(app)
+        world = InProcessWorld(app)
+        live = LiveShop(
+            app,
+            world,
+            {(person.channel, person.user_id): person for person in people},
+            {member: console_user("cashier", code) for member, code in homes.items()},
+            console_user("cashier", "asoke"),
+            random.Random(seed),
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(live.run(stop), name="demo-customers")
+        try:
+            yield world.channels
+        finally:
+            stop.set()
+            await task
+
+    return serving

@@ -36,13 +36,26 @@ from simulator.run import SimConfig, simulate
 from storage.models import Campaign, OutboxMessage
 from storage.raw_session import session_of
 from storage.synthetic.loyalty import console_user
+from storage.synthetic.names import BRANCHES
 
+#: the demo shop's name in each language (a Bangkok tea-shop chain of five branches)
+SHOP_NAME: Final = {"th": "บ้านชาเย็น", "en": "Baan Cha Yen"}
 HISTORY_DAYS: Final = 45
 #: simulated days at the end of the demo's history (a campaign's whole attribution window)
 SIMULATED_DAYS: Final = 8
 #: what the demo campaign truly does: a few extra visits, a little more spent per visit
 DEMO_EFFECT: Final = Effect(visit_prob=0.15, extra_spend=Decimal(10))
 DEMO_SEGMENT: Final = "home_branch in (asoke) and visits >= 3"
+OTHERS_VISIT_RATE: Final = 0.25
+#: the saved segment's name says what it holds
+DEMO_SEGMENT_NAME: Final = "asoke-regulars"
+
+
+def history_settings(database_url: str) -> Settings:
+    """The settings the demo's history is made with (the shop's name, in Thai)."""
+    return Settings(
+        CHATCRM_DATABASE_URL=database_url, CHATCRM_SHOP_NAME=SHOP_NAME["th"], _env_file=None
+    )
 
 
 def simulation_start(now: datetime, settings: Settings) -> datetime:
@@ -56,8 +69,9 @@ async def add_simulated_days(
     engine: AsyncEngine, database_url: str, *, start: datetime, seed: int
 ) -> int:
     """Simulate the shop from ``start`` for :data:`SIMULATED_DAYS` days with the console
-    owner and the Asoke cashier; returns the id of the owner's campaign."""
-    settings = Settings(CHATCRM_DATABASE_URL=database_url, _env_file=None)
+    owner and each branch's console cashier (every member comes to their home branch, so
+    every branch has sales); returns the id of the owner's campaign."""
+    settings = history_settings(database_url)
     clock = FrozenClock(start)
     app = await bootstrap(settings=settings, clock=clock, engine=engine, migrate=False)
     config = SimConfig(
@@ -68,10 +82,15 @@ async def add_simulated_days(
         staff_channel="console",
         owner=console_user("owner"),
         cashier=console_user("cashier", "asoke"),
+        cashiers={code: console_user("cashier", code) for code, _, _ in BRANCHES},
         campaign_name="Free Thai milk tea",
         # the Asoke regulars: a campaign-sized audience that keeps the demo quick to build
         segment_rule=DEMO_SEGMENT,
+        segment_name=DEMO_SEGMENT_NAME,
         audience_only=True,
+        # the simulated members come more often than the history's: a quarter of their rate
+        # keeps the last days' sales in line with the weeks before
+        others_visit_rate=OTHERS_VISIT_RATE,
     )
     people = await load_population(engine, seed)
     result = await simulate(app, InProcessWorld(app), people, config)
@@ -83,7 +102,7 @@ async def add_automation_history(
 ) -> dict[str, int]:
     """Run birthday and win-back for each of the ``days`` shop days before ``now``; returns
     the summed counts (``recipients``, ``holdout``, exclusions)."""
-    settings = Settings(CHATCRM_DATABASE_URL=database_url, _env_file=None)
+    settings = history_settings(database_url)
     clock = FrozenClock(now)
     app = await bootstrap(settings=settings, clock=clock, engine=engine, migrate=False)
     today = now.astimezone(settings.tz).date()

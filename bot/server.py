@@ -128,7 +128,9 @@ DISPATCHER_STOP_SECONDS = 10.0
 
 
 @contextlib.asynccontextmanager
-async def _dispatching(app: App, channels: Mapping[Channel, Outbound]) -> AsyncIterator[None]:
+async def _dispatching(
+    app: App, channels: Mapping[Channel, Outbound], *, report_unrouted: bool = True
+) -> AsyncIterator[None]:
     """Run the outbox dispatcher on ``channels`` while the block runs; the bus wakes it after
     every commit that queued messages, so messages to others go out at once."""
     dispatcher = OutboxDispatcher(
@@ -140,14 +142,23 @@ async def _dispatching(app: App, channels: Mapping[Channel, Outbound]) -> AsyncI
         lease=timedelta(seconds=app.settings.outbox_lease_seconds),
         tz=app.settings.tz,
         locale=app.settings.locale,
+        report_unrouted=report_unrouted,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run(stop), name="outbox-dispatcher")
-    app.bus.on_commit = dispatcher.kick
+    # a console session runs a dispatcher of its own beside the leader's: a commit wakes both
+    woken_before = app.bus.on_commit
+
+    def kick() -> None:
+        dispatcher.kick()
+        if woken_before is not None:
+            woken_before()
+
+    app.bus.on_commit = kick
     try:
         yield
     finally:
-        app.bus.on_commit = None
+        app.bus.on_commit = woken_before
         stop.set()
         try:
             await asyncio.wait_for(task, DISPATCHER_STOP_SECONDS)
@@ -163,7 +174,8 @@ async def _leading(app: App, channels: Mapping[Channel, Outbound]) -> AsyncItera
 
     @contextlib.asynccontextmanager
     async def duties(leader_since: datetime) -> AsyncIterator[None]:
-        async with scheduler.running(app, leader_since), _dispatching(app, channels):
+        sending = _dispatching(app, channels) if channels else contextlib.nullcontext()
+        async with scheduler.running(app, leader_since), sending:
             yield
 
     stop = asyncio.Event()
@@ -276,6 +288,10 @@ async def setup_line(settings: Settings) -> list[str]:
     )
 
 
+#: what a console session may serve beside its terminal (the demo's simulated platforms)
+Platforms = Callable[[App], contextlib.AbstractAsyncContextManager[Mapping[Channel, Outbound]]]
+
+
 async def chat(
     settings: Settings,
     user_id: str,
@@ -283,8 +299,13 @@ async def chat(
     input: TextIO | None = None,
     output: TextIO | None = None,
     media_dir: Path = Path("chatcrm-media"),
+    platforms: Platforms | None = None,
 ) -> None:
-    """The console channel on the configured database, with the scheduler running."""
+    """The console channel on the configured database, with the scheduler running.
+
+    The terminal's own messages are dispatched by this process whether or not it leads (two
+    console users on one PostgreSQL database each get theirs); the scheduler, and the
+    ``platforms`` when given, run while it leads."""
     from bot.channels.console import ConsoleChannel
 
     app = await bootstrap(settings)
@@ -299,7 +320,17 @@ async def chat(
             uow=app.uow,
             locale=settings.locale,
         )
-        async with _leading(app, {console.channel: console}):
+        served = platforms(app) if platforms is not None else _no_platforms()
+        async with (
+            served as others,
+            _dispatching(app, {console.channel: console}, report_unrouted=False),
+            _leading(app, others),
+        ):
             await console.run()
     finally:
         await app.close()
+
+
+@contextlib.asynccontextmanager
+async def _no_platforms() -> AsyncIterator[Mapping[Channel, Outbound]]:
+    yield {}

@@ -52,7 +52,8 @@ retry loop) or until a campaign is resumed (``/campaign resume``, in any process
 whose rows hit it are paused, their rows parked and the owners told once
 (:mod:`jobs.campaign_delivery`). Rows of a channel without an adapter stay pending and are
 reported once; rows of a channel served on demand (the console) wait quietly for
-``chatcrm chat``. Every decision that differs between platforms asks the adapter's declared
+``chatcrm chat``; an adapter with ``serves_only`` (a console terminal) gets only the rows to
+those users. Every decision that differs between platforms asks the adapter's declared
 :class:`~bot.core.capabilities.ChannelCapabilities`, never the channel's name.
 """
 
@@ -151,11 +152,18 @@ class OutboxDispatcher:
         lease: timedelta = LEASE,
         tz: ZoneInfo | None = None,
         locale: str = "th",
+        report_unrouted: bool = True,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._channels = dict(channels)
         self._capabilities = {channel: a.capabilities for channel, a in channels.items()}
+        #: channels whose adapter serves some users only (see the module docstring)
+        self._recipients: dict[str, frozenset[str]] = {
+            channel.value: frozenset(users)
+            for channel, adapter in channels.items()
+            if (users := getattr(adapter, "serves_only", None)) is not None
+        }
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.limiter: SendLimiter = limiter or Unlimited()
@@ -171,6 +179,8 @@ class OutboxDispatcher:
         #: process) lifts that rest, since the owner resumes once the quota allows it again
         self._quota_since: dict[Channel, datetime] = {}
         self._reported: set[str] = set()
+        #: off beside another dispatcher that serves the rest (a console session's own)
+        self._report_unrouted_rows = report_unrouted
         self._next_unrouted_check: datetime | None = None
         self._hook = outcome_hook()
         self._writer = OutcomeWriter(uow, clock.now, lambda: self._hook, locale)
@@ -224,7 +234,9 @@ class OutboxDispatcher:
             await self._lift_quota_rest(uow, now)
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
             result.deferred = await self._defer_quiet(uow, now, ready)
-            claimed = await claim_sendable(uow, now, limit or self.batch, lease_end, ready)
+            claimed = await claim_sendable(
+                uow, now, limit or self.batch, lease_end, ready, self._recipients
+            )
             await uow.commit()
         batch, result.withdrawn = claimed.messages, claimed.withdrawn
         lanes = deque(plan(batch, self._capabilities))
@@ -253,7 +265,8 @@ class OutboxDispatcher:
         policy = await load_policy(uow.settings)
         if not in_quiet_hours(now, self.tz, policy):
             return 0
-        return await uow.outbox.defer_promotional(now, next_send_time(now, self.tz, policy), ready)
+        until = next_send_time(now, self.tz, policy)
+        return await uow.outbox.defer_promotional(now, until, ready, self._recipients)
 
     async def _work(self, state: _Pass) -> None:
         """One worker: take lanes until none is left, one request at a time."""
@@ -368,7 +381,8 @@ class OutboxDispatcher:
 
     async def _report_unrouted(self, outbox: PendingProbe, now: datetime) -> None:
         """Log once per channel that rows wait for a channel this process does not serve."""
-        if self._next_unrouted_check is not None and now < self._next_unrouted_check:
+        waiting = self._next_unrouted_check is not None and now < self._next_unrouted_check
+        if waiting or not self._report_unrouted_rows:
             return
         self._next_unrouted_check = now + UNROUTED_CHECK
         for channel in Channel:

@@ -20,7 +20,7 @@ here. A campaign whose last pending row was withdrawn becomes ``sent`` as if it 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,11 +52,13 @@ async def claim_sendable(
     limit: int,
     lease_until: datetime,
     channels: Collection[str],
+    recipients: Mapping[str, Collection[str]] | None = None,
 ) -> Claimed:
-    """Claim up to ``limit`` due rows of ``channels`` until ``lease_until`` (see
-    ``Outbox.claim``) and withdraw the promotions among them that their member may no longer
-    get: one more statement for the whole batch, none per row."""
-    batch = await uow.outbox.claim(now, limit, lease_until, channels)
+    """Claim up to ``limit`` due rows of ``channels`` (of a channel in ``recipients``, only
+    those to its users) until ``lease_until`` (see ``Outbox.claim``) and withdraw the
+    promotions among them that their member may no longer get: one more statement for the
+    whole batch, none per row."""
+    batch = await uow.outbox.claim(now, limit, lease_until, channels, recipients)
     unwanted = [message.id for message in batch if message.unwanted]
     await _finish_campaigns(uow, await uow.withdrawals.rows(unwanted), now)
     return Claimed([message for message in batch if not message.unwanted], len(unwanted))

@@ -36,7 +36,7 @@ from shop.contact_policy import SETTINGS_KEY
 from simulator.ledger import Ledger
 from simulator.population import Effect, Person, load_population
 from simulator.world import Outgoing, World
-from storage.models import Branch, Campaign, CampaignMember
+from storage.models import Branch, Campaign, CampaignMember, Member
 from storage.raw_session import session_of
 from storage.synthetic import generate_shop
 
@@ -68,8 +68,15 @@ class SimConfig:
     owner: str = OWNER
     cashier: str = CASHIER
     campaign_name: str = "Simulated offer"
-    #: the segment the owner saves and sends to (default: every member)
+    #: the segment the owner saves and sends to (default: every member), and its name
     segment_rule: str = "days_since_join >= 0"
+    segment_name: str = SEGMENT
+    #: branch code → the cashier who rings up sales there: a visit is rung up at the member's
+    #: home branch (empty: every sale by ``cashier``)
+    cashiers: dict[str, str] = field(default_factory=dict)
+    #: with ``audience_only``, the other members still come to the counter at this share of
+    #: their visit rate (their sales are the shop's, measured by nobody); 0: they do not
+    others_visit_rate: float = 0.0
     #: simulate only the measured members of the campaign's snapshot (faster for a big shop;
     #: the ledger's hold-out then comes from the product, so it is no independent check)
     audience_only: bool = False
@@ -99,6 +106,8 @@ class _Sim:
     skip_one: set[int] = field(default_factory=set)
     blocked: set[int] = field(default_factory=set)
     receipts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: member → home branch code (read only when sales are rung up per branch)
+    homes: dict[int, str] = field(default_factory=dict)
     order: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -188,15 +197,30 @@ class _Sim:
         held = self.coupons.get(person.member_id)
         if held and self.rng.random() < person.p_redeem:
             code, campaign_id = held.pop(0)
-            await self.world.say(self.config.staff_channel, self.config.cashier, f"/redeem {code}")
+            cashier = self._cashier(person)
+            await self.world.say(self.config.staff_channel, cashier, f"/redeem {code}")
             self.ledger.campaigns[campaign_id].redeemed += 1
         amount = person.basket(self.rng)
         if now < self.treated.get(person.member_id, now):
             amount += self.config.effect.extra_spend
         receipt = f"SIM{next(self.receipts):06d}"
         sale = f"/sale {person.member_code} {amount} receipt={receipt}"
-        await self.world.say(self.config.staff_channel, self.config.cashier, sale)
+        await self.world.say(self.config.staff_channel, self._cashier(person), sale)
         self.ledger.visits[person.member_id].append((now, amount))
+
+    def _cashier(self, person: Person) -> str:
+        """The cashier at ``person``'s home branch (``cashier`` when none is configured)."""
+        home = self.homes.get(person.member_id)
+        return self.config.cashiers.get(home or "", self.config.cashier)
+
+
+async def home_branches(app: App) -> dict[int, str]:
+    """Every member's home branch code, by member id."""
+    async with app.uow() as uow:
+        rows = await session_of(uow).execute(
+            select(Member.id, Branch.code).join(Branch, Branch.id == Member.home_branch_id)
+        )
+        return {int(member_id): str(code) for member_id, code in rows}
 
 
 async def setup_shop(app: App, config: SimConfig) -> list[Person]:
@@ -217,12 +241,12 @@ async def setup_shop(app: App, config: SimConfig) -> list[Person]:
 async def launch(app: App, world: World, config: SimConfig) -> int:
     """The owner saves the segment, the campaign is drafted, and the owner confirms it."""
     owner = (config.staff_channel, config.owner)
-    await world.say(*owner, f"/segment new {SEGMENT} {config.segment_rule}")
+    await world.say(*owner, f"/segment new {config.segment_name} {config.segment_rule}")
     offer = Offer(kind="free_item", value="Thai milk tea", title_en="Free Thai milk tea")
     async with app.uow() as uow:
         campaign = Campaign(
             name=config.campaign_name,
-            segment_name=SEGMENT,
+            segment_name=config.segment_name,
             rule=config.segment_rule,
             message="{name}, a free Thai milk tea is waiting for you",
             offer=offer.to_json(),
@@ -247,6 +271,9 @@ async def simulate(
     if not isinstance(clock, FrozenClock):
         raise TypeError("the simulator moves time: bootstrap the app with a FrozenClock")
     sim = _Sim(app, world, config, people, random.Random(config.seed))
+    if config.cashiers:
+        sim.homes = await home_branches(app)
+    visitors = [(person, 1.0) for person in people]
     start = clock.now()
     for person in people:  # what the platforms know and the bot does not
         if person.silently_blocked:
@@ -266,8 +293,11 @@ async def simulate(
             rows = snapshot.all()
         # only the measured members: an excluded member's visits change no count
         track.audience = {m for m, excluded in rows if excluded is None}
-        people = [p for p in people if p.member_id in track.audience]
+        everyone, people = people, [p for p in people if p.member_id in track.audience]
         sim.people = people
+        rate = config.others_visit_rate
+        others = [(p, rate) for p in everyone if p.member_id not in track.audience]
+        visitors = [(person, 1.0) for person in people] + (others if rate > 0 else [])
     dispatcher = OutboxDispatcher(app.uow, app.clock, world.channels)
     tz = app.settings.tz
     hours = config.days * 24
@@ -280,8 +310,9 @@ async def simulate(
             _, _, person, what = heapq.heappop(sim.plans)
             await sim.act(now, person, what)
         local = now.astimezone(tz)
-        for person in people:
-            if sim.rng.random() < person.hourly_visit_prob(local.weekday(), local.hour):
+        for person, share in visitors:
+            chance = person.hourly_visit_prob(local.weekday(), local.hour) * share
+            if sim.rng.random() < chance:
                 await sim.visit(now, person)
         if local.hour == JOB_HOUR and config.winback and step > 0:
             await run_winback(app)

@@ -5,12 +5,21 @@ terminal cannot show is degraded here, not in handlers: buttons become numbered 
 the number presses the button), a share-contact button becomes a hint to type the phone, files
 and images are saved to a folder and their path printed, and a member card is printed as text
 with its QR drawn in block characters.
+
+A terminal is one person's: its adapter declares ``serves_only`` (its own user), so the
+dispatcher of this process hands it only the messages to that user; a message to another
+console user (the owner's approval, while the cashier's terminal runs) stays in the outbox
+until that user's own ``chatcrm chat`` runs. A piped session ends quietly when its input ends
+or its reader goes away (a closed pipe), without a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
+import io
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +29,7 @@ import segno
 
 from bot.core.capabilities import CONSOLE_CAPABILITIES
 from bot.core.clock import Clock
+from bot.core.errors import TransientChannelError
 from bot.core.keys import FORGET_FILES_META, card_filename
 from bot.core.messages import (
     Button,
@@ -35,6 +45,10 @@ from bot.i18n import t
 from storage.uow import UnitOfWork
 
 QUIT_WORDS = frozenset({"/quit", "/exit"})
+
+
+class _TerminalGone(Exception):
+    """The terminal's output was closed (the reader of a pipe went away)."""
 
 
 class EventHandler(Protocol):
@@ -84,10 +98,24 @@ class ConsoleChannel:
         self.prompt = prompt
         #: the numbered buttons of the last replies shown; a typed number presses one
         self.choices: list[Button] = []
+        #: the output is gone: nothing more can be shown in this session
+        self.closed = False
+
+    @property
+    def serves_only(self) -> frozenset[str]:
+        """The one user this terminal shows messages to (see the module docstring)."""
+        return frozenset({self.identity.user_id})
 
     # -- the conversation loop ---------------------------------------------------------------
 
     async def run(self) -> None:
+        """The session, until ``/quit``, the end of the input or a closed output."""
+        try:
+            await self._converse()
+        except _TerminalGone:
+            self._detach_output()
+
+    async def _converse(self) -> None:
         self._say(t(self.locale, "console.hint"))
         if await self._is_new():
             await self.send(InboundKind.FOLLOW)
@@ -129,8 +157,18 @@ class ConsoleChannel:
         return replies
 
     async def push(self, user_id: str, replies: Sequence[Reply]) -> None:
-        """Show messages that were not replies (outbox, staff answers) in the terminal."""
-        self.show(replies)
+        """Show messages that were not replies (outbox, staff answers) in the terminal; a
+        message for anyone else, or one that finds the terminal closed, is refused as
+        transient, so it stays in the outbox."""
+        if user_id != self.identity.user_id:
+            raise TransientChannelError(f"console terminal of {self.identity.user_id!r} only")
+        if self.closed:
+            raise TransientChannelError("the terminal was closed")
+        try:
+            self.show(replies)
+        except _TerminalGone as gone:
+            self._detach_output()
+            raise TransientChannelError("the terminal was closed") from gone
 
     async def _is_new(self) -> bool:
         if self._uow is None:
@@ -140,12 +178,14 @@ class ConsoleChannel:
         return known is None
 
     async def _read_line(self) -> str | None:
-        self._out.write(self.prompt)
-        self._out.flush()
+        self._write(self.prompt, flush=True)
         # a blocking read of a real terminal must not freeze the event loop (and the scheduler)
-        line = await asyncio.to_thread(self._in.readline)
+        try:
+            line = await asyncio.to_thread(self._in.readline)
+        except (OSError, ValueError):  # the input was closed under us: the session is over
+            return None
         if line and not self._in.isatty():
-            self._out.write(line if line.endswith("\n") else line + "\n")  # a readable transcript
+            self._write(line if line.endswith("\n") else line + "\n")  # a readable transcript
         return line if line else None
 
     # -- rendering ---------------------------------------------------------------------------
@@ -165,7 +205,7 @@ class ConsoleChannel:
                 self._say(t(self.locale, "console.saved", path=str(path)))
             for button in reply.buttons:
                 self._show_button(button)
-        self._out.flush()
+        self._write("", flush=True)
 
     def _show_button(self, button: Button) -> None:
         if button.kind is ButtonKind.SHARE_CONTACT:
@@ -188,7 +228,9 @@ class ConsoleChannel:
                 code=card.member_code,
             )
         )
-        segno.make(card.qr_payload).terminal(out=self._out, compact=True)
+        drawn = io.StringIO()
+        segno.make(card.qr_payload).terminal(out=drawn, compact=True)
+        self._write(drawn.getvalue())
         path = self._save(card_filename(card.member_code), card.qr_png, replace=True)
         self._say(t(self.locale, "console.saved", path=str(path)))
 
@@ -214,4 +256,26 @@ class ConsoleChannel:
                     path.unlink(missing_ok=True)
 
     def _say(self, text: str) -> None:
-        self._out.write(text + "\n")
+        self._write(text + "\n")
+
+    def _write(self, text: str, *, flush: bool = False) -> None:
+        if self.closed:
+            raise _TerminalGone
+        try:
+            self._out.write(text)
+            if flush:
+                self._out.flush()
+        except (BrokenPipeError, ValueError) as error:  # ValueError: the file was closed
+            self.closed = True
+            raise _TerminalGone from error
+
+    def _detach_output(self) -> None:
+        """Point a closed standard output at the null device, so that Python's own flush at
+        exit does not print a BrokenPipeError (the advice of the ``signal`` module's docs)."""
+        self.closed = True
+        if self._out is not sys.stdout:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)

@@ -1,9 +1,10 @@
 """Charts sent as PNG images in the chat (matplotlib, Agg, no pyplot global state).
 
-Labels are in English and numbers: the server has no Thai font installed, and matplotlib would
-draw Thai as empty boxes. The text of the reply around each chart is in the member's language.
-Each function builds its own ``Figure`` (thread-safe), so handlers may render in a worker
-thread (``asyncio.to_thread``) and keep the event loop free.
+Labels are in the viewer's language (``chart.*`` in the catalogs), drawn in Sarabun, a Thai
+font installed with the project (:mod:`handlers.campaigns.chart_font`), so Thai labels and a
+Thai campaign name render instead of empty boxes. Each function builds its own ``Figure``
+(thread-safe), so handlers may render in a worker thread (``asyncio.to_thread``) and keep the
+event loop free.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
+from bot.i18n import t
+from handlers.campaigns.chart_font import use_chart_font
 from shop.campaigns.stats import CampaignStats, GroupStats
 from shop.campaigns.uplift import t_quantile_975
 
@@ -40,34 +43,37 @@ def _mean_error(group: GroupStats) -> float:
     return half if math.isfinite(half) else 0.0
 
 
-def campaign_chart(stats: CampaignStats) -> bytes:
+def campaign_chart(stats: CampaignStats, locale: str = "th") -> bytes:
     """Left: revenue per member, recipients vs hold-out, with 95% error bars (recipients only
     when no hold-out was kept). Right: the recipients' funnel sent → clicked → claimed →
-    redeemed."""
+    redeemed. Labels in ``locale``; the campaign's name is the title."""
     from matplotlib.figure import Figure  # on first use: slow to import, seldom needed
 
-    figure = Figure(figsize=(8, 3.6))
+    use_chart_font()
+    figure = Figure(figsize=(8, 3.8), layout="constrained")
     money, funnel = figure.subplots(1, 2)
     # a notice sent to everyone (0% hold-out) has no second bar to compare with
     groups = (stats.recipients,) if stats.no_holdout else (stats.recipients, stats.holdout)
     values = [float(group.revenue_per_member) for group in groups]
     money.bar(
-        ["Recipients", "Hold-out"][: len(groups)],
+        [t(locale, "chart.recipients"), t(locale, "chart.holdout")][: len(groups)],
         values,
         yerr=[_mean_error(group) for group in groups],
         capsize=6,
         color=[RECIPIENT_COLOUR, HOLDOUT_COLOUR][: len(groups)],
     )
-    title = "Revenue per member (THB, 95% CI)"
-    money.set_title(f"{title}\nno hold-out: uplift not measured" if stats.no_holdout else title)
+    title = t(locale, "chart.revenue_per_member")
+    if stats.no_holdout:
+        title += "\n" + t(locale, "chart.no_holdout")
+    money.set_title(title)
     for index, value in enumerate(values):
         money.annotate(f"{value:,.0f}", (index, value), ha="center", va="bottom")
 
     r = stats.recipients
-    steps = ["Sent", "Clicked", "Claimed", "Redeemed"]
+    steps = [t(locale, f"chart.{step}") for step in ("sent", "clicked", "claimed", "redeemed")]
     counts = [r.sent, r.clicked, r.claimed, r.redeemed]
     funnel.barh(steps[::-1], counts[::-1], color=RECIPIENT_COLOUR)
-    funnel.set_title("Recipients' funnel")
+    funnel.set_title(t(locale, "chart.funnel"))
     for index, count in enumerate(counts[::-1]):
         funnel.annotate(f" {count:,}", (count, index), va="center")
     figure.suptitle(stats.name[:60])
@@ -77,10 +83,12 @@ def campaign_chart(stats: CampaignStats) -> bytes:
 def bar_chart(
     title: str, labels: Sequence[str], values: Sequence[Decimal | int], *, horizontal: bool = False
 ) -> bytes:
-    """One labelled bar chart (the report's members per group, sales per branch, hour...)."""
+    """One labelled bar chart (the report's members per group, sales per branch, hour...);
+    the caller words the title and labels in the viewer's language."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7, 3.4))
+    use_chart_font()
+    figure = Figure(figsize=(7, 3.4), layout="constrained")
     axes = figure.subplots()
     numbers = [float(value) for value in values]
     if horizontal:

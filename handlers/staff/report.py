@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from bot.core.messages import Attachment, Reply
-from bot.i18n import format_baht, format_points
+from bot.i18n import format_baht, format_points, t
 from handlers.context import Context
 from handlers.inbox.report_lines import service_lines
 from handlers.router import Audience, Command, Router
@@ -28,7 +28,6 @@ from wording.loyalty import tier_name
 SETTINGS_KEY: Final = "report"
 LIFECYCLE_KEY: Final = "lifecycle"
 DEFAULT_GIVE_BACK: Final = Decimal("0.05")
-WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def point_value(setting: dict[str, Any] | None, rules: LoyaltyRules) -> Decimal:
@@ -58,7 +57,7 @@ async def show_report(ctx: Context) -> list[Reply]:
     """/report (manager and up): one text, then the charts."""
     report = await build_report(ctx)
     await ctx.uow.audit.record(ctx.actor, "report.viewed", ctx.now, channel=ctx.channel)
-    charts = await asyncio.to_thread(report_charts, report)
+    charts = await asyncio.to_thread(report_charts, report, ctx.locale)
     tiers = (await load_rules(ctx.uow)).tiers
     text = "\n".join([report_text(ctx, report, tiers), *await service_lines(ctx)])
     return [Reply(text=text)] + [
@@ -115,28 +114,31 @@ def report_text(ctx: Context, report: ShopReport, named: Sequence[Tier] = ()) ->
     return "\n".join(lines)
 
 
-def report_charts(report: ShopReport) -> list[tuple[str, bytes]]:
-    """PNGs: members per lifecycle group, sales per branch, per weekday, per hour."""
+def report_charts(report: ShopReport, locale: str = "th") -> list[tuple[str, bytes]]:
+    """PNGs: members per lifecycle group, sales per branch, per weekday, per hour, labelled
+    in ``locale``."""
     # matplotlib loads in about a second: only when a chart is drawn, not with every handler
     from handlers.campaigns.charts import bar_chart
 
     groups = bar_chart(
-        "Members by lifecycle group",
-        [name.replace("_", " ") for name in report.by_group],
+        t(locale, "chart.members_by_group"),
+        [t(locale, f"report.group_{name}") for name in report.by_group],
         list(report.by_group.values()),
         horizontal=True,
     )
     branches = bar_chart(
-        "Revenue by branch, last 30 days (THB)",
-        [branch.name_en for branch in report.by_branch],
+        t(locale, "chart.revenue_by_branch"),
+        [branch.name_th if locale == "th" else branch.name_en for branch in report.by_branch],
         [branch.revenue for branch in report.by_branch],
         horizontal=True,
     )
     weekdays = bar_chart(
-        "Revenue by weekday, last 30 days (THB)", WEEKDAYS, report.revenue_by_weekday
+        t(locale, "chart.revenue_by_weekday"),
+        t(locale, "chart.weekdays").split(),
+        report.revenue_by_weekday,
     )
     hours = bar_chart(
-        "Revenue by hour, last 30 days (THB)",
+        t(locale, "chart.revenue_by_hour"),
         [f"{hour:02d}" for hour in range(24)],
         report.revenue_by_hour,
     )

@@ -57,7 +57,7 @@ async def show_stats(ctx: Context) -> list[Reply]:
     # matplotlib loads in about a second: only when a chart is drawn, not with every handler
     from handlers.campaigns.charts import campaign_chart
 
-    png = await asyncio.to_thread(campaign_chart, stats)
+    png = await asyncio.to_thread(campaign_chart, stats, ctx.locale)
     chart = Attachment(f"campaign-{campaign.id}.png", png, "image/png")
     return [Reply(text=text), Reply(attachment=chart)]
 

@@ -14,13 +14,14 @@ still being pending, so a row withdrawn meanwhile (erasure, a cancelled campaign
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.bulk import bulk_insert
 from storage.models import ChannelIdentity, Member, OutboxMessage, Staff, table_of
@@ -80,6 +81,25 @@ class StaffRecipient:
 
 def _clip(error: str | None) -> str | None:
     return None if error is None else error[:MAX_ERROR_LENGTH]
+
+
+#: per channel, the only recipients a process serves (a console terminal serves its own user)
+Recipients = Mapping[str, Collection[str]]
+
+
+def _of_channels(channels: Collection[str], recipients: Recipients | None) -> Any:
+    """Rows of ``channels``; of a channel in ``recipients``, only the rows to those users, so a
+    message to another console user waits for that user's own terminal."""
+    box = OutboxMessage
+    scoped = recipients or {}
+    whole = [channel for channel in channels if channel not in scoped]
+    parts: list[ColumnElement[bool]] = [box.channel.in_(whole)] if whole else []
+    parts += [
+        and_(box.channel == channel, box.user_id.in_(list(scoped[channel])))
+        for channel in channels
+        if channel in scoped
+    ]
+    return or_(*parts) if len(parts) != 1 else parts[0]
 
 
 class Outbox:
@@ -163,9 +183,15 @@ class Outbox:
         return (await self._s.execute(query)).scalars().all()
 
     async def claim(
-        self, now: datetime, limit: int, lease_until: datetime, channels: Collection[str]
+        self,
+        now: datetime,
+        limit: int,
+        lease_until: datetime,
+        channels: Collection[str],
+        recipients: Recipients | None = None,
     ) -> list[QueuedMessage]:
-        """Take up to ``limit`` due rows of ``channels`` for sending until ``lease_until``.
+        """Take up to ``limit`` due rows of ``channels`` for sending until ``lease_until``
+        (of a channel in ``recipients``, only the rows to its users).
 
         The columns are read as plain rows (locked as :meth:`due` locks them) and the lease is
         set by one ``UPDATE`` of their ids: no ORM objects for a thousand rows a pass. The same
@@ -186,7 +212,7 @@ class Outbox:
                 box.dedupe_key,
                 unwanted_promotion().label("unwanted"),
             )
-            .where(box.status == PENDING, box.not_before <= now, box.channel.in_(list(channels)))
+            .where(box.status == PENDING, box.not_before <= now, _of_channels(channels, recipients))
             .order_by(box.not_before, box.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # the SQLite dialect leaves this out
@@ -228,10 +254,15 @@ class Outbox:
         )
 
     async def defer_promotional(
-        self, now: datetime, until: datetime, channels: Collection[str]
+        self,
+        now: datetime,
+        until: datetime,
+        channels: Collection[str],
+        recipients: Recipients | None = None,
     ) -> int:
-        """Move due promotional rows of ``channels`` to ``until`` (quiet hours): deferred, not
-        dropped, no attempt used. Returns how many rows moved."""
+        """Move due promotional rows of ``channels`` (scoped as :meth:`claim` scopes them) to
+        ``until`` (quiet hours): deferred, not dropped, no attempt used. Returns how many rows
+        moved."""
         if not channels:
             return 0
         result = await self._s.execute(
@@ -240,7 +271,7 @@ class Outbox:
                 OutboxMessage.status == PENDING,
                 OutboxMessage.promotional.is_(True),
                 OutboxMessage.not_before <= now,
-                OutboxMessage.channel.in_(list(channels)),
+                _of_channels(channels, recipients),
             )
             .values(not_before=until)
             .execution_options(synchronize_session=False)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from bot.i18n import t
+from handlers.campaigns.chart_font import font_files
 from handlers.campaigns.charts import bar_chart, campaign_chart
+from handlers.staff.report import report_charts
 from shop.campaigns.stats import CampaignStats, GroupStats
 from shop.campaigns.uplift import Estimate, Verdict
+from storage.reports import BranchSales, ShopReport
 
 
 def _is_png(data: bytes) -> bool:
@@ -101,3 +109,100 @@ def test_bar_chart_is_a_png() -> None:
         )
     )
     assert _is_png(bar_chart("Branches", ["Asoke"], [Decimal(5)], horizontal=True))
+
+
+# -- Thai (issue 14 item 9) ------------------------------------------------------------------
+
+
+def _thai_campaign() -> CampaignStats:
+    group = GroupStats(members=40, measured=40, sent=40, clicked=12, claimed=9, redeemed=5)
+    return CampaignStats(
+        1,
+        "ชาไทยเย็นฟรี สาขาอโศก",
+        "sent",
+        None,
+        None,
+        group,
+        GroupStats(members=10, measured=10),
+        Estimate(0.0, math.nan, math.nan, Verdict.TOO_FEW),
+        Estimate(0.0, math.nan, math.nan, Verdict.TOO_FEW),
+        0,
+        Decimal(0),
+        Decimal(0),
+        None,
+    )
+
+
+def _thai_report() -> ShopReport:
+    return ShopReport(
+        members=3,
+        new_members=1,
+        active_members=2,
+        by_group={"new": 1, "regular": 1, "lapsed": 1},
+        by_tier={"member": 3},
+        points_outstanding=0,
+        point_value=Decimal("0.1"),
+        liability=Decimal(0),
+        by_branch=[BranchSales("asoke", "อโศก", "Asoke", 2, Decimal(300))],
+        revenue_by_weekday=[Decimal(v) for v in range(7)],
+        revenue_by_hour=[Decimal(v) for v in range(24)],
+        sales_last_30d=2,
+        revenue_last_30d=Decimal(300),
+    )
+
+
+def _texts(png_maker: Callable[[], object]) -> list[str]:
+    """Every text drawn by ``png_maker``, caught as matplotlib hands it to the renderer."""
+    from matplotlib.text import Text
+
+    drawn: list[str] = []
+    original = Text.draw
+
+    def spy(self: Text, renderer: object) -> None:
+        drawn.append(self.get_text())
+        original(self, renderer)  # type: ignore[arg-type]
+
+    Text.draw = spy  # type: ignore[method-assign]
+    try:
+        png_maker()
+    finally:
+        Text.draw = original  # type: ignore[method-assign]
+    return [text for text in drawn if text]
+
+
+def test_charts_in_thai_render_every_glyph_in_the_thai_font() -> None:
+    """A missing glyph is a warning in matplotlib: as an error here, one would fail the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        texts = _texts(lambda: campaign_chart(_thai_campaign(), "th"))
+        report = _texts(lambda: report_charts(_thai_report(), "th"))
+    assert "ชาไทยเย็นฟรี สาขาอโศก" in texts  # the campaign's name is the title
+    assert t("th", "chart.recipients") in texts
+    assert t("th", "chart.funnel") in texts
+    assert {"อโศก", t("th", "report.group_lapsed"), "พฤ."} <= set(report)
+    from matplotlib import font_manager, rcParams
+
+    used = font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"]))
+    assert Path(used) in font_files()
+    assert Path(used).name == "Sarabun-Regular.ttf"
+
+
+def test_charts_in_english_have_no_thai_labels() -> None:
+    texts = _texts(lambda: campaign_chart(_thai_campaign(), "en"))
+    assert t("en", "chart.recipients") in texts
+    assert t("th", "chart.recipients") not in texts
+    report = _texts(lambda: report_charts(_thai_report(), "en"))
+    assert {"Asoke", "Thu"} <= set(report)
+    assert "อโศก" not in report
+
+
+def test_thai_without_the_thai_font_would_be_empty_boxes() -> None:
+    """What the Thai test guards against: matplotlib's own font has no Thai glyphs."""
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    figure.suptitle("ชาไทย", family="DejaVu Sans")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="missing from font"):
+            figure.savefig(io.BytesIO(), format="png")

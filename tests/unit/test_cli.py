@@ -82,6 +82,23 @@ def test_a_second_demo_with_the_same_parameters_reuses_the_shop(
 
 
 @pytest.mark.e2e
+def test_demo_reset_rebuilds_the_shop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database = tmp_path / "demo.db"
+    argv = ["demo", "--members", "100", "--months", "1", "--no-chat", "--database", str(database)]
+    main(argv)
+    with sqlite3.connect(database) as connection:  # what was done in the demo so far
+        connection.execute("UPDATE members SET name = 'changed' WHERE id = 1")
+    capsys.readouterr()
+    assert main([*argv, "--reset"]) == 0
+    assert "reused" not in capsys.readouterr().out
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT name FROM members WHERE id = 1").fetchone() != (
+            "changed",
+        )
+    assert _count(database, "members") == 100
+
+
+@pytest.mark.e2e
 def test_a_demo_with_other_parameters_is_rebuilt(tmp_path: Path) -> None:
     database = tmp_path / "demo.db"
     base = ["demo", "--months", "1", "--no-chat", "--database", str(database)]

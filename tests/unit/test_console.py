@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import segno
 
 from bot.channels.console import ConsoleChannel
 from bot.core.clock import FrozenClock
+from bot.core.errors import TransientChannelError
 from bot.core.messages import (
     Attachment,
     Button,
@@ -21,6 +23,7 @@ from bot.core.messages import (
     MemberCardView,
     Reply,
 )
+from bot.i18n import t
 
 MENU = Reply(
     text="Join us?",
@@ -160,3 +163,65 @@ async def test_push_prints_messages_that_were_not_replies(tmp_path: Path) -> Non
     channel, out = _console(ScriptedBus(), "", tmp_path)
     await channel.push("ploy", [Reply(text="Happy birthday!", buttons=(MENU.buttons[0],))])
     assert "Happy birthday!\n  [1] Accept" in out.getvalue()
+
+
+async def test_push_refuses_messages_for_another_console_user(tmp_path: Path) -> None:
+    """Issue 14 item 7: a terminal is one person's; the row stays in the outbox (transient)."""
+    channel, out = _console(ScriptedBus(), "", tmp_path)
+    assert channel.serves_only == frozenset({"ploy"})
+    with pytest.raises(TransientChannelError):
+        await channel.push("owner", [Reply(text="Approve this sale?")])
+    assert "Approve" not in out.getvalue()
+
+
+class ClosedPipe(io.StringIO):
+    """An output whose reader went away after ``room`` writes (``chatcrm chat | head``)."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+
+    def write(self, text: str) -> int:
+        if self.room <= 0:
+            raise BrokenPipeError(32, "Broken pipe")
+        self.room -= 1
+        return super().write(text)
+
+
+async def test_a_closed_output_ends_the_session_quietly(tmp_path: Path) -> None:
+    bus = ScriptedBus([[Reply(text="Welcome")], [Reply(text="one")], [Reply(text="two")]])
+    out = ClosedPipe(room=3)
+    channel = ConsoleChannel(
+        bus,
+        FrozenClock(datetime(2026, 3, 3, 7, 30, tzinfo=UTC)),
+        "ploy",
+        input=io.StringIO("a\nb\nc\n"),
+        output=out,
+        media_dir=tmp_path,
+        locale="en",
+    )
+    await channel.run()  # no BrokenPipeError
+    assert channel.closed
+    assert len(bus.received) < 4  # it stopped reading once nobody could see the answers
+    with pytest.raises(TransientChannelError):  # a message for it waits in the outbox
+        await channel.push("ploy", [Reply(text="later")])
+
+
+class ClosedInput(io.StringIO):
+    def readline(self, size: int | None = -1) -> str:
+        raise ValueError("I/O operation on closed file.")
+
+
+async def test_a_closed_input_ends_the_session_quietly(tmp_path: Path) -> None:
+    out = io.StringIO()
+    channel = ConsoleChannel(
+        ScriptedBus(),
+        FrozenClock(datetime(2026, 3, 3, 7, 30, tzinfo=UTC)),
+        "ploy",
+        input=ClosedInput(),
+        output=out,
+        media_dir=tmp_path,
+        locale="en",
+    )
+    await channel.run()
+    assert out.getvalue().endswith(t("en", "console.bye") + "\n")

@@ -10,13 +10,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.demo_history import SIMULATED_DAYS, add_simulated_days, simulation_start
+from bot.demo_history import (
+    DEMO_SEGMENT_NAME,
+    SIMULATED_DAYS,
+    add_simulated_days,
+    simulation_start,
+)
 from shop.campaigns.stats import compute_stats
 from storage.db import session_factory
-from storage.models import OutboxMessage
+from storage.models import Branch, OutboxMessage, Sale, Segment
 from storage.raw_session import session_of
 from storage.synthetic import generate_shop
 from storage.synthetic.loyalty import add_counter
+from storage.synthetic.names import BRANCHES
 from storage.uow import UnitOfWorkFactory
 
 NOW = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)
@@ -43,3 +49,14 @@ async def test_the_demo_campaign_was_sent_and_measured_by_the_product(
     assert stats.recipients.visits > 0
     assert stats.holdout.measured > 0
     assert pending == 0
+    async with uow() as session:
+        recent = await session_of(session).execute(
+            select(Branch.code)
+            .join(Sale, Sale.branch_id == Branch.id)
+            .where(Sale.occurred_at >= start)
+            .distinct()
+        )
+        segments = await session_of(session).execute(select(Segment.name))
+    # every branch's cashier rang sales up in the simulated days, not Asoke's alone
+    assert set(recent.scalars()) == {code for code, _, _ in BRANCHES}
+    assert list(segments.scalars()) == [DEMO_SEGMENT_NAME]  # named for what it holds
