@@ -165,7 +165,7 @@ class ConsoleChannel:
         if self.closed:
             raise TransientChannelError("the terminal was closed")
         try:
-            self.show(replies)
+            self.show(replies, pushed=True)
         except _TerminalGone as gone:
             self._detach_output()
             raise TransientChannelError("the terminal was closed") from gone
@@ -190,9 +190,14 @@ class ConsoleChannel:
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def show(self, replies: Sequence[Reply]) -> None:
-        """Print ``replies``; their numbered buttons replace the previous choices."""
-        self.choices = []
+    def show(self, replies: Sequence[Reply], *, pushed: bool = False) -> None:
+        """Print ``replies``; their numbered buttons replace the previous choices.
+
+        A pushed message without buttons (a digest, a notice) keeps the choices on screen, as a
+        chat app keeps an earlier message's buttons pressable; an answer to what the person typed
+        clears them, so a number typed into a question is read as the answer."""
+        if not pushed or any(_pressable(reply) for reply in replies):
+            self.choices = []
         for reply in replies:
             if FORGET_FILES_META in reply.meta:
                 self._forget(reply.meta[FORGET_FILES_META].split())
@@ -279,3 +284,11 @@ class ConsoleChannel:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             os.close(devnull)
+
+
+def _pressable(reply: Reply) -> bool:
+    """Whether ``reply`` shows buttons a typed number can press (links and contact sharing
+    are shown as text)."""
+    return any(
+        button.kind not in (ButtonKind.SHARE_CONTACT, ButtonKind.URL) for button in reply.buttons
+    )

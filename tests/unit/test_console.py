@@ -165,6 +165,17 @@ async def test_push_prints_messages_that_were_not_replies(tmp_path: Path) -> Non
     assert "Happy birthday!\n  [1] Accept" in out.getvalue()
 
 
+async def test_a_pushed_notice_without_buttons_keeps_the_choices(tmp_path: Path) -> None:
+    """An approval request followed by the daily digest: typing 1 still approves, as the
+    request's buttons stay pressable in a chat app."""
+    channel, _ = _console(ScriptedBus(), "", tmp_path)
+    await channel.push("ploy", [MENU])
+    await channel.push("ploy", [Reply(text="Yesterday: 0 sales")])
+    assert [button.label for button in channel.choices] == ["Accept", "Decline"]
+    await channel.push("ploy", [Reply(text="Pick", buttons=(Button("Other", "x:1"),))])
+    assert [button.label for button in channel.choices] == ["Other"]
+
+
 async def test_push_refuses_messages_for_another_console_user(tmp_path: Path) -> None:
     """Issue 14 item 7: a terminal is one person's; the row stays in the outbox (transient)."""
     channel, out = _console(ScriptedBus(), "", tmp_path)
