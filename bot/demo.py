@@ -44,6 +44,7 @@ from bot.demo_history import (
     history_settings,
     simulation_start,
 )
+from shop.profile import SHOP_KEY
 from simulator.inprocess import InProcessWorld
 from simulator.live import LiveShop
 from simulator.population import load_population
@@ -104,9 +105,15 @@ async def _stored(engine: AsyncEngine) -> dict[str, Any] | None:
 
 async def _record(engine: AsyncEngine, value: dict[str, Any], now: datetime) -> None:
     async with engine.begin() as connection:
-        await connection.execute(delete(ShopSetting).where(ShopSetting.key == DEMO_KEY))
-        row = {"key": DEMO_KEY, "value": value, "updated_at": now}
-        await connection.execute(insert(ShopSetting), [row])
+        keys = (DEMO_KEY, SHOP_KEY)
+        await connection.execute(delete(ShopSetting).where(ShopSetting.key.in_(keys)))
+        # the shop's name as /settings keeps it, so /settings shows it and the chat uses it
+        name = {"name_th": SHOP_NAME["th"], "name_en": SHOP_NAME["en"]}
+        rows = [
+            {"key": DEMO_KEY, "value": value, "updated_at": now},
+            {"key": SHOP_KEY, "value": name, "updated_at": now},
+        ]
+        await connection.execute(insert(ShopSetting), rows)
 
 
 def _remove(path: Path) -> None:

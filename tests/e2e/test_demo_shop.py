@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.demo import DemoParams, build_demo, demo_platforms, demo_settings
 from shop.campaigns.stats import CampaignStats, compute_stats
+from shop.profile import ShopName, shop_name
 from storage.db import create_engine, session_factory
 from storage.models import Campaign
 from storage.raw_session import session_of
@@ -92,6 +93,17 @@ async def test_a_campaign_sent_in_the_demo_is_delivered_and_measured(tmp_path: P
     assert re.search(r"Sent [1-9]\d*", stats_text)
     assert re.search(r"Pressed the button [1-9]\d*", stats_text)
     assert "Baan Cha Yen" in settings.shop_name
+    assert await _stored_name(shop.database_url) == ShopName("บ้านชาเย็น", "Baan Cha Yen")
+
+
+async def _stored_name(url: str) -> ShopName:
+    """The name /settings shows and the chat uses, as the demo stored it."""
+    engine = create_engine(url)
+    try:
+        async with UnitOfWorkFactory(session_factory(engine))() as uow:
+            return await shop_name(uow)
+    finally:
+        await engine.dispose()
 
 
 def test_the_demo_with_no_input_ends_by_itself(tmp_path: Path) -> None:
