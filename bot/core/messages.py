@@ -113,6 +113,8 @@ class MemberCardView:
     points: int
     qr_payload: str
     qr_png: bytes
+    #: the shop's name as /settings keeps it, in the member's language ("" = the configured one)
+    shop: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from bot.core.messages import MemberCardView, Reply
 from handlers.context import Context
 from handlers.customer.common import tier_label
 from shop.loyalty import loyalty_status
+from shop.profile import shown_shop_name
 from storage.models import Member
 
 #: what the card's QR code carries; staff commands accept it wherever a member is asked for
@@ -40,6 +41,7 @@ async def card_reply(ctx: Context, member: Member) -> Reply:
         points=status.balance,
         qr_payload=payload,
         qr_png=qr_png(payload),
+        shop=await shown_shop_name(ctx.uow, ctx.locale, ctx.settings.shop_name),
     )
     text = ctx.t(
         "card.text",

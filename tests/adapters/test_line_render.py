@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,6 +140,15 @@ async def test_card_is_a_flex_bubble_with_the_qr_image_when_there_is_a_public_ur
     texts += [c.get("text") for b in bubble["body"]["contents"] for c in b.get("contents", [])]
     assert {"Ploy", "Silver", "1,250", "M1234"} <= set(texts)
     assert publisher.stored[0][1:3] == ("image/png", b"png")
+
+
+async def test_card_header_is_the_shop_name_the_card_carries() -> None:
+    """The name set in /settings (carried by the card) wins over the configured one."""
+    [flex] = await render(Reply(card=replace(CARD, shop="ชาไทย ป้าแดง")))
+    header = flex["contents"]["header"]["contents"][0]["text"]
+    assert header == "ชาไทย ป้าแดง"
+    [plain] = await render(Reply(card=CARD))
+    assert plain["contents"]["header"]["contents"][0]["text"] == "Cha Yen"
 
 
 async def test_card_without_public_url_shows_the_member_code_large_and_no_image() -> None:

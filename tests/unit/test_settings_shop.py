@@ -101,3 +101,15 @@ async def test_only_the_owner_edits_the_shop(app: App) -> None:
     assert manager.text() == t("th", "error.not_allowed")
     await manager.say("1")
     assert await _stored(app, "campaign") is None
+
+
+async def test_the_member_card_carries_the_name_set_in_settings(app: App) -> None:
+    """The LINE card's header used the configured name only; it follows /settings now."""
+    owner = await staff_chat(app, "o1", "owner")
+    await owner.press("shp:name")
+    await owner.say("ชาไทย ป้าแดง")
+    await owner.say("Auntie Daeng's Thai Tea")
+    await make_member(app, user_id="m1", locale="en")
+    member = Chat(app, user_id="m1", language_code="en")
+    [card] = [reply.card for reply in await member.say("/card") if reply.card is not None]
+    assert card.shop == "Auntie Daeng's Thai Tea"

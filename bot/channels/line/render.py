@@ -228,7 +228,7 @@ class LineRenderer:
             url = await self._publish(
                 card_filename(card.member_code), "image/png", card.qr_png, CARD_IMAGE_TTL
             )
-        return card_bubble(card, url, locale, self._shop)
+        return card_bubble(card, url, locale, card.shop or self._shop)
 
     async def _attachment(
         self, attachment: Attachment, get_locale: Callable[[], Awaitable[str]]
