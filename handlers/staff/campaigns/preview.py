@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.core.errors import ChannelError, DomainError
 from bot.core.messages import Reply
-from bot.i18n import format_baht, format_datetime
+from bot.i18n import channel_name, format_baht, format_datetime
 from handlers.context import Context
 from shop.campaigns.launch import (
     DEFAULT_BATCH,
@@ -159,7 +159,11 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
     for channel in CHANNELS:
         if reach.per_channel[channel]:
             lines.append(
-                ctx.t("campaign.preview_channel", channel=channel, count=reach.per_channel[channel])
+                ctx.t(
+                    "campaign.preview_channel",
+                    channel=channel_name(ctx.locale, channel),
+                    count=reach.per_channel[channel],
+                )
             )
     lines.append(ctx.t("campaign.preview_holdout", count=reach.holdout, pct=campaign.holdout_pct))
     lines.append(detectable_line(ctx, campaign, reach))

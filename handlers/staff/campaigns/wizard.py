@@ -51,8 +51,13 @@ async def start_wizard(ctx: Context) -> list[Reply]:
 
 async def _ask_segment(ctx: Context) -> Reply:
     saved = [segment.name for segment in await ctx.uow.segments.all()]
-    names = saved[:6] + list(BUILTIN_SEGMENTS)[:6]
-    buttons = tuple(Button(n[:20], f"{FLOW}:seg:{n}") for n in names if len(n.encode()) <= 50)
+    labels = {name: name for name in saved[:6]}  # a saved segment's name is as written
+    labels |= {name: ctx.t(f"segment.builtin_{name}") for name in list(BUILTIN_SEGMENTS)[:6]}
+    buttons = tuple(
+        Button(label[:20], f"{FLOW}:seg:{name}")
+        for name, label in labels.items()
+        if len(name.encode()) <= 50
+    )
     return Reply(text=ctx.t("campaign.ask_segment"), buttons=(*buttons, _cancel(ctx)))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.messages import Button, Reply
+from bot.i18n import channel_name, format_number
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.segments import wizard
@@ -102,7 +103,10 @@ async def show(ctx: Context, name: str) -> list[Reply]:
         ctx.t("segment.show_rule", rule=rule),
     ]
     channels = await ctx.uow.audiences.reachable_by_channel(members)
-    parts = [f"{channel} {count}" for channel, count in channels.items()] or ["-"]
+    parts = [
+        f"{channel_name(ctx.locale, channel)} {format_number(count, ctx.locale)}"
+        for channel, count in channels.items()
+    ] or ["-"]
     lines.append(ctx.t("segment.by_channel", channels=", ".join(parts)))
     consent = await ctx.uow.audiences.by_marketing_consent(members)
     lines.append(ctx.t("segment.by_consent", yes=consent.get(True, 0), no=consent.get(False, 0)))

@@ -1,0 +1,31 @@
+"""Nothing of the other language in what the bot says: every reply and button of the journeys
+in :mod:`tests.unit.language_journeys`, and every message they queue, read in English holds no
+Thai script and read in Thai no English word (beyond brands, formats and what people typed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.bootstrap import App
+from bot.core.clock import FrozenClock
+from bot.i18n import LOCALES, t
+from tests.unit.language_journeys import ENGLISH, THAI, whole_shop
+from tests.unit.language_support import Transcript, offences
+
+PEOPLE = {"en": ENGLISH, "th": THAI}
+
+
+@pytest.mark.parametrize("locale", ["en", "th"])
+async def test_no_reply_holds_words_of_the_other_language(
+    app: App, clock: FrozenClock, locale: str
+) -> None:
+    transcript = Transcript()
+    transcript.attach(app)
+    people = PEOPLE[locale]
+    await whole_shop(app, clock, people)
+    await transcript.add_outbox(app)
+    apologies = {t(code, "error.internal") for code in LOCALES}
+    assert [s for s in transcript.said if s.text in apologies] == []  # no journey broke off
+    assert len(transcript.said) > 300
+    found = offences(locale, transcript, people.typed)
+    assert found == [], "\n".join(found)
