@@ -196,7 +196,9 @@ class Bus(Generic[RouterT]):
         locale = (
             member.locale
             if member is not None
-            else supported_locale(identity.language_code) or self.settings.locale
+            else identity.chosen_locale
+            or supported_locale(identity.language_code)
+            or self.settings.locale
         )
         return Context(
             inbound=inbound,
