@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from bot.core.messages import Attachment, Reply
-from bot.i18n import format_baht, format_points
+from bot.i18n import format_baht, format_number, format_points
 from handlers.campaigns.charts import bar_chart
 from handlers.context import Context
 from handlers.inbox.report_lines import service_lines
@@ -68,16 +68,18 @@ async def show_report(ctx: Context) -> list[Reply]:
 def report_text(ctx: Context, report: ShopReport) -> str:
     loc = ctx.locale
     groups = ", ".join(
-        f"{ctx.t('report.group_' + name)} {count:,}" for name, count in report.by_group.items()
+        f"{ctx.t('report.group_' + name)} {format_number(count, loc)}"
+        for name, count in report.by_group.items()
     )
     tiers = ", ".join(
-        f"{tier_name(loc, Tier(name, Decimal(0)))} {n:,}" for name, n in report.by_tier.items()
+        f"{tier_name(loc, Tier(name, Decimal(0)))} {format_number(n, loc)}"
+        for name, n in report.by_tier.items()
     )
     branches = "\n".join(
-        ctx.t(
+        ctx.tn(
             "report.branch_line",
+            branch.sales,
             branch=branch.name_th if loc == "th" else branch.name_en,
-            sales=branch.sales,
             revenue=format_baht(branch.revenue, loc),
         )
         for branch in report.by_branch

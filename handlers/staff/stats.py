@@ -108,7 +108,7 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
             start=format_date(stats.started_at.astimezone(tz).date(), loc),
             end=format_date(last_day.astimezone(tz).date(), loc),
         ),
-        ctx.t("stats.members", recipients=r.members, holdout=h.members),
+        ctx.tn("stats.members", r.members, holdout=h.members),
         ctx.t(
             "stats.delivery",
             sent=r.sent,

@@ -4,6 +4,8 @@ Thai script and read in Thai no English word (beyond brands, formats and what pe
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.bootstrap import App
@@ -13,6 +15,10 @@ from tests.unit.language_journeys import ENGLISH, THAI, whole_shop
 from tests.unit.language_support import Transcript, offences
 
 PEOPLE = {"en": ENGLISH, "th": THAI}
+#: "1 members", "day(s)": an English count that did not go through the plural forms
+WRONG_PLURAL = re.compile(
+    r"(?<![\d,.#])1 (?:members|recipients|sales|answers|conversations|days|messages)\b|\(s\)"
+)
 
 
 @pytest.mark.parametrize("locale", ["en", "th"])
@@ -29,3 +35,6 @@ async def test_no_reply_holds_words_of_the_other_language(
     assert len(transcript.said) > 300
     found = offences(locale, transcript, people.typed)
     assert found == [], "\n".join(found)
+    if locale == "en":  # one member, two members: counts take the plural form they need
+        wrong = [s.text for s in transcript.said if WRONG_PLURAL.search(s.text)]
+        assert wrong == []

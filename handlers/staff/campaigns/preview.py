@@ -155,7 +155,7 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
     """The preview text, then the message rendered for the first recipient (by member id)."""
     reach = await measure_reach(ctx, campaign)
     lines = [ctx.t("campaign.preview_title", id=campaign.id, name=campaign.name)]
-    lines.append(ctx.t("campaign.preview_reach", count=reach.recipients))
+    lines.append(ctx.tn("campaign.preview_reach", reach.recipients))
     for channel in CHANNELS:
         if reach.per_channel[channel]:
             lines.append(
@@ -165,7 +165,7 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
                     count=reach.per_channel[channel],
                 )
             )
-    lines.append(ctx.t("campaign.preview_holdout", count=reach.holdout, pct=campaign.holdout_pct))
+    lines.append(ctx.tn("campaign.preview_holdout", reach.holdout, pct=campaign.holdout_pct))
     lines.append(detectable_line(ctx, campaign, reach))
     for reason in EXCLUSION_REASONS:
         lines.append(ctx.t(f"campaign.excluded_{reason}", count=reach.excluded[reason]))

@@ -94,7 +94,7 @@ async def _segment(ctx: Context) -> list[Reply]:
     name = ctx.state.data.get("name") if ctx.state else ""
     ctx.goto("message", segment=text[:40], rule=rule, name=name or text[:MAX_NAME])
     return [
-        ctx.reply("campaign.segment_chosen", segment=text, size=size),
+        Reply(text=ctx.tn("campaign.segment_chosen", size, segment=text)),
         ctx.reply("campaign.ask_message", _cancel(ctx)),
     ]
 

@@ -53,7 +53,7 @@ async def list_segments(ctx: Context) -> list[Reply]:
     for name, rule in builtin_rules(env.lifecycle).items():
         size = await audience_size(ctx.uow, compile_rule(parse_rule(rule), env))
         label = ctx.t(f"segment.builtin_{name}")
-        lines.append(ctx.t("segment.builtin_line", name=name, label=label, size=size))
+        lines.append(ctx.tn("segment.builtin_line", size, name=name, label=label))
     saved = await ctx.uow.segments.all()
     lines.append(ctx.t("segment.saved_heading", count=len(saved)))
     for segment in saved:
@@ -99,7 +99,7 @@ async def show(ctx: Context, name: str) -> list[Reply]:
         return [rule_error(ctx, error)]
     size = await audience_size(ctx.uow, members)
     lines = [
-        ctx.t("segment.show_title", name=key, size=size),
+        ctx.tn("segment.show_title", size, name=key),
         ctx.t("segment.show_rule", rule=rule),
     ]
     channels = await ctx.uow.audiences.reachable_by_channel(members)
