@@ -104,7 +104,9 @@ class Bus(Generic[RouterT]):
                     if not await self._remember_failed(inbound):
                         raise
                     result = "crashed"  # recorded as handled, answered with an apology
-                    return [Reply(text=t(self.settings.locale, "error.internal"))]
+                    # the database may be what failed: the platform's hint is all there is
+                    hinted = supported_locale(inbound.language_code) or self.settings.locale
+                    return [Reply(text=t(hinted, "error.internal"))]
         finally:
             metrics.observe_handler(channel, time.perf_counter() - started)
             metrics.count_update(channel, result)

@@ -4,6 +4,8 @@ messages queued to them (a staff notice)."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.bootstrap import App
 from bot.i18n import t
 from storage.models import ChannelIdentity
@@ -67,3 +69,14 @@ async def test_an_unknown_language_button_changes_nothing(app: App) -> None:
     assert replies[0].text == t("th", "error.button_expired")
     (identity,) = await rows(app, ChannelIdentity)
     assert identity.chosen_locale is None
+
+
+async def test_the_apology_for_a_failure_is_in_the_writers_language(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(ctx: object) -> list[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.bus.router, "route", broken)
+    replies = await Chat(app, language_code="en").say("/points")
+    assert [reply.text for reply in replies] == [t("en", "error.internal")]
