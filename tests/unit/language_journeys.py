@@ -194,6 +194,27 @@ async def customer_commands(app: App, chat: Chat, people: People) -> None:
     await friend.say("/join WRONGCODE")
 
 
+async def newcomers(app: App, owner: Chat, cashier: Chat, member: Chat, people: People) -> None:
+    """A cashier claims an invite, an imported customer takes over their membership with a
+    claim code, another signs up on LINE (no contact sharing), the member links LINE."""
+    locale = people.locale
+    invite = (await owner.say("/staff invite cashier asoke"))[-1].text
+    await Chat(app, user_id="n1", language_code=locale, display_name=people.staff[2]).say(invite)
+    imported = await make_member(app, people.friend, FRIEND_PHONE, locale=locale, points=300)
+    await cashier.say(f"/customer {FRIEND_PHONE}")
+    await cashier.press(f"cust:claim:{imported.id}")
+    claim = cashier.last[-1].text
+    await Chat(app, user_id="n2", language_code=locale).say(claim)
+    line = Chat(app, "U" + "b" * 32, Channel.LINE, locale, people.others[0])
+    await line.say("/start")
+    for step in ("su:join", "su:mkt:no"):
+        await line.press(step)
+    await line.say(people.others[0])
+    await line.say(FRIEND_PHONE)  # on file already: the answer says what to do instead
+    link = (await member.say("/link"))[-1].text
+    await Chat(app, user_id="U" + "c" * 32, channel=Channel.LINE, language_code=locale).say(link)
+
+
 async def counter(app: App, people: People) -> tuple[Chat, Chat, Chat]:
     """Owner, manager and cashier at work: sales, approvals, look-ups, the team."""
     names = dict(zip(("owner", "manager", "cashier"), people.staff, strict=True))
@@ -307,6 +328,7 @@ async def whole_shop(app: App, clock: FrozenClock, people: People) -> None:
     member = await sign_up(app, people)
     await customer_commands(app, member, people)
     owner, manager, cashier = await counter(app, people)
+    await newcomers(app, owner, cashier, member, people)
     await marketing(app, manager, people)
     await later_days(app, clock)
     await press_outbox(app, people.locale)

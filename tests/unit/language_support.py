@@ -19,6 +19,7 @@ from bot.bootstrap import App
 from bot.core.messages import Button, ButtonKind, Inbound, Reply
 from bot.core.wire import payload_to_replies
 from bot.i18n import LOCALES, t
+from shop.automations import DEFAULTS as AUTOMATIONS
 from shop.loyalty import DEFAULT_TIERS
 from storage.models import OutboxMessage
 from storage.raw_session import session_of
@@ -36,14 +37,16 @@ LATIN_WORD: Final = re.compile(r"(?<![\w/.@=:{-])(?![A-Z]+\b)[A-Za-z]{4,}(?![\w/
 _NOT_PROSE: Final = re.compile(r"/[a-z_]+(?:@\w+)?(?: [a-z]+\b)?|https?://\S+|\{\w+\}")
 
 #: what reads the same in both languages: brands, and the identifiers a person types as they
-#: are (segment fields and built-in segments, tier, role and branch codes: ``tier = gold``,
-#: ``/staff invite cashier asoke``); identifiers are lower case, their display names are not
+#: are (segment fields and built-in segments, tier, role, automation and branch codes:
+#: ``tier = gold``, ``/staff invite cashier asoke``); identifiers are lower case, their display
+#: names are not
 BRAND_AND_FORMAT: Final = frozenset(
     {"Telegram", "English", "chatcrm", "Loyverse"}
     | set(FIELDS)
     | set(BUILTIN_SEGMENTS)
     | {tier.name for tier in DEFAULT_TIERS}
     | {"owner", "manager", "cashier"}
+    | set(AUTOMATIONS)
     | set(SHOP_BRANCHES)
 )
 

@@ -10,9 +10,9 @@ import pytest
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from bot.i18n import LOCALES, t
+from bot.i18n import LOCALES, catalog, t
 from tests.unit.language_journeys import ENGLISH, THAI, whole_shop
-from tests.unit.language_support import Transcript, offences
+from tests.unit.language_support import Transcript, foreign_words, offences
 
 PEOPLE = {"en": ENGLISH, "th": THAI}
 #: "1 members", "day(s)": an English count that did not go through the plural forms
@@ -38,3 +38,10 @@ async def test_no_reply_holds_words_of_the_other_language(
     if locale == "en":  # one member, two members: counts take the plural form they need
         wrong = [s.text for s in transcript.said if WRONG_PLURAL.search(s.text)]
         assert wrong == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_catalog_text_holds_words_of_the_other_language(locale: str) -> None:
+    """Also the texts no journey above reaches."""
+    found = {key: foreign_words(locale, text) for key, text in catalog(locale).items()}
+    assert {key: words for key, words in found.items() if words} == {}

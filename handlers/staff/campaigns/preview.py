@@ -181,9 +181,9 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
     line_count = reach.per_channel["line"]
     line_cost = campaign.line_message_price * line_count
     lines.append(
-        ctx.t(
+        ctx.tn(
             "campaign.preview_line_cost",
-            count=line_count,
+            line_count,
             price=format_baht(campaign.line_message_price, ctx.locale),
             cost=format_baht(line_cost, ctx.locale),
         )
