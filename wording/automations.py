@@ -86,3 +86,10 @@ def tier_down_notice(tier: Tier, previous: Tier, amount: Decimal, by: date, loca
         date=format_date(by, locale),
     )
     return Reply(text=text)
+
+
+def coupon_titles(automation: str, percent: str) -> tuple[str, str]:
+    """(Thai, English) title of an automation's discount coupon, kept on the coupon so each
+    member reads it in their language whenever they open it."""
+    key = f"auto.{automation}_coupon"
+    return t("th", key, pct=percent), t("en", key, pct=percent)

@@ -26,7 +26,7 @@ from typing import Final
 from jobs.app import App
 from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
 from shop.campaigns.offers import Offer
-from wording.automations import birthday_greeting, birthday_template
+from wording.automations import birthday_greeting, birthday_template, coupon_titles
 
 NAME: Final = "birthday"
 CATCH_UP_DAYS: Final = 3
@@ -35,11 +35,12 @@ CATCH_UP_DAYS: Final = 3
 def month_offer(day: date) -> Offer:
     """The birthday coupon of ``day``'s month, valid for that whole month."""
     last = calendar.monthrange(day.year, day.month)[1]
+    title_th, title_en = coupon_titles(NAME, "20")
     return Offer(
         kind="percent",
         value="20",
-        title_th="ส่วนลดวันเกิด 20%",
-        title_en="Birthday 20% off",
+        title_th=title_th,
+        title_en=title_en,
         valid_from=day.replace(day=1),
         valid_until=day.replace(day=last),
         cost=Decimal(0),

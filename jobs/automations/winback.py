@@ -24,7 +24,7 @@ from typing import Final
 from jobs.app import App
 from jobs.automations.common import automation_config, enrol, kind_of, period_campaign, shop_day
 from shop.campaigns.offers import Offer
-from wording.automations import winback_offer_message, winback_template
+from wording.automations import coupon_titles, winback_offer_message, winback_template
 
 NAME: Final = "winback"
 
@@ -32,11 +32,12 @@ NAME: Final = "winback"
 def winback_offer(day: date) -> Offer:
     """The win-back offer enrolled on ``day``: valid until the end of the following month."""
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    title_th, title_en = coupon_titles(NAME, "15")
     return Offer(
         kind="percent",
         value="15",
-        title_th="ส่วนลดต้อนรับกลับ 15%",
-        title_en="Welcome back 15% off",
+        title_th=title_th,
+        title_en=title_en,
         valid_until=date(year, month, calendar.monthrange(year, month)[1]),
         cost=Decimal(0),
     )
