@@ -1,7 +1,7 @@
 """Recording every text a person is shown, and finding words of the other language in it.
 
-:class:`Transcript` wraps the bus of an app so that every reply of every chat (text and button
-labels) is kept with the locale the run is in; :func:`outbox_texts` adds what was queued for
+:class:`Transcript` wraps the bus of an app so that every reply of every chat (text, button
+labels, the member card's tier) is kept; :meth:`Transcript.add_outbox` adds what was queued for
 others (receipts, staff notices, campaign and automation messages). :func:`foreign_words` then
 says what a reader of that locale could not read: Thai script in English, English words in Thai.
 """
@@ -41,7 +41,7 @@ _NOT_PROSE: Final = re.compile(r"/[a-z_]+(?:@\w+)?(?: [a-z]+\b)?|https?://\S+|\{
 #: ``tier = gold``, ``/staff invite cashier asoke``); identifiers are lower case, their display
 #: names are not
 BRAND_AND_FORMAT: Final = frozenset(
-    {"Telegram", "English", "chatcrm", "Loyverse"}
+    {"Telegram", "chatcrm", "Loyverse"}
     | set(FIELDS)
     | set(BUILTIN_SEGMENTS)
     | {tier.name for tier in DEFAULT_TIERS}
@@ -61,8 +61,7 @@ def _texts_of(reply: Reply) -> Iterator[str]:
     if reply.text:
         yield reply.text
     for button in reply.buttons:
-        if button.kind is not ButtonKind.URL or button.label:
-            yield button.label
+        yield button.label
     if reply.card is not None:
         yield reply.card.tier
 
