@@ -70,7 +70,7 @@ async def test_segments_lists_builtins_and_saved_with_sizes(app: App) -> None:
     text = manager.text()
     assert "• Fans (fan) — 2 members" in text
     assert "• Lapsed (lapsed) — 1 member" in text
-    assert "• vips — 1 members: tag = vip" in text
+    assert "• vips — 1 member: tag = vip" in text
 
 
 async def test_show_gives_size_channels_consent_and_samples(app: App) -> None:

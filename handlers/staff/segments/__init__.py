@@ -58,14 +58,11 @@ async def list_segments(ctx: Context) -> list[Reply]:
     lines.append(ctx.t("segment.saved_heading", count=len(saved)))
     for segment in saved:
         try:
-            size_text = str(
-                await audience_size(ctx.uow, compile_rule(parse_rule(segment.rule), env))
-            )
+            size = await audience_size(ctx.uow, compile_rule(parse_rule(segment.rule), env))
         except SegmentRuleError:  # a rule naming a segment deleted since: say so, list the rest
-            size_text = "?"
-        lines.append(
-            ctx.t("segment.saved_line", name=segment.name, size=size_text, rule=segment.rule)
-        )
+            lines.append(ctx.t("segment.saved_line_broken", name=segment.name, rule=segment.rule))
+        else:
+            lines.append(ctx.tn("segment.saved_line", size, name=segment.name, rule=segment.rule))
     lines.append(ctx.t("segment.list_footer"))
     return [Reply(text="\n".join(lines))]
 
