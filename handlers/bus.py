@@ -104,7 +104,9 @@ class Bus(Generic[RouterT]):
                     if not await self._remember_failed(inbound):
                         raise
                     result = "crashed"  # recorded as handled, answered with an apology
-                    return [Reply(text=t(self.settings.locale, "error.internal"))]
+                    # the database may be what failed: the platform's hint is all there is
+                    hinted = supported_locale(inbound.language_code) or self.settings.locale
+                    return [Reply(text=t(hinted, "error.internal"))]
         finally:
             metrics.observe_handler(channel, time.perf_counter() - started)
             metrics.count_update(channel, result)
@@ -196,7 +198,9 @@ class Bus(Generic[RouterT]):
         locale = (
             member.locale
             if member is not None
-            else supported_locale(identity.language_code) or self.settings.locale
+            else identity.chosen_locale
+            or supported_locale(identity.language_code)
+            or self.settings.locale
         )
         return Context(
             inbound=inbound,

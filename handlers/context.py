@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.messages import Button, Inbound, Reply
 from bot.core.ports import QuotaReader
-from bot.i18n import t
+from bot.i18n import t, tn
 from storage.models import ChannelIdentity, Member, Staff
 from storage.uow import UnitOfWork
 
@@ -62,6 +62,10 @@ class Context:
 
     def t(self, key: str, **params: Any) -> str:
         return t(self.locale, key, **params)
+
+    def tn(self, key: str, count: int, **params: Any) -> str:
+        """The text for ``count`` of something, in the plural form the language asks for."""
+        return tn(self.locale, key, count, **params)
 
     def reply(self, key: str, *buttons: Button, **params: Any) -> Reply:
         return Reply(text=self.t(key, **params), buttons=tuple(buttons))

@@ -29,6 +29,7 @@ from bot.i18n import format_baht, format_date, supported_locale, t
 from jobs.app import App
 from jobs.digest_numbers import CampaignLine, Digest, digest_numbers
 from storage.uow import UnitOfWork
+from wording.campaigns import campaign_title
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def render(digest: Digest, locale: str) -> str:
             t(
                 locale,
                 "digest.campaign",
-                name=line.name,
+                name=campaign_title(locale, line.name, line.kind),
                 sent=line.sent,
                 redeemed=line.redeemed,
                 revenue=format_baht(line.revenue, locale),

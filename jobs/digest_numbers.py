@@ -32,6 +32,8 @@ class CampaignLine:
     sent: int
     redeemed: int
     revenue: Decimal
+    #: ``campaign``, or the automation's kind (its name is worded in the reader's language)
+    kind: str = "campaign"
 
 
 @dataclass
@@ -101,6 +103,12 @@ async def campaign_lines(uow: UnitOfWork, start: datetime, end: datetime) -> lis
             continue
         recipients = stats.recipients
         lines.append(
-            CampaignLine(campaign.name, recipients.sent, recipients.redeemed, recipients.revenue)
+            CampaignLine(
+                campaign.name,
+                recipients.sent,
+                recipients.redeemed,
+                recipients.revenue,
+                campaign.kind,
+            )
         )
     return lines

@@ -52,6 +52,8 @@ MAX_HOLDOUT: Final = 50
 #: built-in wording); the owner's text uses the campaigns' placeholders
 NO_TEXT: Final[Mapping[str, str]] = {"text_th": "", "text_en": ""}
 #: the gifts the promotions give unless the owner chose others (kinds as the campaigns' offers)
+BIRTHDAY_GIFT: Final = ("percent", "20")
+WINBACK_GIFT: Final = ("percent", "15")
 DEFAULT_GIFTS: Final[Mapping[str, Mapping[str, str]]] = {
     "birthday": {"kind": "percent", "value": "20"},
     "winback": {"kind": "percent", "value": "15"},
@@ -114,33 +116,36 @@ def shop_day(now: datetime, tz: ZoneInfo) -> date:
     return now.astimezone(tz).date()
 
 
-def birthday_offer(day: date, gift: tuple[str, str] = ("percent", "20")) -> Offer:
+def birthday_offer(
+    day: date, gift: tuple[str, str] = BIRTHDAY_GIFT, titles: tuple[str, str] = ("", "")
+) -> Offer:
     """The birthday coupon of ``day``'s month, valid for that whole month: the owner's gift
-    ``(kind, value)`` (20% off unless changed in /settings), titled from its kind when it is
-    not the default one."""
+    ``(kind, value)`` (20% off unless changed in /settings); ``titles`` (Thai, English) are the
+    caller's words, or empty for a title made from the gift's kind."""
     last = calendar.monthrange(day.year, day.month)[1]
-    default = gift == ("percent", "20")
     return Offer(
         kind=gift[0],
         value=gift[1],
-        title_th="ส่วนลดวันเกิด 20%" if default else "",
-        title_en="Birthday 20% off" if default else "",
+        title_th=titles[0],
+        title_en=titles[1],
         valid_from=day.replace(day=1),
         valid_until=day.replace(day=last),
         cost=Decimal(0),
     )
 
 
-def winback_offer(day: date, gift: tuple[str, str] = ("percent", "15")) -> Offer:
+def winback_offer(
+    day: date, gift: tuple[str, str] = WINBACK_GIFT, titles: tuple[str, str] = ("", "")
+) -> Offer:
     """The win-back offer enrolled on ``day``: valid until the end of the following month; the
-    owner's gift ``(kind, value)`` (15% off unless changed in /settings)."""
+    owner's gift ``(kind, value)`` (15% off unless changed in /settings); ``titles`` as for
+    :func:`birthday_offer`."""
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    default = gift == ("percent", "15")
     return Offer(
         kind=gift[0],
         value=gift[1],
-        title_th="ส่วนลดต้อนรับกลับ 15%" if default else "",
-        title_en="Welcome back 15% off" if default else "",
+        title_th=titles[0],
+        title_en=titles[1],
         valid_until=date(year, month, calendar.monthrange(year, month)[1]),
         cost=Decimal(0),
     )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.core.keys import promotion_action
 from bot.core.messages import Button, Reply
 from bot.i18n import format_baht, format_date, format_points, t
+from shop.automations import BIRTHDAY_GIFT, WINBACK_GIFT, birthday_offer, winback_offer
 from shop.campaigns.offers import Offer
 from shop.campaigns.templates import placeholders_in
 from shop.loyalty import LoyaltyRules, Tier
@@ -154,3 +155,22 @@ def tier_down_notice(tier: Tier, previous: Tier, amount: Decimal, by: date, loca
         date=format_date(by, locale),
     )
     return Reply(text=text)
+
+
+def automation_offer(automation: str, day: date, gift: tuple[str, str]) -> Offer:
+    """The birthday or win-back coupon of ``day`` with the owner's ``gift``; the default gift
+    keeps its catalog title, another one is titled from its kind when shown."""
+    build, default = (
+        (birthday_offer, BIRTHDAY_GIFT)
+        if automation == "birthday"
+        else (winback_offer, WINBACK_GIFT)
+    )
+    titles = coupon_titles(automation, gift[1]) if gift == default else ("", "")
+    return build(day, gift, titles)
+
+
+def coupon_titles(automation: str, percent: str) -> tuple[str, str]:
+    """(Thai, English) title of an automation's discount coupon, kept on the coupon so each
+    member reads it in their language whenever they open it."""
+    key = f"auto.{automation}_coupon"
+    return t("th", key, pct=percent), t("en", key, pct=percent)

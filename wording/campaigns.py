@@ -13,6 +13,7 @@ from bot.core.keys import promotion_action
 from bot.core.messages import Button, Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import format_date, format_points, t
+from shop.automations import KIND_PREFIX
 from shop.campaigns.launch import campaign_offer
 from shop.campaigns.offers import Offer
 from shop.campaigns.templates import placeholders_in
@@ -129,3 +130,13 @@ class CampaignWording:
     ) -> CampaignMessages:
         """The messages of ``campaign``'s launch at ``now``."""
         return CampaignMessages(campaign, rules, now, tz, self.shop)
+
+
+def campaign_title(locale: str, name: str, kind: str) -> str:
+    """How a campaign is named to staff: an owner's campaign by the name they gave it; an
+    automation's (stored as ``birthday 2026-03``) by its label in ``locale`` and its period."""
+    if not kind.startswith(KIND_PREFIX):
+        return name
+    automation = kind.removeprefix(KIND_PREFIX)
+    period = name.removeprefix(automation).strip()
+    return f"{t(locale, f'auto.label_{automation}')} {period}".strip()

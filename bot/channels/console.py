@@ -42,6 +42,7 @@ from bot.core.messages import (
     Reply,
 )
 from bot.i18n import t
+from handlers.bus import answered_in
 from storage.uow import UnitOfWork
 
 QUIT_WORDS = frozenset({"/quit", "/exit"})
@@ -153,6 +154,9 @@ class ConsoleChannel:
             language_code=self.locale,
         )
         replies = await self.bus.handle(inbound)
+        answered = answered_in.get()
+        if answered is not None and answered[:2] == (Channel.CONSOLE.value, self.identity.user_id):
+            self.locale = answered[2]  # the terminal's own words follow the person's /language
         self.show(replies)
         return replies
 
@@ -175,6 +179,8 @@ class ConsoleChannel:
             return True
         async with self._uow() as uow:
             known = await uow.identities.get(self.identity.channel.value, self.identity.user_id)
+        if known is not None and known.chosen_locale:
+            self.locale = known.chosen_locale  # picked with /language in an earlier session
         return known is None
 
     async def _read_line(self) -> str | None:

@@ -48,7 +48,7 @@ async def card_reply(ctx: Context, member: Member) -> Reply:
         name=member.name or "",
         code=member.member_code,
         tier=tier,
-        points=f"{status.balance:,}",
+        points=status.balance,
     )
     return Reply(text=text, card=view)
 

@@ -99,6 +99,7 @@ def _identity(identity: ChannelIdentity) -> dict[str, Any]:
         "user_id": identity.user_id,
         "display_name": identity.display_name,
         "language_code": identity.language_code,
+        "chosen_language": identity.chosen_locale,
         "first_seen_at": _iso(identity.first_seen_at),
         "last_seen_at": _iso(identity.last_seen_at),
     }

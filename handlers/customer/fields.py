@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
+from bot.core.capabilities import capabilities_of
 from bot.core.errors import Conflict, InvalidInput
 from bot.core.messages import Button, ButtonKind, InboundKind, Reply
 from handlers.context import Context
@@ -41,6 +42,8 @@ async def ask(ctx: Context, flow: str, step: str) -> list[Reply]:
             buttons.append(Button(label=label, action=f"{flow}:dn"))
         return [Reply(text=ctx.t("signup.ask_name"), buttons=tuple(buttons))]
     if step == "phone":
+        if not capabilities_of(ctx.inbound.identity.channel).shares_contact:
+            return [ctx.reply("signup.ask_phone_typed")]  # no button to speak of (LINE)
         share = Button(label=ctx.t("signup.share_phone"), kind=ButtonKind.SHARE_CONTACT)
         return [Reply(text=ctx.t("signup.ask_phone"), buttons=(share,))]
     if step == "birthday":

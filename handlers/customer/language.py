@@ -1,4 +1,5 @@
-"""/language: ไทย or English, for members (stored) and for anyone else (this reply)."""
+"""/language: ไทย or English, kept for everyone who picks it: on the member, and on the chat
+account (staff who are not members, people in the middle of signing up, anyone)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,13 @@ async def choose_language(ctx: Context) -> list[Reply]:
 
 
 async def set_language(ctx: Context) -> list[Reply]:
-    """A language button: switch the catalog at once; a member keeps the choice.
-
-    A non-member has no row to keep it on (chat identities take the platform's hint on every
-    event), so the choice answers in that language and is carried into a sign-up in progress.
-    """
+    """A language button: switch the catalog at once, and keep the choice on the chat account
+    (it wins over the platform's hint from then on) and on the member, if any."""
     code = ctx.args
     if code not in LOCALES:
         return [ctx.reply("error.button_expired")]
     ctx.locale = code
+    ctx.identity.chosen_locale = code
     if ctx.member is not None:
         ctx.member.locale = code
     elif ctx.state is not None:

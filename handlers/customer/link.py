@@ -19,7 +19,7 @@ from typing import Final
 
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
-from bot.i18n import format_points, t
+from bot.i18n import channel_name, format_points, t
 from handlers.context import Context
 from handlers.customer import claim, signup
 from handlers.customer.common import main_menu
@@ -106,7 +106,8 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
         ctx.finish()  # a sign-up begun on this account is no longer needed
     await uow.audit.record(CUSTOMER, "member.linked", now, member_id=target.id, channel=ctx.channel)
     for other in others:  # the member hears of it where they already were (a security notice)
-        notice = [Reply(text=t(target.locale, "link.notice", channel=ctx.t(f"link.{ctx.channel}")))]
+        channel = channel_name(target.locale, ctx.channel)  # in the language of who reads it
+        notice = [Reply(text=t(target.locale, "link.notice", channel=channel))]
         await uow.outbox.enqueue(
             f"linked:{ctx.identity.id}:{other.id}",
             other.channel,

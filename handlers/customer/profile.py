@@ -11,7 +11,7 @@ from typing import Final
 
 from bot.core.errors import DomainError
 from bot.core.messages import Button, Reply
-from bot.i18n import format_date
+from bot.i18n import format_date, format_phone
 from handlers.context import Context
 from handlers.customer import fields
 from handlers.customer.common import audit, branch_name, gender_label
@@ -29,7 +29,7 @@ async def show_profile(ctx: Context) -> list[Reply]:
     text = ctx.t(
         "profile.summary",
         name=member.name or missing,
-        phone=member.phone or missing,
+        phone=format_phone(member.phone) if member.phone else missing,
         birthday=format_date(member.birthday, ctx.locale) if member.birthday else missing,
         gender=gender_label(ctx, member.gender),
         branch=branch_name(branch, ctx.locale) if branch else missing,

@@ -80,7 +80,9 @@ async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
         return False
     member = await uow.members.get(thread.member_id) if thread.member_id else None
     locale = (
-        member.locale if member is not None else supported_locale(identity.language_code)
+        member.locale
+        if member is not None
+        else identity.chosen_locale or supported_locale(identity.language_code)
     ) or ctx.settings.locale
     last_in = await uow.inbox.last_message(thread.id, "in")
     message = await uow.inbox.add(

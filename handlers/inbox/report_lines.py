@@ -20,11 +20,11 @@ async def service_lines(ctx: Context) -> list[str]:
         branch = await ctx.uow.branches.get(rating.branch_id)
         name = "?" if branch is None else (branch.name_th if ctx.locale == "th" else branch.name_en)
         lines.append(
-            ctx.t(
+            ctx.tn(
                 "feedback.report_line",
+                rating.answers,
                 branch=name,
                 average=f"{rating.average:.1f}",
-                n=rating.answers,
                 low=rating.low,
             )
         )
@@ -34,5 +34,5 @@ async def service_lines(ctx: Context) -> list[str]:
     if seconds is None:
         lines.append(ctx.t("inbox2.report_none"))
     else:
-        lines.append(ctx.t("inbox2.report_line", n=answered, wait=waited(ctx, seconds)))
+        lines.append(ctx.tn("inbox2.report_line", answered, wait=waited(ctx, seconds)))
     return lines

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import format_baht, format_date, format_points
+from bot.i18n import format_baht, format_date, format_phone, format_points
 from handlers.context import Context
 from handlers.customer.common import branch_name, gender_label, tier_label
 from shop.loyalty import loyalty_status
@@ -11,18 +11,6 @@ from storage.models import Member
 
 NOTES_SHOWN = 3
 NOTE_PREVIEW = 120
-
-
-def national_phone(e164: str | None) -> str:
-    """``+66812345678`` as staff read it: ``081-234-5678`` (landlines ``02-123-4567``)."""
-    if not e164:
-        return "-"
-    if not e164.startswith("+66"):
-        return e164
-    digits = "0" + e164[3:]
-    if len(digits) == 10:
-        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
-    return f"{digits[:2]}-{digits[2:5]}-{digits[5:]}"
 
 
 async def describe_member(ctx: Context, member: Member) -> str:
@@ -40,7 +28,7 @@ async def describe_member(ctx: Context, member: Member) -> str:
         ctx.t("customer.title", name=member.name or none, code=member.member_code),
         ctx.t(
             "customer.profile",
-            phone=national_phone(member.phone),
+            phone=format_phone(member.phone),
             verified=ctx.t("customer.verified") if member.phone_verified else "",
             birthday=birthday,
             gender=gender_label(ctx, member.gender),

@@ -24,7 +24,7 @@ def waited(ctx: Context, seconds: float) -> str:
     hours = minutes // 60
     if hours < 48:
         return ctx.t("inbox2.hours", n=hours)
-    return ctx.t("inbox2.days", n=hours // 24)
+    return ctx.tn("inbox2.days", hours // 24)
 
 
 async def list_inbox(ctx: Context) -> list[Reply]:

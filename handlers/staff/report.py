@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from bot.core.messages import Attachment, Reply
-from bot.i18n import format_baht, format_points, t
+from bot.i18n import format_baht, format_number, format_points, t
 from handlers.context import Context
 from handlers.inbox.report_lines import service_lines
 from handlers.router import Audience, Command, Router
@@ -70,17 +70,18 @@ def report_text(ctx: Context, report: ShopReport, named: Sequence[Tier] = ()) ->
     loc = ctx.locale
     by_name = {tier.name: tier for tier in named}
     groups = ", ".join(
-        f"{ctx.t('report.group_' + name)} {count:,}" for name, count in report.by_group.items()
+        f"{ctx.t('report.group_' + name)} {format_number(count, loc)}"
+        for name, count in report.by_group.items()
     )
     tiers = ", ".join(
-        f"{tier_name(loc, by_name.get(name, Tier(name, Decimal(0))))} {n:,}"
+        f"{tier_name(loc, by_name.get(name, Tier(name, Decimal(0))))} {format_number(n, loc)}"
         for name, n in report.by_tier.items()
     )
     branches = "\n".join(
-        ctx.t(
+        ctx.tn(
             "report.branch_line",
+            branch.sales,
             branch=branch.name_th if loc == "th" else branch.name_en,
-            sales=branch.sales,
             revenue=format_baht(branch.revenue, loc),
         )
         for branch in report.by_branch

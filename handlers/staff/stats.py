@@ -23,6 +23,7 @@ from shop.campaigns.stats import CampaignStats, GroupStats, compute_stats
 from shop.campaigns.stats_feedback import FeedbackStats, feedback_stats
 from shop.campaigns.uplift import MIN_CONVERTERS, MIN_MEMBERS, Verdict
 from storage.models import Campaign
+from wording.campaigns import campaign_title
 
 
 async def find_campaign(ctx: Context, query: str) -> Campaign | None:
@@ -49,7 +50,8 @@ async def show_stats(ctx: Context) -> list[Reply]:
         ctx.actor, "stats.viewed", ctx.now, channel=ctx.channel, campaign_id=campaign.id
     )
     if stats.started_at is None:
-        return [ctx.reply("stats.not_started", name=campaign.name)]
+        title = campaign_title(ctx.locale, campaign.name, campaign.kind)
+        return [ctx.reply("stats.not_started", name=title)]
     text = stats_text(ctx, stats)
     answers = await feedback_stats(ctx.uow, campaign, ctx.settings.tz)
     if answers is not None:
@@ -98,13 +100,17 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
     tz = ctx.settings.tz
     last_day = stats.window_end - timedelta(microseconds=1)  # the window's end is exclusive
     lines = [
-        ctx.t("stats.title", name=stats.name, status=ctx.t("stats.status_" + stats.status)),
+        ctx.t(
+            "stats.title",
+            name=campaign_title(loc, stats.name, stats.kind),
+            status=ctx.t("stats.status_" + stats.status),
+        ),
         ctx.t(
             "stats.window",
             start=format_date(stats.started_at.astimezone(tz).date(), loc),
             end=format_date(last_day.astimezone(tz).date(), loc),
         ),
-        ctx.t("stats.members", recipients=r.members, holdout=h.members),
+        ctx.tn("stats.members", r.members, holdout=h.members),
         ctx.t(
             "stats.delivery",
             sent=r.sent,

@@ -221,8 +221,9 @@ async def _tell_removed(ctx: Context, target: Staff) -> None:
     if member is not None and member.erased_at is None:
         locale = member.locale
     else:
+        chosen = identity.chosen_locale if identity is not None else None
         hint = identity.language_code if identity is not None else None
-        locale = supported_locale(hint) or ctx.settings.locale
+        locale = chosen or supported_locale(hint) or ctx.settings.locale
     # in the removed person's language, not the remover's
     reply = Reply(text=t(locale, "staff.you_were_removed"), meta=menu_meta(CUSTOMER_MENU, locale))
     await ctx.uow.outbox.enqueue(

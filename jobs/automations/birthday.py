@@ -31,15 +31,10 @@ from jobs.automations.common import (
     period_campaign,
     shop_day,
 )
-from shop.automations import birthday_offer
-from wording.automations import birthday_greeting, birthday_template
+from wording.automations import automation_offer, birthday_greeting, birthday_template
 
 NAME: Final = "birthday"
 CATCH_UP_DAYS: Final = 3
-
-
-#: the birthday coupon of a day's month (kept under its old name)
-month_offer = birthday_offer
 
 
 async def run_birthday(app: App) -> dict[str, int]:
@@ -64,7 +59,7 @@ async def run_birthday(app: App) -> dict[str, int]:
             due = uow.audiences.born_on(day, kind_of(NAME))
             if not await uow.audiences.any(due):
                 continue
-            offer = month_offer(day, gift_of(config, NAME))
+            offer = automation_offer(NAME, day, gift_of(config, NAME))
             assert offer.valid_until is not None
             campaign = await period_campaign(
                 uow,

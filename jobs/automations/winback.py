@@ -28,8 +28,7 @@ from jobs.automations.common import (
     period_campaign,
     shop_day,
 )
-from shop.automations import winback_offer
-from wording.automations import winback_offer_message, winback_template
+from wording.automations import automation_offer, winback_offer_message, winback_template
 
 NAME: Final = "winback"
 
@@ -52,7 +51,7 @@ async def run_winback(app: App) -> dict[str, int]:
         if not await uow.audiences.any(due):
             return {}
         today = shop_day(now, tz)
-        offer = winback_offer(today, gift_of(config, NAME))
+        offer = automation_offer(NAME, today, gift_of(config, NAME))
         words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
         campaign = await period_campaign(
             uow,
@@ -72,4 +71,4 @@ async def run_winback(app: App) -> dict[str, int]:
     return dict(counts)
 
 
-__all__ = ["run_winback", "winback_offer"]
+__all__ = ["run_winback"]

@@ -120,6 +120,8 @@ class CampaignStats:
     roi: float | None
     #: the share held out as set on the campaign; 0 for a notice sent to everyone
     holdout_pct: int = 10
+    #: ``campaign`` for an owner's campaign, else the automation's kind
+    kind: str = "campaign"
 
     @property
     def too_few(self) -> bool:
@@ -164,6 +166,7 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
     return CampaignStats(
         campaign_id=campaign.id,
         name=campaign.name,
+        kind=campaign.kind,
         status=campaign.status,
         started_at=start,
         window_end=window_end,

@@ -77,7 +77,11 @@ class ChannelIdentity(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
+    #: the platform's language hint, as of the last event
     language_code: Mapped[str | None] = mapped_column(String(16))
+    #: the language picked with /language on this account; wins over the platform's hint (a
+    #: member's own ``locale`` wins over both)
+    chosen_locale: Mapped[str | None] = mapped_column(String(8))
     #: False after a block (Telegram 403 / my_chat_member, LINE unfollow) until they come back
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -36,6 +36,7 @@ class ActiveCampaign:
     id: int
     name: str
     automation: bool
+    kind: str = "campaign"
 
 
 def _baht(satang: Any) -> Decimal:
@@ -120,7 +121,7 @@ class DayTotals:
         """
         automation = Campaign.kind.like(f"{automation_prefix}%")
         active = await self._s.execute(
-            select(Campaign.id, Campaign.name, automation)
+            select(Campaign.id, Campaign.name, automation, Campaign.kind)
             .where(
                 Campaign.started_at.is_not(None),
                 Campaign.started_at < end,
@@ -135,4 +136,6 @@ class DayTotals:
             )
             .order_by(Campaign.id)
         )
-        return [ActiveCampaign(int(i), name, bool(auto)) for i, name, auto in active.all()]
+        return [
+            ActiveCampaign(int(i), name, bool(auto), kind) for i, name, auto, kind in active.all()
+        ]

@@ -74,7 +74,7 @@ class StaffRecipient:
     user_id: str
     #: the language of the member linked to the same chat account, if any
     member_locale: str | None
-    #: the platform's language hint for that chat account
+    #: the language picked on that chat account, else the platform's hint for it
     language_code: str | None
     reachable: bool
 
@@ -385,7 +385,8 @@ class Outbox:
                 Staff.channel,
                 Staff.user_id,
                 Member.locale,
-                ChannelIdentity.language_code,
+                # a language picked with /language wins over the platform's hint
+                func.coalesce(ChannelIdentity.chosen_locale, ChannelIdentity.language_code),
                 ChannelIdentity.reachable,
             )
             .outerjoin(ChannelIdentity, identity)

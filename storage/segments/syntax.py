@@ -33,6 +33,21 @@ HINTED: Final = frozenset(
 )
 
 
+#: what the parser expected, named by a kind of word rather than the word itself: the catalog
+#: says it in the reader's language (``segment.unexpected_end_value``), never the bare name
+DESCRIBED: Final = frozenset({"field", "value"})
+
+
+def _shown_key(key: str, word: str, suggestion: str) -> str:
+    if suggestion and key in HINTED:
+        return f"{key}_hint"
+    if key == "segment.unexpected_end" and word in DESCRIBED:
+        return f"{key}_{word}"
+    if key == "segment.unexpected" and suggestion in DESCRIBED:
+        return f"{key}_{suggestion}"
+    return key
+
+
 class SegmentRuleError(DomainError):
     """A rule that cannot be understood. ``rule_key`` names the problem
     (``segment.unknown_field``, ``segment.unknown_value``…), ``word`` is what was typed,
@@ -44,7 +59,7 @@ class SegmentRuleError(DomainError):
 
     def __init__(self, key: str, word: str, position: int, suggestion: str = "") -> None:
         super().__init__(
-            f"{key}_hint" if suggestion and key in HINTED else key,
+            _shown_key(key, word, suggestion),
             word=word,
             position=position,
             suggestion=suggestion,

@@ -93,7 +93,7 @@ async def test_flagship_campaign_on_line(
     n = len(recipients)
     assert f"จะส่งถึง: {n} คน" in preview
     assert f"LINE: {n} ข้อความ × 0.10 บาท = {Decimal('0.10') * n:.2f} บาท" in preview
-    assert f"ใช้ไป 0 จาก 1000 เหลือ 1000 แคมเปญนี้ใช้ {n}" in preview
+    assert f"ใช้ไป 0 จาก 1,000 เหลือ 1,000 แคมเปญนี้ใช้ {n}" in preview
 
     await s.press(OWNER, f"cmpa:send:{campaign_id}")
     dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.LINE: channel})

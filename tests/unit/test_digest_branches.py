@@ -171,5 +171,6 @@ async def test_an_automation_is_listed_while_its_last_member_is_still_measured(
     clock.set(DIGEST_TIME)
     await run_digest(app)
     lines = await _digest_of(app, "own1")
-    assert any("winback 2026-02" in line for line in lines)
-    assert not any("winback 2026-01" in line for line in lines)
+    label = t("th", "auto.label_winback")  # an automation is named in the reader's language
+    assert any(f"{label} 2026-02" in line for line in lines)
+    assert not any(f"{label} 2026-01" in line for line in lines)

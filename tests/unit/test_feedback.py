@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from bot.i18n import t
+from bot.i18n import t, tn
 from jobs.feedback import run_feedback
 from tests.unit.inbox_support import add_sale, dispatcher, feedback_rows, threads
 from tests.unit.sales_support import actions_of, queued, texts
@@ -157,5 +157,5 @@ async def test_report_shows_the_rating_per_branch_and_the_inbox_response_time(
     await owner.press(f"ibr:{thread.id}")
     await owner.say("ขออภัยค่ะ")
     text = (await owner.say("/report"))[0].text
-    assert t("th", "feedback.report_line", branch="รัชดา", average="3.5", n=2, low=1) in text
-    assert t("th", "inbox2.report_line", n=1, wait=t("th", "inbox2.hours", n=1)) in text
+    assert tn("th", "feedback.report_line", 2, branch="รัชดา", average="3.5", low=1) in text
+    assert tn("th", "inbox2.report_line", 1, wait=t("th", "inbox2.hours", n=1)) in text

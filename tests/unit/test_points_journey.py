@@ -97,9 +97,9 @@ async def test_points_shows_balance_tier_progress_and_expiring(app: App) -> None
     replies = await Chat(app).say("/points")
     text = replies[0].text
     assert "แต้มของคุณ: 200 แต้ม" in text  # 50 welcome + 100 + 40 - 120 + 130
-    assert "ระดับสมาชิก: Silver" in text
+    assert "ระดับสมาชิก: ซิลเวอร์" in text
     assert "6,500 บาท" in text
-    assert "Gold" in text
+    assert "โกลด์" in text
     assert "มี 20 แต้มที่จะหมดอายุ" in text
     assert "2 เม.ย. 2569" in text  # 30 days ahead, Buddhist Era
 
@@ -116,7 +116,7 @@ async def test_card_keyword_shows_qr_card_with_tier_and_points(app: App) -> None
     replies = await Chat(app).say("บัตร")
     card = replies[0].card
     assert card is not None
-    assert (card.tier, card.points) == ("Silver", 200)
+    assert (card.tier, card.points) == ("ซิลเวอร์", 200)
     assert card.qr_png.startswith(b"\x89PNG")
 
 

@@ -22,7 +22,7 @@ async def test_manager_saves_a_typed_rule_and_hears_its_size(app: App) -> None:
     await build_shop(app)
     manager = await staff_chat(app, "mg", "manager", language_code="en")
     await manager.say("/segment new asoke_regulars branch = asoke and visits >= 2")
-    assert "Segment 'asoke_regulars' saved: 1 members" in manager.text()
+    assert "Segment 'asoke_regulars' saved: 1 member" in manager.text()
     assert await saved(app) == {"asoke_regulars": "branch = asoke and visits >= 2"}
     [entry] = await audit_rows(app, "segment.created")
     assert entry.details == {"name": "asoke_regulars", "rule": "branch = asoke and visits >= 2"}
@@ -69,8 +69,8 @@ async def test_segments_lists_builtins_and_saved_with_sizes(app: App) -> None:
     await manager.say("/segments")
     text = manager.text()
     assert "• Fans (fan) — 2 members" in text
-    assert "• Lapsed (lapsed) — 1 members" in text
-    assert "• vips — 1 members: tag = vip" in text
+    assert "• Lapsed (lapsed) — 1 member" in text
+    assert "• vips — 1 member: tag = vip" in text
 
 
 async def test_show_gives_size_channels_consent_and_samples(app: App) -> None:
@@ -80,7 +80,7 @@ async def test_show_gives_size_channels_consent_and_samples(app: App) -> None:
     await manager.say("/segment show shoppers")
     text = manager.text()
     assert "Segment shoppers: 3 members" in text
-    assert "Reachable on: line 1, telegram 1" in text
+    assert "Reachable on: LINE 1, Telegram 1" in text
     assert "Marketing consent: 2 yes · 1 no" in text
     assert text.count("\n• ") == 3
     assert "• ann (" in text
@@ -116,10 +116,10 @@ async def test_wizard_builds_a_rule_from_buttons_and_saves_it(app: App) -> None:
     await manager.press_label("1+ visits")
     await manager.press_label("Consent only")
     rule = "branch in (asoke, sukhumvit) and last_visit_days <= 30 and visits_30d >= 1"
-    assert manager.text() == f"Rule: {rule} and marketing = yes\n1 members right now. Save it?"
+    assert manager.text() == f"Rule: {rule} and marketing = yes\n1 member right now. Save it?"
     await manager.press_label("💾 Save")
     await manager.say("weekday_fans")
-    assert "Segment 'weekday_fans' saved: 1 members" in manager.text()
+    assert "Segment 'weekday_fans' saved: 1 member" in manager.text()
     assert await saved(app) == {"weekday_fans": f"{rule} and marketing = yes"}
 
 

@@ -329,8 +329,10 @@ class LineChannel:
             )
         if member is not None and member.locale:
             return str(member.locale)
-        hint = supported_locale(identity.language_code) if identity is not None else None
-        return hint or self.settings.locale
+        if identity is None:
+            return self.settings.locale
+        chosen = identity.chosen_locale  # picked with /language, member or not
+        return chosen or supported_locale(identity.language_code) or self.settings.locale
 
     async def _publish(
         self,

@@ -20,7 +20,7 @@ from handlers.staff.campaigns import preview, wizard
 from shop.campaigns.launch import resume_campaign, segment_env, start_campaign
 from shop.profile import shown_shop_name
 from storage.models import Campaign
-from wording.campaigns import CampaignWording
+from wording.campaigns import CampaignWording, campaign_title
 
 ACTIONS: Final = "cmpa"
 CANCELLABLE: Final = ("draft", "scheduled", "sending", "paused")
@@ -37,9 +37,10 @@ async def list_campaigns(ctx: Context) -> list[Reply]:
         line = ctx.t(
             "campaign.list_line",
             id=campaign.id,
-            name=campaign.name,
+            name=campaign_title(ctx.locale, campaign.name, campaign.kind),
             status=ctx.t(f"campaign.status_{campaign.status}"),
-            segment=campaign.segment_name,
+            # an automation's audience is the automation itself
+            segment=campaign_title(ctx.locale, "", campaign.kind) or campaign.segment_name,
         )
         if campaign.status not in ("draft", "scheduled"):
             line += "\n   " + await campaign_summary_line(ctx.uow, campaign, ctx.locale, ctx.now)

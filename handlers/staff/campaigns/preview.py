@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.core.errors import ChannelError, DomainError
 from bot.core.messages import Reply
-from bot.i18n import format_baht, format_datetime
+from bot.i18n import channel_name, format_baht, format_datetime
 from handlers.context import Context
 from shop.campaigns.launch import (
     DEFAULT_BATCH,
@@ -157,16 +157,20 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
     """The preview text, then the message rendered for the first recipient (by member id)."""
     reach = await measure_reach(ctx, campaign)
     lines = [ctx.t("campaign.preview_title", id=campaign.id, name=campaign.name)]
-    lines.append(ctx.t("campaign.preview_reach", count=reach.recipients))
+    lines.append(ctx.tn("campaign.preview_reach", reach.recipients))
     for channel in CHANNELS:
         if reach.per_channel[channel]:
             lines.append(
-                ctx.t("campaign.preview_channel", channel=channel, count=reach.per_channel[channel])
+                ctx.t(
+                    "campaign.preview_channel",
+                    channel=channel_name(ctx.locale, channel),
+                    count=reach.per_channel[channel],
+                )
             )
     for waiting in waiting_recipients(reach.per_channel, ctx.settings.connected_channels):
-        name = ctx.t(f"campaign.channel_{waiting.channel}")
-        lines.append(ctx.t("campaign.preview_waiting", count=waiting.count, channel=name))
-    lines.append(ctx.t("campaign.preview_holdout", count=reach.holdout, pct=campaign.holdout_pct))
+        name = channel_name(ctx.locale, waiting.channel)
+        lines.append(ctx.tn("campaign.preview_waiting", waiting.count, channel=name))
+    lines.append(ctx.tn("campaign.preview_holdout", reach.holdout, pct=campaign.holdout_pct))
     lines.append(detectable_line(ctx, campaign, reach))
     for reason in EXCLUSION_REASONS:
         lines.append(ctx.t(f"campaign.excluded_{reason}", count=reach.excluded[reason]))
@@ -182,9 +186,9 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
     line_count = reach.per_channel["line"]
     line_cost = campaign.line_message_price * line_count
     lines.append(
-        ctx.t(
+        ctx.tn(
             "campaign.preview_line_cost",
-            count=line_count,
+            line_count,
             price=format_baht(campaign.line_message_price, ctx.locale),
             cost=format_baht(line_cost, ctx.locale),
         )

@@ -52,8 +52,13 @@ async def start_wizard(ctx: Context) -> list[Reply]:
 
 async def _ask_segment(ctx: Context) -> Reply:
     saved = [segment.name for segment in await ctx.uow.segments.all()]
-    names = saved[:6] + list(BUILTIN_SEGMENTS)[:6]
-    buttons = tuple(Button(n[:20], f"{FLOW}:seg:{n}") for n in names if len(n.encode()) <= 50)
+    labels = {name: name for name in saved[:6]}  # a saved segment's name is as written
+    labels |= {name: ctx.t(f"segment.builtin_{name}") for name in list(BUILTIN_SEGMENTS)[:6]}
+    buttons = tuple(
+        Button(label[:20], f"{FLOW}:seg:{name}")
+        for name, label in labels.items()
+        if len(name.encode()) <= 50
+    )
     return Reply(text=ctx.t("campaign.ask_segment"), buttons=(*buttons, _cancel(ctx)))
 
 
@@ -90,7 +95,7 @@ async def _segment(ctx: Context) -> list[Reply]:
     name = ctx.state.data.get("name") if ctx.state else ""
     ctx.goto("message", segment=text[:40], rule=rule, name=name or text[:MAX_NAME])
     return [
-        ctx.reply("campaign.segment_chosen", segment=text, size=size),
+        Reply(text=ctx.tn("campaign.segment_chosen", size, segment=text)),
         ctx.reply("campaign.ask_message", _cancel(ctx)),
     ]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.messages import Button, Reply
+from bot.i18n import channel_name, format_number
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.segments import wizard
@@ -52,19 +53,16 @@ async def list_segments(ctx: Context) -> list[Reply]:
     for name, rule in builtin_rules(env.lifecycle).items():
         size = await audience_size(ctx.uow, compile_rule(parse_rule(rule), env))
         label = ctx.t(f"segment.builtin_{name}")
-        lines.append(ctx.t("segment.builtin_line", name=name, label=label, size=size))
+        lines.append(ctx.tn("segment.builtin_line", size, name=name, label=label))
     saved = await ctx.uow.segments.all()
     lines.append(ctx.t("segment.saved_heading", count=len(saved)))
     for segment in saved:
         try:
-            size_text = str(
-                await audience_size(ctx.uow, compile_rule(parse_rule(segment.rule), env))
-            )
+            size = await audience_size(ctx.uow, compile_rule(parse_rule(segment.rule), env))
         except SegmentRuleError:  # a rule naming a segment deleted since: say so, list the rest
-            size_text = "?"
-        lines.append(
-            ctx.t("segment.saved_line", name=segment.name, size=size_text, rule=segment.rule)
-        )
+            lines.append(ctx.t("segment.saved_line_broken", name=segment.name, rule=segment.rule))
+        else:
+            lines.append(ctx.tn("segment.saved_line", size, name=segment.name, rule=segment.rule))
     lines.append(ctx.t("segment.list_footer"))
     return [Reply(text="\n".join(lines))]
 
@@ -98,11 +96,14 @@ async def show(ctx: Context, name: str) -> list[Reply]:
         return [rule_error(ctx, error)]
     size = await audience_size(ctx.uow, members)
     lines = [
-        ctx.t("segment.show_title", name=key, size=size),
+        ctx.tn("segment.show_title", size, name=key),
         ctx.t("segment.show_rule", rule=rule),
     ]
     channels = await ctx.uow.audiences.reachable_by_channel(members)
-    parts = [f"{channel} {count}" for channel, count in channels.items()] or ["-"]
+    parts = [
+        f"{channel_name(ctx.locale, channel)} {format_number(count, ctx.locale)}"
+        for channel, count in channels.items()
+    ] or ["-"]
     lines.append(ctx.t("segment.by_channel", channels=", ".join(parts)))
     consent = await ctx.uow.audiences.by_marketing_consent(members)
     lines.append(ctx.t("segment.by_consent", yes=consent.get(True, 0), no=consent.get(False, 0)))

@@ -58,4 +58,4 @@ async def create(ctx: Context, name_text: str, rule_text: str) -> list[Reply]:
     await ctx.uow.audit.record(
         ctx.actor, "segment.created", ctx.now, channel=ctx.channel, name=name, rule=rule_text
     )
-    return [ctx.reply("segment.created", name=name, size=size, rule=rule_text)]
+    return [Reply(text=ctx.tn("segment.created", size, name=name, rule=rule_text))]

@@ -139,5 +139,5 @@ async def _review(ctx: Context) -> list[Reply]:
         ctx.finish()
         return [rule_error(ctx, error)]
     save = Button(ctx.t("segment.wizard_save"), f"{FLOW}:save")
-    text = ctx.t("segment.wizard_review", rule=rule, size=size)
+    text = ctx.tn("segment.wizard_review", size, rule=rule)
     return [Reply(text=text, buttons=(save, _cancel(ctx)))]

@@ -25,11 +25,9 @@ from handlers.staff.settings.store import save_change
 from shop.automations import (
     SETTINGS_KEY,
     automation_config,
-    birthday_offer,
     gift_of,
     own_text,
     shop_day,
-    winback_offer,
 )
 from shop.campaigns.offers import KINDS, Offer
 from shop.campaigns.templates import PLACEHOLDERS
@@ -43,6 +41,7 @@ from shop.settings_values import (
 from storage.repositories.audiences import AudienceRow
 from wording.automations import (
     OwnWords,
+    automation_offer,
     birthday_greeting,
     expiry_reminder,
     winback_offer_message,
@@ -205,9 +204,7 @@ async def preview(ctx: Context, name: str, locale: str | None = None) -> Reply:
         points = row.points_balance or 120
         message = expiry_reminder(points, day, shown, words, row.name)
     else:
-        offer: Offer = (birthday_offer if name == "birthday" else winback_offer)(
-            today, gift_of(config, name)
-        )
+        offer: Offer = automation_offer(name, today, gift_of(config, name))
         assert offer.valid_until is not None
         render = birthday_greeting if name == "birthday" else winback_offer_message
         message = render(0, offer.valid_until, offer, words)(row, shown)
