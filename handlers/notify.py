@@ -19,7 +19,8 @@ from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale
 from handlers.context import Context
 from shop.notices import queue_member_notice
-from storage.repositories.outbox import MAX_KEY_LENGTH, StaffRecipient
+from storage.repositories.outbox import MAX_KEY_LENGTH
+from storage.repositories.outbox_reads import StaffRecipient
 
 #: room kept at the end of a caller's key for the per-staff suffix
 STAFF_SUFFIX_ROOM = 12

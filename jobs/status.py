@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from jobs.app import App
 from jobs.periods import Period, PeriodicJob, run_once
 from storage.leader_lock import LeaderHolder, current_leader, elects_leader
-from storage.repositories.outbox import ChannelDepth
+from storage.repositories.outbox_reads import ChannelDepth
 
 #: the channels that need configuring (the console needs none), in the order shown
 CHANNELS = ("line", "telegram")

@@ -19,18 +19,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.bulk import bulk_insert
-from storage.models import ChannelIdentity, Member, OutboxMessage, Staff, table_of
+from storage.models import ChannelIdentity, OutboxMessage, table_of
+from storage.repositories.outbox_reads import (
+    FAILED,
+    PENDING,
+    OutboxReads,
+)
 from storage.repositories.withdrawals import unwanted_promotion
 from storage.upsert import insert_once
 
-PENDING: Final = "pending"
 SENT: Final = "sent"
-FAILED: Final = "failed"
 UNREACHABLE: Final = "unreachable"
 
 MAX_KEY_LENGTH: Final = 128  # the column's size; PostgreSQL would refuse a longer key
@@ -52,31 +55,6 @@ class QueuedMessage:
     dedupe_key: str = ""
     #: a promotion its member may no longer get (``withdrawals.unwanted_promotion``)
     unwanted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelDepth:
-    """A channel's queue: ``due`` pending rows may go now, ``deferred`` ones wait for a time
-    (quiet hours, a retry, a claim's lease), ``failed`` ones gave up."""
-
-    channel: str
-    due: int
-    deferred: int
-    failed: int
-
-
-@dataclass(frozen=True, slots=True)
-class StaffRecipient:
-    """An active staff member to notify, with what decides the language they read."""
-
-    staff_id: int
-    channel: str
-    user_id: str
-    #: the language of the member linked to the same chat account, if any
-    member_locale: str | None
-    #: the language picked on that chat account, else the platform's hint for it
-    language_code: str | None
-    reachable: bool
 
 
 def _clip(error: str | None) -> str | None:
@@ -102,7 +80,7 @@ def _of_channels(channels: Collection[str], recipients: Recipients | None) -> An
     return or_(*parts) if len(parts) != 1 else parts[0]
 
 
-class Outbox:
+class Outbox(OutboxReads):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
         #: rows this unit of work queued; the bus wakes the dispatcher after commit when > 0
@@ -337,74 +315,3 @@ class Outbox:
         )
         await self._s.flush()
         return True
-
-    async def pending_count(self, channel: str | None = None) -> int:
-        query = select(func.count()).select_from(OutboxMessage)
-        query = query.where(OutboxMessage.status == PENDING)
-        if channel is not None:
-            query = query.where(OutboxMessage.channel == channel)
-        return int((await self._s.execute(query)).scalar_one())
-
-    async def depth(self, now: datetime) -> list[ChannelDepth]:
-        """Pending (due now, deferred) and failed rows per channel, by channel name."""
-        box = OutboxMessage
-        due = and_(box.status == PENDING, box.not_before <= now)
-        deferred = and_(box.status == PENDING, box.not_before > now)
-        query = (
-            select(
-                box.channel,
-                func.count().filter(due),
-                func.count().filter(deferred),
-                func.count().filter(box.status == FAILED),
-            )
-            .where(box.status.in_((PENDING, FAILED)))
-            .group_by(box.channel)
-            .order_by(box.channel)
-        )
-        rows = (await self._s.execute(query)).all()
-        return [ChannelDepth(c, int(d), int(w), int(f)) for c, d, w, f in rows]
-
-    async def has_pending(self, channel: str) -> bool:
-        query = select(OutboxMessage.id).where(
-            OutboxMessage.status == PENDING, OutboxMessage.channel == channel
-        )
-        return (await self._s.execute(query.limit(1))).first() is not None
-
-    async def staff_recipients(
-        self, roles: Collection[str], branch_id: int | None = None
-    ) -> list[StaffRecipient]:
-        """Active staff with one of ``roles``; with ``branch_id``, that branch's staff plus
-        staff with no branch (who work everywhere). Ordered by staff id."""
-        identity = and_(
-            ChannelIdentity.channel == Staff.channel, ChannelIdentity.user_id == Staff.user_id
-        )
-        member = and_(Member.id == ChannelIdentity.member_id, Member.erased_at.is_(None))
-        query = (
-            select(
-                Staff.id,
-                Staff.channel,
-                Staff.user_id,
-                Member.locale,
-                # a language picked with /language wins over the platform's hint
-                func.coalesce(ChannelIdentity.chosen_locale, ChannelIdentity.language_code),
-                ChannelIdentity.reachable,
-            )
-            .outerjoin(ChannelIdentity, identity)
-            .outerjoin(Member, member)
-            .where(Staff.active.is_(True), Staff.role.in_(list(roles)))
-            .order_by(Staff.id)
-        )
-        if branch_id is not None:
-            query = query.where(or_(Staff.branch_id == branch_id, Staff.branch_id.is_(None)))
-        rows = (await self._s.execute(query)).all()
-        return [
-            StaffRecipient(
-                staff_id=row[0],
-                channel=row[1],
-                user_id=row[2],
-                member_locale=row[3],
-                language_code=row[4],
-                reachable=row[5] is not False,  # no identity row yet: assume reachable
-            )
-            for row in rows
-        ]

@@ -12,7 +12,7 @@ from bot.cli import main
 from jobs.scheduler import JOBS
 from jobs.status import read_status, run_now
 from storage.leader_lock import LeaderLock, current_leader, leader_name
-from storage.repositories.outbox import ChannelDepth
+from storage.repositories.outbox_reads import ChannelDepth
 from tests.unit.test_cli import clean_environment  # noqa: F401  (autouse: empty folder, own db)
 
 

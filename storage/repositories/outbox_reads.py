@@ -1,0 +1,117 @@
+"""What the outbox holds, read for people: pending counts, the depth per channel for
+``chatcrm status``, and the staff to notify (with what decides their language)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelIdentity, Member, OutboxMessage, Staff
+
+PENDING: Final = "pending"
+FAILED: Final = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDepth:
+    """A channel's queue: ``due`` pending rows may go now, ``deferred`` ones wait for a time
+    (quiet hours, a retry, a claim's lease), ``failed`` ones gave up."""
+
+    channel: str
+    due: int
+    deferred: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecipient:
+    """An active staff member to notify, with what decides the language they read."""
+
+    staff_id: int
+    channel: str
+    user_id: str
+    #: the language of the member linked to the same chat account, if any
+    member_locale: str | None
+    #: the language picked on that chat account, else the platform's hint for it
+    language_code: str | None
+    reachable: bool
+
+
+class OutboxReads:
+    _s: AsyncSession
+
+    async def pending_count(self, channel: str | None = None) -> int:
+        query = select(func.count()).select_from(OutboxMessage)
+        query = query.where(OutboxMessage.status == PENDING)
+        if channel is not None:
+            query = query.where(OutboxMessage.channel == channel)
+        return int((await self._s.execute(query)).scalar_one())
+
+    async def depth(self, now: datetime) -> list[ChannelDepth]:
+        """Pending (due now, deferred) and failed rows per channel, by channel name."""
+        box = OutboxMessage
+        due = and_(box.status == PENDING, box.not_before <= now)
+        deferred = and_(box.status == PENDING, box.not_before > now)
+        query = (
+            select(
+                box.channel,
+                func.count().filter(due),
+                func.count().filter(deferred),
+                func.count().filter(box.status == FAILED),
+            )
+            .where(box.status.in_((PENDING, FAILED)))
+            .group_by(box.channel)
+            .order_by(box.channel)
+        )
+        rows = (await self._s.execute(query)).all()
+        return [ChannelDepth(c, int(d), int(w), int(f)) for c, d, w, f in rows]
+
+    async def has_pending(self, channel: str) -> bool:
+        query = select(OutboxMessage.id).where(
+            OutboxMessage.status == PENDING, OutboxMessage.channel == channel
+        )
+        return (await self._s.execute(query.limit(1))).first() is not None
+
+    async def staff_recipients(
+        self, roles: Collection[str], branch_id: int | None = None
+    ) -> list[StaffRecipient]:
+        """Active staff with one of ``roles``; with ``branch_id``, that branch's staff plus
+        staff with no branch (who work everywhere). Ordered by staff id."""
+        identity = and_(
+            ChannelIdentity.channel == Staff.channel, ChannelIdentity.user_id == Staff.user_id
+        )
+        member = and_(Member.id == ChannelIdentity.member_id, Member.erased_at.is_(None))
+        query = (
+            select(
+                Staff.id,
+                Staff.channel,
+                Staff.user_id,
+                Member.locale,
+                # a language picked with /language wins over the platform's hint
+                func.coalesce(ChannelIdentity.chosen_locale, ChannelIdentity.language_code),
+                ChannelIdentity.reachable,
+            )
+            .outerjoin(ChannelIdentity, identity)
+            .outerjoin(Member, member)
+            .where(Staff.active.is_(True), Staff.role.in_(list(roles)))
+            .order_by(Staff.id)
+        )
+        if branch_id is not None:
+            query = query.where(or_(Staff.branch_id == branch_id, Staff.branch_id.is_(None)))
+        rows = (await self._s.execute(query)).all()
+        return [
+            StaffRecipient(
+                staff_id=row[0],
+                channel=row[1],
+                user_id=row[2],
+                member_locale=row[3],
+                language_code=row[4],
+                reachable=row[5] is not False,  # no identity row yet: assume reachable
+            )
+            for row in rows
+        ]
