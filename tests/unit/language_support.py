@@ -57,6 +57,11 @@ LANGUAGE_NAMES: Final = frozenset(
 )
 
 
+#: the owner's editors of names kept in both languages (branch names, tier names): they show
+#: both on purpose, as the form they edit; every other screen shows the reader's one
+BILINGUAL_EDITORS: Final = re.compile(r"^(?:/branches|brnv?:|set:tne?\b)")
+
+
 def _texts_of(reply: Reply) -> Iterator[str]:
     if reply.text:
         yield reply.text
@@ -125,6 +130,8 @@ def offences(locale: str, transcript: Transcript, user_data: Iterable[str] = ())
     data = tuple(user_data)
     found = []
     for said in transcript.said:
+        if BILINGUAL_EDITORS.match(said.origin.split(": ", 1)[-1]):
+            continue
         words = foreign_words(locale, said.text, data)
         if words:
             found.append(f"{said.origin} → {words} ← {said.text!r}")

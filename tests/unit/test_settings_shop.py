@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from bot.bootstrap import App
 from bot.core.messages import Channel
-from bot.i18n import format_baht, t
+from bot.i18n import format_baht, t, tn
 from tests.chat import Chat
 from tests.domain.campaign_support import campaign_row
 from tests.unit.staff_support import audit_rows, make_member, staff_chat
@@ -77,7 +77,7 @@ async def test_the_line_price_is_what_a_new_campaign_costs_in_its_preview(app: A
     assert (await campaign_row(app, campaign_id)).line_message_price == Decimal("0.25")
     await owner.say(f"/campaign preview {campaign_id}")
     price = format_baht(Decimal("0.25"), "th")
-    assert t("th", "campaign.preview_line_cost", count=1, price=price, cost=price) in owner.text()
+    assert tn("th", "campaign.preview_line_cost", 1, price=price, cost=price) in owner.text()
 
 
 async def test_a_bad_price_is_refused_asked_again_and_changes_nothing(app: App) -> None:
