@@ -33,12 +33,18 @@ async def sales_by_group(
     now: datetime,
     groups: dict[str, dict[str, object]],
 ) -> None:
-    """Per group of measured members (not excluded): converters, visits, revenue and the sum
-    of squared per-member revenue (satang), stored into ``groups``."""
+    """Per group of measured members (not excluded): converters, visits, revenue, and the
+    aggregates of the regression adjustment (per-member revenue ``y`` in the window and ``x``
+    in the window of the same length before it: Σy², Σx, Σx², Σx·y, in baht), stored into
+    ``groups``."""
     rows = await uow.campaign_results.sales_by_group(campaign_id, start, days, now)
-    for group, converters, visits, total, total_sq in rows:
+    square = float(SATANG_PER_BAHT * SATANG_PER_BAHT)
+    for group, converters, visits, total, total_sq, x, x_sq, xy in rows:
         values = groups[group]
         values["converters"] = int(converters)
         values["visits"] = int(visits or 0)
         values["revenue"] = (Decimal(int(total or 0)) / SATANG_PER_BAHT).quantize(Decimal("0.01"))
         values["revenue_sq_satang"] = float(total_sq or 0)
+        values["earlier"] = float(x or 0) / SATANG_PER_BAHT
+        values["earlier_sq"] = float(x_sq or 0) / square
+        values["earlier_cross"] = float(xy or 0) / square
