@@ -47,6 +47,9 @@ from shop.campaigns.uplift import (
 AUDIENCES: Final = (200, 1000, 10_000)
 HOLDOUTS: Final = (5, 10, 20)
 BLOCK_MEMBERS: Final = 2_000_000
+#: a cell's coverage is judged from this many intervals on (with 25 the coverage's own
+#: standard error is 0.044: one miss more or less moves it across the target)
+MIN_JUDGED: Final = 100
 Method = Callable[[Moments, Moments, int], Estimate]
 
 
@@ -219,10 +222,14 @@ def table(cells: list[Cell]) -> list[str]:
 
 
 def worst(cells: list[Cell], kind: str, name: str) -> tuple[float, float]:
-    """(lowest coverage over cells with an interval, highest zero-effect false positives)."""
+    """(lowest coverage, highest zero-effect false positives) over the cells with at least
+    :data:`MIN_JUDGED` intervals."""
     coverage, false_positive = math.inf, 0.0
     for cell in cells:
-        row = getattr(cell, kind)[name].row()
+        tally = getattr(cell, kind)[name]
+        if tally.with_interval < MIN_JUDGED:
+            continue
+        row = tally.row()
         if not math.isnan(row["coverage"]):
             coverage = min(coverage, row["coverage"])
         if cell.effect == "none" and not math.isnan(row["detected"]):
