@@ -63,9 +63,13 @@ def _adjusted(which: str) -> Method:
     def method(treated: Moments, control: Moments, converters: int) -> Estimate:
         if too_few(treated.n, control.n, converters):
             return Estimate(math.nan, math.nan, math.nan, Verdict.TOO_FEW)
-        difference, separate, pooled = adjusted_errors(treated, control)
-        se = separate if which == "separate" else pooled
-        return _interval(difference, t_quantile_975(treated.n + control.n - 4) * se)
+        errors = adjusted_errors(treated, control)
+        se = {
+            "separate": errors.separate,
+            "pooled": errors.pooled,
+            "larger of two": max(errors.separate, errors.pooled),
+        }[which]
+        return _interval(errors.difference, t_quantile_975(treated.n + control.n - 4) * se)
 
     return method
 
@@ -86,12 +90,15 @@ def _no_x(group: Moments) -> Moments:
 
 #: the product's interval first; the rest are the candidates it was chosen against
 REVENUE_METHODS: Final[dict[str, Method]] = {
-    "adjusted, larger error (product)": adjusted_difference,
+    "adjusted, largest of three errors (product)": adjusted_difference,
+    "adjusted, larger of separate and pooled": _adjusted("larger of two"),
     "adjusted, separate error": _adjusted("separate"),
     "adjusted, pooled error": _adjusted("pooled"),
     "plain, pooled error (before)": _plain("pooled"),
     "plain, separate error (Welch-like)": _plain("separate"),
-    "plain, larger error": lambda t, c, k: adjusted_difference(_no_x(t), _no_x(c), k),
+    "plain, larger of separate and pooled": lambda t, c, k: _adjusted("larger of two")(
+        _no_x(t), _no_x(c), k
+    ),
 }
 
 
@@ -194,7 +201,7 @@ def run_cells(
     return cells
 
 
-PRODUCT: Final = "adjusted, larger error (product)"
+PRODUCT: Final = "adjusted, largest of three errors (product)"
 CONVERSION: Final = "newcombe (product)"
 
 

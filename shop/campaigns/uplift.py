@@ -20,13 +20,19 @@ calibration", from ``python -m bench.calibration``):
   The lot makes ``x`` independent of the group, so this is unbiased for the same effect as
   the plain difference in means; it removes the part of the spread that regular customers'
   habits explain, which narrows the interval.
-- Its standard error is the **larger** of two: the *separate* error, each group's own
-  residual variance (the unequal-variance, "robust" form: honest when the campaign changes
-  the spread — more small buyers, fewer big spenders — where a pooled error is far too
-  narrow), and the *pooled* error of the same regression (one residual variance for both
-  groups: honest when a small hold-out by chance holds none of the rare big spenders, where
-  its own variance is far too low and the separate error alone gives false alarms). Each
-  alone failed a regime of the calibration grid; the larger of the two held in all of them.
+- Its standard error is the **largest** of three, each honest where another is not:
+  the *separate* error, each group's own residual variance (the unequal-variance, "robust"
+  form: honest when the campaign changes the spread — more small buyers, fewer big spenders
+  — where a pooled error is far too narrow); the *pooled* error of the same regression (one
+  residual variance for both groups: honest when a small hold-out by chance holds none of the
+  rare big spenders, where its own variance is far too low and the separate error alone gives
+  false alarms); and the *earlier-window* error, which takes the hold-out's variance from
+  what *every* member of the audience spent before the campaign (nobody was treated then, so
+  that is the untreated spread, seen in ten or twenty times as many members as the hold-out
+  has) times the share the adjustment leaves unexplained: honest when rare big spenders carry
+  much of the revenue and the campaign keeps them away from the recipients, so that neither
+  group in the window shows them. Each of the first two alone failed a regime of the
+  calibration grid, and both together failed the last one; the largest of the three held.
   Student t quantile with ``n − 4`` degrees of freedom. Everything is computed from each
   group's count and sums of ``y``, ``y²``, ``x``, ``x²`` and ``x·y`` (:class:`Moments`),
   which the database aggregates in one query.
@@ -185,27 +191,71 @@ def fit_at(group: Moments, x0: float) -> Fit:
     return Fit(group.n, group.mean_y - slope * gap, rss, 1 / group.n + gap * gap / sxx)
 
 
-def adjusted_errors(treated: Moments, control: Moments) -> tuple[float, float, float]:
-    """``(difference, separate error, pooled error)`` of the regression-adjusted difference
-    (see the module docstring): the separate error uses each group's own residual variance
-    (``rss / (n − 2)``), the pooled one a single residual variance ``Σ rss / (n − 4)``."""
+def _unexplained_share(treated: Moments, control: Moments) -> float:
+    """``1 − r²`` of ``y`` on ``x`` within the groups (both together): the share of the
+    spread the earlier window leaves unexplained (1 when ``x`` or ``y`` does not vary)."""
+    syy_t, sxx_t, sxy_t = treated.centred()
+    syy_c, sxx_c, sxy_c = control.centred()
+    denominator = (sxx_t + sxx_c) * (syy_t + syy_c)
+    if denominator <= 0:
+        return 1.0
+    return max(0.0, 1 - (sxy_t + sxy_c) ** 2 / denominator)
+
+
+def earlier_variance(treated: Moments, control: Moments) -> float:
+    """The hold-out's residual variance as the earlier window of *every* member tells it: the
+    variance of ``x`` over both groups (before the campaign nobody was treated, so this is
+    the untreated spread, seen in the whole audience rather than the small hold-out) times
+    the share the adjustment leaves unexplained."""
+    n = treated.n + control.n
+    if n < 2:
+        return 0.0
+    total, squares = treated.x + control.x, treated.xx + control.xx
+    variance = max(0.0, (squares - total * total / n) / (n - 1))
+    return variance * _unexplained_share(treated, control)
+
+
+@dataclass(frozen=True, slots=True)
+class Errors:
+    """The regression-adjusted difference and its three candidate standard errors."""
+
+    difference: float
+    #: each group's own residual variance
+    separate: float
+    #: one residual variance for both groups
+    pooled: float
+    #: the recipients' own, the hold-out's from everyone's earlier window
+    earlier: float
+
+    @property
+    def larger(self) -> float:
+        return max(self.separate, self.pooled, self.earlier)
+
+
+def adjusted_errors(treated: Moments, control: Moments) -> Errors:
+    """The regression-adjusted difference and its errors (see the module docstring): the
+    separate error uses each group's own residual variance (``rss / (n − 2)``), the pooled one
+    a single residual variance ``Σ rss / (n − 4)``, the earlier one the recipients' own and
+    :func:`earlier_variance` for the hold-out."""
     x0 = (treated.x + control.x) / (treated.n + control.n)
     t, c = fit_at(treated, x0), fit_at(control, x0)
-    separate = t.rss / (t.n - 2) * t.leverage + c.rss / (c.n - 2) * c.leverage
+    own_t = t.rss / (t.n - 2) * t.leverage
+    separate = own_t + c.rss / (c.n - 2) * c.leverage
     pooled = (t.rss + c.rss) / (t.n + c.n - 4) * (t.leverage + c.leverage)
-    return t.level - c.level, math.sqrt(separate), math.sqrt(pooled)
+    earlier = own_t + earlier_variance(treated, control) * c.leverage
+    return Errors(t.level - c.level, math.sqrt(separate), math.sqrt(pooled), math.sqrt(earlier))
 
 
 def adjusted_difference(treated: Moments, control: Moments, converters: int) -> Estimate:
-    """The regression-adjusted difference in mean value per member with the larger of the
-    separate and pooled errors (see the module docstring). ``converters`` counts members
-    with any value in both groups together, for the "too few to tell" rule."""
+    """The regression-adjusted difference in mean value per member with the largest of the
+    separate, pooled and earlier-window errors (see the module docstring). ``converters``
+    counts members with any value in both groups together, for the "too few to tell" rule."""
     if too_few(treated.n, control.n, converters):
         return Estimate(treated.mean_y - control.mean_y, math.nan, math.nan, Verdict.TOO_FEW)
-    difference, separate, pooled = adjusted_errors(treated, control)
-    half = t_quantile_975(treated.n + control.n - 4) * max(separate, pooled)
-    low, high = difference - half, difference + half
-    return Estimate(difference, low, high, _verdict(low, high))
+    errors = adjusted_errors(treated, control)
+    half = t_quantile_975(treated.n + control.n - 4) * errors.larger
+    low, high = errors.difference - half, errors.difference + half
+    return Estimate(errors.difference, low, high, _verdict(low, high))
 
 
 def pooled_variance(treated: GroupSample, control: GroupSample) -> float:
@@ -266,11 +316,15 @@ def minimum_detectable_effect(variance: float, treated_n: int, control_n: int) -
 
 
 def residual_variance(past: Moments) -> float:
-    """The variance of ``y`` left once ``x`` is accounted for (``y`` alone when ``x`` does not
-    vary): what the regression adjustment leaves for the interval to cover."""
+    """The per-member variance the interval will have to cover, from two past windows of the
+    same members (``x`` the earlier, ``y`` the later): the larger of either window's variance
+    times the share the adjustment leaves unexplained — the residual variance of the separate
+    error and the earlier window's (:func:`earlier_variance`). ``y``'s plain variance when
+    there are too few members to fit."""
     if past.n < 3:
         return past.sample().variance
-    return fit_at(past, past.mean_x).rss / (past.n - 2)
+    residual = fit_at(past, past.mean_x).rss / (past.n - 2)
+    return max(residual, earlier_variance(past, Moments(0, 0.0, 0.0)))
 
 
 def holdout_for(variance: float, measured: int, target: float) -> int | None:

@@ -67,13 +67,28 @@ def test_the_revenue_estimate_and_its_errors_match_statsmodels(
 
     mine_t = _moments(xs[:treated], ys[:treated])
     mine_c = _moments(xs[treated:], ys[treated:])
-    difference, separate_se, pooled_se = adjusted_errors(mine_t, mine_c)
+    errors = adjusted_errors(mine_t, mine_c)
 
-    assert difference == pytest.approx(ols.params[1], abs=1e-6)
-    assert pooled_se == pytest.approx(ols.bse[1], abs=1e-6)
-    assert separate_se == pytest.approx(math.sqrt(separate), abs=1e-6)
+    assert errors.difference == pytest.approx(ols.params[1], abs=1e-6)
+    assert errors.pooled == pytest.approx(ols.bse[1], abs=1e-6)
+    assert errors.separate == pytest.approx(math.sqrt(separate), abs=1e-6)
+    # the earlier-window error: the recipients' own term, and for the hold-out the variance
+    # of x over everyone times (1 − r²) of the within-group regression of y on x
+    own_t = sm.OLS(y[t == 1], np.column_stack([np.ones(treated), centred[t == 1]])).fit()
+    within = sm.OLS(
+        np.concatenate([y[t == a] - y[t == a].mean() for a in (1.0, 0.0)]),
+        np.concatenate([x[t == a] - x[t == a].mean() for a in (1.0, 0.0)]),
+    ).fit()
+    held = t == 0
+    leverage = 1 / control + (x[held].mean() - x.mean()) ** 2 / np.sum(
+        (x[held] - x[held].mean()) ** 2
+    )
+    # through the origin on centred data, statsmodels' (uncentred) R² is the within r²
+    earlier = own_t.bse[0] ** 2 + np.var(x, ddof=1) * (1 - within.rsquared) * leverage
+    assert errors.earlier == pytest.approx(math.sqrt(earlier), abs=1e-6)
     estimate = adjusted_difference(mine_t, mine_c, converters=treated + control)
-    half = t_quantile_975(treated + control - 4) * max(separate_se, pooled_se)
+    half = t_quantile_975(treated + control - 4) * errors.larger
+    assert errors.larger == max(errors.separate, errors.pooled, errors.earlier)
     assert estimate.low == pytest.approx(ols.params[1] - half, abs=1e-6)
     assert estimate.high == pytest.approx(ols.params[1] + half, abs=1e-6)
 
