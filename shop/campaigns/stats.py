@@ -167,14 +167,16 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
     if campaign is None:
         raise CampaignNotFound()
     start, days = campaign.started_at, campaign.attribution_days
-    window_end = await last_window_end(uow, campaign_id, start, days) if start else None
+    window_end, enrolled = (
+        await last_window_end(uow, campaign_id, start, days) if start else (None, False)
+    )
     groups: dict[str, dict[str, object]] = defaultdict(dict)
     await _audience(uow, campaign_id, groups)
     line_messages = await _delivery(uow, campaign_id, groups)
     overlapping = 0
     if start is not None and window_end is not None:
         await _redemptions(uow, campaign_id, start, days, groups)
-        await sales_by_group(uow, campaign_id, start, days, now, groups)
+        await sales_by_group(uow, campaign_id, start, days, now, groups, enrolled=enrolled)
         await _blame(uow, campaign_id, start, now, groups)
         overlapping = await uow.campaign_results.overlapping_recipients(
             campaign_id, start - timedelta(days=days), window_end, RECIPIENT

@@ -13,7 +13,7 @@ they are.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -109,14 +109,27 @@ class CampaignResults:
     async def overlapping_recipients(
         self, campaign_id: int, start: datetime, end: datetime, recipient: str
     ) -> int:
-        """How many of the campaign's ``recipient`` members another campaign also messaged
-        (as its recipient) between ``start`` and ``end``."""
+        """How many of the campaign's measured ``recipient`` members another campaign also
+        messaged (as its recipient) between ``start`` and ``end``. The other campaigns that
+        ran then are found first (a few rows of ``campaigns``): with none, no audience row is
+        read."""
+        others = list(
+            await self._s.scalars(
+                select(Campaign.id).where(
+                    Campaign.id != campaign_id,
+                    Campaign.started_at < end,
+                    (Campaign.finished_at.is_(None)) | (Campaign.finished_at >= start),
+                )
+            )
+        )
+        if not others:
+            return 0
         cm, other = CampaignMember, aliased(CampaignMember)
         other_campaign = aliased(Campaign)
         reached = func.coalesce(other.enrolled_at, other_campaign.started_at)
         also = exists().where(
             other.member_id == cm.member_id,
-            other.campaign_id != campaign_id,
+            other.campaign_id.in_(others),
             other.group == recipient,
             other_campaign.id == other.campaign_id,
             reached >= start,
@@ -183,19 +196,27 @@ class CampaignResults:
         return last
 
     async def sales_by_group(
-        self, campaign_id: int, start: datetime, days: int, now: datetime
+        self, campaign_id: int, start: datetime, days: int, now: datetime, *, enrolled: bool = True
     ) -> Sequence[tuple[Any, ...]]:
         """Rows ``(group, converters, visits, revenue satang, Σy², Σx, Σx², Σx·y)`` of the
         measured members (not excluded), each over their own window: from joining the audience
         (or ``start``) for ``days``, never past ``now``. ``y`` is a member's revenue in that
         window and ``x`` in the ``days`` just before it, both in satang (floats): the
-        regression adjustment's aggregates. One grouped query over one pass of the sales."""
+        regression adjustment's aggregates. One grouped query over one pass of the sales.
+        ``enrolled`` False (nobody has an ``enrolled_at``: an owner's campaign) uses the
+        campaign's own window as fixed bounds instead of computing each member's per sale."""
         cm = CampaignMember
         satang = type_coerce(Sale.amount, BigInteger)
         dialect = self._s.get_bind().dialect.name
-        since = func.coalesce(cm.enrolled_at, literal(start, UTCDateTime))
-        until = plus_days(since, days, dialect)
-        before = plus_days(since, -days, dialect)
+        since: ColumnElement[Any]
+        if enrolled:
+            since = func.coalesce(cm.enrolled_at, literal(start, UTCDateTime))
+            until = plus_days(since, days, dialect)
+            before = plus_days(since, -days, dialect)
+        else:
+            since = literal(start, UTCDateTime)
+            until = literal(start + timedelta(days=days), UTCDateTime)
+            before = literal(start - timedelta(days=days), UTCDateTime)
         inside = Sale.occurred_at >= since
         per_member = (
             select(
