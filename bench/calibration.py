@@ -228,13 +228,19 @@ def table(cells: list[Cell]) -> list[str]:
     return lines
 
 
+def _judged(cells: list[Cell]) -> int:
+    """The intervals a cell needs to be judged: :data:`MIN_JUDGED`, or half the campaigns of
+    a smaller (quick) run."""
+    return min(MIN_JUDGED, cells[0].revenue[PRODUCT].campaigns // 2)
+
+
 def worst(cells: list[Cell], kind: str, name: str) -> tuple[float, float]:
     """(lowest coverage, highest zero-effect false positives) over the cells with at least
-    :data:`MIN_JUDGED` intervals."""
-    coverage, false_positive = math.inf, 0.0
+    :func:`_judged` intervals."""
+    coverage, false_positive, least = math.inf, 0.0, _judged(cells)
     for cell in cells:
         tally = getattr(cell, kind)[name]
-        if tally.with_interval < MIN_JUDGED:
+        if tally.with_interval < least:
             continue
         row = tally.row()
         if not math.isnan(row["coverage"]):

@@ -207,16 +207,7 @@ class CampaignResults:
         campaign's own window as fixed bounds instead of computing each member's per sale."""
         cm = CampaignMember
         satang = type_coerce(Sale.amount, BigInteger)
-        dialect = self._s.get_bind().dialect.name
-        since: ColumnElement[Any]
-        if enrolled:
-            since = func.coalesce(cm.enrolled_at, literal(start, UTCDateTime))
-            until = plus_days(since, days, dialect)
-            before = plus_days(since, -days, dialect)
-        else:
-            since = literal(start, UTCDateTime)
-            until = literal(start + timedelta(days=days), UTCDateTime)
-            before = literal(start - timedelta(days=days), UTCDateTime)
+        before, since, until = self._windows(start, days, enrolled)
         inside = Sale.occurred_at >= since
         per_member = (
             select(
@@ -257,6 +248,20 @@ class CampaignResults:
             .group_by(cm.group)
         )
         return [tuple(row) for row in rows]
+
+    def _windows(
+        self, start: datetime, days: int, enrolled: bool
+    ) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
+        """(earlier window's start, window's start, window's end) of each audience member."""
+        if not enrolled:
+            return (
+                literal(start - timedelta(days=days), UTCDateTime),
+                literal(start, UTCDateTime),
+                literal(start + timedelta(days=days), UTCDateTime),
+            )
+        dialect = self._s.get_bind().dialect.name
+        since = func.coalesce(CampaignMember.enrolled_at, literal(start, UTCDateTime))
+        return plus_days(since, -days, dialect), since, plus_days(since, days, dialect)
 
     async def feedback_answers(
         self, start: datetime, end: datetime, low_rating: int
