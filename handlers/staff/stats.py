@@ -159,8 +159,10 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
     ]
     if r.redeemed_late:
         lines.insert(-1, ctx.t("stats.redeemed_late", count=r.redeemed_late))
-    if not stats.no_holdout:
+    if stats.overlapping:
         lines.append(ctx.t("stats.overlap", count=stats.overlapping))
+    elif not stats.no_holdout:
+        lines.append(ctx.t("stats.overlap_none"))
     return "\n".join(lines)
 
 

@@ -89,6 +89,7 @@ async def test_no_detectable_effect_claims_no_extra_revenue(app: App) -> None:
     text = manager.text()
     assert "Extra revenue and ROI: no number claimed" in text
     assert "ROI -" not in text
+    assert "No recipient was sent another campaign in this window." in text
 
 
 async def test_only_redemptions_in_the_window_count_in_the_cost(app: App) -> None:
