@@ -120,6 +120,7 @@ class Tally:
     covered: int = 0
     detected: int = 0  # the interval excludes 0
     above: int = 0  # the whole interval lies above the truth
+    width: float = 0.0  # the intervals' widths added up
 
     def add(self, estimate: Estimate, truth: float) -> None:
         self.campaigns += 1
@@ -127,6 +128,7 @@ class Tally:
             return
         self.with_interval += 1
         self.covered += estimate.low <= truth <= estimate.high
+        self.width += estimate.high - estimate.low
         self.above += estimate.low > truth
         self.detected += estimate.verdict is not Verdict.NO_EFFECT
 
@@ -176,6 +178,24 @@ def _judge(cell: Cell, recipients: list[Moments], holdout: list[Moments], buyers
         cell.conversion.setdefault("normal (before)", Tally()).add(normal, conversion)
 
 
+#: the capping candidate: each member's revenue (and earlier revenue) capped at this quantile
+#: of the campaign's pooled values, then the product's interval, judged against the true
+#: effect on uncapped revenue (what the owner is told about)
+CAP_QUANTILE: Final = 0.99
+CAPPED: Final = "capped at the pooled 99th percentile, adjusted, largest of three"
+
+
+def _judge_capped(cell: Cell, held: Array, x: Array, y: Array) -> None:
+    cap = np.quantile(np.concatenate([x, y], axis=1), CAP_QUANTILE, axis=1)[:, None]
+    xc, yc = np.minimum(x, cap), np.minimum(y, cap)
+    recipients, buyers_t = _moments(~held, xc, yc)
+    holdout, buyers_c = _moments(held, xc, yc)
+    tally = cell.revenue.setdefault(CAPPED, Tally())
+    for k, (treated, control) in enumerate(zip(recipients, holdout, strict=True)):
+        converters = int(buyers_t[k] + buyers_c[k])
+        tally.add(adjusted_difference(treated, control, converters), cell.truth[0])
+
+
 def run_cells(
     population: str,
     effect: str,
@@ -197,6 +217,7 @@ def run_cells(
             recipients, buyers_t = _moments(~held, x, y1)
             holdout, buyers_c = _moments(held, x, y0)
             _judge(cell, recipients, holdout, np.stack([buyers_t, buyers_c]))
+            _judge_capped(cell, held, x, np.where(held, y0, y1))
         done += rows
     return cells
 
@@ -251,11 +272,24 @@ def worst(cells: list[Cell], kind: str, name: str) -> tuple[float, float]:
 
 
 def summary(cells: list[Cell]) -> list[str]:
-    lines = ["| interval | lowest coverage | highest false-positive rate |", "|---|---|---|"]
-    for kind, names in (("revenue", REVENUE_METHODS), ("conversion", cells[0].conversion)):
+    """The worst cells of every interval, and its mean width against the product's (the
+    median over the cells where both gave intervals)."""
+    lines = [
+        "| interval | lowest coverage | highest false-positive rate | width ÷ product's |",
+        "|---|---|---|---|",
+    ]
+    revenue = [*REVENUE_METHODS, CAPPED]
+    for kind, names in (("revenue", revenue), ("conversion", list(cells[0].conversion))):
+        base = PRODUCT if kind == "revenue" else CONVERSION
         for name in names:
             coverage, fp = worst(cells, kind, name)
-            lines.append(f"| {kind}: {name} | {coverage:.3f} | {fp:.3f} |")
+            ratios = [
+                (t.width / t.with_interval) / (b.width / b.with_interval)
+                for t, b in ((getattr(c, kind)[name], getattr(c, kind)[base]) for c in cells)
+                if t.with_interval and b.with_interval and b.width > 0
+            ]
+            width = f"{float(np.median(ratios)):.2f}" if ratios else "—"
+            lines.append(f"| {kind}: {name} | {coverage:.3f} | {fp:.3f} | {width} |")
     return lines
 
 
