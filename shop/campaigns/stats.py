@@ -4,7 +4,14 @@ Everything is a SQL aggregate over the audience snapshot (``campaign_members``):
 the outbox rows it points at (``outbox_key`` = ``dedupe_key``; no copy of the status is kept),
 responses from its own columns, redemptions from the campaign's coupons, visits and revenue from
 the non-voided sales in each member's attribution window (``attribution_days`` from the start,
-or from when an automation enrolled them; see :mod:`shop.campaigns.stats_sales`).
+or from when an automation enrolled them; see :mod:`shop.campaigns.stats_sales`) and in the
+window of the same length before it (for the regression adjustment of the uplift).
+
+Money: the cost counts the LINE messages and the coupons redeemed inside each member's window
+(later ones are counted apart); extra revenue and ROI are given as 95% ranges, and only when
+the uplift's interval excludes 0. A recipient whom another campaign also messaged in this one's
+window is counted (``overlapping``): each campaign's comparison stays fair, but the extra
+revenue of overlapping campaigns does not add up.
 
 Who is measured: the money figures and the uplift compare the members of each group who were
 not excluded (``excluded IS NULL``): the hold-out is drawn by lot from the same eligible
