@@ -216,3 +216,25 @@ async def test_preview_and_send_give_the_same_counts_in_the_same_words(app: App)
 
     assert flow.removeprefix("If sent now: ").startswith("In the segment ")
     assert flow.removeprefix("If sent now: ") in sent
+
+
+async def test_the_preview_button_asks_for_the_target_and_sizes_the_hold_out(app: App) -> None:
+    members = await _members(app, 400)
+    now = app.clock.now()
+    for k, member in enumerate(members[:200]):
+        await add_sale(app, member, str(50 + k % 9 * 20), now - timedelta(days=2))
+    manager = await staff_chat(app, "boss", "manager", language_code="en")
+    campaign = await make_campaign(app, holdout_pct=10)
+    replies = await manager.say(f"/campaign preview {campaign.id}")
+    [button] = replies[0].buttons
+    assert button.action == f"cmpp:{campaign.id}"
+
+    await manager.press(button.action)
+    assert f"should campaign #{campaign.id} be able to detect?" in manager.text()
+    await manager.say("lots")  # not an amount: asked again, nothing else happens
+    assert "The uplift must be a number of baht above 0" in manager.text()
+    await manager.say("40")
+    by_button = manager.text()
+    await manager.say(f"/campaign power {campaign.id} 40")
+    assert by_button == manager.text()
+    assert "To detect ฿40 per member" in by_button

@@ -16,7 +16,7 @@ from bot.i18n import format_datetime
 from handlers.campaigns.stats_text import campaign_summary_line
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
-from handlers.staff.campaigns import power, preview, wizard
+from handlers.staff.campaigns import power, power_button, preview, wizard
 from shop.campaigns.launch import resume_campaign, segment_env, start_campaign
 from storage.models import Campaign
 from wording.campaigns import CampaignWording
@@ -165,4 +165,6 @@ def register(router: Router) -> None:
         Command("campaign", campaign_command, Audience.MANAGER, describe="campaign.cmd_campaign")
     )
     router.action(ACTIONS, campaign_action, Audience.MANAGER)
+    router.action(power_button.ACTION, power.power_pressed, Audience.MANAGER)
+    router.flow(power.FLOW, power.power_step, Audience.MANAGER)
     router.flow(wizard.FLOW, wizard.wizard_step, Audience.MANAGER)

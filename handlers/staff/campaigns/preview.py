@@ -27,6 +27,7 @@ from bot.core.errors import ChannelError, DomainError
 from bot.core.messages import Reply
 from bot.i18n import format_baht, format_datetime
 from handlers.context import Context
+from handlers.staff.campaigns.power_button import power_button
 from shop.campaigns.launch import (
     DEFAULT_BATCH,
     audience_rows,
@@ -234,7 +235,9 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
                 total=format_baht(worst + line_cost, ctx.locale),
             )
         )
-    replies = [Reply(text="\n".join(lines))]
+    # the button sizes the hold-out for a target the owner types (handlers.staff.campaigns.power)
+    buttons = (power_button(ctx, campaign),) if campaign.holdout_pct and reach.past.y else ()
+    replies = [Reply(text="\n".join(lines), buttons=buttons)]
     if reach.sample is not None:
         replies.append(await _sample(ctx, campaign, reach.sample))
     return replies
