@@ -25,7 +25,7 @@ from bot.bootstrap import bootstrap
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from shop.campaigns.stats import CampaignStats, compute_stats
-from shop.campaigns.uplift import Verdict, minimum_detectable_effect
+from shop.campaigns.uplift import Moments, Verdict, minimum_detectable_effect, residual_variance
 from simulator.inprocess import InProcessWorld
 from simulator.population import Effect
 from simulator.run import SimConfig, SimResult, setup_shop, simulate
@@ -168,11 +168,17 @@ def report_table(result: SimResult, stats: CampaignStats) -> Table:
 
 
 def detectable_sentence(stats: CampaignStats) -> str:
-    treated, control = stats.recipients.revenue_sample(), stats.holdout.revenue_sample()
-    n = treated.n + control.n
-    total, squares = treated.total + control.total, treated.total_sq + control.total_sq
-    variance = (squares - total * total / n) / (n - 1) if n > 1 else 0.0
-    mde = minimum_detectable_effect(variance, treated.n, control.n)
+    treated, control = stats.recipients.revenue_moments(), stats.holdout.revenue_moments()
+    both = Moments(
+        treated.n + control.n,
+        treated.y + control.y,
+        treated.yy + control.yy,
+        treated.x + control.x,
+        treated.xx + control.xx,
+        treated.xy + control.xy,
+    )
+    # the spread the regression-adjusted interval has to cover, as the preview computes it
+    mde = minimum_detectable_effect(residual_variance(both), treated.n, control.n)
     return (
         f"With {stats.recipients.measured} recipients (and {stats.holdout.measured} held out) "
         f"you can detect an uplift of about {mde:,.0f} baht per member."

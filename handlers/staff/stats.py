@@ -11,7 +11,7 @@ rating. Managers and owners only; each view is audited.
 from __future__ import annotations
 
 import asyncio
-import math
+from collections import Counter
 from datetime import timedelta
 
 from bot.core.messages import Attachment, Reply
@@ -84,12 +84,28 @@ def _points(value: float) -> str:
     return f"{value * 100:+.1f}"
 
 
-def _excluded(ctx: Context, group: GroupStats) -> str:
+def _excluded(ctx: Context, *groups: GroupStats) -> str:
+    """The members left out, by reason, from both groups (the lot is drawn before the
+    contact policy looks at anyone)."""
+    counts: Counter[str] = Counter()
+    for group in groups:
+        counts.update(group.excluded)
     parts = [
-        f"{ctx.t('stats.reason_' + reason)} {count}"
-        for reason, count in sorted(group.excluded.items())
+        f"{ctx.t('stats.reason_' + reason)} {count}" for reason, count in sorted(counts.items())
     ]
     return ", ".join(parts)
+
+
+def _flow(ctx: Context, stats: CampaignStats) -> str:
+    """In the segment → left out → hold-out → sent to, in the preview's and the send's words."""
+    r, h = stats.recipients, stats.holdout
+    return ctx.t(
+        "campaign.flow",
+        segment=r.members + h.members,
+        left_out=(r.members - r.measured) + (h.members - h.measured),
+        holdout=h.measured,
+        recipients=r.measured,
+    )
 
 
 def stats_text(ctx: Context, stats: CampaignStats) -> str:
@@ -110,7 +126,7 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
             start=format_date(stats.started_at.astimezone(tz).date(), loc),
             end=format_date(last_day.astimezone(tz).date(), loc),
         ),
-        ctx.tn("stats.members", r.members, holdout=h.members),
+        ctx.t("stats.members", flow=_flow(ctx, stats)),
         ctx.t(
             "stats.delivery",
             sent=r.sent,
@@ -119,7 +135,7 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
             pending=r.pending,
         ),
     ]
-    excluded = _excluded(ctx, r)
+    excluded = _excluded(ctx, r, h)
     if excluded:
         lines.append(ctx.t("stats.excluded", reasons=excluded))
     lines += [
@@ -149,6 +165,12 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
         ),
         _roi_line(ctx, stats),
     ]
+    if r.redeemed_late:
+        lines.insert(-1, ctx.t("stats.redeemed_late", count=r.redeemed_late))
+    if stats.overlapping:
+        lines.append(ctx.t("stats.overlap", count=stats.overlapping))
+    elif not stats.no_holdout:
+        lines.append(ctx.t("stats.overlap_none"))
     return "\n".join(lines)
 
 
@@ -178,14 +200,19 @@ def _conversion_line(ctx: Context, stats: CampaignStats) -> str:
 
 
 def _roi_line(ctx: Context, stats: CampaignStats) -> str:
-    incremental = format_baht(stats.incremental_revenue, ctx.locale)
+    """Extra revenue and ROI as 95% ranges, only when the uplift's interval excludes 0: a
+    point figure from an interval that contains 0 would claim what was not measured."""
     if stats.no_holdout:
         return ctx.t("stats.roi_no_holdout")
-    if stats.roi is None:
-        return ctx.t("stats.no_cost", incremental=incremental)
-    if stats.too_few or not math.isfinite(stats.roi):
+    if stats.too_few:
         return ctx.t("stats.roi_too_few")
-    return ctx.t("stats.roi", incremental=incremental, roi=f"{stats.roi * 100:,.0f}%")
+    if stats.incremental_range is None:
+        return ctx.t("stats.roi_no_effect")
+    low, high = (format_baht(v, ctx.locale) for v in stats.incremental_range)
+    if stats.roi_range is None:
+        return ctx.t("stats.no_cost", low=low, high=high)
+    roi_low, roi_high = (f"{v * 100:,.0f}%" for v in stats.roi_range)
+    return ctx.t("stats.roi", low=low, high=high, roi_low=roi_low, roi_high=roi_high)
 
 
 def register(router: Router) -> None:

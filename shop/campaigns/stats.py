@@ -4,7 +4,14 @@ Everything is a SQL aggregate over the audience snapshot (``campaign_members``):
 the outbox rows it points at (``outbox_key`` = ``dedupe_key``; no copy of the status is kept),
 responses from its own columns, redemptions from the campaign's coupons, visits and revenue from
 the non-voided sales in each member's attribution window (``attribution_days`` from the start,
-or from when an automation enrolled them; see :mod:`shop.campaigns.stats_sales`).
+or from when an automation enrolled them; see :mod:`shop.campaigns.stats_sales`) and in the
+window of the same length before it (for the regression adjustment of the uplift).
+
+Money: the cost counts the LINE messages and the coupons redeemed inside each member's window
+(later ones are counted apart); extra revenue and ROI are given as 95% ranges, and only when
+the uplift's interval excludes 0. A recipient whom another campaign also messaged in this one's
+window is counted (``overlapping``): each campaign's comparison stays fair, but the extra
+revenue of overlapping campaigns does not add up.
 
 Who is measured: the money figures and the uplift compare the members of each group who were
 not excluded (``excluded IS NULL``): the hold-out is drawn by lot from the same eligible
@@ -35,8 +42,9 @@ from shop.campaigns.stats_sales import last_window_end, sales_by_group
 from shop.campaigns.uplift import (
     Estimate,
     GroupSample,
+    Moments,
     Verdict,
-    mean_difference,
+    adjusted_difference,
     proportion_difference,
 )
 from storage.types import SATANG_PER_BAHT
@@ -76,6 +84,14 @@ class GroupStats:
     revenue: Decimal = Decimal("0.00")
     #: sum over measured members of (their revenue in satang)², for the variance
     revenue_sq_satang: float = 0.0
+    #: the measured members' revenue in the window of the same length before theirs (baht),
+    #: its sum of squares and its sum of products with the window's revenue: the regression
+    #: adjustment's aggregates (``shop.campaigns.uplift.Moments``)
+    earlier: float = 0.0
+    earlier_sq: float = 0.0
+    earlier_cross: float = 0.0
+    #: coupons redeemed after the member's attribution window: not counted in the cost
+    redeemed_late: int = 0
     blocked: int = 0
     stopped: int = 0
 
@@ -91,9 +107,21 @@ class GroupStats:
         return (self.revenue / self.measured).quantize(Decimal("0.01"))
 
     def revenue_sample(self) -> GroupSample:
-        """Per-member revenue in baht as (n, sum, sum of squares) for the uplift."""
+        """Per-member revenue in baht as (n, sum, sum of squares)."""
         baht_sq = self.revenue_sq_satang / (SATANG_PER_BAHT * SATANG_PER_BAHT)
         return GroupSample(self.measured, float(self.revenue), baht_sq)
+
+    def revenue_moments(self) -> Moments:
+        """Per-member revenue and earlier revenue in baht, for the adjusted uplift."""
+        sample = self.revenue_sample()
+        return Moments(
+            sample.n,
+            sample.total,
+            sample.total_sq,
+            self.earlier,
+            self.earlier_sq,
+            self.earlier_cross,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +150,14 @@ class CampaignStats:
     holdout_pct: int = 10
     #: ``campaign`` for an owner's campaign, else the automation's kind
     kind: str = "campaign"
+    #: the 95% interval of the extra revenue (the uplift interval × measured recipients);
+    #: None unless the interval excludes 0 (no number is claimed for "no detectable effect")
+    incremental_range: tuple[Decimal, Decimal] | None = None
+    #: the ROI at either end of that interval; None as above or when nothing was spent
+    roi_range: tuple[float, float] | None = None
+    #: recipients whom another campaign also messaged in this one's window (their sales
+    #: count in both campaigns' figures: revenue does not add up across campaigns)
+    overlapping: int = 0
 
     @property
     def too_few(self) -> bool:
@@ -140,20 +176,26 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
     if campaign is None:
         raise CampaignNotFound()
     start, days = campaign.started_at, campaign.attribution_days
-    window_end = await last_window_end(uow, campaign_id, start, days) if start else None
+    window_end, enrolled = (
+        await last_window_end(uow, campaign_id, start, days) if start else (None, False)
+    )
     groups: dict[str, dict[str, object]] = defaultdict(dict)
     await _audience(uow, campaign_id, groups)
     line_messages = await _delivery(uow, campaign_id, groups)
-    await _redemptions(uow, campaign_id, groups)
+    overlapping = 0
     if start is not None and window_end is not None:
-        await sales_by_group(uow, campaign_id, start, days, now, groups)
+        await _redemptions(uow, campaign_id, start, days, groups)
+        await sales_by_group(uow, campaign_id, start, days, now, groups, enrolled=enrolled)
         await _blame(uow, campaign_id, start, now, groups)
+        overlapping = await uow.campaign_results.overlapping_recipients(
+            campaign_id, start - timedelta(days=days), window_end, RECIPIENT
+        )
     recipients = _group(groups.get(RECIPIENT, {}))
     holdout = _group(groups.get(HOLDOUT, {}))
 
     converters = recipients.converters + holdout.converters
-    revenue_uplift = mean_difference(
-        recipients.revenue_sample(), holdout.revenue_sample(), converters
+    revenue_uplift = adjusted_difference(
+        recipients.revenue_moments(), holdout.revenue_moments(), converters
     )
     conversion_uplift = proportion_difference(
         recipients.converters, recipients.measured, holdout.converters, holdout.measured
@@ -163,6 +205,7 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
     compared = holdout.measured > 0
     incremental = baht(revenue_uplift.difference * recipients.measured) if compared else baht(0)
     roi = float((incremental - cost) / cost) if cost > 0 else None
+    ranges = _ranges(revenue_uplift, recipients.measured, cost) if compared else (None, None)
     return CampaignStats(
         campaign_id=campaign.id,
         name=campaign.name,
@@ -179,7 +222,22 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
         incremental_revenue=incremental,
         roi=roi,
         holdout_pct=campaign.holdout_pct,
+        incremental_range=ranges[0],
+        roi_range=ranges[1],
+        overlapping=overlapping,
     )
+
+
+def _ranges(
+    uplift: Estimate, recipients: int, cost: Decimal
+) -> tuple[tuple[Decimal, Decimal] | None, tuple[float, float] | None]:
+    """The extra revenue's and the ROI's 95% intervals, only when the uplift's excludes 0."""
+    if not uplift.detected:
+        return None, None
+    low, high = baht(uplift.low * recipients), baht(uplift.high * recipients)
+    if cost <= 0:
+        return (low, high), None
+    return (low, high), (float((low - cost) / cost), float((high - cost) / cost))
 
 
 def baht(value: float) -> Decimal:
@@ -236,11 +294,18 @@ async def _delivery(uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[st
 
 
 async def _redemptions(
-    uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[str, object]]
+    uow: UnitOfWork,
+    campaign_id: int,
+    start: datetime,
+    days: int,
+    groups: dict[str, dict[str, object]],
 ) -> None:
-    rows = await uow.campaign_results.redemptions(campaign_id)
-    for group, count in rows:
-        _add(groups, group, "redeemed", count)
+    """Coupons redeemed in each member's attribution window (the campaign's cost) and after
+    it (shown apart)."""
+    rows = await uow.campaign_results.redemptions(campaign_id, start, days)
+    for group, in_window, late in rows:
+        _add(groups, group, "redeemed", int(in_window))
+        _add(groups, group, "redeemed_late", int(late))
 
 
 async def _blame(

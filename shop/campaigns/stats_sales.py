@@ -19,10 +19,12 @@ from storage.uow import UnitOfWork
 
 async def last_window_end(
     uow: UnitOfWork, campaign_id: int, start: datetime, days: int
-) -> datetime:
-    """The end of the last member's window: the last enrolment (or the start) + ``days``."""
+) -> tuple[datetime, bool]:
+    """The end of the last member's window (the last enrolment, or the start, + ``days``), and
+    whether any member was enrolled on their own day (an automation) rather than at the
+    start (an owner's campaign: everyone shares one window)."""
     last = await uow.campaign_results.last_enrolment(campaign_id)
-    return max(start, last or start) + timedelta(days=days)
+    return max(start, last or start) + timedelta(days=days), last is not None
 
 
 async def sales_by_group(
@@ -32,13 +34,24 @@ async def sales_by_group(
     days: int,
     now: datetime,
     groups: dict[str, dict[str, object]],
+    *,
+    enrolled: bool = True,
 ) -> None:
-    """Per group of measured members (not excluded): converters, visits, revenue and the sum
-    of squared per-member revenue (satang), stored into ``groups``."""
-    rows = await uow.campaign_results.sales_by_group(campaign_id, start, days, now)
-    for group, converters, visits, total, total_sq in rows:
+    """Per group of measured members (not excluded): converters, visits, revenue, and the
+    aggregates of the regression adjustment (per-member revenue ``y`` in the window and ``x``
+    in the window of the same length before it: Σy², Σx, Σx², Σx·y, in baht), stored into
+    ``groups``. ``enrolled`` False: every member's window is the campaign's (the query can
+    use fixed bounds instead of computing each member's)."""
+    rows = await uow.campaign_results.sales_by_group(
+        campaign_id, start, days, now, enrolled=enrolled
+    )
+    square = float(SATANG_PER_BAHT * SATANG_PER_BAHT)
+    for group, converters, visits, total, total_sq, x, x_sq, xy in rows:
         values = groups[group]
         values["converters"] = int(converters)
         values["visits"] = int(visits or 0)
         values["revenue"] = (Decimal(int(total or 0)) / SATANG_PER_BAHT).quantize(Decimal("0.01"))
         values["revenue_sq_satang"] = float(total_sq or 0)
+        values["earlier"] = float(x or 0) / SATANG_PER_BAHT
+        values["earlier_sq"] = float(x_sq or 0) / square
+        values["earlier_cross"] = float(xy or 0) / square

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    case,
     cast,
     distinct,
     exists,
@@ -53,11 +54,15 @@ AudienceQuery: TypeAlias = MemberQuery
 
 @dataclass(frozen=True)
 class RevenueSpread:
-    """Members' revenue as SQL aggregates, in baht: count, sum and sum of squares."""
+    """Members' revenue as SQL aggregates, in baht: count, sum and sum of squares; with the
+    revenue of an earlier window (``earlier``), its sum of squares and the sum of products."""
 
     members: int
     total: float
     total_sq: float
+    earlier: float = 0.0
+    earlier_sq: float = 0.0
+    cross: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,33 +315,56 @@ class Audiences:
         return found
 
     async def revenue_per_member(
-        self, eligible: Select[Any], since: datetime, until: datetime
+        self,
+        eligible: Select[Any],
+        since: datetime,
+        until: datetime,
+        earlier_since: datetime | None = None,
     ) -> RevenueSpread:
         """Each eligible member's (``excluded`` is null) non-voided revenue in ``[since,
-        until)``; members who bought nothing count as 0. ``eligible`` has the columns
-        ``member_id`` and ``excluded``."""
+        until)`` and, with ``earlier_since``, in ``[earlier_since, since)``; members who bought
+        nothing count as 0. ``eligible`` has the columns ``member_id`` and ``excluded``."""
         elig = eligible.subquery("elig")
         satang = type_coerce(Sale.amount, BigInteger)
         bought = and_(
             Sale.member_id == elig.c.member_id,
             Sale.voided_at.is_(None),
-            Sale.occurred_at >= since,
+            Sale.occurred_at >= (earlier_since or since),
             Sale.occurred_at < until,
         )
+        inside = Sale.occurred_at >= since
         per_member = (
-            select(func.coalesce(func.sum(satang), 0).label("satang"))
+            select(
+                func.coalesce(func.sum(case((inside, satang), else_=0)), 0).label("satang"),
+                func.coalesce(func.sum(case((inside, 0), else_=satang)), 0).label("earlier"),
+            )
             .select_from(elig)
             .outerjoin(Sale, bought)
             .where(elig.c.excluded.is_(None))
             .group_by(elig.c.member_id)
             .subquery()
         )
-        revenue = cast(per_member.c.satang, Float)
-        n, total, total_sq = (
+        y = cast(per_member.c.satang, Float)
+        x = cast(per_member.c.earlier, Float)
+        row = (
             await self._s.execute(
-                select(func.count(), func.sum(per_member.c.satang), func.sum(revenue * revenue))
+                select(
+                    func.count(),
+                    func.sum(per_member.c.satang),
+                    func.sum(y * y),
+                    func.sum(x),
+                    func.sum(x * x),
+                    func.sum(x * y),
+                )
             )
         ).one()
+        n, total, total_sq, earlier, earlier_sq, cross = (float(v or 0) for v in row)
+        square = SATANG_PER_BAHT**2
         return RevenueSpread(
-            int(n), int(total or 0) / SATANG_PER_BAHT, float(total_sq or 0) / SATANG_PER_BAHT**2
+            int(n),
+            total / SATANG_PER_BAHT,
+            total_sq / square,
+            earlier / SATANG_PER_BAHT,
+            earlier_sq / square,
+            cross / square,
         )

@@ -13,7 +13,7 @@ they are.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -33,7 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
-from storage.models import CampaignMember, ContactEvent, Coupon, Feedback, OutboxMessage, Sale
+from storage.models import (
+    Campaign,
+    CampaignMember,
+    ContactEvent,
+    Coupon,
+    Feedback,
+    OutboxMessage,
+    Sale,
+)
 from storage.types import UTCDateTime
 
 
@@ -41,7 +49,7 @@ def plus_days(moment: ColumnElement[Any], days: int, dialect: str) -> ColumnElem
     """``moment`` + ``days`` whole days, in SQL (see the module doc)."""
     if dialect == "postgresql":
         return moment + literal_column(f"INTERVAL '{int(days)} days'")
-    return func.strftime("%Y-%m-%d %H:%M:%f", moment, f"+{int(days)} days")
+    return func.strftime("%Y-%m-%d %H:%M:%f", moment, f"{int(days):+d} days")
 
 
 class CampaignResults:
@@ -76,17 +84,63 @@ class CampaignResults:
         )
         return [tuple(row) for row in rows]
 
-    async def redemptions(self, campaign_id: int) -> Sequence[tuple[Any, ...]]:
-        """Rows ``(group, redeemed coupons of the campaign)``."""
+    async def redemptions(
+        self, campaign_id: int, start: datetime, days: int
+    ) -> Sequence[tuple[Any, ...]]:
+        """Rows ``(group, redeemed in the member's attribution window, redeemed after it)`` of
+        the campaign's coupons: only the first count is the campaign's cost in ``/stats``."""
         cm = CampaignMember
+        since = func.coalesce(cm.enrolled_at, literal(start, UTCDateTime))
+        until = plus_days(since, days, self._s.get_bind().dialect.name)
+        late = Coupon.redeemed_at >= until
         rows = await self._s.execute(
-            select(cm.group, func.count(Coupon.id))
+            select(
+                cm.group,
+                func.count(case((~late, Coupon.id))),
+                func.count(case((late, Coupon.id))),
+            )
             .select_from(Coupon)
             .join(cm, and_(cm.campaign_id == Coupon.campaign_id, cm.member_id == Coupon.member_id))
             .where(Coupon.campaign_id == campaign_id, Coupon.status == "redeemed")
             .group_by(cm.group)
         )
         return [tuple(row) for row in rows]
+
+    async def overlapping_recipients(
+        self, campaign_id: int, start: datetime, end: datetime, recipient: str
+    ) -> int:
+        """How many of the campaign's measured ``recipient`` members another campaign also
+        messaged (as its recipient) between ``start`` and ``end``. The other campaigns that
+        ran then are found first (a few rows of ``campaigns``): with none, no audience row is
+        read."""
+        others = list(
+            await self._s.scalars(
+                select(Campaign.id).where(
+                    Campaign.id != campaign_id,
+                    Campaign.started_at < end,
+                    (Campaign.finished_at.is_(None)) | (Campaign.finished_at >= start),
+                )
+            )
+        )
+        if not others:
+            return 0
+        cm, other = CampaignMember, aliased(CampaignMember)
+        other_campaign = aliased(Campaign)
+        reached = func.coalesce(other.enrolled_at, other_campaign.started_at)
+        also = exists().where(
+            other.member_id == cm.member_id,
+            other.campaign_id.in_(others),
+            other.group == recipient,
+            other_campaign.id == other.campaign_id,
+            reached >= start,
+            reached < end,
+        )
+        count = await self._s.scalar(
+            select(func.count()).where(
+                cm.campaign_id == campaign_id, cm.group == recipient, cm.excluded.is_(None), also
+            )
+        )
+        return int(count or 0)
 
     async def blame_candidates(
         self,
@@ -142,20 +196,25 @@ class CampaignResults:
         return last
 
     async def sales_by_group(
-        self, campaign_id: int, start: datetime, days: int, now: datetime
+        self, campaign_id: int, start: datetime, days: int, now: datetime, *, enrolled: bool = True
     ) -> Sequence[tuple[Any, ...]]:
-        """Rows ``(group, converters, visits, revenue satang, sum of squared per-member revenue
-        in satang)`` of the measured members (not excluded), each over their own window: from
-        joining the audience (or ``start``) for ``days``, never past ``now``."""
+        """Rows ``(group, converters, visits, revenue satang, Σy², Σx, Σx², Σx·y)`` of the
+        measured members (not excluded), each over their own window: from joining the audience
+        (or ``start``) for ``days``, never past ``now``. ``y`` is a member's revenue in that
+        window and ``x`` in the ``days`` just before it, both in satang (floats): the
+        regression adjustment's aggregates. One grouped query over one pass of the sales.
+        ``enrolled`` False (nobody has an ``enrolled_at``: an owner's campaign) uses the
+        campaign's own window as fixed bounds instead of computing each member's per sale."""
         cm = CampaignMember
         satang = type_coerce(Sale.amount, BigInteger)
-        since = func.coalesce(cm.enrolled_at, literal(start, UTCDateTime))
-        until = plus_days(since, days, self._s.get_bind().dialect.name)
+        before, since, until = self._windows(start, days, enrolled)
+        inside = Sale.occurred_at >= since
         per_member = (
             select(
                 cm.member_id.label("member_id"),
-                func.count(Sale.id).label("visits"),
-                func.sum(satang).label("satang"),
+                func.count(case((inside, Sale.id))).label("visits"),
+                func.sum(case((inside, satang), else_=0)).label("satang"),
+                func.sum(case((inside, 0), else_=satang)).label("earlier"),
             )
             .select_from(cm)
             .join(Sale, Sale.member_id == cm.member_id)
@@ -163,21 +222,25 @@ class CampaignResults:
                 cm.campaign_id == campaign_id,
                 cm.excluded.is_(None),
                 Sale.voided_at.is_(None),
-                Sale.occurred_at >= since,
+                Sale.occurred_at >= before,
                 Sale.occurred_at < until,
                 Sale.occurred_at < now,
             )
             .group_by(cm.member_id)
             .subquery()
         )
-        revenue = cast(per_member.c.satang, Float)
+        y = cast(per_member.c.satang, Float)
+        x = cast(per_member.c.earlier, Float)
         rows = await self._s.execute(
             select(
                 cm.group,
-                func.count(per_member.c.member_id),
+                func.count(case((per_member.c.visits > 0, 1))),
                 func.sum(per_member.c.visits),
                 func.sum(per_member.c.satang),
-                func.sum(revenue * revenue),
+                func.sum(y * y),
+                func.sum(x),
+                func.sum(x * x),
+                func.sum(x * y),
             )
             .select_from(cm)
             .join(per_member, per_member.c.member_id == cm.member_id)
@@ -185,6 +248,20 @@ class CampaignResults:
             .group_by(cm.group)
         )
         return [tuple(row) for row in rows]
+
+    def _windows(
+        self, start: datetime, days: int, enrolled: bool
+    ) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
+        """(earlier window's start, window's start, window's end) of each audience member."""
+        if not enrolled:
+            return (
+                literal(start - timedelta(days=days), UTCDateTime),
+                literal(start, UTCDateTime),
+                literal(start + timedelta(days=days), UTCDateTime),
+            )
+        dialect = self._s.get_bind().dialect.name
+        since = func.coalesce(CampaignMember.enrolled_at, literal(start, UTCDateTime))
+        return plus_days(since, -days, dialect), since, plus_days(since, days, dialect)
 
     async def feedback_answers(
         self, start: datetime, end: datetime, low_rating: int

@@ -6,6 +6,7 @@ import math
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
@@ -49,7 +50,8 @@ async def test_preview_states_the_detectable_uplift_from_past_spending(app: App)
     await add_sale(app, members[1], "300", now - timedelta(days=2))
     await add_sale(app, members[2], "150", now - timedelta(hours=3))
     await add_sale(app, members[3], "150", now - timedelta(days=5))
-    await add_sale(app, members[4], "5000", now - timedelta(days=8))  # before the 7-day window
+    # before both 7-day windows (the last one and the one before it)
+    await add_sale(app, members[4], "5000", now - timedelta(days=15))
     await add_sale(app, members[5], "5000", now - timedelta(days=1), voided=True)
     manager = await staff_chat(app, "boss", "manager")
     campaign = await make_campaign(app, holdout_pct=50)
@@ -61,7 +63,8 @@ async def test_preview_states_the_detectable_uplift_from_past_spending(app: App)
     recipients = len(measured) - holdout
     values = [spent.get(m, 0.0) for m in measured]
     mean = sum(values) / len(values)
-    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    # nobody bought the week before: the adjustment leaves the residual variance (n − 2)
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 2)
     effect = minimum_detectable_effect(variance, recipients, holdout)
     assert math.isfinite(effect)
     assert (
@@ -113,3 +116,125 @@ async def test_preview_without_a_hold_out_says_the_uplift_is_not_measured(app: A
     text = await _preview(app, manager, campaign.id)
 
     assert "ไม่มีกลุ่มเทียบ /stats จะไม่วัดยอดเพิ่มของแคมเปญนี้" in text
+
+
+def _residual_variance(xs: list[float], ys: list[float]) -> float:
+    """Least squares of y on x by hand: the residual sum of squares over n − 2."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    slope = sxy / sxx
+    return sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys, strict=True)) / (n - 2)
+
+
+async def test_preview_adjusts_the_detectable_uplift_for_earlier_spending(app: App) -> None:
+    members = await _members(app, 80)
+    now = app.clock.now()
+    # regulars: what they spent the week before predicts this week
+    earlier, recent = {}, {}
+    for k, member in enumerate(members[:20]):
+        habit = 100 + 40 * k
+        await add_sale(app, member, str(habit), now - timedelta(days=10))
+        await add_sale(app, member, str(habit + (k % 3) * 10), now - timedelta(days=2))
+        earlier[member], recent[member] = float(habit), float(habit + (k % 3) * 10)
+    manager = await staff_chat(app, "boss", "manager")
+    campaign = await make_campaign(app, holdout_pct=50)
+
+    text = await _preview(app, manager, campaign.id)
+
+    measured = await _measured(app)
+    holdout = sum(in_holdout(campaign.id, m, 50) for m in measured)
+    recipients = len(measured) - holdout
+    xs = [earlier.get(m, 0.0) for m in measured]
+    ys = [recent.get(m, 0.0) for m in measured]
+    adjusted = minimum_detectable_effect(_residual_variance(xs, ys), recipients, holdout)
+    mean = sum(ys) / len(ys)
+    plain_variance = sum((y - mean) ** 2 for y in ys) / (len(ys) - 1)
+    plain = minimum_detectable_effect(plain_variance, recipients, holdout)
+    assert adjusted < plain / 2
+    assert f"ตั้งแต่ราว {format_baht(Decimal(round(adjusted)), 'th')} ต่อคน" in text
+    assert f"ถ้าไม่ปรับตามยอดซื้อเดิมของแต่ละคนจะเป็น {format_baht(Decimal(round(plain)), 'th')}" in text
+    assert f"/campaign power {campaign.id}" in text
+    # the same counts, in the words the send and /stats use
+    assert f"→ กลุ่มเทียบ {holdout} คน → ส่งถึง {recipients} คน" in text
+
+
+async def test_power_gives_the_hold_out_that_detects_the_target(app: App) -> None:
+    members = await _members(app, 400)
+    now = app.clock.now()
+    for k, member in enumerate(members[:200]):
+        await add_sale(app, member, str(50 + k % 9 * 20), now - timedelta(days=2))
+    manager = await staff_chat(app, "boss", "manager", language_code="en")
+    campaign = await make_campaign(app, holdout_pct=10)
+
+    await manager.say(f"/campaign power {campaign.id} 40")
+    text = manager.text()
+
+    measured = await _measured(app)
+    assert f"To detect ฿40 per member (5% test, 80% power) among {len(measured)} members" in text
+    needed = int(text.split("hold out at least ")[1].split(" ")[0])
+    spend = {m: 50.0 + k % 9 * 20 for k, m in enumerate(members[:200])}
+    values = [spend.get(m, 0.0) for m in measured]
+    mean = sum(values) / len(values)
+    # nobody bought the week before: the adjustment leaves the residual variance (n − 2)
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 2)
+    # the hold-out found detects the target; one member fewer does not
+    assert minimum_detectable_effect(variance, len(measured) - needed, needed) <= 40
+    assert minimum_detectable_effect(variance, len(measured) - needed + 1, needed - 1) > 40
+
+
+async def test_power_says_when_no_hold_out_can_detect_the_target(app: App) -> None:
+    members = await _members(app, 80)
+    await add_sale(app, members[0], "900", app.clock.now() - timedelta(days=1))
+    manager = await staff_chat(app, "boss", "manager", language_code="en")
+    campaign = await make_campaign(app, holdout_pct=10)
+    await manager.say(f"/campaign power {campaign.id} 1")
+    assert "cannot be detected among" in manager.text()
+
+
+@pytest.mark.parametrize("amount", ["zero", "-5", "0"])
+async def test_power_rejects_a_bad_amount_and_changes_nothing(app: App, amount: str) -> None:
+    await _members(app, 40)
+    manager = await staff_chat(app, "boss", "manager", language_code="en")
+    campaign = await make_campaign(app, holdout_pct=10)
+    await manager.say(f"/campaign power {campaign.id} {amount}")
+    assert "The uplift must be a number of baht above 0" in manager.text()
+    await manager.say(f"/campaign power {campaign.id}")
+    assert "Usage: /campaign power ID AMOUNT" in manager.text()
+
+
+async def test_preview_and_send_give_the_same_counts_in_the_same_words(app: App) -> None:
+    await _members(app, 60)
+    manager = await staff_chat(app, "boss", "manager", language_code="en")
+    campaign = await make_campaign(app, holdout_pct=20)
+
+    preview = await _preview(app, manager, campaign.id)
+    [flow] = [line for line in preview.splitlines() if line.startswith("If sent now: ")]
+    await manager.press(f"cmpa:send:{campaign.id}")
+    sent = manager.text()
+
+    assert flow.removeprefix("If sent now: ").startswith("In the segment ")
+    assert flow.removeprefix("If sent now: ") in sent
+
+
+async def test_the_preview_button_asks_for_the_target_and_sizes_the_hold_out(app: App) -> None:
+    members = await _members(app, 400)
+    now = app.clock.now()
+    for k, member in enumerate(members[:200]):
+        await add_sale(app, member, str(50 + k % 9 * 20), now - timedelta(days=2))
+    manager = await staff_chat(app, "boss", "manager", language_code="en")
+    campaign = await make_campaign(app, holdout_pct=10)
+    replies = await manager.say(f"/campaign preview {campaign.id}")
+    [button] = replies[0].buttons
+    assert button.action == f"cmpp:{campaign.id}"
+
+    await manager.press(button.action)
+    assert f"should campaign #{campaign.id} be able to detect?" in manager.text()
+    await manager.say("lots")  # not an amount: asked again, nothing else happens
+    assert "The uplift must be a number of baht above 0" in manager.text()
+    await manager.say("40")
+    by_button = manager.text()
+    await manager.say(f"/campaign power {campaign.id} 40")
+    assert by_button == manager.text()
+    assert "To detect ฿40 per member" in by_button

@@ -1,4 +1,4 @@
-"""/campaigns and /campaign new|preview|test|send|cancel (managers and owners).
+"""/campaigns and /campaign new|preview|power|test|send|cancel (managers and owners).
 
 Sending asks for a confirmation button (``cmpa:send:<id>``, re-checked by the router as a
 manager action). A campaign with a future ``scheduled_at`` becomes ``scheduled`` and the
@@ -16,7 +16,7 @@ from bot.i18n import format_datetime
 from handlers.campaigns.stats_text import campaign_summary_line
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
-from handlers.staff.campaigns import preview, wizard
+from handlers.staff.campaigns import power, power_button, preview, wizard
 from shop.campaigns.launch import resume_campaign, segment_env, start_campaign
 from shop.profile import shown_shop_name
 from storage.models import Campaign
@@ -49,14 +49,17 @@ async def list_campaigns(ctx: Context) -> list[Reply]:
 
 
 async def campaign_command(ctx: Context) -> list[Reply]:
-    """/campaign new [NAME] | preview ID | test ID | send ID | cancel ID."""
+    """/campaign new [NAME] | preview ID | power ID AMOUNT | test ID | send ID | cancel ID."""
     verb, _, rest = ctx.args.strip().partition(" ")
     verb = verb.casefold()
     if verb == "new":
         ctx.args = rest
         return await wizard.start_wizard(ctx)
-    if verb not in ("preview", "test", "send", "cancel", "resume"):
+    if verb not in ("preview", "power", "test", "send", "cancel", "resume"):
         return [ctx.reply("campaign.usage")]
+    if verb == "power":
+        raw, _, amount = rest.strip().partition(" ")
+        return await power.power(ctx, await _campaign(ctx, raw), amount)
     campaign = await _campaign(ctx, rest)
     if verb == "preview":
         return await preview.preview(ctx, campaign)
@@ -116,15 +119,15 @@ async def send_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
     result = await start_campaign(ctx.uow, campaign, env, ctx.now, wording=wording, actor=ctx.actor)
     if not result.started:
         return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]
-    return [
-        ctx.reply(
-            "campaign.started",
-            id=campaign.id,
-            queued=result.queued,
-            holdout=result.holdout,
-            excluded=sum(result.excluded.values()),
-        )
-    ]
+    left_out = sum(result.excluded.values())
+    flow = ctx.t(
+        "campaign.flow",
+        segment=result.recipients + result.holdout + left_out,
+        left_out=left_out,
+        holdout=result.holdout,
+        recipients=result.recipients,
+    )
+    return [ctx.reply("campaign.started", id=campaign.id, flow=flow)]
 
 
 async def cancel_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
@@ -165,4 +168,6 @@ def register(router: Router) -> None:
         Command("campaign", campaign_command, Audience.MANAGER, describe="campaign.cmd_campaign")
     )
     router.action(ACTIONS, campaign_action, Audience.MANAGER)
+    router.action(power_button.ACTION, power.power_pressed, Audience.MANAGER)
+    router.flow(power.FLOW, power.power_step, Audience.MANAGER)
     router.flow(wizard.FLOW, wizard.wizard_step, Audience.MANAGER)

@@ -8,8 +8,10 @@ message rendered for a real member of the audience.
 
 The detectable uplift: the smallest difference in revenue per member that the send's ``/stats``
 would find (5% test, 80% power; :func:`shop.campaigns.uplift.minimum_detectable_effect`),
-from the spread of what the same members spent over the last ``attribution_days`` — one SQL
-aggregate (count, sum, sum of squares per member), like ``/stats`` itself.
+from what the same members spent over the last ``attribution_days`` once what they spent in
+the ``attribution_days`` before that is accounted for — the regression adjustment ``/stats``
+applies (:func:`shop.campaigns.uplift.residual_variance`); one SQL aggregate, like ``/stats``
+itself. ``/campaign power ID AMOUNT`` turns it around: the hold-out that detects AMOUNT.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.core.errors import ChannelError, DomainError
 from bot.core.messages import Reply
 from bot.i18n import channel_name, format_baht, format_datetime
 from handlers.context import Context
+from handlers.staff.campaigns.power_button import power_button
 from shop.campaigns.launch import (
     DEFAULT_BATCH,
     audience_rows,
@@ -33,7 +36,12 @@ from shop.campaigns.launch import (
     segment_env,
 )
 from shop.campaigns.readiness import waiting_recipients
-from shop.campaigns.uplift import MIN_MEMBERS, GroupSample, minimum_detectable_effect
+from shop.campaigns.uplift import (
+    MIN_MEMBERS,
+    Moments,
+    minimum_detectable_effect,
+    residual_variance,
+)
 from shop.contact_policy import (
     EXCLUSION_REASONS,
     ContactPolicy,
@@ -63,12 +71,17 @@ class Reach:
     excluded: Counter[str] = field(default_factory=Counter)
     holdout: int = 0
     sample: Any = None
-    #: the eligible members' revenue over the past attribution window (for the detectable uplift)
-    past: GroupSample = field(default_factory=lambda: GroupSample(0, 0.0, 0.0))
+    #: the eligible members' revenue over the past attribution window and the one before it
+    #: (for the detectable uplift)
+    past: Moments = field(default_factory=lambda: Moments(0, 0.0, 0.0))
 
     @property
     def recipients(self) -> int:
         return sum(self.per_channel.values())
+
+    @property
+    def left_out(self) -> int:
+        return sum(self.excluded.values())
 
 
 async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
@@ -100,14 +113,16 @@ async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
 
 async def past_revenue(
     uow: UnitOfWork, env: SegmentEnv, members: AudienceQuery, policy: ContactPolicy, days: int
-) -> GroupSample:
-    """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now``, as
-    count, sum and sum of squares in baht; members who bought nothing count as 0."""
+) -> Moments:
+    """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now`` (``y``)
+    and the ``days`` before those (``x``), as the regression adjustment's aggregates in baht;
+    members who bought nothing count as 0."""
     eligible = eligibility(env, members, policy=policy)
-    spread = await uow.audiences.revenue_per_member(
-        eligible, env.now - timedelta(days=days), env.now
+    since = env.now - timedelta(days=days)
+    s = await uow.audiences.revenue_per_member(
+        eligible, since, env.now, earlier_since=since - timedelta(days=days)
     )
-    return GroupSample(spread.members, spread.total, spread.total_sq)
+    return Moments(s.members, s.total, s.total_sq, s.earlier, s.earlier_sq, s.cross)
 
 
 def detectable_line(ctx: Context, campaign: Campaign, reach: Reach) -> str:
@@ -127,15 +142,39 @@ def detectable_line(ctx: Context, campaign: Campaign, reach: Reach) -> str:
         return ctx.t(
             "campaign.preview_holdout_too_small", count=reach.holdout, min=MIN_MEMBERS, pct=int(pct)
         )
-    if reach.past.total == 0:
+    if reach.past.y == 0:
         return ctx.t("campaign.preview_detectable_no_sales", days=days)
-    effect = minimum_detectable_effect(reach.past.variance, reach.recipients, reach.holdout)
+    variance = residual_variance(reach.past)
+    effect = minimum_detectable_effect(variance, reach.recipients, reach.holdout)
+    plain = reach.past.sample().variance
+    return "\n".join(
+        (
+            ctx.t(
+                "campaign.preview_detectable_adjusted",
+                recipients=reach.recipients,
+                holdout=reach.holdout,
+                effect=_baht(ctx, effect),
+                plain=_baht(ctx, minimum_detectable_effect(plain, reach.recipients, reach.holdout)),
+                days=days,
+            ),
+            ctx.t("campaign.preview_target_hint", id=campaign.id),
+        )
+    )
+
+
+def _baht(ctx: Context, value: float) -> str:
+    return format_baht(Decimal(round(value)), ctx.locale)
+
+
+def flow_text(ctx: Context, reach: Reach) -> str:
+    """In the segment → left out → hold-out → sent to: the words preview, send and /stats
+    share for the same counts."""
     return ctx.t(
-        "campaign.preview_detectable",
-        recipients=reach.recipients,
+        "campaign.flow",
+        segment=reach.recipients + reach.holdout + reach.left_out,
+        left_out=reach.left_out,
         holdout=reach.holdout,
-        effect=format_baht(Decimal(round(effect)), ctx.locale),
-        days=days,
+        recipients=reach.recipients,
     )
 
 
@@ -157,6 +196,7 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
     """The preview text, then the message rendered for the first recipient (by member id)."""
     reach = await measure_reach(ctx, campaign)
     lines = [ctx.t("campaign.preview_title", id=campaign.id, name=campaign.name)]
+    lines.append(ctx.t("campaign.preview_flow", flow=flow_text(ctx, reach)))
     lines.append(ctx.tn("campaign.preview_reach", reach.recipients))
     for channel in CHANNELS:
         if reach.per_channel[channel]:
@@ -204,7 +244,9 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
                 total=format_baht(worst + line_cost, ctx.locale),
             )
         )
-    replies = [Reply(text="\n".join(lines))]
+    # the button sizes the hold-out for a target the owner types (handlers.staff.campaigns.power)
+    buttons = (power_button(ctx, campaign),) if campaign.holdout_pct and reach.past.y else ()
+    replies = [Reply(text="\n".join(lines), buttons=buttons)]
     if reach.sample is not None:
         replies.append(await _sample(ctx, campaign, reach.sample))
     return replies

@@ -1,0 +1,93 @@
+"""/campaign power ID AMOUNT: the hold-out that would let ``/stats`` detect an uplift of AMOUNT
+baht per member, for the audience a send would reach now (the preview's numbers: the same
+eligibility, and the same regression-adjusted spread of the members' past spending).
+
+The preview's button (``cmpp:<id>``, :mod:`handlers.staff.campaigns.power_button`) asks for
+the amount instead: the next message is read as it (flow ``cmpt``), until a valid amount comes
+or the flow expires."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from bot.core.errors import NotFound
+from bot.core.messages import Reply
+from bot.i18n import format_baht
+from handlers.context import Context
+from handlers.staff.campaigns.preview import measure_reach
+from shop.campaigns.uplift import holdout_for, minimum_detectable_effect, residual_variance
+from storage.models import Campaign
+
+FLOW: Final = "cmpt"
+
+
+async def _campaign(ctx: Context, raw: str) -> Campaign:
+    campaign = await ctx.uow.campaigns.get(int(raw)) if raw.isdigit() else None
+    if campaign is None:
+        raise NotFound("campaign.not_found", id=raw or "?")
+    return campaign
+
+
+async def power_pressed(ctx: Context) -> list[Reply]:
+    """``cmpp:<id>``: ask for the uplift to size the hold-out for (managers and owners)."""
+    campaign = await _campaign(ctx, ctx.args)
+    ctx.begin(FLOW, "target", {"id": campaign.id})
+    return [ctx.reply("campaign.power_ask", id=campaign.id)]
+
+
+async def power_step(ctx: Context) -> list[Reply]:
+    """The typed amount of the ``cmpt`` flow; a bad one is asked for again."""
+    assert ctx.state is not None
+    text = ctx.inbound.text.strip()
+    if parse_amount(text) is None:
+        return [ctx.reply("campaign.power_bad_amount")]
+    campaign = await _campaign(ctx, str(ctx.state.data.get("id", "")))
+    ctx.finish()
+    return await power(ctx, campaign, text)
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """A positive amount of baht ("30", "฿30", "1,500.50"); None otherwise."""
+    raw = text.strip().replace(",", "").lstrip("฿").strip()
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount > 0 else None
+
+
+async def power(ctx: Context, campaign: Campaign, amount_text: str) -> list[Reply]:
+    """The hold-out size for the uplift the owner typed, or why none would do."""
+    if not amount_text.strip():
+        return [ctx.reply("campaign.power_usage")]
+    amount = parse_amount(amount_text)
+    if amount is None:
+        return [ctx.reply("campaign.power_bad_amount")]
+    reach = await measure_reach(ctx, campaign)
+    days = campaign.attribution_days
+    if reach.past.y == 0:
+        return [ctx.reply("campaign.power_no_sales", days=days)]
+    measured = reach.recipients + reach.holdout
+    variance = residual_variance(reach.past)
+    target = format_baht(amount, ctx.locale)
+    needed = holdout_for(variance, measured, float(amount))
+    if needed is None:
+        half = measured // 2
+        best = minimum_detectable_effect(variance, measured - half, half)
+        shown = format_baht(Decimal(round(best)), ctx.locale) if math.isfinite(best) else "—"
+        return [
+            ctx.reply("campaign.power_impossible", target=target, measured=measured, best=shown)
+        ]
+    return [
+        ctx.reply(
+            "campaign.power_needed",
+            target=target,
+            measured=measured,
+            holdout=needed,
+            pct=math.ceil(needed * 100 / measured),
+            current=campaign.holdout_pct,
+            id=campaign.id,
+        )
+    ]
