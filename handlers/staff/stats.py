@@ -108,14 +108,14 @@ def _flow(ctx: Context, stats: CampaignStats) -> str:
     )
 
 
-def stats_text(ctx: Context, stats: CampaignStats) -> str:
-    """The numbers, one short line each (chat screens are narrow)."""
-    r, h, loc = stats.recipients, stats.holdout, ctx.locale
+def _head_lines(ctx: Context, stats: CampaignStats) -> list[str]:
+    """Title, window, the recipient flow and delivery."""
+    r, loc = stats.recipients, ctx.locale
     assert stats.started_at is not None
     assert stats.window_end is not None
     tz = ctx.settings.tz
     last_day = stats.window_end - timedelta(microseconds=1)  # the window's end is exclusive
-    lines = [
+    return [
         ctx.t(
             "stats.title",
             name=campaign_title(loc, stats.name, stats.kind),
@@ -135,6 +135,12 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
             pending=r.pending,
         ),
     ]
+
+
+def stats_text(ctx: Context, stats: CampaignStats) -> str:
+    """The numbers, one short line each (chat screens are narrow)."""
+    r, h, loc = stats.recipients, stats.holdout, ctx.locale
+    lines = _head_lines(ctx, stats)
     excluded = _excluded(ctx, r, h)
     if excluded:
         lines.append(ctx.t("stats.excluded", reasons=excluded))
