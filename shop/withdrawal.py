@@ -52,11 +52,13 @@ async def claim_sendable(
     limit: int,
     lease_until: datetime,
     channels: Collection[str],
+    *,
+    urgent_only: bool = False,
 ) -> Claimed:
     """Claim up to ``limit`` due rows of ``channels`` until ``lease_until`` (see
     ``Outbox.claim``) and withdraw the promotions among them that their member may no longer
     get: one more statement for the whole batch, none per row."""
-    batch = await uow.outbox.claim(now, limit, lease_until, channels)
+    batch = await uow.outbox.claim(now, limit, lease_until, channels, urgent_only=urgent_only)
     unwanted = [message.id for message in batch if message.unwanted]
     await _finish_campaigns(uow, await uow.withdrawals.rows(unwanted), now)
     return Claimed([message for message in batch if not message.unwanted], len(unwanted))
