@@ -47,6 +47,9 @@ class Member(Base):
     member_code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164
+    #: a number this member gave that another member holds: kept as theirs to see, never
+    #: used to find anyone (a stranger is not told whose number it is), flagged for staff
+    phone_unlinked: Mapped[str | None] = mapped_column(String(16))
     birthday: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[str | None] = mapped_column(String(8))  # female / male / other
     home_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))

@@ -116,14 +116,16 @@ async def test_line_endpoints_have_buckets_of_their_own() -> None:
 async def test_an_urgent_taker_goes_before_the_ordinary_ones_already_waiting() -> None:
     bucket = TokenBucket(200, 1)
     order: list[str] = []
+    two_taken = asyncio.Event()
 
     async def take(name: str, urgent: bool = False) -> None:
         await bucket.acquire(urgent=urgent)
         order.append(name)
+        if len(order) == 2:
+            two_taken.set()
 
     waiting = [asyncio.create_task(take(f"row{n}")) for n in range(10)]
-    while len(order) < 2:
-        await asyncio.sleep(0.001)
+    await two_taken.wait()
     await take("reply", urgent=True)
     await asyncio.gather(*waiting)
     assert order.index("reply") <= 3  # behind at most the one taking its token just then

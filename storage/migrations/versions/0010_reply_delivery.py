@@ -1,4 +1,5 @@
-"""reply delivery: urgent outbox rows and a send pace shared by every process
+"""reply delivery: urgent outbox rows and a send pace shared by every process; a member's
+number that another member holds is kept unlinked
 
 Revision ID: 0010
 Revises: 0009
@@ -35,8 +36,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_send_pace")),
     )
 
+    # A number typed at sign-up (or in /profile) that another member holds: refusing it told a
+    # stranger whose number it was. It is kept as this member's, unlinked: never used to find
+    # anyone, shown to staff as a duplicate to sort out.
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("phone_unlinked", sa.String(length=16), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_column("phone_unlinked")
     op.drop_table("send_pace")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_urgent")
