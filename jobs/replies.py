@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 WAIT_LIMIT: Final = 2.0
 #: how long, after a reply to a chat was queued, later replies to it look for queued ones
 QUEUED_MEMORY: Final = 120.0
+#: chats remembered at most before the expired ones are forgotten
+MAX_REMEMBERED: Final = 10_000
 
 SendUnit = Callable[[Sequence[Reply]], Awaitable[None]]
 
@@ -146,7 +148,10 @@ class ReplyCourier:
         log.info("reply to %s:%s %s: %s", channel.value, chat, outcome, why)
         metrics.count_sends(channel.value, "reply", outcome, len(replies))
         if status == PENDING:
-            self._queued[(channel, chat)] = time.monotonic() + QUEUED_MEMORY
+            moment = time.monotonic()
+            if len(self._queued) >= MAX_REMEMBERED:  # forget the chats whose memory ran out
+                self._queued = {key: end for key, end in self._queued.items() if end > moment}
+            self._queued[(channel, chat)] = moment + QUEUED_MEMORY
             if self.kick is not None:
                 self.kick()
         return outcome
