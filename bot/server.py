@@ -30,7 +30,9 @@ from bot.web import build_web_app
 from jobs import scheduler
 from jobs.dispatcher import OutboxDispatcher
 from jobs.leader import lead_when_elected
-from jobs.ratelimit import PlatformLimits
+from jobs.ratelimit import PlatformLimits, SendLimiter, operator_budgets
+from jobs.replies import ReplyCourier
+from jobs.shared_pace import SharedPace
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +129,28 @@ def freeze_startup_objects() -> None:
 DISPATCHER_STOP_SECONDS = 10.0
 
 
+def send_budget(app: App, channels: Mapping[Channel, Outbound]) -> SendLimiter:
+    """The one limiter of this process, shared by the outbox dispatcher and the direct
+    replies of ``channels`` (``jobs.replies``), so both draw from the same budgets. On
+    PostgreSQL, where several processes may serve, the budgets are claimed in the database
+    (``jobs.shared_pace``), so they are one for all of them."""
+    limiter: SendLimiter = PlatformLimits.from_settings(app.settings)
+    if app.engine.dialect.name != "sqlite":
+        limiter = SharedPace(operator_budgets(app.settings), app.uow)
+    for channel in channels.values():
+        courier = getattr(channel, "replies", None)
+        if isinstance(courier, ReplyCourier):
+            courier.limiter = limiter
+    return limiter
+
+
 @contextlib.asynccontextmanager
 async def _dispatching(
-    app: App, channels: Mapping[Channel, Outbound], *, report_unrouted: bool = True
+    app: App,
+    channels: Mapping[Channel, Outbound],
+    limiter: SendLimiter,
+    *,
+    report_unrouted: bool = True,
 ) -> AsyncIterator[None]:
     """Run the outbox dispatcher on ``channels`` while the block runs; the bus wakes it after
     every commit that queued messages, so messages to others go out at once."""
@@ -137,7 +158,7 @@ async def _dispatching(
         app.uow,
         app.clock,
         channels,
-        limiter=PlatformLimits.from_settings(app.settings),
+        limiter=limiter,
         # short enough that rows a killed leader had claimed are sent by its successor soon
         lease=timedelta(seconds=app.settings.outbox_lease_seconds),
         tz=app.settings.tz,
@@ -170,11 +191,13 @@ async def _dispatching(
 async def _leading(app: App, channels: Mapping[Channel, Outbound]) -> AsyncIterator[None]:
     """While the block runs, run the scheduler and the outbox dispatcher whenever this process
     is the leader (always on SQLite; one of the processes on PostgreSQL, see ``jobs.leader``).
-    Webhooks and the console are served by every process regardless."""
+    Webhooks and the console are served by every process regardless, their replies paced by
+    the same limiter as the dispatcher."""
+    limiter = send_budget(app, channels)
 
     @contextlib.asynccontextmanager
     async def duties(leader_since: datetime) -> AsyncIterator[None]:
-        sending = _dispatching(app, channels) if channels else contextlib.nullcontext()
+        sending = _dispatching(app, channels, limiter) if channels else contextlib.nullcontext()
         async with scheduler.running(app, leader_since), sending:
             yield
 
@@ -323,7 +346,12 @@ async def chat(
         served = platforms(app) if platforms is not None else _no_platforms()
         async with (
             served as others,
-            _dispatching(app, {console.channel: console}, report_unrouted=False),
+            _dispatching(
+                app,
+                {console.channel: console},
+                send_budget(app, {}),
+                report_unrouted=False,
+            ),
             _leading(app, others),
         ):
             await console.run()

@@ -55,8 +55,14 @@ class Delivery:
         replies = self.rows[0].payload.get("replies")
         return len(replies) if isinstance(replies, list) else 1
 
+    @property
+    def urgent(self) -> bool:
+        return any(row.priority > 0 for row in self.rows)
+
     async def wait_turn(self, limiter: SendLimiter) -> None:
-        await limiter.before_send(self.channel, self.kind, self.chat, self.messages)
+        await limiter.before_send(
+            self.channel, self.kind, self.chat, self.messages, urgent=self.urgent
+        )
 
 
 def multicast_key(rows: Sequence[QueuedMessage]) -> str:
@@ -72,7 +78,8 @@ def _payload_key(row: QueuedMessage) -> str:
 def plan(
     batch: Sequence[QueuedMessage], capabilities: Mapping[Channel, ChannelCapabilities]
 ) -> list[list[Delivery]]:
-    """The lanes for ``batch`` (see the module docstring), in the order of their first row.
+    """The lanes for ``batch`` (see the module docstring): lanes with an urgent row (a reply)
+    first, then in the order of their first row.
 
     ``capabilities`` says, per channel, whether and to how many recipients rows may be
     multicast; a channel missing from it is pushed row by row.
@@ -102,4 +109,9 @@ def plan(
             lane = by_chat[(row.channel, row.user_id)] = []
             lanes.append((row.id, lane))
         lane.append(Delivery((row,), retry_key=row.retry_key))
-    return [lane for _, lane in sorted(lanes, key=lambda item: item[0])]
+    # lanes holding a reply someone waits for go first, then in the order of their first row
+    return [lane for _, lane in sorted(lanes, key=lambda item: (-_priority(item[1]), item[0]))]
+
+
+def _priority(lane: list[Delivery]) -> int:
+    return max(row.priority for delivery in lane for row in delivery.rows)

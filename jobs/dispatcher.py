@@ -1,4 +1,8 @@
-"""The outbox dispatcher: sends every message that is not a direct reply, once per row.
+"""The outbox dispatcher: sends every queued message, once per row.
+
+Queued are the messages that are not direct replies, and the direct replies that could not go
+out at once (``jobs.replies``): those are *urgent* rows, sent by an express pass of their own
+beside the main one and ahead of every other row in the limiter's queue.
 
 One pass (:meth:`OutboxDispatcher.drain_once`):
 
@@ -41,19 +45,18 @@ Crash safety (what a SIGKILL at any moment can and cannot do):
   once after the restart. ``tests/e2e/test_crash_safety.py`` tests exactly that; the accepted-
   but-unrecorded duplicate is pinned in ``tests/unit/test_dispatcher_delivery.py``.
 
-Outcomes: accepted → ``sent``; :class:`RateLimited` → the row is due again after
-``retry_after``, the limiter rests the channel that long (the other lanes wait, then go on) and
-no attempt is used; :class:`TransientChannelError` (or an unexpected exception) → an attempt
-used, back off 5 s, 30 s, 2 min, 10 min, … and ``failed`` after :data:`MAX_ATTEMPTS`;
-:class:`RecipientUnreachable` (Telegram 403) → ``unreachable`` and the chat account marked
-unreachable, the rest go on; :class:`PermanentChannelError` or an unreadable payload →
-``failed``; :class:`QuotaExhausted` (LINE's monthly limit) → the channel rests an hour (no hot
-retry loop) or until a campaign is resumed (``/campaign resume``, in any process), campaigns
-whose rows hit it are paused, their rows parked and the owners told once
-(:mod:`jobs.campaign_delivery`). Rows of a channel without an adapter stay pending and are
-reported once; rows of a channel served on demand (the console) wait quietly for
-``chatcrm chat``; an adapter with ``serves_only`` (a console terminal) gets only the rows to
-those users. Every decision that differs between platforms asks the adapter's declared
+Outcomes: accepted → ``sent``; :class:`RateLimited` → the row is due again after ``retry_after``,
+the limiter rests the channel that long (the other lanes wait, then go on) and no attempt is used;
+:class:`TransientChannelError` (or an unexpected exception) → an attempt used, back off 5 s, 30 s,
+2 min, 10 min, … and ``failed`` after :data:`MAX_ATTEMPTS`; :class:`RecipientUnreachable` (Telegram
+403) → ``unreachable`` and the chat account marked unreachable, the rest go on;
+:class:`PermanentChannelError` or an unreadable payload → ``failed``; :class:`QuotaExhausted`
+(LINE's monthly limit) → the channel rests an hour (no hot retry loop) or until a campaign is
+resumed (``/campaign resume``, in any process), campaigns whose rows hit it are paused, their rows
+parked and the owners told once (:mod:`jobs.campaign_delivery`). Rows of a channel without an
+adapter stay pending and are reported once; rows of a channel served on demand (the console) wait
+quietly for ``chatcrm chat``; an adapter with ``serves_only`` (a console terminal) gets only the
+rows to those users. Every decision that differs between platforms asks the adapter's declared
 :class:`~bot.core.capabilities.ChannelCapabilities`, never the channel's name.
 """
 
@@ -66,7 +69,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, cast
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot import metrics
@@ -79,20 +82,13 @@ from bot.core.errors import (
     RateLimited,
     RecipientUnreachable,
 )
-from bot.core.messages import Channel, Reply
+from bot.core.messages import Channel
 from bot.core.ports import Outbound
 from bot.core.wire import WireFormatError, payload_to_replies
 from jobs.campaign_delivery import outcome_hook
 from jobs.delivery_plan import Delivery, plan
-from jobs.dispatch_types import (
-    DrainResult,
-    KeyedOutbound,
-    MulticastOutbound,
-    Outcome,
-    PendingProbe,
-    ReplyingOutbound,
-    reply_token_of,
-)
+from jobs.dispatch_send import send
+from jobs.dispatch_types import DrainResult, Outcome, PendingProbe
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
 from jobs.send_check import SendCheck
@@ -173,6 +169,7 @@ class OutboxDispatcher:
         self.tz = tz or ZoneInfo("Asia/Bangkok")
         self.locale = locale
         self._wake = asyncio.Event()
+        self._wake_urgent = asyncio.Event()
         #: channels told to wait (a 429 or the monthly quota), until when
         self._resting: dict[Channel, datetime] = {}
         #: channels resting on the monthly quota, since when: a campaign resumed later (in any
@@ -188,28 +185,44 @@ class OutboxDispatcher:
     # -- the loop ------------------------------------------------------------------------
 
     def kick(self) -> None:
-        """Wake the loop now (called after a commit that queued messages)."""
+        """Wake the loops now (called after a commit that queued messages)."""
         self._wake.set()
+        self._wake_urgent.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain, then sleep until kicked or ``poll_seconds`` pass, until ``stop`` is set.
 
         A full batch is followed at once by the next; a failed pass (database down) is logged
-        and retried after the poll interval.
+        and retried after the poll interval. Beside it an express loop sends urgent rows
+        (replies queued because they could not go out at once), so a reply does not wait for
+        a broadcast pass of a thousand rows to end; the limiter lets them go first.
         """
-        while not stop.is_set():
-            self._wake.clear()  # a kick during the drain below wakes the next wait at once
-            try:
-                result = await self.drain_once(self.batch, stop=stop)
-            except Exception:
-                log.exception("outbox drain failed")
-                result = DrainResult()
-            if result.claimed - result.released >= self.batch:
-                continue
-            await self._sleep(stop)
+        express = asyncio.create_task(self._run_urgent(stop), name="outbox-express")
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # a kick during the drain below wakes the next wait at once
+                try:
+                    result = await self.drain_once(self.batch, stop=stop)
+                except Exception:
+                    log.exception("outbox drain failed")
+                    result = DrainResult()
+                if result.claimed - result.released >= self.batch:
+                    continue
+                await self._sleep(stop, self._wake)
+        finally:
+            await express
 
-    async def _sleep(self, stop: asyncio.Event) -> None:
-        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+    async def _run_urgent(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake_urgent.clear()
+            try:
+                await self.drain_once(self.batch, stop=stop, urgent_only=True)
+            except Exception:
+                log.exception("outbox express drain failed")
+            await self._sleep(stop, self._wake_urgent)
+
+    async def _sleep(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        waits = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             first = asyncio.FIRST_COMPLETED
             await asyncio.wait(waits, timeout=self.poll_seconds, return_when=first)
@@ -223,19 +236,32 @@ class OutboxDispatcher:
     # -- one pass ------------------------------------------------------------------------
 
     async def drain_once(
-        self, limit: int | None = None, *, stop: asyncio.Event | None = None
+        self,
+        limit: int | None = None,
+        *,
+        stop: asyncio.Event | None = None,
+        urgent_only: bool = False,
     ) -> DrainResult:
-        """Claim up to ``limit`` due rows, send them, record each outcome (see module doc)."""
+        """Claim up to ``limit`` due rows (``urgent_only``: replies only), send them, record
+        each outcome (see module doc)."""
         result = DrainResult()
         now = self._clock.now()
         lease_end = now + self.lease
         async with self._uow() as uow:
-            await self._report_unrouted(uow.outbox, now)
-            await self._lift_quota_rest(uow, now)
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
-            result.deferred = await self._defer_quiet(uow, now, ready)
+            if not urgent_only:
+                await self._report_unrouted(uow.outbox, now)
+                await self._lift_quota_rest(uow, now)
+                ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
+                result.deferred = await self._defer_quiet(uow, now, ready)
             claimed = await claim_sendable(
-                uow, now, limit or self.batch, lease_end, ready, self._recipients
+                uow,
+                now,
+                limit or self.batch,
+                lease_end,
+                ready,
+                self._recipients,
+                urgent_only=urgent_only,
             )
             await uow.commit()
         batch, result.withdrawn = claimed.messages, claimed.withdrawn
@@ -295,7 +321,7 @@ class OutboxDispatcher:
             return
         try:
             replies = payload_to_replies(delivery.rows[0].payload)
-            await self._send(delivery, replies)
+            await send(self._channels[channel], self._capabilities[channel], delivery, replies)
         except WireFormatError as error:
             log.error("outbox row %s has an unreadable payload: %s", delivery.rows[0].id, error)
             await self._record(delivery, state, "failed", error=str(error))
@@ -323,32 +349,6 @@ class OutboxDispatcher:
             await self._record(delivery, state, "retrying", error=repr(error))
         else:
             await self._record(delivery, state, "sent")
-
-    async def _send(self, delivery: Delivery, replies: list[Reply]) -> None:
-        """One request, in the form the channel's capabilities allow: a multicast, a push with
-        the row's retry key (a re-send after a crash is then a no-op), a staff answer spending
-        the customer's reply token first, or a plain push."""
-        adapter = self._channels[delivery.channel]
-        caps = self._capabilities[delivery.channel]
-        if delivery.multicast:
-            users = [row.user_id for row in delivery.rows]
-            assert delivery.retry_key is not None
-            await cast(MulticastOutbound, adapter).multicast(users, replies, delivery.retry_key)
-            return
-        retry_key = delivery.retry_key if caps.retry_keys else None
-        token = reply_token_of(delivery.rows[0].payload) if caps.reply_tokens else None
-        if token is not None:  # a staff answer: the customer's reply token first
-            await cast(ReplyingOutbound, adapter).push(
-                delivery.chat,
-                replies,
-                retry_key=retry_key,
-                reply_token=token[0],
-                reply_token_at=token[1],
-            )
-        elif caps.retry_keys:
-            await cast(KeyedOutbound, adapter).push(delivery.chat, replies, retry_key=retry_key)
-        else:
-            await adapter.push(delivery.chat, replies)
 
     async def _record(
         self,

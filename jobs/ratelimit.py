@@ -53,6 +53,7 @@ class TokenBucket:
         self._stamp = now()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()  # FIFO: waiters are served in the order they came
+        self._urgent = 0  # urgent takers waiting now
 
     def _refill(self) -> None:
         moment = self._now()
@@ -64,20 +65,41 @@ class TokenBucket:
         self._refill()
         return self._tokens >= self.burst and self._paused_until <= self._now()
 
-    async def acquire(self, tokens: float = 1.0) -> None:
-        """Wait until ``tokens`` (at most ``burst``) are there and take them."""
+    async def acquire(self, tokens: float = 1.0, *, urgent: bool = False) -> None:
+        """Wait until ``tokens`` (at most ``burst``) are there and take them.
+
+        An ``urgent`` taker (a reply someone is waiting for) goes before every waiting
+        ordinary one: those hold back while it waits. Every token still comes out of the one
+        bucket, so the rate holds whoever takes it.
+        """
         tokens = min(tokens, self.burst)
+        if urgent:
+            self._urgent += 1
+            try:
+                await self._take(tokens, urgent=True)
+            finally:
+                self._urgent -= 1
+            return
         async with self._lock:
-            while True:
-                pause = self._paused_until - self._now()
-                if pause > 0:
-                    await self._sleep(pause)
-                    continue
-                self._refill()
-                if self._tokens >= tokens - EPSILON:  # float dust must not mean another wait
-                    self._tokens = max(self._tokens - tokens, 0.0)
-                    return
-                await self._sleep((tokens - self._tokens) / self.rate)
+            await self._take(tokens, urgent=False)
+
+    async def _take(self, tokens: float, *, urgent: bool) -> None:
+        while True:
+            pause = self._paused_until - self._now()
+            if pause > 0:
+                await self._sleep(pause)
+                continue
+            self._refill()
+            enough = self._tokens >= tokens - EPSILON  # float dust must not mean another wait
+            if enough and (urgent or self._urgent == 0):
+                self._tokens = max(self._tokens - tokens, 0.0)
+                return
+            await self._sleep(max(tokens - self._tokens, EPSILON) / self.rate)
+
+    @property
+    def busy(self) -> bool:
+        """Someone is waiting for a token."""
+        return self._lock.locked() or self._urgent > 0
 
     def pause(self, seconds: float) -> None:
         """Take nothing for ``seconds`` (a platform said ``retry_after``); empties the bucket."""
@@ -111,12 +133,12 @@ class KeyedBuckets:
             self._buckets[key] = found
         return found
 
-    async def acquire(self, key: str, tokens: float = 1.0) -> None:
-        await self.bucket(key).acquire(tokens)
+    async def acquire(self, key: str, tokens: float = 1.0, *, urgent: bool = False) -> None:
+        await self.bucket(key).acquire(tokens, urgent=urgent)
 
     def _forget_idle(self) -> None:
         # a full bucket behaves exactly like a new one, so dropping it changes nothing
-        for key in [k for k, b in self._buckets.items() if b.full and not b._lock.locked()]:
+        for key in [k for k, b in self._buckets.items() if b.full and not b.busy]:
             del self._buckets[key]
 
     def __len__(self) -> int:
@@ -127,11 +149,14 @@ class SendLimiter(Protocol):
     """Paces the dispatcher's requests; see the module docstring.
 
     ``before_send`` returns when one request of ``kind`` (``push`` or ``multicast``) to
-    ``chat`` carrying ``messages`` platform messages may go out; ``rest`` stops every request
-    of ``channel`` for ``seconds`` (the platform answered 429 with ``retry_after``).
+    ``chat`` carrying ``messages`` platform messages may go out (an ``urgent`` one, a reply
+    someone waits for, before the others waiting); ``rest`` stops every request of
+    ``channel`` for ``seconds`` (the platform answered 429 with ``retry_after``).
     """
 
-    async def before_send(self, channel: Channel, kind: str, chat: str, messages: int) -> None: ...
+    async def before_send(
+        self, channel: Channel, kind: str, chat: str, messages: int, *, urgent: bool = False
+    ) -> None: ...
 
     def rest(self, channel: Channel, seconds: float) -> None: ...
 
@@ -139,7 +164,9 @@ class SendLimiter(Protocol):
 class Unlimited:
     """No pacing at all: unit tests with fake adapters, and the console."""
 
-    async def before_send(self, channel: Channel, kind: str, chat: str, messages: int) -> None:
+    async def before_send(
+        self, channel: Channel, kind: str, chat: str, messages: int, *, urgent: bool = False
+    ) -> None:
         return None
 
     def rest(self, channel: Channel, seconds: float) -> None:
@@ -155,16 +182,16 @@ class _Pacer:
     chats: KeyedBuckets | None
     endpoints: dict[str, TokenBucket]
 
-    async def before_send(self, kind: str, chat: str, messages: int) -> None:
+    async def before_send(self, kind: str, chat: str, messages: int, urgent: bool) -> None:
         # per message, each is its own platform call; else one token per request
         for _ in range(max(messages, 1) if self.budget.per_message else 1):
             if self.chats is not None:
-                await self.chats.acquire(chat)
+                await self.chats.acquire(chat, urgent=urgent)
             if self.sender is not None:
-                await self.sender.acquire()
+                await self.sender.acquire(urgent=urgent)
             endpoint = self.endpoints.get(kind) or self._default_endpoint()
             if endpoint is not None:
-                await endpoint.acquire()
+                await endpoint.acquire(urgent=urgent)
 
     def _default_endpoint(self) -> TokenBucket | None:
         return next(iter(self.endpoints.values()), None)
@@ -213,10 +240,12 @@ class PlatformLimits:
         shape each channel's capabilities declare."""
         return cls(operator_budgets(settings))
 
-    async def before_send(self, channel: Channel, kind: str, chat: str, messages: int) -> None:
+    async def before_send(
+        self, channel: Channel, kind: str, chat: str, messages: int, *, urgent: bool = False
+    ) -> None:
         pacer = self._pacers.get(channel)
         if pacer is not None:
-            await pacer.before_send(kind, chat, messages)
+            await pacer.before_send(kind, chat, messages, urgent)
 
     def rest(self, channel: Channel, seconds: float) -> None:
         pacer = self._pacers.get(channel)

@@ -129,6 +129,8 @@ async def _payable(
     local_now: datetime,
 ) -> bool:
     """Whether the shop pays for this referral: a proven referee, and room under the cap."""
+    if _numbers(member) & _numbers(referrer):  # one person's two accounts, whatever the amount
+        return False
     # a verification stops counting once either changed number: the verified one may be a
     # number the referrer gave up, and the shop keeps no old numbers to compare
     small = sale.amount < rules.referral_min_purchase
@@ -139,6 +141,11 @@ async def _payable(
     month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     paid = await uow.people.referrals_paid(referrer.id, month_start.astimezone(UTC))
     return paid < rules.referral_monthly_cap
+
+
+def _numbers(member: Member) -> set[str]:
+    """Every number the member gave, linked or kept unlinked (another member holds it)."""
+    return {number for number in (member.phone, member.phone_unlinked) if number}
 
 
 async def _pay(

@@ -53,12 +53,16 @@ async def claim_sendable(
     lease_until: datetime,
     channels: Collection[str],
     recipients: Mapping[str, Collection[str]] | None = None,
+    *,
+    urgent_only: bool = False,
 ) -> Claimed:
     """Claim up to ``limit`` due rows of ``channels`` (of a channel in ``recipients``, only
     those to its users) until ``lease_until`` (see ``Outbox.claim``) and withdraw the
     promotions among them that their member may no longer get: one more statement for the
-    whole batch, none per row."""
-    batch = await uow.outbox.claim(now, limit, lease_until, channels, recipients)
+    whole batch, none per row. ``urgent_only``: direct replies only."""
+    batch = await uow.outbox.claim(
+        now, limit, lease_until, channels, recipients, urgent_only=urgent_only
+    )
     unwanted = [message.id for message in batch if message.unwanted]
     await _finish_campaigns(uow, await uow.withdrawals.rows(unwanted), now)
     return Claimed([message for message in batch if not message.unwanted], len(unwanted))

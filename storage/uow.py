@@ -29,6 +29,7 @@ from storage.repositories.jobs import JobRuns
 from storage.repositories.media import MediaStore
 from storage.repositories.members import Members
 from storage.repositories.outbox import Outbox
+from storage.repositories.pace import SendPaces
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
 from storage.repositories.promotions import Promotions
@@ -65,6 +66,7 @@ class UnitOfWork:
         self.feedback = Feedbacks(s)
         self.audit = AuditLog(s)
         self.outbox = Outbox(s)
+        self.pace = SendPaces(s)  # the send budget shared by every process
         self.branches = Branches(s)
         self.settings = ShopSettings(s, self._settings)
         self.media = MediaStore(s)

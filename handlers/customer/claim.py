@@ -5,7 +5,8 @@ proof: their OWN phone shared through the platform (Telegram's contact button, v
 Telegram) or a claim code the shop's staff handed them (``/join CODE``). A typed phone number is
 never enough — anyone can type anyone's number — and is not even looked up at the phone step:
 every typed number gets the same answer, with a pointer to those two ways, so a stranger cannot
-learn whose number it is; a taken one is refused only when the sign-up completes.
+learn whose number it is; nor does completing the sign-up (a taken one is kept unlinked:
+``fields.place_phone``).
 
 The claim travels in the sign-up flow's data (``claim`` = member id, ``claim_via``, and for a
 code its hash); consents are asked as for everyone, only the fields the shop does not already

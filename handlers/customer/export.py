@@ -81,7 +81,7 @@ def _member_fields(member: Member, branch: Branch | None) -> dict[str, Any]:
     return {
         "member_code": member.member_code,
         "name": member.name,
-        "phone": member.phone,
+        "phone": member.phone or member.phone_unlinked,
         "birthday": _iso(member.birthday),
         "gender": member.gender,
         "home_branch": branch.code if branch else None,

@@ -15,7 +15,7 @@ from bot.core.capabilities import capabilities_of
 from bot.core.errors import Conflict, InvalidInput
 from bot.core.messages import Button, ButtonKind, InboundKind, Reply
 from handlers.context import Context
-from handlers.customer.common import GENDERS, branch_name
+from handlers.customer.common import GENDERS, audit, branch_name
 from shop.inputs import clean_name, parse_birthday, parse_phone
 from storage.models import Member
 
@@ -71,8 +71,8 @@ def _choice(ctx: Context, prefix: str) -> str:
 async def read(ctx: Context, step: str) -> FieldValue:
     """The answer to ``step`` carried by the current event, validated.
 
-    Raises a :class:`DomainError` (InvalidInput, or Conflict for a phone number that belongs to
-    another member) whose key explains what to send instead.
+    Raises a :class:`DomainError` (InvalidInput) whose key explains what to send instead. A
+    phone number is checked for its form only (``place_phone`` stores it).
     """
     inbound = ctx.inbound
     if step == "name":
@@ -86,8 +86,7 @@ async def read(ctx: Context, step: str) -> FieldValue:
             phone = parse_phone(inbound.contact_phone or "")
         else:
             phone = parse_phone(_typed(ctx))
-        await ensure_phone_free(ctx, phone)
-        return phone
+        return phone  # whose number it is stays unsaid: see ``place_phone``
     if step == "birthday":
         today = ctx.now.astimezone(ctx.settings.tz).date()
         return parse_birthday(_typed(ctx), today).isoformat()
@@ -121,6 +120,30 @@ def _typed(ctx: Context) -> str:
     return ctx.inbound.text
 
 
+async def place_phone(ctx: Context, member: Member, phone: str) -> None:
+    """Make ``phone`` the number of ``member`` (already stored: it has an id).
+
+    When another member holds the number, it is kept unlinked: the member sees it as theirs,
+    nobody is found by it (``/sale``, claims), and staff find the duplicate flagged on the
+    member's card and in the audit log (``member.phone_duplicate``). The person is answered
+    exactly as for a free number, so a stranger cannot learn whose number it is, and gets
+    nothing of the other member's account. A new number is not a verified one.
+    """
+    holder = await ctx.uow.members.by_phone(phone)
+    if member.phone != phone:
+        member.phone_verified = False
+    if holder is None or holder.id == member.id:
+        member.phone, member.phone_unlinked = phone, None
+        return
+    member.phone, member.phone_unlinked = None, phone
+    await audit(ctx, "member.phone_duplicate", member.id, other_member_id=holder.id)
+
+
+def shown_phone(member: Member) -> str | None:
+    """The number the member gave, linked or not (what they see as theirs)."""
+    return member.phone or member.phone_unlinked
+
+
 async def ensure_phone_free(ctx: Context, phone: str) -> None:
     """Refuse a number that already belongs to someone else (linking comes in a later issue)."""
     owner = await ctx.uow.members.by_phone(phone)
@@ -132,8 +155,6 @@ def apply(member: Member, step: str, value: FieldValue) -> None:
     """Write one validated answer onto ``member``."""
     if step == "name":
         member.name = str(value)
-    elif step == "phone":
-        member.phone = str(value)
     elif step == "birthday":
         member.birthday = None if value is None else date.fromisoformat(str(value))
     elif step == "gender":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.errors import DomainError
-from bot.core.messages import Button, Reply
+from bot.core.messages import Button, InboundKind, Reply
 from bot.i18n import format_date, format_phone
 from handlers.context import Context
 from handlers.customer import fields
@@ -29,7 +29,7 @@ async def show_profile(ctx: Context) -> list[Reply]:
     text = ctx.t(
         "profile.summary",
         name=member.name or missing,
-        phone=format_phone(member.phone) if member.phone else missing,
+        phone=format_phone(shown) if (shown := fields.shown_phone(member)) else missing,
         birthday=format_date(member.birthday, ctx.locale) if member.birthday else missing,
         gender=gender_label(ctx, member.gender),
         branch=branch_name(branch, ctx.locale) if branch else missing,
@@ -63,7 +63,13 @@ async def edit_step(ctx: Context) -> list[Reply]:
         value = await fields.read(ctx, field)
     except DomainError as error:
         return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, field)]
-    fields.apply(member, field, value)
+    if field == "phone":
+        await fields.place_phone(ctx, member, str(value))
+        shared = ctx.inbound.kind is InboundKind.CONTACT and ctx.inbound.contact_is_own
+        if shared and member.phone == value:
+            member.phone_verified = True  # the platform vouches for the person's own number
+    else:
+        fields.apply(member, field, value)
     await audit(ctx, "member.profile_changed", member.id, field=field)
     ctx.finish()
     return [ctx.reply("profile.saved"), *await show_profile(ctx)]

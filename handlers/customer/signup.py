@@ -132,7 +132,8 @@ async def signup_step(ctx: Context) -> list[Reply]:
 async def _read(ctx: Context, step: str) -> fields.FieldValue:
     """The step's answer. A typed phone number is only checked for its form here, never looked
     up: a stranger must not learn whether a number belongs to a member (the owner is pointed to
-    the proofs, and a taken number is refused when the sign-up completes, in ``_join``)."""
+    the proofs, and a taken number is kept unlinked when the sign-up completes, in
+    ``_add_member``)."""
     if step != "phone":
         return await fields.read(ctx, step)
     phone = await claim.read_phone(ctx)  # the person's own number, shared: may claim
@@ -211,40 +212,52 @@ async def _join(ctx: Context) -> list[Reply]:
             ctx.finish()
             return [Reply(text=ctx.t(error.key, **error.params), buttons=(join_button(ctx),))]
         return await _welcome(ctx, member, rules.welcome_points)
-    try:
-        member = await _add_member(ctx, data)
-    except DomainError as error:  # someone joined with this number while the flow was open
-        ctx.goto("phone")
-        return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, "phone")]
+    member = await _add_member(ctx, data)
     return await _welcome(ctx, member, rules.welcome_points)
 
 
 async def _add_member(ctx: Context, data: dict[str, Any]) -> Member:
-    """Insert the member the sign-up describes. Conflict ``signup.phone_taken`` when the phone
-    is on file: found before the insert, or written by a sign-up that committed while this one
-    ran (the unique phone refuses the later insert, which is undone; the answer is the same)."""
+    """Insert the member the sign-up describes, with its number (as ``fields.place_phone``).
+
+    A number another member holds is not refused: that would tell a stranger whose number it
+    is. The member is added with the number unlinked and the duplicate flagged for staff, and
+    answered like everyone else; so is the loser of two sign-ups racing with one number (the
+    unique phone refuses its insert, which is undone and made again unlinked).
+    """
     phone = str(data["phone"])
-    await fields.ensure_phone_free(ctx, phone)
-    member = Member(
+    referrer = await _referrer_code(ctx, data.get("ref"))
+    holder = await ctx.uow.members.by_phone(phone)
+    try:
+        async with ctx.uow.savepoint():
+            new = _new_member(ctx, data, referrer, linked=holder is None)
+            member = await ctx.uow.members.add(new)
+    except ConstraintViolation:  # a sign-up with this number committed while this one ran
+        holder = await ctx.uow.members.by_phone(phone)  # the winner's row is visible now
+        if holder is None:
+            raise
+        member = await ctx.uow.members.add(_new_member(ctx, data, referrer, linked=False))
+    if holder is not None:
+        await audit(ctx, "member.phone_duplicate", member.id, other_member_id=holder.id)
+    return member
+
+
+def _new_member(ctx: Context, data: dict[str, Any], referrer: str | None, linked: bool) -> Member:
+    phone = str(data["phone"])
+    return Member(
         name=str(data["name"]),
-        phone=phone,
+        phone=phone if linked else None,
+        phone_unlinked=None if linked else phone,
         birthday=date.fromisoformat(str(data["birthday"])),
         gender=data.get("gender"),
         home_branch_id=data.get("branch"),
         locale=ctx.locale,
         joined_at=ctx.now,
-        referred_by_code=await _referrer_code(ctx, data.get("ref")),
+        referred_by_code=referrer,
         signup_source=data.get("source"),
         marketing_opt_in=bool(data.get("marketing")),
         erased_at=None,
-        phone_verified=data.get(claim.PHONE_VERIFIED) == phone,
+        phone_verified=linked and data.get(claim.PHONE_VERIFIED) == phone,
     )
-    try:
-        async with ctx.uow.savepoint():
-            return await ctx.uow.members.add(member)
-    except ConstraintViolation:
-        await fields.ensure_phone_free(ctx, phone)  # the winner's row is visible now
-        raise
 
 
 async def _welcome(ctx: Context, member: Member, welcome_points: int) -> list[Reply]:

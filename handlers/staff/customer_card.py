@@ -55,6 +55,11 @@ async def describe_member(ctx: Context, member: Member) -> str:
         await _consent_line(ctx, member),
         await _channels_line(ctx, member),
     ]
+    if member.phone_unlinked:
+        holder = await uow.members.by_phone(member.phone_unlinked)
+        code = holder.member_code if holder is not None else none
+        phone = format_phone(member.phone_unlinked)
+        lines.insert(2, ctx.t("customer.phone_duplicate", phone=phone, code=code))
     notes = await uow.people.notes(member.id, NOTES_SHOWN)
     if notes:
         lines.append(ctx.t("customer.notes_title"))

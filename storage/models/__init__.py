@@ -28,6 +28,7 @@ from storage.models.core import (
     PointsEntry,
     ProcessedEvent,
     Sale,
+    SendPace,
     ShopSetting,
     Staff,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "Sale",
     "SaleApproval",
     "Segment",
+    "SendPace",
     "ShopSetting",
     "Staff",
     "StaffInvite",

@@ -10,10 +10,12 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -45,6 +47,9 @@ class Member(Base):
     member_code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164
+    #: a number this member gave that another member holds: kept as theirs to see, never
+    #: used to find anyone (a stranger is not told whose number it is), flagged for staff
+    phone_unlinked: Mapped[str | None] = mapped_column(String(16))
     birthday: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[str | None] = mapped_column(String(8))  # female / male / other
     home_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
@@ -202,6 +207,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_pending", "status", "not_before"),
         # the contact policy counts each member's recent promotions (campaign launch)
         Index("ix_outbox_member_time", "member_id", "created_at"),
+        # the dispatcher's express pass: urgent rows (replies) due now
+        Index("ix_outbox_urgent", "status", "priority", "not_before"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -218,6 +225,18 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(500))
+    #: above 0: a direct reply someone is waiting for, sent before any other row
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+
+class SendPace(Base):
+    """The next moment (Unix seconds) a message may go to a bot or a chat, shared by every
+    process (``storage.repositories.pace``)."""
+
+    __tablename__ = "send_pace"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
 
 
 class InboxThread(Base):

@@ -91,6 +91,8 @@ class Erasure:
             await self._s.delete(identity)
         member.name = None
         member.phone = None
+        member.phone_unlinked = None
+        member.phone_verified = False
         member.birthday = None
         member.gender = None
         member.home_branch_id = None

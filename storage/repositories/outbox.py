@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -35,6 +35,9 @@ from storage.upsert import insert_once
 
 SENT: Final = "sent"
 UNREACHABLE: Final = "unreachable"
+
+#: the priority of a direct reply queued because it could not go out at once
+URGENT: Final = 1
 
 MAX_KEY_LENGTH: Final = 128  # the column's size; PostgreSQL would refuse a longer key
 MAX_ERROR_LENGTH: Final = 500
@@ -55,6 +58,8 @@ class QueuedMessage:
     dedupe_key: str = ""
     #: a promotion its member may no longer get (``withdrawals.unwanted_promotion``)
     unwanted: bool = False
+    #: above 0: a direct reply someone is waiting for (:data:`URGENT`)
+    priority: int = 0
 
 
 def _clip(error: str | None) -> str | None:
@@ -80,6 +85,22 @@ def _of_channels(channels: Collection[str], recipients: Recipients | None) -> An
     return or_(*parts) if len(parts) != 1 else parts[0]
 
 
+def _queued(row: Any) -> QueuedMessage:
+    return QueuedMessage(
+        id=row.id,
+        channel=row.channel,
+        user_id=row.user_id,
+        member_id=row.member_id,
+        payload=dict(row.payload),
+        attempts=row.attempts,
+        retry_key=row.retry_key,
+        promotional=row.promotional,
+        dedupe_key=row.dedupe_key,
+        unwanted=bool(row.unwanted),
+        priority=int(row.priority or 0),
+    )
+
+
 class Outbox(OutboxReads):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -96,11 +117,16 @@ class Outbox(OutboxReads):
         member_id: int | None = None,
         promotional: bool = False,
         not_before: datetime | None = None,
+        priority: int = 0,
+        status: str = PENDING,
+        error: str | None = None,
     ) -> bool:
         """Queue a message once per ``dedupe_key``; False if that key was queued before.
 
         ``INSERT … ON CONFLICT DO NOTHING`` makes this safe against a concurrent enqueue of the
         same key too (a plain insert would abort the whole transaction on PostgreSQL).
+        ``priority`` above 0 puts the row before every other (a reply someone waits for); a
+        ``status`` other than pending records a message that already failed for good.
         """
         if not 0 < len(dedupe_key) <= MAX_KEY_LENGTH:
             raise ValueError(f"dedupe_key must be 1..{MAX_KEY_LENGTH} characters: {dedupe_key!r}")
@@ -111,11 +137,13 @@ class Outbox(OutboxReads):
             "member_id": member_id,
             "promotional": promotional,
             "payload": payload,
-            "status": PENDING,
-            "attempts": 0,
+            "status": status,
+            "attempts": 0 if status == PENDING else 1,
             "retry_key": str(uuid.uuid4()),
             "not_before": not_before or now,
             "created_at": now,
+            "priority": priority,
+            "error": _clip(error),
         }
         inserted = await insert_once(self._s, OutboxMessage, values, ["dedupe_key"])
         if inserted:
@@ -167,13 +195,16 @@ class Outbox(OutboxReads):
         lease_until: datetime,
         channels: Collection[str],
         recipients: Recipients | None = None,
+        *,
+        urgent_only: bool = False,
     ) -> list[QueuedMessage]:
         """Take up to ``limit`` due rows of ``channels`` for sending until ``lease_until``
         (of a channel in ``recipients``, only the rows to its users).
 
         The columns are read as plain rows (locked as :meth:`due` locks them) and the lease is
         set by one ``UPDATE`` of their ids: no ORM objects for a thousand rows a pass. The same
-        ``SELECT`` tells which are ``unwanted`` promotions, for the caller to withdraw."""
+        ``SELECT`` tells which are ``unwanted`` promotions, for the caller to withdraw.
+        ``urgent_only``: only rows with a priority (the dispatcher's express pass)."""
         if not channels:
             return []
         box = OutboxMessage
@@ -188,28 +219,16 @@ class Outbox(OutboxReads):
                 box.retry_key,
                 box.promotional,
                 box.dedupe_key,
+                box.priority,
                 unwanted_promotion().label("unwanted"),
             )
             .where(box.status == PENDING, box.not_before <= now, _of_channels(channels, recipients))
+            .where(box.priority > 0 if urgent_only else true())
             .order_by(box.not_before, box.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # the SQLite dialect leaves this out
         )
-        claimed = [
-            QueuedMessage(
-                id=row.id,
-                channel=row.channel,
-                user_id=row.user_id,
-                member_id=row.member_id,
-                payload=dict(row.payload),
-                attempts=row.attempts,
-                retry_key=row.retry_key,
-                promotional=row.promotional,
-                dedupe_key=row.dedupe_key,
-                unwanted=bool(row.unwanted),
-            )
-            for row in await self._s.execute(query)
-        ]
+        claimed = [_queued(row) for row in await self._s.execute(query)]
         if claimed:
             await self._s.execute(
                 update(box)
@@ -315,3 +334,14 @@ class Outbox(OutboxReads):
         )
         await self._s.flush()
         return True
+
+    async def has_urgent(self, channel: str, user_id: str) -> bool:
+        """Replies to this chat wait in the outbox (pending urgent rows)."""
+        box = OutboxMessage
+        query = select(box.id).where(
+            box.status == PENDING,
+            box.priority > 0,
+            box.channel == channel,
+            box.user_id == user_id,
+        )
+        return (await self._s.execute(query.limit(1))).first() is not None

@@ -111,3 +111,37 @@ async def test_line_endpoints_have_buckets_of_their_own() -> None:
     assert clock.t == 0
     await limits.before_send(Channel.LINE, "multicast", "", 1)
     assert clock.t == pytest.approx(1 / 200)
+
+
+async def test_an_urgent_taker_goes_before_the_ordinary_ones_already_waiting() -> None:
+    bucket = TokenBucket(200, 1)
+    order: list[str] = []
+    two_taken = asyncio.Event()
+
+    async def take(name: str, urgent: bool = False) -> None:
+        await bucket.acquire(urgent=urgent)
+        order.append(name)
+        if len(order) == 2:
+            two_taken.set()
+
+    waiting = [asyncio.create_task(take(f"row{n}")) for n in range(10)]
+    await two_taken.wait()
+    await take("reply", urgent=True)
+    await asyncio.gather(*waiting)
+    assert order.index("reply") <= 3  # behind at most the one taking its token just then
+    assert sorted(order) == sorted([*(f"row{n}" for n in range(10)), "reply"])
+
+
+async def test_urgent_and_ordinary_takers_share_one_rate() -> None:
+    clock = SimulatedTime()
+    bucket = TokenBucket(30, 1, now=clock.now, sleep=clock.sleep)
+    times: list[float] = []
+
+    async def sender(urgent: bool) -> None:
+        for _ in range(20):
+            await bucket.acquire(urgent=urgent)
+            times.append(clock.t)
+
+    await asyncio.gather(*(sender(n % 2 == 0) for n in range(6)))
+    assert len(times) == 120
+    assert most_in_any_window(times) <= 30

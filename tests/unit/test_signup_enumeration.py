@@ -1,6 +1,7 @@
 """Sign-up does not tell a stranger whether a phone number belongs to a member (issue 15, item
 4): a typed number gets the same answer whether it is free, an imported member's or a joined
-member's; the owner of an imported record still takes it over with proof."""
+member's, and so does completing the sign-up; the owner of an imported record takes it over
+with proof only."""
 
 from __future__ import annotations
 
@@ -39,17 +40,19 @@ async def test_a_typed_number_gets_the_same_answer_whoever_it_belongs_to(app: Ap
     assert len(await rows(app, Member)) == 2
 
 
-async def test_the_owner_who_typed_the_number_still_takes_over_with_their_contact(
+async def test_the_owner_who_typed_the_number_joins_like_anyone_and_the_record_is_kept(
     app: App,
 ) -> None:
+    """Completing the sign-up does not tell either (issue 15, item 4): the typed number of an
+    imported record is kept unlinked and flagged for staff, the record is untouched. The
+    owner's way in is the proof the phone step names to everyone (``test_claim``)."""
     ploy = await make_member(app, "Ploy S.", "081-234-5678", points=300)
     chat = await at_phone_step(app, "tg1")
     await chat.say("081-234-5678")
     await chat.say("1/5/1987")
-    refused = await chat.press("su:g:female")  # the number is taken: asked again, with proof
-    assert any(b.label == "Share my phone number" for r in refused for b in r.buttons)
-    await chat.share_contact("66812345678", own=True)
-    identities = await rows(app, ChannelIdentity, ChannelIdentity.member_id == ploy.id)
-    assert [(i.channel, i.user_id) for i in identities] == [("telegram", "tg1")]
-    assert len(await rows(app, Member)) == 1
-    assert await balance(app, ploy.id) == 300 + 50
+    joined = await chat.press("su:g:female")
+    assert "Stranger" in joined[0].text  # welcomed, as with any number
+    [stranger] = await rows(app, Member, Member.name == "Stranger")
+    assert (stranger.phone, stranger.phone_unlinked) == (None, "+66812345678")
+    assert await rows(app, ChannelIdentity, ChannelIdentity.member_id == ploy.id) == []
+    assert await balance(app, ploy.id) == 300

@@ -149,20 +149,6 @@ async def test_very_long_name_is_capped_and_markup_is_stored_as_written(app: App
     assert names == ['<b>&"x"</b>', "ก" * 100]
 
 
-async def test_phone_of_another_member_is_refused(app: App) -> None:
-    await join(Chat(app, user_id="a"))
-    chat = Chat(app, user_id="b")
-    await chat.say("/start")
-    await chat.press("su:join")
-    await chat.press("su:mkt:yes")
-    await chat.say("Other")
-    await chat.say("+66 81 234 5678")  # not told here whose it is (issue 15, item 4)
-    await chat.say("1/5/1987")
-    replies = await chat.press("su:g:skip")  # refused when the sign-up would complete
-    assert "สมาชิกท่านอื่น" in replies[0].text
-    assert len(await rows(app, Member)) == 1
-
-
 async def test_referral_payload_is_stored_at_signup(app: App) -> None:
     await join(Chat(app, user_id="a"))
     referrer = await only_member(app)
@@ -225,7 +211,9 @@ async def test_cancel_keyword_clears_the_signup(app: App) -> None:
     assert "หมดอายุ" in replies[0].text
 
 
-async def test_phone_taken_while_signing_up_goes_back_to_the_phone_step(app: App) -> None:
+async def test_phone_taken_while_signing_up_still_joins_with_the_number_unlinked(
+    app: App,
+) -> None:
     late = Chat(app, user_id="late")
     await late.say("/start")
     await late.press("su:join")
@@ -235,6 +223,6 @@ async def test_phone_taken_while_signing_up_goes_back_to_the_phone_step(app: App
     await late.say("1/5/1987")
     await join(Chat(app, user_id="early"))  # takes the number first
     replies = await late.press("su:g:skip")
-    assert "สมาชิกท่านอื่น" in replies[0].text
-    await late.say("0833333333")  # the later answers are kept: this completes the sign-up
-    assert sorted(m.phone for m in await rows(app, Member)) == ["+66812345678", "+66833333333"]
+    assert "Late" in replies[0].text  # welcomed like anyone (issue 15, item 4)
+    members = {m.name: (m.phone, m.phone_unlinked) for m in await rows(app, Member)}
+    assert members == {"Ploy": ("+66812345678", None), "Late": (None, "+66812345678")}

@@ -67,6 +67,7 @@ from bot.core.messages import Channel, InboundKind, Reply
 from bot.i18n import supported_locale, t
 from handlers.bus import Bus, answered_in
 from handlers.router import Router
+from jobs.replies import ReplyCourier
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,12 @@ class LineChannel:
         self._sender: LineSender | None = None
         #: waits before retrying a failed push (tests set zeros)
         self.retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+        #: direct replies go through the budgets the server shares with the dispatcher
+        self.replies = ReplyCourier(uow, clock, kick=self._kick)
+
+    def _kick(self) -> None:
+        if self._bus.on_commit is not None:
+            self._bus.on_commit()  # the dispatcher, when this process runs it
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -183,16 +190,21 @@ class LineChannel:
         if is_standby(event):
             log.info("standby event %s: replies not sent", inbound.event_id)
             return
+        user_id, token, at = inbound.identity.user_id, inbound.reply_token, event_time(event)
         result = "failed"
-        try:
-            await self.deliver(
-                inbound.identity.user_id, replies, inbound.reply_token, event_time(event)
+        try:  # what cannot go now is queued for the dispatcher (``jobs.replies``), not lost
+            result = await self.replies.deliver(
+                Channel.LINE,
+                user_id,
+                [replies],
+                lambda unit: self.deliver(user_id, unit, token, at),
+                lambda _unit: 1,
             )
-            result = "sent"
         except ChannelError:
             log.exception("LINE delivery to %s failed", inbound.identity)
         finally:
-            metrics.count_sends("line", "reply", result, len(replies))
+            if result != "queued":  # the courier counted what it queued
+                metrics.count_sends("line", "reply", result, len(replies))
 
     async def _profile(self, user_id: str) -> tuple[str | None, str | None]:
         try:

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from bot import metrics
 from bot.channels.telegram.inbound import inbound_from_update
 from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
-from bot.channels.telegram.outbound import call, send
+from bot.channels.telegram.outbound import call, plan, send
 from bot.config import Settings
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.clock import Clock
@@ -37,6 +37,7 @@ from bot.core.messages import Channel, Identity, InboundKind, Reply
 from bot.i18n import LOCALES
 from handlers.bus import Bus
 from handlers.router import Router
+from jobs.replies import ReplyCourier
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ class TelegramChannel:
         self.bus = bus
         self.uow = uow
         self.clock = clock
+        #: direct replies go through the budgets the server shares with the dispatcher
+        self.replies = ReplyCourier(uow, clock, kick=self._kick)
         try:
             self.bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base)
         except TokenValidationError as error:  # say which setting is wrong, not aiogram's words
@@ -151,20 +154,30 @@ class TelegramChannel:
         await apply_menus(self.bot, self.bus.router, int(user_id), replies, self.settings.locale)
 
     async def deliver(self, identity: Identity, replies: Sequence[Reply]) -> None:
-        """Replies to an update the bus already committed: never raises."""
+        """Replies to an update the bus already committed, one reply at a time through the
+        shared budgets (:mod:`jobs.replies`: what cannot go at once is queued, not lost);
+        never raises."""
         result = "failed"
         try:
-            await self.push(identity.user_id, replies)
-            result = "sent"
+            result = await self.replies.deliver(
+                Channel.TELEGRAM,
+                identity.user_id,
+                [[reply] for reply in replies],
+                lambda unit: self.push(identity.user_id, unit),
+                lambda unit: sum(len(plan(reply)) for reply in unit),
+            )
         except RecipientUnreachable:
             result = "unreachable"
             await self._mark_unreachable(identity)
-        except ChannelError as error:
-            log.warning("telegram delivery to %s failed: %r", identity, error)
-        except Exception:  # a bug in rendering must not make Telegram redeliver a done update
+        except Exception:  # a bug, or the database down: Telegram must not redeliver a done update
             log.exception("telegram delivery to %s crashed", identity)
         finally:
-            metrics.count_sends("telegram", "reply", result, len(replies))
+            if result != "queued":  # the courier counted what it queued
+                metrics.count_sends("telegram", "reply", result, len(replies))
+
+    def _kick(self) -> None:
+        if self.bus.on_commit is not None:
+            self.bus.on_commit()  # the dispatcher, when this process runs it
 
     async def _mark_unreachable(self, identity: Identity) -> None:
         log.info("%s blocked the bot; marking unreachable", identity)

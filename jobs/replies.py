@@ -1,0 +1,184 @@
+"""Direct replies: sent at once within the channel's budget, or queued, never lost.
+
+The replies to an inbound event go out after the bus's commit: the adapter hands them to
+:meth:`ReplyCourier.deliver` with a function that sends one unit (Telegram: one reply; LINE:
+all of them, with the reply token). Each unit waits its turn in the same
+:class:`~jobs.ratelimit.SendLimiter` as the outbox dispatcher's rows, before them (``urgent``:
+a person is waiting), for at most ``wait_limit`` seconds, so replies and broadcasts together
+stay within the per-bot and per-chat limits. What cannot go out that way is written to the
+outbox as an urgent row (:data:`~storage.repositories.outbox.URGENT`), which the dispatcher's
+express pass sends ahead of any broadcast row, retrying it as it retries every row:
+
+- the turn did not come within ``wait_limit`` (a burst of replies to one chat): due now;
+- the platform answered 429: due after its ``retry_after``, and the channel rests that long;
+- a network error or a 5xx: due after the first back-off step;
+- earlier replies to the same chat are still queued: queued behind them, so the order holds.
+
+A permanent refusal (a 400) is recorded as a ``failed`` row, so a reply that can never arrive
+is still on record. A recipient who blocked the bot is the adapter's to handle (it marks them
+unreachable): :class:`RecipientUnreachable` is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Final
+
+from bot import metrics
+from bot.core.clock import Clock
+from bot.core.errors import (
+    ChannelError,
+    PermanentChannelError,
+    RateLimited,
+    RecipientUnreachable,
+)
+from bot.core.messages import Channel, Reply
+from bot.core.wire import replies_to_payload
+from jobs.outcome_writer import backoff
+from jobs.ratelimit import SendLimiter, Unlimited
+from storage.repositories.outbox import URGENT
+from storage.repositories.outbox_reads import FAILED, PENDING
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+#: how long a reply may wait for its turn before it is queued for the dispatcher instead
+WAIT_LIMIT: Final = 2.0
+#: how long, after a reply to a chat was queued, later replies to it look for queued ones
+QUEUED_MEMORY: Final = 120.0
+#: chats remembered at most before the expired ones are forgotten
+MAX_REMEMBERED: Final = 10_000
+
+SendUnit = Callable[[Sequence[Reply]], Awaitable[None]]
+
+
+class ReplyCourier:
+    """Delivers direct replies within the budgets; see the module docstring.
+
+    ``limiter`` is the one the dispatcher uses (set by the server; none: no pacing) and
+    ``kick`` wakes the dispatcher after a reply was queued.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        limiter: SendLimiter | None = None,
+        *,
+        wait_limit: float = WAIT_LIMIT,
+        kick: Callable[[], None] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self.limiter: SendLimiter = limiter or Unlimited()
+        self.wait_limit = wait_limit
+        self.kick = kick
+        #: chats with replies queued by this process, until when to look for them
+        self._queued: dict[tuple[Channel, str], float] = {}
+
+    async def deliver(
+        self,
+        channel: Channel,
+        chat: str,
+        units: Sequence[Sequence[Reply]],
+        send: SendUnit,
+        size: Callable[[Sequence[Reply]], int],
+    ) -> str:
+        """Send ``units`` in order (``size``: the platform messages of one, for the limiter);
+        returns ``sent``, ``queued`` or ``failed`` (recorded). Raises
+        :class:`RecipientUnreachable`."""
+        if await self._behind_queued(channel, chat):
+            return await self._queue(channel, chat, units, "queued behind earlier replies")
+        for index, unit in enumerate(units):
+            rest = units[index:]
+            turn = self.limiter.before_send(channel, "push", chat, size(unit), urgent=True)
+            try:
+                await asyncio.wait_for(turn, self.wait_limit)
+            except TimeoutError:
+                return await self._queue(channel, chat, rest, "waited for the rate limit")
+            try:
+                await send(unit)
+            except RecipientUnreachable:
+                raise
+            except RateLimited as error:
+                self.limiter.rest(channel, error.retry_after)
+                delay = timedelta(seconds=max(error.retry_after, 0.0))
+                return await self._queue(channel, chat, rest, repr(error), delay=delay)
+            except PermanentChannelError as error:
+                log.warning("reply to %s:%s refused for good: %r", channel.value, chat, error)
+                return await self._queue(channel, chat, rest, repr(error), status=FAILED)
+            except ChannelError as error:  # a network error, a 5xx: the dispatcher retries
+                return await self._queue(channel, chat, rest, repr(error), delay=backoff(1))
+        return "sent"
+
+    async def _behind_queued(self, channel: Channel, chat: str) -> bool:
+        """Earlier replies to ``chat`` wait in the outbox (looked up only for a chat this
+        process queued for lately: the common path reads nothing)."""
+        until = self._queued.get((channel, chat))
+        if until is None:
+            return False
+        if until < time.monotonic():
+            del self._queued[(channel, chat)]
+            return False
+        async with self._uow() as uow:
+            waiting = await uow.outbox.has_urgent(channel.value, chat)
+        if not waiting:
+            del self._queued[(channel, chat)]
+        return waiting
+
+    async def _queue(
+        self,
+        channel: Channel,
+        chat: str,
+        units: Sequence[Sequence[Reply]],
+        why: str,
+        *,
+        delay: timedelta = timedelta(0),
+        status: str = PENDING,
+    ) -> str:
+        """Write ``units`` to the outbox as one urgent row (or a failed one); the outcome."""
+        replies = [reply for unit in units for reply in unit]
+        now = self._clock.now()
+        await self._write(channel, chat, replies, now, now + delay, status, why)
+        outcome = "queued" if status == PENDING else "failed"
+        log.info("reply to %s:%s %s: %s", channel.value, chat, outcome, why)
+        metrics.count_sends(channel.value, "reply", outcome, len(replies))
+        if status == PENDING:
+            moment = time.monotonic()
+            if len(self._queued) >= MAX_REMEMBERED:  # forget the chats whose memory ran out
+                self._queued = {key: end for key, end in self._queued.items() if end > moment}
+            self._queued[(channel, chat)] = moment + QUEUED_MEMORY
+            if self.kick is not None:
+                self.kick()
+        return outcome
+
+    async def _write(
+        self,
+        channel: Channel,
+        chat: str,
+        replies: Sequence[Reply],
+        now: datetime,
+        due: datetime,
+        status: str,
+        why: str,
+    ) -> None:
+        async with self._uow() as uow:
+            identity = await uow.identities.get(channel.value, chat)
+            await uow.outbox.enqueue(
+                f"reply:{channel.value}:{chat}:{uuid.uuid4()}",
+                channel.value,
+                chat,
+                replies_to_payload(replies),
+                now,
+                member_id=None if identity is None else identity.member_id,
+                not_before=due,
+                priority=URGENT,
+                status=status,
+                error=None if status == PENDING else why,
+            )
+            await uow.commit()
