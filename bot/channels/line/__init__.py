@@ -38,7 +38,6 @@ from linebot.v3.messaging import (
     AsyncMessagingApi,
     AsyncMessagingApiBlob,
     Configuration,
-    RichMenuRequest,
 )
 from linebot.v3.webhooks import MessageEvent
 
@@ -51,7 +50,7 @@ from bot.channels.line.inbound import (
     within_replay_window,
 )
 from bot.channels.line.render import LineMessage, LineRenderer
-from bot.channels.line.richmenu import MENU_NAME, rich_menu_image, rich_menu_request
+from bot.channels.line.richmenu import install
 from bot.channels.line.send import (
     DEFAULT_RETRY_DELAYS,
     LineSender,
@@ -368,35 +367,8 @@ class LineChannel:
     # -- setup and quota -------------------------------------------------------------------
 
     async def setup(self) -> list[str]:
-        """Create the customer rich menu, upload its image, make it the default for everyone,
-        then delete the menus earlier runs made (found by name): one menu however many runs.
-        The new one is the default before the old ones go, so nobody is left without one."""
-        try:
-            earlier = [
-                menu.rich_menu_id
-                for menu in (await self.api.get_rich_menu_list()).richmenus
-                if menu.name == MENU_NAME
-            ]
-            created = await self.api.create_rich_menu(
-                RichMenuRequest.from_dict(rich_menu_request())
-            )
-            menu_id = created.rich_menu_id
-            await self.blob_api.set_rich_menu_image(
-                menu_id, rich_menu_image(), _headers={"Content-Type": "image/png"}
-            )
-            await self.api.set_default_rich_menu(menu_id)
-            for old_id in earlier:
-                await self.api.delete_rich_menu(old_id)
-        except ApiException as error:
-            raise channel_error(error) from error
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise TransientChannelError(f"LINE setup failed: {error!r}") from error
-        return [
-            f"rich menu created: {menu_id}",
-            "rich menu image uploaded (2500×843 PNG)",
-            "rich menu set as the default for all users",
-            *(f"earlier rich menu deleted: {old_id}" for old_id in earlier),
-        ]
+        """Install the customer rich menu (:func:`~bot.channels.line.richmenu.install`)."""
+        return await install(self.api, self.blob_api)
 
     async def quota(self) -> tuple[int | None, int]:
         """(monthly message limit or None when unlimited, messages used this month)."""

@@ -11,8 +11,17 @@ import io
 from pathlib import Path
 from typing import Any, Final
 
+import aiohttp
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    RichMenuRequest,
+)
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.channels.line.send import channel_error
+from bot.core.errors import TransientChannelError
 from bot.core.keys import CommandAction
 
 #: how ``line setup`` recognises the menus it made before (and replaces them)
@@ -99,3 +108,33 @@ def rich_menu_image() -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+async def install(api: AsyncMessagingApi, blob_api: AsyncMessagingApiBlob) -> list[str]:
+    """Create the customer rich menu, upload its image, make it the default for everyone,
+    then delete the menus earlier runs made (found by name): one menu however many runs.
+    The new one is the default before the old ones go, so nobody is left without one."""
+    try:
+        earlier = [
+            menu.rich_menu_id
+            for menu in (await api.get_rich_menu_list()).richmenus
+            if menu.name == MENU_NAME
+        ]
+        created = await api.create_rich_menu(RichMenuRequest.from_dict(rich_menu_request()))
+        menu_id = created.rich_menu_id
+        await blob_api.set_rich_menu_image(
+            menu_id, rich_menu_image(), _headers={"Content-Type": "image/png"}
+        )
+        await api.set_default_rich_menu(menu_id)
+        for old_id in earlier:
+            await api.delete_rich_menu(old_id)
+    except ApiException as error:
+        raise channel_error(error) from error
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise TransientChannelError(f"LINE setup failed: {error!r}") from error
+    return [
+        f"rich menu created: {menu_id}",
+        "rich menu image uploaded (2500×843 PNG)",
+        "rich menu set as the default for all users",
+        *(f"earlier rich menu deleted: {old_id}" for old_id in earlier),
+    ]
