@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 COOKIE: Final = "chatcrm_console"
 #: routes open without a session
-PUBLIC: Final = ("signin", "signin_post", "signedout", "static")
+PUBLIC: Final = ("signin", "signin_post", "signedout", "static", "font")
 HEADERS: Final = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "

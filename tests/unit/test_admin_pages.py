@@ -29,7 +29,12 @@ async def test_every_page_carries_the_security_headers(app: App) -> None:
         anonymous = await client.get("/admin/")
         _assert_headers(anonymous, "/admin/ signed out")
         assert anonymous.status == 401
-        for path in ("/admin/signin/nonsense", "/admin/signedout", "/admin/nowhere"):
+        for path in (
+            "/admin/signin/nonsense",
+            "/admin/signedout",
+            "/admin/nowhere",
+            "/admin/font/400.ttf",
+        ):
             _assert_headers(await client.get(path), path)
         browser = await signed_in(client, owner)
         for path in (
