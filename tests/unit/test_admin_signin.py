@@ -3,10 +3,15 @@ sessions that end when the staff member is removed or changes role."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from sqlalchemy import update
 
+from bot.admin.access_log import RedactingAccessLogger
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from shop.console import IDLE, LINK_THROTTLE, LINK_TTL
@@ -157,3 +162,16 @@ async def test_a_forged_post_without_the_form_token_is_refused(app: App) -> None
         wrong = await browser.post("/admin/signout", {"csrf": "x" * 43}, csrf=False)
         assert wrong.status == 403
         assert (await browser.get("/admin/")).status == 200  # still signed in
+
+
+def test_the_access_log_keeps_no_sign_in_token(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.access")
+    access = RedactingAccessLogger(logger, "")
+    token = "Abc123-secret_token"
+    with caplog.at_level(logging.INFO, logger="test.access"):
+        for path in (f"/admin/signin/{token}", f"/media/{token}/card.png?x={token}"):
+            request = make_mocked_request("GET", path)
+            access.log(request, web.Response(status=200), 0.01)
+    assert caplog.records
+    assert token not in caplog.text
+    assert "/admin/signin/…" in caplog.text
