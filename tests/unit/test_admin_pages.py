@@ -197,11 +197,16 @@ async def test_a_members_page_shows_points_tags_and_notes_in_thai(app: App) -> N
     async with app.uow() as uow:
         await uow.people.add_tags(ploy.id, ["vip"], app.clock.now())
         await uow.people.add_note(ploy.id, None, "likes less sugar", app.clock.now())
+        row = await uow.members.get(ploy.id)
+        assert row is not None
+        row.tier = "silver"
         await uow.commit()
     async with console_client(app) as client:
         browser = await signed_in(client, owner)
         page = await (await browser.get(f"/admin/members/{ploy.id}")).text()
     assert 'id="points">120<' in page
+    assert "+120" in page  # the ledger's welcome entry
+    assert "Silver" in page  # the tier by its display name, not the stored key
     assert "vip" in page
     assert "likes less sugar" in page
     assert "081-234-5678" in page
