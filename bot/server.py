@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.admin.access_log import RedactingAccessLogger
 from bot.bootstrap import App, bootstrap
 from bot.channels.webhook import WebhookChannel
 from bot.config import Settings
@@ -217,7 +218,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = await bootstrap(settings)
     try:
         channels = build_channels(app)
-        runner = web.AppRunner(build_web_app(app, channels))
+        runner = web.AppRunner(build_web_app(app, channels), access_log_class=RedactingAccessLogger)
         await runner.setup()  # from here on, runner.cleanup() closes the channels
         try:
             site = web.TCPSite(runner, settings.host, settings.port)

@@ -1,4 +1,5 @@
-"""The aiohttp application of ``chatcrm serve``: webhooks, health, metrics and media."""
+"""The aiohttp application of ``chatcrm serve``: webhooks, health, metrics, media and the
+web console (``bot.admin``, under ``/admin/``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import metrics as app_metrics
+from bot.admin import PREFIX as ADMIN_PREFIX
+from bot.admin import build_admin, headers_middleware
 from bot.bootstrap import App
 from bot.channels.webhook import WebhookChannel
 from bot.core.messages import Channel
@@ -97,11 +100,13 @@ async def media(request: web.Request) -> web.Response:
 
 
 def build_web_app(app: App, channels: Sequence[WebhookChannel]) -> web.Application:
-    web_app = web.Application(client_max_size=1024**2)
+    # the console's headers also go on its 404s, which the outer app answers
+    web_app = web.Application(client_max_size=1024**2, middlewares=[headers_middleware])
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
     web_app.router.add_get("/media/{token}/{filename}", media)
+    web_app.add_subapp(ADMIN_PREFIX, build_admin(app))  # the owner's web console
     for channel in channels:
         channel.register(web_app)
 

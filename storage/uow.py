@@ -19,6 +19,7 @@ from storage.repositories.audit import AuditLog
 from storage.repositories.branches import Branches
 from storage.repositories.campaign_results import CampaignResults
 from storage.repositories.campaigns import Campaigns
+from storage.repositories.console import ConsoleAccess
 from storage.repositories.contact_events import ContactEvents
 from storage.repositories.day_totals import DayTotals
 from storage.repositories.erasure import Erasure
@@ -73,6 +74,7 @@ class UnitOfWork:
         self.erasure = Erasure(s)
         self.people = People(s)
         self.staff = StaffMembers(s)
+        self.console = ConsoleAccess(s)  # the web console's sign-in links and sessions
         self.rewards = Rewards(s)
         self.coupons = Coupons(s)
         self.segments = Segments(s)

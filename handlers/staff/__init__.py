@@ -12,6 +12,7 @@ from handlers.staff import (
     branches,
     campaigns,
     customers,
+    dashboard,
     inbox,
     menu,
     redeem,
@@ -38,6 +39,7 @@ REGISTRARS: list[Callable[[Router], None]] = [
     campaigns.register,
     stats.register,
     report.register,
+    dashboard.register,  # /dashboard: a sign-in link to the web console
     inbox.register,  # /inbox, ibr:/ibc: buttons, the ibrf answer flow
     tracking.register,  # the customers' promotion button, cmp:<campaign>
     team.register,  # last: a cashier's menu starts with /sale, not with team administration

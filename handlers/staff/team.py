@@ -191,8 +191,7 @@ async def remove(ctx: Context, staff_id: int) -> list[Reply]:
         return [ctx.reply("staff.no_such_staff", id=staff_id)]
     if target.role == "owner" and owners <= {target.id}:
         return [ctx.reply("staff.last_owner")]
-    target.active = False
-    await ctx.uow.flush()
+    await ctx.uow.staff.deactivate(target)
     await revoke_made_by(ctx, target)
     await ctx.uow.audit.record(
         ctx.actor,

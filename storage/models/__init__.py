@@ -14,6 +14,7 @@ from storage.models.automation import (
     JobRun,
 )
 from storage.models.base import NAMING, Base, Id, table_of
+from storage.models.console import ConsoleLink, ConsoleSession
 from storage.models.core import (
     AuditEntry,
     Branch,
@@ -57,6 +58,8 @@ __all__ = [
     "CampaignMember",
     "ChannelIdentity",
     "Consent",
+    "ConsoleLink",
+    "ConsoleSession",
     "ContactEvent",
     "ConversationState",
     "Coupon",

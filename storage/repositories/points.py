@@ -96,3 +96,13 @@ class PointsLedger:
             .order_by(PointsEntry.earned_at, PointsEntry.id)
         )
         return result.scalars().all()
+
+    async def latest(self, member_id: int, limit: int = 20) -> Sequence[PointsEntry]:
+        """A member's newest ledger entries, newest first (the console's member page)."""
+        result = await self._s.execute(
+            select(PointsEntry)
+            .where(PointsEntry.member_id == member_id)
+            .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc())
+            .limit(limit)
+        )
+        return result.scalars().all()

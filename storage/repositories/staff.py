@@ -9,6 +9,7 @@ from sqlalchemy import String, cast, exists, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Staff, StaffInvite
+from storage.repositories.console import ConsoleAccess
 
 #: how an invite's ``created_by`` names a staff member: ``staff:<id>`` (the audit actor)
 STAFF: Final = "staff:"
@@ -60,12 +61,22 @@ class StaffMembers:
         if staff is None:
             staff = Staff(channel=channel, user_id=user_id, created_at=now)
             self._s.add(staff)
+        elif (staff.active, staff.role, staff.branch_id) != (True, role, branch_id):
+            # a console session was started with the old role and branch: it ends with them
+            await ConsoleAccess(self._s).end_all_of(staff.id)
         staff.name = name
         staff.role = role
         staff.branch_id = branch_id
         staff.active = True
         await self._s.flush()
         return staff
+
+    async def deactivate(self, staff: Staff) -> None:
+        """End a staff account (the row stays: sales and audit rows point at it) and every
+        web console session and sign-in link of it, in the same transaction."""
+        staff.active = False
+        await self._s.flush()
+        await ConsoleAccess(self._s).end_all_of(staff.id)
 
     async def create_invite(
         self,
