@@ -206,7 +206,7 @@ async def test_a_members_page_shows_points_tags_and_notes_in_thai(app: App) -> N
         page = await (await browser.get(f"/admin/members/{ploy.id}")).text()
     assert 'id="points">120<' in page
     assert "+120" in page  # the ledger's welcome entry
-    assert "Silver" in page  # the tier by its display name, not the stored key
+    assert "ซิลเวอร์" in page  # the tier by its Thai display name, not the stored key
     assert "vip" in page
     assert "likes less sugar" in page
     assert "081-234-5678" in page
