@@ -55,7 +55,8 @@ class CampaignTrack:
     messages: dict[int, tuple[datetime, str]] = field(default_factory=dict)
     clicked: set[int] = field(default_factory=set)
     claimed: set[int] = field(default_factory=set)
-    redeemed: int = 0
+    #: (member, when) of every coupon of this campaign redeemed at the counter
+    redemptions: list[tuple[int, datetime]] = field(default_factory=list)
 
 
 @dataclass
@@ -103,9 +104,12 @@ class Ledger:
         self, track: CampaignTrack, members: set[int], now: datetime, *, recipient: bool
     ) -> Truth:
         outcomes: dict[str, int] = defaultdict(int)
-        converters = visits = 0
+        converters = visits = redeemed = 0
         revenue = Decimal(0)
         blamed: set[tuple[int, str]] = set()
+        redeemed_at: dict[int, list[datetime]] = defaultdict(list)
+        for who, at in track.redemptions:
+            redeemed_at[who].append(at)
         for member in members:
             since = track.messages[member][0] if recipient else track.started_at
             if recipient:
@@ -116,6 +120,9 @@ class Ledger:
             converters += bool(mine)
             visits += len(mine)
             revenue += sum(mine, Decimal(0))
+            # /stats counts as the campaign's a coupon redeemed in the member's window only
+            window_end = window_start + timedelta(days=track.attribution_days)
+            redeemed += sum(window_start <= at < window_end for at in redeemed_at[member])
             if recipient and track.messages[member][1] != "sent":
                 continue
             blamed |= self._blamed(track.campaign_id, member, since, now)
@@ -126,7 +133,7 @@ class Ledger:
             unreachable=outcomes["unreachable"],
             clicked=len(track.clicked & members),
             claimed=len(track.claimed & members),
-            redeemed=track.redeemed if recipient else 0,
+            redeemed=redeemed if recipient else 0,
             converters=converters,
             visits=visits,
             revenue=revenue.quantize(Decimal("0.01")),

@@ -199,7 +199,7 @@ class _Sim:
             code, campaign_id = held.pop(0)
             cashier = self._cashier(person)
             await self.world.say(self.config.staff_channel, cashier, f"/redeem {code}")
-            self.ledger.campaigns[campaign_id].redeemed += 1
+            self.ledger.campaigns[campaign_id].redemptions.append((person.member_id, now))
         amount = person.basket(self.rng)
         if now < self.treated.get(person.member_id, now):
             amount += self.config.effect.extra_spend
