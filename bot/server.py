@@ -289,6 +289,8 @@ async def setup_telegram(settings: Settings) -> list[str]:
     """Register the webhook and the command menus; returns what was done, line by line."""
     if not settings.telegram_enabled:
         raise StartupError("TELEGRAM_BOT_TOKEN is not set")
+    # the webhook registered here is the one serve would refuse: refuse it before Telegram does
+    check_public_url(settings.public_url)
     from bot.channels.telegram import TelegramChannel, TelegramConfigError
 
     return await set_up_channel(

@@ -13,7 +13,7 @@ import logging
 from bot.core.errors import DomainError
 from jobs.app import App
 from shop.campaigns.launch import segment_env, start_campaign
-from shop.profile import shown_shop_name
+from shop.profile import shop_names
 from wording.campaigns import CampaignWording
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ async def start_due_campaigns(app: App) -> list[int]:
                 if campaign is None:
                     continue
                 env = await segment_env(uow, now, app.settings.tz)
-                shop = await shown_shop_name(uow, app.settings.locale, app.settings.shop_name)
-                wording = CampaignWording(shop)
+                # {shop} in each recipient's language: the names, not one locale's name
+                wording = CampaignWording(await shop_names(uow, app.settings.shop_name))
                 result = await start_campaign(uow, campaign, env, now, wording=wording)
                 await uow.commit()
         except DomainError as error:

@@ -42,6 +42,7 @@ __all__ = [
     "EXCLUSION_REASONS",
     "FREQUENCY_CAP",
     "NO_CONSENT",
+    "NO_QUIET_HOURS",
     "STOPPED",
     "UNREACHABLE",
     "ContactPolicy",
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 SETTINGS_KEY: Final = "contact_policy"
+
+#: the stored quiet hours of a shop that switched them off: a window that starts when it ends
+NO_QUIET_HOURS: Final = ("00:00", "00:00")
 
 DEFAULT_CAPS: Final[Mapping[str, int]] = {
     "fan": 3,
@@ -103,6 +107,11 @@ class ContactPolicy:
             "cap_days": self.cap_days,
         }
 
+    @property
+    def has_quiet_hours(self) -> bool:
+        """False when the owner switched quiet hours off: promotions go out at any hour."""
+        return self.quiet_start != self.quiet_end
+
     def cap_for(self, group: str) -> int:
         """Promotions a member of ``group`` may get per window (``other`` for unknown groups)."""
         return self.caps.get(group, self.caps.get("other", DEFAULT_CAPS["other"]))
@@ -119,7 +128,7 @@ def _parse_time(text: str) -> time | None:
 def in_quiet_hours(moment: datetime, tz: ZoneInfo, policy: ContactPolicy) -> bool:
     """Whether ``moment`` (aware) falls inside the quiet hours, read in shop time ``tz``."""
     start, end = policy.quiet_start, policy.quiet_end
-    if start == end:
+    if not policy.has_quiet_hours:
         return False
     local = moment.astimezone(tz).time().replace(tzinfo=None)
     if start < end:

@@ -11,7 +11,7 @@ Every change is audited as ``settings.changed`` with before and after.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Final
@@ -41,6 +41,18 @@ class ShopName:
         return first or second or default
 
 
+@dataclass(frozen=True, slots=True)
+class ShopNames:
+    """The shop's name for each reader: the owner's names, else ``default``
+    (``CHATCRM_SHOP_NAME``). A campaign's ``{shop}`` reads it in each recipient's language."""
+
+    name: ShopName = field(default_factory=lambda: ShopName(None, None))
+    default: str = ""
+
+    def shown(self, locale: str) -> str:
+        return self.name.shown(locale, self.default)
+
+
 def parse_shop_name(text: str) -> str:
     name = " ".join(text.split())
     if not name or len(name) > NAME_MAX:
@@ -63,6 +75,10 @@ def parse_price(text: str) -> Decimal:
 async def shop_name(uow: UnitOfWork) -> ShopName:
     stored = await uow.settings.get(SHOP_KEY) or {}
     return ShopName(stored.get("name_th") or None, stored.get("name_en") or None)
+
+
+async def shop_names(uow: UnitOfWork, default: str) -> ShopNames:
+    return ShopNames(await shop_name(uow), default)
 
 
 async def shown_shop_name(uow: UnitOfWork, locale: str, default: str) -> str:

@@ -16,6 +16,7 @@ from shop.automations import BIRTHDAY_GIFT, WINBACK_GIFT, birthday_offer, winbac
 from shop.campaigns.offers import Offer
 from shop.campaigns.templates import placeholders_in
 from shop.loyalty import LoyaltyRules, Tier
+from shop.profile import ShopNames
 from storage.repositories.audiences import AudienceRow
 from wording.campaigns import member_values
 from wording.loyalty import tier_name
@@ -32,7 +33,7 @@ class OwnWords:
 
     texts: Mapping[str, str] = field(default_factory=dict)
     rules: LoyaltyRules = field(default_factory=LoyaltyRules)
-    shop: str = ""
+    shop: ShopNames = field(default_factory=ShopNames)
     now: datetime | None = None
     tz: ZoneInfo | None = None
 
@@ -103,7 +104,7 @@ def _values(
         locale=locale,
         now=own.now,
         tz=own.tz,
-        shop=own.shop,
+        shop=own.shop.shown(locale),
     )
 
 
@@ -123,7 +124,7 @@ def expiry_reminder(
             "name": name,
             "points": format_points(points),
             "expires": format_date(day, locale),
-            "shop": own.shop or None,
+            "shop": own.shop.shown(locale) or None,
         }
         return Reply(text=render_template(mine, values, locale))
     text = t(

@@ -4,7 +4,7 @@ and the claim button; rendered once per distinct combination of the values the t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from shop.campaigns.launch import campaign_offer
 from shop.campaigns.offers import Offer
 from shop.campaigns.templates import placeholders_in
 from shop.loyalty import LoyaltyRules
+from shop.profile import ShopNames
 from storage.models import Campaign
 from storage.repositories.audiences import AudienceRow
 from wording.loyalty import tier_name
@@ -71,7 +72,7 @@ class CampaignMessages:
     KEEP: Final = 4096
 
     def __init__(
-        self, campaign: Campaign, rules: LoyaltyRules, now: datetime, tz: ZoneInfo, shop: str
+        self, campaign: Campaign, rules: LoyaltyRules, now: datetime, tz: ZoneInfo, shop: ShopNames
     ) -> None:
         self._campaign, self._rules, self._now, self._tz, self._shop = (
             campaign,
@@ -110,7 +111,7 @@ class CampaignMessages:
                 locale=locale,
                 now=self._now,
                 tz=self._tz,
-                shop=self._shop,
+                shop=self._shop.shown(locale),
             )
             payload = replies_to_payload([campaign_replies(self._campaign, values, locale)])
             if len(self._rendered) >= self.KEEP:
@@ -121,9 +122,10 @@ class CampaignMessages:
 
 @dataclass(frozen=True, slots=True)
 class CampaignWording:
-    """The wording a campaign's launch is given (``shop``: the shop's name for ``{shop}``)."""
+    """The wording a campaign's launch is given (``shop``: the shop's names for ``{shop}``,
+    shown in each recipient's language)."""
 
-    shop: str = ""
+    shop: ShopNames = field(default_factory=ShopNames)
 
     def for_campaign(
         self, campaign: Campaign, rules: LoyaltyRules, now: datetime, tz: ZoneInfo

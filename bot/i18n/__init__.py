@@ -5,11 +5,14 @@ Every customer-facing text has a key in both catalogs (a test checks that the ke
 placeholders match). Thai is the default; dates in Thai show the Buddhist Era year. Numbers go
 through babel (thousands separators); a text that counts something is a table of plural forms
 (``one``/``other``, CLDR's names) read by :func:`tn`, so English says "1 member", "2 members"
-while Thai, which has one form, keeps one text.
+while Thai, which has one form, keeps one text. Inside a longer text a count is written with its
+unit, ``{points:points}``, read from the ``count`` tables by :func:`render`, so each count of a
+text ("+1 point · balance 12 points") takes its own form.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date, datetime
 from decimal import Decimal
@@ -69,20 +72,62 @@ def t(locale: str, key: str, **params: Any) -> str:
     """The text for ``key`` in ``locale`` (English, then the key itself, as fallbacks).
 
     Whole numbers among ``params`` are counts and get the locale's thousands separators, but
-    for the :data:`IDENTIFIERS`.
+    for the :data:`IDENTIFIERS`. A count written ``{points:points}`` is shown with its unit in
+    the plural form it needs (``1 point``, ``2 points``): see :func:`render`.
     """
     text = catalog(locale if locale in LOCALES else DEFAULT_LOCALE).get(key)
     if text is None:
         text = catalog("en").get(key, key)
     if not params:
         return text
+    return render(locale, text, **params)
+
+
+#: ``{name:unit}``: the count ``name`` followed by its unit, the ``count.<unit>`` plural table
+_UNIT: Final = re.compile(r"\{(\w+):(\w+)\}")
+
+
+def render(locale: str, text: str, /, **params: Any) -> str:
+    """``text`` (a catalog text) with ``params`` filled in.
+
+    A placeholder with a unit, ``{points:points}``, becomes the ``count.points`` table's form
+    for that count ("1 point", "3 points"): in a text with several counts ("+1 point · balance
+    12 points") each takes its own form, which one table for the whole text could not give.
+    Thai, without plural forms, simply writes ``{points} คะแนน``."""
     shown = {
         name: format_number(value, locale)
         if type(value) is int and name not in IDENTIFIERS
         else value
         for name, value in params.items()
     }
-    return text.format(**shown)
+
+    def with_unit(match: re.Match[str]) -> str:
+        name, unit = match.groups()
+        phrase = f"{name}__{unit}"
+        shown[phrase] = _counted(locale, unit, params.get(name, ""))
+        return "{" + phrase + "}"
+
+    return _UNIT.sub(with_unit, text).format(**shown)
+
+
+def _counted(locale: str, unit: str, value: Any) -> str:
+    """``value`` with ``unit`` in the plural form its number asks for. A value already written
+    (``"+5"``, ``"1,234"``) is kept as written; one that is no number at all (a template's own
+    ``{points}``) takes the ``other`` form."""
+    number: int | None = None
+    if type(value) is int:
+        number, value = value, format_number(value, locale)
+    elif isinstance(value, Decimal) and value == value.to_integral_value():
+        number, value = int(value), format_number(value, locale)
+    elif isinstance(value, str) and _WRITTEN_COUNT.fullmatch(value.strip()):
+        number = int(value.strip().lstrip("+").replace(",", ""))
+    form = "other" if number is None else plural_form(locale, number)
+    entries = catalog(locale if locale in LOCALES else DEFAULT_LOCALE)
+    key = f"count.{unit}.{form}"
+    return t(locale, key if key in entries else f"count.{unit}.other", count=value)
+
+
+_WRITTEN_COUNT: Final = re.compile(r"[+-]?[0-9][0-9,]*")
 
 
 def format_date(value: date, locale: str) -> str:

@@ -57,25 +57,31 @@ async def show_report(ctx: Context) -> list[Reply]:
     """/report (manager and up): one text, then the charts."""
     report = await build_report(ctx)
     await ctx.uow.audit.record(ctx.actor, "report.viewed", ctx.now, channel=ctx.channel)
-    charts = await asyncio.to_thread(report_charts, report, ctx.locale)
     tiers = (await load_rules(ctx.uow)).tiers
+    charts = await asyncio.to_thread(report_charts, report, ctx.locale, tiers)
     text = "\n".join([report_text(ctx, report, tiers), *await service_lines(ctx)])
     return [Reply(text=text)] + [
         Reply(attachment=Attachment(name, png, "image/png")) for name, png in charts
     ]
 
 
+def tier_labels(report: ShopReport, locale: str, named: Sequence[Tier]) -> list[str]:
+    """The names of ``report.by_tier``'s tiers in ``locale``, the owner's display names first
+    (``named``: the tiers as the rules hold them, labels included)."""
+    by_name = {tier.name: tier for tier in named}
+    return [tier_name(locale, by_name.get(name, Tier(name, Decimal(0)))) for name in report.by_tier]
+
+
 def report_text(ctx: Context, report: ShopReport, named: Sequence[Tier] = ()) -> str:
     """The report's text; ``named``: the tiers with the owner's display names."""
     loc = ctx.locale
-    by_name = {tier.name: tier for tier in named}
     groups = ", ".join(
         f"{ctx.t('report.group_' + name)} {format_number(count, loc)}"
         for name, count in report.by_group.items()
     )
     tiers = ", ".join(
-        f"{tier_name(loc, by_name.get(name, Tier(name, Decimal(0))))} {format_number(n, loc)}"
-        for name, n in report.by_tier.items()
+        f"{label} {format_number(n, loc)}"
+        for label, n in zip(tier_labels(report, loc, named), report.by_tier.values(), strict=True)
     )
     branches = "\n".join(
         ctx.tn(
@@ -115,9 +121,11 @@ def report_text(ctx: Context, report: ShopReport, named: Sequence[Tier] = ()) ->
     return "\n".join(lines)
 
 
-def report_charts(report: ShopReport, locale: str = "th") -> list[tuple[str, bytes]]:
-    """PNGs: members per lifecycle group, sales per branch, per weekday, per hour, labelled
-    in ``locale``."""
+def report_charts(
+    report: ShopReport, locale: str = "th", named: Sequence[Tier] = ()
+) -> list[tuple[str, bytes]]:
+    """PNGs: members per lifecycle group and per tier, sales per branch, per weekday, per hour,
+    labelled in ``locale``; ``named``: the tiers with the owner's display names."""
     # matplotlib loads in about a second: only when a chart is drawn, not with every handler
     from handlers.campaigns.charts import bar_chart
 
@@ -125,6 +133,12 @@ def report_charts(report: ShopReport, locale: str = "th") -> list[tuple[str, byt
         t(locale, "chart.members_by_group"),
         [t(locale, f"report.group_{name}") for name in report.by_group],
         list(report.by_group.values()),
+        horizontal=True,
+    )
+    tiers = bar_chart(
+        t(locale, "chart.members_by_tier"),
+        tier_labels(report, locale, named),
+        list(report.by_tier.values()),
         horizontal=True,
     )
     branches = bar_chart(
@@ -145,6 +159,7 @@ def report_charts(report: ShopReport, locale: str = "th") -> list[tuple[str, byt
     )
     return [
         ("members.png", groups),
+        ("tiers.png", tiers),
         ("branches.png", branches),
         ("weekdays.png", weekdays),
         ("hours.png", hours),

@@ -30,6 +30,7 @@ from shop.automations import (
 )
 from shop.campaigns.enrol import KeyOf
 from shop.loyalty import add_months, load_rules
+from shop.profile import shop_names
 from storage.models import Campaign
 from storage.repositories.audiences import AudienceRow, MemberQuery
 from storage.uow import UnitOfWork
@@ -96,9 +97,9 @@ async def own_words(
     uow: UnitOfWork, config: Mapping[str, Any], *, shop: str, now: datetime, tz: ZoneInfo
 ) -> OwnWords:
     """The owner's texts of an automation (its ``automation_config``) in every language, with
-    what their placeholders are filled from."""
+    what their placeholders are filled from (``shop``: the name until the owner gives one)."""
     texts = {locale: own_text(config, locale) for locale in LOCALES}
-    return OwnWords(texts, await load_rules(uow), shop, now, tz)
+    return OwnWords(texts, await load_rules(uow), await shop_names(uow, shop), now, tz)
 
 
 async def send_again(

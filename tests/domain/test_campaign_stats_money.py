@@ -129,7 +129,7 @@ async def test_recipients_of_another_campaign_in_the_window_are_counted(app: App
     assert stats.overlapping == 1
     manager = await staff_chat(app, "mg", "manager", language_code="en")
     await manager.say(f"/stats {first}")
-    assert "1 of the recipients were also sent another campaign in this window" in manager.text()
+    assert "Also sent another campaign in this window: 1 recipient." in manager.text()
     assert "must not be added up across campaigns" in manager.text()
 
 

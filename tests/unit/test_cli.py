@@ -201,6 +201,18 @@ def test_serve_refuses_a_public_url_that_is_not_https(
     assert "Telegram refuses a webhook that is not https" in err
 
 
+@pytest.mark.parametrize("url", ["http://shop.example", "http://203.0.113.5:8080"])
+def test_telegram_setup_refuses_a_public_url_that_is_not_https(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("CHATCRM_PUBLIC_URL", url)
+    assert main(["telegram", "setup"]) == 2
+    err = capsys.readouterr().err
+    assert "CHATCRM_PUBLIC_URL must be an https:// address" in err
+    assert "Telegram refuses a webhook that is not https" in err
+
+
 @pytest.mark.parametrize(
     "url",
     [

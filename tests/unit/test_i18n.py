@@ -14,7 +14,7 @@ import pytest
 import bot
 import handlers
 from bot.core.errors import DomainError
-from bot.i18n import LOCALES, catalog, format_date, placeholders
+from bot.i18n import LOCALES, catalog, format_date, placeholders, render
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,7 +70,7 @@ def test_each_key_has_the_same_placeholders_in_both_languages(key: str) -> None:
 def test_every_text_formats_with_its_own_placeholders(locale: str) -> None:
     for key, text in catalog(locale).items():
         assert text.strip(), f"{locale}:{key} is empty"
-        text.format(**dict.fromkeys(placeholders(text), "x"))
+        render(locale, text, **dict.fromkeys(placeholders(text), "x"))
 
 
 def test_thai_dates_show_the_buddhist_era_year() -> None:

@@ -10,14 +10,16 @@ import pytest
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from bot.i18n import LOCALES, catalog, t
+from bot.i18n import LOCALES, catalog, placeholders, render, t
 from tests.unit.language_journeys import ENGLISH, THAI, whole_shop
 from tests.unit.language_support import Transcript, foreign_words, offences
 
 PEOPLE = {"en": ENGLISH, "th": THAI}
-#: "1 members", "day(s)": an English count that did not go through the plural forms
+#: "1 members", "1 points", "day(s)": an English count that did not go through the plural forms
 WRONG_PLURAL = re.compile(
-    r"(?<![\d,.#])1 (?:members|recipients|sales|answers|conversations|days|messages)\b|\(s\)"
+    r"(?<![\d,.#])1 (?:(?:welcome|bonus|LINE|waiting) )?(?:members|recipients|sales|answers"
+    r"|conversations|days|messages|points|minutes|months|offers|tries|friends|branches|stamps"
+    r"|visits|coupons)\b|\((?:e)?s\)"
 )
 
 
@@ -45,3 +47,17 @@ def test_no_catalog_text_holds_words_of_the_other_language(locale: str) -> None:
     """Also the texts no journey above reaches."""
     found = {key: foreign_words(locale, text) for key, text in catalog(locale).items()}
     assert {key: words for key, words in found.items() if words} == {}
+
+
+def test_no_english_text_reads_one_with_a_plural_noun() -> None:
+    """Every English text with 1 for each of its placeholders: a count is written with its unit
+    (``{points:points}``) or chosen from a plural table, so none says "1 points". The ``other``
+    forms of the tables are for counts other than one."""
+    found = {}
+    for key, text in catalog("en").items():
+        if key.endswith(".other"):
+            continue
+        shown = render("en", text, **dict.fromkeys(placeholders(text), 1))
+        if WRONG_PLURAL.search(shown):
+            found[key] = shown
+    assert found == {}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from bot.bootstrap import App
 from handlers.staff.report import point_value
@@ -93,13 +96,13 @@ async def test_report_numbers_equal_the_hand_count(app: App) -> None:
     assert (report.sales_last_30d, report.revenue_last_30d) == (3, Decimal("3150.00"))
 
 
-async def test_report_command_sends_text_and_four_charts(app: App) -> None:
+async def test_report_command_sends_text_and_five_charts(app: App) -> None:
     await _shop(app)
     manager = await staff_chat(app, "mg", "manager", language_code="en")
     replies = await manager.say("/report")
     assert "Members 2 · new 1 · active 2" in replies[0].text
     assert "Points held 500 ≈ ฿625 owed" in replies[0].text
-    assert [r.attachment.mime_type for r in replies[1:] if r.attachment] == ["image/png"] * 4
+    assert [r.attachment.mime_type for r in replies[1:] if r.attachment] == ["image/png"] * 5
 
 
 async def test_a_cashier_may_not_see_the_report(app: App) -> None:
@@ -107,3 +110,27 @@ async def test_a_cashier_may_not_see_the_report(app: App) -> None:
     replies = await cashier.say("/report")
     assert len(replies) == 1
     assert replies[0].attachment is None
+
+
+async def test_report_charts_name_the_tiers_as_the_owner_does(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tier chart reads the owner's display names, as the report's text does."""
+    from matplotlib.text import Text
+
+    await _shop(app)
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await owner.press("set:tne:1:en")
+    await owner.say("Platinum Friends")
+    drawn: list[str] = []
+    original = Text.draw
+
+    def spy(self: Text, renderer: Any) -> None:
+        drawn.append(self.get_text())
+        original(self, renderer)
+
+    monkeypatch.setattr(Text, "draw", spy)
+    replies = await owner.say("/report")
+    assert "Platinum Friends" in replies[0].text
+    assert "Platinum Friends" in drawn
+    assert "Silver" not in drawn

@@ -166,3 +166,49 @@ async def test_an_owner_demoted_while_typing_quiet_hours_cannot_save_them(app: A
     await owner.say("23:00-07:00")
     assert await stored(app, "contact_policy") is None
     assert await changes(app) == 0
+
+
+#: 23:30 in Bangkok: quiet under the default 21:00-09:00
+HALF_PAST_ELEVEN = datetime(2026, 3, 3, 16, 30, tzinfo=UTC)
+
+
+async def test_quiet_hours_switched_off_let_a_promotion_go_at_half_past_eleven(
+    app: App, clock: FrozenClock
+) -> None:
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await owner.say("/settings")
+    await owner.press("set:cp")
+    await owner.press_label("Quiet hours")
+    await owner.press_label("No quiet hours")
+    assert "Quiet hours: none" in owner.text()
+    [audit] = await audit_rows(app, "settings.changed")
+    assert (audit.details["field"], audit.details["before"], audit.details["after"]) == (
+        "quiet_hours",
+        ["21:00", "09:00"],
+        ["00:00", "00:00"],
+    )
+    telegram = FakeTelegram()
+    dispatcher = OutboxDispatcher(app.uow, clock, {Channel.TELEGRAM: telegram})
+    clock.set(HALF_PAST_ELEVEN)
+    await _promotion(app, "cmp:1:1")
+    result = await dispatcher.drain_once()
+    assert (result.sent, result.deferred) == (1, 0)
+
+    await owner.press("set:cpe:quiet")
+    await owner.say("22:00-08:00")
+    assert "22:00–08:00" in owner.text()
+    await _promotion(app, "cmp:1:2")
+    result = await dispatcher.drain_once()
+    assert (result.sent, result.deferred) == (0, 1)
+    assert len(await audit_rows(app, "settings.changed")) == 2
+
+
+async def test_the_same_start_and_end_is_refused_and_points_to_the_button(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner", language_code="th")
+    await owner.press("set:cpe:quiet")
+    await owner.say("22:00-22:00")
+    assert "ไม่มีช่วงงดส่ง" in owner.text()
+    assert await stored(app, "contact_policy") is None
+    await owner.press_label("ไม่มีช่วงงดส่ง")
+    assert "ช่วงงดส่ง: ไม่มี" in owner.text()
+    assert (await stored(app, "contact_policy"))["quiet_hours"] == ["00:00", "00:00"]

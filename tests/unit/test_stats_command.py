@@ -41,7 +41,7 @@ async def test_stats_sends_the_numbers_and_a_png_chart(app: App) -> None:
     replies = await manager.say(f"/stats {campaign}")
     text = replies[0].text
     assert "Afternoon 1-get-1" in text
-    assert "Revenue: ฿120 recipients vs ฿0 hold-out" in text
+    assert "Revenue: recipients ฿120 vs hold-out ฿0" in text
     assert "Too few members to tell" in text
     chart = replies[1].attachment
     assert chart is not None

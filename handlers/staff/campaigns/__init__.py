@@ -18,7 +18,7 @@ from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.campaigns import power, power_button, preview, wizard
 from shop.campaigns.launch import resume_campaign, segment_env, start_campaign
-from shop.profile import shown_shop_name
+from shop.profile import shop_names
 from storage.models import Campaign
 from wording.campaigns import CampaignWording, campaign_title
 
@@ -114,8 +114,8 @@ async def send_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
         when = format_datetime(campaign.scheduled_at, ctx.locale, ctx.settings.tz)
         return [ctx.reply("campaign.scheduled", id=campaign.id, when=when)]
     env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
-    shop = await shown_shop_name(ctx.uow, ctx.settings.locale, ctx.settings.shop_name)
-    wording = CampaignWording(shop)
+    # {shop} in each recipient's language, not the shop's default language
+    wording = CampaignWording(await shop_names(ctx.uow, ctx.settings.shop_name))
     result = await start_campaign(ctx.uow, campaign, env, ctx.now, wording=wording, actor=ctx.actor)
     if not result.started:
         return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]

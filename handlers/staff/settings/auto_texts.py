@@ -32,6 +32,7 @@ from shop.automations import (
 from shop.campaigns.offers import KINDS, Offer
 from shop.campaigns.templates import PLACEHOLDERS
 from shop.loyalty import add_months, load_rules
+from shop.profile import shop_names
 from shop.settings_values import (
     GIFT_AUTOMATIONS,
     TEXT_AUTOMATIONS,
@@ -197,7 +198,8 @@ async def preview(ctx: Context, name: str, locale: str | None = None) -> Reply:
     shown = locale or row.locale or ctx.locale
     texts = {loc: own_text(config, loc) for loc in LOCALES}
     tz = ctx.settings.tz
-    words = OwnWords(texts, await load_rules(ctx.uow), ctx.settings.shop_name, ctx.now, tz)
+    shop = await shop_names(ctx.uow, ctx.settings.shop_name)
+    words = OwnWords(texts, await load_rules(ctx.uow), shop, ctx.now, tz)
     today = shop_day(ctx.now, tz)
     if name == "expiry":
         day = today + timedelta(days=int(config["remind_days"]))

@@ -16,7 +16,7 @@ from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
 from handlers.staff.settings.store import save_change
-from shop.contact_policy import SETTINGS_KEY, ContactPolicy, load_policy
+from shop.contact_policy import NO_QUIET_HOURS, SETTINGS_KEY, ContactPolicy, load_policy
 from shop.settings_values import CAP_GROUPS, parse_cap, parse_cap_days, parse_quiet_hours
 
 FLOW: Final = "setv"
@@ -27,12 +27,18 @@ def _quiet(policy: ContactPolicy) -> list[str]:
     return [policy.quiet_start.strftime("%H:%M"), policy.quiet_end.strftime("%H:%M")]
 
 
+def _quiet_line(ctx: Context, policy: ContactPolicy) -> str:
+    if not policy.has_quiet_hours:
+        return ctx.t("prefs.quiet_line_off")
+    start, end = _quiet(policy)
+    return ctx.t("prefs.quiet_line", start=start, end=end, zone=str(ctx.settings.tz))
+
+
 def policy_lines(ctx: Context, policy: ContactPolicy) -> list[str]:
     """The policy as the owner and the managers read it."""
-    start, end = _quiet(policy)
     lines = [
         ctx.t("prefs.policy_title"),
-        ctx.t("prefs.quiet_line", start=start, end=end, zone=str(ctx.settings.tz)),
+        _quiet_line(ctx, policy),
         ctx.t("prefs.caps_line", days=policy.cap_days),
     ]
     lines += [
@@ -60,7 +66,10 @@ async def show_policy(ctx: Context) -> list[Reply]:
 
 
 async def start_edit(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
-    """``set:cpe:quiet``, ``set:cpe:days`` or ``set:cpe:cap:GROUP``: ask for the value."""
+    """``set:cpe:quiet``, ``set:cpe:days`` or ``set:cpe:cap:GROUP``: ask for the value;
+    ``set:cpe:noquiet`` switches the quiet hours off at once."""
+    if args == ("noquiet",):
+        return await _switch_quiet_hours_off(ctx)
     if args in (("quiet",), ("days",)):
         field, group = args[0], ""
     elif len(args) == 2 and args[0] == "cap" and args[1] in CAP_GROUPS:
@@ -73,15 +82,27 @@ async def start_edit(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
 
 async def _ask(ctx: Context, field: str, group: str) -> Reply:
     policy = await load_policy(ctx.uow.settings)
+    buttons = [Button(ctx.t("settings.cancel"), f"{FLOW}:cancel")]
     if field == "quiet":
-        start, end = _quiet(policy)
-        text = ctx.t("prefs.ask_quiet", start=start, end=end, zone=str(ctx.settings.tz))
+        text = ctx.t("prefs.ask_quiet", now=_quiet_line(ctx, policy))
+        buttons.insert(0, Button(ctx.t("prefs.no_quiet"), settings_code("cpe", "noquiet")))
     elif field == "days":
         text = ctx.t("prefs.ask_cap_days", current=policy.cap_days)
     else:
         label = ctx.t(f"report.group_{group}")
         text = ctx.t("prefs.ask_cap", group=label, current=policy.cap_for(group))
-    return Reply(text=text, buttons=(Button(ctx.t("settings.cancel"), f"{FLOW}:cancel"),))
+    return Reply(text=text, buttons=tuple(buttons))
+
+
+async def _switch_quiet_hours_off(ctx: Context) -> list[Reply]:
+    """No quiet hours: the dispatcher never holds a promotion back (audited like any change)."""
+    stored = await ctx.uow.settings.get(SETTINGS_KEY) or {}
+    before = _quiet(ContactPolicy.from_setting(stored))
+    after = list(NO_QUIET_HOURS)
+    stored["quiet_hours"] = after
+    await save_change(ctx, SETTINGS_KEY, stored, field="quiet_hours", before=before, after=after)
+    ctx.finish()
+    return [ctx.reply("settings.saved"), *await show_policy(ctx)]
 
 
 def _parse(field: str, text: str) -> Any:
