@@ -1,4 +1,4 @@
-"""The bus: one unit of work per event.
+"""The bus: every event handled once, in a transaction (shared under load: group_commit.py).
 
 open unit of work → skip an event id already seen (one ``INSERT … ON CONFLICT DO NOTHING``) →
 load identity, member, staff account, conversation state and the settings version (one joined
@@ -9,12 +9,9 @@ replies only after this returns, so nobody is told about points that were rolled
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -28,6 +25,7 @@ from bot.core.ports import QuotaReader
 from bot.i18n import supported_locale, t
 from bot.logging_context import bind_event, bind_member
 from handlers.context import Context, EventRouter, FlowState
+from handlers.group_commit import PG_RUNNERS, Done, GroupCommit
 from shop.campaigns.contact_events import record_contact_event
 from storage.errors import DriverError
 from storage.repositories.identities import Arrival
@@ -41,20 +39,19 @@ log = logging.getLogger(__name__)
 answered_in: ContextVar[tuple[str, str, str] | None] = ContextVar("answered_in", default=None)
 
 
-def _writer_queue(uow_factory: object) -> AbstractAsyncContextManager[object]:
-    """On SQLite, a lock that lets one event's unit of work run at a time.
+def _runners(uow_factory: object) -> int:
+    """Batches in flight at once: one on SQLite, several on PostgreSQL.
 
-    SQLite has one writer, and every unit of work starts with ``BEGIN IMMEDIATE``: events
-    handled concurrently would wait for the database lock in SQLite's busy handler, which
-    sleeps in steps of up to 100 ms, so under load updates would queue behind each other for
-    whole sleeps while the lock sat free (``bench/webhook_ingest.py`` shows it). Waiting in
-    this FIFO lock instead hands the database over at once. PostgreSQL runs events in
-    parallel: no lock.
+    SQLite has one writer, and every unit of work starts with ``BEGIN IMMEDIATE``: units of work
+    run concurrently would wait for the database lock in SQLite's busy handler, which sleeps in
+    steps of up to 100 ms, so under load updates would queue behind each other for whole sleeps
+    while the lock sat free (``bench/webhook_ingest.py`` shows it). One runner hands the
+    database over at once. PostgreSQL runs batches in parallel.
     """
     sessions = getattr(uow_factory, "sessions", None)
     bind = getattr(sessions, "kw", {}).get("bind")
     dialect = getattr(getattr(bind, "dialect", None), "name", None)
-    return asyncio.Lock() if dialect == "sqlite" else contextlib.nullcontext()
+    return 1 if dialect == "sqlite" else PG_RUNNERS
 
 
 #: the router a bus runs; its composer (and the channels that read its menus) know which one
@@ -79,7 +76,7 @@ class Bus(Generic[RouterT]):
         self.on_commit: Callable[[], None] | None = None
         #: LINE's quota endpoints, set by the server when LINE is on (campaign previews)
         self.quota_reader: QuotaReader | None = None
-        self._writer = _writer_queue(uow_factory)
+        self._batches = GroupCommit(self, _runners(uow_factory), self._handle_alone)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event exactly once; returns what to send back to its author.
@@ -95,22 +92,30 @@ class Bus(Generic[RouterT]):
         started = time.perf_counter()
         result = "failed"
         try:
-            async with self._writer:
-                try:
-                    replies, result = await self._handle_reconnecting(inbound)
-                    return replies
-                except Exception:
-                    log.exception("event %s from %s failed", inbound.event_id, inbound.identity)
-                    if not await self._remember_failed(inbound):
-                        raise
-                    result = "crashed"  # recorded as handled, answered with an apology
-                    # the database may be what failed: the platform's hint is all there is
-                    hinted = supported_locale(inbound.language_code) or self.settings.locale
-                    return [Reply(text=t(hinted, "error.internal"))]
+            done = await self._batches.submit(inbound)  # handlers/group_commit.py
+            result = done.result
+            answered_in.set(done.answered)
+            return done.replies
         finally:
             metrics.observe_handler(channel, time.perf_counter() - started)
             metrics.count_update(channel, result)
             log.debug("event %s %s", inbound.event_id, result)
+
+    async def _handle_alone(self, inbound: Inbound) -> Done:
+        """One event in a unit of work of its own (:meth:`handle`'s contract)."""
+        bind_event(inbound.identity.channel.value, inbound.event_id)
+        answered_in.set(None)
+        try:
+            replies, result = await self._handle_reconnecting(inbound)
+            return Done(replies, result, answered_in.get())
+        except Exception:
+            log.exception("event %s from %s failed", inbound.event_id, inbound.identity)
+            if not await self._remember_failed(inbound):
+                raise
+            # recorded as handled, answered with an apology; the database may be what
+            # failed: the platform's hint is all there is
+            hinted = supported_locale(inbound.language_code) or self.settings.locale
+            return Done([Reply(text=t(hinted, "error.internal"))], "crashed", None)
 
     async def _handle_reconnecting(self, inbound: Inbound) -> tuple[list[Reply], str]:
         """:meth:`_handle`, run once more when the database connection turned out to be dead.

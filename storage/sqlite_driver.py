@@ -108,6 +108,12 @@ class OneTripCursor:
     async def _execute(self, sql: str, parameters: Any, many: bool) -> Self:
         previous, self._open = self._open, None
         self._rows.clear()
+        if not many and not parameters and sql.startswith(_DEFERRABLE):
+            # a savepoint taken or released reads and writes nothing: it travels with the next
+            # statement (``handlers/group_commit.py`` takes one per event of a batch)
+            self._connection.with_next_statement(sql)
+            self.description, self.rowcount, self.lastrowid = None, -1, None
+            return self
         conn = self._connection._conn
         outcome: _Outcome = await self._connection.run(_run, conn, previous, sql, parameters, many)
         self.description = outcome.description
@@ -159,11 +165,17 @@ class OneTripCursor:
             await self._connection.run(cursor.close)
 
 
+#: statements that need no trip of their own (SQLAlchemy's savepoint statements)
+_DEFERRABLE: Final = ("SAVEPOINT ", "RELEASE SAVEPOINT ")
+
+
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors make one trip per statement, and whose ``BEGIN``
-    travels with the transaction's first statement."""
+    (and savepoints) travel with the next statement."""
 
     _begin: str | None = None
+    #: savepoint statements waiting for the next statement's trip
+    _deferred: tuple[str, ...] = ()
     #: nothing has run since the last commit or rollback, so a rollback has nothing to undo
     #: (the pool rolls back every connection handed back to it, committed or not)
     _idle = False
@@ -182,15 +194,27 @@ class OneTripConnection(aiosqlite.Connection):
         """
         self._begin = sql
 
+    def with_next_statement(self, sql: str) -> None:
+        """Run ``sql`` (a savepoint's) right before the next statement, in its trip.
+
+        Its errors, if any, are that statement's; a commit or rollback is such a statement,
+        except when the transaction never began (then the savepoints are moot as well).
+        """
+        self._idle = False
+        self._deferred = (*self._deferred, sql)
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self._idle = False
         begin, self._begin = self._begin, None
-        if begin is None:
+        first = self._deferred if begin is None else (begin, *self._deferred)
+        self._deferred = ()
+        if not first:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         connection = self._conn
 
         def begin_then() -> Any:
-            connection.execute(begin)
+            for sql in first:
+                connection.execute(sql)
             return fn(*args, **kwargs)
 
         return await super()._execute(begin_then)  # type: ignore[no-untyped-call]
@@ -198,15 +222,15 @@ class OneTripConnection(aiosqlite.Connection):
     async def commit(self) -> None:
         if self._begin is None:
             await super().commit()
-        self._begin, self._idle = None, True
+        self._begin, self._deferred, self._idle = None, (), True
 
     async def rollback(self) -> None:
         if self._begin is None and not self._idle:
             await super().rollback()
-        self._begin, self._idle = None, True
+        self._begin, self._deferred, self._idle = None, (), True
 
     async def close(self) -> None:
-        self._begin = None
+        self._begin, self._deferred = None, ()
         await super().close()
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:

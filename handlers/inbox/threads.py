@@ -37,7 +37,17 @@ async def thread_of(
     ctx: Context, identity: ChannelIdentity, member_id: int | None, branch_id: int | None
 ) -> tuple[InboxThread, bool]:
     """The identity's open thread, or a new one; (thread, whether it was opened now)."""
-    thread = await ctx.uow.inbox.open_thread_of(identity.id)
+    found = await ctx.uow.inbox.open_thread_of(identity.id)
+    return await _continue_or_open(ctx, found, identity, member_id, branch_id)
+
+
+async def _continue_or_open(
+    ctx: Context,
+    thread: InboxThread | None,
+    identity: ChannelIdentity,
+    member_id: int | None,
+    branch_id: int | None,
+) -> tuple[InboxThread, bool]:
     if thread is not None:
         if thread.member_id is None and member_id is not None:
             thread.member_id = member_id
@@ -51,14 +61,16 @@ async def receive_text(ctx: Context) -> list[Reply]:
     text = ctx.inbound.text.strip()
     member = ctx.member
     branch_id = member.home_branch_id if member is not None else None
-    thread, opened = await thread_of(ctx, ctx.identity, member.id if member else None, branch_id)
-    previous = None if opened else await ctx.uow.inbox.last_message(thread.id)
+    found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(ctx.identity.id)
+    thread, opened = await _continue_or_open(
+        ctx, found, ctx.identity, member.id if member else None, branch_id
+    )
     token = None if opened else ctx.inbound.reply_token
     message = await ctx.uow.inbox.add(
         ctx.identity.id, thread.member_id, text, ctx.now, reply_token=token, thread_id=thread.id
     )
     thread.last_message_at = ctx.now
-    if opened or (previous is not None and previous.direction == "out"):
+    if opened or last_direction == "out":
         await alert_staff(ctx, thread, message, customer_name(ctx))
     return [ctx.reply("inbox.received")] if opened else []
 

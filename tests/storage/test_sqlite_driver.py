@@ -157,3 +157,48 @@ async def test_the_engine_opens_one_trip_connections(sqlite: AsyncEngine) -> Non
         driver = raw.driver_connection
 
     assert isinstance(driver, OneTripConnection)
+
+
+async def test_savepoints_travel_with_the_next_statement(
+    sqlite: AsyncEngine, trips: list[str]
+) -> None:
+    async with sqlite.begin() as connection:
+        await connection.execute(text("INSERT INTO t (name) VALUES ('kept')"))
+        trips.clear()
+        async with connection.begin_nested():
+            await connection.execute(text("INSERT INTO t (name) VALUES ('also kept')"))
+        async with connection.begin_nested():  # its RELEASE rides with the commit
+            await connection.execute(text("INSERT INTO t (name) VALUES ('too')"))
+
+    # three trips: each INSERT with the savepoint before it, the commit with the last RELEASE
+    assert trips == ["begin_then", "begin_then", "begin_then"]
+    async with sqlite.connect() as connection:
+        names = (await connection.execute(text("SELECT name FROM t ORDER BY id"))).scalars()
+        assert names.all() == ["kept", "also kept", "too"]
+
+
+async def test_a_savepoint_rolled_back_undoes_its_statements_only(sqlite: AsyncEngine) -> None:
+    async with sqlite.begin() as connection:
+        await connection.execute(text("INSERT INTO t (name) VALUES ('kept')"))
+        nested = await connection.begin_nested()
+        await connection.execute(text("INSERT INTO t (name) VALUES ('undone')"))
+        await nested.rollback()
+        empty = await connection.begin_nested()  # nothing ran inside it before its rollback
+        await empty.rollback()
+        await connection.execute(text("INSERT INTO t (name) VALUES ('after')"))
+
+    async with sqlite.connect() as connection:
+        names = (await connection.execute(text("SELECT name FROM t ORDER BY id"))).scalars()
+        assert names.all() == ["kept", "after"]
+
+
+async def test_a_savepoint_in_a_transaction_that_never_began_sends_nothing(
+    sqlite: AsyncEngine, trips: list[str]
+) -> None:
+    async with sqlite.connect() as connection:
+        await connection.begin()
+        async with connection.begin_nested():
+            pass
+        await connection.rollback()
+
+    assert trips == []

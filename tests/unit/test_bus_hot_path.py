@@ -124,3 +124,25 @@ async def test_a_connection_that_died_in_the_pool_is_replaced_and_the_event_hand
     assert t("th", "error.internal") not in [reply.text for reply in replies]
     assert await count_rows(app, InboxMessage) == 2
     assert await count_rows(app, ProcessedEvent) == 2
+
+
+async def test_free_text_in_an_open_thread_reads_the_thread_and_its_last_message_at_once(
+    app: App,
+) -> None:
+    await app.bus.handle(_text("line:t1", "hello", user="U5"))  # opens the thread
+    statements: list[str] = []
+
+    def _count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement.split()[0])
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", _count)
+    try:
+        replies = await app.bus.handle(_text("line:t2", "still there?", user="U5"))
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", _count)
+
+    assert replies == []  # joined the open thread, no second acknowledgement
+    assert await count_rows(app, InboxMessage) == 2
+    # reads: the arrival, then the thread with its last message's direction (the clock is
+    # frozen, so the thread's last_message_at does not change and is not written)
+    assert statements == ["INSERT", "SELECT", "SELECT", "INSERT"]
