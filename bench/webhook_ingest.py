@@ -71,10 +71,16 @@ class Fleet:
         self.starting: list[tuple[str, int, subprocess.Popen[bytes]]] = []
         self.next_id = 1_000_000
 
-    def start(self, kind: str, spec: dict[str, Any] | None = None, name: str = "") -> int:
+    def start(
+        self,
+        kind: str,
+        spec: dict[str, Any] | None = None,
+        name: str = "",
+        module: str = "bench.ingest_servers",
+    ) -> int:
         port = free_port()
         log = (self.folder / f"{name or kind}.log").open("wb")
-        args = [sys.executable, "-m", "bench.ingest_servers", kind, str(port)]
+        args = [sys.executable, "-m", module, kind, str(port)]
         process = subprocess.Popen(  # noqa: S603 - our own modules, our own arguments
             [*args, json.dumps(spec or {})], stdout=subprocess.DEVNULL, stderr=log
         )
