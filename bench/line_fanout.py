@@ -17,8 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from bench.report import Target, publish
 from bench.sending_support import add_members, drain, launch_campaign, scratch_app, statuses
@@ -30,6 +33,36 @@ from simulator.fakes.line_webhooks import line_settings
 
 MESSAGE = "Weekday afternoons: 1-get-1 milk tea, Mon-Fri 14-16"
 MULTICAST_RATE = 200
+
+
+async def bare_ceiling(fake: FakeLineApi, requests: int, in_flight: int = 20) -> float:
+    """Multicasts of 500 the fake accepts a second from a bare aiohttp client (no database, no
+    dispatcher) with ``in_flight`` requests outstanding: the most any sender could get from it
+    on this machine. 429s (the fake's 200/s limit) are not counted as accepted."""
+    fake.quota_limit = None
+    body = {
+        "to": [f"U{n:032x}" for n in range(500)],
+        "messages": [{"type": "text", "text": MESSAGE}],
+    }
+    headers = {"Authorization": f"Bearer {fake.access_token}"}
+    url = f"{fake.base_url}/v2/bot/message/multicast"
+    accepted = 0
+    left = requests
+
+    async with aiohttp.ClientSession() as session:
+
+        async def worker() -> None:
+            nonlocal accepted, left
+            while left > 0:
+                left -= 1
+                async with session.post(url, json=body, headers=headers) as answer:
+                    await answer.read()
+                    accepted += answer.status == 200
+                    left += answer.status == 429  # refused: that request is still owed
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        return accepted / (time.perf_counter() - started)
 
 
 async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
@@ -62,8 +95,12 @@ async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
         finally:
             await channel.close()
         outcome = await statuses(app)
-    multicasts = fake.accepted.get("multicast")
-    requests = sum(multicasts.per_second.values()) if multicasts else 0
+        multicasts = fake.accepted.get("multicast")
+        requests = sum(multicasts.per_second.values()) if multicasts else 0
+        busiest, refused = (multicasts.busiest_second, multicasts.refused) if multicasts else (0, 0)
+        sent_to, quota_used = fake.recipients, fake.quota_used
+        # 3 s at the fake's 200/s at least: its sliding window admits a first burst of 200
+        ceiling = await bare_ceiling(fake, max(3 * MULTICAST_RATE, recipients // 500))
     return {
         "recipients": recipients,
         "queued": launched.queued,
@@ -71,15 +108,16 @@ async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
         "drain_s": round(seconds, 3),
         "preview_quota_ok": preview_ok,
         "multicast_requests": requests,
-        "multicast_recipients": fake.recipients,
+        "multicast_recipients": sent_to,
         "push_requests": sum(fake.accepted["push"].per_second.values())
         if "push" in fake.accepted
         else 0,
         "requests_per_s": requests / seconds if seconds else 0.0,
-        "busiest_second": multicasts.busiest_second if multicasts else 0,
-        "rate_429": multicasts.refused if multicasts else 0,
+        "busiest_second": busiest,
+        "rate_429": refused,
         "quota_429": quota_refusals,
-        "quota_used": fake.quota_used,
+        "quota_used": quota_used,
+        "bare_client_requests_per_s": ceiling,
         "statuses": outcome,
     }
 
@@ -113,6 +151,14 @@ def main() -> None:
             1.0,
             "<=",
             note=f"{run['requests_per_s']:.1f} requests/s over {run['drain_s']} s of sending",
+        ),
+        Target(
+            "sending: multicasts/s of the dispatcher ÷ the fake's ceiling with a bare client",
+            run["requests_per_s"],
+            run["bare_client_requests_per_s"],
+            "requests/s",
+            0.5,
+            note="bare client: aiohttp, 20 multicasts of 500 in flight, same process as the fake",
         ),
     ]
     publish("line_fanout", targets, quick=args.quick, extra=run)

@@ -37,7 +37,9 @@ async def bootstrap(
     settings = settings or Settings()
     clock = clock or SystemClock()
     own_engine = engine is None
-    engine = engine or create_engine(settings.database_url)
+    engine = engine or create_engine(
+        settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
     if migrate:
         try:
             await upgrade(engine)

@@ -70,7 +70,7 @@ async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
     from storage.db import create_engine, shown_url
     from storage.migrate import current_revision, upgrade
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
         before = await current_revision(engine)
         await upgrade(engine)

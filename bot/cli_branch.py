@@ -85,7 +85,7 @@ async def _with_database(settings: Settings, work: Work) -> list[str]:
     from storage.migrate import upgrade
     from storage.uow import UnitOfWorkFactory
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
         await upgrade(engine)  # a fresh database gets its tables, as `serve` would give them
         lines = await work(UnitOfWorkFactory(session_factory(engine)), SystemClock().now())

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     #: a secret that, sent as ``Authorization: Bearer …``, makes ``/healthz`` add the channels,
     #: outbox depth, leader and job runs (unset: /healthz says only ok or not, to everyone)
     status_token: str | None = Field(default=None, alias="CHATCRM_STATUS_TOKEN")
+    #: SQLite's ``synchronous``: ``normal`` (WAL; a power cut may lose the last commits, never
+    #: corrupt the file) or ``full`` (every commit on disk before the webhook is answered)
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        default="normal", alias="CHATCRM_SQLITE_SYNCHRONOUS"
+    )
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
@@ -65,6 +70,11 @@ class Settings(BaseSettings):
     def _strip_trailing_slash(cls, value: str | None) -> str | None:
         # ``host/`` would make the SDKs call ``host//v2/...``
         return value.rstrip("/") if value else value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _lower_synchronous(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
