@@ -12,7 +12,7 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin import pages, signin
+from bot.admin import campaign_form, campaigns, pages, segments, signin
 from bot.admin.keys import ADMIN_APP, PREFIX
 from bot.admin.security import PUBLIC, headers_middleware, session_middleware
 from bot.bootstrap import App
@@ -42,6 +42,22 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_get("/members", pages.members)
     admin.router.add_post("/members", pages.search)
     admin.router.add_get("/members/{member_id:[0-9]+}", pages.member)
+    # segments and campaigns (bot.admin.segments, bot.admin.campaigns, bot.admin.campaign_form)
+    admin.router.add_get("/segments", segments.list_segments)
+    admin.router.add_get("/segments/new", segments.new_form)
+    admin.router.add_post("/segments/new", segments.create_segment)
+    admin.router.add_post("/segments/count", segments.count)
+    admin.router.add_get("/segments/{segment_id:[0-9]+}", segments.edit_form)
+    admin.router.add_post("/segments/{segment_id:[0-9]+}", segments.edit_segment)
+    admin.router.add_post("/segments/{segment_id:[0-9]+}/delete", segments.delete_segment)
+    admin.router.add_get("/campaigns", campaigns.list_campaigns)
+    admin.router.add_get("/campaigns/new", campaign_form.new_form)
+    admin.router.add_post("/campaigns/new", campaign_form.create)
+    admin.router.add_get("/campaigns/{campaign_id:[0-9]+}", campaigns.show)
+    admin.router.add_get("/campaigns/{campaign_id:[0-9]+}/preview", campaigns.preview)
+    admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/send", campaigns.send)
+    admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/cancel", campaigns.cancel)
+    admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/resume", campaigns.resume_sending)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)

@@ -19,6 +19,7 @@ from bot.i18n import format_baht, format_date
 from handlers.campaigns.stats_text import interval_phrase
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
+from handlers.staff.acting import StaffAct
 from shop.campaigns.stats import CampaignStats, GroupStats, compute_stats
 from shop.campaigns.stats_feedback import FeedbackStats, feedback_stats
 from shop.campaigns.uplift import MIN_CONVERTERS, MIN_MEMBERS, Verdict
@@ -55,7 +56,7 @@ async def show_stats(ctx: Context) -> list[Reply]:
     text = stats_text(ctx, stats)
     answers = await feedback_stats(ctx.uow, campaign, ctx.settings.tz)
     if answers is not None:
-        text += "\n" + _feedback_line(ctx, answers)
+        text += "\n" + feedback_line(ctx, answers)
     # matplotlib loads in about a second: only when a chart is drawn, not with every handler
     from handlers.campaigns.charts import campaign_chart
 
@@ -64,7 +65,7 @@ async def show_stats(ctx: Context) -> list[Reply]:
     return [Reply(text=text), Reply(attachment=chart)]
 
 
-def _feedback_line(ctx: Context, answers: FeedbackStats) -> str:
+def feedback_line(ctx: StaffAct, answers: FeedbackStats) -> str:
     if answers.average is None:
         return ctx.t("stats.feedback_no_answers", asked=answers.asked)
     return ctx.t(
@@ -84,7 +85,7 @@ def _points(value: float) -> str:
     return f"{value * 100:+.1f}"
 
 
-def _excluded(ctx: Context, *groups: GroupStats) -> str:
+def _excluded(ctx: StaffAct, *groups: GroupStats) -> str:
     """The members left out, by reason, from both groups (the lot is drawn before the
     contact policy looks at anyone)."""
     counts: Counter[str] = Counter()
@@ -96,7 +97,7 @@ def _excluded(ctx: Context, *groups: GroupStats) -> str:
     return ", ".join(parts)
 
 
-def _flow(ctx: Context, stats: CampaignStats) -> str:
+def _flow(ctx: StaffAct, stats: CampaignStats) -> str:
     """In the segment → left out → hold-out → sent to, in the preview's and the send's words."""
     r, h = stats.recipients, stats.holdout
     return ctx.t(
@@ -108,7 +109,7 @@ def _flow(ctx: Context, stats: CampaignStats) -> str:
     )
 
 
-def _head_lines(ctx: Context, stats: CampaignStats) -> list[str]:
+def _head_lines(ctx: StaffAct, stats: CampaignStats) -> list[str]:
     """Title, window, the recipient flow and delivery."""
     r, loc = stats.recipients, ctx.locale
     assert stats.started_at is not None
@@ -137,7 +138,7 @@ def _head_lines(ctx: Context, stats: CampaignStats) -> list[str]:
     ]
 
 
-def stats_text(ctx: Context, stats: CampaignStats) -> str:
+def stats_text(ctx: StaffAct, stats: CampaignStats) -> str:
     """The numbers, one short line each (chat screens are narrow)."""
     r, h, loc = stats.recipients, stats.holdout, ctx.locale
     lines = _head_lines(ctx, stats)
@@ -180,7 +181,7 @@ def stats_text(ctx: Context, stats: CampaignStats) -> str:
     return "\n".join(lines)
 
 
-def _uplift_line(ctx: Context, stats: CampaignStats) -> str:
+def _uplift_line(ctx: StaffAct, stats: CampaignStats) -> str:
     estimate = stats.revenue_uplift
     if stats.no_holdout:
         return ctx.t("stats.no_holdout")
@@ -191,7 +192,7 @@ def _uplift_line(ctx: Context, stats: CampaignStats) -> str:
     return ctx.t(key, detail=detail)
 
 
-def _conversion_line(ctx: Context, stats: CampaignStats) -> str:
+def _conversion_line(ctx: StaffAct, stats: CampaignStats) -> str:
     estimate = stats.conversion_uplift
     if stats.no_holdout:
         return ctx.t("stats.conversion_no_holdout")
@@ -205,7 +206,7 @@ def _conversion_line(ctx: Context, stats: CampaignStats) -> str:
     )
 
 
-def _roi_line(ctx: Context, stats: CampaignStats) -> str:
+def _roi_line(ctx: StaffAct, stats: CampaignStats) -> str:
     """Extra revenue and ROI as 95% ranges, only when the uplift's interval excludes 0: a
     point figure from an interval that contains 0 would claim what was not measured."""
     if stats.no_holdout:

@@ -37,3 +37,10 @@ class Segments:
     async def delete(self, segment_id: int) -> bool:
         result = await self._s.execute(delete(Segment).where(Segment.id == segment_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def get(self, segment_id: int) -> Segment | None:
+        return await self._s.get(Segment, segment_id)
+
+    async def change(self, segment: Segment, name: str, rule: str, now: datetime) -> None:
+        segment.name, segment.rule, segment.updated_at = name, rule, now
+        await self._s.flush()

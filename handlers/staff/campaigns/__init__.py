@@ -16,6 +16,7 @@ from bot.i18n import format_datetime
 from handlers.campaigns.stats_text import campaign_summary_line
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
+from handlers.staff.acting import StaffAct
 from handlers.staff.campaigns import power, power_button, preview, wizard
 from shop.campaigns.launch import resume_campaign, segment_env, start_campaign
 from shop.profile import shop_names
@@ -102,7 +103,7 @@ async def campaign_action(ctx: Context) -> list[Reply]:
     return await send_campaign(ctx, campaign)
 
 
-async def send_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
+async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
     """Start now, or mark a campaign with a future time ``scheduled`` for the job."""
     if campaign.scheduled_at is not None and campaign.scheduled_at > ctx.now:
         if campaign.status != "draft":
@@ -130,7 +131,7 @@ async def send_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
     return [ctx.reply("campaign.started", id=campaign.id, flow=flow)]
 
 
-async def cancel_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
+async def cancel_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
     """Withdraw what has not been sent; what was sent stays sent (and is still measured)."""
     if campaign.status not in CANCELLABLE:
         return [ctx.reply("campaign.not_cancellable", id=campaign.id, status=campaign.status)]
@@ -148,7 +149,7 @@ async def cancel_campaign(ctx: Context, campaign: Campaign) -> list[Reply]:
     return [ctx.reply("campaign.cancelled", id=campaign.id, withdrawn=withdrawn)]
 
 
-async def resume(ctx: Context, campaign: Campaign) -> list[Reply]:
+async def resume(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
     """/campaign resume ID: a campaign paused by LINE's monthly limit goes on sending."""
     if campaign.status != "paused":
         return [ctx.reply("campaign.not_paused", id=campaign.id, status=campaign.status)]

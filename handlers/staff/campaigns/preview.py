@@ -27,6 +27,7 @@ from bot.core.errors import ChannelError, DomainError
 from bot.core.messages import Reply
 from bot.i18n import channel_name, format_baht, format_datetime
 from handlers.context import Context
+from handlers.staff.acting import StaffAct
 from handlers.staff.campaigns.power_button import power_button
 from shop.campaigns.launch import (
     DEFAULT_BATCH,
@@ -84,7 +85,7 @@ class Reach:
         return sum(self.excluded.values())
 
 
-async def measure_reach(ctx: Context, campaign: Campaign) -> Reach:
+async def measure_reach(ctx: StaffAct, campaign: Campaign) -> Reach:
     """The audience as a send right now would split it (nothing is written)."""
     env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
     try:
@@ -125,7 +126,7 @@ async def past_revenue(
     return Moments(s.members, s.total, s.total_sq, s.earlier, s.earlier_sq, s.cross)
 
 
-def detectable_line(ctx: Context, campaign: Campaign, reach: Reach) -> str:
+def detectable_line(ctx: StaffAct, campaign: Campaign, reach: Reach) -> str:
     """How big an uplift this send can show in ``/stats``, or why it cannot show one."""
     days = campaign.attribution_days
     if campaign.holdout_pct == 0:
@@ -162,11 +163,11 @@ def detectable_line(ctx: Context, campaign: Campaign, reach: Reach) -> str:
     )
 
 
-def _baht(ctx: Context, value: float) -> str:
+def _baht(ctx: StaffAct, value: float) -> str:
     return format_baht(Decimal(round(value)), ctx.locale)
 
 
-def flow_text(ctx: Context, reach: Reach) -> str:
+def flow_text(ctx: StaffAct, reach: Reach) -> str:
     """In the segment → left out → hold-out → sent to: the words preview, send and /stats
     share for the same counts."""
     return ctx.t(
@@ -178,7 +179,7 @@ def flow_text(ctx: Context, reach: Reach) -> str:
     )
 
 
-async def _quota_line(ctx: Context, line_recipients: int) -> str:
+async def _quota_line(ctx: StaffAct, line_recipients: int) -> str:
     if ctx.quota_reader is None:
         return ctx.t("campaign.quota_unknown")
     try:
@@ -196,6 +197,18 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
     """The preview text, then the message rendered for the first recipient (by member id)."""
     reach = await measure_reach(ctx, campaign)
     lines = [ctx.t("campaign.preview_title", id=campaign.id, name=campaign.name)]
+    lines += await preview_lines(ctx, campaign, reach)
+    # the button sizes the hold-out for a target the owner types (handlers.staff.campaigns.power)
+    buttons = (power_button(ctx, campaign),) if campaign.holdout_pct and reach.past.y else ()
+    replies = [Reply(text="\n".join(lines), buttons=buttons)]
+    if reach.sample is not None:
+        replies.append(await sample_message(ctx, campaign, reach.sample))
+    return replies
+
+
+async def preview_lines(ctx: StaffAct, campaign: Campaign, reach: Reach) -> list[str]:
+    """The preview's numbers, one line each (the chat and the web console show these)."""
+    lines: list[str] = []
     lines.append(ctx.t("campaign.preview_flow", flow=flow_text(ctx, reach)))
     lines.append(ctx.tn("campaign.preview_reach", reach.recipients))
     for channel in CHANNELS:
@@ -244,15 +257,10 @@ async def preview(ctx: Context, campaign: Campaign) -> list[Reply]:
                 total=format_baht(worst + line_cost, ctx.locale),
             )
         )
-    # the button sizes the hold-out for a target the owner types (handlers.staff.campaigns.power)
-    buttons = (power_button(ctx, campaign),) if campaign.holdout_pct and reach.past.y else ()
-    replies = [Reply(text="\n".join(lines), buttons=buttons)]
-    if reach.sample is not None:
-        replies.append(await _sample(ctx, campaign, reach.sample))
-    return replies
+    return lines
 
 
-async def _sample(ctx: Context, campaign: Campaign, row: Any) -> Reply:
+async def sample_message(ctx: StaffAct, campaign: Campaign, row: Any) -> Reply:
     rules = await load_rules(ctx.uow)
     spend = row.spend if isinstance(row.spend, Decimal) else Decimal(row.spend or 0)
     tier, _ = rules.tier_for(spend)

@@ -9,16 +9,23 @@ the role on every step of the flow. "-" skips an optional answer.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from bot.core.errors import InvalidInput
 from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.context import Context
+from handlers.staff.acting import StaffAct
+from shop.campaigns.drafts import (
+    MAX_NAME,
+    check_branches,
+    check_label,
+    check_title,
+    parse_holdout,
+    parse_when,
+)
 from shop.campaigns.launch import segment_env
 from shop.campaigns.offers import (
     KINDS,
@@ -29,7 +36,6 @@ from shop.campaigns.offers import (
     parse_window,
 )
 from shop.campaigns.templates import validate_template
-from shop.inputs import thai_digits_to_ascii
 from shop.profile import line_price
 from storage.models import Campaign
 from storage.segments import BUILTIN_SEGMENTS, audience_size, resolve_segment
@@ -37,10 +43,6 @@ from wording.offers import default_title
 
 FLOW: Final = "cmpw"
 SKIP: Final = "-"
-MAX_LABEL: Final = 20
-MAX_NAME: Final = 80
-MAX_HOLDOUT: Final = 50
-_WHEN: Final = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s+(\d{1,2})[:.](\d{2})$")
 
 
 async def start_wizard(ctx: Context) -> list[Reply]:
@@ -145,9 +147,7 @@ async def _offer_value(ctx: Context) -> list[Reply]:
 async def _offer_title(ctx: Context) -> list[Reply]:
     offer, text = _offer_data(ctx), _typed(ctx)
     if text != SKIP:
-        if not text or len(text) > 100:
-            raise InvalidInput("campaign.offer_title_invalid")
-        offer["title_th"] = offer["title_en"] = text
+        offer["title_th"] = offer["title_en"] = check_title(text)
     ctx.goto("offer_dates", offer=offer)
     return [ctx.reply("campaign.ask_offer_dates", _cancel(ctx))]
 
@@ -173,14 +173,7 @@ async def _offer_window(ctx: Context) -> list[Reply]:
 async def _offer_branches(ctx: Context) -> list[Reply]:
     offer, text = _offer_data(ctx), _typed(ctx)
     if text != SKIP:
-        codes = [c.strip().lower() for c in text.replace(",", " ").split() if c.strip()]
-        for code in codes:
-            found = await ctx.uow.branches.by_code(code)
-            if found is None:
-                raise InvalidInput("campaign.unknown_branch", code=code)
-            if not found.active:
-                raise InvalidInput("branches.closed_choice", code=found.code)
-        offer["branches"] = codes
+        offer["branches"] = await check_branches(ctx.uow, text)
     ctx.goto("offer_cost", offer=offer)
     return [ctx.reply("campaign.ask_offer_cost", _cancel(ctx))]
 
@@ -201,8 +194,8 @@ async def _label(ctx: Context) -> list[Reply]:
     text = _typed(ctx)
     if ctx.inbound.action:
         return [_ask_label(ctx)]
-    if text != SKIP and not 0 < len(text) <= MAX_LABEL:
-        raise InvalidInput("campaign.label_invalid", max=MAX_LABEL)
+    if text != SKIP:
+        check_label(text)
     ctx.goto("when", label=None if text == SKIP else text)
     return [_ask_when(ctx)]
 
@@ -213,39 +206,21 @@ def _ask_when(ctx: Context) -> Reply:
     )
 
 
-def parse_when(text: str, ctx: Context) -> datetime:
-    """``DD/MM/YYYY HH:MM`` in shop time (BE or CE year), in the future."""
-    match = _WHEN.match(thai_digits_to_ascii(text))
-    if not match:
-        raise InvalidInput("campaign.when_invalid")
-    day, month, year, hour, minute = (int(g) for g in match.groups())
-    year = year - 543 if year > 2400 else year
-    try:
-        moment = datetime(year, month, day, hour, minute, tzinfo=ctx.settings.tz)
-    except ValueError:
-        raise InvalidInput("campaign.when_invalid") from None
-    if moment <= ctx.now:
-        raise InvalidInput("campaign.when_past")
-    return moment
-
-
 async def _when(ctx: Context) -> list[Reply]:
     if ctx.inbound.action and ctx.args == "when:now":
         ctx.goto("holdout", when=None)
     elif ctx.inbound.action:
         return [_ask_when(ctx)]
     else:
-        ctx.goto("holdout", when=parse_when(_typed(ctx), ctx).isoformat())
+        ctx.goto("holdout", when=parse_when(_typed(ctx), ctx.now, ctx.settings.tz).isoformat())
     return [ctx.reply("campaign.ask_holdout", Button("10%", f"{FLOW}:hold:10"), _cancel(ctx))]
 
 
 async def _holdout(ctx: Context) -> list[Reply]:
     raw = ctx.args.removeprefix("hold:") if ctx.inbound.action else _typed(ctx)
-    raw = thai_digits_to_ascii(raw).removesuffix("%").strip()
-    if not raw.isdigit() or not 0 <= int(raw) <= MAX_HOLDOUT:
-        raise InvalidInput("campaign.holdout_invalid", max=MAX_HOLDOUT)
+    holdout = parse_holdout(raw)
     assert ctx.state is not None
-    campaign = await _save(ctx, ctx.state.data, int(raw))
+    campaign = await save_draft(ctx, ctx.state.data, holdout)
     ctx.finish()
     when = (
         format_datetime(campaign.scheduled_at, ctx.locale, ctx.settings.tz)
@@ -267,7 +242,9 @@ async def _holdout(ctx: Context) -> list[Reply]:
     ]
 
 
-async def _save(ctx: Context, data: dict[str, Any], holdout: int) -> Campaign:
+async def save_draft(ctx: StaffAct, data: dict[str, Any], holdout: int) -> Campaign:
+    """The wizard's answers (``segment``, ``rule``, ``message``, ``offer``, ``label``, ``when``,
+    ``name``, each checked already) saved as a draft, audited ``campaign.created``."""
     offer = data.get("offer")
     when = data.get("when")
     campaign = await ctx.uow.campaigns.add(
