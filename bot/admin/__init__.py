@@ -12,7 +12,7 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin import inbox, pages, signin
+from bot.admin import inbox, pages, signin, staff
 from bot.admin.keys import ADMIN_APP, PREFIX
 from bot.admin.security import PUBLIC, headers_middleware, session_middleware
 from bot.bootstrap import App
@@ -47,6 +47,12 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_get("/inbox/{thread_id:[0-9]+}", inbox.thread)
     admin.router.add_post("/inbox/{thread_id:[0-9]+}/reply", inbox.reply)
     admin.router.add_post("/inbox/{thread_id:[0-9]+}/close", inbox.close_thread)
+    # staff
+    admin.router.add_get("/staff", staff.team)
+    admin.router.add_post("/staff/invite", staff.invite)
+    admin.router.add_post("/staff/invites/{invite_id:[0-9]+}/revoke", staff.revoke)
+    admin.router.add_get("/staff/{staff_id:[0-9]+}/remove", staff.confirm_remove)
+    admin.router.add_post("/staff/{staff_id:[0-9]+}/remove", staff.remove)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)
