@@ -38,7 +38,8 @@ async def _me(uow: UnitOfWork, viewer: Viewer) -> Staff:
 
 
 def _roles(me: Staff) -> tuple[str, ...]:
-    return tuple(ROLES) if me.role == "owner" else ("cashier",)
+    """The roles ``me`` may invite, the least powerful first (the form's default)."""
+    return tuple(reversed(ROLES)) if me.role == "owner" else ("cashier",)
 
 
 async def _page_values(uow: UnitOfWork, viewer: Viewer, now: Any) -> dict[str, Any]:
