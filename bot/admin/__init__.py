@@ -12,7 +12,7 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin import inbox, pages, signin, staff
+from bot.admin import inbox, pages, settings, signin, staff
 from bot.admin.keys import ADMIN_APP, PREFIX
 from bot.admin.security import PUBLIC, headers_middleware, session_middleware
 from bot.bootstrap import App
@@ -53,6 +53,17 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/staff/invites/{invite_id:[0-9]+}/revoke", staff.revoke)
     admin.router.add_get("/staff/{staff_id:[0-9]+}/remove", staff.confirm_remove)
     admin.router.add_post("/staff/{staff_id:[0-9]+}/remove", staff.remove)
+    # settings
+    admin.router.add_get("/settings", settings.show)
+    admin.router.add_post("/settings/shop-name", settings.shop_name)
+    admin.router.add_post("/settings/line-price", settings.line_price)
+    admin.router.add_post("/settings/policy", settings.policy)
+    admin.router.add_post("/settings/tiers", settings.tier_label)
+    admin.router.add_post("/settings/automations/{name:[a-z_]+}/switch", settings.automation_switch)
+    admin.router.add_post("/settings/automations/{name:[a-z_]+}/number", settings.automation_number)
+    admin.router.add_post("/settings/branches/add", settings.branch_add)
+    admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/rename", settings.branch_rename)
+    admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/open", settings.branch_open)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)

@@ -1,0 +1,73 @@
+"""What the console's settings page shows: every value as the chat's ``/settings`` reads it
+(the same shop/ loaders), gathered for the template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from shop import profile
+from shop.automation_settings import AUTOMATIONS, load_values
+from shop.branches import BranchView, list_branches
+from shop.contact_policy import load_policy
+from shop.loyalty import load_rules
+from shop.settings_changes import quiet_hours
+from shop.settings_values import CAP_GROUPS
+from storage.uow import UnitOfWork
+from wording.loyalty import tier_name
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationRow:
+    name: str
+    enabled: bool
+    #: (field, current value, lowest, highest)
+    numbers: tuple[tuple[str, Any, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TierRow:
+    name: str
+    #: locale → (the name members read, the owner's own name or "")
+    labels: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    name_th: str
+    name_en: str
+    price: Decimal
+    branches: list[BranchView]
+    quiet: list[str]
+    cap_days: int
+    caps: list[tuple[str, int]]
+    automations: list[AutomationRow]
+    tiers: list[TierRow]
+
+
+async def settings_view(uow: UnitOfWork) -> SettingsView:
+    name = await profile.shop_name(uow)
+    policy = await load_policy(uow.settings)
+    automations = []
+    for automation in AUTOMATIONS:
+        _, values = await load_values(uow, automation)
+        numbers = tuple(
+            (field, values[field], low, high) for field, (low, high) in automation.fields.items()
+        )
+        automations.append(AutomationRow(automation.name, bool(values[automation.switch]), numbers))
+    tiers = [
+        TierRow(tier.name, {lo: (tier_name(lo, tier), tier.own_label(lo)) for lo in ("th", "en")})
+        for tier in (await load_rules(uow)).tiers
+    ]
+    return SettingsView(
+        name.th or "",
+        name.en or "",
+        await profile.line_price(uow),
+        await list_branches(uow),
+        quiet_hours(policy),
+        policy.cap_days,
+        [(group, policy.cap_for(group)) for group in CAP_GROUPS],
+        automations,
+        tiers,
+    )
