@@ -63,6 +63,12 @@ async def test_an_answer_typed_in_the_console_arrives_on_the_customers_telegram(
                 await page.click("form[action='/admin/staff/invite'] button[type=submit]")
                 assert (await page.locator("#claim").inner_text()).startswith("/claim ")
                 await _screenshot(page, f"staff-{language}")
+                await page.click("a[href='/admin/settings']")
+                await page.fill("#quiet", "22:30-07:00")
+                await page.click("form:has(#quiet) button[type=submit]")
+                await page.wait_for_url(re.compile(r"done=saved"))
+                assert await page.input_value("#quiet") == "22:30-07:00"
+                await _screenshot(page, f"settings-{language}")
             finally:
                 await browser.close()
         dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.TELEGRAM: world.channel})
