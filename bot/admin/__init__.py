@@ -12,7 +12,7 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin import inbox, pages, settings, signin, staff
+from bot.admin import inbox, pages, settings, settings_lifecycle, signin, staff
 from bot.admin.keys import ADMIN_APP, PREFIX
 from bot.admin.security import PUBLIC, headers_middleware, session_middleware
 from bot.bootstrap import App
@@ -61,6 +61,8 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/settings/tiers", settings.tier_label)
     admin.router.add_post("/settings/automations/{name:[a-z_]+}/switch", settings.automation_switch)
     admin.router.add_post("/settings/automations/{name:[a-z_]+}/number", settings.automation_number)
+    admin.router.add_post("/settings/lifecycle/preview", settings_lifecycle.preview)
+    admin.router.add_post("/settings/lifecycle", settings_lifecycle.save)
     admin.router.add_post("/settings/branches/add", settings.branch_add)
     admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/rename", settings.branch_rename)
     admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/open", settings.branch_open)

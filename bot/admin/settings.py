@@ -40,7 +40,7 @@ LOCATION: Final = "/admin/settings"
 Change = Callable[[UnitOfWork, ChangedBy, Mapping[str, object], web.Request], Awaitable[bool]]
 
 
-async def _render(
+async def render(
     request: web.Request, *, status: int = 200, error: str | None = None
 ) -> web.Response:
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
@@ -63,7 +63,7 @@ async def _render(
 async def show(request: web.Request) -> web.Response:
     if not is_owner(request[VIEWER]):
         return forbidden(request)
-    return await _render(request)
+    return await render(request)
 
 
 def change(apply: Change) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -84,7 +84,7 @@ def change(apply: Change) -> Callable[[web.Request], Awaitable[web.Response]]:
                 await uow.commit()
         except DomainError as refused:
             message = t(viewer.locale, refused.key, **refused.params)
-            return await _render(request, status=400, error=message)
+            return await render(request, status=400, error=message)
         return done(LOCATION, "saved")
 
     return handler

@@ -11,11 +11,21 @@ from shop import profile
 from shop.automation_settings import AUTOMATIONS, load_values
 from shop.branches import BranchView, list_branches
 from shop.contact_policy import load_policy
+from shop.lifecycle_settings import current_rules
 from shop.loyalty import load_rules
 from shop.settings_changes import quiet_hours
-from shop.settings_values import CAP_GROUPS
+from shop.settings_values import CAP_GROUPS, LIFECYCLE_FIELDS
+from storage.segments.lifecycle import LifecycleRules
 from storage.uow import UnitOfWork
 from wording.loyalty import tier_name
+
+
+def typed(rules: LifecycleRules, field: str) -> str:
+    """A threshold as the owner types it (a share as a percentage)."""
+    value = getattr(rules, field)
+    if LIFECYCLE_FIELDS[field][0] == "percent":
+        return f"{(value * 100).normalize():f}"
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +54,14 @@ class SettingsView:
     caps: list[tuple[str, int]]
     automations: list[AutomationRow]
     tiers: list[TierRow]
+    #: (threshold, as the owner types it)
+    lifecycle: list[tuple[str, str]]
 
 
 async def settings_view(uow: UnitOfWork) -> SettingsView:
     name = await profile.shop_name(uow)
     policy = await load_policy(uow.settings)
+    rules = await current_rules(uow)
     automations = []
     for automation in AUTOMATIONS:
         _, values = await load_values(uow, automation)
@@ -70,4 +83,5 @@ async def settings_view(uow: UnitOfWork) -> SettingsView:
         [(group, policy.cap_for(group)) for group in CAP_GROUPS],
         automations,
         tiers,
+        [(field, typed(rules, field)) for field in LIFECYCLE_FIELDS],
     )

@@ -11,7 +11,7 @@ from bot.i18n import t
 from shop.branches import list_branches
 from tests.unit.admin_support import Browser, console_client, signed_in
 from tests.unit.settings_support import changes, stored
-from tests.unit.staff_support import audit_rows, ensure_branches, staff_chat
+from tests.unit.staff_support import audit_rows, ensure_branches, make_member, staff_chat
 
 
 async def _saved(browser: Browser, path: str, data: dict[str, str]) -> None:
@@ -170,3 +170,35 @@ async def test_a_forged_settings_form_changes_nothing(app: App) -> None:
         )
         assert switch.status == 403
     assert await changes(app) == 0
+
+
+async def test_a_lifecycle_threshold_shows_the_counts_before_it_is_saved(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await make_member(app, "Ploy", "081-234-5678")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        await browser.get("/admin/settings")
+        shown = await browser.post(
+            "/admin/settings/lifecycle/preview", {"field": "new_days", "value": "45"}
+        )
+        assert shown.status == 200
+        text = await shown.text()
+        assert t("en", "report.group_new") in text
+        assert 'name="value" value="45"' in text
+        assert await changes(app) == 0  # nothing saved by looking
+        await _refused(
+            browser,
+            "/admin/settings/lifecycle/preview",
+            {"field": "regular_min", "value": "1"},
+            t("en", "settings.bad_int", low="2", high="365"),
+        )
+        await _refused(
+            browser,
+            "/admin/settings/lifecycle",
+            {"field": "returning_min", "value": "99"},
+            t("en", "prefs.bad_lifecycle_order"),
+        )
+        await _saved(browser, "/admin/settings/lifecycle", {"field": "new_days", "value": "45"})
+    assert (await stored(app, "lifecycle"))["new_days"] == 45
+    [row] = await audit_rows(app, "settings.changed")
+    assert (row.details["field"], row.details["after"]) == ("new_days", 45)
