@@ -61,6 +61,7 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/settings/tiers", settings.tier_label)
     admin.router.add_post("/settings/automations/{name:[a-z_]+}/switch", settings.automation_switch)
     admin.router.add_post("/settings/automations/{name:[a-z_]+}/number", settings.automation_number)
+    admin.router.add_post("/settings/rules", settings.loyalty_rule)
     admin.router.add_post("/settings/lifecycle/preview", settings_lifecycle.preview)
     admin.router.add_post("/settings/lifecycle", settings_lifecycle.save)
     admin.router.add_post("/settings/branches/add", settings.branch_add)

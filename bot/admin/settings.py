@@ -26,6 +26,8 @@ from bot.core.errors import DomainError
 from bot.i18n import t
 from shop import branches, profile
 from shop.automation_settings import BY_NAME, set_number, toggle
+from shop.loyalty_settings import FIELDS as RULE_FIELDS
+from shop.loyalty_settings import set_rule
 from shop.settings_changes import (
     LABEL_LOCALES,
     POLICY_FIELDS,
@@ -150,6 +152,17 @@ async def automation_number(
     if automation is None or field not in automation.fields:
         return False
     await set_number(uow, by, automation, field, form_text(form, "value", 40))
+    return True
+
+
+@change
+async def loyalty_rule(
+    uow: UnitOfWork, by: ChangedBy, form: Mapping[str, object], _: web.Request
+) -> bool:
+    field = form_text(form, "field", 30)
+    if field not in RULE_FIELDS:
+        return False
+    await set_rule(uow, by, field, form_text(form, "value", 1000))
     return True
 
 

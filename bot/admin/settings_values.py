@@ -12,7 +12,8 @@ from shop.automation_settings import AUTOMATIONS, load_values
 from shop.branches import BranchView, list_branches
 from shop.contact_policy import load_policy
 from shop.lifecycle_settings import current_rules
-from shop.loyalty import load_rules
+from shop.loyalty import LoyaltyRules, load_rules
+from shop.loyalty_settings import FIELDS as RULE_FIELDS
 from shop.settings_changes import quiet_hours
 from shop.settings_values import CAP_GROUPS, LIFECYCLE_FIELDS
 from storage.segments.lifecycle import LifecycleRules
@@ -25,6 +26,17 @@ def typed(rules: LifecycleRules, field: str) -> str:
     value = getattr(rules, field)
     if LIFECYCLE_FIELDS[field][0] == "percent":
         return f"{(value * 100).normalize():f}"
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
+
+
+def typed_rule(rules: LoyaltyRules, field: str) -> str:
+    """A loyalty rule as the owner types it; the tiers one per line, ``name spend multiplier``."""
+    if field == "tiers":
+        return "\n".join(
+            f"{tier.name} {tier.min_spend.normalize():f} {tier.multiplier.normalize():f}"
+            for tier in rules.tiers
+        )
+    value = getattr(rules, field)
     return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
 
 
@@ -56,6 +68,8 @@ class SettingsView:
     tiers: list[TierRow]
     #: (threshold, as the owner types it)
     lifecycle: list[tuple[str, str]]
+    #: (loyalty rule, as the owner types it; tiers one per line)
+    rules: list[tuple[str, str]]
 
 
 async def settings_view(uow: UnitOfWork) -> SettingsView:
@@ -69,9 +83,10 @@ async def settings_view(uow: UnitOfWork) -> SettingsView:
             (field, values[field], low, high) for field, (low, high) in automation.fields.items()
         )
         automations.append(AutomationRow(automation.name, bool(values[automation.switch]), numbers))
+    loyalty = await load_rules(uow)
     tiers = [
         TierRow(tier.name, {lo: (tier_name(lo, tier), tier.own_label(lo)) for lo in ("th", "en")})
-        for tier in (await load_rules(uow)).tiers
+        for tier in loyalty.tiers
     ]
     return SettingsView(
         name.th or "",
@@ -84,4 +99,5 @@ async def settings_view(uow: UnitOfWork) -> SettingsView:
         automations,
         tiers,
         [(field, typed(rules, field)) for field in LIFECYCLE_FIELDS],
+        [(field, typed_rule(loyalty, field)) for field in RULE_FIELDS],
     )

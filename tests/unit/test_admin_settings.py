@@ -202,3 +202,30 @@ async def test_a_lifecycle_threshold_shows_the_counts_before_it_is_saved(app: Ap
     assert (await stored(app, "lifecycle"))["new_days"] == 45
     [row] = await audit_rows(app, "settings.changed")
     assert (row.details["field"], row.details["after"]) == ("new_days", 45)
+
+
+async def test_an_owner_changes_the_loyalty_rules_and_tiers(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        page = await (await browser.get("/admin/settings")).text()
+        assert 'id="rule-tiers"' in page
+        await _saved(browser, "/admin/settings/rules", {"field": "baht_per_point", "value": "20"})
+        await _saved(
+            browser,
+            "/admin/settings/rules",
+            {"field": "tiers", "value": "member 0\nsilver 2000 1.2\ngold 8000 1.5"},
+        )
+        await _refused(
+            browser,
+            "/admin/settings/rules",
+            {"field": "tiers", "value": "silver 2000"},
+            t("en", "settings.bad_tiers", max=6),
+        )
+        unknown = await browser.post("/admin/settings/rules", {"field": "nope", "value": "1"})
+        assert unknown.status == 404
+    loyalty = await stored(app, "loyalty")
+    assert loyalty["baht_per_point"] == "20"
+    assert [tier["name"] for tier in loyalty["tiers"]] == ["member", "silver", "gold"]
+    rows = await audit_rows(app, "settings.changed")
+    assert [row.details["field"] for row in rows] == ["baht_per_point", "tiers"]
