@@ -1,4 +1,5 @@
-"""Reading what an owner types into /settings: whole numbers, amounts, dates and names.
+"""Reading what an owner types into /settings (the chat or the web console): whole numbers,
+dates and names.
 
 Every parser returns a clean value or raises :class:`InvalidInput` with a ``settings.*`` key
 whose text shows a valid example; Thai digits and thousands separators are accepted.
