@@ -12,7 +12,15 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin import inbox, pages, settings, settings_lifecycle, signin, staff
+from bot.admin import (
+    inbox,
+    pages,
+    settings,
+    settings_lifecycle,
+    settings_rewards,
+    signin,
+    staff,
+)
 from bot.admin.keys import ADMIN_APP, PREFIX
 from bot.admin.security import PUBLIC, headers_middleware, session_middleware
 from bot.bootstrap import App
@@ -62,6 +70,9 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/settings/automations/{name:[a-z_]+}/switch", settings.automation_switch)
     admin.router.add_post("/settings/automations/{name:[a-z_]+}/number", settings.automation_number)
     admin.router.add_post("/settings/rules", settings.loyalty_rule)
+    admin.router.add_post("/settings/rewards/add", settings_rewards.add)
+    admin.router.add_post("/settings/rewards/{reward_id:[0-9]+}/number", settings_rewards.number)
+    admin.router.add_post("/settings/rewards/{reward_id:[0-9]+}/switch", settings_rewards.switch)
     admin.router.add_post("/settings/lifecycle/preview", settings_lifecycle.preview)
     admin.router.add_post("/settings/lifecycle", settings_lifecycle.save)
     admin.router.add_post("/settings/branches/add", settings.branch_add)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from shop.loyalty import LoyaltyRules, load_rules
 from shop.loyalty_settings import FIELDS as RULE_FIELDS
 from shop.settings_changes import quiet_hours
 from shop.settings_values import CAP_GROUPS, LIFECYCLE_FIELDS
+from storage.models import Reward
 from storage.segments.lifecycle import LifecycleRules
 from storage.uow import UnitOfWork
 from wording.loyalty import tier_name
@@ -70,6 +72,7 @@ class SettingsView:
     lifecycle: list[tuple[str, str]]
     #: (loyalty rule, as the owner types it; tiers one per line)
     rules: list[tuple[str, str]]
+    rewards: Sequence[Reward]
 
 
 async def settings_view(uow: UnitOfWork) -> SettingsView:
@@ -100,4 +103,5 @@ async def settings_view(uow: UnitOfWork) -> SettingsView:
         tiers,
         [(field, typed(rules, field)) for field in LIFECYCLE_FIELDS],
         [(field, typed_rule(loyalty, field)) for field in RULE_FIELDS],
+        await uow.rewards.all(),
     )

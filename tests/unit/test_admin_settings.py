@@ -229,3 +229,54 @@ async def test_an_owner_changes_the_loyalty_rules_and_tiers(app: App) -> None:
     assert [tier["name"] for tier in loyalty["tiers"]] == ["member", "silver", "gold"]
     rows = await audit_rows(app, "settings.changed")
     assert [row.details["field"] for row in rows] == ["baht_per_point", "tiers"]
+
+
+async def test_an_owner_adds_and_edits_a_reward(app: App) -> None:
+    await ensure_branches(app, ("asoke", "siam"))
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        await browser.get("/admin/settings")
+        form = {
+            "name_th": "กาแฟฟรี",
+            "name_en": "Free coffee",
+            "cost": "๑๐๐",
+            "stock": "",
+            "starts": "",
+            "ends": "31/12/2569",
+            "branch": "asoke",
+            "days": "",
+        }
+        await _refused(
+            browser,
+            "/admin/settings/rewards/add",
+            {**form, "cost": "0"},
+            t("en", "settings.bad_int", low="1", high="1,000,000"),
+        )
+        await _refused(
+            browser,
+            "/admin/settings/rewards/add",
+            {**form, "branch": "nowhere"},
+            t("en", "error.unknown_branch", code="nowhere"),
+        )
+        await _saved(browser, "/admin/settings/rewards/add", form)
+        async with app.uow() as uow:
+            [reward] = await uow.rewards.all()
+        assert (reward.name_en, reward.points_cost, reward.stock) == ("Free coffee", 100, None)
+        assert list(reward.branch_codes) == ["asoke"]
+        assert reward.valid_days == 30
+        path = f"/admin/settings/rewards/{reward.id}"
+        await _saved(browser, f"{path}/number", {"field": "stock", "value": "25"})
+        await _saved(browser, f"{path}/switch", {})
+        missing = await browser.post("/admin/settings/rewards/999/switch", {})
+        assert missing.status == 404
+    async with app.uow() as uow:
+        [reward] = await uow.rewards.all()
+    assert (reward.stock, reward.active) == (25, False)
+    [created] = await audit_rows(app, "reward.created")
+    assert created.channel == "web"
+    updates = await audit_rows(app, "reward.updated")
+    assert [(row.details["field"], row.details["after"]) for row in updates] == [
+        ("stock", 25),
+        ("active", False),
+    ]
