@@ -15,13 +15,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from shop.automations import DEFAULTS, MAX_HOLDOUT, NOTICE_HOLDOUT, SETTINGS_KEY
-from shop.settings_changes import ChangedBy
-from shop.settings_values import parse_whole
+from shop.automations import (
+    DEFAULTS,
+    MAX_HOLDOUT,
+    NOTICE_HOLDOUT,
+    SETTINGS_KEY,
+    automation_config,
+)
+from shop.settings_changes import ChangedBy, save_setting
+from shop.settings_values import (
+    GIFT_AUTOMATIONS,
+    TEXT_AUTOMATIONS,
+    parse_automation_text,
+    parse_gift,
+    parse_whole,
+)
 from storage.uow import UnitOfWork
 
 #: the hold-out share every automation lets the owner type (0 = everyone gets the message)
 HOLDOUT: Final = (0, MAX_HOLDOUT)
+TEXT_LOCALES: Final = ("th", "en")
 
 
 @dataclass(frozen=True)
@@ -143,3 +156,33 @@ async def set_number(
     value = parse_whole(text, low, high)
     await save_field(uow, by, automation, field, value)
     return value
+
+
+async def _save_config(uow: UnitOfWork, by: ChangedBy, name: str, field: str, value: Any) -> None:
+    stored = await uow.settings.get(SETTINGS_KEY) or {}
+    before = (await automation_config(uow, name))[field]
+    mine = stored.get(name)
+    stored[name] = {**(mine if isinstance(mine, dict) else {}), field: value}
+    await save_setting(
+        uow, SETTINGS_KEY, stored, by, automation=name, field=field, before=before, after=value
+    )
+
+
+async def set_text(uow: UnitOfWork, by: ChangedBy, name: str, locale: str, text: str) -> bool:
+    """The message of automation ``name`` in ``locale``, checked against the campaigns'
+    placeholders (``-``: the built-in wording); False when ``name`` has no message."""
+    if name not in TEXT_AUTOMATIONS or locale not in TEXT_LOCALES:
+        return False
+    value = parse_automation_text(text)
+    await _save_config(uow, by, name, f"text_{locale}", value)
+    return True
+
+
+async def set_gift(uow: UnitOfWork, by: ChangedBy, name: str, kind: str, text: str) -> bool:
+    """The gift automation ``name`` gives: an offer ``kind`` and its typed value, checked like
+    a campaign's offer; False when ``name`` gives no gift."""
+    if name not in GIFT_AUTOMATIONS:
+        return False
+    value = parse_gift(kind, text)
+    await _save_config(uow, by, name, "gift", value)
+    return True

@@ -69,6 +69,8 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/settings/tiers", settings.tier_label)
     admin.router.add_post("/settings/automations/{name:[a-z_]+}/switch", settings.automation_switch)
     admin.router.add_post("/settings/automations/{name:[a-z_]+}/number", settings.automation_number)
+    admin.router.add_post("/settings/automations/{name:[a-z_]+}/text", settings.automation_text)
+    admin.router.add_post("/settings/automations/{name:[a-z_]+}/gift", settings.automation_gift)
     admin.router.add_post("/settings/rules", settings.loyalty_rule)
     admin.router.add_post("/settings/rewards/add", settings_rewards.add)
     admin.router.add_post("/settings/rewards/{reward_id:[0-9]+}/number", settings_rewards.number)

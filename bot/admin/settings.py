@@ -25,7 +25,9 @@ from bot.admin.settings_values import settings_view
 from bot.core.errors import DomainError
 from bot.i18n import t
 from shop import branches, profile
-from shop.automation_settings import BY_NAME, set_number, toggle
+from shop.automation_settings import BY_NAME, set_gift, set_number, set_text, toggle
+from shop.campaigns.offers import KINDS
+from shop.campaigns.templates import PLACEHOLDERS
 from shop.loyalty_settings import FIELDS as RULE_FIELDS
 from shop.loyalty_settings import set_rule
 from shop.settings_changes import (
@@ -59,6 +61,8 @@ async def render(
         done=done_word(request),
         error=error,
         zone=str(app.settings.tz),
+        offer_kinds=KINDS,
+        placeholders=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
     )
 
 
@@ -153,6 +157,24 @@ async def automation_number(
         return False
     await set_number(uow, by, automation, field, form_text(form, "value", 40))
     return True
+
+
+@change
+async def automation_text(
+    uow: UnitOfWork, by: ChangedBy, form: Mapping[str, object], request: web.Request
+) -> bool:
+    name, locale = request.match_info["name"], form_text(form, "locale", 5)
+    text = form_text(form, "value", 4000)
+    # an emptied box asks for the built-in wording, as "-" does in the chat
+    return await set_text(uow, by, name, locale, text if text.strip() else "-")
+
+
+@change
+async def automation_gift(
+    uow: UnitOfWork, by: ChangedBy, form: Mapping[str, object], request: web.Request
+) -> bool:
+    name, kind = request.match_info["name"], form_text(form, "kind", 30)
+    return await set_gift(uow, by, name, kind, form_text(form, "value", 100))
 
 
 @change

@@ -10,13 +10,14 @@ from typing import Any
 
 from shop import profile
 from shop.automation_settings import AUTOMATIONS, load_values
+from shop.automations import automation_config, gift_of, own_text
 from shop.branches import BranchView, list_branches
 from shop.contact_policy import load_policy
 from shop.lifecycle_settings import current_rules
 from shop.loyalty import LoyaltyRules, load_rules
 from shop.loyalty_settings import FIELDS as RULE_FIELDS
 from shop.settings_changes import quiet_hours
-from shop.settings_values import CAP_GROUPS, LIFECYCLE_FIELDS
+from shop.settings_values import CAP_GROUPS, GIFT_AUTOMATIONS, LIFECYCLE_FIELDS, TEXT_AUTOMATIONS
 from storage.models import Reward
 from storage.segments.lifecycle import LifecycleRules
 from storage.uow import UnitOfWork
@@ -48,6 +49,10 @@ class AutomationRow:
     enabled: bool
     #: (field, current value, lowest, highest)
     numbers: tuple[tuple[str, Any, int, int], ...]
+    #: locale → the owner's message ("" the built-in one); empty: it has no message
+    texts: dict[str, str]
+    #: (offer kind, value) of its gift; None: it gives none
+    gift: tuple[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +90,12 @@ async def settings_view(uow: UnitOfWork) -> SettingsView:
         numbers = tuple(
             (field, values[field], low, high) for field, (low, high) in automation.fields.items()
         )
-        automations.append(AutomationRow(automation.name, bool(values[automation.switch]), numbers))
+        key = automation.name
+        config = await automation_config(uow, key) if key in TEXT_AUTOMATIONS else {}
+        texts = {lo: own_text(config, lo) for lo in ("th", "en")} if config else {}
+        gift = gift_of(config, key) if key in GIFT_AUTOMATIONS else None
+        switched_on = bool(values[automation.switch])
+        automations.append(AutomationRow(key, switched_on, numbers, texts, gift))
     loyalty = await load_rules(uow)
     tiers = [
         TierRow(tier.name, {lo: (tier_name(lo, tier), tier.own_label(lo)) for lo in ("th", "en")})

@@ -280,3 +280,38 @@ async def test_an_owner_adds_and_edits_a_reward(app: App) -> None:
         ("stock", 25),
         ("active", False),
     ]
+
+
+async def test_an_owner_writes_an_automations_message_and_gift(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        page = await (await browser.get("/admin/settings")).text()
+        assert 'id="birthday-text-th"' in page
+        assert 'id="winback-kind"' in page
+        await _saved(
+            browser,
+            "/admin/settings/automations/birthday/text",
+            {"locale": "en", "value": "Happy birthday {name}!"},
+        )
+        refused = await browser.post(
+            "/admin/settings/automations/birthday/text",
+            {"locale": "en", "value": "Hi {nickname}"},
+        )
+        assert refused.status == 400
+        assert "nickname" in await refused.text()
+        await _saved(
+            browser, "/admin/settings/automations/winback/gift", {"kind": "percent", "value": "15"}
+        )
+        await _saved(
+            browser, "/admin/settings/automations/birthday/text", {"locale": "en", "value": ""}
+        )
+        no_gift = await browser.post(
+            "/admin/settings/automations/expiry/gift", {"kind": "percent", "value": "15"}
+        )
+        assert no_gift.status == 404
+    automations = await stored(app, "automations")
+    assert automations["birthday"]["text_en"] == ""
+    assert automations["winback"]["gift"] == {"kind": "percent", "value": "15"}
+    fields = [row.details["field"] for row in await audit_rows(app, "settings.changed")]
+    assert fields == ["text_en", "gift", "text_en"]
