@@ -38,6 +38,7 @@ async def test_an_answer_typed_in_the_console_arrives_on_the_customers_telegram(
         app, "Ploy", "0812345678", user_id=str(CUSTOMER), channel=Channel.TELEGRAM, locale="en"
     )
     owner = await staff_chat(app, "o1", "owner", language_code=language)
+    await staff_chat(app, "c1", "cashier", language_code=language, name="Nok")
     async with telegram_world(app) as world:
         question = text_update(next(_updates), CUSTOMER, "Are you open on Sunday?")
         assert await world.post(question) == 200
@@ -63,12 +64,21 @@ async def test_an_answer_typed_in_the_console_arrives_on_the_customers_telegram(
                 await page.click("form[action='/admin/staff/invite'] button[type=submit]")
                 assert (await page.locator("#claim").inner_text()).startswith("/claim ")
                 await _screenshot(page, f"staff-{language}")
+                await page.locator("a[href$='/remove']").first.click()
+                await _screenshot(page, f"staff-remove-{language}")
+                await page.click("a[href='/admin/staff']")
                 await page.click("a[href='/admin/settings']")
                 await page.fill("#quiet", "22:30-07:00")
                 await page.click("form:has(#quiet) button[type=submit]")
                 await page.wait_for_url(re.compile(r"done=saved"))
                 assert await page.input_value("#quiet") == "22:30-07:00"
                 await _screenshot(page, f"settings-{language}")
+                await page.fill("#life-new_days", "45")
+                await page.click("form:has(#life-new_days) button[type=submit]")
+                await _screenshot(page, f"settings-lifecycle-{language}")
+                await page.click("#save-lifecycle")
+                await page.wait_for_url(re.compile(r"done=saved"))
+                assert await page.input_value("#life-new_days") == "45"
             finally:
                 await browser.close()
         dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.TELEGRAM: world.channel})
