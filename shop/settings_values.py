@@ -117,6 +117,20 @@ def stored_value(field: str, value: Any) -> Any:
     return Decimal(str(value)) if LIFECYCLE_FIELDS[field][0] != "int" else int(value)
 
 
+def parse_decimal(text: str, low: Decimal, high: Decimal) -> Decimal:
+    """A number with at most two decimals in ``low..high``; else ``settings.bad_number``."""
+    plain = _plain(text)
+    try:
+        if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", plain):
+            raise InvalidOperation
+        value = Decimal(plain)
+    except InvalidOperation:
+        value = None
+    if value is None or not low <= value <= high:
+        raise InvalidInput("settings.bad_number", low=f"{low:,}", high=f"{high:,}")
+    return value
+
+
 def _baht(text: str, low: int, high: int) -> Decimal:
     plain = _plain(text)
     try:

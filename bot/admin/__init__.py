@@ -12,7 +12,18 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin import campaign_form, campaigns, pages, segments, signin
+from bot.admin import (
+    campaign_form,
+    campaigns,
+    inbox,
+    pages,
+    segments,
+    settings,
+    settings_lifecycle,
+    settings_rewards,
+    signin,
+    staff,
+)
 from bot.admin.keys import ADMIN_APP, PREFIX
 from bot.admin.security import PUBLIC, headers_middleware, session_middleware
 from bot.bootstrap import App
@@ -58,6 +69,36 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/send", campaigns.send)
     admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/cancel", campaigns.cancel)
     admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/resume", campaigns.resume_sending)
+    # inbox
+    admin.router.add_get("/inbox", inbox.threads)
+    admin.router.add_get("/inbox/{thread_id:[0-9]+}", inbox.thread)
+    admin.router.add_post("/inbox/{thread_id:[0-9]+}/reply", inbox.reply)
+    admin.router.add_post("/inbox/{thread_id:[0-9]+}/close", inbox.close_thread)
+    # staff
+    admin.router.add_get("/staff", staff.team)
+    admin.router.add_post("/staff/invite", staff.invite)
+    admin.router.add_post("/staff/invites/{invite_id:[0-9]+}/revoke", staff.revoke)
+    admin.router.add_get("/staff/{staff_id:[0-9]+}/remove", staff.confirm_remove)
+    admin.router.add_post("/staff/{staff_id:[0-9]+}/remove", staff.remove)
+    # settings
+    admin.router.add_get("/settings", settings.show)
+    admin.router.add_post("/settings/shop-name", settings.shop_name)
+    admin.router.add_post("/settings/line-price", settings.line_price)
+    admin.router.add_post("/settings/policy", settings.policy)
+    admin.router.add_post("/settings/tiers", settings.tier_label)
+    admin.router.add_post("/settings/automations/{name:[a-z_]+}/switch", settings.automation_switch)
+    admin.router.add_post("/settings/automations/{name:[a-z_]+}/number", settings.automation_number)
+    admin.router.add_post("/settings/automations/{name:[a-z_]+}/text", settings.automation_text)
+    admin.router.add_post("/settings/automations/{name:[a-z_]+}/gift", settings.automation_gift)
+    admin.router.add_post("/settings/rules", settings.loyalty_rule)
+    admin.router.add_post("/settings/rewards/add", settings_rewards.add)
+    admin.router.add_post("/settings/rewards/{reward_id:[0-9]+}/number", settings_rewards.number)
+    admin.router.add_post("/settings/rewards/{reward_id:[0-9]+}/switch", settings_rewards.switch)
+    admin.router.add_post("/settings/lifecycle/preview", settings_lifecycle.preview)
+    admin.router.add_post("/settings/lifecycle", settings_lifecycle.save)
+    admin.router.add_post("/settings/branches/add", settings.branch_add)
+    admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/rename", settings.branch_rename)
+    admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/open", settings.branch_open)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)

@@ -12,8 +12,11 @@ pushes otherwise. The token is cleared here so no second answer tries it again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
+from bot.config import Settings
 from bot.core.capabilities import capabilities_of
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
@@ -22,17 +25,30 @@ from handlers.context import Context
 from shop.profile import shown_shop_name
 from storage.models import InboxMessage, InboxThread, Staff
 from storage.repositories.inbox import CLOSED, OPEN
+from storage.uow import UnitOfWork
 
 FLOW: Final = "ibrf"
 MAX_ANSWER_CHARS: Final = 2000
 
 
+@dataclass(frozen=True, slots=True)
+class Answerer:
+    """Who answers or closes a thread, and from where (the chat's channel, or the console)."""
+
+    staff_id: int
+    actor: str
+    channel: str
+
+
 def may_handle(staff: Staff | None, thread: InboxThread) -> bool:
-    if staff is None:
-        return False
-    if staff.role == "owner" or staff.branch_id is None or thread.branch_id is None:
+    return staff is not None and may_handle_as(staff.role, staff.branch_id, thread)
+
+
+def may_handle_as(role: str, branch_id: int | None, thread: InboxThread) -> bool:
+    """The rule of the module docstring for a staff member of ``role`` at ``branch_id``."""
+    if role == "owner" or branch_id is None or thread.branch_id is None:
         return True
-    return staff.branch_id == thread.branch_id
+    return branch_id == thread.branch_id
 
 
 async def _thread(ctx: Context, raw: str) -> InboxThread | None:
@@ -74,7 +90,20 @@ async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
     """Store and queue ``text`` to the thread's customer; False (nothing stored) when they
     cannot be reached (blocked the bot)."""
     assert ctx.staff is not None
-    uow = ctx.uow
+    who = Answerer(ctx.staff.id, ctx.actor, ctx.channel)
+    return await answer_thread(ctx.uow, thread, text, who, ctx.now, ctx.settings)
+
+
+async def answer_thread(
+    uow: UnitOfWork,
+    thread: InboxThread,
+    text: str,
+    who: Answerer,
+    now: datetime,
+    settings: Settings,
+) -> bool:
+    """:func:`send_answer` for any caller (the chat, the web console): the same message, in
+    the customer's language, through the outbox."""
     identity = await uow.inbox.customer_of(thread)
     if identity is None or not identity.reachable:
         return False
@@ -83,18 +112,18 @@ async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
         member.locale
         if member is not None
         else identity.chosen_locale or supported_locale(identity.language_code)
-    ) or ctx.settings.locale
+    ) or settings.locale
     last_in = await uow.inbox.last_message(thread.id, "in")
     message = await uow.inbox.add(
         identity.id,
         thread.member_id,
         text,
-        ctx.now,
+        now,
         thread_id=thread.id,
         direction="out",
-        staff_id=ctx.staff.id,
+        staff_id=who.staff_id,
     )
-    shop = await shown_shop_name(uow, locale, ctx.settings.shop_name)
+    shop = await shown_shop_name(uow, locale, settings.shop_name)
     shown = t(locale, "inbox2.from_shop", shop=shop, text=text)
     payload = replies_to_payload([Reply(text=shown)])
     if capabilities_of(identity.channel).reply_tokens:
@@ -104,18 +133,18 @@ async def send_answer(ctx: Context, thread: InboxThread, text: str) -> bool:
         identity.channel,
         identity.user_id,
         payload,
-        ctx.now,
+        now,
         member_id=thread.member_id,
     )
     if thread.first_response_at is None:
-        thread.first_response_at = ctx.now
-    thread.last_message_at = ctx.now
+        thread.first_response_at = now
+    thread.last_message_at = now
     await uow.audit.record(
-        ctx.actor,
+        who.actor,
         "inbox.replied",
-        ctx.now,
+        now,
         member_id=thread.member_id,
-        channel=ctx.channel,
+        channel=who.channel,
         thread=thread.id,
     )
     return True
@@ -139,15 +168,20 @@ async def close_thread(ctx: Context) -> list[Reply]:
     if thread.status == CLOSED:
         return [ctx.reply("inbox2.already_closed")]
     assert ctx.staff is not None
+    await close(ctx.uow, thread, Answerer(ctx.staff.id, ctx.actor, ctx.channel), ctx.now)
+    return [ctx.reply("inbox2.closed")]
+
+
+async def close(uow: UnitOfWork, thread: InboxThread, who: Answerer, now: datetime) -> None:
+    """Close ``thread`` (open) and audit ``inbox.closed``."""
     thread.status = CLOSED
-    thread.closed_at = ctx.now
-    thread.closed_by_staff_id = ctx.staff.id
-    await ctx.uow.audit.record(
-        ctx.actor,
+    thread.closed_at = now
+    thread.closed_by_staff_id = who.staff_id
+    await uow.audit.record(
+        who.actor,
         "inbox.closed",
-        ctx.now,
+        now,
         member_id=thread.member_id,
-        channel=ctx.channel,
+        channel=who.channel,
         thread=thread.id,
     )
-    return [ctx.reply("inbox2.closed")]

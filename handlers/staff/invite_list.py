@@ -12,6 +12,7 @@ invite expires at the moment of revocation and is audited ``staff.invite_revoked
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 
 from bot.core.errors import NotAllowed
@@ -21,6 +22,7 @@ from handlers.context import Context
 from handlers.staff.invites import CLI_ACTOR, branch_label, role_label
 from handlers.staff.menu import MAX_MENU_BUTTONS
 from storage.models import Staff, StaffInvite
+from storage.uow import UnitOfWork
 
 #: the button that revokes invite ``<id>``: ``stf:rv:<id>`` (``handlers.staff.team``)
 REVOKE_ACTION: Final = "stf:rv:{id}"
@@ -74,33 +76,47 @@ async def list_invites(ctx: Context) -> list[Reply]:
 
 
 async def revoke(ctx: Context, invite_id: int) -> list[Reply]:
-    """``/staff revoke NUMBER`` or its button: end one open invite (the rule of
-    :func:`may_revoke`, re-checked whatever the button said); audited ``staff.invite_revoked``."""
-    viewer = ctx.staff
-    assert viewer is not None
-    open_ = {i.id: i for i in await ctx.uow.staff.outstanding_invites(ctx.now)}
-    invite = open_.get(invite_id)
-    if invite is None:
+    """``/staff revoke NUMBER`` or its button: end one open invite."""
+    assert ctx.staff is not None
+    if not await revoke_invite(ctx.uow, ctx.staff, invite_id, ctx.actor, ctx.now, ctx.channel):
         return [ctx.reply("staff.no_such_invite", id=invite_id)]
-    if not may_revoke(viewer, invite):
-        raise NotAllowed()
-    if not await ctx.uow.staff.revoke_invites(ctx.now, invite_id=invite_id):
-        return [ctx.reply("staff.no_such_invite", id=invite_id)]  # used a moment ago
-    await ctx.uow.audit.record(
-        ctx.actor, REVOKED, ctx.now, channel=ctx.channel, invite_id=invite_id
-    )
     return [ctx.reply("staff.invite_revoked", id=invite_id)]
 
 
-async def revoke_made_by(ctx: Context, removed: Staff) -> None:
+async def revoke_invite(
+    uow: UnitOfWork,
+    viewer: Staff,
+    invite_id: int,
+    actor: str,
+    now: datetime,
+    channel: str | None,
+) -> bool:
+    """End open invite ``invite_id`` (the rule of :func:`may_revoke`, re-checked whatever a
+    button or form said: ``NotAllowed``); audited ``staff.invite_revoked``. False when no such
+    invite is open (used, expired or revoked a moment ago)."""
+    open_ = {i.id: i for i in await uow.staff.outstanding_invites(now)}
+    invite = open_.get(invite_id)
+    if invite is None:
+        return False
+    if not may_revoke(viewer, invite):
+        raise NotAllowed()
+    if not await uow.staff.revoke_invites(now, invite_id=invite_id):
+        return False
+    await uow.audit.record(actor, REVOKED, now, channel=channel, invite_id=invite_id)
+    return True
+
+
+async def revoke_made_by(
+    uow: UnitOfWork, removed: Staff, actor: str, now: datetime, channel: str | None
+) -> None:
     """End every open invite ``removed`` made (called with their removal); each is audited
     ``staff.invite_revoked`` with the reason ``inviter_removed``."""
-    for invite_id in await ctx.uow.staff.revoke_invites(ctx.now, created_by=_actor_of(removed)):
-        await ctx.uow.audit.record(
-            ctx.actor,
+    for invite_id in await uow.staff.revoke_invites(now, created_by=_actor_of(removed)):
+        await uow.audit.record(
+            actor,
             REVOKED,
-            ctx.now,
-            channel=ctx.channel,
+            now,
+            channel=channel,
             invite_id=invite_id,
             reason="inviter_removed",
         )

@@ -140,10 +140,36 @@ def branch_label(ctx: Context, branch: Branch | None) -> str:
     return branch.name_th if ctx.locale == "th" else branch.name_en
 
 
+async def checked_invite(
+    uow: UnitOfWork,
+    inviter: Staff,
+    role: str,
+    branch_code: str | None,
+    actor: str,
+    now: datetime,
+    channel: str | None,
+) -> IssuedInvite:
+    """An invite made by ``inviter`` (the chat's ``/staff invite`` and the console's form):
+    a manager's cashier invite defaults to the manager's own branch; a closed or unknown
+    branch and an invite the inviter may not make (:func:`may_invite`) are refused."""
+    if branch_code is None and inviter.role == "manager" and inviter.branch_id is not None:
+        own = await uow.branches.get(inviter.branch_id)
+        branch_code = own.code if own is not None else None
+    branch = await uow.branches.by_code(branch_code) if branch_code else None
+    if branch_code and branch is None:
+        raise UnknownBranch(code=branch_code[:32])
+    if branch is not None and not branch.active:
+        raise InvalidInput("branches.closed_choice", code=branch.code)
+    if role not in ROLES:
+        raise InvalidInput("error.unknown_role", role=role[:20])
+    if not may_invite(inviter, role, branch):
+        raise NotAllowed()
+    return await issue_invite(uow, role, branch_code, actor, now, channel=channel)
+
+
 async def invite_staff(ctx: Context) -> list[Reply]:
     """``/staff invite ROLE [BRANCH]`` (managers and owners, see the module docstring): replies
-    with the code and a ready-to-forward ``/claim CODE`` line. A manager's cashier invite
-    defaults to the manager's own branch."""
+    with the code and a ready-to-forward ``/claim CODE`` line."""
     staff = ctx.staff
     assert staff is not None  # /staff is a manager command: the router checked
     words = ctx.args.split()[1:]  # after "invite"
@@ -151,17 +177,9 @@ async def invite_staff(ctx: Context) -> list[Reply]:
         return [ctx.reply("staff.invite_usage")]
     role = parse_role(words[0])
     branch_code = words[1] if len(words) == 2 else None
-    if branch_code is None and staff.role == "manager" and staff.branch_id is not None:
-        own = await ctx.uow.branches.get(staff.branch_id)
-        branch_code = own.code if own is not None else None
-    branch = await ctx.uow.branches.by_code(branch_code) if branch_code else None
-    if branch_code and branch is None:
-        raise UnknownBranch(code=branch_code[:32])
-    if branch is not None and not branch.active:
-        raise InvalidInput("branches.closed_choice", code=branch.code)
-    if not may_invite(staff, role, branch):
-        raise NotAllowed()
-    issued = await issue_invite(ctx.uow, role, branch_code, ctx.actor, ctx.now, channel=ctx.channel)
+    issued = await checked_invite(
+        ctx.uow, staff, role, branch_code, ctx.actor, ctx.now, ctx.channel
+    )
     expires = format_date(issued.expires_at.astimezone(ctx.settings.tz).date(), ctx.locale)
     return [
         ctx.reply(

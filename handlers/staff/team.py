@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.core.errors import InvalidInput, NotAllowed
+from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
-from bot.core.wire import replies_to_payload
-from bot.i18n import format_date, supported_locale, t
+from bot.i18n import format_date
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.claim import claim_handler
-from handlers.staff.invite_list import list_invites, revoke, revoke_made_by
+from handlers.staff.invite_list import list_invites, revoke
 from handlers.staff.invites import branch_label, invite_staff, role_label
 from handlers.staff.menu import (
     CUSTOMER_MENU,
@@ -36,7 +35,15 @@ from handlers.staff.menu import (
     staff_keyword_handler,
     staff_menu_handler,
 )
-from storage.models import Staff
+from handlers.staff.team_changes import (
+    LastOwner,
+    Remover,
+    can_remove,
+    can_see,
+    is_last_owner,
+    removable,
+    remove_staff,
+)
 
 ACTIONS: Final = "stf"
 LABEL_NAME_CHARS: Final = 20
@@ -63,20 +70,6 @@ def register(router: Router) -> None:
         Command("staffword", staff_keyword_handler(router), Audience.ANYONE, keywords=MENU_WORDS)
     )
     router.action(ACTIONS, on_button, Audience.MANAGER)
-
-
-def can_see(viewer: Staff, target: Staff) -> bool:
-    if viewer.role == "owner":
-        return True
-    return viewer.role == "manager" and (
-        viewer.branch_id is None or target.branch_id == viewer.branch_id
-    )
-
-
-def can_remove(viewer: Staff, target: Staff) -> bool:
-    if viewer.role == "owner":
-        return True
-    return viewer.role == "manager" and target.role == "cashier" and can_see(viewer, target)
 
 
 async def staff_command(ctx: Context) -> list[Reply]:
@@ -123,8 +116,8 @@ async def list_staff(ctx: Context) -> list[Reply]:
                 since=since,
             )
         )
-        removable = member.id != viewer.id and can_remove(viewer, member)
-        if removable and len(buttons) < MAX_MENU_BUTTONS:
+        may_remove = member.id != viewer.id and can_remove(viewer, member)
+        if may_remove and len(buttons) < MAX_MENU_BUTTONS:
             label = ctx.t("staff.remove_button", name=member.name[:LABEL_NAME_CHARS])
             buttons.append(Button(label=label, action=f"{ACTIONS}:rm:{member.id}"))
     lines.append(ctx.t("staff.list_footer"))
@@ -146,31 +139,12 @@ async def on_button(ctx: Context) -> list[Reply]:
     return await remove(ctx, int(rest))
 
 
-async def _target(ctx: Context, staff_id: int) -> Staff | None:
-    """The active staff account ``staff_id`` if the person asking may remove it; raises
-    NotAllowed for one they may not touch (also one they cannot see: no probing by id)."""
-    viewer = ctx.staff
-    assert viewer is not None
-    target = await ctx.uow.staff.get(staff_id)
-    if target is None or not target.active:
-        return None
-    if not can_remove(viewer, target):
-        raise NotAllowed()
-    return target
-
-
-async def _is_last_owner(ctx: Context, target: Staff) -> bool:
-    if target.role != "owner":
-        return False
-    owners = [s for s in await ctx.uow.staff.active() if s.role == "owner"]
-    return len(owners) <= 1
-
-
 async def ask_remove(ctx: Context, staff_id: int) -> list[Reply]:
-    target = await _target(ctx, staff_id)
+    assert ctx.staff is not None
+    target = await removable(ctx.uow, ctx.staff, staff_id)
     if target is None:
         return [ctx.reply("staff.no_such_staff", id=staff_id)]
-    if await _is_last_owner(ctx, target):
+    if await is_last_owner(ctx.uow, target):
         return [ctx.reply("staff.last_owner")]
     yes = Button(label=ctx.t("staff.remove_yes"), action=f"{ACTIONS}:rmok:{target.id}")
     no = Button(label=ctx.t("staff.remove_no"), action=f"{ACTIONS}:keep")
@@ -179,56 +153,17 @@ async def ask_remove(ctx: Context, staff_id: int) -> list[Reply]:
 
 
 async def remove(ctx: Context, staff_id: int) -> list[Reply]:
-    """Deactivate the account (never delete: sales and audit rows keep pointing at it), audit
-    ``staff.removed``, revoke the invites they made, and tell the removed person. A second
-    press finds it already gone; an owner removed a moment ago removes nobody."""
+    """The confirmed removal (:func:`handlers.staff.team_changes.remove_staff`)."""
     assert ctx.staff is not None
-    owners = {owner.id for owner in await ctx.uow.staff.lock_owners()}  # held until the commit
-    if ctx.staff.role == "owner" and ctx.staff.id not in owners:
-        raise NotAllowed()  # removed by another owner while this press waited for the lock
-    target = await _target(ctx, staff_id)
+    by = Remover(ctx.staff, ctx.actor, ctx.channel, ctx.now, ctx.settings.locale)
+    try:
+        target = await remove_staff(ctx.uow, by, staff_id)
+    except LastOwner:
+        return [ctx.reply("staff.last_owner")]
     if target is None:
         return [ctx.reply("staff.no_such_staff", id=staff_id)]
-    if target.role == "owner" and owners <= {target.id}:
-        return [ctx.reply("staff.last_owner")]
-    await ctx.uow.staff.deactivate(target)
-    await revoke_made_by(ctx, target)
-    await ctx.uow.audit.record(
-        ctx.actor,
-        "staff.removed",
-        ctx.now,
-        channel=ctx.channel,
-        staff_id=target.id,
-        role=target.role,
-        branch_id=target.branch_id,
-    )
     done = ctx.reply("staff.removed", name=target.name)
-    if ctx.staff is not None and target.id == ctx.staff.id:  # removed themselves
+    if target.id == ctx.staff.id:  # removed themselves
         ctx.staff = None
         return [Reply(text=done.text, meta=menu_meta(CUSTOMER_MENU, ctx.locale))]
-    await _tell_removed(ctx, target)
     return [done]
-
-
-async def _tell_removed(ctx: Context, target: Staff) -> None:
-    identity = await ctx.uow.identities.get(target.channel, target.user_id)
-    if identity is not None and not identity.reachable:
-        return
-    member = None
-    if identity is not None and identity.member_id is not None:
-        member = await ctx.uow.members.get(identity.member_id)
-    if member is not None and member.erased_at is None:
-        locale = member.locale
-    else:
-        chosen = identity.chosen_locale if identity is not None else None
-        hint = identity.language_code if identity is not None else None
-        locale = chosen or supported_locale(hint) or ctx.settings.locale
-    # in the removed person's language, not the remover's
-    reply = Reply(text=t(locale, "staff.you_were_removed"), meta=menu_meta(CUSTOMER_MENU, locale))
-    await ctx.uow.outbox.enqueue(
-        f"staff:{target.id}:removed:{ctx.now.isoformat()}",
-        target.channel,
-        target.user_id,
-        replies_to_payload([reply]),
-        ctx.now,
-    )

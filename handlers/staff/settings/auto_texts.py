@@ -21,9 +21,9 @@ from bot.core.messages import Button, Reply
 from bot.i18n import LOCALES
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
-from handlers.staff.settings.store import save_change
+from handlers.staff.settings.store import changed_by
+from shop.automation_settings import set_gift, set_text
 from shop.automations import (
-    SETTINGS_KEY,
     automation_config,
     gift_of,
     own_text,
@@ -33,12 +33,7 @@ from shop.campaigns.offers import KINDS, Offer
 from shop.campaigns.templates import PLACEHOLDERS
 from shop.loyalty import add_months, load_rules
 from shop.profile import shop_names
-from shop.settings_values import (
-    GIFT_AUTOMATIONS,
-    TEXT_AUTOMATIONS,
-    parse_automation_text,
-    parse_gift,
-)
+from shop.settings_values import GIFT_AUTOMATIONS, TEXT_AUTOMATIONS
 from storage.repositories.audiences import AudienceRow
 from wording.automations import (
     OwnWords,
@@ -134,16 +129,15 @@ async def value_step(ctx: Context) -> list[Reply]:
         return [ctx.reply("error.button_expired")]
     if ctx.inbound.action:
         return [ctx.reply("settings.type_value")]
-    value: Any
+    by = changed_by(ctx)
     try:
         if step == GIFT_STEP:
-            field, value = "gift", parse_gift(kind, ctx.inbound.text)
+            await set_gift(ctx.uow, by, name, kind, ctx.inbound.text)
         else:
-            field, value = f"text_{locale}", parse_automation_text(ctx.inbound.text)
+            await set_text(ctx.uow, by, name, locale, ctx.inbound.text)
     except InvalidInput as error:
         again = _ask_gift(ctx, kind) if step == GIFT_STEP else _ask_text(ctx, name, locale)
         return [ctx.reply(error.key, **error.params), again]
-    await _save(ctx, name, field, value)
     ctx.finish()
     shown = locale if step == TEXT_STEP else None
     return [
@@ -151,16 +145,6 @@ async def value_step(ctx: Context) -> list[Reply]:
         await preview(ctx, name, shown),
         *await show_texts(ctx, name),
     ]
-
-
-async def _save(ctx: Context, name: str, field: str, value: Any) -> None:
-    stored = await ctx.uow.settings.get(SETTINGS_KEY) or {}
-    before = (await automation_config(ctx.uow, name))[field]
-    mine = stored.get(name)
-    stored[name] = {**(mine if isinstance(mine, dict) else {}), field: value}
-    await save_change(
-        ctx, SETTINGS_KEY, stored, automation=name, field=field, before=before, after=value
-    )
 
 
 async def _example(ctx: Context) -> AudienceRow:

@@ -13,119 +13,29 @@ through the ``setv`` flow, step ``auto``, whose role check is in ``settings.sett
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
-from handlers.staff.settings.input import parse_int
-from shop.automations import DEFAULTS, MAX_HOLDOUT, NOTICE_HOLDOUT, SETTINGS_KEY
+from handlers.staff.settings.store import changed_by
+from shop.automation_settings import (
+    AUTOMATIONS,
+    BY_NAME,
+    Automation,
+    load_values,
+    set_number,
+)
+from shop.automation_settings import toggle as switch
 from shop.settings_values import TEXT_AUTOMATIONS
 
 FLOW: Final = "setv"
 STEP: Final = "auto"
-#: the hold-out share every automation lets the owner type (0 = everyone gets the message)
-HOLDOUT: Final = (0, MAX_HOLDOUT)
-
-
-@dataclass(frozen=True)
-class Automation:
-    """One switchable automation: where its settings live and which numbers may be typed."""
-
-    name: str
-    key: str  #: the shop setting holding it
-    nested: bool  #: True: ``{key: {name: {...}}}``; False: ``{key: {...}}``
-    defaults: dict[str, Any]
-    #: field → (lowest, highest) whole number the owner may type
-    fields: dict[str, tuple[int, int]]
-    #: the on/off field its button switches
-    switch: str = "enabled"
-
-
-AUTOMATIONS: Final[tuple[Automation, ...]] = (
-    Automation(
-        "birthday",
-        SETTINGS_KEY,
-        True,
-        dict(DEFAULTS["birthday"]),
-        {"hour": (0, 23), "days_before": (0, 30), "holdout_pct": HOLDOUT},
-    ),
-    Automation(
-        "winback",
-        SETTINGS_KEY,
-        True,
-        dict(DEFAULTS["winback"]),
-        {
-            "lapsed_days": (7, 730),
-            "cooldown_days": (0, 365),
-            "max_tries": (1, 10),
-            "holdout_pct": HOLDOUT,
-        },
-    ),
-    # notices: hold-out 0% unless the owner keeps one
-    Automation(
-        "expiry",
-        SETTINGS_KEY,
-        True,
-        dict(DEFAULTS["expiry"]),
-        {"remind_days": (1, 180), "holdout_pct": HOLDOUT},
-    ),
-    Automation(
-        "tiers",
-        SETTINGS_KEY,
-        True,
-        dict(DEFAULTS["tiers"]),
-        {"review_day": (1, 28), "holdout_pct": HOLDOUT},
-    ),
-    # defaults as jobs/feedback.py and jobs/digest.py read them when the setting is absent
-    Automation(
-        "feedback",
-        "feedback",
-        False,
-        {"enabled": True, "after_hours": 3, "holdout_pct": NOTICE_HOLDOUT},
-        {"after_hours": (1, 72), "holdout_pct": HOLDOUT},
-    ),
-    Automation("digest", "digest", False, {"enabled": True, "hour": 8}, {"hour": (0, 23)}),
-    # the managers' digest (their branch's numbers) is a second switch of the same setting
-    Automation("digest_managers", "digest", False, {"managers": True}, {}, switch="managers"),
-)
-BY_NAME: Final = {automation.name: automation for automation in AUTOMATIONS}
 
 
 async def _load(ctx: Context, automation: Automation) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the whole stored setting, this automation's values: defaults with stored ones over)."""
-    stored = await ctx.uow.settings.get(automation.key) or {}
-    mine = stored.get(automation.name) if automation.nested else stored
-    values = dict(automation.defaults)
-    if isinstance(mine, dict):
-        values.update({k: v for k, v in mine.items() if k in values})
-    return stored, values
-
-
-async def _save(ctx: Context, automation: Automation, field: str, value: Any) -> Any:
-    """Store one field of one automation; returns the value it had before."""
-    stored, values = await _load(ctx, automation)
-    before = values[field]
-    if automation.nested:
-        mine = stored.get(automation.name)
-        stored[automation.name] = {**(mine if isinstance(mine, dict) else {}), field: value}
-    else:
-        stored[field] = value
-    await ctx.uow.settings.put(automation.key, stored, ctx.now)
-    await ctx.uow.audit.record(
-        ctx.actor,
-        "settings.changed",
-        ctx.now,
-        channel=ctx.channel,
-        key=automation.key,
-        automation=automation.name,
-        field=field,
-        before=before,
-        after=value,
-    )
-    return before
+    return await load_values(ctx.uow, automation)
 
 
 def _label(ctx: Context, name: str) -> str:
@@ -183,9 +93,7 @@ async def toggle(ctx: Context, name: str) -> list[Reply]:
     automation = BY_NAME.get(name)
     if automation is None:
         return [ctx.reply("error.button_expired")]
-    _, values = await _load(ctx, automation)
-    after = not bool(values[automation.switch])
-    await _save(ctx, automation, automation.switch, after)
+    after = await switch(ctx.uow, changed_by(ctx), automation)
     confirm = ctx.reply("auto.toggled", label=_label(ctx, name), state=_state(ctx, after))
     return [confirm, *await show_automations(ctx)]
 
@@ -248,11 +156,9 @@ async def value_step(ctx: Context) -> list[Reply]:
         return [ctx.reply("error.button_expired")]
     if ctx.inbound.action:
         return [ctx.reply("settings.type_value")]
-    low, high = automation.fields[field]
     try:
-        value = parse_int(ctx.inbound.text, low, high)
+        await set_number(ctx.uow, changed_by(ctx), automation, field, ctx.inbound.text)
     except InvalidInput as error:
         return [ctx.reply(error.key, **error.params), await _ask(ctx, automation, field)]
-    await _save(ctx, automation, field, value)
     ctx.finish()
     return [ctx.reply("settings.saved"), *await show_automation(ctx, automation.name)]

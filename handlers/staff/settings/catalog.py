@@ -13,6 +13,8 @@ from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_points
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
+from handlers.staff.settings.store import changed_by
+from shop.reward_settings import toggle
 from storage.models import Reward
 
 MAX_LISTED: Final = 10
@@ -20,10 +22,6 @@ MAX_LISTED: Final = 10
 
 def button(ctx: Context, key: str, action: str) -> Button:
     return Button(ctx.t(key), action)
-
-
-async def audit(ctx: Context, action: str, **details: Any) -> None:
-    await ctx.uow.audit.record(ctx.actor, action, ctx.now, channel=ctx.channel, **details)
 
 
 def _fields(reward: Reward, ctx: Context) -> dict[str, Any]:
@@ -107,17 +105,6 @@ async def show_reward(ctx: Context, reward_id: int) -> list[Reply]:
 
 
 async def toggle_reward(ctx: Context, reward_id: int) -> list[Reply]:
-    reward = await ctx.uow.rewards.get(reward_id)
-    if reward is None:
+    if not await toggle(ctx.uow, changed_by(ctx), reward_id):
         return [ctx.reply("error.button_expired")]
-    before, reward.active = reward.active, not reward.active
-    await ctx.uow.flush()
-    await audit(
-        ctx,
-        "reward.updated",
-        reward_id=reward.id,
-        field="active",
-        before=before,
-        after=reward.active,
-    )
-    return [ctx.reply("settings.saved"), *await show_reward(ctx, reward.id)]
+    return [ctx.reply("settings.saved"), *await show_reward(ctx, reward_id)]

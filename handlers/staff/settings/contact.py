@@ -9,22 +9,23 @@ flow, step ``policy``); only that entry of the stored JSON changes. Values are c
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
-from handlers.staff.settings.store import save_change
-from shop.contact_policy import NO_QUIET_HOURS, SETTINGS_KEY, ContactPolicy, load_policy
-from shop.settings_values import CAP_GROUPS, parse_cap, parse_cap_days, parse_quiet_hours
+from handlers.staff.settings.store import changed_by
+from shop.contact_policy import ContactPolicy, load_policy
+from shop.settings_changes import quiet_hours, set_contact_policy, switch_quiet_hours_off
+from shop.settings_values import CAP_GROUPS
 
 FLOW: Final = "setv"
 STEP: Final = "policy"
 
 
 def _quiet(policy: ContactPolicy) -> list[str]:
-    return [policy.quiet_start.strftime("%H:%M"), policy.quiet_end.strftime("%H:%M")]
+    return quiet_hours(policy)
 
 
 def _quiet_line(ctx: Context, policy: ContactPolicy) -> str:
@@ -96,21 +97,9 @@ async def _ask(ctx: Context, field: str, group: str) -> Reply:
 
 async def _switch_quiet_hours_off(ctx: Context) -> list[Reply]:
     """No quiet hours: the dispatcher never holds a promotion back (audited like any change)."""
-    stored = await ctx.uow.settings.get(SETTINGS_KEY) or {}
-    before = _quiet(ContactPolicy.from_setting(stored))
-    after = list(NO_QUIET_HOURS)
-    stored["quiet_hours"] = after
-    await save_change(ctx, SETTINGS_KEY, stored, field="quiet_hours", before=before, after=after)
+    await switch_quiet_hours_off(ctx.uow, changed_by(ctx))
     ctx.finish()
     return [ctx.reply("settings.saved"), *await show_policy(ctx)]
-
-
-def _parse(field: str, text: str) -> Any:
-    if field == "quiet":
-        return parse_quiet_hours(text)
-    if field == "days":
-        return parse_cap_days(text)
-    return parse_cap(text)
 
 
 async def value_step(ctx: Context) -> list[Reply]:
@@ -123,28 +112,8 @@ async def value_step(ctx: Context) -> list[Reply]:
     if ctx.inbound.action:
         return [ctx.reply("settings.type_value")]
     try:
-        value = _parse(field, ctx.inbound.text)
+        await set_contact_policy(ctx.uow, changed_by(ctx), field, group, ctx.inbound.text)
     except InvalidInput as error:
         return [ctx.reply(error.key, **error.params), await _ask(ctx, field, group)]
-    stored = await ctx.uow.settings.get(SETTINGS_KEY) or {}
-    policy = ContactPolicy.from_setting(stored)
-    if field == "quiet":
-        before: Any = _quiet(policy)
-        stored["quiet_hours"] = value
-        await save_change(
-            ctx, SETTINGS_KEY, stored, field="quiet_hours", before=before, after=value
-        )
-    elif field == "days":
-        stored["cap_days"] = value
-        await save_change(
-            ctx, SETTINGS_KEY, stored, field="cap_days", before=policy.cap_days, after=value
-        )
-    else:
-        caps = stored.get("caps")
-        stored["caps"] = {**(caps if isinstance(caps, dict) else {}), group: value}
-        before = policy.cap_for(group)
-        await save_change(
-            ctx, SETTINGS_KEY, stored, field="caps", group=group, before=before, after=value
-        )
     ctx.finish()
     return [ctx.reply("settings.saved"), *await show_policy(ctx)]

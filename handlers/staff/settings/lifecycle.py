@@ -10,7 +10,6 @@ them: the built-in segments, the frequency caps' groups, /report.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Final
 
 from bot.core.errors import InvalidInput
@@ -18,17 +17,11 @@ from bot.core.messages import Button, Reply
 from bot.i18n import format_baht
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
-from handlers.staff.settings.store import save_change
-from shop.campaigns.launch import segment_env
-from shop.settings_values import (
-    LIFECYCLE_FIELDS,
-    apply_lifecycle,
-    check_lifecycle,
-    lifecycle_value,
-    stored_value,
-)
-from storage.reports import lifecycle_counts
-from storage.segments.lifecycle import SETTINGS_KEY, LifecycleRules
+from handlers.staff.settings.store import changed_by
+from shop.lifecycle_settings import current_rules as shop_rules
+from shop.lifecycle_settings import impact, save_threshold
+from shop.settings_values import LIFECYCLE_FIELDS, apply_lifecycle, lifecycle_value
+from storage.segments.lifecycle import LifecycleRules
 
 FLOW: Final = "setv"
 STEP: Final = "life"
@@ -47,7 +40,7 @@ def shown(ctx: Context, rules: LifecycleRules, field: str) -> str:
 
 
 async def current_rules(ctx: Context) -> LifecycleRules:
-    return LifecycleRules.from_setting(await ctx.uow.settings.get(SETTINGS_KEY))
+    return await shop_rules(ctx.uow)
 
 
 def lifecycle_lines(ctx: Context, rules: LifecycleRules) -> list[str]:
@@ -108,9 +101,7 @@ async def _impact(
     ctx: Context, rules: LifecycleRules, changed: LifecycleRules, field: str
 ) -> Reply:
     """ "With 45 days: new 120 → 180, lapsed 512 → 305 …" and Save / Cancel."""
-    env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
-    before = await lifecycle_counts(ctx.uow, replace(env, lifecycle=rules))
-    after = await lifecycle_counts(ctx.uow, replace(env, lifecycle=changed))
+    counts = await impact(ctx.uow, ctx.now, ctx.settings.tz, rules, changed)
     lines = [
         ctx.t(
             "prefs.life_impact",
@@ -119,14 +110,14 @@ async def _impact(
             after=shown(ctx, changed, field),
         )
     ]
-    for group, count in before.items():
-        key = "prefs.life_count_changed" if after[group] != count else "prefs.life_count_same"
+    for group, count, then in counts:
+        key = "prefs.life_count_changed" if then != count else "prefs.life_count_same"
         lines.append(
             ctx.t(
                 key,
                 group=ctx.t(f"report.group_{group}"),
                 before=f"{count:,}",
-                after=f"{after[group]:,}",
+                after=f"{then:,}",
             )
         )
     buttons = (
@@ -146,15 +137,10 @@ async def confirm_step(ctx: Context) -> list[Reply]:
         return [ctx.reply("error.button_expired")]
     if not (ctx.inbound.action and ctx.args == "save"):
         return [ctx.reply("settings.use_buttons")]
-    stored = await ctx.uow.settings.get(SETTINGS_KEY) or {}
-    rules = LifecycleRules.from_setting(stored)
     try:  # checked again: another change may have moved the other thresholds meanwhile
-        check_lifecycle(replace(rules, **{field: stored_value(field, value)}))
+        await save_threshold(ctx.uow, changed_by(ctx), field, value)
     except InvalidInput as error:
         ctx.finish()
         return [ctx.reply(error.key, **error.params), *await show_lifecycle(ctx)]
-    before = lifecycle_value(rules, field)
-    stored[field] = value
-    await save_change(ctx, SETTINGS_KEY, stored, field=field, before=before, after=value)
     ctx.finish()
     return [ctx.reply("settings.saved"), *await show_lifecycle(ctx)]

@@ -9,14 +9,24 @@ is asked again with an example. Saving audits ``reward.created``; edits audit
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Final
+from typing import Final
 
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from handlers.context import Context
-from handlers.staff.settings.catalog import MAX_LISTED, audit, button, show_reward, summary
-from handlers.staff.settings.input import end_of, parse_day, parse_int, parse_name, start_of
+from handlers.staff.settings.catalog import MAX_LISTED, button, show_reward, summary
+from handlers.staff.settings.store import changed_by
+from shop.reward_settings import (
+    DEFAULT_VALID_DAYS,
+    MAX_COST,
+    MAX_STOCK,
+    MAX_VALID_DAYS,
+    create_reward,
+    parse_number,
+    parse_until,
+    set_number,
+)
+from shop.settings_input import parse_day, parse_int, parse_name
 
 FLOW: Final = "setv"
 ADD_STEPS: Final = (
@@ -30,9 +40,6 @@ ADD_STEPS: Final = (
     "add_days",
     "add_confirm",
 )
-MAX_COST: Final = 1_000_000
-MAX_STOCK: Final = 1_000_000
-MAX_VALID_DAYS: Final = 365
 
 
 def start_add(ctx: Context) -> list[Reply]:
@@ -91,23 +98,19 @@ async def add_step(ctx: Context) -> list[Reply]:
         elif step == "add_from":
             data["starts_at"] = None if pressed == "skip" else parse_day(text).isoformat()
         elif step == "add_until":
-            data["ends_at"] = None if pressed == "skip" else _until(text, data.get("starts_at"))
+            data["ends_at"] = (
+                None if pressed == "skip" else parse_until(text, data.get("starts_at"))
+            )
         elif step == "add_branches":
             return await _branch_answer(ctx, pressed)
         elif step == "add_days":
-            data["valid_days"] = 30 if pressed == "d30" else parse_int(text, 1, MAX_VALID_DAYS)
+            days = DEFAULT_VALID_DAYS if pressed == "d30" else None
+            data["valid_days"] = days or parse_int(text, 1, MAX_VALID_DAYS)
         elif step == "add_confirm":
             return await _save(ctx) if pressed == "save" else [_confirm(ctx)]
     except InvalidInput as error:
         return [ctx.reply(error.key, **error.params), _ask(ctx, step)]
     return await _next(ctx, step)
-
-
-def _until(text: str, starts: str | None) -> str:
-    day = parse_day(text)
-    if starts is not None and day < date.fromisoformat(starts):
-        raise InvalidInput("settings.until_before_from")
-    return day.isoformat()
 
 
 async def _next(ctx: Context, step: str) -> list[Reply]:
@@ -151,27 +154,9 @@ def _confirm(ctx: Context) -> Reply:
 
 async def _save(ctx: Context) -> list[Reply]:
     assert ctx.state is not None
-    data, tz = ctx.state.data, ctx.settings.tz
-    starts, ends = data.get("starts_at"), data.get("ends_at")
-    reward = await ctx.uow.rewards.add(
-        ctx.now,
-        name_th=data["name_th"],
-        name_en=data["name_en"],
-        points_cost=data["points_cost"],
-        stock=data.get("stock"),
-        starts_at=start_of(date.fromisoformat(starts), tz) if starts else None,
-        ends_at=end_of(date.fromisoformat(ends), tz) if ends else None,
-        branch_codes=list(data.get("branch_codes", [])),
-        valid_days=data["valid_days"],
-    )
+    reward_id = await create_reward(ctx.uow, changed_by(ctx), ctx.settings.tz, ctx.state.data)
     ctx.finish()
-    await audit(ctx, "reward.created", reward_id=reward.id, after=_snapshot(data))
-    return [ctx.reply("settings.reward_created", id=reward.id), *await show_reward(ctx, reward.id)]
-
-
-def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
-    keys = ("name_th", "name_en", "points_cost", "stock", "starts_at", "ends_at", "valid_days")
-    return {key: data.get(key) for key in keys} | {"branch_codes": data.get("branch_codes", [])}
+    return [ctx.reply("settings.reward_created", id=reward_id), *await show_reward(ctx, reward_id)]
 
 
 async def edit_step(ctx: Context) -> list[Reply]:
@@ -184,18 +169,10 @@ async def edit_step(ctx: Context) -> list[Reply]:
         return [ctx.reply("error.button_expired")]
     pressed = ctx.args if ctx.inbound.action else ""
     try:
-        if field == "cost":
-            value: int | None = parse_int(ctx.inbound.text, 1, MAX_COST)
-        else:
-            value = None if pressed == "unlimited" else parse_int(ctx.inbound.text, 0, MAX_STOCK)
+        unlimited = field == "stock" and pressed == "unlimited"
+        value = None if unlimited else parse_number(field, ctx.inbound.text)
     except InvalidInput as error:
         return [ctx.reply(error.key, **error.params), _ask(ctx, step)]
-    column = "points_cost" if field == "cost" else "stock"
-    before = getattr(reward, column)
-    setattr(reward, column, value)
-    await ctx.uow.flush()
+    await set_number(ctx.uow, changed_by(ctx), reward.id, field, value)
     ctx.finish()
-    await audit(
-        ctx, "reward.updated", reward_id=reward.id, field=column, before=before, after=value
-    )
     return [ctx.reply("settings.saved"), *await show_reward(ctx, reward.id)]

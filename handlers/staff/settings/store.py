@@ -1,11 +1,16 @@
-"""Writing one /settings change: the new value of a shop setting and its audit entry (before
-and after) in the same unit of work, so a change is never stored without its trace."""
+"""Writing one /settings change from the chat: :func:`shop.settings_changes.save_setting`
+with the chat's staff member, channel and time."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from handlers.context import Context
+from shop.settings_changes import ChangedBy, save_setting
+
+
+def changed_by(ctx: Context) -> ChangedBy:
+    return ChangedBy(ctx.actor, ctx.channel, ctx.now)
 
 
 async def save_change(
@@ -19,15 +24,6 @@ async def save_change(
     **more: Any,
 ) -> None:
     """Store ``stored`` as shop setting ``key`` and audit ``settings.changed`` for ``field``."""
-    await ctx.uow.settings.put(key, stored, ctx.now)
-    await ctx.uow.audit.record(
-        ctx.actor,
-        "settings.changed",
-        ctx.now,
-        channel=ctx.channel,
-        key=key,
-        field=field,
-        before=before,
-        after=after,
-        **more,
+    await save_setting(
+        ctx.uow, key, stored, changed_by(ctx), field=field, before=before, after=after, **more
     )

@@ -17,9 +17,9 @@ from bot.core.messages import Button, Reply
 from bot.i18n import LOCALES
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
-from handlers.staff.settings.store import save_change
-from shop.loyalty import SETTINGS_KEY, TIER_NAMES, LoyaltyRules, Tier, load_rules
-from shop.settings_values import RESET_WORDS, parse_tier_label
+from handlers.staff.settings.store import changed_by
+from shop.loyalty import LoyaltyRules, Tier, load_rules
+from shop.settings_changes import set_tier_label
 from wording.loyalty import tier_name
 
 FLOW: Final = "setv"
@@ -86,27 +86,9 @@ async def value_step(ctx: Context) -> list[Reply]:
         return [ctx.reply("error.button_expired")]
     if ctx.inbound.action:
         return [ctx.reply("settings.type_value")]
-    text = ctx.inbound.text.strip()
     try:
-        label = "" if text.casefold() in RESET_WORDS else parse_tier_label(text)
+        await set_tier_label(ctx.uow, changed_by(ctx), name, locale, ctx.inbound.text)
     except InvalidInput as error:
         return [ctx.reply(error.key, **error.params), _ask(ctx, tier, locale)]
-    stored = await ctx.uow.settings.get(SETTINGS_KEY) or {}
-    names = stored.get(TIER_NAMES)
-    names = dict(names) if isinstance(names, dict) else {}
-    mine = names.get(name)
-    names[name] = {**(mine if isinstance(mine, dict) else {}), locale: label}
-    stored[TIER_NAMES] = names
-    before = tier.own_label(locale)
-    await save_change(
-        ctx,
-        SETTINGS_KEY,
-        stored,
-        field=TIER_NAMES,
-        tier=name,
-        locale=locale,
-        before=before,
-        after=label,
-    )
     ctx.finish()
     return [ctx.reply("settings.saved"), *await show_tier_names(ctx)]

@@ -1,4 +1,5 @@
-"""Reading what an owner types into /settings: whole numbers, amounts, dates and names.
+"""Reading what an owner types into /settings (the chat or the web console): whole numbers,
+dates and names.
 
 Every parser returns a clean value or raises :class:`InvalidInput` with a ``settings.*`` key
 whose text shows a valid example; Thai digits and thousands separators are accepted.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -27,20 +27,6 @@ def _plain(text: str) -> str:
 
 #: a whole number in ``low..high`` (the shop's own parser, shared by every /settings page)
 parse_int = parse_whole
-
-
-def parse_decimal(text: str, low: Decimal, high: Decimal) -> Decimal:
-    """A number with at most two decimals in ``low..high``; else ``settings.bad_number``."""
-    plain = _plain(text)
-    try:
-        if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", plain):
-            raise InvalidOperation
-        value = Decimal(plain)
-    except InvalidOperation:
-        value = None
-    if value is None or not low <= value <= high:
-        raise InvalidInput("settings.bad_number", low=f"{low:,}", high=f"{high:,}")
-    return value
 
 
 def parse_day(text: str) -> date:
