@@ -148,10 +148,16 @@ async def member_page(
     name: str | None = None,
     phone: str | None = None,
     code: str | None = None,
+    rule: ColumnElement[bool] | None = None,
 ) -> MemberPage:
     """Live members with id > ``after`` in id order, matching what is given: a part of the
-    name (any case), an E.164 ``phone``, a member ``code`` (either of the last two: exact)."""
+    name (any case), an E.164 ``phone``, a member ``code`` (either of the last two: exact),
+    and a segment ``rule`` (compiled, correlated on ``members.id``): walking the primary key
+    and testing each member stops at the page's last row, where ``id IN (segment)`` would
+    build the whole segment first."""
     query = select(Member).where(*_members_of(branch_id), Member.id > after)
+    if rule is not None:
+        query = query.where(rule)
     matches: list[ColumnElement[bool]] = []
     if name:
         matches.append(func.lower(Member.name).contains(name.lower(), autoescape=True))
@@ -167,3 +173,9 @@ async def member_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return MemberPage(rows, rows[-1].id if more else None)
+
+
+async def member_count(uow: UnitOfWork, branch_id: int | None, rule: ColumnElement[bool]) -> int:
+    """How many live members of the scope a compiled segment ``rule`` holds."""
+    query = select(func.count(Member.id)).where(*_members_of(branch_id), rule)
+    return int((await session_of(uow).execute(query)).scalar_one())
