@@ -10,7 +10,8 @@ discard every row before it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -179,3 +180,25 @@ async def member_count(uow: UnitOfWork, branch_id: int | None, rule: ColumnEleme
     """How many live members of the scope a compiled segment ``rule`` holds."""
     query = select(func.count(Member.id)).where(*_members_of(branch_id), rule)
     return int((await session_of(uow).execute(query)).scalar_one())
+
+
+async def page_and_count(
+    uows: Callable[[], UnitOfWork],
+    branch_id: int | None,
+    rule: ColumnElement[bool],
+    after: int,
+    limit: int,
+) -> tuple[MemberPage, int]:
+    """A filtered page and the filter's count, each in its own unit of work (its own
+    connection), at the same time: the wait is the longer of the two — the count on a big
+    shop — not their sum."""
+
+    async def one_page() -> MemberPage:
+        async with uows() as uow:
+            return await member_page(uow, branch_id, after, limit, rule=rule)
+
+    async def count() -> int:
+        async with uows() as uow:
+            return await member_count(uow, branch_id, rule)
+
+    return await asyncio.gather(one_page(), count())

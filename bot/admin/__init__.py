@@ -12,7 +12,7 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin import member_filter, pages, signin
+from bot.admin import member_filter, pages, reports, signin
 from bot.admin.keys import ADMIN_APP, PREFIX
 from bot.admin.security import PUBLIC, headers_middleware, session_middleware
 from bot.bootstrap import App
@@ -42,10 +42,11 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_get("/members", pages.members)
     admin.router.add_post("/members", pages.search)
     admin.router.add_get("/members/{member_id:[0-9]+}", pages.member)
-    # w18c: members filtered by a segment rule, its live count, its CSV export
+    # w18c: members filtered by a segment rule, its live count, its CSV export; reports
     admin.router.add_post("/members/filter", member_filter.filtered)
     admin.router.add_post("/members/count", member_filter.count)
     admin.router.add_post("/members/export", member_filter.export)
+    admin.router.add_get("/reports", reports.reports)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)

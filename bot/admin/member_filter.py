@@ -25,7 +25,7 @@ from bot.i18n import format_phone, t, tn
 from shop.campaigns.launch import segment_env
 from shop.console import Viewer
 from shop.loyalty import add_months, load_rules
-from storage.console_queries import member_count, member_page
+from storage.console_queries import member_count, page_and_count
 from storage.exporting import csv_chunks
 from storage.models import Member
 from storage.segments import SegmentRuleError, check_rule, compile_condition, parse_rule, with_saved
@@ -78,13 +78,11 @@ async def filtered(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther("/admin/members")
     async with app.uow() as uow:
         found = await compile_typed(uow, rule, viewer, app.clock.now(), app.settings.tz)
-        if found.condition is None:
-            members, count = None, None
-        else:
-            members = await member_page(
-                uow, viewer.branch_id, _after(form), PAGE_SIZE, rule=found.condition
-            )
-            count = await member_count(uow, viewer.branch_id, found.condition)
+    members, count = None, None
+    if found.condition is not None:
+        members, count = await page_and_count(
+            app.uow, viewer.branch_id, found.condition, _after(form), PAGE_SIZE
+        )
     return page(
         request,
         viewer,

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
+from bot.admin.reports import overview_charts, window_of
 from bot.core.errors import InvalidInput
 from bot.i18n import format_phone
 from handlers.staff.lookup import member_code_in
@@ -47,6 +48,8 @@ async def overview(request: web.Request) -> web.Response:
         numbers = await overview_numbers(uow, app.clock.now(), WINDOWS, viewer.branch_id)
         value = point_value(await uow.settings.get(SETTINGS_KEY), await load_rules(uow))
         branch = await uow.branches.get(viewer.branch_id) if viewer.branch_id else None
+        days = window_of(request)
+        charts = await overview_charts(uow, viewer, app.clock.now(), app.settings.tz, days)
     return page(
         request,
         viewer,
@@ -57,6 +60,7 @@ async def overview(request: web.Request) -> web.Response:
         liability=numbers.points_outstanding * value,
         branch_name=_branch_name(branch, viewer.locale),
         by_branch_days=max(WINDOWS),
+        charts=charts,
     )
 
 
