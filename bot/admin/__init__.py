@@ -12,7 +12,7 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin import member_filter, pages, reports, signin
+from bot.admin import member_edit, member_filter, pages, reports, signin
 from bot.admin.keys import ADMIN_APP, PREFIX
 from bot.admin.security import PUBLIC, headers_middleware, session_middleware
 from bot.bootstrap import App
@@ -47,6 +47,8 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/members/count", member_filter.count)
     admin.router.add_post("/members/export", member_filter.export)
     admin.router.add_get("/reports", reports.reports)
+    admin.router.add_post("/members/{member_id:[0-9]+}/tags", member_edit.tags)
+    admin.router.add_post("/members/{member_id:[0-9]+}/notes", member_edit.notes)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)

@@ -16,6 +16,7 @@ from typing import Final
 from aiohttp import web
 
 from bot.admin.keys import ADMIN_APP, VIEWER
+from bot.admin.member_edit import member_extras
 from bot.admin.render import page
 from bot.admin.reports import overview_charts, window_of
 from bot.core.errors import InvalidInput
@@ -149,6 +150,7 @@ async def member(request: web.Request) -> web.Response:
         tiers = {tier.name: tier for tier in (await load_rules(uow)).tiers}
         tags = await uow.people.tags(member_id)
         notes = await uow.people.notes(member_id, limit=10)
+        extras = await member_extras(uow, member_id, viewer.locale, now)
         # a member's page is personal data: who looked, and when, is on record
         await uow.audit.record(viewer.actor, "console.member_viewed", now, member_id=member_id)
         await uow.commit()
@@ -168,4 +170,5 @@ async def member(request: web.Request) -> web.Response:
         tier=_tier_label(found.tier, tiers, viewer.locale),
         tags=tags,
         notes=notes,
+        **extras,
     )
