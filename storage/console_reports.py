@@ -40,13 +40,16 @@ class ShopDate(FunctionElement[date]):
 
 @compiles(ShopDate)
 def _date_default(element: ShopDate, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, zone, _ = (compiler.process(c, **kw) for c in element.clauses)
+    # only the clauses used: an unused bound value has no type PostgreSQL can infer
+    clauses = list(element.clauses)
+    moment, zone = (compiler.process(clauses[i], **kw) for i in (0, 1))
     return f"CAST(timezone({zone}, {moment}) AS DATE)"
 
 
 @compiles(ShopDate, "sqlite")
 def _date_sqlite(element: ShopDate, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, _, shift = (compiler.process(c, **kw) for c in element.clauses)
+    clauses = list(element.clauses)
+    moment, shift = (compiler.process(clauses[i], **kw) for i in (0, 2))
     return f"date({moment}, {shift})"
 
 
