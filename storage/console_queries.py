@@ -10,7 +10,8 @@ discard every row before it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -148,10 +149,16 @@ async def member_page(
     name: str | None = None,
     phone: str | None = None,
     code: str | None = None,
+    rule: ColumnElement[bool] | None = None,
 ) -> MemberPage:
     """Live members with id > ``after`` in id order, matching what is given: a part of the
-    name (any case), an E.164 ``phone``, a member ``code`` (either of the last two: exact)."""
+    name (any case), an E.164 ``phone``, a member ``code`` (either of the last two: exact),
+    and a segment ``rule`` (compiled, correlated on ``members.id``): walking the primary key
+    and testing each member stops at the page's last row, where ``id IN (segment)`` would
+    build the whole segment first."""
     query = select(Member).where(*_members_of(branch_id), Member.id > after)
+    if rule is not None:
+        query = query.where(rule)
     matches: list[ColumnElement[bool]] = []
     if name:
         matches.append(func.lower(Member.name).contains(name.lower(), autoescape=True))
@@ -167,3 +174,31 @@ async def member_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return MemberPage(rows, rows[-1].id if more else None)
+
+
+async def member_count(uow: UnitOfWork, branch_id: int | None, rule: ColumnElement[bool]) -> int:
+    """How many live members of the scope a compiled segment ``rule`` holds."""
+    query = select(func.count(Member.id)).where(*_members_of(branch_id), rule)
+    return int((await session_of(uow).execute(query)).scalar_one())
+
+
+async def page_and_count(
+    uows: Callable[[], UnitOfWork],
+    branch_id: int | None,
+    rule: ColumnElement[bool],
+    after: int,
+    limit: int,
+) -> tuple[MemberPage, int]:
+    """A filtered page and the filter's count, each in its own unit of work (its own
+    connection), at the same time: the wait is the longer of the two — the count on a big
+    shop — not their sum."""
+
+    async def one_page() -> MemberPage:
+        async with uows() as uow:
+            return await member_page(uow, branch_id, after, limit, rule=rule)
+
+    async def count() -> int:
+        async with uows() as uow:
+            return await member_count(uow, branch_id, rule)
+
+    return await asyncio.gather(one_page(), count())

@@ -12,15 +12,16 @@ customer chooses their own name) is written with a leading ``'``, which the impo
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Branch, Member, MemberTag, Sale, table_of
@@ -58,7 +59,7 @@ def spreadsheet_safe(text: str | None) -> str:
     return f"'{text}" if _FORMULA_START.match(text) else text
 
 
-def _query(tier_since: datetime) -> Any:
+def _query(tier_since: datetime, where: ColumnElement[bool] | None = None) -> Any:
     live = _SALES.c.voided_at.is_(None)
     stats = (
         select(
@@ -92,7 +93,7 @@ def _query(tier_since: datetime) -> Any:
         .outerjoin(_BRANCHES, _BRANCHES.c.id == _MEMBERS.c.home_branch_id)
         .outerjoin(stats, stats.c.member_id == _MEMBERS.c.id)
         .outerjoin(tags, tags.c.member_id == _MEMBERS.c.id)
-        .where(_MEMBERS.c.erased_at.is_(None))
+        .where(_MEMBERS.c.erased_at.is_(None), *(() if where is None else (where,)))
         .order_by(_MEMBERS.c.id)
         .execution_options(yield_per=YIELD_PER)
     )
@@ -127,6 +128,32 @@ def _row(member: Any, tz: ZoneInfo, tier_for: Callable[[Decimal], str]) -> list[
     ]
 
 
+async def csv_chunks(
+    engine: AsyncEngine,
+    *,
+    tz: ZoneInfo,
+    tier_since: datetime,
+    tier_for: Callable[[Decimal], str],
+    where: ColumnElement[bool] | None = None,
+) -> AsyncIterator[tuple[str, int]]:
+    """The export as text, the header first, then one chunk per :data:`YIELD_PER` members,
+    each with how many members it holds; ``where`` (a condition on ``members``) narrows it.
+    The file writer and the web console's download both read this one writer (no BOM: the
+    writer of the bytes adds it)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    yield buffer.getvalue(), 0
+    async with engine.connect() as connection:
+        result = await connection.stream(_query(tier_since, where))
+        async for partition in result.partitions():
+            buffer.seek(0)
+            buffer.truncate()
+            rows: Iterable[Any] = partition
+            writer.writerows(_row(member, tz, tier_for) for member in rows)
+            yield buffer.getvalue(), len(partition)
+
+
 async def export_members(
     engine: AsyncEngine,
     path: Path,
@@ -143,14 +170,10 @@ async def export_members(
     """
     written = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        async with engine.connect() as connection:
-            result = await connection.stream(_query(tier_since))
-            async for partition in result.partitions():
-                rows: Iterable[Any] = partition
-                writer.writerows(_row(member, tz, tier_for) for member in rows)
-                written += len(partition)
-                if progress is not None:
-                    progress(written)
+        chunks = csv_chunks(engine, tz=tz, tier_since=tier_since, tier_for=tier_for)
+        async for text, count in chunks:
+            handle.write(text)
+            written += count
+            if count and progress is not None:
+                progress(written)
     return written

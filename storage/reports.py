@@ -98,10 +98,16 @@ async def shop_report(
     )
 
 
-async def lifecycle_counts(uow: UnitOfWork, env: SegmentEnv) -> dict[str, int]:
-    """Live members per lifecycle group with ``env``'s thresholds (every group, zeros too)."""
+async def lifecycle_counts(
+    uow: UnitOfWork, env: SegmentEnv, branch_id: int | None = None
+) -> dict[str, int]:
+    """Live members per lifecycle group with ``env``'s thresholds (every group, zeros too);
+    with ``branch_id``, only the members whose home branch it is (the console's managers)."""
     by_group = {name: 0 for name in (*_GROUPS,)}
-    for name, count in await session_of(uow).execute(lifecycle_counts_query(env)):
+    query = lifecycle_counts_query(env)
+    if branch_id is not None:
+        query = query.where(Member.home_branch_id == branch_id)
+    for name, count in await session_of(uow).execute(query):
         by_group[name] = int(count)
     return by_group
 
@@ -200,9 +206,14 @@ _GROUPS: Final = ("new", "returning", "regular", "fan", "deal_seeker", "lapsed",
 
 
 async def _tiers(
-    uow: UnitOfWork, now: datetime, tier_list: Sequence[tuple[str, Decimal]], months: int
+    uow: UnitOfWork,
+    now: datetime,
+    tier_list: Sequence[tuple[str, Decimal]],
+    months: int,
+    branch_id: int | None = None,
 ) -> dict[str, int]:
-    """Members per tier by spend in the tier window (as ``shop.loyalty`` decides a tier)."""
+    """Members per tier by spend in the tier window (as ``shop.loyalty`` decides a tier);
+    with ``branch_id``, only the members whose home branch it is."""
     satang = type_coerce(Sale.amount, BigInteger)
     since = add_months(now, -months)
     # one grouped pass over the window's sales, joined to members: a correlated sum per
@@ -224,9 +235,16 @@ async def _tiers(
         select(tier, func.count())
         .select_from(Member)
         .outerjoin(totals, totals.c.member_id == Member.id)
-        .where(Member.erased_at.is_(None))
+        .where(
+            Member.erased_at.is_(None),
+            *(() if branch_id is None else (Member.home_branch_id == branch_id,)),
+        )
         .group_by(tier)
     )
     for name, count in rows:
         counts[name] = int(count)
     return counts
+
+
+#: members per tier, for the web console's overview (the same count ``/report`` makes)
+tier_counts = _tiers

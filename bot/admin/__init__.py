@@ -16,7 +16,10 @@ from bot.admin import (
     campaign_form,
     campaigns,
     inbox,
+    member_edit,
+    member_filter,
     pages,
+    reports,
     segments,
     settings,
     settings_lifecycle,
@@ -99,6 +102,13 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/settings/branches/add", settings.branch_add)
     admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/rename", settings.branch_rename)
     admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/open", settings.branch_open)
+    # w18c: members filtered by a segment rule, its live count, its CSV export; reports
+    admin.router.add_post("/members/filter", member_filter.filtered)
+    admin.router.add_post("/members/count", member_filter.count)
+    admin.router.add_post("/members/export", member_filter.export)
+    admin.router.add_get("/reports", reports.reports)
+    admin.router.add_post("/members/{member_id:[0-9]+}/tags", member_edit.tags)
+    admin.router.add_post("/members/{member_id:[0-9]+}/notes", member_edit.notes)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)

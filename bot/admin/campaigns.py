@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Final
 
 from aiohttp import web
+from markupsafe import Markup
 
 from bot.admin.acting import ConsoleAct
 from bot.admin.keys import ADMIN_APP, VIEWER
@@ -71,23 +72,23 @@ async def list_campaigns(request: web.Request) -> web.Response:
     )
 
 
-def chart(stats: CampaignStats, locale: str) -> str:
+def chart(stats: CampaignStats, locale: str) -> Markup:
     """Revenue per member and the share who visited, recipients beside the hold-out."""
     r, h = stats.recipients, stats.holdout
     sent, held = t(locale, "admin_campaigns.recipients"), t(locale, "admin_campaigns.holdout")
     revenue = bars(
-        t(locale, "admin_campaigns.chart_revenue"),
         [
             (sent, float(r.revenue_per_member), format_baht(r.revenue_per_member, locale)),
             (held, float(h.revenue_per_member), format_baht(h.revenue_per_member, locale)),
         ],
+        t(locale, "admin_campaigns.chart_revenue"),
     )
     visits = bars(
-        t(locale, "admin_campaigns.chart_conversion"),
         [
             (sent, r.conversion, f"{r.conversion * 100:.1f}%"),
             (held, h.conversion, f"{h.conversion * 100:.1f}%"),
         ],
+        t(locale, "admin_campaigns.chart_conversion"),
     )
     return revenue + visits
 

@@ -16,7 +16,9 @@ from typing import Final
 from aiohttp import web
 
 from bot.admin.keys import ADMIN_APP, VIEWER
+from bot.admin.member_edit import member_extras
 from bot.admin.render import page
+from bot.admin.reports import overview_charts, window_of
 from bot.core.errors import InvalidInput
 from bot.i18n import format_phone
 from handlers.staff.lookup import member_code_in
@@ -47,6 +49,8 @@ async def overview(request: web.Request) -> web.Response:
         numbers = await overview_numbers(uow, app.clock.now(), WINDOWS, viewer.branch_id)
         value = point_value(await uow.settings.get(SETTINGS_KEY), await load_rules(uow))
         branch = await uow.branches.get(viewer.branch_id) if viewer.branch_id else None
+        days = window_of(request)
+        charts = await overview_charts(uow, viewer, app.clock.now(), app.settings.tz, days)
     return page(
         request,
         viewer,
@@ -57,6 +61,7 @@ async def overview(request: web.Request) -> web.Response:
         liability=numbers.points_outstanding * value,
         branch_name=_branch_name(branch, viewer.locale),
         by_branch_days=max(WINDOWS),
+        charts=charts,
     )
 
 
@@ -145,6 +150,7 @@ async def member(request: web.Request) -> web.Response:
         tiers = {tier.name: tier for tier in (await load_rules(uow)).tiers}
         tags = await uow.people.tags(member_id)
         notes = await uow.people.notes(member_id, limit=10)
+        extras = await member_extras(uow, member_id, viewer.locale, now)
         # a member's page is personal data: who looked, and when, is on record
         await uow.audit.record(viewer.actor, "console.member_viewed", now, member_id=member_id)
         await uow.commit()
@@ -164,4 +170,5 @@ async def member(request: web.Request) -> web.Response:
         tier=_tier_label(found.tier, tiers, viewer.locale),
         tags=tags,
         notes=notes,
+        **extras,
     )

@@ -7,9 +7,7 @@ Every look-up of personal data is audited (``customer.viewed``), as is every cha
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from datetime import timedelta
 from typing import Final
 
@@ -21,16 +19,14 @@ from handlers.router import Audience, Command, Router
 from handlers.staff.customer_card import describe_member
 from handlers.staff.lookup import find_member, member_code_in
 from shop.inputs import parse_phone
+from shop.member_notes import MAX_NOTE, add_note, change_tags, clean_note
 from storage.models import Member
 from storage.repositories.members import CODE_ALPHABET
 from storage.repositories.people import CLAIM
 
 ACTIONS: Final = "cust"
 MAX_MATCHES: Final = 5
-MAX_NOTE: Final = 500
-MAX_TAG: Final = 40
 #: lowercase letters, digits, ``_`` and ``-``, and Thai (letters, vowels, tone marks, digits)
-_TAG: Final = re.compile(r"[a-z0-9_\-\u0e00-\u0e7f]{1,40}")
 #: the longest way a phone is written in words: ``+66 81 234 5678``
 _MAX_MEMBER_WORDS: Final = 5
 CLAIM_TTL: Final = timedelta(days=7)
@@ -132,51 +128,17 @@ async def _claim_code(ctx: Context, member: Member) -> list[Reply]:
     return [Reply(text=text), Reply(text=f"/join {code}")]
 
 
-def parse_tags(words: list[str]) -> tuple[list[str], list[str]]:
-    """(tags to add, tags to remove) from ``+tag`` / ``-tag`` words (a bare word adds)."""
-    added: list[str] = []
-    removed: list[str] = []
-    for word in words:
-        target = removed if word.startswith("-") else added
-        tag = unicodedata.normalize("NFC", word.lstrip("+-")).lower()
-        if not _TAG.fullmatch(tag):
-            raise InvalidInput("tag.invalid", tag=word[: MAX_TAG + 1], max=MAX_TAG)
-        target.append(tag)
-    return added, removed
-
-
 async def tag_command(ctx: Context) -> list[Reply]:
     """/tag MEMBER [+tag] [-tag]… (cashier+): add and remove tags; without tags, list them."""
     query, rest = split_member(ctx.args)
     if not query:
         return [ctx.reply("tag.usage")]
     member = await find_member(ctx.uow, query)
-    added, removed = parse_tags(rest.split())
-    people = ctx.uow.people
-    before = await people.tags(member.id)
-    added = await people.add_tags(member.id, added, ctx.now) if added else []
-    removed = await people.remove_tags(member.id, removed) if removed else []
-    after = await people.tags(member.id)
-    if added or removed:
-        await ctx.uow.audit.record(
-            ctx.actor,
-            "member.tagged",
-            ctx.now,
-            member_id=member.id,
-            channel=ctx.channel,
-            added=added,
-            removed=removed,
-            before=before,
-            after=after,
-        )
-    shown = ", ".join(after) or ctx.t("customer.none")
+    tagged = await change_tags(
+        ctx.uow, member.id, rest.split(), actor=ctx.actor, now=ctx.now, channel=ctx.channel
+    )
+    shown = ", ".join(tagged.tags) or ctx.t("customer.none")
     return [ctx.reply("tag.done", name=member.name or member.member_code, tags=shown)]
-
-
-def clean_note(text: str) -> str:
-    """The note as written, without control characters (line breaks stay)."""
-    kept = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
-    return kept.strip()
 
 
 async def note_command(ctx: Context) -> list[Reply]:
@@ -185,19 +147,17 @@ async def note_command(ctx: Context) -> list[Reply]:
     text = clean_note(rest)
     if not query or not text:
         return [ctx.reply("note.usage")]
-    if len(text) > MAX_NOTE:
+    if len(text) > MAX_NOTE:  # before looking the member up, as before
         raise InvalidInput("note.too_long", max=MAX_NOTE, length=len(text))
     member = await find_member(ctx.uow, query)
-    staff_id = ctx.staff.id if ctx.staff is not None else None
-    note = await ctx.uow.people.add_note(member.id, staff_id, text, ctx.now)
-    await ctx.uow.audit.record(
-        ctx.actor,
-        "member.noted",
-        ctx.now,
-        member_id=member.id,
+    await add_note(
+        ctx.uow,
+        member.id,
+        text,
+        staff_id=ctx.staff.id if ctx.staff is not None else None,
+        actor=ctx.actor,
+        now=ctx.now,
         channel=ctx.channel,
-        note_id=note.id,
-        length=len(text),
     )
     return [ctx.reply("note.done", name=member.name or member.member_code)]
 

@@ -1,0 +1,110 @@
+"""A member's tags and notes, as staff change them: from the chat (``/tag``, ``/note``) and
+from the web console's member page, with one set of rules and one audit record each.
+
+Tags are short words (Thai letters, a–z, digits, ``_`` and ``-``), lower case, NFC; a note is
+free text up to :data:`MAX_NOTE` characters without control characters (line breaks stay).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from bot.core.errors import InvalidInput
+from storage.uow import UnitOfWork
+
+MAX_NOTE: Final = 500
+MAX_TAG: Final = 40
+_TAG: Final = re.compile(r"[a-z0-9_\-\u0e00-\u0e7f]{1,40}")
+
+
+def parse_tags(words: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(tags to add, tags to remove) from ``+tag`` / ``-tag`` words (a bare word adds);
+    raises :class:`InvalidInput` (``tag.invalid``) for a word that is not a tag."""
+    added: list[str] = []
+    removed: list[str] = []
+    for word in words:
+        target = removed if word.startswith("-") else added
+        tag = unicodedata.normalize("NFC", word.lstrip("+-")).lower()
+        if not _TAG.fullmatch(tag):
+            raise InvalidInput("tag.invalid", tag=word[: MAX_TAG + 1], max=MAX_TAG)
+        target.append(tag)
+    return added, removed
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    added: list[str]
+    removed: list[str]
+    #: the member's tags afterwards
+    tags: list[str]
+
+
+async def change_tags(
+    uow: UnitOfWork,
+    member_id: int,
+    words: Sequence[str],
+    *,
+    actor: str,
+    now: datetime,
+    channel: str | None,
+) -> Tagged:
+    """Add and remove the tags ``words`` say; audited (``member.tagged``, before and after)
+    when anything changed."""
+    added, removed = parse_tags(words)
+    people = uow.people
+    before = await people.tags(member_id)
+    added = await people.add_tags(member_id, added, now) if added else []
+    removed = await people.remove_tags(member_id, removed) if removed else []
+    after = await people.tags(member_id)
+    if added or removed:
+        await uow.audit.record(
+            actor,
+            "member.tagged",
+            now,
+            member_id=member_id,
+            channel=channel,
+            added=added,
+            removed=removed,
+            before=before,
+            after=after,
+        )
+    return Tagged(added, removed, after)
+
+
+def clean_note(text: str) -> str:
+    """The note as written, without control characters (line breaks stay)."""
+    kept = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
+    return kept.strip()
+
+
+async def add_note(
+    uow: UnitOfWork,
+    member_id: int,
+    text: str,
+    *,
+    staff_id: int | None,
+    actor: str,
+    now: datetime,
+    channel: str | None,
+) -> int:
+    """Keep a note (already :func:`clean_note`-ed, not empty) with who wrote it and when;
+    audited (``member.noted``, its length, not its text). Raises :class:`InvalidInput`
+    (``note.too_long``) past :data:`MAX_NOTE` characters. Returns the note's id."""
+    if len(text) > MAX_NOTE:
+        raise InvalidInput("note.too_long", max=MAX_NOTE, length=len(text))
+    note = await uow.people.add_note(member_id, staff_id, text, now)
+    await uow.audit.record(
+        actor,
+        "member.noted",
+        now,
+        member_id=member_id,
+        channel=channel,
+        note_id=note.id,
+        length=len(text),
+    )
+    return note.id
