@@ -7,6 +7,7 @@ pages in :mod:`bot.admin.pages`. Who may sign in and for how long is :mod:`shop.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
@@ -35,6 +36,7 @@ from handlers.campaigns.chart_font import WEIGHTS, font_files
 __all__ = ["PREFIX", "build_admin", "headers_middleware"]
 
 _STATIC: Final = Path(__file__).parent / "static"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def font(request: web.Request) -> web.FileResponse:
@@ -42,6 +44,69 @@ async def font(request: web.Request) -> web.FileResponse:
     or phone without a Thai font, and no page loads anything from another site."""
     weight = int(request.match_info["weight"])
     return web.FileResponse(font_files()[WEIGHTS.index(weight)])
+
+
+#: the console's pages and actions (the sign-in routes, the font and the static files are
+#: added by name in :func:`build_admin`)
+ROUTES: Final[tuple[tuple[str, str, Handler], ...]] = (
+    ("GET", "/", pages.overview),
+    ("GET", "/members", pages.members),
+    ("POST", "/members", pages.search),
+    ("GET", "/members/{member_id:[0-9]+}", pages.member),
+    # segments and campaigns (bot.admin.segments, bot.admin.campaigns, bot.admin.campaign_form)
+    ("GET", "/segments", segments.list_segments),
+    ("GET", "/segments/new", segments.new_form),
+    ("POST", "/segments/new", segments.create_segment),
+    ("POST", "/segments/count", segments.count),
+    ("GET", "/segments/{segment_id:[0-9]+}", segments.edit_form),
+    ("POST", "/segments/{segment_id:[0-9]+}", segments.edit_segment),
+    ("POST", "/segments/{segment_id:[0-9]+}/delete", segments.delete_segment),
+    ("GET", "/campaigns", campaigns.list_campaigns),
+    ("GET", "/campaigns/new", campaign_form.new_form),
+    ("POST", "/campaigns/new", campaign_form.create),
+    ("GET", "/campaigns/{campaign_id:[0-9]+}", campaigns.show),
+    ("GET", "/campaigns/{campaign_id:[0-9]+}/preview", campaigns.preview),
+    ("POST", "/campaigns/{campaign_id:[0-9]+}/send", campaigns.send),
+    ("POST", "/campaigns/{campaign_id:[0-9]+}/cancel", campaigns.cancel),
+    ("POST", "/campaigns/{campaign_id:[0-9]+}/resume", campaigns.resume_sending),
+    # inbox
+    ("GET", "/inbox", inbox.threads),
+    ("GET", "/inbox/{thread_id:[0-9]+}", inbox.thread),
+    ("POST", "/inbox/{thread_id:[0-9]+}/reply", inbox.reply),
+    ("POST", "/inbox/{thread_id:[0-9]+}/close", inbox.close_thread),
+    # staff
+    ("GET", "/staff", staff.team),
+    ("POST", "/staff/invite", staff.invite),
+    ("POST", "/staff/invites/{invite_id:[0-9]+}/revoke", staff.revoke),
+    ("GET", "/staff/{staff_id:[0-9]+}/remove", staff.confirm_remove),
+    ("POST", "/staff/{staff_id:[0-9]+}/remove", staff.remove),
+    # settings
+    ("GET", "/settings", settings.show),
+    ("POST", "/settings/shop-name", settings.shop_name),
+    ("POST", "/settings/line-price", settings.line_price),
+    ("POST", "/settings/policy", settings.policy),
+    ("POST", "/settings/tiers", settings.tier_label),
+    ("POST", "/settings/automations/{name:[a-z_]+}/switch", settings.automation_switch),
+    ("POST", "/settings/automations/{name:[a-z_]+}/number", settings.automation_number),
+    ("POST", "/settings/automations/{name:[a-z_]+}/text", settings.automation_text),
+    ("POST", "/settings/automations/{name:[a-z_]+}/gift", settings.automation_gift),
+    ("POST", "/settings/rules", settings.loyalty_rule),
+    ("POST", "/settings/rewards/add", settings_rewards.add),
+    ("POST", "/settings/rewards/{reward_id:[0-9]+}/number", settings_rewards.number),
+    ("POST", "/settings/rewards/{reward_id:[0-9]+}/switch", settings_rewards.switch),
+    ("POST", "/settings/lifecycle/preview", settings_lifecycle.preview),
+    ("POST", "/settings/lifecycle", settings_lifecycle.save),
+    ("POST", "/settings/branches/add", settings.branch_add),
+    ("POST", "/settings/branches/{code:[a-z0-9-]+}/rename", settings.branch_rename),
+    ("POST", "/settings/branches/{code:[a-z0-9-]+}/open", settings.branch_open),
+    # w18c: members filtered by a segment rule, its live count, its CSV export; reports
+    ("POST", "/members/filter", member_filter.filtered),
+    ("POST", "/members/count", member_filter.count),
+    ("POST", "/members/export", member_filter.export),
+    ("GET", "/reports", reports.reports),
+    ("POST", "/members/{member_id:[0-9]+}/tags", member_edit.tags),
+    ("POST", "/members/{member_id:[0-9]+}/notes", member_edit.notes),
+)
 
 
 def build_admin(app: App) -> web.Application:
@@ -52,63 +117,8 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_post("/signin", signin.sign_in, name="signin_post")
     admin.router.add_get("/signedout", signin.signed_out, name="signedout")
     admin.router.add_post("/signout", signin.sign_out)
-    admin.router.add_get("/", pages.overview)
-    admin.router.add_get("/members", pages.members)
-    admin.router.add_post("/members", pages.search)
-    admin.router.add_get("/members/{member_id:[0-9]+}", pages.member)
-    # segments and campaigns (bot.admin.segments, bot.admin.campaigns, bot.admin.campaign_form)
-    admin.router.add_get("/segments", segments.list_segments)
-    admin.router.add_get("/segments/new", segments.new_form)
-    admin.router.add_post("/segments/new", segments.create_segment)
-    admin.router.add_post("/segments/count", segments.count)
-    admin.router.add_get("/segments/{segment_id:[0-9]+}", segments.edit_form)
-    admin.router.add_post("/segments/{segment_id:[0-9]+}", segments.edit_segment)
-    admin.router.add_post("/segments/{segment_id:[0-9]+}/delete", segments.delete_segment)
-    admin.router.add_get("/campaigns", campaigns.list_campaigns)
-    admin.router.add_get("/campaigns/new", campaign_form.new_form)
-    admin.router.add_post("/campaigns/new", campaign_form.create)
-    admin.router.add_get("/campaigns/{campaign_id:[0-9]+}", campaigns.show)
-    admin.router.add_get("/campaigns/{campaign_id:[0-9]+}/preview", campaigns.preview)
-    admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/send", campaigns.send)
-    admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/cancel", campaigns.cancel)
-    admin.router.add_post("/campaigns/{campaign_id:[0-9]+}/resume", campaigns.resume_sending)
-    # inbox
-    admin.router.add_get("/inbox", inbox.threads)
-    admin.router.add_get("/inbox/{thread_id:[0-9]+}", inbox.thread)
-    admin.router.add_post("/inbox/{thread_id:[0-9]+}/reply", inbox.reply)
-    admin.router.add_post("/inbox/{thread_id:[0-9]+}/close", inbox.close_thread)
-    # staff
-    admin.router.add_get("/staff", staff.team)
-    admin.router.add_post("/staff/invite", staff.invite)
-    admin.router.add_post("/staff/invites/{invite_id:[0-9]+}/revoke", staff.revoke)
-    admin.router.add_get("/staff/{staff_id:[0-9]+}/remove", staff.confirm_remove)
-    admin.router.add_post("/staff/{staff_id:[0-9]+}/remove", staff.remove)
-    # settings
-    admin.router.add_get("/settings", settings.show)
-    admin.router.add_post("/settings/shop-name", settings.shop_name)
-    admin.router.add_post("/settings/line-price", settings.line_price)
-    admin.router.add_post("/settings/policy", settings.policy)
-    admin.router.add_post("/settings/tiers", settings.tier_label)
-    admin.router.add_post("/settings/automations/{name:[a-z_]+}/switch", settings.automation_switch)
-    admin.router.add_post("/settings/automations/{name:[a-z_]+}/number", settings.automation_number)
-    admin.router.add_post("/settings/automations/{name:[a-z_]+}/text", settings.automation_text)
-    admin.router.add_post("/settings/automations/{name:[a-z_]+}/gift", settings.automation_gift)
-    admin.router.add_post("/settings/rules", settings.loyalty_rule)
-    admin.router.add_post("/settings/rewards/add", settings_rewards.add)
-    admin.router.add_post("/settings/rewards/{reward_id:[0-9]+}/number", settings_rewards.number)
-    admin.router.add_post("/settings/rewards/{reward_id:[0-9]+}/switch", settings_rewards.switch)
-    admin.router.add_post("/settings/lifecycle/preview", settings_lifecycle.preview)
-    admin.router.add_post("/settings/lifecycle", settings_lifecycle.save)
-    admin.router.add_post("/settings/branches/add", settings.branch_add)
-    admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/rename", settings.branch_rename)
-    admin.router.add_post("/settings/branches/{code:[a-z0-9-]+}/open", settings.branch_open)
-    # w18c: members filtered by a segment rule, its live count, its CSV export; reports
-    admin.router.add_post("/members/filter", member_filter.filtered)
-    admin.router.add_post("/members/count", member_filter.count)
-    admin.router.add_post("/members/export", member_filter.export)
-    admin.router.add_get("/reports", reports.reports)
-    admin.router.add_post("/members/{member_id:[0-9]+}/tags", member_edit.tags)
-    admin.router.add_post("/members/{member_id:[0-9]+}/notes", member_edit.notes)
+    for method, path, handler in ROUTES:
+        admin.router.add_route(method, path, handler)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)
