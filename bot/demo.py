@@ -62,7 +62,7 @@ Platforms = Mapping[Channel, Outbound]
 
 DEMO_KEY: Final = "demo"
 #: bumped when the demo gains data, so that an older demo file is rebuilt rather than reused
-DEMO_VERSION: Final = 5
+DEMO_VERSION: Final = 6
 STAFF_ROLES: Final = ("owner", "manager", "cashier")
 
 

@@ -46,7 +46,8 @@ SIMULATED_DAYS: Final = 8
 #: what the demo campaign truly does: a few extra visits, a little more spent per visit
 DEMO_EFFECT: Final = Effect(visit_prob=0.15, extra_spend=Decimal(10))
 DEMO_SEGMENT: Final = "home_branch in (asoke) and visits >= 3"
-OTHERS_VISIT_RATE: Final = 0.25
+#: members outside the audience visit at their own history's rate too (the shop's other sales)
+OTHERS_VISIT_RATE: Final = 1.0
 #: the saved segment's name says what it holds
 DEMO_SEGMENT_NAME: Final = "asoke-regulars"
 
@@ -88,11 +89,12 @@ async def add_simulated_days(
         segment_rule=DEMO_SEGMENT,
         segment_name=DEMO_SEGMENT_NAME,
         audience_only=True,
-        # the simulated members come more often than the history's: a quarter of their rate
-        # keeps the last days' sales in line with the weeks before
         others_visit_rate=OTHERS_VISIT_RATE,
     )
-    people = await load_population(engine, seed)
+    # every member keeps the habits of their generated history: regular customers stay
+    # regular, so what they spent before the campaign predicts its window (what the
+    # uplift's regression adjustment and the preview's detectable uplift rest on)
+    people = await load_population(engine, seed, habits_until=start)
     result = await simulate(app, InProcessWorld(app), people, config)
     return result.campaign_id
 

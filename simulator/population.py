@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import ChannelIdentity, Member
+from storage.models import ChannelIdentity, Member, Sale
 
 #: shop opening hours (shop time), [first, last] hour a visit can start in
 OPEN_HOURS: Final = tuple(range(8, 21))
@@ -132,10 +133,59 @@ def draw_person(
     )
 
 
-async def load_population(engine: AsyncEngine, seed: int) -> list[Person]:
+#: how far back a member's own sales set their habits (``habits_until``): long enough to
+#: see someone who comes once in eight weeks a few times, short enough that a member who
+#: stopped coming months ago has stopped in the simulation too
+HABIT_WEEKS: Final = 26
+#: the shortest stretch a rate is taken over: one visit by a member who joined last week is
+#: not a weekly habit
+MIN_HABIT_WEEKS: Final = 4
+
+
+async def history_habits(engine: AsyncEngine, until: datetime) -> dict[int, tuple[float, float]]:
+    """Each member's ``(weekly visits, mean basket in baht)`` from their own non-voided
+    sales in the :data:`HABIT_WEEKS` before ``until`` (members with no sale there are left
+    out). The rate is over the weeks since they joined, at least :data:`MIN_HABIT_WEEKS`."""
+    since = until - timedelta(weeks=HABIT_WEEKS)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(Member.id, Member.joined_at, func.count(), func.sum(Sale.amount))
+            .select_from(Sale)
+            .join(Member, Member.id == Sale.member_id)
+            .where(Sale.voided_at.is_(None), Sale.occurred_at >= since, Sale.occurred_at < until)
+            .group_by(Member.id, Member.joined_at)
+        )
+        habits: dict[int, tuple[float, float]] = {}
+        for member_id, joined_at, visits, total in rows:
+            joined = max(joined_at, since)
+            weeks = max((until - joined) / timedelta(weeks=1), MIN_HABIT_WEEKS)
+            habits[member_id] = (min(5.0, visits / weeks), float(total) / visits)
+    return habits
+
+
+def continuing(person: Person, habit: tuple[float, float] | None) -> Person:
+    """``person`` visiting and spending as their history says (``habit`` from
+    :func:`history_habits`; no sale in it: they do not come)."""
+    if habit is None:
+        return replace(person, weekly_visits=0.0)
+    rate, mean_basket = habit
+    # the median that gives this mean with the person's spread and occasional big orders
+    shape = math.exp(person.spend_sigma**2 / 2) * (0.95 + 0.05 * 5.5)
+    return replace(person, weekly_visits=rate, median_spend=max(20.0, mean_basket / shape))
+
+
+async def load_population(
+    engine: AsyncEngine, seed: int, *, habits_until: datetime | None = None
+) -> list[Person]:
     """A :class:`Person` for every member of the shop in ``engine`` (in member id order),
     with propensities drawn from ``random.Random(seed)``. ``eligible``: the member agreed to
-    marketing and their chat account is reachable — read from what the generator wrote."""
+    marketing and their chat account is reachable — read from what the generator wrote.
+
+    With ``habits_until``, each member keeps coming as often and spending as much as their
+    own sales before then (:func:`history_habits`), as regular customers do in a real shop,
+    so the weeks before a simulated campaign predict its window; without it, visit rates and
+    baskets are drawn afresh (a shop whose history the simulator did not write)."""
+    habits = await history_habits(engine, habits_until) if habits_until is not None else None
     rng = random.Random(seed)
     async with engine.connect() as connection:
         rows = await connection.execute(
@@ -153,5 +203,8 @@ async def load_population(engine: AsyncEngine, seed: int) -> list[Person]:
         people = []
         for member_id, code, opt_in, channel, user_id, reachable in rows:
             eligible = bool(opt_in) and bool(reachable)
-            people.append(draw_person(rng, member_id, code, channel, user_id, eligible))
+            person = draw_person(rng, member_id, code, channel, user_id, eligible)
+            if habits is not None:
+                person = continuing(person, habits.get(member_id))
+            people.append(person)
     return people

@@ -212,7 +212,9 @@ class CampaignResults:
         per_member = (
             select(
                 cm.member_id.label("member_id"),
-                func.count(case((inside, Sale.id))).label("visits"),
+                # 1, not Sale.id: every column read is in the sales covering index, so
+                # PostgreSQL scans the index alone instead of fetching each sale's row
+                func.count(case((inside, 1))).label("visits"),
                 func.sum(case((inside, satang), else_=0)).label("satang"),
                 func.sum(case((inside, 0), else_=satang)).label("earlier"),
             )
