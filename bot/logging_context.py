@@ -42,6 +42,11 @@ def bind_member(member_id: int | None) -> None:
     _member_id.set(member_id)
 
 
+def bound_member() -> int | None:
+    """The member bound in this task (:func:`bind_member`), if any."""
+    return _member_id.get()
+
+
 def current() -> dict[str, object]:
     """The ids bound in this task (``None`` for the ones not known)."""
     return {"channel": _channel.get(), "event_id": _event_id.get(), "member_id": _member_id.get()}

@@ -95,6 +95,7 @@ class Bus(Generic[RouterT]):
             done = await self._batches.submit(inbound)  # handlers/group_commit.py
             result = done.result
             answered_in.set(done.answered)
+            bind_member(done.member_id)
             return done.replies
         finally:
             metrics.observe_handler(channel, time.perf_counter() - started)

@@ -21,14 +21,14 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.errors import DomainError
 from bot.core.messages import Inbound, Reply
 from bot.i18n import supported_locale, t
-from bot.logging_context import bind_event
+from bot.logging_context import bind_event, bound_member
 from handlers.context import Context
 from storage.errors import DriverError
 from storage.uow import UnitOfWork
@@ -55,6 +55,9 @@ class Done:
     replies: list[Reply]
     result: str
     answered: Answered
+    #: the member the event was handled for: the caller's log lines carry it too (the event
+    #: may have run in a batch runner's task, whose bound ids do not reach the caller)
+    member_id: int | None = field(default_factory=bound_member)
 
 
 @dataclass(slots=True)

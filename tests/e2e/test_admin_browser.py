@@ -60,6 +60,7 @@ async def test_sign_in_from_the_chat_and_find_a_member_by_phone(app: App, langua
                 await page.fill("#q", "+66 81-234-5678")
                 await page.click("form.search button[type=submit]")
                 rows = page.locator("table.members tbody tr")
+                await rows.first.wait_for()  # the result page has loaded
                 assert await rows.count() == 1
                 assert "Ploy" in await rows.first.inner_text()
                 await _screenshot(page, f"members-{language}")

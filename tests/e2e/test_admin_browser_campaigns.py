@@ -108,6 +108,7 @@ async def _create_preview_send(page: Any, base: str, language: str) -> int:
     await page.check("input[name=confirm]")
     await page.click("#send")
     await page.wait_for_url(re.compile(rf"/admin/campaigns/{campaign_id}/send$"))
+    await page.locator("#notice").wait_for()
     assert await page.locator("#notice").count() == 1
     assert "คุณPloy" in sample
     assert "รับซื้อ 1 แถม 1" in sample
@@ -168,6 +169,7 @@ async def test_segment_campaign_and_its_results_in_the_browser(
                 await _screenshot(page, f"campaign-results-{language}")
                 await page.click("a[href='/admin/campaigns']")
                 listed = page.locator("table.campaigns tbody tr", has_text="Weekday afternoons")
+                await listed.first.wait_for()  # the list page has loaded
                 assert await listed.count() == 1
                 await _screenshot(page, f"campaigns-{language}")
             finally:

@@ -71,6 +71,7 @@ async def test_filter_by_a_rule_with_a_live_count_and_open_the_reports(
                 await page.goto(link.group(0))
                 await page.click("button[type=submit]")
                 await page.wait_for_url(re.compile(r"/admin/$"))
+                await page.locator("#overview-charts svg").first.wait_for()
                 assert await page.locator("#overview-charts svg").count() == 3
                 await _screenshot(page, f"overview-charts-{language}")
 
@@ -88,6 +89,7 @@ async def test_filter_by_a_rule_with_a_live_count_and_open_the_reports(
                 await playwright_api.expect(count).to_contain_text("2")
                 await page.click("form.rule-filter button:not(.secondary)")
                 rows = page.locator("table.members tbody tr")
+                await rows.first.wait_for()
                 assert await rows.count() == 2
                 assert "Nok" not in await page.locator("table.members").inner_text()
                 await _screenshot(page, f"members-filtered-{language}")
