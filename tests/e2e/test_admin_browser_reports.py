@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -71,8 +72,7 @@ async def test_filter_by_a_rule_with_a_live_count_and_open_the_reports(
                 await page.goto(link.group(0))
                 await page.click("button[type=submit]")
                 await page.wait_for_url(re.compile(r"/admin/$"))
-                await page.locator("#overview-charts svg").first.wait_for()
-                assert await page.locator("#overview-charts svg").count() == 3
+                assert await _loaded_count(page.locator("#overview-charts svg")) == 3
                 await _screenshot(page, f"overview-charts-{language}")
 
                 await page.click("a[href='/admin/members']")
@@ -89,8 +89,7 @@ async def test_filter_by_a_rule_with_a_live_count_and_open_the_reports(
                 await playwright_api.expect(count).to_contain_text("2")
                 await page.click("form.rule-filter button:not(.secondary)")
                 rows = page.locator("table.members tbody tr")
-                await rows.first.wait_for()
-                assert await rows.count() == 2
+                assert await _loaded_count(rows) == 2
                 assert "Nok" not in await page.locator("table.members").inner_text()
                 await _screenshot(page, f"members-filtered-{language}")
 
@@ -111,3 +110,9 @@ async def test_filter_by_a_rule_with_a_live_count_and_open_the_reports(
                 await browser.close()
     finally:
         await server.close()
+
+
+async def _loaded_count(found: Any) -> int:
+    """How many ``found`` matches once the page a click opened has shown the first of them."""
+    await found.first.wait_for()
+    return int(await found.count())
