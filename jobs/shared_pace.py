@@ -71,10 +71,12 @@ class _Claims:
 
     def _abandon(self, task: asyncio.Task[None]) -> None:
         # cancelled (shutdown), even before it ran: nobody may wait for an answer that will not
-        # come; a new task starts for whoever asks later
-        for _, future in self._asks:
-            future.cancel()
-        self._asks.clear()
+        # come. A task that ended normally left nobody waiting, and whoever asked since then
+        # is the next task's.
+        if task.cancelled() and task is self._task:
+            for _, future in self._asks:
+                future.cancel()
+            self._asks.clear()
 
     async def _run(self) -> None:
         asks: list[tuple[str | None, asyncio.Future[Slot]]] = []

@@ -86,3 +86,13 @@ async def test_stopping_the_claims_cancels_whoever_still_waits(waiting: int) -> 
     claims._task.cancel()
     outcomes = await asyncio.gather(*callers, return_exceptions=True)
     assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+
+
+async def test_a_caller_arriving_as_a_claim_task_ends_is_answered_by_the_next_one() -> None:
+    claim = Recorder()
+    claim.release.set()
+    claims = _Claims(claim)
+    assert await claims.slot("c:0") == Slot(True, 10.0)
+    # the first task has returned; its end is reported to it only on the next turn of the
+    # loop, after this caller has started a new task
+    assert await claims.slot("c:1") == Slot(True, 20.0)
