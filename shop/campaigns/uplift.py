@@ -32,10 +32,10 @@ calibration", from ``python -m bench.calibration``):
   what *every* member of the audience spent in the window of the campaign's length just
   before it (nobody was treated then, so that is the untreated spread, seen in ten or twenty
   times as many members as the hold-out has) times the share the adjustment leaves
-  unexplained: honest when rare big spenders carry
-  much of the revenue and the campaign keeps them away from the recipients, so that neither
-  group in the window shows them. Each of the first two alone failed a regime of the
-  calibration grid, and both together failed the last one; the largest of the three held.
+  unexplained: honest when rare big spenders carry much of the revenue and the campaign keeps
+  them away from the recipients, so that neither group in the window shows them. Each of the
+  first two alone failed a regime of the calibration grid, and both together failed the last
+  one; the largest of the three held.
   Student t quantile with ``n − 4`` degrees of freedom. Everything is computed from each
   group's count and sums of ``y``, ``y²``, ``x``, ``x²``, ``x·y``, and of the same-length
   earlier window ``w`` and ``w²`` (:class:`Moments`), which the database aggregates in one
