@@ -9,7 +9,7 @@ message rendered for a real member of the audience.
 The detectable uplift: the smallest difference in revenue per member that the send's ``/stats``
 would find (5% test, 80% power; :func:`shop.campaigns.uplift.minimum_detectable_effect`),
 from what the same members spent over the last ``attribution_days`` once what they spent in
-the ``attribution_days`` before that is accounted for — the regression adjustment ``/stats``
+the four times as many days before that is accounted for — the regression adjustment ``/stats``
 applies (:func:`shop.campaigns.uplift.residual_variance`); one SQL aggregate, like ``/stats``
 itself. ``/campaign power ID AMOUNT`` turns it around: the hold-out that detects AMOUNT.
 """
@@ -38,6 +38,7 @@ from shop.campaigns.launch import (
 )
 from shop.campaigns.readiness import waiting_recipients
 from shop.campaigns.uplift import (
+    HISTORY_MULTIPLE,
     MIN_MEMBERS,
     Moments,
     minimum_detectable_effect,
@@ -115,15 +116,22 @@ async def measure_reach(ctx: StaffAct, campaign: Campaign) -> Reach:
 async def past_revenue(
     uow: UnitOfWork, env: SegmentEnv, members: AudienceQuery, policy: ContactPolicy, days: int
 ) -> Moments:
-    """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now`` (``y``)
-    and the ``days`` before those (``x``), as the regression adjustment's aggregates in baht;
+    """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now``
+    (``y``), over the history before those (``x``, as ``/stats`` takes it) and over the
+    ``days`` just before them (``w``), as the regression adjustment's aggregates in baht;
     members who bought nothing count as 0."""
     eligible = eligibility(env, members, policy=policy)
     since = env.now - timedelta(days=days)
     s = await uow.audiences.revenue_per_member(
-        eligible, since, env.now, earlier_since=since - timedelta(days=days)
+        eligible,
+        since,
+        env.now,
+        earlier_since=since - timedelta(days=HISTORY_MULTIPLE * days),
+        matching_since=since - timedelta(days=days),
     )
-    return Moments(s.members, s.total, s.total_sq, s.earlier, s.earlier_sq, s.cross)
+    return Moments(
+        s.members, s.total, s.total_sq, s.earlier, s.earlier_sq, s.cross, s.matching, s.matching_sq
+    )
 
 
 def detectable_line(ctx: StaffAct, campaign: Campaign, reach: Reach) -> str:
@@ -157,6 +165,7 @@ def detectable_line(ctx: StaffAct, campaign: Campaign, reach: Reach) -> str:
                 effect=_baht(ctx, effect),
                 plain=_baht(ctx, minimum_detectable_effect(plain, reach.recipients, reach.holdout)),
                 days=days,
+                history=HISTORY_MULTIPLE * days,
             ),
             ctx.t("campaign.preview_target_hint", id=campaign.id),
         )
