@@ -16,7 +16,7 @@ from shop.campaigns.templates import TemplateError, validate_template
 from tests.domain.campaign_support import make_campaign
 from tests.unit.admin_support import Browser, console_client, signed_in
 from tests.unit.sales_support import queued, texts
-from tests.unit.staff_support import audit_rows, make_member, staff_chat
+from tests.unit.staff_support import audit_rows, ensure_branches, make_member, staff_chat
 from tests.unit.test_admin_campaigns import FORM, _campaigns, _owner_browser, _shop
 from tests.unit.tracking_support import add_sale
 
@@ -164,6 +164,12 @@ async def test_a_branch_managers_live_preview_shows_only_their_branchs_member(ap
         whole = await signed_in(client, owner)
         await whole.get("/admin/campaigns/new")
         assert (await _live(whole, "Hi {name}"))["text"] == "Hi Ratchada Ron"
+        # a branch with no member of its own shows a sample member, never another branch's
+        await ensure_branches(app, ("siam",))
+        empty = await staff_chat(app, "m3", "manager", branch_code="siam", language_code="en")
+        none_here = await signed_in(client, empty)
+        await none_here.get("/admin/campaigns/new")
+        assert (await _live(none_here, "Hi {name}"))["text"] == f"Hi {t('en', 'prefs.sample_name')}"
 
 
 async def _spending_shop(app: App, count: int = 120) -> None:
