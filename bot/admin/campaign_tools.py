@@ -4,7 +4,8 @@ member's own chat, the message rendered live as it is typed, the hold-out sized 
 Each is the chat's own code through :class:`bot.admin.acting.ConsoleAct`: the test is
 ``/campaign test``'s message (:func:`handlers.staff.campaigns.preview.test_replies`), queued
 through the outbox to the chat the staff member signed up from, audited as
-``campaign.tested``; the live preview renders with the send's template code and refuses a
+``campaign.tested`` (at most :data:`shop.campaigns.drafts.TEST_SEND_THROTTLE`'s number
+in its window); the live preview renders with the send's template code and refuses a
 bad placeholder with the wizard's message; the hold-out answer is ``/campaign power``'s
 (:func:`handlers.staff.campaigns.power.holdout_answer`) for the reach the preview measured.
 """
@@ -30,13 +31,15 @@ from handlers.staff.campaigns.preview import (
     member_message_values,
     test_replies,
 )
+from shop.campaigns.drafts import TEST_SEND_THROTTLE
 from shop.campaigns.offers import Offer
 from shop.campaigns.templates import validate_template
+from shop.throttle import locked_until
 from storage.models import Campaign, Member
 from wording.templates import render_template
 
 #: the words a test send's redirect may announce on the preview page
-TEST_DONE: Final = ("tested", "unreachable")
+TEST_DONE: Final = ("tested", "unreachable", "throttled")
 
 
 async def _own_member(act: ConsoleAct, channel: str, user_id: str) -> Member | None:
@@ -60,7 +63,9 @@ async def test_send(request: web.Request) -> web.Response:
         act = ConsoleAct(uow, app, viewer)
         identity = await uow.identities.get(staff.channel, staff.user_id)
         word = "unreachable"
-        if identity is not None and identity.reachable:
+        if await locked_until(uow, TEST_SEND_THROTTLE, viewer.actor, act.now) is not None:
+            word = "throttled"
+        elif identity is not None and identity.reachable:
             member = await _own_member(act, staff.channel, staff.user_id)
             locale = member.locale if member is not None and member.locale else viewer.locale
             replies = await test_replies(act, campaign, member, staff.name, locale)

@@ -11,7 +11,9 @@ import pytest
 from markupsafe import escape
 
 from bot.bootstrap import App
+from bot.core.clock import FrozenClock
 from bot.i18n import t
+from shop.campaigns.drafts import TEST_SEND_THROTTLE
 from shop.campaigns.templates import TemplateError, validate_template
 from tests.domain.campaign_support import make_campaign
 from tests.unit.admin_support import Browser, console_client, signed_in
@@ -90,6 +92,25 @@ async def test_a_test_send_to_a_blocked_chat_sends_nothing(app: App) -> None:
         assert t("en", "admin_campaign_tools.done_unreachable") in after
     assert await queued(app, "campaign-test:") == []
     assert await audit_rows(app, "campaign.tested") == []
+
+
+async def test_test_sends_are_throttled_per_staff_member(app: App, clock: FrozenClock) -> None:
+    """Each is a push (a LINE message from the month's quota): five in ten minutes at most."""
+    await _shop(app)
+    async with console_client(app) as client:
+        browser = await _owner_browser(app, client, "en")
+        campaign_id = await _draft(app, browser)
+        words = []
+        for _ in range(TEST_SEND_THROTTLE.limit + 1):
+            sent = await browser.post(f"/admin/campaigns/{campaign_id}/test", {})
+            words.append(sent.headers["Location"].rsplit("=", 1)[1])
+        assert words == ["tested"] * TEST_SEND_THROTTLE.limit + ["throttled"]
+        after = await (await browser.get(sent.headers["Location"])).text()
+        assert t("en", "admin_campaign_tools.done_throttled") in after
+        clock.advance(TEST_SEND_THROTTLE.window)
+        again = await browser.post(f"/admin/campaigns/{campaign_id}/test", {})
+        assert again.headers["Location"].endswith("done=tested")
+    assert len(await queued(app, "campaign-test:")) == TEST_SEND_THROTTLE.limit + 1
 
 
 async def test_test_send_refusals(app: App) -> None:
