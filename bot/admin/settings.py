@@ -17,7 +17,9 @@ from typing import Final
 
 from aiohttp import web
 
+from bot.admin.acting import ConsoleAct
 from bot.admin.answers import done, done_word, forbidden, form_text, is_owner, not_found
+from bot.admin.auto_preview import automation_previews
 from bot.admin.inbox import CHANNEL
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
@@ -50,6 +52,7 @@ async def render(
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     async with app.uow() as uow:
         view = await settings_view(uow)
+        previews = await automation_previews(ConsoleAct(uow, app, viewer))
     return page(
         request,
         viewer,
@@ -63,6 +66,7 @@ async def render(
         zone=str(app.settings.tz),
         offer_kinds=KINDS,
         placeholders=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+        auto_previews=previews,
     )
 
 

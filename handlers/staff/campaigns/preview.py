@@ -36,6 +36,7 @@ from shop.campaigns.launch import (
     in_holdout,
     segment_env,
 )
+from shop.campaigns.offers import Offer
 from shop.campaigns.readiness import waiting_recipients
 from shop.campaigns.uplift import (
     HISTORY_MULTIPLE,
@@ -54,7 +55,7 @@ from shop.contact_policy import (
 )
 from shop.loyalty import add_months, load_rules
 from shop.profile import shown_shop_name
-from storage.models import Campaign
+from storage.models import Campaign, Member
 from storage.repositories.audiences import AudienceQuery
 from storage.segments import SegmentEnv, resolve_segment
 from storage.uow import UnitOfWork
@@ -292,41 +293,54 @@ async def sample_message(ctx: StaffAct, campaign: Campaign, row: Any) -> Reply:
 async def test_send(ctx: Context, campaign: Campaign) -> list[Reply]:
     """The message as the staff member's own member record would get it, with its button, to
     this chat only: nothing is queued and nothing counts in the campaign's stats."""
-    member = ctx.member
-    offer = campaign_offer(campaign)
-    values: dict[str, str | None]
-    if member is not None:
-        status_rules = await load_rules(ctx.uow)
-        since = add_months(ctx.now, -status_rules.tier_window_months)
-        spend = await ctx.uow.members.spend_since(member.id, since)
-        tier, _ = status_rules.tier_for(spend)
-        branch = (
-            await ctx.uow.branches.get(member.home_branch_id) if member.home_branch_id else None
-        )
-        values = member_values(
-            name=member.name,
-            points=member.points_balance,
-            tier=tier_name(ctx.locale, tier),
-            branch=(branch.name_th if ctx.locale == "th" else branch.name_en) if branch else None,
-            offer=offer,
-            locale=ctx.locale,
-            now=ctx.now,
-            tz=ctx.settings.tz,
-            shop=await shown_shop_name(ctx.uow, ctx.locale, ctx.settings.shop_name),
-        )
-    else:
-        values = member_values(
-            name=ctx.staff.name if ctx.staff else None,
+    staff_name = ctx.staff.name if ctx.staff else None
+    return await test_replies(ctx, campaign, ctx.member, staff_name, ctx.locale)
+
+
+async def test_replies(
+    ctx: StaffAct, campaign: Campaign, member: Member | None, staff_name: str | None, locale: str
+) -> list[Reply]:
+    """A test of ``campaign`` for one staff member (the chat answers with it, the console
+    queues it to their chat): a header, then the message as ``member`` (their own member
+    record, if they have one) would get it, in ``locale``."""
+    values = await member_message_values(ctx, member, campaign_offer(campaign), locale, staff_name)
+    return [
+        ctx.reply("campaign.test_header", id=campaign.id),
+        campaign_replies(campaign, values, locale),
+    ]
+
+
+async def member_message_values(
+    ctx: StaffAct, member: Member | None, offer: Offer | None, locale: str, name: str | None
+) -> dict[str, str | None]:
+    """What each placeholder shows for ``member`` (their tier over the tier window, their home
+    branch); with no member, ``name`` and no points, tier or branch."""
+    shop = await shown_shop_name(ctx.uow, locale, ctx.settings.shop_name)
+    tz = ctx.settings.tz
+    if member is None:
+        return member_values(
+            name=name,
             points=0,
             tier="",
             branch=None,
             offer=offer,
-            locale=ctx.locale,
+            locale=locale,
             now=ctx.now,
-            tz=ctx.settings.tz,
-            shop=await shown_shop_name(ctx.uow, ctx.locale, ctx.settings.shop_name),
+            tz=tz,
+            shop=shop,
         )
-    return [
-        ctx.reply("campaign.test_header", id=campaign.id),
-        campaign_replies(campaign, values, ctx.locale),
-    ]
+    status_rules = await load_rules(ctx.uow)
+    since = add_months(ctx.now, -status_rules.tier_window_months)
+    tier, _ = status_rules.tier_for(await ctx.uow.members.spend_since(member.id, since))
+    branch = await ctx.uow.branches.get(member.home_branch_id) if member.home_branch_id else None
+    return member_values(
+        name=member.name,
+        points=member.points_balance,
+        tier=tier_name(locale, tier),
+        branch=(branch.name_th if locale == "th" else branch.name_en) if branch else None,
+        offer=offer,
+        locale=locale,
+        now=ctx.now,
+        tz=tz,
+        shop=shop,
+    )
