@@ -1,9 +1,10 @@
 """The realistic mix: ``chatcrm serve`` against the raw-driver floor and a typical peer, each
 doing the same mix of updates with the reply, on Telegram and LINE, SQLite and PostgreSQL.
 
-``python -m bench.mix [--quick] [--database-url URL ...] [--channel telegram|line ...]``.
-The mix is :mod:`bench.mix_load`'s (``/points``, ``/card``, button presses, free text to the
-inbox, sign-up steps of new people, staff ``/sale``), sent as real webhooks (Telegram's secret
+``python -m bench.mix [--quick] [--database-url URL ...] [--channel telegram|line ...]``
+(the quick form: SQLite and Telegram alone). The mix is :mod:`bench.mix_load`'s (``/points``,
+``/card``, button presses, free text to the inbox, sign-up steps of new people, staff
+``/sale``), sent as real webhooks (Telegram's secret
 header, LINE's signed bodies with reply tokens the fake accepts once) to three servers, each a
 process of its own: ``chatcrm serve`` (:mod:`bench.ingest_servers`), the floor and the peer
 (:mod:`bench.mix_servers`). The fake Bot API and LINE API run in processes of their own.
@@ -251,7 +252,7 @@ def main() -> None:
     args = parser.parse_args()
     form = "quick" if args.quick else "full"
     rounds, seconds = max(args.rounds or ROUNDS[form], 3), args.seconds or SECONDS[form]
-    channels = args.channel or ["telegram", "line"]
+    channels = args.channel or (["telegram"] if args.quick else ["telegram", "line"])
     targets: list[Target] = []
     extra: dict[str, Any] = {"load_average": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="chatcrm-mix-") as folder:
@@ -261,12 +262,14 @@ def main() -> None:
             if not asyncio.run(reachable(url)):
                 print(f"  {backend}: not measured (the server does not answer)")
                 continue
+            started = os.getloadavg()[0]
             with scratch_database(url) as database_url:
                 figures = rounds_on(database_url, channels, args.quick, rounds, seconds)
             extra[backend] = figures
             every = (
                 f"{figures['users']} members + new people signing up, 40 in flight, "
-                f"{rounds} paired rounds of {seconds} s, load average {os.getloadavg()[0]:.1f}"
+                f"{rounds} paired rounds of {seconds} s, load average {started:.1f} before "
+                f"the rounds and {os.getloadavg()[0]:.1f} after"
             )
             for channel in channels:
                 targets += targets_for(backend, channel, figures, every)

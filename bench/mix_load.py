@@ -62,7 +62,7 @@ QUESTIONS: Final = (
     "Do you have the blue one in size M?",
     "ขอบคุณค่ะ",
 )
-#: the staff account's chat ids (seeded as an owner by :func:`bench.mix_seed.seed_mix`)
+#: the staff account's chat ids (seeded as an owner by :func:`bench.mix.seed_shop`)
 STAFF_TELEGRAM: Final = 7_099_999
 STAFF_LINE: Final = "U" + "f" * 32
 TELEGRAM_PEOPLE: Final = 8_000_000_000
