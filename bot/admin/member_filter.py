@@ -18,6 +18,7 @@ from aiohttp import web
 from sqlalchemy import ColumnElement
 
 from bot.admin.keys import ADMIN_APP, VIEWER
+from bot.admin.live import cancelled_when_gone
 from bot.admin.pages import PAGE_SIZE
 from bot.admin.render import page
 from bot.admin.security import HEADERS
@@ -98,6 +99,7 @@ async def filtered(request: web.Request) -> web.Response:
     )
 
 
+@cancelled_when_gone
 async def count(request: web.Request) -> web.Response:
     """POST /members/count: ``{"count": n, "text": "…"}`` or ``{"error": "…"}`` (400), for
     the live count the page's script shows while a rule is typed."""

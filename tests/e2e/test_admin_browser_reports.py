@@ -6,7 +6,9 @@ in Thai and English, go to ``$CHATCRM_TEST_OUTPUT/console`` (default ``test-outp
 
 from __future__ import annotations
 
+import asyncio
 import re
+from contextlib import suppress
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -81,6 +83,7 @@ async def test_filter_by_a_rule_with_a_live_count_and_open_the_reports(
                 await playwright_api.expect(count).to_contain_text("2")
                 await page.fill("#rule", "points >= 500")
                 await playwright_api.expect(count).to_contain_text("1")
+                await _a_newer_rule_aborts_the_count_in_flight(page)
                 await page.fill("#rule", "pionts >= 1")
                 await playwright_api.expect(count).to_contain_text("pionts")
                 await playwright_api.expect(count).to_have_class(re.compile("error"))
@@ -110,6 +113,32 @@ async def test_filter_by_a_rule_with_a_live_count_and_open_the_reports(
                 await browser.close()
     finally:
         await server.close()
+
+
+async def _a_newer_rule_aborts_the_count_in_flight(page: Any) -> None:
+    """A count held back by a slow network is aborted by the next rule typed, and its answer
+    never shows over the newer rule's count."""
+    held, release = asyncio.Event(), asyncio.Event()
+    aborted: list[str] = []
+
+    async def slow_network(route: Any) -> None:
+        if not held.is_set():  # the first count asked: answered only after the second
+            held.set()
+            await release.wait()
+        with suppress(playwright_api.Error):  # the page aborted it meanwhile
+            await route.continue_()
+
+    page.on("requestfailed", lambda request: aborted.append(request.failure or ""))
+    await page.route("**/admin/members/count", slow_network)
+    count = page.locator("#rule-count")
+    await page.fill("#rule", "points >= 100")
+    await held.wait()
+    await page.fill("#rule", "points >= 500")
+    await playwright_api.expect(count).to_contain_text("1")
+    release.set()
+    await page.unroute("**/admin/members/count")
+    assert aborted == ["net::ERR_ABORTED"]
+    assert "1" in await count.inner_text()
 
 
 async def _loaded_count(found: Any) -> int:
