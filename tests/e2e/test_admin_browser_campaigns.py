@@ -92,6 +92,10 @@ async def _build_segment(page: Any, language: str) -> None:
     row = page.locator("table.segments tbody tr", has_text="tea5")
     assert "26" in await row.locator(".size").inner_text()
     await _screenshot(page, f"segments-{language}")
+    await row.locator("a").click()
+    await page.wait_for_url(re.compile(r"/admin/segments/\d+$"))
+    await page.locator("#live-count.ok").wait_for()  # the edit page counts the saved rule
+    await _screenshot(page, f"segment-edit-{language}")
 
 
 async def _create_preview_send(page: Any, base: str, language: str) -> int:
