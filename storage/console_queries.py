@@ -188,14 +188,18 @@ async def page_and_count(
     rule: ColumnElement[bool],
     after: int,
     limit: int,
+    walking: ColumnElement[bool] | None = None,
 ) -> tuple[MemberPage, int]:
     """A filtered page and the filter's count, each in its own unit of work (its own
     connection), at the same time: the wait is the longer of the two — the count on a big
-    shop — not their sum."""
+    shop — not their sum. ``walking`` is the same rule compiled for the page
+    (``SegmentEnv.walking``: totals probed per member read); None: ``rule``."""
 
     async def one_page() -> MemberPage:
         async with uows() as uow:
-            return await member_page(uow, branch_id, after, limit, rule=rule)
+            return await member_page(
+                uow, branch_id, after, limit, rule=rule if walking is None else walking
+            )
 
     async def count() -> int:
         async with uows() as uow:

@@ -9,7 +9,7 @@ counts and exports only that branch's members.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -42,6 +42,8 @@ class Filtered:
 
     condition: ColumnElement[bool] | None
     error: str | None
+    #: the same condition for a page, read member by member (``SegmentEnv.walking``)
+    walking: ColumnElement[bool] | None = None
 
 
 def _field(form: Any, name: str, limit: int) -> str:
@@ -63,11 +65,13 @@ async def compile_typed(
         rule = parse_rule(text)
         await check_rule(uow, rule)
         condition = compile_condition(rule, env)
+        walking = compile_condition(rule, replace(env, walking=True))
     except SegmentRuleError as error:
         return Filtered(None, t(viewer.locale, error.key, **error.params))
     if viewer.branch_id is not None:
         condition = condition & (Member.home_branch_id == viewer.branch_id)
-    return Filtered(condition, None)
+        walking = walking & (Member.home_branch_id == viewer.branch_id)
+    return Filtered(condition, None, walking)
 
 
 async def filtered(request: web.Request) -> web.Response:
@@ -82,7 +86,7 @@ async def filtered(request: web.Request) -> web.Response:
     members, count = None, None
     if found.condition is not None:
         members, count = await page_and_count(
-            app.uow, viewer.branch_id, found.condition, _after(form), PAGE_SIZE
+            app.uow, viewer.branch_id, found.condition, _after(form), PAGE_SIZE, found.walking
         )
     return page(
         request,
