@@ -15,9 +15,7 @@ from storage.raw_session import session_of
 from storage.uow import UnitOfWork
 
 SLEEP = "SELECT pg_sleep(600) AS a_count_at_1m"
-RUNNING = text(
-    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE :query"
-)
+RUNNING = text("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE :query")
 
 
 async def _running(engine: AsyncEngine) -> int:
