@@ -1,6 +1,7 @@
 """The automations' messages on the console's settings page as a member gets them: the chat's
 own preview (:func:`handlers.staff.settings.auto_texts.example_message`, the job's wording)
-for the shop's newest member, or a sample member when the shop has none, in each language."""
+for the newest member the viewer may see (a manager of one branch: of that branch), or a sample
+member when there is none, in each language."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ class AutoPreview:
     texts: dict[str, str]
 
 
-async def automation_previews(act: ConsoleAct) -> dict[str, AutoPreview]:
-    """Each automation with a message, by name."""
-    row = await example_row(act)
+async def automation_previews(act: ConsoleAct, branch_id: int | None) -> dict[str, AutoPreview]:
+    """Each automation with a message, by name, for a member of ``branch_id`` (None: any)."""
+    row = await example_row(act, branch_id)
     heading = act.t("prefs.preview_for", name=row.name or "-")
     previews = {}
     for name in TEXT_AUTOMATIONS:

@@ -249,3 +249,17 @@ async def test_the_automations_preview_a_sample_member_in_an_empty_shop(app: App
         browser = await signed_in(client, owner)
         page = await (await browser.get("/admin/settings")).text()
     assert _escaped(t("en", "prefs.preview_for", name=t("en", "prefs.sample_name"))) in page
+
+
+async def test_a_branch_managers_automation_previews_show_only_their_branchs_member(
+    app: App,
+) -> None:
+    await make_member(app, "Asoke Ann", "0811111111", user_id="a", home_branch_code="asoke")
+    # the shop's newest member is at another branch: a manager of asoke must not see them
+    await make_member(app, "Ratchada Ron", "0822222222", user_id="r", home_branch_code="ratchada")
+    manager = await staff_chat(app, "m1", "manager", branch_code="asoke", language_code="en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, manager)
+        shown = await (await browser.get("/admin/settings")).text()
+    assert "Asoke Ann" in shown
+    assert "Ratchada Ron" not in shown

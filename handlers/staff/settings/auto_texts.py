@@ -148,10 +148,11 @@ async def value_step(ctx: Context) -> list[Reply]:
     ]
 
 
-async def example_row(ctx: StaffAct) -> AudienceRow:
-    """The shop's newest member as an audience row, or a sample member in the owner's
-    language when the shop has none."""
-    member = await ctx.uow.members.newest()
+async def example_row(ctx: StaffAct, branch_id: int | None = None) -> AudienceRow:
+    """The shop's newest member (with ``branch_id``, of that home branch: a manager of one
+    branch sees no other's members) as an audience row, or a sample member in the owner's
+    language when there is none."""
+    member = await ctx.uow.members.newest(branch_id)
     if member is None:
         name = ctx.t("prefs.sample_name")
         return AudienceRow(0, None, None, None, name, ctx.locale, 120, Decimal(0), None, None)
