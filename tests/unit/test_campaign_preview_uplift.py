@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -128,16 +128,26 @@ def _residual_variance(xs: list[float], ys: list[float]) -> float:
     return sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys, strict=True)) / (n - 2)
 
 
+async def _regulars(
+    app: App, members: list[int], earlier_at: datetime
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Each member bought at ``earlier_at`` and again two days ago, a little more or less:
+    what they spent then, and now."""
+    now = app.clock.now()
+    earlier, recent = {}, {}
+    for k, member in enumerate(members):
+        habit = 100 + 40 * k
+        await add_sale(app, member, str(habit), earlier_at)
+        await add_sale(app, member, str(habit + (k % 3) * 10), now - timedelta(days=2))
+        earlier[member], recent[member] = float(habit), float(habit + (k % 3) * 10)
+    return earlier, recent
+
+
 async def test_preview_adjusts_the_detectable_uplift_for_earlier_spending(app: App) -> None:
     members = await _members(app, 80)
     now = app.clock.now()
     # regulars: what they spent the week before predicts this week
-    earlier, recent = {}, {}
-    for k, member in enumerate(members[:20]):
-        habit = 100 + 40 * k
-        await add_sale(app, member, str(habit), now - timedelta(days=10))
-        await add_sale(app, member, str(habit + (k % 3) * 10), now - timedelta(days=2))
-        earlier[member], recent[member] = float(habit), float(habit + (k % 3) * 10)
+    earlier, recent = await _regulars(app, members[:20], now - timedelta(days=10))
     manager = await staff_chat(app, "boss", "manager")
     campaign = await make_campaign(app, holdout_pct=50)
 
@@ -244,12 +254,7 @@ async def test_preview_adjusts_for_the_four_weeks_before_the_last_window(app: Ap
     members = await _members(app, 80)
     now = app.clock.now()
     # regulars who came three weeks ago (in the history, not in the week just before)
-    earlier, recent = {}, {}
-    for k, member in enumerate(members[:20]):
-        habit = 100 + 40 * k
-        await add_sale(app, member, str(habit), now - timedelta(days=22))
-        await add_sale(app, member, str(habit + (k % 3) * 10), now - timedelta(days=2))
-        earlier[member], recent[member] = float(habit), float(habit + (k % 3) * 10)
+    earlier, recent = await _regulars(app, members[:20], now - timedelta(days=22))
     manager = await staff_chat(app, "boss", "manager")
     campaign = await make_campaign(app, holdout_pct=50)
 
