@@ -16,11 +16,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import BigInteger, func, or_, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
+from storage.db import READ_ONLY
 from storage.models import Branch, Member, Sale
 from storage.raw_session import session_of
 from storage.types import SATANG_PER_BAHT
@@ -152,13 +153,16 @@ async def member_page(
     phone: str | None = None,
     code: str | None = None,
     rule: ColumnElement[bool] | None = None,
+    upto: int | None = None,
 ) -> MemberPage:
     """Live members with id > ``after`` in id order, matching what is given: a part of the
     name (any case), an E.164 ``phone``, a member ``code`` (either of the last two: exact),
     and a segment ``rule`` (compiled, correlated on ``members.id``): walking the primary key
     and testing each member stops at the page's last row, where ``id IN (segment)`` would
-    build the whole segment first."""
+    build the whole segment first. ``upto``: only ids up to it."""
     query = select(Member).where(*_members_of(branch_id), Member.id > after)
+    if upto is not None:
+        query = query.where(Member.id <= upto)
     if rule is not None:
         query = query.where(rule)
     matches: list[ColumnElement[bool]] = []
@@ -184,6 +188,14 @@ async def member_count(uow: UnitOfWork, branch_id: int | None, rule: ColumnEleme
     return int((await session_of(uow).execute(query)).scalar_one())
 
 
+#: members (by id) the page walks beside the count before it knows the count: a rule that
+#: fills a page from so few members is found at once; one that does not waits for the count
+HEAD_START: Final = 10_000
+#: a count below it reads the rest of its page by the count's own plan: walking, so few
+#: members would be found only by reading nearly every member, one probe each
+FEW: Final = 200
+
+
 async def page_and_count(
     uows: Callable[[], UnitOfWork],
     branch_id: int | None,
@@ -192,23 +204,31 @@ async def page_and_count(
     limit: int,
     walking: ColumnElement[bool] | None = None,
 ) -> tuple[MemberPage, int]:
-    """A filtered page and the filter's count, each in its own unit of work (its own
-    connection), at the same time: the wait is the longer of the two — the count on a big
+    """A filtered page and the filter's count, each in its own read-only unit of work (its
+    own connection), at the same time: the wait is the longer of the two — the count on a big
     shop — not their sum. ``walking`` is the same rule compiled for the page
-    (``SegmentEnv.walking``: totals probed per member read); None: ``rule``. A count of 0
-    ends the page at once: walking, it would read every member to find none."""
+    (``SegmentEnv.walking``: totals probed per member read); None: ``rule``.
 
-    async def one_page() -> MemberPage:
+    Beside the count the page walks only the next :data:`HEAD_START` members: walking, a rule
+    that matches almost no one would read every member at the count's side and take the
+    machine's other core for as long. What it has not found by then it reads once the count
+    is known (below :data:`FEW` members, by the count's plan), and not at all when it is 0."""
+    page_rule = rule if walking is None else walking
+
+    async def one_page(
+        start: int, size: int, upto: int | None, by: ColumnElement[bool]
+    ) -> MemberPage:
         async with uows() as uow:
-            return await member_page(
-                uow, branch_id, after, limit, rule=rule if walking is None else walking
-            )
+            await _reading(uow)
+            return await member_page(uow, branch_id, start, size, rule=by, upto=upto)
 
     async def count() -> int:
         async with uows() as uow:
+            await _reading(uow)
             return await member_count(uow, branch_id, rule)
 
-    paging = asyncio.ensure_future(one_page())
+    head = after + HEAD_START
+    paging = asyncio.ensure_future(one_page(after, limit, head, page_rule))
     try:
         size = await count()
     except BaseException:  # the count failed or was cancelled: the page goes with it
@@ -217,7 +237,27 @@ async def page_and_count(
     if size == 0:
         await _stopped(paging)
         return MemberPage([], None), 0
-    return await paging, size
+    first = await paging
+    if first.next_after is not None or (after == 0 and len(first.members) >= size):
+        return first, size
+    by = rule if size < FEW else page_rule
+    rest = await one_page(head, max(1, limit - len(first.members)), None, by)
+    return _joined(first, rest, limit), size
+
+
+def _joined(first: MemberPage, rest: MemberPage, limit: int) -> MemberPage:
+    """The page read in two stretches of ids, ``first`` below ``rest``."""
+    both = first.members + rest.members
+    members = both[:limit]
+    more = rest.next_after is not None or len(both) > limit
+    return MemberPage(members, members[-1].id if more else None)
+
+
+async def _reading(uow: UnitOfWork) -> None:
+    """``uow`` only reads: on SQLite it takes no write lock. Two units of work that each took
+    it would run one after the other (the second waits for the first to end), so the count
+    could not even start before the page's walk ended, nor stop it."""
+    await session_of(uow).connection(execution_options={READ_ONLY: True})
 
 
 async def _stopped(task: asyncio.Future[Any]) -> None:

@@ -2,8 +2,9 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and every transaction starts
 with ``BEGIN IMMEDIATE``: each webhook event writes (at least its event id), and taking the write
-lock up front turns SQLite's lock-upgrade failures into an orderly wait. PostgreSQL is reached
-through asyncpg with ``CHATCRM_DATABASE_URL``; libpq's ``options`` parameter works there too
+lock up front turns SQLite's lock-upgrade failures into an orderly wait (a connection marked
+:data:`READ_ONLY` starts with a plain ``BEGIN`` and reads beside the writer). PostgreSQL is
+reached through asyncpg with ``CHATCRM_DATABASE_URL``; libpq's ``options`` parameter works there too
 (``?options=-csearch_path%3Dshop_a`` keeps a shop in schema ``shop_a``, see :func:`create_engine`).
 A PostgreSQL on the same small machine gets fewer parallel workers (:func:`parallel_workers`).
 """
@@ -31,6 +32,9 @@ Database: TypeAlias = AsyncEngine
 DatabaseConnection: TypeAlias = AsyncConnection
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: execution option of a connection that only reads: on SQLite its transaction starts with a
+#: plain ``BEGIN``, not ``BEGIN IMMEDIATE`` (see :func:`create_engine`)
+READ_ONLY: Final = "chatcrm_read_only"
 _PING: Final = text("SELECT 1")
 
 
@@ -159,14 +163,18 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        # A reader that takes the write lock holds off every writer, and every other reader
+        # starting a transaction, for as long as it reads (a count over a million members);
+        # in WAL mode a plain BEGIN reads its snapshot beside the one writer.
+        begin = "BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
         driver = connection.connection.driver_connection
         if isinstance(driver, OneTripConnection):
             # sent in the same trip to the database thread as the transaction's first statement
             # (every unit of work starts here); its errors are that statement's
-            driver.begin_with_next_statement("BEGIN IMMEDIATE")
+            driver.begin_with_next_statement(begin)
             return
         # an engine given another driver: SQLAlchemy's ordinary path
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
     return engine
 
