@@ -9,14 +9,14 @@ One pass (:meth:`OutboxDispatcher.drain_once`):
 1. *claim* — in one short transaction: promotional rows due inside the quiet hours (the
    shop's ``contact_policy``, shop time) are deferred to the end of the quiet hours (not an
    attempt, not dropped); then up to ``limit`` due rows of the channels that have an adapter
-   are taken and their ``not_before`` moved a lease ahead. Another process (PostgreSQL
-   ``SKIP LOCKED``; SQLite serialises) or a later pass does not see them meanwhile.
-   Promotions their member may no longer get (``/stop``, erased, blocked the bot) are
-   withdrawn instead (:mod:`shop.withdrawal`), and checked again while they wait for their
-   turn (:mod:`jobs.send_check`).
-2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat (its rows in order), identical
-   promotional rows of a channel whose capabilities declare multicast (LINE: ≤ 500) as
-   multicasts with a deterministic retry key.
+   (of a channel that multicasts, a full request for every worker, and more while the pass
+   runs: :mod:`jobs.dispatch_pass`) are taken and their ``not_before`` moved a lease ahead.
+   Another process (PostgreSQL ``SKIP LOCKED``; SQLite serialises) or a later pass does not
+   see them meanwhile. Promotions their member may no longer get (``/stop``, erased, blocked
+   the bot) are withdrawn instead (:mod:`shop.withdrawal`), and checked again while they wait
+   for their turn (:mod:`jobs.send_check`).
+2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat, identical promotions of a channel
+   that multicasts (LINE: ≤ 500) as multicasts with a deterministic retry key.
 3. *send* — ``concurrency`` workers take lanes; before every request a worker waits for the
    :class:`~jobs.ratelimit.SendLimiter` (Telegram ≈30/s overall and 1/s per chat, LINE per
    endpoint), so several requests are in flight but the rate is never exceeded.
@@ -65,9 +65,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -87,14 +86,14 @@ from bot.core.ports import Outbound
 from bot.core.wire import WireFormatError, payload_to_replies
 from jobs.campaign_delivery import outcome_hook
 from jobs.delivery_plan import Delivery, plan
+from jobs.dispatch_pass import Feeder, Pass, run_workers
 from jobs.dispatch_send import send
 from jobs.dispatch_types import DrainResult, Outcome, PendingProbe
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
 from jobs.send_check import SendCheck
 from shop.contact_policy import in_quiet_hours, load_policy, next_send_time
-from shop.withdrawal import claim_sendable
-from storage.repositories.outbox import QueuedMessage
+from shop.withdrawal import Claimed, claim_sendable
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["BACKOFF", "LEASE", "MAX_ATTEMPTS", "OutboxDispatcher", "backoff"]
@@ -107,25 +106,13 @@ LEASE: Final = timedelta(minutes=5)
 LEASE_MARGIN: Final = timedelta(seconds=30)
 QUOTA_REST: Final = timedelta(hours=1)
 POLL_SECONDS: Final = 2.0
-#: rows claimed per pass: a multiple of LINE's 500 recipients, so multicast chunks line up
+#: rows claimed per pass: a multiple of LINE's 500 recipients, so multicast chunks line up (a
+#: channel that multicasts claims a full request for every worker: :mod:`jobs.dispatch_pass`)
 BATCH: Final = 1000
 #: requests in flight at once (the limiter, not this, sets the pace)
 CONCURRENCY: Final = 8
 #: how often rows of channels nobody serves are looked for (to report them once)
 UNROUTED_CHECK: Final = timedelta(minutes=10)
-
-
-@dataclass
-class _Pass:
-    """The state of one drain pass shared by its workers."""
-
-    result: DrainResult
-    lease_end: datetime
-    lanes: deque[list[Delivery]]
-    stop: asyncio.Event | None
-    check: SendCheck
-    #: rows to hand back at the end of the pass, with when they are due again
-    held: list[tuple[QueuedMessage, datetime]] = field(default_factory=list)
 
 
 class OutboxDispatcher:
@@ -254,25 +241,54 @@ class OutboxDispatcher:
                 await self._lift_quota_rest(uow, now)
                 ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
                 result.deferred = await self._defer_quiet(uow, now, ready)
+            fanout = [] if urgent_only else [c for c in ready if self._fanout_size(c)]
+            rest = [c for c in ready if c not in fanout]
             claimed = await claim_sendable(
                 uow,
                 now,
                 limit or self.batch,
                 lease_end,
-                ready,
+                rest,
                 self._recipients,
                 urgent_only=urgent_only,
             )
+            size = self._fanout_size(*fanout)
+            more = await claim_sendable(uow, now, size, lease_end, fanout, self._recipients)
             await uow.commit()
-        batch, result.withdrawn = claimed.messages, claimed.withdrawn
-        lanes = deque(plan(batch, self._capabilities))
+        batch = claimed.messages + more.messages
+        result.withdrawn = claimed.withdrawn + more.withdrawn
         check = SendCheck(self._uow, self._clock.now, batch)
-        state = _Pass(result, lease_end, lanes, stop, check)
-        workers = min(self.concurrency, len(lanes))
-        await asyncio.gather(*(self._work(state) for _ in range(workers)))
-        state.held += [(row, now) for lane in lanes for d in lane for row in d.rows]
-        await self._release(state)
+        state = Pass(result, lease_end, deque(plan(batch, self._capabilities)), stop, check)
+        state.workers = min(self.concurrency, len(state.lanes))
+        if fanout and len(more.messages) + more.withdrawn >= size:
+            state.feeder = self._feeder(fanout, lease_end)
+            state.workers = self.concurrency
+        await run_workers(state, self._work, self._capabilities)
+        state.held += [(row, now) for lane in state.lanes for d in lane for row in d.rows]
+        await state.release(self._uow)
         return result
+
+    def _fanout_size(self, *channels: str) -> int:
+        """Rows a claim of multicasting ``channels`` takes: a full request for every worker
+        (0: none of them multicasts)."""
+        sizes = [self._capabilities[Channel(c)].multicast_max for c in channels]
+        largest = max(sizes, default=1)
+        return max(self.batch, self.concurrency * largest) if largest > 1 else 0
+
+    def _feeder(self, fanout: list[str], lease_end: datetime) -> Feeder:
+        """Claims the next rows of ``fanout`` for a pass while its lease leaves time to send."""
+        size = self._fanout_size(*fanout)
+
+        async def claim() -> Claimed:
+            now = self._clock.now()
+            async with self._uow() as uow:
+                ready = [c for c in fanout if self._resting.get(Channel(c), now) <= now]
+                await self._defer_quiet(uow, now, ready)
+                claimed = await claim_sendable(uow, now, size, lease_end, ready, self._recipients)
+                await uow.commit()
+            return claimed
+
+        return Feeder(claim, size, lease_end - 2 * self.lease_margin, self._clock.now)
 
     async def _lift_quota_rest(self, uow: UnitOfWork, now: datetime) -> None:
         """End a channel's monthly-quota rest when a campaign was resumed since it began
@@ -294,19 +310,17 @@ class OutboxDispatcher:
         until = next_send_time(now, self.tz, policy)
         return await uow.outbox.defer_promotional(now, until, ready, self._recipients)
 
-    async def _work(self, state: _Pass) -> None:
+    async def _work(self, state: Pass) -> None:
         """One worker: take lanes until none is left, one request at a time."""
-        while state.lanes:
-            lane = state.lanes.popleft()
+        while (lane := await state.next_lane()) is not None:
             for index, delivery in enumerate(lane):
-                stopping = state.stop is not None and state.stop.is_set()
-                if stopping or self._clock.now() >= state.lease_end - self.lease_margin:
+                if state.stopping or self._clock.now() >= state.lease_end - self.lease_margin:
                     now = self._clock.now()
                     state.held += [(row, now) for d in lane[index:] for row in d.rows]
                     break
                 await self._deliver(delivery, state)
 
-    async def _deliver(self, planned: Delivery, state: _Pass) -> None:
+    async def _deliver(self, planned: Delivery, state: Pass) -> None:
         channel = planned.channel
         await planned.wait_turn(self.limiter)
         delivery = await state.check.keep(planned)  # withdrawn while it waited: not sent
@@ -353,7 +367,7 @@ class OutboxDispatcher:
     async def _record(
         self,
         delivery: Delivery,
-        state: _Pass,
+        state: Pass,
         outcome: Outcome,
         *,
         not_before: datetime | None = None,
@@ -364,20 +378,6 @@ class OutboxDispatcher:
         counted = await self._writer.write(delivery, outcome, not_before, error)
         state.check.done(delivery)
         _count(state, delivery.channel, counted)
-
-    async def _release(self, state: _Pass) -> None:
-        """Hand back the rows of this pass that were not sent, each due at its time."""
-        if not state.held:
-            return
-        by_time: dict[datetime, list[int]] = {}
-        for row, due in state.held:
-            by_time.setdefault(due, []).append(row.id)
-        async with self._uow() as uow:
-            for due, ids in by_time.items():
-                await uow.outbox.release(ids, due)
-            await uow.commit()
-        state.result.released += len(state.held)
-        state.held.clear()
 
     async def _report_unrouted(self, outbox: PendingProbe, now: datetime) -> None:
         """Log once per channel that rows wait for a channel this process does not serve."""
@@ -394,7 +394,7 @@ class OutboxDispatcher:
                 log.warning("outbox rows for %s wait: that channel is not configured", channel)
 
 
-def _count(state: _Pass, channel: Channel, outcomes: list[str]) -> None:
-    for name in outcomes:
-        setattr(state.result, name, getattr(state.result, name) + 1)
-        metrics.count_sends(channel.value, "outbox", name)
+def _count(state: Pass, channel: Channel, outcomes: list[str]) -> None:
+    for name, count in Counter(outcomes).items():  # a multicast's 500 rows: one call each
+        setattr(state.result, name, getattr(state.result, name) + count)
+        metrics.count_sends(channel.value, "outbox", name, count)

@@ -63,6 +63,10 @@ class SendCheck:
         key = multicast_key(rows) if delivery.multicast else delivery.retry_key
         return replace(delivery, rows=rows, retry_key=key)
 
+    def add(self, rows: Iterable[QueuedMessage]) -> None:
+        """Rows claimed later in the pass (a fan-out's next claim, checked by that claim)."""
+        self._unsent.update(row.id for row in rows)
+
     def done(self, delivery: Delivery) -> None:
         """The outcome of ``delivery`` is recorded: its rows need no more checks."""
         self._unsent.difference_update(row.id for row in delivery.rows)

@@ -27,16 +27,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Dialect, Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
 
+class Bound(Protocol):
+    """A connection, an engine or a session's bind: what tells the dialect."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+
 def is_among(
-    connection: AsyncConnection, column: ColumnElement[Any], keys: Collection[str | int]
+    connection: Bound, column: ColumnElement[Any], keys: Collection[str | int]
 ) -> ColumnElement[bool]:
     """``column IN keys`` with ``keys`` (strings or integers) bound as one value."""
     if connection.dialect.name == "postgresql":
