@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
+from bench.line_fanout import bare_ceiling
 from bench.report import Target, publish
 from bench.sending_support import add_members, drain, launch_campaign, scratch_app, statuses
 from bot.channels.line import LineChannel
@@ -90,6 +91,8 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
             await launch_campaign(app, MESSAGE, name="Warm-up", rule=WARM_UP)
             await drain(app, channels, limits, within=120)
             warm_up = fake.recipients
+            counted = fake.accepted.get("multicast")
+            warm_up_requests = sum(counted.per_second.values()) if counted else 0
             before = rss_kib()
             sampler = asyncio.create_task(sample())
             launched = await launch_campaign(app, MESSAGE)
@@ -100,6 +103,11 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
         finally:
             await channel.close()
         outcome = await statuses(app)
+        multicasts = fake.accepted.get("multicast")
+        requests = sum(multicasts.per_second.values()) if multicasts else 0
+        refused = multicasts.refused if multicasts else 0
+        # the most the fake accepts from a bare client, after the run (RSS no longer sampled)
+        ceiling = await bare_ceiling(fake, max(600, members // 2000))
     return {
         "members": members,
         "queued": launched.queued,
@@ -109,6 +117,9 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
         "rss_after_launch_kib": after_launch,
         "rss_peak_kib": max(peak, after_launch),
         "recipients_sent": fake.recipients - warm_up,
+        "multicasts_per_s": (requests - warm_up_requests) / seconds if seconds else 0.0,
+        "rate_429": refused,
+        "bare_client_multicasts_per_s": ceiling,
         "warm_up_recipients": warm_up,
         "statuses": outcome,
     }
@@ -143,7 +154,16 @@ def main() -> None:
             1.10,
             "<=",
             note,
-        )
+        ),
+        Target(
+            "sending: multicasts/s of the dispatcher ÷ the fake's ceiling with a bare client",
+            run["multicasts_per_s"],
+            run["bare_client_multicasts_per_s"],
+            "requests/s",
+            0.5,
+            note=f"{run['rate_429']} rate 429s; bare client: aiohttp, 20 multicasts of 500 "
+            "in flight, same process as the fake, after the run",
+        ),
     ]
     publish("broadcast_memory", targets, quick=args.quick, extra=run)
 
