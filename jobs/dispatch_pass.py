@@ -86,18 +86,20 @@ class Pass:
 
 
 class Feeder:
-    """Claims ``size`` more rows for a pass whenever its lanes run low; finishes on a claim
-    that is not full, a stop, a failure, or when ``until`` has passed."""
+    """Claims rows for a pass whenever fewer lanes wait than it has workers — ``lane`` rows
+    (one request) for each lane missing, so that no more rows than two requests a worker are
+    held at once; finishes on a claim that is not full, a stop, a failure, or when ``until``
+    has passed."""
 
     def __init__(
         self,
-        claim: Callable[[], Awaitable[Claimed]],
-        size: int,
+        claim: Callable[[int], Awaitable[Claimed]],
+        lane: int,
         until: datetime,
         now: Callable[[], datetime],
     ) -> None:
         self._claim = claim
-        self._size = size
+        self._lane = lane
         self._until = until
         self._now = now
         self._hungry = asyncio.Event()
@@ -120,12 +122,16 @@ class Feeder:
             while True:
                 await self._hungry.wait()
                 self._hungry.clear()
+                missing = state.workers - len(state.lanes)
+                if missing <= 0:  # fed meanwhile: wait until they run low again
+                    continue
                 if state.stopping or self._now() >= self._until:
                     return
-                claimed = await self._claim()
+                size = missing * self._lane
+                claimed = await self._claim(size)
                 state.add(claimed, capabilities)
                 self._wake()
-                if len(claimed.messages) + claimed.withdrawn < self._size:
+                if len(claimed.messages) + claimed.withdrawn < size:
                     return
         except Exception:  # the database is away: the pass sends what it has
             log.exception("claiming more outbox rows for a fan-out failed")

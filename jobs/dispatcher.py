@@ -277,9 +277,9 @@ class OutboxDispatcher:
 
     def _feeder(self, fanout: list[str], lease_end: datetime) -> Feeder:
         """Claims the next rows of ``fanout`` for a pass while its lease leaves time to send."""
-        size = self._fanout_size(*fanout)
+        lane = max(self._capabilities[Channel(c)].multicast_max for c in fanout)
 
-        async def claim() -> Claimed:
+        async def claim(size: int) -> Claimed:
             now = self._clock.now()
             async with self._uow() as uow:
                 ready = [c for c in fanout if self._resting.get(Channel(c), now) <= now]
@@ -288,7 +288,7 @@ class OutboxDispatcher:
                 await uow.commit()
             return claimed
 
-        return Feeder(claim, size, lease_end - 2 * self.lease_margin, self._clock.now)
+        return Feeder(claim, lane, lease_end - 2 * self.lease_margin, self._clock.now)
 
     async def _lift_quota_rest(self, uow: UnitOfWork, now: datetime) -> None:
         """End a channel's monthly-quota rest when a campaign was resumed since it began

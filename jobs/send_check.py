@@ -55,9 +55,13 @@ class SendCheck:
             async with self._lock:  # one check for the workers that arrive together
                 if self._now() >= self._next:
                     await self._check()
+        if not self._gone:
+            return delivery
         rows = tuple(row for row in delivery.rows if row.id not in self._gone)
         if len(rows) == len(delivery.rows):
             return delivery
+        # each row is asked about once: a long fan-out pass must not keep its ids
+        self._gone.difference_update(row.id for row in delivery.rows)
         if not rows:
             return None
         key = multicast_key(rows) if delivery.multicast else delivery.retry_key
@@ -83,5 +87,7 @@ class SendCheck:
         except Exception:  # the database is away: send as claimed rather than stall the pass
             log.exception("checking %s claimed outbox rows again failed", len(ids))
             kept = ids
-        self._gone |= ids - kept
-        self._unsent -= ids - kept
+        # rows recorded while the check ran are done, not gone
+        gone = (ids - kept) & self._unsent
+        self._gone |= gone
+        self._unsent -= gone

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.bulk import bulk_insert
-from storage.bulk.sql import is_among
+from storage.bulk.sql import commonly_true, is_among
 from storage.models import ChannelIdentity, OutboxMessage, table_of
 from storage.repositories.outbox_reads import (
     FAILED,
@@ -121,6 +121,10 @@ class Outbox(OutboxReads):
     def _among(self, message_ids: Collection[int]) -> ColumnElement[bool]:
         """``id IN message_ids`` bound as one value: thousands of ids a claim or a multicast."""
         return is_among(self._s.get_bind(), table_of(OutboxMessage).c.id, message_ids)
+
+    def _pending(self) -> ColumnElement[bool]:
+        """Pending, beside :meth:`_among`: the ids are looked up, not the pending rows walked."""
+        return commonly_true(self._s.get_bind(), OutboxMessage.status == PENDING)
 
     async def enqueue(
         self,
@@ -261,7 +265,7 @@ class Outbox(OutboxReads):
             return
         await self._s.execute(
             update(OutboxMessage)
-            .where(self._among(message_ids), OutboxMessage.status == PENDING)
+            .where(self._among(message_ids), self._pending())
             .values(not_before=not_before)
             .execution_options(synchronize_session=False)
         )
@@ -311,7 +315,7 @@ class Outbox(OutboxReads):
         mark the still-pending ones sent in one statement; returns the ids that were pending."""
         result = await self._s.execute(
             update(OutboxMessage)
-            .where(self._among(message_ids), OutboxMessage.status == PENDING)
+            .where(self._among(message_ids), self._pending())
             .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, error=None)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
