@@ -15,7 +15,8 @@ SQLite file; a PostgreSQL URL must name a scratch database: its members are repl
   through the driver's fastest path (``COPY`` on PostgreSQL, ``executemany`` on SQLite,
   :func:`storage.bulk.bulk_insert`), committed.
 
-After each round its rows are deleted (outside the timing). Each figure is members a second,
+After each round its rows are deleted (outside the timing; on PostgreSQL then
+``VACUUM ANALYZE``, as autovacuum would between two launches). Each figure is members a second,
 min / median / max over the rounds; each ratio (launch ÷ baseline, target ≥ 0.5) is taken
 within a round.
 """
@@ -68,6 +69,17 @@ async def _reset(engine: AsyncEngine, campaign_id: int) -> None:
         await connection.execute(
             delete(table_of(CampaignMember)).where(CampaignMember.campaign_id == campaign_id)
         )
+    await _vacuum(engine)
+
+
+async def _vacuum(engine: AsyncEngine) -> None:
+    """PostgreSQL: dead rows of the last round gone and statistics fresh, as autovacuum would
+    leave them between two launches (each round starts from the same state)."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text("VACUUM ANALYZE"))
 
 
 def _retry_key(engine: AsyncEngine) -> Any:
@@ -168,6 +180,7 @@ async def rounds(url: str, members: int, count: int) -> dict[str, list[float]]:
             async with app.engine.begin() as connection:
                 await connection.execute(text("TRUNCATE members, channel_identities CASCADE"))
         await add_members(app.engine, members, "line")
+        await _vacuum(app.engine)
         first = await launch_campaign(app, MESSAGE, name="Warm-up")  # and the payload it writes
         payload, campaign_id = await _payload(app, first.campaign_id), first.campaign_id
         await _reset(app.engine, campaign_id)
