@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -47,6 +48,8 @@ class SendCheck:
         self._gone: set[int] = set()
         self._next = now() + every
         self._lock = asyncio.Lock()
+        #: rows claimed later in the pass, with when: checked by their own claim until ``every``
+        self._recent: deque[tuple[datetime, frozenset[int]]] = deque()
 
     async def keep(self, delivery: Delivery) -> Delivery | None:
         """``delivery`` less its rows withdrawn since the claim; None when none is left. A
@@ -69,15 +72,21 @@ class SendCheck:
 
     def add(self, rows: Iterable[QueuedMessage]) -> None:
         """Rows claimed later in the pass (a fan-out's next claim, checked by that claim)."""
-        self._unsent.update(row.id for row in rows)
+        ids = frozenset(row.id for row in rows)
+        self._unsent.update(ids)
+        self._recent.append((self._now(), ids))
 
     def done(self, delivery: Delivery) -> None:
         """The outcome of ``delivery`` is recorded: its rows need no more checks."""
         self._unsent.difference_update(row.id for row in delivery.rows)
 
     async def _check(self) -> None:
-        ids = set(self._unsent)
-        self._next = self._now() + self._every
+        now = self._now()
+        while self._recent and self._recent[0][0] <= now - self._every:
+            self._recent.popleft()
+        # rows their claim checked less than ``every`` ago need no second look yet
+        ids = self._unsent.difference(*(claimed for _, claimed in self._recent))
+        self._next = now + self._every
         if not ids:
             return
         try:
