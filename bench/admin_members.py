@@ -7,10 +7,11 @@ the rule's members (``storage.console_queries.member_page``, keyset by id, 50 ro
 count beside it (``member_count``), each in its own ``UnitOfWork`` at the same time, as the
 page runs them (``page_and_count``). The
 baseline is the same rule's count alone as ``/segments`` and a campaign's preview run it
-(``count_query(compile_rule(…))``), through a ``UnitOfWork`` too. Each round times the two
-side by side, in alternating order; the target (≤ 1.25) is on the medians over the rounds,
-min/median/max are printed. A deep page (``after`` half-way through the ids) is measured as
-well: keyset paging costs there what it costs on the first page.
+(``count_query(compile_rule(…))``), through a ``UnitOfWork`` too. The page's rule is compiled
+for walking (``SegmentEnv.walking``: a total is probed per member read), as the console does.
+Each round times the two side by side, in alternating order; the target (≤ 1.25) is on the
+medians over the rounds, min/median/max are printed. A deep page (``after`` half-way through
+the ids) is measured as well: keyset paging costs there what it costs on the first page.
 
 On the big shop of :mod:`bench.bigshop` (built or reused; full 1M members, quick 2k).
 """
@@ -22,6 +23,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -70,8 +72,9 @@ def _runs(engine: AsyncEngine, rule: str, after: int) -> tuple[Timed, Timed]:
 
     async def console() -> int:
         condition = compile_condition(parsed, _env())
+        walking = compile_condition(parsed, replace(_env(), walking=True))
         found, size = await page_and_count(
-            lambda: UnitOfWork(sessions), None, condition, after, PAGE
+            lambda: UnitOfWork(sessions), None, condition, after, PAGE, walking
         )
         assert len(found.members) <= PAGE
         return size

@@ -103,7 +103,6 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
         finally:
             await channel.close()
         outcome = await statuses(app)
-        sent = fake.recipients - warm_up
         multicasts = fake.accepted.get("multicast")
         requests = sum(multicasts.per_second.values()) if multicasts else 0
         refused = multicasts.refused if multicasts else 0
@@ -117,7 +116,7 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
         "rss_before_kib": before,
         "rss_after_launch_kib": after_launch,
         "rss_peak_kib": max(peak, after_launch),
-        "recipients_sent": sent,
+        "recipients_sent": fake.recipients - warm_up,
         "multicasts_per_s": (requests - warm_up_requests) / seconds if seconds else 0.0,
         "rate_429": refused,
         "bare_client_multicasts_per_s": ceiling,

@@ -33,6 +33,7 @@ import numpy as np
 from bench.calibration_models import EFFECTS, POPULATIONS, Array, draw, true_effects
 from bench.report import Target, publish
 from shop.campaigns.uplift import (
+    HISTORY_MULTIPLE,
     Estimate,
     Moments,
     Verdict,
@@ -154,14 +155,32 @@ class Cell:
     conversion: dict[str, Tally] = field(default_factory=dict)
 
 
-def _moments(mask: Array, x: Array, y: Array) -> tuple[list[Moments], Array]:
-    """Per campaign (row), the group's moments and its converters."""
+def _moments(
+    mask: Array, x: Array, y: Array, w: Array | None = None
+) -> tuple[list[Moments], Array]:
+    """Per campaign (row), the group's moments (``w``: the same-length earlier window, when
+    ``x`` is a longer history) and its converters."""
     m = mask.astype(np.float64)
+    same = x if w is None else w
     sums = [m.sum(1), (m * y).sum(1), (m * y * y).sum(1), (m * x).sum(1)]
-    sums += [(m * x * x).sum(1), (m * x * y).sum(1)]
+    sums += [(m * x * x).sum(1), (m * x * y).sum(1), (m * same).sum(1), (m * same * same).sum(1)]
     rows = zip(*(s.tolist() for s in sums), strict=True)
-    moments = [Moments(int(n), sy, syy, sx, sxx, sxy) for n, sy, syy, sx, sxx, sxy in rows]
+    moments = [Moments(int(n), *values) for n, *values in rows]
     return moments, (m * (y > 0)).sum(1)
+
+
+#: the candidate adjusted on the same-length earlier window alone (the product before the
+#: longer history), computed from its own moments
+MATCHING: Final = "adjusted on the matching window only, largest of three (before)"
+
+
+def _judge_matching(cell: Cell, held: Array, w: Array, y: Array) -> None:
+    recipients, buyers_t = _moments(~held, w, y)
+    holdout, buyers_c = _moments(held, w, y)
+    tally = cell.revenue.setdefault(MATCHING, Tally())
+    for k, (treated, control) in enumerate(zip(recipients, holdout, strict=True)):
+        converters = int(buyers_t[k] + buyers_c[k])
+        tally.add(adjusted_difference(treated, control, converters), cell.truth[0])
 
 
 def _judge(cell: Cell, recipients: list[Moments], holdout: list[Moments], buyers: Array) -> None:
@@ -185,11 +204,11 @@ CAP_QUANTILE: Final = 0.99
 CAPPED: Final = "capped at the pooled 99th percentile, adjusted, largest of three"
 
 
-def _judge_capped(cell: Cell, held: Array, x: Array, y: Array) -> None:
-    cap = np.quantile(np.concatenate([x, y], axis=1), CAP_QUANTILE, axis=1)[:, None]
-    xc, yc = np.minimum(x, cap), np.minimum(y, cap)
-    recipients, buyers_t = _moments(~held, xc, yc)
-    holdout, buyers_c = _moments(held, xc, yc)
+def _judge_capped(cell: Cell, held: Array, x: Array, y: Array, w: Array) -> None:
+    cap = np.quantile(np.concatenate([w, y], axis=1), CAP_QUANTILE, axis=1)[:, None]
+    xc, yc, wc = np.minimum(x, HISTORY_MULTIPLE * cap), np.minimum(y, cap), np.minimum(w, cap)
+    recipients, buyers_t = _moments(~held, xc, yc, wc)
+    holdout, buyers_c = _moments(held, xc, yc, wc)
     tally = cell.revenue.setdefault(CAPPED, Tally())
     for k, (treated, control) in enumerate(zip(recipients, holdout, strict=True)):
         converters = int(buyers_t[k] + buyers_c[k])
@@ -211,13 +230,15 @@ def run_cells(
     while done < campaigns:
         rows = min(block, campaigns - done)
         d = draw(population, effect, rng, rows * audience)
-        x, y0, y1 = (a.reshape(rows, audience) for a in (d.x, d.y0, d.y1))
+        x, y0, y1, w = (a.reshape(rows, audience) for a in (d.x, d.y0, d.y1, d.w))
         for cell in cells:
             held = rng.random((rows, audience)) < cell.holdout / 100
-            recipients, buyers_t = _moments(~held, x, y1)
-            holdout, buyers_c = _moments(held, x, y0)
+            recipients, buyers_t = _moments(~held, x, y1, w)
+            holdout, buyers_c = _moments(held, x, y0, w)
             _judge(cell, recipients, holdout, np.stack([buyers_t, buyers_c]))
-            _judge_capped(cell, held, x, np.where(held, y0, y1))
+            y = np.where(held, y0, y1)
+            _judge_capped(cell, held, x, y, w)
+            _judge_matching(cell, held, w, y)
         done += rows
     return cells
 
@@ -278,7 +299,7 @@ def summary(cells: list[Cell]) -> list[str]:
         "| interval | lowest coverage | highest false-positive rate | width ÷ product's |",
         "|---|---|---|---|",
     ]
-    revenue = [*REVENUE_METHODS, CAPPED]
+    revenue = [*REVENUE_METHODS, MATCHING, CAPPED]
     for kind, names in (("revenue", revenue), ("conversion", list(cells[0].conversion))):
         base = PRODUCT if kind == "revenue" else CONVERSION
         for name in names:

@@ -2,10 +2,11 @@
 
 Every member has a hidden habit: how often they come (``rate``, expected visits per window)
 and what they spend (a member scale times a per-visit basket). ``x`` is their spend in the
-window before the campaign, ``y0`` in the campaign's window without the message and ``y1``
-with it, drawn together (the same visits and baskets, then the effect applied), so the true
-effect on revenue and on conversion is known exactly in distribution and estimated without
-noise worth mentioning from a very large paired draw (:func:`true_effects`).
+:data:`~shop.campaigns.uplift.HISTORY_MULTIPLE` windows before the campaign (``w`` in the last
+of those, the window just before the campaign's), ``y0`` in the campaign's window without the
+message and ``y1`` with it, drawn together (the same visits and baskets, then the effect
+applied), so the true effect on revenue and on conversion is known exactly in distribution and
+estimated without noise worth mentioning from a very large paired draw (:func:`true_effects`).
 
 Populations:
 
@@ -37,6 +38,8 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from shop.campaigns.uplift import HISTORY_MULTIPLE
+
 Array = NDArray[Any]
 
 POPULATIONS: Final = ("a_current", "b_zero_heavy", "c_all_heavy", "d_demo")
@@ -47,12 +50,13 @@ SMALL: Final = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Draw:
-    """Per member (flat): earlier spend ``x``, spend without (``y0``) and with (``y1``) the
-    message."""
+    """Per member (flat): earlier spend ``x`` (the history) and ``w`` (its last window), spend
+    without (``y0``) and with (``y1``) the message."""
 
     x: Array
     y0: Array
     y1: Array
+    w: Array
 
 
 def _habits(population: str, rng: np.random.Generator, n: int) -> tuple[Array, Array]:
@@ -111,7 +115,11 @@ def draw(population: str, effect: str, rng: np.random.Generator, n: int) -> Draw
     rate, scale = _habits(population, rng, n)
     # the habits carry over (in ``a_current`` they are the same for everyone: nothing does)
     before = _window(population, rng, rate, scale)
-    x = np.bincount(before[0], before[1], minlength=n)
+    w = np.bincount(before[0], before[1], minlength=n)
+    x = w.copy()
+    for _ in range(HISTORY_MULTIPLE - 1):  # window by window: a_current's visits are 0 or 1
+        older = _window(population, rng, rate, scale)
+        x += np.bincount(older[0], older[1], minlength=n)
     owner, basket = _window(population, rng, rate, scale)
     y0 = np.bincount(owner, basket, minlength=n)
     treated = basket
@@ -127,7 +135,7 @@ def draw(population: str, effect: str, rng: np.random.Generator, n: int) -> Draw
         y1 = y1 + np.where(extra, _baskets(population, rng, scale), 0.0)
     elif effect == "variance_down":
         y1 = y1 + np.where(rng.random(n) < 0.15, SMALL, 0.0)
-    return Draw(x, y0, y1)
+    return Draw(x, y0, y1, w)
 
 
 def true_effects(population: str, effect: str, members: int, seed: int) -> tuple[float, float]:

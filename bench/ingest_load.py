@@ -2,7 +2,8 @@
 
 ``python -m bench.ingest_load JSON`` posts webhooks to ``url`` for ``seconds`` and prints one
 JSON line of results. Every request carries a new update id / ``webhookEventId`` (nothing is a
-duplicate) from member ``n % users`` typing ``/points``; LINE bodies are signed and carry a
+duplicate) from member ``n % users`` typing ``/points``, or with ``mix`` the realistic mix of
+:mod:`bench.mix_load`; LINE bodies are signed and carry a
 reply token the fake LINE API accepts once.
 
 - ``closed`` mode: ``concurrency`` requests in flight at all times (the throughput);
@@ -20,25 +21,28 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 
+from bench import mix_load as mix
 from bench.ingest_seed import line_user, telegram_user
 from bench.ingest_servers import SECRET
-from simulator.fakes.line_webhooks import signed_webhook, text_event
-from simulator.fakes.telegram_updates import text_update
+from simulator.fakes.line_webhooks import postback_event, signed_webhook, text_event
+from simulator.fakes.telegram_updates import callback_update, text_update
 
 Request = tuple[bytes, dict[str, str]]
 
 
-def telegram_request(n: int, users: int, first_id: int) -> Request:
+def telegram_request(n: int, spec: dict[str, Any]) -> Request:
+    users, first_id = int(spec["users"]), int(spec["first_id"])
     body = json.dumps(text_update(first_id + n, telegram_user(n % users), "/points")).encode()
     headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
     return body, headers
 
 
-def line_request(n: int, users: int, first_id: int) -> Request:
+def line_request(n: int, spec: dict[str, Any]) -> Request:
+    users, first_id = int(spec["users"]), int(spec["first_id"])
     user = line_user(n % users)
     event = text_event(
         user,
@@ -49,6 +53,38 @@ def line_request(n: int, users: int, first_id: int) -> Request:
     )
     body, signature = signed_webhook([event])
     return body, {"Content-Type": "application/json", "X-Line-Signature": signature}
+
+
+def telegram_mix_request(n: int, spec: dict[str, Any]) -> Request:
+    update_id = int(spec["first_id"]) + n
+    one = mix.step(n, int(spec["users"]), int(spec["people"]), int(spec["signups_before"]))
+    user = mix.telegram_id(one.sender)
+    if one.kind == "button":
+        update = callback_update(update_id, user, one.payload)
+    else:
+        update = text_update(update_id, user, one.payload)
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    return json.dumps(update).encode(), headers
+
+
+def line_mix_request(n: int, spec: dict[str, Any]) -> Request:
+    one = mix.step(n, int(spec["users"]), int(spec["people"]), int(spec["signups_before"]))
+    user, number, at = mix.line_id(one.sender), int(spec["first_id"]) + n, datetime.now(UTC)
+    token, event_id = f"rt.{user}.{number}", f"{number:026d}"
+    if one.kind == "button":
+        event = postback_event(user, one.payload, token, at, event_id=event_id)
+    else:
+        event = text_event(user, one.payload, token, at, event_id=event_id)
+    body, signature = signed_webhook([event])
+    return body, {"Content-Type": "application/json", "X-Line-Signature": signature}
+
+
+MAKERS: Final = {
+    ("telegram", False): telegram_request,
+    ("line", False): line_request,
+    ("telegram", True): telegram_mix_request,
+    ("line", True): line_mix_request,
+}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -62,9 +98,10 @@ class _Load:
     """One run's requests and what came of them (latencies in seconds, errors, sent)."""
 
     def __init__(self, spec: dict[str, Any], session: aiohttp.ClientSession) -> None:
-        self.make: Callable[[int, int, int], Request] = (
-            telegram_request if spec["kind"] == "telegram" else line_request
-        )
+        self.spec = spec
+        self.make: Callable[[int, dict[str, Any]], Request] = MAKERS[
+            spec["kind"], bool(spec.get("mix"))
+        ]
         self.url: str = spec["url"]
         self.users, self.first_id = int(spec["users"]), int(spec["first_id"])
         self.concurrency = int(spec["concurrency"])
@@ -78,7 +115,7 @@ class _Load:
 
     async def one(self, started: float) -> None:
         async with self.slots:
-            body, headers = self.make(self.counter, self.users, self.first_id)
+            body, headers = self.make(self.counter, self.spec)
             self.counter += 1
             try:
                 async with self.session.post(self.url, data=body, headers=headers) as answer:

@@ -1,6 +1,6 @@
 """What the uplift interval cannot do, measured: the two targets of the calibration that missed.
 
-    python -m bench.uplift_limits [--members N] [--campaigns N] [--seed N]
+    python -m bench.uplift_limits [--members N] [--campaigns N] [--seed N] [--demo URL ...]
 
 1. **How far adjusting for earlier spending can shrink the detectable uplift on the demo
    shop's population** (``d_demo`` of :mod:`bench.calibration_models`, habits that persist).
@@ -11,7 +11,17 @@
    knows each member's true visit rate: the window's expected revenue given the member's
    habits is their rate times the mean basket, so no covariate made of the member's past
    (however long, in whatever form) can do better than the oracle.
-2. **The one cell under 0.93** (``a_current``, variance-reducing effect, 200 members, 20%
+2. **What could shrink it for the product's 7-day window** (``attribution_days`` is 7 for every
+   campaign and automation): longer earlier windows, visits instead of spend, several
+   covariates together (least squares on all of them, as a multi-covariate adjustment from
+   SQL cross-products would do), and capping each member's revenue at a high percentile of the
+   earlier window — with how much of a true effect the cap keeps, since a capped estimate is
+   of capped revenue: its detectable uplift in terms of the *true* effect is the capped one
+   divided by the share kept.
+3. **The same on built demo shops** (``--demo``, the SQLite file of ``chatcrm demo``): the
+   product's detectable uplift ÷ the plain one over all members, for the demo campaign's week
+   and the week before it, with histories of 1, 4, 8 and 13 weeks.
+4. **The one cell under 0.93** (``a_current``, variance-reducing effect, 200 members, 20%
    hold-out) with small-sample corrections of the product's interval: Student's t with
    Welch–Satterthwaite degrees of freedom (from the two groups' residual variances) or with
    the hold-out's own ``n − 2``, instead of ``n − 4``; and, as "too few to tell", a minimum
@@ -22,18 +32,30 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Final
 
 import numpy as np
+from sqlalchemy import select
 
 from bench.calibration import _moments
 from bench.calibration_models import Array, _habits, _window, draw, true_effects
-from shop.campaigns.uplift import Moments, adjusted_difference, adjusted_errors, fit_at
+from shop.campaigns.uplift import (
+    Moments,
+    adjusted_difference,
+    adjusted_errors,
+    fit_at,
+    residual_variance,
+)
 from shop.campaigns.uplift import t_quantile_975 as t975
+from storage.db import create_engine
+from storage.models import Campaign, Member, Sale
 
 WINDOWS: Final = (1, 2, 4)
+DEMO_CAMPAIGN: Final = "Free Thai milk tea"
 PRE_MULTIPLES: Final = (1, 4, 8, 13)
 #: (population, effect, audience, hold-out %): the missed cell, then cells a minimum of
 #: hold-out buyers would cost most in (few buyers per member)
@@ -74,6 +96,137 @@ def demo_bound(members: int, seed: int) -> list[str]:
     return lines
 
 
+def _adjusted_sd(y: Array, *covariates: Array) -> float:
+    """The residual standard deviation of ``y`` after least squares on ``covariates``."""
+    design = np.column_stack([np.ones(y.size), *covariates])
+    beta = np.linalg.lstsq(design, y, rcond=None)[0]
+    return float(np.std(y - design @ beta))
+
+
+def week_covariates(members: int, seed: int) -> list[str]:
+    """Detectable uplift with each covariate ÷ without any, for a 7-day window on ``d_demo``."""
+    rng = np.random.default_rng(seed)
+    rate, scale = _habits("d_demo", rng, members)
+
+    def window(weeks: int) -> tuple[Array, Array]:
+        owner, basket = _window("d_demo", rng, rate * weeks, scale)
+        visits = np.bincount(owner, minlength=members).astype(np.float64)
+        return np.bincount(owner, basket, minlength=members), visits
+
+    y = window(1)[0]
+    spend, visits = window(1)  # the matching week, then further back, week by week
+    history = {7: (spend, visits)}
+    for days in (28, 56, 91):
+        more = window((days - max(history)) // 7)
+        last = history[max(history)]
+        history[days] = (last[0] + more[0], last[1] + more[1])
+    rows = {
+        "spend in the matching 7 days (the product)": (history[7][0],),
+        "spend in the 28 days before": (history[28][0],),
+        "spend in the 56 days before": (history[56][0],),
+        "spend in the 91 days before": (history[91][0],),
+        "visits in the 91 days before": (history[91][1],),
+        "spend in the 7 and the 91 days, visits in the 91 days (three)": (
+            history[7][0], history[91][0], history[91][1],
+        ),
+        "oracle: the true visit rate": (rate,),
+    }  # fmt: skip
+    plain = float(np.std(y))
+    lines = ["| covariate (7-day campaign window) | detectable uplift ÷ without |", "|---|---|"]
+    lines += [f"| {name} | {_adjusted_sd(y, *x) / plain:.3f} |" for name, x in rows.items()]
+    return lines
+
+
+def week_caps(members: int, seed: int) -> list[str]:
+    """Capping each member's revenue at a percentile of everyone's earlier week, adjusted on
+    the capped earlier week: the capped spread ÷ the plain one, and per effect the share of
+    the true effect the cap keeps and the ratio in terms of the true effect."""
+    rng = np.random.default_rng(seed)
+    effects = ("shift", "multiplier", "negative", "variance_down")
+    head = " | ".join(f"{e}: kept / in true terms" for e in effects)
+    lines = [f"| cap (percentile: baht) | capped ÷ plain | {head} |", "|---" * 6 + "|"]
+    draws = {e: draw("d_demo", e, rng, members) for e in effects}
+    base = draws["shift"]
+    for q in (98.0, 99.0, 99.5):
+        cap = float(np.percentile(base.w, q))
+        ratio = _adjusted_sd(np.minimum(base.y0, cap), np.minimum(base.w, cap)) / np.std(base.y0)
+        cells = []
+        for d in draws.values():
+            kept = float(np.mean(np.minimum(d.y1, cap) - np.minimum(d.y0, cap)))
+            kept /= float(np.mean(d.y1 - d.y0))
+            cells.append(f"{kept:.2f} / {ratio / kept:.2f}")
+        lines.append(f"| {q:g}th: ฿{cap:,.0f} | {ratio:.3f} | {' | '.join(cells)} |")
+    return lines
+
+
+async def _demo_spend(url: str) -> tuple[datetime, int, Array, Array]:
+    """The demo campaign's start, the number of members, and each sale's member (an index),
+    day offset from the start and amount."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            start = (
+                await connection.execute(
+                    select(Campaign.started_at).where(Campaign.name == DEMO_CAMPAIGN)
+                )
+            ).scalar_one()
+            members = (await connection.execute(select(Member.id))).scalars().all()
+            sales = (
+                await connection.execute(
+                    select(Sale.member_id, Sale.amount, Sale.occurred_at).where(
+                        Sale.voided_at.is_(None), Sale.member_id.is_not(None)
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert start is not None, "the demo's campaign has started"
+    index = {m: k for k, m in enumerate(members)}
+    owner = np.array([index[m] for m, _, _ in sales if m is not None])
+    days = np.array([(at.replace(tzinfo=UTC) - start).total_seconds() / 86400 for *_, at in sales])
+    amounts = np.array([float(a) for _, a, _ in sales])
+    return start, len(members), owner, np.stack([days, amounts]) if sales else np.zeros((2, 0))
+
+
+def _spend(owner: Array, sales: Array, members: int, first: float, last: float) -> Array:
+    """Each member's spending from day ``first`` to day ``last`` (from the campaign's start)."""
+    inside = (sales[0] >= first) & (sales[0] < last)
+    return np.bincount(owner[inside], sales[1][inside], minlength=members)
+
+
+def demo_shop(urls: Sequence[str]) -> list[str]:
+    """On built demo shops (``chatcrm demo``), all members: the product's detectable uplift
+    (:func:`~shop.campaigns.uplift.residual_variance`) ÷ the plain one (what ``/stats`` and
+    the preview used before the adjustment), for the campaign's week and for the week before
+    it, with histories of 1, 4, 8 and 13 weeks."""
+    lines = [
+        "| demo shop | week measured | "
+        + " | ".join(f"history {m} week{'s' if m > 1 else ''}" for m in PRE_MULTIPLES)
+        + " |",
+        "|---" * (len(PRE_MULTIPLES) + 2) + "|",
+    ]
+    for url in urls:
+        start, members, owner, sales = asyncio.run(_demo_spend(url))
+
+        def spend(first: float, last: float) -> Array:
+            return _spend(owner, sales, members, first, last)  # noqa: B023 (used at once)
+
+        for label, at in (("the campaign's", 0), ("the one before", -7)):
+            y, w = spend(at, at + 7), spend(at - 7, at)
+            cells = []
+            for multiple in PRE_MULTIPLES:
+                x = spend(at - 7 * multiple, at)
+                past = Moments(
+                    members, y.sum(), (y * y).sum(), x.sum(), (x * x).sum(), (x * y).sum(),
+                    w.sum(), (w * w).sum(),
+                )  # fmt: skip
+                ratio = math.sqrt(residual_variance(past) / past.sample().variance)
+                cells.append(f"{ratio:.2f}")
+            name = url.rsplit("/", 1)[-1]
+            lines.append(f"| {name} ({start:%Y-%m-%d}) | {label} | {' | '.join(cells)} |")
+    return lines
+
+
 def _halves(treated: Moments, control: Moments) -> tuple[float, dict[str, float]]:
     """The adjusted difference and the half-widths of the product's interval with each
     candidate quantile."""
@@ -96,10 +249,10 @@ def _cell(cell: tuple[str, str, int, int], campaigns: int, rng: np.random.Genera
     population, effect, audience, holdout = cell
     truth = true_effects(population, effect, 4_000_000, 11)[0]
     d = draw(population, effect, rng, campaigns * audience)
-    x, y0, y1 = (a.reshape(campaigns, audience) for a in (d.x, d.y0, d.y1))
+    x, y0, y1, w = (a.reshape(campaigns, audience) for a in (d.x, d.y0, d.y1, d.w))
     held = rng.random((campaigns, audience)) < holdout / 100
-    recipients, buyers_t = _moments(~held, x, y1)
-    holdouts, buyers_c = _moments(held, x, y0)
+    recipients, buyers_t = _moments(~held, x, y1, w)
+    holdouts, buyers_c = _moments(held, x, y0, w)
     covered: dict[str, int] = {}
     rule = {k: [0, 0] for k in MIN_HOLDOUT_BUYERS}  # intervals, covered
     shown = 0
@@ -141,8 +294,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--members", type=int, default=2_000_000)
     parser.add_argument("--campaigns", type=int, default=4000, help="per cell")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--demo", action="append", default=[], help="a built demo shop's database URL (repeat)"
+    )
     args = parser.parse_args(argv)
+    if args.demo:
+        print("\n".join(demo_shop(args.demo)), end="\n\n")
     print("\n".join(demo_bound(args.members, args.seed)), end="\n\n")
+    print("\n".join(week_covariates(args.members, args.seed)), end="\n\n")
+    print("\n".join(week_caps(args.members, args.seed)), end="\n\n")
     print("\n".join(small_sample(args.campaigns, args.seed)))
 
 

@@ -3,12 +3,16 @@
 For a channel budgeted per bot and per chat in platform messages (Telegram), every message
 claims its slot in ``send_pace`` (:mod:`storage.repositories.pace`): the bot's next free
 moment, spaced ``1 / rate`` apart, once the chat is free. A follower's replies and the
-leader's broadcast thus stay within one budget together, and each chat's. The slots queue up
-in the database, so the pace is exactly the rate however late a claim comes; an urgent
-message (a reply) waits behind the slots already claimed, at most one per sender in flight
-(the dispatcher's ``concurrency``: a fraction of a second). In-process, per-chat buckets keep
-this process's messages to one chat in order and put replies first, and the channels budgeted
-per endpoint (LINE: thousands of requests a second) are paced in-process as
+leader's broadcast thus stay within one budget together, and each chat's. The messages waiting
+in one process claim their slots together, one transaction at a time (a claim waits for the
+bot's row lock, so one per message would cap the rate at the database's turnaround on a hot
+row). The slots queue up in the database, so the pace is the rate however late a claim comes;
+an urgent message (a reply) waits behind the slots already claimed, a fraction of a second. A
+slot used late is given up for a new one: its message would go out close behind the slot after
+it, and the margin under the platform's limit (``TELEGRAM_RATE`` 28 of Telegram's 30) is what
+absorbs lateness and the network's jitter. In-process, per-chat buckets keep this process's
+messages to one chat in order and put replies first, and the channels budgeted per endpoint
+(LINE: thousands of requests a second) are paced in-process as
 :class:`~jobs.ratelimit.PlatformLimits` does. A ``retry_after`` holds the bot's slots in every
 process.
 
@@ -21,13 +25,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Final
 
 from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
-from jobs.ratelimit import Now, PlatformLimits, Sleep
+from jobs.ratelimit import Now, PlatformLimits, Sleep, TokenBucket
 from storage.repositories.pace import Slot
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -36,10 +40,67 @@ log = logging.getLogger(__name__)
 #: rows of chats idle this long are dropped, every :data:`CLEAN_EVERY` claims
 IDLE_SECONDS: Final = 3600.0
 CLEAN_EVERY: Final = 5000
-#: a slot missed by more than this many gaps is not used (see ``_claim``), at most
+#: a slot missed by more than this many gaps is not used (see the module doc), at most
 #: ``MAX_MISSED`` times for one message
-LATE_GAPS: Final = 2.0
+LATE_GAPS: Final = 1.0
 MAX_MISSED: Final = 2
+#: how much faster than the slots a process's sends may leave, to catch up after a stall
+CATCH_UP: Final = 1.25
+#: the most messages one claim takes slots for
+CLAIM_BATCH: Final = 64
+
+
+class _Claims:
+    """The slot claims of one channel in this process: the messages waiting while a claim runs
+    share the next one (see the module doc). A caller that gives up drops out of its batch; a
+    slot already claimed for it goes unused."""
+
+    def __init__(self, claim: Callable[[list[str | None]], Awaitable[list[Slot]]]) -> None:
+        self._claim = claim
+        self._asks: list[tuple[str | None, asyncio.Future[Slot]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def slot(self, chat: str | None) -> Slot:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Slot] = loop.create_future()
+        self._asks.append((chat, future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run())
+            self._task.add_done_callback(self._abandon)
+        return await future
+
+    def _abandon(self, task: asyncio.Task[None]) -> None:
+        # cancelled (shutdown), even before it ran: nobody may wait for an answer that will not
+        # come. A task that ended normally left nobody waiting, and whoever asked since then
+        # is the next task's.
+        if task.cancelled() and task is self._task:
+            for _, future in self._asks:
+                future.cancel()
+            self._asks.clear()
+
+    async def _run(self) -> None:
+        asks: list[tuple[str | None, asyncio.Future[Slot]]] = []
+        try:
+            while self._asks:
+                asks = [ask for ask in self._asks[:CLAIM_BATCH] if not ask[1].done()]
+                del self._asks[:CLAIM_BATCH]
+                if asks:
+                    await self._answer(asks)
+        finally:  # cancelled while claiming: the batch learns it (the rest, in ``_abandon``)
+            for _, future in asks:
+                future.cancel()
+
+    async def _answer(self, asks: list[tuple[str | None, asyncio.Future[Slot]]]) -> None:
+        try:
+            slots = await self._claim([chat for chat, _ in asks])
+        except Exception as error:  # every caller in the batch learns of it
+            for _, future in asks:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), slot in zip(asks, slots, strict=True):
+            if not future.done():
+                future.set_result(slot)
 
 
 class SharedPace:
@@ -65,10 +126,21 @@ class SharedPace:
             for channel, budget in budgets.items()
         }
         self._local = PlatformLimits(local, sleep=sleep)
+        # and this process's own sends spaced as they leave, after the wait for the slot: a
+        # stall that wakes several waiters at once then cannot send them together; a little
+        # faster than the slots, so the sends catch up with them after a stall
+        self._leaving = {
+            channel: TokenBucket((budget.per_sender or 1.0) * CATCH_UP, 1.0, sleep=sleep)
+            for channel, budget in self._shared.items()
+        }
         self._uow = uow
         self._now = now
         self._sleep = sleep
         self._claims = 0
+        self._batches = {
+            channel: _Claims(self._batch_claim(channel, budget))
+            for channel, budget in self._shared.items()
+        }
         self._holding: set[asyncio.Task[None]] = set()
 
     async def before_send(
@@ -79,48 +151,53 @@ class SharedPace:
         if budget is None:
             return
         for _ in range(max(messages, 1)):
-            await self._claim(channel, chat, budget)
+            await self._claim(channel, chat, budget, urgent)
 
-    async def _claim(self, channel: Channel, chat: str, budget: RateBudget) -> None:
+    async def _claim(self, channel: Channel, chat: str, budget: RateBudget, urgent: bool) -> None:
         assert budget.per_sender is not None
         sender_gap = 1.0 / budget.per_sender
         chat_key = None if budget.per_chat is None else f"{channel.value}:{chat}"
-        chat_gap = 0.0 if budget.per_chat is None else 1.0 / budget.per_chat
         missed = 0
         while True:
-            # a caller giving up (a reply that waited too long) must not cut a transaction
-            # holding the bot's row lock short: the claim finishes, its slot goes unused
-            claim = self._claim_once(channel.value, chat_key, sender_gap, chat_gap)
-            slot = await asyncio.shield(claim)
+            slot = await self._batches[channel].slot(chat_key)
             wait = slot.at - self._now()
             if not slot.granted:
                 await self._sleep(max(wait, 0.01))  # the chat is busy until then
                 continue
             if wait > 0:
                 await self._sleep(wait)
-            # a slot left behind by a stall (this process was busy) would go out together
-            # with the slots after it, over the rate in that second: claim a new one instead
+            await self._leaving[channel].acquire(urgent=urgent)
             if self._now() - slot.at <= LATE_GAPS * sender_gap or missed >= MAX_MISSED:
                 return
             missed += 1
 
-    async def _claim_once(
-        self, sender: str, chat: str | None, sender_gap: float, chat_gap: float
-    ) -> Slot:
-        now = self._now()
-        async with self._uow() as uow:
-            slot = await uow.pace.claim(sender, chat, now, sender_gap, chat_gap)
-            await self._clean(uow, now)
-            await uow.commit()
-        return slot
+    def _batch_claim(
+        self, channel: Channel, budget: RateBudget
+    ) -> Callable[[list[str | None]], Awaitable[list[Slot]]]:
+        assert budget.per_sender is not None
+        sender_gap = 1.0 / budget.per_sender
+        chat_gap = 0.0 if budget.per_chat is None else 1.0 / budget.per_chat
 
-    async def _clean(self, uow: UnitOfWork, now: float) -> None:
-        self._claims += 1
-        if self._claims % CLEAN_EVERY == 0:
+        async def claim(chats: list[str | None]) -> list[Slot]:
+            now = self._now()
+            async with self._uow() as uow:
+                slots = await uow.pace.claim_many(channel.value, chats, now, sender_gap, chat_gap)
+                await self._clean(uow, now, len(chats))
+                await uow.commit()
+            return slots
+
+        return claim
+
+    async def _clean(self, uow: UnitOfWork, now: float, claimed: int) -> None:
+        before, self._claims = self._claims, self._claims + claimed
+        if before // CLEAN_EVERY != self._claims // CLEAN_EVERY:
             await uow.pace.forget_before(now - IDLE_SECONDS)
 
     def rest(self, channel: Channel, seconds: float) -> None:
         self._local.rest(channel, seconds)
+        leaving = self._leaving.get(channel)
+        if leaving is not None:
+            leaving.pause(seconds)
         if channel in self._shared:
             until = self._now() + max(seconds, 0.0)
             task = asyncio.get_running_loop().create_task(self._hold(channel, until))

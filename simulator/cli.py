@@ -176,6 +176,8 @@ def detectable_sentence(stats: CampaignStats) -> str:
         treated.x + control.x,
         treated.xx + control.xx,
         treated.xy + control.xy,
+        treated.same_length()[0] + control.same_length()[0],
+        treated.same_length()[1] + control.same_length()[1],
     )
     # the spread the regression-adjusted interval has to cover, as the preview computes it
     mde = minimum_detectable_effect(residual_variance(both), treated.n, control.n)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, func, or_, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
@@ -188,17 +190,38 @@ async def page_and_count(
     rule: ColumnElement[bool],
     after: int,
     limit: int,
+    walking: ColumnElement[bool] | None = None,
 ) -> tuple[MemberPage, int]:
     """A filtered page and the filter's count, each in its own unit of work (its own
     connection), at the same time: the wait is the longer of the two — the count on a big
-    shop — not their sum."""
+    shop — not their sum. ``walking`` is the same rule compiled for the page
+    (``SegmentEnv.walking``: totals probed per member read); None: ``rule``. A count of 0
+    ends the page at once: walking, it would read every member to find none."""
 
     async def one_page() -> MemberPage:
         async with uows() as uow:
-            return await member_page(uow, branch_id, after, limit, rule=rule)
+            return await member_page(
+                uow, branch_id, after, limit, rule=rule if walking is None else walking
+            )
 
     async def count() -> int:
         async with uows() as uow:
             return await member_count(uow, branch_id, rule)
 
-    return await asyncio.gather(one_page(), count())
+    paging = asyncio.ensure_future(one_page())
+    try:
+        size = await count()
+    except BaseException:  # the count failed or was cancelled: the page goes with it
+        await _stopped(paging)
+        raise
+    if size == 0:
+        await _stopped(paging)
+        return MemberPage([], None), 0
+    return await paging, size
+
+
+async def _stopped(task: asyncio.Future[Any]) -> None:
+    """``task`` cancelled and finished (its unit of work rolled back, its connection back)."""
+    task.cancel()
+    with suppress(asyncio.CancelledError, Exception):
+        await task

@@ -8,11 +8,14 @@ aiosqlite connection whose cursors open, execute, read the first rows and close 
 trip, and keep those rows for SQLAlchemy to fetch; a transaction's ``BEGIN`` goes along with its
 first statement. A result longer than :data:`PREFETCH` rows (an export streaming members) is
 read on in further trips of that size, so memory stays bounded. Everything else (``executemany``
-on the connection, commit, closing) is aiosqlite's own.
+on the connection, commit, closing) is aiosqlite's own. A statement whose caller is
+cancelled is interrupted (``sqlite3.Connection.interrupt``), as asyncpg cancels one on
+PostgreSQL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
@@ -115,7 +118,15 @@ class OneTripCursor:
             self.description, self.rowcount, self.lastrowid = None, -1, None
             return self
         conn = self._connection._conn
-        outcome: _Outcome = await self._connection.run(_run, conn, previous, sql, parameters, many)
+        try:
+            outcome: _Outcome = await self._connection.run(
+                _run, conn, previous, sql, parameters, many
+            )
+        except asyncio.CancelledError:
+            # nobody waits for the answer any more (a live count whose client left): stop the
+            # statement rather than let it hold the connection until it is done
+            conn.interrupt()
+            raise
         self.description = outcome.description
         self.rowcount = outcome.rowcount
         self.lastrowid = outcome.lastrowid

@@ -32,3 +32,22 @@ async def insert_once(
         .returning(*[table.c[name] for name in conflict_columns])
     )
     return (await session.execute(statement)).first() is not None
+
+
+async def insert_many_once(
+    session: AsyncSession,
+    model: type[Base],
+    rows: Sequence[dict[str, Any]],
+    conflict_columns: Sequence[str],
+) -> None:
+    """Insert each of ``rows`` unless a row with the same ``conflict_columns`` exists, in one
+    statement (see :func:`insert_once`)."""
+    if not rows:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table_of(model))
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+    )
+    await session.execute(statement)

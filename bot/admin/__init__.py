@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.admin import (
     campaign_form,
+    campaign_tools,
     campaigns,
     inbox,
     member_edit,
@@ -69,6 +70,8 @@ ROUTES: Final[tuple[tuple[str, str, Handler], ...]] = (
     ("POST", "/campaigns/{campaign_id:[0-9]+}/send", campaigns.send),
     ("POST", "/campaigns/{campaign_id:[0-9]+}/cancel", campaigns.cancel),
     ("POST", "/campaigns/{campaign_id:[0-9]+}/resume", campaigns.resume_sending),
+    ("POST", "/campaigns/{campaign_id:[0-9]+}/test", campaign_tools.test_send),
+    ("POST", "/campaigns/message-preview", campaign_tools.message_preview),
     # inbox
     ("GET", "/inbox", inbox.threads),
     ("GET", "/inbox/{thread_id:[0-9]+}", inbox.thread),

@@ -52,7 +52,7 @@ FIELDS: Final = (
 _LIMIT: Final = 2000
 
 
-def _values(form: MultiDictProxy[Any]) -> dict[str, str]:
+def form_values(form: MultiDictProxy[Any]) -> dict[str, str]:
     """The typed answers; "-" skips an optional one, as in the chat."""
     typed = {
         key: v.strip()[:_LIMIT] if isinstance(v := form.get(key), str) else "" for key in FIELDS
@@ -86,7 +86,7 @@ async def new_form(request: web.Request) -> web.Response:
     return await _render(request, blank | {"holdout": "10", "offer": "none"})
 
 
-async def _offer(act: ConsoleAct, values: dict[str, str]) -> dict[str, Any] | None:
+async def form_offer(act: ConsoleAct, values: dict[str, str]) -> dict[str, Any] | None:
     """The offer as the wizard keeps it, each part checked as the wizard checks it."""
     kind = values["offer"]
     if kind not in KINDS:
@@ -120,7 +120,7 @@ async def _draft(act: ConsoleAct, values: dict[str, str]) -> dict[str, Any]:
         "segment": values["segment"][:40],
         "rule": rule,
         "message": validate_template(values["message"]),
-        "offer": await _offer(act, values),
+        "offer": await form_offer(act, values),
         "label": check_label(values["label"]) if values["label"] else None,
         "when": when.isoformat() if when else None,
     }
@@ -128,7 +128,7 @@ async def _draft(act: ConsoleAct, values: dict[str, str]) -> dict[str, Any]:
 
 async def create(request: web.Request) -> web.Response:
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
-    values = _values(await request.post())
+    values = form_values(await request.post())
     async with app.uow() as uow:
         act = ConsoleAct(uow, app, viewer)
         try:

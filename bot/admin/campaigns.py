@@ -17,6 +17,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.admin.acting import ConsoleAct
+from bot.admin.campaign_tools import holdout_section, test_notice
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
 from bot.admin.svg import bars
@@ -140,6 +141,8 @@ async def preview(request: web.Request) -> web.Response:
         act = ConsoleAct(uow, app, viewer)
         reach = await measure_reach(act, campaign)
         lines = await preview_lines(act, campaign, reach)
+        target = request.query.get("target")
+        lines, detectable, sized = holdout_section(act, campaign, reach, lines, target)
         sample = None
         if reach.sample is not None:
             sample = (await sample_message(act, campaign, reach.sample)).text
@@ -154,6 +157,10 @@ async def preview(request: web.Request) -> web.Response:
         sample=sample,
         startable=campaign.status in ("draft", "scheduled"),
         offer_cost=format_baht(Decimal(campaign.offer_cost), viewer.locale),
+        detectable=detectable,
+        target=(target or "")[:40],
+        sized=sized,
+        notice=test_notice(request),
     )
 
 

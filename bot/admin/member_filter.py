@@ -9,7 +9,7 @@ counts and exports only that branch's members.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from aiohttp import web
 from sqlalchemy import ColumnElement
 
 from bot.admin.keys import ADMIN_APP, VIEWER
+from bot.admin.live import cancelled_when_gone
 from bot.admin.pages import PAGE_SIZE
 from bot.admin.render import page
 from bot.admin.security import HEADERS
@@ -41,6 +42,8 @@ class Filtered:
 
     condition: ColumnElement[bool] | None
     error: str | None
+    #: the same condition for a page, read member by member (``SegmentEnv.walking``)
+    walking: ColumnElement[bool] | None = None
 
 
 def _field(form: Any, name: str, limit: int) -> str:
@@ -62,11 +65,13 @@ async def compile_typed(
         rule = parse_rule(text)
         await check_rule(uow, rule)
         condition = compile_condition(rule, env)
+        walking = compile_condition(rule, replace(env, walking=True))
     except SegmentRuleError as error:
         return Filtered(None, t(viewer.locale, error.key, **error.params))
     if viewer.branch_id is not None:
         condition = condition & (Member.home_branch_id == viewer.branch_id)
-    return Filtered(condition, None)
+        walking = walking & (Member.home_branch_id == viewer.branch_id)
+    return Filtered(condition, None, walking)
 
 
 async def filtered(request: web.Request) -> web.Response:
@@ -81,7 +86,7 @@ async def filtered(request: web.Request) -> web.Response:
     members, count = None, None
     if found.condition is not None:
         members, count = await page_and_count(
-            app.uow, viewer.branch_id, found.condition, _after(form), PAGE_SIZE
+            app.uow, viewer.branch_id, found.condition, _after(form), PAGE_SIZE, found.walking
         )
     return page(
         request,
@@ -98,6 +103,7 @@ async def filtered(request: web.Request) -> web.Response:
     )
 
 
+@cancelled_when_gone
 async def count(request: web.Request) -> web.Response:
     """POST /members/count: ``{"count": n, "text": "…"}`` or ``{"error": "…"}`` (400), for
     the live count the page's script shows while a rule is typed."""

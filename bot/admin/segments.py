@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.admin.acting import ConsoleAct
 from bot.admin.keys import ADMIN_APP, VIEWER
+from bot.admin.live import cancelled_when_gone
 from bot.admin.render import page
 from bot.core.errors import DomainError
 from bot.i18n import t
@@ -219,6 +220,7 @@ async def delete_segment(request: web.Request) -> web.Response:
     return await list_segments(request, t(viewer.locale, "segment.deleted", name=name))
 
 
+@cancelled_when_gone
 async def count(request: web.Request) -> web.Response:
     """The live count (JSON): ``{"count": N, "text": …}`` or ``{"error": …}`` with the chat's
     words for what is wrong in the rule. A POST with the form token: the rule stays out of

@@ -1,12 +1,13 @@
-"""The console's settings page (owners only, like the chat's ``/settings`` changes): the shop's
-name and LINE price, the branches, the contact policy, the automations' switches and numbers,
-the tiers' display names.
+"""The console's settings page: the shop's name and LINE price, the branches, the contact
+policy, the automations' switches and numbers, the tiers' display names. Owners change them,
+like the chat's ``/settings``; a manager reads the same values with nothing to press.
 
 Every change calls the setter the chat's ``/settings`` calls (:mod:`shop.profile`,
 :mod:`shop.branches`, :mod:`shop.settings_changes`, :mod:`shop.automation_settings`): the same
 parsing, the same refusal texts (in the viewer's language; the page is shown again with the
 message and nothing changed), the same ``settings.changed``/``branch.*`` audit with the staff
-member as actor. A manager gets 403 on the page and on every form, whatever the form says.
+member as actor. A manager's POST is refused (403, "only the owner can change these settings")
+whatever the form says; a cashier has no console at all.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.admin.answers import done, done_word, forbidden, form_text, is_owner, not_found
+from bot.admin.acting import ConsoleAct
+from bot.admin.answers import done, done_word, forbidden, form_text, is_owner, not_found, refused
+from bot.admin.auto_preview import automation_previews
 from bot.admin.inbox import CHANNEL
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
@@ -41,6 +44,8 @@ from shop.settings_values import CAP_GROUPS
 from storage.uow import UnitOfWork
 
 LOCATION: Final = "/admin/settings"
+#: who reads the settings page (an owner's has forms, a manager's only the values)
+READERS: Final = frozenset({"owner", "manager"})
 Change = Callable[[UnitOfWork, ChangedBy, Mapping[str, object], web.Request], Awaitable[bool]]
 
 
@@ -50,6 +55,7 @@ async def render(
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     async with app.uow() as uow:
         view = await settings_view(uow)
+        previews = await automation_previews(ConsoleAct(uow, app, viewer), viewer.branch_id)
     return page(
         request,
         viewer,
@@ -58,18 +64,25 @@ async def render(
         status=status,
         title_key="admin_settings.title",
         view=view,
+        readonly=not is_owner(viewer),
         done=done_word(request),
         error=error,
         zone=str(app.settings.tz),
         offer_kinds=KINDS,
         placeholders=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+        auto_previews=previews,
     )
 
 
 async def show(request: web.Request) -> web.Response:
-    if not is_owner(request[VIEWER]):
+    if request[VIEWER].role not in READERS:
         return forbidden(request)
     return await render(request)
+
+
+def owner_only(request: web.Request) -> web.Response:
+    """A change asked by anyone but the owner: refused, saying who may make it."""
+    return refused(request, 403, "prefs.read_only")
 
 
 def change(apply: Change) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -80,7 +93,7 @@ def change(apply: Change) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         app, viewer = request.app[ADMIN_APP], request[VIEWER]
         if not is_owner(viewer):
-            return forbidden(request)
+            return owner_only(request)
         form = await request.post()
         by = ChangedBy(viewer.actor, CHANNEL, app.clock.now())
         try:

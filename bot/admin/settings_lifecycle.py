@@ -1,4 +1,4 @@
-"""The lifecycle thresholds on the console's settings page (owners only): like the chat, a
+"""The lifecycle thresholds on the console's settings page (owners change them): like the chat, a
 typed threshold is not saved at once — the owner first sees how many members each group would
 hold with it against today's counts, then saves (the value is parsed again on save, by the same
 :func:`shop.settings_values.apply_lifecycle`, and checked against the others)."""
@@ -9,10 +9,10 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot.admin.answers import forbidden, form_text, is_owner, not_found
+from bot.admin.answers import form_text, is_owner, not_found
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
-from bot.admin.settings import change, render
+from bot.admin.settings import change, owner_only, render
 from bot.admin.settings_values import typed
 from bot.core.errors import InvalidInput
 from bot.i18n import format_baht, t
@@ -38,7 +38,7 @@ async def preview(request: web.Request) -> web.Response:
     """The counts with the typed threshold, and a Save button; nothing stored yet."""
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     if not is_owner(viewer):
-        return forbidden(request)
+        return owner_only(request)
     form = await request.post()
     field, text = form_text(form, "field", 30), form_text(form, "value", 40)
     if field not in LIFECYCLE_FIELDS:

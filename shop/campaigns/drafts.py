@@ -5,18 +5,22 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
 from shop.inputs import thai_digits_to_ascii
+from shop.throttle import Throttle
 from storage.uow import UnitOfWork
 
 MAX_LABEL: Final = 20
 MAX_NAME: Final = 80
 MAX_HOLDOUT: Final = 50
 MAX_TITLE: Final = 100
+#: test sends one staff member may queue from the console: each is a push (on LINE it counts
+#: against the month's quota, unlike the chat's test, which is the answer to a message)
+TEST_SEND_THROTTLE: Final = Throttle(("campaign.tested",), limit=5, window=timedelta(minutes=10))
 _WHEN: Final = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s+(\d{1,2})[:.](\d{2})$")
 
 

@@ -5,7 +5,7 @@ the outbox rows it points at (``outbox_key`` = ``dedupe_key``; no copy of the st
 responses from its own columns, redemptions from the campaign's coupons, visits and revenue from
 the non-voided sales in each member's attribution window (``attribution_days`` from the start,
 or from when an automation enrolled them; see :mod:`shop.campaigns.stats_sales`) and in the
-window of the same length before it (for the regression adjustment of the uplift).
+weeks before it (for the regression adjustment of the uplift).
 
 Money: the cost counts the LINE messages and the coupons redeemed inside each member's window
 (later ones are counted apart); extra revenue and ROI are given as 95% ranges, and only when
@@ -84,12 +84,15 @@ class GroupStats:
     revenue: Decimal = Decimal("0.00")
     #: sum over measured members of (their revenue in satang)², for the variance
     revenue_sq_satang: float = 0.0
-    #: the measured members' revenue in the window of the same length before theirs (baht),
-    #: its sum of squares and its sum of products with the window's revenue: the regression
+    #: the measured members' revenue over the history before their window (baht), its sum
+    #: of squares and its sum of products with the window's revenue; and the revenue in the
+    #: one window of the same length before theirs and its sum of squares: the regression
     #: adjustment's aggregates (``shop.campaigns.uplift.Moments``)
     earlier: float = 0.0
     earlier_sq: float = 0.0
     earlier_cross: float = 0.0
+    same_length: float = 0.0
+    same_length_sq: float = 0.0
     #: coupons redeemed after the member's attribution window: not counted in the cost
     redeemed_late: int = 0
     blocked: int = 0
@@ -121,6 +124,8 @@ class GroupStats:
             self.earlier,
             self.earlier_sq,
             self.earlier_cross,
+            self.same_length,
+            self.same_length_sq,
         )
 
 

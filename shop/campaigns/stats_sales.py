@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from shop.campaigns.uplift import HISTORY_MULTIPLE
 from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
 
@@ -38,15 +39,16 @@ async def sales_by_group(
     enrolled: bool = True,
 ) -> None:
     """Per group of measured members (not excluded): converters, visits, revenue, and the
-    aggregates of the regression adjustment (per-member revenue ``y`` in the window and ``x``
-    in the window of the same length before it: Σy², Σx, Σx², Σx·y, in baht), stored into
-    ``groups``. ``enrolled`` False: every member's window is the campaign's (the query can
-    use fixed bounds instead of computing each member's)."""
+    aggregates of the regression adjustment (per-member revenue ``y`` in the window, ``x``
+    over the :data:`~shop.campaigns.uplift.HISTORY_MULTIPLE` windows of its length before it
+    and ``w`` in the one window of its length before it: Σy², Σx, Σx², Σx·y, Σw, Σw², in
+    baht), stored into ``groups``. ``enrolled`` False: every member's window is the
+    campaign's (the query can use fixed bounds instead of computing each member's)."""
     rows = await uow.campaign_results.sales_by_group(
-        campaign_id, start, days, now, enrolled=enrolled
+        campaign_id, start, days, now, enrolled=enrolled, history_days=HISTORY_MULTIPLE * days
     )
     square = float(SATANG_PER_BAHT * SATANG_PER_BAHT)
-    for group, converters, visits, total, total_sq, x, x_sq, xy in rows:
+    for group, converters, visits, total, total_sq, x, x_sq, xy, w, w_sq in rows:
         values = groups[group]
         values["converters"] = int(converters)
         values["visits"] = int(visits or 0)
@@ -55,3 +57,5 @@ async def sales_by_group(
         values["earlier"] = float(x or 0) / SATANG_PER_BAHT
         values["earlier_sq"] = float(x_sq or 0) / square
         values["earlier_cross"] = float(xy or 0) / square
+        values["same_length"] = float(w or 0) / SATANG_PER_BAHT
+        values["same_length_sq"] = float(w_sq or 0) / square

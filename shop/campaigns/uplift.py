@@ -13,13 +13,15 @@ The method, for engineers (the evidence for each choice: ``bench/RESULTS.md``, "
 calibration", from ``python -m bench.calibration``):
 
 - **Revenue per member** (every member counts, buyers and non-buyers alike) is adjusted for
-  what the same member spent in the window of the same length just *before* the campaign
-  (regression adjustment, "CUPED"; Lin 2013's interacted form): within each group the
-  window's revenue ``y`` is regressed on the member's earlier revenue ``x``, and the
-  estimate is the difference of the two groups' fitted values at the pooled mean of ``x``.
-  The lot makes ``x`` independent of the group, so this is unbiased for the same effect as
-  the plain difference in means; it removes the part of the spread that regular customers'
-  habits explain, which narrows the interval.
+  what the same member spent in the :data:`HISTORY_MULTIPLE` windows of the campaign's
+  length just *before* it (four weeks for a week's campaign; regression adjustment, "CUPED";
+  Lin 2013's interacted form): within each group the window's revenue ``y`` is regressed on
+  the member's earlier revenue ``x``, and the estimate is the difference of the two groups'
+  fitted values at the pooled mean of ``x``. The lot makes ``x`` independent of the group, so
+  this is unbiased for the same effect as the plain difference in means; it removes the part
+  of the spread that regular customers' habits explain, which narrows the interval. A longer
+  history tells a member's habit better than the one matching window: most members come
+  every few weeks, so whether they came in one particular week is mostly luck.
 - Its standard error is the **largest** of three, each honest where another is not:
   the *separate* error, each group's own residual variance (the unequal-variance, "robust"
   form: honest when the campaign changes the spread — more small buyers, fewer big spenders
@@ -27,15 +29,17 @@ calibration", from ``python -m bench.calibration``):
   residual variance for both groups: honest when a small hold-out by chance holds none of the
   rare big spenders, where its own variance is far too low and the separate error alone gives
   false alarms); and the *earlier-window* error, which takes the hold-out's variance from
-  what *every* member of the audience spent before the campaign (nobody was treated then, so
-  that is the untreated spread, seen in ten or twenty times as many members as the hold-out
-  has) times the share the adjustment leaves unexplained: honest when rare big spenders carry
-  much of the revenue and the campaign keeps them away from the recipients, so that neither
-  group in the window shows them. Each of the first two alone failed a regime of the
-  calibration grid, and both together failed the last one; the largest of the three held.
+  what *every* member of the audience spent in the window of the campaign's length just
+  before it (nobody was treated then, so that is the untreated spread, seen in ten or twenty
+  times as many members as the hold-out has) times the share the adjustment leaves
+  unexplained: honest when rare big spenders carry much of the revenue and the campaign keeps
+  them away from the recipients, so that neither group in the window shows them. Each of the
+  first two alone failed a regime of the calibration grid, and both together failed the last
+  one; the largest of the three held.
   Student t quantile with ``n − 4`` degrees of freedom. Everything is computed from each
-  group's count and sums of ``y``, ``y²``, ``x``, ``x²`` and ``x·y`` (:class:`Moments`),
-  which the database aggregates in one query.
+  group's count and sums of ``y``, ``y²``, ``x``, ``x²``, ``x·y``, and of the same-length
+  earlier window ``w`` and ``w²`` (:class:`Moments`), which the database aggregates in one
+  query.
 - **Conversion** (share of members with at least one visit): Newcombe's hybrid score
   interval for a difference of proportions (each group's Wilson interval, combined), which
   holds its 95% with a small hold-out where the normal approximation falls short.
@@ -54,6 +58,8 @@ MIN_MEMBERS: Final = 30
 MIN_CONVERTERS: Final = 5
 Z_975: Final = 1.959963984540054
 Z_80: Final = 0.8416212335729143  # the 80% quantile of the normal: 80% power
+#: the covariate's history, in windows of the campaign's length
+HISTORY_MULTIPLE: Final = 4
 
 
 class Verdict(enum.StrEnum):
@@ -87,7 +93,9 @@ class GroupSample:
 @dataclass(frozen=True, slots=True)
 class Moments:
     """One group's per-member outcome ``y`` and earlier value ``x`` as SQL aggregates: the
-    count and the sums of ``y``, ``y²``, ``x``, ``x²`` and ``x·y``."""
+    count and the sums of ``y``, ``y²``, ``x``, ``x²`` and ``x·y``; and the sum and sum of
+    squares of ``w``, the value in the earlier window of the same length as ``y``'s (``x``
+    may cover a longer history), or None when ``x`` is that window."""
 
     n: int
     y: float
@@ -95,6 +103,8 @@ class Moments:
     x: float = 0.0
     xx: float = 0.0
     xy: float = 0.0
+    w: float | None = None
+    ww: float | None = None
 
     @property
     def mean_y(self) -> float:
@@ -114,6 +124,12 @@ class Moments:
 
     def sample(self) -> GroupSample:
         return GroupSample(self.n, self.y, self.yy)
+
+    def same_length(self) -> tuple[float, float]:
+        """The sum and sum of squares of the earlier window as long as ``y``'s."""
+        if self.w is None or self.ww is None:
+            return self.x, self.xx
+        return self.w, self.ww
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,13 +220,14 @@ def _unexplained_share(treated: Moments, control: Moments) -> float:
 
 def earlier_variance(treated: Moments, control: Moments) -> float:
     """The hold-out's residual variance as the earlier window of *every* member tells it: the
-    variance of ``x`` over both groups (before the campaign nobody was treated, so this is
-    the untreated spread, seen in the whole audience rather than the small hold-out) times
-    the share the adjustment leaves unexplained."""
+    variance of the same-length earlier window ``w`` over both groups (before the campaign
+    nobody was treated, so this is the untreated spread, seen in the whole audience rather
+    than the small hold-out) times the share the adjustment on ``x`` leaves unexplained."""
     n = treated.n + control.n
     if n < 2:
         return 0.0
-    total, squares = treated.x + control.x, treated.xx + control.xx
+    (w_t, ww_t), (w_c, ww_c) = treated.same_length(), control.same_length()
+    total, squares = w_t + w_c, ww_t + ww_c
     variance = max(0.0, (squares - total * total / n) / (n - 1))
     return variance * _unexplained_share(treated, control)
 
@@ -316,11 +333,12 @@ def minimum_detectable_effect(variance: float, treated_n: int, control_n: int) -
 
 
 def residual_variance(past: Moments) -> float:
-    """The per-member variance the interval will have to cover, from two past windows of the
-    same members (``x`` the earlier, ``y`` the later): the larger of either window's variance
-    times the share the adjustment leaves unexplained — the residual variance of the separate
-    error and the earlier window's (:func:`earlier_variance`). ``y``'s plain variance when
-    there are too few members to fit."""
+    """The per-member variance the interval will have to cover, from the same members' past
+    (``y`` the last window, ``x`` the history before it, ``w`` the window before ``y`` of
+    its length): the larger of the residual variance of ``y`` on ``x`` and ``w``'s variance
+    times the share the adjustment leaves unexplained — the separate error's and the earlier
+    window's (:func:`earlier_variance`). ``y``'s plain variance when there are too few
+    members to fit."""
     if past.n < 3:
         return past.sample().variance
     residual = fit_at(past, past.mean_x).rss / (past.n - 2)

@@ -63,6 +63,10 @@ class RevenueSpread:
     earlier: float = 0.0
     earlier_sq: float = 0.0
     cross: float = 0.0
+    #: the revenue of the part of the earlier window from ``matching_since`` on, and its sum
+    #: of squares (the whole earlier window without ``matching_since``)
+    matching: float = 0.0
+    matching_sq: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,10 +324,12 @@ class Audiences:
         since: datetime,
         until: datetime,
         earlier_since: datetime | None = None,
+        matching_since: datetime | None = None,
     ) -> RevenueSpread:
         """Each eligible member's (``excluded`` is null) non-voided revenue in ``[since,
-        until)`` and, with ``earlier_since``, in ``[earlier_since, since)``; members who bought
-        nothing count as 0. ``eligible`` has the columns ``member_id`` and ``excluded``."""
+        until)`` and, with ``earlier_since``, in ``[earlier_since, since)`` — and of that, in
+        ``[matching_since, since)``; members who bought nothing count as 0. ``eligible`` has
+        the columns ``member_id`` and ``excluded``."""
         elig = eligible.subquery("elig")
         satang = type_coerce(Sale.amount, BigInteger)
         bought = and_(
@@ -333,10 +339,12 @@ class Audiences:
             Sale.occurred_at < until,
         )
         inside = Sale.occurred_at >= since
+        matching = and_(Sale.occurred_at >= (matching_since or earlier_since or since), ~inside)
         per_member = (
             select(
                 func.coalesce(func.sum(case((inside, satang), else_=0)), 0).label("satang"),
                 func.coalesce(func.sum(case((inside, 0), else_=satang)), 0).label("earlier"),
+                func.coalesce(func.sum(case((matching, satang), else_=0)), 0).label("matching"),
             )
             .select_from(elig)
             .outerjoin(Sale, bought)
@@ -346,19 +354,10 @@ class Audiences:
         )
         y = cast(per_member.c.satang, Float)
         x = cast(per_member.c.earlier, Float)
-        row = (
-            await self._s.execute(
-                select(
-                    func.count(),
-                    func.sum(per_member.c.satang),
-                    func.sum(y * y),
-                    func.sum(x),
-                    func.sum(x * x),
-                    func.sum(x * y),
-                )
-            )
-        ).one()
-        n, total, total_sq, earlier, earlier_sq, cross = (float(v or 0) for v in row)
+        w = cast(per_member.c.matching, Float)
+        sums = (y, y * y, x, x * x, x * y, w, w * w)
+        row = (await self._s.execute(select(func.count(), *map(func.sum, sums)))).one()
+        n, total, total_sq, earlier, earlier_sq, cross, same, same_sq = (float(v or 0) for v in row)
         square = SATANG_PER_BAHT**2
         return RevenueSpread(
             int(n),
@@ -367,4 +366,6 @@ class Audiences:
             earlier / SATANG_PER_BAHT,
             earlier_sq / square,
             cross / square,
+            same / SATANG_PER_BAHT,
+            same_sq / square,
         )

@@ -196,19 +196,29 @@ class CampaignResults:
         return last
 
     async def sales_by_group(
-        self, campaign_id: int, start: datetime, days: int, now: datetime, *, enrolled: bool = True
+        self,
+        campaign_id: int,
+        start: datetime,
+        days: int,
+        now: datetime,
+        *,
+        enrolled: bool = True,
+        history_days: int | None = None,
     ) -> Sequence[tuple[Any, ...]]:
-        """Rows ``(group, converters, visits, revenue satang, Σy², Σx, Σx², Σx·y)`` of the
-        measured members (not excluded), each over their own window: from joining the audience
-        (or ``start``) for ``days``, never past ``now``. ``y`` is a member's revenue in that
-        window and ``x`` in the ``days`` just before it, both in satang (floats): the
-        regression adjustment's aggregates. One grouped query over one pass of the sales.
-        ``enrolled`` False (nobody has an ``enrolled_at``: an owner's campaign) uses the
-        campaign's own window as fixed bounds instead of computing each member's per sale."""
+        """Rows ``(group, converters, visits, revenue satang, Σy², Σx, Σx², Σx·y, Σw, Σw²)``
+        of the measured members (not excluded), each over their own window: from joining the
+        audience (or ``start``) for ``days``, never past ``now``. ``y`` is a member's revenue
+        in that window, ``x`` in the ``history_days`` (default ``days``) just before it and
+        ``w`` in the ``days`` just before it, all in satang (floats): the regression
+        adjustment's aggregates. One grouped query over one pass of the sales. ``enrolled``
+        False (nobody has an ``enrolled_at``: an owner's campaign) uses the campaign's own
+        window as fixed bounds instead of computing each member's per sale."""
         cm = CampaignMember
         satang = type_coerce(Sale.amount, BigInteger)
-        before, since, until = self._windows(start, days, enrolled)
+        history = days if history_days is None else history_days
+        before, matching, since, until = self._windows(start, days, history, enrolled)
         inside = Sale.occurred_at >= since
+        same_length = and_(Sale.occurred_at >= matching, ~inside)
         per_member = (
             select(
                 cm.member_id.label("member_id"),
@@ -217,6 +227,7 @@ class CampaignResults:
                 func.count(case((inside, 1))).label("visits"),
                 func.sum(case((inside, satang), else_=0)).label("satang"),
                 func.sum(case((inside, 0), else_=satang)).label("earlier"),
+                func.sum(case((same_length, satang), else_=0)).label("same_length"),
             )
             .select_from(cm)
             .join(Sale, Sale.member_id == cm.member_id)
@@ -233,17 +244,10 @@ class CampaignResults:
         )
         y = cast(per_member.c.satang, Float)
         x = cast(per_member.c.earlier, Float)
+        w = cast(per_member.c.same_length, Float)
+        sums = (per_member.c.visits, per_member.c.satang, y * y, x, x * x, x * y, w, w * w)
         rows = await self._s.execute(
-            select(
-                cm.group,
-                func.count(case((per_member.c.visits > 0, 1))),
-                func.sum(per_member.c.visits),
-                func.sum(per_member.c.satang),
-                func.sum(y * y),
-                func.sum(x),
-                func.sum(x * x),
-                func.sum(x * y),
-            )
+            select(cm.group, func.count(case((per_member.c.visits > 0, 1))), *map(func.sum, sums))
             .select_from(cm)
             .join(per_member, per_member.c.member_id == cm.member_id)
             .where(cm.campaign_id == campaign_id)
@@ -252,18 +256,23 @@ class CampaignResults:
         return [tuple(row) for row in rows]
 
     def _windows(
-        self, start: datetime, days: int, enrolled: bool
-    ) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
-        """(earlier window's start, window's start, window's end) of each audience member."""
+        self, start: datetime, days: int, history: int, enrolled: bool
+    ) -> tuple[ColumnElement[Any], ...]:
+        """(history's start, same-length earlier window's start, window's start, window's end)
+        of each audience member."""
         if not enrolled:
-            return (
-                literal(start - timedelta(days=days), UTCDateTime),
-                literal(start, UTCDateTime),
-                literal(start + timedelta(days=days), UTCDateTime),
+            return tuple(
+                literal(start + timedelta(days=shift), UTCDateTime)
+                for shift in (-history, -days, 0, days)
             )
         dialect = self._s.get_bind().dialect.name
         since = func.coalesce(CampaignMember.enrolled_at, literal(start, UTCDateTime))
-        return plus_days(since, -days, dialect), since, plus_days(since, days, dialect)
+        return (
+            plus_days(since, -history, dialect),
+            plus_days(since, -days, dialect),
+            since,
+            plus_days(since, days, dialect),
+        )
 
     async def feedback_answers(
         self, start: datetime, end: datetime, low_rating: int

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -152,14 +152,24 @@ class Inbox:
         return result.scalar_one_or_none()
 
     async def alerts_since(self, key_prefix: str, since: datetime) -> int:
-        """Outbox rows whose key starts with ``key_prefix`` queued at or after ``since``."""
+        """Outbox rows whose key starts with ``key_prefix`` queued at or after ``since``.
+
+        Every customer message to the inbox asks this, and the outbox holds every campaign's
+        rows: SQLite cannot use the key's index for a case-insensitive ``LIKE``, so the prefix
+        is also given as a range of keys (exact under SQLite's byte order), which reads only the
+        thread's own rows instead of the whole outbox. PostgreSQL keeps the ``LIKE`` alone: a
+        range is only exact under the "C" collation.
+        """
+        found = OutboxMessage.dedupe_key.startswith(key_prefix, autoescape=True)
+        if key_prefix and self._s.get_bind().dialect.name == "sqlite":
+            after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
+            found = and_(
+                OutboxMessage.dedupe_key >= key_prefix, OutboxMessage.dedupe_key < after, found
+            )
         result = await self._s.execute(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(
-                OutboxMessage.dedupe_key.startswith(key_prefix, autoescape=True),
-                OutboxMessage.created_at >= since,
-            )
+            .where(found, OutboxMessage.created_at >= since)
         )
         return int(result.scalar_one())
 

@@ -43,14 +43,13 @@ class Members:
     async def get(self, member_id: int) -> Member | None:
         return await self._s.get(Member, member_id)
 
-    async def newest(self) -> Member | None:
-        """The member who joined last and was not erased (an example for a preview)."""
-        query = (
-            select(Member)
-            .where(Member.erased_at.is_(None))
-            .order_by(Member.joined_at.desc(), Member.id.desc())
-            .limit(1)
-        )
+    async def newest(self, branch_id: int | None = None) -> Member | None:
+        """The member who joined last and was not erased (an example for a preview); with
+        ``branch_id``, the newest whose home branch it is."""
+        query = select(Member).where(Member.erased_at.is_(None))
+        if branch_id is not None:
+            query = query.where(Member.home_branch_id == branch_id)
+        query = query.order_by(Member.joined_at.desc(), Member.id.desc()).limit(1)
         return (await self._s.execute(query)).scalar_one_or_none()
 
     async def by_code(self, code: str) -> Member | None:

@@ -1,23 +1,25 @@
 """The send pace shared by every process: when the next message may go to a bot, to a chat.
 
 One row per key (``telegram``, ``telegram:<chat>``) holds the next moment, in Unix seconds, a
-message may go. Claiming a slot locks the bot's row and the chat's (in key order, so two
-claimers never deadlock; SQLite's ``BEGIN IMMEDIATE`` serialises claims anyway): when the chat
-is not free yet nothing changes and the caller learns when it will be; otherwise the slot is
-the later of now and the bot's next moment, and both rows move one gap past it. Every process
-claiming its slots here keeps the sum of their sends within one budget (a generic cell rate
-algorithm, with no burst).
+message may go. A claim takes slots for several messages at once (the messages waiting in one
+process when the claim starts) in one transaction: it locks the bot's row and the chats' (in
+key order, so two claimers never deadlock; SQLite's ``BEGIN IMMEDIATE`` serialises claims
+anyway); a message whose chat is not free yet gets nothing and learns when the chat will be;
+every other message gets the later of now and the bot's next moment, and the bot's row and its
+chat's move one gap past it. Every process claiming its slots here keeps the sum of their sends
+within one budget (a generic cell rate algorithm, with no burst).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import SendPace
-from storage.upsert import insert_once
+from storage.models import SendPace, table_of
+from storage.upsert import insert_many_once, insert_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +37,23 @@ class SendPaces:
     async def claim(
         self, sender: str, chat: str | None, now: float, sender_gap: float, chat_gap: float
     ) -> Slot:
-        """Claim the next slot of ``sender`` (and of ``chat``, when given); see module doc."""
-        keys = sorted(key for key in (sender, chat) if key is not None)
-        for key in keys:
-            await insert_once(self._s, SendPace, {"key": key, "next_at": 0.0}, ["key"])
+        """The slot of one message; see :meth:`claim_many`."""
+        return (await self.claim_many(sender, [chat], now, sender_gap, chat_gap))[0]
+
+    async def claim_many(
+        self,
+        sender: str,
+        chats: Sequence[str | None],
+        now: float,
+        sender_gap: float,
+        chat_gap: float,
+    ) -> list[Slot]:
+        """One slot of ``sender`` per message, in order; a message to a chat (its key, or
+        None for no per-chat budget) gets one only when the chat is free. See module doc."""
+        keys = sorted({sender, *(chat for chat in chats if chat is not None)})
+        await insert_many_once(
+            self._s, SendPace, [{"key": key, "next_at": 0.0} for key in keys], ["key"]
+        )
         rows = await self._s.execute(
             select(SendPace.key, SendPace.next_at)
             .where(SendPace.key.in_(keys))
@@ -46,13 +61,20 @@ class SendPaces:
             .with_for_update()  # the SQLite dialect leaves this out
         )
         next_at = {key: float(at) for key, at in rows.all()}
-        if chat is not None and next_at[chat] > now:
-            return Slot(False, next_at[chat])
-        slot = max(now, next_at[sender])
-        await self._move(sender, slot + sender_gap)
-        if chat is not None:
-            await self._move(chat, slot + chat_gap)
-        return Slot(True, slot)
+        moved: dict[str, float] = {}
+        slots: list[Slot] = []
+        for chat in chats:
+            if chat is not None and next_at[chat] > now:
+                slots.append(Slot(False, next_at[chat]))
+                continue
+            slot = max(now, next_at[sender])
+            moved[sender] = next_at[sender] = slot + sender_gap
+            if chat is not None:
+                moved[chat] = next_at[chat] = slot + chat_gap
+            slots.append(Slot(True, slot))
+        if moved:
+            await self._move(moved)
+        return slots
 
     async def hold(self, sender: str, until: float) -> None:
         """No slot of ``sender`` before ``until`` (the platform said ``retry_after``)."""
@@ -67,5 +89,13 @@ class SendPaces:
         """Drop the rows idle since ``moment`` (a missing row is a free bot or chat)."""
         await self._s.execute(delete(SendPace).where(SendPace.next_at < moment))
 
-    async def _move(self, key: str, to: float) -> None:
-        await self._s.execute(update(SendPace).where(SendPace.key == key).values(next_at=to))
+    async def _move(self, moved: dict[str, float]) -> None:
+        table = table_of(SendPace)
+        statement = (
+            update(table)
+            .where(table.c.key == bindparam("pace_key"))
+            .values(next_at=bindparam("pace_at"))
+        )
+        await self._s.execute(
+            statement, [{"pace_key": key, "pace_at": at} for key, at in moved.items()]
+        )

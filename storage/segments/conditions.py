@@ -217,7 +217,9 @@ def _tier(env: SegmentEnv, cond: Condition) -> Bool:
     def from_rank(i: int) -> Bool:  # in tier i or above
         if i >= len(tiers):
             return false()
-        return total_compare(func.sum(S.amount), since, ">=", satang_int(tiers[i][1]))
+        return total_compare(
+            func.sum(S.amount), since, ">=", satang_int(tiers[i][1]), walking=env.walking
+        )
 
     def one(op: str, value: Scalar) -> Bool:
         i = names.index(str(value))
@@ -285,11 +287,19 @@ def _on_sales(cond: Condition, env: SegmentEnv) -> Bool | None:
         since = env.now - timedelta(days=cond.days) if cond.days else None
         if (op, values) in ((">=", (1,)), (">", (0,))):  # the common "has visited": an EXISTS
             return _visit(S.occurred_at >= since) if since else _visit()
-        return each(op, values, lambda o, v: total_compare(func.count(), since, o, int(v)))
+        return each(
+            op,
+            values,
+            lambda o, v: total_compare(func.count(), since, o, int(v), walking=env.walking),
+        )
     if field == "spend":
         since = env.now - timedelta(days=cond.days) if cond.days else None
         amount = func.sum(S.amount)
-        return each(op, values, lambda o, v: total_compare(amount, since, o, satang_int(v)))
+        return each(
+            op,
+            values,
+            lambda o, v: total_compare(amount, since, o, satang_int(v), walking=env.walking),
+        )
     if field == "avg_ticket":
         average = _visit_total(func.avg(S.amount), None)
         return each(op, values, lambda o, v: definite(compare(average, o, [_satang(v)])))

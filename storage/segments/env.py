@@ -27,7 +27,10 @@ class SegmentEnv:
     """``now`` is aware UTC; every window (``visits_30d``, ``last_visit_days``) is measured back
     from it, in ``tz`` where days matter. ``tiers`` and ``tier_window_months`` come from the
     loyalty rules (``handlers.staff.segments.segment_env`` fills them from the shop settings);
-    ``saved`` holds the saved segments' rules by name for ``segment = NAME``."""
+    ``saved`` holds the saved segments' rules by name for ``segment = NAME``. ``walking``: the
+    condition filters members read in id order until a page is full (the console's member
+    list), so a total over all of a member's sales is one index range per member read, not a
+    grouped pass over every sale before the first row."""
 
     now: datetime
     tz: ZoneInfo
@@ -35,3 +38,4 @@ class SegmentEnv:
     tiers: tuple[tuple[str, Decimal], ...] = DEFAULT_TIERS
     tier_window_months: int = 12
     saved: Mapping[str, str] = field(default_factory=dict)
+    walking: bool = False

@@ -118,17 +118,25 @@ def _grouped(
 
 
 def total_compare(
-    aggregate: ColumnElement[Any], since: datetime | None, op: str, value: int
+    aggregate: ColumnElement[Any],
+    since: datetime | None,
+    op: str,
+    value: int,
+    *,
+    walking: bool = False,
 ) -> ColumnElement[bool]:
     """``coalesce(aggregate over the member's non-voided sales [since], 0) op value``, true or
-    false for every member (``value`` in the stored unit: satang for money)."""
+    false for every member (``value`` in the stored unit: satang for money); ``walking``: for
+    members read one by one until a page is full (``SegmentEnv.walking``)."""
     grouped = _grouped(aggregate, since, op, value)
-    if since is None:
+    if since is None and not walking:
         return grouped
     # SQLite, over a window: grouping the window's sales by member means sorting them first,
-    # while one range of ``ix_sales_member_cover`` per member needs no sort
-    per_member = select(aggregate).where(
-        S.member_id == M.id, S.voided_at.is_(None), S.occurred_at >= since
-    )
+    # while one range of ``ix_sales_member_cover`` per member needs no sort. Walking, the
+    # ``IN`` list of every member's total would be built before the first row of a page,
+    # while a page of 50 probes only the members it reads.
+    per_member = select(aggregate).where(S.member_id == M.id, S.voided_at.is_(None))
+    if since is not None:
+        per_member = per_member.where(S.occurred_at >= since)
     total = func.coalesce(per_member.scalar_subquery(), literal(0, BigInteger))
     return PerDialect(grouped.default, compare_total(total, op, value))

@@ -30,7 +30,9 @@ async def _stats(app: App, campaign_id: int) -> CampaignStats:
         return await compute_stats(uow, campaign_id, app.clock.now())
 
 
-async def _campaign(app: App, *, lift: str, offer_cost: str = "0", days_ago: int = 8) -> int:
+async def _campaign(
+    app: App, *, lift: str, offer_cost: str = "0", days_ago: int = 8, older: bool = False
+) -> int:
     """40 recipients and 40 hold-out members; every other member bought 100 baht the week
     before and again in the window, recipients ``lift`` baht more."""
     start = app.clock.now() - timedelta(days=days_ago)
@@ -47,6 +49,9 @@ async def _campaign(app: App, *, lift: str, offer_cost: str = "0", days_ago: int
         )  # fmt: skip
         if i % 2 == 0:
             await add_sale(app, member, "100", start - timedelta(days=3))
+            if older:
+                await add_sale(app, member, "30", start - timedelta(days=20))
+                await add_sale(app, member, "500", start - timedelta(days=40))
             amount = Decimal(100) + (Decimal(lift) if recipient else 0) + i % 7
             await add_sale(app, member, str(amount), start + timedelta(days=1))
     await add_audience(app, campaign, rows)
@@ -60,6 +65,20 @@ async def test_the_earlier_window_is_aggregated_in_the_same_query(app: App) -> N
     assert h.earlier_sq == pytest.approx(20 * 100.0**2)
     revenue = [100 + i % 7 for i in range(40, 80, 2)]
     assert h.earlier_cross == pytest.approx(sum(100.0 * y for y in revenue))
+
+
+async def test_the_history_covers_four_windows_and_the_same_length_window_one(app: App) -> None:
+    # besides the sale the week before, each buyer also bought 20 days before the campaign (in
+    # the four-week history only) and 40 days before (in neither window)
+    campaign = await _campaign(app, lift="0", older=True)
+    h = (await _stats(app, campaign)).holdout
+    assert h.earlier == pytest.approx(20 * 130.0)
+    assert h.earlier_sq == pytest.approx(20 * 130.0**2)
+    revenue = [100 + i % 7 for i in range(40, 80, 2)]
+    assert h.earlier_cross == pytest.approx(sum(130.0 * y for y in revenue))
+    assert h.same_length == pytest.approx(20 * 100.0)
+    assert h.same_length_sq == pytest.approx(20 * 100.0**2)
+    assert h.revenue_moments().same_length() == (h.same_length, h.same_length_sq)
 
 
 async def test_a_clear_uplift_gives_extra_revenue_and_roi_as_ranges(app: App) -> None:

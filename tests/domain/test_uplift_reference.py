@@ -110,3 +110,39 @@ def test_the_conversion_interval_is_statsmodels_newcombe(
     estimate = proportion_difference(hits_t, n_t, hits_c, n_c)
     assert estimate.low == pytest.approx(low, abs=1e-6)
     assert estimate.high == pytest.approx(high, abs=1e-6)
+
+
+def test_with_a_longer_history_the_earlier_window_error_takes_the_same_length_window() -> None:
+    # x: a member's spending over a long history; w: the window of y's length just before y
+    xs, ys, groups = _data(5, 600, 80)
+    rng = random.Random(6)
+    ws = [round(x * rng.random() / 2, 2) for x in xs]
+    x, y, w, t = np.array(xs), np.array(ys), np.array(ws), np.array(groups, dtype=float)
+    treated = int(t.sum())
+
+    def moments(mask: np.ndarray) -> Moments:
+        base = _moments(list(x[mask]), list(y[mask]))
+        return Moments(
+            base.n, base.y, base.yy, base.x, base.xx, base.xy,
+            float(w[mask].sum()), float((w[mask] ** 2).sum()),
+        )  # fmt: skip
+
+    errors = adjusted_errors(moments(t == 1), moments(t == 0))
+    centred = x - x.mean()
+    own_t = sm.OLS(y[t == 1], np.column_stack([np.ones(treated), centred[t == 1]])).fit()
+    within = sm.OLS(
+        np.concatenate([y[t == a] - y[t == a].mean() for a in (1.0, 0.0)]),
+        np.concatenate([x[t == a] - x[t == a].mean() for a in (1.0, 0.0)]),
+    ).fit()
+    held = t == 0
+    leverage = 1 / held.sum() + (x[held].mean() - x.mean()) ** 2 / np.sum(
+        (x[held] - x[held].mean()) ** 2
+    )
+    earlier = own_t.bse[0] ** 2 + np.var(w, ddof=1) * (1 - within.rsquared) * leverage
+    assert errors.earlier == pytest.approx(math.sqrt(earlier), abs=1e-6)
+    # the preview's variance: the larger of the residual one and w's share left unexplained
+    fit = sm.OLS(y, sm.add_constant(x)).fit()
+    past = moments(np.ones_like(t, dtype=bool))
+    r2 = fit.rsquared
+    expected = max(fit.scale, np.var(w, ddof=1) * (1 - r2))
+    assert residual_variance(past) == pytest.approx(expected, rel=1e-9)

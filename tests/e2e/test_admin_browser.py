@@ -1,6 +1,7 @@
 """The web console in a real headless Chromium (the system's, from the OS packages), driven by
 Playwright: sign in from the link the chat sends, find a member by a phone typed in another
-format, and a manager refused another branch's member. Screenshots of each page, 390 px wide,
+format, and a manager refused another branch's member but shown the settings (nothing to
+press), then signed out. Screenshots of each page, 390 px wide,
 in Thai and English, go to ``$CHATCRM_TEST_OUTPUT/console`` (default ``test-output/``)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -69,20 +71,35 @@ async def test_sign_in_from_the_chat_and_find_a_member_by_phone(app: App, langua
                 await _screenshot(page, f"member-{language}")
 
                 other = await browser.new_page(viewport=PHONE_WIDTH)
-                manager_link = re.search(r"http\S+/admin/signin/\S+", await _said(manager))
-                assert manager_link is not None
-                await other.goto(manager_link.group(0))
-                await other.click("button[type=submit]")
-                await other.wait_for_url(re.compile(r"/admin/$"))
-                nok = await _member_id(app, "0898765432")
-                answer = await other.goto(f"{app.settings.public_url}/admin/members/{nok}")
-                assert answer is not None
-                assert answer.status == 404
-                assert "Nok" not in await other.content()
+                await _a_branch_manager(app, other, await _said(manager), language)
             finally:
                 await browser.close()
     finally:
         await server.close()
+
+
+async def _a_branch_manager(app: App, page: Any, said: str, language: str) -> None:
+    """Another branch's member is refused to a manager of one branch; the settings are shown
+    with nothing to press; signing out ends the session."""
+    link = re.search(r"http\S+/admin/signin/\S+", said)
+    assert link is not None
+    await page.goto(link.group(0))
+    await page.click("button[type=submit]")
+    await page.wait_for_url(re.compile(r"/admin/$"))
+    nok = await _member_id(app, "0898765432")
+    answer = await page.goto(f"{app.settings.public_url}/admin/members/{nok}")
+    assert answer is not None
+    assert answer.status == 404
+    assert "Nok" not in await page.content()
+    await _screenshot(page, f"refused-{language}")
+    await page.click("a[href='/admin/settings']")
+    await page.locator("#read-only").wait_for()
+    assert await page.locator("main form, main input, main button").count() == 0
+    assert await page.locator("#quiet").inner_text() == "21:00-09:00"
+    await _screenshot(page, f"settings-manager-{language}")
+    await page.click("header form button[type=submit]")
+    await page.wait_for_url(re.compile(r"/admin/signedout$"))
+    await _screenshot(page, f"signedout-{language}")
 
 
 async def _said(chat: object) -> str:

@@ -21,6 +21,7 @@ from simulator.fakes.telegram_updates import callback_update, text_update
 from tests.e2e import flagship_support as shop
 from tests.e2e.telegram_world import TelegramWorld, telegram_world
 from tests.e2e.test_admin_browser import CHROMIUM, PHONE_WIDTH, _screenshot, playwright_api
+from tests.e2e.test_admin_browser_reports import a_newer_rule_aborts_the_count_in_flight
 from tests.unit.staff_support import make_staff
 
 pytestmark = [
@@ -83,7 +84,9 @@ async def _build_segment(page: Any, language: str) -> None:
     live = page.locator("#live-count.error")
     await live.wait_for()
     assert "branch" in await live.inner_text()
-    await page.fill("#rule", RULE)
+    await a_newer_rule_aborts_the_count_in_flight(
+        page, "/admin/segments/count", "#live-count.ok", "visits >= 0", RULE, "26"
+    )
     counted = page.locator("#live-count.ok")
     await counted.wait_for()
     assert "26" in await counted.inner_text()  # 30 members, 4 only at Siam
@@ -92,6 +95,10 @@ async def _build_segment(page: Any, language: str) -> None:
     row = page.locator("table.segments tbody tr", has_text="tea5")
     assert "26" in await row.locator(".size").inner_text()
     await _screenshot(page, f"segments-{language}")
+    await row.locator("a").click()
+    await page.wait_for_url(re.compile(r"/admin/segments/\d+$"))
+    await page.locator("#live-count.ok").wait_for()  # the edit page counts the saved rule
+    await _screenshot(page, f"segment-edit-{language}")
 
 
 async def _create_preview_send(page: Any, base: str, language: str) -> int:

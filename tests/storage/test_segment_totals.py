@@ -52,8 +52,8 @@ ONE_PASS_CASES = [
 ]
 
 
-async def selected(app: App, text: str) -> set[str]:
-    env = SegmentEnv(now=app.clock.now(), tz=BANGKOK)
+async def selected(app: App, text: str, *, walking: bool = False) -> set[str]:
+    env = SegmentEnv(now=app.clock.now(), tz=BANGKOK, walking=walking)
     query = select(Member.name).where(Member.id.in_(compile_rule(parse_rule(text), env)))
     async with app.uow() as uow:
         return {str(name) for name in (await session_of(uow).execute(query)).scalars()}
@@ -67,6 +67,7 @@ async def test_sales_rule_selects_the_members_worked_out_by_hand(
 ) -> None:
     await build_shop(app)
     assert await selected(app, rule) == expected
+    assert await selected(app, rule, walking=True) == expected  # a page's form: the same
 
 
 @pytest.mark.parametrize("rule", ["spend >= 2000", "visits_30d < 2", "tier >= silver"])
@@ -91,3 +92,14 @@ def test_sqlite_keeps_each_sales_condition_correlated_on_the_member() -> None:
     sql = str(compile_rule(rule, env).compile(dialect=sqlite.dialect()))
     assert sql.count("WHERE sales.member_id = members.id AND sales.voided_at IS NULL") == 2
     assert "GROUP BY" not in sql
+
+
+def test_a_page_walking_the_members_on_sqlite_probes_each_member_s_total() -> None:
+    """The console's member list reads members in id order until a page is full: an ``IN``
+    list of every member's spend would be built before its first row (seconds at 1M)."""
+    env = SegmentEnv(now=datetime(2026, 3, 3, 7, 30, tzinfo=UTC), tz=BANGKOK, walking=True)
+    rule = compile_rule(parse_rule("spend >= 2000"), env)
+    on_sqlite = str(rule.compile(dialect=sqlite.dialect()))
+    assert "GROUP BY" not in on_sqlite
+    assert "WHERE sales.member_id = members.id AND sales.voided_at IS NULL" in on_sqlite
+    assert "GROUP BY sales.member_id" in str(rule.compile(dialect=postgresql.dialect()))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -202,3 +204,37 @@ async def test_a_savepoint_in_a_transaction_that_never_began_sends_nothing(
         await connection.rollback()
 
     assert trips == []
+
+
+async def test_a_cancelled_statement_is_interrupted_and_frees_the_connection(
+    sqlite: AsyncEngine,
+) -> None:
+    """A live count whose client left is cancelled: its statement stops on the database thread
+    instead of running on for nobody (the connection would wait for it until the end)."""
+    started = threading.Event()
+
+    def mark() -> int:
+        started.set()
+        return 1
+
+    endless = (
+        "WITH RECURSIVE c(x) AS (SELECT mark() UNION ALL SELECT x + 1 FROM c) "
+        "SELECT count(*) FROM c"
+    )
+    async with sqlite.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(raw, OneTripConnection)
+        await raw.create_function("mark", 0, mark)
+        counting = asyncio.create_task(raw.cursor().execute(endless))
+        await asyncio.to_thread(started.wait)
+        counting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await counting
+        try:
+            # the guard only turns a statement left running into a failure instead of a hang
+            answer = await asyncio.wait_for(raw.run(lambda: 1), timeout=60)
+        finally:
+            raw._conn.interrupt()
+        assert answer == 1
+        cursor = await raw.cursor().execute("SELECT 2")
+        assert await cursor.fetchall() == [(2,)]

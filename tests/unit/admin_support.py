@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from aiohttp import ClientResponse, DummyCookieJar
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import BaseRunner, TestClient, TestServer
 
 from bot.admin.security import COOKIE
 from bot.bootstrap import App
@@ -28,9 +28,18 @@ _SESSION: Final = re.compile(rf"{COOKIE}=([^;]+)")
 Client = TestClient[Any, Any]
 
 
+class ServedServer(TestServer):
+    """The test server, run as ``chatcrm serve`` runs the app: a handler goes on when its
+    client leaves (aiohttp's test server cancels it, which would hide what serve does)."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        kwargs["handler_cancellation"] = False
+        return await super()._make_runner(**kwargs)
+
+
 @asynccontextmanager
 async def console_client(app: App) -> AsyncIterator[Client]:
-    client: Client = TestClient(TestServer(build_web_app(app, [])), cookie_jar=DummyCookieJar())
+    client: Client = TestClient(ServedServer(build_web_app(app, [])), cookie_jar=DummyCookieJar())
     await client.start_server()
     try:
         yield client

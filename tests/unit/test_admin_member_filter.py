@@ -3,10 +3,14 @@ script), the CSV export in ``chatcrm export members``'s format, and the refusals
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 
+import pytest
+
+from bot.admin import member_filter
 from bot.bootstrap import App
 from storage.exporting import COLUMNS
 from tests.unit.admin_support import console_client, signed_in
@@ -157,3 +161,32 @@ async def test_a_cashier_has_no_filter(app: App) -> None:
     cashier = await staff_chat(app, "c1", "cashier", branch_code="asoke", language_code="en")
     await cashier.say("/dashboard")
     assert "/admin/signin/" not in cashier.text()
+
+
+async def test_a_count_whose_client_left_is_cancelled(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer keystroke aborts the count in flight: the server stops counting for it (the
+    statement is cancelled with the task), it does not count on for nobody."""
+    entered, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def slow_count(*_: object) -> int:
+        entered.set()
+        try:
+            await asyncio.Event().wait()  # a count at 1M members, as long as it takes
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return 0
+
+    monkeypatch.setattr(member_filter, "member_count", slow_count)
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        asked = asyncio.create_task(browser.post("/admin/members/count", {"rule": "points > 1"}))
+        await entered.wait()
+        asked.cancel()  # as the browser's AbortController does: the connection closes
+        with pytest.raises(asyncio.CancelledError):
+            await asked
+        # the guard only turns a count left running into a failure instead of a hang
+        await asyncio.wait_for(cancelled.wait(), timeout=30)

@@ -1,14 +1,18 @@
-"""The console's settings page (owners only): every form saves through the chat's own setter,
+"""The console's settings page: every form of the owner's saves through the chat's own setter,
 audited with the staff member as actor; a refused value shows the chat's message in the
-viewer's language and changes nothing; a manager and a forged form change nothing."""
+viewer's language and changes nothing; a manager reads the values with nothing to press and a
+manager's POST or a forged form changes nothing; a cashier has no page."""
 
 from __future__ import annotations
 
 from markupsafe import escape
+from sqlalchemy import update
 
 from bot.bootstrap import App
 from bot.i18n import t
 from shop.branches import list_branches
+from storage.models import Staff
+from storage.raw_session import session_of as raw_session
 from tests.unit.admin_support import Browser, console_client, signed_in
 from tests.unit.settings_support import changes, stored
 from tests.unit.staff_support import audit_rows, ensure_branches, make_member, staff_chat
@@ -137,24 +141,59 @@ async def test_an_owner_adds_renames_closes_and_reopens_a_branch(app: App) -> No
     assert actions == ["branch.added", "branch.renamed", "branch.closed", "branch.reopened"]
 
 
-async def test_a_manager_cannot_read_or_change_settings(app: App) -> None:
+async def test_a_manager_reads_the_settings_but_changes_nothing(app: App) -> None:
     await ensure_branches(app, ("asoke",))
-    manager = await staff_chat(app, "m1", "manager", language_code="en")
+    manager = await staff_chat(app, "m1", "manager", branch_code="asoke", language_code="en")
     async with console_client(app) as client:
         browser = await signed_in(client, manager)
         home = await (await browser.get("/admin/")).text()
-        assert 'href="/admin/settings"' not in home
-        assert (await browser.get("/admin/settings")).status == 403
+        assert 'href="/admin/settings"' in home
+        answer = await browser.get("/admin/settings")
+        assert answer.status == 200
+        page = await answer.text()
+        assert t("en", "prefs.read_only") in page
+        assert '<span class="value" id="quiet">21:00-09:00</span>' in page
+        assert 'id="winback-lapsed_days">' in page
+        assert "/admin/settings/" not in page  # no form posts anywhere from it
+        assert "<input" not in page.split("</header>")[1]
+        assert "<button" not in page.split("</header>")[1]
         for path, data in (
             ("/admin/settings/shop-name", {"name_th": "mine"}),
             ("/admin/settings/policy", {"field": "quiet", "value": "22:00-08:00"}),
             ("/admin/settings/automations/birthday/switch", {}),
             ("/admin/settings/branches/asoke/open", {"open": "0"}),
             ("/admin/settings/branches/add", {"code": "new", "name_th": "new"}),
+            ("/admin/settings/rewards/add", {"name_th": "x", "cost": "10"}),
+            ("/admin/settings/lifecycle/preview", {"field": "new_days", "value": "45"}),
+            ("/admin/settings/lifecycle", {"field": "new_days", "value": "45"}),
         ):
-            assert (await browser.post(path, data)).status == 403, path
+            refused = await browser.post(path, data)
+            assert refused.status == 403, path
+            assert t("en", "prefs.read_only") in await refused.text(), path
     assert await changes(app) == 0
     assert await audit_rows(app, "branch.closed") == []
+
+
+async def test_a_cashier_has_no_settings_page(app: App) -> None:
+    """No link for a cashier, and a manager made cashier loses the page at once."""
+    cashier = await staff_chat(app, "c1", "cashier", branch_code="asoke", language_code="en")
+    await cashier.say("/dashboard")
+    assert "/admin/signin/" not in cashier.text()
+    manager = await staff_chat(app, "m1", "manager", branch_code="asoke", language_code="en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, manager)
+        assert (await browser.get("/admin/settings")).status == 200
+        async with app.uow() as uow:
+            await raw_session(uow).execute(
+                update(Staff).where(Staff.user_id == "m1").values(role="cashier")
+            )
+            await uow.commit()
+        answer = await browser.get("/admin/settings")
+        assert answer.status == 401
+        assert 'id="quiet"' not in await answer.text()
+        refused = await browser.post("/admin/settings/policy", {"field": "quiet", "value": "1-2"})
+        assert refused.status == 401
+    assert await changes(app) == 0
 
 
 async def test_a_forged_settings_form_changes_nothing(app: App) -> None:

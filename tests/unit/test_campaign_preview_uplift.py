@@ -50,8 +50,8 @@ async def test_preview_states_the_detectable_uplift_from_past_spending(app: App)
     await add_sale(app, members[1], "300", now - timedelta(days=2))
     await add_sale(app, members[2], "150", now - timedelta(hours=3))
     await add_sale(app, members[3], "150", now - timedelta(days=5))
-    # before both 7-day windows (the last one and the one before it)
-    await add_sale(app, members[4], "5000", now - timedelta(days=15))
+    # before the last 7 days and the four weeks before them
+    await add_sale(app, members[4], "5000", now - timedelta(days=36))
     await add_sale(app, members[5], "5000", now - timedelta(days=1), voided=True)
     manager = await staff_chat(app, "boss", "manager")
     campaign = await make_campaign(app, holdout_pct=50)
@@ -238,3 +238,30 @@ async def test_the_preview_button_asks_for_the_target_and_sizes_the_hold_out(app
     await manager.say(f"/campaign power {campaign.id} 40")
     assert by_button == manager.text()
     assert "To detect ฿40 per member" in by_button
+
+
+async def test_preview_adjusts_for_the_four_weeks_before_the_last_window(app: App) -> None:
+    members = await _members(app, 80)
+    now = app.clock.now()
+    # regulars who came three weeks ago (in the history, not in the week just before)
+    earlier, recent = {}, {}
+    for k, member in enumerate(members[:20]):
+        habit = 100 + 40 * k
+        await add_sale(app, member, str(habit), now - timedelta(days=22))
+        await add_sale(app, member, str(habit + (k % 3) * 10), now - timedelta(days=2))
+        earlier[member], recent[member] = float(habit), float(habit + (k % 3) * 10)
+    manager = await staff_chat(app, "boss", "manager")
+    campaign = await make_campaign(app, holdout_pct=50)
+
+    text = await _preview(app, manager, campaign.id)
+
+    measured = await _measured(app)
+    holdout = sum(in_holdout(campaign.id, m, 50) for m in measured)
+    xs = [earlier.get(m, 0.0) for m in measured]
+    ys = [recent.get(m, 0.0) for m in measured]
+    # nobody bought in the week just before: the residual variance is the larger one
+    adjusted = minimum_detectable_effect(
+        _residual_variance(xs, ys), len(measured) - holdout, holdout
+    )
+    assert f"ตั้งแต่ราว {format_baht(Decimal(round(adjusted)), 'th')} ต่อคน" in text
+    assert "ใน 7 วันที่ผ่านมาและ 28 วันก่อนหน้านั้น" in text

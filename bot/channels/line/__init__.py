@@ -37,11 +37,11 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     AsyncMessagingApiBlob,
-    Configuration,
 )
 from linebot.v3.webhooks import MessageEvent
 
 from bot import metrics
+from bot.channels.line.client import api_client
 from bot.channels.line.inbound import (
     event_time,
     is_standby,
@@ -114,15 +114,13 @@ class LineChannel:
     @property
     def api(self) -> AsyncMessagingApi:
         if self._client is None:
-            config = Configuration(host=self.settings.line_api_base, access_token=self._token)
-            self._client = AsyncApiClient(config)
+            self._client = api_client(self.settings.line_api_base, self._token)
         return AsyncMessagingApi(self._client)
 
     @property
     def blob_api(self) -> AsyncMessagingApiBlob:
         if self._blob_client is None:
-            config = Configuration(host=self.settings.line_data_api_base, access_token=self._token)
-            self._blob_client = AsyncApiClient(config)
+            self._blob_client = api_client(self.settings.line_data_api_base, self._token)
         return AsyncMessagingApiBlob(self._blob_client)
 
     @property

@@ -13,13 +13,14 @@ import hmac
 import logging
 import re
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, ClassVar, Final
 
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
+from aiogram.methods import Response, TelegramMethod
 from aiogram.types import BotCommandScopeDefault, TelegramObject, Update
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
@@ -251,7 +252,27 @@ class TelegramChannel:
         await self.bot.session.close()
 
 
+class _Session(AiohttpSession):
+    """aiogram's session, with the answer types of the methods it called kept alive.
+
+    aiogram reads every Bot API answer into ``Response[<the method's return type>]``; pydantic
+    keeps such parametrised classes only weakly, so once the garbage collector has run the next
+    call builds the class (its validators, its schema) again, a few tens of microseconds per
+    message sent. Holding each on first use makes every later call find it.
+    """
+
+    _answer_types: ClassVar[dict[Any, Any]] = {}
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
+    ) -> Response[Any]:
+        returning = method.__returning__
+        if returning not in self._answer_types:
+            self._answer_types[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
+
+
 def make_bot(token: str, api_base: str) -> Bot:
     """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    session = _Session(api=TelegramAPIServer.from_base(api_base))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))

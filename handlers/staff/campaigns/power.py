@@ -16,7 +16,8 @@ from bot.core.errors import NotFound
 from bot.core.messages import Reply
 from bot.i18n import format_baht
 from handlers.context import Context
-from handlers.staff.campaigns.preview import measure_reach
+from handlers.staff.acting import StaffAct
+from handlers.staff.campaigns.preview import Reach, measure_reach
 from shop.campaigns.uplift import holdout_for, minimum_detectable_effect, residual_variance
 from storage.models import Campaign
 
@@ -65,10 +66,15 @@ async def power(ctx: Context, campaign: Campaign, amount_text: str) -> list[Repl
     amount = parse_amount(amount_text)
     if amount is None:
         return [ctx.reply("campaign.power_bad_amount")]
-    reach = await measure_reach(ctx, campaign)
+    return [holdout_answer(ctx, campaign, await measure_reach(ctx, campaign), amount)]
+
+
+def holdout_answer(ctx: StaffAct, campaign: Campaign, reach: Reach, amount: Decimal) -> Reply:
+    """The hold-out that detects ``amount`` per member among the audience ``reach`` measured
+    (the chat's ``/campaign power`` and the console's preview both answer with this)."""
     days = campaign.attribution_days
     if reach.past.y == 0:
-        return [ctx.reply("campaign.power_no_sales", days=days)]
+        return ctx.reply("campaign.power_no_sales", days=days)
     measured = reach.recipients + reach.holdout
     variance = residual_variance(reach.past)
     target = format_baht(amount, ctx.locale)
@@ -77,17 +83,13 @@ async def power(ctx: Context, campaign: Campaign, amount_text: str) -> list[Repl
         half = measured // 2
         best = minimum_detectable_effect(variance, measured - half, half)
         shown = format_baht(Decimal(round(best)), ctx.locale) if math.isfinite(best) else "—"
-        return [
-            ctx.reply("campaign.power_impossible", target=target, measured=measured, best=shown)
-        ]
-    return [
-        ctx.reply(
-            "campaign.power_needed",
-            target=target,
-            measured=measured,
-            holdout=needed,
-            pct=math.ceil(needed * 100 / measured),
-            current=campaign.holdout_pct,
-            id=campaign.id,
-        )
-    ]
+        return ctx.reply("campaign.power_impossible", target=target, measured=measured, best=shown)
+    return ctx.reply(
+        "campaign.power_needed",
+        target=target,
+        measured=measured,
+        holdout=needed,
+        pct=math.ceil(needed * 100 / measured),
+        current=campaign.holdout_pct,
+        id=campaign.id,
+    )

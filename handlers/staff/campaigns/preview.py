@@ -9,7 +9,7 @@ message rendered for a real member of the audience.
 The detectable uplift: the smallest difference in revenue per member that the send's ``/stats``
 would find (5% test, 80% power; :func:`shop.campaigns.uplift.minimum_detectable_effect`),
 from what the same members spent over the last ``attribution_days`` once what they spent in
-the ``attribution_days`` before that is accounted for — the regression adjustment ``/stats``
+the four times as many days before that is accounted for — the regression adjustment ``/stats``
 applies (:func:`shop.campaigns.uplift.residual_variance`); one SQL aggregate, like ``/stats``
 itself. ``/campaign power ID AMOUNT`` turns it around: the hold-out that detects AMOUNT.
 """
@@ -36,8 +36,10 @@ from shop.campaigns.launch import (
     in_holdout,
     segment_env,
 )
+from shop.campaigns.offers import Offer
 from shop.campaigns.readiness import waiting_recipients
 from shop.campaigns.uplift import (
+    HISTORY_MULTIPLE,
     MIN_MEMBERS,
     Moments,
     minimum_detectable_effect,
@@ -53,7 +55,7 @@ from shop.contact_policy import (
 )
 from shop.loyalty import add_months, load_rules
 from shop.profile import shown_shop_name
-from storage.models import Campaign
+from storage.models import Campaign, Member
 from storage.repositories.audiences import AudienceQuery
 from storage.segments import SegmentEnv, resolve_segment
 from storage.uow import UnitOfWork
@@ -115,15 +117,22 @@ async def measure_reach(ctx: StaffAct, campaign: Campaign) -> Reach:
 async def past_revenue(
     uow: UnitOfWork, env: SegmentEnv, members: AudienceQuery, policy: ContactPolicy, days: int
 ) -> Moments:
-    """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now`` (``y``)
-    and the ``days`` before those (``x``), as the regression adjustment's aggregates in baht;
+    """Each eligible member's (not excluded) revenue over the ``days`` before ``env.now``
+    (``y``), over the history before those (``x``, as ``/stats`` takes it) and over the
+    ``days`` just before them (``w``), as the regression adjustment's aggregates in baht;
     members who bought nothing count as 0."""
     eligible = eligibility(env, members, policy=policy)
     since = env.now - timedelta(days=days)
     s = await uow.audiences.revenue_per_member(
-        eligible, since, env.now, earlier_since=since - timedelta(days=days)
+        eligible,
+        since,
+        env.now,
+        earlier_since=since - timedelta(days=HISTORY_MULTIPLE * days),
+        matching_since=since - timedelta(days=days),
     )
-    return Moments(s.members, s.total, s.total_sq, s.earlier, s.earlier_sq, s.cross)
+    return Moments(
+        s.members, s.total, s.total_sq, s.earlier, s.earlier_sq, s.cross, s.matching, s.matching_sq
+    )
 
 
 def detectable_line(ctx: StaffAct, campaign: Campaign, reach: Reach) -> str:
@@ -157,6 +166,7 @@ def detectable_line(ctx: StaffAct, campaign: Campaign, reach: Reach) -> str:
                 effect=_baht(ctx, effect),
                 plain=_baht(ctx, minimum_detectable_effect(plain, reach.recipients, reach.holdout)),
                 days=days,
+                history=HISTORY_MULTIPLE * days,
             ),
             ctx.t("campaign.preview_target_hint", id=campaign.id),
         )
@@ -283,41 +293,54 @@ async def sample_message(ctx: StaffAct, campaign: Campaign, row: Any) -> Reply:
 async def test_send(ctx: Context, campaign: Campaign) -> list[Reply]:
     """The message as the staff member's own member record would get it, with its button, to
     this chat only: nothing is queued and nothing counts in the campaign's stats."""
-    member = ctx.member
-    offer = campaign_offer(campaign)
-    values: dict[str, str | None]
-    if member is not None:
-        status_rules = await load_rules(ctx.uow)
-        since = add_months(ctx.now, -status_rules.tier_window_months)
-        spend = await ctx.uow.members.spend_since(member.id, since)
-        tier, _ = status_rules.tier_for(spend)
-        branch = (
-            await ctx.uow.branches.get(member.home_branch_id) if member.home_branch_id else None
-        )
-        values = member_values(
-            name=member.name,
-            points=member.points_balance,
-            tier=tier_name(ctx.locale, tier),
-            branch=(branch.name_th if ctx.locale == "th" else branch.name_en) if branch else None,
-            offer=offer,
-            locale=ctx.locale,
-            now=ctx.now,
-            tz=ctx.settings.tz,
-            shop=await shown_shop_name(ctx.uow, ctx.locale, ctx.settings.shop_name),
-        )
-    else:
-        values = member_values(
-            name=ctx.staff.name if ctx.staff else None,
+    staff_name = ctx.staff.name if ctx.staff else None
+    return await test_replies(ctx, campaign, ctx.member, staff_name, ctx.locale)
+
+
+async def test_replies(
+    ctx: StaffAct, campaign: Campaign, member: Member | None, staff_name: str | None, locale: str
+) -> list[Reply]:
+    """A test of ``campaign`` for one staff member (the chat answers with it, the console
+    queues it to their chat): a header, then the message as ``member`` (their own member
+    record, if they have one) would get it, in ``locale``."""
+    values = await member_message_values(ctx, member, campaign_offer(campaign), locale, staff_name)
+    return [
+        ctx.reply("campaign.test_header", id=campaign.id),
+        campaign_replies(campaign, values, locale),
+    ]
+
+
+async def member_message_values(
+    ctx: StaffAct, member: Member | None, offer: Offer | None, locale: str, name: str | None
+) -> dict[str, str | None]:
+    """What each placeholder shows for ``member`` (their tier over the tier window, their home
+    branch); with no member, ``name`` and no points, tier or branch."""
+    shop = await shown_shop_name(ctx.uow, locale, ctx.settings.shop_name)
+    tz = ctx.settings.tz
+    if member is None:
+        return member_values(
+            name=name,
             points=0,
             tier="",
             branch=None,
             offer=offer,
-            locale=ctx.locale,
+            locale=locale,
             now=ctx.now,
-            tz=ctx.settings.tz,
-            shop=await shown_shop_name(ctx.uow, ctx.locale, ctx.settings.shop_name),
+            tz=tz,
+            shop=shop,
         )
-    return [
-        ctx.reply("campaign.test_header", id=campaign.id),
-        campaign_replies(campaign, values, ctx.locale),
-    ]
+    status_rules = await load_rules(ctx.uow)
+    since = add_months(ctx.now, -status_rules.tier_window_months)
+    tier, _ = status_rules.tier_for(await ctx.uow.members.spend_since(member.id, since))
+    branch = await ctx.uow.branches.get(member.home_branch_id) if member.home_branch_id else None
+    return member_values(
+        name=member.name,
+        points=member.points_balance,
+        tier=tier_name(locale, tier),
+        branch=(branch.name_th if locale == "th" else branch.name_en) if branch else None,
+        offer=offer,
+        locale=locale,
+        now=ctx.now,
+        tz=tz,
+        shop=shop,
+    )

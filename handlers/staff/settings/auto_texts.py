@@ -20,6 +20,7 @@ from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
 from bot.i18n import LOCALES
 from handlers.context import Context
+from handlers.staff.acting import StaffAct
 from handlers.staff.settings.actions import settings_code
 from handlers.staff.settings.store import changed_by
 from shop.automation_settings import set_gift, set_text
@@ -147,10 +148,11 @@ async def value_step(ctx: Context) -> list[Reply]:
     ]
 
 
-async def _example(ctx: Context) -> AudienceRow:
-    """The shop's newest member as an audience row, or a sample member in the owner's
-    language when the shop has none."""
-    member = await ctx.uow.members.newest()
+async def example_row(ctx: StaffAct, branch_id: int | None = None) -> AudienceRow:
+    """The shop's newest member (with ``branch_id``, of that home branch: a manager of one
+    branch sees no other's members) as an audience row, or a sample member in the owner's
+    language when there is none."""
+    member = await ctx.uow.members.newest(branch_id)
     if member is None:
         name = ctx.t("prefs.sample_name")
         return AudienceRow(0, None, None, None, name, ctx.locale, 120, Decimal(0), None, None)
@@ -177,8 +179,19 @@ async def preview(ctx: Context, name: str, locale: str | None = None) -> Reply:
     """The message as the example member reads it (in ``locale``, else their language)."""
     if name not in TEXT_AUTOMATIONS:
         return ctx.reply("error.button_expired")
+    who, message = await example_message(ctx, name, locale)
+    header = ctx.t("prefs.preview_for", name=who or "-")
+    return Reply(text=header + "\n\n" + message.text)
+
+
+async def example_message(
+    ctx: StaffAct, name: str, locale: str | None = None, row: AudienceRow | None = None
+) -> tuple[str | None, Reply]:
+    """(the example member's name, the automation ``name``'s message as they get it, in
+    ``locale`` or else their language), exactly as the job renders it; ``row`` is the example
+    member when the caller has read it already."""
     config = await automation_config(ctx.uow, name)
-    row = await _example(ctx)
+    row = row or await example_row(ctx)
     shown = locale or row.locale or ctx.locale
     texts = {loc: own_text(config, loc) for loc in LOCALES}
     tz = ctx.settings.tz
@@ -188,11 +201,8 @@ async def preview(ctx: Context, name: str, locale: str | None = None) -> Reply:
     if name == "expiry":
         day = today + timedelta(days=int(config["remind_days"]))
         points = row.points_balance or 120
-        message = expiry_reminder(points, day, shown, words, row.name)
-    else:
-        offer: Offer = automation_offer(name, today, gift_of(config, name))
-        assert offer.valid_until is not None
-        render = birthday_greeting if name == "birthday" else winback_offer_message
-        message = render(0, offer.valid_until, offer, words)(row, shown)
-    header = ctx.t("prefs.preview_for", name=row.name or "-")
-    return Reply(text=header + "\n\n" + message.text)
+        return row.name, expiry_reminder(points, day, shown, words, row.name)
+    offer: Offer = automation_offer(name, today, gift_of(config, name))
+    assert offer.valid_until is not None
+    render = birthday_greeting if name == "birthday" else winback_offer_message
+    return row.name, render(0, offer.valid_until, offer, words)(row, shown)

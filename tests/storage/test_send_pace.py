@@ -1,0 +1,53 @@
+"""The shared send pace (issue 15, item 10): slots for several messages claimed in one
+transaction keep the bot's spacing and each chat's, on both databases."""
+
+from __future__ import annotations
+
+from bot.bootstrap import App
+
+BOT = "telegram"
+GAP = 0.1  # the bot: ten a second
+CHAT_GAP = 1.0  # a chat: one a second
+
+
+async def claim(app: App, chats: list[str | None], now: float) -> list[tuple[bool, float]]:
+    """Each message's (granted, moment), to the microsecond."""
+    async with app.uow() as uow:
+        slots = await uow.pace.claim_many(BOT, chats, now, GAP, CHAT_GAP)
+        await uow.commit()
+    return [(slot.granted, round(slot.at, 6)) for slot in slots]
+
+
+async def test_one_claim_spaces_its_messages_and_holds_a_second_to_one_chat(app: App) -> None:
+    slots = await claim(app, ["telegram:1", "telegram:2", None, "telegram:1"], 100.0)
+    assert slots[:3] == [(True, 100.0), (True, 100.1), (True, 100.2)]
+    # chat 1 already has a message at 100.0: the fourth waits for the chat, and takes no slot
+    assert slots[3] == (False, 101.0)
+
+
+async def test_the_next_claim_continues_after_the_slots_already_given(app: App) -> None:
+    await claim(app, ["telegram:1", "telegram:2"], 100.0)
+    later = await claim(app, ["telegram:3", "telegram:1"], 100.05)
+    # the bot's next free moment is 100.2, whoever claims (another process, a little later)
+    assert later[0] == (True, 100.2)
+    assert later[1] == (False, 101.0)
+    at_chat_time = await claim(app, ["telegram:1"], 101.0)
+    assert at_chat_time == [(True, 101.0)]
+
+
+async def test_a_platform_rest_holds_every_later_slot(app: App) -> None:
+    await claim(app, [None], 100.0)
+    async with app.uow() as uow:
+        await uow.pace.hold(BOT, 105.0)
+        await uow.commit()
+    assert await claim(app, ["telegram:9", None], 100.5) == [(True, 105.0), (True, 105.1)]
+
+
+async def test_rows_idle_long_enough_are_forgotten_and_a_forgotten_chat_is_free(
+    app: App,
+) -> None:
+    await claim(app, ["telegram:1"], 100.0)
+    async with app.uow() as uow:
+        await uow.pace.forget_before(200.0)
+        await uow.commit()
+    assert await claim(app, ["telegram:1"], 100.5) == [(True, 100.5)]

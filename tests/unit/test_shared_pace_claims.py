@@ -1,0 +1,98 @@
+"""The messages waiting in one process claim their shared slots together (``jobs.shared_pace``):
+one transaction for all who waited while the previous one ran, each caller its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from jobs.shared_pace import CLAIM_BATCH, _Claims
+from storage.repositories.pace import Slot
+
+
+class Recorder:
+    def __init__(self, *, fail: bool = False) -> None:
+        self.batches: list[list[str | None]] = []
+        self.fail = fail
+        self.release = asyncio.Event()
+
+    async def __call__(self, chats: list[str | None]) -> list[Slot]:
+        self.batches.append(list(chats))
+        await self.release.wait()
+        if self.fail:
+            raise ConnectionError("database gone")
+        start = 10.0 * len(self.batches)
+        return [Slot(True, start + n) for n in range(len(chats))]
+
+
+async def test_callers_waiting_during_a_claim_share_the_next_one() -> None:
+    claim = Recorder()
+    claims = _Claims(claim)
+    first = asyncio.create_task(claims.slot("c:0"))
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(claims.slot(f"c:{n}")) for n in range(1, 6)]
+    await asyncio.sleep(0)
+    claim.release.set()
+    answers = await asyncio.gather(first, *rest)
+    assert claim.batches == [["c:0"], ["c:1", "c:2", "c:3", "c:4", "c:5"]]
+    assert answers == [Slot(True, 10.0), *(Slot(True, 20.0 + n) for n in range(5))]
+
+
+async def test_a_caller_who_gave_up_is_left_out_of_the_next_claim() -> None:
+    claim = Recorder()
+    claims = _Claims(claim)
+    first = asyncio.create_task(claims.slot("c:0"))
+    await asyncio.sleep(0)
+    quitter = asyncio.create_task(claims.slot("c:1"))
+    stayer = asyncio.create_task(claims.slot("c:2"))
+    await asyncio.sleep(0)
+    quitter.cancel()
+    claim.release.set()
+    await first
+    assert await stayer == Slot(True, 20.0)
+    assert claim.batches == [["c:0"], ["c:2"]]
+
+
+async def test_a_failed_claim_reaches_every_caller_of_its_batch_and_the_next_one_runs() -> None:
+    claim = Recorder(fail=True)
+    claims = _Claims(claim)
+    callers = [asyncio.create_task(claims.slot(f"c:{n}")) for n in range(3)]
+    await asyncio.sleep(0)
+    claim.release.set()
+    outcomes = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
+    claim.fail = False
+    assert await claims.slot("c:9") == Slot(True, 20.0)
+
+
+async def test_a_claim_takes_at_most_one_batch_of_callers() -> None:
+    claim = Recorder()
+    claims = _Claims(claim)
+    callers = [asyncio.create_task(claims.slot(None)) for _ in range(CLAIM_BATCH + 3)]
+    await asyncio.sleep(0)
+    claim.release.set()
+    await asyncio.gather(*callers)
+    assert [len(batch) for batch in claim.batches] == [CLAIM_BATCH, 3]
+
+
+@pytest.mark.parametrize("waiting", [1, 4])
+async def test_stopping_the_claims_cancels_whoever_still_waits(waiting: int) -> None:
+    claim = Recorder()
+    claims = _Claims(claim)
+    callers = [asyncio.create_task(claims.slot(None)) for _ in range(waiting)]
+    await asyncio.sleep(0)
+    assert claims._task is not None
+    claims._task.cancel()
+    outcomes = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+
+
+async def test_a_caller_arriving_as_a_claim_task_ends_is_answered_by_the_next_one() -> None:
+    claim = Recorder()
+    claim.release.set()
+    claims = _Claims(claim)
+    assert await claims.slot("c:0") == Slot(True, 10.0)
+    # the first task has returned; its end is reported to it only on the next turn of the
+    # loop, after this caller has started a new task
+    assert await claims.slot("c:1") == Slot(True, 20.0)
