@@ -3,12 +3,14 @@
 A channel that multicasts (LINE: 500 recipients a request, 200 requests a second) empties a
 claim of a thousand rows in two requests, so a pass that claimed, sent and recorded one batch
 at a time kept two requests in flight and left the rest of the allowed rate unused. For such
-channels the pass claims a lane for every worker (``concurrency`` × the multicast size) and,
-while they send, a :class:`Feeder` claims the next rows whenever fewer lanes wait than there
-are workers — in a transaction of its own, with the pass's lease, for as long as the claims
-come back full and the lease leaves time to send them. Each worker still sends one request at
-a time and waits for its outcome to be committed, so the requests in flight (and the window a
-crash can repeat, which LINE's retry keys close) stay at ``concurrency``.
+channels the pass claims a lane for each of its workers (a few: every lane holds a request's
+rows in memory) and, while they send, a :class:`Feeder` claims the next rows whenever fewer
+lanes wait than ``ahead`` — in a transaction of its own, with the pass's lease, for as long as
+the claims come back full, the lease leaves time to send them and the pass is young enough
+(``until``: the next pass claims other channels' rows too, which must not wait for a whole
+campaign). Each worker still sends one request at a time and waits for its outcome to be
+committed, so the requests in flight (and the window a crash can repeat, which LINE's retry
+keys close) stay at ``concurrency`` or fewer.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Pass:
     stop: asyncio.Event | None
     check: SendCheck
     workers: int = 1
+    #: lanes a fan-out pass keeps claimed beyond those its workers send
+    ahead: int = 1
     #: rows to hand back at the end of the pass, with when they are due again
     held: list[tuple[QueuedMessage, datetime]] = field(default_factory=list)
     #: claims more rows while the pass runs (a fan-out pass); None: this pass's rows are all
@@ -58,7 +62,7 @@ class Pass:
         """The next lane to send; while a feeder claims more, waits for it when none is left.
         None: the pass has nothing more to send."""
         while True:
-            if self.feeder is not None and len(self.lanes) < self.workers:
+            if self.feeder is not None and len(self.lanes) < self.ahead:
                 self.feeder.hungry()
             if self.lanes:
                 return self.lanes.popleft()
@@ -86,10 +90,10 @@ class Pass:
 
 
 class Feeder:
-    """Claims rows for a pass whenever fewer lanes wait than it has workers — ``lane`` rows
-    (one request) for each lane missing, so that no more rows than two requests a worker are
+    """Claims rows for a pass whenever fewer lanes wait than ``ahead`` — ``lane`` rows (one
+    request) for each lane missing, so that no more rows than ``workers + ahead`` requests are
     held at once; finishes on a claim that is not full, a stop, a failure, or when ``until``
-    has passed."""
+    has passed. Its claims take turns with the pass's send checks (one connection for both)."""
 
     def __init__(
         self,
@@ -122,13 +126,14 @@ class Feeder:
             while True:
                 await self._hungry.wait()
                 self._hungry.clear()
-                missing = state.workers - len(state.lanes)
+                missing = state.ahead - len(state.lanes)
                 if missing <= 0:  # fed meanwhile: wait until they run low again
                     continue
                 if state.stopping or self._now() >= self._until:
                     return
                 size = missing * self._lane
-                claimed = await self._claim(size)
+                async with state.check.lock:
+                    claimed = await self._claim(size)
                 state.add(claimed, capabilities)
                 self._wake()
                 if len(claimed.messages) + claimed.withdrawn < size:

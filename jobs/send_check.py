@@ -40,6 +40,8 @@ class SendCheck:
         now: Callable[[], datetime],
         rows: Iterable[QueuedMessage],
         every: timedelta = RECHECK,
+        *,
+        lock: asyncio.Lock | None = None,
     ) -> None:
         self._uow = uow
         self._now = now
@@ -47,7 +49,8 @@ class SendCheck:
         self._unsent = {row.id for row in rows}
         self._gone: set[int] = set()
         self._next = now() + every
-        self._lock = asyncio.Lock()
+        #: held while checking; shared with the dispatcher's claims (one connection for them)
+        self.lock = lock or asyncio.Lock()
         #: rows claimed later in the pass, with when: checked by their own claim until ``every``
         self._recent: deque[tuple[datetime, frozenset[int]]] = deque()
 
@@ -55,7 +58,7 @@ class SendCheck:
         """``delivery`` less its rows withdrawn since the claim; None when none is left. A
         multicast that lost rows gets the retry key of the rows it still has."""
         if self._now() >= self._next:
-            async with self._lock:  # one check for the workers that arrive together
+            async with self.lock:  # one check for the workers that arrive together
                 if self._now() >= self._next:
                     await self._check()
         if not self._gone:

@@ -14,6 +14,7 @@ still being pending, so a row withdrawn meanwhile (erasure, a cancelled campaign
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ def _queued(row: Any, payloads: dict[str, dict[str, Any]]) -> QueuedMessage:
         payload = dict(raw)
     return QueuedMessage(
         id=row.id,
-        channel=row.channel,
+        channel=sys.intern(row.channel),  # a claim holds thousands: one string, not one each
         user_id=row.user_id,
         member_id=row.member_id,
         payload=payload,
