@@ -9,12 +9,13 @@ One pass (:meth:`OutboxDispatcher.drain_once`):
 1. *claim* — in one short transaction: promotional rows due inside the quiet hours (the
    shop's ``contact_policy``, shop time) are deferred to the end of the quiet hours (not an
    attempt, not dropped); then up to ``limit`` due rows of the channels that have an adapter
-   (of a channel that multicasts, a full request for every worker, and more while the pass
-   runs: :mod:`jobs.dispatch_pass`) are taken and their ``not_before`` moved a lease ahead.
-   Another process (PostgreSQL ``SKIP LOCKED``; SQLite serialises) or a later pass does not
-   see them meanwhile. Promotions their member may no longer get (``/stop``, erased, blocked
-   the bot) are withdrawn instead (:mod:`shop.withdrawal`), and checked again while they wait
-   for their turn (:mod:`jobs.send_check`).
+   (of a channel that multicasts, a full request for each of a few workers, and more while
+   the pass runs, for a few seconds: :mod:`jobs.dispatch_pass`) are taken and their
+   ``not_before`` moved a lease ahead. Another process (PostgreSQL ``SKIP LOCKED``; SQLite
+   serialises) or a later pass does not see them meanwhile. Promotions their member may no
+   longer get (``/stop``, erased, blocked the bot) are withdrawn instead
+   (:mod:`shop.withdrawal`), and checked again while they wait for their turn
+   (:mod:`jobs.send_check`).
 2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat, identical promotions of a channel
    that multicasts (LINE: ≤ 500) as multicasts with a deterministic retry key.
 3. *send* — ``concurrency`` workers take lanes; before every request a worker waits for the
@@ -111,6 +112,13 @@ POLL_SECONDS: Final = 2.0
 BATCH: Final = 1000
 #: requests in flight at once (the limiter, not this, sets the pace)
 CONCURRENCY: Final = 8
+#: how long a fan-out pass claims more rows: then it ends, and the next pass claims the rows of
+#: every channel again (a campaign's pass could otherwise feed itself for the whole lease while
+#: other channels' rows wait for it to end)
+FANOUT_PASS: Final = timedelta(seconds=5)
+#: requests a fan-out pass keeps in flight: each holds a multicast's rows (500) in memory, and
+#: more of them held more memory than they gained speed (bench/RESULTS.md)
+FANOUT_WORKERS: Final = 4
 #: how often rows of channels nobody serves are looked for (to report them once)
 UNROUTED_CHECK: Final = timedelta(minutes=10)
 
@@ -151,6 +159,7 @@ class OutboxDispatcher:
         self.batch = batch
         self.limiter: SendLimiter = limiter or Unlimited()
         self.concurrency = max(concurrency, 1)
+        self._fanout_workers = min(self.concurrency, FANOUT_WORKERS)
         self.lease = lease
         self.lease_margin = min(LEASE_MARGIN, lease / 4)
         self.tz = tz or ZoneInfo("Asia/Bangkok")
@@ -168,6 +177,10 @@ class OutboxDispatcher:
         self._next_unrouted_check: datetime | None = None
         self._hook = outcome_hook()
         self._writer = OutcomeWriter(uow, clock.now, lambda: self._hook, locale)
+        #: held by the claims and send checks of both loops: beside the outcome writer they
+        #: take turns on one connection, since every SQLite connection the pool opens keeps
+        #: a page cache of its own for as long as it lives
+        self._reads = asyncio.Lock()
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -234,7 +247,7 @@ class OutboxDispatcher:
         result = DrainResult()
         now = self._clock.now()
         lease_end = now + self.lease
-        async with self._uow() as uow:
+        async with self._reads, self._uow() as uow:
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
             if not urgent_only:
                 await self._report_unrouted(uow.outbox, now)
@@ -256,24 +269,28 @@ class OutboxDispatcher:
             more = await claim_sendable(uow, now, size, lease_end, fanout, self._recipients)
             await uow.commit()
         batch = claimed.messages + more.messages
-        result.withdrawn = claimed.withdrawn + more.withdrawn
-        check = SendCheck(self._uow, self._clock.now, batch)
+        check = SendCheck(self._uow, self._clock.now, batch, lock=self._reads)
         state = Pass(result, lease_end, deque(plan(batch, self._capabilities)), stop, check)
+        result.withdrawn = claimed.withdrawn + more.withdrawn
         state.workers = min(self.concurrency, len(state.lanes))
         if fanout and len(more.messages) + more.withdrawn >= size:
             state.feeder = self._feeder(fanout, lease_end)
-            state.workers = self.concurrency
+            state.workers = self._fanout_workers
+            state.ahead = max(1, state.workers // 2)
+        # the lanes hold the rows now: a long fan-out pass must not keep its first claim
+        # beside them until it ends
+        del batch, claimed, more
         await run_workers(state, self._work, self._capabilities)
         state.held += [(row, now) for lane in state.lanes for d in lane for row in d.rows]
         await state.release(self._uow)
         return result
 
     def _fanout_size(self, *channels: str) -> int:
-        """Rows a claim of multicasting ``channels`` takes: a full request for every worker
+        """Rows a claim of multicasting ``channels`` takes: a full request for every fan-out worker
         (0: none of them multicasts)."""
         sizes = [self._capabilities[Channel(c)].multicast_max for c in channels]
         largest = max(sizes, default=1)
-        return max(self.batch, self.concurrency * largest) if largest > 1 else 0
+        return max(self.batch, self._fanout_workers * largest) if largest > 1 else 0
 
     def _feeder(self, fanout: list[str], lease_end: datetime) -> Feeder:
         """Claims the next rows of ``fanout`` for a pass while its lease leaves time to send."""
@@ -288,7 +305,8 @@ class OutboxDispatcher:
                 await uow.commit()
             return claimed
 
-        return Feeder(claim, lane, lease_end - 2 * self.lease_margin, self._clock.now)
+        until = min(lease_end - 2 * self.lease_margin, self._clock.now() + FANOUT_PASS)
+        return Feeder(claim, lane, until, self._clock.now)
 
     async def _lift_quota_rest(self, uow: UnitOfWork, now: datetime) -> None:
         """End a channel's monthly-quota rest when a campaign was resumed since it began

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from bot.bootstrap import App
 from bot.core.capabilities import TELEGRAM_CAPABILITIES, ChannelCapabilities
+from bot.core.clock import FrozenClock
 from bot.core.messages import Channel, Reply
 from bot.core.wire import replies_to_payload
 from jobs.dispatcher import OutboxDispatcher
@@ -55,13 +57,15 @@ class Multicasting:
             self.in_flight -= 1
 
 
-async def _queue(app: App, users: int) -> list[str]:
+async def _queue(app: App, users: int, channel: Channel = Channel.TELEGRAM) -> list[str]:
     ids = [f"U{n}" for n in range(users)]
     async with app.uow() as uow:
         payload = replies_to_payload([Reply(text="1-get-1 this week")])
         for n, user in enumerate(ids):
             now = app.clock.now()
-            await uow.outbox.enqueue(f"cmp:1:{n}", "telegram", user, payload, now, promotional=True)
+            await uow.outbox.enqueue(
+                f"cmp:1:{n}", channel.value, user, payload, now, promotional=True
+            )
         await uow.commit()
     return ids
 
@@ -100,3 +104,56 @@ async def test_a_channel_without_multicast_claims_its_batch_as_before(app: App) 
     dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.TELEGRAM: telegram}, batch=5)
     assert [(await dispatcher.drain_once()).sent for _ in range(4)] == [5, 5, 2, 0]
     assert len(telegram.pushes) == 12
+
+
+@dataclass
+class SlowLine(Multicasting):
+    """Multicasts that each take a second of the shop's clock; the first queues a Telegram
+    row, as a member's order confirmation arriving while the campaign goes out."""
+
+    clock: FrozenClock | None = None
+    on_first: Callable[[], Awaitable[None]] | None = None
+    sent: list[str] = field(default_factory=list)
+
+    async def multicast(self, user_ids: Sequence[str], replies: Sequence[Reply], key: str) -> None:
+        if self.on_first is not None:
+            first, self.on_first = self.on_first, None
+            await first()
+        assert self.clock is not None
+        self.clock.advance(timedelta(seconds=1))
+        await super().multicast(user_ids, replies, key)
+        self.sent.append("line")
+
+
+async def test_a_long_fanout_pass_does_not_keep_other_channels_rows_waiting(app: App) -> None:
+    await _queue(app, 90, Channel.LINE)  # 30 requests of 3: half a minute of sending
+    assert isinstance(app.clock, FrozenClock)
+    line = SlowLine(size=3, channel=Channel.LINE, clock=app.clock)
+    telegram = FakeTelegram()
+
+    async def order_confirmed() -> None:
+        async with app.uow() as uow:
+            payload = replies_to_payload([Reply(text="Order 12 confirmed")])
+            await uow.outbox.enqueue("order:12", "telegram", "T1", payload, app.clock.now())
+            await uow.commit()
+
+    line.on_first = order_confirmed
+    telegram_at: int | None = None
+
+    async def telegram_sends() -> None:
+        nonlocal telegram_at
+        telegram_at = len(line.multicasts)
+
+    telegram.on_push = telegram_sends
+    channels = {Channel.LINE: line, Channel.TELEGRAM: telegram}
+    dispatcher = OutboxDispatcher(app.uow, app.clock, channels, batch=1, concurrency=2)
+    first = await dispatcher.drain_once()
+    assert first.sent < 90  # the pass ended while the campaign still had rows to send
+    assert telegram.pushes == []  # queued after the claim: the next pass takes it
+    await dispatcher.drain_once()
+    assert [push.user_id for push in telegram.pushes] == ["T1"]
+    assert telegram_at is not None
+    assert telegram_at < 30  # multicasts before it: the campaign was not done
+    while (await dispatcher.drain_once()).sent:
+        pass
+    assert len(line.multicasts) == 30
