@@ -21,7 +21,8 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from bot.core.capabilities import ChannelCapabilities
 from bot.core.messages import Channel
@@ -33,6 +34,14 @@ from storage.repositories.outbox import QueuedMessage
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+#: how long a fan-out pass claims more rows: then it ends, and the next pass claims the rows of
+#: every channel again (a campaign's pass could otherwise feed itself for the whole lease while
+#: other channels' rows wait for it to end)
+FANOUT_PASS: Final = timedelta(seconds=5)
+#: requests a fan-out pass keeps in flight: each holds a multicast's rows (500) in memory, and
+#: more of them held more memory than they gained speed (bench/RESULTS.md)
+FANOUT_WORKERS: Final = 4
 
 
 @dataclass

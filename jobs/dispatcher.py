@@ -73,7 +73,6 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot import metrics
-from bot.core.capabilities import capabilities_of
 from bot.core.clock import Clock
 from bot.core.errors import (
     ChannelError,
@@ -87,9 +86,9 @@ from bot.core.ports import Outbound
 from bot.core.wire import WireFormatError, payload_to_replies
 from jobs.campaign_delivery import outcome_hook
 from jobs.delivery_plan import Delivery, plan
-from jobs.dispatch_pass import Feeder, Pass, run_workers
+from jobs.dispatch_pass import FANOUT_PASS, FANOUT_WORKERS, Feeder, Pass, run_workers
 from jobs.dispatch_send import send
-from jobs.dispatch_types import DrainResult, Outcome, PendingProbe
+from jobs.dispatch_types import DrainResult, Outcome, UnroutedReport
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
 from jobs.send_check import SendCheck
@@ -112,15 +111,6 @@ POLL_SECONDS: Final = 2.0
 BATCH: Final = 1000
 #: requests in flight at once (the limiter, not this, sets the pace)
 CONCURRENCY: Final = 8
-#: how long a fan-out pass claims more rows: then it ends, and the next pass claims the rows of
-#: every channel again (a campaign's pass could otherwise feed itself for the whole lease while
-#: other channels' rows wait for it to end)
-FANOUT_PASS: Final = timedelta(seconds=5)
-#: requests a fan-out pass keeps in flight: each holds a multicast's rows (500) in memory, and
-#: more of them held more memory than they gained speed (bench/RESULTS.md)
-FANOUT_WORKERS: Final = 4
-#: how often rows of channels nobody serves are looked for (to report them once)
-UNROUTED_CHECK: Final = timedelta(minutes=10)
 
 
 class OutboxDispatcher:
@@ -171,10 +161,8 @@ class OutboxDispatcher:
         #: channels resting on the monthly quota, since when: a campaign resumed later (in any
         #: process) lifts that rest, since the owner resumes once the quota allows it again
         self._quota_since: dict[Channel, datetime] = {}
-        self._reported: set[str] = set()
         #: off beside another dispatcher that serves the rest (a console session's own)
-        self._report_unrouted_rows = report_unrouted
-        self._next_unrouted_check: datetime | None = None
+        self._report_unrouted = UnroutedReport(self._channels, enabled=report_unrouted)
         self._hook = outcome_hook()
         self._writer = OutcomeWriter(uow, clock.now, lambda: self._hook, locale)
         #: held by the claims and send checks of both loops: beside the outcome writer they
@@ -277,8 +265,7 @@ class OutboxDispatcher:
             state.feeder = self._feeder(fanout, lease_end)
             state.workers = self._fanout_workers
             state.ahead = max(1, state.workers // 2)
-        # the lanes hold the rows now: a long fan-out pass must not keep its first claim
-        # beside them until it ends
+        # the lanes hold the rows now: a long fan-out pass must not keep them twice
         del batch, claimed, more
         await run_workers(state, self._work, self._capabilities)
         state.held += [(row, now) for lane in state.lanes for d in lane for row in d.rows]
@@ -396,20 +383,6 @@ class OutboxDispatcher:
         counted = await self._writer.write(delivery, outcome, not_before, error)
         state.check.done(delivery)
         _count(state, delivery.channel, counted)
-
-    async def _report_unrouted(self, outbox: PendingProbe, now: datetime) -> None:
-        """Log once per channel that rows wait for a channel this process does not serve."""
-        waiting = self._next_unrouted_check is not None and now < self._next_unrouted_check
-        if waiting or not self._report_unrouted_rows:
-            return
-        self._next_unrouted_check = now + UNROUTED_CHECK
-        for channel in Channel:
-            # console rows wait for `chatcrm chat`, which is not running all the time: normal
-            if channel in self._channels or capabilities_of(channel).on_demand:
-                continue
-            if channel.value not in self._reported and await outbox.has_pending(channel.value):
-                self._reported.add(channel.value)
-                log.warning("outbox rows for %s wait: that channel is not configured", channel)
 
 
 def _count(state: Pass, channel: Channel, outcomes: list[str]) -> None:
