@@ -86,10 +86,15 @@ def plan(
     """
     groups: dict[tuple[str, str], list[QueuedMessage]] = {}
     singles: list[QueuedMessage] = []
+    # rows of one claim share their parsed payload: its text is formed once per payload
+    texts: dict[int, str] = {}
     for row in sorted(batch, key=lambda r: r.id):
         caps = capabilities.get(Channel(row.channel))
         if caps is not None and caps.multicast and row.promotional:
-            groups.setdefault((row.channel, _payload_key(row)), []).append(row)
+            text = texts.get(id(row.payload))
+            if text is None:
+                text = texts[id(row.payload)] = _payload_key(row)
+            groups.setdefault((row.channel, text), []).append(row)
         else:
             singles.append(row)
     lanes: list[tuple[int, list[Delivery]]] = []

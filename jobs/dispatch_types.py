@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
-from bot.core.messages import Reply
+from bot.core.capabilities import capabilities_of
+from bot.core.messages import Channel, Reply
+
+log = logging.getLogger(__name__)
 
 Outcome = Literal[
     "sent", "rate_limited", "retrying", "failed", "unreachable", "quota_exhausted", "released"
@@ -101,3 +105,29 @@ class PendingProbe(Protocol):
     """What the unrouted-rows check needs of the outbox repository."""
 
     async def has_pending(self, channel: str) -> bool: ...
+
+
+#: how often rows of channels nobody serves are looked for (to report them once)
+UNROUTED_CHECK: Final = timedelta(minutes=10)
+
+
+class UnroutedReport:
+    """Logs once per channel that rows wait for a channel this process does not serve."""
+
+    def __init__(self, served: Collection[Channel], *, enabled: bool) -> None:
+        self._served = frozenset(served)
+        self._enabled = enabled
+        self._reported: set[str] = set()
+        self._next_check: datetime | None = None
+
+    async def __call__(self, outbox: PendingProbe, now: datetime) -> None:
+        if not self._enabled or (self._next_check is not None and now < self._next_check):
+            return
+        self._next_check = now + UNROUTED_CHECK
+        for channel in Channel:
+            # console rows wait for `chatcrm chat`, which is not running all the time: normal
+            if channel in self._served or capabilities_of(channel).on_demand:
+                continue
+            if channel.value not in self._reported and await outbox.has_pending(channel.value):
+                self._reported.add(channel.value)
+                log.warning("outbox rows for %s wait: that channel is not configured", channel)

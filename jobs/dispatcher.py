@@ -9,14 +9,15 @@ One pass (:meth:`OutboxDispatcher.drain_once`):
 1. *claim* — in one short transaction: promotional rows due inside the quiet hours (the
    shop's ``contact_policy``, shop time) are deferred to the end of the quiet hours (not an
    attempt, not dropped); then up to ``limit`` due rows of the channels that have an adapter
-   are taken and their ``not_before`` moved a lease ahead. Another process (PostgreSQL
-   ``SKIP LOCKED``; SQLite serialises) or a later pass does not see them meanwhile.
-   Promotions their member may no longer get (``/stop``, erased, blocked the bot) are
-   withdrawn instead (:mod:`shop.withdrawal`), and checked again while they wait for their
-   turn (:mod:`jobs.send_check`).
-2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat (its rows in order), identical
-   promotional rows of a channel whose capabilities declare multicast (LINE: ≤ 500) as
-   multicasts with a deterministic retry key.
+   (of a channel that multicasts, a full request for each of a few workers, and more while
+   the pass runs, for a few seconds: :mod:`jobs.dispatch_pass`) are taken and their
+   ``not_before`` moved a lease ahead. Another process (PostgreSQL ``SKIP LOCKED``; SQLite
+   serialises) or a later pass does not see them meanwhile. Promotions their member may no
+   longer get (``/stop``, erased, blocked the bot) are withdrawn instead
+   (:mod:`shop.withdrawal`), and checked again while they wait for their turn
+   (:mod:`jobs.send_check`).
+2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat, identical promotions of a channel
+   that multicasts (LINE: ≤ 500) as multicasts with a deterministic retry key.
 3. *send* — ``concurrency`` workers take lanes; before every request a worker waits for the
    :class:`~jobs.ratelimit.SendLimiter` (Telegram ≈30/s overall and 1/s per chat, LINE per
    endpoint), so several requests are in flight but the rate is never exceeded.
@@ -65,15 +66,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot import metrics
-from bot.core.capabilities import capabilities_of
 from bot.core.clock import Clock
 from bot.core.errors import (
     ChannelError,
@@ -87,14 +86,14 @@ from bot.core.ports import Outbound
 from bot.core.wire import WireFormatError, payload_to_replies
 from jobs.campaign_delivery import outcome_hook
 from jobs.delivery_plan import Delivery, plan
+from jobs.dispatch_pass import FANOUT_PASS, FANOUT_WORKERS, Feeder, Pass, run_workers
 from jobs.dispatch_send import send
-from jobs.dispatch_types import DrainResult, Outcome, PendingProbe
+from jobs.dispatch_types import DrainResult, Outcome, UnroutedReport
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
 from jobs.send_check import SendCheck
 from shop.contact_policy import in_quiet_hours, load_policy, next_send_time
-from shop.withdrawal import claim_sendable
-from storage.repositories.outbox import QueuedMessage
+from shop.withdrawal import Claimed, claim_sendable
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["BACKOFF", "LEASE", "MAX_ATTEMPTS", "OutboxDispatcher", "backoff"]
@@ -107,25 +106,11 @@ LEASE: Final = timedelta(minutes=5)
 LEASE_MARGIN: Final = timedelta(seconds=30)
 QUOTA_REST: Final = timedelta(hours=1)
 POLL_SECONDS: Final = 2.0
-#: rows claimed per pass: a multiple of LINE's 500 recipients, so multicast chunks line up
+#: rows claimed per pass: a multiple of LINE's 500 recipients, so multicast chunks line up (a
+#: channel that multicasts claims a full request for every worker: :mod:`jobs.dispatch_pass`)
 BATCH: Final = 1000
 #: requests in flight at once (the limiter, not this, sets the pace)
 CONCURRENCY: Final = 8
-#: how often rows of channels nobody serves are looked for (to report them once)
-UNROUTED_CHECK: Final = timedelta(minutes=10)
-
-
-@dataclass
-class _Pass:
-    """The state of one drain pass shared by its workers."""
-
-    result: DrainResult
-    lease_end: datetime
-    lanes: deque[list[Delivery]]
-    stop: asyncio.Event | None
-    check: SendCheck
-    #: rows to hand back at the end of the pass, with when they are due again
-    held: list[tuple[QueuedMessage, datetime]] = field(default_factory=list)
 
 
 class OutboxDispatcher:
@@ -164,6 +149,7 @@ class OutboxDispatcher:
         self.batch = batch
         self.limiter: SendLimiter = limiter or Unlimited()
         self.concurrency = max(concurrency, 1)
+        self._fanout_workers = min(self.concurrency, FANOUT_WORKERS)
         self.lease = lease
         self.lease_margin = min(LEASE_MARGIN, lease / 4)
         self.tz = tz or ZoneInfo("Asia/Bangkok")
@@ -175,12 +161,14 @@ class OutboxDispatcher:
         #: channels resting on the monthly quota, since when: a campaign resumed later (in any
         #: process) lifts that rest, since the owner resumes once the quota allows it again
         self._quota_since: dict[Channel, datetime] = {}
-        self._reported: set[str] = set()
         #: off beside another dispatcher that serves the rest (a console session's own)
-        self._report_unrouted_rows = report_unrouted
-        self._next_unrouted_check: datetime | None = None
+        self._report_unrouted = UnroutedReport(self._channels, enabled=report_unrouted)
         self._hook = outcome_hook()
         self._writer = OutcomeWriter(uow, clock.now, lambda: self._hook, locale)
+        #: held by the claims and send checks of both loops: beside the outcome writer they
+        #: take turns on one connection, since every SQLite connection the pool opens keeps
+        #: a page cache of its own for as long as it lives
+        self._reads = asyncio.Lock()
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -247,32 +235,65 @@ class OutboxDispatcher:
         result = DrainResult()
         now = self._clock.now()
         lease_end = now + self.lease
-        async with self._uow() as uow:
+        async with self._reads, self._uow() as uow:
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
             if not urgent_only:
                 await self._report_unrouted(uow.outbox, now)
                 await self._lift_quota_rest(uow, now)
                 ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
                 result.deferred = await self._defer_quiet(uow, now, ready)
+            fanout = [] if urgent_only else [c for c in ready if self._fanout_size(c)]
+            rest = [c for c in ready if c not in fanout]
             claimed = await claim_sendable(
                 uow,
                 now,
                 limit or self.batch,
                 lease_end,
-                ready,
+                rest,
                 self._recipients,
                 urgent_only=urgent_only,
             )
+            size = self._fanout_size(*fanout)
+            more = await claim_sendable(uow, now, size, lease_end, fanout, self._recipients)
             await uow.commit()
-        batch, result.withdrawn = claimed.messages, claimed.withdrawn
-        lanes = deque(plan(batch, self._capabilities))
-        check = SendCheck(self._uow, self._clock.now, batch)
-        state = _Pass(result, lease_end, lanes, stop, check)
-        workers = min(self.concurrency, len(lanes))
-        await asyncio.gather(*(self._work(state) for _ in range(workers)))
-        state.held += [(row, now) for lane in lanes for d in lane for row in d.rows]
-        await self._release(state)
+        batch = claimed.messages + more.messages
+        check = SendCheck(self._uow, self._clock.now, batch, lock=self._reads)
+        state = Pass(result, lease_end, deque(plan(batch, self._capabilities)), stop, check)
+        result.withdrawn = claimed.withdrawn + more.withdrawn
+        state.workers = min(self.concurrency, len(state.lanes))
+        if fanout and len(more.messages) + more.withdrawn >= size:
+            state.feeder = self._feeder(fanout, lease_end)
+            state.workers = self._fanout_workers
+            state.ahead = max(1, state.workers // 2)
+        # the lanes hold the rows now: a long fan-out pass must not keep them twice
+        del batch, claimed, more
+        await run_workers(state, self._work, self._capabilities)
+        state.held += [(row, now) for lane in state.lanes for d in lane for row in d.rows]
+        await state.release(self._uow)
         return result
+
+    def _fanout_size(self, *channels: str) -> int:
+        """Rows a claim of multicasting ``channels`` takes: a full request for every fan-out worker
+        (0: none of them multicasts)."""
+        sizes = [self._capabilities[Channel(c)].multicast_max for c in channels]
+        largest = max(sizes, default=1)
+        return max(self.batch, self._fanout_workers * largest) if largest > 1 else 0
+
+    def _feeder(self, fanout: list[str], lease_end: datetime) -> Feeder:
+        """Claims the next rows of ``fanout`` for a pass while its lease leaves time to send."""
+        lane = max(self._capabilities[Channel(c)].multicast_max for c in fanout)
+
+        async def claim(size: int) -> Claimed:
+            now = self._clock.now()
+            async with self._uow() as uow:
+                ready = [c for c in fanout if self._resting.get(Channel(c), now) <= now]
+                await self._defer_quiet(uow, now, ready)
+                claimed = await claim_sendable(uow, now, size, lease_end, ready, self._recipients)
+                await uow.commit()
+            return claimed
+
+        until = min(lease_end - 2 * self.lease_margin, self._clock.now() + FANOUT_PASS)
+        return Feeder(claim, lane, until, self._clock.now)
 
     async def _lift_quota_rest(self, uow: UnitOfWork, now: datetime) -> None:
         """End a channel's monthly-quota rest when a campaign was resumed since it began
@@ -294,19 +315,17 @@ class OutboxDispatcher:
         until = next_send_time(now, self.tz, policy)
         return await uow.outbox.defer_promotional(now, until, ready, self._recipients)
 
-    async def _work(self, state: _Pass) -> None:
+    async def _work(self, state: Pass) -> None:
         """One worker: take lanes until none is left, one request at a time."""
-        while state.lanes:
-            lane = state.lanes.popleft()
+        while (lane := await state.next_lane()) is not None:
             for index, delivery in enumerate(lane):
-                stopping = state.stop is not None and state.stop.is_set()
-                if stopping or self._clock.now() >= state.lease_end - self.lease_margin:
+                if state.stopping or self._clock.now() >= state.lease_end - self.lease_margin:
                     now = self._clock.now()
                     state.held += [(row, now) for d in lane[index:] for row in d.rows]
                     break
                 await self._deliver(delivery, state)
 
-    async def _deliver(self, planned: Delivery, state: _Pass) -> None:
+    async def _deliver(self, planned: Delivery, state: Pass) -> None:
         channel = planned.channel
         await planned.wait_turn(self.limiter)
         delivery = await state.check.keep(planned)  # withdrawn while it waited: not sent
@@ -353,7 +372,7 @@ class OutboxDispatcher:
     async def _record(
         self,
         delivery: Delivery,
-        state: _Pass,
+        state: Pass,
         outcome: Outcome,
         *,
         not_before: datetime | None = None,
@@ -365,36 +384,8 @@ class OutboxDispatcher:
         state.check.done(delivery)
         _count(state, delivery.channel, counted)
 
-    async def _release(self, state: _Pass) -> None:
-        """Hand back the rows of this pass that were not sent, each due at its time."""
-        if not state.held:
-            return
-        by_time: dict[datetime, list[int]] = {}
-        for row, due in state.held:
-            by_time.setdefault(due, []).append(row.id)
-        async with self._uow() as uow:
-            for due, ids in by_time.items():
-                await uow.outbox.release(ids, due)
-            await uow.commit()
-        state.result.released += len(state.held)
-        state.held.clear()
 
-    async def _report_unrouted(self, outbox: PendingProbe, now: datetime) -> None:
-        """Log once per channel that rows wait for a channel this process does not serve."""
-        waiting = self._next_unrouted_check is not None and now < self._next_unrouted_check
-        if waiting or not self._report_unrouted_rows:
-            return
-        self._next_unrouted_check = now + UNROUTED_CHECK
-        for channel in Channel:
-            # console rows wait for `chatcrm chat`, which is not running all the time: normal
-            if channel in self._channels or capabilities_of(channel).on_demand:
-                continue
-            if channel.value not in self._reported and await outbox.has_pending(channel.value):
-                self._reported.add(channel.value)
-                log.warning("outbox rows for %s wait: that channel is not configured", channel)
-
-
-def _count(state: _Pass, channel: Channel, outcomes: list[str]) -> None:
-    for name in outcomes:
-        setattr(state.result, name, getattr(state.result, name) + 1)
-        metrics.count_sends(channel.value, "outbox", name)
+def _count(state: Pass, channel: Channel, outcomes: list[str]) -> None:
+    for name, count in Counter(outcomes).items():  # a multicast's 500 rows: one call each
+        setattr(state.result, name, getattr(state.result, name) + count)
+        metrics.count_sends(channel.value, "outbox", name, count)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -39,6 +40,8 @@ class SendCheck:
         now: Callable[[], datetime],
         rows: Iterable[QueuedMessage],
         every: timedelta = RECHECK,
+        *,
+        lock: asyncio.Lock | None = None,
     ) -> None:
         self._uow = uow
         self._now = now
@@ -46,30 +49,47 @@ class SendCheck:
         self._unsent = {row.id for row in rows}
         self._gone: set[int] = set()
         self._next = now() + every
-        self._lock = asyncio.Lock()
+        #: held while checking; shared with the dispatcher's claims (one connection for them)
+        self.lock = lock or asyncio.Lock()
+        #: rows claimed later in the pass, with when: checked by their own claim until ``every``
+        self._recent: deque[tuple[datetime, frozenset[int]]] = deque()
 
     async def keep(self, delivery: Delivery) -> Delivery | None:
         """``delivery`` less its rows withdrawn since the claim; None when none is left. A
         multicast that lost rows gets the retry key of the rows it still has."""
         if self._now() >= self._next:
-            async with self._lock:  # one check for the workers that arrive together
+            async with self.lock:  # one check for the workers that arrive together
                 if self._now() >= self._next:
                     await self._check()
+        if not self._gone:
+            return delivery
         rows = tuple(row for row in delivery.rows if row.id not in self._gone)
         if len(rows) == len(delivery.rows):
             return delivery
+        # each row is asked about once: a long fan-out pass must not keep its ids
+        self._gone.difference_update(row.id for row in delivery.rows)
         if not rows:
             return None
         key = multicast_key(rows) if delivery.multicast else delivery.retry_key
         return replace(delivery, rows=rows, retry_key=key)
+
+    def add(self, rows: Iterable[QueuedMessage]) -> None:
+        """Rows claimed later in the pass (a fan-out's next claim, checked by that claim)."""
+        ids = frozenset(row.id for row in rows)
+        self._unsent.update(ids)
+        self._recent.append((self._now(), ids))
 
     def done(self, delivery: Delivery) -> None:
         """The outcome of ``delivery`` is recorded: its rows need no more checks."""
         self._unsent.difference_update(row.id for row in delivery.rows)
 
     async def _check(self) -> None:
-        ids = set(self._unsent)
-        self._next = self._now() + self._every
+        now = self._now()
+        while self._recent and self._recent[0][0] <= now - self._every:
+            self._recent.popleft()
+        # rows their claim checked less than ``every`` ago need no second look yet
+        ids = self._unsent.difference(*(claimed for _, claimed in self._recent))
+        self._next = now + self._every
         if not ids:
             return
         try:
@@ -79,5 +99,7 @@ class SendCheck:
         except Exception:  # the database is away: send as claimed rather than stall the pass
             log.exception("checking %s claimed outbox rows again failed", len(ids))
             kept = ids
-        self._gone |= ids - kept
-        self._unsent -= ids - kept
+        # rows recorded while the check ran are done, not gone
+        gone = (ids - kept) & self._unsent
+        self._gone |= gone
+        self._unsent -= gone

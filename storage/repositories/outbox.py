@@ -13,17 +13,20 @@ still being pending, so a row withdrawn meanwhile (erasure, a cancelled campaign
 
 from __future__ import annotations
 
+import json
+import sys
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select, true, update
+from sqlalchemy import Text, and_, or_, select, true, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.bulk import bulk_insert
+from storage.bulk.sql import commonly_true, is_among
 from storage.models import ChannelIdentity, OutboxMessage, table_of
 from storage.repositories.outbox_reads import (
     FAILED,
@@ -85,13 +88,22 @@ def _of_channels(channels: Collection[str], recipients: Recipients | None) -> An
     return or_(*parts) if len(parts) != 1 else parts[0]
 
 
-def _queued(row: Any) -> QueuedMessage:
+def _queued(row: Any, payloads: dict[str, dict[str, Any]]) -> QueuedMessage:
+    """``row`` as a :class:`QueuedMessage`; rows with the same payload text (a campaign's
+    identical promotion) share one parsed payload, read-only, parsed once per claim."""
+    raw = row.payload
+    if isinstance(raw, str):
+        payload = payloads.get(raw)
+        if payload is None:
+            payload = payloads[raw] = json.loads(raw)
+    else:
+        payload = dict(raw)
     return QueuedMessage(
         id=row.id,
-        channel=row.channel,
+        channel=sys.intern(row.channel),  # a claim holds thousands: one string, not one each
         user_id=row.user_id,
         member_id=row.member_id,
-        payload=dict(row.payload),
+        payload=payload,
         attempts=row.attempts,
         retry_key=row.retry_key,
         promotional=row.promotional,
@@ -106,6 +118,14 @@ class Outbox(OutboxReads):
         self._s = session
         #: rows this unit of work queued; the bus wakes the dispatcher after commit when > 0
         self.enqueued = 0
+
+    def _among(self, message_ids: Collection[int]) -> ColumnElement[bool]:
+        """``id IN message_ids`` bound as one value: thousands of ids a claim or a multicast."""
+        return is_among(self._s.get_bind(), table_of(OutboxMessage).c.id, message_ids)
+
+    def _pending(self) -> ColumnElement[bool]:
+        """Pending, beside :meth:`_among`: the ids are looked up, not the pending rows walked."""
+        return commonly_true(self._s.get_bind(), OutboxMessage.status == PENDING)
 
     async def enqueue(
         self,
@@ -214,7 +234,7 @@ class Outbox(OutboxReads):
                 box.channel,
                 box.user_id,
                 box.member_id,
-                box.payload,
+                type_coerce(box.payload, Text).label("payload"),  # parsed once per distinct text
                 box.attempts,
                 box.retry_key,
                 box.promotional,
@@ -228,11 +248,12 @@ class Outbox(OutboxReads):
             .limit(limit)
             .with_for_update(skip_locked=True)  # the SQLite dialect leaves this out
         )
-        claimed = [_queued(row) for row in await self._s.execute(query)]
+        payloads: dict[str, dict[str, Any]] = {}
+        claimed = [_queued(row, payloads) for row in await self._s.execute(query)]
         if claimed:
             await self._s.execute(
                 update(box)
-                .where(box.id.in_([message.id for message in claimed]))
+                .where(self._among([message.id for message in claimed]))
                 .values(not_before=lease_until)
                 .execution_options(synchronize_session=False)
             )
@@ -245,7 +266,7 @@ class Outbox(OutboxReads):
             return
         await self._s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.status == PENDING)
+            .where(self._among(message_ids), self._pending())
             .values(not_before=not_before)
             .execution_options(synchronize_session=False)
         )
@@ -295,7 +316,7 @@ class Outbox(OutboxReads):
         mark the still-pending ones sent in one statement; returns the ids that were pending."""
         result = await self._s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.status == PENDING)
+            .where(self._among(message_ids), self._pending())
             .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, error=None)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)

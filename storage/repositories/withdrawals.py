@@ -14,7 +14,8 @@ from typing import Final
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Member, OutboxMessage
+from storage.bulk.sql import commonly_true, is_among
+from storage.models import ChannelIdentity, Member, OutboxMessage, table_of
 
 PENDING: Final = "pending"
 CANCELLED: Final = "cancelled"
@@ -42,18 +43,22 @@ class Withdrawals:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
+    def _among(self, message_ids: Collection[int]) -> ColumnElement[bool]:
+        """``id IN message_ids`` bound as one value (a drain pass checks thousands at once)."""
+        return is_among(self._s.get_bind(), table_of(OutboxMessage).c.id, message_ids)
+
     async def rows(self, message_ids: Collection[int]) -> list[str]:
         """Withdraw the still-pending rows among ``message_ids``."""
         if not message_ids:
             return []
-        return await self._withdraw(OutboxMessage.id.in_(list(message_ids)))
+        return await self._withdraw(self._among(message_ids), by_ids=True)
 
     async def unwanted(self, message_ids: Collection[int]) -> list[str]:
         """Withdraw the pending rows among ``message_ids`` that are promotions their member may
         no longer get (:func:`unwanted_promotion`)."""
         if not message_ids:
             return []
-        return await self._withdraw(OutboxMessage.id.in_(list(message_ids)), unwanted_promotion())
+        return await self._withdraw(self._among(message_ids), unwanted_promotion(), by_ids=True)
 
     async def member_promotions(self, member_id: int) -> list[str]:
         """Withdraw every pending promotion to ``member_id``, claimed ones included;
@@ -66,14 +71,18 @@ class Withdrawals:
         if not message_ids:
             return set()
         box = OutboxMessage
-        query = select(box.id).where(box.id.in_(list(message_ids)), box.status == PENDING)
+        pending = commonly_true(self._s.get_bind(), box.status == PENDING)
+        query = select(box.id).where(self._among(message_ids), pending)
         return {int(row_id) for row_id in (await self._s.execute(query)).scalars()}
 
-    async def _withdraw(self, *where: ColumnElement[bool]) -> list[str]:
+    async def _withdraw(self, *where: ColumnElement[bool], by_ids: bool = False) -> list[str]:
         box = OutboxMessage
+        pending = box.status == PENDING
+        if by_ids:  # look the ids up rather than walk every pending row
+            pending = commonly_true(self._s.get_bind(), pending)
         result = await self._s.execute(
             update(box)
-            .where(box.status == PENDING, *where)
+            .where(pending, *where)
             .values(status=CANCELLED)
             .returning(box.dedupe_key)
             .execution_options(synchronize_session=False)

@@ -4,11 +4,13 @@ monthly limit pauses the campaign and tells the owner once instead of retrying h
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
@@ -57,7 +59,8 @@ async def test_1200_identical_promotions_go_out_as_three_multicasts(app: App) ->
     await queue_promotions(app, "line", audience)
     async with line_dispatcher(app, fake) as dispatcher:
         first, second = await dispatcher.drain_once(), await dispatcher.drain_once()
-    assert (first.sent, second.sent) == (1000, 200)
+    # a multicasting channel claims a full request for every worker: one pass takes them all
+    assert (first.sent, second.sent) == (1200, 0)
     calls = fake.calls_to("multicast")
     assert sorted(len(call.json["to"]) for call in calls) == [200, 500, 500]
     keys = [call.headers["X-Line-Retry-Key"] for call in calls]
@@ -158,3 +161,58 @@ async def test_campaign_resume_from_the_chat_lifts_the_dispatchers_quota_rest(
         campaign = await uow.campaigns.get(campaign_id)
     assert campaign is not None
     assert campaign.status == "sent"
+
+
+async def test_multicasts_in_flight_together_one_refused_429_is_sent_once_more(
+    app: App, clock: FrozenClock
+) -> None:
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))  # the queued rows are due
+    fake = FakeLineApi()
+    fake.fail_rate_limit("multicast", times=1)
+    await queue_promotions(app, "line", users(2500))
+    async with line_dispatcher(app, fake, app.clock) as dispatcher:
+        channel = dispatcher._channels[Channel.LINE]
+        together = _InFlight(channel.multicast, expected=4)  # type: ignore[attr-defined]
+        channel.multicast = together  # type: ignore[attr-defined]
+        first = await dispatcher.drain_once()
+        clock.advance(timedelta(seconds=2))  # LINE's 429 asks for a second's rest
+        second = await dispatcher.drain_once()
+    assert together.most == 4  # a request for each of the fan-out's workers out at once
+    # the fifth request waited for a worker, found LINE resting after the 429 and was handed
+    # back: the next pass sends it with the refused one
+    assert (first.sent, first.rate_limited, second.sent) == (1500, 500, 1000)
+    calls = fake.calls_to("multicast")
+    refused = [call for call in calls if call.status == 429]
+    assert (len(calls), len(refused)) == (6, 1)
+    again = [
+        c for c in calls if c.headers["X-Line-Retry-Key"] == refused[0].headers["X-Line-Retry-Key"]
+    ]
+    assert [c.status for c in again] == [429, 200]
+    assert recipients(fake) == Counter(users(2500))  # nobody got two copies
+    assert (await statuses(app)) == {"sent": 2500}
+
+
+class _InFlight:
+    """Wraps an adapter's ``multicast``: the first ``expected`` calls wait until all of them
+    are in flight at once (a bounded wait: failing beats hanging), and the most seen at once
+    is kept."""
+
+    def __init__(self, multicast: Callable[..., Awaitable[None]], expected: int) -> None:
+        self._multicast = multicast
+        self._expected = expected
+        self._calls = 0
+        self._all_there = asyncio.Event()
+        self.now = self.most = 0
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self._calls += 1
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            if self.now >= self._expected:
+                self._all_there.set()
+            if self._calls <= self._expected:
+                await asyncio.wait_for(self._all_there.wait(), 30.0)
+            await self._multicast(*args, **kwargs)
+        finally:
+            self.now -= 1
