@@ -132,16 +132,7 @@ def parse_decimal(text: str, low: Decimal, high: Decimal) -> Decimal:
 
 
 def _baht(text: str, low: int, high: int) -> Decimal:
-    plain = _plain(text)
-    try:
-        if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", plain):
-            raise InvalidOperation
-        value = Decimal(plain)
-    except InvalidOperation:
-        value = None
-    if value is None or not low <= value <= high:
-        raise InvalidInput("settings.bad_number", low=f"{low:,}", high=f"{high:,}")
-    return value
+    return parse_decimal(text, Decimal(low), Decimal(high))
 
 
 def parse_automation_text(text: str) -> str:
