@@ -10,7 +10,7 @@ first statement. A result longer than :data:`PREFETCH` rows (an export streaming
 read on in further trips of that size, so memory stays bounded. Everything else (``executemany``
 on the connection, commit, closing) is aiosqlite's own. A statement whose caller is
 cancelled is interrupted (``sqlite3.Connection.interrupt``), as asyncpg cancels one on
-PostgreSQL.
+PostgreSQL; a close whose caller is cancelled is finished first.
 """
 
 from __future__ import annotations
@@ -242,7 +242,20 @@ class OneTripConnection(aiosqlite.Connection):
 
     async def close(self) -> None:
         self._begin, self._deferred = None, ()
-        await super().close()
+        closing = asyncio.ensure_future(super().close())
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is None or closing.cancelled():
+                raise
+            # The task was cancelled while its connection closes (a task stopped at shutdown
+            # as it hands its connection back). The close is already queued on the database thread:
+            # finish it, then let the cancellation land at the task's next await. Raised from
+            # here it would reach the pool, which logs it as a failed close with a traceback.
+            await closing
+            task.uncancel()
+            task.cancel()
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` on the database thread."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -238,3 +239,25 @@ async def test_a_cancelled_statement_is_interrupted_and_frees_the_connection(
         assert answer == 1
         cursor = await raw.cursor().execute("SELECT 2")
         assert await cursor.fetchall() == [(2,)]
+
+
+async def test_a_task_cancelled_while_it_closes_a_connection_finishes_the_close_quietly(
+    sqlite: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A task cancelled while its connection closes (a job stopped at shutdown as it drops an
+    overflow connection, or here the engine being disposed) still ends cancelled, but the
+    close completes first: before, the cancellation landed inside the close, the pool logged
+    it as a failed close with a traceback, and the demo's stderr carried it."""
+    async with sqlite.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+        raw = (await connection.get_raw_connection()).driver_connection
+    assert isinstance(raw, OneTripConnection)
+    disposing = asyncio.create_task(sqlite.dispose())
+    await asyncio.sleep(0)  # the dispose is now waiting on the connection's thread
+    disposing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await disposing
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+    await asyncio.to_thread(raw._thread.join, 30)
+    assert not raw._thread.is_alive()
