@@ -119,8 +119,13 @@ class UnitOfWork:
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """Everything inside is undone if the block raises; the outer transaction goes on."""
-        async with self._session.begin_nested():
-            yield
+        mark = self.identities.written_mark()
+        try:
+            async with self._session.begin_nested():
+                yield
+        except BaseException:
+            self.identities.rolled_back(mark)  # Core writes the session does not track
+            raise
 
 
 class UnitOfWorkFactory:
