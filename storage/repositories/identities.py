@@ -8,8 +8,8 @@ from typing import Any, Final
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.core_writes import CoreWrites
 from storage.models import ChannelIdentity, ConversationState, Member, Staff, table_of
 from storage.repositories.settings import version_column
 from storage.upsert import insert_once
@@ -86,11 +86,10 @@ SEEN: Final = (
 class Identities:
     """Chat accounts, created on first contact and linked to a member at sign-up."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writes: CoreWrites | None = None) -> None:
         self._s = session
-        #: identities an arrival wrote with a Core UPDATE in this unit of work, and the columns
-        #: (the session does not track those writes: see :meth:`rolled_back`)
-        self._written: list[tuple[ChannelIdentity, tuple[str, ...]]] = []
+        #: the arrival's Core writes, which a rolled-back savepoint expires (storage/core_writes.py)
+        self._writes = writes or CoreWrites(session)
 
     async def get(self, channel: str, user_id: str) -> ChannelIdentity | None:
         result = await self._s.execute(
@@ -158,21 +157,7 @@ class Identities:
         else:
             statement = update(_TABLE).where(_TABLE.c.id == identity.id).values(changes)
             await self._s.execute(statement)
-        for key, value in changes.items():
-            set_committed_value(identity, key, value)
-        self._written.append((identity, tuple(changes)))
-
-    def written_mark(self) -> int:
-        """Where :meth:`rolled_back` starts from (taken when a savepoint begins)."""
-        return len(self._written)
-
-    def rolled_back(self, mark: int) -> None:
-        """A savepoint rolled back the arrival writes made since ``mark``: the session never
-        knew of them, so their columns are expired on its objects (the next read loads them
-        again) and the next arrival of that account writes them anew."""
-        for identity, keys in self._written[mark:]:
-            self._s.expire(identity, keys)
-        del self._written[mark:]
+        self._writes.wrote(identity, changes)
 
     async def _arrival(self, channel: str, user_id: str) -> Arrival | None:
         params = {"channel": channel, "user_id": user_id}
