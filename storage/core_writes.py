@@ -5,7 +5,7 @@ the session's flush machinery at the next query. The hot path (every event's arr
 customer message to the inbox) writes with Core and shows the new values on the session's
 objects as already stored (``set_committed_value``). The session does not know of those writes,
 so a savepoint that rolls them back would leave the objects showing values the database no longer
-has: :meth:`CoreWrites.rolled_back` expires those columns, and the next read loads them again.
+has: :meth:`CoreWrites.rolled_back` expires those objects, and the next read loads them again.
 """
 
 from __future__ import annotations
@@ -21,20 +21,23 @@ class CoreWrites:
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
-        self._written: list[tuple[Any, tuple[str, ...]]] = []
+        self._written: list[Any] = []
 
     def wrote(self, obj: Any, values: dict[str, Any]) -> None:
         """``values`` were just written to ``obj``'s row: show them on ``obj`` as stored."""
         for key, value in values.items():
             set_committed_value(obj, key, value)
-        self._written.append((obj, tuple(values)))
+        self._written.append(obj)
 
     def mark(self) -> int:
         """Where :meth:`rolled_back` starts from (taken when a savepoint begins)."""
         return len(self._written)
 
     def rolled_back(self, mark: int) -> None:
-        """A savepoint undid the writes made since ``mark``: their columns are expired."""
-        for obj, keys in self._written[mark:]:
-            self._s.expire(obj, keys)
+        """A savepoint undid the writes made since ``mark``: their objects are expired whole,
+        as the session expires the objects it saw change in a savepoint it rolls back (the
+        next query or ``session.get`` loads them again; expiring only the written columns
+        would leave ``session.get`` returning an object that loads them on attribute access)."""
+        for obj in self._written[mark:]:
+            self._s.expire(obj)
         del self._written[mark:]

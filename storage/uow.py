@@ -64,7 +64,7 @@ class UnitOfWork:
         self.identities = Identities(s, self._writes)
         self.members = Members(s)
         self.points = PointsLedger(s)
-        self.conversations = Conversations(s)
+        self.conversations = Conversations(s, self._writes)
         self.inbox = Inbox(s, self._writes)
         self.feedback = Feedbacks(s)
         self.audit = AuditLog(s)

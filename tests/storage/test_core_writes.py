@@ -56,3 +56,30 @@ async def test_a_receive_undone_by_a_savepoint_leaves_the_thread_as_stored(
         assert again is thread
         assert thread.last_message_at == opened
         assert last_direction is None
+
+
+async def test_a_conversation_saved_twice_is_one_row_and_the_held_state_shows_it(
+    app: App, clock: FrozenClock
+) -> None:
+    now = clock.now()
+    later = now + timedelta(minutes=10)
+    async with app.uow() as uow:
+        await uow.conversations.save("line", "U1", "signup", "name", {"a": 1}, now, later)
+        await uow.commit()
+    async with app.uow() as uow:
+        held = await uow.conversations.get("line", "U1", now)
+        assert held is not None
+        await uow.conversations.save("line", "U1", "signup", "phone", {"a": 2}, now, later)
+        assert (held.step, held.data) == ("phone", {"a": 2})
+        with contextlib.suppress(RuntimeError):
+            async with uow.savepoint():
+                await uow.conversations.save("line", "U1", "signup", "gender", {}, now, later)
+                raise RuntimeError("the event failed")
+        again = await uow.conversations.get("line", "U1", now)
+        assert again is held
+        assert (held.step, held.data) == ("phone", {"a": 2})
+        await uow.commit()
+    async with app.uow() as uow:
+        stored = await uow.conversations.get("line", "U1", now)
+        assert stored is not None
+        assert (stored.flow, stored.step, stored.data) == ("signup", "phone", {"a": 2})
