@@ -13,6 +13,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.core_writes import CoreWrites
 from storage.repositories.approvals import SaleApprovals
 from storage.repositories.audiences import Audiences
 from storage.repositories.audit import AuditLog
@@ -58,12 +59,13 @@ class UnitOfWork:
         self._session = self._sessions()
         await self._session.begin()
         s = self._session
+        self._writes = CoreWrites(s)  # the hot path's Core writes (storage/core_writes.py)
         self.events = EventLog(s)
-        self.identities = Identities(s)
+        self.identities = Identities(s, self._writes)
         self.members = Members(s)
         self.points = PointsLedger(s)
-        self.conversations = Conversations(s)
-        self.inbox = Inbox(s)
+        self.conversations = Conversations(s, self._writes)
+        self.inbox = Inbox(s, self._writes)
         self.feedback = Feedbacks(s)
         self.audit = AuditLog(s)
         self.outbox = Outbox(s)
@@ -119,8 +121,13 @@ class UnitOfWork:
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """Everything inside is undone if the block raises; the outer transaction goes on."""
-        async with self._session.begin_nested():
-            yield
+        mark = self._writes.mark()
+        try:
+            async with self._session.begin_nested():
+                yield
+        except BaseException:
+            self._writes.rolled_back(mark)  # Core writes the session does not track
+            raise
 
 
 class UnitOfWorkFactory:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from typing import Final
 
 import segno
@@ -22,8 +23,12 @@ def qr_payload(member_code: str) -> str:
     return f"{QR_PREFIX}{member_code}"
 
 
+@lru_cache(maxsize=1024)
 def qr_png(payload: str) -> bytes:
-    """A PNG of the QR code, large enough to scan from a phone screen at the counter."""
+    """A PNG of the QR code, large enough to scan from a phone screen at the counter.
+
+    Kept per payload: a member's card shows the same code every time, and drawing it is most
+    of what ``/card`` costs in Python (the bytes are immutable, so sharing them is safe)."""
     buffer = io.BytesIO()
     segno.make(payload, error="m").save(buffer, kind="png", scale=8, border=2)
     return buffer.getvalue()

@@ -66,10 +66,7 @@ async def receive_text(ctx: Context) -> list[Reply]:
         ctx, found, ctx.identity, member.id if member else None, branch_id
     )
     token = None if opened else ctx.inbound.reply_token
-    message = await ctx.uow.inbox.add(
-        ctx.identity.id, thread.member_id, text, ctx.now, reply_token=token, thread_id=thread.id
-    )
-    thread.last_message_at = ctx.now
+    message = await ctx.uow.inbox.receive(thread, ctx.identity.id, text, ctx.now, token)
     if opened or last_direction == "out":
         await alert_staff(ctx, thread, message, customer_name(ctx))
     return [ctx.reply("inbox.received")] if opened else []

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import ChannelIdentity, ConversationState, Member, Staff
+from storage.core_writes import CoreWrites
+from storage.models import ChannelIdentity, ConversationState, Member, Staff, table_of
 from storage.repositories.settings import version_column
 from storage.upsert import insert_once
 
@@ -73,11 +74,22 @@ ARRIVAL: Final = (
 )
 
 
+_TABLE: Final = table_of(ChannelIdentity)
+#: the arrival's usual write, built once: the account seen again (the other columns rarely move)
+SEEN: Final = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("identity_id"))
+    .values(last_seen_at=bindparam("now", type_=_TABLE.c.last_seen_at.type))
+)
+
+
 class Identities:
     """Chat accounts, created on first contact and linked to a member at sign-up."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writes: CoreWrites | None = None) -> None:
         self._s = session
+        #: the arrival's Core writes, which a rolled-back savepoint expires (storage/core_writes.py)
+        self._writes = writes or CoreWrites(session)
 
     async def get(self, channel: str, user_id: str) -> ChannelIdentity | None:
         result = await self._s.execute(
@@ -104,7 +116,8 @@ class Identities:
         ``last_seen_at`` is written only once it is :data:`LAST_SEEN_STEP` old, or when another
         chat account of the member was seen at the same time or later: a burst of messages
         costs one UPDATE, and the account seen last still sorts first (that is where the shop
-        writes to the member, see :meth:`preferred`).
+        writes to the member, see :meth:`preferred`). That UPDATE is a Core statement of its
+        own (:meth:`_write`), not a change for the session to flush.
         """
         arrival = await self._arrival(channel, user_id)
         if arrival is None:
@@ -115,11 +128,36 @@ class Identities:
         identity = arrival.identity
         others = arrival.others_seen_at
         recent = now - identity.last_seen_at < LAST_SEEN_STEP
-        if recent and (others is None or others < identity.last_seen_at):
-            self._named(identity, display_name, language_code)
-        else:
-            self._seen(identity, now, display_name, language_code)
+        changes = self._changes(identity, display_name, language_code)
+        if not recent or (others is not None and others >= identity.last_seen_at):
+            changes["last_seen_at"] = now
+        await self._write(identity, changes)
         return arrival
+
+    @staticmethod
+    def _changes(
+        identity: ChannelIdentity, display_name: str | None, language_code: str | None
+    ) -> dict[str, Any]:
+        """The columns :meth:`_named` would change, and their new values."""
+        changes: dict[str, Any] = {}
+        if display_name and identity.member_id is None and display_name != identity.display_name:
+            changes["display_name"] = display_name
+        if language_code and language_code != identity.language_code:
+            changes["language_code"] = language_code
+        return changes
+
+    async def _write(self, identity: ChannelIdentity, changes: dict[str, Any]) -> None:
+        """Write ``changes`` with one Core UPDATE, and show them on the session's object as
+        already stored: no unit-of-work flush on every event for a timestamp."""
+        if not changes:
+            return
+        if changes.keys() == {"last_seen_at"}:
+            params = {"identity_id": identity.id, "now": changes["last_seen_at"]}
+            await self._s.execute(SEEN, params)
+        else:
+            statement = update(_TABLE).where(_TABLE.c.id == identity.id).values(changes)
+            await self._s.execute(statement)
+        self._writes.wrote(identity, changes)
 
     async def _arrival(self, channel: str, user_id: str) -> Arrival | None:
         params = {"channel": channel, "user_id": user_id}

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.core_writes import CoreWrites
 from storage.models import (
     ChannelIdentity,
     Feedback,
@@ -23,6 +24,7 @@ from storage.models import (
     Member,
     OutboxMessage,
     Sale,
+    table_of,
 )
 from storage.upsert import insert_once
 
@@ -41,9 +43,52 @@ class ThreadSummary:
     branch_id: int | None
 
 
+_MESSAGES: Final = table_of(InboxMessage)
+_THREADS: Final = table_of(InboxThread)
+#: built once: every customer message to the inbox runs these two (see :meth:`Inbox.receive`)
+_RECEIVE: Final = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_MOVED: Final = (
+    update(_THREADS)
+    .where(_THREADS.c.id == bindparam("thread_id"))
+    .values(last_message_at=bindparam("now", type_=_THREADS.c.last_message_at.type))
+)
+
+
 class Inbox:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writes: CoreWrites | None = None) -> None:
         self._s = session
+        self._writes = writes or CoreWrites(session)
+
+    async def receive(
+        self,
+        thread: InboxThread,
+        identity_id: int,
+        text: str,
+        now: datetime,
+        reply_token: str | None = None,
+    ) -> InboxMessage:
+        """A customer's message stored in ``thread``, whose ``last_message_at`` becomes ``now``.
+
+        Core statements (an INSERT … RETURNING and the thread's UPDATE) rather than session
+        objects to flush: this runs for every customer message. The message returned is not
+        the session's (nothing changes it after this); the thread shows its new time as stored.
+        """
+        values = {
+            "thread_id": thread.id,
+            "direction": "in",
+            "staff_id": None,
+            "identity_id": identity_id,
+            "member_id": thread.member_id,
+            "text": text,
+            "reply_token": reply_token,
+            "status": OPEN,
+            "received_at": now,
+        }
+        message_id = (await self._s.execute(_RECEIVE, values)).scalar_one()
+        if thread.last_message_at != now:
+            await self._s.execute(_MOVED, {"thread_id": thread.id, "now": now})
+            self._writes.wrote(thread, {"last_message_at": now})
+        return InboxMessage(id=message_id, **values)
 
     async def add(
         self,

@@ -1,19 +1,40 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql import Executable
 
-from storage.models import ConversationState
+from storage.core_writes import CoreWrites
+from storage.models import ConversationState, table_of
+
+_TABLE: Final = table_of(ConversationState)
+_SET: Final = ("flow", "step", "data", "expires_at", "updated_at")
+
+
+def _upsert(insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> Executable:
+    statement = insert(_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=[_TABLE.c.channel, _TABLE.c.user_id],
+        set_={name: statement.excluded[name] for name in _SET},
+    )
+
+
+#: built once per dialect: every step of a conversation (a sign-up, a staff flow) saves its state
+SAVE: Final = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 
 
 class Conversations:
     """Conversation state per (channel, user); an expired state reads as none."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writes: CoreWrites | None = None) -> None:
         self._s = session
+        self._writes = writes or CoreWrites(session)
 
     async def get(self, channel: str, user_id: str, now: datetime) -> ConversationState | None:
         state = await self._s.get(ConversationState, (channel, user_id))
@@ -31,16 +52,16 @@ class Conversations:
         now: datetime,
         expires_at: datetime,
     ) -> None:
-        state = await self._s.get(ConversationState, (channel, user_id))
-        if state is None:
-            state = ConversationState(channel=channel, user_id=user_id)
-            self._s.add(state)
-        state.flow = flow
-        state.step = step
-        state.data = dict(data)
-        state.updated_at = now
-        state.expires_at = expires_at
-        await self._s.flush()
+        """One Core upsert (no session flush); a state the session holds shows the new values."""
+        values: dict[str, Any] = {"flow": flow, "step": step, "data": dict(data)}
+        values |= {"expires_at": expires_at, "updated_at": now}
+        statement = SAVE[self._s.get_bind().dialect.name]
+        await self._s.execute(statement, {"channel": channel, "user_id": user_id, **values})
+        held = self._s.sync_session.identity_map.get(
+            identity_key(ConversationState, (channel, user_id))
+        )
+        if held is not None:
+            self._writes.wrote(held, values)
 
     async def clear(self, channel: str, user_id: str) -> None:
         await self._s.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from bot.bootstrap import App
@@ -77,3 +78,22 @@ async def test_the_account_written_from_last_is_preferred_even_within_minutes(
         preferred = await uow.identities.preferred(member_id)
     assert preferred is not None
     assert preferred.channel == "line"
+
+
+async def test_an_arrival_a_savepoint_undid_is_written_again_in_the_same_unit_of_work(
+    app: App, clock: FrozenClock
+) -> None:
+    # a batch of events shares one unit of work (handlers/group_commit.py): an event whose
+    # savepoint rolled back is recorded again, with its author's arrival, in the same session
+    await _arrive(app, "line", "U1")
+    clock.advance(LAST_SEEN_STEP)
+    async with app.uow() as uow:
+        with contextlib.suppress(RuntimeError):
+            async with uow.savepoint():
+                await uow.identities.arrive("line", "U1", app.clock.now())
+                raise RuntimeError("the event failed")
+        arrival = await uow.identities.arrive("line", "U1", app.clock.now())
+        assert arrival.identity.last_seen_at == app.clock.now()
+        await uow.commit()
+
+    assert await _last_seen(app, "line", "U1") == app.clock.now()

@@ -1,0 +1,113 @@
+"""This checkout's ``chatcrm serve`` against another checkout's (main's) on the realistic mix.
+
+``python -m bench.mix_ab CHANNEL ROUNDS SECONDS OTHER_CHECKOUT``: :mod:`bench.mix`'s servers and
+load (closed loop, 40 in flight, every chat account's ``last_seen_at`` an hour back before each
+run) for three servers side by side — ``ours`` (this checkout), ``other`` (the same module run
+with OTHER_CHECKOUT as its working directory, so its packages are imported from there) and the
+raw-driver floor — in paired rounds, the order rotating from round to round. Each ``serve`` has
+its own SQLite database. Prints each server's updates/s and CPU ms per update (its own
+``/proc`` accounting) min/median/max, and the ratios taken within each round. For measuring a
+change to the hot path against the code before it; the targets are :mod:`bench.mix`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Final
+
+import bench.mix as mix
+from bench.peer import age_last_seen, cpu_seconds, shown, spread
+from bench.webhook_ingest import Fleet, fleet, free_port, our_env, prepare
+
+NAMES: Final = ("ours", "other", "floor")
+#: whose sign-up people each server gets in :class:`bench.mix.Streams` (no peer runs here)
+STREAM: Final = {"ours": "ours", "other": "peer", "floor": "floor"}
+
+
+def start_other(run: Fleet, env: dict[str, str], checkout: str) -> int:
+    """``chatcrm serve`` from ``checkout`` (its working directory comes first on the path)."""
+    port = free_port()
+    log = (run.folder / "other.log").open("wb")
+    spec = json.dumps({"env": env, "freeze": True})
+    process = subprocess.Popen(  # noqa: S603 - our own module, our own arguments
+        [sys.executable, "-m", "bench.ingest_servers", "ours", str(port), spec],
+        cwd=checkout,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    run.processes.append(process)
+    run.starting.append(("other", port, process))
+    return port
+
+
+def servers_of(run: Fleet, urls: dict[str, str], checkout: str) -> dict[str, tuple[int, int]]:
+    telegram, line = run.start("fake-telegram"), run.start("fake-line")
+    for name in ("ours", "other"):
+        asyncio.run(prepare(urls[name], run.users))
+        asyncio.run(mix.seed_shop(urls[name]))
+    ours = run.start("ours", {"env": our_env(urls["ours"], telegram, line)}, name="ours")
+    servers = {"ours": (ours, run.processes[-1].pid)}
+    other = start_other(run, our_env(urls["other"], telegram, line), checkout)
+    servers["other"] = (other, run.processes[-1].pid)
+    spec = {
+        "database_url": urls["floor"],
+        "telegram_api": f"http://127.0.0.1:{telegram}",
+        "line_api": f"http://127.0.0.1:{line}",
+    }
+    floor = run.start("floor", spec, "mix-floor", module="bench.mix_servers")
+    servers["floor"] = (floor, run.processes[-1].pid)
+    run.ready()
+    return servers
+
+
+def rounds(channel: str, count: int, seconds: float, checkout: str) -> dict[str, Any]:
+    rate: dict[str, list[float]] = {name: [] for name in NAMES}
+    cpu: dict[str, list[float]] = {name: [] for name in NAMES}
+    errors = dict.fromkeys(NAMES, 0)
+    with tempfile.TemporaryDirectory(prefix="chatcrm-mix-ab-") as folder:
+        urls = {name: f"sqlite+aiosqlite:///{Path(folder) / name}.db" for name in NAMES[:2]}
+        urls["floor"] = urls["ours"]
+        with fleet() as run:
+            servers = servers_of(run, urls, checkout)
+            streams = mix.Streams()
+            for name, (port, _) in servers.items():  # warm-up
+                streams.load(run, STREAM[name], port, channel, "closed", 1.0)
+            for round_ in range(count):
+                for name in NAMES[round_ % 3 :] + NAMES[: round_ % 3]:
+                    port, pid = servers[name]
+                    age_last_seen(urls[name])
+                    before = cpu_seconds(pid)
+                    result = streams.load(run, STREAM[name], port, channel, "closed", seconds)
+                    rate[name].append(result["per_second"])
+                    cpu[name].append(1000 * (cpu_seconds(pid) - before) / max(result["ok"], 1))
+                    errors[name] += result["errors"]
+                print(round_, {n: (round(rate[n][-1]), round(cpu[n][-1], 2)) for n in NAMES})
+    return {"rate": rate, "cpu": cpu, "errors": errors}
+
+
+def main() -> None:
+    channel, count, seconds, checkout = sys.argv[1:5]
+    before = os.getloadavg()
+    got = rounds(channel, max(int(count), 3), float(seconds), checkout)
+    rate, cpu = got["rate"], got["cpu"]
+    print(f"{channel}: load average {before} before, {os.getloadavg()} after")
+    for name in NAMES:
+        print(
+            f"  {name:5} updates/s {shown(spread(rate[name]))}  CPU ms/update "
+            f"{shown(spread(cpu[name]), 2)}  errors {got['errors'][name]}"
+        )
+    for a, b in (("ours", "floor"), ("other", "floor"), ("ours", "other")):
+        rates = [x / y for x, y in zip(rate[a], rate[b], strict=True)]
+        cpus = [x / y for x, y in zip(cpu[a], cpu[b], strict=True)]
+        print(f"  {a}/{b}: updates/s {shown(spread(rates), 2)}  CPU {shown(spread(cpus), 2)}")
+    print("RAW", json.dumps(got))
+
+
+if __name__ == "__main__":
+    main()
