@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select
+from sqlalchemy import Select, and_, case, exists, false, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
@@ -96,12 +96,16 @@ def eligibility_query(
             *[(base.c.lifecycle == group, literal(n)) for group, n in sorted(caps.items())],
             else_=literal(other_cap),
         )
+        # a member below every group's cap is under their own: their lifecycle group (a CASE
+        # of several sales look-ups) is only worked out for those who may have reached it
+        lowest = min([*caps.values(), other_cap])
+        capped = case((base.c.recent < lowest, false()), else_=base.c.recent >= cap)
         consented = base.c.opt_in.is_(True)
         excluded = case(
             (and_(~consented, base.c.ever_agreed.is_(True)), literal(STOPPED)),
             (~consented, literal(NO_CONSENT)),
             unreachable,
-            (base.c.recent >= cap, literal(FREQUENCY_CAP)),
+            (capped, literal(FREQUENCY_CAP)),
             else_=None,
         )
     return select(

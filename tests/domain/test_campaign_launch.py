@@ -111,7 +111,7 @@ async def test_failure_midway_leaves_no_snapshot_no_outbox_and_a_draft(
     await _members(app, 12)
     campaign = await make_campaign(app, holdout_pct=0)
     pages = 0
-    real = launch.enrol
+    real = launch.enrol_staged
 
     async def fail_on_second_page(*args: object, **kwargs: object) -> object:
         nonlocal pages
@@ -120,7 +120,7 @@ async def test_failure_midway_leaves_no_snapshot_no_outbox_and_a_draft(
             raise RuntimeError("disk full")
         return await real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(launch, "enrol", fail_on_second_page)
+    monkeypatch.setattr(launch, "enrol_staged", fail_on_second_page)
     with pytest.raises(RuntimeError):
         await _start(app, campaign.id, batch_size=5)
     async with app.uow() as uow:
