@@ -188,7 +188,7 @@ async def _enrol_all(
         done = await enrol_staged(
             uow,
             campaign,
-            eligibility(env, page, policy=policy),
+            eligibility(env, page, policy=policy, lookup=uow.enrolment.looks_up_accounts),
             message=messages,
             now=now,
             spend_since=since,

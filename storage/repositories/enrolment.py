@@ -78,6 +78,13 @@ class Enrolments:
     def _dialect(self) -> str:
         return self._s.get_bind().dialect.name
 
+    @property
+    def looks_up_accounts(self) -> bool:
+        """Whether the eligibility query should find each member's chat account by a
+        look-up per member (SQLite) rather than a ranking (PostgreSQL): see
+        ``storage.eligibility.eligibility_query``."""
+        return self._dialect != "postgresql"
+
     async def page_end(self, members: MemberQuery, after: int, size: int) -> int | None:
         """The last member id of the next page of ``size`` members of ``members`` above
         ``after`` (keyset paging), None when there are no more."""
@@ -114,22 +121,24 @@ class Enrolments:
             elig.c.member_id, elig.c.channel, elig.c.user_id, elig.c.excluded, held, Member.locale
         ).join(Member, Member.id == elig.c.member_id)
         await connection.execute(insert(STAGE).from_select(list(STAGE.c.keys()), rows))
+        # one pass over the stage: the counts and the recipients' languages together
         counts = await connection.execute(
-            select(STAGE.c.excluded, STAGE.c.held, func.count()).group_by(
-                STAGE.c.excluded, STAGE.c.held
+            select(STAGE.c.excluded, STAGE.c.held, STAGE.c.locale, func.count()).group_by(
+                STAGE.c.excluded, STAGE.c.held, STAGE.c.locale
             )
         )
         excluded: Counter[str] = Counter()
         recipients = holdout = 0
-        for reason, is_held, n in counts.all():
+        locales: dict[str | None, None] = {}
+        for reason, is_held, locale, n in counts.all():
             if reason is not None:
                 excluded[reason] += n
             elif is_held:
                 holdout += n
             else:
                 recipients += n
-        locales = await connection.execute(select(STAGE.c.locale).where(_SENT).distinct())
-        return Staged(recipients, holdout, dict(excluded), tuple(locales.scalars()))
+                locales[locale] = None
+        return Staged(recipients, holdout, dict(excluded), tuple(locales))
 
     async def add_audience(self, campaign_id: int, key_prefix: str) -> None:
         """The staged page's audience rows: every member, hold-out drawn, reason recorded, the

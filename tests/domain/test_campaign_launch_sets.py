@@ -16,7 +16,7 @@ from bot.core.messages import Channel
 from shop.campaigns import launch
 from shop.campaigns.enrol import enrol, read_audience
 from shop.campaigns.launch import segment_env, start_campaign
-from shop.contact_policy import load_policy
+from shop.contact_policy import eligibility, load_policy
 from shop.loyalty import add_months, load_rules
 from storage.holdout import bucket_sql, holdout_bucket
 from storage.models import CampaignMember, ChannelIdentity, Member, OutboxMessage
@@ -225,3 +225,18 @@ async def test_a_launch_failing_part_way_then_started_again_enrols_each_member_o
     assert len(audience) == len({row[0] for row in audience}) == 12
     recipients = [row[0] for row in audience if row[1] == "recipient"]
     assert sorted(m[3] for m in messages) == recipients
+
+
+async def test_each_members_account_is_the_same_looked_up_or_ranked(app: App) -> None:
+    ids = await _population(app)
+    async with app.uow() as uow:
+        env = await segment_env(uow, app.clock.now(), app.settings.tz)
+        policy = await load_policy(uow.settings)
+        members = select(Member.id).where(Member.id.in_(ids))
+        found = []
+        for lookup in (False, True):
+            query = eligibility(env, members, policy=policy, lookup=lookup)
+            rows = await session_of(uow).execute(query.order_by(query.selected_columns[0]))
+            found.append([tuple(row) for row in rows.all()])
+    assert found[0] == found[1]
+    assert len(found[0]) == len(ids) - 1  # the erased member is in neither
