@@ -22,7 +22,6 @@ from typing import Any, Protocol, TypeAlias
 
 from bot.core.keys import CampaignMessageKey
 from shop.contact_policy import ContactPolicy, eligibility
-from storage.eligibility import EligibilityQuery
 from storage.holdout import in_holdout
 from storage.models import Campaign
 from storage.repositories.audiences import AudienceRow, MemberQuery
@@ -183,19 +182,20 @@ async def _queue_once(uow: UnitOfWork, messages: Sequence[dict[str, Any]]) -> in
 async def enrol_staged(
     uow: UnitOfWork,
     campaign: Campaign,
-    eligibility_rows: EligibilityQuery,
+    pages: Sequence[tuple[int, int]],
     *,
     message: Messages,
     now: datetime,
     spend_since: datetime | None = None,
 ) -> Enrolment:
-    """:func:`enrol` (``once=False``, a launch) set-based: the rows of ``eligibility_rows``
-    (a contact-policy eligibility query of one page of the audience) staged with the hold-out
-    drawn in SQL (the same draw as :func:`in_holdout`), then the audience rows and the outbox
-    rows written by ``INSERT … SELECT``: one statement per language when the message is the same
-    for everyone reading it, else each recipient's payload rendered from their row."""
+    """:func:`enrol` (``once=False``, a launch) set-based, for the audience staged in
+    ``uow.enrolment`` (its eligibility rows with the hold-out drawn in SQL, the same draw as
+    :func:`in_holdout`): the audience rows and the outbox rows written by ``INSERT … SELECT``,
+    one statement per language when the message is the same for everyone reading it, else each
+    recipient's payload rendered from their row, page by page (``pages``: member id ranges
+    ``(after, last]``)."""
     enrolment = uow.enrolment
-    staged = await enrolment.stage(eligibility_rows, campaign.id, campaign.holdout_pct)
+    staged = await enrolment.staged()
     prefix = CampaignMessageKey.campaign_prefix(campaign.id)
     await enrolment.add_audience(campaign.id, prefix)
     payloads = {locale: message.same_for(locale) for locale in staged.locales}
@@ -207,21 +207,15 @@ async def enrol_staged(
                 prefix, locale, payload, now, promotional=True, not_before=now
             )
         uow.outbox.enqueued += queued
-    else:
-        rows = await uow.audiences.rows(enrolment.recipients_query(), spend_since=spend_since)
+        return Enrolment(queued, 0, staged.holdout, dict(staged.excluded))
+    for after, last in pages:
+        query = enrolment.recipients_query(after, last)
+        rows = await uow.audiences.rows(query, spend_since=spend_since)
         messages = [
-            _outbox_row(
-                CampaignMessageKey(campaign.id, row.member_id).format(),
-                row,
-                message(row),
-                now,
-                True,
-                None,
-            )
-            for row in rows
+            _outbox_row(_key(campaign, row), row, message(row), now, True, None) for row in rows
         ]
         await uow.outbox.add_many(messages)
-        queued = len(messages)
+        queued += len(messages)
     return Enrolment(queued, 0, staged.holdout, dict(staged.excluded))
 
 

@@ -183,24 +183,19 @@ async def _enrol_all(
     leaves a draft to start again), so on SQLite the write lock is held to the end either way;
     a page bounds what one statement sorts and stages (the accounts ranked, the stage table)
     and, for a message rendered member by member, the rows held in memory."""
-    holdout = queued = 0
-    excluded: Counter[str] = Counter()
+    pages: list[tuple[int, int]] = []
     last_id = 0
+    await uow.enrolment.open()
     while (page_end := await uow.enrolment.page_end(members, last_id, batch_size)) is not None:
         page = uow.enrolment.between(members, last_id, page_end)
-        done = await enrol_staged(
-            uow,
-            campaign,
-            eligibility(env, page, policy=policy, lookup=uow.enrolment.looks_up_accounts),
-            message=messages,
-            now=now,
-            spend_since=since,
-        )
-        holdout, queued = holdout + done.holdout, queued + done.queued
-        excluded.update(done.excluded)
+        lookup = uow.enrolment.looks_up_accounts
+        query = eligibility(env, page, policy=policy, lookup=lookup)
+        await uow.enrolment.stage(query, campaign.id, campaign.holdout_pct)
+        pages.append((last_id, page_end))
         last_id = page_end
+    done = await enrol_staged(uow, campaign, pages, message=messages, now=now, spend_since=since)
     await uow.enrolment.clear()
-    return LaunchResult(True, queued, holdout, queued, excluded)
+    return LaunchResult(True, done.queued, done.holdout, done.queued, Counter(done.excluded))
 
 
 async def pause_campaign(uow: UnitOfWork, campaign_id: int, now: datetime) -> Paused:

@@ -1,10 +1,13 @@
-"""A launch's enrolment, set-based: one page of the audience staged from the eligibility query
+"""A launch's enrolment, set-based: the audience staged page by page from the eligibility query
 (hold-out drawn in SQL, exclusion reason from the contact policy's ``CASE``), then its audience
 rows and its recipients' outbox rows written by ``INSERT … SELECT`` from the stage.
 
-The stage is a temporary table of the connection (created once, emptied per page): the
-eligibility query, the costly part, runs once per page however many statements read it. It
-never leaves the transaction's connection and is never committed anywhere. Never commits.
+The stage is a temporary table of the connection (created once, emptied per launch): the
+eligibility query, the costly part, runs once per member however many statements read it, and
+all of it runs before the launch writes its first outbox row, so PostgreSQL plans each page's
+frequency-cap count on the outbox as it was (planned on an outbox grown by the launch's own
+earlier pages beyond its statistics, the count scanned the whole table per member). It never
+leaves the transaction's connection and is never committed anywhere. Never commits.
 """
 
 from __future__ import annotations
@@ -107,22 +110,29 @@ class Enrolments:
         member_id = next(iter(segment.c))
         return select(member_id).where(member_id > after, member_id <= last)
 
-    async def stage(self, eligibility: Select[Any], campaign_id: int, holdout_pct: int) -> Staged:
-        """Stage the rows of ``eligibility`` (``member_id, channel, user_id, excluded``), each
-        with the campaign's hold-out draw and the member's locale, replacing the last page."""
+    async def open(self) -> None:
+        """An empty stage for a new launch."""
         connection = await self._s.connection()
         if not self._ready:
             await connection.execute(CreateTable(STAGE, if_not_exists=True))
             self._ready = True
         await connection.execute(delete(STAGE))
+
+    async def stage(self, eligibility: Select[Any], campaign_id: int, holdout_pct: int) -> None:
+        """Add the rows of ``eligibility`` (``member_id, channel, user_id, excluded``: one
+        page of the audience) to the stage, each with the campaign's hold-out draw and the
+        member's locale."""
         elig = eligibility.subquery("elig")
         held = held_sql(self._dialect, campaign_id, elig.c.member_id, holdout_pct)
         rows = select(
             elig.c.member_id, elig.c.channel, elig.c.user_id, elig.c.excluded, held, Member.locale
         ).join(Member, Member.id == elig.c.member_id)
-        await connection.execute(insert(STAGE).from_select(list(STAGE.c.keys()), rows))
-        # one pass over the stage: the counts and the recipients' languages together
-        counts = await connection.execute(
+        await self._s.execute(insert(STAGE).from_select(list(STAGE.c.keys()), rows))
+
+    async def staged(self) -> Staged:
+        """What the stage holds: recipients, held out, left out per reason, and the
+        recipients' languages (one pass over it)."""
+        counts = await self._s.execute(
             select(STAGE.c.excluded, STAGE.c.held, STAGE.c.locale, func.count()).group_by(
                 STAGE.c.excluded, STAGE.c.held, STAGE.c.locale
             )
@@ -188,12 +198,12 @@ class Enrolments:
         result = await self._s.execute(insert(box).from_select(columns, rows))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    def recipients_query(self) -> Select[Any]:
-        """The staged recipients as eligibility rows, for :meth:`Audiences.rows` (a message
-        rendered member by member)."""
-        return select(STAGE.c.member_id, STAGE.c.channel, STAGE.c.user_id, STAGE.c.excluded).where(
-            _SENT
-        )
+    @staticmethod
+    def recipients_query(after: int, last: int) -> Select[Any]:
+        """The staged recipients with ids in ``(after, last]`` as eligibility rows, for
+        :meth:`Audiences.rows` (a message rendered member by member, a page at a time)."""
+        columns = (STAGE.c.member_id, STAGE.c.channel, STAGE.c.user_id, STAGE.c.excluded)
+        return select(*columns).where(_SENT, STAGE.c.member_id > after, STAGE.c.member_id <= last)
 
     async def clear(self) -> None:
         """Empty the stage (the connection goes back to the pool with it)."""

@@ -21,6 +21,7 @@ from shop.loyalty import add_months, load_rules
 from storage.holdout import bucket_sql, holdout_bucket
 from storage.models import CampaignMember, ChannelIdentity, Member, OutboxMessage
 from storage.raw_session import session_of
+from storage.repositories.enrolment import Enrolments
 from tests.domain.campaign_support import make_campaign
 from tests.unit.staff_support import make_member
 from wording.campaigns import CampaignWording
@@ -206,19 +207,20 @@ async def test_a_launch_failing_part_way_then_started_again_enrols_each_member_o
     for n in range(12):
         await make_member(app, f"M{n}", f"08{n:08d}", user_id=f"u{n}")
     campaign = await make_campaign(app, holdout_pct=20, message=UNIFORM)
-    real, pages = launch.enrol_staged, 0
+    real, pages = Enrolments.stage, 0
 
-    async def killed_on_third_page(*args: Any, **kwargs: Any) -> Any:
+    async def killed_on_third_page(*args: Any, **kwargs: Any) -> None:
         nonlocal pages
         pages += 1
         if pages == 3:
             raise RuntimeError("killed")
-        return await real(*args, **kwargs)
+        await real(*args, **kwargs)
 
-    monkeypatch.setattr(launch, "enrol_staged", killed_on_third_page)
+    monkeypatch.setattr(Enrolments, "stage", killed_on_third_page)
     with pytest.raises(RuntimeError):
         await _launch(app, campaign.id, batch_size=5)
-    monkeypatch.setattr(launch, "enrol_staged", real)
+    assert pages == 3
+    monkeypatch.setattr(Enrolments, "stage", real)
     assert (await _launch(app, campaign.id, batch_size=5)).started
     assert not (await _launch(app, campaign.id, batch_size=5)).started
     audience, messages = await _snapshot(app, campaign.id)
