@@ -181,8 +181,9 @@ async def _enrol_all(
 
     The launch is one transaction however it is paged (all or nothing: a launch that fails
     leaves a draft to start again), so on SQLite the write lock is held to the end either way;
-    a page bounds what one statement sorts and stages (the accounts ranked, the stage table)
-    and, for a message rendered member by member, the rows held in memory."""
+    a page bounds what one statement sorts (the accounts ranked) and, for a message rendered
+    member by member, the rows held in memory. Every page is staged before any row is written
+    (``storage.repositories.enrolment`` says why)."""
     pages: list[tuple[int, int]] = []
     last_id = 0
     await uow.enrolment.open()
