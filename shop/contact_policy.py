@@ -160,6 +160,7 @@ def eligibility(
     promotional: bool = True,
     policy: ContactPolicy,
     lifecycle: LifecycleColumn | None = None,
+    lookup: bool = False,
 ) -> EligibilityQuery:
     """One query giving, per member of ``member_ids`` (a select of ``members.id``), the rows
     ``(member_id, channel, user_id, excluded, lifecycle)``.
@@ -170,7 +171,8 @@ def eligibility(
     ``frequency_cap`` (the member's lifecycle group has had its ``policy`` caps this window).
     Transactional messages (``promotional=False``) are only ever ``unreachable``.
     ``env`` is the segment engine's environment (``now``, thresholds); the lifecycle group
-    comes from ``storage.segments.lifecycle_group(env)`` unless ``lifecycle`` is given.
+    comes from ``storage.segments.lifecycle_group(env)`` unless ``lifecycle`` is given;
+    ``lookup``: see ``storage.eligibility.eligibility_query`` (the same rows either way).
     """
     return eligibility_query(
         env,
@@ -180,6 +182,7 @@ def eligibility(
         other_cap=policy.cap_for("other"),
         since=env.now - timedelta(days=policy.cap_days),
         lifecycle=lifecycle,
+        lookup=lookup,
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.holdout import register_sqlite_functions
 from storage.sqlite_driver import OneTripConnection, connector
 
 #: the database of the shop (its pool of connections), as the layers above name it
@@ -160,6 +161,8 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         # pages and the WAL (PDPA erasure): deleted content is overwritten with zeros
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        # the launch's hold-out draw and retry keys in SQL (PostgreSQL has its own)
+        register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -23,6 +23,7 @@ from storage.repositories.campaigns import Campaigns
 from storage.repositories.console import ConsoleAccess
 from storage.repositories.contact_events import ContactEvents
 from storage.repositories.day_totals import DayTotals
+from storage.repositories.enrolment import Enrolments
 from storage.repositories.erasure import Erasure
 from storage.repositories.events import EventLog
 from storage.repositories.identities import Identities
@@ -82,6 +83,7 @@ class UnitOfWork:
         self.segments = Segments(s)
         self.campaigns = Campaigns(s)
         self.audiences = Audiences(s)
+        self.enrolment = Enrolments(s)  # a launch's set-based enrolment
         self.jobs = JobRuns(s)
         self.approvals = SaleApprovals(s)
         self.audiences = Audiences(s)

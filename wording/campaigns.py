@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -63,6 +64,11 @@ def member_values(
     }
 
 
+#: the placeholders whose value is the same for every member reading one language (any other
+#: shows something of the member, and the message is rendered member by member)
+LANGUAGE_ONLY: Final = frozenset({"coupon", "expires", "shop"})
+
+
 class CampaignMessages:
     """Each recipient's outbox payload, rendered once per distinct combination of the values
     the template actually uses: a message without per-member placeholders is rendered once per
@@ -85,6 +91,14 @@ class CampaignMessages:
         self._used = placeholders_in(campaign.message)
         self.needs_spend = "tier" in self._used
         self._rendered: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def same_for(self, locale: str | None) -> dict[str, Any] | None:
+        """The payload of every member reading ``locale`` when the template shows nothing of
+        the member but their language (rendered by :meth:`__call__` itself), else None."""
+        if self._used - LANGUAGE_ONLY:
+            return None
+        nobody = AudienceRow(0, None, None, None, None, locale, 0, Decimal(0), None, None)
+        return self(nobody)
 
     def __call__(self, row: AudienceRow) -> dict[str, Any]:
         locale = row.locale or "th"

@@ -14,15 +14,15 @@ caller's wording what they read.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from bot.core.keys import CampaignMessageKey
 from shop.contact_policy import ContactPolicy, eligibility
+from storage.holdout import in_holdout
 from storage.models import Campaign
 from storage.repositories.audiences import AudienceRow, MemberQuery
 from storage.segments import SegmentEnv
@@ -34,6 +34,17 @@ Payload: TypeAlias = dict[str, Any]
 MessageOf = Callable[[AudienceRow], Payload]
 #: a recipient's outbox key, by member id
 KeyOf = Callable[[int], str]
+
+__all__ = ["Enrolment", "Messages", "enrol", "enrol_staged", "in_holdout", "read_audience"]
+
+
+class Messages(Protocol):
+    """A launch's message: each recipient's payload from their row, or, when it depends on
+    nothing of the member but their language, the one payload of everyone reading it."""
+
+    def __call__(self, row: AudienceRow) -> Payload: ...
+
+    def same_for(self, locale: str | None) -> Payload | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +66,6 @@ class Enrolment:
             recipients=self.queued, already_queued=self.already_queued, holdout=self.holdout
         )
         return +counts
-
-
-def in_holdout(campaign_id: int, member_id: int, pct: int) -> bool:
-    """Deterministic: the same member of the same campaign is always on the same side."""
-    digest = hashlib.sha256(f"{campaign_id}:{member_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 10000 < pct * 100
 
 
 async def read_audience(
@@ -172,3 +177,47 @@ async def _queue_once(uow: UnitOfWork, messages: Sequence[dict[str, Any]]) -> in
             not_before=m["not_before"],
         )
     return queued
+
+
+async def enrol_staged(
+    uow: UnitOfWork,
+    campaign: Campaign,
+    pages: Sequence[tuple[int, int]],
+    *,
+    message: Messages,
+    now: datetime,
+    spend_since: datetime | None = None,
+) -> Enrolment:
+    """:func:`enrol` (``once=False``, a launch) set-based, for the audience staged in
+    ``uow.enrolment`` (its eligibility rows with the hold-out drawn in SQL, the same draw as
+    :func:`in_holdout`): the audience rows and the outbox rows written by ``INSERT … SELECT``,
+    one statement per language when the message is the same for everyone reading it, else each
+    recipient's payload rendered from their row, page by page (``pages``: member id ranges
+    ``(after, last]``)."""
+    enrolment = uow.enrolment
+    staged = await enrolment.staged()
+    prefix = CampaignMessageKey.campaign_prefix(campaign.id)
+    await enrolment.add_audience(campaign.id, prefix)
+    payloads = {locale: message.same_for(locale) for locale in staged.locales}
+    queued = 0
+    if all(payload is not None for payload in payloads.values()):
+        for locale, payload in payloads.items():
+            assert payload is not None
+            queued += await enrolment.queue_same(
+                prefix, locale, payload, now, promotional=True, not_before=now
+            )
+        uow.outbox.enqueued += queued
+        return Enrolment(queued, 0, staged.holdout, dict(staged.excluded))
+    for after, last in pages:
+        query = enrolment.recipients_query(after, last)
+        rows = await uow.audiences.rows(query, spend_since=spend_since)
+        messages = [
+            _outbox_row(_key(campaign, row), row, message(row), now, True, None) for row in rows
+        ]
+        await uow.outbox.add_many(messages)
+        queued += len(messages)
+    return Enrolment(queued, 0, staged.holdout, dict(staged.excluded))
+
+
+def _key(campaign: Campaign, row: AudienceRow) -> str:
+    return CampaignMessageKey(campaign.id, row.member_id).format()

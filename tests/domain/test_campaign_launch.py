@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -15,6 +16,7 @@ from shop.campaigns import launch
 from shop.campaigns.launch import in_holdout, segment_env, start_campaign
 from storage.models import CampaignMember, OutboxMessage
 from storage.raw_session import session_of
+from storage.repositories.enrolment import Enrolments
 from tests.domain.campaign_support import audience, campaign_row, make_campaign
 from tests.unit.staff_support import make_member, outbox_rows, staff_chat
 from wording.campaigns import CampaignWording
@@ -111,16 +113,16 @@ async def test_failure_midway_leaves_no_snapshot_no_outbox_and_a_draft(
     await _members(app, 12)
     campaign = await make_campaign(app, holdout_pct=0)
     pages = 0
-    real = launch.enrol
+    real = Enrolments.stage
 
-    async def fail_on_second_page(*args: object, **kwargs: object) -> object:
+    async def fail_on_second_page(*args: Any, **kwargs: Any) -> None:
         nonlocal pages
         pages += 1
         if pages == 2:
             raise RuntimeError("disk full")
-        return await real(*args, **kwargs)  # type: ignore[arg-type]
+        await real(*args, **kwargs)
 
-    monkeypatch.setattr(launch, "enrol", fail_on_second_page)
+    monkeypatch.setattr(Enrolments, "stage", fail_on_second_page)
     with pytest.raises(RuntimeError):
         await _start(app, campaign.id, batch_size=5)
     async with app.uow() as uow:
