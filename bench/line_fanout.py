@@ -1,10 +1,10 @@
 """LINE fan-out: one identical promotion to N members through the real dispatcher and adapter
 to the fake Messaging API (per-endpoint rates, ``to`` <= 500, monthly quota).
 
-``python -m bench.line_fanout [--quick]``. A scratch SQLite shop gets N members with a LINE
-account each (50,000; quick 5,000); a campaign with the same text for everyone is launched,
-the fake's monthly quota is set to exactly N (what the campaign preview reads: ``quota`` and
-``quota/consumption`` through ``LineChannel.quota``), and the dispatcher with
+``python -m bench.line_fanout [--quick] [--members N]``. A scratch SQLite shop gets N members
+with a LINE account each (50,000; quick 5,000); a campaign with the same text for everyone is
+launched, the fake's monthly quota is set to exactly N (what the campaign preview reads:
+``quota`` and ``quota/consumption`` through ``LineChannel.quota``), and the dispatcher with
 ``PlatformLimits`` sends it.
 
 Targets: recipients per multicast request ÷ 500 >= 0.98; quota 429s = 0 given the preview's
@@ -125,8 +125,9 @@ async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run (CI)")
+    parser.add_argument("--members", type=int, help="another audience size (default 50,000)")
     args = parser.parse_args()
-    recipients = 5_000 if args.quick else 50_000
+    recipients = args.members or (5_000 if args.quick else 50_000)
     with tempfile.TemporaryDirectory(prefix="chatcrm-line-") as folder:
         run = asyncio.run(fanout(Path(folder), recipients))
     per_request = run["multicast_recipients"] / max(run["multicast_requests"], 1)
