@@ -2,7 +2,8 @@
 
 ``python -m bench.broadcast_memory [--quick]``. The shop (1,000,000 members with a LINE account
 each; quick 20,000) is generated once by a child process — so its memory never counts here —
-into ``bench/.data/sending_<N>.db`` and copied for each run (the cached file stays unsent).
+into ``bench/.data/sending_<N>.db`` and copied for each run (the cached file stays unsent; the
+copy is migrated to this code's schema by a child process).
 This process then opens the shop, starts the fake LINE API (``keep_calls=False``: only counts),
 sends a warm-up campaign to 1 member in 500, reads RSS (``VmRSS``), launches a campaign with
 one identical text (audience snapshot and N outbox rows written in keyset pages) and runs the
@@ -31,6 +32,8 @@ from bot.core.messages import Channel
 from jobs.ratelimit import PlatformLimits
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import line_settings
+from storage.db import create_engine
+from storage.migrate import upgrade
 
 DATA: Final = Path(__file__).parent / ".data"
 MESSAGE: Final = "Weekday afternoons: 1-get-1 milk tea, Mon-Fri 14-16"
@@ -50,6 +53,22 @@ async def generate(path: Path, members: int) -> None:
     url = f"sqlite+aiosqlite:///{path}"
     async with scratch_app(url) as app:
         await add_members(app.engine, members, "line")
+
+
+async def upgrade_file(path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def upgraded(path: Path) -> None:
+    """Bring a copied shop to this code's schema (the cached file may be older than the last
+    migration), in a child process: what the migration allocates must not count here."""
+    subprocess.run(  # noqa: S603 - this very module, with its own interpreter
+        [sys.executable, "-m", "bench.broadcast_memory", "--upgrade", str(path)], check=True
+    )
 
 
 def shop(members: int) -> tuple[Path, float]:
@@ -130,15 +149,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 members (CI)")
     parser.add_argument("--members", type=int, help="another audience size")
     parser.add_argument("--generate", nargs=2, metavar=("N", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--upgrade", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
         asyncio.run(generate(Path(args.generate[1]), int(args.generate[0])))
+        return
+    if args.upgrade:
+        asyncio.run(upgrade_file(Path(args.upgrade)))
         return
     members = args.members or (20_000 if args.quick else 1_000_000)
     cached, generated_s = shop(members)
     with tempfile.TemporaryDirectory(prefix="chatcrm-mem-", dir=DATA) as folder:
         copy = Path(folder) / "shop.db"
         shutil.copyfile(cached, copy)
+        upgraded(copy)
         run = asyncio.run(broadcast(f"sqlite+aiosqlite:///{copy}", members))
     run["generated_s"] = round(generated_s, 1)
     note = (

@@ -32,6 +32,7 @@ from shop.contact_policy import SETTINGS_KEY
 from storage.db import create_engine
 from storage.models import Campaign, ChannelIdentity, Member, OutboxMessage, table_of
 from storage.raw_session import session_of
+from storage.repositories.outbox_reads import is_pending
 from wording.campaigns import CampaignWording
 
 CHUNK: Final = 10_000
@@ -150,7 +151,7 @@ async def pending(app: App) -> bool:
     """Whether any row is pending (one index probe: counting a million pending rows twice a
     second would compete with the sending it waits for)."""
     async with app.uow() as uow:
-        query = select(OutboxMessage.id).where(OutboxMessage.status == "pending").limit(1)
+        query = select(OutboxMessage.id).where(is_pending()).limit(1)
         return (await session_of(uow).execute(query)).first() is not None
 
 

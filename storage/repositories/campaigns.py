@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.keys import CampaignMessageKey
 from storage.bulk import bulk_insert
 from storage.models import AuditEntry, Campaign, CampaignMember, OutboxMessage, table_of
+from storage.repositories.outbox_reads import is_pending
 from storage.upsert import insert_once
 
 #: a withdrawn outbox row: the dispatcher only ever sends ``pending`` ones
@@ -78,7 +79,7 @@ class Campaigns:
         )
         result = await self._s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.dedupe_key.in_(keys), OutboxMessage.status == "pending")
+            .where(OutboxMessage.dedupe_key.in_(keys), is_pending())
             .values(status=CANCELLED)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -90,7 +91,7 @@ class Campaigns:
         result = await self._s.execute(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.dedupe_key.in_(keys), OutboxMessage.status == "pending")
+            .where(OutboxMessage.dedupe_key.in_(keys), is_pending())
         )
         return int(result.scalar_one())
 
@@ -162,7 +163,7 @@ class Campaigns:
             update(OutboxMessage)
             .where(
                 OutboxMessage.dedupe_key.startswith(prefix, autoescape=True),
-                OutboxMessage.status == "pending",
+                is_pending(),
             )
             .values(not_before=until)
             .execution_options(synchronize_session=False)

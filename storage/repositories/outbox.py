@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Text, and_, or_, select, true, type_coerce, update
+from sqlalchemy import Text, and_, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -32,6 +32,8 @@ from storage.repositories.outbox_reads import (
     FAILED,
     PENDING,
     OutboxReads,
+    is_pending,
+    is_urgent,
 )
 from storage.repositories.withdrawals import unwanted_promotion
 from storage.upsert import insert_once
@@ -196,9 +198,7 @@ class Outbox(OutboxReads):
     ) -> Sequence[OutboxMessage]:
         """Pending rows with ``not_before <= now``, longest-waiting first, locked for this
         transaction (rows another transaction holds are skipped, not waited for)."""
-        query = select(OutboxMessage).where(
-            OutboxMessage.status == PENDING, OutboxMessage.not_before <= now
-        )
+        query = select(OutboxMessage).where(is_pending(), OutboxMessage.not_before <= now)
         if channels is not None:
             query = query.where(OutboxMessage.channel.in_(list(channels)))
         query = (
@@ -242,8 +242,8 @@ class Outbox(OutboxReads):
                 box.priority,
                 unwanted_promotion().label("unwanted"),
             )
-            .where(box.status == PENDING, box.not_before <= now, _of_channels(channels, recipients))
-            .where(box.priority > 0 if urgent_only else true())
+            .where(is_urgent() if urgent_only else is_pending())
+            .where(box.not_before <= now, _of_channels(channels, recipients))
             .order_by(box.not_before, box.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # the SQLite dialect leaves this out
@@ -286,7 +286,7 @@ class Outbox(OutboxReads):
         result = await self._s.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.status == PENDING,
+                is_pending(),
                 OutboxMessage.promotional.is_(True),
                 OutboxMessage.not_before <= now,
                 _of_channels(channels, recipients),
@@ -360,8 +360,7 @@ class Outbox(OutboxReads):
         """Replies to this chat wait in the outbox (pending urgent rows)."""
         box = OutboxMessage
         query = select(box.id).where(
-            box.status == PENDING,
-            box.priority > 0,
+            is_urgent(),
             box.channel == channel,
             box.user_id == user_id,
         )

@@ -8,13 +8,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, Member, OutboxMessage, Staff
 
 PENDING: Final = "pending"
 FAILED: Final = "failed"
+
+
+def is_pending() -> ColumnElement[bool]:
+    """``status = 'pending'`` with the value in the SQL text, as the outbox's partial indexes
+    say it: SQLite and PostgreSQL use a partial index only for a query whose condition proves
+    the index's, and a bound ``status = ?`` proves it only to a plan made for that value
+    (SQLite prepares the statement again on every execution; a generic PostgreSQL plan cannot
+    use the index at all). Rows looked up by id need no index of status: those keep binding it.
+    """
+    return OutboxMessage.status == literal_column(f"'{PENDING}'")
+
+
+def is_urgent() -> ColumnElement[bool]:
+    """Pending and urgent, in the words of ``ix_outbox_urgent`` (see :func:`is_pending`)."""
+    return and_(is_pending(), OutboxMessage.priority > literal_column("0"))
+
+
+def is_failed() -> ColumnElement[bool]:
+    """``status = 'failed'`` in the words of ``ix_outbox_failed`` (see :func:`is_pending`)."""
+    return OutboxMessage.status == literal_column(f"'{FAILED}'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,35 +66,34 @@ class OutboxReads:
     _s: AsyncSession
 
     async def pending_count(self, channel: str | None = None) -> int:
-        query = select(func.count()).select_from(OutboxMessage)
-        query = query.where(OutboxMessage.status == PENDING)
+        query = select(func.count()).select_from(OutboxMessage).where(is_pending())
         if channel is not None:
             query = query.where(OutboxMessage.channel == channel)
         return int((await self._s.execute(query)).scalar_one())
 
     async def depth(self, now: datetime) -> list[ChannelDepth]:
-        """Pending (due now, deferred) and failed rows per channel, by channel name."""
+        """Pending (due now, deferred) and failed rows per channel, by channel name: two
+        counts, each over its own partial index (the sent rows are never read)."""
         box = OutboxMessage
-        due = and_(box.status == PENDING, box.not_before <= now)
-        deferred = and_(box.status == PENDING, box.not_before > now)
-        query = (
+        pending = (
             select(
                 box.channel,
-                func.count().filter(due),
-                func.count().filter(deferred),
-                func.count().filter(box.status == FAILED),
+                func.count().filter(box.not_before <= now),
+                func.count().filter(box.not_before > now),
             )
-            .where(box.status.in_((PENDING, FAILED)))
+            .where(is_pending())
             .group_by(box.channel)
-            .order_by(box.channel)
         )
-        rows = (await self._s.execute(query)).all()
-        return [ChannelDepth(c, int(d), int(w), int(f)) for c, d, w, f in rows]
+        failed = select(box.channel, func.count()).where(is_failed()).group_by(box.channel)
+        counts: dict[str, list[int]] = {}
+        for channel, due, deferred in (await self._s.execute(pending)).all():
+            counts[channel] = [int(due), int(deferred), 0]
+        for channel, count in (await self._s.execute(failed)).all():
+            counts.setdefault(channel, [0, 0, 0])[2] = int(count)
+        return [ChannelDepth(c, *counts[c]) for c in sorted(counts)]
 
     async def has_pending(self, channel: str) -> bool:
-        query = select(OutboxMessage.id).where(
-            OutboxMessage.status == PENDING, OutboxMessage.channel == channel
-        )
+        query = select(OutboxMessage.id).where(is_pending(), OutboxMessage.channel == channel)
         return (await self._s.execute(query.limit(1))).first() is not None
 
     async def staff_recipients(

@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.keys import CampaignMessageKey
 from storage.models import Campaign, CampaignMember, Coupon, OutboxMessage
+from storage.repositories.outbox_reads import is_pending
 
 
 class Promotions:
@@ -68,7 +69,7 @@ class Promotions:
         through the audience snapshot instead walked past every row already sent (quadratic
         in the audience)."""
         pending = exists().where(
-            OutboxMessage.status == "pending",
+            is_pending(),
             OutboxMessage.dedupe_key.startswith(
                 CampaignMessageKey.campaign_prefix(campaign_id), autoescape=True
             ),

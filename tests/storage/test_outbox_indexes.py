@@ -1,0 +1,209 @@
+"""The outbox's partial indexes (migration 0018): the migrated database has the conditions the
+models declare, and the statements that walk the pending rows are planned on them for any
+value of their parameters, which only a condition spelled literally allows (a bound
+``status = ?`` proves the index's ``status = 'pending'`` to no plan made before the value is
+known: PostgreSQL's generic plans, SQLite's statement before it is bound)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.bootstrap import App
+from bot.core.clock import FrozenClock
+from storage.db import create_engine, is_sqlite
+from storage.migrate import alembic_config, current_revision, upgrade
+from storage.models import Base
+from storage.uow import UnitOfWork
+from tests.storage.outbox_support import queue
+
+LEASE = timedelta(minutes=5)
+
+
+def _words(condition: str) -> str:
+    """A partial index's condition as either database writes it back, reduced to its words:
+    PostgreSQL adds casts and parentheses (``((status)::text = 'pending'::text)``)."""
+    condition = re.sub(r"::[a-z ]+", "", condition.lower())
+    return " ".join(re.sub(r"[()]", " ", condition).split())
+
+
+def _declared(dialect: str) -> dict[tuple[str, str], tuple[list[str], str]]:
+    found = {}
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            where = index.dialect_options[dialect].get("where")
+            if where is not None:
+                columns = [column.name for column in index.columns]
+                found[table.name, str(index.name)] = (columns, _words(str(where)))
+    return found
+
+
+def _migrated(connection: Connection, dialect: str) -> dict[tuple[str, str], tuple[list[str], str]]:
+    inspector = inspect(connection)
+    found = {}
+    for table in Base.metadata.tables:
+        for index in inspector.get_indexes(table):
+            where = index.get("dialect_options", {}).get(f"{dialect}_where")
+            if where is not None:
+                columns = [str(name) for name in index["column_names"]]
+                found[table, str(index["name"])] = (columns, _words(str(where)))
+    return found
+
+
+async def test_the_migrated_partial_indexes_have_the_models_conditions(app: App) -> None:
+    dialect = app.engine.dialect.name
+    async with app.engine.connect() as connection:
+        migrated = await connection.run_sync(_migrated, dialect)
+    declared = _declared(dialect)
+    assert ("outbox", "ix_outbox_pending") in declared  # the check below checks something
+    assert migrated == declared
+
+
+Step = Callable[[UnitOfWork], Awaitable[Any]]
+
+
+async def _statement(app: App, step: Step, marker: str) -> tuple[str, int]:
+    """The SQL ``step`` runs that contains ``marker``, and how many parameters it binds."""
+    seen: list[tuple[str, int]] = []
+
+    def record(_c: object, _cur: object, sql: str, params: Any, *_rest: object) -> None:
+        if marker in sql:
+            seen.append((sql, len(params or ())))
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with app.uow() as uow:
+            await step(uow)
+            await uow.commit()
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", record)
+    assert len(seen) == 1, seen
+    return seen[0]
+
+
+async def _plan_for_any_value(connection: AsyncConnection, sql: str, count: int) -> str:
+    """The plan of ``sql`` made without its parameters' values: SQLite's, prepared before
+    they are bound (every one bound NULL); PostgreSQL's generic plan of the prepared SQL."""
+    if connection.dialect.name == "sqlite":
+        rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (None,) * count)
+        return "\n".join(str(row[-1]) for row in rows)
+    await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a few rows here
+    await connection.exec_driver_sql(f"PREPARE outbox_plan AS {sql}")
+    nulls = ", ".join(["NULL"] * count)
+    rows = await connection.exec_driver_sql(f"EXPLAIN EXECUTE outbox_plan({nulls})")
+    return "\n".join(str(row[0]) for row in rows)
+
+
+async def _claim(uow: UnitOfWork, clock: FrozenClock, urgent_only: bool = False) -> None:
+    now = clock.now()
+    await uow.outbox.claim(now, 100, now + LEASE, ["telegram", "line"], urgent_only=urgent_only)
+
+
+@pytest.mark.parametrize(
+    ("urgent_only", "index"), [(False, "ix_outbox_pending"), (True, "ix_outbox_urgent")]
+)
+async def test_a_claim_walks_the_partial_index_of_the_rows_it_may_take(
+    app: App, clock: FrozenClock, urgent_only: bool, index: str
+) -> None:
+    for n in range(5):
+        await queue(app, f"k{n}")
+    sql, count = await _statement(app, lambda uow: _claim(uow, clock, urgent_only), "LIMIT")
+    async with app.engine.connect() as connection:
+        plan = await _plan_for_any_value(connection, sql, count)
+    assert index in plan, plan
+
+
+async def test_the_check_whether_a_campaign_is_done_walks_the_pending_rows_only(
+    app: App, clock: FrozenClock
+) -> None:
+    await queue(app, "cmp:7:1")
+
+    async def finish(uow: UnitOfWork) -> None:
+        await uow.promotions.finish_if_done(7, clock.now())
+
+    sql, count = await _statement(app, finish, "EXISTS")
+    async with app.engine.connect() as connection:
+        plan = await _plan_for_any_value(connection, sql, count)
+    assert "ix_outbox_pending" in plan, plan
+
+
+def _outbox_indexes(connection: Connection) -> dict[str, tuple[list[str], bool]]:
+    """The outbox's indexes: their columns, and whether they are partial."""
+    dialect = connection.dialect.name
+    return {
+        str(index["name"]): (
+            [str(name) for name in index["column_names"]],
+            f"{dialect}_where" in index.get("dialect_options", {}),
+        )
+        for index in inspect(connection).get_indexes("outbox")
+        if not index["unique"]
+    }
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(alembic_config(connection), revision)
+
+
+@asynccontextmanager
+async def _scratch_engine(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty database of the kind under test: a SQLite file, or a PostgreSQL schema."""
+    if is_sqlite(database_url):
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}")
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
+        return
+    schema = f"chatcrm_test_{os.getpid()}_0018"
+    admin = create_engine(database_url)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(database_url, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@pytest.mark.db
+async def test_0018_goes_down_to_the_whole_status_indexes_and_up_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    partial = {
+        "ix_outbox_pending": (["not_before", "id"], True),
+        "ix_outbox_urgent": (["not_before", "id"], True),
+        "ix_outbox_failed": (["channel"], True),
+        "ix_outbox_member_time": (["member_id", "created_at"], False),
+    }
+    whole = {
+        "ix_outbox_pending": (["status", "not_before"], False),
+        "ix_outbox_urgent": (["status", "priority", "not_before"], False),
+        "ix_outbox_member_time": (["member_id", "created_at"], False),
+    }
+    async with _scratch_engine(database_url, tmp_path) as engine:
+        await upgrade(engine, "0017")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_outbox_indexes) == whole
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_outbox_indexes) == partial
+        async with engine.begin() as connection:
+            await connection.run_sync(_downgrade, "0017")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_outbox_indexes) == whole
+        await upgrade(engine)
+        assert await current_revision(engine) == "0018"
