@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, func, or_, select
+from sqlalchemy import BigInteger, String, cast, func, or_, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
 from storage.db import READ_ONLY
@@ -191,9 +191,27 @@ async def member_count(uow: UnitOfWork, branch_id: int | None, rule: ColumnEleme
 #: members (by id) the page walks beside the count before it knows the count: a rule that
 #: fills a page from so few members is found at once; one that does not waits for the count
 HEAD_START: Final = 10_000
-#: a count below it reads the rest of its page by the count's own plan: walking, so few
-#: members would be found only by reading nearly every member, one probe each
+#: a count below it brings its members' ids along (:func:`member_tally`), or reads the rest of
+#: its page by the count's own plan: walking, so few members would be found only by reading
+#: nearly every member, one probe each
 FEW: Final = 200
+
+
+async def member_tally(
+    uow: UnitOfWork, branch_id: int | None, rule: ColumnElement[bool]
+) -> tuple[int, list[int] | None]:
+    """What :func:`member_count` counts, and the ids it counted (ascending) when they are
+    fewer than :data:`FEW`: the same pass over the segment answers its page too."""
+    s = session_of(uow)
+    if s.get_bind().dialect.name == "postgresql":
+        ids = func.string_agg(cast(Member.id, String), ",")
+    else:
+        ids = func.group_concat(Member.id)
+    query = select(func.count(Member.id), ids).where(*_members_of(branch_id), rule)
+    size, joined = (await s.execute(query)).one()
+    if int(size) >= FEW:
+        return int(size), None
+    return int(size), sorted(int(found) for found in (joined or "").split(",") if found)
 
 
 async def page_and_count(
@@ -211,28 +229,27 @@ async def page_and_count(
 
     Beside the count the page walks only the next :data:`HEAD_START` members: walking, a rule
     that matches almost no one would read every member at the count's side and take the
-    machine's other core for as long. What it has not found by then it reads once the count
-    is known (below :data:`FEW` members, by the count's plan), and not at all when it is 0."""
-    page_rule = rule if walking is None else walking
-
-    async def one_page(
-        start: int, size: int, upto: int | None, by: ColumnElement[bool]
-    ) -> MemberPage:
-        async with uows() as uow:
-            await _reading(uow)
-            return await member_page(uow, branch_id, start, size, rule=by, upto=upto)
-
-    async def count() -> int:
-        async with uows() as uow:
-            await _reading(uow)
-            return await member_count(uow, branch_id, rule)
-
+    machine's other core for as long. When those fill the page, the count goes on alone. When
+    they do not, the count just begun is stopped and run again as :func:`member_tally`, whose
+    one pass brings a small segment's ids along: its page is read by id, not found by a second
+    pass over every member or the segment. Past :data:`FEW` members, or when the count ends
+    first (a small shop), the rest is read once the count is known, not at all when it is 0."""
+    members = _Members(uows, branch_id, rule, rule if walking is None else walking)
     head = after + HEAD_START
-    paging = asyncio.ensure_future(one_page(after, limit, head, page_rule))
+    paging = asyncio.ensure_future(members.page(after, limit, head, walking=True))
+    counting = asyncio.ensure_future(members.count())
     try:
-        size = await count()
-    except BaseException:  # the count failed or was cancelled: the page goes with it
+        await asyncio.wait((paging, counting), return_when=asyncio.FIRST_COMPLETED)
+        if not counting.done():
+            first = paging.result()  # the page's failure is the caller's
+            if first.next_after is not None:
+                return first, await counting
+            await _stopped(counting)
+            return await members.tallied(first, after, head, limit)
+        size = counting.result()
+    except BaseException:  # a failure or the caller's cancellation: neither goes on alone
         await _stopped(paging)
+        await _stopped(counting)
         raise
     if size == 0:
         await _stopped(paging)
@@ -240,9 +257,48 @@ async def page_and_count(
     first = await paging
     if first.next_after is not None or (after == 0 and len(first.members) >= size):
         return first, size
-    by = rule if size < FEW else page_rule
-    rest = await one_page(head, max(1, limit - len(first.members)), None, by)
+    rest = await members.page(head, max(1, limit - len(first.members)), None, size >= FEW)
     return _joined(first, rest, limit), size
+
+
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """The reads of :func:`page_and_count`, each in a read-only unit of work of its own."""
+
+    uows: Callable[[], UnitOfWork]
+    branch_id: int | None
+    rule: ColumnElement[bool]
+    walking_rule: ColumnElement[bool]
+
+    async def page(self, start: int, size: int, upto: int | None, walking: bool) -> MemberPage:
+        by = self.walking_rule if walking else self.rule
+        async with self.uows() as uow:
+            await _reading(uow)
+            return await member_page(uow, self.branch_id, start, size, rule=by, upto=upto)
+
+    async def count(self) -> int:
+        async with self.uows() as uow:
+            await _reading(uow)
+            return await member_count(uow, self.branch_id, self.rule)
+
+    async def tallied(
+        self, first: MemberPage, after: int, head: int, limit: int
+    ) -> tuple[MemberPage, int]:
+        """The page whose walk up to ``head`` (``first``) was short, and the count, from one
+        pass over the segment when it is small."""
+        async with self.uows() as uow:
+            await _reading(uow)
+            size, ids = await member_tally(uow, self.branch_id, self.rule)
+            if ids is not None:
+                if not ids:
+                    return MemberPage([], None), 0
+                # the tally's own snapshot: the page and the count agree
+                found = await member_page(
+                    uow, self.branch_id, after, limit, rule=Member.id.in_(ids)
+                )
+                return found, size
+        rest = await self.page(head, max(1, limit - len(first.members)), None, True)
+        return _joined(first, rest, limit), size
 
 
 def _joined(first: MemberPage, rest: MemberPage, limit: int) -> MemberPage:
