@@ -86,7 +86,7 @@ def _runs(engine: AsyncEngine, rule: str, after: int) -> tuple[Timed, Timed]:
         return size
 
     async def alone() -> int:
-        async with UnitOfWork(sessions) as uow:
+        async with UnitOfWork(sessions, read_only=True) as uow:  # as /segments counts
             query = count_query(compile_rule(parsed, _env()))
             return int((await session_of(uow).execute(query)).scalar_one())
 
