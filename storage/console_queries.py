@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -248,8 +247,7 @@ async def page_and_count(
             return await members.tallied(first, after, head, limit)
         size = counting.result()
     except BaseException:  # a failure or the caller's cancellation: neither goes on alone
-        await _stopped(paging)
-        await _stopped(counting)
+        await _stopped(paging, counting)
         raise
     if size == 0:
         await _stopped(paging)
@@ -316,8 +314,20 @@ async def _reading(uow: UnitOfWork) -> None:
     await session_of(uow).connection(execution_options={READ_ONLY: True})
 
 
-async def _stopped(task: asyncio.Future[Any]) -> None:
-    """``task`` cancelled and finished (its unit of work rolled back, its connection back)."""
-    task.cancel()
-    with suppress(asyncio.CancelledError, Exception):
-        await task
+async def _stopped(*tasks: asyncio.Future[Any]) -> None:
+    """``tasks`` cancelled and finished (their units of work rolled back, their connections
+    back). The caller's own cancellation meanwhile is raised once they have finished: it
+    does not cut their clean-up short, nor is it lost."""
+    for task in tasks:
+        task.cancel()
+    cancelled: asyncio.CancelledError | None = None
+    while not all(task.done() for task in tasks):
+        try:
+            await asyncio.wait(tasks)  # unlike awaiting a task, not cancelled with the caller
+        except asyncio.CancelledError as error:
+            cancelled = error
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # a failure while being stopped is nobody's answer any more
+    if cancelled is not None:
+        raise cancelled
