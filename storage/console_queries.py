@@ -228,11 +228,14 @@ async def page_and_count(
 
     Beside the count the page walks only the next :data:`HEAD_START` members: walking, a rule
     that matches almost no one would read every member at the count's side and take the
-    machine's other core for as long. When those fill the page, the count goes on alone. When
-    they do not, the count just begun is stopped and run again as :func:`member_tally`, whose
-    one pass brings a small segment's ids along: its page is read by id, not found by a second
-    pass over every member or the segment. Past :data:`FEW` members, or when the count ends
-    first (a small shop), the rest is read once the count is known, not at all when it is 0."""
+    machine's other core for as long. When those fill the page, the count goes on alone.
+    When they do not, the page comes from the count's own pass where the segment is small
+    (below :data:`FEW`): :func:`member_tally` brings its ids, and the page is read by id —
+    not found by a second pass over every member or over the segment. On SQLite the count
+    just begun is stopped and run again as the tally (the walk is one probe per member, so
+    it ends first); on PostgreSQL the count is the tally from the start (its walk builds a
+    total's groups as the count does, so it ends no sooner). Otherwise the rest is read once
+    the count is known, and not at all when it is 0."""
     members = _Members(uows, branch_id, rule, rule if walking is None else walking)
     head = after + HEAD_START
     paging = asyncio.ensure_future(members.page(after, limit, head, walking=True))
@@ -242,10 +245,11 @@ async def page_and_count(
         if not counting.done():
             first = paging.result()  # the page's failure is the caller's
             if first.next_after is not None:
-                return first, await counting
-            await _stopped(counting)
-            return await members.tallied(first, after, head, limit)
-        size = counting.result()
+                return first, (await counting)[0]
+            if not members.tallying:
+                await _stopped(counting)
+                counting = asyncio.ensure_future(members.count(tally=True))
+        size, ids = await counting
     except BaseException:  # a failure or the caller's cancellation: neither goes on alone
         await _stopped(paging, counting)
         raise
@@ -255,11 +259,13 @@ async def page_and_count(
     first = await paging
     if first.next_after is not None or (after == 0 and len(first.members) >= size):
         return first, size
+    if ids is not None:
+        return await members.page(after, limit, None, walking=False, ids=ids), size
     rest = await members.page(head, max(1, limit - len(first.members)), None, size >= FEW)
     return _joined(first, rest, limit), size
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Members:
     """The reads of :func:`page_and_count`, each in a read-only unit of work of its own."""
 
@@ -267,36 +273,33 @@ class _Members:
     branch_id: int | None
     rule: ColumnElement[bool]
     walking_rule: ColumnElement[bool]
+    #: whether :meth:`count` brings a small segment's ids (known once it has its connection)
+    tallying: bool = False
 
-    async def page(self, start: int, size: int, upto: int | None, walking: bool) -> MemberPage:
+    async def page(
+        self,
+        start: int,
+        size: int,
+        upto: int | None,
+        walking: bool,
+        ids: list[int] | None = None,
+    ) -> MemberPage:
+        """Members after ``start``: walking, by the count's plan, or among ``ids``."""
         by = self.walking_rule if walking else self.rule
+        if ids is not None:
+            by = Member.id.in_(ids)
         async with self.uows() as uow:
             await _reading(uow)
             return await member_page(uow, self.branch_id, start, size, rule=by, upto=upto)
 
-    async def count(self) -> int:
+    async def count(self, tally: bool = False) -> tuple[int, list[int] | None]:
+        """The count, and the ids of a segment smaller than :data:`FEW` when it tallies."""
         async with self.uows() as uow:
             await _reading(uow)
-            return await member_count(uow, self.branch_id, self.rule)
-
-    async def tallied(
-        self, first: MemberPage, after: int, head: int, limit: int
-    ) -> tuple[MemberPage, int]:
-        """The page whose walk up to ``head`` (``first``) was short, and the count, from one
-        pass over the segment when it is small."""
-        async with self.uows() as uow:
-            await _reading(uow)
-            size, ids = await member_tally(uow, self.branch_id, self.rule)
-            if ids is not None:
-                if not ids:
-                    return MemberPage([], None), 0
-                # the tally's own snapshot: the page and the count agree
-                found = await member_page(
-                    uow, self.branch_id, after, limit, rule=Member.id.in_(ids)
-                )
-                return found, size
-        rest = await self.page(head, max(1, limit - len(first.members)), None, True)
-        return _joined(first, rest, limit), size
+            self.tallying = tally or session_of(uow).get_bind().dialect.name == "postgresql"
+            if self.tallying:
+                return await member_tally(uow, self.branch_id, self.rule)
+            return await member_count(uow, self.branch_id, self.rule), None
 
 
 def _joined(first: MemberPage, rest: MemberPage, limit: int) -> MemberPage:

@@ -47,18 +47,24 @@ def _expected(members: list[Member], least: int, after: int) -> tuple[list[int],
 
 
 class _Calls:
-    """Which reads ``page_and_count`` made, and the order it is made to see them end in."""
+    """Which reads ``page_and_count`` made, and which of the head walk and the count it is
+    made to see end first."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, count_first: bool) -> None:
         self.pages: list[dict[str, Any]] = []
-        #: set when ``member_count`` answered (head-first: never, it waits until cancelled)
+        #: a count (or a tally) answered
         self.counted = asyncio.Event()
+        self.walked = asyncio.Event()
+        #: the answers of the tally (head-first: the count's only source)
+        self.tallies: list[tuple[int, list[int] | None]] = []
 
         async def page(*args: Any, **kwargs: Any) -> MemberPage:
             self.pages.append(kwargs)
             if count_first:
                 await self.counted.wait()
-            return await member_page(*args, **kwargs)
+            found = await member_page(*args, **kwargs)
+            self.walked.set()
+            return found
 
         async def count(*args: Any) -> int:
             if not count_first:  # a count at 1M members: the head walk ends long before it
@@ -67,8 +73,17 @@ class _Calls:
             self.counted.set()
             return size
 
+        async def tally(*args: Any) -> tuple[int, list[int] | None]:
+            if not count_first:
+                await self.walked.wait()
+            found = await member_tally(*args)
+            self.tallies.append(found)
+            self.counted.set()
+            return found
+
         monkeypatch.setattr(console_queries, "member_page", page)
         monkeypatch.setattr(console_queries, "member_count", count)
+        monkeypatch.setattr(console_queries, "member_tally", tally)
 
     def walked_past_head(self, rule: ColumnElement[bool]) -> bool:
         """Whether the page was looked for beyond the head by the rule (not read by id)."""
@@ -100,8 +115,8 @@ async def test_the_page_and_the_count_are_the_rule_s(
             next_after,
         )
         assert expected == size
-        if not count_first:  # the count came from the tally
-            assert not calls.counted.is_set()
+        if not count_first:  # the count came from the tally's one pass
+            assert [size for size, _ in calls.tallies] == [expected]
             # a segment smaller than FEW: one pass, its page read by id
             assert calls.walked_past_head(rule) == (size >= few)
 
@@ -121,7 +136,7 @@ async def test_a_branch_s_page_and_count_are_the_branch_s(
     calls = _Calls(monkeypatch, count_first=False)
     rule = Member.points_balance >= 100
     found, size = await asyncio.wait_for(page_and_count(app.uow, branches["asoke"], rule, 0, 2), 30)
-    assert not calls.counted.is_set()  # the count came from the tally
+    assert [size for size, _ in calls.tallies] == [3]  # the count came from the tally
     assert size == 3
     assert ([m.id for m in found.members], found.next_after) == (mine[:2], mine[1])
     monkeypatch.setattr(console_queries, "HEAD_START", 1)
