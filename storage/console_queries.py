@@ -229,13 +229,14 @@ async def page_and_count(
     Beside the count the page walks only the next :data:`HEAD_START` members: walking, a rule
     that matches almost no one would read every member at the count's side and take the
     machine's other core for as long. When those fill the page, the count goes on alone.
-    When they do not, the page comes from the count's own pass where the segment is small
-    (below :data:`FEW`): :func:`member_tally` brings its ids, and the page is read by id —
-    not found by a second pass over every member or over the segment. On SQLite the count
-    just begun is stopped and run again as the tally (the walk is one probe per member, so
-    it ends first); on PostgreSQL the count is the tally from the start (its walk builds a
-    total's groups as the count does, so it ends no sooner). Otherwise the rest is read once
-    the count is known, and not at all when it is 0."""
+    When they do not, on SQLite (where the walk is one probe per member and ends long before
+    the count) the count just begun is stopped and run again as :func:`member_tally`, whose
+    one pass brings the ids of a segment below :data:`FEW`: the page is read by id, not found
+    by a second pass over every member or over the segment. PostgreSQL's walk uses the
+    count's plan for totals (it groups every member's sales, as the count does), so it ends
+    no sooner and stopping the count would not save a pass; nor is the count a tally from
+    the start (``string_agg`` over a large segment costs a fifth of the count). Otherwise the
+    rest is read once the count is known, and not at all when it is 0."""
     members = _Members(uows, branch_id, rule, rule if walking is None else walking)
     head = after + HEAD_START
     paging = asyncio.ensure_future(members.page(after, limit, head, walking=True))
@@ -246,7 +247,7 @@ async def page_and_count(
             first = paging.result()  # the page's failure is the caller's
             if first.next_after is not None:
                 return first, (await counting)[0]
-            if not members.tallying:
+            if members.walks_cheaply:
                 await _stopped(counting)
                 counting = asyncio.ensure_future(members.count(tally=True))
         size, ids = await counting
@@ -273,8 +274,8 @@ class _Members:
     branch_id: int | None
     rule: ColumnElement[bool]
     walking_rule: ColumnElement[bool]
-    #: whether :meth:`count` brings a small segment's ids (known once it has its connection)
-    tallying: bool = False
+    #: SQLite's walk: a probe per member read (known once :meth:`page` has its connection)
+    walks_cheaply: bool = False
 
     async def page(
         self,
@@ -290,14 +291,14 @@ class _Members:
             by = Member.id.in_(ids)
         async with self.uows() as uow:
             await _reading(uow)
+            self.walks_cheaply = session_of(uow).get_bind().dialect.name == "sqlite"
             return await member_page(uow, self.branch_id, start, size, rule=by, upto=upto)
 
     async def count(self, tally: bool = False) -> tuple[int, list[int] | None]:
         """The count, and the ids of a segment smaller than :data:`FEW` when it tallies."""
         async with self.uows() as uow:
             await _reading(uow)
-            self.tallying = tally or session_of(uow).get_bind().dialect.name == "postgresql"
-            if self.tallying:
+            if tally:
                 return await member_tally(uow, self.branch_id, self.rule)
             return await member_count(uow, self.branch_id, self.rule), None
 
