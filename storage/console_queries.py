@@ -235,8 +235,8 @@ async def page_and_count(
     by a second pass over every member or over the segment. PostgreSQL's walk uses the
     count's plan for totals (it groups every member's sales, as the count does), so it ends
     no sooner and stopping the count would not save a pass; nor is the count a tally from
-    the start (``string_agg`` over a large segment costs a fifth of the count). Otherwise the
-    rest is read once the count is known, and not at all when it is 0."""
+    the start (gathering a large segment's ids slows its count, bench/RESULTS.md). Otherwise
+    the rest is read once the count is known, and not at all when it is 0."""
     members = _Members(uows, branch_id, rule, rule if walking is None else walking)
     head = after + HEAD_START
     paging = asyncio.ensure_future(members.page(after, limit, head, walking=True))
