@@ -6,7 +6,8 @@
 What a staff member waits for when they press Filter in /admin/members: the first page of
 the rule's members (``storage.console_queries.member_page``, keyset by id, 50 rows) and the
 count beside it (``member_count``), each in its own ``UnitOfWork`` at the same time, as the
-page runs them (``page_and_count``). The
+page runs them (``page_and_count``; on SQLite, when the page's first 10,000 members do not
+fill it, the count is ``member_tally``, which brings a small segment's ids for the page). The
 baseline is the same rule's count alone as ``/segments`` and a campaign's preview run it
 (``count_query(compile_rule(…))``), through a ``UnitOfWork`` too. The page's rule is compiled
 for walking (``SegmentEnv.walking``: a total is probed per member read), as the console does.
@@ -86,7 +87,7 @@ def _runs(engine: AsyncEngine, rule: str, after: int) -> tuple[Timed, Timed]:
         return size
 
     async def alone() -> int:
-        async with UnitOfWork(sessions) as uow:
+        async with UnitOfWork(sessions, read_only=True) as uow:  # as /segments counts
             query = count_query(compile_rule(parsed, _env()))
             return int((await session_of(uow).execute(query)).scalar_one())
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, func, or_, select
+from sqlalchemy import BigInteger, String, cast, func, or_, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
 from storage.db import READ_ONLY
@@ -191,9 +190,27 @@ async def member_count(uow: UnitOfWork, branch_id: int | None, rule: ColumnEleme
 #: members (by id) the page walks beside the count before it knows the count: a rule that
 #: fills a page from so few members is found at once; one that does not waits for the count
 HEAD_START: Final = 10_000
-#: a count below it reads the rest of its page by the count's own plan: walking, so few
-#: members would be found only by reading nearly every member, one probe each
+#: a count below it brings its members' ids along (:func:`member_tally`), or reads the rest of
+#: its page by the count's own plan: walking, so few members would be found only by reading
+#: nearly every member, one probe each
 FEW: Final = 200
+
+
+async def member_tally(
+    uow: UnitOfWork, branch_id: int | None, rule: ColumnElement[bool]
+) -> tuple[int, list[int] | None]:
+    """What :func:`member_count` counts, and the ids it counted (ascending) when they are
+    fewer than :data:`FEW`: the same pass over the segment answers its page too."""
+    s = session_of(uow)
+    if s.get_bind().dialect.name == "postgresql":
+        ids = func.string_agg(cast(Member.id, String), ",")
+    else:
+        ids = func.group_concat(Member.id)
+    query = select(func.count(Member.id), ids).where(*_members_of(branch_id), rule)
+    size, joined = (await s.execute(query)).one()
+    if int(size) >= FEW:
+        return int(size), None
+    return int(size), sorted(int(found) for found in (joined or "").split(",") if found)
 
 
 async def page_and_count(
@@ -211,28 +228,31 @@ async def page_and_count(
 
     Beside the count the page walks only the next :data:`HEAD_START` members: walking, a rule
     that matches almost no one would read every member at the count's side and take the
-    machine's other core for as long. What it has not found by then it reads once the count
-    is known (below :data:`FEW` members, by the count's plan), and not at all when it is 0."""
-    page_rule = rule if walking is None else walking
-
-    async def one_page(
-        start: int, size: int, upto: int | None, by: ColumnElement[bool]
-    ) -> MemberPage:
-        async with uows() as uow:
-            await _reading(uow)
-            return await member_page(uow, branch_id, start, size, rule=by, upto=upto)
-
-    async def count() -> int:
-        async with uows() as uow:
-            await _reading(uow)
-            return await member_count(uow, branch_id, rule)
-
+    machine's other core for as long. When those fill the page, the count goes on alone.
+    When they do not, on SQLite (where the walk is one probe per member and ends long before
+    the count) the count just begun is stopped and run again as :func:`member_tally`, whose
+    one pass brings the ids of a segment below :data:`FEW`: the page is read by id, not found
+    by a second pass over every member or over the segment. PostgreSQL's walk uses the
+    count's plan for totals (it groups every member's sales, as the count does), so it ends
+    no sooner and stopping the count would not save a pass; nor is the count a tally from
+    the start (gathering a large segment's ids slows its count, bench/RESULTS.md). Otherwise
+    the rest is read once the count is known, and not at all when it is 0."""
+    members = _Members(uows, branch_id, rule, rule if walking is None else walking)
     head = after + HEAD_START
-    paging = asyncio.ensure_future(one_page(after, limit, head, page_rule))
+    paging = asyncio.ensure_future(members.page(after, limit, head, walking=True))
+    counting = asyncio.ensure_future(members.count())
     try:
-        size = await count()
-    except BaseException:  # the count failed or was cancelled: the page goes with it
-        await _stopped(paging)
+        await asyncio.wait((paging, counting), return_when=asyncio.FIRST_COMPLETED)
+        if not counting.done():
+            first = paging.result()  # the page's failure is the caller's
+            if first.next_after is not None:
+                return first, (await counting)[0]
+            if members.walks_cheaply:
+                await _stopped(counting)
+                counting = asyncio.ensure_future(members.count(tally=True))
+        size, ids = await counting
+    except BaseException:  # a failure or the caller's cancellation: neither goes on alone
+        await _stopped(paging, counting)
         raise
     if size == 0:
         await _stopped(paging)
@@ -240,9 +260,47 @@ async def page_and_count(
     first = await paging
     if first.next_after is not None or (after == 0 and len(first.members) >= size):
         return first, size
-    by = rule if size < FEW else page_rule
-    rest = await one_page(head, max(1, limit - len(first.members)), None, by)
+    if ids is not None:
+        return await members.page(after, limit, None, walking=False, ids=ids), size
+    rest = await members.page(head, max(1, limit - len(first.members)), None, size >= FEW)
     return _joined(first, rest, limit), size
+
+
+@dataclass(slots=True)
+class _Members:
+    """The reads of :func:`page_and_count`, each in a read-only unit of work of its own."""
+
+    uows: Callable[[], UnitOfWork]
+    branch_id: int | None
+    rule: ColumnElement[bool]
+    walking_rule: ColumnElement[bool]
+    #: SQLite's walk: a probe per member read (known once :meth:`page` has its connection)
+    walks_cheaply: bool = False
+
+    async def page(
+        self,
+        start: int,
+        size: int,
+        upto: int | None,
+        walking: bool,
+        ids: list[int] | None = None,
+    ) -> MemberPage:
+        """Members after ``start``: walking, by the count's plan, or among ``ids``."""
+        by = self.walking_rule if walking else self.rule
+        if ids is not None:
+            by = Member.id.in_(ids)
+        async with self.uows() as uow:
+            await _reading(uow)
+            self.walks_cheaply = session_of(uow).get_bind().dialect.name == "sqlite"
+            return await member_page(uow, self.branch_id, start, size, rule=by, upto=upto)
+
+    async def count(self, tally: bool = False) -> tuple[int, list[int] | None]:
+        """The count, and the ids of a segment smaller than :data:`FEW` when it tallies."""
+        async with self.uows() as uow:
+            await _reading(uow)
+            if tally:
+                return await member_tally(uow, self.branch_id, self.rule)
+            return await member_count(uow, self.branch_id, self.rule), None
 
 
 def _joined(first: MemberPage, rest: MemberPage, limit: int) -> MemberPage:
@@ -260,8 +318,20 @@ async def _reading(uow: UnitOfWork) -> None:
     await session_of(uow).connection(execution_options={READ_ONLY: True})
 
 
-async def _stopped(task: asyncio.Future[Any]) -> None:
-    """``task`` cancelled and finished (its unit of work rolled back, its connection back)."""
-    task.cancel()
-    with suppress(asyncio.CancelledError, Exception):
-        await task
+async def _stopped(*tasks: asyncio.Future[Any]) -> None:
+    """``tasks`` cancelled and finished (their units of work rolled back, their connections
+    back). The caller's own cancellation meanwhile is raised once they have finished: it
+    does not cut their clean-up short, nor is it lost."""
+    for task in tasks:
+        task.cancel()
+    cancelled: asyncio.CancelledError | None = None
+    while not all(task.done() for task in tasks):
+        try:
+            await asyncio.wait(tasks)  # unlike awaiting a task, not cancelled with the caller
+        except asyncio.CancelledError as error:
+            cancelled = error
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # a failure while being stopped is nobody's answer any more
+    if cancelled is not None:
+        raise cancelled

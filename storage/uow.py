@@ -14,6 +14,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.core_writes import CoreWrites
+from storage.db import READ_ONLY
 from storage.repositories.approvals import SaleApprovals
 from storage.repositories.audiences import Audiences
 from storage.repositories.audit import AuditLog
@@ -50,15 +51,24 @@ class UnitOfWork:
     _session: AsyncSession
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], settings: SettingsCache | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: SettingsCache | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._committed = False
+        self._read_only = read_only
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
         await self._session.begin()
+        if self._read_only:
+            # its connection now, marked before its first statement: on SQLite a plain BEGIN,
+            # which leaves the write lock to the webhooks for as long as it reads
+            await self._session.connection(execution_options={READ_ONLY: True})
         s = self._session
         self._writes = CoreWrites(s)  # the hot path's Core writes (storage/core_writes.py)
         self.events = EventLog(s)
@@ -113,6 +123,8 @@ class UnitOfWork:
             await self._session.close()
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work has nothing to commit")
         await self._session.commit()
         self._committed = True
         await self.erasure.after_commit()  # an erasure's old bytes leave the SQLite WAL
@@ -142,3 +154,8 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.settings)
+
+    def reading(self) -> UnitOfWork:
+        """A unit of work that only reads (a long count, a preview): on SQLite it does not hold
+        the write lock, so events are written beside it; it cannot commit."""
+        return UnitOfWork(self.sessions, self.settings, read_only=True)

@@ -134,7 +134,8 @@ async def preview(request: web.Request) -> web.Response:
     """The chat's preview: reach per channel, channel readiness, the hold-out and the uplift it
     can detect, exclusions, quiet hours, cost and quota; the message for a real member."""
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
-    async with app.uow() as uow:
+    # it pages through the whole audience and asks LINE for the quota: no write lock meanwhile
+    async with app.uow.reading() as uow:
         campaign = await _campaign(uow, request)
         if campaign is None:
             return _not_found(request)

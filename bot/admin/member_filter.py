@@ -111,7 +111,8 @@ async def count(request: web.Request) -> web.Response:
     rule = _field(await request.post(), "rule", MAX_RULE)
     if not rule:
         return web.json_response({"count": None, "text": ""})
-    async with app.uow() as uow:
+    # read-only from its first statement: a count at 1M members holds no write lock
+    async with app.uow.reading() as uow:
         found = await compile_typed(uow, rule, viewer, app.clock.now(), app.settings.tz)
         if found.condition is None:
             return web.json_response({"error": found.error}, status=400)

@@ -82,7 +82,7 @@ async def _sizes(
 
 async def list_segments(request: web.Request, notice: str = "") -> web.Response:
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
-    async with app.uow() as uow:
+    async with app.uow.reading() as uow:  # a count per segment: no write lock meanwhile
         builtin, saved = await _sizes(ConsoleAct(uow, app, viewer))
     return page(
         request,
@@ -230,7 +230,7 @@ async def count(request: web.Request) -> web.Response:
     rule = _text(form.get("rule"), MAX_RULE)
     if not rule:
         return web.json_response({"error": t(viewer.locale, "admin_segments.rule_empty")})
-    async with app.uow() as uow:
+    async with app.uow.reading() as uow:  # the count holds no write lock while it runs
         try:
             size = await rule_size(uow, rule, app.clock.now(), app.settings.tz)
         except SegmentRuleError as error:

@@ -140,3 +140,41 @@ async def test_a_page_read_in_two_stretches_is_the_page_read_at_once(
     ]
     found, _ = await page_and_count(app.uow, None, rich, ids[3], 2)
     assert ([m.id for m in found.members], found.next_after) == ([ids[4]], None)
+
+
+async def test_the_caller_s_cancellation_waits_for_the_page_to_stop_and_is_raised(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A count of 0 stops the page; if the caller is cancelled while the page cleans up (its
+    rollback, its connection handed back), the clean-up ends undisturbed and the caller's
+    cancellation is raised then, not swallowed with the page's."""
+    walking, stopping, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    cleaned: list[bool] = []
+    count = console_queries.member_count
+
+    async def slow_to_stop(*_: object, **__: object) -> MemberPage:
+        walking.set()
+        try:
+            await asyncio.Event().wait()  # every member of a big shop, one by one
+        except asyncio.CancelledError:
+            stopping.set()
+            await release.wait()  # rolling back, handing its connection back
+            cleaned.append(True)
+            raise
+        raise AssertionError("unreachable")
+
+    async def count_once_walking(*args: Any) -> int:
+        await walking.wait()
+        return await count(*args)
+
+    monkeypatch.setattr(console_queries, "member_page", slow_to_stop)
+    monkeypatch.setattr(console_queries, "member_count", count_once_walking)
+    nobody = Member.points_balance > 10**6
+    asked = asyncio.ensure_future(page_and_count(app.uow, None, nobody, 0, 50))
+    # the guards only turn a hang into a failure
+    await asyncio.wait_for(stopping.wait(), 30)
+    asked.cancel()  # while the page is still cleaning up
+    release.set()
+    await asyncio.wait({asked}, timeout=30)
+    assert asked.cancelled()
+    assert cleaned == [True]
