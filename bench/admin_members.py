@@ -6,7 +6,7 @@
 What a staff member waits for when they press Filter in /admin/members: the first page of
 the rule's members (``storage.console_queries.member_page``, keyset by id, 50 rows) and the
 count beside it (``member_count``), each in its own ``UnitOfWork`` at the same time, as the
-page runs them (``page_and_count``; on SQLite, when the page's first 10,000 members do not
+page runs them (``page_and_count``; when the page's first 10,000 members do not
 fill it, the count is ``member_tally``, which brings a small segment's ids for the page). The
 baseline is the same rule's count alone as ``/segments`` and a campaign's preview run it
 (``count_query(compile_rule(…))``), through a ``UnitOfWork`` too. The page's rule is compiled

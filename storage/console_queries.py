@@ -229,14 +229,12 @@ async def page_and_count(
     Beside the count the page walks only the next :data:`HEAD_START` members: walking, a rule
     that matches almost no one would read every member at the count's side and take the
     machine's other core for as long. When those fill the page, the count goes on alone.
-    When they do not, on SQLite (where the walk is one probe per member and ends long before
-    the count) the count just begun is stopped and run again as :func:`member_tally`, whose
-    one pass brings the ids of a segment below :data:`FEW`: the page is read by id, not found
-    by a second pass over every member or over the segment. PostgreSQL's walk uses the
-    count's plan for totals (it groups every member's sales, as the count does), so it ends
-    no sooner and stopping the count would not save a pass; nor is the count a tally from
-    the start (gathering a large segment's ids slows its count, bench/RESULTS.md). Otherwise
-    the rest is read once the count is known, and not at all when it is 0."""
+    When they do not (the walk probes each member's totals, so it ends long before the count),
+    the count just begun is stopped and run again as :func:`member_tally`, whose one pass
+    brings the ids of a segment below :data:`FEW`: the page is read by id, not found by a
+    second pass over every member or over the segment. The count is not a tally from the
+    start: gathering a large segment's ids slows its count on PostgreSQL (bench/RESULTS.md).
+    Otherwise the rest is read once the count is known, and not at all when it is 0."""
     members = _Members(uows, branch_id, rule, rule if walking is None else walking)
     head = after + HEAD_START
     paging = asyncio.ensure_future(members.page(after, limit, head, walking=True))
@@ -247,9 +245,8 @@ async def page_and_count(
             first = paging.result()  # the page's failure is the caller's
             if first.next_after is not None:
                 return first, (await counting)[0]
-            if members.walks_cheaply:
-                await _stopped(counting)
-                counting = asyncio.ensure_future(members.count(tally=True))
+            await _stopped(counting)
+            counting = asyncio.ensure_future(members.count(tally=True))
         size, ids = await counting
     except BaseException:  # a failure or the caller's cancellation: neither goes on alone
         await _stopped(paging, counting)
@@ -274,8 +271,6 @@ class _Members:
     branch_id: int | None
     rule: ColumnElement[bool]
     walking_rule: ColumnElement[bool]
-    #: SQLite's walk: a probe per member read (known once :meth:`page` has its connection)
-    walks_cheaply: bool = False
 
     async def page(
         self,
@@ -291,7 +286,6 @@ class _Members:
             by = Member.id.in_(ids)
         async with self.uows() as uow:
             await _reading(uow)
-            self.walks_cheaply = session_of(uow).get_bind().dialect.name == "sqlite"
             return await member_page(uow, self.branch_id, start, size, rule=by, upto=upto)
 
     async def count(self, tally: bool = False) -> tuple[int, list[int] | None]:

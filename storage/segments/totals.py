@@ -131,12 +131,15 @@ def total_compare(
     grouped = _grouped(aggregate, since, op, value)
     if since is None and not walking:
         return grouped
-    # SQLite, over a window: grouping the window's sales by member means sorting them first,
-    # while one range of ``ix_sales_member_cover`` per member needs no sort. Walking, the
-    # ``IN`` list of every member's total would be built before the first row of a page,
-    # while a page of 50 probes only the members it reads.
     per_member = select(aggregate).where(S.member_id == M.id, S.voided_at.is_(None))
-    if since is not None:
-        per_member = per_member.where(S.occurred_at >= since)
+    if since is None:
+        # walking, on either database: grouping every member's sales (the count's plan)
+        # would read them all before a page's first row, and a head walk would end no sooner
+        # than the count; one range of ``ix_sales_member_cover`` per member read does not
+        total = func.coalesce(per_member.scalar_subquery(), literal(0, BigInteger))
+        return compare_total(total, op, value)
+    # SQLite, over a window: grouping the window's sales by member means sorting them first,
+    # while one range of ``ix_sales_member_cover`` per member needs no sort.
+    per_member = per_member.where(S.occurred_at >= since)
     total = func.coalesce(per_member.scalar_subquery(), literal(0, BigInteger))
     return PerDialect(grouped.default, compare_total(total, op, value))

@@ -1,6 +1,6 @@
-"""The console's filtered page and its count when the walked head of the page is short: on
-SQLite the count's one pass (``member_tally``) brings a small segment's ids along and the page
-is read by id, not found by a second pass. Whichever of the count and the head walk ends first,
+"""The console's filtered page and its count when the walked head of the page is short: the count's
+one pass (``member_tally``) brings a small segment's ids along and the page is read by id, not
+found by a second pass (on both databases). Whichever of the count and the head walk ends first,
 the page and the count are those of the rule, for rules matching no one, a few members, exactly
 a page and many members, from the first page and deeper, for the shop and for one branch, on
 both databases."""
@@ -116,8 +116,8 @@ async def test_the_page_and_the_count_are_the_rule_s(
             next_after,
         )
         assert expected == size
-        if not count_first and app.engine.dialect.name == "sqlite":
-            # the count came from the tally's one pass (PostgreSQL's walk is no cheaper)
+        if not count_first:
+            # the count came from the tally's one pass, on PostgreSQL too
             assert [size for size, _ in calls.tallies] == [expected]
             # a segment smaller than FEW: one pass, its page read by id
             assert calls.walked_past_head(rule) == (size >= few)
@@ -138,8 +138,7 @@ async def test_a_branch_s_page_and_count_are_the_branch_s(
     calls = _Calls(monkeypatch, count_first=False)
     rule = Member.points_balance >= 100
     found, size = await asyncio.wait_for(page_and_count(app.uow, branches["asoke"], rule, 0, 2), 30)
-    if app.engine.dialect.name == "sqlite":
-        assert [size for size, _ in calls.tallies] == [3]  # the count came from the tally
+    assert [size for size, _ in calls.tallies] == [3]  # the count came from the tally
     assert size == 3
     assert ([m.id for m in found.members], found.next_after) == (mine[:2], mine[1])
     monkeypatch.setattr(console_queries, "HEAD_START", 1)
