@@ -49,9 +49,7 @@ def _member_terms(per_member: Subquery) -> tuple[ColumnElement[Any], ...]:
     """What ``sales_by_group`` sums over the members: visits, ``y`` (satang), ``y²``, ``x``,
     ``x²``, ``x·y``, ``w``, ``w²``, and the cubes of the interval's skewness correction
     ``y³``, ``y²x``, ``yx²``, ``x³``."""
-    y = cast(per_member.c.satang, Float)
-    x = cast(per_member.c.earlier, Float)
-    w = cast(per_member.c.same_length, Float)
+    y, x, w = per_member.c.y, per_member.c.x, per_member.c.w
     return (
         per_member.c.visits, per_member.c.satang, y * y, x, x * x, x * y, w, w * w,
         y * y * y, y * y * x, y * x * x, x * x * x,
@@ -233,15 +231,18 @@ class CampaignResults:
         before, matching, since, until = self._windows(start, days, history, enrolled)
         inside = Sale.occurred_at >= since
         same_length = and_(Sale.occurred_at >= matching, ~inside)
+        revenue = func.sum(case((inside, satang), else_=0))
         per_member = (
             select(
                 cm.member_id.label("member_id"),
                 # 1, not Sale.id: every column read is in the sales covering index, so
                 # PostgreSQL scans the index alone instead of fetching each sale's row
                 func.count(case((inside, 1))).label("visits"),
-                func.sum(case((inside, satang), else_=0)).label("satang"),
-                func.sum(case((inside, 0), else_=satang)).label("earlier"),
-                func.sum(case((same_length, satang), else_=0)).label("same_length"),
+                revenue.label("satang"),
+                # as floats once per member, not once per use in the sums of products
+                cast(revenue, Float).label("y"),
+                cast(func.sum(case((inside, 0), else_=satang)), Float).label("x"),
+                cast(func.sum(case((same_length, satang), else_=0)), Float).label("w"),
             )
             .select_from(cm)
             .join(Sale, Sale.member_id == cm.member_id)
