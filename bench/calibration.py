@@ -23,13 +23,13 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
-from bench.calibration_methods import PRODUCT, REVENUE_METHODS, normal_proportion
 from bench.calibration_models import EFFECTS, POPULATIONS, Array, draw, true_effects
 from bench.report import Target, publish
 from shop.campaigns.uplift import (
@@ -38,7 +38,11 @@ from shop.campaigns.uplift import (
     Moments,
     Verdict,
     adjusted_difference,
+    adjusted_errors,
+    mean_difference,
     proportion_difference,
+    t_quantile_975,
+    too_few,
 )
 
 AUDIENCES: Final = (200, 1000, 10_000)
@@ -47,6 +51,65 @@ BLOCK_MEMBERS: Final = 2_000_000
 #: a cell's coverage is judged from this many intervals on (with 25 the coverage's own
 #: standard error is 0.044: one miss more or less moves it across the target)
 MIN_JUDGED: Final = 100
+Method = Callable[[Moments, Moments, int], Estimate]
+
+
+def _interval(difference: float, half: float) -> Estimate:
+    low, high = difference - half, difference + half
+    verdict = Verdict.UP if low > 0 else Verdict.DOWN if high < 0 else Verdict.NO_EFFECT
+    return Estimate(difference, low, high, verdict)
+
+
+def _adjusted(which: str) -> Method:
+    def method(treated: Moments, control: Moments, converters: int) -> Estimate:
+        if too_few(treated.n, control.n, converters):
+            return Estimate(math.nan, math.nan, math.nan, Verdict.TOO_FEW)
+        errors = adjusted_errors(treated, control)
+        se = {
+            "separate": errors.separate,
+            "pooled": errors.pooled,
+            "larger of two": max(errors.separate, errors.pooled),
+        }[which]
+        return _interval(errors.difference, t_quantile_975(treated.n + control.n - 4) * se)
+
+    return method
+
+
+def _plain(which: str) -> Method:
+    def method(treated: Moments, control: Moments, converters: int) -> Estimate:
+        if which == "pooled":
+            return mean_difference(treated.sample(), control.sample(), converters)
+        plain = _adjusted(which)
+        return plain(_no_x(treated), _no_x(control), converters)
+
+    return method
+
+
+def _no_x(group: Moments) -> Moments:
+    return Moments(group.n, group.y, group.yy)
+
+
+#: the product's interval first; the rest are the candidates it was chosen against
+REVENUE_METHODS: Final[dict[str, Method]] = {
+    "adjusted, largest of three errors (product)": adjusted_difference,
+    "adjusted, larger of separate and pooled": _adjusted("larger of two"),
+    "adjusted, separate error": _adjusted("separate"),
+    "adjusted, pooled error": _adjusted("pooled"),
+    "plain, pooled error (before)": _plain("pooled"),
+    "plain, separate error (Welch-like)": _plain("separate"),
+    "plain, larger of separate and pooled": lambda t, c, k: _adjusted("larger of two")(
+        _no_x(t), _no_x(c), k
+    ),
+}
+
+
+def normal_proportion(hits_t: int, n_t: int, hits_c: int, n_c: int) -> Estimate:
+    """The conversion interval used before (normal approximation), for comparison."""
+    if too_few(n_t, n_c, hits_t + hits_c):
+        return Estimate(math.nan, math.nan, math.nan, Verdict.TOO_FEW)
+    p_t, p_c = hits_t / n_t, hits_c / n_c
+    se = math.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
+    return _interval(p_t - p_c, 1.959963984540054 * se)
 
 
 @dataclass
@@ -101,19 +164,14 @@ def _moments(
     same = x if w is None else w
     sums = [m.sum(1), (m * y).sum(1), (m * y * y).sum(1), (m * x).sum(1)]
     sums += [(m * x * x).sum(1), (m * x * y).sum(1), (m * same).sum(1), (m * same * same).sum(1)]
-    my, mx = m * y, m * x
-    sums += [(my * y * y).sum(1), (my * y * x).sum(1), (my * x * x).sum(1), (mx * x * x).sum(1)]
     rows = zip(*(s.tolist() for s in sums), strict=True)
-    moments = [
-        Moments(int(n), y1, y2, x1, x2, xy, w1, w2, (y3, y2x, yx2, x3))
-        for n, y1, y2, x1, x2, xy, w1, w2, y3, y2x, yx2, x3 in rows
-    ]
+    moments = [Moments(int(n), *values) for n, *values in rows]
     return moments, (m * (y > 0)).sum(1)
 
 
 #: the candidate adjusted on the same-length earlier window alone (the product before the
 #: longer history), computed from its own moments
-MATCHING: Final = "adjusted on the matching window only, largest of three, widened for skewness"
+MATCHING: Final = "adjusted on the matching window only, largest of three (before)"
 
 
 def _judge_matching(cell: Cell, held: Array, w: Array, y: Array) -> None:
@@ -143,9 +201,7 @@ def _judge(cell: Cell, recipients: list[Moments], holdout: list[Moments], buyers
 #: of the campaign's pooled values, then the product's interval, judged against the true
 #: effect on uncapped revenue (what the owner is told about)
 CAP_QUANTILE: Final = 0.99
-CAPPED: Final = (
-    "capped at the pooled 99th percentile, adjusted, largest of three, widened for skewness"
-)
+CAPPED: Final = "capped at the pooled 99th percentile, adjusted, largest of three"
 
 
 def _judge_capped(cell: Cell, held: Array, x: Array, y: Array, w: Array) -> None:
@@ -187,6 +243,7 @@ def run_cells(
     return cells
 
 
+PRODUCT: Final = "adjusted, largest of three errors (product)"
 CONVERSION: Final = "newcombe (product)"
 
 

@@ -93,8 +93,6 @@ class GroupStats:
     earlier_cross: float = 0.0
     same_length: float = 0.0
     same_length_sq: float = 0.0
-    #: Σy³, Σy²x, Σyx², Σx³ of the same (baht), for the interval's skewness correction
-    cubes: tuple[float, float, float, float] | None = None
     #: coupons redeemed after the member's attribution window: not counted in the cost
     redeemed_late: int = 0
     blocked: int = 0
@@ -128,7 +126,6 @@ class GroupStats:
             self.earlier_cross,
             self.same_length,
             self.same_length_sq,
-            self.cubes,
         )
 
 

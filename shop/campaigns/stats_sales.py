@@ -42,15 +42,13 @@ async def sales_by_group(
     aggregates of the regression adjustment (per-member revenue ``y`` in the window, ``x``
     over the :data:`~shop.campaigns.uplift.HISTORY_MULTIPLE` windows of its length before it
     and ``w`` in the one window of its length before it: Σy², Σx, Σx², Σx·y, Σw, Σw², in
-    baht; and Σy³, Σy²x, Σyx², Σx³ for its skewness correction), stored into ``groups``.
-    ``enrolled`` False: every member's window is the campaign's (the query can use fixed
-    bounds instead of computing each member's)."""
+    baht), stored into ``groups``. ``enrolled`` False: every member's window is the
+    campaign's (the query can use fixed bounds instead of computing each member's)."""
     rows = await uow.campaign_results.sales_by_group(
         campaign_id, start, days, now, enrolled=enrolled, history_days=HISTORY_MULTIPLE * days
     )
     square = float(SATANG_PER_BAHT * SATANG_PER_BAHT)
-    cube = square * SATANG_PER_BAHT
-    for group, converters, visits, total, total_sq, x, x_sq, xy, w, w_sq, *cubes in rows:
+    for group, converters, visits, total, total_sq, x, x_sq, xy, w, w_sq in rows:
         values = groups[group]
         values["converters"] = int(converters)
         values["visits"] = int(visits or 0)
@@ -61,5 +59,3 @@ async def sales_by_group(
         values["earlier_cross"] = float(xy or 0) / square
         values["same_length"] = float(w or 0) / SATANG_PER_BAHT
         values["same_length_sq"] = float(w_sq or 0) / square
-        y3, y2x, yx2, x3 = (float(c or 0) / cube for c in cubes)
-        values["cubes"] = (y3, y2x, yx2, x3)

@@ -36,15 +36,10 @@ calibration", from ``python -m bench.calibration``):
   them away from the recipients, so that neither group in the window shows them. Each of the
   first two alone failed a regime of the calibration grid, and both together failed the last
   one; the largest of the three held.
-  Student t quantile with ``n − 4`` degrees of freedom.
-- **Widened for skewness**: a small hold-out that by chance holds none of the rare big
-  spenders has both a low mean and a low spread, so the symmetric interval lies wholly above
-  the truth too often. From the groups' third moments of the residuals the interval is
-  widened on the side the skewness points to, as far as Hall's skewness-removing
-  transformation reaches, and never narrowed (:mod:`shop.campaigns.uplift_skew`).
-  Everything is computed from each group's count and sums of ``y``, ``y²``, ``x``, ``x²``,
-  ``x·y``, of the same-length earlier window ``w`` and ``w²``, and ``y³``, ``y²x``, ``yx²``,
-  ``x³`` (:class:`Moments`), which the database aggregates in one query.
+  Student t quantile with ``n − 4`` degrees of freedom. Everything is computed from each
+  group's count and sums of ``y``, ``y²``, ``x``, ``x²``, ``x·y``, and of the same-length
+  earlier window ``w`` and ``w²`` (:class:`Moments`), which the database aggregates in one
+  query.
 - **Conversion** (share of members with at least one visit): Newcombe's hybrid score
   interval for a difference of proportions (each group's Wilson interval, combined), which
   holds its 95% with a small hold-out where the normal approximation falls short.
@@ -58,8 +53,6 @@ import enum
 import math
 from dataclasses import dataclass
 from typing import Final
-
-from shop.campaigns.uplift_skew import central_third, widened_bounds
 
 MIN_MEMBERS: Final = 30
 MIN_CONVERTERS: Final = 5
@@ -100,10 +93,9 @@ class GroupSample:
 @dataclass(frozen=True, slots=True)
 class Moments:
     """One group's per-member outcome ``y`` and earlier value ``x`` as SQL aggregates: the
-    count and the sums of ``y``, ``y²``, ``x``, ``x²`` and ``x·y``; the sum and sum of
+    count and the sums of ``y``, ``y²``, ``x``, ``x²`` and ``x·y``; and the sum and sum of
     squares of ``w``, the value in the earlier window of the same length as ``y``'s (``x``
-    may cover a longer history), or None when ``x`` is that window; and ``(Σy³, Σy²x, Σyx²,
-    Σx³)`` for the skewness correction, or None (no correction)."""
+    may cover a longer history), or None when ``x`` is that window."""
 
     n: int
     y: float
@@ -113,7 +105,6 @@ class Moments:
     xy: float = 0.0
     w: float | None = None
     ww: float | None = None
-    cubes: tuple[float, float, float, float] | None = None
 
     @property
     def mean_y(self) -> float:
@@ -130,12 +121,6 @@ class Moments:
         syy = max(0.0, self.yy - self.y * self.y / self.n)
         sxx = max(0.0, self.xx - self.x * self.x / self.n)
         return syy, sxx, self.xy - self.x * self.y / self.n
-
-    def third(self) -> float:
-        """``Σe³`` of the residuals of ``y`` on ``x`` within the group (0 without the cubes)."""
-        if self.cubes is None:
-            return 0.0
-        return central_third(self.n, (self.y, self.yy, self.x, self.xx, self.xy), self.cubes)
 
     def sample(self) -> GroupSample:
         return GroupSample(self.n, self.y, self.yy)
@@ -258,18 +243,10 @@ class Errors:
     pooled: float
     #: the recipients' own, the hold-out's from everyone's earlier window
     earlier: float
-    #: the difference's third cumulant, ``μ₃ᵗ/nₜ² − μ₃ᶜ/n꜀²`` (0 without the groups' cubes)
-    third: float = 0.0
 
     @property
     def larger(self) -> float:
         return max(self.separate, self.pooled, self.earlier)
-
-    @property
-    def skewness(self) -> float:
-        """The difference's skewness over the largest error (0 when that error is 0)."""
-        se = self.larger
-        return self.third / se**3 if se > 0 else 0.0
 
 
 def adjusted_errors(treated: Moments, control: Moments) -> Errors:
@@ -283,11 +260,7 @@ def adjusted_errors(treated: Moments, control: Moments) -> Errors:
     separate = own_t + c.rss / (c.n - 2) * c.leverage
     pooled = (t.rss + c.rss) / (t.n + c.n - 4) * (t.leverage + c.leverage)
     earlier = own_t + earlier_variance(treated, control) * c.leverage
-    # each group's μ₃ is its residuals' Σe³ / n
-    third = treated.third() / t.n**3 - control.third() / c.n**3
-    return Errors(
-        t.level - c.level, math.sqrt(separate), math.sqrt(pooled), math.sqrt(earlier), third
-    )
+    return Errors(t.level - c.level, math.sqrt(separate), math.sqrt(pooled), math.sqrt(earlier))
 
 
 def adjusted_difference(treated: Moments, control: Moments, converters: int) -> Estimate:
@@ -297,8 +270,8 @@ def adjusted_difference(treated: Moments, control: Moments, converters: int) -> 
     if too_few(treated.n, control.n, converters):
         return Estimate(treated.mean_y - control.mean_y, math.nan, math.nan, Verdict.TOO_FEW)
     errors = adjusted_errors(treated, control)
-    q = t_quantile_975(treated.n + control.n - 4)
-    low, high = widened_bounds(errors.difference, errors.larger, errors.skewness, q)
+    half = t_quantile_975(treated.n + control.n - 4) * errors.larger
+    low, high = errors.difference - half, errors.difference + half
     return Estimate(errors.difference, low, high, _verdict(low, high))
 
 

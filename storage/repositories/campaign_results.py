@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import ColumnElement, Subquery, type_coerce
+from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
 from storage.models import (
     Campaign,
@@ -43,17 +43,6 @@ from storage.models import (
     Sale,
 )
 from storage.types import UTCDateTime
-
-
-def _member_terms(per_member: Subquery) -> tuple[ColumnElement[Any], ...]:
-    """What ``sales_by_group`` sums over the members: visits, ``y`` (satang), ``y²``, ``x``,
-    ``x²``, ``x·y``, ``w``, ``w²``, and the cubes of the interval's skewness correction
-    ``y³``, ``y²x``, ``yx²``, ``x³``."""
-    y, x, w = per_member.c.y, per_member.c.x, per_member.c.w
-    return (
-        per_member.c.visits, per_member.c.satang, y * y, x, x * x, x * y, w, w * w,
-        y * y * y, y * y * x, y * x * x, x * x * x,
-    )  # fmt: skip
 
 
 def plus_days(moment: ColumnElement[Any], days: int, dialect: str) -> ColumnElement[Any]:
@@ -216,13 +205,12 @@ class CampaignResults:
         enrolled: bool = True,
         history_days: int | None = None,
     ) -> Sequence[tuple[Any, ...]]:
-        """Rows ``(group, converters, visits, revenue satang, Σy², Σx, Σx², Σx·y, Σw, Σw²,
-        Σy³, Σy²x, Σyx², Σx³)`` of the measured members (not excluded), each over their own
-        window: from joining the audience (or ``start``) for ``days``, never past ``now``.
-        ``y`` is a member's revenue in that window, ``x`` in the ``history_days`` (default
-        ``days``) just before it and ``w`` in the ``days`` just before it, all in satang
-        (floats): the regression adjustment's aggregates, and the cubes for its skewness
-        correction. One grouped query over one pass of the sales. ``enrolled``
+        """Rows ``(group, converters, visits, revenue satang, Σy², Σx, Σx², Σx·y, Σw, Σw²)``
+        of the measured members (not excluded), each over their own window: from joining the
+        audience (or ``start``) for ``days``, never past ``now``. ``y`` is a member's revenue
+        in that window, ``x`` in the ``history_days`` (default ``days``) just before it and
+        ``w`` in the ``days`` just before it, all in satang (floats): the regression
+        adjustment's aggregates. One grouped query over one pass of the sales. ``enrolled``
         False (nobody has an ``enrolled_at``: an owner's campaign) uses the campaign's own
         window as fixed bounds instead of computing each member's per sale."""
         cm = CampaignMember
@@ -231,18 +219,15 @@ class CampaignResults:
         before, matching, since, until = self._windows(start, days, history, enrolled)
         inside = Sale.occurred_at >= since
         same_length = and_(Sale.occurred_at >= matching, ~inside)
-        revenue = func.sum(case((inside, satang), else_=0))
         per_member = (
             select(
                 cm.member_id.label("member_id"),
                 # 1, not Sale.id: every column read is in the sales covering index, so
                 # PostgreSQL scans the index alone instead of fetching each sale's row
                 func.count(case((inside, 1))).label("visits"),
-                revenue.label("satang"),
-                # as floats once per member, not once per use in the sums of products
-                cast(revenue, Float).label("y"),
-                cast(func.sum(case((inside, 0), else_=satang)), Float).label("x"),
-                cast(func.sum(case((same_length, satang), else_=0)), Float).label("w"),
+                func.sum(case((inside, satang), else_=0)).label("satang"),
+                func.sum(case((inside, 0), else_=satang)).label("earlier"),
+                func.sum(case((same_length, satang), else_=0)).label("same_length"),
             )
             .select_from(cm)
             .join(Sale, Sale.member_id == cm.member_id)
@@ -257,9 +242,12 @@ class CampaignResults:
             .group_by(cm.member_id)
             .subquery()
         )
-        sums = map(func.sum, _member_terms(per_member))
+        y = cast(per_member.c.satang, Float)
+        x = cast(per_member.c.earlier, Float)
+        w = cast(per_member.c.same_length, Float)
+        sums = (per_member.c.visits, per_member.c.satang, y * y, x, x * x, x * y, w, w * w)
         rows = await self._s.execute(
-            select(cm.group, func.count(case((per_member.c.visits > 0, 1))), *sums)
+            select(cm.group, func.count(case((per_member.c.visits > 0, 1))), *map(func.sum, sums))
             .select_from(cm)
             .join(per_member, per_member.c.member_id == cm.member_id)
             .where(cm.campaign_id == campaign_id)

@@ -81,26 +81,6 @@ async def test_the_history_covers_four_windows_and_the_same_length_window_one(ap
     assert h.revenue_moments().same_length() == (h.same_length, h.same_length_sq)
 
 
-async def test_the_cubes_for_the_skewness_correction_come_from_the_same_query(app: App) -> None:
-    # x: the four weeks before (130 baht each buyer), y: the window's revenue, per buyer
-    campaign = await _campaign(app, lift="0", older=True)
-    stats = await _stats(app, campaign)
-    revenue = [100.0 + i % 7 for i in range(40, 80, 2)]
-    assert stats.holdout.cubes == pytest.approx(
-        (
-            sum(y**3 for y in revenue),
-            sum(y * y * 130.0 for y in revenue),
-            sum(y * 130.0**2 for y in revenue),
-            20 * 130.0**3,
-        ),
-        rel=1e-12,
-    )
-    recipients = stats.recipients.revenue_moments()
-    assert recipients.cubes == stats.recipients.cubes
-    assert recipients.cubes is not None
-    assert recipients.cubes[3] == pytest.approx(20 * 130.0**3)
-
-
 async def test_a_clear_uplift_gives_extra_revenue_and_roi_as_ranges(app: App) -> None:
     stats = await _stats(app, await _campaign(app, lift="50"))
     uplift = stats.revenue_uplift

@@ -13,8 +13,6 @@ import random
 
 import numpy as np
 import pytest
-import scipy.optimize
-import scipy.stats
 import statsmodels.api as sm
 from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -26,7 +24,6 @@ from shop.campaigns.uplift import (
     residual_variance,
     t_quantile_975,
 )
-from shop.campaigns.uplift_skew import hall_inverse
 
 
 def _data(seed: int, treated: int, control: int) -> tuple[list[float], list[float], list[int]]:
@@ -149,77 +146,3 @@ def test_with_a_longer_history_the_earlier_window_error_takes_the_same_length_wi
     r2 = fit.rsquared
     expected = max(fit.scale, np.var(w, ddof=1) * (1 - r2))
     assert residual_variance(past) == pytest.approx(expected, rel=1e-9)
-
-
-def _cubes(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float, float]:
-    return (
-        float(np.sum(ys**3)),
-        float(np.sum(ys**2 * xs)),
-        float(np.sum(ys * xs**2)),
-        float(np.sum(xs**3)),
-    )
-
-
-@pytest.mark.parametrize(
-    ("seed", "treated", "control", "in_holdout"),
-    [(7, 900, 100, True), (8, 160, 40, True), (9, 95, 45, True), (10, 60, 240, False)],
-)
-def test_the_skewness_corrected_interval_matches_a_reference_on_the_members(
-    seed: int, treated: int, control: int, in_holdout: bool
-) -> None:
-    xs, ys, groups = _data(seed, treated, control)
-    x, y, t = np.array(xs), np.array(ys), np.array(groups, dtype=float)
-    # a few big spenders in one group: its residuals are skewed to the right
-    first = treated if in_holdout else 0
-    y[first : first + 3] *= 8
-
-    def moments(mask: np.ndarray) -> Moments:
-        base = _moments(list(x[mask]), list(y[mask]))
-        return Moments(
-            base.n, base.y, base.yy, base.x, base.xx, base.xy, cubes=_cubes(x[mask], y[mask])
-        )
-
-    def third_cumulant_term(mask: np.ndarray) -> float:
-        # μ₃ of the group's own least-squares residuals, over n²
-        design = np.column_stack([np.ones(mask.sum()), x[mask]])
-        coef, *_ = np.linalg.lstsq(design, y[mask], rcond=None)
-        residuals = y[mask] - design @ coef
-        return float(scipy.stats.moment(residuals, 3)) / mask.sum() ** 2
-
-    mine_t, mine_c = moments(t == 1), moments(t == 0)
-    errors = adjusted_errors(mine_t, mine_c)
-    third = third_cumulant_term(t == 1) - third_cumulant_term(t == 0)
-    assert errors.third == pytest.approx(third, rel=1e-6)
-    # Hall's transformation g(T) = T + γT²/3 + γ²T³/27 + γ/6 of T = (D − Δ)/se, solved for
-    # g(T) = ±q numerically (the product inverts it in closed form)
-    se, q = errors.larger, t_quantile_975(treated + control - 4)
-    skew = third / se**3
-    # a noticeable correction, towards lower effects for the hold-out's big spenders
-    assert abs(skew) > 0.05
-    assert (skew < 0) == in_holdout
-
-    def solve(target: float) -> float:
-        def g(value: float) -> float:
-            return value + skew * value**2 / 3 + skew**2 * value**3 / 27 + skew / 6 - target
-
-        return float(scipy.optimize.brentq(g, -50, 50, xtol=1e-14))
-
-    # the product widens the symmetric interval on the skewed side only
-    d = errors.difference
-    low, high = min(d - q * se, d - se * solve(q)), max(d + q * se, d - se * solve(-q))
-    estimate = adjusted_difference(mine_t, mine_c, converters=treated + control)
-    assert estimate.low == pytest.approx(low, abs=1e-6)
-    assert estimate.high == pytest.approx(high, abs=1e-6)
-    # the hold-out's big spenders: more room below the estimate than above it; the
-    # recipients': more room above
-    wider, symmetric = (d - low, high - d) if in_holdout else (high - d, d - low)
-    assert wider > q * se
-    assert symmetric == pytest.approx(q * se, abs=1e-9)
-
-
-@pytest.mark.parametrize("skew", [-3.0, -0.4, -1e-9, 1e-9, 0.7, 5.0])
-@pytest.mark.parametrize("q", [-2.1, 0.0, 1.96])
-def test_hall_inverse_solves_the_transformation(skew: float, q: float) -> None:
-    value = hall_inverse(skew, q)
-    forward = value + skew * value**2 / 3 + skew**2 * value**3 / 27 + skew / 6
-    assert forward == pytest.approx(q, abs=1e-9)
