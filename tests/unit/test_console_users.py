@@ -57,6 +57,11 @@ async def test_two_console_users_each_see_only_their_own_messages(
     member = member_label(ploy)
     answer = t("th", "approval.approved_cashier", receipt="BIG", amount="1,500 บาท", member=member)
 
+    # the owner has used the console before: a first opening shows the staff menu, which can
+    # arrive after the waiting request and put its own buttons where the approval's were
+    earlier = Terminal(settings, "owner", tmp_path / "owner-before")
+    await earlier.shows(lambda text: "/sale" in text)  # the staff menu
+    await earlier.quit()
     cashier = Terminal(settings, "cashier-asoke", tmp_path / "cashier")
     owner: Terminal | None = None
     try:
