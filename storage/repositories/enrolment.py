@@ -42,8 +42,7 @@ from storage.holdout import held_sql
 from storage.models import CampaignMember, Member, OutboxMessage, table_of
 from storage.models.base import Id
 from storage.repositories.audiences import MemberQuery
-
-PENDING: Final = "pending"
+from storage.repositories.outbox_reads import PENDING
 
 STAGE: Final = Table(
     "launch_stage",

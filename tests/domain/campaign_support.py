@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
@@ -12,6 +13,7 @@ from shop.campaigns.launch import segment_env
 from shop.contact_policy import ContactPolicy, eligibility
 from storage.models import Campaign, CampaignMember, Member
 from storage.raw_session import session_of
+from storage.repositories.enrolment import Enrolments
 
 EVERYONE = "points >= 0"
 
@@ -79,3 +81,25 @@ async def campaign_row(app: App, campaign_id: int) -> Campaign:
         campaign = await uow.campaigns.get(campaign_id)
         assert campaign is not None
         return campaign
+
+
+class StagingKilled:
+    """Makes the launch's staging of page ``page`` (1-based) raise ``RuntimeError(message)``,
+    as a crash or a full disk part-way through a launch would; ``pages`` counts the calls."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, page: int, message: str) -> None:
+        self.pages = 0
+        self.real = Enrolments.stage
+        self._monkeypatch = monkeypatch
+
+        async def stage(*args: Any, **kwargs: Any) -> None:
+            self.pages += 1
+            if self.pages == page:
+                raise RuntimeError(message)
+            await self.real(*args, **kwargs)
+
+        monkeypatch.setattr(Enrolments, "stage", stage)
+
+    def heal(self) -> None:
+        """The next launch stages every page."""
+        self._monkeypatch.setattr(Enrolments, "stage", self.real)

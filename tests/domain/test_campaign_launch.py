@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -16,8 +15,7 @@ from shop.campaigns import launch
 from shop.campaigns.launch import in_holdout, segment_env, start_campaign
 from storage.models import CampaignMember, OutboxMessage
 from storage.raw_session import session_of
-from storage.repositories.enrolment import Enrolments
-from tests.domain.campaign_support import audience, campaign_row, make_campaign
+from tests.domain.campaign_support import StagingKilled, audience, campaign_row, make_campaign
 from tests.unit.staff_support import make_member, outbox_rows, staff_chat
 from wording.campaigns import CampaignWording
 
@@ -112,17 +110,7 @@ async def test_failure_midway_leaves_no_snapshot_no_outbox_and_a_draft(
 ) -> None:
     await _members(app, 12)
     campaign = await make_campaign(app, holdout_pct=0)
-    pages = 0
-    real = Enrolments.stage
-
-    async def fail_on_second_page(*args: Any, **kwargs: Any) -> None:
-        nonlocal pages
-        pages += 1
-        if pages == 2:
-            raise RuntimeError("disk full")
-        await real(*args, **kwargs)
-
-    monkeypatch.setattr(Enrolments, "stage", fail_on_second_page)
+    StagingKilled(monkeypatch, 2, "disk full")
     with pytest.raises(RuntimeError):
         await _start(app, campaign.id, batch_size=5)
     async with app.uow() as uow:

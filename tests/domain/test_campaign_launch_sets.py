@@ -21,8 +21,7 @@ from shop.loyalty import add_months, load_rules
 from storage.holdout import bucket_sql, holdout_bucket
 from storage.models import CampaignMember, ChannelIdentity, Member, OutboxMessage
 from storage.raw_session import session_of
-from storage.repositories.enrolment import Enrolments
-from tests.domain.campaign_support import make_campaign
+from tests.domain.campaign_support import StagingKilled, make_campaign
 from tests.unit.staff_support import make_member
 from wording.campaigns import CampaignWording
 
@@ -207,20 +206,11 @@ async def test_a_launch_failing_part_way_then_started_again_enrols_each_member_o
     for n in range(12):
         await make_member(app, f"M{n}", f"08{n:08d}", user_id=f"u{n}")
     campaign = await make_campaign(app, holdout_pct=20, message=UNIFORM)
-    real, pages = Enrolments.stage, 0
-
-    async def killed_on_third_page(*args: Any, **kwargs: Any) -> None:
-        nonlocal pages
-        pages += 1
-        if pages == 3:
-            raise RuntimeError("killed")
-        await real(*args, **kwargs)
-
-    monkeypatch.setattr(Enrolments, "stage", killed_on_third_page)
+    killed = StagingKilled(monkeypatch, 3, "killed")
     with pytest.raises(RuntimeError):
         await _launch(app, campaign.id, batch_size=5)
-    assert pages == 3
-    monkeypatch.setattr(Enrolments, "stage", real)
+    assert killed.pages == 3
+    killed.heal()
     assert (await _launch(app, campaign.id, batch_size=5)).started
     assert not (await _launch(app, campaign.id, batch_size=5)).started
     audience, messages = await _snapshot(app, campaign.id)
