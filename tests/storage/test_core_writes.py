@@ -10,19 +10,25 @@ from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 
 
+async def _thread_opened_minutes_ago(app: App, clock: FrozenClock) -> int:
+    """A LINE user with an inbox thread opened now; the clock then moves 3 minutes on.
+    Returns the user's identity id."""
+    async with app.uow() as uow:
+        identity = await uow.identities.touch("line", "U1", clock.now())
+        await uow.inbox.open_thread(identity.id, None, None, clock.now())
+        await uow.commit()
+    clock.advance(timedelta(minutes=3))
+    return identity.id
+
+
 async def test_a_message_received_stores_it_and_moves_its_thread(
     app: App, clock: FrozenClock
 ) -> None:
-    opened = clock.now()
+    identity_id = await _thread_opened_minutes_ago(app, clock)
     async with app.uow() as uow:
-        identity = await uow.identities.touch("line", "U1", opened)
-        thread = await uow.inbox.open_thread(identity.id, None, None, opened)
-        await uow.commit()
-    clock.advance(timedelta(minutes=3))
-    async with app.uow() as uow:
-        thread, _ = await uow.inbox.open_thread_and_last_direction(identity.id)
+        thread, _ = await uow.inbox.open_thread_and_last_direction(identity_id)
         assert thread is not None
-        message = await uow.inbox.receive(thread, identity.id, "hello", clock.now(), "rt1")
+        message = await uow.inbox.receive(thread, identity_id, "hello", clock.now(), "rt1")
         assert thread.last_message_at == clock.now()
         await uow.commit()
     async with app.uow() as uow:
@@ -39,20 +45,16 @@ async def test_a_receive_undone_by_a_savepoint_leaves_the_thread_as_stored(
     app: App, clock: FrozenClock
 ) -> None:
     opened = clock.now()
+    identity_id = await _thread_opened_minutes_ago(app, clock)
     async with app.uow() as uow:
-        identity = await uow.identities.touch("line", "U1", opened)
-        await uow.inbox.open_thread(identity.id, None, None, opened)
-        await uow.commit()
-    clock.advance(timedelta(minutes=3))
-    async with app.uow() as uow:
-        thread, _ = await uow.inbox.open_thread_and_last_direction(identity.id)
+        thread, _ = await uow.inbox.open_thread_and_last_direction(identity_id)
         assert thread is not None
         with contextlib.suppress(RuntimeError):
             async with uow.savepoint():
-                await uow.inbox.receive(thread, identity.id, "hello", clock.now())
+                await uow.inbox.receive(thread, identity_id, "hello", clock.now())
                 raise RuntimeError("the event failed")
         # the same session reads the thread again (the next event of a batch would)
-        again, last_direction = await uow.inbox.open_thread_and_last_direction(identity.id)
+        again, last_direction = await uow.inbox.open_thread_and_last_direction(identity_id)
         assert again is thread
         assert thread.last_message_at == opened
         assert last_direction is None
