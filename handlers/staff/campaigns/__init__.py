@@ -113,7 +113,9 @@ async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
             ctx.actor, "campaign.scheduled", ctx.now, channel=ctx.channel, campaign_id=campaign.id
         )
         when = format_datetime(campaign.scheduled_at, ctx.locale, ctx.settings.tz)
-        return [ctx.reply("campaign.scheduled", id=campaign.id, when=when)]
+        scheduled = ctx.t("campaign.scheduled", id=campaign.id, when=when)
+        quiet = await preview.quiet_line(ctx, campaign.scheduled_at, "campaign.scheduled_quiet")
+        return [Reply(text=_joined(scheduled, quiet))]
     env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
     # {shop} in each recipient's language, not the shop's default language
     wording = CampaignWording(await shop_names(ctx.uow, ctx.settings.shop_name))
@@ -128,7 +130,14 @@ async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
         holdout=result.holdout,
         recipients=result.recipients,
     )
-    return [ctx.reply("campaign.started", id=campaign.id, flow=flow)]
+    started = ctx.t("campaign.started", id=campaign.id, flow=flow)
+    # a campaign sent in the evening waits for the morning; the owner should not think it lost
+    quiet = await preview.quiet_line(ctx, ctx.now, "campaign.preview_quiet")
+    return [Reply(text=_joined(started, quiet))]
+
+
+def _joined(text: str, quiet: str | None) -> str:
+    return f"{text}\n{quiet}" if quiet else text
 
 
 async def cancel_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -237,15 +237,9 @@ async def preview_lines(ctx: StaffAct, campaign: Campaign, reach: Reach) -> list
     lines.append(detectable_line(ctx, campaign, reach))
     for reason in EXCLUSION_REASONS:
         lines.append(ctx.t(f"campaign.excluded_{reason}", count=reach.excluded[reason]))
-    policy = await load_policy(ctx.uow.settings)
-    moment = campaign.scheduled_at or ctx.now
-    if in_quiet_hours(moment, ctx.settings.tz, policy):
-        resume = next_send_time(moment, ctx.settings.tz, policy)
-        lines.append(
-            ctx.t(
-                "campaign.preview_quiet", time=format_datetime(resume, ctx.locale, ctx.settings.tz)
-            )
-        )
+    quiet = await quiet_line(ctx, campaign.scheduled_at or ctx.now, "campaign.preview_quiet")
+    if quiet:
+        lines.append(quiet)
     line_count = reach.per_channel["line"]
     line_cost = campaign.line_message_price * line_count
     lines.append(
@@ -288,6 +282,16 @@ async def sample_message(ctx: StaffAct, campaign: Campaign, row: Any) -> Reply:
     )
     message = campaign_replies(campaign, values, locale)
     return Reply(text=ctx.t("campaign.sample", name=row.name or "-") + "\n\n" + message.text)
+
+
+async def quiet_line(ctx: StaffAct, moment: datetime, key: str) -> str | None:
+    """``key``'s sentence when promotions sent at ``moment`` fall in the shop's quiet hours and
+    wait (``time``: when they go out), else None: said before and when a campaign is sent."""
+    policy = await load_policy(ctx.uow.settings)
+    if not in_quiet_hours(moment, ctx.settings.tz, policy):
+        return None
+    resume = next_send_time(moment, ctx.settings.tz, policy)
+    return ctx.t(key, time=format_datetime(resume, ctx.locale, ctx.settings.tz))
 
 
 async def test_send(ctx: Context, campaign: Campaign) -> list[Reply]:
