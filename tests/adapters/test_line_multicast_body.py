@@ -58,18 +58,23 @@ def _sent(fake: FakeLineApi) -> list[tuple[bytes, dict[str, Any]]]:
 async def test_the_body_and_headers_are_byte_for_byte_the_sdks(
     channel: LineChannel, fake: FakeLineApi
 ) -> None:
-    messages = await channel.render(USERS[0], REPLIES, shared=True)
-    sdk_key, our_key = str(uuid.uuid4()), str(uuid.uuid4())
-    request = MulticastRequest.from_dict({"to": USERS, "messages": messages})
-    await channel.api.multicast(request, x_line_retry_key=sdk_key, _request_timeout=REQUEST_TIMEOUT)
-    await channel.sender.multicast(USERS, messages, our_key)
-    [(sdk_body, sdk_headers), (our_body, our_headers)] = _sent(fake)
-    assert our_body == sdk_body
-    assert list(our_headers) == list(sdk_headers)  # the same headers in the same order
-    assert our_headers == {**sdk_headers, "X-Line-Retry-Key": our_key}
-    assert sdk_headers["X-Line-Retry-Key"] == sdk_key
-    assert our_headers["Authorization"] == f"Bearer {fake.access_token}"
-    assert fake.recipients == 2 * len(USERS)
+    # two contents, each twice (the second of each from the sender's cache), ids varying
+    for replies, users in [(REPLIES, USERS), (REPLIES[:1], USERS[:7])] * 2:
+        fake.calls.clear()
+        messages = await channel.render(users[0], replies, shared=True)
+        sdk_key, our_key = str(uuid.uuid4()), str(uuid.uuid4())
+        request = MulticastRequest.from_dict({"to": users, "messages": messages})
+        await channel.api.multicast(
+            request, x_line_retry_key=sdk_key, _request_timeout=REQUEST_TIMEOUT
+        )
+        await channel.sender.multicast(users, messages, our_key)
+        [(sdk_body, sdk_headers), (our_body, our_headers)] = _sent(fake)
+        assert our_body == sdk_body
+        assert list(our_headers) == list(sdk_headers)  # the same headers in the same order
+        assert our_headers == {**sdk_headers, "X-Line-Retry-Key": our_key}
+        assert sdk_headers["X-Line-Retry-Key"] == sdk_key
+        assert our_headers["Authorization"] == f"Bearer {fake.access_token}"
+    assert fake.recipients == 2 * 2 * (len(USERS) + 7)
 
 
 async def test_a_repeat_with_the_same_key_is_answered_409_and_counts_as_sent(

@@ -22,7 +22,7 @@ from linebot.v3.messaging import (
 )
 
 from bot import metrics
-from bot.channels.line.multicast import multicast_body, post_multicast
+from bot.channels.line.multicast import MulticastBodies, post_multicast
 from bot.channels.line.render import MAX_MESSAGES_PER_REQUEST, LineMessage
 from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.errors import (
@@ -94,6 +94,7 @@ class LineSender:
     ) -> None:
         self._api = api
         self.retry_delays = tuple(retry_delays)
+        self._bodies = MulticastBodies()
 
     async def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> bool:
         """Send with the free reply token; False when LINE says the token is not valid (any
@@ -132,7 +133,7 @@ class LineSender:
         if not 1 <= len(user_ids) <= MAX_MULTICAST_RECIPIENTS:
             raise ValueError(f"a multicast goes to 1..{MAX_MULTICAST_RECIPIENTS} users")
         # the SDK's own body and headers, without its model round trip over the 500 ids
-        body = multicast_body(user_ids, messages)
+        body = self._bodies(user_ids, messages)
         await self._keyed(
             lambda: post_multicast(self._api, body, retry_key, REQUEST_TIMEOUT), retry_key
         )
