@@ -71,6 +71,10 @@ def multicast_key(rows: Sequence[QueuedMessage]) -> str:
     return str(uuid.uuid5(MULTICAST_NAMESPACE, ",".join(keys)))
 
 
+def _by_id(row: QueuedMessage) -> int:
+    return row.id
+
+
 def _payload_key(row: QueuedMessage) -> str:
     return json.dumps(row.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
@@ -88,9 +92,14 @@ def plan(
     singles: list[QueuedMessage] = []
     # rows of one claim share their parsed payload: its text is formed once per payload
     texts: dict[int, str] = {}
-    for row in sorted(batch, key=lambda r: r.id):
-        caps = capabilities.get(Channel(row.channel))
-        if caps is not None and caps.multicast and row.promotional:
+    # which channels multicast, looked up once per channel string rather than once per row
+    multicasts = {
+        name: caps.multicast
+        for name in {row.channel for row in batch}
+        if (caps := capabilities.get(Channel(name))) is not None
+    }
+    for row in sorted(batch, key=_by_id):
+        if row.promotional and multicasts.get(row.channel):
             text = texts.get(id(row.payload))
             if text is None:
                 text = texts[id(row.payload)] = _payload_key(row)
@@ -108,7 +117,7 @@ def plan(
             delivery = Delivery(chunk, multicast=True, retry_key=multicast_key(chunk))
             lanes.append((chunk[0].id, [delivery]))
     by_chat: dict[tuple[str, str], list[Delivery]] = {}
-    for row in sorted(singles, key=lambda r: r.id):
+    for row in sorted(singles, key=_by_id):
         lane = by_chat.get((row.channel, row.user_id))
         if lane is None:
             lane = by_chat[(row.channel, row.user_id)] = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -113,17 +113,11 @@ class OutcomeWriter:
             finished: dict[int, str] = {}  # campaign → a key of it, for the hook
             results: list[list[str]] = []
             for entry in group:
-                names: list[str] = []
-                for row in entry.delivery.rows:
-                    if entry.outcome == "sent":
-                        name = "sent" if row.id in marked else "withdrawn"
-                        campaign = campaign_of(row.dedupe_key) if row.promotional else None
-                        if name == "sent" and campaign is not None:
-                            finished[campaign] = row.dedupe_key
-                    else:
-                        name = await _record_row(uow, hook, row, entry, now)
-                    names.append(name)
-                results.append(names)
+                if entry.outcome == "sent":
+                    results.append(_sent(entry.delivery.rows, marked, finished))
+                else:
+                    rows = entry.delivery.rows
+                    results.append([await _record_row(uow, hook, r, entry, now) for r in rows])
                 if entry.outcome == "quota_exhausted":
                     rows = entry.delivery.rows
                     ids = {campaign_of(m.dedupe_key) for m in rows if m.promotional}
@@ -139,6 +133,30 @@ class OutcomeWriter:
         if self._flusher is not None:
             with contextlib.suppress(Exception):
                 await self._flusher
+
+
+def _sent(rows: Iterable[QueuedMessage], marked: set[int], finished: dict[int, str]) -> list[str]:
+    """Each row's outcome of an accepted request (``withdrawn``: no longer pending when it was
+    marked); the campaign of each sent promotion in ``finished``, with its last row's key."""
+    names: list[str] = []
+    # a campaign's keys differ in their last part only: its campaign is read once per head
+    heads: dict[str, int | None] = {}
+    for row in rows:
+        if row.id not in marked:
+            names.append("withdrawn")
+            continue
+        names.append("sent")
+        if not row.promotional:
+            continue
+        key = row.dedupe_key
+        head = key.rpartition(":")[0]
+        if ":" not in head:  # fewer than three parts: read the whole key
+            campaign = campaign_of(key)
+        elif (campaign := heads.get(head, -1)) == -1:
+            campaign = heads[head] = campaign_of(key)
+        if campaign is not None:
+            finished[campaign] = key
+    return names
 
 
 async def _record_row(

@@ -16,10 +16,9 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Text, and_, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,9 +47,11 @@ MAX_KEY_LENGTH: Final = 128  # the column's size; PostgreSQL would refuse a long
 MAX_ERROR_LENGTH: Final = 500
 
 
-@dataclass(frozen=True, slots=True)
-class QueuedMessage:
-    """A claimed row, detached from any session: what the dispatcher needs to send it."""
+class QueuedMessage(NamedTuple):
+    """A claimed row, detached from any session: what the dispatcher needs to send it.
+
+    A named tuple, not a frozen dataclass: a campaign's claim builds one per recipient, and a
+    frozen dataclass sets each field through ``object.__setattr__`` (several times the cost)."""
 
     id: int
     channel: str
@@ -90,29 +91,41 @@ def _of_channels(channels: Collection[str], recipients: Recipients | None) -> An
     return or_(*parts) if len(parts) != 1 else parts[0]
 
 
-def _queued(row: Any, payloads: dict[str, dict[str, Any]]) -> QueuedMessage:
-    """``row`` as a :class:`QueuedMessage`; rows with the same payload text (a campaign's
-    identical promotion) share one parsed payload, read-only, parsed once per claim."""
-    raw = row.payload
-    if isinstance(raw, str):
-        payload = payloads.get(raw)
-        if payload is None:
-            payload = payloads[raw] = json.loads(raw)
-    else:
-        payload = dict(raw)
-    return QueuedMessage(
-        id=row.id,
-        channel=sys.intern(row.channel),  # a claim holds thousands: one string, not one each
-        user_id=row.user_id,
-        member_id=row.member_id,
-        payload=payload,
-        attempts=row.attempts,
-        retry_key=row.retry_key,
-        promotional=row.promotional,
-        dedupe_key=row.dedupe_key,
-        unwanted=bool(row.unwanted),
-        priority=int(row.priority or 0),
-    )
+def _queued(rows: Iterable[Any]) -> list[QueuedMessage]:
+    """``rows`` (the claim's columns, in order) as :class:`QueuedMessage`; rows with the same
+    payload text (a campaign's identical promotion) share one parsed payload, read-only,
+    parsed once per claim, and one channel string (a claim holds thousands)."""
+    payloads: dict[str, dict[str, Any]] = {}
+    channels: dict[str, str] = {}
+    claimed: list[QueuedMessage] = []
+    add, new = claimed.append, QueuedMessage.__new__
+    for row_id, channel, user_id, member_id, raw, attempts, retry_key, promo, key, pri, no in rows:
+        if isinstance(raw, str):
+            payload = payloads.get(raw)
+            if payload is None:
+                payload = payloads[raw] = json.loads(raw)
+        else:
+            payload = dict(raw)
+        shared = channels.get(channel)
+        if shared is None:
+            shared = channels[channel] = sys.intern(channel)
+        add(
+            new(
+                QueuedMessage,
+                row_id,
+                shared,
+                user_id,
+                member_id,
+                payload,
+                attempts,
+                retry_key,
+                bool(promo),
+                key,
+                bool(no),
+                int(pri or 0),
+            )
+        )
+    return claimed
 
 
 class Outbox(OutboxReads):
@@ -248,8 +261,9 @@ class Outbox(OutboxReads):
             .limit(limit)
             .with_for_update(skip_locked=True)  # the SQLite dialect leaves this out
         )
-        payloads: dict[str, dict[str, Any]] = {}
-        claimed = [_queued(row, payloads) for row in await self._s.execute(query)]
+        # Core rows, not the ORM's: a campaign's claim holds a row per recipient
+        connection = await self._s.connection()
+        claimed = _queued(await connection.execute(query))
         if claimed:
             await self._s.execute(
                 update(box)
@@ -314,14 +328,17 @@ class Outbox(OutboxReads):
     async def mark_all_sent(self, message_ids: Collection[int], now: datetime) -> set[int]:
         """The platform accepted all of ``message_ids`` (one multicast, or a group of outcomes):
         mark the still-pending ones sent in one statement; returns the ids that were pending."""
-        result = await self._s.execute(
-            update(OutboxMessage)
+        box = table_of(OutboxMessage)
+        # a Core statement on the session's connection: the ORM would build a result row per
+        # returned id (a multicast's 500)
+        connection = await self._s.connection()
+        result = await connection.execute(
+            update(box)
             .where(self._among(message_ids), self._pending())
-            .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, error=None)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
+            .values(status=SENT, sent_at=now, attempts=box.c.attempts + 1, error=None)
+            .returning(box.c.id)
         )
-        return {int(row_id) for row_id in result.scalars()}
+        return set(result.scalars())
 
     async def reschedule(
         self, message_id: int, not_before: datetime, error: str | None, *, count_attempt: bool

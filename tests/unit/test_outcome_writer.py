@@ -101,3 +101,26 @@ async def test_a_multicast_of_one_campaign_calls_the_campaign_hook_once(app: App
     await writer.write(Delivery(tuple(rows), multicast=True), "sent")
     assert heard == [("cmp:3:", "sent")]
     assert [await status(app, row.dedupe_key) for row in rows] == ["sent"] * 3
+
+
+def test_the_sent_rows_campaigns_are_read_as_campaign_of_reads_each_key() -> None:
+    from jobs.campaign_delivery import campaign_of
+    from jobs.outcome_writer import _sent
+    from storage.repositories.outbox import QueuedMessage
+
+    keys = ["cmp:7:1", "cmp:7:2", "cmp:8", "cmp:x:1", "cmp:9:1:2", "cmp:9:1:3", "cmp:10:3"]
+    keys += ["receipt:1", "cmp", "", "cmp:11:4"]
+    rows = [
+        QueuedMessage(n, "line", f"U{n}", None, {}, 0, None, n != 10, key)
+        for n, key in enumerate(keys)
+    ]
+    marked = {row.id for row in rows} - {6}  # cmp:10:3 was withdrawn meanwhile
+    finished: dict[int, str] = {}
+    names = _sent(rows, marked, finished)
+    expected: dict[int, str] = {}
+    for row in rows:
+        if row.id in marked and row.promotional and (c := campaign_of(row.dedupe_key)) is not None:
+            expected[c] = row.dedupe_key
+    assert finished == expected == {7: "cmp:7:2", 8: "cmp:8", 9: "cmp:9:1:3"}
+    assert list(finished) == [7, 8, 9]
+    assert names == ["sent"] * 6 + ["withdrawn"] + ["sent"] * 4
