@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -119,7 +119,36 @@ class Identities:
         writes to the member, see :meth:`preferred`). That UPDATE is a Core statement of its
         own (:meth:`_write`), not a change for the session to flush.
         """
-        arrival = await self._arrival(channel, user_id)
+        found = await self._arrival(channel, user_id)
+        return await self._arrived(found, channel, user_id, now, display_name, language_code)
+
+    async def arrive_if_new(
+        self,
+        first_time: Callable[[], bool],
+        channel: str,
+        user_id: str,
+        now: datetime,
+        display_name: str | None = None,
+        language_code: str | None = None,
+    ) -> Arrival | None:
+        """:meth:`arrive` for an event whose id's INSERT travels with the arrival's read
+        (``EventLog.first_time_along``): None, with nothing written, when ``first_time()``
+        says the event was recorded before."""
+        found = await self._arrival(channel, user_id)
+        if not first_time():
+            return None
+        return await self._arrived(found, channel, user_id, now, display_name, language_code)
+
+    async def _arrived(
+        self,
+        arrival: Arrival | None,
+        channel: str,
+        user_id: str,
+        now: datetime,
+        display_name: str | None,
+        language_code: str | None,
+    ) -> Arrival:
+        """The rest of :meth:`arrive` once its read found ``arrival``."""
         if arrival is None:
             await self._create(channel, user_id, now, display_name, language_code)
             arrival = await self._arrival(channel, user_id)

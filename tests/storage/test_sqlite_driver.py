@@ -281,9 +281,9 @@ async def test_savepoints_go_to_the_driver_without_a_statement_execution(
         assert isinstance(driver, OneTripConnection)
         defer = driver.with_next_statement
 
-        def _deferred(sql: str) -> None:
+        def _deferred(sql: str, parameters: Any = (), along: Any = None) -> None:
             sent.append(sql)
-            defer(sql)
+            defer(sql, parameters, along)
 
         driver.with_next_statement = _deferred  # type: ignore[method-assign]
         await connection.execute(text("INSERT INTO t (name) VALUES ('kept')"))
