@@ -2,18 +2,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import Table, and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement, Executable
-from sqlalchemy.sql.compiler import SQLCompiler
 
+from storage.along import one_trip_driver, send_along
 from storage.models import ProcessedEvent, table_of
-from storage.sqlite_driver import Along, OneTripConnection
+from storage.sqlite_driver import Along
 
 #: how long processed event ids are kept: far longer than any redelivery (LINE documents no
 #: window and redelivers for hours; Telegram keeps an undelivered update at most 24 hours).
@@ -47,20 +45,6 @@ def _record(insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> Exe
 RECORD: Final = {"postgresql": _record(postgresql.insert), "sqlite": _record(sqlite.insert)}
 
 
-@cache
-def _driver_record(dialect: Dialect) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
-    """:data:`RECORD`'s SQLite text as SQLAlchemy compiles it, and each positional parameter's
-    conversion (``processed_at`` stored as SQLAlchemy stores it)."""
-    statement = RECORD["sqlite"]
-    assert isinstance(statement, ClauseElement)
-    compiled = statement.compile(dialect=dialect)
-    assert isinstance(compiled, SQLCompiler)
-    names = tuple(compiled.positiontup or ())
-    assert names == ("event_key", "processed_at"), names
-    types = (compiled.binds[name].type.dialect_impl(dialect) for name in names)
-    return compiled.string, tuple(type_.bind_processor(dialect) for type_ in types)
-
-
 class EventLog:
     """Remembers which webhook events were handled, so a redelivery has no second effect."""
 
@@ -88,15 +72,13 @@ class EventLog:
         Every webhook event records its id, then reads its author (``Identities.arrive``):
         the two go in one trip, and the INSERT skips SQLAlchemy's statement execution.
         """
-        connection = await self._s.connection()
-        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-        if not isinstance(driver, OneTripConnection):
+        driver = await one_trip_driver(self._s)
+        if driver is None:
             return None
-        sql, convert = _driver_record(connection.dialect)
-        values = (event_key, now)
-        parameters = tuple(v if f is None else f(v) for f, v in zip(convert, values, strict=True))
+        statement = RECORD["sqlite"]
+        assert isinstance(statement, ClauseElement)
         along = Along()
-        driver.with_next_statement(sql, parameters, along)
+        send_along(driver, statement, {"event_key": event_key, "processed_at": now}, along)
 
         def recorded() -> bool:
             if along.rows is None:

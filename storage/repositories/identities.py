@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.along import one_trip_driver, send_along
 from storage.core_writes import CoreWrites
 from storage.models import ChannelIdentity, ConversationState, Member, Staff, table_of
 from storage.repositories.settings import version_column
@@ -117,7 +118,8 @@ class Identities:
         chat account of the member was seen at the same time or later: a burst of messages
         costs one UPDATE, and the account seen last still sorts first (that is where the shop
         writes to the member, see :meth:`preferred`). That UPDATE is a Core statement of its
-        own (:meth:`_write`), not a change for the session to flush.
+        own (:meth:`_write`), not a change for the session to flush; on SQLite it travels with
+        the next statement (``storage/along.py``).
         """
         found = await self._arrival(channel, user_id)
         return await self._arrived(found, channel, user_id, now, display_name, language_code)
@@ -182,7 +184,12 @@ class Identities:
             return
         if changes.keys() == {"last_seen_at"}:
             params = {"identity_id": identity.id, "now": changes["last_seen_at"]}
-            await self._s.execute(SEEN, params)
+            # on SQLite it goes with the next statement (the handler's first, or the commit)
+            driver = await one_trip_driver(self._s)
+            if driver is None:
+                await self._s.execute(SEEN, params)
+            else:
+                send_along(driver, SEEN, params)
         else:
             statement = update(_TABLE).where(_TABLE.c.id == identity.id).values(changes)
             await self._s.execute(statement)
