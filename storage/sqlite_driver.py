@@ -256,6 +256,9 @@ class OneTripConnection(aiosqlite.Connection):
         self._begin, self._deferred, self._idle = None, (), True
 
     async def rollback(self) -> None:
+        # what waits for the next trip would only be undone: it is not sent (a deferred write
+        # that failed here would keep the rollback from running)
+        self._deferred = ()
         if self._begin is None and not self._idle:
             await super().rollback()
         self._begin, self._deferred, self._idle = None, (), True

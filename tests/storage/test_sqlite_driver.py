@@ -304,3 +304,19 @@ async def test_savepoints_go_to_the_driver_without_a_statement_execution(
     async with sqlite.connect() as connection:
         names = (await connection.execute(text("SELECT name FROM t ORDER BY id"))).scalars()
         assert names.all() == ["kept", "also kept"]
+
+
+async def test_a_rollback_does_not_send_what_waits_for_the_next_trip(
+    sqlite: AsyncEngine, trips: list[str]
+) -> None:
+    async with sqlite.connect() as connection:
+        await connection.execute(text("INSERT INTO t (name) VALUES ('undone')"))
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, OneTripConnection)
+        driver.with_next_statement("INSERT INTO missing_table VALUES (1)")  # would fail if sent
+        trips.clear()
+        await connection.rollback()
+
+    assert trips == ["rollback"]
+    async with sqlite.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
