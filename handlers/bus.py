@@ -169,14 +169,11 @@ class Bus(Generic[RouterT]):
 
     async def _arrive(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Arrival | None:
         """Record the event id and its author's arrival; None when the event was seen before."""
-        if inbound.event_id and not await uow.events.first_time(inbound.event_id, now):
+        channel = inbound.identity.channel.value
+        arrival = await self._recorded_arrival(uow, inbound, now)
+        if arrival is None:
             log.info("duplicate event %s ignored", inbound.event_id)
             return None
-        channel, user_id = inbound.identity.channel.value, inbound.identity.user_id
-        # identity, member, staff account, conversation state and settings version at once
-        arrival = await uow.identities.arrive(
-            channel, user_id, now, inbound.display_name, inbound.language_code
-        )
         identity = arrival.identity
         uow.settings.seen_version(arrival.settings_version)  # settings cached if current
         if inbound.kind is InboundKind.UNFOLLOW:
@@ -189,6 +186,22 @@ class Bus(Generic[RouterT]):
                 await record_contact_event(uow, identity.member_id, channel, "unblocked", now)
         bind_member(identity.member_id)
         return arrival
+
+    @staticmethod
+    async def _recorded_arrival(uow: UnitOfWork, inbound: Inbound, now: datetime) -> Arrival | None:
+        """The event id recorded, then its author's identity, member, staff account,
+        conversation state and the settings version read at once; None when the event was
+        seen before (nothing written). On SQLite the id's INSERT goes in the read's trip."""
+        channel, user_id = inbound.identity.channel.value, inbound.identity.user_id
+        hints = (inbound.display_name, inbound.language_code)
+        if not inbound.event_id:
+            return await uow.identities.arrive(channel, user_id, now, *hints)
+        first_time = await uow.events.first_time_along(inbound.event_id, now)
+        if first_time is not None:
+            return await uow.identities.arrive_if_new(first_time, channel, user_id, now, *hints)
+        if not await uow.events.first_time(inbound.event_id, now):
+            return None
+        return await uow.identities.arrive(channel, user_id, now, *hints)
 
     def _context(
         self, uow: UnitOfWork, inbound: Inbound, arrival: Arrival, now: datetime

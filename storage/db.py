@@ -179,7 +179,40 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         # an engine given another driver: SQLAlchemy's ordinary path
         connection.exec_driver_sql(begin)
 
+    _savepoints_to_driver(engine)
     return engine
+
+
+def _savepoints_to_driver(engine: AsyncEngine) -> None:
+    """A savepoint taken or released on a :class:`OneTripConnection` goes to it as text,
+    to travel with the next statement, instead of through SQLAlchemy's statement execution.
+
+    The bus takes one per event of a batch (``handlers/group_commit.py``): compiling and
+    executing the two statements cost more than the rest of the savepoint's bookkeeping. The
+    SQL is what SQLAlchemy's SQLite compiler writes; a rollback to a savepoint, which needs a
+    trip of its own, goes the ordinary way. Another driver keeps SQLAlchemy's path.
+    """
+    dialect = engine.sync_engine.dialect
+    quote = dialect.identifier_preparer.quote
+    ordinary_savepoint, ordinary_release = dialect.do_savepoint, dialect.do_release_savepoint
+
+    def savepoint(connection: Any, name: str) -> None:
+        driver = connection.connection.driver_connection
+        if isinstance(driver, OneTripConnection):
+            driver.with_next_statement(f"SAVEPOINT {quote(name)}")
+        else:
+            ordinary_savepoint(connection, name)
+
+    def release(connection: Any, name: str) -> None:
+        driver = connection.connection.driver_connection
+        if isinstance(driver, OneTripConnection):
+            driver.with_next_statement(f"RELEASE SAVEPOINT {quote(name)}")
+        else:
+            ordinary_release(connection, name)
+
+    # per engine: SQLAlchemy calls ``engine.dialect.do_savepoint`` and has no hook to replace it
+    dialect.do_savepoint = savepoint  # type: ignore[method-assign]
+    dialect.do_release_savepoint = release  # type: ignore[method-assign]
 
 
 def _truncate_wal(connection: Any) -> None:

@@ -180,13 +180,27 @@ class OneTripCursor:
 _DEFERRABLE: Final = ("SAVEPOINT ", "RELEASE SAVEPOINT ")
 
 
+class Along:
+    """A statement sent with the next one (:meth:`OneTripConnection.with_next_statement`):
+    its rows once that trip ran, None before."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[Any] | None = None
+
+
+#: a statement waiting for the next statement's trip: SQL, parameters, where its rows go
+_Deferred = tuple[str, Any, Along | None]
+
+
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors make one trip per statement, and whose ``BEGIN``
     (and savepoints) travel with the next statement."""
 
     _begin: str | None = None
-    #: savepoint statements waiting for the next statement's trip
-    _deferred: tuple[str, ...] = ()
+    #: statements (savepoints, an event id's INSERT) waiting for the next statement's trip
+    _deferred: tuple[_Deferred, ...] = ()
     #: nothing has run since the last commit or rollback, so a rollback has nothing to undo
     #: (the pool rolls back every connection handed back to it, committed or not)
     _idle = False
@@ -205,27 +219,33 @@ class OneTripConnection(aiosqlite.Connection):
         """
         self._begin = sql
 
-    def with_next_statement(self, sql: str) -> None:
-        """Run ``sql`` (a savepoint's) right before the next statement, in its trip.
+    def with_next_statement(
+        self, sql: str, parameters: Any = (), along: Along | None = None
+    ) -> None:
+        """Run ``sql`` (a savepoint's) right before the next statement, in its trip; its rows
+        go to ``along``.
 
         Its errors, if any, are that statement's; a commit or rollback is such a statement,
-        except when the transaction never began (then the savepoints are moot as well).
+        except when the transaction never began (then the savepoints are moot as well). A
+        statement with rows to read must be followed by one (``along.rows`` stays None).
         """
         self._idle = False
-        self._deferred = (*self._deferred, sql)
+        self._deferred = (*self._deferred, (sql, parameters, along))
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self._idle = False
         begin, self._begin = self._begin, None
-        first = self._deferred if begin is None else (begin, *self._deferred)
+        first = self._deferred if begin is None else ((begin, (), None), *self._deferred)
         self._deferred = ()
         if not first:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         connection = self._conn
 
         def begin_then() -> Any:
-            for sql in first:
-                connection.execute(sql)
+            for sql, parameters, along in first:
+                cursor = connection.execute(sql, parameters)
+                if along is not None:
+                    along.rows = cursor.fetchall()
             return fn(*args, **kwargs)
 
         return await super()._execute(begin_then)  # type: ignore[no-untyped-call]
@@ -236,6 +256,9 @@ class OneTripConnection(aiosqlite.Connection):
         self._begin, self._deferred, self._idle = None, (), True
 
     async def rollback(self) -> None:
+        # what waits for the next trip would only be undone: it is not sent (a deferred write
+        # that failed here would keep the rollback from running)
+        self._deferred = ()
         if self._begin is None and not self._idle:
             await super().rollback()
         self._begin, self._deferred, self._idle = None, (), True

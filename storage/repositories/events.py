@@ -7,9 +7,11 @@ from typing import Final
 from sqlalchemy import Table, and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
 
+from storage.along import one_trip_driver, send_along
 from storage.models import ProcessedEvent, table_of
+from storage.sqlite_driver import Along
 
 #: how long processed event ids are kept: far longer than any redelivery (LINE documents no
 #: window and redelivers for hours; Telegram keeps an undelivered update at most 24 hours).
@@ -61,6 +63,29 @@ class EventLog:
         statement = RECORD[self._s.get_bind().dialect.name]
         params = {"event_key": event_key, "processed_at": now}
         return (await self._s.execute(statement, params)).first() is not None
+
+    async def first_time_along(self, event_key: str, now: datetime) -> Callable[[], bool] | None:
+        """:meth:`first_time`'s INSERT, sent with the session's next statement on SQLite's
+        one-trip driver; the function returned tells, once that statement ran, whether the
+        event is new. None on another driver: the caller awaits :meth:`first_time`.
+
+        Every webhook event records its id, then reads its author (``Identities.arrive``):
+        the two go in one trip, and the INSERT skips SQLAlchemy's statement execution.
+        """
+        driver = await one_trip_driver(self._s)
+        if driver is None:
+            return None
+        statement = RECORD["sqlite"]
+        assert isinstance(statement, ClauseElement)
+        along = Along()
+        send_along(driver, statement, {"event_key": event_key, "processed_at": now}, along)
+
+        def recorded() -> bool:
+            if along.rows is None:
+                raise RuntimeError("the event id's INSERT waits for a statement that never ran")
+            return bool(along.rows)
+
+        return recorded
 
     async def forget_expired(self, now: datetime) -> int:
         """Forget the events handled more than :data:`EVENT_MEMORY` before ``now``, Telegram's

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.along import one_trip_driver, send_along
 from storage.core_writes import CoreWrites
 from storage.models import ChannelIdentity, ConversationState, Member, Staff, table_of
 from storage.repositories.settings import version_column
@@ -117,9 +118,39 @@ class Identities:
         chat account of the member was seen at the same time or later: a burst of messages
         costs one UPDATE, and the account seen last still sorts first (that is where the shop
         writes to the member, see :meth:`preferred`). That UPDATE is a Core statement of its
-        own (:meth:`_write`), not a change for the session to flush.
+        own (:meth:`_write`), not a change for the session to flush; on SQLite it travels with
+        the next statement (``storage/along.py``).
         """
-        arrival = await self._arrival(channel, user_id)
+        found = await self._arrival(channel, user_id)
+        return await self._arrived(found, channel, user_id, now, display_name, language_code)
+
+    async def arrive_if_new(
+        self,
+        first_time: Callable[[], bool],
+        channel: str,
+        user_id: str,
+        now: datetime,
+        display_name: str | None = None,
+        language_code: str | None = None,
+    ) -> Arrival | None:
+        """:meth:`arrive` for an event whose id's INSERT travels with the arrival's read
+        (``EventLog.first_time_along``): None, with nothing written, when ``first_time()``
+        says the event was recorded before."""
+        found = await self._arrival(channel, user_id)
+        if not first_time():
+            return None
+        return await self._arrived(found, channel, user_id, now, display_name, language_code)
+
+    async def _arrived(
+        self,
+        arrival: Arrival | None,
+        channel: str,
+        user_id: str,
+        now: datetime,
+        display_name: str | None,
+        language_code: str | None,
+    ) -> Arrival:
+        """The rest of :meth:`arrive` once its read found ``arrival``."""
         if arrival is None:
             await self._create(channel, user_id, now, display_name, language_code)
             arrival = await self._arrival(channel, user_id)
@@ -153,7 +184,12 @@ class Identities:
             return
         if changes.keys() == {"last_seen_at"}:
             params = {"identity_id": identity.id, "now": changes["last_seen_at"]}
-            await self._s.execute(SEEN, params)
+            # on SQLite it goes with the next statement (the handler's first, or the commit)
+            driver = await one_trip_driver(self._s)
+            if driver is None:
+                await self._s.execute(SEEN, params)
+            else:
+                send_along(driver, SEEN, params)
         else:
             statement = update(_TABLE).where(_TABLE.c.id == identity.id).values(changes)
             await self._s.execute(statement)

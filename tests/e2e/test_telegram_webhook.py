@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -105,6 +106,23 @@ async def test_group_messages_and_stickers_are_ignored(
     assert await tg.post(update) == 200
     assert await tg.count(ChannelIdentity) == 0
     assert tg.fake.calls == []
+
+
+async def test_a_message_is_dispatched_without_a_worker_thread(
+    tg: TelegramWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops: list[object] = []
+
+    async def to_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(function)
+        return function(*args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", to_thread)  # aiogram's way to run a sync filter
+    assert await tg.post(text_update(1, USER, "/start")) == 200
+    assert await tg.post(group_text_update(2, USER, "/start")) == 200
+
+    assert hops == []
+    assert await tg.count(ProcessedEvent) == 1  # the group message filtered out as before
 
 
 async def test_push_reaches_a_chat_that_did_not_just_write(tg: TelegramWorld) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from typing import Any
+
+import aiosqlite
+import pytest
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
@@ -97,3 +101,40 @@ async def test_an_arrival_a_savepoint_undid_is_written_again_in_the_same_unit_of
         await uow.commit()
 
     assert await _last_seen(app, "line", "U1") == app.clock.now()
+
+
+async def test_on_sqlite_the_write_travels_with_the_next_statement(
+    app: App, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's one-trip driver")
+    await _arrive(app, "line", "U1")
+    clock.advance(LAST_SEEN_STEP)
+    trips: list[str] = []
+    send = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await send(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    await _arrive(app, "line", "U1")
+    monkeypatch.undo()
+
+    # BEGIN with the arrival's read, the UPDATE with the commit: no trip of its own
+    assert trips == ["begin_then", "begin_then"]
+    assert await _last_seen(app, "line", "U1") == app.clock.now()
+
+
+async def test_a_unit_of_work_that_does_not_commit_leaves_last_seen_as_it_was(
+    app: App, clock: FrozenClock
+) -> None:
+    await _arrive(app, "line", "U1")
+    first = app.clock.now()
+    clock.advance(LAST_SEEN_STEP)
+
+    async with app.uow() as uow:
+        arrival = await uow.identities.arrive("line", "U1", app.clock.now())
+        assert arrival.identity.last_seen_at == app.clock.now()  # shown as written
+
+    assert await _last_seen(app, "line", "U1") == first

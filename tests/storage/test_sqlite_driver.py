@@ -12,9 +12,10 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.expression import ReleaseSavepointClause, SavepointClause
 
 from storage.db import create_engine
 from storage.sqlite_driver import PREFETCH, OneTripConnection
@@ -261,3 +262,61 @@ async def test_a_task_cancelled_while_it_closes_a_connection_finishes_the_close_
     assert errors == [], [r.getMessage() for r in errors]
     await asyncio.to_thread(raw._thread.join, 30)
     assert not raw._thread.is_alive()
+
+
+async def test_savepoints_go_to_the_driver_without_a_statement_execution(
+    sqlite: AsyncEngine, trips: list[str]
+) -> None:
+    """The bus takes a savepoint per event of a batch: SQLAlchemy's compile and execution of
+    ``SAVEPOINT`` / ``RELEASE`` are skipped, the driver gets the same text to send along."""
+    executed: list[str] = []
+
+    def _executed(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        executed.append(statement)
+
+    event.listen(sqlite.sync_engine, "before_cursor_execute", _executed)
+    sent: list[str] = []
+    async with sqlite.begin() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, OneTripConnection)
+        defer = driver.with_next_statement
+
+        def _deferred(sql: str, parameters: Any = (), along: Any = None) -> None:
+            sent.append(sql)
+            defer(sql, parameters, along)
+
+        driver.with_next_statement = _deferred  # type: ignore[method-assign]
+        await connection.execute(text("INSERT INTO t (name) VALUES ('kept')"))
+        async with connection.begin_nested():
+            await connection.execute(text("INSERT INTO t (name) VALUES ('also kept')"))
+    event.remove(sqlite.sync_engine, "before_cursor_execute", _executed)
+
+    dialect = sqlite.sync_engine.dialect
+    clauses = (
+        SavepointClause("sa_savepoint_1"),  # type: ignore[no-untyped-call]
+        ReleaseSavepointClause("sa_savepoint_1"),  # type: ignore[no-untyped-call]
+    )
+    compiled = [str(clause.compile(dialect=dialect)) for clause in clauses]
+    assert sent == compiled
+    assert not [sql for sql in executed if "SAVEPOINT" in sql]
+    # BEGIN with the first INSERT, SAVEPOINT with the second, RELEASE with the commit
+    assert trips == ["begin_then", "begin_then", "begin_then"]
+    async with sqlite.connect() as connection:
+        names = (await connection.execute(text("SELECT name FROM t ORDER BY id"))).scalars()
+        assert names.all() == ["kept", "also kept"]
+
+
+async def test_a_rollback_does_not_send_what_waits_for_the_next_trip(
+    sqlite: AsyncEngine, trips: list[str]
+) -> None:
+    async with sqlite.connect() as connection:
+        await connection.execute(text("INSERT INTO t (name) VALUES ('undone')"))
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, OneTripConnection)
+        driver.with_next_statement("INSERT INTO missing_table VALUES (1)")  # would fail if sent
+        trips.clear()
+        await connection.rollback()
+
+    assert trips == ["rollback"]
+    async with sqlite.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0

@@ -15,13 +15,19 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.methods import Response, TelegramMethod
-from aiogram.types import BotCommandScopeDefault, TelegramObject, Update
+from aiogram.types import (
+    BotCommandScopeDefault,
+    ChatMemberUpdated,
+    Message,
+    TelegramObject,
+    Update,
+)
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from pydantic import ValidationError
@@ -58,6 +64,13 @@ class TelegramConfigError(RuntimeError):
     """The settings cannot run Telegram the way asked (no token, no webhook secret)."""
 
 
+async def _private(event: Message | ChatMemberUpdated) -> bool:
+    """The update's chat is a private one: ``F.chat.type == ChatType.PRIVATE`` as a coroutine.
+    aiogram runs a filter that is not one (a magic filter included) on a worker thread, a
+    thread hop for every message."""
+    return event.chat.type == ChatType.PRIVATE
+
+
 class TelegramChannel:
     """Implements :class:`bot.channels.webhook.WebhookChannel` for Telegram private chats.
 
@@ -84,10 +97,9 @@ class TelegramChannel:
         except TokenValidationError as error:  # say which setting is wrong, not aiogram's words
             raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not a bot token") from error
         self.dispatcher = Dispatcher(disable_fsm=True)
-        private = F.chat.type == ChatType.PRIVATE
-        self.dispatcher.message.register(self._on_update, private)
+        self.dispatcher.message.register(self._on_update, _private)
         self.dispatcher.callback_query.register(self._on_update)  # chat checked on conversion
-        self.dispatcher.my_chat_member.register(self._on_update, private)
+        self.dispatcher.my_chat_member.register(self._on_update, _private)
 
     # -- inbound ----------------------------------------------------------------------------
 

@@ -1,0 +1,64 @@
+"""Statements sent to SQLite's one-trip driver as text, to travel with the next statement.
+
+The hot path's smallest statements (every event's id recorded, its author's ``last_seen_at``
+written) cost more in SQLAlchemy's execution and in a trip of their own to the database thread
+than in SQLite. On :class:`~storage.sqlite_driver.OneTripConnection` they go, as the text and
+parameters SQLAlchemy would send (compiled once, each parameter converted by its column type
+as SQLAlchemy converts it), in the trip of the next statement; their errors are that
+statement's. Elsewhere (PostgreSQL) :func:`one_trip_driver` says None and the caller executes
+the statement as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from storage.sqlite_driver import Along, OneTripConnection
+
+Converter = Callable[[Any], Any] | None
+
+
+@cache
+def compiled(
+    statement: ClauseElement, dialect: Dialect
+) -> tuple[str, tuple[str, ...], tuple[Converter, ...]]:
+    """``statement``'s text for ``dialect``, its positional parameters' names and conversions."""
+    done = statement.compile(dialect=dialect)
+    assert isinstance(done, SQLCompiler)
+    names = tuple(done.positiontup or ())
+    types = (done.binds[name].type.dialect_impl(dialect) for name in names)
+    return done.string, names, tuple(type_.bind_processor(dialect) for type_ in types)
+
+
+async def one_trip_driver(session: AsyncSession) -> tuple[OneTripConnection, Dialect] | None:
+    """The driver connection of ``session``'s transaction (begun if need be) when it is a
+    :class:`OneTripConnection`, with its dialect; None on another driver."""
+    connection = await session.connection()
+    driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    if not isinstance(driver, OneTripConnection):
+        return None
+    return driver, connection.dialect
+
+
+def send_along(
+    driver: tuple[OneTripConnection, Dialect],
+    statement: ClauseElement,
+    values: Mapping[str, Any],
+    along: Along | None = None,
+) -> None:
+    """Queue ``statement`` with ``values`` (by bound parameter name) for the next trip; its rows
+    go to ``along``."""
+    connection, dialect = driver
+    sql, names, convert = compiled(statement, dialect)
+    parameters = tuple(
+        values[name] if f is None else f(values[name])
+        for name, f in zip(names, convert, strict=True)
+    )
+    connection.with_next_statement(sql, parameters, along)
