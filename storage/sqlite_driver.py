@@ -251,7 +251,10 @@ class OneTripConnection(aiosqlite.Connection):
         return await super()._execute(begin_then)  # type: ignore[no-untyped-call]
 
     async def commit(self) -> None:
-        if self._begin is None:
+        # a transaction that never began has nothing to commit, unless a write waits for the
+        # next trip (the commit's trip then sends BEGIN, the write and COMMIT together)
+        writes = any(not sql.startswith(_DEFERRABLE) for sql, _, _ in self._deferred)
+        if self._begin is None or writes:
             await super().commit()
         self._begin, self._deferred, self._idle = None, (), True
 

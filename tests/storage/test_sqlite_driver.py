@@ -320,3 +320,21 @@ async def test_a_rollback_does_not_send_what_waits_for_the_next_trip(
     assert trips == ["rollback"]
     async with sqlite.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def test_a_write_waiting_for_the_next_trip_is_committed_though_nothing_else_ran(
+    sqlite: AsyncEngine,
+) -> None:
+    """A write queued for the next trip in a transaction whose BEGIN is still waiting too (no
+    statement has run yet) is the transaction's whole content: the commit sends BEGIN, the
+    write and COMMIT. (Only savepoints were queued once; a commit with nothing but savepoints
+    waiting still sends nothing.)"""
+    async with sqlite.connect() as connection:
+        await connection.begin()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, OneTripConnection)
+        driver.with_next_statement("INSERT INTO t (name) VALUES (?)", ("queued",))
+        await connection.commit()
+    async with sqlite.connect() as connection:
+        names = (await connection.execute(text("SELECT name FROM t"))).scalars().all()
+    assert names == ["queued"]
