@@ -12,6 +12,7 @@ A PostgreSQL on the same small machine gets fewer parallel workers (:func:`paral
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
 from sqlalchemy import event, text
@@ -194,25 +195,22 @@ def _savepoints_to_driver(engine: AsyncEngine) -> None:
     """
     dialect = engine.sync_engine.dialect
     quote = dialect.identifier_preparer.quote
-    ordinary_savepoint, ordinary_release = dialect.do_savepoint, dialect.do_release_savepoint
 
-    def savepoint(connection: Any, name: str) -> None:
-        driver = connection.connection.driver_connection
-        if isinstance(driver, OneTripConnection):
-            driver.with_next_statement(f"SAVEPOINT {quote(name)}")
-        else:
-            ordinary_savepoint(connection, name)
+    def to_driver(verb: str, ordinary: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+        def run(connection: Any, name: str) -> None:
+            driver = connection.connection.driver_connection
+            if isinstance(driver, OneTripConnection):
+                driver.with_next_statement(f"{verb} {quote(name)}")
+            else:
+                ordinary(connection, name)
 
-    def release(connection: Any, name: str) -> None:
-        driver = connection.connection.driver_connection
-        if isinstance(driver, OneTripConnection):
-            driver.with_next_statement(f"RELEASE SAVEPOINT {quote(name)}")
-        else:
-            ordinary_release(connection, name)
+        return run
 
     # per engine: SQLAlchemy calls ``engine.dialect.do_savepoint`` and has no hook to replace it
-    dialect.do_savepoint = savepoint  # type: ignore[method-assign]
-    dialect.do_release_savepoint = release  # type: ignore[method-assign]
+    dialect.do_savepoint = to_driver("SAVEPOINT", dialect.do_savepoint)  # type: ignore[method-assign, assignment]
+    dialect.do_release_savepoint = to_driver(  # type: ignore[method-assign, assignment]
+        "RELEASE SAVEPOINT", dialect.do_release_savepoint
+    )
 
 
 def _truncate_wal(connection: Any) -> None:

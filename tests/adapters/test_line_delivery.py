@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -15,24 +14,8 @@ from bot.core.errors import PermanentChannelError, QuotaExhausted, RateLimited
 from bot.core.messages import Button, Reply
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_checks import invalid_messages
-from simulator.fakes.line_webhooks import line_settings
 
 USER = "U4af4980629"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineApi]:
-    api = FakeLineApi()
-    async with api.running():
-        yield api
-
-
-@pytest.fixture
-async def channel(app: App, fake: FakeLineApi) -> AsyncIterator[LineChannel]:
-    line = LineChannel(line_settings(app.settings, fake), app.bus, app.uow, app.clock)
-    line.retry_delays = (0.0, 0.0)
-    yield line
-    await line.close()
 
 
 def texts(n: int) -> list[Reply]:

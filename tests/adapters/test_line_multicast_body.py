@@ -4,13 +4,11 @@ line-bot-sdk's ``AsyncMessagingApi.multicast``, and the same error mapping, agai
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from linebot.v3.messaging import MulticastRequest
 
-from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.channels.line.send import REQUEST_TIMEOUT
 from bot.core.errors import (
@@ -21,7 +19,6 @@ from bot.core.errors import (
 )
 from bot.core.messages import Button, ButtonKind, Reply
 from simulator.fakes.line_api import FakeLineApi
-from simulator.fakes.line_webhooks import line_settings
 
 USERS = [f"U{n:032x}" for n in range(500)]
 REPLIES = [
@@ -34,21 +31,6 @@ REPLIES = [
         ),
     ),
 ]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineApi]:
-    api = FakeLineApi()
-    async with api.running():
-        yield api
-
-
-@pytest.fixture
-async def channel(app: App, fake: FakeLineApi) -> AsyncIterator[LineChannel]:
-    line = LineChannel(line_settings(app.settings, fake), app.bus, app.uow, app.clock)
-    line.retry_delays = (0.0, 0.0)
-    yield line
-    await line.close()
 
 
 def _sent(fake: FakeLineApi) -> list[tuple[bytes, dict[str, Any]]]:

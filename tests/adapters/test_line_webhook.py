@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -102,13 +101,6 @@ async def test_sticker_is_not_an_inbound() -> None:
 
 
 # -- the HTTP endpoint ----------------------------------------------------------------------
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineApi]:
-    api = FakeLineApi()
-    async with api.running():
-        yield api
 
 
 @pytest.fixture

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from storage.models import Member
 from storage.repositories.identities import LAST_SEEN_STEP
+from tests.storage.trip_support import count_trips
 
 
 async def _arrive(app: App, channel: str, user_id: str) -> None:
@@ -110,14 +109,7 @@ async def test_on_sqlite_the_write_travels_with_the_next_statement(
         pytest.skip("SQLite's one-trip driver")
     await _arrive(app, "line", "U1")
     clock.advance(LAST_SEEN_STEP)
-    trips: list[str] = []
-    send = aiosqlite.Connection._execute
-
-    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        trips.append(getattr(fn, "__name__", "?"))
-        return await send(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    trips = count_trips(monkeypatch)
     await _arrive(app, "line", "U1")
     monkeypatch.undo()
 

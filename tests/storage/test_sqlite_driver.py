@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from sqlalchemy.sql.expression import ReleaseSavepointClause, SavepointClause
 
 from storage.db import create_engine
 from storage.sqlite_driver import PREFETCH, OneTripConnection
+from tests.storage.trip_support import count_trips
 
 
 @pytest.fixture
@@ -33,15 +33,7 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of what each trip to the database thread ran."""
-    made: list[str] = []
-    send = aiosqlite.Connection._execute
-
-    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        made.append(getattr(fn, "__name__", "?"))
-        return await send(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
-    return made
+    return count_trips(monkeypatch)
 
 
 async def test_a_statement_and_its_rows_take_one_trip(
