@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from shop.campaigns.launch import segment_env
+from shop.campaigns.launch import LaunchResult, segment_env, start_campaign
 from shop.contact_policy import ContactPolicy, eligibility
 from storage.models import Campaign, CampaignMember, Member
 from storage.raw_session import session_of
 from storage.repositories.enrolment import Enrolments
+from wording.campaigns import CampaignWording
 
 EVERYONE = "points >= 0"
 
@@ -103,3 +104,17 @@ class StagingKilled:
     def heal(self) -> None:
         """The next launch stages every page."""
         self._monkeypatch.setattr(Enrolments, "stage", self.real)
+
+
+async def launch_now(app: App, campaign_id: int, batch_size: int = 500) -> LaunchResult:
+    """Start campaign ``campaign_id`` now, as the owner's send does, in pages of
+    ``batch_size``, and commit."""
+    async with app.uow() as uow:
+        campaign = await uow.campaigns.get(campaign_id)
+        assert campaign is not None
+        env = await segment_env(uow, app.clock.now(), app.settings.tz)
+        result = await start_campaign(
+            uow, campaign, env, app.clock.now(), wording=CampaignWording(), batch_size=batch_size
+        )
+        await uow.commit()
+    return result

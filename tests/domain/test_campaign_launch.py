@@ -11,25 +11,17 @@ from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.core.wire import payload_to_replies
 from jobs.campaigns import start_due_campaigns
-from shop.campaigns import launch
-from shop.campaigns.launch import in_holdout, segment_env, start_campaign
+from shop.campaigns.launch import in_holdout
 from storage.models import CampaignMember, OutboxMessage
 from storage.raw_session import session_of
-from tests.domain.campaign_support import StagingKilled, audience, campaign_row, make_campaign
+from tests.domain.campaign_support import (
+    StagingKilled,
+    audience,
+    campaign_row,
+    launch_now,
+    make_campaign,
+)
 from tests.unit.staff_support import make_member, outbox_rows, staff_chat
-from wording.campaigns import CampaignWording
-
-
-async def _start(app: App, campaign_id: int, batch_size: int = 500) -> launch.LaunchResult:
-    async with app.uow() as uow:
-        campaign = await uow.campaigns.get(campaign_id)
-        assert campaign is not None
-        env = await segment_env(uow, app.clock.now(), app.settings.tz)
-        result = await start_campaign(
-            uow, campaign, env, app.clock.now(), wording=CampaignWording(), batch_size=batch_size
-        )
-        await uow.commit()
-    return result
 
 
 async def _members(app: App, count: int) -> list[int]:
@@ -61,7 +53,7 @@ async def test_start_writes_one_audience_row_per_member_and_outbox_rows_for_reci
 ) -> None:
     ids = await _members(app, 30)
     campaign = await make_campaign(app, holdout_pct=20)
-    result = await _start(app, campaign.id, batch_size=7)
+    result = await launch_now(app, campaign.id, batch_size=7)
     rows = await audience(app, campaign.id)
     assert [row.member_id for row in rows] == ids
     held = {row.member_id for row in rows if row.group == "holdout"}
@@ -76,7 +68,7 @@ async def test_start_writes_one_audience_row_per_member_and_outbox_rows_for_reci
 async def test_recipient_message_is_personalised_and_carries_the_claim_button(app: App) -> None:
     member = await make_member(app, "Ploy", user_id="m1", locale="en")
     campaign = await make_campaign(app, holdout_pct=0)
-    await _start(app, campaign.id)
+    await launch_now(app, campaign.id)
     [row] = await outbox_rows(app, f"cmp:{campaign.id}:")
     [reply] = payload_to_replies(row.payload)
     assert reply.text == "Khun Ploy, Buy 1 get 1!"
@@ -89,7 +81,7 @@ async def test_excluded_members_are_recorded_with_their_reason_and_get_nothing(a
     no = await make_member(app, "B", "0822222222", user_id="b", marketing=False)
     gone = await make_member(app, "C", "0833333333", user_id=None)
     campaign = await make_campaign(app, holdout_pct=0)
-    result = await _start(app, campaign.id)
+    result = await launch_now(app, campaign.id)
     reasons = {row.member_id: row.excluded for row in await audience(app, campaign.id)}
     assert reasons == {ok.id: None, no.id: "no_consent", gone.id: "unreachable"}
     assert [row.member_id for row in await outbox_rows(app, "cmp:")] == [ok.id]
@@ -99,8 +91,8 @@ async def test_excluded_members_are_recorded_with_their_reason_and_get_nothing(a
 async def test_a_campaign_starts_only_once(app: App) -> None:
     await _members(app, 5)
     campaign = await make_campaign(app)
-    assert (await _start(app, campaign.id)).started
-    again = await _start(app, campaign.id)
+    assert (await launch_now(app, campaign.id)).started
+    again = await launch_now(app, campaign.id)
     assert not again.started
     assert len(await audience(app, campaign.id)) == 5
 
@@ -112,7 +104,7 @@ async def test_failure_midway_leaves_no_snapshot_no_outbox_and_a_draft(
     campaign = await make_campaign(app, holdout_pct=0)
     StagingKilled(monkeypatch, 2, "disk full")
     with pytest.raises(RuntimeError):
-        await _start(app, campaign.id, batch_size=5)
+        await launch_now(app, campaign.id, batch_size=5)
     async with app.uow() as uow:
         members = await session_of(uow).scalar(select(func.count()).select_from(CampaignMember))
         queued = await session_of(uow).scalar(select(func.count()).select_from(OutboxMessage))
@@ -123,7 +115,7 @@ async def test_failure_midway_leaves_no_snapshot_no_outbox_and_a_draft(
 async def test_cancel_withdraws_pending_messages_and_keeps_sent_ones(app: App) -> None:
     await _members(app, 4)
     campaign = await make_campaign(app, holdout_pct=0)
-    await _start(app, campaign.id)
+    await launch_now(app, campaign.id)
     first = (await outbox_rows(app, "cmp:"))[0]
     async with app.uow() as uow:
         await session_of(uow).execute(

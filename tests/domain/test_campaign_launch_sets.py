@@ -15,13 +15,13 @@ from bot.bootstrap import App
 from bot.core.messages import Channel
 from shop.campaigns import launch
 from shop.campaigns.enrol import enrol, read_audience
-from shop.campaigns.launch import segment_env, start_campaign
+from shop.campaigns.launch import segment_env
 from shop.contact_policy import eligibility, load_policy
 from shop.loyalty import add_months, load_rules
 from storage.holdout import bucket_sql, holdout_bucket
 from storage.models import CampaignMember, ChannelIdentity, Member, OutboxMessage
 from storage.raw_session import session_of
-from tests.domain.campaign_support import StagingKilled, make_campaign
+from tests.domain.campaign_support import StagingKilled, launch_now, make_campaign
 from tests.unit.staff_support import make_member
 from wording.campaigns import CampaignWording
 
@@ -161,25 +161,13 @@ async def _per_member(app: App, campaign_id: int, page_size: int) -> dict[str, A
     return counts
 
 
-async def _launch(app: App, campaign_id: int, batch_size: int) -> launch.LaunchResult:
-    async with app.uow() as uow:
-        campaign = await uow.campaigns.get(campaign_id)
-        assert campaign is not None
-        env = await segment_env(uow, app.clock.now(), app.settings.tz)
-        result = await start_campaign(
-            uow, campaign, env, app.clock.now(), wording=CampaignWording(), batch_size=batch_size
-        )
-        await uow.commit()
-    return result
-
-
 @pytest.mark.parametrize("message", [UNIFORM, PERSONAL])
 async def test_set_based_launch_writes_what_the_per_member_path_writes(
     app: App, message: str
 ) -> None:
     ids = await _population(app)
     campaign = await make_campaign(app, holdout_pct=30, message=message)
-    result = await _launch(app, campaign.id, batch_size=7)
+    result = await launch_now(app, campaign.id, batch_size=7)
     audience, messages = await _snapshot(app, campaign.id)
     await _forget(app, campaign.id)
     before = await _per_member(app, campaign.id, page_size=5)
@@ -208,11 +196,11 @@ async def test_a_launch_failing_part_way_then_started_again_enrols_each_member_o
     campaign = await make_campaign(app, holdout_pct=20, message=UNIFORM)
     killed = StagingKilled(monkeypatch, 3, "killed")
     with pytest.raises(RuntimeError):
-        await _launch(app, campaign.id, batch_size=5)
+        await launch_now(app, campaign.id, batch_size=5)
     assert killed.pages == 3
     killed.heal()
-    assert (await _launch(app, campaign.id, batch_size=5)).started
-    assert not (await _launch(app, campaign.id, batch_size=5)).started
+    assert (await launch_now(app, campaign.id, batch_size=5)).started
+    assert not (await launch_now(app, campaign.id, batch_size=5)).started
     audience, messages = await _snapshot(app, campaign.id)
     assert len(audience) == len({row[0] for row in audience}) == 12
     recipients = [row[0] for row in audience if row[1] == "recipient"]

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import sqlite3
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -33,24 +34,12 @@ async def test_the_page_and_the_count_agree(app: App) -> None:
 
 
 async def test_a_count_of_nothing_stops_the_page(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    walking, stopped = asyncio.Event(), asyncio.Event()
-    count = console_queries.member_count
+    stopped = asyncio.Event()
 
-    async def endless_walk(*_: object, **__: object) -> MemberPage:
-        walking.set()
-        try:
-            await asyncio.Event().wait()  # every member of a big shop, one by one
-        except asyncio.CancelledError:
-            stopped.set()
-            raise
-        raise AssertionError("unreachable")
+    async def on_stop() -> None:
+        stopped.set()
 
-    async def count_once_walking(*args: Any) -> int:
-        await walking.wait()
-        return await count(*args)
-
-    monkeypatch.setattr(console_queries, "member_page", endless_walk)
-    monkeypatch.setattr(console_queries, "member_count", count_once_walking)
+    _walk_until_stopped(monkeypatch, on_stop)
     await make_member(app, "M", "0811234567", points=10)
     nobody = Member.points_balance > 10**6
     # the guard only turns a page left walking into a failure instead of a hang
@@ -148,27 +137,15 @@ async def test_the_caller_s_cancellation_waits_for_the_page_to_stop_and_is_raise
     """A count of 0 stops the page; if the caller is cancelled while the page cleans up (its
     rollback, its connection handed back), the clean-up ends undisturbed and the caller's
     cancellation is raised then, not swallowed with the page's."""
-    walking, stopping, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    stopping, release = asyncio.Event(), asyncio.Event()
     cleaned: list[bool] = []
-    count = console_queries.member_count
 
-    async def slow_to_stop(*_: object, **__: object) -> MemberPage:
-        walking.set()
-        try:
-            await asyncio.Event().wait()  # every member of a big shop, one by one
-        except asyncio.CancelledError:
-            stopping.set()
-            await release.wait()  # rolling back, handing its connection back
-            cleaned.append(True)
-            raise
-        raise AssertionError("unreachable")
+    async def slow_to_stop() -> None:
+        stopping.set()
+        await release.wait()  # rolling back, handing its connection back
+        cleaned.append(True)
 
-    async def count_once_walking(*args: Any) -> int:
-        await walking.wait()
-        return await count(*args)
-
-    monkeypatch.setattr(console_queries, "member_page", slow_to_stop)
-    monkeypatch.setattr(console_queries, "member_count", count_once_walking)
+    _walk_until_stopped(monkeypatch, slow_to_stop)
     nobody = Member.points_balance > 10**6
     asked = asyncio.ensure_future(page_and_count(app.uow, None, nobody, 0, 50))
     # the guards only turn a hang into a failure
@@ -178,3 +155,28 @@ async def test_the_caller_s_cancellation_waits_for_the_page_to_stop_and_is_raise
     await asyncio.wait({asked}, timeout=30)
     assert asked.cancelled()
     assert cleaned == [True]
+
+
+def _walk_until_stopped(
+    monkeypatch: pytest.MonkeyPatch, on_stop: Callable[[], Awaitable[None]]
+) -> None:
+    """The page walks until it is stopped (``on_stop`` runs as it stops, before it ends
+    cancelled); the count answers only once the page is walking."""
+    walking = asyncio.Event()
+    count = console_queries.member_count
+
+    async def endless_walk(*_: object, **__: object) -> MemberPage:
+        walking.set()
+        try:
+            await asyncio.Event().wait()  # every member of a big shop, one by one
+        except asyncio.CancelledError:
+            await on_stop()
+            raise
+        raise AssertionError("unreachable")
+
+    async def count_once_walking(*args: Any) -> int:
+        await walking.wait()
+        return await count(*args)
+
+    monkeypatch.setattr(console_queries, "member_page", endless_walk)
+    monkeypatch.setattr(console_queries, "member_count", count_once_walking)
