@@ -15,8 +15,10 @@ requests on the way. LINE: per endpoint, push 2,000 and multicast 200 requests a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Final, Protocol
 
@@ -30,6 +32,8 @@ Sleep = Callable[[float], Awaitable[None]]
 EPSILON: Final = 1e-9
 #: per-chat buckets kept at most; full (idle) ones are dropped beyond this
 MAX_KEYED_BUCKETS: Final = 10_000
+#: how often an :class:`ArrivalWindow` full of unanswered requests looks for an answer
+IN_FLIGHT_POLL: Final = 0.005
 
 
 class TokenBucket:
@@ -143,6 +147,63 @@ class KeyedBuckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+class ArrivalWindow:
+    """At most ``count`` requests reaching the platform in any ``seconds``-long window, judged by
+    when each was answered.
+
+    The buckets space requests as they *leave*; the platform counts them as they *arrive*. A
+    stall on the way (a busy machine, the network) delivers several spaced requests together,
+    and the window a second later then holds those and a full second of on-time ones: one too
+    many, a 429, and the whole bot stops for ``retry_after``. A request arrives before it is
+    answered, so a request answered at ``t`` is outside every window that starts at or after
+    ``t``: counting each by its answer (and every unanswered one as inside), this process
+    never puts more than ``count`` in the platform's window, however its requests were held up
+    on the way. On time, answers follow requests closely and the buckets' pace stays under
+    ``count``, so it never waits; it waits only in the second after a stall."""
+
+    def __init__(
+        self,
+        count: int,
+        seconds: float = 1.0,
+        *,
+        now: Now = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if count < 1 or seconds <= 0:
+            raise ValueError("an arrival window needs count >= 1 and seconds > 0")
+        self.count, self.seconds = count, seconds
+        self._now, self._sleep = now, sleep
+        self._answered: deque[float] = deque()  # in order: the clock is monotonic
+        self._in_flight = 0
+        self._lock = asyncio.Lock()  # FIFO: requests go in the order they came
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold one request from when it may go until it is answered (or failed: it may have
+        arrived all the same)."""
+        async with self._lock:
+            await self._room()
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._answered.append(self._now())
+
+    async def _room(self) -> None:
+        while True:
+            moment = self._now()
+            while self._answered and self._answered[0] <= moment - self.seconds:
+                self._answered.popleft()
+            if len(self._answered) + self._in_flight < self.count:
+                return
+            # room comes when the oldest answer leaves the window; with none yet, once one comes
+            if self._answered:
+                await self._sleep(max(self._answered[0] + self.seconds - moment, EPSILON))
+            else:
+                await self._sleep(IN_FLIGHT_POLL)
 
 
 class SendLimiter(Protocol):

@@ -19,7 +19,7 @@ from bot.core.clock import SystemClock
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import PlatformLimits
-from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
+from simulator.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI, serving
 from storage.models import ContactEvent
 from storage.raw_session import session_of
 from tests.e2e.broadcast_support import add_campaign, queue_promotions, statuses, until_drained
@@ -122,3 +122,29 @@ async def test_messages_to_one_chat_are_spaced_a_second_apart(app: App) -> None:
     assert len(times) == 3
     assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(times))
     assert fake.rates.refused == 0
+
+
+async def test_a_stall_that_bunches_messages_on_the_way_brings_no_429_a_second_later(
+    app: App,
+) -> None:
+    """Five messages that left on time reach the platform together (a stall on the way): at
+    the shipped pace of 28 a second, the second after them would hold those five and 28 more,
+    over the 30 Telegram allows. The adapter counts its messages by when they were answered."""
+    fake = FakeTelegramAPI(rate=30)
+    users = chats(90)
+    stalled: list[float] = []
+
+    async def stall(call: Call) -> None:
+        if call.chat_id is not None and 1030 <= call.chat_id < 1035:
+            # released together, 0.2 s after the first
+            stalled.append(stalled[0] if stalled else asyncio.get_running_loop().time())
+            await asyncio.sleep(stalled[0] + 0.2 - asyncio.get_running_loop().time())
+
+    fake.before_send = stall
+    await queue_promotions(app, "telegram", users)
+    async with sending(app, fake):
+        await until_drained(app, seconds=60)
+    assert len(stalled) == 5
+    assert fake.rates.refused == 0
+    assert delivered(fake) == Counter({int(user): 1 for user in users})
+    assert await statuses(app) == {"sent": 90}

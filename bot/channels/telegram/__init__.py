@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -44,6 +45,7 @@ from bot.core.messages import Channel, Identity, InboundKind, Reply
 from bot.i18n import LOCALES
 from handlers.bus import Bus
 from handlers.router import Router
+from jobs.ratelimit import ArrivalWindow
 from jobs.replies import ReplyCourier
 from storage.uow import UnitOfWorkFactory
 
@@ -52,6 +54,9 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH: Final = "/webhook/telegram"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member")
+#: the Bot API methods that put a message in a chat: what the platform's rate counts
+MESSAGE_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+T = TypeVar("T")
 #: kinds whose replies are not sent: nothing reaches a blocked chat, and an unblock
 #: (``my_chat_member`` back to ``member``) is followed by the Telegram app's own ``/start``,
 #: which is what greets: answering both would welcome the person twice (issue 15, item 13)
@@ -93,7 +98,11 @@ class TelegramChannel:
         #: direct replies go through the budgets the server shares with the dispatcher
         self.replies = ReplyCourier(uow, clock, kick=self._kick)
         try:
-            self.bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base)
+            self.bot = make_bot(
+                settings.telegram_bot_token,
+                settings.telegram_api_base,
+                per_second=settings.telegram_rate,
+            )
         except TokenValidationError as error:  # say which setting is wrong, not aiogram's words
             raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not a bot token") from error
         self.dispatcher = Dispatcher(disable_fsm=True)
@@ -265,15 +274,34 @@ class TelegramChannel:
 
 
 class _Session(AiohttpSession):
-    """aiogram's session, with the answer types of the methods it called kept alive.
+    """aiogram's session, with the answer types of the methods it called kept alive, and the
+    messages it sends kept within the platform's window as they arrive.
 
     aiogram reads every Bot API answer into ``Response[<the method's return type>]``; pydantic
     keeps such parametrised classes only weakly, so once the garbage collector has run the next
     call builds the class (its validators, its schema) again, a few tens of microseconds per
     message sent. Holding each on first use makes every later call find it.
+
+    The send budgets pace messages as they leave; :class:`~jobs.ratelimit.ArrivalWindow`
+    keeps a stall on the way from bunching them into one second the platform refuses.
     """
 
     _answer_types: ClassVar[dict[Any, Any]] = {}
+
+    def __init__(self, arrivals: ArrivalWindow, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.arrivals = arrivals
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[T],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature, passed on
+    ) -> T:
+        if method.__api_method__ not in MESSAGE_METHODS:
+            return await super().make_request(bot, method, timeout)
+        async with self.arrivals.turn():
+            return await super().make_request(bot, method, timeout)
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
@@ -284,7 +312,14 @@ class _Session(AiohttpSession):
         return super().check_response(bot, method, status_code, content)
 
 
-def make_bot(token: str, api_base: str) -> Bot:
-    """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it)."""
-    session = _Session(api=TelegramAPIServer.from_base(api_base))
+def make_bot(token: str, api_base: str, *, per_second: float | None = None) -> Bot:
+    """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it).
+
+    ``per_second``: the bot's rate as the operator set it (``TELEGRAM_RATE``); the messages'
+    arrivals are kept within the larger of it and the platform's own limit (a rate set above
+    that is an allowance the bot has, such as Telegram's paid broadcasts)."""
+    limit = max(per_second or 0.0, TELEGRAM_CAPABILITIES.rates.per_sender or 0.0)
+    session = _Session(
+        arrivals=ArrivalWindow(math.ceil(limit)), api=TelegramAPIServer.from_base(api_base)
+    )
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
