@@ -31,7 +31,7 @@ from bot.web import build_web_app
 from jobs import scheduler
 from jobs.dispatcher import OutboxDispatcher
 from jobs.leader import lead_when_elected
-from jobs.ratelimit import PlatformLimits, SendLimiter, operator_budgets
+from jobs.ratelimit import ArrivalWindow, PlatformLimits, SendLimiter, operator_budgets
 from jobs.replies import ReplyCourier
 from jobs.shared_pace import SharedPace
 
@@ -134,10 +134,16 @@ def send_budget(app: App, channels: Mapping[Channel, Outbound]) -> SendLimiter:
     """The one limiter of this process, shared by the outbox dispatcher and the direct
     replies of ``channels`` (``jobs.replies``), so both draw from the same budgets. On
     PostgreSQL, where several processes may serve, the budgets are claimed in the database
-    (``jobs.shared_pace``), so they are one for all of them."""
-    limiter: SendLimiter = PlatformLimits.from_settings(app.settings)
+    (``jobs.shared_pace``), so they are one for all of them. The adapters' arrival windows
+    tell it which sends a stall on the way made late, each costing this process a slot."""
+    arrivals = {
+        channel: window
+        for channel, adapter in channels.items()
+        if isinstance(window := getattr(adapter, "arrivals", None), ArrivalWindow)
+    }
+    limiter: SendLimiter = PlatformLimits.from_settings(app.settings, arrivals)
     if app.engine.dialect.name != "sqlite":
-        limiter = SharedPace(operator_budgets(app.settings), app.uow)
+        limiter = SharedPace(operator_budgets(app.settings), app.uow, arrivals=arrivals)
     for channel in channels.values():
         courier = getattr(channel, "replies", None)
         if isinstance(courier, ReplyCourier):

@@ -32,8 +32,8 @@ Sleep = Callable[[float], Awaitable[None]]
 EPSILON: Final = 1e-9
 #: per-chat buckets kept at most; full (idle) ones are dropped beyond this
 MAX_KEYED_BUCKETS: Final = 10_000
-#: how often an :class:`ArrivalWindow` full of unanswered requests looks for an answer
-IN_FLIGHT_POLL: Final = 0.005
+#: the round trips an :class:`ArrivalWindow` takes its quickest from
+ROUND_TRIPS_KEPT: Final = 64
 
 
 class TokenBucket:
@@ -150,60 +150,56 @@ class KeyedBuckets:
 
 
 class ArrivalWindow:
-    """At most ``count`` requests reaching the platform in any ``seconds``-long window, judged by
-    when each was answered.
+    """Keeps a stall on the way to the platform from crowding its window.
 
     The buckets space requests as they *leave*; the platform counts them as they *arrive*. A
-    stall on the way (a busy machine, the network) delivers several spaced requests together,
-    and the window a second later then holds those and a full second of on-time ones: one too
-    many, a 429, and the whole bot stops for ``retry_after``. A request arrives before it is
-    answered, so a request answered at ``t`` is outside every window that starts at or after
-    ``t``: counting each by its answer (and every unanswered one as inside), this process
-    never puts more than ``count`` in the platform's window, however its requests were held up
-    on the way. On time, answers follow requests closely and the buckets' pace stays under
-    ``count``, so it never waits; it waits only in the second after a stall."""
+    stall on the way (a busy machine, the network) delivers several spaced requests together:
+    each late one now counts in the windows of the second after it, beside the requests that
+    go on time there, and the second holds one more than the pace put in it for every late
+    request — over the limit, a 429, and the whole bot stops for ``retry_after``.
+
+    The channel's adapter times every request it sends (:meth:`turn`). One that took more
+    than ``tolerance`` longer than the quickest of the recent ones (the network's own round
+    trip, whatever it is, is not lateness; the tolerance is what the pace's margin under the
+    limit absorbs) makes this process *owe* a slot: the limiter gives up its next slot
+    (:meth:`owed`), and an unused slot between the late request's answer and a second after it
+    left lies in every window the late request was carried into. So a second holds no more
+    than the pace put in it, also when several processes share the pace: each gives up its own
+    slots for its own late requests. A debt not paid within that second has lapsed (nothing of
+    this process went there). On time, and on a slow but steady network, nothing is owed.
+    """
 
     def __init__(
         self,
-        count: int,
+        tolerance: float,
         seconds: float = 1.0,
         *,
         now: Now = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if count < 1 or seconds <= 0:
-            raise ValueError("an arrival window needs count >= 1 and seconds > 0")
-        self.count, self.seconds = count, seconds
-        self._now, self._sleep = now, sleep
-        self._answered: deque[float] = deque()  # in order: the clock is monotonic
-        self._in_flight = 0
-        self._lock = asyncio.Lock()  # FIFO: requests go in the order they came
+        if tolerance < 0 or seconds <= 0:
+            raise ValueError("an arrival window needs tolerance >= 0 and seconds > 0")
+        self.tolerance, self.seconds = tolerance, seconds
+        self._now = now
+        self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS_KEPT)
+        self._debts: deque[float] = deque()  # until when each may be paid
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        """Hold one request from when it may go until it is answered (or failed: it may have
-        arrived all the same)."""
-        async with self._lock:
-            await self._room()
-            self._in_flight += 1
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            self._answered.append(self._now())
+        """Time one request, from when it leaves until it is answered. A request that failed
+        is not looked at: it may never have arrived, or be the network's failure."""
+        left = self._now()
+        yield
+        answered = self._now()
+        self._round_trips.append(answered - left)
+        if answered - left - min(self._round_trips) > self.tolerance:
+            self._debts.append(left + self.seconds)
 
-    async def _room(self) -> None:
-        while True:
-            moment = self._now()
-            while self._answered and self._answered[0] <= moment - self.seconds:
-                self._answered.popleft()
-            if len(self._answered) + self._in_flight < self.count:
-                return
-            # room comes when the oldest answer leaves the window; with none yet, once one comes
-            if self._answered:
-                await self._sleep(max(self._answered[0] + self.seconds - moment, EPSILON))
-            else:
-                await self._sleep(IN_FLIGHT_POLL)
+    def owed(self) -> int:
+        """The slots to give up now (each counted once: whoever asks pays them)."""
+        moment = self._now()
+        owed = sum(1 for until in self._debts if until > moment)
+        self._debts.clear()
+        return owed
 
 
 class SendLimiter(Protocol):
@@ -242,6 +238,7 @@ class _Pacer:
     sender: TokenBucket | None
     chats: KeyedBuckets | None
     endpoints: dict[str, TokenBucket]
+    arrivals: ArrivalWindow | None = None
 
     async def before_send(self, kind: str, chat: str, messages: int, urgent: bool) -> None:
         # per message, each is its own platform call; else one token per request
@@ -249,10 +246,19 @@ class _Pacer:
             if self.chats is not None:
                 await self.chats.acquire(chat, urgent=urgent)
             if self.sender is not None:
-                await self.sender.acquire(urgent=urgent)
+                await self._sender_turn(urgent)
             endpoint = self.endpoints.get(kind) or self._default_endpoint()
             if endpoint is not None:
                 await endpoint.acquire(urgent=urgent)
+
+    async def _sender_turn(self, urgent: bool) -> None:
+        assert self.sender is not None
+        # the slots owed for requests that arrived late go unused, at once: a pause of that
+        # many gaps (a pause gives up the slot it starts in, too)
+        owed = self.arrivals.owed() if self.arrivals is not None else 0
+        if owed:
+            self.sender.pause((owed - 1) / self.sender.rate)
+        await self.sender.acquire(urgent=urgent)
 
     def _default_endpoint(self) -> TokenBucket | None:
         return next(iter(self.endpoints.values()), None)
@@ -273,9 +279,14 @@ class PlatformLimits:
         self,
         budgets: Mapping[Channel, RateBudget],
         *,
+        arrivals: Mapping[Channel, ArrivalWindow] | None = None,
         now: Now = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        """``arrivals``: the channels' adapters' :class:`ArrivalWindow`, whose owed slots the
+        bot-wide bucket gives up."""
+        arrivals = arrivals or {}
+
         # burst 1: never more than ``rate`` in any one-second window, also right after a pause
         def bucket(rate: float | None) -> TokenBucket | None:
             return None if rate is None else TokenBucket(rate, 1.0, now=now, sleep=sleep)
@@ -291,15 +302,18 @@ class PlatformLimits:
                     kind: TokenBucket(rate, 1.0, now=now, sleep=sleep)
                     for kind, rate in budget.per_endpoint
                 },
+                arrivals.get(channel),
             )
             for channel, budget in budgets.items()
         }
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PlatformLimits:
+    def from_settings(
+        cls, settings: Settings, arrivals: Mapping[Channel, ArrivalWindow] | None = None
+    ) -> PlatformLimits:
         """The budgets the operator set (``TELEGRAM_RATE``, ``LINE_PUSH_RATE``, …) in the
         shape each channel's capabilities declare."""
-        return cls(operator_budgets(settings))
+        return cls(operator_budgets(settings), arrivals=arrivals)
 
     async def before_send(
         self, channel: Channel, kind: str, chat: str, messages: int, *, urgent: bool = False

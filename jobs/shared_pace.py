@@ -10,11 +10,13 @@ row). The slots queue up in the database, so the pace is the rate however late a
 an urgent message (a reply) waits behind the slots already claimed, a fraction of a second. A
 slot used late is given up for a new one: its message would go out close behind the slot after
 it, and the margin under the platform's limit (``TELEGRAM_RATE`` 28 of Telegram's 30) is what
-absorbs lateness and the network's jitter. In-process, per-chat buckets keep this process's
-messages to one chat in order and put replies first, and the channels budgeted per endpoint
-(LINE: thousands of requests a second) are paced in-process as
-:class:`~jobs.ratelimit.PlatformLimits` does. A ``retry_after`` holds the bot's slots in every
-process.
+absorbs lateness and the network's jitter. For a message the platform answered so late that
+it may have arrived together with later ones this process claims one slot more and leaves it
+unused (:class:`~jobs.ratelimit.ArrivalWindow`).
+In-process, per-chat buckets keep this process's messages to one chat in order and put replies
+first, and the channels budgeted per endpoint (LINE: thousands of requests a second) are paced
+in-process as :class:`~jobs.ratelimit.PlatformLimits` does. A ``retry_after`` holds the bot's
+slots in every process.
 
 The server uses it on PostgreSQL, where several processes may serve one shop; on SQLite one
 process serves it and the in-process limiter is the whole budget.
@@ -31,7 +33,7 @@ from typing import Final
 
 from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
-from jobs.ratelimit import Now, PlatformLimits, Sleep, TokenBucket
+from jobs.ratelimit import ArrivalWindow, Now, PlatformLimits, Sleep, TokenBucket
 from storage.repositories.pace import Slot
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -112,9 +114,13 @@ class SharedPace:
         budgets: Mapping[Channel, RateBudget],
         uow: UnitOfWorkFactory,
         *,
+        arrivals: Mapping[Channel, ArrivalWindow] | None = None,
         now: Now = time.time,  # wall time: every process, on every host, reads the same
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        """``arrivals``: the adapters' :class:`~jobs.ratelimit.ArrivalWindow`, whose owed slots
+        this process claims and leaves unused."""
+        arrivals = arrivals or {}
         self._shared = {
             channel: budget
             for channel, budget in budgets.items()
@@ -125,7 +131,12 @@ class SharedPace:
             channel: replace(budget, per_sender=None) if channel in self._shared else budget
             for channel, budget in budgets.items()
         }
-        self._local = PlatformLimits(local, sleep=sleep)
+        self._arrivals = {c: w for c, w in arrivals.items() if c in self._shared}
+        self._local = PlatformLimits(
+            local,
+            arrivals={c: w for c, w in arrivals.items() if c not in self._shared},
+            sleep=sleep,
+        )
         # and this process's own sends spaced as they leave, after the wait for the slot: a
         # stall that wakes several waiters at once then cannot send them together; a little
         # faster than the slots, so the sends catch up with them after a stall
@@ -157,6 +168,9 @@ class SharedPace:
         assert budget.per_sender is not None
         sender_gap = 1.0 / budget.per_sender
         chat_key = None if budget.per_chat is None else f"{channel.value}:{chat}"
+        arrivals = self._arrivals.get(channel)
+        for _ in range(arrivals.owed() if arrivals is not None else 0):
+            await self._batches[channel].slot(None)  # owed for a late arrival: nobody uses it
         missed = 0
         while True:
             slot = await self._batches[channel].slot(chat_key)

@@ -49,11 +49,14 @@ class Process:
         return response.status
 
 
-def budget_of(app: App, settings: Settings, *, shared: bool) -> SendLimiter:
+def budget_of(
+    app: App, settings: Settings, channel: TelegramChannel, *, shared: bool
+) -> SendLimiter:
     """The process's limiter as the server builds it (``bot.server.send_budget``)."""
+    arrivals = {Channel.TELEGRAM: channel.arrivals}
     if shared and app.engine.dialect.name != "sqlite":
-        return SharedPace(operator_budgets(settings), app.uow)
-    return PlatformLimits.from_settings(settings)
+        return SharedPace(operator_budgets(settings), app.uow, arrivals=arrivals)
+    return PlatformLimits.from_settings(settings, arrivals)
 
 
 @asynccontextmanager
@@ -76,7 +79,7 @@ async def process(
         }
     )
     channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
-    limiter = budget_of(app, settings, shared=shared)
+    limiter = budget_of(app, settings, channel, shared=shared)
     channel.replies.limiter = limiter
     stop = asyncio.Event()
     task = None

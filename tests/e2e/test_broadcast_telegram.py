@@ -42,7 +42,7 @@ async def sending(
             app.uow,
             SystemClock(),
             {Channel.TELEGRAM: channel},
-            limiter=PlatformLimits.from_settings(settings),
+            limiter=PlatformLimits.from_settings(settings, {Channel.TELEGRAM: channel.arrivals}),
             poll_seconds=0.2,
         )
         stop = asyncio.Event()

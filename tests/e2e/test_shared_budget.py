@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App, bootstrap
 from bot.config import Settings
 from bot.core.clock import FrozenClock
-from simulator.fakes.telegram_api import FakeTelegramAPI, serving
+from simulator.fakes.telegram_api import Call, FakeTelegramAPI, serving
 from storage.models import OutboxMessage
 from storage.raw_session import session_of
 from tests.conftest import make_test_engine
@@ -111,3 +111,49 @@ async def test_the_shared_slots_keep_a_broadcast_at_the_allowed_rate(
     )
     assert fake.rates.refused == 0
     assert len(sent) == rows
+
+
+async def test_a_stall_in_the_leaders_sends_and_a_followers_replies_draw_no_429(
+    app: App, follower: App, clock: FrozenClock
+) -> None:
+    """Five of the leader's broadcast messages reach Telegram together (a stall on the way),
+    and the follower's replies go out in the second after them: the leader skips its own sends
+    where its late five still count, so that second stays within Telegram's 30 at the shipped
+    pace of 28."""
+    real_time(clock)
+    for user in MEMBERS:
+        await make_member(app, name=f"M{user}", phone=None, user_id=user)
+    audience = [str(920_000 + n) for n in range(200)]
+    await queue_promotions(app, "telegram", audience)
+    fake = FakeTelegramAPI(rate=30)
+    released = asyncio.Event()
+    stalled: list[float] = []
+
+    async def stall(call: Call) -> None:
+        if call.chat_id is not None and 920_040 <= call.chat_id < 920_045:
+            loop = asyncio.get_running_loop()
+            stalled.append(stalled[0] if stalled else loop.time())
+            await asyncio.sleep(stalled[0] + 0.2 - loop.time())
+            released.set()
+
+    fake.before_send = stall
+    async with (
+        serving(fake) as (_, base),
+        process(app, base, shared=True, rate=28.0),
+        process(follower, base, dispatching=False, shared=True, rate=28.0) as other,
+    ):
+        await asyncio.wait_for(released.wait(), 30)
+        await asyncio.sleep(0.6)  # the replies go in the second after the five arrived
+        answers = await asyncio.gather(*(other.say(int(u), "/points") for u in MEMBERS[:4]))
+        assert answers == [200] * 4
+
+        async def done() -> bool:
+            replies = sum(len(fake.sent(int(u))) for u in MEMBERS[:4])
+            return replies >= 4 and await _broadcast_sent(app) == 200
+
+        try:
+            await until(done, 60, "the broadcast and the replies sent")
+        finally:
+            assert len(stalled) == 5
+    assert fake.rates.refused == 0
+    assert fake.rates.busiest_second <= 30

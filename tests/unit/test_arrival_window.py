@@ -1,103 +1,122 @@
-"""The arrival window on a simulated clock: requests counted by when they were answered, so a
-stall that bunches them on the way never puts more than the platform's count in one second."""
+"""The arrival window on a simulated clock: each message answered late costs the bot-wide
+bucket a slot, so a stall that bunches messages on the way never crowds the platform's window;
+on time, and on a slow but steady network, nothing is owed."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
+import heapq
+import itertools
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from jobs.ratelimit import ArrivalWindow
+from bot.core.capabilities import RateBudget
+from bot.core.messages import Channel
+from jobs.ratelimit import ArrivalWindow, PlatformLimits
 from tests.unit.test_ratelimit import SimulatedTime, most_in_any_window
 
-GAP = 1 / 28  # the shipped pace (TELEGRAM_RATE) under Telegram's 30
+PACE = 28.0  # the shipped TELEGRAM_RATE under Telegram's 30
+GAP = 1 / PACE
+TELEGRAM = Channel.TELEGRAM
 
 
-def window(clock: SimulatedTime, count: int = 30) -> ArrivalWindow:
-    return ArrivalWindow(count, now=clock.now, sleep=clock.sleep)
+def paced(clock: SimulatedTime) -> tuple[PlatformLimits, ArrivalWindow]:
+    arrivals = ArrivalWindow(GAP, now=clock.now)
+    limits = PlatformLimits(
+        {TELEGRAM: RateBudget(per_sender=PACE, per_message=True)},
+        arrivals={TELEGRAM: arrivals},
+        now=clock.now,
+        sleep=clock.sleep,
+    )
+    return limits, arrivals
 
 
-async def go_at(clock: SimulatedTime, moment: float) -> None:
-    if moment > clock.t:
-        await clock.sleep(moment - clock.t)
+async def send(limits: PlatformLimits, n: int) -> None:
+    await limits.before_send(TELEGRAM, "push", str(n), 1)
 
 
-@contextlib.asynccontextmanager
-async def held(arrivals: ArrivalWindow) -> AsyncIterator[float]:
-    """One request let in; yields when it was (the caller answers it by leaving)."""
-    turn = arrivals.turn()
-    await turn.__aenter__()
-    try:
-        yield arrivals._now()
-    finally:
-        await turn.__aexit__(None, None, None)
-
-
-async def test_requests_answered_on_time_at_the_pace_never_wait() -> None:
+@pytest.mark.parametrize("round_trip", [0.002, 0.250])  # a local fake; Bangkok to Europe
+async def test_messages_answered_at_a_steady_pace_owe_nothing(round_trip: float) -> None:
     clock = SimulatedTime()
-    arrivals = window(clock)
+    limits, arrivals = paced(clock)
+    # every message is answered round_trip after it left, several in flight at once
+    events: list[tuple[float, int, int]] = []
+    turns: dict[int, AbstractAsyncContextManager[None]] = {}
+    left: list[float] = []
     for n in range(200):
-        await go_at(clock, n * GAP)
-        async with held(arrivals) as let_in:
-            assert let_in == pytest.approx(n * GAP)
-            clock.t += 0.002  # the answer, 2 ms later
+        while events and events[0][0] <= n * GAP:  # the answers due before this one leaves
+            answer, _, m = heapq.heappop(events)
+            clock.t = max(clock.t, answer)
+            await turns.pop(m).__aexit__(None, None, None)
+        await send(limits, n)
+        left.append(clock.t)
+        turns[n] = arrivals.turn()
+        await turns[n].__aenter__()
+        heapq.heappush(events, (clock.t + round_trip, 0, n))
+    assert left == pytest.approx([n * GAP for n in range(200)])
 
 
-async def test_a_bunch_answered_late_holds_back_the_second_after_it() -> None:
+async def test_a_bunch_answered_late_costs_the_bucket_a_slot_each() -> None:
     clock = SimulatedTime()
-    arrivals = window(clock)
-    answers: list[float] = []
-    let_in: list[float] = []
-    for n in range(27):
-        await go_at(clock, n * GAP)
-        async with held(arrivals) as moment:
-            let_in.append(moment)
-            clock.t += 0.001
-        answers.append(clock.t)
-    # three requests leave on time, one slot apart, and a stall answers them together
-    async with contextlib.AsyncExitStack() as stack:
-        for n in range(27, 30):
-            await go_at(clock, n * GAP)
-            let_in.append(await stack.enter_async_context(held(arrivals)))
-        await go_at(clock, 29 * GAP + 0.12)
-    answers += [clock.t] * 3
-    for n in range(30, 90):
-        await go_at(clock, n * GAP)
-        async with held(arrivals) as moment:
-            let_in.append(moment)
-            clock.t += 0.001
-        answers.append(clock.t)
-
-    # a request arrives no later than its answer: counted there, no second holds more than 30
-    assert most_in_any_window(answers) <= 30
-    # the pace alone would have let 28 more into the second after the bunch: one of them waited
-    late = [moment - n * GAP for n, moment in enumerate(let_in)]
-    assert max(late[30:]) > 0.05
-    assert late[:30] == pytest.approx([0.0] * 30)
-
-
-async def test_unanswered_requests_count_until_they_are_answered() -> None:
-    clock = SimulatedTime()
-    arrivals = window(clock, count=2)
-    async with held(arrivals):
-        async with held(arrivals):
-            clock.t = 0.5  # the first is answered at 0.5 (the inner one, here)
-        # one answered at 0.5, one in flight: the window is full until 1.5
-        async with held(arrivals) as third:
-            assert third == pytest.approx(1.5)
-
-
-async def test_a_request_that_failed_counts_as_arrived() -> None:
-    clock = SimulatedTime()
-    arrivals = window(clock, count=1)
-    with pytest.raises(ConnectionResetError):
+    limits, arrivals = paced(clock)
+    left: list[float] = []
+    answered: list[float] = []
+    bunch = [arrivals.turn() for _ in range(3)]  # three leave on time, answered together
+    for n in range(90):
+        await send(limits, n)
+        left.append(clock.t)
+        if 27 <= n <= 29:
+            await bunch[n - 27].__aenter__()
+            if n == 29:
+                clock.t += 0.12
+                for turn in bunch:
+                    await turn.__aexit__(None, None, None)
+                answered += [clock.t] * 3
+            continue
         async with arrivals.turn():
-            raise ConnectionResetError  # it may have reached the platform all the same
-    async with held(arrivals) as after:
-        assert after == pytest.approx(1.0)
+            clock.t += 0.001
+        answered.append(clock.t)
+    # each arrived no later than its answer; the pace alone would have put 31 in one second
+    assert most_in_any_window(answered) <= 30
+    late = [moment - n * GAP for n, moment in enumerate(left)]
+    assert late[:30] == pytest.approx([0.0] * 30)
+    # the three are answered at 29 gaps + 0.12 s; three slots given up, the next leaves 3 gaps
+    # after that instead of at once
+    assert left[30] == pytest.approx(29 * GAP + 0.12 + 3 * GAP)
+    # and the bucket spaces the messages that waited, as every other
+    assert min(b - a for a, b in itertools.pairwise(left)) >= GAP - 1e-9
 
 
-def test_an_arrival_window_refuses_a_count_of_zero() -> None:
-    with pytest.raises(ValueError, match="count >= 1"):
-        ArrivalWindow(0)
+async def test_a_message_that_failed_costs_nothing() -> None:
+    clock = SimulatedTime()
+    arrivals = ArrivalWindow(GAP, now=clock.now)
+
+    async def fails() -> None:
+        async with arrivals.turn():
+            clock.t += 0.5
+            raise ConnectionResetError  # no answer: when (or whether) it arrived is unknown
+
+    with pytest.raises(ConnectionResetError):
+        await fails()
+    assert arrivals.owed() == 0
+
+
+async def test_a_debt_lapses_a_second_after_its_message_left() -> None:
+    clock = SimulatedTime()
+    arrivals = ArrivalWindow(GAP, now=clock.now)
+    async with arrivals.turn():
+        clock.t += 0.001
+    async with arrivals.turn():
+        clock.t += 0.3  # left at 0.001, answered 0.3 s late
+    clock.t = 1.0
+    assert arrivals.owed() == 1
+    assert arrivals.owed() == 0  # paid
+    async with arrivals.turn():
+        clock.t += 0.3
+    clock.t = 2.1  # nothing of this process went in the second after it: nothing to give up
+    assert arrivals.owed() == 0
+
+
+def test_an_arrival_window_refuses_a_negative_tolerance() -> None:
+    with pytest.raises(ValueError, match="tolerance >= 0"):
+        ArrivalWindow(-0.1)

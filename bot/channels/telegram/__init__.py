@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import math
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final, TypeVar
@@ -56,6 +55,8 @@ SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a heade
 ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member")
 #: the Bot API methods that put a message in a chat: what the platform's rate counts
 MESSAGE_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+#: the shortest lateness taken for a stall on the way (see :func:`make_bot`)
+MIN_TOLERANCE: Final = 0.01
 T = TypeVar("T")
 #: kinds whose replies are not sent: nothing reaches a blocked chat, and an unblock
 #: (``my_chat_member`` back to ``member``) is followed by the Telegram app's own ``/start``,
@@ -97,11 +98,11 @@ class TelegramChannel:
         self.clock = clock
         #: direct replies go through the budgets the server shares with the dispatcher
         self.replies = ReplyCourier(uow, clock, kick=self._kick)
+        #: when its messages were answered: the limiter gives up a slot for each late one
+        self.arrivals = arrival_window(settings.telegram_rate)
         try:
             self.bot = make_bot(
-                settings.telegram_bot_token,
-                settings.telegram_api_base,
-                per_second=settings.telegram_rate,
+                settings.telegram_bot_token, settings.telegram_api_base, self.arrivals
             )
         except TokenValidationError as error:  # say which setting is wrong, not aiogram's words
             raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not a bot token") from error
@@ -275,7 +276,7 @@ class TelegramChannel:
 
 class _Session(AiohttpSession):
     """aiogram's session, with the answer types of the methods it called kept alive, and the
-    messages it sends kept within the platform's window as they arrive.
+    messages it sends timed for the limiter's arrival window.
 
     aiogram reads every Bot API answer into ``Response[<the method's return type>]``; pydantic
     keeps such parametrised classes only weakly, so once the garbage collector has run the next
@@ -283,7 +284,7 @@ class _Session(AiohttpSession):
     message sent. Holding each on first use makes every later call find it.
 
     The send budgets pace messages as they leave; :class:`~jobs.ratelimit.ArrivalWindow`
-    keeps a stall on the way from bunching them into one second the platform refuses.
+    learns from the answers which ones a stall on the way may have bunched as they arrived.
     """
 
     _answer_types: ClassVar[dict[Any, Any]] = {}
@@ -312,14 +313,20 @@ class _Session(AiohttpSession):
         return super().check_response(bot, method, status_code, content)
 
 
-def make_bot(token: str, api_base: str, *, per_second: float | None = None) -> Bot:
-    """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it).
+def arrival_window(per_second: float | None = None) -> ArrivalWindow:
+    """The arrival window of a bot paced at ``per_second`` (``TELEGRAM_RATE``; the platform's
+    own limit when not given): a message answered later than the quickest recent ones by more
+    than one gap of that pace costs this process a slot (see
+    :class:`~jobs.ratelimit.ArrivalWindow`); a gap shorter than a scheduler's time slice is not
+    taken for a stall."""
+    pace = per_second or TELEGRAM_CAPABILITIES.rates.per_sender or 30.0
+    return ArrivalWindow(max(1.0 / pace, MIN_TOLERANCE))
 
-    ``per_second``: the bot's rate as the operator set it (``TELEGRAM_RATE``); the messages'
-    arrivals are kept within the larger of it and the platform's own limit (a rate set above
-    that is an allowance the bot has, such as Telegram's paid broadcasts)."""
-    limit = max(per_second or 0.0, TELEGRAM_CAPABILITIES.rates.per_sender or 0.0)
+
+def make_bot(token: str, api_base: str, arrivals: ArrivalWindow | None = None) -> Bot:
+    """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it),
+    timing its messages in ``arrivals``."""
     session = _Session(
-        arrivals=ArrivalWindow(math.ceil(limit)), api=TelegramAPIServer.from_base(api_base)
+        arrivals=arrivals or arrival_window(), api=TelegramAPIServer.from_base(api_base)
     )
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
