@@ -53,7 +53,8 @@ class SendCheck:
         self._unsent: dict[int, datetime] = dict.fromkeys((row.id for row in rows), claimed)
         self._gone: set[int] = set()
         self._next = claimed + every
-        #: held while checking; shared with the dispatcher's claims (one connection for them)
+        #: held while checking; shared with the dispatcher's claims and outcome writes (one
+        #: connection for them all)
         self.lock = lock or asyncio.Lock()
 
     async def keep(self, delivery: Delivery) -> Delivery | None:
