@@ -102,7 +102,8 @@ class Feeder:
     """Claims rows for a pass whenever fewer lanes wait than ``ahead`` — ``lane`` rows (one
     request) for each lane missing, so that no more rows than ``workers + ahead`` requests are
     held at once; finishes on a claim that is not full, a stop, a failure, or when ``until``
-    has passed. Its claims take turns with the pass's send checks (one connection for both)."""
+    has passed. Its claims take turns with the pass's send checks and outcome writes (one
+    connection for them all)."""
 
     def __init__(
         self,

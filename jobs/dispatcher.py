@@ -164,11 +164,13 @@ class OutboxDispatcher:
         #: off beside another dispatcher that serves the rest (a console session's own)
         self._report_unrouted = UnroutedReport(self._channels, enabled=report_unrouted)
         self._hook = outcome_hook()
-        self._writer = OutcomeWriter(uow, clock.now, lambda: self._hook, locale)
-        #: held by the claims and send checks of both loops: beside the outcome writer they
-        #: take turns on one connection, since every SQLite connection the pool opens keeps
-        #: a page cache of its own for as long as it lives
-        self._reads = asyncio.Lock()
+        #: held by the claims and send checks of both loops and by the outcome writer: they
+        #: take turns on one connection, since every SQLite connection the pool opens keeps a
+        #: page cache (and a thread, with its allocator's arena) of its own for as long as it
+        #: lives; SQLite writes one transaction at a time anyway, and a turn handed over here
+        #: does not wait in SQLite's busy handler
+        self._turn = asyncio.Lock()
+        self._writer = OutcomeWriter(uow, clock.now, lambda: self._hook, locale, lock=self._turn)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -235,7 +237,7 @@ class OutboxDispatcher:
         result = DrainResult()
         now = self._clock.now()
         lease_end = now + self.lease
-        async with self._reads, self._uow() as uow:
+        async with self._turn, self._uow() as uow:
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
             if not urgent_only:
                 await self._report_unrouted(uow.outbox, now)
@@ -257,7 +259,7 @@ class OutboxDispatcher:
             more = await claim_sendable(uow, now, size, lease_end, fanout, self._recipients)
             await uow.commit()
         batch = claimed.messages + more.messages
-        check = SendCheck(self._uow, self._clock.now, batch, lock=self._reads)
+        check = SendCheck(self._uow, self._clock.now, batch, lock=self._turn)
         state = Pass(result, lease_end, deque(plan(batch, self._capabilities)), stop, check)
         result.withdrawn = claimed.withdrawn + more.withdrawn
         state.workers = min(self.concurrency, len(state.lanes))

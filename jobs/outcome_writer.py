@@ -65,11 +65,16 @@ class OutcomeWriter:
         now: Callable[[], datetime],
         hook: Callable[[], OutcomeHook],
         locale: str,
+        *,
+        lock: asyncio.Lock | None = None,
     ) -> None:
         self._uow = uow
         self._now = now
         self._hook = hook
         self._locale = locale
+        #: held while a group is written; the dispatcher shares it with its claims and send
+        #: checks, so that all of them take turns on one connection of the pool
+        self._lock = lock or asyncio.Lock()
         self._queue: list[_Entry] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -107,7 +112,7 @@ class OutcomeWriter:
     async def _store(self, group: list[_Entry]) -> list[list[str]]:
         now = self._now()
         hook = self._hook()
-        async with self._uow() as uow:
+        async with self._lock, self._uow() as uow:
             sent = [row.id for e in group if e.outcome == "sent" for row in e.delivery.rows]
             marked = await uow.outbox.mark_all_sent(sent, now) if sent else set()
             finished: dict[int, str] = {}  # campaign → a key of it, for the hook

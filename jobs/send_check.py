@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -46,13 +45,17 @@ class SendCheck:
         self._uow = uow
         self._now = now
         self._every = every
-        self._unsent = {row.id for row in rows}
+        claimed = now()
+        #: each row not sent yet, with when its claim checked it (one time object per claim):
+        #: a recorded row leaves at once, so this holds the rows in hand and no more (the ids of
+        #: every claim of the last ``every``, kept apart, were most of a fast campaign's sent
+        #: rows' ids: bench/RESULTS.md, "Memory while broadcasting, sixth pass")
+        self._unsent: dict[int, datetime] = dict.fromkeys((row.id for row in rows), claimed)
         self._gone: set[int] = set()
-        self._next = now() + every
-        #: held while checking; shared with the dispatcher's claims (one connection for them)
+        self._next = claimed + every
+        #: held while checking; shared with the dispatcher's claims and outcome writes (one
+        #: connection for them all)
         self.lock = lock or asyncio.Lock()
-        #: rows claimed later in the pass, with when: checked by their own claim until ``every``
-        self._recent: deque[tuple[datetime, frozenset[int]]] = deque()
 
     async def keep(self, delivery: Delivery) -> Delivery | None:
         """``delivery`` less its rows withdrawn since the claim; None when none is left. A
@@ -75,20 +78,19 @@ class SendCheck:
 
     def add(self, rows: Iterable[QueuedMessage]) -> None:
         """Rows claimed later in the pass (a fan-out's next claim, checked by that claim)."""
-        ids = frozenset(row.id for row in rows)
-        self._unsent.update(ids)
-        self._recent.append((self._now(), ids))
+        self._unsent.update(dict.fromkeys((row.id for row in rows), self._now()))
 
     def done(self, delivery: Delivery) -> None:
         """The outcome of ``delivery`` is recorded: its rows need no more checks."""
-        self._unsent.difference_update(row.id for row in delivery.rows)
+        unsent = self._unsent
+        for row in delivery.rows:
+            unsent.pop(row.id, None)
 
     async def _check(self) -> None:
         now = self._now()
-        while self._recent and self._recent[0][0] <= now - self._every:
-            self._recent.popleft()
         # rows their claim checked less than ``every`` ago need no second look yet
-        ids = self._unsent.difference(*(claimed for _, claimed in self._recent))
+        since = now - self._every
+        ids = {row_id for row_id, claimed in self._unsent.items() if claimed <= since}
         self._next = now + self._every
         if not ids:
             return
@@ -100,6 +102,7 @@ class SendCheck:
             log.exception("checking %s claimed outbox rows again failed", len(ids))
             kept = ids
         # rows recorded while the check ran are done, not gone
-        gone = (ids - kept) & self._unsent
+        gone = (ids - kept) & self._unsent.keys()
         self._gone |= gone
-        self._unsent -= gone
+        for row_id in gone:
+            del self._unsent[row_id]

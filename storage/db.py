@@ -126,6 +126,12 @@ def _postgres_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
     return create_async_engine(bare, **kwargs)
 
 
+#: the page cache of a SQLite connection's temporary tables (a launch's stage), KiB: they are
+#: written once and read in order, so their pages go to the temporary file through a small
+#: cache instead of one as large as the database's (2 MiB) that the connection keeps while it
+#: lives
+SQLITE_TEMP_CACHE_KIB: Final = 256
+
 #: SQLite's ``synchronous`` values we offer (``CHATCRM_SQLITE_SYNCHRONOUS``)
 SQLITE_SYNCHRONOUS: Final = frozenset({"normal", "full"})
 
@@ -161,6 +167,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         # an erased member's deleted rows would otherwise stay readable in the file's free
         # pages and the WAL (PDPA erasure): deleted content is overwritten with zeros
         cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute(f"PRAGMA temp.cache_size=-{SQLITE_TEMP_CACHE_KIB}")
         cursor.close()
         # the launch's hold-out draw and retry keys in SQL (PostgreSQL has its own)
         register_sqlite_functions(dbapi_connection)

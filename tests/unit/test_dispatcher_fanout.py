@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from bot.bootstrap import App
 from bot.core.capabilities import TELEGRAM_CAPABILITIES, ChannelCapabilities
 from bot.core.clock import FrozenClock
@@ -157,3 +159,36 @@ async def test_a_long_fanout_pass_does_not_keep_other_channels_rows_waiting(app:
     while (await dispatcher.drain_once()).sent:
         pass
     assert len(line.multicasts) == 30
+
+
+async def test_a_fanout_pass_does_its_database_work_on_one_connection_at_a_time(
+    app: App,
+) -> None:
+    """Claims, send checks and outcome writes take turns: every connection the pool opens on
+    SQLite keeps a page cache of its own, so a campaign must not need more than one."""
+    await _queue(app, 60)
+    adapter = Multicasting(size=3, together=3)
+    dispatcher = OutboxDispatcher(
+        app.uow, app.clock, {adapter.channel: adapter}, batch=1, concurrency=3
+    )
+    out = most = 0
+
+    def checked_out(*_: object) -> None:
+        nonlocal out, most
+        out += 1
+        most = max(most, out)
+
+    def checked_in(*_: object) -> None:
+        nonlocal out
+        out -= 1
+
+    pool = app.engine.sync_engine.pool
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
+    try:
+        assert (await dispatcher.drain_once()).sent == 60
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        event.remove(pool, "checkin", checked_in)
+    assert adapter.most_in_flight == 3
+    assert most == 1
