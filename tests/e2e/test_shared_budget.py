@@ -37,6 +37,14 @@ async def _broadcast_sent(app: App) -> int:
         return int((await session_of(uow).execute(query)).scalar_one())
 
 
+async def members_and_a_broadcast(app: App, clock: FrozenClock, *, first: int, rows: int) -> None:
+    """The members who ask for ``/points``, and a broadcast of ``rows`` to other chats."""
+    real_time(clock)
+    for user in MEMBERS:
+        await make_member(app, name=f"M{user}", phone=None, user_id=user)
+    await queue_promotions(app, "telegram", [str(first + n) for n in range(rows)])
+
+
 @pytest.fixture
 async def follower(
     app: App, database_url: str, settings: Settings, clock: FrozenClock
@@ -54,11 +62,7 @@ async def follower(
 async def test_a_broadcast_in_one_process_and_replies_in_another_draw_no_429(
     app: App, follower: App, clock: FrozenClock
 ) -> None:
-    real_time(clock)
-    for user in MEMBERS:
-        await make_member(app, name=f"M{user}", phone=None, user_id=user)
-    audience = [str(900_000 + n) for n in range(300)]
-    await queue_promotions(app, "telegram", audience)
+    await members_and_a_broadcast(app, clock, first=900_000, rows=300)
     fake = FakeTelegramAPI(rate=30)
     async with (
         serving(fake) as (_, base),
@@ -117,14 +121,10 @@ async def test_a_stall_in_the_leaders_sends_and_a_followers_replies_draw_no_429(
     app: App, follower: App, clock: FrozenClock
 ) -> None:
     """Five of the leader's broadcast messages reach Telegram together (a stall on the way),
-    and the follower's replies go out in the second after them: the leader skips its own sends
-    where its late five still count, so that second stays within Telegram's 30 at the shipped
-    pace of 28."""
-    real_time(clock)
-    for user in MEMBERS:
-        await make_member(app, name=f"M{user}", phone=None, user_id=user)
-    audience = [str(920_000 + n) for n in range(200)]
-    await queue_promotions(app, "telegram", audience)
+    and the follower's replies go out in the second after them: the leader gives up a slot for
+    each of its late five, so that second stays within Telegram's 30 at the shipped pace of
+    28."""
+    await members_and_a_broadcast(app, clock, first=920_000, rows=200)
     fake = FakeTelegramAPI(rate=30)
     released = asyncio.Event()
     stalled: list[float] = []
