@@ -169,8 +169,9 @@ class SharedPace:
         sender_gap = 1.0 / budget.per_sender
         chat_key = None if budget.per_chat is None else f"{channel.value}:{chat}"
         arrivals = self._arrivals.get(channel)
-        for _ in range(arrivals.owed() if arrivals is not None else 0):
-            await self._batches[channel].slot(None)  # owed for a late arrival: nobody uses it
+        owed = arrivals.owed() if arrivals is not None else 0
+        if owed:  # for late arrivals: slots nobody uses, claimed together
+            await asyncio.gather(*(self._batches[channel].slot(None) for _ in range(owed)))
         missed = 0
         while True:
             slot = await self._batches[channel].slot(chat_key)
