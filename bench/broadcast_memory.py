@@ -125,6 +125,7 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
         multicasts = fake.accepted.get("multicast")
         requests = sum(multicasts.per_second.values()) if multicasts else 0
         refused = multicasts.refused if multicasts else 0
+        sent = fake.recipients - warm_up  # read before the bare client adds its own
         # the most the fake accepts from a bare client, after the run (RSS no longer sampled)
         ceiling = await bare_ceiling(fake, max(600, members // 2000))
     return {
@@ -135,7 +136,7 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
         "rss_before_kib": before,
         "rss_after_launch_kib": after_launch,
         "rss_peak_kib": max(peak, after_launch),
-        "recipients_sent": fake.recipients - warm_up,
+        "recipients_sent": sent,
         "multicasts_per_s": (requests - warm_up_requests) / seconds if seconds else 0.0,
         "rate_429": refused,
         "bare_client_multicasts_per_s": ceiling,
