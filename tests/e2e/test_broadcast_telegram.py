@@ -129,7 +129,8 @@ async def test_a_stall_that_bunches_messages_on_the_way_brings_no_429_a_second_l
 ) -> None:
     """Five messages that left on time reach the platform together (a stall on the way): at
     the shipped pace of 28 a second, the second after them would hold those five and 28 more,
-    over the 30 Telegram allows. The adapter counts its messages by when they were answered."""
+    over the 30 Telegram allows. The adapter times its messages, and each late one costs the
+    bot-wide bucket a slot."""
     fake = FakeTelegramAPI(rate=30)
     users = chats(90)
     stalled: list[float] = []
