@@ -243,22 +243,23 @@ class _Pacer:
     async def before_send(self, kind: str, chat: str, messages: int, urgent: bool) -> None:
         # per message, each is its own platform call; else one token per request
         for _ in range(max(messages, 1) if self.budget.per_message else 1):
+            await self._pay_owed(urgent)
             if self.chats is not None:
                 await self.chats.acquire(chat, urgent=urgent)
             if self.sender is not None:
-                await self._sender_turn(urgent)
+                await self.sender.acquire(urgent=urgent)
             endpoint = self.endpoints.get(kind) or self._default_endpoint()
             if endpoint is not None:
                 await endpoint.acquire(urgent=urgent)
 
-    async def _sender_turn(self, urgent: bool) -> None:
-        assert self.sender is not None
-        # the slots owed for requests that arrived late go unused, at once: a pause of that
-        # many gaps (a pause gives up the slot it starts in, too)
+    async def _pay_owed(self, urgent: bool) -> None:
+        """Give up the bot's slots owed for requests that arrived late: a pause of that many
+        gaps, and its end waited out here, before this message takes its chat's turn (waited
+        after, it would bring this message closer to the chat's next one)."""
         owed = self.arrivals.owed() if self.arrivals is not None else 0
-        if owed:
-            self.sender.pause((owed - 1) / self.sender.rate)
-        await self.sender.acquire(urgent=urgent)
+        if owed and self.sender is not None:
+            self.sender.pause(owed / self.sender.rate)
+            await self.sender.acquire(urgent=urgent)
 
     def _default_endpoint(self) -> TokenBucket | None:
         return next(iter(self.endpoints.values()), None)
