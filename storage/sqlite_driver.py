@@ -10,7 +10,8 @@ first statement. A result longer than :data:`PREFETCH` rows (an export streaming
 read on in further trips of that size, so memory stays bounded. Everything else (``executemany``
 on the connection, commit, closing) is aiosqlite's own. A statement whose caller is
 cancelled is interrupted (``sqlite3.Connection.interrupt``), as asyncpg cancels one on
-PostgreSQL; a close whose caller is cancelled is finished first.
+PostgreSQL; a close whose caller is cancelled is finished first, and a stop (SQLAlchemy's, when
+that caller is cancelled once more) closes the connection, so its transaction ends with it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import aiosqlite
+from aiosqlite.core import _STOP_RUNNING_SENTINEL
 
 #: rows read in the trip that executes a statement (and in each further trip of a long result)
 PREFETCH: Final = 256
@@ -204,6 +206,8 @@ class OneTripConnection(aiosqlite.Connection):
     #: nothing has run since the last commit or rollback, so a rollback has nothing to undo
     #: (the pool rolls back every connection handed back to it, committed or not)
     _idle = False
+    #: what :meth:`stop` queued on the database thread resolves this (None before a stop)
+    _stopped: asyncio.Future[Any] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -268,7 +272,7 @@ class OneTripConnection(aiosqlite.Connection):
 
     async def close(self) -> None:
         self._begin, self._deferred = None, ()
-        closing = asyncio.ensure_future(super().close())
+        closing = asyncio.ensure_future(self._close())
         try:
             await asyncio.shield(closing)
         except asyncio.CancelledError:
@@ -282,6 +286,43 @@ class OneTripConnection(aiosqlite.Connection):
             await closing
             task.uncancel()
             task.cancel()
+
+    async def _close(self) -> None:
+        if not self._running:
+            # stopped while this close waited for its turn (SQLAlchemy closes a connection whose
+            # task was cancelled mid-statement, and stops it when the task is cancelled again):
+            # the stop closes the connection; aiosqlite's close would only queue a second stop
+            # behind the thread's end, and wait for it forever
+            if self._stopped is not None:
+                await self._stopped
+            return
+        await super().close()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """Close the sqlite3 connection on the database thread, then end the thread.
+
+        The connection is the one held now. aiosqlite's own stop closes whatever the object
+        holds once the thread gets to it; a close racing the stop has let go of it by then, and
+        the sqlite3 connection stayed open with its transaction, and SQLite's write lock, until
+        the garbage collector found it: every other writer waited its busy timeout meanwhile.
+        """
+        if not self._running:
+            return self._stopped
+        self._running = False
+        connection = self._connection
+
+        def close_and_stop() -> object:
+            if connection is not None:
+                connection.close()  # a transaction left open is rolled back
+            return _STOP_RUNNING_SENTINEL
+
+        try:
+            stopped: asyncio.Future[Any] | None = asyncio.get_event_loop().create_future()
+        except RuntimeError:  # no event loop any more (a connection collected at exit)
+            stopped = None
+        self._tx.put_nowait((stopped, close_and_stop))
+        self._stopped = stopped
+        return stopped
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` on the database thread."""
