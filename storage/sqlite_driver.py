@@ -314,6 +314,7 @@ class OneTripConnection(aiosqlite.Connection):
         def close_and_stop() -> object:
             if connection is not None:
                 connection.close()  # a transaction left open is rolled back
+            self._connection = None  # closed: nothing left for a late close (or __del__) to do
             return _STOP_RUNNING_SENTINEL
 
         try:

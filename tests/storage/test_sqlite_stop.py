@@ -64,3 +64,4 @@ async def test_a_connection_stopped_while_it_closes_releases_the_write_lock(
     assert not _write_lock_taken(path)
     # the guard only turns a close left waiting for nothing into a failure instead of a hang
     await asyncio.wait_for(closing, timeout=60)
+    assert not connection.is_open
