@@ -105,6 +105,11 @@ class TokenBucket:
         """Someone is waiting for a token."""
         return self._lock.locked() or self._urgent > 0
 
+    async def unpaused(self) -> None:
+        """Wait out a :meth:`pause`, taking nothing."""
+        while (pause := self._paused_until - self._now()) > 0:
+            await self._sleep(pause)
+
     def pause(self, seconds: float) -> None:
         """Take nothing for ``seconds`` (a platform said ``retry_after``); empties the bucket."""
         until = self._now() + max(seconds, 0.0)
@@ -114,7 +119,8 @@ class TokenBucket:
 
 
 class KeyedBuckets:
-    """One :class:`TokenBucket` per key (a chat), created on first use."""
+    """One :class:`TokenBucket` per key (a chat), created on first use, and when each key's
+    last message left (:meth:`left`, :meth:`spaced`)."""
 
     def __init__(
         self,
@@ -127,6 +133,7 @@ class KeyedBuckets:
         self.rate, self.burst = rate, burst
         self._now, self._sleep = now, sleep
         self._buckets: dict[str, TokenBucket] = {}
+        self._left: dict[str, float] = {}
 
     def bucket(self, key: str) -> TokenBucket:
         found = self._buckets.get(key)
@@ -140,10 +147,37 @@ class KeyedBuckets:
     async def acquire(self, key: str, tokens: float = 1.0, *, urgent: bool = False) -> None:
         await self.bucket(key).acquire(tokens, urgent=urgent)
 
+    def left(self, key: str) -> None:
+        """A message to ``key`` leaves now."""
+        self._left[key] = self._now()
+
+    async def spaced(self, key: str) -> bool:
+        """Wait until ``key``'s last message left a gap (``1 / rate``) ago; True if it had to.
+
+        A key's turns are spaced as they are taken, but a message may wait after its turn (for
+        the bot's, behind other chats' messages or a pause): the next one's turn, taken on
+        time, would then leave close behind it.
+        """
+        last = self._left.get(key)
+        if last is None or self.burst > 1:
+            return False
+        early = last + 1.0 / self.rate - self._now()
+        if early <= EPSILON:
+            return False
+        await self._sleep(early)
+        return True
+
     def _forget_idle(self) -> None:
-        # a full bucket behaves exactly like a new one, so dropping it changes nothing
-        for key in [k for k, b in self._buckets.items() if b.full and not b.busy]:
+        # a full bucket whose last message left a gap ago behaves exactly like a new one, so
+        # dropping it changes nothing
+        moment, gap = self._now(), 1.0 / self.rate
+        for key in [
+            k
+            for k, b in self._buckets.items()
+            if b.full and not b.busy and self._left.get(k, moment - gap) <= moment - gap
+        ]:
             del self._buckets[key]
+            self._left.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -244,13 +278,24 @@ class _Pacer:
         # per message, each is its own platform call; else one token per request
         for _ in range(max(messages, 1) if self.budget.per_message else 1):
             await self._pay_owed(urgent)
-            if self.chats is not None:
-                await self.chats.acquire(chat, urgent=urgent)
+            if self.chats is None:
+                await self._bot_turn(kind, urgent)
+                continue
             if self.sender is not None:
-                await self.sender.acquire(urgent=urgent)
-            endpoint = self.endpoints.get(kind) or self._default_endpoint()
-            if endpoint is not None:
-                await endpoint.acquire(urgent=urgent)
+                # a chat's turns taken during a pause (after a 429) would all leave at its end
+                await self.sender.unpaused()
+            await self.chats.acquire(chat, urgent=urgent)
+            await self._bot_turn(kind, urgent)
+            while await self.chats.spaced(chat):  # the bot's turn taken goes unused
+                await self._bot_turn(kind, urgent)
+            self.chats.left(chat)
+
+    async def _bot_turn(self, kind: str, urgent: bool) -> None:
+        if self.sender is not None:
+            await self.sender.acquire(urgent=urgent)
+        endpoint = self.endpoints.get(kind) or self._default_endpoint()
+        if endpoint is not None:
+            await endpoint.acquire(urgent=urgent)
 
     async def _pay_owed(self, urgent: bool) -> None:
         """Give up the bot's slots owed for requests that arrived late: a pause of that many
