@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,22 @@ from sqlalchemy.orm import aliased
 
 from storage.models import SendPace, table_of
 from storage.upsert import insert_many_once, insert_once
+
+_BOT: Final = aliased(SendPace)
+_TABLE: Final = table_of(SendPace)
+#: built once (every reply's claim runs them): see :meth:`SendPaces._locked` and ``_move``
+_LOCKED: Final = (
+    select(SendPace.key, SendPace.next_at)
+    .where(
+        SendPace.key.in_(bindparam("pace_keys", expanding=True)),
+        exists().where(_BOT.key == bindparam("pace_sender")),
+    )
+    .order_by(SendPace.key)
+    .with_for_update(of=SendPace)  # the SQLite dialect leaves this out
+)
+_MOVE: Final = (
+    update(_TABLE).where(_TABLE.c.key == bindparam("pace_key")).values(next_at=bindparam("pace_at"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +101,7 @@ class SendPaces:
         and makes the rows in key order first, as every claim once did. The bot's row is never
         dropped (:meth:`forget_before`), so it cannot vanish between the two.
         """
-        bot = aliased(SendPace)
-        rows = await self._s.execute(
-            select(SendPace.key, SendPace.next_at)
-            .where(SendPace.key.in_(keys), exists().where(bot.key == sender))
-            .order_by(SendPace.key)
-            .with_for_update(of=SendPace)  # the SQLite dialect leaves this out
-        )
+        rows = await self._s.execute(_LOCKED, {"pace_keys": keys, "pace_sender": sender})
         return {key: float(at) for key, at in rows.all()}
 
     async def hold(self, sender: str, until: float) -> None:
@@ -110,12 +121,6 @@ class SendPaces:
         )
 
     async def _move(self, moved: dict[str, float]) -> None:
-        table = table_of(SendPace)
-        statement = (
-            update(table)
-            .where(table.c.key == bindparam("pace_key"))
-            .values(next_at=bindparam("pace_at"))
-        )
         await self._s.execute(
-            statement, [{"pace_key": key, "pace_at": at} for key, at in moved.items()]
+            _MOVE, [{"pace_key": key, "pace_at": at} for key, at in moved.items()]
         )
