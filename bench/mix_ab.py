@@ -1,25 +1,33 @@
 """This checkout's ``chatcrm serve`` against another checkout's (main's) on the realistic mix.
 
-``python -m bench.mix_ab CHANNEL ROUNDS SECONDS OTHER_CHECKOUT``: :mod:`bench.mix`'s servers and
-load (closed loop, 40 in flight, every chat account's ``last_seen_at`` an hour back before each
-run) for three servers side by side — ``ours`` (this checkout), ``other`` (the same module run
-with OTHER_CHECKOUT as its working directory, so its packages are imported from there) and the
-raw-driver floor — in paired rounds, the order rotating from round to round. Each ``serve`` has
-its own SQLite database. Prints each server's updates/s and CPU ms per update (its own
-``/proc`` accounting) min/median/max, and the ratios taken within each round. For measuring a
-change to the hot path against the code before it; the targets are :mod:`bench.mix`'s.
+``python -m bench.mix_ab CHANNEL ROUNDS SECONDS OTHER_CHECKOUT [POSTGRESQL_URL]``:
+:mod:`bench.mix`'s servers and load (closed loop, 40 in flight, every chat account's
+``last_seen_at`` an hour back before each run) for three servers side by side — ``ours`` (this
+checkout), ``other`` (the same module run with OTHER_CHECKOUT as its working directory, so its
+packages are imported from there) and the raw-driver floor — in paired rounds, the order
+rotating from round to round. Each ``serve`` has its own SQLite database, or with
+POSTGRESQL_URL its own scratch database on that server (``<database>_ours`` and
+``<database>_other``, made and dropped here; the floor uses ours'). Prints each server's
+updates/s and CPU ms per update (its own ``/proc`` accounting) min/median/max, and the ratios
+taken within each round. For measuring a change to the hot path against the code before it;
+the targets are :mod:`bench.mix`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import make_url
 
 import bench.mix as mix
 from bench.peer import age_last_seen, cpu_seconds, shown, spread
@@ -66,12 +74,42 @@ def servers_of(run: Fleet, urls: dict[str, str], checkout: str) -> dict[str, tup
     return servers
 
 
-def rounds(channel: str, count: int, seconds: float, checkout: str) -> dict[str, Any]:
+@contextlib.contextmanager
+def databases(folder: str, postgresql: str | None) -> Iterator[dict[str, str]]:
+    """Each ``serve``'s database URL: a SQLite file in ``folder``, or a scratch PostgreSQL one."""
+    if postgresql is None:
+        yield {name: f"sqlite+aiosqlite:///{Path(folder) / name}.db" for name in NAMES[:2]}
+        return
+    url = make_url(postgresql)
+    dsn = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+    names = {name: f"{url.database}_{name}" for name in NAMES[:2]}
+
+    async def admin(*statements: str) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    drop = [f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)' for db in names.values()]
+    asyncio.run(admin(*drop, *(f'CREATE DATABASE "{db}"' for db in names.values())))
+    try:
+        yield {n: url.set(database=db).render_as_string(False) for n, db in names.items()}
+    finally:
+        asyncio.run(admin(*drop))
+
+
+def rounds(
+    channel: str, count: int, seconds: float, checkout: str, postgresql: str | None = None
+) -> dict[str, Any]:
     rate: dict[str, list[float]] = {name: [] for name in NAMES}
     cpu: dict[str, list[float]] = {name: [] for name in NAMES}
     errors = dict.fromkeys(NAMES, 0)
-    with tempfile.TemporaryDirectory(prefix="chatcrm-mix-ab-") as folder:
-        urls = {name: f"sqlite+aiosqlite:///{Path(folder) / name}.db" for name in NAMES[:2]}
+    with (
+        tempfile.TemporaryDirectory(prefix="chatcrm-mix-ab-") as folder,
+        databases(folder, postgresql) as urls,
+    ):
         urls["floor"] = urls["ours"]
         with fleet() as run:
             servers = servers_of(run, urls, checkout)
@@ -93,8 +131,9 @@ def rounds(channel: str, count: int, seconds: float, checkout: str) -> dict[str,
 
 def main() -> None:
     channel, count, seconds, checkout = sys.argv[1:5]
+    postgresql = sys.argv[5] if len(sys.argv) > 5 else None
     before = os.getloadavg()
-    got = rounds(channel, max(int(count), 3), float(seconds), checkout)
+    got = rounds(channel, max(int(count), 3), float(seconds), checkout, postgresql)
     rate, cpu = got["rate"], got["cpu"]
     print(f"{channel}: load average {before} before, {os.getloadavg()} after")
     for name in NAMES:

@@ -191,11 +191,15 @@ class Bus(Generic[RouterT]):
     async def _recorded_arrival(uow: UnitOfWork, inbound: Inbound, now: datetime) -> Arrival | None:
         """The event id recorded, then its author's identity, member, staff account,
         conversation state and the settings version read at once; None when the event was
-        seen before (nothing written). On SQLite the id's INSERT goes in the read's trip."""
+        seen before (nothing written). On SQLite the id's INSERT goes in the read's trip; on
+        PostgreSQL it is a CTE of the read, one statement."""
         channel, user_id = inbound.identity.channel.value, inbound.identity.user_id
         hints = (inbound.display_name, inbound.language_code)
         if not inbound.event_id:
             return await uow.identities.arrive(channel, user_id, now, *hints)
+        if uow.identities.records_in_read:
+            event_id = inbound.event_id
+            return await uow.identities.arrive_recording(event_id, channel, user_id, now, *hints)
         first_time = await uow.events.first_time_along(inbound.event_id, now)
         if first_time is not None:
             return await uow.identities.arrive_if_new(first_time, channel, user_id, now, *hints)

@@ -106,6 +106,13 @@ def parallel_workers(url: URL, cpus: int | None) -> str | None:
     return str(max(0, cpus - 2))
 
 
+#: statements each asyncpg connection keeps prepared (SQLAlchemy's default: 100). The server's
+#: texts number more than that — a bound list's length or a batch's savepoint name makes a text
+#: of its own — and a statement that fell out is prepared again, one more trip
+PREPARED: Final = "prepared_statement_cache_size"
+PREPARED_STATEMENTS: Final = 500
+
+
 def _postgres_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
     # No ping before every checkout: it is a round trip per unit of work, on a server that
     # is usually local. A connection that went stale (the server restarted) fails its first
@@ -116,14 +123,20 @@ def _postgres_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
     workers = parallel_workers(bare, os.cpu_count())
     if workers is not None and bare.get_driver_name() == "asyncpg":
         settings = {PARALLEL: workers, **settings}
+    connect_args = dict(kwargs.get("connect_args") or {})
     if settings:  # explicit connect_args win over the URL
-        connect_args = dict(kwargs.get("connect_args") or {})
         connect_args["server_settings"] = {
             **settings,
             **(connect_args.get("server_settings") or {}),
         }
+    if bare.get_driver_name() == "asyncpg" and PREPARED not in bare.query:
+        connect_args.setdefault(PREPARED, PREPARED_STATEMENTS)
+    if connect_args:
         kwargs["connect_args"] = connect_args
-    return create_async_engine(bare, **kwargs)
+    engine = create_async_engine(bare, **kwargs)
+    if engine.dialect.name == "postgresql":
+        _postgres_savepoints(engine)
+    return engine
 
 
 #: the page cache of a SQLite connection's temporary tables (a launch's stage), KiB: they are
@@ -218,6 +231,45 @@ def _savepoints_to_driver(engine: AsyncEngine) -> None:
     dialect.do_release_savepoint = to_driver(  # type: ignore[method-assign, assignment]
         "RELEASE SAVEPOINT", dialect.do_release_savepoint
     )
+
+
+#: savepoints a PostgreSQL transaction leaves open, unreleased, before it releases them again
+#: (:func:`_postgres_savepoints`): under the 64 subtransactions a backend tracks without spilling
+OPEN_SAVEPOINTS: Final = 32
+_OPEN: Final = "chatcrm_open_savepoints"
+
+
+def _postgres_savepoints(engine: AsyncEngine) -> None:
+    """PostgreSQL: a savepoint is taken as its SQL text, and the first
+    :data:`OPEN_SAVEPOINTS` of a transaction are never released.
+
+    SQLAlchemy compiles ``SAVEPOINT name`` anew each time (the statement has no cache key), and
+    the bus takes one per event of a batch (``handlers/group_commit.py``); the text goes
+    through the driver's path as it is. Releasing one is a trip that changes nothing the
+    transaction keeps: a savepoint left open commits with the transaction, and a rollback to a
+    later one undoes only what followed that one. A transaction that takes more (a loop of
+    savepoints) releases the rest as usual, so it never holds more than that many open.
+    """
+    dialect = engine.sync_engine.dialect
+    quote = dialect.identifier_preparer.quote
+    release = dialect.do_release_savepoint
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.info[_OPEN] = 0
+
+    def take(connection: Any, name: str) -> None:
+        connection.exec_driver_sql(f"SAVEPOINT {quote(name)}")
+
+    def keep(connection: Any, name: str) -> None:
+        held = connection.info.get(_OPEN, OPEN_SAVEPOINTS)
+        if held >= OPEN_SAVEPOINTS:
+            release(connection, name)
+            return
+        connection.info[_OPEN] = held + 1
+
+    dialect.do_savepoint = take  # type: ignore[method-assign]
+    dialect.do_release_savepoint = keep  # type: ignore[method-assign]
 
 
 def _truncate_wal(connection: Any) -> None:

@@ -3,15 +3,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Insert
 
 from storage.along import one_trip_driver, send_along
 from storage.core_writes import CoreWrites
 from storage.models import ChannelIdentity, ConversationState, Member, Staff, table_of
+from storage.repositories.events import RECORD
 from storage.repositories.settings import version_column
 from storage.upsert import insert_once
 
@@ -39,41 +41,46 @@ LAST_SEEN_STEP: Final = timedelta(minutes=5)
 
 _OTHER: Final = aliased(ChannelIdentity)
 
+_MEMBER_ON: Final = Member.id == ChannelIdentity.member_id
+_STAFF_ON: Final = and_(
+    Staff.channel == ChannelIdentity.channel,
+    Staff.user_id == ChannelIdentity.user_id,
+    Staff.active.is_(True),
+)
+_STATE_ON: Final = and_(
+    ConversationState.channel == ChannelIdentity.channel,
+    ConversationState.user_id == ChannelIdentity.user_id,
+)
+_THIS: Final = and_(
+    ChannelIdentity.channel == bindparam("channel"),
+    ChannelIdentity.user_id == bindparam("user_id"),
+)
+#: :data:`_THIS` for a statement with an UPDATE of chat accounts in it: there a parameter
+#: named as one of their columns would be taken for a value to SET
+_THIS_SEEN: Final = and_(
+    ChannelIdentity.channel == bindparam("seen_channel", type_=ChannelIdentity.channel.type),
+    ChannelIdentity.user_id == bindparam("seen_user_id", type_=ChannelIdentity.user_id.type),
+)
+_READ: Final = (
+    ChannelIdentity,
+    Member,
+    Staff,
+    ConversationState,
+    version_column(),
+    select(func.max(_OTHER.last_seen_at))
+    .where(_OTHER.member_id == ChannelIdentity.member_id, _OTHER.id != ChannelIdentity.id)
+    .scalar_subquery(),
+)
+
 #: built once: constructing this four-entity join costs more Python than running it (every
 #: webhook event executes it)
 ARRIVAL: Final = (
-    select(
-        ChannelIdentity,
-        Member,
-        Staff,
-        ConversationState,
-        version_column(),
-        select(func.max(_OTHER.last_seen_at))
-        .where(_OTHER.member_id == ChannelIdentity.member_id, _OTHER.id != ChannelIdentity.id)
-        .scalar_subquery(),
-    )
-    .outerjoin(Member, Member.id == ChannelIdentity.member_id)
-    .outerjoin(
-        Staff,
-        and_(
-            Staff.channel == ChannelIdentity.channel,
-            Staff.user_id == ChannelIdentity.user_id,
-            Staff.active.is_(True),
-        ),
-    )
-    .outerjoin(
-        ConversationState,
-        and_(
-            ConversationState.channel == ChannelIdentity.channel,
-            ConversationState.user_id == ChannelIdentity.user_id,
-        ),
-    )
-    .where(
-        ChannelIdentity.channel == bindparam("channel"),
-        ChannelIdentity.user_id == bindparam("user_id"),
-    )
+    select(*_READ)
+    .outerjoin(Member, _MEMBER_ON)
+    .outerjoin(Staff, _STAFF_ON)
+    .outerjoin(ConversationState, _STATE_ON)
+    .where(_THIS)
 )
-
 
 _TABLE: Final = table_of(ChannelIdentity)
 #: the arrival's usual write, built once: the account seen again (the other columns rarely move)
@@ -81,6 +88,51 @@ SEEN: Final = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("identity_id"))
     .values(last_seen_at=bindparam("now", type_=_TABLE.c.last_seen_at.type))
+)
+
+_RECORD_CTE: Final = cast(Insert, RECORD["postgresql"]).cte("recorded")
+_ELSEWHERE: Final = _TABLE.alias("elsewhere")
+#: PostgreSQL: the arrival's ``last_seen_at`` written in the read's statement, when the event
+#: is new and :meth:`Identities.arrive`'s rule says so (stale, or another chat account of the
+#: member seen since); ``elsewhere`` is the same rule's other accounts
+_SEEN_CTE: Final = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.channel == bindparam("seen_channel", type_=_TABLE.c.channel.type),
+        _TABLE.c.user_id == bindparam("seen_user_id", type_=_TABLE.c.user_id.type),
+        exists(select(_RECORD_CTE.c.event_key)),
+        or_(
+            _TABLE.c.last_seen_at <= bindparam("stale_before", type_=_TABLE.c.last_seen_at.type),
+            exists().where(
+                _ELSEWHERE.c.member_id == _TABLE.c.member_id,
+                _ELSEWHERE.c.id != _TABLE.c.id,
+                _ELSEWHERE.c.last_seen_at >= _TABLE.c.last_seen_at,
+            ),
+        ),
+    )
+    .values(last_seen_at=bindparam("seen_at", type_=_TABLE.c.last_seen_at.type))
+    .returning(_TABLE.c.id)
+    .cte("seen")
+)
+_RECORDED: Final = (
+    select(
+        func.count().label("fresh"),
+        select(func.count()).select_from(_SEEN_CTE).scalar_subquery().label("seen"),
+    )
+    .select_from(_RECORD_CTE)
+    .subquery("fresh")
+)
+#: PostgreSQL: :data:`ARRIVAL` with the event id's ``INSERT … ON CONFLICT DO NOTHING`` and the
+#: ``last_seen_at`` UPDATE as data-modifying CTEs, and whether each wrote a row first: one row
+#: even when the chat account does not exist yet (its columns are then NULL). The read sees
+#: the rows as they were when the statement began (``last_seen_at`` before the UPDATE).
+ARRIVAL_RECORDING: Final = (
+    select(_RECORDED.c.fresh, _RECORDED.c.seen, *_READ)
+    .select_from(_RECORDED)
+    .outerjoin(ChannelIdentity, _THIS_SEEN)
+    .outerjoin(Member, _MEMBER_ON)
+    .outerjoin(Staff, _STAFF_ON)
+    .outerjoin(ConversationState, _STATE_ON)
 )
 
 
@@ -140,6 +192,48 @@ class Identities:
         if not first_time():
             return None
         return await self._arrived(found, channel, user_id, now, display_name, language_code)
+
+    @property
+    def records_in_read(self) -> bool:
+        """Whether :meth:`arrive_recording` is this database's (PostgreSQL)."""
+        return self._s.get_bind().dialect.name == "postgresql"
+
+    async def arrive_recording(
+        self,
+        event_key: str,
+        channel: str,
+        user_id: str,
+        now: datetime,
+        display_name: str | None = None,
+        language_code: str | None = None,
+    ) -> Arrival | None:
+        """PostgreSQL: ``event_key`` recorded (``EventLog.first_time``) and :meth:`arrive`'s
+        read in one statement; None, with nothing else written, when the id was recorded before.
+
+        The INSERT waits, as alone, for a concurrent delivery of the same id to end. The read
+        sees the rows as they were when the statement began, as a read just after the INSERT
+        would for every event that goes on: a delivery it waited for has the same id, and ends
+        here as a duplicate.
+        """
+        params = {
+            "event_key": event_key,
+            "processed_at": now,
+            "seen_at": now,
+            "seen_channel": channel,
+            "seen_user_id": user_id,
+            "stale_before": now - LAST_SEEN_STEP,
+        }
+        row = (await self._s.execute(ARRIVAL_RECORDING, params)).one()
+        if not row.fresh:
+            return None
+        if row[2] is None:
+            return await self._arrived(None, channel, user_id, now, display_name, language_code)
+        arrival = Arrival(*row[2:])
+        changes = self._changes(arrival.identity, display_name, language_code)
+        await self._write(arrival.identity, changes)
+        if row.seen:
+            self._writes.wrote(arrival.identity, {"last_seen_at": now})
+        return arrival
 
     async def _arrived(
         self,

@@ -14,12 +14,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import SendPace, table_of
 from storage.upsert import insert_many_once, insert_once
+
+_BOT: Final = aliased(SendPace)
+_TABLE: Final = table_of(SendPace)
+#: built once (every reply's claim runs them): see :meth:`SendPaces._locked` and ``_move``
+_LOCKED: Final = (
+    select(SendPace.key, SendPace.next_at)
+    .where(
+        SendPace.key.in_(bindparam("pace_keys", expanding=True)),
+        exists().where(_BOT.key == bindparam("pace_sender")),
+    )
+    .order_by(SendPace.key)
+    .with_for_update(of=SendPace)  # the SQLite dialect leaves this out
+)
+_MOVE: Final = (
+    update(_TABLE).where(_TABLE.c.key == bindparam("pace_key")).values(next_at=bindparam("pace_at"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +69,14 @@ class SendPaces:
         """One slot of ``sender`` per message, in order; a message to a chat (its key, or
         None for no per-chat budget) gets one only when the chat is free. See module doc."""
         keys = sorted({sender, *(chat for chat in chats if chat is not None)})
-        await insert_many_once(
-            self._s, SendPace, [{"key": key, "next_at": 0.0} for key in keys], ["key"]
-        )
-        rows = await self._s.execute(
-            select(SendPace.key, SendPace.next_at)
-            .where(SendPace.key.in_(keys))
-            .order_by(SendPace.key)
-            .with_for_update()  # the SQLite dialect leaves this out
-        )
-        next_at = {key: float(at) for key, at in rows.all()}
+        next_at = await self._locked(sender, keys)
+        if len(next_at) < len(keys):
+            # the rows are made once (a chat's again after it was idle for long): the usual
+            # claim finds them all and makes no INSERT, which is compiled anew for each claim
+            await insert_many_once(
+                self._s, SendPace, [{"key": key, "next_at": 0.0} for key in keys], ["key"]
+            )
+            next_at = await self._locked(sender, keys)
         moved: dict[str, float] = {}
         slots: list[Slot] = []
         for chat in chats:
@@ -76,6 +92,18 @@ class SendPaces:
             await self._move(moved)
         return slots
 
+    async def _locked(self, sender: str, keys: list[str]) -> dict[str, float]:
+        """The next moments of the rows of ``keys`` that exist, locked in key order — none
+        when the bot's own row does not exist yet.
+
+        The bot's key sorts first (a chat's is ``<bot>:<chat>``), so claims queue on the bot's
+        row before they lock or make any chat's; a claim that finds no bot row locks nothing
+        and makes the rows in key order first, as every claim once did. The bot's row is never
+        dropped (:meth:`forget_before`), so it cannot vanish between the two.
+        """
+        rows = await self._s.execute(_LOCKED, {"pace_keys": keys, "pace_sender": sender})
+        return {key: float(at) for key, at in rows.all()}
+
     async def hold(self, sender: str, until: float) -> None:
         """No slot of ``sender`` before ``until`` (the platform said ``retry_after``)."""
         await insert_once(self._s, SendPace, {"key": sender, "next_at": until}, ["key"])
@@ -86,16 +114,13 @@ class SendPaces:
         )
 
     async def forget_before(self, moment: float) -> None:
-        """Drop the rows idle since ``moment`` (a missing row is a free bot or chat)."""
-        await self._s.execute(delete(SendPace).where(SendPace.next_at < moment))
+        """Drop the chats' rows idle since ``moment`` (a missing row is a free chat); a bot's
+        row stays (one per channel, see :meth:`_locked`)."""
+        await self._s.execute(
+            delete(SendPace).where(SendPace.next_at < moment, SendPace.key.contains(":"))
+        )
 
     async def _move(self, moved: dict[str, float]) -> None:
-        table = table_of(SendPace)
-        statement = (
-            update(table)
-            .where(table.c.key == bindparam("pace_key"))
-            .values(next_at=bindparam("pace_at"))
-        )
         await self._s.execute(
-            statement, [{"pace_key": key, "pace_at": at} for key, at in moved.items()]
+            _MOVE, [{"pace_key": key, "pace_at": at} for key, at in moved.items()]
         )

@@ -3,7 +3,12 @@ transaction keep the bot's spacing and each chat's, on both databases."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event, select
+
 from bot.bootstrap import App
+from storage.models import SendPace
 
 BOT = "telegram"
 GAP = 0.1  # the bot: ten a second
@@ -51,3 +56,37 @@ async def test_rows_idle_long_enough_are_forgotten_and_a_forgotten_chat_is_free(
         await uow.pace.forget_before(200.0)
         await uow.commit()
     assert await claim(app, ["telegram:1"], 100.5) == [(True, 100.5)]
+
+
+async def test_a_claim_whose_rows_exist_writes_them_and_inserts_none(app: App) -> None:
+    await claim(app, ["telegram:1", "telegram:2"], 100.0)
+    statements: list[str] = []
+
+    def _count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement.split()[0])
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", _count)
+    try:
+        slots = await claim(app, ["telegram:2", "telegram:1", None], 102.0)
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", _count)
+    assert slots == [(True, 102.0), (True, 102.1), (True, 102.2)]
+    # the rows read and locked, then moved: the INSERT making them is for a claim that lacks one
+    assert "INSERT" not in statements
+
+
+async def test_a_claim_makes_the_rows_it_lacks_when_the_bot_row_exists(app: App) -> None:
+    await claim(app, ["telegram:1"], 100.0)
+    slots = await claim(app, ["telegram:1", "telegram:5", "telegram:6"], 100.0)
+    assert slots == [(False, 101.0), (True, 100.1), (True, 100.2)]
+    assert await claim(app, ["telegram:5"], 100.5) == [(False, 101.1)]
+
+
+async def test_forgetting_idle_rows_keeps_the_bots_own(app: App) -> None:
+    await claim(app, ["telegram:1"], 100.0)
+    async with app.uow() as uow:
+        await uow.pace.forget_before(200.0)
+        await uow.commit()
+    async with app.engine.connect() as connection:
+        keys = (await connection.execute(select(SendPace.key))).scalars().all()
+    assert keys == [BOT]

@@ -212,3 +212,34 @@ async def test_batches_crediting_the_same_members_in_parallel_lose_nothing(app: 
             assert member is not None
             assert member.points_balance == 5 * 15
     assert len(await _reasons(app)) == 60
+
+
+async def test_failures_between_successes_in_one_batch_undo_their_own_events_alone(
+    app: App,
+) -> None:
+    for user in ("700", "701", "702", "703", "704"):
+        await _member(app, user)
+    app.bus.router = _router()
+    statements: list[str] = []
+
+    def _count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement.split()[0])
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", _count)
+    try:
+        await asyncio.gather(
+            app.bus.handle(_text("tg:s1", "/credit", user="700")),
+            app.bus.handle(_text("tg:s2", "/crash", user="701")),
+            app.bus.handle(_text("tg:s3", "/credit", user="702")),
+            app.bus.handle(_text("tg:s4", "/refuse", user="703")),
+            app.bus.handle(_text("tg:s5", "/credit", user="704")),
+        )
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", _count)
+
+    assert await _reasons(app) == ["credit tg:s1", "credit tg:s3", "credit tg:s5"]
+    assert await count_rows(app, ProcessedEvent) == 5
+    if app.engine.dialect.name == "postgresql":
+        # one savepoint per event, left open: they commit with the batch (storage/db.py)
+        assert statements.count("SAVEPOINT") == 5
+        assert "RELEASE" not in statements
