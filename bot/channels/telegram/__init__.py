@@ -31,6 +31,7 @@ from bot import metrics
 from bot.channels.telegram.inbound import inbound_from_update
 from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
 from bot.channels.telegram.outbound import call, plan, send
+from bot.channels.telegram.plain import common_update
 from bot.channels.telegram.session import arrival_window, make_bot, session_of
 from bot.config import Settings
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
@@ -112,19 +113,31 @@ class TelegramChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         """401 on a missing/wrong secret, 400 on a body that is not an Update, 500 when the
-        bus itself failed (Telegram retries), else 200 once the update is fully handled."""
+        bus itself failed (Telegram retries), else 200 once the update is fully handled.
+
+        A private text message or a button press is read straight from its JSON
+        (:mod:`~bot.channels.telegram.plain`); every other update goes through aiogram's
+        ``Update`` model and dispatcher."""
         if not self._secret_ok(request.headers.get(SECRET_HEADER)):
             metrics.count_update("telegram", "rejected")
             return web.Response(status=401, text="unauthorized")
+        update: Update | None = None
         try:
-            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+            body = await request.json()
+            common = common_update(body, self.clock.now())
+            if common is None:
+                update = Update.model_validate(body, context={"bot": self.bot})
         except ValueError:  # bad JSON, bad UTF-8, not an Update (pydantic's error is one)
             metrics.count_update("telegram", "invalid")
             return web.Response(status=400, text="not a Telegram update")
         try:
-            await self.dispatcher.feed_update(self.bot, update)
+            if update is not None:
+                await self.dispatcher.feed_update(self.bot, update)
+            elif common is not None:
+                await self._handle(common.inbound, common.query_id)
         except Exception:  # the database is down or similar: let Telegram redeliver later
-            log.exception("telegram update %s failed", update.update_id)
+            update_id = update.update_id if update is not None else body["update_id"]
+            log.exception("telegram update %s failed", update_id)
             return web.Response(status=500, text="try again")
         return web.Response(text="ok")
 
