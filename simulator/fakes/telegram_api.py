@@ -1,10 +1,11 @@
 """A fake Telegram Bot API on 127.0.0.1 that answers as the real one does and records calls.
 
-aiogram posts ``application/x-www-form-urlencoded`` forms (nested objects as JSON strings) and,
-for uploads, multipart forms where the field says ``attach://KEY`` and the bytes come in a part
-named KEY. Errors have the HTTP status of their ``error_code``. The fake also checks what the
-real API would refuse (unbalanced or unescaped HTML, over-long text, 64-byte callback data),
-so a rendering bug fails a test instead of failing in a shop.
+Requests come as the real API takes them: a JSON body, an ``application/x-www-form-urlencoded``
+form (nested objects as JSON strings, as aiogram posts them), or a multipart form whose file is
+either the part named after its field or, as aiogram sends it, a part named KEY where the field
+says ``attach://KEY``. Errors have the HTTP status of their ``error_code``. The fake also checks
+what the real API would refuse (unbalanced or unescaped HTML, over-long text, 64-byte callback
+data), so a rendering bug fails a test instead of failing in a shop.
 
 Failures are injected per chat (and optionally per method) through :meth:`fail`. With
 ``rate`` set, sends beyond ``rate`` in any second overall, or more than one per chat within
@@ -56,6 +57,8 @@ class Call:
     status: int = 200
     #: when the request arrived (monotonic seconds)
     at: float = field(default_factory=time.monotonic)
+    #: how the body came: ``application/json``, ``multipart/form-data``, or a plain form
+    content_type: str = ""
 
     @property
     def chat_id(self) -> int | None:
@@ -278,6 +281,9 @@ class FakeTelegramAPI:
 
 
 async def _decode(request: web.Request) -> Call:
+    method, content_type = request.match_info["method"], request.content_type
+    if content_type == "application/json":
+        return Call(method, dict(await request.json()), content_type=content_type)
     form = await request.post()
     params: dict[str, Any] = {}
     parts: dict[str, web.FileField] = {}
@@ -288,12 +294,15 @@ async def _decode(request: web.Request) -> Call:
             params[key] = json.loads(value)
         else:
             params[key] = value
-    call = Call(request.match_info["method"], params)
+    call = Call(method, params, content_type=content_type)
     for key, value in params.items():
         if isinstance(value, str) and value.startswith("attach://"):
-            part = parts[value.removeprefix("attach://")]
+            part = parts.pop(value.removeprefix("attach://"))
             call.files[key] = part.file.read()
             call.filenames[key] = part.filename
+    for key, part in parts.items():  # a file in the part named after its field
+        call.files[key] = part.file.read()
+        call.filenames[key] = part.filename
     return call
 
 

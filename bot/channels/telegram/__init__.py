@@ -13,14 +13,10 @@ import hmac
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Final
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ChatType, ParseMode
-from aiogram.methods import Response, TelegramMethod
+from aiogram import Dispatcher
+from aiogram.enums import ChatType
 from aiogram.types import (
     BotCommandScopeDefault,
     ChatMemberUpdated,
@@ -30,21 +26,21 @@ from aiogram.types import (
 )
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
-from pydantic import ValidationError
 
 from bot import metrics
 from bot.channels.telegram.inbound import inbound_from_update
 from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
 from bot.channels.telegram.outbound import call, plan, send
+from bot.channels.telegram.plain import common_update
+from bot.channels.telegram.session import arrival_window, make_bot, session_of
 from bot.config import Settings
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.clock import Clock
 from bot.core.errors import ChannelError, RecipientUnreachable
-from bot.core.messages import Channel, Identity, InboundKind, Reply
+from bot.core.messages import Channel, Identity, Inbound, InboundKind, Reply
 from bot.i18n import LOCALES
 from handlers.bus import Bus
 from handlers.router import Router
-from jobs.ratelimit import ArrivalWindow
 from jobs.replies import ReplyCourier
 from storage.uow import UnitOfWorkFactory
 
@@ -53,11 +49,6 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH: Final = "/webhook/telegram"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES: Final = ("message", "callback_query", "my_chat_member")
-#: the Bot API methods that put a message in a chat: what the platform's rate counts
-MESSAGE_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
-#: the shortest lateness taken for a stall on the way (see :func:`make_bot`)
-MIN_TOLERANCE: Final = 0.01
-T = TypeVar("T")
 #: kinds whose replies are not sent: nothing reaches a blocked chat, and an unblock
 #: (``my_chat_member`` back to ``member``) is followed by the Telegram app's own ``/start``,
 #: which is what greets: answering both would welcome the person twice (issue 15, item 13)
@@ -106,6 +97,7 @@ class TelegramChannel:
             )
         except TokenValidationError as error:  # say which setting is wrong, not aiogram's words
             raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not a bot token") from error
+        self.session = session_of(self.bot)
         self.dispatcher = Dispatcher(disable_fsm=True)
         self.dispatcher.message.register(self._on_update, _private)
         self.dispatcher.callback_query.register(self._on_update)  # chat checked on conversion
@@ -121,19 +113,31 @@ class TelegramChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         """401 on a missing/wrong secret, 400 on a body that is not an Update, 500 when the
-        bus itself failed (Telegram retries), else 200 once the update is fully handled."""
+        bus itself failed (Telegram retries), else 200 once the update is fully handled.
+
+        A private text message or a button press is read straight from its JSON
+        (:mod:`~bot.channels.telegram.plain`); every other update goes through aiogram's
+        ``Update`` model and dispatcher."""
         if not self._secret_ok(request.headers.get(SECRET_HEADER)):
             metrics.count_update("telegram", "rejected")
             return web.Response(status=401, text="unauthorized")
+        update: Update | None = None
         try:
-            update = Update.model_validate(await request.json(), context={"bot": self.bot})
-        except (ValueError, ValidationError):  # bad JSON, bad UTF-8, not an Update
+            body = await request.json()
+            common = common_update(body, self.clock.now())
+            if common is None:
+                update = Update.model_validate(body, context={"bot": self.bot})
+        except ValueError:  # bad JSON, bad UTF-8, not an Update (pydantic's error is one)
             metrics.count_update("telegram", "invalid")
             return web.Response(status=400, text="not a Telegram update")
         try:
-            await self.dispatcher.feed_update(self.bot, update)
+            if update is not None:
+                await self.dispatcher.feed_update(self.bot, update)
+            elif common is not None:
+                await self._handle(common.inbound, common.query_id)
         except Exception:  # the database is down or similar: let Telegram redeliver later
-            log.exception("telegram update %s failed", update.update_id)
+            update_id = update.update_id if update is not None else body["update_id"]
+            log.exception("telegram update %s failed", update_id)
             return web.Response(status=500, text="try again")
         return web.Response(text="ok")
 
@@ -144,24 +148,29 @@ class TelegramChannel:
         return hmac.compare_digest(given.encode(), expected.encode())
 
     async def _on_update(self, _event: TelegramObject, event_update: Update) -> None:
-        """Dispatcher handler (aiogram passes the event first, the whole update by name):
-        one update → bus → callback answer → replies, delivered after the bus committed."""
-        inbound = inbound_from_update(event_update, self.clock.now())
+        """Dispatcher handler (aiogram passes the event first, the whole update by name)."""
         query = event_update.callback_query
+        inbound = inbound_from_update(event_update, self.clock.now())
+        await self._handle(inbound, query.id if query is not None else None)
+
+    async def _handle(self, inbound: Inbound | None, query_id: str | None) -> None:
+        """One update → bus → callback answer → replies, delivered after the bus committed."""
         try:
             if inbound is None:
                 metrics.count_update("telegram", "ignored")
                 return
             replies = await self.bus.handle(inbound)
         finally:
-            if query is not None:  # always stop the button's spinner, even on a duplicate
-                await self._answer_callback(query.id)
+            if query_id is not None:  # always stop the button's spinner, even on a duplicate
+                await self._answer_callback(query_id)
         if inbound.kind not in _SILENT and replies:
             await self.deliver(inbound.identity, replies)
 
     async def _answer_callback(self, query_id: str) -> None:
         try:
-            await call(self.bot.answer_callback_query(callback_query_id=query_id))
+            await self.session.post(
+                self.bot.token, "answerCallbackQuery", {"callback_query_id": query_id}
+            )
         except ChannelError as error:  # an old query (redelivery) cannot be answered: harmless
             log.info("could not answer callback %s: %s", query_id, error)
 
@@ -272,61 +281,3 @@ class TelegramChannel:
 
     async def close(self) -> None:
         await self.bot.session.close()
-
-
-class _Session(AiohttpSession):
-    """aiogram's session, with the answer types of the methods it called kept alive, and the
-    messages it sends timed for the limiter's arrival window.
-
-    aiogram reads every Bot API answer into ``Response[<the method's return type>]``; pydantic
-    keeps such parametrised classes only weakly, so once the garbage collector has run the next
-    call builds the class (its validators, its schema) again, a few tens of microseconds per
-    message sent. Holding each on first use makes every later call find it.
-
-    The send budgets pace messages as they leave; :class:`~jobs.ratelimit.ArrivalWindow`
-    learns from the answers which ones a stall on the way may have bunched as they arrived.
-    """
-
-    _answer_types: ClassVar[dict[Any, Any]] = {}
-
-    def __init__(self, arrivals: ArrivalWindow, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.arrivals = arrivals
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[T],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature, passed on
-    ) -> T:
-        if method.__api_method__ not in MESSAGE_METHODS:
-            return await super().make_request(bot, method, timeout)
-        async with self.arrivals.turn():
-            return await super().make_request(bot, method, timeout)
-
-    def check_response(
-        self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
-    ) -> Response[Any]:
-        returning = method.__returning__
-        if returning not in self._answer_types:
-            self._answer_types[returning] = Response[returning]  # type: ignore[valid-type]
-        return super().check_response(bot, method, status_code, content)
-
-
-def arrival_window(per_second: float | None = None) -> ArrivalWindow:
-    """The arrival window of a bot paced at ``per_second`` (``TELEGRAM_RATE``; the platform's
-    own limit when not given): a message answered later than the quickest recent ones by more
-    than one gap of that pace costs this process a slot (see
-    :class:`~jobs.ratelimit.ArrivalWindow`); a gap shorter than a scheduler's time slice is not
-    taken for a stall."""
-    pace = per_second or TELEGRAM_CAPABILITIES.rates.per_sender or 30.0
-    return ArrivalWindow(max(1.0 / pace, MIN_TOLERANCE))
-
-
-def make_bot(token: str, api_base: str, arrivals: ArrivalWindow | None = None) -> Bot:
-    """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it),
-    timing its messages in ``arrivals``."""
-    session = _Session(
-        arrivals=arrivals or arrival_window(), api=TelegramAPIServer.from_base(api_base)
-    )
-    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))

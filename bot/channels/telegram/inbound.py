@@ -9,6 +9,7 @@ so nothing is stored and nothing is answered, rather than an empty text reaching
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -52,22 +53,58 @@ def sanitize_start(text: str) -> str:
 
 def display_name(user: User) -> str | None:
     """The user's first and last name, cleaned (see :func:`bot.channels.text.clean`)."""
-    name = clean(" ".join(part for part in (user.first_name, user.last_name) if part)).strip()
+    return full_name(user.first_name, user.last_name)
+
+
+def full_name(first_name: str, last_name: str | None) -> str | None:
+    name = clean(" ".join(part for part in (first_name, last_name) if part)).strip()
     return name or None
 
 
 def _event(
     user: User, kind: InboundKind, event_id: str, received_at: datetime, **fields: object
 ) -> Inbound:
+    return person_event(_person(user), kind, event_id, received_at, **fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The sender's fields an event keeps (of Telegram's ``User``)."""
+
+    id: int
+    first_name: str
+    last_name: str | None
+    language_code: str | None
+
+
+def person_event(
+    person: Person, kind: InboundKind, event_id: str, received_at: datetime, **fields: object
+) -> Inbound:
+    """The event ``person`` sent; every text field cleaned."""
     return Inbound(
-        identity=Identity(Channel.TELEGRAM, str(user.id)),
+        identity=Identity(Channel.TELEGRAM, str(person.id)),
         kind=kind,
         received_at=received_at,
         event_id=event_id,
-        display_name=display_name(user),
-        language_code=clean_optional(user.language_code),
+        display_name=full_name(person.first_name, person.last_name),
+        language_code=clean_optional(person.language_code),
         **fields,  # type: ignore[arg-type]
     )
+
+
+def text_event(person: Person, text: str, event_id: str, received_at: datetime) -> Inbound:
+    """A typed message (a ``/start`` payload Telegram would not produce dropped)."""
+    return person_event(
+        person, InboundKind.TEXT, event_id, received_at, text=sanitize_start(clean(text))
+    )
+
+
+def action_event(person: Person, data: str, event_id: str, received_at: datetime) -> Inbound | None:
+    """A button press; ``None`` when its data is empty (nothing to act on)."""
+    action = clean(data)
+    if not action:
+        return None
+    return person_event(person, InboundKind.ACTION, event_id, received_at, action=action)
 
 
 def _from_message(message: Message, event_id: str, received_at: datetime) -> Inbound | None:
@@ -87,18 +124,18 @@ def _from_message(message: Message, event_id: str, received_at: datetime) -> Inb
         )
     if message.text is None:
         return None
-    text = sanitize_start(clean(message.text))
-    return _event(user, InboundKind.TEXT, event_id, received_at, text=text)
+    return text_event(_person(user), message.text, event_id, received_at)
 
 
 def _from_callback(query: CallbackQuery, event_id: str, received_at: datetime) -> Inbound | None:
     chat = query.message.chat if query.message is not None else None
     if chat is not None and chat.type != ChatType.PRIVATE:
         return None
-    data = clean(query.data or "")
-    if not data:
-        return None
-    return _event(query.from_user, InboundKind.ACTION, event_id, received_at, action=data)
+    return action_event(_person(query.from_user), query.data or "", event_id, received_at)
+
+
+def _person(user: User) -> Person:
+    return Person(user.id, user.first_name, user.last_name, user.language_code)
 
 
 def _from_membership(

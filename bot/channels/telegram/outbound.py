@@ -1,9 +1,14 @@
 """Channel-neutral :class:`Reply` values → Telegram Bot API calls, and its errors → ChannelError.
 
 Planning (what messages a reply becomes) is pure and separate from sending, so the limits are
-testable without a network. Reply text is plain text: it is split first and HTML-escaped after,
-because Telegram counts the 4096/1024 limits on the text *after* entity parsing, so escaping
-can never push a part over the limit.
+testable without a network. A message is sent as the plain request the Bot API reads (JSON,
+or a multipart form with its file) through :meth:`BotSession.post
+<bot.channels.telegram.session.BotSession.post>`, which maps the errors; :func:`call` maps
+them for the calls still made through aiogram's methods (menus, set-up, polling).
+
+Reply text is plain text: it is split first and HTML-escaped after, because Telegram counts the
+4096/1024 limits on the text *after* entity parsing, so escaping can never push a part over
+the limit.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import enum
 import html
 from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -24,16 +29,9 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import (
-    BufferedInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
 
 from bot import metrics
+from bot.channels.telegram.session import Files, session_of
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.errors import (
     PermanentChannelError,
@@ -54,7 +52,10 @@ PHOTO_TYPES: Final = frozenset({"image/png", "image/jpeg"})
 #: keyboard (a message has one keyboard); language-neutral, so no locale is needed here
 POINTER: Final = "👇"
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+#: a ``reply_markup`` as the Bot API reads it (an inline keyboard, a contact keyboard, or
+#: :data:`REMOVE_KEYBOARD`)
+Markup = dict[str, Any]
+REMOVE_KEYBOARD: Final[Markup] = {"remove_keyboard": True}
 
 
 class Kind(enum.Enum):
@@ -64,13 +65,21 @@ class Kind(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file sent with a message."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One Bot API message: ``html`` is already escaped (text, or caption of a file)."""
 
     kind: Kind
     html: str
     markup: Markup | None = None
-    file: BufferedInputFile | None = None
+    file: Upload | None = None
 
 
 def utf16_len(text: str) -> int:
@@ -110,29 +119,29 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return [part.strip("\n") for part in parts if part.strip()]
 
 
-def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+def inline_keyboard(buttons: Sequence[Button]) -> Markup | None:
     items = [
-        InlineKeyboardButton(text=b.label, url=b.url)
+        {"text": b.label, "url": b.url}
         if b.kind is ButtonKind.URL
-        else InlineKeyboardButton(text=b.label, callback_data=b.action)
+        else {"text": b.label, "callback_data": b.action}
         for b in buttons
         if b.kind is not ButtonKind.SHARE_CONTACT
     ]
     if not items:
         return None
-    per_row = 2 if all(len(item.text) <= SHORT_LABEL for item in items) else 1
+    per_row = 2 if all(len(item["text"]) <= SHORT_LABEL for item in items) else 1
     rows = [items[i : i + per_row] for i in range(0, len(items), per_row)]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return {"inline_keyboard": rows}
 
 
-def contact_keyboard(buttons: Sequence[Button]) -> ReplyKeyboardMarkup | None:
+def contact_keyboard(buttons: Sequence[Button]) -> Markup | None:
     for button in buttons:
         if button.kind is ButtonKind.SHARE_CONTACT:
-            return ReplyKeyboardMarkup(
-                keyboard=[[KeyboardButton(text=button.label, request_contact=True)]],
-                one_time_keyboard=True,
-                resize_keyboard=True,
-            )
+            return {
+                "keyboard": [[{"text": button.label, "request_contact": True}]],
+                "one_time_keyboard": True,
+                "resize_keyboard": True,
+            }
     return None
 
 
@@ -158,19 +167,18 @@ def plan(reply: Reply) -> list[Outgoing]:
     """The messages one reply becomes, in sending order."""
     contact, inline = contact_keyboard(reply.buttons), inline_keyboard(reply.buttons)
     # with no buttons, a stale contact keyboard from an earlier step must disappear
-    markup: Markup = contact or inline or ReplyKeyboardRemove(remove_keyboard=True)
+    markup: Markup = contact or inline or REMOVE_KEYBOARD
     tail = [Outgoing(Kind.TEXT, POINTER, inline)] if contact and inline else []
 
     media: Outgoing | None = None
     plain, escaped = reply.text, html.escape(reply.text)
     if reply.card is not None:
         plain, escaped = card_caption(reply.text, reply.card)
-        photo = BufferedInputFile(reply.card.qr_png, filename="card.png")
-        media = Outgoing(Kind.PHOTO, "", file=photo)
+        media = Outgoing(Kind.PHOTO, "", file=Upload("card.png", reply.card.qr_png))
     elif reply.attachment is not None:
         item = reply.attachment
         kind = Kind.PHOTO if item.mime_type in PHOTO_TYPES else Kind.DOCUMENT
-        media = Outgoing(kind, "", file=BufferedInputFile(item.content, filename=item.filename))
+        media = Outgoing(kind, "", file=Upload(item.filename, item.content))
 
     if media is not None:
         if utf16_len(plain) <= CAPTION_LIMIT:
@@ -186,7 +194,7 @@ def plan(reply: Reply) -> list[Outgoing]:
 
 def _texts(plain: str, markup: Markup) -> list[Outgoing]:
     parts = split_text(plain)
-    if not parts and not isinstance(markup, ReplyKeyboardRemove):
+    if not parts and markup is not REMOVE_KEYBOARD:
         parts = [POINTER]  # buttons need a message to hang on
     return [
         Outgoing(Kind.TEXT, html.escape(part), markup if i == len(parts) - 1 else None)
@@ -215,29 +223,32 @@ async def call(request: Awaitable[T]) -> T:
 
 async def send(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
     """Deliver ``replies`` in order; the first failure stops the rest and is raised."""
+    session = session_of(bot)
     for reply in replies:
         for out in plan(reply):
-            if out.kind is Kind.TEXT:
-                await call(
-                    bot.send_message(chat_id=chat_id, text=out.html, reply_markup=out.markup)
-                )
-            elif out.kind is Kind.PHOTO:
-                assert out.file is not None
-                await call(
-                    bot.send_photo(
-                        chat_id=chat_id,
-                        photo=out.file,
-                        caption=out.html or None,
-                        reply_markup=out.markup,
-                    )
-                )
-            else:
-                assert out.file is not None
-                await call(
-                    bot.send_document(
-                        chat_id=chat_id,
-                        document=out.file,
-                        caption=out.html or None,
-                        reply_markup=out.markup,
-                    )
-                )
+            await session.post(bot.token, *request(chat_id, out))
+
+
+#: the Bot API method and the name of its file field, per kind of message
+_METHODS: Final = {
+    Kind.TEXT: ("sendMessage", ""),
+    Kind.PHOTO: ("sendPhoto", "photo"),
+    Kind.DOCUMENT: ("sendDocument", "document"),
+}
+
+
+def request(chat_id: int, out: Outgoing) -> tuple[str, dict[str, Any], Files | None]:
+    """The Bot API call that sends ``out``: method, fields and files (the fields aiogram's
+    ``send_message`` / ``send_photo`` / ``send_document`` sent, the bot's HTML default with)."""
+    method, file_field = _METHODS[out.kind]
+    fields: dict[str, Any] = {"chat_id": chat_id}
+    if out.kind is Kind.TEXT:
+        fields["text"] = out.html
+    elif out.html:  # an empty caption is left out
+        fields["caption"] = out.html
+    fields["parse_mode"] = "HTML"
+    if out.markup is not None:
+        fields["reply_markup"] = out.markup
+    if out.file is None:
+        return method, fields, None
+    return method, fields, {file_field: (out.file.filename, out.file.content)}

@@ -1,0 +1,177 @@
+"""The two updates the bot gets most, read straight from their JSON (pure functions, no I/O).
+
+A private chat's text message and a button press under a message of a private chat are most of
+what a shop's bot receives. For them the webhook skips aiogram's ``Update`` model and its
+``Dispatcher`` (middlewares, router, filters, a log line per update) and makes the same
+:class:`Inbound` :mod:`bot.channels.telegram.inbound` makes from the model.
+
+Only an update whose every field is known here and of the type Telegram sends takes this way;
+anything else — another kind of update, a group chat, a contact, a field added by a newer Bot
+API, a number sent as text — returns ``None`` and goes through aiogram as before, so what the
+webhook accepts, refuses with a 400 and ignores does not change. The button's message (the
+bot's own earlier message) is read for its chat only; its text and keyboard are checked for
+their types, not their contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from bot.channels.telegram.inbound import EVENT_PREFIX, Person, action_event, text_event
+from bot.core.messages import Inbound
+
+Check = Callable[[object], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Common:
+    """A common update read: its event (``None``: nothing to act on) and, for a button press,
+    the callback query to answer."""
+
+    update_id: int
+    inbound: Inbound | None
+    query_id: str | None = None
+
+
+def _int(value: object) -> bool:
+    return type(value) is int
+
+
+def _str(value: object) -> bool:
+    return type(value) is str
+
+
+def _bool(value: object) -> bool:
+    return type(value) is bool
+
+
+def _optional(check: Check) -> Check:
+    return lambda value: value is None or check(value)
+
+
+def _shape(fields: Mapping[str, Check], required: frozenset[str]) -> Check:
+    """A JSON object with ``required`` keys, no key outside ``fields``, each of its type."""
+
+    def check(value: object) -> bool:
+        return (
+            type(value) is dict
+            and required <= value.keys()
+            and all(name in fields and fields[name](item) for name, item in value.items())
+        )
+
+    return check
+
+
+def _list_of(check: Check) -> Check:
+    return lambda value: type(value) is list and all(check(item) for item in value)
+
+
+def _date(value: object) -> bool:
+    """A Unix time (0: a message the bot can no longer see)."""
+    return _int(value) and 0 <= value < 10**10  # type: ignore[operator]
+
+
+_USER: Final = _shape(
+    {
+        "id": _int,
+        "is_bot": _bool,
+        "first_name": _str,
+        "last_name": _optional(_str),
+        "username": _optional(_str),
+        "language_code": _optional(_str),
+        "is_premium": _optional(_bool),
+        "added_to_attachment_menu": _optional(_bool),
+    },
+    frozenset({"id", "is_bot", "first_name"}),
+)
+_PRIVATE_CHAT: Final = _shape(
+    {
+        "id": _int,
+        "type": lambda value: value == "private",
+        "first_name": _optional(_str),
+        "last_name": _optional(_str),
+        "username": _optional(_str),
+    },
+    frozenset({"id", "type"}),
+)
+_ENTITY: Final = _shape(
+    {
+        "type": _str,
+        "offset": _int,
+        "length": _int,
+        "url": _optional(_str),
+        "language": _optional(_str),
+        "custom_emoji_id": _optional(_str),
+    },
+    frozenset({"type", "offset", "length"}),
+)
+_BUTTON: Final = _shape(
+    {"text": _str, "callback_data": _optional(_str), "url": _optional(_str)},
+    frozenset({"text"}),
+)
+_INLINE_KEYBOARD: Final = _shape(
+    {"inline_keyboard": _list_of(_list_of(_BUTTON))}, frozenset({"inline_keyboard"})
+)
+_MESSAGE_BASE: Final[dict[str, Check]] = {
+    "message_id": _int,
+    "date": _date,
+    "chat": _PRIVATE_CHAT,
+    "from": _USER,
+    "text": _str,
+    "entities": _optional(_list_of(_ENTITY)),
+}
+#: a person's text message in a private chat
+_TEXT_MESSAGE: Final = _shape(
+    _MESSAGE_BASE, frozenset({"message_id", "date", "chat", "from", "text"})
+)
+#: the bot's message under which a button was pressed (a text, or no longer visible)
+_BUTTON_MESSAGE: Final = _shape(
+    {
+        **_MESSAGE_BASE,
+        "edit_date": _date,
+        "reply_markup": _INLINE_KEYBOARD,
+    },
+    frozenset({"message_id", "date", "chat"}),
+)
+_CALLBACK_QUERY: Final = _shape(
+    {
+        "id": _str,
+        "from": _USER,
+        "message": _BUTTON_MESSAGE,
+        "chat_instance": _str,
+        "data": _str,
+    },
+    frozenset({"id", "from", "message", "chat_instance", "data"}),
+)
+
+
+def common_update(body: object, received_at: datetime) -> Common | None:
+    """The event of a private text message or a button press; ``None`` for anything else."""
+    # the update's id and one kind of update
+    if type(body) is not dict or len(body) != 2 or not _int(body.get("update_id")):
+        return None
+    update_id: int = body["update_id"]
+    event_id = f"{EVENT_PREFIX}{update_id}"
+    message = body.get("message")
+    if message is not None:
+        if not _TEXT_MESSAGE(message) or message["from"]["is_bot"]:
+            return None
+        text = text_event(_person(message["from"]), message["text"], event_id, received_at)
+        return Common(update_id, text)
+    query = body.get("callback_query")
+    if query is None or not _CALLBACK_QUERY(query):
+        return None
+    action = action_event(_person(query["from"]), query["data"], event_id, received_at)
+    return Common(update_id, action, query["id"])
+
+
+def _person(user: dict[str, object]) -> Person:
+    return Person(
+        user["id"],  # type: ignore[arg-type]
+        user["first_name"],  # type: ignore[arg-type]
+        user.get("last_name"),  # type: ignore[arg-type]
+        user.get("language_code"),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,225 @@
+"""The Bot API session: aiogram's, plus a plain path for the calls made per message.
+
+Messages (replies, outbox sends) and callback answers go through :meth:`BotSession.post`: a
+JSON body (a multipart form when a file goes with it) through aiogram's own aiohttp session,
+and the answer read as the JSON it is. The product needs only ``ok``, ``description`` and
+``parameters.retry_after`` of an answer, so no pydantic model is built for the request or the
+answer; the errors map onto :mod:`bot.core.errors` exactly as aiogram's exceptions did through
+:func:`bot.channels.telegram.outbound.call` (kept for the setup calls, which still go through
+aiogram's methods and :meth:`BotSession.make_request`).
+
+Every message, on either path, is timed for :class:`~jobs.ratelimit.ArrivalWindow`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final, TypeVar
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.methods import Response, TelegramMethod
+from aiohttp import ClientError, ClientTimeout, FormData
+
+from bot import metrics
+from bot.core.capabilities import TELEGRAM_CAPABILITIES
+from bot.core.errors import (
+    PermanentChannelError,
+    RateLimited,
+    RecipientUnreachable,
+    TransientChannelError,
+)
+from jobs.ratelimit import ArrivalWindow
+
+T = TypeVar("T")
+#: the Bot API methods that put a message in a chat: what the platform's rate counts
+MESSAGE_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+#: the shortest lateness taken for a stall on the way (see :func:`make_bot`)
+MIN_TOLERANCE: Final = 0.01
+JSON_BODY: Final = {"Content-Type": "application/json"}
+#: a file sent with a message: field name (``photo``) → (file name, bytes)
+Files = Mapping[str, tuple[str, bytes]]
+
+
+class BotSession(AiohttpSession):
+    """aiogram's session, with the answer types of the methods it called kept alive, the
+    messages it sends timed for the limiter's arrival window, and :meth:`post`.
+
+    aiogram reads every Bot API answer into ``Response[<the method's return type>]``; pydantic
+    keeps such parametrised classes only weakly, so once the garbage collector has run the next
+    call builds the class (its validators, its schema) again, a few tens of microseconds per
+    message sent. Holding each on first use makes every later call find it.
+
+    The send budgets pace messages as they leave; :class:`~jobs.ratelimit.ArrivalWindow`
+    learns from the answers which ones a stall on the way may have bunched as they arrived.
+    """
+
+    _answer_types: ClassVar[dict[Any, Any]] = {}
+
+    def __init__(self, arrivals: ArrivalWindow, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.arrivals = arrivals
+        self.request_timeout = ClientTimeout(total=self.timeout)
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[T],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature, passed on
+    ) -> T:
+        if method.__api_method__ not in MESSAGE_METHODS:
+            return await super().make_request(bot, method, timeout)
+        async with self.arrivals.turn():
+            return await super().make_request(bot, method, timeout)
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
+    ) -> Response[Any]:
+        returning = method.__returning__
+        if returning not in self._answer_types:
+            self._answer_types[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
+
+    async def post(
+        self, token: str, method: str, fields: dict[str, Any], files: Files | None = None
+    ) -> Any:
+        """Call ``method`` with ``fields`` (JSON values) and ``files``; its ``result``, or a
+        :class:`~bot.core.errors.ChannelError` subclass as :func:`answer_of` maps it."""
+        if method not in MESSAGE_METHODS:
+            return await self._post(token, method, fields, files)
+        async with self.arrivals.turn():  # a failed request raises inside: it is not timed
+            return await self._post(token, method, fields, files)
+
+    async def _post(
+        self, token: str, method: str, fields: dict[str, Any], files: Files | None
+    ) -> Any:
+        session = await self.create_session()
+        url = self.api.api_url(token=token, method=method)
+        body: bytes | FormData = json.dumps(fields).encode()
+        headers: Mapping[str, str] | None = JSON_BODY
+        if files:
+            body, headers = form(fields, files), None
+        try:
+            async with session.post(
+                url, data=body, headers=headers, timeout=self.request_timeout
+            ) as response:
+                status, content = response.status, await response.read()
+        except TimeoutError as error:
+            raise TransientChannelError("Request timeout error") from error
+        except ClientError as error:
+            raise TransientChannelError(f"{type(error).__name__}: {error}") from error
+        return answer_of(method, fields, status, content)
+
+
+def form(fields: Mapping[str, Any], files: Files) -> FormData:
+    """A multipart form: text fields as they are, other values as JSON, files as parts."""
+    data = FormData(quote_fields=False)
+    for name, value in fields.items():
+        data.add_field(name, value if isinstance(value, str) else json.dumps(value))
+    for name, (filename, content) in files.items():
+        data.add_field(name, content, filename=filename)
+    return data
+
+
+def answer_of(method: str, fields: Mapping[str, Any], status: int, content: bytes) -> Any:
+    """The ``result`` of a Bot API answer, or the error it means, as aiogram's exceptions were
+    mapped: ``retry_after`` → :class:`RateLimited`, 403 → :class:`RecipientUnreachable`, 5xx
+    and an answer that is not the API's JSON → :class:`TransientChannelError`, anything else
+    (400, 401, 404, 409, 413, a 429 without ``retry_after``) → :class:`PermanentChannelError`."""
+    try:
+        answer = json.loads(content)
+    except ValueError as error:  # a proxy's HTML error page, a truncated body
+        raise TransientChannelError(f"Failed to decode object: {error}") from error
+    if not _well_formed(answer):
+        raise TransientChannelError(f"Failed to deserialize object: {content[:200]!r}")
+    if 200 <= status <= 226 and answer["ok"]:
+        result = answer.get("result")
+        if method in MESSAGE_METHODS and not _is_message(result):
+            raise TransientChannelError(f"Failed to deserialize object: {content[:200]!r}")
+        return result
+    description = answer.get("description") or ""
+    parameters = answer.get("parameters") or {}
+    if retry_after := parameters.get("retry_after"):
+        metrics.count_rate_limited("telegram")
+        raise RateLimited(float(retry_after), _flood(method, fields, retry_after, description))
+    if migrated := parameters.get("migrate_to_chat_id"):
+        raise PermanentChannelError(_migrated(fields, migrated, description))
+    if status == 403:  # the API's status for a blocked bot
+        raise RecipientUnreachable(description)
+    if status >= 500:  # the platform's own trouble
+        raise TransientChannelError(description)
+    raise PermanentChannelError(description)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _well_formed(answer: object) -> bool:
+    """The fields read have the API's types (what aiogram's ``Response`` model checked)."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
+        return False
+    if not isinstance(answer.get("description", ""), str | None):
+        return False
+    parameters = answer.get("parameters")
+    if parameters is None:
+        return True
+    return isinstance(parameters, dict) and all(
+        parameters.get(name) is None or _number(parameters[name])
+        for name in ("retry_after", "migrate_to_chat_id")
+    )
+
+
+def _is_message(result: object) -> bool:
+    return (
+        isinstance(result, dict)
+        and isinstance(result.get("message_id"), int)
+        and isinstance(result.get("chat"), dict)
+    )
+
+
+def _flood(method: str, fields: Mapping[str, Any], retry_after: object, description: str) -> str:
+    """The words aiogram's ``TelegramRetryAfter`` gave a 429 (logged with the retry)."""
+    words = f"Flood control exceeded on method {method[:1].upper() + method[1:]!r}"
+    if chat_id := fields.get("chat_id"):
+        words += f" in chat {chat_id}"
+    return f"{words}. Retry in {retry_after} seconds.\nOriginal description: {description}"
+
+
+def _migrated(fields: Mapping[str, Any], to: object, description: str) -> str:
+    """The words aiogram's ``TelegramMigrateToChat`` gave (a group only: never a private chat)."""
+    words = f"The group has been migrated to a supergroup with id {to}"
+    if chat_id := fields.get("chat_id"):
+        words += f" from {chat_id}"
+    return f"{words}\nOriginal description: {description}"
+
+
+def arrival_window(per_second: float | None = None) -> ArrivalWindow:
+    """The arrival window of a bot paced at ``per_second`` (``TELEGRAM_RATE``; the platform's
+    own limit when not given): a message answered later than the quickest recent ones by more
+    than one gap of that pace costs this process a slot (see
+    :class:`~jobs.ratelimit.ArrivalWindow`); a gap shorter than a scheduler's time slice is not
+    taken for a stall."""
+    pace = per_second or TELEGRAM_CAPABILITIES.rates.per_sender or 30.0
+    return ArrivalWindow(max(1.0 / pace, MIN_TOLERANCE))
+
+
+def make_bot(token: str, api_base: str, arrivals: ArrivalWindow | None = None) -> Bot:
+    """An aiogram Bot on ``api_base`` whose messages are HTML (replies are escaped for it),
+    timing its messages in ``arrivals``."""
+    session = BotSession(
+        arrivals=arrivals or arrival_window(), api=TelegramAPIServer.from_base(api_base)
+    )
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def session_of(bot: Bot) -> BotSession:
+    """The :class:`BotSession` of a bot :func:`make_bot` built."""
+    session = bot.session
+    if not isinstance(session, BotSession):
+        raise TypeError("the bot was not built by make_bot")
+    return session
