@@ -98,8 +98,7 @@ _ELSEWHERE: Final = _TABLE.alias("elsewhere")
 _SEEN_CTE: Final = (
     update(_TABLE)
     .where(
-        _TABLE.c.channel == bindparam("seen_channel", type_=_TABLE.c.channel.type),
-        _TABLE.c.user_id == bindparam("seen_user_id", type_=_TABLE.c.user_id.type),
+        _THIS_SEEN,
         exists(select(_RECORD_CTE.c.event_key)),
         or_(
             _TABLE.c.last_seen_at <= bindparam("stale_before", type_=_TABLE.c.last_seen_at.type),
