@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +28,21 @@ def _text(event_id: str, text: str = "hello", user: str = "U1") -> Inbound:
         event_id=event_id,
         text=text,
     )
+
+
+@contextlib.contextmanager
+def first_words(app: App) -> Iterator[list[str]]:
+    """The first word of every statement the app's engine runs while the block runs."""
+    statements: list[str] = []
+
+    def _count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement.split()[0])
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", _count)
 
 
 async def test_one_event_delivered_five_times_at_once_is_stored_once(app: App) -> None:
@@ -132,16 +149,8 @@ async def test_free_text_in_an_open_thread_reads_the_thread_and_its_last_message
     app: App,
 ) -> None:
     await app.bus.handle(_text("line:t1", "hello", user="U5"))  # opens the thread
-    statements: list[str] = []
-
-    def _count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        statements.append(statement.split()[0])
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", _count)
-    try:
+    with first_words(app) as statements:
         replies = await app.bus.handle(_text("line:t2", "still there?", user="U5"))
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", _count)
 
     assert replies == []  # joined the open thread, no second acknowledgement
     assert await count_rows(app, InboxMessage) == 2
@@ -239,18 +248,10 @@ async def test_on_postgresql_a_known_account_arrives_in_one_statement(app: App) 
     async with app.uow() as uow:
         await uow.identities.touch("line", "U41", now)
         await uow.commit()
-    statements: list[str] = []
-
-    def _count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        statements.append(statement.split()[0])
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", _count)
-    try:
+    with first_words(app) as statements:
         async with app.uow() as uow:
             arrival = await uow.identities.arrive_recording("line:k1", "line", "U41", now)
             await uow.commit()
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", _count)
 
     assert arrival is not None
     assert arrival.identity.user_id == "U41"
@@ -268,20 +269,12 @@ async def test_on_postgresql_a_stale_last_seen_is_written_in_the_arrivals_statem
         await uow.commit()
     clock.advance(timedelta(hours=1))
     now = app.clock.now()
-    statements: list[str] = []
-
-    def _count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        statements.append(statement.split()[0])
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", _count)
-    try:
+    with first_words(app) as statements:
         async with app.uow() as uow:
             arrival = await uow.identities.arrive_recording("line:k2", "line", "U42", now, "Bo")
             assert arrival is not None
             assert arrival.identity.last_seen_at == now  # shown as stored
             await uow.commit()
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", _count)
 
     # the name is a change of its own (an UPDATE after); last_seen_at went with the read
     assert statements == ["WITH", "UPDATE"]
