@@ -15,15 +15,13 @@ their types, not their contents.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from bot.channels.json_shapes import Check, is_bool, is_int, is_str, list_of, optional, shape
 from bot.channels.telegram.inbound import EVENT_PREFIX, Person, action_event, text_event
 from bot.core.messages import Inbound
-
-Check = Callable[[object], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,99 +34,66 @@ class Common:
     query_id: str | None = None
 
 
-def _int(value: object) -> bool:
-    return type(value) is int
-
-
-def _str(value: object) -> bool:
-    return type(value) is str
-
-
-def _bool(value: object) -> bool:
-    return type(value) is bool
-
-
-def _optional(check: Check) -> Check:
-    return lambda value: value is None or check(value)
-
-
-def _shape(fields: Mapping[str, Check], required: frozenset[str]) -> Check:
-    """A JSON object with ``required`` keys, no key outside ``fields``, each of its type."""
-
-    def check(value: object) -> bool:
-        return (
-            type(value) is dict
-            and required <= value.keys()
-            and all(name in fields and fields[name](item) for name, item in value.items())
-        )
-
-    return check
-
-
-def _list_of(check: Check) -> Check:
-    return lambda value: type(value) is list and all(check(item) for item in value)
-
-
 def _date(value: object) -> bool:
     """A Unix time (0: a message the bot can no longer see)."""
-    return _int(value) and 0 <= value < 10**10  # type: ignore[operator]
+    return is_int(value) and 0 <= value < 10**10  # type: ignore[operator]
 
 
-_USER: Final = _shape(
+_USER: Final = shape(
     {
-        "id": _int,
-        "is_bot": _bool,
-        "first_name": _str,
-        "last_name": _optional(_str),
-        "username": _optional(_str),
-        "language_code": _optional(_str),
-        "is_premium": _optional(_bool),
-        "added_to_attachment_menu": _optional(_bool),
+        "id": is_int,
+        "is_bot": is_bool,
+        "first_name": is_str,
+        "last_name": optional(is_str),
+        "username": optional(is_str),
+        "language_code": optional(is_str),
+        "is_premium": optional(is_bool),
+        "added_to_attachment_menu": optional(is_bool),
     },
     frozenset({"id", "is_bot", "first_name"}),
 )
-_PRIVATE_CHAT: Final = _shape(
+_PRIVATE_CHAT: Final = shape(
     {
-        "id": _int,
+        "id": is_int,
         "type": lambda value: value == "private",
-        "first_name": _optional(_str),
-        "last_name": _optional(_str),
-        "username": _optional(_str),
+        "first_name": optional(is_str),
+        "last_name": optional(is_str),
+        "username": optional(is_str),
     },
     frozenset({"id", "type"}),
 )
-_ENTITY: Final = _shape(
+_ENTITY: Final = shape(
     {
-        "type": _str,
-        "offset": _int,
-        "length": _int,
-        "url": _optional(_str),
-        "language": _optional(_str),
-        "custom_emoji_id": _optional(_str),
+        "type": is_str,
+        "offset": is_int,
+        "length": is_int,
+        "url": optional(is_str),
+        "language": optional(is_str),
+        "custom_emoji_id": optional(is_str),
     },
     frozenset({"type", "offset", "length"}),
 )
-_BUTTON: Final = _shape(
-    {"text": _str, "callback_data": _optional(_str), "url": _optional(_str)},
+_BUTTON: Final = shape(
+    {"text": is_str, "callback_data": optional(is_str), "url": optional(is_str)},
     frozenset({"text"}),
 )
-_INLINE_KEYBOARD: Final = _shape(
-    {"inline_keyboard": _list_of(_list_of(_BUTTON))}, frozenset({"inline_keyboard"})
+_INLINE_KEYBOARD: Final = shape(
+    {"inline_keyboard": list_of(list_of(_BUTTON))}, frozenset({"inline_keyboard"})
 )
 _MESSAGE_BASE: Final[dict[str, Check]] = {
-    "message_id": _int,
+    "message_id": is_int,
     "date": _date,
     "chat": _PRIVATE_CHAT,
     "from": _USER,
-    "text": _str,
-    "entities": _optional(_list_of(_ENTITY)),
+    "text": is_str,
+    "entities": optional(list_of(_ENTITY)),
 }
 #: a person's text message in a private chat
-_TEXT_MESSAGE: Final = _shape(
+_TEXT_MESSAGE: Final = shape(
     _MESSAGE_BASE, frozenset({"message_id", "date", "chat", "from", "text"})
 )
 #: the bot's message under which a button was pressed (a text, or no longer visible)
-_BUTTON_MESSAGE: Final = _shape(
+_BUTTON_MESSAGE: Final = shape(
     {
         **_MESSAGE_BASE,
         "edit_date": _date,
@@ -136,13 +101,13 @@ _BUTTON_MESSAGE: Final = _shape(
     },
     frozenset({"message_id", "date", "chat"}),
 )
-_CALLBACK_QUERY: Final = _shape(
+_CALLBACK_QUERY: Final = shape(
     {
-        "id": _str,
+        "id": is_str,
         "from": _USER,
         "message": _BUTTON_MESSAGE,
-        "chat_instance": _str,
-        "data": _str,
+        "chat_instance": is_str,
+        "data": is_str,
     },
     frozenset({"id", "from", "message", "chat_instance", "data"}),
 )
@@ -151,7 +116,7 @@ _CALLBACK_QUERY: Final = _shape(
 def common_update(body: object, received_at: datetime) -> Common | None:
     """The event of a private text message or a button press; ``None`` for anything else."""
     # the update's id and one kind of update
-    if type(body) is not dict or len(body) != 2 or not _int(body.get("update_id")):
+    if type(body) is not dict or len(body) != 2 or not is_int(body.get("update_id")):
         return None
     update_id: int = body["update_id"]
     event_id = f"{EVENT_PREFIX}{update_id}"
