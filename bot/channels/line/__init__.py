@@ -6,6 +6,9 @@
   missing or forged signature is answered **401** with nothing stored and nothing sent;
 - a body that is not UTF-8 JSON, or events line-bot-sdk cannot validate (no
   ``webhookEventId`` / ``deliveryContext`` / ``mode``), is answered **400**;
+- a body of common events (one-to-one texts, postbacks, follows, unfollows) is read from its
+  JSON (:mod:`~bot.channels.line.plain`), any other by line-bot-sdk's parser, the signature
+  checked first either way (:mod:`~bot.channels.line.events`);
 - ``{"events": []}`` (LINE's URL check) is answered 200;
 - an event stamped more than ``MAX_EVENT_AGE`` (7 days) ago, or ahead of our clock by more
   than a few minutes, is refused by its timestamp (a replay of a signed body: it is skipped,
@@ -30,7 +33,6 @@ from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
-from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (
     ApiException,
@@ -42,6 +44,7 @@ from linebot.v3.webhooks import MessageEvent
 
 from bot import metrics
 from bot.channels.line.client import api_client
+from bot.channels.line.events import Events
 from bot.channels.line.inbound import (
     event_time,
     is_standby,
@@ -94,7 +97,7 @@ class LineChannel:
         self._bus = bus
         self._uow = uow
         self._clock = clock
-        self._parser = WebhookParser(settings.line_channel_secret)
+        self._events = Events(settings.line_channel_secret)
         self._token = settings.line_channel_access_token
         # the SDK opens an aiohttp session in its constructor: build clients inside the loop
         self._client: AsyncApiClient | None = None
@@ -148,7 +151,7 @@ class LineChannel:
             metrics.count_update("line", "rejected")
             return web.Response(status=401, text="missing signature")
         try:
-            events = self._parser.parse(body.decode("utf-8"), signature)
+            events = self._events(body, signature)
         except InvalidSignatureError:
             log.warning("LINE webhook with a forged signature rejected")
             metrics.count_update("line", "rejected")
@@ -166,7 +169,8 @@ class LineChannel:
         return web.Response(text="ok")
 
     async def handle_event(self, event: Any) -> None:
-        """Turn one parsed SDK event into an Inbound, run it through the bus, deliver.
+        """Turn one event (the SDK's model, or a :class:`~bot.channels.line.plain.PlainEvent`
+        read from the JSON) into an Inbound, run it through the bus, deliver.
 
         An event stamped outside the replay window (see ``MAX_EVENT_AGE``) is refused unread.
         """

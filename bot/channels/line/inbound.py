@@ -1,4 +1,5 @@
-"""LINE webhook events (as line-bot-sdk v3 parses them) → channel-neutral :class:`Inbound`.
+"""LINE webhook events (line-bot-sdk v3's models, or the common ones read from the JSON by
+:mod:`bot.channels.line.plain`) → channel-neutral :class:`Inbound`.
 
 Only one-to-one chats count: group and room events, unknown event types and message types
 other than text (stickers, photos) give ``None``. Text, postback data and profile names are
@@ -21,6 +22,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
+from bot.channels.line.plain import PlainEvent
 from bot.channels.text import clean, clean_optional
 from bot.core.messages import Channel, Identity, Inbound, InboundKind
 
@@ -65,22 +67,42 @@ def within_replay_window(event: Any, now: datetime) -> bool:
     return now - MAX_EVENT_AGE <= happened <= now + MAX_CLOCK_SKEW
 
 
+def _read(event: Any) -> tuple[InboundKind, str, str | None] | None:
+    """(kind, user id, text or postback data) of an event the bot handles, else None."""
+    if isinstance(event, PlainEvent):
+        return event.kind, event.user_id, event.content
+    user_id = user_of(event)
+    if user_id is None:
+        return None
+    if isinstance(event, FollowEvent):
+        return InboundKind.FOLLOW, user_id, None
+    if isinstance(event, UnfollowEvent):
+        return InboundKind.UNFOLLOW, user_id, None
+    if isinstance(event, PostbackEvent):
+        return InboundKind.ACTION, user_id, str(event.postback.data)
+    if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+        return InboundKind.TEXT, user_id, str(event.message.text)
+    return None
+
+
 async def to_inbound(event: Any, now: datetime, profile: ProfileLookup) -> Inbound | None:
-    """The Inbound for ``event``, or None for what the bot does not handle.
+    """The Inbound for ``event`` (the SDK's model or a :class:`PlainEvent`), or None for what
+    the bot does not handle.
 
     ``event_id`` is ``line:<webhookEventId>`` (the bus de-duplicates on it); ``profile`` is
     asked only for follow events, for the name and language to greet the person with.
     """
-    user_id = user_of(event)
-    if user_id is None:
+    read = _read(event)
+    if read is None:
         return None
+    kind, user_id, content = read
     common: dict[str, Any] = {
         "identity": Identity(Channel.LINE, user_id),
         "received_at": now,
         "event_id": f"line:{event.webhook_event_id}",
     }
     token = None if is_standby(event) else getattr(event, "reply_token", None)
-    if isinstance(event, FollowEvent):
+    if kind is InboundKind.FOLLOW:
         name, language = await profile(user_id)
         return Inbound(
             kind=InboundKind.FOLLOW,
@@ -89,12 +111,8 @@ async def to_inbound(event: Any, now: datetime, profile: ProfileLookup) -> Inbou
             reply_token=token,
             **common,
         )
-    if isinstance(event, UnfollowEvent):
+    if kind is InboundKind.UNFOLLOW:
         return Inbound(kind=InboundKind.UNFOLLOW, **common)
-    if isinstance(event, PostbackEvent):
-        action = clean(str(event.postback.data))
-        return Inbound(kind=InboundKind.ACTION, action=action, reply_token=token, **common)
-    if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
-        text = clean(str(event.message.text))
-        return Inbound(kind=InboundKind.TEXT, text=text, reply_token=token, **common)
-    return None
+    if kind is InboundKind.ACTION:
+        return Inbound(kind=kind, action=clean(str(content)), reply_token=token, **common)
+    return Inbound(kind=InboundKind.TEXT, text=clean(str(content)), reply_token=token, **common)
