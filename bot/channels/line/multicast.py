@@ -3,25 +3,22 @@
 The SDK's ``AsyncMessagingApi.multicast`` validates a ``MulticastRequest`` (pydantic) and
 serialises it back, element by element: for a campaign that is 500 ``to`` ids per request,
 twice, in the dispatcher's one thread. Here the messages still go through the SDK's models
-(once per request, with one recipient, so they are checked and written exactly as the SDK
-writes them), the recipients are put into that same body as they are, and the request is made
-with the SDK's own client (its session, default headers, bearer auth and error type), so LINE
-receives the same bytes and headers as from ``multicast`` — ``tests/adapters/
-test_line_multicast_body.py`` compares the two.
+(once per distinct content, with one recipient, so they are checked and written exactly as the
+SDK writes them), the recipients are put into that same body as they are, and the request is
+made as the SDK makes it (:func:`bot.channels.line.post.post_json`), so LINE receives the same
+bytes and headers as from ``multicast`` — ``tests/adapters/test_line_multicast_body.py``
+compares the two.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
-from linebot.v3.messaging import ApiException, AsyncMessagingApi, MulticastRequest
+from linebot.v3.messaging import MulticastRequest
 
 from bot.channels.line.render import LineMessage
-
-MULTICAST_PATH: Final = "/v2/bot/message/multicast"
-_JSON: Final = "application/json"
 
 
 def multicast_body(user_ids: Sequence[str], messages: Sequence[LineMessage]) -> dict[str, Any]:
@@ -52,30 +49,3 @@ class MulticastBodies:
                 self._made.clear()
             made = self._made[content] = multicast_body(user_ids, messages)
         return {**made, "to": list(user_ids)}  # "to" keeps its place, first
-
-
-async def post_multicast(
-    api: AsyncMessagingApi, body: dict[str, Any], retry_key: str, seconds: float
-) -> None:
-    """POST ``body`` as ``AsyncMessagingApi.multicast`` does (same headers, in the same order,
-    the same auth and session); a refusal raises the SDK's ``ApiException`` as it does."""
-    client = api.api_client
-    headers = {"X-Line-Retry-Key": retry_key, "Accept": _JSON, "Content-Type": _JSON}
-    headers.update(client.default_headers)
-    client.update_params_for_auth(headers, [], ["Bearer"], MULTICAST_PATH, "POST", body)
-    host = client.configuration.host or api.line_base_path
-    try:
-        await client.request(
-            "POST",
-            host + MULTICAST_PATH,
-            query_params=[],
-            headers=headers,
-            post_params=[],
-            body=body,
-            _preload_content=True,
-            _request_timeout=seconds,
-        )
-    except ApiException as error:
-        if error.body:  # the SDK hands its callers the body as text
-            error.body = error.body.decode("utf-8")
-        raise

@@ -171,6 +171,7 @@ def card_bubble(card: MemberCardView, qr_url: str | None, locale: str, shop: str
             "size": "full",
             "aspectRatio": "1:1",
             "aspectMode": "fit",
+            "animated": False,  # the SDK's default, which it writes into the body
         }
     alt = t(locale, "line.card_alt", name=card.name, points=format_points(card.points))
     return {"type": "flex", "altText": shorten(alt, MAX_ALT_TEXT), "contents": bubble}

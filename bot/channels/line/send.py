@@ -1,7 +1,9 @@
 """Sending to LINE: reply with the free token, push and multicast with a retry key, one error seam.
 
 Every ``ApiException`` of line-bot-sdk (and every network failure) is mapped to the
-:mod:`bot.core.errors` channel tree here and nowhere else.
+:mod:`bot.core.errors` channel tree here and nowhere else. The requests are the SDK's, made
+without its request and answer models (:mod:`bot.channels.line.post`): they fail with the
+SDK's ``ApiException`` as its methods did, so the mapping is the same for every way out.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 import aiohttp
-from linebot.v3.messaging import (
-    ApiException,
-    AsyncMessagingApi,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
+from linebot.v3.messaging import ApiException, AsyncMessagingApi
 
 from bot import metrics
-from bot.channels.line.multicast import MulticastBodies, post_multicast
+from bot.channels.line.multicast import MulticastBodies
+from bot.channels.line.post import (
+    MULTICAST_PATH,
+    PUSH_PATH,
+    REPLY_PATH,
+    post_json,
+    push_body,
+    reply_body,
+)
 from bot.channels.line.render import MAX_MESSAGES_PER_REQUEST, LineMessage
 from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.errors import (
@@ -99,11 +104,9 @@ class LineSender:
     async def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> bool:
         """Send with the free reply token; False when LINE says the token is not valid (any
         more), so the caller pushes instead. Other failures raise a :class:`ChannelError`."""
-        request = ReplyMessageRequest.from_dict(
-            {"replyToken": reply_token, "messages": list(messages)}
-        )
+        body = reply_body(reply_token, messages)
         try:
-            await self._api.reply_message(request, _request_timeout=REQUEST_TIMEOUT)
+            await post_json(self._api, REPLY_PATH, body, None, REQUEST_TIMEOUT)
         except ApiException as error:
             if is_invalid_reply_token(error):
                 return False
@@ -118,12 +121,9 @@ class LineSender:
 
         A 409 means LINE already accepted a request with this key: that is a success.
         """
-        request = PushMessageRequest.from_dict({"to": user_id, "messages": list(messages)})
+        body = push_body(user_id, messages)
         await self._keyed(
-            lambda: self._api.push_message(
-                request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
-            ),
-            retry_key,
+            lambda: post_json(self._api, PUSH_PATH, body, retry_key, REQUEST_TIMEOUT), retry_key
         )
 
     async def multicast(
@@ -135,7 +135,8 @@ class LineSender:
         # the SDK's own body and headers, without its model round trip over the 500 ids
         body = self._bodies(user_ids, messages)
         await self._keyed(
-            lambda: post_multicast(self._api, body, retry_key, REQUEST_TIMEOUT), retry_key
+            lambda: post_json(self._api, MULTICAST_PATH, body, retry_key, REQUEST_TIMEOUT),
+            retry_key,
         )
 
     async def _keyed(self, send: Callable[[], Awaitable[object]], retry_key: str) -> None:
