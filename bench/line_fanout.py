@@ -14,8 +14,9 @@ dispatcher's multicasts/s ÷ the fake's ceiling with a bare client >= 0.5.
 
 Both sides of that ratio are timed alike: from the start of the sender (the dispatcher's loop;
 the bare client's first request) to its end (the dispatcher's last outcome committed, seen
-within 5 ms; the bare client's last answer read), each starting with an empty rate window at
-the fake. The dispatcher's end is the stricter: it includes writing its outcomes.
+within 5 ms by counting the outcomes it records; the bare client's last answer read), each
+starting with an empty rate window at the fake. The dispatcher's end is the stricter: it
+includes writing its outcomes.
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ import aiohttp
 
 from bench.report import Target, publish
 from bench.sending_support import add_members, drain, launch_campaign, scratch_app, statuses
+from bot import metrics
 from bot.channels.line import LineChannel
 from bot.core.messages import Channel
 from jobs.ratelimit import PlatformLimits
 from simulator.fakes.line_api import MONTHLY_LIMIT_MESSAGE, FakeLineApi
 from simulator.fakes.line_webhooks import line_settings
 
+#: the outcomes after which a row is done (counted by the dispatcher once committed)
+FINAL = frozenset({"sent", "failed", "unreachable", "withdrawn"})
 MESSAGE = "Weekday afternoons: 1-get-1 milk tea, Mon-Fri 14-16"
 MULTICAST_RATE = 200
 
@@ -76,6 +80,7 @@ async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
     url = f"sqlite+aiosqlite:///{folder / 'line.db'}"
     fake = FakeLineApi(quota_limit=recipients, keep_calls=False)
     quota_refusals = 0
+    count_sends = metrics.count_sends
 
     async with fake.running(), scratch_app(url) as app:
         await add_members(app.engine, recipients, "line")
@@ -94,12 +99,21 @@ async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
 
             fake._error = counting  # type: ignore[method-assign]
             accepted_at: list[float] = []
+            recorded = 0  # rows whose final outcome the dispatcher committed (and counted)
+
+            def counting_sends(channel: str, path: str, result: str, count: int = 1) -> None:
+                nonlocal recorded
+                recorded += count if path == "outbox" and result in FINAL else 0
+                count_sends(channel, path, result, count)
 
             def delivered() -> bool:
-                """The fake has accepted every queued recipient (when it first did, kept)."""
+                """Every queued row's outcome is committed; also keeps when the fake had
+                accepted every recipient. Read in memory: no query competes with the sending."""
                 if not accepted_at and fake.recipients >= launched.queued:
                     accepted_at.append(time.perf_counter())
-                return bool(accepted_at)
+                return recorded >= launched.queued
+
+            metrics.count_sends = counting_sends
 
             cpu = time.process_time()  # this process's own: stable when the machine is not
             started = time.perf_counter()
@@ -111,8 +125,10 @@ async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
                 delivered=delivered,
             )
             cpu = time.process_time() - cpu
+            metrics.count_sends = count_sends
             accepted_s = accepted_at[0] - started if accepted_at else seconds
         finally:
+            metrics.count_sends = count_sends
             await channel.close()
         outcome = await statuses(app)
         multicasts = fake.accepted.get("multicast")
