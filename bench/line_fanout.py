@@ -26,6 +26,8 @@ import asyncio
 import math
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ import aiohttp
 from bench.report import Target, publish
 from bench.sending_support import add_members, drain, launch_campaign, scratch_app, statuses
 from bot import metrics
+from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.core.messages import Channel
 from jobs.ratelimit import PlatformLimits
@@ -76,11 +79,69 @@ async def bare_ceiling(fake: FakeLineApi, requests: int, in_flight: int = 20) ->
         return accepted / (time.perf_counter() - started)
 
 
+async def ceilings(fake: FakeLineApi, recipients: int) -> tuple[float, float]:
+    """The bare client's multicasts/s right after the campaign (as measured before: the
+    campaign's last second of requests, still in the fake's window, cuts its first burst — the
+    faster the campaign, the more) and from an empty window, as the dispatcher started (the
+    ceiling)."""
+    # 3 s at the fake's 200/s at least: its sliding window admits a first burst of 200
+    requests = max(3 * MULTICAST_RATE, recipients // 500)
+    right_after = await bare_ceiling(fake, requests)
+    await asyncio.sleep(fake.rates["multicast"].seconds)
+    return right_after, await bare_ceiling(fake, requests)
+
+
+@contextmanager
+def committed_outcomes() -> Iterator[Callable[[], int]]:
+    """How many rows' final outcomes the dispatcher has committed: it counts each in the
+    metrics after its commit, and this counts what it counts, meanwhile."""
+    recorded = 0
+    count_sends = metrics.count_sends
+
+    def counting(channel: str, path: str, result: str, count: int = 1) -> None:
+        nonlocal recorded
+        recorded += count if path == "outbox" and result in FINAL else 0
+        count_sends(channel, path, result, count)
+
+    metrics.count_sends = counting
+    try:
+        yield lambda: recorded
+    finally:
+        metrics.count_sends = count_sends
+
+
+async def timed_drain(
+    app: App, fake: FakeLineApi, channel: LineChannel, queued: int
+) -> tuple[float, float, float]:
+    """The dispatcher sending ``queued`` rows: seconds to its last outcome committed and to the
+    fake's acceptance of the last recipient, and the process's CPU seconds meanwhile."""
+    accepted_at: list[float] = []
+
+    def delivered() -> bool:
+        """Every queued row's outcome is committed; also keeps when the fake had accepted
+        every recipient. Read in memory: no query competes with the sending."""
+        if not accepted_at and fake.recipients >= queued:
+            accepted_at.append(time.perf_counter())
+        return recorded() >= queued
+
+    with committed_outcomes() as recorded:
+        cpu = time.process_time()  # this process's own: stable when the machine is not
+        started = time.perf_counter()
+        seconds = await drain(
+            app,
+            {Channel.LINE: channel},
+            PlatformLimits.from_settings(channel.settings),
+            within=queued / 500 / MULTICAST_RATE * 5 + 60,
+            delivered=delivered,
+        )
+        cpu = time.process_time() - cpu
+    return seconds, (accepted_at[0] - started if accepted_at else seconds), cpu
+
+
 async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
     url = f"sqlite+aiosqlite:///{folder / 'line.db'}"
     fake = FakeLineApi(quota_limit=recipients, keep_calls=False)
     quota_refusals = 0
-    count_sends = metrics.count_sends
 
     async with fake.running(), scratch_app(url) as app:
         await add_members(app.engine, recipients, "line")
@@ -98,52 +159,15 @@ async def fanout(folder: Path, recipients: int) -> dict[str, Any]:
                 return original(call, status, message, details)
 
             fake._error = counting  # type: ignore[method-assign]
-            accepted_at: list[float] = []
-            recorded = 0  # rows whose final outcome the dispatcher committed (and counted)
-
-            def counting_sends(channel: str, path: str, result: str, count: int = 1) -> None:
-                nonlocal recorded
-                recorded += count if path == "outbox" and result in FINAL else 0
-                count_sends(channel, path, result, count)
-
-            def delivered() -> bool:
-                """Every queued row's outcome is committed; also keeps when the fake had
-                accepted every recipient. Read in memory: no query competes with the sending."""
-                if not accepted_at and fake.recipients >= launched.queued:
-                    accepted_at.append(time.perf_counter())
-                return recorded >= launched.queued
-
-            metrics.count_sends = counting_sends
-
-            cpu = time.process_time()  # this process's own: stable when the machine is not
-            started = time.perf_counter()
-            seconds = await drain(
-                app,
-                {Channel.LINE: channel},
-                PlatformLimits.from_settings(settings),
-                within=recipients / 500 / MULTICAST_RATE * 5 + 60,
-                delivered=delivered,
-            )
-            cpu = time.process_time() - cpu
-            metrics.count_sends = count_sends
-            accepted_s = accepted_at[0] - started if accepted_at else seconds
+            seconds, accepted_s, cpu = await timed_drain(app, fake, channel, launched.queued)
         finally:
-            metrics.count_sends = count_sends
             await channel.close()
         outcome = await statuses(app)
         multicasts = fake.accepted.get("multicast")
         requests = sum(multicasts.per_second.values()) if multicasts else 0
         busiest, refused = (multicasts.busiest_second, multicasts.refused) if multicasts else (0, 0)
         sent_to, quota_used = fake.recipients, fake.quota_used
-        # 3 s at the fake's 200/s at least: its sliding window admits a first burst of 200
-        requests_for_ceiling = max(3 * MULTICAST_RATE, recipients // 500)
-        # as measured before: right after the campaign, whose last second of requests is still
-        # in the fake's window and cuts that first burst (the faster the campaign, the more)
-        ceiling_after = await bare_ceiling(fake, requests_for_ceiling)
-        # the ceiling: the bare client starts, as the dispatcher did, with none of anyone's
-        # requests in the fake's window (1 s)
-        await asyncio.sleep(fake.rates["multicast"].seconds)
-        ceiling = await bare_ceiling(fake, requests_for_ceiling)
+        ceiling_after, ceiling = await ceilings(fake, recipients)
     return {
         "recipients": recipients,
         "queued": launched.queued,
