@@ -18,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
+from bot import metrics
 from bot.core.capabilities import ChannelCapabilities
 from bot.core.messages import Channel
 from jobs.delivery_plan import Delivery, plan
@@ -78,6 +79,12 @@ class Pass:
             if self.feeder is None or self.feeder.finished:
                 return None
             await self.feeder.fed()
+
+    def count(self, channel: Channel, outcomes: list[str]) -> None:
+        """Count each row's outcome in the result and the metrics."""
+        for name, count in Counter(outcomes).items():  # a multicast's 500 rows: one call each
+            setattr(self.result, name, getattr(self.result, name) + count)
+            metrics.count_sends(channel.value, "outbox", name, count)
 
     @property
     def stopping(self) -> bool:

@@ -66,13 +66,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot import metrics
 from bot.core.clock import Clock
 from bot.core.errors import (
     ChannelError,
@@ -92,7 +91,7 @@ from jobs.dispatch_types import DrainResult, Outcome, UnroutedReport
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
 from jobs.send_check import SendCheck
-from shop.contact_policy import in_quiet_hours, load_policy, next_send_time
+from shop.contact_policy import ContactPolicy, in_quiet_hours, load_policy, next_send_time
 from shop.withdrawal import Claimed, claim_sendable
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -285,11 +284,17 @@ class OutboxDispatcher:
         """Claims the next rows of ``fanout`` for a pass while its lease leaves time to send."""
         lane = max(self._capabilities[Channel(c)].multicast_max for c in fanout)
 
+        # the quiet hours are read once a pass (a change is seen by the next pass, as it is
+        # by the rows a pass claimed before it)
+        policy: list[ContactPolicy] = []
+
         async def claim(size: int) -> Claimed:
             now = self._clock.now()
             async with self._uow() as uow:
                 ready = [c for c in fanout if self._resting.get(Channel(c), now) <= now]
-                await self._defer_quiet(uow, now, ready)
+                if ready and not policy:
+                    policy.append(await load_policy(uow.settings))
+                await self._defer_quiet(uow, now, ready, policy[0] if policy else None)
                 claimed = await claim_sendable(uow, now, size, lease_end, ready, self._recipients)
                 await uow.commit()
             return claimed
@@ -308,10 +313,12 @@ class OutboxDispatcher:
                 del self._quota_since[channel]
                 self._resting.pop(channel, None)
 
-    async def _defer_quiet(self, uow: UnitOfWork, now: datetime, ready: list[str]) -> int:
+    async def _defer_quiet(
+        self, uow: UnitOfWork, now: datetime, ready: list[str], policy: ContactPolicy | None = None
+    ) -> int:
         if not ready:
             return 0
-        policy = await load_policy(uow.settings)
+        policy = policy or await load_policy(uow.settings)
         if not in_quiet_hours(now, self.tz, policy):
             return 0
         until = next_send_time(now, self.tz, policy)
@@ -332,7 +339,7 @@ class OutboxDispatcher:
         await planned.wait_turn(self.limiter)
         delivery = await state.check.keep(planned)  # withdrawn while it waited: not sent
         kept = len(delivery.rows) if delivery is not None else 0
-        _count(state, channel, ["withdrawn"] * (len(planned.rows) - kept))
+        state.count(channel, ["withdrawn"] * (len(planned.rows) - kept))
         if delivery is None:
             return
         now = self._clock.now()
@@ -384,10 +391,4 @@ class OutboxDispatcher:
         before this returns: :mod:`jobs.outcome_writer`) and count it."""
         counted = await self._writer.write(delivery, outcome, not_before, error)
         state.check.done(delivery)
-        _count(state, delivery.channel, counted)
-
-
-def _count(state: Pass, channel: Channel, outcomes: list[str]) -> None:
-    for name, count in Counter(outcomes).items():  # a multicast's 500 rows: one call each
-        setattr(state.result, name, getattr(state.result, name) + count)
-        metrics.count_sends(channel.value, "outbox", name, count)
+        state.count(delivery.channel, counted)

@@ -26,8 +26,10 @@ from typing import Any, Final, Self
 import aiosqlite
 from aiosqlite.core import _STOP_RUNNING_SENTINEL
 
-#: rows read in the trip that executes a statement (and in each further trip of a long result)
-PREFETCH: Final = 256
+#: rows read in the trip that executes a statement (and in each further trip of a long result):
+#: more than the dispatcher's claim of a thousand rows and a multicast's 500 marked ids, which
+#: then come back in the statement's own trip (a trip is a hand-over between two threads)
+PREFETCH: Final = 1024
 
 Description = tuple[tuple[Any, ...], ...] | None
 

@@ -20,13 +20,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Text, and_, or_, select, type_coerce, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.bulk import bulk_insert
 from storage.bulk.sql import commonly_true, is_among
 from storage.models import ChannelIdentity, OutboxMessage, table_of
+from storage.repositories import outbox_statements as statements
 from storage.repositories.outbox_reads import (
     FAILED,
     PENDING,
@@ -34,7 +35,6 @@ from storage.repositories.outbox_reads import (
     is_pending,
     is_urgent,
 )
-from storage.repositories.withdrawals import unwanted_promotion
 from storage.upsert import insert_once
 
 SENT: Final = "sent"
@@ -240,38 +240,30 @@ class Outbox(OutboxReads):
         ``urgent_only``: only rows with a priority (the dispatcher's express pass)."""
         if not channels:
             return []
-        box = OutboxMessage
+        bind = self._s.get_bind()
+        scoped = recipients and any(channel in recipients for channel in channels)
         query = (
-            select(
-                box.id,
-                box.channel,
-                box.user_id,
-                box.member_id,
-                type_coerce(box.payload, Text).label("payload"),  # parsed once per distinct text
-                box.attempts,
-                box.retry_key,
-                box.promotional,
-                box.dedupe_key,
-                box.priority,
-                unwanted_promotion().label("unwanted"),
-            )
-            .where(is_urgent() if urgent_only else is_pending())
-            .where(box.not_before <= now, _of_channels(channels, recipients))
-            .order_by(box.not_before, box.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # the SQLite dialect leaves this out
+            self._claim_scoped(channels, recipients or {}, urgent_only)
+            if scoped
+            else statements.claim(bind, channels, urgent_only=urgent_only)
         )
         # Core rows, not the ORM's: a campaign's claim holds a row per recipient
         connection = await self._s.connection()
-        claimed = _queued(await connection.execute(query))
+        claimed = _queued(await connection.execute(query, {"now": now, "claim_limit": limit}))
         if claimed:
-            await self._s.execute(
-                update(box)
-                .where(self._among([message.id for message in claimed]))
-                .values(not_before=lease_until)
-                .execution_options(synchronize_session=False)
+            ids = statements.ids_value(bind, [message.id for message in claimed])
+            await connection.execute(
+                statements.lease(bind), {"ids": ids, "lease_until": lease_until}
             )
         return claimed
+
+    def _claim_scoped(
+        self, channels: Collection[str], recipients: Recipients, urgent_only: bool
+    ) -> Any:
+        """The claim of :func:`statements.claim` with some channels' rows only to their
+        ``recipients`` (a console terminal's own user), built each time: a value in its text."""
+        unscoped = statements.claim(self._s.get_bind(), channels, urgent_only=urgent_only)
+        return unscoped.where(_of_channels(channels, recipients))
 
     async def release(self, message_ids: Collection[int], not_before: datetime) -> None:
         """Give back claimed rows that were not sent (shutdown, a paused channel, an expiring
@@ -328,15 +320,13 @@ class Outbox(OutboxReads):
     async def mark_all_sent(self, message_ids: Collection[int], now: datetime) -> set[int]:
         """The platform accepted all of ``message_ids`` (one multicast, or a group of outcomes):
         mark the still-pending ones sent in one statement; returns the ids that were pending."""
-        box = table_of(OutboxMessage)
         # a Core statement on the session's connection: the ORM would build a result row per
         # returned id (a multicast's 500)
         connection = await self._s.connection()
+        bind = self._s.get_bind()
         result = await connection.execute(
-            update(box)
-            .where(self._among(message_ids), self._pending())
-            .values(status=SENT, sent_at=now, attempts=box.c.attempts + 1, error=None)
-            .returning(box.c.id)
+            statements.mark_sent(bind),
+            {"ids": statements.ids_value(bind, message_ids), "marked_at": now},
         )
         return set(result.scalars())
 

@@ -8,8 +8,9 @@ so a double tap or two dispatchers decide once (``shop.campaigns.tracking`` hold
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Update, exists, func, select, update
+from sqlalchemy import Update, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -68,22 +69,41 @@ class Promotions:
         among the *pending* rows (``ix_outbox_pending``), which stops at the first one; going
         through the audience snapshot instead walked past every row already sent (quadratic
         in the audience)."""
-        pending = exists().where(
-            is_pending(),
-            OutboxMessage.dedupe_key.startswith(
-                CampaignMessageKey.campaign_prefix(campaign_id), autoescape=True
-            ),
-        )
         return await self._won(
-            update(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.status == "sending", ~pending)
-            .values(status="sent", finished_at=now)
+            _finish(), campaign=campaign_id, finished=now, prefix=_like(campaign_id)
         )
 
-    async def _won(self, statement: Update) -> bool:
+    async def _won(self, statement: Update, **values: Any) -> bool:
         """Run a conditional update of one row; True when it changed the row."""
-        result = await self._s.execute(statement.execution_options(synchronize_session=False))
+        options = {"synchronize_session": False}
+        result = await self._s.execute(statement, values or None, execution_options=options)
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+_FINISH: list[Update] = []
+
+
+def _finish() -> Update:
+    """``finish_if_done``'s update, built once: it runs after every group of outcomes, and a
+    statement built anew is walked for its cache key each time (``outbox_statements``)."""
+    if not _FINISH:
+        pending = exists().where(
+            is_pending(),
+            OutboxMessage.dedupe_key.like(bindparam("prefix"), escape="/"),
+        )
+        _FINISH.append(
+            update(Campaign)
+            .where(Campaign.id == bindparam("campaign"), Campaign.status == "sending", ~pending)
+            .values(status="sent", finished_at=bindparam("finished"))
+        )
+    return _FINISH[0]
+
+
+def _like(campaign_id: int) -> str:
+    """The LIKE pattern of a campaign's keys, escaped as ``startswith(autoescape=True)`` does."""
+    prefix = CampaignMessageKey.campaign_prefix(campaign_id)
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"{escaped}%"
 
 
 def _row(campaign_id: int, member_id: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
