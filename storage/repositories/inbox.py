@@ -47,6 +47,20 @@ _MESSAGES: Final = table_of(InboxMessage)
 _THREADS: Final = table_of(InboxThread)
 #: built once: every customer message to the inbox runs these two (see :meth:`Inbox.receive`)
 _RECEIVE: Final = insert(_MESSAGES).returning(_MESSAGES.c.id)
+#: the sender's open thread and the direction of its last message (every customer message)
+_OPEN_AND_LAST: Final = (
+    select(
+        InboxThread,
+        select(InboxMessage.direction)
+        .where(InboxMessage.thread_id == InboxThread.id)
+        .order_by(InboxMessage.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
+    .where(InboxThread.identity_id == bindparam("identity_id"), InboxThread.status == OPEN)
+    .order_by(InboxThread.id.desc())
+    .limit(1)
+)
 _MOVED: Final = (
     update(_THREADS)
     .where(_THREADS.c.id == bindparam("thread_id"))
@@ -141,19 +155,7 @@ class Inbox:
     ) -> tuple[InboxThread | None, str | None]:
         """:meth:`open_thread_of` and the direction of that thread's last message, in one
         SELECT (free text from a customer reads both, on the hot path)."""
-        last = (
-            select(InboxMessage.direction)
-            .where(InboxMessage.thread_id == InboxThread.id)
-            .order_by(InboxMessage.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        result = await self._s.execute(
-            select(InboxThread, last)
-            .where(InboxThread.identity_id == identity_id, InboxThread.status == OPEN)
-            .order_by(InboxThread.id.desc())
-            .limit(1)
-        )
+        result = await self._s.execute(_OPEN_AND_LAST, {"identity_id": identity_id})
         row = result.first()
         return (None, None) if row is None else (row[0], row[1])
 

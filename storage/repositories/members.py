@@ -6,12 +6,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Consent, Member, Sale
 
 #: no 0/O, 1/I/L: a cashier reads these aloud and types them
+#: built once: a sale and a sign-up look a member up by phone, a new member's code is checked
+_BY_PHONE: Final = select(Member).where(Member.phone == bindparam("phone"))
+_BY_CODE: Final = select(Member).where(Member.member_code == bindparam("code"))
+
 CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH: Final = 8
 
@@ -53,11 +57,11 @@ class Members:
         return (await self._s.execute(query)).scalar_one_or_none()
 
     async def by_code(self, code: str) -> Member | None:
-        result = await self._s.execute(select(Member).where(Member.member_code == code.upper()))
+        result = await self._s.execute(_BY_CODE, {"code": code.upper()})
         return result.scalar_one_or_none()
 
     async def by_phone(self, phone_e164: str) -> Member | None:
-        result = await self._s.execute(select(Member).where(Member.phone == phone_e164))
+        result = await self._s.execute(_BY_PHONE, {"phone": phone_e164})
         return result.scalar_one_or_none()
 
     async def add(self, member: Member) -> Member:

@@ -2,13 +2,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from bot.core.errors import DomainError
-from storage.models import Member, PointsEntry
+from storage.models import Member, PointsEntry, table_of
+
+_MEMBERS: Final = table_of(Member)
+#: built once, of the table: a sale reads the balance before and after its credit
+_BALANCE: Final = select(_MEMBERS.c.points_balance).where(
+    _MEMBERS.c.id == bindparam("member_id", type_=_MEMBERS.c.id.type)
+)
 
 
 class InsufficientPoints(DomainError):
@@ -78,7 +85,7 @@ class PointsLedger:
 
     async def balance(self, member_id: int) -> int:
         """The cached balance (always equal to :meth:`ledger_sum`)."""
-        result = await self._s.execute(select(Member.points_balance).where(Member.id == member_id))
+        result = await self._s.execute(_BALANCE, {"member_id": member_id})
         return int(result.scalar_one_or_none() or 0)
 
     async def ledger_sum(self, member_id: int) -> int:
