@@ -9,12 +9,19 @@ from typing import Any, Final
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Consent, Member, Sale
+from storage.models import Consent, Member, Sale, table_of
 
 #: no 0/O, 1/I/L: a cashier reads these aloud and types them
 #: built once: a sale and a sign-up look a member up by phone, a new member's code is checked
 _BY_PHONE: Final = select(Member).where(Member.phone == bindparam("phone"))
 _BY_CODE: Final = select(Member).where(Member.member_code == bindparam("code"))
+_SALES: Final = table_of(Sale).c
+#: built once, of the table (a Core statement): every sale reads the member's spend for its tier
+_SPEND_SINCE: Final = select(func.coalesce(func.sum(_SALES.amount), 0)).where(
+    _SALES.member_id == bindparam("member_id"),
+    _SALES.voided_at.is_(None),
+    _SALES.occurred_at >= bindparam("since"),
+)
 
 CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH: Final = 8
@@ -118,13 +125,7 @@ class Members:
         return result.scalars().all()
 
     async def spend_since(self, member_id: int, since: datetime) -> Decimal:
-        result = await self._s.execute(
-            select(func.coalesce(func.sum(Sale.__table__.c.amount), 0)).where(
-                Sale.member_id == member_id,
-                Sale.voided_at.is_(None),
-                Sale.occurred_at >= since,
-            )
-        )
+        result = await self._s.execute(_SPEND_SINCE, {"member_id": member_id, "since": since})
         # The sum keeps the column's Money type, so it comes back already converted to baht.
         return Decimal(result.scalar_one()).quantize(Decimal("0.01"))
 

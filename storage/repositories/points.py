@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -12,10 +12,20 @@ from bot.core.errors import DomainError
 from storage.models import Member, PointsEntry, table_of
 
 _MEMBERS: Final = table_of(Member)
-#: built once, of the table: a sale reads the balance before and after its credit
+_ENTRIES: Final = table_of(PointsEntry)
+# built once, of the tables (Core statements, no ORM layer): every sale and every welcome bonus
+# runs them, the balance read twice a sale (before and after its credit)
 _BALANCE: Final = select(_MEMBERS.c.points_balance).where(
     _MEMBERS.c.id == bindparam("member_id", type_=_MEMBERS.c.id.type)
 )
+_KEY_USED: Final = select(_ENTRIES.c.id).where(_ENTRIES.c.idempotency_key == bindparam("key"))
+#: the balance moved by ``delta``; :data:`_DEBIT` only while it covers ``needed``
+_MOVE: Final = (
+    update(_MEMBERS)
+    .where(_MEMBERS.c.id == bindparam("member_id", type_=_MEMBERS.c.id.type))
+    .values(points_balance=_MEMBERS.c.points_balance + bindparam("delta", type_=Integer))
+)
+_DEBIT: Final = _MOVE.where(_MEMBERS.c.points_balance >= bindparam("needed", type_=Integer))
 
 
 class InsufficientPoints(DomainError):
@@ -51,19 +61,14 @@ class PointsLedger:
         ``allow_negative`` (a voided sale whose points were already spent may leave a debt).
         """
         if idempotency_key is not None:
-            existing = await self._s.execute(
-                select(PointsEntry.id).where(PointsEntry.idempotency_key == idempotency_key)
-            )
+            existing = await self._s.execute(_KEY_USED, {"key": idempotency_key})
             if existing.first() is not None:
                 return None
-        statement = (
-            update(Member)
-            .where(Member.id == member_id)
-            .values(points_balance=Member.points_balance + delta)
-        )
+        moved = {"member_id": member_id, "delta": delta}
         if delta < 0 and not allow_negative:
-            statement = statement.where(Member.points_balance >= -delta)
-        result = await self._s.execute(statement.execution_options(synchronize_session=False))
+            result = await self._s.execute(_DEBIT, moved | {"needed": -delta})
+        else:
+            result = await self._s.execute(_MOVE, moved)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise InsufficientPoints(balance=await self.balance(member_id), needed=-delta)
         entry = PointsEntry(

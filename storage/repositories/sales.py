@@ -52,9 +52,10 @@ def _spend_and_ledger_statement() -> Select[Any]:
 SPEND_AND_LEDGER: Final = _spend_and_ledger_statement()
 #: built once: every sale looks its receipt number up and asks whether it is the member's first
 _BY_RECEIPT: Final = select(Sale).where(Sale.receipt_no == bindparam("receipt_no"))
+_SALES: Final = table_of(Sale)
 _HAS_SALES: Final = (
-    select(Sale.id)
-    .where(Sale.member_id == bindparam("member_id"), Sale.voided_at.is_(None))
+    select(_SALES.c.id)
+    .where(_SALES.c.member_id == bindparam("member_id"), _SALES.c.voided_at.is_(None))
     .limit(1)
 )
 

@@ -17,21 +17,26 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from bot.bootstrap import App
 from storage.models import PointsEntry, Sale
 from storage.raw_session import session_of
-from storage.repositories.points import _BALANCE
+from storage.repositories.members import _SPEND_SINCE
+from storage.repositories.points import _BALANCE, _DEBIT, _KEY_USED, _MOVE
 from storage.repositories.sales import SPEND_AND_LEDGER
 from tests.chat import Chat
 from tests.unit.journey_support import add_branches, join, only_member
+from tests.unit.sales_support import balance
+from tests.unit.staff_support import ensure_branches, make_member, staff_chat
 from tests.unit.test_bus_hot_path import first_words
 
 
 @contextlib.contextmanager
-def orm_statements() -> Iterator[list[str]]:
-    """The first word of every statement a session runs through the ORM's layer."""
+def orm_statements(*, whole: bool = False) -> Iterator[list[str]]:
+    """The first word (or, ``whole``, the text) of every statement a session runs through the
+    ORM's layer."""
     seen: list[str] = []
 
     def _count(state: ORMExecuteState) -> None:
         if state.is_orm_statement:
-            seen.append(str(state.statement).split()[0])
+            words = str(state.statement).split()
+            seen.append(" ".join(words) if whole else words[0])
 
     event.listen(Session, "do_orm_execute", _count)
     try:
@@ -40,8 +45,8 @@ def orm_statements() -> Iterator[list[str]]:
         event.remove(Session, "do_orm_execute", _count)
 
 
-def test_the_tier_and_balance_reads_are_core_statements() -> None:
-    for statement in (SPEND_AND_LEDGER, _BALANCE):
+def test_the_tier_and_balance_reads_and_the_balance_move_are_core_statements() -> None:
+    for statement in (SPEND_AND_LEDGER, _BALANCE, _KEY_USED, _MOVE, _DEBIT, _SPEND_SINCE):
         assert statement._propagate_attrs.get("compile_state_plugin") != "orm"
 
 
@@ -105,3 +110,22 @@ async def test_a_sale_reads_the_balance_before_and_after_its_credit(app: App) ->
         after = await uow.points.balance(member.id)
 
     assert after - before == 25
+
+
+async def test_a_sale_runs_its_balance_spend_and_first_sale_reads_without_the_orm(app: App) -> None:
+    await ensure_branches(app, ("asoke",))
+    cashier = await staff_chat(app, "c1", "cashier", "asoke", name="Nok")
+    ploy = await make_member(app, "Ploy", "081-234-5678", user_id="m1")
+    with orm_statements(whole=True) as orm:
+        await cashier.say("/sale 081-234-5678 260 receipt=R1")
+
+    assert await balance(app, ploy.id) == 10  # credited as before
+    # the ORM runs the entities' reads (the arrival, the member, the receipt...) and the
+    # refresh of the loaded member; the ledger's own reads and its UPDATE are Core
+    assert not [s for s in orm if s.startswith("UPDATE")]
+    assert not [s for s in orm if "FROM points_ledger" in s or "sales.member_id =" in s]
+    assert not [
+        s
+        for s in orm
+        if s.startswith("SELECT members.points_balance FROM members") and "pk_" not in s
+    ]
