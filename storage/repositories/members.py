@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Consent, Member, Sale, table_of
@@ -15,6 +15,8 @@ from storage.models import Consent, Member, Sale, table_of
 #: built once: a sale and a sign-up look a member up by phone, a new member's code is checked
 _BY_PHONE: Final = select(Member).where(Member.phone == bindparam("phone"))
 _BY_CODE: Final = select(Member).where(Member.member_code == bindparam("code"))
+#: built once: a Core INSERT, not an object for the session to flush (a sign-up records two)
+_CONSENT: Final = insert(table_of(Consent))
 _SALES: Final = table_of(Sale).c
 #: built once, of the table (a Core statement): every sale reads the member's spend for its tier
 _SPEND_SINCE: Final = select(func.coalesce(func.sum(_SALES.amount), 0)).where(
@@ -91,17 +93,9 @@ class Members:
         channel: str,
         now: datetime,
     ) -> None:
-        self._s.add(
-            Consent(
-                member_id=member_id,
-                purpose=purpose,
-                granted=granted,
-                wording_version=wording_version,
-                channel=channel,
-                recorded_at=now,
-            )
-        )
-        await self._s.flush()
+        values = {"member_id": member_id, "purpose": purpose, "granted": granted}
+        values |= {"wording_version": wording_version, "channel": channel, "recorded_at": now}
+        await self._s.execute(_CONSENT, values)
 
     async def consents(self, member_id: int) -> Sequence[Consent]:
         result = await self._s.execute(

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -18,6 +18,7 @@ _ENTRIES: Final = table_of(PointsEntry)
 _BALANCE: Final = select(_MEMBERS.c.points_balance).where(
     _MEMBERS.c.id == bindparam("member_id", type_=_MEMBERS.c.id.type)
 )
+_APPEND: Final = insert(_ENTRIES).returning(_ENTRIES.c.id)
 _KEY_USED: Final = select(_ENTRIES.c.id).where(_ENTRIES.c.idempotency_key == bindparam("key"))
 #: the balance moved by ``delta``; :data:`_DEBIT` only while it covers ``needed``
 _MOVE: Final = (
@@ -71,18 +72,13 @@ class PointsLedger:
             result = await self._s.execute(_MOVE, moved)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise InsufficientPoints(balance=await self.balance(member_id), needed=-delta)
-        entry = PointsEntry(
-            member_id=member_id,
-            delta=delta,
-            reason=reason,
-            sale_id=sale_id,
-            note=note,
-            earned_at=earned_at or now,
-            created_at=now,
-            idempotency_key=idempotency_key,
-        )
-        self._s.add(entry)
-        await self._s.flush()
+        values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
+        values |= {"note": note, "earned_at": earned_at or now, "created_at": now}
+        values["idempotency_key"] = idempotency_key
+        # a Core INSERT, not an object for the session to flush: the entry returned is not the
+        # session's (an entry is never changed once written)
+        entry_id = (await self._s.execute(_APPEND, values)).scalar_one()
+        entry = PointsEntry(id=entry_id, **values)
         member = self._s.identity_map.get(identity_key(Member, member_id))
         if member is not None:  # keep a loaded Member in step with the row
             await self._s.refresh(member, ["points_balance"])

@@ -21,9 +21,9 @@ from storage.repositories.members import _SPEND_SINCE
 from storage.repositories.points import _BALANCE, _DEBIT, _KEY_USED, _MOVE
 from storage.repositories.sales import SPEND_AND_LEDGER
 from tests.chat import Chat
-from tests.unit.journey_support import add_branches, join, only_member
+from tests.unit.journey_support import add_branches, consents, join, only_member, points
 from tests.unit.sales_support import balance
-from tests.unit.staff_support import ensure_branches, make_member, staff_chat
+from tests.unit.staff_support import audit_rows, ensure_branches, make_member, staff_chat
 from tests.unit.test_bus_hot_path import first_words
 
 
@@ -129,3 +129,27 @@ async def test_a_sale_runs_its_balance_spend_and_first_sale_reads_without_the_or
         for s in orm
         if s.startswith("SELECT members.points_balance FROM members") and "pk_" not in s
     ]
+
+
+async def test_a_sign_up_writes_consents_welcome_points_and_audit_without_a_flush(app: App) -> None:
+    flushed: list[str] = []
+
+    def _flushing(session: Session, *_: object) -> None:
+        flushed.extend(type(row).__name__ for row in session.new)
+
+    event.listen(Session, "before_flush", _flushing)
+    try:
+        await join(Chat(app))
+    finally:
+        event.remove(Session, "before_flush", _flushing)
+
+    member = await only_member(app)
+    assert "Consent" not in flushed
+    assert "AuditEntry" not in flushed
+    assert "PointsEntry" not in flushed
+    assert await points(app, member.id) == [(50, "welcome")]
+    assert [(purpose, granted) for purpose, granted, _ in await consents(app, member.id)] == [
+        ("membership", True),
+        ("marketing", True),
+    ]
+    assert [row.member_id for row in await audit_rows(app)] == [member.id]
