@@ -7,11 +7,15 @@ A branch is never deleted: sales, staff and members keep pointing at it. Closing
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Branch
+
+#: built once: every sign-up's branch step and every sale read it
+_ACTIVE: Final = select(Branch).where(Branch.active.is_(True)).order_by(Branch.id)
 
 
 class Branches:
@@ -19,9 +23,7 @@ class Branches:
         self._s = session
 
     async def active(self) -> Sequence[Branch]:
-        result = await self._s.execute(
-            select(Branch).where(Branch.active.is_(True)).order_by(Branch.id)
-        )
+        result = await self._s.execute(_ACTIVE)
         return result.scalars().all()
 
     async def every(self) -> Sequence[Branch]:

@@ -82,6 +82,14 @@ ARRIVAL: Final = (
     .where(_THIS)
 )
 
+#: built once: every message the shop writes to a member (a receipt, a notice) asks it
+_PREFERRED: Final = (
+    select(ChannelIdentity)
+    .where(ChannelIdentity.member_id == bindparam("member_id"), ChannelIdentity.reachable.is_(True))
+    .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
+    .limit(1)
+)
+
 _TABLE: Final = table_of(ChannelIdentity)
 #: the arrival's usual write, built once: the account seen again (the other columns rarely move)
 SEEN: Final = (
@@ -365,10 +373,5 @@ class Identities:
     async def preferred(self, member_id: int) -> ChannelIdentity | None:
         """The chat account to write to a member on: reachable, most recently seen (a member
         linked on LINE and Telegram hears from the shop where they talked last)."""
-        result = await self._s.execute(
-            select(ChannelIdentity)
-            .where(ChannelIdentity.member_id == member_id, ChannelIdentity.reachable.is_(True))
-            .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
-            .limit(1)
-        )
+        result = await self._s.execute(_PREFERRED, {"member_id": member_id})
         return result.scalar_one_or_none()

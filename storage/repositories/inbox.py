@@ -45,8 +45,23 @@ class ThreadSummary:
 
 _MESSAGES: Final = table_of(InboxMessage)
 _THREADS: Final = table_of(InboxThread)
+_OUTBOX: Final = table_of(OutboxMessage)
 #: built once: every customer message to the inbox runs these two (see :meth:`Inbox.receive`)
 _RECEIVE: Final = insert(_MESSAGES).returning(_MESSAGES.c.id)
+#: the sender's open thread and the direction of its last message (every customer message)
+_OPEN_AND_LAST: Final = (
+    select(
+        InboxThread,
+        select(InboxMessage.direction)
+        .where(InboxMessage.thread_id == InboxThread.id)
+        .order_by(InboxMessage.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
+    .where(InboxThread.identity_id == bindparam("identity_id"), InboxThread.status == OPEN)
+    .order_by(InboxThread.id.desc())
+    .limit(1)
+)
 _MOVED: Final = (
     update(_THREADS)
     .where(_THREADS.c.id == bindparam("thread_id"))
@@ -141,19 +156,7 @@ class Inbox:
     ) -> tuple[InboxThread | None, str | None]:
         """:meth:`open_thread_of` and the direction of that thread's last message, in one
         SELECT (free text from a customer reads both, on the hot path)."""
-        last = (
-            select(InboxMessage.direction)
-            .where(InboxMessage.thread_id == InboxThread.id)
-            .order_by(InboxMessage.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        result = await self._s.execute(
-            select(InboxThread, last)
-            .where(InboxThread.identity_id == identity_id, InboxThread.status == OPEN)
-            .order_by(InboxThread.id.desc())
-            .limit(1)
-        )
+        result = await self._s.execute(_OPEN_AND_LAST, {"identity_id": identity_id})
         row = result.first()
         return (None, None) if row is None else (row[0], row[1])
 
@@ -205,16 +208,13 @@ class Inbox:
         thread's own rows instead of the whole outbox. PostgreSQL keeps the ``LIKE`` alone: a
         range is only exact under the "C" collation.
         """
-        found = OutboxMessage.dedupe_key.startswith(key_prefix, autoescape=True)
+        box = _OUTBOX.c  # the table's columns: a Core statement, no ORM layer around it
+        found = box.dedupe_key.startswith(key_prefix, autoescape=True)
         if key_prefix and self._s.get_bind().dialect.name == "sqlite":
             after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
-            found = and_(
-                OutboxMessage.dedupe_key >= key_prefix, OutboxMessage.dedupe_key < after, found
-            )
+            found = and_(box.dedupe_key >= key_prefix, box.dedupe_key < after, found)
         result = await self._s.execute(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(found, OutboxMessage.created_at >= since)
+            select(func.count()).select_from(_OUTBOX).where(found, box.created_at >= since)
         )
         return int(result.scalar_one())
 

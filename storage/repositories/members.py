@@ -6,12 +6,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Consent, Member, Sale
+from storage.models import Consent, Member, Sale, table_of
 
 #: no 0/O, 1/I/L: a cashier reads these aloud and types them
+#: built once: a sale and a sign-up look a member up by phone, a new member's code is checked
+_BY_PHONE: Final = select(Member).where(Member.phone == bindparam("phone"))
+_BY_CODE: Final = select(Member).where(Member.member_code == bindparam("code"))
+#: built once: a Core INSERT, not an object for the session to flush (a sign-up records two)
+_CONSENT: Final = insert(table_of(Consent))
+_SALES: Final = table_of(Sale).c
+#: built once, of the table (a Core statement): every sale reads the member's spend for its tier
+_SPEND_SINCE: Final = select(func.coalesce(func.sum(_SALES.amount), 0)).where(
+    _SALES.member_id == bindparam("member_id"),
+    _SALES.voided_at.is_(None),
+    _SALES.occurred_at >= bindparam("since"),
+)
+
 CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH: Final = 8
 
@@ -53,11 +66,11 @@ class Members:
         return (await self._s.execute(query)).scalar_one_or_none()
 
     async def by_code(self, code: str) -> Member | None:
-        result = await self._s.execute(select(Member).where(Member.member_code == code.upper()))
+        result = await self._s.execute(_BY_CODE, {"code": code.upper()})
         return result.scalar_one_or_none()
 
     async def by_phone(self, phone_e164: str) -> Member | None:
-        result = await self._s.execute(select(Member).where(Member.phone == phone_e164))
+        result = await self._s.execute(_BY_PHONE, {"phone": phone_e164})
         return result.scalar_one_or_none()
 
     async def add(self, member: Member) -> Member:
@@ -80,17 +93,9 @@ class Members:
         channel: str,
         now: datetime,
     ) -> None:
-        self._s.add(
-            Consent(
-                member_id=member_id,
-                purpose=purpose,
-                granted=granted,
-                wording_version=wording_version,
-                channel=channel,
-                recorded_at=now,
-            )
-        )
-        await self._s.flush()
+        values = {"member_id": member_id, "purpose": purpose, "granted": granted}
+        values |= {"wording_version": wording_version, "channel": channel, "recorded_at": now}
+        await self._s.execute(_CONSENT, values)
 
     async def consents(self, member_id: int) -> Sequence[Consent]:
         result = await self._s.execute(
@@ -114,13 +119,7 @@ class Members:
         return result.scalars().all()
 
     async def spend_since(self, member_id: int, since: datetime) -> Decimal:
-        result = await self._s.execute(
-            select(func.coalesce(func.sum(Sale.__table__.c.amount), 0)).where(
-                Sale.member_id == member_id,
-                Sale.voided_at.is_(None),
-                Sale.occurred_at >= since,
-            )
-        )
+        result = await self._s.execute(_SPEND_SINCE, {"member_id": member_id, "since": since})
         # The sum keeps the column's Money type, so it comes back already converted to baht.
         return Decimal(result.scalar_one()).quantize(Decimal("0.01"))
 

@@ -11,7 +11,11 @@ from typing import Final
 from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Member, OutboxMessage, Staff
+from storage.models import ChannelIdentity, Member, OutboxMessage, Staff, table_of
+
+_STAFF: Final = table_of(Staff)
+_IDENTITIES: Final = table_of(ChannelIdentity)
+_MEMBERS: Final = table_of(Member)
 
 PENDING: Final = "pending"
 FAILED: Final = "failed"
@@ -101,27 +105,29 @@ class OutboxReads:
     ) -> list[StaffRecipient]:
         """Active staff with one of ``roles``; with ``branch_id``, that branch's staff plus
         staff with no branch (who work everywhere). Ordered by staff id."""
-        identity = and_(
-            ChannelIdentity.channel == Staff.channel, ChannelIdentity.user_id == Staff.user_id
-        )
-        member = and_(Member.id == ChannelIdentity.member_id, Member.erased_at.is_(None))
+        # the tables' columns, not the mapped classes': a Core statement, which the session runs
+        # without the ORM's layer (every inbox alert and sale notice asks this)
+        staff, identities, members = _STAFF.c, _IDENTITIES.c, _MEMBERS.c
+        identity = and_(identities.channel == staff.channel, identities.user_id == staff.user_id)
+        member = and_(members.id == identities.member_id, members.erased_at.is_(None))
         query = (
             select(
-                Staff.id,
-                Staff.channel,
-                Staff.user_id,
-                Member.locale,
+                staff.id,
+                staff.channel,
+                staff.user_id,
+                members.locale,
                 # a language picked with /language wins over the platform's hint
-                func.coalesce(ChannelIdentity.chosen_locale, ChannelIdentity.language_code),
-                ChannelIdentity.reachable,
+                func.coalesce(identities.chosen_locale, identities.language_code),
+                identities.reachable,
             )
-            .outerjoin(ChannelIdentity, identity)
-            .outerjoin(Member, member)
-            .where(Staff.active.is_(True), Staff.role.in_(list(roles)))
-            .order_by(Staff.id)
+            .select_from(_STAFF)
+            .outerjoin(_IDENTITIES, identity)
+            .outerjoin(_MEMBERS, member)
+            .where(staff.active.is_(True), staff.role.in_(list(roles)))
+            .order_by(staff.id)
         )
         if branch_id is not None:
-            query = query.where(or_(Staff.branch_id == branch_id, Staff.branch_id.is_(None)))
+            query = query.where(or_(staff.branch_id == branch_id, staff.branch_id.is_(None)))
         rows = (await self._s.execute(query)).all()
         return [
             StaffRecipient(

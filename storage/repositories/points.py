@@ -2,13 +2,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from bot.core.errors import DomainError
-from storage.models import Member, PointsEntry
+from storage.models import Member, PointsEntry, table_of
+
+_MEMBERS: Final = table_of(Member)
+_ENTRIES: Final = table_of(PointsEntry)
+# built once, of the tables (Core statements, no ORM layer): every sale and every welcome bonus
+# runs them, the balance read twice a sale (before and after its credit)
+_BALANCE: Final = select(_MEMBERS.c.points_balance).where(
+    _MEMBERS.c.id == bindparam("member_id", type_=_MEMBERS.c.id.type)
+)
+_APPEND: Final = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_KEY_USED: Final = select(_ENTRIES.c.id).where(_ENTRIES.c.idempotency_key == bindparam("key"))
+#: the balance moved by ``delta``; :data:`_DEBIT` only while it covers ``needed``
+_MOVE: Final = (
+    update(_MEMBERS)
+    .where(_MEMBERS.c.id == bindparam("member_id", type_=_MEMBERS.c.id.type))
+    .values(points_balance=_MEMBERS.c.points_balance + bindparam("delta", type_=Integer))
+)
+_DEBIT: Final = _MOVE.where(_MEMBERS.c.points_balance >= bindparam("needed", type_=Integer))
 
 
 class InsufficientPoints(DomainError):
@@ -44,33 +62,23 @@ class PointsLedger:
         ``allow_negative`` (a voided sale whose points were already spent may leave a debt).
         """
         if idempotency_key is not None:
-            existing = await self._s.execute(
-                select(PointsEntry.id).where(PointsEntry.idempotency_key == idempotency_key)
-            )
+            existing = await self._s.execute(_KEY_USED, {"key": idempotency_key})
             if existing.first() is not None:
                 return None
-        statement = (
-            update(Member)
-            .where(Member.id == member_id)
-            .values(points_balance=Member.points_balance + delta)
-        )
+        moved = {"member_id": member_id, "delta": delta}
         if delta < 0 and not allow_negative:
-            statement = statement.where(Member.points_balance >= -delta)
-        result = await self._s.execute(statement.execution_options(synchronize_session=False))
+            result = await self._s.execute(_DEBIT, moved | {"needed": -delta})
+        else:
+            result = await self._s.execute(_MOVE, moved)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise InsufficientPoints(balance=await self.balance(member_id), needed=-delta)
-        entry = PointsEntry(
-            member_id=member_id,
-            delta=delta,
-            reason=reason,
-            sale_id=sale_id,
-            note=note,
-            earned_at=earned_at or now,
-            created_at=now,
-            idempotency_key=idempotency_key,
-        )
-        self._s.add(entry)
-        await self._s.flush()
+        values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
+        values |= {"note": note, "earned_at": earned_at or now, "created_at": now}
+        values["idempotency_key"] = idempotency_key
+        # a Core INSERT, not an object for the session to flush: the entry returned is not the
+        # session's (an entry is never changed once written)
+        entry_id = (await self._s.execute(_APPEND, values)).scalar_one()
+        entry = PointsEntry(id=entry_id, **values)
         member = self._s.identity_map.get(identity_key(Member, member_id))
         if member is not None:  # keep a loaded Member in step with the row
             await self._s.refresh(member, ["points_balance"])
@@ -78,7 +86,7 @@ class PointsLedger:
 
     async def balance(self, member_id: int) -> int:
         """The cached balance (always equal to :meth:`ledger_sum`)."""
-        result = await self._s.execute(select(Member.points_balance).where(Member.id == member_id))
+        result = await self._s.execute(_BALANCE, {"member_id": member_id})
         return int(result.scalar_one_or_none() or 0)
 
     async def ledger_sum(self, member_id: int) -> int:

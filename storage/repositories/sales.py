@@ -13,7 +13,7 @@ from sqlalchemy import Integer, Row, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, PointsEntry, Sale
+from storage.models import Member, PointsEntry, Sale, table_of
 
 
 def _spend_and_ledger_statement() -> Select[Any]:
@@ -29,6 +29,9 @@ def _spend_and_ledger_statement() -> Select[Any]:
         .scalar_subquery()
     )
     ledger = PointsEntry.__table__.c
+    members, entries = table_of(Member), table_of(PointsEntry)
+    # tables, not mapped classes: the session runs a Core statement without the ORM's layer
+    # (compile state, result set-up), its autoflush kept
     return (
         select(
             spend.label("spend"),
@@ -38,15 +41,23 @@ def _spend_and_ledger_statement() -> Select[Any]:
             ledger.sale_id,
             ledger.earned_at,
         )
-        .select_from(Member)
-        .outerjoin(PointsEntry, PointsEntry.member_id == Member.id)
-        .where(Member.id == member_id)
+        .select_from(members)
+        .outerjoin(entries, ledger.member_id == members.c.id)
+        .where(members.c.id == member_id)
         .order_by(ledger.earned_at, ledger.id)
     )
 
 
 #: built once (building it costs more Python than running it)
 SPEND_AND_LEDGER: Final = _spend_and_ledger_statement()
+#: built once: every sale looks its receipt number up and asks whether it is the member's first
+_BY_RECEIPT: Final = select(Sale).where(Sale.receipt_no == bindparam("receipt_no"))
+_SALES: Final = table_of(Sale)
+_HAS_SALES: Final = (
+    select(_SALES.c.id)
+    .where(_SALES.c.member_id == bindparam("member_id"), _SALES.c.voided_at.is_(None))
+    .limit(1)
+)
 
 
 class Sales:
@@ -54,7 +65,7 @@ class Sales:
         self._s = session
 
     async def by_receipt(self, receipt_no: str) -> Sale | None:
-        result = await self._s.execute(select(Sale).where(Sale.receipt_no == receipt_no))
+        result = await self._s.execute(_BY_RECEIPT, {"receipt_no": receipt_no})
         return result.scalar_one_or_none()
 
     async def points_earned(self, sale_id: int) -> int:
@@ -66,9 +77,7 @@ class Sales:
 
     async def has_sales(self, member_id: int) -> bool:
         """Whether the member has any sale that was not voided."""
-        result = await self._s.execute(
-            select(Sale.id).where(Sale.member_id == member_id, Sale.voided_at.is_(None)).limit(1)
-        )
+        result = await self._s.execute(_HAS_SALES, {"member_id": member_id})
         return result.first() is not None
 
     async def add_unless_taken(self, sale: Sale) -> bool:

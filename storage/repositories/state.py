@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
@@ -27,6 +27,11 @@ def _upsert(insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> Exe
 
 #: built once per dialect: every step of a conversation (a sign-up, a staff flow) saves its state
 SAVE: Final = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+#: built once: the last step of every conversation clears its state
+_CLEAR: Final = delete(ConversationState).where(
+    ConversationState.channel == bindparam("channel"),
+    ConversationState.user_id == bindparam("user_id"),
+)
 
 
 class Conversations:
@@ -64,11 +69,7 @@ class Conversations:
             self._writes.wrote(held, values)
 
     async def clear(self, channel: str, user_id: str) -> None:
-        await self._s.execute(
-            delete(ConversationState).where(
-                ConversationState.channel == channel, ConversationState.user_id == user_id
-            )
-        )
+        await self._s.execute(_CLEAR, {"channel": channel, "user_id": user_id})
 
     async def purge_expired(self, now: datetime) -> int:
         result = await self._s.execute(
