@@ -2,13 +2,17 @@
 
 A commit costs a trip to the database (and on SQLite a WAL write) whatever it carries, so under
 load the bus hands the events waiting at that moment — at most :data:`BATCH_LIMIT` — to one unit
-of work. Each event runs inside a SAVEPOINT of its own: a domain error or a crash rolls back that
-event alone, which is then recorded (with its author's arrival, as :meth:`Bus._handle` does) in
-the same transaction. Replies are handed back only once the batch has committed. When the batch
-itself fails (its commit, a dead connection, a deadlock with a parallel batch: any error of the
-database driver, even in one event) nothing of it was kept, and each of its events runs again
-alone through the bus's one-event path, whose failures end in a 5xx exactly as before. An event
-alone in its batch takes that path directly: no savepoint, the cost is that of the single path.
+of work. A batch runs first without savepoints; should an event be refused (a domain error) or
+crash, that try is rolled back whole and the batch runs again with each event inside a SAVEPOINT
+of its own: a domain error or a crash rolls back that event alone, which is then recorded (with
+its author's arrival, as :meth:`Bus._handle` does) in the same transaction. The first try kept
+nothing, so every event still has one effect; the common batch, in which every event succeeds,
+saves a statement per event (on PostgreSQL a trip). Replies are handed back only once the batch
+has committed. When the batch itself fails (its commit, a dead connection, a deadlock with a
+parallel batch: any error of the database driver, even in one event) nothing of it was kept,
+and each of its events runs again alone through the bus's one-event path, whose failures end
+in a 5xx exactly as before. An event alone in its batch takes that path directly: no savepoint,
+the cost is that of the single path.
 
 No wait is added to fill a batch: an idle bus handles an event at once, and a busy one gathers
 whatever arrived during the previous transaction. SQLite has one writer, so one runner; on
@@ -143,16 +147,65 @@ class GroupCommit:
             waiting.done.set_result(outcome)
 
     async def _together(self, inbounds: list[Inbound]) -> list[Done]:
+        outcomes = await self._unguarded(inbounds)
+        if outcomes is None:
+            outcomes = await self._guarded(inbounds)
+        return outcomes
+
+    async def _unguarded(self, inbounds: list[Inbound]) -> list[Done] | None:
+        """The batch without a savepoint per event, or None when an event was refused or
+        crashed: then nothing of this try is kept, and :meth:`_guarded` runs the batch again.
+
+        A savepoint costs a statement per event (on PostgreSQL a trip of its own) and is of use
+        only to the rare event that fails: the common batch commits as it would with them.
+        """
+        bus = self._bus
+        async with bus._uow() as uow:
+            outcomes: list[Done] = []
+            for inbound in inbounds:
+                outcome = await self._plain(uow, inbound, bus.clock.now())
+                if outcome is None:
+                    return None  # rolled back as the unit of work closes uncommitted
+                outcomes.append(outcome)
+            await self._commit(uow)
+        return outcomes
+
+    async def _guarded(self, inbounds: list[Inbound]) -> list[Done]:
         bus = self._bus
         async with bus._uow() as uow:
             outcomes = [await self._one(uow, inbound, bus.clock.now()) for inbound in inbounds]
-            await uow.commit()
-            if uow.outbox.enqueued and bus.on_commit is not None:
-                bus.on_commit()  # messages to others go out now, not at the next poll
+            await self._commit(uow)
         return outcomes
 
+    async def _commit(self, uow: UnitOfWork) -> None:
+        await uow.commit()
+        if uow.outbox.enqueued and self._bus.on_commit is not None:
+            self._bus.on_commit()  # messages to others go out now, not at the next poll
+
+    async def _plain(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Done | None:
+        """One event of an unguarded batch (:meth:`_unguarded`); None if it failed."""
+        bus = self._bus
+        bind_event(inbound.identity.channel.value, inbound.event_id)
+        try:
+            arrival = await bus._arrive(uow, inbound, now)
+            if arrival is None:
+                return Done([], "duplicate", None)
+            ctx = bus._context(uow, inbound, arrival, now)
+            replies = await bus.router.route(ctx)
+            await bus._save_state(ctx)
+        except DriverError:
+            raise  # the batch's failure: each event runs again alone (:meth:`_run_batch`)
+        except Exception as error:
+            # refused (a domain error) or crashed: its writes cannot be undone alone without a
+            # savepoint; the guarded run tells them apart, answers, logs and records them
+            log.debug(
+                "event %s failed unguarded (%r); its batch runs guarded", inbound.event_id, error
+            )
+            return None
+        return Done(replies, "handled", _answered(ctx))
+
     async def _one(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Done:
-        """One event of a batch, in a savepoint of its own."""
+        """One event of a guarded batch, in a savepoint of its own."""
         bus = self._bus
         bind_event(inbound.identity.channel.value, inbound.event_id)
         try:

@@ -113,12 +113,25 @@ PREPARED: Final = "prepared_statement_cache_size"
 PREPARED_STATEMENTS: Final = 500
 
 
+#: connections the pool keeps open on PostgreSQL, and how many more it opens at a peak (closed
+#: again as they come back). SQLAlchemy's 5 kept are fewer than a busy ``serve`` uses at once
+#: (the bus's :data:`~handlers.group_commit.PG_RUNNERS` batches, the send pace's claims, the
+#: dispatcher, the web console): the connections over 5 were opened and closed all the time,
+#: each a login, the JSON codecs' type look-ups and every statement prepared anew. The ceiling
+#: stays SQLAlchemy's 15, so several processes on one server use no more connections than before
+POOL_SIZE: Final = 10
+POOL_OVERFLOW: Final = 5
+
+
 def _postgres_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
     # No ping before every checkout: it is a round trip per unit of work, on a server that
     # is usually local. A connection that went stale (the server restarted) fails its first
     # statement instead; SQLAlchemy then drops the pool's connections and the bus runs that
     # event once more on a fresh one (see ``Bus._handle_reconnecting``).
     kwargs.setdefault("pool_pre_ping", False)
+    if "poolclass" not in kwargs:  # a pool of another class may take no size
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     bare, settings = asyncpg_options(make_url(url))
     workers = parallel_workers(bare, os.cpu_count())
     if workers is not None and bare.get_driver_name() == "asyncpg":

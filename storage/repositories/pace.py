@@ -14,26 +14,51 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import ARRAY, Float, any_, bindparam, delete, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Select
 
 from storage.models import SendPace, table_of
 from storage.upsert import insert_many_once, insert_once
 
 _BOT: Final = aliased(SendPace)
 _TABLE: Final = table_of(SendPace)
-#: built once (every reply's claim runs them): see :meth:`SendPaces._locked` and ``_move``
-_LOCKED: Final = (
-    select(SendPace.key, SendPace.next_at)
-    .where(
-        SendPace.key.in_(bindparam("pace_keys", expanding=True)),
-        exists().where(_BOT.key == bindparam("pace_sender")),
+_KEYS: Final = ARRAY(SendPace.key.type)
+
+
+def _locked_where(keys: Any) -> Select[str, float]:
+    return (
+        select(SendPace.key, SendPace.next_at)
+        .where(keys, exists().where(_BOT.key == bindparam("pace_sender")))
+        .order_by(SendPace.key)
+        .with_for_update(of=SendPace)  # the SQLite dialect leaves this out
     )
-    .order_by(SendPace.key)
-    .with_for_update(of=SendPace)  # the SQLite dialect leaves this out
+
+
+#: built once (every reply's claim runs them; also ``_MAKE`` and ``_MOVE``), by dialect.
+#: PostgreSQL: the keys as one array parameter, so that the text is the same whatever their
+#: number (an IN list's text has one parameter per key, and asyncpg prepares each new length
+#: again, one more trip); SQLite's driver binds no arrays
+_LOCKED: Final = {
+    "postgresql": _locked_where(SendPace.key == any_(bindparam("pace_keys", type_=_KEYS))),
+    "sqlite": _locked_where(SendPace.key.in_(bindparam("pace_keys", expanding=True))),
+}
+#: PostgreSQL: the rows a claim lacks made from the same array (see ``_LOCKED``): a VALUES
+#: list would be a text of its own per number of rows, compiled and prepared again
+_MAKE: Final = (
+    pg_insert(_TABLE)
+    .from_select(
+        ["key", "next_at"],
+        select(
+            func.unnest(bindparam("pace_keys", type_=_KEYS), type_=SendPace.key.type),
+            literal(0.0, Float),
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["key"])
 )
 _MOVE: Final = (
     update(_TABLE).where(_TABLE.c.key == bindparam("pace_key")).values(next_at=bindparam("pace_at"))
@@ -72,10 +97,8 @@ class SendPaces:
         next_at = await self._locked(sender, keys)
         if len(next_at) < len(keys):
             # the rows are made once (a chat's again after it was idle for long): the usual
-            # claim finds them all and makes no INSERT, which is compiled anew for each claim
-            await insert_many_once(
-                self._s, SendPace, [{"key": key, "next_at": 0.0} for key in keys], ["key"]
-            )
+            # claim finds them all and makes no INSERT
+            await self._make(keys)
             next_at = await self._locked(sender, keys)
         moved: dict[str, float] = {}
         slots: list[Slot] = []
@@ -101,8 +124,20 @@ class SendPaces:
         and makes the rows in key order first, as every claim once did. The bot's row is never
         dropped (:meth:`forget_before`), so it cannot vanish between the two.
         """
-        rows = await self._s.execute(_LOCKED, {"pace_keys": keys, "pace_sender": sender})
+        statement = _LOCKED[self._dialect()]
+        rows = await self._s.execute(statement, {"pace_keys": keys, "pace_sender": sender})
         return {key: float(at) for key, at in rows.all()}
+
+    async def _make(self, keys: list[str]) -> None:
+        """The rows of ``keys`` that do not exist, at 0 (free); a concurrent claim's stay."""
+        if self._dialect() == "postgresql":
+            await self._s.execute(_MAKE, {"pace_keys": keys})
+            return
+        rows = [{"key": key, "next_at": 0.0} for key in keys]
+        await insert_many_once(self._s, SendPace, rows, ["key"])
+
+    def _dialect(self) -> str:
+        return self._s.get_bind().dialect.name
 
     async def hold(self, sender: str, until: float) -> None:
         """No slot of ``sender`` before ``until`` (the platform said ``retry_after``)."""

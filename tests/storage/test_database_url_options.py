@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import asyncpg_options, create_engine, parallel_workers, server_options
+from storage.db import (
+    POOL_SIZE,
+    asyncpg_options,
+    create_engine,
+    parallel_workers,
+    server_options,
+)
 
 URL = "postgresql+asyncpg://shop@127.0.0.1:5432/crm"
 
@@ -72,3 +78,14 @@ async def test_the_parallel_workers_setting_reaches_the_server_and_the_url_wins(
             assert (await connection.exec_driver_sql(sql)).scalar() == "3"
     finally:
         await mine.dispose()
+
+
+async def test_a_postgresql_pool_keeps_as_many_connections_as_a_busy_server_uses() -> None:
+    """Connections over the kept number are opened and closed again at every peak (a login,
+    type look-ups, every statement prepared anew); the ceiling stays SQLAlchemy's 15."""
+    engine = create_engine(URL)
+    try:
+        assert engine.pool.size() == POOL_SIZE  # type: ignore[attr-defined]
+        assert POOL_SIZE + engine.pool._max_overflow == 15  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
 from bot.bootstrap import App
@@ -90,3 +91,26 @@ async def test_forgetting_idle_rows_keeps_the_bots_own(app: App) -> None:
     async with app.engine.connect() as connection:
         keys = (await connection.execute(select(SendPace.key))).scalars().all()
     assert keys == [BOT]
+
+
+async def test_claims_of_any_number_of_keys_send_the_same_texts(app: App) -> None:
+    """PostgreSQL: the keys go as one array, so asyncpg prepares each statement once, not
+    once per number of keys (an IN list or a VALUES list has a text per length); SQLite binds
+    them one by one."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL binds the keys as an array")
+    texts: set[str] = set()
+
+    def _keep(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        texts.add(statement)
+
+    await claim(app, [None], 100.0)  # the bot's row: every claim below finds it
+    event.listen(app.engine.sync_engine, "before_cursor_execute", _keep)
+    try:
+        await claim(app, ["telegram:1"], 100.0)
+        await claim(app, ["telegram:2", "telegram:3", "telegram:4"], 100.0)
+        await claim(app, ["telegram:5", "telegram:6", None, "telegram:1"], 200.0)
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", _keep)
+    # the lock, the rows made, the move: one text each whatever the number of keys
+    assert sorted(text.split()[0] for text in texts) == ["INSERT", "SELECT", "UPDATE"]

@@ -243,3 +243,63 @@ async def test_failures_between_successes_in_one_batch_undo_their_own_events_alo
         # one savepoint per event, left open: they commit with the batch (storage/db.py)
         assert statements.count("SAVEPOINT") == 5
         assert "RELEASE" not in statements
+
+
+async def test_a_batch_in_which_every_event_succeeds_takes_no_savepoint(app: App) -> None:
+    """The savepoints are for the batch that has a failure in it (run again, guarded): the
+    common batch commits without one per event (on PostgreSQL each is a trip)."""
+    for user in ("700", "701", "702"):
+        await _member(app, user)
+    app.bus.router = _router()
+    commits = _count_commits(app)
+    savepoints: list[str] = []
+
+    def _count(_connection: Any, name: str) -> None:
+        savepoints.append(name)
+
+    # the connection's event: on SQLite the SAVEPOINT text travels with the next statement
+    event.listen(app.engine.sync_engine, "savepoint", _count)
+    try:
+        answers = await asyncio.gather(
+            *(app.bus.handle(_text(f"tg:n{n}", "/credit", user=f"70{n}")) for n in "012")
+        )
+    finally:
+        event.remove(app.engine.sync_engine, "savepoint", _count)
+
+    assert all([reply.text for reply in replies] == ["credited"] for replies in answers)
+    assert len(commits) == 1
+    assert savepoints == []
+    assert await _reasons(app) == ["credit tg:n0", "credit tg:n1", "credit tg:n2"]
+
+
+async def test_a_refusal_after_successes_keeps_each_success_once(app: App) -> None:
+    """The unguarded try had credited the first two when the third was refused: nothing of
+    that try is kept, the guarded run credits them once."""
+    for user in ("700", "701", "702", "703"):
+        await _member(app, user)
+    app.bus.router = _router()
+    commits = _count_commits(app)
+
+    answers = await asyncio.gather(
+        app.bus.handle(_text("tg:r0", "/credit", user="700")),
+        app.bus.handle(_text("tg:r1", "/credit", user="701")),
+        app.bus.handle(_text("tg:r2", "/refuse", user="702")),
+        app.bus.handle(_text("tg:r3", "/credit", user="703")),
+    )
+
+    assert [[reply.text for reply in replies] for replies in answers] == [
+        ["credited"],
+        ["credited"],
+        [t("th", "error.invalid_input")],
+        ["credited"],
+    ]
+    assert len(commits) == 1
+    assert await _reasons(app) == ["credit tg:r0", "credit tg:r1", "credit tg:r3"]
+    assert await count_rows(app, ProcessedEvent) == 4
+    async with app.uow() as uow:
+        identity = await uow.identities.get("telegram", "700")
+        assert identity is not None
+        assert identity.member_id is not None
+        member = await uow.members.get(identity.member_id)
+        assert member is not None
+        assert member.points_balance == 5
