@@ -7,7 +7,9 @@ crash, that try is rolled back whole and the batch runs again with each event in
 of its own: a domain error or a crash rolls back that event alone, which is then recorded (with
 its author's arrival, as :meth:`Bus._handle` does) in the same transaction. The first try kept
 nothing, so every event still has one effect; the common batch, in which every event succeeds,
-saves a statement per event (on PostgreSQL a trip). Replies are handed back only once the batch
+saves a statement per event (on PostgreSQL a trip). After a try that failed, the next
+:data:`GUARDED_AFTER_FAILURE` batches take their savepoints at once, so a run of refusals does
+not have most batches run twice. Replies are handed back only once the batch
 has committed. When the batch itself fails (its commit, a dead connection, a deadlock with a
 parallel batch: any error of the database driver, even in one event) nothing of it was kept,
 and each of its events runs again alone through the bus's one-event path, whose failures end
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 BATCH_LIMIT = 32
 #: batches in flight at once on PostgreSQL; each holds one pooled connection
 PG_RUNNERS = 4
+#: batches run guarded at once (a savepoint per event) after a try without savepoints failed:
+#: where refusals come often (a rush of typed answers to a button question), most tries would
+#: fail and every such batch would run twice
+GUARDED_AFTER_FAILURE = 8
 
 #: (channel, user id, locale) the replies are written in, or None
 Answered = tuple[str, str, str] | None
@@ -89,6 +95,7 @@ class GroupCommit:
         self._queue: deque[_Waiting] = deque()
         self._active = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._guarded_left = 0  # batches still to run guarded at once (GUARDED_AFTER_FAILURE)
 
     async def submit(self, inbound: Inbound) -> Done:
         waiting = _Waiting(inbound, asyncio.get_running_loop().create_future())
@@ -147,8 +154,12 @@ class GroupCommit:
             waiting.done.set_result(outcome)
 
     async def _together(self, inbounds: list[Inbound]) -> list[Done]:
+        if self._guarded_left > 0:
+            self._guarded_left -= 1
+            return await self._guarded(inbounds)
         outcomes = await self._unguarded(inbounds)
         if outcomes is None:
+            self._guarded_left = GUARDED_AFTER_FAILURE
             outcomes = await self._guarded(inbounds)
         return outcomes
 

@@ -17,6 +17,7 @@ from bot.bootstrap import App
 from bot.core.errors import InvalidInput
 from bot.core.messages import Channel, Identity, Inbound, InboundKind, Reply
 from bot.i18n import t
+from handlers import group_commit
 from handlers.context import Context
 from handlers.group_commit import BATCH_LIMIT
 from handlers.router import Audience, Command, Router
@@ -303,3 +304,50 @@ async def test_a_refusal_after_successes_keeps_each_success_once(app: App) -> No
         member = await uow.members.get(identity.member_id)
         assert member is not None
         assert member.points_balance == 5
+
+
+async def test_after_a_failed_try_the_next_batches_take_their_savepoints_at_once(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refusals seldom come alone (a rush of typed answers): after a try without savepoints
+    failed, the next batch runs guarded straight away instead of being run twice; the one
+    after that tries without them again."""
+    monkeypatch.setattr(group_commit, "GUARDED_AFTER_FAILURE", 1)
+    for user in ("700", "701", "702"):
+        await _member(app, user)
+    app.bus.router = _router()
+    calls: list[str] = []
+    route = app.bus.router.route
+
+    async def counted(ctx: Any) -> Any:
+        calls.append(ctx.inbound.event_id)
+        return await route(ctx)
+
+    monkeypatch.setattr(app.bus.router, "route", counted)
+    savepoints: list[str] = []
+
+    def _count(_connection: Any, name: str) -> None:
+        savepoints.append(name)
+
+    async def batch(prefix: str, refused: bool) -> None:
+        texts = ["/credit", "/refuse" if refused else "/credit", "/credit"]
+        await asyncio.gather(
+            *(
+                app.bus.handle(_text(f"{prefix}{n}", text, user=f"70{n}"))
+                for n, text in enumerate(texts)
+            )
+        )
+
+    event.listen(app.engine.sync_engine, "savepoint", _count)
+    try:
+        await batch("tg:a", refused=True)  # tried, failed, run guarded: each event twice
+        assert (len(calls), len(savepoints)) == (5, 3)
+        await batch("tg:b", refused=False)  # guarded at once: each event once, 3 savepoints
+        assert (len(calls), len(savepoints)) == (8, 6)
+        await batch("tg:c", refused=False)  # without savepoints again
+        assert (len(calls), len(savepoints)) == (11, 6)
+    finally:
+        event.remove(app.engine.sync_engine, "savepoint", _count)
+    assert await _reasons(app) == [
+        f"credit tg:{p}{n}" for p in "abc" for n in "012" if p + n != "a1"
+    ]
