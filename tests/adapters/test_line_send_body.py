@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +28,7 @@ from bot.channels.line.post import push_body, reply_body
 from bot.channels.line.render import LineMessage, LineRenderer
 from bot.channels.line.send import batches
 from bot.core.messages import Attachment, Button, ButtonKind, MemberCardView, Reply
+from tests.adapters.test_line_render import Publisher
 
 SDK = ApiClient(Configuration(access_token="x"))
 USER = "U" + "a" * 32
@@ -50,25 +51,8 @@ def assert_same_bodies(messages: list[LineMessage]) -> None:
         assert ours(push_body(USER, group)) == sdk_json(push)
 
 
-class Publisher:
-    def __init__(self, public: bool) -> None:
-        self.public = public
-
-    async def __call__(
-        self,
-        filename: str,
-        mime_type: str,
-        content: bytes,
-        ttl: timedelta,
-        *,
-        until: datetime | None = None,
-        coupon_id: int | None = None,
-    ) -> str | None:
-        return f"https://shop.example/media/t0k/{filename}" if self.public else None
-
-
 def render(replies: list[Reply], public: bool = True, locale: str = "th") -> list[LineMessage]:
-    renderer = LineRenderer(Publisher(public), "Cha Yen ชาเย็น")
+    renderer = LineRenderer(Publisher("https://shop.example" if public else None), "Cha Yen ชาเย็น")
     return asyncio.run(renderer.render(replies, locale))
 
 
