@@ -27,10 +27,11 @@ def _upsert(insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> Exe
 
 #: built once per dialect: every step of a conversation (a sign-up, a staff flow) saves its state
 SAVE: Final = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
-#: built once: the last step of every conversation clears its state
-_CLEAR: Final = delete(ConversationState).where(
-    ConversationState.channel == bindparam("channel"),
-    ConversationState.user_id == bindparam("user_id"),
+_STATES: Final = table_of(ConversationState)
+#: built once, of the table: the last step of every conversation clears its state (the session's
+#: copy is let go of by hand, see :meth:`Conversations.clear`)
+_CLEAR: Final = delete(_STATES).where(
+    _STATES.c.channel == bindparam("channel"), _STATES.c.user_id == bindparam("user_id")
 )
 
 
@@ -69,7 +70,14 @@ class Conversations:
             self._writes.wrote(held, values)
 
     async def clear(self, channel: str, user_id: str) -> None:
+        """Delete the state; a copy the session holds goes with it, so that :meth:`get` in the
+        same transaction reads none (a DELETE with bound values would leave it there)."""
         await self._s.execute(_CLEAR, {"channel": channel, "user_id": user_id})
+        held = self._s.sync_session.identity_map.get(
+            identity_key(ConversationState, (channel, user_id))
+        )
+        if held is not None:
+            self._s.expunge(held)
 
     async def purge_expired(self, now: datetime) -> int:
         result = await self._s.execute(

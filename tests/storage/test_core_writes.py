@@ -85,3 +85,34 @@ async def test_a_conversation_saved_twice_is_one_row_and_the_held_state_shows_it
         stored = await uow.conversations.get("line", "U1", now)
         assert stored is not None
         assert (stored.flow, stored.step, stored.data) == ("signup", "phone", {"a": 2})
+
+
+async def test_a_cleared_conversation_reads_as_none_in_the_same_transaction(
+    app: App, clock: FrozenClock
+) -> None:
+    """The clear is one statement built once: the session's copy of the state must go with the
+    row (it stayed, and ``get`` served the deleted state), and come back when a savepoint
+    undoes the clear."""
+    now = clock.now()
+    later = now + timedelta(minutes=10)
+    async with app.uow() as uow:
+        await uow.conversations.save("line", "U2", "signup", "name", {}, now, later)
+        await uow.conversations.save("line", "U3", "signup", "name", {}, now, later)
+        await uow.commit()
+    async with app.uow() as uow:
+        # held, as the event's context holds its state (the session keeps only weak references)
+        held = [await uow.conversations.get("line", user, now) for user in ("U2", "U3")]
+        assert None not in held
+        await uow.conversations.clear("line", "U2")
+        assert await uow.conversations.get("line", "U2", now) is None
+        assert await uow.conversations.get("line", "U3", now) is held[1]
+        with contextlib.suppress(RuntimeError):
+            async with uow.savepoint():
+                await uow.conversations.clear("line", "U3")
+                raise RuntimeError("the event failed")
+        undone = await uow.conversations.get("line", "U3", now)
+        assert undone is not None
+        assert undone.step == "name"
+        await uow.commit()
+    async with app.uow() as uow:
+        assert await uow.conversations.get("line", "U2", now) is None
