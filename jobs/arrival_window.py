@@ -34,6 +34,10 @@ class ArrivalWindow:
     than the pace put in it, also when several processes share the pace: each gives up its own
     slots for its own late requests. A debt not paid within that second has lapsed (nothing of
     this process went there). On time, and on a slow but steady network, nothing is owed.
+
+    A chat's own limit is kept the same way by its limiter, from :meth:`quickest`: a message
+    answered late may have arrived as late as the quickest round trip before its answer, and
+    the chat's next one is spaced from then (:meth:`~jobs.token_bucket.KeyedBuckets.answered`).
     """
 
     def __init__(
@@ -60,6 +64,11 @@ class ArrivalWindow:
         self._round_trips.append(answered - left)
         if answered - left - min(self._round_trips) > self.tolerance:
             self._debts.append(left + self.seconds)
+
+    def quickest(self) -> float | None:
+        """The quickest of the recent round trips (none timed yet: None): the network's own,
+        with no lateness in it."""
+        return min(self._round_trips, default=None)
 
     def owed(self) -> int:
         """The slots to give up now (each counted once: whoever asks pays them)."""

@@ -48,7 +48,10 @@ class SendLimiter(Protocol):
     ``before_send`` returns when one request of ``kind`` (``push`` or ``multicast``) to
     ``chat`` carrying ``messages`` platform messages may go out (an ``urgent`` one, a reply
     someone waits for, before the others waiting); ``rest`` stops every request of
-    ``channel`` for ``seconds`` (the platform answered 429 with ``retry_after``).
+    ``channel`` for ``seconds`` (the platform answered 429 with ``retry_after``);
+    ``answered``: the request to ``chat`` that went out after the last ``before_send`` for it
+    was answered just now (not called for a request that failed), so the chat's next message
+    is spaced from when it may have arrived.
     """
 
     async def before_send(
@@ -56,6 +59,8 @@ class SendLimiter(Protocol):
     ) -> None: ...
 
     def rest(self, channel: Channel, seconds: float) -> None: ...
+
+    def answered(self, channel: Channel, chat: str) -> None: ...
 
 
 class Unlimited:
@@ -67,6 +72,9 @@ class Unlimited:
         return None
 
     def rest(self, channel: Channel, seconds: float) -> None:
+        return None
+
+    def answered(self, channel: Channel, chat: str) -> None:
         return None
 
 
@@ -106,11 +114,19 @@ class _Pacer:
     async def _pay_owed(self, urgent: bool) -> None:
         """Give up the bot's slots owed for requests that arrived late: a pause of that many
         gaps, and its end waited out here, before this message takes its chat's turn (waited
-        after, it would bring this message closer to the chat's next one)."""
-        owed = self.arrivals.owed() if self.arrivals is not None else 0
-        if owed and self.sender is not None:
+        after, it would bring this message closer to the chat's next one). With no bot-wide
+        bucket here the debts are left to whoever keeps the bot's pace (``SharedPace``)."""
+        if self.sender is None or self.arrivals is None:
+            return
+        owed = self.arrivals.owed()
+        if owed:
             self.sender.pause(owed / self.sender.rate)
             await self.sender.acquire(urgent=urgent)
+
+    def answered(self, chat: str) -> None:
+        quickest = self.arrivals.quickest() if self.arrivals is not None else None
+        if self.chats is not None and quickest is not None:
+            self.chats.answered(chat, quickest)
 
     def _default_endpoint(self) -> TokenBucket | None:
         return next(iter(self.endpoints.values()), None)
@@ -136,7 +152,8 @@ class PlatformLimits:
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """``arrivals``: the channels' adapters' :class:`ArrivalWindow`, whose owed slots the
-        bot-wide bucket gives up."""
+        bot-wide bucket gives up and whose quickest round trip dates a chat's message answered
+        late (:meth:`answered`)."""
         arrivals = arrivals or {}
 
         # burst 1: never more than ``rate`` in any one-second window, also right after a pause
@@ -178,6 +195,14 @@ class PlatformLimits:
         pacer = self._pacers.get(channel)
         if pacer is not None:
             pacer.rest(seconds)
+
+    def answered(self, channel: Channel, chat: str) -> None:
+        """A request to ``chat`` answered now: one answered slowly may have arrived late, and
+        the chat's next message is spaced from then (:meth:`KeyedBuckets.answered`), not from
+        when it left. A fast answer adds no wait."""
+        pacer = self._pacers.get(channel)
+        if pacer is not None:
+            pacer.answered(chat)
 
 
 def operator_budgets(settings: Settings) -> dict[Channel, RateBudget]:

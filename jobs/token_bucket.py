@@ -106,7 +106,7 @@ class TokenBucket:
 
 class KeyedBuckets:
     """One :class:`TokenBucket` per key (a chat), created on first use, and when each key's
-    last message left (:meth:`left`, :meth:`spaced`)."""
+    last message left, or may have arrived (:meth:`left`, :meth:`answered`, :meth:`spaced`)."""
 
     def __init__(
         self,
@@ -137,8 +137,20 @@ class KeyedBuckets:
         """A message to ``key`` leaves now."""
         self._left[key] = self._now()
 
+    def answered(self, key: str, quickest: float) -> None:
+        """The last message to ``key`` was answered now, ``quickest`` being the quickest recent
+        round trip. It may have arrived as late as ``quickest`` before now: the platform counts
+        a chat's messages as they arrive, so the next one is spaced from then if that is later
+        than when it left (a slow round trip: a busy machine, a stalled loop, the network). A
+        round trip no slower than the quickest moves nothing; a forgotten key stays forgotten.
+        """
+        last = self._left.get(key)
+        if last is not None:
+            self._left[key] = max(last, self._now() - quickest)
+
     async def spaced(self, key: str) -> bool:
-        """Wait until ``key``'s last message left a gap (``1 / rate``) ago; True if it had to.
+        """Wait until ``key``'s last message left (or may have arrived, :meth:`answered`) a gap
+        (``1 / rate``) ago; True if it had to.
 
         A key's turns are spaced as they are taken, but a message may wait after its turn (for
         the bot's, behind other chats' messages or a pause): the next one's turn, taken on
