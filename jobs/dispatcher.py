@@ -376,6 +376,7 @@ class OutboxDispatcher:
                 log.exception("sending outbox row %s crashed", delivery.rows[0].id)
             await self._record(delivery, state, "retrying", error=repr(error))
         else:
+            self.limiter.answered(channel, delivery.chat)  # before the write: its answer time
             await self._record(delivery, state, "sent")
 
     async def _record(

@@ -114,6 +114,7 @@ class ReplyCourier:
                 return await self._queue(channel, chat, rest, repr(error), status=FAILED)
             except ChannelError as error:  # a network error, a 5xx: the dispatcher retries
                 return await self._queue(channel, chat, rest, repr(error), delay=backoff(1))
+            self.limiter.answered(channel, chat)  # a slow answer spaces the chat's next one
         return "sent"
 
     async def _behind_queued(self, channel: Channel, chat: str) -> bool:

@@ -12,7 +12,8 @@ slot used late is given up for a new one: its message would go out close behind 
 it, and the margin under the platform's limit (``TELEGRAM_RATE`` 28 of Telegram's 30) is what
 absorbs lateness and the network's jitter. For a message the platform answered so late that
 it may have arrived together with later ones this process claims one slot more and leaves it
-unused (:class:`~jobs.ratelimit.ArrivalWindow`).
+unused (:class:`~jobs.ratelimit.ArrivalWindow`), and the chat's next message is spaced from
+when it may have arrived (:meth:`~jobs.ratelimit.PlatformLimits.answered`, in-process).
 In-process, per-chat buckets keep this process's messages to one chat in order and put replies
 first, and the channels budgeted per endpoint (LINE: thousands of requests a second) are paced
 in-process as :class:`~jobs.ratelimit.PlatformLimits` does. A ``retry_after`` holds the bot's
@@ -132,11 +133,9 @@ class SharedPace:
             for channel, budget in budgets.items()
         }
         self._arrivals = {c: w for c, w in arrivals.items() if c in self._shared}
-        self._local = PlatformLimits(
-            local,
-            arrivals={c: w for c, w in arrivals.items() if c not in self._shared},
-            sleep=sleep,
-        )
+        # the local limits date a chat's late answers from every window; the owed slots of a
+        # shared channel are claimed here (with no bot-wide bucket, the local ones leave them)
+        self._local = PlatformLimits(local, arrivals=arrivals, sleep=sleep)
         # and this process's own sends spaced as they leave, after the wait for the slot: a
         # stall that wakes several waiters at once then cannot send them together; a little
         # faster than the slots, so the sends catch up with them after a stall
@@ -207,6 +206,10 @@ class SharedPace:
         before, self._claims = self._claims, self._claims + claimed
         if before // CLEAN_EVERY != self._claims // CLEAN_EVERY:
             await uow.pace.forget_before(now - IDLE_SECONDS)
+
+    def answered(self, channel: Channel, chat: str) -> None:
+        """The chats' order is kept in-process: :meth:`PlatformLimits.answered`."""
+        self._local.answered(channel, chat)
 
     def rest(self, channel: Channel, seconds: float) -> None:
         self._local.rest(channel, seconds)
