@@ -195,15 +195,9 @@ class GroupCommit:
 
     async def _plain(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Done | None:
         """One event of an unguarded batch (:meth:`_unguarded`); None if it failed."""
-        bus = self._bus
         bind_event(inbound.identity.channel.value, inbound.event_id)
         try:
-            arrival = await bus._arrive(uow, inbound, now)
-            if arrival is None:
-                return Done([], "duplicate", None)
-            ctx = bus._context(uow, inbound, arrival, now)
-            replies = await bus.router.route(ctx)
-            await bus._save_state(ctx)
+            return await self._handled(uow, inbound, now)
         except DriverError:
             raise  # the batch's failure: each event runs again alone (:meth:`_run_batch`)
         except Exception as error:
@@ -213,6 +207,20 @@ class GroupCommit:
                 "event %s failed unguarded (%r); its batch runs guarded", inbound.event_id, error
             )
             return None
+
+    async def _handled(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Done:
+        """The event routed and its state saved (a duplicate: nothing done); a domain error
+        comes out as :class:`_Refused`, with the context it was refused in."""
+        bus = self._bus
+        arrival = await bus._arrive(uow, inbound, now)
+        if arrival is None:
+            return Done([], "duplicate", None)
+        ctx = bus._context(uow, inbound, arrival, now)
+        try:
+            replies = await bus.router.route(ctx)
+            await bus._save_state(ctx)
+        except DomainError as error:
+            raise _Refused(error, ctx) from None
         return Done(replies, "handled", _answered(ctx))
 
     async def _one(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Done:
@@ -221,16 +229,7 @@ class GroupCommit:
         bind_event(inbound.identity.channel.value, inbound.event_id)
         try:
             async with uow.savepoint():
-                arrival = await bus._arrive(uow, inbound, now)
-                if arrival is None:
-                    return Done([], "duplicate", None)
-                ctx = bus._context(uow, inbound, arrival, now)
-                try:
-                    replies = await bus.router.route(ctx)
-                    await bus._save_state(ctx)
-                except DomainError as error:
-                    raise _Refused(error, ctx) from None
-            return Done(replies, "handled", _answered(ctx))
+                return await self._handled(uow, inbound, now)
         except _Refused as refused:
             # the handler's writes are gone; the event and its author's arrival are kept
             if await bus._arrive(uow, inbound, now) is None:
