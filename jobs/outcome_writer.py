@@ -143,14 +143,14 @@ class OutcomeWriter:
         hook hears the campaigns of the accepted rows before their marks are read, those whose
         rows were all withdrawn meanwhile included (:func:`finishes_only`)."""
         async with self._lock, self._uow() as uow:
-            accepted = [row for entry in group for row in entry.delivery.rows]
-            marked = await uow.outbox.mark_all_sent_along([row.id for row in accepted], now)
-            campaigns: dict[int, str] = {}
-            _sent(accepted, {row.id for row in accepted}, campaigns)
-            for key in campaigns.values():
+            ids = [row.id for entry in group for row in entry.delivery.rows]
+            marked = await uow.outbox.mark_all_sent_along(ids, now)
+            for key in _campaigns(row for entry in group for row in entry.delivery.rows):
                 await hook(uow, key, "sent", now)
             await uow.commit()
         pending = marked()
+        if len(pending) == len(ids):  # every row was still pending: all sent
+            return [["sent"] * len(entry.delivery.rows) for entry in group]
         return [_sent(entry.delivery.rows, pending, {}) for entry in group]
 
     async def close(self) -> None:
@@ -182,6 +182,22 @@ def _sent(rows: Iterable[QueuedMessage], marked: set[int], finished: dict[int, s
         if campaign is not None:
             finished[campaign] = key
     return names
+
+
+def _campaigns(rows: Iterable[QueuedMessage]) -> list[str]:
+    """A key of each campaign among the promotions of ``rows`` (read as :func:`_sent` reads
+    them: a campaign's keys differ in their last part only, so one key per head is read)."""
+    heads: dict[str, str] = {}
+    for row in rows:
+        if row.promotional:
+            key = row.dedupe_key
+            head = key.rpartition(":")[0]
+            heads[head if ":" in head else key] = key
+    found: dict[int, str] = {}
+    for key in heads.values():
+        if (campaign := campaign_of(key)) is not None:
+            found[campaign] = key
+    return list(found.values())
 
 
 async def _record_row(

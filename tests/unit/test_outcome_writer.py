@@ -127,6 +127,22 @@ def test_the_sent_rows_campaigns_are_read_as_campaign_of_reads_each_key() -> Non
     assert names == ["sent"] * 6 + ["withdrawn"] + ["sent"] * 4
 
 
+def test_an_accepted_group_s_campaigns_are_those_campaign_of_reads() -> None:
+    from jobs.campaign_delivery import campaign_of
+    from jobs.outcome_writer import _campaigns
+    from storage.repositories.outbox import QueuedMessage
+
+    keys = ["cmp:7:1", "cmp:7:2", "cmp:8", "cmp:x:1", "cmp:9:1:2", "cmp:9:1:3", "cmp:10:3"]
+    keys += ["receipt:1", "cmp", "", "cmp:11:4", "cmp:7"]
+    rows = [
+        QueuedMessage(n, "line", f"U{n}", None, {}, 0, None, n != 10, key)
+        for n, key in enumerate(keys)
+    ]
+    found = _campaigns(rows)
+    assert sorted(campaign_of(key) or 0 for key in found) == [7, 8, 9, 10]
+    assert set(found) <= {*keys[:7], "cmp:7"}
+
+
 async def _sending_campaign(app: App) -> int:
     async with app.uow() as uow:
         campaign = await uow.campaigns.add(
