@@ -12,7 +12,8 @@ included, are marked with one ``UPDATE … RETURNING`` instead of one statement 
 The campaign hook still runs in the transaction that stores the outcome: per row for
 ``failed`` and ``unreachable`` (it records contact events), and once per campaign of the group
 for ``sent`` rows, where its only effect is to finish the campaign when nothing is pending —
-the same for the last row as for every row.
+the same for the last row as for every row. A group of accepted requests only (the common one
+during a campaign), with that hook, reaches SQLite in one trip: marks, finish checks, commit.
 """
 
 from __future__ import annotations

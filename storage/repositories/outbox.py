@@ -350,13 +350,7 @@ class Outbox(OutboxReads):
         values = {"ids": statements.ids_value(bind, message_ids), "marked_at": now}
         along = Along()
         send_along(driver, statements.mark_sent(bind), values, along)
-
-        def pending() -> set[int]:
-            if along.rows is None:
-                raise RuntimeError("the marks were not sent: read them after the next statement")
-            return {row[0] for row in along.rows}
-
-        return pending
+        return statements.returned_ids(along)
 
     async def reschedule(
         self, message_id: int, not_before: datetime, error: str | None, *, count_attempt: bool
