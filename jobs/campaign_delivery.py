@@ -39,6 +39,14 @@ def outcome_hook() -> OutcomeHook:
     return on_campaign_outcome
 
 
+def finishes_only(hook: OutcomeHook) -> bool:
+    """Whether ``hook``, told that a row was sent, only finishes the row's campaign when none of
+    it is pending (the tracking rule: a conditional update that reads nothing back), so it may
+    be told of a campaign whose accepted rows were all withdrawn meanwhile: the campaign is
+    finished only as a withdrawal would finish it."""
+    return hook is on_campaign_outcome
+
+
 async def pause_for_quota(
     uow: UnitOfWork, campaign_ids: Collection[int], now: datetime, shop_locale: str
 ) -> list[int]:

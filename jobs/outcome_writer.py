@@ -12,7 +12,8 @@ included, are marked with one ``UPDATE … RETURNING`` instead of one statement 
 The campaign hook still runs in the transaction that stores the outcome: per row for
 ``failed`` and ``unreachable`` (it records contact events), and once per campaign of the group
 for ``sent`` rows, where its only effect is to finish the campaign when nothing is pending —
-the same for the last row as for every row.
+the same for the last row as for every row. A group of accepted requests only (the common one
+during a campaign), with that hook, reaches SQLite in one trip: marks, finish checks, commit.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from jobs.campaign_delivery import OutcomeHook, campaign_of, pause_for_quota
+from jobs.campaign_delivery import OutcomeHook, campaign_of, finishes_only, pause_for_quota
 from jobs.delivery_plan import Delivery
 from jobs.dispatch_types import FINAL_OUTCOMES, Outcome
 from storage.repositories.outbox import QueuedMessage
@@ -112,6 +113,8 @@ class OutcomeWriter:
     async def _store(self, group: list[_Entry]) -> list[list[str]]:
         now = self._now()
         hook = self._hook()
+        if finishes_only(hook) and all(entry.outcome == "sent" for entry in group):
+            return await self._store_sent(group, hook, now)
         async with self._lock, self._uow() as uow:
             sent = [row.id for e in group if e.outcome == "sent" for row in e.delivery.rows]
             marked = await uow.outbox.mark_all_sent(sent, now) if sent else set()
@@ -132,6 +135,24 @@ class OutcomeWriter:
                 await hook(uow, key, "sent", now)
             await uow.commit()
         return results
+
+    async def _store_sent(
+        self, group: list[_Entry], hook: OutcomeHook, now: datetime
+    ) -> list[list[str]]:
+        """A group of accepted requests, the common one during a campaign: the marks, the
+        campaigns' finishing and the commit in one trip where the driver allows (SQLite). The
+        hook hears the campaigns of the accepted rows before their marks are read, those whose
+        rows were all withdrawn meanwhile included (:func:`finishes_only`)."""
+        async with self._lock, self._uow() as uow:
+            ids = [row.id for entry in group for row in entry.delivery.rows]
+            marked = await uow.outbox.mark_all_sent_along(ids, now)
+            for key in _campaigns(row for entry in group for row in entry.delivery.rows):
+                await hook(uow, key, "sent", now)
+            await uow.commit()
+        pending = marked()
+        if len(pending) == len(ids):  # every row was still pending: all sent
+            return [["sent"] * len(entry.delivery.rows) for entry in group]
+        return [_sent(entry.delivery.rows, pending, {}) for entry in group]
 
     async def close(self) -> None:
         """Wait for the group being written (a stop lets it finish)."""
@@ -162,6 +183,22 @@ def _sent(rows: Iterable[QueuedMessage], marked: set[int], finished: dict[int, s
         if campaign is not None:
             finished[campaign] = key
     return names
+
+
+def _campaigns(rows: Iterable[QueuedMessage]) -> list[str]:
+    """A key of each campaign among the promotions of ``rows`` (read as :func:`_sent` reads
+    them: a campaign's keys differ in their last part only, so one key per head is read)."""
+    heads: dict[str, str] = {}
+    for row in rows:
+        if row.promotional:
+            key = row.dedupe_key
+            head = key.rpartition(":")[0]
+            heads[head if ":" in head else key] = key
+    found: dict[int, str] = {}
+    for key in heads.values():
+        if (campaign := campaign_of(key)) is not None:
+            found[campaign] = key
+    return list(found.values())
 
 
 async def _record_row(

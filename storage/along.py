@@ -25,16 +25,24 @@ from storage.sqlite_driver import Along, OneTripConnection
 Converter = Callable[[Any], Any] | None
 
 
+#: a parameter the caller must give (:func:`send_along`): no value in the statement
+_REQUIRED: Any = object()
+
+
 @cache
 def compiled(
     statement: ClauseElement, dialect: Dialect
-) -> tuple[str, tuple[str, ...], tuple[Converter, ...]]:
-    """``statement``'s text for ``dialect``, its positional parameters' names and conversions."""
+) -> tuple[str, tuple[str, ...], tuple[Converter, ...], tuple[Any, ...]]:
+    """``statement``'s text for ``dialect``, its positional parameters' names, conversions and
+    the values the statement holds itself (a literal's, ``_REQUIRED`` where the caller gives
+    it)."""
     done = statement.compile(dialect=dialect)
     assert isinstance(done, SQLCompiler)
     names = tuple(done.positiontup or ())
-    types = (done.binds[name].type.dialect_impl(dialect) for name in names)
-    return done.string, names, tuple(type_.bind_processor(dialect) for type_ in types)
+    binds = [done.binds[name] for name in names]
+    types = (bind.type.dialect_impl(dialect) for bind in binds)
+    held = tuple(_REQUIRED if bind.required else bind.effective_value for bind in binds)
+    return done.string, names, tuple(type_.bind_processor(dialect) for type_ in types), held
 
 
 async def one_trip_driver(session: AsyncSession) -> tuple[OneTripConnection, Dialect] | None:
@@ -53,12 +61,15 @@ def send_along(
     values: Mapping[str, Any],
     along: Along | None = None,
 ) -> None:
-    """Queue ``statement`` with ``values`` (by bound parameter name) for the next trip; its rows
-    go to ``along``."""
+    """Queue ``statement`` with ``values`` (by bound parameter name; a literal of the statement
+    keeps its own unless given) for the next trip; its rows go to ``along``."""
     connection, dialect = driver
-    sql, names, convert = compiled(statement, dialect)
+    sql, names, convert, held = compiled(statement, dialect)
+    given = (
+        values[name] if value is _REQUIRED else values.get(name, value)
+        for name, value in zip(names, held, strict=True)
+    )
     parameters = tuple(
-        values[name] if f is None else f(values[name])
-        for name, f in zip(names, convert, strict=True)
+        value if f is None else f(value) for value, f in zip(given, convert, strict=True)
     )
     connection.with_next_statement(sql, parameters, along)

@@ -150,7 +150,8 @@ async def on_campaign_outcome(
         row = await uow.promotions.audience_row(key.campaign_id, key.member_id)
         channel = row.channel if row is not None and row.channel else "unknown"
         await record_contact_event(uow, key.member_id, channel, "blocked", now)
-    await finish_if_done(uow, key.campaign_id, now)
+    # with the unit of work's next statement: nothing here reads whether this call finished it
+    await uow.promotions.finish_when_done(key.campaign_id, now)
 
 
 async def finish_if_done(uow: UnitOfWork, campaign_id: int, now: datetime) -> bool:

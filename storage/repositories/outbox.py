@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, NamedTuple
 
@@ -24,6 +24,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage.along import one_trip_driver, send_along
 from storage.bulk import bulk_insert
 from storage.bulk.sql import commonly_true, is_among
 from storage.models import ChannelIdentity, OutboxMessage, table_of
@@ -35,6 +36,7 @@ from storage.repositories.outbox_reads import (
     is_pending,
     is_urgent,
 )
+from storage.sqlite_driver import Along
 from storage.upsert import insert_once
 
 SENT: Final = "sent"
@@ -252,9 +254,13 @@ class Outbox(OutboxReads):
         claimed = _queued(await connection.execute(query, {"now": now, "claim_limit": limit}))
         if claimed:
             ids = statements.ids_value(bind, [message.id for message in claimed])
-            await connection.execute(
-                statements.lease(bind), {"ids": ids, "lease_until": lease_until}
-            )
+            values = {"ids": ids, "lease_until": lease_until}
+            # SQLite (one writer at a time, the write lock held since the select): the lease
+            # goes with the transaction's next statement, often its commit, a trip saved a claim
+            if (driver := await one_trip_driver(self._s)) is not None:
+                send_along(driver, statements.lease(bind), values)
+            else:
+                await connection.execute(statements.lease(bind), values)
         return claimed
 
     def _claim_scoped(
@@ -329,6 +335,22 @@ class Outbox(OutboxReads):
             {"ids": statements.ids_value(bind, message_ids), "marked_at": now},
         )
         return set(result.scalars())
+
+    async def mark_all_sent_along(
+        self, message_ids: Collection[int], now: datetime
+    ) -> Callable[[], set[int]]:
+        """:meth:`mark_all_sent` sent, on SQLite's one-trip driver, with the transaction's next
+        statement (its commit: a trip saved per group of outcomes); what it returns says the
+        ids that were pending once that statement ran (elsewhere, at once)."""
+        driver = await one_trip_driver(self._s)
+        if driver is None:
+            marked = await self.mark_all_sent(message_ids, now)
+            return lambda: marked
+        bind = self._s.get_bind()
+        values = {"ids": statements.ids_value(bind, message_ids), "marked_at": now}
+        along = Along()
+        send_along(driver, statements.mark_sent(bind), values, along)
+        return statements.returned_ids(along)
 
     async def reschedule(
         self, message_id: int, not_before: datetime, error: str | None, *, count_attempt: bool

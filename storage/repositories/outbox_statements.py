@@ -12,7 +12,7 @@ those of the statements built each time.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from storage.bulk.sql import Bound, commonly_true
 from storage.models import OutboxMessage, table_of
 from storage.repositories.outbox_reads import PENDING, is_pending, is_urgent
 from storage.repositories.withdrawals import unwanted_promotion
+from storage.sqlite_driver import Along
 
 SENT: Final = "sent"
 
@@ -49,6 +50,17 @@ _marks: dict[str, Update] = {}
 def ids_value(bind: Bound, ids: Collection[int]) -> Any:
     """The value of the ``ids`` parameter of :func:`lease` and :func:`mark_sent`."""
     return list(ids) if bind.dialect.name == "postgresql" else json.dumps(list(ids))
+
+
+def returned_ids(along: Along) -> Callable[[], set[int]]:
+    """The ids returned by a statement sent along (:func:`mark_sent`), read once it ran."""
+
+    def ids() -> set[int]:
+        if along.rows is None:
+            raise RuntimeError("not sent yet: read it after the transaction's next statement")
+        return {row[0] for row in along.rows}
+
+    return ids
 
 
 def _among(dialect: str) -> ColumnElement[bool]:

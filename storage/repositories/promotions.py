@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.keys import CampaignMessageKey
+from storage.along import one_trip_driver, send_along
 from storage.models import Campaign, CampaignMember, Coupon, OutboxMessage
 from storage.repositories.outbox_reads import is_pending
 
@@ -72,6 +73,20 @@ class Promotions:
         return await self._won(
             _finish(), campaign=campaign_id, finished=now, prefix=_like(campaign_id)
         )
+
+    async def finish_when_done(self, campaign_id: int, now: datetime) -> None:
+        """:meth:`finish_if_done` without telling who did it: on SQLite's one-trip driver the
+        update goes with the transaction's next statement (often its commit), a trip saved
+        after every group of outcomes; elsewhere it runs now."""
+        values = {"campaign": campaign_id, "finished": now, "prefix": _like(campaign_id)}
+        # the session's own changes first, as its execute would flush them (a row marked sent
+        # through the ORM must not count as pending)
+        await self._s.flush()
+        driver = await one_trip_driver(self._s)
+        if driver is None:
+            await self._won(_finish(), **values)
+        else:
+            send_along(driver, _finish(), values)
 
     async def _won(self, statement: Update, **values: Any) -> bool:
         """Run a conditional update of one row; True when it changed the row."""

@@ -102,3 +102,38 @@ async def test_finish_if_done_reads_each_campaign_s_own_rows(app: App) -> None:
         first_done = await uow.promotions.finish_if_done(first, now)
         await uow.commit()
     assert (tenth_done, first_done) == (False, True)
+
+
+async def _status(app: App, campaign_id: int) -> str:
+    async with app.uow() as uow:
+        campaign = await uow.campaigns.get(campaign_id)
+    assert campaign is not None
+    return campaign.status
+
+
+async def test_a_finish_sent_with_the_next_statement_is_undone_with_its_transaction(
+    app: App,
+) -> None:
+    campaign = await _campaign(app)
+    now = app.clock.now()
+    async with app.uow() as uow:
+        await uow.promotions.finish_when_done(campaign, now)
+    assert await _status(app, campaign) == "sending"
+    async with app.uow() as uow:
+        await uow.promotions.finish_when_done(campaign, now)
+        await uow.commit()
+    assert await _status(app, campaign) == "sent"
+
+
+async def test_a_lease_sent_with_the_commit_is_undone_with_its_transaction(app: App) -> None:
+    await queue(app, "a")
+    now = app.clock.now()
+    async with app.uow() as uow:
+        assert [m.dedupe_key for m in await uow.outbox.claim(now, 10, now + LEASE, ["telegram"])]
+    async with app.uow() as uow:
+        again = await uow.outbox.claim(now, 10, now + LEASE, ["telegram"])
+        await uow.commit()
+    assert [m.dedupe_key for m in again] == ["a"]
+    async with app.uow() as uow:
+        assert await uow.outbox.claim(now, 10, now + LEASE, ["telegram"]) == []
+        await uow.commit()

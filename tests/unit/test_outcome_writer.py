@@ -12,12 +12,13 @@ from sqlalchemy import update
 from bot.bootstrap import App
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
-from jobs.campaign_delivery import OutcomeHook
+from jobs.campaign_delivery import OutcomeHook, outcome_hook
 from jobs.delivery_plan import Delivery
 from jobs.outcome_writer import OutcomeWriter
-from storage.models import OutboxMessage
+from storage.models import Campaign, OutboxMessage
 from storage.raw_session import session_of
 from storage.uow import UnitOfWork
+from tests.storage.outbox_support import queue
 
 
 class CountingUow:
@@ -124,3 +125,85 @@ def test_the_sent_rows_campaigns_are_read_as_campaign_of_reads_each_key() -> Non
     assert finished == expected == {7: "cmp:7:2", 8: "cmp:8", 9: "cmp:9:1:3"}
     assert list(finished) == [7, 8, 9]
     assert names == ["sent"] * 6 + ["withdrawn"] + ["sent"] * 4
+
+
+def test_an_accepted_group_s_campaigns_are_those_campaign_of_reads() -> None:
+    from jobs.campaign_delivery import campaign_of
+    from jobs.outcome_writer import _campaigns
+    from storage.repositories.outbox import QueuedMessage
+
+    keys = ["cmp:7:1", "cmp:7:2", "cmp:8", "cmp:x:1", "cmp:9:1:2", "cmp:9:1:3", "cmp:10:3"]
+    keys += ["receipt:1", "cmp", "", "cmp:11:4", "cmp:7"]
+    rows = [
+        QueuedMessage(n, "line", f"U{n}", None, {}, 0, None, n != 10, key)
+        for n, key in enumerate(keys)
+    ]
+    found = _campaigns(rows)
+    assert sorted(campaign_of(key) or 0 for key in found) == [7, 8, 9, 10]
+    assert set(found) <= {*keys[:7], "cmp:7"}
+
+
+async def _sending_campaign(app: App) -> int:
+    async with app.uow() as uow:
+        campaign = await uow.campaigns.add(
+            Campaign(
+                name="c",
+                kind="campaign",
+                segment_name="all",
+                rule="points >= 0",
+                message="m",
+                holdout_pct=0,
+                status="sending",
+                created_by="test",
+                created_at=app.clock.now(),
+            )
+        )
+        await uow.commit()
+        return campaign.id
+
+
+async def _campaign_status(app: App, campaign_id: int) -> str:
+    async with app.uow() as uow:
+        campaign = await uow.campaigns.get(campaign_id)
+    assert campaign is not None
+    return campaign.status
+
+
+async def test_accepted_multicasts_with_the_tracking_hook_mark_and_finish_their_campaign(
+    app: App,
+) -> None:
+    done, going = await _sending_campaign(app), await _sending_campaign(app)
+    rows = await claimed(app, f"cmp:{done}:1", f"cmp:{done}:2", f"cmp:{going}:1")
+    await queue(app, f"cmp:{going}:2", channel="line")  # still to send: the campaign goes on
+    async with app.uow() as uow:
+        # withdrawn while the request was in flight (the member sent /stop)
+        await session_of(uow).execute(
+            update(OutboxMessage).where(OutboxMessage.id == rows[1].id).values(status="cancelled")
+        )
+        await uow.commit()
+    writer = OutcomeWriter(app.uow, app.clock.now, outcome_hook, "th")
+    results = await asyncio.gather(
+        writer.write(Delivery(tuple(rows[:2]), multicast=True), "sent"),
+        writer.write(Delivery((rows[2],)), "sent"),
+    )
+    assert results == [["sent", "withdrawn"], ["sent"]]
+    assert [await status(app, row.dedupe_key) for row in rows] == ["sent", "cancelled", "sent"]
+    assert (await _campaign_status(app, done), await _campaign_status(app, going)) == (
+        "sent",
+        "sending",
+    )
+
+
+async def test_a_campaign_whose_accepted_rows_were_all_withdrawn_finishes_as_on_withdrawal(
+    app: App,
+) -> None:
+    campaign = await _sending_campaign(app)
+    (row,) = await claimed(app, f"cmp:{campaign}:1")
+    async with app.uow() as uow:
+        await session_of(uow).execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id).values(status="cancelled")
+        )
+        await uow.commit()
+    writer = OutcomeWriter(app.uow, app.clock.now, outcome_hook, "th")
+    assert await writer.write(Delivery((row,)), "sent") == ["withdrawn"]
+    assert await _campaign_status(app, campaign) == "sent"  # nothing of it is pending
