@@ -16,7 +16,8 @@ from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Attachment, Channel, Identity, Reply
 from bot.core.wire import replies_to_payload
-from simulator.fakes.telegram_api import FakeTelegramAPI, serving
+from simulator.fakes.apart import serving_apart
+from simulator.fakes.telegram_api import FakeTelegramAPI
 from tests.e2e.reply_support import process, real_time, until
 
 CHATS = [840_001, 840_002, 840_003]
@@ -57,7 +58,7 @@ async def test_replies_of_several_messages_reach_each_chat_a_second_apart(
 ) -> None:
     real_time(clock)
     fake = FakeTelegramAPI(rate=30)
-    async with serving(fake) as (_, base), process(app, base, shared=shared) as shop:
+    async with serving_apart(fake) as (_, base), process(app, base, shared=shared) as shop:
         units = [
             shop.channel.deliver(Identity(Channel.TELEGRAM, str(chat)), [reply])
             for chat in CHATS
@@ -86,7 +87,7 @@ async def test_outbox_rows_of_several_messages_reach_each_chat_a_second_apart(
                 await uow.outbox.enqueue(f"multi:{chat}:{n}", "telegram", str(chat), payload, now)
         await uow.commit()
     fake = FakeTelegramAPI(rate=30)
-    async with serving(fake) as (_, base), process(app, base, shared=shared):
+    async with serving_apart(fake) as (_, base), process(app, base, shared=shared):
 
         async def delivered() -> bool:
             return all(len(fake.sent(chat)) >= 6 for chat in CHATS)
