@@ -52,6 +52,7 @@ class Delivery:
 
     @property
     def messages(self) -> int:
+        """The replies the request carries (a reply may become more platform messages)."""
         replies = self.rows[0].payload.get("replies")
         return len(replies) if isinstance(replies, list) else 1
 
@@ -60,9 +61,9 @@ class Delivery:
         return any(row.priority > 0 for row in self.rows)
 
     async def wait_turn(self, limiter: SendLimiter) -> None:
-        await limiter.before_send(
-            self.channel, self.kind, self.chat, self.messages, urgent=self.urgent
-        )
+        """The turn of the request's first platform message; the sender waits for each
+        further one's right before it (:func:`jobs.dispatch_send.send`)."""
+        await limiter.before_send(self.channel, self.kind, self.chat, 1, urgent=self.urgent)
 
 
 def multicast_key(rows: Sequence[QueuedMessage]) -> str:

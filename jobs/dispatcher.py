@@ -349,7 +349,8 @@ class OutboxDispatcher:
             return
         try:
             replies = payload_to_replies(delivery.rows[0].payload)
-            await send(self._channels[channel], self._capabilities[channel], delivery, replies)
+            adapter, caps = self._channels[channel], self._capabilities[channel]
+            await send(adapter, caps, delivery, replies, self.limiter)
         except WireFormatError as error:
             log.error("outbox row %s has an unreadable payload: %s", delivery.rows[0].id, error)
             await self._record(delivery, state, "failed", error=str(error))

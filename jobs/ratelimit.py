@@ -22,6 +22,7 @@ from typing import Protocol
 from bot.config import Settings
 from bot.core.capabilities import RateBudget, capabilities_of
 from bot.core.messages import Channel
+from bot.core.ports import NextTurn
 from jobs.arrival_window import ROUND_TRIPS_KEPT, ArrivalWindow
 from jobs.token_bucket import EPSILON, MAX_KEYED_BUCKETS, KeyedBuckets, Now, Sleep, TokenBucket
 
@@ -38,6 +39,7 @@ __all__ = [
     "Sleep",
     "TokenBucket",
     "Unlimited",
+    "next_turn",
     "operator_budgets",
 ]
 
@@ -61,6 +63,23 @@ class SendLimiter(Protocol):
     def rest(self, channel: Channel, seconds: float) -> None: ...
 
     def answered(self, channel: Channel, chat: str) -> None: ...
+
+
+def next_turn(
+    limiter: SendLimiter, channel: Channel, kind: str, chat: str, *, urgent: bool = False
+) -> NextTurn:
+    """The wait before each further platform message of one request to ``chat`` (the caller
+    waited for the first one's turn): the message before it was answered just now, which dates
+    when it may have arrived (:meth:`SendLimiter.answered`), and the next one takes a turn of
+    its own. The platform counts a chat's messages as they arrive, so messages sent back to
+    back on turns taken together would reach the chat closer than its limit allows, and each
+    takes a turn of the bot's budget, which counts messages, not requests."""
+
+    async def turn() -> None:
+        limiter.answered(channel, chat)
+        await limiter.before_send(channel, kind, chat, 1, urgent=urgent)
+
+    return turn
 
 
 class Unlimited:
@@ -195,6 +214,14 @@ class PlatformLimits:
         pacer = self._pacers.get(channel)
         if pacer is not None:
             pacer.rest(seconds)
+
+    def left(self, channel: Channel, chat: str) -> None:
+        """A message to ``chat`` leaves now, later than its turn here (it also waited for a
+        slot of a budget shared with other processes): the chat's next one is spaced from
+        now."""
+        pacer = self._pacers.get(channel)
+        if pacer is not None and pacer.chats is not None:
+            pacer.chats.left(chat)
 
     def answered(self, channel: Channel, chat: str) -> None:
         """A request to ``chat`` answered now: one answered slowly may have arrived late, and

@@ -38,9 +38,10 @@ from bot.core.errors import (
     RecipientUnreachable,
 )
 from bot.core.messages import Channel, Reply
+from bot.core.ports import NextTurn
 from bot.core.wire import replies_to_payload
 from jobs.outcome_writer import backoff
-from jobs.ratelimit import SendLimiter, Unlimited
+from jobs.ratelimit import SendLimiter, Unlimited, next_turn
 from storage.repositories.outbox import URGENT
 from storage.repositories.outbox_reads import FAILED, PENDING
 from storage.uow import UnitOfWorkFactory
@@ -54,7 +55,8 @@ QUEUED_MEMORY: Final = 120.0
 #: chats remembered at most before the expired ones are forgotten
 MAX_REMEMBERED: Final = 10_000
 
-SendUnit = Callable[[Sequence[Reply]], Awaitable[None]]
+#: sends one unit, awaiting the given turn before each of its platform messages after the first
+SendUnit = Callable[[Sequence[Reply], NextTurn], Awaitable[None]]
 
 
 class ReplyCourier:
@@ -87,22 +89,25 @@ class ReplyCourier:
         chat: str,
         units: Sequence[Sequence[Reply]],
         send: SendUnit,
-        size: Callable[[Sequence[Reply]], int],
     ) -> str:
-        """Send ``units`` in order (``size``: the platform messages of one, for the limiter);
-        returns ``sent``, ``queued`` or ``failed`` (recorded). Raises
-        :class:`RecipientUnreachable`."""
+        """Send ``units`` in order; returns ``sent``, ``queued`` or ``failed`` (recorded).
+        Raises :class:`RecipientUnreachable`.
+
+        A unit waits (at most ``wait_limit``) for its first platform message's turn; ``send``
+        awaits the turn of each further one (:func:`~jobs.ratelimit.next_turn`) right before
+        it, so a unit of several messages reaches the chat spaced as single replies do."""
+        later = next_turn(self.limiter, channel, "push", chat, urgent=True)
         if await self._behind_queued(channel, chat):
             return await self._queue(channel, chat, units, "queued behind earlier replies")
         for index, unit in enumerate(units):
             rest = units[index:]
-            turn = self.limiter.before_send(channel, "push", chat, size(unit), urgent=True)
+            turn = self.limiter.before_send(channel, "push", chat, 1, urgent=True)
             try:
                 await asyncio.wait_for(turn, self.wait_limit)
             except TimeoutError:
                 return await self._queue(channel, chat, rest, "waited for the rate limit")
             try:
-                await send(unit)
+                await send(unit, later)
             except RecipientUnreachable:
                 raise
             except RateLimited as error:

@@ -10,10 +10,13 @@ row). The slots queue up in the database, so the pace is the rate however late a
 an urgent message (a reply) waits behind the slots already claimed, a fraction of a second. A
 slot used late is given up for a new one: its message would go out close behind the slot after
 it, and the margin under the platform's limit (``TELEGRAM_RATE`` 28 of Telegram's 30) is what
-absorbs lateness and the network's jitter. For a message the platform answered so late that
-it may have arrived together with later ones this process claims one slot more and leaves it
-unused (:class:`~jobs.ratelimit.ArrivalWindow`), and the chat's next message is spaced from
-when it may have arrived (:meth:`~jobs.ratelimit.PlatformLimits.answered`, in-process).
+absorbs lateness and the network's jitter. A message that missed its slot that often
+(:data:`MAX_MISSED`) goes late rather than wait on, and pays for it as a late arrival does:
+one slot claimed and left unused, for the windows it is carried into (its chat's next message
+is spaced from when it left). For a message the platform answered so late that it may have
+arrived together with later ones this process claims one slot more and leaves it unused
+(:class:`~jobs.ratelimit.ArrivalWindow`), and the chat's next message is spaced from when it
+may have arrived (:meth:`~jobs.ratelimit.PlatformLimits.answered`, in-process).
 In-process, per-chat buckets keep this process's messages to one chat in order and put replies
 first, and the channels budgeted per endpoint (LINE: thousands of requests a second) are paced
 in-process as :class:`~jobs.ratelimit.PlatformLimits` does. A ``retry_after`` holds the bot's
@@ -118,9 +121,11 @@ class SharedPace:
         arrivals: Mapping[Channel, ArrivalWindow] | None = None,
         now: Now = time.time,  # wall time: every process, on every host, reads the same
         sleep: Sleep = asyncio.sleep,
+        local_now: Now = time.monotonic,
     ) -> None:
         """``arrivals``: the adapters' :class:`~jobs.ratelimit.ArrivalWindow`, whose owed slots
-        this process claims and leaves unused."""
+        this process claims and leaves unused; ``local_now``: the clock of the in-process
+        buckets."""
         arrivals = arrivals or {}
         self._shared = {
             channel: budget
@@ -135,12 +140,14 @@ class SharedPace:
         self._arrivals = {c: w for c, w in arrivals.items() if c in self._shared}
         # the local limits date a chat's late answers from every window; the owed slots of a
         # shared channel are claimed here (with no bot-wide bucket, the local ones leave them)
-        self._local = PlatformLimits(local, arrivals=arrivals, sleep=sleep)
+        self._local = PlatformLimits(local, arrivals=arrivals, now=local_now, sleep=sleep)
         # and this process's own sends spaced as they leave, after the wait for the slot: a
         # stall that wakes several waiters at once then cannot send them together; a little
         # faster than the slots, so the sends catch up with them after a stall
         self._leaving = {
-            channel: TokenBucket((budget.per_sender or 1.0) * CATCH_UP, 1.0, sleep=sleep)
+            channel: TokenBucket(
+                (budget.per_sender or 1.0) * CATCH_UP, 1.0, now=local_now, sleep=sleep
+            )
             for channel, budget in self._shared.items()
         }
         self._uow = uow
@@ -162,6 +169,7 @@ class SharedPace:
             return
         for _ in range(max(messages, 1)):
             await self._claim(channel, chat, budget, urgent)
+            self._local.left(channel, chat)  # it leaves after the slot, not the chat's turn
 
     async def _claim(self, channel: Channel, chat: str, budget: RateBudget, urgent: bool) -> None:
         assert budget.per_sender is not None
@@ -181,7 +189,11 @@ class SharedPace:
             if wait > 0:
                 await self._sleep(wait)
             await self._leaving[channel].acquire(urgent=urgent)
-            if self._now() - slot.at <= LATE_GAPS * sender_gap or missed >= MAX_MISSED:
+            if self._now() - slot.at <= LATE_GAPS * sender_gap:
+                return
+            if missed >= MAX_MISSED:
+                # used late, it joins the slots of others after it: an unused one pays for it
+                await self._batches[channel].slot(None)
                 return
             missed += 1
 

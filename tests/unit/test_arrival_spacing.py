@@ -12,6 +12,7 @@ the reply courier (the seam the senders call) with the in-process limiter.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -23,6 +24,7 @@ from bot.core.capabilities import RateBudget
 from bot.core.clock import FrozenClock
 from bot.core.errors import TransientChannelError
 from bot.core.messages import Channel, Reply
+from bot.core.ports import NextTurn
 from bot.core.wire import replies_to_payload
 from jobs.arrival_window import ArrivalWindow
 from jobs.dispatcher import OutboxDispatcher
@@ -48,7 +50,15 @@ class Platform:
         self.stalls: list[float] = []  # how long each next request is held on the way out
         self.failing = False
 
-    async def send(self, unit: Sequence[Reply]) -> None:
+    async def send(self, unit: Sequence[Reply], next_turn: NextTurn) -> None:
+        """Each reply of ``unit`` is one platform message, each after its turn, as the
+        adapters send them (:class:`~bot.core.ports.PacedOutbound`)."""
+        for index, _ in enumerate(unit):
+            if index:
+                await next_turn()
+            await self._message()
+
+    async def _message(self) -> None:
         async with self.window.turn():
             stall = self.stalls.pop(0) if self.stalls else 0.0
             await self.clock.sleep(QUICK / 2 + stall)
@@ -103,7 +113,17 @@ def setting() -> tuple[Timeline, Platform, ReplyCourier, _Uow]:
 
 
 async def reply(courier: ReplyCourier, platform: Platform, chat: str = CHAT) -> str:
-    return await courier.deliver(TELEGRAM, chat, [[Reply("ok")]], platform.send, len)
+    return await courier.deliver(TELEGRAM, chat, [[Reply("ok")]], platform.send)
+
+
+async def test_a_unit_of_several_messages_reaches_the_chat_a_gap_apart() -> None:
+    """Before, the unit took its three turns first and sent its messages back to back."""
+    clock, platform, courier, _ = setting()
+    unit = [Reply("text"), Reply("photo"), Reply("the rest of the text")]
+    three = courier.deliver(TELEGRAM, CHAT, [unit], platform.send)
+    await clock.run(three, reply(courier, platform))
+    assert len(platform.arrived) == 4
+    assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(platform.arrived))
 
 
 async def test_after_a_slow_round_trip_the_chats_next_message_waits_a_gap_after_its_arrival() -> (

@@ -198,8 +198,7 @@ class LineChannel:
                 Channel.LINE,
                 user_id,
                 [replies],
-                lambda unit: self.deliver(user_id, unit, token, at),
-                lambda _unit: 1,
+                lambda unit, _next_turn: self.deliver(user_id, unit, token, at),
             )
         except ChannelError:
             log.exception("LINE delivery to %s failed", inbound.identity)

@@ -30,7 +30,7 @@ from aiohttp import web
 from bot import metrics
 from bot.channels.telegram.inbound import inbound_from_update
 from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
-from bot.channels.telegram.outbound import call, plan, send
+from bot.channels.telegram.outbound import call, send
 from bot.channels.telegram.plain import common_update
 from bot.channels.telegram.session import arrival_window, make_bot, session_of
 from bot.config import Settings
@@ -38,6 +38,7 @@ from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.clock import Clock
 from bot.core.errors import ChannelError, RecipientUnreachable
 from bot.core.messages import Channel, Identity, Inbound, InboundKind, Reply
+from bot.core.ports import NextTurn
 from bot.i18n import LOCALES
 from handlers.bus import Bus
 from handlers.router import Router
@@ -177,12 +178,21 @@ class TelegramChannel:
     # -- outbound ---------------------------------------------------------------------------
 
     async def push(self, user_id: str, replies: Sequence[Reply]) -> None:
-        """Send ``replies`` to a private chat; raises a ChannelError subclass on failure.
+        """Send ``replies`` to a private chat, their messages back to back (outside the send
+        budgets: the dispatcher and the replies use :meth:`push_paced`)."""
+        await self.push_paced(user_id, replies, None)
+
+    async def push_paced(
+        self, user_id: str, replies: Sequence[Reply], next_turn: NextTurn | None
+    ) -> None:
+        """Send ``replies`` to a private chat, awaiting ``next_turn`` before every message
+        after the first (:class:`~bot.core.ports.PacedOutbound`); raises a ChannelError
+        subclass on failure.
 
         A reply whose ``meta`` asks for a command menu (staff after ``/claim``, a removed staff
         member) also sets that chat's menu, after the messages; a menu failure is only logged.
         """
-        await send(self.bot, int(user_id), replies)
+        await send(self.bot, int(user_id), replies, next_turn)
         await apply_menus(self.bot, self.bus.router, int(user_id), replies, self.settings.locale)
 
     async def deliver(self, identity: Identity, replies: Sequence[Reply]) -> None:
@@ -195,8 +205,7 @@ class TelegramChannel:
                 Channel.TELEGRAM,
                 identity.user_id,
                 [[reply] for reply in replies],
-                lambda unit: self.push(identity.user_id, unit),
-                lambda unit: sum(len(plan(reply)) for reply in unit),
+                lambda unit, next_turn: self.push_paced(identity.user_id, unit, next_turn),
             )
         except RecipientUnreachable:
             result = "unreachable"

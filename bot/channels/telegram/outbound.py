@@ -40,6 +40,7 @@ from bot.core.errors import (
     TransientChannelError,
 )
 from bot.core.messages import Button, ButtonKind, MemberCardView, Reply
+from bot.core.ports import NextTurn
 
 T = TypeVar("T")
 
@@ -221,11 +222,18 @@ async def call(request: Awaitable[T]) -> T:
         raise TransientChannelError(str(error)) from error
 
 
-async def send(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
-    """Deliver ``replies`` in order; the first failure stops the rest and is raised."""
+async def send(
+    bot: Bot, chat_id: int, replies: Sequence[Reply], next_turn: NextTurn | None = None
+) -> None:
+    """Deliver ``replies`` in order; the first failure stops the rest and is raised.
+    ``next_turn`` is awaited before every message after the first (the send budget's turn)."""
     session = session_of(bot)
+    first = True
     for reply in replies:
         for out in plan(reply):
+            if not first and next_turn is not None:
+                await next_turn()
+            first = False
             await session.post(bot.token, *request(chat_id, out))
 
 

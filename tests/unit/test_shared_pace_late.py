@@ -1,0 +1,103 @@
+"""A message that missed its shared slot too often goes late (``jobs.shared_pace``) and must
+not crowd what comes after it: its chat's next message is spaced a second from when it *left*
+(before, from its slot: the two reached the chat half a second apart, a 429), and it leaves a
+slot of the bot unused for the windows it is carried into. On a simulated clock, with the
+slots claimed from an in-memory copy of the database's rule."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import cast
+
+from bot.core.capabilities import RateBudget
+from bot.core.messages import Channel
+from jobs.shared_pace import SharedPace
+from storage.repositories.pace import Slot
+from storage.uow import UnitOfWorkFactory
+from tests.unit.test_chat_spacing import Timeline
+
+TELEGRAM = Channel.TELEGRAM
+PACE = 26.0
+CHAT = "810001"
+#: how long a slow claim takes: many gaps, so its slot is missed
+SLOW = 0.5
+
+
+class _Pace:
+    """``send_pace`` as :meth:`storage.repositories.pace.PaceRepository.claim_many` keeps it."""
+
+    def __init__(self, clock: Timeline) -> None:
+        self.clock = clock
+        self.next_at: dict[str, float] = {}
+        self.claimed: list[str | None] = []
+        #: how long a claim takes to be answered (a busy database, a busy machine)
+        self.delay = 0.0
+
+    async def claim_many(
+        self, sender: str, chats: Sequence[str | None], now: float, gap: float, chat_gap: float
+    ) -> list[Slot]:
+        await self.clock.sleep(self.delay)  # a slot dated when the claim began
+        slots = []
+        for chat in chats:
+            self.claimed.append(chat)
+            if chat is not None and self.next_at.get(chat, 0.0) > now:
+                slots.append(Slot(False, self.next_at[chat]))
+                continue
+            slot = max(now, self.next_at.get(sender, 0.0))
+            self.next_at[sender] = slot + gap
+            if chat is not None:
+                self.next_at[chat] = slot + chat_gap
+            slots.append(Slot(True, slot))
+        return slots
+
+    async def forget_before(self, moment: float) -> None:
+        return None
+
+
+class _Uow:
+    def __init__(self, clock: Timeline) -> None:
+        self.pace = _Pace(clock)
+
+    async def commit(self) -> None:
+        return None
+
+
+def pace_on(clock: Timeline) -> tuple[SharedPace, _Uow]:
+    uow = _Uow(clock)
+
+    @contextlib.asynccontextmanager
+    async def factory() -> AsyncIterator[_Uow]:
+        yield uow
+
+    budget = RateBudget(per_sender=PACE, per_chat=1.0, per_message=True)
+    pace = SharedPace(
+        {TELEGRAM: budget},
+        cast(UnitOfWorkFactory, factory),
+        now=clock.now,
+        sleep=clock.sleep,
+        local_now=clock.now,
+    )
+    return pace, uow
+
+
+async def test_a_chats_next_message_is_spaced_from_when_a_late_one_left() -> None:
+    clock = Timeline()
+    left: list[float] = []
+    pace, uow = pace_on(clock)
+    # every claim for the first message is answered too late for its slot: it is missed
+    # ``MAX_MISSED`` times and then used, late
+    uow.pace.delay = SLOW
+
+    async def send(chat: str, times: int) -> None:
+        for _ in range(times):
+            await pace.before_send(TELEGRAM, "push", chat, 1)
+            uow.pace.delay = 0.0
+            left.append(clock.t)
+
+    await clock.run(send(CHAT, 2))
+    assert len(left) == 2
+    assert left[1] - left[0] >= 1.0 - 1e-9  # before: 0.5 s, the first left that late
+    # the bot's slot it was late for lies unused: one more is claimed and left unused, for the
+    # windows the late one is carried into (before: none)
+    assert uow.pace.claimed.count(None) == 1
