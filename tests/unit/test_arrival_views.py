@@ -148,3 +148,22 @@ async def test_an_event_sees_what_an_earlier_event_of_its_batch_left_unflushed(a
     assert second.member is not None
     assert second.member.id == member.id
     assert Channel.TELEGRAM.value == second.identity.channel
+
+
+async def test_the_sign_up_steps_that_only_read_make_no_orm_object_of_their_author(
+    app: App,
+) -> None:
+    chat = Chat(app)
+    steps = [
+        (chat.say, "/start"),
+        (chat.press, "su:join"),
+        (chat.press, "su:mkt:yes"),
+        (chat.say, "Ploy"),
+        (chat.say, "081-234-5678"),
+        (chat.say, "01/05/2530"),
+    ]
+    for send, what in steps:
+        with entities_made() as made:
+            replies = await send(what)
+        assert replies, what
+        assert _authors(made) == [], what
