@@ -186,7 +186,7 @@ class Bus(Generic[RouterT]):
             if identity.member_id is not None:
                 await record_contact_event(uow, identity.member_id, channel, "unblocked", now)
         bind_member(identity.member_id)
-        return arrival._replace(identity=identity)
+        return arrival if identity is arrival.identity else arrival._replace(identity=identity)
 
     @staticmethod
     async def _recorded_arrival(uow: UnitOfWork, inbound: Inbound, now: datetime) -> Arrival | None:

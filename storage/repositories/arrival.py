@@ -169,7 +169,7 @@ class Arrival(NamedTuple):
 
 def arrival_of(row: Any, skip: int = 0) -> Arrival:
     """The :class:`Arrival` in ``row`` (of :data:`ARRIVAL`'s columns after ``skip`` others)."""
-    values = tuple(row)[skip:] if skip else tuple(row)
+    values = tuple(row)[skip:] if skip else row
     return Arrival(
         IdentityView._make(values[:_I]),
         None if values[_I] is None else MemberView._make(values[_I:_M]),
