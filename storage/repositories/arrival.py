@@ -6,6 +6,12 @@ entity loaders, the identity map), and the common events (``/points``, ``/card``
 to the inbox, ``/sale``) only read ids, names and the language. So the read returns immutable
 views (named tuples of the columns); the session's object of a row is made only when a
 handler asks for it (:meth:`Materialiser.held`), from the values already read.
+
+A view is the row as the arrival read it, with the arrival's own writes (``last_seen_at``, the
+reachable flag). A Core write later in the event keeps an object the session holds in step
+(``CoreWrites.wrote``, the ledger's refresh of a held member), not a view: a handler that
+moves its own author's points and then reads them asks for ``ctx.member`` first (as every
+such handler does: it needs the member's id before the move).
 """
 
 from __future__ import annotations
