@@ -167,3 +167,16 @@ async def test_the_sign_up_steps_that_only_read_make_no_orm_object_of_their_auth
             replies = await send(what)
         assert replies, what
         assert _authors(made) == [], what
+
+
+async def test_the_same_events_on_line_make_no_orm_object_of_their_author(app: App) -> None:
+    user = "U" + "a" * 32
+    chat = Chat(app, user_id=user, channel=Channel.LINE)
+    await join(chat)
+    for said in ("/points", "/card", "Are you open on Sunday?"):
+        with entities_made() as made:
+            await chat.say(said)
+        assert _authors(made, user) == [], said
+    with entities_made() as made:
+        await chat.press("cmd:points")
+    assert _authors(made, user) == []
