@@ -1,10 +1,11 @@
 """The bus: every event handled once, in a transaction (shared under load: group_commit.py).
 
 open unit of work → skip an event id already seen (one ``INSERT … ON CONFLICT DO NOTHING``) →
-load identity, member, staff account, conversation state and the settings version (one joined
-SELECT) → route → save state → commit → return replies. A domain error rolls all of it back, and
-a second unit of work records the event id and the arrival alone. The adapter delivers the
-replies only after this returns, so nobody is told about points that were rolled back.
+read identity, member, staff account, conversation state and the settings version (one joined
+SELECT, as plain values: ``storage/repositories/arrival.py``) → route → save state → commit →
+return replies. A domain error rolls all of it back, and a second unit of work records the
+event id and the arrival alone. The adapter delivers the replies only after this returns, so
+nobody is told about points that were rolled back.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from handlers.context import Context, EventRouter, FlowState
 from handlers.group_commit import PG_RUNNERS, Done, GroupCommit
 from shop.campaigns.contact_events import record_contact_event
 from storage.errors import DriverError
-from storage.repositories.identities import Arrival
+from storage.repositories.arrival import Arrival
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -179,13 +180,13 @@ class Bus(Generic[RouterT]):
         if inbound.kind is InboundKind.UNFOLLOW:
             if identity.reachable and identity.member_id is not None:
                 await record_contact_event(uow, identity.member_id, channel, "blocked", now)
-            identity.reachable = False
+            identity = await uow.identities.set_reachable(identity, False)
         elif not identity.reachable:
-            identity.reachable = True  # they came back
+            identity = await uow.identities.set_reachable(identity, True)  # they came back
             if identity.member_id is not None:
                 await record_contact_event(uow, identity.member_id, channel, "unblocked", now)
         bind_member(identity.member_id)
-        return arrival
+        return arrival if identity is arrival.identity else arrival._replace(identity=identity)
 
     @staticmethod
     async def _recorded_arrival(uow: UnitOfWork, inbound: Inbound, now: datetime) -> Arrival | None:

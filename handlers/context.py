@@ -12,6 +12,7 @@ from bot.core.messages import Button, Inbound, Reply
 from bot.core.ports import QuotaReader
 from bot.i18n import t, tn
 from storage.models import ChannelIdentity, Member, Staff
+from storage.repositories.arrival import IdentityView, MemberView, StaffView
 from storage.uow import UnitOfWork
 
 DEFAULT_FLOW_TTL = timedelta(minutes=30)
@@ -27,23 +28,89 @@ class FlowState:
     ttl: timedelta = DEFAULT_FLOW_TTL
 
 
-@dataclass
 class Context:
-    inbound: Inbound
-    uow: UnitOfWork
-    identity: ChannelIdentity
-    member: Member | None
-    state: FlowState | None
-    clock: Clock
-    settings: Settings
-    locale: str
-    #: the active staff account of this chat identity, if it has one
-    staff: Staff | None = None
-    #: the words after a command, or after the namespace of a button action
-    args: str = ""
-    state_changed: bool = False
-    #: set when the LINE channel is on (campaign previews show the quota); None elsewhere
-    quota_reader: QuotaReader | None = None
+    """One event as its handler sees it.
+
+    ``identity``, ``member`` and ``staff`` are the session's objects, made on first use from
+    the rows the arrival read (``storage.repositories.arrival``); a handler that only reads
+    them uses ``identity_view``, ``member_view`` and ``staff_view``, which make nothing (the
+    common events' whole cost is small enough for the objects to count).
+    """
+
+    def __init__(
+        self,
+        *,
+        inbound: Inbound,
+        uow: UnitOfWork,
+        identity: ChannelIdentity | IdentityView,
+        member: Member | MemberView | None,
+        state: FlowState | None,
+        clock: Clock,
+        settings: Settings,
+        locale: str,
+        staff: Staff | StaffView | None = None,
+        args: str = "",
+        quota_reader: QuotaReader | None = None,
+    ) -> None:
+        self.inbound = inbound
+        self.uow = uow
+        self.state = state
+        self.clock = clock
+        self.settings = settings
+        self.locale = locale
+        #: the words after a command, or after the namespace of a button action
+        self.args = args
+        self.state_changed = False
+        #: set when the LINE channel is on (campaign previews show the quota); None elsewhere
+        self.quota_reader = quota_reader
+        self._identity = identity
+        self._member = member
+        #: the active staff account of this chat identity, if it has one
+        self._staff = staff
+
+    @property
+    def identity(self) -> ChannelIdentity:
+        """The session's object of the author's chat account (made on first use)."""
+        if isinstance(self._identity, IdentityView):
+            self._identity = self.uow.identities.materialiser.held(ChannelIdentity, self._identity)
+        return self._identity
+
+    @property
+    def member(self) -> Member | None:
+        """The session's object of the author's member (made on first use); None for none."""
+        if isinstance(self._member, MemberView):
+            self._member = self.uow.identities.materialiser.held(Member, self._member)
+        return self._member
+
+    @member.setter
+    def member(self, member: Member | None) -> None:
+        self._member = member
+
+    @property
+    def staff(self) -> Staff | None:
+        """The session's object of the author's active staff account (made on first use)."""
+        if isinstance(self._staff, StaffView):
+            self._staff = self.uow.identities.materialiser.held(Staff, self._staff)
+        return self._staff
+
+    @staff.setter
+    def staff(self, staff: Staff | None) -> None:
+        self._staff = staff
+
+    @property
+    def identity_view(self) -> ChannelIdentity | IdentityView:
+        """The author's chat account to read: the session's object once made, else the view."""
+        return self._identity
+
+    @property
+    def member_view(self) -> Member | MemberView | None:
+        """The author's member to read (as :attr:`identity_view`)."""
+        return self._member
+
+    @property
+    def staff_view(self) -> Staff | StaffView | None:
+        """The author's active staff account to read (as :attr:`identity_view`)."""
+        return self._staff
 
     @property
     def now(self) -> datetime:
@@ -52,8 +119,8 @@ class Context:
     @property
     def actor(self) -> str:
         """Who acts, for the audit log: ``staff:<id>`` for staff, else the chat identity."""
-        if self.staff is not None:
-            return f"staff:{self.staff.id}"
+        if self._staff is not None:
+            return f"staff:{self._staff.id}"
         return str(self.inbound.identity)
 
     @property

@@ -43,7 +43,8 @@ def role_rank(role: str) -> int:
 
 def has_role(ctx: Context, audience: Audience) -> bool:
     """Whether the person writing holds ``audience`` (a staff role) or higher, right now."""
-    return ctx.staff is not None and role_rank(ctx.staff.role) >= STAFF_RANK[audience]
+    staff = ctx.staff_view
+    return staff is not None and role_rank(staff.role) >= STAFF_RANK[audience]
 
 
 def holds(ctx: Context, audience: Audience) -> bool:
@@ -51,7 +52,7 @@ def holds(ctx: Context, audience: Audience) -> bool:
     a member, or anyone)."""
     if audience.is_staff:
         return has_role(ctx, audience)
-    return audience is not Audience.MEMBER or ctx.member is not None
+    return audience is not Audience.MEMBER or ctx.member_view is not None
 
 
 #: the refusal's i18n key, by whether the audience was a staff role

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from shop.loyalty import LoyaltyRules, Tier, add_months, unspent_lots
 from storage.models import Branch, Member, PointsEntry, Sale, Staff
+from storage.repositories.arrival import StaffLike
 from storage.repositories.members import CODE_ALPHABET
 from storage.repositories.points import InsufficientPoints
 from storage.uow import UnitOfWork
@@ -129,7 +130,7 @@ async def record_sale(
     branch: Branch,
     receipt_no: str,
     categories: Sequence[str] = (),
-    staff: Staff | None,
+    staff: StaffLike | None,
     now: datetime,
     rules: LoyaltyRules,
     occurred_at: datetime | None = None,
@@ -224,12 +225,12 @@ async def _duplicate(
     )
 
 
-def is_manager(staff: Staff) -> bool:
+def is_manager(staff: StaffLike) -> bool:
     """Whether ``staff`` is a manager or an owner (a role that may do what a manager may)."""
     return staff.role in MANAGER_ROLES
 
 
-def check_may_void(sale: Sale, staff: Staff, now: datetime) -> None:
+def check_may_void(sale: Sale, staff: StaffLike, now: datetime) -> None:
     """Raise NotAllowed unless ``staff`` may void ``sale`` (rules in the module docstring)."""
     if staff.branch_id is not None and sale.branch_id != staff.branch_id:
         raise NotAllowed("sale.void_other_branch")
@@ -242,7 +243,9 @@ def check_may_void(sale: Sale, staff: Staff, now: datetime) -> None:
         raise NotAllowed("sale.void_too_late", minutes=minutes)
 
 
-async def void_sale(uow: UnitOfWork, *, receipt_no: str, staff: Staff, now: datetime) -> VoidResult:
+async def void_sale(
+    uow: UnitOfWork, *, receipt_no: str, staff: StaffLike, now: datetime
+) -> VoidResult:
     """Void the sale with ``receipt_no`` once and take its points back (never below zero)."""
     receipt = receipt_no.strip()
     sale = await sale_by_receipt(uow, receipt) if receipt else None

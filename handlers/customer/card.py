@@ -13,7 +13,7 @@ from handlers.context import Context
 from handlers.customer.common import tier_label
 from shop.loyalty import loyalty_status
 from shop.profile import shown_shop_name
-from storage.models import Member
+from storage.repositories.arrival import MemberLike
 
 #: what the card's QR code carries; staff commands accept it wherever a member is asked for
 QR_PREFIX: Final = "CRM:"
@@ -34,7 +34,7 @@ def qr_png(payload: str) -> bytes:
     return buffer.getvalue()
 
 
-async def card_reply(ctx: Context, member: Member) -> Reply:
+async def card_reply(ctx: Context, member: MemberLike) -> Reply:
     """The card of ``member``; the text repeats the code for channels that show no image."""
     status = await loyalty_status(ctx.uow, member.id, ctx.now)
     payload = qr_payload(member.member_code)
@@ -60,5 +60,6 @@ async def card_reply(ctx: Context, member: Member) -> Reply:
 
 async def show_card(ctx: Context) -> list[Reply]:
     """/card (members only): the member card."""
-    assert ctx.member is not None
-    return [await card_reply(ctx, ctx.member)]
+    member = ctx.member_view
+    assert member is not None
+    return [await card_reply(ctx, member)]

@@ -36,7 +36,7 @@ async def ask(ctx: Context, flow: str, step: str) -> list[Reply]:
     """The question of ``step``, with its buttons."""
     if step == "name":
         buttons: list[Button] = []
-        shown = ctx.identity.display_name
+        shown = ctx.identity_view.display_name
         if shown and shown.strip():
             label = ctx.t("signup.use_display_name", name=_short(shown.strip()))
             buttons.append(Button(label=label, action=f"{flow}:dn"))
@@ -77,7 +77,7 @@ async def read(ctx: Context, step: str) -> FieldValue:
     inbound = ctx.inbound
     if step == "name":
         if inbound.kind is InboundKind.ACTION and ctx.args == "dn":
-            return clean_name(ctx.identity.display_name or "")
+            return clean_name(ctx.identity_view.display_name or "")
         return clean_name(_typed(ctx))
     if step == "phone":
         if inbound.kind is InboundKind.CONTACT:
@@ -147,7 +147,8 @@ def shown_phone(member: Member) -> str | None:
 async def ensure_phone_free(ctx: Context, phone: str) -> None:
     """Refuse a number that already belongs to someone else (linking comes in a later issue)."""
     owner = await ctx.uow.members.by_phone(phone)
-    if owner is not None and (ctx.member is None or owner.id != ctx.member.id):
+    member = ctx.member_view
+    if owner is not None and (member is None or owner.id != member.id):
         raise Conflict("signup.phone_taken")
 
 

@@ -11,8 +11,9 @@ from shop.loyalty import loyalty_status
 
 async def show_points(ctx: Context) -> list[Reply]:
     """/points (members only). Tiers count the rolling 12-month spend of non-voided sales."""
-    assert ctx.member is not None
-    status = await loyalty_status(ctx.uow, ctx.member.id, ctx.now)
+    member = ctx.member_view
+    assert member is not None
+    status = await loyalty_status(ctx.uow, member.id, ctx.now)
     lines = [
         ctx.t("points.balance", points=format_points(status.balance)),
         ctx.t("points.tier", tier=tier_label(ctx, status.tier)),

@@ -23,6 +23,7 @@ from shop.loyalty import load_rules
 from shop.profile import shown_shop_name
 from storage.errors import ConstraintViolation
 from storage.models import Member
+from storage.repositories.arrival import MemberLike
 
 FLOW: Final = "su"
 #: a person may leave the sign-up and come back later the same day
@@ -58,22 +59,22 @@ def parse_start_payload(payload: str) -> dict[str, str]:
 
 async def start(ctx: Context) -> list[Reply]:
     """/start [payload]: the main menu for a member, the welcome and PDPA notice for anyone else."""
-    if ctx.member is not None:
-        return [_greeting(ctx, ctx.member)]
+    if (member := ctx.member_view) is not None:
+        return [_greeting(ctx, member)]
     return await begin_signup(ctx, parse_start_payload(ctx.args))
 
 
 async def on_follow(ctx: Context) -> list[Reply]:
     """Added or unblocked the bot: the same as a plain /start."""
-    if ctx.member is not None:
-        return [_greeting(ctx, ctx.member)]
+    if (member := ctx.member_view) is not None:
+        return [_greeting(ctx, member)]
     keep: dict[str, Any] = {}
     if ctx.state is not None and ctx.state.flow == FLOW:
         keep = {k: v for k, v in ctx.state.data.items() if k in ("ref", "source")}
     return await begin_signup(ctx, keep)
 
 
-def _greeting(ctx: Context, member: Member) -> Reply:
+def _greeting(ctx: Context, member: MemberLike) -> Reply:
     return Reply(text=ctx.t("menu.greeting", name=member.name or ""), buttons=main_menu(ctx))
 
 
@@ -106,9 +107,9 @@ def _marketing_notice(ctx: Context) -> Reply:
 async def signup_step(ctx: Context) -> list[Reply]:
     """One answer in the ``su`` flow; a refused answer re-asks the same step."""
     assert ctx.state is not None
-    if ctx.member is not None:  # joined meanwhile (another device): nothing left to ask
-        ctx.finish()
-        return [_greeting(ctx, ctx.member)]
+    if (member := ctx.member_view) is not None:  # joined meanwhile (another device)
+        ctx.finish()  # nothing left to ask
+        return [_greeting(ctx, member)]
     chosen = ctx.state.data.get("locale")
     if isinstance(chosen, str) and chosen in LOCALES:
         ctx.locale = chosen  # picked with /language during the sign-up

@@ -20,7 +20,8 @@ from bot.i18n import t
 from handlers.context import Context
 from handlers.notify import notify_staff
 from handlers.router import action_button
-from storage.models import ChannelIdentity, InboxMessage, InboxThread
+from storage.models import InboxMessage, InboxThread
+from storage.repositories.arrival import IdentityLike
 
 ALERT_EVERY: Final = timedelta(minutes=10)
 STAFF_ROLES: Final = frozenset({"owner", "manager"})
@@ -34,7 +35,7 @@ def alert_key(thread_id: int) -> str:
 
 
 async def thread_of(
-    ctx: Context, identity: ChannelIdentity, member_id: int | None, branch_id: int | None
+    ctx: Context, identity: IdentityLike, member_id: int | None, branch_id: int | None
 ) -> tuple[InboxThread, bool]:
     """The identity's open thread, or a new one; (thread, whether it was opened now)."""
     found = await ctx.uow.inbox.open_thread_of(identity.id)
@@ -44,7 +45,7 @@ async def thread_of(
 async def _continue_or_open(
     ctx: Context,
     thread: InboxThread | None,
-    identity: ChannelIdentity,
+    identity: IdentityLike,
     member_id: int | None,
     branch_id: int | None,
 ) -> tuple[InboxThread, bool]:
@@ -59,23 +60,24 @@ async def receive_text(ctx: Context) -> list[Reply]:
     """Free text outside any conversation: stored in the sender's open thread, staff alerted
     (see the module docstring), acknowledged when the thread is new."""
     text = ctx.inbound.text.strip()
-    member = ctx.member
+    member, identity = ctx.member_view, ctx.identity_view
     branch_id = member.home_branch_id if member is not None else None
-    found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(ctx.identity.id)
+    found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(identity.id)
     thread, opened = await _continue_or_open(
-        ctx, found, ctx.identity, member.id if member else None, branch_id
+        ctx, found, identity, member.id if member else None, branch_id
     )
     token = None if opened else ctx.inbound.reply_token
-    message = await ctx.uow.inbox.receive(thread, ctx.identity.id, text, ctx.now, token)
+    message = await ctx.uow.inbox.receive(thread, identity.id, text, ctx.now, token)
     if opened or last_direction == "out":
         await alert_staff(ctx, thread, message, customer_name(ctx))
     return [ctx.reply("inbox.received")] if opened else []
 
 
 def customer_name(ctx: Context) -> str:
-    if ctx.member is not None and ctx.member.name:
-        return ctx.member.name
-    return ctx.identity.display_name or "?"
+    member = ctx.member_view
+    if member is not None and member.name:
+        return member.name
+    return ctx.identity_view.display_name or "?"
 
 
 async def alert_staff(

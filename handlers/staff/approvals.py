@@ -29,7 +29,8 @@ from handlers.router import Audience, Router
 from handlers.staff.sale_notices import finish_sale, member_label, notify_staff_member
 from shop.ledger import is_manager, record_sale
 from shop.loyalty import LoyaltyRules, load_rules
-from storage.models import Branch, Member, SaleApproval, Staff
+from storage.models import Branch, Member, SaleApproval
+from storage.repositories.arrival import StaffLike
 from storage.uow import UnitOfWork
 
 ACTIONS: Final = "apv"
@@ -56,7 +57,7 @@ async def recorded_today(uow: UnitOfWork, staff_id: int, now: datetime, tz: Zone
 async def over_daily_cap(
     uow: UnitOfWork,
     *,
-    staff: Staff,
+    staff: StaffLike,
     amount: Decimal,
     now: datetime,
     rules: LoyaltyRules,

@@ -104,9 +104,10 @@ def parse_categories(text: str | None) -> list[str]:
 async def sale_branch(ctx: Context, code: str | None) -> Branch:
     """Where the sale happens: the staff member's branch if scoped, else ``branch=`` or the
     shop's only branch."""
-    assert ctx.staff is not None
-    if ctx.staff.branch_id is not None:
-        own = await ctx.uow.branches.get(ctx.staff.branch_id)
+    staff = ctx.staff_view
+    assert staff is not None
+    if staff.branch_id is not None:
+        own = await ctx.uow.branches.get(staff.branch_id)
         if own is None:
             raise NotFound("sale.unknown_branch", branch="-")
         if not own.active:
@@ -131,7 +132,8 @@ async def sale_branch(ctx: Context, code: str | None) -> Branch:
 
 async def sale_command(ctx: Context) -> list[Reply]:
     """``/sale``: record a sale for a member (or ask an owner when over the daily cap)."""
-    assert ctx.staff is not None
+    staff = ctx.staff_view
+    assert staff is not None
     if not ctx.args.strip():
         return [ctx.reply("sale.usage")]
     member_text, amount_text, options = split_sale_args(ctx.args)
@@ -152,7 +154,7 @@ async def sale_command(ctx: Context) -> list[Reply]:
         known = False
     if not known:
         today = await over_daily_cap(
-            ctx.uow, staff=ctx.staff, amount=amount, now=ctx.now, rules=rules, tz=ctx.settings.tz
+            ctx.uow, staff=staff, amount=amount, now=ctx.now, rules=rules, tz=ctx.settings.tz
         )
         if today is not None:
             return await request_approval(
@@ -172,7 +174,7 @@ async def sale_command(ctx: Context) -> list[Reply]:
         branch=branch,
         receipt_no=receipt,
         categories=categories,
-        staff=ctx.staff,
+        staff=staff,
         now=ctx.now,
         rules=rules,
     )
@@ -181,11 +183,12 @@ async def sale_command(ctx: Context) -> list[Reply]:
 
 async def void_command(ctx: Context) -> list[Reply]:
     """``/void RECEIPT``: cancel a sale and take its points back."""
-    assert ctx.staff is not None
+    staff = ctx.staff_view
+    assert staff is not None
     words = ctx.args.split()
     if len(words) != 1:
         return [ctx.reply("sale.void_usage")]
-    result = await void_sale(ctx.uow, receipt_no=words[0], staff=ctx.staff, now=ctx.now)
+    result = await void_sale(ctx.uow, receipt_no=words[0], staff=staff, now=ctx.now)
     member_id = result.sale.member_id
     member = await ctx.uow.members.get(member_id) if member_id is not None else None
     return [await announce_void(ctx, result, member)]

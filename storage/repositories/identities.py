@@ -1,85 +1,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.dml import Insert
 
 from storage.along import one_trip_driver, send_along
 from storage.core_writes import CoreWrites
-from storage.models import ChannelIdentity, ConversationState, Member, Staff, table_of
+from storage.models import ChannelIdentity
+from storage.repositories.arrival import (
+    ARRIVAL,
+    IDENTITIES,
+    Arrival,
+    IdentityView,
+    Materialiser,
+    arrival_of,
+    joined,
+    read,
+)
 from storage.repositories.events import RECORD
-from storage.repositories.settings import version_column
 from storage.upsert import insert_once
-
-
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    """Everything the bus needs about the author of an event, read in one statement."""
-
-    identity: ChannelIdentity
-    #: the linked member (erased ones included: the caller decides what they may see)
-    member: Member | None
-    #: the active staff account of this chat identity
-    staff: Staff | None
-    #: the stored conversation state, expired or not (the caller compares ``expires_at``)
-    conversation: ConversationState | None
-    #: the shop settings' version token (``storage.repositories.settings``), read in passing
-    settings_version: Any
-    #: the latest ``last_seen_at`` of the member's other chat accounts (None: there are none)
-    others_seen_at: datetime | None
-
 
 #: how old an identity's ``last_seen_at`` may get before an event writes it again (see
 #: :meth:`Identities.arrive`); exports show it to within this much
 LAST_SEEN_STEP: Final = timedelta(minutes=5)
 
-_OTHER: Final = aliased(ChannelIdentity)
-
-_MEMBER_ON: Final = Member.id == ChannelIdentity.member_id
-_STAFF_ON: Final = and_(
-    Staff.channel == ChannelIdentity.channel,
-    Staff.user_id == ChannelIdentity.user_id,
-    Staff.active.is_(True),
-)
-_STATE_ON: Final = and_(
-    ConversationState.channel == ChannelIdentity.channel,
-    ConversationState.user_id == ChannelIdentity.user_id,
-)
-_THIS: Final = and_(
-    ChannelIdentity.channel == bindparam("channel"),
-    ChannelIdentity.user_id == bindparam("user_id"),
-)
-#: :data:`_THIS` for a statement with an UPDATE of chat accounts in it: there a parameter
+#: the chat account of a statement with an UPDATE of chat accounts in it: there a parameter
 #: named as one of their columns would be taken for a value to SET
 _THIS_SEEN: Final = and_(
-    ChannelIdentity.channel == bindparam("seen_channel", type_=ChannelIdentity.channel.type),
-    ChannelIdentity.user_id == bindparam("seen_user_id", type_=ChannelIdentity.user_id.type),
-)
-_READ: Final = (
-    ChannelIdentity,
-    Member,
-    Staff,
-    ConversationState,
-    version_column(),
-    select(func.max(_OTHER.last_seen_at))
-    .where(_OTHER.member_id == ChannelIdentity.member_id, _OTHER.id != ChannelIdentity.id)
-    .scalar_subquery(),
-)
-
-#: built once: constructing this four-entity join costs more Python than running it (every
-#: webhook event executes it)
-ARRIVAL: Final = (
-    select(*_READ)
-    .outerjoin(Member, _MEMBER_ON)
-    .outerjoin(Staff, _STAFF_ON)
-    .outerjoin(ConversationState, _STATE_ON)
-    .where(_THIS)
+    IDENTITIES.c.channel == bindparam("seen_channel", type_=IDENTITIES.c.channel.type),
+    IDENTITIES.c.user_id == bindparam("seen_user_id", type_=IDENTITIES.c.user_id.type),
 )
 
 #: built once: every message the shop writes to a member (a receipt, a notice) asks it
@@ -90,7 +44,7 @@ _PREFERRED: Final = (
     .limit(1)
 )
 
-_TABLE: Final = table_of(ChannelIdentity)
+_TABLE: Final = IDENTITIES
 #: the arrival's usual write, built once: the account seen again (the other columns rarely move)
 SEEN: Final = (
     update(_TABLE)
@@ -133,13 +87,10 @@ _RECORDED: Final = (
 #: ``last_seen_at`` UPDATE as data-modifying CTEs, and whether each wrote a row first: one row
 #: even when the chat account does not exist yet (its columns are then NULL). The read sees
 #: the rows as they were when the statement began (``last_seen_at`` before the UPDATE).
-ARRIVAL_RECORDING: Final = (
-    select(_RECORDED.c.fresh, _RECORDED.c.seen, *_READ)
+ARRIVAL_RECORDING: Final = joined(
+    read(_RECORDED.c.fresh, _RECORDED.c.seen)
     .select_from(_RECORDED)
-    .outerjoin(ChannelIdentity, _THIS_SEEN)
-    .outerjoin(Member, _MEMBER_ON)
-    .outerjoin(Staff, _STAFF_ON)
-    .outerjoin(ConversationState, _STATE_ON)
+    .outerjoin(IDENTITIES, _THIS_SEEN)
 )
 
 
@@ -167,11 +118,12 @@ class Identities:
         display_name: str | None = None,
         language_code: str | None = None,
     ) -> Arrival:
-        """:meth:`touch` the identity and load its member, staff account and conversation state.
+        """:meth:`touch` the identity and read its member, staff account and conversation state.
 
         One joined SELECT instead of four (every key joined on is unique, so it yields at most
-        one row); the objects are the session's own, so handlers may change them as usual. The
-        same SELECT reads the settings version, which the caller hands to ``uow.settings``.
+        one row), of the tables: the values come back as views (``storage.repositories.arrival``),
+        and a handler that changes a row asks for the session's object (:attr:`materialiser`).
+        The same SELECT reads the settings version, which the caller hands to ``uow.settings``.
 
         ``last_seen_at`` is written only once it is :data:`LAST_SEEN_STEP` old, or when another
         chat account of the member was seen at the same time or later: a burst of messages
@@ -205,6 +157,11 @@ class Identities:
         """Whether :meth:`arrive_recording` is this database's (PostgreSQL)."""
         return self._s.get_bind().dialect.name == "postgresql"
 
+    @property
+    def materialiser(self) -> Materialiser:
+        """Makes the session's objects of the rows an arrival read as views."""
+        return Materialiser(self._s, self._writes)
+
     async def arrive_recording(
         self,
         event_key: str,
@@ -235,12 +192,12 @@ class Identities:
             return None
         if row[2] is None:
             return await self._arrived(None, channel, user_id, now, display_name, language_code)
-        arrival = Arrival(*row[2:])
+        arrival = arrival_of(row, 2)
         changes = self._changes(arrival.identity, display_name, language_code)
-        await self._write(arrival.identity, changes)
+        identity = await self._write(arrival.identity, changes)
         if row.seen:
-            self._writes.wrote(arrival.identity, {"last_seen_at": now})
-        return arrival
+            identity = self._shown(identity, {"last_seen_at": now})
+        return arrival._replace(identity=identity)
 
     async def _arrived(
         self,
@@ -263,12 +220,13 @@ class Identities:
         changes = self._changes(identity, display_name, language_code)
         if not recent or (others is not None and others >= identity.last_seen_at):
             changes["last_seen_at"] = now
-        await self._write(identity, changes)
-        return arrival
+        if not changes:
+            return arrival
+        return arrival._replace(identity=await self._write(identity, changes))
 
     @staticmethod
     def _changes(
-        identity: ChannelIdentity, display_name: str | None, language_code: str | None
+        identity: IdentityView, display_name: str | None, language_code: str | None
     ) -> dict[str, Any]:
         """The columns :meth:`_named` would change, and their new values."""
         changes: dict[str, Any] = {}
@@ -278,11 +236,18 @@ class Identities:
             changes["language_code"] = language_code
         return changes
 
-    async def _write(self, identity: ChannelIdentity, changes: dict[str, Any]) -> None:
-        """Write ``changes`` with one Core UPDATE, and show them on the session's object as
-        already stored: no unit-of-work flush on every event for a timestamp."""
+    async def set_reachable(self, identity: IdentityView, reachable: bool) -> IdentityView:
+        """Mark the chat account (un)reachable (a block, or back after one), as :meth:`_write`
+        writes: the view returned shows it."""
+        if identity.reachable == reachable:
+            return identity
+        return await self._write(identity, {"reachable": reachable})
+
+    async def _write(self, identity: IdentityView, changes: dict[str, Any]) -> IdentityView:
+        """Write ``changes`` with one Core UPDATE; the view returned, and the session's object
+        of the row if it holds one, show them as already stored (no flush for a timestamp)."""
         if not changes:
-            return
+            return identity
         if changes.keys() == {"last_seen_at"}:
             params = {"identity_id": identity.id, "now": changes["last_seen_at"]}
             # on SQLite it goes with the next statement (the handler's first, or the commit)
@@ -294,12 +259,19 @@ class Identities:
         else:
             statement = update(_TABLE).where(_TABLE.c.id == identity.id).values(changes)
             await self._s.execute(statement)
-        self._writes.wrote(identity, changes)
+        return self._shown(identity, changes)
+
+    def _shown(self, identity: IdentityView, changes: dict[str, Any]) -> IdentityView:
+        """``identity`` with ``changes``, which its row now has; the session's object too."""
+        held = self._s.sync_session.identity_map.get(identity_key(ChannelIdentity, identity.id))
+        if held is not None:
+            self._writes.wrote(held, changes)
+        return identity._replace(**changes)
 
     async def _arrival(self, channel: str, user_id: str) -> Arrival | None:
         params = {"channel": channel, "user_id": user_id}
         row = (await self._s.execute(ARRIVAL, params)).first()
-        return None if row is None else Arrival(*row)
+        return None if row is None else arrival_of(row)
 
     async def touch(
         self,
