@@ -22,19 +22,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import (
-    ARRAY,
     Boolean,
     Float,
     bindparam,
     delete,
     exists,
-    func,
-    literal,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
@@ -44,7 +40,6 @@ from storage.upsert import insert_many_once, insert_once
 
 _BOT: Final = aliased(SendPace)
 _TABLE: Final = table_of(SendPace)
-_KEYS: Final = ARRAY(SendPace.key.type)
 
 
 def _locked_where(keys: Any) -> Select[str, float]:
@@ -61,12 +56,13 @@ _LOCKED: Final = _locked_where(SendPace.key.in_(bindparam("pace_keys", expanding
 #: PostgreSQL: a whole claim in one statement, its text the same whatever the number of keys
 #: and messages (the keys and the messages' chats go as arrays: asyncpg prepares a text once).
 #: ``locked``: the rows of the keys, locked in key order, none when the bot's row does not
-#: exist yet (as :meth:`SendPaces._locked` says); ``start``: their keys and next moments as two
-#: arrays, no row unless every key has its row (the claim then answers nothing, and the caller
-#: makes the rows and claims again); ``steps``: :func:`grant`'s loop, one message per step,
-#: carrying every row's next moment along (an array of doubles: each step computes exactly
-#: what the Python does); ``moved``: the rows whose next moment changed, written. A single
-#: statement holds its row locks until it ends (or its transaction does).
+#: exist yet (as :meth:`SendPaces._locked` says); ``start``: their keys and next moments as
+#: two arrays, no row unless every key has its row; ``made``: else the missing rows, free, in
+#: key order (a claim that finds its rows inserts none), and the claim answers nothing: the
+#: caller claims again, and its next statement sees them; ``steps``: :func:`grant`'s loop,
+#: one message per step, carrying every row's next moment along (an array of doubles: each
+#: step computes exactly what the Python does); ``moved``: the rows whose next moment
+#: changed, written. A statement holds its row locks until it ends (or its transaction does).
 _CLAIM: Final = text(
     """
 WITH RECURSIVE locked AS (
@@ -80,6 +76,13 @@ start AS (
     SELECT array_agg(key ORDER BY key) AS keys, array_agg(next_at ORDER BY key) AS ats
     FROM locked
     HAVING count(*) = cardinality(CAST(:pace_keys AS VARCHAR[]))
+),
+made AS (
+    INSERT INTO send_pace (key, next_at)
+    SELECT key, 0.0 FROM unnest(CAST(:pace_keys AS VARCHAR[])) AS k (key)
+    WHERE NOT EXISTS (SELECT FROM start)
+    ORDER BY key
+    ON CONFLICT (key) DO NOTHING
 ),
 asks AS (
     SELECT chat, ord FROM unnest(CAST(:pace_chats AS VARCHAR[])) WITH ORDINALITY AS a (chat, ord)
@@ -121,22 +124,9 @@ moved AS (
 SELECT granted, at FROM steps WHERE ord > 0 ORDER BY ord
 """
 ).columns(granted=Boolean, at=Float)
-#: a claim that found a row missing makes the rows and claims again; another process's
+#: a claim that found a row missing made the rows and claims again; another process's
 #: :meth:`SendPaces.forget_before` may drop a chat's row made in between, at most this often
 CLAIM_TRIES: Final = 5
-#: PostgreSQL: the rows a claim lacks made from the same array (see ``_CLAIM``): a VALUES
-#: list would be a text of its own per number of rows, compiled and prepared again
-_MAKE: Final = (
-    pg_insert(_TABLE)
-    .from_select(
-        ["key", "next_at"],
-        select(
-            func.unnest(bindparam("pace_keys", type_=_KEYS), type_=SendPace.key.type),
-            literal(0.0, Float),
-        ),
-    )
-    .on_conflict_do_nothing(index_elements=["key"])
-)
 _MOVE: Final = (
     update(_TABLE).where(_TABLE.c.key == bindparam("pace_key")).values(next_at=bindparam("pace_at"))
 )
@@ -220,8 +210,8 @@ class SendPaces:
         sender_gap: float,
         chat_gap: float,
     ) -> list[Slot]:
-        """PostgreSQL: the claim as ``_CLAIM``; when a row is missing it answers nothing, and
-        the rows are made (:meth:`_make`, whole by itself too) and the claim runs again."""
+        """PostgreSQL: the claim as ``_CLAIM``; when a row was missing it made the rows and
+        answered nothing, and the claim runs again."""
         params = {
             "pace_keys": keys,
             "pace_sender": sender,
@@ -234,7 +224,6 @@ class SendPaces:
             rows = (await self._s.execute(_CLAIM, params)).all()
             if rows:
                 return [Slot(bool(granted), float(at)) for granted, at in rows]
-            await self._make(keys)
         raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
 
     async def _locked(self, sender: str, keys: list[str]) -> dict[str, float]:
@@ -251,9 +240,6 @@ class SendPaces:
 
     async def _make(self, keys: list[str]) -> None:
         """The rows of ``keys`` that do not exist, at 0 (free); a concurrent claim's stay."""
-        if self._dialect() == "postgresql":
-            await self._s.execute(_MAKE, {"pace_keys": keys})
-            return
         rows = [{"key": key, "next_at": 0.0} for key in keys]
         await insert_many_once(self._s, SendPace, rows, ["key"])
 
