@@ -4,7 +4,7 @@ For a channel budgeted per bot and per chat in platform messages (Telegram), eve
 claims its slot in ``send_pace`` (:mod:`storage.repositories.pace`): the bot's next free
 moment, spaced ``1 / rate`` apart, once the chat is free. A follower's replies and the
 leader's broadcast thus stay within one budget together, and each chat's. The messages waiting
-in one process claim their slots together, one transaction at a time (a claim waits for the
+in one process claim their slots together, one claim at a time (a claim waits for the
 bot's row lock, so one per message would cap the rate at the database's turnaround on a hot
 row). The slots queue up in the database, so the pace is the rate however late a claim comes;
 an urgent message (a reply) waits behind the slots already claimed, a fraction of a second. A
@@ -206,7 +206,9 @@ class SharedPace:
 
         async def claim(chats: list[str | None]) -> list[Slot]:
             now = self._now()
-            async with self._uow() as uow:
+            # on PostgreSQL the claim is one statement (the rows it lacks made by another
+            # first), and so is the clean-up: no transaction around them
+            async with self._uow.autocommitting() as uow:
                 slots = await uow.pace.claim_many(channel.value, chats, now, sender_gap, chat_gap)
                 await self._clean(uow, now, len(chats))
                 await uow.commit()

@@ -56,11 +56,13 @@ class UnitOfWork:
         settings: SettingsCache | None = None,
         *,
         read_only: bool = False,
+        autocommit: bool = False,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._committed = False
         self._read_only = read_only
+        self._autocommit = autocommit
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
@@ -69,6 +71,9 @@ class UnitOfWork:
             # its connection now, marked before its first statement: on SQLite a plain BEGIN,
             # which leaves the write lock to the webhooks for as long as it reads
             await self._session.connection(execution_options={READ_ONLY: True})
+        elif self._autocommit and self._session.get_bind().dialect.name == "postgresql":
+            # before its first statement, so that asyncpg starts no transaction at all
+            await self._session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         s = self._session
         self._writes = CoreWrites(s)  # the hot path's Core writes (storage/core_writes.py)
         self.events = EventLog(s)
@@ -159,3 +164,11 @@ class UnitOfWorkFactory:
         """A unit of work that only reads (a long count, a preview): on SQLite it does not hold
         the write lock, so events are written beside it; it cannot commit."""
         return UnitOfWork(self.sessions, self.settings, read_only=True)
+
+    def autocommitting(self) -> UnitOfWork:
+        """On PostgreSQL a unit of work whose statements each commit as they run, outside any
+        transaction: for work each of whose statements is whole by itself (the send pace's
+        claim, one statement that locks, takes the slots and moves the rows), it saves the
+        ``BEGIN`` and the ``COMMIT``, a trip each. Elsewhere an ordinary unit of work (SQLite's
+        claim is several statements under ``BEGIN IMMEDIATE``). Commit it all the same."""
+        return UnitOfWork(self.sessions, self.settings, autocommit=True)

@@ -8,6 +8,11 @@ anyway); a message whose chat is not free yet gets nothing and learns when the c
 every other message gets the later of now and the bot's next moment, and the bot's row and its
 chat's move one gap past it. Every process claiming its slots here keeps the sum of their sends
 within one budget (a generic cell rate algorithm, with no burst).
+
+On PostgreSQL the claim is one statement (``_CLAIM``): it locks the rows, takes the slots in the
+same steps as :func:`grant` (SQLite's claim runs that function on the rows it locked) and moves
+the rows, so a claim needs no transaction around it (see :meth:`UnitOfWorkFactory.one_statement
+<storage.uow.UnitOfWorkFactory.one_statement>`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ARRAY, Float, any_, bindparam, delete, exists, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import (
+    Boolean,
+    Float,
+    bindparam,
+    delete,
+    exists,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
@@ -27,7 +40,6 @@ from storage.upsert import insert_many_once, insert_once
 
 _BOT: Final = aliased(SendPace)
 _TABLE: Final = table_of(SendPace)
-_KEYS: Final = ARRAY(SendPace.key.type)
 
 
 def _locked_where(keys: Any) -> Select[str, float]:
@@ -39,27 +51,82 @@ def _locked_where(keys: Any) -> Select[str, float]:
     )
 
 
-#: built once (every reply's claim runs them; also ``_MAKE`` and ``_MOVE``), by dialect.
-#: PostgreSQL: the keys as one array parameter, so that the text is the same whatever their
-#: number (an IN list's text has one parameter per key, and asyncpg prepares each new length
-#: again, one more trip); SQLite's driver binds no arrays
-_LOCKED: Final = {
-    "postgresql": _locked_where(SendPace.key == any_(bindparam("pace_keys", type_=_KEYS))),
-    "sqlite": _locked_where(SendPace.key.in_(bindparam("pace_keys", expanding=True))),
-}
-#: PostgreSQL: the rows a claim lacks made from the same array (see ``_LOCKED``): a VALUES
-#: list would be a text of its own per number of rows, compiled and prepared again
-_MAKE: Final = (
-    pg_insert(_TABLE)
-    .from_select(
-        ["key", "next_at"],
-        select(
-            func.unnest(bindparam("pace_keys", type_=_KEYS), type_=SendPace.key.type),
-            literal(0.0, Float),
-        ),
-    )
-    .on_conflict_do_nothing(index_elements=["key"])
+#: built once (every claim on SQLite runs it; also ``_MOVE``)
+_LOCKED: Final = _locked_where(SendPace.key.in_(bindparam("pace_keys", expanding=True)))
+#: PostgreSQL: a whole claim in one statement, its text the same whatever the number of keys
+#: and messages (the keys and the messages' chats go as arrays: asyncpg prepares a text once).
+#: ``locked``: the rows of the keys, locked in key order, none when the bot's row does not
+#: exist yet (as :meth:`SendPaces._locked` says); ``start``: their keys and next moments as
+#: two arrays, no row unless every key has its row; ``made``: else the missing rows, free, in
+#: key order (a claim that finds its rows inserts none), and the claim answers nothing: the
+#: caller claims again, and its next statement sees them; ``steps``: :func:`grant`'s loop,
+#: one message per step, carrying every row's next moment along (an array of doubles: each
+#: step computes exactly what the Python does); ``moved``: the rows whose next moment
+#: changed, written. A statement holds its row locks until it ends (or its transaction does).
+_CLAIM: Final = text(
+    """
+WITH RECURSIVE locked AS (
+    SELECT key, next_at FROM send_pace
+    WHERE key = ANY(CAST(:pace_keys AS VARCHAR[]))
+        AND EXISTS (SELECT FROM send_pace AS bot WHERE bot.key = CAST(:pace_sender AS VARCHAR))
+    ORDER BY key
+    FOR UPDATE
+),
+start AS (
+    SELECT array_agg(key ORDER BY key) AS keys, array_agg(next_at ORDER BY key) AS ats
+    FROM locked
+    HAVING count(*) = cardinality(CAST(:pace_keys AS VARCHAR[]))
+),
+made AS (
+    INSERT INTO send_pace (key, next_at)
+    SELECT key, 0.0 FROM unnest(CAST(:pace_keys AS VARCHAR[])) AS k (key)
+    WHERE NOT EXISTS (SELECT FROM start)
+    ORDER BY key
+    ON CONFLICT (key) DO NOTHING
+),
+asks AS (
+    SELECT chat, ord FROM unnest(CAST(:pace_chats AS VARCHAR[])) WITH ORDINALITY AS a (chat, ord)
+),
+steps (ord, keys, ats, granted, at) AS (
+    SELECT CAST(0 AS BIGINT), keys, ats, CAST(NULL AS BOOLEAN), CAST(NULL AS FLOAT8) FROM start
+    UNION ALL
+    SELECT a.ord, p.keys,
+        CASE WHEN x.busy THEN p.ats ELSE (
+            SELECT array_agg(
+                CASE WHEN u.i = x.c THEN x.slot + CAST(:pace_chat_gap AS FLOAT8)
+                    WHEN u.i = x.s THEN x.slot + CAST(:pace_sender_gap AS FLOAT8)
+                    ELSE u.at END
+                ORDER BY u.i)
+            FROM unnest(p.ats) WITH ORDINALITY AS u (at, i)) END,
+        NOT x.busy,
+        CASE WHEN x.busy THEN p.ats[x.c] ELSE x.slot END
+    FROM steps AS p
+    JOIN asks AS a ON a.ord = p.ord + 1
+    CROSS JOIN LATERAL (
+        SELECT pos.s, pos.c,
+            pos.c IS NOT NULL AND p.ats[pos.c] > CAST(:pace_now AS FLOAT8) AS busy,
+            greatest(CAST(:pace_now AS FLOAT8), p.ats[pos.s]) AS slot
+        FROM (
+            SELECT array_position(p.keys, CAST(:pace_sender AS VARCHAR)) AS s,
+                array_position(p.keys, a.chat) AS c
+        ) AS pos
+    ) AS x
+),
+final AS (SELECT keys, ats FROM steps ORDER BY ord DESC LIMIT 1),
+moved AS (
+    UPDATE send_pace SET next_at = m.at
+    FROM (
+        SELECT u.key, u.at FROM final CROSS JOIN unnest(final.keys, final.ats) AS u (key, at)
+    ) AS m,
+        locked AS l
+    WHERE send_pace.key = m.key AND l.key = m.key AND l.next_at <> m.at
 )
+SELECT granted, at FROM steps WHERE ord > 0 ORDER BY ord
+"""
+).columns(granted=Boolean, at=Float)
+#: a claim that found a row missing made the rows and claims again; another process's
+#: :meth:`SendPaces.forget_before` may drop a chat's row made in between, at most this often
+CLAIM_TRIES: Final = 5
 _MOVE: Final = (
     update(_TABLE).where(_TABLE.c.key == bindparam("pace_key")).values(next_at=bindparam("pace_at"))
 )
@@ -71,6 +138,31 @@ class Slot:
 
     granted: bool
     at: float
+
+
+def grant(
+    next_at: dict[str, float],
+    sender: str,
+    chats: Sequence[str | None],
+    now: float,
+    sender_gap: float,
+    chat_gap: float,
+) -> tuple[list[Slot], dict[str, float]]:
+    """The slots of one claim (see the module doc) from the next moments of its rows, every
+    key's; and the rows' new next moments, by key. PostgreSQL takes the same steps in SQL
+    (``_CLAIM``); ``tests/storage/test_send_pace_parity.py`` holds the two together."""
+    moved: dict[str, float] = {}
+    slots: list[Slot] = []
+    for chat in chats:
+        if chat is not None and next_at[chat] > now:
+            slots.append(Slot(False, next_at[chat]))
+            continue
+        slot = max(now, next_at[sender])
+        moved[sender] = next_at[sender] = slot + sender_gap
+        if chat is not None:
+            moved[chat] = next_at[chat] = slot + chat_gap
+        slots.append(Slot(True, slot))
+    return slots, moved
 
 
 class SendPaces:
@@ -93,27 +185,46 @@ class SendPaces:
     ) -> list[Slot]:
         """One slot of ``sender`` per message, in order; a message to a chat (its key, or
         None for no per-chat budget) gets one only when the chat is free. See module doc."""
+        if not chats:
+            return []
         keys = sorted({sender, *(chat for chat in chats if chat is not None)})
+        if self._dialect() == "postgresql":
+            return await self._claim_at_once(sender, keys, chats, now, sender_gap, chat_gap)
         next_at = await self._locked(sender, keys)
         if len(next_at) < len(keys):
             # the rows are made once (a chat's again after it was idle for long): the usual
             # claim finds them all and makes no INSERT
             await self._make(keys)
             next_at = await self._locked(sender, keys)
-        moved: dict[str, float] = {}
-        slots: list[Slot] = []
-        for chat in chats:
-            if chat is not None and next_at[chat] > now:
-                slots.append(Slot(False, next_at[chat]))
-                continue
-            slot = max(now, next_at[sender])
-            moved[sender] = next_at[sender] = slot + sender_gap
-            if chat is not None:
-                moved[chat] = next_at[chat] = slot + chat_gap
-            slots.append(Slot(True, slot))
+        slots, moved = grant(next_at, sender, chats, now, sender_gap, chat_gap)
         if moved:
             await self._move(moved)
         return slots
+
+    async def _claim_at_once(
+        self,
+        sender: str,
+        keys: list[str],
+        chats: Sequence[str | None],
+        now: float,
+        sender_gap: float,
+        chat_gap: float,
+    ) -> list[Slot]:
+        """PostgreSQL: the claim as ``_CLAIM``; when a row was missing it made the rows and
+        answered nothing, and the claim runs again."""
+        params = {
+            "pace_keys": keys,
+            "pace_sender": sender,
+            "pace_chats": list(chats),
+            "pace_now": now,
+            "pace_sender_gap": sender_gap,
+            "pace_chat_gap": chat_gap,
+        }
+        for _ in range(CLAIM_TRIES):
+            rows = (await self._s.execute(_CLAIM, params)).all()
+            if rows:
+                return [Slot(bool(granted), float(at)) for granted, at in rows]
+        raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
 
     async def _locked(self, sender: str, keys: list[str]) -> dict[str, float]:
         """The next moments of the rows of ``keys`` that exist, locked in key order — none
@@ -124,15 +235,11 @@ class SendPaces:
         and makes the rows in key order first, as every claim once did. The bot's row is never
         dropped (:meth:`forget_before`), so it cannot vanish between the two.
         """
-        statement = _LOCKED[self._dialect()]
-        rows = await self._s.execute(statement, {"pace_keys": keys, "pace_sender": sender})
+        rows = await self._s.execute(_LOCKED, {"pace_keys": keys, "pace_sender": sender})
         return {key: float(at) for key, at in rows.all()}
 
     async def _make(self, keys: list[str]) -> None:
         """The rows of ``keys`` that do not exist, at 0 (free); a concurrent claim's stay."""
-        if self._dialect() == "postgresql":
-            await self._s.execute(_MAKE, {"pace_keys": keys})
-            return
         rows = [{"key": key, "next_at": 0.0} for key in keys]
         await insert_many_once(self._s, SendPace, rows, ["key"])
 

@@ -6,9 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from asyncpg.connection import Connection  # type: ignore[import-untyped]
+from asyncpg.prepared_stmt import PreparedStatement  # type: ignore[import-untyped]
 from sqlalchemy import event, select
 
 from bot.bootstrap import App
+from bot.core.capabilities import RateBudget
+from bot.core.messages import Channel
+from jobs.shared_pace import SharedPace
 from storage.models import SendPace
 
 BOT = "telegram"
@@ -112,5 +117,43 @@ async def test_claims_of_any_number_of_keys_send_the_same_texts(app: App) -> Non
         await claim(app, ["telegram:5", "telegram:6", None, "telegram:1"], 200.0)
     finally:
         event.remove(app.engine.sync_engine, "before_cursor_execute", _keep)
-    # the lock, the rows made, the move: one text each whatever the number of keys
-    assert sorted(text.split()[0] for text in texts) == ["INSERT", "SELECT", "UPDATE"]
+    # the claim (its lock, the rows it lacks, its slots and move): one text whatever the number
+    # of keys
+    assert sorted(text.split()[0] for text in texts) == ["WITH"]
+
+
+async def test_a_shared_claim_on_postgresql_is_one_statement_and_no_transaction(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's claim (``jobs.shared_pace``) locks, takes and moves in one statement, so it
+    needs no transaction: no ``BEGIN`` / ``COMMIT``, a trip each to asyncpg."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's claim is several statements under BEGIN IMMEDIATE")
+    moments = [100.0]
+
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    budget = RateBudget(per_sender=10.0, per_message=True)
+    pace = SharedPace({Channel.TELEGRAM: budget}, app.uow, now=lambda: moments[0], sleep=no_wait)
+    await pace.before_send(Channel.TELEGRAM, "message", "42", 1)  # the bot's row made
+    trips: list[str] = []
+
+    async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        trips.append(query.split()[0].rstrip(";").upper())
+        return await ordinary_execute(self, query, *args, **kwargs)
+
+    async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append("statement")
+        return await ordinary_fetch(self, *args, **kwargs)
+
+    ordinary_execute, ordinary_fetch = Connection.execute, PreparedStatement.fetch
+    monkeypatch.setattr(Connection, "execute", execute)
+    monkeypatch.setattr(PreparedStatement, "fetch", fetch)
+    moments[0] = 200.0
+    await pace.before_send(Channel.TELEGRAM, "message", "42", 1)
+    monkeypatch.undo()
+    assert trips == ["statement"]
+    async with app.engine.connect() as connection:
+        stored = (await connection.execute(select(SendPace.next_at))).scalars().all()
+    assert stored == [200.1]  # the slot at 200 taken, the bot's next one a gap after it
