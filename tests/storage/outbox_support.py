@@ -1,4 +1,4 @@
-"""Rows the outbox tests need: members with chat accounts, staff, queued messages."""
+"""Rows the outbox tests need: members with chat accounts, staff, queued messages, campaigns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.bootstrap import App
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
-from storage.models import Branch, Member, Staff
+from storage.models import Branch, Campaign, Member, Staff
 from storage.raw_session import session_of
 
 
@@ -64,3 +64,30 @@ async def queue(
         payload = replies_to_payload([Reply(text=text)])
         await uow.outbox.enqueue(key, channel, user_id, payload, app.clock.now())
         await uow.commit()
+
+
+async def sending_campaign(app: App) -> int:
+    """A campaign being sent (its rows' keys are ``cmp:<id>:<member>``)."""
+    async with app.uow() as uow:
+        campaign = await uow.campaigns.add(
+            Campaign(
+                name="c",
+                kind="campaign",
+                segment_name="all",
+                rule="points >= 0",
+                message="m",
+                holdout_pct=0,
+                status="sending",
+                created_by="test",
+                created_at=app.clock.now(),
+            )
+        )
+        await uow.commit()
+        return campaign.id
+
+
+async def campaign_status(app: App, campaign_id: int) -> str:
+    async with app.uow() as uow:
+        campaign = await uow.campaigns.get(campaign_id)
+    assert campaign is not None
+    return campaign.status

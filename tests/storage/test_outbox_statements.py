@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from storage.models import Campaign
-from tests.storage.outbox_support import queue
+from tests.storage.outbox_support import campaign_status, queue, sending_campaign
 
 LEASE = timedelta(minutes=5)
 
@@ -71,29 +70,10 @@ async def test_a_reused_mark_sent_marks_each_call_s_rows_at_its_time(
     ]
 
 
-async def _campaign(app: App) -> int:
-    async with app.uow() as uow:
-        campaign = await uow.campaigns.add(
-            Campaign(
-                name="c",
-                kind="campaign",
-                segment_name="all",
-                rule="points >= 0",
-                message="m",
-                holdout_pct=0,
-                status="sending",
-                created_by="test",
-                created_at=app.clock.now(),
-            )
-        )
-        await uow.commit()
-        return campaign.id
-
-
 async def test_finish_if_done_reads_each_campaign_s_own_rows(app: App) -> None:
-    first = await _campaign(app)
+    first = await sending_campaign(app)
     for _ in range(9):  # the tenth campaign's id starts with the first's
-        tenth = await _campaign(app)
+        tenth = await sending_campaign(app)
     assert str(tenth).startswith(str(first))
     await queue(app, f"cmp:{tenth}:5")
     now = app.clock.now()
@@ -104,25 +84,18 @@ async def test_finish_if_done_reads_each_campaign_s_own_rows(app: App) -> None:
     assert (tenth_done, first_done) == (False, True)
 
 
-async def _status(app: App, campaign_id: int) -> str:
-    async with app.uow() as uow:
-        campaign = await uow.campaigns.get(campaign_id)
-    assert campaign is not None
-    return campaign.status
-
-
 async def test_a_finish_sent_with_the_next_statement_is_undone_with_its_transaction(
     app: App,
 ) -> None:
-    campaign = await _campaign(app)
+    campaign = await sending_campaign(app)
     now = app.clock.now()
     async with app.uow() as uow:
         await uow.promotions.finish_when_done(campaign, now)
-    assert await _status(app, campaign) == "sending"
+    assert await campaign_status(app, campaign) == "sending"
     async with app.uow() as uow:
         await uow.promotions.finish_when_done(campaign, now)
         await uow.commit()
-    assert await _status(app, campaign) == "sent"
+    assert await campaign_status(app, campaign) == "sent"
 
 
 async def test_a_lease_sent_with_the_commit_is_undone_with_its_transaction(app: App) -> None:

@@ -15,10 +15,10 @@ from bot.core.wire import replies_to_payload
 from jobs.campaign_delivery import OutcomeHook, outcome_hook
 from jobs.delivery_plan import Delivery
 from jobs.outcome_writer import OutcomeWriter
-from storage.models import Campaign, OutboxMessage
+from storage.models import OutboxMessage
 from storage.raw_session import session_of
 from storage.uow import UnitOfWork
-from tests.storage.outbox_support import queue
+from tests.storage.outbox_support import campaign_status, queue, sending_campaign
 
 
 class CountingUow:
@@ -143,36 +143,10 @@ def test_an_accepted_group_s_campaigns_are_those_campaign_of_reads() -> None:
     assert set(found) <= {*keys[:7], "cmp:7"}
 
 
-async def _sending_campaign(app: App) -> int:
-    async with app.uow() as uow:
-        campaign = await uow.campaigns.add(
-            Campaign(
-                name="c",
-                kind="campaign",
-                segment_name="all",
-                rule="points >= 0",
-                message="m",
-                holdout_pct=0,
-                status="sending",
-                created_by="test",
-                created_at=app.clock.now(),
-            )
-        )
-        await uow.commit()
-        return campaign.id
-
-
-async def _campaign_status(app: App, campaign_id: int) -> str:
-    async with app.uow() as uow:
-        campaign = await uow.campaigns.get(campaign_id)
-    assert campaign is not None
-    return campaign.status
-
-
 async def test_accepted_multicasts_with_the_tracking_hook_mark_and_finish_their_campaign(
     app: App,
 ) -> None:
-    done, going = await _sending_campaign(app), await _sending_campaign(app)
+    done, going = await sending_campaign(app), await sending_campaign(app)
     rows = await claimed(app, f"cmp:{done}:1", f"cmp:{done}:2", f"cmp:{going}:1")
     await queue(app, f"cmp:{going}:2", channel="line")  # still to send: the campaign goes on
     async with app.uow() as uow:
@@ -188,7 +162,7 @@ async def test_accepted_multicasts_with_the_tracking_hook_mark_and_finish_their_
     )
     assert results == [["sent", "withdrawn"], ["sent"]]
     assert [await status(app, row.dedupe_key) for row in rows] == ["sent", "cancelled", "sent"]
-    assert (await _campaign_status(app, done), await _campaign_status(app, going)) == (
+    assert (await campaign_status(app, done), await campaign_status(app, going)) == (
         "sent",
         "sending",
     )
@@ -197,7 +171,7 @@ async def test_accepted_multicasts_with_the_tracking_hook_mark_and_finish_their_
 async def test_a_campaign_whose_accepted_rows_were_all_withdrawn_finishes_as_on_withdrawal(
     app: App,
 ) -> None:
-    campaign = await _sending_campaign(app)
+    campaign = await sending_campaign(app)
     (row,) = await claimed(app, f"cmp:{campaign}:1")
     async with app.uow() as uow:
         await session_of(uow).execute(
@@ -206,4 +180,4 @@ async def test_a_campaign_whose_accepted_rows_were_all_withdrawn_finishes_as_on_
         await uow.commit()
     writer = OutcomeWriter(app.uow, app.clock.now, outcome_hook, "th")
     assert await writer.write(Delivery((row,)), "sent") == ["withdrawn"]
-    assert await _campaign_status(app, campaign) == "sent"  # nothing of it is pending
+    assert await campaign_status(app, campaign) == "sent"  # nothing of it is pending
