@@ -11,8 +11,8 @@ within one budget (a generic cell rate algorithm, with no burst).
 
 On PostgreSQL the claim is one statement (``_CLAIM``): it locks the rows, takes the slots in the
 same steps as :func:`grant` (SQLite's claim runs that function on the rows it locked) and moves
-the rows, so a claim needs no transaction around it (see :meth:`UnitOfWorkFactory.one_statement
-<storage.uow.UnitOfWorkFactory.one_statement>`).
+the rows, so a claim needs no transaction around it (see
+:meth:`storage.uow.UnitOfWorkFactory.autocommitting`).
 """
 
 from __future__ import annotations
