@@ -70,6 +70,9 @@ def pace_on(clock: Timeline) -> tuple[SharedPace, _Uow]:
     async def factory() -> AsyncIterator[_Uow]:
         yield uow
 
+    # the claim's unit of work (on PostgreSQL one without a transaction) is the same fake
+    factory.autocommitting = factory  # type: ignore[attr-defined]
+
     budget = RateBudget(per_sender=PACE, per_chat=1.0, per_message=True)
     pace = SharedPace(
         {TELEGRAM: budget},
