@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from bot.bootstrap import App
 from bot.core.messages import Channel
-from storage.models import ChannelIdentity, ConversationState, Member, Staff
+from storage.models import ChannelIdentity, ConversationState, Member, Staff, table_of
 from storage.raw_session import session_of
+from storage.repositories.arrival import IdentityView, MemberView, StaffView, StateView
 from tests.chat import Chat
 from tests.unit.journey_support import join, only_member
 from tests.unit.staff_support import ensure_branches, make_member, staff_chat
@@ -180,3 +181,17 @@ async def test_the_same_events_on_line_make_no_orm_object_of_their_author(app: A
     with entities_made() as made:
         await chat.press("cmd:points")
     assert _authors(made, user) == []
+
+
+def test_each_view_holds_every_column_of_its_table() -> None:
+    """A session object made from a view (``Materialiser.held``) has every column loaded only
+    if the view has them all: a column added to a table and not to its view would be left
+    unloaded, and reading it would load lazily outside the event loop's greenlet."""
+    views = (
+        (ChannelIdentity, IdentityView),
+        (Member, MemberView),
+        (Staff, StaffView),
+        (ConversationState, StateView),
+    )
+    for model, view in views:
+        assert view._fields == tuple(table_of(model).c.keys()), model.__name__
