@@ -206,8 +206,8 @@ class SharedPace:
 
         async def claim(chats: list[str | None]) -> list[Slot]:
             now = self._now()
-            # on PostgreSQL the claim is one statement (the rows it lacks made by another
-            # first), and so is the clean-up: no transaction around them
+            # on PostgreSQL the claim is one statement (when rows are missing it makes them and
+            # is run again), and so is the clean-up: no transaction around them
             async with self._uow.autocommitting() as uow:
                 slots = await uow.pace.claim_many(channel.value, chats, now, sender_gap, chat_gap)
                 await self._clean(uow, now, len(chats))
