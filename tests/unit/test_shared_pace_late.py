@@ -63,7 +63,7 @@ class _Uow:
         return None
 
 
-def pace_on(clock: Timeline) -> tuple[SharedPace, _Uow]:
+def pace_on(clock: Timeline, rate: float = PACE) -> tuple[SharedPace, _Uow]:
     uow = _Uow(clock)
 
     @contextlib.asynccontextmanager
@@ -73,7 +73,7 @@ def pace_on(clock: Timeline) -> tuple[SharedPace, _Uow]:
     # the claim's unit of work (on PostgreSQL one without a transaction) is the same fake
     factory.autocommitting = factory  # type: ignore[attr-defined]
 
-    budget = RateBudget(per_sender=PACE, per_chat=1.0, per_message=True)
+    budget = RateBudget(per_sender=rate, per_chat=1.0, per_message=True)
     pace = SharedPace(
         {TELEGRAM: budget},
         cast(UnitOfWorkFactory, factory),
@@ -103,4 +103,28 @@ async def test_a_chats_next_message_is_spaced_from_when_a_late_one_left() -> Non
     assert left[1] - left[0] >= 1.0 - 1e-9  # before: 0.5 s, the first left that late
     # the bot's slot it was late for lies unused: one more is claimed and left unused, for the
     # windows the late one is carried into (before: none)
+    assert uow.pace.claimed.count(None) == 1
+
+
+async def test_a_slot_a_millisecond_late_is_used_at_a_rate_of_many_a_second() -> None:
+    # at 100,000 a second (a gap of 10 µs) a claim answered a millisecond after it began found
+    # its slot missed every time: it was claimed three times and one more left unused
+    clock = Timeline()
+    pace, uow = pace_on(clock, rate=100_000.0)
+    uow.pace.delay = 0.001
+
+    await clock.run(pace.before_send(TELEGRAM, "push", CHAT, 1))
+
+    assert uow.pace.claimed == [f"telegram:{CHAT}"]
+
+
+async def test_a_slot_late_by_more_than_its_gap_is_still_missed_at_telegrams_rate() -> None:
+    clock = Timeline()
+    pace, uow = pace_on(clock)
+    uow.pace.delay = 0.05  # more than a gap at 26 a second (38 ms)
+
+    await clock.run(pace.before_send(TELEGRAM, "push", CHAT, 1))
+
+    # missed, claimed again (MAX_MISSED times), then used late with an unused slot paying
+    assert uow.pace.claimed.count(f"telegram:{CHAT}") > 1
     assert uow.pace.claimed.count(None) == 1
