@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.dml import Insert
 
+from storage import direct
 from storage.along import one_trip_driver, send_along
 from storage.core_writes import CoreWrites
 from storage.models import ChannelIdentity
@@ -270,8 +271,10 @@ class Identities:
 
     async def _arrival(self, channel: str, user_id: str) -> Arrival | None:
         params = {"channel": channel, "user_id": user_id}
-        row = (await self._s.execute(ARRIVAL, params)).first()
-        return None if row is None else arrival_of(row)
+        found: Sequence[Any] | None = await direct.rows(self._s, ARRIVAL, params)  # SQLite
+        if found is None:
+            found = (await self._s.execute(ARRIVAL, params)).all()
+        return arrival_of(found[0]) if found else None
 
     async def touch(
         self,
