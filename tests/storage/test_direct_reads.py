@@ -20,6 +20,7 @@ from storage import direct
 from storage.models import ChannelIdentity, ConversationState, PointsEntry, Sale, ShopSetting, Staff
 from storage.raw_session import session_of
 from storage.repositories.arrival import ARRIVAL
+from storage.repositories.points import _BALANCE, _KEY_USED
 from storage.repositories.sales import SPEND_AND_LEDGER
 from storage.repositories.settings import VERSION_KEY
 from tests.unit.journey_support import count_rows
@@ -144,6 +145,19 @@ async def test_a_member_without_a_ledger_reads_its_spend_as_one_row_of_nulls(app
 
     _same(raw, usual)
     assert raw == [(Decimal("0.00"), None, None, None, None, None)]
+
+
+async def test_the_ledgers_reads_on_the_driver_are_what_the_session_reads(app: App) -> None:
+    member = await make_member(app, user_id="U9", points=70)
+
+    for statement, values in (
+        (_BALANCE, {"member_id": member.id}),
+        (_BALANCE, {"member_id": 12345}),
+        (_KEY_USED, {"key": "none"}),
+    ):
+        raw, usual = await _both(app, statement, values)
+        _same(raw, usual)
+    assert (await _both(app, _BALANCE, {"member_id": member.id}))[0] == [(70,)]
 
 
 async def test_a_read_on_the_driver_sees_what_the_session_holds_unflushed(app: App) -> None:
