@@ -27,9 +27,10 @@ from typing import Any, Final, cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
-from storage.along import positional
+from storage.along import positional, send_along
 from storage.sqlite_driver import OneTripConnection
 
 #: where :func:`_driver` keeps the driver of the session's transaction (``Session.info``)
@@ -71,15 +72,33 @@ async def _driver(session: AsyncSession) -> Driver | None:
     return found
 
 
+async def _flushed(session: AsyncSession) -> None:
+    """The session's pending changes flushed, as before it executes a statement."""
+    sync = session.sync_session
+    if sync.autoflush and (sync.new or sync.dirty or sync.deleted):
+        await session.flush()
+
+
+async def along(session: AsyncSession, statement: ClauseElement, values: Mapping[str, Any]) -> bool:
+    """``statement`` (a write whose rows nobody reads) sent with the session's next statement
+    on SQLite's one-trip driver (``storage/along.py``), after the session's pending changes;
+    False on another driver (the caller executes it as usual)."""
+    await _flushed(session)
+    driver = await _driver(session)
+    if driver is None:
+        return False
+    _, one_trip, dialect = driver
+    send_along((one_trip, dialect), statement, values)
+    return True
+
+
 async def rows(
     session: AsyncSession, statement: ReturnsRows, values: Mapping[str, Any]
 ) -> list[tuple[Any, ...]] | None:
     """``statement``'s rows with ``values`` (by bound parameter name), as tuples of the values
     ``session.execute(statement, values).all()`` gives; None on a driver other than SQLite's
     one-trip driver (the caller executes it as usual)."""
-    sync = session.sync_session
-    if sync.autoflush and (sync.new or sync.dirty or sync.deleted):
-        await session.flush()  # as the session flushes before it executes a statement
+    await _flushed(session)
     driver = await _driver(session)
     if driver is None:
         return None

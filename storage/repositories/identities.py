@@ -10,7 +10,6 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.dml import Insert
 
 from storage import direct
-from storage.along import one_trip_driver, send_along
 from storage.core_writes import CoreWrites
 from storage.models import ChannelIdentity
 from storage.repositories.arrival import (
@@ -252,11 +251,8 @@ class Identities:
         if changes.keys() == {"last_seen_at"}:
             params = {"identity_id": identity.id, "now": changes["last_seen_at"]}
             # on SQLite it goes with the next statement (the handler's first, or the commit)
-            driver = await one_trip_driver(self._s)
-            if driver is None:
+            if not await direct.along(self._s, SEEN, params):
                 await self._s.execute(SEEN, params)
-            else:
-                send_along(driver, SEEN, params)
         else:
             statement = update(_TABLE).where(_TABLE.c.id == identity.id).values(changes)
             await self._s.execute(statement)

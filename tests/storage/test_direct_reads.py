@@ -9,15 +9,24 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import literal_column, select
+from sqlalchemy import func, literal_column, select
 
 from bot.bootstrap import App
+from bot.core.clock import FrozenClock
 from bot.core.messages import Channel, Identity, Inbound, InboundKind, Reply
 from bot.i18n import t
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from storage import direct
-from storage.models import ChannelIdentity, ConversationState, PointsEntry, Sale, ShopSetting, Staff
+from storage.models import (
+    ChannelIdentity,
+    ConversationState,
+    InboxThread,
+    PointsEntry,
+    Sale,
+    ShopSetting,
+    Staff,
+)
 from storage.raw_session import session_of
 from storage.repositories.arrival import ARRIVAL
 from storage.repositories.points import _BALANCE, _KEY_USED
@@ -25,6 +34,7 @@ from storage.repositories.sales import SPEND_AND_LEDGER
 from storage.repositories.settings import VERSION_KEY
 from tests.unit.journey_support import count_rows
 from tests.unit.staff_support import ensure_branch, make_member
+from tests.unit.test_bus_hot_path import _text, first_words
 
 THAI = "พลอย ใจดี 🌸🎉"
 
@@ -250,3 +260,22 @@ async def test_a_failed_read_on_the_driver_in_a_batch_undoes_its_own_event_alone
         )
         assert sorted(rows.scalars().all()) == ["credit tg:f2"]
     assert await count_rows(app, ChannelIdentity) == 2
+
+
+async def test_a_message_to_an_open_thread_sends_the_threads_new_time_with_the_commit(
+    app: App, clock: FrozenClock
+) -> None:
+    await app.bus.handle(_text("line:m1", "hello", user="U5"))  # opens the thread
+    clock.advance(timedelta(minutes=1))
+    with first_words(app) as statements:
+        await app.bus.handle(_text("line:m2", "still there?", user="U5"))
+
+    # the arrival's read, the thread's, the message's INSERT; on SQLite the thread's UPDATE
+    # travels with the commit (storage/direct.py), outside SQLAlchemy's execution
+    if app.engine.dialect.name == "sqlite":
+        assert statements == ["SELECT", "INSERT"]
+    else:
+        assert statements == ["WITH", "SELECT", "INSERT", "UPDATE"]
+    async with app.uow() as uow:
+        moved = await session_of(uow).scalar(select(func.max(InboxThread.last_message_at)))
+    assert moved == clock.now()
