@@ -279,3 +279,29 @@ async def test_a_message_to_an_open_thread_sends_the_threads_new_time_with_the_c
     async with app.uow() as uow:
         moved = await session_of(uow).scalar(select(func.max(InboxThread.last_message_at)))
     assert moved == clock.now()
+
+
+async def test_a_conversation_state_saved_or_cleared_goes_with_the_next_statement(app: App) -> None:
+    now = app.clock.now()
+    later = now + timedelta(minutes=5)
+    async with app.uow() as uow:
+        with first_words(app) as statements:
+            await uow.conversations.save(
+                "telegram", "U1", "signup", "phone", {"a": THAI}, now, later
+            )
+            await uow.conversations.save("telegram", "U2", "signup", "name", {}, now, later)
+            await uow.conversations.clear("telegram", "U2")
+        sent = list(statements)
+        state = await uow.conversations.get("telegram", "U1", now)  # its read carries them
+        assert state is not None
+        assert (state.step, state.data) == ("phone", {"a": THAI})
+        assert await uow.conversations.get("telegram", "U2", now) is None
+        await uow.commit()
+
+    # on SQLite the upserts and the DELETE run on the driver, with the next statement
+    assert sent == ([] if app.engine.dialect.name == "sqlite" else ["INSERT", "INSERT", "DELETE"])
+    async with app.uow() as uow:
+        kept = await uow.conversations.get("telegram", "U1", now)
+        assert kept is not None
+        assert kept.data == {"a": THAI}
+        assert await uow.conversations.get("telegram", "U2", now) is None
