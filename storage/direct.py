@@ -27,6 +27,7 @@ from typing import Any, Final, cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
@@ -60,7 +61,7 @@ async def _driver(session: AsyncSession) -> Driver | None:
     sync = session.sync_session
     transaction = sync.get_transaction()
     held = sync.info.get(_HELD)
-    if held is not None and held[0] is transaction is not None and transaction.is_active:
+    if held is not None and held[0] is transaction is not None and _active(sync):
         found: Driver | None = held[1]
         return found
     connection = await session.connection()
@@ -70,6 +71,16 @@ async def _driver(session: AsyncSession) -> Driver | None:
     )
     sync.info[_HELD] = (sync.get_transaction(), found)
     return found
+
+
+def _active(sync: Session) -> bool:
+    """Whether the session's transaction, and its savepoint if it is in one, may run
+    statements (after a failed flush, until rolled back, ``session.connection()`` refuses)."""
+    transaction = sync.get_transaction()
+    nested = sync.get_nested_transaction()
+    return (
+        transaction is not None and transaction.is_active and (nested is None or nested.is_active)
+    )
 
 
 async def _flushed(session: AsyncSession) -> None:

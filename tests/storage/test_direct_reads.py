@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, literal_column, select
+from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
@@ -19,6 +20,7 @@ from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from storage import direct
 from storage.models import (
+    Branch,
     ChannelIdentity,
     ConversationState,
     InboxThread,
@@ -305,3 +307,24 @@ async def test_a_conversation_state_saved_or_cleared_goes_with_the_next_statemen
         assert kept is not None
         assert kept.data == {"a": THAI}
         assert await uow.conversations.get("telegram", "U2", now) is None
+
+
+async def test_a_read_on_the_driver_after_a_failed_flush_is_refused_as_the_sessions(
+    app: App,
+) -> None:
+    await ensure_branch(app, "b1")
+    used = {"key": "k"}
+    async with app.uow() as uow:
+        session = session_of(uow)
+        await direct.rows(session, _KEY_USED, used)  # its driver kept for the transaction
+        savepoint = await session.begin_nested()
+        session.add(Branch(code="b1", name_th="x", name_en="x"))
+        with pytest.raises(IntegrityError):
+            await session.flush()
+        session.expunge_all()  # nothing pending: no flush to refuse before the read
+        with pytest.raises(PendingRollbackError):
+            await session.execute(_KEY_USED, used)
+        with pytest.raises(PendingRollbackError):
+            await direct.rows(session, _KEY_USED, used)
+        await savepoint.rollback()
+        assert await direct.rows(session, _KEY_USED, used) in ([], None)
