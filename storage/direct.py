@@ -27,7 +27,7 @@ from typing import Any, Final, cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
@@ -56,12 +56,16 @@ Driver = tuple[AsyncConnection, OneTripConnection, Dialect]
 
 async def _driver(session: AsyncSession) -> Driver | None:
     """The connection of the session's transaction (begun if need be) when its driver is a
-    :class:`OneTripConnection`, kept for the rest of that transaction (its connection stays
-    the same until it ends); None on another driver."""
+    :class:`OneTripConnection`, kept while the session's innermost transaction stays the same
+    (its connection does); None on another driver.
+
+    Kept per innermost transaction, not per outermost: the session takes a savepoint on the
+    connection only when it is asked for the connection inside ``begin_nested()``, so a
+    statement inside a new savepoint asks once (``session.connection()``), and the savepoint's
+    rollback then undoes it."""
     sync = session.sync_session
-    transaction = sync.get_transaction()
     held = sync.info.get(_HELD)
-    if held is not None and held[0] is transaction is not None and _active(sync):
+    if held is not None and held[0] is _innermost(sync) is not None and _active(sync):
         found: Driver | None = held[1]
         return found
     connection = await session.connection()
@@ -69,8 +73,12 @@ async def _driver(session: AsyncSession) -> Driver | None:
     found = (
         (connection, driver, connection.dialect) if isinstance(driver, OneTripConnection) else None
     )
-    sync.info[_HELD] = (sync.get_transaction(), found)
+    sync.info[_HELD] = (_innermost(sync), found)
     return found
+
+
+def _innermost(sync: Session) -> SessionTransaction | None:
+    return sync.get_nested_transaction() or sync.get_transaction()
 
 
 def _active(sync: Session) -> bool:
