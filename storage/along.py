@@ -64,6 +64,16 @@ def send_along(
     """Queue ``statement`` with ``values`` (by bound parameter name; a literal of the statement
     keeps its own unless given) for the next trip; its rows go to ``along``."""
     connection, dialect = driver
+    sql, parameters = positional(statement, dialect, values)
+    connection.with_next_statement(sql, parameters, along)
+
+
+def positional(
+    statement: ClauseElement, dialect: Dialect, values: Mapping[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """``statement``'s text for ``dialect`` and its positional parameters: ``values`` (by bound
+    parameter name; a literal of the statement keeps its own unless given), each converted by
+    its type as SQLAlchemy converts it."""
     sql, names, convert, held = compiled(statement, dialect)
     given = (
         values[name] if value is _REQUIRED else values.get(name, value)
@@ -72,4 +82,4 @@ def send_along(
     parameters = tuple(
         value if f is None else f(value) for value, f in zip(given, convert, strict=True)
     )
-    connection.with_next_statement(sql, parameters, along)
+    return sql, parameters

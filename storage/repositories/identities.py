@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.dml import Insert
 
-from storage.along import one_trip_driver, send_along
+from storage import direct
 from storage.core_writes import CoreWrites
 from storage.models import ChannelIdentity
 from storage.repositories.arrival import (
@@ -251,11 +251,8 @@ class Identities:
         if changes.keys() == {"last_seen_at"}:
             params = {"identity_id": identity.id, "now": changes["last_seen_at"]}
             # on SQLite it goes with the next statement (the handler's first, or the commit)
-            driver = await one_trip_driver(self._s)
-            if driver is None:
+            if not await direct.along(self._s, SEEN, params):
                 await self._s.execute(SEEN, params)
-            else:
-                send_along(driver, SEEN, params)
         else:
             statement = update(_TABLE).where(_TABLE.c.id == identity.id).values(changes)
             await self._s.execute(statement)
@@ -270,8 +267,10 @@ class Identities:
 
     async def _arrival(self, channel: str, user_id: str) -> Arrival | None:
         params = {"channel": channel, "user_id": user_id}
-        row = (await self._s.execute(ARRIVAL, params)).first()
-        return None if row is None else arrival_of(row)
+        found: Sequence[Any] | None = await direct.rows(self._s, ARRIVAL, params)  # SQLite
+        if found is None:
+            found = (await self._s.execute(ARRIVAL, params)).all()
+        return arrival_of(found[0]) if found else None
 
     async def touch(
         self,

@@ -15,6 +15,7 @@ from typing import Final
 from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import direct
 from storage.core_writes import CoreWrites
 from storage.models import (
     ChannelIdentity,
@@ -101,7 +102,10 @@ class Inbox:
         }
         message_id = (await self._s.execute(_RECEIVE, values)).scalar_one()
         if thread.last_message_at != now:
-            await self._s.execute(_MOVED, {"thread_id": thread.id, "now": now})
+            moved = {"thread_id": thread.id, "now": now}
+            # on SQLite it goes with the next statement (the handler's next, or the commit)
+            if not await direct.along(self._s, _MOVED, moved):
+                await self._s.execute(_MOVED, moved)
             self._writes.wrote(thread, {"last_message_at": now})
         return InboxMessage(id=message_id, **values)
 

@@ -6,9 +6,11 @@ from typing import Final
 
 from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from bot.core.errors import DomainError
+from storage import direct
 from storage.models import Member, PointsEntry, table_of
 
 _MEMBERS: Final = table_of(Member)
@@ -20,11 +22,13 @@ _BALANCE: Final = select(_MEMBERS.c.points_balance).where(
 )
 _APPEND: Final = insert(_ENTRIES).returning(_ENTRIES.c.id)
 _KEY_USED: Final = select(_ENTRIES.c.id).where(_ENTRIES.c.idempotency_key == bindparam("key"))
-#: the balance moved by ``delta``; :data:`_DEBIT` only while it covers ``needed``
+#: the balance moved by ``delta``, and the new balance; :data:`_DEBIT` only while it covers
+#: ``needed``
 _MOVE: Final = (
     update(_MEMBERS)
     .where(_MEMBERS.c.id == bindparam("member_id", type_=_MEMBERS.c.id.type))
     .values(points_balance=_MEMBERS.c.points_balance + bindparam("delta", type_=Integer))
+    .returning(_MEMBERS.c.points_balance)
 )
 _DEBIT: Final = _MOVE.where(_MEMBERS.c.points_balance >= bindparam("needed", type_=Integer))
 
@@ -61,16 +65,15 @@ class PointsLedger:
         Raises :class:`InsufficientPoints` for a debit larger than the balance, unless
         ``allow_negative`` (a voided sale whose points were already spent may leave a debt).
         """
-        if idempotency_key is not None:
-            existing = await self._s.execute(_KEY_USED, {"key": idempotency_key})
-            if existing.first() is not None:
-                return None
+        if idempotency_key is not None and await self._key_used(idempotency_key):
+            return None
         moved = {"member_id": member_id, "delta": delta}
         if delta < 0 and not allow_negative:
             result = await self._s.execute(_DEBIT, moved | {"needed": -delta})
         else:
             result = await self._s.execute(_MOVE, moved)
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        balance = result.scalar_one_or_none()
+        if balance is None:
             raise InsufficientPoints(balance=await self.balance(member_id), needed=-delta)
         values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
         values |= {"note": note, "earned_at": earned_at or now, "created_at": now}
@@ -80,14 +83,23 @@ class PointsLedger:
         entry_id = (await self._s.execute(_APPEND, values)).scalar_one()
         entry = PointsEntry(id=entry_id, **values)
         member = self._s.identity_map.get(identity_key(Member, member_id))
-        if member is not None:  # keep a loaded Member in step with the row
-            await self._s.refresh(member, ["points_balance"])
+        if member is not None:  # keep a loaded Member in step with the row (as a refresh would)
+            set_committed_value(member, "points_balance", balance)
         return entry
+
+    async def _key_used(self, key: str) -> bool:
+        found = await direct.rows(self._s, _KEY_USED, {"key": key})  # SQLite: on the driver
+        if found is None:
+            return (await self._s.execute(_KEY_USED, {"key": key})).first() is not None
+        return bool(found)
 
     async def balance(self, member_id: int) -> int:
         """The cached balance (always equal to :meth:`ledger_sum`)."""
-        result = await self._s.execute(_BALANCE, {"member_id": member_id})
-        return int(result.scalar_one_or_none() or 0)
+        params = {"member_id": member_id}
+        found = await direct.rows(self._s, _BALANCE, params)  # SQLite: on the driver
+        if found is None:
+            return int((await self._s.execute(_BALANCE, params)).scalar_one_or_none() or 0)
+        return int(found[0][0]) if found else 0
 
     async def ledger_sum(self, member_id: int) -> int:
         result = await self._s.execute(

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Integer, Row, Select, bindparam, func, select, update
+from sqlalchemy import Integer, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import direct
 from storage.models import Member, PointsEntry, Sale, table_of
 
 
@@ -46,6 +47,18 @@ def _spend_and_ledger_statement() -> Select[Any]:
         .where(members.c.id == member_id)
         .order_by(ledger.earned_at, ledger.id)
     )
+
+
+class LedgerRow(NamedTuple):
+    """A row of :data:`SPEND_AND_LEDGER`: the spend, then a ledger entry (the one row of a
+    member without entries holds None in the entry's columns; it is never returned)."""
+
+    spend: Decimal
+    id: int
+    delta: int
+    reason: str
+    sale_id: int | None
+    earned_at: datetime
 
 
 #: built once (building it costs more Python than running it)
@@ -110,7 +123,7 @@ class Sales:
 
     async def spend_and_ledger(
         self, member_id: int, since: datetime
-    ) -> tuple[Decimal, list[Row[Any]]]:
+    ) -> tuple[Decimal, list[LedgerRow]]:
         """The spend of non-voided sales since ``since`` and the member's ledger, in one
         statement: rows of ``(id, delta, reason, sale_id, earned_at)`` in ``earned_at`` order.
 
@@ -119,6 +132,9 @@ class Sales:
         the spend as a scalar subquery on every row. Only the columns the lots need are read.
         """
         params = {"member_id": member_id, "since": since}
-        rows = (await self._s.execute(SPEND_AND_LEDGER, params)).all()
+        found = await direct.rows(self._s, SPEND_AND_LEDGER, params)  # SQLite: on the driver
+        if found is None:
+            found = (await self._s.execute(SPEND_AND_LEDGER, params)).all()
+        rows = [LedgerRow._make(row) for row in found]
         total = Decimal(rows[0].spend if rows else 0).quantize(Decimal("0.01"))
         return total, [row for row in rows if row.id is not None]

@@ -8,8 +8,8 @@ from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql import Executable
 
+from storage import direct
 from storage.core_writes import CoreWrites
 from storage.models import ConversationState, table_of
 
@@ -17,7 +17,9 @@ _TABLE: Final = table_of(ConversationState)
 _SET: Final = ("flow", "step", "data", "expires_at", "updated_at")
 
 
-def _upsert(insert: Callable[[Table], postgresql.Insert | sqlite.Insert]) -> Executable:
+def _upsert(
+    insert: Callable[[Table], postgresql.Insert | sqlite.Insert],
+) -> postgresql.Insert | sqlite.Insert:
     statement = insert(_TABLE)
     return statement.on_conflict_do_update(
         index_elements=[_TABLE.c.channel, _TABLE.c.user_id],
@@ -58,11 +60,15 @@ class Conversations:
         now: datetime,
         expires_at: datetime,
     ) -> None:
-        """One Core upsert (no session flush); a state the session holds shows the new values."""
+        """One Core upsert (no session flush); a state the session holds shows the new values.
+
+        Nothing reads what it returns: on SQLite it goes with the next statement (the commit,
+        mostly), as the arrival's ``last_seen_at`` does (``storage/direct.py``)."""
         values: dict[str, Any] = {"flow": flow, "step": step, "data": dict(data)}
         values |= {"expires_at": expires_at, "updated_at": now}
-        statement = SAVE[self._s.get_bind().dialect.name]
-        await self._s.execute(statement, {"channel": channel, "user_id": user_id, **values})
+        params = {"channel": channel, "user_id": user_id, **values}
+        if not await direct.along(self._s, SAVE["sqlite"], params):
+            await self._s.execute(SAVE[self._s.get_bind().dialect.name], params)
         held = self._s.sync_session.identity_map.get(
             identity_key(ConversationState, (channel, user_id))
         )
@@ -72,7 +78,9 @@ class Conversations:
     async def clear(self, channel: str, user_id: str) -> None:
         """Delete the state; a copy the session holds goes with it, so that :meth:`get` in the
         same transaction reads none (a DELETE with bound values would leave it there)."""
-        await self._s.execute(_CLEAR, {"channel": channel, "user_id": user_id})
+        params = {"channel": channel, "user_id": user_id}
+        if not await direct.along(self._s, _CLEAR, params):  # SQLite: with the next statement
+            await self._s.execute(_CLEAR, params)
         held = self._s.sync_session.identity_map.get(
             identity_key(ConversationState, (channel, user_id))
         )

@@ -1,0 +1,169 @@
+"""The hot path's most frequent reads run on SQLite's one-trip driver, as SQLAlchemy would run them.
+
+Every webhook event reads its author (``storage/repositories/arrival.py``), and every ``/points``
+tap its spend and ledger; in SQLAlchemy's execution (the session's bookkeeping, the compiled
+cache's look-up, the result's set-up) such a statement costs about twice what its text costs
+on the driver. :func:`rows` sends the text SQLAlchemy compiles for the statement (compiled once
+per dialect, ``storage/along.py``), its parameters converted by their types, on the driver
+connection of the session's own transaction, and converts each column of the rows with its
+type's result processor: the values are those ``session.execute`` gives.
+
+What ``session.execute`` would do besides is kept: the session's pending changes are flushed
+first (its autoflush), the statement runs in the session's transaction (a ``BEGIN`` or a
+statement waiting for the next trip goes with it), and a driver's error is raised as
+SQLAlchemy's (:class:`sqlalchemy.exc.DBAPIError`, which the group commit tells from a
+handler's crash). Only SQLAlchemy's public API is used. On another driver (PostgreSQL, whose
+asyncpg adapter begins its transaction with the first statement it runs) :func:`rows` says
+None and the caller executes the statement as usual.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, Final, cast
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.selectable import ReturnsRows
+
+from storage.along import positional, send_along
+from storage.sqlite_driver import OneTripConnection
+
+#: where :func:`_driver` keeps the driver of the session's transaction (``Session.info``)
+_HELD: Final = "chatcrm_direct_driver"
+
+
+@cache
+def _processors(statement: ReturnsRows, dialect: Dialect) -> tuple[tuple[int, Any], ...]:
+    """Each column of ``statement``'s rows that its type converts, with its conversion (as the
+    result of ``session.execute`` converts it)."""
+    found: list[tuple[int, Any]] = []
+    for index, column in enumerate(statement.exported_columns):
+        convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if convert is not None:
+            found.append((index, convert))
+    return tuple(found)
+
+
+#: the driver of a session's transaction: the SQLAlchemy connection and the driver's, its dialect
+Driver = tuple[AsyncConnection, OneTripConnection, Dialect]
+
+
+async def _driver(session: AsyncSession) -> Driver | None:
+    """The connection of the session's transaction (begun if need be) when its driver is a
+    :class:`OneTripConnection`, kept while the session's innermost transaction stays the same
+    (its connection does); None on another driver.
+
+    Kept per innermost transaction, not per outermost: the session takes a savepoint on the
+    connection only when it is asked for the connection inside ``begin_nested()``, so a
+    statement inside a new savepoint asks once (``session.connection()``), and the savepoint's
+    rollback then undoes it."""
+    sync = session.sync_session
+    held = sync.info.get(_HELD)
+    if held is not None and held[0] is _innermost(sync) is not None and _active(sync):
+        found: Driver | None = held[1]
+        return found
+    connection = await session.connection()
+    driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    found = (
+        (connection, driver, connection.dialect) if isinstance(driver, OneTripConnection) else None
+    )
+    sync.info[_HELD] = (_innermost(sync), found)
+    return found
+
+
+def _innermost(sync: Session) -> SessionTransaction | None:
+    return sync.get_nested_transaction() or sync.get_transaction()
+
+
+def _active(sync: Session) -> bool:
+    """Whether the session's transaction, and its savepoint if it is in one, may run
+    statements (after a failed flush, until rolled back, ``session.connection()`` refuses)."""
+    transaction = sync.get_transaction()
+    nested = sync.get_nested_transaction()
+    return (
+        transaction is not None and transaction.is_active and (nested is None or nested.is_active)
+    )
+
+
+async def _flushed(session: AsyncSession) -> None:
+    """The session's pending changes flushed, as before it executes a statement."""
+    sync = session.sync_session
+    if sync.autoflush and (sync.new or sync.dirty or sync.deleted):
+        await session.flush()
+
+
+async def along(session: AsyncSession, statement: ClauseElement, values: Mapping[str, Any]) -> bool:
+    """``statement`` (a write whose rows nobody reads) sent with the session's next statement
+    on SQLite's one-trip driver (``storage/along.py``), after the session's pending changes;
+    False on another driver (the caller executes it as usual)."""
+    await _flushed(session)
+    driver = await _driver(session)
+    if driver is None:
+        return False
+    _, one_trip, dialect = driver
+    send_along((one_trip, dialect), statement, values)
+    return True
+
+
+async def rows(
+    session: AsyncSession, statement: ReturnsRows, values: Mapping[str, Any]
+) -> list[tuple[Any, ...]] | None:
+    """``statement``'s rows with ``values`` (by bound parameter name), as tuples of the values
+    ``session.execute(statement, values).all()`` gives; None on a driver other than SQLite's
+    one-trip driver (the caller executes it as usual)."""
+    await _flushed(session)
+    driver = await _driver(session)
+    if driver is None:
+        return None
+    connection, one_trip, dialect = driver
+    sql, parameters = positional(statement, dialect, values)
+    cursor = one_trip.cursor()
+    try:
+        await cursor.execute(sql, parameters)
+        found = await cursor.fetchall()
+    except (sqlite3.Error, ValueError) as error:
+        raise await _driver_error(connection, dialect, sql, parameters, error) from error
+    convert = _processors(statement, dialect)
+    if not convert:
+        return found
+    return [_converted(row, convert) for row in found]
+
+
+async def _driver_error(
+    connection: AsyncConnection,
+    dialect: Dialect,
+    sql: str,
+    parameters: tuple[Any, ...],
+    error: Exception,
+) -> BaseException:
+    """The error SQLAlchemy raises for the driver's ``error``: a connection found dead (aiosqlite
+    says so with a ValueError) is invalidated, and the error says so (the bus runs the event
+    again on a fresh one)."""
+    if isinstance(error, ValueError):
+        if str(error).lower() not in _CLOSED:
+            raise error
+        error = sqlite3.OperationalError(str(error))
+    assert isinstance(error, sqlite3.Error)
+    dead = dialect.is_disconnect(cast(Any, error), None, None)
+    if dead:
+        await connection.invalidate(error)
+    return DBAPIError.instance(
+        sql, parameters, error, sqlite3.Error, connection_invalidated=dead, dialect=dialect
+    )
+
+
+#: aiosqlite's ValueError when its connection is closed (SQLAlchemy's adapter reads the same)
+_CLOSED: Final = ("no active connection", "connection closed")
+
+
+def _converted(row: tuple[Any, ...], convert: tuple[tuple[int, Callable[[Any], Any]], ...]) -> Any:
+    values = list(row)
+    for index, f in convert:
+        values[index] = f(values[index])
+    return tuple(values)
