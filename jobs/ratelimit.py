@@ -2,7 +2,12 @@
 
 They are built from the token buckets of :mod:`jobs.token_bucket` (with ``burst = 1`` sends
 are evenly spaced ``1 / rate`` apart, so no window of one second ever holds more than ``rate``
-of them) and learn of late arrivals from :mod:`jobs.arrival_window`. The dispatcher talks to
+of them) and learn of late arrivals from :mod:`jobs.arrival_window`. A budget of hundreds of
+requests a second (LINE's endpoints) gets a burst of :data:`BURST_WINDOW` of its rate, and
+refills that much slower (:func:`bucket_for`): one token per wake-up of the event loop would
+cap it at the loop's wake-ups, and the replies released together by one commit would leave
+one per loop iteration, waiting behind each other; a one-second window still holds at most
+``rate`` of them. The dispatcher talks to
 a :class:`SendLimiter` only, so a limiter shared by several processes (a PostgreSQL or Redis
 one, for scale-out) can replace :class:`PlatformLimits` without touching it.
 
@@ -42,6 +47,22 @@ __all__ = [
     "next_turn",
     "operator_budgets",
 ]
+
+
+#: the share of a second's budget a bot-wide or endpoint bucket may spend at once (at least one)
+BURST_WINDOW = 0.01
+
+
+def bucket_for(
+    rate: float, *, now: Now = time.monotonic, sleep: Sleep = asyncio.sleep
+) -> TokenBucket:
+    """A bucket that lets no window of one second hold more than ``rate`` takes: a burst of
+    ``b`` (``rate`` × :data:`BURST_WINDOW`, at least 1) refilled at ``rate - (b - 1)``, so a
+    second holds the ``b`` saved up and fewer than ``rate - b + 1`` refilled, as a bucket of
+    burst 1 at ``rate`` does. Burst 1 at Telegram's rates (the bot's, the chats'): evenly
+    spaced as before."""
+    burst = max(1, int(rate * BURST_WINDOW))
+    return TokenBucket(rate - (burst - 1), burst, now=now, sleep=sleep)
 
 
 class SendLimiter(Protocol):
@@ -175,9 +196,9 @@ class PlatformLimits:
         late (:meth:`answered`)."""
         arrivals = arrivals or {}
 
-        # burst 1: never more than ``rate`` in any one-second window, also right after a pause
+        # never more than ``rate`` in any one-second window, also right after a pause
         def bucket(rate: float | None) -> TokenBucket | None:
-            return None if rate is None else TokenBucket(rate, 1.0, now=now, sleep=sleep)
+            return None if rate is None else bucket_for(rate, now=now, sleep=sleep)
 
         self._pacers = {
             channel: _Pacer(
@@ -187,7 +208,7 @@ class PlatformLimits:
                 if budget.per_chat is None
                 else KeyedBuckets(budget.per_chat, 1.0, now=now, sleep=sleep),
                 {
-                    kind: TokenBucket(rate, 1.0, now=now, sleep=sleep)
+                    kind: bucket_for(rate, now=now, sleep=sleep)
                     for kind, rate in budget.per_endpoint
                 },
                 arrivals.get(channel),

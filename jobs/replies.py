@@ -101,9 +101,11 @@ class ReplyCourier:
             return await self._queue(channel, chat, units, "queued behind earlier replies")
         for index, unit in enumerate(units):
             rest = units[index:]
-            turn = self.limiter.before_send(channel, "push", chat, 1, urgent=True)
             try:
-                await asyncio.wait_for(turn, self.wait_limit)
+                # in this task: wait_for would run the turn as a task of its own, iterations of
+                # the event loop per reply even when the turn is free at once
+                async with asyncio.timeout(self.wait_limit):
+                    await self.limiter.before_send(channel, "push", chat, 1, urgent=True)
             except TimeoutError:
                 return await self._queue(channel, chat, rest, "waited for the rate limit")
             try:

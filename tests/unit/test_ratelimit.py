@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
-from jobs.ratelimit import KeyedBuckets, PlatformLimits, TokenBucket
+from jobs.ratelimit import KeyedBuckets, PlatformLimits, TokenBucket, bucket_for
 
 #: the documented platform budgets (the ones each channel's capabilities declare)
 _BUDGETS: Final = {
@@ -23,11 +23,13 @@ class SimulatedTime:
 
     def __init__(self) -> None:
         self.t = 0.0
+        self.sleeps = 0
 
     def now(self) -> float:
         return self.t
 
     async def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
         self.t += max(seconds, 0.0)
         await asyncio.sleep(0)
 
@@ -106,11 +108,47 @@ async def test_telegram_takes_one_token_per_message_of_a_row() -> None:
 async def test_line_endpoints_have_buckets_of_their_own() -> None:
     clock = SimulatedTime()
     limits = PlatformLimits(_BUDGETS, now=clock.now, sleep=clock.sleep)
-    await limits.before_send(Channel.LINE, "multicast", "", 1)
+    while clock.t == 0:  # the multicast bucket's burst (2 of its 200 a second), then a wait
+        await limits.before_send(Channel.LINE, "multicast", "", 1)
+    waited = clock.t
     await limits.before_send(Channel.LINE, "push", "U1", 1)
-    assert clock.t == 0
-    await limits.before_send(Channel.LINE, "multicast", "", 1)
-    assert clock.t == pytest.approx(1 / 200)
+    assert clock.t == waited  # the push endpoint's bucket is still full
+
+
+async def test_a_commit_s_replies_on_line_go_without_a_wait_each() -> None:
+    """The replies one batch of the group commit releases together take their turns at once:
+    at burst 1, 2,000 a second meant a wake-up of the event loop (at least one iteration)
+    per reply, and the last of 20 waited behind the other 19."""
+    clock = SimulatedTime()
+    limits = PlatformLimits(_BUDGETS, now=clock.now, sleep=clock.sleep)
+    sleeps_before = clock.sleeps
+    await asyncio.gather(
+        *(limits.before_send(Channel.LINE, "push", f"U{n}", 1, urgent=True) for n in range(20))
+    )
+    assert clock.sleeps == sleeps_before
+
+
+@pytest.mark.parametrize(("rate", "sends"), [(2000, 5000), (200, 700), (30, 80)])
+async def test_a_budget_s_bucket_never_exceeds_its_rate_in_any_second(
+    rate: int, sends: int
+) -> None:
+    clock = SimulatedTime()
+    bucket = bucket_for(rate, now=clock.now, sleep=clock.sleep)
+    times: list[float] = []
+
+    async def sender(count: int) -> None:
+        for _ in range(count):
+            await bucket.acquire()
+            times.append(clock.t)
+
+    await asyncio.gather(*(sender(sends // 4) for _ in range(4)))
+    assert most_in_any_window(times) <= rate
+    assert most_in_any_window(times) >= rate * 0.99  # and spends nearly all of it
+
+
+def test_telegram_s_bot_and_chat_rates_keep_a_burst_of_one() -> None:
+    assert bucket_for(30).burst == 1
+    assert bucket_for(1).burst == 1
 
 
 async def test_an_urgent_taker_goes_before_the_ordinary_ones_already_waiting() -> None:
