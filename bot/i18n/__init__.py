@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import get_month_names
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 LOCALES: Final = ("th", "en")
 DEFAULT_LOCALE: Final = "th"
@@ -146,7 +146,7 @@ def format_datetime(value: datetime, locale: str, tz: ZoneInfo) -> str:
 
 def format_number(value: int | Decimal | float, locale: str = DEFAULT_LOCALE) -> str:
     """``1,234`` (and ``1,234.5``): grouped the locale's way."""
-    return format_decimal(value, locale=_babel_locale(locale))
+    return _decimal(value, _babel_locale(locale), None)
 
 
 def format_baht(amount: Decimal, locale: str) -> str:
@@ -154,7 +154,7 @@ def format_baht(amount: Decimal, locale: str) -> str:
     amount = Decimal(amount)
     whole = amount == amount.to_integral_value()
     pattern = "#,##0" if whole else "#,##0.00"
-    text = format_decimal(amount, format=pattern, locale=_babel_locale(locale))
+    text = _decimal(amount, _babel_locale(locale), pattern)
     return f"{text} บาท" if locale == "th" else f"฿{text}"
 
 
@@ -164,7 +164,7 @@ def format_points(points: int, locale: str = DEFAULT_LOCALE) -> str:
 
 def plural_form(locale: str, count: int) -> str:
     """CLDR's plural category of ``count`` in ``locale`` (``one`` or ``other`` here)."""
-    return str(Locale.parse(_babel_locale(locale)).plural_form(abs(count)))
+    return str(_locale(_babel_locale(locale)).plural_form(abs(count)))
 
 
 def tn(locale: str, key: str, count: int, **params: Any) -> str:
@@ -196,3 +196,23 @@ def channel_name(locale: str, channel: str) -> str:
 
 def _babel_locale(locale: str) -> str:
     return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+# babel's ``format_decimal`` parses its locale and its pattern on every call; the locales are
+# the two supported ones and the patterns a few fixed strings, so each is parsed once per
+# process and applied as ``format_decimal`` applies it (the same text, its defaults kept)
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@cache
+def _pattern(code: str, pattern: str | None) -> NumberPattern:
+    return parse_pattern(_locale(code).decimal_formats[None] if pattern is None else pattern)
+
+
+def _decimal(value: int | Decimal | float, code: str, pattern: str | None) -> str:
+    """``babel.numbers.format_decimal(value, format=pattern, locale=code)``."""
+    return str(_pattern(code, pattern).apply(value, _locale(code)))
