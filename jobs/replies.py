@@ -101,9 +101,9 @@ class ReplyCourier:
             return await self._queue(channel, chat, units, "queued behind earlier replies")
         for index, unit in enumerate(units):
             rest = units[index:]
-            turn = self.limiter.before_send(channel, "push", chat, 1, urgent=True)
-            try:
-                await asyncio.wait_for(turn, self.wait_limit)
+            try:  # waited in this task: no task of its own per reply
+                async with asyncio.timeout(self.wait_limit):
+                    await self.limiter.before_send(channel, "push", chat, 1, urgent=True)
             except TimeoutError:
                 return await self._queue(channel, chat, rest, "waited for the rate limit")
             try:
