@@ -213,6 +213,32 @@ def _pattern(code: str, pattern: str | None) -> NumberPattern:
     return parse_pattern(_locale(code).decimal_formats[None] if pattern is None else pattern)
 
 
+#: patterns that write a whole number as Python's ``format(value, ",")`` does, given a ``,``
+#: group and a ``-`` minus sign (both locales': checked once in :func:`_grouped_ints`)
+_GROUPED_INT_PATTERNS: Final = frozenset({"#,##0.###", "#,##0"})
+#: babel writes whole numbers through a 28-digit decimal context (it refuses longer ones): the
+#: direct way is kept well inside it
+_WHOLE_LIMIT: Final = 10**18
+
+
+@cache
+def _grouped_ints(code: str, pattern: str | None) -> bool:
+    """Whole numbers in ``pattern`` for ``code`` are ``format(value, ",")``: no fraction, groups
+    of three, the ``,`` group and ``-`` minus, nothing before or after."""
+    parsed, symbols = _pattern(code, pattern), _locale(code).number_symbols["latn"]
+    return (
+        parsed.pattern in _GROUPED_INT_PATTERNS
+        and parsed.grouping == (3, 3)
+        and parsed.prefix == ("", "-")
+        and parsed.suffix == ("", "")
+        and symbols["group"] == ","
+        and symbols["minusSign"] == "-"
+    )
+
+
 def _decimal(value: int | Decimal | float, code: str, pattern: str | None) -> str:
-    """``babel.numbers.format_decimal(value, format=pattern, locale=code)``."""
+    """``babel.numbers.format_decimal(value, format=pattern, locale=code)``; a whole number
+    (most are: points, counts) written directly when the pattern writes it that way."""
+    if type(value) is int and -_WHOLE_LIMIT < value < _WHOLE_LIMIT and _grouped_ints(code, pattern):
+        return format(value, ",")
     return str(_pattern(code, pattern).apply(value, _locale(code)))

@@ -83,3 +83,22 @@ def test_locale_and_pattern_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> 
             i18n.tn(code, "count.points", value)
     # each locale once, and per locale "#,##0" and "#,##0.00" once
     assert sorted(parsed) == sorted(["th", "en"] + ["#,##0", "#,##0.00"] * 2)
+
+
+def test_whole_numbers_are_babels_text_written_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    numbers = [0, 1, -1, 9, 10, 99, 100, 999, 1000, -1000, 9999, 10_000, 123_456, 999_999]
+    numbers += [10**k + d for k in range(6, 25) for d in (-1, 0, 1)]  # babel: up to 25 digits
+    numbers += [-n for n in numbers]
+    expected = {(code, n): format_decimal(n, locale=code) for code in ("th", "en") for n in numbers}
+    direct = {key: text for key, text in expected.items() if abs(key[1]) < 10**18}
+    applied: list[object] = []
+    monkeypatch.setattr(i18n.NumberPattern, "apply", lambda *args, **kwargs: applied.append(args))
+    for (code, n), text in direct.items():
+        assert i18n.format_number(n, code) == text
+        assert i18n.format_points(n, code) == text
+    assert applied == []  # babel's pattern is not applied to a whole number
+    monkeypatch.undo()
+    for (code, n), text in expected.items():  # longer ones: babel's way, as before
+        assert i18n.format_number(n, code) == text
+    with pytest.raises(ArithmeticError):  # what babel does with a number past its precision
+        i18n.format_number(int("7" * 40), "th")
