@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Final, Literal, TextIO
@@ -24,6 +25,7 @@ _event_id: ContextVar[str | None] = ContextVar("chatcrm_event_id", default=None)
 _member_id: ContextVar[int | None] = ContextVar("chatcrm_member_id", default=None)
 
 FIELDS: Final = ("channel", "event_id", "member_id")
+_BOUND: Final = (("channel", _channel), ("event_id", _event_id), ("member_id", _member_id))
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -56,10 +58,32 @@ class ContextFilter(logging.Filter):
     """Adds ``channel``, ``event_id`` and ``member_id`` to every record it sees."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for name, value in current().items():
+        for name, bound in _BOUND:
             if not hasattr(record, name):  # an explicit ``extra=`` wins
-                setattr(record, name, value)
+                setattr(record, name, bound.get())
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """:data:`TEXT_FORMAT` as ``logging.Formatter`` writes it, the date and time of a second
+    written once for all the records of that second (a busy server logs many: one access line
+    per request)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second, written = self._second
+        if int(record.created) != second:  # a tuple: one record's pair is never torn
+            second = int(record.created)
+            written = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, written)
+        if self.default_msec_format:
+            return self.default_msec_format % (written, record.msecs)
+        return written
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -103,7 +127,7 @@ def formatter(fmt: LogFormat) -> logging.Formatter:
         return JsonFormatter()
     if fmt == "kv":
         return KeyValueFormatter()
-    return logging.Formatter(TEXT_FORMAT)
+    return TextFormatter()
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -24,9 +24,12 @@ chatcrm_job_runs_total             job, result             the scheduler (ran, f
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 #: the registry ``/metrics`` serves
 registry: Final[CollectorRegistry] = REGISTRY
@@ -76,20 +79,33 @@ JOB_RUNS: Final = Counter(
 )
 
 
+#: each metric's child per label values, as ``labels()`` returned it the first time: the label
+#: values are a closed set, and ``labels()`` checks and joins them under a lock on every call
+_children: dict[tuple[Any, ...], Any] = {}
+
+
+def _child(metric: M, *labels: str) -> M:
+    key = (id(metric), *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def count_update(channel: str, result: str) -> None:
-    UPDATES.labels(channel, result).inc()
+    _child(UPDATES, channel, result).inc()
 
 
 def observe_handler(channel: str, seconds: float) -> None:
-    HANDLER_SECONDS.labels(channel).observe(seconds)
+    _child(HANDLER_SECONDS, channel).observe(seconds)
 
 
 def count_sends(channel: str, path: str, result: str, count: int = 1) -> None:
-    SENDS.labels(channel, path, result).inc(count)
+    _child(SENDS, channel, path, result).inc(count)
 
 
 def count_rate_limited(channel: str) -> None:
-    RATE_LIMITED.labels(channel).inc()
+    _child(RATE_LIMITED, channel).inc()
 
 
 def set_line_quota(limit: int | None, used: int) -> None:
@@ -97,7 +113,7 @@ def set_line_quota(limit: int | None, used: int) -> None:
 
 
 def count_job_run(job: str, result: str) -> None:
-    JOB_RUNS.labels(job, result).inc()
+    _child(JOB_RUNS, job, result).inc()
 
 
 def set_outbox_pending(channel: str, pending: int) -> None:

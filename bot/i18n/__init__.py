@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import get_month_names
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 LOCALES: Final = ("th", "en")
 DEFAULT_LOCALE: Final = "th"
@@ -146,7 +146,7 @@ def format_datetime(value: datetime, locale: str, tz: ZoneInfo) -> str:
 
 def format_number(value: int | Decimal | float, locale: str = DEFAULT_LOCALE) -> str:
     """``1,234`` (and ``1,234.5``): grouped the locale's way."""
-    return format_decimal(value, locale=_babel_locale(locale))
+    return _decimal(value, _babel_locale(locale), None)
 
 
 def format_baht(amount: Decimal, locale: str) -> str:
@@ -154,7 +154,7 @@ def format_baht(amount: Decimal, locale: str) -> str:
     amount = Decimal(amount)
     whole = amount == amount.to_integral_value()
     pattern = "#,##0" if whole else "#,##0.00"
-    text = format_decimal(amount, format=pattern, locale=_babel_locale(locale))
+    text = _decimal(amount, _babel_locale(locale), pattern)
     return f"{text} บาท" if locale == "th" else f"฿{text}"
 
 
@@ -164,7 +164,7 @@ def format_points(points: int, locale: str = DEFAULT_LOCALE) -> str:
 
 def plural_form(locale: str, count: int) -> str:
     """CLDR's plural category of ``count`` in ``locale`` (``one`` or ``other`` here)."""
-    return str(Locale.parse(_babel_locale(locale)).plural_form(abs(count)))
+    return str(_locale(_babel_locale(locale)).plural_form(abs(count)))
 
 
 def tn(locale: str, key: str, count: int, **params: Any) -> str:
@@ -196,3 +196,49 @@ def channel_name(locale: str, channel: str) -> str:
 
 def _babel_locale(locale: str) -> str:
     return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+# babel's ``format_decimal`` parses its locale and its pattern on every call; the locales are
+# the two supported ones and the patterns a few fixed strings, so each is parsed once per
+# process and applied as ``format_decimal`` applies it (the same text, its defaults kept)
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@cache
+def _pattern(code: str, pattern: str | None) -> NumberPattern:
+    return parse_pattern(_locale(code).decimal_formats[None] if pattern is None else pattern)
+
+
+#: patterns that write a whole number as Python's ``format(value, ",")`` does, given a ``,``
+#: group and a ``-`` minus sign (both locales': checked once in :func:`_grouped_ints`)
+_GROUPED_INT_PATTERNS: Final = frozenset({"#,##0.###", "#,##0"})
+#: babel writes whole numbers through a 28-digit decimal context (it refuses longer ones): the
+#: direct way is kept well inside it
+_WHOLE_LIMIT: Final = 10**18
+
+
+@cache
+def _grouped_ints(code: str, pattern: str | None) -> bool:
+    """Whole numbers in ``pattern`` for ``code`` are ``format(value, ",")``: no fraction, groups
+    of three, the ``,`` group and ``-`` minus, nothing before or after."""
+    parsed, symbols = _pattern(code, pattern), _locale(code).number_symbols["latn"]
+    return (
+        parsed.pattern in _GROUPED_INT_PATTERNS
+        and parsed.grouping == (3, 3)
+        and parsed.prefix == ("", "-")
+        and parsed.suffix == ("", "")
+        and symbols["group"] == ","
+        and symbols["minusSign"] == "-"
+    )
+
+
+def _decimal(value: int | Decimal | float, code: str, pattern: str | None) -> str:
+    """``babel.numbers.format_decimal(value, format=pattern, locale=code)``; a whole number
+    (most are: points, counts) written directly when the pattern writes it that way."""
+    if type(value) is int and -_WHOLE_LIMIT < value < _WHOLE_LIMIT and _grouped_ints(code, pattern):
+        return format(value, ",")
+    return str(_pattern(code, pattern).apply(value, _locale(code)))
