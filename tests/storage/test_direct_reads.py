@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from bot.core.messages import Channel, Identity, Inbound, InboundKind, Reply
+from bot.core.messages import Reply
 from bot.i18n import t
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
@@ -36,6 +36,7 @@ from storage.repositories.sales import SPEND_AND_LEDGER
 from storage.repositories.settings import VERSION_KEY
 from tests.unit.journey_support import count_rows
 from tests.unit.staff_support import ensure_branch, make_member
+from tests.unit.test_bus_group_commit import _text as telegram_text
 from tests.unit.test_bus_hot_path import _text, first_words
 
 THAI = "พลอย ใจดี 🌸🎉"
@@ -231,16 +232,6 @@ async def _credit(ctx: Context) -> list[Reply]:
     return [Reply(text="credited")]
 
 
-def _inbound(event_id: str, text: str, user: str) -> Inbound:
-    return Inbound(
-        identity=Identity(Channel.TELEGRAM, user),
-        kind=InboundKind.TEXT,
-        received_at=datetime(2026, 3, 3, tzinfo=UTC),
-        event_id=event_id,
-        text=text,
-    )
-
-
 async def test_a_failed_read_on_the_driver_in_a_batch_undoes_its_own_event_alone(
     app: App,
 ) -> None:
@@ -252,8 +243,8 @@ async def test_a_failed_read_on_the_driver_in_a_batch_undoes_its_own_event_alone
     app.bus.router = router
 
     failed, credited = await asyncio.gather(
-        app.bus.handle(_inbound("tg:f1", "/fail", "700")),
-        app.bus.handle(_inbound("tg:f2", "/credit", "701")),
+        app.bus.handle(telegram_text("tg:f1", "/fail", "700")),
+        app.bus.handle(telegram_text("tg:f2", "/credit", "701")),
     )
 
     assert [reply.text for reply in failed] == [t("th", "error.internal")]
