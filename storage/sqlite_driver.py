@@ -320,9 +320,12 @@ class OneTripConnection(aiosqlite.Connection):
             return _STOP_RUNNING_SENTINEL
 
         try:
-            stopped: asyncio.Future[Any] | None = asyncio.get_event_loop().create_future()
+            loop = asyncio.get_event_loop()
         except RuntimeError:  # no event loop any more (a connection collected at exit)
-            stopped = None
+            loop = None
+        # nor a future on a closed loop (a connection left open when its loop closed, stopped by
+        # its ``__del__``): the database thread's answer would raise in that thread
+        stopped = None if loop is None or loop.is_closed() else loop.create_future()
         self._tx.put_nowait((stopped, close_and_stop))
         self._stopped = stopped
         return stopped

@@ -330,3 +330,32 @@ async def test_a_write_waiting_for_the_next_trip_is_committed_though_nothing_els
     async with sqlite.connect() as connection:
         names = (await connection.execute(text("SELECT name FROM t"))).scalars().all()
     assert names == ["queued"]
+
+
+def test_a_connection_stopped_after_its_event_loop_closed_ends_its_thread_quietly(
+    tmp_path: Path,
+) -> None:
+    # A connection left open when its event loop closed (a test's loop at teardown, a process
+    # at exit) is stopped later, by its ``__del__`` or a pool's clean-up. The stop's future was
+    # made on the closed loop, and the database thread's answer to it raised "Event loop is
+    # closed" in that thread (pytest's unhandled-thread-exception warning).
+    raised: list[BaseException | None] = []
+    hook, threading.excepthook = threading.excepthook, lambda args: raised.append(args.exc_value)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+
+        async def opened() -> OneTripConnection:
+            connection = OneTripConnection(lambda: sqlite3.connect(tmp_path / "x.db"), 64)
+            await connection
+            return connection
+
+        connection = loop.run_until_complete(opened())
+        loop.close()
+        assert connection.stop() is None  # no future on a closed loop: nobody can await it
+        connection._thread.join(5)
+        assert not connection._thread.is_alive()
+        assert raised == []
+    finally:
+        threading.excepthook = hook
+        asyncio.set_event_loop(None)
