@@ -20,7 +20,7 @@ None and the caller executes the statement as usual.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, Final, cast
 
@@ -28,7 +28,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import ReturnsRows
 
 from storage.along import positional, send_along
@@ -133,6 +134,24 @@ async def rows(
     if not convert:
         return found
     return [_converted(row, convert) for row in found]
+
+
+async def fetch_all(
+    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+) -> Sequence[Any]:
+    """``statement``'s rows: on SQLite's one-trip driver (:func:`rows`), elsewhere through
+    ``session.execute`` (the same values either way)."""
+    found: Sequence[Any] | None = await rows(session, statement, values)
+    if found is None:
+        found = (await session.execute(statement, values)).all()
+    return found
+
+
+async def write(session: AsyncSession, statement: UpdateBase, values: Mapping[str, Any]) -> None:
+    """``statement`` (a write whose rows nobody reads): with the next statement on SQLite's
+    one-trip driver (:func:`along`), elsewhere through ``session.execute`` now."""
+    if not await along(session, statement, values):
+        await session.execute(statement, values)
 
 
 async def _driver_error(

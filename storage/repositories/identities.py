@@ -251,8 +251,7 @@ class Identities:
         if changes.keys() == {"last_seen_at"}:
             params = {"identity_id": identity.id, "now": changes["last_seen_at"]}
             # on SQLite it goes with the next statement (the handler's first, or the commit)
-            if not await direct.along(self._s, SEEN, params):
-                await self._s.execute(SEEN, params)
+            await direct.write(self._s, SEEN, params)
         else:
             statement = update(_TABLE).where(_TABLE.c.id == identity.id).values(changes)
             await self._s.execute(statement)
@@ -267,9 +266,7 @@ class Identities:
 
     async def _arrival(self, channel: str, user_id: str) -> Arrival | None:
         params = {"channel": channel, "user_id": user_id}
-        found: Sequence[Any] | None = await direct.rows(self._s, ARRIVAL, params)  # SQLite
-        if found is None:
-            found = (await self._s.execute(ARRIVAL, params)).all()
+        found = await direct.fetch_all(self._s, ARRIVAL, params)  # SQLite: on the driver
         return arrival_of(found[0]) if found else None
 
     async def touch(

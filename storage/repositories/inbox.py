@@ -104,8 +104,7 @@ class Inbox:
         if thread.last_message_at != now:
             moved = {"thread_id": thread.id, "now": now}
             # on SQLite it goes with the next statement (the handler's next, or the commit)
-            if not await direct.along(self._s, _MOVED, moved):
-                await self._s.execute(_MOVED, moved)
+            await direct.write(self._s, _MOVED, moved)
             self._writes.wrote(thread, {"last_message_at": now})
         return InboxMessage(id=message_id, **values)
 

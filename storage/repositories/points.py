@@ -88,18 +88,12 @@ class PointsLedger:
         return entry
 
     async def _key_used(self, key: str) -> bool:
-        found = await direct.rows(self._s, _KEY_USED, {"key": key})  # SQLite: on the driver
-        if found is None:
-            return (await self._s.execute(_KEY_USED, {"key": key})).first() is not None
-        return bool(found)
+        return bool(await direct.fetch_all(self._s, _KEY_USED, {"key": key}))  # SQLite: driver
 
     async def balance(self, member_id: int) -> int:
         """The cached balance (always equal to :meth:`ledger_sum`)."""
-        params = {"member_id": member_id}
-        found = await direct.rows(self._s, _BALANCE, params)  # SQLite: on the driver
-        if found is None:
-            return int((await self._s.execute(_BALANCE, params)).scalar_one_or_none() or 0)
-        return int(found[0][0]) if found else 0
+        found = await direct.fetch_all(self._s, _BALANCE, {"member_id": member_id})
+        return int(found[0][0] or 0) if found else 0
 
     async def ledger_sum(self, member_id: int) -> int:
         result = await self._s.execute(

@@ -132,9 +132,7 @@ class Sales:
         the spend as a scalar subquery on every row. Only the columns the lots need are read.
         """
         params = {"member_id": member_id, "since": since}
-        found = await direct.rows(self._s, SPEND_AND_LEDGER, params)  # SQLite: on the driver
-        if found is None:
-            found = (await self._s.execute(SPEND_AND_LEDGER, params)).all()
+        found = await direct.fetch_all(self._s, SPEND_AND_LEDGER, params)  # SQLite: on the driver
         rows = [LedgerRow._make(row) for row in found]
         total = Decimal(rows[0].spend if rows else 0).quantize(Decimal("0.01"))
         return total, [row for row in rows if row.id is not None]

@@ -67,8 +67,7 @@ class Conversations:
         values: dict[str, Any] = {"flow": flow, "step": step, "data": dict(data)}
         values |= {"expires_at": expires_at, "updated_at": now}
         params = {"channel": channel, "user_id": user_id, **values}
-        if not await direct.along(self._s, SAVE["sqlite"], params):
-            await self._s.execute(SAVE[self._s.get_bind().dialect.name], params)
+        await direct.write(self._s, SAVE[self._s.get_bind().dialect.name], params)
         held = self._s.sync_session.identity_map.get(
             identity_key(ConversationState, (channel, user_id))
         )
@@ -79,8 +78,7 @@ class Conversations:
         """Delete the state; a copy the session holds goes with it, so that :meth:`get` in the
         same transaction reads none (a DELETE with bound values would leave it there)."""
         params = {"channel": channel, "user_id": user_id}
-        if not await direct.along(self._s, _CLEAR, params):  # SQLite: with the next statement
-            await self._s.execute(_CLEAR, params)
+        await direct.write(self._s, _CLEAR, params)  # SQLite: with the next statement
         held = self._s.sync_session.identity_map.get(
             identity_key(ConversationState, (channel, user_id))
         )
