@@ -17,7 +17,9 @@ that caller is cancelled once more) closes the connection, so its transaction en
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -198,6 +200,34 @@ class Along:
 _Deferred = tuple[str, Any, Along | None]
 
 
+def _answer(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+def _work(tx: Any) -> None:
+    """The database thread: aiosqlite's queue protocol, except that an answer for a loop that
+    has closed meanwhile is dropped (nobody can await it) instead of raising in this thread."""
+    while True:
+        future, function = tx.get()
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = function()
+        except BaseException as raised:  # handed to the caller, as aiosqlite does
+            error = raised
+        if future is not None:
+            # the loop may have closed while this ran (a loop torn down mid-statement)
+            with contextlib.suppress(RuntimeError):
+                future.get_loop().call_soon_threadsafe(_answer, future, result, error)
+        if result is _STOP_RUNNING_SENTINEL:
+            break
+
+
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors make one trip per statement, and whose ``BEGIN``
     (and savepoints) travel with the next statement."""
@@ -210,6 +240,11 @@ class OneTripConnection(aiosqlite.Connection):
     _idle = False
     #: what :meth:`stop` queued on the database thread resolves this (None before a stop)
     _stopped: asyncio.Future[Any] | None = None
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        # the same queue, served by a thread that survives its event loop closing first
+        self._thread = threading.Thread(target=_work, args=(self._tx,))
 
     @property
     def is_open(self) -> bool:

@@ -359,3 +359,39 @@ def test_a_connection_stopped_after_its_event_loop_closed_ends_its_thread_quietl
     finally:
         threading.excepthook = hook
         asyncio.set_event_loop(None)
+
+
+def test_a_statement_answered_after_its_event_loop_closed_ends_its_thread_quietly(
+    tmp_path: Path,
+) -> None:
+    # The other way a database thread outlives its loop: a statement (or close) queued while
+    # the loop ran finishes after the loop closed (a test's loop torn down mid-statement).
+    # The answer to its future then raised "Event loop is closed" in the database thread,
+    # twice: once for the result, once more from the handler that tried to pass that error on.
+    raised: list[BaseException | None] = []
+    hook, threading.excepthook = threading.excepthook, lambda args: raised.append(args.exc_value)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    release = threading.Event()
+    try:
+
+        async def opened() -> OneTripConnection:
+            connection = OneTripConnection(lambda: sqlite3.connect(tmp_path / "x.db"), 64)
+            await connection
+            return connection
+
+        connection = loop.run_until_complete(opened())
+        pending = loop.create_task(connection.run(release.wait, 5))
+        loop.run_until_complete(asyncio.sleep(0))  # the statement is on the database thread
+        pending.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+        release.set()  # the statement ends after its loop closed
+        assert connection.stop() is None
+        connection._thread.join(5)
+        assert not connection._thread.is_alive()
+        assert raised == []
+    finally:
+        release.set()
+        threading.excepthook = hook
+        asyncio.set_event_loop(None)
