@@ -67,7 +67,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -80,7 +80,7 @@ from bot.core.errors import (
     RateLimited,
     RecipientUnreachable,
 )
-from bot.core.messages import Channel
+from bot.core.messages import Channel, Reply
 from bot.core.ports import Outbound
 from bot.core.wire import WireFormatError, payload_to_replies
 from jobs.campaign_delivery import outcome_hook
@@ -359,7 +359,9 @@ class OutboxDispatcher:
             until = now + timedelta(seconds=wait)
             self._resting[channel] = until
             self.limiter.rest(channel, wait)
-            await self._record(delivery, state, "rate_limited", not_before=until, error=str(error))
+            await self._record(
+                delivery, state, "rate_limited", not_before=until, error=str(error), rest=error.rest
+            )
         except QuotaExhausted as error:
             until = now + QUOTA_REST
             self._resting[channel] = until
@@ -375,7 +377,8 @@ class OutboxDispatcher:
         except Exception as error:  # TransientChannelError, other ChannelErrors, adapter bugs
             if not isinstance(error, ChannelError):
                 log.exception("sending outbox row %s crashed", delivery.rows[0].id)
-            await self._record(delivery, state, "retrying", error=repr(error))
+            rest = error.rest if isinstance(error, ChannelError) else None
+            await self._record(delivery, state, "retrying", error=repr(error), rest=rest)
         else:
             self.limiter.answered(channel, delivery.chat)  # before the write: its answer time
             await self._record(delivery, state, "sent")
@@ -388,9 +391,10 @@ class OutboxDispatcher:
         *,
         not_before: datetime | None = None,
         error: str | None = None,
+        rest: Sequence[Reply] | None = None,
     ) -> None:
         """Store the outcome of every row of one request (committed, with the campaign hook,
         before this returns: :mod:`jobs.outcome_writer`) and count it."""
-        counted = await self._writer.write(delivery, outcome, not_before, error)
+        counted = await self._writer.write(delivery, outcome, not_before, error, rest)
         state.check.done(delivery)
         state.count(delivery.channel, counted)

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
+from bot.core.messages import Reply
+from bot.core.wire import replies_to_payload
 from jobs.campaign_delivery import OutcomeHook, campaign_of, finishes_only, pause_for_quota
 from jobs.delivery_plan import Delivery
 from jobs.dispatch_types import FINAL_OUTCOMES, Outcome
@@ -52,6 +54,8 @@ class _Entry:
     outcome: Outcome
     not_before: datetime | None
     error: str | None
+    #: what is left to send of a one-row request that went out in part (None: all of it)
+    rest: Sequence[Reply] | None = None
     done: asyncio.Future[list[str]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -85,10 +89,12 @@ class OutcomeWriter:
         outcome: Outcome,
         not_before: datetime | None = None,
         error: str | None = None,
+        rest: Sequence[Reply] | None = None,
     ) -> list[str]:
         """Store ``outcome`` for every row of ``delivery``; returns each row's final outcome
-        (``withdrawn`` for a row that was no longer pending) once it is committed."""
-        entry = _Entry(delivery, outcome, not_before, error)
+        (``withdrawn`` for a row that was no longer pending) once it is committed. ``rest``:
+        the replies a retried row still has to send, when part of it went out."""
+        entry = _Entry(delivery, outcome, not_before, error, rest)
         self._queue.append(entry)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
@@ -205,15 +211,19 @@ async def _record_row(
     uow: UnitOfWork, hook: OutcomeHook, message: QueuedMessage, entry: _Entry, now: datetime
 ) -> str:
     box, outcome, error = uow.outbox, entry.outcome, entry.error
+    rest = entry.rest
+    left = None if rest is None or len(entry.delivery.rows) != 1 else replies_to_payload(rest)
     if outcome in ("rate_limited", "quota_exhausted", "released"):
         changed = await box.reschedule(
-            message.id, entry.not_before or now, error, count_attempt=False
+            message.id, entry.not_before or now, error, count_attempt=False, payload=left
         )
     elif outcome == "unreachable":
         changed = await box.mark_unreachable(message.id, error or "")
     elif outcome == "retrying" and message.attempts + 1 < MAX_ATTEMPTS:
         wait = backoff(message.attempts + 1)
-        changed = await box.reschedule(message.id, now + wait, error, count_attempt=True)
+        changed = await box.reschedule(
+            message.id, now + wait, error, count_attempt=True, payload=left
+        )
     else:  # failed, or retrying with its attempts used up
         outcome = "failed"
         changed = await box.mark_failed(message.id, error or "failed")

@@ -112,17 +112,26 @@ class ReplyCourier:
                 await send(unit, later)
             except RecipientUnreachable:
                 raise
-            except RateLimited as error:
-                self.limiter.rest(channel, error.retry_after)
-                delay = timedelta(seconds=max(error.retry_after, 0.0))
-                return await self._queue(channel, chat, rest, repr(error), delay=delay)
-            except PermanentChannelError as error:
-                log.warning("reply to %s:%s refused for good: %r", channel.value, chat, error)
-                return await self._queue(channel, chat, rest, repr(error), status=FAILED)
-            except ChannelError as error:  # a network error, a 5xx: the dispatcher retries
-                return await self._queue(channel, chat, rest, repr(error), delay=backoff(1))
+            except ChannelError as error:
+                if error.rest is not None:  # part of the unit went out: not sent again
+                    rest = [error.rest, *units[index + 1 :]]
+                return await self._failed(channel, chat, rest, error)
             self.limiter.answered(channel, chat)  # a slow answer spaces the chat's next one
         return "sent"
+
+    async def _failed(
+        self, channel: Channel, chat: str, rest: Sequence[Sequence[Reply]], error: ChannelError
+    ) -> str:
+        """Queue (or record as failed) what ``error`` kept from going out."""
+        if isinstance(error, RateLimited):
+            self.limiter.rest(channel, error.retry_after)
+            delay = timedelta(seconds=max(error.retry_after, 0.0))
+            return await self._queue(channel, chat, rest, repr(error), delay=delay)
+        if isinstance(error, PermanentChannelError):
+            log.warning("reply to %s:%s refused for good: %r", channel.value, chat, error)
+            return await self._queue(channel, chat, rest, repr(error), status=FAILED)
+        # a network error, a 5xx: the dispatcher retries
+        return await self._queue(channel, chat, rest, repr(error), delay=backoff(1))
 
     async def _behind_queued(self, channel: Channel, chat: str) -> bool:
         """Earlier replies to ``chat`` wait in the outbox (looked up only for a chat this

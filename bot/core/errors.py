@@ -7,7 +7,11 @@ friendly reply in the member's language and rolls back whatever the handler had 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.core.messages import Reply
 
 
 class DomainError(Exception):
@@ -38,7 +42,14 @@ class Conflict(DomainError):
 
 
 class ChannelError(Exception):
-    """Delivery through a platform failed."""
+    """Delivery through a platform failed.
+
+    ``rest``: when some messages of the failed call went out before it failed, the replies
+    still to send (an adapter with no idempotency key sets it; a retry sends these instead of
+    the whole call, so what arrived is not sent twice). None: retry the whole call.
+    """
+
+    rest: Sequence[Reply] | None = None
 
 
 class CommandError(Exception):

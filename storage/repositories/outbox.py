@@ -29,13 +29,7 @@ from storage.bulk import bulk_insert
 from storage.bulk.sql import commonly_true, is_among
 from storage.models import ChannelIdentity, OutboxMessage, table_of
 from storage.repositories import outbox_statements as statements
-from storage.repositories.outbox_reads import (
-    FAILED,
-    PENDING,
-    OutboxReads,
-    is_pending,
-    is_urgent,
-)
+from storage.repositories.outbox_reads import FAILED, PENDING, OutboxReads, is_pending, is_urgent
 from storage.sqlite_driver import Along
 from storage.upsert import insert_once
 
@@ -353,11 +347,20 @@ class Outbox(OutboxReads):
         return statements.returned_ids(along)
 
     async def reschedule(
-        self, message_id: int, not_before: datetime, error: str | None, *, count_attempt: bool
+        self,
+        message_id: int,
+        not_before: datetime,
+        error: str | None,
+        *,
+        count_attempt: bool,
+        payload: dict[str, Any] | None = None,
     ) -> bool:
         """Try again at ``not_before``; ``count_attempt`` is False for waits that are not the
-        message's fault (rate limits, quota), which must not use up its attempts."""
+        message's fault (rate limits, quota), which must not use up its attempts. ``payload``:
+        what is left to send, when part of the message went out."""
         values: dict[str, Any] = {"not_before": not_before, "error": _clip(error)}
+        if payload is not None:
+            values["payload"] = payload
         if count_attempt:
             values["attempts"] = OutboxMessage.attempts + 1
         return await self._update_pending(message_id, **values)

@@ -210,3 +210,38 @@ async def test_unreachable_server_raises_transient_error() -> None:
             await send(bot, CHAT, [Reply(text="hi")])
     finally:
         await bot.session.close()
+
+
+async def test_a_failure_after_some_messages_carries_the_replies_still_to_send(
+    bot: Bot, fake: FakeTelegramAPI
+) -> None:
+    # Telegram has no idempotency key: what went out before a failure must not go out again
+    long = "\n".join(f"line {n}" for n in range(600))  # two messages
+    replies = [Reply(text=long), Reply(text="after")]
+
+    async def refuse_the_next(call: object) -> None:  # the message after the first: a 429
+        fake.fail(429, "Too Many Requests: retry after 3", retry_after=3, times=1)
+        fake.after_send = None
+
+    fake.after_send = refuse_the_next
+    with pytest.raises(RateLimited) as raised:
+        await send(bot, CHAT, replies)
+    rest = raised.value.rest
+    assert rest is not None
+    assert [r.text for r in rest] == [long, "after"]
+    await send(bot, CHAT, rest)  # the retry sends the second part and "after" only
+    shown = [html.unescape(call.text) for call in fake.sent(CHAT)]
+    assert len(shown) == 3
+    assert "\n".join(shown[:2]) == long
+    assert shown[2] == "after"
+    await send(bot, CHAT, [Reply(text="next")])  # a reply of its own is sent whole
+    assert html.unescape(fake.sent(CHAT)[-1].text) == "next"
+
+
+async def test_a_failure_of_the_first_message_leaves_the_whole_call_to_retry(
+    bot: Bot, fake: FakeTelegramAPI
+) -> None:
+    fake.fail(429, "Too Many Requests: retry after 3", retry_after=3, times=1)
+    with pytest.raises(RateLimited) as raised:
+        await send(bot, CHAT, [Reply(text="a"), Reply(text="b")])
+    assert raised.value.rest is None

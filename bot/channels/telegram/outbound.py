@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import html
 from collections.abc import Awaitable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
 
 from aiogram import Bot
@@ -34,6 +34,7 @@ from bot import metrics
 from bot.channels.telegram.session import Files, session_of
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.errors import (
+    ChannelError,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
@@ -222,19 +223,40 @@ async def call(request: Awaitable[T]) -> T:
         raise TransientChannelError(str(error)) from error
 
 
+#: ``Reply.meta`` key: how many of the reply's planned messages went out in an earlier attempt
+SENT_META: Final = "telegram.sent"
+
+
+def _sent_before(reply: Reply) -> int:
+    """How many of ``reply``'s planned messages an earlier attempt sent."""
+    sent = reply.meta.get(SENT_META, "")
+    return int(sent) if sent.isdigit() else 0
+
+
 async def send(
     bot: Bot, chat_id: int, replies: Sequence[Reply], next_turn: NextTurn | None = None
 ) -> None:
     """Deliver ``replies`` in order; the first failure stops the rest and is raised.
-    ``next_turn`` is awaited before every message after the first (the send budget's turn)."""
+    ``next_turn`` is awaited before every message after the first (the send budget's turn).
+
+    Telegram has no idempotency key, so a retry of the whole call would send again what went
+    out before the failure (a card's photo, the first part of a long text): a failure after
+    some messages went out carries the replies still to send as its ``rest``."""
     session = session_of(bot)
     first = True
-    for reply in replies:
-        for out in plan(reply):
+    for index, reply in enumerate(replies):
+        skip = _sent_before(reply)
+        for offset, out in enumerate(plan(reply)[skip:]):
             if not first and next_turn is not None:
                 await next_turn()
+            try:
+                await session.post(bot.token, *request(chat_id, out))
+            except ChannelError as error:
+                if not first:
+                    meta = {**reply.meta, SENT_META: str(skip + offset)}
+                    error.rest = [replace(reply, meta=meta), *replies[index + 1 :]]
+                raise
             first = False
-            await session.post(bot.token, *request(chat_id, out))
 
 
 #: the Bot API method and the name of its file field, per kind of message
