@@ -14,11 +14,9 @@ from bot.core.wire import replies_to_payload
 from simulator.fakes.apart import serving_apart
 from simulator.fakes.telegram_api import Call, FakeTelegramAPI
 from tests.e2e.reply_support import process, real_time, until
+from tests.e2e.test_multi_message_units import LONG, PNG
 
 CHAT = 841_001
-#: more than one message holds (4096), and more than a caption holds (1024)
-LONG = "\n".join(f"line {n} of a long answer" for n in range(250))
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
 def fail_once_after(fake: FakeTelegramAPI, accepted: int, status: int, description: str) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -332,66 +332,65 @@ async def test_a_write_waiting_for_the_next_trip_is_committed_though_nothing_els
     assert names == ["queued"]
 
 
+@pytest.fixture
+def thread_errors() -> Iterator[list[BaseException | None]]:
+    """What the threads raised (pytest's unhandled-thread-exception warning), while a test's
+    event loop of its own is the current one."""
+    raised: list[BaseException | None] = []
+    hook, threading.excepthook = threading.excepthook, lambda args: raised.append(args.exc_value)
+    try:
+        yield raised
+    finally:
+        threading.excepthook = hook
+        asyncio.set_event_loop(None)
+
+
+def opened_on(loop: asyncio.AbstractEventLoop, path: Path) -> OneTripConnection:
+    asyncio.set_event_loop(loop)
+
+    async def opened() -> OneTripConnection:
+        connection = OneTripConnection(lambda: sqlite3.connect(path), 64)
+        await connection
+        return connection
+
+    return loop.run_until_complete(opened())
+
+
 def test_a_connection_stopped_after_its_event_loop_closed_ends_its_thread_quietly(
-    tmp_path: Path,
+    tmp_path: Path, thread_errors: list[BaseException | None]
 ) -> None:
     # A connection left open when its event loop closed (a test's loop at teardown, a process
     # at exit) is stopped later, by its ``__del__`` or a pool's clean-up. The stop's future was
     # made on the closed loop, and the database thread's answer to it raised "Event loop is
     # closed" in that thread (pytest's unhandled-thread-exception warning).
-    raised: list[BaseException | None] = []
-    hook, threading.excepthook = threading.excepthook, lambda args: raised.append(args.exc_value)
     loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-
-        async def opened() -> OneTripConnection:
-            connection = OneTripConnection(lambda: sqlite3.connect(tmp_path / "x.db"), 64)
-            await connection
-            return connection
-
-        connection = loop.run_until_complete(opened())
-        loop.close()
-        assert connection.stop() is None  # no future on a closed loop: nobody can await it
-        connection._thread.join(5)
-        assert not connection._thread.is_alive()
-        assert raised == []
-    finally:
-        threading.excepthook = hook
-        asyncio.set_event_loop(None)
+    connection = opened_on(loop, tmp_path / "x.db")
+    loop.close()
+    assert connection.stop() is None  # no future on a closed loop: nobody can await it
+    connection._thread.join(5)
+    assert not connection._thread.is_alive()
+    assert thread_errors == []
 
 
 def test_a_statement_answered_after_its_event_loop_closed_ends_its_thread_quietly(
-    tmp_path: Path,
+    tmp_path: Path, thread_errors: list[BaseException | None]
 ) -> None:
     # The other way a database thread outlives its loop: a statement (or close) queued while
     # the loop ran finishes after the loop closed (a test's loop torn down mid-statement).
     # The answer to its future then raised "Event loop is closed" in the database thread,
     # twice: once for the result, once more from the handler that tried to pass that error on.
-    raised: list[BaseException | None] = []
-    hook, threading.excepthook = threading.excepthook, lambda args: raised.append(args.exc_value)
     loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    connection = opened_on(loop, tmp_path / "x.db")
     release = threading.Event()
     try:
-
-        async def opened() -> OneTripConnection:
-            connection = OneTripConnection(lambda: sqlite3.connect(tmp_path / "x.db"), 64)
-            await connection
-            return connection
-
-        connection = loop.run_until_complete(opened())
         pending = loop.create_task(connection.run(release.wait, 5))
         loop.run_until_complete(asyncio.sleep(0))  # the statement is on the database thread
         pending.cancel()
         loop.run_until_complete(asyncio.sleep(0))
         loop.close()
-        release.set()  # the statement ends after its loop closed
-        assert connection.stop() is None
-        connection._thread.join(5)
-        assert not connection._thread.is_alive()
-        assert raised == []
     finally:
-        release.set()
-        threading.excepthook = hook
-        asyncio.set_event_loop(None)
+        release.set()  # the statement ends after its loop closed
+    assert connection.stop() is None
+    connection._thread.join(5)
+    assert not connection._thread.is_alive()
+    assert thread_errors == []
