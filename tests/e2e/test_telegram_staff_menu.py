@@ -9,6 +9,7 @@ import pytest
 
 from bot.bootstrap import App
 from bot.cli_staff import invite_lines
+from bot.core.errors import ChannelError
 from bot.core.messages import Reply
 from bot.i18n import t
 from jobs.dispatcher import OutboxDispatcher
@@ -116,3 +117,23 @@ async def test_setup_gives_every_telegram_staff_member_their_menu(tg: TelegramWo
     assert "staffmenu" in commands_of(tg, CASHIER)
     assert "staff" not in commands_of(tg, CASHIER)
     assert sum("staff menu" in line for line in done) == 2
+
+
+async def test_a_menu_reply_that_went_out_whole_sets_the_menu_though_a_later_one_failed(
+    tg: TelegramWorld,
+) -> None:
+    # the retry sends only what did not go out (Telegram has no idempotency key): the menu of
+    # a reply that did is set now, or never
+    menu = Reply(text="hi", meta={"menu": "owner", "locale": "en"})
+    tg.fake.fail(502, "Bad Gateway", chat_id=CASHIER, method="sendMessage", times=0)
+
+    async def refuse_the_next(call: object) -> None:
+        tg.fake.failures[-1].times = 1
+        tg.fake.after_send = None
+
+    tg.fake.after_send = refuse_the_next
+    with pytest.raises(ChannelError) as raised:
+        await tg.channel.push(str(CASHIER), [menu, Reply(text="then this")])
+    assert raised.value.rest is not None
+    assert [r.text for r in raised.value.rest] == ["then this"]
+    assert "staff" in commands_of(tg, CASHIER)

@@ -192,7 +192,15 @@ class TelegramChannel:
         A reply whose ``meta`` asks for a command menu (staff after ``/claim``, a removed staff
         member) also sets that chat's menu, after the messages; a menu failure is only logged.
         """
-        await send(self.bot, int(user_id), replies, next_turn)
+        try:
+            await send(self.bot, int(user_id), replies, next_turn)
+        except ChannelError as error:
+            if error.rest is not None:  # the menus of the replies that went out whole
+                whole = replies[: len(replies) - len(error.rest)]
+                await apply_menus(
+                    self.bot, self.bus.router, int(user_id), whole, self.settings.locale
+                )
+            raise
         await apply_menus(self.bot, self.bus.router, int(user_id), replies, self.settings.locale)
 
     async def deliver(self, identity: Identity, replies: Sequence[Reply]) -> None:
