@@ -52,7 +52,7 @@ from bot.channels.line.inbound import (
     user_of,
     within_replay_window,
 )
-from bot.channels.line.render import LineMessage, LineRenderer
+from bot.channels.line.render import MAX_MESSAGES_PER_REQUEST, LineMessage, LineRenderer
 from bot.channels.line.richmenu import install
 from bot.channels.line.send import (
     DEFAULT_RETRY_DELAYS,
@@ -66,6 +66,7 @@ from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.clock import Clock
 from bot.core.errors import ChannelError, TransientChannelError
 from bot.core.messages import Channel, InboundKind, Reply
+from bot.core.resume import marked, sent_before
 from bot.i18n import supported_locale, t
 from handlers.bus import Bus, answered_in
 from handlers.router import Router
@@ -80,6 +81,8 @@ WEBHOOK_PATH: Final = "/webhook/line"
 REPLY_TOKEN_FRESHNESS: Final = timedelta(seconds=50)
 #: the profile lookup on follow must not eat LINE's 2-second webhook budget
 PROFILE_TIMEOUT: Final = 1.5
+#: ``Reply.meta`` key on a call's first reply: how many of the call's messages went out before
+SENT_META: Final = "line.sent"
 
 
 class LineChannel:
@@ -240,18 +243,8 @@ class LineChannel:
         happened_at: datetime,
     ) -> None:
         """Send replies: the free reply token for the first 5 messages while it is fresh, push
-        (with a retry key) for the rest, or for all when the token is absent, stale or refused."""
-        messages = await self.render(user_id, replies)
-        if not messages:
-            return
-        groups = batches(messages)
-        if (
-            reply_token
-            and self._fresh(happened_at)
-            and await self.sender.reply(reply_token, groups[0])
-        ):
-            groups = groups[1:]
-        await self._push_batches(user_id, groups, None)
+        for the rest, or for all when the token is absent, stale or refused."""
+        await self.push(user_id, replies, reply_token=reply_token, reply_token_at=happened_at)
 
     async def push(
         self,
@@ -269,20 +262,31 @@ class LineChannel:
         blocked the bot gets a 200 from LINE: blocks are only known from unfollow events.
 
         With ``reply_token`` (issued at ``reply_token_at``) the first 5 messages go out free
-        with the token while it is fresh; a stale or refused token falls back to push.
+        with the token while it is fresh; a stale or refused token falls back to push. The
+        token is single-use, and a push without ``retry_key`` has a key of its own: a failure
+        after some messages went out carries the replies still to send as its ``rest``
+        (:mod:`bot.core.resume`), whose pushes keep the keys of their place in the whole.
         """
-        groups = batches(await self.render(user_id, replies))
-        first = 0
-        if (
-            groups
-            and reply_token
-            and reply_token_at is not None
-            and self._fresh(reply_token_at)
-            and await self.sender.reply(reply_token, groups[0])
-        ):
-            first = 1
-        for index in range(first, len(groups)):
-            await self.sender.push(user_id, groups[index], batch_retry_key(retry_key, index))
+        skip = sent_before(replies[0], SENT_META) if replies else 0
+        groups = batches((await self.render(user_id, replies))[skip:])
+        first, sent = skip // MAX_MESSAGES_PER_REQUEST, 0
+        try:
+            if (
+                groups
+                and reply_token
+                and reply_token_at is not None
+                and self._fresh(reply_token_at)
+                and await self.sender.reply(reply_token, groups[0])
+            ):
+                sent = len(groups[0])
+            for index in range(1 if sent else 0, len(groups)):
+                key = batch_retry_key(retry_key, first + index)
+                await self.sender.push(user_id, groups[index], key)
+                sent += len(groups[index])
+        except ChannelError as error:
+            if sent:
+                error.rest = [marked(replies[0], SENT_META, skip + sent), *replies[1:]]
+            raise
 
     async def multicast(
         self, user_ids: Sequence[str], replies: Sequence[Reply], retry_key: str
@@ -297,12 +301,6 @@ class LineChannel:
         messages = await self.render(user_ids[0], replies, shared=True)
         for index, group in enumerate(batches(messages)):
             await self.sender.multicast(user_ids, group, batch_retry_key(retry_key, index))
-
-    async def _push_batches(
-        self, user_id: str, groups: Sequence[Sequence[LineMessage]], retry_key: str | None
-    ) -> None:
-        for index, group in enumerate(groups):
-            await self.sender.push(user_id, group, batch_retry_key(retry_key, index))
 
     async def render(
         self, user_id: str, replies: Sequence[Reply], *, shared: bool = False

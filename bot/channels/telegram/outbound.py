@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import html
 from collections.abc import Awaitable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from aiogram import Bot
@@ -42,6 +42,7 @@ from bot.core.errors import (
 )
 from bot.core.messages import Button, ButtonKind, MemberCardView, Reply
 from bot.core.ports import NextTurn
+from bot.core.resume import marked, sent_before
 
 T = TypeVar("T")
 
@@ -227,12 +228,6 @@ async def call(request: Awaitable[T]) -> T:
 SENT_META: Final = "telegram.sent"
 
 
-def _sent_before(reply: Reply) -> int:
-    """How many of ``reply``'s planned messages an earlier attempt sent."""
-    sent = reply.meta.get(SENT_META, "")
-    return int(sent) if sent.isdigit() else 0
-
-
 async def send(
     bot: Bot, chat_id: int, replies: Sequence[Reply], next_turn: NextTurn | None = None
 ) -> None:
@@ -245,7 +240,7 @@ async def send(
     session = session_of(bot)
     first = True
     for index, reply in enumerate(replies):
-        skip = _sent_before(reply)
+        skip = sent_before(reply, SENT_META)
         for offset, out in enumerate(plan(reply)[skip:]):
             if not first and next_turn is not None:
                 await next_turn()
@@ -253,8 +248,7 @@ async def send(
                 await session.post(bot.token, *request(chat_id, out))
             except ChannelError as error:
                 if not first:
-                    meta = {**reply.meta, SENT_META: str(skip + offset)}
-                    error.rest = [replace(reply, meta=meta), *replies[index + 1 :]]
+                    error.rest = [marked(reply, SENT_META, skip + offset), *replies[index + 1 :]]
                 raise
             first = False
 
