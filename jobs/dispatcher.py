@@ -359,17 +359,13 @@ class OutboxDispatcher:
             until = now + timedelta(seconds=wait)
             self._resting[channel] = until
             self.limiter.rest(channel, wait)
-            await self._record(
-                delivery, state, "rate_limited", not_before=until, error=str(error), rest=error.rest
-            )
+            await self._record(delivery, state, "rate_limited", not_before=until, error=error)
         except QuotaExhausted as error:
             until = now + QUOTA_REST
             self._resting[channel] = until
             self._quota_since.setdefault(channel, now)
             log.warning("%s monthly message quota used up; resting until %s", channel, until)
-            await self._record(
-                delivery, state, "quota_exhausted", not_before=until, error=str(error)
-            )
+            await self._record(delivery, state, "quota_exhausted", not_before=until, error=error)
         except RecipientUnreachable as error:
             await self._record(delivery, state, "unreachable", error=str(error) or "blocked")
         except PermanentChannelError as error:
@@ -390,11 +386,14 @@ class OutboxDispatcher:
         outcome: Outcome,
         *,
         not_before: datetime | None = None,
-        error: str | None = None,
+        error: str | ChannelError | None = None,
         rest: Sequence[Reply] | None = None,
     ) -> None:
         """Store the outcome of every row of one request (committed, with the campaign hook,
-        before this returns: :mod:`jobs.outcome_writer`) and count it."""
+        before this returns: :mod:`jobs.outcome_writer`) and count it. A platform's error gives
+        its text and what it left to send (``ChannelError.rest``)."""
+        if isinstance(error, ChannelError):
+            rest, error = error.rest, str(error)
         counted = await self._writer.write(delivery, outcome, not_before, error, rest)
         state.check.done(delivery)
         state.count(delivery.channel, counted)

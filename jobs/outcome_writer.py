@@ -211,8 +211,9 @@ async def _record_row(
     uow: UnitOfWork, hook: OutcomeHook, message: QueuedMessage, entry: _Entry, now: datetime
 ) -> str:
     box, outcome, error = uow.outbox, entry.outcome, entry.error
-    rest = entry.rest
-    left = None if rest is None or len(entry.delivery.rows) != 1 else replies_to_payload(rest)
+    rest, left = entry.rest, None
+    if rest is not None and len(entry.delivery.rows) == 1:  # the rest of its replies, the rest kept
+        left = {**message.payload, **replies_to_payload(rest)}
     if outcome in ("rate_limited", "quota_exhausted", "released"):
         changed = await box.reschedule(
             message.id, entry.not_before or now, error, count_attempt=False, payload=left

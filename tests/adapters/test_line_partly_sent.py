@@ -15,6 +15,7 @@ from bot.channels.line import LineChannel
 from bot.core.clock import FrozenClock
 from bot.core.errors import RateLimited
 from bot.core.messages import Channel, Reply
+from bot.core.wire import replies_to_payload
 from jobs.dispatcher import OutboxDispatcher
 from simulator.fakes.line_api import Call, FakeLineApi
 
@@ -92,3 +93,35 @@ async def test_a_reply_queued_after_part_of_it_went_out_reaches_the_person_once(
     clock.advance(timedelta(seconds=2))  # past the 429's retry-after
     await OutboxDispatcher(app.uow, app.clock, {Channel.LINE: channel}).drain_once()
     assert received(fake) == [f"ข้อความ {i} 🧋" for i in range(7)]  # before: 0-4 twice
+
+
+async def test_a_staff_answer_stopped_by_the_quota_midway_is_resumed_after_what_went_out(
+    channel: LineChannel, fake: FakeLineApi, app: App, clock: FrozenClock
+) -> None:
+    # an outbox row that spends the customer's reply token first (a staff answer): the retry
+    # of the whole row found the token spent and pushed its first five messages again
+    token = fake.issue_reply_token(USER)
+    payload = {
+        **replies_to_payload(texts(12)),
+        "reply_token": token,
+        "reply_token_at": clock.now().isoformat(),
+    }
+    async with app.uow() as uow:
+        await uow.outbox.enqueue("answer:1", "line", USER, payload, clock.now())
+        await uow.commit()
+
+    async def quota_used_up_after_one_push(call: Call) -> None:
+        if call.endpoint == "push":
+            fake.fail_monthly_limit("push")
+            fake.after_accept = None
+
+    fake.after_accept = quota_used_up_after_one_push
+    await OutboxDispatcher(app.uow, clock, {Channel.LINE: channel}).drain_once()
+    assert len(received(fake)) == 10  # the reply token's five, one push of five
+    clock.advance(timedelta(hours=2))  # a new month, or a bigger plan
+    await OutboxDispatcher(app.uow, clock, {Channel.LINE: channel}).drain_once()
+    assert received(fake) == [f"ข้อความ {i} 🧋" for i in range(12)]  # before: 0-4 twice
+    async with app.uow() as uow:
+        row = await uow.outbox.by_key("answer:1")
+        assert row is not None
+        assert row.status == "sent"
