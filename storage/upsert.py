@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import Insert
 
 from storage.models import Base, table_of
 
@@ -23,15 +26,30 @@ async def insert_once(
     Under concurrency the loser waits for the winner's commit (PostgreSQL) or for the write
     lock (SQLite) and then inserts nothing, instead of failing on the unique constraint.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    dialect = session.get_bind().dialect.name
+    if any(isinstance(value, ClauseElement) for value in values.values()):
+        # a SQL expression as a value is part of the statement, not a parameter
+        statement = _once(dialect, model, tuple(conflict_columns)).values(**values)
+        return (await session.execute(statement)).first() is not None
+    # the statement is built once and the values are the execution's parameters: building
+    # ``.values(...)`` anew coerced every value and gave SQLAlchemy a new statement to key
+    # (outbox rows and new identities come through here on the hot path); SQLAlchemy's
+    # execution still fills in the columns' Python-side defaults the values leave out
+    statement = _once(dialect, model, tuple(conflict_columns))
+    return (await session.execute(statement, values)).first() is not None
+
+
+@cache
+def _once(dialect: str, model: type[Base], conflict_columns: tuple[str, ...]) -> Insert:
+    """``INSERT … ON CONFLICT (conflict_columns) DO NOTHING RETURNING conflict_columns`` into
+    ``model``'s table, without values (the caller gives them)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = table_of(model)
-    statement = (
+    return (
         insert(table)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(*[table.c[name] for name in conflict_columns])
     )
-    return (await session.execute(statement)).first() is not None
 
 
 async def insert_many_once(

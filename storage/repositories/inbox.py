@@ -10,9 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Final
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import direct
@@ -68,6 +80,21 @@ _MOVED: Final = (
     .where(_THREADS.c.id == bindparam("thread_id"))
     .values(last_message_at=bindparam("now", type_=_THREADS.c.last_message_at.type))
 )
+
+
+@cache
+def _alerts_query(ranged: bool) -> Select[int]:
+    """:meth:`Inbox.alerts_since`' statement, built once (every customer message to the inbox
+    may ask it): the pattern (``pattern``, escaped with ``/``) and ``since``, with ``ranged``
+    the key range as well (``low`` and ``high``)."""
+    box = _OUTBOX.c  # the table's columns: a Core statement, no ORM layer around it
+    key = box.dedupe_key
+    found: ColumnElement[bool] = key.like(bindparam("pattern", type_=key.type), escape="/")
+    if ranged:
+        low, high = bindparam("low", type_=key.type), bindparam("high", type_=key.type)
+        found = and_(key >= low, key < high, found)
+    since = bindparam("since", type_=box.created_at.type)
+    return select(func.count()).select_from(_OUTBOX).where(found, box.created_at >= since)
 
 
 class Inbox:
@@ -211,14 +238,14 @@ class Inbox:
         thread's own rows instead of the whole outbox. PostgreSQL keeps the ``LIKE`` alone: a
         range is only exact under the "C" collation.
         """
-        box = _OUTBOX.c  # the table's columns: a Core statement, no ORM layer around it
-        found = box.dedupe_key.startswith(key_prefix, autoescape=True)
-        if key_prefix and self._s.get_bind().dialect.name == "sqlite":
+        sqlite = self._s.get_bind().dialect.name == "sqlite"
+        # the prefix as a LIKE pattern, escaped as ``startswith(..., autoescape=True)`` does
+        escaped = key_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        params = {"pattern": escaped + "%", "since": since}
+        if key_prefix and sqlite:
             after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
-            found = and_(box.dedupe_key >= key_prefix, box.dedupe_key < after, found)
-        result = await self._s.execute(
-            select(func.count()).select_from(_OUTBOX).where(found, box.created_at >= since)
-        )
+            params |= {"low": key_prefix, "high": after}
+        result = await self._s.execute(_alerts_query(bool(key_prefix) and sqlite), params)
         return int(result.scalar_one())
 
     async def open_threads(self, branch_id: int | None, limit: int = 20) -> list[ThreadSummary]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from functools import cache
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, Member, OutboxMessage, Staff, table_of
@@ -105,30 +106,11 @@ class OutboxReads:
     ) -> list[StaffRecipient]:
         """Active staff with one of ``roles``; with ``branch_id``, that branch's staff plus
         staff with no branch (who work everywhere). Ordered by staff id."""
-        # the tables' columns, not the mapped classes': a Core statement, which the session runs
-        # without the ORM's layer (every inbox alert and sale notice asks this)
-        staff, identities, members = _STAFF.c, _IDENTITIES.c, _MEMBERS.c
-        identity = and_(identities.channel == staff.channel, identities.user_id == staff.user_id)
-        member = and_(members.id == identities.member_id, members.erased_at.is_(None))
-        query = (
-            select(
-                staff.id,
-                staff.channel,
-                staff.user_id,
-                members.locale,
-                # a language picked with /language wins over the platform's hint
-                func.coalesce(identities.chosen_locale, identities.language_code),
-                identities.reachable,
-            )
-            .select_from(_STAFF)
-            .outerjoin(_IDENTITIES, identity)
-            .outerjoin(_MEMBERS, member)
-            .where(staff.active.is_(True), staff.role.in_(list(roles)))
-            .order_by(staff.id)
-        )
+        query = _staff_query(branch_id is not None)
+        params: dict[str, Any] = {"roles": sorted(roles)}
         if branch_id is not None:
-            query = query.where(or_(staff.branch_id == branch_id, staff.branch_id.is_(None)))
-        rows = (await self._s.execute(query)).all()
+            params["branch_id"] = branch_id
+        rows = (await self._s.execute(query, params)).all()
         return [
             StaffRecipient(
                 staff_id=row[0],
@@ -140,3 +122,36 @@ class OutboxReads:
             )
             for row in rows
         ]
+
+
+@cache
+def _staff_query(of_branch: bool) -> Select[Any]:
+    """:meth:`OutboxReads.staff_recipients`' statement, built once: the roles (``roles``, a
+    list) and the branch (``branch_id``, when ``of_branch``) are its parameters.
+
+    The tables' columns, not the mapped classes': a Core statement, which the session runs
+    without the ORM's layer; and built once, not per call (every inbox alert and sale notice
+    asks this)."""
+    staff, identities, members = _STAFF.c, _IDENTITIES.c, _MEMBERS.c
+    identity = and_(identities.channel == staff.channel, identities.user_id == staff.user_id)
+    member = and_(members.id == identities.member_id, members.erased_at.is_(None))
+    query = (
+        select(
+            staff.id,
+            staff.channel,
+            staff.user_id,
+            members.locale,
+            # a language picked with /language wins over the platform's hint
+            func.coalesce(identities.chosen_locale, identities.language_code),
+            identities.reachable,
+        )
+        .select_from(_STAFF)
+        .outerjoin(_IDENTITIES, identity)
+        .outerjoin(_MEMBERS, member)
+        .where(staff.active.is_(True), staff.role.in_(bindparam("roles", expanding=True)))
+        .order_by(staff.id)
+    )
+    if of_branch:
+        branch = bindparam("branch_id", type_=staff.branch_id.type)
+        query = query.where(or_(staff.branch_id == branch, staff.branch_id.is_(None)))
+    return query
