@@ -22,6 +22,13 @@ first, and the channels budgeted per endpoint (LINE: thousands of requests a sec
 in-process as :class:`~jobs.ratelimit.PlatformLimits` does. A ``retry_after`` holds the bot's
 slots in every process.
 
+A claim dates its slots ahead of when it begins by the recent claims' turnaround
+(:class:`_Lead`): a slot dated when the claim began is already that old when its answer
+comes, and at a rate whose gap is shorter than the turnaround (a busy database, or rates of
+many a second) it was missed every time, claimed again and paid for with an unused one.
+Dated ahead, the slot comes about when its answer does and the message waits for it as for
+any slot in the future: no message leaves before its slot, and the slots keep their spacing.
+
 The server uses it on PostgreSQL, where several processes may serve one shop; on SQLite one
 process serves it and the in-process limiter is the whole budget.
 """
@@ -30,7 +37,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import statistics
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Final
@@ -60,6 +69,26 @@ LATE_AT_LEAST: Final = 0.01
 CATCH_UP: Final = 1.25
 #: the most messages one claim takes slots for
 CLAIM_BATCH: Final = 64
+#: the recent claims whose turnaround dates the next one's slots ahead (see the module doc),
+#: and the most it dates them ahead: a claim slower than that is a database in trouble, whose
+#: slots are missed and claimed again as before rather than a message kept waiting longer
+TURNAROUNDS_KEPT: Final = 15
+MAX_LEAD: Final = 0.1
+
+
+class _Lead:
+    """How far ahead of its beginning a claim dates its slots: the median of the recent claims'
+    turnarounds (none yet: not ahead), at most :data:`MAX_LEAD`. The median, so one stalled
+    claim does not keep the messages after it waiting."""
+
+    def __init__(self) -> None:
+        self._took: deque[float] = deque(maxlen=TURNAROUNDS_KEPT)
+
+    def ahead(self) -> float:
+        return min(statistics.median(self._took), MAX_LEAD) if self._took else 0.0
+
+    def took(self, seconds: float) -> None:
+        self._took.append(max(seconds, 0.0))  # a wall clock set back is no negative turnaround
 
 
 class _Claims:
@@ -210,14 +239,18 @@ class SharedPace:
         sender_gap = 1.0 / budget.per_sender
         chat_gap = 0.0 if budget.per_chat is None else 1.0 / budget.per_chat
 
+        lead = _Lead()
+
         async def claim(chats: list[str | None]) -> list[Slot]:
-            now = self._now()
+            began = self._now()
+            at = began + lead.ahead()  # see the module doc
             # on PostgreSQL the claim is one statement (when rows are missing it makes them and
             # is run again), and so is the clean-up: no transaction around them
             async with self._uow.autocommitting() as uow:
-                slots = await uow.pace.claim_many(channel.value, chats, now, sender_gap, chat_gap)
-                await self._clean(uow, now, len(chats))
+                slots = await uow.pace.claim_many(channel.value, chats, at, sender_gap, chat_gap)
+                await self._clean(uow, began, len(chats))
                 await uow.commit()
+            lead.took(self._now() - began)
             return slots
 
         return claim

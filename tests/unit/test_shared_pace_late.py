@@ -7,8 +7,11 @@ slots claimed from an in-memory copy of the database's rule."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from typing import cast
+
+import pytest
 
 from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
@@ -31,13 +34,18 @@ class _Pace:
         self.clock = clock
         self.next_at: dict[str, float] = {}
         self.claimed: list[str | None] = []
-        #: how long a claim takes to be answered (a busy database, a busy machine)
+        #: how long a claim takes to be answered (a busy database, a busy machine), and how much
+        #: longer each claim takes than the one before
         self.delay = 0.0
+        self.slower = 0.0
+        #: the slots granted, as (chat, moment)
+        self.granted: list[tuple[str | None, float]] = []
 
     async def claim_many(
         self, sender: str, chats: Sequence[str | None], now: float, gap: float, chat_gap: float
     ) -> list[Slot]:
         await self.clock.sleep(self.delay)  # a slot dated when the claim began
+        self.delay += self.slower
         slots = []
         for chat in chats:
             self.claimed.append(chat)
@@ -49,6 +57,7 @@ class _Pace:
             if chat is not None:
                 self.next_at[chat] = slot + chat_gap
             slots.append(Slot(True, slot))
+            self.granted.append((chat, slot))
         return slots
 
     async def forget_before(self, moment: float) -> None:
@@ -122,9 +131,40 @@ async def test_a_slot_late_by_more_than_its_gap_is_still_missed_at_telegrams_rat
     clock = Timeline()
     pace, uow = pace_on(clock)
     uow.pace.delay = 0.05  # more than a gap at 26 a second (38 ms)
+    uow.pace.slower = 0.1  # and each claim slower than the last: dated ahead, still missed
 
     await clock.run(pace.before_send(TELEGRAM, "push", CHAT, 1))
 
     # missed, claimed again (MAX_MISSED times), then used late with an unused slot paying
     assert uow.pace.claimed.count(f"telegram:{CHAT}") > 1
     assert uow.pace.claimed.count(None) == 1
+
+
+@pytest.mark.parametrize("rate", [PACE, 100_000.0])
+async def test_a_claim_as_slow_as_the_last_dates_its_slot_ahead_and_it_is_used(
+    rate: float,
+) -> None:
+    # every claim answered 50 ms after it began: more than a gap at 26 a second, more than the
+    # 10 ms floor at 100,000. Dated when it began, each slot was missed: three claims and one
+    # slot more left unused, for every message
+    clock = Timeline()
+    pace, uow = pace_on(clock, rate=rate)
+    uow.pace.delay = 0.05
+    left: list[float] = []
+
+    async def send(chats: list[str]) -> None:
+        for chat in chats:
+            await pace.before_send(TELEGRAM, "push", chat, 1)
+            left.append(clock.t)
+
+    await clock.run(send([CHAT, "810002", "810003"]))
+
+    # the first claim, with no turnaround to go by, is missed (its chat then busy for a
+    # second: asked once more in between); from then on each slot comes as its answer does
+    # and is used on time, and no slot is left unused
+    granted = [chat for chat, _ in uow.pace.granted]
+    assert granted == [f"telegram:{CHAT}", f"telegram:{CHAT}", "telegram:810002", "telegram:810003"]
+    # and nothing left before its slot, nor closer to the one before than a gap
+    slots = [at for chat, at in uow.pace.granted if chat is not None]
+    assert all(gone >= at for gone, at in zip(left, slots[1:], strict=True))
+    assert all(b - a >= 1.0 / rate - 1e-9 for a, b in itertools.pairwise(slots))
