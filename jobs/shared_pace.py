@@ -102,13 +102,18 @@ class _Claims:
         self._task: asyncio.Task[None] | None = None
 
     async def slot(self, chat: str | None) -> Slot:
+        return await self.ask(chat)
+
+    def ask(self, chat: str | None) -> asyncio.Future[Slot]:
+        """The slot's answer to come: asks made one after the other, before anything is
+        awaited, go in one claim, in that order (at most :data:`CLAIM_BATCH` to a claim)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Slot] = loop.create_future()
         self._asks.append((chat, future))
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._run())
             self._task.add_done_callback(self._abandon)
-        return await future
+        return future
 
     def _abandon(self, task: asyncio.Task[None]) -> None:
         # cancelled (shutdown), even before it ran: nobody may wait for an answer that will not
@@ -210,13 +215,35 @@ class SharedPace:
         assert budget.per_sender is not None
         late = max(LATE_GAPS / budget.per_sender, LATE_AT_LEAST)
         chat_key = None if budget.per_chat is None else f"{channel.value}:{chat}"
+        claims = self._batches[channel]
         arrivals = self._arrivals.get(channel)
-        owed = arrivals.owed() if arrivals is not None else 0
-        if owed:  # for late arrivals: slots nobody uses, claimed together
-            await asyncio.gather(*(self._batches[channel].slot(None) for _ in range(owed)))
+        # for late arrivals: slots nobody uses, asked for just before this message's own, so
+        # they go in its claim, ahead of it (not a claim of their own first)
+        unused = [claims.ask(None) for _ in range(arrivals.owed() if arrivals is not None else 0)]
+        try:
+            await self._take(channel, claims, chat_key, late, urgent, unused)
+        finally:  # gave up or failed: the unused slots are not waited for
+            for future in unused:
+                if future.done() and not future.cancelled():
+                    future.exception()  # the claim's error, if any, has reached this message
+                else:
+                    future.cancel()
+
+    async def _take(
+        self,
+        channel: Channel,
+        claims: _Claims,
+        chat_key: str | None,
+        late: float,
+        urgent: bool,
+        unused: list[asyncio.Future[Slot]],
+    ) -> None:
         missed = 0
         while True:
-            slot = await self._batches[channel].slot(chat_key)
+            slot = await claims.ask(chat_key)
+            if unused:  # answered by now, by this claim or one before it; a failure raises
+                await asyncio.gather(*unused)
+                unused.clear()
             wait = slot.at - self._now()
             if not slot.granted:
                 await self._sleep(max(wait, 0.01))  # the chat is busy until then
@@ -228,7 +255,7 @@ class SharedPace:
                 return
             if missed >= MAX_MISSED:
                 # used late, it joins the slots of others after it: an unused one pays for it
-                await self._batches[channel].slot(None)
+                await claims.slot(None)
                 return
             missed += 1
 

@@ -15,6 +15,7 @@ import pytest
 
 from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
+from jobs.arrival_window import ArrivalWindow
 from jobs.shared_pace import SharedPace
 from storage.repositories.pace import Slot
 from storage.uow import UnitOfWorkFactory
@@ -38,12 +39,14 @@ class _Pace:
         #: longer each claim takes than the one before
         self.delay = 0.0
         self.slower = 0.0
-        #: the slots granted, as (chat, moment)
+        #: the slots granted, as (chat, moment), and each claim's chats
         self.granted: list[tuple[str | None, float]] = []
+        self.batches: list[list[str | None]] = []
 
     async def claim_many(
         self, sender: str, chats: Sequence[str | None], now: float, gap: float, chat_gap: float
     ) -> list[Slot]:
+        self.batches.append(list(chats))
         await self.clock.sleep(self.delay)  # a slot dated when the claim began
         self.delay += self.slower
         slots = []
@@ -72,7 +75,9 @@ class _Uow:
         return None
 
 
-def pace_on(clock: Timeline, rate: float = PACE) -> tuple[SharedPace, _Uow]:
+def pace_on(
+    clock: Timeline, rate: float = PACE, arrivals: ArrivalWindow | None = None
+) -> tuple[SharedPace, _Uow]:
     uow = _Uow(clock)
 
     @contextlib.asynccontextmanager
@@ -86,6 +91,7 @@ def pace_on(clock: Timeline, rate: float = PACE) -> tuple[SharedPace, _Uow]:
     pace = SharedPace(
         {TELEGRAM: budget},
         cast(UnitOfWorkFactory, factory),
+        arrivals=None if arrivals is None else {TELEGRAM: arrivals},
         now=clock.now,
         sleep=clock.sleep,
         local_now=clock.now,
@@ -168,3 +174,22 @@ async def test_a_claim_as_slow_as_the_last_dates_its_slot_ahead_and_it_is_used(
     slots = [at for chat, at in uow.pace.granted if chat is not None]
     assert all(gone >= at for gone, at in zip(left, slots[1:], strict=True))
     assert all(b - a >= 1.0 / rate - 1e-9 for a, b in itertools.pairwise(slots))
+
+
+async def test_the_slots_owed_for_late_answers_go_in_the_claim_of_the_next_message() -> None:
+    clock = Timeline()
+    window = ArrivalWindow(0.01, now=clock.now)
+    pace, uow = pace_on(clock, arrivals=window)
+
+    async def late_then_send() -> None:
+        for took in (0.02, 0.3, 0.3):  # the quickest round trip, then two answered late
+            async with window.turn():
+                await clock.sleep(took)
+        await pace.before_send(TELEGRAM, "push", CHAT, 1)
+
+    await clock.run(late_then_send())
+
+    # two slots left unused, ahead of the message's own, in one claim (before: a claim of
+    # their own first, the message's slot a claim later)
+    assert uow.pace.batches == [[None, None, f"telegram:{CHAT}"]]
+    assert [chat for chat, _ in uow.pace.granted] == [None, None, f"telegram:{CHAT}"]
