@@ -42,11 +42,14 @@ class _Pace:
         #: the slots granted, as (chat, moment), and each claim's chats
         self.granted: list[tuple[str | None, float]] = []
         self.batches: list[list[str | None]] = []
+        self.turns: list[float] = []
 
     async def claim_many(
         self, sender: str, chats: Sequence[str | None], now: float, gap: float, chat_gap: float
     ) -> list[Slot]:
         self.batches.append(list(chats))
+        if self.turns:  # claims taking these in turn
+            self.delay = self.turns[len(self.batches) % len(self.turns)]
         await self.clock.sleep(self.delay)  # a slot dated when the claim began
         self.delay += self.slower
         slots = []
@@ -193,3 +196,21 @@ async def test_the_slots_owed_for_late_answers_go_in_the_claim_of_the_next_messa
     # their own first, the message's slot a claim later)
     assert uow.pace.batches == [[None, None, f"telegram:{CHAT}"]]
     assert [chat for chat, _ in uow.pace.granted] == [None, None, f"telegram:{CHAT}"]
+
+
+async def test_claims_whose_turnarounds_vary_date_their_slots_by_the_slower_ones() -> None:
+    # one claim in three answered after 50 ms, the others after 20: dated ahead by the median
+    # (20 ms), every third slot was missed by 30 ms, claimed again and paid for
+    clock = Timeline()
+    pace, uow = pace_on(clock, rate=100_000.0)
+    uow.pace.turns = [0.02, 0.02, 0.05]
+
+    async def send() -> None:
+        for n in range(12):
+            await pace.before_send(TELEGRAM, "push", f"81{n:04}", 1)
+
+    await clock.run(send())
+
+    later = [chat for batch in uow.pace.batches[3:] for chat in batch]
+    assert len(later) == len(set(later))  # each message's slot claimed once
+    assert None not in later  # and none left unused
