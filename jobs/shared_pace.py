@@ -22,6 +22,13 @@ first, and the channels budgeted per endpoint (LINE: thousands of requests a sec
 in-process as :class:`~jobs.ratelimit.PlatformLimits` does. A ``retry_after`` holds the bot's
 slots in every process.
 
+A claim dates its slots ahead of when it begins by the recent claims' turnaround
+(:class:`_Lead`): a slot dated when the claim began is already that old when its answer
+comes, and at a rate whose gap is shorter than the turnaround (a busy database, or rates of
+many a second) it was missed every time, claimed again and paid for with an unused one.
+Dated ahead, the slot comes about when its answer does and the message waits for it as for
+any slot in the future: no message leaves before its slot, and the slots keep their spacing.
+
 The server uses it on PostgreSQL, where several processes may serve one shop; on SQLite one
 process serves it and the in-process limiter is the whole budget.
 """
@@ -31,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Final
@@ -60,6 +68,30 @@ LATE_AT_LEAST: Final = 0.01
 CATCH_UP: Final = 1.25
 #: the most messages one claim takes slots for
 CLAIM_BATCH: Final = 64
+#: the recent claims whose turnaround dates the next one's slots ahead (see the module doc),
+#: and the most it dates them ahead: a claim slower than that is a database in trouble, whose
+#: slots are missed and claimed again as before rather than a message kept waiting longer
+TURNAROUNDS_KEPT: Final = 15
+MAX_LEAD: Final = 0.1
+
+
+class _Lead:
+    """How far ahead of its beginning a claim dates its slots: the upper quartile of the recent
+    claims' turnarounds (none yet: not ahead), at most :data:`MAX_LEAD`. A slot that comes
+    before its answer costs its message the wait, one missed costs it another claim, so the
+    quartile above the median; not the slowest, so one stalled claim does not keep the
+    messages after it waiting."""
+
+    def __init__(self) -> None:
+        self._took: deque[float] = deque(maxlen=TURNAROUNDS_KEPT)
+
+    def ahead(self) -> float:
+        if not self._took:
+            return 0.0
+        return min(sorted(self._took)[len(self._took) * 3 // 4], MAX_LEAD)
+
+    def took(self, seconds: float) -> None:
+        self._took.append(max(seconds, 0.0))  # a wall clock set back is no negative turnaround
 
 
 class _Claims:
@@ -73,13 +105,18 @@ class _Claims:
         self._task: asyncio.Task[None] | None = None
 
     async def slot(self, chat: str | None) -> Slot:
+        return await self.ask(chat)
+
+    def ask(self, chat: str | None) -> asyncio.Future[Slot]:
+        """The slot's answer to come: asks made one after the other, before anything is
+        awaited, go in one claim, in that order (at most :data:`CLAIM_BATCH` to a claim)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Slot] = loop.create_future()
         self._asks.append((chat, future))
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._run())
             self._task.add_done_callback(self._abandon)
-        return await future
+        return future
 
     def _abandon(self, task: asyncio.Task[None]) -> None:
         # cancelled (shutdown), even before it ran: nobody may wait for an answer that will not
@@ -181,13 +218,35 @@ class SharedPace:
         assert budget.per_sender is not None
         late = max(LATE_GAPS / budget.per_sender, LATE_AT_LEAST)
         chat_key = None if budget.per_chat is None else f"{channel.value}:{chat}"
+        claims = self._batches[channel]
         arrivals = self._arrivals.get(channel)
-        owed = arrivals.owed() if arrivals is not None else 0
-        if owed:  # for late arrivals: slots nobody uses, claimed together
-            await asyncio.gather(*(self._batches[channel].slot(None) for _ in range(owed)))
+        # for late arrivals: slots nobody uses, asked for just before this message's own, so
+        # they go in its claim, ahead of it (not a claim of their own first)
+        unused = [claims.ask(None) for _ in range(arrivals.owed() if arrivals is not None else 0)]
+        try:
+            await self._take(channel, claims, chat_key, late, urgent, unused)
+        finally:  # gave up or failed: the unused slots are not waited for
+            for future in unused:
+                if future.done() and not future.cancelled():
+                    future.exception()  # the claim's error, if any, has reached this message
+                else:
+                    future.cancel()
+
+    async def _take(
+        self,
+        channel: Channel,
+        claims: _Claims,
+        chat_key: str | None,
+        late: float,
+        urgent: bool,
+        unused: list[asyncio.Future[Slot]],
+    ) -> None:
         missed = 0
         while True:
-            slot = await self._batches[channel].slot(chat_key)
+            slot = await claims.ask(chat_key)
+            if unused:  # answered by now, by this claim or one before it; a failure raises
+                await asyncio.gather(*unused)
+                unused.clear()
             wait = slot.at - self._now()
             if not slot.granted:
                 await self._sleep(max(wait, 0.01))  # the chat is busy until then
@@ -199,7 +258,7 @@ class SharedPace:
                 return
             if missed >= MAX_MISSED:
                 # used late, it joins the slots of others after it: an unused one pays for it
-                await self._batches[channel].slot(None)
+                await claims.slot(None)
                 return
             missed += 1
 
@@ -210,14 +269,18 @@ class SharedPace:
         sender_gap = 1.0 / budget.per_sender
         chat_gap = 0.0 if budget.per_chat is None else 1.0 / budget.per_chat
 
+        lead = _Lead()
+
         async def claim(chats: list[str | None]) -> list[Slot]:
-            now = self._now()
+            began = self._now()
+            at = began + lead.ahead()  # see the module doc
             # on PostgreSQL the claim is one statement (when rows are missing it makes them and
             # is run again), and so is the clean-up: no transaction around them
             async with self._uow.autocommitting() as uow:
-                slots = await uow.pace.claim_many(channel.value, chats, now, sender_gap, chat_gap)
-                await self._clean(uow, now, len(chats))
+                slots = await uow.pace.claim_many(channel.value, chats, at, sender_gap, chat_gap)
+                await self._clean(uow, began, len(chats))
                 await uow.commit()
+            lead.took(self._now() - began)
             return slots
 
         return claim
