@@ -17,7 +17,6 @@ connections as the runners' commits release replies at once, with the dispatcher
 from __future__ import annotations
 
 import contextlib
-
 from typing import Final
 
 from aiohttp.helpers import get_env_proxy_for_url
