@@ -11,6 +11,8 @@ from aiogram.methods import SendMessage
 
 from bot.channels.line.client import api_client
 from bot.channels.telegram import make_bot
+from handlers.group_commit import BATCH_LIMIT, PG_RUNNERS
+from jobs.dispatcher import CONCURRENCY
 
 ANSWER = json.dumps(
     {
@@ -57,3 +59,14 @@ async def test_telegram_answers_are_read_with_one_class_per_method() -> None:
         assert again.result.message_id == 1
     finally:
         await bot.session.close()
+
+
+async def test_line_client_has_a_connection_for_every_reply_a_commit_releases() -> None:
+    # the SDK's own pool is five connections per CPU: on two cores the eleventh reply of a batch
+    # waited for one of the first ten to come back before it was sent
+    client = api_client("https://api.line.me", "token")
+    try:
+        limit = client.rest_client.pool_manager.connector.limit
+        assert limit >= BATCH_LIMIT * PG_RUNNERS + CONCURRENCY
+    finally:
+        await client.close()
