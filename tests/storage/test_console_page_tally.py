@@ -63,9 +63,18 @@ class _Calls:
             self.pages.append(kwargs)
             if count_first:
                 await self.counted.wait()
-            found = await member_page(*args, **kwargs)
-            self.walked.set()
-            return found
+            return await member_page(*args, **kwargs)
+
+        walk = console_queries._Members.page
+
+        async def walked(members: Any, *args: Any, **kwargs: Any) -> MemberPage:
+            try:
+                return await walk(members, *args, **kwargs)
+            finally:
+                # once its unit of work has ended too: set when the page's read returned, a
+                # count of nothing could end while the page's connection was still being handed
+                # back, before ``page_and_count`` saw the page done
+                self.walked.set()
 
         async def count(*args: Any) -> int:
             if not count_first:  # a count at 1M members: the head walk ends long before it
@@ -83,6 +92,7 @@ class _Calls:
             return found
 
         monkeypatch.setattr(console_queries, "member_page", page)
+        monkeypatch.setattr(console_queries._Members, "page", walked)
         monkeypatch.setattr(console_queries, "member_count", count)
         monkeypatch.setattr(console_queries, "member_tally", tally)
 
