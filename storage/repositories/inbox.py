@@ -39,6 +39,7 @@ from storage.models import (
     Sale,
     table_of,
 )
+from storage.repositories.outbox_statements import LIKE_ESCAPE, key_prefix_pattern
 from storage.upsert import insert_once
 
 OPEN: Final = "open"
@@ -85,11 +86,12 @@ _MOVED: Final = (
 @cache
 def _alerts_query(ranged: bool) -> Select[int]:
     """:meth:`Inbox.alerts_since`' statement, built once (every customer message to the inbox
-    may ask it): the pattern (``pattern``, escaped with ``/``) and ``since``, with ``ranged``
-    the key range as well (``low`` and ``high``)."""
+    may ask it): the pattern (``pattern``, :func:`key_prefix_pattern`) and ``since``, with
+    ``ranged`` the key range as well (``low`` and ``high``)."""
     box = _OUTBOX.c  # the table's columns: a Core statement, no ORM layer around it
     key = box.dedupe_key
-    found: ColumnElement[bool] = key.like(bindparam("pattern", type_=key.type), escape="/")
+    pattern = bindparam("pattern", type_=key.type)
+    found: ColumnElement[bool] = key.like(pattern, escape=LIKE_ESCAPE)
     if ranged:
         low, high = bindparam("low", type_=key.type), bindparam("high", type_=key.type)
         found = and_(key >= low, key < high, found)
@@ -239,9 +241,7 @@ class Inbox:
         range is only exact under the "C" collation.
         """
         sqlite = self._s.get_bind().dialect.name == "sqlite"
-        # the prefix as a LIKE pattern, escaped as ``startswith(..., autoescape=True)`` does
-        escaped = key_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
-        params = {"pattern": escaped + "%", "since": since}
+        params = {"pattern": key_prefix_pattern(key_prefix), "since": since}
         if key_prefix and sqlite:
             after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
             params |= {"low": key_prefix, "high": after}

@@ -38,6 +38,8 @@ from storage.repositories.withdrawals import unwanted_promotion
 from storage.sqlite_driver import Along
 
 SENT: Final = "sent"
+#: the escape character of the key patterns :func:`key_prefix_pattern` writes
+LIKE_ESCAPE: Final = "/"
 
 #: a claim's select (its columns are read by position: ``outbox._queued``)
 Claim = Select[*tuple[Any, ...]]
@@ -134,3 +136,11 @@ def mark_sent(bind: Bound) -> Update:
             .returning(box.c.id)
         )
     return statement
+
+
+def key_prefix_pattern(prefix: str) -> str:
+    """The ``LIKE`` pattern (escaped with :data:`LIKE_ESCAPE`) of the dedupe keys that start
+    with ``prefix``, escaped as ``startswith(prefix, autoescape=True)`` escapes it: a statement
+    built once binds it as a value."""
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"{escaped}%"

@@ -18,6 +18,7 @@ from bot.core.keys import CampaignMessageKey
 from storage.along import one_trip_driver, send_along
 from storage.models import Campaign, CampaignMember, Coupon, OutboxMessage
 from storage.repositories.outbox_reads import is_pending
+from storage.repositories.outbox_statements import LIKE_ESCAPE, key_prefix_pattern
 
 
 class Promotions:
@@ -104,7 +105,7 @@ def _finish() -> Update:
     if not _FINISH:
         pending = exists().where(
             is_pending(),
-            OutboxMessage.dedupe_key.like(bindparam("prefix"), escape="/"),
+            OutboxMessage.dedupe_key.like(bindparam("prefix"), escape=LIKE_ESCAPE),
         )
         _FINISH.append(
             update(Campaign)
@@ -115,10 +116,8 @@ def _finish() -> Update:
 
 
 def _like(campaign_id: int) -> str:
-    """The LIKE pattern of a campaign's keys, escaped as ``startswith(autoescape=True)`` does."""
-    prefix = CampaignMessageKey.campaign_prefix(campaign_id)
-    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return f"{escaped}%"
+    """The LIKE pattern of a campaign's keys."""
+    return key_prefix_pattern(CampaignMessageKey.campaign_prefix(campaign_id))
 
 
 def _row(campaign_id: int, member_id: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
