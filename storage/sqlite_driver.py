@@ -359,7 +359,7 @@ class OneTripConnection(aiosqlite.Connection):
         except RuntimeError:  # no event loop any more (a connection collected at exit)
             loop = None
         # nor a future on a closed loop (a connection left open when its loop closed, stopped by
-        # its ``__del__``): the database thread's answer would raise in that thread
+        # its ``__del__``): nobody can await it, and ``_work`` would only drop its answer
         stopped = None if loop is None or loop.is_closed() else loop.create_future()
         self._tx.put_nowait((stopped, close_and_stop))
         self._stopped = stopped
