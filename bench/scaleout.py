@@ -45,7 +45,8 @@ from bench.sending_support import (
     steady_rate,
     window_max,
 )
-from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
+from simulator.fakes.apart import serving_apart
+from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI
 from simulator.fakes.telegram_updates import text_update
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -129,7 +130,7 @@ async def campaign(pg: str, members: int) -> dict[str, Any]:
     fake = FakeTelegramAPI(rate=PLATFORM_RATE)
     processes: list[asyncio.subprocess.Process] = []
     try:
-        async with serving(fake) as (_, base), scratch_app(url) as app:
+        async with serving_apart(fake) as (_, base), scratch_app(url) as app:
             await add_members(app.engine, members, "telegram")
             started = await asyncio.gather(*(start_serve(url, base) for _ in range(2)))
             processes = [process for process, _ in started]

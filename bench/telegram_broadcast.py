@@ -5,7 +5,9 @@ fake Bot API.
 Telegram chat each, a campaign to all of them is launched (audience snapshot + outbox rows),
 and the real :class:`~jobs.dispatcher.OutboxDispatcher` with the real ``TelegramChannel`` and
 ``PlatformLimits`` sends it to :class:`simulator.fakes.telegram_api.FakeTelegramAPI`, which
-answers 429 to anything above its global rate in any 1-second window.
+answers 429 to anything above its global rate in any 1-second window. The fake runs on a
+thread and event loop of its own (``serving_apart``), so its windows count arrivals, not when a
+busy loop shared with the app got round to reading them.
 
 Runs (baseline = the fake's allowed rate, measured side by side in the same process):
 
@@ -38,7 +40,8 @@ from bench.sending_support import (
 from bot.channels.telegram import TelegramChannel
 from bot.core.messages import Channel
 from jobs.ratelimit import PlatformLimits
-from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
+from simulator.fakes.apart import serving_apart
+from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI
 
 MESSAGE = "Khun {name}, 1-get-1 milk tea Mon-Fri 14-16"
 
@@ -49,7 +52,7 @@ async def broadcast(
     """One campaign to ``recipients`` members; what the fake accepted, refused and when."""
     url = f"sqlite+aiosqlite:///{folder / f'tg_{fake_rate}_{our_rate}.db'}"
     fake = FakeTelegramAPI(rate=fake_rate)
-    async with serving(fake) as (_, base), scratch_app(url) as app:
+    async with serving_apart(fake) as (_, base), scratch_app(url) as app:
         await add_members(app.engine, recipients, "telegram")
         launched = await launch_campaign(app, MESSAGE)
         changes = {

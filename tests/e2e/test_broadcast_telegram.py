@@ -19,7 +19,8 @@ from bot.core.clock import SystemClock
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from jobs.ratelimit import PlatformLimits
-from simulator.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI, serving
+from simulator.fakes.apart import serving_apart
+from simulator.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI
 from storage.models import ContactEvent
 from storage.raw_session import session_of
 from tests.e2e.broadcast_support import add_campaign, queue_promotions, statuses, until_drained
@@ -32,8 +33,8 @@ async def sending(
     app: App, fake: FakeTelegramAPI, *, rate: float | None = None
 ) -> AsyncIterator[None]:
     """Run the dispatcher (real clock, platform limits) on the real Telegram adapter."""
-    async with serving(fake) as (_, base):
-        changes = {"telegram_bot_token": TOKEN, "telegram_api_base": base}
+    async with serving_apart(fake) as (_, base):
+        changes: dict[str, object] = {"telegram_bot_token": TOKEN, "telegram_api_base": base}
         if rate is not None:
             changes["telegram_rate"] = rate
         settings = app.settings.model_copy(update=changes)
