@@ -47,7 +47,7 @@ from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
 from jobs.ratelimit import ArrivalWindow, Now, PlatformLimits, Sleep, TokenBucket
 from storage.repositories.pace import Slot
-from storage.uow import UnitOfWork, UnitOfWorkFactory
+from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ class SharedPace:
             for channel, budget in self._shared.items()
         }
         self._uow = uow
+        self._bare = uow.bare_claims()
         self._now = now
         self._sleep = sleep
         self._claims = 0
@@ -270,25 +271,31 @@ class SharedPace:
         chat_gap = 0.0 if budget.per_chat is None else 1.0 / budget.per_chat
 
         lead = _Lead()
+        bare = self._bare
 
         async def claim(chats: list[str | None]) -> list[Slot]:
             began = self._now()
             at = began + lead.ahead()  # see the module doc
-            # on PostgreSQL the claim is one statement (when rows are missing it makes them and
-            # is run again), and so is the clean-up: no transaction around them
-            async with self._uow.autocommitting() as uow:
-                slots = await uow.pace.claim_many(channel.value, chats, at, sender_gap, chat_gap)
-                await self._clean(uow, began, len(chats))
-                await uow.commit()
+            if bare is not None:  # PostgreSQL: one statement, no transaction, no session
+                slots = await bare.claim_many(channel.value, chats, at, sender_gap, chat_gap)
+            else:
+                async with self._uow.autocommitting() as uow:
+                    slots = await uow.pace.claim_many(
+                        channel.value, chats, at, sender_gap, chat_gap
+                    )
+                    await uow.commit()
             lead.took(self._now() - began)
+            await self._clean(began, len(chats))
             return slots
 
         return claim
 
-    async def _clean(self, uow: UnitOfWork, now: float, claimed: int) -> None:
+    async def _clean(self, now: float, claimed: int) -> None:
         before, self._claims = self._claims, self._claims + claimed
         if before // CLEAN_EVERY != self._claims // CLEAN_EVERY:
-            await uow.pace.forget_before(now - IDLE_SECONDS)
+            async with self._uow.autocommitting() as uow:  # one statement too
+                await uow.pace.forget_before(now - IDLE_SECONDS)
+                await uow.commit()
 
     def answered(self, channel: Channel, chat: str) -> None:
         """The chats' order is kept in-process: :meth:`PlatformLimits.answered`."""

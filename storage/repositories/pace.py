@@ -11,15 +11,14 @@ within one budget (a generic cell rate algorithm, with no burst).
 
 On PostgreSQL the claim is one statement (``_CLAIM``): it locks the rows, takes the slots in the
 same steps as :func:`grant` (SQLite's claim runs that function on the rows it locked) and moves
-the rows, so a claim needs no transaction around it (see
-:meth:`storage.uow.UnitOfWorkFactory.autocommitting`).
+the rows, so a claim needs no transaction around it, nor a session (:class:`BareClaims`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -31,9 +30,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Result
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable, Select
 
 from storage.models import SendPace, table_of
 from storage.upsert import insert_many_once, insert_once
@@ -132,6 +132,12 @@ _MOVE: Final = (
 )
 
 
+class _Executes(Protocol):
+    """A session or a connection: what :func:`_claim_at_once` runs its statement on."""
+
+    async def execute(self, statement: Executable, parameters: dict[str, Any]) -> Result[Any]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Slot:
     """``granted``: the message may go at ``at``; else the chat is free at ``at``, try again."""
@@ -165,6 +171,65 @@ def grant(
     return slots, moved
 
 
+def _keys(sender: str, chats: Sequence[str | None]) -> list[str]:
+    return sorted({sender, *(chat for chat in chats if chat is not None)})
+
+
+async def _claim_at_once(
+    on: _Executes,
+    sender: str,
+    keys: list[str],
+    chats: Sequence[str | None],
+    now: float,
+    sender_gap: float,
+    chat_gap: float,
+) -> list[Slot]:
+    """PostgreSQL: the claim as ``_CLAIM``; when a row was missing it made the rows and
+    answered nothing, and the claim runs again."""
+    params = {
+        "pace_keys": keys,
+        "pace_sender": sender,
+        "pace_chats": list(chats),
+        "pace_now": now,
+        "pace_sender_gap": sender_gap,
+        "pace_chat_gap": chat_gap,
+    }
+    for _ in range(CLAIM_TRIES):
+        rows: Sequence[Any] = (await on.execute(_CLAIM, params)).all()
+        if rows:
+            return [Slot(bool(row[0]), float(row[1])) for row in rows]
+    raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
+
+
+class BareClaims:
+    """PostgreSQL's claims (:meth:`SendPaces.claim_many`) each on a pooled connection of its
+    own, in autocommit, with no session: ``_CLAIM`` is whole by itself, and a unit of work
+    (its session, its transaction's bookkeeping, every repository) cost more than the
+    statement's own execution in the process. A failure is SQLAlchemy's, as in a session
+    (a connection found dead is dropped from the pool)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def claim_many(
+        self,
+        sender: str,
+        chats: Sequence[str | None],
+        now: float,
+        sender_gap: float,
+        chat_gap: float,
+    ) -> list[Slot]:
+        if not chats:
+            return []
+        async with self._engine.connect() as connection:
+            # before its first statement, so that asyncpg starts no transaction at all (the
+            # pool gives the connection back with its usual isolation level)
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return await _claim_at_once(
+                connection, sender, _keys(sender, chats), chats, now, sender_gap, chat_gap
+            )
+
+
 class SendPaces:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -187,9 +252,9 @@ class SendPaces:
         None for no per-chat budget) gets one only when the chat is free. See module doc."""
         if not chats:
             return []
-        keys = sorted({sender, *(chat for chat in chats if chat is not None)})
+        keys = _keys(sender, chats)
         if self._dialect() == "postgresql":
-            return await self._claim_at_once(sender, keys, chats, now, sender_gap, chat_gap)
+            return await _claim_at_once(self._s, sender, keys, chats, now, sender_gap, chat_gap)
         next_at = await self._locked(sender, keys)
         if len(next_at) < len(keys):
             # the rows are made once (a chat's again after it was idle for long): the usual
@@ -200,31 +265,6 @@ class SendPaces:
         if moved:
             await self._move(moved)
         return slots
-
-    async def _claim_at_once(
-        self,
-        sender: str,
-        keys: list[str],
-        chats: Sequence[str | None],
-        now: float,
-        sender_gap: float,
-        chat_gap: float,
-    ) -> list[Slot]:
-        """PostgreSQL: the claim as ``_CLAIM``; when a row was missing it made the rows and
-        answered nothing, and the claim runs again."""
-        params = {
-            "pace_keys": keys,
-            "pace_sender": sender,
-            "pace_chats": list(chats),
-            "pace_now": now,
-            "pace_sender_gap": sender_gap,
-            "pace_chat_gap": chat_gap,
-        }
-        for _ in range(CLAIM_TRIES):
-            rows = (await self._s.execute(_CLAIM, params)).all()
-            if rows:
-                return [Slot(bool(granted), float(at)) for granted, at in rows]
-        raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
 
     async def _locked(self, sender: str, keys: list[str]) -> dict[str, float]:
         """The next moments of the rows of ``keys`` that exist, locked in key order — none

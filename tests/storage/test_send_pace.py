@@ -15,6 +15,7 @@ from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
 from jobs.shared_pace import SharedPace
 from storage.models import SendPace
+from storage.uow import UnitOfWork
 
 BOT = "telegram"
 GAP = 0.1  # the bot: ten a second
@@ -157,3 +158,36 @@ async def test_a_shared_claim_on_postgresql_is_one_statement_and_no_transaction(
     async with app.engine.connect() as connection:
         stored = (await connection.execute(select(SendPace.next_at))).scalars().all()
     assert stored == [200.1]  # the slot at 200 taken, the bot's next one a gap after it
+
+
+async def test_a_shared_claim_on_postgresql_opens_no_unit_of_work(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is one statement by itself: on PostgreSQL it runs on a pooled connection, with
+    no session and no unit of work (its repositories, its transaction's bookkeeping) around
+    it; its slots and the rows it moves are the same."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's claim is several statements under BEGIN IMMEDIATE")
+    moments = [100.0]
+
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    entered: list[UnitOfWork] = []
+    ordinary_enter = UnitOfWork.__aenter__
+
+    async def enter(self: UnitOfWork) -> UnitOfWork:
+        entered.append(self)
+        return await ordinary_enter(self)
+
+    monkeypatch.setattr(UnitOfWork, "__aenter__", enter)
+    budget = RateBudget(per_sender=10.0, per_chat=1.0, per_message=True)
+    pace = SharedPace({Channel.TELEGRAM: budget}, app.uow, now=lambda: moments[0], sleep=no_wait)
+    await pace.before_send(Channel.TELEGRAM, "message", "42", 1)  # the rows made, then taken
+    moments[0] = 200.0
+    await pace.before_send(Channel.TELEGRAM, "message", "43", 1)
+    monkeypatch.undo()
+    assert entered == []
+    async with app.engine.connect() as connection:
+        stored = (await connection.execute(select(SendPace.key, SendPace.next_at))).all()
+    assert sorted(stored) == [("telegram", 200.1), ("telegram:42", 101.0), ("telegram:43", 201.0)]
