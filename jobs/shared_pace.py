@@ -36,18 +36,20 @@ process serves it and the in-process limiter is the whole budget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Final
 
 from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
 from jobs.ratelimit import ArrivalWindow, Now, PlatformLimits, Sleep, TokenBucket
-from storage.repositories.pace import Slot
-from storage.uow import UnitOfWork, UnitOfWorkFactory
+from storage.repositories.pace import BareClaims, Slot
+from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +101,15 @@ class _Claims:
     share the next one (see the module doc). A caller that gives up drops out of its batch; a
     slot already claimed for it goes unused."""
 
-    def __init__(self, claim: Callable[[list[str | None]], Awaitable[list[Slot]]]) -> None:
+    def __init__(
+        self,
+        claim: Callable[[list[str | None]], Awaitable[list[Slot]]],
+        holding: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
+        """``holding``: around each run of claims one after the other (PostgreSQL: they share
+        a connection, :meth:`storage.repositories.pace.BareClaims.holding`)."""
         self._claim = claim
+        self._holding = holding
         self._asks: list[tuple[str | None, asyncio.Future[Slot]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -130,11 +139,15 @@ class _Claims:
     async def _run(self) -> None:
         asks: list[tuple[str | None, asyncio.Future[Slot]]] = []
         try:
+            # asked while the hold was let go (it awaits): this task is not done yet, so no
+            # other task was started for them, and they are this one's
             while self._asks:
-                asks = [ask for ask in self._asks[:CLAIM_BATCH] if not ask[1].done()]
-                del self._asks[:CLAIM_BATCH]
-                if asks:
-                    await self._answer(asks)
+                async with self._holding():
+                    while self._asks:
+                        asks = [ask for ask in self._asks[:CLAIM_BATCH] if not ask[1].done()]
+                        del self._asks[:CLAIM_BATCH]
+                        if asks:
+                            await self._answer(asks)
         finally:  # cancelled while claiming: the batch learns it (the rest, in ``_abandon``)
             for _, future in asks:
                 future.cancel()
@@ -198,8 +211,7 @@ class SharedPace:
         self._sleep = sleep
         self._claims = 0
         self._batches = {
-            channel: _Claims(self._batch_claim(channel, budget))
-            for channel, budget in self._shared.items()
+            channel: self._claims_of(channel, budget) for channel, budget in self._shared.items()
         }
         self._holding: set[asyncio.Task[None]] = set()
 
@@ -262,8 +274,16 @@ class SharedPace:
                 return
             missed += 1
 
+    def _claims_of(self, channel: Channel, budget: RateBudget) -> _Claims:
+        """The channel's claims: on PostgreSQL on a pooled connection, no unit of work (one
+        statement, see :class:`~storage.repositories.pace.BareClaims`), shared by the claims of
+        a run; on SQLite in a unit of work."""
+        bare = self._uow.bare_claims()
+        claim = self._batch_claim(channel, budget, bare)
+        return _Claims(claim) if bare is None else _Claims(claim, bare.holding)
+
     def _batch_claim(
-        self, channel: Channel, budget: RateBudget
+        self, channel: Channel, budget: RateBudget, bare: BareClaims | None
     ) -> Callable[[list[str | None]], Awaitable[list[Slot]]]:
         assert budget.per_sender is not None
         sender_gap = 1.0 / budget.per_sender
@@ -274,21 +294,26 @@ class SharedPace:
         async def claim(chats: list[str | None]) -> list[Slot]:
             began = self._now()
             at = began + lead.ahead()  # see the module doc
-            # on PostgreSQL the claim is one statement (when rows are missing it makes them and
-            # is run again), and so is the clean-up: no transaction around them
-            async with self._uow.autocommitting() as uow:
-                slots = await uow.pace.claim_many(channel.value, chats, at, sender_gap, chat_gap)
-                await self._clean(uow, began, len(chats))
-                await uow.commit()
+            if bare is not None:
+                slots = await bare.claim_many(channel.value, chats, at, sender_gap, chat_gap)
+            else:
+                async with self._uow.autocommitting() as uow:
+                    slots = await uow.pace.claim_many(
+                        channel.value, chats, at, sender_gap, chat_gap
+                    )
+                    await uow.commit()
             lead.took(self._now() - began)
+            await self._clean(began, len(chats))
             return slots
 
         return claim
 
-    async def _clean(self, uow: UnitOfWork, now: float, claimed: int) -> None:
+    async def _clean(self, now: float, claimed: int) -> None:
         before, self._claims = self._claims, self._claims + claimed
         if before // CLEAN_EVERY != self._claims // CLEAN_EVERY:
-            await uow.pace.forget_before(now - IDLE_SECONDS)
+            async with self._uow.autocommitting() as uow:  # one statement too
+                await uow.pace.forget_before(now - IDLE_SECONDS)
+                await uow.commit()
 
     def answered(self, channel: Channel, chat: str) -> None:
         """The chats' order is kept in-process: :meth:`PlatformLimits.answered`."""

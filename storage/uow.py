@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.core_writes import CoreWrites
 from storage.db import READ_ONLY
@@ -33,7 +33,7 @@ from storage.repositories.jobs import JobRuns
 from storage.repositories.media import MediaStore
 from storage.repositories.members import Members
 from storage.repositories.outbox import Outbox
-from storage.repositories.pace import SendPaces
+from storage.repositories.pace import BareClaims, SendPaces
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
 from storage.repositories.promotions import Promotions
@@ -172,3 +172,12 @@ class UnitOfWorkFactory:
         ``BEGIN`` and the ``COMMIT``, a trip each. Elsewhere an ordinary unit of work (SQLite's
         claim is several statements under ``BEGIN IMMEDIATE``). Commit it all the same."""
         return UnitOfWork(self.sessions, self.settings, autocommit=True)
+
+    def bare_claims(self) -> BareClaims | None:
+        """On PostgreSQL the send pace's claims without a unit of work (each one statement on a
+        pooled connection, see :class:`~storage.repositories.pace.BareClaims`); None elsewhere
+        (SQLite's claim is several statements under ``BEGIN IMMEDIATE``: :meth:`autocommitting`)."""
+        bind = self.sessions.kw.get("bind")
+        if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+            return BareClaims(bind)
+        return None

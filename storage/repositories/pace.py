@@ -11,15 +11,15 @@ within one budget (a generic cell rate algorithm, with no burst).
 
 On PostgreSQL the claim is one statement (``_CLAIM``): it locks the rows, takes the slots in the
 same steps as :func:`grant` (SQLite's claim runs that function on the rows it locked) and moves
-the rows, so a claim needs no transaction around it (see
-:meth:`storage.uow.UnitOfWorkFactory.autocommitting`).
+the rows, so a claim needs no transaction around it, nor a session (:class:`BareClaims`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -31,10 +31,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Result
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable, Select
 
+from storage.along import positional
 from storage.models import SendPace, table_of
 from storage.upsert import insert_many_once, insert_once
 
@@ -132,6 +134,12 @@ _MOVE: Final = (
 )
 
 
+class _Executes(Protocol):
+    """A session or a connection: what :func:`_claim_at_once` runs its statement on."""
+
+    async def execute(self, statement: Executable, parameters: dict[str, Any]) -> Result[Any]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Slot:
     """``granted``: the message may go at ``at``; else the chat is free at ``at``, try again."""
@@ -165,6 +173,107 @@ def grant(
     return slots, moved
 
 
+def _keys(sender: str, chats: Sequence[str | None]) -> list[str]:
+    return sorted({sender, *(chat for chat in chats if chat is not None)})
+
+
+def _values(
+    sender: str,
+    keys: list[str],
+    chats: Sequence[str | None],
+    now: float,
+    sender_gap: float,
+    chat_gap: float,
+) -> dict[str, Any]:
+    """``_CLAIM``'s parameters."""
+    return {
+        "pace_keys": keys,
+        "pace_sender": sender,
+        "pace_chats": list(chats),
+        "pace_now": now,
+        "pace_sender_gap": sender_gap,
+        "pace_chat_gap": chat_gap,
+    }
+
+
+async def _claim_at_once(
+    on: _Executes,
+    sender: str,
+    keys: list[str],
+    chats: Sequence[str | None],
+    now: float,
+    sender_gap: float,
+    chat_gap: float,
+) -> list[Slot]:
+    """PostgreSQL: the claim as ``_CLAIM``; when a row was missing it made the rows and
+    answered nothing, and the claim runs again."""
+    params = _values(sender, keys, chats, now, sender_gap, chat_gap)
+    for _ in range(CLAIM_TRIES):
+        rows: Sequence[Any] = (await on.execute(_CLAIM, params)).all()
+        if rows:
+            return [Slot(bool(row[0]), float(row[1])) for row in rows]
+    raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
+
+
+class BareClaims:
+    """PostgreSQL's claims (:meth:`SendPaces.claim_many`, the same statement and answers) on a
+    pooled connection's driver, with no session and no SQLAlchemy execution: ``_CLAIM`` is
+    whole by itself, and a unit of work around it (its session, its transaction's bookkeeping,
+    every repository built), the pool's check-out and the statement's execution through
+    SQLAlchemy cost several times what asyncpg's own execution of the prepared text costs.
+
+    Claims made inside :meth:`holding` share one connection, checked out once (the claims of
+    one process come one after the other while messages wait); elsewhere a claim checks one out
+    for itself. Outside a transaction each statement commits as it ends. A failure is the
+    driver's error; the connection is then dropped from the pool rather than given back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._held: AsyncConnection | None = None
+
+    @asynccontextmanager
+    async def holding(self) -> AsyncIterator[None]:
+        async with self._engine.connect() as connection:
+            self._held = connection
+            try:
+                yield
+            finally:
+                self._held = None
+
+    async def claim_many(
+        self,
+        sender: str,
+        chats: Sequence[str | None],
+        now: float,
+        sender_gap: float,
+        chat_gap: float,
+    ) -> list[Slot]:
+        if not chats:
+            return []
+        values = _values(sender, _keys(sender, chats), chats, now, sender_gap, chat_gap)
+        if self._held is not None:
+            return await self._claim_on(self._held, sender, values)
+        async with self._engine.connect() as connection:
+            return await self._claim_on(connection, sender, values)
+
+    async def _claim_on(
+        self, connection: AsyncConnection, sender: str, values: dict[str, Any]
+    ) -> list[Slot]:
+        sql, parameters = positional(_CLAIM, connection.dialect, values)
+        try:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            for _ in range(CLAIM_TRIES):  # asyncpg prepares the text once per connection
+                rows = await driver.fetch(sql, *parameters)
+                if rows:
+                    return [Slot(bool(row[0]), float(row[1])) for row in rows]
+        except Exception as error:
+            if connection is self._held:
+                self._held = None  # the claims after it check out another
+            await connection.invalidate(error)
+            raise
+        raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
+
+
 class SendPaces:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -187,9 +296,9 @@ class SendPaces:
         None for no per-chat budget) gets one only when the chat is free. See module doc."""
         if not chats:
             return []
-        keys = sorted({sender, *(chat for chat in chats if chat is not None)})
+        keys = _keys(sender, chats)
         if self._dialect() == "postgresql":
-            return await self._claim_at_once(sender, keys, chats, now, sender_gap, chat_gap)
+            return await _claim_at_once(self._s, sender, keys, chats, now, sender_gap, chat_gap)
         next_at = await self._locked(sender, keys)
         if len(next_at) < len(keys):
             # the rows are made once (a chat's again after it was idle for long): the usual
@@ -200,31 +309,6 @@ class SendPaces:
         if moved:
             await self._move(moved)
         return slots
-
-    async def _claim_at_once(
-        self,
-        sender: str,
-        keys: list[str],
-        chats: Sequence[str | None],
-        now: float,
-        sender_gap: float,
-        chat_gap: float,
-    ) -> list[Slot]:
-        """PostgreSQL: the claim as ``_CLAIM``; when a row was missing it made the rows and
-        answered nothing, and the claim runs again."""
-        params = {
-            "pace_keys": keys,
-            "pace_sender": sender,
-            "pace_chats": list(chats),
-            "pace_now": now,
-            "pace_sender_gap": sender_gap,
-            "pace_chat_gap": chat_gap,
-        }
-        for _ in range(CLAIM_TRIES):
-            rows = (await self._s.execute(_CLAIM, params)).all()
-            if rows:
-                return [Slot(bool(granted), float(at)) for granted, at in rows]
-        raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
 
     async def _locked(self, sender: str, keys: list[str]) -> dict[str, float]:
         """The next moments of the rows of ``keys`` that exist, locked in key order — none

@@ -3,6 +3,7 @@ transaction keep the bot's spacing and each chat's, on both databases."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bot.core.capabilities import RateBudget
 from bot.core.messages import Channel
 from jobs.shared_pace import SharedPace
 from storage.models import SendPace
+from storage.uow import UnitOfWork
 
 BOT = "telegram"
 GAP = 0.1  # the bot: ten a second
@@ -147,9 +149,15 @@ async def test_a_shared_claim_on_postgresql_is_one_statement_and_no_transaction(
         trips.append("statement")
         return await ordinary_fetch(self, *args, **kwargs)
 
+    async def fetch_text(self: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append("statement")
+        return await ordinary_fetch_text(self, *args, **kwargs)
+
     ordinary_execute, ordinary_fetch = Connection.execute, PreparedStatement.fetch
+    ordinary_fetch_text = Connection.fetch
     monkeypatch.setattr(Connection, "execute", execute)
     monkeypatch.setattr(PreparedStatement, "fetch", fetch)
+    monkeypatch.setattr(Connection, "fetch", fetch_text)  # a text asyncpg prepares itself
     moments[0] = 200.0
     await pace.before_send(Channel.TELEGRAM, "message", "42", 1)
     monkeypatch.undo()
@@ -157,3 +165,70 @@ async def test_a_shared_claim_on_postgresql_is_one_statement_and_no_transaction(
     async with app.engine.connect() as connection:
         stored = (await connection.execute(select(SendPace.next_at))).scalars().all()
     assert stored == [200.1]  # the slot at 200 taken, the bot's next one a gap after it
+
+
+async def test_a_shared_claim_on_postgresql_opens_no_unit_of_work(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is one statement by itself: on PostgreSQL it runs on a pooled connection, with
+    no session and no unit of work (its repositories, its transaction's bookkeeping) around
+    it; its slots and the rows it moves are the same."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's claim is several statements under BEGIN IMMEDIATE")
+    moments = [100.0]
+
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    entered: list[UnitOfWork] = []
+    ordinary_enter = UnitOfWork.__aenter__
+
+    async def enter(self: UnitOfWork) -> UnitOfWork:
+        entered.append(self)
+        return await ordinary_enter(self)
+
+    monkeypatch.setattr(UnitOfWork, "__aenter__", enter)
+    budget = RateBudget(per_sender=10.0, per_chat=1.0, per_message=True)
+    pace = SharedPace({Channel.TELEGRAM: budget}, app.uow, now=lambda: moments[0], sleep=no_wait)
+    await pace.before_send(Channel.TELEGRAM, "message", "42", 1)  # the rows made, then taken
+    moments[0] = 200.0
+    await pace.before_send(Channel.TELEGRAM, "message", "43", 1)
+    monkeypatch.undo()
+    assert entered == []
+    async with app.engine.connect() as connection:
+        stored = (await connection.execute(select(SendPace.key, SendPace.next_at))).all()
+    assert sorted(stored) == [("telegram", 200.1), ("telegram:42", 101.0), ("telegram:43", 201.0)]
+
+
+async def test_claims_one_after_the_other_share_one_connection_on_postgresql(app: App) -> None:
+    """While messages wait, the claims of one process follow each other: on PostgreSQL they
+    check one connection out of the pool for all of them, not one each."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's claim is several statements under BEGIN IMMEDIATE")
+
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    budget = RateBudget(per_sender=10.0, per_chat=1.0, per_message=True)
+    pace = SharedPace({Channel.TELEGRAM: budget}, app.uow, now=lambda: 100.0, sleep=no_wait)
+    await pace.before_send(Channel.TELEGRAM, "message", "40", 1)  # the bot's row made
+    checkouts: list[object] = []
+    checked_out = asyncio.Event()
+
+    def count(*args: object) -> None:
+        checkouts.append(args)
+        checked_out.set()
+
+    event.listen(app.engine.sync_engine, "checkout", count)
+    # the first claims one slot; the others ask while it runs (its connection checked out, its
+    # statement on the way), and share the claim after it
+    first = asyncio.create_task(pace.before_send(Channel.TELEGRAM, "message", "41", 1))
+    await checked_out.wait()
+    chats = ["42", "43", "44"]
+    await asyncio.gather(
+        first, *(pace.before_send(Channel.TELEGRAM, "message", c, 1) for c in chats)
+    )
+    assert len(checkouts) == 1  # before: one per claim
+    async with app.engine.connect() as connection:
+        stored = dict((await connection.execute(select(SendPace.key, SendPace.next_at))).all())
+    assert stored["telegram"] == pytest.approx(100.0 + 5 * 0.1)  # every message a slot

@@ -4,6 +4,8 @@ one transaction for all who waited while the previous one ran, each caller its o
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -96,3 +98,36 @@ async def test_a_caller_arriving_as_a_claim_task_ends_is_answered_by_the_next_on
     # the first task has returned; its end is reported to it only on the next turn of the
     # loop, after this caller has started a new task
     assert await claims.slot("c:1") == Slot(True, 20.0)
+
+
+async def test_the_claims_of_a_run_share_one_hold_and_an_ask_while_it_is_let_go_is_answered() -> (
+    None
+):
+    """The claims one after the other share one hold (PostgreSQL: a pooled connection); a
+    caller asking while the run lets its hold go (an await) is answered by a claim after it."""
+    claim = Recorder()
+    holds: list[str] = []
+    letting_go = asyncio.Event()
+    let_go = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def holding() -> AsyncIterator[None]:
+        holds.append("held")
+        yield
+        letting_go.set()
+        await let_go.wait()  # giving the connection back takes a while
+
+    claims = _Claims(claim, holding)
+    first = asyncio.create_task(claims.slot("c:0"))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(claims.slot("c:1"))  # asked while the first claim runs
+    await asyncio.sleep(0)
+    claim.release.set()
+    await letting_go.wait()
+    assert (await first, await second) == (Slot(True, 10.0), Slot(True, 20.0))
+    assert holds == ["held"]  # two claims, one hold
+    late = asyncio.create_task(claims.slot("c:2"))  # asked while the hold is let go
+    await asyncio.sleep(0)
+    let_go.set()
+    assert await asyncio.wait_for(late, 1.0) == Slot(True, 30.0)
+    assert holds == ["held", "held"]

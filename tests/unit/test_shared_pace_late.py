@@ -89,6 +89,7 @@ def pace_on(
 
     # the claim's unit of work (on PostgreSQL one without a transaction) is the same fake
     factory.autocommitting = factory  # type: ignore[attr-defined]
+    factory.bare_claims = lambda: None  # type: ignore[attr-defined]  # (SQLite's way)
 
     budget = RateBudget(per_sender=rate, per_chat=1.0, per_message=True)
     pace = SharedPace(
