@@ -143,15 +143,11 @@ async def record_sale(
     receipt = check_receipt(receipt_no)
     if member.erased_at is not None:
         raise NotFound("error.member_not_found", query=member.member_code)
-    existing = await sale_by_receipt(uow, receipt)
-    if existing is not None:
-        return await _duplicate(uow, existing, member, amount, now, rules)
     when = occurred_at or now
-    spend_before = await uow.members.spend_since(
-        member.id, add_months(when, -rules.tier_window_months)
-    )
-    tier_before, _ = rules.tier_for(spend_before)
-    first_purchase = not await uow.sales.has_sales(member.id)
+    # read before the sale is written (the tier it earns at, a first purchase); a receipt
+    # recorded before, or by another transaction at the same moment, is then not written
+    before = await uow.sales.before_sale(member.id, add_months(when, -rules.tier_window_months))
+    tier_before, _ = rules.tier_for(before.spend)
     sale = Sale(
         receipt_no=receipt,
         member_id=member.id,
@@ -161,41 +157,42 @@ async def record_sale(
         categories=",".join(categories)[:MAX_CATEGORIES_LENGTH] or None,
         used_coupon=False,
         staff_id=staff.id if staff is not None else None,
+        voided_at=None,
+        voided_by_staff_id=None,
         source=source,
     )
     if not await uow.sales.add_unless_taken(sale):
-        # Another transaction recorded this receipt at the same moment: that one counts.
         existing = await sale_by_receipt(uow, receipt)
         assert existing is not None  # add_unless_taken found it taken
         return await _duplicate(uow, existing, member, amount, now, rules)
-    balance_before = await uow.points.balance(member.id)
-    points = await _credit(uow, sale, rules.sale_points(amount, tier_before), now)
-    tier, _ = rules.tier_for(spend_before + amount)
+    points = rules.sale_points(amount, tier_before)
+    balance = await _credit(uow, sale, points, now) if points > 0 else before.balance
+    tier, _ = rules.tier_for(before.spend + amount)
     return SaleResult(
         sale=sale,
         points=points,
-        balance_before=balance_before,
-        balance=await uow.points.balance(member.id),
+        balance_before=balance - points if points > 0 else balance,
+        balance=balance,
         duplicate=False,
         tier_before=tier_before,
         tier=tier,
-        first_purchase=first_purchase,
+        first_purchase=not before.bought,
     )
 
 
 async def _credit(uow: UnitOfWork, sale: Sale, points: int, now: datetime) -> int:
-    """Credit a new sale's ``points`` to its member (earned when the sale happened)."""
-    if points > 0 and sale.member_id is not None:
-        await uow.points.append(
-            sale.member_id,
-            points,
-            "sale",
-            now,
-            earned_at=sale.occurred_at,
-            sale_id=sale.id,
-            idempotency_key=f"sale:{sale.id}",
-        )
-    return points
+    """Credit a new sale's ``points`` (> 0) to its member, earned when the sale happened; the
+    balance after. The sale was written just now: its key cannot have been used."""
+    assert sale.member_id is not None
+    return await uow.points.append_new(
+        sale.member_id,
+        points,
+        "sale",
+        now,
+        earned_at=sale.occurred_at,
+        sale_id=sale.id,
+        idempotency_key=f"sale:{sale.id}",
+    )
 
 
 async def _duplicate(

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy import Integer, Select, Update, bindparam, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -31,6 +31,36 @@ _MOVE: Final = (
     .returning(_MEMBERS.c.points_balance)
 )
 _DEBIT: Final = _MOVE.where(_MEMBERS.c.points_balance >= bindparam("needed", type_=Integer))
+_ENTRY_COLUMNS: Final = (
+    "member_id",
+    "delta",
+    "reason",
+    "sale_id",
+    "note",
+    "earned_at",
+    "created_at",
+    "idempotency_key",
+)
+
+
+def _move_and_append(move: Update) -> Select[Any]:
+    """PostgreSQL: ``move`` and the entry's INSERT in one statement (an INSERT from the
+    UPDATE's row, both CTEs): the entry's id and the new balance, no row when ``move`` moved
+    nothing. The entry's values are the parameters named as its columns."""
+    moved = move.cte("moved")
+    values = [bindparam(name, type_=_ENTRIES.c[name].type) for name in _ENTRY_COLUMNS]
+    entry = (
+        insert(_ENTRIES)
+        .from_select(list(_ENTRY_COLUMNS), select(*values).select_from(moved))
+        .returning(_ENTRIES.c.id)
+        .cte("entry")
+    )
+    return select(entry.c.id, moved.c.points_balance).join_from(entry, moved, true())
+
+
+#: built once: PostgreSQL's one trip for a new sale's or member's credit
+#: (:meth:`PointsLedger.append_new`)
+_PG_CREDIT: Final = _move_and_append(_MOVE)
 
 
 class InsufficientPoints(DomainError):
@@ -67,6 +97,41 @@ class PointsLedger:
         """
         if idempotency_key is not None and await self._key_used(idempotency_key):
             return None
+        values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
+        values |= {"note": note, "earned_at": earned_at or now, "created_at": now}
+        values["idempotency_key"] = idempotency_key
+        entry, _ = await self._write(values, allow_negative)
+        return entry
+
+    async def append_new(
+        self,
+        member_id: int,
+        delta: int,
+        reason: str,
+        now: datetime,
+        *,
+        idempotency_key: str,
+        earned_at: datetime | None = None,
+        sale_id: int | None = None,
+    ) -> int:
+        """Credit ``delta`` (> 0) under a key nobody can have used yet (that of a sale or a
+        member written in this transaction), without looking the key up; the new balance.
+        The key's unique index still refuses a second entry. On PostgreSQL the balance's
+        UPDATE and the entry's INSERT are one statement."""
+        values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
+        values |= {"note": None, "earned_at": earned_at or now, "created_at": now}
+        values["idempotency_key"] = idempotency_key
+        if self._s.get_bind().dialect.name != "postgresql":
+            _, balance = await self._write(values, allow_negative=True)
+            return balance
+        _, balance = (await self._s.execute(_PG_CREDIT, values)).one()
+        self._in_step(member_id, balance)
+        return int(balance)
+
+    async def _write(self, values: dict[str, Any], allow_negative: bool) -> tuple[PointsEntry, int]:
+        """Move the member's balance by the entry's delta and append the entry; the entry and
+        the balance after it."""
+        member_id, delta = values["member_id"], values["delta"]
         moved = {"member_id": member_id, "delta": delta}
         if delta < 0 and not allow_negative:
             result = await self._s.execute(_DEBIT, moved | {"needed": -delta})
@@ -75,17 +140,17 @@ class PointsLedger:
         balance = result.scalar_one_or_none()
         if balance is None:
             raise InsufficientPoints(balance=await self.balance(member_id), needed=-delta)
-        values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
-        values |= {"note": note, "earned_at": earned_at or now, "created_at": now}
-        values["idempotency_key"] = idempotency_key
         # a Core INSERT, not an object for the session to flush: the entry returned is not the
         # session's (an entry is never changed once written)
         entry_id = (await self._s.execute(_APPEND, values)).scalar_one()
-        entry = PointsEntry(id=entry_id, **values)
+        self._in_step(member_id, balance)
+        return PointsEntry(id=entry_id, **values), int(balance)
+
+    def _in_step(self, member_id: int, balance: int) -> None:
+        """Keep a loaded Member in step with the row (as a refresh would)."""
         member = self._s.identity_map.get(identity_key(Member, member_id))
-        if member is not None:  # keep a loaded Member in step with the row (as a refresh would)
+        if member is not None:
             set_committed_value(member, "points_balance", balance)
-        return entry
 
     async def _key_used(self, key: str) -> bool:
         return bool(await direct.fetch_all(self._s, _KEY_USED, {"key": key}))  # SQLite: driver

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, Select, bindparam, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import Insert
 
 from storage import direct
 from storage.models import Member, PointsEntry, Sale, table_of
@@ -73,6 +77,51 @@ _HAS_SALES: Final = (
 )
 
 
+def _before_sale_statement() -> Select[Any]:
+    """What a new sale needs to know of its member before it is written, in one statement:
+    the spend since ``since`` (the tier the sale earns at), whether any live sale exists (a
+    first purchase pays a referral), and the points balance."""
+    sales, members = _SALES.c, table_of(Member).c
+    member_id = bindparam("member_id", type_=Integer)
+    live = (sales.member_id == member_id, sales.voided_at.is_(None))
+    spend = (
+        select(func.coalesce(func.sum(sales.amount), 0))
+        .where(*live, sales.occurred_at >= bindparam("since"))
+        .scalar_subquery()
+    )
+    return select(
+        spend.label("spend"), exists().where(*live).label("bought"), members.points_balance
+    ).where(members.id == member_id)
+
+
+#: built once: every sale runs it
+_BEFORE_SALE: Final = _before_sale_statement()
+
+
+class BeforeSale(NamedTuple):
+    """A member's figures just before a new sale is written (:meth:`Sales.before_sale`)."""
+
+    spend: Decimal
+    #: the member has a sale that was not voided
+    bought: bool
+    balance: int
+
+
+@cache
+def _insert_sale(dialect: str) -> Insert:
+    """``INSERT INTO sales … ON CONFLICT (receipt_no) DO NOTHING RETURNING id``, built once."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(_SALES)
+        .on_conflict_do_nothing(index_elements=[_SALES.c.receipt_no])
+        .returning(_SALES.c.id)
+    )
+
+
+#: the columns a new sale is written with (every column but its id)
+_SALE_COLUMNS: Final = tuple(column.key for column in _SALES.c if column.key != "id")
+
+
 class Sales:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -93,18 +142,31 @@ class Sales:
         result = await self._s.execute(_HAS_SALES, {"member_id": member_id})
         return result.first() is not None
 
+    async def before_sale(self, member_id: int, since: datetime) -> BeforeSale:
+        """The member's spend since ``since``, whether they have a live sale, and their points
+        balance, in one statement (SQLite: on the driver)."""
+        params = {"member_id": member_id, "since": since}
+        found = await direct.fetch_all(self._s, _BEFORE_SALE, params)
+        spend, bought, balance = found[0] if found else (0, False, 0)
+        return BeforeSale(Decimal(spend).quantize(Decimal("0.01")), bool(bought), int(balance))
+
     async def add_unless_taken(self, sale: Sale) -> bool:
-        """Write ``sale`` in a savepoint; False (nothing written) when its receipt number is
-        already taken, e.g. by another transaction recording it at the same moment (any other
-        integrity error is raised)."""
-        try:
-            async with self._s.begin_nested():
-                self._s.add(sale)
-                await self._s.flush()
-        except IntegrityError:
-            if await self.by_receipt(sale.receipt_no) is None:
-                raise
+        """Write ``sale`` (every column given, but its id); False (nothing written) when its
+        receipt number is already taken, e.g. by another transaction recording it at the same
+        moment, which on PostgreSQL this one waits for (any other integrity error is raised).
+
+        One Core INSERT … ON CONFLICT DO NOTHING: no savepoint, no flush of the session; the
+        written ``sale`` then joins the session as the stored row (its id set)."""
+        values = {key: getattr(sale, key) for key in _SALE_COLUMNS}
+        for key, value in values.items():  # every column loaded: none to expire once stored
+            setattr(sale, key, value)
+        statement = _insert_sale(self._s.get_bind().dialect.name)
+        sale_id = (await self._s.execute(statement, values)).scalar_one_or_none()
+        if sale_id is None:
             return False
+        sale.id = sale_id
+        make_transient_to_detached(sale)
+        self._s.add(sale)  # persistent as written: nothing left to flush
         return True
 
     async def mark_voided(self, sale: Sale, now: datetime, staff_id: int) -> bool:
