@@ -16,10 +16,10 @@ the rows, so a claim needs no transaction around it, nor a session (:class:`Bare
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from sqlalchemy import (
     Boolean,
@@ -31,10 +31,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql import Select
 
 from storage.along import positional
 from storage.models import SendPace, table_of
@@ -134,12 +133,6 @@ _MOVE: Final = (
 )
 
 
-class _Executes(Protocol):
-    """A session or a connection: what :func:`_claim_at_once` runs its statement on."""
-
-    async def execute(self, statement: Executable, parameters: dict[str, Any]) -> Result[Any]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Slot:
     """``granted``: the message may go at ``at``; else the chat is free at ``at``, try again."""
@@ -196,20 +189,12 @@ def _values(
     }
 
 
-async def _claim_at_once(
-    on: _Executes,
-    sender: str,
-    keys: list[str],
-    chats: Sequence[str | None],
-    now: float,
-    sender_gap: float,
-    chat_gap: float,
-) -> list[Slot]:
-    """PostgreSQL: the claim as ``_CLAIM``; when a row was missing it made the rows and
-    answered nothing, and the claim runs again."""
-    params = _values(sender, keys, chats, now, sender_gap, chat_gap)
+async def _claim_at_once(run: Callable[[], Awaitable[Sequence[Any]]], sender: str) -> list[Slot]:
+    """PostgreSQL: the claim as ``_CLAIM`` (``run`` executes it, with its values, and gives its
+    rows); when a row was missing it made the rows and answered nothing, and the claim runs
+    again."""
     for _ in range(CLAIM_TRIES):
-        rows: Sequence[Any] = (await on.execute(_CLAIM, params)).all()
+        rows = await run()
         if rows:
             return [Slot(bool(row[0]), float(row[1])) for row in rows]
     raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
@@ -260,18 +245,20 @@ class BareClaims:
         self, connection: AsyncConnection, sender: str, values: dict[str, Any]
     ) -> list[Slot]:
         sql, parameters = positional(_CLAIM, connection.dialect, values)
-        try:
-            driver: Any = (await connection.get_raw_connection()).driver_connection
-            for _ in range(CLAIM_TRIES):  # asyncpg prepares the text once per connection
-                rows = await driver.fetch(sql, *parameters)
-                if rows:
-                    return [Slot(bool(row[0]), float(row[1])) for row in rows]
-        except Exception as error:
-            if connection is self._held:
-                self._held = None  # the claims after it check out another
-            await connection.invalidate(error)
-            raise
-        raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
+
+        async def fetch() -> Sequence[Any]:
+            try:
+                driver: Any = (await connection.get_raw_connection()).driver_connection
+                # asyncpg prepares the text once per connection
+                rows: Sequence[Any] = await driver.fetch(sql, *parameters)
+            except Exception as error:
+                if connection is self._held:
+                    self._held = None  # the claims after it check out another
+                await connection.invalidate(error)
+                raise
+            return rows
+
+        return await _claim_at_once(fetch, sender)
 
 
 class SendPaces:
@@ -298,7 +285,12 @@ class SendPaces:
             return []
         keys = _keys(sender, chats)
         if self._dialect() == "postgresql":
-            return await _claim_at_once(self._s, sender, keys, chats, now, sender_gap, chat_gap)
+            values = _values(sender, keys, chats, now, sender_gap, chat_gap)
+
+            async def run() -> Sequence[Any]:
+                return (await self._s.execute(_CLAIM, values)).all()
+
+            return await _claim_at_once(run, sender)
         next_at = await self._locked(sender, keys)
         if len(next_at) < len(keys):
             # the rows are made once (a chat's again after it was idle for long): the usual
