@@ -171,7 +171,7 @@ async def record_sale(
     return SaleResult(
         sale=sale,
         points=points,
-        balance_before=balance - points if points > 0 else balance,
+        balance_before=balance - points,
         balance=balance,
         duplicate=False,
         tier_before=tier_before,

@@ -63,6 +63,23 @@ def _move_and_append(move: Update) -> Select[Any]:
 _PG_CREDIT: Final = _move_and_append(_MOVE)
 
 
+def _entry(
+    member_id: int,
+    delta: int,
+    reason: str,
+    now: datetime,
+    earned_at: datetime | None,
+    sale_id: int | None,
+    note: str | None,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """An entry's values by column (:data:`_ENTRY_COLUMNS`), earned ``now`` unless said."""
+    values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
+    values |= {"note": note, "earned_at": earned_at or now, "created_at": now}
+    values["idempotency_key"] = idempotency_key
+    return values
+
+
 class InsufficientPoints(DomainError):
     key = "error.insufficient_points"
 
@@ -97,9 +114,7 @@ class PointsLedger:
         """
         if idempotency_key is not None and await self._key_used(idempotency_key):
             return None
-        values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
-        values |= {"note": note, "earned_at": earned_at or now, "created_at": now}
-        values["idempotency_key"] = idempotency_key
+        values = _entry(member_id, delta, reason, now, earned_at, sale_id, note, idempotency_key)
         entry, _ = await self._write(values, allow_negative)
         return entry
 
@@ -118,9 +133,7 @@ class PointsLedger:
         member written in this transaction), without looking the key up; the new balance.
         The key's unique index still refuses a second entry. On PostgreSQL the balance's
         UPDATE and the entry's INSERT are one statement."""
-        values = {"member_id": member_id, "delta": delta, "reason": reason, "sale_id": sale_id}
-        values |= {"note": None, "earned_at": earned_at or now, "created_at": now}
-        values["idempotency_key"] = idempotency_key
+        values = _entry(member_id, delta, reason, now, earned_at, sale_id, None, idempotency_key)
         if self._s.get_bind().dialect.name != "postgresql":
             _, balance = await self._write(values, allow_negative=True)
             return balance
