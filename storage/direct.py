@@ -131,10 +131,10 @@ async def rows(
     if driver is None:
         return None
     connection, one_trip, dialect = driver
+    if not isinstance(one_trip, OneTripConnection) and not pg_driver.began(one_trip):
+        return None
     sql, parameters = positional(statement, dialect, values)
     if not isinstance(one_trip, OneTripConnection):
-        if not pg_driver.began(one_trip):
-            return None
         return _all_converted(
             await pg_driver.fetch(connection, one_trip, sql, parameters),
             _processors(statement, dialect),
