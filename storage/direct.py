@@ -1,4 +1,4 @@
-"""The hot path's most frequent reads run on SQLite's one-trip driver, as SQLAlchemy would run them.
+"""The hot path's most frequent reads run on the driver, as SQLAlchemy would run them.
 
 Every webhook event reads its author (``storage/repositories/arrival.py``), and every ``/points``
 tap its spend and ledger; in SQLAlchemy's execution (the session's bookkeeping, the compiled
@@ -12,9 +12,14 @@ What ``session.execute`` would do besides is kept: the session's pending changes
 first (its autoflush), the statement runs in the session's transaction (a ``BEGIN`` or a
 statement waiting for the next trip goes with it), and a driver's error is raised as
 SQLAlchemy's (:class:`sqlalchemy.exc.DBAPIError`, which the group commit tells from a
-handler's crash). Only SQLAlchemy's public API is used. On another driver (PostgreSQL, whose
-asyncpg adapter begins its transaction with the first statement it runs) :func:`rows` says
-None and the caller executes the statement as usual.
+handler's crash). Only SQLAlchemy's public API is used.
+
+On PostgreSQL the driver is asyncpg's connection (``storage/pg_driver.py``), used once the
+transaction has begun there: SQLAlchemy's adapter begins it with the first statement it runs,
+so before that :func:`rows` says None and the caller executes the statement as usual (every
+event's first statement, the arrival's, is SQLAlchemy's). :func:`along` is SQLite's alone (no
+statement waits for the next trip on asyncpg); :func:`write` runs its statement now there.
+On another driver :func:`rows` says None and the caller executes the statement as usual.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import ReturnsRows
 
+from storage import pg_driver
 from storage.along import positional, send_along
 from storage.sqlite_driver import OneTripConnection
 
@@ -51,14 +57,16 @@ def _processors(statement: ReturnsRows, dialect: Dialect) -> tuple[tuple[int, An
     return tuple(found)
 
 
-#: the driver of a session's transaction: the SQLAlchemy connection and the driver's, its dialect
-Driver = tuple[AsyncConnection, OneTripConnection, Dialect]
+#: the driver of a session's transaction: the SQLAlchemy connection and the driver's (SQLite's
+#: :class:`OneTripConnection` or asyncpg's connection), its dialect
+Driver = tuple[AsyncConnection, Any, Dialect]
 
 
 async def _driver(session: AsyncSession) -> Driver | None:
     """The connection of the session's transaction (begun if need be) when its driver is a
-    :class:`OneTripConnection`, kept while the session's innermost transaction stays the same
-    (its connection does); None on another driver.
+    :class:`OneTripConnection` or asyncpg's (``storage/pg_driver.py``), kept while the
+    session's innermost transaction stays the same (its connection does); None on another
+    driver.
 
     Kept per innermost transaction, not per outermost: the session takes a savepoint on the
     connection only when it is asked for the connection inside ``begin_nested()``, so a
@@ -71,9 +79,8 @@ async def _driver(session: AsyncSession) -> Driver | None:
         return found
     connection = await session.connection()
     driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-    found = (
-        (connection, driver, connection.dialect) if isinstance(driver, OneTripConnection) else None
-    )
+    known = isinstance(driver, OneTripConnection) or pg_driver.is_driver(driver)
+    found = (connection, driver, connection.dialect) if known else None
     sync.info[_HELD] = (_innermost(sync), found)
     return found
 
@@ -105,7 +112,7 @@ async def along(session: AsyncSession, statement: ClauseElement, values: Mapping
     False on another driver (the caller executes it as usual)."""
     await _flushed(session)
     driver = await _driver(session)
-    if driver is None:
+    if driver is None or not isinstance(driver[1], OneTripConnection):
         return False
     _, one_trip, dialect = driver
     send_along((one_trip, dialect), statement, values)
@@ -116,21 +123,34 @@ async def rows(
     session: AsyncSession, statement: ReturnsRows, values: Mapping[str, Any]
 ) -> list[tuple[Any, ...]] | None:
     """``statement``'s rows with ``values`` (by bound parameter name), as tuples of the values
-    ``session.execute(statement, values).all()`` gives; None on a driver other than SQLite's
-    one-trip driver (the caller executes it as usual)."""
+    ``session.execute(statement, values).all()`` gives; None on another driver than SQLite's
+    one-trip driver or asyncpg, and on asyncpg before the transaction's first statement (the
+    caller executes it as usual, which begins the transaction)."""
     await _flushed(session)
     driver = await _driver(session)
     if driver is None:
         return None
     connection, one_trip, dialect = driver
+    if not isinstance(one_trip, OneTripConnection) and not pg_driver.began(one_trip):
+        return None
     sql, parameters = positional(statement, dialect, values)
+    if not isinstance(one_trip, OneTripConnection):
+        return _all_converted(
+            await pg_driver.fetch(connection, one_trip, sql, parameters),
+            _processors(statement, dialect),
+        )
     cursor = one_trip.cursor()
     try:
         await cursor.execute(sql, parameters)
         found = await cursor.fetchall()
     except (sqlite3.Error, ValueError) as error:
         raise await _driver_error(connection, dialect, sql, parameters, error) from error
-    convert = _processors(statement, dialect)
+    return _all_converted(found, _processors(statement, dialect))
+
+
+def _all_converted(
+    found: list[tuple[Any, ...]], convert: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> list[tuple[Any, ...]]:
     if not convert:
         return found
     return [_converted(row, convert) for row in found]
@@ -149,9 +169,17 @@ async def fetch_all(
 
 async def write(session: AsyncSession, statement: UpdateBase, values: Mapping[str, Any]) -> None:
     """``statement`` (a write whose rows nobody reads): with the next statement on SQLite's
-    one-trip driver (:func:`along`), elsewhere through ``session.execute`` now."""
-    if not await along(session, statement, values):
-        await session.execute(statement, values)
+    one-trip driver (:func:`along`), now on asyncpg once the transaction has begun, elsewhere
+    through ``session.execute`` now."""
+    if await along(session, statement, values):
+        return
+    driver = await _driver(session)
+    if driver is not None and pg_driver.is_driver(driver[1]) and pg_driver.began(driver[1]):
+        connection, asyncpg_connection, dialect = driver
+        sql, parameters = positional(statement, dialect, values)
+        await pg_driver.execute(connection, asyncpg_connection, sql, parameters)
+        return
+    await session.execute(statement, values)
 
 
 async def _driver_error(
