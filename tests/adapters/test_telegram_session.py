@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiohttp import ClientTimeout, web
+from aiohttp import ClientSession, ClientTimeout, FormData, web
 from aiohttp.test_utils import TestServer
 
 from bot import metrics
 from bot.channels.telegram import make_bot
 from bot.channels.telegram.outbound import call, send
-from bot.channels.telegram.session import BotSession, answer_of
+from bot.channels.telegram.session import BotSession, answer_of, form
 from bot.core.errors import ChannelError, PermanentChannelError, RateLimited
 from bot.core.messages import Attachment, Button, Reply
 from jobs.ratelimit import ArrivalWindow
@@ -224,3 +224,56 @@ def test_an_answer_is_read_as_json_not_as_a_model() -> None:
     body = {"ok": True, "result": {"message_id": 9, "date": 1, "chat": {"id": 1}}}
     result = answer_of("sendMessage", {"chat_id": 1}, 200, json.dumps(body).encode())
     assert result == body["result"]
+
+
+async def _read_back(post: Any) -> dict[str, Any]:
+    """What a multipart reader (aiohttp's, as the Bot API's would) makes of a posted form."""
+    seen: dict[str, Any] = {}
+
+    async def handle(request: web.Request) -> web.Response:
+        for name, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                seen[name] = (value.filename, value.content_type, value.file.read())
+            else:
+                seen[name] = value
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with ClientSession() as client:
+            await post(client, str(server.make_url("/")))
+    finally:
+        await server.close()
+    return seen
+
+
+async def test_a_form_reads_back_as_the_form_aiohttp_built_did() -> None:
+    """The form built whole carries the same parts as aiohttp's ``FormData`` did: text as is,
+    other values as JSON, the file with its name (quotes and non-ASCII in it) and bytes."""
+    fields = {
+        "chat_id": CHAT,
+        "caption": 'รายงาน "<b>เดือนนี้</b>" 📈\n--',
+        "parse_mode": "HTML",
+        "reply_markup": {"inline_keyboard": [[{"text": "ดู", "callback_data": "r:1"}]]},
+    }
+    files = {"document": ('ยอดขาย "Q4".csv', b"a,b\r\n--\r\n" + PNG)}
+
+    async def ours(client: ClientSession, url: str) -> None:
+        body, headers = form(fields, files)
+        await client.post(url, data=body, headers=headers)
+
+    async def aiohttps(client: ClientSession, url: str) -> None:
+        data = FormData(quote_fields=False)
+        for name, value in fields.items():
+            data.add_field(name, value if isinstance(value, str) else json.dumps(value))
+        for name, (filename, content) in files.items():
+            data.add_field(name, content, filename=filename)
+        await client.post(url, data=data)
+
+    read = await _read_back(ours)
+    assert read == await _read_back(aiohttps)
+    assert json.loads(read["reply_markup"]) == fields["reply_markup"]
+    assert read["document"] == ('ยอดขาย "Q4".csv', "application/octet-stream", files["document"][1])
