@@ -130,36 +130,42 @@ async def rows(
     driver = await _driver(session)
     if driver is None:
         return None
-    connection, one_trip, dialect = driver
-    if not isinstance(one_trip, OneTripConnection) and not pg_driver.began(one_trip):
+    connection, on, dialect = driver
+    sqlite = isinstance(on, OneTripConnection)
+    if not sqlite and not pg_driver.began(on):
+        # asyncpg, before the transaction's first statement: the caller's path begins it
         return None
     sql, parameters = positional(statement, dialect, values)
-    if not isinstance(one_trip, OneTripConnection):
-        return _all_converted(
-            await pg_driver.fetch(connection, one_trip, sql, parameters),
-            _processors(statement, dialect),
-        )
-    cursor = one_trip.cursor()
-    try:
-        await cursor.execute(sql, parameters)
-        found = await cursor.fetchall()
-    except (sqlite3.Error, ValueError) as error:
-        raise await _driver_error(connection, dialect, sql, parameters, error) from error
-    return _all_converted(found, _processors(statement, dialect))
-
-
-def _all_converted(
-    found: list[tuple[Any, ...]], convert: tuple[tuple[int, Callable[[Any], Any]], ...]
-) -> list[tuple[Any, ...]]:
+    if sqlite:
+        found = await _one_trip_rows(connection, on, dialect, sql, parameters)
+    else:
+        found = await pg_driver.fetch(connection, on, sql, parameters)
+    convert = _processors(statement, dialect)
     if not convert:
         return found
     return [_converted(row, convert) for row in found]
 
 
+async def _one_trip_rows(
+    connection: AsyncConnection,
+    one_trip: OneTripConnection,
+    dialect: Dialect,
+    sql: str,
+    parameters: tuple[Any, ...],
+) -> list[tuple[Any, ...]]:
+    cursor = one_trip.cursor()
+    try:
+        await cursor.execute(sql, parameters)
+        found: list[tuple[Any, ...]] = await cursor.fetchall()
+    except (sqlite3.Error, ValueError) as error:
+        raise await _driver_error(connection, dialect, sql, parameters, error) from error
+    return found
+
+
 async def fetch_all(
     session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
 ) -> Sequence[Any]:
-    """``statement``'s rows: on SQLite's one-trip driver (:func:`rows`), elsewhere through
+    """``statement``'s rows: on the driver where :func:`rows` runs it, elsewhere through
     ``session.execute`` (the same values either way)."""
     found: Sequence[Any] | None = await rows(session, statement, values)
     if found is None:
@@ -173,8 +179,8 @@ async def write(session: AsyncSession, statement: UpdateBase, values: Mapping[st
     through ``session.execute`` now."""
     if await along(session, statement, values):
         return
-    driver = await _driver(session)
-    if driver is not None and pg_driver.is_driver(driver[1]) and pg_driver.began(driver[1]):
+    driver = await _driver(session)  # not SQLite's (along took that): asyncpg's, or None
+    if driver is not None and pg_driver.began(driver[1]):
         connection, asyncpg_connection, dialect = driver
         sql, parameters = positional(statement, dialect, values)
         await pg_driver.execute(connection, asyncpg_connection, sql, parameters)
