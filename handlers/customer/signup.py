@@ -212,21 +212,42 @@ async def _join(ctx: Context) -> list[Reply]:
         except DomainError as error:  # claimed by someone else, or the code ran out meanwhile
             ctx.finish()
             return [Reply(text=ctx.t(error.key, **error.params), buttons=(join_button(ctx),))]
-        return await _welcome(ctx, member, rules.welcome_points)
+        await _link(ctx, member)
+        return await _welcome(ctx, member, rules.welcome_points, new=False)
     member = await _add_member(ctx, data)
-    return await _welcome(ctx, member, rules.welcome_points)
+    return await _welcome(ctx, member, rules.welcome_points, new=True)
 
 
 async def _add_member(ctx: Context, data: dict[str, Any]) -> Member:
-    """Insert the member the sign-up describes, with its number (as ``fields.place_phone``).
+    """Insert the member the sign-up describes, with its number (as ``fields.place_phone``),
+    linked to this chat account, with both consents.
 
     A number another member holds is not refused: that would tell a stranger whose number it
     is. The member is added with the number unlinked and the duplicate flagged for staff, and
-    answered like everyone else; so is the loser of two sign-ups racing with one number (the
-    unique phone refuses its insert, which is undone and made again unlinked).
+    answered like everyone else. The common case is one statement on PostgreSQL (the number's
+    holder decided inside it); a drawn code that is taken, or a sign-up with this number
+    committed while this one ran, takes the careful way (:func:`_add_carefully`).
     """
     phone = str(data["phone"])
     referrer = await _referrer_code(ctx, data.get("ref"))
+    new = _new_member(ctx, data, referrer, linked=True)
+    held = await ctx.uow.identities.join(ctx.identity, new, _consents(ctx, data))
+    if held is None:
+        member = await _add_carefully(ctx, data, referrer)
+        await _link(ctx, member)
+        return member
+    if held:
+        holder = await ctx.uow.members.by_phone(phone)
+        other = holder.id if holder is not None else None
+        await audit(ctx, "member.phone_duplicate", new.id, other_member_id=other)
+    return new
+
+
+async def _add_carefully(ctx: Context, data: dict[str, Any], referrer: str | None) -> Member:
+    """The member written after reading the number's holder, in a savepoint: the loser of two
+    sign-ups racing with one number (the unique phone refuses its insert, which is undone and
+    made again unlinked) joins too."""
+    phone = str(data["phone"])
     holder = await ctx.uow.members.by_phone(phone)
     try:
         async with ctx.uow.savepoint():
@@ -257,38 +278,63 @@ def _new_member(ctx: Context, data: dict[str, Any], referrer: str | None, linked
         signup_source=data.get("source"),
         marketing_opt_in=bool(data.get("marketing")),
         erased_at=None,
+        points_balance=0,
+        tier=None,
+        tier_since=None,
         phone_verified=linked and data.get(claim.PHONE_VERIFIED) == phone,
     )
 
 
-async def _welcome(ctx: Context, member: Member, welcome_points: int) -> list[Reply]:
-    """Link this chat account to ``member`` (new or claimed), record both consents and the
-    welcome points, end the flow and show the card."""
+def _consents(ctx: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Both consents of the sign-up: membership (given) and marketing (given or refused),
+    each at the time of its step, with the wording shown."""
+    shown = (
+        ("membership", True, MEMBERSHIP_WORDING, "membership_at"),
+        ("marketing", bool(data.get("marketing")), MARKETING_WORDING, "marketing_at"),
+    )
+    return [
+        {
+            "purpose": purpose,
+            "granted": granted,
+            "wording_version": wording,
+            "channel": ctx.channel,
+            "recorded_at": _at(data, at, ctx.now),
+        }
+        for purpose, granted, wording, at in shown
+    ]
+
+
+async def _link(ctx: Context, member: Member) -> None:
+    """Link this chat account to ``member`` and record both consents (a claimed member, or
+    one written the careful way)."""
+    assert ctx.state is not None
+    ctx.identity.member_id = member.id
+    for consent in _consents(ctx, ctx.state.data):
+        await ctx.uow.members.record_consent(
+            member.id,
+            consent["purpose"],
+            consent["granted"],
+            consent["wording_version"],
+            consent["channel"],
+            consent["recorded_at"],
+        )
+
+
+async def _welcome(ctx: Context, member: Member, welcome_points: int, *, new: bool) -> list[Reply]:
+    """The welcome points of the member (new or claimed) this chat account joined, the audit
+    row; end the flow and show the card."""
     assert ctx.state is not None
     data = ctx.state.data
     uow, now = ctx.uow, ctx.now
-    marketing = bool(data.get("marketing"))
-    ctx.identity.member_id = member.id
     ctx.member = member
-    await uow.members.record_consent(
-        member.id,
-        "membership",
-        True,
-        MEMBERSHIP_WORDING,
-        ctx.channel,
-        _at(data, "membership_at", now),
-    )
-    await uow.members.record_consent(
-        member.id,
-        "marketing",
-        marketing,
-        MARKETING_WORDING,
-        ctx.channel,
-        _at(data, "marketing_at", now),
-    )
     if welcome_points > 0:  # once per member, also for an imported member claimed later
         key = f"welcome:{member.id}"
-        await uow.points.append(member.id, welcome_points, "welcome", now, idempotency_key=key)
+        if new:  # written in this transaction: nobody can have used its key
+            await uow.points.append_new(
+                member.id, welcome_points, "welcome", now, idempotency_key=key
+            )
+        else:
+            await uow.points.append(member.id, welcome_points, "welcome", now, idempotency_key=key)
     await audit(
         ctx,
         "member.joined",

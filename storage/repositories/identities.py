@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
@@ -11,7 +11,8 @@ from sqlalchemy.sql.dml import Insert
 
 from storage import direct
 from storage.core_writes import CoreWrites
-from storage.models import ChannelIdentity
+from storage.models import ChannelIdentity, Member
+from storage.repositories import joining
 from storage.repositories.arrival import (
     ARRIVAL,
     IDENTITIES,
@@ -101,6 +102,23 @@ class Identities:
         self._s = session
         #: the arrival's Core writes, which a rolled-back savepoint expires (storage/core_writes.py)
         self._writes = writes or CoreWrites(session)
+
+    async def join(
+        self,
+        identity: ChannelIdentity,
+        member: Member,
+        consents: Sequence[Mapping[str, Any]],
+    ) -> bool | None:
+        """Write the new ``member`` a sign-up describes, linked to ``identity``, with its
+        ``consents``, in as few statements as the database allows (``storage/repositories/
+        joining.py``): whether its number was kept unlinked (another member holds it); None,
+        nothing written, when the careful way must write it."""
+        joined = await joining.add_member(self._s, member, identity.id, consents)
+        if joined is None:
+            return None
+        self._writes.wrote(identity, {"member_id": member.id})
+        self._writes.wrote(member, {})  # expired, as a written object, if a savepoint rolls back
+        return joined.held
 
     async def get(self, channel: str, user_id: str) -> ChannelIdentity | None:
         result = await self._s.execute(
