@@ -141,3 +141,27 @@ async def test_a_drawn_code_already_taken_takes_the_careful_way(
     assert await points(app, members[1].id) == [(50, "welcome")]
     linked = {i.user_id: i.member_id for i in await rows(app, ChannelIdentity)}
     assert linked == {"a": members[0].id, "b": members[1].id}
+
+
+async def test_both_ways_write_the_same_member_row(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one statement lists the member's columns itself: a column it left out (a new one
+    with a Python-side default, say) would be written NULL there and not by the ORM's way."""
+    first = Chat(app, user_id="a")
+    await _up_to_the_branch(first, "081-234-5678")
+    [taken] = await rows(app, Member)
+    monkeypatch.setattr(joining, "new_member_code", lambda: taken.member_code)
+    second = Chat(app, user_id="b")
+    await _up_to_the_branch(second, "081-234-5679")
+
+    one, careful = sorted(await rows(app, Member), key=lambda m: m.id)
+    own = {"id", "member_code", "phone", "joined_at"}
+    columns = [c.key for c in Member.__table__.columns if c.key not in own]
+
+    def row(member: Member) -> dict[str, object]:
+        return {key: getattr(member, key) for key in columns}
+
+    assert row(one) == row(careful)
+    assert one.locale == careful.locale
+    assert (one.points_balance, one.tier, one.phone_verified) == (50, None, False)
