@@ -149,12 +149,10 @@ class OutcomeWriter:
         campaigns' finishing and the commit in one trip where the driver allows (SQLite). The
         hook hears the campaigns of the accepted rows before their marks are read, those whose
         rows were all withdrawn meanwhile included (:func:`finishes_only`)."""
-        # read before the connection is taken: the claims and other groups wait for it
-        ids = [row.id for entry in group for row in entry.delivery.rows]
-        campaigns = _campaigns(row for entry in group for row in entry.delivery.rows)
         async with self._lock, self._uow() as uow:
+            ids = [row.id for entry in group for row in entry.delivery.rows]
             marked = await uow.outbox.mark_all_sent_along(ids, now)
-            for key in campaigns:
+            for key in _campaigns(row for entry in group for row in entry.delivery.rows):
                 await hook(uow, key, "sent", now)
             await uow.commit()
         pending = marked()
