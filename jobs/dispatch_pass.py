@@ -114,7 +114,7 @@ class Feeder:
 
     def __init__(
         self,
-        claim: Callable[[int], Awaitable[Callable[[], Claimed]]],
+        claim: Callable[[int], Awaitable[Claimed]],
         lane: int,
         until: datetime,
         now: Callable[[], datetime],
@@ -150,8 +150,7 @@ class Feeder:
                     return
                 size = missing * self._lane
                 async with state.check.lock:
-                    built = await self._claim(size)
-                claimed = built()  # the connection is free for outcome writes meanwhile
+                    claimed = await self._claim(size)
                 state.add(claimed, capabilities)
                 self._wake()
                 if len(claimed.messages) + claimed.withdrawn < size:

@@ -88,12 +88,11 @@ from jobs.delivery_plan import Delivery, plan
 from jobs.dispatch_pass import FANOUT_PASS, FANOUT_WORKERS, Feeder, Pass, run_workers
 from jobs.dispatch_send import send
 from jobs.dispatch_types import DrainResult, Outcome, UnroutedReport
-from jobs.fanout_claim import Built, claim_fanout
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
 from jobs.send_check import SendCheck
 from shop.contact_policy import ContactPolicy, in_quiet_hours, load_policy, next_send_time
-from shop.withdrawal import claim_sendable
+from shop.withdrawal import Claimed, claim_sendable
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["BACKOFF", "LEASE", "MAX_ATTEMPTS", "OutboxDispatcher", "backoff"]
@@ -289,14 +288,16 @@ class OutboxDispatcher:
         # by the rows a pass claimed before it)
         policy: list[ContactPolicy] = []
 
-        async def claim(size: int) -> Built:
+        async def claim(size: int) -> Claimed:
             now = self._clock.now()
             async with self._uow() as uow:
                 ready = [c for c in fanout if self._resting.get(Channel(c), now) <= now]
                 if ready and not policy:
                     policy.append(await load_policy(uow.settings))
                 await self._defer_quiet(uow, now, ready, policy[0] if policy else None)
-                return await claim_fanout(uow, now, size, lease_end, ready, self._recipients)
+                claimed = await claim_sendable(uow, now, size, lease_end, ready, self._recipients)
+                await uow.commit()
+            return claimed
 
         until = min(lease_end - 2 * self.lease_margin, self._clock.now() + FANOUT_PASS)
         return Feeder(claim, lane, until, self._clock.now)

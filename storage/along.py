@@ -38,25 +38,11 @@ def compiled(
     it)."""
     done = statement.compile(dialect=dialect)
     assert isinstance(done, SQLCompiler)
-    sql, names, binds, held = done.string, [], [], []
-    for name in done.positiontup or ():
-        bind = done.binds[name]
-        if not bind.expanding:
-            names.append(name)
-            binds.append(bind)
-            held.append(_REQUIRED if bind.required else bind.effective_value)
-            continue
-        # ``IN`` of a list the statement holds (a claim's channels): one parameter each
-        if bind.required:
-            raise ValueError(f"{name}: a list given at execution has no text of its own")
-        values = list(bind.effective_value or ())
-        sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * len(values)), 1)
-        names += [f"{name}_{n}" for n in range(len(values))]
-        binds += [bind] * len(values)
-        held += values
+    names = tuple(done.positiontup or ())
+    binds = [done.binds[name] for name in names]
     types = (bind.type.dialect_impl(dialect) for bind in binds)
-    converters = tuple(type_.bind_processor(dialect) for type_ in types)
-    return sql, tuple(names), converters, tuple(held)
+    held = tuple(_REQUIRED if bind.required else bind.effective_value for bind in binds)
+    return done.string, names, tuple(type_.bind_processor(dialect) for type_ in types), held
 
 
 async def one_trip_driver(session: AsyncSession) -> tuple[OneTripConnection, Dialect] | None:

@@ -13,10 +13,12 @@ still being pending, so a row withdrawn meanwhile (erasure, a cancelled campaign
 
 from __future__ import annotations
 
+import json
+import sys
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +30,6 @@ from storage.bulk.sql import commonly_true, is_among
 from storage.models import ChannelIdentity, OutboxMessage, table_of
 from storage.repositories import outbox_statements as statements
 from storage.repositories.outbox_reads import FAILED, PENDING, OutboxReads, is_pending, is_urgent
-from storage.repositories.outbox_trip import QueuedMessage as QueuedMessage
-from storage.repositories.outbox_trip import claim_in_one_trip, queued
 from storage.sqlite_driver import Along
 from storage.upsert import insert_once
 
@@ -41,6 +41,27 @@ URGENT: Final = 1
 
 MAX_KEY_LENGTH: Final = 128  # the column's size; PostgreSQL would refuse a longer key
 MAX_ERROR_LENGTH: Final = 500
+
+
+class QueuedMessage(NamedTuple):
+    """A claimed row, detached from any session: what the dispatcher needs to send it.
+
+    A named tuple, not a frozen dataclass: a campaign's claim builds one per recipient, and a
+    frozen dataclass sets each field through ``object.__setattr__`` (several times the cost)."""
+
+    id: int
+    channel: str
+    user_id: str
+    member_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    retry_key: str | None
+    promotional: bool
+    dedupe_key: str = ""
+    #: a promotion its member may no longer get (``withdrawals.unwanted_promotion``)
+    unwanted: bool = False
+    #: above 0: a direct reply someone is waiting for (:data:`URGENT`)
+    priority: int = 0
 
 
 def _clip(error: str | None) -> str | None:
@@ -64,6 +85,43 @@ def _of_channels(channels: Collection[str], recipients: Recipients | None) -> An
         if channel in scoped
     ]
     return or_(*parts) if len(parts) != 1 else parts[0]
+
+
+def _queued(rows: Iterable[Any]) -> list[QueuedMessage]:
+    """``rows`` (the claim's columns, in order) as :class:`QueuedMessage`; rows with the same
+    payload text (a campaign's identical promotion) share one parsed payload, read-only,
+    parsed once per claim, and one channel string (a claim holds thousands)."""
+    payloads: dict[str, dict[str, Any]] = {}
+    channels: dict[str, str] = {}
+    claimed: list[QueuedMessage] = []
+    add, new = claimed.append, QueuedMessage.__new__
+    for row_id, channel, user_id, member_id, raw, attempts, retry_key, promo, key, pri, no in rows:
+        if isinstance(raw, str):
+            payload = payloads.get(raw)
+            if payload is None:
+                payload = payloads[raw] = json.loads(raw)
+        else:
+            payload = dict(raw)
+        shared = channels.get(channel)
+        if shared is None:
+            shared = channels[channel] = sys.intern(channel)
+        add(
+            new(
+                QueuedMessage,
+                row_id,
+                shared,
+                user_id,
+                member_id,
+                payload,
+                attempts,
+                retry_key,
+                bool(promo),
+                key,
+                bool(no),
+                int(pri or 0),
+            )
+        )
+    return claimed
 
 
 class Outbox(OutboxReads):
@@ -187,7 +245,7 @@ class Outbox(OutboxReads):
         )
         # Core rows, not the ORM's: a campaign's claim holds a row per recipient
         connection = await self._s.connection()
-        claimed = queued(await connection.execute(query, {"now": now, "claim_limit": limit}))
+        claimed = _queued(await connection.execute(query, {"now": now, "claim_limit": limit}))
         if claimed:
             ids = statements.ids_value(bind, [message.id for message in claimed])
             values = {"ids": ids, "lease_until": lease_until}
@@ -198,13 +256,6 @@ class Outbox(OutboxReads):
             else:
                 await connection.execute(statements.lease(bind), values)
         return claimed
-
-    async def claim_rows(
-        self, now: datetime, limit: int, lease_until: datetime, channels: Collection[str]
-    ) -> list[Any] | None:
-        """:meth:`claim` of every recipient's rows, committed with it in one trip on SQLite
-        (:func:`~storage.repositories.outbox_trip.claim_in_one_trip`: None elsewhere)."""
-        return await claim_in_one_trip(self._s, now, limit, lease_until, channels)
 
     def _claim_scoped(
         self, channels: Collection[str], recipients: Recipients, urgent_only: bool
