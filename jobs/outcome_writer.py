@@ -156,9 +156,6 @@ class OutcomeWriter:
                 await hook(uow, key, "sent", now)
             await uow.commit()
         pending = marked()
-        if pending is None:  # some rows were no longer pending (withdrawn): which were marked
-            async with self._lock, self._uow() as uow:
-                pending = await uow.outbox.sent_at(ids, now)
         if len(pending) == len(ids):  # every row was still pending: all sent
             return [["sent"] * len(entry.delivery.rows) for entry in group]
         return [_sent(entry.delivery.rows, pending, {}) for entry in group]

@@ -30,6 +30,7 @@ from storage.bulk.sql import commonly_true, is_among
 from storage.models import ChannelIdentity, OutboxMessage, table_of
 from storage.repositories import outbox_statements as statements
 from storage.repositories.outbox_reads import FAILED, PENDING, OutboxReads, is_pending, is_urgent
+from storage.sqlite_driver import Along
 from storage.upsert import insert_once
 
 SENT: Final = "sent"
@@ -331,16 +332,19 @@ class Outbox(OutboxReads):
 
     async def mark_all_sent_along(
         self, message_ids: Collection[int], now: datetime
-    ) -> Callable[[], set[int] | None]:
+    ) -> Callable[[], set[int]]:
         """:meth:`mark_all_sent` sent, on SQLite's one-trip driver, with the transaction's next
         statement (its commit: a trip saved per group of outcomes); what it returns says the
-        ids that were pending once that statement ran (elsewhere, at once), or None when some
-        were not (:meth:`sent_at` says which)."""
+        ids that were pending once that statement ran (elsewhere, at once)."""
         driver = await one_trip_driver(self._s)
         if driver is None:
             marked = await self.mark_all_sent(message_ids, now)
             return lambda: marked
-        return statements.mark_sent_along(driver, self._s.get_bind(), message_ids, now)
+        bind = self._s.get_bind()
+        values = {"ids": statements.ids_value(bind, message_ids), "marked_at": now}
+        along = Along()
+        send_along(driver, statements.mark_sent(bind), values, along)
+        return statements.returned_ids(along)
 
     async def reschedule(
         self,

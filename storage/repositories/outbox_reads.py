@@ -76,14 +76,6 @@ class OutboxReads:
             query = query.where(OutboxMessage.channel == channel)
         return int((await self._s.execute(query)).scalar_one())
 
-    async def sent_at(self, message_ids: Collection[int], at: datetime) -> set[int]:
-        """The ids among ``message_ids`` marked sent at ``at``: which of a group's rows its
-        counted marks took, when they were fewer than its rows (``Outbox.mark_all_sent_along``;
-        a row is leased to one sender, so another's mark of it is at another time)."""
-        box = OutboxMessage
-        found = box.id.in_(list(message_ids)), box.status == "sent", box.sent_at == at
-        return set((await self._s.execute(select(box.id).where(*found))).scalars())
-
     async def depth(self, now: datetime) -> list[ChannelDepth]:
         """Pending (due now, deferred) and failed rows per channel, by channel name: two
         counts, each over its own partial index (the sent rows are never read)."""

@@ -30,14 +30,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect
 
-from storage.along import send_along
 from storage.bulk.sql import Bound, commonly_true
 from storage.models import OutboxMessage, table_of
 from storage.repositories.outbox_reads import PENDING, is_pending, is_urgent
 from storage.repositories.withdrawals import unwanted_promotion
-from storage.sqlite_driver import Along, OneTripConnection
+from storage.sqlite_driver import Along
 
 SENT: Final = "sent"
 #: the escape character of the key patterns :func:`key_prefix_pattern` writes
@@ -56,24 +54,15 @@ def ids_value(bind: Bound, ids: Collection[int]) -> Any:
     return list(ids) if bind.dialect.name == "postgresql" else json.dumps(list(ids))
 
 
-def mark_sent_along(
-    driver: tuple[OneTripConnection, Dialect], bind: Bound, ids: Collection[int], at: Any
-) -> Callable[[], set[int] | None]:
-    """:func:`mark_sent` of ``ids`` at ``at`` sent with the transaction's next statement, its
-    rows counted rather than returned: one row back instead of one per id, and the database
-    thread steps through one row, not hundreds. Read after that statement: ``ids`` when every
-    one was pending, None when some were not (the caller asks which)."""
-    values = {"ids": ids_value(bind, ids), "marked_at": at}
-    send_along(driver, mark_sent(bind, counted=True), values)
-    counted = Along()
-    driver[0].with_next_statement("SELECT changes()", (), counted)
+def returned_ids(along: Along) -> Callable[[], set[int]]:
+    """The ids returned by a statement sent along (:func:`mark_sent`), read once it ran."""
 
-    def marked() -> set[int] | None:
-        if counted.rows is None:
+    def ids() -> set[int]:
+        if along.rows is None:
             raise RuntimeError("not sent yet: read it after the transaction's next statement")
-        return set(ids) if counted.rows[0][0] == len(ids) else None
+        return {row[0] for row in along.rows}
 
-    return marked
+    return ids
 
 
 def _among(dialect: str) -> ColumnElement[bool]:
@@ -127,16 +116,15 @@ def lease(bind: Bound) -> Update:
     return statement
 
 
-def mark_sent(bind: Bound, *, counted: bool = False) -> Update:
-    """The still-pending rows among ``ids`` sent at ``marked_at``, their ids returned (not
-    when ``counted``: the caller reads ``changes()``)."""
+def mark_sent(bind: Bound) -> Update:
+    """The still-pending rows among ``ids`` sent at ``marked_at``, their ids returned."""
     dialect = bind.dialect.name
-    statement = _marks.get(f"{dialect}:{counted}")
+    statement = _marks.get(dialect)
     if statement is None:
         box = table_of(OutboxMessage)
         # bound, not in the text: rows looked up by id need no index of their status
         pending = commonly_true(bind, box.c.status == PENDING)
-        statement = (
+        statement = _marks[dialect] = (
             update(box)
             .where(_among(dialect), pending)
             .values(
@@ -145,10 +133,8 @@ def mark_sent(bind: Bound, *, counted: bool = False) -> Update:
                 attempts=box.c.attempts + 1,
                 error=None,
             )
+            .returning(box.c.id)
         )
-        if not counted:
-            statement = statement.returning(box.c.id)
-        _marks[f"{dialect}:{counted}"] = statement
     return statement
 
 

@@ -110,34 +110,3 @@ async def test_a_lease_sent_with_the_commit_is_undone_with_its_transaction(app: 
     async with app.uow() as uow:
         assert await uow.outbox.claim(now, 10, now + LEASE, ["telegram"]) == []
         await uow.commit()
-
-
-async def test_marks_sent_along_are_counted_and_sent_at_says_which_were_marked(
-    app: App, clock: FrozenClock
-) -> None:
-    for key in ("a", "b", "c"):
-        await queue(app, key)
-    a, b, c = await _ids(app, "a", "b", "c")
-    async with app.uow() as uow:
-        await uow.withdrawals.rows([c])
-        await uow.commit()
-    now = clock.now()
-    async with app.uow() as uow:
-        every = await uow.outbox.mark_all_sent_along([a], now)
-        await uow.commit()
-    assert every() == {a}
-    async with app.uow() as uow:
-        some = await uow.outbox.mark_all_sent_along([b, c], now)
-        await uow.commit()
-    told = some()
-    if app.engine.dialect.name == "sqlite":
-        # SQLite's driver counts the marks (one row back, not one per id): fewer than the ids
-        # says only that some were not pending
-        assert told is None
-        async with app.uow() as uow:
-            told = await uow.outbox.sent_at([b, c], now)
-    assert told == {b}
-    async with app.uow() as uow:
-        marked = await uow.outbox.sent_at([a, b, c], now)
-        earlier = await uow.outbox.sent_at([a, b, c], now - timedelta(seconds=1))
-    assert (marked, earlier) == ({a, b}, set())
