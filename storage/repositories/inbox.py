@@ -262,8 +262,11 @@ class Inbox:
         if key_prefix and sqlite:
             after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
             params |= {"low": key_prefix, "high": after}
-        result = await self._s.execute(_alerts_query(bool(key_prefix) and sqlite), params)
-        return int(result.scalar_one())
+        # on the driver once the transaction has begun (storage/direct.py)
+        ((count,),) = await direct.fetch_all(
+            self._s, _alerts_query(bool(key_prefix) and sqlite), params
+        )
+        return int(count)
 
     async def open_threads(self, branch_id: int | None, limit: int = 20) -> list[ThreadSummary]:
         """Open threads, longest waiting first; with ``branch_id`` only that branch's threads

@@ -185,3 +185,17 @@ async def _opened_then_undone(uow: Any, thread: tuple[Any, ...], gone: list[int]
         opened = await uow.inbox.open_thread(*thread)
         gone.append(opened.id)
         raise _Undone
+
+
+async def test_the_threads_recent_alerts_are_counted_on_the_driver(app: App) -> None:
+    now = app.clock.now()
+    async with app.uow() as uow:
+        for key in ("inbox:7:a1|s1", "inbox:7:a1|s2", "inbox:70:a2|s1"):
+            await uow.outbox.enqueue(key, "telegram", "1", {"v": 1, "replies": []}, now)
+        await uow.commit()
+    async with app.uow() as uow:
+        await _begun(session_of(uow))
+        with first_words(app) as statements:
+            counted = await uow.inbox.alerts_since("inbox:7:a", now)
+    assert counted == 2
+    assert statements == []
