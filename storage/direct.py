@@ -20,6 +20,10 @@ so before that :func:`rows` says None and the caller executes the statement as u
 event's first statement, the arrival's, is SQLAlchemy's). :func:`along` is SQLite's alone (no
 statement waits for the next trip on asyncpg); :func:`write` runs its statement now there.
 On another driver :func:`rows` says None and the caller executes the statement as usual.
+
+An INSERT goes to the driver only when it names every column it writes (:func:`insert_of`):
+SQLAlchemy's execution computes a model's Python-side defaults for the columns a statement
+leaves out, and the driver would not.
 """
 
 from __future__ import annotations
