@@ -199,3 +199,33 @@ async def test_the_threads_recent_alerts_are_counted_on_the_driver(app: App) -> 
             counted = await uow.inbox.alerts_since("inbox:7:a", now)
     assert counted == 2
     assert statements == []
+
+
+async def test_as_a_units_first_statement_the_inserts_write_the_same_rows(app: App) -> None:
+    # on PostgreSQL before the transaction has begun they go through session.execute
+    identity_id, member_id, branch_id = await _author(app)
+    now = app.clock.now()
+    async with app.uow() as uow:
+        opened = await uow.inbox.open_thread(identity_id, member_id, branch_id, now)
+        thread_id = opened.id
+        await uow.commit()
+    later = now + timedelta(minutes=1)
+    async with app.uow() as uow:
+        thread = InboxThread(id=thread_id, member_id=member_id, last_message_at=now)
+        message = await uow.inbox.receive(thread, identity_id, THAI, later)
+        await uow.commit()
+
+    stored = await _row(app, InboxThread, thread_id)
+    assert (stored["status"], stored["opened_at"], stored["last_message_at"]) == (
+        "open",
+        now,
+        later,
+    )
+    row = await _row(app, InboxMessage, message.id)
+    assert (row["direction"], row["status"], row["staff_id"], row["text"]) == (
+        "in",
+        "open",
+        None,
+        THAI,
+    )
+    assert row["received_at"] == later
