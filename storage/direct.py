@@ -20,6 +20,10 @@ so before that :func:`rows` says None and the caller executes the statement as u
 event's first statement, the arrival's, is SQLAlchemy's). :func:`along` is SQLite's alone (no
 statement waits for the next trip on asyncpg); :func:`write` runs its statement now there.
 On another driver :func:`rows` says None and the caller executes the statement as usual.
+
+An INSERT goes to the driver only when it names every column it writes (:func:`insert_of`):
+SQLAlchemy's execution computes a model's Python-side defaults for the columns a statement
+leaves out, and the driver would not.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, Final, cast
 
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql import ClauseElement, Select
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql import ClauseElement, ColumnElement, Select
+from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.selectable import ReturnsRows
 
 from storage import pg_driver
@@ -163,14 +168,24 @@ async def _one_trip_rows(
 
 
 async def fetch_all(
-    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+    session: AsyncSession, statement: Select[Any] | Insert, values: Mapping[str, Any]
 ) -> Sequence[Any]:
-    """``statement``'s rows: on the driver where :func:`rows` runs it, elsewhere through
-    ``session.execute`` (the same values either way)."""
+    """``statement``'s rows (a read's, or an INSERT's ``RETURNING``): on the driver where
+    :func:`rows` runs it, elsewhere through ``session.execute`` (the same values either way).
+    An INSERT names its every column (:func:`insert_of`): the driver computes no default."""
     found: Sequence[Any] | None = await rows(session, statement, values)
     if found is None:
         found = (await session.execute(statement, values)).all()
     return found
+
+
+def insert_of(table: Table, names: Sequence[str], *returning: ColumnElement[Any]) -> Insert:
+    """An INSERT into ``table`` of the columns ``names``, each the bound parameter of its name
+    and column type, ``RETURNING`` ``returning``: the caller gives every value, so no
+    Python-side default is left for SQLAlchemy's execution to compute and the statement runs
+    on the driver as it is (:func:`fetch_all`)."""
+    values = {name: bindparam(name, type_=table.c[name].type) for name in names}
+    return insert(table).values(values).returning(*returning)
 
 
 async def write(session: AsyncSession, statement: UpdateBase, values: Mapping[str, Any]) -> None:

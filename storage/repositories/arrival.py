@@ -27,7 +27,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ColumnElement
 
 from storage.core_writes import CoreWrites
-from storage.models import ChannelIdentity, ConversationState, Member, Staff, table_of
+from storage.models import Base, ChannelIdentity, ConversationState, Member, Staff, table_of
 from storage.repositories.settings import version_column
 
 
@@ -204,19 +204,31 @@ class Materialiser:
         from ``view``: it was read after that, and nothing it shows was changed since but by
         the arrival's own writes, which ``view`` carries.
         """
-        values = view._asdict()
-        found = self._s.sync_session.identity_map.get(identity_key(cls, values["id"]))
-        if found is not None:
-            held: Entity = found
-            for name in sa_unloaded(held):
-                if name in values:
-                    set_committed_value(held, name, values[name])
-            return held
-        made = cls(**values)
-        make_transient_to_detached(made)
-        self._s.add(made)
-        self._writes.wrote(made, {})  # expired, as a written object, if a savepoint rolls back
-        return made
+        return attached(self._s, self._writes, cls, view._asdict())
+
+
+Held = TypeVar("Held", bound=Base)
+
+
+def attached(
+    session: AsyncSession, writes: CoreWrites, cls: type[Held], values: dict[str, Any]
+) -> Held:
+    """The session's object of the row of ``cls`` whose columns are ``values`` (its primary key
+    ``id`` among them), as a query of the entity would give it: the object the session holds,
+    its unloaded columns (expired by a savepoint's rollback) set from ``values``, else one made
+    from ``values`` and attached as loaded. No statement."""
+    found = session.sync_session.identity_map.get(identity_key(cls, values["id"]))
+    if found is not None:
+        held: Held = found
+        for name in sa_unloaded(held):
+            if name in values:
+                set_committed_value(held, name, values[name])
+        return held
+    made = cls(**values)
+    make_transient_to_detached(made)
+    session.add(made)
+    writes.wrote(made, {})  # expired, as a written object, if a savepoint rolls back
+    return made
 
 
 def sa_unloaded(obj: object) -> frozenset[str]:

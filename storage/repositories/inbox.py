@@ -20,7 +20,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     or_,
     select,
     update,
@@ -39,6 +38,7 @@ from storage.models import (
     Sale,
     table_of,
 )
+from storage.repositories.arrival import attached
 from storage.repositories.outbox_statements import LIKE_ESCAPE, key_prefix_pattern
 from storage.upsert import insert_once
 
@@ -60,22 +60,30 @@ class ThreadSummary:
 _MESSAGES: Final = table_of(InboxMessage)
 _THREADS: Final = table_of(InboxThread)
 _OUTBOX: Final = table_of(OutboxMessage)
-#: built once: every customer message to the inbox runs these two (see :meth:`Inbox.receive`)
-_RECEIVE: Final = insert(_MESSAGES).returning(_MESSAGES.c.id)
-#: the sender's open thread and the direction of its last message (every customer message)
+#: a message's columns, every one given (its model's Python-side defaults, ``direction`` and
+#: ``status``, among the values), so the INSERT runs on the driver as it is
+_MESSAGE_COLUMNS: Final = tuple(column.name for column in _MESSAGES.c if column.name != "id")
+#: built once: every customer message to the inbox runs it (see :meth:`Inbox.receive`)
+_RECEIVE: Final = direct.insert_of(_MESSAGES, _MESSAGE_COLUMNS, _MESSAGES.c.id)
+#: a new thread's columns, every one given (see :data:`_MESSAGE_COLUMNS`)
+_THREAD_COLUMNS: Final = tuple(column.name for column in _THREADS.c if column.name != "id")
+_OPEN: Final = direct.insert_of(_THREADS, _THREAD_COLUMNS, _THREADS.c.id)
+#: the sender's open thread (its columns, in the table's order) and the direction of its last
+#: message (every customer message): plain columns, read on the driver
 _OPEN_AND_LAST: Final = (
     select(
-        InboxThread,
-        select(InboxMessage.direction)
-        .where(InboxMessage.thread_id == InboxThread.id)
-        .order_by(InboxMessage.id.desc())
+        *_THREADS.c,
+        select(_MESSAGES.c.direction)
+        .where(_MESSAGES.c.thread_id == _THREADS.c.id)
+        .order_by(_MESSAGES.c.id.desc())
         .limit(1)
         .scalar_subquery(),
     )
-    .where(InboxThread.identity_id == bindparam("identity_id"), InboxThread.status == OPEN)
-    .order_by(InboxThread.id.desc())
+    .where(_THREADS.c.identity_id == bindparam("identity_id"), _THREADS.c.status == OPEN)
+    .order_by(_THREADS.c.id.desc())
     .limit(1)
 )
+_THREAD_NAMES: Final = tuple(column.name for column in _THREADS.c)
 _MOVED: Final = (
     update(_THREADS)
     .where(_THREADS.c.id == bindparam("thread_id"))
@@ -129,7 +137,8 @@ class Inbox:
             "status": OPEN,
             "received_at": now,
         }
-        message_id = (await self._s.execute(_RECEIVE, values)).scalar_one()
+        # on the driver once the transaction has begun (storage/direct.py)
+        ((message_id,),) = await direct.fetch_all(self._s, _RECEIVE, values)
         if thread.last_message_at != now:
             moved = {"thread_id": thread.id, "now": now}
             # on SQLite it goes with the next statement (the handler's next, or the commit)
@@ -187,25 +196,33 @@ class Inbox:
         self, identity_id: int
     ) -> tuple[InboxThread | None, str | None]:
         """:meth:`open_thread_of` and the direction of that thread's last message, in one
-        SELECT (free text from a customer reads both, on the hot path)."""
-        result = await self._s.execute(_OPEN_AND_LAST, {"identity_id": identity_id})
-        row = result.first()
-        return (None, None) if row is None else (row[0], row[1])
+        SELECT (free text from a customer reads both, on the hot path): read as plain values
+        on the driver, the thread the session's object of its row (``arrival.attached``)."""
+        found = await direct.fetch_all(self._s, _OPEN_AND_LAST, {"identity_id": identity_id})
+        if not found:
+            return None, None
+        row = found[0]
+        values = dict(zip(_THREAD_NAMES, row, strict=False))
+        return attached(self._s, self._writes, InboxThread, values), row[-1]
 
     async def open_thread(
         self, identity_id: int, member_id: int | None, branch_id: int | None, now: datetime
     ) -> InboxThread:
-        thread = InboxThread(
-            identity_id=identity_id,
-            member_id=member_id,
-            branch_id=branch_id,
-            status=OPEN,
-            opened_at=now,
-            last_message_at=now,
-        )
-        self._s.add(thread)
-        await self._s.flush()
-        return thread
+        """A new open thread: a Core INSERT naming every column (on the driver once the
+        transaction has begun), the session's object of its row made from the values."""
+        values: dict[str, object] = {
+            "identity_id": identity_id,
+            "member_id": member_id,
+            "branch_id": branch_id,
+            "status": OPEN,
+            "opened_at": now,
+            "last_message_at": now,
+            "first_response_at": None,
+            "closed_at": None,
+            "closed_by_staff_id": None,
+        }
+        ((thread_id,),) = await direct.fetch_all(self._s, _OPEN, values)
+        return attached(self._s, self._writes, InboxThread, {"id": thread_id, **values})
 
     async def thread(self, thread_id: int) -> InboxThread | None:
         return await self._s.get(InboxThread, thread_id)
@@ -245,8 +262,11 @@ class Inbox:
         if key_prefix and sqlite:
             after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
             params |= {"low": key_prefix, "high": after}
-        result = await self._s.execute(_alerts_query(bool(key_prefix) and sqlite), params)
-        return int(result.scalar_one())
+        # on the driver once the transaction has begun (storage/direct.py)
+        ((count,),) = await direct.fetch_all(
+            self._s, _alerts_query(bool(key_prefix) and sqlite), params
+        )
+        return int(count)
 
     async def open_threads(self, branch_id: int | None, limit: int = 20) -> list[ThreadSummary]:
         """Open threads, longest waiting first; with ``branch_id`` only that branch's threads

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from typing import Any
+from unittest.mock import patch
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
+from storage import direct
+from storage.along import positional
 
 
 async def _queue(app: App, key: str) -> None:
@@ -34,18 +35,17 @@ async def test_alerts_since_counts_the_threads_own_recent_alerts(
 async def test_alerts_since_does_not_scan_the_outbox_on_sqlite(app: App) -> None:
     if app.engine.dialect.name != "sqlite":
         return  # PostgreSQL: the LIKE alone (a key range is exact only under the C collation)
-    seen: list[tuple[str, object]] = []
+    seen: list[tuple[str, Any]] = []
+    sent = direct.rows
 
-    def keep(conn: Connection, cursor: object, sql: str, params: object, *_: object) -> None:
-        if "count(" in sql:
-            seen.append((sql, params))
+    async def keep(session: Any, statement: Any, values: Any) -> Any:
+        if "count(" in str(statement):
+            seen.append(positional(statement, app.engine.dialect, values))
+        return await sent(session, statement, values)
 
-    event.listen(app.engine.sync_engine, "before_cursor_execute", keep)
-    try:
+    with patch.object(direct, "rows", keep):
         async with app.uow() as uow:
             await uow.inbox.alerts_since("inbox:1:a", app.clock.now())
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", keep)
     (sql, params), *_ = seen
     async with app.engine.connect() as connection:
         raw = await connection.get_raw_connection()

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.bootstrap import App
+from storage import direct
 from storage.models import ChannelIdentity, JobRun, OutboxMessage
 from storage.upsert import insert_once
 
@@ -90,8 +92,15 @@ async def test_the_alert_count_is_one_statement_and_its_prefix_no_pattern(app: A
         for key in ("inbox:1_%:a1", "inbox:1xx:a1", "inbox:1_%:b"):
             await uow.outbox.enqueue(key, "telegram", "1", {"v": 1, "replies": []}, now)
         await uow.commit()
+    seen: list[Any] = []
+    sent = direct.rows
+
+    async def keep(session: AsyncSession, statement: Any, values: Any) -> Any:
+        seen.append(statement)  # on the driver, or first asked there (storage/direct.py)
+        return await sent(session, statement, values)
+
     async with app.uow() as uow:
-        with statements() as seen:
+        with patch.object(direct, "rows", keep):
             exact = await uow.inbox.alerts_since("inbox:1_%:a", now)
             other = await uow.inbox.alerts_since("inbox:1x", now)
             none = await uow.inbox.alerts_since("inbox:2:a", now)
