@@ -104,7 +104,7 @@ class UnitOfWork:
         self.audiences = Audiences(s)
         self.day_totals = DayTotals(s)
         # the shop's own queries (shop/ holds no SQL): sales, promotion responses, results
-        self.sales = Sales(s)
+        self.sales = Sales(s, self._writes)
         self.promotions = Promotions(s)
         self.contact_events = ContactEvents(s)
         self.campaign_results = CampaignResults(s)

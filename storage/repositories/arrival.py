@@ -211,12 +211,18 @@ Held = TypeVar("Held", bound=Base)
 
 
 def attached(
-    session: AsyncSession, writes: CoreWrites, cls: type[Held], values: dict[str, Any]
+    session: AsyncSession,
+    writes: CoreWrites,
+    cls: type[Held],
+    values: dict[str, Any],
+    *,
+    inserted: bool = False,
 ) -> Held:
     """The session's object of the row of ``cls`` whose columns are ``values`` (its primary key
     ``id`` among them), as a query of the entity would give it: the object the session holds,
     its unloaded columns (expired by a savepoint's rollback) set from ``values``, else one made
-    from ``values`` and attached as loaded. No statement."""
+    from ``values`` and attached as loaded. ``inserted``: the row was just inserted, so a
+    savepoint that rolls it back takes the object out of the session. No statement."""
     found = session.sync_session.identity_map.get(identity_key(cls, values["id"]))
     if found is not None:
         held: Held = found
@@ -227,7 +233,10 @@ def attached(
     made = cls(**values)
     make_transient_to_detached(made)
     session.add(made)
-    writes.wrote(made, {})  # expired, as a written object, if a savepoint rolls back
+    if inserted:
+        writes.inserted(made)
+    else:
+        writes.wrote(made, {})  # expired, as a written object, if a savepoint rolls back
     return made
 
 

@@ -117,7 +117,7 @@ class Identities:
         if joined is None:
             return None
         self._writes.wrote(identity, {"member_id": member.id})
-        self._writes.wrote(member, {})  # expired, as a written object, if a savepoint rolls back
+        self._writes.inserted(member)  # out of the session if a savepoint rolls it back
         return joined.held
 
     async def get(self, channel: str, user_id: str) -> ChannelIdentity | None:

@@ -222,7 +222,8 @@ class Inbox:
             "closed_by_staff_id": None,
         }
         ((thread_id,),) = await direct.fetch_all(self._s, _OPEN, values)
-        return attached(self._s, self._writes, InboxThread, {"id": thread_id, **values})
+        made = {"id": thread_id, **values}
+        return attached(self._s, self._writes, InboxThread, made, inserted=True)
 
     async def thread(self, thread_id: int) -> InboxThread | None:
         return await self._s.get(InboxThread, thread_id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import Insert
 
 from storage import direct
+from storage.core_writes import CoreWrites
 from storage.models import Member, PointsEntry, Sale, table_of
 
 
@@ -123,8 +124,10 @@ _SALE_COLUMNS: Final = tuple(column.key for column in _SALES.c if column.key != 
 
 
 class Sales:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writes: CoreWrites | None = None) -> None:
         self._s = session
+        #: where a written sale is told, so a savepoint rolling it back takes it out of the session
+        self._writes = writes or CoreWrites(session)
 
     async def by_receipt(self, receipt_no: str) -> Sale | None:
         result = await self._s.execute(_BY_RECEIPT, {"receipt_no": receipt_no})
@@ -167,6 +170,7 @@ class Sales:
         sale.id = sale_id
         make_transient_to_detached(sale)
         self._s.add(sale)  # persistent as written: nothing left to flush
+        self._writes.inserted(sale)
         return True
 
     async def mark_voided(self, sale: Sale, now: datetime, staff_id: int) -> bool:
