@@ -35,8 +35,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import Insert
 
+from bot.core.errors import Conflict
 from storage import direct
 from storage.models import Consent, Member, table_of
 from storage.repositories.arrival import IDENTITIES
@@ -69,9 +71,9 @@ def _param(key: str) -> Any:
     return bindparam(key, type_=_MEMBERS.c[key].type)
 
 
-def _member_rows() -> Select[Any]:
+def _member_rows(*also: ColumnElement[bool]) -> Select[Any]:
     """The one row to insert: the member's values, its number linked unless another member
-    holds it; no row when the drawn member code is taken."""
+    holds it; no row when the drawn member code is taken (or one of ``also`` is false)."""
     phone = _param("phone")
     held = exists().where(_MEMBERS.c.phone == phone)
     chosen = {
@@ -81,7 +83,7 @@ def _member_rows() -> Select[Any]:
     }
     columns = [chosen[key] if key in chosen else _param(key) for key in _MEMBER_COLUMNS]
     code_taken = exists().where(_MEMBERS.c.member_code == _param("member_code"))
-    return select(*columns).where(~code_taken)
+    return select(*columns).where(~code_taken, *also)
 
 
 @cache
@@ -111,8 +113,28 @@ _CONSENTS_OF: Final = _CONSENTS.insert().values(
 
 @cache
 def _pg_join() -> Select[Any]:
-    """PostgreSQL: the member, the chat account's link and both consents in one statement."""
-    new = _insert_member("postgresql").cte("new")
+    """PostgreSQL: the member, the chat account's link and both consents in one statement,
+    written only while the chat account, locked first, has no member. Another event of the
+    same chat at this step in a transaction of its own (a double tap) holds that lock until it
+    commits; this one then finds the account linked and writes nothing. Its one row: the new
+    member's id and number (NULL when nothing was written) and whether the account was free."""
+    free = (
+        select(IDENTITIES.c.id)
+        .where(
+            IDENTITIES.c.id == bindparam("identity_id", type_=IDENTITIES.c.id.type),
+            IDENTITIES.c.member_id.is_(None),
+        )
+        .with_for_update()
+        .cte("free")
+    )
+    is_free = exists(select(free.c.id))
+    new = (
+        pg_insert(_MEMBERS)
+        .from_select(list(_MEMBER_COLUMNS), _member_rows(is_free))
+        .on_conflict_do_nothing()
+        .returning(_MEMBERS.c.id, _MEMBERS.c.phone)
+        .cte("new")
+    )
     new_id = select(new.c.id).scalar_subquery()
     link = (
         update(IDENTITIES)
@@ -125,7 +147,8 @@ def _pg_join() -> Select[Any]:
     )
     rows = union_all(*(select(new.c.id, *_given(n)) for n in (0, 1)))
     given = _CONSENTS.insert().from_select(["member_id", *_CONSENT_COLUMNS], rows)
-    return select(new.c.id, new.c.phone).add_cte(link, given.cte("given")).select_from(new)
+    phone = select(new.c.phone).scalar_subquery()
+    return select(new_id, phone, is_free).add_cte(link, given.cte("given"))
 
 
 def _consent_values(consents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -145,7 +168,12 @@ async def add_member(
     account ``identity_id`` to it and record ``consents`` (two: ``purpose``, ``granted``,
     ``wording_version``, ``channel``, ``recorded_at``); None, and nothing written, when the
     code is taken or another member's row with the number was committed meanwhile (the caller
-    then writes it the careful way). ``member`` joins the session as the stored row."""
+    then writes it the careful way). ``member`` joins the session as the stored row.
+
+    On PostgreSQL a chat account that got its member meanwhile (another event of it at this
+    step, committed while this one waited for its lock) is refused: :class:`Conflict`
+    ``signup.joined_meanwhile``, and the event's writes are undone as any refusal's. On SQLite
+    the write lock orders the two, and the second event already arrives as a member's."""
     member.member_code = new_member_code()
     phone = member.phone
     verified = bool(member.phone_verified)
@@ -159,9 +187,15 @@ async def add_member(
     else:
         statement = _insert_member(dialect)
     found = (await session.execute(statement, params)).first()
-    if found is None:
+    if dialect == "postgresql":
+        assert found is not None  # one row, always
+        member_id, stored_phone, free = found
+        if not free:
+            raise Conflict("signup.joined_meanwhile")
+    else:
+        member_id, stored_phone = found if found is not None else (None, None)
+    if member_id is None:
         return None
-    member_id, stored_phone = found
     held = stored_phone is None
     if held:
         member.phone, member.phone_unlinked, member.phone_verified = None, phone, False

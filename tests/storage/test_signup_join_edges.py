@@ -35,15 +35,6 @@ from tests.storage.join_edges_support import (
 )
 
 ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
-#: SQLite runs both in one group-commit batch: the failed one's member, undone by its
-#: savepoint, stays in the session under its id, which SQLite hands to the next INSERT
-#: (PostgreSQL's sequence never hands an id out twice)
-SAME_ID_AGAIN = pytest.mark.xfail(
-    not ON_POSTGRES,
-    strict=True,
-    reason="SQLite: a sign-up undone by its savepoint leaves its member in the session; the "
-    "next sign-up of the batch gets the same id and session.add() raises: it crashes too",
-)
 WELCOME = [(50, "welcome")]
 BOTH = [("membership", True), ("marketing", True)]
 
@@ -140,12 +131,6 @@ async def test_two_chats_with_one_number_at_once_both_join(
     ]
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,  # SQLite's one writer runs them one after the other: the second finds the member
-    strict=True,
-    reason="two events of one chat at the last step, in transactions of their own, both "
-    "write a member: the chat ends linked to the second, the first is left orphaned",
-)
 async def test_two_events_of_one_chat_at_the_last_step_join_once(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,6 +144,32 @@ async def test_two_events_of_one_chat_at_the_last_step_join_once(
     assert [m.name for m in found.members] == ["Ploy"]
     _joined_once(found, "Ploy", "a")
     assert not any(action == "member.phone_duplicate" for action, _ in found.audit)
+    texts = [text_of(answer) for answer in answers]
+    assert sum(t("th", "signup.done", name="Ploy", points=50) in text for text in texts) == 1
+    if ON_POSTGRES:  # the one that waited for the other's lock is told, not welcomed twice
+        assert sum(t("th", "signup.joined_meanwhile") in text for text in texts) == 1
+
+
+async def test_two_events_of_one_chat_with_a_held_number_join_once(
+    app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A number another member holds is kept unlinked, so no unique key stops a second member:
+    only the chat account's lock does."""
+    holder = Chat(app, user_id="h")
+    await to_last_step(holder, name="Holder")
+    await holder.press(LAST)
+    chat = Chat(app, user_id="a")
+    await to_last_step(chat)
+    answers = await meet_at_insert(
+        engine, monkeypatch, [lambda: chat.press(LAST), lambda: chat.press(LAST)]
+    )
+    assert not any(t("th", "error.internal") in text_of(a) for a in answers)
+    found = await written(app)
+    assert sorted(m.name or "" for m in found.members) == ["Holder", "Ploy"]
+    _joined_once(found, "Ploy", "a")
+    assert found.member("Ploy").phone_unlinked == PHONE
+    duplicates = [a for a in found.audit if a[0] == "member.phone_duplicate"]
+    assert duplicates == [("member.phone_duplicate", found.member("Ploy").id)]
 
 
 def _nothing_written(found: Written) -> None:
@@ -238,7 +249,6 @@ async def test_a_lost_connection_after_the_insert_runs_the_event_again_once(
     _joined_once(found, "Ploy", "a")
 
 
-@SAME_ID_AGAIN
 async def test_a_crash_in_a_shared_batch_undoes_only_that_sign_up(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -270,7 +280,6 @@ async def test_a_crash_in_a_shared_batch_undoes_only_that_sign_up(
     _joined_once(await written(app), "Ploy", "a")
 
 
-@SAME_ID_AGAIN
 async def test_a_racing_sign_up_that_fails_leaves_the_number_to_the_other(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
