@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import Insert
 
+from storage import direct
 from storage.models import Base, table_of
 
 
@@ -50,6 +52,33 @@ def _once(dialect: str, model: type[Base], conflict_columns: tuple[str, ...]) ->
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(*[table.c[name] for name in conflict_columns])
     )
+
+
+async def insert_named_once(
+    session: AsyncSession,
+    model: type[Base],
+    values: dict[str, Any],
+    conflict_columns: Sequence[str],
+) -> bool:
+    """:func:`insert_once` of ``values`` that name every column of ``model`` but its ``id``
+    (its Python-side defaults given as values): on the driver once the transaction has begun
+    (``storage/direct.py``), through SQLAlchemy before; True if inserted. A column left out
+    fails the execution, rather than being left for SQLAlchemy to fill in (the driver would
+    not)."""
+    statement = _named_once(session.get_bind().dialect.name, model, tuple(conflict_columns))
+    return bool(await direct.fetch_all(session, statement, values))
+
+
+@cache
+def _named_once(dialect: str, model: type[Base], conflict_columns: tuple[str, ...]) -> Insert:
+    """:func:`_once` with every column but ``id`` a bound parameter of its name and type."""
+    table = table_of(model)
+    named = {
+        column.name: bindparam(column.name, type_=column.type)
+        for column in table.c
+        if column.name != "id"
+    }
+    return _once(dialect, model, conflict_columns).values(named)
 
 
 async def insert_many_once(

@@ -31,7 +31,7 @@ from storage.models import ChannelIdentity, OutboxMessage, table_of
 from storage.repositories import outbox_statements as statements
 from storage.repositories.outbox_reads import FAILED, PENDING, OutboxReads, is_pending, is_urgent
 from storage.sqlite_driver import Along
-from storage.upsert import insert_once
+from storage.upsert import insert_named_once
 
 SENT: Final = "sent"
 UNREACHABLE: Final = "unreachable"
@@ -40,7 +40,6 @@ UNREACHABLE: Final = "unreachable"
 URGENT: Final = 1
 
 MAX_KEY_LENGTH: Final = 128  # the column's size; PostgreSQL would refuse a longer key
-MAX_ERROR_LENGTH: Final = 500
 
 
 class QueuedMessage(NamedTuple):
@@ -62,10 +61,6 @@ class QueuedMessage(NamedTuple):
     unwanted: bool = False
     #: above 0: a direct reply someone is waiting for (:data:`URGENT`)
     priority: int = 0
-
-
-def _clip(error: str | None) -> str | None:
-    return None if error is None else error[:MAX_ERROR_LENGTH]
 
 
 #: per channel, the only recipients a process serves (a console terminal serves its own user)
@@ -174,9 +169,11 @@ class Outbox(OutboxReads):
             "not_before": not_before or now,
             "created_at": now,
             "priority": priority,
-            "error": _clip(error),
+            "error": statements.clip(error),
+            "sent_at": None,
         }
-        inserted = await insert_once(self._s, OutboxMessage, values, ["dedupe_key"])
+        # every column named: on the driver once the transaction has begun (storage/direct.py)
+        inserted = await insert_named_once(self._s, OutboxMessage, values, ["dedupe_key"])
         if inserted:
             self.enqueued += 1
         return inserted
@@ -358,7 +355,7 @@ class Outbox(OutboxReads):
         """Try again at ``not_before``; ``count_attempt`` is False for waits that are not the
         message's fault (rate limits, quota), which must not use up its attempts. ``payload``:
         what is left to send, when part of the message went out."""
-        values: dict[str, Any] = {"not_before": not_before, "error": _clip(error)}
+        values: dict[str, Any] = {"not_before": not_before, "error": statements.clip(error)}
         if payload is not None:
             values["payload"] = payload
         if count_attempt:
@@ -366,7 +363,7 @@ class Outbox(OutboxReads):
         return await self._update_pending(message_id, **values)
 
     async def mark_failed(self, message_id: int, error: str, *, count_attempt: bool = True) -> bool:
-        values: dict[str, Any] = {"status": FAILED, "error": _clip(error)}
+        values: dict[str, Any] = {"status": FAILED, "error": statements.clip(error)}
         if count_attempt:
             values["attempts"] = OutboxMessage.attempts + 1
         return await self._update_pending(message_id, **values)
@@ -378,7 +375,7 @@ class Outbox(OutboxReads):
             return False
         row.status = UNREACHABLE
         row.attempts += 1
-        row.error = _clip(error)
+        row.error = statements.clip(error)
         await self._s.execute(
             update(ChannelIdentity)
             .where(ChannelIdentity.channel == row.channel, ChannelIdentity.user_id == row.user_id)

@@ -38,6 +38,14 @@ from storage.repositories.withdrawals import unwanted_promotion
 from storage.sqlite_driver import Along
 
 SENT: Final = "sent"
+MAX_ERROR_LENGTH: Final = 500
+
+
+def clip(error: str | None) -> str | None:
+    """``error`` cut to what the outbox's ``error`` column holds."""
+    return None if error is None else error[:MAX_ERROR_LENGTH]
+
+
 #: the escape character of the key patterns :func:`key_prefix_pattern` writes
 LIKE_ESCAPE: Final = "/"
 
