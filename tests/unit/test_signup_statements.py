@@ -120,15 +120,22 @@ async def test_a_held_number_is_kept_unlinked_in_the_same_statement(
     assert len(words) == 9
 
 
-async def test_a_drawn_code_already_taken_takes_the_careful_way(
-    app: App, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _second_the_careful_way(app: App, monkeypatch: pytest.MonkeyPatch) -> Member:
+    """Two sign-ups; the second draws the first's member code, so it takes the careful way.
+    The member the first wrote (by the one statement)."""
     first = Chat(app, user_id="a")
     await _up_to_the_branch(first, "081-234-5678")
     [taken] = await rows(app, Member)
     monkeypatch.setattr(joining, "new_member_code", lambda: taken.member_code)
     second = Chat(app, user_id="b")
     await _up_to_the_branch(second, "081-234-5679")
+    return taken
+
+
+async def test_a_drawn_code_already_taken_takes_the_careful_way(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = await _second_the_careful_way(app, monkeypatch)
 
     members = sorted(await rows(app, Member), key=lambda m: m.id)
     assert len(members) == 2
@@ -148,12 +155,7 @@ async def test_both_ways_write_the_same_member_row(
 ) -> None:
     """The one statement lists the member's columns itself: a column it left out (a new one
     with a Python-side default, say) would be written NULL there and not by the ORM's way."""
-    first = Chat(app, user_id="a")
-    await _up_to_the_branch(first, "081-234-5678")
-    [taken] = await rows(app, Member)
-    monkeypatch.setattr(joining, "new_member_code", lambda: taken.member_code)
-    second = Chat(app, user_id="b")
-    await _up_to_the_branch(second, "081-234-5679")
+    await _second_the_careful_way(app, monkeypatch)
 
     one, careful = sorted(await rows(app, Member), key=lambda m: m.id)
     own = {"id", "member_code", "phone", "joined_at"}
