@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement, ColumnElement, Select
 from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ReturnsRows
 
 from storage import pg_driver
@@ -179,13 +180,22 @@ async def fetch_all(
     return found
 
 
+def written_columns(table: Table) -> tuple[str, ...]:
+    """Every column of ``table`` but its ``id``: what an INSERT that gives every value names."""
+    return tuple(column.name for column in table.c if column.name != "id")
+
+
+def named_parameters(table: Table, names: Sequence[str]) -> dict[str, BindParameter[Any]]:
+    """Each of the columns ``names`` of ``table`` as the bound parameter of its name and type."""
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
 def insert_of(table: Table, names: Sequence[str], *returning: ColumnElement[Any]) -> Insert:
     """An INSERT into ``table`` of the columns ``names``, each the bound parameter of its name
     and column type, ``RETURNING`` ``returning``: the caller gives every value, so no
     Python-side default is left for SQLAlchemy's execution to compute and the statement runs
     on the driver as it is (:func:`fetch_all`)."""
-    values = {name: bindparam(name, type_=table.c[name].type) for name in names}
-    return insert(table).values(values).returning(*returning)
+    return insert(table).values(named_parameters(table, names)).returning(*returning)
 
 
 async def write(session: AsyncSession, statement: UpdateBase, values: Mapping[str, Any]) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,11 +72,7 @@ async def insert_named_once(
 def _named_once(dialect: str, model: type[Base], conflict_columns: tuple[str, ...]) -> Insert:
     """:func:`_once` with every column but ``id`` a bound parameter of its name and type."""
     table = table_of(model)
-    named = {
-        column.name: bindparam(column.name, type_=column.type)
-        for column in table.c
-        if column.name != "id"
-    }
+    named = direct.named_parameters(table, direct.written_columns(table))
     return _once(dialect, model, conflict_columns).values(named)
 
 

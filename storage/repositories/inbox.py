@@ -62,11 +62,11 @@ _THREADS: Final = table_of(InboxThread)
 _OUTBOX: Final = table_of(OutboxMessage)
 #: a message's columns, every one given (its model's Python-side defaults, ``direction`` and
 #: ``status``, among the values), so the INSERT runs on the driver as it is
-_MESSAGE_COLUMNS: Final = tuple(column.name for column in _MESSAGES.c if column.name != "id")
+_MESSAGE_COLUMNS: Final = direct.written_columns(_MESSAGES)
 #: built once: every customer message to the inbox runs it (see :meth:`Inbox.receive`)
 _RECEIVE: Final = direct.insert_of(_MESSAGES, _MESSAGE_COLUMNS, _MESSAGES.c.id)
 #: a new thread's columns, every one given (see :data:`_MESSAGE_COLUMNS`)
-_THREAD_COLUMNS: Final = tuple(column.name for column in _THREADS.c if column.name != "id")
+_THREAD_COLUMNS: Final = direct.written_columns(_THREADS)
 _OPEN: Final = direct.insert_of(_THREADS, _THREAD_COLUMNS, _THREADS.c.id)
 #: the sender's open thread (its columns, in the table's order) and the direction of its last
 #: message (every customer message): plain columns, read on the driver
