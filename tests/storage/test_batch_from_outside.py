@@ -16,7 +16,9 @@ from bot.core.messages import Channel
 from bot.i18n import t
 from handlers.staff import sale_notices
 from jobs.dispatcher import OutboxDispatcher
+from storage.errors import DriverError
 from storage.models import Member
+from storage.repositories.inbox import Inbox
 from tests.chat import Chat
 from tests.domain.campaign_support import make_campaign
 from tests.storage.inbox_edges_support import box, text_of
@@ -124,4 +126,33 @@ async def test_a_crash_in_a_busy_batch_undoes_only_itself_and_the_rest_count_onc
     assert sorted(pushed) == ["m2", "own1"]
     assert len(pushed["m2"]) == 2
     assert not any("R-BAD" in text for text in pushed["m2"])
+    assert len(pushed["own1"]) == 2
+
+
+async def test_a_lost_connection_mid_batch_runs_each_text_again_alone_with_one_effect(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dies in the middle of a batch of texts (after a thread's INSERT and a
+    message's on the driver): nothing of the batch was kept, each text runs again alone, and
+    each customer has one thread, one message, one acknowledgement and one staff alert."""
+    await make_staff(app, "own1", "owner")
+    ploy, _ = await member_chat(app, "Ploy", "0811111111", user_id="m1")
+    nok, _ = await member_chat(app, "Nok", "0822222222", user_id="m2")
+    real = Inbox.alerts_since
+    lost: list[int] = []
+
+    async def alerts_since(self: Inbox, *args: Any) -> int:
+        if not lost:
+            lost.append(1)
+            raise DriverError("SELECT", {}, RuntimeError("gone"), connection_invalidated=True)
+        return await real(self, *args)
+
+    monkeypatch.setattr(Inbox, "alerts_since", alerts_since)
+    answers = await asyncio.gather(ploy.say("hi from ploy"), nok.say("hi from nok"))
+    assert [text_of(a) for a in answers] == [t("th", "inbox.received")] * 2
+    found = await box(app)
+    assert len(found.threads) == 2
+    assert sorted(text for _, _, text in found.messages) == ["hi from nok", "hi from ploy"]
+    assert len(found.alerts) == 2
+    pushed = await _drained(app)
     assert len(pushed["own1"]) == 2
