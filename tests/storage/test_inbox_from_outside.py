@@ -23,7 +23,6 @@ from storage.repositories.inbox import Inbox
 from tests.chat import Chat
 from tests.storage.inbox_edges_support import box, say_as, text_of
 from tests.storage.join_edges_support import on_postgres, until
-from tests.unit.inbox_support import dispatcher
 from tests.unit.sales_support import queued, texts
 from tests.unit.staff_support import member_chat, staff_chat
 
@@ -240,69 +239,3 @@ async def test_two_texts_of_one_member_in_parallel_transactions_share_one_thread
 
 async def _true(value: bool) -> bool:
     return value
-
-
-@pytest.mark.xfail(
-    not ON_POSTGRES,
-    strict=True,
-    reason=(
-        "SQLite: an erasure deletes the member's inbox threads and messages but keeps their "
-        "sent staff alerts (payload emptied) under keys built from those ids "
-        "(inbox:<thread>:a<message>|s<staff>, handlers/inbox/threads.py alert_key). SQLite "
-        "reuses the deleted rows' ids (no AUTOINCREMENT), so the next customer's new thread "
-        "and message get the same ids: Inbox.alerts_since counts the erased member's alert "
-        "as this thread's, and the enqueue would be refused by the kept key anyway: staff are "
-        "never told of the new customer's message"
-    ),
-)
-async def test_after_an_erasure_the_next_customers_first_message_still_alerts_staff(
-    app: App,
-) -> None:
-    await _shop(app)
-    ploy = Chat(app, user_id="m1", display_name="Ploy")
-    await ploy.say("please call me back")
-    disp, telegram, _ = dispatcher(app)
-    await disp.drain_once()  # the owner was told: the alert row is sent, and kept
-    assert [push.user_id for push in telegram.pushes] == ["own1"]
-    await ploy.say("/deleteme")
-    await ploy.press("del:yes")
-    nok, _ = await member_chat(app, "Nok", "0822222222", user_id="m2")
-    assert text_of(await nok.say("do you deliver?")) == RECEIVED
-    await disp.drain_once()
-    told = [text for push in telegram.pushes[1:] for text in push.texts]
-    assert any("do you deliver?" in text for text in told), told
-
-
-@pytest.mark.xfail(
-    not ON_POSTGRES,
-    strict=True,
-    reason=(
-        "SQLite: a staff answer is queued under inbox:<thread>:r<message> "
-        "(handlers/inbox/reply.py answer_thread); an erasure keeps the erased member's sent "
-        "answers under those keys (chat id 'erased') while deleting the threads and messages, "
-        "whose ids SQLite then gives again. The next customer's thread and the answer's "
-        "message reuse them, Outbox.enqueue refuses the key as queued before, answer_thread "
-        "ignores that and tells staff 'sent': the customer never gets the answer"
-    ),
-)
-async def test_after_an_erasure_a_staff_answer_to_the_next_customer_reaches_them(
-    app: App,
-) -> None:
-    owner, ploy = await _shop(app)
-    await ploy.say("please call me back")
-    [first] = (await box(app)).open_threads
-    await owner.press(f"ibr:{first}")
-    await owner.say("we will call at 5")
-    disp, telegram, _ = dispatcher(app)
-    await disp.drain_once()
-    assert "m1" in [push.user_id for push in telegram.pushes]
-    await ploy.say("/deleteme")
-    await ploy.press("del:yes")
-    nok, _ = await member_chat(app, "Nok", "0822222222", user_id="m2")
-    await nok.say("do you deliver?")
-    [thread_id] = (await box(app)).open_threads
-    await owner.press(f"ibr:{thread_id}")
-    assert text_of(await owner.say("yes, within 3 km")) == t("th", "inbox2.sent")
-    await disp.drain_once()
-    to_nok = [text for push in telegram.pushes if push.user_id == "m2" for text in push.texts]
-    assert any("yes, within 3 km" in text for text in to_nok), to_nok
