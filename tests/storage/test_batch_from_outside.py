@@ -7,6 +7,8 @@ has its effect once, and the dispatcher sends exactly what was committed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from typing import Any
 
 import pytest
@@ -156,3 +158,67 @@ async def test_a_lost_connection_mid_batch_runs_each_text_again_alone_with_one_e
     assert len(found.alerts) == 2
     pushed = await _drained(app)
     assert len(pushed["own1"]) == 2
+
+
+ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
+SLOW_LINE = (
+    "A campaign preview asks LINE's quota API (two HTTP calls with the SDK's 5-minute default "
+    "timeout) inside the bus's transaction (handlers/staff/campaigns/preview.py _quota_line "
+    "via ctx.quota_reader): while LINE is slow, "
+)
+
+
+@pytest.mark.parametrize(
+    "arrives",
+    [
+        pytest.param(
+            "with-it",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=SLOW_LINE + "every event of the same group-commit batch (up to 32) "
+                "waits for the batch's commit: the customer's /points is not answered",
+            ),
+        ),
+        pytest.param(
+            "after-it",
+            marks=pytest.mark.xfail(
+                not ON_POSTGRES,
+                strict=True,
+                reason=SLOW_LINE + "on SQLite the bus's one runner is held: every later event "
+                "of the shop waits, a customer's /points is not answered until LINE answers",
+            ),
+        ),
+    ],
+)
+async def test_a_customers_points_are_answered_while_a_preview_waits_on_line(
+    app: App, arrives: str
+) -> None:
+    manager, ploy, _ = await _two_members(app)
+    campaign = await make_campaign(app, holdout_pct=0)
+    asked, answered = asyncio.Event(), asyncio.Event()
+    #: whether the customer had been answered while LINE was still thinking
+    meanwhile: list[bool] = []
+
+    async def slow_quota() -> tuple[int | None, int]:
+        asked.set()
+        # LINE is slow: it answers once the customer was answered (or after a long while)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(answered.wait(), 5)
+        meanwhile.append(answered.is_set())
+        return 500, 0
+
+    app.bus.quota_reader = slow_quota
+
+    async def points() -> None:
+        await ploy.say("/points")
+        answered.set()
+
+    preview = asyncio.create_task(manager.say(f"/campaign preview {campaign.id}"))
+    if arrives == "with-it":
+        await asyncio.sleep(0)  # both wait in the queue: one batch
+    else:
+        await asyncio.wait_for(asked.wait(), 20)  # the preview's batch is asking LINE
+    await points()
+    await preview
+    assert meanwhile == [True]
+    assert "500" in text_of(manager.last)
