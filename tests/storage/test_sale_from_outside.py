@@ -7,6 +7,7 @@ receipt typed again, and an erasure batched before a sale."""
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from tests.storage.join_edges_support import on_postgres, until
 from tests.unit.inbox_support import dispatcher
 from tests.unit.sales_support import balance, ledger, queued, sales, texts
 from tests.unit.staff_support import audit_rows, ensure_branch, make_member, make_staff
+
+ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 async def _counter(app: App) -> tuple[Chat, Chat, Member]:
@@ -218,3 +221,32 @@ async def test_one_receipt_typed_in_thai_digits_then_ascii_is_recorded_once(
     assert "Nothing was added" in text_of(again)
     assert len(await sales(app)) == 1
     assert await ledger(app, ploy.id) == [(10, "sale")]
+
+
+@pytest.mark.xfail(
+    ON_POSTGRES,
+    strict=True,
+    reason=(
+        "PostgreSQL: two sales of one member at two counters at once, each crossing the Silver "
+        "threshold from 2,900 THB: both read the spend before the other's sale "
+        "(Sales.before_sale, no lock on the member before the sale's INSERT), both count as the "
+        "tier-up, and the member is told 'you are now Silver' twice (the tier-up key "
+        "tierup:<member>:<tier>:<sale> differs per sale)"
+    ),
+)
+async def test_two_sales_crossing_a_tier_at_once_tell_the_member_once(
+    app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, two, ploy = await _counter(app)
+    await one.say(f"/sale {ploy.member_code} 2900 receipt=R0")
+    answers = await _meet_in_sale_writes(
+        engine,
+        monkeypatch,
+        [
+            lambda: one.say(f"/sale {ploy.member_code} 200 receipt=R1"),
+            lambda: two.say(f"/sale {ploy.member_code} 200 receipt=R2"),
+        ],
+    )
+    assert all(text_of(a).startswith("✅") for a in answers)
+    assert len(await sales(app)) == 3
+    assert len(await queued(app, "tierup:")) == 1
