@@ -12,8 +12,9 @@ from bot.core.clock import Clock
 from bot.core.messages import Button, Inbound, Reply
 from bot.core.ports import QuotaReader
 from bot.i18n import t, tn
-from storage.models import Branch, ChannelIdentity, Member, Staff
+from storage.models import ChannelIdentity, Member, Staff
 from storage.repositories.arrival import IdentityView, MemberView, StaffView
+from storage.repositories.branches import OpenBranch
 from storage.uow import UnitOfWork
 
 DEFAULT_FLOW_TTL = timedelta(minutes=30)
@@ -68,7 +69,7 @@ class Context:
         self._member = member
         #: the active staff account of this chat identity, if it has one
         self._staff = staff
-        self._open_branches: Sequence[Branch] | None = None
+        self._open_branches: Sequence[OpenBranch] | None = None
 
     @property
     def identity(self) -> ChannelIdentity:
@@ -114,12 +115,12 @@ class Context:
         """The author's active staff account to read (as :attr:`identity_view`)."""
         return self._staff
 
-    async def open_branches(self) -> Sequence[Branch]:
+    async def open_branches(self) -> Sequence[OpenBranch]:
         """The shop's open branches, read once per event: a step that decides whether to ask
         for a branch, then offers them, reads them once. For handlers that do not open or close
         branches themselves (those read ``uow.branches`` after their write)."""
         if self._open_branches is None:
-            self._open_branches = await self.uow.branches.active()
+            self._open_branches = await self.uow.branches.choices()
         return self._open_branches
 
     @property

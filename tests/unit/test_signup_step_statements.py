@@ -101,8 +101,12 @@ async def test_an_intermediate_step_is_the_arrival_and_the_state(
     if following == "birthday":
         assert _texts(replies) == [t("th", "signup.phone_noted"), question]
     if following == "branch":  # the open branches offered, and a skip
-        actions = [button.action for button in replies[-1].buttons]
-        assert actions == [f"su:b:{branch_ids[c]}" for c in ("asoke", "ratchada")] + ["su:b:skip"]
+        shown = [(button.label, button.action) for button in replies[-1].buttons]
+        assert shown == [
+            ("อโศก", f"su:b:{branch_ids['asoke']}"),
+            ("รัชดา", f"su:b:{branch_ids['ratchada']}"),
+            (t("th", "signup.skip"), "su:b:skip"),
+        ]
     # the arrival; the open branches once (the gender step); the state's UPSERT (SQLite: sent
     # along with the commit)
     branches = ["SELECT"] if following == "branch" else []
@@ -117,7 +121,7 @@ async def test_a_refused_answer_leaves_the_state_and_writes_nothing(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A typed gender at the gender step: asked again (the refusal's words, then the question),
-    in the arrival's statement and the event's record alone."""
+    in the arrival's statement and the event's record alone; then answered with the button."""
     await add_branches(app)
     chat = Chat(app, channel=Channel.LINE, user_id="U" + "a" * 32, language_code="en")
     await _walk(chat, 5)
@@ -129,3 +133,6 @@ async def test_a_refused_answer_leaves_the_state_and_writes_nothing(
     assert (after.step, after.data, after.updated_at) == ("gender", before.data, before.updated_at)
     assert _texts(replies) == [t("en", "signup.use_buttons"), t("en", "signup.ask_gender")]
     assert trips(seen) == (["WITH"] if _pg(app) else ["SELECT"])
+    replies = await chat.press("su:g:female")  # the branches, by their English names
+    labels = [button.label for button in replies[-1].buttons]
+    assert labels == ["Asoke", "Ratchada", t("en", "signup.skip")]
