@@ -28,6 +28,9 @@ STAFF_ROLES: Final = frozenset({"owner", "manager"})
 PREVIEW_CHARS: Final = 300
 REPLY_ACTION: Final = "ibr"
 CLOSE_ACTION: Final = "ibc"
+#: reads of the open thread per text: a change seen at most once under the chat account's lock
+#: (``storage/repositories/inbox_statements.py``), the third for safety
+TRIES: Final = 3
 
 
 def alert_key(thread_id: int) -> str:
@@ -38,8 +41,12 @@ async def thread_of(
     ctx: Context, identity: IdentityLike, member_id: int | None, branch_id: int | None
 ) -> tuple[InboxThread, bool]:
     """The identity's open thread, or a new one; (thread, whether it was opened now)."""
-    found = await ctx.uow.inbox.open_thread_of(identity.id)
-    return await _continue_or_open(ctx, found, identity, member_id, branch_id)
+    for _ in range(TRIES):
+        found = await ctx.uow.inbox.open_thread_of(identity.id)
+        thread, opened = await _continue_or_open(ctx, found, identity, member_id, branch_id)
+        if thread is not None:
+            return thread, opened
+    raise RuntimeError(f"no open inbox thread for identity {identity.id}")
 
 
 async def _continue_or_open(
@@ -48,7 +55,9 @@ async def _continue_or_open(
     identity: IdentityLike,
     member_id: int | None,
     branch_id: int | None,
-) -> tuple[InboxThread, bool]:
+) -> tuple[InboxThread | None, bool]:
+    """``thread`` continued, or a new one opened (None when the identity has an open thread
+    after all: opened by a parallel transaction since it was read, to be read again)."""
     if thread is not None:
         if thread.member_id is None and member_id is not None:
             thread.member_id = member_id
@@ -58,16 +67,29 @@ async def _continue_or_open(
 
 async def receive_text(ctx: Context) -> list[Reply]:
     """Free text outside any conversation: stored in the sender's open thread, staff alerted
-    (see the module docstring), acknowledged when the thread is new."""
+    (see the module docstring), acknowledged when the thread is new.
+
+    Read, open and store are tried again when the thread they read changed meanwhile (on
+    PostgreSQL, parallel transactions: a thread opened by the customer's previous text, or
+    closed by staff): the text then joins that thread, or opens a new one; never a closed one.
+    """
     text = ctx.inbound.text.strip()
     member, identity = ctx.member_view, ctx.identity_view
+    member_id = member.id if member is not None else None
     branch_id = member.home_branch_id if member is not None else None
-    found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(identity.id)
-    thread, opened = await _continue_or_open(
-        ctx, found, identity, member.id if member else None, branch_id
-    )
-    token = None if opened else ctx.inbound.reply_token
-    message = await ctx.uow.inbox.receive(thread, identity.id, text, ctx.now, token)
+    for _ in range(TRIES):
+        found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(identity.id)
+        thread, opened = await _continue_or_open(ctx, found, identity, member_id, branch_id)
+        if thread is None:
+            continue
+        token = None if opened else ctx.inbound.reply_token
+        message = await ctx.uow.inbox.receive(
+            thread, identity.id, text, ctx.now, token, opened=opened
+        )
+        if message is not None:
+            break
+    else:
+        raise RuntimeError(f"no open inbox thread for identity {identity.id}")
     if opened or last_direction == "out":
         await alert_staff(ctx, thread, message, customer_name(ctx))
     return [ctx.reply("inbox.received")] if opened else []

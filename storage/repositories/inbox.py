@@ -1,7 +1,9 @@
 """The shop's inbox (threads of customer messages and staff answers) and visit feedback.
 
 A thread belongs to one chat identity; at most one is open per identity at a time (the handler
-looks the open one up before opening another, inside the event's unit of work). Messages keep
+looks the open one up before opening another, inside the event's unit of work; on PostgreSQL
+under a lock of the chat account, and a customer's message goes only into a thread still open:
+``inbox_statements``). Messages keep
 the customer's LINE reply token only while it is unused, so a staff answer can spend it.
 """
 
@@ -10,19 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Final
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    bindparam,
     case,
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,15 +30,14 @@ from storage.models import (
     InboxMessage,
     InboxThread,
     Member,
-    OutboxMessage,
     Sale,
-    table_of,
 )
+from storage.repositories import inbox_statements as sql
 from storage.repositories.arrival import attached
-from storage.repositories.outbox_statements import LIKE_ESCAPE, key_prefix_pattern
+from storage.repositories.inbox_statements import OPEN as OPEN
+from storage.repositories.outbox_statements import key_prefix_pattern
 from storage.upsert import insert_once
 
-OPEN: Final = "open"
 CLOSED: Final = "closed"
 
 
@@ -57,60 +52,11 @@ class ThreadSummary:
     branch_id: int | None
 
 
-_MESSAGES: Final = table_of(InboxMessage)
-_THREADS: Final = table_of(InboxThread)
-_OUTBOX: Final = table_of(OutboxMessage)
-#: a message's columns, every one given (its model's Python-side defaults, ``direction`` and
-#: ``status``, among the values), so the INSERT runs on the driver as it is
-_MESSAGE_COLUMNS: Final = direct.written_columns(_MESSAGES)
-#: built once: every customer message to the inbox runs it (see :meth:`Inbox.receive`)
-_RECEIVE: Final = direct.insert_of(_MESSAGES, _MESSAGE_COLUMNS, _MESSAGES.c.id)
-#: a new thread's columns, every one given (see :data:`_MESSAGE_COLUMNS`)
-_THREAD_COLUMNS: Final = direct.written_columns(_THREADS)
-_OPEN: Final = direct.insert_of(_THREADS, _THREAD_COLUMNS, _THREADS.c.id)
-#: the sender's open thread (its columns, in the table's order) and the direction of its last
-#: message (every customer message): plain columns, read on the driver
-_OPEN_AND_LAST: Final = (
-    select(
-        *_THREADS.c,
-        select(_MESSAGES.c.direction)
-        .where(_MESSAGES.c.thread_id == _THREADS.c.id)
-        .order_by(_MESSAGES.c.id.desc())
-        .limit(1)
-        .scalar_subquery(),
-    )
-    .where(_THREADS.c.identity_id == bindparam("identity_id"), _THREADS.c.status == OPEN)
-    .order_by(_THREADS.c.id.desc())
-    .limit(1)
-)
-_THREAD_NAMES: Final = tuple(column.name for column in _THREADS.c)
-_MOVED: Final = (
-    update(_THREADS)
-    .where(_THREADS.c.id == bindparam("thread_id"))
-    .values(last_message_at=bindparam("now", type_=_THREADS.c.last_message_at.type))
-)
-
-
-@cache
-def _alerts_query(ranged: bool) -> Select[int]:
-    """:meth:`Inbox.alerts_since`' statement, built once (every customer message to the inbox
-    may ask it): the pattern (``pattern``, :func:`key_prefix_pattern`) and ``since``, with
-    ``ranged`` the key range as well (``low`` and ``high``)."""
-    box = _OUTBOX.c  # the table's columns: a Core statement, no ORM layer around it
-    key = box.dedupe_key
-    pattern = bindparam("pattern", type_=key.type)
-    found: ColumnElement[bool] = key.like(pattern, escape=LIKE_ESCAPE)
-    if ranged:
-        low, high = bindparam("low", type_=key.type), bindparam("high", type_=key.type)
-        found = and_(key >= low, key < high, found)
-    since = bindparam("since", type_=box.created_at.type)
-    return select(func.count()).select_from(_OUTBOX).where(found, box.created_at >= since)
-
-
 class Inbox:
     def __init__(self, session: AsyncSession, writes: CoreWrites | None = None) -> None:
         self._s = session
         self._writes = writes or CoreWrites(session)
+        self._locks: bool | None = None
 
     async def receive(
         self,
@@ -119,12 +65,18 @@ class Inbox:
         text: str,
         now: datetime,
         reply_token: str | None = None,
-    ) -> InboxMessage:
-        """A customer's message stored in ``thread``, whose ``last_message_at`` becomes ``now``.
+        *,
+        opened: bool = False,
+    ) -> InboxMessage | None:
+        """A customer's message stored in ``thread``, whose ``last_message_at`` becomes ``now``;
+        None, nothing written, when the thread is no longer open (PostgreSQL: staff closed it in
+        a parallel transaction since it was read, see ``inbox_statements``). ``opened``: this
+        unit of work opened the thread (nobody else sees it, so it is not checked).
 
-        Core statements (an INSERT … RETURNING and the thread's UPDATE) rather than session
-        objects to flush: this runs for every customer message. The message returned is not
-        the session's (nothing changes it after this); the thread shows its new time as stored.
+        Core statements (an INSERT … RETURNING and the thread's UPDATE, one statement where it
+        is checked) rather than session objects to flush: this runs for every customer message.
+        The message returned is not the session's (nothing changes it after this); the thread
+        shows its new time as stored.
         """
         values = {
             "thread_id": thread.id,
@@ -137,14 +89,29 @@ class Inbox:
             "status": OPEN,
             "received_at": now,
         }
-        # on the driver once the transaction has begun (storage/direct.py)
-        ((message_id,),) = await direct.fetch_all(self._s, _RECEIVE, values)
+        if not opened and self._locking():
+            # on the driver once the transaction has begun (storage/direct.py)
+            given = {f"in_{name}": value for name, value in values.items()}
+            checked = given | {"thread_id": thread.id, "now": now}
+            found = await direct.fetch_all(self._s, sql.RECEIVE_CHECKED, checked)
+            if not found:
+                return None
+            self._writes.wrote(thread, {"last_message_at": now})
+            return InboxMessage(id=found[0][0], **values)
+        ((message_id,),) = await direct.fetch_all(self._s, sql.RECEIVE, values)
         if thread.last_message_at != now:
             moved = {"thread_id": thread.id, "now": now}
             # on SQLite it goes with the next statement (the handler's next, or the commit)
-            await direct.write(self._s, _MOVED, moved)
+            await direct.write(self._s, sql.MOVED, moved)
             self._writes.wrote(thread, {"last_message_at": now})
         return InboxMessage(id=message_id, **values)
+
+    def _locking(self) -> bool:
+        """Whether the hot path's statements lock and check (PostgreSQL's parallel
+        transactions; SQLite's one writer needs neither), see ``inbox_statements``."""
+        if self._locks is None:
+            self._locks = self._s.get_bind().dialect.name == "postgresql"
+        return self._locks
 
     async def add(
         self,
@@ -197,19 +164,24 @@ class Inbox:
     ) -> tuple[InboxThread | None, str | None]:
         """:meth:`open_thread_of` and the direction of that thread's last message, in one
         SELECT (free text from a customer reads both, on the hot path): read as plain values
-        on the driver, the thread the session's object of its row (``arrival.attached``)."""
-        found = await direct.fetch_all(self._s, _OPEN_AND_LAST, {"identity_id": identity_id})
-        if not found:
+        on the driver, the thread the session's object of its row (``arrival.attached``). On
+        PostgreSQL it locks the chat account's row until the commit (``inbox_statements``)."""
+        locking = self._locking()
+        statement = sql.OPEN_AND_LAST_LOCKED if locking else sql.OPEN_AND_LAST
+        found = await direct.fetch_all(self._s, statement, {"identity_id": identity_id})
+        if not found or found[0][0] is None:
             return None, None
         row = found[0]
-        values = dict(zip(_THREAD_NAMES, row, strict=False))
+        values = dict(zip(sql.THREAD_NAMES, row, strict=False))
         return attached(self._s, self._writes, InboxThread, values), row[-1]
 
     async def open_thread(
         self, identity_id: int, member_id: int | None, branch_id: int | None, now: datetime
-    ) -> InboxThread:
+    ) -> InboxThread | None:
         """A new open thread: a Core INSERT naming every column (on the driver once the
-        transaction has begun), the session's object of its row made from the values."""
+        transaction has begun), the session's object of its row made from the values. None,
+        nothing written, when the identity has an open thread (PostgreSQL: one opened by a
+        transaction that committed since the caller read, see ``inbox_statements``)."""
         values: dict[str, object] = {
             "identity_id": identity_id,
             "member_id": member_id,
@@ -221,8 +193,11 @@ class Inbox:
             "closed_at": None,
             "closed_by_staff_id": None,
         }
-        ((thread_id,),) = await direct.fetch_all(self._s, _OPEN, values)
-        made = {"id": thread_id, **values}
+        statement = sql.OPEN_UNLESS_OPEN if self._locking() else sql.OPEN_THREAD
+        found = await direct.fetch_all(self._s, statement, values)
+        if not found:
+            return None
+        made = {"id": found[0][0], **values}
         return attached(self._s, self._writes, InboxThread, made, inserted=True)
 
     async def thread(self, thread_id: int) -> InboxThread | None:
@@ -265,7 +240,7 @@ class Inbox:
             params |= {"low": key_prefix, "high": after}
         # on the driver once the transaction has begun (storage/direct.py)
         ((count,),) = await direct.fetch_all(
-            self._s, _alerts_query(bool(key_prefix) and sqlite), params
+            self._s, sql.alerts_query(bool(key_prefix) and sqlite), params
         )
         return int(count)
 

@@ -192,18 +192,6 @@ async def test_a_text_batched_right_after_the_close_opens_a_new_thread(app: App)
     assert found.texts(new_id) == ["one more"]
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason=(
-        "PostgreSQL: two texts of one member handled in parallel batches (separate "
-        "transactions) both find no open thread in Inbox.open_thread_and_last_direction and "
-        "both INSERT one (Inbox.open_thread): two open threads for one chat account, two "
-        "acknowledgements, two staff alerts. Nothing serialises them: no lock on the chat "
-        "account (its last_seen_at is fresh, so the arrival writes nothing) and no unique "
-        "index on one open thread per identity_id"
-    ),
-)
 async def test_two_texts_of_one_member_in_parallel_transactions_share_one_thread(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

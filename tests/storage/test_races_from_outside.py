@@ -17,6 +17,7 @@ from bot.bootstrap import App
 from bot.core.messages import Channel
 from bot.i18n import t
 from jobs.dispatcher import OutboxDispatcher
+from storage.repositories.audit import AuditLog
 from storage.repositories.erasure import Erasure
 from storage.repositories.inbox import Inbox
 from tests.chat import Chat
@@ -56,18 +57,6 @@ class Held:
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has one writer: the close waits for the text")
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason=(
-        "PostgreSQL: a customer's text read the thread as open "
-        "(Inbox.open_thread_and_last_direction, no row lock) while staff closed it in a "
-        "parallel transaction; the text's message is then written into the closed thread "
-        "(Inbox.receive: INSERT, and the UPDATE of last_message_at on the now-closed row) and "
-        "no open thread holds it: /inbox never lists it and the reply button says already "
-        "closed"
-    ),
-)
 async def test_a_text_on_its_way_while_staff_close_the_thread_is_not_lost_in_the_closed_one(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -88,6 +77,36 @@ async def test_a_text_on_its_way_while_staff_close_the_thread_is_not_lost_in_the
     assert found.texts(thread_id) == ["is the shop open today?", "yes, until 20:00"]
     [open_id] = found.open_threads
     assert found.texts(open_id) == ["can I book a table for 6?"]
+
+
+async def test_a_text_arriving_while_the_close_is_still_uncommitted_opens_a_new_thread(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The close has written its thread row and is held before its commit; the customer's
+    text reads the thread as open (the close is not committed yet) and comes to write its
+    message while the close still holds the row. On PostgreSQL the text must wait for the
+    close, see it closed and open a new thread (not add to the closed one); on SQLite it
+    waits for the close's write lock before it reads."""
+    owner = Chat(app, user_id="own1", language_code="en")
+    await make_staff(app, "own1", "owner")
+    chat, _ = await member_chat(app, "Ploy", "0811111111", user_id="m1")
+    await chat.say("is the shop open today?")
+    [thread_id] = (await box(app)).open_threads
+    await owner.press(f"ibr:{thread_id}")
+    await owner.say("yes, until 20:00")
+    await chat.say("/points")  # the chat account seen just now: the arrival writes nothing
+    held = Held(monkeypatch, AuditLog, "record", after=True)  # the close's UPDATE flushed
+    closed, text = await held.while_held(
+        lambda: owner.press(f"ibc:{thread_id}"), lambda: chat.say("one more question")
+    )
+    assert "closed" in text_of(closed)
+    assert text_of(text) == t("th", "inbox.received")
+    found = await box(app)
+    assert found.texts(thread_id) == ["is the shop open today?", "yes, until 20:00"]
+    [open_id] = found.open_threads
+    assert open_id != thread_id
+    assert found.texts(open_id) == ["one more question"]
+    assert len([key for key in found.alerts if key.startswith(f"inbox:{open_id}:")]) == 1
 
 
 @pytest.mark.xfail(
