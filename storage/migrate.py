@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -25,10 +26,53 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(alembic_config(connection), revision)
 
 
+def _downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(alembic_config(connection), revision)
+
+
+def _migrate(
+    connection: Connection, step: Callable[[Connection, str], None], revision: str
+) -> None:
+    """``step`` in one transaction (SQLite DDL is transactional too). On SQLite a migration
+    may rebuild a table that other tables' foreign keys name (ALTER TABLE cannot change
+    everything): SQLite's procedure for that turns foreign keys off, which only works outside
+    a transaction, and checks every one of them before the commit."""
+    if connection.dialect.name != "sqlite":
+        with connection.begin():
+            step(connection, revision)
+        return
+    _pragma(connection, "PRAGMA foreign_keys=OFF")
+    try:
+        with connection.begin():
+            step(connection, revision)
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration to {revision} broke foreign keys: {broken[:5]}")
+    finally:
+        _pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _pragma(connection: Connection, statement: str) -> None:
+    """A pragma sent to the driver as is: a statement through SQLAlchemy would begin a
+    transaction first (``storage.db``'s ``BEGIN IMMEDIATE``), in which this pragma does
+    nothing."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` in one transaction (SQLite DDL is transactional too)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+    """Apply migrations up to ``revision`` in one transaction."""
+    async with engine.connect() as connection:
+        await connection.run_sync(_migrate, _upgrade, revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Undo migrations down to ``revision`` in one transaction."""
+    async with engine.connect() as connection:
+        await connection.run_sync(_migrate, _downgrade, revision)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

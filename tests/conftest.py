@@ -96,6 +96,8 @@ async def _truncate(engine: AsyncEngine) -> None:
         if engine.dialect.name == "sqlite":
             for name in tables:
                 await connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608
+            # ids start at 1 again, as PostgreSQL's RESTART IDENTITY makes them
+            await connection.execute(text("DELETE FROM sqlite_sequence"))
         else:
             joined = ", ".join(f'"{name}"' for name in tables)
             await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))

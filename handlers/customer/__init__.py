@@ -41,7 +41,7 @@ def register(router: Router) -> None:
         ("stop", privacy.stop_marketing, member, ("stop", "หยุดรับข่าวสาร")),
         ("resume", privacy.resume_marketing, member, ("resume", "รับข่าวสาร")),
         ("mydata", export.export_my_data, member, ("mydata", "ข้อมูลของฉัน")),
-        ("deleteme", privacy.ask_delete, member, ("deleteme", "ลบข้อมูล")),
+        ("deleteme", privacy.ask_delete, anyone, ("deleteme", "ลบข้อมูล")),
         ("help", help.help_handler(router), anyone, ("help", "ช่วยเหลือ", "วิธีใช้")),
     )
     for name, handler, audience, keywords in commands:
@@ -65,7 +65,7 @@ def register(router: Router) -> None:
 
     router.flow(signup.FLOW, signup.signup_step, anyone)
     router.flow(profile.FLOW, profile.edit_step, member)
-    # anyone: keeping one's data needs no membership; erasing checks there is a member to erase
+    # anyone: someone who never joined may erase what they wrote to the shop too
     router.flow(privacy.DELETE_FLOW, privacy.delete_step, anyone)
     router.action(profile.EDIT_ACTIONS, profile.start_edit, member)
     router.action(language.ACTIONS, language.set_language, anyone)

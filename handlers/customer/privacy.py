@@ -48,16 +48,19 @@ async def _set_marketing(ctx: Context, granted: bool) -> list[Reply]:
 
 
 async def ask_delete(ctx: Context) -> list[Reply]:
-    """/deleteme (members only): asks for confirmation; nothing is erased yet."""
+    """/deleteme (anyone): asks for confirmation; nothing is erased yet. A member erases their
+    membership; someone who never joined erases what they wrote to the shop and their chat
+    name (the inbox keeps free text, which may hold a phone number)."""
     ctx.begin(DELETE_FLOW, "confirm")
     return [_confirmation(ctx)]
 
 
 def _confirmation(ctx: Context) -> Reply:
+    guest = "" if ctx.member is not None else "_guest"
     return ctx.reply(
-        "privacy.delete_confirm",
+        f"privacy.delete_confirm{guest}",
         Button(ctx.t("privacy.delete_yes"), f"{DELETE_FLOW}:yes"),
-        Button(ctx.t("privacy.delete_no"), f"{DELETE_FLOW}:no"),
+        Button(ctx.t(f"privacy.delete_no{guest}"), f"{DELETE_FLOW}:no"),
     )
 
 
@@ -65,13 +68,15 @@ async def delete_step(ctx: Context) -> list[Reply]:
     """The answer to the erasure question: ``del:yes`` erases, ``del:no`` keeps everything."""
     if ctx.args == "no":
         ctx.finish()
-        return [ctx.reply("privacy.delete_kept")]
+        return [ctx.reply("privacy.delete_kept" if ctx.member else "privacy.delete_kept_guest")]
     if ctx.args != "yes":
         return [_confirmation(ctx)]
     ctx.finish()
     member = ctx.member
     if member is None:
-        return [ctx.reply("error.not_a_member")]
+        await ctx.uow.erasure.erase_account(ctx.identity)
+        await audit(ctx, "account.erased", None)
+        return [ctx.reply("privacy.deleted_guest")]
     await ctx.uow.members.record_consent(
         member.id, "membership", False, MEMBERSHIP_WORDING, ctx.channel, ctx.now
     )

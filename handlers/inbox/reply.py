@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from bot.config import Settings
 from bot.core.capabilities import capabilities_of
+from bot.core.errors import Conflict
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale, t
@@ -103,7 +104,8 @@ async def answer_thread(
     settings: Settings,
 ) -> bool:
     """:func:`send_answer` for any caller (the chat, the web console): the same message, in
-    the customer's language, through the outbox."""
+    the customer's language, through the outbox. :class:`Conflict` (the caller's transaction
+    undoes the stored answer) when the outbox refuses its key as queued before."""
     identity = await uow.inbox.customer_of(thread)
     if identity is None or not identity.reachable:
         return False
@@ -128,7 +130,7 @@ async def answer_thread(
     payload = replies_to_payload([Reply(text=shown)])
     if capabilities_of(identity.channel).reply_tokens:
         _spend_reply_token(payload, last_in)
-    await uow.outbox.enqueue(
+    queued = await uow.outbox.enqueue(
         f"inbox:{thread.id}:r{message.id}",
         identity.channel,
         identity.user_id,
@@ -136,6 +138,8 @@ async def answer_thread(
         now,
         member_id=thread.member_id,
     )
+    if not queued:  # the key was taken: staff must not hear "sent"; the answer is undone
+        raise Conflict("inbox2.not_queued")
     if thread.first_response_at is None:
         thread.first_response_at = now
     thread.last_message_at = now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,13 @@ NAMING = {
 
 # BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+#: table option for the tables whose ids go into keys that outlive their rows (outbox keys of
+#: staff alerts and answers, the audit rows of a code throttle): an erasure deletes the rows,
+#: and SQLite would give a deleted highest id again (``max(id) + 1``), so the next customer's
+#: rows would collide with what is kept under the erased person's ids. ``AUTOINCREMENT`` never
+#: gives an id twice, as PostgreSQL's sequences never do (migration 0019).
+NEVER_REUSED: Final[dict[str, Any]] = {"sqlite_autoincrement": True}
 
 
 class Base(DeclarativeBase):

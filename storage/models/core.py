@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import false
 
-from storage.models.base import Base, Id
+from storage.models.base import NEVER_REUSED, Base, Id
 from storage.types import Money, UTCDateTime
 
 
@@ -76,7 +76,8 @@ class ChannelIdentity(Base):
     member. Exists from the first event on, before sign-up."""
 
     __tablename__ = "channel_identities"
-    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+    #: ids never given twice on SQLite (see ``NEVER_REUSED``)
+    __table_args__ = (UniqueConstraint("channel", "user_id"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -275,7 +276,7 @@ class InboxThread(Base):
     """A conversation between one customer and the shop's staff, open until staff close it."""
 
     __tablename__ = "inbox_threads"
-    __table_args__ = (Index("ix_inbox_threads_status", "status", "last_message_at"),)
+    __table_args__ = (Index("ix_inbox_threads_status", "status", "last_message_at"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
@@ -294,7 +295,7 @@ class InboxMessage(Base):
     answers to it (``"out"``): the shop's inbox."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_status_time", "status", "received_at"),)
+    __table_args__ = (Index("ix_inbox_status_time", "status", "received_at"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_threads.id"), index=True)

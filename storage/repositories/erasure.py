@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import String, cast, delete, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, cast, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.db import forget_wal
@@ -49,6 +49,16 @@ def _not_text(value: object) -> bool:
     return value is None or isinstance(value, bool | int | float)
 
 
+def _theirs(
+    member_column: Any, identity_column: Any, member_id: int | None, identity_ids: list[int]
+) -> ColumnElement[bool]:
+    """Rows of the member (when there is one) or of one of the chat accounts."""
+    theirs = [identity_column.in_(identity_ids)]
+    if member_id is not None:
+        theirs.append(member_column == member_id)
+    return or_(*theirs)
+
+
 class Erasure:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -61,17 +71,21 @@ class Erasure:
         empties the WAL (:meth:`after_commit`); deleted rows are zeroed (``secure_delete``).
 
         A later event from the same chat account finds no identity and starts as a stranger.
+
+        The member's row is locked first (PostgreSQL; SQLite has one writer anyway): whatever
+        writes a row naming the member (a sale, a points entry, a queued notice: their foreign
+        keys lock it to share) waits for this erasure's commit and then finds no chat account
+        to write to, instead of queueing to one this erasure has not deleted yet.
         """
+        await self._s.execute(select(Member.id).where(Member.id == member.id).with_for_update())
         result = await self._s.execute(
-            select(ChannelIdentity).where(ChannelIdentity.member_id == member.id)
+            select(ChannelIdentity).where(ChannelIdentity.member_id == member.id).with_for_update()
         )
-        identities = result.scalars().all()
-        await self._forget_staff_alerts(member, [identity.id for identity in identities])
-        await self._forget_inbox(member, [identity.id for identity in identities])
+        identities = list(result.scalars().all())
+        await self._forget_staff_alerts(member.id, [identity.id for identity in identities])
+        await self._forget_inbox(member.id, [identity.id for identity in identities])
         await self._forget_messages(member)
-        accounts = [f"{identity.channel}:{identity.user_id}" for identity in identities]
-        await self._forget_audit_text(member, accounts)
-        await MediaStore(self._s).forget_owners(accounts)
+        await self._forget_accounts(member.id, identities)
         await self._s.execute(  # their unused coupons die with them: nobody may redeem them
             update(Coupon)
             .where(Coupon.member_id == member.id, Coupon.status == "issued")
@@ -81,14 +95,6 @@ class Erasure:
         # once ``erased_at`` is set, and hold no personal data)
         await self._s.execute(delete(MemberNote).where(MemberNote.member_id == member.id))
         await self._s.execute(delete(MemberTag).where(MemberTag.member_id == member.id))
-        for identity in identities:
-            await self._s.execute(
-                delete(ConversationState).where(
-                    ConversationState.channel == identity.channel,
-                    ConversationState.user_id == identity.user_id,
-                )
-            )
-            await self._s.delete(identity)
         member.name = None
         member.phone = None
         member.phone_unlinked = None
@@ -102,6 +108,49 @@ class Erasure:
         member.erased_at = now
         self._s.info[FORGET_WAL] = True
         await self._s.flush()
+
+    async def erase_account(self, identity: ChannelIdentity) -> None:
+        """Erase a chat account that belongs to no member (someone who wrote to the shop
+        without joining): what they wrote to the inbox, staff alerts quoting it, answers sent
+        to them, their conversation state, files made for them, and the account itself with
+        its chat name. A later event from it starts as a new stranger."""
+        await self._s.execute(
+            select(ChannelIdentity.id).where(ChannelIdentity.id == identity.id).with_for_update()
+        )
+        await self._forget_staff_alerts(None, [identity.id])
+        await self._forget_inbox(None, [identity.id])
+        await self._forget_accounts(None, [identity])
+        self._s.info[FORGET_WAL] = True
+        await self._s.flush()
+
+    async def _forget_accounts(
+        self, member_id: int | None, identities: list[ChannelIdentity]
+    ) -> None:
+        """What the chat accounts themselves leave: messages queued to them (also those with
+        no member on them, as answers to a stranger), audit rows they acted in, media made
+        for them, conversation states; then the accounts go."""
+        for identity in identities:
+            to_it = (
+                OutboxMessage.channel == identity.channel,
+                OutboxMessage.user_id == identity.user_id,
+            )
+            await self._s.execute(
+                delete(OutboxMessage).where(*to_it, OutboxMessage.status == "pending")
+            )
+            await self._s.execute(
+                update(OutboxMessage).where(*to_it).values(user_id=ERASED, payload=EMPTY_PAYLOAD)
+            )
+        accounts = [f"{identity.channel}:{identity.user_id}" for identity in identities]
+        await self._forget_audit_text(member_id, accounts)
+        await MediaStore(self._s).forget_owners(accounts)
+        for identity in identities:
+            await self._s.execute(
+                delete(ConversationState).where(
+                    ConversationState.channel == identity.channel,
+                    ConversationState.user_id == identity.user_id,
+                )
+            )
+            await self._s.delete(identity)
 
     async def after_commit(self) -> None:
         """After the commit of an erasure, the SQLite WAL's old page copies go too (the unit
@@ -117,18 +166,19 @@ class Erasure:
         except Exception:  # the erasure is committed; the WAL is emptied later
             log.warning("WAL not emptied after an erasure", exc_info=True)
 
-    async def _forget_staff_alerts(self, member: Member, identity_ids: list[int]) -> None:
-        """Staff alerts about the member (a message of theirs, a low rating, a sale to approve)
+    async def _forget_staff_alerts(self, member_id: int | None, identity_ids: list[int]) -> None:
+        """Staff alerts about the person (a message of theirs, a low rating, a sale to approve)
         quote their words or name: unsent ones go, sent ones lose their text. They are found
         by the cause in their key, ``<cause>|s<staff id>`` (handlers/notify.py)."""
         threads = select(InboxThread.id).where(
-            or_(InboxThread.member_id == member.id, InboxThread.identity_id.in_(identity_ids))
+            _theirs(InboxThread.member_id, InboxThread.identity_id, member_id, identity_ids)
         )
         causes = [f"inbox:{thread_id}:a%" for thread_id in (await self._s.scalars(threads))]
-        feedback = select(Feedback.id).where(Feedback.member_id == member.id)
-        causes += [f"feedback:{fid}:low|%" for fid in await self._s.scalars(feedback)]
-        approvals = select(SaleApproval.id).where(SaleApproval.member_id == member.id)
-        causes += [f"approval:{aid}:ask|%" for aid in await self._s.scalars(approvals)]
+        if member_id is not None:
+            feedback = select(Feedback.id).where(Feedback.member_id == member_id)
+            causes += [f"feedback:{fid}:low|%" for fid in await self._s.scalars(feedback)]
+            approvals = select(SaleApproval.id).where(SaleApproval.member_id == member_id)
+            causes += [f"approval:{aid}:ask|%" for aid in await self._s.scalars(approvals)]
         for start in range(0, len(causes), ALERT_BATCH):
             about = or_(
                 *(OutboxMessage.dedupe_key.like(c) for c in causes[start : start + ALERT_BATCH])
@@ -138,33 +188,36 @@ class Erasure:
             )
             await self._s.execute(update(OutboxMessage).where(about).values(payload=EMPTY_PAYLOAD))
 
-    async def _forget_audit_text(self, member: Member, accounts: list[str]) -> None:
-        """Audit rows about the member keep their numbers (ids, amounts) and lose their text:
+    async def _forget_audit_text(self, member_id: int | None, accounts: list[str]) -> None:
+        """Audit rows about the person keep their numbers (ids, amounts) and lose their text:
         a tag, a field's new value or a branch may say who the person is. Rows whose actor is
-        one of their chat accounts name the role instead."""
+        one of their chat accounts lose their text too and name the role instead."""
+        about = [AuditEntry.member_id == member_id] if member_id is not None else []
         if accounts:
-            await self._s.execute(
-                update(AuditEntry).where(AuditEntry.actor.in_(accounts)).values(actor=SELF_ACTOR)
-            )
-        entries = await self._s.scalars(select(AuditEntry).where(AuditEntry.member_id == member.id))
-        for entry in entries:
+            about.append(AuditEntry.actor.in_(accounts))
+        if not about:
+            return
+        for entry in await self._s.scalars(select(AuditEntry).where(or_(*about))):
             kept = {k: v for k, v in (entry.details or {}).items() if _not_text(v)}
             if kept != entry.details:
                 entry.details = kept
+            if entry.actor in accounts:
+                entry.actor = SELF_ACTOR
 
-    async def _forget_inbox(self, member: Member, identity_ids: list[int]) -> None:
-        """The member's inbox messages and threads go; their visit comments are emptied."""
+    async def _forget_inbox(self, member_id: int | None, identity_ids: list[int]) -> None:
+        """The person's inbox messages and threads go; a member's visit comments are emptied."""
         await self._s.execute(
             delete(InboxMessage).where(
-                or_(InboxMessage.member_id == member.id, InboxMessage.identity_id.in_(identity_ids))
+                _theirs(InboxMessage.member_id, InboxMessage.identity_id, member_id, identity_ids)
             )
         )
-        await self._s.execute(  # a visit comment is free text: personal (ratings stay)
-            update(Feedback).where(Feedback.member_id == member.id).values(comment=None)
-        )
+        if member_id is not None:  # a visit comment is free text: personal (ratings stay)
+            await self._s.execute(
+                update(Feedback).where(Feedback.member_id == member_id).values(comment=None)
+            )
         await self._s.execute(  # the threads those messages were in (the inbox, issue 5)
             delete(InboxThread).where(
-                or_(InboxThread.member_id == member.id, InboxThread.identity_id.in_(identity_ids))
+                _theirs(InboxThread.member_id, InboxThread.identity_id, member_id, identity_ids)
             )
         )
 

@@ -1,14 +1,11 @@
-"""What an erasure leaves behind on SQLite, whose new rows take the ids of deleted ones (no
-AUTOINCREMENT): an erasure deletes the member's chat accounts, inbox threads and messages, and
-keeps rows that name them by id (sent staff alerts and answers under their outbox keys, the
-audit rows a code throttle counts). The next customer's rows get those ids; nothing of the
-erased person may reach them. PostgreSQL's sequences never give an id twice."""
+"""What an erasure leaves behind: it deletes the member's chat accounts, inbox threads and
+messages, and keeps rows that name them by id (sent staff alerts and answers under their outbox
+keys, the audit rows a code throttle counts). The next customer's rows must not get those ids:
+PostgreSQL's sequences never give an id twice, and SQLite, whose new rows would take the ids of
+deleted ones, has AUTOINCREMENT on those tables (migration 0019). Nothing of the erased person
+may reach the next customer."""
 
 from __future__ import annotations
-
-import os
-
-import pytest
 
 from bot.bootstrap import App
 from bot.i18n import t
@@ -17,7 +14,6 @@ from tests.storage.inbox_edges_support import box, text_of
 from tests.unit.inbox_support import dispatcher
 from tests.unit.staff_support import member_chat, staff_chat
 
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 RECEIVED = t("th", "inbox.received")
 
 
@@ -27,19 +23,6 @@ async def _shop(app: App) -> tuple[Chat, Chat]:
     return owner, chat
 
 
-@pytest.mark.xfail(
-    not ON_POSTGRES,
-    strict=True,
-    reason=(
-        "SQLite: an erasure deletes the member's inbox threads and messages but keeps their "
-        "sent staff alerts (payload emptied) under keys built from those ids "
-        "(inbox:<thread>:a<message>|s<staff>, handlers/inbox/threads.py alert_key). SQLite "
-        "reuses the deleted rows' ids (no AUTOINCREMENT), so the next customer's new thread "
-        "and message get the same ids: Inbox.alerts_since counts the erased member's alert "
-        "as this thread's, and the enqueue would be refused by the kept key anyway: staff are "
-        "never told of the new customer's message"
-    ),
-)
 async def test_after_an_erasure_the_next_customers_first_message_still_alerts_staff(
     app: App,
 ) -> None:
@@ -58,18 +41,6 @@ async def test_after_an_erasure_the_next_customers_first_message_still_alerts_st
     assert any("do you deliver?" in text for text in told), told
 
 
-@pytest.mark.xfail(
-    not ON_POSTGRES,
-    strict=True,
-    reason=(
-        "SQLite: a staff answer is queued under inbox:<thread>:r<message> "
-        "(handlers/inbox/reply.py answer_thread); an erasure keeps the erased member's sent "
-        "answers under those keys (chat id 'erased') while deleting the threads and messages, "
-        "whose ids SQLite then gives again. The next customer's thread and the answer's "
-        "message reuse them, Outbox.enqueue refuses the key as queued before, answer_thread "
-        "ignores that and tells staff 'sent': the customer never gets the answer"
-    ),
-)
 async def test_after_an_erasure_a_staff_answer_to_the_next_customer_reaches_them(
     app: App,
 ) -> None:
@@ -93,17 +64,6 @@ async def test_after_an_erasure_a_staff_answer_to_the_next_customer_reaches_them
     assert any("yes, within 3 km" in text for text in to_nok), to_nok
 
 
-@pytest.mark.xfail(
-    not ON_POSTGRES,
-    strict=True,
-    reason=(
-        "SQLite: wrong /link codes are throttled per chat account by its row id "
-        "(handlers/customer/link.py _guesser, 'identity:<id>' in audit rows, which erasure "
-        "keeps). An erasure deletes the chat account; SQLite gives its id to the next new "
-        "account, which inherits the erased person's lock-out and is told 'too many wrong "
-        "codes' at its first try"
-    ),
-)
 async def test_after_an_erasure_a_new_chat_account_does_not_inherit_its_code_lock_out(
     app: App,
 ) -> None:

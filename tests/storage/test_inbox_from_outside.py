@@ -229,16 +229,6 @@ async def _true(value: bool) -> bool:
     return value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A person who never joined but wrote to the shop (their free text and chat name "
-        "stored as an inbox thread) cannot erase it: /deleteme answers 'This is for members' "
-        "(handlers/customer/privacy.py ask_delete is members-only; Erasure.erase_member "
-        "takes a member), so the text, which may hold a phone number, stays; SPEC 5: "
-        "/deleteme erases personal data"
-    ),
-)
 async def test_a_stranger_who_wrote_to_the_shop_can_erase_what_they_wrote(app: App) -> None:
     await _shop(app)
     stranger = Chat(app, user_id="s1", display_name="Somchai")

@@ -205,5 +205,5 @@ async def test_0018_goes_down_to_the_whole_status_indexes_and_up_again(
             await connection.run_sync(_downgrade, "0017")
         async with engine.connect() as connection:
             assert await connection.run_sync(_outbox_indexes) == whole
-        await upgrade(engine)
+        await upgrade(engine, "0018")
         assert await current_revision(engine) == "0018"
