@@ -120,19 +120,20 @@ class BeforeSale(NamedTuple):
     balance: int
 
 
+#: the columns a new sale is written with (every column but its id)
+_SALE_COLUMNS: Final = direct.written_columns(_SALES)
+
+
 @cache
 def _insert_sale(dialect: str) -> Insert:
     """``INSERT INTO sales … ON CONFLICT (receipt_no) DO NOTHING RETURNING id``, built once."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(_SALES)
+        .values(direct.named_parameters(_SALES, _SALE_COLUMNS))
         .on_conflict_do_nothing(index_elements=[_SALES.c.receipt_no])
         .returning(_SALES.c.id)
     )
-
-
-#: the columns a new sale is written with (every column but its id)
-_SALE_COLUMNS: Final = tuple(column.key for column in _SALES.c if column.key != "id")
 
 
 class Sales:
@@ -196,15 +197,17 @@ class Sales:
         receipt number is already taken, e.g. by another transaction recording it at the same
         moment, which on PostgreSQL this one waits for (any other integrity error is raised).
 
-        One Core INSERT … ON CONFLICT DO NOTHING: no savepoint, no flush of the session; the
-        written ``sale`` then joins the session as the stored row (its id set)."""
+        One Core INSERT … ON CONFLICT DO NOTHING naming every column (on the driver once the
+        transaction has begun): no savepoint, no flush of the session; the written ``sale``
+        then joins the session as the stored row (its id set)."""
         values = {key: getattr(sale, key) for key in _SALE_COLUMNS}
         for key, value in values.items():  # every column loaded: none to expire once stored
             setattr(sale, key, value)
         statement = _insert_sale(self._s.get_bind().dialect.name)
-        sale_id = (await self._s.execute(statement, values)).scalar_one_or_none()
-        if sale_id is None:
+        found = await direct.fetch_all(self._s, statement, values)  # on the driver once begun
+        if not found:
             return False
+        [(sale_id,)] = found
         sale.id = sale_id
         make_transient_to_detached(sale)
         self._s.add(sale)  # persistent as written: nothing left to flush

@@ -8,18 +8,22 @@ on LINE, on Telegram, a Thai name, a receipt given twice, a member with no chat 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from bot.bootstrap import App
-from bot.core.messages import Channel
+from bot.core.messages import Channel, Inbound, InboundKind
 from bot.i18n import t
+from handlers.staff import sale_notices
 from storage.models import OutboxMessage, Sale, Staff
 from storage.repositories.outbox_reads import PENDING
 from tests.chat import Chat
 from tests.unit.journey_support import rows
-from tests.unit.sales_support import ledger, queued, sales, texts
+from tests.unit.sales_support import balance, ledger, queued, sales, texts
 from tests.unit.staff_support import (
     audit_rows,
     ensure_branches,
@@ -221,3 +225,55 @@ async def test_a_notice_written_with_its_account_chosen_is_the_row_enqueue_write
     columns = [c.key for c in OutboxMessage.__table__.columns if c.key not in differ]
     assert {k: getattr(one, k) for k in columns} == {k: getattr(other, k) for k in columns}
     assert one.retry_key != other.retry_key
+
+
+def _said(chat: Chat, event_id: str, text: str) -> Inbound:
+    return Inbound(
+        identity=chat.identity,
+        kind=InboundKind.TEXT,
+        received_at=chat.app.clock.now(),
+        event_id=event_id,
+        language_code="th",
+        text=text,
+    )
+
+
+async def test_two_cashiers_a_redelivery_and_a_crash_in_one_batch_each_have_their_own_effect(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One group-commit batch: a sale that crashes after writing its sale and points (its
+    savepoint undoes them), another cashier's sale to the same member, and one sale delivered
+    twice. Each kept sale is written once, with its points, audit row and receipt."""
+    await ensure_branches(app, ("asoke",))
+    first = await staff_chat(app, "c1", "cashier", "asoke")
+    second = await staff_chat(app, "c2", "cashier", "asoke")
+    member = await make_member(app, THAI_NAME, "081-234-5678", user_id="m1")
+    pay = sale_notices.pay_referral_if_first_purchase
+
+    async def _crash_on_r9(uow: Any, who: Any, sale: Sale, *rest: Any, **named: Any) -> None:
+        if sale.receipt_no == "R9":
+            raise RuntimeError("a bug after the sale was written")
+        await pay(uow, who, sale, *rest, **named)
+
+    monkeypatch.setattr(sale_notices, "pay_referral_if_first_purchase", _crash_on_r9)
+    twice = _said(first, "tg:s1", "/sale 0812345678 260 receipt=R1")
+    crashed, once, again, other = await asyncio.gather(
+        app.bus.handle(_said(first, "tg:s9", "/sale 0812345678 500 receipt=R9")),
+        app.bus.handle(twice),
+        app.bus.handle(twice),
+        app.bus.handle(_said(second, "tg:s2", "/sale 0812345678 130 receipt=R2")),
+    )
+
+    assert [r.text for r in crashed] == [t("th", "error.internal")]
+    assert len(once) + len(again) == 1  # the redelivery answers nothing
+    assert other
+    assert sorted(s.receipt_no for s in await sales(app)) == ["R1", "R2"]
+    assert sorted(await ledger(app, member.id)) == [(5, "sale"), (10, "sale")]
+    assert await balance(app, member.id) == 15
+    audited = await audit_rows(app, "sale.recorded")
+    assert sorted(a.details["receipt"] for a in audited) == ["R1", "R2"]
+    by_receipt = {s.receipt_no: s.id for s in await sales(app)}
+    keys = sorted(r.dedupe_key for r in await outbox_rows(app))
+    assert keys == sorted(f"receipt:{by_receipt[n]}" for n in ("R1", "R2"))
+    await first.say("/sale 0812345678 260 receipt=R3")
+    assert len(await sales(app)) == 3

@@ -2,10 +2,10 @@
 
 It was the slowest update of the realistic mix. A sale reads its member, the branches it may
 be at and the member's figures before the sale in one statement; its row is written without a
-savepoint; its points entry without looking up a key nobody can have used (on PostgreSQL with
-the balance's update, in one statement); its audit row travels with the next statement
-(SQLite) or goes on the driver (PostgreSQL); its receipt is written to the member's chat
-account by one ``INSERT … SELECT`` that chooses the account.
+savepoint; its points entry without looking up a key nobody can have used, with the
+balance's update (one statement on PostgreSQL, one trip on SQLite); its audit row travels
+with the next statement (SQLite) or goes on the driver (PostgreSQL); its receipt is written
+to the member's chat account by one ``INSERT … SELECT`` that chooses the account.
 """
 
 from __future__ import annotations
@@ -47,10 +47,15 @@ async def test_a_sale_reads_its_member_once_and_writes_its_points_in_one_step(
     assert len(await audit_rows(app, "sale.recorded")) == 2
     # the arrival; the member, the branches and the member's spend, first purchase and
     # balance; the sale; its points (PostgreSQL: the balance's UPDATE and the entry's INSERT
-    # as one statement); the audit row (SQLite: sent along with the next statement); the
-    # receipt, written to the member's chat account by the statement that chooses it
+    # as one statement; SQLite: the entry sent along with the UPDATE); the audit row (SQLite:
+    # sent along with the next statement); the receipt, written to the member's chat account
+    # by the statement that chooses it
     if _pg(app):
         assert trips(seen) == ["WITH", "SELECT", "INSERT", "WITH", "INSERT", "INSERT"]
     else:
-        assert trips(seen) == ["SELECT", "SELECT", "INSERT", "UPDATE", "INSERT", "INSERT"]
-        assert _along(seen) == ["INSERT INTO processed_events", "INSERT INTO audit_log"]
+        assert trips(seen) == ["SELECT", "SELECT", "INSERT", "UPDATE", "INSERT"]
+        assert _along(seen) == [
+            "INSERT INTO processed_events",
+            "INSERT INTO points_ledger",
+            "INSERT INTO audit_log",
+        ]
