@@ -66,6 +66,26 @@ def _outbox_row(row: OutboxMessage) -> dict[str, Any]:
     }
 
 
+async def _audited(app: App, member_id: int, now: datetime) -> None:
+    """The sale's audit row, every column."""
+    [audit] = await audit_rows(app, "sale.recorded")
+    [staff] = await rows(app, Staff)
+    assert (audit.actor, audit.member_id, audit.channel, audit.created_at) == (
+        f"staff:{staff.id}",
+        member_id,
+        "telegram",
+        now,
+    )
+    assert audit.details == {
+        "receipt": "R-77",
+        "amount": "1260.50",
+        "points": 50,
+        "balance_before": 0,
+        "balance_after": 50,
+        "branch": "asoke",
+    }
+
+
 async def _one_sale(app: App, channel: Channel, user_id: str) -> None:
     cashier, branches = await _counter(app)
     member = await make_member(app, THAI_NAME, "081-234-5678", user_id=user_id, channel=channel)
@@ -80,22 +100,7 @@ async def _one_sale(app: App, channel: Channel, user_id: str) -> None:
         now,
     )
     assert await ledger(app, member.id) == [(50, "sale")]
-    [audit] = await audit_rows(app, "sale.recorded")
-    [staff] = await rows(app, Staff)
-    assert (audit.actor, audit.member_id, audit.channel, audit.created_at) == (
-        f"staff:{staff.id}",
-        member.id,
-        "telegram",
-        now,
-    )
-    assert audit.details == {
-        "receipt": "R-77",
-        "amount": "1260.50",
-        "points": 50,
-        "balance_before": 0,
-        "balance_after": 50,
-        "branch": "asoke",
-    }
+    await _audited(app, member.id, now)
     [row] = await outbox_rows(app)
     assert row.dedupe_key == f"receipt:{sale.id}"
     assert row.member_id == member.id
