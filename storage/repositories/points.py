@@ -148,7 +148,8 @@ class PointsLedger:
                 raise InsufficientPoints(balance=await self.balance(member_id), needed=-delta)
             _, balance = await self._write(values, allow_negative=True)
             return balance
-        _, balance = (await self._s.execute(_PG_CREDIT, values)).one()
+        # on asyncpg once the transaction has begun (storage/direct.py)
+        [(_, balance)] = await direct.fetch_all(self._s, _PG_CREDIT, values)
         self._in_step(member_id, balance)
         return int(balance)
 
