@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.core.errors import CommandError
 from bot.core.messages import Channel
 from bot.core.ports import Outbound
+from bot.core.quota import BoundedQuota
 from bot.web import build_web_app
 from jobs import scheduler
 from jobs.dispatcher import OutboxDispatcher
@@ -92,7 +93,8 @@ def build_channels(app: App) -> list[WebhookChannel]:
             from bot.channels.line import LineChannel
 
             line = LineChannel(app.settings, app.bus, app.uow, app.clock)
-            app.bus.quota_reader = line.quota  # campaign previews show LINE's monthly quota
+            # campaign previews show LINE's monthly quota, asked inside their transaction
+            app.bus.quota_reader = BoundedQuota(line.quota)
             channels.append(line)
     except ImportError as error:
         raise StartupError(f"a channel could not be loaded: {error}") from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -13,6 +14,7 @@ from bot.core.ports import QuotaReader
 from bot.i18n import t, tn
 from storage.models import ChannelIdentity, Member, Staff
 from storage.repositories.arrival import IdentityView, MemberView, StaffView
+from storage.repositories.branches import OpenBranch
 from storage.uow import UnitOfWork
 
 DEFAULT_FLOW_TTL = timedelta(minutes=30)
@@ -67,6 +69,7 @@ class Context:
         self._member = member
         #: the active staff account of this chat identity, if it has one
         self._staff = staff
+        self._open_branches: Sequence[OpenBranch] | None = None
 
     @property
     def identity(self) -> ChannelIdentity:
@@ -111,6 +114,14 @@ class Context:
     def staff_view(self) -> Staff | StaffView | None:
         """The author's active staff account to read (as :attr:`identity_view`)."""
         return self._staff
+
+    async def open_branches(self) -> Sequence[OpenBranch]:
+        """The shop's open branches, read once per event: a step that decides whether to ask
+        for a branch, then offers them, reads them once. For handlers that do not open or close
+        branches themselves (those read ``uow.branches`` after their write)."""
+        if self._open_branches is None:
+            self._open_branches = await self.uow.branches.choices()
+        return self._open_branches
 
     @property
     def now(self) -> datetime:

@@ -25,6 +25,7 @@ Rules decided here:
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from shop.inputs import thai_digits_to_ascii
 from shop.loyalty import LoyaltyRules, Tier, add_months, unspent_lots
 from storage.models import Branch, Member, PointsEntry, Sale, Staff
 from storage.repositories.arrival import StaffLike
@@ -98,8 +100,14 @@ def check_amount(amount: Decimal, rules: LoyaltyRules) -> Decimal:
     return amount.quantize(_CENT)
 
 
+def receipt_as_stored(receipt_no: str) -> str:
+    """One paper receipt typed on a Thai keyboard (``๑๒๓``), with a phone's full-width digits
+    (``１２３``) or in ASCII is one receipt: NFKC, then Thai digits, then stripped."""
+    return thai_digits_to_ascii(unicodedata.normalize("NFKC", receipt_no)).strip()
+
+
 def check_receipt(receipt_no: str) -> str:
-    receipt = receipt_no.strip()
+    receipt = receipt_as_stored(receipt_no)
     if not receipt or len(receipt) > MAX_RECEIPT_LENGTH or any(ch.isspace() for ch in receipt):
         raise InvalidInput("sale.receipt_invalid")
     return receipt
@@ -254,7 +262,7 @@ async def void_sale(
     uow: UnitOfWork, *, receipt_no: str, staff: StaffLike, now: datetime
 ) -> VoidResult:
     """Void the sale with ``receipt_no`` once and take its points back (never below zero)."""
-    receipt = receipt_no.strip()
+    receipt = receipt_as_stored(receipt_no)
     sale = await sale_by_receipt(uow, receipt) if receipt else None
     if sale is None:
         raise NotFound("sale.receipt_not_found", receipt=receipt[:MAX_RECEIPT_LENGTH])

@@ -9,6 +9,7 @@ from bot.core.messages import Button
 from handlers.context import Context
 from shop.loyalty import Tier
 from storage.models import Branch
+from storage.repositories.branches import OpenBranch
 from wording.loyalty import tier_name
 
 #: the main menu a member sees after /start, as command presses
@@ -34,7 +35,7 @@ def tier_label(ctx: Context, tier: Tier) -> str:
     return tier_name(ctx.locale, tier)
 
 
-def branch_name(branch: Branch | None, locale: str) -> str:
+def branch_name(branch: Branch | OpenBranch | None, locale: str) -> str:
     if branch is None:
         return "-"
     return branch.name_th if locale == "th" else branch.name_en

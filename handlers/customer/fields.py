@@ -53,7 +53,7 @@ async def ask(ctx: Context, flow: str, step: str) -> list[Reply]:
         choices.append(Button(ctx.t("signup.skip"), f"{flow}:g:{SKIP}"))
         return [Reply(text=ctx.t("signup.ask_gender"), buttons=tuple(choices))]
     if step == "branch":
-        branches = await ctx.uow.branches.active()
+        branches = await ctx.open_branches()
         picks = [Button(branch_name(b, ctx.locale), f"{flow}:b:{b.id}") for b in branches]
         picks.append(Button(ctx.t("signup.skip"), f"{flow}:b:{SKIP}"))
         return [Reply(text=ctx.t("signup.ask_branch"), buttons=tuple(picks))]
@@ -101,7 +101,7 @@ async def read(ctx: Context, step: str) -> FieldValue:
         picked = _choice(ctx, "b")
         if picked == SKIP:
             return None
-        active = {branch.id for branch in await ctx.uow.branches.active()}
+        active = {branch.id for branch in await ctx.open_branches()}
         if not picked.isdigit() or int(picked) not in active:
             raise InvalidInput("signup.use_buttons")
         return int(picked)

@@ -165,7 +165,7 @@ async def _skip(ctx: Context, step: str) -> bool:
     assert ctx.state is not None
     if step in ctx.state.data:
         return True
-    if step == "branch" and not await ctx.uow.branches.active():
+    if step == "branch" and not await ctx.open_branches():
         return True
     claimed = await claim.claimed_member(ctx)
     return claimed is not None and step in claim.known_fields(claimed)

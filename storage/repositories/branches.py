@@ -7,15 +7,32 @@ A branch is never deleted: sales, staff and members keep pointing at it. Closing
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Branch
+from storage import direct
+from storage.models import Branch, table_of
 
-#: built once: every sign-up's branch step and every sale read it
+
+class OpenBranch(NamedTuple):
+    """An open branch as a choice in chat: its id and names."""
+
+    id: int
+    name_th: str
+    name_en: str
+
+
+#: built once: every sale reads it
 _ACTIVE: Final = select(Branch).where(Branch.active.is_(True)).order_by(Branch.id)
+_TABLE: Final = table_of(Branch)
+#: built once: every sign-up's gender and branch steps read it
+_CHOICES: Final = (
+    select(_TABLE.c.id, _TABLE.c.name_th, _TABLE.c.name_en)
+    .where(_TABLE.c.active.is_(True))
+    .order_by(_TABLE.c.id)
+)
 
 
 class Branches:
@@ -25,6 +42,12 @@ class Branches:
     async def active(self) -> Sequence[Branch]:
         result = await self._s.execute(_ACTIVE)
         return result.scalars().all()
+
+    async def choices(self) -> list[OpenBranch]:
+        """The open branches as plain values, in :meth:`active`'s order: what a choice in chat
+        shows (read on the driver, no ORM object made: the sign-up reads them twice per
+        member)."""
+        return [OpenBranch._make(row) for row in await direct.fetch_all(self._s, _CHOICES, {})]
 
     async def every(self) -> Sequence[Branch]:
         """Open and closed branches, in the order they were added."""

@@ -16,6 +16,7 @@ from bot.bootstrap import App
 from bot.channels.line import WEBHOOK_PATH, LineChannel
 from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
+from bot.core.quota import BoundedQuota
 from bot.web import build_web_app
 from jobs.dispatcher import OutboxDispatcher
 from simulator.fakes.line_api import FakeLineApi
@@ -62,7 +63,7 @@ async def world(app: App) -> AsyncIterator[tuple[LineScript, LineChannel]]:
     fake.quota_limit = 1000
     async with fake.running():
         channel = LineChannel(line_settings(app.settings, fake), app.bus, app.uow, app.clock)
-        app.bus.quota_reader = channel.quota  # as bot.server wires it when LINE is on
+        app.bus.quota_reader = BoundedQuota(channel.quota)  # as bot.server wires it
         server = TestServer(build_web_app(app, [channel]), host="127.0.0.1")
         await server.start_server()
         try:

@@ -194,8 +194,8 @@ async def _quota_line(ctx: StaffAct, line_recipients: int) -> str:
         return ctx.t("campaign.quota_unknown")
     try:
         limit, used = await ctx.quota_reader()
-    except ChannelError:
-        return ctx.t("campaign.quota_unknown")
+    except ChannelError:  # refused, or slow to answer (bot.core.quota)
+        return ctx.t("campaign.quota_unanswered")
     if limit is None:
         return ctx.t("campaign.quota_unlimited", used=used)
     left = max(limit - used, 0)
