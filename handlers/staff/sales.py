@@ -104,23 +104,10 @@ def parse_categories(text: str | None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-async def sale_branch(ctx: Context, code: str | None) -> Branch:
-    """Where the sale happens: the staff member's branch if scoped, else ``branch=`` or the
-    shop's only branch."""
-    staff = ctx.staff_view
-    assert staff is not None
-    if staff.branch_id is not None:
-        own = await ctx.uow.branches.get(staff.branch_id)
-        return chosen_branch(staff.branch_id, code, [own] if own is not None else [])
-    if code is not None:
-        branch = await ctx.uow.branches.by_code(code)
-        return chosen_branch(None, code, [branch] if branch is not None else [])
-    return chosen_branch(None, None, await ctx.uow.branches.active())
-
-
 def chosen_branch(own_id: int | None, code: str | None, found: Sequence[Branch]) -> Branch:
-    """The branch of :func:`sale_branch` from what was read: the staff member's own branch
-    (``own_id``) if scoped, else the branch ``code`` names, else the open branches."""
+    """Where the sale happens, from the branches read for it: the staff member's own branch
+    (``own_id``) if scoped (naming another is refused), else the branch ``code`` names, else
+    the shop's only open branch."""
     if own_id is not None:
         if not found:
             raise NotFound("sale.unknown_branch", branch="-")
@@ -148,7 +135,7 @@ async def _member_and_branch(
     ctx: Context, member_text: str, code: str | None, rules: LoyaltyRules
 ) -> tuple[Member, Branch, BeforeSale]:
     """The member ``member_text`` names (as :func:`find_member` finds them), the sale's branch
-    (as :func:`sale_branch` picks it) and the member's figures before the sale, in one read;
+    (:func:`chosen_branch`) and the member's figures before the sale, in one read;
     the same errors, in the same order."""
     staff = ctx.staff_view
     assert staff is not None
