@@ -19,8 +19,8 @@ from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale
 from handlers.context import Context
 from shop.notices import queue_member_notice
-from storage.repositories.outbox import MAX_KEY_LENGTH
 from storage.repositories.outbox_reads import StaffRecipient
+from storage.repositories.outbox_rows import MAX_KEY_LENGTH
 
 #: room kept at the end of a caller's key for the per-staff suffix
 STAFF_SUFFIX_ROOM = 12
@@ -33,6 +33,7 @@ async def notify_member(
     key: str,
     *,
     promotional: bool = False,
+    tell_apart: bool = True,
 ) -> bool:
     """Queue ``replies`` for a member on their preferred chat account (reachable, seen last).
 
@@ -41,12 +42,14 @@ async def notify_member(
     also when ``key`` had been queued before (it is then not queued twice). The caller renders
     ``replies`` in the member's language (``member.locale``). Promotional messages must only
     be queued after the contact policy allowed them; this function does not check consent.
+    ``tell_apart=False`` (a caller that ignores the answer): True only when queued now, one
+    statement fewer when nothing was (:func:`shop.notices.queue_member_notice`).
     """
     payload = replies_to_payload(replies)
     queued = await queue_member_notice(
-        ctx.uow, member_id, payload, key, ctx.now, promotional=promotional
+        ctx.uow, member_id, payload, key, ctx.now, promotional=promotional, tell_apart=tell_apart
     )
-    return queued is not None
+    return queued is not None if tell_apart else bool(queued)
 
 
 def staff_locale(ctx: Context, recipient: StaffRecipient) -> str:

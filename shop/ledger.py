@@ -40,6 +40,7 @@ from storage.models import Branch, Member, PointsEntry, Sale, Staff
 from storage.repositories.arrival import StaffLike
 from storage.repositories.members import CODE_ALPHABET
 from storage.repositories.points import InsufficientPoints
+from storage.repositories.sales import BeforeSale
 from storage.uow import UnitOfWork
 
 CASHIER_VOID_WINDOW: Final = timedelta(minutes=30)
@@ -130,6 +131,11 @@ async def sale_points(uow: UnitOfWork, sale_id: int) -> int:
     return await uow.sales.points_earned(sale_id)
 
 
+def tier_window_start(when: datetime, rules: LoyaltyRules) -> datetime:
+    """Where the spend a sale at ``when`` earns its tier by begins."""
+    return add_months(when, -rules.tier_window_months)
+
+
 async def record_sale(
     uow: UnitOfWork,
     *,
@@ -143,10 +149,13 @@ async def record_sale(
     rules: LoyaltyRules,
     occurred_at: datetime | None = None,
     source: str = "chat",
+    before: BeforeSale | None = None,
 ) -> SaleResult:
     """Record a sale for ``member`` and credit its points (base points × the tier multiplier
     the member held before this sale, rounded down), or return the earlier result of the same
-    receipt. ``occurred_at`` (default ``now``) back-dates imported sales."""
+    receipt. ``occurred_at`` (default ``now``) back-dates imported sales. ``before``: the
+    member's figures since :func:`tier_window_start` of the sale's time, when the caller read
+    them with the member in this unit of work (read here otherwise)."""
     amount = check_amount(amount, rules)
     receipt = check_receipt(receipt_no)
     if member.erased_at is not None:
@@ -154,7 +163,8 @@ async def record_sale(
     when = occurred_at or now
     # read before the sale is written (the tier it earns at, a first purchase); a receipt
     # recorded before, or by another transaction at the same moment, is then not written
-    before = await uow.sales.before_sale(member.id, add_months(when, -rules.tier_window_months))
+    if before is None:
+        before = await uow.sales.before_sale(member.id, tier_window_start(when, rules))
     tier_before, _ = rules.tier_for(before.spend)
     sale = Sale(
         receipt_no=receipt,

@@ -23,6 +23,7 @@ async def queue_member_notice(
     *,
     promotional: bool = False,
     not_before: datetime | None = None,
+    tell_apart: bool = True,
 ) -> bool | None:
     """Queue ``payload`` (replies as ``bot.core.wire`` stores them) for a member on their
     preferred chat account (reachable, seen last).
@@ -31,17 +32,14 @@ async def queue_member_notice(
     channel, blocked the bot everywhere, erased); True when queued now; False when ``key`` had
     been queued before (it is not queued twice). Consent is the caller's: a promotional notice
     is queued only after the contact policy allowed it.
+
+    One statement chooses the account and writes the row; only when it wrote nothing is the
+    account read, to tell the first case from the last. ``tell_apart=False`` (a caller that does
+    not ask) skips that read and returns False for both.
     """
-    identity = await uow.identities.preferred(member_id)
-    if identity is None:
-        return None
-    return await uow.outbox.enqueue(
-        key,
-        identity.channel,
-        identity.user_id,
-        payload,
-        now,
-        member_id=member_id,
-        promotional=promotional,
-        not_before=not_before,
+    queued = await uow.outbox.enqueue_to_member(
+        key, member_id, payload, now, promotional=promotional, not_before=not_before
     )
+    if queued or not tell_apart:
+        return queued
+    return None if await uow.identities.preferred(member_id) is None else False

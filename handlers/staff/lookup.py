@@ -22,18 +22,24 @@ def member_code_in(text: str) -> str | None:
     return candidate if _CODE.fullmatch(candidate) else None
 
 
+def phone_in(text: str) -> str | None:
+    """The phone number ``text`` is (E.164), if it is one."""
+    try:
+        return parse_phone(text)
+    except InvalidInput:
+        return None
+
+
 async def find_member(uow: UnitOfWork, text: str) -> Member:
-    """The (not erased) member ``text`` names; raises :class:`NotFound` naming what was typed."""
+    """The (not erased) member ``text`` names: by member code, else by phone; raises
+    :class:`NotFound` naming what was typed."""
     text = text.strip()
     member: Member | None = None
     code = member_code_in(text)
     if code is not None:
         member = await uow.members.by_code(code)
     if member is None:
-        try:
-            phone = parse_phone(text)
-        except InvalidInput:
-            phone = None
+        phone = phone_in(text)
         if phone is not None:
             member = await uow.members.by_phone(phone)
     if member is None or member.erased_at is not None:

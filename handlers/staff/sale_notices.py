@@ -61,6 +61,7 @@ async def finish_sale(
         balance_before=result.balance_before,
         balance_after=result.balance,
         branch=branch.code,
+        soon=True,
         **audit,
     )
     await pay_referral_if_first_purchase(
@@ -89,7 +90,9 @@ async def _send_receipt(ctx: Context, result: SaleResult, member: Member, branch
         balance=format_points(result.balance),
         receipt=sale.receipt_no,
     )
-    await notify_member(ctx, member.id, [Reply(text=receipt)], key=f"receipt:{sale.id}")
+    # the sale was written just now: its keys are new, and the answer is not needed
+    receipt_key = f"receipt:{sale.id}"
+    await notify_member(ctx, member.id, [Reply(text=receipt)], receipt_key, tell_apart=False)
     if result.tier_up:
         tier = result.tier
         text = t(
@@ -99,7 +102,7 @@ async def _send_receipt(ctx: Context, result: SaleResult, member: Member, branch
             multiplier=_multiplier(tier.multiplier),
         )
         key = f"tierup:{member.id}:{tier.name}:{sale.id}"[:100]
-        await notify_member(ctx, member.id, [Reply(text=text)], key=key)
+        await notify_member(ctx, member.id, [Reply(text=text)], key, tell_apart=False)
 
 
 def _confirmation(ctx: Context, result: SaleResult, member: Member, branch: Branch) -> Reply:

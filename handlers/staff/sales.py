@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
@@ -26,7 +27,7 @@ from bot.core.messages import Reply
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.approvals import over_daily_cap, pending_by_receipt, request_approval
-from handlers.staff.lookup import find_member
+from handlers.staff.lookup import member_code_in, phone_in
 from handlers.staff.sale_notices import announce_void, finish_sale
 from shop.inputs import thai_digits_to_ascii
 from shop.ledger import (
@@ -35,10 +36,12 @@ from shop.ledger import (
     new_receipt_no,
     record_sale,
     sale_by_receipt,
+    tier_window_start,
     void_sale,
 )
 from shop.loyalty import LoyaltyRules, load_rules
-from storage.models import Branch
+from storage.models import Branch, Member
+from storage.repositories.sales import BeforeSale
 
 OPTION_NAMES: Final = {
     "receipt": "receipt",
@@ -101,33 +104,56 @@ def parse_categories(text: str | None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-async def sale_branch(ctx: Context, code: str | None) -> Branch:
-    """Where the sale happens: the staff member's branch if scoped, else ``branch=`` or the
-    shop's only branch."""
-    staff = ctx.staff_view
-    assert staff is not None
-    if staff.branch_id is not None:
-        own = await ctx.uow.branches.get(staff.branch_id)
-        if own is None:
+def chosen_branch(own_id: int | None, code: str | None, found: Sequence[Branch]) -> Branch:
+    """Where the sale happens, from the branches read for it: the staff member's own branch
+    (``own_id``) if scoped (naming another is refused), else the branch ``code`` names, else
+    the shop's only open branch."""
+    if own_id is not None:
+        if not found:
             raise NotFound("sale.unknown_branch", branch="-")
+        [own] = found
         if not own.active:
             raise NotAllowed("branches.closed_sale", branch=own.code)
         if code is not None and code.casefold() != own.code.casefold():
             raise NotAllowed("sale.other_branch", branch=own.code)
         return own
     if code is not None:
-        branch = await ctx.uow.branches.by_code(code)
-        if branch is None:
+        if not found:
             raise NotFound("sale.unknown_branch", branch=code[:32])
+        [branch] = found
         if not branch.active:
             raise NotAllowed("branches.closed_sale", branch=branch.code)
         return branch
-    branches = await ctx.uow.branches.active()
-    if len(branches) == 1:
-        return branches[0]
-    if not branches:
+    if len(found) == 1:
+        return found[0]
+    if not found:
         raise NotFound("sale.no_branches")
-    raise InvalidInput("sale.branch_required", branches=", ".join(b.code for b in branches))
+    raise InvalidInput("sale.branch_required", branches=", ".join(b.code for b in found))
+
+
+async def _member_and_branch(
+    ctx: Context, member_text: str, code: str | None, rules: LoyaltyRules
+) -> tuple[Member, Branch, BeforeSale]:
+    """The member ``member_text`` names (as :func:`find_member` finds them), the sale's branch
+    (:func:`chosen_branch`) and the member's figures before the sale, in one read;
+    the same errors, in the same order."""
+    staff = ctx.staff_view
+    assert staff is not None
+    text = member_text.strip()
+    member_code, phone = member_code_in(text), phone_in(text)
+    if member_code is None and phone is None:
+        raise NotFound("error.member_not_found", query=text[:40])
+    read = await ctx.uow.sales.at_counter(
+        code=member_code,
+        phone=phone,
+        since=tier_window_start(ctx.now, rules),
+        branch_id=staff.branch_id,
+        branch_code=code.lower() if code is not None and staff.branch_id is None else None,
+    )
+    member, before = read.member, read.before
+    if member is None or member.erased_at is not None or before is None:
+        raise NotFound("error.member_not_found", query=text[:40])
+    return member, chosen_branch(staff.branch_id, code, read.branches), before
 
 
 async def sale_command(ctx: Context) -> list[Reply]:
@@ -140,8 +166,9 @@ async def sale_command(ctx: Context) -> list[Reply]:
     rules = await load_rules(ctx.uow)
     amount = parse_amount(amount_text, rules)
     categories = parse_categories(options.get("cat"))
-    member = await find_member(ctx.uow, member_text)
-    branch = await sale_branch(ctx, options.get("branch"))
+    member, branch, before = await _member_and_branch(
+        ctx, member_text, options.get("branch"), rules
+    )
     if "receipt" in options:
         receipt = check_receipt(options["receipt"])
         known = await sale_by_receipt(ctx.uow, receipt) is not None
@@ -177,6 +204,7 @@ async def sale_command(ctx: Context) -> list[Reply]:
         staff=staff,
         now=ctx.now,
         rules=rules,
+        before=before,
     )
     return [await finish_sale(ctx, result, member, branch)]
 

@@ -9,6 +9,7 @@ from typing import Any, Final
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import direct
 from storage.models import AuditEntry, table_of
 
 #: first key of the throttle's two-key advisory lock ("THR"; the leader lock has its own class)
@@ -20,6 +21,11 @@ _HOLD: Final = text(
 #: built once: a Core INSERT, not an object for the session to flush (every sale, every
 #: sign-up and every staff action appends one; nothing reads the entry back in the same event)
 _APPEND: Final = insert(table_of(AuditEntry))
+_TABLE: Final = table_of(AuditEntry)
+#: every column named (storage/direct.py): for an entry that may travel with the next statement
+_APPEND_NAMED: Final = insert(_TABLE).values(
+    direct.named_parameters(_TABLE, direct.written_columns(_TABLE))
+)
 
 
 class AuditLog:
@@ -35,10 +41,20 @@ class AuditLog:
         now: datetime,
         member_id: int | None = None,
         channel: str | None = None,
+        *,
+        soon: bool = False,
         **details: Any,
     ) -> None:
-        values = {"actor": actor, "action": action, "member_id": member_id, "channel": channel}
-        await self._s.execute(_APPEND, values | {"details": details, "created_at": now})
+        """Append an entry. ``soon``: for an entry whose errors may be the event's next
+        statement's (nothing reads it back in the event, nothing conflicts with it): on SQLite
+        it travels with that statement, on PostgreSQL it goes on the driver now
+        (``storage/direct.py``)."""
+        values: dict[str, Any] = {"actor": actor, "action": action, "member_id": member_id}
+        values |= {"channel": channel, "details": details, "created_at": now}
+        if soon:
+            await direct.write(self._s, _APPEND_NAMED, values)
+        else:
+            await self._s.execute(_APPEND, values)
 
     async def hold(self, actor: str) -> None:
         """Make other units of work that hold ``actor`` wait until this one ends (a throttle's

@@ -24,7 +24,7 @@ class OpenBranch(NamedTuple):
     name_en: str
 
 
-#: built once: every sale reads it
+#: built once: every coupon redeemed at the counter reads it
 _ACTIVE: Final = select(Branch).where(Branch.active.is_(True)).order_by(Branch.id)
 _TABLE: Final = table_of(Branch)
 #: built once: every sign-up's gender and branch steps read it

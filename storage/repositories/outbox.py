@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,6 +30,8 @@ from storage.bulk.sql import commonly_true, is_among
 from storage.models import ChannelIdentity, OutboxMessage, table_of
 from storage.repositories import outbox_statements as statements
 from storage.repositories.outbox_reads import FAILED, PENDING, OutboxReads, is_pending, is_urgent
+from storage.repositories.outbox_rows import new_row, to_member
+from storage.repositories.outbox_statements import Recipients
 from storage.sqlite_driver import Along
 from storage.upsert import insert_named_once
 
@@ -38,8 +40,6 @@ UNREACHABLE: Final = "unreachable"
 
 #: the priority of a direct reply queued because it could not go out at once
 URGENT: Final = 1
-
-MAX_KEY_LENGTH: Final = 128  # the column's size; PostgreSQL would refuse a longer key
 
 
 class QueuedMessage(NamedTuple):
@@ -61,25 +61,6 @@ class QueuedMessage(NamedTuple):
     unwanted: bool = False
     #: above 0: a direct reply someone is waiting for (:data:`URGENT`)
     priority: int = 0
-
-
-#: per channel, the only recipients a process serves (a console terminal serves its own user)
-Recipients = Mapping[str, Collection[str]]
-
-
-def _of_channels(channels: Collection[str], recipients: Recipients | None) -> Any:
-    """Rows of ``channels``; of a channel in ``recipients``, only the rows to those users, so a
-    message to another console user waits for that user's own terminal."""
-    box = OutboxMessage
-    scoped = recipients or {}
-    whole = [channel for channel in channels if channel not in scoped]
-    parts: list[ColumnElement[bool]] = [box.channel.in_(whole)] if whole else []
-    parts += [
-        and_(box.channel == channel, box.user_id.in_(list(scoped[channel])))
-        for channel in channels
-        if channel in scoped
-    ]
-    return or_(*parts) if len(parts) != 1 else parts[0]
 
 
 def _queued(rows: Iterable[Any]) -> list[QueuedMessage]:
@@ -154,28 +135,47 @@ class Outbox(OutboxReads):
         ``priority`` above 0 puts the row before every other (a reply someone waits for); a
         ``status`` other than pending records a message that already failed for good.
         """
-        if not 0 < len(dedupe_key) <= MAX_KEY_LENGTH:
-            raise ValueError(f"dedupe_key must be 1..{MAX_KEY_LENGTH} characters: {dedupe_key!r}")
-        values = {
-            "dedupe_key": dedupe_key,
-            "channel": channel,
-            "user_id": user_id,
-            "member_id": member_id,
-            "promotional": promotional,
-            "payload": payload,
-            "status": status,
-            "attempts": 0 if status == PENDING else 1,
-            "retry_key": str(uuid.uuid4()),
-            "not_before": not_before or now,
-            "created_at": now,
-            "priority": priority,
-            "error": statements.clip(error),
-            "sent_at": None,
-        }
+        values = new_row(
+            dedupe_key,
+            payload,
+            now,
+            member_id=member_id,
+            promotional=promotional,
+            not_before=not_before,
+            priority=priority,
+            status=status,
+            error=error,
+        )
+        values |= {"channel": channel, "user_id": user_id}
         # every column named: on the driver once the transaction has begun (storage/direct.py)
         inserted = await insert_named_once(self._s, OutboxMessage, values, ["dedupe_key"])
         if inserted:
             self.enqueued += 1
+        return inserted
+
+    async def enqueue_to_member(
+        self,
+        dedupe_key: str,
+        member_id: int,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        promotional: bool = False,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """:meth:`enqueue` to the member's preferred chat account (reachable, seen last),
+        chosen by the same statement; False when nothing was written: the member has no
+        reachable account, or ``dedupe_key`` was queued before."""
+        values = new_row(
+            dedupe_key,
+            payload,
+            now,
+            member_id=member_id,
+            promotional=promotional,
+            not_before=not_before,
+        )
+        inserted = await to_member(self._s, values)
+        self.enqueued += inserted
         return inserted
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -260,7 +260,7 @@ class Outbox(OutboxReads):
         """The claim of :func:`statements.claim` with some channels' rows only to their
         ``recipients`` (a console terminal's own user), built each time: a value in its text."""
         unscoped = statements.claim(self._s.get_bind(), channels, urgent_only=urgent_only)
-        return unscoped.where(_of_channels(channels, recipients))
+        return unscoped.where(statements.of_channels(channels, recipients))
 
     async def release(self, message_ids: Collection[int], not_before: datetime) -> None:
         """Give back claimed rows that were not sent (shutdown, a paused channel, an expiring
@@ -292,7 +292,7 @@ class Outbox(OutboxReads):
                 is_pending(),
                 OutboxMessage.promotional.is_(True),
                 OutboxMessage.not_before <= now,
-                _of_channels(channels, recipients),
+                statements.of_channels(channels, recipients),
             )
             .values(not_before=until)
             .execution_options(synchronize_session=False)

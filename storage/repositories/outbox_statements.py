@@ -12,7 +12,7 @@ those of the statements built each time.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -22,9 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     Update,
+    and_,
     any_,
     bindparam,
     func,
+    or_,
     select,
     type_coerce,
     update,
@@ -152,3 +154,22 @@ def key_prefix_pattern(prefix: str) -> str:
     built once binds it as a value."""
     escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
     return f"{escaped}%"
+
+
+#: per channel, the only recipients a process serves (a console terminal serves its own user)
+Recipients = Mapping[str, Collection[str]]
+
+
+def of_channels(channels: Collection[str], recipients: Recipients | None) -> Any:
+    """Rows of ``channels``; of a channel in ``recipients``, only the rows to those users, so a
+    message to another console user waits for that user's own terminal."""
+    box = OutboxMessage
+    scoped = recipients or {}
+    whole = [channel for channel in channels if channel not in scoped]
+    parts: list[ColumnElement[bool]] = [box.channel.in_(whole)] if whole else []
+    parts += [
+        and_(box.channel == channel, box.user_id.in_(list(scoped[channel])))
+        for channel in channels
+        if channel in scoped
+    ]
+    return or_(*parts) if len(parts) != 1 else parts[0]

@@ -61,6 +61,10 @@ def _move_and_append(move: Update) -> Select[Any]:
 #: built once: PostgreSQL's one trip for a new sale's or member's credit
 #: (:meth:`PointsLedger.append_new`)
 _PG_CREDIT: Final = _move_and_append(_MOVE)
+#: SQLite's entry of such a credit, sent along with the balance's UPDATE: every column named
+_ALONG_APPEND: Final = insert(_ENTRIES).values(
+    direct.named_parameters(_ENTRIES, direct.written_columns(_ENTRIES))
+)
 
 
 def _entry(
@@ -135,9 +139,17 @@ class PointsLedger:
         UPDATE and the entry's INSERT are one statement."""
         values = _entry(member_id, delta, reason, now, earned_at, sale_id, None, idempotency_key)
         if self._s.get_bind().dialect.name != "postgresql":
+            # SQLite: the entry (its id is not asked for) travels with the balance's UPDATE
+            if await direct.along(self._s, _ALONG_APPEND, values):
+                moved = await direct.rows(self._s, _MOVE, {"member_id": member_id, "delta": delta})
+                if moved:
+                    self._in_step(member_id, moved[0][0])
+                    return int(moved[0][0])
+                raise InsufficientPoints(balance=await self.balance(member_id), needed=-delta)
             _, balance = await self._write(values, allow_negative=True)
             return balance
-        _, balance = (await self._s.execute(_PG_CREDIT, values)).one()
+        # on asyncpg once the transaction has begun (storage/direct.py)
+        [(_, balance)] = await direct.fetch_all(self._s, _PG_CREDIT, values)
         self._in_step(member_id, balance)
         return int(balance)
 

@@ -5,12 +5,23 @@ Never commits: the unit of work does (``shop.ledger`` holds the rules).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, exists, func, select, update
+from sqlalchemy import (
+    LABEL_STYLE_TABLENAME_PLUS_COL,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +30,8 @@ from sqlalchemy.sql.dml import Insert
 
 from storage import direct
 from storage.core_writes import CoreWrites
-from storage.models import Member, PointsEntry, Sale, table_of
+from storage.models import Branch, Member, PointsEntry, Sale, table_of
+from storage.repositories.arrival import attached
 
 
 def _spend_and_ledger_statement() -> Select[Any]:
@@ -108,19 +120,20 @@ class BeforeSale(NamedTuple):
     balance: int
 
 
+#: the columns a new sale is written with (every column but its id)
+_SALE_COLUMNS: Final = direct.written_columns(_SALES)
+
+
 @cache
 def _insert_sale(dialect: str) -> Insert:
     """``INSERT INTO sales … ON CONFLICT (receipt_no) DO NOTHING RETURNING id``, built once."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(_SALES)
+        .values(direct.named_parameters(_SALES, _SALE_COLUMNS))
         .on_conflict_do_nothing(index_elements=[_SALES.c.receipt_no])
         .returning(_SALES.c.id)
     )
-
-
-#: the columns a new sale is written with (every column but its id)
-_SALE_COLUMNS: Final = tuple(column.key for column in _SALES.c if column.key != "id")
 
 
 class Sales:
@@ -153,20 +166,48 @@ class Sales:
         spend, bought, balance = found[0] if found else (0, False, 0)
         return BeforeSale(Decimal(spend).quantize(Decimal("0.01")), bool(bought), int(balance))
 
+    async def at_counter(
+        self,
+        *,
+        code: str | None,
+        phone: str | None,
+        since: datetime,
+        branch_id: int | None = None,
+        branch_code: str | None = None,
+    ) -> AtCounter:
+        """In one statement (on the driver once the transaction has begun), what a sale at the
+        counter reads: the member with member code ``code``, else with number ``phone``; the
+        branch ``branch_id``, else the branch ``branch_code`` (as stored: lower case), else
+        the open branches; the member's figures before the sale (:meth:`before_sale`'s, for
+        ``since``). The member and branches are the session's objects, as a query of them
+        gives (one the session holds is that one)."""
+        by = "id" if branch_id is not None else "code" if branch_code is not None else "active"
+        params = {
+            "code": code,
+            "phone": phone,
+            "since": since,
+            "branch_id": branch_id,
+            "branch_code": branch_code,
+        }
+        found = await direct.fetch_all(self._s, _at_counter(by), params)
+        return _at_counter_rows(self._s, self._writes, found)
+
     async def add_unless_taken(self, sale: Sale) -> bool:
         """Write ``sale`` (every column given, but its id); False (nothing written) when its
         receipt number is already taken, e.g. by another transaction recording it at the same
         moment, which on PostgreSQL this one waits for (any other integrity error is raised).
 
-        One Core INSERT … ON CONFLICT DO NOTHING: no savepoint, no flush of the session; the
-        written ``sale`` then joins the session as the stored row (its id set)."""
+        One Core INSERT … ON CONFLICT DO NOTHING naming every column (on the driver once the
+        transaction has begun): no savepoint, no flush of the session; the written ``sale``
+        then joins the session as the stored row (its id set)."""
         values = {key: getattr(sale, key) for key in _SALE_COLUMNS}
         for key, value in values.items():  # every column loaded: none to expire once stored
             setattr(sale, key, value)
         statement = _insert_sale(self._s.get_bind().dialect.name)
-        sale_id = (await self._s.execute(statement, values)).scalar_one_or_none()
-        if sale_id is None:
+        found = await direct.fetch_all(self._s, statement, values)  # on the driver once begun
+        if not found:
             return False
+        [(sale_id,)] = found
         sale.id = sale_id
         make_transient_to_detached(sale)
         self._s.add(sale)  # persistent as written: nothing left to flush
@@ -202,3 +243,65 @@ class Sales:
         rows = [LedgerRow._make(row) for row in found]
         total = Decimal(rows[0].spend if rows else 0).quantize(Decimal("0.01"))
         return total, [row for row in rows if row.id is not None]
+
+
+class AtCounter(NamedTuple):
+    """What :meth:`Sales.at_counter` read: the member (None when none is named), the branches
+    the sale may be at (by the filter asked for, in id order), and the member's figures before
+    the sale (None with no member)."""
+
+    member: Member | None
+    branches: list[Branch]
+    before: BeforeSale | None
+
+
+_MEMBERS: Final = table_of(Member)
+_BRANCHES: Final = table_of(Branch)
+
+
+@cache
+def _at_counter(branches_by: str) -> Select[Any]:
+    """The member a cashier named (by member code before phone, as ``find_member`` looks),
+    outer-joined to the branches ``branches_by`` picks (``id``, ``code`` or ``active``), with
+    the member's spend since ``since`` and whether a live sale exists on every row."""
+    members, sales, lookup = _MEMBERS.c, _SALES.c, _MEMBERS.alias("named").c
+    by_code = select(lookup.id).where(lookup.member_code == bindparam("code", type_=String))
+    by_phone = select(lookup.id).where(lookup.phone == bindparam("phone", type_=String))
+    named = func.coalesce(by_code.scalar_subquery(), by_phone.scalar_subquery())
+    live = (sales.member_id == members.id, sales.voided_at.is_(None))
+    spend = (
+        select(func.coalesce(func.sum(sales.amount), 0))
+        .where(*live, sales.occurred_at >= bindparam("since"))
+        .scalar_subquery()
+    )
+    picks = {
+        "id": _BRANCHES.c.id == bindparam("branch_id", type_=Integer),
+        "code": _BRANCHES.c.code == bindparam("branch_code", type_=String),
+        "active": _BRANCHES.c.active.is_(True),
+    }
+    return (
+        select(*_MEMBERS.c, *_BRANCHES.c, spend.label("spend"), exists().where(*live))
+        .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+        .select_from(_MEMBERS.outerjoin(_BRANCHES, picks[branches_by]))
+        .where(members.id == named)
+        .order_by(_BRANCHES.c.id)
+    )
+
+
+def _at_counter_rows(session: AsyncSession, writes: CoreWrites, found: Sequence[Any]) -> AtCounter:
+    """:class:`AtCounter` of :func:`_at_counter`'s rows, its objects the session's."""
+    if not found:
+        return AtCounter(None, [], None)
+    members, branches = len(_MEMBERS.c), len(_BRANCHES.c)
+    first = found[0]
+    values = dict(zip(_MEMBERS.c.keys(), first[:members], strict=True))
+    member = attached(session, writes, Member, values)
+    picked = [
+        attached(session, writes, Branch, dict(zip(_BRANCHES.c.keys(), branch, strict=True)))
+        for row in found
+        if (branch := row[members : members + branches])[0] is not None
+    ]
+    spend, bought = first[-2:]
+    balance = int(values["points_balance"])  # as read now, whatever a held object shows
+    before = BeforeSale(Decimal(spend).quantize(Decimal("0.01")), bool(bought), balance)
+    return AtCounter(member, picked, before)

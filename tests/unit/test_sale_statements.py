@@ -1,54 +1,31 @@
 """The statements of a ``/sale``, pinned so they cannot grow back.
 
-It was the slowest update of the realistic mix: a sale's reads of its member go in one
-statement, its row is written without a savepoint, its points entry without looking up a key
-nobody can have used (on PostgreSQL with the balance's update, in one statement).
+It was the slowest update of the realistic mix. A sale reads its member, the branches it may
+be at and the member's figures before the sale in one statement; its row is written without a
+savepoint; its points entry without looking up a key nobody can have used, with the
+balance's update (one statement on PostgreSQL, one trip on SQLite); its audit row travels
+with the next statement (SQLite) or goes on the driver (PostgreSQL); its receipt is written
+to the member's chat account by one ``INSERT … SELECT`` that chooses the account.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from sqlalchemy import event
 
 from bot.bootstrap import App
 from bot.core.messages import Channel
-from storage import direct
 from tests.unit.sales_support import balance, ledger, queued, sales, texts
 from tests.unit.staff_support import audit_rows, ensure_branches, make_member, staff_chat
-
-
-@contextlib.contextmanager
-def first_words(app: App, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The first word of every statement the app runs while the block runs; on SQLite a
-    read on the driver (``storage/direct.py``) counts as ``driver``."""
-    statements: list[str] = []
-
-    def _count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        statements.append(statement.split()[0])
-
-    on_driver = direct.rows
-
-    async def _driver(*args: Any) -> Any:
-        found = await on_driver(*args)
-        if found is not None:
-            statements.append("driver")
-        return found
-
-    monkeypatch.setattr(direct, "rows", _driver)
-    event.listen(app.engine.sync_engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", _count)
-        monkeypatch.setattr(direct, "rows", on_driver)
+from tests.unit.statement_trace import traced, trips
 
 
 def _pg(app: App) -> bool:
     return app.engine.dialect.name == "postgresql"
+
+
+def _along(seen: list[tuple[str, str]]) -> list[str]:
+    """The first words of what travelled with another statement (SQLite)."""
+    return [" ".join(sql.split()[:3]) for how, sql in seen if how == "along"]
 
 
 async def test_a_sale_reads_its_member_once_and_writes_its_points_in_one_step(
@@ -58,21 +35,27 @@ async def test_a_sale_reads_its_member_once_and_writes_its_points_in_one_step(
     owner = await staff_chat(app, "Uowner", "owner", None, channel=Channel.LINE)
     ploy = await make_member(app, "Ploy", "081-234-5678", user_id="m1", points=5)
     await owner.say("/sale 0812345678 130")
-    with first_words(app, monkeypatch) as statements:
+    with traced(app, monkeypatch) as seen:
         await owner.say("/sale 0812345678 260")
 
     assert await ledger(app, ploy.id) == [(5, "welcome"), (5, "sale"), (10, "sale")]
     assert await balance(app, ploy.id) == 20
     [_, sale] = await sales(app)
-    assert "20" in texts((await queued(app, f"receipt:{sale.id}"))[0])
+    [receipt] = await queued(app, f"receipt:{sale.id}")
+    assert (receipt.channel, receipt.user_id, receipt.member_id) == ("telegram", "m1", ploy.id)
+    assert "20" in texts(receipt)
     assert len(await audit_rows(app, "sale.recorded")) == 2
-    # the arrival; the member by phone; the branches; the member's spend, first purchase and
+    # the arrival; the member, the branches and the member's spend, first purchase and
     # balance; the sale; its points (PostgreSQL: the balance's UPDATE and the entry's INSERT
-    # as one statement); the audit row; the member's chat account and the receipt. The spend's
-    # read and the receipt's INSERT run on the driver (storage/direct.py: SQLite's, or asyncpg
-    # once the transaction began)
+    # as one statement; SQLite: the entry sent along with the UPDATE); the audit row (SQLite:
+    # sent along with the next statement); the receipt, written to the member's chat account
+    # by the statement that chooses it
     if _pg(app):
-        expected = ["WITH", "SELECT", "SELECT", "driver", "INSERT", "WITH", "INSERT"]
+        assert trips(seen) == ["WITH", "SELECT", "INSERT", "WITH", "INSERT", "INSERT"]
     else:
-        expected = ["driver", "SELECT", "SELECT", "driver", "INSERT", "UPDATE", "INSERT", "INSERT"]
-    assert statements == [*expected, "SELECT", "driver"]
+        assert trips(seen) == ["SELECT", "SELECT", "INSERT", "UPDATE", "INSERT"]
+        assert _along(seen) == [
+            "INSERT INTO processed_events",
+            "INSERT INTO points_ledger",
+            "INSERT INTO audit_log",
+        ]
