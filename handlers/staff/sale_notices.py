@@ -101,7 +101,11 @@ async def _send_receipt(ctx: Context, result: SaleResult, member: Member, branch
             tier=tier_name(locale, tier),
             multiplier=_multiplier(tier.multiplier),
         )
-        key = f"tierup:{member.id}:{tier.name}:{sale.id}"[:100]
+        # once a shop day per tier: two counters' sales that cross it at the same moment (on
+        # PostgreSQL each reads the spend before the other's) tell the member once; so does a
+        # sale voided and made again
+        day = ctx.now.astimezone(ctx.settings.tz).date().isoformat()
+        key = f"tierup:{member.id}:{tier.name}:{day}"
         await notify_member(ctx, member.id, [Reply(text=text)], key, tell_apart=False)
 
 

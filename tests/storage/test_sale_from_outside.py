@@ -7,7 +7,6 @@ receipt typed again, and an erasure batched before a sale."""
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pytest
@@ -25,8 +24,6 @@ from tests.storage.join_edges_support import on_postgres, until
 from tests.unit.inbox_support import dispatcher
 from tests.unit.sales_support import balance, ledger, queued, sales, texts
 from tests.unit.staff_support import audit_rows, ensure_branch, make_member, make_staff
-
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 async def _counter(app: App) -> tuple[Chat, Chat, Member]:
@@ -223,17 +220,6 @@ async def test_a_receipt_recorded_in_ascii_is_voided_typed_in_thai_digits(app: A
     assert await ledger(app, ploy.id) == [(10, "sale"), (-10, "void")]
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason=(
-        "PostgreSQL: two sales of one member at two counters at once, each crossing the Silver "
-        "threshold from 2,900 THB: both read the spend before the other's sale "
-        "(Sales.before_sale, no lock on the member before the sale's INSERT), both count as the "
-        "tier-up, and the member is told 'you are now Silver' twice (the tier-up key "
-        "tierup:<member>:<tier>:<sale> differs per sale)"
-    ),
-)
 async def test_two_sales_crossing_a_tier_at_once_tell_the_member_once(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -124,6 +124,18 @@ async def test_crossing_a_threshold_queues_a_tier_up_message(app: App) -> None:
     assert t("th", "tier.up_staff", tier=t("th", "points.tier_silver")) in cashier.text()
 
 
+async def test_a_tier_crossed_again_the_same_day_is_announced_once(app: App) -> None:
+    """The sale that crossed Silver is voided and made again: the member heard it already."""
+    cashier = await _shop(app)
+    ploy = await make_member(app, user_id="m1")
+    await cashier.say(f"/sale {ploy.member_code} 2900")
+    await cashier.say(f"/sale {ploy.member_code} 200 receipt=R1")
+    await cashier.say("/void R1")
+    await cashier.say(f"/sale {ploy.member_code} 200 receipt=R2")
+    assert len(await queued(app, f"tierup:{ploy.id}:silver:")) == 1
+    assert t("th", "tier.up_staff", tier=t("th", "points.tier_silver")) in cashier.text()
+
+
 async def test_the_sale_is_audited_with_balances_before_and_after(app: App) -> None:
     cashier = await _shop(app)
     ploy = await make_member(app, user_id="m1", points=50)
