@@ -14,7 +14,17 @@ from shop.console import Viewer
 
 #: what a change's redirect may announce (``?done=…``): a word, never personal data
 DONE_WORDS: Final = frozenset(
-    {"sent", "closed", "unreachable", "empty", "saved", "revoked", "removed", "invited"}
+    {
+        "sent",
+        "closed",
+        "unreachable",
+        "not_queued",
+        "empty",
+        "saved",
+        "revoked",
+        "removed",
+        "invited",
+    }
 )
 
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.admin.answers import done, done_word, form_text, not_found
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
+from bot.core.errors import Conflict
 from handlers.inbox.reply import MAX_ANSWER_CHARS, Answerer, answer_thread, close, may_handle_as
 from shop.console import Viewer
 from storage.models import InboxThread
@@ -92,9 +93,12 @@ async def reply(request: web.Request) -> web.Response:
             return done(location, "closed")
         if not text:
             return done(location, "empty")
-        sent = await answer_thread(
-            uow, found, text[:MAX_ANSWER_CHARS], answerer(viewer), app.clock.now(), app.settings
-        )
+        try:
+            sent = await answer_thread(
+                uow, found, text[:MAX_ANSWER_CHARS], answerer(viewer), app.clock.now(), app.settings
+            )
+        except Conflict:  # the outbox refused its key: nothing is kept, nothing was sent
+            return done(location, "not_queued")
         await uow.commit()
     return done(location, "sent" if sent else "unreachable")
 

@@ -116,3 +116,27 @@ async def test_nobody_signed_out_reaches_the_inbox(app: App) -> None:
     async with console_client(app) as client:
         assert (await client.get("/admin/inbox")).status == 401
         assert (await client.post("/admin/inbox/1/close", data={})).status == 401
+
+
+async def test_an_answer_the_outbox_refuses_says_so_and_keeps_nothing(app: App) -> None:
+    """The answer's outbox key was queued before (it cannot be on a sound database: this
+    stands for any refusal): the page says nothing was sent, and no answer is kept."""
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    chat, _ = await member_chat(app, name="Ploy")
+    await chat.say("Do you deliver?")
+    [thread] = await threads(app)
+    [asked] = await thread_messages(app, thread.id)
+    async with app.uow() as uow:
+        taken = f"inbox:{thread.id}:r{asked.id + 1}"
+        assert await uow.outbox.enqueue(taken, "telegram", "someone", {"v": 1}, app.clock.now())
+        await uow.commit()
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        answered = await browser.post(f"/admin/inbox/{thread.id}/reply", {"text": "Yes"})
+        assert answered.status == 303
+        assert answered.headers["Location"] == f"/admin/inbox/{thread.id}?done=not_queued"
+        after = await (await browser.get(answered.headers["Location"])).text()
+        assert t("en", "admin_inbox.done_not_queued") in after
+    assert [m.direction for m in await thread_messages(app, thread.id)] == ["in"]
+    assert [row.user_id for row in await queued(app, f"inbox:{thread.id}:r")] == ["someone"]
+    assert await audit_rows(app, "inbox.replied") == []
