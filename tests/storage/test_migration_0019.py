@@ -5,43 +5,17 @@ rows an erasure deleted before the upgrade). On PostgreSQL it changes nothing.""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import create_engine, is_sqlite
+from storage.db import is_sqlite
 from storage.migrate import current_revision, downgrade, upgrade
-
-
-@asynccontextmanager
-async def _scratch(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An empty database of the kind under test: a SQLite file, or a PostgreSQL schema."""
-    if is_sqlite(database_url):
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}")
-        try:
-            yield engine
-        finally:
-            await engine.dispose()
-        return
-    schema = f"chatcrm_test_{os.getpid()}_0019"
-    admin = create_engine(database_url)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(database_url, connect_args={"server_settings": {"search_path": schema}})
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+from tests.storage.migration_support import scratch_engine
 
 
 async def _insert(connection: AsyncConnection, sql: str, **values: Any) -> int:
@@ -125,7 +99,7 @@ async def _rows(connection: AsyncConnection) -> list[tuple[Any, ...]]:
 async def test_0019_keeps_the_rows_and_keys_and_never_gives_a_named_id_again(
     database_url: str, tmp_path: Path
 ) -> None:
-    async with _scratch(database_url, tmp_path) as engine:
+    async with scratch_engine(database_url, tmp_path, "0019") as engine:
         await upgrade(engine, "0018")
         async with engine.begin() as connection:
             member, ploy, thread = await _shop_at_0018(connection)
@@ -151,7 +125,7 @@ async def test_0019_keeps_the_rows_and_keys_and_never_gives_a_named_id_again(
 
 @pytest.mark.db
 async def test_0019_goes_down_and_up_again_with_the_rows(database_url: str, tmp_path: Path) -> None:
-    async with _scratch(database_url, tmp_path) as engine:
+    async with scratch_engine(database_url, tmp_path, "0019") as engine:
         await upgrade(engine, "0018")
         async with engine.begin() as connection:
             await _shop_at_0018(connection)

@@ -6,25 +6,22 @@ known: PostgreSQL's generic plans, SQLite's statement before it is bound)."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, event, inspect, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, event, inspect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from storage.db import create_engine, is_sqlite
-from storage.migrate import alembic_config, current_revision, upgrade
+from storage.migrate import current_revision, downgrade, upgrade
 from storage.models import Base
 from storage.uow import UnitOfWork
+from tests.storage.migration_support import scratch_engine
 from tests.storage.outbox_support import queue
 
 LEASE = timedelta(minutes=5)
@@ -151,34 +148,6 @@ def _outbox_indexes(connection: Connection) -> dict[str, tuple[list[str], bool]]
     }
 
 
-def _downgrade(connection: Connection, revision: str) -> None:
-    command.downgrade(alembic_config(connection), revision)
-
-
-@asynccontextmanager
-async def _scratch_engine(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An empty database of the kind under test: a SQLite file, or a PostgreSQL schema."""
-    if is_sqlite(database_url):
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}")
-        try:
-            yield engine
-        finally:
-            await engine.dispose()
-        return
-    schema = f"chatcrm_test_{os.getpid()}_0018"
-    admin = create_engine(database_url)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(database_url, connect_args={"server_settings": {"search_path": schema}})
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
-
-
 @pytest.mark.db
 async def test_0018_goes_down_to_the_whole_status_indexes_and_up_again(
     database_url: str, tmp_path: Path
@@ -194,15 +163,14 @@ async def test_0018_goes_down_to_the_whole_status_indexes_and_up_again(
         "ix_outbox_urgent": (["status", "priority", "not_before"], False),
         "ix_outbox_member_time": (["member_id", "created_at"], False),
     }
-    async with _scratch_engine(database_url, tmp_path) as engine:
+    async with scratch_engine(database_url, tmp_path, "0018") as engine:
         await upgrade(engine, "0017")
         async with engine.connect() as connection:
             assert await connection.run_sync(_outbox_indexes) == whole
         await upgrade(engine)
         async with engine.connect() as connection:
             assert await connection.run_sync(_outbox_indexes) == partial
-        async with engine.begin() as connection:
-            await connection.run_sync(_downgrade, "0017")
+        await downgrade(engine, "0017")
         async with engine.connect() as connection:
             assert await connection.run_sync(_outbox_indexes) == whole
         await upgrade(engine, "0018")
