@@ -61,10 +61,9 @@ class Held:
         return await task, await other
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has one writer: the close waits for the text")
-async def test_a_text_on_its_way_while_staff_close_the_thread_is_not_lost_in_the_closed_one(
-    app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _answered_thread(app: App) -> tuple[Chat, Chat, int]:
+    """The owner (English), Ploy and her open thread: her question, the owner's answer; her
+    chat account seen just now, so her next event's arrival writes nothing."""
     owner = Chat(app, user_id="own1", language_code="en")
     await make_staff(app, "own1", "owner")
     chat, _ = await member_chat(app, "Ploy", "0811111111", user_id="m1")
@@ -72,7 +71,15 @@ async def test_a_text_on_its_way_while_staff_close_the_thread_is_not_lost_in_the
     [thread_id] = (await box(app)).open_threads
     await owner.press(f"ibr:{thread_id}")
     await owner.say("yes, until 20:00")
-    await chat.say("/points")  # the chat account seen just now: the arrival writes nothing
+    await chat.say("/points")
+    return owner, chat, thread_id
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has one writer: the close waits for the text")
+async def test_a_text_on_its_way_while_staff_close_the_thread_is_not_lost_in_the_closed_one(
+    app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner, chat, thread_id = await _answered_thread(app)
     held = Held(monkeypatch, Inbox, "receive", after=False)
     _, closed = await held.while_held(
         lambda: chat.say("can I book a table for 6?"),
@@ -94,14 +101,7 @@ async def test_a_text_arriving_while_the_close_is_still_uncommitted_opens_a_new_
     message while the close still holds the row. On PostgreSQL the text must wait for the
     close, see it closed and open a new thread (not add to the closed one); on SQLite it
     waits for the close's write lock before it reads."""
-    owner = Chat(app, user_id="own1", language_code="en")
-    await make_staff(app, "own1", "owner")
-    chat, _ = await member_chat(app, "Ploy", "0811111111", user_id="m1")
-    await chat.say("is the shop open today?")
-    [thread_id] = (await box(app)).open_threads
-    await owner.press(f"ibr:{thread_id}")
-    await owner.say("yes, until 20:00")
-    await chat.say("/points")  # the chat account seen just now: the arrival writes nothing
+    owner, chat, thread_id = await _answered_thread(app)
     held = Held(monkeypatch, AuditLog, "record", after=True)  # the close's UPDATE flushed
     closed, text = await held.while_held(
         lambda: owner.press(f"ibc:{thread_id}"), lambda: chat.say("one more question")
