@@ -17,7 +17,7 @@ from bot.core.messages import Reply
 from bot.i18n import t
 from handlers.context import Context
 from handlers.customer.common import audit
-from handlers.inbox.threads import CLOSE_ACTION, REPLY_ACTION, STAFF_ROLES, thread_of
+from handlers.inbox.threads import CLOSE_ACTION, REPLY_ACTION, STAFF_ROLES, store_in_thread
 from handlers.notify import notify_staff
 from handlers.router import Audience, Router, action_button
 from shop.feedback import ACTIONS, LOW_RATING
@@ -56,12 +56,8 @@ async def rate(ctx: Context) -> list[Reply]:
 async def alert_low_rating(ctx: Context, feedback: Feedback) -> int:
     """Owners and the branch's managers hear of it now, with a button to answer the customer."""
     assert ctx.member is not None
-    thread, _ = await thread_of(ctx, ctx.identity, ctx.member.id, feedback.branch_id)
     stars = "★" * (feedback.rating or 0)
-    message = await ctx.uow.inbox.add(
-        ctx.identity.id, ctx.member.id, stars, ctx.now, thread_id=thread.id
-    )
-    thread.last_message_at = message.received_at
+    thread = (await store_in_thread(ctx, stars, ctx.member.id, feedback.branch_id, None)).thread
     branch = await ctx.uow.branches.get(feedback.branch_id)
     name = ctx.member.name or ctx.identity.display_name or "?"
 
@@ -94,9 +90,7 @@ async def comment_step(ctx: Context) -> list[Reply]:
     feedback.comment = text
     if (feedback.rating or 0) <= LOW_RATING and isinstance(ctx.member, Member):
         # the staff answering the low rating see the comment in the customer's thread
-        thread, _ = await thread_of(ctx, ctx.identity, ctx.member.id, feedback.branch_id)
-        await ctx.uow.inbox.add(ctx.identity.id, ctx.member.id, text, ctx.now, thread_id=thread.id)
-        thread.last_message_at = ctx.now
+        await store_in_thread(ctx, text, ctx.member.id, feedback.branch_id, None)
     return [ctx.reply("feedback.done")]
 
 

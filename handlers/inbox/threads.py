@@ -12,6 +12,7 @@ token is kept on the message for the staff answer (free while fresh, see ``handl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
@@ -37,15 +38,39 @@ def alert_key(thread_id: int) -> str:
     return f"inbox:{thread_id}:a"
 
 
-async def thread_of(
-    ctx: Context, identity: IdentityLike, member_id: int | None, branch_id: int | None
-) -> tuple[InboxThread, bool]:
-    """The identity's open thread, or a new one; (thread, whether it was opened now)."""
+@dataclass(frozen=True)
+class Stored:
+    """A customer's text stored: its thread, whether this text opened it, the message, and
+    the direction of the thread's last message before it (None: the thread was empty)."""
+
+    thread: InboxThread
+    opened: bool
+    message: InboxMessage
+    last_direction: str | None
+
+
+async def store_in_thread(
+    ctx: Context, text: str, member_id: int | None, branch_id: int | None, token: str | None
+) -> Stored:
+    """``text`` from the author stored in their open thread, or in a new one (at
+    ``branch_id``); ``token`` (LINE's reply token) kept on it unless the thread is new.
+
+    Read, open and store are tried again when the thread they read changed meanwhile (on
+    PostgreSQL, parallel transactions: a thread opened by the customer's previous text, or
+    closed by staff): the text then joins that thread, or opens a new one; never a closed one.
+    """
+    identity = ctx.identity_view
     for _ in range(TRIES):
-        found = await ctx.uow.inbox.open_thread_of(identity.id)
+        found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(identity.id)
         thread, opened = await _continue_or_open(ctx, found, identity, member_id, branch_id)
-        if thread is not None:
-            return thread, opened
+        if thread is None:
+            continue
+        kept = None if opened else token
+        message = await ctx.uow.inbox.receive(
+            thread, identity.id, text, ctx.now, kept, opened=opened
+        )
+        if message is not None:
+            return Stored(thread, opened, message, last_direction)
     raise RuntimeError(f"no open inbox thread for identity {identity.id}")
 
 
@@ -66,33 +91,17 @@ async def _continue_or_open(
 
 
 async def receive_text(ctx: Context) -> list[Reply]:
-    """Free text outside any conversation: stored in the sender's open thread, staff alerted
-    (see the module docstring), acknowledged when the thread is new.
-
-    Read, open and store are tried again when the thread they read changed meanwhile (on
-    PostgreSQL, parallel transactions: a thread opened by the customer's previous text, or
-    closed by staff): the text then joins that thread, or opens a new one; never a closed one.
-    """
-    text = ctx.inbound.text.strip()
-    member, identity = ctx.member_view, ctx.identity_view
+    """Free text outside any conversation: stored in the sender's open thread
+    (:func:`store_in_thread`), staff alerted (see the module docstring), acknowledged when the
+    thread is new."""
+    member = ctx.member_view
     member_id = member.id if member is not None else None
     branch_id = member.home_branch_id if member is not None else None
-    for _ in range(TRIES):
-        found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(identity.id)
-        thread, opened = await _continue_or_open(ctx, found, identity, member_id, branch_id)
-        if thread is None:
-            continue
-        token = None if opened else ctx.inbound.reply_token
-        message = await ctx.uow.inbox.receive(
-            thread, identity.id, text, ctx.now, token, opened=opened
-        )
-        if message is not None:
-            break
-    else:
-        raise RuntimeError(f"no open inbox thread for identity {identity.id}")
-    if opened or last_direction == "out":
-        await alert_staff(ctx, thread, message, customer_name(ctx))
-    return [ctx.reply("inbox.received")] if opened else []
+    text, token = ctx.inbound.text.strip(), ctx.inbound.reply_token
+    stored = await store_in_thread(ctx, text, member_id, branch_id, token)
+    if stored.opened or stored.last_direction == "out":
+        await alert_staff(ctx, stored.thread, stored.message, customer_name(ctx))
+    return [ctx.reply("inbox.received")] if stored.opened else []
 
 
 def customer_name(ctx: Context) -> str:

@@ -150,19 +150,10 @@ class Inbox:
 
     # -- threads ---------------------------------------------------------------------------
 
-    async def open_thread_of(self, identity_id: int) -> InboxThread | None:
-        result = await self._s.execute(
-            select(InboxThread)
-            .where(InboxThread.identity_id == identity_id, InboxThread.status == OPEN)
-            .order_by(InboxThread.id.desc())
-            .limit(1)
-        )
-        return result.scalar_one_or_none()
-
     async def open_thread_and_last_direction(
         self, identity_id: int
     ) -> tuple[InboxThread | None, str | None]:
-        """:meth:`open_thread_of` and the direction of that thread's last message, in one
+        """The identity's open thread (the newest) and the direction of its last message, in one
         SELECT (free text from a customer reads both, on the hot path): read as plain values
         on the driver, the thread the session's object of its row (``arrival.attached``). On
         PostgreSQL it locks the chat account's row until the commit (``inbox_statements``)."""

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import App
+from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
 from bot.i18n import t
 from jobs.dispatcher import OutboxDispatcher
+from jobs.feedback import run_feedback
 from storage.repositories.audit import AuditLog
 from storage.repositories.erasure import Erasure
 from storage.repositories.inbox import Inbox
 from tests.chat import Chat
 from tests.storage.inbox_edges_support import box, text_of
 from tests.unit.dispatcher_support import FakeTelegram
+from tests.unit.inbox_support import add_sale, feedback_rows
 from tests.unit.sales_support import sales
 from tests.unit.staff_support import ensure_branch, make_staff, member_chat, outbox_rows
 
@@ -91,6 +95,32 @@ async def test_a_text_on_its_way_while_staff_close_the_thread_is_not_lost_in_the
     assert found.texts(thread_id) == ["is the shop open today?", "yes, until 20:00"]
     [open_id] = found.open_threads
     assert found.texts(open_id) == ["can I book a table for 6?"]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has one writer: the close waits for it")
+async def test_a_low_rating_on_its_way_while_staff_close_the_thread_opens_a_new_one(
+    app: App, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A low rating's stars go into the customer's thread (staff answer it there): a close
+    committed while they are on their way leaves them in a new open thread, not the closed
+    one, where no staff member would see them."""
+    owner, chat, thread_id = await _answered_thread(app)
+    [member_id] = [m for tid, _, m, _ in (await box(app)).threads if tid == thread_id]
+    await add_sale(app, member_id, "asoke", clock.now())
+    clock.advance(timedelta(hours=3))
+    await run_feedback(app)
+    [feedback] = await feedback_rows(app)
+    held = Held(monkeypatch, Inbox, "receive", after=False)
+    _, closed = await held.while_held(
+        lambda: chat.press(f"fb:{feedback.id}:1"),
+        lambda: owner.press(f"ibc:{thread_id}"),
+        second_finishes=True,  # the close takes no lock the held rating has
+    )
+    assert "closed" in text_of(closed)
+    found = await box(app)
+    assert found.texts(thread_id) == ["is the shop open today?", "yes, until 20:00"]
+    [open_id] = found.open_threads
+    assert found.texts(open_id) == ["★"]
 
 
 async def test_a_text_arriving_while_the_close_is_still_uncommitted_opens_a_new_thread(
