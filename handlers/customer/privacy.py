@@ -51,8 +51,17 @@ async def ask_delete(ctx: Context) -> list[Reply]:
     """/deleteme (anyone): asks for confirmation; nothing is erased yet. A member erases their
     membership; someone who never joined erases what they wrote to the shop and their chat
     name (the inbox keeps free text, which may hold a phone number)."""
+    if _staff_only(ctx):
+        return [ctx.reply("privacy.staff_account")]
     ctx.begin(DELETE_FLOW, "confirm")
     return [_confirmation(ctx)]
+
+
+def _staff_only(ctx: Context) -> bool:
+    """A staff account that is no member: what is queued to it (alerts about customers) and
+    what it did are the shop's work, not its owner's personal data; the owner removes it from
+    staff first, then /deleteme erases it as anyone's."""
+    return ctx.member is None and ctx.staff_view is not None
 
 
 def _confirmation(ctx: Context) -> Reply:
@@ -73,6 +82,8 @@ async def delete_step(ctx: Context) -> list[Reply]:
         return [_confirmation(ctx)]
     ctx.finish()
     member = ctx.member
+    if _staff_only(ctx):  # made staff while the question was open
+        return [ctx.reply("privacy.staff_account")]
     if member is None:
         await ctx.uow.erasure.erase_account(ctx.identity)
         await audit(ctx, "account.erased", None)
