@@ -57,7 +57,10 @@ async def alert_low_rating(ctx: Context, feedback: Feedback) -> int:
     """Owners and the branch's managers hear of it now, with a button to answer the customer."""
     assert ctx.member is not None
     stars = "★" * (feedback.rating or 0)
-    thread = (await store_in_thread(ctx, stars, ctx.member.id, feedback.branch_id, None)).thread
+    stored = await store_in_thread(ctx, stars, ctx.member.id, feedback.branch_id, None)
+    if stored is None:  # erased meanwhile: nobody to answer
+        return 0
+    thread = stored.thread
     branch = await ctx.uow.branches.get(feedback.branch_id)
     name = ctx.member.name or ctx.identity.display_name or "?"
 

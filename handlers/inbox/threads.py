@@ -23,6 +23,7 @@ from handlers.notify import notify_staff
 from handlers.router import action_button
 from storage.models import InboxMessage, InboxThread
 from storage.repositories.arrival import IdentityLike
+from storage.repositories.inbox import AccountGone
 
 ALERT_EVERY: Final = timedelta(minutes=10)
 STAFF_ROLES: Final = frozenset({"owner", "manager"})
@@ -51,9 +52,11 @@ class Stored:
 
 async def store_in_thread(
     ctx: Context, text: str, member_id: int | None, branch_id: int | None, token: str | None
-) -> Stored:
+) -> Stored | None:
     """``text`` from the author stored in their open thread, or in a new one (at
-    ``branch_id``); ``token`` (LINE's reply token) kept on it unless the thread is new.
+    ``branch_id``); ``token`` (LINE's reply token) kept on it unless the thread is new. None,
+    nothing stored, when the author's chat account was erased while the text was on its way
+    (PostgreSQL: the erasure committed while the text waited for the account's lock).
 
     Read, open and store are tried again when the thread they read changed meanwhile (on
     PostgreSQL, parallel transactions: a thread opened by the customer's previous text, or
@@ -61,7 +64,10 @@ async def store_in_thread(
     """
     identity = ctx.identity_view
     for _ in range(TRIES):
-        found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(identity.id)
+        try:
+            found, last_direction = await ctx.uow.inbox.open_thread_and_last_direction(identity.id)
+        except AccountGone:
+            return None
         thread, opened = await _continue_or_open(ctx, found, identity, member_id, branch_id)
         if thread is None:
             continue
@@ -99,6 +105,8 @@ async def receive_text(ctx: Context) -> list[Reply]:
     branch_id = member.home_branch_id if member is not None else None
     text, token = ctx.inbound.text.strip(), ctx.inbound.reply_token
     stored = await store_in_thread(ctx, text, member_id, branch_id, token)
+    if stored is None:  # they erased themselves meanwhile: their text goes with the rest
+        return []
     if stored.opened or stored.last_direction == "out":
         await alert_staff(ctx, stored.thread, stored.message, customer_name(ctx))
     return [ctx.reply("inbox.received")] if stored.opened else []

@@ -52,6 +52,11 @@ class ThreadSummary:
     branch_id: int | None
 
 
+class AccountGone(Exception):
+    """The author's chat account was deleted (erased) by a transaction the event waited for
+    (PostgreSQL): there is no one to store the event's text for."""
+
+
 class Inbox:
     def __init__(self, session: AsyncSession, writes: CoreWrites | None = None) -> None:
         self._s = session
@@ -160,6 +165,8 @@ class Inbox:
         locking = self._locking()
         statement = sql.OPEN_AND_LAST_LOCKED if locking else sql.OPEN_AND_LAST
         found = await direct.fetch_all(self._s, statement, {"identity_id": identity_id})
+        if locking and not found:  # the locked read waited for an erasure that deleted it
+            raise AccountGone(identity_id)
         if not found or found[0][0] is None:
             return None, None
         row = found[0]
@@ -195,8 +202,16 @@ class Inbox:
         return await self._s.get(InboxThread, thread_id)
 
     async def customer_of(self, thread: InboxThread) -> ChannelIdentity | None:
-        """The chat account the thread's customer writes from (None once it is gone)."""
-        return await self._s.get(ChannelIdentity, thread.identity_id)
+        """The chat account the thread's customer writes from (None once it is gone). On
+        PostgreSQL its row is share-locked (``FOR KEY SHARE``) until the commit: an answer
+        written to it then cannot meet an erasure deleting it in a parallel transaction, which
+        it waits for instead (and then finds the account gone)."""
+        found = await self._s.execute(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.id == thread.identity_id)
+            .with_for_update(read=True, key_share=True)
+        )
+        return found.scalar_one_or_none()
 
     async def messages(self, thread_id: int) -> Sequence[InboxMessage]:
         result = await self._s.execute(

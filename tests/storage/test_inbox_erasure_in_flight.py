@@ -5,7 +5,6 @@ in a transaction of its own that reaches the chat account's row while the erasur
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ from tests.storage.join_edges_support import on_postgres, until
 from tests.unit.staff_support import make_member, staff_chat
 
 LINE_ID = "U" + "d" * 32
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 async def _someone_waits_on_a_lock(engine: AsyncEngine) -> bool:
@@ -65,14 +63,6 @@ async def _erase_with_a_text_waiting(
     return await erasing, await texting
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="PostgreSQL: the text's locked open-thread read (inbox_statements.OPEN_AND_LAST_LOCKED, "
-    "Inbox.open_thread_and_last_direction) finds no row once the erasure deleted the chat "
-    "account, takes that for 'no open thread', and OPEN_UNLESS_OPEN inserts a thread naming "
-    "the deleted account: ForeignKeyViolationError, the customer is answered error.internal",
-)
 async def test_a_text_from_the_members_other_account_waiting_on_the_erasure(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,13 +86,6 @@ async def test_a_text_from_the_members_other_account_waiting_on_the_erasure(
     assert all(member_id is None for _, _, member_id, _ in found.threads)
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="PostgreSQL: a staff answer (handlers/inbox/reply.py answer_thread) reads the thread "
-    "and chat account unlocked, then its INSERT waits for the erasure's locks; once the "
-    "erasure deleted them the INSERT violates the foreign keys: error.internal to staff",
-)
 async def test_a_staff_answer_waiting_on_the_customers_erasure(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
