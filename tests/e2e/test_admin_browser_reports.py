@@ -86,7 +86,7 @@ async def test_filter_by_a_rule_with_a_live_count_and_open_the_reports(
                 await _screenshot(page, f"member-extras-{language}")
 
                 await page.click("a[href='/admin/reports']")
-                assert await page.locator("figure.heat svg").count() == 2
+                assert await _loaded_count(page.locator("figure.heat svg")) == 2
                 await page.click("a[href='/admin/reports?days=90']")
                 await page.wait_for_url(re.compile(r"days=90$"))
                 await _screenshot(page, f"reports-{language}")
