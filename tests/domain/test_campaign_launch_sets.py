@@ -19,10 +19,10 @@ from shop.campaigns.launch import segment_env
 from shop.contact_policy import eligibility, load_policy
 from shop.loyalty import add_months, load_rules
 from storage.holdout import bucket_sql, holdout_bucket
-from storage.models import CampaignMember, ChannelIdentity, Member, OutboxMessage
+from storage.models import CampaignMember, Member, OutboxMessage
 from storage.raw_session import session_of
 from tests.domain.campaign_support import StagingKilled, launch_now, make_campaign
-from tests.unit.staff_support import make_member
+from tests.unit.staff_support import block_chat, make_member
 from wording.campaigns import CampaignWording
 
 #: one message the same for everyone of a language, one rendered member by member
@@ -76,18 +76,8 @@ async def _population(app: App) -> list[int]:
                 member_id=capped.id, promotional=True,
             )  # fmt: skip
         await uow.commit()
-    await _unreachable(app, "blocked")
+    await block_chat(app, "blocked")
     return [*ids, unreachable.id, blocked.id, stopped.id, capped.id, two.id, erased.id]
-
-
-async def _unreachable(app: App, user_id: str) -> None:
-    async with app.uow() as uow:
-        await session_of(uow).execute(
-            update(ChannelIdentity)
-            .where(ChannelIdentity.user_id == user_id)
-            .values(reachable=False)
-        )
-        await uow.commit()
 
 
 async def _snapshot(app: App, campaign_id: int) -> tuple[list[Any], list[Any]]:

@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import App
 from bot.core.messages import Channel
 from shop.inputs import parse_phone
-from storage.models import AuditEntry, Branch, Member, OutboxMessage, Staff
+from storage.models import AuditEntry, Branch, ChannelIdentity, Member, OutboxMessage, Staff
 from storage.raw_session import session_of
 from tests.chat import Chat
 
@@ -192,3 +192,14 @@ async def staff_of(app: App, user_id: str, channel: Channel = Channel.TELEGRAM) 
             select(Staff).where(Staff.channel == channel.value, Staff.user_id == user_id)
         )
         return result.scalar_one_or_none()
+
+
+async def block_chat(app: App, user_id: str) -> None:
+    """The chat account ``user_id`` blocked the bot (as the dispatcher records a 403)."""
+    async with app.uow() as uow:
+        await session_of(uow).execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.user_id == user_id)
+            .values(reachable=False)
+        )
+        await uow.commit()

@@ -11,11 +11,12 @@ from sqlalchemy import update
 
 from bot.bootstrap import App
 from bot.i18n import t
-from storage.models import Branch, ChannelIdentity
+from storage.models import Branch
 from storage.raw_session import session_of
 from tests.unit.sales_support import ledger, queued, sales
 from tests.unit.staff_support import (
     audit_rows,
+    block_chat,
     ensure_branches,
     make_member,
     outbox_rows,
@@ -23,16 +24,6 @@ from tests.unit.staff_support import (
 )
 
 LINE_ID = "U" + "c" * 32
-
-
-async def _block(app: App, user_id: str) -> None:
-    async with app.uow() as uow:
-        await session_of(uow).execute(
-            update(ChannelIdentity)
-            .where(ChannelIdentity.user_id == user_id)
-            .values(reachable=False)
-        )
-        await uow.commit()
 
 
 async def _close(app: App, *codes: str) -> None:
@@ -49,7 +40,7 @@ async def test_a_member_whose_only_account_is_blocked_gets_the_sale_and_no_recei
     await ensure_branches(app, ("asoke",))
     cashier = await staff_chat(app, "c1", "cashier", "asoke", language_code="en")
     member = await make_member(app, "Ploy", "081-234-5678", user_id="m1")
-    await _block(app, "m1")
+    await block_chat(app, "m1")
     await cashier.say("/sale 0812345678 260")
     [sale] = await sales(app)
     assert sale.member_id == member.id
@@ -69,7 +60,7 @@ async def test_the_receipt_skips_the_account_seen_last_when_it_is_blocked(app: A
         line = await uow.identities.touch("line", LINE_ID, app.clock.now(), None, "th")
         line.member_id = member.id
         await uow.commit()
-    await _block(app, LINE_ID)
+    await block_chat(app, LINE_ID)
     await cashier.say(f"/sale {member.member_code} 260")
     [sale] = await sales(app)
     [row] = await queued(app, f"receipt:{sale.id}")
@@ -129,7 +120,7 @@ async def test_adjust_and_void_for_a_blocked_member_change_points_and_queue_noth
     owner = await staff_chat(app, "o1", "owner", "asoke", language_code="en")
     member = await make_member(app, "Ploy", "081-234-5678", user_id="m1", points=50)
     await owner.say(f"/sale {member.member_code} 260 receipt=R1")
-    await _block(app, "m1")
+    await block_chat(app, "m1")
     await owner.say(f"/adjust {member.member_code} -20 broken cup")
     await owner.say("/void R1")
     assert sorted(await ledger(app, member.id)) == sorted(
