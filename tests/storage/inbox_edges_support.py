@@ -12,6 +12,7 @@ from bot.core.messages import Inbound, InboundKind, Reply
 from storage.models import InboxMessage, InboxThread, OutboxMessage
 from storage.raw_session import session_of
 from tests.chat import Chat
+from tests.unit.staff_support import member_chat, staff_chat
 
 
 async def say_as(chat: Chat, text: str, event_id: str) -> list[Reply]:
@@ -67,3 +68,10 @@ async def box(app: App) -> Box:
 
 def text_of(replies: list[Reply]) -> str:
     return "\n".join(reply.text for reply in replies)
+
+
+async def owner_and_ploy(app: App) -> tuple[Chat, Chat]:
+    """An owner (``own1``) and Ploy, a member on Telegram (``m1``): their chats."""
+    owner = await staff_chat(app, "own1", "owner")
+    chat, _ = await member_chat(app, "Ploy", "0811111111", user_id="m1")
+    return owner, chat

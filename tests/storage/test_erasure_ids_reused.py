@@ -10,23 +10,17 @@ from __future__ import annotations
 from bot.bootstrap import App
 from bot.i18n import t
 from tests.chat import Chat
-from tests.storage.inbox_edges_support import box, text_of
+from tests.storage.inbox_edges_support import box, owner_and_ploy, text_of
 from tests.unit.inbox_support import dispatcher
-from tests.unit.staff_support import member_chat, staff_chat
+from tests.unit.staff_support import member_chat
 
 RECEIVED = t("th", "inbox.received")
-
-
-async def _shop(app: App) -> tuple[Chat, Chat]:
-    owner = await staff_chat(app, "own1", "owner")
-    chat, _ = await member_chat(app, "Ploy", "0811111111", user_id="m1")
-    return owner, chat
 
 
 async def test_after_an_erasure_the_next_customers_first_message_still_alerts_staff(
     app: App,
 ) -> None:
-    await _shop(app)
+    await owner_and_ploy(app)
     ploy = Chat(app, user_id="m1", display_name="Ploy")
     await ploy.say("please call me back")
     disp, telegram, _ = dispatcher(app)
@@ -44,7 +38,7 @@ async def test_after_an_erasure_the_next_customers_first_message_still_alerts_st
 async def test_after_an_erasure_a_staff_answer_to_the_next_customer_reaches_them(
     app: App,
 ) -> None:
-    owner, ploy = await _shop(app)
+    owner, ploy = await owner_and_ploy(app)
     await ploy.say("please call me back")
     [first] = (await box(app)).open_threads
     await owner.press(f"ibr:{first}")
@@ -67,7 +61,7 @@ async def test_after_an_erasure_a_staff_answer_to_the_next_customer_reaches_them
 async def test_after_an_erasure_a_new_chat_account_does_not_inherit_its_code_lock_out(
     app: App,
 ) -> None:
-    await _shop(app)
+    await owner_and_ploy(app)
     ploy = Chat(app, user_id="m1", language_code="en")
     for _ in range(5):
         await ploy.say("/link WRONG123")

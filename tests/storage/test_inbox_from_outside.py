@@ -21,25 +21,18 @@ from bot.i18n import t
 from handlers.inbox import threads
 from storage.repositories.inbox import Inbox
 from tests.chat import Chat
-from tests.storage.inbox_edges_support import box, say_as, text_of
+from tests.storage.inbox_edges_support import box, owner_and_ploy, say_as, text_of
 from tests.storage.join_edges_support import on_postgres, until
 from tests.unit.sales_support import queued, texts
-from tests.unit.staff_support import member_chat, staff_chat
 
 ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 RECEIVED = t("th", "inbox.received")
 
 
-async def _shop(app: App) -> tuple[Chat, Chat]:
-    owner = await staff_chat(app, "own1", "owner")
-    chat, _ = await member_chat(app, "Ploy", "0811111111", user_id="m1")
-    return owner, chat
-
-
 async def test_two_texts_of_one_member_in_one_batch_make_one_thread_one_ack_one_alert(
     app: App,
 ) -> None:
-    await _shop(app)
+    await owner_and_ploy(app)
     chat = Chat(app, user_id="m1", display_name="Ploy")
     first, second = await asyncio.gather(chat.say("สวัสดีค่ะ"), chat.say("เปิดกี่โมง"))
     assert text_of(first) == RECEIVED
@@ -51,7 +44,7 @@ async def test_two_texts_of_one_member_in_one_batch_make_one_thread_one_ack_one_
 
 
 async def test_a_text_redelivered_in_its_batch_and_later_is_stored_once(app: App) -> None:
-    await _shop(app)
+    await owner_and_ploy(app)
     chat = Chat(app, user_id="m1")
     answers = await asyncio.gather(
         say_as(chat, "hello", "tg:t1"), say_as(chat, "hello", "tg:t1"), say_as(chat, "x", "tg:t2")
@@ -83,7 +76,7 @@ async def test_a_new_thread_whose_alert_fails_is_undone_and_the_next_text_in_the
     """The failed event's thread (an INSERT on the driver) is rolled back by its savepoint;
     the member's next text in the same batch opens the thread afresh (on SQLite with the
     same id) and is acknowledged."""
-    await _shop(app)
+    await owner_and_ploy(app)
     _alerts_failing_on(monkeypatch, "boom")
     chat = Chat(app, user_id="m1")
     failed, kept = await asyncio.gather(chat.say("boom"), chat.say("second"))
@@ -103,7 +96,7 @@ async def test_a_continued_thread_whose_alert_fails_keeps_the_next_texts_move(
 ) -> None:
     """After a staff answer a text alerts again; that alert fails: the text's message and the
     thread's new time are undone, and the next text in the batch moves the thread and alerts."""
-    owner, chat = await _shop(app)
+    owner, chat = await owner_and_ploy(app)
     await chat.say("first")
     [thread_id] = (await box(app)).open_threads
     await owner.press(f"ibr:{thread_id}")
@@ -135,7 +128,7 @@ LONG_TEXT = "ก่อนอื่น ขอบคุณค่ะ 🙏🏽👩�
     ids=["long", "zwsp-zwj-combining-flag", "markup-and-quotes"],
 )
 async def test_any_text_is_stored_exactly_and_previewed_in_the_alert(app: App, text: str) -> None:
-    await _shop(app)
+    await owner_and_ploy(app)
     chat = Chat(app, user_id="m1")
     assert text_of(await chat.say(text)) == RECEIVED
     found = await box(app)
@@ -146,7 +139,7 @@ async def test_any_text_is_stored_exactly_and_previewed_in_the_alert(app: App, t
 
 
 async def test_a_text_after_an_erasure_opens_a_new_strangers_thread(app: App) -> None:
-    await _shop(app)
+    await owner_and_ploy(app)
     chat = Chat(app, user_id="m1", display_name="Ploy")
     await chat.say("my phone is 0811111111")
     await chat.say("/deleteme")
@@ -163,7 +156,7 @@ async def test_a_text_after_an_erasure_opens_a_new_strangers_thread(app: App) ->
 async def test_an_erasure_and_a_text_of_the_same_chat_in_one_batch(app: App) -> None:
     """The erasure deletes the chat account and the thread; the text after it in the same
     transaction starts as a stranger's: a thread of its own, never the erased member's."""
-    await _shop(app)
+    await owner_and_ploy(app)
     chat = Chat(app, user_id="m1", display_name="Ploy")
     await chat.say("my phone is 0811111111")
     await chat.say("/deleteme")
@@ -179,7 +172,7 @@ async def test_an_erasure_and_a_text_of_the_same_chat_in_one_batch(app: App) -> 
 async def test_a_text_batched_right_after_the_close_opens_a_new_thread(app: App) -> None:
     """Staff close the thread and the customer writes, in one batch: the text must not land in
     the thread just closed (nobody would see it)."""
-    owner, chat = await _shop(app)
+    owner, chat = await owner_and_ploy(app)
     await chat.say("first")
     [thread_id] = (await box(app)).open_threads
     closed, text = await asyncio.gather(owner.press(f"ibc:{thread_id}"), chat.say("one more"))
@@ -198,7 +191,7 @@ async def test_two_texts_of_one_member_in_parallel_transactions_share_one_thread
     """On PostgreSQL each text runs in a batch, transaction and connection of its own, and
     both reach the thread's INSERT before either commits (the texts were sent within
     milliseconds: a person typing two lines). SQLite's one writer orders them."""
-    await _shop(app)
+    await owner_and_ploy(app)
     chat = Chat(app, user_id="m1")
     await chat.say("/points")  # the chat account seen just now: the arrival writes nothing
     sends = [lambda: chat.say("hello"), lambda: chat.say("are you open?")]
@@ -230,7 +223,7 @@ async def _true(value: bool) -> bool:
 
 
 async def test_a_stranger_who_wrote_to_the_shop_can_erase_what_they_wrote(app: App) -> None:
-    await _shop(app)
+    await owner_and_ploy(app)
     stranger = Chat(app, user_id="s1", display_name="Somchai")
     await stranger.say("my number is 0812345678, call me")
     await stranger.say("/deleteme")
