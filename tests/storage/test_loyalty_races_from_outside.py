@@ -147,6 +147,35 @@ async def test_a_reward_bought_while_the_expiry_runs_costs_the_expiring_points_o
     assert coupon.points_spent == 100
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="OLD's points taken twice: by the void after the expiry, or by a stale expiry (PG)",
+)
+async def test_a_void_while_the_expiry_runs_leaves_the_members_newer_points(
+    app: App, engine: AsyncEngine, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OLD's 100 points expire today, NEW's 50 do not. The daily expiry has read Ploy's ledger
+    when a manager voids OLD (on PostgreSQL the void commits first). Either the expiry took
+    OLD's points and the void found nothing left, or the void took them and nothing was left
+    to expire: NEW's 50 stay hers either way."""
+    clock.set(bangkok(2025, 3, 1, 11))
+    await ensure_branch(app, "asoke")
+    manager = await staff_chat(app, "mg", "manager", language_code="en")
+    _, ploy = await member_chat(app, "Ploy", "0811111111", user_id="m1")
+    start = clock.now()
+    await manager.say("/sale 0811111111 2500 receipt=OLD")
+    clock.advance(timedelta(days=200))
+    await manager.say("/sale 0811111111 1250 receipt=NEW")
+    clock.set(add_months(start, 12) + timedelta(hours=1))
+    await manager.say("/points")  # seen just now: the void's arrival writes nothing
+    held = Held(monkeypatch, PointsLedger, "entries")
+    _, voided = await held.while_held(
+        lambda: run_expiry(app), lambda: manager.say("/void OLD"), engine
+    )
+    _no_apology(text_of(voided))
+    assert await balance(app, ploy.id) == 50, await ledger(app, ploy.id)
+
+
 async def test_two_cashiers_using_one_coupon_at_once_use_it_once(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
