@@ -15,7 +15,7 @@ from bot.bootstrap import App
 from storage.models import Member
 from tests.chat import Chat
 from tests.storage.import_support import sales_from, write
-from tests.unit.sales_support import ledger
+from tests.unit.sales_support import approvals, ledger
 from tests.unit.staff_support import ensure_branch, make_member, member_chat, staff_chat
 
 
@@ -76,3 +76,20 @@ async def test_a_referrer_who_erased_themselves_earns_nothing_and_pays_no_one_tw
     assert "went wrong" not in manager.text()
     assert [e for e in await ledger(app, ploy.id) if e[1] == "referral"] == []
     assert len([e for e in await ledger(app, nok.id) if e[1] == "referral"]) <= 1
+
+
+async def test_a_first_purchase_approved_over_the_cashiers_cap_pays_the_referral_once(
+    app: App,
+) -> None:
+    """Nok's first purchase is above the cashier's daily cap: it waits for the owner, and
+    his approve (pressed twice) records it and pays both members once."""
+    _, ploy, nok = await _referred(app)
+    cashier = await staff_chat(app, "c1", "cashier", "asoke", language_code="en")
+    owner = await staff_chat(app, "own", "owner", language_code="en")
+    await cashier.say(f"/sale {nok.member_code} 25,000 receipt=BIG")
+    assert await ledger(app, nok.id) == []
+    [request] = await approvals(app)
+    await owner.press(f"apv:y:{request.id}")
+    await owner.press(f"apv:y:{request.id}")
+    assert await ledger(app, ploy.id) == [(100, "referral")]
+    assert sorted(await ledger(app, nok.id)) == [(100, "referral"), (1000, "sale")]
