@@ -31,9 +31,7 @@ async def _bought(app: App, clock: FrozenClock) -> tuple[Chat, Chat, str]:
     return cashier, chat, coupon.code
 
 
-async def test_a_coupon_is_used_at_23_59_on_its_last_shop_day(
-    app: App, clock: FrozenClock
-) -> None:
+async def test_a_coupon_is_used_at_23_59_on_its_last_shop_day(app: App, clock: FrozenClock) -> None:
     cashier, chat, code = await _bought(app, clock)
     clock.set(bangkok(2026, 3, 4, 23, 59))  # 16:59 UTC: a UTC day would have ended long ago
     await chat.say("/coupons")
@@ -50,7 +48,7 @@ async def test_a_coupon_is_refused_a_minute_after_the_shops_midnight_naming_its_
     cashier, chat, code = await _bought(app, clock)
     clock.set(bangkok(2026, 3, 5, 0, 1))
     await cashier.say(f"/redeem {display_code(code)}")
-    assert "4" in cashier.text() and "Mar" in cashier.text(), cashier.text()
+    assert "4 Mar 2026" in cashier.text(), cashier.text()
     [coupon] = await coupon_rows(app)
     assert coupon.status == "issued"
     await chat.say("/coupons")
