@@ -205,3 +205,25 @@ async def test_cancel_racing_send_never_leaves_a_cancelled_campaign_with_message
         status = (await session_of(uow).execute(select(Campaign.status))).scalar_one()
     pending = await _pending_of(app, campaign.id)
     assert (status, pending) in {("cancelled", 0), ("sending", 4)}, (status, pending)
+
+
+async def test_send_clicked_twice_queues_each_member_once(
+    app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both requests reach the launch's claim together: one starts the campaign, the other
+    is told it is no longer startable; one message per member is queued."""
+    async with console_client(app) as client:
+        owner = await _owner(app, client)
+        campaign = await _draft(app, owner)
+        path = f"/admin/campaigns/{campaign.id}/send"
+        statuses = await _twice(
+            engine,
+            monkeypatch,
+            Campaigns,
+            "claim_start",
+            lambda: owner.post(path, {"confirm": "yes"}),
+        )
+    assert statuses == [200, 200]
+    assert await _pending_of(app, campaign.id) == 4
+    assert await _count(app, OutboxMessage) == 4
+    assert len(await audit_rows(app, "campaign.sent")) == 1
