@@ -142,3 +142,27 @@ async def test_a_text_redelivered_after_the_unfollow_leaves_the_chat_unreachable
     assert await line.post(late) == 200
     assert not await line.reachable()
     assert (await line.contact_events()).count("unblocked") == 0
+
+
+async def test_a_follow_and_an_unfollow_redelivered_have_one_effect_each(
+    line: Line, clock: FrozenClock
+) -> None:
+    """The same ``webhookEventId`` again, ``isRedelivery`` true, with a fresh reply token:
+    one welcome back, one "blocked", one "unblocked"."""
+    await _member_on_line(line.app)
+    unfollow = unfollow_event(USER, clock.now())
+    assert await line.post(unfollow) == 200
+    assert await line.post(unfollow | {"deliveryContext": {"isRedelivery": True}}) == 200
+    clock.advance(timedelta(minutes=1))
+    follow = follow_event(USER, line.fake.issue_reply_token(USER), clock.now(), unblocked=True)
+    assert await line.post(follow) == 200
+    welcomed = len(line.fake.messages_to(USER))
+    assert welcomed > 0
+    again = follow | {
+        "replyToken": line.fake.issue_reply_token(USER),
+        "deliveryContext": {"isRedelivery": True},
+    }
+    assert await line.post(again) == 200
+    assert len(line.fake.messages_to(USER)) == welcomed
+    assert await line.reachable()
+    assert await line.contact_events() == ["blocked", "unblocked"]
