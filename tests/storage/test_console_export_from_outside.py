@@ -90,3 +90,16 @@ async def test_the_pages_show_every_name_escaped_and_never_the_erased_one(app: A
     assert '<img src=x onerror="alert(1)">' not in listing
     assert ERASED_NAME not in listing
     assert ERASED_NAME not in searched
+
+
+async def test_staff_names_with_markup_are_shown_escaped_on_the_staff_page(app: App) -> None:
+    await ensure_branches(app, ("asoke",))
+    owner = await staff_chat(app, "o1", "owner", language_code="th", name="เจ้าของ 👑")
+    evil = '<script>alert("x")</script> น้องมิ้นท์ 🍵'
+    await staff_chat(app, "c1", "cashier", "asoke", name=evil)
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        page = await (await browser.get("/admin/staff")).text()
+    assert str(escape(evil)) in page
+    assert "<script>alert" not in page
+    assert "เจ้าของ 👑" in page
