@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from bot.admin.security import COOKIE
 from bot.bootstrap import App
 from bot.core.messages import Channel
 from bot.i18n import t
@@ -20,7 +21,7 @@ from storage.models import Staff
 from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.e2e.telegram_world import TelegramWorld, telegram_world
-from tests.unit.admin_support import console_client, signed_in
+from tests.unit.admin_support import ask_link, console_client, open_link, signed_in
 from tests.unit.staff_support import ensure_branches, make_member, staff_chat
 
 OWNER, MANAGER, CUSTOMER = 5550001, 5550002, 5550003
@@ -66,3 +67,18 @@ async def test_a_removed_manager_gets_the_removal_notice_and_no_customer_text(
     to_manager = [call.text for call in tg.fake.sent(MANAGER)]
     assert SECRET_TEXT[:20] in to_owner  # the owner's alert went out
     assert to_manager == [t("en", "staff.you_were_removed")]
+
+
+async def test_a_sign_in_link_asked_before_the_removal_no_longer_signs_in(app: App) -> None:
+    await ensure_branches(app, ("asoke",))
+    owner = await staff_chat(app, str(OWNER), "owner", language_code="en")
+    manager = await staff_chat(app, str(MANAGER), "manager", "asoke", language_code="en")
+    manager_id = await _staff_id(app, MANAGER)
+    async with console_client(app) as client:
+        token = await ask_link(manager)
+        browser = await signed_in(client, owner)
+        removed = await browser.post(f"/admin/staff/{manager_id}/remove", {})
+        assert removed.status == 303
+        answer = await open_link(client, token)
+        assert answer.status == 403
+        assert "Set-Cookie" not in answer.headers or COOKIE not in answer.headers["Set-Cookie"]
