@@ -16,7 +16,7 @@ from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from jobs.scheduler import JOBS, tick
-from storage.models import Campaign, Coupon
+from storage.models import Campaign, CampaignMember, Coupon
 from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.conftest import make_test_engine
@@ -91,3 +91,32 @@ async def test_two_processes_ticking_the_birthday_job_at_once_greet_each_member_
             assert len(await outbox_for(app, member.id)) == 1
     finally:
         await other_engine.dispose()
+
+
+async def test_a_held_out_birthday_member_gets_no_greeting_and_no_coupon_from_the_button(
+    app: App, clock: FrozenClock
+) -> None:
+    await set_automations(app, {"birthday": {"holdout_pct": 50}})
+    members = [
+        await make_member(
+            app, f"M{i}", f"08123400{i:02d}", user_id=f"m{i}", birthday=date(1990, 3, 5)
+        )
+        for i in range(12)
+    ]
+    clock.set(bangkok(2026, 3, 5, 11))
+    await tick(app, BIRTHDAY_JOBS)
+    campaign_id = await _birthday_campaign_id(app)
+    async with app.uow() as uow:
+        query = select(CampaignMember.member_id).where(
+            CampaignMember.campaign_id == campaign_id, CampaignMember.group == "holdout"
+        )
+        held = set((await session_of(uow).execute(query)).scalars().all())
+    assert held, "a 50% hold-out of 12 members kept nobody"
+    telegram = FakeTelegram()
+    await OutboxDispatcher(app.uow, app.clock, {Channel.TELEGRAM: telegram}).drain_once()
+    by_user = {f"m{i}": member.id for i, member in enumerate(members)}
+    assert {by_user[push.user_id] for push in telegram.pushes} == {m.id for m in members} - held
+    # a forwarded greeting's button pressed by a held-out member gives them nothing
+    index = next(i for i, member in enumerate(members) if member.id in held)
+    await Chat(app, user_id=f"m{index}").press(f"cmp:{campaign_id}")
+    assert await _coupons(app, members[index].id) == []
