@@ -57,9 +57,7 @@ async def test_a_scheduled_campaign_whose_offer_ended_while_the_server_was_down_
 @pytest.mark.xfail(
     strict=True, reason="/campaign send of a draft whose offer already ended sends it anyway"
 )
-async def test_sending_a_draft_whose_offer_ended_is_refused(
-    app: App, clock: FrozenClock
-) -> None:
+async def test_sending_a_draft_whose_offer_ended_is_refused(app: App, clock: FrozenClock) -> None:
     manager = await staff_chat(app, "boss", "manager")
     await make_member(app, "Ploy", "0811111111", user_id="m1")
     clock.set(bangkok(2026, 3, 1, 12))
