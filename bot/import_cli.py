@@ -134,6 +134,8 @@ def print_report(console: Console, report: ImportReport, errors_file: Path | Non
         ("Warnings", report.warnings),
     ):
         summary.add_row(label, f"{value:,}")
+    if report.referrals:
+        summary.add_row("Referral bonuses paid", f"{report.referrals:,}")
     console.print(summary)
     if report.dry_run:
         console.print("Dry run: nothing was written.")

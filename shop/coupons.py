@@ -1,10 +1,11 @@
 """Coupons: codes people can read aloud, issuing one, redeeming it at most once.
 
 A code is 13 characters of Crockford base32 (65 bits from ``secrets``), shown as
-``XXXX-XXXX-XXXXX``; typed input is forgiving (case, dashes, spaces, Thai digits, ``O``→``0``,
-``I``/``L``→``1``, the ``CPN:`` prefix of the coupon QR). Redemption is one conditional
-``UPDATE`` (``status = 'issued' AND expires_at > now``): of any number of simultaneous attempts
-exactly one wins, on SQLite and on PostgreSQL. Campaign offers use :func:`issue_coupon` too.
+``XXXX-XXXX-XXXXX``; typed input is forgiving (case, dashes, spaces, Thai digits, a phone's
+full-width characters, ``O``→``0``, ``I``/``L``→``1``, the ``CPN:`` prefix of the coupon QR).
+Redemption is one conditional ``UPDATE`` (``status = 'issued' AND expires_at > now``): of any
+number of simultaneous attempts exactly one wins, on SQLite and on PostgreSQL. Campaign offers
+use :func:`issue_coupon` too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import segno
 
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from shop.coupon_windows import within_conditions
-from shop.inputs import thai_digits_to_ascii
+from shop.inputs import as_typed_ascii
 from storage.models import Branch, Coupon, Staff
 from storage.uow import UnitOfWork
 
@@ -78,7 +79,7 @@ def new_code() -> str:
 
 def normalise_code(text: str) -> str | None:
     """The stored form of a typed or scanned code, or None when it cannot be one."""
-    cleaned = thai_digits_to_ascii(text).strip().upper()
+    cleaned = as_typed_ascii(text).strip().upper()
     cleaned = cleaned.removeprefix(QR_PREFIX).translate(_SEPARATORS).translate(_CONFUSABLE)
     if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
         return None

@@ -68,6 +68,12 @@ def thai_digits_to_ascii(text: str) -> str:
     return text.translate(_THAI_DIGITS)
 
 
+def as_typed_ascii(text: str) -> str:
+    """``text`` with a phone's full-width forms (``１２３``, ``ＡＢＣ``, ``－``) folded into ASCII
+    by NFKC and Thai digits replaced: what a code or number typed on any keyboard means."""
+    return thai_digits_to_ascii(unicodedata.normalize("NFKC", text))
+
+
 def parse_phone(text: str) -> str:
     """A Thai phone number in any common written form, as E.164 (``+66812345678``).
 
@@ -80,9 +86,7 @@ def parse_phone(text: str) -> str:
         compact = text if plain else _PHONE_SEPARATORS.sub("", text)
     else:
         # NFKC folds full-width digits and plus signs (from CJK keyboards) into ASCII.
-        compact = _PHONE_SEPARATORS.sub(
-            "", thai_digits_to_ascii(unicodedata.normalize("NFKC", text))
-        )
+        compact = _PHONE_SEPARATORS.sub("", as_typed_ascii(text))
     international = compact.startswith("+")
     digits = compact.removeprefix("+")
     # isdigit() alone would accept other scripts' digits; with isascii() it is exactly [0-9]+

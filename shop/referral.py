@@ -70,8 +70,8 @@ async def pay_referral_if_first_purchase(
     channel: str | None = None,
     tz: tzinfo = UTC,
 ) -> ReferralPayout | None:
-    """Pay the referral bonus if ``sale`` is the first non-voided purchase of ``member`` and
-    the referral is one the shop pays for (see the module docstring).
+    """Pay the referral bonus if ``sale`` is the first non-voided purchase of ``member`` (none
+    happened before it) and the referral is one the shop pays for (see the module docstring).
 
     Safe to call after every recorded sale (chat or import): it pays nothing for a member
     without a referrer, for a later sale, for a voided sale, when the bonus was paid before,
@@ -115,7 +115,7 @@ async def _referrer_of_first_sale(uow: UnitOfWork, member: Member, sale: Sale) -
         return None
     if sale.member_id != member.id or sale.voided_at is not None:
         return None
-    if await uow.people.other_sales(member.id, sale.id) > 0:
+    if await uow.people.sales_before(sale) > 0:
         return None
     return await valid_referrer(uow, member.referred_by_code, member.member_code)
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.importing import members, sales
 from bot.importing.csvfile import UnusableFile, normalise_header, open_csv
+from bot.importing.referrals import pay_first_purchase_referrals
 from bot.importing.report import ImportReport, RowIssue
 from bot.importing.run import BATCH_SIZE, Progress, branch_lookup, run_batches
 from storage.bulk.importing import branch_ids
@@ -67,7 +68,8 @@ async def import_sales(
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
-    """Insert the receipts of ``path`` not stored yet; ``points_for`` None awards no points.
+    """Insert the receipts of ``path`` not stored yet; ``points_for`` None awards no points;
+    then pay the referral bonuses their first purchases earned (not in a dry run).
 
     ``branch`` (code or name) is used for rows without a branch; when the shop has exactly one
     branch it is the default anyway.
@@ -90,6 +92,7 @@ async def import_sales(
         points_for=points_for,
     )
     report = ImportReport("sales", dry_run)
-    return await run_batches(
-        engine, source, writer, report, progress=progress, batch_size=batch_size
-    )
+    await run_batches(engine, source, writer, report, progress=progress, batch_size=batch_size)
+    if not dry_run:
+        report.referrals = await pay_first_purchase_referrals(engine, writer.customers, now, tz)
+    return report

@@ -33,6 +33,8 @@ class ImportReport:
     unchanged: int = 0
     #: rows deliberately left out (refund receipts, receipts without a customer)
     skipped: int = 0
+    #: referral bonuses paid for first purchases the file brought (sales only)
+    referrals: int = 0
     issues: list[RowIssue] = field(default_factory=list)
 
     @property

@@ -16,7 +16,10 @@ Decisions:
   ledger entry ``sale:<sale id>`` earned at the sale's time, so expiry counts from the real
   purchase. Turn it off when the members file already carried the POS's points balance, or the
   same purchases would be paid twice.
-- ``Sale.source = "import"``; no referral rewards or receipts are sent for imported sales.
+- ``Sale.source = "import"``; no receipts are sent for imported sales (they are old
+  purchases). A referred member's first purchase pays the referral bonus as ``/sale`` does,
+  once the receipts are committed (:mod:`bot.importing.referrals`): the members of every row
+  whose customer is known, new receipt or not, are kept in ``customers`` for that.
 """
 
 from __future__ import annotations
@@ -104,6 +107,8 @@ class SaleImport:
         self.default_branch_id = default_branch_id
         self.points_for = points_for
         self._seen: dict[str, tuple[Decimal, int]] = {}  # receipt -> (amount, first line)
+        #: the members the file's receipts belong to (for the referral bonus of a first one)
+        self.customers: set[int] = set()
         self._branch = values.branch_of(branches)
         self._moment = Remembered(lambda raw: values.moment(raw, tz, now))
         self._customer = Remembered(customer_key)
@@ -165,6 +170,7 @@ class SaleImport:
             return
         known = await store.stored_receipts(connection, [row.receipt for row in rows])
         members = await self._members(connection, rows)
+        self.customers.update(members.values())
         new: list[tuple[SaleRow, int]] = []
         for row in rows:
             if row.receipt in known:

@@ -47,21 +47,40 @@ class AlreadyIssued(Conflict):
     key = "rewards.already_issued"
 
 
+class PriceChanged(Conflict):
+    """The reward's cost is no longer the one the member agreed to; nothing was taken."""
+
+    key = "rewards.price_changed"
+
+
 def reward_name(reward: Reward, locale: str) -> str:
     return reward.name_th if locale == "th" else reward.name_en
 
 
 async def buy_reward(
-    uow: UnitOfWork, member_id: int, reward_id: int, tz: ZoneInfo, now: datetime, key: str | None
+    uow: UnitOfWork,
+    member_id: int,
+    reward_id: int,
+    tz: ZoneInfo,
+    now: datetime,
+    key: str | None,
+    cost: int | None = None,
 ) -> Coupon:
     """Exchange points for a coupon of ``reward_id``; all or nothing.
 
-    Raises :class:`RewardUnavailable` (inactive, out of date or sold out),
-    ``InsufficientPoints`` or :class:`AlreadyIssued` (``key`` was used before). The caller
-    runs it inside a savepoint or lets the error end the unit of work.
+    ``cost``: the price the member agreed to; a reward whose price is another now (the owner
+    changed it meanwhile) raises :class:`PriceChanged`, and the stock is taken only while the
+    price is still the one charged. Raises :class:`RewardUnavailable` (inactive, out of date,
+    sold out or only for closed branches), ``InsufficientPoints`` or :class:`AlreadyIssued`
+    (``key`` was used before). The caller runs it inside a savepoint or lets the error end the
+    unit of work.
     """
     reward = await uow.rewards.get(reward_id)
-    if reward is None or not await uow.rewards.take_one(reward_id, now):
+    if reward is None:
+        raise RewardUnavailable()
+    if cost is not None and reward.points_cost != cost:
+        raise PriceChanged()
+    if not await uow.rewards.take_one(reward_id, now, points_cost=reward.points_cost):
         raise RewardUnavailable()
     entry = await uow.points.append(
         member_id,
@@ -123,7 +142,9 @@ async def rewards_step(ctx: Context) -> list[Reply]:
     if verb == "pick" and rest.isdigit():
         return await _confirm(ctx, int(rest))
     if verb == "ok" and ctx.state.step == "confirm" and rest == str(ctx.state.data.get("reward")):
-        return await _buy(ctx, int(rest), str(ctx.state.data.get("nonce")))
+        cost = ctx.state.data.get("cost")
+        nonce = str(ctx.state.data.get("nonce"))
+        return await _buy(ctx, int(rest), nonce, cost if isinstance(cost, int) else None)
     if ctx.inbound.action:
         return [ctx.reply("error.button_expired")]
     # Typed text is not an answer to a list of buttons: it is a message to the shop, and the
@@ -132,18 +153,25 @@ async def rewards_step(ctx: Context) -> list[Reply]:
     return await to_inbox(ctx)
 
 
-async def _confirm(ctx: Context, reward_id: int) -> list[Reply]:
+async def _confirm(ctx: Context, reward_id: int, was: int | None = None) -> list[Reply]:
+    """Ask "redeem it for N points?"; ``was``: the price the member last saw, when the owner
+    changed it since (the question is asked again, saying so)."""
     assert ctx.member is not None
     reward = await ctx.uow.rewards.get(reward_id)
     available = {r.id for r in await ctx.uow.rewards.available(ctx.now)}
     if reward is None or reward.id not in available:
         ctx.finish()
         return [ctx.reply("rewards.unavailable")]
+    changed = [] if was is None else [_price_changed(ctx, reward, was)]
     balance = await ctx.uow.points.balance(ctx.member.id)
     if reward.points_cost > balance:
         ctx.finish()
-        return [ctx.reply("error.insufficient_points", balance=balance, needed=reward.points_cost)]
-    ctx.goto("confirm", reward=reward.id, nonce=secrets.token_hex(8))
+        needed = reward.points_cost
+        return [*changed, ctx.reply("error.insufficient_points", balance=balance, needed=needed)]
+    # the price asked about is the one charged (see buy_reward): the owner may change it
+    # while the member thinks
+    data = {"reward": reward.id, "nonce": secrets.token_hex(8), "cost": reward.points_cost}
+    ctx.begin(FLOW, "confirm", data)
     text = ctx.t(
         "rewards.confirm",
         name=reward_name(reward, ctx.locale),
@@ -154,10 +182,18 @@ async def _confirm(ctx: Context, reward_id: int) -> list[Reply]:
     )
     yes = Button(ctx.t("rewards.yes"), f"{FLOW}:ok:{reward.id}")
     no = Button(ctx.t("rewards.no"), f"{FLOW}:no")
-    return [Reply(text=text, buttons=(yes, no))]
+    return [*changed, Reply(text=text, buttons=(yes, no))]
 
 
-async def _buy(ctx: Context, reward_id: int, nonce: str) -> list[Reply]:
+def _price_changed(ctx: Context, reward: Reward, was: int) -> Reply:
+    name = reward_name(reward, ctx.locale)
+    before, cost = format_points(was), format_points(reward.points_cost)
+    return ctx.reply("rewards.price_changed", name=name, was=before, cost=cost)
+
+
+async def _buy(ctx: Context, reward_id: int, nonce: str, cost: int | None) -> list[Reply]:
+    """The yes of the confirm question: buy at the price it named (``cost``), or, when the
+    owner changed the price meanwhile, say so and ask again at the new one."""
     assert ctx.member is not None
     member_id = ctx.member.id
     ctx.finish()  # the first press ends the flow: a second press finds the button expired
@@ -165,8 +201,10 @@ async def _buy(ctx: Context, reward_id: int, nonce: str) -> list[Reply]:
     try:
         async with ctx.uow.savepoint():
             coupon = await buy_reward(
-                ctx.uow, member_id, reward_id, ctx.settings.tz, ctx.now, nonce
+                ctx.uow, member_id, reward_id, ctx.settings.tz, ctx.now, nonce, cost
             )
+    except PriceChanged:
+        return await _confirm(ctx, reward_id, was=cost)
     except DomainError as error:
         return [ctx.reply(error.key, **error.params)]
     after = await ctx.uow.points.balance(member_id)

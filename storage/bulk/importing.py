@@ -160,3 +160,20 @@ async def new_sale_ids(connection: AsyncConnection, count: int) -> list[int]:
 async def insert_sales(connection: AsyncConnection, sales: Sequence[Row]) -> None:
     """Insert ``sales`` (column name to value, ids from :func:`new_sale_ids`)."""
     await bulk_insert(connection, _SALES, sales)
+
+
+async def referred_member_ids(
+    connection: AsyncConnection, member_ids: Collection[int]
+) -> list[int]:
+    """Those of ``member_ids`` who joined with a friend's code and are not erased: the members
+    an imported first purchase may owe a referral bonus."""
+    result = await connection.execute(
+        select(_MEMBERS.c.id)
+        .where(
+            is_among(connection, _MEMBERS.c.id, member_ids),
+            _MEMBERS.c.referred_by_code.is_not(None),
+            _MEMBERS.c.erased_at.is_(None),
+        )
+        .order_by(_MEMBERS.c.id)
+    )
+    return [int(member_id) for member_id in result.scalars()]

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -156,14 +156,30 @@ class People:
             favourite_branch_id=favourite,
         )
 
-    async def other_sales(self, member_id: int, sale_id: int) -> int:
-        """How many non-voided sales the member has besides ``sale_id``."""
+    async def sales_before(self, sale: Sale) -> int:
+        """How many non-voided sales the member of ``sale`` made before it (by when they
+        happened, then by id): none for their first purchase, also when an import brought
+        several purchases at once."""
+        earlier = or_(
+            Sale.occurred_at < sale.occurred_at,
+            and_(Sale.occurred_at == sale.occurred_at, Sale.id < sale.id),
+        )
         result = await self._s.execute(
             select(func.count(Sale.id)).where(
-                Sale.member_id == member_id, Sale.voided_at.is_(None), Sale.id != sale_id
+                Sale.member_id == sale.member_id, Sale.voided_at.is_(None), earlier
             )
         )
         return int(result.scalar_one())
+
+    async def first_purchase(self, member_id: int) -> Sale | None:
+        """The member's first non-voided sale (by when it happened, then by id), or None."""
+        result = await self._s.execute(
+            select(Sale)
+            .where(Sale.member_id == member_id, Sale.voided_at.is_(None))
+            .order_by(Sale.occurred_at, Sale.id)
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
 
     async def changed_phone(self, member_ids: Collection[int]) -> bool:
         """Whether any of ``member_ids`` ever changed their phone number themselves (the audit

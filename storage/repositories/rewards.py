@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Coupon, Reward
+from storage.models import Branch, Coupon, Reward
 
 ISSUED = "issued"
 REDEEMED = "redeemed"
@@ -36,11 +36,17 @@ class Rewards:
         return result.scalars().all()
 
     async def available(self, now: datetime) -> Sequence[Reward]:
-        """What a member may buy right now: active, within its dates, with stock left."""
+        """What a member may buy right now: active, within its dates, with stock left, and
+        usable at an open branch (a coupon only a closed branch takes could never be used)."""
         result = await self._s.execute(
             select(Reward).where(*_available(now)).order_by(Reward.points_cost, Reward.id)
         )
-        return result.scalars().all()
+        rewards = result.scalars().all()
+        if not any(reward.branch_codes for reward in rewards):
+            return rewards
+        opened = await self._s.execute(select(Branch.code).where(Branch.active.is_(True)))
+        open_codes = set(opened.scalars())
+        return [r for r in rewards if not r.branch_codes or open_codes.intersection(r.branch_codes)]
 
     async def add(self, now: datetime, **fields: Any) -> Reward:
         reward = Reward(created_at=now, active=True, **fields)
@@ -48,14 +54,24 @@ class Rewards:
         await self._s.flush()
         return reward
 
-    async def take_one(self, reward_id: int, now: datetime) -> bool:
-        """Take one unit of stock if the reward is still available; False when it is not.
+    async def take_one(self, reward_id: int, now: datetime, points_cost: int | None = None) -> bool:
+        """Take one unit of stock if the reward is still available (and, given ``points_cost``,
+        still has that price); False when it is not.
 
-        Unlimited rewards (``stock IS NULL``) are still checked for being active and in date.
+        Unlimited rewards (``stock IS NULL``) are still checked for being active and in date;
+        a reward limited to branches needs one of them open, checked in the same ``UPDATE``.
         """
+        codes = await self._s.scalar(select(Reward.branch_codes).where(Reward.id == reward_id))
+        if codes is None:
+            return False
+        conditions = [*_available(now)]
+        if codes:
+            conditions.append(exists().where(Branch.code.in_(codes), Branch.active.is_(True)))
+        if points_cost is not None:
+            conditions.append(Reward.points_cost == points_cost)
         result = await self._s.execute(
             update(Reward)
-            .where(Reward.id == reward_id, *_available(now))
+            .where(Reward.id == reward_id, *conditions)
             .values(stock=case((Reward.stock.is_(None), None), else_=Reward.stock - 1))
             .execution_options(synchronize_session=False)
         )

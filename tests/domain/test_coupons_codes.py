@@ -47,6 +47,8 @@ def test_a_code_is_shown_in_three_short_groups() -> None:
         "  abcdefghjkmnp ",
         "CPN:ABCD-EFGH-JKMNP",
         "ABCD–EFGH–JKMNP",  # en dashes from a phone keyboard
+        "ＡＢＣＤ－ＥＦＧＨ－ＪＫＭＮＰ",  # a phone keyboard's full-width mode
+        "ｃｐｎ：ａｂｃｄ\u3000ｅｆｇｈ\u3000ｊｋｍｎｐ",  # the QR prefix and ideographic spaces
     ],
 )
 def test_typed_codes_are_normalised(typed: str) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import App
@@ -34,10 +33,6 @@ async def _referred(app: App) -> tuple[Chat, Member, Member]:
     return manager, ploy, nok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import sales never pays the referral, and the next /sale is no first purchase",
-)
 async def test_a_first_purchase_imported_from_the_pos_pays_the_referral_once(
     app: App, engine: AsyncEngine, tmp_path: Path
 ) -> None:

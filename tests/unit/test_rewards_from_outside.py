@@ -5,8 +5,6 @@ member, the owner and the cashier meet it; asserted on the ledger, the coupons a
 
 from __future__ import annotations
 
-import pytest
-
 from bot.bootstrap import App
 from handlers.customer.rewards import FLOW
 from handlers.staff.settings.actions import settings_code
@@ -32,9 +30,6 @@ async def test_confirm_states_the_price_it_charges(app: App) -> None:
     assert await ledger(app, ploy.id) == [(100, "welcome"), (-20, "redeem")]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="buy_reward charges the reward's cost at the press, not the one confirmed"
-)
 async def test_a_price_raised_while_the_member_is_at_the_confirm_is_not_charged_unseen(
     app: App,
 ) -> None:
@@ -120,10 +115,6 @@ async def test_a_reward_coupon_is_used_once_at_the_counter_and_shows_used_in_cou
     assert await balance(app, ploy.id) == 80
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Rewards.available/take_one ignore closed branches: points buy an unusable coupon",
-)
 async def test_a_reward_only_for_a_closed_branch_costs_no_points(app: App) -> None:
     """The tea is redeemable at Asoke only, and the owner closed Asoke (its counter refuses
     every /redeem): Ploy is not sold a coupon nobody can take, so she keeps her points."""
