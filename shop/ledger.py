@@ -93,10 +93,12 @@ def check_amount(amount: Decimal, rules: LoyaltyRules) -> Decimal:
     """``amount`` if it is a sale amount the shop accepts, else InvalidInput saying why."""
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput("sale.amount_positive")
-    if amount != amount.quantize(_CENT):
-        raise InvalidInput("sale.amount_decimals")
+    # the size first: quantizing an amount of more digits than the decimal context holds
+    # (a card number pasted as the amount) raises InvalidOperation instead of answering
     if amount > rules.max_sale_amount:
         raise InvalidInput("sale.amount_too_large", max=f"{rules.max_sale_amount:,.0f}")
+    if amount != amount.quantize(_CENT):
+        raise InvalidInput("sale.amount_decimals")
     return amount.quantize(_CENT)
 
 
