@@ -168,6 +168,8 @@ class Lot:
     sale_id: int | None
     expires_at: datetime
     remaining: int
+    #: points of the lot that an ``expire`` entry took
+    expired: int = 0
 
 
 class LedgerLine(Protocol):
@@ -194,6 +196,17 @@ def unspent_lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list
     which only older data could hold) is a debt that the next credits pay off first, so the
     lots always add up to ``max(balance, 0)`` and expiring them can never go below zero.
     """
+    return [lot for lot in _lots(entries, expiry_months) if lot.remaining > 0]
+
+
+def expired_of_sale(entries: Iterable[LedgerLine], sale_id: int) -> int:
+    """The points the sale's credit lost to expiry (first in, first out, as :func:`unspent_lots`
+    uses the lots up): points the shop already took back, which a void must not take again."""
+    return sum(lot.expired for lot in _lots(entries) if lot.sale_id == sale_id)
+
+
+def _lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list[Lot]:
+    """Every credit's lot, used up or not (see :func:`unspent_lots`)."""
     lots: list[Lot] = []
     debt = 0
     for entry in sorted(entries, key=lambda e: (e.earned_at, e.id or 0)):
@@ -216,8 +229,10 @@ def unspent_lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list
             used = min(lot.remaining, owed)
             lot.remaining -= used
             owed -= used
+            if entry.reason == "expire":
+                lot.expired += used
         debt += owed
-    return [lot for lot in lots if lot.remaining > 0]
+    return lots
 
 
 def expiring_points(entries: Iterable[LedgerLine], until: datetime, expiry_months: int = 12) -> int:
