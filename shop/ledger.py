@@ -30,7 +30,6 @@ Rules decided here:
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +38,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from shop.inputs import thai_digits_to_ascii
+from shop.inputs import as_typed_ascii
 from shop.loyalty import LoyaltyRules, Tier, add_months, expired_of_sale, unspent_lots
 from storage.models import Branch, Member, PointsEntry, Sale, Staff
 from storage.repositories.arrival import StaffLike
@@ -112,7 +111,7 @@ def check_amount(amount: Decimal, rules: LoyaltyRules) -> Decimal:
 def receipt_as_stored(receipt_no: str) -> str:
     """One paper receipt typed on a Thai keyboard (``๑๒๓``), with a phone's full-width digits
     (``１２３``) or in ASCII is one receipt: NFKC, then Thai digits, then stripped."""
-    return thai_digits_to_ascii(unicodedata.normalize("NFKC", receipt_no)).strip()
+    return as_typed_ascii(receipt_no).strip()
 
 
 def check_receipt(receipt_no: str) -> str:
