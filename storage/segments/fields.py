@@ -18,6 +18,9 @@ from typing import Final
 from storage.segments.syntax import OPERATORS, Scalar, SegmentRuleError, suggest
 
 MAX_DAYS: Final = 3650
+#: the largest amount a rule may name, in baht: well within what the money columns hold (whole
+#: satang in a 64-bit integer) and within the 28 digits ``Decimal`` rounds exactly
+MAX_MONEY: Final = Decimal(10**12)
 EQUALITY: Final = ("=", "!=", "in", "not in")
 ORDERED: Final = (*OPERATORS, "in", "not in")
 _WINDOWED: Final = re.compile(r"^([a-z_]+?)_(\d+)d$")
@@ -177,7 +180,10 @@ def parse_value(field: Field, word: str, position: int) -> Scalar:
     if kind is ValueKind.COUNT:
         return _whole(word, position, 0, 10**9)
     if kind is ValueKind.MONEY:
-        return _decimal(word, position).quantize(Decimal("0.01"))
+        amount = _decimal(word, position)
+        if amount > MAX_MONEY:
+            raise SegmentRuleError("segment.bad_number", word, position, f"0–{MAX_MONEY}")
+        return amount.quantize(Decimal("0.01"))
     if kind is ValueKind.SHARE:
         share = _decimal(word[:-1], position) / 100 if word.endswith("%") else None
         share = share if share is not None else _decimal(word, position)
