@@ -43,12 +43,6 @@ async def test_a_superscript_hold_out_is_refused_with_the_wizards_reason(app: Ap
     ],
     ids=["campaign-name", "campaign-message", "branch-name"],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="a NUL pasted into a console text field is stored as it is on SQLite and is a 500 "
-    "on PostgreSQL (the console's forms do not clean text as the chat's adapters do; "
-    "bot/admin/answers.py form_text)",
-)
 async def test_a_nul_in_a_console_text_field_is_no_error_page(
     app: App, path: str, form: dict[str, str]
 ) -> None:
