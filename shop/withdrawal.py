@@ -13,8 +13,9 @@ marked ``cancelled``, counted as withdrawn in campaign stats — when:
   is withdrawn instead of sent. That catches what the first cannot: a campaign launch that
   read the consent just before the ``/stop`` and queued its row just after.
 
-Transactional rows (receipts, points and coupon notices, staff messages) are never withdrawn
-here. A campaign whose last pending row was withdrawn becomes ``sent`` as if it had been sent
+Transactional rows (receipts, points and coupon notices) are never withdrawn here; staff
+messages only when their staff member is removed (:func:`withdraw_staff_messages`). A campaign
+whose last pending row was withdrawn becomes ``sent`` as if it had been sent
 (:func:`shop.campaigns.tracking.finish_if_done`): the member who left does not keep it open.
 """
 
@@ -44,6 +45,13 @@ async def withdraw_promotions(uow: UnitOfWork, member_id: int, now: datetime) ->
     keys = await uow.withdrawals.member_promotions(member_id)
     await _finish_campaigns(uow, keys, now)
     return len(keys)
+
+
+async def withdraw_staff_messages(uow: UnitOfWork, staff_id: int) -> int:
+    """Withdraw every unsent message to staff member ``staff_id`` (their removal): inbox
+    alerts quote customers' words, and someone no longer on the team must not read them.
+    Returns how many were withdrawn."""
+    return len(await uow.withdrawals.staff_messages(staff_id))
 
 
 async def claim_sendable(
