@@ -14,6 +14,9 @@ from typing import Final
 
 #: Telegram's callback_data limit; LINE allows 300, so the smaller one rules every channel.
 MAX_ACTION_BYTES: Final = 64
+#: the longest ``Inbound.event_id`` the event log holds (``processed_events.event_key``); an
+#: event with a longer id (no platform's is near it) cannot be recorded, so it is not handled
+MAX_EVENT_ID_CHARS: Final = 128
 
 
 class Channel(enum.StrEnum):
