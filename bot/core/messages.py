@@ -66,6 +66,9 @@ class Inbound:
     language_code: str | None = None
     #: LINE's single-use reply token, kept so a later staff reply can still use it while fresh
     reply_token: str | None = None
+    #: when the person did it, as the platform stamps it (LINE's ``timestamp``: a redelivered
+    #: event keeps it); None where the channel gives none (then: when it was received)
+    happened_at: datetime | None = None
 
 
 class ButtonKind(enum.StrEnum):

@@ -254,12 +254,16 @@ class Identities:
             changes["language_code"] = language_code
         return changes
 
-    async def set_reachable(self, identity: IdentityView, reachable: bool) -> IdentityView:
-        """Mark the chat account (un)reachable (a block, or back after one), as :meth:`_write`
-        writes: the view returned shows it."""
-        if identity.reachable == reachable:
-            return identity
-        return await self._write(identity, {"reachable": reachable})
+    async def set_reachable(
+        self, identity: IdentityView, reachable: bool, at: datetime
+    ) -> IdentityView:
+        """Mark the chat account (un)reachable (a block, a follow, back after a block) by what
+        the person did at ``at`` (kept as ``reachability_at``), as :meth:`_write` writes: the
+        view returned shows it. The caller compares ``at`` with the kept time first."""
+        changes: dict[str, Any] = {"reachability_at": at}
+        if identity.reachable != reachable:
+            changes["reachable"] = reachable
+        return await self._write(identity, changes)
 
     async def _write(self, identity: IdentityView, changes: dict[str, Any]) -> IdentityView:
         """Write ``changes`` with one Core UPDATE; the view returned, and the session's object

@@ -123,7 +123,7 @@ async def test_unfollow_marks_the_account_unreachable_and_a_held_copy_shows_it(a
         assert identity is not None
         assert identity.reachable is False
         arrival = await uow.identities.arrive("telegram", "u1", app.clock.now())
-        back = await uow.identities.set_reachable(arrival.identity, True)
+        back = await uow.identities.set_reachable(arrival.identity, True, app.clock.now())
         await uow.commit()
 
     assert back.reachable is True

@@ -119,6 +119,7 @@ async def to_inbound(event: Any, now: datetime, profile: ProfileLookup) -> Inbou
         "identity": Identity(Channel.LINE, user_id),
         "received_at": now,
         "event_id": event_key(event),
+        "happened_at": event_time(event),
     }
     token = None if is_standby(event) else getattr(event, "reply_token", None)
     if kind is InboundKind.FOLLOW:
