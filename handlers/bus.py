@@ -187,13 +187,16 @@ class Bus(Generic[RouterT]):
         a follow or any message after one is their return.
 
         The platform may hand over an event late (LINE redelivers with the original
-        timestamp, after what happened since), so only an act newer than the one the flag
-        last followed (``reachability_at``) changes it: an unfollow redelivered after the
-        follow again, or a text redelivered after the unfollow, changes nothing. A follow
-        that changes nothing is kept as that act all the same (an older unfollow may come).
+        timestamp, after what happened since), so an act older than the one the flag last
+        followed (``reachability_at``) changes nothing: an unfollow redelivered after the
+        follow again, or a text redelivered after the unfollow. Of two acts stamped alike
+        (the same millisecond; a channel without stamps timed by a clock that did not move)
+        the one handled later counts: the order of delivery is all there is to go by. A
+        follow that changes nothing is kept as that act all the same (an older unfollow may
+        come).
         """
         at = inbound.happened_at or now
-        if identity.reachability_at is not None and at <= identity.reachability_at:
+        if identity.reachability_at is not None and at < identity.reachability_at:
             return identity
         channel, member_id = inbound.identity.channel.value, identity.member_id
         if inbound.kind is InboundKind.UNFOLLOW:

@@ -268,7 +268,7 @@ class Identities:
         kept = _TABLE.c.reachability_at
         statement = (
             update(_TABLE)
-            .where(_TABLE.c.id == identity.id, or_(kept.is_(None), kept < at))
+            .where(_TABLE.c.id == identity.id, or_(kept.is_(None), kept <= at))
             .values(changes)
         )
         await self._s.execute(statement)
