@@ -29,7 +29,7 @@ from handlers.context import Context, EventRouter, FlowState
 from handlers.group_commit import PG_RUNNERS, Done, GroupCommit
 from shop.campaigns.contact_events import record_contact_event
 from storage.errors import DriverError
-from storage.repositories.arrival import Arrival
+from storage.repositories.arrival import Arrival, IdentityView
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -170,23 +170,46 @@ class Bus(Generic[RouterT]):
 
     async def _arrive(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Arrival | None:
         """Record the event id and its author's arrival; None when the event was seen before."""
-        channel = inbound.identity.channel.value
         arrival = await self._recorded_arrival(uow, inbound, now)
         if arrival is None:
             log.info("duplicate event %s ignored", inbound.event_id)
             return None
-        identity = arrival.identity
         uow.settings.seen_version(arrival.settings_version)  # settings cached if current
-        if inbound.kind is InboundKind.UNFOLLOW:
-            if identity.reachable and identity.member_id is not None:
-                await record_contact_event(uow, identity.member_id, channel, "blocked", now)
-            identity = await uow.identities.set_reachable(identity, False)
-        elif not identity.reachable:
-            identity = await uow.identities.set_reachable(identity, True)  # they came back
-            if identity.member_id is not None:
-                await record_contact_event(uow, identity.member_id, channel, "unblocked", now)
+        identity = await self._follow_reachability(uow, inbound, arrival.identity, now)
         bind_member(identity.member_id)
         return arrival if identity is arrival.identity else arrival._replace(identity=identity)
+
+    @staticmethod
+    async def _follow_reachability(
+        uow: UnitOfWork, inbound: Inbound, identity: IdentityView, now: datetime
+    ) -> IdentityView:
+        """``identity`` reachable or not as the person's latest act says: an unfollow blocks,
+        a follow or any message after one is their return.
+
+        The platform may hand over an event late (LINE redelivers with the original
+        timestamp, after what happened since), so an act older than the one the flag last
+        followed (``reachability_at``) changes nothing: an unfollow redelivered after the
+        follow again, or a text redelivered after the unfollow. Of two acts stamped alike
+        (the same millisecond; a channel without stamps timed by a clock that did not move)
+        the one handled later counts: the order of delivery is all there is to go by. A
+        follow that changes nothing is kept as that act all the same (an older unfollow may
+        come).
+        """
+        at = inbound.happened_at or now
+        if identity.reachability_at is not None and at < identity.reachability_at:
+            return identity
+        channel, member_id = inbound.identity.channel.value, identity.member_id
+        if inbound.kind is InboundKind.UNFOLLOW:
+            if identity.reachable and member_id is not None:
+                await record_contact_event(uow, member_id, channel, "blocked", now)
+            return await uow.identities.set_reachable(identity, False, at)
+        if not identity.reachable:
+            if member_id is not None:  # they came back
+                await record_contact_event(uow, member_id, channel, "unblocked", now)
+            return await uow.identities.set_reachable(identity, True, at)
+        if inbound.kind is InboundKind.FOLLOW:
+            return await uow.identities.set_reachable(identity, True, at)
+        return identity
 
     @staticmethod
     async def _recorded_arrival(uow: UnitOfWork, inbound: Inbound, now: datetime) -> Arrival | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Self
 
+from bot.core.ids import row_id
+
 #: the action of a promotion's button, and the prefix of a campaign message's outbox key
 PROMOTION: Final = "cmp"
 #: SQL ``LIKE`` pattern matching every campaign message's outbox key
@@ -39,9 +41,10 @@ class CampaignMessageKey:
         """The key's campaign and member; None for any other outbox key."""
         prefix, _, rest = key.partition(":")
         campaign, _, member = rest.partition(":")
-        if prefix != PROMOTION or not campaign.isdigit() or not member.isdigit():
+        campaign_id, member_id = row_id(campaign), row_id(member)
+        if prefix != PROMOTION or campaign_id is None or member_id is None:
             return None
-        return cls(int(campaign), int(member))
+        return cls(campaign_id, member_id)
 
     @staticmethod
     def campaign_prefix(campaign_id: int) -> str:
@@ -99,6 +102,7 @@ class CommandAction:
 
 #: the action namespace of the feedback question's star buttons
 FEEDBACK_RATING: Final = "fb"
+_STARS: Final = frozenset("12345")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +121,10 @@ class FeedbackRating:
         code that names no feedback or not 1 to 5 stars."""
         prefix, _, rest = action.partition(":")
         feedback, _, stars = rest.partition(":")
-        if prefix != FEEDBACK_RATING or not feedback.isdigit() or not stars.isdigit():
+        feedback_id = row_id(feedback)
+        if prefix != FEEDBACK_RATING or feedback_id is None or stars not in _STARS:
             return None
-        if not 1 <= int(stars) <= 5:
-            return None
-        return cls(int(feedback), int(stars))
+        return cls(feedback_id, int(stars))
 
 
 #: ``Reply.meta`` of the reply confirming an erasure: the space-separated names of the files

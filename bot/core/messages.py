@@ -14,6 +14,9 @@ from typing import Final
 
 #: Telegram's callback_data limit; LINE allows 300, so the smaller one rules every channel.
 MAX_ACTION_BYTES: Final = 64
+#: the longest ``Inbound.event_id`` the event log holds (``processed_events.event_key``); an
+#: event with a longer id (no platform's is near it) cannot be recorded, so it is not handled
+MAX_EVENT_ID_CHARS: Final = 128
 
 
 class Channel(enum.StrEnum):
@@ -63,6 +66,9 @@ class Inbound:
     language_code: str | None = None
     #: LINE's single-use reply token, kept so a later staff reply can still use it while fresh
     reply_token: str | None = None
+    #: when the person did it, as the platform stamps it (LINE's ``timestamp``: a redelivered
+    #: event keeps it); None where the channel gives none (then: when it was received)
+    happened_at: datetime | None = None
 
 
 class ButtonKind(enum.StrEnum):

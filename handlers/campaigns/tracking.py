@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.ids import row_id
 from bot.core.keys import PROMOTION
 from bot.core.messages import Reply
 from handlers.context import Context
@@ -26,10 +27,11 @@ async def promotion_pressed(ctx: Context) -> list[Reply]:
     """``cmp:<campaign id>`` (members): click, then claim the offer or say thanks."""
     member = ctx.member
     assert member is not None
-    if not ctx.args.isdigit():
+    campaign_id = row_id(ctx.args)
+    if campaign_id is None:
         return [ctx.reply("tracking.not_for_you")]
     press = Press(member.id, ctx.channel, ctx.now, ctx.settings.tz)
-    response = await press_promotion(ctx.uow, int(ctx.args), press, coupon_titles)
+    response = await press_promotion(ctx.uow, campaign_id, press, coupon_titles)
     coupon = response.coupon
     if coupon is None:
         return [ctx.reply(NO_COUPON[response.outcome])]

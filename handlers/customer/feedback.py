@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.ids import row_id
 from bot.core.keys import FeedbackRating
 from bot.core.messages import Reply
 from bot.i18n import t
@@ -28,9 +29,10 @@ MAX_COMMENT_CHARS: Final = 1000
 
 
 async def _own_feedback(ctx: Context, raw_id: str) -> Feedback | None:
-    if not raw_id.isdigit() or ctx.member is None:
+    feedback_id = row_id(raw_id)
+    if feedback_id is None or ctx.member is None:
         return None
-    feedback = await ctx.uow.feedback.get(int(raw_id))
+    feedback = await ctx.uow.feedback.get(feedback_id)
     return feedback if feedback is not None and feedback.member_id == ctx.member.id else None
 
 

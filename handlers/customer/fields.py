@@ -13,6 +13,7 @@ from typing import Final
 
 from bot.core.capabilities import capabilities_of
 from bot.core.errors import Conflict, InvalidInput
+from bot.core.ids import row_id
 from bot.core.messages import Button, ButtonKind, InboundKind, Reply
 from handlers.context import Context
 from handlers.customer.common import GENDERS, audit, branch_name
@@ -102,9 +103,10 @@ async def read(ctx: Context, step: str) -> FieldValue:
         if picked == SKIP:
             return None
         active = {branch.id for branch in await ctx.open_branches()}
-        if not picked.isdigit() or int(picked) not in active:
+        branch_id = row_id(picked)
+        if branch_id is None or branch_id not in active:
             raise InvalidInput("signup.use_buttons")
-        return int(picked)
+        return branch_id
     raise ValueError(f"unknown field step {step!r}")
 
 

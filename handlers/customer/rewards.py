@@ -15,6 +15,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import Conflict, DomainError
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_points
 from handlers.context import Context
@@ -139,8 +140,9 @@ async def rewards_step(ctx: Context) -> list[Reply]:
     if verb == "no":
         ctx.finish()
         return [ctx.reply("rewards.cancelled")]
-    if verb == "pick" and rest.isdigit():
-        return await _confirm(ctx, int(rest))
+    picked = row_id(rest) if verb == "pick" else None
+    if picked is not None:
+        return await _confirm(ctx, picked)
     if verb == "ok" and ctx.state.step == "confirm" and rest == str(ctx.state.data.get("reward")):
         cost = ctx.state.data.get("cost")
         nonce = str(ctx.state.data.get("nonce"))
@@ -252,7 +254,8 @@ async def show_coupons(ctx: Context) -> list[Reply]:
 async def show_one_coupon(ctx: Context) -> list[Reply]:
     """A /coupons button: that coupon again with its QR — only the member's own coupon."""
     assert ctx.member is not None
-    coupon = await ctx.uow.coupons.get(int(ctx.args)) if ctx.args.isdigit() else None
+    coupon_id = row_id(ctx.args)
+    coupon = None if coupon_id is None else await ctx.uow.coupons.get(coupon_id)
     if coupon is None or coupon.member_id != ctx.member.id:
         return [ctx.reply("error.button_expired")]
     return [await coupon_reply(ctx.uow, coupon, ctx.locale, ctx.settings.tz)]

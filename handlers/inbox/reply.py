@@ -19,6 +19,7 @@ from typing import Any, Final
 from bot.config import Settings
 from bot.core.capabilities import capabilities_of
 from bot.core.errors import Conflict
+from bot.core.ids import row_id
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale, t
@@ -54,9 +55,10 @@ def may_handle_as(role: str, branch_id: int | None, thread: InboxThread) -> bool
 
 async def _thread(ctx: Context, raw: str) -> InboxThread | None:
     """The thread a button names, if it exists and this staff member may handle it."""
-    if not raw.isdigit():
+    thread_id = row_id(raw)
+    if thread_id is None:
         return None
-    thread = await ctx.uow.inbox.thread(int(raw))
+    thread = await ctx.uow.inbox.thread(thread_id)
     return thread if thread is not None and may_handle(ctx.staff, thread) else None
 
 

@@ -20,6 +20,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import NotAllowed, NotFound
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_baht, t
 from handlers.context import Context
@@ -161,9 +162,10 @@ async def decide(ctx: Context) -> list[Reply]:
     """``apv:y:<id>`` approves, ``apv:n:<id>`` declines a pending over-cap sale (owners)."""
     assert ctx.staff is not None
     choice, _, raw_id = ctx.args.partition(":")
-    if choice not in ("y", "n") or not raw_id.isdigit():
+    approval_id = row_id(raw_id)
+    if choice not in ("y", "n") or approval_id is None:
         return [ctx.reply("error.button_expired")]
-    approval = await ctx.uow.approvals.get(int(raw_id))
+    approval = await ctx.uow.approvals.get(approval_id)
     if approval is None:
         raise NotFound("approval.not_found")
     if approval.requested_by_staff_id == ctx.staff.id:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Final
 
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.context import Context
@@ -92,7 +93,8 @@ async def customer_command(ctx: Context) -> list[Reply]:
 
 
 async def _member_by_id(ctx: Context, raw: str) -> Member:
-    member = await ctx.uow.members.get(int(raw)) if raw.isdigit() else None
+    member_id = row_id(raw)
+    member = None if member_id is None else await ctx.uow.members.get(member_id)
     if member is None or member.erased_at is not None:
         raise NotFound("error.member_not_found", query=raw[:40])
     return member

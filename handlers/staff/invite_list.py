@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Final
 
 from bot.core.errors import NotAllowed
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.context import Context
@@ -42,7 +43,8 @@ async def _inviter(ctx: Context, created_by: str) -> str:
     if created_by == CLI_ACTOR:
         return ctx.t("staff.invite_by_cli")
     kind, _, number = created_by.partition(":")
-    staff = await ctx.uow.staff.get(int(number)) if kind == "staff" and number.isdigit() else None
+    staff_id = row_id(number) if kind == "staff" else None
+    staff = None if staff_id is None else await ctx.uow.staff.get(staff_id)
     return staff.name if staff is not None else created_by
 
 

@@ -14,6 +14,7 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+from bot.core.ids import row_id
 from bot.core.messages import Attachment, Reply
 from bot.i18n import format_baht, format_date
 from handlers.campaigns.stats_text import interval_phrase
@@ -33,8 +34,9 @@ async def find_campaign(ctx: Context, query: str) -> Campaign | None:
     query = query.strip()
     if not query:
         return await campaigns.newest_started() or await campaigns.newest()
-    if query.lstrip("#").isdigit():
-        by_id = await campaigns.get(int(query.lstrip("#")))
+    campaign_id = row_id(query.lstrip("#"))
+    if campaign_id is not None:
+        by_id = await campaigns.get(campaign_id)
         if by_id is not None:
             return by_id
     return await campaigns.newest_named(query)

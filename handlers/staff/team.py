@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.errors import InvalidInput
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date
 from handlers.context import Context
@@ -83,8 +84,9 @@ async def staff_command(ctx: Context) -> list[Reply]:
         return await invite_staff(ctx)
     if sub in ("invites", "คำเชิญ"):
         return await list_invites(ctx)
-    if sub in ("revoke", "ยกเลิก") and len(words) == 2 and words[1].removeprefix("#").isdigit():
-        return await revoke(ctx, int(words[1].removeprefix("#")[:12]))
+    invite_id = row_id(words[1].removeprefix("#")) if len(words) == 2 else None
+    if sub in ("revoke", "ยกเลิก") and invite_id is not None:
+        return await revoke(ctx, invite_id)
     if sub in ("remove", "ลบ") and len(words) == 2:
         return await ask_remove(ctx, _staff_id(words[1]))
     return [ctx.reply("staff.usage")]
@@ -92,9 +94,10 @@ async def staff_command(ctx: Context) -> list[Reply]:
 
 def _staff_id(text: str) -> int:
     digits = text.strip().removeprefix("#")
-    if not digits.isdigit() or len(digits) > 12:
+    staff_id = row_id(digits)
+    if staff_id is None:
         raise InvalidInput("error.staff_id", given=text[:20])
-    return int(digits)
+    return staff_id
 
 
 async def list_staff(ctx: Context) -> list[Reply]:
@@ -130,13 +133,14 @@ async def on_button(ctx: Context) -> list[Reply]:
     verb, _, rest = ctx.args.partition(":")
     if verb == "keep":
         return [ctx.reply("staff.kept")]
-    if verb not in ("rm", "rmok", "rv") or not rest.isdigit():
+    staff_id = row_id(rest)
+    if verb not in ("rm", "rmok", "rv") or staff_id is None:
         return [ctx.reply("error.button_expired")]
     if verb == "rv":
-        return await revoke(ctx, int(rest))
+        return await revoke(ctx, staff_id)
     if verb == "rm":
-        return await ask_remove(ctx, int(rest))
-    return await remove(ctx, int(rest))
+        return await ask_remove(ctx, staff_id)
+    return await remove(ctx, staff_id)
 
 
 async def ask_remove(ctx: Context, staff_id: int) -> list[Reply]:

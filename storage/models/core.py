@@ -93,6 +93,10 @@ class ChannelIdentity(Base):
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: when the person did what ``reachable`` last followed (a follow, an unfollow, their return
+    #: after one), as the platform stamps it: a redelivered event older than this changes
+    #: nothing (None: not known, before migration 0020)
+    reachability_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Consent(Base):

@@ -44,6 +44,7 @@ class IdentityView(NamedTuple):
     reachable: bool
     first_seen_at: datetime
     last_seen_at: datetime
+    reachability_at: datetime | None
 
 
 class MemberView(NamedTuple):

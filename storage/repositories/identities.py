@@ -254,12 +254,25 @@ class Identities:
             changes["language_code"] = language_code
         return changes
 
-    async def set_reachable(self, identity: IdentityView, reachable: bool) -> IdentityView:
-        """Mark the chat account (un)reachable (a block, or back after one), as :meth:`_write`
-        writes: the view returned shows it."""
-        if identity.reachable == reachable:
-            return identity
-        return await self._write(identity, {"reachable": reachable})
+    async def set_reachable(
+        self, identity: IdentityView, reachable: bool, at: datetime
+    ) -> IdentityView:
+        """Mark the chat account (un)reachable (a block, a follow, back after a block) by what
+        the person did at ``at`` (kept as ``reachability_at``), as :meth:`_write` writes: the
+        view returned shows it. The caller compares ``at`` with the kept time first; the
+        UPDATE compares again, so of two events of one person handled at once on PostgreSQL
+        the older one, committing second, does not undo the newer."""
+        changes: dict[str, Any] = {"reachability_at": at}
+        if identity.reachable != reachable:
+            changes["reachable"] = reachable
+        kept = _TABLE.c.reachability_at
+        statement = (
+            update(_TABLE)
+            .where(_TABLE.c.id == identity.id, or_(kept.is_(None), kept <= at))
+            .values(changes)
+        )
+        await self._s.execute(statement)
+        return self._shown(identity, changes)
 
     async def _write(self, identity: IdentityView, changes: dict[str, Any]) -> IdentityView:
         """Write ``changes`` with one Core UPDATE; the view returned, and the session's object

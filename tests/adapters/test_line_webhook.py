@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.channels.line.inbound import MAX_CLOCK_SKEW, MAX_EVENT_AGE, to_inbound
-from bot.core.messages import Channel, Identity, InboundKind
+from bot.core.messages import MAX_EVENT_ID_CHARS, Channel, Identity, InboundKind
 from simulator.fakes.line_api import CHANNEL_SECRET, FakeLineApi
 from simulator.fakes.line_webhooks import (
     follow_event,
@@ -224,6 +224,10 @@ def test_event_memories_outlast_redelivery_and_replays_meet_the_age_limit_first(
     # daily housekeeping forgets a row at most a day after its memory ends
     assert timedelta(days=1) < TELEGRAM_EVENT_MEMORY
     assert TELEGRAM_EVENT_MEMORY + timedelta(days=1) < timedelta(days=7)
+
+
+def test_the_longest_event_id_handled_is_the_longest_the_event_log_holds() -> None:
+    assert ProcessedEvent.__table__.c.event_key.type.length == MAX_EVENT_ID_CHARS
 
 
 async def test_postback_data_and_profile_names_are_cleaned_of_nul() -> None:

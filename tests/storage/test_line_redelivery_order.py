@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import App
 from bot.channels.line import WEBHOOK_PATH, LineChannel
@@ -32,7 +32,7 @@ from simulator.fakes.line_webhooks import (
     text_event,
     unfollow_event,
 )
-from storage.models import ContactEvent
+from storage.models import ChannelIdentity, ContactEvent
 from storage.raw_session import session_of
 from tests.unit.staff_support import make_member
 
@@ -99,11 +99,6 @@ async def test_in_order_block_and_unblock_leave_the_member_reachable(
     assert await line.reachable()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a redelivered LINE unfollow older than the re-follow marks a following member "
-    "unreachable (handlers/bus.py _arrive ignores the event's timestamp)",
-)
 async def test_an_unfollow_redelivered_after_the_refollow_leaves_the_member_reachable(
     line: Line, clock: FrozenClock
 ) -> None:
@@ -122,11 +117,6 @@ async def test_an_unfollow_redelivered_after_the_refollow_leaves_the_member_reac
     assert "blocked" not in await line.contact_events()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a LINE text redelivered after the sender's unfollow marks the blocked chat "
-    "reachable again (handlers/bus.py _arrive: any arrival counts as a return)",
-)
 async def test_a_text_redelivered_after_the_unfollow_leaves_the_chat_unreachable(
     line: Line, clock: FrozenClock
 ) -> None:
@@ -142,6 +132,45 @@ async def test_a_text_redelivered_after_the_unfollow_leaves_the_chat_unreachable
     assert await line.post(late) == 200
     assert not await line.reachable()
     assert (await line.contact_events()).count("unblocked") == 0
+
+
+async def test_a_follow_redelivered_after_the_unfollow_leaves_the_chat_unreachable(
+    line: Line, clock: FrozenClock
+) -> None:
+    """Ploy adds the shop again at 14:30 (the bot is down), blocks it at 14:31 (delivered);
+    the 14:30 follow is redelivered at 14:35. She blocks the shop."""
+    await _member_on_line(line.app)
+    followed_at = clock.now()
+    clock.advance(timedelta(minutes=1))
+    assert await line.post(unfollow_event(USER, clock.now())) == 200
+    clock.advance(timedelta(minutes=4))
+    late = follow_event(USER, line.fake.issue_reply_token(USER), followed_at, redelivery=True)
+    assert await line.post(late) == 200
+    assert not await line.reachable()
+    assert await line.contact_events() == ["blocked"]
+
+
+async def test_a_block_of_no_known_time_ends_with_the_next_event(
+    line: Line, clock: FrozenClock
+) -> None:
+    """A chat marked unreachable with no time kept (before migration 0020, or by a failed
+    push): the person's next text is their return, however it is stamped."""
+    await _member_on_line(line.app)
+    async with line.app.uow() as uow:
+        arrival = await uow.identities.arrive("line", USER, clock.now())
+        assert arrival is not None
+        assert arrival.identity.reachability_at is None
+        await session_of(uow).execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.id == arrival.identity.id)
+            .values(reachable=False)
+        )
+        await uow.commit()
+    clock.advance(timedelta(minutes=1))
+    text = text_event(USER, "สวัสดีค่ะ", None, clock.now() - timedelta(hours=1), redelivery=True)
+    assert await line.post(text) == 200
+    assert await line.reachable()
+    assert await line.contact_events() == ["unblocked"]
 
 
 async def test_a_follow_and_an_unfollow_redelivered_have_one_effect_each(

@@ -104,7 +104,7 @@ async def test_0019_keeps_the_rows_and_keys_and_never_gives_a_named_id_again(
         async with engine.begin() as connection:
             member, ploy, thread = await _shop_at_0018(connection)
             before = await _rows(connection)
-        await upgrade(engine)
+        await upgrade(engine, "0019")
         assert await current_revision(engine) == "0019"
         async with engine.begin() as connection:
             assert await _rows(connection) == before

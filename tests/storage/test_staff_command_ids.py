@@ -30,11 +30,6 @@ async def test_ids_that_can_be_rows_are_refused_plainly(app: App) -> None:
         f"/stats #{TOO_BIG}",
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="a typed campaign id past 64 bits or with a superscript digit is an internal error "
-    "(handlers/staff/campaigns/__init__.py and handlers/staff/stats.py check isdigit, then int)",
-)
 async def test_an_id_no_row_can_have_is_refused_plainly(app: App, command: str) -> None:
     owner = await staff_chat(app, "o1", "owner", language_code="en")
     await owner.say(command)

@@ -123,7 +123,8 @@ async def test_unfollow_marks_the_account_unreachable_and_a_held_copy_shows_it(a
         assert identity is not None
         assert identity.reachable is False
         arrival = await uow.identities.arrive("telegram", "u1", app.clock.now())
-        back = await uow.identities.set_reachable(arrival.identity, True)
+        later = app.clock.now() + timedelta(seconds=1)  # after the unfollow kept its time
+        back = await uow.identities.set_reachable(arrival.identity, True, later)
         await uow.commit()
 
     assert back.reachable is True
@@ -132,6 +133,25 @@ async def test_unfollow_marks_the_account_unreachable_and_a_held_copy_shows_it(a
         again = await uow.identities.get("telegram", "u1")
         assert again is not None
         assert again.reachable is True
+
+
+async def test_a_change_of_reachability_older_than_the_kept_one_is_not_written(app: App) -> None:
+    """Two events of one person handled at once: the older, written second, changes nothing
+    even when its view of the account was read before the newer one was written."""
+    chat = Chat(app)
+    await join(chat)
+    now = app.clock.now()
+    async with app.uow() as uow:
+        arrival = await uow.identities.arrive("telegram", "u1", now)
+        stale = arrival.identity
+        newer = await uow.identities.set_reachable(stale, True, now + timedelta(minutes=10))
+        await uow.identities.set_reachable(stale, False, now + timedelta(minutes=5))
+        await uow.commit()
+    async with app.uow() as uow:
+        kept = await uow.identities.get("telegram", "u1")
+        assert kept is not None
+        assert kept.reachable is True
+        assert kept.reachability_at == newer.reachability_at
 
 
 async def test_an_event_sees_what_an_earlier_event_of_its_batch_left_unflushed(app: App) -> None:

@@ -12,7 +12,9 @@
 - ``{"events": []}`` (LINE's URL check) is answered 200;
 - an event stamped more than ``MAX_EVENT_AGE`` (7 days) ago, or ahead of our clock by more
   than a few minutes, is refused by its timestamp (a replay of a signed body: it is skipped,
-  stored nowhere, and answered 200 like the rest so LINE does not retry it);
+  stored nowhere, and answered 200 like the rest so LINE does not retry it); so is one whose
+  id is longer than the event log holds (no LINE id is: a body that failed the same way at
+  every redelivery);
 - each event is handled inline (one unit of work in the bus, then delivery) and 200 is
   answered when all are done; an unexpected crash answers 500 so LINE redelivers, and the bus's
   event log makes the redelivery harmless for the events already handled. A failed delivery is
@@ -46,7 +48,9 @@ from bot import metrics
 from bot.channels.line.client import api_client
 from bot.channels.line.events import Events
 from bot.channels.line.inbound import (
+    event_key,
     event_time,
+    has_storable_id,
     is_standby,
     to_inbound,
     user_of,
@@ -179,9 +183,15 @@ class LineChannel:
         """
         if not within_replay_window(event, self._clock.now()):
             log.warning(
-                "LINE event %s refused: stamped %s", event.webhook_event_id, event_time(event)
+                "LINE event %s refused: stamped %s ms",
+                str(event.webhook_event_id)[:40],
+                str(event.timestamp)[:40],
             )
             metrics.count_update("line", "replay")
+            return
+        if not has_storable_id(event):
+            log.warning("LINE event refused: its id is too long (%s…)", event_key(event)[:40])
+            metrics.count_update("line", "invalid")
             return
         inbound = await to_inbound(event, self._clock.now(), self._profile)
         if inbound is None:
@@ -218,13 +228,15 @@ class LineChannel:
         return profile.display_name, profile.language
 
     async def _hint_unsupported(self, event: Any) -> None:
-        """Stickers, photos and the like: a free, one-line hint, never a paid push."""
-        if not isinstance(event, MessageEvent) or user_of(event) is None or is_standby(event):
+        """Stickers, photos and the like: a free, one-line hint in the sender's language, never
+        a paid push."""
+        user_id = user_of(event)
+        if not isinstance(event, MessageEvent) or user_id is None or is_standby(event):
             return
         token = event.reply_token
         if not token or event.delivery_context.is_redelivery or not self._fresh(event_time(event)):
             return
-        text = t(self.settings.locale, "line.unsupported_message")
+        text = t(await self._locale(user_id), "line.unsupported_message")
         try:
             await self.sender.reply(token, [{"type": "text", "text": text}])
         except ChannelError:

@@ -24,7 +24,7 @@ from linebot.v3.webhooks import (
 
 from bot.channels.line.plain import PlainEvent
 from bot.channels.text import clean, clean_optional
-from bot.core.messages import Channel, Identity, Inbound, InboundKind
+from bot.core.messages import MAX_EVENT_ID_CHARS, Channel, Identity, Inbound, InboundKind
 
 #: a signed event older than this is refused, whatever its signature (a replay): LINE
 #: redelivers for hours, and this stays well inside the event memory (30 days, see
@@ -34,6 +34,8 @@ MAX_EVENT_AGE: Final = timedelta(days=7)
 #: how far in the future a timestamp may be (clock drift); later ones are refused too, else
 #: a body stamped ahead would outlive its forgotten id
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND: Final = timedelta(milliseconds=1)
 
 #: (display name, language) of a LINE user; (None, None) when LINE will not say
 ProfileLookup = Callable[[str], Awaitable[tuple[str | None, str | None]]]
@@ -53,18 +55,35 @@ def is_standby(event: Any) -> bool:
 
 
 def event_time(event: Any) -> datetime:
-    """When LINE says the event happened (its ``timestamp`` is in milliseconds)."""
+    """When LINE says the event happened (its ``timestamp`` is in milliseconds); only for an
+    event :func:`within_replay_window` let through (a stamp past any date has no datetime)."""
     return datetime.fromtimestamp(int(event.timestamp) / 1000, tz=UTC)
+
+
+def _milliseconds(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MILLISECOND
 
 
 def within_replay_window(event: Any, now: datetime) -> bool:
     """Whether ``event``'s timestamp is recent enough (and not too far ahead) to be handled.
 
     Only a body signed with the channel secret reaches this check, so a refused event is a
-    replay of a genuine one (or a redelivery LINE itself gave up on long ago).
+    replay of a genuine one (or a redelivery LINE itself gave up on long ago). The stamp is
+    compared as LINE's number of milliseconds: one past any date is refused, not an overflow.
     """
-    happened = event_time(event)
-    return now - MAX_EVENT_AGE <= happened <= now + MAX_CLOCK_SKEW
+    happened = int(event.timestamp)
+    return _milliseconds(now - MAX_EVENT_AGE) <= happened <= _milliseconds(now + MAX_CLOCK_SKEW)
+
+
+def has_storable_id(event: Any) -> bool:
+    """Whether the event log can record ``event``'s id (LINE's are 26 characters): one it
+    cannot record could not be handled once, so it is not handled at all."""
+    return len(event_key(event)) <= MAX_EVENT_ID_CHARS
+
+
+def event_key(event: Any) -> str:
+    """The :attr:`Inbound.event_id` of ``event``: ``line:<webhookEventId>``."""
+    return f"line:{event.webhook_event_id}"
 
 
 def _read(event: Any) -> tuple[InboundKind, str, str | None] | None:
@@ -99,7 +118,8 @@ async def to_inbound(event: Any, now: datetime, profile: ProfileLookup) -> Inbou
     common: dict[str, Any] = {
         "identity": Identity(Channel.LINE, user_id),
         "received_at": now,
-        "event_id": f"line:{event.webhook_event_id}",
+        "event_id": event_key(event),
+        "happened_at": event_time(event),
     }
     token = None if is_standby(event) else getattr(event, "reply_token", None)
     if kind is InboundKind.FOLLOW:

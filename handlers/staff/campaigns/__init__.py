@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.errors import NotFound
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
 from handlers.campaigns.stats_text import campaign_summary_line
@@ -75,7 +76,8 @@ async def campaign_command(ctx: Context) -> list[Reply]:
 
 async def _campaign(ctx: Context, text: str) -> Campaign:
     raw = text.strip().lstrip("#")
-    campaign = await ctx.uow.campaigns.get(int(raw)) if raw.isdigit() else None
+    campaign_id = row_id(raw)
+    campaign = None if campaign_id is None else await ctx.uow.campaigns.get(campaign_id)
     if campaign is None:
         raise NotFound("campaign.not_found", id=raw or "?")
     return campaign
@@ -97,7 +99,7 @@ def _confirm_send(ctx: Context, campaign: Campaign) -> list[Reply]:
 async def campaign_action(ctx: Context) -> list[Reply]:
     """``cmpa:send:<id>``: the confirmed send (managers and owners, checked by the router)."""
     verb, _, raw = ctx.args.partition(":")
-    if verb != "send" or not raw.isdigit():
+    if verb != "send" or row_id(raw) is None:
         return [ctx.reply("error.button_expired")]
     campaign = await _campaign(ctx, raw)
     return await send_campaign(ctx, campaign)

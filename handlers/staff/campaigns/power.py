@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from bot.core.errors import NotFound
+from bot.core.ids import row_id
 from bot.core.messages import Reply
 from bot.i18n import format_baht
 from handlers.context import Context
@@ -25,7 +26,8 @@ FLOW: Final = "cmpt"
 
 
 async def _campaign(ctx: Context, raw: str) -> Campaign:
-    campaign = await ctx.uow.campaigns.get(int(raw)) if raw.isdigit() else None
+    campaign_id = row_id(raw)
+    campaign = None if campaign_id is None else await ctx.uow.campaigns.get(campaign_id)
     if campaign is None:
         raise NotFound("campaign.not_found", id=raw or "?")
     return campaign

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import channel_name, format_number
 from handlers.context import Context
@@ -131,9 +132,10 @@ async def on_button(ctx: Context) -> list[Reply]:
     verb, _, rest = ctx.args.partition(":")
     if verb == "keep":
         return [ctx.reply("segment.kept")]
-    if verb != "delok" or not rest.isdigit():
+    segment_id = row_id(rest)
+    if verb != "delok" or segment_id is None:
         return [ctx.reply("error.button_expired")]
-    segment = next((s for s in await ctx.uow.segments.all() if s.id == int(rest)), None)
+    segment = next((s for s in await ctx.uow.segments.all() if s.id == segment_id), None)
     if segment is None:
         return [ctx.reply("segment.already_deleted")]
     await ctx.uow.segments.delete(segment.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from handlers.context import Context
 from handlers.router import Audience, Command, Router, has_role
@@ -41,7 +42,7 @@ async def settings_action(ctx: Context) -> list[Reply]:
     if pressed is None:
         return [ctx.reply("error.button_expired")]
     verb, args = pressed.verb, pressed.args
-    ids = [int(arg) for arg in args[:1] if arg.isdigit()]
+    ids = [number for number in map(row_id, args[:1]) if number is not None]
     if ctx.state is not None and ctx.state.flow == FLOW:
         ctx.finish()  # a menu button leaves a half-typed edit behind
     if verb == "home":

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.errors import InvalidInput
+from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import LOCALES
 from handlers.context import Context
@@ -58,10 +59,8 @@ async def show_tier_names(ctx: Context) -> list[Reply]:
 async def start_edit(ctx: Context, args: tuple[str, ...]) -> list[Reply]:
     """``set:tne:INDEX:LOCALE``: ask for the tier's name in that language."""
     rules = await load_rules(ctx.uow)
-    if len(args) != 2 or not args[0].isdigit() or args[1] not in LOCALES:
-        return [ctx.reply("error.button_expired")]
-    index = int(args[0])
-    if index >= len(rules.tiers):
+    index = row_id(args[0]) if len(args) == 2 else None
+    if index is None or args[1] not in LOCALES or index >= len(rules.tiers):
         return [ctx.reply("error.button_expired")]
     tier = rules.tiers[index]
     ctx.begin(FLOW, STEP, {"tier": tier.name, "locale": args[1]})
