@@ -159,13 +159,6 @@ async def _pending_of(app: App, campaign_id: int) -> int:
     )
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="Cancel racing Send on PostgreSQL: the campaign is marked cancelled while its "
-    "messages stay queued and go out (handlers/staff/campaigns cancel_campaign reads the "
-    "status unlocked and withdraws before the launch commits)",
-)
 async def test_cancel_racing_send_never_leaves_a_cancelled_campaign_with_messages_queued(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
