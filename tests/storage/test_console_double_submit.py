@@ -229,13 +229,6 @@ async def _loyalty_rules(app: App) -> dict[str, Any]:
         return await uow.settings.get(LOYALTY) or {}
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="two owners saving different loyalty rules at once on PostgreSQL: the later save "
-    "writes back the rules it read and the other change is lost, though audited as saved "
-    "(shop/loyalty_settings.py set_rule reads, changes and writes the setting unlocked)",
-)
 async def test_two_owners_changing_two_loyalty_rules_at_once_keep_both(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
