@@ -99,6 +99,19 @@ class People:
         await self._s.flush()
         return note
 
+    async def still_there(self, member_id: int) -> bool:
+        """Whether the member exists and is not erased, read with their row share-locked
+        (``FOR KEY SHARE``, PostgreSQL) to the commit: an erasure, which locks the row first,
+        either committed before (and is seen here) or waits for this transaction's commit
+        and then takes what it wrote about the member with it."""
+        erased = await self._s.execute(
+            select(Member.erased_at)
+            .where(Member.id == member_id)
+            .with_for_update(read=True, key_share=True)
+        )
+        found = erased.first()
+        return found is not None and found.erased_at is None
+
     async def notes(self, member_id: int, limit: int = 3) -> Sequence[MemberNote]:
         """The latest notes first."""
         result = await self._s.execute(

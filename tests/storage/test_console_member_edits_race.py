@@ -76,12 +76,6 @@ async def test_add_tag_clicked_twice_tags_once(
     ],
     ids=["note", "tag"],
 )
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="a console note or tag written while the member erases themselves on PostgreSQL "
-    "outlives the erasure (bot/admin/member_edit.py checks the member unlocked)",
-)
 async def test_a_note_or_tag_meeting_the_members_erasure_does_not_outlive_it(
     app: App,
     engine: AsyncEngine,
