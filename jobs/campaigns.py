@@ -53,8 +53,11 @@ async def finish_drained_campaigns(app: App) -> list[int]:
     finished: list[int] = []
     async with app.uow() as uow:
         for campaign in await uow.campaigns.sending():
-            if await uow.campaigns.pending_count(campaign.id) == 0:
-                campaign.status = "sent"
+            if await uow.campaigns.pending_count(campaign.id) > 0:
+                continue
+            # a cancel committed since the list was read withdrew what was pending: it stays
+            # cancelled (the move waits for a cancel in flight and then finds it cancelled)
+            if await uow.campaigns.move_status(campaign.id, "sending", "sent"):
                 campaign.finished_at = now
                 finished.append(campaign.id)
         await uow.commit()

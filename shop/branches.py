@@ -85,6 +85,8 @@ async def add_branch(
     if await uow.branches.by_code(code) is not None:
         raise Conflict("branches.duplicate", code=code)
     branch = await uow.branches.add(code, name_th, name_en)
+    if branch is None:  # added by another request since the look-up (a double click)
+        raise Conflict("branches.duplicate", code=code)
     after = {"code": code, "name_th": name_th, "name_en": name_en, "open": True}
     await uow.audit.record(
         actor, "branch.added", now, channel=channel, branch=code, before=None, after=after

@@ -95,5 +95,7 @@ async def set_rule(uow: UnitOfWork, by: ChangedBy, field: str, text: str) -> Any
     stored = await uow.settings.get(SETTINGS_KEY) or {}
     before = current_value(LoyaltyRules.from_setting(stored), field)
     stored[field] = value
-    await save_setting(uow, SETTINGS_KEY, stored, by, field=field, before=before, after=value)
+    await save_setting(
+        uow, SETTINGS_KEY, stored, by, field=field, before=before, after=value, entry=field
+    )
     return value

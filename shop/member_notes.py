@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, NotFound
 from storage.uow import UnitOfWork
 
 MAX_NOTE: Final = 500
@@ -60,6 +60,7 @@ async def change_tags(
     before = await people.tags(member_id)
     added = await people.add_tags(member_id, added, now) if added else []
     removed = await people.remove_tags(member_id, removed) if removed else []
+    await _still_there(uow, member_id)
     after = await people.tags(member_id)
     if added or removed:
         await uow.audit.record(
@@ -74,6 +75,15 @@ async def change_tags(
             after=after,
         )
     return Tagged(added, removed, after)
+
+
+async def _still_there(uow: UnitOfWork, member_id: int) -> None:
+    """Raises :class:`NotFound` (the caller's unit of work then writes nothing) when the
+    member was erased while the tag or note was being written: checked after the write, under
+    the member's share lock, so an erasure either came first and is seen here or comes after
+    this commit and removes the tag or note with the rest (a staff note describes the person)."""
+    if not await uow.people.still_there(member_id):
+        raise NotFound("error.member_not_found", query=str(member_id))
 
 
 def clean_note(text: str) -> str:
@@ -98,6 +108,7 @@ async def add_note(
     if len(text) > MAX_NOTE:
         raise InvalidInput("note.too_long", max=MAX_NOTE, length=len(text))
     note = await uow.people.add_note(member_id, staff_id, text, now)
+    await _still_there(uow, member_id)
     await uow.audit.record(
         actor,
         "member.noted",

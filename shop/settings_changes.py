@@ -49,10 +49,14 @@ async def save_setting(
     field: str,
     before: Any,
     after: Any,
+    entry: str | None = None,
     **more: Any,
 ) -> None:
-    """Store ``stored`` as shop setting ``key`` and audit ``settings.changed`` for ``field``."""
-    await uow.settings.put(key, stored, by.now)
+    """Store ``stored`` as shop setting ``key`` and audit ``settings.changed`` for ``field``.
+    With ``entry``, only that entry of ``stored`` is written, into the setting as it is when
+    written (:meth:`storage.repositories.settings.ShopSettings.put`): two staff changing two
+    entries of one setting at once keep both changes."""
+    await uow.settings.put(key, stored, by.now, only=entry)
     await uow.audit.record(
         by.actor,
         "settings.changed",
@@ -136,6 +140,7 @@ async def set_tier_label(uow: UnitOfWork, by: ChangedBy, tier: str, locale: str,
         stored,
         by,
         field=TIER_NAMES,
+        entry=TIER_NAMES,
         tier=tier,
         locale=locale,
         before=found.own_label(locale),

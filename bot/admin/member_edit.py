@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.admin.answers import form_text
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, NotFound
 from bot.i18n import t
 from shop.console import Viewer
 from shop.loyalty import loyalty_status
@@ -96,6 +96,8 @@ async def _change(request: web.Request, field: str) -> web.Response:
                 )
         except InvalidInput as error:
             return _message(request, viewer, 400, t(viewer.locale, error.key, **error.params))
+        except NotFound:  # erased as this was written
+            return _message(request, viewer, 404, t(viewer.locale, "admin.not_found"))
         await uow.commit()
     raise web.HTTPSeeOther(f"/admin/members/{member_id}")
 

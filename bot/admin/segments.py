@@ -3,7 +3,7 @@
 Managers and owners, as ``/segments`` and ``/segment`` in the chat (both are open to every
 manager: a segment is the shop's, not a branch's). The name and rule checks are
 :mod:`shop.segments`'s and saving a new one is the chat's own
-:func:`handlers.staff.segments.save.create`; a rule's error reads as in the chat. A saved
+:func:`handlers.staff.segments.save.try_create`; a rule's error reads as in the chat. A saved
 segment's name stays as created (campaigns and other rules refer to it); its rule may change.
 Every change is audited with the staff member and ``channel="web"``.
 """
@@ -21,9 +21,9 @@ from bot.admin.live import cancelled_when_gone
 from bot.admin.render import page
 from bot.core.errors import DomainError
 from bot.i18n import t
-from handlers.staff.segments.save import create
+from handlers.staff.segments.save import try_create
 from shop.campaigns.launch import segment_env
-from shop.segments import MAX_NAME, MAX_RULE, check_name, rule_size
+from shop.segments import MAX_NAME, MAX_RULE, rule_size
 from storage.models import Segment
 from storage.segments import (
     SegmentRuleError,
@@ -146,13 +146,11 @@ async def create_segment(request: web.Request) -> web.Response:
     async with app.uow() as uow:
         act = ConsoleAct(uow, app, viewer)
         try:
-            key = check_name(name)
-            existed = await uow.segments.by_name(key) is not None
-            replies = await create(act, name, rule)
+            saved, replies = await try_create(act, name, rule)
         except DomainError as error:
             message = t(viewer.locale, error.key, **error.params)
             return _form(request, None, name, rule, message, 400)
-        if existed or await uow.segments.by_name(key) is None:  # refused: the chat's reason
+        if not saved:  # refused: the chat's reason
             return _form(request, None, name, rule, replies[0].text or "", 400)
         await uow.commit()
     return await list_segments(request, replies[0].text or "")

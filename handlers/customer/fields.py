@@ -18,6 +18,7 @@ from bot.core.messages import Button, ButtonKind, InboundKind, Reply
 from handlers.context import Context
 from handlers.customer.common import GENDERS, audit, branch_name
 from shop.inputs import clean_name, parse_birthday, parse_phone
+from storage.errors import ConstraintViolation
 from storage.models import Member
 
 #: a field's stored value in flow data: JSON-friendly (birthday as an ISO date)
@@ -134,11 +135,24 @@ async def place_phone(ctx: Context, member: Member, phone: str) -> None:
     holder = await ctx.uow.members.by_phone(phone)
     if member.phone != phone:
         member.phone_verified = False
-    if holder is None or holder.id == member.id:
-        member.phone, member.phone_unlinked = phone, None
+    if holder is not None and holder.id != member.id:
+        await _keep_unlinked(ctx, member, phone, holder.id)
         return
+    try:
+        async with ctx.uow.savepoint():
+            member.phone, member.phone_unlinked = phone, None
+            await ctx.uow.flush()
+    except ConstraintViolation:  # another member took the free number while this one ran
+        await ctx.uow.members.reload(member)  # the savepoint's undo left it unread
+        other = await ctx.uow.members.phone_holder(phone)  # the winner's row is visible now
+        if other is None:
+            raise
+        await _keep_unlinked(ctx, member, phone, other)
+
+
+async def _keep_unlinked(ctx: Context, member: Member, phone: str, holder_id: int) -> None:
     member.phone, member.phone_unlinked = None, phone
-    await audit(ctx, "member.phone_duplicate", member.id, other_member_id=holder.id)
+    await audit(ctx, "member.phone_duplicate", member.id, other_member_id=holder_id)
 
 
 def shown_phone(member: Member) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import direct
 from storage.models import Branch, table_of
+from storage.upsert import insert_once
 
 
 class OpenBranch(NamedTuple):
@@ -61,11 +62,13 @@ class Branches:
     async def get(self, branch_id: int) -> Branch | None:
         return await self._s.get(Branch, branch_id)
 
-    async def add(self, code: str, name_th: str, name_en: str) -> Branch:
-        branch = Branch(code=code, name_th=name_th, name_en=name_en, active=True)
-        self._s.add(branch)
-        await self._s.flush()
-        return branch
+    async def add(self, code: str, name_th: str, name_en: str) -> Branch | None:
+        """A new open branch; None when ``code`` is taken, also by a branch another
+        transaction added at the same moment (this one waits for its commit)."""
+        values = {"code": code, "name_th": name_th, "name_en": name_en, "active": True}
+        if not await insert_once(self._s, Branch, values, ("code",)):
+            return None
+        return await self.by_code(code)
 
     async def rename(self, branch: Branch, name_th: str, name_en: str) -> None:
         branch.name_th, branch.name_en = name_th, name_en

@@ -34,6 +34,13 @@ class Campaigns:
     async def get(self, campaign_id: int) -> Campaign | None:
         return await self._s.get(Campaign, campaign_id, populate_existing=True)
 
+    async def lock(self, campaign_id: int) -> Campaign | None:
+        """The campaign reloaded with its row locked (``FOR UPDATE``) to the commit: it waits
+        for a launch, cancel or status move in flight on the same campaign to commit first."""
+        return await self._s.get(
+            Campaign, campaign_id, populate_existing=True, with_for_update=True
+        )
+
     async def recent(self, limit: int = 20) -> Sequence[Campaign]:
         result = await self._s.execute(select(Campaign).order_by(Campaign.id.desc()).limit(limit))
         return result.scalars().all()

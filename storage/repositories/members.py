@@ -73,6 +73,14 @@ class Members:
         result = await self._s.execute(_BY_PHONE, {"phone": phone_e164})
         return result.scalar_one_or_none()
 
+    async def phone_holder(self, phone_e164: str) -> int | None:
+        """The id of the member whose (linked) number ``phone_e164`` is, if any."""
+        return await self._s.scalar(select(Member.id).where(Member.phone == phone_e164))
+
+    async def reload(self, member: Member) -> None:
+        """Read ``member`` again from the database (after a savepoint undid a change to it)."""
+        await self._s.refresh(member)
+
     async def add(self, member: Member) -> Member:
         """Insert with a fresh member code (retried on the rare collision)."""
         for _ in range(10):

@@ -29,6 +29,7 @@ from storage.models import (
     Sale,
 )
 from storage.repositories.staff import code_hash
+from storage.upsert import insert_once
 
 LINK: Final = "link"
 CLAIM: Final = "claim"
@@ -72,11 +73,15 @@ class People:
         return list(result.scalars().all())
 
     async def add_tags(self, member_id: int, tags: Collection[str], now: datetime) -> list[str]:
-        """Add the tags the member does not have yet; returns those actually added."""
+        """Add the tags the member does not have yet; returns those actually added. A tag
+        another transaction adds at the same moment is added once, by that one (the other
+        waits for its commit and adds nothing), instead of failing on the key."""
         have = set(await self.tags(member_id))
-        added = sorted(set(tags) - have)
-        self._s.add_all(MemberTag(member_id=member_id, tag=tag, created_at=now) for tag in added)
-        await self._s.flush()
+        added = []
+        for tag in sorted(set(tags) - have):
+            values = {"member_id": member_id, "tag": tag, "created_at": now}
+            if await insert_once(self._s, MemberTag, values, ("member_id", "tag")):
+                added.append(tag)
         return added
 
     async def remove_tags(self, member_id: int, tags: Collection[str]) -> list[str]:
@@ -98,6 +103,19 @@ class People:
         self._s.add(note)
         await self._s.flush()
         return note
+
+    async def still_there(self, member_id: int) -> bool:
+        """Whether the member exists and is not erased, read with their row share-locked
+        (``FOR KEY SHARE``, PostgreSQL) to the commit: an erasure, which locks the row first,
+        either committed before (and is seen here) or waits for this transaction's commit
+        and then takes what it wrote about the member with it."""
+        erased = await self._s.execute(
+            select(Member.erased_at)
+            .where(Member.id == member_id)
+            .with_for_update(read=True, key_share=True)
+        )
+        found = erased.first()
+        return found is not None and found.erased_at is None
 
     async def notes(self, member_id: int, limit: int = 3) -> Sequence[MemberNote]:
         """The latest notes first."""

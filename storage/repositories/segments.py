@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Segment
+from storage.upsert import insert_once
 
 
 class Segments:
@@ -26,13 +27,17 @@ class Segments:
         )
         return result.scalars().first()
 
-    async def add(self, name: str, rule: str, created_by: str, now: datetime) -> Segment:
-        segment = Segment(
-            name=name, rule=rule, created_by=created_by, created_at=now, updated_at=now
-        )
-        self._s.add(segment)
-        await self._s.flush()
-        return segment
+    async def add(self, name: str, rule: str, created_by: str, now: datetime) -> bool:
+        """Save a new segment; False when ``name`` is taken, also by a segment another
+        transaction saved at the same moment (this one waits for its commit)."""
+        values = {
+            "name": name,
+            "rule": rule,
+            "created_by": created_by,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return await insert_once(self._s, Segment, values, ("name",))
 
     async def delete(self, segment_id: int) -> bool:
         result = await self._s.execute(delete(Segment).where(Segment.id == segment_id))

@@ -99,21 +99,28 @@ class ShopSettings:
         cache.put(version, key, value)
         return None if value is None else dict(value)
 
-    async def put(self, key: str, value: Value, now: datetime) -> None:
-        row = await self._s.get(ShopSetting, key)
+    async def put(self, key: str, value: Value, now: datetime, *, only: str | None = None) -> None:
+        """Store ``value`` as setting ``key``; with ``only``, just that entry of ``value``,
+        into the setting as stored now, so a change another writer made to another entry
+        meanwhile survives. The settings version is renewed first: that holds its row to the
+        commit, so writers queue there and each reads what the one before committed."""
+        await self._new_version(now)
+        row = await self._s.get(ShopSetting, key, populate_existing=True)
+        if only is not None:
+            value = {**(row.value if row is not None else {}), only: value[only]}
         if row is None:
             self._s.add(ShopSetting(key=key, value=value, updated_at=now))
         else:
             row.value = value
             row.updated_at = now
         await self._s.flush()
-        await self._new_version(now)
         self._wrote = True
         if self._cache is not None:
             self._cache.clear()
 
     async def _new_version(self, now: datetime) -> None:
-        """Store a new version token (one upsert; concurrent writers queue on its row)."""
+        """Store a new version token (one upsert; concurrent writers queue on its row, also
+        when it is new)."""
         dialect = self._s.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         table = table_of(ShopSetting)

@@ -10,7 +10,6 @@ before either writes), so what a busy shop meets now and then happens every time
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,7 +31,6 @@ from tests.unit.admin_support import Browser, console_client, signed_in
 from tests.unit.staff_support import audit_rows, ensure_branches, make_member, staff_chat
 
 Post = Callable[[], Awaitable[ClientResponse]]
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 def _meet_before(monkeypatch: pytest.MonkeyPatch, cls: type, name: str, parties: int) -> None:
@@ -74,12 +72,6 @@ async def _owner(app: App, client: Any) -> Browser:
     return browser
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="the same branch added twice at once on PostgreSQL: the second hits the unique "
-    "code and answers 500 (shop/branches.py add_branch checks, then inserts)",
-)
 async def test_add_branch_clicked_twice_adds_one_branch_and_says_why_not_the_second(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,12 +90,6 @@ async def test_add_branch_clicked_twice_adds_one_branch_and_says_why_not_the_sec
     assert len(await audit_rows(app, "branch.added")) == 1
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="the same segment saved twice at once on PostgreSQL: the second hits the unique "
-    "name and answers 500 (handlers/staff/segments/save.py create checks, then inserts)",
-)
 async def test_save_segment_clicked_twice_saves_one_segment(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,13 +145,6 @@ async def _pending_of(app: App, campaign_id: int) -> int:
     )
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="Cancel racing Send on PostgreSQL: the campaign is marked cancelled while its "
-    "messages stay queued and go out (handlers/staff/campaigns cancel_campaign reads the "
-    "status unlocked and withdraws before the launch commits)",
-)
 async def test_cancel_racing_send_never_leaves_a_cancelled_campaign_with_messages_queued(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -236,13 +215,6 @@ async def _loyalty_rules(app: App) -> dict[str, Any]:
         return await uow.settings.get(LOYALTY) or {}
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="two owners saving different loyalty rules at once on PostgreSQL: the later save "
-    "writes back the rules it read and the other change is lost, though audited as saved "
-    "(shop/loyalty_settings.py set_rule reads, changes and writes the setting unlocked)",
-)
 async def test_two_owners_changing_two_loyalty_rules_at_once_keep_both(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,6 @@ write.
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pytest
@@ -27,7 +26,6 @@ from tests.storage.join_edges_support import on_postgres, until
 from tests.unit.admin_support import console_client, signed_in
 from tests.unit.staff_support import audit_rows, make_member, staff_chat
 
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 NOTE = "แพ้ถั่ว โทรหาคุณแม่ 089-999-9999 ก่อนส่งของ"
 
 
@@ -37,12 +35,6 @@ async def _count(app: App, model: Any, *where: Any) -> int:
         return int(found.scalar_one())
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="the same tag added twice at once on PostgreSQL: the second insert hits the "
-    "primary key and the console answers 500 (storage/repositories/people.py add_tags)",
-)
 async def test_add_tag_clicked_twice_tags_once(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -75,12 +67,6 @@ async def test_add_tag_clicked_twice_tags_once(
         ("tags", {"tags": "แพ้ถั่ว"}, MemberTag, "add_tags"),
     ],
     ids=["note", "tag"],
-)
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="a console note or tag written while the member erases themselves on PostgreSQL "
-    "outlives the erasure (bot/admin/member_edit.py checks the member unlocked)",
 )
 async def test_a_note_or_tag_meeting_the_members_erasure_does_not_outlive_it(
     app: App,

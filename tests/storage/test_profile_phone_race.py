@@ -10,7 +10,6 @@ other. On PostgreSQL each runs in a transaction of its own: here both have looke
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pytest
@@ -26,17 +25,9 @@ from tests.chat import Chat
 from tests.storage.join_edges_support import on_postgres, until
 from tests.unit.staff_support import make_member
 
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 FAMILY_PHONE = "0899999999"
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="two members setting their profile to the same free number at once on PostgreSQL: "
-    "the second write hits the unique phone and the member gets an internal error "
-    "(handlers/customer/fields.py place_phone checks, then writes)",
-)
 async def test_two_members_taking_one_number_at_once_are_both_answered(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

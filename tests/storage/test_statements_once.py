@@ -114,6 +114,8 @@ async def test_the_staff_to_tell_are_one_statement_per_shape(app: App) -> None:
     async with app.uow() as uow:
         north = await uow.branches.add("n", "เหนือ", "North")
         south = await uow.branches.add("s", "ใต้", "South")
+        assert north is not None
+        assert south is not None
         await uow.staff.add("telegram", "1", "Owner", "owner", None, now)
         await uow.staff.add("telegram", "2", "North", "manager", north.id, now)
         await uow.staff.add("telegram", "3", "South", "manager", south.id, now)

@@ -146,7 +146,16 @@ async def cancel_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
     """Withdraw what has not been sent; what was sent stays sent (and is still measured)."""
     if campaign.status not in CANCELLABLE:
         return [ctx.reply("campaign.not_cancellable", id=campaign.id, status=campaign.status)]
+    seen = campaign.status
     withdrawn = await ctx.uow.campaigns.withdraw_pending(campaign.id)
+    # A launch may have claimed the campaign since it was read and still be queueing: the lock
+    # waits for it to commit, and what it queued is withdrawn too. A launch that comes later
+    # waits for this cancel and then finds nothing to start.
+    await ctx.uow.campaigns.lock(campaign.id)  # reloads ``campaign``
+    if campaign.status not in CANCELLABLE:
+        return [ctx.reply("campaign.not_cancellable", id=campaign.id, status=campaign.status)]
+    if campaign.status != seen:
+        withdrawn += await ctx.uow.campaigns.withdraw_pending(campaign.id)
     campaign.status = "cancelled"
     campaign.finished_at = ctx.now
     await ctx.uow.audit.record(

@@ -8,7 +8,7 @@ from handlers.staff.acting import StaffAct
 from shop.segments import MAX_NAME, check_name, rule_size
 from storage.segments import SegmentRuleError
 
-__all__ = ["MAX_NAME", "check_name", "create", "rule_error"]
+__all__ = ["MAX_NAME", "check_name", "create", "rule_error", "try_create"]
 
 
 def rule_error(ctx: StaffAct, error: SegmentRuleError) -> Reply:
@@ -19,15 +19,23 @@ def rule_error(ctx: StaffAct, error: SegmentRuleError) -> Reply:
 async def create(ctx: StaffAct, name_text: str, rule_text: str) -> list[Reply]:
     """Validate the name and the rule (against the shop's branches and segments), save, audit
     ``segment.created``, and say how many members it holds now."""
+    _, replies = await try_create(ctx, name_text, rule_text)
+    return replies
+
+
+async def try_create(ctx: StaffAct, name_text: str, rule_text: str) -> tuple[bool, list[Reply]]:
+    """:func:`create`, and whether it saved the segment (False: the replies say why not)."""
     name = check_name(name_text)
+    taken = [ctx.reply("segment.name_taken", name=name)]
     if await ctx.uow.segments.by_name(name) is not None:
-        return [ctx.reply("segment.name_taken", name=name)]
+        return False, taken
     try:
         size = await rule_size(ctx.uow, rule_text, ctx.now, ctx.settings.tz)
     except SegmentRuleError as error:
-        return [rule_error(ctx, error)]
-    await ctx.uow.segments.add(name, rule_text, ctx.actor, ctx.now)
+        return False, [rule_error(ctx, error)]
+    if not await ctx.uow.segments.add(name, rule_text, ctx.actor, ctx.now):
+        return False, taken  # saved by another request since the look-up (a double click)
     await ctx.uow.audit.record(
         ctx.actor, "segment.created", ctx.now, channel=ctx.channel, name=name, rule=rule_text
     )
-    return [Reply(text=ctx.tn("segment.created", size, name=name, rule=rule_text))]
+    return True, [Reply(text=ctx.tn("segment.created", size, name=name, rule=rule_text))]
