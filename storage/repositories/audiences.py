@@ -41,9 +41,11 @@ from storage.models import (
     CampaignMember,
     ChannelIdentity,
     Member,
+    OutboxMessage,
     PointsEntry,
     Sale,
 )
+from storage.repositories.withdrawals import CANCELLED as WITHDRAWN
 from storage.types import SATANG_PER_BAHT
 
 #: a select of ``members.id``, not yet executed
@@ -218,16 +220,26 @@ class Audiences:
         now: datetime, lapsed_days: int, cooldown_days: int, max_tries: int, kind: str
     ) -> MemberQuery:
         """Members whose last sale is ``lapsed_days`` old, tried fewer than ``max_tries``
-        times (by campaigns of ``kind``) since it and not within ``cooldown_days``."""
+        times (by campaigns of ``kind``) since it and not within ``cooldown_days``.
+
+        A try is a message the member was sent or is still to be sent, or a hold-out draw (the
+        hold-out is treated as the recipients are); an enrolment that sent nothing is none: left
+        out by the contact policy (``/stop``, no consent, blocked) or withdrawn before it left
+        (``/stop``, a visit), so a member who comes back to the chat is not kept waiting."""
         last_sale = (
             select(func.max(Sale.occurred_at))
             .where(Sale.member_id == Member.id, Sale.voided_at.is_(None))
             .scalar_subquery()
         )
+        withdrawn = exists().where(
+            OutboxMessage.dedupe_key == CampaignMember.outbox_key,
+            OutboxMessage.status == WITHDRAWN,
+        )
         tries = (
             select(CampaignMember.enrolled_at)
             .join(Campaign, Campaign.id == CampaignMember.campaign_id)
             .where(CampaignMember.member_id == Member.id, Campaign.kind == kind)
+            .where(CampaignMember.excluded.is_(None), ~withdrawn)
         )
         tries_this_lapse = (
             select(func.count())
@@ -238,6 +250,7 @@ class Audiences:
             select(func.max(CampaignMember.enrolled_at))
             .join(Campaign, Campaign.id == CampaignMember.campaign_id)
             .where(CampaignMember.member_id == Member.id, Campaign.kind == kind)
+            .where(CampaignMember.excluded.is_(None), ~withdrawn)
             .scalar_subquery()
         )
         return select(Member.id).where(
