@@ -199,14 +199,17 @@ class Audiences:
         return list(result.scalars())
 
     @staticmethod
-    def born_on(day: date, not_in_kind: str) -> MemberQuery:
+    def born_on(day: date, not_in_kind: str, enrolled_since: datetime) -> MemberQuery:
         """Members born on ``day`` not yet in a campaign of kind ``not_in_kind`` whose period
-        falls in ``day``'s year (period keys start with the year)."""
+        falls in ``day``'s year (period keys start with the year), counting only audience rows
+        enrolled at ``enrolled_since`` or later (a January row enrolled almost a year before
+        ``day`` was the late greeting of the year before's birthday)."""
         greeted_this_year = exists().where(
             CampaignMember.member_id == Member.id,
             CampaignMember.campaign_id == Campaign.id,
             Campaign.kind == not_in_kind,
             Campaign.period_key.like(f"{day.year}-%"),
+            or_(CampaignMember.enrolled_at.is_(None), CampaignMember.enrolled_at >= enrolled_since),
         )
         return select(Member.id).where(
             Member.birthday.is_not(None),
