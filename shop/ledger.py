@@ -15,17 +15,21 @@ Rules decided here:
   balance covers them; points the member already spent are written off (``unrecovered`` in the
   result, shown to staff and audited). A negative balance would follow the member to the
   counter as a debt nobody can explain, and the ledger's "never negative" rule holds for all.
+  Points of the sale that already expired are not taken again (``expired`` in the result): the
+  expiry took them back, and the balance left is other purchases' points.
 - Voiding: managers and owners any sale (of their branch, if scoped); a cashier only a sale
   they recorded themselves, at their branch, within :data:`CASHIER_VOID_WINDOW`.
 - Expiry writes at most one ``expire`` entry per member per UTC day, for the lots (see
   :func:`shop.loyalty.unspent_lots`) whose expiry has passed, and never more than the
   balance.
+- Both read the member's ledger with the member's row locked (:meth:`PointsLedger.locked_balance`):
+  a void, an expiry or a redemption committed meanwhile by another transaction is in what they
+  read, so no points are taken twice.
 """
 
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,12 +38,12 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from shop.inputs import thai_digits_to_ascii
-from shop.loyalty import LoyaltyRules, Tier, add_months, unspent_lots
+from shop.inputs import as_typed_ascii
+from shop.loyalty import LoyaltyRules, Tier, add_months, expired_of_sale, unspent_lots
 from storage.models import Branch, Member, PointsEntry, Sale, Staff
 from storage.repositories.arrival import StaffLike
 from storage.repositories.members import CODE_ALPHABET
-from storage.repositories.points import InsufficientPoints
+from storage.repositories.points import InsufficientPoints, PointsLedger
 from storage.repositories.sales import BeforeSale
 from storage.uow import UnitOfWork
 
@@ -80,6 +84,8 @@ class VoidResult:
     unrecovered: int
     balance_before: int
     balance: int
+    #: points of the sale that had already expired (the expiry took them, not the void)
+    expired: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,17 +99,19 @@ def check_amount(amount: Decimal, rules: LoyaltyRules) -> Decimal:
     """``amount`` if it is a sale amount the shop accepts, else InvalidInput saying why."""
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput("sale.amount_positive")
-    if amount != amount.quantize(_CENT):
-        raise InvalidInput("sale.amount_decimals")
+    # the size first: quantizing an amount of more digits than the decimal context holds
+    # (a card number pasted as the amount) raises InvalidOperation instead of answering
     if amount > rules.max_sale_amount:
         raise InvalidInput("sale.amount_too_large", max=f"{rules.max_sale_amount:,.0f}")
+    if amount != amount.quantize(_CENT):
+        raise InvalidInput("sale.amount_decimals")
     return amount.quantize(_CENT)
 
 
 def receipt_as_stored(receipt_no: str) -> str:
     """One paper receipt typed on a Thai keyboard (``๑๒๓``), with a phone's full-width digits
     (``１２３``) or in ASCII is one receipt: NFKC, then Thai digits, then stripped."""
-    return thai_digits_to_ascii(unicodedata.normalize("NFKC", receipt_no)).strip()
+    return as_typed_ascii(receipt_no).strip()
 
 
 def check_receipt(receipt_no: str) -> str:
@@ -272,24 +280,16 @@ async def void_sale(
     if sale.member_id is None:
         return VoidResult(sale, 0, 0, 0, 0)
     earned = await sale_points(uow, sale.id)
-    for _ in range(3):  # a redemption between reading and debiting the balance: read again
-        before = await uow.points.balance(sale.member_id)
-        taken = min(earned, max(before, 0))
-        try:
-            if taken > 0:
-                await uow.points.append(
-                    sale.member_id,
-                    -taken,
-                    "void",
-                    now,
-                    sale_id=sale.id,
-                    idempotency_key=f"void:{sale.id}",
-                )
-        except InsufficientPoints:
-            continue
-        after = await uow.points.balance(sale.member_id)
-        return VoidResult(sale, taken, earned - taken, before, after)
-    raise Conflict("sale.busy")
+    before = await uow.points.locked_balance(sale.member_id)
+    expired = expired_of_sale(await uow.points.entries(sale.member_id), sale.id) if earned else 0
+    owed = earned - expired
+    taken = min(owed, max(before, 0))
+    if taken > 0:  # the row is locked: the balance read is the one debited
+        await uow.points.append(
+            sale.member_id, -taken, "void", now, sale_id=sale.id, idempotency_key=f"void:{sale.id}"
+        )
+    after = await uow.points.balance(sale.member_id)
+    return VoidResult(sale, taken, owed - taken, before, after, expired)
 
 
 async def adjust_points(
@@ -319,18 +319,23 @@ async def expire_points(
 ) -> int:
     """Expire the member's unspent points whose expiry has passed; returns how many.
 
-    Idempotent per UTC day (``expire:<member>:<date>``). A redemption racing with it wins: the
-    expiry then writes nothing and the next day's run catches up.
+    Idempotent per UTC day (``expire:<member>:<date>``). A redemption or a void committed
+    before the member's row is locked here is in the ledger read under the lock: the expiry
+    takes only what is still due.
     """
-    entries = await uow.points.entries(member_id)
-    lots = unspent_lots(entries, rules.expiry_months)
-    due = sum(lot.remaining for lot in lots if lot.expires_at <= now)
-    due = min(due, await uow.points.balance(member_id))
+    if await _due(uow.points, member_id, now, rules) <= 0:
+        return 0  # nothing due: nothing to lock
+    balance = await uow.points.locked_balance(member_id)
+    due = min(await _due(uow.points, member_id, now, rules), balance)
     if due <= 0:
         return 0
     key = f"expire:{member_id}:{now.date().isoformat()}"
-    try:
-        entry = await uow.points.append(member_id, -due, "expire", now, idempotency_key=key)
-    except InsufficientPoints:
-        return 0
+    # the row is locked: the balance read covers the debit
+    entry = await uow.points.append(member_id, -due, "expire", now, idempotency_key=key)
     return 0 if entry is None else due
+
+
+async def _due(points: PointsLedger, member_id: int, now: datetime, rules: LoyaltyRules) -> int:
+    """The member's unspent points whose expiry has passed, as the ledger reads now."""
+    lots = unspent_lots(await points.entries(member_id), rules.expiry_months)
+    return sum(lot.remaining for lot in lots if lot.expires_at <= now)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, Protocol
 
@@ -30,6 +30,8 @@ SETTINGS_KEY: Final = "loyalty"
 TIER_NAMES: Final = "tier_names"
 #: how far ahead /points warns about expiring points
 EXPIRY_WARNING: Final = timedelta(days=30)
+#: the most days :func:`add_months` takes off a day that the month lacks (31 → 28)
+CLAMPED_DAYS: Final = timedelta(days=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,23 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
+def lot_expiry(earned_at: datetime, months: int) -> datetime:
+    """When points earned at ``earned_at`` expire: ``months`` calendar months later on the UTC
+    clock, the one ``earned_at`` is stored on, whatever clock the caller holds it in."""
+    return add_months(earned_at.astimezone(UTC), months)
+
+
+def earned_between(start: datetime, end: datetime, months: int) -> tuple[datetime, datetime]:
+    """A range of earning times holding every credit whose lot expires (:func:`lot_expiry`) in
+    ``[start, end)``, to pre-select them by (the lot's own expiry then decides): ``months``
+    earlier on the lots' clock, the end :data:`CLAMPED_DAYS` later, since the days a shorter
+    month lacks expire on its last day (with one month, the 28th to the 31st of January all
+    expire on 28 February)."""
+    return add_months(start.astimezone(UTC), -months), (
+        add_months(end.astimezone(UTC), -months) + CLAMPED_DAYS
+    )
+
+
 @dataclass(slots=True)
 class Lot:
     """Points of one credit entry that are still unspent."""
@@ -168,6 +187,8 @@ class Lot:
     sale_id: int | None
     expires_at: datetime
     remaining: int
+    #: points of the lot that an ``expire`` entry took
+    expired: int = 0
 
 
 class LedgerLine(Protocol):
@@ -194,13 +215,24 @@ def unspent_lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list
     which only older data could hold) is a debt that the next credits pay off first, so the
     lots always add up to ``max(balance, 0)`` and expiring them can never go below zero.
     """
+    return [lot for lot in _lots(entries, expiry_months) if lot.remaining > 0]
+
+
+def expired_of_sale(entries: Iterable[LedgerLine], sale_id: int) -> int:
+    """The points the sale's credit lost to expiry (first in, first out, as :func:`unspent_lots`
+    uses the lots up): points the shop already took back, which a void must not take again."""
+    return sum(lot.expired for lot in _lots(entries) if lot.sale_id == sale_id)
+
+
+def _lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list[Lot]:
+    """Every credit's lot, used up or not (see :func:`unspent_lots`)."""
     lots: list[Lot] = []
     debt = 0
     for entry in sorted(entries, key=lambda e: (e.earned_at, e.id or 0)):
         if entry.delta > 0:
             paid = min(debt, entry.delta)
             debt -= paid
-            expires_at = add_months(entry.earned_at, expiry_months)
+            expires_at = lot_expiry(entry.earned_at, expiry_months)
             lots.append(Lot(entry.id, entry.sale_id, expires_at, entry.delta - paid))
             continue
         owed = -entry.delta
@@ -216,8 +248,10 @@ def unspent_lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list
             used = min(lot.remaining, owed)
             lot.remaining -= used
             owed -= used
+            if entry.reason == "expire":
+                lot.expired += used
         debt += owed
-    return [lot for lot in lots if lot.remaining > 0]
+    return lots
 
 
 def expiring_points(entries: Iterable[LedgerLine], until: datetime, expiry_months: int = 12) -> int:

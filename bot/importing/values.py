@@ -83,10 +83,11 @@ def amount(text: str) -> Decimal:
         raise CellError("not an amount of baht") from None
     if not value.is_finite() or value <= 0:
         raise CellError("amount must be more than 0")
-    if value != value.quantize(Decimal("0.01")):
-        raise CellError("amount has more than two decimals")
+    # the size first: quantizing more digits than the decimal context holds raises
     if value >= Decimal(10) ** 9:
         raise CellError("amount is implausibly large")
+    if value != value.quantize(Decimal("0.01")):
+        raise CellError("amount has more than two decimals")
     return value.quantize(Decimal("0.01"))
 
 

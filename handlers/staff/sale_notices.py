@@ -140,6 +140,7 @@ async def announce_void(ctx: Context, result: VoidResult, member: Member | None)
         amount=str(sale.amount),
         points=-result.points,
         unrecovered=result.unrecovered,
+        expired=result.expired,
         balance_before=result.balance_before,
         balance_after=result.balance,
         branch=branch.code if branch else None,
@@ -165,6 +166,8 @@ async def announce_void(ctx: Context, result: VoidResult, member: Member | None)
     )
     if result.unrecovered:
         line += "\n" + ctx.t("sale.void_unrecovered", points=format_points(result.unrecovered))
+    if result.expired:
+        line += "\n" + ctx.t("sale.void_expired", points=format_points(result.expired))
     return Reply(text=line)
 
 

@@ -41,7 +41,7 @@ from jobs.automations.common import (
     shop_day,
 )
 from shop.ledger import expire_points
-from shop.loyalty import add_months, load_rules, unspent_lots
+from shop.loyalty import earned_between, load_rules, unspent_lots
 from storage.repositories.audiences import AudienceRow
 from storage.uow import UnitOfWork
 from wording.automations import OwnWords, expiry_reminder, expiry_template
@@ -49,6 +49,8 @@ from wording.automations import OwnWords, expiry_reminder, expiry_template
 NAME: Final = "expiry"
 #: the daily run's hour (shop time): the scheduler's, and the day a run before it reminds for
 HOUR: Final = 9
+#: the ledger's resolution: a lot expiring at ``now`` exactly expires before ``now + _TICK``
+_TICK: Final = timedelta(microseconds=1)
 
 
 def _again(points: int, day: date, words: OwnWords, name: str | None, locale: str) -> Reply:
@@ -74,9 +76,9 @@ async def run_expiry(app: App) -> dict[str, int]:
     async with app.uow() as uow:
         config = await automation_config(uow, NAME)
         rules = await load_rules(uow)
-        for member_id in await uow.audiences.points_holders(
-            None, add_months(now, -rules.expiry_months)
-        ):
+        # the credits whose lots have expired (at ``now`` or before) were earned before this
+        _, earned_before = earned_between(now, now + _TICK, rules.expiry_months)
+        for member_id in await uow.audiences.points_holders(None, earned_before):
             points = await expire_points(uow, member_id=member_id, now=now, rules=rules)
             if points:
                 expired += points
@@ -105,10 +107,9 @@ async def _due(uow: UnitOfWork, target: date, tz: ZoneInfo, expiry_months: int) 
     """Member id → points expiring on shop day ``target`` (members with some)."""
     start = datetime.combine(target, time(), tzinfo=tz)
     end = start + timedelta(days=1)
-    # a lot expires ``expiry_months`` after it was earned: those earned this window end on target
-    holders = await uow.audiences.points_holders(
-        add_months(start, -expiry_months), add_months(end, -expiry_months)
-    )
+    # the credits whose lots expire on the target day, found on the lots' own clock (a shop
+    # day's small hours are the day before in UTC, and a short month clamps the day)
+    holders = await uow.audiences.points_holders(*earned_between(start, end, expiry_months))
     due: dict[int, int] = {}
     for member_id in holders:
         lots = unspent_lots(await uow.points.entries(member_id), expiry_months)

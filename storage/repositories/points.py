@@ -180,6 +180,15 @@ class PointsLedger:
     async def _key_used(self, key: str) -> bool:
         return bool(await direct.fetch_all(self._s, _KEY_USED, {"key": key}))  # SQLite: driver
 
+    async def locked_balance(self, member_id: int) -> int:
+        """The balance, with the member's row locked until the transaction ends (PostgreSQL;
+        SQLite's transactions hold the database's write lock from their start): debits and
+        credits of other transactions wait, so the ledger read next is the one debited."""
+        result = await self._s.execute(
+            select(Member.points_balance).where(Member.id == member_id).with_for_update()
+        )
+        return int(result.scalar_one_or_none() or 0)
+
     async def balance(self, member_id: int) -> int:
         """The cached balance (always equal to :meth:`ledger_sum`)."""
         found = await direct.fetch_all(self._s, _BALANCE, {"member_id": member_id})

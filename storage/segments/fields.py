@@ -139,6 +139,9 @@ _MONTHS: Final = {
 }
 #: ``birth_month = current``: the shop's current month when the rule is used
 CURRENT_MONTH: Final = "current"
+#: the most baht a rule compares with: far more than any member spends, and its satang still
+#: fit the database's 64-bit integers
+MAX_BAHT: Final = Decimal(10) ** 12
 _YES: Final = ("yes", "true", "y", "ใช่", "1")
 _NO: Final = ("no", "false", "n", "ไม่", "ไม่ใช่", "0")
 
@@ -177,7 +180,10 @@ def parse_value(field: Field, word: str, position: int) -> Scalar:
     if kind is ValueKind.COUNT:
         return _whole(word, position, 0, 10**9)
     if kind is ValueKind.MONEY:
-        return _decimal(word, position).quantize(Decimal("0.01"))
+        baht = _decimal(word, position)
+        if baht > MAX_BAHT:  # before quantizing: more digits than the decimal context raise
+            raise SegmentRuleError("segment.bad_number", word, position, f"0–{MAX_BAHT:,}")
+        return baht.quantize(Decimal("0.01"))
     if kind is ValueKind.SHARE:
         share = _decimal(word[:-1], position) / 100 if word.endswith("%") else None
         share = share if share is not None else _decimal(word, position)

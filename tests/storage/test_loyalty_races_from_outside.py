@@ -8,7 +8,6 @@ by two cashiers at once, a void while the points are being spent."""
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import timedelta
 
 import pytest
@@ -37,7 +36,6 @@ from tests.unit.rewards_support import coupon_rows, make_coupon, make_reward, re
 from tests.unit.sales_support import balance, ledger
 from tests.unit.staff_support import audit_rows, ensure_branch, member_chat, staff_chat
 
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 APOLOGY = ("went wrong", "ขออภัย")
 
 
@@ -109,11 +107,6 @@ async def test_a_confirm_redelivered_at_once_and_later_issues_one_coupon(app: Ap
     assert (await reward_row(app, tea.id)).stock == 4
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="expiry debits the due it read before a redemption committed: points spent twice",
-)
 async def test_a_reward_bought_while_the_expiry_runs_costs_the_expiring_points_once(
     app: App, engine: AsyncEngine, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -147,10 +140,6 @@ async def test_a_reward_bought_while_the_expiry_runs_costs_the_expiring_points_o
     assert coupon.points_spent == 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OLD's points taken twice: by the void after the expiry, or by a stale expiry (PG)",
-)
 async def test_a_void_while_the_expiry_runs_leaves_the_members_newer_points(
     app: App, engine: AsyncEngine, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

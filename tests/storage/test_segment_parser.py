@@ -122,6 +122,8 @@ def rule_error(text: str) -> SegmentRuleError:
         ("tag = a or", "segment.unexpected_end", "field", 11, ""),
         ("tag = 'abc", "segment.unclosed_quote", "'abc", 7, ""),
         ("hour = 24", "segment.bad_number", "24", 8, "0–23"),
+        ("avg_ticket >= " + "9" * 30, "segment.bad_number", "9" * 30, 15, "0–1,000,000,000,000"),
+        ("spend_90d > 1e40", "segment.bad_number", "1e40", 13, "0–1,000,000,000,000"),
         ("visits_0d > 1", "segment.bad_days", "visits_0d", 1, "3650"),
         ("gender > male", "segment.bad_operator", ">", 8, "= != in not in"),
         ("tag = a b", "segment.unexpected", "b", 9, "and / or"),

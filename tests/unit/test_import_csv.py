@@ -124,6 +124,19 @@ def test_bad_amounts(text: str) -> None:
         values.amount(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("9" * 30, "implausibly large"),  # more digits than the decimal context holds
+        ("9" * 30 + ".50", "implausibly large"),
+        ("1." + "0" * 30 + "1", "two decimals"),
+    ],
+)
+def test_amounts_of_many_digits_say_why(text: str, reason: str) -> None:
+    with pytest.raises(values.CellError, match=reason):
+        values.amount(text)
+
+
 @pytest.mark.parametrize("text", ["-1", "2.5", "many"])
 def test_bad_points(text: str) -> None:
     with pytest.raises(values.CellError):

@@ -216,6 +216,9 @@ def test_amounts_are_read_as_baht(typed: str, amount: str) -> None:
         ("-50", "sale.amount_positive"),
         ("12.345", "sale.amount_decimals"),
         ("100000.01", "sale.amount_too_large"),
+        ("9" * 30, "sale.amount_too_large"),  # more digits than the decimal context holds
+        ("9" * 30 + ".5", "sale.amount_too_large"),
+        ("1." + "0" * 30 + "1", "sale.amount_decimals"),
         ("abc", "sale.amount_invalid"),
         ("1,25", "sale.amount_invalid"),
         ("1e5", "sale.amount_invalid"),

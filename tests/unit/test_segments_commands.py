@@ -35,6 +35,13 @@ async def test_typo_in_a_rule_names_the_word_and_suggests_the_field(app: App) ->
     assert await saved(app) == {}
 
 
+async def test_a_spend_of_thirty_digits_in_a_rule_is_refused_with_the_range(app: App) -> None:
+    manager = await staff_chat(app, "mg", "manager", language_code="en")
+    await manager.say(f"/segment new big avg_ticket >= {'9' * 30}")
+    assert "not a usable number (allowed: 0–1,000,000,000,000)" in manager.text(), manager.text()
+    assert await saved(app) == {}
+
+
 async def test_unknown_branch_is_refused_in_thai_with_a_suggestion(app: App) -> None:
     await build_shop(app)
     manager = await staff_chat(app, "mg", "manager")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from jobs.automations.expiry import run_expiry
@@ -17,7 +15,7 @@ from tests.chat import Chat
 from tests.domain.automation_support import bangkok
 from tests.unit.rewards_support import make_reward
 from tests.unit.sales_support import balance, ledger, queued
-from tests.unit.staff_support import ensure_branch, member_chat, staff_chat
+from tests.unit.staff_support import audit_rows, ensure_branch, member_chat, staff_chat
 
 
 async def _shop(app: App, clock: FrozenClock) -> tuple[Chat, Chat, int]:
@@ -29,9 +27,6 @@ async def _shop(app: App, clock: FrozenClock) -> tuple[Chat, Chat, int]:
     return manager, chat, ploy.id
 
 
-@pytest.mark.xfail(
-    strict=True, reason="void_sale takes the sale's points from the balance even once they expired"
-)
 async def test_voiding_a_sale_whose_points_expired_takes_no_other_points(
     app: App, clock: FrozenClock
 ) -> None:
@@ -47,8 +42,38 @@ async def test_voiding_a_sale_whose_points_expired_takes_no_other_points(
     assert await balance(app, ploy) == 50
     await manager.say("/void OLD")
     assert "voided" in manager.text().casefold() or "OLD" in manager.text()
+    assert "100 points of this sale, already expired" in manager.text(), manager.text()
+    assert "already spent" not in manager.text()
     assert await balance(app, ploy) == 50
     assert [entry for entry in await ledger(app, ploy) if entry[1] == "void"] == []
+    [voided] = await audit_rows(app, "sale.voided")
+    assert (voided.details["expired"], voided.details["unrecovered"]) == (100, 0)
+
+
+async def test_a_void_takes_back_what_was_spent_of_a_partly_expired_sale_but_not_the_expired(
+    app: App, clock: FrozenClock
+) -> None:
+    """OLD's 100 points: 60 bought a reward at once, the other 40 expired a year later; NEW's 50
+    are fresh. Voiding OLD takes back the 60 spent as far as the balance covers them (50, the
+    other 10 written off) and not the 40 the expiry already took."""
+    manager, chat, ploy = await _shop(app, clock)
+    start = clock.now()
+    await manager.say("/sale 0811111111 2500 receipt=OLD")  # 100 points
+    tea = await make_reward(app, cost=60)
+    await chat.say("/rewards")
+    await chat.press(f"rw:pick:{tea.id}")
+    await chat.press(f"rw:ok:{tea.id}")
+    clock.advance(timedelta(days=200))
+    await manager.say("/sale 0811111111 1250 receipt=NEW")  # 50 points
+    clock.set(add_months(start, 12) + timedelta(hours=1))
+    assert (await run_expiry(app))["expired_points"] == 40
+    await manager.say("/void OLD")
+    assert await balance(app, ploy) == 0
+    assert (await ledger(app, ploy))[-1] == (-50, "void")
+    [voided] = await audit_rows(app, "sale.voided")
+    assert (voided.details["expired"], voided.details["unrecovered"]) == (40, 10)
+    assert "10 points of this sale, already spent" in manager.text(), manager.text()
+    assert "40 points of this sale, already expired" in manager.text()
 
 
 async def test_a_void_that_undoes_the_spend_of_a_tier_drops_the_next_sale_to_its_rate(
