@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from bot.core.keys import staff_message_key
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale
@@ -87,7 +88,7 @@ async def notify_staff(
         if locale not in rendered:
             rendered[locale] = replies_to_payload(replies_for(locale))
         if await ctx.uow.outbox.enqueue(
-            f"{key}|s{recipient.staff_id}",
+            staff_message_key(key, recipient.staff_id),
             recipient.channel,
             recipient.user_id,
             dict(rendered[locale]),

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
-from bot.core.keys import PROMOTION
+from bot.core.keys import PROMOTION, staff_message_key
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale, t
@@ -75,7 +75,7 @@ async def _tell_owners(
         locale = owner.member_locale or supported_locale(owner.language_code) or shop_locale
         text = t(locale, "dispatch.quota_paused", campaign=name, pending=pending, id=campaign_id)
         await uow.outbox.enqueue(
-            f"dispatch:quota:{campaign_id}|s{owner.staff_id}",
+            staff_message_key(f"dispatch:quota:{campaign_id}", owner.staff_id),
             owner.channel,
             owner.user_id,
             replies_to_payload([Reply(text=text)]),

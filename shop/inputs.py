@@ -52,7 +52,7 @@ _ERA_MARKERS: Final = ("พศ", "คศ", "be", "ce", "ad")
 # Zero-width characters: legitimate inside text, meaningless (or dangling) at either end.
 _ZERO_WIDTH: Final = "\u200b\u200c\u200d\u2060\ufeff"
 _EDGE_CHARS: Final = _ZERO_WIDTH + " "
-# Translation tables for clean_name: one C-level pass each instead of a Python test per character.
+# Translation tables for visible_text: one C-level pass each instead of a Python test per character.
 _DROP_SURROGATES: Final = dict.fromkeys(range(0xD800, 0xE000))
 # C0, DEL and C1 controls (category Cc) except those that are whitespace (\t, \n, \x1c-\x1f,
 # \x85 ...): whitespace is collapsed into a space rather than dropped.
@@ -192,6 +192,17 @@ def _years_before(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
+def visible_text(text: str) -> str:
+    """``text`` NFC-normalised, without control characters (NUL among them: PostgreSQL's text
+    cannot hold it) and lone surrogates. Whitespace controls (tab, line breaks) stay, for the
+    caller to collapse or keep."""
+    if text.isascii():  # fast path: no surrogates, and NFC changes no ASCII text
+        return text if text.isprintable() else text.translate(_DROP_CONTROLS)
+    # Surrogates first: NFC normalisation cannot be trusted with half a code point.
+    normalised = unicodedata.normalize("NFC", text.translate(_DROP_SURROGATES))
+    return normalised.translate(_DROP_CONTROLS)
+
+
 def clean_name(text: str) -> str:
     """A display name as written, made safe to store: at most MAX_NAME_LENGTH characters.
 
@@ -200,14 +211,8 @@ def clean_name(text: str) -> str:
     and caps the length on a code point. HTML-looking text is kept literally: escaping is the
     adapters' job. Raises ``InvalidInput("input.name_invalid")`` when nothing visible is left.
     """
-    if text.isascii():  # fast path: no surrogates, and NFC changes no ASCII text
-        visible = text if text.isprintable() else text.translate(_DROP_CONTROLS)
-    else:
-        # Surrogates first: NFC normalisation cannot be trusted with half a code point.
-        normalised = unicodedata.normalize("NFC", text.translate(_DROP_SURROGATES))
-        visible = normalised.translate(_DROP_CONTROLS)
     # split() breaks on the same characters as \s: runs of whitespace become one space
-    name = " ".join(visible.split()).strip(_EDGE_CHARS)
+    name = " ".join(visible_text(text).split()).strip(_EDGE_CHARS)
     # Cutting may leave a dangling zero-width joiner or a space at the new end: trim again.
     name = name[:MAX_NAME_LENGTH].rstrip(_EDGE_CHARS)
     if not name:

@@ -15,8 +15,9 @@ marked ``cancelled``, counted as withdrawn in campaign stats — when:
   member bought since it was queued is withdrawn the same way: "we miss you" held by the
   quiet hours overnight is wrong once they were at the counter in the morning.
 
-Transactional rows (receipts, points and coupon notices, staff messages) are never withdrawn
-here. A campaign whose last pending row was withdrawn becomes ``sent`` as if it had been sent
+Transactional rows (receipts, points and coupon notices) are never withdrawn here; staff
+messages only when their staff member is removed (:func:`withdraw_staff_messages`). A campaign
+whose last pending row was withdrawn becomes ``sent`` as if it had been sent
 (:func:`shop.campaigns.tracking.finish_if_done`): the member who left does not keep it open.
 """
 
@@ -46,6 +47,13 @@ async def withdraw_promotions(uow: UnitOfWork, member_id: int, now: datetime) ->
     keys = await uow.withdrawals.member_promotions(member_id)
     await _finish_campaigns(uow, keys, now)
     return len(keys)
+
+
+async def withdraw_staff_messages(uow: UnitOfWork, staff_id: int) -> int:
+    """Withdraw every unsent message to staff member ``staff_id`` (their removal): inbox
+    alerts quote customers' words, and someone no longer on the team must not read them.
+    Returns how many were withdrawn."""
+    return len(await uow.withdrawals.staff_messages(staff_id))
 
 
 async def claim_sendable(

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.admin.keys import VIEWER
 from bot.admin.render import page
+from bot.channels.text import clean
 from shop.console import Viewer
 
 #: what a change's redirect may announce (``?done=…``): a word, never personal data
@@ -66,6 +67,10 @@ def done_word(request: web.Request) -> str | None:
 
 
 def form_text(form: Mapping[str, object], name: str, limit: int = 2000) -> str:
-    """A form field as text (missing or a file: empty), cut at ``limit`` characters."""
+    """A form field as text (missing or a file: empty), cut at ``limit`` characters.
+
+    Cleaned as the chat's adapters clean what they receive (:func:`bot.channels.text.clean`):
+    a NUL pasted into a form would be stored raw on SQLite and refused by PostgreSQL. Every
+    console form is read through here."""
     value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
+    return clean(value)[:limit] if isinstance(value, str) else ""

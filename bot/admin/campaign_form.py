@@ -15,6 +15,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.admin.acting import ConsoleAct
+from bot.admin.answers import form_text
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
 from bot.core.errors import DomainError
@@ -54,9 +55,7 @@ _LIMIT: Final = 2000
 
 def form_values(form: MultiDictProxy[Any]) -> dict[str, str]:
     """The typed answers; "-" skips an optional one, as in the chat."""
-    typed = {
-        key: v.strip()[:_LIMIT] if isinstance(v := form.get(key), str) else "" for key in FIELDS
-    }
+    typed = {key: form_text(form, key, _LIMIT).strip() for key in FIELDS}
     return {key: "" if value == "-" else value for key, value in typed.items()}
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.admin.answers import form_text
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
 from bot.core.errors import InvalidInput
@@ -62,8 +63,7 @@ async def member_extras(
 
 
 def _text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value[:_MAX_FORM] if isinstance(value, str) else ""
+    return form_text(form, name, _MAX_FORM)
 
 
 async def _change(request: web.Request, field: str) -> web.Response:

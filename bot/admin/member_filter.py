@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import ColumnElement
 
+from bot.admin.answers import form_text
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.live import cancelled_when_gone
 from bot.admin.pages import PAGE_SIZE
@@ -47,8 +48,7 @@ class Filtered:
 
 
 def _field(form: Any, name: str, limit: int) -> str:
-    typed = form.get(name)
-    return typed.strip()[:limit] if isinstance(typed, str) else ""
+    return form_text(form, name).strip()[:limit]
 
 
 def _after(form: Any) -> int:

@@ -15,6 +15,7 @@ from typing import Final
 
 from aiohttp import web
 
+from bot.admin.answers import form_text
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.member_edit import member_extras
 from bot.admin.render import page
@@ -118,8 +119,7 @@ async def members(request: web.Request) -> web.Response:
 
 async def search(request: web.Request) -> web.Response:
     form = await request.post()
-    typed = form.get("q")
-    query = typed.strip()[:_MAX_QUERY] if isinstance(typed, str) else ""
+    query = form_text(form, "q").strip()[:_MAX_QUERY]
     return await _member_list(request, query, _after(form.get("after")))
 
 

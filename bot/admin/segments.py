@@ -15,6 +15,7 @@ from typing import Final
 from aiohttp import web
 
 from bot.admin.acting import ConsoleAct
+from bot.admin.answers import form_text
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.live import cancelled_when_gone
 from bot.admin.render import page
@@ -35,10 +36,6 @@ from storage.segments import (
 from storage.uow import UnitOfWork
 
 _SCRIPT: Final = "segment-count.js"
-
-
-def _text(value: object, limit: int) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def _not_found(request: web.Request) -> web.Response:
@@ -142,7 +139,8 @@ async def edit_form(request: web.Request) -> web.Response:
 async def create_segment(request: web.Request) -> web.Response:
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     form = await request.post()
-    name, rule = _text(form.get("name"), MAX_NAME + 1), _text(form.get("rule"), MAX_RULE)
+    name = form_text(form, "name").strip()[: MAX_NAME + 1]
+    rule = form_text(form, "rule").strip()[:MAX_RULE]
     if not rule:
         return _form(request, None, name, rule, t(viewer.locale, "admin_segments.rule_empty"), 400)
     async with app.uow() as uow:
@@ -164,7 +162,7 @@ async def edit_segment(request: web.Request) -> web.Response:
     """A saved segment's new rule, checked as a new one is; audited before and after."""
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     form = await request.post()
-    rule = _text(form.get("rule"), MAX_RULE)
+    rule = form_text(form, "rule").strip()[:MAX_RULE]
     async with app.uow() as uow:
         segment = await _segment(uow, request)
         if segment is None:
@@ -227,7 +225,7 @@ async def count(request: web.Request) -> web.Response:
     URLs and logs."""
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     form = await request.post()
-    rule = _text(form.get("rule"), MAX_RULE)
+    rule = form_text(form, "rule").strip()[:MAX_RULE]
     if not rule:
         return web.json_response({"error": t(viewer.locale, "admin_segments.rule_empty")})
     async with app.uow.reading() as uow:  # the count holds no write lock while it runs

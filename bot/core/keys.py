@@ -54,6 +54,20 @@ def promotion_action(campaign_id: int) -> str:
     return f"{PROMOTION}:{campaign_id}"
 
 
+def staff_message_key(cause: str, staff_id: int) -> str:
+    """The outbox key of a message to one staff member about ``cause``: ``<cause>|s<staff>``.
+
+    Written by every message to staff (alerts, notices, approvals' outcomes); read when a
+    removed staff member's unsent messages are withdrawn and when an erasure finds the alerts
+    that quote the erased person."""
+    return f"{cause}|s{staff_id}"
+
+
+def staff_messages_pattern(staff_id: int) -> str:
+    """SQL ``LIKE`` pattern matching every :func:`staff_message_key` to ``staff_id``."""
+    return f"%|s{staff_id}"
+
+
 #: the action namespace of a button that runs a command, as if its name had been typed
 COMMAND: Final = "cmd"
 

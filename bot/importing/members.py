@@ -30,6 +30,7 @@ from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.opening import record_openings, unopened
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
+from shop.member_notes import clean_note
 from storage.bulk import importing as store
 from storage.db import DatabaseConnection
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH, new_member_code
@@ -121,7 +122,7 @@ class MemberImport:
             home_branch_id=cell(record, "home_branch", self._branch, problems),
             points=cell(record, "points", self._points, problems),
             tags=cell(record, "tags", self._tags, problems) or (),
-            note=record.get("note")[:MAX_NOTE_LENGTH] or None,
+            note=clean_note(record.get("note"))[:MAX_NOTE_LENGTH] or None,
             joined_at=cell(record, "joined", self._joined, problems),
             member_code=self._code(record.get("member_code")),
         )

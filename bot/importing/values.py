@@ -16,7 +16,13 @@ from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
 from bot.importing.csvfile import CsvRecord, normalise_header
-from shop.inputs import clean_name, parse_birthday, parse_phone, thai_digits_to_ascii
+from shop.inputs import (
+    clean_name,
+    parse_birthday,
+    parse_phone,
+    thai_digits_to_ascii,
+    visible_text,
+)
 
 BUDDHIST_ERA_START: Final = 2400
 BUDDHIST_ERA_OFFSET: Final = 543
@@ -122,10 +128,11 @@ def gender(text: str) -> str:
 
 
 def tags(text: str) -> tuple[str, ...]:
-    """Distinct tags in file order, separated by ``,``, ``;`` or ``|``."""
+    """Distinct tags in file order, separated by ``,``, ``;`` or ``|``; cleaned of control
+    characters as names are (:func:`shop.inputs.visible_text`)."""
     found: list[str] = []
     unguarded = _FORMULA_GUARD.sub("", text) if text.startswith("'") else text
-    for part in _LIST_SEPARATORS.split(unguarded):
+    for part in _LIST_SEPARATORS.split(visible_text(unguarded)):
         tag = " ".join(part.split())
         if len(tag) > MAX_TAG_LENGTH:
             raise CellError(f"tag longer than {MAX_TAG_LENGTH} characters: {tag[:20]}…")

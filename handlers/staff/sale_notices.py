@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from bot.core.keys import staff_message_key
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import format_baht, format_points, t
@@ -174,13 +175,15 @@ async def announce_void(ctx: Context, result: VoidResult, member: Member | None)
 async def notify_staff_member(
     ctx: Context, staff_id: int, replies_for: Callable[[str], list[Reply]], key: str
 ) -> bool:
-    """Queue a message for one staff member (in their language); False if unreachable."""
+    """Queue a message for one staff member (in their language), keyed ``key`` as a staff
+    message (:func:`bot.core.keys.staff_message_key`); False if unreachable."""
     for recipient in await ctx.uow.outbox.staff_recipients(ROLES):
         if recipient.staff_id != staff_id:
             continue
         if not recipient.reachable:
             return False
         payload = replies_to_payload(replies_for(staff_locale(ctx, recipient)))
-        await ctx.uow.outbox.enqueue(key, recipient.channel, recipient.user_id, payload, ctx.now)
+        keyed = staff_message_key(key, staff_id)
+        await ctx.uow.outbox.enqueue(keyed, recipient.channel, recipient.user_id, payload, ctx.now)
         return True
     return False

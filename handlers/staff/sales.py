@@ -153,6 +153,11 @@ async def _member_and_branch(
     member, before = read.member, read.before
     if member is None or member.erased_at is not None or before is None:
         raise NotFound("error.member_not_found", query=text[:40])
+    if not read.branches and staff.branch_id is None and code is None:
+        # no open branch: a shop whose branches are all closed is told so, not to add one
+        closed = [branch.code for branch in await ctx.uow.branches.every()]
+        if closed:
+            raise NotAllowed("sale.branches_closed", branches=", ".join(closed))
     return member, chosen_branch(staff.branch_id, code, read.branches), before
 
 

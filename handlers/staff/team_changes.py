@@ -3,7 +3,8 @@ the chat's ``/staff`` (:mod:`handlers.staff.team`) and the web console's staff p
 
 The rules are :mod:`handlers.staff.team`'s docstring: the owner removes anyone but the last
 owner; a manager removes cashiers they can see. Removal deactivates the row (which also ends
-the person's console sessions), revokes the invites they made, is audited ``staff.removed`` and
+the person's console sessions), revokes the invites they made, withdraws the messages queued
+for them and not sent yet (alerts quote customers' words), is audited ``staff.removed`` and
 tells the removed person in their own language through the outbox.
 """
 
@@ -18,6 +19,7 @@ from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale, t
 from handlers.staff.invite_list import revoke_made_by
 from handlers.staff.menu import CUSTOMER_MENU, menu_meta
+from shop.withdrawal import withdraw_staff_messages
 from storage.models import Staff
 from storage.uow import UnitOfWork
 
@@ -85,6 +87,7 @@ async def remove_staff(uow: UnitOfWork, by: Remover, staff_id: int) -> Staff | N
         raise LastOwner()
     await uow.staff.deactivate(target)
     await revoke_made_by(uow, target, by.actor, by.now, by.channel)
+    await withdraw_staff_messages(uow, target.id)
     await uow.audit.record(
         by.actor,
         "staff.removed",

@@ -22,6 +22,8 @@ MAX_TITLE: Final = 100
 #: against the month's quota, unlike the chat's test, which is the answer to a message)
 TEST_SEND_THROTTLE: Final = Throttle(("campaign.tested",), limit=5, window=timedelta(minutes=10))
 _WHEN: Final = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s+(\d{1,2})[:.](\d{2})$")
+#: ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses
+_HOLDOUT: Final = re.compile(r"[0-9]{1,3}")
 
 
 def check_title(text: str) -> str:
@@ -67,6 +69,6 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
 def parse_holdout(text: str) -> int:
     """A hold-out share ("10", "10%", Thai digits) from 0 to :data:`MAX_HOLDOUT`."""
     raw = thai_digits_to_ascii(text).removesuffix("%").strip()
-    if not raw.isdigit() or not 0 <= int(raw) <= MAX_HOLDOUT:
+    if not _HOLDOUT.fullmatch(raw) or not 0 <= int(raw) <= MAX_HOLDOUT:
         raise InvalidInput("campaign.holdout_invalid", max=MAX_HOLDOUT)
     return int(raw)

@@ -14,6 +14,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.keys import staff_messages_pattern
 from storage.bulk.sql import commonly_true, is_among
 from storage.models import (
     Campaign,
@@ -96,6 +97,12 @@ class Withdrawals:
         transactional rows (receipts, notices) stay."""
         box = OutboxMessage
         return await self._withdraw(box.member_id == member_id, box.promotional.is_(True))
+
+    async def staff_messages(self, staff_id: int) -> list[str]:
+        """Withdraw every pending message to staff member ``staff_id`` (keys
+        :func:`bot.core.keys.staff_message_key` wrote), claimed ones included."""
+        pattern = staff_messages_pattern(staff_id)
+        return await self._withdraw(OutboxMessage.dedupe_key.like(pattern))
 
     async def pending_among(self, message_ids: Collection[int]) -> set[int]:
         """The ids among ``message_ids`` whose rows are still pending."""

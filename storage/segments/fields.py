@@ -18,6 +18,9 @@ from typing import Final
 from storage.segments.syntax import OPERATORS, Scalar, SegmentRuleError, suggest
 
 MAX_DAYS: Final = 3650
+#: the largest amount a rule may name, in baht: well within what the money columns hold (whole
+#: satang in a 64-bit integer) and within the 28 digits ``Decimal`` rounds exactly
+MAX_MONEY: Final = Decimal(10**12)
 EQUALITY: Final = ("=", "!=", "in", "not in")
 ORDERED: Final = (*OPERATORS, "in", "not in")
 _WINDOWED: Final = re.compile(r"^([a-z_]+?)_(\d+)d$")
@@ -139,9 +142,6 @@ _MONTHS: Final = {
 }
 #: ``birth_month = current``: the shop's current month when the rule is used
 CURRENT_MONTH: Final = "current"
-#: the most baht a rule compares with: far more than any member spends, and its satang still
-#: fit the database's 64-bit integers
-MAX_BAHT: Final = Decimal(10) ** 12
 _YES: Final = ("yes", "true", "y", "ใช่", "1")
 _NO: Final = ("no", "false", "n", "ไม่", "ไม่ใช่", "0")
 
@@ -180,10 +180,10 @@ def parse_value(field: Field, word: str, position: int) -> Scalar:
     if kind is ValueKind.COUNT:
         return _whole(word, position, 0, 10**9)
     if kind is ValueKind.MONEY:
-        baht = _decimal(word, position)
-        if baht > MAX_BAHT:  # before quantizing: more digits than the decimal context raise
-            raise SegmentRuleError("segment.bad_number", word, position, f"0–{MAX_BAHT:,}")
-        return baht.quantize(Decimal("0.01"))
+        amount = _decimal(word, position)
+        if amount > MAX_MONEY:
+            raise SegmentRuleError("segment.bad_number", word, position, f"0–{MAX_MONEY:,}")
+        return amount.quantize(Decimal("0.01"))
     if kind is ValueKind.SHARE:
         share = _decimal(word[:-1], position) / 100 if word.endswith("%") else None
         share = share if share is not None else _decimal(word, position)

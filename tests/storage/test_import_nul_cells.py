@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Member, MemberNote, MemberTag
@@ -22,12 +21,6 @@ FILE = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a NUL inside a tag or note cell is stored raw on SQLite and, on PostgreSQL, fails "
-    "the whole import with a driver error and no row imported (bot/importing/values.py tags "
-    "and the note column are not cleaned as names are)",
-)
 async def test_a_nul_in_a_tag_or_note_cell_is_cleaned_or_reported_and_good_rows_import(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:

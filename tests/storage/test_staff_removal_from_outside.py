@@ -40,12 +40,6 @@ async def _staff_id(app: App, user_id: int) -> int:
         return int(found.scalar_one())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an inbox alert queued for a manager is still delivered after the manager is "
-    "removed (handlers/staff/team_changes.py remove_staff leaves their queued staff "
-    "messages; shop/withdrawal.py never withdraws transactional rows)",
-)
 async def test_a_removed_manager_gets_the_removal_notice_and_no_customer_text(
     app: App, tg: TelegramWorld
 ) -> None:

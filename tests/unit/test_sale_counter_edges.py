@@ -106,7 +106,7 @@ async def test_a_shop_whose_branches_are_all_closed_records_no_sale(app: App) ->
     owner = await staff_chat(app, "o1", "owner", language_code="en")
     member = await make_member(app, "Ploy", "081-234-5678", user_id="m1")
     await owner.say(f"/sale {member.member_code} 100")
-    assert owner.text() == t("en", "sale.no_branches")
+    assert owner.text() == t("en", "sale.branches_closed", branches="asoke, ratchada")
     await owner.say("/sale 0899999999 100")  # an unknown member is named first, as before
     assert owner.text() == t("en", "error.member_not_found", query="0899999999")
     assert await sales(app) == []
@@ -128,3 +128,11 @@ async def test_adjust_and_void_for_a_blocked_member_change_points_and_queue_noth
     )
     keys = [row.dedupe_key for row in await outbox_rows(app)]
     assert [k for k in keys if not k.startswith("receipt:")] == [], keys
+
+
+async def test_a_shop_with_no_branch_yet_is_told_to_add_one(app: App) -> None:
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    member = await make_member(app, "Ploy", "081-234-5678", user_id="m1")
+    await owner.say(f"/sale {member.member_code} 100")
+    assert owner.text() == t("en", "sale.no_branches")
+    assert await sales(app) == []

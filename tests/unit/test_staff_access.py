@@ -1,6 +1,7 @@
 """Staff access ends when the person is removed (issue 15, item 6): the invites they made stop
 working, ``/staff invites`` lists the open ones with who made them and the owner revokes any,
-and two owners removing each other at the same instant leave the shop one owner."""
+two owners removing each other at the same instant leave the shop one owner, and messages
+queued for someone removed are not sent to them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.i18n import t
 from tests.chat import Chat
-from tests.unit.staff_support import audit_rows, make_staff, staff_chat, staff_of, staff_row
+from tests.unit.sales_support import approvals
+from tests.unit.staff_support import (
+    audit_rows,
+    ensure_branches,
+    make_member,
+    make_staff,
+    outbox_rows,
+    staff_chat,
+    staff_of,
+    staff_row,
+)
 from tests.unit.test_staff_claim import cli_code
 
 NOT_ALLOWED = t("en", "error.not_allowed")
@@ -121,3 +132,23 @@ async def test_an_invite_from_someone_removed_earlier_is_refused_at_the_claim(ap
     await newcomer.say(f"/claim {code}")
     assert newcomer.text() == INVALID
     assert await staff_of(app, "n1") is None
+
+
+async def test_a_cashier_removed_before_an_approvals_outcome_is_sent_does_not_get_it(
+    app: App,
+) -> None:
+    await ensure_branches(app, ("asoke",))
+    cashier = await staff_chat(app, "c1", "cashier", "asoke", name="Nok")
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    ploy = await make_member(app, user_id="m1", locale="en")
+    await cashier.say(f"/sale {ploy.member_code} 19000 receipt=R0")
+    await cashier.say(f"/sale {ploy.member_code} 1500 receipt=BIG")  # over the daily cap
+    [approval] = await approvals(app)
+    await owner.press(f"apv:y:{approval.id}")  # the outcome, naming Ploy, queued for Nok
+    nok = await staff_of(app, "c1")
+    assert nok is not None
+    await owner.press(f"stf:rmok:{nok.id}")
+    [told] = await outbox_rows(app, f"approval:{approval.id}:done")
+    assert told.status == "cancelled"
+    [removed] = await outbox_rows(app, f"staff:{nok.id}:removed")
+    assert removed.status == "pending"
