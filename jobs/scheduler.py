@@ -33,6 +33,7 @@ from bot import metrics
 from jobs import campaigns, housekeeping
 from jobs.app import App
 from jobs.automations.birthday import run_birthday
+from jobs.automations.expiry import HOUR as EXPIRY_HOUR
 from jobs.automations.expiry import run_expiry
 from jobs.automations.tiers import run_tier_review
 from jobs.automations.winback import run_winback
@@ -69,7 +70,7 @@ JOBS: list[PeriodicJob] = [
     # hourly: the greeting hour is an owner setting, checked inside the job
     PeriodicJob("automations.birthday", every_minutes(60), each_period(run_birthday)),
     PeriodicJob("automations.winback", daily_at(10, 0), each_period(run_winback)),
-    PeriodicJob("automations.expiry", daily_at(9, 0), each_period(run_expiry)),
+    PeriodicJob("automations.expiry", daily_at(EXPIRY_HOUR, 0), each_period(run_expiry)),
     PeriodicJob("automations.tiers", daily_at(9, 30), each_period(run_tier_review)),
     # every 15 minutes: asks about sales that came due (idempotent per sale, quiet-hour aware)
     PeriodicJob("automations.feedback", every_minutes(15), each_period(run_feedback)),

@@ -116,6 +116,14 @@ def shop_day(now: datetime, tz: ZoneInfo) -> date:
     return now.astimezone(tz).date()
 
 
+def greeting_month(birthday: date, today: date) -> date:
+    """The day whose month a birthday greeting sent ``today`` belongs to (its campaign and the
+    month its coupon is valid for): the birthday's, unless that month has already ended — a
+    late greeting caught up after a month end — and then ``today``'s, so that the coupon is
+    usable for a whole month from the greeting, not already expired."""
+    return today if (birthday.year, birthday.month) < (today.year, today.month) else birthday
+
+
 def birthday_offer(
     day: date, gift: tuple[str, str] = BIRTHDAY_GIFT, titles: tuple[str, str] = ("", "")
 ) -> Offer:

@@ -11,7 +11,9 @@ marked ``cancelled``, counted as withdrawn in campaign stats — when:
   their turn behind the rate limit, again at intervals (:func:`still_to_send`): a row whose
   member has no marketing consent any more, was erased, or whose chat account blocked the bot
   is withdrawn instead of sent. That catches what the first cannot: a campaign launch that
-  read the consent just before the ``/stop`` and queued its row just after.
+  read the consent just before the ``/stop`` and queued its row just after. A win-back whose
+  member bought since it was queued is withdrawn the same way: "we miss you" held by the
+  quiet hours overnight is wrong once they were at the counter in the morning.
 
 Transactional rows (receipts, points and coupon notices) are never withdrawn here; staff
 messages only when their staff member is removed (:func:`withdraw_staff_messages`). A campaign

@@ -11,19 +11,26 @@ Decisions:
   birthday coupon valid for that month, claimed with the ``cmp:<id>`` button like any campaign.
   A member is greeted once per year: left out when already in any birthday campaign of the
   same year (a birthday edited to a later month does not bring a second coupon).
-- Catch-up: a run also covers the :data:`CATCH_UP_DAYS` days before today, so a process that
-  was down on someone's birthday greets them when it is back (late, but once).
+- Catch-up: a run also covers the ``CATCH_UP_DAYS`` days before today
+  (:func:`jobs.automations.common.due_days`), so a process that was down on someone's
+  birthday greets them when it is back (late, but once). A late greeting
+  after the birthday month has ended goes into the month of the greeting, with its coupon
+  (:func:`shop.automations.greeting_month`): a coupon that expired before it was sent is no
+  gift. So a 31 December birthday can be greeted in January's campaign; that row is not
+  counted as the next year's greeting (:data:`LAST_YEARS_LATE`).
 - Promotional: ``/stop``, no consent, caps and quiet hours apply (``eligibility``).
 """
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Final
 
 from jobs.app import App
 from jobs.automations.common import (
+    CATCH_UP_DAYS,
     automation_config,
+    due_days,
     enrol,
     gift_of,
     kind_of,
@@ -31,10 +38,13 @@ from jobs.automations.common import (
     period_campaign,
     shop_day,
 )
+from shop.automations import greeting_month
 from wording.automations import automation_offer, birthday_greeting, birthday_template
 
 NAME: Final = "birthday"
-CATCH_UP_DAYS: Final = 3
+#: a birthday campaign row enrolled this long before a birthday or longer is the previous
+#: year's: a late greeting, at most ``CATCH_UP_DAYS`` and the greeting hour after its day
+LAST_YEARS_LATE: Final = timedelta(days=365 - CATCH_UP_DAYS - 2)
 
 
 async def run_birthday(app: App) -> dict[str, int]:
@@ -49,22 +59,21 @@ async def run_birthday(app: App) -> dict[str, int]:
         config = await automation_config(uow, NAME)
         if not config["enabled"]:
             return {"disabled": 1}
-        today = shop_day(now, tz)
-        if now.astimezone(tz).time() < time(int(config["hour"])):
-            today -= timedelta(days=1)  # before the hour: only the days already due
-        ahead = int(config["days_before"])
+        ahead = timedelta(days=int(config["days_before"]))
         words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
-        for back in range(CATCH_UP_DAYS, -1, -1):
-            day = today - timedelta(days=back) + timedelta(days=ahead)
-            due = uow.audiences.born_on(day, kind_of(NAME))
+        for greeting_day in due_days(now, tz, int(config["hour"])):
+            day = greeting_day + ahead
+            since = datetime.combine(day, time(), tzinfo=tz) - LAST_YEARS_LATE
+            due = uow.audiences.born_on(day, kind_of(NAME), since)
             if not await uow.audiences.any(due):
                 continue
-            offer = automation_offer(NAME, day, gift_of(config, NAME))
+            month = greeting_month(day, shop_day(now, tz))
+            offer = automation_offer(NAME, month, gift_of(config, NAME))
             assert offer.valid_until is not None
             campaign = await period_campaign(
                 uow,
                 NAME,
-                f"{day.year}-{day.month:02d}",
+                f"{month.year}-{month.month:02d}",
                 now,
                 message=birthday_template(words.text("th")),
                 holdout_pct=int(config["holdout_pct"]),

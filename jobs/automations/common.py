@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.messages import Reply
@@ -37,6 +37,7 @@ from storage.uow import UnitOfWork
 from wording.automations import OwnWords
 
 __all__ = [
+    "CATCH_UP_DAYS",
     "DEFAULTS",
     "KIND_PREFIX",
     "MAX_HOLDOUT",
@@ -45,6 +46,7 @@ __all__ = [
     "Render",
     "audience_group",
     "automation_config",
+    "due_days",
     "enrol",
     "gift_of",
     "kind_of",
@@ -56,6 +58,20 @@ __all__ = [
 
 #: what one member's message says, given their audience row and language
 Render = Callable[[AudienceRow, str], Reply]
+#: how many days before its own a daily automation's run also covers
+CATCH_UP_DAYS: Final = 3
+
+
+def due_days(now: datetime, tz: ZoneInfo, hour: int) -> list[date]:
+    """The shop days a run at ``now`` of a daily automation due at ``hour`` (shop time)
+    covers, oldest first: the last day whose hour has come (before the hour, yesterday) and the
+    :data:`CATCH_UP_DAYS` days before it, so that a process back after downtime does what the
+    missed runs would have done — late, but once (each automation's keys or snapshot make a
+    day's work once however often it is covered)."""
+    last = shop_day(now, tz)
+    if now.astimezone(tz).time() < time(hour):
+        last -= timedelta(days=1)
+    return [last - timedelta(days=back) for back in range(CATCH_UP_DAYS, -1, -1)]
 
 
 async def enrol(

@@ -9,7 +9,9 @@ apply: a member who used ``/stop`` is still told their points are about to expir
 - Reminder: members with a lot expiring on the shop day ``today + remind_days`` are told the
   amount expiring that day and the date (Buddhist Era in Thai). The outbox key
   ``autoexp:<member>:<date>`` makes it once per member per expiry date, however often the job
-  runs.
+  runs. ``today`` is the day of the last :data:`HOUR` passed, and a run also reminds for the
+  days before it that a process down at 09:00 missed (:func:`jobs.automations.common.due_days`,
+  as the birthday greetings catch up): a run at 02:30 does the day before's reminders.
 - Stats: the reminders of one shop month form one campaign (``automation:expiry`` + ``2026-03``)
   so ``/stats`` and ``/campaigns`` show them like any campaign. A reminder is a notice, so its
   hold-out is 0% by default (``holdout_pct``, at most 50%): the owner may keep one to learn
@@ -31,6 +33,7 @@ from jobs.app import App
 from jobs.automations.common import (
     audience_group,
     automation_config,
+    due_days,
     enrol,
     own_words,
     period_campaign,
@@ -44,6 +47,8 @@ from storage.uow import UnitOfWork
 from wording.automations import OwnWords, expiry_reminder, expiry_template
 
 NAME: Final = "expiry"
+#: the daily run's hour (shop time): the scheduler's, and the day a run before it reminds for
+HOUR: Final = 9
 #: the ledger's resolution: a lot expiring at ``now`` exactly expires before ``now + _TICK``
 _TICK: Final = timedelta(microseconds=1)
 
@@ -79,12 +84,16 @@ async def run_expiry(app: App) -> dict[str, int]:
                 expired += points
                 members_expired += 1
         if config["enabled"]:
-            target = shop_day(now, tz) + timedelta(days=int(config["remind_days"]))
-            due = await _due(uow, target, tz, rules.expiry_months)
-            if due:
-                words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
+            words: OwnWords | None = None
+            for day in due_days(now, tz, HOUR):
+                target = day + timedelta(days=int(config["remind_days"]))
+                due = await _due(uow, target, tz, rules.expiry_months)
+                if not due:
+                    continue
+                shop = app.settings.shop_name
+                words = words or await own_words(uow, config, shop=shop, now=now, tz=tz)
                 holdout = int(config["holdout_pct"])
-                reminders = await _remind(uow, due, target, now, tz, holdout, words)
+                reminders += await _remind(uow, due, target, now, tz, holdout, words)
         await uow.commit()
     return {
         "expired_points": expired,

@@ -8,6 +8,11 @@ Decisions:
   last sale, at most ``max_tries`` (default 2) per lapse; hold-out members count as tried too,
   so both groups are treated alike over time and stay comparable.
 - Cooldown: no new try within ``cooldown_days`` (default 90) of the member's last one.
+- Only a message sent (or still to send) is a try: an enrolment left out by the contact policy
+  (``/stop``, no consent, blocked) or withdrawn before it left is none, so a member who comes
+  back with ``/resume`` is won back at the next run.
+- A visit withdraws a win-back still waiting (held by the quiet hours, say): it is not sent
+  after the member bought (``storage.repositories.withdrawals.unwanted_promotion``).
 - One campaign per calendar month (``automation:winback`` + ``2026-03``), so a member is
   enrolled at most once a month whatever the cooldown; the offer (15% off) is valid until the
   end of the following month, so a member enrolled late in the month still has weeks to use it.

@@ -41,9 +41,11 @@ from storage.models import (
     CampaignMember,
     ChannelIdentity,
     Member,
+    OutboxMessage,
     PointsEntry,
     Sale,
 )
+from storage.repositories.withdrawals import CANCELLED as WITHDRAWN
 from storage.types import SATANG_PER_BAHT
 
 #: a select of ``members.id``, not yet executed
@@ -197,14 +199,17 @@ class Audiences:
         return list(result.scalars())
 
     @staticmethod
-    def born_on(day: date, not_in_kind: str) -> MemberQuery:
+    def born_on(day: date, not_in_kind: str, enrolled_since: datetime) -> MemberQuery:
         """Members born on ``day`` not yet in a campaign of kind ``not_in_kind`` whose period
-        falls in ``day``'s year (period keys start with the year)."""
+        falls in ``day``'s year (period keys start with the year), counting only audience rows
+        enrolled at ``enrolled_since`` or later (a January row enrolled almost a year before
+        ``day`` was the late greeting of the year before's birthday)."""
         greeted_this_year = exists().where(
             CampaignMember.member_id == Member.id,
             CampaignMember.campaign_id == Campaign.id,
             Campaign.kind == not_in_kind,
             Campaign.period_key.like(f"{day.year}-%"),
+            or_(CampaignMember.enrolled_at.is_(None), CampaignMember.enrolled_at >= enrolled_since),
         )
         return select(Member.id).where(
             Member.birthday.is_not(None),
@@ -218,16 +223,26 @@ class Audiences:
         now: datetime, lapsed_days: int, cooldown_days: int, max_tries: int, kind: str
     ) -> MemberQuery:
         """Members whose last sale is ``lapsed_days`` old, tried fewer than ``max_tries``
-        times (by campaigns of ``kind``) since it and not within ``cooldown_days``."""
+        times (by campaigns of ``kind``) since it and not within ``cooldown_days``.
+
+        A try is a message the member was sent or is still to be sent, or a hold-out draw (the
+        hold-out is treated as the recipients are); an enrolment that sent nothing is none: left
+        out by the contact policy (``/stop``, no consent, blocked) or withdrawn before it left
+        (``/stop``, a visit), so a member who comes back to the chat is not kept waiting."""
         last_sale = (
             select(func.max(Sale.occurred_at))
             .where(Sale.member_id == Member.id, Sale.voided_at.is_(None))
             .scalar_subquery()
         )
+        withdrawn = exists().where(
+            OutboxMessage.dedupe_key == CampaignMember.outbox_key,
+            OutboxMessage.status == WITHDRAWN,
+        )
         tries = (
             select(CampaignMember.enrolled_at)
             .join(Campaign, Campaign.id == CampaignMember.campaign_id)
             .where(CampaignMember.member_id == Member.id, Campaign.kind == kind)
+            .where(CampaignMember.excluded.is_(None), ~withdrawn)
         )
         tries_this_lapse = (
             select(func.count())
@@ -238,6 +253,7 @@ class Audiences:
             select(func.max(CampaignMember.enrolled_at))
             .join(Campaign, Campaign.id == CampaignMember.campaign_id)
             .where(CampaignMember.member_id == Member.id, Campaign.kind == kind)
+            .where(CampaignMember.excluded.is_(None), ~withdrawn)
             .scalar_subquery()
         )
         return select(Member.id).where(

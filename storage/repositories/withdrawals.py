@@ -16,17 +16,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.keys import staff_messages_pattern
 from storage.bulk.sql import commonly_true, is_among
-from storage.models import ChannelIdentity, Member, OutboxMessage, table_of
+from storage.models import (
+    Campaign,
+    CampaignMember,
+    ChannelIdentity,
+    Member,
+    OutboxMessage,
+    Sale,
+    table_of,
+)
 
 PENDING: Final = "pending"
 CANCELLED: Final = "cancelled"
+#: campaign kinds whose message is about the member's absence: a visit ends their point (the
+#: win-back automation's kind, ``shop.automations.kind_of("winback")``)
+UNTIL_NEXT_SALE: Final = ("automation:winback",)
 
 
 def unwanted_promotion() -> ColumnElement[bool]:
     """True for an outbox row that is a promotion its member may no longer get, checked
     again when the dispatcher takes the row: the member withdrew marketing consent (``/stop``)
-    or was erased, or the chat account it goes to is unreachable (blocked the bot). Rows
-    without a member and transactional rows are never unwanted."""
+    or was erased, or the chat account it goes to is unreachable (blocked the bot), or it is a
+    message about their absence (:data:`UNTIL_NEXT_SALE`) and they bought since it was queued
+    (a win-back held by the quiet hours overnight, the member at the counter in the morning).
+    Rows without a member and transactional rows are never unwanted."""
     box = OutboxMessage
     member_gone = exists().where(
         Member.id == box.member_id,
@@ -37,7 +50,25 @@ def unwanted_promotion() -> ColumnElement[bool]:
         ChannelIdentity.user_id == box.user_id,
         ChannelIdentity.reachable.is_(False),
     )
-    return and_(box.promotional.is_(True), or_(member_gone, blocked))
+    return and_(box.promotional.is_(True), or_(member_gone, blocked, _came_back()))
+
+
+def _came_back() -> ColumnElement[bool]:
+    """The row is a message about the member's absence and they bought since it was queued:
+    the sale is looked up first (the member's sales index), the campaign only then."""
+    box = OutboxMessage
+    bought = exists().where(
+        Sale.member_id == box.member_id,
+        Sale.occurred_at > box.created_at,
+        Sale.voided_at.is_(None),
+    )
+    about_absence = exists().where(
+        CampaignMember.member_id == box.member_id,
+        CampaignMember.outbox_key == box.dedupe_key,
+        Campaign.id == CampaignMember.campaign_id,
+        Campaign.kind.in_(UNTIL_NEXT_SALE),
+    )
+    return and_(bought, about_absence)
 
 
 class Withdrawals:

@@ -70,3 +70,24 @@ async def test_a_reminder_is_sent_once_per_expiry_date_with_amount_and_thai_date
     assert "120" in texts(rows[0])
     assert "2570" in texts(rows[0])
     assert rows[0].promotional is False
+
+
+async def test_reminders_missed_while_the_process_was_down_three_days_are_all_sent(
+    app: App, clock: FrozenClock
+) -> None:
+    member = await make_member(app, "Ploy", user_id="m1")
+    for day in (10, 11, 12):  # points expiring on 10, 11 and 12 January 2027
+        clock.set(bangkok(2026, 1, day, 11))
+        await _credit(app, member.id, 10 * day)
+    clock.set(bangkok(2026, 12, 9, 9, 5))
+    await run_expiry(app)  # the 8 January reminders; then down from 9 December evening
+    assert await outbox_for(app, member.id, "autoexp:") == []
+    clock.set(bangkok(2026, 12, 13, 11))
+    assert (await run_expiry(app))["reminded"] == 3
+    rows = await outbox_for(app, member.id, "autoexp:")
+    assert [row.dedupe_key for row in rows] == [
+        f"autoexp:{member.id}:2027-01-{day}" for day in (10, 11, 12)
+    ]
+    assert ["100" in texts(rows[0]), "110" in texts(rows[1]), "120" in texts(rows[2])] == [True] * 3
+    clock.set(bangkok(2026, 12, 14, 9, 5))
+    assert (await run_expiry(app))["reminded"] == 0

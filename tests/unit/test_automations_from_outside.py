@@ -181,10 +181,6 @@ async def test_a_member_who_bought_this_morning_gets_no_winback_today(
     assert await outbox_for(app, ploy.id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a win-back held by the quiet hours still goes after the member came back and bought",
-)
 async def test_a_winback_held_overnight_is_not_sent_after_the_member_bought_in_the_morning(
     app: App, clock: FrozenClock
 ) -> None:
@@ -304,11 +300,6 @@ async def test_a_campaign_drained_at_2059_stops_sending_promotions_once_21_00_ha
     assert [moment for moment in sent_at if moment >= quiet_from] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a win-back never sent (member had /stop) counts as a try: after /resume the "
-    "90-day cooldown keeps the member out",
-)
 async def test_a_lapsed_member_who_resumes_is_won_back_at_the_next_months_run(
     app: App, clock: FrozenClock
 ) -> None:

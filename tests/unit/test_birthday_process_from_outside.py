@@ -14,6 +14,7 @@ from bot.bootstrap import App, bootstrap
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
+from jobs.automations.birthday import run_birthday
 from jobs.dispatcher import OutboxDispatcher
 from jobs.scheduler import JOBS, tick
 from storage.models import Campaign, CampaignMember, Coupon
@@ -39,10 +40,6 @@ async def _coupons(app: App, member_id: int) -> list[Coupon]:
         return list((await session_of(uow).execute(query)).scalars().all())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a catch-up birthday greeting after the month's end carries a coupon already expired",
-)
 async def test_a_late_birthday_greeting_after_the_month_end_still_gives_a_usable_coupon(
     app: App, clock: FrozenClock
 ) -> None:
@@ -59,6 +56,35 @@ async def test_a_late_birthday_greeting_after_the_month_end_still_gives_a_usable
     coupons = await _coupons(app, ploy.id)
     assert len(coupons) == 1
     assert coupons[0].expires_at > clock.now()
+
+
+async def test_a_31_december_birthday_greeted_late_in_january_is_greeted_again_next_year(
+    app: App, clock: FrozenClock
+) -> None:
+    await set_automations(app, {"birthday": {"holdout_pct": 0}})
+    ploy = await make_member(app, "Ploy", user_id="m1", birthday=date(1990, 12, 31))
+    clock.set(bangkok(2027, 1, 2, 9, 30))  # down over the new year, back before the hour
+    await tick(app, BIRTHDAY_JOBS)
+    await Chat(app, user_id="m1").press(f"cmp:{await _birthday_campaign_id(app)}")
+    coupons = await _coupons(app, ploy.id)
+    assert [coupon.expires_at for coupon in coupons] == [bangkok(2027, 2, 1, 0)]
+    for day in (date(2027, 12, 30), date(2027, 12, 31), date(2028, 1, 1)):
+        clock.set(bangkok(day.year, day.month, day.day, 11))
+        await run_birthday(app)
+    assert len(await outbox_for(app, ploy.id)) == 2
+
+
+async def test_a_birthday_missed_within_its_month_keeps_the_birthday_months_coupon(
+    app: App, clock: FrozenClock
+) -> None:
+    await set_automations(app, {"birthday": {"holdout_pct": 0}})
+    await make_member(app, "Ploy", user_id="m1", birthday=date(1990, 3, 28))
+    clock.set(bangkok(2026, 3, 30, 11))
+    await run_birthday(app)
+    async with app.uow() as uow:
+        query = select(Campaign.period_key, Campaign.offer)
+        rows = (await session_of(uow).execute(query)).all()
+    assert [(key, offer["valid_until"]) for key, offer in rows] == [("2026-03", "2026-03-31")]
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import pytest
-
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
@@ -62,11 +60,6 @@ async def test_a_lapsed_member_hears_win_back_once_over_several_days_and_never_a
     assert all(9 <= moment.hour < 21 for moment in moments)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the expiry job's catch-up run after midnight reminds for the clock's day, not the "
-    "missed day: that day's points-expiry reminders are never sent",
-)
 async def test_an_expiry_reminder_missed_at_9_00_is_sent_when_the_process_is_back_overnight(
     app: App, clock: FrozenClock
 ) -> None:
