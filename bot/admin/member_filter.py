@@ -23,6 +23,7 @@ from bot.admin.live import cancelled_when_gone
 from bot.admin.pages import PAGE_SIZE
 from bot.admin.render import page
 from bot.admin.security import HEADERS
+from bot.core.ids import row_id
 from bot.i18n import format_phone, t, tn
 from shop.campaigns.launch import segment_env
 from shop.console import Viewer
@@ -53,7 +54,7 @@ def _field(form: Any, name: str, limit: int) -> str:
 
 def _after(form: Any) -> int:
     text = _field(form, "after", 19)
-    return int(text) if text.isdigit() and len(text) < 19 else 0
+    return row_id(text) or 0
 
 
 async def compile_typed(

@@ -21,6 +21,7 @@ from bot.admin.member_edit import member_extras
 from bot.admin.render import page
 from bot.admin.reports import overview_charts, window_of
 from bot.core.errors import InvalidInput
+from bot.core.ids import row_id
 from bot.i18n import format_phone
 from handlers.staff.lookup import member_code_in
 from handlers.staff.report import SETTINGS_KEY, point_value
@@ -75,7 +76,7 @@ def _tier_label(name: str | None, tiers: dict[str, Tier], locale: str) -> str | 
 
 def _after(value: object) -> int:
     text = value if isinstance(value, str) else ""
-    return int(text) if text.isdigit() and len(text) < 19 else 0
+    return row_id(text) or 0
 
 
 async def _search(uow: UnitOfWork, viewer: Viewer, query: str, after: int) -> MemberPage:

@@ -135,7 +135,8 @@ class ConsoleChannel:
 
     async def enter(self, text: str) -> list[Reply]:
         """What happens when the person types ``text``: a number picks a shown button."""
-        if text.isdigit() and 1 <= int(text) <= len(self.choices):
+        # isascii: other scripts' digits and superscripts pass isdigit, and int refuses some
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(self.choices):
             action = self.choices[int(text) - 1].action
             return await self.send(InboundKind.ACTION, action=action)
         return await self.send(InboundKind.TEXT, text=text)

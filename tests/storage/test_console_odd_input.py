@@ -83,3 +83,26 @@ async def test_a_nul_in_a_console_search_or_reply_is_no_error_page(
         assert answer.status in (200, 303), answer.status
     messages = await thread_messages(app, thread.id)
     assert all("\x00" not in message.text for message in messages)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        ("get", "/admin/members?after=1%C2%B2", {}),
+        ("post", "/admin/members", {"q": "Ploy", "after": "1\u00b2"}),
+        ("post", "/admin/members/filter", {"rule": "points >= 0", "after": "\u00b2"}),
+    ],
+    ids=["member-list", "member-search", "member-filter"],
+)
+async def test_a_superscript_page_cursor_shows_the_first_page(
+    app: App, method: str, path: str, form: dict[str, str]
+) -> None:
+    """``after`` names the last member of the page before; ``²`` passes ``str.isdigit`` but is
+    no number, so it names none and the first page shows."""
+    await make_member(app, "Ploy", "0810000001", user_id="601")
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        answer = await (browser.get(path) if method == "get" else browser.post(path, form))
+        assert answer.status == 200, answer.status
+        assert "Ploy" in await answer.text()

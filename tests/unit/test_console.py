@@ -236,3 +236,12 @@ async def test_a_closed_input_ends_the_session_quietly(tmp_path: Path) -> None:
     )
     await channel.run()
     assert out.getvalue().endswith(t("en", "console.bye") + "\n")
+
+
+async def test_a_superscript_or_thai_digit_is_sent_as_text(tmp_path: Path) -> None:
+    """``²`` and ``๒`` pass ``str.isdigit``; neither picks a choice (``int("²")`` fails)."""
+    bus = ScriptedBus([[MENU], [Reply(text="ok")], [Reply(text="ok")]])
+    channel, _ = _console(bus, "\u00b2\n\u0e52\n", tmp_path)
+    await channel.run()
+    typed = [(event.kind, event.text) for event in bus.received[1:]]
+    assert typed == [(InboundKind.TEXT, "\u00b2"), (InboundKind.TEXT, "\u0e52")]

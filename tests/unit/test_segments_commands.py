@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
@@ -140,3 +141,20 @@ async def test_wizard_buttons_are_refused_to_a_demoted_manager(app: App) -> None
     await manager.press("segw:b:next")
     assert manager.text() == t("en", "error.not_allowed")
     assert await saved(app) == {}
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "45", "9" * 30, ""])
+async def test_a_forged_wizard_choice_is_an_expired_button(app: App, value: str) -> None:
+    """A value the wizard never offered (a superscript, a number not among the buttons, one
+    past any column) is refused as a stale button, and the wizard stays where it was."""
+    manager = await staff_chat(app, "mg", "manager", language_code="en")
+    await manager.say("/segment new")
+    await manager.press_label("Next ➡️")
+    await manager.press(f"segw:r:{value}")
+    assert manager.text() == t("en", "error.button_expired")
+    await manager.press("segw:r:30")  # the wizard's own buttons still work
+    await manager.press(f"segw:v:{value}")
+    assert manager.text() == t("en", "error.button_expired")
+    await manager.press("segw:v:1")
+    await manager.press_label("Consent only")
+    assert manager.text().startswith("Rule: last_visit_days <= 30 and visits_30d >= 1")

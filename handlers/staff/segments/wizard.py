@@ -10,7 +10,7 @@ the router keeps every step of the flow to managers and owners.
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from bot.core.messages import Button, Reply
 from handlers.context import Context
@@ -71,10 +71,14 @@ async def wizard_step(ctx: Context) -> list[Reply]:
         ctx.goto("branches", branches=chosen)
         return await _branch_page(ctx)
     if step == "recency" and verb == "r":
-        ctx.goto("visits", recency=int(value) if value.isdigit() else None)
+        if (recency := _picked(value, RECENCY_CHOICES)) is False:
+            return [ctx.reply("error.button_expired")]
+        ctx.goto("visits", recency=recency)
         return [_choices(ctx, "segment.wizard_visits", "v", VISIT_CHOICES, "visits")]
     if step == "visits" and verb == "v":
-        ctx.goto("consent", visits=int(value) if value.isdigit() else None)
+        if (visits := _picked(value, VISIT_CHOICES)) is False:
+            return [ctx.reply("error.button_expired")]
+        ctx.goto("consent", visits=visits)
         yes = Button(ctx.t("segment.wizard_consent_yes"), f"{FLOW}:m:yes")
         anyone = Button(ctx.t("segment.wizard_consent_any"), f"{FLOW}:m:any")
         return [Reply(text=ctx.t("segment.wizard_consent"), buttons=(yes, anyone, _cancel(ctx)))]
@@ -123,6 +127,14 @@ def _choices(ctx: Context, key: str, verb: str, options: tuple[int, ...], unit: 
     ]
     buttons += [Button(ctx.t("segment.wizard_any"), f"{FLOW}:{verb}:any"), _cancel(ctx)]
     return Reply(text=ctx.t(key), buttons=tuple(buttons))
+
+
+def _picked(value: str, options: tuple[int, ...]) -> int | Literal[False] | None:
+    """The choice a button of :func:`_choices` names: one of ``options``, None for "any";
+    False for any other value (a button is a request: its data can be forged or stale)."""
+    if value == "any":
+        return None
+    return next((n for n in options if value == str(n)), False)
 
 
 def _cancel(ctx: Context) -> Button:
