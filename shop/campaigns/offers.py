@@ -15,7 +15,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
-from shop.inputs import thai_digits_to_ascii
+from shop.inputs import as_typed_ascii, thai_digits_to_ascii
 
 KINDS: Final = ("free_item", "percent", "baht", "buy_x_get_y", "bonus_points")
 DEFAULT_VALID_DAYS: Final = 14
@@ -150,9 +150,10 @@ def parse_day(text: str) -> date:
 
 def parse_dates(text: str, today: date) -> tuple[date, date]:
     """``DD/MM/YYYY - DD/MM/YYYY`` (or a number of days from today): the valid dates."""
-    raw = thai_digits_to_ascii(text).strip()
-    if raw.isdigit():
-        days = int(raw)
+    raw = as_typed_ascii(text).strip()
+    # isascii: isdigit alone passes digits int() refuses; past 3 digits no count of days fits
+    if raw.isascii() and raw.isdigit():
+        days = int(raw) if len(raw) <= 3 else 0
         if not 1 <= days <= 366:
             raise OfferError("campaign.offer_dates_invalid")
         return today, today + timedelta(days=days - 1)

@@ -40,6 +40,18 @@ def test_a_number_of_days_counts_from_today() -> None:
     assert parse_dates("7", date(2024, 6, 1)) == (date(2024, 6, 1), date(2024, 6, 7))
 
 
+@pytest.mark.parametrize("text", ["\u00b2x", "\u0663", "1" * 5000, "367", "0"])
+def test_a_count_of_days_no_one_could_mean_is_refused(text: str) -> None:
+    """A superscript or Arabic-Indic digit passes ``str.isdigit`` (``int("²x")`` fails), and
+    5,000 digits pass it too (``int`` refuses past 4,300): each is the dates' own refusal."""
+    with pytest.raises(OfferError):
+        parse_dates(text, date(2024, 6, 1))
+
+
+def test_a_count_typed_in_full_width_digits_is_that_count() -> None:
+    assert parse_dates("\uff17", date(2024, 6, 1)) == (date(2024, 6, 1), date(2024, 6, 7))
+
+
 def test_dates_in_the_past_are_refused() -> None:
     with pytest.raises(OfferError):
         parse_dates("01/01/2020-02/01/2020", date(2024, 6, 1))
