@@ -4,15 +4,22 @@ Starting is idempotent: :meth:`Campaigns.claim_start` moves a campaign out of ``
 exactly one caller, so a job running twice (two processes, a retry) or racing an owner's
 ``/campaign send`` starts it once. Each campaign starts in its own transaction, so one that
 fails (say, its segment rule no longer parses) does not hold the others back.
+
+A scheduled campaign whose offer is over by the time it starts (the server was down at its
+time) is not sent: it is cancelled, and the owners and managers are told why, once.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.core.errors import DomainError
+from bot.core.messages import Reply
+from bot.core.wire import replies_to_payload
+from bot.i18n import format_date, format_datetime, supported_locale, t
 from jobs.app import App
-from shop.campaigns.launch import segment_env, start_campaign
+from shop.campaigns.launch import OfferEnded, segment_env, start_campaign
 from shop.profile import shop_names
 from wording.campaigns import CampaignWording
 
@@ -25,6 +32,7 @@ async def start_due_campaigns(app: App) -> list[int]:
     async with app.uow() as uow:
         due = list(await uow.campaigns.due_scheduled(now))
     started: list[int] = []
+    told = False
     for campaign_id in due:
         try:
             async with app.uow() as uow:
@@ -36,15 +44,59 @@ async def start_due_campaigns(app: App) -> list[int]:
                 wording = CampaignWording(await shop_names(uow, app.settings.shop_name))
                 result = await start_campaign(uow, campaign, env, now, wording=wording)
                 await uow.commit()
+        except OfferEnded as ended:
+            told = await _cancel_ended(app, ended, now) or told
+            continue
         except DomainError as error:
             log.error("scheduled campaign %s could not start: %r", campaign_id, error)
             continue
         if result.started:
             started.append(campaign_id)
             log.info("scheduled campaign %s started: %s queued", campaign_id, result.queued)
-    if started and app.bus.on_commit is not None:
+    if (started or told) and app.bus.on_commit is not None:
         app.bus.on_commit()  # wake the dispatcher
     return started
+
+
+async def _cancel_ended(app: App, ended: OfferEnded, now: datetime) -> bool:
+    """Cancel a scheduled campaign whose offer is over (if still scheduled: an owner may have
+    acted meanwhile) and queue the reason to every owner and manager; True when it was cancelled."""
+    tz = app.settings.tz
+    async with app.uow() as uow:
+        campaign = await uow.campaigns.get(ended.campaign_id)
+        if campaign is None or campaign.scheduled_at is None:
+            return False
+        if not await uow.campaigns.move_status(campaign.id, "scheduled", "cancelled"):
+            return False
+        campaign.status, campaign.finished_at = "cancelled", now
+        last_day = ended.last_day.isoformat()
+        await uow.audit.record(
+            "system",
+            "campaign.cancelled",
+            now,
+            campaign_id=campaign.id,
+            reason="offer_ended",
+            last_day=last_day,
+        )
+        for person in await uow.outbox.staff_recipients({"owner", "manager"}):
+            if not person.reachable:
+                continue
+            locale = person.member_locale or supported_locale(person.language_code)
+            locale = locale or app.settings.locale
+            text = t(
+                locale,
+                "campaign.offer_ended_not_sent",
+                id=campaign.id,
+                name=campaign.name,
+                when=format_datetime(campaign.scheduled_at, locale, tz),
+                day=format_date(ended.last_day, locale),
+            )
+            key = f"campaign:offer_ended:{campaign.id}|s{person.staff_id}"
+            payload = replies_to_payload([Reply(text=text)])
+            await uow.outbox.enqueue(key, person.channel, person.user_id, payload, now)
+        await uow.commit()
+    log.warning("scheduled campaign %s not sent: its offer ended %s", campaign.id, ended.last_day)
+    return True
 
 
 async def finish_drained_campaigns(app: App) -> list[int]:

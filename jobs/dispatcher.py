@@ -15,7 +15,8 @@ One pass (:meth:`OutboxDispatcher.drain_once`):
    serialises) or a later pass does not see them meanwhile. Promotions their member may no
    longer get (``/stop``, erased, blocked the bot) are withdrawn instead
    (:mod:`shop.withdrawal`), and checked again while they wait for their turn
-   (:mod:`jobs.send_check`).
+   (:mod:`jobs.send_check`); a promotion whose turn comes once the quiet hours began is
+   handed back, due at their end.
 2. *plan* — :mod:`jobs.delivery_plan`: one lane per chat, identical promotions of a channel
    that multicasts (LINE: ≤ 500) as multicasts with a deterministic retry key.
 3. *send* — ``concurrency`` workers take lanes; before every request a worker waits for the
@@ -90,7 +91,7 @@ from jobs.dispatch_send import send
 from jobs.dispatch_types import DrainResult, Outcome, UnroutedReport
 from jobs.outcome_writer import BACKOFF, MAX_ATTEMPTS, OutcomeWriter, backoff
 from jobs.ratelimit import SendLimiter, Unlimited
-from jobs.send_check import SendCheck
+from jobs.send_check import NO_QUIET, QuietHours, SendCheck
 from shop.contact_policy import ContactPolicy, in_quiet_hours, load_policy, next_send_time
 from shop.withdrawal import Claimed, claim_sendable
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -236,13 +237,16 @@ class OutboxDispatcher:
         result = DrainResult()
         now = self._clock.now()
         lease_end = now + self.lease
+        quiet, policy = NO_QUIET, None
         async with self._turn, self._uow() as uow:
             ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
             if not urgent_only:
                 await self._report_unrouted(uow.outbox, now)
                 await self._lift_quota_rest(uow, now)
                 ready = [c.value for c in self._channels if self._resting.get(c, now) <= now]
-                result.deferred = await self._defer_quiet(uow, now, ready)
+                policy = await load_policy(uow.settings)
+                quiet = QuietHours.after(now, self.tz, policy)
+                result.deferred = await self._defer_quiet(uow, now, ready, policy)
             fanout = [] if urgent_only else [c for c in ready if self._fanout_size(c)]
             rest = [c for c in ready if c not in fanout]
             claimed = await claim_sendable(
@@ -258,12 +262,12 @@ class OutboxDispatcher:
             more = await claim_sendable(uow, now, size, lease_end, fanout, self._recipients)
             await uow.commit()
         batch = claimed.messages + more.messages
-        check = SendCheck(self._uow, self._clock.now, batch, lock=self._turn)
+        check = SendCheck(self._uow, self._clock.now, batch, lock=self._turn, quiet=quiet)
         state = Pass(result, lease_end, deque(plan(batch, self._capabilities)), stop, check)
         result.withdrawn = claimed.withdrawn + more.withdrawn
         state.workers = min(self.concurrency, len(state.lanes))
-        if fanout and len(more.messages) + more.withdrawn >= size:
-            state.feeder = self._feeder(fanout, lease_end)
+        if fanout and policy and len(more.messages) + more.withdrawn >= size:
+            state.feeder = self._feeder(fanout, lease_end, policy)
             state.workers = self._fanout_workers
             state.ahead = max(1, state.workers // 2)
         # the lanes hold the rows now: a long fan-out pass must not keep them twice
@@ -280,21 +284,16 @@ class OutboxDispatcher:
         largest = max(sizes, default=1)
         return max(self.batch, self._fanout_workers * largest) if largest > 1 else 0
 
-    def _feeder(self, fanout: list[str], lease_end: datetime) -> Feeder:
-        """Claims the next rows of ``fanout`` for a pass while its lease leaves time to send."""
+    def _feeder(self, fanout: list[str], lease_end: datetime, policy: ContactPolicy) -> Feeder:
+        """Claims the next rows of ``fanout`` for a pass while its lease leaves time to send
+        (with the pass's quiet hours: a change is seen by the next pass, as by its rows)."""
         lane = max(self._capabilities[Channel(c)].multicast_max for c in fanout)
-
-        # the quiet hours are read once a pass (a change is seen by the next pass, as it is
-        # by the rows a pass claimed before it)
-        policy: list[ContactPolicy] = []
 
         async def claim(size: int) -> Claimed:
             now = self._clock.now()
             async with self._uow() as uow:
                 ready = [c for c in fanout if self._resting.get(Channel(c), now) <= now]
-                if ready and not policy:
-                    policy.append(await load_policy(uow.settings))
-                await self._defer_quiet(uow, now, ready, policy[0] if policy else None)
+                await self._defer_quiet(uow, now, ready, policy)
                 claimed = await claim_sendable(uow, now, size, lease_end, ready, self._recipients)
                 await uow.commit()
             return claimed
@@ -314,12 +313,9 @@ class OutboxDispatcher:
                 self._resting.pop(channel, None)
 
     async def _defer_quiet(
-        self, uow: UnitOfWork, now: datetime, ready: list[str], policy: ContactPolicy | None = None
+        self, uow: UnitOfWork, now: datetime, ready: list[str], policy: ContactPolicy
     ) -> int:
-        if not ready:
-            return 0
-        policy = policy or await load_policy(uow.settings)
-        if not in_quiet_hours(now, self.tz, policy):
+        if not ready or not in_quiet_hours(now, self.tz, policy):
             return 0
         until = next_send_time(now, self.tz, policy)
         return await uow.outbox.defer_promotional(now, until, ready, self._recipients)
@@ -335,17 +331,22 @@ class OutboxDispatcher:
                 await self._deliver(delivery, state)
 
     async def _deliver(self, planned: Delivery, state: Pass) -> None:
-        channel = planned.channel
-        await planned.wait_turn(self.limiter)
+        channel, quiet = planned.channel, state.check.quiet
+        if quiet.until(planned, self._clock.now()) is None:  # else no turn to waste: held below
+            await planned.wait_turn(self.limiter)
         delivery = await state.check.keep(planned)  # withdrawn while it waited: not sent
         kept = len(delivery.rows) if delivery is not None else 0
         state.count(channel, ["withdrawn"] * (len(planned.rows) - kept))
         if delivery is None:
             return
         now = self._clock.now()
-        if (resting := self._resting.get(channel)) is not None and resting > now:
-            # an earlier request made the channel rest: do not push into a 429 again
-            state.held += [(row, resting) for row in delivery.rows]
+        # a channel resting after a 429 is not pushed into again; a promotion whose turn came
+        # once the quiet hours began (its claim came before) waits for them to end
+        until = self._resting.get(channel)
+        if until is None or until <= now:
+            until = quiet.until(delivery, now)
+        if until is not None:
+            state.held += [(row, until) for row in delivery.rows]
             return
         try:
             replies = payload_to_replies(delivery.rows[0].payload)

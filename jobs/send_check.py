@@ -7,6 +7,10 @@ dispatcher asks :class:`SendCheck` which of the request's rows are still to be s
 check is one query for all the pass's unsent rows (:func:`shop.withdrawal.still_to_send`),
 made at most once per :data:`RECHECK` — never one per row — so a row withdrawn in the database
 is dropped from memory within about a second; only a request already in flight still goes.
+
+The quiet hours are checked there too: a pass claimed before they began may still hold
+promotions when they begin (a slow platform, a long queue), and those wait for the morning
+(:class:`QuietHours`) — a comparison with the claim's next quiet start, no query.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from jobs.delivery_plan import Delivery, multicast_key
+from shop.contact_policy import ContactPolicy, next_send_time, quiet_from
 from shop.withdrawal import still_to_send
 from storage.repositories.outbox import QueuedMessage
 from storage.uow import UnitOfWorkFactory
@@ -27,6 +33,33 @@ log = logging.getLogger(__name__)
 
 #: how stale the pass's picture of its claimed rows may grow before it is checked again
 RECHECK: Final = timedelta(seconds=1)
+_UTC: Final = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """The quiet hours as one claim sees them: promotions whose request would go at or after
+    ``begin`` (the next quiet start after the claim; None: the shop has none) are held until
+    they end. Transactional rows (replies, receipts) are never held."""
+
+    begin: datetime | None = None
+    tz: ZoneInfo = _UTC
+    policy: ContactPolicy = field(default_factory=ContactPolicy)
+
+    @classmethod
+    def after(cls, claimed: datetime, tz: ZoneInfo, policy: ContactPolicy) -> QuietHours:
+        return cls(quiet_from(claimed, tz, policy), tz, policy)
+
+    def until(self, delivery: Delivery, now: datetime) -> datetime | None:
+        """When ``delivery`` may go, if not ``now``: the end of the quiet hours ``now`` is in
+        for a promotion once they began; None: it may go now."""
+        if self.begin is None or now < self.begin or not delivery.rows[0].promotional:
+            return None
+        return next_send_time(now, self.tz, self.policy)
+
+
+#: a pass that claims only transactional rows (the express pass of replies)
+NO_QUIET: Final = QuietHours()
 
 
 class SendCheck:
@@ -41,8 +74,11 @@ class SendCheck:
         every: timedelta = RECHECK,
         *,
         lock: asyncio.Lock | None = None,
+        quiet: QuietHours = NO_QUIET,
     ) -> None:
         self._uow = uow
+        #: when the pass's promotions must stop (their claim's view of the quiet hours)
+        self.quiet = quiet
         self._now = now
         self._every = every
         claimed = now()

@@ -50,6 +50,7 @@ __all__ = [
     "in_quiet_hours",
     "load_policy",
     "next_send_time",
+    "quiet_from",
 ]
 
 SETTINGS_KEY: Final = "contact_policy"
@@ -151,6 +152,22 @@ def next_send_time(moment: datetime, tz: ZoneInfo, policy: ContactPolicy) -> dat
     ):
         day += timedelta(days=1)
     return datetime.combine(day, policy.quiet_end, tzinfo=tz).astimezone(UTC)
+
+
+def quiet_from(moment: datetime, tz: ZoneInfo, policy: ContactPolicy) -> datetime | None:
+    """The first time at or after ``moment`` inside the quiet hours, as aware UTC: ``moment``
+    itself when it is quiet, the next start of the quiet hours otherwise, None when the shop
+    has none. A dispatcher works this out once per claim, so that telling whether a promotion
+    may still go is one comparison per request."""
+    if not policy.has_quiet_hours:
+        return None
+    if in_quiet_hours(moment, tz, policy):
+        return moment.astimezone(UTC)
+    local = moment.astimezone(tz)
+    start = datetime.combine(local.date(), policy.quiet_start, tzinfo=tz)
+    if start <= local:
+        start = datetime.combine(local.date() + timedelta(days=1), policy.quiet_start, tzinfo=tz)
+    return start.astimezone(UTC)
 
 
 def eligibility(

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.core.errors import DomainError
+from bot.core.errors import DomainError, InvalidInput
 from shop.campaigns.enrol import Payload, enrol_staged, in_holdout
 from shop.campaigns.offers import Offer
 from shop.contact_policy import ContactPolicy, eligibility, load_policy
@@ -31,10 +31,12 @@ __all__ = [
     "DEFAULT_BATCH",
     "LaunchResult",
     "LaunchWording",
+    "OfferEnded",
     "Paused",
     "Renderer",
     "audience_rows",
     "campaign_offer",
+    "check_offer",
     "in_holdout",
     "pause_campaign",
     "resume_campaign",
@@ -61,6 +63,18 @@ class LaunchResult:
     holdout: int = 0
     queued: int = 0
     excluded: Counter[str] = field(default_factory=Counter)
+
+
+class OfferEnded(InvalidInput):
+    """The campaign's offer is over by the time the campaign would go out: a promotion nobody
+    can use any more is not sent. ``last_day``: the offer's last valid day (shop time)."""
+
+    key = "campaign.offer_ended"
+
+    def __init__(self, campaign_id: int, last_day: date) -> None:
+        super().__init__(id=campaign_id, day=last_day.isoformat())
+        self.campaign_id = campaign_id
+        self.last_day = last_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,14 @@ def campaign_offer(campaign: Campaign) -> Offer | None:
     return Offer.from_json(campaign.offer) if campaign.offer else None
 
 
+def check_offer(campaign: Campaign, at: datetime, tz: ZoneInfo) -> None:
+    """Raise :class:`OfferEnded` when the campaign's offer has ended at ``at`` (its last valid
+    day, shop time ``tz``, is over); a campaign without an offer, or an open-ended one, passes."""
+    offer = campaign_offer(campaign)
+    if offer is not None and offer.valid_until is not None and offer.ended_by(at, tz):
+        raise OfferEnded(campaign.id, offer.valid_until)
+
+
 def audience_rows(
     env: SegmentEnv,
     members: MemberQuery,
@@ -140,8 +162,10 @@ async def start_campaign(
     each recipient's message worded by ``wording``.
 
     Returns ``started=False`` (writing nothing) when it is not a draft or scheduled campaign
-    any more, e.g. a second /send or a job racing the owner. The caller commits.
+    any more, e.g. a second /send or a job racing the owner. Raises :class:`OfferEnded`
+    (writing nothing) when its offer's last day is over. The caller commits.
     """
+    check_offer(campaign, now, env.tz)  # a promotion nobody can use any more is not sent
     if not await uow.campaigns.claim_start(campaign.id, now):
         return LaunchResult(started=False)
     await uow.campaigns.get(campaign.id)  # reloads ``campaign`` (status, started_at)

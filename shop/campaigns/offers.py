@@ -67,6 +67,11 @@ class Offer:
             out["hours"] = list(self.hours)
         return out
 
+    def ended_by(self, moment: datetime, tz: ZoneInfo) -> bool:
+        """Whether the last valid day (shop time) is over at ``moment``: nobody could use the
+        offer any more. An open-ended offer never ends."""
+        return self.valid_until is not None and moment.astimezone(tz).date() > self.valid_until
+
     def expires_at(self, now: datetime, tz: ZoneInfo) -> datetime:
         """The end (shop time) of the last valid day; ``DEFAULT_VALID_DAYS`` when open-ended."""
         last = self.valid_until or (now.astimezone(tz).date() + timedelta(DEFAULT_VALID_DAYS))

@@ -14,6 +14,7 @@ from shop.contact_policy import (
     ContactPolicy,
     in_quiet_hours,
     next_send_time,
+    quiet_from,
 )
 from storage.models import ChannelIdentity
 from storage.raw_session import session_of
@@ -48,6 +49,21 @@ def test_send_time_after_midnight_moves_to_the_same_morning() -> None:
 
 def test_send_time_outside_quiet_hours_is_unchanged() -> None:
     assert next_send_time(_bkk(14, 0), BANGKOK, ContactPolicy()) == _bkk(14, 0)
+
+
+def test_the_quiet_hours_begin_at_their_next_start_or_now_when_already_quiet() -> None:
+    policy = ContactPolicy()
+    assert quiet_from(_bkk(14, 0), BANGKOK, policy) == _bkk(21, 0)
+    assert quiet_from(_bkk(22, 30), BANGKOK, policy) == _bkk(22, 30)
+    assert quiet_from(_bkk(9, 0), BANGKOK, policy) == _bkk(21, 0)
+    daytime = ContactPolicy(quiet_start=time(12, 0), quiet_end=time(13, 0))
+    assert quiet_from(_bkk(14, 0), BANGKOK, daytime) == _bkk(12, 0, day=7)
+    assert quiet_from(_bkk(14, 0), BANGKOK, daytime).tzinfo == UTC
+
+
+def test_no_quiet_hours_never_begin() -> None:
+    policy = ContactPolicy.from_setting({"quiet_hours": ["00:00", "00:00"]})
+    assert quiet_from(_bkk(3, 0), BANGKOK, policy) is None
 
 
 def test_policy_from_setting_reads_hours_and_caps_and_keeps_defaults_for_the_rest() -> None:

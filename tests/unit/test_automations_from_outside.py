@@ -272,10 +272,6 @@ async def test_stop_then_resume_during_a_campaign_does_not_bring_the_withdrawn_m
     assert pushed(telegram, "m1") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="promotions claimed just before the quiet hours keep going out after they begin",
-)
 async def test_a_campaign_drained_at_2059_stops_sending_promotions_once_21_00_has_passed(
     app: App, clock: FrozenClock
 ) -> None:

@@ -4,8 +4,6 @@ start job catching up after the server was down)."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from jobs.scheduler import JOBS, tick
@@ -33,10 +31,6 @@ async def test_a_scheduled_campaign_starts_at_its_minute_not_before(
     assert len(await outbox_rows(app, f"cmp:{campaign.id}:")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a scheduled campaign started late (server was down) sends an offer that already ended",
-)
 async def test_a_scheduled_campaign_whose_offer_ended_while_the_server_was_down_is_not_sent(
     app: App, clock: FrozenClock
 ) -> None:
@@ -54,9 +48,6 @@ async def test_a_scheduled_campaign_whose_offer_ended_while_the_server_was_down_
     assert await outbox_rows(app, f"cmp:{campaign.id}:") == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="/campaign send of a draft whose offer already ended sends it anyway"
-)
 async def test_sending_a_draft_whose_offer_ended_is_refused(app: App, clock: FrozenClock) -> None:
     manager = await staff_chat(app, "boss", "manager")
     await make_member(app, "Ploy", "0811111111", user_id="m1")

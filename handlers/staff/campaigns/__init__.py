@@ -4,22 +4,30 @@ Sending asks for a confirmation button (``cmpa:send:<id>``, re-checked by the ro
 manager action). A campaign with a future ``scheduled_at`` becomes ``scheduled`` and the
 scheduled-start job starts it at its time; otherwise it starts at once: audience snapshot and
 outbox rows in this event's transaction. Cancelling withdraws the messages not yet sent.
+A campaign whose offer is over by the time it would go out is refused, sent or scheduled.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 
 from bot.core.errors import NotFound
 from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
-from bot.i18n import format_datetime
+from bot.i18n import format_date, format_datetime
 from handlers.campaigns.stats_text import campaign_summary_line
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.acting import StaffAct
 from handlers.staff.campaigns import power, power_button, preview, wizard
-from shop.campaigns.launch import resume_campaign, segment_env, start_campaign
+from shop.campaigns.launch import (
+    OfferEnded,
+    check_offer,
+    resume_campaign,
+    segment_env,
+    start_campaign,
+)
 from shop.profile import shop_names
 from storage.models import Campaign
 from wording.campaigns import CampaignWording, campaign_title
@@ -86,6 +94,8 @@ async def _campaign(ctx: Context, text: str) -> Campaign:
 def _confirm_send(ctx: Context, campaign: Campaign) -> list[Reply]:
     if campaign.status not in ("draft", "scheduled"):
         return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]
+    if (ended := _offer_ended(ctx, campaign)) is not None:
+        return ended
     return [
         ctx.reply(
             "campaign.confirm_send",
@@ -106,7 +116,11 @@ async def campaign_action(ctx: Context) -> list[Reply]:
 
 
 async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
-    """Start now, or mark a campaign with a future time ``scheduled`` for the job."""
+    """Start now, or mark a campaign with a future time ``scheduled`` for the job; refused
+    when its offer is over by then."""
+    startable = campaign.status in ("draft", "scheduled")
+    if startable and (ended := _offer_ended(ctx, campaign)) is not None:
+        return ended
     if campaign.scheduled_at is not None and campaign.scheduled_at > ctx.now:
         if campaign.status != "draft":
             return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]
@@ -136,6 +150,21 @@ async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
     # a campaign sent in the evening waits for the morning; the owner should not think it lost
     quiet = await preview.quiet_line(ctx, ctx.now, "campaign.preview_quiet")
     return [Reply(text=_joined(started, quiet))]
+
+
+def _offer_ended(ctx: StaffAct, campaign: Campaign) -> list[Reply] | None:
+    """The refusal of a campaign whose offer is over when it would go out (now, or at its
+    future scheduled time), in the staff member's language; None when it may go."""
+    at: datetime = max(campaign.scheduled_at or ctx.now, ctx.now)
+    try:
+        check_offer(campaign, at, ctx.settings.tz)
+    except OfferEnded as ended:
+        day = format_date(ended.last_day, ctx.locale)
+        if at > ctx.now and ended.last_day >= ctx.now.astimezone(ctx.settings.tz).date():
+            when = format_datetime(at, ctx.locale, ctx.settings.tz)
+            return [ctx.reply("campaign.offer_ends_before", id=campaign.id, day=day, when=when)]
+        return [ctx.reply("campaign.offer_ended", id=campaign.id, day=day)]
+    return None
 
 
 def _joined(text: str, quiet: str | None) -> str:
