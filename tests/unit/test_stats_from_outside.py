@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.bootstrap import App
+from storage.models import Member
 from tests.chat import Chat
+from tests.unit.journey_support import rows
 from tests.unit.staff_support import member_chat, staff_chat
 from tests.unit.tracking_support import (
     AudienceRow,
@@ -178,12 +180,14 @@ async def test_erasing_every_hold_out_member_keeps_the_numbers(app: App) -> None
         [AudienceRow(m, sent_at=start) for m in sent]
         + [AudienceRow(m, group="holdout", status=None) for m in held],
     )
-    for member in sent + held:
-        await add_sale(app, member, "90", start + timedelta(days=1))
+    for member_id in sent + held:
+        await add_sale(app, member_id, "90", start + timedelta(days=1))
     before = await _stats(app, campaign)
     for chat in chats:
         await chat.say("/deleteme")
         await chat.press("del:yes")
+    erased = await rows(app, Member, Member.erased_at.is_not(None))
+    assert sorted(m.id for m in erased) == sorted(held)
     after = await _stats(app, campaign)
     assert _line(after, "Revenue:") == "Revenue: recipients ฿270 vs hold-out ฿270"
     assert _line(after, "Revenue:") == _line(before, "Revenue:")
