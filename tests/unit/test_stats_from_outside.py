@@ -226,3 +226,24 @@ async def test_recipients_erased_mid_send_are_not_shown_as_sent(app: App) -> Non
     # 3 went out, 4 were withdrawn at the erasures: the 7 "sent to" must be accounted for
     accounted = sum(int(n) for n in re.findall(r"\d+", delivery))
     assert accounted == 7 or "withdrawn" in text.lower(), text
+
+
+async def test_the_window_counts_its_first_moment_and_not_its_end(app: App) -> None:
+    """Measured for attribution_days (7) from the start: a sale one moment before the start is
+    history and one at the very end belongs to the next week."""
+    start = app.clock.now() - timedelta(days=9)
+    campaign = await add_campaign(app, start)
+    member, held = await add_member(app), await add_member(app)
+    await add_audience(
+        app,
+        campaign,
+        [AudienceRow(member, sent_at=start), AudienceRow(held, group="holdout", status=None)],
+    )
+    tick = timedelta(microseconds=1)
+    await add_sale(app, member, "1", start - tick)
+    await add_sale(app, member, "20", start)
+    await add_sale(app, member, "300", start + timedelta(days=7) - timedelta(seconds=1))
+    await add_sale(app, member, "4000", start + timedelta(days=7))
+    text = await _stats(app, campaign)
+    assert _line(text, "Revenue:") == "Revenue: recipients ฿320 vs hold-out ฿0"
+    assert _line(text, "Visits:") == "Visits: recipients 2 vs hold-out 0"
