@@ -120,3 +120,18 @@ async def test_a_member_with_points_is_not_merged_and_keeps_them(app: App) -> No
     assert "cannot be joined" in line.text()
     assert await balance(app, ploy.id) == 120
     assert await balance(app, other.id) == before
+
+
+async def test_what_the_line_account_wrote_before_linking_is_in_the_export(app: App) -> None:
+    telegram, _ = await member_chat(app, user_id="tg1", locale="en")
+    line = _line(app)
+    await line.say("สวัสดีค่ะ 🌸 ขอถามหน่อย")  # a guest's question, before the link
+    await telegram.say("/link")
+    code = telegram.last[-1].text.removeprefix("/link ")
+    await line.say(f"/link {code}")
+    data = await _export(telegram)
+    assert [m["text"] for m in data["messages"]] == ["สวัสดีค่ะ 🌸 ขอถามหน่อย"]
+    [thread] = data["inbox_threads"]
+    assert [(m["direction"], m["text"]) for m in thread["messages"]] == [
+        ("in", "สวัสดีค่ะ 🌸 ขอถามหน่อย")
+    ]
