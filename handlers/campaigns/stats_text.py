@@ -33,6 +33,8 @@ async def campaign_summary_line(
 
 def uplift_phrase(estimate: Estimate, locale: str) -> str:
     """The revenue uplift in a few words: a number with its interval, or why there is none."""
+    if estimate.no_variation:
+        return t(locale, "stats.no_variation_short")
     if estimate.verdict is Verdict.TOO_FEW:
         return t(locale, "stats.too_few_short")
     if estimate.verdict is Verdict.NO_EFFECT:

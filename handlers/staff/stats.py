@@ -187,6 +187,8 @@ def _uplift_line(ctx: StaffAct, stats: CampaignStats) -> str:
     estimate = stats.revenue_uplift
     if stats.no_holdout:
         return ctx.t("stats.no_holdout")
+    if estimate.no_variation:
+        return ctx.t("stats.no_variation")
     if estimate.verdict is Verdict.TOO_FEW:
         return ctx.t("stats.too_few", members=MIN_MEMBERS, converters=MIN_CONVERTERS)
     detail = interval_phrase(estimate, ctx.locale)
@@ -214,7 +216,8 @@ def _roi_line(ctx: StaffAct, stats: CampaignStats) -> str:
     if stats.no_holdout:
         return ctx.t("stats.roi_no_holdout")
     if stats.too_few:
-        return ctx.t("stats.roi_too_few")
+        key = "stats.roi_no_variation" if stats.revenue_uplift.no_variation else "stats.roi_too_few"
+        return ctx.t(key)
     if stats.incremental_range is None:
         return ctx.t("stats.roi_no_effect")
     low, high = (format_baht(v, ctx.locale) for v in stats.incremental_range)
