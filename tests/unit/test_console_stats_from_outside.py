@@ -68,3 +68,16 @@ async def test_uniform_spending_is_not_shown_as_an_exact_uplift_on_the_console(a
     assert not re.search(r"95%: ([+−]?฿[\d,.]+) to \1\)", summary.group()), summary.group()
     assert "too little variation to tell" in summary.group()
     assert "Extra revenue and ROI: too little variation to tell yet." in page
+
+
+async def test_a_hold_out_of_nobody_has_no_bars_at_zero_on_the_console(app: App) -> None:
+    """A 10% hold-out of five members rounds to nobody: no ฿0 mean or 0.0% share for it."""
+    campaign, start, sent, _ = await _campaign(app, 5, 0)
+    for member in sent:
+        await add_sale(app, member, "100", start + timedelta(days=1))
+    _listing, page = await _pages(app, campaign)
+    assert "Revenue per member: ฿100 vs —" in page
+    assert "Visited at least once: 100.0% of recipients vs — of hold-out" in page
+    assert ">฿0<" not in page  # the revenue bars: the hold-out's is a dash
+    assert ">0.0%<" not in page
+    assert page.count(">—<") >= 2
