@@ -22,7 +22,7 @@ from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
 from bot.admin.svg import bars
 from bot.i18n import format_baht, t
-from handlers.campaigns.stats_text import campaign_summary_line
+from handlers.campaigns.stats_text import campaign_summary_line, per_member_text, share_text
 from handlers.staff.campaigns import CANCELLABLE, cancel_campaign, resume, send_campaign
 from handlers.staff.campaigns.preview import measure_reach, preview_lines, sample_message
 from handlers.staff.stats import feedback_line, stats_text
@@ -77,17 +77,18 @@ def chart(stats: CampaignStats, locale: str) -> Markup:
     """Revenue per member and the share who visited, recipients beside the hold-out."""
     r, h = stats.recipients, stats.holdout
     sent, held = t(locale, "admin_campaigns.recipients"), t(locale, "admin_campaigns.holdout")
+    # a group of nobody has no mean or share: no bar, a dash (not a bar at 0)
     revenue = bars(
         [
-            (sent, float(r.revenue_per_member), format_baht(r.revenue_per_member, locale)),
-            (held, float(h.revenue_per_member), format_baht(h.revenue_per_member, locale)),
+            (label, float(g.revenue_per_member or 0), per_member_text(g.revenue_per_member, locale))
+            for label, g in ((sent, r), (held, h))
         ],
         t(locale, "admin_campaigns.chart_revenue"),
     )
     visits = bars(
         [
-            (sent, r.conversion, f"{r.conversion * 100:.1f}%"),
-            (held, h.conversion, f"{h.conversion * 100:.1f}%"),
+            (label, g.conversion or 0.0, share_text(g.conversion))
+            for label, g in ((sent, r), (held, h))
         ],
         t(locale, "admin_campaigns.chart_conversion"),
     )

@@ -24,6 +24,7 @@ from bot.admin import svg
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
 from bot.i18n import format_baht, format_number, t
+from handlers.campaigns.stats_text import share_text
 from shop.campaigns.launch import segment_env
 from shop.campaigns.stats import CampaignStats, compute_stats
 from shop.console import Viewer
@@ -157,5 +158,5 @@ async def reports(request: web.Request) -> web.Response:
         heat_maps=_heat_maps(heat, loc),
         branches=branches,
         automations=automations,
-        percent=lambda share: f"{share * 100:.1f}%",
+        percent=share_text,
     )

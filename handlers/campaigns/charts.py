@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 RECIPIENT_COLOUR: Final = "#2a9d8f"
 HOLDOUT_COLOUR: Final = "#b0b0b0"
+#: the groups' names in the chart catalogue (``chart.recipients``) and their colours
+RECIPIENTS: Final = "recipients"
+HOLDOUT: Final = "holdout"
+COLOURS: Final = {RECIPIENTS: RECIPIENT_COLOUR, HOLDOUT: HOLDOUT_COLOUR}
 DPI: Final = 100
 
 
@@ -43,27 +47,41 @@ def _mean_error(group: GroupStats) -> float:
     return half if math.isfinite(half) else 0.0
 
 
+def _money_bars(stats: CampaignStats) -> list[tuple[str, GroupStats, float]]:
+    """(name, group, revenue per member) for each group that has a mean to draw: a notice
+    sent to everyone (0% hold-out) has no hold-out bar, and neither has a hold-out that
+    rounded to nobody: a bar at 0 would be a mean nobody had."""
+    groups = [(RECIPIENTS, stats.recipients)]
+    if not stats.no_holdout:
+        groups.append((HOLDOUT, stats.holdout))
+    return [
+        (name, group, float(group.revenue_per_member))
+        for name, group in groups
+        if group.revenue_per_member is not None
+    ]
+
+
 def campaign_chart(stats: CampaignStats, locale: str = "th") -> bytes:
     """Left: revenue per member, recipients vs hold-out, with 95% error bars (recipients only
-    when no hold-out was kept). Right: the recipients' funnel sent → clicked → claimed →
-    redeemed. Labels in ``locale``; the campaign's name is the title."""
+    when no hold-out was kept or it has nobody measured: no mean to draw). Right: the
+    recipients' funnel sent → clicked → claimed → redeemed. Labels in ``locale``; the
+    campaign's name is the title."""
     from matplotlib.figure import Figure  # on first use: slow to import, seldom needed
 
     use_chart_font()
     figure = Figure(figsize=(8, 3.8), layout="constrained")
     money, funnel = figure.subplots(1, 2)
-    # a notice sent to everyone (0% hold-out) has no second bar to compare with
-    groups = (stats.recipients,) if stats.no_holdout else (stats.recipients, stats.holdout)
-    values = [float(group.revenue_per_member) for group in groups]
+    bars = _money_bars(stats)
+    values = [value for _, _, value in bars]
     money.bar(
-        [t(locale, "chart.recipients"), t(locale, "chart.holdout")][: len(groups)],
+        [t(locale, "chart." + name) for name, _, _ in bars],
         values,
-        yerr=[_mean_error(group) for group in groups],
+        yerr=[_mean_error(group) for _, group, _ in bars],
         capsize=6,
-        color=[RECIPIENT_COLOUR, HOLDOUT_COLOUR][: len(groups)],
+        color=[COLOURS[name] for name, _, _ in bars],
     )
     title = t(locale, "chart.revenue_per_member")
-    if stats.no_holdout:
+    if all(name != HOLDOUT for name, _, _ in bars):
         title += "\n" + t(locale, "chart.no_holdout")
     money.set_title(title)
     for index, value in enumerate(values):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Final
 
 from bot.i18n import format_baht, t
 from shop.campaigns.stats import baht, compute_stats
 from shop.campaigns.uplift import Estimate, Verdict
 from storage.models import Campaign
 from storage.uow import UnitOfWork
+
+#: a group's share or mean when it has nobody measured: undefined, not 0
+UNDEFINED: Final = "—"
 
 
 async def campaign_summary_line(
@@ -33,6 +38,8 @@ async def campaign_summary_line(
 
 def uplift_phrase(estimate: Estimate, locale: str) -> str:
     """The revenue uplift in a few words: a number with its interval, or why there is none."""
+    if estimate.no_variation:
+        return t(locale, "stats.no_variation_short")
     if estimate.verdict is Verdict.TOO_FEW:
         return t(locale, "stats.too_few_short")
     if estimate.verdict is Verdict.NO_EFFECT:
@@ -56,3 +63,13 @@ def _signed_baht(value: float, locale: str) -> str:
     amount = baht(value)
     text = format_baht(abs(amount), locale)
     return f"−{text}" if amount < 0 else f"+{text}"
+
+
+def share_text(value: float | None) -> str:
+    """A group's visit rate, "12.5%"; a dash for a group of nobody."""
+    return UNDEFINED if value is None else f"{value * 100:.1f}%"
+
+
+def per_member_text(value: Decimal | None, locale: str) -> str:
+    """A group's revenue per member; a dash for a group of nobody."""
+    return UNDEFINED if value is None else format_baht(value, locale)

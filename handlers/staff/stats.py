@@ -17,7 +17,7 @@ from datetime import timedelta
 from bot.core.ids import row_id
 from bot.core.messages import Attachment, Reply
 from bot.i18n import format_baht, format_date
-from handlers.campaigns.stats_text import interval_phrase
+from handlers.campaigns.stats_text import interval_phrase, per_member_text, share_text
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.acting import StaffAct
@@ -77,10 +77,6 @@ def feedback_line(ctx: StaffAct, answers: FeedbackStats) -> str:
         average=f"{answers.average:.1f}",
         low=answers.low,
     )
-
-
-def _percent(value: float) -> str:
-    return f"{value * 100:.1f}%"
 
 
 def _points(value: float) -> str:
@@ -151,7 +147,9 @@ def stats_text(ctx: StaffAct, stats: CampaignStats) -> str:
         ctx.t("stats.responses", clicked=r.clicked, claimed=r.claimed, redeemed=r.redeemed),
         ctx.t("stats.visits", recipients=r.visits, holdout=h.visits),
         ctx.t(
-            "stats.conversion", recipients=_percent(r.conversion), holdout=_percent(h.conversion)
+            "stats.conversion",
+            recipients=share_text(r.conversion),
+            holdout=share_text(h.conversion),
         ),
         ctx.t(
             "stats.revenue",
@@ -160,8 +158,8 @@ def stats_text(ctx: StaffAct, stats: CampaignStats) -> str:
         ),
         ctx.t(
             "stats.per_member",
-            recipients=format_baht(r.revenue_per_member, loc),
-            holdout=format_baht(h.revenue_per_member, loc),
+            recipients=per_member_text(r.revenue_per_member, loc),
+            holdout=per_member_text(h.revenue_per_member, loc),
         ),
         _uplift_line(ctx, stats),
         _conversion_line(ctx, stats),
@@ -187,6 +185,8 @@ def _uplift_line(ctx: StaffAct, stats: CampaignStats) -> str:
     estimate = stats.revenue_uplift
     if stats.no_holdout:
         return ctx.t("stats.no_holdout")
+    if estimate.no_variation:
+        return ctx.t("stats.no_variation")
     if estimate.verdict is Verdict.TOO_FEW:
         return ctx.t("stats.too_few", members=MIN_MEMBERS, converters=MIN_CONVERTERS)
     detail = interval_phrase(estimate, ctx.locale)
@@ -214,7 +214,8 @@ def _roi_line(ctx: StaffAct, stats: CampaignStats) -> str:
     if stats.no_holdout:
         return ctx.t("stats.roi_no_holdout")
     if stats.too_few:
-        return ctx.t("stats.roi_too_few")
+        key = "stats.roi_no_variation" if stats.revenue_uplift.no_variation else "stats.roi_too_few"
+        return ctx.t(key)
     if stats.incremental_range is None:
         return ctx.t("stats.roi_no_effect")
     low, high = (format_baht(v, ctx.locale) for v in stats.incremental_range)

@@ -99,14 +99,16 @@ class GroupStats:
     stopped: int = 0
 
     @property
-    def conversion(self) -> float:
-        """Share of measured members with at least one visit in the window."""
-        return self.converters / self.measured if self.measured else 0.0
+    def conversion(self) -> float | None:
+        """Share of measured members with at least one visit in the window; None when nobody
+        was measured (a share of nobody is undefined, not 0)."""
+        return self.converters / self.measured if self.measured else None
 
     @property
-    def revenue_per_member(self) -> Decimal:
+    def revenue_per_member(self) -> Decimal | None:
+        """Mean revenue of the measured members; None when nobody was measured."""
         if not self.measured:
-            return Decimal("0.00")
+            return None
         return (self.revenue / self.measured).quantize(Decimal("0.01"))
 
     def revenue_sample(self) -> GroupSample:

@@ -45,6 +45,11 @@ calibration", from ``python -m bench.calibration``):
   holds its 95% with a small hold-out where the normal approximation falls short.
 - **Too few to tell**: either group below :data:`MIN_MEMBERS` members, or fewer than
   :data:`MIN_CONVERTERS` converters in both groups together (nobody bought: nothing to compare).
+- **Too little variation to tell**: enough members, but the revenue's standard error comes out
+  0 (or not a number, or below the money's resolution): everyone in each group spent the same,
+  and nothing before the campaign varied either. The spread the interval is made of was not
+  seen, so there is no interval — not one of no width, which would claim a certainty nobody
+  measured. Reported like "too few" (:attr:`Estimate.no_variation` says which).
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ Z_975: Final = 1.959963984540054
 Z_80: Final = 0.8416212335729143  # the 80% quantile of the normal: 80% power
 #: the covariate's history, in windows of the campaign's length
 HISTORY_MULTIPLE: Final = 4
+#: half a satang, in baht: an interval narrower than this each side rounds to one amount
+MIN_HALF_WIDTH: Final = 0.005
 
 
 class Verdict(enum.StrEnum):
@@ -134,12 +141,15 @@ class Moments:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """Recipients minus hold-out, with a 95% interval ``[low, high]``."""
+    """Recipients minus hold-out, with a 95% interval ``[low, high]``. ``no_variation``: the
+    verdict is TOO_FEW because the values did not vary (no standard error), not for want of
+    members or buyers."""
 
     difference: float
     low: float
     high: float
     verdict: Verdict
+    no_variation: bool = False
 
     @property
     def measured(self) -> bool:
@@ -271,6 +281,9 @@ def adjusted_difference(treated: Moments, control: Moments, converters: int) -> 
         return Estimate(treated.mean_y - control.mean_y, math.nan, math.nan, Verdict.TOO_FEW)
     errors = adjusted_errors(treated, control)
     half = t_quantile_975(treated.n + control.n - 4) * errors.larger
+    # no spread seen, so none to build an interval from (see the module docstring)
+    if not (math.isfinite(half) and half >= MIN_HALF_WIDTH):
+        return Estimate(errors.difference, math.nan, math.nan, Verdict.TOO_FEW, no_variation=True)
     low, high = errors.difference - half, errors.difference + half
     return Estimate(errors.difference, low, high, _verdict(low, high))
 

@@ -8,7 +8,9 @@ import pytest
 
 from shop.campaigns.uplift import (
     GroupSample,
+    Moments,
     Verdict,
+    adjusted_difference,
     mean_difference,
     proportion_difference,
     t_quantile_975,
@@ -76,3 +78,46 @@ def test_difference_in_proportions_is_newcombes_hybrid_score_interval() -> None:
     assert estimate.low == pytest.approx(0.000149, abs=1e-6)
     assert estimate.high == pytest.approx(0.199474, abs=1e-6)
     assert estimate.verdict is Verdict.UP
+
+
+def _moments(values: list[float], earlier: list[float] | None = None) -> Moments:
+    x = earlier if earlier is not None else [0.0] * len(values)
+    return Moments(
+        len(values),
+        sum(values),
+        sum(v * v for v in values),
+        sum(x),
+        sum(v * v for v in x),
+        sum(a * b for a, b in zip(x, values, strict=True)),
+    )
+
+
+@pytest.mark.parametrize(("spent", "held"), [(100.0, 100.0), (100.0, 90.0), (33.33, 12.07)])
+def test_no_spread_in_either_group_gives_no_interval(spent: float, held: float) -> None:
+    """Everyone in each group spent the same: the standard error is 0 (or rounding noise), and
+    an interval of no width would claim a certainty sixty members cannot give."""
+    estimate = adjusted_difference(_moments([spent] * 31), _moments([held] * 37), converters=68)
+    assert estimate.verdict is Verdict.TOO_FEW
+    assert estimate.no_variation
+    assert not estimate.measured
+    assert math.isnan(estimate.low)
+    assert math.isnan(estimate.high)
+    assert estimate.difference == pytest.approx(spent - held)
+
+
+def test_too_few_members_is_not_called_no_variation() -> None:
+    estimate = adjusted_difference(_moments([100.0] * 29), _moments([90.0] * 30), converters=59)
+    assert estimate.verdict is Verdict.TOO_FEW
+    assert not estimate.no_variation
+
+
+def test_spread_before_the_campaign_still_gives_an_interval() -> None:
+    """The window itself did not vary, but the earlier window did: the earlier-window error
+    (everyone's untreated spread) is not 0, so there is an interval with width."""
+    history = [0.0, 200.0] * 15
+    estimate = adjusted_difference(
+        _moments([100.0] * 30, history), _moments([90.0] * 30, history), converters=60
+    )
+    assert estimate.measured
+    assert not estimate.no_variation
+    assert estimate.high - estimate.low > 1.0

@@ -206,3 +206,31 @@ def test_thai_without_the_thai_font_would_be_empty_boxes() -> None:
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match="missing from font"):
             figure.savefig(io.BytesIO(), format="png")
+
+
+def test_a_hold_out_of_nobody_gets_no_bar_at_zero() -> None:
+    """A 10% hold-out of five members rounds to nobody: its mean is undefined, so no bar is
+    drawn for it (a bar at 0 would be a mean nobody had) and the title says why."""
+    recipients = GroupStats(members=5, measured=5, sent=5, converters=5, revenue=Decimal(500))
+    stats = CampaignStats(
+        1,
+        "Small",
+        "sent",
+        None,
+        None,
+        recipients,
+        GroupStats(),
+        Estimate(100, math.nan, math.nan, Verdict.TOO_FEW),
+        Estimate(1.0, math.nan, math.nan, Verdict.TOO_FEW),
+        5,
+        Decimal(0),
+        Decimal(0),
+        None,
+    )
+    assert not stats.no_holdout
+    texts = _texts(lambda: campaign_chart(stats, "en"))
+    assert t("en", "chart.holdout") not in texts
+    assert t("en", "chart.recipients") in texts
+    assert "100" in texts  # the recipients' bar, annotated
+    title = t("en", "chart.revenue_per_member") + "\n" + t("en", "chart.no_holdout")
+    assert title in texts

@@ -6,8 +6,6 @@ import html
 import re
 from datetime import datetime, timedelta
 
-import pytest
-
 from bot.bootstrap import App
 from tests.unit.admin_support import console_client, signed_in
 from tests.unit.staff_support import staff_chat
@@ -56,10 +54,6 @@ async def test_voided_sales_show_no_revenue_on_the_console(app: App) -> None:
     assert not re.search(r"\bnan\b|\binf\b", page, re.IGNORECASE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console campaign list shows a zero-width 95% interval for zero-variance groups",
-)
 async def test_uniform_spending_is_not_shown_as_an_exact_uplift_on_the_console(app: App) -> None:
     campaign, start, sent, held = await _campaign(app, 30, 30)
     for member in sent:
@@ -72,3 +66,18 @@ async def test_uniform_spending_is_not_shown_as_an_exact_uplift_on_the_console(a
     summary = re.search(r"sent 30 · [^<]*", listing)
     assert summary is not None
     assert not re.search(r"95%: ([+−]?฿[\d,.]+) to \1\)", summary.group()), summary.group()
+    assert "too little variation to tell" in summary.group()
+    assert "Extra revenue and ROI: too little variation to tell yet." in page
+
+
+async def test_a_hold_out_of_nobody_has_no_bars_at_zero_on_the_console(app: App) -> None:
+    """A 10% hold-out of five members rounds to nobody: no ฿0 mean or 0.0% share for it."""
+    campaign, start, sent, _ = await _campaign(app, 5, 0)
+    for member in sent:
+        await add_sale(app, member, "100", start + timedelta(days=1))
+    _listing, page = await _pages(app, campaign)
+    assert "Revenue per member: ฿100 vs —" in page
+    assert "Visited at least once: 100.0% of recipients vs — of hold-out" in page
+    assert ">฿0<" not in page  # the revenue bars: the hold-out's is a dash
+    assert ">0.0%<" not in page
+    assert page.count(">—<") >= 2
