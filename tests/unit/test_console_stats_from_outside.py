@@ -72,3 +72,21 @@ async def test_uniform_spending_is_not_shown_as_an_exact_uplift_on_the_console(a
     summary = re.search(r"sent 30 · [^<]*", listing)
     assert summary is not None
     assert not re.search(r"95%: ([+−]?฿[\d,.]+) to \1\)", summary.group()), summary.group()
+
+
+async def test_the_console_page_shows_the_messages_withdrawn_unsent(app: App) -> None:
+    start = app.clock.now() - timedelta(hours=1)
+    campaign = await add_campaign(app, start, name="Uniform", status="cancelled")
+    done = [await add_member(app) for _ in range(3)]
+    withdrawn = [await add_member(app) for _ in range(4)]
+    held = await add_member(app)
+    await add_audience(
+        app,
+        campaign,
+        [AudienceRow(m, sent_at=start) for m in done]
+        + [AudienceRow(m, status="cancelled") for m in withdrawn]
+        + [AudienceRow(held, group="holdout", status=None)],
+    )
+    _, page = await _pages(app, campaign)
+    assert "Sent 3 · failed 0 · blocked the bot 0 · waiting 0" in page
+    assert "Withdrawn unsent 4 " in page
