@@ -108,13 +108,14 @@ def _flow(ctx: StaffAct, stats: CampaignStats) -> str:
 
 
 def _head_lines(ctx: StaffAct, stats: CampaignStats) -> list[str]:
-    """Title, window, the recipient flow and delivery."""
+    """Title, window, the recipient flow and delivery; the messages withdrawn unsent when
+    there are any, so that the delivery counts add up to the recipients."""
     r, loc = stats.recipients, ctx.locale
     assert stats.started_at is not None
     assert stats.window_end is not None
     tz = ctx.settings.tz
     last_day = stats.window_end - timedelta(microseconds=1)  # the window's end is exclusive
-    return [
+    lines = [
         ctx.t(
             "stats.title",
             name=campaign_title(loc, stats.name, stats.kind),
@@ -134,6 +135,9 @@ def _head_lines(ctx: StaffAct, stats: CampaignStats) -> list[str]:
             pending=r.pending,
         ),
     ]
+    if r.withdrawn:
+        lines.append(ctx.t("stats.withdrawn", withdrawn=r.withdrawn))
+    return lines
 
 
 def stats_text(ctx: StaffAct, stats: CampaignStats) -> str:

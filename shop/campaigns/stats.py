@@ -188,10 +188,10 @@ async def compute_stats(uow: UnitOfWork, campaign_id: int, now: datetime) -> Cam
     )
     groups: dict[str, dict[str, object]] = defaultdict(dict)
     await _audience(uow, campaign_id, groups)
-    line_messages = await _delivery(uow, campaign_id, groups)
+    line_messages = await _delivery(uow, campaign_id, now, groups)
     overlapping = 0
     if start is not None and window_end is not None:
-        await _redemptions(uow, campaign_id, start, days, groups)
+        await _redemptions(uow, campaign_id, start, days, now, groups)
         await sales_by_group(uow, campaign_id, start, days, now, groups, enrolled=enrolled)
         await _blame(uow, campaign_id, start, now, groups)
         overlapping = await uow.campaign_results.overlapping_recipients(
@@ -284,9 +284,13 @@ async def _audience(
         _add(groups, group, "excluded", excluded.get(group, {}))
 
 
-async def _delivery(uow: UnitOfWork, campaign_id: int, groups: dict[str, dict[str, object]]) -> int:
-    """Counts the outbox outcomes per group; returns the number of LINE messages sent."""
-    rows = await uow.campaign_results.delivery_counts(campaign_id)
+async def _delivery(
+    uow: UnitOfWork, campaign_id: int, now: datetime, groups: dict[str, dict[str, object]]
+) -> int:
+    """Counts the outbox outcomes per group as of ``now`` (a message sent after it was still
+    waiting then: yesterday's digest, run this morning, counts yesterday's sends only);
+    returns the number of LINE messages sent."""
+    rows = await uow.campaign_results.delivery_counts(campaign_id, now)
     line_messages = 0
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for group, status, channel, count in rows:
@@ -305,11 +309,12 @@ async def _redemptions(
     campaign_id: int,
     start: datetime,
     days: int,
+    now: datetime,
     groups: dict[str, dict[str, object]],
 ) -> None:
-    """Coupons redeemed in each member's attribution window (the campaign's cost) and after
-    it (shown apart)."""
-    rows = await uow.campaign_results.redemptions(campaign_id, start, days)
+    """Coupons redeemed by ``now`` in each member's attribution window (the campaign's
+    cost) and after it (shown apart)."""
+    rows = await uow.campaign_results.redemptions(campaign_id, start, days, now)
     for group, in_window, late in rows:
         _add(groups, group, "redeemed", int(in_window))
         _add(groups, group, "redeemed_late", int(late))

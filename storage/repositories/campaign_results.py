@@ -42,6 +42,7 @@ from storage.models import (
     OutboxMessage,
     Sale,
 )
+from storage.repositories.outbox_reads import PENDING
 from storage.types import UTCDateTime
 
 
@@ -72,23 +73,27 @@ class CampaignResults:
         )
         return [tuple(row) for row in rows]
 
-    async def delivery_counts(self, campaign_id: int) -> Sequence[tuple[Any, ...]]:
-        """Rows ``(group, outbox status, channel, count)`` of the audience's outbox rows."""
+    async def delivery_counts(self, campaign_id: int, end: datetime) -> Sequence[tuple[Any, ...]]:
+        """Rows ``(group, outbox status, channel, count)`` of the audience's outbox rows as of
+        the moment ``end``: a message sent after it was still waiting then (``pending``)."""
         cm, box = CampaignMember, OutboxMessage
+        later = box.sent_at > literal(end, UTCDateTime)
+        status = case((later, literal(PENDING, String)), else_=box.status)
         rows = await self._s.execute(
-            select(cm.group, box.status, box.channel, func.count())
+            select(cm.group, status, box.channel, func.count())
             .select_from(cm)
             .join(box, box.dedupe_key == cm.outbox_key)
             .where(cm.campaign_id == campaign_id)
-            .group_by(cm.group, box.status, box.channel)
+            .group_by(cm.group, status, box.channel)
         )
         return [tuple(row) for row in rows]
 
     async def redemptions(
-        self, campaign_id: int, start: datetime, days: int
+        self, campaign_id: int, start: datetime, days: int, end: datetime
     ) -> Sequence[tuple[Any, ...]]:
         """Rows ``(group, redeemed in the member's attribution window, redeemed after it)`` of
-        the campaign's coupons: only the first count is the campaign's cost in ``/stats``."""
+        the campaign's coupons redeemed by the moment ``end``: only the first count is the
+        campaign's cost in ``/stats``."""
         cm = CampaignMember
         since = func.coalesce(cm.enrolled_at, literal(start, UTCDateTime))
         until = plus_days(since, days, self._s.get_bind().dialect.name)
@@ -101,7 +106,11 @@ class CampaignResults:
             )
             .select_from(Coupon)
             .join(cm, and_(cm.campaign_id == Coupon.campaign_id, cm.member_id == Coupon.member_id))
-            .where(Coupon.campaign_id == campaign_id, Coupon.status == "redeemed")
+            .where(
+                Coupon.campaign_id == campaign_id,
+                Coupon.status == "redeemed",
+                Coupon.redeemed_at <= literal(end, UTCDateTime),
+            )
             .group_by(cm.group)
         )
         return [tuple(row) for row in rows]

@@ -81,3 +81,21 @@ async def test_a_hold_out_of_nobody_has_no_bars_at_zero_on_the_console(app: App)
     assert ">฿0<" not in page  # the revenue bars: the hold-out's is a dash
     assert ">0.0%<" not in page
     assert page.count(">—<") >= 2
+
+
+async def test_the_console_page_shows_the_messages_withdrawn_unsent(app: App) -> None:
+    start = app.clock.now() - timedelta(hours=1)
+    campaign = await add_campaign(app, start, name="Uniform", status="cancelled")
+    done = [await add_member(app) for _ in range(3)]
+    withdrawn = [await add_member(app) for _ in range(4)]
+    held = await add_member(app)
+    await add_audience(
+        app,
+        campaign,
+        [AudienceRow(m, sent_at=start) for m in done]
+        + [AudienceRow(m, status="cancelled") for m in withdrawn]
+        + [AudienceRow(held, group="holdout", status=None)],
+    )
+    _, page = await _pages(app, campaign)
+    assert "Sent 3 · failed 0 · blocked the bot 0 · waiting 0" in page
+    assert "Withdrawn unsent 4 " in page

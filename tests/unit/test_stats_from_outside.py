@@ -154,6 +154,7 @@ async def test_a_campaign_still_sending_counts_what_is_waiting(app: App) -> None
     text = await _stats(app, campaign)
     assert "· sending" in text
     assert "Sent 3 · failed 0 · blocked the bot 0 · waiting 4" in text
+    assert "Withdrawn" not in text  # only shown when something was withdrawn
     assert "Too few members to tell" in text
     assert not BAD_NUMBERS.search(text)
 
@@ -189,10 +190,6 @@ async def test_erasing_every_hold_out_member_keeps_the_numbers(app: App) -> None
     assert "Too few members to tell" in after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/stats: 'sent to 7' but 'Sent 3, waiting 0': messages withdrawn at erasure not shown",
-)
 async def test_recipients_erased_mid_send_are_not_shown_as_sent(app: App) -> None:
     start = app.clock.now() - timedelta(hours=1)
     campaign = await add_campaign(app, start, status="sending")
@@ -221,6 +218,7 @@ async def test_recipients_erased_mid_send_are_not_shown_as_sent(app: App) -> Non
     # 3 went out, 4 were withdrawn at the erasures: the 7 "sent to" must be accounted for
     accounted = sum(int(n) for n in re.findall(r"\d+", delivery))
     assert accounted == 7 or "withdrawn" in text.lower(), text
+    assert _line(text, "Withdrawn").startswith("Withdrawn unsent 4 ")
 
 
 async def test_the_window_counts_its_first_moment_and_not_its_end(app: App) -> None:
@@ -244,10 +242,6 @@ async def test_the_window_counts_its_first_moment_and_not_its_end(app: App) -> N
     assert _line(text, "Visits:") == "Visits: recipients 2 vs hold-out 0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/stats after cancel mid-send: 'sent to 7' but 'Sent 3, waiting 0'; 4 withdrawn unshown",
-)
 async def test_a_campaign_cancelled_mid_send_accounts_for_what_was_withdrawn(app: App) -> None:
     start = app.clock.now() - timedelta(hours=1)
     campaign = await add_campaign(app, start, status="sending")
@@ -270,6 +264,7 @@ async def test_a_campaign_cancelled_mid_send_accounts_for_what_was_withdrawn(app
     assert delivery == "Sent 3 · failed 0 · blocked the bot 0 · waiting 0"
     accounted = sum(int(n) for n in re.findall(r"\d+", delivery))
     assert accounted == 7 or "withdrawn" in text.lower(), _line(text, "In the segment")
+    assert _line(text, "Withdrawn").startswith("Withdrawn unsent 4 ")
 
 
 async def test_an_empty_hold_out_has_no_visit_rate_or_revenue_per_member(app: App) -> None:
