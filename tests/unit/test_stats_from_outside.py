@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-import pytest
-
 from bot.bootstrap import App
 from storage.models import Member
 from tests.chat import Chat
