@@ -14,10 +14,9 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
-from bot.core.keys import PROMOTION, staff_message_key
-from bot.core.messages import Reply
-from bot.core.wire import replies_to_payload
-from bot.i18n import supported_locale, t
+from bot.core.keys import PROMOTION
+from bot.i18n import t
+from jobs.staff_notices import tell_staff
 from shop.campaigns.launch import pause_campaign
 from shop.campaigns.tracking import on_campaign_outcome
 from storage.uow import UnitOfWork
@@ -69,15 +68,8 @@ async def pause_for_quota(
 async def _tell_owners(
     uow: UnitOfWork, campaign_id: int, name: str, pending: int, now: datetime, shop_locale: str
 ) -> None:
-    for owner in await uow.outbox.staff_recipients(["owner"]):
-        if not owner.reachable:
-            continue
-        locale = owner.member_locale or supported_locale(owner.language_code) or shop_locale
-        text = t(locale, "dispatch.quota_paused", campaign=name, pending=pending, id=campaign_id)
-        await uow.outbox.enqueue(
-            staff_message_key(f"dispatch:quota:{campaign_id}", owner.staff_id),
-            owner.channel,
-            owner.user_id,
-            replies_to_payload([Reply(text=text)]),
-            now,
-        )
+    def text_for(locale: str) -> str:
+        return t(locale, "dispatch.quota_paused", campaign=name, pending=pending, id=campaign_id)
+
+    cause = f"dispatch:quota:{campaign_id}"
+    await tell_staff(uow, ["owner"], cause, text_for, now, shop_locale)

@@ -15,10 +15,9 @@ import logging
 from datetime import datetime
 
 from bot.core.errors import DomainError
-from bot.core.messages import Reply
-from bot.core.wire import replies_to_payload
-from bot.i18n import format_date, format_datetime, supported_locale, t
+from bot.i18n import format_date, format_datetime, t
 from jobs.app import App
+from jobs.staff_notices import tell_staff
 from shop.campaigns.launch import OfferEnded, segment_env, start_campaign
 from shop.profile import shop_names
 from wording.campaigns import CampaignWording
@@ -69,6 +68,7 @@ async def _cancel_ended(app: App, ended: OfferEnded, now: datetime) -> bool:
         if not await uow.campaigns.move_status(campaign.id, "scheduled", "cancelled"):
             return False
         campaign.status, campaign.finished_at = "cancelled", now
+        name, scheduled_at = campaign.name, campaign.scheduled_at
         last_day = ended.last_day.isoformat()
         await uow.audit.record(
             "system",
@@ -78,22 +78,19 @@ async def _cancel_ended(app: App, ended: OfferEnded, now: datetime) -> bool:
             reason="offer_ended",
             last_day=last_day,
         )
-        for person in await uow.outbox.staff_recipients({"owner", "manager"}):
-            if not person.reachable:
-                continue
-            locale = person.member_locale or supported_locale(person.language_code)
-            locale = locale or app.settings.locale
-            text = t(
+
+        def text_for(locale: str) -> str:
+            return t(
                 locale,
                 "campaign.offer_ended_not_sent",
-                id=campaign.id,
-                name=campaign.name,
-                when=format_datetime(campaign.scheduled_at, locale, tz),
+                id=ended.campaign_id,
+                name=name,
+                when=format_datetime(scheduled_at, locale, tz),
                 day=format_date(ended.last_day, locale),
             )
-            key = f"campaign:offer_ended:{campaign.id}|s{person.staff_id}"
-            payload = replies_to_payload([Reply(text=text)])
-            await uow.outbox.enqueue(key, person.channel, person.user_id, payload, now)
+
+        cause = f"campaign:offer_ended:{ended.campaign_id}"
+        await tell_staff(uow, ("owner", "manager"), cause, text_for, now, app.settings.locale)
         await uow.commit()
     log.warning("scheduled campaign %s not sent: its offer ended %s", campaign.id, ended.last_day)
     return True
