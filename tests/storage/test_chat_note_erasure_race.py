@@ -20,9 +20,9 @@ from bot.bootstrap import App
 from bot.i18n import t
 from storage.models import Member, MemberNote, MemberTag
 from storage.raw_session import session_of
-from storage.repositories.people import People
 from tests.chat import Chat
-from tests.storage.join_edges_support import on_postgres, until
+from tests.storage.erasure_race_support import write_across_erasure
+from tests.storage.join_edges_support import on_postgres
 from tests.unit.staff_support import ensure_branches, make_member, staff_chat
 
 
@@ -51,24 +51,10 @@ async def test_a_chat_note_or_tag_meeting_the_members_erasure_does_not_outlive_i
     ploy = Chat(app, user_id="4100", display_name="Ploy")
     await ploy.say("/deleteme")
     if on_postgres(engine):
-        real = getattr(People, method)
-        reached, erased = asyncio.Event(), asyncio.Event()
-
-        async def after_erasure(self: People, *args: Any, **kwargs: Any) -> Any:
-            reached.set()
-            await asyncio.wait_for(erased.wait(), 20)
-            return await real(self, *args, **kwargs)
-
-        monkeypatch.setattr(People, method, after_erasure)
-        writing = asyncio.create_task(cashier.say(command))
-
-        async def at_write() -> bool:
-            return reached.is_set()
-
-        await until(at_write, "the cashier's write")
-        await ploy.press("del:yes")
-        erased.set()
-        answer = await writing
+        write = lambda: cashier.say(command)  # noqa: E731
+        answer = await write_across_erasure(
+            monkeypatch, method, write, lambda: ploy.press("del:yes")
+        )
     else:
         answer, _ = await asyncio.gather(cashier.say(command), ploy.press("del:yes"))
     said = "\n".join(reply.text or "" for reply in answer)

@@ -10,6 +10,7 @@ write.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import pytest
@@ -22,7 +23,8 @@ from storage.models import Member, MemberNote, MemberTag
 from storage.raw_session import session_of
 from storage.repositories.people import People
 from tests.chat import Chat
-from tests.storage.join_edges_support import on_postgres, until
+from tests.storage.erasure_race_support import write_across_erasure
+from tests.storage.join_edges_support import on_postgres
 from tests.unit.admin_support import console_client, signed_in
 from tests.unit.staff_support import audit_rows, make_member, staff_chat
 
@@ -88,24 +90,8 @@ async def test_a_note_or_tag_meeting_the_members_erasure_does_not_outlive_it(
         browser = await signed_in(client, owner)
         path = f"/admin/members/{member.id}/{field}"
         if on_postgres(engine):
-            real = getattr(People, method)
-            reached, erased = asyncio.Event(), asyncio.Event()
-
-            async def after_erasure(self: People, *args: Any, **kwargs: Any) -> Any:
-                reached.set()
-                await asyncio.wait_for(erased.wait(), 20)
-                return await real(self, *args, **kwargs)
-
-            monkeypatch.setattr(People, method, after_erasure)
-            writing = asyncio.create_task(browser.post(path, form))
-
-            async def at_write() -> bool:
-                return reached.is_set()
-
-            await until(at_write, "the console's write")
-            await ploy.press("del:yes")
-            erased.set()
-            answer = await writing
+            post, erase = partial(browser.post, path, form), partial(ploy.press, "del:yes")
+            answer = await write_across_erasure(monkeypatch, method, post, erase)
         else:
             answer, _ = await asyncio.gather(browser.post(path, form), ploy.press("del:yes"))
         assert answer.status in (303, 404)
