@@ -13,6 +13,7 @@ from tests.unit.tracking_support import (
     AudienceRow,
     add_audience,
     add_campaign,
+    add_groups,
     add_member,
     add_sale,
 )
@@ -22,16 +23,8 @@ async def _campaign(
     app: App, recipients: int, holdout: int
 ) -> tuple[int, datetime, list[int], list[int]]:
     start = app.clock.now() - timedelta(days=8)
-    campaign = await add_campaign(app, start, name="Uniform")
-    sent = [await add_member(app) for _ in range(recipients)]
-    held = [await add_member(app) for _ in range(holdout)]
-    await add_audience(
-        app,
-        campaign,
-        [AudienceRow(m, sent_at=start) for m in sent]
-        + [AudienceRow(m, group="holdout", status=None) for m in held],
-    )
-    return campaign, start, sent, held
+    groups = await add_groups(app, start, recipients, holdout, name="Uniform")
+    return groups.campaign, start, groups.sent, groups.held
 
 
 async def _pages(app: App, campaign: int) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from tests.unit.tracking_support import (
     AudienceRow,
     add_audience,
     add_campaign,
+    add_groups,
     add_member,
     add_sale,
 )
@@ -30,16 +31,8 @@ async def _groups(
     app: App, recipients: int, holdout: int, *, status: str = "sent"
 ) -> tuple[int, datetime, list[int], list[int]]:
     start = app.clock.now() - timedelta(days=8)
-    campaign = await add_campaign(app, start, status=status)
-    sent = [await add_member(app) for _ in range(recipients)]
-    held = [await add_member(app) for _ in range(holdout)]
-    await add_audience(
-        app,
-        campaign,
-        [AudienceRow(m, sent_at=start) for m in sent]
-        + [AudienceRow(m, group="holdout", status=None) for m in held],
-    )
-    return campaign, start, sent, held
+    groups = await add_groups(app, start, recipients, holdout, status=status)
+    return groups.campaign, start, groups.sent, groups.held
 
 
 async def _stats(app: App, campaign: int) -> str:
@@ -138,17 +131,7 @@ async def test_a_hold_out_of_two_is_too_few_for_every_comparison(app: App) -> No
 
 async def test_a_campaign_still_sending_counts_what_is_waiting(app: App) -> None:
     start = app.clock.now() - timedelta(hours=1)
-    campaign = await add_campaign(app, start, status="sending")
-    done = [await add_member(app) for _ in range(3)]
-    waiting = [await add_member(app) for _ in range(4)]
-    held = await add_member(app)
-    await add_audience(
-        app,
-        campaign,
-        [AudienceRow(m, sent_at=start) for m in done]
-        + [AudienceRow(m, status="pending") for m in waiting]
-        + [AudienceRow(held, group="holdout", status=None)],
-    )
+    campaign = (await add_groups(app, start, 3, 1, waiting=4, status="sending")).campaign
     text = await _stats(app, campaign)
     assert "· sending" in text
     assert "Sent 3 · failed 0 · blocked the bot 0 · waiting 4" in text
@@ -242,17 +225,7 @@ async def test_the_window_counts_its_first_moment_and_not_its_end(app: App) -> N
 
 async def test_a_campaign_cancelled_mid_send_accounts_for_what_was_withdrawn(app: App) -> None:
     start = app.clock.now() - timedelta(hours=1)
-    campaign = await add_campaign(app, start, status="sending")
-    done = [await add_member(app) for _ in range(3)]
-    waiting = [await add_member(app) for _ in range(4)]
-    held = await add_member(app)
-    await add_audience(
-        app,
-        campaign,
-        [AudienceRow(m, sent_at=start) for m in done]
-        + [AudienceRow(m, status="pending") for m in waiting]
-        + [AudienceRow(held, group="holdout", status=None)],
-    )
+    campaign = (await add_groups(app, start, 3, 1, waiting=4, status="sending")).campaign
     owner = await staff_chat(app, "o1", "owner", language_code="en")
     await owner.say(f"/campaign cancel {campaign}")
     assert "withdrew 4 messages" in owner.text()

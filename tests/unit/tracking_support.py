@@ -175,3 +175,39 @@ async def add_contact_event(app: App, member_id: int, kind: str, at: datetime) -
             ContactEvent(member_id=member_id, channel="line", kind=kind, occurred_at=at)
         )
         await uow.commit()
+
+
+@dataclass(frozen=True)
+class Groups:
+    """A campaign's members by what became of their message (:func:`add_groups`)."""
+
+    campaign: int
+    sent: list[int]
+    waiting: list[int]
+    held: list[int]
+
+
+async def add_groups(
+    app: App,
+    started_at: datetime,
+    sent: int,
+    held: int,
+    *,
+    waiting: int = 0,
+    **campaign: Any,
+) -> Groups:
+    """A campaign (``campaign``: :func:`add_campaign`'s fields) started at ``started_at``:
+    ``sent`` recipients sent to then, ``waiting`` recipients still pending, ``held`` hold-out
+    members; each a new member."""
+    campaign_id = await add_campaign(app, started_at, **campaign)
+    done = [await add_member(app) for _ in range(sent)]
+    pending = [await add_member(app) for _ in range(waiting)]
+    kept = [await add_member(app) for _ in range(held)]
+    await add_audience(
+        app,
+        campaign_id,
+        [AudienceRow(m, sent_at=started_at) for m in done]
+        + [AudienceRow(m, status="pending") for m in pending]
+        + [AudienceRow(m, group="holdout", status=None) for m in kept],
+    )
+    return Groups(campaign_id, done, pending, kept)
