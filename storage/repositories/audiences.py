@@ -205,9 +205,7 @@ class Audiences:
         birthday's year after a slash (``2027-01/2026``: a late greeting in January of a
         December birthday, counted for the year of the birthday, not of the greeting)."""
         key = Campaign.period_key
-        of_year = or_(
-            and_(key.like(f"{day.year}-%"), ~key.like("%/%")), key.like(f"%/{day.year}")
-        )
+        of_year = or_(and_(key.like(f"{day.year}-%"), ~key.like("%/%")), key.like(f"%/{day.year}"))
         greeted_this_year = exists().where(
             CampaignMember.member_id == Member.id,
             CampaignMember.campaign_id == Campaign.id,
