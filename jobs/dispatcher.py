@@ -249,17 +249,13 @@ class OutboxDispatcher:
                 result.deferred = await self._defer_quiet(uow, now, ready, policy)
             fanout = [] if urgent_only else [c for c in ready if self._fanout_size(c)]
             rest = [c for c in ready if c not in fanout]
+            to = self._recipients
+            first = limit or self.batch
             claimed = await claim_sendable(
-                uow,
-                now,
-                limit or self.batch,
-                lease_end,
-                rest,
-                self._recipients,
-                urgent_only=urgent_only,
+                uow, now, first, lease_end, rest, to, urgent_only=urgent_only, tz=self.tz
             )
             size = self._fanout_size(*fanout)
-            more = await claim_sendable(uow, now, size, lease_end, fanout, self._recipients)
+            more = await claim_sendable(uow, now, size, lease_end, fanout, to, tz=self.tz)
             await uow.commit()
         batch = claimed.messages + more.messages
         check = SendCheck(self._uow, self._clock.now, batch, lock=self._turn, quiet=quiet)
@@ -294,7 +290,9 @@ class OutboxDispatcher:
             async with self._uow() as uow:
                 ready = [c for c in fanout if self._resting.get(Channel(c), now) <= now]
                 await self._defer_quiet(uow, now, ready, policy)
-                claimed = await claim_sendable(uow, now, size, lease_end, ready, self._recipients)
+                claimed = await claim_sendable(
+                    uow, now, size, lease_end, ready, self._recipients, tz=self.tz
+                )
                 await uow.commit()
             return claimed
 

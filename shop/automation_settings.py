@@ -119,12 +119,15 @@ async def save_field(
     """Store one field of one automation; returns the value it had before."""
     stored, values = await load_values(uow, automation)
     before = values[field]
+    # only this field is written, into the setting as stored then: another owner's change
+    # to another field at the same moment stays
     if automation.nested:
-        mine = stored.get(automation.name)
-        stored[automation.name] = {**(mine if isinstance(mine, dict) else {}), field: value}
+        stored[automation.name] = {field: value}
+        entry: tuple[str, ...] = (automation.name, field)
     else:
         stored[field] = value
-    await uow.settings.put(automation.key, stored, by.now)
+        entry = (field,)
+    await uow.settings.put(automation.key, stored, by.now, only=entry)
     await uow.audit.record(
         by.actor,
         "settings.changed",
@@ -161,10 +164,17 @@ async def set_number(
 async def _save_config(uow: UnitOfWork, by: ChangedBy, name: str, field: str, value: Any) -> None:
     stored = await uow.settings.get(SETTINGS_KEY) or {}
     before = (await automation_config(uow, name))[field]
-    mine = stored.get(name)
-    stored[name] = {**(mine if isinstance(mine, dict) else {}), field: value}
+    stored[name] = {field: value}
     await save_setting(
-        uow, SETTINGS_KEY, stored, by, automation=name, field=field, before=before, after=value
+        uow,
+        SETTINGS_KEY,
+        stored,
+        by,
+        automation=name,
+        field=field,
+        before=before,
+        after=value,
+        entry=(name, field),
     )
 
 

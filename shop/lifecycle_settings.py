@@ -36,9 +36,14 @@ async def save_threshold(uow: UnitOfWork, by: ChangedBy, field: str, value: Any)
     it now contradicts the others; nothing changes)."""
     if field not in LIFECYCLE_FIELDS:
         raise ValueError(f"no lifecycle threshold {field!r}")
+    # the thresholds are checked against each other: against the others as stored once any
+    # other writer has committed, so two changes that each fit but not together are refused
+    await uow.settings.lock(by.now)
     stored = await uow.settings.get(SETTINGS_KEY) or {}
     rules = LifecycleRules.from_setting(stored)
     check_lifecycle(replace(rules, **{field: stored_value(field, value)}))
     before = lifecycle_value(rules, field)
     stored[field] = value
-    await save_setting(uow, SETTINGS_KEY, stored, by, field=field, before=before, after=value)
+    await save_setting(
+        uow, SETTINGS_KEY, stored, by, field=field, before=before, after=value, entry=field
+    )

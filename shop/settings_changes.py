@@ -49,13 +49,14 @@ async def save_setting(
     field: str,
     before: Any,
     after: Any,
-    entry: str | None = None,
+    entry: str | tuple[str, ...] | None = None,
     **more: Any,
 ) -> None:
     """Store ``stored`` as shop setting ``key`` and audit ``settings.changed`` for ``field``.
-    With ``entry``, only that entry of ``stored`` is written, into the setting as it is when
-    written (:meth:`storage.repositories.settings.ShopSettings.put`): two staff changing two
-    entries of one setting at once keep both changes."""
+    With ``entry`` (a key, or a path into nested entries), only that entry of ``stored`` is
+    written, into the setting as it is when written
+    (:meth:`storage.repositories.settings.ShopSettings.put`): two staff changing two entries
+    of one setting at once keep both changes."""
     await uow.settings.put(key, stored, by.now, only=entry)
     await uow.audit.record(
         by.actor,
@@ -80,14 +81,24 @@ async def switch_quiet_hours_off(uow: UnitOfWork, by: ChangedBy) -> None:
     before = quiet_hours(ContactPolicy.from_setting(stored))
     after = list(NO_QUIET_HOURS)
     stored["quiet_hours"] = after
-    await save_setting(uow, POLICY_KEY, stored, by, field="quiet_hours", before=before, after=after)
+    await save_setting(
+        uow,
+        POLICY_KEY,
+        stored,
+        by,
+        field="quiet_hours",
+        before=before,
+        after=after,
+        entry="quiet_hours",
+    )
 
 
 async def set_contact_policy(
     uow: UnitOfWork, by: ChangedBy, field: str, group: str, text: str
 ) -> None:
     """One entry of the contact policy from what was typed: ``quiet`` (``21:00-09:00``),
-    ``days`` (the caps' window) or ``cap`` of lifecycle ``group``; only that entry changes."""
+    ``days`` (the caps' window) or ``cap`` of lifecycle ``group``; only that entry changes,
+    also when another staff member changes another at the same moment."""
     if field not in POLICY_FIELDS or (field == "cap" and group not in CAP_GROUPS):
         raise ValueError(f"no contact policy field {field!r} {group!r}")
     value: Any
@@ -99,24 +110,22 @@ async def set_contact_policy(
         value = parse_cap(text)
     stored = await uow.settings.get(POLICY_KEY) or {}
     policy = ContactPolicy.from_setting(stored)
+    more: dict[str, Any] = {}
     if field == "quiet":
         before: Any = quiet_hours(policy)
         stored["quiet_hours"] = value
-        await save_setting(
-            uow, POLICY_KEY, stored, by, field="quiet_hours", before=before, after=value
-        )
+        entry: str | tuple[str, ...] = "quiet_hours"
     elif field == "days":
+        before, entry = policy.cap_days, "cap_days"
         stored["cap_days"] = value
-        await save_setting(
-            uow, POLICY_KEY, stored, by, field="cap_days", before=policy.cap_days, after=value
-        )
     else:
-        caps = stored.get("caps")
-        stored["caps"] = {**(caps if isinstance(caps, dict) else {}), group: value}
-        before = policy.cap_for(group)
-        await save_setting(
-            uow, POLICY_KEY, stored, by, field="caps", group=group, before=before, after=value
-        )
+        before, entry = policy.cap_for(group), ("caps", group)
+        stored["caps"] = {group: value}
+        more["group"] = group
+    name = entry if isinstance(entry, str) else entry[0]
+    await save_setting(
+        uow, POLICY_KEY, stored, by, field=name, before=before, after=value, entry=entry, **more
+    )
 
 
 async def set_tier_label(uow: UnitOfWork, by: ChangedBy, tier: str, locale: str, text: str) -> bool:

@@ -13,7 +13,10 @@ marked ``cancelled``, counted as withdrawn in campaign stats — when:
   is withdrawn instead of sent. That catches what the first cannot: a campaign launch that
   read the consent just before the ``/stop`` and queued its row just after. A win-back whose
   member bought since it was queued is withdrawn the same way: "we miss you" held by the
-  quiet hours overnight is wrong once they were at the counter in the morning.
+  quiet hours overnight is wrong once they were at the counter in the morning. A campaign
+  message whose offer has ended (its last valid day is over, shop time) is withdrawn when
+  claimed too: sent on the offer's last evening, it waited out the quiet hours, and an offer
+  nobody can use any more is no promotion.
 
 Transactional rows (receipts, points and coupon notices) are never withdrawn here; staff
 messages only when their staff member is removed (:func:`withdraw_staff_messages`). A campaign
@@ -26,8 +29,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.core.keys import CampaignMessageKey
+from shop.campaigns.offers import Offer
 from shop.campaigns.tracking import finish_if_done
 from storage.repositories.outbox import QueuedMessage
 from storage.uow import UnitOfWork
@@ -65,17 +70,36 @@ async def claim_sendable(
     recipients: Mapping[str, Collection[str]] | None = None,
     *,
     urgent_only: bool = False,
+    tz: ZoneInfo | None = None,
 ) -> Claimed:
     """Claim up to ``limit`` due rows of ``channels`` (of a channel in ``recipients``, only
     those to its users) until ``lease_until`` (see ``Outbox.claim``) and withdraw the
     promotions among them that their member may no longer get: one more statement for the
-    whole batch, none per row. ``urgent_only``: direct replies only."""
+    whole batch, none per row. ``urgent_only``: direct replies only. ``tz``: the shop's time
+    zone, whose days say when an offer ended (None: offers are not looked at)."""
     batch = await uow.outbox.claim(
         now, limit, lease_until, channels, recipients, urgent_only=urgent_only
     )
-    unwanted = [message.id for message in batch if message.unwanted]
+    ended = await _offer_ended(uow, batch, now, tz) if tz is not None else set()
+    unwanted = {message.id for message in batch if message.unwanted} | ended
     await _finish_campaigns(uow, await uow.withdrawals.rows(unwanted), now)
-    return Claimed([message for message in batch if not message.unwanted], len(unwanted))
+    return Claimed([message for message in batch if message.id not in unwanted], len(unwanted))
+
+
+async def _offer_ended(
+    uow: UnitOfWork, batch: Collection[QueuedMessage], now: datetime, tz: ZoneInfo
+) -> set[int]:
+    """The ids of the campaign messages in ``batch`` whose campaign's offer has ended at
+    ``now``: one statement for the batch's campaigns (a claim holds a few), none per row."""
+    by_campaign: dict[int, list[int]] = {}
+    for message in batch:
+        if message.promotional and (key := CampaignMessageKey.parse(message.dedupe_key)):
+            by_campaign.setdefault(key.campaign_id, []).append(message.id)
+    ended: set[int] = set()
+    for campaign_id, offer in (await uow.campaigns.offers(by_campaign.keys())).items():
+        if offer and Offer.from_json(offer).ended_by(now, tz):
+            ended.update(by_campaign[campaign_id])
+    return ended
 
 
 async def still_to_send(uow: UnitOfWork, message_ids: Collection[int], now: datetime) -> set[int]:

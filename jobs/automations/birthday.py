@@ -16,19 +16,20 @@ Decisions:
   birthday greets them when it is back (late, but once). A late greeting
   after the birthday month has ended goes into the month of the greeting, with its coupon
   (:func:`shop.automations.greeting_month`): a coupon that expired before it was sent is no
-  gift. So a 31 December birthday can be greeted in January's campaign; that row is not
-  counted as the next year's greeting (:data:`LAST_YEARS_LATE`).
+  gift. So a 31 December birthday can be greeted in January's campaign: one of its own
+  (``2027-01/2026``), counted for the birthday's year, so it is not the next year's greeting,
+  while a January birthday's greeting (``2027-01``) is that year's, wherever the member moves
+  their birthday afterwards.
 - Promotional: ``/stop``, no consent, caps and quiet hours apply (``eligibility``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Final
 
 from jobs.app import App
 from jobs.automations.common import (
-    CATCH_UP_DAYS,
     automation_config,
     due_days,
     enrol,
@@ -42,9 +43,6 @@ from shop.automations import greeting_month
 from wording.automations import automation_offer, birthday_greeting, birthday_template
 
 NAME: Final = "birthday"
-#: a birthday campaign row enrolled this long before a birthday or longer is the previous
-#: year's: a late greeting, at most ``CATCH_UP_DAYS`` and the greeting hour after its day
-LAST_YEARS_LATE: Final = timedelta(days=365 - CATCH_UP_DAYS - 2)
 
 
 async def run_birthday(app: App) -> dict[str, int]:
@@ -63,17 +61,18 @@ async def run_birthday(app: App) -> dict[str, int]:
         words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
         for greeting_day in due_days(now, tz, int(config["hour"])):
             day = greeting_day + ahead
-            since = datetime.combine(day, time(), tzinfo=tz) - LAST_YEARS_LATE
-            due = uow.audiences.born_on(day, kind_of(NAME), since)
+            due = uow.audiences.born_on(day, kind_of(NAME))
             if not await uow.audiences.any(due):
                 continue
             month = greeting_month(day, shop_day(now, tz))
             offer = automation_offer(NAME, month, gift_of(config, NAME))
             assert offer.valid_until is not None
+            # a greeting of an earlier year's birthday counts for that year
+            late = f"/{day.year}" if day.year < month.year else ""
             campaign = await period_campaign(
                 uow,
                 NAME,
-                f"{month.year}-{month.month:02d}",
+                f"{month.year}-{month.month:02d}{late}",
                 now,
                 message=birthday_template(words.text("th")),
                 holdout_pct=int(config["holdout_pct"]),

@@ -29,6 +29,7 @@ from shop.automations import (
     shop_day,
 )
 from shop.campaigns.enrol import KeyOf
+from shop.contact_policy import load_policy, next_send_time
 from shop.loyalty import add_months, load_rules
 from shop.profile import shop_names
 from storage.models import Campaign
@@ -72,6 +73,13 @@ def due_days(now: datetime, tz: ZoneInfo, hour: int) -> list[date]:
     if now.astimezone(tz).time() < time(hour):
         last -= timedelta(days=1)
     return [last - timedelta(days=back) for back in range(CATCH_UP_DAYS, -1, -1)]
+
+
+async def notice_time(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> datetime:
+    """When an automated notice queued at ``now`` goes: now, or the end of the quiet hours.
+    Nobody is waiting for it (unlike a reply or a receipt), and a catch-up after downtime may
+    queue it in the night: it is held until the morning like a promotion, not dropped."""
+    return next_send_time(now, tz, await load_policy(uow.settings))
 
 
 async def enrol(

@@ -1,7 +1,9 @@
 """Points expiry: the expiry itself, and a reminder ``remind_days`` before (default 30).
 
 Both are transactional (they concern points the member owns), so the contact policy does not
-apply: a member who used ``/stop`` is still told their points are about to expire.
+apply: a member who used ``/stop`` is still told their points are about to expire. The quiet
+hours do: a reminder caught up at night waits for the morning
+(:func:`jobs.automations.common.notice_time`).
 
 - Expiry: every member holding a lot older than the expiry period gets
   :func:`shop.ledger.expire_points` (first in, first out, never below zero, one entry
@@ -35,6 +37,7 @@ from jobs.automations.common import (
     automation_config,
     due_days,
     enrol,
+    notice_time,
     own_words,
     period_campaign,
     send_again,
@@ -146,6 +149,7 @@ async def _remind(
 
     counts: Counter[str] = Counter()
     fresh: list[int] = []
+    held = await notice_time(uow, now, tz)
     for member_id in due:
         group = await audience_group(uow, campaign, member_id)
         if group is None:
@@ -158,6 +162,7 @@ async def _remind(
             reminder_key(member_id, target),
             partial(_again, due[member_id], target, words, await _name(uow, member_id)),
             now,
+            not_before=held,
         ):
             counts["recipients"] += 1
     if fresh:
@@ -170,5 +175,6 @@ async def _remind(
             promotional=False,
             render=render,
             key_of=lambda member_id: reminder_key(member_id, target),
+            not_before=held,
         )
     return counts

@@ -13,7 +13,8 @@ Decisions:
   gives a month to climb back before the next review.
 - A member reviewed for the first time (``tier`` NULL) gets their tier without a notice.
 - The notice is a transactional outbox row keyed ``tier:<member>:<YYYY-MM>`` (once a month):
-  no consent needed, ``/stop`` does not apply.
+  no consent needed, ``/stop`` does not apply; the quiet hours do (a review caught up at night
+  is told in the morning: :func:`jobs.automations.common.notice_time`).
 - Stats: the notices of one review form one campaign (``automation:tiers`` + ``2026-03``), so
   ``/stats`` and ``/campaigns`` show them like any campaign. A notice's hold-out is 0% by default
   (``holdout_pct``, at most 50%); a held-out member is downgraded all the same but not told.
@@ -29,7 +30,13 @@ from zoneinfo import ZoneInfo
 
 from bot.core.messages import Reply
 from jobs.app import App
-from jobs.automations.common import automation_config, enrol, period_campaign, shop_day
+from jobs.automations.common import (
+    automation_config,
+    enrol,
+    notice_time,
+    period_campaign,
+    shop_day,
+)
 from shop.loyalty import LoyaltyRules, Tier, add_months, load_rules
 from storage.repositories.audiences import AudienceRow
 from storage.uow import UnitOfWork
@@ -119,4 +126,5 @@ async def _notify_down(
         promotional=False,
         render=render,
         key_of=lambda member_id: f"tier:{member_id}:{by:%Y-%m}",
+        not_before=await notice_time(uow, now, tz),
     )

@@ -199,17 +199,18 @@ class Audiences:
         return list(result.scalars())
 
     @staticmethod
-    def born_on(day: date, not_in_kind: str, enrolled_since: datetime) -> MemberQuery:
-        """Members born on ``day`` not yet in a campaign of kind ``not_in_kind`` whose period
-        falls in ``day``'s year (period keys start with the year), counting only audience rows
-        enrolled at ``enrolled_since`` or later (a January row enrolled almost a year before
-        ``day`` was the late greeting of the year before's birthday)."""
+    def born_on(day: date, not_in_kind: str) -> MemberQuery:
+        """Members born on ``day`` not yet greeted for ``day``'s year by a campaign of kind
+        ``not_in_kind``: its period key starts with the year (``2026-03``), or names the
+        birthday's year after a slash (``2027-01/2026``: a late greeting in January of a
+        December birthday, counted for the year of the birthday, not of the greeting)."""
+        key = Campaign.period_key
+        of_year = or_(and_(key.like(f"{day.year}-%"), ~key.like("%/%")), key.like(f"%/{day.year}"))
         greeted_this_year = exists().where(
             CampaignMember.member_id == Member.id,
             CampaignMember.campaign_id == Campaign.id,
             Campaign.kind == not_in_kind,
-            Campaign.period_key.like(f"{day.year}-%"),
-            or_(CampaignMember.enrolled_at.is_(None), CampaignMember.enrolled_at >= enrolled_since),
+            of_year,
         )
         return select(Member.id).where(
             Member.birthday.is_not(None),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -101,6 +101,13 @@ class Campaigns:
             .where(OutboxMessage.dedupe_key.in_(keys), is_pending())
         )
         return int(result.scalar_one())
+
+    async def offers(self, campaign_ids: Collection[int]) -> dict[int, dict[str, Any] | None]:
+        """The stored offer of each of ``campaign_ids`` (None: none), in one statement."""
+        if not campaign_ids:
+            return {}
+        query = select(Campaign.id, Campaign.offer).where(Campaign.id.in_(sorted(campaign_ids)))
+        return {int(row_id): offer for row_id, offer in (await self._s.execute(query)).all()}
 
     async def sending(self) -> Sequence[Campaign]:
         result = await self._s.execute(select(Campaign).where(Campaign.status == "sending"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -88,7 +89,9 @@ class ShopSettings:
     async def get(self, key: str) -> Value | None:
         cache = self._cache
         if cache is None or self._wrote:
-            row = await self._s.get(ShopSetting, key)  # sees this transaction's own writes
+            # this transaction's own writes, or (after :meth:`lock`) what the writer before
+            # committed, not what the session read earlier
+            row = await self._s.get(ShopSetting, key, populate_existing=True)
             return None if row is None else dict(row.value)
         if self._version is not _UNSEEN:
             known, value = cache.get(self._version, key)
@@ -99,15 +102,29 @@ class ShopSettings:
         cache.put(version, key, value)
         return None if value is None else dict(value)
 
-    async def put(self, key: str, value: Value, now: datetime, *, only: str | None = None) -> None:
-        """Store ``value`` as setting ``key``; with ``only``, just that entry of ``value``,
-        into the setting as stored now, so a change another writer made to another entry
-        meanwhile survives. The settings version is renewed first: that holds its row to the
-        commit, so writers queue there and each reads what the one before committed."""
+    async def lock(self, now: datetime) -> None:
+        """Queue behind any other settings writer until this transaction ends (the settings
+        version is renewed, which holds its row); settings read afterwards are as stored now,
+        so a change checked against the others is checked against what another writer just
+        committed. A writer that only stores one entry needs none: :meth:`put` does it."""
+        await self._new_version(now)
+        self._wrote = True
+        if self._cache is not None:
+            self._cache.clear()
+
+    async def put(
+        self, key: str, value: Value, now: datetime, *, only: str | Sequence[str] | None = None
+    ) -> None:
+        """Store ``value`` as setting ``key``; with ``only``, just that entry of ``value`` (a
+        key, or a path of keys into nested entries: ``("caps", "fan")``), into the setting as
+        stored now, so a change another writer made to another entry meanwhile survives. The
+        settings version is renewed first: that holds its row to the commit, so writers queue
+        there and each reads what the one before committed."""
         await self._new_version(now)
         row = await self._s.get(ShopSetting, key, populate_existing=True)
         if only is not None:
-            value = {**(row.value if row is not None else {}), only: value[only]}
+            path = (only,) if isinstance(only, str) else tuple(only)
+            value = _merged(row.value if row is not None else {}, value, path)
         if row is None:
             self._s.add(ShopSetting(key=key, value=value, updated_at=now))
         else:
@@ -136,3 +153,13 @@ class ShopSettings:
                 },
             )
         )
+
+
+def _merged(stored: Value, value: Value, path: tuple[str, ...]) -> Value:
+    """``stored`` with the entry at ``path`` taken from ``value`` (nested entries that are not
+    objects in ``stored`` start empty)."""
+    head, rest = path[0], path[1:]
+    if not rest:
+        return {**stored, head: value[head]}
+    inner = stored.get(head)
+    return {**stored, head: _merged(inner if isinstance(inner, dict) else {}, value[head], rest)}

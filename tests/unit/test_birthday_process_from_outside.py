@@ -146,3 +146,22 @@ async def test_a_held_out_birthday_member_gets_no_greeting_and_no_coupon_from_th
     index = next(i for i, member in enumerate(members) if member.id in held)
     await Chat(app, user_id=f"m{index}").press(f"cmp:{campaign_id}")
     assert await _coupons(app, members[index].id) == []
+
+
+async def test_a_member_greeted_in_early_january_who_moves_their_birthday_to_december_is_not_greeted_twice(  # noqa: E501
+    app: App, clock: FrozenClock
+) -> None:
+    await set_automations(app, {"birthday": {"holdout_pct": 0}})
+    ploy = await make_member(app, "Ploy", user_id="m1", birthday=date(1990, 1, 1))
+    clock.set(bangkok(2027, 1, 1, 11))
+    await run_birthday(app)
+    assert len(await outbox_for(app, ploy.id)) == 1
+    async with app.uow() as uow:  # she edits her birthday to 31 December
+        member = await uow.members.get(ploy.id)
+        assert member is not None
+        member.birthday = date(1990, 12, 31)
+        await uow.commit()
+    for day in (date(2027, 12, 30), date(2027, 12, 31)):
+        clock.set(bangkok(day.year, day.month, day.day, 11))
+        await run_birthday(app)
+    assert len(await outbox_for(app, ploy.id)) == 1  # one birthday greeting a year

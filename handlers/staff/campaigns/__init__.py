@@ -23,6 +23,7 @@ from handlers.staff.acting import StaffAct
 from handlers.staff.campaigns import power, power_button, preview, wizard
 from shop.campaigns.launch import (
     OfferEnded,
+    campaign_offer,
     check_offer,
     resume_campaign,
     segment_env,
@@ -130,7 +131,10 @@ async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
         )
         when = format_datetime(campaign.scheduled_at, ctx.locale, ctx.settings.tz)
         scheduled = ctx.t("campaign.scheduled", id=campaign.id, when=when)
-        quiet = await preview.quiet_line(ctx, campaign.scheduled_at, "campaign.scheduled_quiet")
+        offer = campaign_offer(campaign)
+        quiet = await preview.quiet_line(
+            ctx, campaign.scheduled_at, "campaign.scheduled_quiet", offer
+        )
         return [Reply(text=_joined(scheduled, quiet))]
     env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
     # {shop} in each recipient's language, not the shop's default language
@@ -148,7 +152,8 @@ async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
     )
     started = ctx.t("campaign.started", id=campaign.id, flow=flow)
     # a campaign sent in the evening waits for the morning; the owner should not think it lost
-    quiet = await preview.quiet_line(ctx, ctx.now, "campaign.preview_quiet")
+    offer = campaign_offer(campaign)
+    quiet = await preview.quiet_line(ctx, ctx.now, "campaign.preview_quiet", offer)
     return [Reply(text=_joined(started, quiet))]
 
 

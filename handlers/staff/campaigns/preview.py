@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.core.errors import ChannelError, DomainError
 from bot.core.messages import Reply
-from bot.i18n import channel_name, format_baht, format_datetime
+from bot.i18n import channel_name, format_baht, format_date, format_datetime
 from handlers.context import Context
 from handlers.staff.acting import StaffAct
 from handlers.staff.campaigns.power_button import power_button
@@ -237,7 +237,9 @@ async def preview_lines(ctx: StaffAct, campaign: Campaign, reach: Reach) -> list
     lines.append(detectable_line(ctx, campaign, reach))
     for reason in EXCLUSION_REASONS:
         lines.append(ctx.t(f"campaign.excluded_{reason}", count=reach.excluded[reason]))
-    quiet = await quiet_line(ctx, campaign.scheduled_at or ctx.now, "campaign.preview_quiet")
+    moment = campaign.scheduled_at or ctx.now
+    offer = campaign_offer(campaign)
+    quiet = await quiet_line(ctx, moment, "campaign.preview_quiet", offer)
     if quiet:
         lines.append(quiet)
     line_count = reach.per_channel["line"]
@@ -284,14 +286,22 @@ async def sample_message(ctx: StaffAct, campaign: Campaign, row: Any) -> Reply:
     return Reply(text=ctx.t("campaign.sample", name=row.name or "-") + "\n\n" + message.text)
 
 
-async def quiet_line(ctx: StaffAct, moment: datetime, key: str) -> str | None:
+async def quiet_line(
+    ctx: StaffAct, moment: datetime, key: str, offer: Offer | None = None
+) -> str | None:
     """``key``'s sentence when promotions sent at ``moment`` fall in the shop's quiet hours and
-    wait (``time``: when they go out), else None: said before and when a campaign is sent."""
+    wait (``time``: when they go out), else None: said before and when a campaign is sent. When
+    ``offer`` has ended by then, what waits is withdrawn unsent, and the sentence says so."""
     policy = await load_policy(ctx.uow.settings)
-    if not in_quiet_hours(moment, ctx.settings.tz, policy):
+    tz = ctx.settings.tz
+    if not in_quiet_hours(moment, tz, policy):
         return None
-    resume = next_send_time(moment, ctx.settings.tz, policy)
-    return ctx.t(key, time=format_datetime(resume, ctx.locale, ctx.settings.tz))
+    resume = next_send_time(moment, tz, policy)
+    line = ctx.t(key, time=format_datetime(resume, ctx.locale, tz))
+    if offer is not None and offer.valid_until is not None and offer.ended_by(resume, tz):
+        day = format_date(offer.valid_until, ctx.locale)
+        line += " " + ctx.t("campaign.quiet_past_offer", day=day)
+    return line
 
 
 async def test_send(ctx: Context, campaign: Campaign) -> list[Reply]:
