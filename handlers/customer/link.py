@@ -84,11 +84,21 @@ async def _issue(ctx: Context, member: Member) -> list[Reply]:
     return [ctx.reply("link.code", minutes=minutes), Reply(text=f"/link {code}")]
 
 
+async def _own_code(ctx: Context, code: str) -> bool:
+    """Whether ``code`` (used, withdrawn or expired) was made for this account's own membership:
+    sent again from the account it linked, or by the account that asked for it, it is no guess,
+    so it is answered "already linked" and not counted towards the lock-out."""
+    member = ctx.member
+    return member is not None and await ctx.uow.people.code_for(code, LINK) == member.id
+
+
 async def _use(ctx: Context, code: str) -> list[Reply]:
     uow, now = ctx.uow, ctx.now
     if await throttled(ctx):
         return [ctx.reply("link.throttled", minutes=int(FAILURE_WINDOW.total_seconds() // 60))]
     row = await uow.people.peek_code(code, LINK, now)
+    if row is None and await _own_code(ctx, code):
+        return [ctx.reply("link.already")]
     target = None if row is None else await uow.members.get(row.member_id)
     if row is None or target is None or target.erased_at is not None:
         return await _failed(ctx, FAILED_LINK, "link.bad_code")

@@ -17,7 +17,7 @@ from bot.i18n import format_points, t
 from handlers.context import Context
 from handlers.notify import notify_member
 from handlers.router import Audience, Command, Router
-from handlers.staff.lookup import find_member
+from handlers.staff.lookup import find_member, refuse_own_membership
 from handlers.staff.sale_notices import member_label
 from shop.inputs import thai_digits_to_ascii
 from shop.ledger import adjust_points
@@ -55,6 +55,8 @@ async def adjust_command(ctx: Context) -> list[Reply]:
     if not ctx.args.strip():
         return [ctx.reply("adjust.usage")]
     member, delta, reason = await split_adjust_args(ctx, ctx.args)
+    own = ctx.identity_view.member_id
+    refuse_own_membership(ctx.staff.role, own, member.id, "adjust.own_membership")
     result = await adjust_points(
         ctx.uow, member=member, delta=delta, reason=reason, staff=ctx.staff, now=ctx.now
     )

@@ -27,6 +27,7 @@ from handlers.context import Context
 from handlers.customer.common import branch_name
 from handlers.notify import notify_staff
 from handlers.router import Audience, Router
+from handlers.staff.lookup import refuse_own_membership
 from handlers.staff.sale_notices import finish_sale, member_label, notify_staff_member
 from shop.ledger import is_manager, record_sale
 from shop.loyalty import LoyaltyRules, load_rules
@@ -172,12 +173,26 @@ async def decide(ctx: Context) -> list[Reply]:
         raise NotAllowed("approval.own_sale")
     if ctx.staff.branch_id is not None and ctx.staff.branch_id != approval.branch_id:
         raise NotAllowed("approval.other_branch")
+    if choice == "y":
+        await _refuse_requesters_own(ctx, approval)
     status = "approved" if choice == "y" else "declined"
     if not await ctx.uow.approvals.decide(approval, status, ctx.staff.id, ctx.now):
         return [ctx.reply("approval.already_decided", status=ctx.t(f"approval.{approval.status}"))]
     if status == "declined":
         return await _declined(ctx, approval)
     return await _approved(ctx, approval)
+
+
+async def _refuse_requesters_own(ctx: Context, approval: SaleApproval) -> None:
+    """A request for the requester's own membership (their account linked to it after they
+    asked) is not approved, as :func:`handlers.staff.sales.sale_command` refuses it; declining
+    it still works."""
+    requester = await ctx.uow.staff.get(approval.requested_by_staff_id)
+    if requester is None:
+        return
+    account = await ctx.uow.identities.get(requester.channel, requester.user_id)
+    own = account.member_id if account is not None else None
+    refuse_own_membership(requester.role, own, approval.member_id, "approval.own_membership")
 
 
 async def _approved(ctx: Context, approval: SaleApproval) -> list[Reply]:

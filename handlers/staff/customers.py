@@ -8,6 +8,8 @@ Every look-up of personal data is audited (``customer.viewed``), as is every cha
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Final
 
@@ -130,15 +132,26 @@ async def _claim_code(ctx: Context, member: Member) -> list[Reply]:
     return [Reply(text=text), Reply(text=f"/join {code}")]
 
 
+@contextmanager
+def _named_as_typed(query: str) -> Iterator[None]:
+    """A member erased while the tag or note was written is not found, as one erased before
+    would be: the answer names what the staff member typed, not the member's row id."""
+    try:
+        yield
+    except NotFound:
+        raise NotFound("error.member_not_found", query=query.strip()[:40]) from None
+
+
 async def tag_command(ctx: Context) -> list[Reply]:
     """/tag MEMBER [+tag] [-tag]… (cashier+): add and remove tags; without tags, list them."""
     query, rest = split_member(ctx.args)
     if not query:
         return [ctx.reply("tag.usage")]
     member = await find_member(ctx.uow, query)
-    tagged = await change_tags(
-        ctx.uow, member.id, rest.split(), actor=ctx.actor, now=ctx.now, channel=ctx.channel
-    )
+    with _named_as_typed(query):
+        tagged = await change_tags(
+            ctx.uow, member.id, rest.split(), actor=ctx.actor, now=ctx.now, channel=ctx.channel
+        )
     shown = ", ".join(tagged.tags) or ctx.t("customer.none")
     return [ctx.reply("tag.done", name=member.name or member.member_code, tags=shown)]
 
@@ -152,15 +165,16 @@ async def note_command(ctx: Context) -> list[Reply]:
     if len(text) > MAX_NOTE:  # before looking the member up, as before
         raise InvalidInput("note.too_long", max=MAX_NOTE, length=len(text))
     member = await find_member(ctx.uow, query)
-    await add_note(
-        ctx.uow,
-        member.id,
-        text,
-        staff_id=ctx.staff.id if ctx.staff is not None else None,
-        actor=ctx.actor,
-        now=ctx.now,
-        channel=ctx.channel,
-    )
+    with _named_as_typed(query):
+        await add_note(
+            ctx.uow,
+            member.id,
+            text,
+            staff_id=ctx.staff.id if ctx.staff is not None else None,
+            actor=ctx.actor,
+            now=ctx.now,
+            channel=ctx.channel,
+        )
     return [ctx.reply("note.done", name=member.name or member.member_code)]
 
 

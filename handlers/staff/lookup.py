@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.core.errors import InvalidInput, NotFound
+from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from shop.inputs import parse_phone
 from storage.models import Member
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH
@@ -45,3 +45,14 @@ async def find_member(uow: UnitOfWork, text: str) -> Member:
     if member is None or member.erased_at is not None:
         raise NotFound("error.member_not_found", query=text[:40])
     return member
+
+
+def refuse_own_membership(role: str, own_member_id: int | None, member_id: int, key: str) -> None:
+    """Raises :class:`NotAllowed` (``key``) when a cashier or manager names the membership of
+    their own chat account (``own_member_id``; every account linked to it shares it).
+
+    Otherwise a cashier could sell to themselves, spend the points on a reward and void the
+    sale: the points are written off and the reward kept. An owner is not refused: it is their
+    own shop, so points they give themselves cost no one but them (and they set the rewards)."""
+    if role != "owner" and own_member_id is not None and own_member_id == member_id:
+        raise NotAllowed(key)

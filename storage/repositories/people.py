@@ -297,6 +297,16 @@ class People:
         )
         return result.scalar_one_or_none()
 
+    async def code_for(self, code: str, purpose: str) -> int | None:
+        """The member id the code was made for, used, withdrawn or expired alike (None when
+        no such code was ever made); nothing is changed."""
+        result = await self._s.execute(
+            select(OneTimeCode.member_id).where(
+                OneTimeCode.code_hash == hash_one_time_code(code), OneTimeCode.purpose == purpose
+            )
+        )
+        return result.scalar_one_or_none()
+
     async def use_code(self, hashed: str, purpose: str, now: datetime) -> int | None:
         """Spend a code (by its hash); the member id it was for, or None if it cannot be used."""
         result = await self._s.execute(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
+from bot.i18n import t
 from storage.models import ChannelIdentity, Member
 from tests.chat import Chat
 from tests.unit.journey_support import join, rows
@@ -158,3 +159,29 @@ async def test_linking_mid_sign_up_ends_the_sign_up(app: App) -> None:
     await line.say("hello shop")  # no sign-up step waits for this: it reaches the inbox
     assert await count_members(app) == 1
     assert await identities_of(app, ploy.id) == {("telegram", "tg1"), ("line", LINE_USER)}
+
+
+async def test_sending_the_code_again_from_the_linked_account_says_already_linked(
+    app: App,
+) -> None:
+    telegram, ploy = await member_chat(app, user_id="tg1", locale="en")
+    code = await link_code(telegram)
+    line = line_chat(app)
+    await line.say(f"/link {code}")
+    for _ in range(6):  # more than the lock-out allows, and none of them counted
+        await line.say(f"/link {code}")
+        assert line.text() == t("en", "link.already")
+    await telegram.say(f"/link {code}")  # the account that asked for it is linked too
+    assert telegram.text() == t("en", "link.already")
+    assert await audit_rows(app, "link.failed") == []
+    assert await identities_of(app, ploy.id) == {("telegram", "tg1"), ("line", LINE_USER)}
+
+
+async def test_the_already_linked_answer_is_in_thai_too(app: App) -> None:
+    telegram, _ = await member_chat(app, user_id="tg1")
+    code = await link_code(telegram)
+    line = Chat(app, user_id=LINE_USER, channel=Channel.LINE, language_code="th")
+    await line.say(f"/link {code}")
+    await line.say(f"/link {code}")
+    assert line.text() == t("th", "link.already")
+    assert await audit_rows(app, "link.failed") == []

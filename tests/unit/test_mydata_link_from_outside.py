@@ -95,8 +95,8 @@ async def test_a_replayed_or_forwarded_code_adds_no_third_account(app: App) -> N
     code = telegram.last[-1].text.removeprefix("/link ")
     line = _line(app)
     await line.say(f"/link {code}")
-    await line.say(f"/link {code}")  # the same message sent again: the code is spent
-    assert "does not work" in line.text()
+    await line.say(f"/link {code}")  # the same message sent again: already linked, no guess
+    assert "already belongs to this membership" in line.text()
     third = _line(app, "U" + "f" * 32)
     await third.say(f"/link {code}")  # a third person who saw the code
     assert "does not work" in third.text()
