@@ -195,9 +195,11 @@ async def say_then_dispatch(
     fake: ResettingLineApi,
     user: str,
     at: datetime,
+    then: Callable[[], None] | None = None,
 ) -> None:
     """``user`` says hello through a signed LINE webhook (an event of ``at``), then the
-    dispatcher makes its next passes while anything queued is due."""
+    dispatcher makes its next passes while anything queued is due; ``then`` changes the
+    platform before one more pass two hours later."""
     async with fake.running():
         line = LineChannel(line_settings(app.settings, fake), app.bus, app.uow, app.clock)
         line.retry_delays = (0.0, 0.0)
@@ -213,6 +215,10 @@ async def say_then_dispatch(
             dispatcher = OutboxDispatcher(app.uow, clock, {Channel.LINE: line})
             for _ in range(3):
                 clock.advance(timedelta(minutes=15))
+                await dispatcher.drain_once()
+            if then is not None:
+                then()
+                clock.advance(timedelta(hours=2))
                 await dispatcher.drain_once()
         finally:
             await line.close()
@@ -251,3 +257,24 @@ async def test_a_push_reply_accepted_but_unanswered_three_times_reaches_the_memb
     pushes = fake.calls_to("push")
     assert pushes[0].status == 200
     assert fake.messages_to(user) == pushes[0].messages  # the answer, once
+
+
+async def test_a_push_reply_refused_for_the_monthly_quota_waits_and_arrives_once(
+    app: App, clock: FrozenClock, aiohttp_client: Any
+) -> None:
+    # a stale token, so the answer must be pushed, and the month's messages are used up
+    fake = resetting(0)
+    fake.quota_limit = 0
+    user = "U" + "e" * 32
+    stale = clock.now() - timedelta(minutes=2)
+    before: list[int] = []
+
+    def plan_upgraded() -> None:
+        before.append(len(fake.messages_to(user)))
+        fake.quota_limit = None
+
+    await say_then_dispatch(app, clock, aiohttp_client, fake, user, stale, plan_upgraded)
+    refused = [c for c in fake.calls_to("push") if c.status == 429]
+    assert len(refused) == 2  # the direct push and one dispatcher pass: no hot retry loop
+    assert before == [0]
+    assert fake.messages_to(user) == refused[0].messages  # kept, then sent once
