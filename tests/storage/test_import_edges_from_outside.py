@@ -108,3 +108,43 @@ async def test_a_second_run_of_a_file_with_a_repeated_member_changes_nothing(
     assert again.created == 0
     assert (await count(engine, Sale), await count(engine, PointsEntry)) == before
     assert (await rows(engine, Member.points_balance))[0][0] == balance
+
+
+async def test_line_numbers_count_quoted_newlines_and_thai_digit_phones_match(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "m.csv",
+        "name,phone,points,birthday\n"
+        '"A\nB",๐๘๑๒๓๔๕๖๗๘,10,29/02/2543\n'  # Thai digits; BE 2543 is leap year 2000
+        "C,0812345678,20,\n"
+        '"E\n\nF",0899999999,1,29/02/2568\n'  # 2025 has no 29 February
+        "G,02-123-4567,1,\n"
+        "H,+66 2 123 4567,1,\n",
+    )
+    report = await members_from(engine, path)
+    assert [(issue.line, issue.column) for issue in report.issues] == [
+        (4, "phone"),
+        (5, "birthday"),
+        (9, "phone"),
+    ]
+    assert report.created == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a receipt number repeated for another customer on another day with the same "
+    "amount is silently counted 'unchanged': that sale is lost and nothing says so",
+)
+async def test_a_receipt_number_reused_for_another_customer_is_reported(
+    engine: AsyncEngine, ploy: None, tmp_path: Path
+) -> None:
+    await members_from(engine, write(tmp_path / "m2.csv", "name,phone\nAnn,0812345678\n"))
+    path = write(
+        tmp_path / "s.csv",
+        "receipt,datetime,phone,amount,branch\n"
+        "1001,2026-03-01 10:00,0891112222,50,asoke\n"
+        "1001,2026-03-02 18:00,0812345678,50,ratchada\n",
+    )
+    report = await sales_from(engine, path)
+    assert report.created + len(report.issues) == 2
