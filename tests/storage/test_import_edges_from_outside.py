@@ -9,10 +9,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.bootstrap import App
 from bot.importing import UnusableFile
+from storage.exporting import export_members
 from storage.models import Member, PointsEntry, Sale
 from storage.synthetic import ensure_branches
-from tests.storage.import_support import count, members_from, rows, sales_from, write
+from tests.storage.import_support import (
+    BANGKOK,
+    count,
+    members_from,
+    rows,
+    sales_from,
+    write,
+)
+from tests.unit.staff_support import make_member
 
 
 @pytest.fixture
@@ -148,3 +158,18 @@ async def test_a_receipt_number_reused_for_another_customer_is_reported(
     )
     report = await sales_from(engine, path)
     assert report.created + len(report.issues) == 2
+
+
+async def test_an_export_imported_back_changes_nothing(
+    app: App, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await make_member(app, "พลอย 🍵", "081-111-1111", points=300)
+    await make_member(app, "=cmd", "081-111-1112", birthday=None)  # exported as '=cmd
+    path = tmp_path / "export.csv"
+    since = datetime(2025, 3, 3, 7, 30, tzinfo=UTC)
+    await export_members(engine, path, tz=BANGKOK, tier_since=since, tier_for=lambda _: "m")
+    columns = (Member.name, Member.phone, Member.points_balance, Member.birthday)
+    before = (set(await rows(engine, *columns)), await count(engine, PointsEntry))
+    report = await members_from(engine, path)
+    assert (report.created, report.updated, report.unchanged, report.issues) == (0, 0, 2, [])
+    assert (set(await rows(engine, *columns)), await count(engine, PointsEntry)) == before
