@@ -171,3 +171,16 @@ async def test_segment_new_with_a_huge_campaign_id_gets_a_clear_answer(app: App)
     owner = await staff_chat(app, "o1", "owner", language_code="en")
     replies = await owner.say("/segment new big clicked = 99999999999999999999999")
     assert "something went wrong" not in replies[0].text.casefold()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Thai digits in a rule (visits >= ๒) are 'not a usable number', though phones, "
+    "birthdays and imports read Thai digits",
+)
+@pytest.mark.parametrize(
+    ("thai", "plain"), [("visits >= ๒", "visits >= 2"), ("age > ๖๐", "age > 60")]
+)
+async def test_thai_digits_in_a_rule_mean_their_number(app: App, thai: str, plain: str) -> None:
+    await build_shop(app)
+    assert await selected(app, thai) == await selected(app, plain)
