@@ -184,3 +184,24 @@ async def test_segment_new_with_a_huge_campaign_id_gets_a_clear_answer(app: App)
 async def test_thai_digits_in_a_rule_mean_their_number(app: App, thai: str, plain: str) -> None:
     await build_shop(app)
     assert await selected(app, thai) == await selected(app, plain)
+
+
+async def test_and_or_not_are_set_algebra_with_not_before_and_before_or(app: App) -> None:
+    """Each compound rule selects what plain set operations on its parts' members give."""
+    await build_shop(app)
+    everyone = await selected(app, "visits >= 0")
+    a = await selected(app, "branch = asoke")
+    s = await selected(app, "branch = sukhumvit")
+    f = await selected(app, "gender = female")
+    n = await selected(app, "marketing = no")
+    cases = {
+        "branch = asoke or branch = sukhumvit and not branch = asoke": a | (s & (everyone - a)),
+        "not gender = female or marketing = no": (everyone - f) | n,
+        "gender = female and branch = asoke or marketing = no": (f & a) | n,
+        "not (gender = female and branch = asoke) and not marketing = no": (everyone - (f & a)) - n,
+        "not not branch = asoke": a,
+        "branch not in (asoke)": everyone - a,
+        "(((branch = asoke)))": a,
+    }
+    for rule, expected in cases.items():
+        assert await selected(app, rule) == expected, rule
