@@ -90,11 +90,24 @@ async def _offer_ended(
     uow: UnitOfWork, batch: Collection[QueuedMessage], now: datetime, tz: ZoneInfo
 ) -> set[int]:
     """The ids of the campaign messages in ``batch`` whose campaign's offer has ended at
-    ``now``: one statement for the batch's campaigns (a claim holds a few), none per row."""
-    by_campaign: dict[int, list[int]] = {}
+    ``now``: one statement for the batch's campaigns (a claim holds a few), none per row.
+    A fan-out claims thousands of rows of one campaign: rows are grouped by their key's
+    campaign part as a plain string, and one key of each group is parsed."""
+    groups: dict[str, list[int]] = {}
+    first: dict[str, str] = {}
     for message in batch:
-        if message.promotional and (key := CampaignMessageKey.parse(message.dedupe_key)):
-            by_campaign.setdefault(key.campaign_id, []).append(message.id)
+        if message.promotional:
+            key = message.dedupe_key
+            part = key[: key.rfind(":")]
+            ids = groups.get(part)
+            if ids is None:
+                groups[part] = ids = []
+                first[part] = key
+            ids.append(message.id)
+    by_campaign: dict[int, list[int]] = {}
+    for part, ids in groups.items():
+        if (parsed := CampaignMessageKey.parse(first[part])) is not None:
+            by_campaign.setdefault(parsed.campaign_id, []).extend(ids)
     ended: set[int] = set()
     for campaign_id, offer in (await uow.campaigns.offers(by_campaign.keys())).items():
         if offer and Offer.from_json(offer).ended_by(now, tz):

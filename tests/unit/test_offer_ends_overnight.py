@@ -89,3 +89,32 @@ async def test_sending_on_the_offers_last_evening_warns_the_owner_in_thai(
     _, text = await _send(app, "th", LAST_DAY)
     assert "ช่วงงดส่ง" in text
     assert "จะไม่ถูกส่ง" in text
+
+
+async def test_one_claim_of_two_campaigns_withdraws_only_the_ended_offers_messages(
+    app: App, clock: FrozenClock
+) -> None:
+    """Rows of several campaigns in one claim, several members each: each row is judged by
+    its own campaign's offer."""
+    clock.set(NIGHT)
+    for n in range(3):
+        await make_member(app, f"Member {n}", f"081111111{n}", user_id=f"m{n}")
+    manager = await staff_chat(app, "boss", "manager", language_code="en")
+    ended = await make_campaign(app, holdout_pct=0, offer=_offer(LAST_DAY))
+    running = await make_campaign(app, holdout_pct=0, offer=_offer(date(2026, 3, 4)))
+    for campaign in (ended, running):
+        await manager.say(f"/campaign send {campaign.id}")
+        await manager.press(f"cmpa:send:{campaign.id}")
+    telegram = FakeTelegram()
+    dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.TELEGRAM: telegram})
+    await dispatcher.drain_once()
+
+    clock.set(MORNING)
+    result = await dispatcher.drain_once()
+
+    assert (result.sent, result.withdrawn) == (3, 3)
+    async with app.uow() as uow:
+        gone = await compute_stats(uow, ended.id, app.clock.now())
+        went = await compute_stats(uow, running.id, app.clock.now())
+    assert (gone.recipients.sent, gone.recipients.withdrawn) == (0, 3)
+    assert (went.recipients.sent, went.recipients.withdrawn) == (3, 0)
