@@ -138,18 +138,16 @@ async def set_tier_label(uow: UnitOfWork, by: ChangedBy, tier: str, locale: str,
     typed = text.strip()
     label = "" if typed.casefold() in RESET_WORDS else parse_tier_label(typed)
     stored = await uow.settings.get(LOYALTY_KEY) or {}
-    names = stored.get(TIER_NAMES)
-    names = dict(names) if isinstance(names, dict) else {}
-    mine = names.get(tier)
-    names[tier] = {**(mine if isinstance(mine, dict) else {}), locale: label}
-    stored[TIER_NAMES] = names
+    # only this tier's label in this language is written: another owner naming another tier
+    # or language at the same moment keeps theirs
+    stored[TIER_NAMES] = {tier: {locale: label}}
     await save_setting(
         uow,
         LOYALTY_KEY,
         stored,
         by,
         field=TIER_NAMES,
-        entry=TIER_NAMES,
+        entry=(TIER_NAMES, tier, locale),
         tier=tier,
         locale=locale,
         before=found.own_label(locale),

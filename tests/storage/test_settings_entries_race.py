@@ -23,7 +23,9 @@ from shop.automation_settings import BY_NAME, set_number
 from shop.automations import SETTINGS_KEY as AUTOMATIONS_KEY
 from shop.contact_policy import SETTINGS_KEY as POLICY_KEY
 from shop.lifecycle_settings import save_threshold
-from shop.settings_changes import ChangedBy, set_contact_policy
+from shop.loyalty import SETTINGS_KEY as LOYALTY_KEY
+from shop.loyalty import TIER_NAMES
+from shop.settings_changes import ChangedBy, set_contact_policy, set_tier_label
 from storage.repositories.settings import ShopSettings
 from storage.segments.lifecycle import SETTINGS_KEY as LIFECYCLE_KEY
 from storage.segments.lifecycle import LifecycleRules
@@ -148,3 +150,24 @@ async def test_two_lifecycle_thresholds_that_contradict_together_are_not_both_st
     assert sorted(outcome is None for outcome in outcomes) == [False, True]
     rules = LifecycleRules.from_setting(await _setting(app, LIFECYCLE_KEY))
     assert rules.regular_min > rules.returning_min
+
+
+async def test_two_tier_labels_named_at_once_keep_both(
+    app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another tier, and the same tier in another language: each label is its own entry."""
+
+    async def member_th(uow: UnitOfWork, by: ChangedBy) -> None:
+        assert await set_tier_label(uow, by, "member", "th", "ลูกค้าคนสำคัญ")
+
+    async def member_en(uow: UnitOfWork, by: ChangedBy) -> None:
+        assert await set_tier_label(uow, by, "member", "en", "Friend")
+
+    async def gold_en(uow: UnitOfWork, by: ChangedBy) -> None:
+        assert await set_tier_label(uow, by, "gold", "en", "VIP")
+
+    assert await _both(app, engine, monkeypatch, member_th, member_en) == [None, None]
+    monkeypatch.undo()
+    assert await _both(app, engine, monkeypatch, member_en, gold_en) == [None, None]
+    names = (await _setting(app, LOYALTY_KEY))[TIER_NAMES]
+    assert names == {"member": {"th": "ลูกค้าคนสำคัญ", "en": "Friend"}, "gold": {"en": "VIP"}}
