@@ -9,11 +9,16 @@ callback data) before anything else sees it.
 Outbound: LINE limits labels in characters, and counts them in UTF-16 units in places (an
 emoji outside the BMP is one code point but two units); :func:`fit` cuts a label so it fits
 both measures, and never inside a grapheme (a Thai vowel or tone mark stays on its consonant,
-an emoji sequence stays whole).
+an emoji sequence stays whole). Telegram (4096) and LINE (5000) both count a message's text
+in UTF-16 units; :func:`split` cuts a long text into messages for either. Thai is written
+without spaces between words, so a long Thai text often has nowhere to cut but between
+graphemes, and a part that began with a bare vowel or tone mark would show it on a dotted
+circle.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from typing import Final
@@ -48,6 +53,8 @@ def utf16_units(text: str) -> int:
 def _extends(previous: str, char: str) -> bool:
     """Whether ``char`` belongs to the grapheme that ``previous`` ends (a close reading of
     Unicode's extended grapheme clusters, enough for Thai marks and emoji sequences)."""
+    if previous in "\r\n" or char in "\r\n":  # a line break stands alone, CR LF together
+        return previous == "\r" and char == "\n"
     code = ord(char)
     if unicodedata.category(char) in ("Mn", "Me", "Mc") or char == "\u0e33":  # marks, SARA AM
         return True
@@ -87,3 +94,59 @@ def fit(text: str, limit: int) -> str:
             break
         kept += cluster
     return kept + ELLIPSIS
+
+
+def split(text: str, limit: int) -> list[str]:
+    """``text`` as messages of at most ``limit`` UTF-16 units (so at most ``limit`` code points
+    too), never cut inside a grapheme.
+
+    Each cut falls at the last line break of the window when that keeps at least half of it,
+    else after its last such space, else at its last grapheme boundary. Line breaks at the
+    ends of a part are dropped (a message boundary already breaks the line), and so are parts
+    with nothing to read; spaces are kept, so a text cut only between graphemes or after
+    spaces joins back exactly.
+    """
+    ends = list(_boundaries(text))  # code-point offsets where a grapheme ends, ascending
+    units = [0] * (len(text) + 1)  # units[i]: UTF-16 units of text[:i]
+    for i, char in enumerate(text):
+        units[i + 1] = units[i] + (2 if ord(char) > 0xFFFF else 1)
+    parts: list[str] = []
+    start = 0
+    while units[-1] - units[start] > limit:
+        cut = _cut(text, start, _window_end(ends, units, start, limit), ends)
+        parts.append(text[start:cut])
+        start = cut
+    parts.append(text[start:])
+    return [part.strip("\r\n") for part in parts if part.strip()]
+
+
+def _boundaries(text: str) -> list[int]:
+    offsets, at = [], 0
+    for cluster in graphemes(text):
+        at += len(cluster)
+        offsets.append(at)
+    return offsets
+
+
+def _window_end(ends: list[int], units: list[int], start: int, limit: int) -> int:
+    """The furthest grapheme end after ``start`` within ``limit`` units; the furthest code
+    point when a single grapheme is longer than the limit (so the loop always moves on)."""
+    reach = bisect.bisect_right(units, units[start] + limit) - 1
+    k = bisect.bisect_right(ends, reach) - 1
+    if k >= 0 and ends[k] > start:
+        return ends[k]
+    return max(reach, start + 1)
+
+
+def _cut(text: str, start: int, end: int, ends: list[int]) -> int:
+    half = start + (end - start) // 2
+    for mark in ("\n", " "):
+        at = text.rfind(mark, start, end) + 1
+        if at > half and _is_boundary(ends, at):
+            return at
+    return end
+
+
+def _is_boundary(ends: list[int], at: int) -> bool:
+    k = bisect.bisect_left(ends, at)
+    return k < len(ends) and ends[k] == at

@@ -32,7 +32,8 @@ def invalid_messages(messages: Any) -> list[dict[str, str]]:
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if message.get("type") == "text":
-            checks.append((f"{where}.text", len(message.get("text", "")), 1, 5000))
+            # LINE counts a text message in UTF-16 units ("Character counting in a text")
+            checks.append((f"{where}.text", _size(message.get("text", "")), 1, 5000))
         if "altText" in message:
             checks.append((f"{where}.altText", len(message["altText"]), 1, 400))
         items = message.get("quickReply", {}).get("items", [])

@@ -58,10 +58,6 @@ async def telegram_parts(bot: Bot, fake: FakeTelegramAPI, text: str) -> list[str
     return [html.unescape(call.text) for call in fake.sent(CHAT)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Telegram split cuts a spaceless Thai text at 4096 units, inside a syllable",
-)
 async def test_telegram_long_thai_text_is_not_cut_inside_a_syllable(
     bot: Bot, served: tuple[FakeTelegramAPI, str]
 ) -> None:
@@ -73,9 +69,6 @@ async def test_telegram_long_thai_text_is_not_cut_inside_a_syllable(
     assert not any(starts_inside_a_character(p) for p in parts)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Telegram split cuts a ZWJ emoji sequence apart at the 4096 limit"
-)
 async def test_telegram_family_emoji_at_the_limit_stays_whole(
     bot: Bot, served: tuple[FakeTelegramAPI, str]
 ) -> None:
@@ -100,9 +93,6 @@ async def line_texts(channel: LineChannel, fake: FakeLineApi, text: str) -> list
     return [m["text"] for m in fake.messages_to(USER) if m["type"] == "text"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="LINE split cuts a spaceless Thai text at 5000 code points, mid-syllable"
-)
 async def test_line_long_thai_text_is_not_cut_inside_a_syllable(
     channel: LineChannel, fake: FakeLineApi
 ) -> None:
@@ -114,9 +104,6 @@ async def test_line_long_thai_text_is_not_cut_inside_a_syllable(
     assert not any(starts_inside_a_character(p) for p in parts)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="LINE split cuts a ZWJ emoji sequence apart at the 5000 limit"
-)
 async def test_line_family_emoji_at_the_limit_stays_whole(
     channel: LineChannel, fake: FakeLineApi
 ) -> None:
@@ -140,10 +127,6 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LINE counts text in UTF-16 units; the split counts code points, so emoji go over 5000",
-)
 async def test_line_long_text_with_emoji_fits_5000_utf16_units_per_message(
     channel: LineChannel, fake: FakeLineApi
 ) -> None:

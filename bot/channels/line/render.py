@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from bot.channels.text import fit
+from bot.channels.text import fit, split
 from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.keys import card_filename
 from bot.core.messages import Attachment, Button, ButtonKind, MemberCardView, Reply
@@ -65,21 +65,10 @@ class MediaPublisher(Protocol):
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut at a line break or space where possible."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = window.rfind("\n")
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n ")
-    if rest:
-        pieces.append(rest)
-    return pieces
+    """Pieces of at most ``limit`` characters as LINE counts them (UTF-16 units), cut at a
+    line break or space where possible and never inside a grapheme (see
+    :func:`bot.channels.text.split`)."""
+    return split(text, limit)
 
 
 def shorten(text: str, limit: int) -> str:

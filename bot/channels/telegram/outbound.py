@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import html
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -32,6 +32,7 @@ from aiogram.exceptions import (
 
 from bot import metrics
 from bot.channels.telegram.session import Files, session_of
+from bot.channels.text import split
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.errors import (
     ChannelError,
@@ -90,36 +91,10 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _cut(line: str, limit: int) -> Iterator[str]:
-    """Split one over-long line, preferring the last space before the limit."""
-    while utf16_len(line) > limit:
-        end, used = 0, 0
-        for end, char in enumerate(line):  # noqa: B007 - ``end`` is used after the loop
-            used += utf16_len(char)
-            if used > limit:
-                break
-        space = line.rfind(" ", 0, end)
-        cut = space + 1 if space > end // 2 else end
-        yield line[:cut]
-        line = line[cut:]
-    if line:
-        yield line
-
-
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Parts of ``text`` of at most ``limit`` UTF-16 units, broken at line ends when possible."""
-    parts: list[str] = []
-    current, size = "", 0
-    for line in text.splitlines(keepends=True):
-        for piece in _cut(line, limit):
-            width = utf16_len(piece)
-            if size + width > limit:
-                parts.append(current)
-                current, size = "", 0
-            current, size = current + piece, size + width
-    parts.append(current)
-    # Telegram refuses empty messages and trims the newlines anyway
-    return [part.strip("\n") for part in parts if part.strip()]
+    """Parts of ``text`` of at most ``limit`` UTF-16 units, broken at line ends when possible
+    and never inside a grapheme (see :func:`bot.channels.text.split`)."""
+    return split(text, limit)
 
 
 def inline_keyboard(buttons: Sequence[Button]) -> Markup | None:
