@@ -106,6 +106,9 @@ def split(text: str, limit: int) -> list[str]:
     with nothing to read; spaces are kept, so a text cut only between graphemes or after
     spaces joins back exactly.
     """
+    if len(text) * 2 <= limit or utf16_units(text) <= limit:
+        # one message (nearly every reply): no grapheme walk on the way out
+        return [text.strip("\r\n")] if text.strip() else []
     ends = list(_boundaries(text))  # code-point offsets where a grapheme ends, ascending
     units = [0] * (len(text) + 1)  # units[i]: UTF-16 units of text[:i]
     for i, char in enumerate(text):
