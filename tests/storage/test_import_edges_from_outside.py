@@ -50,11 +50,6 @@ async def test_day_first_buddhist_era_leap_day(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an ISO date with a BE year on 29 Feb (2567-02-29) is refused: the BE year is "
-    "checked as if it were CE before 543 is taken off",
-)
 @pytest.mark.parametrize("moment", ["2567-02-29 10:00", "2567-02-29T10:00:00+07:00"])
 async def test_iso_buddhist_era_leap_day(
     engine: AsyncEngine, ploy: None, tmp_path: Path, moment: str
