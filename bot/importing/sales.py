@@ -31,10 +31,12 @@ from decimal import Decimal
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
+from bot.core.errors import InvalidInput
 from bot.importing import values
 from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
+from shop.inputs import parse_phone
 from storage.bulk import importing as store
 from storage.bulk.points import Credit, credit_fresh
 from storage.db import DatabaseConnection
@@ -77,13 +79,18 @@ class SaleRow(NamedTuple):
 
 def customer_key(text: str) -> tuple[str, str]:
     """A phone or member code from a customer cell (raises CellError when it has neither)."""
-    for part in (text, *_CONTACT_SEPARATORS.split(text)):
+    parts = (text, *_CONTACT_SEPARATORS.split(text))
+    for part in parts:
         try:
-            return ("phone", values.phone(part))
-        except values.CellError:
+            return ("phone", parse_phone(part))
+        except InvalidInput:
             pass
         if match := _CODE.fullmatch(part.strip().upper()):
             return ("code", match.group(1))
+    # after the codes: eight digits from 2-9 may be a member code as well as a landline
+    for part in parts:
+        if found := values.dropped_zero_phone(part):
+            return ("phone", found)
     raise values.CellError("no Thai phone number or member code")
 
 

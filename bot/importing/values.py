@@ -57,10 +57,30 @@ class CellError(Exception):
 
 
 def phone(text: str) -> str:
+    """A Thai phone in any form chat accepts, or one whose leading 0 a spreadsheet dropped."""
     try:
         return parse_phone(text)
     except InvalidInput:
-        raise CellError("not a Thai phone number") from None
+        pass
+    if (found := dropped_zero_phone(text)) is None:
+        raise CellError("not a Thai phone number")
+    return found
+
+
+def dropped_zero_phone(text: str) -> str | None:
+    """The phone a spreadsheet turned into a number, losing its leading 0: a mobile
+    (``812345678``) or a landline (``21234567``), the digits alone; None for anything else.
+
+    Files only: Excel drops the 0 of a phone column it took for numbers, so such a cell can
+    only be that phone; a person typing in chat writes the 0, and chat keeps refusing these.
+    """
+    digits = thai_digits_to_ascii(text).strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) in (8, 9)):
+        return None
+    try:
+        return parse_phone("0" + digits)  # the prefix and length rules are chat's
+    except InvalidInput:
+        return None
 
 
 def name(text: str) -> str:

@@ -80,11 +80,6 @@ async def test_cp874_file_is_refused_whole_with_what_to_do(
     assert await count(engine, Member) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a mobile number whose leading 0 Excel dropped (812345678) is refused, though "
-    "nine digits starting 6, 8 or 9 can only be a Thai mobile",
-)
 async def test_a_phone_excel_stripped_of_its_leading_zero(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
