@@ -131,11 +131,6 @@ async def test_line_numbers_count_quoted_newlines_and_thai_digit_phones_match(
     assert report.created == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a receipt number repeated for another customer on another day with the same "
-    "amount is silently counted 'unchanged': that sale is lost and nothing says so",
-)
 async def test_a_receipt_number_reused_for_another_customer_is_reported(
     engine: AsyncEngine, ploy: None, tmp_path: Path
 ) -> None:
@@ -165,11 +160,6 @@ async def test_an_export_imported_back_changes_nothing(
     assert (set(await rows(engine, *columns)), await count(engine, PointsEntry)) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a receipt repeated after its first row failed (no such member) is counted "
-    "'unchanged', as if it were stored, and its error is not repeated",
-)
 async def test_a_repeat_of_a_failed_receipt_is_not_counted_as_stored(
     engine: AsyncEngine, ploy: None, tmp_path: Path
 ) -> None:
