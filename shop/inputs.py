@@ -117,6 +117,15 @@ def _is_thai_subscriber(number: str) -> bool:
     return False
 
 
+def common_era_year(year: int) -> int:
+    """``year`` in the Common Era: a year of :data:`BUDDHIST_ERA_START` or more is Buddhist Era.
+
+    The one place every date parser (chat, settings, imports) takes the Buddhist Era off, always
+    before the date is checked: BE 2567 is the leap year 2024, though 2567 is not one.
+    """
+    return year - BUDDHIST_ERA_OFFSET if year >= BUDDHIST_ERA_START else year
+
+
 def parse_birthday(text: str, today: date) -> date:
     """A birthday written day-first (``01/05/2530``, ``1-5-1987``, ``1 พ.ค. 2530``) or ISO.
 
@@ -131,11 +140,8 @@ def parse_birthday(text: str, today: date) -> date:
     day, month, year = _split_date(cleaned)
     if len(year) != 4:  # two-digit years are ambiguous, three or five digits are typos
         raise InvalidInput("input.birthday_invalid")
-    full_year = int(year)
-    if full_year >= BUDDHIST_ERA_START:
-        full_year -= BUDDHIST_ERA_OFFSET
     try:
-        born = date(full_year, month, int(day))
+        born = date(common_era_year(int(year)), month, int(day))
     except ValueError:
         raise InvalidInput("input.birthday_invalid") from None
     if born > today:

@@ -13,7 +13,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
-from shop.inputs import BUDDHIST_ERA_OFFSET, BUDDHIST_ERA_START, thai_digits_to_ascii
+from shop.inputs import common_era_year, thai_digits_to_ascii
 from shop.settings_values import parse_whole
 
 MAX_REWARD_NAME: Final = 100
@@ -38,10 +38,8 @@ def parse_day(text: str) -> date:
         day, month, year = (int(part) for part in match.groups())
     else:
         raise InvalidInput("settings.bad_date")
-    if year >= BUDDHIST_ERA_START:
-        year -= BUDDHIST_ERA_OFFSET
     try:
-        return date(year, month, day)
+        return date(common_era_year(year), month, day)
     except ValueError:
         raise InvalidInput("settings.bad_date") from None
 

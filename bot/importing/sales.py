@@ -2,9 +2,13 @@
 
 Decisions:
 
-- A receipt already stored with the same amount is unchanged (a re-run changes nothing); with
-  another amount it is a conflict, reported and not touched. The same receipt twice in one
-  file is treated the same way.
+- A receipt already stored for the same member with the same amount is unchanged (a re-run
+  changes nothing; chat's ``/sale`` dedups by the same two, its time being when it was typed);
+  for another member or amount it is a conflict, reported and not touched. A receipt again
+  later in the same file is unchanged only as a copy of its first row (same member, amount,
+  time and branch) and gets that row's outcome (a copy of a row that failed fails too); any
+  other reuse is a conflict, reported with its line: a POS does not reuse a number for a sale
+  it means to keep, and counting it unchanged would lose the sale without a word.
 - The customer cell holds a phone (any Thai form), a member code or a card payload; Loyverse's
   "Customer contacts" may hold a phone and an e-mail together, the phone is picked out. A
   receipt without a customer is skipped (counted, not an error: most POS receipts are
@@ -31,10 +35,12 @@ from decimal import Decimal
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
+from bot.core.errors import InvalidInput
 from bot.importing import values
 from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
+from shop.inputs import parse_phone
 from storage.bulk import importing as store
 from storage.bulk.points import Credit, credit_fresh
 from storage.db import DatabaseConnection
@@ -75,15 +81,36 @@ class SaleRow(NamedTuple):
     categories: str | None
 
 
+class FirstRow(NamedTuple):
+    """What the first row of a receipt in the file was, for the receipt's later rows."""
+
+    line: int
+    #: the member id, or the customer cell's key when no member has it
+    who: int | tuple[str, str]
+    amount: Decimal
+    occurred_at: datetime
+    branch_id: int
+    #: (field, value, reason) of its error; None when it was stored or already was
+    failure: tuple[str, str, str] | None
+
+
+NO_MEMBER: Final = "no member with this phone or code (import the members first)"
+
+
 def customer_key(text: str) -> tuple[str, str]:
     """A phone or member code from a customer cell (raises CellError when it has neither)."""
-    for part in (text, *_CONTACT_SEPARATORS.split(text)):
+    parts = (text, *_CONTACT_SEPARATORS.split(text))
+    for part in parts:
         try:
-            return ("phone", values.phone(part))
-        except values.CellError:
+            return ("phone", parse_phone(part))
+        except InvalidInput:
             pass
         if match := _CODE.fullmatch(part.strip().upper()):
             return ("code", match.group(1))
+    # after the codes: eight digits from 2-9 may be a member code as well as a landline
+    for part in parts:
+        if found := values.dropped_zero_phone(part):
+            return ("phone", found)
     raise values.CellError("no Thai phone number or member code")
 
 
@@ -106,7 +133,7 @@ class SaleImport:
         self.branches = branches
         self.default_branch_id = default_branch_id
         self.points_for = points_for
-        self._seen: dict[str, tuple[Decimal, int]] = {}  # receipt -> (amount, first line)
+        self._first: dict[str, FirstRow] = {}  # by receipt, once its batch is written
         #: the members the file's receipts belong to (for the referral bonus of a first one)
         self.customers: set[int] = set()
         self._branch = values.branch_of(branches)
@@ -116,10 +143,8 @@ class SaleImport:
         self._categories = Remembered(values.categories)
 
     def parse(self, record: CsvRecord, report: ImportReport) -> SaleRow | None:
-        """The row's values; None when it is skipped, bad (reported) or a receipt that came
-        earlier in the file."""
-        row = self._values(record, report)
-        return None if row is None or self._repeated(row, report) else row
+        """The row's values; None when it is skipped or bad (reported)."""
+        return self._values(record, report)
 
     def _values(self, record: CsvRecord, report: ImportReport) -> SaleRow | None:
         if record.get("receipt_type").casefold() in REFUND_TYPES or not record.get("customer"):
@@ -148,17 +173,6 @@ class SaleImport:
             return None
         return SaleRow(record.line, receipt, occurred, customer, amount, branch_id, categories)
 
-    def _repeated(self, row: SaleRow, report: ImportReport) -> bool:
-        """True when the receipt came earlier in the file (a conflict is reported)."""
-        amount, first = self._seen.setdefault(row.receipt, (row.amount, row.line))
-        if first == row.line:
-            return False
-        if amount == row.amount:
-            report.unchanged += 1
-        else:
-            self._conflict(row, report, f"receipt already on line {first} with amount {amount}")
-        return True
-
     def _conflict(self, row: SaleRow, report: ImportReport, reason: str) -> None:
         report.error(row.line, self.source.header_of("receipt"), row.receipt, reason)
 
@@ -168,28 +182,73 @@ class SaleImport:
         """Insert one batch of new receipts and their points: a handful of statements."""
         if not rows:
             return
-        known = await store.stored_receipts(connection, [row.receipt for row in rows])
+        fresh = {row.receipt for row in rows if row.receipt not in self._first}
+        known = await store.stored_receipts(connection, fresh) if fresh else {}
         members = await self._members(connection, rows)
         self.customers.update(members.values())
         new: list[tuple[SaleRow, int]] = []
         for row in rows:
-            if row.receipt in known:
-                if known[row.receipt] == row.amount:
-                    report.unchanged += 1
-                else:
-                    stored_amount = known[row.receipt]
-                    self._conflict(row, report, f"already recorded with amount {stored_amount}")
-            elif row.customer not in members:
-                report.error(
-                    row.line,
-                    self.source.header_of("customer"),
-                    row.customer[1],
-                    "no member with this phone or code (import the members first)",
-                )
+            member_id = members.get(row.customer)
+            first = self._first.get(row.receipt)
+            if first is not None:
+                self._repeat(row, member_id, first, report)
+            elif self._first_row(row, member_id, known.get(row.receipt), report):
+                assert member_id is not None  # a row without a member is not new
+                new.append((row, member_id))
+        if new:
+            await self._insert(connection, new, report)
+
+    def _first_row(
+        self,
+        row: SaleRow,
+        member_id: int | None,
+        stored: tuple[int | None, Decimal] | None,
+        report: ImportReport,
+    ) -> bool:
+        """Whether the receipt's first row in the file is a new sale (otherwise it is counted
+        or reported here)."""
+        failure: tuple[str, str, str] | None = None
+        if stored is not None:
+            stored_member, stored_amount = stored
+            if stored_amount != row.amount:
+                failure = ("receipt", row.receipt, f"already recorded with amount {stored_amount}")
+            elif None not in (stored_member, member_id) and stored_member != member_id:
+                # a customer no member has now (an erased one) keeps the re-run unchanged
+                failure = ("receipt", row.receipt, "already recorded for another customer")
             else:
-                new.append((row, members[row.customer]))
-        if not new:
-            return
+                report.unchanged += 1
+        elif member_id is None:
+            failure = ("customer", row.customer[1], NO_MEMBER)
+        who = row.customer if member_id is None else member_id
+        self._first[row.receipt] = FirstRow(
+            row.line, who, row.amount, row.occurred_at, row.branch_id, failure
+        )
+        if failure is not None:
+            field, value, reason = failure
+            report.error(row.line, self.source.header_of(field), value, reason)
+        return stored is None and failure is None
+
+    def _repeat(
+        self, row: SaleRow, member_id: int | None, first: FirstRow, report: ImportReport
+    ) -> None:
+        """A receipt that came earlier in the file: unchanged as a copy of a stored row, the
+        first row's error again as a copy of a failed one, a conflict otherwise."""
+        earlier = f"receipt already on line {first.line}"
+        if row.amount != first.amount:
+            self._conflict(row, report, f"{earlier} with amount {first.amount}")
+        elif (row.customer if member_id is None else member_id) != first.who:
+            self._conflict(row, report, f"{earlier} for another customer")
+        elif (row.occurred_at, row.branch_id) != (first.occurred_at, first.branch_id):
+            self._conflict(row, report, f"{earlier} with another date, time or branch")
+        elif first.failure is None:
+            report.unchanged += 1
+        else:
+            field, value, reason = first.failure
+            report.error(row.line, self.source.header_of(field), value, reason)
+
+    async def _insert(
+        self, connection: DatabaseConnection, new: list[tuple[SaleRow, int]], report: ImportReport
+    ) -> None:
         # the ids are taken first (COPY returns nothing): the points entries point at them
         ids = await store.new_sale_ids(connection, len(new))
         await store.insert_sales(

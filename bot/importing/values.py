@@ -18,14 +18,13 @@ from bot.core.errors import InvalidInput
 from bot.importing.csvfile import CsvRecord, normalise_header
 from shop.inputs import (
     clean_name,
+    common_era_year,
     parse_birthday,
     parse_phone,
     thai_digits_to_ascii,
     visible_text,
 )
 
-BUDDHIST_ERA_START: Final = 2400
-BUDDHIST_ERA_OFFSET: Final = 543
 MAX_TAG_LENGTH: Final = 40
 MAX_CATEGORIES_LENGTH: Final = 200
 #: distinct cell texts a :class:`Remembered` parser keeps (a few MB at most)
@@ -58,10 +57,30 @@ class CellError(Exception):
 
 
 def phone(text: str) -> str:
+    """A Thai phone in any form chat accepts, or one whose leading 0 a spreadsheet dropped."""
     try:
         return parse_phone(text)
     except InvalidInput:
-        raise CellError("not a Thai phone number") from None
+        pass
+    if (found := dropped_zero_phone(text)) is None:
+        raise CellError("not a Thai phone number")
+    return found
+
+
+def dropped_zero_phone(text: str) -> str | None:
+    """The phone a spreadsheet turned into a number, losing its leading 0: a mobile
+    (``812345678``) or a landline (``21234567``), the digits alone; None for anything else.
+
+    Files only: Excel drops the 0 of a phone column it took for numbers, so such a cell can
+    only be that phone; a person typing in chat writes the 0, and chat keeps refusing these.
+    """
+    digits = thai_digits_to_ascii(text).strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) in (8, 9)):
+        return None
+    try:
+        return parse_phone("0" + digits)  # the prefix and length rules are chat's
+    except InvalidInput:
+        return None
 
 
 def name(text: str) -> str:
@@ -158,9 +177,7 @@ def moment(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     cleaned = " ".join(thai_digits_to_ascii(text).split())
     found: datetime | None = None
     try:
-        found = datetime.fromisoformat(cleaned)
-        if found.year >= BUDDHIST_ERA_START:
-            found = found.replace(year=found.year - BUDDHIST_ERA_OFFSET)
+        found = datetime.fromisoformat(_iso_in_common_era(cleaned))
     except ValueError:
         found = _day_first(cleaned)
     if found.tzinfo is None:
@@ -171,6 +188,15 @@ def moment(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     return found
 
 
+def _iso_in_common_era(text: str) -> str:
+    """An ISO text with its year in the Common Era, before anything checks the date: a BE
+    year taken as CE would refuse 29 February of BE 2567 (2024)."""
+    year = text[:4]
+    if not (year.isascii() and year.isdigit()):
+        return text
+    return f"{common_era_year(int(year)):04d}{text[4:]}"
+
+
 def _day_first(text: str) -> datetime:
     match = _DAY_FIRST.fullmatch(text)
     if match is None:
@@ -178,9 +204,7 @@ def _day_first(text: str) -> datetime:
     day, month, year, hour, minute, second, meridiem = match.groups()
     if len(year) != 4:
         raise CellError("write the year with four digits (BE or CE)")
-    full_year = int(year)
-    if full_year >= BUDDHIST_ERA_START:
-        full_year -= BUDDHIST_ERA_OFFSET
+    full_year = common_era_year(int(year))
     clock_hour = int(hour or 0)
     if meridiem:
         if not 1 <= clock_hour <= 12:

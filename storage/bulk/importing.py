@@ -118,14 +118,18 @@ async def add_notes(
 
 async def stored_receipts(
     connection: AsyncConnection, receipts: Collection[str]
-) -> dict[str, Decimal]:
-    """The amount of each of ``receipts`` already recorded as a sale, by receipt number."""
+) -> dict[str, tuple[int | None, Decimal]]:
+    """The member id (None once erased) and amount of each of ``receipts`` already recorded
+    as a sale, by receipt number."""
     stored = await connection.execute(
-        select(_SALES.c.receipt_no, _SALES.c.amount).where(
+        select(_SALES.c.receipt_no, _SALES.c.member_id, _SALES.c.amount).where(
             is_among(connection, _SALES.c.receipt_no, receipts)
         )
     )
-    return {str(receipt): Decimal(amount) for receipt, amount in stored}
+    return {
+        str(receipt): (None if member_id is None else int(member_id), Decimal(amount))
+        for receipt, member_id, amount in stored
+    }
 
 
 async def member_ids_by_phone(

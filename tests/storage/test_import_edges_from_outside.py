@@ -50,11 +50,6 @@ async def test_day_first_buddhist_era_leap_day(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an ISO date with a BE year on 29 Feb (2567-02-29) is refused: the BE year is "
-    "checked as if it were CE before 543 is taken off",
-)
 @pytest.mark.parametrize("moment", ["2567-02-29 10:00", "2567-02-29T10:00:00+07:00"])
 async def test_iso_buddhist_era_leap_day(
     engine: AsyncEngine, ploy: None, tmp_path: Path, moment: str
@@ -85,11 +80,6 @@ async def test_cp874_file_is_refused_whole_with_what_to_do(
     assert await count(engine, Member) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a mobile number whose leading 0 Excel dropped (812345678) is refused, though "
-    "nine digits starting 6, 8 or 9 can only be a Thai mobile",
-)
 async def test_a_phone_excel_stripped_of_its_leading_zero(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -141,11 +131,6 @@ async def test_line_numbers_count_quoted_newlines_and_thai_digit_phones_match(
     assert report.created == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a receipt number repeated for another customer on another day with the same "
-    "amount is silently counted 'unchanged': that sale is lost and nothing says so",
-)
 async def test_a_receipt_number_reused_for_another_customer_is_reported(
     engine: AsyncEngine, ploy: None, tmp_path: Path
 ) -> None:
@@ -175,11 +160,6 @@ async def test_an_export_imported_back_changes_nothing(
     assert (set(await rows(engine, *columns)), await count(engine, PointsEntry)) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a receipt repeated after its first row failed (no such member) is counted "
-    "'unchanged', as if it were stored, and its error is not repeated",
-)
 async def test_a_repeat_of_a_failed_receipt_is_not_counted_as_stored(
     engine: AsyncEngine, ploy: None, tmp_path: Path
 ) -> None:
