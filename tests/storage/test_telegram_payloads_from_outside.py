@@ -175,11 +175,6 @@ async def test_a_command_addressed_to_another_bot_is_not_run_as_ours(tg: Telegra
     assert [call.method for call in tg.fake.calls].count("getMe") == 1  # asked once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a sign-up name with a right-to-left override (U+202E) is kept, and flips the "
-    "amount and points on the cashier's sale confirmation",
-)
 async def test_a_name_with_a_bidi_override_cannot_reorder_the_cashiers_figures(
     tg: TelegramWorld,
 ) -> None:
