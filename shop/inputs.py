@@ -15,7 +15,8 @@ Decisions (see PLATFORM_FACTS "Thai specifics"):
   Buddhist Era. Two-digit years are refused: ``30`` could be 1930, 2030 or BE 2530.
 - Names keep what belongs to the text (Thai, emoji, zero-width space between Thai words, the
   zero-width joiner inside emoji, ``<``/``&`` which the adapters escape) and lose what cannot be
-  shown or stored: control characters and lone surrogates.
+  shown or stored: control characters, bidi controls (an override would reorder the figures
+  around the name in a staff message) and lone surrogates.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Final
 
 from babel.dates import get_month_names
 
+from bot.core import bidi
 from bot.core.errors import InvalidInput
 
 MAX_NAME_LENGTH: Final = 100
@@ -61,6 +63,9 @@ _DROP_CONTROLS: Final = {
     for code in range(0xA0)
     if unicodedata.category(chr(code)) == "Cc" and not chr(code).isspace()
 }
+# Bidi controls: one left open in a name reorders the amount and points a staff message shows
+# after it (bot.core.bidi).
+_DROP_CONTROLS.update(dict.fromkeys(map(ord, bidi.CONTROLS)))
 
 
 def thai_digits_to_ascii(text: str) -> str:
@@ -200,8 +205,8 @@ def _years_before(today: date, years: int) -> date:
 
 def visible_text(text: str) -> str:
     """``text`` NFC-normalised, without control characters (NUL among them: PostgreSQL's text
-    cannot hold it) and lone surrogates. Whitespace controls (tab, line breaks) stay, for the
-    caller to collapse or keep."""
+    cannot hold it), bidi controls and lone surrogates. Whitespace controls (tab, line breaks)
+    stay, for the caller to collapse or keep."""
     if text.isascii():  # fast path: no surrogates, and NFC changes no ASCII text
         return text if text.isprintable() else text.translate(_DROP_CONTROLS)
     # Surrogates first: NFC normalisation cannot be trusted with half a code point.

@@ -18,7 +18,10 @@ Rules decided here:
   Points of the sale that already expired are not taken again (``expired`` in the result): the
   expiry took them back, and the balance left is other purchases' points.
 - Voiding: managers and owners any sale (of their branch, if scoped); a cashier only a sale
-  they recorded themselves, at their branch, within :data:`CASHIER_VOID_WINDOW`.
+  they recorded themselves, at their branch, within :data:`CASHIER_VOID_WINDOW`, and whose
+  points are all still unspent (first in, first out): else a sale to a second membership of
+  their own, its points spent on a reward and then voided, would leave them a free reward
+  with the points written off.
 - Expiry writes at most one ``expire`` entry per member per UTC day, for the lots (see
   :func:`shop.loyalty.unspent_lots`) whose expiry has passed, and never more than the
   balance.
@@ -39,7 +42,14 @@ from zoneinfo import ZoneInfo
 
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from shop.inputs import as_typed_ascii
-from shop.loyalty import LoyaltyRules, Tier, add_months, expired_of_sale, unspent_lots
+from shop.loyalty import (
+    LoyaltyRules,
+    Tier,
+    add_months,
+    expired_of_sale,
+    unspent_lots,
+    unspent_of_sale,
+)
 from storage.models import Branch, Member, PointsEntry, Sale, Staff
 from storage.repositories.arrival import StaffLike
 from storage.repositories.members import CODE_ALPHABET
@@ -281,8 +291,13 @@ async def void_sale(
         return VoidResult(sale, 0, 0, 0, 0)
     earned = await sale_points(uow, sale.id)
     before = await uow.points.locked_balance(sale.member_id)
-    expired = expired_of_sale(await uow.points.entries(sale.member_id), sale.id) if earned else 0
+    entries = await uow.points.entries(sale.member_id) if earned else []
+    expired = expired_of_sale(entries, sale.id) if earned else 0
     owed = earned - expired
+    if owed > 0 and not is_manager(staff) and unspent_of_sale(entries, sale.id) < owed:
+        # read under the member's lock: a redemption cannot slip in between. The caller rolls
+        # the void mark back with the refusal.
+        raise NotAllowed("sale.void_points_spent")
     taken = min(owed, max(before, 0))
     if taken > 0:  # the row is locked: the balance read is the one debited
         await uow.points.append(

@@ -224,6 +224,12 @@ def expired_of_sale(entries: Iterable[LedgerLine], sale_id: int) -> int:
     return sum(lot.expired for lot in _lots(entries) if lot.sale_id == sale_id)
 
 
+def unspent_of_sale(entries: Iterable[LedgerLine], sale_id: int) -> int:
+    """The points of the sale's credit still in the balance (first in, first out, as
+    :func:`unspent_lots` uses the lots up)."""
+    return sum(lot.remaining for lot in _lots(entries) if lot.sale_id == sale_id)
+
+
 def _lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list[Lot]:
     """Every credit's lot, used up or not (see :func:`unspent_lots`)."""
     lots: list[Lot] = []

@@ -3,7 +3,8 @@
 Inbound: a JSON body may carry ``\\u0000`` or a lone surrogate escape (``\\ud800``); Python
 reads both into a ``str``, but PostgreSQL refuses NUL in text and JSON columns, and a lone
 surrogate cannot be encoded as UTF-8 at all, so the whole event would fail and the person's
-message be lost. :func:`clean` runs on every inbound text field (text, names, postback and
+message be lost; a bidi control (U+202E and kin) in a name would reorder the figures a staff
+message shows after it. :func:`clean` runs on every inbound text field (text, names, postback and
 callback data) before anything else sees it.
 
 Outbound: LINE limits labels in characters, and counts them in UTF-16 units in places (an
@@ -23,18 +24,25 @@ import re
 import unicodedata
 from typing import Final
 
+from bot.core import bidi
+
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
+#: one left open in a name reorders whatever a message puts after it (:mod:`bot.core.bidi`)
+_BIDI: Final = re.compile(f"[{bidi.CONTROLS}]")
 ELLIPSIS: Final = "…"
 
 
 def clean(text: str) -> str:
-    """``text`` without NUL characters and with every lone surrogate replaced by U+FFFD.
+    """``text`` without NUL characters and bidi controls, and with every lone surrogate
+    replaced by U+FFFD.
 
     A surrogate pair left as two code points is joined into its character; everything else
     (zero-width spaces and joiners included, which Thai text and emoji need) is kept.
     """
     if "\x00" in text:
         text = text.replace("\x00", "")
+    if not text.isascii() and _BIDI.search(text) is not None:
+        text = _BIDI.sub("", text)
     if _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -26,6 +26,8 @@ from babel import Locale
 from babel.dates import get_month_names
 from babel.numbers import NumberPattern, parse_pattern
 
+from bot.core.bidi import isolated
+
 LOCALES: Final = ("th", "en")
 DEFAULT_LOCALE: Final = "th"
 BUDDHIST_ERA_OFFSET: Final = 543
@@ -93,10 +95,14 @@ def render(locale: str, text: str, /, **params: Any) -> str:
     A placeholder with a unit, ``{points:points}``, becomes the ``count.points`` table's form
     for that count ("1 point", "3 points"): in a text with several counts ("+1 point · balance
     12 points") each takes its own form, which one table for the whole text could not give.
-    Thai, without plural forms, simply writes ``{points} คะแนน``."""
+    Thai, without plural forms, simply writes ``{points} คะแนน``. A text value in a
+    right-to-left script (a member's Hebrew or Arabic name) is set in an isolate, so it cannot
+    pull the figures beside it out of order (:func:`bot.core.bidi.isolated`)."""
     shown = {
         name: format_number(value, locale)
         if type(value) is int and name not in IDENTIFIERS
+        else isolated(value)
+        if type(value) is str
         else value
         for name, value in params.items()
     }

@@ -20,7 +20,7 @@ from bot.i18n import format_datetime
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.customer_card import describe_member
-from handlers.staff.lookup import find_member, member_code_in
+from handlers.staff.lookup import find_member, member_code_in, nobody_found, phone_in
 from shop.inputs import parse_phone
 from shop.member_notes import MAX_NOTE, add_note, change_tags, clean_note
 from storage.models import Member
@@ -139,7 +139,8 @@ def _named_as_typed(query: str) -> Iterator[None]:
     try:
         yield
     except NotFound:
-        raise NotFound("error.member_not_found", query=query.strip()[:40]) from None
+        text = query.strip()
+        raise nobody_found(text, phone_in(text) is not None) from None
 
 
 async def tag_command(ctx: Context) -> list[Reply]:

@@ -43,8 +43,16 @@ async def find_member(uow: UnitOfWork, text: str) -> Member:
         if phone is not None:
             member = await uow.members.by_phone(phone)
     if member is None or member.erased_at is not None:
-        raise NotFound("error.member_not_found", query=text[:40])
+        raise nobody_found(text, phone_in(text) is not None)
     return member
+
+
+def nobody_found(text: str, typed_a_phone: bool) -> NotFound:
+    """The answer when no member is found for ``text``: a well-formed phone number is said to
+    belong to no member yet, with how a customer joins (asking for "a phone number" instead
+    would send staff to retype what they typed); anything else is asked again."""
+    key = "error.no_member_with_phone" if typed_a_phone else "error.member_not_found"
+    return NotFound(key, query=text[:40])
 
 
 def refuse_own_membership(role: str, own_member_id: int | None, member_id: int, key: str) -> None:

@@ -27,7 +27,7 @@ from bot.core.messages import Reply
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.approvals import over_daily_cap, pending_by_receipt, request_approval
-from handlers.staff.lookup import member_code_in, phone_in, refuse_own_membership
+from handlers.staff.lookup import member_code_in, nobody_found, phone_in, refuse_own_membership
 from handlers.staff.sale_notices import announce_void, finish_sale
 from shop.inputs import thai_digits_to_ascii
 from shop.ledger import (
@@ -152,7 +152,7 @@ async def _member_and_branch(
     )
     member, before = read.member, read.before
     if member is None or member.erased_at is not None or before is None:
-        raise NotFound("error.member_not_found", query=text[:40])
+        raise nobody_found(text, phone is not None)
     # the author's own membership came with the arrival's read: no statement more
     refuse_own_membership(staff.role, ctx.identity_view.member_id, member.id, "sale.own_membership")
     if not read.branches and staff.branch_id is None and code is None:

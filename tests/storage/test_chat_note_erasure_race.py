@@ -59,7 +59,7 @@ async def test_a_chat_note_or_tag_meeting_the_members_erasure_does_not_outlive_i
         answer, _ = await asyncio.gather(cashier.say(command), ploy.press("del:yes"))
     said = "\n".join(reply.text or "" for reply in answer)
     # refused as a sequential miss is: naming what the cashier typed, not a row id
-    refused = t("en", "error.member_not_found", query="0812345678")
+    refused = t("en", "error.no_member_with_phone", query="0812345678")
     assert said in (t("en", done, name="Ploy", tags="vip"), refused), said
     assert t("th", "privacy.deleted") in ploy.text()
     async with app.uow() as uow:

@@ -92,7 +92,7 @@ async def test_a_single_name_match_is_shown_at_once(app: App) -> None:
 async def test_an_unknown_customer_is_reported(app: App) -> None:
     cashier = await staff_chat(app, "c1", "cashier", language_code="en")
     await cashier.say("/customer 089-000-0000")
-    assert "No member found" in cashier.text()
+    assert "No member has the phone number" in cashier.text()
     assert await audit_rows(app, "customer.viewed") == []
 
 

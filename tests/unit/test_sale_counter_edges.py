@@ -108,7 +108,7 @@ async def test_a_shop_whose_branches_are_all_closed_records_no_sale(app: App) ->
     await owner.say(f"/sale {member.member_code} 100")
     assert owner.text() == t("en", "sale.branches_closed", branches="asoke, ratchada")
     await owner.say("/sale 0899999999 100")  # an unknown member is named first, as before
-    assert owner.text() == t("en", "error.member_not_found", query="0899999999")
+    assert owner.text() == t("en", "error.no_member_with_phone", query="0899999999")
     assert await sales(app) == []
     assert await outbox_rows(app) == []
 

@@ -185,7 +185,7 @@ async def test_a_customer_cannot_record_a_sale(app: App) -> None:
 async def test_an_unknown_member_is_named_back(app: App) -> None:
     cashier = await _shop(app)
     await cashier.say("/sale 089-999-9999 100")
-    assert cashier.text() == t("th", "error.member_not_found", query="089-999-9999")
+    assert cashier.text() == t("th", "error.no_member_with_phone", query="089-999-9999")
 
 
 async def test_without_arguments_the_cashier_gets_the_usage(app: App) -> None:

@@ -28,6 +28,7 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 
 from bot import metrics
+from bot.channels.telegram.addressee import OwnUsername
 from bot.channels.telegram.inbound import inbound_from_update
 from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
 from bot.channels.telegram.outbound import call, send
@@ -99,6 +100,7 @@ class TelegramChannel:
         except TokenValidationError as error:  # say which setting is wrong, not aiogram's words
             raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not a bot token") from error
         self.session = session_of(self.bot)
+        self.username = OwnUsername(self.bot, settings.telegram_bot_username)
         self.dispatcher = Dispatcher(disable_fsm=True)
         self.dispatcher.message.register(self._on_update, _private)
         self.dispatcher.callback_query.register(self._on_update)  # chat checked on conversion
@@ -157,7 +159,7 @@ class TelegramChannel:
     async def _handle(self, inbound: Inbound | None, query_id: str | None) -> None:
         """One update → bus → callback answer → replies, delivered after the bus committed."""
         try:
-            if inbound is None:
+            if inbound is None or await self.username.for_another_bot(inbound):
                 metrics.count_update("telegram", "ignored")
                 return
             replies = await self.bus.handle(inbound)
