@@ -32,13 +32,14 @@ from babel.dates import get_month_names
 from bot.core import bidi
 from bot.core.errors import InvalidInput
 
+# the shop's parsers and everything that imports them from here read typed digits one way
+from bot.core.typed import as_typed_ascii as as_typed_ascii
+from bot.core.typed import thai_digits_to_ascii as thai_digits_to_ascii
+
 MAX_NAME_LENGTH: Final = 100
 MAX_BIRTHDAY_AGE_YEARS: Final = 120
 BUDDHIST_ERA_START: Final = 2400  # a year this large is BE: CE 2400 is centuries away
 BUDDHIST_ERA_OFFSET: Final = 543
-
-# Explicit table: int("๐๘") would silently drop the leading zero a phone number needs.
-_THAI_DIGITS: Final = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 # Separators people (and phone keyboards' auto-correct) put inside a phone number.
 _PHONE_SEPARATORS: Final = re.compile(r"[\s\-\u2010-\u2015\u2212.()]+")
@@ -66,17 +67,6 @@ _DROP_CONTROLS: Final = {
 # Bidi controls: one left open in a name reorders the amount and points a staff message shows
 # after it (bot.core.bidi).
 _DROP_CONTROLS.update(dict.fromkeys(map(ord, bidi.CONTROLS)))
-
-
-def thai_digits_to_ascii(text: str) -> str:
-    """Replace Thai digits ``๐``-``๙`` with ``0``-``9``; every other character is kept."""
-    return text.translate(_THAI_DIGITS)
-
-
-def as_typed_ascii(text: str) -> str:
-    """``text`` with a phone's full-width forms (``１２３``, ``ＡＢＣ``, ``－``) folded into ASCII
-    by NFKC and Thai digits replaced: what a code or number typed on any keyboard means."""
-    return thai_digits_to_ascii(unicodedata.normalize("NFKC", text))
 
 
 def parse_phone(text: str) -> str:

@@ -1,7 +1,9 @@
 """The shop report's numbers, each one SQL aggregate (no member or sale rows leave the database).
 
-"Active" means at least one non-voided sale in the last :data:`ACTIVE_DAYS` days; "new" means
-joined within them. Sales by weekday and hour are in shop time (``storage.segments.sqltime``).
+"Active" means at least one non-voided sale in the last :data:`ACTIVE_DAYS` days; "new" is the
+lifecycle group's meaning (:func:`~storage.segments.lifecycle_pass.new_since`: joined within the
+shop's ``new_days`` shop calendar days), so the report's two counts of new members agree.
+Sales by weekday and hour are in shop time (``storage.segments.sqltime``).
 
 Points liability = outstanding points × the baht a point is worth (the caller decides the
 worth: ``handlers.staff.report.point_value``).
@@ -22,7 +24,7 @@ from storage.models import Branch, Member, Sale, table_of
 from storage.raw_session import session_of
 from storage.segments import SegmentEnv
 from storage.segments.conditions import add_months
-from storage.segments.lifecycle_pass import lifecycle_counts_query
+from storage.segments.lifecycle_pass import lifecycle_counts_query, new_since
 from storage.segments.sqltime import shop_hour, shop_weekday
 from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
@@ -75,7 +77,7 @@ async def shop_report(
     now = env.now
     since = now - timedelta(days=ACTIVE_DAYS)
     recent = (Sale.occurred_at >= since, Sale.occurred_at <= now, Sale.voided_at.is_(None))
-    members = await _member_counts(uow, since, recent)
+    members = await _member_counts(uow, new_since(env), recent)
 
     by_group = await lifecycle_counts(uow, env)
 
@@ -121,17 +123,17 @@ class _MemberCounts:
 
 
 async def _member_counts(
-    uow: UnitOfWork, since: datetime, recent: tuple[ColumnElement[bool], ...]
+    uow: UnitOfWork, joined_since: datetime, recent: tuple[ColumnElement[bool], ...]
 ) -> _MemberCounts:
-    """Live members, those who joined since ``since``, those with a ``recent`` sale, and the
-    points they hold."""
+    """Live members, those who joined since ``joined_since``, those with a ``recent`` sale, and
+    the points they hold."""
     s = session_of(uow)
     alive = Member.erased_at.is_(None)
     members, new, points = (
         await s.execute(
             select(
                 func.count(Member.id),
-                func.count(case((Member.joined_at >= since, 1))),
+                func.count(case((Member.joined_at >= joined_since, 1))),
                 func.coalesce(func.sum(Member.points_balance), 0),
             ).where(alive)
         )

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from bot.core.ids import MAX_ROW_ID, row_id
+from bot.core.typed import as_typed_ascii
 from storage.segments.syntax import OPERATORS, Scalar, SegmentRuleError, suggest
 
 MAX_DAYS: Final = 3650
@@ -146,10 +148,18 @@ _YES: Final = ("yes", "true", "y", "ใช่", "1")
 _NO: Final = ("no", "false", "n", "ไม่", "ไม่ใช่", "0")
 
 
+def _digits(word: str) -> str | None:
+    """``word`` as ASCII digits when it is a whole number typed on any keyboard (``๒``,
+    ``２``), else None."""
+    plain = as_typed_ascii(word)
+    return plain if plain.isascii() and plain.isdigit() else None
+
+
 def _whole(word: str, position: int, low: int, high: int) -> int:
-    if not word.isascii() or not word.isdigit() or not low <= int(word) <= high:
+    plain = _digits(word)
+    if plain is None or not low <= int(plain) <= high:
         raise SegmentRuleError("segment.bad_number", word, position, f"{low}–{high}")
-    return int(word)
+    return int(plain)
 
 
 def _named(table: dict[str, int], low: int, high: int) -> Callable[[str, int], int]:
@@ -157,8 +167,8 @@ def _named(table: dict[str, int], low: int, high: int) -> Callable[[str, int], i
         name = word.casefold()
         if name in table:
             return table[name]
-        if name.isascii() and name.isdigit():
-            return _whole(name, position, low, high)
+        if _digits(name) is not None:
+            return _whole(word, position, low, high)
         raise SegmentRuleError("segment.unknown_value", word, position, suggest(name, table))
 
     return parse
@@ -166,12 +176,21 @@ def _named(table: dict[str, int], low: int, high: int) -> Callable[[str, int], i
 
 def _decimal(word: str, position: int) -> Decimal:
     try:
-        value = Decimal(word.replace(",", ""))
+        value = Decimal(as_typed_ascii(word).replace(",", ""))
     except InvalidOperation:
         raise SegmentRuleError("segment.bad_number", word, position, "0–") from None
     if not value.is_finite() or value < 0:
         raise SegmentRuleError("segment.bad_number", word, position, "0–")
     return value
+
+
+def _campaign_id(word: str, position: int) -> int:
+    """A campaign's id: past a 64-bit integer it names no campaign, and the database would
+    refuse the comparison rather than find nobody, so the rule says so where it is read."""
+    found = row_id(_digits(word) or "")
+    if found is None:
+        raise SegmentRuleError("segment.bad_number", word, position, f"1–{MAX_ROW_ID:,}")
+    return found
 
 
 def parse_value(field: Field, word: str, position: int) -> Scalar:
@@ -185,8 +204,8 @@ def parse_value(field: Field, word: str, position: int) -> Scalar:
             raise SegmentRuleError("segment.bad_number", word, position, f"0–{MAX_MONEY:,}")
         return amount.quantize(Decimal("0.01"))
     if kind is ValueKind.SHARE:
-        share = _decimal(word[:-1], position) / 100 if word.endswith("%") else None
-        share = share if share is not None else _decimal(word, position)
+        percent = as_typed_ascii(word).endswith("%")  # ``๕๐%`` and ``５０％`` too
+        share = _decimal(word[:-1], position) / 100 if percent else _decimal(word, position)
         if share > 1:
             raise SegmentRuleError("segment.bad_number", word, position, "0–1")
         return share
@@ -209,8 +228,8 @@ def parse_value(field: Field, word: str, position: int) -> Scalar:
         raise SegmentRuleError(
             "segment.unknown_value", word, position, suggest(word, ("yes", "no"))
         )
-    if kind is ValueKind.CAMPAIGN and word.isascii() and word.isdigit():
-        return int(word)
+    if kind is ValueKind.CAMPAIGN and _digits(word) is not None:
+        return _campaign_id(word, position)
     if not word.strip():
         raise SegmentRuleError("segment.empty_value", word, position)
     return unicodedata.normalize("NFC", word.strip()).casefold()

@@ -14,7 +14,7 @@ and no coupon share); a test compares both ways on a generated shop.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, and_, case, cast, func, literal, select
@@ -27,6 +27,13 @@ from storage.types import SATANG_PER_BAHT
 
 M = table_of(Member).c
 S = table_of(Sale).c
+
+
+def new_since(env: SegmentEnv) -> datetime:
+    """Who joined at or after this instant is new: ``days_since_join <= new_days``, counted
+    in shop calendar days like the built-in segment ``new``. ``/report``'s count of new members
+    uses it too, so the report never shows two different "new"."""
+    return shop_day_start(env, env.lifecycle.new_days)
 
 
 def lifecycle_counts_query(env: SegmentEnv) -> Select[Any]:
@@ -62,7 +69,7 @@ def lifecycle_counts_query(env: SegmentEnv) -> Select[Any]:
         "fan": func.coalesce(totals.c.fan_spend, 0) >= fan_least,
         "regular": recent >= rules.regular_min,
         "returning": and_(recent >= rules.returning_min, recent < rules.regular_min),
-        "new": M.joined_at >= shop_day_start(env, rules.new_days),
+        "new": M.joined_at >= new_since(env),
         "lapsed": and_(visits >= 1, totals.c.last_at < lapsed_before),
     }
     group = case(*((whens[name], name) for name in GROUP_PRECEDENCE), else_=OTHER_GROUP)

@@ -124,6 +124,21 @@ def rule_error(text: str) -> SegmentRuleError:
         ("hour = 24", "segment.bad_number", "24", 8, "0–23"),
         ("avg_ticket >= " + "9" * 30, "segment.bad_number", "9" * 30, 15, "0–1,000,000,000,000"),
         ("spend_90d > 1e40", "segment.bad_number", "1e40", 13, "0–1,000,000,000,000"),
+        (
+            "clicked = " + "9" * 23,
+            "segment.bad_number",
+            "9" * 23,
+            11,
+            "1–9,223,372,036,854,775,807",
+        ),
+        (
+            "redeemed = ๙๒๒๓๓๗๒๐๓๖๘๕๔๗๗๕๘๐๘",
+            "segment.bad_number",
+            "๙๒๒๓๓๗๒๐๓๖๘๕๔๗๗๕๘๐๘",
+            12,
+            "1–9,223,372,036,854,775,807",
+        ),
+        ("hour = ๒๔", "segment.bad_number", "๒๔", 8, "0–23"),
         ("visits_0d > 1", "segment.bad_days", "visits_0d", 1, "3650"),
         ("gender > male", "segment.bad_operator", ">", 8, "= != in not in"),
         ("tag = a b", "segment.unexpected", "b", 9, "and / or"),
@@ -150,3 +165,21 @@ def test_a_suggestion_selects_the_did_you_mean_message() -> None:
 
 def test_deep_nesting_is_refused_not_a_crash() -> None:
     assert rule_error("not " * 100 + "tag = a").rule_key == "segment.too_deep"
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("visits >= ๒", "visits >= 2"),
+        ("hour in (๙, １７)", "hour in (9, 17)"),
+        ("weekday = ๓", "weekday = 3"),
+        ("birth_month = ๑๒", "birth_month = 12"),
+        ("spend_90d >= ๑๕๐๐.๕๐", "spend_90d >= 1500.50"),
+        ("coupon_share >= ๕๐%", "coupon_share >= 0.5"),
+        ("coupon_share >= ５０％", "coupon_share >= 0.5"),
+        ("clicked in (๑๒, ９)", "clicked in (12, 9)"),
+        ("redeemed = 9223372036854775807", "redeemed = 9223372036854775807"),
+    ],
+)
+def test_digits_typed_on_a_thai_or_phone_keyboard_mean_their_number(typed: str, plain: str) -> None:
+    assert cond(typed).values == cond(plain).values

@@ -1,0 +1,25 @@
+"""What a number or code typed on any keyboard means, for every layer that reads one.
+
+Thai keyboards type Thai digits (``๒``) and phone keyboards full-width forms (``１２３``); a
+person means the same number either way. The shop's parsers and the segment rules in storage
+both read typed numbers, so the folding lives here, below both.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Final
+
+# Explicit table: int("๐๘") would silently drop the leading zero a phone number needs.
+_THAI_DIGITS: Final = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+def thai_digits_to_ascii(text: str) -> str:
+    """Replace Thai digits ``๐``-``๙`` with ``0``-``9``; every other character is kept."""
+    return text.translate(_THAI_DIGITS)
+
+
+def as_typed_ascii(text: str) -> str:
+    """``text`` with a phone's full-width forms (``１２３``, ``ＡＢＣ``, ``－``) folded into ASCII
+    by NFKC and Thai digits replaced: what a code or number typed on any keyboard means."""
+    return thai_digits_to_ascii(unicodedata.normalize("NFKC", text))
