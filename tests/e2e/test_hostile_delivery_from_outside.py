@@ -40,10 +40,6 @@ async def _reply_rows(app: App) -> list[OutboxMessage]:
         return list((await session_of(uow).scalars(query.order_by(OutboxMessage.id))).all())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Telegram 429 without parameters.retry_after is taken as permanent: the reply is lost",
-)
 async def test_a_429_without_retry_after_on_a_reply_is_retried_not_dropped(
     app: App, clock: FrozenClock
 ) -> None:
