@@ -14,6 +14,10 @@ express pass sends ahead of any broadcast row, retrying it as it retries every r
 - a network error or a 5xx: due after the first back-off step;
 - earlier replies to the same chat are still queued: queued behind them, so the order holds.
 
+On a channel with retry keys (LINE) the queued row carries the key the direct send used, so
+its retry is the same request to the platform, refused as a repeat when the direct send was
+accepted but its answer lost: one key per message for its whole life.
+
 A permanent refusal (a 400) is recorded as a ``failed`` row, so a reply that can never arrive
 is still on record. A recipient who blocked the bot is the adapter's to handle (it marks them
 unreachable): :class:`RecipientUnreachable` is raised.
@@ -89,16 +93,25 @@ class ReplyCourier:
         chat: str,
         units: Sequence[Sequence[Reply]],
         send: SendUnit,
+        *,
+        retry_key: str | None = None,
     ) -> str:
         """Send ``units`` in order; returns ``sent``, ``queued`` or ``failed`` (recorded).
         Raises :class:`RecipientUnreachable`.
 
+        ``retry_key`` is the key ``send`` gives the platform for the one unit it is given
+        (the platform's requests derive theirs from it by their place in the unit); whatever
+        is queued of the unit keeps it.
+
         A unit waits (at most ``wait_limit``) for its first platform message's turn; ``send``
         awaits the turn of each further one (:func:`~jobs.ratelimit.next_turn`) right before
         it, so a unit of several messages reaches the chat spaced as single replies do."""
+        if retry_key is not None and len(units) != 1:  # two units would repeat their keys
+            raise ValueError("a retry key goes with one unit")
         later = next_turn(self.limiter, channel, "push", chat, urgent=True)
         if await self._behind_queued(channel, chat):
-            return await self._queue(channel, chat, units, "queued behind earlier replies")
+            why = "queued behind earlier replies"
+            return await self._queue(channel, chat, units, why, retry_key=retry_key)
         for index, unit in enumerate(units):
             rest = units[index:]
             try:
@@ -107,7 +120,8 @@ class ReplyCourier:
                 async with asyncio.timeout(self.wait_limit):
                     await self.limiter.before_send(channel, "push", chat, 1, urgent=True)
             except TimeoutError:
-                return await self._queue(channel, chat, rest, "waited for the rate limit")
+                why = "waited for the rate limit"
+                return await self._queue(channel, chat, rest, why, retry_key=retry_key)
             try:
                 await send(unit, later)
             except RecipientUnreachable:
@@ -115,23 +129,29 @@ class ReplyCourier:
             except ChannelError as error:
                 if error.rest is not None:  # part of the unit went out: not sent again
                     rest = [error.rest, *units[index + 1 :]]
-                return await self._failed(channel, chat, rest, error)
+                return await self._failed(channel, chat, rest, error, retry_key)
             self.limiter.answered(channel, chat)  # a slow answer spaces the chat's next one
         return "sent"
 
     async def _failed(
-        self, channel: Channel, chat: str, rest: Sequence[Sequence[Reply]], error: ChannelError
+        self,
+        channel: Channel,
+        chat: str,
+        rest: Sequence[Sequence[Reply]],
+        error: ChannelError,
+        retry_key: str | None,
     ) -> str:
         """Queue (or record as failed) what ``error`` kept from going out."""
+        why, key = repr(error), retry_key
         if isinstance(error, RateLimited):
             self.limiter.rest(channel, error.retry_after)
             delay = timedelta(seconds=max(error.retry_after, 0.0))
-            return await self._queue(channel, chat, rest, repr(error), delay=delay)
+            return await self._queue(channel, chat, rest, why, delay=delay, retry_key=key)
         if isinstance(error, PermanentChannelError):
             log.warning("reply to %s:%s refused for good: %r", channel.value, chat, error)
-            return await self._queue(channel, chat, rest, repr(error), status=FAILED)
+            return await self._queue(channel, chat, rest, why, status=FAILED, retry_key=key)
         # a network error, a 5xx: the dispatcher retries
-        return await self._queue(channel, chat, rest, repr(error), delay=backoff(1))
+        return await self._queue(channel, chat, rest, why, delay=backoff(1), retry_key=key)
 
     async def _behind_queued(self, channel: Channel, chat: str) -> bool:
         """Earlier replies to ``chat`` wait in the outbox (looked up only for a chat this
@@ -157,11 +177,13 @@ class ReplyCourier:
         *,
         delay: timedelta = timedelta(0),
         status: str = PENDING,
+        retry_key: str | None = None,
     ) -> str:
         """Write ``units`` to the outbox as one urgent row (or a failed one); the outcome."""
         replies = [reply for unit in units for reply in unit]
         now = self._clock.now()
-        await self._write(channel, chat, replies, now, now + delay, status, why)
+        due = now + delay
+        await self._write(channel, chat, replies, (now, due), status, why, retry_key)
         outcome = "queued" if status == PENDING else "failed"
         log.info("reply to %s:%s %s: %s", channel.value, chat, outcome, why)
         metrics.count_sends(channel.value, "reply", outcome, len(replies))
@@ -179,11 +201,13 @@ class ReplyCourier:
         channel: Channel,
         chat: str,
         replies: Sequence[Reply],
-        now: datetime,
-        due: datetime,
+        times: tuple[datetime, datetime],
         status: str,
         why: str,
+        retry_key: str | None,
     ) -> None:
+        """The row (written at ``times[0]``, due at ``times[1]``)."""
+        now, due = times
         async with self._uow() as uow:
             identity = await uow.identities.get(channel.value, chat)
             await uow.outbox.enqueue(
@@ -197,5 +221,6 @@ class ReplyCourier:
                 priority=URGENT,
                 status=status,
                 error=None if status == PENDING else why,
+                retry_key=retry_key,
             )
             await uow.commit()

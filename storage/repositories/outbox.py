@@ -127,13 +127,15 @@ class Outbox(OutboxReads):
         priority: int = 0,
         status: str = PENDING,
         error: str | None = None,
+        retry_key: str | None = None,
     ) -> bool:
         """Queue a message once per ``dedupe_key``; False if that key was queued before.
 
         ``INSERT … ON CONFLICT DO NOTHING`` makes this safe against a concurrent enqueue of the
         same key too (a plain insert would abort the whole transaction on PostgreSQL).
         ``priority`` above 0 puts the row before every other (a reply someone waits for); a
-        ``status`` other than pending records a message that already failed for good.
+        ``status`` other than pending records a message that already failed for good;
+        ``retry_key`` one whose sends were tried with that key before (a direct reply).
         """
         values = new_row(
             dedupe_key,
@@ -145,6 +147,7 @@ class Outbox(OutboxReads):
             priority=priority,
             status=status,
             error=error,
+            retry_key=retry_key,
         )
         values |= {"channel": channel, "user_id": user_id}
         # every column named: on the driver once the transaction has begun (storage/direct.py)

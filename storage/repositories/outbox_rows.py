@@ -45,8 +45,10 @@ def new_row(
     priority: int = 0,
     status: str = PENDING,
     error: str | None = None,
+    retry_key: str | None = None,
 ) -> dict[str, Any]:
-    """Every column of a new row but its id and its recipient (``channel``, ``user_id``)."""
+    """Every column of a new row but its id and its recipient (``channel``, ``user_id``);
+    ``retry_key`` is the key its sends were made with before it was queued (else a new one)."""
     if not 0 < len(dedupe_key) <= MAX_KEY_LENGTH:
         raise ValueError(f"dedupe_key must be 1..{MAX_KEY_LENGTH} characters: {dedupe_key!r}")
     return {
@@ -56,7 +58,7 @@ def new_row(
         "payload": payload,
         "status": status,
         "attempts": 0 if status == PENDING else 1,
-        "retry_key": str(uuid.uuid4()),
+        "retry_key": retry_key or str(uuid.uuid4()),
         "not_before": not_before or now,
         "created_at": now,
         "priority": priority,

@@ -17,7 +17,13 @@ from aiohttp.test_utils import TestServer
 from bot import metrics
 from bot.channels.telegram import make_bot
 from bot.channels.telegram.outbound import call, send
-from bot.channels.telegram.session import BotSession, answer_of, form
+from bot.channels.telegram.session import (
+    BARE_429_WAITS,
+    BareLimits,
+    BotSession,
+    answer_of,
+    form,
+)
 from bot.core.errors import ChannelError, PermanentChannelError, RateLimited
 from bot.core.messages import Attachment, Button, Reply
 from jobs.ratelimit import ArrivalWindow
@@ -188,7 +194,11 @@ async def test_every_answer_means_the_error_it_meant_through_aiogram(
     assert after - between == between - before
     if isinstance(old, RateLimited):
         assert isinstance(new, RateLimited)
-        assert new.retry_after == old.retry_after == 7
+        if "retry_after" in body:
+            assert new.retry_after == old.retry_after == 7
+        else:  # a rate limit all the same, for a wait that grows while such 429s go on
+            assert (old.retry_after, new.retry_after) == BARE_429_WAITS[:2]
+            old = RateLimited(0, str(old).replace("Retry in 2 ", "Retry in 5 "))
     if '"description"' in body:
         assert str(new) == str(old)  # the platform's own words, kept on the outbox row
 
@@ -224,6 +234,23 @@ def test_an_answer_is_read_as_json_not_as_a_model() -> None:
     body = {"ok": True, "result": {"message_id": 9, "date": 1, "chat": {"id": 1}}}
     result = answer_of("sendMessage", {"chat_id": 1}, 200, json.dumps(body).encode())
     assert result == body["result"]
+
+
+def test_bare_429s_in_a_row_wait_longer_up_to_a_bound_and_start_over_once_one_is_accepted() -> None:
+    limits = BareLimits()
+    bare = json.dumps({"ok": False, "error_code": 429, "description": "Too Many"}).encode()
+    accepted = json.dumps({"ok": True, "result": {"message_id": 9, "date": 1, "chat": {"id": 1}}})
+    waits: list[float] = []
+    for _ in range(7):
+        with pytest.raises(RateLimited) as caught:
+            answer_of("sendMessage", {"chat_id": 1}, 429, bare, limits)
+        waits.append(caught.value.retry_after)
+    answer_of("sendMessage", {"chat_id": 1}, 200, accepted.encode(), limits)
+    with pytest.raises(RateLimited) as again:
+        answer_of("sendMessage", {"chat_id": 1}, 429, bare, limits)
+    assert waits == [2, 5, 15, 30, 60, 60, 60]
+    assert again.value.retry_after == 2
+    assert "Too Many" in str(again.value)
 
 
 async def _read_back(post: Any) -> dict[str, Any]:

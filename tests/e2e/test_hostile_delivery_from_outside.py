@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from aiohttp import web
 from sqlalchemy import select
 
@@ -40,10 +39,6 @@ async def _reply_rows(app: App) -> list[OutboxMessage]:
         return list((await session_of(uow).scalars(query.order_by(OutboxMessage.id))).all())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Telegram 429 without parameters.retry_after is taken as permanent: the reply is lost",
-)
 async def test_a_429_without_retry_after_on_a_reply_is_retried_not_dropped(
     app: App, clock: FrozenClock
 ) -> None:
@@ -224,10 +219,6 @@ async def say_then_dispatch(
             await line.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a LINE reply-token answer accepted but whose answer was lost is pushed again: twice",
-)
 async def test_a_reply_accepted_by_line_but_unanswered_reaches_the_member_once(
     app: App, clock: FrozenClock, aiohttp_client: Any
 ) -> None:
@@ -241,10 +232,6 @@ async def test_a_reply_accepted_by_line_but_unanswered_reaches_the_member_once(
     assert fake.messages_to(user) == accepted.messages  # the answer, once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a direct LINE push's retry key is random; its queued retry gets another: sent twice",
-)
 async def test_a_push_reply_accepted_but_unanswered_three_times_reaches_the_member_once(
     app: App, clock: FrozenClock, aiohttp_client: Any
 ) -> None:

@@ -63,6 +63,7 @@ def courier(limiter: Limiter, wait_limit: float = 5.0) -> tuple[ReplyCourier, li
         *,
         delay: timedelta = timedelta(0),
         status: str = "pending",
+        retry_key: str | None = None,
     ) -> str:
         queued.append(f"{len(units)} {why}")
         return "queued"

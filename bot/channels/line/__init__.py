@@ -29,6 +29,7 @@ the free reply token (never a paid push, never for a redelivery).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -205,13 +206,14 @@ class LineChannel:
             log.info("standby event %s: replies not sent", inbound.event_id)
             return
         user_id, token, at = inbound.identity.user_id, inbound.reply_token, event_time(event)
-        result = "failed"
+        key, result = str(uuid.uuid4()), "failed"  # the key: pushed now or queued, the same
         try:  # what cannot go now is queued for the dispatcher (``jobs.replies``), not lost
             result = await self.replies.deliver(
                 Channel.LINE,
                 user_id,
                 [replies],
-                lambda unit, _next_turn: self.deliver(user_id, unit, token, at),
+                lambda unit, _next_turn: self.deliver(user_id, unit, token, at, key),
+                retry_key=key,
             )
         except ChannelError:
             log.exception("LINE delivery to %s failed", inbound.identity)
@@ -253,10 +255,14 @@ class LineChannel:
         replies: Sequence[Reply],
         reply_token: str | None,
         happened_at: datetime,
+        retry_key: str | None = None,
     ) -> None:
         """Send replies: the free reply token for the first 5 messages while it is fresh, push
-        for the rest, or for all when the token is absent, stale or refused."""
-        await self.push(user_id, replies, reply_token=reply_token, reply_token_at=happened_at)
+        for the rest, or for all when the token is absent, stale or refused (see :meth:`push`
+        for ``retry_key``)."""
+        await self.push(
+            user_id, replies, retry_key, reply_token=reply_token, reply_token_at=happened_at
+        )
 
     async def push(
         self,
@@ -282,14 +288,13 @@ class LineChannel:
         skip = sent_before(replies[0], SENT_META) if replies else 0
         groups = batches((await self.render(user_id, replies))[skip:])
         first, sent = skip // MAX_MESSAGES_PER_REQUEST, 0
+
+        def fresh() -> bool:  # asked again before the token is tried again
+            return reply_token_at is not None and self._fresh(reply_token_at)
+
         try:
-            if (
-                groups
-                and reply_token
-                and reply_token_at is not None
-                and self._fresh(reply_token_at)
-                and await self.sender.reply(reply_token, groups[0])
-            ):
+            token = reply_token if groups and fresh() else None
+            if token and await self.sender.reply(token, groups[0], fresh):
                 sent = len(groups[0])
             for index in range(1 if sent else 0, len(groups)):
                 key = batch_retry_key(retry_key, first + index)

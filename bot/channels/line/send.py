@@ -101,20 +101,47 @@ class LineSender:
         self.retry_delays = tuple(retry_delays)
         self._bodies = MulticastBodies()
 
-    async def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> bool:
+    async def reply(
+        self,
+        reply_token: str,
+        messages: Sequence[LineMessage],
+        fresh: Callable[[], bool] = lambda: True,
+    ) -> bool:
         """Send with the free reply token; False when LINE says the token is not valid (any
-        more), so the caller pushes instead. Other failures raise a :class:`ChannelError`."""
+        more), so the caller pushes instead. Other failures raise a :class:`ChannelError`.
+
+        A reply takes no retry key, so a lost answer (a reset, a timeout, a 5xx) leaves open
+        whether LINE took it; pushing it then could say it twice. But a token can be used
+        once: the same reply sent again at once is either taken (the first was not) or
+        refused as an invalid token — and a token still ``fresh`` (well inside its minute)
+        is refused only because it was used, by that first try. What stays uncertain is
+        raised as a :class:`TransientChannelError` (queued, then pushed: maybe twice rather
+        than never): every try's answer lost, or the token too old to tell "used" from
+        "expired". A token that expired between two tries would be taken for used and the
+        reply lost: tries stop once the token is no longer ``fresh`` (the caller's 50 of its
+        about 60 seconds), which leaves a try ten seconds for that not to happen."""
         body = reply_body(reply_token, messages)
-        try:
-            await post_json(self._api, REPLY_PATH, body, None, REQUEST_TIMEOUT)
-        except ApiException as error:
-            if is_invalid_reply_token(error):
-                return False
-            raise channel_error(error) from error
-        except (aiohttp.ClientError, TimeoutError) as error:
-            # the reply may or may not have gone out; pushing could say it twice, so report it
-            raise TransientChannelError(f"LINE reply failed: {error!r}") from error
-        return True
+        attempt = 0
+        while True:
+            try:
+                await post_json(self._api, REPLY_PATH, body, None, REQUEST_TIMEOUT)
+                return True
+            except ApiException as error:
+                if is_invalid_reply_token(error):
+                    if attempt:
+                        log.info("reply token used by the try whose answer was lost")
+                    return attempt > 0
+                failure: ChannelError = channel_error(error)
+                cause: Exception = error
+            except (aiohttp.ClientError, TimeoutError) as error:
+                failure = TransientChannelError(f"LINE reply failed: {error!r}")
+                cause = error
+            if not isinstance(failure, TransientChannelError) or attempt == len(self.retry_delays):
+                raise failure from cause
+            await asyncio.sleep(self.retry_delays[attempt])
+            attempt += 1
+            if not fresh():
+                raise failure from cause
 
     async def push(self, user_id: str, messages: Sequence[LineMessage], retry_key: str) -> None:
         """Push one request (≤ 5 messages); 5xx and timeouts are retried with the same key.

@@ -24,6 +24,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiohttp import ClientError, ClientTimeout
 from aiohttp.helpers import content_disposition_header
@@ -47,6 +48,31 @@ JSON_BODY: Final[Mapping[str, str]] = {"Content-Type": "application/json"}
 CRLF: Final = b"\r\n"
 #: a file sent with a message: field name (``photo``) → (file name, bytes)
 Files = Mapping[str, tuple[str, bytes]]
+#: seconds to wait after the 1st, 2nd, … 429 in a row that names no ``retry_after``, the last
+#: repeated (see :class:`BareLimits`)
+BARE_429_WAITS: Final = (2, 5, 15, 30, 60)
+
+
+class BareLimits:
+    """The waits taken for 429s that name no ``retry_after``.
+
+    A 429 is "too many requests, try later" whatever its body says: a proxy in front of the Bot
+    API, or the API itself under load, may leave ``parameters`` out. Taking it for a refusal
+    would record a reply as failed that a moment later would have gone out (and the README
+    promises that direct replies are never dropped), so it is a rate limit like any other; as
+    nothing says how long to wait, the wait grows while such 429s come one after another, up
+    to a minute, and starts over once a message is accepted."""
+
+    def __init__(self) -> None:
+        self.in_a_row = 0
+
+    def wait(self) -> int:
+        """Seconds to wait after one more bare 429."""
+        self.in_a_row += 1
+        return BARE_429_WAITS[min(self.in_a_row, len(BARE_429_WAITS)) - 1]
+
+    def accepted(self) -> None:
+        self.in_a_row = 0
 
 
 class BotSession(AiohttpSession):
@@ -68,6 +94,7 @@ class BotSession(AiohttpSession):
         super().__init__(**kwargs)
         self.arrivals = arrivals
         self.request_timeout = ClientTimeout(total=self.timeout)
+        self.bare_limits = BareLimits()
 
     async def make_request(
         self,
@@ -86,7 +113,12 @@ class BotSession(AiohttpSession):
         returning = method.__returning__
         if returning not in self._answer_types:
             self._answer_types[returning] = Response[returning]  # type: ignore[valid-type]
-        return super().check_response(bot, method, status_code, content)
+        if status_code == 429 and (bare := _bare_429(content)) is not None:
+            # aiogram takes it for an unknown error: a rate limit, as on the plain path
+            raise TelegramRetryAfter(method, bare, self.bare_limits.wait())
+        answer = super().check_response(bot, method, status_code, content)
+        self.bare_limits.accepted()
+        return answer
 
     async def post(
         self, token: str, method: str, fields: dict[str, Any], files: Files | None = None
@@ -115,7 +147,7 @@ class BotSession(AiohttpSession):
             raise TransientChannelError("Request timeout error") from error
         except ClientError as error:
             raise TransientChannelError(f"{type(error).__name__}: {error}") from error
-        return answer_of(method, fields, status, content)
+        return answer_of(method, fields, status, content, self.bare_limits)
 
 
 def form(fields: Mapping[str, Any], files: Files) -> tuple[bytes, Mapping[str, str]]:
@@ -145,25 +177,35 @@ def _part_head(content_type: str, name: str, filename: str | None = None) -> byt
     return f"Content-Type: {content_type}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
 
 
-def answer_of(method: str, fields: Mapping[str, Any], status: int, content: bytes) -> Any:
+def answer_of(
+    method: str,
+    fields: Mapping[str, Any],
+    status: int,
+    content: bytes,
+    bare_limits: BareLimits | None = None,
+) -> Any:
     """The ``result`` of a Bot API answer, or the error it means, as aiogram's exceptions were
     mapped: ``retry_after`` → :class:`RateLimited`, 403 → :class:`RecipientUnreachable`, 5xx
     and an answer that is not the API's JSON → :class:`TransientChannelError`, anything else
-    (400, 401, 404, 409, 413, a 429 without ``retry_after``) → :class:`PermanentChannelError`."""
+    (400, 401, 404, 409, 413) → :class:`PermanentChannelError`. A 429 without
+    ``retry_after`` is :class:`RateLimited` too, for the wait ``bare_limits`` gives."""
     try:
         answer = json.loads(content)
     except ValueError as error:  # a proxy's HTML error page, a truncated body
         raise TransientChannelError(f"Failed to decode object: {error}") from error
     if not _well_formed(answer):
         raise TransientChannelError(f"Failed to deserialize object: {content[:200]!r}")
+    bare_limits = bare_limits or BareLimits()
     if 200 <= status <= 226 and answer["ok"]:
         result = answer.get("result")
         if method in MESSAGE_METHODS and not _is_message(result):
             raise TransientChannelError(f"Failed to deserialize object: {content[:200]!r}")
+        bare_limits.accepted()
         return result
     description = answer.get("description") or ""
     parameters = answer.get("parameters") or {}
-    if retry_after := parameters.get("retry_after"):
+    retry_after = parameters.get("retry_after") or (bare_limits.wait() if status == 429 else 0)
+    if retry_after:
         metrics.count_rate_limited("telegram")
         raise RateLimited(float(retry_after), _flood(method, fields, retry_after, description))
     if migrated := parameters.get("migrate_to_chat_id"):
@@ -173,6 +215,17 @@ def answer_of(method: str, fields: Mapping[str, Any], status: int, content: byte
     if status >= 500:  # the platform's own trouble
         raise TransientChannelError(description)
     raise PermanentChannelError(description)
+
+
+def _bare_429(content: str) -> str | None:
+    """The description of a 429 that is the API's JSON but names no ``retry_after``."""
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        return None
+    if not _well_formed(answer) or (answer.get("parameters") or {}).get("retry_after"):
+        return None
+    return str(answer.get("description") or "")
 
 
 def _number(value: object) -> bool:
