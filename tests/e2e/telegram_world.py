@@ -15,7 +15,8 @@ from bot.bootstrap import App
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
 from bot.web import build_web_app
 from simulator.fakes.telegram_api import TOKEN, FakeTelegramAPI, serving
-from storage.models import Base
+from storage.models import Base, Branch
+from storage.raw_session import session_of
 
 SECRET = "s3cret-Webhook_token"
 
@@ -56,3 +57,13 @@ async def telegram_world(app: App) -> AsyncIterator[TelegramWorld]:
         server = TestServer(build_web_app(app, [channel]), host="127.0.0.1")
         async with TestClient(server) as client:
             yield TelegramWorld(app, fake, channel, client)
+
+
+@asynccontextmanager
+async def telegram_world_with_branch(app: App) -> AsyncIterator[TelegramWorld]:
+    """:func:`telegram_world` in a shop with one open branch (Asoke), as sign-up asks for."""
+    async with app.uow() as uow:
+        session_of(uow).add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
+        await uow.commit()
+    async with telegram_world(app) as world:
+        yield world

@@ -16,7 +16,7 @@ from bot.i18n import t
 from simulator.fakes.telegram_updates import callback_update, contact_update, text_update
 from storage.models import Branch, ChannelIdentity, Consent, Member
 from storage.raw_session import session_of
-from tests.e2e.telegram_world import TelegramWorld, telegram_world
+from tests.e2e.telegram_world import TelegramWorld, telegram_world_with_branch
 
 USER = 5550001
 NAME = 'พลอย <b>&"x"</b>'
@@ -24,10 +24,7 @@ NAME = 'พลอย <b>&"x"</b>'
 
 @pytest.fixture
 async def tg(app: App) -> AsyncIterator[TelegramWorld]:
-    async with app.uow() as uow:
-        session_of(uow).add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
-        await uow.commit()
-    async with telegram_world(app) as world:
+    async with telegram_world_with_branch(app) as world:
         yield world
 
 

@@ -19,9 +19,9 @@ from simulator.fakes.telegram_updates import (
     member_update,
     text_update,
 )
-from storage.models import Branch, ChannelIdentity, InboxMessage, Member
+from storage.models import ChannelIdentity, InboxMessage, Member
 from storage.raw_session import session_of
-from tests.e2e.telegram_world import TelegramWorld, telegram_world
+from tests.e2e.telegram_world import TelegramWorld, telegram_world_with_branch
 from tests.unit.staff_support import make_member, make_staff
 
 USER = 5550001
@@ -34,10 +34,7 @@ _ISOLATES: Final = frozenset("\u2066\u2067\u2068")
 
 @pytest.fixture
 async def tg(app: App) -> AsyncIterator[TelegramWorld]:
-    async with app.uow() as uow:
-        session_of(uow).add(Branch(code="asoke", name_th="อโศก", name_en="Asoke", active=True))
-        await uow.commit()
-    async with telegram_world(app) as world:
+    async with telegram_world_with_branch(app) as world:
         yield world
 
 
