@@ -131,6 +131,26 @@ async def _tracked_tick(
             tasks.discard(task)
 
 
+class _CancelledBeforeItBegan(logging.Filter):
+    """APScheduler's executor reports a tick it cancelled before the tick's first step as
+    "Error running job" with a ``CancelledError`` traceback: its shut-down cancels the ticks
+    it has just created, which happens when a process stops right after it started
+    (``echo /help | chatcrm chat``). That is no error: the period runs again next time, as
+    for a tick stopped mid-run (:func:`_tracked_tick`). Said at INFO instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, asyncio.CancelledError):
+            return True
+        job = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        log.info("job %s stopped before it began; its period will run again", job)
+        return False
+
+
+# the executor's logger (APScheduler names it after the executor's alias, "default")
+logging.getLogger("apscheduler.executors.default").addFilter(_CancelledBeforeItBegan())
+
+
 def build_scheduler(
     app: App,
     jobs: list[PeriodicJob] | None = None,
