@@ -190,13 +190,16 @@ class Bus(Generic[RouterT]):
         timestamp, after what happened since), so an act older than the one the flag last
         followed (``reachability_at``) changes nothing: an unfollow redelivered after the
         follow again, or a text redelivered after the unfollow. Of two acts stamped alike
-        (the same millisecond; a channel without stamps timed by a clock that did not move)
-        the one handled later counts: the order of delivery is all there is to go by. A
-        follow that changes nothing is kept as that act all the same (an older unfollow may
-        come).
+        (the same millisecond, or second on Telegram) the one handled later counts: the
+        order of delivery is all there is to go by. An act the platform does not date (a
+        Telegram button press) happened by the time it arrived, so after every act recorded
+        before it, whatever this server's clock says against the platform's. A follow that
+        changes nothing is kept as that act all the same (an older unfollow may come).
         """
-        at = inbound.happened_at or now
-        if identity.reachability_at is not None and at < identity.reachability_at:
+        at, last = inbound.happened_at, identity.reachability_at
+        if at is None:
+            at = now if last is None else max(now, last)
+        elif last is not None and at < last:
             return identity
         channel, member_id = inbound.identity.channel.value, identity.member_id
         if inbound.kind is InboundKind.UNFOLLOW:

@@ -2,8 +2,9 @@
 
 Setting ``digest``: ``{"enabled": true, "hour": 8, "managers": true}`` (default 08:00 shop
 time). The job ticks hourly and does nothing before the hour; at or after it, it queues one
-message per recipient with the key ``digest:<yesterday>:<staff id>``, so each is sent once per
-day however often the job runs.
+message per recipient with the key ``digest:<yesterday>:<staff id>``
+(:func:`bot.core.keys.digest_key`), so each is sent once per day however often the job runs,
+and removing the person withdraws it.
 
 Who gets what:
 
@@ -23,11 +24,13 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
+from bot.core.keys import digest_key
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
-from bot.i18n import format_baht, format_date, supported_locale, t
+from bot.i18n import format_baht, format_date, t
 from jobs.app import App
 from jobs.digest_numbers import CampaignLine, Digest, digest_numbers
+from jobs.staff_notices import staff_readers
 from storage.uow import UnitOfWork
 from wording.campaigns import campaign_title
 
@@ -131,20 +134,15 @@ async def run_digest(app: App) -> dict[str, int]:
     async with app.uow() as uow:
         scopes = await _scopes(uow, bool(setting.get("managers", True)))
         digests: dict[Scope, Digest] = {}
-        for person in await uow.outbox.staff_recipients({"owner", "manager"}, None):
-            if person.staff_id not in scopes or not person.reachable:
+        for person, locale in await staff_readers(uow, {"owner", "manager"}, app.settings.locale):
+            if person.staff_id not in scopes:
                 continue
             scope = scopes[person.staff_id]
             if scope not in digests:  # each digest is counted once, however many read it
                 digests[scope] = await digest_numbers(uow, day, start, end, scope)
                 digests[scope].quota_left = quota
-            locale = (
-                person.member_locale
-                or supported_locale(person.language_code)
-                or app.settings.locale
-            )
             payload = replies_to_payload([Reply(text=render(digests[scope], locale))])
-            key = f"digest:{day.isoformat()}:{person.staff_id}"
+            key = digest_key(day, person.staff_id)
             if await uow.outbox.enqueue(key, person.channel, person.user_id, payload, now):
                 queued += 1
         await uow.commit()

@@ -12,6 +12,7 @@ from bot.core.keys import staff_message_key
 from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale
+from storage.repositories.outbox_reads import StaffRecipient
 from storage.uow import UnitOfWork
 
 
@@ -25,10 +26,7 @@ async def tell_staff(
 ) -> None:
     """Queue ``text_for(locale)`` to every reachable active staff member with one of
     ``roles``, under ``cause``'s key for that person."""
-    for person in await uow.outbox.staff_recipients(roles):
-        if not person.reachable:
-            continue
-        locale = person.member_locale or supported_locale(person.language_code) or shop_locale
+    for person, locale in await staff_readers(uow, roles, shop_locale):
         await uow.outbox.enqueue(
             staff_message_key(cause, person.staff_id),
             person.channel,
@@ -36,3 +34,15 @@ async def tell_staff(
             replies_to_payload([Reply(text=text_for(locale))]),
             now,
         )
+
+
+async def staff_readers(
+    uow: UnitOfWork, roles: Collection[str], shop_locale: str
+) -> list[tuple[StaffRecipient, str]]:
+    """Every reachable active staff member with one of ``roles``, with the language each
+    reads: their member profile's, else their chat's, else the shop's."""
+    return [
+        (person, person.member_locale or supported_locale(person.language_code) or shop_locale)
+        for person in await uow.outbox.staff_recipients(roles)
+        if person.reachable
+    ]

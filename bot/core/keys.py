@@ -12,6 +12,7 @@ format lives here so no layer splits a string the way another layer happened to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final, Self
 
 from bot.core.ids import row_id
@@ -66,9 +67,18 @@ def staff_message_key(cause: str, staff_id: int) -> str:
     return f"{cause}|s{staff_id}"
 
 
-def staff_messages_pattern(staff_id: int) -> str:
-    """SQL ``LIKE`` pattern matching every :func:`staff_message_key` to ``staff_id``."""
-    return f"%|s{staff_id}"
+def digest_key(day: date, staff_id: int) -> str:
+    """The outbox key of ``day``'s digest to one staff member: ``digest:<day>:<staff>``.
+
+    It predates :func:`staff_message_key` and keeps its shape: a changed key would queue a
+    day's digest a second time after an upgrade. :func:`staff_messages_patterns` matches it."""
+    return f"digest:{day.isoformat()}:{staff_id}"
+
+
+def staff_messages_patterns(staff_id: int) -> tuple[str, str]:
+    """SQL ``LIKE`` patterns matching every :func:`staff_message_key` and
+    :func:`digest_key` to ``staff_id`` (``_`` stands for one character of the day)."""
+    return f"%|s{staff_id}", f"digest:____-__-__:{staff_id}"
 
 
 #: the action namespace of a button that runs a command, as if its name had been typed

@@ -14,7 +14,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.keys import staff_messages_pattern
+from bot.core.keys import staff_messages_patterns
 from storage.bulk.sql import commonly_true, is_among
 from storage.models import (
     Campaign,
@@ -100,9 +100,10 @@ class Withdrawals:
 
     async def staff_messages(self, staff_id: int) -> list[str]:
         """Withdraw every pending message to staff member ``staff_id`` (keys
-        :func:`bot.core.keys.staff_message_key` wrote), claimed ones included."""
-        pattern = staff_messages_pattern(staff_id)
-        return await self._withdraw(OutboxMessage.dedupe_key.like(pattern))
+        :func:`bot.core.keys.staff_message_key` and :func:`bot.core.keys.digest_key` wrote),
+        claimed ones included."""
+        key = OutboxMessage.dedupe_key
+        return await self._withdraw(or_(*(key.like(p) for p in staff_messages_patterns(staff_id))))
 
     async def pending_among(self, message_ids: Collection[int]) -> set[int]:
         """The ids among ``message_ids`` whose rows are still pending."""

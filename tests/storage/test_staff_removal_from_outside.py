@@ -8,14 +8,19 @@ the customer's text: addresses, phone numbers) must not reach them after they ar
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from bot.admin.security import COOKIE
 from bot.bootstrap import App
-from bot.core.messages import Channel
+from bot.core.clock import FrozenClock
+from bot.core.keys import digest_key, staff_message_key
+from bot.core.messages import Channel, Reply
+from bot.core.wire import replies_to_payload
 from bot.i18n import t
+from jobs.digest import run_digest
 from jobs.dispatcher import OutboxDispatcher
 from storage.models import Staff
 from storage.raw_session import session_of
@@ -25,6 +30,7 @@ from tests.unit.admin_support import ask_link, console_client, open_link, signed
 from tests.unit.staff_support import ensure_branches, make_member, staff_chat
 
 OWNER, MANAGER, CUSTOMER = 5550001, 5550002, 5550003
+DIGEST_TIME = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)  # 08:00 on 3 March in Bangkok
 SECRET_TEXT = "ที่อยู่ใหม่ 12 สุขุมวิท ซอย 3 โทร 089-999-9999"
 
 
@@ -76,3 +82,42 @@ async def test_a_sign_in_link_asked_before_the_removal_no_longer_signs_in(app: A
         answer = await open_link(client, token)
         assert answer.status == 403
         assert "Set-Cookie" not in answer.headers or COOKIE not in answer.headers["Set-Cookie"]
+
+
+async def test_a_removed_manager_does_not_get_the_digest_queued_for_them(
+    app: App, tg: TelegramWorld, clock: FrozenClock
+) -> None:
+    """The digest holds the shop's (or the branch's) figures of yesterday: queued at the
+    digest hour, it must not go out to a manager removed before it was sent."""
+    await ensure_branches(app, ("asoke",))
+    owner = await staff_chat(app, str(OWNER), "owner", language_code="en")
+    manager = await staff_chat(app, str(MANAGER), "manager", "asoke", language_code="en")
+    await manager.say("/help")
+    clock.set(DIGEST_TIME)
+    assert await run_digest(app) == {"queued": 2}
+    manager_id = await _staff_id(app, MANAGER)
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        removed = await browser.post(f"/admin/staff/{manager_id}/remove", {})
+        assert removed.status == 303
+    dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.TELEGRAM: tg.channel})
+    await dispatcher.drain_once()
+    assert len(tg.fake.sent(OWNER)) == 1  # the owner's digest went out
+    assert [call.text for call in tg.fake.sent(MANAGER)] == [t("en", "staff.you_were_removed")]
+
+
+async def test_withdrawing_one_persons_messages_leaves_a_digest_to_a_longer_id(
+    app: App, clock: FrozenClock
+) -> None:
+    """Staff 1's withdrawal matches ``digest:<day>:1`` only, not ``digest:<day>:11`` or
+    ``digest:<day>:21``, nor the alerts of staff 11."""
+    day = DIGEST_TIME.date()
+    keys = [digest_key(day, 1), digest_key(day, 11), digest_key(day, 21)]
+    keys += [staff_message_key("inbox:7", 1), staff_message_key("inbox:7", 11)]
+    payload = replies_to_payload([Reply(text="x")])
+    async with app.uow() as uow:
+        for number, key in enumerate(keys):
+            assert await uow.outbox.enqueue(key, "telegram", str(number), payload, clock.now())
+        withdrawn = await uow.withdrawals.staff_messages(1)
+        await uow.commit()
+    assert sorted(withdrawn) == sorted([digest_key(day, 1), staff_message_key("inbox:7", 1)])

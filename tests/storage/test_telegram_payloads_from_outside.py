@@ -205,3 +205,18 @@ def _still_open(line: str) -> list[str]:
             while stack.pop() not in _ISOLATES:
                 pass
     return stack
+
+
+async def test_a_bot_api_that_cannot_say_who_the_bot_is_is_not_asked_at_every_command(
+    tg: TelegramWorld,
+) -> None:
+    """``getMe`` failing (Telegram unreachable for a while): the commands naming a bot are
+    answered as before the name was known, and Telegram is not asked again for each of them
+    (each ask would hold that member's reply up)."""
+    await make_member(tg.app, "Ploy", "0812345678", user_id=str(USER))
+    tg.fake.fail(502, "Bad Gateway", method="getMe")
+    first = await _texts_after(tg, text_update(1, USER, "/points@chatcrm_test_bot"))
+    second = await _texts_after(tg, text_update(2, USER, "/points@chatcrm_test_bot"))
+    assert first
+    assert second == first
+    assert [call.method for call in tg.fake.calls].count("getMe") == 1

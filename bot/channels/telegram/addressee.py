@@ -6,6 +6,8 @@ that other bot, so it is left alone like any update the bot does not serve."""
 from __future__ import annotations
 
 import logging
+import time
+from typing import Final
 
 from aiogram import Bot
 
@@ -14,6 +16,10 @@ from bot.core.errors import ChannelError
 from bot.core.messages import Inbound, InboundKind
 
 log = logging.getLogger(__name__)
+
+#: how long a failed ``getMe`` is not asked again (each ask would hold up that command's reply
+#: while Telegram cannot answer)
+ASK_AGAIN_AFTER: Final = 60.0
 
 
 def addressee(inbound: Inbound) -> str | None:
@@ -28,18 +34,23 @@ def addressee(inbound: Inbound) -> str | None:
 
 class OwnUsername:
     """The bot's own username, asked of Telegram (``getMe``) the first time a command names
-    one; ``TELEGRAM_BOT_USERNAME`` stands in while Telegram cannot be asked."""
+    one; ``TELEGRAM_BOT_USERNAME`` stands in while Telegram cannot be asked, and for
+    :data:`ASK_AGAIN_AFTER` seconds after it could not be."""
 
     def __init__(self, bot: Bot, configured: str | None) -> None:
         self._bot = bot
         self._configured = (configured or "").strip().lstrip("@") or None
         self._known: str | None = None
+        self._not_before = 0.0  # monotonic time of the next ask after a failed one
 
     async def get(self) -> str | None:
         if self._known is None:
+            if time.monotonic() < self._not_before:
+                return self._configured
             try:
                 self._known = (await call(self._bot.get_me())).username
             except ChannelError as error:
+                self._not_before = time.monotonic() + ASK_AGAIN_AFTER
                 log.warning("getMe failed, using TELEGRAM_BOT_USERNAME: %s", error)
                 return self._configured
         return self._known

@@ -4,6 +4,11 @@ Every text field is cleaned of what PostgreSQL cannot store (:func:`bot.channels
 Only private chats are turned into events: the bot is a one-to-one shop assistant and never
 reads groups. Message kinds the product has no use for (photos, stickers, voice) give ``None``
 so nothing is stored and nothing is answered, rather than an empty text reaching the inbox.
+
+A message and a block or unblock carry Telegram's ``date`` as when the person did it
+(``happened_at``): an update Telegram hands over late (a retry after a 5xx, parallel
+connections) then cannot undo what the person did after it. A button press has no date of its
+own (its message's is when the bot sent the buttons), so it is dated when received.
 """
 
 from __future__ import annotations
@@ -92,10 +97,18 @@ def person_event(
     )
 
 
-def text_event(person: Person, text: str, event_id: str, received_at: datetime) -> Inbound:
-    """A typed message (a ``/start`` payload Telegram would not produce dropped)."""
+def text_event(
+    person: Person, text: str, event_id: str, received_at: datetime, sent_at: datetime
+) -> Inbound:
+    """A typed message (a ``/start`` payload Telegram would not produce dropped), sent at
+    ``sent_at`` (the message's ``date``)."""
     return person_event(
-        person, InboundKind.TEXT, event_id, received_at, text=sanitize_start(clean(text))
+        person,
+        InboundKind.TEXT,
+        event_id,
+        received_at,
+        text=sanitize_start(clean(text)),
+        happened_at=sent_at,
     )
 
 
@@ -118,13 +131,14 @@ def _from_message(message: Message, event_id: str, received_at: datetime) -> Inb
             InboundKind.CONTACT,
             event_id,
             received_at,
+            happened_at=message.date,
             contact_phone=clean(contact.phone_number),
             # a forwarded contact card has another (or no) user_id: not proof of the own phone
             contact_is_own=contact.user_id is not None and contact.user_id == user.id,
         )
     if message.text is None:
         return None
-    return text_event(_person(user), message.text, event_id, received_at)
+    return text_event(_person(user), message.text, event_id, received_at, message.date)
 
 
 def _from_callback(query: CallbackQuery, event_id: str, received_at: datetime) -> Inbound | None:
@@ -144,8 +158,9 @@ def _from_membership(
     if update.chat.type != ChatType.PRIVATE:
         return None
     new, old = update.new_chat_member.status, update.old_chat_member.status
+    at = update.date
     if new == ChatMemberStatus.KICKED:
-        return _event(update.from_user, InboundKind.UNFOLLOW, event_id, received_at)
+        return _event(update.from_user, InboundKind.UNFOLLOW, event_id, received_at, happened_at=at)
     if new == ChatMemberStatus.MEMBER and old in _AWAY:
-        return _event(update.from_user, InboundKind.FOLLOW, event_id, received_at)
+        return _event(update.from_user, InboundKind.FOLLOW, event_id, received_at, happened_at=at)
     return None

@@ -16,7 +16,7 @@ their types, not their contents.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 from bot.channels.json_shapes import Check, is_bool, is_int, is_str, list_of, optional, shape
@@ -124,7 +124,8 @@ def common_update(body: object, received_at: datetime) -> Common | None:
     if message is not None:
         if not _TEXT_MESSAGE(message) or message["from"]["is_bot"]:
             return None
-        text = text_event(_person(message["from"]), message["text"], event_id, received_at)
+        sent_at = datetime.fromtimestamp(message["date"], UTC)
+        text = text_event(_person(message["from"]), message["text"], event_id, received_at, sent_at)
         return Common(update_id, text)
     query = body.get("callback_query")
     if query is None or not _CALLBACK_QUERY(query):
