@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from aiohttp import ClientResponse
+from yarl import URL
 
 from bot.admin.security import COOKIE
 from bot.bootstrap import App
@@ -332,3 +333,36 @@ async def test_a_huge_target_uplift_gets_an_answer_not_a_500(app: App, target: s
         answer = await browser.get(f"{preview}?target={quote(target)}")
         assert answer.status == 200, answer.status
         assert "Size the hold-out" in await answer.text()
+
+
+async def test_a_huge_form_and_odd_addresses_are_refused_calmly(app: App) -> None:
+    """A 2 MB form (past the app's 1 MB), a NUL or a non-UTF-8 byte in a path or a query, a
+    5,000-digit page cursor, a 5,000-character sign-in token: a 4xx or the page, never a 500."""
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    huge = b"q=" + b"x" * (2 * 1024**2)
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        for headers in ({}, browser.headers):
+            answer = await client.post(
+                "/admin/signin" if not headers else "/admin/members",
+                data=huge,
+                headers={**headers, "Content-Type": _URLENCODED},
+                allow_redirects=False,
+            )
+            assert answer.status == 413
+            assert "Content-Security-Policy" in answer.headers
+        for raw in (
+            "/admin/signin/%FF%FE",
+            "/admin/signin/abc%00",
+            "/admin/signin/" + "A" * 5000,
+            "/admin/members?after=%FF",
+            "/admin/members?after=" + "9" * 5000,
+            "/admin/?days=%FF",
+            "/admin/reports?days=%FF%00",
+            "/admin/members/1%00",
+        ):
+            answer = await client.get(
+                URL(raw, encoded=True), headers=browser.headers, allow_redirects=False
+            )
+            assert answer.status in (200, 403, 404), (raw[:60], answer.status)
+        assert (await browser.get("/admin/")).status == 200
