@@ -2,8 +2,9 @@
 no browser of ours would send (bytes that are not UTF-8, a charset nobody knows, a broken
 multipart body), a session cookie planted before sign-in, one link pressed in several tabs at
 once, a session kept busy past its twelve hours, paths climbing out of the static folder,
-HEAD on a page, markup typed everywhere a person's text reaches a page, and what a branch
-manager's campaign preview shows of the other branches' members."""
+HEAD on a page, markup typed everywhere a person's text reaches a page, a 2 MB form, a huge
+uplift typed on a campaign's preview, and what a branch manager's campaign preview shows of
+the other branches' members."""
 
 from __future__ import annotations
 
