@@ -62,10 +62,10 @@ def free_port() -> int:
         return port
 
 
-def get(port: int, path: str) -> tuple[int, str] | None:
-    """``GET path``'s status and body, or None when nothing answers yet."""
+def get(port: int, path: str, timeout: float = 30) -> tuple[int, str] | None:
+    """``GET path``'s status and body, or None when nothing answers (within ``timeout``)."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as answer:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as answer:
             return int(answer.status), answer.read().decode()
     except urllib.error.HTTPError as error:
         return int(error.code), error.read().decode()
