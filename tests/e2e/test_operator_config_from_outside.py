@@ -202,3 +202,64 @@ def test_a_bad_value_in_dot_env_is_one_clear_line_and_makes_no_database(
     done = chatcrm(tmp_path, "serve")
     _one_clear_line(done, name)
     assert not (tmp_path / "shop.db").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="CHATCRM_PORT outside 1-65535 passes the settings and serve dies with an "
+    "OverflowError traceback (exit 1) after migrating the database",
+)
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_one_clear_line_and_makes_no_database(
+    tmp_path: Path, port: str
+) -> None:
+    done = chatcrm(
+        tmp_path, "serve", CHATCRM_DATABASE_URL=sqlite_url(tmp_path / "shop.db"), CHATCRM_PORT=port
+    )
+    _one_clear_line(done, "CHATCRM_PORT")
+    assert not (tmp_path / "shop.db").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a CHATCRM_HOST serve cannot listen on (not an address of this machine, or a name "
+    "that does not resolve) ends in a socket traceback and exit 1",
+)
+@pytest.mark.parametrize("host", ["999.1.1.1", "no-such-host.invalid"])
+def test_a_host_serve_cannot_listen_on_is_one_clear_line(tmp_path: Path, host: str) -> None:
+    done = chatcrm(
+        tmp_path,
+        "serve",
+        CHATCRM_DATABASE_URL=sqlite_url(tmp_path / "shop.db"),
+        CHATCRM_HOST=host,
+        CHATCRM_PORT=str(free_port()),
+    )
+    _one_clear_line(done, "CHATCRM_HOST", host)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="serve prints 'chatcrm serving on http://…' before checking its settings, so a "
+    "refused start still says it is serving",
+)
+def test_a_serve_that_is_refused_never_says_it_is_serving(tmp_path: Path) -> None:
+    done = chatcrm(
+        tmp_path,
+        "serve",
+        CHATCRM_DATABASE_URL=sqlite_url(tmp_path / "shop.db"),
+        CHATCRM_PUBLIC_URL="shop.example.com",
+    )
+    _one_clear_line(done, "CHATCRM_PUBLIC_URL")
+    assert "serving on" not in done.stdout + done.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='chat --as owner on a shop without that owner says "is not a owner"',
+)
+def test_chat_as_an_owner_that_is_not_one_is_told_in_good_english(tmp_path: Path) -> None:
+    done = chatcrm(
+        tmp_path, "chat", "--as", "owner", CHATCRM_DATABASE_URL=sqlite_url(tmp_path / "shop.db")
+    )
+    _one_clear_line(done, "staff invite --role owner")
+    assert "a owner" not in done.stderr
