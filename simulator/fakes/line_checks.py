@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
-from typing import Any
+from typing import Any, Final
+
+#: LINE's reference, "Flex Message" → "Bubble": "The maximum size of JSON data that defines a
+#: bubble is 30 KB"; "Carousel": at most 12 bubbles, 50 KB (measured here as compact UTF-8 JSON,
+#: the most lenient reading)
+BUBBLE_BYTES: Final = 30 * 1024
+CAROUSEL_BYTES: Final = 50 * 1024
+CAROUSEL_BUBBLES: Final = 12
 
 
 def _size(text: str) -> int:
@@ -21,6 +29,25 @@ def _flex_buttons(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         for k, part in enumerate(body.get("contents", []))
         if part.get("type") == "button"
     ]
+
+
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _flex_sizes(where: str, contents: dict[str, Any]) -> list[tuple[str, int, int, int]]:
+    """(property, size, lowest, highest) of a Flex container's JSON size and bubble count."""
+    if contents.get("type") == "carousel":
+        bubbles = contents.get("contents", [])
+        return [
+            (f"{where}.contents.contents", len(bubbles), 1, CAROUSEL_BUBBLES),
+            (f"{where}.contents", _json_bytes(contents), 1, CAROUSEL_BYTES),
+            *(
+                (f"{where}.contents.contents[{k}]", _json_bytes(b), 1, BUBBLE_BYTES)
+                for k, b in enumerate(bubbles)
+            ),
+        ]
+    return [(f"{where}.contents", _json_bytes(contents), 1, BUBBLE_BYTES)]
 
 
 def invalid_messages(messages: Any) -> list[dict[str, str]]:
@@ -44,6 +71,7 @@ def invalid_messages(messages: Any) -> list[dict[str, str]]:
             if action.get("type") == "postback":
                 checks.append((f"{prop}.data", len(action.get("data", "")), 1, 300))
         if message.get("type") == "flex":
+            checks += _flex_sizes(where, message.get("contents", {}))
             for prop, action in _flex_buttons(message):
                 checks.append((f"{where}.{prop}.label", _size(action.get("label", "")), 1, 40))
     return [

@@ -309,13 +309,18 @@ async def _decode(request: web.Request) -> Call:
 def _invalid(call: Call) -> web.Response | None:
     """The request checks of the real API that rendering bugs would trip."""
     limit = {"sendMessage": 4096}.get(call.method, 1024)
-    if call.method in SEND_METHODS and call.params.get("parse_mode") == "HTML" and call.text:
+    if call.method in SEND_METHODS and call.text:
+        # the Bot API reference: text 1-4096 and captions 0-1024 characters "after entities
+        # parsing", with or without a parse_mode
         try:
-            shown = visible_text(call.text)
+            html_mode = call.params.get("parse_mode") == "HTML"
+            shown = visible_text(call.text) if html_mode else call.text
         except ValueError as error:
             return _error(400, f"Bad Request: {error}")
         if utf16_len(shown.strip()) > limit:
             return _error(400, "Bad Request: message is too long")
+    if call.method == "setMyCommands" and not _valid_commands(call.params.get("commands")):
+        return _error(400, "Bad Request: BOT_COMMAND_INVALID")
     if call.method == "sendMessage" and not call.text.strip():
         return _error(400, "Bad Request: message text is empty")
     for row in call.markup.get("inline_keyboard", []):
@@ -324,6 +329,18 @@ def _invalid(call: Call) -> web.Response | None:
             if data is not None and not 1 <= len(data.encode()) <= 64:
                 return _error(400, "Bad Request: BUTTON_DATA_INVALID")
     return None
+
+
+def _valid_commands(commands: Any) -> bool:
+    """``setMyCommands`` as the reference has it: at most 100 commands, each 1-32 characters of
+    ``[a-z0-9_]`` with a description of 1-256 characters."""
+    if not isinstance(commands, list) or len(commands) > 100:
+        return False
+    return all(
+        re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command", "")))
+        and 1 <= len(str(c.get("description", ""))) <= 256
+        for c in commands
+    )
 
 
 def _ok(result: Any) -> web.Response:
