@@ -13,14 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from storage import pg_driver
 from storage.sqlite_driver import Along, OneTripConnection
+
+#: where :func:`session_driver` keeps the driver of the session's transaction (``Session.info``)
+_HELD: Final = "chatcrm_direct_driver"
 
 Converter = Callable[[Any], Any] | None
 
@@ -47,12 +52,55 @@ def compiled(
 
 async def one_trip_driver(session: AsyncSession) -> tuple[OneTripConnection, Dialect] | None:
     """The driver connection of ``session``'s transaction (begun if need be) when it is a
-    :class:`OneTripConnection`, with its dialect; None on another driver."""
+    :class:`OneTripConnection`, with its dialect (:func:`session_driver`); None on another
+    driver."""
+    found = await session_driver(session)
+    if found is None or not isinstance(found[1], OneTripConnection):
+        return None
+    return found[1], found[2]
+
+
+#: the driver of a session's transaction: the SQLAlchemy connection and the driver's (SQLite's
+#: :class:`OneTripConnection` or asyncpg's connection), its dialect
+Driver = tuple[AsyncConnection, Any, Dialect]
+
+
+async def session_driver(session: AsyncSession) -> Driver | None:
+    """The connection of the session's transaction (begun if need be) when its driver is a
+    :class:`OneTripConnection` or asyncpg's (``storage/pg_driver.py``), kept while the
+    session's innermost transaction stays the same (its connection does); None on another
+    driver. Asked of the session (``session.connection()``, a greenlet of SQLAlchemy's async
+    bridge) once per transaction, not per statement.
+
+    Kept per innermost transaction, not per outermost: the session takes a savepoint on the
+    connection only when it is asked for the connection inside ``begin_nested()``, so a
+    statement inside a new savepoint asks once (``session.connection()``), and the savepoint's
+    rollback then undoes it."""
+    sync = session.sync_session
+    held = sync.info.get(_HELD)
+    if held is not None and held[0] is _innermost(sync) is not None and _active(sync):
+        found: Driver | None = held[1]
+        return found
     connection = await session.connection()
     driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-    if not isinstance(driver, OneTripConnection):
-        return None
-    return driver, connection.dialect
+    known = isinstance(driver, OneTripConnection) or pg_driver.is_driver(driver)
+    found = (connection, driver, connection.dialect) if known else None
+    sync.info[_HELD] = (_innermost(sync), found)
+    return found
+
+
+def _innermost(sync: Session) -> SessionTransaction | None:
+    return sync.get_nested_transaction() or sync.get_transaction()
+
+
+def _active(sync: Session) -> bool:
+    """Whether the session's transaction, and its savepoint if it is in one, may run
+    statements (after a failed flush, until rolled back, ``session.connection()`` refuses)."""
+    transaction = sync.get_transaction()
+    nested = sync.get_nested_transaction()
+    return (
+        transaction is not None and transaction.is_active and (nested is None or nested.is_active)
+    )
 
 
 def send_along(

@@ -6,7 +6,9 @@ cache's look-up, the result's set-up) such a statement costs about twice what it
 on the driver. :func:`rows` sends the text SQLAlchemy compiles for the statement (compiled once
 per dialect, ``storage/along.py``), its parameters converted by their types, on the driver
 connection of the session's own transaction, and converts each column of the rows with its
-type's result processor: the values are those ``session.execute`` gives.
+type's result processor: the values are those ``session.execute`` gives. On SQLite, once the
+transaction holds the write lock, the statement runs on the event loop's thread, without a trip
+to the database thread (``OneTripConnection.rows_here``).
 
 What ``session.execute`` would do besides is kept: the session's pending changes are flushed
 first (its autoflush), the statement runs in the session's transaction (a ``BEGIN`` or a
@@ -37,7 +39,6 @@ from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement, ColumnElement, Select
 from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.elements import BindParameter
@@ -45,10 +46,8 @@ from sqlalchemy.sql.selectable import ReturnsRows
 
 from storage import pg_driver
 from storage.along import positional, send_along
+from storage.along import session_driver as _driver
 from storage.sqlite_driver import OneTripConnection
-
-#: where :func:`_driver` keeps the driver of the session's transaction (``Session.info``)
-_HELD: Final = "chatcrm_direct_driver"
 
 
 @cache
@@ -61,48 +60,6 @@ def _processors(statement: ReturnsRows, dialect: Dialect) -> tuple[tuple[int, An
         if convert is not None:
             found.append((index, convert))
     return tuple(found)
-
-
-#: the driver of a session's transaction: the SQLAlchemy connection and the driver's (SQLite's
-#: :class:`OneTripConnection` or asyncpg's connection), its dialect
-Driver = tuple[AsyncConnection, Any, Dialect]
-
-
-async def _driver(session: AsyncSession) -> Driver | None:
-    """The connection of the session's transaction (begun if need be) when its driver is a
-    :class:`OneTripConnection` or asyncpg's (``storage/pg_driver.py``), kept while the
-    session's innermost transaction stays the same (its connection does); None on another
-    driver.
-
-    Kept per innermost transaction, not per outermost: the session takes a savepoint on the
-    connection only when it is asked for the connection inside ``begin_nested()``, so a
-    statement inside a new savepoint asks once (``session.connection()``), and the savepoint's
-    rollback then undoes it."""
-    sync = session.sync_session
-    held = sync.info.get(_HELD)
-    if held is not None and held[0] is _innermost(sync) is not None and _active(sync):
-        found: Driver | None = held[1]
-        return found
-    connection = await session.connection()
-    driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-    known = isinstance(driver, OneTripConnection) or pg_driver.is_driver(driver)
-    found = (connection, driver, connection.dialect) if known else None
-    sync.info[_HELD] = (_innermost(sync), found)
-    return found
-
-
-def _innermost(sync: Session) -> SessionTransaction | None:
-    return sync.get_nested_transaction() or sync.get_transaction()
-
-
-def _active(sync: Session) -> bool:
-    """Whether the session's transaction, and its savepoint if it is in one, may run
-    statements (after a failed flush, until rolled back, ``session.connection()`` refuses)."""
-    transaction = sync.get_transaction()
-    nested = sync.get_nested_transaction()
-    return (
-        transaction is not None and transaction.is_active and (nested is None or nested.is_active)
-    )
 
 
 async def _flushed(session: AsyncSession) -> None:
@@ -159,8 +116,12 @@ async def _one_trip_rows(
     sql: str,
     parameters: tuple[Any, ...],
 ) -> list[tuple[Any, ...]]:
-    cursor = one_trip.cursor()
     try:
+        # in a transaction holding the write lock, on the loop's thread: no trip
+        here = one_trip.rows_here(sql, parameters)
+        if here is not None:
+            return here
+        cursor = one_trip.cursor()
         await cursor.execute(sql, parameters)
         found: list[tuple[Any, ...]] = await cursor.fetchall()
     except (sqlite3.Error, ValueError) as error:

@@ -12,12 +12,12 @@ on the connection, commit, closing) is aiosqlite's own. A statement whose caller
 cancelled is interrupted (``sqlite3.Connection.interrupt``), as asyncpg cancels one on
 PostgreSQL; a close whose caller is cancelled is finished first, and a stop (SQLAlchemy's, when
 that caller is cancelled once more) closes the connection, so its transaction ends with it.
+Under the write lock the hot path's short statements skip the trip (``rows_here``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import threading
 from collections import deque
@@ -27,6 +27,8 @@ from typing import Any, Final, Self
 
 import aiosqlite
 from aiosqlite.core import _STOP_RUNNING_SENTINEL
+
+from storage.sqlite_thread import work
 
 #: rows read in the trip that executes a statement (and in each further trip of a long result):
 #: more than the dispatcher's claim of a thousand rows and a multicast's 500 marked ids, which
@@ -184,6 +186,8 @@ class OneTripCursor:
 
 #: statements that need no trip of their own (SQLAlchemy's savepoint statements)
 _DEFERRABLE: Final = ("SAVEPOINT ", "RELEASE SAVEPOINT ")
+#: the ``BEGIN`` of a transaction that writes (``storage/db.py``): it takes the write lock
+_WRITE_BEGIN: Final = "BEGIN IMMEDIATE"
 
 
 class Along:
@@ -200,34 +204,6 @@ class Along:
 _Deferred = tuple[str, Any, Along | None]
 
 
-def _answer(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(result)
-    else:
-        future.set_exception(error)
-
-
-def _work(tx: Any) -> None:
-    """The database thread: aiosqlite's queue protocol, except that an answer for a loop that
-    has closed meanwhile is dropped (nobody can await it) instead of raising in this thread."""
-    while True:
-        future, function = tx.get()
-        result: Any = None
-        error: BaseException | None = None
-        try:
-            result = function()
-        except BaseException as raised:  # handed to the caller, as aiosqlite does
-            error = raised
-        if future is not None:
-            # the loop may have closed while this ran (a loop torn down mid-statement)
-            with contextlib.suppress(RuntimeError):
-                future.get_loop().call_soon_threadsafe(_answer, future, result, error)
-        if result is _STOP_RUNNING_SENTINEL:
-            break
-
-
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors make one trip per statement, and whose ``BEGIN``
     (and savepoints) travel with the next statement."""
@@ -240,11 +216,15 @@ class OneTripConnection(aiosqlite.Connection):
     _idle = False
     #: what :meth:`stop` queued on the database thread resolves this (None before a stop)
     _stopped: asyncio.Future[Any] | None = None
+    #: the transaction holds SQLite's write lock (its ``BEGIN IMMEDIATE`` ran)
+    _writing = False
+    #: trips queued for the database thread, and those it finished (each counted by one thread)
+    _sent = _done = 0
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
         super().__init__(connector, iter_chunk_size)
         # the same queue, served by a thread that survives its event loop closing first
-        self._thread = threading.Thread(target=_work, args=(self._tx,))
+        self._thread = threading.Thread(target=work, args=(self._tx,))
 
     @property
     def is_open(self) -> bool:
@@ -278,18 +258,49 @@ class OneTripConnection(aiosqlite.Connection):
         begin, self._begin = self._begin, None
         first = self._deferred if begin is None else ((begin, (), None), *self._deferred)
         self._deferred = ()
-        if not first:
-            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-        connection = self._conn
 
         def begin_then() -> Any:
-            for sql, parameters, along in first:
-                cursor = connection.execute(sql, parameters)
-                if along is not None:
-                    along.rows = cursor.fetchall()
-            return fn(*args, **kwargs)
+            try:
+                self._first(first)
+                return fn(*args, **kwargs)
+            finally:
+                self._done += 1
 
+        if not first:  # the trip is named after what it runs
+            begin_then.__name__ = getattr(fn, "__name__", begin_then.__name__)
+        self._sent += 1
         return await super()._execute(begin_then)  # type: ignore[no-untyped-call]
+
+    def _first(self, first: tuple[_Deferred, ...]) -> None:
+        """What waits for the next statement, run before it (on whichever thread runs it)."""
+        for sql, parameters, along in first:
+            cursor = self._conn.execute(sql, parameters)
+            if sql == _WRITE_BEGIN:
+                self._writing = True
+            if along is not None:
+                along.rows = cursor.fetchall()
+
+    def rows_here(self, sql: str, parameters: Any) -> list[Any] | None:
+        """``sql``'s rows, run on the calling thread (the event loop's) after what waits for
+        the next trip; None, with nothing run, unless the transaction holds SQLite's write lock
+        and the database thread has nothing of this connection's under way.
+
+        For the hot path's short statements (``storage/direct.py``): a trip costs several times
+        what such a statement does (a queue, two threads woken), and under the write lock no
+        statement waits for another connection (WAL). A ``BEGIN IMMEDIATE`` still to be sent
+        (it may wait for the lock) and commits (a checkpoint's writes) keep to the thread.
+        """
+        connection = self._connection
+        idle = self._sent == self._done and self._begin is None and self._running
+        if not (self._writing and idle and connection is not None and connection.in_transaction):
+            return None
+        first, self._deferred = self._deferred, ()
+        self._first(first)
+        cursor = connection.execute(sql, parameters)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
     async def commit(self) -> None:
         # a transaction that never began has nothing to commit, unless a write waits for the
@@ -297,7 +308,7 @@ class OneTripConnection(aiosqlite.Connection):
         writes = any(not sql.startswith(_DEFERRABLE) for sql, _, _ in self._deferred)
         if self._begin is None or writes:
             await super().commit()
-        self._begin, self._deferred, self._idle = None, (), True
+        self._begin, self._deferred, self._idle, self._writing = None, (), True, False
 
     async def rollback(self) -> None:
         # what waits for the next trip would only be undone: it is not sent (a deferred write
@@ -305,7 +316,7 @@ class OneTripConnection(aiosqlite.Connection):
         self._deferred = ()
         if self._begin is None and not self._idle:
             await super().rollback()
-        self._begin, self._deferred, self._idle = None, (), True
+        self._begin, self._deferred, self._idle, self._writing = None, (), True, False
 
     async def close(self) -> None:
         self._begin, self._deferred = None, ()
