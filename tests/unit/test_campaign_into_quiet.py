@@ -37,7 +37,7 @@ async def test_messages_telegram_cannot_send_before_21_00_are_said_to_wait(
     clock.set(EVENING)
     monkeypatch.setattr(app.settings, "telegram_rate", 0.005)  # 6 messages: 20 minutes
     text = await _preview(app, "en")
-    assert "Sending 6 Telegram messages takes at least 20 minutes" in text
+    assert "Sending 6 Telegram messages takes at least 20 min" in text
     assert "will not be sent" not in text  # no offer that ends
 
 

@@ -310,9 +310,9 @@ async def quiet_line(
         if not telegram or starts is None or moment + least <= starts:
             return None
         resume = next_send_time(starts, tz, policy)
-        line = ctx.t(
+        line = ctx.tn(
             "campaign.preview_into_quiet",
-            count=telegram,
+            telegram,
             minutes=math.ceil(least.total_seconds() / 60),
             quiet=format_datetime(starts, ctx.locale, tz),
             time=format_datetime(resume, ctx.locale, tz),
