@@ -52,6 +52,7 @@ from shop.contact_policy import (
     in_quiet_hours,
     load_policy,
     next_send_time,
+    quiet_from,
 )
 from shop.loyalty import add_months, load_rules
 from shop.profile import shown_shop_name
@@ -239,7 +240,9 @@ async def preview_lines(ctx: StaffAct, campaign: Campaign, reach: Reach) -> list
         lines.append(ctx.t(f"campaign.excluded_{reason}", count=reach.excluded[reason]))
     moment = campaign.scheduled_at or ctx.now
     offer = campaign_offer(campaign)
-    quiet = await quiet_line(ctx, moment, "campaign.preview_quiet", offer)
+    quiet = await quiet_line(
+        ctx, moment, "campaign.preview_quiet", offer, telegram=reach.per_channel["telegram"]
+    )
     if quiet:
         lines.append(quiet)
     line_count = reach.per_channel["line"]
@@ -287,17 +290,33 @@ async def sample_message(ctx: StaffAct, campaign: Campaign, row: Any) -> Reply:
 
 
 async def quiet_line(
-    ctx: StaffAct, moment: datetime, key: str, offer: Offer | None = None
+    ctx: StaffAct, moment: datetime, key: str, offer: Offer | None = None, telegram: int = 0
 ) -> str | None:
     """``key``'s sentence when promotions sent at ``moment`` fall in the shop's quiet hours and
     wait (``time``: when they go out), else None: said before and when a campaign is sent. When
-    ``offer`` has ended by then, what waits is withdrawn unsent, and the sentence says so."""
+    ``offer`` has ended by then, what waits is withdrawn unsent, and the sentence says so.
+
+    Sent before the quiet hours, ``telegram`` messages still take at least ``telegram`` ÷
+    ``TELEGRAM_RATE`` seconds (Telegram's limit, one bot): when the quiet hours begin before
+    that, the ones still waiting then wait for the morning, and the sentence says so."""
     policy = await load_policy(ctx.uow.settings)
     tz = ctx.settings.tz
-    if not in_quiet_hours(moment, tz, policy):
-        return None
-    resume = next_send_time(moment, tz, policy)
-    line = ctx.t(key, time=format_datetime(resume, ctx.locale, tz))
+    if in_quiet_hours(moment, tz, policy):
+        resume = next_send_time(moment, tz, policy)
+        line = ctx.t(key, time=format_datetime(resume, ctx.locale, tz))
+    else:
+        starts = quiet_from(moment, tz, policy)
+        least = timedelta(seconds=telegram / ctx.settings.telegram_rate)
+        if not telegram or starts is None or moment + least <= starts:
+            return None
+        resume = next_send_time(starts, tz, policy)
+        line = ctx.tn(
+            "campaign.preview_into_quiet",
+            telegram,
+            minutes=math.ceil(least.total_seconds() / 60),
+            quiet=format_datetime(starts, ctx.locale, tz),
+            time=format_datetime(resume, ctx.locale, tz),
+        )
     if offer is not None and offer.valid_until is not None and offer.ended_by(resume, tz):
         day = format_date(offer.valid_until, ctx.locale)
         line += " " + ctx.t("campaign.quiet_past_offer", day=day)
