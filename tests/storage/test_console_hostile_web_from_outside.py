@@ -172,11 +172,6 @@ async def test_no_path_climbs_out_of_the_static_folder(app: App, path: str) -> N
             assert b"import hmac" not in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HEAD on a console page (/admin/, /admin/members…) is a 405: the routes are added "
-    "for GET only, though the session middleware treats HEAD as a read",
-)
 async def test_head_on_a_page_answers_as_its_get_does(app: App) -> None:
     owner = await staff_chat(app, "o1", "owner")
     async with console_client(app) as client:
