@@ -24,7 +24,7 @@ from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.core.errors import DomainError
 from bot.core.wire import replies_to_payload
 from bot.i18n import t
-from handlers.staff.campaigns.power import holdout_answer, parse_amount
+from handlers.staff.campaigns.power import bad_amount, holdout_answer, parse_amount
 from handlers.staff.campaigns.preview import (
     Reach,
     detectable_line,
@@ -153,7 +153,7 @@ def holdout_section(
     if target is not None:
         amount = parse_amount(target[:40])
         if amount is None:
-            answer = act.t("campaign.power_bad_amount")
+            answer = bad_amount(act).text or ""
         else:
             answer = holdout_answer(act, campaign, reach, amount).text or ""
     return rest, detectable.replace(hint, ""), answer
