@@ -13,6 +13,9 @@ Decisions (see PLATFORM_FACTS "Thai specifics"):
   (the trunk ``0`` kept after the country code) is accepted because people write it.
 - Birthdays are day-first (Thai and British habit), with a four-digit year: ``>= 2400`` is the
   Buddhist Era. Two-digit years are refused: ``30`` could be 1930, 2030 or BE 2530.
+- Amounts of baht are read as ``/sale`` reads them: plain digits with thousands commas and an
+  optional ``฿``/``บาท``, at most two decimals (satang) and at most :data:`MAX_MONEY`; an
+  exponent (``1e999999``), ``nan`` or ``inf`` is no amount anyone types at a counter.
 - Names keep what belongs to the text (Thai, emoji, zero-width space between Thai words, the
   zero-width joiner inside emoji, ``<``/``&`` which the adapters escape) and lose what cannot be
   shown or stored: control characters, bidi controls (an override would reorder the figures
@@ -24,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Final
 
@@ -31,6 +35,7 @@ from babel.dates import get_month_names
 
 from bot.core import bidi
 from bot.core.errors import InvalidInput
+from bot.core.typed import MAX_MONEY as MAX_MONEY
 
 # the shop's parsers and everything that imports them from here read typed digits one way
 from bot.core.typed import as_typed_ascii as as_typed_ascii
@@ -51,6 +56,10 @@ _ISO_DATE: Final = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NUMERIC_DATE: Final = re.compile(r"([0-9]{1,2})\s*([/.\-])\s*([0-9]{1,2})\s*\2\s*([0-9]+)")
 _NAMED_MONTH_DATE: Final = re.compile(r"([0-9]{1,2})\s*([^0-9]+?)\s*([0-9]+)")
 _ERA_MARKERS: Final = ("พศ", "คศ", "be", "ce", "ad")
+
+# /sale's amount: thousands commas only in threes, no sign, no exponent
+_BAHT: Final = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_CENT: Final = Decimal("0.01")
 
 # Zero-width characters: legitimate inside text, meaningless (or dangling) at either end.
 _ZERO_WIDTH: Final = "\u200b\u200c\u200d\u2060\ufeff"
@@ -219,3 +228,19 @@ def clean_name(text: str) -> str:
     if not name:
         raise InvalidInput("input.name_invalid")
     return name
+
+
+def typed_baht(text: str) -> Decimal | None:
+    """An amount of baht as people type it (``30``, ``1,500.50``, ``฿30``, ``30 บาท``, Thai or
+    full-width digits), or None when it is not one: anything but digits, more than
+    :data:`MAX_MONEY`, or finer than a satang. The caller checks its own range and says why in
+    its own words (the rule itself, so "฿0.0000001" is refused rather than stored as ฿0)."""
+    cleaned = as_typed_ascii(text).strip()
+    cleaned = cleaned.removeprefix("฿").removesuffix("บาท").removesuffix("฿").strip()
+    if not _BAHT.fullmatch(cleaned):
+        return None
+    amount = Decimal(cleaned.replace(",", ""))
+    # the size first: quantizing more digits than the decimal context holds raises
+    if amount > MAX_MONEY or amount != amount.quantize(_CENT):
+        return None
+    return amount.quantize(_CENT)

@@ -121,7 +121,10 @@ def build_admin(app: App) -> web.Application:
     admin.router.add_get("/signedout", signin.signed_out, name="signedout")
     admin.router.add_post("/signout", signin.sign_out)
     for method, path, handler in ROUTES:
-        admin.router.add_route(method, path, handler)
+        if method == "GET":  # and HEAD, answered as GET without the body (a link checker's)
+            admin.router.add_get(path, handler)
+        else:
+            admin.router.add_route(method, path, handler)
     admin.router.add_get("/font/{weight:400|700}.ttf", font, name="font")
     admin.router.add_static("/static/", _STATIC, name="static")
     assert {"signin", "signin_post", "signedout", "static", "font"} == set(PUBLIC)

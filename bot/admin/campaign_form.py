@@ -31,7 +31,15 @@ from shop.campaigns.drafts import (
     parse_when,
 )
 from shop.campaigns.launch import segment_env
-from shop.campaigns.offers import KINDS, Offer, parse_cost, parse_dates, parse_value, parse_window
+from shop.campaigns.offers import (
+    KINDS,
+    Offer,
+    OfferError,
+    parse_cost,
+    parse_dates,
+    parse_value,
+    parse_window,
+)
 from shop.campaigns.templates import validate_template
 from storage.segments import BUILTIN_SEGMENTS, audience_size, resolve_segment
 
@@ -86,10 +94,14 @@ async def new_form(request: web.Request) -> web.Response:
 
 
 async def form_offer(act: ConsoleAct, values: dict[str, str]) -> dict[str, Any] | None:
-    """The offer as the wizard keeps it, each part checked as the wizard checks it."""
+    """The offer as the wizard keeps it, each part checked as the wizard checks it; None for
+    "no offer". A kind the form never lists is refused: saving it as no offer would send a
+    promotion without the promotion."""
     kind = values["offer"]
-    if kind not in KINDS:
+    if kind in ("", "none"):
         return None
+    if kind not in KINDS:
+        raise OfferError("campaign.offer_kind_unknown", word=kind[:40])
     offer: dict[str, Any] = {"kind": kind, "value": parse_value(kind, values["value"])}
     if values["title"]:
         offer["title_th"] = offer["title_en"] = check_title(values["title"])

@@ -24,7 +24,7 @@ from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.core.errors import DomainError
 from bot.core.wire import replies_to_payload
 from bot.i18n import t
-from handlers.staff.campaigns.power import holdout_answer, parse_amount
+from handlers.staff.campaigns.power import bad_amount, holdout_answer, parse_amount
 from handlers.staff.campaigns.preview import (
     Reach,
     detectable_line,
@@ -32,10 +32,12 @@ from handlers.staff.campaigns.preview import (
     test_replies,
 )
 from shop.campaigns.drafts import TEST_SEND_THROTTLE
+from shop.campaigns.launch import campaign_offer
 from shop.campaigns.offers import Offer
 from shop.campaigns.templates import validate_template
 from shop.throttle import locked_until
 from storage.models import Campaign, Member
+from wording.campaigns import campaign_replies
 from wording.templates import render_template
 
 #: the words a test send's redirect may announce on the preview page
@@ -92,6 +94,24 @@ def test_notice(request: web.Request) -> str:
     )
 
 
+async def example_member(act: ConsoleAct) -> tuple[Member | None, str, str]:
+    """Whom the console renders a message for, the name it shows and the language: the newest
+    member the viewer may see (a manager of one branch: of that branch, never another's), or
+    a sample name in the viewer's language when there is none."""
+    member = await act.uow.members.newest(act.viewer.branch_id)
+    if member is None:
+        return None, act.t("prefs.sample_name"), act.locale
+    return member, member.name or "-", member.locale or act.locale
+
+
+async def example_sample(act: ConsoleAct, campaign: Campaign) -> str:
+    """``campaign``'s message as :func:`example_member` gets it, headed by their name."""
+    member, name, locale = await example_member(act)
+    values = await member_message_values(act, member, campaign_offer(campaign), locale, name)
+    message = campaign_replies(campaign, values, locale)
+    return act.t("campaign.sample", name=name) + "\n\n" + (message.text or "")
+
+
 async def message_preview(request: web.Request) -> web.Response:
     """The typed message rendered for a real member (the newest the viewer may see; a sample
     name when there is none), in their language, with the offer typed so far: JSON with
@@ -109,14 +129,12 @@ async def message_preview(request: web.Request) -> web.Response:
         except DomainError:  # the offer's own checks speak when the draft is saved
             typed = None
         offer = Offer.from_json(typed) if typed else None
-        member = await uow.members.newest(viewer.branch_id)
-        name = member.name if member is not None else t(viewer.locale, "prefs.sample_name")
-        locale = (member.locale if member is not None else None) or viewer.locale
+        member, name, locale = await example_member(act)
         shown = await member_message_values(act, member, offer, locale, name)
     label = values["label"] or t(locale, "campaign.default_button")
     return web.json_response(
         {
-            "heading": t(viewer.locale, "campaign.sample", name=name or "-"),
+            "heading": t(viewer.locale, "campaign.sample", name=name),
             "text": render_template(message, shown, locale),
             "button": label,
         }
@@ -135,7 +153,7 @@ def holdout_section(
     if target is not None:
         amount = parse_amount(target[:40])
         if amount is None:
-            answer = act.t("campaign.power_bad_amount")
+            answer = bad_amount(act).text or ""
         else:
             answer = holdout_answer(act, campaign, reach, amount).text or ""
     return rest, detectable.replace(hint, ""), answer

@@ -17,7 +17,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.admin.acting import ConsoleAct
-from bot.admin.campaign_tools import holdout_section, test_notice
+from bot.admin.campaign_tools import example_sample, holdout_section, test_notice
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
 from bot.admin.svg import bars
@@ -133,7 +133,8 @@ async def show(request: web.Request, notice: str = "") -> web.Response:
 
 async def preview(request: web.Request) -> web.Response:
     """The chat's preview: reach per channel, channel readiness, the hold-out and the uplift it
-    can detect, exclusions, quiet hours, cost and quota; the message for a real member."""
+    can detect, exclusions, quiet hours, cost and quota; the message for a real member (for a
+    manager of one branch, a member of theirs or a sample one, as the live preview shows)."""
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     # it pages through the whole audience and asks LINE for the quota: no write lock meanwhile
     async with app.uow.reading() as uow:
@@ -146,8 +147,10 @@ async def preview(request: web.Request) -> web.Response:
         target = request.query.get("target")
         lines, detectable, sized = holdout_section(act, campaign, reach, lines, target)
         sample = None
-        if reach.sample is not None:
+        if reach.sample is not None and viewer.branch_id is None:
             sample = (await sample_message(act, campaign, reach.sample)).text
+        elif reach.sample is not None:  # the first recipient may be of another branch
+            sample = await example_sample(act, campaign)
     return page(
         request,
         viewer,

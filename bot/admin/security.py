@@ -7,6 +7,9 @@
   checked against the staff row (:func:`shop.console.resume`).
 - A form token on every POST of a signed-in page, compared in constant time; changes are
   POST only, so a link or an image on another site cannot make one.
+- Every POST's form is read once, here, before any handler: a body that is not UTF-8, names
+  a charset nobody knows or is broken multipart is a 400 in the user's language (the sign-in
+  too), and no handler runs, so nothing is written.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as error:
         error.headers.update(HEADERS)
         raise
+    except Exception:
+        # aiohttp's own 500 would carry none of the headers; the traceback goes to the log only
+        log.exception("console: %s %s failed", request.method, request.path)
+        raise web.HTTPInternalServerError(headers=HEADERS) from None
     response.headers.update(HEADERS)
     return response
 
@@ -87,10 +94,38 @@ async def _csrf_ok(request: web.Request, viewer: Viewer) -> bool:
     return isinstance(sent, str) and hmac.compare_digest(sent.encode(), viewer.csrf.encode())
 
 
+async def _form_unreadable(request: web.Request) -> bool:
+    """Whether a POST's form cannot be read as text. aiohttp keeps the form it read, so the
+    handlers' own ``request.post()`` gets it without reading the body again."""
+    if request.method != "POST":
+        return False
+    try:
+        await request.post()
+    except (ValueError, LookupError):  # bytes not in the charset, an unknown one, no boundary
+        return True
+    return False
+
+
+def _unreadable(request: web.Request, viewer: Viewer | None, locale: str) -> web.Response:
+    log.info("console: a form that could not be read as text was refused")
+    title = "admin.console" if viewer is not None else "admin.signin_title"
+    return page(
+        request,
+        viewer,
+        locale,
+        "message.html",
+        status=400,
+        message_key="admin.unreadable_form",
+        title_key=title,
+    )
+
+
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     resource = request.match_info.route.resource
     if resource is not None and resource.name in PUBLIC:
+        if await _form_unreadable(request):
+            return _unreadable(request, None, request.app[ADMIN_APP].settings.locale)
         return await handler(request)
     app = request.app[ADMIN_APP]
     session_id = request.cookies.get(COOKIE)
@@ -111,6 +146,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         )
         clear_session_cookie(response)
         return response
+    if await _form_unreadable(request):
+        return _unreadable(request, viewer, viewer.locale)
     if request.method not in ("GET", "HEAD") and not await _csrf_ok(request, viewer):
         log.warning("console: a POST without a valid form token was refused")
         return page(

@@ -8,7 +8,13 @@ both read typed numbers, so the folding lives here, below both.
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 from typing import Final
+
+#: the largest amount of baht anyone may type (a segment rule's, a campaign's target uplift):
+#: well within what the money columns hold (whole satang in a 64-bit integer) and within the
+#: 28 digits ``Decimal`` rounds exactly, so quantizing and formatting an amount always answer
+MAX_MONEY: Final = Decimal(10**12)
 
 # Explicit table: int("๐๘") would silently drop the leading zero a phone number needs.
 _THAI_DIGITS: Final = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

@@ -15,9 +15,11 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
-from shop.inputs import as_typed_ascii, thai_digits_to_ascii
+from shop.inputs import as_typed_ascii, thai_digits_to_ascii, typed_baht
 
 KINDS: Final = ("free_item", "percent", "baht", "buy_x_get_y", "bonus_points")
+#: the most a baht discount, or one redemption's cost to the shop, may be
+MAX_OFFER_BAHT: Final = Decimal(100000)
 DEFAULT_VALID_DAYS: Final = 14
 MAX_TITLE_LENGTH: Final = 100
 WEEKDAY_WORDS: Final = {
@@ -126,17 +128,23 @@ def parse_value(kind: str, text: str) -> str:
         if not match or int(match[1]) < 1 or int(match[2]) < 1:
             raise OfferError("campaign.offer_value_buy_x_get_y")
         return f"{int(match[1])}-{int(match[2])}"
+    if kind == "baht":  # money as every amount is typed: satang at most
+        amount = typed_baht(raw)
+        if amount is None or not Decimal(0) < amount <= MAX_OFFER_BAHT:
+            raise OfferError("campaign.offer_value_baht")
+        return f"{amount.normalize():f}"
     try:
         number = Decimal(raw.replace(",", "").removesuffix("%"))
     except InvalidOperation:
         raise OfferError(f"campaign.offer_value_{kind}") from None
-    if kind == "percent" and (number != number.to_integral() or not 1 <= number <= 100):
+    # not finite: comparing a NaN raises, and no count is infinite
+    if not number.is_finite() or number != number.to_integral():
+        raise OfferError(f"campaign.offer_value_{kind}")
+    if kind == "percent" and not 1 <= number <= 100:
         raise OfferError("campaign.offer_value_percent")
-    if kind == "bonus_points" and (number != number.to_integral() or not 1 <= number <= 100000):
+    if kind == "bonus_points" and not 1 <= number <= 100000:
         raise OfferError("campaign.offer_value_bonus_points")
-    if kind == "baht" and not Decimal(0) < number <= Decimal(100000):
-        raise OfferError("campaign.offer_value_baht")
-    return f"{number.normalize():f}" if kind == "baht" else str(int(number))
+    return str(int(number))
 
 
 def parse_day(text: str) -> date:
@@ -200,10 +208,10 @@ def parse_window(text: str) -> tuple[tuple[int, ...], tuple[int, int] | None]:
 
 
 def parse_cost(text: str) -> Decimal:
-    try:
-        cost = Decimal(thai_digits_to_ascii(text).strip().replace(",", ""))
-    except InvalidOperation:
-        raise OfferError("campaign.offer_cost_invalid") from None
-    if not Decimal(0) <= cost <= Decimal(100000):
+    """What one redemption costs the shop: 0 to :data:`MAX_OFFER_BAHT` baht, read as every
+    amount of money is (:func:`shop.inputs.typed_baht`): ``0.0000001`` is refused, not kept
+    as ฿0."""
+    cost = typed_baht(text)
+    if cost is None or cost > MAX_OFFER_BAHT:
         raise OfferError("campaign.offer_cost_invalid")
-    return cost.quantize(Decimal("0.01"))
+    return cost

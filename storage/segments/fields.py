@@ -16,13 +16,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from bot.core.ids import MAX_ROW_ID, row_id
+from bot.core.typed import MAX_MONEY as MAX_MONEY
 from bot.core.typed import as_typed_ascii
 from storage.segments.syntax import OPERATORS, Scalar, SegmentRuleError, suggest
 
 MAX_DAYS: Final = 3650
-#: the largest amount a rule may name, in baht: well within what the money columns hold (whole
-#: satang in a 64-bit integer) and within the 28 digits ``Decimal`` rounds exactly
-MAX_MONEY: Final = Decimal(10**12)
 EQUALITY: Final = ("=", "!=", "in", "not in")
 ORDERED: Final = (*OPERATORS, "in", "not in")
 _WINDOWED: Final = re.compile(r"^([a-z_]+?)_(\d+)d$")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from shop.campaigns.offers import (
     Offer,
     OfferError,
+    parse_cost,
     parse_dates,
     parse_value,
     parse_window,
@@ -64,6 +66,35 @@ def test_dates_in_the_past_are_refused() -> None:
 def test_out_of_range_values_are_refused(kind: str, text: str) -> None:
     with pytest.raises(OfferError):
         parse_value(kind, text)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("baht", "nan"),
+        ("baht", "sNaN"),
+        ("baht", "0.001"),
+        ("baht", "1e3"),
+        ("percent", "nan"),
+        ("bonus_points", "inf"),
+    ],
+)
+def test_a_value_that_is_no_number_or_finer_than_a_satang_is_refused(kind: str, text: str) -> None:
+    with pytest.raises(OfferError):
+        parse_value(kind, text)
+
+
+@pytest.mark.parametrize("text", ["0.0000001", "12.345", "nan", "-0", "1e3", "100000.01"])
+def test_a_cost_finer_than_a_satang_or_no_amount_is_refused(text: str) -> None:
+    with pytest.raises(OfferError):
+        parse_cost(text)
+
+
+def test_a_cost_is_read_as_every_amount_of_baht_is() -> None:
+    assert parse_cost("12.50") == Decimal("12.50")
+    assert parse_cost("฿1,250") == Decimal("1250.00")
+    assert parse_cost("๔๐ บาท") == Decimal("40.00")
+    assert parse_cost("0") == Decimal("0.00")
 
 
 def test_generated_titles_in_both_languages() -> None:

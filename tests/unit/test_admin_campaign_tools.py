@@ -12,7 +12,8 @@ from markupsafe import escape
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from bot.i18n import t
+from bot.core.typed import MAX_MONEY
+from bot.i18n import format_baht, t
 from shop.campaigns.drafts import TEST_SEND_THROTTLE
 from shop.campaigns.templates import TemplateError, validate_template
 from tests.domain.campaign_support import make_campaign
@@ -223,7 +224,8 @@ async def test_the_hold_out_sized_for_a_target_is_the_chats_answer(
         sized = await browser.get(f"/admin/campaigns/{campaign.id}/preview?target={typed}")
         assert _escaped(chat_answer) in await sized.text()
         bad = await browser.get(f"/admin/campaigns/{campaign.id}/preview?target=zero")
-        assert _escaped(t(locale, "campaign.power_bad_amount")) in await bad.text()
+        refusal = t(locale, "campaign.power_bad_amount", max=format_baht(MAX_MONEY, locale))
+        assert _escaped(refusal) in await bad.text()
 
 
 @pytest.mark.parametrize("locale", ["th", "en"])

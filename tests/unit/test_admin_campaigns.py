@@ -128,6 +128,26 @@ async def test_bad_answers_are_refused_with_the_wizards_reason(app: App) -> None
     assert await _campaigns(app) == []
 
 
+async def test_a_forged_offer_kind_and_money_no_one_can_pay_are_refused(app: App) -> None:
+    """A kind the form never lists was saved as a campaign with no offer at all; a cost of
+    ``0.0000001`` was kept as ฿0; a ``nan`` discount was a 500. Each is refused, saving nothing."""
+    await _shop(app)
+    async with console_client(app) as client:
+        browser = await _owner_browser(app, client)
+        await browser.get("/admin/campaigns/new")
+        for typed, said in (
+            ({"offer": "free_lunch_forever"}, "is not a kind of offer."),
+            ({"cost": "0.0000001"}, "(0 to 100,000, at most 2 decimals, e.g. 12.50)"),
+            ({"cost": "nan"}, "(0 to 100,000, at most 2 decimals, e.g. 12.50)"),
+            ({"offer": "baht", "value": "nan"}, "Type an amount in baht above 0"),
+            ({"offer": "baht", "value": "0.001"}, "Type an amount in baht above 0"),
+        ):
+            response = await browser.post("/admin/campaigns/new", FORM | typed)
+            assert response.status == 400, typed
+            assert said in await response.text(), typed
+    assert await _campaigns(app) == []
+
+
 async def test_cancel_and_resume(app: App) -> None:
     await _shop(app)
     async with console_client(app) as client:

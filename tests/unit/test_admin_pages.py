@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot.admin.security import HEADERS
 from bot.bootstrap import App
 from tests.unit.admin_support import Browser, console_client, signed_in
@@ -211,3 +213,20 @@ async def test_a_members_page_shows_points_tags_and_notes_in_thai(app: App) -> N
     assert "likes less sugar" in page
     assert "081-234-5678" in page
     assert "แต้ม" in page  # the viewer's language
+
+
+async def test_an_unexpected_failure_is_a_500_with_the_headers_and_no_traceback(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await staff_chat(app, "o1", "owner")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+
+        async def broken(*_: object) -> None:
+            raise RuntimeError("a traceback line nobody outside may read")
+
+        monkeypatch.setattr("bot.admin.security.resume", broken)
+        answer = await browser.get("/admin/")
+        assert answer.status == 500
+        _assert_headers(answer, "a failing page")
+        assert "traceback line" not in await answer.text()

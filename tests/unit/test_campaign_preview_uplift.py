@@ -203,13 +203,19 @@ async def test_power_says_when_no_hold_out_can_detect_the_target(app: App) -> No
     assert "cannot be detected among" in manager.text()
 
 
-@pytest.mark.parametrize("amount", ["zero", "-5", "0"])
+#: past the money cap or finer than a satang: refused where it is read, not "something went
+#: wrong" once the answer formats ฿1E+999999
+@pytest.mark.parametrize(
+    "amount", ["zero", "-5", "0", "1e999999", "9" * 40, "1E+99", "nan", "0.001"]
+)
 async def test_power_rejects_a_bad_amount_and_changes_nothing(app: App, amount: str) -> None:
     await _members(app, 40)
     manager = await staff_chat(app, "boss", "manager", language_code="en")
     campaign = await make_campaign(app, holdout_pct=10)
     await manager.say(f"/campaign power {campaign.id} {amount}")
-    assert "The uplift must be a number of baht above 0" in manager.text()
+    assert "The uplift must be an amount of baht above 0 and up to ฿1,000,000,000,000" in (
+        manager.text()
+    )
     await manager.say(f"/campaign power {campaign.id}")
     assert "Usage: /campaign power ID AMOUNT" in manager.text()
 
@@ -242,7 +248,7 @@ async def test_the_preview_button_asks_for_the_target_and_sizes_the_hold_out(app
     await manager.press(button.action)
     assert f"should campaign #{campaign.id} be able to detect?" in manager.text()
     await manager.say("lots")  # not an amount: asked again, nothing else happens
-    assert "The uplift must be a number of baht above 0" in manager.text()
+    assert "The uplift must be an amount of baht above 0" in manager.text()
     await manager.say("40")
     by_button = manager.text()
     await manager.say(f"/campaign power {campaign.id} 40")

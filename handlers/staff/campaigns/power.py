@@ -9,7 +9,7 @@ or the flow expires."""
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 
 from bot.core.errors import NotFound
@@ -20,6 +20,7 @@ from handlers.context import Context
 from handlers.staff.acting import StaffAct
 from handlers.staff.campaigns.preview import Reach, measure_reach
 from shop.campaigns.uplift import holdout_for, minimum_detectable_effect, residual_variance
+from shop.inputs import MAX_MONEY, typed_baht
 from storage.models import Campaign
 
 FLOW: Final = "cmpt"
@@ -45,20 +46,23 @@ async def power_step(ctx: Context) -> list[Reply]:
     assert ctx.state is not None
     text = ctx.inbound.text.strip()
     if parse_amount(text) is None:
-        return [ctx.reply("campaign.power_bad_amount")]
+        return [bad_amount(ctx)]
     campaign = await _campaign(ctx, str(ctx.state.data.get("id", "")))
     ctx.finish()
     return await power(ctx, campaign, text)
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """A positive amount of baht ("30", "฿30", "1,500.50"); None otherwise."""
-    raw = text.strip().replace(",", "").lstrip("฿").strip()
-    try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() and amount > 0 else None
+    """The target uplift, a positive amount of baht ("30", "฿30", "1,500.50": read by
+    :func:`shop.inputs.typed_baht`, so at most ``MAX_MONEY``); None otherwise. The chat's
+    command, its button's flow and the console's preview all read it here."""
+    amount = typed_baht(text)
+    return amount if amount is not None and amount > 0 else None
+
+
+def bad_amount(ctx: StaffAct) -> Reply:
+    """Why a typed target uplift was refused: what one must look like."""
+    return ctx.reply("campaign.power_bad_amount", max=format_baht(MAX_MONEY, ctx.locale))
 
 
 async def power(ctx: Context, campaign: Campaign, amount_text: str) -> list[Reply]:
@@ -67,7 +71,7 @@ async def power(ctx: Context, campaign: Campaign, amount_text: str) -> list[Repl
         return [ctx.reply("campaign.power_usage")]
     amount = parse_amount(amount_text)
     if amount is None:
-        return [ctx.reply("campaign.power_bad_amount")]
+        return [bad_amount(ctx)]
     return [holdout_answer(ctx, campaign, await measure_reach(ctx, campaign), amount)]
 
 
