@@ -16,6 +16,8 @@ before changes. The files are registered with matplotlib's font manager once, on
 from __future__ import annotations
 
 import threading
+import unicodedata
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Final
@@ -28,6 +30,8 @@ EMOJI_FAMILY: Final = "Noto Emoji"
 EMOJI_FILE: Final = "NotoEmoji[wght].ttf"
 #: the order matplotlib looks for each glyph in
 FALLBACKS: Final = (FAMILY, "DejaVu Sans", EMOJI_FAMILY)
+#: variation selectors: they choose a glyph's style and show nothing themselves
+_SELECTORS: Final = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
 
 _lock = threading.Lock()
 _ready = False
@@ -58,3 +62,33 @@ def use_chart_font() -> None:
             font_manager.fontManager.addfont(str(path))
         rcParams["font.family"] = list(FALLBACKS)
         _ready = True
+
+
+@cache
+def _codepoints() -> frozenset[int]:
+    """Every character one of the charts' fonts has a glyph for."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    dejavu = font_manager.findfont("DejaVu Sans", fallback_to_default=False)
+    known: set[int] = set()
+    for path in (font_files()[0], dejavu, emoji_font_file()):
+        known.update(FT2Font(str(path)).get_charmap())
+    return frozenset(known)
+
+
+def drawable(text: str) -> tuple[str, bool]:
+    """``text`` without the characters none of the charts' fonts has (matplotlib would draw
+    each as an empty box: Chinese, say, in a campaign's name), and whether a visible one was
+    left out, so that the chart can say so. Invisible ones (a zero-width space between Thai
+    words, a variation selector) go without a word."""
+    known = _codepoints()
+    kept: list[str] = []
+    lost = False
+    for char in text:
+        code = ord(char)
+        if char == "\n" or code in known:
+            kept.append(char)
+        elif unicodedata.category(char) != "Cf" and not any(code in r for r in _SELECTORS):
+            lost = True
+    return "".join(kept), lost

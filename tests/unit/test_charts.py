@@ -203,6 +203,23 @@ def test_an_emoji_in_a_campaign_name_is_drawn_from_the_emoji_font_behind_the_tha
     assert emoji_font_file().is_file()
 
 
+def test_characters_no_chart_font_has_are_left_out_of_the_name_and_the_chart_says_so() -> None:
+    """Chinese has no glyph in Sarabun, DejaVu Sans or Noto Emoji: rather than empty boxes the
+    title is the name without it, and a line under the chart says why. A zero-width space
+    between Thai words is drawn (as nothing) without a word."""
+    from dataclasses import replace
+
+    mixed = replace(_thai_campaign(), name="烤鸭 ชาไทย 🧋")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        texts = _texts(lambda: campaign_chart(mixed, "en"))
+        spaced = _texts(lambda: campaign_chart(replace(mixed, name="ชาไทย\u200bเย็น"), "th"))
+    assert " ชาไทย 🧋" in texts
+    assert t("en", "chart.left_out") in texts
+    assert "ชาไทย\u200bเย็น" in spaced
+    assert t("th", "chart.left_out") not in spaced
+
+
 def test_charts_in_english_have_no_thai_labels() -> None:
     texts = _texts(lambda: campaign_chart(_thai_campaign(), "en"))
     assert t("en", "chart.recipients") in texts
