@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
 from bot.i18n import t
-from handlers.campaigns.chart_font import use_chart_font
+from handlers.campaigns.chart_font import drawable, use_chart_font
 from shop.campaigns.stats import CampaignStats, GroupStats
 from shop.campaigns.uplift import t_quantile_975
 
@@ -94,7 +94,10 @@ def campaign_chart(stats: CampaignStats, locale: str = "th") -> bytes:
     funnel.set_title(t(locale, "chart.funnel"))
     for index, count in enumerate(counts[::-1]):
         funnel.annotate(f" {count:,}", (count, index), va="center")
-    figure.suptitle(stats.name[:60])
+    name, left_out = drawable(stats.name[:60])
+    figure.suptitle(name)
+    if left_out:  # never an empty box: the name without them, and a word why
+        figure.supxlabel(t(locale, "chart.left_out"), fontsize="small", color="#666666")
     return _png(figure)
 
 

@@ -15,6 +15,7 @@ from bot.core.capabilities import capabilities_of
 from bot.core.errors import Conflict, InvalidInput
 from bot.core.ids import row_id
 from bot.core.messages import Button, ButtonKind, InboundKind, Reply
+from handlers.branch_pages import branch_page, page_number
 from handlers.context import Context
 from handlers.customer.common import GENDERS, audit, branch_name
 from shop.inputs import clean_name, parse_birthday, parse_phone
@@ -26,6 +27,8 @@ FieldValue = str | int | None
 
 FIELDS: Final = ("name", "phone", "birthday", "gender", "branch")
 SKIP: Final = "skip"
+#: the branch question's page button (``pf:bp:2``); its branch buttons are ``pf:b:<id>``
+PAGE_VERB: Final = "bp"
 #: LINE quick-reply labels hold 20 characters; longer display names are shortened on the button
 MAX_LABEL_NAME: Final = 16
 
@@ -34,8 +37,8 @@ def _short(name: str) -> str:
     return name if len(name) <= MAX_LABEL_NAME else name[: MAX_LABEL_NAME - 1] + "…"
 
 
-async def ask(ctx: Context, flow: str, step: str) -> list[Reply]:
-    """The question of ``step``, with its buttons."""
+async def ask(ctx: Context, flow: str, step: str, page: int = 0) -> list[Reply]:
+    """The question of ``step``, with its buttons (the branches a page at a time: ``page``)."""
     if step == "name":
         buttons: list[Button] = []
         shown = ctx.identity_view.display_name
@@ -57,9 +60,20 @@ async def ask(ctx: Context, flow: str, step: str) -> list[Reply]:
     if step == "branch":
         branches = await ctx.open_branches()
         picks = [Button(branch_name(b, ctx.locale), f"{flow}:b:{b.id}") for b in branches]
-        picks.append(Button(ctx.t("signup.skip"), f"{flow}:b:{SKIP}"))
-        return [Reply(text=ctx.t("signup.ask_branch"), buttons=tuple(picks))]
+        listed = branch_page(ctx, picks, page, lambda n: f"{flow}:{PAGE_VERB}:{n}")
+        skip = Button(ctx.t("signup.skip"), f"{flow}:b:{SKIP}")
+        text = "\n".join(filter(None, (ctx.t("signup.ask_branch"), listed.note)))
+        return [Reply(text=text, buttons=(*listed.buttons, skip))]
     raise ValueError(f"unknown field step {step!r}")
+
+
+def turned_page(ctx: Context, step: str) -> int | None:
+    """The page of branches asked for when the current event is a press of the branch
+    question's page button, else None (the event is an answer to read)."""
+    head, _, value = ctx.args.partition(":")
+    if step != "branch" or ctx.inbound.kind is not InboundKind.ACTION or head != PAGE_VERB:
+        return None
+    return page_number(value)
 
 
 def _choice(ctx: Context, prefix: str) -> str:

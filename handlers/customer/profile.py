@@ -59,6 +59,8 @@ async def edit_step(ctx: Context) -> list[Reply]:
     assert ctx.state is not None
     member, field = ctx.member, ctx.state.step
     assert member is not None  # the router ends the flow of someone no longer a member
+    if (page := fields.turned_page(ctx, field)) is not None:
+        return await fields.ask(ctx, FLOW, field, page)
     try:
         value = await fields.read(ctx, field)
     except DomainError as error:

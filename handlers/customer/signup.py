@@ -118,6 +118,8 @@ async def signup_step(ctx: Context) -> list[Reply]:
         return _on_consent(ctx)
     if step == "marketing":
         return await _on_marketing(ctx)
+    if (page := fields.turned_page(ctx, step)) is not None:
+        return await fields.ask(ctx, FLOW, step, page)
     try:
         value = await _read(ctx, step)
     except DomainError as error:

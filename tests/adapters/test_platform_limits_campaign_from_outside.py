@@ -9,7 +9,6 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.bootstrap import App
@@ -109,11 +108,6 @@ async def test_a_hostile_campaign_sent_claimed_and_listed_stays_within_line_limi
         assert await owner.say(command), command
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/stats draws the campaign's name in Sarabun and DejaVu Sans, which have no emoji: "
-    "a name such as '🧋 1 แถม 1' shows an empty box in the chart the owner gets",
-)
 async def test_the_stats_chart_of_a_campaign_named_with_an_emoji_draws_every_character(
     client: TestClient[Any, Any],  # noqa: F811
     app: App,

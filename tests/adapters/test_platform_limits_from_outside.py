@@ -190,11 +190,6 @@ async def test_branches_list_with_twenty_branches_stays_within_line_limits(
 CHAIN = 60
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the home-branch picker puts every open branch in one Flex bubble: 60 long names "
-    "pass LINE's 30 KB bubble limit, LINE refuses it and the member gets no question",
-)
 async def test_home_branch_picker_of_a_sixty_branch_chain_stays_within_line_limits(
     client: TestClient[Any, Any], app: App, fake: FakeLineApi
 ) -> None:
@@ -207,11 +202,30 @@ async def test_home_branch_picker_of_a_sixty_branch_chain_stays_within_line_limi
     assert [d for d in postbacks(picker) if ":b:" in d]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the segment wizard's branch page puts every active branch in one Flex bubble: 60 "
-    "long names pass LINE's 30 KB bubble limit, LINE refuses it and the manager gets nothing",
-)
+async def test_every_branch_of_a_sixty_branch_chain_is_one_tap_on_its_page_on_line(
+    client: TestClient[Any, Any], app: App, fake: FakeLineApi
+) -> None:
+    """The picker's pages, each within LINE's limits, together offer every open branch; the
+    last page leads back to the first, and a branch of page 3 is chosen with one tap."""
+    await hostile_shop(app, rewards=0, branches=CHAIN)
+    row = await make_member(app, MEMBER_NAME, user_id=MEMBER, channel=Channel.LINE, points=10)
+    member = LineUser(client, app, fake, MEMBER)
+    [edit_branch] = [d for d in postbacks(await member.say("/profile")) if d.endswith(":branch")]
+    page = await member.press(edit_branch)
+    offered: list[str] = []
+    for _ in range(3):
+        offered += [d for d in postbacks(page) if ":b:" in d and not d.endswith(":skip")]
+        [turn] = [d for d in postbacks(page) if ":bp:" in d]
+        page = await member.press(turn)
+    assert len(set(offered)) == CHAIN
+    assert [d for d in postbacks(page) if ":b:" in d][:1] == offered[:1]  # back at page 1
+    await member.press(offered[45])
+    async with app.uow() as uow:
+        chosen = await uow.members.get(row.id)
+    assert chosen is not None
+    assert chosen.home_branch_id == int(offered[45].rsplit(":")[-1])
+
+
 async def test_segment_wizard_of_a_sixty_branch_chain_stays_within_line_limits(
     client: TestClient[Any, Any], app: App, fake: FakeLineApi
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from bot.i18n import t
-from handlers.campaigns.chart_font import font_files
+from handlers.campaigns.chart_font import emoji_font_file, font_files
 from handlers.campaigns.charts import bar_chart, campaign_chart
 from handlers.staff.report import report_charts
 from shop.campaigns.stats import CampaignStats, GroupStats
@@ -185,6 +185,39 @@ def test_charts_in_thai_render_every_glyph_in_the_thai_font() -> None:
     used = font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"]))
     assert Path(used) in font_files()
     assert Path(used).name == "Sarabun-Regular.ttf"
+
+
+def test_an_emoji_in_a_campaign_name_is_drawn_from_the_emoji_font_behind_the_thai_one() -> None:
+    """Sarabun and DejaVu Sans have no emoji: without Noto Emoji behind them, '🧋' and '👩‍👧'
+    would be empty boxes (a "missing from font" warning, an error here)."""
+    from dataclasses import replace
+
+    stats = replace(_thai_campaign(), name="🧋 1 แถม 1 ☕️ 👩‍👧 บ่ายวันธรรมดา")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        texts = _texts(lambda: campaign_chart(stats, "th"))
+    assert stats.name in texts
+    from matplotlib import rcParams
+
+    assert rcParams["font.family"][0] == "Sarabun"  # Thai is drawn in Sarabun as before
+    assert emoji_font_file().is_file()
+
+
+def test_characters_no_chart_font_has_are_left_out_of_the_name_and_the_chart_says_so() -> None:
+    """Chinese has no glyph in Sarabun, DejaVu Sans or Noto Emoji: rather than empty boxes the
+    title is the name without it, and a line under the chart says why. A zero-width space
+    between Thai words is drawn (as nothing) without a word."""
+    from dataclasses import replace
+
+    mixed = replace(_thai_campaign(), name="烤鸭 ชาไทย 🧋")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        texts = _texts(lambda: campaign_chart(mixed, "en"))
+        spaced = _texts(lambda: campaign_chart(replace(mixed, name="ชาไทย\u200bเย็น"), "th"))
+    assert " ชาไทย 🧋" in texts
+    assert t("en", "chart.left_out") in texts
+    assert "ชาไทย\u200bเย็น" in spaced
+    assert t("th", "chart.left_out") not in spaced
 
 
 def test_charts_in_english_have_no_thai_labels() -> None:

@@ -13,12 +13,15 @@ import re
 from typing import Any, Final, Literal
 
 from bot.core.messages import Button, Reply
+from handlers.branch_pages import branch_page, page_holding, page_number
 from handlers.context import Context
 from handlers.staff.segments.save import check_name, create, rule_error
 from shop.campaigns.launch import segment_env
 from storage.segments import SegmentRuleError, audience_size, compile_rule, parse_rule
 
 FLOW: Final = "segw"
+#: the branch step's page button (``segw:p:2``); branch buttons are ``segw:b:<code>``
+PAGE_VERB: Final = "p"
 RECENCY_CHOICES: Final = (30, 60, 90, 180)
 VISIT_CHOICES: Final = (1, 2, 3, 5)
 #: the visit-count window when no recency was picked
@@ -59,17 +62,13 @@ async def wizard_step(ctx: Context) -> list[Reply]:
     if verb == "cancel":
         ctx.finish()
         return [ctx.reply("segment.wizard_cancelled")]
+    if step == "branches" and verb == PAGE_VERB:
+        return await _branch_page(ctx, page_number(value))
     if step == "branches" and verb == "b":
         if value == "next":
             ctx.goto("recency")
             return [_choices(ctx, "segment.wizard_recency", "r", RECENCY_CHOICES, "days")]
-        chosen = list(data.get("branches", []))
-        if value in chosen:
-            chosen.remove(value)
-        elif value in {branch.code for branch in await ctx.uow.branches.active()}:
-            chosen.append(value)  # only real branches: a button is a request, not a fact
-        ctx.goto("branches", branches=chosen)
-        return await _branch_page(ctx)
+        return await _toggle_branch(ctx, value)
     if step == "recency" and verb == "r":
         if (recency := _picked(value, RECENCY_CHOICES)) is False:
             return [ctx.reply("error.button_expired")]
@@ -105,10 +104,25 @@ async def _save(ctx: Context, name_text: str) -> list[Reply]:
     return replies
 
 
-async def _branch_page(ctx: Context) -> list[Reply]:
+async def _toggle_branch(ctx: Context, code: str) -> list[Reply]:
+    """Add or remove one branch, then show the page it is on (the button may be from a page
+    shown earlier: it names its branch, not a place on a page)."""
+    assert ctx.state is not None
+    chosen = list(ctx.state.data.get("branches", []))
+    codes = [branch.code for branch in await ctx.uow.branches.active()]
+    if code in chosen:
+        chosen.remove(code)
+    elif code in codes:
+        chosen.append(code)  # only real branches: a button is a request, not a fact
+    ctx.goto("branches", branches=chosen)
+    return await _branch_page(ctx, page_holding(codes.index(code)) if code in codes else 0)
+
+
+async def _branch_page(ctx: Context, page: int = 0) -> list[Reply]:
+    """The branch step: the active branches a page at a time, ticked when chosen."""
     assert ctx.state is not None
     chosen = set(ctx.state.data.get("branches", []))
-    buttons = [
+    picks = [
         Button(
             ("✓ " if branch.code in chosen else "")
             + (branch.name_th if ctx.locale == "th" else branch.name_en),
@@ -116,9 +130,11 @@ async def _branch_page(ctx: Context) -> list[Reply]:
         )
         for branch in await ctx.uow.branches.active()
     ]
-    buttons += [Button(ctx.t("segment.wizard_next"), f"{FLOW}:b:next"), _cancel(ctx)]
+    shown = branch_page(ctx, picks, page, lambda n: f"{FLOW}:{PAGE_VERB}:{n}")
+    buttons = (*shown.buttons, Button(ctx.t("segment.wizard_next"), f"{FLOW}:b:next"))
     key = "segment.wizard_branches" if chosen else "segment.wizard_branches_none"
-    return [Reply(text=ctx.t(key, count=len(chosen)), buttons=tuple(buttons))]
+    text = "\n".join(filter(None, (ctx.t(key, count=len(chosen)), shown.note)))
+    return [Reply(text=text, buttons=(*buttons, _cancel(ctx)))]
 
 
 def _choices(ctx: Context, key: str, verb: str, options: tuple[int, ...], unit: str) -> Reply:
