@@ -72,8 +72,7 @@ async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
     engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        before = await current_revision(engine)
-        await upgrade(engine)
+        before = await upgrade(engine)  # read under the migration lock
         after = await current_revision(engine)
     finally:
         await engine.dispose()
