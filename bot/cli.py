@@ -86,17 +86,21 @@ async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
 async def _serve(_: argparse.Namespace, settings: Settings) -> int:
     from bot import server
+    from storage.sole_server import sole_server
 
-    print(f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)")
-    await server.serve(settings)
+    with sole_server(settings.database_url):  # a second server on a SQLite file is refused
+        print(f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)")
+        await server.serve(settings)
     return 0
 
 
 async def _polling(_: argparse.Namespace, settings: Settings) -> int:
     from bot import server
+    from storage.sole_server import sole_server
 
-    print("chatcrm polling Telegram (Ctrl-C stops)")
-    await server.polling(settings)
+    with sole_server(settings.database_url):
+        print("chatcrm polling Telegram (Ctrl-C stops)")
+        await server.polling(settings)
     return 0
 
 

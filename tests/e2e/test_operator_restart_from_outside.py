@@ -135,11 +135,6 @@ def test_sigterm_ends_serve_cleanly(tmp_path: Path) -> None:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a second serve on the SQLite file another serve runs on starts and leads too "
-    "(two schedulers and dispatchers) though SQLite is for one process",
-)
 def test_a_second_serve_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "shop.db")
     first_port, second_port = free_port(), free_port()
