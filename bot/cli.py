@@ -72,8 +72,7 @@ async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
     engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        before = await current_revision(engine)
-        await upgrade(engine)
+        before = await upgrade(engine)  # read under the migration lock
         after = await current_revision(engine)
     finally:
         await engine.dispose()
@@ -87,17 +86,21 @@ async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
 async def _serve(_: argparse.Namespace, settings: Settings) -> int:
     from bot import server
+    from storage.sole_server import sole_server
 
-    print(f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)")
-    await server.serve(settings)
+    with sole_server(settings.database_url):  # a second server on a SQLite file is refused
+        print(f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)")
+        await server.serve(settings)
     return 0
 
 
 async def _polling(_: argparse.Namespace, settings: Settings) -> int:
     from bot import server
+    from storage.sole_server import sole_server
 
-    print("chatcrm polling Telegram (Ctrl-C stops)")
-    await server.polling(settings)
+    with sole_server(settings.database_url):
+        print("chatcrm polling Telegram (Ctrl-C stops)")
+        await server.polling(settings)
     return 0
 
 

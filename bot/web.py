@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from aiohttp import web
@@ -29,6 +29,40 @@ APP_KEY = web.AppKey("chatcrm", App)
 HEALTH_TIMEOUT = 5.0
 #: what the public learns of a database failure (the details are logged)
 UNAVAILABLE: Final = "unavailable"
+
+Detail = dict[str, object]
+
+
+class OneCheck:
+    """The database check of ``/healthz``, answered within its bound even when the check
+    itself cannot be stopped, and never more than one running at a time.
+
+    Cancelling a statement does not end it at once: SQLite's driver runs it on a thread that
+    ``interrupt()`` does not wake while it waits for a lock (the busy timeout, 30 s), and the
+    connection cannot go back to the pool before it returns; a timeout around the check only
+    ended after that. Here the check runs as a task of its own and the caller stops waiting at
+    the bound; the task ends when the database lets it, and the checks that come meanwhile
+    wait for that same task instead of taking another connection each."""
+
+    def __init__(self) -> None:
+        self._running: asyncio.Future[Detail] | None = None
+
+    async def within(self, check: Callable[[], Awaitable[Detail]], seconds: float) -> Detail:
+        """What the running check (else a new ``check()``) gives; TimeoutError after ``seconds``."""
+        running = self._running
+        if running is None or running.done():
+            running = self._running = asyncio.ensure_future(check())
+            # its failure goes to the callers that wait (and are logged there); one that ends
+            # after every caller gave up was reported as no answer
+            running.add_done_callback(lambda done: done.cancelled() or done.exception())
+        finished, _ = await asyncio.wait({running}, timeout=seconds)
+        if not finished:
+            raise TimeoutError
+        return running.result()
+
+
+#: one running check for the public answer, one for the status token's
+HEALTH_KEY = web.AppKey("chatcrm_health", dict[bool, OneCheck])
 
 
 def _status_token(request: web.Request, expected: str | None) -> bool | None:
@@ -53,13 +87,17 @@ async def healthz(request: web.Request) -> web.Response:
     authorised = _status_token(request, app.settings.status_token)
     if authorised is False:
         return web.json_response({"status": "unauthorized"}, status=401)
+    detailed = authorised is True
+
+    async def check() -> Detail:
+        await ping(app.engine)
+        return status_dict(await read_status(app, JOBS)) if detailed else {}
+
     try:
-        async with asyncio.timeout(HEALTH_TIMEOUT):
-            await ping(app.engine)
-            detail = status_dict(await read_status(app, JOBS)) if authorised else {}
+        detail = await request.app[HEALTH_KEY][detailed].within(check, HEALTH_TIMEOUT)
     except TimeoutError:
-        reason = f"no answer within {HEALTH_TIMEOUT:g} s"
-        return web.json_response({"status": "error", "database": reason}, status=503)
+        log.warning("/healthz: the database gave no answer within %g s", HEALTH_TIMEOUT)
+        return web.json_response({"status": "error", "database": UNAVAILABLE}, status=503)
     except Exception:  # any database failure makes the process unhealthy
         log.warning("/healthz: the database does not answer", exc_info=True)
         return web.json_response({"status": "error", "database": UNAVAILABLE}, status=503)
@@ -71,7 +109,7 @@ async def metrics(request: web.Request) -> web.Response:
     (a database that does not answer leaves the last value and is logged, not a 500)."""
     app = request.app[APP_KEY]
     try:
-        async with app.uow() as uow:
+        async with app.uow.reading() as uow:  # beside the writer: a scrape waits for no lock
             for channel in Channel:
                 count = await uow.outbox.pending_count(channel.value)
                 app_metrics.set_outbox_pending(channel.value, count)
@@ -103,6 +141,7 @@ def build_web_app(app: App, channels: Sequence[WebhookChannel]) -> web.Applicati
     # the console's headers also go on its 404s, which the outer app answers
     web_app = web.Application(client_max_size=1024**2, middlewares=[headers_middleware])
     web_app[APP_KEY] = app
+    web_app[HEALTH_KEY] = {False: OneCheck(), True: OneCheck()}
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
     web_app.router.add_get("/media/{token}/{filename}", media)

@@ -67,7 +67,7 @@ async def job_states(app: App, jobs: list[PeriodicJob]) -> list[JobState]:
     """Each job's schedule, current period, last run and next run, as of ``app.clock``."""
     now, tz = app.clock.now(), app.settings.tz
     states = []
-    async with app.uow() as uow:
+    async with app.uow.reading() as uow:  # beside the writer: /healthz with the token reads it
         for job in jobs:
             period = job.schedule(now, tz)
             due = job.due(now, tz) is not None
@@ -127,7 +127,7 @@ async def read_leader(app: App) -> Leadership:
 async def read_status(app: App, jobs: list[PeriodicJob]) -> Status:
     """The whole picture; raises if the database does not answer (callers decide what to say)."""
     connected = app.settings.connected_channels
-    async with app.uow() as uow:
+    async with app.uow.reading() as uow:
         outbox = await uow.outbox.depth(app.clock.now())
     return Status(
         channels={channel: channel in connected for channel in CHANNELS},

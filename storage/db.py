@@ -33,6 +33,8 @@ Database: TypeAlias = AsyncEngine
 #: one connection of :data:`Database`, for the bulk paths that drive their own transactions
 DatabaseConnection: TypeAlias = AsyncConnection
 
+#: how long a SQLite statement waits for another connection's lock before it fails; a SQLite
+#: URL's ``timeout`` parameter (seconds, as ``sqlite3.connect`` takes it) sets another
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: execution option of a connection that only reads: on SQLite its transaction starts with a
 #: plain ``BEGIN``, not ``BEGIN IMMEDIATE`` (see :func:`create_engine`)
@@ -51,8 +53,11 @@ def shown_url(url: str) -> str:
 
 async def ping(database: Database) -> None:
     """Return when the database answers ``SELECT 1`` on a connection of the pool; raises what
-    connecting or the query raised (a health check reports it)."""
+    connecting or the query raised (a health check reports it). A read: on SQLite its
+    transaction starts with a plain ``BEGIN``, so another process holding the write lock (an
+    import, a long write) does not keep it waiting for the busy timeout."""
     async with database.connect() as connection:
+        await connection.execution_options(**{READ_ONLY: True})
         await connection.execute(_PING)
 
 
@@ -162,6 +167,17 @@ SQLITE_TEMP_CACHE_KIB: Final = 256
 SQLITE_SYNCHRONOUS: Final = frozenset({"normal", "full"})
 
 
+def _busy_timeout_ms(url: URL) -> int:
+    """The URL's ``timeout`` (seconds) in milliseconds, else :data:`SQLITE_BUSY_TIMEOUT_MS`."""
+    given = url.query.get("timeout")
+    if given is None:
+        return SQLITE_BUSY_TIMEOUT_MS
+    seconds = float(given if isinstance(given, str) else given[-1])
+    if not 0 <= seconds < 2**31 / 1000:  # SQLite takes a 32-bit count of milliseconds
+        raise ValueError(f"a SQLite URL's timeout must be 0 to 2147483 seconds (got {given!r})")
+    return round(seconds * 1000)
+
+
 def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any) -> AsyncEngine:
     """An engine for ``url``. On SQLite (WAL) ``sqlite_synchronous="normal"`` syncs the WAL only
     at checkpoints: a committed transaction survives the process crashing but may be lost when
@@ -179,6 +195,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         kwargs.setdefault("async_creator", connector(args, connect_kwargs))
     engine = create_async_engine(url, **kwargs)
     in_memory = parsed.database in (None, "", ":memory:")
+    busy_ms = _busy_timeout_ms(parsed)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -188,7 +205,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # an erased member's deleted rows would otherwise stay readable in the file's free
         # pages and the WAL (PDPA erasure): deleted content is overwritten with zeros

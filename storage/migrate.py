@@ -1,17 +1,50 @@
-"""Run the Alembic migration chain against an engine (``chatcrm db upgrade``, and ``serve``)."""
+"""Run the Alembic migration chain against an engine (``chatcrm db upgrade``, and ``serve``).
+
+Processes started together on one empty PostgreSQL schema (several ``serve`` behind a balancer,
+a ``db upgrade`` beside them) migrate one after another: each upgrade holds a transaction-level
+advisory lock of the schema, so the next one waits, then finds the schema at its head and does
+nothing. Created together, the same table's types collided in ``pg_type``. On SQLite the
+migration's ``BEGIN IMMEDIATE`` already makes them wait.
+
+A database at a revision these migrations do not know was migrated by a newer chatcrm: it is
+refused (:class:`NewerSchema`) before anything is run on it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.errors import CommandError
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+#: first key of the migrations' advisory lock ("MIG" in ASCII; the leader lock's is "CRM"), the
+#: second is the schema's hash: one migration at a time per installation schema
+MIGRATION_LOCK_CLASS: Final = 0x4D4947
+_MIGRATION_LOCK: Final = text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))")
+
+
+class NewerSchema(CommandError):
+    """The database is at a schema revision this chatcrm does not know: a newer chatcrm
+    migrated it. Nothing was changed; the command exits with 2."""
+
+    def __init__(self, found: str, newest: str) -> None:
+        super().__init__(
+            f"the database is at schema revision {found}, newer than this chatcrm knows (its "
+            f"newest is {newest}): a newer chatcrm migrated it. Run that newer chatcrm, or "
+            "restore a backup taken before the upgrade; nothing was changed"
+        )
+        self.found = found
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -22,32 +55,43 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
-    command.upgrade(alembic_config(connection), revision)
+def _upgrade(connection: Connection, revision: str) -> str | None:
+    """Upgrade to ``revision``; returns the revision the database was at (None: empty)."""
+    config = alembic_config(connection)
+    found = MigrationContext.configure(connection).get_current_revision()
+    scripts = ScriptDirectory.from_config(config)
+    if found is not None and found not in {script.revision for script in scripts.walk_revisions()}:
+        raise NewerSchema(found, " ".join(scripts.get_heads()))
+    command.upgrade(config, revision)
+    return found
 
 
 def _downgrade(connection: Connection, revision: str) -> None:
     command.downgrade(alembic_config(connection), revision)
 
 
-def _migrate(
-    connection: Connection, step: Callable[[Connection, str], None], revision: str
-) -> None:
-    """``step`` in one transaction (SQLite DDL is transactional too). On SQLite a migration
+Step = Callable[[Connection, str], str | None]
+
+
+def _migrate(connection: Connection, step: Step, revision: str) -> str | None:
+    """``step`` in one transaction (SQLite DDL is transactional too), under the migration lock
+    on PostgreSQL; returns what ``step`` returned. On SQLite a migration
     may rebuild a table that other tables' foreign keys name (ALTER TABLE cannot change
     everything): SQLite's procedure for that turns foreign keys off, which only works outside
     a transaction, and checks every one of them before the commit."""
     if connection.dialect.name != "sqlite":
         with connection.begin():
-            step(connection, revision)
-        return
+            if connection.dialect.name == "postgresql":
+                connection.execute(_MIGRATION_LOCK, {"cls": MIGRATION_LOCK_CLASS})
+            return step(connection, revision)
     _pragma(connection, "PRAGMA foreign_keys=OFF")
     try:
         with connection.begin():
-            step(connection, revision)
+            before = step(connection, revision)
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise RuntimeError(f"migration to {revision} broke foreign keys: {broken[:5]}")
+            return before
     finally:
         _pragma(connection, "PRAGMA foreign_keys=ON")
 
@@ -63,10 +107,13 @@ def _pragma(connection: Connection, statement: str) -> None:
         cursor.close()
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` in one transaction."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> str | None:
+    """Apply migrations up to ``revision`` in one transaction; returns the revision the
+    database was at before (None: empty), read under the migration lock. Raises
+    :class:`NewerSchema` for a database migrated by a newer chatcrm."""
     async with engine.connect() as connection:
-        await connection.run_sync(_migrate, _upgrade, revision)
+        before: str | None = await connection.run_sync(_migrate, _upgrade, revision)
+        return before
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
