@@ -18,9 +18,10 @@ handler's crash). Only SQLAlchemy's public API is used.
 
 On PostgreSQL the driver is asyncpg's connection (``storage/pg_driver.py``), used once the
 transaction has begun there: SQLAlchemy's adapter begins it with the first statement it runs,
-so before that :func:`rows` says None and the caller executes the statement as usual (every
-event's first statement, the arrival's, is SQLAlchemy's). :func:`along` is SQLite's alone (no
-statement waits for the next trip on asyncpg); :func:`write` runs its statement now there.
+so before that :func:`rows` says None and the caller executes the statement as usual (a unit
+of work's first statement, the first arrival of a group commit's batch, is SQLAlchemy's).
+:func:`along` is SQLite's alone (no statement waits for the next trip on asyncpg);
+:func:`write` runs its statement now there.
 On another driver :func:`rows` says None and the caller executes the statement as usual.
 
 An INSERT goes to the driver only when it names every column it writes (:func:`insert_of`):

@@ -33,6 +33,7 @@ from storage.repositories.jobs import JobRuns
 from storage.repositories.media import MediaStore
 from storage.repositories.members import Members
 from storage.repositories.outbox import Outbox
+from storage.repositories.outbox_marks import BareMarks
 from storage.repositories.pace import BareClaims, SendPaces
 from storage.repositories.people import People
 from storage.repositories.points import PointsLedger
@@ -172,6 +173,15 @@ class UnitOfWorkFactory:
         ``BEGIN`` and the ``COMMIT``, a trip each. Elsewhere an ordinary unit of work (SQLite's
         claim is several statements under ``BEGIN IMMEDIATE``). Commit it all the same."""
         return UnitOfWork(self.sessions, self.settings, autocommit=True)
+
+    def bare_marks(self) -> BareMarks | None:
+        """On PostgreSQL accepted outbox rows marked sent without a unit of work (one statement
+        on a pooled connection, see :class:`~storage.repositories.outbox_marks.BareMarks`);
+        None elsewhere (SQLite sends the marks with its commit)."""
+        bind = self.sessions.kw.get("bind")
+        if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+            return BareMarks(bind)
+        return None
 
     def bare_claims(self) -> BareClaims | None:
         """On PostgreSQL the send pace's claims without a unit of work (each one statement on a

@@ -196,6 +196,10 @@ class Identities:
         sees the rows as they were when the statement began, as a read just after the INSERT
         would for every event that goes on: a delivery it waited for has the same id, and ends
         here as a duplicate.
+
+        The statement runs on the driver once the transaction has begun (``storage/direct.py``):
+        an event after the first of a group commit's batch skips SQLAlchemy's execution; the
+        batch's first begins the transaction through SQLAlchemy's adapter.
         """
         params = {
             "event_key": event_key,
@@ -205,15 +209,18 @@ class Identities:
             "seen_user_id": user_id,
             "stale_before": now - LAST_SEEN_STEP,
         }
-        row = (await self._s.execute(ARRIVAL_RECORDING, params)).one()
-        if not row.fresh:
+        found = await direct.rows(self._s, ARRIVAL_RECORDING, params)
+        if found is None:  # the transaction's first statement: SQLAlchemy's adapter begins it
+            found = [(await self._s.execute(ARRIVAL_RECORDING, params)).one()]
+        row = found[0]
+        if not row[0]:  # fresh: whether the event id's INSERT wrote a row
             return None
         if row[2] is None:
             return await self._arrived(None, channel, user_id, now, display_name, language_code)
         arrival = arrival_of(row, 2)
         changes = self._changes(arrival.identity, display_name, language_code)
         identity = await self._write(arrival.identity, changes)
-        if row.seen:
+        if row[1]:  # seen: whether the last_seen_at UPDATE wrote a row
             identity = self._shown(identity, {"last_seen_at": now})
         return arrival._replace(identity=identity)
 

@@ -12,6 +12,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import direct
 from storage.models import ChannelIdentity, Member, OutboxMessage, Staff, table_of
 
 _STAFF: Final = table_of(Staff)
@@ -106,11 +107,11 @@ class OutboxReads:
     ) -> list[StaffRecipient]:
         """Active staff with one of ``roles``; with ``branch_id``, that branch's staff plus
         staff with no branch (who work everywhere). Ordered by staff id."""
-        query = _staff_query(branch_id is not None)
-        params: dict[str, Any] = {"roles": sorted(roles)}
-        if branch_id is not None:
-            params["branch_id"] = branch_id
-        rows = (await self._s.execute(query, params)).all()
+        if not roles:
+            return []
+        query = _staff_query(tuple(sorted(set(roles))), branch_id is not None)
+        params: dict[str, Any] = {} if branch_id is None else {"branch_id": branch_id}
+        rows = await direct.fetch_all(self._s, query, params)
         return [
             StaffRecipient(
                 staff_id=row[0],
@@ -125,13 +126,14 @@ class OutboxReads:
 
 
 @cache
-def _staff_query(of_branch: bool) -> Select[Any]:
-    """:meth:`OutboxReads.staff_recipients`' statement, built once: the roles (``roles``, a
-    list) and the branch (``branch_id``, when ``of_branch``) are its parameters.
+def _staff_query(roles: tuple[str, ...], of_branch: bool) -> Select[Any]:
+    """:meth:`OutboxReads.staff_recipients`' statement, built once per set of ``roles`` (each
+    a value it holds: a list's expanding parameter would be rendered per execution, which the
+    driver's text cannot be); the branch (``branch_id``, when ``of_branch``) is its parameter.
 
-    The tables' columns, not the mapped classes': a Core statement, which the session runs
-    without the ORM's layer; and built once, not per call (every inbox alert and sale notice
-    asks this)."""
+    The tables' columns, not the mapped classes': a Core statement, run on the driver once the
+    transaction has begun (``storage/direct.py``); and built once, not per call (every inbox
+    alert and sale notice asks this)."""
     staff, identities, members = _STAFF.c, _IDENTITIES.c, _MEMBERS.c
     identity = and_(identities.channel == staff.channel, identities.user_id == staff.user_id)
     member = and_(members.id == identities.member_id, members.erased_at.is_(None))
@@ -148,7 +150,7 @@ def _staff_query(of_branch: bool) -> Select[Any]:
         .select_from(_STAFF)
         .outerjoin(_IDENTITIES, identity)
         .outerjoin(_MEMBERS, member)
-        .where(staff.active.is_(True), staff.role.in_(bindparam("roles", expanding=True)))
+        .where(staff.active.is_(True), or_(*(staff.role == role for role in roles)))
         .order_by(staff.id)
     )
     if of_branch:
