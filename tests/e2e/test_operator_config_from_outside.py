@@ -253,10 +253,6 @@ def test_a_serve_that_is_refused_never_says_it_is_serving(tmp_path: Path) -> Non
     assert "serving on" not in done.stdout + done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='chat --as owner on a shop without that owner says "is not a owner"',
-)
 def test_chat_as_an_owner_that_is_not_one_is_told_in_good_english(tmp_path: Path) -> None:
     done = chatcrm(
         tmp_path, "chat", "--as", "owner", CHATCRM_DATABASE_URL=sqlite_url(tmp_path / "shop.db")
