@@ -195,11 +195,6 @@ def test_a_bad_value_in_dot_env_is_one_clear_line_and_makes_no_database(
     assert not (tmp_path / "shop.db").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CHATCRM_PORT outside 1-65535 passes the settings and serve dies with an "
-    "OverflowError traceback (exit 1) after migrating the database",
-)
 @pytest.mark.parametrize("port", ["70000", "-1"])
 def test_a_port_out_of_range_is_one_clear_line_and_makes_no_database(
     tmp_path: Path, port: str
