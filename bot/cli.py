@@ -94,16 +94,22 @@ async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 async def _serve(_: argparse.Namespace, settings: Settings) -> int:
     from bot import server
 
-    print(f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)")
-    await server.serve(settings)
+    def listening() -> None:  # not before: a refused start must not say it serves
+        print(
+            f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)", flush=True
+        )
+
+    await server.serve(settings, on_listening=listening)
     return 0
 
 
 async def _polling(_: argparse.Namespace, settings: Settings) -> int:
     from bot import server
 
-    print("chatcrm polling Telegram (Ctrl-C stops)")
-    await server.polling(settings)
+    def started() -> None:
+        print("chatcrm polling Telegram (Ctrl-C stops)", flush=True)
+
+    await server.polling(settings, on_started=started)
     return 0
 
 

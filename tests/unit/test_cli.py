@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.server import check_public_url
+from bot.serve_checks import check_public_url
 from storage.db import url_problem
 
 CHANNEL_VARS = (
