@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import importlib
 import logging
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -53,9 +54,10 @@ def load_settings() -> Settings:
     from pydantic import ValidationError
 
     from bot.config import Settings
+    from storage.db import url_problem
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -64,6 +66,10 @@ def load_settings() -> Settings:
         raise ConfigError(f"CHATCRM_TIMEZONE: {error.args[0]}") from None
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    # before any command opens it: SQLAlchemy's own refusal would be a traceback
+    if (problem := url_problem(settings.database_url)) is not None:
+        raise ConfigError(f"CHATCRM_DATABASE_URL: {problem}")
+    return settings
 
 
 async def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
@@ -88,9 +94,13 @@ async def _serve(_: argparse.Namespace, settings: Settings) -> int:
     from bot import server
     from storage.sole_server import sole_server
 
+    def listening() -> None:  # not before: a refused start must not say it serves
+        print(
+            f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)", flush=True
+        )
+
     with sole_server(settings.database_url):  # a second server on a SQLite file is refused
-        print(f"chatcrm serving on http://{settings.host}:{settings.port} (Ctrl-C stops)")
-        await server.serve(settings)
+        await server.serve(settings, on_listening=listening)
     return 0
 
 
@@ -98,9 +108,11 @@ async def _polling(_: argparse.Namespace, settings: Settings) -> int:
     from bot import server
     from storage.sole_server import sole_server
 
+    def started() -> None:
+        print("chatcrm polling Telegram (Ctrl-C stops)", flush=True)
+
     with sole_server(settings.database_url):
-        print("chatcrm polling Telegram (Ctrl-C stops)")
-        await server.polling(settings)
+        await server.polling(settings, on_started=started)
     return 0
 
 
@@ -317,7 +329,9 @@ def _database_failure(error: Exception, settings: Settings | None) -> str | None
     """One line for a database that cannot be reached or opened, else None (not ours)."""
     dbapi = sys.modules.get("sqlalchemy.exc")  # loaded by any command that opened a database
     wrapped = dbapi is not None and isinstance(error, dbapi.DBAPIError)
-    if settings is None or not (wrapped or isinstance(error, ConnectionError)):
+    # a host name that does not resolve fails in the resolver, not in a connection
+    unreachable = isinstance(error, ConnectionError | socket.gaierror)
+    if settings is None or not (wrapped or unreachable):
         return None
     from storage.db import shown_url
 

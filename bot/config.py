@@ -16,7 +16,7 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./chatcrm.db", alias="CHATCRM_DATABASE_URL"
     )
     host: str = Field(default="127.0.0.1", alias="CHATCRM_HOST")
-    port: int = Field(default=8080, alias="CHATCRM_PORT")
+    port: int = Field(default=8080, ge=1, le=65535, alias="CHATCRM_PORT")
     public_url: str | None = Field(default=None, alias="CHATCRM_PUBLIC_URL")
     timezone: str = Field(default="Asia/Bangkok", alias="CHATCRM_TIMEZONE")
     locale: Locale = Field(default="th", alias="CHATCRM_LOCALE")

@@ -64,6 +64,8 @@ DEMO_KEY: Final = "demo"
 #: bumped when the demo gains data, so that an older demo file is rebuilt rather than reused
 DEMO_VERSION: Final = 6
 STAFF_ROLES: Final = ("owner", "manager", "cashier")
+#: each role as a sentence names one ("is not an owner")
+ROLE_WITH_ARTICLE: Final = {"owner": "an owner", "manager": "a manager", "cashier": "a cashier"}
 
 
 class DemoError(Exception):
@@ -212,7 +214,7 @@ async def ensure_console_staff(database_url: str, user_id: str, role: str, now: 
                 return f"chatting as {role} {staff.name!r} (console user {user_id!r})"
             if not demo:
                 raise DemoError(
-                    f"console user {user_id!r} is not a {role} of this shop: run "
+                    f"console user {user_id!r} is not {ROLE_WITH_ARTICLE[role]} of this shop: run "
                     f"`chatcrm staff invite --role {role}` and send /claim CODE in the chat"
                 )
             branch_id = (

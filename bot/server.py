@@ -9,14 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import ipaddress
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO, TypeVar
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -24,10 +22,17 @@ from bot.admin.access_log import RedactingAccessLogger
 from bot.bootstrap import App, bootstrap
 from bot.channels.webhook import WebhookChannel
 from bot.config import Settings
-from bot.core.errors import CommandError
 from bot.core.messages import Channel
 from bot.core.ports import Outbound
 from bot.core.quota import BoundedQuota
+from bot.serve_checks import (
+    StartupError,
+    cannot_listen,
+    check_listening,
+    check_public_url,
+    check_serve_settings,
+    check_telegram_token,
+)
 from bot.web import build_web_app
 from jobs import scheduler
 from jobs.dispatcher import OutboxDispatcher
@@ -37,48 +42,6 @@ from jobs.replies import ReplyCourier
 from jobs.shared_pace import SharedPace
 
 log = logging.getLogger(__name__)
-
-
-class StartupError(CommandError):
-    """The settings cannot run the requested mode; the message says what to set."""
-
-
-def is_loopback(host: str | None) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1: a URL only this machine can reach."""
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_public_url(public_url: str | None) -> None:
-    """An ``https://`` public URL, or ``http://`` on a loopback address for development."""
-    if not public_url:
-        return
-    parts = urlsplit(public_url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and is_loopback(parts.hostname):
-        return
-    raise StartupError(
-        f"CHATCRM_PUBLIC_URL must be an https:// address (got {public_url!r}): LINE fetches "
-        "images and files only over https, and Telegram refuses a webhook that is not https. "
-        "Plain http:// is accepted only for a loopback address (localhost, 127.0.0.1, ::1) "
-        "while developing"
-    )
-
-
-def check_serve_settings(settings: Settings) -> None:
-    check_public_url(settings.public_url)
-    if settings.telegram_enabled and not settings.telegram_webhook_secret:
-        raise StartupError(
-            "TELEGRAM_WEBHOOK_SECRET is not set: serve will not accept Telegram webhooks "
-            "without a secret (set it, or use `chatcrm polling` for local development)"
-        )
 
 
 def build_channels(app: App) -> list[WebhookChannel]:
@@ -219,10 +182,16 @@ async def _leading(app: App, channels: Mapping[Channel, Outbound]) -> AsyncItera
         await task
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Migrate, then serve webhooks, /healthz, /metrics and media with the scheduler running,
-    until SIGINT/SIGTERM (or ``stop`` is set); HTTP sessions and the engine are closed after."""
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    on_listening: Callable[[], None] | None = None,
+) -> None:
+    """Check the settings and the address, migrate, then serve webhooks, /healthz, /metrics and
+    media with the scheduler running, until SIGINT/SIGTERM (or ``stop`` is set); HTTP sessions
+    and the engine are closed after. ``on_listening`` is called once the server listens."""
     check_serve_settings(settings)
+    await check_listening(settings.host, settings.port)
     app = await bootstrap(settings)
     try:
         channels = build_channels(app)
@@ -230,7 +199,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await runner.setup()  # from here on, runner.cleanup() closes the channels
         try:
             site = web.TCPSite(runner, settings.host, settings.port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as error:  # taken since check_listening let it go
+                raise cannot_listen(settings.host, settings.port, error) from None
+            if on_listening is not None:
+                on_listening()
             names = ", ".join(channel.channel.value for channel in channels) or "none"
             log.info("serving on http://%s:%s (channels: %s)", settings.host, settings.port, names)
             if FREEZE_AFTER_STARTUP:
@@ -244,15 +218,19 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await app.close()
 
 
-async def polling(settings: Settings) -> None:
-    """Telegram long polling with the scheduler, until SIGINT/SIGTERM (aiogram handles them)."""
+async def polling(settings: Settings, on_started: Callable[[], None] | None = None) -> None:
+    """Telegram long polling with the scheduler, until SIGINT/SIGTERM (aiogram handles them);
+    ``on_started`` is called once the settings were accepted and the database is ready."""
     if not settings.telegram_enabled:
         raise StartupError("TELEGRAM_BOT_TOKEN is not set: polling needs a Telegram bot token")
+    check_telegram_token(settings)
     app = await bootstrap(settings)
     try:
         from bot.channels.telegram import TelegramChannel
 
         channel = TelegramChannel(settings, app.bus, app.uow, app.clock)
+        if on_started is not None:
+            on_started()
         try:
             async with _leading(app, {channel.channel: channel}):
                 await channel.run_polling()

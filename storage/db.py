@@ -17,6 +17,7 @@ from typing import Any, Final, TypeAlias
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -44,6 +45,33 @@ _PING: Final = text("SELECT 1")
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+#: the stores chatcrm runs on, and the asynchronous driver it ships for each
+DRIVERS: Final = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_EXAMPLES: Final = "sqlite+aiosqlite:///./chatcrm.db or postgresql+asyncpg://user@host/dbname"
+
+
+def url_problem(url: str) -> str | None:
+    """Why :func:`create_engine` cannot use ``url`` (not a URL, a store other than SQLite or
+    PostgreSQL, a driver that is unknown or not asynchronous), as a sentence; None if it can."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # not echoed: it may hold a password
+        return f"not a database URL; use one like {_EXAMPLES}"
+    backend = parsed.get_backend_name()
+    if backend not in DRIVERS:
+        return f"{backend!r} is not a store chatcrm runs on; use {_EXAMPLES}"
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        return f"unknown driver {parsed.drivername!r}; use {DRIVERS[backend]}://…"
+    if not dialect.is_async:
+        return (
+            f"{parsed.drivername!r} is not an asynchronous driver; begin the URL with "
+            f"{DRIVERS[backend]}:// instead"
+        )
+    return None
 
 
 def shown_url(url: str) -> str:

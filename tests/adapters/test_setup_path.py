@@ -10,7 +10,8 @@ import pytest
 
 from bot.bootstrap import App
 from bot.config import Settings
-from bot.server import StartupError, set_up_channel, setup_line, setup_telegram
+from bot.serve_checks import StartupError
+from bot.server import set_up_channel, setup_line, setup_telegram
 
 
 class Refused(RuntimeError):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.server import check_public_url
+from bot.serve_checks import check_public_url
+from storage.db import url_problem
 
 CHANNEL_VARS = (
     "TELEGRAM_BOT_TOKEN",
@@ -225,3 +226,22 @@ def test_telegram_setup_refuses_a_public_url_that_is_not_https(
 )
 def test_an_https_or_loopback_public_url_is_accepted(url: str) -> None:
     check_public_url(url)  # raises StartupError when refused
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite:///./shop.db",
+        "sqlite+aiosqlite://",
+        "postgresql+asyncpg://shop:pw@db.internal:5432/shop?options=-csearch_path%3Dshop_a",
+    ],
+)
+def test_the_database_urls_chatcrm_runs_on_are_accepted(url: str) -> None:
+    assert url_problem(url) is None
+
+
+def test_a_refused_database_url_never_shows_its_password() -> None:
+    problem = url_problem("postgresql://shop:hunter2@db.internal/shop")
+    assert problem is not None
+    assert "postgresql+asyncpg://" in problem
+    assert "hunter2" not in problem

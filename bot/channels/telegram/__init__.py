@@ -24,7 +24,7 @@ from aiogram.types import (
     TelegramObject,
     Update,
 )
-from aiogram.utils.token import TokenValidationError
+from aiogram.utils.token import TokenValidationError, validate_token
 from aiohttp import web
 
 from bot import metrics
@@ -63,6 +63,21 @@ class TelegramConfigError(RuntimeError):
     """The settings cannot run Telegram the way asked (no token, no webhook secret)."""
 
 
+#: the refusal of a token that is not shaped like one (never quoting the token: it is a secret)
+MISSHAPEN: Final = (
+    "TELEGRAM_BOT_TOKEN is not a bot token: @BotFather gives one as digits, a colon and "
+    "letters (123456789:AAE…)"
+)
+
+
+def check_token(token: str) -> None:
+    """Raises :class:`TelegramConfigError` when ``token`` is not shaped like a bot token."""
+    try:
+        validate_token(token)
+    except TokenValidationError:  # say which setting is wrong, not aiogram's words
+        raise TelegramConfigError(MISSHAPEN) from None
+
+
 async def _private(event: Message | ChatMemberUpdated) -> bool:
     """The update's chat is a private one: ``F.chat.type == ChatType.PRIVATE`` as a coroutine.
     aiogram runs a filter that is not one (a magic filter included) on a worker thread, a
@@ -97,8 +112,8 @@ class TelegramChannel:
             self.bot = make_bot(
                 settings.telegram_bot_token, settings.telegram_api_base, self.arrivals
             )
-        except TokenValidationError as error:  # say which setting is wrong, not aiogram's words
-            raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not a bot token") from error
+        except TokenValidationError as error:
+            raise TelegramConfigError(MISSHAPEN) from error
         self.session = session_of(self.bot)
         self.username = OwnUsername(self.bot, settings.telegram_bot_username)
         self.dispatcher = Dispatcher(disable_fsm=True)
