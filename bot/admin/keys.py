@@ -13,3 +13,5 @@ PREFIX: Final = "/admin/"
 ADMIN_APP: Final = web.AppKey("chatcrm_admin", App)
 VIEWER: Final = web.RequestKey("viewer", Viewer)
 SESSION_ID: Final = web.RequestKey("session_id", str)
+#: the longest sign-in token read from a link or a form (a real one is much shorter)
+MAX_TOKEN: Final = 100

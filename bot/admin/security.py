@@ -1,12 +1,14 @@
 """What every console answer and request goes through.
 
 - Headers on every answer (errors too): a Content-Security-Policy that allows no inline
-  script, no framing, no referrer (a URL never leaves for another site), and ``no-store``
+  script, no framing, no referrer to another site (a URL never leaves the console), and ``no-store``
   so no shared proxy or back button keeps a page of members.
 - A session for every page but sign-in itself: the cookie's id is looked up server-side and
   checked against the staff row (:func:`shop.console.resume`).
 - A form token on every POST of a signed-in page, compared in constant time; changes are
   POST only, so a link or an image on another site cannot make one.
+- A POST naming another site in ``Origin`` (or ``Referer``) is refused before anything else,
+  the sign-in too (:mod:`bot.admin.origin`: the sign-in has no form token to stop login CSRF).
 - Every POST's form is read once, here, before any handler: a body that is not UTF-8, names
   a charset nobody knows or is broken multipart is a 400 in the user's language (the sign-in
   too), and no handler runs, so nothing is written.
@@ -22,7 +24,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.admin.keys import ADMIN_APP, PREFIX, SESSION_ID, VIEWER
+from bot.admin.keys import ADMIN_APP, MAX_TOKEN, PREFIX, SESSION_ID, VIEWER
+from bot.admin.origin import foreign
 from bot.admin.render import page
 from bot.bootstrap import App
 from shop.console import Viewer, resume
@@ -37,7 +40,9 @@ HEADERS: Final = {
         "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
         "form-action 'self'; base-uri 'none'"
     ),
-    "Referrer-Policy": "no-referrer",
+    # the console's own POSTs name their origin (a browser sends ``Origin: null`` under
+    # no-referrer, which could not be told from a hiding site); other sites get no referrer
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store, private",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -120,14 +125,40 @@ def _unreadable(request: web.Request, viewer: Viewer | None, locale: str) -> web
     )
 
 
+async def _link_locale(request: web.Request, app: App) -> str:
+    """The language of the sign-in link a refused sign-in posts (the shop's without one)."""
+    token = (await request.post()).get("token")
+    if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN:
+        async with app.uow() as uow:
+            locale = await uow.console.open_link_locale(token, app.clock.now())
+        return locale or app.settings.locale
+    return app.settings.locale
+
+
+def _foreign_site(request: web.Request, viewer: Viewer | None, locale: str) -> web.Response:
+    log.warning("console: a %s from another site was refused", request.method)
+    title = "admin.console" if viewer is not None else "admin.signin_title"
+    return page(
+        request,
+        viewer,
+        locale,
+        "message.html",
+        status=403,
+        message_key="admin.foreign_site",
+        title_key=title,
+    )
+
+
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     resource = request.match_info.route.resource
+    app = request.app[ADMIN_APP]
     if resource is not None and resource.name in PUBLIC:
         if await _form_unreadable(request):
-            return _unreadable(request, None, request.app[ADMIN_APP].settings.locale)
+            return _unreadable(request, None, app.settings.locale)
+        if foreign(request, app.settings.public_url):
+            return _foreign_site(request, None, await _link_locale(request, app))
         return await handler(request)
-    app = request.app[ADMIN_APP]
     session_id = request.cookies.get(COOKIE)
     viewer = None
     if session_id:
@@ -148,6 +179,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         return response
     if await _form_unreadable(request):
         return _unreadable(request, viewer, viewer.locale)
+    if foreign(request, app.settings.public_url):
+        return _foreign_site(request, viewer, viewer.locale)
     if request.method not in ("GET", "HEAD") and not await _csrf_ok(request, viewer):
         log.warning("console: a POST without a valid form token was refused")
         return page(

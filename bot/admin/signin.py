@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.admin.keys import ADMIN_APP, PREFIX, SESSION_ID, VIEWER
+from bot.admin.keys import ADMIN_APP, MAX_TOKEN, PREFIX, SESSION_ID, VIEWER
 from bot.admin.render import page
 from bot.admin.security import clear_session_cookie, set_session_cookie
 from shop import console
-
-_MAX_TOKEN = 100
 
 
 def see_other(location: str) -> web.Response:
@@ -23,7 +21,7 @@ def see_other(location: str) -> web.Response:
 
 async def confirm(request: web.Request) -> web.Response:
     app = request.app[ADMIN_APP]
-    token = request.match_info["token"][:_MAX_TOKEN]
+    token = request.match_info["token"][:MAX_TOKEN]
     async with app.uow() as uow:
         locale = await uow.console.open_link_locale(token, app.clock.now())
     if locale is None:
@@ -47,7 +45,7 @@ def _invalid(request: web.Request) -> web.Response:
 async def sign_in(request: web.Request) -> web.StreamResponse:
     app = request.app[ADMIN_APP]
     token = (await request.post()).get("token")
-    if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN:
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
         return _invalid(request)
     async with app.uow() as uow:
         started = await console.sign_in(uow, token, app.clock.now())

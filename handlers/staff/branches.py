@@ -12,6 +12,7 @@ from typing import Final
 
 from bot.core.errors import Conflict, DomainError
 from bot.core.messages import Button, Reply
+from handlers.branch_pages import PAGE_SIZE, branch_page, page_count, page_number
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from shop import branches as rules
@@ -19,8 +20,6 @@ from shop.branches import CODE_MAX, CODE_MIN, BranchView
 
 ACTIONS: Final = "brn"
 FLOW: Final = "brnv"
-#: branch buttons on the list (LINE shows at most 13 quick replies)
-MAX_LISTED: Final = 10
 
 
 def _line(ctx: Context, branch: BranchView) -> str:
@@ -28,15 +27,20 @@ def _line(ctx: Context, branch: BranchView) -> str:
     return ctx.t(key, code=branch.code, name_th=branch.name_th, name_en=branch.name_en)
 
 
-async def list_branches(ctx: Context) -> list[Reply]:
-    """/branches: every branch, open ones first, each a button to its page."""
+async def list_branches(ctx: Context, page: int = 0) -> list[Reply]:
+    """/branches: every branch, open ones first, each a button to its page; a chain's
+    branches 20 a page (:mod:`handlers.branch_pages`), each page's lines with its buttons, so
+    every branch can be renamed, closed or reopened and one message stays within LINE's and
+    Telegram's limits however many branches there are."""
     every = await rules.list_branches(ctx.uow)
     every.sort(key=lambda branch: not branch.is_open)
+    choices = [Button(b.code, f"{ACTIONS}:show:{b.code}") for b in every]
+    shown = branch_page(ctx, choices, page, lambda n: f"{ACTIONS}:page:{n}")
+    first = min(max(page, 0), page_count(len(every)) - 1) * PAGE_SIZE
     lines = [ctx.t("branches.title")] if every else [ctx.t("branches.none")]
-    lines += [_line(ctx, branch) for branch in every]
-    buttons = [Button(ctx.t("branches.add"), f"{ACTIONS}:add")]
-    buttons += [Button(b.code, f"{ACTIONS}:show:{b.code}") for b in every[:MAX_LISTED]]
-    return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
+    lines += [_line(ctx, branch) for branch in every[first : first + PAGE_SIZE]]
+    buttons = (Button(ctx.t("branches.add"), f"{ACTIONS}:add"), *shown.buttons)
+    return [Reply(text="\n".join(filter(None, (*lines, shown.note))), buttons=buttons)]
 
 
 def _page(ctx: Context, branch: BranchView) -> Reply:
@@ -72,13 +76,15 @@ def ask_code(ctx: Context) -> Reply:
 
 
 async def branch_action(ctx: Context) -> list[Reply]:
-    """A ``brn:`` button: ``list``, ``add``, ``show:CODE``, ``ren:CODE``, ``close:CODE``,
-    ``open:CODE``."""
+    """A ``brn:`` button: ``list``, ``page:N``, ``add``, ``show:CODE``, ``ren:CODE``,
+    ``close:CODE``, ``open:CODE``."""
     verb, _, code = ctx.args.partition(":")
     if ctx.state is not None and ctx.state.flow == FLOW:
         ctx.finish()  # a page button leaves a half-typed answer behind
     if verb == "list":
         return await list_branches(ctx)
+    if verb == "page":
+        return await list_branches(ctx, page_number(code))
     if verb == "add":
         ctx.begin(FLOW, "code")
         return [ask_code(ctx)]

@@ -234,3 +234,56 @@ async def test_segment_wizard_of_a_sixty_branch_chain_stays_within_line_limits(
     owner = LineUser(client, app, fake, OWNER)
     page = await owner.say("/segment new")
     assert [d for d in postbacks(page) if ":b:b" in d]
+
+
+async def test_reward_wizard_offers_every_branch_of_a_sixty_branch_chain_on_line(
+    client: TestClient[Any, Any], app: App, fake: FakeLineApi
+) -> None:
+    """/settings → add a reward → its branches: every open branch is offered, a page at a
+    time within LINE's limits, and one past the first twenty limits the reward."""
+    await hostile_shop(app, rewards=0, branches=CHAIN)
+    await make_staff(app, OWNER, "owner", channel=Channel.LINE, name=MEMBER_NAME)
+    owner = LineUser(client, app, fake, OWNER)
+    await owner.say("/settings")
+    await owner.press("set:rw")
+    await owner.press("set:rwadd")
+    for answer in ("ชาไทย", "Thai tea", "120", "50"):
+        await owner.say(answer)
+    await owner.press("setv:skip")
+    page = await owner.press("setv:skip")
+    offered: list[str] = []
+    for _ in range(3):
+        offered += [d for d in postbacks(page) if d.startswith("setv:br:")]
+        [turn] = [d for d in postbacks(page) if d.startswith("setv:bp:")]
+        page = await owner.press(turn)
+    assert sorted(set(offered)) == [f"setv:br:b{i:02d}" for i in range(CHAIN)]
+    await owner.press("setv:br:b57")
+    await owner.press("setv:done")
+    await owner.press("setv:d30")
+    await owner.press("setv:save")
+    async with app.uow() as uow:
+        (reward,) = await uow.rewards.all()
+    assert reward.branch_codes == ["b57"]
+
+
+async def test_every_branch_of_a_sixty_branch_chain_can_be_opened_from_branches_on_line(
+    client: TestClient[Any, Any], app: App, fake: FakeLineApi
+) -> None:
+    """/branches lists a chain 20 branches a page, each page within LINE's limits, and every
+    branch's page (rename, close) is one tap from the list."""
+    await hostile_shop(app, rewards=0, branches=CHAIN)
+    await make_staff(app, OWNER, "owner", channel=Channel.LINE, name=MEMBER_NAME)
+    owner = LineUser(client, app, fake, OWNER)
+    page = await owner.say("/branches")
+    offered: list[str] = []
+    for _ in range(3):
+        offered += [d for d in postbacks(page) if d.startswith("brn:show:")]
+        [turn] = [d for d in postbacks(page) if d.startswith("brn:page:")]
+        page = await owner.press(turn)
+    assert sorted(set(offered)) == [f"brn:show:b{i:02d}" for i in range(CHAIN)]
+    [close] = [d for d in postbacks(await owner.press("brn:show:b57")) if ":close:" in d]
+    await owner.press(close)
+    async with app.uow() as uow:
+        closed = await uow.branches.by_code("b57")
+    assert closed is not None
+    assert not closed.active

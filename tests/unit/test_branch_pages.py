@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot.bootstrap import App
 from bot.core.messages import Reply
-from storage.models import Branch, Segment
+from storage.models import Branch, Reward, Segment
 from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.unit.journey_support import buttons, join, only_member, rows
@@ -115,3 +115,50 @@ async def test_segment_wizard_picks_branches_on_two_pages_and_stays_on_the_press
     await manager.press("segw:save")
     (segment,) = await rows(app, Segment, Segment.name == "far")
     assert segment.rule == "branch in (c25, c02)"
+
+
+async def test_reward_wizard_limits_a_reward_to_a_branch_on_the_last_page(app: App) -> None:
+    """/settings → add a reward → "only these branches": every open branch of a chain is
+    offered, 20 a page, and one on the last page is chosen (page 1's ticks kept)."""
+    await add_chain(app)
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await owner.say("/settings")
+    await owner.press("set:rw")
+    await owner.press("set:rwadd")
+    for answer in ("ชาไทย", "Thai tea", "120", "50"):
+        await owner.say(answer)
+    await owner.press("setv:skip")
+    first = await owner.press("setv:skip")
+    assert picks(first, "setv:br:") == [f"setv:br:c{i:02d}" for i in range(20)]
+    assert "Branches page 1 of 3." in first[-1].text
+    await owner.press("setv:br:c03")
+    await owner.press_label("More branches ▸")
+    last = await owner.press("setv:bp:2")
+    assert picks(last, "setv:br:") == [f"setv:br:c{i:02d}" for i in range(40, CHAIN)]
+    ticked = await owner.press("setv:br:c44")
+    assert "✓ Branch 44" in [b.label for r in ticked for b in r.buttons]
+    await owner.press("setv:done")
+    await owner.press("setv:d30")
+    await owner.press("setv:save")
+    (reward,) = await rows(app, Reward)
+    assert reward.branch_codes == ["c03", "c44"]
+
+
+async def test_reward_wizard_refuses_a_forged_branch_and_keeps_the_choice(app: App) -> None:
+    await add_chain(app)
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await owner.say("/settings")
+    await owner.press("set:rw")
+    await owner.press("set:rwadd")
+    for answer in ("ชาไทย", "Thai tea", "120", "50"):
+        await owner.say(answer)
+    await owner.press("setv:skip")
+    await owner.press("setv:skip")
+    await owner.press("setv:br:c30")
+    await owner.press("setv:br:nope")
+    await owner.press("setv:bp:x")  # not a page number: page 1
+    await owner.press("setv:done")
+    await owner.press("setv:d30")
+    await owner.press("setv:save")
+    (reward,) = await rows(app, Reward)
+    assert reward.branch_codes == ["c30"]

@@ -13,8 +13,9 @@ from typing import Final
 
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
+from handlers.branch_pages import branch_page, page_holding, page_number
 from handlers.context import Context
-from handlers.staff.settings.catalog import MAX_LISTED, button, show_reward, summary
+from handlers.staff.settings.catalog import button, show_reward, summary
 from handlers.staff.settings.store import changed_by
 from shop.reward_settings import (
     DEFAULT_VALID_DAYS,
@@ -66,19 +67,28 @@ def _ask(ctx: Context, step: str) -> Reply:
     return Reply(text=ctx.t(f"settings.ask_{step}"), buttons=tuple(buttons))
 
 
-async def _ask_branches(ctx: Context) -> Reply:
+async def _ask_branches(ctx: Context, page: int = 0) -> Reply:
+    """The branches step: every open branch a page at a time (:mod:`handlers.branch_pages`),
+    ticked when chosen, so a chain of any size can limit a reward to any of its branches."""
     assert ctx.state is not None
     chosen: list[str] = ctx.state.data.get("branch_codes", [])
-    buttons = [button(ctx, "settings.all_branches", f"{FLOW}:all")]
-    for branch in (await ctx.uow.branches.active())[:MAX_LISTED]:
-        mark = "✓ " if branch.code in chosen else ""
-        name = branch.name_th if ctx.locale == "th" else branch.name_en
-        buttons.append(Button(f"{mark}{name}"[:40], f"{FLOW}:br:{branch.code}"))
-    buttons.append(button(ctx, "settings.done", f"{FLOW}:done"))
-    chosen_text = ", ".join(chosen) if chosen else ctx.t("settings.all_branches")
-    return Reply(
-        text=ctx.t("settings.ask_add_branches", chosen=chosen_text), buttons=tuple(buttons)
+    picks = [
+        Button(
+            ("✓ " if branch.code in chosen else "")
+            + (branch.name_th if ctx.locale == "th" else branch.name_en),
+            f"{FLOW}:br:{branch.code}",
+        )
+        for branch in await ctx.uow.branches.active()
+    ]
+    shown = branch_page(ctx, picks, page, lambda n: f"{FLOW}:bp:{n}")
+    buttons = (
+        button(ctx, "settings.all_branches", f"{FLOW}:all"),
+        *shown.buttons,
+        button(ctx, "settings.done", f"{FLOW}:done"),
     )
+    chosen_text = ", ".join(chosen) if chosen else ctx.t("settings.all_branches")
+    text = ctx.t("settings.ask_add_branches", chosen=chosen_text)
+    return Reply(text="\n".join(filter(None, (text, shown.note))), buttons=buttons)
 
 
 async def add_step(ctx: Context) -> list[Reply]:
@@ -134,12 +144,18 @@ async def _branch_answer(ctx: Context, pressed: str) -> list[Reply]:
         return await _next(ctx, "add_branches")
     if pressed == "done":
         return await _next(ctx, "add_branches")
+    if pressed.startswith("bp:"):
+        return [await _ask_branches(ctx, page_number(pressed.removeprefix("bp:")))]
     code = pressed.removeprefix("br:")
-    if not pressed.startswith("br:") or await ctx.uow.branches.by_code(code) is None:
+    codes = [branch.code for branch in await ctx.uow.branches.active()]
+    if not pressed.startswith("br:") or (code not in chosen and code not in codes):
+        # only open branches: a button is a request (forged or stale), not a fact
         return [ctx.reply("settings.use_buttons"), await _ask_branches(ctx)]
     chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
     ctx.goto("add_branches", branch_codes=chosen)
-    return [await _ask_branches(ctx)]
+    # the button may be from a page shown earlier: show the page its branch is on
+    page = page_holding(codes.index(code)) if code in codes else 0
+    return [await _ask_branches(ctx, page)]
 
 
 def _confirm(ctx: Context) -> Reply:
