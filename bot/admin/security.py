@@ -136,7 +136,15 @@ async def _link_locale(request: web.Request, app: App) -> str:
 
 
 def _foreign_site(request: web.Request, viewer: Viewer | None, locale: str) -> web.Response:
-    log.warning("console: a %s from another site was refused", request.method)
+    # an operator behind a proxy that rewrites Host sees every form refused: say what was
+    # compared and what tells the console its public address
+    log.warning(
+        "console: a %s naming %r was refused for Host %r; behind a proxy that rewrites Host, "
+        "set CHATCRM_PUBLIC_URL to the console's public address",
+        request.method,
+        request.headers.get("Origin") or request.headers.get("Referer"),
+        request.host,
+    )
     title = "admin.console" if viewer is not None else "admin.signin_title"
     return page(
         request,
