@@ -289,9 +289,6 @@ async def test_every_branch_of_a_sixty_branch_chain_can_be_opened_from_branches_
     assert not closed.active
 
 
-@pytest.mark.xfail(
-    strict=True, reason="/settings → Rewards gives buttons to the first 10 rewards only"
-)
 async def test_every_reward_of_a_45_reward_catalog_can_be_opened_and_restocked_on_line(
     client: TestClient[Any, Any], app: App, fake: FakeLineApi
 ) -> None:

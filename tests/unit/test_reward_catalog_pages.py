@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pytest
-
 from bot.bootstrap import App
 from bot.core.messages import Reply
 from tests.unit.journey_support import buttons
@@ -15,10 +13,6 @@ from tests.unit.rewards_support import make_reward, reward_row
 from tests.unit.staff_support import audit_rows, staff_chat
 
 CATALOG = 45  # pages of 20, 20 and 5
-
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="/settings → Rewards gives buttons to the first 10 rewards only"
-)
 
 
 async def add_catalog(app: App) -> list[int]:
