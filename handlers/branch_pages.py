@@ -1,18 +1,18 @@
-"""Branch pickers a page at a time: the home-branch question (sign-up and ``/profile``) and the
-segment wizard's branch step share it.
+"""Lists of buttons a page at a time: the branch pickers (the home-branch question at sign-up and
+in ``/profile``, the segment and reward wizards' branch steps), ``/branches`` and the reward
+catalog of /settings share it; :class:`PageWords` names what a list holds.
 
-A chain's every branch on one set of buttons outgrows what the platforms take: LINE shows more
-than 13 buttons as one Flex bubble and refuses a bubble over 30 KB (60 branches with
-100-character Thai names make 32 KB), and a Telegram keyboard of a hundred rows is no way to
-choose. So a picker shows at most :data:`PAGE_SIZE` branches, then a button to the next page
-(the last page's leads back to the first). At 20 branches of the longest names and labels a
-page stays near half of LINE's bubble limit; a shop with up to 20 open branches sees one page,
-as before.
+A chain's every branch (or a shop's every reward) on one set of buttons outgrows what the
+platforms take: LINE shows more than 13 buttons as one Flex bubble and refuses a bubble over
+30 KB (60 branches with 100-character Thai names make 32 KB), and a Telegram keyboard of a
+hundred rows is no way to choose. So a list shows at most :data:`PAGE_SIZE` buttons, then a
+button to the next page (the last page's leads back to the first). At 20 of the longest names
+and labels a page stays near half of LINE's bubble limit; a list of up to 20 is one page.
 
-Each branch button names its branch, not a place on a page: a choice is one tap on any page,
-and a button of a page shown earlier still picks its branch after the page changed. A page
-button names the page it opens; one left over from before branches opened or closed opens the
-nearest page that still exists.
+Each button names its item (a branch, a reward), not a place on a page: a choice is one tap on
+any page, and a button of a page shown earlier still picks its item after the page changed. A
+page button names the page it opens; one left over from before items were added or removed
+opens the nearest page that still exists.
 """
 
 from __future__ import annotations
@@ -30,8 +30,22 @@ _MAX_PAGE_DIGITS: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
+class PageWords:
+    """The wording keys of a paged list: the button to the next page, the last page's button
+    back to the first, and the line naming the page (``{page}`` of ``{pages}``)."""
+
+    more: str
+    first: str
+    page: str
+
+
+BRANCHES: Final = PageWords("pages.more_branches", "pages.first_branches", "pages.page")
+REWARDS: Final = PageWords("pages.more_rewards", "pages.first_rewards", "pages.rewards_page")
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
-    """The buttons of one page (its branches, then the page button if there are more pages)
+    """The buttons of one page (its choices, then the page button if there are more pages)
     and a line saying which page it is (empty when there is only one)."""
 
     buttons: tuple[Button, ...]
@@ -55,17 +69,33 @@ def page_number(value: str) -> int:
     return 0
 
 
-def branch_page(
-    ctx: Context, choices: Sequence[Button], page: int, page_action: Callable[[int], str]
+def nearest_page(total: int, page: int) -> int:
+    """The page that exists nearest to ``page`` (a stale or forged page button's)."""
+    return min(max(page, 0), page_count(total) - 1)
+
+
+def button_page(
+    ctx: Context,
+    choices: Sequence[Button],
+    page: int,
+    page_action: Callable[[int], str],
+    words: PageWords,
 ) -> Page:
-    """Page ``page`` of ``choices`` (one button per branch, in the order shown), its page
+    """Page ``page`` of ``choices`` (one button per item, in the order shown), its page
     button pressing ``page_action(n)`` to open page ``n``."""
     pages = page_count(len(choices))
-    page = min(max(page, 0), pages - 1)
+    page = nearest_page(len(choices), page)
     shown = list(choices[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
     if pages == 1:
         return Page(tuple(shown), "")
     last = page == pages - 1
-    label = ctx.t("pages.first_branches" if last else "pages.more_branches")
+    label = ctx.t(words.first if last else words.more)
     shown.append(Button(label, page_action(0 if last else page + 1)))
-    return Page(tuple(shown), ctx.t("pages.page", page=page + 1, pages=pages))
+    return Page(tuple(shown), ctx.t(words.page, page=page + 1, pages=pages))
+
+
+def branch_page(
+    ctx: Context, choices: Sequence[Button], page: int, page_action: Callable[[int], str]
+) -> Page:
+    """:func:`button_page` of branch buttons."""
+    return button_page(ctx, choices, page, page_action, BRANCHES)

@@ -12,7 +12,7 @@ from typing import Final
 
 from bot.core.errors import Conflict, DomainError
 from bot.core.messages import Button, Reply
-from handlers.branch_pages import PAGE_SIZE, branch_page, page_count, page_number
+from handlers.branch_pages import PAGE_SIZE, branch_page, nearest_page, page_number
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from shop import branches as rules
@@ -36,7 +36,7 @@ async def list_branches(ctx: Context, page: int = 0) -> list[Reply]:
     every.sort(key=lambda branch: not branch.is_open)
     choices = [Button(b.code, f"{ACTIONS}:show:{b.code}") for b in every]
     shown = branch_page(ctx, choices, page, lambda n: f"{ACTIONS}:page:{n}")
-    first = min(max(page, 0), page_count(len(every)) - 1) * PAGE_SIZE
+    first = nearest_page(len(every), page) * PAGE_SIZE
     lines = [ctx.t("branches.title")] if every else [ctx.t("branches.none")]
     lines += [_line(ctx, branch) for branch in every[first : first + PAGE_SIZE]]
     buttons = (Button(ctx.t("branches.add"), f"{ACTIONS}:add"), *shown.buttons)

@@ -287,3 +287,30 @@ async def test_every_branch_of_a_sixty_branch_chain_can_be_opened_from_branches_
         closed = await uow.branches.by_code("b57")
     assert closed is not None
     assert not closed.active
+
+
+async def test_every_reward_of_a_45_reward_catalog_can_be_opened_and_restocked_on_line(
+    client: TestClient[Any, Any], app: App, fake: FakeLineApi
+) -> None:
+    """/settings → Rewards lists 45 rewards of 100-character Thai names 20 a page, each page
+    within LINE's limits, and the 45th is opened and restocked from its page."""
+    await hostile_shop(app, rewards=45, branches=0)
+    await make_staff(app, OWNER, "owner", channel=Channel.LINE, name=MEMBER_NAME)
+    owner = LineUser(client, app, fake, OWNER)
+    page = await owner.press("set:rw")
+    offered: list[str] = []
+    for _ in range(3):
+        offered += [d for d in postbacks(page) if d.startswith("set:rw:")]
+        [turn] = [d for d in postbacks(page) if d.startswith("set:rwp:")]
+        page = await owner.press(turn)
+    async with app.uow() as uow:
+        ids = [reward.id for reward in await uow.rewards.all()]
+    assert offered == [f"set:rw:{i}" for i in ids]
+    shown = await owner.press(offered[44])
+    [stock] = [d for d in postbacks(shown) if d.endswith(":stock")]
+    await owner.press(stock)
+    await owner.say("7")
+    async with app.uow() as uow:
+        restocked = await uow.rewards.get(ids[44])
+    assert restocked is not None
+    assert restocked.stock == 7

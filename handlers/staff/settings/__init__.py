@@ -13,6 +13,7 @@ from typing import Final
 
 from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
+from handlers.branch_pages import page_number
 from handlers.context import Context
 from handlers.router import Audience, Command, Router, has_role
 from handlers.staff.settings import automations, catalog, rewards, rules, shop, shop_prefs
@@ -49,6 +50,8 @@ async def settings_action(ctx: Context) -> list[Reply]:
         return await show_settings(ctx)
     if verb == "rw" and not args:
         return await catalog.list_rewards(ctx)
+    if verb == "rwp" and len(args) == 1:
+        return await catalog.list_rewards(ctx, page_number(args[0]))
     if verb == "rwadd":
         return rewards.start_add(ctx)
     if verb == "rw" and ids:

@@ -7,17 +7,16 @@ editing by typed answers is :mod:`handlers.staff.settings.rewards`.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import Any
 
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_points
+from handlers.branch_pages import PAGE_SIZE, REWARDS, button_page, nearest_page, page_holding
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
 from handlers.staff.settings.store import changed_by
 from shop.reward_settings import toggle
 from storage.models import Reward
-
-MAX_LISTED: Final = 10
 
 
 def button(ctx: Context, key: str, action: str) -> Button:
@@ -62,30 +61,43 @@ def summary(ctx: Context, data: dict[str, Any]) -> str:
     )
 
 
-async def list_rewards(ctx: Context) -> list[Reply]:
+def _line(ctx: Context, reward: Reward) -> str:
+    state = ctx.t("settings.active" if reward.active else "settings.inactive")
+    stock = ctx.t("settings.unlimited") if reward.stock is None else format_points(reward.stock)
+    return ctx.t(
+        "settings.reward_line",
+        id=reward.id,
+        name=reward.name_th if ctx.locale == "th" else reward.name_en,
+        cost=format_points(reward.points_cost),
+        stock=stock,
+        state=state,
+    )
+
+
+async def list_rewards(ctx: Context, page: int = 0) -> list[Reply]:
+    """The catalog 20 rewards a page (:mod:`handlers.branch_pages`), each page's lines with
+    its buttons, so every reward can be edited, closed or restocked and one message stays
+    within LINE's and Telegram's limits however many rewards the shop has."""
     rewards = await ctx.uow.rewards.all()
-    lines = [ctx.t("settings.rewards_title")]
-    buttons = [button(ctx, "settings.add_reward", settings_code("rwadd"))]
-    for reward in rewards:
-        state = ctx.t("settings.active" if reward.active else "settings.inactive")
-        stock = ctx.t("settings.unlimited") if reward.stock is None else format_points(reward.stock)
-        lines.append(
-            ctx.t(
-                "settings.reward_line",
-                id=reward.id,
-                name=reward.name_th if ctx.locale == "th" else reward.name_en,
-                cost=format_points(reward.points_cost),
-                stock=stock,
-                state=state,
-            )
+    choices = [
+        Button(
+            f"#{reward.id} {reward.name_th if ctx.locale == 'th' else reward.name_en}"[:40],
+            settings_code("rw", reward.id),
         )
-        if len(buttons) <= MAX_LISTED:
-            label = f"#{reward.id} {reward.name_th if ctx.locale == 'th' else reward.name_en}"
-            buttons.append(Button(label[:40], settings_code("rw", reward.id)))
+        for reward in rewards
+    ]
+    shown = button_page(ctx, choices, page, lambda n: settings_code("rwp", n), REWARDS)
+    first = nearest_page(len(rewards), page) * PAGE_SIZE
+    lines = [ctx.t("settings.rewards_title")]
+    lines += [_line(ctx, reward) for reward in rewards[first : first + PAGE_SIZE]]
     if not rewards:
         lines.append(ctx.t("settings.no_rewards"))
-    buttons.append(button(ctx, "settings.back", settings_code("home")))
-    return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
+    buttons = (
+        button(ctx, "settings.add_reward", settings_code("rwadd")),
+        *shown.buttons,
+        button(ctx, "settings.back", settings_code("home")),
+    )
+    return [Reply(text="\n".join(filter(None, (*lines, shown.note))), buttons=buttons)]
 
 
 async def show_reward(ctx: Context, reward_id: int) -> list[Reply]:
@@ -97,11 +109,17 @@ async def show_reward(ctx: Context, reward_id: int) -> list[Reply]:
         button(ctx, "settings.edit_cost", settings_code("rwe", reward.id, "cost")),
         button(ctx, "settings.edit_stock", settings_code("rwe", reward.id, "stock")),
         button(ctx, toggle, settings_code("rwt", reward.id)),
-        button(ctx, "settings.back", settings_code("rw")),
+        button(ctx, "settings.back", settings_code("rwp", await _page_of(ctx, reward.id))),
     )
     state = ctx.t("settings.active" if reward.active else "settings.inactive")
     text = f"#{reward.id} · {state}\n{summary(ctx, _fields(reward, ctx))}"
     return [Reply(text=text, buttons=buttons)]
+
+
+async def _page_of(ctx: Context, reward_id: int) -> int:
+    """The catalog page listing the reward, for its page's Back button."""
+    ids = [reward.id for reward in await ctx.uow.rewards.all()]
+    return page_holding(ids.index(reward_id)) if reward_id in ids else 0
 
 
 async def toggle_reward(ctx: Context, reward_id: int) -> list[Reply]:
