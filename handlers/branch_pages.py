@@ -83,15 +83,25 @@ def button_page(
 ) -> Page:
     """Page ``page`` of ``choices`` (one button per item, in the order shown), its page
     button pressing ``page_action(n)`` to open page ``n``."""
-    pages = page_count(len(choices))
     page = nearest_page(len(choices), page)
     shown = list(choices[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
+    turn, note = page_turn(ctx, len(choices), page, page_action, words)
+    return Page(tuple(shown) if turn is None else (*shown, turn), note)
+
+
+def page_turn(
+    ctx: Context, total: int, page: int, page_action: Callable[[int], str], words: PageWords
+) -> tuple[Button | None, str]:
+    """The button leaving page ``page`` of a list of ``total`` items (to the next page, the
+    last page's back to the first) and the line naming the page; ``(None, "")`` when the list
+    fits one page. ``page`` is one that exists (:func:`nearest_page`)."""
+    pages = page_count(total)
     if pages == 1:
-        return Page(tuple(shown), "")
+        return None, ""
     last = page == pages - 1
     label = ctx.t(words.first if last else words.more)
-    shown.append(Button(label, page_action(0 if last else page + 1)))
-    return Page(tuple(shown), ctx.t(words.page, page=page + 1, pages=pages))
+    turn = Button(label, page_action(0 if last else page + 1))
+    return turn, ctx.t(words.page, page=page + 1, pages=pages)
 
 
 def branch_page(

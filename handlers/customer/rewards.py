@@ -18,6 +18,7 @@ from bot.core.errors import Conflict, DomainError
 from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_points
+from handlers.branch_pages import PAGE_SIZE, REWARDS, nearest_page, page_number, page_turn
 from handlers.context import Context
 from handlers.customer.common import audit
 from handlers.customer.inbox import to_inbox
@@ -106,30 +107,36 @@ async def buy_reward(
     )
 
 
-async def show_rewards(ctx: Context) -> list[Reply]:
-    """/rewards (members): what is on offer now, with a button for each reward they can afford."""
+async def show_rewards(ctx: Context, page: int = 0) -> list[Reply]:
+    """/rewards (members): what is on offer now, with a button for each reward they can
+    afford; a catalog longer than a page is shown :data:`PAGE_SIZE` rewards at a time (its
+    lines and its buttons), with a button to the next page."""
     assert ctx.member is not None
     balance = await ctx.uow.points.balance(ctx.member.id)
     rewards = await ctx.uow.rewards.available(ctx.now)
     if not rewards:
         return [ctx.reply("rewards.empty", points=format_points(balance))]
+    page = nearest_page(len(rewards), page)
     lines = [ctx.t("rewards.title", points=format_points(balance))]
     buttons: list[Button] = []
-    for reward in rewards:
+    for reward in rewards[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
         name, cost = reward_name(reward, ctx.locale), format_points(reward.points_cost)
         if reward.points_cost <= balance:
             lines.append(ctx.t("rewards.line_affordable", name=name, cost=cost))
-            if len(buttons) < MAX_BUTTONS:
-                label = ctx.t("rewards.pick", name=name, cost=cost)
-                buttons.append(Button(label, f"{FLOW}:pick:{reward.id}"))
+            label = ctx.t("rewards.pick", name=name, cost=cost)
+            buttons.append(Button(label, f"{FLOW}:pick:{reward.id}"))
         else:
             more = format_points(reward.points_cost - balance)
             lines.append(ctx.t("rewards.line_short", name=name, cost=cost, more=more))
-    if buttons:
+    turn, note = page_turn(ctx, len(rewards), page, lambda n: f"{FLOW}:page:{n}", REWARDS)
+    if buttons or turn is not None:
         ctx.begin(FLOW, "pick")
-        lines.append(ctx.t("rewards.choose"))
-    else:
-        lines.append(ctx.t("rewards.none_affordable"))
+    if note:
+        lines.append(note)
+    affordable = any(reward.points_cost <= balance for reward in rewards)
+    lines.append(ctx.t("rewards.choose" if affordable else "rewards.none_affordable"))
+    if turn is not None:
+        buttons.append(turn)
     return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
 
 
@@ -140,6 +147,8 @@ async def rewards_step(ctx: Context) -> list[Reply]:
     if verb == "no":
         ctx.finish()
         return [ctx.reply("rewards.cancelled")]
+    if verb == "page":
+        return await show_rewards(ctx, page_number(rest))
     picked = row_id(rest) if verb == "pick" else None
     if picked is not None:
         return await _confirm(ctx, picked)

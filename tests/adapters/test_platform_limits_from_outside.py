@@ -129,7 +129,7 @@ async def test_thirty_long_thai_rewards_listed_picked_and_bought_stay_within_lin
     listed = await member.say("/rewards")
     assert listed, "no answer to /rewards"
     picks = [data for data in postbacks(listed) if ":pick:" in data]
-    assert len(picks) == 10
+    assert len(picks) == 20  # the first page of 30
     confirm = await member.press(picks[-1])
     [ok] = [data for data in postbacks(confirm) if ":ok:" in data]
     bought = await member.press(ok)
@@ -314,3 +314,35 @@ async def test_every_reward_of_a_45_reward_catalog_can_be_opened_and_restocked_o
         restocked = await uow.rewards.get(ids[44])
     assert restocked is not None
     assert restocked.stock == 7
+
+
+async def test_every_reward_a_member_can_afford_of_45_can_be_bought_on_line(
+    client: TestClient[Any, Any], app: App, fake: FakeLineApi
+) -> None:
+    """/rewards with 45 rewards of 100-character Thai names, all affordable: shown 20 a page,
+    each page within LINE's limits, and the 45th (on page 3) bought with one tap there. Before,
+    only the first 10 had a button: the 11th and later could not be redeemed from the chat."""
+    await hostile_shop(app, rewards=45, branches=0)
+    await make_member(app, MEMBER_NAME, user_id=MEMBER, channel=Channel.LINE, points=100_000)
+    member = LineUser(client, app, fake, MEMBER)
+    page = await member.say("/rewards")
+    offered: list[str] = []
+    for _ in range(3):
+        offered += [d for d in postbacks(page) if ":pick:" in d]
+        [turn] = [d for d in postbacks(page) if ":page:" in d]
+        page = await member.press(turn)
+    async with app.uow() as uow:
+        ids = [reward.id for reward in await uow.rewards.available(app.clock.now())]
+    assert offered == [f"rw:pick:{i}" for i in ids]
+    again = [d for d in postbacks(page) if ":pick:" in d]
+    assert again == offered[:20]  # the last page's button led back to the first
+    page = await member.press("rw:page:2")
+    confirm = await member.press(offered[44])
+    [ok] = [data for data in postbacks(confirm) if ":ok:" in data]
+    assert await member.press(ok)
+    async with app.uow() as uow:
+        buyer = await uow.identities.get(Channel.LINE.value, MEMBER)
+        assert buyer is not None
+        assert buyer.member_id is not None
+        coupons = await uow.coupons.of_member(buyer.member_id, app.clock.now())
+    assert [coupon.reward_id for coupon in coupons] == [ids[44]]

@@ -62,8 +62,12 @@ async def test_thirty_long_thai_rewards_listed_picked_and_bought_within_telegram
     await hostile_shop(app)
     await make_member(app, MEMBER_NAME, user_id=str(MEMBER), points=100_000)
     member = TelegramUser(tg, MEMBER)
-    picks = data_of(await member.say("/rewards"), ":pick:")
-    assert len(picks) == 10
+    listed = await member.say("/rewards")
+    picks = data_of(listed, ":pick:")
+    assert len(picks) == 20  # the first page of 30
+    [turn] = data_of(listed, ":page:")
+    picks = data_of(await member.press(turn), ":pick:")
+    assert len(picks) == 10  # the second and last page
     [ok] = data_of(await member.press(picks[-1]), ":ok:")
     assert await member.press(ok)
     assert await member.say("/coupons")
