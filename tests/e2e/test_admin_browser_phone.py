@@ -8,6 +8,8 @@ spaced apart, no text is cut off, form fields sit inside the screen and charts f
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +18,8 @@ from bot.bootstrap import App
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from simulator.fakes.telegram_updates import text_update
+from storage.models import Sale
+from storage.raw_session import session_of
 from tests.e2e.telegram_world import telegram_world
 from tests.e2e.test_admin_browser import CHROMIUM, playwright_api
 from tests.e2e.test_admin_browser_campaigns import OWNER, Script
@@ -39,6 +43,8 @@ NAMES = (
 BRANCHES = ("asoke", "sukhumvit", "phetchaburi", "ratchada", "dindaeng")
 LONG_WORDS = "ขอสอบถามโปรโมชั่นชานมไข่มุกบราวน์ชูการ์ซื้อหนึ่งแถมหนึ่งใช้ได้ทุกสาขาไหมคะ🧋🙏"
 
+#: the complaints each have a test of their own
+APART = ("too small to tap", "chart label too small to read")
 #: what a phone user cannot live with, measured in the page; a list of complaints
 CHECK = """() => {
   const W = window.innerWidth, out = [];
@@ -83,23 +89,25 @@ CHECK = """() => {
     const r = svg.getBoundingClientRect();
     if (r.right > W + 1 || scroller(svg))
       out.push('chart does not fit: ' + name(svg.parentElement));
-    for (const t of svg.querySelectorAll('text')) {
-      const h = t.getBoundingClientRect().height;
-      if (t.textContent.trim() && h > 0 && h < 9) {
-        out.push('chart label too small (' + h.toFixed(1) + ' px): ' + t.textContent.slice(0, 20));
-        break;
-      }
-    }
+    const box = svg.viewBox.baseVal, scale = box && box.width ? r.width / box.width : 1;
+    const labels = [...svg.querySelectorAll('text')].filter((t) => t.textContent.trim());
+    const small = labels.find((t) => parseFloat(getComputedStyle(t).fontSize) * scale < 10);
+    if (small) out.push('chart label too small to read: ' + small.textContent.slice(0, 20));
+    const rects = labels.map((t) => t.getBoundingClientRect());
+    if (rects.some((a, i) => rects.some((b, j) => j > i && a.left < b.right - 1 &&
+        b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)))
+      out.push('chart labels overlap: ' + name(svg.parentElement));
   }
   return [...new Set(out)];
 }"""
 
 
 async def _shop(app: App) -> None:
-    await ensure_branches(app, BRANCHES)
+    """55 members on Telegram, each with a few sales over the last 60 days at their branch."""
+    branches = await ensure_branches(app, BRANCHES)
     for n in range(55):
         name = f"{NAMES[n % len(NAMES)]} {n}"
-        await make_member(
+        member = await make_member(
             app,
             name,
             f"081{n:07d}",
@@ -109,6 +117,19 @@ async def _shop(app: App) -> None:
             home_branch_code=BRANCHES[n % len(BRANCHES)],
             points=n * 37,
         )
+        async with app.uow() as uow:
+            for k in range(n % 4 + 1):
+                session_of(uow).add(
+                    Sale(
+                        receipt_no=f"PH-{n}-{k}",
+                        member_id=member.id,
+                        branch_id=branches[BRANCHES[n % len(BRANCHES)]],
+                        amount=Decimal(95 + 35 * k + n),
+                        occurred_at=app.clock.now()
+                        - timedelta(days=(n * 7 + k * 11) % 60, hours=k),
+                    )
+                )
+            await uow.commit()
     await make_staff(app, str(OWNER), "owner")
     for n, branch in enumerate(BRANCHES):
         await make_staff(app, str(800 + n), "manager", branch_code=branch)
@@ -200,8 +221,24 @@ async def test_no_page_scrolls_sideways_or_cuts_text_fields_or_charts(
     app: App, language: str, width: int
 ) -> None:
     complaints = await _complaints(app, language, width)
-    layout = {page: [c for c in found if "to tap" not in c] for page, found in complaints.items()}
+    layout = {
+        page: [c for c in found if not c.startswith(APART)] for page, found in complaints.items()
+    }
     assert {page: found for page, found in layout.items() if found} == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="on a 360 px phone the overview's and reports' chart labels are 9.5 px (11 px "
+    "in a 360-wide viewBox drawn 310 px wide)",
+)
+@pytest.mark.parametrize(("language", "width"), [("th", 360), ("en", 360)])
+async def test_chart_labels_are_big_enough_to_read(app: App, language: str, width: int) -> None:
+    complaints = await _complaints(app, language, width)
+    labels = {
+        page: [c for c in found if "too small to read" in c] for page, found in complaints.items()
+    }
+    assert {page: found for page, found in labels.items() if found} == {}
 
 
 @pytest.mark.parametrize(("language", "width"), [("th", 360), ("en", 390)])
