@@ -17,9 +17,9 @@ opens the nearest page that still exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from bot.core.messages import Button
 from handlers.context import Context
@@ -109,3 +109,29 @@ def branch_page(
 ) -> Page:
     """:func:`button_page` of branch buttons."""
     return button_page(ctx, choices, page, page_action, BRANCHES)
+
+
+class Named(Protocol):
+    """A branch as a picker shows it."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name_th(self) -> str: ...
+    @property
+    def name_en(self) -> str: ...
+
+
+def ticked_branches(
+    ctx: Context, branches: Iterable[Named], chosen: Collection[str], action: Callable[[str], str]
+) -> list[Button]:
+    """One button per branch, named in the reader's language and ticked when its code is
+    among ``chosen``, pressing ``action(code)``: the choices of a multi-branch step."""
+    return [
+        Button(
+            ("✓ " if branch.code in chosen else "")
+            + (branch.name_th if ctx.locale == "th" else branch.name_en),
+            action(branch.code),
+        )
+        for branch in branches
+    ]

@@ -111,18 +111,19 @@ async def _form_unreadable(request: web.Request) -> bool:
     return False
 
 
-def _unreadable(request: web.Request, viewer: Viewer | None, locale: str) -> web.Response:
-    log.info("console: a form that could not be read as text was refused")
+def _refusal(
+    request: web.Request, viewer: Viewer | None, locale: str, status: int, key: str
+) -> web.Response:
+    """The page saying why a request was refused, signed in or on the sign-in."""
     title = "admin.console" if viewer is not None else "admin.signin_title"
     return page(
-        request,
-        viewer,
-        locale,
-        "message.html",
-        status=400,
-        message_key="admin.unreadable_form",
-        title_key=title,
+        request, viewer, locale, "message.html", status=status, message_key=key, title_key=title
     )
+
+
+def _unreadable(request: web.Request, viewer: Viewer | None, locale: str) -> web.Response:
+    log.info("console: a form that could not be read as text was refused")
+    return _refusal(request, viewer, locale, 400, "admin.unreadable_form")
 
 
 async def _link_locale(request: web.Request, app: App) -> str:
@@ -145,16 +146,7 @@ def _foreign_site(request: web.Request, viewer: Viewer | None, locale: str) -> w
         request.headers.get("Origin") or request.headers.get("Referer"),
         request.host,
     )
-    title = "admin.console" if viewer is not None else "admin.signin_title"
-    return page(
-        request,
-        viewer,
-        locale,
-        "message.html",
-        status=403,
-        message_key="admin.foreign_site",
-        title_key=title,
-    )
+    return _refusal(request, viewer, locale, 403, "admin.foreign_site")
 
 
 @web.middleware
@@ -174,15 +166,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             viewer = await resume(uow, session_id, app.clock.now())
             await uow.commit()
     if viewer is None or session_id is None:
-        response = page(
-            request,
-            None,
-            app.settings.locale,
-            "message.html",
-            status=401,
-            message_key="admin.session_over",
-            title_key="admin.signin_title",
-        )
+        response = _refusal(request, None, app.settings.locale, 401, "admin.session_over")
         clear_session_cookie(response)
         return response
     if await _form_unreadable(request):
@@ -191,15 +175,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         return _foreign_site(request, viewer, viewer.locale)
     if request.method not in ("GET", "HEAD") and not await _csrf_ok(request, viewer):
         log.warning("console: a POST without a valid form token was refused")
-        return page(
-            request,
-            viewer,
-            viewer.locale,
-            "message.html",
-            status=403,
-            message_key="admin.bad_form",
-            title_key="admin.console",
-        )
+        return _refusal(request, viewer, viewer.locale, 403, "admin.bad_form")
     request[VIEWER] = viewer
     request[SESSION_ID] = session_id
     return await handler(request)

@@ -13,7 +13,7 @@ import re
 from typing import Any, Final, Literal
 
 from bot.core.messages import Button, Reply
-from handlers.branch_pages import branch_page, page_holding, page_number
+from handlers.branch_pages import branch_page, page_holding, page_number, ticked_branches
 from handlers.context import Context
 from handlers.staff.segments.save import check_name, create, rule_error
 from shop.campaigns.launch import segment_env
@@ -122,14 +122,8 @@ async def _branch_page(ctx: Context, page: int = 0) -> list[Reply]:
     """The branch step: the active branches a page at a time, ticked when chosen."""
     assert ctx.state is not None
     chosen = set(ctx.state.data.get("branches", []))
-    picks = [
-        Button(
-            ("✓ " if branch.code in chosen else "")
-            + (branch.name_th if ctx.locale == "th" else branch.name_en),
-            f"{FLOW}:b:{branch.code}",
-        )
-        for branch in await ctx.uow.branches.active()
-    ]
+    branches = await ctx.uow.branches.active()
+    picks = ticked_branches(ctx, branches, chosen, lambda code: f"{FLOW}:b:{code}")
     shown = branch_page(ctx, picks, page, lambda n: f"{FLOW}:{PAGE_VERB}:{n}")
     buttons = (*shown.buttons, Button(ctx.t("segment.wizard_next"), f"{FLOW}:b:next"))
     key = "segment.wizard_branches" if chosen else "segment.wizard_branches_none"

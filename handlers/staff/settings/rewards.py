@@ -13,7 +13,7 @@ from typing import Final
 
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, Reply
-from handlers.branch_pages import branch_page, page_holding, page_number
+from handlers.branch_pages import branch_page, page_holding, page_number, ticked_branches
 from handlers.context import Context
 from handlers.staff.settings.catalog import button, show_reward, summary
 from handlers.staff.settings.store import changed_by
@@ -72,14 +72,8 @@ async def _ask_branches(ctx: Context, page: int = 0) -> Reply:
     ticked when chosen, so a chain of any size can limit a reward to any of its branches."""
     assert ctx.state is not None
     chosen: list[str] = ctx.state.data.get("branch_codes", [])
-    picks = [
-        Button(
-            ("✓ " if branch.code in chosen else "")
-            + (branch.name_th if ctx.locale == "th" else branch.name_en),
-            f"{FLOW}:br:{branch.code}",
-        )
-        for branch in await ctx.uow.branches.active()
-    ]
+    branches = await ctx.uow.branches.active()
+    picks = ticked_branches(ctx, branches, chosen, lambda code: f"{FLOW}:br:{code}")
     shown = branch_page(ctx, picks, page, lambda n: f"{FLOW}:bp:{n}")
     buttons = (
         button(ctx, "settings.all_branches", f"{FLOW}:all"),
