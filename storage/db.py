@@ -11,6 +11,7 @@ A PostgreSQL on the same small machine gets fewer parallel workers (:func:`paral
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import Any, Final, TypeAlias
@@ -71,6 +72,11 @@ def url_problem(url: str) -> str | None:
             f"{parsed.drivername!r} is not an asynchronous driver; begin the URL with "
             f"{DRIVERS[backend]}:// instead"
         )
+    if backend == "sqlite":
+        try:
+            _busy_timeout_ms(parsed)
+        except ValueError as refused:
+            return str(refused)
     return None
 
 
@@ -200,7 +206,10 @@ def _busy_timeout_ms(url: URL) -> int:
     given = url.query.get("timeout")
     if given is None:
         return SQLITE_BUSY_TIMEOUT_MS
-    seconds = float(given if isinstance(given, str) else given[-1])
+    try:
+        seconds = float(given if isinstance(given, str) else given[-1])
+    except ValueError:
+        seconds = math.nan  # refused below, with the same sentence
     if not 0 <= seconds < 2**31 / 1000:  # SQLite takes a 32-bit count of milliseconds
         raise ValueError(f"a SQLite URL's timeout must be 0 to 2147483 seconds (got {given!r})")
     return round(seconds * 1000)

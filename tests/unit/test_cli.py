@@ -245,3 +245,12 @@ def test_a_refused_database_url_never_shows_its_password() -> None:
     assert problem is not None
     assert "postgresql+asyncpg://" in problem
     assert "hunter2" not in problem
+
+
+@pytest.mark.parametrize("timeout", ["abc", "nan", "-1", "1e400", "3000000"])
+def test_a_sqlite_timeout_sqlite_cannot_take_is_a_url_problem(timeout: str) -> None:
+    """Before: ``?timeout=abc`` passed the start-up check and ``float('abc')`` raised at engine
+    creation, a traceback instead of the one-line refusal."""
+    problem = url_problem(f"sqlite+aiosqlite:///./shop.db?timeout={timeout}")
+    assert problem is not None
+    assert "timeout must be 0 to 2147483 seconds" in problem
