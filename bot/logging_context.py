@@ -27,6 +27,17 @@ _member_id: ContextVar[int | None] = ContextVar("chatcrm_member_id", default=Non
 FIELDS: Final = ("channel", "event_id", "member_id")
 _BOUND: Final = (("channel", _channel), ("event_id", _event_id), ("member_id", _member_id))
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: alembic's lines at every start that tell an operator nothing (its plugins set up, the
+#: migration context's implementation and DDL mode); "Running upgrade …" lines stay
+_ALEMBIC_CHATTER: Final = ("setup plugin", "Context impl", "Will assume")
+
+
+class _AlembicChatter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_ALEMBIC_CHATTER)
+
+
+_QUIET_ALEMBIC: Final = _AlembicChatter()
 
 
 def bind_event(channel: str, event_id: str | None) -> None:
@@ -156,6 +167,8 @@ def configure(level: int, fmt: LogFormat = "text") -> None:
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in ("alembic.runtime.plugins", "alembic.runtime.migration"):
+        logging.getLogger(name).addFilter(_QUIET_ALEMBIC)  # the same filter is added once
 
 
 def _timestamp(record: logging.LogRecord) -> str:
