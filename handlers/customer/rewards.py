@@ -133,8 +133,13 @@ async def show_rewards(ctx: Context, page: int = 0) -> list[Reply]:
         ctx.begin(FLOW, "pick")
     if note:
         lines.append(note)
-    affordable = any(reward.points_cost <= balance for reward in rewards)
-    lines.append(ctx.t("rewards.choose" if affordable else "rewards.none_affordable"))
+    if buttons:
+        lines.append(ctx.t("rewards.choose"))
+    elif any(reward.points_cost <= balance for reward in rewards):
+        # the catalog is ordered by price: what the member can get is on the earlier pages
+        lines.append(ctx.t("rewards.affordable_earlier"))
+    else:
+        lines.append(ctx.t("rewards.none_affordable"))
     if turn is not None:
         buttons.append(turn)
     return [Reply(text="\n".join(lines), buttons=tuple(buttons))]

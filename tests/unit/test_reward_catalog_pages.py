@@ -10,7 +10,7 @@ from bot.bootstrap import App
 from bot.core.messages import Reply
 from tests.unit.journey_support import buttons
 from tests.unit.rewards_support import make_reward, reward_row
-from tests.unit.staff_support import audit_rows, staff_chat
+from tests.unit.staff_support import audit_rows, member_chat, staff_chat
 
 CATALOG = 45  # pages of 20, 20 and 5
 
@@ -86,3 +86,22 @@ async def test_a_catalog_of_twenty_rewards_is_one_page_without_a_page_button(app
     assert len(opened(page)) == 20
     assert turns(page) == []
     assert "หน้า" not in page[-1].text
+
+
+async def test_a_member_on_a_page_of_rewards_out_of_reach_is_told_where_theirs_are(
+    app: App,
+) -> None:
+    """Before: the second page (every reward on it out of reach, those in reach on the first:
+    the catalog is ordered by price) ended "Choose a reward:" above no reward to choose."""
+    for i in range(5):
+        await make_reward(app, f"ถูก {i}", f"Cheap {i}", cost=10)
+    for i in range(20):
+        await make_reward(app, f"แพง {i}", f"Dear {i}", cost=500)
+    member, _ = await member_chat(app, locale="en", points=100)
+    first = await member.say("/rewards")
+    assert len([a for a in buttons(first) if a.startswith("rw:pick:")]) == 5
+    assert "Choose a reward:" in first[-1].text
+    second = await member.press("rw:page:1")
+    assert [a for a in buttons(second) if a.startswith("rw:pick:")] == []
+    assert "Choose a reward:" not in second[-1].text
+    assert "earlier pages" in second[-1].text
