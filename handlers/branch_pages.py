@@ -41,6 +41,7 @@ class PageWords:
 
 BRANCHES: Final = PageWords("pages.more_branches", "pages.first_branches", "pages.page")
 REWARDS: Final = PageWords("pages.more_rewards", "pages.first_rewards", "pages.rewards_page")
+COUPONS: Final = PageWords("pages.more_coupons", "pages.first_coupons", "pages.coupons_page")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,14 @@ from bot.core.errors import Conflict, DomainError
 from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_points
-from handlers.branch_pages import PAGE_SIZE, REWARDS, nearest_page, page_number, page_turn
+from handlers.branch_pages import (
+    COUPONS,
+    PAGE_SIZE,
+    REWARDS,
+    nearest_page,
+    page_number,
+    page_turn,
+)
 from handlers.context import Context
 from handlers.customer.common import audit
 from handlers.customer.inbox import to_inbox
@@ -37,8 +44,6 @@ from wording.coupons import coupon_reply
 FLOW: Final = "rw"
 #: the action namespace of a /coupons button (show that coupon again, with its QR)
 SHOW_COUPON: Final = "cpn"
-#: buttons per message: LINE shows at most 13 quick replies
-MAX_BUTTONS: Final = 10
 
 
 class RewardUnavailable(Conflict):
@@ -240,13 +245,18 @@ async def _buy(ctx: Context, reward_id: int, nonce: str, cost: int | None) -> li
     ]
 
 
-async def show_coupons(ctx: Context) -> list[Reply]:
+async def show_coupons(ctx: Context, page: int = 0) -> list[Reply]:
     """/coupons (members): usable coupons first (with a button to show each one's QR), then
-    recently used or expired ones."""
+    recently used or expired ones; :data:`PAGE_SIZE` coupons a page, with a button to the
+    next page."""
     assert ctx.member is not None
-    coupons = await ctx.uow.coupons.of_member(ctx.member.id, ctx.now)
-    if not coupons:
+    total = await ctx.uow.coupons.count_of_member(ctx.member.id)
+    if not total:
         return [ctx.reply("coupons.empty")]
+    page = nearest_page(total, page)
+    coupons = await ctx.uow.coupons.of_member(
+        ctx.member.id, ctx.now, limit=PAGE_SIZE, offset=page * PAGE_SIZE
+    )
     lines, buttons = [ctx.t("coupons.title")], list[Button]()
     tz = ctx.settings.tz
     for coupon in coupons:
@@ -255,19 +265,25 @@ async def show_coupons(ctx: Context) -> list[Reply]:
         if coupon.status == "issued" and coupon.expires_at > ctx.now:
             code = display_code(coupon.code)
             lines.append(ctx.t("coupons.line_active", title=title, code=code, date=day))
-            if len(buttons) < MAX_BUTTONS:
-                buttons.append(Button(title[:40], f"{SHOW_COUPON}:{coupon.id}"))
+            buttons.append(Button(title[:40], f"{SHOW_COUPON}:{coupon.id}"))
         elif coupon.status == "redeemed" and coupon.redeemed_at is not None:
             used = format_date(coupon.redeemed_at.astimezone(tz).date(), ctx.locale)
             lines.append(ctx.t("coupons.line_used", title=title, date=used))
         else:
             lines.append(ctx.t("coupons.line_expired", title=title, date=day))
+    turn, note = page_turn(ctx, total, page, lambda n: f"{SHOW_COUPON}:page:{n}", COUPONS)
+    if turn is not None:
+        lines.append(note)
+        buttons.append(turn)
     return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
 
 
 async def show_one_coupon(ctx: Context) -> list[Reply]:
     """A /coupons button: that coupon again with its QR — only the member's own coupon."""
     assert ctx.member is not None
+    verb, _, rest = ctx.args.partition(":")
+    if verb == "page":
+        return await show_coupons(ctx, page_number(rest))
     coupon_id = row_id(ctx.args)
     coupon = None if coupon_id is None else await ctx.uow.coupons.get(coupon_id)
     if coupon is None or coupon.member_id != ctx.member.id:

@@ -108,9 +108,11 @@ class Coupons:
         await self._s.flush()
         return coupon
 
-    async def of_member(self, member_id: int, now: datetime, limit: int = 20) -> Sequence[Coupon]:
+    async def of_member(
+        self, member_id: int, now: datetime, limit: int = 20, offset: int = 0
+    ) -> Sequence[Coupon]:
         """A member's coupons: usable ones first (soonest expiry first), then the rest, newest
-        first."""
+        first; ``limit`` of them from the ``offset``-th."""
         usable = (Coupon.status == ISSUED) & (Coupon.expires_at > now)
         result = await self._s.execute(
             select(Coupon)
@@ -122,8 +124,16 @@ class Coupons:
                 Coupon.id.desc(),
             )
             .limit(limit)
+            .offset(offset)
         )
         return result.scalars().all()
+
+    async def count_of_member(self, member_id: int) -> int:
+        """How many coupons :meth:`of_member` lists in all, for its pages."""
+        count = await self._s.scalar(
+            select(func.count()).select_from(Coupon).where(Coupon.member_id == member_id)
+        )
+        return int(count or 0)
 
     async def mark_redeemed(
         self, coupon_id: int, now: datetime, branch_id: int | None, staff_id: int | None

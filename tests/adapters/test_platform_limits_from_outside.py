@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.core.messages import Channel
+from shop.coupons import issue_coupon
 from shop.profile import set_shop_name
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import line_settings, postback_event, signed_webhook, text_event
@@ -346,3 +347,38 @@ async def test_every_reward_a_member_can_afford_of_45_can_be_bought_on_line(
         assert buyer.member_id is not None
         coupons = await uow.coupons.of_member(buyer.member_id, app.clock.now())
     assert [coupon.reward_id for coupon in coupons] == [ids[44]]
+
+
+async def test_every_coupon_of_a_member_holding_45_opens_from_its_page_on_line(
+    client: TestClient[Any, Any], app: App, fake: FakeLineApi
+) -> None:
+    """/coupons for a member holding 45 coupons of 100-character Thai rewards: 20 a page, each
+    page within LINE's limits, the 45th coupon's QR one tap on page 3. Before, /coupons read
+    the first 20 coupons and gave buttons to 10 of them."""
+    member_id = (
+        await make_member(app, MEMBER_NAME, user_id=MEMBER, channel=Channel.LINE, points=0)
+    ).id
+    now = app.clock.now()
+    async with app.uow() as uow:
+        issued = [
+            await issue_coupon(
+                uow,
+                member_id,
+                thai_name(i),
+                f"Coupon {i} " + "y" * 90,
+                now + timedelta(days=30 + i),
+                now,
+            )
+            for i in range(45)
+        ]
+        await uow.commit()
+    member = LineUser(client, app, fake, MEMBER)
+    page = await member.say("/coupons")
+    offered: list[str] = []
+    for _ in range(3):
+        offered += [d for d in postbacks(page) if d.startswith("cpn:") and ":page:" not in d]
+        [turn] = [d for d in postbacks(page) if d.startswith("cpn:page:")]
+        page = await member.press(turn)
+    assert offered == [f"cpn:{coupon.id}" for coupon in issued]
+    shown = await member.press(offered[44])
+    assert any(message["type"] == "image" for message in shown)  # the 45th coupon's QR
