@@ -1,6 +1,7 @@
 """Lists of buttons a page at a time: the branch pickers (the home-branch question at sign-up and
-in ``/profile``, the segment and reward wizards' branch steps), ``/branches`` and the reward
-catalog of /settings share it; :class:`PageWords` names what a list holds.
+in ``/profile``, the segment and reward wizards' branch steps), ``/branches``, the reward
+catalog of /settings, a member's ``/rewards`` and ``/coupons`` share it; :class:`PageWords`
+names what a list holds.
 
 A chain's every branch (or a shop's every reward) on one set of buttons outgrows what the
 platforms take: LINE shows more than 13 buttons as one Flex bubble and refuses a bubble over
