@@ -58,7 +58,9 @@ _NAMED_MONTH_DATE: Final = re.compile(r"([0-9]{1,2})\s*([^0-9]+?)\s*([0-9]+)")
 _ERA_MARKERS: Final = ("พศ", "คศ", "be", "ce", "ad")
 
 # /sale's amount: thousands commas only in threes, no sign, no exponent
-_BAHT: Final = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+#: the sign and every decimal are read, so that callers can say "more than 0" or "at most two
+#: decimals" rather than "not an amount"
+_BAHT: Final = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 _CENT: Final = Decimal("0.01")
 
 # Zero-width characters: legitimate inside text, meaningless (or dangling) at either end.
@@ -230,17 +232,27 @@ def clean_name(text: str) -> str:
     return name
 
 
-def typed_baht(text: str) -> Decimal | None:
-    """An amount of baht as people type it (``30``, ``1,500.50``, ``฿30``, ``30 บาท``, Thai or
-    full-width digits), or None when it is not one: anything but digits, more than
-    :data:`MAX_MONEY`, or finer than a satang. The caller checks its own range and says why in
-    its own words (the rule itself, so "฿0.0000001" is refused rather than stored as ฿0)."""
+def baht_as_typed(text: str) -> Decimal | None:
+    """The number in an amount of baht as people type it (``30``, ``1,500.50``, ``฿30``,
+    ``30 บาท``, Thai or full-width digits; commas only between thousands), its sign and every
+    decimal as typed; None when it is not written as one. Its range and satang are the
+    caller's to check and word (:func:`typed_baht`, ``/sale``'s amount)."""
     cleaned = as_typed_ascii(text).strip()
     cleaned = cleaned.removeprefix("฿").removesuffix("บาท").removesuffix("฿").strip()
     if not _BAHT.fullmatch(cleaned):
         return None
-    amount = Decimal(cleaned.replace(",", ""))
+    return Decimal(cleaned.replace(",", ""))
+
+
+def typed_baht(text: str) -> Decimal | None:
+    """An amount of baht as people type it (:func:`baht_as_typed`), or None when it is not one:
+    anything but digits, a sign, more than :data:`MAX_MONEY`, or finer than a satang. The
+    caller checks its own range and says why in its own words (the rule itself, so
+    "฿0.0000001" is refused rather than stored as ฿0)."""
+    amount = baht_as_typed(text)
     # the size first: quantizing more digits than the decimal context holds raises
-    if amount > MAX_MONEY or amount != amount.quantize(_CENT):
+    if amount is None or amount.is_signed() or amount > MAX_MONEY:
+        return None
+    if amount != amount.quantize(_CENT):
         return None
     return amount.quantize(_CENT)

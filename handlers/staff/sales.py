@@ -17,9 +17,8 @@ an owner (:mod:`handlers.staff.approvals`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -29,7 +28,7 @@ from handlers.router import Audience, Command, Router
 from handlers.staff.approvals import over_daily_cap, pending_by_receipt, request_approval
 from handlers.staff.lookup import member_code_in, nobody_found, phone_in, refuse_own_membership
 from handlers.staff.sale_notices import announce_void, finish_sale
-from shop.inputs import thai_digits_to_ascii
+from shop.inputs import baht_as_typed
 from shop.ledger import (
     check_amount,
     check_receipt,
@@ -53,7 +52,6 @@ OPTION_NAMES: Final = {
 }
 CURRENCY_WORDS: Final = frozenset({"บาท", "฿", "thb", "baht"})
 MAX_CATEGORIES: Final = 10
-_AMOUNT: Final = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 _CATEGORY: Final = re.compile(r"[^\s,]{1,30}")
 
 
@@ -84,14 +82,9 @@ def split_sale_args(text: str) -> tuple[str, str, dict[str, str]]:
 
 def parse_amount(text: str, rules: LoyaltyRules) -> Decimal:
     """A sale amount as typed (see the module docstring), checked against the shop's rules."""
-    cleaned = thai_digits_to_ascii(unicodedata.normalize("NFKC", text)).strip().casefold()
-    cleaned = cleaned.removeprefix("฿").removesuffix("บาท").removesuffix("฿").strip()
-    if not _AMOUNT.fullmatch(cleaned):
+    amount = baht_as_typed(text)
+    if amount is None:
         raise InvalidInput("sale.amount_invalid", amount=text[:20])
-    try:
-        amount = Decimal(cleaned.replace(",", ""))
-    except InvalidOperation:
-        raise InvalidInput("sale.amount_invalid", amount=text[:20]) from None
     return check_amount(amount, rules)
 
 
