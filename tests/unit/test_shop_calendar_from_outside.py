@@ -9,6 +9,7 @@ trap these tests walk into on purpose."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from jobs.scheduler import JOBS, PeriodicJob, tick
 from shop.loyalty import SETTINGS_KEY
 from tests.chat import Chat
 from tests.domain.automation_support import BANGKOK, bangkok, enrolments, set_automations
+from tests.unit.admin_support import console_client, signed_in
 from tests.unit.dispatcher_support import FakeTelegram
 from tests.unit.sales_support import balance
 from tests.unit.staff_support import ensure_branch, make_member, staff_chat
@@ -181,3 +183,32 @@ async def test_a_greeting_hour_set_to_22_still_reaches_the_member_on_their_birth
     await make_member(app, "Ploy", "0811111111", user_id="m1", birthday=date(1990, 3, 5))
     received = await _phones(app, clock, bangkok(2026, 3, 7, 12, 0))
     assert [m.date() for m in received.get("m1", [])] == [date(2026, 3, 5)]
+
+
+def _windows_sales(page: str) -> list[int]:
+    """The overview's "Sales" row: one count per window (7, 30, 90 days)."""
+    table = page.split('<table class="windows">', 1)[1].split("</table>", 1)[0]
+    row = next(r for r in table.split("<tr>") if r.startswith("<th>Sales</th>"))
+    return [int(cell.replace(",", "")) for cell in re.findall(r"<td>([^<]*)</td>", row)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the overview's 'Last 7 days' counts 7×24 hours back from now while its per-day "
+    "chart beside it shows 7 shop days: a sale on the 8th shop day back is in one, not the other",
+)
+async def test_the_consoles_last_7_days_are_the_7_shop_days_its_chart_shows(
+    app: App, clock: FrozenClock
+) -> None:
+    owner = await _counter(app)
+    await make_member(app, "Ploy", "0811111111", user_id="m1")
+    clock.set(bangkok(2026, 3, 3, 15, 0))  # 8 shop days before 10 March
+    await owner.say("/sale 0811111111 120 receipt=OLD")
+    clock.set(bangkok(2026, 3, 9, 15, 0))
+    await owner.say("/sale 0811111111 80 receipt=NEW")
+    clock.set(bangkok(2026, 3, 10, 10, 0))
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        page = await (await browser.get("/admin/?days=7")).text()
+    assert "Revenue per day, last 7 days (THB)" in page  # 4 to 10 March: NEW only
+    assert _windows_sales(page)[0] == 1
