@@ -212,3 +212,21 @@ async def test_the_consoles_last_7_days_are_the_7_shop_days_its_chart_shows(
         page = await (await browser.get("/admin/?days=7")).text()
     assert "Revenue per day, last 7 days (THB)" in page  # 4 to 10 March: NEW only
     assert _windows_sales(page)[0] == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the birthday job's catch-up (3 days back, for a server that was down) also greets "
+    "a birthday that passed before the member joined: typing yesterday's date at sign-up "
+    "brings a birthday coupon at once",
+)
+async def test_a_birthday_that_passed_before_the_member_joined_waits_for_next_year(
+    app: App, clock: FrozenClock
+) -> None:
+    await set_automations(app, {"birthday": {"holdout_pct": 0}})
+    clock.set(bangkok(2026, 3, 4, 0, 0))
+    received = await _phones(app, clock, bangkok(2026, 3, 6, 11, 0))  # the server ran all along
+    assert received == {}
+    await make_member(app, "Ploy", "0811111111", user_id="m1", birthday=date(1990, 3, 5))
+    received = await _phones(app, clock, bangkok(2026, 3, 8, 12, 0))
+    assert received.get("m1", []) == []
