@@ -1,0 +1,83 @@
+"""The SQLite file of a running ``serve`` deleted under it (an ``rm`` in the wrong directory, a
+clean-up script, a volume re-mounted): ``serve`` keeps writing to the deleted file, which is gone
+at the next restart. ``/healthz`` should say so, and a webhook must not be answered 200 for an
+update that is then lost (the platform would not deliver it again)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.core.messages import Channel
+from simulator.fakes.line_api import CHANNEL_SECRET, FakeLineApi
+from tests.e2e.operator_month_support import (
+    points_event,
+    post_line,
+    seed_member,
+    start_serve,
+    stop_serve,
+)
+from tests.e2e.operator_support import sqlite_url
+
+pytestmark = pytest.mark.e2e
+
+LINE_USER = "U1b2c3d4e5f60718293a4b5c6d7e8f901"
+
+
+def _delete(database: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
+async def _healthz(port: int) -> tuple[int, dict[str, object]]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/healthz") as answer,
+    ):
+        return answer.status, json.loads(await answer.read())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="/healthz answers 200 ok after the database file was deleted: SELECT 1 still works "
+    "on the deleted file serve holds open",
+)
+async def test_healthz_says_so_when_the_database_file_is_deleted(tmp_path: Path) -> None:
+    serve = await start_serve(tmp_path, CHATCRM_DATABASE_URL=sqlite_url(tmp_path / "shop.db"))
+    try:
+        assert await _healthz(serve.port) == (200, {"status": "ok"})
+        _delete(tmp_path / "shop.db")
+        answer = await _healthz(serve.port)
+    finally:
+        await stop_serve(serve)
+    assert answer == (503, {"status": "unavailable"})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a LINE webhook is answered 200 while the database file is deleted: the update is "
+    "written to the deleted file, lost at the restart, and LINE never delivers it again",
+)
+async def test_a_webhook_is_not_answered_200_into_a_deleted_database_file(tmp_path: Path) -> None:
+    database = tmp_path / "shop.db"
+    await seed_member(database, Channel.LINE, LINE_USER, points=120)
+    api = FakeLineApi()
+    async with api.running():
+        serve = await start_serve(
+            tmp_path,
+            CHATCRM_DATABASE_URL=sqlite_url(database),
+            LINE_CHANNEL_SECRET=CHANNEL_SECRET,
+            LINE_CHANNEL_ACCESS_TOKEN=api.access_token,
+            LINE_API_BASE=api.base_url,
+            LINE_DATA_API_BASE=api.base_url,
+        )
+        try:
+            _delete(database)
+            event = points_event(LINE_USER, api.issue_reply_token(LINE_USER))
+            status = await post_line(serve.port, [event], CHANNEL_SECRET)
+        finally:
+            await stop_serve(serve)
+    assert status >= 500  # LINE redelivers what was not answered 2xx
