@@ -20,7 +20,7 @@ from tests.e2e.operator_month_support import (
     start_serve,
     stop_serve,
 )
-from tests.e2e.operator_support import sqlite_url
+from tests.e2e.operator_support import chatcrm, sqlite_url
 
 pytestmark = pytest.mark.e2e
 
@@ -81,3 +81,23 @@ async def test_a_webhook_is_not_answered_200_into_a_deleted_database_file(tmp_pa
         finally:
             await stop_serve(serve)
     assert status >= 500  # LINE redelivers what was not answered 2xx
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`export members`/`status` on a SQLite path with no file (deleted, moved, the wrong "
+    "directory) create a new empty shop there and succeed: 'Exported 0 members', exit 0",
+)
+@pytest.mark.parametrize(
+    "argv", [("export", "members", "members.csv"), ("status",)], ids=["export", "status"]
+)
+def test_a_command_that_reads_the_shop_does_not_make_a_new_empty_one(
+    tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    moved = tmp_path / "moved" / "shop.db"  # the shop moved; this path now holds nothing
+    moved.parent.mkdir()
+    done = chatcrm(tmp_path, *argv, CHATCRM_DATABASE_URL=sqlite_url(moved))
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert not moved.exists()
+    assert done.returncode == 2
+    assert str(moved) in done.stderr
