@@ -205,3 +205,30 @@ async def test_telegram_setup_on_a_new_database_registers_the_webhook(tmp_path: 
         )
     assert code == 0, err[-2000:]
     assert fake.webhook["url"] == "https://shop.example.com/webhook/telegram"
+
+
+NEW_LINE_SECRET = "line-channel-secret-after-the-reissue"
+
+
+async def test_a_webhook_signed_with_the_old_line_secret_is_refused_and_its_redelivery_counts(
+    tmp_path: Path,
+) -> None:
+    """The channel secret reissued and ``serve`` restarted with it: a delivery LINE signed with
+    the old one is refused (nothing stored, not answered); LINE's redelivery of that same event,
+    signed with the new secret, is answered once."""
+    await seed_member(tmp_path / "shop.db", Channel.LINE, LINE_USER, points=120)
+    api = FakeLineApi()
+    async with api.running():
+        variables = _line(tmp_path, api, api.access_token)
+        serve = await start_serve(tmp_path, **{**variables, "LINE_CHANNEL_SECRET": NEW_LINE_SECRET})
+        try:
+            event = points_event(LINE_USER, api.issue_reply_token(LINE_USER))
+            assert await post_line(serve.port, [event], CHANNEL_SECRET) == 401
+            assert await post_line(serve.port, [event], CHANNEL_SECRET) == 401
+            again = {**event, "deliveryContext": {"isRedelivery": True}}
+            assert await post_line(serve.port, [again], NEW_LINE_SECRET) == 200
+            assert await post_line(serve.port, [again], NEW_LINE_SECRET) == 200
+            await until(lambda: api.messages_to(LINE_USER), "the answer")
+        finally:
+            await stop_serve(serve)
+    assert len(api.messages_to(LINE_USER)) == 1
