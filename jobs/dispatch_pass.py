@@ -107,11 +107,10 @@ class Pass:
 
 class Feeder:
     """Claims rows for a pass whenever fewer lanes wait than ``ahead`` — ``lane`` rows (one
-    request) for each lane missing to twice ``ahead``, so that a claim takes a few lanes at
-    once (a claim is several trips to the database, each a wake-up of two threads) and no more
-    rows than ``workers + 2 × ahead`` requests are held at once; finishes on a claim that is
-    not full, a stop, a failure, or when ``until`` has passed. Its claims take turns with the
-    pass's send checks and outcome writes (one connection for them all)."""
+    request) for each lane missing, so that no more rows than ``workers + ahead`` requests are
+    held at once; finishes on a claim that is not full, a stop, a failure, or when ``until``
+    has passed. Its claims take turns with the pass's send checks and outcome writes (one
+    connection for them all)."""
 
     def __init__(
         self,
@@ -149,9 +148,7 @@ class Feeder:
                     continue
                 if state.stopping or self._now() >= self._until:
                     return
-                # refilled to twice ``ahead``: half the claims (and their trips and wake-ups)
-                # of one lane a claim, the rows held still bounded
-                size = (2 * state.ahead - len(state.lanes)) * self._lane
+                size = missing * self._lane
                 async with state.check.lock:
                     claimed = await self._claim(size)
                 state.add(claimed, capabilities)
