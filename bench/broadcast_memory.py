@@ -5,13 +5,13 @@ each; quick 20,000) is generated once by a child process — so its memory never
 into ``bench/.data/sending_<N>.db`` and copied for each run (the cached file stays unsent; the
 copy is migrated to this code's schema by a child process).
 This process then opens the shop, starts the fake LINE API (``keep_calls=False``: only counts)
-on a thread and event loop of its own (:func:`bench.line_fanout.running_apart`, as the fan-out
-bench serves it: the sender's loop does not wait behind the fake's handling of requests), sends
-a warm-up campaign to 1 member in 500, reads RSS (``VmRSS``), launches a campaign with one
-identical text (audience snapshot and N outbox rows written in keyset pages) and runs the real
-dispatcher until every row is sent, sampling ``VmRSS`` every 20 ms. Target: peak ÷ before <=
-1.10. Launch and send times are reported too (200 multicasts/s × 500 recipients makes 1M ≈ 10 s
-of sending at LINE's limit).
+on a thread and event loop of its own (:func:`bench.line_fake_apart.in_thread`, the fan-out
+bench's ``--fake thread``: the sender's loop does not wait behind the fake's handling of
+requests), sends a warm-up campaign to 1 member in 500, reads RSS (``VmRSS``), launches a
+campaign with one identical text (audience snapshot and N outbox rows written in keyset
+pages) and runs the real dispatcher until every row is sent, sampling ``VmRSS`` every 20 ms.
+Target: peak ÷ before <= 1.10. Launch and send times are reported too (200 multicasts/s × 500
+recipients makes 1M ≈ 10 s of sending at LINE's limit).
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from bench.line_fanout import ceilings, running_apart
+from bench.line_fake_apart import BenchLineApi, in_thread
+from bench.line_fanout import ceilings
 from bench.report import Target, publish
 from bench.sending_support import add_members, drain, launch_campaign, scratch_app, statuses
 from bot.channels.line import LineChannel
 from bot.core.messages import Channel
 from jobs.ratelimit import PlatformLimits
-from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_webhooks import line_settings
 from storage.db import create_engine
 from storage.migrate import upgrade
@@ -91,7 +91,7 @@ def shop(members: int) -> tuple[Path, float]:
 
 
 async def broadcast(url: str, members: int) -> dict[str, Any]:
-    fake = FakeLineApi(keep_calls=False)
+    fake = BenchLineApi(keep_calls=False)
     peak = 0
     sampling = True
 
@@ -101,7 +101,7 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
             peak = max(peak, rss_kib())
             await asyncio.sleep(0.02)
 
-    async with running_apart(fake), scratch_app(url, migrate=False) as app:
+    async with in_thread(fake) as served, scratch_app(url, migrate=False) as app:
         settings = line_settings(app.settings, fake)
         channel = LineChannel(settings, app.bus, app.uow, app.clock)
         limits = PlatformLimits.from_settings(settings)
@@ -130,7 +130,7 @@ async def broadcast(url: str, members: int) -> dict[str, Any]:
         sent = fake.recipients - warm_up  # read before the bare client adds its own
         # the most the fake accepts from a bare client from an empty rate window, after the
         # run (RSS no longer sampled)
-        _, ceiling = await ceilings(fake, members)
+        ceiling = (await ceilings(served, members)).per_s
     return {
         "members": members,
         "queued": launched.queued,
