@@ -26,12 +26,8 @@ A claim dates its slots ahead of when it begins by the recent claims' turnaround
 (:class:`_Lead`): a slot dated when the claim began is already that old when its answer
 comes, and at a rate whose gap is shorter than the turnaround (a busy database, or rates of
 many a second) it was missed every time, claimed again and paid for with an unused one.
-Dated ahead, the slot comes about when its answer does. A message need not wait for it: the
-claim also answers when the slots before it leave a gap (:attr:`Slot.earliest`: the bot's and
-the chat's next moments before it), and the message may leave from then on, up to its slot
-(and its lateness). When the budget has room that moment is past and the message leaves with
-the answer; when the bot is busy it is the slot itself. Either way every slot granted before
-it is a gap before it and every one after it a gap after, so the spacing holds.
+Dated ahead, the slot comes about when its answer does and the message waits for it as for
+any slot in the future: no message leaves before its slot, and the slots keep their spacing.
 
 The server uses it on PostgreSQL, where several processes may serve one shop; on SQLite one
 process serves it and the in-process limiter is the whole budget.
@@ -263,11 +259,10 @@ class SharedPace:
             if unused:  # answered by now, by this claim or one before it; a failure raises
                 await asyncio.gather(*unused)
                 unused.clear()
+            wait = slot.at - self._now()
             if not slot.granted:
-                await self._sleep(max(slot.at - self._now(), 0.01))  # the chat is busy till then
+                await self._sleep(max(wait, 0.01))  # the chat is busy until then
                 continue
-            # from the slots before it a gap on (see :class:`Slot`), not its dated moment
-            wait = slot.leaves_from - self._now()
             if wait > 0:
                 await self._sleep(wait)
             await self._leaving[channel].acquire(urgent=urgent)

@@ -88,10 +88,8 @@ made AS (
 asks AS (
     SELECT chat, ord FROM unnest(CAST(:pace_chats AS VARCHAR[])) WITH ORDINALITY AS a (chat, ord)
 ),
-steps (ord, keys, ats, granted, at, earliest) AS (
-    SELECT CAST(0 AS BIGINT), keys, ats, CAST(NULL AS BOOLEAN), CAST(NULL AS FLOAT8),
-        CAST(NULL AS FLOAT8)
-    FROM start
+steps (ord, keys, ats, granted, at) AS (
+    SELECT CAST(0 AS BIGINT), keys, ats, CAST(NULL AS BOOLEAN), CAST(NULL AS FLOAT8) FROM start
     UNION ALL
     SELECT a.ord, p.keys,
         CASE WHEN x.busy THEN p.ats ELSE (
@@ -102,8 +100,7 @@ steps (ord, keys, ats, granted, at, earliest) AS (
                 ORDER BY u.i)
             FROM unnest(p.ats) WITH ORDINALITY AS u (at, i)) END,
         NOT x.busy,
-        CASE WHEN x.busy THEN p.ats[x.c] ELSE x.slot END,
-        CASE WHEN x.busy THEN NULL ELSE greatest(p.ats[x.s], p.ats[x.c]) END
+        CASE WHEN x.busy THEN p.ats[x.c] ELSE x.slot END
     FROM steps AS p
     JOIN asks AS a ON a.ord = p.ord + 1
     CROSS JOIN LATERAL (
@@ -125,9 +122,9 @@ moved AS (
         locked AS l
     WHERE send_pace.key = m.key AND l.key = m.key AND l.next_at <> m.at
 )
-SELECT granted, at, earliest FROM steps WHERE ord > 0 ORDER BY ord
+SELECT granted, at FROM steps WHERE ord > 0 ORDER BY ord
 """
-).columns(granted=Boolean, at=Float, earliest=Float)
+).columns(granted=Boolean, at=Float)
 #: a claim that found a row missing made the rows and claims again; another process's
 #: :meth:`SendPaces.forget_before` may drop a chat's row made in between, at most this often
 CLAIM_TRIES: Final = 5
@@ -138,22 +135,10 @@ _MOVE: Final = (
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """``granted``: the message's slot is ``at``; else the chat is free at ``at``, try again.
-
-    ``earliest`` (granted): the message may leave from then on, up to its slot. It is when the
-    bot's and the chat's slots before this one leave a gap behind them (their next moments
-    before the claim took this slot); a slot dated ahead of the claim (``jobs.shared_pace``'s
-    lead) is not waited for when the budget has room: every slot granted before this one is at
-    least a gap before ``earliest``, every one after it at least a gap after ``at``. None:
-    from ``at``."""
+    """``granted``: the message may go at ``at``; else the chat is free at ``at``, try again."""
 
     granted: bool
     at: float
-    earliest: float | None = None
-
-    @property
-    def leaves_from(self) -> float:
-        return self.at if self.earliest is None else min(self.earliest, self.at)
 
 
 def grant(
@@ -174,11 +159,10 @@ def grant(
             slots.append(Slot(False, next_at[chat]))
             continue
         slot = max(now, next_at[sender])
-        earliest = next_at[sender] if chat is None else max(next_at[sender], next_at[chat])
         moved[sender] = next_at[sender] = slot + sender_gap
         if chat is not None:
             moved[chat] = next_at[chat] = slot + chat_gap
-        slots.append(Slot(True, slot, earliest))
+        slots.append(Slot(True, slot))
     return slots, moved
 
 
@@ -212,10 +196,7 @@ async def _claim_at_once(run: Callable[[], Awaitable[Sequence[Any]]], sender: st
     for _ in range(CLAIM_TRIES):
         rows = await run()
         if rows:
-            return [
-                Slot(bool(row[0]), float(row[1]), None if row[2] is None else float(row[2]))
-                for row in rows
-            ]
+            return [Slot(bool(row[0]), float(row[1])) for row in rows]
     raise RuntimeError(f"the send pace rows of {sender!r} vanish as they are made")
 
 
