@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
 from sqlalchemy.sql.functions import func
 
+from storage.console_queries import shop_days_start
 from storage.models import Branch, Campaign, Sale, table_of
 from storage.raw_session import session_of
 from storage.segments.sqltime import shop_date, shop_hour, shop_weekday
@@ -78,12 +79,12 @@ async def _names(uow: UnitOfWork, ids: Sequence[int | None]) -> dict[int | None,
 async def hours_of_week(
     uow: UnitOfWork, now: datetime, tz: ZoneInfo, days: int, branch_id: int | None
 ) -> list[BranchHours]:
-    """Sales per branch × weekday × hour in the last ``days`` days, branches by code."""
+    """Sales per branch × weekday × hour in the last ``days`` shop days, branches by code."""
     moment = table_of(Sale).c.occurred_at
     weekday, hour = shop_weekday(moment, tz), shop_hour(moment, tz)
     rows = await session_of(uow).execute(
         select(Sale.branch_id, weekday, hour, func.count(Sale.id))
-        .where(*_recent(branch_id, now - timedelta(days=days), now))
+        .where(*_recent(branch_id, shop_days_start(now, tz, days), now))
         .group_by(Sale.branch_id, weekday, hour)
     )
     cells: dict[int | None, list[list[int]]] = {}
@@ -107,7 +108,7 @@ async def sales_by_day(
     satang = type_coerce(Sale.amount, BigInteger)
     rows = await session_of(uow).execute(
         select(Sale.branch_id, day, func.count(Sale.id), func.sum(satang))
-        .where(*_recent(branch_id, now - timedelta(days=days), now))
+        .where(*_recent(branch_id, shop_days_start(now, tz, days), now))
         .group_by(Sale.branch_id, day)
     )
     today = now.astimezone(tz).date()
