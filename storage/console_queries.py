@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, String, cast, func, or_, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
@@ -77,9 +78,18 @@ def _sales_of(branch_id: int | None, since: datetime, now: datetime) -> list[Col
     return where
 
 
-async def _window(uow: UnitOfWork, now: datetime, days: int, branch_id: int | None) -> Window:
+def shop_days_start(now: datetime, tz: ZoneInfo, days: int) -> datetime:
+    """The first instant of the last ``days`` shop days, today's included: the midnight, in
+    ``tz``, that opens the first day a per-day chart of ``days`` days shows (not ``days`` × 24
+    hours back, which starts part-way through the day before it)."""
+    today = now.astimezone(tz).date()
+    return datetime.combine(today - timedelta(days=days - 1), time(), tz)
+
+
+async def _window(
+    uow: UnitOfWork, now: datetime, since: datetime, days: int, branch_id: int | None
+) -> Window:
     s = session_of(uow)
-    since = now - timedelta(days=days)
     recent = _sales_of(branch_id, since, now)
     new = (
         await s.execute(
@@ -99,7 +109,7 @@ async def _window(uow: UnitOfWork, now: datetime, days: int, branch_id: int | No
 
 
 async def _by_branch(
-    uow: UnitOfWork, now: datetime, days: int, branch_id: int | None
+    uow: UnitOfWork, now: datetime, since: datetime, branch_id: int | None
 ) -> list[BranchRevenue]:
     satang = type_coerce(Sale.amount, BigInteger)
     rows = await session_of(uow).execute(
@@ -112,7 +122,7 @@ async def _by_branch(
             func.sum(satang),
         )
         .join(Sale, Sale.branch_id == Branch.id)
-        .where(*_sales_of(branch_id, now - timedelta(days=days), now))
+        .where(*_sales_of(branch_id, since, now))
         .group_by(Branch.id, Branch.code, Branch.name_th, Branch.name_en)
     )
     found = [BranchRevenue(r[0], r[1], r[2], r[3], int(r[4]), _baht(r[5])) for r in rows]
@@ -120,9 +130,10 @@ async def _by_branch(
 
 
 async def overview(
-    uow: UnitOfWork, now: datetime, days: Sequence[int], branch_id: int | None
+    uow: UnitOfWork, now: datetime, tz: ZoneInfo, days: Sequence[int], branch_id: int | None
 ) -> Overview:
-    """Members, points held and, per window of ``days``, new and active members and sales."""
+    """Members, points held and, per window of ``days`` shop days (today's included, as the
+    per-day chart shows them), new and active members and sales."""
     members, points = (
         await session_of(uow).execute(
             select(func.count(Member.id), func.coalesce(func.sum(Member.points_balance), 0)).where(
@@ -130,8 +141,8 @@ async def overview(
             )
         )
     ).one()
-    windows = [await _window(uow, now, d, branch_id) for d in days]
-    by_branch = await _by_branch(uow, now, max(days), branch_id)
+    windows = [await _window(uow, now, shop_days_start(now, tz, d), d, branch_id) for d in days]
+    by_branch = await _by_branch(uow, now, shop_days_start(now, tz, max(days)), branch_id)
     return Overview(int(members), int(points), windows, by_branch)
 
 

@@ -13,50 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import BigInteger, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
-from sqlalchemy.sql.functions import FunctionElement, func
+from sqlalchemy.sql.functions import func
 
+from storage.console_queries import shop_days_start
 from storage.models import Branch, Campaign, Sale, table_of
 from storage.raw_session import session_of
-from storage.segments.sqltime import shop_hour, shop_weekday
+from storage.segments.sqltime import shop_date, shop_hour, shop_weekday
 from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
-
-
-class ShopDate(FunctionElement[date]):
-    """The calendar day of a stored UTC time in shop time (SQLite: the zone's offset at the
-    report's ``now``, as :mod:`storage.segments.sqltime` does for hours)."""
-
-    type = Date()
-    inherit_cache = True
-    name = "shop_date"
-
-
-@compiles(ShopDate)
-def _date_default(element: ShopDate, compiler: SQLCompiler, **kw: Any) -> str:
-    # only the clauses used: an unused bound value has no type PostgreSQL can infer
-    clauses = list(element.clauses)
-    moment, zone = (compiler.process(clauses[i], **kw) for i in (0, 1))
-    return f"CAST(timezone({zone}, {moment}) AS DATE)"
-
-
-@compiles(ShopDate, "sqlite")
-def _date_sqlite(element: ShopDate, compiler: SQLCompiler, **kw: Any) -> str:
-    clauses = list(element.clauses)
-    moment, shift = (compiler.process(clauses[i], **kw) for i in (0, 2))
-    return f"date({moment}, {shift})"
-
-
-def shop_date(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> ShopDate:
-    offset = now.astimezone(tz).utcoffset()
-    seconds = int(offset.total_seconds()) if offset is not None else 0
-    return ShopDate(moment, tz.key, f"{seconds:+d} seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +79,12 @@ async def _names(uow: UnitOfWork, ids: Sequence[int | None]) -> dict[int | None,
 async def hours_of_week(
     uow: UnitOfWork, now: datetime, tz: ZoneInfo, days: int, branch_id: int | None
 ) -> list[BranchHours]:
-    """Sales per branch × weekday × hour in the last ``days`` days, branches by code."""
+    """Sales per branch × weekday × hour in the last ``days`` shop days, branches by code."""
     moment = table_of(Sale).c.occurred_at
-    weekday, hour = shop_weekday(moment, tz, now), shop_hour(moment, tz, now)
+    weekday, hour = shop_weekday(moment, tz), shop_hour(moment, tz)
     rows = await session_of(uow).execute(
         select(Sale.branch_id, weekday, hour, func.count(Sale.id))
-        .where(*_recent(branch_id, now - timedelta(days=days), now))
+        .where(*_recent(branch_id, shop_days_start(now, tz, days), now))
         .group_by(Sale.branch_id, weekday, hour)
     )
     cells: dict[int | None, list[list[int]]] = {}
@@ -136,11 +104,11 @@ async def sales_by_day(
     uow: UnitOfWork, now: datetime, tz: ZoneInfo, days: int, branch_id: int | None
 ) -> list[BranchDays]:
     """Sales and revenue per branch and shop day over the last ``days`` days."""
-    day = shop_date(table_of(Sale).c.occurred_at, tz, now)
+    day = shop_date(table_of(Sale).c.occurred_at, tz)
     satang = type_coerce(Sale.amount, BigInteger)
     rows = await session_of(uow).execute(
         select(Sale.branch_id, day, func.count(Sale.id), func.sum(satang))
-        .where(*_recent(branch_id, now - timedelta(days=days), now))
+        .where(*_recent(branch_id, shop_days_start(now, tz, days), now))
         .group_by(Sale.branch_id, day)
     )
     today = now.astimezone(tz).date()

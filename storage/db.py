@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.holdout import register_sqlite_functions
 from storage.sqlite_driver import OneTripConnection, connector
+from storage.zone_shift import register_zone_shift
 
 #: the database of the shop (its pool of connections), as the layers above name it
 Database: TypeAlias = AsyncEngine
@@ -251,6 +252,8 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         cursor.close()
         # the launch's hold-out draw and retry keys in SQL (PostgreSQL has its own)
         register_sqlite_functions(dbapi_connection)
+        # each stored time's own offset in a zone with daylight saving (storage.zone_shift)
+        register_zone_shift(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

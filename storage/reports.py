@@ -163,8 +163,8 @@ async def _recent_sales(
     s = session_of(uow)
     # one pass over the last 30 days' sales, grouped by branch, weekday and hour (at most
     # branches × 168 rows); every sales figure of the report is a sum of those groups
-    weekday = shop_weekday(table_of(Sale).c.occurred_at, env.tz, env.now)
-    hour = shop_hour(table_of(Sale).c.occurred_at, env.tz, env.now)
+    weekday = shop_weekday(table_of(Sale).c.occurred_at, env.tz)
+    hour = shop_hour(table_of(Sale).c.occurred_at, env.tz)
     satang = type_coerce(Sale.amount, BigInteger)
     groups = await s.execute(
         select(Sale.branch_id, weekday, hour, func.count(Sale.id), func.sum(satang))

@@ -48,7 +48,9 @@ def _branch_name(branch: Branch | None, locale: str) -> str | None:
 async def overview(request: web.Request) -> web.Response:
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     async with app.uow() as uow:
-        numbers = await overview_numbers(uow, app.clock.now(), WINDOWS, viewer.branch_id)
+        numbers = await overview_numbers(
+            uow, app.clock.now(), app.settings.tz, WINDOWS, viewer.branch_id
+        )
         value = point_value(await uow.settings.get(SETTINGS_KEY), await load_rules(uow))
         branch = await uow.branches.get(viewer.branch_id) if viewer.branch_id else None
         days = window_of(request)

@@ -279,10 +279,10 @@ def _on_sales(cond: Condition, env: SegmentEnv) -> Bool | None:
         return _visit(S.branch_id.in_(branch_ids(values)))
     if field == "weekday":
         days = matching(range(1, 8), op, values)
-        return _visit(shop_weekday_in(S.occurred_at, env.tz, env.now, days))
+        return _visit(shop_weekday_in(S.occurred_at, env.tz, days))
     if field == "hour":
         hours = matching(range(24), op, values)
-        return _visit(shop_hour_in(S.occurred_at, env.tz, env.now, hours))
+        return _visit(shop_hour_in(S.occurred_at, env.tz, hours))
     if field == "visits":
         since = env.now - timedelta(days=cond.days) if cond.days else None
         if (op, values) in ((">=", (1,)), (">", (0,))):  # the common "has visited": an EXISTS

@@ -65,10 +65,10 @@ def group_test(cond: Condition, env: SegmentEnv) -> Bool | None:
         return _any(S.branch_id.in_(branch_ids(cond.values)))
     if cond.field == "weekday":
         days = matching(range(1, 8), cond.op, cond.values)
-        return _any(shop_weekday_in(S.occurred_at, env.tz, env.now, days))
+        return _any(shop_weekday_in(S.occurred_at, env.tz, days))
     if cond.field == "hour":
         hours = matching(range(24), cond.op, cond.values)
-        return _any(shop_hour_in(S.occurred_at, env.tz, env.now, hours))
+        return _any(shop_hour_in(S.occurred_at, env.tz, hours))
     if cond.field not in ("visits", "spend") or cond.op == "in":
         return None
     if cond.field == "visits":

@@ -1,27 +1,28 @@
-"""Hour and ISO weekday of a stored UTC time, in the shop's zone, on SQLite and PostgreSQL.
+"""Hour, ISO weekday and calendar day of a stored UTC time, in the shop's zone, on SQLite and
+PostgreSQL.
 
 ``sales.occurred_at`` is UTC. PostgreSQL converts with ``timezone(:tz, occurred_at)``, which
-follows daylight saving. SQLite has no zone data, so it shifts by a fixed offset: the zone's
-offset at the rule's ``now``. Asia/Bangkok has no daylight saving, so this is exact for Thai
-shops; for a zone with daylight saving, visits on the other side of a change are off by the
-difference (an hour) on SQLite only. The dialect is chosen when the statement is compiled, so
-one ``Select`` runs on either database.
+follows daylight saving. SQLite has no zone data: it shifts each time by the zone's offset at
+that time (:mod:`storage.zone_shift`), one fixed modifier written into the SQL for a zone
+whose offset never changes (Asia/Bangkok), a registered function for one that does. The
+dialect is chosen when the statement is compiled, so one ``Select`` runs on either database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, func, literal, literal_column
+from sqlalchemy import Date, Integer, func, literal, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from storage.segments.totals import PerDialect
+from storage.zone_shift import SQLITE_ZONE_SHIFT, fixed_shift
 
 
 class ShopHour(FunctionElement[int]):
@@ -40,23 +41,40 @@ class ShopWeekday(FunctionElement[int]):
     name = "shop_weekday"
 
 
-def _shift(tz: ZoneInfo, now: datetime) -> str:
-    """SQLite's modifier for the zone's offset at ``now`` (``+25200 seconds`` in Bangkok)."""
-    offset = now.astimezone(tz).utcoffset()
-    seconds = int(offset.total_seconds()) if offset is not None else 0
-    return f"{seconds:+d} seconds"
+class ShopDate(FunctionElement[date]):
+    """The calendar day in shop time."""
+
+    type = Date()
+    inherit_cache = True
+    name = "shop_date"
 
 
-def _args(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> tuple[Any, ...]:
-    return (moment, literal(tz.key), literal(_shift(tz, now)))
+#: the third argument of a zone whose offset changes: SQLite shifts each time by its own
+_PER_TIME = "NULL"
 
 
-def shop_hour(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> ShopHour:
-    return ShopHour(*_args(moment, tz, now))
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def shop_weekday(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> ShopWeekday:
-    return ShopWeekday(*_args(moment, tz, now))
+def _args(moment: ColumnElement[Any], tz: ZoneInfo) -> tuple[Any, ...]:
+    """(time, zone name, SQLite's fixed modifier or NULL): the modifier is written into the SQL,
+    so it is part of the statement's cache key (a statement for another zone is compiled
+    anew)."""
+    fixed = fixed_shift(tz)
+    return (moment, literal(tz.key), literal_column(_PER_TIME if fixed is None else _quoted(fixed)))
+
+
+def shop_hour(moment: ColumnElement[Any], tz: ZoneInfo) -> ShopHour:
+    return ShopHour(*_args(moment, tz))
+
+
+def shop_weekday(moment: ColumnElement[Any], tz: ZoneInfo) -> ShopWeekday:
+    return ShopWeekday(*_args(moment, tz))
+
+
+def shop_date(moment: ColumnElement[Any], tz: ZoneInfo) -> ShopDate:
+    return ShopDate(*_args(moment, tz))
 
 
 # A rule's weekday or hour condition is tested on every sale of a big shop. On SQLite the
@@ -64,35 +82,35 @@ def shop_weekday(moment: ColumnElement[Any], tz: ZoneInfo, now: datetime) -> Sho
 # text with the wanted values as text gives the same answer with less work per row.
 
 
-def _strftime(
-    form: str, moment: ColumnElement[Any], tz: ZoneInfo, now: datetime
-) -> ColumnElement[str]:
-    """SQLite's ``strftime`` with the format and the shift written into the SQL (both are this
-    module's constants, never rule text): bound as parameters, SQLite handles them again for
-    every row."""
-    return func.strftime(
-        literal_column(f"'{form}'"), moment, literal_column(f"'{_shift(tz, now)}'")
-    )
+def _strftime(form: str, moment: ColumnElement[Any], tz: ZoneInfo) -> ColumnElement[str]:
+    """SQLite's ``strftime`` with the format and the shift (or the zone) written into the SQL
+    (this module's constants and a zone's name, never rule text): bound as parameters, SQLite
+    handles them again for every row."""
+    fixed = fixed_shift(tz)
+    if fixed is None:
+        shift = getattr(func, SQLITE_ZONE_SHIFT)(moment, literal_column(_quoted(tz.key)))
+        return func.strftime(literal_column(f"'{form}'"), moment, shift)
+    return func.strftime(literal_column(f"'{form}'"), moment, literal_column(_quoted(fixed)))
 
 
 def shop_weekday_in(
-    moment: ColumnElement[Any], tz: ZoneInfo, now: datetime, days: Collection[int]
+    moment: ColumnElement[Any], tz: ZoneInfo, days: Collection[int]
 ) -> ColumnElement[bool]:
     """The ISO weekday (Monday 1 … Sunday 7) in shop time is one of ``days``."""
     wanted = sorted(days)
-    text = _strftime("%w", moment, tz, now)  # Sunday '0' … Saturday '6'
+    text = _strftime("%w", moment, tz)  # Sunday '0' … Saturday '6'
     sqlite = _one_of(text, sorted(str(day % 7) for day in wanted), contiguous=False)
-    return PerDialect(_one_of(shop_weekday(moment, tz, now), wanted), sqlite)
+    return PerDialect(_one_of(shop_weekday(moment, tz), wanted), sqlite)
 
 
 def shop_hour_in(
-    moment: ColumnElement[Any], tz: ZoneInfo, now: datetime, hours: Collection[int]
+    moment: ColumnElement[Any], tz: ZoneInfo, hours: Collection[int]
 ) -> ColumnElement[bool]:
     """The hour of day (0–23) in shop time is one of ``hours``."""
     wanted = sorted(hours)
-    text = _strftime("%H", moment, tz, now)  # '00' … '23'
+    text = _strftime("%H", moment, tz)  # '00' … '23'
     sqlite = _one_of(text, [f"{hour:02d}" for hour in wanted], contiguous=_contiguous(wanted))
-    return PerDialect(_one_of(shop_hour(moment, tz, now), wanted), sqlite)
+    return PerDialect(_one_of(shop_hour(moment, tz), wanted), sqlite)
 
 
 def _contiguous(values: list[int]) -> bool:
@@ -111,13 +129,23 @@ def _one_of(expr: ColumnElement[Any], wanted: list[Any], *, contiguous: bool | N
 
 
 def _parts(
-    element: FunctionElement[int], compiler: SQLCompiler, wanted: tuple[int, int], **kw: Any
+    element: FunctionElement[Any], compiler: SQLCompiler, wanted: tuple[int, int], **kw: Any
 ) -> tuple[str, str]:
-    """The SQL of two of the (time, zone name, offset) arguments: only those rendered may be
+    """The SQL of two of the (time, zone name, modifier) arguments: only those rendered may be
     processed, or the unused one would still be sent as a parameter."""
     clauses = list(element.clauses)
     first, second = (compiler.process(clauses[i], **kw) for i in wanted)
     return first, second
+
+
+def _sqlite_local(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    """The arguments of SQLite's ``strftime``/``date`` after the format: the time and its
+    shift to shop time."""
+    moment, shift = _parts(element, compiler, (0, 2), **kw)
+    if shift == _PER_TIME:
+        zone = compiler.process(list(element.clauses)[1], **kw)
+        shift = f"{SQLITE_ZONE_SHIFT}({moment}, {zone})"
+    return f"{moment}, {shift}"
 
 
 @compiles(ShopHour)
@@ -134,14 +162,24 @@ def _weekday_default(element: ShopWeekday, compiler: SQLCompiler, **kw: Any) -> 
     return f"CAST(date_part('isodow', timezone({zone}, {moment})) AS INTEGER)"
 
 
+@compiles(ShopDate)
+def _date_default(element: ShopDate, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, zone = _parts(element, compiler, (0, 1), **kw)
+    return f"CAST(timezone({zone}, {moment}) AS DATE)"
+
+
 @compiles(ShopHour, "sqlite")
 def _hour_sqlite(element: ShopHour, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, shift = _parts(element, compiler, (0, 2), **kw)
-    return f"CAST(strftime('%H', {moment}, {shift}) AS INTEGER)"
+    return f"CAST(strftime('%H', {_sqlite_local(element, compiler, **kw)}) AS INTEGER)"
 
 
 @compiles(ShopWeekday, "sqlite")
 def _weekday_sqlite(element: ShopWeekday, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, shift = _parts(element, compiler, (0, 2), **kw)
     # strftime('%w') counts Sunday as 0; ISO counts Monday as 1 and Sunday as 7
-    return f"((CAST(strftime('%w', {moment}, {shift}) AS INTEGER) + 6) % 7 + 1)"
+    local = _sqlite_local(element, compiler, **kw)
+    return f"((CAST(strftime('%w', {local}) AS INTEGER) + 6) % 7 + 1)"
+
+
+@compiles(ShopDate, "sqlite")
+def _date_sqlite(element: ShopDate, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({_sqlite_local(element, compiler, **kw)})"

@@ -9,7 +9,6 @@ setting is documented as any zone, so every place should honour it."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from storage.console_reports import sales_by_day
+from storage.console_reports import hours_of_week, sales_by_day
 from storage.models import Member
 from storage.raw_session import session_of
 from storage.segments import SegmentEnv, compile_rule, parse_rule
@@ -28,14 +27,6 @@ from tests.unit.staff_support import make_member
 LONDON = ZoneInfo("Europe/London")
 FRIDAY_LATE = datetime(2026, 3, 20, 23, 30, tzinfo=LONDON)  # GMT: 23:30 UTC
 SUNDAY_AFTER = datetime(2026, 4, 5, 12, 0, tzinfo=LONDON)  # BST: 11:00 UTC
-
-#: SQLite shifts by the zone's offset at ``now`` (storage.segments.sqltime): wrong across DST
-ON_SQLITE = pytest.mark.xfail(
-    condition="sqlite" in os.environ.get("CHATCRM_TEST_DATABASE_URL", "sqlite"),
-    strict=True,
-    reason="SQLite reads stored times with the offset of the report's now, not the sale's: a "
-    "winter 23:30 sale seen in summer lands on the next day (and hour 0) in a DST zone",
-)
 
 
 async def _friday_late_sale(app: App, clock: FrozenClock) -> int:
@@ -53,7 +44,6 @@ async def _selected(app: App, rule: str) -> list[int]:
         return list((await session_of(uow).execute(query)).scalars())
 
 
-@ON_SQLITE
 async def test_the_console_puts_a_winter_sale_on_its_own_day_when_seen_in_summer(
     app: App, clock: FrozenClock
 ) -> None:
@@ -64,7 +54,16 @@ async def test_the_console_puts_a_winter_sale_on_its_own_day_when_seen_in_summer
     assert days == {date(2026, 3, 20): 1}
 
 
-@ON_SQLITE
+async def test_the_reports_heat_map_puts_a_winter_sale_on_its_own_weekday_and_hour(
+    app: App, clock: FrozenClock
+) -> None:
+    await _friday_late_sale(app, clock)
+    async with app.uow() as uow:
+        [branch] = await hours_of_week(uow, clock.now(), LONDON, 30, None)
+    cells = {(day, hour) for day, row in enumerate(branch.cells) for hour, n in enumerate(row) if n}
+    assert cells == {(4, 23)}  # Friday (Monday is 0), 23:00
+
+
 @pytest.mark.parametrize(("rule", "hit"), [("weekday = fri", True), ("weekday = sat", False)])
 async def test_a_segment_by_weekday_reads_the_sales_own_weekday(
     app: App, clock: FrozenClock, rule: str, hit: bool
@@ -73,7 +72,6 @@ async def test_a_segment_by_weekday_reads_the_sales_own_weekday(
     assert await _selected(app, rule) == ([ploy] if hit else [])
 
 
-@ON_SQLITE
 async def test_a_segment_by_hour_reads_the_sales_own_hour(app: App, clock: FrozenClock) -> None:
     ploy = await _friday_late_sale(app, clock)
     assert await _selected(app, "hour = 23") == [ploy]
