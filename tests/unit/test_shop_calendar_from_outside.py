@@ -43,11 +43,6 @@ async def _expiry_months(app: App, months: int) -> None:
         await uow.commit()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lots expire N months after earned_at on the UTC clock: points earned at 00:30 "
-    "Bangkok on 1 March (28 Feb UTC) with a 1-month rule expire on 29 March, 3 days early",
-)
 async def test_points_earned_just_after_midnight_on_1_march_last_until_1_april(
     app: App, clock: FrozenClock
 ) -> None:
@@ -69,11 +64,6 @@ async def test_points_earned_just_after_midnight_on_1_march_last_until_1_april(
     assert await balance(app, ploy.id) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lots expire on the UTC clock: 12 months from 00:30 Bangkok on 1 March 2027 is "
-    "taken as 28 Feb 2028 17:30 UTC, so the points go on 29 February, a day early",
-)
 async def test_a_years_points_earned_on_1_march_survive_29_february_of_the_leap_year(
     app: App, clock: FrozenClock
 ) -> None:
