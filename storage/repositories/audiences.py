@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
 
@@ -221,10 +221,11 @@ class Audiences:
 
     @staticmethod
     def lapsed(
-        now: datetime, lapsed_days: int, cooldown_days: int, max_tries: int, kind: str
+        visited_before: datetime, tried_before: datetime, max_tries: int, kind: str
     ) -> MemberQuery:
-        """Members whose last sale is ``lapsed_days`` old, tried fewer than ``max_tries``
-        times (by campaigns of ``kind``) since it and not within ``cooldown_days``.
+        """Members whose last sale is before ``visited_before``, tried fewer than ``max_tries``
+        times (by campaigns of ``kind``) since it and not since ``tried_before`` (the caller
+        turns its days into shop midnights: days are the shop's calendar days).
 
         A try is a message the member was sent or is still to be sent, or a hold-out draw (the
         hold-out is treated as the recipients are); an enrolment that sent nothing is none: left
@@ -260,9 +261,9 @@ class Audiences:
         return select(Member.id).where(
             Member.erased_at.is_(None),
             last_sale.is_not(None),
-            last_sale <= now - timedelta(days=lapsed_days),
+            last_sale < visited_before,
             tries_this_lapse < max_tries,
-            or_(last_try.is_(None), last_try <= now - timedelta(days=cooldown_days)),
+            or_(last_try.is_(None), last_try < tried_before),
         )
 
     async def points_holders(

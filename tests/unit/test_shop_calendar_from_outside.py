@@ -107,11 +107,6 @@ async def _last_visits(app: App, owner: Chat, clock: FrozenClock) -> tuple[int, 
     return ploy.id, nok.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="win-back's 'lapsed_days since the last visit' compares instants: a last visit at "
-    "23:30 is not lapsed at the 10:00 run 60 shop days later, one at 09:00 the same day is",
-)
 async def test_two_members_last_seen_on_the_same_shop_day_are_won_back_on_the_same_day(
     app: App, clock: FrozenClock
 ) -> None:
