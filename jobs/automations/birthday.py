@@ -6,7 +6,9 @@ Decisions:
   member born on 5 March is due, although UTC still says 4 March.
 - The greeting goes out from ``hour`` (default 10:00 shop time), ``days_before`` days before the
   birthday (default 0: on the day). A birthday on 29 February is celebrated on 28 February in
-  years without a 29th.
+  years without a 29th. /settings refuses an hour that the quiet hours would hold until the
+  next day (22:00 under 21:00-09:00), and quiet hours that would hold the set hour so: the
+  greeting reaches the member on the day (a morning hour inside them waits until they end).
 - One campaign per birthday *month* (``automation:birthday`` + ``2026-03``): its offer is the
   birthday coupon valid for that month, claimed with the ``cmp:<id>`` button like any campaign.
   A member is greeted once per year: left out when already in any birthday campaign of the

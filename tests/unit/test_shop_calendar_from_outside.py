@@ -152,19 +152,21 @@ async def _phones(app: App, clock: FrozenClock, until: datetime) -> dict[str, li
     return received
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a birthday hour inside the quiet hours (22:00) is accepted, and the greeting "
-    "queued at 22:00 on the day waits for 09:00: the member hears it the day after",
-)
 async def test_a_greeting_hour_set_to_22_still_reaches_the_member_on_their_birthday(
     app: App, clock: FrozenClock
 ) -> None:
+    """22:00 is inside the default quiet hours (21:00-09:00): the greeting would wait for
+    09:00 the next day, so the hour is refused with the reason, and the greeting keeps its
+    hour (10:00) and reaches the member on their birthday. (The quiet hours are refused
+    likewise when they would hold the set greeting hour overnight.)"""
     clock.set(bangkok(2026, 3, 4, 0, 0))
     await set_automations(app, {"birthday": {"holdout_pct": 0}})
     owner = await staff_chat(app, "o1", "owner", language_code="en")
     await owner.press("set:aue:birthday:hour")
-    await owner.say("22")  # accepted, or refused: either way the greeting is on the day
+    await owner.say("22")
+    assert "22:00 is inside the quiet hours (21:00–09:00)" in owner.text()
+    async with app.uow() as uow:
+        assert (await uow.settings.get("automations"))["birthday"].get("hour") is None
     await make_member(app, "Ploy", "0811111111", user_id="m1", birthday=date(1990, 3, 5))
     received = await _phones(app, clock, bangkok(2026, 3, 7, 12, 0))
     assert [m.date() for m in received.get("m1", [])] == [date(2026, 3, 5)]
