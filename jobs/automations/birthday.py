@@ -15,7 +15,9 @@ Decisions:
   same year (a birthday edited to a later month does not bring a second coupon).
 - Catch-up: a run also covers the ``CATCH_UP_DAYS`` days before today
   (:func:`jobs.automations.common.due_days`), so a process that was down on someone's
-  birthday greets them when it is back (late, but once). A late greeting
+  birthday greets them when it is back (late, but once). A birthday that had already ended
+  (shop day) when the member joined is not caught up: it waits for next year, so typing
+  yesterday's date at sign-up brings no coupon at once. A late greeting
   after the birthday month has ended goes into the month of the greeting, with its coupon
   (:func:`shop.automations.greeting_month`): a coupon that expired before it was sent is no
   gift. So a 31 December birthday can be greeted in January's campaign: one of its own
@@ -27,7 +29,7 @@ Decisions:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Final
 
 from jobs.app import App
@@ -63,7 +65,9 @@ async def run_birthday(app: App) -> dict[str, int]:
         words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
         for greeting_day in due_days(now, tz, int(config["hour"])):
             day = greeting_day + ahead
-            due = uow.audiences.born_on(day, kind_of(NAME))
+            # a birthday that had ended when the member joined is not caught up
+            ended = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+            due = uow.audiences.born_on(day, kind_of(NAME), ended)
             if not await uow.audiences.any(due):
                 continue
             month = greeting_month(day, shop_day(now, tz))

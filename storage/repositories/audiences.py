@@ -199,11 +199,13 @@ class Audiences:
         return list(result.scalars())
 
     @staticmethod
-    def born_on(day: date, not_in_kind: str) -> MemberQuery:
-        """Members born on ``day`` not yet greeted for ``day``'s year by a campaign of kind
-        ``not_in_kind``: its period key starts with the year (``2026-03``), or names the
-        birthday's year after a slash (``2027-01/2026``: a late greeting in January of a
-        December birthday, counted for the year of the birthday, not of the greeting)."""
+    def born_on(day: date, not_in_kind: str, joined_before: datetime) -> MemberQuery:
+        """Members born on ``day`` who joined before ``joined_before`` (the caller's end of the
+        birthday: a birthday that had passed when the member joined waits for next year), not
+        yet greeted for ``day``'s year by a campaign of kind ``not_in_kind``: its period key
+        starts with the year (``2026-03``), or names the birthday's year after a slash
+        (``2027-01/2026``: a late greeting in January of a December birthday, counted for the
+        year of the birthday, not of the greeting)."""
         key = Campaign.period_key
         of_year = or_(and_(key.like(f"{day.year}-%"), ~key.like("%/%")), key.like(f"%/{day.year}"))
         greeted_this_year = exists().where(
@@ -215,6 +217,7 @@ class Audiences:
         return select(Member.id).where(
             Member.birthday.is_not(None),
             Member.erased_at.is_(None),
+            Member.joined_at < joined_before,
             _born_on(day),
             ~greeted_this_year,
         )

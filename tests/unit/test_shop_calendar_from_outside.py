@@ -201,12 +201,6 @@ async def test_the_consoles_last_7_days_are_the_7_shop_days_its_chart_shows(
     assert _windows_sales(page)[0] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the birthday job's catch-up (3 days back, for a server that was down) also greets "
-    "a birthday that passed before the member joined: typing yesterday's date at sign-up "
-    "brings a birthday coupon at once",
-)
 async def test_a_birthday_that_passed_before_the_member_joined_waits_for_next_year(
     app: App, clock: FrozenClock
 ) -> None:
