@@ -22,7 +22,8 @@ from shop.automations import (
     SETTINGS_KEY,
     automation_config,
 )
-from shop.settings_changes import ChangedBy, save_setting
+from shop.contact_policy import load_policy
+from shop.settings_changes import ChangedBy, refuse_greeting_overnight, save_setting
 from shop.settings_values import (
     GIFT_AUTOMATIONS,
     TEXT_AUTOMATIONS,
@@ -154,9 +155,13 @@ async def set_number(
     uow: UnitOfWork, by: ChangedBy, automation: Automation, field: str, text: str
 ) -> int:
     """One of ``automation``'s numbers from what was typed (``settings.bad_int`` outside its
-    range, nothing changed)."""
+    range, ``prefs.greeting_in_quiet`` for a birthday hour the quiet hours would hold until
+    the next day; nothing changed)."""
     low, high = automation.fields[field]
     value = parse_whole(text, low, high)
+    if (automation.name, field) == ("birthday", "hour"):
+        policy = await load_policy(uow.settings)
+        refuse_greeting_overnight(policy, value, "prefs.greeting_in_quiet")
     await save_field(uow, by, automation, field, value)
     return value
 

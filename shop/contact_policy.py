@@ -113,6 +113,13 @@ class ContactPolicy:
         """False when the owner switched quiet hours off: promotions go out at any hour."""
         return self.quiet_start != self.quiet_end
 
+    def holds_overnight(self, local: time) -> bool:
+        """Whether a promotion due at shop time ``local`` (naive) waits until the next day:
+        it falls in quiet hours that run across midnight, before midnight (in the morning
+        part, or in quiet hours within one day, it still goes the same day)."""
+        start, end = self.quiet_start, self.quiet_end
+        return self.has_quiet_hours and start > end and local >= start
+
     def cap_for(self, group: str) -> int:
         """Promotions a member of ``group`` may get per window (``other`` for unknown groups)."""
         return self.caps.get(group, self.caps.get("other", DEFAULT_CAPS["other"]))

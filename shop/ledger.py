@@ -330,18 +330,19 @@ async def adjust_points(
 
 
 async def expire_points(
-    uow: UnitOfWork, *, member_id: int, now: datetime, rules: LoyaltyRules
+    uow: UnitOfWork, *, member_id: int, now: datetime, rules: LoyaltyRules, tz: ZoneInfo
 ) -> int:
-    """Expire the member's unspent points whose expiry has passed; returns how many.
+    """Expire the member's unspent points whose expiry has passed (on the shop's calendar,
+    ``tz``); returns how many.
 
     Idempotent per UTC day (``expire:<member>:<date>``). A redemption or a void committed
     before the member's row is locked here is in the ledger read under the lock: the expiry
     takes only what is still due.
     """
-    if await _due(uow.points, member_id, now, rules) <= 0:
+    if await _due(uow.points, member_id, now, rules, tz) <= 0:
         return 0  # nothing due: nothing to lock
     balance = await uow.points.locked_balance(member_id)
-    due = min(await _due(uow.points, member_id, now, rules), balance)
+    due = min(await _due(uow.points, member_id, now, rules, tz), balance)
     if due <= 0:
         return 0
     key = f"expire:{member_id}:{now.date().isoformat()}"
@@ -350,7 +351,9 @@ async def expire_points(
     return 0 if entry is None else due
 
 
-async def _due(points: PointsLedger, member_id: int, now: datetime, rules: LoyaltyRules) -> int:
+async def _due(
+    points: PointsLedger, member_id: int, now: datetime, rules: LoyaltyRules, tz: ZoneInfo
+) -> int:
     """The member's unspent points whose expiry has passed, as the ledger reads now."""
-    lots = unspent_lots(await points.entries(member_id), rules.expiry_months)
+    lots = unspent_lots(await points.entries(member_id), rules.expiry_months, tz)
     return sum(lot.remaining for lot in lots if lot.expires_at <= now)

@@ -7,7 +7,8 @@ one point per 25 THB, 50 welcome points, points expire 12 months after they were
 A cashier may record 20,000 THB of sales per shop day before an owner must approve more, and
 one sale may not exceed 100,000 THB (a typo guard).
 
-Points are lots: each credit is a lot that expires ``expiry_months`` after its ``earned_at``;
+Points are lots: each credit is a lot that expires ``expiry_months`` after its ``earned_at`` on
+the shop's calendar (points earned at 00:30 on 1 March last until 00:30 on 1 April, shop time);
 each debit uses up lots first in, first out (a void first takes back its own sale's lot). See
 :func:`unspent_lots`, which both ``/points`` and the expiry operation use.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Final, Protocol
 
@@ -162,21 +163,25 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def lot_expiry(earned_at: datetime, months: int) -> datetime:
-    """When points earned at ``earned_at`` expire: ``months`` calendar months later on the UTC
-    clock, the one ``earned_at`` is stored on, whatever clock the caller holds it in."""
-    return add_months(earned_at.astimezone(UTC), months)
+def lot_expiry(earned_at: datetime, months: int, tz: tzinfo) -> datetime:
+    """When points earned at ``earned_at`` expire: ``months`` calendar months later on the
+    shop's calendar (``tz``), at the same shop time, as a UTC instant. A purchase in the small
+    hours of a shop day belongs to that day, though it is still the day before in UTC."""
+    return add_months(earned_at.astimezone(tz), months).astimezone(UTC)
 
 
-def earned_between(start: datetime, end: datetime, months: int) -> tuple[datetime, datetime]:
+def earned_between(
+    start: datetime, end: datetime, months: int, tz: tzinfo
+) -> tuple[datetime, datetime]:
     """A range of earning times holding every credit whose lot expires (:func:`lot_expiry`) in
     ``[start, end)``, to pre-select them by (the lot's own expiry then decides): ``months``
-    earlier on the lots' clock, the end :data:`CLAMPED_DAYS` later, since the days a shorter
-    month lacks expire on its last day (with one month, the 28th to the 31st of January all
-    expire on 28 February)."""
-    return add_months(start.astimezone(UTC), -months), (
-        add_months(end.astimezone(UTC), -months) + CLAMPED_DAYS
-    )
+    earlier on the shop's calendar, the end :data:`CLAMPED_DAYS` later, since the days a
+    shorter month lacks expire on its last day (with one month, the 28th to the 31st of January
+    all expire on 28 February), and the start a day earlier, so that a daylight-saving shift
+    between the two dates never leaves a credit out."""
+    lowest = add_months(start.astimezone(tz), -months).astimezone(UTC) - timedelta(days=1)
+    before = add_months(end.astimezone(tz), -months).astimezone(UTC) + CLAMPED_DAYS
+    return lowest, before
 
 
 @dataclass(slots=True)
@@ -206,16 +211,17 @@ class LedgerLine(Protocol):
     def earned_at(self) -> datetime: ...
 
 
-def unspent_lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list[Lot]:
+def unspent_lots(entries: Iterable[LedgerLine], expiry_months: int, tz: tzinfo) -> list[Lot]:
     """The credits not yet used up, oldest first (entries in ``earned_at`` order, then id).
 
-    Each positive entry is a lot expiring ``expiry_months`` after its ``earned_at``. A negative
+    Each positive entry is a lot expiring ``expiry_months`` after its ``earned_at`` on the
+    shop's calendar (``tz``, see :func:`lot_expiry`). A negative
     entry uses up the lots that exist at that point, oldest first; a ``void`` entry first takes
     its own sale's lot. A debit larger than every lot left (a balance that went below zero,
     which only older data could hold) is a debt that the next credits pay off first, so the
     lots always add up to ``max(balance, 0)`` and expiring them can never go below zero.
     """
-    return [lot for lot in _lots(entries, expiry_months) if lot.remaining > 0]
+    return [lot for lot in _lots(entries, expiry_months, tz) if lot.remaining > 0]
 
 
 def expired_of_sale(entries: Iterable[LedgerLine], sale_id: int) -> int:
@@ -230,15 +236,16 @@ def unspent_of_sale(entries: Iterable[LedgerLine], sale_id: int) -> int:
     return sum(lot.remaining for lot in _lots(entries) if lot.sale_id == sale_id)
 
 
-def _lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list[Lot]:
-    """Every credit's lot, used up or not (see :func:`unspent_lots`)."""
+def _lots(entries: Iterable[LedgerLine], expiry_months: int = 12, tz: tzinfo = UTC) -> list[Lot]:
+    """Every credit's lot, used up or not (see :func:`unspent_lots`; the callers that leave out
+    the expiry period and the calendar look only at how much of each lot is left)."""
     lots: list[Lot] = []
     debt = 0
     for entry in sorted(entries, key=lambda e: (e.earned_at, e.id or 0)):
         if entry.delta > 0:
             paid = min(debt, entry.delta)
             debt -= paid
-            expires_at = lot_expiry(entry.earned_at, expiry_months)
+            expires_at = lot_expiry(entry.earned_at, expiry_months, tz)
             lots.append(Lot(entry.id, entry.sale_id, expires_at, entry.delta - paid))
             continue
         owed = -entry.delta
@@ -260,11 +267,12 @@ def _lots(entries: Iterable[LedgerLine], expiry_months: int = 12) -> list[Lot]:
     return lots
 
 
-def expiring_points(entries: Iterable[LedgerLine], until: datetime, expiry_months: int = 12) -> int:
+def expiring_points(
+    entries: Iterable[LedgerLine], until: datetime, tz: tzinfo, expiry_months: int = 12
+) -> int:
     """Points still unspent that expire on or before ``until`` (see :func:`unspent_lots`)."""
-    return sum(
-        lot.remaining for lot in unspent_lots(entries, expiry_months) if lot.expires_at <= until
-    )
+    lots = unspent_lots(entries, expiry_months, tz)
+    return sum(lot.remaining for lot in lots if lot.expires_at <= until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,8 +287,11 @@ class LoyaltyStatus:
     expiring_by: datetime
 
 
-async def loyalty_status(uow: UnitOfWork, member_id: int, now: datetime) -> LoyaltyStatus:
-    """Balance, tier and expiry warning of one member, as /points and the card show them."""
+async def loyalty_status(
+    uow: UnitOfWork, member_id: int, now: datetime, tz: tzinfo
+) -> LoyaltyStatus:
+    """Balance, tier and expiry warning of one member, as /points and the card show them
+    (``tz``: the shop's, whose calendar the points expire on)."""
     rules = await load_rules(uow)
     since = add_months(now, -rules.tier_window_months)
     spend, entries = await _spend_and_ledger(uow, member_id, since)
@@ -292,7 +303,7 @@ async def loyalty_status(uow: UnitOfWork, member_id: int, now: datetime) -> Loya
         tier=tier,
         next_tier=next_tier,
         to_next=(next_tier.min_spend - spend) if next_tier else Decimal(0),
-        expiring=expiring_points(entries, until, rules.expiry_months),
+        expiring=expiring_points(entries, until, tz, rules.expiry_months),
         expiring_by=until,
     )
 

@@ -9,9 +9,11 @@ Every writer parses first (:mod:`shop.settings_values`): a refused value raises
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Final
 
+from bot.core.errors import InvalidInput
+from shop.automations import automation_config
 from shop.contact_policy import NO_QUIET_HOURS, ContactPolicy
 from shop.contact_policy import SETTINGS_KEY as POLICY_KEY
 from shop.loyalty import SETTINGS_KEY as LOYALTY_KEY
@@ -75,6 +77,17 @@ def quiet_hours(policy: ContactPolicy) -> list[str]:
     return [policy.quiet_start.strftime("%H:%M"), policy.quiet_end.strftime("%H:%M")]
 
 
+def refuse_greeting_overnight(policy: ContactPolicy, hour: int, key: str) -> None:
+    """Refuse (``InvalidInput(key)``) a birthday greeting hour that the quiet hours would hold
+    until the next day: the greeting, a promotion, would reach the member after their birthday.
+    (An hour in the morning part of the quiet hours only waits until they end, the same day.)
+    Both the greeting hour and the quiet hours are checked against the other when either
+    changes, so the greeting always reaches the member on the day."""
+    if policy.holds_overnight(time(hour)):
+        start, end = quiet_hours(policy)
+        raise InvalidInput(key, hour=f"{hour:02d}:00", start=start, end=end)
+
+
 async def switch_quiet_hours_off(uow: UnitOfWork, by: ChangedBy) -> None:
     """No quiet hours: the dispatcher never holds a promotion back (audited like any change)."""
     stored = await uow.settings.get(POLICY_KEY) or {}
@@ -112,6 +125,12 @@ async def set_contact_policy(
     policy = ContactPolicy.from_setting(stored)
     more: dict[str, Any] = {}
     if field == "quiet":
+        greeting = int((await automation_config(uow, "birthday"))["hour"])
+        refuse_greeting_overnight(
+            ContactPolicy.from_setting({"quiet_hours": value}),
+            greeting,
+            "prefs.quiet_covers_greeting",
+        )
         before: Any = quiet_hours(policy)
         stored["quiet_hours"] = value
         entry: str | tuple[str, ...] = "quiet_hours"

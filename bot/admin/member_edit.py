@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -39,10 +40,10 @@ def visible(member: Member | None, viewer: Viewer) -> bool:
 
 
 async def member_extras(
-    uow: UnitOfWork, member_id: int, locale: str, now: datetime
+    uow: UnitOfWork, member_id: int, locale: str, now: datetime, tz: ZoneInfo
 ) -> dict[str, Any]:
     """Values for ``member_extras.html``: tier progress, campaigns, inbox thread."""
-    status = await loyalty_status(uow, member_id, now)
+    status = await loyalty_status(uow, member_id, now, tz)
     progress = None
     if status.next_tier is not None and status.next_tier.min_spend > 0:
         share = float(status.spend / status.next_tier.min_spend)

@@ -153,7 +153,7 @@ async def member(request: web.Request) -> web.Response:
         tiers = {tier.name: tier for tier in (await load_rules(uow)).tiers}
         tags = await uow.people.tags(member_id)
         notes = await uow.people.notes(member_id, limit=10)
-        extras = await member_extras(uow, member_id, viewer.locale, now)
+        extras = await member_extras(uow, member_id, viewer.locale, now, app.settings.tz)
         # a member's page is personal data: who looked, and when, is on record
         await uow.audit.record(viewer.actor, "console.member_viewed", now, member_id=member_id)
         await uow.commit()

@@ -36,7 +36,7 @@ def qr_png(payload: str) -> bytes:
 
 async def card_reply(ctx: Context, member: MemberLike) -> Reply:
     """The card of ``member``; the text repeats the code for channels that show no image."""
-    status = await loyalty_status(ctx.uow, member.id, ctx.now)
+    status = await loyalty_status(ctx.uow, member.id, ctx.now, ctx.settings.tz)
     payload = qr_payload(member.member_code)
     tier = tier_label(ctx, status.tier)
     view = MemberCardView(

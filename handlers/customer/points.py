@@ -13,7 +13,7 @@ async def show_points(ctx: Context) -> list[Reply]:
     """/points (members only). Tiers count the rolling 12-month spend of non-voided sales."""
     member = ctx.member_view
     assert member is not None
-    status = await loyalty_status(ctx.uow, member.id, ctx.now)
+    status = await loyalty_status(ctx.uow, member.id, ctx.now, ctx.settings.tz)
     lines = [
         ctx.t("points.balance", points=format_points(status.balance)),
         ctx.t("points.tier", tier=tier_label(ctx, status.tier)),

@@ -15,7 +15,7 @@ NOTE_PREVIEW = 120
 
 async def describe_member(ctx: Context, member: Member) -> str:
     uow, locale = ctx.uow, ctx.locale
-    status = await loyalty_status(uow, member.id, ctx.now)
+    status = await loyalty_status(uow, member.id, ctx.now, ctx.settings.tz)
     bought = await uow.people.purchases(member.id)
     favourite = (
         await uow.branches.get(bought.favourite_branch_id) if bought.favourite_branch_id else None

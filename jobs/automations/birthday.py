@@ -6,14 +6,18 @@ Decisions:
   member born on 5 March is due, although UTC still says 4 March.
 - The greeting goes out from ``hour`` (default 10:00 shop time), ``days_before`` days before the
   birthday (default 0: on the day). A birthday on 29 February is celebrated on 28 February in
-  years without a 29th.
+  years without a 29th. /settings refuses an hour that the quiet hours would hold until the
+  next day (22:00 under 21:00-09:00), and quiet hours that would hold the set hour so: the
+  greeting reaches the member on the day (a morning hour inside them waits until they end).
 - One campaign per birthday *month* (``automation:birthday`` + ``2026-03``): its offer is the
   birthday coupon valid for that month, claimed with the ``cmp:<id>`` button like any campaign.
   A member is greeted once per year: left out when already in any birthday campaign of the
   same year (a birthday edited to a later month does not bring a second coupon).
 - Catch-up: a run also covers the ``CATCH_UP_DAYS`` days before today
   (:func:`jobs.automations.common.due_days`), so a process that was down on someone's
-  birthday greets them when it is back (late, but once). A late greeting
+  birthday greets them when it is back (late, but once). A birthday that had already ended
+  (shop day) when the member joined is not caught up: it waits for next year, so typing
+  yesterday's date at sign-up brings no coupon at once. A late greeting
   after the birthday month has ended goes into the month of the greeting, with its coupon
   (:func:`shop.automations.greeting_month`): a coupon that expired before it was sent is no
   gift. So a 31 December birthday can be greeted in January's campaign: one of its own
@@ -25,7 +29,7 @@ Decisions:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Final
 
 from jobs.app import App
@@ -61,7 +65,9 @@ async def run_birthday(app: App) -> dict[str, int]:
         words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
         for greeting_day in due_days(now, tz, int(config["hour"])):
             day = greeting_day + ahead
-            due = uow.audiences.born_on(day, kind_of(NAME))
+            # a birthday that had ended when the member joined is not caught up
+            ended = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+            due = uow.audiences.born_on(day, kind_of(NAME), ended)
             if not await uow.audiences.any(due):
                 continue
             month = greeting_month(day, shop_day(now, tz))

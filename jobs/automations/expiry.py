@@ -80,9 +80,9 @@ async def run_expiry(app: App) -> dict[str, int]:
         config = await automation_config(uow, NAME)
         rules = await load_rules(uow)
         # the credits whose lots have expired (at ``now`` or before) were earned before this
-        _, earned_before = earned_between(now, now + _TICK, rules.expiry_months)
+        _, earned_before = earned_between(now, now + _TICK, rules.expiry_months, tz)
         for member_id in await uow.audiences.points_holders(None, earned_before):
-            points = await expire_points(uow, member_id=member_id, now=now, rules=rules)
+            points = await expire_points(uow, member_id=member_id, now=now, rules=rules, tz=tz)
             if points:
                 expired += points
                 members_expired += 1
@@ -110,12 +110,12 @@ async def _due(uow: UnitOfWork, target: date, tz: ZoneInfo, expiry_months: int) 
     """Member id → points expiring on shop day ``target`` (members with some)."""
     start = datetime.combine(target, time(), tzinfo=tz)
     end = start + timedelta(days=1)
-    # the credits whose lots expire on the target day, found on the lots' own clock (a shop
-    # day's small hours are the day before in UTC, and a short month clamps the day)
-    holders = await uow.audiences.points_holders(*earned_between(start, end, expiry_months))
+    # the credits whose lots expire on the target day, found on the shop's calendar (a short
+    # month clamps the day)
+    holders = await uow.audiences.points_holders(*earned_between(start, end, expiry_months, tz))
     due: dict[int, int] = {}
     for member_id in holders:
-        lots = unspent_lots(await uow.points.entries(member_id), expiry_months)
+        lots = unspent_lots(await uow.points.entries(member_id), expiry_months, tz)
         points = sum(lot.remaining for lot in lots if start <= lot.expires_at < end)
         if points > 0:
             due[member_id] = points

@@ -8,7 +8,10 @@ Decisions:
 - Downgrades happen only at the review, from ``review_day`` (default 1) of each month, at most
   once per member per month (a member whose ``tier_since`` is already in this period is left
   alone), with a notice: "you are now Silver; spend X by DATE to get Gold back" where DATE is
-  the day before the next review. No extra grace period: the rolling 12-month window already
+  the day before the next review. X is what the member must add to the spend that will
+  still be in the window at the next review (to the end of its day): sales that leave the
+  window before then are not counted, so spending exactly X by DATE brings the tier back at
+  the next review at the latest. No extra grace period: the rolling 12-month window already
   is one (a member falls only after a whole year of spending below the line), and the notice
   gives a month to climb back before the next review.
 - A member reviewed for the first time (``tier`` NULL) gets their tier without a notice.
@@ -23,7 +26,7 @@ Decisions:
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -83,15 +86,33 @@ async def run_tier_review(app: App) -> dict[str, int]:
                 continue  # already moved down in this period
             else:
                 counts["downgraded"] += 1
-                previous = rules.tiers[held]
-                notices[member.id] = (tier, previous, previous.min_spend - row.spend)
+                notices[member.id] = (tier, rules.tiers[held], row.spend)
             member.tier, member.tier_since = tier.name, now
         if notices:
-            by = _next_review(today, review_day) - timedelta(days=1)
+            next_review = _next_review(today, review_day)
+            by = next_review - timedelta(days=1)
+            await _still_to_spend(uow, notices, next_review, tz, rules)
             sent = await _notify_down(uow, notices, by, today, now, tz, int(config["holdout_pct"]))
             counts["notified"], counts["holdout"] = sent["recipients"], sent["holdout"]
         await uow.commit()
     return counts
+
+
+async def _still_to_spend(
+    uow: UnitOfWork,
+    notices: dict[int, tuple[Tier, Tier, Decimal]],
+    next_review: date,
+    tz: ZoneInfo,
+    rules: LoyaltyRules,
+) -> None:
+    """Turn each notice's spend into the amount still to spend to get the lost tier back: its
+    threshold less the spend that is still in the window at the end of the next review's day
+    (a review that day, however late it runs, counts at least those sales)."""
+    end = datetime.combine(next_review + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
+    since = add_months(end, -rules.tier_window_months)
+    for member_id, (tier, previous, _) in notices.items():
+        kept = await uow.members.spend_since(member_id, since)
+        notices[member_id] = (tier, previous, previous.min_spend - kept)
 
 
 async def _notify_down(

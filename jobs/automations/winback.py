@@ -2,12 +2,14 @@
 
 Decisions:
 
-- Lapsed: the last non-voided sale is at least ``lapsed_days`` (default 60) old. Members who
-  never bought are not lapsed (they are "new", another lifecycle group).
+- Lapsed: the last non-voided sale is at least ``lapsed_days`` (default 60) shop days old,
+  whatever its hour, as the "lapsed" segment counts (``last_visit_days >= 60``): two members
+  last seen on the same shop day are won back on the same day. Members who never bought are
+  not lapsed (they are "new", another lifecycle group).
 - A lapse ends with the next visit: tries are counted over audience rows enrolled after the
   last sale, at most ``max_tries`` (default 2) per lapse; hold-out members count as tried too,
   so both groups are treated alike over time and stay comparable.
-- Cooldown: no new try within ``cooldown_days`` (default 90) of the member's last one.
+- Cooldown: no new try within ``cooldown_days`` (default 90) shop days of the member's last one.
 - Only a message sent (or still to send) is a try: an enrolment left out by the contact policy
   (``/stop``, no consent, blocked) or withdrawn before it left is none, so a member who comes
   back with ``/resume`` is won back at the next run.
@@ -21,7 +23,9 @@ Decisions:
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from jobs.app import App
 from jobs.automations.common import (
@@ -46,16 +50,15 @@ async def run_winback(app: App) -> dict[str, int]:
         config = await automation_config(uow, NAME)
         if not config["enabled"]:
             return {"disabled": 1}
+        today = shop_day(now, tz)
         due = uow.audiences.lapsed(
-            now,
-            int(config["lapsed_days"]),
-            int(config["cooldown_days"]),
+            _days_before(today, int(config["lapsed_days"]), tz),
+            _days_before(today, int(config["cooldown_days"]), tz),
             int(config["max_tries"]),
             kind_of(NAME),
         )
         if not await uow.audiences.any(due):
             return {}
-        today = shop_day(now, tz)
         offer = automation_offer(NAME, today, gift_of(config, NAME))
         words = await own_words(uow, config, shop=app.settings.shop_name, now=now, tz=tz)
         campaign = await period_campaign(
@@ -74,6 +77,12 @@ async def run_winback(app: App) -> dict[str, int]:
         )
         await uow.commit()
     return dict(counts)
+
+
+def _days_before(today: date, days: int, tz: ZoneInfo) -> datetime:
+    """The shop midnight before which a moment is at least ``days`` shop days before
+    ``today`` (yesterday is 1 day, whatever the hour): midnight ``days - 1`` days ago."""
+    return datetime.combine(today - timedelta(days=days - 1), time(), tzinfo=tz)
 
 
 __all__ = ["run_winback"]

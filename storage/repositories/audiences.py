@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
 
@@ -199,11 +199,13 @@ class Audiences:
         return list(result.scalars())
 
     @staticmethod
-    def born_on(day: date, not_in_kind: str) -> MemberQuery:
-        """Members born on ``day`` not yet greeted for ``day``'s year by a campaign of kind
-        ``not_in_kind``: its period key starts with the year (``2026-03``), or names the
-        birthday's year after a slash (``2027-01/2026``: a late greeting in January of a
-        December birthday, counted for the year of the birthday, not of the greeting)."""
+    def born_on(day: date, not_in_kind: str, joined_before: datetime) -> MemberQuery:
+        """Members born on ``day`` who joined before ``joined_before`` (the caller's end of the
+        birthday: a birthday that had passed when the member joined waits for next year), not
+        yet greeted for ``day``'s year by a campaign of kind ``not_in_kind``: its period key
+        starts with the year (``2026-03``), or names the birthday's year after a slash
+        (``2027-01/2026``: a late greeting in January of a December birthday, counted for the
+        year of the birthday, not of the greeting)."""
         key = Campaign.period_key
         of_year = or_(and_(key.like(f"{day.year}-%"), ~key.like("%/%")), key.like(f"%/{day.year}"))
         greeted_this_year = exists().where(
@@ -215,16 +217,18 @@ class Audiences:
         return select(Member.id).where(
             Member.birthday.is_not(None),
             Member.erased_at.is_(None),
+            Member.joined_at < joined_before,
             _born_on(day),
             ~greeted_this_year,
         )
 
     @staticmethod
     def lapsed(
-        now: datetime, lapsed_days: int, cooldown_days: int, max_tries: int, kind: str
+        visited_before: datetime, tried_before: datetime, max_tries: int, kind: str
     ) -> MemberQuery:
-        """Members whose last sale is ``lapsed_days`` old, tried fewer than ``max_tries``
-        times (by campaigns of ``kind``) since it and not within ``cooldown_days``.
+        """Members whose last sale is before ``visited_before``, tried fewer than ``max_tries``
+        times (by campaigns of ``kind``) since it and not since ``tried_before`` (the caller
+        turns its days into shop midnights: days are the shop's calendar days).
 
         A try is a message the member was sent or is still to be sent, or a hold-out draw (the
         hold-out is treated as the recipients are); an enrolment that sent nothing is none: left
@@ -260,9 +264,9 @@ class Audiences:
         return select(Member.id).where(
             Member.erased_at.is_(None),
             last_sale.is_not(None),
-            last_sale <= now - timedelta(days=lapsed_days),
+            last_sale < visited_before,
             tries_this_lapse < max_tries,
-            or_(last_try.is_(None), last_try <= now - timedelta(days=cooldown_days)),
+            or_(last_try.is_(None), last_try < tried_before),
         )
 
     async def points_holders(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -113,3 +113,27 @@ async def test_birthday_results_appear_in_campaign_stats(app: App, clock: Frozen
     async with app.uow() as uow:
         stats = await compute_stats(uow, row.campaign_id, clock.now())
     assert stats.recipients.members == 1
+
+
+@pytest.mark.parametrize(
+    ("days_before", "joined", "greeted"),
+    [
+        pytest.param(0, bangkok(2026, 3, 5, 15), True, id="joined-on-the-birthday-after-10"),
+        pytest.param(0, bangkok(2026, 3, 5, 23, 59), True, id="joined-last-minute-of-it"),
+        pytest.param(0, bangkok(2026, 3, 6, 0, 1), False, id="joined-the-day-after"),
+        pytest.param(3, bangkok(2026, 3, 3, 12), True, id="after-the-greeting-day-before-it"),
+        pytest.param(3, bangkok(2026, 3, 6, 8), False, id="after-the-birthday-days-before"),
+    ],
+)
+async def test_the_catch_up_greets_a_member_who_joined_before_their_birthday_ended(
+    app: App, clock: FrozenClock, days_before: int, joined: datetime, greeted: bool
+) -> None:
+    """The catch-up leaves out only a birthday that had ended (shop day) when the member
+    joined: one who joins on their birthday, or between the greeting day and the birthday,
+    is greeted at the next run."""
+    await set_automations(app, {"birthday": {"holdout_pct": 0, "days_before": days_before}})
+    clock.set(joined)
+    ploy = await make_member(app, "Ploy", user_id="m1", birthday=date(1990, 3, 5))
+    clock.advance(timedelta(minutes=30))
+    await run_birthday(app)
+    assert len(await outbox_for(app, ploy.id)) == (1 if greeted else 0)

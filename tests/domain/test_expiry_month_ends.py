@@ -2,10 +2,11 @@
 scheduler runs it (the clock in UTC, as the server's): every lot gets exactly one reminder, 30
 days before the shop day it expires on, and it expires at that day's run or the next one.
 
-The lot's expiry is ``expiry_months`` after the moment it was earned; a purchase in the small
-hours of a Bangkok day is still the day before in UTC, and months of different lengths clamp
-the day (31 March less a month is 28 February): the reminder must find the lot on the day it
-really expires, and the expiry must not wait for the next month's days to catch up."""
+The lot's expiry is ``expiry_months`` after the moment it was earned, on the shop's calendar: a
+purchase in the small hours of a Bangkok day belongs to that shop day, though it is still the
+day before in UTC, and months of different lengths clamp the day (31 March less a month is
+28 February): the reminder must find the lot on the day it really expires, and the expiry must
+not wait for the next month's days to catch up."""
 
 from __future__ import annotations
 
@@ -79,12 +80,17 @@ def test_every_credit_is_in_the_pre_selection_of_the_shop_day_its_points_expire_
     09:00 run after it expired."""
     earned = datetime(2027, 1, 1, tzinfo=UTC)
     while earned < datetime(2029, 1, 1, tzinfo=UTC):
-        expires = lot_expiry(earned, months)
+        expires = lot_expiry(earned, months, BANGKOK)
+        # the shop day it was earned on, ``months`` later (clamped to a shorter month's end)
+        assert (
+            expires.astimezone(BANGKOK).date()
+            == add_months(earned.astimezone(BANGKOK), months).date()
+        )
         day = expires.astimezone(BANGKOK).date()
         start = datetime.combine(day, time(), tzinfo=BANGKOK)
-        lowest, before = earned_between(start, start + timedelta(days=1), months)
+        lowest, before = earned_between(start, start + timedelta(days=1), months, BANGKOK)
         assert lowest <= earned < before, (earned, expires)
         nine = start.replace(hour=9)
         run = nine if nine >= expires else nine + timedelta(days=1)
-        assert earned < earned_between(run, run + timedelta(microseconds=1), months)[1]
+        assert earned < earned_between(run, run + timedelta(microseconds=1), months, BANGKOK)[1]
         earned += timedelta(minutes=30)

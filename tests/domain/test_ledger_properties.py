@@ -210,7 +210,7 @@ class LedgerMachine(RuleBasedStateMachine):
         async def go() -> None:
             async with self.uow() as uow:
                 await expire_points(
-                    uow, member_id=self.member_id, now=self.clock.now(), rules=RULES
+                    uow, member_id=self.member_id, now=self.clock.now(), rules=RULES, tz=UTC
                 )
                 await uow.commit()
 

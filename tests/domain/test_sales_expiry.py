@@ -43,7 +43,9 @@ async def _spend(app: App, member_id: int, points: int) -> None:
 
 async def _expire(app: App, member_id: int) -> int:
     async with app.uow() as uow:
-        expired = await expire_points(uow, member_id=member_id, now=app.clock.now(), rules=RULES)
+        expired = await expire_points(
+            uow, member_id=member_id, now=app.clock.now(), rules=RULES, tz=app.settings.tz
+        )
         await uow.commit()
     return expired
 
@@ -123,6 +125,6 @@ async def test_points_shows_what_the_expiry_will_take(app: App, clock: FrozenClo
     await _spend(app, member_id, 30)
     clock.advance(timedelta(days=300))
     async with app.uow() as uow:
-        shown = expiring_points(await uow.points.entries(member_id), clock.now())
+        shown = expiring_points(await uow.points.entries(member_id), clock.now(), app.settings.tz)
     assert shown == 70
     assert await _expire(app, member_id) == shown

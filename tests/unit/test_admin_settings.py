@@ -104,6 +104,29 @@ async def test_bad_values_show_the_chats_message_in_the_viewers_language(app: Ap
     assert await stored(app, "contact_policy") is None
 
 
+async def test_the_console_refuses_a_greeting_hour_and_quiet_hours_that_clash(app: App) -> None:
+    """The console saves through the chat's writers: a birthday greeting hour that the quiet
+    hours hold until the next day, and quiet hours that would hold the greeting hour (10:00)
+    so, are refused with the chat's reason."""
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        await browser.get("/admin/settings")
+        await _refused(
+            browser,
+            "/admin/settings/automations/birthday/number",
+            {"field": "hour", "value": "22"},
+            t("en", "prefs.greeting_in_quiet", hour="22:00", start="21:00", end="09:00"),
+        )
+        await _refused(
+            browser,
+            "/admin/settings/policy",
+            {"field": "quiet", "value": "09:30-08:00"},
+            t("en", "prefs.quiet_covers_greeting", hour="10:00", start="09:30", end="08:00"),
+        )
+    assert await changes(app) == 0
+
+
 async def test_an_owner_adds_renames_closes_and_reopens_a_branch(app: App) -> None:
     owner = await staff_chat(app, "o1", "owner", language_code="en")
     async with console_client(app) as client:

@@ -55,9 +55,9 @@ def test_spending_uses_the_oldest_points_first() -> None:
         _entry(-120, _at(2025, 6, 1), "redeem"),
         _entry(200, _at(2025, 12, 1)),
     ]
-    assert expiring_points(entries, _at(2026, 4, 1)) == 20
-    assert expiring_points(entries, _at(2026, 3, 21)) == 0
-    assert expiring_points(entries, _at(2026, 12, 31)) == 220
+    assert expiring_points(entries, _at(2026, 4, 1), UTC) == 20
+    assert expiring_points(entries, _at(2026, 3, 21), UTC) == 0
+    assert expiring_points(entries, _at(2026, 12, 31), UTC) == 220
 
 
 async def _member_with_history(app: App) -> int:

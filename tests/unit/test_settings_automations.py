@@ -134,3 +134,29 @@ async def test_the_managers_digest_is_switched_off_without_touching_the_owners(
         True,
         False,
     )
+
+
+async def test_a_birthday_greeting_hour_the_quiet_hours_hold_overnight_is_refused(
+    app: App,
+) -> None:
+    """Under the default quiet hours (21:00-09:00) a greeting at 21:00 or 23:00 would wait
+    for 09:00 the next day, after the birthday: refused in the owner's language. 06:00 waits
+    for 09:00 the same day and 20:00 goes at once: both are fine, and without quiet hours
+    every hour is."""
+    for user, language, expected in (("o1", "th", "วันถัดไป"), ("o2", "en", "the next day")):
+        owner = await staff_chat(app, user, "owner", language_code=language)
+        await owner.press("set:aue:birthday:hour")
+        for typed in ("21", "23"):
+            await owner.say(typed)
+            assert expected in owner.text()
+            assert "21:00–09:00" in owner.text()
+    assert await _stored(app) is None
+    await owner.say("6")
+    assert await _stored(app) == {"birthday": {"hour": 6}}
+    await owner.press("set:aue:birthday:hour")
+    await owner.say("20")
+    assert await _stored(app) == {"birthday": {"hour": 20}}
+    await owner.press("set:cpe:noquiet")
+    await owner.press("set:aue:birthday:hour")
+    await owner.say("23")
+    assert await _stored(app) == {"birthday": {"hour": 23}}

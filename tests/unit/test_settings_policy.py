@@ -212,3 +212,29 @@ async def test_the_same_start_and_end_is_refused_and_points_to_the_button(app: A
     await owner.press_label("ไม่มีช่วงงดส่ง")
     assert "ช่วงงดส่ง: ไม่มี" in owner.text()
     assert (await stored(app, "contact_policy"))["quiet_hours"] == ["00:00", "00:00"]
+
+
+async def test_quiet_hours_holding_the_birthday_greeting_overnight_are_refused(app: App) -> None:
+    """The greeting goes at 20:00: quiet hours 19:00-08:00 or 20:00-08:00 would hold it until
+    08:00 the next day, after the birthday; both are refused with the reason, in the owner's
+    language. 21:00-08:00 leaves 20:00 free and 12:00-20:30 (within the day) only delays it to
+    20:30 the same day: both are accepted."""
+    async with app.uow() as uow:
+        await uow.settings.put("automations", {"birthday": {"hour": 20}}, app.clock.now())
+        await uow.commit()
+    for user, language, expected in (
+        ("o1", "th", "ครอบคลุม 20:00"),
+        ("o2", "en", "cover 20:00, when the birthday greeting goes out"),
+    ):
+        owner = await staff_chat(app, user, "owner", language_code=language)
+        await owner.press("set:cpe:quiet")
+        for typed in ("19:00-08:00", "20:00-08:00"):
+            await owner.say(typed)
+            assert expected in owner.text()
+    assert await stored(app, "contact_policy") is None
+    assert await changes(app) == 0
+    await owner.say("21:00-08:00")
+    assert (await stored(app, "contact_policy"))["quiet_hours"] == ["21:00", "08:00"]
+    await owner.press("set:cpe:quiet")
+    await owner.say("12:00-20:30")
+    assert (await stored(app, "contact_policy"))["quiet_hours"] == ["12:00", "20:30"]
