@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-import pytest
-
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
