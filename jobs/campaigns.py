@@ -6,21 +6,30 @@ exactly one caller, so a job running twice (two processes, a retry) or racing an
 fails (say, its segment rule no longer parses) does not hold the others back.
 
 A scheduled campaign whose offer is over by the time it starts (the server was down at its
-time) is not sent: it is cancelled, and the owners and managers are told why, once.
+time), or good only at branches closed since it was made, is not sent: it is cancelled, and
+the owners and managers are told why, once.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from bot.core.errors import DomainError
 from bot.i18n import format_date, format_datetime, t
 from jobs.app import App
 from jobs.staff_notices import tell_staff
-from shop.campaigns.launch import OfferEnded, segment_env, start_campaign
+from shop.campaigns.launch import OfferBranchesClosed, OfferEnded, segment_env, start_campaign
 from shop.profile import shop_names
+from storage.models import Campaign
+from storage.uow import UnitOfWork
 from wording.campaigns import CampaignWording
+from wording.coupons import branch_names
+
+#: the staff notice of a cancelled campaign, per locale
+NoticeText = Callable[[str], str]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,9 @@ async def start_due_campaigns(app: App) -> list[int]:
         except OfferEnded as ended:
             told = await _cancel_ended(app, ended, now) or told
             continue
+        except OfferBranchesClosed as closed:
+            told = await _cancel_closed(app, closed, now) or told
+            continue
         except DomainError as error:
             log.error("scheduled campaign %s could not start: %r", campaign_id, error)
             continue
@@ -58,41 +70,80 @@ async def start_due_campaigns(app: App) -> list[int]:
 
 
 async def _cancel_ended(app: App, ended: OfferEnded, now: datetime) -> bool:
-    """Cancel a scheduled campaign whose offer is over (if still scheduled: an owner may have
-    acted meanwhile) and queue the reason to every owner and manager; True when it was cancelled."""
+    """Cancel a scheduled campaign whose offer is over and tell the staff why."""
     tz = app.settings.tz
+
+    async def notice(_uow: UnitOfWork, campaign: Campaign) -> NoticeText:
+        name, scheduled_at = campaign.name, campaign.scheduled_at
+        assert scheduled_at is not None
+        return lambda locale: t(
+            locale,
+            "campaign.offer_ended_not_sent",
+            id=ended.campaign_id,
+            name=name,
+            when=format_datetime(scheduled_at, locale, tz),
+            day=format_date(ended.last_day, locale),
+        )
+
+    last_day = ended.last_day.isoformat()
+    cancelled = await _cancel(app, ended.campaign_id, now, notice, "offer_ended", last_day=last_day)
+    if cancelled:
+        log.warning(
+            "scheduled campaign %s not sent: its offer ended %s", ended.campaign_id, last_day
+        )
+    return cancelled
+
+
+async def _cancel_closed(app: App, closed: OfferBranchesClosed, now: datetime) -> bool:
+    """Cancel a scheduled campaign whose offer's branches are all closed and tell the staff."""
+    tz = app.settings.tz
+
+    async def notice(uow: UnitOfWork, campaign: Campaign) -> NoticeText:
+        name, scheduled_at = campaign.name, campaign.scheduled_at
+        assert scheduled_at is not None
+        names = {lang: await branch_names(uow, closed.codes, lang) for lang in ("th", "en")}
+        return lambda locale: t(
+            locale,
+            "campaign.offer_branches_closed_not_sent",
+            id=closed.campaign_id,
+            name=name,
+            when=format_datetime(scheduled_at, locale, tz),
+            branches=names.get(locale, names["en"]),
+        )
+
+    codes = list(closed.codes)
+    reason = "offer_branches_closed"
+    cancelled = await _cancel(app, closed.campaign_id, now, notice, reason, branches=codes)
+    if cancelled:
+        log.warning("scheduled campaign %s not sent: branches %s closed", closed.campaign_id, codes)
+    return cancelled
+
+
+async def _cancel(
+    app: App,
+    campaign_id: int,
+    now: datetime,
+    notice: Callable[[UnitOfWork, Campaign], Awaitable[NoticeText]],
+    reason: str,
+    **details: Any,
+) -> bool:
+    """Cancel a scheduled campaign that cannot go out (if still scheduled: an owner may have
+    acted meanwhile) and queue ``notice`` to every owner and manager; True when it was
+    cancelled."""
     async with app.uow() as uow:
-        campaign = await uow.campaigns.get(ended.campaign_id)
+        campaign = await uow.campaigns.get(campaign_id)
         if campaign is None or campaign.scheduled_at is None:
             return False
         if not await uow.campaigns.move_status(campaign.id, "scheduled", "cancelled"):
             return False
         campaign.status, campaign.finished_at = "cancelled", now
-        name, scheduled_at = campaign.name, campaign.scheduled_at
-        last_day = ended.last_day.isoformat()
+        text_for = await notice(uow, campaign)
         await uow.audit.record(
-            "system",
-            "campaign.cancelled",
-            now,
-            campaign_id=campaign.id,
-            reason="offer_ended",
-            last_day=last_day,
+            "system", "campaign.cancelled", now, campaign_id=campaign.id, reason=reason, **details
         )
-
-        def text_for(locale: str) -> str:
-            return t(
-                locale,
-                "campaign.offer_ended_not_sent",
-                id=ended.campaign_id,
-                name=name,
-                when=format_datetime(scheduled_at, locale, tz),
-                day=format_date(ended.last_day, locale),
-            )
-
-        cause = f"campaign:offer_ended:{ended.campaign_id}"
+        cause = f"campaign:{reason}:{campaign_id}"
         await tell_staff(uow, ("owner", "manager"), cause, text_for, now, app.settings.locale)
         await uow.commit()
-    log.warning("scheduled campaign %s not sent: its offer ended %s", campaign.id, ended.last_day)
     return True
 
 

@@ -143,12 +143,15 @@ async def save_field(
     return before
 
 
-async def toggle(uow: UnitOfWork, by: ChangedBy, automation: Automation) -> bool:
-    """Switch ``automation`` on or off; returns its new state."""
+async def switch_to(uow: UnitOfWork, by: ChangedBy, automation: Automation, on: bool) -> bool:
+    """Switch ``automation`` on (``on``) or off: the state the button names, never the
+    opposite of what it finds (a second press or a stale page does not undo itself); already
+    so, nothing is written. Returns whether it changed."""
     _, values = await load_values(uow, automation)
-    after = not bool(values[automation.switch])
-    await save_field(uow, by, automation, automation.switch, after)
-    return after
+    if bool(values[automation.switch]) == on:
+        return False
+    await save_field(uow, by, automation, automation.switch, on)
+    return True
 
 
 async def set_number(

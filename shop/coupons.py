@@ -33,6 +33,12 @@ _CONFUSABLE: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS: Final = str.maketrans("", "", " -_.\u2010\u2011\u2012\u2013\u2014\u2212\u200b\t")
 
 
+class MemberErased(Conflict):
+    """The member was erased (a moment ago, while this was under way): no coupon for them."""
+
+    key = "coupons.member_erased"
+
+
 class CouponNotFound(NotFound):
     key = "redeem.not_found"
 
@@ -128,7 +134,11 @@ async def issue_coupon(
     conditions: dict[str, Any] | None = None,
 ) -> Coupon:
     """Write a new coupon with a fresh unique code (nothing is charged here: the caller debits
-    points or stock in the same unit of work)."""
+    points or stock in the same unit of work). Raises :class:`MemberErased` when the member
+    is erased, also by an erasure still in progress (waited for): its unused coupons are voided,
+    and none may be made for it after (the caller's debit is undone with the error)."""
+    if not await uow.members.hold_unerased(member_id):
+        raise MemberErased()
     code = new_code()
     while await uow.coupons.code_taken(code):  # 2^65 codes: practically never loops
         code = new_code()

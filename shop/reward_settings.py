@@ -91,12 +91,16 @@ async def set_number(
     return True
 
 
-async def toggle(uow: UnitOfWork, by: ChangedBy, reward_id: int) -> bool:
-    """Switch a reward on or off; False: no such reward."""
+async def set_active(uow: UnitOfWork, by: ChangedBy, reward_id: int, active: bool) -> bool:
+    """Switch a reward on (``active``) or off: the state the button names, never the opposite
+    of what it finds (a double tap or a stale card does not undo itself); already so, nothing
+    is written. False: no such reward."""
     reward = await uow.rewards.get(reward_id)
     if reward is None:
         return False
-    before, reward.active = reward.active, not reward.active
+    if reward.active == active:
+        return True
+    before, reward.active = reward.active, active
     await uow.flush()
     await uow.audit.record(
         by.actor,

@@ -28,7 +28,7 @@ from bot.admin.settings_values import settings_view
 from bot.core.errors import DomainError
 from bot.i18n import t
 from shop import branches, profile
-from shop.automation_settings import BY_NAME, set_gift, set_number, set_text, toggle
+from shop.automation_settings import BY_NAME, set_gift, set_number, set_text, switch_to
 from shop.campaigns.offers import KINDS
 from shop.campaigns.templates import PLACEHOLDERS
 from shop.loyalty_settings import FIELDS as RULE_FIELDS
@@ -151,13 +151,21 @@ async def tier_label(
 
 @change
 async def automation_switch(
-    uow: UnitOfWork, by: ChangedBy, _: Mapping[str, object], request: web.Request
+    uow: UnitOfWork, by: ChangedBy, form: Mapping[str, object], request: web.Request
 ) -> bool:
     automation = BY_NAME.get(request.match_info["name"])
     if automation is None:
         return False
-    await toggle(uow, by, automation)
+    await switch_to(uow, by, automation, switched_to(form))
     return True
+
+
+def switched_to(form: Mapping[str, object]) -> bool:
+    """The state a switch's form sets (its hidden ``on``: ``1`` on, else off), never the
+    opposite of what it finds: a stale tab or a second click does not undo a change. A form
+    without it (a page rendered before switches named their state) is read as off: a stale
+    page never turns anything on."""
+    return form_text(form, "on", 1) == "1"
 
 
 @change

@@ -12,7 +12,7 @@ from multidict import MultiMapping
 
 from bot.admin.answers import form_text
 from bot.admin.keys import ADMIN_APP
-from bot.admin.settings import change
+from bot.admin.settings import change, switched_to
 from bot.core.errors import InvalidInput
 from shop.reward_settings import (
     DEFAULT_VALID_DAYS,
@@ -21,8 +21,8 @@ from shop.reward_settings import (
     create_reward,
     parse_number,
     parse_until,
+    set_active,
     set_number,
-    toggle,
 )
 from shop.settings_changes import ChangedBy
 from shop.settings_input import parse_day, parse_int, parse_name
@@ -79,6 +79,6 @@ async def number(
 
 @change
 async def switch(
-    uow: UnitOfWork, by: ChangedBy, _: Mapping[str, object], request: web.Request
+    uow: UnitOfWork, by: ChangedBy, form: Mapping[str, object], request: web.Request
 ) -> bool:
-    return await toggle(uow, by, int(request.match_info["reward_id"][:12]))
+    return await set_active(uow, by, int(request.match_info["reward_id"][:12]), switched_to(form))

@@ -87,11 +87,17 @@ async def buy_reward(
         raise RewardUnavailable()
     if cost is not None and reward.points_cost != cost:
         raise PriceChanged()
-    if not await uow.rewards.take_one(reward_id, now, points_cost=reward.points_cost):
+    charged = reward.points_cost
+    if not await uow.rewards.take_one(reward_id, now, points_cost=charged):
+        # Why not? The owner may have saved a new price after the read above (the UPDATE
+        # waited for that commit and found another price): that is a price change, asked
+        # again, not a reward gone. The row as committed now tells (re-read into ``reward``).
+        if (now_priced := await uow.rewards.get(reward_id)) and now_priced.points_cost != charged:
+            raise PriceChanged()
         raise RewardUnavailable()
     entry = await uow.points.append(
         member_id,
-        -reward.points_cost,
+        -charged,
         "redeem",
         now,
         note=f"reward {reward.id}",
@@ -107,7 +113,7 @@ async def buy_reward(
         expiry_after(now, reward.valid_days, tz),
         now,
         reward_id=reward.id,
-        points_spent=reward.points_cost,
+        points_spent=charged,
         branch_codes=reward.branch_codes,
     )
 

@@ -31,12 +31,15 @@ __all__ = [
     "DEFAULT_BATCH",
     "LaunchResult",
     "LaunchWording",
+    "OfferBranchesClosed",
     "OfferEnded",
     "Paused",
     "Renderer",
     "audience_rows",
     "campaign_offer",
     "check_offer",
+    "check_offer_branches",
+    "closed_offer_branches",
     "in_holdout",
     "pause_campaign",
     "resume_campaign",
@@ -75,6 +78,19 @@ class OfferEnded(InvalidInput):
         super().__init__(id=campaign_id, day=last_day.isoformat())
         self.campaign_id = campaign_id
         self.last_day = last_day
+
+
+class OfferBranchesClosed(InvalidInput):
+    """The campaign's offer is good only at branches that are all closed now (closed after
+    the campaign was made): nobody could redeem its coupon, so it is not sent. ``codes``: those
+    branches."""
+
+    key = "campaign.offer_branches_closed"
+
+    def __init__(self, campaign_id: int, codes: tuple[str, ...]) -> None:
+        super().__init__(id=campaign_id, branches=", ".join(codes))
+        self.campaign_id = campaign_id
+        self.codes = codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +150,22 @@ def check_offer(campaign: Campaign, at: datetime, tz: ZoneInfo) -> None:
         raise OfferEnded(campaign.id, offer.valid_until)
 
 
+async def closed_offer_branches(uow: UnitOfWork, offer: Offer | None) -> tuple[str, ...]:
+    """The offer's branches when it is good only at branches that are all closed now (its
+    coupon could be redeemed nowhere); empty when it is good somewhere (or everywhere)."""
+    if offer is None or not offer.branches:
+        return ()
+    open_codes = {branch.code for branch in await uow.branches.active()}
+    return () if open_codes.intersection(offer.branches) else offer.branches
+
+
+async def check_offer_branches(uow: UnitOfWork, campaign: Campaign) -> None:
+    """Raise :class:`OfferBranchesClosed` when every branch the campaign's offer is good at
+    is closed now."""
+    if closed := await closed_offer_branches(uow, campaign_offer(campaign)):
+        raise OfferBranchesClosed(campaign.id, closed)
+
+
 def audience_rows(
     env: SegmentEnv,
     members: MemberQuery,
@@ -163,9 +195,11 @@ async def start_campaign(
 
     Returns ``started=False`` (writing nothing) when it is not a draft or scheduled campaign
     any more, e.g. a second /send or a job racing the owner. Raises :class:`OfferEnded`
-    (writing nothing) when its offer's last day is over. The caller commits.
+    (writing nothing) when its offer's last day is over, :class:`OfferBranchesClosed` when
+    every branch it is good at is closed. The caller commits.
     """
     check_offer(campaign, now, env.tz)  # a promotion nobody can use any more is not sent
+    await check_offer_branches(uow, campaign)
     if not await uow.campaigns.claim_start(campaign.id, now):
         return LaunchResult(started=False)
     await uow.campaigns.get(campaign.id)  # reloads ``campaign`` (status, started_at)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.keys import CampaignMessageKey
 from shop.campaigns.contact_events import record_contact_event
+from shop.campaigns.launch import closed_offer_branches
 from shop.campaigns.offers import Offer
 from shop.coupons import issue_coupon
 from storage.models import Campaign, Coupon
@@ -88,10 +89,13 @@ async def claim_offer(
 ) -> Coupon | None:
     """The member's coupon of this campaign: issued on the first claim, the same one after
     (a further one only when the offer allows several per member and the last was used).
-    None when the offer can no longer be claimed and the member holds no coupon of it."""
+    None when the offer can no longer be claimed (ended, or good only at branches closed
+    since) and the member holds no coupon of it."""
     member_id, now = press.member_id, press.now
-    open_ = campaign.status in OPEN_STATUSES and (
-        offer.valid_until is None or offer.valid_until >= now.astimezone(press.tz).date()
+    open_ = (
+        campaign.status in OPEN_STATUSES
+        and (offer.valid_until is None or offer.valid_until >= now.astimezone(press.tz).date())
+        and not await closed_offer_branches(uow, offer)  # a coupon no branch could redeem
     )
     if open_ and await uow.promotions.mark_claimed(campaign.id, member_id, now):
         return await _issue(uow, campaign, offer, press, titles)

@@ -75,7 +75,9 @@ class Erasure:
         The member's row is locked first (PostgreSQL; SQLite has one writer anyway): whatever
         writes a row naming the member (a sale, a points entry, a queued notice: their foreign
         keys lock it to share) waits for this erasure's commit and then finds no chat account
-        to write to, instead of queueing to one this erasure has not deleted yet.
+        to write to, instead of queueing to one this erasure has not deleted yet. A coupon
+        being issued (a reward bought, a promotion claimed) holds the row too and, once this
+        erasure commits, finds the member erased and is not made (``issue_coupon``).
         """
         await self._s.execute(select(Member.id).where(Member.id == member.id).with_for_update())
         result = await self._s.execute(

@@ -56,6 +56,16 @@ class Members:
     async def get(self, member_id: int) -> Member | None:
         return await self._s.get(Member, member_id)
 
+    async def hold_unerased(self, member_id: int) -> bool:
+        """Whether the member exists and is not erased, as committed now, holding their row
+        (PostgreSQL: ``FOR KEY SHARE``) until this unit of work ends: an erasure in progress
+        (it locks the row ``FOR UPDATE`` first) is waited for and then seen, and one that
+        comes later waits for this unit of work. SQLite has one writer anyway."""
+        held = select(Member.erased_at).where(Member.id == member_id)
+        result = await self._s.execute(held.with_for_update(key_share=True))
+        row = result.first()
+        return row is not None and row.erased_at is None
+
     async def newest(self, branch_id: int | None = None) -> Member | None:
         """The member who joined last and was not erased (an example for a preview); with
         ``branch_id``, the newest whose home branch it is."""

@@ -10,8 +10,6 @@ chat accounts) while the press arrives; SQLite has one writer and the press wait
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from bot.bootstrap import App
@@ -25,15 +23,9 @@ from tests.unit.rewards_support import coupon_rows, make_reward, reward_row
 from tests.unit.sales_support import ledger
 from tests.unit.staff_support import member_chat
 
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 APOLOGY = ("went wrong", "ขออภัย")
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="a yes pressed during the erasure issues a live coupon to the erased member",
-)
 @pytest.mark.parametrize("held_after", ["_forget_messages", "_forget_accounts"])
 async def test_a_reward_confirmed_during_the_members_erasure_leaves_no_usable_coupon(
     app: App, monkeypatch: pytest.MonkeyPatch, held_after: str
@@ -57,11 +49,6 @@ async def test_a_reward_confirmed_during_the_members_erasure_leaves_no_usable_co
     assert (await reward_row(app, tea.id)).stock == 5
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="a promotion pressed during the erasure issues a live coupon to the erased member",
-)
 @pytest.mark.parametrize("held_after", ["_forget_messages", "_forget_accounts"])
 async def test_a_promotion_claimed_during_the_members_erasure_leaves_no_usable_coupon(
     app: App, monkeypatch: pytest.MonkeyPatch, held_after: str

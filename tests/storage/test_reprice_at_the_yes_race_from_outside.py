@@ -7,8 +7,6 @@ SQLite has one writer: the owner's change waits for the purchase."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,14 +20,7 @@ from tests.unit.rewards_support import coupon_rows, make_reward, reward_row
 from tests.unit.sales_support import ledger
 from tests.unit.staff_support import member_chat, staff_chat
 
-ON_POSTGRES = os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 
-
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="a price saved while the yes is under way is told as 'sold out or ended'",
-)
 async def test_a_price_saved_during_the_yes_is_told_as_a_price_change_never_as_gone(
     app: App, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,7 +25,6 @@ from tests.unit.rewards_support import make_reward, reward_row
 from tests.unit.staff_support import staff_chat
 
 OWNER, SECOND = 5550001, 5550002
-FLIPS_BACK = "the switch flips whatever it finds, so a stale or repeated press undoes the change"
 
 
 @pytest.fixture
@@ -52,7 +51,6 @@ async def _winback_on(app: App) -> bool:
         return bool((await automation_config(uow, "winback"))["enabled"])
 
 
-@pytest.mark.xfail(strict=True, reason=FLIPS_BACK + ": a double-tapped Deactivate reactivates")
 async def test_a_double_tapped_deactivate_leaves_the_reward_off(
     app: App, tg: TelegramWorld
 ) -> None:
@@ -65,7 +63,6 @@ async def test_a_double_tapped_deactivate_leaves_the_reward_off(
     assert (await reward_row(app, tea.id)).active is False
 
 
-@pytest.mark.xfail(strict=True, reason=FLIPS_BACK + ": a Deactivate from an old card reactivates")
 async def test_deactivate_from_a_card_sent_before_a_second_owner_switched_it_off(
     app: App, tg: TelegramWorld
 ) -> None:
@@ -79,7 +76,6 @@ async def test_deactivate_from_a_card_sent_before_a_second_owner_switched_it_off
     assert (await reward_row(app, tea.id)).active is False
 
 
-@pytest.mark.xfail(strict=True, reason=FLIPS_BACK + ": chat then console switch turns it on")
 async def test_an_automation_switched_off_in_chat_and_on_an_open_console_tab_stays_off(
     app: App, tg: TelegramWorld
 ) -> None:

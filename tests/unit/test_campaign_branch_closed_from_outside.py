@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.i18n import t
@@ -32,9 +30,6 @@ async def _shop(app: App) -> tuple[Chat, Chat]:
     return owner, chat
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the promotion button issues a coupon only for a branch closed since"
-)
 async def test_pressing_a_promotion_whose_only_branch_closed_gives_no_unusable_coupon(
     app: App,
 ) -> None:
@@ -60,9 +55,6 @@ async def test_a_promotion_with_one_of_its_branches_still_open_is_claimed(app: A
     assert [c.status for c in await coupon_rows(app)] == ["redeemed"], cashier.text()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a draft whose offer's only branch closed since is sent to everyone"
-)
 async def test_sending_a_draft_whose_offers_only_branch_closed_is_refused(app: App) -> None:
     owner, _ = await _shop(app)
     campaign = await make_campaign(app, offer=ONLY_ASOKE, holdout_pct=0)
@@ -73,9 +65,6 @@ async def test_sending_a_draft_whose_offers_only_branch_closed_is_refused(app: A
     assert await outbox_rows(app, f"cmp:{campaign.id}:") == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a scheduled campaign whose offer's only branch closed since goes out"
-)
 async def test_a_scheduled_campaign_whose_offers_only_branch_closed_does_not_go_out(
     app: App, clock: FrozenClock
 ) -> None:

@@ -4,7 +4,8 @@ Sending asks for a confirmation button (``cmpa:send:<id>``, re-checked by the ro
 manager action). A campaign with a future ``scheduled_at`` becomes ``scheduled`` and the
 scheduled-start job starts it at its time; otherwise it starts at once: audience snapshot and
 outbox rows in this event's transaction. Cancelling withdraws the messages not yet sent.
-A campaign whose offer is over by the time it would go out is refused, sent or scheduled.
+A campaign whose offer is over by the time it would go out is refused, sent or scheduled, and
+so is one whose offer is good only at branches closed since it was made.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shop.campaigns.launch import (
     OfferEnded,
     campaign_offer,
     check_offer,
+    closed_offer_branches,
     resume_campaign,
     segment_env,
     start_campaign,
@@ -32,6 +34,7 @@ from shop.campaigns.launch import (
 from shop.profile import shop_names
 from storage.models import Campaign
 from wording.campaigns import CampaignWording, campaign_title
+from wording.coupons import branch_names
 
 ACTIONS: Final = "cmpa"
 CANCELLABLE: Final = ("draft", "scheduled", "sending", "paused")
@@ -77,7 +80,7 @@ async def campaign_command(ctx: Context) -> list[Reply]:
     if verb == "test":
         return await preview.test_send(ctx, campaign)
     if verb == "send":
-        return _confirm_send(ctx, campaign)
+        return await _confirm_send(ctx, campaign)
     if verb == "resume":
         return await resume(ctx, campaign)
     return await cancel_campaign(ctx, campaign)
@@ -92,10 +95,10 @@ async def _campaign(ctx: Context, text: str) -> Campaign:
     return campaign
 
 
-def _confirm_send(ctx: Context, campaign: Campaign) -> list[Reply]:
+async def _confirm_send(ctx: Context, campaign: Campaign) -> list[Reply]:
     if campaign.status not in ("draft", "scheduled"):
         return [ctx.reply("campaign.not_startable", id=campaign.id, status=campaign.status)]
-    if (ended := _offer_ended(ctx, campaign)) is not None:
+    if (ended := await _offer_over(ctx, campaign)) is not None:
         return ended
     return [
         ctx.reply(
@@ -120,7 +123,7 @@ async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
     """Start now, or mark a campaign with a future time ``scheduled`` for the job; refused
     when its offer is over by then."""
     startable = campaign.status in ("draft", "scheduled")
-    if startable and (ended := _offer_ended(ctx, campaign)) is not None:
+    if startable and (ended := await _offer_over(ctx, campaign)) is not None:
         return ended
     if campaign.scheduled_at is not None and campaign.scheduled_at > ctx.now:
         if campaign.status != "draft":
@@ -155,6 +158,17 @@ async def send_campaign(ctx: StaffAct, campaign: Campaign) -> list[Reply]:
     offer = campaign_offer(campaign)
     quiet = await preview.quiet_line(ctx, ctx.now, "campaign.preview_quiet", offer)
     return [Reply(text=_joined(started, quiet))]
+
+
+async def _offer_over(ctx: StaffAct, campaign: Campaign) -> list[Reply] | None:
+    """The refusal of a campaign whose offer is over when it would go out, or good only at
+    branches closed since it was made, in the staff member's language; None when it may go."""
+    if (ended := _offer_ended(ctx, campaign)) is not None:
+        return ended
+    if closed := await closed_offer_branches(ctx.uow, campaign_offer(campaign)):
+        names = await branch_names(ctx.uow, closed, ctx.locale)
+        return [ctx.reply("campaign.offer_branches_closed", id=campaign.id, branches=names)]
+    return None
 
 
 def _offer_ended(ctx: StaffAct, campaign: Campaign) -> list[Reply] | None:

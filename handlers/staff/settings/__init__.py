@@ -58,8 +58,8 @@ async def settings_action(ctx: Context) -> list[Reply]:
         return await catalog.show_reward(ctx, ids[0])
     if verb == "rwe" and ids and len(args) == 2:
         return rewards.start_edit(ctx, ids[0], args[1])
-    if verb == "rwt" and ids:
-        return await catalog.toggle_reward(ctx, ids[0])
+    if verb == "rwt" and ids and (switched := _switched_to(args[1:])) is not None:
+        return await catalog.switch_reward(ctx, ids[0], switched)
     if verb == "rules":
         return await rules.show_rules(ctx)
     if verb == "rule" and len(args) == 1:
@@ -71,13 +71,23 @@ async def settings_action(ctx: Context) -> list[Reply]:
     return [ctx.reply("error.button_expired")]
 
 
+def _switched_to(state: tuple[str, ...]) -> bool | None:
+    """The state a switch button sets: ``on`` or ``off``; None for anything else. A button
+    without one is from a card sent when switches toggled (its only switch, from before): read
+    as ``off``, so a stale card never turns anything on (pressed on something off already, it
+    just shows it, with the button to turn it on)."""
+    if not state:
+        return False
+    return {"on": True, "off": False}.get(state[0]) if len(state) == 1 else None
+
+
 async def _automations_action(ctx: Context, verb: str, rest: tuple[str, ...]) -> list[Reply]:
-    """``set:auto`` (list), ``set:aut:NAME`` (switch), ``set:aup:NAME`` (page),
+    """``set:auto`` (list), ``set:aut:NAME:on|off`` (switch), ``set:aup:NAME`` (page),
     ``set:aue:NAME:FIELD`` (typed edit)."""
     if verb == "auto" and not rest:
         return await automations.show_automations(ctx)
-    if verb == "aut" and len(rest) == 1:
-        return await automations.toggle(ctx, rest[0])
+    if verb == "aut" and rest and (switched := _switched_to(rest[1:])) is not None:
+        return await automations.switch(ctx, rest[0], switched)
     if verb == "aup" and len(rest) == 1:
         return await automations.show_automation(ctx, rest[0])
     if verb == "aue" and len(rest) == 2:

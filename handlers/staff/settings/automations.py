@@ -26,8 +26,8 @@ from shop.automation_settings import (
     Automation,
     load_values,
     set_number,
+    switch_to,
 )
-from shop.automation_settings import toggle as switch
 from shop.settings_values import TEXT_AUTOMATIONS
 
 FLOW: Final = "setv"
@@ -79,7 +79,9 @@ async def show_automations(ctx: Context) -> list[Reply]:
         state = _state(ctx, values[automation.switch])
         detail = _detail(ctx, automation.name, values)
         lines.append(ctx.t("auto.settings_line", state=state, label=label, detail=detail))
-        toggles.append(Button(f"{state} {label}"[:40], settings_code("aut", automation.name)))
+        # the switch names the state it sets: a second press never undoes the first
+        to = "off" if values[automation.switch] else "on"
+        toggles.append(Button(f"{state} {label}"[:40], settings_code("aut", automation.name, to)))
         if automation.fields:
             edits.append(
                 Button(ctx.t("auto.edit", label=label)[:40], settings_code("aup", automation.name))
@@ -88,13 +90,14 @@ async def show_automations(ctx: Context) -> list[Reply]:
     return [Reply(text="\n".join(lines), buttons=buttons)]
 
 
-async def toggle(ctx: Context, name: str) -> list[Reply]:
-    """Switch one automation on or off."""
+async def switch(ctx: Context, name: str, on: bool) -> list[Reply]:
+    """Switch one automation on or off, as its button says (already so: nothing changes, and
+    the list shows it as it is)."""
     automation = BY_NAME.get(name)
     if automation is None:
         return [ctx.reply("error.button_expired")]
-    after = await switch(ctx.uow, changed_by(ctx), automation)
-    confirm = ctx.reply("auto.toggled", label=_label(ctx, name), state=_state(ctx, after))
+    await switch_to(ctx.uow, changed_by(ctx), automation, on)
+    confirm = ctx.reply("auto.toggled", label=_label(ctx, name), state=_state(ctx, on))
     return [confirm, *await show_automations(ctx)]
 
 

@@ -15,7 +15,7 @@ from handlers.branch_pages import PAGE_SIZE, REWARDS, button_page, nearest_page,
 from handlers.context import Context
 from handlers.staff.settings.actions import settings_code
 from handlers.staff.settings.store import changed_by
-from shop.reward_settings import toggle
+from shop.reward_settings import set_active
 from storage.models import Reward
 
 
@@ -104,11 +104,13 @@ async def show_reward(ctx: Context, reward_id: int) -> list[Reply]:
     reward = await ctx.uow.rewards.get(reward_id)
     if reward is None:
         return [ctx.reply("error.button_expired")]
-    toggle = "settings.deactivate" if reward.active else "settings.activate"
+    # the switch names the state it sets: a double tap or a stale card never undoes it
+    switch = "settings.deactivate" if reward.active else "settings.activate"
+    to = "off" if reward.active else "on"
     buttons = (
         button(ctx, "settings.edit_cost", settings_code("rwe", reward.id, "cost")),
         button(ctx, "settings.edit_stock", settings_code("rwe", reward.id, "stock")),
-        button(ctx, toggle, settings_code("rwt", reward.id)),
+        button(ctx, switch, settings_code("rwt", reward.id, to)),
         button(ctx, "settings.back", settings_code("rwp", await _page_of(ctx, reward.id))),
     )
     state = ctx.t("settings.active" if reward.active else "settings.inactive")
@@ -122,7 +124,8 @@ async def _page_of(ctx: Context, reward_id: int) -> int:
     return page_holding(ids.index(reward_id)) if reward_id in ids else 0
 
 
-async def toggle_reward(ctx: Context, reward_id: int) -> list[Reply]:
-    if not await toggle(ctx.uow, changed_by(ctx), reward_id):
+async def switch_reward(ctx: Context, reward_id: int, active: bool) -> list[Reply]:
+    """Turn a reward on or off, as its button says (already so: nothing is written)."""
+    if not await set_active(ctx.uow, changed_by(ctx), reward_id, active):
         return [ctx.reply("error.button_expired")]
     return [ctx.reply("settings.saved"), *await show_reward(ctx, reward_id)]
