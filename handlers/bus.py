@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from bot import metrics
@@ -25,11 +25,11 @@ from bot.core.messages import Inbound, InboundKind, Reply
 from bot.core.ports import QuotaReader
 from bot.i18n import supported_locale, t
 from bot.logging_context import bind_event, bind_member
-from handlers.context import Context, EventRouter, FlowState
+from handlers.context import DEFAULT_FLOW_TTL, Context, EventRouter, FlowState
 from handlers.group_commit import PG_RUNNERS, Done, GroupCommit
 from shop.campaigns.contact_events import record_contact_event
 from storage.errors import DriverError
-from storage.repositories.arrival import Arrival, IdentityView
+from storage.repositories.arrival import Arrival, IdentityView, StateView
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -241,10 +241,7 @@ class Bus(Generic[RouterT]):
         member = arrival.member
         if member is not None and member.erased_at is not None:
             member = None
-        row = arrival.conversation
-        if row is not None and row.expires_at <= now:
-            row = None  # an expired conversation reads as none
-        state = None if row is None else FlowState(row.flow, row.step, dict(row.data))
+        state = _flow_state(arrival.conversation, now)
         locale = (
             member.locale
             if member is not None
@@ -296,3 +293,16 @@ class Bus(Generic[RouterT]):
             log.exception("could not record failed event %s", inbound.event_id)
             return False
         return True
+
+
+_NONE = timedelta(0)
+
+
+def _flow_state(row: StateView | None, now: datetime) -> FlowState | None:
+    """The stored conversation, none once expired. It keeps the life it was begun with (the
+    sign-up's 24 hours; saved as ``expires_at - updated_at``), so each answer extends it by
+    that much again rather than by the default 30 minutes."""
+    if row is None or row.expires_at <= now:
+        return None
+    ttl = row.expires_at - row.updated_at
+    return FlowState(row.flow, row.step, dict(row.data), ttl if ttl > _NONE else DEFAULT_FLOW_TTL)

@@ -6,7 +6,7 @@ The member's coupon list, a claimed promotion and a cashier's "not now" all show
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,22 @@ async def coupon_reply(uow: UnitOfWork, coupon: Coupon, locale: str, tz: ZoneInf
         coupon_id=coupon.id,
     )
     return Reply(text=text, attachment=png)
+
+
+def unusable_coupon_reply(coupon: Coupon, locale: str, tz: ZoneInfo, now: datetime) -> Reply | None:
+    """What an old button (/coupons, a promotion) says of a coupon that can no longer be used:
+    used (when), expired (its last day) or void; None while it is usable. No QR: the cashier
+    would refuse it."""
+    if coupon.status == "issued" and coupon.expires_at > now:
+        return None
+    title = coupon_title(coupon, locale)
+    if coupon.status == "redeemed" and coupon.redeemed_at is not None:
+        used = format_date(coupon.redeemed_at.astimezone(tz).date(), locale)
+        return Reply(text=t(locale, "coupons.was_used", title=title, date=used))
+    if coupon.status == "void":
+        return Reply(text=t(locale, "coupons.no_longer_valid", title=title))
+    day = format_date(last_valid_day(coupon, tz), locale)
+    return Reply(text=t(locale, "coupons.has_expired", title=title, date=day))
 
 
 def describe_conditions(conditions: dict[str, Any] | None, locale: str) -> str:

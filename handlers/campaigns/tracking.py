@@ -12,7 +12,7 @@ from bot.core.messages import Reply
 from handlers.context import Context
 from handlers.router import Audience, Router
 from shop.campaigns.tracking import Press, press_promotion
-from wording.coupons import coupon_reply, describe_conditions
+from wording.coupons import coupon_reply, describe_conditions, unusable_coupon_reply
 from wording.offers import coupon_titles
 
 #: the reply to a press that shows no coupon, by its outcome
@@ -35,6 +35,8 @@ async def promotion_pressed(ctx: Context) -> list[Reply]:
     coupon = response.coupon
     if coupon is None:
         return [ctx.reply(NO_COUPON[response.outcome])]
+    if (stale := unusable_coupon_reply(coupon, ctx.locale, ctx.settings.tz, ctx.now)) is not None:
+        return [stale]  # pressed again after its one coupon was used (or expired)
     shown = await coupon_reply(ctx.uow, coupon, ctx.locale, ctx.settings.tz)
     if coupon.conditions:
         when = describe_conditions(coupon.conditions, ctx.locale)

@@ -117,12 +117,20 @@ async def read(ctx: Context, step: str) -> FieldValue:
         picked = _choice(ctx, "b")
         if picked == SKIP:
             return None
-        active = {branch.id for branch in await ctx.open_branches()}
-        branch_id = row_id(picked)
-        if branch_id is None or branch_id not in active:
-            raise InvalidInput("signup.use_buttons")
-        return branch_id
+        return await _open_branch(ctx, picked)
     raise ValueError(f"unknown field step {step!r}")
+
+
+async def _open_branch(ctx: Context, picked: str) -> int:
+    """The id of the open branch a branch button names. A branch closed since the question
+    was sent is named as no longer available (the question is asked again, open ones only)."""
+    branch_id = row_id(picked)
+    if branch_id is not None and branch_id in {b.id for b in await ctx.open_branches()}:
+        return branch_id
+    closed = None if branch_id is None else await ctx.uow.branches.get(branch_id)
+    if closed is not None:
+        raise InvalidInput("signup.branch_closed", branch=branch_name(closed, ctx.locale))
+    raise InvalidInput("signup.use_buttons")
 
 
 def typed_phone(ctx: Context) -> str:

@@ -28,7 +28,7 @@ async def set_language(ctx: Context) -> list[Reply]:
     ctx.identity.chosen_locale = code
     if ctx.member is not None:
         ctx.member.locale = code
-    elif ctx.state is not None:
-        ctx.state.data["locale"] = code  # the sign-up reads it on its next step
-        ctx.state_changed = True
+    # Nothing is written into a flow in progress: its data is its own (an owner editing the Thai
+    # birthday text keeps its "locale" = th), and the sign-up reads the choice from the chat
+    # account like every other step (``identity.chosen_locale``).
     return [ctx.reply("language.changed")]

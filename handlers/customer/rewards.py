@@ -39,7 +39,7 @@ from shop.coupons import (
 )
 from storage.models import Coupon, Reward
 from storage.uow import UnitOfWork
-from wording.coupons import coupon_reply
+from wording.coupons import coupon_reply, unusable_coupon_reply
 
 FLOW: Final = "rw"
 #: the action namespace of a /coupons button (show that coupon again, with its QR)
@@ -294,6 +294,8 @@ async def show_one_coupon(ctx: Context) -> list[Reply]:
     coupon = None if coupon_id is None else await ctx.uow.coupons.get(coupon_id)
     if coupon is None or coupon.member_id != ctx.member.id:
         return [ctx.reply("error.button_expired")]
+    if (stale := unusable_coupon_reply(coupon, ctx.locale, ctx.settings.tz, ctx.now)) is not None:
+        return [stale]  # used or expired since the list was sent: no QR to show the cashier
     return [await coupon_reply(ctx.uow, coupon, ctx.locale, ctx.settings.tz)]
 
 

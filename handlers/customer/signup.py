@@ -14,7 +14,6 @@ from typing import Any, Final
 
 from bot.core.errors import DomainError
 from bot.core.messages import Button, InboundKind, Reply
-from bot.i18n import LOCALES
 from handlers.context import Context
 from handlers.customer import claim, fields
 from handlers.customer.card import card_reply
@@ -110,9 +109,6 @@ async def signup_step(ctx: Context) -> list[Reply]:
     if (member := ctx.member_view) is not None:  # joined meanwhile (another device)
         ctx.finish()  # nothing left to ask
         return [_greeting(ctx, member)]
-    chosen = ctx.state.data.get("locale")
-    if isinstance(chosen, str) and chosen in LOCALES:
-        ctx.locale = chosen  # picked with /language during the sign-up
     step = ctx.state.step
     if step == "consent":
         return _on_consent(ctx)

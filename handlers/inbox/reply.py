@@ -84,6 +84,8 @@ async def reply_step(ctx: Context) -> list[Reply]:
     ctx.finish()
     if thread is None:
         return [ctx.reply("error.not_allowed")]
+    if thread.status != OPEN:  # closed by someone else since [reply]: as the console, send nothing
+        return [ctx.reply("inbox2.already_closed")]
     if not await send_answer(ctx, thread, text):
         return [ctx.reply("inbox2.unreachable")]
     return [ctx.reply("inbox2.sent")]

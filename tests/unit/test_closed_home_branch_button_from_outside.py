@@ -28,9 +28,6 @@ async def _at_the_branch_question(app: App, locale: str) -> tuple[Chat, Chat, di
 
 
 @pytest.mark.parametrize("locale", ["th", "en"])
-@pytest.mark.xfail(
-    strict=True, reason="a closed branch's stale button is answered 'please use the buttons'"
-)
 async def test_a_branch_closed_after_the_question_is_refused_with_a_true_reason(
     app: App, locale: str
 ) -> None:

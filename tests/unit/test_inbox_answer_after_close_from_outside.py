@@ -14,9 +14,6 @@ from tests.unit.staff_support import ensure_branches, member_chat, outbox_rows, 
 
 
 @pytest.mark.parametrize("locale", ["th", "en"])
-@pytest.mark.xfail(
-    strict=True, reason="the chat answer step sends into a thread closed after [reply]"
-)
 async def test_an_answer_typed_after_another_staff_closed_the_thread_is_not_sent(
     app: App, locale: str
 ) -> None:

@@ -5,8 +5,6 @@ the question named; the other language's text is left as it was."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.bootstrap import App
 from handlers.customer.rewards import FLOW
 from handlers.staff.settings.actions import settings_code
@@ -16,10 +14,6 @@ from tests.storage.loyalty_money_support import at_confirm
 from tests.unit.rewards_support import coupon_rows, make_reward
 from tests.unit.sales_support import balance
 from tests.unit.staff_support import member_chat, staff_chat
-
-#: lang:<code> writes the sign-up's "locale" into whatever flow is in progress, and these two
-#: owner flows keep the language being edited under that same key
-SWITCH_REWRITES = "the lang: button overwrites the flow's 'locale' (the language being edited)"
 
 THAI_TEXT = "สุขสันต์วันเกิดคุณ{name}"
 ENGLISH_TEXT = "Happy birthday {name}"
@@ -31,7 +25,6 @@ async def _birthday_texts(app: App) -> tuple[str, str]:
     return own_text(config, "th"), own_text(config, "en")
 
 
-@pytest.mark.xfail(strict=True, reason=SWITCH_REWRITES + ": the Thai text replaces the English")
 async def test_typing_the_thai_birthday_text_after_a_switch_to_english_stores_it_as_thai(
     app: App,
 ) -> None:
@@ -52,7 +45,6 @@ async def _tier_names(app: App, index: int) -> tuple[str, str]:
     return tier.own_label("th") or "", tier.own_label("en") or ""
 
 
-@pytest.mark.xfail(strict=True, reason=SWITCH_REWRITES + ": the Thai name is stored as English")
 async def test_typing_a_tiers_thai_name_after_a_switch_to_english_names_it_in_thai(
     app: App,
 ) -> None:

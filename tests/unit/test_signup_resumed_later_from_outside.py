@@ -28,9 +28,6 @@ async def test_the_first_button_works_hours_after_the_welcome(app: App, clock: F
 
 
 @pytest.mark.parametrize("locale", ["th", "en"])
-@pytest.mark.xfail(
-    strict=True, reason="the sign-up's 24-hour life falls back to 30 minutes after one answer"
-)
 async def test_a_sign_up_left_after_the_consents_goes_on_hours_later(
     app: App, clock: FrozenClock, locale: str
 ) -> None:

@@ -20,8 +20,6 @@ from tests.domain.campaign_support import launch_now, make_campaign
 from tests.unit.rewards_support import coupon_rows, make_coupon
 from tests.unit.staff_support import ensure_branches, member_chat, staff_chat
 
-SHOWS_USABLE = "a stale coupon button shows a used or expired coupon as usable, with its QR"
-
 
 def _show_to_cashier(locale: str) -> str:
     """The last line of a usable coupon's message: "show this QR code or tell the code"."""
@@ -48,7 +46,6 @@ async def _member(app: App, locale: str) -> tuple[Chat, int]:
 
 
 @pytest.mark.parametrize("locale", ["th", "en"])
-@pytest.mark.xfail(strict=True, reason=SHOWS_USABLE)
 async def test_a_coupons_button_pressed_after_the_coupon_was_used_says_it_was_used(
     app: App, locale: str
 ) -> None:
@@ -61,7 +58,6 @@ async def test_a_coupons_button_pressed_after_the_coupon_was_used_says_it_was_us
     assert not _offered_as_usable(chat.last, locale), chat.text()
 
 
-@pytest.mark.xfail(strict=True, reason=SHOWS_USABLE)
 async def test_a_coupons_button_pressed_after_the_coupon_expired_says_it_expired(
     app: App, clock: FrozenClock
 ) -> None:
@@ -74,7 +70,6 @@ async def test_a_coupons_button_pressed_after_the_coupon_expired_says_it_expired
     assert not _offered_as_usable(chat.last, "en"), chat.text()
 
 
-@pytest.mark.xfail(strict=True, reason=SHOWS_USABLE)
 async def test_a_promotion_pressed_again_after_its_coupon_was_used_does_not_offer_it(
     app: App,
 ) -> None:
