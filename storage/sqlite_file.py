@@ -1,0 +1,65 @@
+"""What a SQLite shop's file can do to a running process that ``SELECT 1`` does not show.
+
+A file deleted (or replaced) under a running ``serve`` stays open: reads and writes go on into
+the deleted inode, and everything written is gone at the next start. :class:`ShopFile` keeps
+the identity (device and inode) of the file the first connection opened, and ``/healthz``
+compares it with what the path names now.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+class ShopFile:
+    """The database file of one engine: the one it opened."""
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.abspath(path)
+        self._identity: tuple[int, int] | None = None
+
+    def opened(self) -> None:
+        """A connection opened the file: the first one's is the shop's."""
+        if self._identity is None:
+            found = os.stat(self.path)
+            self._identity = (found.st_dev, found.st_ino)
+
+    def gone(self) -> str | None:
+        """Why the path no longer names the file opened (deleted, another file), else None."""
+        if self._identity is None:
+            return None
+        try:
+            found = os.stat(self.path)
+        except OSError:
+            return f"the database file {self.path} was deleted while this process had it open"
+        if (found.st_dev, found.st_ino) != self._identity:
+            return f"the database file {self.path} was replaced by another file since it was opened"
+        return None
+
+    def problem(self) -> str | None:
+        """Why the shop cannot keep what it writes now, as a sentence; None if nothing known."""
+        return self.gone()
+
+
+_FILES: WeakKeyDictionary[Engine, ShopFile] = WeakKeyDictionary()
+
+
+def shop_file_problem(engine: AsyncEngine) -> str | None:
+    """:meth:`ShopFile.problem` of ``engine``'s file; None for PostgreSQL or a memory database."""
+    watched = _FILES.get(engine.sync_engine)
+    return None if watched is None else watched.problem()
+
+
+def watch_shop_file(engine: AsyncEngine, path: str) -> None:
+    """Watch ``engine``'s database file at ``path`` (see the module's text)."""
+    watched = _FILES[engine.sync_engine] = ShopFile(path)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _opened(_dbapi_connection: Any, _record: Any) -> None:
+        watched.opened()
