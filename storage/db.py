@@ -270,7 +270,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
 
     _savepoints_to_driver(engine)
     if not in_memory and not parsed.query.get("uri"):
-        watch_shop_file(engine, str(parsed.database))
+        watch_shop_file(engine, str(parsed.database), READ_ONLY)
     return engine
 
 

@@ -2,19 +2,28 @@
 
 A file deleted (or replaced) under a running ``serve`` stays open: reads and writes go on into
 the deleted inode, and everything written is gone at the next start. :class:`ShopFile` keeps
-the identity (device and inode) of the file the first connection opened, and ``/healthz``
-compares it with what the path names now.
+the identity (device and inode) of the file the first connection opened, and each write
+transaction's commit compares it with what the path names now (one ``stat`` of a few µs, beside
+the commit's own WAL write): a commit into a file the path no longer names is refused, so the
+event fails with a 5xx and the platform delivers it again. ``/healthz`` asks the same.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+class ShopFileGone(sqlite3.OperationalError):
+    """Why a commit was refused: the path no longer names the file this process opened (the
+    ``orig`` of the :class:`~sqlalchemy.exc.OperationalError` raised, as a driver's would be)."""
 
 
 class ShopFile:
@@ -56,10 +65,19 @@ def shop_file_problem(engine: AsyncEngine) -> str | None:
     return None if watched is None else watched.problem()
 
 
-def watch_shop_file(engine: AsyncEngine, path: str) -> None:
-    """Watch ``engine``'s database file at ``path`` (see the module's text)."""
+def watch_shop_file(engine: AsyncEngine, path: str, read_only_option: str) -> None:
+    """Watch ``engine``'s database file at ``path`` (see the module's text). A transaction whose
+    connection carries the execution option ``read_only_option`` commits unchecked."""
     watched = _FILES[engine.sync_engine] = ShopFile(path)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _opened(_dbapi_connection: Any, _record: Any) -> None:
         watched.opened()
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _committing(connection: Any) -> None:
+        if connection.get_execution_options().get(read_only_option):
+            return
+        if (gone := watched.gone()) is not None:
+            refused = ShopFileGone(f"{gone}: nothing more is written into it")
+            raise OperationalError("COMMIT", None, refused)

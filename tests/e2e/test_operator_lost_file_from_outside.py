@@ -60,11 +60,6 @@ async def test_healthz_says_so_when_the_database_file_is_deleted(tmp_path: Path)
     assert answer == (503, UNAVAILABLE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a LINE webhook is answered 200 while the database file is deleted: the update is "
-    "written to the deleted file, lost at the restart, and LINE never delivers it again",
-)
 async def test_a_webhook_is_not_answered_200_into_a_deleted_database_file(tmp_path: Path) -> None:
     database = tmp_path / "shop.db"
     await seed_member(database, Channel.LINE, LINE_USER, points=120)

@@ -7,7 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from storage.db import create_engine, ping
+import pytest
+from sqlalchemy import text
+
+from storage.db import READ_ONLY, create_engine, ping
+from storage.errors import DriverError
 from storage.sqlite_file import shop_file_problem
 
 
@@ -34,5 +38,23 @@ async def test_a_memory_database_has_no_file_to_watch() -> None:
     try:
         await ping(engine)
         assert shop_file_problem(engine) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_a_write_is_not_committed_into_a_deleted_file(tmp_path: Path) -> None:
+    database = tmp_path / "shop.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        database.unlink()
+        with pytest.raises(DriverError, match="deleted"):
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO t VALUES (1)"))
+        async with engine.connect() as connection:  # a read still commits: nothing to lose
+            await connection.execution_options(**{READ_ONLY: True})
+            await connection.execute(text("SELECT count(*) FROM t"))
+            await connection.commit()
     finally:
         await engine.dispose()
