@@ -6,6 +6,9 @@ the identity (device and inode) of the file the first connection opened, and eac
 transaction's commit compares it with what the path names now (one ``stat`` of a few µs, beside
 the commit's own WAL write): a commit into a file the path no longer names is refused, so the
 event fails with a 5xx and the platform delivers it again. ``/healthz`` asks the same.
+
+A command that only reads the shop (``export``, ``status``) first asks
+:func:`require_shop_file`: opening a path with no file there would make a new, empty shop.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.errors import CommandError
 
 
 class ShopFileGone(sqlite3.OperationalError):
@@ -54,6 +59,26 @@ class ShopFile:
     def problem(self) -> str | None:
         """Why the shop cannot keep what it writes now, as a sentence; None if nothing known."""
         return self.gone()
+
+
+class NoShopFile(CommandError):
+    """A command that only reads the shop was pointed at a SQLite path with no file."""
+
+
+def require_shop_file(url: str) -> None:
+    """Raise :class:`NoShopFile` naming the file when ``url`` is a SQLite file that does not
+    exist (deleted, moved, a wrong directory); PostgreSQL and memory databases pass."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
+        return
+    if parsed.query.get("uri") or os.path.exists(path):
+        return
+    raise NoShopFile(
+        f"no shop at {os.path.abspath(path)}: CHATCRM_DATABASE_URL names a SQLite file that does "
+        "not exist (moved or deleted?); nothing was created (`chatcrm db upgrade` makes a new, "
+        "empty shop there)"
+    )
 
 
 _FILES: WeakKeyDictionary[Engine, ShopFile] = WeakKeyDictionary()
