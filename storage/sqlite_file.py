@@ -7,6 +7,12 @@ transaction's commit compares it with what the path names now (one ``stat`` of a
 the commit's own WAL write): a commit into a file the path no longer names is refused, so the
 event fails with a 5xx and the platform delivers it again. ``/healthz`` asks the same.
 
+A full disk (or SQLite's ``max_page_count``) fails every write with SQLITE_FULL while reads
+still work, so ``SELECT 1`` answers: a write refused so makes :meth:`ShopFile.problem` report
+it for :data:`FULL_FOR` seconds after the last such refusal (each one starts the time again;
+nothing is probed, so the shop is reported able to write again once that time has passed
+without another).
+
 A command that only reads the shop (``export``, ``status``) first asks
 :func:`require_shop_file`: opening a path with no file there would make a new, empty shop.
 """
@@ -15,7 +21,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Any
+import time
+from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
@@ -25,6 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import CommandError
 
+#: seconds after a write refused as full (SQLITE_FULL) that the shop is reported unable to write
+FULL_FOR: Final = 60.0
+
 
 class ShopFileGone(sqlite3.OperationalError):
     """Why a commit was refused: the path no longer names the file this process opened (the
@@ -32,11 +42,12 @@ class ShopFileGone(sqlite3.OperationalError):
 
 
 class ShopFile:
-    """The database file of one engine: the one it opened."""
+    """The database file of one engine: the one it opened, and when a write last failed full."""
 
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
         self._identity: tuple[int, int] | None = None
+        self._full_at: float | None = None
 
     def opened(self) -> None:
         """A connection opened the file: the first one's is the shop's."""
@@ -56,9 +67,17 @@ class ShopFile:
             return f"the database file {self.path} was replaced by another file since it was opened"
         return None
 
+    def refused_as_full(self) -> None:
+        self._full_at = time.monotonic()
+
     def problem(self) -> str | None:
         """Why the shop cannot keep what it writes now, as a sentence; None if nothing known."""
-        return self.gone()
+        if (gone := self.gone()) is not None:
+            return gone
+        full_at = self._full_at
+        if full_at is not None and time.monotonic() - full_at < FULL_FOR:
+            return f"database or disk is full: a write to {self.path} failed in the last minute"
+        return None
 
 
 class NoShopFile(CommandError):
@@ -106,3 +125,8 @@ def watch_shop_file(engine: AsyncEngine, path: str, read_only_option: str) -> No
         if (gone := watched.gone()) is not None:
             refused = ShopFileGone(f"{gone}: nothing more is written into it")
             raise OperationalError("COMMIT", None, refused)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _failed(context: Any) -> None:
+        if getattr(context.original_exception, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            watched.refused_as_full()

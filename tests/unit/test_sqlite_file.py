@@ -58,3 +58,22 @@ async def test_a_write_is_not_committed_into_a_deleted_file(tmp_path: Path) -> N
             await connection.commit()
     finally:
         await engine.dispose()
+
+
+async def test_a_write_refused_as_full_is_a_problem_while_reads_still_answer(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "shop.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x BLOB)"))
+        async with engine.connect() as connection:  # SQLite's own full: the page count
+            pages = (await connection.execute(text("PRAGMA page_count"))).scalar_one()
+            await connection.execute(text(f"PRAGMA max_page_count = {pages}"))
+            with pytest.raises(DriverError, match="full"):
+                await connection.execute(text("INSERT INTO t VALUES (zeroblob(1000000))"))
+        assert "full" in (shop_file_problem(engine) or "")
+        await ping(engine)  # reads answer: SELECT 1 alone would say healthy
+    finally:
+        await engine.dispose()
