@@ -57,7 +57,9 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import bootstrap
     from jobs.scheduler import JOBS
     from jobs.status import read_status, status_dict
+    from storage.sqlite_file import require_shop_file
 
+    require_shop_file(settings.database_url)  # not a new, empty shop at a wrong path
     app = await bootstrap(settings)
     try:
         status = await read_status(app, JOBS)

@@ -187,7 +187,9 @@ async def run_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import bootstrap
     from shop.loyalty import add_months, load_rules
     from storage.exporting import export_members
+    from storage.sqlite_file import require_shop_file
 
+    require_shop_file(settings.database_url)  # not a new, empty shop at a wrong path
     console = Console()
     app = await bootstrap(settings)
     try:

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.holdout import register_sqlite_functions
 from storage.sqlite_driver import OneTripConnection, connector
+from storage.sqlite_file import watch_shop_file
 from storage.zone_shift import register_zone_shift
 
 #: the database of the shop (its pool of connections), as the layers above name it
@@ -271,6 +272,8 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         connection.exec_driver_sql(begin)
 
     _savepoints_to_driver(engine)
+    if not in_memory and not parsed.query.get("uri"):
+        watch_shop_file(engine, str(parsed.database), READ_ONLY)
     return engine
 
 

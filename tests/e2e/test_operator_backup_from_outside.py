@@ -85,11 +85,6 @@ async def test_a_restored_backup_does_not_show_a_line_message_twice(tmp_path: Pa
     assert len(api.messages_to(LINE_USER)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="README never says how to back up a live SQLite shop (`.backup`, not `cp` of a WAL "
-    "file) nor what a restore repeats (Telegram messages sent since the copy go again)",
-)
 def test_the_readme_says_how_to_back_up_a_live_shop() -> None:
     readme = (ROOT / "README.md").read_text()
     assert ".backup" in readme or "VACUUM INTO" in readme

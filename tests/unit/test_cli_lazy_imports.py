@@ -70,6 +70,7 @@ def test_help_loads_no_sdk_and_no_charts(argv: list[str], tmp_path: Path) -> Non
     ],
 )
 def test_operator_commands_load_no_sdk_and_no_charts(argv: list[str], tmp_path: Path) -> None:
+    (tmp_path / "shop.db").touch()  # a shop to read: export and status make none
     result = _run(argv, tmp_path)
     assert result["heavy"] == []
     assert result["code"] == 0

@@ -80,6 +80,7 @@ def test_chatcrm_status_prints_every_part(
 ) -> None:
     monkeypatch.setenv("LINE_CHANNEL_SECRET", "s")
     monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", "t")
+    assert main(["db", "upgrade"]) == 0  # status reads a shop, never makes one
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "channels on: line (not connected: telegram)" in out
@@ -90,6 +91,8 @@ def test_chatcrm_status_prints_every_part(
 
 
 def test_chatcrm_status_json_has_what_healthz_adds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
     assert main(["status", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert set(shown) == {"channels", "outbox", "leader", "jobs"}
