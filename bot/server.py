@@ -35,6 +35,7 @@ from bot.serve_checks import (
 )
 from bot.web import build_web_app
 from jobs import scheduler
+from jobs.credentials import CredentialWatch
 from jobs.dispatcher import OutboxDispatcher
 from jobs.leader import lead_when_elected
 from jobs.ratelimit import ArrivalWindow, PlatformLimits, SendLimiter, operator_budgets
@@ -116,6 +117,17 @@ def send_budget(app: App, channels: Mapping[Channel, Outbound]) -> SendLimiter:
     return limiter
 
 
+def shared_watch(channels: Mapping[Channel, Outbound]) -> CredentialWatch:
+    """One watch of refused credentials for the dispatcher and the direct replies of
+    ``channels`` (``jobs.credentials``): a revoked token is named once, whoever meets it."""
+    watch = CredentialWatch()
+    for channel in channels.values():
+        courier = getattr(channel, "replies", None)
+        if isinstance(courier, ReplyCourier):
+            courier.credentials = watch
+    return watch
+
+
 @contextlib.asynccontextmanager
 async def _dispatching(
     app: App,
@@ -137,6 +149,7 @@ async def _dispatching(
         locale=app.settings.locale,
         report_unrouted=report_unrouted,
     )
+    dispatcher.credentials = shared_watch(channels)
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run(stop), name="outbox-dispatcher")
     # a console session runs a dispatcher of its own beside the leader's: a commit wakes both

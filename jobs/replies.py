@@ -37,6 +37,7 @@ from bot import metrics
 from bot.core.clock import Clock
 from bot.core.errors import (
     ChannelError,
+    CredentialsRejected,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
@@ -44,6 +45,7 @@ from bot.core.errors import (
 from bot.core.messages import Channel, Reply
 from bot.core.ports import NextTurn
 from bot.core.wire import replies_to_payload
+from jobs.credentials import CredentialWatch
 from jobs.outcome_writer import backoff
 from jobs.ratelimit import SendLimiter, Unlimited, next_turn
 from storage.repositories.outbox import URGENT
@@ -86,6 +88,8 @@ class ReplyCourier:
         self.kick = kick
         #: chats with replies queued by this process, until when to look for them
         self._queued: dict[tuple[Channel, str], float] = {}
+        #: the bot's credentials refused (the server shares the dispatcher's watch)
+        self.credentials = CredentialWatch()
 
     async def deliver(
         self,
@@ -131,6 +135,7 @@ class ReplyCourier:
                     rest = [error.rest, *units[index + 1 :]]
                 return await self._failed(channel, chat, rest, error, retry_key)
             self.limiter.answered(channel, chat)  # a slow answer spaces the chat's next one
+            self.credentials.accepted(channel)
         return "sent"
 
     async def _failed(
@@ -149,7 +154,10 @@ class ReplyCourier:
             return await self._queue(channel, chat, rest, why, delay=delay, retry_key=key)
         if isinstance(error, PermanentChannelError):
             log.warning("reply to %s:%s refused for good: %r", channel.value, chat, error)
-            return await self._queue(channel, chat, rest, why, status=FAILED, retry_key=key)
+            outcome = await self._queue(channel, chat, rest, why, status=FAILED, retry_key=key)
+            if isinstance(error, CredentialsRejected):  # told once, after the row is written
+                self.credentials.refused(channel, error, self._clock.now())
+            return outcome
         # a network error, a 5xx: the dispatcher retries
         return await self._queue(channel, chat, rest, why, delay=backoff(1), retry_key=key)
 

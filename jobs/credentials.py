@@ -1,0 +1,61 @@
+"""The bot's own credentials refused by a platform: one warning per episode naming the setting.
+
+A 401 from LINE or Telegram (:class:`~bot.core.errors.CredentialsRejected`) says that the token
+this process runs with was revoked, reissued or mistyped — nothing about the message or the
+person it goes to — and every request of that channel fails alike until the operator sets the
+right token and restarts ``serve``. The operator is told once per *episode* (from the first
+refusal until the channel accepts a request again), in a line naming the variable to fix
+(``LINE_CHANNEL_ACCESS_TOKEN``, ``TELEGRAM_BOT_TOKEN``), not in one line per message.
+
+One watch is shared by a process's outbox dispatcher and its channels' direct replies
+(:mod:`jobs.replies`), so the line is written once whichever of them meets the refusal first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.errors import CredentialsRejected
+from bot.core.messages import Channel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """A channel's credentials refused since ``since``; ``setting`` holds them."""
+
+    since: datetime
+    setting: str
+
+
+class CredentialWatch:
+    """The channels whose credentials the platform refuses now; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._episodes: dict[Channel, Episode] = {}
+
+    def refused(self, channel: Channel, error: CredentialsRejected, now: datetime) -> Episode:
+        """Note a refusal (the first of an episode is logged); returns the episode."""
+        episode = self._episodes.get(channel)
+        if episode is None:
+            episode = self._episodes[channel] = Episode(now, error.setting)
+            log.error(
+                "%s sending failed: the platform refused the bot's credentials (%s). Set %s "
+                "to the current token and restart serve.",
+                channel.value,
+                error,
+                error.setting,
+            )
+        return episode
+
+    def accepted(self, channel: Channel) -> None:
+        """The channel accepted a request: an episode ends (logged)."""
+        if self._episodes and (episode := self._episodes.pop(channel, None)) is not None:
+            log.info("%s accepts the bot's credentials again (%s)", channel.value, episode.setting)
+
+    def episode(self, channel: Channel) -> Episode | None:
+        """The channel's episode, if its credentials are refused now."""
+        return self._episodes.get(channel)
