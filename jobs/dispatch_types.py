@@ -8,7 +8,10 @@ used, back off 5 s, 30 s, 2 min, 10 min, … and ``failed`` after ``MAX_ATTEMPTS
 unreachable, the rest go on; :class:`PermanentChannelError` or an unreadable payload → ``failed``;
 :class:`QuotaExhausted` (LINE's monthly limit) → the channel rests an hour (no hot retry loop) or
 until a campaign is resumed (``/campaign resume``, in any process), campaigns whose rows hit it are
-paused, their rows parked and the owners told once (:mod:`jobs.campaign_delivery`).
+paused, their rows parked and the owners told once (:mod:`jobs.campaign_delivery`);
+:class:`CredentialsRejected` (a 401: the bot's own token, not the row) → the row is handed back due
+at once, no attempt used, and the channel rests as long as the refusals have lasted (5 s to 10 min,
+:mod:`jobs.credentials`), so it goes out once ``serve`` runs with the right token.
 """
 
 from __future__ import annotations

@@ -363,10 +363,11 @@ class OutboxDispatcher:
             await self._record(delivery, state, "quota_exhausted", not_before=until, error=error)
         except RecipientUnreachable as error:
             await self._record(delivery, state, "unreachable", error=str(error) or "blocked")
+        except CredentialsRejected as error:  # the bot's own token: rows wait, the channel rests
+            self._resting[channel] = now + self.credentials.refused(channel, error, now).rest(now)
+            await self._record(delivery, state, "released", not_before=now, error=error)
         except PermanentChannelError as error:
             await self._record(delivery, state, "failed", error=str(error))
-            if isinstance(error, CredentialsRejected):
-                self.credentials.refused(channel, error, now)
         except Exception as error:  # TransientChannelError, other ChannelErrors, adapter bugs
             if not isinstance(error, ChannelError):
                 log.exception("sending outbox row %s crashed", delivery.rows[0].id)

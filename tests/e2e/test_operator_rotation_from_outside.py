@@ -77,11 +77,6 @@ async def test_a_revoked_line_token_is_named_in_serves_log(tmp_path: Path) -> No
     assert "LINE_CHANNEL_ACCESS_TOKEN" in log, log[-3000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an answer LINE refused 401 (revoked token) is recorded failed for good: after the "
-    "restart with the new token the member never gets it",
-)
 async def test_an_answer_refused_for_a_revoked_line_token_arrives_after_the_restart(
     tmp_path: Path,
 ) -> None:
@@ -125,11 +120,6 @@ async def test_a_revoked_telegram_token_is_named_in_serves_log(tmp_path: Path) -
     assert "TELEGRAM_BOT_TOKEN" in log, log[-3000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an answer Telegram refused 401 (revoked token) is recorded failed for good: after "
-    "the restart with the new token the member never gets it",
-)
 async def test_an_answer_refused_for_a_revoked_telegram_token_arrives_after_the_restart(
     tmp_path: Path,
 ) -> None:
