@@ -268,10 +268,12 @@ async def set_up_channel(
     run: Callable[[_Channel, App], Awaitable[list[str]]],
     refused: tuple[type[Exception], ...] = (),
 ) -> list[str]:
-    """Open the application without migrating, build the channel with ``make``, run its setup
-    (``run``) and close both; returns what was done. An error of ``refused`` (the channel's
-    word for settings it cannot use) becomes a :class:`StartupError`."""
-    app = await bootstrap(settings, migrate=False)
+    """Open the application, build the channel with ``make``, run its setup (``run``) and close
+    both; returns what was done. An error of ``refused`` (the channel's word for settings it
+    cannot use) becomes a :class:`StartupError`. The database is migrated first, as ``serve``
+    does: the README sets a channel up before the first ``serve``, and Telegram's setup reads
+    the staff's chats."""
+    app = await bootstrap(settings)
     try:
         channel = make(app)
         try:

@@ -169,11 +169,6 @@ async def test_serve_with_a_new_bot_whose_webhook_is_not_set_says_to_run_setup(
     assert "telegram setup" in serve.text(), serve.text()[-3000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`chatcrm telegram setup` on a database without tables (README's Telegram steps, "
-    "before any `serve`) exits 2 with 'the database does not answer ... no such table: staff'",
-)
 async def test_telegram_setup_on_a_new_database_registers_the_webhook(tmp_path: Path) -> None:
     async with serving(FakeTelegramAPI(token=NEW_BOT_TOKEN)) as (fake, base):
         code, _, err = await run_cli(
