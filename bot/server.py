@@ -11,7 +11,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO, TypeVar
@@ -63,6 +63,13 @@ def build_channels(app: App) -> list[WebhookChannel]:
     except ImportError as error:
         raise StartupError(f"a channel could not be loaded: {error}") from error
     return channels
+
+
+async def check_setup(channels: Sequence[WebhookChannel]) -> None:
+    """Each channel's word on its platform's setup, logged before serving (Telegram: is the
+    bot's webhook set to this server?); bounded by each channel, never fatal."""
+    checks = [check() for c in channels if (check := getattr(c, "check_setup", None))]
+    await asyncio.gather(*checks)
 
 
 async def _until_signalled(stop: asyncio.Event) -> None:
@@ -211,6 +218,7 @@ async def serve(
         runner = web.AppRunner(build_web_app(app, channels), access_log_class=RedactingAccessLogger)
         await runner.setup()  # from here on, runner.cleanup() closes the channels
         try:
+            await check_setup(channels)
             site = web.TCPSite(runner, settings.host, settings.port)
             try:
                 await site.start()

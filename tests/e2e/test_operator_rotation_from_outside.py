@@ -154,11 +154,6 @@ async def test_telegram_setup_again_moves_the_webhook_to_the_new_bot_and_address
     assert fake.webhook["secret_token"] == TG_SECRET
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="serve started with a new bot's token whose webhook was never registered runs deaf "
-    "and says nothing: no line points to `chatcrm telegram setup`",
-)
 async def test_serve_with_a_new_bot_whose_webhook_is_not_set_says_to_run_setup(
     tmp_path: Path,
 ) -> None:
