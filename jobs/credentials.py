@@ -72,7 +72,3 @@ class CredentialWatch:
         """The channel accepted a request: an episode ends (logged)."""
         if self._episodes and (episode := self._episodes.pop(channel, None)) is not None:
             log.info("%s accepts the bot's credentials again (%s)", channel.value, episode.setting)
-
-    def episode(self, channel: Channel) -> Episode | None:
-        """The channel's episode, if its credentials are refused now."""
-        return self._episodes.get(channel)

@@ -155,8 +155,9 @@ class ReplyCourier:
             delay = timedelta(seconds=max(error.retry_after, 0.0))
             return await self._queue(channel, chat, rest, why, delay=delay, retry_key=key)
         if isinstance(error, CredentialsRejected):  # the bot's token, not this reply: it waits
-            episode = self.credentials.episode(channel)
-            delay = FIRST_REST if episode is None else episode.rest(self._clock.now())
+            # a short wait whatever the episode's length: the dispatcher rests the channel, and
+            # a restart with the right token sends the reply at once
+            delay = FIRST_REST
             outcome = await self._queue(channel, chat, rest, why, delay=delay, retry_key=key)
             self.credentials.refused(channel, error, self._clock.now())  # named once, when queued
             return outcome
