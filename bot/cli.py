@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from bot.core.errors import ChannelError, CommandError
+from bot.core.errors import ChannelError, CommandError, CredentialsRejected
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -364,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chatcrm: {error}", file=sys.stderr)
         return 2
     except ChannelError as error:
-        print(f"chatcrm: the platform refused: {error}", file=sys.stderr)
+        fix = f" (check {error.setting})" if isinstance(error, CredentialsRejected) else ""
+        print(f"chatcrm: the platform refused: {error}{fix}", file=sys.stderr)
         return 1
     except Exception as error:
         if (line := _database_failure(error, settings)) is None:

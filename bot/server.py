@@ -11,7 +11,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO, TypeVar
@@ -35,6 +35,7 @@ from bot.serve_checks import (
 )
 from bot.web import build_web_app
 from jobs import scheduler
+from jobs.credentials import CredentialWatch
 from jobs.dispatcher import OutboxDispatcher
 from jobs.leader import lead_when_elected
 from jobs.ratelimit import ArrivalWindow, PlatformLimits, SendLimiter, operator_budgets
@@ -62,6 +63,13 @@ def build_channels(app: App) -> list[WebhookChannel]:
     except ImportError as error:
         raise StartupError(f"a channel could not be loaded: {error}") from error
     return channels
+
+
+async def check_setup(channels: Sequence[WebhookChannel]) -> None:
+    """Each channel's word on its platform's setup, logged before serving (Telegram: is the
+    bot's webhook set to this server?); bounded by each channel, never fatal."""
+    checks = [check() for c in channels if (check := getattr(c, "check_setup", None))]
+    await asyncio.gather(*checks)
 
 
 async def _until_signalled(stop: asyncio.Event) -> None:
@@ -116,6 +124,17 @@ def send_budget(app: App, channels: Mapping[Channel, Outbound]) -> SendLimiter:
     return limiter
 
 
+def shared_watch(channels: Mapping[Channel, Outbound]) -> CredentialWatch:
+    """One watch of refused credentials for the dispatcher and the direct replies of
+    ``channels`` (``jobs.credentials``): a revoked token is named once, whoever meets it."""
+    watch = CredentialWatch()
+    for channel in channels.values():
+        courier = getattr(channel, "replies", None)
+        if isinstance(courier, ReplyCourier):
+            courier.credentials = watch
+    return watch
+
+
 @contextlib.asynccontextmanager
 async def _dispatching(
     app: App,
@@ -137,6 +156,7 @@ async def _dispatching(
         locale=app.settings.locale,
         report_unrouted=report_unrouted,
     )
+    dispatcher.credentials = shared_watch(channels)
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run(stop), name="outbox-dispatcher")
     # a console session runs a dispatcher of its own beside the leader's: a commit wakes both
@@ -198,6 +218,7 @@ async def serve(
         runner = web.AppRunner(build_web_app(app, channels), access_log_class=RedactingAccessLogger)
         await runner.setup()  # from here on, runner.cleanup() closes the channels
         try:
+            await check_setup(channels)
             site = web.TCPSite(runner, settings.host, settings.port)
             try:
                 await site.start()
@@ -255,10 +276,12 @@ async def set_up_channel(
     run: Callable[[_Channel, App], Awaitable[list[str]]],
     refused: tuple[type[Exception], ...] = (),
 ) -> list[str]:
-    """Open the application without migrating, build the channel with ``make``, run its setup
-    (``run``) and close both; returns what was done. An error of ``refused`` (the channel's
-    word for settings it cannot use) becomes a :class:`StartupError`."""
-    app = await bootstrap(settings, migrate=False)
+    """Open the application, build the channel with ``make``, run its setup (``run``) and close
+    both; returns what was done. An error of ``refused`` (the channel's word for settings it
+    cannot use) becomes a :class:`StartupError`. The database is migrated first, as ``serve``
+    does: the README sets a channel up before the first ``serve``, and Telegram's setup reads
+    the staff's chats."""
+    app = await bootstrap(settings)
     try:
         channel = make(app)
         try:

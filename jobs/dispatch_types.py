@@ -1,4 +1,18 @@
-"""The values the dispatcher hands out and the adapter shapes it relies on."""
+"""The values the dispatcher hands out and the adapter shapes it relies on.
+
+Outcomes (:mod:`jobs.dispatcher`): accepted → ``sent``; :class:`RateLimited` → the row is due again
+after ``retry_after``, the limiter rests the channel that long (the other lanes wait, then go on)
+and no attempt is used; :class:`TransientChannelError` (or an unexpected exception) → an attempt
+used, back off 5 s, 30 s, 2 min, 10 min, … and ``failed`` after ``MAX_ATTEMPTS``;
+:class:`RecipientUnreachable` (Telegram 403) → ``unreachable`` and the chat account marked
+unreachable, the rest go on; :class:`PermanentChannelError` or an unreadable payload → ``failed``;
+:class:`QuotaExhausted` (LINE's monthly limit) → the channel rests an hour (no hot retry loop) or
+until a campaign is resumed (``/campaign resume``, in any process), campaigns whose rows hit it are
+paused, their rows parked and the owners told once (:mod:`jobs.campaign_delivery`);
+:class:`CredentialsRejected` (a 401: the bot's own token, not the row) → the row is handed back due
+at once, no attempt used, and the channel rests as long as the refusals have lasted (5 s to 10 min,
+:mod:`jobs.credentials`), so it goes out once ``serve`` runs with the right token.
+"""
 
 from __future__ import annotations
 

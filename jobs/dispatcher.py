@@ -47,18 +47,11 @@ Crash safety (what a SIGKILL at any moment can and cannot do):
   once after the restart. ``tests/e2e/test_crash_safety.py`` tests exactly that; the accepted-
   but-unrecorded duplicate is pinned in ``tests/unit/test_dispatcher_delivery.py``.
 
-Outcomes: accepted → ``sent``; :class:`RateLimited` → the row is due again after ``retry_after``,
-the limiter rests the channel that long (the other lanes wait, then go on) and no attempt is used;
-:class:`TransientChannelError` (or an unexpected exception) → an attempt used, back off 5 s, 30 s,
-2 min, 10 min, … and ``failed`` after :data:`MAX_ATTEMPTS`; :class:`RecipientUnreachable` (Telegram
-403) → ``unreachable`` and the chat account marked unreachable, the rest go on;
-:class:`PermanentChannelError` or an unreadable payload → ``failed``; :class:`QuotaExhausted`
-(LINE's monthly limit) → the channel rests an hour (no hot retry loop) or until a campaign is
-resumed (``/campaign resume``, in any process), campaigns whose rows hit it are paused, their rows
-parked and the owners told once (:mod:`jobs.campaign_delivery`). Rows of a channel without an
-adapter stay pending and are reported once; rows of a channel served on demand (the console) wait
-quietly for ``chatcrm chat``; an adapter with ``serves_only`` (a console terminal) gets only the
-rows to those users. Every decision that differs between platforms asks the adapter's declared
+Outcomes — what each answer of a platform does to the row and its channel — are listed in
+:mod:`jobs.dispatch_types`. Rows of a channel without an adapter stay pending and are reported
+once; rows of a channel served on demand (the console) wait quietly for ``chatcrm chat``; an
+adapter with ``serves_only`` (a console terminal) gets only the rows to those users. Every decision
+that differs between platforms asks the adapter's declared
 :class:`~bot.core.capabilities.ChannelCapabilities`, never the channel's name.
 """
 
@@ -76,6 +69,7 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock
 from bot.core.errors import (
     ChannelError,
+    CredentialsRejected,
     PermanentChannelError,
     QuotaExhausted,
     RateLimited,
@@ -85,6 +79,7 @@ from bot.core.messages import Channel, Reply
 from bot.core.ports import Outbound
 from bot.core.wire import WireFormatError, payload_to_replies
 from jobs.campaign_delivery import outcome_hook
+from jobs.credentials import CredentialWatch
 from jobs.delivery_plan import Delivery, plan
 from jobs.dispatch_pass import FANOUT_PASS, FANOUT_WORKERS, Feeder, Pass, run_workers
 from jobs.dispatch_send import send
@@ -164,6 +159,7 @@ class OutboxDispatcher:
         #: off beside another dispatcher that serves the rest (a console session's own)
         self._report_unrouted = UnroutedReport(self._channels, enabled=report_unrouted)
         self._hook = outcome_hook()
+        self.credentials = CredentialWatch()  # the bot's own tokens refused (the server shares it)
         #: held by the claims and send checks of both loops and by the outcome writer: they
         #: take turns on one connection, since every SQLite connection the pool opens keeps a
         #: page cache (and a thread, with its allocator's arena) of its own for as long as it
@@ -367,6 +363,9 @@ class OutboxDispatcher:
             await self._record(delivery, state, "quota_exhausted", not_before=until, error=error)
         except RecipientUnreachable as error:
             await self._record(delivery, state, "unreachable", error=str(error) or "blocked")
+        except CredentialsRejected as error:  # the bot's own token: rows wait, the channel rests
+            self._resting[channel] = now + self.credentials.refused(channel, error, now).rest(now)
+            await self._record(delivery, state, "released", not_before=now, error=error)
         except PermanentChannelError as error:
             await self._record(delivery, state, "failed", error=str(error))
         except Exception as error:  # TransientChannelError, other ChannelErrors, adapter bugs
@@ -376,6 +375,7 @@ class OutboxDispatcher:
             await self._record(delivery, state, "retrying", error=repr(error), rest=rest)
         else:
             self.limiter.answered(channel, delivery.chat)  # before the write: its answer time
+            self.credentials.accepted(channel)
             await self._record(delivery, state, "sent")
 
     async def _record(

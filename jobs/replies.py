@@ -12,7 +12,9 @@ express pass sends ahead of any broadcast row, retrying it as it retries every r
 - the turn did not come within ``wait_limit`` (a burst of replies to one chat): due now;
 - the platform answered 429: due after its ``retry_after``, and the channel rests that long;
 - a network error or a 5xx: due after the first back-off step;
-- earlier replies to the same chat are still queued: queued behind them, so the order holds.
+- earlier replies to the same chat are still queued: queued behind them, so the order holds;
+- the platform refused the bot's own token (a 401, :mod:`jobs.credentials`): due after a short
+  rest, and sent once ``serve`` runs with the right token (named in the log, once).
 
 On a channel with retry keys (LINE) the queued row carries the key the direct send used, so
 its retry is the same request to the platform, refused as a repeat when the direct send was
@@ -37,6 +39,7 @@ from bot import metrics
 from bot.core.clock import Clock
 from bot.core.errors import (
     ChannelError,
+    CredentialsRejected,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
@@ -44,6 +47,7 @@ from bot.core.errors import (
 from bot.core.messages import Channel, Reply
 from bot.core.ports import NextTurn
 from bot.core.wire import replies_to_payload
+from jobs.credentials import FIRST_REST, CredentialWatch
 from jobs.outcome_writer import backoff
 from jobs.ratelimit import SendLimiter, Unlimited, next_turn
 from storage.repositories.outbox import URGENT
@@ -86,6 +90,8 @@ class ReplyCourier:
         self.kick = kick
         #: chats with replies queued by this process, until when to look for them
         self._queued: dict[tuple[Channel, str], float] = {}
+        #: the bot's credentials refused (the server shares the dispatcher's watch)
+        self.credentials = CredentialWatch()
 
     async def deliver(
         self,
@@ -131,6 +137,7 @@ class ReplyCourier:
                     rest = [error.rest, *units[index + 1 :]]
                 return await self._failed(channel, chat, rest, error, retry_key)
             self.limiter.answered(channel, chat)  # a slow answer spaces the chat's next one
+            self.credentials.accepted(channel)
         return "sent"
 
     async def _failed(
@@ -147,6 +154,13 @@ class ReplyCourier:
             self.limiter.rest(channel, error.retry_after)
             delay = timedelta(seconds=max(error.retry_after, 0.0))
             return await self._queue(channel, chat, rest, why, delay=delay, retry_key=key)
+        if isinstance(error, CredentialsRejected):  # the bot's token, not this reply: it waits
+            # a short wait whatever the episode's length: the dispatcher rests the channel, and
+            # a restart with the right token sends the reply at once
+            delay = FIRST_REST
+            outcome = await self._queue(channel, chat, rest, why, delay=delay, retry_key=key)
+            self.credentials.refused(channel, error, self._clock.now())  # named once, when queued
+            return outcome
         if isinstance(error, PermanentChannelError):
             log.warning("reply to %s:%s refused for good: %r", channel.value, chat, error)
             return await self._queue(channel, chat, rest, why, status=FAILED, retry_key=key)

@@ -76,4 +76,15 @@ class TransientChannelError(ChannelError):
 
 
 class PermanentChannelError(ChannelError):
-    """The platform rejected the request itself (bad token, invalid message)."""
+    """The platform rejected the request itself (an invalid message, an unknown chat)."""
+
+
+class CredentialsRejected(ChannelError):
+    """The platform refused the bot's own credentials (LINE 401, Telegram 401 Unauthorized: a
+    revoked or mistyped token): nothing is wrong with the message or its recipient, and every
+    request fails alike until ``setting`` (the variable that holds the token) is fixed. Not
+    permanent: the message waits for the right token."""
+
+    def __init__(self, message: str, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting

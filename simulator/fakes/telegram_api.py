@@ -246,6 +246,10 @@ class FakeTelegramAPI:
         self.webhook = dict(call.params)
         return True
 
+    async def _m_getWebhookInfo(self, call: Call) -> Any:
+        url = self.webhook.get("url", "")
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+
     async def _m_deleteWebhook(self, call: Call) -> Any:
         self.webhook = {}
         return True

@@ -10,7 +10,12 @@ import pytest
 from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.channels.line.richmenu import rich_menu_request
-from bot.core.errors import PermanentChannelError, QuotaExhausted, RateLimited
+from bot.core.errors import (
+    CredentialsRejected,
+    PermanentChannelError,
+    QuotaExhausted,
+    RateLimited,
+)
 from bot.core.messages import Button, Reply
 from simulator.fakes.line_api import FakeLineApi
 from simulator.fakes.line_checks import invalid_messages
@@ -131,12 +136,14 @@ async def test_other_4xx_is_a_permanent_error(channel: LineChannel, fake: FakeLi
         await channel.push(USER, texts(1))
 
 
-async def test_unauthorised_token_is_a_permanent_error(
+async def test_unauthorised_token_is_the_bots_credentials_not_a_permanent_error(
     channel: LineChannel, fake: FakeLineApi
 ) -> None:
     fake.access_token = "rotated"
-    with pytest.raises(PermanentChannelError):
+    with pytest.raises(CredentialsRejected) as raised:
         await channel.push(USER, texts(1))
+    assert not isinstance(raised.value, PermanentChannelError)  # the message waits
+    assert raised.value.setting == "LINE_CHANNEL_ACCESS_TOKEN"
 
 
 async def test_quota_reads_the_monthly_limit_and_the_usage(

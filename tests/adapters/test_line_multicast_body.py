@@ -12,6 +12,7 @@ from linebot.v3.messaging import MulticastRequest
 from bot.channels.line import LineChannel
 from bot.channels.line.send import REQUEST_TIMEOUT
 from bot.core.errors import (
+    CredentialsRejected,
     PermanentChannelError,
     QuotaExhausted,
     RateLimited,
@@ -116,12 +117,14 @@ async def test_other_4xx_is_a_permanent_error_with_lines_message(
         await channel.multicast(USERS[:3], REPLIES[:1], str(uuid.uuid4()))
 
 
-async def test_a_rotated_token_is_refused_as_a_permanent_error(
+async def test_a_rotated_token_is_refused_as_the_bots_credentials_not_the_message(
     channel: LineChannel, fake: FakeLineApi
 ) -> None:
     fake.access_token = "rotated"
-    with pytest.raises(PermanentChannelError, match="LINE 401"):
+    with pytest.raises(CredentialsRejected, match="LINE 401") as raised:
         await channel.multicast(USERS[:3], REPLIES[:1], str(uuid.uuid4()))
+    assert raised.value.setting == "LINE_CHANNEL_ACCESS_TOKEN"
+    assert len(fake.calls_to("multicast")) == 1  # not retried like a 5xx
 
 
 async def test_more_than_500_recipients_are_refused_before_any_request(

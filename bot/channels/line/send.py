@@ -32,6 +32,7 @@ from bot.channels.line.render import MAX_MESSAGES_PER_REQUEST, LineMessage
 from bot.core.capabilities import LINE_CAPABILITIES
 from bot.core.errors import (
     ChannelError,
+    CredentialsRejected,
     PermanentChannelError,
     QuotaExhausted,
     RateLimited,
@@ -72,6 +73,8 @@ def channel_error(error: ApiException) -> ChannelError:
         return RateLimited(retry_after=1.0, message=message)
     if status >= 500 or status == 0:
         return TransientChannelError(f"LINE {status}: {message}")
+    if status == 401:  # the channel access token itself (revoked, reissued, mistyped)
+        return CredentialsRejected(f"LINE {status}: {message}", "LINE_CHANNEL_ACCESS_TOKEN")
     return PermanentChannelError(f"LINE {status}: {message}")
 
 

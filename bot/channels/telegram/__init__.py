@@ -34,6 +34,7 @@ from bot.channels.telegram.menu import apply_menus, menu_commands, staff_menus
 from bot.channels.telegram.outbound import call, send
 from bot.channels.telegram.plain import common_update
 from bot.channels.telegram.session import arrival_window, make_bot, session_of
+from bot.channels.telegram.webhook_check import check_webhook
 from bot.config import Settings
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.clock import Clock
@@ -312,6 +313,13 @@ class TelegramChannel:
             )
         done += await staff_menus(self.bot, router, self.uow, default)
         return done
+
+    async def check_setup(self) -> None:
+        """Warn (in the log) when Telegram sends this bot's updates elsewhere (``serve``'s start;
+        :mod:`bot.channels.telegram.webhook_check`)."""
+        public_url = self.settings.public_url
+        expected = f"{public_url}{WEBHOOK_PATH}" if public_url else None
+        await check_webhook(self.session, self.bot.token, expected)
 
     async def close(self) -> None:
         await self.bot.session.close()

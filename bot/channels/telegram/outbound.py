@@ -28,14 +28,16 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 
 from bot import metrics
-from bot.channels.telegram.session import Files, session_of
+from bot.channels.telegram.session import TOKEN_SETTING, Files, session_of
 from bot.channels.text import split
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.errors import (
     ChannelError,
+    CredentialsRejected,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
@@ -193,6 +195,8 @@ async def call(request: Awaitable[T]) -> T:
         raise PermanentChannelError(error.message) from error
     except (TelegramNetworkError, TelegramServerError) as error:
         raise TransientChannelError(error.message) from error
+    except TelegramUnauthorizedError as error:  # the bot's token itself
+        raise CredentialsRejected(error.message, TOKEN_SETTING) from error
     except TelegramAPIError as error:
         raise PermanentChannelError(error.message) from error
     except ClientDecodeError as error:  # a proxy's HTML error page, a truncated body

@@ -32,6 +32,7 @@ from aiohttp.helpers import content_disposition_header
 from bot import metrics
 from bot.core.capabilities import TELEGRAM_CAPABILITIES
 from bot.core.errors import (
+    CredentialsRejected,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
@@ -40,6 +41,8 @@ from bot.core.errors import (
 from jobs.ratelimit import ArrivalWindow
 
 T = TypeVar("T")
+#: the setting that holds the bot's token (named when Telegram refuses it)
+TOKEN_SETTING: Final = "TELEGRAM_BOT_TOKEN"  # noqa: S105 (a variable's name, not its value)
 #: the Bot API methods that put a message in a chat: what the platform's rate counts
 MESSAGE_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 #: the shortest lateness taken for a stall on the way (see :func:`make_bot`)
@@ -186,8 +189,9 @@ def answer_of(
 ) -> Any:
     """The ``result`` of a Bot API answer, or the error it means, as aiogram's exceptions were
     mapped: ``retry_after`` → :class:`RateLimited`, 403 → :class:`RecipientUnreachable`, 5xx
-    and an answer that is not the API's JSON → :class:`TransientChannelError`, anything else
-    (400, 401, 404, 409, 413) → :class:`PermanentChannelError`. A 429 without
+    and an answer that is not the API's JSON → :class:`TransientChannelError`, 401 (the bot's
+    token) → :class:`CredentialsRejected`, anything else (400, 404, 409, 413) →
+    :class:`PermanentChannelError`. A 429 without
     ``retry_after`` is :class:`RateLimited` too, for the wait ``bare_limits`` gives."""
     try:
         answer = json.loads(content)
@@ -212,6 +216,8 @@ def answer_of(
         raise PermanentChannelError(_migrated(fields, migrated, description))
     if status == 403:  # the API's status for a blocked bot
         raise RecipientUnreachable(description)
+    if status == 401:  # the bot's token: revoked in @BotFather, or mistyped
+        raise CredentialsRejected(description or "Unauthorized", TOKEN_SETTING)
     if status >= 500:  # the platform's own trouble
         raise TransientChannelError(description)
     raise PermanentChannelError(description)
