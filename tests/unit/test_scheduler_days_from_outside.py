@@ -3,35 +3,15 @@ dispatcher draining after each tick, and what reached each member's phone, and w
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from bot.core.messages import Channel
-from jobs.dispatcher import OutboxDispatcher
 from jobs.scheduler import JOBS, tick
-from tests.domain.automation_support import BANGKOK, bangkok, outbox_for, set_automations
-from tests.unit.dispatcher_support import FakeTelegram
+from tests.domain.automation_support import bangkok, outbox_for, set_automations
 from tests.unit.inbox_support import add_sale
+from tests.unit.scheduler_days_support import phones_until
 from tests.unit.staff_support import ensure_branches, make_member
-
-STEP = timedelta(minutes=30)
-
-
-async def _run(app: App, clock: FrozenClock, until: datetime) -> dict[str, list[datetime]]:
-    """Tick every job and drain the outbox each :data:`STEP` until ``until``; each push's
-    user id and shop time."""
-    received: dict[str, list[datetime]] = {}
-    telegram = FakeTelegram()
-    dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.TELEGRAM: telegram})
-    while clock.now() < until:
-        await tick(app)
-        await dispatcher.drain_once()
-        for push in telegram.pushes:
-            received.setdefault(push.user_id, []).append(clock.now().astimezone(BANGKOK))
-        telegram.pushes.clear()
-        clock.advance(STEP)
-    return received
 
 
 async def test_birthdays_on_two_days_each_reach_their_member_once_in_daytime_on_the_day(
@@ -41,7 +21,7 @@ async def test_birthdays_on_two_days_each_reach_their_member_once_in_daytime_on_
     await make_member(app, "Ploy", "0811111111", user_id="m1", birthday=date(1990, 3, 5))
     await make_member(app, "Nok", "0822222222", user_id="m2", birthday=date(1985, 3, 6))
     clock.set(bangkok(2026, 3, 4, 0, 0))
-    received = await _run(app, clock, bangkok(2026, 3, 7, 23, 45))
+    received = await phones_until(app, clock, bangkok(2026, 3, 7, 23, 45))
     assert [(m.day, 9 <= m.hour < 21) for m in received.get("m1", [])] == [(5, True)]
     assert [(m.day, 9 <= m.hour < 21) for m in received.get("m2", [])] == [(6, True)]
 
@@ -54,7 +34,7 @@ async def test_a_lapsed_member_hears_win_back_once_over_several_days_and_never_a
     ploy = await make_member(app, "Ploy", "0811111111", user_id="m1", birthday=None)
     await add_sale(app, ploy.id, "asoke", bangkok(2026, 1, 2, 14))
     clock.set(bangkok(2026, 3, 9, 20, 0))
-    received = await _run(app, clock, bangkok(2026, 3, 12, 12, 0))
+    received = await phones_until(app, clock, bangkok(2026, 3, 12, 12, 0))
     moments = received.get("m1", [])
     assert len(moments) == 1
     assert all(9 <= moment.hour < 21 for moment in moments)

@@ -10,19 +10,17 @@ trap these tests walk into on purpose."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
-from bot.core.messages import Channel
-from jobs.dispatcher import OutboxDispatcher
 from jobs.scheduler import JOBS, PeriodicJob, tick
 from shop.loyalty import SETTINGS_KEY
 from tests.chat import Chat
 from tests.domain.automation_support import BANGKOK, bangkok, enrolments, set_automations
 from tests.unit.admin_support import console_client, signed_in
-from tests.unit.dispatcher_support import FakeTelegram
 from tests.unit.sales_support import balance
+from tests.unit.scheduler_days_support import phones_until
 from tests.unit.staff_support import ensure_branch, make_member, staff_chat
 
 
@@ -134,22 +132,6 @@ async def test_a_member_last_seen_on_the_shop_day_59_days_ago_is_not_won_back_ye
         assert await enrolments(app, member, "automation:winback") == []
 
 
-async def _phones(app: App, clock: FrozenClock, until: datetime) -> dict[str, list[datetime]]:
-    """Every job ticked and the outbox drained each half hour until ``until``: each push's
-    user id and the shop time it reached the phone."""
-    received: dict[str, list[datetime]] = {}
-    telegram = FakeTelegram()
-    dispatcher = OutboxDispatcher(app.uow, app.clock, {Channel.TELEGRAM: telegram})
-    while clock.now() < until:
-        await tick(app)
-        await dispatcher.drain_once()
-        for push in telegram.pushes:
-            received.setdefault(push.user_id, []).append(clock.now().astimezone(BANGKOK))
-        telegram.pushes.clear()
-        clock.advance(timedelta(minutes=30))
-    return received
-
-
 async def test_a_greeting_hour_set_to_22_still_reaches_the_member_on_their_birthday(
     app: App, clock: FrozenClock
 ) -> None:
@@ -166,7 +148,7 @@ async def test_a_greeting_hour_set_to_22_still_reaches_the_member_on_their_birth
     async with app.uow() as uow:
         assert (await uow.settings.get("automations"))["birthday"].get("hour") is None
     await make_member(app, "Ploy", "0811111111", user_id="m1", birthday=date(1990, 3, 5))
-    received = await _phones(app, clock, bangkok(2026, 3, 7, 12, 0))
+    received = await phones_until(app, clock, bangkok(2026, 3, 7, 12, 0))
     assert [m.date() for m in received.get("m1", [])] == [date(2026, 3, 5)]
 
 
@@ -199,8 +181,10 @@ async def test_a_birthday_that_passed_before_the_member_joined_waits_for_next_ye
 ) -> None:
     await set_automations(app, {"birthday": {"holdout_pct": 0}})
     clock.set(bangkok(2026, 3, 4, 0, 0))
-    received = await _phones(app, clock, bangkok(2026, 3, 6, 11, 0))  # the server ran all along
+    received = await phones_until(
+        app, clock, bangkok(2026, 3, 6, 11, 0)
+    )  # the server ran all along
     assert received == {}
     await make_member(app, "Ploy", "0811111111", user_id="m1", birthday=date(1990, 3, 5))
-    received = await _phones(app, clock, bangkok(2026, 3, 8, 12, 0))
+    received = await phones_until(app, clock, bangkok(2026, 3, 8, 12, 0))
     assert received.get("m1", []) == []
