@@ -33,8 +33,7 @@ from typing import Any, Literal
 import aiohttp
 from aiohttp import web
 
-from bot.config import Settings
-from simulator.fakes.line_api import CHANNEL_SECRET, MONTHLY_LIMIT_MESSAGE, Call, FakeLineApi
+from simulator.fakes.line_api import MONTHLY_LIMIT_MESSAGE, Call, FakeLineApi
 
 Form = Literal["process", "thread"]
 FORMS: tuple[Form, ...] = ("process", "thread")
@@ -89,18 +88,6 @@ class ServedLine:
 
     async def unlimit_quota(self) -> None:
         raise NotImplementedError
-
-
-def channel_settings(settings: Settings, served: ServedLine) -> Settings:
-    """``settings`` with the LINE channel pointed at ``served`` (as ``line_settings`` does)."""
-    return settings.model_copy(
-        update={
-            "line_channel_secret": CHANNEL_SECRET,
-            "line_channel_access_token": served.access_token,
-            "line_api_base": served.base_url,
-            "line_data_api_base": served.base_url,
-        }
-    )
 
 
 class InThread(ServedLine):

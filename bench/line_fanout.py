@@ -42,7 +42,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.line_fake_apart import FORMS, Form, ServedLine, channel_settings, serve_line
+from bench.line_fake_apart import FORMS, Form, ServedLine, serve_line
 from bench.report import Target, publish
 from bench.sending_support import add_members, drain, launch_campaign, scratch_app, statuses
 from bot import metrics
@@ -50,6 +50,7 @@ from bot.bootstrap import App
 from bot.channels.line import LineChannel
 from bot.core.messages import Channel
 from jobs.ratelimit import PlatformLimits
+from simulator.fakes.line_webhooks import line_settings
 
 #: the outcomes after which a row is done (counted by the dispatcher once committed)
 FINAL = frozenset({"sent", "failed", "unreachable", "withdrawn"})
@@ -175,7 +176,7 @@ async def fanout(folder: Path, recipients: int, form: Form) -> dict[str, Any]:
     async with serve_line(form, recipients) as served, scratch_app(url) as app:
         await add_members(app.engine, recipients, "line")
         launched = await launch_campaign(app, MESSAGE)
-        settings = channel_settings(app.settings, served)
+        settings = line_settings(app.settings, served)
         channel = LineChannel(settings, app.bus, app.uow, app.clock)
         try:
             limit, used = await channel.quota()  # what the campaign preview shows the owner

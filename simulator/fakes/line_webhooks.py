@@ -13,10 +13,10 @@ import json
 import secrets
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.config import Settings
-from simulator.fakes.line_api import CHANNEL_SECRET, FakeLineApi
+from simulator.fakes.line_api import CHANNEL_SECRET
 
 
 def sign(body: bytes, secret: str = CHANNEL_SECRET) -> str:
@@ -170,7 +170,17 @@ def postback_event(
     return event
 
 
-def line_settings(settings: Settings, api: FakeLineApi) -> Settings:
+class LineEndpoint(Protocol):
+    """Where a fake LINE API answers and the token it takes: a :class:`FakeLineApi` running
+    here, or one served in another process (the fan-out bench's)."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def access_token(self) -> str: ...
+
+
+def line_settings(settings: Settings, api: LineEndpoint) -> Settings:
     """``settings`` with the LINE channel switched on and pointed at the running fake."""
     return settings.model_copy(
         update={
