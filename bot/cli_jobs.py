@@ -62,7 +62,9 @@ async def run_list(_: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import bootstrap
     from jobs.scheduler import JOBS
     from jobs.status import job_states
+    from storage.sqlite_file import require_shop_file
 
+    require_shop_file(settings.database_url)  # not a new, empty shop at a wrong path
     app = await bootstrap(settings)
     try:
         states = await job_states(app, JOBS)
@@ -78,11 +80,13 @@ async def run_job(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import bootstrap
     from jobs.scheduler import JOBS
     from jobs.status import run_now
+    from storage.sqlite_file import require_shop_file
 
     job = next((job for job in JOBS if job.id == args.name), None)
     if job is None:
         names = ", ".join(job.id for job in JOBS)
         raise UnknownJob(f"no job named {args.name!r}; the jobs are: {names}")
+    require_shop_file(settings.database_url)  # a job run in a new, empty shop does nothing
     app = await bootstrap(settings)
     try:
         done = await run_now(app, job)

@@ -81,12 +81,18 @@ async def invite_lines(app: App, role: str, branch_code: str | None, days: int) 
 
 async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import bootstrap
+    from storage.sqlite_file import missing_shop_file
 
+    # The first owner's invite makes the shop (the README's first step), so a missing file is
+    # not refused; it is named, so that a wrong path shows before anyone claims the code.
+    created = missing_shop_file(settings.database_url)
     app = await bootstrap(settings)
     try:
         lines = await invite_lines(app, args.role, args.branch, args.days)
     finally:
         await app.close()
+    if created is not None:
+        print(f"New, empty shop created at {created} (CHATCRM_DATABASE_URL).")
     for line in lines:
         print(line)
     return 0

@@ -13,8 +13,9 @@ it for :data:`FULL_FOR` seconds after the last such refusal (each one starts the
 nothing is probed, so the shop is reported able to write again once that time has passed
 without another).
 
-A command that only reads the shop (``export``, ``status``) first asks
-:func:`require_shop_file`: opening a path with no file there would make a new, empty shop.
+A command that only reads the shop or works on what it holds (``export``, ``status``, ``jobs``)
+first asks :func:`require_shop_file`: opening a path with no file there would make a new, empty
+shop.
 """
 
 from __future__ import annotations
@@ -84,17 +85,26 @@ class NoShopFile(CommandError):
     """A command that only reads the shop was pointed at a SQLite path with no file."""
 
 
-def require_shop_file(url: str) -> None:
-    """Raise :class:`NoShopFile` naming the file when ``url`` is a SQLite file that does not
-    exist (deleted, moved, a wrong directory); PostgreSQL and memory databases pass."""
+def missing_shop_file(url: str) -> str | None:
+    """The absolute path of the SQLite file ``url`` names when no file is there (deleted, moved,
+    a wrong directory); None when there is one, and for PostgreSQL and memory databases."""
     parsed = make_url(url)
     path = parsed.database
     if parsed.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
-        return
+        return None
     if parsed.query.get("uri") or os.path.exists(path):
+        return None
+    return os.path.abspath(path)
+
+
+def require_shop_file(url: str) -> None:
+    """Raise :class:`NoShopFile` naming the file when ``url`` is a SQLite file that does not
+    exist; PostgreSQL and memory databases pass."""
+    path = missing_shop_file(url)
+    if path is None:
         return
     raise NoShopFile(
-        f"no shop at {os.path.abspath(path)}: CHATCRM_DATABASE_URL names a SQLite file that does "
+        f"no shop at {path}: CHATCRM_DATABASE_URL names a SQLite file that does "
         "not exist (moved or deleted?); nothing was created (`chatcrm db upgrade` makes a new, "
         "empty shop there)"
     )

@@ -16,6 +16,13 @@ from jobs.status import job_states, run_now
 from tests.unit.test_cli import clean_environment  # noqa: F401  (autouse: empty folder, own db)
 
 
+@pytest.fixture(autouse=True)
+def shop_file(clean_environment: Path) -> Path:  # noqa: F811  (the fixture above, used)
+    """A shop to run jobs in: `jobs` refuses a path with no file, as `status` and `export` do."""
+    assert main(["db", "upgrade"]) == 0
+    return clean_environment / "shop.db"
+
+
 def _job(job_id: str) -> PeriodicJob:
     return next(job for job in JOBS if job.id == job_id)
 
@@ -103,6 +110,21 @@ async def test_an_every_minutes_job_is_described_and_scheduled_by_its_slot(app: 
     assert state.schedule == "every 15 min"
     assert state.period.key == "2026-03-03T14:30"
     assert state.next_run - state.period.starts_at == timedelta(minutes=15)
+
+
+@pytest.mark.parametrize("argv", [["jobs", "list"], ["jobs", "run", "automations.winback"]])
+def test_jobs_on_a_path_with_no_shop_file_exit_2_and_create_nothing(
+    argv: list[str], shop_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moved = shop_file.with_name("moved.db")
+    shop_file.rename(moved)  # the operator's path is wrong, or the file went
+    capsys.readouterr()
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert f"no shop at {shop_file}" in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+    assert not shop_file.exists()
 
 
 def test_jobs_run_uses_the_configured_database(tmp_path: Path) -> None:

@@ -30,6 +30,19 @@ def test_invite_prints_the_code_alone_on_the_last_line(capsys: pytest.CaptureFix
     assert CODE_SHAPE.fullmatch(last)
 
 
+def test_the_first_invite_names_the_new_shop_it_created_and_the_next_does_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a wrong CHATCRM_DATABASE_URL shows here, before anyone claims a code into an empty shop
+    assert main(["staff", "invite", "--role", "owner"]) == 0
+    first = capsys.readouterr().out.strip().splitlines()
+    assert first[0] == f"New, empty shop created at {tmp_path / 'shop.db'} (CHATCRM_DATABASE_URL)."
+    assert CODE_SHAPE.fullmatch(first[-1])
+    assert main(["staff", "invite", "--role", "manager"]) == 0
+    second = capsys.readouterr().out
+    assert "New, empty shop" not in second
+
+
 def test_an_unknown_branch_is_a_clear_error_with_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
