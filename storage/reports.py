@@ -1,6 +1,7 @@
 """The shop report's numbers, each one SQL aggregate (no member or sale rows leave the database).
 
-"Active" means at least one non-voided sale in the last :data:`ACTIVE_DAYS` days; "new" is the
+"Active" means at least one non-voided sale in the last :data:`ACTIVE_DAYS` shop days (today's
+included, from the shop's midnight, as the console's "last 30 days" counts them); "new" is the
 lifecycle group's meaning (:func:`~storage.segments.lifecycle_pass.new_since`: joined within the
 shop's ``new_days`` shop calendar days), so the report's two counts of new members agree.
 Sales by weekday and hour are in shop time (``storage.segments.sqltime``).
@@ -13,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, case, func, literal, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
+from storage.console_queries import shop_days_start
 from storage.models import Branch, Member, Sale, table_of
 from storage.raw_session import session_of
 from storage.segments import SegmentEnv
@@ -30,6 +33,11 @@ from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
 
 ACTIVE_DAYS: Final = 30
+
+
+def active_since(now: datetime, tz: ZoneInfo) -> datetime:
+    """The start of the report's window: the shop's midnight :data:`ACTIVE_DAYS` − 1 days back."""
+    return shop_days_start(now, tz, ACTIVE_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +83,7 @@ async def shop_report(
     """Everything ``/report`` shows, as of ``env.now``; ``value`` is baht per point and
     ``tiers`` are (name, least spend in the last ``tier_window_months``)."""
     now = env.now
-    since = now - timedelta(days=ACTIVE_DAYS)
+    since = active_since(now, env.tz)
     recent = (Sale.occurred_at >= since, Sale.occurred_at <= now, Sale.voided_at.is_(None))
     members = await _member_counts(uow, new_since(env), recent)
 

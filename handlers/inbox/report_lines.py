@@ -1,5 +1,5 @@
 """The service lines of ``/report``: mean stars per branch and the inbox's mean first-response
-time, both over the report's last :data:`storage.reports.ACTIVE_DAYS` days."""
+time, both over the report's last :data:`storage.reports.ACTIVE_DAYS` shop days."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from handlers.context import Context
 from handlers.staff.inbox import waited
-from storage.reports import ACTIVE_DAYS
+from storage.reports import active_since
 
 
 async def service_lines(ctx: Context) -> list[str]:
     """Rating per branch (answered in the window) and response time (threads opened in it)."""
     now = ctx.now
-    since = now - timedelta(days=ACTIVE_DAYS)
+    since = active_since(now, ctx.settings.tz)
     lines: list[str] = []
     ratings = await ctx.uow.feedback.by_branch(since, now + timedelta(microseconds=1))
     for rating in ratings:
