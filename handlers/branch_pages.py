@@ -1,6 +1,7 @@
 """Lists of buttons a page at a time: the branch pickers (the home-branch question at sign-up and
 in ``/profile``, the segment and reward wizards' branch steps), ``/branches``, the reward
-catalog of /settings, a member's ``/rewards`` and ``/coupons`` share it; :class:`PageWords`
+catalog of /settings, a member's ``/rewards`` and ``/coupons``, the removal and revoke buttons
+of ``/staff`` and ``/staff invites`` share it; :class:`PageWords`
 names what a list holds.
 
 A chain's every branch (or a shop's every reward) on one set of buttons outgrows what the
@@ -43,6 +44,8 @@ class PageWords:
 BRANCHES: Final = PageWords("pages.more_branches", "pages.first_branches", "pages.page")
 REWARDS: Final = PageWords("pages.more_rewards", "pages.first_rewards", "pages.rewards_page")
 COUPONS: Final = PageWords("pages.more_coupons", "pages.first_coupons", "pages.coupons_page")
+STAFF: Final = PageWords("pages.more_staff", "pages.first_staff", "pages.staff_page")
+INVITES: Final = PageWords("pages.more_invites", "pages.first_invites", "pages.invites_page")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,14 +19,16 @@ from bot.core.errors import NotAllowed
 from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
+from handlers.branch_pages import INVITES, button_page
 from handlers.context import Context
 from handlers.staff.invites import CLI_ACTOR, branch_label, role_label
-from handlers.staff.menu import MAX_MENU_BUTTONS
 from storage.models import Staff, StaffInvite
 from storage.uow import UnitOfWork
 
 #: the button that revokes invite ``<id>``: ``stf:rv:<id>`` (``handlers.staff.team``)
 REVOKE_ACTION: Final = "stf:rv:{id}"
+#: the page button of the revoke buttons: ``stf:ipage:<n>``
+PAGE_ACTION: Final = "stf:ipage:{page}"
 REVOKED: Final = "staff.invite_revoked"
 
 
@@ -48,9 +50,10 @@ async def _inviter(ctx: Context, created_by: str) -> str:
     return staff.name if staff is not None else created_by
 
 
-async def list_invites(ctx: Context) -> list[Reply]:
+async def list_invites(ctx: Context, page: int = 0) -> list[Reply]:
     """``/staff invites`` (managers and owners): the open invites they may revoke, with role,
-    branch, who made each and until when it works, and a revoke button for each."""
+    branch, who made each and until when it works, and a revoke button for each (page
+    ``page`` of them: :mod:`handlers.branch_pages`)."""
     viewer = ctx.staff
     assert viewer is not None  # /staff is a manager command: the router checked
     invites = [i for i in await ctx.uow.staff.outstanding_invites(ctx.now) if may_revoke(viewer, i)]
@@ -70,11 +73,13 @@ async def list_invites(ctx: Context) -> list[Reply]:
                 expires=format_datetime(invite.expires_at, ctx.locale, ctx.settings.tz),
             )
         )
-        if len(buttons) < MAX_MENU_BUTTONS:
-            label = ctx.t("staff.revoke_button", id=invite.id)
-            buttons.append(Button(label=label, action=REVOKE_ACTION.format(id=invite.id)))
+        label = ctx.t("staff.revoke_button", id=invite.id)
+        buttons.append(Button(label=label, action=REVOKE_ACTION.format(id=invite.id)))
+    shown = button_page(ctx, buttons, page, lambda n: PAGE_ACTION.format(page=n), INVITES)
     lines.append(ctx.t("staff.invites_footer"))
-    return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
+    if shown.note:
+        lines.append(shown.note)
+    return [Reply(text="\n".join(lines), buttons=shown.buttons)]
 
 
 async def revoke(ctx: Context, invite_id: int) -> list[Reply]:

@@ -24,6 +24,7 @@ from bot.core.errors import InvalidInput
 from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date
+from handlers.branch_pages import STAFF, button_page, page_number
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.claim import claim_handler
@@ -31,7 +32,6 @@ from handlers.staff.invite_list import list_invites, revoke
 from handlers.staff.invites import branch_label, invite_staff, role_label
 from handlers.staff.menu import (
     CUSTOMER_MENU,
-    MAX_MENU_BUTTONS,
     menu_meta,
     staff_keyword_handler,
     staff_menu_handler,
@@ -100,7 +100,9 @@ def _staff_id(text: str) -> int:
     return staff_id
 
 
-async def list_staff(ctx: Context) -> list[Reply]:
+async def list_staff(ctx: Context, page: int = 0) -> list[Reply]:
+    """The team the viewer sees, one line each, with a removal button for each they may remove
+    (page ``page`` of them: :mod:`handlers.branch_pages`; ``stf:page:<n>``)."""
     viewer = ctx.staff
     assert viewer is not None
     team = [s for s in await ctx.uow.staff.active() if can_see(viewer, s)]
@@ -120,19 +122,27 @@ async def list_staff(ctx: Context) -> list[Reply]:
             )
         )
         may_remove = member.id != viewer.id and can_remove(viewer, member)
-        if may_remove and len(buttons) < MAX_MENU_BUTTONS:
+        if may_remove:
             label = ctx.t("staff.remove_button", name=member.name[:LABEL_NAME_CHARS])
             buttons.append(Button(label=label, action=f"{ACTIONS}:rm:{member.id}"))
+    shown = button_page(ctx, buttons, page, lambda n: f"{ACTIONS}:page:{n}", STAFF)
     lines.append(ctx.t("staff.list_footer"))
-    return [Reply(text="\n".join(lines), buttons=tuple(buttons))]
+    if shown.note:
+        lines.append(shown.note)
+    return [Reply(text="\n".join(lines), buttons=shown.buttons)]
 
 
 async def on_button(ctx: Context) -> list[Reply]:
     """``stf:rm:<id>`` asks, ``stf:rmok:<id>`` removes, ``stf:keep`` keeps, ``stf:rv:<id>``
-    revokes an invite (managers+)."""
+    revokes an invite, ``stf:page:<n>`` / ``stf:ipage:<n>`` open a page of ``/staff`` /
+    ``/staff invites`` (managers+)."""
     verb, _, rest = ctx.args.partition(":")
     if verb == "keep":
         return [ctx.reply("staff.kept")]
+    if verb == "page":
+        return await list_staff(ctx, page_number(rest))
+    if verb == "ipage":
+        return await list_invites(ctx, page_number(rest))
     staff_id = row_id(rest)
     if verb not in ("rm", "rmok", "rv") or staff_id is None:
         return [ctx.reply("error.button_expired")]
