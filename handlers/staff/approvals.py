@@ -8,7 +8,8 @@ every owner (of that branch, or of every branch) gets the sale with [approve] [d
 Only owners may press them (the router checks the role for every press, whatever the button
 said), and nobody may decide their own request. The decision is a conditional update of the
 pending row, so a double-tapped approve records the sale once. An approved sale is recorded as
-the cashier's, at the requested branch, with the original receipt and time.
+the cashier's, at the requested branch, with the original receipt and time. Approve pressed
+after the member erased their data closes the request as declined, and says why.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import NotAllowed, NotFound
@@ -175,6 +176,8 @@ async def decide(ctx: Context) -> list[Reply]:
         raise NotAllowed("approval.other_branch")
     if choice == "y":
         await _refuse_requesters_own(ctx, approval)
+        if await _member_erased(ctx.uow, approval):
+            return await _closed_member_erased(ctx, approval)
     status = "approved" if choice == "y" else "declined"
     if not await ctx.uow.approvals.decide(approval, status, ctx.staff.id, ctx.now):
         return [ctx.reply("approval.already_decided", status=ctx.t(f"approval.{approval.status}"))]
@@ -232,22 +235,51 @@ async def _approved(ctx: Context, approval: SaleApproval) -> list[Reply]:
     return [ctx.reply("approval.approved_owner"), confirmation]
 
 
+async def _member_erased(uow: UnitOfWork, approval: SaleApproval) -> bool:
+    member = await uow.members.get(approval.member_id)
+    return member is None or member.erased_at is not None
+
+
+async def _closed_member_erased(ctx: Context, approval: SaleApproval) -> list[Reply]:
+    """Approve pressed after the member erased their data: nothing to record a sale for, so
+    the request is closed as declined (not left pending for ever) and both are told why."""
+    assert ctx.staff is not None
+    if not await ctx.uow.approvals.decide(approval, "declined", ctx.staff.id, ctx.now):
+        return [ctx.reply("approval.already_decided", status=ctx.t(f"approval.{approval.status}"))]
+    await _tell_declined(ctx, approval, "approval.member_erased_cashier", "member_erased")
+    return [ctx.reply("approval.member_erased_owner", receipt=approval.receipt_no)]
+
+
 async def _declined(ctx: Context, approval: SaleApproval) -> list[Reply]:
+    await _tell_declined(ctx, approval, "approval.declined_cashier", None)
+    return [ctx.reply("approval.declined_owner", receipt=approval.receipt_no)]
+
+
+async def _tell_declined(
+    ctx: Context, approval: SaleApproval, cashier_key: str, reason: str | None
+) -> None:
+    """Audit ``sale.declined`` (with ``reason`` when it was not the owner's choice) and tell
+    the cashier who asked with ``cashier_key``."""
+    details: dict[str, Any] = {
+        "approval": approval.id,
+        "receipt": approval.receipt_no,
+        "amount": str(approval.amount),
+    }
+    if reason is not None:
+        details["reason"] = reason
     await ctx.uow.audit.record(
         ctx.actor,
         "sale.declined",
         ctx.now,
         member_id=approval.member_id,
         channel=ctx.channel,
-        approval=approval.id,
-        receipt=approval.receipt_no,
-        amount=str(approval.amount),
+        **details,
     )
 
     def told(locale: str) -> list[Reply]:
         text = t(
             locale,
-            "approval.declined_cashier",
+            cashier_key,
             receipt=approval.receipt_no,
             amount=format_baht(approval.amount, locale),
         )
@@ -256,4 +288,3 @@ async def _declined(ctx: Context, approval: SaleApproval) -> list[Reply]:
     await notify_staff_member(
         ctx, approval.requested_by_staff_id, told, f"approval:{approval.id}:done"
     )
-    return [ctx.reply("approval.declined_owner", receipt=approval.receipt_no)]

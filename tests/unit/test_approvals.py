@@ -140,3 +140,28 @@ async def test_the_cap_is_configurable_and_counts_only_today(app: App) -> None:
     await cashier.say(f"/sale {ploy.member_code} 1")
     assert len(await sales(app)) == 1
     assert len(await approvals(app)) == 1
+
+
+async def test_approve_after_the_member_erased_closes_the_request_and_tells_both(
+    app: App,
+) -> None:
+    """The request was left pending for ever ("no longer exists", yet still asking)."""
+    _, owner, member_id = await _over_cap(app)
+    [approval] = await approvals(app)
+    async with app.uow() as uow:
+        member = await uow.members.get(member_id)
+        assert member is not None
+        await uow.erasure.erase_member(member, app.clock.now())
+        await uow.commit()
+    await owner.press(f"apv:y:{approval.id}")
+    assert owner.text() == t("th", "approval.member_erased_owner", receipt="BIG")
+    assert [s.receipt_no for s in await sales(app)] == ["R0"]
+    [closed] = await approvals(app)
+    assert (closed.status, closed.sale_id) == ("declined", None)
+    [told] = await queued(app, f"approval:{approval.id}:done")
+    assert told.user_id == "c1"
+    assert "BIG" in texts(told)
+    [entry] = await audit_rows(app, "sale.declined")
+    assert entry.details["reason"] == "member_erased"
+    await owner.press(f"apv:y:{approval.id}")  # pressed again: decided already, nothing more
+    assert owner.text() == t("th", "approval.already_decided", status=t("th", "approval.declined"))
