@@ -21,6 +21,7 @@ from bot.core.messages import Channel
 from jobs.scheduler import JOBS
 from jobs.status import read_status, status_dict
 from storage.db import ping
+from storage.disk_full import disk_full_problem
 from storage.sqlite_file import shop_file_problem
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,12 @@ def _status_token(request: web.Request, expected: str | None) -> bool | None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 ``{"status": "ok"}`` when the database answers ``SELECT 1`` and, on SQLite, its
-    file can keep what is written (:mod:`storage.sqlite_file`); else 503 with a generic reason
-    (load balancers take the process out of rotation). The database's own error text goes to
-    the log only: it can name hosts, users and files, and the endpoint is public (the status
-    token's answer adds the SQLite file's problem as ``reason``).
+    """200 ``{"status": "ok"}`` when the database answers ``SELECT 1``, on SQLite its file can
+    keep what is written (:mod:`storage.sqlite_file`), and no write failed for a full disk in
+    the last minute (:mod:`storage.disk_full`); else 503 with a generic reason (load balancers
+    take the process out of rotation). The database's own error text goes to the log only: it
+    can name hosts, users and files, and the endpoint is public (the status token's answer adds
+    the file's or the disk's problem as ``reason``).
 
     With ``Authorization: Bearer <CHATCRM_STATUS_TOKEN>`` the answer adds what ``chatcrm
     status`` shows (channels, outbox depth, leader, job runs): operational detail, so the
@@ -91,7 +93,7 @@ async def healthz(request: web.Request) -> web.Response:
     if authorised is False:
         return web.json_response({"status": "unauthorized"}, status=401)
     detailed = authorised is True
-    if (problem := shop_file_problem(app.engine)) is not None:
+    if (problem := shop_file_problem(app.engine) or disk_full_problem(app.engine)) is not None:
         # SELECT 1 would still answer: from the file it holds open, or the full disk's reads
         log.warning("/healthz: %s", problem)
         return web.json_response(

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.disk_full import watch_postgres_disk
 from storage.holdout import register_sqlite_functions
 from storage.sqlite_driver import OneTripConnection, connector
 from storage.sqlite_file import watch_shop_file
@@ -190,6 +191,7 @@ def _postgres_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
     engine = create_async_engine(bare, **kwargs)
     if engine.dialect.name == "postgresql":
         _postgres_savepoints(engine)
+        watch_postgres_disk(engine)
     return engine
 
 

@@ -9,9 +9,8 @@ event fails with a 5xx and the platform delivers it again. ``/healthz`` asks the
 
 A full disk (or SQLite's ``max_page_count``) fails every write with SQLITE_FULL while reads
 still work, so ``SELECT 1`` answers: a write refused so makes :meth:`ShopFile.problem` report
-it for :data:`FULL_FOR` seconds after the last such refusal (each one starts the time again;
-nothing is probed, so the shop is reported able to write again once that time has passed
-without another).
+it for :data:`~storage.disk_full.FULL_FOR` seconds (:mod:`storage.disk_full`, which watches
+PostgreSQL's full disk the same way).
 
 A command that only reads the shop or works on what it holds (``export``, ``status``, ``jobs``)
 first asks :func:`require_shop_file`: opening a path with no file there would make a new, empty
@@ -22,8 +21,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
-from typing import Any, Final
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
@@ -32,9 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import CommandError
-
-#: seconds after a write refused as full (SQLITE_FULL) that the shop is reported unable to write
-FULL_FOR: Final = 60.0
+from storage.disk_full import FullMark
 
 
 class ShopFileGone(sqlite3.OperationalError):
@@ -48,7 +44,7 @@ class ShopFile:
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
         self._identity: tuple[int, int] | None = None
-        self._full_at: float | None = None
+        self._full = FullMark()
 
     def opened(self) -> None:
         """A connection opened the file: the first one's is the shop's."""
@@ -69,14 +65,13 @@ class ShopFile:
         return None
 
     def refused_as_full(self) -> None:
-        self._full_at = time.monotonic()
+        self._full.refused()
 
     def problem(self) -> str | None:
         """Why the shop cannot keep what it writes now, as a sentence; None if nothing known."""
         if (gone := self.gone()) is not None:
             return gone
-        full_at = self._full_at
-        if full_at is not None and time.monotonic() - full_at < FULL_FOR:
+        if self._full.recent():
             return f"database or disk is full: a write to {self.path} failed in the last minute"
         return None
 
