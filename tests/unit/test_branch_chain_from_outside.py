@@ -20,6 +20,7 @@ from bot.i18n import t
 from jobs.feedback import run_feedback
 from tests.chat import Chat
 from tests.unit.inbox_support import add_sale, feedback_rows
+from tests.unit.rewards_support import coupon_rows, make_coupon
 from tests.unit.sales_support import actions_of, queued, sales
 from tests.unit.staff_support import (
     ensure_branch,
@@ -166,3 +167,18 @@ async def test_the_manager_alerted_of_a_low_rating_may_answer_it(
     manager = people["mgr_sukh"]
     await manager.press(answer)
     assert manager.text() != t("en", "error.not_allowed"), manager.text()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: in a shop of five branches an owner's /redeem without branch= redeems the "
+    "coupon at no branch (/sale asks for the branch): no branch's digest or numbers count it",
+)
+async def test_a_redemption_in_a_chain_belongs_to_a_branch(app: App) -> None:
+    people = await _chain(app)
+    ploy = await make_member(app, "Ploy", "081-111-0001", home_branch_code="asoke")
+    coupon = await make_coupon(app, ploy.id)
+    owner = people["owner"]
+    await owner.say(f"/redeem {coupon.code}")
+    [stored] = await coupon_rows(app)
+    assert stored.status == "issued" or stored.redeemed_branch_id is not None, owner.text()
