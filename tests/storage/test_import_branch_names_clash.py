@@ -69,3 +69,29 @@ async def test_the_default_branch_code_names_that_branch(
     report = await sales_from(engine, path, branch="central")
     assert report.created == 1, report.issues
     assert list(await rows(engine, Sale.receipt_no, Sale.branch_id)) == [("CW-2", ids["central"])]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: import sales gives a row whose branch name two branches share (Siam Paragon "
+    "and Siam Square, both 'สยาม') to the older one without a word, instead of reporting it",
+)
+async def test_a_branch_name_two_branches_share_is_reported_not_guessed(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(Branch),
+            [
+                {"code": "paragon", "name_th": "สยาม", "name_en": "Siam Paragon", "active": True},
+                {"code": "square", "name_th": "สยาม", "name_en": "Siam Square", "active": True},
+            ],
+        )
+    await members_from(engine, DATA / "members_bad.csv")
+    path = write(
+        tmp_path / "s.csv",
+        "receipt,datetime,phone,amount,branch\nSQ-1,2026-03-01 09:30,0812345678,99,สยาม\n",
+    )
+    report = await sales_from(engine, path)
+    assert report.created == 0
+    assert [issue.line for issue in report.issues] == [2]
