@@ -135,3 +135,23 @@ async def test_the_report_and_the_console_agree_on_the_last_30_days(
     async with console_client(app) as client:
         html = await _overview(await signed_in(client, owner))
     assert windows(html, "admin.sales")[1] == in_chat.group(1)
+
+
+async def test_a_branch_manager_counts_and_exports_their_branch_s_members_only(
+    app: App, clock: FrozenClock
+) -> None:
+    """Asoke's member buys at Sukhumvit too: Sukhumvit's manager filters by the visit, counts
+    and exports, and gets none of Asoke's members; Asoke's manager gets her."""
+    asoke = await staff_chat(app, "ma", "manager", "asoke", language_code="en")
+    sukhumvit = await staff_chat(app, "ms", "manager", "sukhumvit", language_code="en")
+    ploy = await make_member(app, "Ploy", "081-111-0001", home_branch_code="asoke")
+    await add_sale(app, ploy.id, "sukhumvit", clock.now(), "80.00")
+    rule = {"rule": "branch in (sukhumvit)"}
+    async with console_client(app) as client:
+        seen: dict[str, tuple[int, bool]] = {}
+        for name, manager in (("asoke", asoke), ("sukhumvit", sukhumvit)):
+            browser = await signed_in(client, manager)
+            counted = await (await browser.post("/admin/members/count", rule)).json()
+            exported = await (await browser.post("/admin/members/export", rule)).text()
+            seen[name] = (counted["count"], ploy.member_code in exported)
+    assert seen == {"asoke": (1, True), "sukhumvit": (0, False)}
