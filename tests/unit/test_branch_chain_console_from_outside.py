@@ -9,10 +9,13 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.i18n import t
+from storage.models import StaffInvite
+from storage.raw_session import session_of
 from tests.unit.admin_support import Browser, console_client, signed_in
 from tests.unit.inbox_support import add_sale, threads
 from tests.unit.staff_support import make_member, make_staff, member_chat, staff_chat
@@ -112,6 +115,10 @@ async def test_another_branch_s_member_thread_and_cashier_are_not_found_by_id(ap
         }
         for path, form in posted.items():
             assert (await browser.post(path, form)).status in (403, 404), path
+        invite = {"role": "cashier", "branch": "asoke"}
+        assert (await browser.post("/admin/staff/invite", invite)).status == 400
+    async with app.uow() as uow:
+        assert await session_of(uow).scalar(select(func.count(StaffInvite.id))) == 0
     [still] = await threads(app)
     assert still.first_response_at is None
 
