@@ -93,7 +93,8 @@ async def test_a_supergroup_of_members_and_a_cashier_gets_nothing_and_changes_no
     # the same person in the private chat: answered there, and only there
     assert await tg.post(text_update(next(ids), PLOY, "/points")) == 200
     sent = tg.fake.sent()
-    assert sent and {call.chat_id for call in sent} == {PLOY}
+    assert sent
+    assert {call.chat_id for call in sent} == {PLOY}
     assert "120" in " ".join(call.text or "" for call in sent)
 
 
@@ -125,11 +126,16 @@ async def test_a_line_group_or_room_gets_no_members_data_and_erases_nobody(
     await make_member(line.app, "Ploy", PLOY_PHONE, user_id=LINE_USER, channel=Channel.LINE)
     now = line.app.clock.now()
     events = [
-        _group_source(text_event(LINE_USER, text, line.fake.issue_reply_token(LINE_USER), now), kind)
+        _group_source(
+            text_event(LINE_USER, text, line.fake.issue_reply_token(LINE_USER), now), kind
+        )
         for text in (*PERSONAL, "/deleteme", "แต้ม", "ลบข้อมูล", "my phone is 0812345678")
     ]
-    token = line.fake.issue_reply_token(LINE_USER)
-    events.append(_group_source(postback_event(LINE_USER, "del:yes", token, now), kind))
+    events.append(
+        _group_source(
+            postback_event(LINE_USER, "del:yes", line.fake.issue_reply_token(LINE_USER), now), kind
+        )
+    )
     assert await line.post(*events) == 200
 
     assert line.fake.delivered() == []
