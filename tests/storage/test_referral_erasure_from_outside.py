@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from storage.models import Member
+from storage.models import Member, OutboxMessage
 from storage.raw_session import session_of
 from tests.chat import Chat
 from tests.e2e.test_erasure_sweep import _found_in_tables
@@ -61,3 +61,23 @@ async def test_the_inviters_mydata_holds_no_personal_data_of_the_friend(app: App
     document = export.content.decode("utf-8")
     json.loads(document)
     assert [trace for trace in NOK_TRACES if trace in document] == []
+
+
+async def test_an_erased_members_invite_code_no_longer_invites(app: App) -> None:
+    """Ploy's invite link stays posted where she shared it after she erased herself: a
+    stranger joining through it must not be tied to her (nor pay her, nor queue her notices)."""
+    ploy = Chat(app, user_id="5553011", display_name="Ploy")
+    await join(ploy, name="Ploy Gone", phone="081-555-0011")
+    code = (await _member(app, "Ploy Gone")).member_code
+    await ploy.say("/deleteme")
+    await ploy.press("del:yes")
+
+    stranger = Chat(app, user_id="5553012", display_name="Stranger")
+    await join(stranger, name="Stranger Joins", phone="089-555-0012", start=f"/start ref_{code}")
+    joined = await _member(app, "Stranger Joins")
+    assert joined.referred_by_code is None
+    cashier = await staff_chat(app, "5553098", "cashier", "asoke")
+    await cashier.say(f"/sale {joined.member_code} 350 receipt=REF-2")
+    async with app.uow() as uow:
+        rows = await session_of(uow).scalars(select(OutboxMessage.dedupe_key))
+        assert [key for key in rows if key.startswith("referral:")] == []
