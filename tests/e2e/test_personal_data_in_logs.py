@@ -16,12 +16,18 @@ import pytest
 from sqlalchemy import text
 
 from bot.bootstrap import App
+from bot.core.messages import Channel
 from bot.i18n import t
 from bot.logging_context import ContextFilter, formatter
+from simulator.fakes.line_webhooks import follow_event, postback_event, text_event
 from simulator.fakes.telegram_api import TOKEN
 from simulator.fakes.telegram_updates import callback_update, text_update
 from tests.e2e.telegram_world import SECRET, TelegramWorld, telegram_world_with_branch
-from tests.unit.staff_support import make_staff
+from tests.storage.test_line_redelivery_order import USER as LINE_USER
+from tests.storage.test_line_redelivery_order import Line, line
+from tests.unit.staff_support import make_member, make_staff
+
+__all__ = ["line"]  # the LINE world fixture
 
 MEMBER = 5551201
 CASHIER = 5551299
@@ -170,3 +176,18 @@ async def test_a_refused_write_does_not_copy_the_members_words_into_the_log(
     log = server_log.getvalue()
     assert "refused" in log, "the failure was not logged at all"
     _assert_clean(log)
+
+
+async def test_a_line_members_words_and_erasure_leave_nothing_in_the_log(
+    line: Line, server_log: io.StringIO
+) -> None:
+    """The same on LINE: signed follow, a member's words, /mydata, /deleteme and its postback;
+    a follow of someone LINE gives no profile for is logged by the chat id only."""
+    await make_member(line.app, NAME, PHONE_TYPED, user_id=LINE_USER, channel=Channel.LINE)
+    now, token = line.app.clock.now(), line.fake.issue_reply_token
+    stranger = "U0000000000000000000000000000dead"
+    assert await line.post(follow_event(stranger, token(stranger), now)) == 200
+    for said in (f"{WORDS}, {PHONE_TYPED}", "/mydata", "/points", "/deleteme"):
+        assert await line.post(text_event(LINE_USER, said, token(LINE_USER), now)) == 200
+    assert await line.post(postback_event(LINE_USER, "del:yes", token(LINE_USER), now)) == 200
+    _assert_clean(server_log.getvalue())
