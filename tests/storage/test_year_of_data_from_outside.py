@@ -277,11 +277,6 @@ async def test_history_of_three_years_shows_the_newest_across_new_year_in_buddhi
     assert text.count("บาท") == 10  # ten sales, however many there are
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /history loads every points entry the member ever had (all 2,000 of a "
-    "three-year regular) to show the last ten; PointsLedger.latest(limit) exists and is unused",
-)
 async def test_history_of_a_regular_reads_only_what_it_shows(app: App) -> None:
     await _member_of_three_years(app, 2_000)
     loaded: list[object] = []
