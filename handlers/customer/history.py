@@ -19,8 +19,7 @@ async def show_history(ctx: Context) -> list[Reply]:
     assert ctx.member is not None
     uow, tz, locale = ctx.uow, ctx.settings.tz, ctx.locale
     sales = await uow.members.sales(ctx.member.id, limit=SALES_SHOWN)
-    every_entry = await uow.points.entries(ctx.member.id)
-    entries = sorted(every_entry, key=lambda e: (e.created_at, e.id))[-POINTS_SHOWN:]
+    entries = await uow.points.latest(ctx.member.id, limit=POINTS_SHOWN)  # newest first
     if not sales and not entries:
         return [ctx.reply("history.empty")]
 
@@ -41,7 +40,7 @@ async def show_history(ctx: Context) -> list[Reply]:
         lines.append(ctx.t("history.no_sales"))
     lines.append("")
     lines.append(ctx.t("history.points_title"))
-    for entry in reversed(entries):
+    for entry in entries:
         key = f"history.reason_{entry.reason}"
         reason = ctx.t(key)
         lines.append(

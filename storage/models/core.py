@@ -317,7 +317,11 @@ class AuditEntry(Base):
     """Who did what to whom; written by every staff and privacy action, never edited."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_time", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_log_time", "created_at"),
+        # what was done to a member: the referral check of a first sale, erasure
+        Index("ix_audit_log_member", "member_id", "action"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     actor: Mapped[str] = mapped_column(String(100))  # "telegram:123", "cli", "system"

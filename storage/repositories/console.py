@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.expiry import BATCH, delete_some
 from storage.models import ConsoleLink, ConsoleSession
 
 
@@ -112,3 +113,14 @@ class ConsoleAccess:
             .values(expires_at=ConsoleLink.created_at)
             .execution_options(synchronize_session=False)
         )
+
+    async def forget_links(self, expired_by: datetime, limit: int = BATCH) -> int:
+        """Delete at most ``limit`` links that expired by ``expired_by`` (used or not: neither
+        signs anyone in any more); how many."""
+        expired = ConsoleLink.expires_at <= expired_by
+        return await delete_some(self._s, ConsoleLink, expired, limit)
+
+    async def forget_sessions(self, expired_by: datetime, limit: int = BATCH) -> int:
+        """Delete at most ``limit`` sessions that lapsed by ``expired_by``; how many."""
+        expired = ConsoleSession.expires_at <= expired_by
+        return await delete_some(self._s, ConsoleSession, expired, limit)

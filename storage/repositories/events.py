@@ -4,12 +4,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select
+from sqlalchemy import Table, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement, Executable
 
 from storage.along import one_trip_driver, send_along
+from storage.expiry import BATCH, delete_some
 from storage.models import ProcessedEvent, table_of
 from storage.sqlite_driver import Along
 
@@ -87,19 +88,16 @@ class EventLog:
 
         return recorded
 
-    async def forget_expired(self, now: datetime) -> int:
-        """Forget the events handled more than :data:`EVENT_MEMORY` before ``now``, Telegram's
-        more than :data:`TELEGRAM_EVENT_MEMORY` before; how many."""
+    async def forget_expired(self, now: datetime, limit: int = BATCH) -> int:
+        """Forget at most ``limit`` of the events handled more than :data:`EVENT_MEMORY` before
+        ``now``, Telegram's more than :data:`TELEGRAM_EVENT_MEMORY` before; how many (fewer
+        than ``limit``: none are left, or another housekeeping holds them)."""
         telegram = and_(
             ProcessedEvent.event_key.startswith(TELEGRAM_PREFIX, autoescape=True),
             ProcessedEvent.processed_at < now - TELEGRAM_EVENT_MEMORY,
         )
-        result = await self._s.execute(
-            delete(ProcessedEvent).where(
-                or_(ProcessedEvent.processed_at < now - EVENT_MEMORY, telegram)
-            )
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        expired = or_(ProcessedEvent.processed_at < now - EVENT_MEMORY, telegram)
+        return await delete_some(self._s, ProcessedEvent, expired, limit)
 
     async def seen(self, event_key: str) -> bool:
         row = await self._s.execute(

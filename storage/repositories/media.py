@@ -9,6 +9,7 @@ from typing import Final
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.expiry import BATCH, delete_some
 from storage.models import Coupon, Media
 
 #: the status of a coupon that can still be used (``storage.repositories.rewards``)
@@ -67,6 +68,6 @@ class MediaStore:
         result = await self._s.execute(delete(Media).where(Media.owner.in_(owners)))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def purge_expired(self, now: datetime) -> int:
-        result = await self._s.execute(delete(Media).where(Media.expires_at <= now))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    async def purge_expired(self, now: datetime, limit: int = BATCH) -> int:
+        """Delete at most ``limit`` files expired by ``now``; how many."""
+        return await delete_some(self._s, Media, Media.expires_at <= now, limit)

@@ -18,6 +18,7 @@ from typing import Final
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.expiry import BATCH, delete_some
 from storage.models import (
     AuditEntry,
     ChannelIdentity,
@@ -322,3 +323,9 @@ class People:
             .execution_options(synchronize_session=False)
         )
         return result.scalar_one_or_none()
+
+    async def forget_codes(self, expired_by: datetime, limit: int = BATCH) -> int:
+        """Delete at most ``limit`` codes that expired by ``expired_by`` (used, withdrawn or
+        not); how many."""
+        expired = OneTimeCode.expires_at <= expired_by
+        return await delete_some(self._s, OneTimeCode, expired, limit)

@@ -211,7 +211,8 @@ class PointsLedger:
         return result.scalars().all()
 
     async def latest(self, member_id: int, limit: int = 20) -> Sequence[PointsEntry]:
-        """A member's newest ledger entries, newest first (the console's member page)."""
+        """A member's newest ledger entries, newest first (``/history``, the console's member
+        page)."""
         result = await self._s.execute(
             select(PointsEntry)
             .where(PointsEntry.member_id == member_id)

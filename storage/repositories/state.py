@@ -11,6 +11,7 @@ from sqlalchemy.orm.util import identity_key
 
 from storage import direct
 from storage.core_writes import CoreWrites
+from storage.expiry import BATCH, delete_some
 from storage.models import ConversationState, table_of
 
 _TABLE: Final = table_of(ConversationState)
@@ -85,8 +86,7 @@ class Conversations:
         if held is not None:
             self._s.expunge(held)
 
-    async def purge_expired(self, now: datetime) -> int:
-        result = await self._s.execute(
-            delete(ConversationState).where(ConversationState.expires_at <= now)
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    async def purge_expired(self, now: datetime, limit: int = BATCH) -> int:
+        """Delete at most ``limit`` states expired by ``now``; how many."""
+        expired = ConversationState.expires_at <= now
+        return await delete_some(self._s, ConversationState, expired, limit)

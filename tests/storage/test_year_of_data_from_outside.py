@@ -144,11 +144,6 @@ def _link_code(staff_id: int, member_id: int, i: int, at: datetime) -> object:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: expired console sign-in links, console sessions and one-time link codes are "
-    "never deleted: housekeeping purges none of them, so they pile up for as long as the shop runs",
-)
 @pytest.mark.parametrize(
     ("model", "make"),
     [
@@ -194,11 +189,6 @@ def deleted_per_statement(app: App) -> Iterator[list[tuple[str, int]]]:
     event.remove(app.engine.sync_engine, "after_cursor_execute", _after)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: housekeeping forgets a backlog of expired event ids in one unbounded DELETE "
-    "inside one transaction, holding the only write lock while every webhook waits",
-)
 async def test_a_backlog_of_expired_event_ids_is_forgotten_in_bounded_batches(
     app: App, clock: FrozenClock, deleted_per_statement: list[tuple[str, int]]
 ) -> None:
@@ -287,11 +277,6 @@ async def test_history_of_three_years_shows_the_newest_across_new_year_in_buddhi
     assert text.count("บาท") == 10  # ten sales, however many there are
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /history loads every points entry the member ever had (all 2,000 of a "
-    "three-year regular) to show the last ten; PointsLedger.latest(limit) exists and is unused",
-)
 async def test_history_of_a_regular_reads_only_what_it_shows(app: App) -> None:
     await _member_of_three_years(app, 2_000)
     loaded: list[object] = []
