@@ -11,7 +11,6 @@ A PostgreSQL on the same small machine gets fewer parallel workers (:func:`paral
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import math
 import os
@@ -353,29 +352,23 @@ def _postgres_savepoints(engine: AsyncEngine) -> None:
     dialect.do_release_savepoint = keep  # type: ignore[method-assign]
 
 
-def _truncate_wal(connection: Any) -> bool:
+def _truncate_wal(connection: Any) -> None:
     # on the driver's connection, outside SQLAlchemy's transaction (a checkpoint inside
     # ``BEGIN IMMEDIATE`` is refused); it waits at most the busy timeout for readers
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return bool(cursor.fetchone()[0])  # busy: another checkpoint ran (no busy handler)
     finally:
         cursor.close()
 
 
-async def forget_wal(database: Database, tries: int = 3) -> None:
+async def forget_wal(database: Database) -> None:
     """On SQLite, copy the WAL into the database file and empty it: the WAL keeps old copies
-    of changed pages (an erased member's rows) until it is restarted. Nothing elsewhere. The
-    engine's checkpoint thread (``storage/sqlite_checkpoint.py``) may hold the checkpoint for
-    a moment: then it is asked again."""
+    of changed pages (an erased member's rows) until it is restarted. Nothing elsewhere."""
     if database.dialect.name != "sqlite":
         return
     async with database.connect() as connection:
-        for _ in range(tries):
-            if not await connection.run_sync(_truncate_wal):
-                return
-            await asyncio.sleep(0.05)
+        await connection.run_sync(_truncate_wal)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
