@@ -11,10 +11,8 @@ A PostgreSQL on the same small machine gets fewer parallel workers (:func:`paral
 
 from __future__ import annotations
 
-import functools
 import math
 import os
-import sqlite3
 from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
@@ -30,7 +28,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.holdout import register_sqlite_functions
-from storage.sqlite_checkpoint import checkpoint_beside
 from storage.sqlite_driver import OneTripConnection, connector
 from storage.sqlite_file import watch_shop_file
 from storage.zone_shift import register_zone_shift
@@ -231,14 +228,12 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         return _postgres_engine(url, kwargs)
 
     parsed = make_url(url)
-    in_memory = parsed.database in (None, "", ":memory:")
-    opened: Callable[[], sqlite3.Connection] | None = None
     if parsed.get_driver_name() == "aiosqlite":
         args, connect_kwargs = parsed.get_dialect()().create_connect_args(parsed)
         connect_kwargs.update(kwargs.pop("connect_args", None) or {})
         kwargs.setdefault("async_creator", connector(args, connect_kwargs))
-        opened = functools.partial(sqlite3.connect, *args, **connect_kwargs)
     engine = create_async_engine(url, **kwargs)
+    in_memory = parsed.database in (None, "", ":memory:")
     busy_ms = _busy_timeout_ms(parsed)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -279,8 +274,6 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
     _savepoints_to_driver(engine)
     if not in_memory and not parsed.query.get("uri"):
         watch_shop_file(engine, str(parsed.database), READ_ONLY)
-        if opened is not None:  # the WAL copied back beside the one writer's commits
-            checkpoint_beside(engine, opened, sqlite_synchronous)
     return engine
 
 
