@@ -1,6 +1,6 @@
 """This checkout's ``chatcrm serve`` against another checkout's (main's) on the realistic mix.
 
-``python -m bench.mix_ab CHANNEL ROUNDS SECONDS OTHER_CHECKOUT [POSTGRESQL_URL]``:
+``python -m bench.mix_ab CHANNEL ROUNDS SECONDS OTHER_CHECKOUT [POSTGRESQL_URL] [--open]``:
 :mod:`bench.mix`'s servers and load (closed loop, 40 in flight, every chat account's
 ``last_seen_at`` an hour back before each run) for three servers side by side — ``ours`` (this
 checkout), ``other`` (the same module run with OTHER_CHECKOUT as its working directory, so its
@@ -10,7 +10,9 @@ POSTGRESQL_URL its own scratch database on that server (``<database>_ours`` and
 ``<database>_other``, made and dropped here; the floor uses ours'). Prints each server's
 updates/s and CPU ms per update (its own ``/proc`` accounting) min/median/max, and the ratios
 taken within each round. For measuring a change to the hot path against the code before it;
-the targets are :mod:`bench.mix`'s.
+the targets are :mod:`bench.mix`'s. With ``--open`` each round then offers all three half that
+round's floor throughput (open loop, latency from the scheduled start, as :mod:`bench.mix`) and
+prints each one's p50 and p99, and the p99 ratios taken within each round.
 """
 
 from __future__ import annotations
@@ -100,12 +102,41 @@ def databases(folder: str, postgresql: str | None) -> Iterator[dict[str, str]]:
         asyncio.run(admin(*drop))
 
 
+def half_the_floor(
+    run: Fleet, streams: mix.Streams, servers: dict[str, tuple[int, int]], got: dict[str, Any]
+) -> None:
+    """Each server offered half this round's floor throughput, open loop: its p50 and p99."""
+    channel, seconds, urls, round_ = got["channel"], got["seconds"], got["urls"], got["round"]
+    rate = got["rate"]["floor"][-1] / 2
+    got["offered"].append(rate)
+    for name in NAMES[round_ % 3 :] + NAMES[: round_ % 3]:
+        age_last_seen(urls[name])
+        port = servers[name][0]
+        result = streams.load(
+            run, STREAM[name], port, channel, "open", seconds, rate=rate, grace=2.0
+        )
+        got["p99"][name].append(result["p99_ms"])
+        got["p50"][name].append(result["p50_ms"])
+        got["errors"][name] += result["errors"] + result["unfinished"]
+
+
 def rounds(
-    channel: str, count: int, seconds: float, checkout: str, postgresql: str | None = None
+    channel: str,
+    count: int,
+    seconds: float,
+    checkout: str,
+    postgresql: str | None = None,
+    *,
+    open_loop: bool = False,
 ) -> dict[str, Any]:
     rate: dict[str, list[float]] = {name: [] for name in NAMES}
     cpu: dict[str, list[float]] = {name: [] for name in NAMES}
     errors = dict.fromkeys(NAMES, 0)
+    tail: dict[str, Any] = {
+        "p99": {name: [] for name in NAMES},
+        "p50": {name: [] for name in NAMES},
+        "offered": [],
+    }
     with (
         tempfile.TemporaryDirectory(prefix="chatcrm-mix-ab-") as folder,
         databases(folder, postgresql) as urls,
@@ -125,15 +156,39 @@ def rounds(
                     rate[name].append(result["per_second"])
                     cpu[name].append(1000 * (cpu_seconds(pid) - before) / max(result["ok"], 1))
                     errors[name] += result["errors"]
+                if open_loop:
+                    got = {"channel": channel, "seconds": seconds, "urls": urls, "round": round_}
+                    half_the_floor(
+                        run, streams, servers, {**got, **tail, "rate": rate, "errors": errors}
+                    )
                 print(round_, {n: (round(rate[n][-1]), round(cpu[n][-1], 2)) for n in NAMES})
-    return {"rate": rate, "cpu": cpu, "errors": errors}
+    return {"rate": rate, "cpu": cpu, "errors": errors, **(tail if open_loop else {})}
+
+
+def print_tail(got: dict[str, Any]) -> None:
+    """The open loop's figures (``--open``), ratios taken within each round."""
+    p99, p50 = got["p99"], got["p50"]
+    print(f"  offered (half the floor's updates/s) {shown(spread(got['offered']))}")
+    for name in NAMES:
+        print(
+            f"  {name:5} p50 ms {shown(spread(p50[name]), 1)}  p99 ms {shown(spread(p99[name]), 1)}"
+        )
+    for a, b in (("ours", "floor"), ("other", "floor"), ("ours", "other")):
+        ratios = [x / y for x, y in zip(p99[a], p99[b], strict=True)]
+        print(
+            f"  p99 {a}/{b}: {shown(spread(ratios), 2)} (per round {[round(r, 2) for r in ratios]})"
+        )
 
 
 def main() -> None:
-    channel, count, seconds, checkout = sys.argv[1:5]
-    postgresql = sys.argv[5] if len(sys.argv) > 5 else None
+    open_loop = "--open" in sys.argv
+    argv = [arg for arg in sys.argv if arg != "--open"]
+    channel, count, seconds, checkout = argv[1:5]
+    postgresql = argv[5] if len(argv) > 5 else None
     before = os.getloadavg()
-    got = rounds(channel, max(int(count), 3), float(seconds), checkout, postgresql)
+    got = rounds(
+        channel, max(int(count), 3), float(seconds), checkout, postgresql, open_loop=open_loop
+    )
     rate, cpu = got["rate"], got["cpu"]
     print(f"{channel}: load average {before} before, {os.getloadavg()} after")
     for name in NAMES:
@@ -145,6 +200,8 @@ def main() -> None:
         rates = [x / y for x, y in zip(rate[a], rate[b], strict=True)]
         cpus = [x / y for x, y in zip(cpu[a], cpu[b], strict=True)]
         print(f"  {a}/{b}: updates/s {shown(spread(rates), 2)}  CPU {shown(spread(cpus), 2)}")
+    if open_loop:
+        print_tail(got)
     print("RAW", json.dumps(got))
 
 
