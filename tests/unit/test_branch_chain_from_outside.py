@@ -123,12 +123,6 @@ async def test_a_branch_cashier_cannot_sell_or_void_at_another_branch(app: App) 
     assert sale.voided_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /sale with a receipt number another branch already recorded (same member and "
-    "amount) answers 'already recorded, nothing added' and drops the sale; import sales "
-    "reports a receipt reused at another branch as a conflict",
-)
 async def test_a_receipt_number_printed_by_two_branches_is_not_swallowed(app: App) -> None:
     """Each branch's POS numbers its own receipts: Sukhumvit's R-100 is not Asoke's R-100.
     The second is either recorded or refused in words; never passed off as already recorded."""
@@ -184,12 +178,6 @@ async def test_a_redemption_in_a_chain_belongs_to_a_branch(app: App) -> None:
     assert stored.status == "issued" or stored.redeemed_branch_id is not None, owner.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a receipt number waiting for approval at Asoke makes Sukhumvit's different "
-    "sale (other member, amount) with that number answer 'already waiting for the owner's "
-    "approval' and records nothing: nobody is ever asked about it",
-)
 async def test_another_branch_s_pending_receipt_does_not_park_a_different_sale(app: App) -> None:
     people = await _chain(app)
     ploy = await make_member(app, "Ploy", "081-111-0001", home_branch_code="asoke")
