@@ -163,11 +163,6 @@ async def test_the_manager_alerted_of_a_low_rating_may_answer_it(
     assert manager.text() != t("en", "error.not_allowed"), manager.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in a shop of five branches an owner's /redeem without branch= redeems the "
-    "coupon at no branch (/sale asks for the branch): no branch's digest or numbers count it",
-)
 async def test_a_redemption_in_a_chain_belongs_to_a_branch(app: App) -> None:
     people = await _chain(app)
     ploy = await make_member(app, "Ploy", "081-111-0001", home_branch_code="asoke")
