@@ -31,7 +31,8 @@ async def test_one_receipt_at_two_branches_at_once_is_two_sales(app: App) -> Non
         (ploy.id, await ensure_branch(app, "asoke")),
         (nok.id, await ensure_branch(app, "sukhumvit")),
     }
-    assert "1001" in asoke.text() and "1001" in sukhumvit.text()
+    assert "1001" in asoke.text(), asoke.text()
+    assert "1001" in sukhumvit.text(), sukhumvit.text()
     assert (await balance(app, ploy.id), await balance(app, nok.id)) == (10, 10)
 
 

@@ -137,11 +137,6 @@ async def test_a_receipt_number_printed_by_two_branches_is_not_swallowed(app: Ap
     assert sukhumvit in recorded or second.text() == refused, second.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a low rating of a sale at Sukhumvit by a member of Asoke with an open thread "
-    "alerts Sukhumvit's manager, whose reply button is then refused (the thread is Asoke's)",
-)
 async def test_the_manager_alerted_of_a_low_rating_may_answer_it(
     app: App, clock: FrozenClock
 ) -> None:
