@@ -7,10 +7,12 @@ that keeps ``members.points_balance`` in step).
 
 Rules decided here:
 
-- A sale is idempotent on its receipt number: the same receipt, amount and member again returns
-  the first result (``duplicate=True``); the same receipt with another amount or member, or a
-  receipt whose sale was voided, is a :class:`Conflict`. Concurrent attempts resolve through
-  the unique receipt column (the loser re-reads the winner's sale).
+- A sale is idempotent on its receipt number at its branch (each branch's till numbers its own
+  receipts: Sukhumvit's R-100 is another sale than Asoke's): the same receipt, branch, amount
+  and member again returns the first result (``duplicate=True``); the same receipt at the same
+  branch with another amount or member, or a receipt whose sale was voided, is a
+  :class:`Conflict`. Concurrent attempts resolve through the unique (receipt, branch) index
+  (the loser re-reads the winner's sale).
 - A void never takes a balance below zero: the sale's points are taken back as far as the
   balance covers them; points the member already spent are written off (``unrecovered`` in the
   result, shown to staff and audited). A negative balance would follow the member to the
@@ -139,9 +141,9 @@ def new_receipt_no(branch: Branch, now: datetime, tz: ZoneInfo) -> str:
     return f"{branch.code.upper()}-{day}-{suffix}"
 
 
-async def sale_by_receipt(uow: UnitOfWork, receipt_no: str) -> Sale | None:
-    """The sale recorded under ``receipt_no`` (voided or not), or None."""
-    return await uow.sales.by_receipt(receipt_no)
+async def sale_by_receipt(uow: UnitOfWork, receipt_no: str, branch_id: int) -> Sale | None:
+    """The sale recorded under ``receipt_no`` at the branch (voided or not), or None."""
+    return await uow.sales.by_receipt(receipt_no, branch_id)
 
 
 async def sale_points(uow: UnitOfWork, sale_id: int) -> int:
@@ -198,7 +200,7 @@ async def record_sale(
         source=source,
     )
     if not await uow.sales.add_unless_taken(sale):
-        existing = await sale_by_receipt(uow, receipt)
+        existing = await sale_by_receipt(uow, receipt, branch.id)
         assert existing is not None  # add_unless_taken found it taken
         return await _duplicate(uow, existing, member, amount, now, rules)
     points = rules.sale_points(amount, tier_before)
@@ -276,14 +278,37 @@ def check_may_void(sale: Sale, staff: StaffLike, now: datetime) -> None:
         raise NotAllowed("sale.void_too_late", minutes=minutes)
 
 
-async def void_sale(
-    uow: UnitOfWork, *, receipt_no: str, staff: StaffLike, now: datetime
-) -> VoidResult:
-    """Void the sale with ``receipt_no`` once and take its points back (never below zero)."""
-    receipt = receipt_as_stored(receipt_no)
-    sale = await sale_by_receipt(uow, receipt) if receipt else None
-    if sale is None:
+async def sale_to_void(
+    uow: UnitOfWork, receipt: str, staff: StaffLike, branch_code: str | None
+) -> Sale:
+    """The sale ``receipt`` names for ``staff``: at ``branch_code`` when given, else at the
+    staff member's own branch when it printed that number, else at the one branch that did;
+    two branches' receipts of one number and no branch named is a question (which branch?)."""
+    found = await uow.sales.at_every_branch(receipt) if receipt else []
+    if branch_code is not None:
+        branch = await uow.branches.by_code(branch_code.lower())
+        found = [sale for sale in found if branch is not None and sale.branch_id == branch.id]
+    own = [sale for sale in found if sale.branch_id == staff.branch_id]
+    if own or len(found) == 1:
+        return (own or found)[0]
+    if not found:
         raise NotFound("sale.receipt_not_found", receipt=receipt[:MAX_RECEIPT_LENGTH])
+    branches = [await uow.branches.get(sale.branch_id) for sale in found]
+    codes = ", ".join(branch.code for branch in branches if branch is not None)
+    raise InvalidInput("sale.branch_required", branches=codes)
+
+
+async def void_sale(
+    uow: UnitOfWork,
+    *,
+    receipt_no: str,
+    staff: StaffLike,
+    now: datetime,
+    branch_code: str | None = None,
+) -> VoidResult:
+    """Void the sale with ``receipt_no`` (at ``branch_code``, see :func:`sale_to_void`) once
+    and take its points back (never below zero)."""
+    sale = await sale_to_void(uow, receipt_as_stored(receipt_no), staff, branch_code)
     check_may_void(sale, staff, now)
     if not await uow.sales.mark_voided(sale, now, staff.id):
         raise Conflict("sale.already_voided", receipt=sale.receipt_no)

@@ -17,7 +17,7 @@ from bot.admin.answers import done, done_word, form_text, not_found
 from bot.admin.keys import ADMIN_APP, VIEWER
 from bot.admin.render import page
 from bot.core.errors import Conflict
-from handlers.inbox.reply import MAX_ANSWER_CHARS, Answerer, answer_thread, close, may_handle_as
+from handlers.inbox.reply import MAX_ANSWER_CHARS, Answerer, answer_thread, close, may_answer
 from shop.console import Viewer
 from storage.models import InboxThread
 from storage.repositories.inbox import OPEN
@@ -48,7 +48,7 @@ async def threads(request: web.Request) -> web.Response:
 
 async def _thread(uow: UnitOfWork, viewer: Viewer, raw: str) -> InboxThread | None:
     thread = await uow.inbox.thread(int(raw[:18]))
-    if thread is None or not may_handle_as(viewer.role, viewer.branch_id, thread):
+    if thread is None or not await may_answer(uow, viewer.role, viewer.branch_id, thread):
         return None
     return thread
 

@@ -1,12 +1,14 @@
-"""``chatcrm import sales``: receipts from a POS, idempotent on the receipt number.
+"""``chatcrm import sales``: receipts from a POS, idempotent on the receipt number at its branch.
 
 Decisions:
 
+- Each branch's till numbers its own receipts, as chat's ``/sale`` takes them: a receipt number
+  at another branch is another sale. Everything below is of one number at one branch.
 - A receipt already stored for the same member with the same amount is unchanged (a re-run
   changes nothing; chat's ``/sale`` dedups by the same two, its time being when it was typed);
   for another member or amount it is a conflict, reported and not touched. A receipt again
-  later in the same file is unchanged only as a copy of its first row (same member, amount,
-  time and branch) and gets that row's outcome (a copy of a row that failed fails too); any
+  later in the same file is unchanged only as a copy of its first row (same member, amount
+  and time) and gets that row's outcome (a copy of a row that failed fails too); any
   other reuse is a conflict, reported with its line: a POS does not reuse a number for a sale
   it means to keep, and counting it unchanged would lose the sale without a word.
 - The customer cell holds a phone (any Thai form), a member code or a card payload; Loyverse's
@@ -89,7 +91,6 @@ class FirstRow(NamedTuple):
     who: int | tuple[str, str]
     amount: Decimal
     occurred_at: datetime
-    branch_id: int
     #: (field, value, reason) of its error; None when it was stored or already was
     failure: tuple[str, str, str] | None
 
@@ -133,7 +134,8 @@ class SaleImport:
         self.branches = branches
         self.default_branch_id = default_branch_id
         self.points_for = points_for
-        self._first: dict[str, FirstRow] = {}  # by receipt, once its batch is written
+        #: by (receipt, branch id), once its batch is written
+        self._first: dict[tuple[str, int], FirstRow] = {}
         #: the members the file's receipts belong to (for the referral bonus of a first one)
         self.customers: set[int] = set()
         self._branch = values.branch_of(branches)
@@ -182,17 +184,18 @@ class SaleImport:
         """Insert one batch of new receipts and their points: a handful of statements."""
         if not rows:
             return
-        fresh = {row.receipt for row in rows if row.receipt not in self._first}
+        fresh = {row.receipt for row in rows if (row.receipt, row.branch_id) not in self._first}
         known = await store.stored_receipts(connection, fresh) if fresh else {}
         members = await self._members(connection, rows)
         self.customers.update(members.values())
         new: list[tuple[SaleRow, int]] = []
         for row in rows:
             member_id = members.get(row.customer)
-            first = self._first.get(row.receipt)
+            key = (row.receipt, row.branch_id)
+            first = self._first.get(key)
             if first is not None:
                 self._repeat(row, member_id, first, report)
-            elif self._first_row(row, member_id, known.get(row.receipt), report):
+            elif self._first_row(row, member_id, known.get(key), report):
                 assert member_id is not None  # a row without a member is not new
                 new.append((row, member_id))
         if new:
@@ -220,8 +223,8 @@ class SaleImport:
         elif member_id is None:
             failure = ("customer", row.customer[1], NO_MEMBER)
         who = row.customer if member_id is None else member_id
-        self._first[row.receipt] = FirstRow(
-            row.line, who, row.amount, row.occurred_at, row.branch_id, failure
+        self._first[row.receipt, row.branch_id] = FirstRow(
+            row.line, who, row.amount, row.occurred_at, failure
         )
         if failure is not None:
             field, value, reason = failure
@@ -238,8 +241,8 @@ class SaleImport:
             self._conflict(row, report, f"{earlier} with amount {first.amount}")
         elif (row.customer if member_id is None else member_id) != first.who:
             self._conflict(row, report, f"{earlier} for another customer")
-        elif (row.occurred_at, row.branch_id) != (first.occurred_at, first.branch_id):
-            self._conflict(row, report, f"{earlier} with another date, time or branch")
+        elif row.occurred_at != first.occurred_at:
+            self._conflict(row, report, f"{earlier} with another date or time")
         elif first.failure is None:
             report.unchanged += 1
         else:
@@ -268,7 +271,10 @@ class SaleImport:
                 for sale_id, (row, member_id) in zip(ids, new, strict=True)
             ],
         )
-        sale_ids = {row.receipt: sale_id for sale_id, (row, _) in zip(ids, new, strict=True)}
+        sale_ids = {
+            (row.receipt, row.branch_id): sale_id
+            for sale_id, (row, _) in zip(ids, new, strict=True)
+        }
         report.created += len(new)
         if self.points_for is not None:
             await self._award(connection, new, sale_ids, self.points_for)
@@ -291,7 +297,7 @@ class SaleImport:
         self,
         connection: DatabaseConnection,
         new: list[tuple[SaleRow, int]],
-        sale_ids: dict[str, int],
+        sale_ids: dict[tuple[str, int], int],
         points_for: Callable[[Decimal], int],
     ) -> None:
         credits = [
@@ -299,9 +305,9 @@ class SaleImport:
                 member_id,
                 points_for(row.amount),
                 "sale",
-                f"sale:{sale_ids[row.receipt]}",
+                f"sale:{sale_ids[row.receipt, row.branch_id]}",
                 row.occurred_at,
-                sale_id=sale_ids[row.receipt],
+                sale_id=sale_ids[row.receipt, row.branch_id],
             )
             for row, member_id in new
         ]

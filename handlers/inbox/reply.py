@@ -1,7 +1,10 @@
 """Staff answer and close inbox threads: [reply] opens the ``ibrf`` flow, [close] closes.
 
 Who may: owners, branch-less managers, and managers of the thread's branch (threads of no
-branch are everyone's). The router already refused anyone below manager, whatever the button.
+branch are everyone's); also the managers of a branch the customer rated low since the thread
+opened: the low rating is stored in the customer's open thread, whichever branch that is (their
+home branch's), and the alert with its [reply] button went to the rated branch's managers. The
+router already refused anyone below manager, whatever the button.
 
 An answer goes through the outbox (transactional, sent after commit, retried). When the
 customer's channel has reply tokens (its capabilities say so: LINE) the row's payload also
@@ -24,8 +27,9 @@ from bot.core.messages import Reply
 from bot.core.wire import replies_to_payload
 from bot.i18n import supported_locale, t
 from handlers.context import Context
+from shop.feedback import LOW_RATING
 from shop.profile import shown_shop_name
-from storage.models import InboxMessage, InboxThread, Staff
+from storage.models import InboxMessage, InboxThread
 from storage.repositories.inbox import CLOSED, OPEN
 from storage.uow import UnitOfWork
 
@@ -42,10 +46,6 @@ class Answerer:
     channel: str
 
 
-def may_handle(staff: Staff | None, thread: InboxThread) -> bool:
-    return staff is not None and may_handle_as(staff.role, staff.branch_id, thread)
-
-
 def may_handle_as(role: str, branch_id: int | None, thread: InboxThread) -> bool:
     """The rule of the module docstring for a staff member of ``role`` at ``branch_id``."""
     if role == "owner" or branch_id is None or thread.branch_id is None:
@@ -53,13 +53,30 @@ def may_handle_as(role: str, branch_id: int | None, thread: InboxThread) -> bool
     return branch_id == thread.branch_id
 
 
+async def may_answer(
+    uow: UnitOfWork, role: str, branch_id: int | None, thread: InboxThread
+) -> bool:
+    """:func:`may_handle_as`, or a manager of a branch the thread's customer rated low since
+    the thread opened (the rule of the module docstring)."""
+    if may_handle_as(role, branch_id, thread):
+        return True
+    if role != "manager" or branch_id is None or thread.member_id is None:
+        return False
+    return await uow.feedback.rated_at_most(
+        thread.member_id, branch_id, LOW_RATING, thread.opened_at
+    )
+
+
 async def _thread(ctx: Context, raw: str) -> InboxThread | None:
     """The thread a button names, if it exists and this staff member may handle it."""
     thread_id = row_id(raw)
-    if thread_id is None:
+    staff = ctx.staff
+    if thread_id is None or staff is None:
         return None
     thread = await ctx.uow.inbox.thread(thread_id)
-    return thread if thread is not None and may_handle(ctx.staff, thread) else None
+    if thread is None or not await may_answer(ctx.uow, staff.role, staff.branch_id, thread):
+        return None
+    return thread
 
 
 async def start_reply(ctx: Context) -> list[Reply]:

@@ -77,9 +77,12 @@ async def over_daily_cap(
     return today if today + amount > rules.cashier_daily_cap else None
 
 
-async def pending_by_receipt(uow: UnitOfWork, receipt_no: str) -> SaleApproval | None:
-    """The approval request already stored for ``receipt_no`` (of any status), if any."""
-    return await uow.approvals.by_receipt(receipt_no)
+async def pending_by_receipt(
+    uow: UnitOfWork, receipt_no: str, branch_id: int
+) -> SaleApproval | None:
+    """The approval request already stored for ``receipt_no`` at the branch (of any status),
+    if any: another branch's till prints its own numbers."""
+    return await uow.approvals.by_receipt(receipt_no, branch_id)
 
 
 async def request_approval(

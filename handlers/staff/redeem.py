@@ -1,7 +1,8 @@
 """/redeem CODE [branch=CODE]: a cashier uses a member's coupon at the counter.
 
-The coupon is used at the cashier's own branch (staff without a branch may name one with
-``branch=``, or the shop's only branch is taken). The cashier is told what to hand over, the
+The coupon is used at the cashier's own branch (staff without a branch name one with
+``branch=``: they are asked which when the shop has more than one open branch, as ``/sale``
+asks; the shop's only branch is taken). The cashier is told what to hand over, the
 member is told their coupon was used, and the audit log gets ``coupon.redeemed``. Unknown codes
 are guesses as far as the shop can tell: each one is audited as ``coupon.redeem_failed``, and
 after 10 of them within 10 minutes the staff account may not try for 10 minutes — counted from
@@ -15,7 +16,7 @@ import math
 from datetime import timedelta
 from typing import Final
 
-from bot.core.errors import DomainError, NotAllowed, NotFound
+from bot.core.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_datetime, t
@@ -53,6 +54,7 @@ async def redeem(ctx: Context) -> list[Reply]:
     """/redeem CODE [branch=CODE] (cashier and up); without a code, asks for it."""
     code, branch_code = _split_args(ctx.args)
     if not code:
+        await _branch(ctx, branch_code)  # which branch is asked before the code
         ctx.begin(FLOW, "code", {"branch": branch_code})
         return [ctx.reply("redeem.ask_code")]
     return await _redeem(ctx, code, branch_code)
@@ -95,7 +97,9 @@ async def _branch(ctx: Context, branch_code: str | None) -> Branch | None:
     if named is not None:
         return named
     branches = await ctx.uow.branches.active()
-    return branches[0] if len(branches) == 1 else None
+    if len(branches) > 1:  # as /sale asks: a redemption at no branch is in no branch's numbers
+        raise InvalidInput("sale.branch_required", branches=", ".join(b.code for b in branches))
+    return branches[0] if branches else None
 
 
 async def _redeem(ctx: Context, code: str, branch_code: str | None) -> list[Reply]:

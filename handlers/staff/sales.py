@@ -10,8 +10,12 @@ otherwise ``branch=`` picks it, and it may be left out only when the shop has on
 receipt number not given is generated. A cashier's sale that would pass the daily cap waits for
 an owner (:mod:`handlers.staff.approvals`).
 
-``/void RECEIPT`` (cashier and up; who may void what is decided by
-:func:`shop.ledger.check_may_void`).
+A receipt number is its branch's: the same number at the same branch is one sale (typed again,
+it changes nothing), at another branch another sale.
+
+``/void RECEIPT [branch=CODE]`` (cashier and up; who may void what is decided by
+:func:`shop.ledger.check_may_void`); ``branch=`` picks the sale when two branches printed the
+number (a scoped staff member's own branch is picked without it).
 """
 
 from __future__ import annotations
@@ -171,8 +175,9 @@ async def sale_command(ctx: Context) -> list[Reply]:
     )
     if "receipt" in options:
         receipt = check_receipt(options["receipt"])
-        known = await sale_by_receipt(ctx.uow, receipt) is not None
-        if not known and (waiting := await pending_by_receipt(ctx.uow, receipt)) is not None:
+        known = await sale_by_receipt(ctx.uow, receipt, branch.id) is not None
+        waiting = None if known else await pending_by_receipt(ctx.uow, receipt, branch.id)
+        if waiting is not None:
             if waiting.status == "pending":
                 return [ctx.reply("sale.awaiting_approval", receipt=receipt)]
             raise Conflict("sale.receipt_declined", receipt=receipt)
@@ -209,14 +214,29 @@ async def sale_command(ctx: Context) -> list[Reply]:
     return [await finish_sale(ctx, result, member, branch)]
 
 
+def _void_args(text: str) -> tuple[list[str], str | None]:
+    """The words of ``/void RECEIPT [branch=CODE]`` but the branch option, and the branch
+    (two branches' tills may print one number); an empty ``branch=`` is left a word."""
+    words, branch = [], None
+    for word in text.split():
+        name, _, value = word.partition("=")
+        if value and branch is None and OPTION_NAMES.get(name.casefold()) == "branch":
+            branch = value
+        else:
+            words.append(word)
+    return words, branch
+
+
 async def void_command(ctx: Context) -> list[Reply]:
     """``/void RECEIPT``: cancel a sale and take its points back."""
     staff = ctx.staff_view
     assert staff is not None
-    words = ctx.args.split()
+    words, branch = _void_args(ctx.args)
     if len(words) != 1:
         return [ctx.reply("sale.void_usage")]
-    result = await void_sale(ctx.uow, receipt_no=words[0], staff=staff, now=ctx.now)
+    result = await void_sale(
+        ctx.uow, receipt_no=words[0], staff=staff, now=ctx.now, branch_code=branch
+    )
     member_id = result.sale.member_id
     member = await ctx.uow.members.get(member_id) if member_id is not None else None
     return [await announce_void(ctx, result, member)]

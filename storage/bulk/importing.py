@@ -118,17 +118,19 @@ async def add_notes(
 
 async def stored_receipts(
     connection: AsyncConnection, receipts: Collection[str]
-) -> dict[str, tuple[int | None, Decimal]]:
+) -> dict[tuple[str, int], tuple[int | None, Decimal]]:
     """The member id (None once erased) and amount of each of ``receipts`` already recorded
-    as a sale, by receipt number."""
+    as a sale, by (receipt number, branch id): each branch's till numbers its own."""
+    columns = _SALES.c.receipt_no, _SALES.c.branch_id, _SALES.c.member_id, _SALES.c.amount
     stored = await connection.execute(
-        select(_SALES.c.receipt_no, _SALES.c.member_id, _SALES.c.amount).where(
-            is_among(connection, _SALES.c.receipt_no, receipts)
-        )
+        select(*columns).where(is_among(connection, _SALES.c.receipt_no, receipts))
     )
     return {
-        str(receipt): (None if member_id is None else int(member_id), Decimal(amount))
-        for receipt, member_id, amount in stored
+        (str(receipt), int(branch_id)): (
+            None if member_id is None else int(member_id),
+            Decimal(amount),
+        )
+        for receipt, branch_id, member_id, amount in stored
     }
 
 

@@ -139,10 +139,13 @@ class Sale(Base):
         Index("ix_sales_branch_time", "branch_id", "occurred_at"),
         # the shop's recent sales (/report's last 30 days, the digest's yesterday) by time alone
         Index("ix_sales_time", "occurred_at"),
+        # each branch's till numbers its own receipts: a number is one sale at one branch
+        # (the receipt first: /void looks a number up at every branch)
+        Index("uq_sales_receipt_branch", "receipt_no", "branch_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    receipt_no: Mapped[str] = mapped_column(String(64), unique=True)
+    receipt_no: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     amount: Mapped[Decimal] = mapped_column(Money)

@@ -42,12 +42,16 @@ class SaleApproval(Base):
     """A sale above the cashier's daily cap, waiting for an owner's approve or decline."""
 
     __tablename__ = "sale_approvals"
+    # a receipt number is a branch's, as a sale's is
+    __table_args__ = (
+        Index("uq_sale_approvals_receipt_branch", "receipt_no", "branch_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     requested_by_staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
-    receipt_no: Mapped[str] = mapped_column(String(64), unique=True)
+    receipt_no: Mapped[str] = mapped_column(String(64))
     amount: Mapped[Decimal] = mapped_column(Money)
     categories: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # approved / declined

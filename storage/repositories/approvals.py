@@ -50,10 +50,13 @@ class SaleApprovals:
     async def get(self, approval_id: int) -> SaleApproval | None:
         return await self._s.get(SaleApproval, approval_id)
 
-    async def by_receipt(self, receipt_no: str) -> SaleApproval | None:
-        """The request (of any status) for a receipt number; receipts are unique."""
+    async def by_receipt(self, receipt_no: str, branch_id: int) -> SaleApproval | None:
+        """The request (of any status) for a receipt number at a branch; each branch's till
+        numbers its own receipts."""
         result = await self._s.execute(
-            select(SaleApproval).where(SaleApproval.receipt_no == receipt_no)
+            select(SaleApproval).where(
+                SaleApproval.receipt_no == receipt_no, SaleApproval.branch_id == branch_id
+            )
         )
         return result.scalar_one_or_none()
 

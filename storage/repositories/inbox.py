@@ -352,6 +352,22 @@ class Feedbacks:
     async def get(self, feedback_id: int) -> Feedback | None:
         return await self._s.get(Feedback, feedback_id)
 
+    async def rated_at_most(
+        self, member_id: int, branch_id: int, stars: int, since: datetime
+    ) -> bool:
+        """Whether the member rated a visit to the branch ``stars`` or fewer since ``since``."""
+        result = await self._s.execute(
+            select(Feedback.id)
+            .where(
+                Feedback.member_id == member_id,
+                Feedback.branch_id == branch_id,
+                Feedback.rating <= stars,
+                Feedback.answered_at >= since,
+            )
+            .limit(1)
+        )
+        return result.first() is not None
+
     async def by_branch(self, since: datetime, until: datetime) -> list[BranchRating]:
         """Answers per branch in [since, until): how many, mean stars, how many ≤ 2."""
         result = await self._s.execute(

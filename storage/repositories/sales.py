@@ -80,8 +80,14 @@ class LedgerRow(NamedTuple):
 
 #: built once (building it costs more Python than running it)
 SPEND_AND_LEDGER: Final = _spend_and_ledger_statement()
-#: built once: every sale looks its receipt number up and asks whether it is the member's first
-_BY_RECEIPT: Final = select(Sale).where(Sale.receipt_no == bindparam("receipt_no"))
+#: built once: a sale whose receipt is taken looks the sale at its branch up
+_BY_RECEIPT: Final = select(Sale).where(
+    Sale.receipt_no == bindparam("receipt_no"), Sale.branch_id == bindparam("branch_id")
+)
+#: a receipt number at every branch that printed it, in branch order (/void)
+_AT_EVERY_BRANCH: Final = (
+    select(Sale).where(Sale.receipt_no == bindparam("receipt_no")).order_by(Sale.branch_id)
+)
 _SALES: Final = table_of(Sale)
 _HAS_SALES: Final = (
     select(_SALES.c.id)
@@ -126,12 +132,13 @@ _SALE_COLUMNS: Final = direct.written_columns(_SALES)
 
 @cache
 def _insert_sale(dialect: str) -> Insert:
-    """``INSERT INTO sales … ON CONFLICT (receipt_no) DO NOTHING RETURNING id``, built once."""
+    """``INSERT INTO sales … ON CONFLICT (receipt_no, branch_id) DO NOTHING RETURNING id``,
+    built once."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(_SALES)
         .values(direct.named_parameters(_SALES, _SALE_COLUMNS))
-        .on_conflict_do_nothing(index_elements=[_SALES.c.receipt_no])
+        .on_conflict_do_nothing(index_elements=[_SALES.c.receipt_no, _SALES.c.branch_id])
         .returning(_SALES.c.id)
     )
 
@@ -142,9 +149,16 @@ class Sales:
         #: where a written sale is told, so a savepoint rolling it back takes it out of the session
         self._writes = writes or CoreWrites(session)
 
-    async def by_receipt(self, receipt_no: str) -> Sale | None:
-        result = await self._s.execute(_BY_RECEIPT, {"receipt_no": receipt_no})
+    async def by_receipt(self, receipt_no: str, branch_id: int) -> Sale | None:
+        """The sale with ``receipt_no`` at branch ``branch_id`` (each till numbers its own)."""
+        params = {"receipt_no": receipt_no, "branch_id": branch_id}
+        result = await self._s.execute(_BY_RECEIPT, params)
         return result.scalar_one_or_none()
+
+    async def at_every_branch(self, receipt_no: str) -> list[Sale]:
+        """The sales with ``receipt_no``, one per branch that printed it, in branch order."""
+        result = await self._s.execute(_AT_EVERY_BRANCH, {"receipt_no": receipt_no})
+        return list(result.scalars())
 
     async def points_earned(self, sale_id: int) -> int:
         """The points the sale earned (its ``sale:<id>`` entry; 0 when it earned none)."""
@@ -194,8 +208,9 @@ class Sales:
 
     async def add_unless_taken(self, sale: Sale) -> bool:
         """Write ``sale`` (every column given, but its id); False (nothing written) when its
-        receipt number is already taken, e.g. by another transaction recording it at the same
-        moment, which on PostgreSQL this one waits for (any other integrity error is raised).
+        receipt number is already taken at its branch, e.g. by another transaction recording it
+        at the same moment, which on PostgreSQL this one waits for (any other integrity error is
+        raised).
 
         One Core INSERT … ON CONFLICT DO NOTHING naming every column (on the driver once the
         transaction has begun): no savepoint, no flush of the session; the written ``sale``

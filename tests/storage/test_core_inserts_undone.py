@@ -56,7 +56,7 @@ async def test_a_sale_undone_by_its_savepoint_leaves_the_session_and_the_next_is
         assert await uow.sales.add_unless_taken(kept)  # SQLite: the same id as the undone one
         await uow.commit()
     async with app.uow() as uow:
-        assert await uow.sales.by_receipt("R-1") is None
-        stored = await uow.sales.by_receipt("R-2")
+        assert await uow.sales.by_receipt("R-1", branch_id) is None
+        stored = await uow.sales.by_receipt("R-2", branch_id)
         assert stored is not None
         assert stored.id == kept.id

@@ -59,13 +59,34 @@ async def test_a_copy_of_a_row_in_conflict_with_the_database_fails_too(
 async def test_a_copy_of_a_row_is_unchanged_in_the_same_or_a_later_batch(
     engine: AsyncEngine, two: None, tmp_path: Path, batch_size: int
 ) -> None:
+    """Another branch's till prints its own receipt 7: another sale; a row of Asoke's 7 at
+    another time is a conflict."""
     row = "7,2026-03-01 10:00,0891112222,50,asoke\n"
+    later = "7,2026-03-01 11:00,0891112222,50,asoke\n"
     other = "7,2026-03-01 10:00,0891112222,50,ratchada\n"
-    path = write(tmp_path / "s.csv", HEADER + row + row + other)
+    path = write(tmp_path / "s.csv", HEADER + row + row + later + other)
     report = await sales_from(engine, path, batch_size=batch_size)
-    assert (report.created, report.unchanged) == (1, 1)
-    assert _reasons(report) == {4: "receipt already on line 2 with another date, time or branch"}
-    assert await rows(engine, Sale.receipt_no, Sale.amount) == [("7", Decimal("50.00"))]
+    assert (report.created, report.unchanged) == (2, 1)
+    assert _reasons(report) == {4: "receipt already on line 2 with another date or time"}
+    stored = await rows(engine, Sale.receipt_no, Sale.amount)
+    assert stored == [("7", Decimal("50.00")), ("7", Decimal("50.00"))]
+
+
+async def test_a_stored_receipt_of_another_branch_is_another_sale(
+    engine: AsyncEngine, two: None, tmp_path: Path
+) -> None:
+    await sales_from(
+        engine, write(tmp_path / "a.csv", HEADER + "7,2026-03-01 10:00,0891112222,50,asoke\n")
+    )
+    report = await sales_from(
+        engine, write(tmp_path / "b.csv", HEADER + "7,2026-03-02 10:00,0812345678,50,ratchada\n")
+    )
+    assert (report.created, report.unchanged, _reasons(report)) == (1, 0, {})
+    again = await sales_from(
+        engine, write(tmp_path / "b.csv", HEADER + "7,2026-03-02 10:00,0812345678,50,ratchada\n")
+    )
+    assert (again.created, again.unchanged, _reasons(again)) == (0, 1, {})
+    assert await count(engine, Sale) == 2
 
 
 async def test_a_reused_receipt_after_a_failed_first_row_is_a_conflict(

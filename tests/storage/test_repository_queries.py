@@ -66,8 +66,8 @@ async def test_an_approval_is_decided_once(app: App) -> None:
                 created_at=now,
             )
         )
-        assert await uow.approvals.by_receipt("R-1") is approval
-        assert await uow.approvals.by_receipt("R-2") is None
+        assert await uow.approvals.by_receipt("R-1", cashier.branch_id) is approval
+        assert await uow.approvals.by_receipt("R-2", cashier.branch_id) is None
         assert await uow.approvals.decide(approval, "declined", owner.id, now) is True
         assert await uow.approvals.decide(approval, "approved", owner.id, now) is False
         assert (approval.status, approval.decided_by_staff_id) == ("declined", owner.id)
