@@ -1,4 +1,4 @@
-"""Migration 0021 on a database the app used at 0020: its sales and a sale waiting for an
+"""Migration 0022 on a database the app used at 0021: its sales and a sale waiting for an
 owner keep their receipts, and afterwards another branch's till may print the same numbers."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from tests.unit.staff_support import ensure_branches, make_member, staff_chat
 
 
 @pytest.mark.db
-async def test_sales_at_0020_keep_their_receipts_and_another_branch_may_reuse_them(
+async def test_sales_at_0021_keep_their_receipts_and_another_branch_may_reuse_them(
     database_url: str, tmp_path: Path, settings: Settings, clock: FrozenClock
 ) -> None:
-    async with scratch_engine(database_url, tmp_path, "0021app") as engine:
+    async with scratch_engine(database_url, tmp_path, "0022app") as engine:
         await upgrade(engine)
         app = await bootstrap(settings=settings, clock=clock, engine=engine, migrate=False)
         await ensure_branches(app, ("asoke", "sukhumvit"))
@@ -30,7 +30,7 @@ async def test_sales_at_0020_keep_their_receipts_and_another_branch_may_reuse_th
         ploy = await make_member(app, "Ploy", "081-111-0001")
         await asoke.say(f"/sale {ploy.member_code} 100 receipt=R-1")
         await asoke.say(f"/sale {ploy.member_code} 25000 receipt=R-2")  # over the cap: waits
-        await downgrade(engine, "0020")
+        await downgrade(engine, "0021")
         await upgrade(engine)
         assert (
             await current_revision(engine)
