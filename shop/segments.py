@@ -3,7 +3,9 @@ chat (``/segment new``, its wizard) or the web console.
 
 Names are lower-case ``[a-z0-9_-]`` or Thai, at most :data:`MAX_NAME` characters, never a
 built-in's name. A rule must parse and name only the shop's branches and saved segments; its
-size is counted by one SQL query.
+size is counted by one SQL query. A branch named by its Thai or English name is kept by its
+code (``branch in (สุขุมวิท)`` is saved as ``branch in (sukhumvit)``): the owner may rename a
+branch, and the segment goes on meaning the same members.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from shop.campaigns.launch import segment_env
 from storage.segments import (
     BUILTIN_SEGMENTS,
     audience_size,
-    check_rule,
+    canonical_rule,
     compile_rule,
-    parse_rule,
     with_saved,
 )
 from storage.uow import UnitOfWork
@@ -46,7 +47,14 @@ async def rule_size(uow: UnitOfWork, rule_text: str, now: datetime, tz: ZoneInfo
     """How many members ``rule_text`` holds now, after checking it against the shop's branches
     and saved segments; raises :class:`storage.segments.SegmentRuleError` (its key and
     params say what is wrong, where, and a suggestion)."""
+    return (await checked_rule(uow, rule_text, now, tz))[1]
+
+
+async def checked_rule(
+    uow: UnitOfWork, rule_text: str, now: datetime, tz: ZoneInfo
+) -> tuple[str, int]:
+    """The rule text to save (its branches named by code) and how many members it holds now;
+    raises as :func:`rule_size`."""
     env = await with_saved(uow, await segment_env(uow, now, tz))
-    rule = parse_rule(rule_text)
-    await check_rule(uow, rule)
-    return await audience_size(uow, compile_rule(rule, env))
+    canonical, rule = await canonical_rule(uow, rule_text)
+    return canonical, await audience_size(uow, compile_rule(rule, env))

@@ -2,6 +2,9 @@
 
 Every query takes ``branch_id``: None is the whole shop; a branch limits members to those
 whose home branch it is and sales to those made there (a manager of one branch sees only it).
+A branch's active members are those who bought there in the window, wherever their home is:
+a member of Asoke buying at Sukhumvit is one of Sukhumvit's customers that month, so each
+active member of the shop is active at some branch (``/report`` counts them alike).
 
 The member list is keyset-paginated by id (``id > after``, the primary key's order): a page
 deep in a million members costs what the first page costs, where OFFSET would read and
@@ -96,10 +99,11 @@ async def _window(
             select(func.count(Member.id)).where(*_members_of(branch_id), Member.joined_at >= since)
         )
     ).scalar_one()
-    # EXISTS per member: one probe of the (member, time) index each, no DISTINCT over sales
+    # EXISTS per member: one probe of the (member, time) index each, no DISTINCT over sales;
+    # active at a branch: bought there (``recent`` is the branch's), whatever the home branch
     has_sale = select(Sale.id).where(Sale.member_id == Member.id, *recent).exists()
     active = (
-        await s.execute(select(func.count(Member.id)).where(*_members_of(branch_id), has_sale))
+        await s.execute(select(func.count(Member.id)).where(*_members_of(None), has_sale))
     ).scalar_one()
     satang = type_coerce(Sale.amount, BigInteger)
     count, total = (

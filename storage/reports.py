@@ -6,6 +6,11 @@ lifecycle group's meaning (:func:`~storage.segments.lifecycle_pass.new_since`: j
 shop's ``new_days`` shop calendar days), so the report's two counts of new members agree.
 Sales by weekday and hour are in shop time (``storage.segments.sqltime``).
 
+With a ``branch_id`` (a branch's manager) the report is that branch's, scoped as the web
+console's overview is (:mod:`storage.console_queries`): members, new members, groups, tiers
+and points are those whose home branch it is; sales are those made there; active members are
+those who bought there, wherever their home is.
+
 Points liability = outstanding points × the baht a point is worth (the caller decides the
 worth: ``handlers.staff.report.point_value``).
 """
@@ -79,17 +84,24 @@ async def shop_report(
     value: Decimal,
     tiers: Sequence[tuple[str, Decimal]],
     tier_window_months: int = 12,
+    branch_id: int | None = None,
 ) -> ShopReport:
     """Everything ``/report`` shows, as of ``env.now``; ``value`` is baht per point and
-    ``tiers`` are (name, least spend in the last ``tier_window_months``)."""
+    ``tiers`` are (name, least spend in the last ``tier_window_months``); ``branch_id``: one
+    branch's report (see the module doc), None: the whole shop's."""
     now = env.now
     since = active_since(now, env.tz)
-    recent = (Sale.occurred_at >= since, Sale.occurred_at <= now, Sale.voided_at.is_(None))
-    members = await _member_counts(uow, new_since(env), recent)
+    recent: tuple[ColumnElement[bool], ...] = (
+        Sale.occurred_at >= since,
+        Sale.occurred_at <= now,
+        Sale.voided_at.is_(None),
+        *(() if branch_id is None else (Sale.branch_id == branch_id,)),
+    )
+    members = await _member_counts(uow, new_since(env), recent, branch_id)
 
-    by_group = await lifecycle_counts(uow, env)
+    by_group = await lifecycle_counts(uow, env, branch_id)
 
-    by_tier = await _tiers(uow, now, tiers, tier_window_months)
+    by_tier = await _tiers(uow, now, tiers, tier_window_months, branch_id)
     sales = await _recent_sales(uow, env, recent)
     return ShopReport(
         members=members.members,
@@ -131,19 +143,23 @@ class _MemberCounts:
 
 
 async def _member_counts(
-    uow: UnitOfWork, joined_since: datetime, recent: tuple[ColumnElement[bool], ...]
+    uow: UnitOfWork,
+    joined_since: datetime,
+    recent: tuple[ColumnElement[bool], ...],
+    branch_id: int | None,
 ) -> _MemberCounts:
-    """Live members, those who joined since ``joined_since``, those with a ``recent`` sale, and
-    the points they hold."""
+    """Live members (of ``branch_id``'s home), those who joined since ``joined_since``, and
+    the points they hold; and the live members with a ``recent`` sale, wherever their home."""
     s = session_of(uow)
     alive = Member.erased_at.is_(None)
+    home = () if branch_id is None else (Member.home_branch_id == branch_id,)
     members, new, points = (
         await s.execute(
             select(
                 func.count(Member.id),
                 func.count(case((Member.joined_at >= joined_since, 1))),
                 func.coalesce(func.sum(Member.points_balance), 0),
-            ).where(alive)
+            ).where(alive, *home)
         )
     ).one()
     # members with a recent sale, as EXISTS per live member: one probe of the (member, time)

@@ -23,7 +23,7 @@ from bot.core.errors import DomainError
 from bot.i18n import t
 from handlers.staff.segments.save import try_create
 from shop.campaigns.launch import segment_env
-from shop.segments import MAX_NAME, MAX_RULE, rule_size
+from shop.segments import MAX_NAME, MAX_RULE, checked_rule, rule_size
 from storage.models import Segment
 from storage.segments import (
     SegmentRuleError,
@@ -170,7 +170,7 @@ async def edit_segment(request: web.Request) -> web.Response:
             return _form(request, segment, segment.name, rule, error, 400)
         now = app.clock.now()
         try:
-            size = await rule_size(uow, rule, now, app.settings.tz)
+            rule, size = await checked_rule(uow, rule, now, app.settings.tz)
         except SegmentRuleError as error:
             message = t(viewer.locale, error.key, **error.params)
             return _form(request, segment, segment.name, rule, message, 400)

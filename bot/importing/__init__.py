@@ -16,10 +16,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.importing import members, sales
-from bot.importing.csvfile import UnusableFile, normalise_header, open_csv
+from bot.importing.csvfile import UnusableFile, open_csv
 from bot.importing.referrals import pay_first_purchase_referrals
 from bot.importing.report import ImportReport, RowIssue
 from bot.importing.run import BATCH_SIZE, Progress, branch_lookup, run_batches
+from bot.importing.values import branch_shared
+from storage.branch_names import SharedBranchName, UnknownBranch
 from storage.bulk.importing import branch_ids
 from storage.db import Database
 
@@ -80,9 +82,12 @@ async def import_sales(
         ids = await branch_ids(connection)
     default = ids[0] if len(ids) == 1 else None
     if branch is not None:
-        default = branches.get(normalise_header(branch))
-        if default is None:
-            raise UnusableFile(f"--branch {branch}: no such branch")
+        try:
+            default = branches.id_of(branch)
+        except SharedBranchName as shared:
+            raise UnusableFile(f"--branch {branch}: {branch_shared(shared)}") from None
+        except UnknownBranch:
+            raise UnusableFile(f"--branch {branch}: no such branch") from None
     writer = sales.SaleImport(
         source,
         now=now,

@@ -31,6 +31,7 @@ from bot.importing.opening import record_openings, unopened
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
 from shop.member_notes import clean_note
+from storage.branch_names import BranchNames
 from storage.bulk import importing as store
 from storage.db import DatabaseConnection
 from storage.repositories.members import CODE_ALPHABET, CODE_LENGTH, new_member_code
@@ -88,7 +89,7 @@ class MemberImport:
         now: datetime,
         tz: ZoneInfo,
         locale: str,
-        branches: dict[str, int],
+        branches: BranchNames,
     ) -> None:
         self.source = source
         self.now = now

@@ -25,6 +25,7 @@ from typing import Final, Protocol, TypeVar
 
 from bot.importing.csvfile import CsvRecord, CsvSource, normalise_header
 from bot.importing.report import ImportReport
+from storage.branch_names import BranchNames
 from storage.bulk.importing import branch_names
 from storage.db import Database, DatabaseConnection
 
@@ -116,10 +117,7 @@ async def run_batches(
     return report
 
 
-async def branch_lookup(connection: DatabaseConnection) -> dict[str, int]:
-    """Branch id by code, Thai name and English name, compared like headers are."""
-    lookup: dict[str, int] = {}
-    for branch_id, *names in await branch_names(connection):
-        for name in names:
-            lookup.setdefault(normalise_header(name), branch_id)
-    return lookup
+async def branch_lookup(connection: DatabaseConnection) -> BranchNames:
+    """The shop's branches by code, Thai name and English name, compared like headers are (a
+    code names its branch only, a name two branches share names neither)."""
+    return BranchNames(await branch_names(connection), normalise_header)

@@ -43,6 +43,7 @@ from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
 from shop.inputs import parse_phone
+from storage.branch_names import BranchNames
 from storage.bulk import importing as store
 from storage.bulk.points import Credit, credit_fresh
 from storage.db import DatabaseConnection
@@ -124,7 +125,7 @@ class SaleImport:
         *,
         now: datetime,
         tz: ZoneInfo,
-        branches: dict[str, int],
+        branches: BranchNames,
         default_branch_id: int | None,
         points_for: Callable[[Decimal], int] | None,
     ) -> None:

@@ -8,14 +8,14 @@ as chat input (:mod:`shop.inputs`), so an imported member looks like a signed-up
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
-from bot.importing.csvfile import CsvRecord, normalise_header
+from bot.importing.csvfile import CsvRecord
 from shop.inputs import (
     clean_name,
     common_era_year,
@@ -24,6 +24,7 @@ from shop.inputs import (
     thai_digits_to_ascii,
     visible_text,
 )
+from storage.branch_names import BranchNames, SharedBranchName, UnknownBranch
 
 MAX_TAG_LENGTH: Final = 40
 MAX_CATEGORIES_LENGTH: Final = 200
@@ -246,15 +247,24 @@ class Remembered(Generic[T]):
         return value
 
 
-def branch_of(branches: Mapping[str, int]) -> Remembered[int]:
-    """A cell parser of a branch, written as its code or name (``branches`` is keyed by both,
-    normalised like a header): the branch's id, or :class:`CellError` for an unknown one."""
+def branch_shared(shared: SharedBranchName) -> str:
+    """What is said of a branch name two or more branches share."""
+    codes = ", ".join(shared.codes)
+    return f"{len(shared.codes)} branches are called that ({codes}): write its code"
+
+
+def branch_of(branches: BranchNames) -> Remembered[int]:
+    """A cell parser of a branch, written as its code or name (a code names its branch only;
+    :mod:`storage.branch_names`): the branch's id, or :class:`CellError` for an unknown one or
+    a name two branches share."""
 
     def parse(text: str) -> int:
-        branch_id = branches.get(normalise_header(text))
-        if branch_id is None:
-            raise CellError("unknown branch (write its code or name)")
-        return branch_id
+        try:
+            return branches.id_of(text)
+        except SharedBranchName as shared:
+            raise CellError(branch_shared(shared)) from None
+        except UnknownBranch:
+            raise CellError("unknown branch (write its code or name)") from None
 
     return Remembered(parse)  # a file repeats a handful of branch cells
 

@@ -2,6 +2,10 @@
 points liability in baht, sales by branch, weekday and hour (last 30 days, shop time), with
 charts. Managers and owners only; audited. The numbers come from ``storage.reports``.
 
+A manager of one branch gets that branch's report, as their console overview and digest are
+(``storage.reports``: members of its home, sales made there, members who bought there); owners
+and managers of no branch get the whole shop's.
+
 Points liability = outstanding points × the baht a point is worth. The worth is the ``report``
 shop setting ``point_value`` (baht per point) when the owner set it; by default it is a 5%
 give-back on what the points were earned with: ``baht_per_point × 0.05`` (25 baht per point →
@@ -50,7 +54,15 @@ async def build_report(ctx: Context) -> ShopReport:
         tier_window_months=rules.tier_window_months,
     )
     value = point_value(await uow.settings.get(SETTINGS_KEY), rules)
-    return await shop_report(uow, env, value, tiers, rules.tier_window_months)
+    branch_id = report_branch(ctx)
+    return await shop_report(uow, env, value, tiers, rules.tier_window_months, branch_id)
+
+
+def report_branch(ctx: Context) -> int | None:
+    """The branch whose report the reader gets: their own for a branch's staff, None (the
+    whole shop) for an owner or a manager of no branch."""
+    staff = ctx.staff
+    return None if staff is None or staff.role == "owner" else staff.branch_id
 
 
 async def show_report(ctx: Context) -> list[Reply]:
@@ -59,7 +71,8 @@ async def show_report(ctx: Context) -> list[Reply]:
     await ctx.uow.audit.record(ctx.actor, "report.viewed", ctx.now, channel=ctx.channel)
     tiers = (await load_rules(ctx.uow)).tiers
     charts = await asyncio.to_thread(report_charts, report, ctx.locale, tiers)
-    text = "\n".join([report_text(ctx, report, tiers), *await service_lines(ctx)])
+    service = await service_lines(ctx, report_branch(ctx))
+    text = "\n".join([report_text(ctx, report, tiers), *service])
     return [Reply(text=text)] + [
         Reply(attachment=Attachment(name, png, "image/png")) for name, png in charts
     ]

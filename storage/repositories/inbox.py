@@ -282,16 +282,23 @@ class Inbox:
             )
         return out
 
-    async def response_seconds(self, since: datetime, until: datetime) -> tuple[int, float | None]:
+    async def response_seconds(
+        self, since: datetime, until: datetime, branch_id: int | None = None
+    ) -> tuple[int, float | None]:
         """(threads opened in [since, until) that got an answer, their mean first-response
-        time in seconds, None when there is none). Averaged in Python: portable."""
-        result = await self._s.execute(
-            select(InboxThread.opened_at, InboxThread.first_response_at).where(
-                InboxThread.opened_at >= since,
-                InboxThread.opened_at < until,
-                InboxThread.first_response_at.is_not(None),
-            )
+        time in seconds, None when there is none). Averaged in Python: portable. With
+        ``branch_id`` only that branch's threads and those of no branch (as
+        :meth:`open_threads` lists them for its manager)."""
+        query = select(InboxThread.opened_at, InboxThread.first_response_at).where(
+            InboxThread.opened_at >= since,
+            InboxThread.opened_at < until,
+            InboxThread.first_response_at.is_not(None),
         )
+        if branch_id is not None:
+            query = query.where(
+                or_(InboxThread.branch_id == branch_id, InboxThread.branch_id.is_(None))
+            )
+        result = await self._s.execute(query)
         waits = [
             (answered - opened).total_seconds()
             for opened, answered in result.all()

@@ -19,7 +19,13 @@ from storage.segments.lifecycle import (
     builtin_rules,
 )
 from storage.segments.parser import parse_rule
-from storage.segments.resolve import audience_size, check_rule, resolve_segment, with_saved
+from storage.segments.resolve import (
+    audience_size,
+    canonical_rule,
+    check_rule,
+    resolve_segment,
+    with_saved,
+)
 from storage.segments.syntax import And, Condition, Not, Or, Rule, SegmentRuleError
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "SegmentRuleError",
     "audience_size",
     "builtin_rules",
+    "canonical_rule",
     "check_rule",
     "compile_condition",
     "compile_rule",

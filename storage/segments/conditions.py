@@ -43,6 +43,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
@@ -187,15 +188,17 @@ def _age(env: SegmentEnv, op: str, values: Sequence[Scalar]) -> Bool:
 
 
 def branch_ids(values: Sequence[Scalar]) -> Any:
-    """Branches named by code, English or Thai name, case-insensitively."""
+    """Branches named by code, case-insensitively, or by English or Thai name when the word is
+    no branch's code (a code names its branch only: :mod:`storage.branch_names`). Saved rules
+    name branches by code (:func:`storage.segments.resolve.canonical_rule`); names are still
+    read for rules typed inline and those saved before."""
     words = [str(v) for v in values]
-    return select(Branch.id).where(
-        or_(
-            func.lower(Branch.code).in_(words),
-            func.lower(Branch.name_en).in_(words),
-            Branch.name_th.in_(words),
-        )
-    )
+    other = aliased(Branch)
+    codes = select(func.lower(other.code))
+    name_en = func.lower(Branch.name_en)
+    by_name_en = and_(name_en.in_(words), name_en.not_in(codes))
+    by_name_th = and_(Branch.name_th.in_(words), Branch.name_th.not_in(codes))
+    return select(Branch.id).where(or_(func.lower(Branch.code).in_(words), by_name_en, by_name_th))
 
 
 def _campaign_ids(values: Sequence[Scalar]) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,11 +35,6 @@ async def _two_centrals(engine: AsyncEngine) -> dict[str, int]:
     return {code: int(i) for code, i in await rows(engine, Branch.code, Branch.id)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: import sales matches a branch column by code and names alike, first branch "
-    "wins: the code 'central' lands at the branch whose English name is 'Central'",
-)
 async def test_a_branch_code_in_the_file_names_that_branch(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -54,11 +48,6 @@ async def test_a_branch_code_in_the_file_names_that_branch(
     assert list(await rows(engine, Sale.receipt_no, Sale.branch_id)) == [("CW-1", ids["central"])]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: import sales --branch central picks the branch whose English name is "
-    "'Central', not the branch whose code is central",
-)
 async def test_the_default_branch_code_names_that_branch(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -71,11 +60,6 @@ async def test_the_default_branch_code_names_that_branch(
     assert list(await rows(engine, Sale.receipt_no, Sale.branch_id)) == [("CW-2", ids["central"])]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: import sales gives a row whose branch name two branches share (Siam Paragon "
-    "and Siam Square, both 'สยาม') to the older one without a word, instead of reporting it",
-)
 async def test_a_branch_name_two_branches_share_is_reported_not_guessed(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
@@ -70,12 +69,6 @@ async def test_each_branch_manager_sees_the_owner_s_row_of_their_branch(
             assert first_window(html, "admin.sales") == table[name], name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a branch manager's console counts as active only their home members who "
-    "bought at their branch: a member of Asoke buying at Sukhumvit is active for the owner "
-    "and for no branch manager",
-)
 async def test_a_member_who_buys_away_from_home_is_active_at_some_branch(
     app: App, clock: FrozenClock
 ) -> None:

@@ -91,11 +91,6 @@ async def test_the_branch_lines_of_the_report_add_up_to_the_shop_line(
     }, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a branch manager's /report shows every branch's sales and revenue, "
-    "while the console and the digest give a branch manager their own branch only",
-)
 async def test_a_branch_manager_report_shows_their_branch_only(app: App) -> None:
     people = await _chain(app)
     ploy = await make_member(app, "Ploy", "081-111-0001", home_branch_code="asoke")

@@ -7,10 +7,9 @@ owner later renames branches (a name is for display: codes are what stay).
 
 from __future__ import annotations
 
-import pytest
-
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
+from bot.i18n import t
 from shop.branches import add_branch, rename_branch
 from tests.chat import Chat
 from tests.unit.inbox_support import add_sale
@@ -22,12 +21,6 @@ async def _sizes(owner: Chat) -> str:
     return owner.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a segment saved with a branch's Thai name ('branch in (สุขุมวิท)') stops "
-    "matching once the branch is renamed: /segment show says there is no such branch, "
-    "/segments counts 0",
-)
 async def test_a_segment_naming_a_branch_by_name_survives_its_renaming(
     app: App, clock: FrozenClock
 ) -> None:
@@ -45,11 +38,6 @@ async def test_a_segment_naming_a_branch_by_name_survives_its_renaming(
     assert "sukhumvit_visitors — 1 member" in await _sizes(owner)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a segment rule 'home_branch = central' also takes the members of another "
-    "branch whose English name is 'Central' (codes and names are matched alike)",
-)
 async def test_a_branch_code_in_a_rule_names_that_branch_only(app: App, clock: FrozenClock) -> None:
     """Ladprao's branch is in Central Ladprao ("Central" in English); CentralWorld's code is
     ``central``. A rule naming the code ``central`` is about CentralWorld."""
@@ -62,3 +50,32 @@ async def test_a_branch_code_in_a_rule_names_that_branch_only(app: App, clock: F
     await make_member(app, "Nok", "081-111-0002", home_branch_code="central")
     await owner.say("/segment new cw home_branch = central")
     assert "1 member right now" in owner.text(), owner.text()
+
+
+async def test_a_branch_name_two_branches_share_is_refused_in_a_rule(
+    app: App, clock: FrozenClock
+) -> None:
+    async with app.uow() as uow:
+        await add_branch(uow, "paragon", "สยาม", "Siam Paragon", "t", clock.now())
+        await add_branch(uow, "square", "สยาม", "Siam Square", "t", clock.now())
+        await uow.commit()
+    owner = await staff_chat(app, "own", "owner", language_code="en")
+    await owner.say("/segment new siam branch in (สยาม)")
+    said = t("en", "segment.shared_branch", word="สยาม", position=12, suggestion="paragon, square")
+    assert owner.text() == said
+    async with app.uow() as uow:
+        assert await uow.segments.all() == []
+
+
+async def test_a_rule_naming_branches_by_name_is_kept_by_their_codes(
+    app: App, clock: FrozenClock
+) -> None:
+    await ensure_branches(app)
+    async with app.uow() as uow:
+        await rename_branch(uow, "sukhumvit", "สุขุมวิท 39", "Sukhumvit 39", "t", clock.now())
+        await uow.commit()
+    owner = await staff_chat(app, "own", "owner", language_code="en")
+    await owner.say('/segment new two branch in ("Sukhumvit 39", Asoke) or home_branch = อโศก')
+    async with app.uow() as uow:
+        [segment] = await uow.segments.all()
+    assert segment.rule == "branch in (sukhumvit, asoke) or home_branch = asoke", owner.text()

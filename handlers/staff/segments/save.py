@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.messages import Reply
 from handlers.staff.acting import StaffAct
-from shop.segments import MAX_NAME, check_name, rule_size
+from shop.segments import MAX_NAME, check_name, checked_rule
 from storage.segments import SegmentRuleError
 
 __all__ = ["MAX_NAME", "check_name", "create", "rule_error", "try_create"]
@@ -30,7 +30,8 @@ async def try_create(ctx: StaffAct, name_text: str, rule_text: str) -> tuple[boo
     if await ctx.uow.segments.by_name(name) is not None:
         return False, taken
     try:
-        size = await rule_size(ctx.uow, rule_text, ctx.now, ctx.settings.tz)
+        # kept with its branches named by code: a renamed branch stays in the segment
+        rule_text, size = await checked_rule(ctx.uow, rule_text, ctx.now, ctx.settings.tz)
     except SegmentRuleError as error:
         return False, [rule_error(ctx, error)]
     if not await ctx.uow.segments.add(name, rule_text, ctx.actor, ctx.now):
