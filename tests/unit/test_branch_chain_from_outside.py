@@ -12,8 +12,6 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
-
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from bot.i18n import t
