@@ -53,7 +53,8 @@ async def member_extras(
             "percent": max(0, min(100, round(share * 100))),
         }
     campaigns = [
-        (campaign_title(locale, c.name, c.kind), c) for c in await campaigns_of(uow, member_id)
+        (campaign_title(locale, c.name, c.kind, c.period_key), c)
+        for c in await campaigns_of(uow, member_id)
     ]
     return {
         "progress": progress,
