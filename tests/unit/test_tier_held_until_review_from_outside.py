@@ -7,7 +7,6 @@ scheduler's own entry on the frozen clock, and the member's /points."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
@@ -57,11 +56,6 @@ async def test_the_review_downgrades_at_the_month_after_a_sale_left_the_window(
     assert len(await outbox_for(app, member_id, "tier:")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /points, /card and /customer compute the tier from the rolling spend, not the "
-    "tier held: a Gold member is shown Silver for up to a month before the review downgrades them",
-)
 async def test_points_between_the_window_and_the_review_show_the_tier_held(
     app: App, clock: FrozenClock
 ) -> None:
@@ -73,11 +67,6 @@ async def test_points_between_the_window_and_the_review_show_the_tier_held(
     assert "Tier: Gold" in text, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a sale between a purchase leaving the 12-month window and the review earns the "
-    "lower tier's multiplier although the member still holds Gold (Member.tier) until the review",
-)
 async def test_a_sale_before_the_review_earns_the_multiplier_of_the_tier_held(
     app: App, clock: FrozenClock
 ) -> None:
