@@ -105,7 +105,7 @@ class CampaignMessages:
         used = self._used
         tier = None
         if self.needs_spend:
-            tier = tier_name(locale, self._rules.tier_for(row.spend)[0])
+            tier = tier_name(locale, self._rules.held_tier(row.held, row.spend)[0])
         branch = (row.branch_th if locale == "th" else row.branch_en) if "branch" in used else None
         key = (
             locale,
