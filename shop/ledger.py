@@ -170,11 +170,10 @@ async def record_sale(
     before: BeforeSale | None = None,
 ) -> SaleResult:
     """Record a sale for ``member`` and credit its points (base points × the multiplier of the
-    tier the member held before this sale, :meth:`LoyaltyRules.held_tier`, rounded down), or
-    return the earlier result of the same receipt. ``occurred_at`` (default ``now``)
-    back-dates imported sales. ``before``: the member's figures since
-    :func:`tier_window_start` of the sale's time, when the caller read them with the member in
-    this unit of work (read here otherwise)."""
+    tier held before it, :meth:`LoyaltyRules.held_tier`, rounded down), or return the earlier
+    result of the same receipt. ``occurred_at`` (default ``now``) back-dates the sale.
+    ``before``: the member's figures since :func:`tier_window_start` of the sale's time, when
+    the caller read them with the member in this unit of work (read here otherwise)."""
     amount = check_amount(amount, rules)
     receipt = check_receipt(receipt_no)
     if member.erased_at is not None:
