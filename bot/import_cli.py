@@ -204,7 +204,7 @@ async def run_export(args: argparse.Namespace, settings: Settings) -> int:
                     args.file,
                     tz=app.settings.tz,
                     tier_since=add_months(now, -rules.tier_window_months),
-                    tier_for=lambda spend: rules.tier_for(spend)[0].name,
+                    tier_for=lambda held, spend: rules.held_tier(held, spend)[0].name,
                     progress=lambda done: bar.update(task, completed=done),
                 )
             except OSError as error:

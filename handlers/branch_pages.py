@@ -46,6 +46,9 @@ REWARDS: Final = PageWords("pages.more_rewards", "pages.first_rewards", "pages.r
 COUPONS: Final = PageWords("pages.more_coupons", "pages.first_coupons", "pages.coupons_page")
 STAFF: Final = PageWords("pages.more_staff", "pages.first_staff", "pages.staff_page")
 INVITES: Final = PageWords("pages.more_invites", "pages.first_invites", "pages.invites_page")
+CAMPAIGNS: Final = PageWords(
+    "pages.more_campaigns", "pages.first_campaigns", "pages.campaigns_page"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,11 +171,11 @@ async def record_sale(
     source: str = "chat",
     before: BeforeSale | None = None,
 ) -> SaleResult:
-    """Record a sale for ``member`` and credit its points (base points × the tier multiplier
-    the member held before this sale, rounded down), or return the earlier result of the same
-    receipt. ``occurred_at`` (default ``now``) back-dates imported sales. ``before``: the
-    member's figures since :func:`tier_window_start` of the sale's time, when the caller read
-    them with the member in this unit of work (read here otherwise)."""
+    """Record a sale for ``member`` and credit its points (base points × the multiplier of the
+    tier held before it, :meth:`LoyaltyRules.held_tier`, rounded down), or return the earlier
+    result of the same receipt. ``occurred_at`` (default ``now``) back-dates the sale.
+    ``before``: the member's figures since :func:`tier_window_start` of the sale's time, when
+    the caller read them with the member in this unit of work (read here otherwise)."""
     amount = check_amount(amount, rules)
     receipt = check_receipt(receipt_no)
     if member.erased_at is not None:
@@ -185,7 +185,7 @@ async def record_sale(
     # recorded before, or by another transaction at the same moment, is then not written
     if before is None:
         before = await uow.sales.before_sale(member.id, tier_window_start(when, rules))
-    tier_before, _ = rules.tier_for(before.spend)
+    tier_before, _ = rules.held_tier(member.tier, before.spend)
     sale = Sale(
         receipt_no=receipt,
         member_id=member.id,
@@ -205,7 +205,7 @@ async def record_sale(
         return await _duplicate(uow, existing, member, amount, now, rules)
     points = rules.sale_points(amount, tier_before)
     balance = await _credit(uow, sale, points, now) if points > 0 else before.balance
-    tier, _ = rules.tier_for(before.spend + amount)
+    tier, _ = rules.held_tier(member.tier, before.spend + amount)
     return SaleResult(
         sale=sale,
         points=points,
@@ -247,7 +247,7 @@ async def _duplicate(
         raise Conflict("sale.receipt_voided", receipt=sale.receipt_no)
     balance = await uow.points.balance(member.id)
     spend = await uow.members.spend_since(member.id, add_months(now, -rules.tier_window_months))
-    tier, _ = rules.tier_for(spend)
+    tier, _ = rules.held_tier(member.tier, spend)
     return SaleResult(
         sale=sale,
         points=await sale_points(uow, sale.id),

@@ -4,6 +4,10 @@ Rules come from the ``loyalty`` shop setting (owner-editable JSON) over these de
 one point per 25 THB, 50 welcome points, points expire 12 months after they were earned
 (first in, first out), and tiers on the rolling 12-month spend of non-voided sales
 (Member 0 / Silver 3,000 THB / Gold 10,000 THB, earning 1 / 1.25 / 1.5 times the points).
+The tier a member holds (:meth:`LoyaltyRules.held_tier`) is the one that spend reaches now, or
+the one the monthly review last gave them (``Member.tier``) when that is higher: a sale moves a
+member up at once, but only the review moves them down, with a notice; until then they are
+shown, earn with and are counted in the tier they hold.
 A cashier may record 20,000 THB of sales per shop day before an owner must approve more, and
 one sale may not exceed 100,000 THB (a typo guard).
 
@@ -129,6 +133,17 @@ class LoyaltyRules:
             else:
                 return current, tier
         return current, None
+
+    def held_tier(self, held: str | None, spend: Decimal) -> tuple[Tier, Tier | None]:
+        """The tier a member holds and the next one up: the tier ``spend`` (in the window)
+        reaches, or ``held`` (``Member.tier``, as the review last set it) if that is higher
+        (a tier no longer in the table counts for nothing)."""
+        reached, next_tier = self.tier_for(spend)
+        kept = next((tier for tier in self.tiers if tier.name == held), None)
+        if kept is None or kept.min_spend <= reached.min_spend:
+            return reached, next_tier
+        above = [tier for tier in self.tiers if tier.min_spend > kept.min_spend]
+        return kept, above[0] if above else None
 
 
 def _labelled(tiers: tuple[Tier, ...], names: Any) -> tuple[Tier, ...]:
@@ -290,12 +305,13 @@ class LoyaltyStatus:
 async def loyalty_status(
     uow: UnitOfWork, member_id: int, now: datetime, tz: tzinfo
 ) -> LoyaltyStatus:
-    """Balance, tier and expiry warning of one member, as /points and the card show them
-    (``tz``: the shop's, whose calendar the points expire on)."""
+    """Balance, tier held and expiry warning of one member, as /points, the card, /customer
+    and the console's member page show them (``tz``: the shop's, whose calendar the points
+    expire on)."""
     rules = await load_rules(uow)
     since = add_months(now, -rules.tier_window_months)
-    spend, entries = await _spend_and_ledger(uow, member_id, since)
-    tier, next_tier = rules.tier_for(spend)
+    held, spend, entries = await uow.sales.standing(member_id, since)
+    tier, next_tier = rules.held_tier(held, spend)
     until = now + EXPIRY_WARNING
     return LoyaltyStatus(
         balance=sum(entry.delta for entry in entries),
@@ -306,11 +322,3 @@ async def loyalty_status(
         expiring=expiring_points(entries, until, tz, rules.expiry_months),
         expiring_by=until,
     )
-
-
-async def _spend_and_ledger(
-    uow: UnitOfWork, member_id: int, since: datetime
-) -> tuple[Decimal, list[LedgerLine]]:
-    """The spend of non-voided sales since ``since`` and the member's ledger (one round trip)."""
-    spend, rows = await uow.sales.spend_and_ledger(member_id, since)
-    return spend, list(rows)

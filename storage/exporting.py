@@ -107,7 +107,7 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _row(member: Any, tz: ZoneInfo, tier_for: Callable[[Decimal], str]) -> list[str]:
+def _row(member: Any, tz: ZoneInfo, tier_for: Callable[[str | None, Decimal], str]) -> list[str]:
     spend = Decimal(member.spend or 0).quantize(Decimal("0.01"))
     tags = sorted(set(member.tags.split(","))) if member.tags else []
     return [
@@ -118,7 +118,7 @@ def _row(member: Any, tz: ZoneInfo, tier_for: Callable[[Decimal], str]) -> list[
         member.gender or "",
         member.branch_code or "",
         _when(member.joined_at, tz),
-        tier_for(Decimal(member.window_spend or 0)),
+        tier_for(member.tier, Decimal(member.window_spend or 0)),
         str(member.points_balance),
         str(member.visits or 0),
         str(spend),
@@ -133,7 +133,7 @@ async def csv_chunks(
     *,
     tz: ZoneInfo,
     tier_since: datetime,
-    tier_for: Callable[[Decimal], str],
+    tier_for: Callable[[str | None, Decimal], str],
     where: ColumnElement[bool] | None = None,
 ) -> AsyncIterator[tuple[str, int]]:
     """The export as text, the header first, then one chunk per :data:`YIELD_PER` members,
@@ -160,13 +160,14 @@ async def export_members(
     *,
     tz: ZoneInfo,
     tier_since: datetime,
-    tier_for: Callable[[Decimal], str],
+    tier_for: Callable[[str | None, Decimal], str],
     progress: ExportProgress | None = None,
 ) -> int:
     """Write every non-erased member to ``path``; returns how many rows were written.
 
-    ``tier_for`` names the tier reached with a spend since ``tier_since`` (the caller knows
-    the shop's rules; storage does not).
+    ``tier_for`` names the tier held by a member whose review gave them the tier its first
+    argument names (``members.tier``) and who spent its second since ``tier_since`` (the caller
+    knows the shop's rules; storage does not).
     """
     written = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, case, func, literal, select
+from sqlalchemy import BigInteger, case, func, literal, or_, select
 from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
 from storage.console_queries import shop_days_start
@@ -238,7 +238,8 @@ async def _tiers(
     months: int,
     branch_id: int | None = None,
 ) -> dict[str, int]:
-    """Members per tier by spend in the tier window (as ``shop.loyalty`` decides a tier);
+    """Members per tier held (as ``shop.loyalty`` decides it: the tier their spend in the tier
+    window reaches, or the one the review gave them if higher);
     with ``branch_id``, only the members whose home branch it is."""
     satang = type_coerce(Sale.amount, BigInteger)
     since = add_months(now, -months)
@@ -252,8 +253,14 @@ async def _tiers(
     )
     spend = func.coalesce(totals.c.spend, 0)
     tiers = sorted(tier_list, key=lambda tier: tier[1])
+    names = [name for name, _ in tiers]
+    # the tier held: the spend's, or the one the review gave (``members.tier``) if higher
     whens = [
-        (spend >= int(least * SATANG_PER_BAHT), literal(name)) for name, least in reversed(tiers)
+        (
+            or_(spend >= int(least * SATANG_PER_BAHT), Member.tier.in_(names[rank:])),
+            literal(name),
+        )
+        for rank, (name, least) in reversed(list(enumerate(tiers)))
     ]
     tier = case(*whens, else_=literal(tiers[0][0])).label("tier")
     counts = {name: 0 for name, _ in tiers}

@@ -98,7 +98,7 @@ def _values(
     return member_values(
         name=row.name,
         points=row.points_balance,
-        tier=tier_name(locale, own.rules.tier_for(row.spend)[0]),
+        tier=tier_name(locale, own.rules.held_tier(row.held, row.spend)[0]),
         branch=row.branch_th if locale == "th" else row.branch_en,
         offer=offer,
         locale=locale,

@@ -105,7 +105,7 @@ class CampaignMessages:
         used = self._used
         tier = None
         if self.needs_spend:
-            tier = tier_name(locale, self._rules.tier_for(row.spend)[0])
+            tier = tier_name(locale, self._rules.held_tier(row.held, row.spend)[0])
         branch = (row.branch_th if locale == "th" else row.branch_en) if "branch" in used else None
         key = (
             locale,
@@ -148,11 +148,13 @@ class CampaignWording:
         return CampaignMessages(campaign, rules, now, tz, self.shop)
 
 
-def campaign_title(locale: str, name: str, kind: str) -> str:
+def campaign_title(locale: str, name: str, kind: str, period_key: str | None = None) -> str:
     """How a campaign is named to staff: an owner's campaign by the name they gave it; an
-    automation's (stored as ``birthday 2026-03``) by its label in ``locale`` and its period."""
+    automation's (stored as ``birthday 2026-03``) by its label in ``locale`` and its period
+    (``period_key`` when the name lacks it: an automation opens a campaign every month, and a
+    list of them must tell the months apart)."""
     if not kind.startswith(KIND_PREFIX):
         return name
     automation = kind.removeprefix(KIND_PREFIX)
-    period = name.removeprefix(automation).strip()
+    period = name.removeprefix(automation).strip() or (period_key or "")
     return f"{t(locale, f'auto.label_{automation}')} {period}".strip()

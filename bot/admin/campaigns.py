@@ -52,16 +52,26 @@ async def _campaign(uow: UnitOfWork, request: web.Request) -> Campaign | None:
     return await uow.campaigns.get(int(request.match_info["campaign_id"][:18]))
 
 
+def _before(request: web.Request) -> int | None:
+    """The ``before`` of the list's address: the campaigns older than that id (the link to
+    older campaigns names the last one shown); anything but a number is the first page."""
+    raw = request.query.get("before", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
 async def list_campaigns(request: web.Request) -> web.Response:
+    """The campaigns, newest first, :data:`LIST_LIMIT` to a page with a link to older ones."""
     app, viewer = request.app[ADMIN_APP], request[VIEWER]
     now = app.clock.now()
     rows = []
+    before = _before(request)
     async with app.uow() as uow:
-        for campaign in await uow.campaigns.recent(LIST_LIMIT):
+        found = await uow.campaigns.recent(LIST_LIMIT + 1, before=before)
+        for campaign in found[:LIST_LIMIT]:
             summary = ""
             if campaign.status not in ("draft", "scheduled"):
                 summary = await campaign_summary_line(uow, campaign, viewer.locale, now)
-            title = campaign_title(viewer.locale, campaign.name, campaign.kind)
+            title = campaign_title(viewer.locale, campaign.name, campaign.kind, campaign.period_key)
             rows.append((campaign, title, summary))
     return page(
         request,
@@ -70,6 +80,8 @@ async def list_campaigns(request: web.Request) -> web.Response:
         "campaigns.html",
         title_key="admin_campaigns.title",
         rows=rows,
+        older=found[LIST_LIMIT - 1].id if len(found) > LIST_LIMIT else None,
+        paged=before is not None,
     )
 
 
@@ -123,7 +135,7 @@ async def show(request: web.Request, notice: str = "") -> web.Response:
         "campaign.html",
         title_key="admin_campaigns.campaign_title",
         campaign=campaign,
-        title=campaign_title(viewer.locale, campaign.name, campaign.kind),
+        title=campaign_title(viewer.locale, campaign.name, campaign.kind, campaign.period_key),
         lines=lines,
         chart=svg,
         notice=notice,

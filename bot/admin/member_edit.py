@@ -42,7 +42,8 @@ def visible(member: Member | None, viewer: Viewer) -> bool:
 async def member_extras(
     uow: UnitOfWork, member_id: int, locale: str, now: datetime, tz: ZoneInfo
 ) -> dict[str, Any]:
-    """Values for ``member_extras.html``: tier progress, campaigns, inbox thread."""
+    """Values for ``member_extras.html``: tier progress, campaigns, inbox thread; and the tier
+    the member holds (as /customer shows it, :func:`shop.loyalty.loyalty_status`)."""
     status = await loyalty_status(uow, member_id, now, tz)
     progress = None
     if status.next_tier is not None and status.next_tier.min_spend > 0:
@@ -56,6 +57,7 @@ async def member_extras(
         (campaign_title(locale, c.name, c.kind), c) for c in await campaigns_of(uow, member_id)
     ]
     return {
+        "tier": tier_name(locale, status.tier),
         "progress": progress,
         "spend": status.spend,
         "taken": campaigns,

@@ -151,7 +151,7 @@ async def export(request: web.Request) -> web.StreamResponse:
         app.engine,
         tz=app.settings.tz,
         tier_since=add_months(now, -rules.tier_window_months),
-        tier_for=lambda spend: rules.tier_for(spend)[0].name,
+        tier_for=lambda held, spend: rules.held_tier(held, spend)[0].name,
         where=found.condition,
     ):
         await response.write(text.encode())

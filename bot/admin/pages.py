@@ -10,7 +10,6 @@ URL, so out of the browser's history and the access log. Plain paging is a GET b
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Final
 
 from aiohttp import web
@@ -27,12 +26,11 @@ from handlers.staff.lookup import member_code_in
 from handlers.staff.report import SETTINGS_KEY, point_value
 from shop.console import Viewer
 from shop.inputs import parse_phone
-from shop.loyalty import Tier, load_rules
+from shop.loyalty import load_rules
 from storage.console_queries import MemberPage, member_page
 from storage.console_queries import overview as overview_numbers
 from storage.models import Branch
 from storage.uow import UnitOfWork
-from wording.loyalty import tier_name
 
 WINDOWS: Final = (7, 30, 90)
 PAGE_SIZE: Final = 50
@@ -67,13 +65,6 @@ async def overview(request: web.Request) -> web.Response:
         by_branch_days=max(WINDOWS),
         charts=charts,
     )
-
-
-def _tier_label(name: str | None, tiers: dict[str, Tier], locale: str) -> str | None:
-    """The tier in the viewer's language, with the owner's own display name if any."""
-    if name is None:
-        return None
-    return tier_name(locale, tiers.get(name, Tier(name, Decimal(0))))
 
 
 def _after(value: object) -> int:
@@ -150,7 +141,6 @@ async def member(request: web.Request) -> web.Response:
         sales = await uow.members.sales(member_id, limit=10)
         coupons = await uow.coupons.of_member(member_id, now, limit=20)
         ledger = await uow.points.latest(member_id, limit=20)
-        tiers = {tier.name: tier for tier in (await load_rules(uow)).tiers}
         tags = await uow.people.tags(member_id)
         notes = await uow.people.notes(member_id, limit=10)
         extras = await member_extras(uow, member_id, viewer.locale, now, app.settings.tz)
@@ -170,7 +160,6 @@ async def member(request: web.Request) -> web.Response:
         sales=sales,
         coupons=coupons,
         ledger=ledger,
-        tier=_tier_label(found.tier, tiers, viewer.locale),
         tags=tags,
         notes=notes,
         **extras,

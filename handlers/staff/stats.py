@@ -53,7 +53,7 @@ async def show_stats(ctx: Context) -> list[Reply]:
         ctx.actor, "stats.viewed", ctx.now, channel=ctx.channel, campaign_id=campaign.id
     )
     if stats.started_at is None:
-        title = campaign_title(ctx.locale, campaign.name, campaign.kind)
+        title = campaign_title(ctx.locale, campaign.name, campaign.kind, campaign.period_key)
         return [ctx.reply("stats.not_started", name=title)]
     text = stats_text(ctx, stats)
     answers = await feedback_stats(ctx.uow, campaign, ctx.settings.tz)

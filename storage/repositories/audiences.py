@@ -87,6 +87,9 @@ class AudienceRow:
     spend: Decimal
     branch_th: str | None
     branch_en: str | None
+    #: the tier the review last gave the member (``members.tier``; with ``spend``, the tier
+    #: they hold: :meth:`shop.loyalty.LoyaltyRules.held_tier`)
+    held: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ def audience_query(eligibility: Select[Any], *, spend_since: datetime | None) ->
             Member.locale,
             Member.points_balance,
             spend.label("spend"),
+            Member.tier,
             Branch.name_th,
             Branch.name_en,
         )
@@ -165,6 +169,7 @@ class Audiences:
                 spend=_money(row.spend),
                 branch_th=row.name_th,
                 branch_en=row.name_en,
+                held=row.tier,
             )
             for row in result.all()
         ]

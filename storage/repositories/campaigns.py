@@ -41,9 +41,20 @@ class Campaigns:
             Campaign, campaign_id, populate_existing=True, with_for_update=True
         )
 
-    async def recent(self, limit: int = 20) -> Sequence[Campaign]:
-        result = await self._s.execute(select(Campaign).order_by(Campaign.id.desc()).limit(limit))
+    async def recent(
+        self, limit: int = 20, *, offset: int = 0, before: int | None = None
+    ) -> Sequence[Campaign]:
+        """The newest ``limit`` campaigns (newest first), after skipping ``offset`` of them,
+        of those whose id is below ``before`` if given."""
+        query = select(Campaign).order_by(Campaign.id.desc())
+        if before is not None:
+            query = query.where(Campaign.id < before)
+        result = await self._s.execute(query.offset(offset).limit(limit))
         return result.scalars().all()
+
+    async def count(self) -> int:
+        """How many campaigns there are (the owners' and the automations')."""
+        return int(await self._s.scalar(select(func.count()).select_from(Campaign)) or 0)
 
     async def newest(self) -> Campaign | None:
         """The campaign created last, if any."""

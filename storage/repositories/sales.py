@@ -53,6 +53,7 @@ def _spend_and_ledger_statement() -> Select[Any]:
     return (
         select(
             spend.label("spend"),
+            members.c.tier.label("held"),
             ledger.id,
             ledger.delta,
             ledger.reason,
@@ -67,10 +68,12 @@ def _spend_and_ledger_statement() -> Select[Any]:
 
 
 class LedgerRow(NamedTuple):
-    """A row of :data:`SPEND_AND_LEDGER`: the spend, then a ledger entry (the one row of a
-    member without entries holds None in the entry's columns; it is never returned)."""
+    """A row of :data:`SPEND_AND_LEDGER`: the spend, the tier the review last gave the member,
+    then a ledger entry (the one row of a member without entries holds None in the entry's
+    columns; it is never returned)."""
 
     spend: Decimal
+    held: str | None
     id: int
     delta: int
     reason: str
@@ -246,10 +249,19 @@ class Sales:
     async def spend_and_ledger(
         self, member_id: int, since: datetime
     ) -> tuple[Decimal, list[LedgerRow]]:
-        """The spend of non-voided sales since ``since`` and the member's ledger, in one
-        statement: rows of ``(id, delta, reason, sale_id, earned_at)`` in ``earned_at`` order.
+        """The spend of non-voided sales since ``since`` and the member's ledger (see
+        :meth:`standing`)."""
+        _, total, rows = await self.standing(member_id, since)
+        return total, rows
 
-        /points runs on every tap, so this is one round trip instead of two: the member's row
+    async def standing(
+        self, member_id: int, since: datetime
+    ) -> tuple[str | None, Decimal, list[LedgerRow]]:
+        """``Member.tier`` (the tier the review last gave), the spend of non-voided sales since
+        ``since`` and the member's ledger, in one statement: rows of ``(id, delta, reason,
+        sale_id, earned_at)`` in ``earned_at`` order.
+
+        /points runs on every tap, so this is one round trip instead of three: the member's row
         outer-joined to its ledger entries (a member without entries still yields one row), with
         the spend as a scalar subquery on every row. Only the columns the lots need are read.
         """
@@ -257,7 +269,8 @@ class Sales:
         found = await direct.fetch_all(self._s, SPEND_AND_LEDGER, params)  # SQLite: on the driver
         rows = [LedgerRow._make(row) for row in found]
         total = Decimal(rows[0].spend if rows else 0).quantize(Decimal("0.01"))
-        return total, [row for row in rows if row.id is not None]
+        held = rows[0].held if rows else None
+        return held, total, [row for row in rows if row.id is not None]
 
 
 class AtCounter(NamedTuple):

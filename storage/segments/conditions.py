@@ -210,6 +210,8 @@ def _campaign_ids(values: Sequence[Scalar]) -> Any:
 
 
 def _tier(env: SegmentEnv, cond: Condition) -> Bool:
+    """The tier a member holds (as ``shop.loyalty`` decides it): the one their spend in the tier
+    window reaches, or the one the monthly review gave them (``members.tier``) if higher."""
     tiers = sorted(env.tiers, key=lambda tier: tier[1])
     names = [name.casefold() for name, _ in tiers]
     since = add_months(env.now, -env.tier_window_months)
@@ -217,12 +219,15 @@ def _tier(env: SegmentEnv, cond: Condition) -> Bool:
         if value not in names:
             raise SegmentRuleError("segment.unknown_value", word, position, suggest(word, names))
 
-    def from_rank(i: int) -> Bool:  # in tier i or above
+    def from_rank(i: int) -> Bool:  # holds tier i or above
         if i >= len(tiers):
             return false()
-        return total_compare(
+        reached = total_compare(
             func.sum(S.amount), since, ">=", satang_int(tiers[i][1]), walking=env.walking
         )
+        # the tier the review gave counts until the review takes it away (shop.loyalty)
+        kept = [name for name, _ in tiers[i:]]
+        return or_(and_(M.tier.is_not(None), M.tier.in_(kept)), reached)
 
     def one(op: str, value: Scalar) -> Bool:
         i = names.index(str(value))

@@ -158,7 +158,8 @@ async def test_a_member_without_a_ledger_reads_its_spend_as_one_row_of_nulls(app
     raw, usual = await _both(app, SPEND_AND_LEDGER, values)
 
     _same(raw, usual)
-    assert raw == [(Decimal("0.00"), None, None, None, None, None)]
+    # the spend, the tier held (never reviewed: None), then the entry's five columns
+    assert raw == [(Decimal("0.00"), None, None, None, None, None, None)]
 
 
 async def test_the_ledgers_reads_on_the_driver_are_what_the_session_reads(app: App) -> None:

@@ -17,7 +17,7 @@ from storage.synthetic import ensure_branches
 from tests.storage.import_support import BANGKOK, DATA, NOW, members_from, sales_from, write
 
 
-def _tier(spend: Decimal) -> str:
+def _tier(held: str | None, spend: Decimal) -> str:
     return "silver" if spend >= 300 else "member"
 
 

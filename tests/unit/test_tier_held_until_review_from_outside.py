@@ -7,17 +7,21 @@ scheduler's own entry on the frozen clock, and the member's /points."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from jobs.scheduler import JOBS, tick
-from storage.models import PointsEntry, Sale
+from shop.campaigns.launch import segment_env
+from shop.contact_policy import ContactPolicy, eligibility
+from shop.loyalty import LoyaltyRules, add_months
+from storage.models import Member, PointsEntry, Sale
 from storage.raw_session import session_of
+from storage.segments import compile_rule, parse_rule
 from tests.chat import Chat
 from tests.domain.automation_support import bangkok, outbox_for
 from tests.unit.staff_support import ensure_branch, make_member, staff_chat
+from wording.loyalty import tier_name
 
 TIERS = [job for job in JOBS if job.id == "automations.tiers"]
 
@@ -57,11 +61,6 @@ async def test_the_review_downgrades_at_the_month_after_a_sale_left_the_window(
     assert len(await outbox_for(app, member_id, "tier:")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /points, /card and /customer compute the tier from the rolling spend, not the "
-    "tier held: a Gold member is shown Silver for up to a month before the review downgrades them",
-)
 async def test_points_between_the_window_and_the_review_show_the_tier_held(
     app: App, clock: FrozenClock
 ) -> None:
@@ -73,11 +72,6 @@ async def test_points_between_the_window_and_the_review_show_the_tier_held(
     assert "Tier: Gold" in text, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a sale between a purchase leaving the 12-month window and the review earns the "
-    "lower tier's multiplier although the member still holds Gold (Member.tier) until the review",
-)
 async def test_a_sale_before_the_review_earns_the_multiplier_of_the_tier_held(
     app: App, clock: FrozenClock
 ) -> None:
@@ -91,3 +85,47 @@ async def test_a_sale_before_the_review_earns_the_multiplier_of_the_tier_held(
             .where(Sale.receipt_no == "R9", PointsEntry.member_id == member_id)
         )
     assert earned == 30  # 500 / 25 = 20 points, × 1.5 for Gold (× 1.25 would be Silver's 25)
+
+
+async def test_everything_that_shows_or_counts_the_tier_says_gold_until_the_review(
+    app: App, clock: FrozenClock
+) -> None:
+    """In the same gap the card, the cashier's /customer, the segment ``tier = gold``, /report's
+    tier counts and a campaign's ``{tier}`` all say Gold; after the review all say Silver."""
+    member_id, owner = await _gold_a_year_ago(app, clock)
+    member = Chat(app, user_id="m1", language_code="en")
+
+    async def seen(tier: str) -> None:
+        card = "\n".join(reply.text for reply in await member.say("/card"))
+        assert tier in card, card
+        customer = (await owner.say("/customer 0811111111"))[0].text
+        assert tier in customer, customer
+        report = "\n".join(reply.text for reply in await owner.say("/report"))
+        assert f"{tier} 1" in report, report
+        async with app.uow() as uow:
+            env = await segment_env(uow, clock.now(), app.settings.tz)
+            rule = f"tier = {tier.lower()}"
+            found = select(Member.id).where(Member.id.in_(compile_rule(parse_rule(rule), env)))
+            assert list((await session_of(uow).execute(found)).scalars()) == [member_id]
+            [row] = await uow.audiences.rows(
+                eligibility(env, uow.audiences.members([member_id]), policy=ContactPolicy()),
+                spend_since=add_months(clock.now(), -12),
+            )
+            assert tier_name("en", LoyaltyRules().held_tier(row.held, row.spend)[0]) == tier
+
+    clock.set(bangkok(2027, 2, 25, 12))
+    await seen("Gold")
+    clock.set(bangkok(2027, 3, 1, 9, 35))
+    assert await tick(app, TIERS) == ["automations.tiers"]
+    await seen("Silver")
+
+
+async def test_a_sale_that_reaches_the_next_tier_still_moves_the_member_up_at_once(
+    app: App, clock: FrozenClock
+) -> None:
+    await ensure_branch(app, "asoke")
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    await make_member(app, "Ploy", "0811111111", user_id="m1", locale="en")
+    await owner.say("/sale 0811111111 3000 receipt=R1")
+    text = (await Chat(app, user_id="m1", language_code="en").say("/points"))[0].text
+    assert "Tier: Silver" in text, text

@@ -17,6 +17,7 @@ from bot.core.errors import NotFound
 from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date, format_datetime
+from handlers.branch_pages import CAMPAIGNS, PAGE_SIZE, nearest_page, page_number, page_turn
 from handlers.campaigns.stats_text import campaign_summary_line
 from handlers.context import Context
 from handlers.router import Audience, Command, Router
@@ -38,12 +39,15 @@ from wording.coupons import branch_names
 
 ACTIONS: Final = "cmpa"
 CANCELLABLE: Final = ("draft", "scheduled", "sending", "paused")
-LIST_LIMIT: Final = 20
 
 
-async def list_campaigns(ctx: Context) -> list[Reply]:
-    """/campaigns: the latest campaigns with their status and key numbers."""
-    campaigns = await ctx.uow.campaigns.recent(LIST_LIMIT)
+async def list_campaigns(ctx: Context, page: int = 0) -> list[Reply]:
+    """/campaigns: the campaigns, newest first, with their status and key numbers, a page
+    (:data:`PAGE_SIZE`) at a time with a button to the older ones (``cmpa:page:<n>``): five
+    automations open a campaign a month each, and last year's campaigns must stay in reach."""
+    total = await ctx.uow.campaigns.count()
+    page = nearest_page(total, page)
+    campaigns = await ctx.uow.campaigns.recent(PAGE_SIZE, offset=page * PAGE_SIZE)
     if not campaigns:
         return [ctx.reply("campaign.list_empty")]
     lines = [ctx.t("campaign.list_title")]
@@ -51,7 +55,7 @@ async def list_campaigns(ctx: Context) -> list[Reply]:
         line = ctx.t(
             "campaign.list_line",
             id=campaign.id,
-            name=campaign_title(ctx.locale, campaign.name, campaign.kind),
+            name=campaign_title(ctx.locale, campaign.name, campaign.kind, campaign.period_key),
             status=ctx.t(f"campaign.status_{campaign.status}"),
             # an automation's audience is the automation itself
             segment=campaign_title(ctx.locale, "", campaign.kind) or campaign.segment_name,
@@ -59,7 +63,10 @@ async def list_campaigns(ctx: Context) -> list[Reply]:
         if campaign.status not in ("draft", "scheduled"):
             line += "\n   " + await campaign_summary_line(ctx.uow, campaign, ctx.locale, ctx.now)
         lines.append(line)
-    return [Reply(text="\n".join(lines))]
+    turn, note = page_turn(ctx, total, page, lambda n: f"{ACTIONS}:page:{n}", CAMPAIGNS)
+    if note:
+        lines.append(note)
+    return [Reply(text="\n".join(lines), buttons=(turn,) if turn is not None else ())]
 
 
 async def campaign_command(ctx: Context) -> list[Reply]:
@@ -111,8 +118,11 @@ async def _confirm_send(ctx: Context, campaign: Campaign) -> list[Reply]:
 
 
 async def campaign_action(ctx: Context) -> list[Reply]:
-    """``cmpa:send:<id>``: the confirmed send (managers and owners, checked by the router)."""
+    """``cmpa:send:<id>``: the confirmed send; ``cmpa:page:<n>``: a page of ``/campaigns``
+    (managers and owners, checked by the router)."""
     verb, _, raw = ctx.args.partition(":")
+    if verb == "page":
+        return await list_campaigns(ctx, page_number(raw))
     if verb != "send" or row_id(raw) is None:
         return [ctx.reply("error.button_expired")]
     campaign = await _campaign(ctx, raw)

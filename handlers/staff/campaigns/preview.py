@@ -272,7 +272,7 @@ async def preview_lines(ctx: StaffAct, campaign: Campaign, reach: Reach) -> list
 async def sample_message(ctx: StaffAct, campaign: Campaign, row: Any) -> Reply:
     rules = await load_rules(ctx.uow)
     spend = row.spend if isinstance(row.spend, Decimal) else Decimal(row.spend or 0)
-    tier, _ = rules.tier_for(spend)
+    tier, _ = rules.held_tier(row.tier, spend)  # the row of :func:`audience_query`
     locale = row.locale or "th"
     values = member_values(
         name=row.name,
@@ -346,7 +346,7 @@ async def test_replies(
 async def member_message_values(
     ctx: StaffAct, member: Member | None, offer: Offer | None, locale: str, name: str | None
 ) -> dict[str, str | None]:
-    """What each placeholder shows for ``member`` (their tier over the tier window, their home
+    """What each placeholder shows for ``member`` (the tier they hold, their home
     branch); with no member, ``name`` and no points, tier or branch."""
     shop = await shown_shop_name(ctx.uow, locale, ctx.settings.shop_name)
     tz = ctx.settings.tz
@@ -364,7 +364,8 @@ async def member_message_values(
         )
     status_rules = await load_rules(ctx.uow)
     since = add_months(ctx.now, -status_rules.tier_window_months)
-    tier, _ = status_rules.tier_for(await ctx.uow.members.spend_since(member.id, since))
+    spend = await ctx.uow.members.spend_since(member.id, since)
+    tier, _ = status_rules.held_tier(member.tier, spend)
     branch = await ctx.uow.branches.get(member.home_branch_id) if member.home_branch_id else None
     return member_values(
         name=member.name,

@@ -172,6 +172,7 @@ async def example_row(ctx: StaffAct, branch_id: int | None = None) -> AudienceRo
         spend,
         branch.name_th if branch else None,
         branch.name_en if branch else None,
+        held=member.tier,
     )
 
 
