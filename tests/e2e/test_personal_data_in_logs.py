@@ -151,11 +151,6 @@ def _accepting_inbox(dialect: str) -> list[str]:
     return ["DROP TRIGGER refuse_inbox ON inbox", "DROP FUNCTION refuse_inbox()"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a database error while handling a member's message logs the SQL statement's "
-    "parameters (their words, phone) in the bus's error line",
-)
 async def test_a_refused_write_does_not_copy_the_members_words_into_the_log(
     tg: TelegramWorld, server_log: io.StringIO
 ) -> None:
