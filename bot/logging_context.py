@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Final, Literal, TextIO
+from typing import Any, Final, Literal, TextIO
 
 LogFormat = Literal["text", "kv", "json"]
 
@@ -75,7 +76,32 @@ class ContextFilter(logging.Filter):
         return True
 
 
-class TextFormatter(logging.Formatter):
+#: PostgreSQL's DETAIL of an error quotes the row's values ("Key (phone)=(+66…) already
+#: exists", "Failing row contains (…)"): a member's data that a log would keep past their
+#: erasure. It runs to the next part of the error SQLAlchemy or a traceback writes (a value
+#: may hold line breaks) and is written without them.
+_DETAIL: Final = re.compile(
+    r"^DETAIL:  .*?"
+    r"(?=\n+(?:\[SQL: |HINT:  |\(Background on |The above exception|During handling)|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+DETAIL_HIDDEN: Final = "DETAIL:  (not logged: it may quote a member's data)"
+
+
+class _ValuesHidden(logging.Formatter):
+    """Writes an exception without the values a database error's DETAIL quotes."""
+
+    def formatException(self, ei: Any) -> str:
+        text = super().formatException(ei)
+        return _DETAIL.sub(DETAIL_HIDDEN, text) if "DETAIL:  " in text else text
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info:
+            record.exc_text = None  # another handler's copy may hold the values: written anew
+        return super().format(record)
+
+
+class TextFormatter(_ValuesHidden):
     """:data:`TEXT_FORMAT` as ``logging.Formatter`` writes it, the date and time of a second
     written once for all the records of that second (a busy server logs many: one access line
     per request)."""
@@ -97,7 +123,7 @@ class TextFormatter(logging.Formatter):
         return written
 
 
-class KeyValueFormatter(logging.Formatter):
+class KeyValueFormatter(_ValuesHidden):
     """``ts=… level=INFO logger=… channel=telegram event_id=tg:1 member_id=7 msg="…"``."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -114,7 +140,7 @@ class KeyValueFormatter(logging.Formatter):
         return text
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(_ValuesHidden):
     """One JSON object per line; ids that are not known are left out."""
 
     def format(self, record: logging.LogRecord) -> str:

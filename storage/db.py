@@ -226,6 +226,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
     WAL at every commit, so what was answered 200 survives a power cut too."""
     if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"sqlite synchronous must be one of {sorted(SQLITE_SYNCHRONOUS)}")
+    kwargs.setdefault("hide_parameters", True)  # errors name SQL, not a member's words (PDPA)
     if not is_sqlite(url):
         return _postgres_engine(url, kwargs)
 

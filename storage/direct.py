@@ -194,7 +194,13 @@ async def _driver_error(
     if dead:
         await connection.invalidate(error)
     return DBAPIError.instance(
-        sql, parameters, error, sqlite3.Error, connection_invalidated=dead, dialect=dialect
+        sql,
+        parameters,
+        error,
+        sqlite3.Error,
+        hide_parameters=True,  # as the engine's (storage.db.create_engine): no member's words
+        connection_invalidated=dead,
+        dialect=dialect,
     )
 
 

@@ -5,15 +5,15 @@ member who has not been erased (an erased member's row holds no personal data wo
 exporting), and reads back through ``chatcrm import members`` as it is: its headers are the
 import's field names, and the member code is kept for members the import creates.
 
-Free text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first: a
-customer chooses their own name) is written with a leading ``'``, which the import removes.
+A cell that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@`` first: a
+customer chooses their own name, and a phone ``+66…`` would become a number) is written with a
+leading ``'`` (:mod:`bot.core.spreadsheet`), which the import removes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.spreadsheet import spreadsheet_row
 from storage.models import Branch, Member, MemberTag, Sale, table_of
 
 COLUMNS: Final = (
@@ -43,7 +44,6 @@ COLUMNS: Final = (
     "tags",
 )
 YIELD_PER: Final = 1_000
-_FORMULA_START: Final = re.compile(r"^[=+\-@\t\r]")
 _MEMBERS = table_of(Member)
 _SALES = table_of(Sale)
 _TAGS = table_of(MemberTag)
@@ -51,12 +51,6 @@ _BRANCHES = table_of(Branch)
 
 #: (members written so far)
 ExportProgress = Callable[[int], None]
-
-
-def spreadsheet_safe(text: str | None) -> str:
-    if not text:
-        return ""
-    return f"'{text}" if _FORMULA_START.match(text) else text
 
 
 def _query(tier_since: datetime, where: ColumnElement[bool] | None = None) -> Any:
@@ -112,7 +106,7 @@ def _row(member: Any, tz: ZoneInfo, tier_for: Callable[[str | None, Decimal], st
     tags = sorted(set(member.tags.split(","))) if member.tags else []
     return [
         member.member_code,
-        spreadsheet_safe(member.name),
+        member.name or "",
         member.phone or "",
         _day(member.birthday),
         member.gender or "",
@@ -124,7 +118,7 @@ def _row(member: Any, tz: ZoneInfo, tier_for: Callable[[str | None, Decimal], st
         str(spend),
         _when(member.last_visit, tz),
         "yes" if member.marketing_opt_in else "no",
-        spreadsheet_safe(",".join(tags)),
+        ",".join(tags),
     ]
 
 
@@ -150,7 +144,7 @@ async def csv_chunks(
             buffer.seek(0)
             buffer.truncate()
             rows: Iterable[Any] = partition
-            writer.writerows(_row(member, tz, tier_for) for member in rows)
+            writer.writerows(spreadsheet_row(_row(member, tz, tier_for)) for member in rows)
             yield buffer.getvalue(), len(partition)
 
 

@@ -96,6 +96,7 @@ async def _driver_error(
         parameters,
         translated,
         dialect.loaded_dbapi.Error,
+        hide_parameters=True,  # as the engine's (storage.db.create_engine): no member's words
         connection_invalidated=dead,
         dialect=dialect,
     )

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
+from bot.core.spreadsheet import spreadsheet_row
+
 Severity = Literal["error", "warning"]
 REPORT_COLUMNS: Final = ("line", "severity", "column", "value", "reason")
 
@@ -55,11 +57,15 @@ class ImportReport:
         return sorted(self.issues, key=lambda issue: (issue.line, issue.severity, issue.column))
 
     def write_csv(self, path: Path) -> None:
-        """The issues as a CSV the owner can open next to the imported file."""
+        """The issues as a CSV the owner can open next to the imported file (a cell that would
+        be a formula is written with a leading ``'``, :mod:`bot.core.spreadsheet`)."""
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
             for issue in self.sorted_issues():
+                # the value and the column's name come from the file: shown as text, not run
                 writer.writerow(
-                    (issue.line, issue.severity, issue.column, issue.value, issue.reason)
+                    spreadsheet_row(
+                        (issue.line, issue.severity, issue.column, issue.value, issue.reason)
+                    )
                 )

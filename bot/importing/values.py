@@ -15,6 +15,7 @@ from typing import Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
+from bot.core.spreadsheet import unguarded
 from bot.importing.csvfile import CsvRecord
 from shop.inputs import (
     clean_name,
@@ -42,8 +43,6 @@ _GENDERS: Final = {
     "male": "male", "m": "male", "man": "male", "ชาย": "male", "ช": "male",
     "other": "other", "อื่นๆ": "other", "อื่น ๆ": "other", "อื่น": "other",
 }  # fmt: skip
-#: what a spreadsheet guard puts before text that would otherwise be a formula
-_FORMULA_GUARD: Final = re.compile(r"^'(?=[=+\-@])")
 
 
 T = TypeVar("T")
@@ -58,7 +57,9 @@ class CellError(Exception):
 
 
 def phone(text: str) -> str:
-    """A Thai phone in any form chat accepts, or one whose leading 0 a spreadsheet dropped."""
+    """A Thai phone in any form chat accepts (``'+66…`` as an export writes it too), or one
+    whose leading 0 a spreadsheet dropped."""
+    text = unguarded(text)
     try:
         return parse_phone(text)
     except InvalidInput:
@@ -86,7 +87,7 @@ def dropped_zero_phone(text: str) -> str | None:
 
 def name(text: str) -> str:
     try:
-        return clean_name(_FORMULA_GUARD.sub("", text) if text.startswith("'") else text)
+        return clean_name(unguarded(text))
     except InvalidInput:
         raise CellError("name is empty") from None
 
@@ -151,8 +152,7 @@ def tags(text: str) -> tuple[str, ...]:
     """Distinct tags in file order, separated by ``,``, ``;`` or ``|``; cleaned of control
     characters as names are (:func:`shop.inputs.visible_text`)."""
     found: list[str] = []
-    unguarded = _FORMULA_GUARD.sub("", text) if text.startswith("'") else text
-    for part in _LIST_SEPARATORS.split(visible_text(unguarded)):
+    for part in _LIST_SEPARATORS.split(visible_text(unguarded(text))):
         tag = " ".join(part.split())
         if len(tag) > MAX_TAG_LENGTH:
             raise CellError(f"tag longer than {MAX_TAG_LENGTH} characters: {tag[:20]}…")

@@ -1,9 +1,10 @@
 """Erasure of a member's personal data (PDPA s.33), in the caller's unit of work.
 
 Personal data lives on ``members`` and ``channel_identities`` (plus free text in ``inbox``,
-feedback and audit details, names in queued messages and in staff alerts about the member, and
-media made for them). The member row stays, emptied, so sales and points keep an anonymous
-owner and the shop's totals do not change.
+feedback and audit details, names in queued messages, in staff alerts about the member and in
+the referral notice to the friend who invited them, and media made for them). The member row
+stays, emptied, so sales and points keep an anonymous owner and the shop's totals do not
+change.
 """
 
 from __future__ import annotations
@@ -66,9 +67,10 @@ class Erasure:
     async def erase_member(self, member: Member, now: datetime) -> None:
         """Clear every personal field, delete the member's chat identities, their inbox
         messages, conversation states, not-yet-sent messages, staff's notes and tags about
-        them, staff alerts quoting them, media made for them; void their unused coupons; keep
-        only numbers in audit rows about them; set ``erased_at``. On SQLite the commit then
-        empties the WAL (:meth:`after_commit`); deleted rows are zeroed (``secure_delete``).
+        them, staff alerts and the referral notice to their inviter quoting them, media made
+        for them; void their unused coupons; keep only numbers in audit rows about them; set
+        ``erased_at``. On SQLite the commit then empties the WAL (:meth:`after_commit`);
+        deleted rows are zeroed (``secure_delete``).
 
         A later event from the same chat account finds no identity and starts as a stranger.
 
@@ -169,9 +171,11 @@ class Erasure:
             log.warning("WAL not emptied after an erasure", exc_info=True)
 
     async def _forget_staff_alerts(self, member_id: int | None, identity_ids: list[int]) -> None:
-        """Staff alerts about the person (a message of theirs, a low rating, a sale to approve)
-        quote their words or name: unsent ones go, sent ones lose their text. They are found
-        by the cause in their key, ``<cause>|s<staff id>`` (handlers/notify.py)."""
+        """Messages to others about the person quote their words or name: staff alerts (a
+        message of theirs, a low rating, a sale to approve and its answer to the cashier) and
+        the referral notice to the friend who invited them. Unsent ones go, sent ones lose
+        their text. They are found by the cause in their key: a staff alert's is
+        ``<cause>|s<staff id>`` (handlers/notify.py)."""
         threads = select(InboxThread.id).where(
             _theirs(InboxThread.member_id, InboxThread.identity_id, member_id, identity_ids)
         )
@@ -179,8 +183,13 @@ class Erasure:
         if member_id is not None:
             feedback = select(Feedback.id).where(Feedback.member_id == member_id)
             causes += [f"feedback:{fid}:low|%" for fid in await self._s.scalars(feedback)]
+            # the owner's request to approve their sale and the cashier's answer name them
             approvals = select(SaleApproval.id).where(SaleApproval.member_id == member_id)
-            causes += [f"approval:{aid}:ask|%" for aid in await self._s.scalars(approvals)]
+            for aid in await self._s.scalars(approvals):
+                causes += [f"approval:{aid}:ask|%", f"approval:{aid}:done|%"]
+            # the friend who invited them is told their name when the bonus is paid
+            # (``shop.referral.referral_key``)
+            causes.append(f"referral:{member_id}:referrer")
         for start in range(0, len(causes), ALERT_BATCH):
             about = or_(
                 *(OutboxMessage.dedupe_key.like(c) for c in causes[start : start + ALERT_BATCH])

@@ -54,13 +54,31 @@ async def test_the_csv_guards_every_formula_and_holds_no_erased_member(app: App)
     owner = await staff_chat(app, "o1", "owner", language_code="en")
     async with console_client(app) as client:
         rows = await _download(await signed_in(client, owner))
-    names = {row["phone"]: row["name"] for row in rows}
+    names = {row["phone"].removeprefix("'"): row["name"] for row in rows}
     assert "+66899999999" not in names
     assert all(ERASED_NAME not in value for row in rows for value in row.values())
     assert names["+66810000001"] == NAMES["0810000001"]  # joiners and emoji kept
     assert names["+66810000002"] == NAMES["0810000002"]  # a CSV has no markup to escape
     for phone in ("0810000003", "0810000004", "0810000005", "0810000006", "0810000007"):
         assert names["+66" + phone[1:]] == "'" + NAMES[phone], phone
+
+
+async def test_no_cell_of_the_download_is_read_as_a_formula(app: App) -> None:
+    """The console's download is the export's writer: a phone ``+66…`` would be a number in
+    Excel (6.68E+10), a name ``=…`` a formula; every cell is text."""
+    await _shop(app)
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    async with console_client(app) as client:
+        rows = await _download(await signed_in(client, owner))
+    assert len(rows) == len(NAMES) + 1  # the other branch's member too; not the erased one
+    live = [
+        (column, value)
+        for row in rows
+        for column, value in row.items()
+        if value.startswith(("=", "+", "-", "@", "\t", "\r"))
+    ]
+    assert live == []
+    assert {row["phone"] for row in rows} >= {"'+66810000001", "'+66820000000"}
 
 
 async def test_a_branch_managers_download_has_their_branch_only(app: App) -> None:

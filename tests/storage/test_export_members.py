@@ -43,7 +43,7 @@ async def test_export_has_every_member_with_totals(
     exported = await _export(engine, tmp_path / "out.csv")
     assert len(exported) == 3
     assert tuple(exported[0]) == COLUMNS
-    ploy = next(row for row in exported if row["phone"] == "+66891112222")
+    ploy = next(row for row in exported if row["phone"] == "'+66891112222")  # text, not a number
     assert ploy["visits"] == "2"
     assert ploy["total_spend"] == "305.00"
     assert ploy["tier"] == "silver"

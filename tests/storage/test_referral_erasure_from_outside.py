@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import App
 from storage.models import Member, OutboxMessage
@@ -43,11 +42,6 @@ async def _invited_and_bought(app: App) -> tuple[Chat, Chat, Member, Member]:
     return ploy, nok, inviter, friend
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after the invited friend's /deleteme, the referral notice queued to the "
-    "inviter still holds her name in the outbox (and would still be sent)",
-)
 async def test_after_the_friend_erases_herself_nothing_of_her_is_left(app: App) -> None:
     _, nok, _, _ = await _invited_and_bought(app)
     await nok.say("/deleteme")
@@ -81,3 +75,25 @@ async def test_an_erased_members_invite_code_no_longer_invites(app: App) -> None
     async with app.uow() as uow:
         rows = await session_of(uow).scalars(select(OutboxMessage.dedupe_key))
         assert [key for key in rows if key.startswith("referral:")] == []
+
+
+async def test_a_sent_notice_to_the_inviter_keeps_no_word_of_the_erased_friend(app: App) -> None:
+    """Already delivered to Ploy, the notice stays in the outbox (counted, to Ploy's chat) with
+    its text gone."""
+    _, nok, inviter, friend = await _invited_and_bought(app)
+    key = f"referral:{friend.id}:referrer"
+    async with app.uow() as uow:
+        await session_of(uow).execute(
+            update(OutboxMessage).where(OutboxMessage.dedupe_key == key).values(status="sent")
+        )
+        await uow.commit()
+    await nok.say("/deleteme")
+    await nok.press("del:yes")
+    async with app.uow() as uow:
+        [notice] = await session_of(uow).scalars(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == key)
+        )
+    assert notice.status == "sent"
+    assert notice.member_id == inviter.id
+    assert NOK_NAME not in json.dumps(notice.payload, ensure_ascii=False)
+    assert notice.payload == {"v": 1, "replies": []}

@@ -165,3 +165,21 @@ async def test_approve_after_the_member_erased_closes_the_request_and_tells_both
     assert entry.details["reason"] == "member_erased"
     await owner.press(f"apv:y:{approval.id}")  # pressed again: decided already, nothing more
     assert owner.text() == t("th", "approval.already_decided", status=t("th", "approval.declined"))
+
+
+async def test_the_cashiers_answer_naming_the_member_goes_with_her_erasure(app: App) -> None:
+    """The approved sale's notice to the cashier names the member: unsent when she erases
+    herself, it is withdrawn with the owner's request that named her."""
+    _, owner, member_id = await _over_cap(app)
+    [approval] = await approvals(app)
+    await owner.press(f"apv:y:{approval.id}")
+    [told] = await queued(app, f"approval:{approval.id}:done")
+    async with app.uow() as uow:
+        member = await uow.members.get(member_id)
+        assert member is not None
+        assert member.name
+        assert member.name in texts(told)
+        await uow.erasure.erase_member(member, app.clock.now())
+        await uow.commit()
+    assert await queued(app, f"approval:{approval.id}:done") == []
+    assert await queued(app, f"approval:{approval.id}:ask") == []

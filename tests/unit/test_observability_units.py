@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import sys
 
 import pytest
 
 from bot import metrics
 from bot.bootstrap import App
 from bot.logging_context import (
+    DETAIL_HIDDEN,
     ContextFilter,
     JsonFormatter,
     KeyValueFormatter,
     bind_event,
     configure,
+    formatter,
 )
 from bot.logging_context import bind_member as bind_member_id
 from jobs.periods import PeriodicJob, every_minutes
@@ -88,3 +92,29 @@ def test_configured_json_logs_go_to_stderr_and_leave_other_handlers_alone(
     finally:
         root.handlers[:] = before
         root.setLevel(level)
+
+
+def test_a_database_errors_detail_is_not_logged_in_any_format() -> None:
+    """PostgreSQL's DETAIL quotes the refused row (a value may span lines); the error's kind,
+    its statement and the rest of the traceback stay."""
+    statement = "[SQL: INSERT INTO inbox (text) VALUES ($1)]"
+    detail = "DETAIL:  Failing row contains (7, my home is 99/1\n\nSoi Thonglor, +66891112233)."
+    try:
+        try:
+            raise ValueError(f'new row for relation "inbox" violates check constraint\n{detail}')
+        except ValueError as error:
+            raise RuntimeError(f"(IntegrityError) {error}\n{statement}") from error
+    except RuntimeError:
+        record = logging.LogRecord("t", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    for fmt in ("text", "kv", "json"):
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(formatter(fmt))  # type: ignore[arg-type]
+        handler.handle(record)
+        written = stream.getvalue()
+        assert "Thonglor" not in written, (fmt, written)
+        assert "+66891112233" not in written, (fmt, written)
+        assert "violates check constraint" in written
+        assert statement in written
+        assert "The above exception" in written
+        assert DETAIL_HIDDEN in written
