@@ -7,14 +7,11 @@ known: PostgreSQL's generic plans, SQLite's statement before it is bound)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, inspect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, inspect
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
@@ -23,6 +20,7 @@ from storage.models import Base
 from storage.uow import UnitOfWork
 from tests.storage.migration_support import scratch_engine
 from tests.storage.outbox_support import queue
+from tests.storage.plan_support import captured_statement, plan_for_any_value
 
 LEASE = timedelta(minutes=5)
 
@@ -66,42 +64,6 @@ async def test_the_migrated_partial_indexes_have_the_models_conditions(app: App)
     assert migrated == declared
 
 
-Step = Callable[[UnitOfWork], Awaitable[Any]]
-
-
-async def _statement(app: App, step: Step, marker: str) -> tuple[str, int]:
-    """The SQL ``step`` runs that contains ``marker``, and how many parameters it binds."""
-    seen: list[tuple[str, int]] = []
-
-    def record(_c: object, _cur: object, sql: str, params: Any, *_rest: object) -> None:
-        if marker in sql:
-            seen.append((sql, len(params or ())))
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        async with app.uow() as uow:
-            await step(uow)
-            await uow.commit()
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", record)
-    assert len(seen) == 1, seen
-    return seen[0]
-
-
-async def _plan_for_any_value(connection: AsyncConnection, sql: str, count: int) -> str:
-    """The plan of ``sql`` made without its parameters' values: SQLite's, prepared before
-    they are bound (every one bound NULL); PostgreSQL's generic plan of the prepared SQL."""
-    if connection.dialect.name == "sqlite":
-        rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (None,) * count)
-        return "\n".join(str(row[-1]) for row in rows)
-    await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-    await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a few rows here
-    await connection.exec_driver_sql(f"PREPARE outbox_plan AS {sql}")
-    nulls = ", ".join(["NULL"] * count)
-    rows = await connection.exec_driver_sql(f"EXPLAIN EXECUTE outbox_plan({nulls})")
-    return "\n".join(str(row[0]) for row in rows)
-
-
 async def _claim(uow: UnitOfWork, clock: FrozenClock, urgent_only: bool = False) -> None:
     now = clock.now()
     await uow.outbox.claim(now, 100, now + LEASE, ["telegram", "line"], urgent_only=urgent_only)
@@ -115,9 +77,9 @@ async def test_a_claim_walks_the_partial_index_of_the_rows_it_may_take(
 ) -> None:
     for n in range(5):
         await queue(app, f"k{n}")
-    sql, count = await _statement(app, lambda uow: _claim(uow, clock, urgent_only), "LIMIT")
+    sql, count = await captured_statement(app, lambda uow: _claim(uow, clock, urgent_only), "LIMIT")
     async with app.engine.connect() as connection:
-        plan = await _plan_for_any_value(connection, sql, count)
+        plan = await plan_for_any_value(connection, sql, count)
     assert index in plan, plan
 
 
@@ -129,9 +91,9 @@ async def test_the_check_whether_a_campaign_is_done_walks_the_pending_rows_only(
     async def finish(uow: UnitOfWork) -> None:
         await uow.promotions.finish_if_done(7, clock.now())
 
-    sql, count = await _statement(app, finish, "EXISTS")
+    sql, count = await captured_statement(app, finish, "EXISTS")
     async with app.engine.connect() as connection:
-        plan = await _plan_for_any_value(connection, sql, count)
+        plan = await plan_for_any_value(connection, sql, count)
     assert "ix_outbox_pending" in plan, plan
 
 

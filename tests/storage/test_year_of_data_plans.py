@@ -9,48 +9,14 @@ remains has no index to use; SQLite's plan before the values are bound).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
 from storage.uow import UnitOfWork
-
-Step = Callable[[UnitOfWork], Awaitable[Any]]
-
-
-async def _statement(app: App, step: Step, marker: str) -> tuple[str, int]:
-    """The one statement ``step`` runs whose SQL contains ``marker``, and its parameter count."""
-    seen: list[tuple[str, int]] = []
-
-    def record(_c: object, _cur: object, sql: str, params: Any, *_rest: object) -> None:
-        if marker in sql:
-            seen.append((sql, len(params or ())))
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        async with app.uow() as uow:
-            await step(uow)  # not committed: the unit of work rolls back on leaving
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", record)
-    assert len(seen) == 1, seen
-    return seen[0]
-
-
-async def _plan(connection: AsyncConnection, sql: str, count: int) -> str:
-    if connection.dialect.name == "sqlite":
-        rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (None,) * count)
-        return "\n".join(str(row[-1]) for row in rows)
-    await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-    await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    await connection.exec_driver_sql(f"PREPARE year_plan AS {sql}")
-    nulls = ", ".join(["NULL"] * count)
-    rows = await connection.exec_driver_sql(f"EXPLAIN EXECUTE year_plan({nulls})")
-    return "\n".join(str(row[0]) for row in rows)
+from tests.storage.plan_support import Step, captured_statement, plan_for_any_value
 
 
 def _reads_whole(plan: str, table: str) -> bool:
@@ -64,9 +30,9 @@ def _reads_whole(plan: str, table: str) -> bool:
 
 
 async def _plan_of(app: App, step: Step, marker: str) -> str:
-    sql, count = await _statement(app, step, marker)
+    sql, count = await captured_statement(app, step, marker, commit=False)
     async with app.engine.connect() as connection:
-        return await _plan(connection, sql, count)
+        return await plan_for_any_value(connection, sql, count)
 
 
 async def test_whether_a_member_changed_their_phone_is_read_by_an_index(app: App) -> None:
