@@ -16,7 +16,8 @@ marked ``cancelled``, counted as withdrawn in campaign stats — when:
   quiet hours overnight is wrong once they were at the counter in the morning. A campaign
   message whose offer has ended (its last valid day is over, shop time) is withdrawn when
   claimed too: sent on the offer's last evening, it waited out the quiet hours, and an offer
-  nobody can use any more is no promotion.
+  nobody can use any more is no promotion. So is one whose offer is good only at branches
+  that have all closed since it was queued.
 
 Transactional rows (receipts, points and coupon notices) are never withdrawn here; staff
 messages only when their staff member is removed (:func:`withdraw_staff_messages`). A campaign
@@ -90,7 +91,9 @@ async def _offer_ended(
     uow: UnitOfWork, batch: Collection[QueuedMessage], now: datetime, tz: ZoneInfo
 ) -> set[int]:
     """The ids of the campaign messages in ``batch`` whose campaign's offer has ended at
-    ``now``: one statement for the batch's campaigns (a claim holds a few), none per row.
+    ``now``, or is good only at branches that are all closed now: one statement for the
+    batch's campaigns (a claim holds a few) and one for the open branches when an offer names
+    its branches, none per row.
     A fan-out claims thousands of rows of one campaign: rows are grouped by their key's
     campaign part as a plain string, and one key of each group is parsed."""
     groups: dict[str, list[int]] = {}
@@ -108,9 +111,18 @@ async def _offer_ended(
     for part, ids in groups.items():
         if (parsed := CampaignMessageKey.parse(first[part])) is not None:
             by_campaign.setdefault(parsed.campaign_id, []).extend(ids)
+    offers = {
+        campaign_id: Offer.from_json(offer)
+        for campaign_id, offer in (await uow.campaigns.offers(by_campaign.keys())).items()
+        if offer
+    }
+    open_codes: set[str] | None = None  # read once, only when an offer names its branches
     ended: set[int] = set()
-    for campaign_id, offer in (await uow.campaigns.offers(by_campaign.keys())).items():
-        if offer and Offer.from_json(offer).ended_by(now, tz):
+    for campaign_id, offer in offers.items():
+        if offer.branches and open_codes is None:
+            open_codes = {branch.code for branch in await uow.branches.active()}
+        nowhere = bool(offer.branches) and not (open_codes or set()).intersection(offer.branches)
+        if nowhere or offer.ended_by(now, tz):
             ended.update(by_campaign[campaign_id])
     return ended
 
