@@ -129,8 +129,21 @@ async def set_open(
     now: datetime,
     channel: str | None = None,
 ) -> BranchView:
-    """Close or reopen a branch (doing what is already so changes and audits nothing)."""
+    """Close or reopen a branch (doing what is already so changes and audits nothing).
+    Closing it revokes the open staff invites to it (audited ``staff.invite_revoked``, reason
+    ``branch_closed``): a code handed out earlier would make staff of a branch that can no
+    longer sell or redeem; reopening does not bring them back."""
     branch = await _existing(uow, code)
+    if not is_open and branch.active:
+        for invite_id in await uow.staff.revoke_invites(now, branch_id=branch.id):
+            await uow.audit.record(
+                actor,
+                "staff.invite_revoked",
+                now,
+                channel=channel,
+                invite_id=invite_id,
+                reason="branch_closed",
+            )
     if branch.active != is_open:
         before = {"open": branch.active}
         await uow.branches.set_open(branch, is_open)

@@ -150,11 +150,16 @@ class StaffMembers:
         return result.scalars().all()
 
     async def revoke_invites(
-        self, now: datetime, invite_id: int | None = None, created_by: str | None = None
+        self,
+        now: datetime,
+        invite_id: int | None = None,
+        created_by: str | None = None,
+        branch_id: int | None = None,
     ) -> Sequence[int]:
-        """End the outstanding invites with id ``invite_id`` and/or made by ``created_by``; the
-        ids of those it ended. A revoked invite expires now (a conditional update: a claim at
-        the same moment either used it first or finds it gone)."""
+        """End the outstanding invites with id ``invite_id`` and/or made by ``created_by``
+        and/or to branch ``branch_id``; the ids of those it ended. A revoked invite expires now
+        (a conditional update: a claim at the same moment either used it first or finds it
+        gone)."""
         query = update(StaffInvite).where(
             StaffInvite.used_at.is_(None), StaffInvite.expires_at > now
         )
@@ -162,6 +167,8 @@ class StaffMembers:
             query = query.where(StaffInvite.id == invite_id)
         if created_by is not None:
             query = query.where(StaffInvite.created_by == created_by)
+        if branch_id is not None:
+            query = query.where(StaffInvite.branch_id == branch_id)
         result = await self._s.execute(
             query.values(expires_at=now)
             .returning(StaffInvite.id)

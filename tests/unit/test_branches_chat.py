@@ -9,7 +9,14 @@ from storage.models import Branch, Sale
 from tests.chat import Chat
 from tests.unit.journey_support import rows
 from tests.unit.rewards_support import coupon_rows, make_coupon
-from tests.unit.staff_support import audit_rows, make_member, member_chat, staff_chat
+from tests.unit.staff_support import (
+    audit_rows,
+    ensure_branches,
+    make_member,
+    member_chat,
+    staff_chat,
+    staff_of,
+)
 
 
 async def _add(owner: Chat, code: str, name_th: str, name_en: str | None) -> None:
@@ -181,3 +188,25 @@ async def test_a_cashier_of_a_closed_branch_cannot_redeem_there(app: App) -> Non
     await cashier.say(f"/redeem {coupon.code}")
     [used] = await coupon_rows(app)
     assert used.redeemed_at is not None
+
+
+async def test_closing_a_branch_revokes_the_open_invites_to_it(app: App) -> None:
+    """A code handed out for Asoke made a cashier of a branch closed meanwhile (its sales and
+    redemptions then refused); invites to other branches and to every branch still work."""
+    await ensure_branches(app, ("asoke", "ratchada"))
+    owner = await staff_chat(app, "o1", "owner")
+    asoke_code = (await owner.say("/staff invite cashier asoke"))[-1].text
+    ratchada_code = (await owner.say("/staff invite cashier ratchada"))[-1].text
+    await owner.press("brn:close:asoke")
+    late = Chat(app, user_id="c1", language_code="en")
+    await late.say(asoke_code)
+    assert late.text() == t("en", "staff.claim_invalid")
+    assert await staff_of(app, "c1") is None
+    [revoked] = await audit_rows(app, "staff.invite_revoked")
+    assert revoked.details["reason"] == "branch_closed"
+    await owner.press("brn:open:asoke")  # reopening does not bring the code back
+    await late.say(asoke_code)
+    assert await staff_of(app, "c1") is None
+    other = Chat(app, user_id="c2")
+    await other.say(ratchada_code)
+    assert await staff_of(app, "c2") is not None
