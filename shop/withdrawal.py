@@ -33,6 +33,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.keys import CampaignMessageKey
+from shop.campaigns.launch import closed_offer_branches
 from shop.campaigns.offers import Offer
 from shop.campaigns.tracking import finish_if_done
 from storage.repositories.outbox import QueuedMessage
@@ -92,8 +93,8 @@ async def _offer_ended(
 ) -> set[int]:
     """The ids of the campaign messages in ``batch`` whose campaign's offer has ended at
     ``now``, or is good only at branches that are all closed now: one statement for the
-    batch's campaigns (a claim holds a few) and one for the open branches when an offer names
-    its branches, none per row.
+    batch's campaigns (a claim holds a few), and one more for each of them whose offer names
+    its branches (:func:`~shop.campaigns.launch.closed_offer_branches`), none per row.
     A fan-out claims thousands of rows of one campaign: rows are grouped by their key's
     campaign part as a plain string, and one key of each group is parsed."""
     groups: dict[str, list[int]] = {}
@@ -111,18 +112,12 @@ async def _offer_ended(
     for part, ids in groups.items():
         if (parsed := CampaignMessageKey.parse(first[part])) is not None:
             by_campaign.setdefault(parsed.campaign_id, []).extend(ids)
-    offers = {
-        campaign_id: Offer.from_json(offer)
-        for campaign_id, offer in (await uow.campaigns.offers(by_campaign.keys())).items()
-        if offer
-    }
-    open_codes: set[str] | None = None  # read once, only when an offer names its branches
     ended: set[int] = set()
-    for campaign_id, offer in offers.items():
-        if offer.branches and open_codes is None:
-            open_codes = {branch.code for branch in await uow.branches.active()}
-        nowhere = bool(offer.branches) and not (open_codes or set()).intersection(offer.branches)
-        if nowhere or offer.ended_by(now, tz):
+    for campaign_id, stored in (await uow.campaigns.offers(by_campaign.keys())).items():
+        offer = Offer.from_json(stored) if stored else None
+        if offer is not None and (
+            offer.ended_by(now, tz) or await closed_offer_branches(uow, offer)
+        ):
             ended.update(by_campaign[campaign_id])
     return ended
 
