@@ -1,8 +1,8 @@
 """Lists of buttons a page at a time: the branch pickers (the home-branch question at sign-up and
 in ``/profile``, the segment and reward wizards' branch steps), ``/branches``, the reward
 catalog of /settings, a member's ``/rewards`` and ``/coupons``, the removal and revoke buttons
-of ``/staff`` and ``/staff invites`` share it; :class:`PageWords`
-names what a list holds.
+of ``/staff`` and ``/staff invites`` and the campaign wizard's segment question share it;
+:class:`PageWords` names what a list holds.
 
 A chain's every branch (or a shop's every reward) on one set of buttons outgrows what the
 platforms take: LINE shows more than 13 buttons as one Flex bubble and refuses a bubble over
@@ -46,6 +46,7 @@ REWARDS: Final = PageWords("pages.more_rewards", "pages.first_rewards", "pages.r
 COUPONS: Final = PageWords("pages.more_coupons", "pages.first_coupons", "pages.coupons_page")
 STAFF: Final = PageWords("pages.more_staff", "pages.first_staff", "pages.staff_page")
 INVITES: Final = PageWords("pages.more_invites", "pages.first_invites", "pages.invites_page")
+SEGMENTS: Final = PageWords("pages.more_segments", "pages.first_segments", "pages.segments_page")
 CAMPAIGNS: Final = PageWords(
     "pages.more_campaigns", "pages.first_campaigns", "pages.campaigns_page"
 )

@@ -13,9 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from bot.core.ids import row_id
 from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
 from bot.i18n import format_datetime
+from handlers.branch_pages import SEGMENTS, button_page, page_number
 from handlers.context import Context
 from handlers.staff.acting import StaffAct
 from shop.campaigns.drafts import (
@@ -52,16 +54,18 @@ async def start_wizard(ctx: Context) -> list[Reply]:
     return [await _ask_segment(ctx)]
 
 
-async def _ask_segment(ctx: Context) -> Reply:
-    saved = [segment.name for segment in await ctx.uow.segments.all()]
-    labels = {name: name for name in saved[:6]}  # a saved segment's name is as written
-    labels |= {name: ctx.t(f"segment.builtin_{name}") for name in list(BUILTIN_SEGMENTS)[:6]}
-    buttons = tuple(
-        Button(label[:20], f"{FLOW}:seg:{name}")
-        for name, label in labels.items()
-        if len(name.encode()) <= 50
-    )
-    return Reply(text=ctx.t("campaign.ask_segment"), buttons=(*buttons, _cancel(ctx)))
+async def _ask_segment(ctx: Context, page: int = 0) -> Reply:
+    """The segment question: the built-in groups, then every saved segment by name, 20 buttons
+    a page (a shop's 7th or 40th segment is one press away, as its first). A saved segment's
+    button names it by id: a name of any length fits the platforms' button data."""
+    builtins = [
+        Button(ctx.t(f"segment.builtin_{name}")[:20], f"{FLOW}:seg:{name}")
+        for name in BUILTIN_SEGMENTS
+    ]
+    saved = [Button(s.name[:20], f"{FLOW}:sid:{s.id}") for s in await ctx.uow.segments.all()]
+    shown = button_page(ctx, [*builtins, *saved], page, lambda n: f"{FLOW}:segp:{n}", SEGMENTS)
+    text = "\n".join(filter(None, (ctx.t("campaign.ask_segment"), shown.note)))
+    return Reply(text=text, buttons=(*shown.buttons, _cancel(ctx)))
 
 
 def _cancel(ctx: Context) -> Button:
@@ -88,7 +92,9 @@ async def wizard_step(ctx: Context) -> list[Reply]:
 
 
 async def _segment(ctx: Context) -> list[Reply]:
-    text = ctx.args.removeprefix("seg:") if ctx.inbound.action else _typed(ctx)
+    if ctx.inbound.action and ctx.args.startswith("segp:"):
+        return [await _ask_segment(ctx, page_number(ctx.args.removeprefix("segp:")))]
+    text = await _pressed_segment(ctx) if ctx.inbound.action else _typed(ctx)
     if not text:
         return [await _ask_segment(ctx)]
     env = await segment_env(ctx.uow, ctx.now, ctx.settings.tz)
@@ -100,6 +106,16 @@ async def _segment(ctx: Context) -> list[Reply]:
         Reply(text=ctx.tn("campaign.segment_chosen", size, segment=text)),
         ctx.reply("campaign.ask_message", _cancel(ctx)),
     ]
+
+
+async def _pressed_segment(ctx: Context) -> str:
+    """The segment a button names: a built-in group's name, or a saved segment's by its id
+    ("" when it was deleted since the question was asked, or the button is forged)."""
+    if ctx.args.startswith("seg:"):
+        return ctx.args.removeprefix("seg:")
+    segment_id = row_id(ctx.args.removeprefix("sid:")) if ctx.args.startswith("sid:") else None
+    segment = None if segment_id is None else await ctx.uow.segments.get(segment_id)
+    return "" if segment is None else segment.name
 
 
 async def _message(ctx: Context) -> list[Reply]:
