@@ -23,6 +23,7 @@ from bot.i18n import format_date, format_datetime, t
 from handlers.context import Context
 from handlers.notify import notify_member
 from handlers.router import Audience, Command, Router
+from handlers.staff.options import split_options
 from shop.coupons import (
     CouponAlreadyUsed,
     CouponExpired,
@@ -73,13 +74,8 @@ async def redeem_step(ctx: Context) -> list[Reply]:
 
 def _split_args(text: str) -> tuple[str, str | None]:
     """The code (it may be typed in groups with spaces) and the ``branch=`` value, if any."""
-    words, branch = [], None
-    for word in text.split():
-        if word.casefold().startswith("branch="):
-            branch = word.partition("=")[2].strip().lower() or None
-        else:
-            words.append(word)
-    return " ".join(words), branch
+    words, options = split_options(text, ("branch",), "redeem.usage")
+    return " ".join(words), options.get("branch")
 
 
 async def _branch(ctx: Context, branch_code: str | None) -> Branch | None:

@@ -31,6 +31,7 @@ from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.approvals import over_daily_cap, pending_by_receipt, request_approval
 from handlers.staff.lookup import member_code_in, nobody_found, phone_in, refuse_own_membership
+from handlers.staff.options import split_options
 from handlers.staff.sale_notices import announce_void, finish_sale
 from shop.inputs import baht_as_typed
 from shop.ledger import (
@@ -46,14 +47,6 @@ from shop.loyalty import LoyaltyRules, load_rules
 from storage.models import Branch, Member
 from storage.repositories.sales import BeforeSale
 
-OPTION_NAMES: Final = {
-    "receipt": "receipt",
-    "ใบเสร็จ": "receipt",
-    "branch": "branch",
-    "สาขา": "branch",
-    "cat": "cat",
-    "หมวด": "cat",
-}
 CURRENCY_WORDS: Final = frozenset({"บาท", "฿", "thb", "baht"})
 MAX_CATEGORIES: Final = 10
 _CATEGORY: Final = re.compile(r"[^\s,]{1,30}")
@@ -66,17 +59,7 @@ def register(router: Router) -> None:
 
 def split_sale_args(text: str) -> tuple[str, str, dict[str, str]]:
     """(member text, amount text, options) of ``/sale`` arguments; InvalidInput if unusable."""
-    options: dict[str, str] = {}
-    words: list[str] = []
-    for word in text.split():
-        name, equals, value = word.partition("=")
-        option = OPTION_NAMES.get(name.casefold()) if equals else None
-        if option is None:
-            words.append(word)
-        elif not value:
-            raise InvalidInput("sale.usage")
-        else:
-            options[option] = value
+    words, options = split_options(text, ("receipt", "branch", "cat"), "sale.usage")
     if words and words[-1].casefold() in CURRENCY_WORDS:
         words.pop()
     if len(words) < 2:
@@ -214,28 +197,15 @@ async def sale_command(ctx: Context) -> list[Reply]:
     return [await finish_sale(ctx, result, member, branch)]
 
 
-def _void_args(text: str) -> tuple[list[str], str | None]:
-    """The words of ``/void RECEIPT [branch=CODE]`` but the branch option, and the branch
-    (two branches' tills may print one number); an empty ``branch=`` is left a word."""
-    words, branch = [], None
-    for word in text.split():
-        name, _, value = word.partition("=")
-        if value and branch is None and OPTION_NAMES.get(name.casefold()) == "branch":
-            branch = value
-        else:
-            words.append(word)
-    return words, branch
-
-
 async def void_command(ctx: Context) -> list[Reply]:
     """``/void RECEIPT``: cancel a sale and take its points back."""
     staff = ctx.staff_view
     assert staff is not None
-    words, branch = _void_args(ctx.args)
+    words, options = split_options(ctx.args, ("branch",), "sale.void_usage")
     if len(words) != 1:
         return [ctx.reply("sale.void_usage")]
     result = await void_sale(
-        ctx.uow, receipt_no=words[0], staff=staff, now=ctx.now, branch_code=branch
+        ctx.uow, receipt_no=words[0], staff=staff, now=ctx.now, branch_code=options.get("branch")
     )
     member_id = result.sale.member_id
     member = await ctx.uow.members.get(member_id) if member_id is not None else None

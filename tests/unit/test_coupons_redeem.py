@@ -124,6 +124,37 @@ async def test_an_owner_without_branch_names_one_for_branch_limited_coupons(app:
     assert stored.redeemed_branch_id == ratchada
 
 
+async def test_the_branch_option_is_read_in_thai_as_at_the_sale(app: App) -> None:
+    """``สาขา=`` names the branch at /redeem as it does at /sale and /void (it was read as part
+    of the coupon code: "no coupon with this code")."""
+    await ensure_branch(app, "asoke")
+    ratchada = await ensure_branch(app, "ratchada")
+    owner = await staff_chat(app, "o1", "owner")
+    _, member = await member_chat(app)
+    coupon = await make_coupon(app, member.id, branch_codes=["ratchada"])
+    await owner.say(f"/redeem {display_code(coupon.code)} สาขา=Ratchada")
+    [stored] = await coupon_rows(app)
+    assert stored.status == "redeemed"
+    assert stored.redeemed_branch_id == ratchada
+
+
+async def test_an_empty_branch_option_is_refused_with_the_usage(app: App) -> None:
+    """``branch=`` with nothing after it is a mistake to show, not "no branch named"."""
+    await ensure_branch(app, "asoke")
+    await ensure_branch(app, "ratchada")
+    owner = await staff_chat(app, "o1", "owner", language_code="en")
+    _, member = await member_chat(app)
+    coupon = await make_coupon(app, member.id)
+    await owner.say(f"/redeem {coupon.code} branch=")
+    assert "Usage: /redeem" in owner.text()
+    cashier = await staff_chat(app, "c1", "cashier", branch_code="asoke", language_code="en")
+    await cashier.say("/redeem")
+    await cashier.say(f"{coupon.code} สาขา=")
+    assert "Usage: /redeem" in cashier.text()
+    assert (await coupon_rows(app))[0].status == "issued"
+    assert await audit_rows(app, "coupon.redeem_failed") == []
+
+
 async def test_redeem_without_a_code_asks_for_it(app: App) -> None:
     cashier = await staff_chat(app, "c1", "cashier", branch_code="asoke")
     _, member = await member_chat(app)
