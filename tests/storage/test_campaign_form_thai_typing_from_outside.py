@@ -1,0 +1,98 @@
+"""The console's campaign form filled by a Thai owner as Thai people write days, hours, dates
+and offers: Thai digits, Buddhist Era years, Thai day names, ``๑+๑``, ``๔๐ บาท`` — and the
+forms of days and hours that are standard Thai writing: weekday abbreviations carry a period
+(``จ.-ศ.`` is Monday to Friday on every Thai shop sign) and a time range is often spaced
+(``14:00 - 16:00``, as the quiet hours setting already reads it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.bootstrap import App
+from tests.unit.admin_support import Browser, console_client, signed_in
+from tests.unit.staff_support import ensure_branch, staff_chat
+
+#: the console's campaign form as an owner fills it (the wizard's answers on one form)
+CAMPAIGN = {
+    "name": "โปรบ่าย",
+    "segment": "everyone",
+    "message": "สวัสดีค่ะคุณ {name}",
+    "offer": "buy_x_get_y",
+    "value": "1-1",
+    "title": "-",
+    "dates": "7",
+    "window": "",
+    "branches": "",
+    "cost": "40",
+    "label": "",
+    "when": "",
+    "holdout": "10",
+}
+
+
+async def _saved(app: App, field: str, value: str) -> tuple[int, str]:
+    await ensure_branch(app, "asoke")
+    owner = await staff_chat(app, "o1", "owner", language_code="th")
+    await owner.say("/segment new everyone visits >= 0")
+    async with console_client(app) as client:
+        browser: Browser = await signed_in(client, owner)
+        await browser.get("/admin/campaigns/new")
+        answer = await browser.post("/admin/campaigns/new", {**CAMPAIGN, field: value})
+        return answer.status, await answer.text()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("window", "จันทร์-ศุกร์ 14-16"),
+        ("window", "จ-ศ 14:00-16:00"),
+        ("window", "ส,อา"),
+        ("dates", "๑/๔/๒๕๖๙-๓๐/๔/๒๕๖๙"),
+        ("dates", "1/4/2569 - 30/4/2569"),
+        ("dates", "๗"),
+        ("value", "๑+๑"),
+        ("cost", "๔๐ บาท"),
+    ],
+)
+async def test_days_dates_and_offers_as_thai_owners_write_them_are_saved(
+    app: App, field: str, value: str
+) -> None:
+    status, page = await _saved(app, field, value)
+    assert status == 303, page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("value", "ซื้อ 1 แถม 1", "1-1 คือซื้อ 1 แถม 1"),
+        ("dates", "1 เม.ย. 2569 - 30 เม.ย. 2569", "วว/ดด/ปปปป"),
+        ("window", "Mon-Fri 2pm-4pm", "2pm-4pm"),
+        ("cost", "1,5", "บาท"),
+    ],
+)
+async def test_what_the_form_cannot_read_is_refused_in_thai_with_an_example(
+    app: App, field: str, value: str, said: str
+) -> None:
+    status, page = await _saved(app, field, value)
+    assert status == 400
+    assert said in page
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the offer window refuses Thai weekday abbreviations written with their "
+    "period (จ.-ศ.), the standard Thai way; only จ-ศ without periods is read",
+)
+async def test_thai_weekday_abbreviations_with_their_period_are_read(app: App) -> None:
+    status, page = await _saved(app, "window", "จ.-ศ. 14-16")
+    assert status == 303, page
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the offer window refuses a time range spaced around its dash "
+    "('14:00 - 16:00'), which the quiet hours setting reads",
+)
+async def test_an_hour_range_spaced_around_its_dash_is_read(app: App) -> None:
+    status, page = await _saved(app, "window", "จ-ศ 14:00 - 16:00")
+    assert status == 303, page
