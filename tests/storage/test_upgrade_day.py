@@ -7,7 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import App, bootstrap
@@ -16,6 +18,7 @@ from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
 from jobs.dispatcher import OutboxDispatcher
 from storage.migrate import upgrade
+from storage.models import Base
 from tests.chat import Chat
 from tests.storage.upgrade_day_support import MORNING, NIGHT, NOTES, old_shop, tallies
 from tests.unit.dispatcher_support import FakeLine, FakeTelegram
@@ -32,6 +35,11 @@ async def _upgraded(engine: AsyncEngine, settings: Settings, clock: FrozenClock)
     return await bootstrap(settings=settings, clock=clock, engine=engine, migrate=False)
 
 
+def _diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
 async def _scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
     async with engine.connect() as connection:
         return (await connection.execute(text(sql), params)).scalar_one()
@@ -46,6 +54,15 @@ async def test_the_upgrade_keeps_every_row_balance_coupon_sale_and_queued_messag
         assert await tallies(engine) == before
         await upgrade(engine)  # a second start changes nothing either
         assert await tallies(engine) == before
+
+
+async def test_the_upgraded_old_shop_has_exactly_the_schema_the_models_describe(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with old_shop(database_url, tmp_path, "upschema") as engine:
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_diff) == []
 
 
 async def test_the_report_reads_the_same_numbers_after_the_upgrade(
