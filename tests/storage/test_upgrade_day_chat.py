@@ -110,6 +110,19 @@ async def test_the_console_session_of_the_old_release_still_opens_the_console(
         async with console_client(app) as client:
             browser = Browser(client, OLD_SESSION)
             assert (await browser.get("/admin/")).status == 200
+            assert (await browser.post("/admin/signout", {})).status == 303  # its form token too
+            assert (await browser.get("/admin/")).status == 401
+
+
+async def test_an_old_session_that_lapsed_overnight_asks_to_sign_in_again(
+    database_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    async with old_shop(database_url, tmp_path, "uplapsedsession") as engine:
+        app = await _app(engine, settings, FrozenClock(MORNING))
+        async with console_client(app) as client:
+            answer = await Browser(client, OLD_SESSION).get("/admin/")
+            assert answer.status == 401
+            assert "/dashboard" in await answer.text()
 
 
 async def test_the_unused_sign_in_link_of_the_old_release_still_signs_in(
