@@ -5,10 +5,11 @@ what /stop and /deleteme from one app do to the other, and codes sent at the sam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +24,8 @@ from simulator.fakes.line_webhooks import signed_webhook, text_event
 from simulator.world import HttpWorld, http_world
 from storage.models import ChannelIdentity, InboxMessage, Member, OutboxMessage, Sale, Staff
 from storage.raw_session import session_of
+from storage.repositories.erasure import Erasure
+from storage.repositories.identities import Identities
 from tests.domain.campaign_support import audience, launch_now, make_campaign
 from tests.unit.journey_support import rows
 from tests.unit.rewards_support import make_coupon
@@ -242,13 +245,34 @@ async def test_codes_crossed_between_two_members_at_once_merge_nobody(
     "LINE account to the erased member and queues a notice to the erased Telegram account",
 )
 async def test_a_link_racing_the_members_erasure_attaches_no_account_to_the_erased(
-    app: App, world: HttpWorld
+    app: App, world: HttpWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ploy = await make_member(app, user_id=TG, locale="en", points=500)
     code = await _code(world, "telegram", TG)
     await world.say("telegram", TG, "/deleteme")
+    erasing, looked = asyncio.Event(), asyncio.Event()
+    erase, of_member = Erasure.erase_member, Identities.of_member
+
+    async def erase_then_wait(self: Erasure, member: Member, now: datetime) -> None:
+        # done and holding its locks, the erasure commits once the link has read the member
+        # and her accounts: the moment two webhooks meet (bounded, should the link wait)
+        await erase(self, member, now)
+        erasing.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(looked.wait(), 5.0)
+
+    async def of_member_and_tell(self: Identities, member_id: int) -> Sequence[ChannelIdentity]:
+        found = await of_member(self, member_id)
+        looked.set()
+        return found
+
+    monkeypatch.setattr(Erasure, "erase_member", erase_then_wait)
+    monkeypatch.setattr(Identities, "of_member", of_member_and_tell)
+    erasure = asyncio.create_task(world.press("telegram", TG, "del:yes"))
+    await erasing.wait()
     link = text_event(LINE, f"/link {code}", world.line.issue_reply_token(LINE), app.clock.now())
-    await asyncio.gather(world.press("telegram", TG, "del:yes"), _post_line(world, link))
+    assert await _post_line(world, link) == 200
+    await erasure
     assert await _accounts(app, ploy.id) == set()
     assert [row.user_id for row in await rows(app, OutboxMessage)] == []  # no "linked" notice
 
