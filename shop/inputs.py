@@ -35,6 +35,7 @@ from babel.dates import get_month_names
 
 from bot.core import bidi
 from bot.core.errors import InvalidInput
+from bot.core.typed import GROUPED_NUMBER
 from bot.core.typed import MAX_MONEY as MAX_MONEY
 
 # the shop's parsers and everything that imports them from here read typed digits one way
@@ -60,7 +61,7 @@ _ERA_MARKERS: Final = ("พศ", "คศ", "be", "ce", "ad")
 # /sale's amount: thousands commas only in threes, no sign, no exponent
 #: the sign and every decimal are read, so that callers can say "more than 0" or "at most two
 #: decimals" rather than "not an amount"
-_BAHT: Final = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_BAHT: Final = re.compile("-?" + GROUPED_NUMBER)
 _CENT: Final = Decimal("0.01")
 
 # Zero-width characters: legitimate inside text, meaningless (or dangling) at either end.
