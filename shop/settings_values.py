@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from bot.core.errors import InvalidInput
+from bot.core.typed import misplaced_comma
 from shop.campaigns.offers import KINDS, parse_value
 from shop.campaigns.templates import validate_template
 from shop.inputs import thai_digits_to_ascii
@@ -42,12 +43,19 @@ GIFT_AUTOMATIONS: Final = ("birthday", "winback")
 #: what an owner types to go back to the built-in wording of a message
 RESET_WORDS: Final = frozenset({"-", "default", "ค่าเดิม"})
 MAX_TIER_LABEL: Final = 30
+#: of a refused number, the characters quoted back
+MAX_SHOWN: Final = 30
 _CLOCK: Final = r"([0-9]{1,2})\s*[:.]\s*([0-9]{2})"
 _QUIET: Final = re.compile(_CLOCK + r"\s*(?:-|–|ถึง|to)\s*" + _CLOCK)
 
 
 def _plain(text: str) -> str:
-    return thai_digits_to_ascii(text).strip().replace(",", "").replace(" ", "")
+    """The number typed, Thai digits made ASCII, without spaces and thousands commas; a comma
+    between no thousands (``1,5`` for 1.5) is refused, never dropped into ten times the value."""
+    plain = thai_digits_to_ascii(text).strip().replace(" ", "")
+    if misplaced_comma(plain):
+        raise InvalidInput("settings.bad_comma", value=text.strip()[:MAX_SHOWN])
+    return plain.replace(",", "")
 
 
 def parse_whole(text: str, low: int, high: int) -> int:
