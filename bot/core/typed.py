@@ -28,6 +28,10 @@ GROUPED_WHOLE: Final = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
 MINUS_SIGNS: Final = "-\u2212"
 _GROUPED: Final = re.compile(GROUPED_NUMBER)
 
+#: characters that show nothing: a Thai word copied from a chat carries U+200B between words
+ZERO_WIDTH: Final = "\u200b\u200c\u200d\u2060\ufeff"
+_JOINER: Final = "\u200d"
+
 # Explicit table: int("๐๘") would silently drop the leading zero a phone number needs.
 _THAI_DIGITS: Final = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
@@ -56,3 +60,26 @@ def misplaced_comma(text: str) -> bool:
         return False
     digits = text.replace(",", "").replace(".", "", 1)
     return digits.isascii() and digits.isdigit() and ungrouped(text) is None
+
+
+def without_zero_width(text: str) -> str:
+    """``text`` without the characters that show nothing (:data:`ZERO_WIDTH`), so that a word
+    is what its reader sees: ``ลูกค้า\u200bประจำ`` is ``ลูกค้าประจำ``. A zero-width joiner
+    between two emoji (the family, a flag) draws one picture and stays."""
+    if not any(char in text for char in ZERO_WIDTH):
+        return text
+    return "".join(
+        char
+        for index, char in enumerate(text)
+        if char not in ZERO_WIDTH or (char == _JOINER and _joins_emoji(text, index))
+    )
+
+
+def _joins_emoji(text: str, index: int) -> bool:
+    before, after = text[index - 1 : index], text[index + 1 : index + 2]
+    return bool(before and after) and _pictograph(before) and _pictograph(after)
+
+
+def _pictograph(char: str) -> bool:
+    """A symbol an emoji sequence joins (or the variation selector and skin tone after one)."""
+    return unicodedata.category(char) in ("So", "Sk") or char == "\ufe0f"

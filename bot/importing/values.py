@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
 from bot.core.spreadsheet import unguarded
-from bot.core.typed import misplaced_comma
+from bot.core.typed import misplaced_comma, without_zero_width
 from bot.importing.csvfile import CsvRecord
 from shop.inputs import (
     clean_name,
@@ -156,9 +156,10 @@ def gender(text: str) -> str:
 
 def tags(text: str) -> tuple[str, ...]:
     """Distinct tags in file order, separated by ``,``, ``;`` or ``|``; cleaned of control
-    characters as names are (:func:`shop.inputs.visible_text`)."""
+    characters as names are (:func:`shop.inputs.visible_text`) and of zero-width ones as the
+    chat's /tag is (a tag is what staff see)."""
     found: list[str] = []
-    for part in _LIST_SEPARATORS.split(visible_text(unguarded(text))):
+    for part in _LIST_SEPARATORS.split(without_zero_width(visible_text(unguarded(text)))):
         tag = " ".join(part.split())
         if len(tag) > MAX_TAG_LENGTH:
             raise CellError(f"tag longer than {MAX_TAG_LENGTH} characters: {tag[:20]}…")

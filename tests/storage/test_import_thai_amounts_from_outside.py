@@ -3,7 +3,8 @@ Thai digits, a baht sign or word before or after, THB, a phone keyboard's wide d
 space between thousands — and the forms that are no amount (``120.-`` as price tags write
 it, ``1.250,50`` from a European-set POS), each reported on its line while the rows around it
 are imported. A comma is a thousands separator only between groups of three: an amount is
-never read as a hundred times itself."""
+never read as a hundred times itself. The members file's points and tags are read as the
+chat reads them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import Member, Sale
+from storage.models import Member, MemberTag, Sale
 from storage.synthetic import ensure_branches
 from tests.storage.import_support import DATA, members_from, rows, sales_from, write
 
@@ -89,3 +90,13 @@ async def test_a_points_balance_is_read_with_the_same_commas_as_an_amount(
     else:
         assert report.issues == []
         assert found == [(balance,)]
+
+
+async def test_a_tag_copied_with_a_zero_width_space_is_imported_as_staff_see_it(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """As the chat's /tag reads it: the tag a segment rule ``tag = ลูกค้าประจำ`` finds."""
+    body = "name,phone,tags\nPloy,0891112222,ลูกค้า\u200bประจำ;\ufeffvip\n"
+    report = await members_from(engine, write(tmp_path / "m.csv", body))
+    assert report.issues == []
+    assert sorted(await rows(engine, MemberTag.tag)) == [("vip",), ("ลูกค้าประจำ",)]
