@@ -17,7 +17,7 @@ from bot.core.errors import InvalidInput
 from bot.core.typed import misplaced_comma
 from shop.campaigns.offers import KINDS, parse_value
 from shop.campaigns.templates import validate_template
-from shop.inputs import thai_digits_to_ascii
+from shop.inputs import HOUR_RANGE, clock_range, thai_digits_to_ascii
 from storage.segments.lifecycle import GROUP_PRECEDENCE, OTHER_GROUP, LifecycleRules
 
 #: every lifecycle group a frequency cap is kept for (``other``: members in none of them)
@@ -45,8 +45,6 @@ RESET_WORDS: Final = frozenset({"-", "default", "ค่าเดิม"})
 MAX_TIER_LABEL: Final = 30
 #: of a refused number, the characters quoted back
 MAX_SHOWN: Final = 30
-_CLOCK: Final = r"([0-9]{1,2})\s*[:.]\s*([0-9]{2})"
-_QUIET: Final = re.compile(_CLOCK + r"\s*(?:-|–|ถึง|to)\s*" + _CLOCK)
 
 
 def _plain(text: str) -> str:
@@ -67,13 +65,14 @@ def parse_whole(text: str, low: int, high: int) -> int:
 
 
 def parse_quiet_hours(text: str) -> list[str]:
-    """``21:00-09:00`` (or ``21.00 - 9.00``, ``22:30 ถึง 06:00``): the quiet hours as stored,
-    ``["HH:MM", "HH:MM"]`` in shop time. A window across midnight is the usual case; a window
-    that starts when it ends would silence nothing and is refused."""
-    match = _QUIET.fullmatch(thai_digits_to_ascii(text).strip().casefold())
+    """``21:00-09:00`` (or ``21.00 - 9.00``, ``22:30 ถึง 06:00``, ``21-9``, read as every hour
+    range is: :data:`shop.inputs.HOUR_RANGE`): the quiet hours as stored, ``["HH:MM", "HH:MM"]``
+    in shop time. A window across midnight is the usual case; a window that starts when it
+    ends would silence nothing and is refused."""
+    match = HOUR_RANGE.fullmatch(thai_digits_to_ascii(text).strip().casefold())
     if not match:
         raise InvalidInput("prefs.bad_quiet")
-    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    (h1, m1), (h2, m2) = clock_range(match)
     if not (0 <= h1 <= 23 and 0 <= h2 <= 23 and 0 <= m1 <= 59 and 0 <= m2 <= 59):
         raise InvalidInput("prefs.bad_quiet")
     if (h1, m1) == (h2, m2):
