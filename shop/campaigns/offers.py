@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
+from bot.core.typed import ungrouped
 from shop.inputs import HOUR_RANGE, as_typed_ascii, clock_range, thai_digits_to_ascii, typed_baht
 
 KINDS: Final = ("free_item", "percent", "baht", "buy_x_get_y", "bonus_points")
@@ -132,12 +133,10 @@ def parse_value(kind: str, text: str) -> str:
         if amount is None or not Decimal(0) < amount <= MAX_OFFER_BAHT:
             raise OfferError("campaign.offer_value_baht")
         return f"{amount.normalize():f}"
-    try:
-        number = Decimal(raw.replace(",", "").removesuffix("%"))
-    except InvalidOperation:
-        raise OfferError(f"campaign.offer_value_{kind}") from None
-    # not finite: comparing a NaN raises, and no count is infinite
-    if not number.is_finite() or number != number.to_integral():
+    # a count as every number is typed: 1,000 is a thousand, 1,5 no count at all
+    plain = ungrouped(raw.removesuffix("%").strip())
+    number = Decimal(plain) if plain is not None else None
+    if number is None or number != number.to_integral():
         raise OfferError(f"campaign.offer_value_{kind}")
     if kind == "percent" and not 1 <= number <= 100:
         raise OfferError("campaign.offer_value_percent")

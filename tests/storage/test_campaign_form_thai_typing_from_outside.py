@@ -90,6 +90,33 @@ async def test_an_hour_range_spaced_around_its_dash_is_read(app: App) -> None:
     assert status == 303, page
 
 
+@pytest.mark.parametrize(("offer", "typed"), [("percent", "1,5"), ("bonus_points", "12,50")])
+async def test_an_offer_with_a_decimal_comma_is_refused_not_read_ten_times_more(
+    app: App, offer: str, typed: str
+) -> None:
+    """``1,5`` percent off is not 15%, ``12,50`` bonus points not 1,250: a comma separates
+    thousands only, as in every number the shop reads."""
+    await ensure_branch(app, "asoke")
+    owner = await staff_chat(app, "o1", "owner", language_code="th")
+    await owner.say("/segment new everyone visits >= 0")
+    async with console_client(app) as client:
+        browser: Browser = await signed_in(client, owner)
+        await browser.get("/admin/campaigns/new")
+        answer = await browser.post(
+            "/admin/campaigns/new", {**CAMPAIGN, "offer": offer, "value": typed}
+        )
+        assert answer.status == 400
+        assert "จำนวนเต็ม" in await answer.text()
+        kept = await browser.post(
+            "/admin/campaigns/new", {**CAMPAIGN, "offer": "bonus_points", "value": "1,000"}
+        )
+        assert kept.status == 303, await kept.text()
+    async with app.uow() as uow:
+        [campaign] = await uow.campaigns.recent(1)
+    assert campaign.offer is not None
+    assert campaign.offer["value"] == "1000"
+
+
 async def test_the_chat_wizard_reads_the_window_as_the_console_form_does(app: App) -> None:
     """The same window, typed in the chat's /campaign wizard: Monday to Friday, 14 to 16."""
     manager = await staff_chat(app, "boss", "manager", language_code="th")
