@@ -35,6 +35,7 @@ from babel.dates import get_month_names
 
 from bot.core import bidi
 from bot.core.errors import InvalidInput
+from bot.core.typed import GROUPED_NUMBER
 from bot.core.typed import MAX_MONEY as MAX_MONEY
 
 # the shop's parsers and everything that imports them from here read typed digits one way
@@ -60,8 +61,16 @@ _ERA_MARKERS: Final = ("พศ", "คศ", "be", "ce", "ad")
 # /sale's amount: thousands commas only in threes, no sign, no exponent
 #: the sign and every decimal are read, so that callers can say "more than 0" or "at most two
 #: decimals" rather than "not an amount"
-_BAHT: Final = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_BAHT: Final = re.compile("-?" + GROUPED_NUMBER)
 _CENT: Final = Decimal("0.01")
+
+# A time of day as people write one (``14``, ``14:00``, ``14.00``) and a range of two, spaced or
+# not around its dash, ``ถึง`` or ``to``: the offer window and the quiet hours read hours this
+# one way. Not inside a longer number (``114-16`` is no range).
+_CLOCK: Final = r"([0-9]{1,2})(?:\s*[:.]\s*([0-9]{2}))?"
+HOUR_RANGE: Final = re.compile(
+    r"(?<![0-9])" + _CLOCK + r"\s*(?:-|–|ถึง|to)\s*" + _CLOCK + r"(?![0-9])"
+)
 
 # Zero-width characters: legitimate inside text, meaningless (or dangling) at either end.
 _ZERO_WIDTH: Final = "\u200b\u200c\u200d\u2060\ufeff"
@@ -202,6 +211,13 @@ def _years_before(today: date, years: int) -> date:
         return today.replace(year=today.year - years)
     except ValueError:  # 29 February in a year that has none
         return today.replace(year=today.year - years, day=28)
+
+
+def clock_range(match: re.Match[str]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((hour, minute), (hour, minute)) of a :data:`HOUR_RANGE` match (text with ASCII digits,
+    case-folded); a time without minutes is on the hour. Their range is the caller's."""
+    h1, m1, h2, m2 = match.groups()
+    return (int(h1), int(m1 or 0)), (int(h2), int(m2 or 0))
 
 
 def visible_text(text: str) -> str:

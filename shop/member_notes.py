@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Final
 
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.typed import MINUS_SIGNS, without_zero_width
 from storage.uow import UnitOfWork
 
 MAX_NOTE: Final = 500
@@ -23,13 +24,19 @@ _TAG: Final = re.compile(r"[a-z0-9_\-\u0e00-\u0e7f]{1,40}")
 
 
 def parse_tags(words: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(tags to add, tags to remove) from ``+tag`` / ``-tag`` words (a bare word adds);
-    raises :class:`InvalidInput` (``tag.invalid``) for a word that is not a tag."""
+    """(tags to add, tags to remove) from ``+tag`` / ``-tag`` (or ``−tag``) words (a bare word
+    adds), read without zero-width characters; raises :class:`InvalidInput` (``tag.invalid``)
+    for a word that is not a tag."""
     added: list[str] = []
     removed: list[str] = []
-    for word in words:
-        target = removed if word.startswith("-") else added
-        tag = unicodedata.normalize("NFC", word.lstrip("+-")).lower()
+    for typed in words:
+        # a tag is what staff see: a zero-width space copied inside a Thai word is no part of it
+        word = without_zero_width(typed)
+        if not word:
+            continue
+        # the minus of a phone keyboard (U+2212) removes, as it takes points in /adjust
+        target = removed if word[0] in MINUS_SIGNS else added
+        tag = unicodedata.normalize("NFC", word.lstrip("+" + MINUS_SIGNS)).lower()
         if not _TAG.fullmatch(tag):
             raise InvalidInput("tag.invalid", tag=word[: MAX_TAG + 1], max=MAX_TAG)
         target.append(tag)

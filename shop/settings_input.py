@@ -21,10 +21,6 @@ _DAY: Final = re.compile(r"([0-9]{1,2})\s*[/.\-]\s*([0-9]{1,2})\s*[/.\-]\s*([0-9
 _ISO_DAY: Final = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 
 
-def _plain(text: str) -> str:
-    return thai_digits_to_ascii(text).strip().replace(",", "").replace(" ", "")
-
-
 #: a whole number in ``low..high`` (the shop's own parser, shared by every /settings page)
 parse_int = parse_whole
 

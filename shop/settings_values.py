@@ -14,9 +14,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from bot.core.errors import InvalidInput
+from bot.core.typed import misplaced_comma
 from shop.campaigns.offers import KINDS, parse_value
 from shop.campaigns.templates import validate_template
-from shop.inputs import thai_digits_to_ascii
+from shop.inputs import HOUR_RANGE, clock_range, thai_digits_to_ascii
 from storage.segments.lifecycle import GROUP_PRECEDENCE, OTHER_GROUP, LifecycleRules
 
 #: every lifecycle group a frequency cap is kept for (``other``: members in none of them)
@@ -42,12 +43,17 @@ GIFT_AUTOMATIONS: Final = ("birthday", "winback")
 #: what an owner types to go back to the built-in wording of a message
 RESET_WORDS: Final = frozenset({"-", "default", "ค่าเดิม"})
 MAX_TIER_LABEL: Final = 30
-_CLOCK: Final = r"([0-9]{1,2})\s*[:.]\s*([0-9]{2})"
-_QUIET: Final = re.compile(_CLOCK + r"\s*(?:-|–|ถึง|to)\s*" + _CLOCK)
+#: of a refused number, the characters quoted back
+MAX_SHOWN: Final = 30
 
 
 def _plain(text: str) -> str:
-    return thai_digits_to_ascii(text).strip().replace(",", "").replace(" ", "")
+    """The number typed, Thai digits made ASCII, without spaces and thousands commas; a comma
+    between no thousands (``1,5`` for 1.5) is refused, never dropped into ten times the value."""
+    plain = thai_digits_to_ascii(text).strip().replace(" ", "")
+    if misplaced_comma(plain):
+        raise InvalidInput("settings.bad_comma", value=text.strip()[:MAX_SHOWN])
+    return plain.replace(",", "")
 
 
 def parse_whole(text: str, low: int, high: int) -> int:
@@ -59,13 +65,14 @@ def parse_whole(text: str, low: int, high: int) -> int:
 
 
 def parse_quiet_hours(text: str) -> list[str]:
-    """``21:00-09:00`` (or ``21.00 - 9.00``, ``22:30 ถึง 06:00``): the quiet hours as stored,
-    ``["HH:MM", "HH:MM"]`` in shop time. A window across midnight is the usual case; a window
-    that starts when it ends would silence nothing and is refused."""
-    match = _QUIET.fullmatch(thai_digits_to_ascii(text).strip().casefold())
+    """``21:00-09:00`` (or ``21.00 - 9.00``, ``22:30 ถึง 06:00``, ``21-9``, read as every hour
+    range is: :data:`shop.inputs.HOUR_RANGE`): the quiet hours as stored, ``["HH:MM", "HH:MM"]``
+    in shop time. A window across midnight is the usual case; a window that starts when it
+    ends would silence nothing and is refused."""
+    match = HOUR_RANGE.fullmatch(thai_digits_to_ascii(text).strip().casefold())
     if not match:
         raise InvalidInput("prefs.bad_quiet")
-    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    (h1, m1), (h2, m2) = clock_range(match)
     if not (0 <= h1 <= 23 and 0 <= h2 <= 23 and 0 <= m1 <= 59 and 0 <= m2 <= 59):
         raise InvalidInput("prefs.bad_quiet")
     if (h1, m1) == (h2, m2):

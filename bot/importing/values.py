@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
 from bot.core.spreadsheet import unguarded
+from bot.core.typed import misplaced_comma, without_zero_width
 from bot.importing.csvfile import CsvRecord
 from shop.inputs import (
     clean_name,
@@ -31,7 +32,7 @@ MAX_TAG_LENGTH: Final = 40
 MAX_CATEGORIES_LENGTH: Final = 200
 #: distinct cell texts a :class:`Remembered` parser keeps (a few MB at most)
 REMEMBERED_CELLS: Final = 100_000
-_MONEY_NOISE: Final = re.compile(r"[\s,฿]|thb|บาท", re.IGNORECASE)
+_MONEY_NOISE: Final = re.compile(r"[\s฿]|thb|บาท", re.IGNORECASE)
 _LIST_SEPARATORS: Final = re.compile(r"[,;|]")
 _DAY_FIRST: Final = re.compile(
     r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]+)"
@@ -135,10 +136,15 @@ def points(text: str) -> int:
 
 
 def _plain_number(text: str) -> str:
-    """The text without currency signs, units and separators, Thai digits made ASCII."""
+    """The text without currency signs, units and separators, Thai digits made ASCII. A comma
+    separates thousands only, as at the counter (:data:`bot.core.typed.GROUPED_NUMBER`):
+    ``12,50`` from a decimal-comma sheet is reported, never imported as 1,250."""
     if text.isascii() and text.replace(".", "", 1).isdigit():
         return text  # the common case (``1250``, ``95.50``) has nothing to remove
-    return _MONEY_NOISE.sub("", thai_digits_to_ascii(text))
+    plain = _MONEY_NOISE.sub("", thai_digits_to_ascii(text))
+    if misplaced_comma(plain):
+        raise CellError("a comma separates thousands only (1,250.50): write decimals with a point")
+    return plain.replace(",", "")
 
 
 def gender(text: str) -> str:
@@ -150,9 +156,10 @@ def gender(text: str) -> str:
 
 def tags(text: str) -> tuple[str, ...]:
     """Distinct tags in file order, separated by ``,``, ``;`` or ``|``; cleaned of control
-    characters as names are (:func:`shop.inputs.visible_text`)."""
+    characters as names are (:func:`shop.inputs.visible_text`) and of zero-width ones as the
+    chat's /tag is (a tag is what staff see)."""
     found: list[str] = []
-    for part in _LIST_SEPARATORS.split(visible_text(unguarded(text))):
+    for part in _LIST_SEPARATORS.split(without_zero_width(visible_text(unguarded(text)))):
         tag = " ".join(part.split())
         if len(tag) > MAX_TAG_LENGTH:
             raise CellError(f"tag longer than {MAX_TAG_LENGTH} characters: {tag[:20]}…")

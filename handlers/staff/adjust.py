@@ -13,6 +13,7 @@ from typing import Final
 
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Reply
+from bot.core.typed import GROUPED_WHOLE, MINUS_SIGNS
 from bot.i18n import format_points, t
 from handlers.context import Context
 from handlers.notify import notify_member
@@ -23,7 +24,20 @@ from shop.inputs import thai_digits_to_ascii
 from shop.ledger import adjust_points
 from storage.models import Member
 
-_POINTS: Final = re.compile(r"[+\-−]?[0-9]{1,9}")
+#: points as a number is typed anywhere (a thousands comma, a phone keyboard's minus)
+_POINTS: Final = re.compile(rf"[+{re.escape(MINUS_SIGNS)}]?{GROUPED_WHOLE}")
+#: past nine digits no correction is meant (and the ledger's sums stay far from overflowing)
+_MAX_DIGITS: Final = 9
+
+
+def _points(word: str) -> int | None:
+    """The points ``word`` gives (+) or takes (-), or None when it is not a number of them."""
+    if not _POINTS.fullmatch(word):
+        return None
+    digits = word.lstrip("+" + MINUS_SIGNS).replace(",", "")
+    if len(digits) > _MAX_DIGITS:
+        return None
+    return -int(digits) if word[0] in MINUS_SIGNS else int(digits)
 
 
 def register(router: Router) -> None:
@@ -35,14 +49,14 @@ async def split_adjust_args(ctx: Context, text: str) -> tuple[Member, int, str]:
     words = thai_digits_to_ascii(text).split()
     not_found: NotFound | None = None
     for index in range(1, len(words)):
-        if not _POINTS.fullmatch(words[index]):
+        delta = _points(words[index])
+        if delta is None:
             continue
         try:
             member = await find_member(ctx.uow, " ".join(words[:index]))
         except NotFound as error:
             not_found = not_found or error
             continue
-        delta = int(words[index].replace("−", "-"))
         return member, delta, " ".join(words[index + 1 :])
     if not_found is not None:
         raise not_found

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import InvalidInput
-from shop.inputs import as_typed_ascii, thai_digits_to_ascii, typed_baht
+from bot.core.typed import ungrouped
+from shop.inputs import HOUR_RANGE, as_typed_ascii, clock_range, thai_digits_to_ascii, typed_baht
 
 KINDS: Final = ("free_item", "percent", "baht", "buy_x_get_y", "bonus_points")
 #: the most a baht discount, or one redemption's cost to the shop, may be
@@ -28,7 +29,6 @@ WEEKDAY_WORDS: Final = {
     **{w: i for i, w in enumerate(("จันทร์", "อังคาร", "พุธ", "พฤหัส", "ศุกร์", "เสาร์", "อาทิตย์"))},
 }
 _DATE: Final = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
-_HOURS: Final = re.compile(r"^(\d{1,2})(?:[:.]00)?\s*-\s*(\d{1,2})(?:[:.]00)?$")
 _BUY_GET: Final = re.compile(r"^(\d{1,2})\s*[-+/x:]\s*(\d{1,2})$")
 
 
@@ -133,12 +133,10 @@ def parse_value(kind: str, text: str) -> str:
         if amount is None or not Decimal(0) < amount <= MAX_OFFER_BAHT:
             raise OfferError("campaign.offer_value_baht")
         return f"{amount.normalize():f}"
-    try:
-        number = Decimal(raw.replace(",", "").removesuffix("%"))
-    except InvalidOperation:
-        raise OfferError(f"campaign.offer_value_{kind}") from None
-    # not finite: comparing a NaN raises, and no count is infinite
-    if not number.is_finite() or number != number.to_integral():
+    # a count as every number is typed: 1,000 is a thousand, 1,5 no count at all
+    plain = ungrouped(raw.removesuffix("%").strip())
+    number = Decimal(plain) if plain is not None else None
+    if number is None or number != number.to_integral():
         raise OfferError(f"campaign.offer_value_{kind}")
     if kind == "percent" and not 1 <= number <= 100:
         raise OfferError("campaign.offer_value_percent")
@@ -180,22 +178,17 @@ def parse_dates(text: str, today: date) -> tuple[date, date]:
 
 
 def parse_window(text: str) -> tuple[tuple[int, ...], tuple[int, int] | None]:
-    """``mon-fri 14:00-16:00``, ``จ-ศ 14-16``, ``sat,sun``, ``14-16``: weekdays (Mon=0) and
-    ``[from, to)`` whole hours in shop time; empty weekdays means every day."""
+    """``mon-fri 14:00-16:00``, ``จ.-ศ. 14:00 - 16:00``, ``sat,sun``, ``14-16``: weekdays
+    (Mon=0) and ``[from, to)`` whole hours in shop time; empty weekdays means every day. Hours
+    are read as every hour range is (:data:`shop.inputs.HOUR_RANGE`, as the quiet hours), days
+    with or without the period Thai abbreviations carry (``จ.`` as on every shop sign)."""
     raw = thai_digits_to_ascii(text).strip().casefold()
+    hours, days = _window_hours(raw)
     weekdays: set[int] = set()
-    hours: tuple[int, int] | None = None
-    for word in raw.replace(",", " ").split():
-        if word[0].isdigit():
-            match = _HOURS.match(word)
-            if not match or hours is not None:
-                raise OfferError("campaign.offer_window_invalid", word=word)
-            start, end = int(match[1]), int(match[2])
-            if not 0 <= start < end <= 24:
-                raise OfferError("campaign.offer_window_invalid", word=word)
-            hours = (start, end)
-            continue
-        first, _, last = word.partition("-")
+    for word in days.replace(",", " ").split():
+        if word[0].isdigit():  # a second range, or hours that are no range
+            raise OfferError("campaign.offer_window_invalid", word=word)
+        first, _, last = word.replace(".", "").partition("-")
         if first not in WEEKDAY_WORDS or (last and last not in WEEKDAY_WORDS):
             raise OfferError("campaign.offer_window_invalid", word=word)
         a = WEEKDAY_WORDS[first]
@@ -205,6 +198,20 @@ def parse_window(text: str) -> tuple[tuple[int, ...], tuple[int, int] | None]:
     if not weekdays and hours is None:
         raise OfferError("campaign.offer_window_invalid", word=text.strip())
     return tuple(sorted(weekdays)) if len(weekdays) < 7 else (), hours
+
+
+def _window_hours(raw: str) -> tuple[tuple[int, int] | None, str]:
+    """(the whole hours of the window's one hour range or None, the rest: its days)."""
+    found = list(HOUR_RANGE.finditer(raw))
+    if not found:
+        return None, raw
+    if len(found) > 1:
+        raise OfferError("campaign.offer_window_invalid", word=found[1][0])
+    match = found[0]
+    (start, start_minute), (end, end_minute) = clock_range(match)
+    if start_minute or end_minute or not 0 <= start < end <= 24:
+        raise OfferError("campaign.offer_window_invalid", word=match[0])
+    return (start, end), f"{raw[: match.start()]} {raw[match.end() :]}"
 
 
 def parse_cost(text: str) -> Decimal:

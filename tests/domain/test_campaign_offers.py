@@ -23,11 +23,28 @@ def test_weekday_range_and_hours_become_coupon_conditions() -> None:
     assert parse_window("จ-ศ ๑๔-๑๖") == ((0, 1, 2, 3, 4), (14, 16))
 
 
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("จ.-ศ. 14:00 - 16:00", ((0, 1, 2, 3, 4), (14, 16))),
+        ("ส.,อา.", ((5, 6), None)),
+        ("mon-fri 14 ถึง 16", ((0, 1, 2, 3, 4), (14, 16))),
+        ("14.00 – 16.00 sat", ((5,), (14, 16))),
+    ],
+)
+def test_days_with_their_period_and_a_spaced_hour_range_are_read(
+    text: str, window: tuple[tuple[int, ...], tuple[int, int] | None]
+) -> None:
+    assert parse_window(text) == window
+
+
 def test_weekend_without_hours_is_any_time_on_those_days() -> None:
     assert parse_window("sat,sun") == ((5, 6), None)
 
 
-@pytest.mark.parametrize("text", ["someday", "14:30-16:00", "16-14", "mon-fri 14-16 9-10"])
+@pytest.mark.parametrize(
+    "text", ["someday", "14:30-16:00", "16-14", "mon-fri 14-16 9-10", "114-16", "14 - 16 - 18"]
+)
 def test_window_that_cannot_be_read_is_refused(text: str) -> None:
     with pytest.raises(OfferError):
         parse_window(text)

@@ -3,7 +3,8 @@ Thai digits, a baht sign or word before or after, THB, a phone keyboard's wide d
 space between thousands — and the forms that are no amount (``120.-`` as price tags write
 it, ``1.250,50`` from a European-set POS), each reported on its line while the rows around it
 are imported. A comma is a thousands separator only between groups of three: an amount is
-never read as a hundred times itself."""
+never read as a hundred times itself. The members file's points and tags are read as the
+chat reads them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import Sale
+from storage.models import Member, MemberTag, Sale
 from storage.synthetic import ensure_branches
 from tests.storage.import_support import DATA, members_from, rows, sales_from, write
 
@@ -65,11 +66,6 @@ async def test_an_amount_that_is_no_amount_is_reported_on_its_line(
     assert sorted(await rows(engine, Sale.receipt_no)) == [("N-1",), ("N-3",)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the import drops every comma from an amount, so '12,50' (a decimal comma) "
-    "is imported as 1,250 baht where /sale refuses it as no amount",
-)
 @pytest.mark.usefixtures("shop")
 async def test_an_amount_with_a_decimal_comma_is_not_imported_as_a_hundred_times_more(
     engine: AsyncEngine, tmp_path: Path
@@ -77,3 +73,30 @@ async def test_an_amount_with_a_decimal_comma_is_not_imported_as_a_hundred_times
     report = await sales_from(engine, write(tmp_path / "s.csv", HEAD + _row("N-1", "12,50")))
     assert await rows(engine, Sale.amount) != [(Decimal("1250.00"),)]
     assert [issue.line for issue in report.issues] == [2]
+    assert "comma separates thousands only" in report.issues[0].reason
+
+
+@pytest.mark.parametrize(("typed", "balance"), [("1,5", None), ("๑,๒๐๐", 1200)])
+async def test_a_points_balance_is_read_with_the_same_commas_as_an_amount(
+    engine: AsyncEngine, tmp_path: Path, typed: str, balance: int | None
+) -> None:
+    """A members file's points: ``1,5`` is reported on its line, not opened as 15 points."""
+    body = f'name,phone,points\nPloy,0891112222,"{typed}"\n'
+    report = await members_from(engine, write(tmp_path / "m.csv", body))
+    found = await rows(engine, Member.points_balance)
+    if balance is None:
+        assert [(issue.line, issue.column) for issue in report.issues] == [(2, "points")]
+        assert found in ([], [(0,)])
+    else:
+        assert report.issues == []
+        assert found == [(balance,)]
+
+
+async def test_a_tag_copied_with_a_zero_width_space_is_imported_as_staff_see_it(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """As the chat's /tag reads it: the tag a segment rule ``tag = ลูกค้าประจำ`` finds."""
+    body = "name,phone,tags\nPloy,0891112222,ลูกค้า\u200bประจำ;\ufeffvip\n"
+    report = await members_from(engine, write(tmp_path / "m.csv", body))
+    assert report.issues == []
+    assert sorted(await rows(engine, MemberTag.tag)) == [("vip",), ("ลูกค้าประจำ",)]

@@ -5,11 +5,10 @@ segment rule later finds; what is refused is said in the staff's language."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.bootstrap import App
 from bot.i18n import t
 from tests.chat import Chat
+from tests.unit.admin_support import console_client, signed_in
 from tests.unit.staff_support import audit_rows, make_member, staff_chat
 
 PHONE = "0811111111"
@@ -44,11 +43,6 @@ async def test_a_tag_holding_markup_is_refused_in_the_staffs_language(app: App) 
     assert await _tags(app, ploy) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /tag reads the U+2212 minus of a phone keyboard (which /adjust takes) as "
-    "part of a tag and refuses it as a bad tag: the tag cannot be removed as typed",
-)
 async def test_a_tag_removed_with_a_phone_keyboards_minus_is_removed(app: App) -> None:
     owner, ploy = await _desk(app, "en")
     await owner.say(f"/tag {PHONE} +vip")
@@ -56,16 +50,26 @@ async def test_a_tag_removed_with_a_phone_keyboards_minus_is_removed(app: App) -
     assert await _tags(app, ploy) == [], owner.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a Thai tag copied with a zero-width space inside is refused, and the refusal "
-    "quotes it looking exactly like a valid tag, so staff cannot see what is wrong",
-)
 async def test_a_thai_tag_copied_with_a_zero_width_space_is_the_tag_staff_see(app: App) -> None:
     owner, ploy = await _desk(app)
     await owner.say(f"/tag {PHONE} +ลูกค้าประจำ")
     await owner.say(f"/tag {PHONE} +ลูกค้า\u200bประจำ")
     assert "ใช้เป็นแท็กไม่ได้" not in owner.text(), owner.text()
+    assert await _tags(app, ploy) == ["ลูกค้าประจำ"]
+
+
+async def test_the_console_s_tag_form_reads_the_phone_minus_and_zero_width_space_as_chat(
+    app: App,
+) -> None:
+    owner, ploy = await _desk(app, "en")
+    async with console_client(app) as client:
+        browser = await signed_in(client, owner)
+        page = f"/admin/members/{ploy}"
+        await browser.get(page)
+        added = await browser.post(f"{page}/tags", {"tags": "+ลูกค้า\u200bประจำ vip"})
+        assert added.status == 303, await added.text()
+        removed = await browser.post(f"{page}/tags", {"tags": "−vip"})
+        assert removed.status == 303, await removed.text()
     assert await _tags(app, ploy) == ["ลูกค้าประจำ"]
 
 
