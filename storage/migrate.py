@@ -8,6 +8,12 @@ migration's ``BEGIN IMMEDIATE`` already makes them wait.
 
 A database at a revision these migrations do not know was migrated by a newer chatcrm: it is
 refused (:class:`NewerSchema`) before anything is run on it.
+
+Migrations pending while another chatcrm server runs on the database are refused too
+(:class:`ServerRunning`): the running server's queries are written for the schema it started
+on (an older release's ``/sale`` names a unique index that 0022 replaced), so every server is
+stopped, the database upgraded, and the servers started again. With nothing pending nothing is
+checked: the other commands run beside a server as before.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import CommandError
+from storage.leader_lock import LOCK_CLASS
+from storage.sole_server import server_beside
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -32,6 +40,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: second is the schema's hash: one migration at a time per installation schema
 MIGRATION_LOCK_CLASS: Final = 0x4D4947
 _MIGRATION_LOCK: Final = text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))")
+#: the leader lock's key, tried for the migration's transaction: a session that leads holds it
+#: (every server on PostgreSQL has one leader among them), so it is refused; granted, it keeps
+#: any server from starting to lead on the schema until the migration commits or rolls back,
+#: and is let go with the transaction. Atomic, unlike a look at ``pg_locks`` followed by the
+#: migration, which a leader could start between.
+_LEADER_FREE: Final = text("SELECT pg_try_advisory_xact_lock(:cls, hashtext(current_schema()))")
 
 
 class NewerSchema(CommandError):
@@ -45,6 +59,19 @@ class NewerSchema(CommandError):
             "restore a backup taken before the upgrade; nothing was changed"
         )
         self.found = found
+
+
+class ServerRunning(CommandError):
+    """Migrations are pending and another chatcrm server runs on the database. Nothing was
+    changed; the command exits with 2."""
+
+    def __init__(self, server: str, found: str, head: str) -> None:
+        super().__init__(
+            f"the database is at schema revision {found} and this chatcrm migrates it to {head}, "
+            f"but {server} runs on it and would fail on the new schema: stop every chatcrm "
+            "serve and polling process on this database, then run `chatcrm db upgrade`, then "
+            "start them; nothing was changed"
+        )
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -62,8 +89,25 @@ def _upgrade(connection: Connection, revision: str) -> str | None:
     scripts = ScriptDirectory.from_config(config)
     if found is not None and found not in {script.revision for script in scripts.walk_revisions()}:
         raise NewerSchema(found, " ".join(scripts.get_heads()))
+    target = scripts.get_revision(revision)
+    # an empty database has no server that uses its schema (every server migrates first)
+    if found is not None and target is not None and found != target.revision:
+        _refuse_beside_a_server(connection, found, target.revision)
     command.upgrade(config, revision)
     return found
+
+
+def _refuse_beside_a_server(connection: Connection, found: str, head: str) -> None:
+    """Raise :class:`ServerRunning` when another chatcrm server runs on the database. Called
+    in the migration's transaction: on SQLite that holds the write lock, on PostgreSQL the
+    migration lock."""
+    if connection.dialect.name == "postgresql":
+        free = connection.execute(_LEADER_FREE, {"cls": LOCK_CLASS}).scalar_one()
+        server = None if free else "the leading chatcrm server"
+    else:
+        server = server_beside(connection.engine.url.render_as_string(hide_password=False))
+    if server is not None:
+        raise ServerRunning(server, found, head)
 
 
 def _downgrade(connection: Connection, revision: str) -> None:

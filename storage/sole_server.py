@@ -7,7 +7,8 @@ The lock is an exclusive ``flock`` on a file beside the database (``shop.db.lock
 system releases it when the process ends in any way, so a server killed with SIGKILL never
 keeps the next one from starting; the file itself stays and is reused. The other commands
 (``chat``, ``import``, ``staff``, ``status``, …) take no lock: they are run beside a server, and
-SQLite's own locks order their writes.
+SQLite's own locks order their writes. Only a migration is kept from running beside a server
+(:func:`server_beside`): the server's queries are written for the schema it migrated to.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from sqlalchemy.engine import make_url
 from bot.core.errors import CommandError
 
 SUFFIX: Final = ".lock"
+#: the database files whose server lock this process holds: its own migration is no other
+#: server's (a second descriptor's flock would conflict with the first, even in one process)
+_HELD: Final[set[Path]] = set()
 
 
 class AnotherServer(CommandError):
@@ -76,6 +80,34 @@ def sole_server(url: str) -> Iterator[None]:
             ) from None
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"{os.getpid()}\n".encode("ascii"), 0)
-        yield
+        _HELD.add(database)
+        try:
+            yield
+        finally:
+            _HELD.discard(database)
     finally:
         os.close(descriptor)  # closing releases the lock
+
+
+def server_beside(url: str) -> str | None:
+    """Which other process's server holds the lock of ``url``'s SQLite file ("another chatcrm
+    server", with its pid when it wrote it); None when none does, when this process is that
+    server, and for PostgreSQL and in-memory databases.
+
+    The probe is a shared, non-blocking flock, let go at once: probes never refuse each other,
+    and a server starting in that instant is refused as if a server ran (try it again)."""
+    database = database_file(url)
+    if database is None or database in _HELD:
+        return None
+    try:
+        descriptor = os.open(f"{database}{SUFFIX}", os.O_RDONLY)
+    except OSError:  # no lock file: no server of this chatcrm ever ran on the file
+        return None
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return f"another chatcrm server{_holder(descriptor)}"
+        return None
+    finally:
+        os.close(descriptor)  # closing lets the probe's lock go

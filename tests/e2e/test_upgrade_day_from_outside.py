@@ -151,11 +151,6 @@ def _serve_lock(database: str) -> Iterator[None]:
 
 
 @pytest.mark.db
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: db upgrade migrates the schema under a running older serve (its every /sale "
-    "then fails: ON CONFLICT (receipt_no) matches no unique index after 0022)",
-)
 async def test_db_upgrade_beside_a_running_server_is_refused_and_changes_nothing(
     database_url: str, tmp_path: Path
 ) -> None:
