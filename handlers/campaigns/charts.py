@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
+from bot.core.graphemes import fit
 from bot.i18n import t
 from handlers.campaigns.chart_font import drawable, use_chart_font
 from shop.campaigns.stats import CampaignStats, GroupStats
@@ -94,7 +95,7 @@ def campaign_chart(stats: CampaignStats, locale: str = "th") -> bytes:
     funnel.set_title(t(locale, "chart.funnel"))
     for index, count in enumerate(counts[::-1]):
         funnel.annotate(f" {count:,}", (count, index), va="center")
-    name, left_out = drawable(stats.name[:60])
+    name, left_out = drawable(fit(stats.name, 60))
     figure.suptitle(name)
     if left_out:  # never an empty box: the name without them, and a word why
         figure.supxlabel(t(locale, "chart.left_out"), fontsize="small", color="#666666")
