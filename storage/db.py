@@ -259,8 +259,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         register_sqlite_functions(dbapi_connection)
         # each stored time's own offset in a zone with daylight saving (storage.zone_shift)
         register_zone_shift(dbapi_connection)
-        # member names compared as staff type them: every letter's case (storage.name_search)
-        register_name_key(dbapi_connection)
+        register_name_key(dbapi_connection)  # member search's keys (storage.name_search)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
