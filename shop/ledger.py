@@ -35,6 +35,7 @@ Rules decided here:
 from __future__ import annotations
 
 import secrets
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,6 +68,8 @@ MAX_REASON_LENGTH: Final = 200
 #: the roles that may void any sale and adjust points (owner > manager > cashier)
 MANAGER_ROLES: Final = ("manager", "owner")
 _CENT: Final = Decimal("0.01")
+#: receipts compare with Latin letters in capitals; other scripts as written (Thai has no case)
+_ASCII_CAPITALS: Final = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +125,10 @@ def check_amount(amount: Decimal, rules: LoyaltyRules) -> Decimal:
 
 def receipt_as_stored(receipt_no: str) -> str:
     """One paper receipt typed on a Thai keyboard (``๑๒๓``), with a phone's full-width digits
-    (``１２３``) or in ASCII is one receipt: NFKC, then Thai digits, then stripped."""
-    return as_typed_ascii(receipt_no).strip()
+    (``１２３``), in ASCII, in capitals or not (``inv-001`` is ``INV-001``) is one receipt:
+    NFKC, then Thai digits, stripped, then ASCII letters in capitals (a till prints Latin
+    letters; migration 0023 stored the receipts kept before in the same form)."""
+    return as_typed_ascii(receipt_no).strip().translate(_ASCII_CAPITALS)
 
 
 def check_receipt(receipt_no: str) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy.sql.expression import ColumnElement, type_coerce
 
 from storage.db import READ_ONLY
 from storage.models import Branch, Member, Sale
+from storage.name_search import name_contains
 from storage.raw_session import session_of
 from storage.types import SATANG_PER_BAHT
 from storage.uow import UnitOfWork
@@ -181,7 +182,7 @@ async def member_page(
         query = query.where(rule)
     matches: list[ColumnElement[bool]] = []
     if name:
-        matches.append(func.lower(Member.name).contains(name.lower(), autoescape=True))
+        matches.append(name_contains(Member.name, name))
     if phone:
         matches.append(Member.phone == phone)
     if code:

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.disk_full import watch_postgres_disk
 from storage.holdout import register_sqlite_functions
+from storage.name_search import register_name_key
 from storage.sqlite_driver import OneTripConnection, connector
 from storage.sqlite_file import watch_shop_file
 from storage.zone_shift import register_zone_shift
@@ -258,6 +259,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "normal", **kwargs: Any
         register_sqlite_functions(dbapi_connection)
         # each stored time's own offset in a zone with daylight saving (storage.zone_shift)
         register_zone_shift(dbapi_connection)
+        register_name_key(dbapi_connection)  # member search's keys (storage.name_search)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -14,17 +14,21 @@ import jinja2
 from aiohttp import web
 
 from bot.admin.keys import ADMIN_APP
+from bot.core.graphemes import fit
 from bot.i18n import format_baht, format_date, format_datetime, format_points, t
 from shop.console import Viewer
 
 
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("bot.admin", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    # a preview of what a person wrote, cut between graphemes with "…" (bot.core.graphemes)
+    env.filters["fit"] = fit
+    return env
 
 
 def page(

@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from typing import Final
 
 from bot.core import bidi
+from bot.core.graphemes import ELLIPSIS, fit, graphemes, utf16_units
+
+__all__ = ["ELLIPSIS", "clean", "clean_optional", "fit", "graphemes", "split", "utf16_units"]
 
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 #: one left open in a name reorders whatever a message puts after it (:mod:`bot.core.bidi`)
 _BIDI: Final = re.compile(f"[{bidi.CONTROLS}]")
-ELLIPSIS: Final = "…"
 
 
 def clean(text: str) -> str:
@@ -51,57 +52,6 @@ def clean(text: str) -> str:
 def clean_optional(text: str | None) -> str | None:
     """:func:`clean` for a field that may be absent."""
     return None if text is None else clean(text)
-
-
-def utf16_units(text: str) -> int:
-    """How many UTF-16 code units ``text`` takes (a code point above U+FFFF takes two)."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
-def _extends(previous: str, char: str) -> bool:
-    """Whether ``char`` belongs to the grapheme that ``previous`` ends (a close reading of
-    Unicode's extended grapheme clusters, enough for Thai marks and emoji sequences)."""
-    if previous in "\r\n" or char in "\r\n":  # a line break stands alone, CR LF together
-        return previous == "\r" and char == "\n"
-    code = ord(char)
-    if unicodedata.category(char) in ("Mn", "Me", "Mc") or char == "\u0e33":  # marks, SARA AM
-        return True
-    if char == "\u200d" or previous == "\u200d":  # zero-width joiner glues both sides
-        return True
-    # variation selectors, skin tones, tag sequences (subdivision flags)
-    return 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F
-
-
-def graphemes(text: str) -> list[str]:
-    """``text`` split into user-perceived characters (regional-indicator flags in pairs)."""
-    clusters: list[str] = []
-    for char in text:
-        if clusters and (_extends(clusters[-1][-1], char) or _pairs_flag(clusters[-1], char)):
-            clusters[-1] += char
-        else:
-            clusters.append(char)
-    return clusters
-
-
-def _pairs_flag(cluster: str, char: str) -> bool:
-    def regional(c: str) -> bool:
-        return 0x1F1E6 <= ord(c) <= 0x1F1FF
-
-    return regional(char) and len(cluster) == 1 and regional(cluster)
-
-
-def fit(text: str, limit: int) -> str:
-    """``text`` if it is at most ``limit`` in code points and in UTF-16 units; else its longest
-    run of whole graphemes that fits with "…" after it (just "…" when not even one does)."""
-    if len(text) <= limit and utf16_units(text) <= limit:
-        return text
-    kept, size, units = "", 1, 1  # the ellipsis is one code point and one unit
-    for cluster in graphemes(text):
-        size, units = size + len(cluster), units + utf16_units(cluster)
-        if size > limit or units > limit:
-            break
-        kept += cluster
-    return kept + ELLIPSIS
 
 
 def split(text: str, limit: int) -> list[str]:

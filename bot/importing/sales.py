@@ -43,6 +43,7 @@ from bot.importing.csvfile import CsvRecord, CsvSource, FieldSpec
 from bot.importing.report import ImportReport
 from bot.importing.values import Remembered, cell
 from shop.inputs import parse_phone
+from shop.ledger import receipt_as_stored
 from storage.branch_names import BranchNames
 from storage.bulk import importing as store
 from storage.bulk.points import Credit, credit_fresh
@@ -154,7 +155,8 @@ class SaleImport:
             report.skipped += 1
             return None
         problems: list[tuple[str, str, str]] = []
-        receipt = record.get("receipt")
+        # as /sale stores it: INV-001 in the file and inv-001 at the till are one receipt
+        receipt = receipt_as_stored(record.get("receipt"))
         if not receipt:
             problems.append(("receipt", "", "receipt number is empty"))
         elif len(receipt) > MAX_RECEIPT_LENGTH:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
+from bot.core.graphemes import fit
 from bot.i18n import t
 from handlers.campaigns.chart_font import drawable, use_chart_font
 from shop.campaigns.stats import CampaignStats, GroupStats
@@ -94,7 +95,7 @@ def campaign_chart(stats: CampaignStats, locale: str = "th") -> bytes:
     funnel.set_title(t(locale, "chart.funnel"))
     for index, count in enumerate(counts[::-1]):
         funnel.annotate(f" {count:,}", (count, index), va="center")
-    name, left_out = drawable(stats.name[:60])
+    name, left_out = drawable(fit(stats.name, 60))
     figure.suptitle(name)
     if left_out:  # never an empty box: the name without them, and a word why
         figure.supxlabel(t(locale, "chart.left_out"), fontsize="small", color="#666666")
@@ -102,21 +103,49 @@ def campaign_chart(stats: CampaignStats, locale: str = "th") -> bytes:
 
 
 def bar_chart(
-    title: str, labels: Sequence[str], values: Sequence[Decimal | int], *, horizontal: bool = False
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[Decimal | int],
+    *,
+    horizontal: bool = False,
+    left_out: str = "",
+    fallbacks: Sequence[str] = (),
 ) -> bytes:
     """One labelled bar chart (the report's members per group, sales per branch, hour...);
-    the caller words the title and labels in the viewer's language."""
+    the caller words the title and labels in the viewer's language. A label's characters no
+    chart font has are left out (never an empty box), ``left_out`` saying so under the chart;
+    a label left with nothing to read is its ``fallbacks`` entry (a branch's code)."""
     from matplotlib.figure import Figure
 
     use_chart_font()
     figure = Figure(figsize=(7, 3.4), layout="constrained")
     axes = figure.subplots()
     numbers = [float(value) for value in values]
+    shown, lost = _drawable_labels(labels, fallbacks)
+    # by position, not by label: two labels drawn alike stay two bars
+    places = list(range(len(shown)))
     if horizontal:
-        axes.barh(list(labels)[::-1], numbers[::-1], color=RECIPIENT_COLOUR)
+        axes.barh(places, numbers[::-1], color=RECIPIENT_COLOUR)
+        axes.set_yticks(places, shown[::-1])
     else:
-        axes.bar(list(labels), numbers, color=RECIPIENT_COLOUR)
+        axes.bar(places, numbers, color=RECIPIENT_COLOUR)
+        axes.set_xticks(places, shown)
         if len(labels) > 12:
             axes.tick_params(axis="x", labelsize=7)
+    if lost and left_out:
+        figure.supxlabel(left_out, fontsize="small", color="#666666")
     axes.set_title(title)
     return _png(figure)
+
+
+def _drawable_labels(labels: Sequence[str], fallbacks: Sequence[str]) -> tuple[list[str], bool]:
+    """The labels as the chart fonts draw them, and whether a visible character was left out."""
+    shown: list[str] = []
+    lost = False
+    for index, label in enumerate(labels):
+        drawn, dropped = drawable(label)
+        lost = lost or dropped
+        if not drawn.strip():
+            drawn = drawable(fallbacks[index])[0] if index < len(fallbacks) else "?"
+        shown.append(drawn)
+    return shown, lost

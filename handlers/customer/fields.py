@@ -13,6 +13,7 @@ from typing import Final
 
 from bot.core.capabilities import capabilities_of
 from bot.core.errors import Conflict, InvalidInput
+from bot.core.graphemes import fit
 from bot.core.ids import row_id
 from bot.core.messages import Button, ButtonKind, InboundKind, Reply
 from handlers.branch_pages import branch_page, page_number
@@ -34,7 +35,7 @@ MAX_LABEL_NAME: Final = 16
 
 
 def _short(name: str) -> str:
-    return name if len(name) <= MAX_LABEL_NAME else name[: MAX_LABEL_NAME - 1] + "…"
+    return fit(name, MAX_LABEL_NAME)
 
 
 async def ask(ctx: Context, flow: str, step: str, page: int = 0) -> list[Reply]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
+from bot.core.graphemes import fit
 from bot.core.messages import Reply
 from bot.i18n import t
 from handlers.context import Context
@@ -127,7 +128,7 @@ async def alert_staff(
     since = ctx.now - ALERT_EVERY
     if not force and await ctx.uow.inbox.alerts_since(alert_key(thread.id), since):
         return 0
-    preview = message.text[:PREVIEW_CHARS]
+    preview = fit(message.text, PREVIEW_CHARS)
 
     def render(locale: str) -> list[Reply]:
         reply = action_button(t(locale, "inbox2.reply_button"), REPLY_ACTION, str(thread.id))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.core.graphemes import fit
 from bot.i18n import format_baht, format_date, format_phone, format_points
 from handlers.context import Context
 from handlers.customer.common import branch_name, gender_label, tier_label
@@ -65,7 +66,7 @@ async def describe_member(ctx: Context, member: Member) -> str:
         lines.append(ctx.t("customer.notes_title"))
         for note in notes:
             day = note.created_at.astimezone(ctx.settings.tz).date()
-            text = note.text if len(note.text) <= NOTE_PREVIEW else note.text[:NOTE_PREVIEW] + "…"
+            text = fit(note.text, NOTE_PREVIEW)
             lines.append(ctx.t("customer.note_line", date=format_date(day, locale), text=text))
     return "\n".join(lines)
 

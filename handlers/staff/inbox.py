@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.core.graphemes import fit
 from bot.core.messages import Reply
 from handlers.context import Context
 from handlers.inbox import reply, threads
@@ -39,7 +40,7 @@ async def list_inbox(ctx: Context) -> list[Reply]:
         text = ctx.t(
             "inbox2.line",
             name=item.name,
-            text=item.last_text[: threads.PREVIEW_CHARS] or "—",
+            text=fit(item.last_text, threads.PREVIEW_CHARS) or "—",
             waited=waited(ctx, (ctx.now - item.waiting_since).total_seconds()),
         )
         buttons = (

@@ -10,6 +10,8 @@ from collections.abc import Collection
 from typing import Final
 
 from bot.core.errors import InvalidInput
+from storage.branch_names import BranchNames, SharedBranchName, UnknownBranch
+from storage.uow import UnitOfWork
 
 OPTION_NAMES: Final = {
     "receipt": "receipt",
@@ -41,3 +43,19 @@ def split_options(
         else:
             options[option] = value
     return words, options
+
+
+async def branch_code_named(uow: UnitOfWork, word: str | None) -> str | None:
+    """The code of the branch ``branch=`` names, read as segment rules and the imports read
+    it (:mod:`storage.branch_names`): a code in any case, else a branch's own Thai or English
+    name (``branch=อโศก``). A name two branches share is a question (InvalidInput listing
+    their codes); a word naming no branch comes back as typed, for the command's refusal."""
+    if word is None or not word.strip():
+        return word
+    rows = [(b.id, b.code, b.name_th, b.name_en) for b in await uow.branches.every()]
+    try:
+        return BranchNames(rows).find(word.strip())[1]
+    except UnknownBranch:
+        return word
+    except SharedBranchName as shared:
+        raise InvalidInput("sale.branch_required", branches=", ".join(shared.codes)) from None

@@ -23,7 +23,7 @@ from bot.i18n import format_date, format_datetime, t
 from handlers.context import Context
 from handlers.notify import notify_member
 from handlers.router import Audience, Command, Router
-from handlers.staff.options import split_options
+from handlers.staff.options import branch_code_named, split_options
 from shop.coupons import (
     CouponAlreadyUsed,
     CouponExpired,
@@ -81,6 +81,7 @@ def _split_args(text: str) -> tuple[str, str | None]:
 async def _branch(ctx: Context, branch_code: str | None) -> Branch | None:
     staff = ctx.staff
     assert staff is not None
+    branch_code = await branch_code_named(ctx.uow, branch_code)
     named = await ctx.uow.branches.by_code(branch_code) if branch_code else None
     if branch_code and named is None:
         raise NotFound("redeem.unknown_branch", code=branch_code[:32])

@@ -153,12 +153,16 @@ def report_charts(
         tier_labels(report, locale, named),
         list(report.by_tier.values()),
         horizontal=True,
+        left_out=t(locale, "chart.names_left_out"),
+        fallbacks=list(report.by_tier),
     )
     branches = bar_chart(
         t(locale, "chart.revenue_by_branch"),
         [branch.name_th if locale == "th" else branch.name_en for branch in report.by_branch],
         [branch.revenue for branch in report.by_branch],
         horizontal=True,
+        left_out=t(locale, "chart.names_left_out"),
+        fallbacks=[branch.code for branch in report.by_branch],
     )
     weekdays = bar_chart(
         t(locale, "chart.revenue_by_weekday"),

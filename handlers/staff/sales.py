@@ -31,7 +31,7 @@ from handlers.context import Context
 from handlers.router import Audience, Command, Router
 from handlers.staff.approvals import over_daily_cap, pending_by_receipt, request_approval
 from handlers.staff.lookup import member_code_in, nobody_found, phone_in, refuse_own_membership
-from handlers.staff.options import split_options
+from handlers.staff.options import branch_code_named, split_options
 from handlers.staff.sale_notices import announce_void, finish_sale
 from shop.inputs import baht_as_typed
 from shop.ledger import (
@@ -153,9 +153,8 @@ async def sale_command(ctx: Context) -> list[Reply]:
     rules = await load_rules(ctx.uow)
     amount = parse_amount(amount_text, rules)
     categories = parse_categories(options.get("cat"))
-    member, branch, before = await _member_and_branch(
-        ctx, member_text, options.get("branch"), rules
-    )
+    code = await branch_code_named(ctx.uow, options.get("branch"))
+    member, branch, before = await _member_and_branch(ctx, member_text, code, rules)
     if "receipt" in options:
         receipt = check_receipt(options["receipt"])
         known = await sale_by_receipt(ctx.uow, receipt, branch.id) is not None
@@ -204,8 +203,9 @@ async def void_command(ctx: Context) -> list[Reply]:
     words, options = split_options(ctx.args, ("branch",), "sale.void_usage")
     if len(words) != 1:
         return [ctx.reply("sale.void_usage")]
+    code = await branch_code_named(ctx.uow, options.get("branch"))
     result = await void_sale(
-        ctx.uow, receipt_no=words[0], staff=staff, now=ctx.now, branch_code=options.get("branch")
+        ctx.uow, receipt_no=words[0], staff=staff, now=ctx.now, branch_code=code
     )
     member_id = result.sale.member_id
     member = await ctx.uow.members.get(member_id) if member_id is not None else None

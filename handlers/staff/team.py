@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.core.errors import InvalidInput
+from bot.core.graphemes import fit
 from bot.core.ids import row_id
 from bot.core.messages import Button, Reply
 from bot.i18n import format_date
@@ -123,7 +124,7 @@ async def list_staff(ctx: Context, page: int = 0) -> list[Reply]:
         )
         may_remove = member.id != viewer.id and can_remove(viewer, member)
         if may_remove:
-            label = ctx.t("staff.remove_button", name=member.name[:LABEL_NAME_CHARS])
+            label = ctx.t("staff.remove_button", name=fit(member.name, LABEL_NAME_CHARS))
             buttons.append(Button(label=label, action=f"{ACTIONS}:rm:{member.id}"))
     shown = button_page(ctx, buttons, page, lambda n: f"{ACTIONS}:page:{n}", STAFF)
     lines.append(ctx.t("staff.list_footer"))

@@ -29,6 +29,7 @@ from storage.models import (
     PointsEntry,
     Sale,
 )
+from storage.name_search import name_contains
 from storage.repositories.staff import code_hash
 from storage.upsert import insert_once
 
@@ -36,7 +37,6 @@ LINK: Final = "link"
 CLAIM: Final = "claim"
 #: what people put between the groups of a code when they type it
 _CODE_SEPARATORS: Final = re.compile(r"[\s\-]+")
-_LIKE_SPECIAL: Final = re.compile(r"([\\%_])")
 
 
 def hash_one_time_code(code: str) -> str:
@@ -131,14 +131,11 @@ class People:
     # -- finding and describing members ---------------------------------------------------
 
     async def search_by_name(self, text: str, limit: int = 5) -> Sequence[Member]:
-        """Members (not erased) whose name contains ``text``, case-insensitively."""
-        pattern = "%" + _LIKE_SPECIAL.sub(r"\\\1", text.strip().lower()) + "%"
+        """Members (not erased) whose name contains ``text``, in any case and whatever
+        invisible characters either holds (:mod:`storage.name_search`)."""
         result = await self._s.execute(
             select(Member)
-            .where(
-                Member.erased_at.is_(None),
-                func.lower(Member.name).like(pattern, escape="\\"),
-            )
+            .where(Member.erased_at.is_(None), name_contains(Member.name, text))
             .order_by(Member.name, Member.id)
             .limit(limit)
         )

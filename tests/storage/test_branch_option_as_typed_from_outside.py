@@ -42,13 +42,27 @@ async def test_a_branch_that_does_not_exist_is_refused_in_thai_with_nothing_writ
     assert await sales(app) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: branch=อโศก (the branch's own Thai name) answers 'there is no branch อโศก' "
-    "though Asoke exists: neither read as segment rules read it nor pointed to its code",
-)
 async def test_a_branch_named_by_its_thai_name_is_found_or_its_code_given(app: App) -> None:
     owner, branches = await _owner(app)
     await owner.say(f"/sale {PHONE} 100 receipt=X1 branch=อโศก")
     placed = [sale.branch_id for sale in await sales(app)] == [branches["asoke"]]
     assert placed or "asoke" in owner.text(), owner.text()
+
+
+async def test_void_reads_a_branchs_thai_name_and_ask_when_two_share_it(
+    app: App,
+) -> None:
+    owner, branches = await _owner(app)
+    await owner.say(f"/sale {PHONE} 100 receipt=X1 branch=asoke")
+    await owner.say(f"/sale {PHONE} 100 receipt=X1 branch=siam")
+    await owner.say("/void X1 branch=อโศก")
+    [voided] = [s for s in await sales(app) if s.voided_at is not None]
+    assert voided.branch_id == branches["asoke"], owner.text()
+    async with app.uow() as uow:
+        siam = await uow.branches.get(branches["siam"])
+        assert siam is not None
+        siam.name_th = "อโศก"  # two branches called the same: which one is asked
+        await uow.commit()
+    await owner.say("/void X1 branch=อโศก")
+    assert "asoke, siam" in owner.text(), owner.text()
+    assert [s.voided_at is not None for s in await sales(app)].count(True) == 1

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import App
 from bot.core.clock import FrozenClock
+from bot.core.graphemes import fit
 from bot.i18n import t
 from handlers.inbox import threads
 from storage.repositories.inbox import Inbox
@@ -135,7 +136,8 @@ async def test_any_text_is_stored_exactly_and_previewed_in_the_alert(app: App, t
     [thread_id] = found.open_threads
     assert found.texts(thread_id) == [text]
     [alert] = await queued(app, "inbox:")
-    assert text[: threads.PREVIEW_CHARS] in texts(alert)
+    # a long one is quoted cut between graphemes, with "…" (bot.core.graphemes.fit)
+    assert fit(text, threads.PREVIEW_CHARS) in texts(alert)
 
 
 async def test_a_text_after_an_erasure_opens_a_new_strangers_thread(app: App) -> None:

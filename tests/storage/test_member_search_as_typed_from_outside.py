@@ -6,8 +6,6 @@ foreign customer's name in capitals with accents."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from bot.bootstrap import App
@@ -15,9 +13,6 @@ from storage.models import Member
 from tests.chat import Chat
 from tests.unit.admin_support import console_client, signed_in
 from tests.unit.staff_support import make_member, staff_chat
-
-#: SQLite's lower() folds ASCII letters only; PostgreSQL's folds every letter of its locale
-ON_SQLITE = not os.environ.get("CHATCRM_TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 async def _shop(app: App) -> tuple[Chat, dict[str, Member]]:
@@ -79,11 +74,6 @@ async def test_the_console_search_finds_a_thai_name_and_a_thai_digit_phone(app: 
             assert f'href="/admin/members/{members["john"].id}"' not in page, typed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a name stored with a zero-width space (kept inside by clean_name) is not "
-    "found by the same name typed without it: search_by_name compares the raw text",
-)
 async def test_a_name_holding_a_zero_width_space_is_found_as_staff_type_it(app: App) -> None:
     """``พลอย\u200bสวย`` reads "พลอยสวย" on every screen; a cashier types what they read."""
     owner = await staff_chat(app, "o1", "owner", language_code="en")
@@ -94,12 +84,6 @@ async def test_a_name_holding_a_zero_width_space_is_found_as_staff_type_it(app: 
     assert _found(owner, ploy), owner.text()
 
 
-@pytest.mark.xfail(
-    ON_SQLITE,
-    strict=True,
-    reason="BUG: on SQLite (the default) a name with accented capitals is not found even "
-    "typed exactly: Python lowers the query (JOSÉ → josé), SQLite's lower() only ASCII",
-)
 async def test_a_foreign_name_in_accented_capitals_is_found_typed_exactly(app: App) -> None:
     owner = await staff_chat(app, "o1", "owner", language_code="en")
     jose = await make_member(app, "JOSÉ ÁLVAREZ", "0812345678", user_id="m1")

@@ -99,11 +99,6 @@ async def test_a_five_thousand_character_thai_message_alerts_the_owner_in_one_me
     assert "ขอสอบถามเรื่องแต้ม" in _shown([alert])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the staff alert quotes a long message as text[:300], cut on a code point: "
-    "an emoji family is split at its joiner and nothing shows the message goes on",
-)
 async def test_the_alerts_quote_of_a_long_message_is_cut_between_characters_and_marked(
     tg: TelegramWorld,
 ) -> None:

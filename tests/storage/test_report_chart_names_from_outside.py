@@ -76,11 +76,6 @@ async def test_thai_branch_names_with_marks_and_an_emoji_are_drawn_whole(
     assert glyphs == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /report's branch chart draws Chinese characters of a branch name as empty "
-    "boxes: branch labels are not passed through chart_font.drawable as campaign names are",
-)
 async def test_a_branch_named_in_chinese_and_thai_has_no_empty_boxes_in_the_chart(
     tg: TelegramWorld,
 ) -> None:

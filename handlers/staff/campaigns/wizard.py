@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from bot.core.graphemes import fit
 from bot.core.ids import row_id
 from bot.core.keys import CommandAction
 from bot.core.messages import Button, Reply
@@ -62,7 +63,7 @@ async def _ask_segment(ctx: Context, page: int = 0) -> Reply:
         Button(ctx.t(f"segment.builtin_{name}")[:20], f"{FLOW}:seg:{name}")
         for name in BUILTIN_SEGMENTS
     ]
-    saved = [Button(s.name[:20], f"{FLOW}:sid:{s.id}") for s in await ctx.uow.segments.all()]
+    saved = [Button(fit(s.name, 20), f"{FLOW}:sid:{s.id}") for s in await ctx.uow.segments.all()]
     shown = button_page(ctx, [*builtins, *saved], page, lambda n: f"{FLOW}:segp:{n}", SEGMENTS)
     text = "\n".join(filter(None, (ctx.t("campaign.ask_segment"), shown.note)))
     return Reply(text=text, buttons=(*shown.buttons, _cancel(ctx)))
