@@ -12,19 +12,21 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import is_sqlite
 from storage.leader_lock import LOCK_CLASS
-from storage.migrate import current_revision
+from storage.migrate import alembic_config, current_revision
 from storage.sole_server import SUFFIX
 from tests.e2e.operator_month_support import run_cli, start_serve, stop_serve
 from tests.storage.upgrade_day_support import old_shop, shop_url, tallies
 
 pytestmark = [pytest.mark.e2e, pytest.mark.db]
 
-HEAD = "0022"
+#: the newest revision this checkout migrates to
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @contextmanager
