@@ -16,6 +16,8 @@ import pytest
 from bot.bootstrap import App
 from bot.channels.telegram import SECRET_HEADER
 from bot.core.clock import FrozenClock
+from bot.core.messages import Button, Reply
+from bot.i18n import t
 from handlers.context import Context
 from handlers.customer import fields
 from handlers.customer.fields import FieldValue
@@ -126,6 +128,38 @@ async def test_a_resume_racing_the_erasure_from_the_other_app_grants_no_consent(
     assert (gone.erased_at is not None, gone.marketing_opt_in) == (True, False)
     granted = Consent.purpose == "marketing", Consent.granted.is_(True)
     assert await rows(app, Consent, Consent.member_id == ploy.id, *granted) == []
+
+
+async def test_a_language_press_racing_the_erasure_from_the_other_app_writes_nothing(
+    app: App, world: HttpWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ploy = await _linked(app, world)
+    await world.say("telegram", TG, "/deleteme")
+    erasing, choosing = asyncio.Event(), asyncio.Event()
+    erase, reply = Erasure.erase_member, Context.reply
+
+    async def erase_then_wait(self: Erasure, member: Member, now: datetime) -> None:
+        await erase(self, member, now)  # then commits once the press is answered (bounded)
+        erasing.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(choosing.wait(), MOMENT)
+
+    def tell_then_reply(self: Context, key: str, *buttons: Button, **params: Any) -> Reply:
+        if key == "language.changed":  # the choice made, to be written at the commit
+            choosing.set()
+        return reply(self, key, *buttons, **params)
+
+    monkeypatch.setattr(Erasure, "erase_member", erase_then_wait)
+    monkeypatch.setattr(Context, "reply", tell_then_reply)
+    erasure = asyncio.create_task(world.press("telegram", TG, "del:yes"))
+    await erasing.wait()
+    answer = await world.press("line", LINE, "lang:th")
+    await erasure
+    [gone] = await rows(app, Member, Member.id == ploy.id)
+    assert (gone.erased_at is not None, gone.locale) == (True, "en")
+    # told her membership is gone (PostgreSQL), or answered as the stranger she now is once
+    # the erasure committed first (SQLite): never a failure
+    assert answer in (t("en", "error.member_erased"), t("th", "language.changed"))
 
 
 async def test_a_sale_racing_the_erasure_queues_nothing_to_either_erased_account(
