@@ -8,6 +8,7 @@ from typing import Final
 from bot.core.messages import Button, Reply
 from bot.i18n import LOCALES
 from handlers.context import Context
+from shop.erased import hold_member
 
 ACTIONS: Final = "lang"
 
@@ -24,6 +25,8 @@ async def set_language(ctx: Context) -> list[Reply]:
     code = ctx.args
     if code not in LOCALES:
         return [ctx.reply("error.button_expired")]
+    if ctx.member is not None:
+        await hold_member(ctx.uow, ctx.member.id)  # erased meanwhile: nothing is written
     ctx.locale = code
     ctx.identity.chosen_locale = code
     if ctx.member is not None:

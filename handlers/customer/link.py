@@ -99,8 +99,11 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
     row = await uow.people.peek_code(code, LINK, now)
     if row is None and await _own_code(ctx, code):
         return [ctx.reply("link.already")]
-    target = None if row is None else await uow.members.get(row.member_id)
-    if row is None or target is None or target.erased_at is not None:
+    # the member's row held to the commit: an erasure in progress is waited for and then seen
+    # (so no account is attached to the erased), and one that comes later waits for this link
+    held = row is not None and await uow.members.hold_unerased(row.member_id)
+    target = await uow.members.get(row.member_id) if held and row is not None else None
+    if row is None or target is None:
         return await _failed(ctx, FAILED_LINK, "link.bad_code")
     if ctx.member is not None:
         return [ctx.reply("link.already" if ctx.member.id == target.id else "link.no_merge")]

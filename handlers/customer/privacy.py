@@ -15,6 +15,7 @@ from handlers.customer.common import audit
 from handlers.customer.export import EXPORT_FILENAME
 from handlers.customer.signup import MARKETING_WORDING, MEMBERSHIP_WORDING
 from shop.campaigns.contact_events import ContactKind, record_contact_event
+from shop.erased import hold_member
 from shop.withdrawal import withdraw_promotions
 
 DELETE_FLOW: Final = "del"
@@ -34,6 +35,7 @@ async def resume_marketing(ctx: Context) -> list[Reply]:
 async def _set_marketing(ctx: Context, granted: bool) -> list[Reply]:
     member = ctx.member
     assert member is not None
+    await hold_member(ctx.uow, member.id)  # erased meanwhile: no consent comes back
     await ctx.uow.members.record_consent(
         member.id, "marketing", granted, MARKETING_WORDING, ctx.channel, ctx.now
     )

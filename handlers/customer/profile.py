@@ -15,6 +15,7 @@ from bot.i18n import format_date, format_phone
 from handlers.context import Context
 from handlers.customer import fields
 from handlers.customer.common import audit, branch_name, gender_label
+from shop.erased import hold_member
 
 FLOW: Final = "pf"
 EDIT_ACTIONS: Final = "prof"
@@ -65,6 +66,7 @@ async def edit_step(ctx: Context) -> list[Reply]:
         value = await fields.read(ctx, field)
     except DomainError as error:
         return [Reply(text=ctx.t(error.key, **error.params)), *await fields.ask(ctx, FLOW, field)]
+    await hold_member(ctx.uow, member.id)  # an erasure meanwhile: no field comes back
     if field == "phone":
         await fields.place_phone(ctx, member, str(value))
         shared = ctx.inbound.kind is InboundKind.CONTACT and ctx.inbound.contact_is_own

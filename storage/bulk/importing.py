@@ -76,13 +76,16 @@ async def insert_members(connection: AsyncConnection, members: Sequence[Row]) ->
 
 async def fill_empty(connection: AsyncConnection, field: str, values: Mapping[int, object]) -> None:
     """Set ``field`` of each member id in ``values`` to its value where it is still empty (NULL):
-    one executemany."""
+    one executemany. An erased member's fields are empty too, and stay so: on PostgreSQL an
+    erasure committing meanwhile is waited for and its row checked again, so nothing comes back."""
     if not values:
         return
     column = _MEMBERS.c[field]
     await connection.execute(
         update(_MEMBERS)
-        .where(_MEMBERS.c.id == bindparam("member"), column.is_(None))
+        .where(
+            _MEMBERS.c.id == bindparam("member"), column.is_(None), _MEMBERS.c.erased_at.is_(None)
+        )
         .values({field: bindparam("value")}),
         [{"member": member_id, "value": value} for member_id, value in values.items()],
     )

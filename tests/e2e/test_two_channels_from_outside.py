@@ -238,12 +238,6 @@ async def test_codes_crossed_between_two_members_at_once_merge_nobody(
     assert (await balance(app, ploy.id), await balance(app, nok.id)) == (10, 20)
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="BUG: on PostgreSQL a /link committed just after the member's erasure attaches the "
-    "LINE account to the erased member and queues a notice to the erased Telegram account",
-)
 async def test_a_link_racing_the_members_erasure_attaches_no_account_to_the_erased(
     app: App, world: HttpWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:

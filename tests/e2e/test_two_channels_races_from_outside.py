@@ -16,6 +16,8 @@ import pytest
 from bot.bootstrap import App
 from bot.channels.telegram import SECRET_HEADER
 from bot.core.clock import FrozenClock
+from bot.core.messages import Button, Reply
+from bot.i18n import t
 from handlers.context import Context
 from handlers.customer import fields
 from handlers.customer.fields import FieldValue
@@ -23,13 +25,13 @@ from shop.coupons import display_code
 from simulator.fakes.line_webhooks import follow_event
 from simulator.fakes.telegram_updates import member_update
 from simulator.world import TELEGRAM_PATH, TELEGRAM_SECRET, HttpWorld, http_world
-from storage.models import Coupon, Member, OutboxMessage
+from storage.models import Consent, Coupon, Member, OutboxMessage
 from storage.repositories.erasure import Erasure
+from storage.repositories.members import Members
 from tests.domain.campaign_support import launch_now, make_campaign
 from tests.e2e.test_two_channels_from_outside import (
     CASHIER,
     LINE,
-    ON_POSTGRES,
     OWNER,
     TG,
     _accounts,
@@ -62,12 +64,6 @@ async def _post_telegram(world: HttpWorld, update: dict[str, Any]) -> int:
         return response.status
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="BUG: on PostgreSQL a /profile edit sent on LINE as the member erases herself on "
-    "Telegram writes the new name onto the erased member row after the erasure",
-)
 async def test_a_profile_edit_racing_the_erasure_from_the_other_app_brings_no_name_back(
     app: App, world: HttpWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -101,6 +97,69 @@ async def test_a_profile_edit_racing_the_erasure_from_the_other_app_brings_no_na
     [gone] = await rows(app, Member, Member.id == ploy.id)
     assert gone.erased_at is not None
     assert gone.name is None
+
+
+async def test_a_resume_racing_the_erasure_from_the_other_app_grants_no_consent(
+    app: App, world: HttpWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ploy = await _linked(app, world, marketing=False)
+    await world.say("telegram", TG, "/deleteme")
+    erasing, consenting = asyncio.Event(), asyncio.Event()
+    erase, record = Erasure.erase_member, Members.record_consent
+
+    async def erase_then_wait(self: Erasure, member: Member, now: datetime) -> None:
+        await erase(self, member, now)  # then commits once /resume has its member (bounded)
+        erasing.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(consenting.wait(), MOMENT)
+
+    async def tell_then_record(self: Members, member_id: int, purpose: str, *rest: Any) -> None:
+        if rest[0]:  # the grant of /resume (the erasure records withdrawals)
+            consenting.set()
+        await record(self, member_id, purpose, *rest)
+
+    monkeypatch.setattr(Erasure, "erase_member", erase_then_wait)
+    monkeypatch.setattr(Members, "record_consent", tell_then_record)
+    erasure = asyncio.create_task(world.press("telegram", TG, "del:yes"))
+    await erasing.wait()
+    await world.say("line", LINE, "/resume")
+    await erasure
+    [gone] = await rows(app, Member, Member.id == ploy.id)
+    assert (gone.erased_at is not None, gone.marketing_opt_in) == (True, False)
+    granted = Consent.purpose == "marketing", Consent.granted.is_(True)
+    assert await rows(app, Consent, Consent.member_id == ploy.id, *granted) == []
+
+
+async def test_a_language_press_racing_the_erasure_from_the_other_app_writes_nothing(
+    app: App, world: HttpWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ploy = await _linked(app, world)
+    await world.say("telegram", TG, "/deleteme")
+    erasing, choosing = asyncio.Event(), asyncio.Event()
+    erase, reply = Erasure.erase_member, Context.reply
+
+    async def erase_then_wait(self: Erasure, member: Member, now: datetime) -> None:
+        await erase(self, member, now)  # then commits once the press is answered (bounded)
+        erasing.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(choosing.wait(), MOMENT)
+
+    def tell_then_reply(self: Context, key: str, *buttons: Button, **params: Any) -> Reply:
+        if key == "language.changed":  # the choice made, to be written at the commit
+            choosing.set()
+        return reply(self, key, *buttons, **params)
+
+    monkeypatch.setattr(Erasure, "erase_member", erase_then_wait)
+    monkeypatch.setattr(Context, "reply", tell_then_reply)
+    erasure = asyncio.create_task(world.press("telegram", TG, "del:yes"))
+    await erasing.wait()
+    answer = await world.press("line", LINE, "lang:th")
+    await erasure
+    [gone] = await rows(app, Member, Member.id == ploy.id)
+    assert (gone.erased_at is not None, gone.locale) == (True, "en")
+    # told her membership is gone (PostgreSQL), or answered as the stranger she now is once
+    # the erasure committed first (SQLite): never a failure
+    assert answer in (t("en", "error.member_erased"), t("th", "language.changed"))
 
 
 async def test_a_sale_racing_the_erasure_queues_nothing_to_either_erased_account(

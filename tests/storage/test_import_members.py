@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.importing import UnusableFile
+from storage.bulk import importing as store
 from storage.models import Consent, Member, MemberNote, MemberTag, PointsEntry
 from storage.synthetic import ensure_branches
 from tests.storage.import_support import (
     DATA,
+    NOW,
     balances_match_ledger,
     count,
     member_by_phone,
@@ -106,6 +111,29 @@ async def test_missing_fields_of_an_existing_member_are_filled(
     member = await member_by_phone(engine, "+66891112222")
     assert (member.name, member.birthday) == ("Ploy", date(1987, 5, 1))
     assert report.updated == 1
+
+
+async def test_an_import_filling_a_member_erased_meanwhile_brings_nothing_back(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the import read her by phone, then she erased herself before it filled her empty fields
+    # (on PostgreSQL an erasure committing between the two): her cleared fields stay empty
+    await members_from(engine, write(tmp_path / "a.csv", "name,phone\nPloy,0891112222\n"))
+    ploy = await member_by_phone(engine, "+66891112222")
+    fill, erased = store.fill_empty, update(Member).where(Member.id == ploy.id)
+    erased = erased.values(name=None, phone=None, birthday=None, erased_at=NOW)
+
+    async def erased_first(connection: Any, field: str, values: Mapping[int, object]) -> None:
+        if field == "name":  # the first field filled
+            await connection.execute(erased)
+        await fill(connection, field, values)
+
+    monkeypatch.setattr(store, "fill_empty", erased_first)
+    await members_from(
+        engine, write(tmp_path / "b.csv", "name,phone,birthday\nPloy,0891112222,1/5/1987\n")
+    )
+    [(name, birthday)] = await rows(engine, Member.name, Member.birthday)
+    assert (name, birthday) == (None, None)
 
 
 async def test_map_overrides_the_header_names(engine: AsyncEngine, tmp_path: Path) -> None:
