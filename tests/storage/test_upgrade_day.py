@@ -20,7 +20,14 @@ from jobs.dispatcher import OutboxDispatcher
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.chat import Chat
-from tests.storage.upgrade_day_support import MORNING, NIGHT, NOTES, old_shop, tallies
+from tests.storage.upgrade_day_support import (
+    MORNING,
+    NIGHT,
+    NOTES,
+    old_shop,
+    scalar,
+    tallies,
+)
 from tests.unit.dispatcher_support import FakeLine, FakeTelegram
 
 pytestmark = pytest.mark.db
@@ -38,11 +45,6 @@ async def _upgraded(engine: AsyncEngine, settings: Settings, clock: FrozenClock)
 def _diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, Base.metadata))
-
-
-async def _scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
-    async with engine.connect() as connection:
-        return (await connection.execute(text(sql), params)).scalar_one()
 
 
 async def test_the_upgrade_keeps_every_row_balance_coupon_sale_and_queued_message(
@@ -81,7 +83,7 @@ async def test_the_queued_campaign_goes_on_once_to_each_recipient_not_yet_sent(
     async with old_shop(database_url, tmp_path, "upsend") as engine:
         clock = FrozenClock(MORNING)
         app = await _upgraded(engine, settings, clock)
-        waiting = await _scalar(engine, PENDING)
+        waiting = await scalar(engine, PENDING)
         async with engine.connect() as connection:
             queued = Counter(
                 (await connection.execute(text(PENDING.replace("COUNT(*)", "user_id"))))
@@ -94,9 +96,9 @@ async def test_the_queued_campaign_goes_on_once_to_each_recipient_not_yet_sent(
         for _ in range(5):
             await dispatcher.drain_once()
         assert waiting == 39  # the afternoon's campaign's rest, and the night's held one
-        assert await _scalar(engine, PENDING) == 0
+        assert await scalar(engine, PENDING) == 0
         assert len(telegram.pushes) + len(line.pushes) == waiting
-        sent_rows = await _scalar(engine, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+        sent_rows = await scalar(engine, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
         assert sent_rows == 32 + waiting  # the old release had sent 32
         assert Counter(push.user_id for push in telegram.pushes + line.pushes) == queued
 
@@ -106,15 +108,15 @@ async def test_an_over_cap_sale_left_waiting_can_be_approved_after_the_upgrade(
 ) -> None:
     async with old_shop(database_url, tmp_path, "upapprove") as engine:
         app = await _upgraded(engine, settings, FrozenClock(MORNING))
-        approval = await _scalar(engine, "SELECT id FROM sale_approvals WHERE receipt_no = 'R-900'")
-        balance = await _scalar(
+        approval = await scalar(engine, "SELECT id FROM sale_approvals WHERE receipt_no = 'R-900'")
+        balance = await scalar(
             engine, "SELECT points_balance FROM members WHERE member_code = :c", c=CODES["Ploy"]
         )
         owner = Chat(app, user_id="up-owner", language_code="en")
         await owner.press(f"apv:y:{approval}")
         await owner.press(f"apv:y:{approval}")  # the old message's button, pressed twice
-        assert await _scalar(engine, "SELECT COUNT(*) FROM sales WHERE receipt_no = 'R-900'") == 1
-        after = await _scalar(
+        assert await scalar(engine, "SELECT COUNT(*) FROM sales WHERE receipt_no = 'R-900'") == 1
+        after = await scalar(
             engine, "SELECT points_balance FROM members WHERE member_code = :c", c=CODES["Ploy"]
         )
         assert isinstance(after, int)
@@ -133,6 +135,6 @@ async def test_receipts_become_per_branch_for_the_old_sales_and_the_waiting_one(
         await asoke.say(f"/sale {CODES['Ploy']} 300 receipt=R-100")  # Asoke's again: a replay
         await sukhumvit.say(f"/sale {CODES['Nok']} 150 receipt=R-900")  # waits at Asoke
         count = "SELECT COUNT(*) FROM sales WHERE receipt_no = :r"
-        assert await _scalar(engine, count, r="R-100") == 2
-        assert await _scalar(engine, count, r="R-900") == 1
-        assert await _scalar(engine, "SELECT COUNT(*) FROM sale_approvals") == 2
+        assert await scalar(engine, count, r="R-100") == 2
+        assert await scalar(engine, count, r="R-900") == 1
+        assert await scalar(engine, "SELECT COUNT(*) FROM sale_approvals") == 2

@@ -7,17 +7,21 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bootstrap import App, bootstrap
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
 from bot.i18n import t
-from storage.migrate import upgrade
 from tests.chat import Chat
-from tests.storage.upgrade_day_support import MORNING, NIGHT, NOTES, SOON, old_shop
+from tests.storage.upgrade_day_support import (
+    MORNING,
+    NIGHT,
+    NOTES,
+    SOON,
+    old_shop,
+    scalar,
+    upgraded_app,
+)
 from tests.unit.admin_support import Browser, console_client, open_link
 
 pytestmark = pytest.mark.db
@@ -27,21 +31,11 @@ CODES = NOTES["codes"]
 OLD_SESSION = re.search(r"=([^;]+)", NOTES["session_cookie"]).group(1)  # type: ignore[union-attr]
 
 
-async def _app(engine: AsyncEngine, settings: Settings, clock: FrozenClock) -> App:
-    await upgrade(engine)
-    return await bootstrap(settings=settings, clock=clock, engine=engine, migrate=False)
-
-
-async def _scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
-    async with engine.connect() as connection:
-        return (await connection.execute(text(sql), params)).scalar_one()
-
-
 async def test_a_sign_up_left_at_the_phone_goes_on_after_the_upgrade(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "uphalf") as engine:
-        app = await _app(engine, settings, FrozenClock(SOON))
+        app = await upgraded_app(engine, settings, FrozenClock(SOON))
         half = Chat(app, user_id="up-m4", language_code="en", display_name="Half")
         await half.say("081-900-0004")
         await half.say("01/05/1990")
@@ -49,14 +43,14 @@ async def test_a_sign_up_left_at_the_phone_goes_on_after_the_upgrade(
         if any(b.action.startswith("su:b:") for r in replies for b in r.buttons):
             await half.press("su:b:skip")
         joined = "SELECT COUNT(*) FROM members WHERE name = 'Half Way' AND phone = '+66819000004'"
-        assert await _scalar(engine, joined) == 1
+        assert await scalar(engine, joined) == 1
 
 
 async def test_a_sign_up_that_lapsed_overnight_says_its_old_button_expired(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "uplapsed") as engine:
-        app = await _app(engine, settings, FrozenClock(MORNING))
+        app = await upgraded_app(engine, settings, FrozenClock(MORNING))
         half = Chat(app, user_id="up-m4", language_code="en", display_name="Half")
         await half.press("su:g:female")
         assert half.text() == t("en", "error.button_expired")
@@ -68,7 +62,7 @@ async def test_the_old_reward_buttons_still_answer_after_the_upgrade(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "uprw") as engine:
-        app = await _app(engine, settings, FrozenClock(MORNING))
+        app = await upgraded_app(engine, settings, FrozenClock(MORNING))
         ploy = Chat(app, user_id="up-m1", language_code="en")
         for action in NOTES["rewards_buttons"]:
             replies = await ploy.press(action)
@@ -80,22 +74,22 @@ async def test_an_erased_members_old_delete_button_changes_nothing(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "uperase") as engine:
-        app = await _app(engine, settings, FrozenClock(MORNING))
+        app = await upgraded_app(engine, settings, FrozenClock(MORNING))
         erased = "SELECT COUNT(*) FROM members WHERE erased_at IS NOT NULL"
-        before = await _scalar(engine, erased)
+        before = await scalar(engine, erased)
         gone = Chat(app, user_id="up-m3", language_code="en")
         await gone.press(NOTES["deleteme_pressed"])
         assert t("en", "error.internal") not in gone.text()
-        assert await _scalar(engine, erased) == before
+        assert await scalar(engine, erased) == before
         named = "SELECT COUNT(*) FROM members WHERE name = 'Gone Upgrade'"
-        assert await _scalar(engine, named) == 0
+        assert await scalar(engine, named) == 0
 
 
 async def test_the_open_inbox_thread_can_be_answered_after_the_upgrade(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "upinbox") as engine:
-        app = await _app(engine, settings, FrozenClock(MORNING))
+        app = await upgraded_app(engine, settings, FrozenClock(MORNING))
         owner = Chat(app, user_id="up-owner", language_code="en")
         await owner.say("/inbox")
         assert t("en", "error.internal") not in owner.text()
@@ -106,7 +100,7 @@ async def test_the_console_session_of_the_old_release_still_opens_the_console(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "upsession") as engine:
-        app = await _app(engine, settings, FrozenClock(SOON))
+        app = await upgraded_app(engine, settings, FrozenClock(SOON))
         async with console_client(app) as client:
             browser = Browser(client, OLD_SESSION)
             assert (await browser.get("/admin/")).status == 200
@@ -118,7 +112,7 @@ async def test_an_old_session_that_lapsed_overnight_asks_to_sign_in_again(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "uplapsedsession") as engine:
-        app = await _app(engine, settings, FrozenClock(MORNING))
+        app = await upgraded_app(engine, settings, FrozenClock(MORNING))
         async with console_client(app) as client:
             answer = await Browser(client, OLD_SESSION).get("/admin/")
             assert answer.status == 401
@@ -129,7 +123,7 @@ async def test_the_unused_sign_in_link_of_the_old_release_still_signs_in(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "uplink") as engine:
-        app = await _app(engine, settings, FrozenClock(SOON))
+        app = await upgraded_app(engine, settings, FrozenClock(SOON))
         async with console_client(app) as client:
             response = await open_link(client, NOTES["unused_link"])
             assert response.status == 303, await response.text()
@@ -139,7 +133,7 @@ async def test_old_campaign_stats_read_the_same_from_the_chat_after_the_upgrade(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "upstats") as engine:
-        app = await _app(engine, settings, FrozenClock(NIGHT))
+        app = await upgraded_app(engine, settings, FrozenClock(NIGHT))
         owner = Chat(app, user_id="up-owner", language_code="en")
         await owner.say(f"/stats {NOTES['campaign_sent']}")
         assert t("en", "error.internal") not in owner.text()
@@ -150,10 +144,10 @@ async def test_the_nok_line_member_checks_points_after_the_upgrade(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "upline") as engine:
-        app = await _app(engine, settings, FrozenClock(MORNING))
+        app = await upgraded_app(engine, settings, FrozenClock(MORNING))
         nok = Chat(app, user_id="up-m2", channel=Channel.LINE, language_code="en")
         await nok.say("/points")
-        balance = await _scalar(
+        balance = await scalar(
             engine, "SELECT points_balance FROM members WHERE member_code = :c", c=CODES["Nok"]
         )
         assert str(balance) in nok.text()

@@ -8,17 +8,21 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bootstrap import App, bootstrap
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.messages import Channel
 from bot.i18n import t
-from storage.migrate import upgrade
 from tests.chat import Chat
-from tests.storage.upgrade_day_support import MORNING, NIGHT, NOTES, SOON, old_shop
+from tests.storage.upgrade_day_support import (
+    MORNING,
+    NIGHT,
+    NOTES,
+    SOON,
+    old_shop,
+    scalar,
+    upgraded_app,
+)
 
 pytestmark = pytest.mark.db
 
@@ -27,21 +31,11 @@ CODES = NOTES["codes"]
 COUPON = re.search(r": (\S+-\S+-\S+)", NOTES["ploy_coupon_said"]).group(1)  # type: ignore[union-attr]
 
 
-async def _app(engine: AsyncEngine, settings: Settings, clock: FrozenClock) -> App:
-    await upgrade(engine)
-    return await bootstrap(settings=settings, clock=clock, engine=engine, migrate=False)
-
-
-async def _scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
-    async with engine.connect() as connection:
-        return (await connection.execute(text(sql), params)).scalar_one()
-
-
 async def test_a_coupon_issued_before_the_upgrade_is_taken_once_at_the_till(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "upcoupon") as engine:
-        app = await _app(engine, settings, FrozenClock(MORNING))
+        app = await upgraded_app(engine, settings, FrozenClock(MORNING))
         asoke = Chat(app, user_id="up-ca", language_code="en")
         sukhumvit = Chat(app, user_id="up-cs", language_code="en")
         await asoke.say(f"/redeem {COUPON}")
@@ -49,38 +43,38 @@ async def test_a_coupon_issued_before_the_upgrade_is_taken_once_at_the_till(
         await sukhumvit.say(f"/redeem {COUPON}")
         assert "already used" in sukhumvit.text()
         redeemed = "SELECT COUNT(*) FROM coupons WHERE status = 'redeemed'"
-        assert await _scalar(engine, redeemed) == 11  # the old release's 10, and this one
+        assert await scalar(engine, redeemed) == 11  # the old release's 10, and this one
 
 
 async def test_a_reward_confirmed_on_the_old_button_after_the_upgrade_is_paid_once(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "upconfirm") as engine:
-        app = await _app(engine, settings, FrozenClock(SOON))
+        app = await upgraded_app(engine, settings, FrozenClock(SOON))
         member = "SELECT id FROM members WHERE member_code = :c"
-        nok_id = await _scalar(engine, member, c=CODES["Nok"])
+        nok_id = await scalar(engine, member, c=CODES["Nok"])
         count = "SELECT COUNT(*) FROM coupons WHERE member_id = :m"
-        coupons = await _scalar(engine, count, m=nok_id)
+        coupons = await scalar(engine, count, m=nok_id)
         balance = "SELECT points_balance FROM members WHERE id = :m"
-        points = await _scalar(engine, balance, m=nok_id)
+        points = await scalar(engine, balance, m=nok_id)
         nok = Chat(app, user_id="up-m2", channel=Channel.LINE, language_code="en")
         confirm = NOTES["nok_confirm"][0]
         await nok.press(confirm)
         await nok.press(confirm)  # a double tap on the old message
-        assert await _scalar(engine, count, m=nok_id) == coupons + 1  # type: ignore[operator]
-        assert await _scalar(engine, balance, m=nok_id) == points - 15  # type: ignore[operator]
+        assert await scalar(engine, count, m=nok_id) == coupons + 1  # type: ignore[operator]
+        assert await scalar(engine, balance, m=nok_id) == points - 15  # type: ignore[operator]
 
 
 async def test_a_void_after_the_upgrade_finds_the_old_receipt_and_takes_its_points_back(
     database_url: str, tmp_path: Path, settings: Settings
 ) -> None:
     async with old_shop(database_url, tmp_path, "upvoid") as engine:
-        app = await _app(engine, settings, FrozenClock(MORNING))
+        app = await upgraded_app(engine, settings, FrozenClock(MORNING))
         owner = Chat(app, user_id="up-owner", language_code="en")
         await owner.say("/void R-200")
         assert t("en", "error.internal") not in owner.text()
         voided = "SELECT COUNT(*) FROM sales WHERE receipt_no = 'R-200' AND voided_at IS NOT NULL"
-        assert await _scalar(engine, voided) == 1
+        assert await scalar(engine, voided) == 1
 
 
 @pytest.mark.parametrize("campaign", [4, NOTES["campaign_sent"]])
@@ -88,7 +82,7 @@ async def test_an_old_campaigns_stats_read_as_the_old_release_showed_them(
     database_url: str, tmp_path: Path, settings: Settings, campaign: int
 ) -> None:
     async with old_shop(database_url, tmp_path, f"upstats{campaign}") as engine:
-        app = await _app(engine, settings, FrozenClock(NIGHT))
+        app = await upgraded_app(engine, settings, FrozenClock(NIGHT))
         owner = Chat(app, user_id="up-owner", language_code="en")
         await owner.say(f"/stats {campaign}")
         assert _figures(owner.text()) == _figures(NOTES[f"stats_{campaign}"])

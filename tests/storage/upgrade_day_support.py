@@ -22,6 +22,9 @@ from urllib.parse import quote
 from sqlalchemy import Connection, MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.bootstrap import App, bootstrap
+from bot.config import Settings
+from bot.core.clock import FrozenClock
 from storage.db import create_engine, is_sqlite
 from storage.migrate import upgrade
 from tests.storage.migration_support import scratch_engine
@@ -124,3 +127,14 @@ _MONEY: Final = {
     "sales": "SELECT receipt_no, branch_id, CAST(amount AS TEXT) FROM sales ORDER BY receipt_no",
     "outbox": "SELECT dedupe_key, status FROM outbox ORDER BY dedupe_key",
 }
+
+
+async def upgraded_app(engine: AsyncEngine, settings: Settings, clock: FrozenClock) -> App:
+    """The old shop upgraded by this release, and this release's app on it."""
+    await upgrade(engine)
+    return await bootstrap(settings=settings, clock=clock, engine=engine, migrate=False)
+
+
+async def scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
+    async with engine.connect() as connection:
+        return (await connection.execute(text(sql), params)).scalar_one()
