@@ -1,18 +1,23 @@
 """This checkout's ``chatcrm serve`` against another checkout's (main's) on the realistic mix.
 
-``python -m bench.mix_ab CHANNEL ROUNDS SECONDS OTHER_CHECKOUT [POSTGRESQL_URL] [--open]``:
+``python -m bench.mix_ab CHANNEL ROUNDS SECONDS OTHER_CHECKOUT [POSTGRESQL_URL] [--open]
+[--own-migrations]``:
 :mod:`bench.mix`'s servers and load (closed loop, 40 in flight, every chat account's
 ``last_seen_at`` an hour back before each run) for three servers side by side — ``ours`` (this
 checkout), ``other`` (the same module run with OTHER_CHECKOUT as its working directory, so its
 packages are imported from there) and the raw-driver floor — in paired rounds, the order
-rotating from round to round. Each ``serve`` has its own SQLite database, or with
-POSTGRESQL_URL its own scratch database on that server (``<database>_ours`` and
-``<database>_other``, made and dropped here; the floor uses ours'). Prints each server's
+rotating from round to round. Each server has its own SQLite database, or with
+POSTGRESQL_URL its own scratch database on that server (``<database>_ours``,
+``<database>_other`` and ``<database>_floor``, made and dropped here: a database the floor's
+load also grew would make ``ours`` the slower of two equal checkouts). Prints each server's
 updates/s and CPU ms per update (its own ``/proc`` accounting) min/median/max, and the ratios
 taken within each round. For measuring a change to the hot path against the code before it;
 the targets are :mod:`bench.mix`'s. With ``--open`` each round then offers all three half that
 round's floor throughput (open loop, latency from the scheduled start, as :mod:`bench.mix`) and
-prints each one's p50 and p99, and the p99 ratios taken within each round.
+prints each one's p50 and p99, and the p99 ratios taken within each round. With
+``--own-migrations`` ``other``'s database is migrated and seeded by OTHER_CHECKOUT's own code
+(in a process run there), so a checkout older than this one's migrations can be measured
+(its code refuses a database a newer checkout migrated).
 """
 
 from __future__ import annotations
@@ -56,9 +61,26 @@ def start_other(run: Fleet, env: dict[str, str], checkout: str) -> int:
     return port
 
 
-def servers_of(run: Fleet, urls: dict[str, str], checkout: str) -> dict[str, tuple[int, int]]:
+def prepare_in(checkout: str, url: str, users: int) -> None:
+    """``url``'s database migrated and seeded by ``checkout``'s own code (its migrations)."""
+    code = (
+        "import asyncio, sys, bench.mix as m, bench.webhook_ingest as w; "
+        "url, users = sys.argv[1], int(sys.argv[2]); "
+        "asyncio.run(w.prepare(url, users)); asyncio.run(m.seed_shop(url))"
+    )
+    subprocess.run(  # noqa: S603 - our own module, our own arguments
+        [sys.executable, "-c", code, url, str(users)], cwd=checkout, check=True
+    )
+
+
+def servers_of(
+    run: Fleet, urls: dict[str, str], checkout: str, *, own_migrations: bool = False
+) -> dict[str, tuple[int, int]]:
     telegram, line = run.start("fake-telegram"), run.start("fake-line")
-    for name in ("ours", "other"):
+    for name in NAMES:  # the floor on a database of its own, prepared as ours'
+        if name == "other" and own_migrations:
+            prepare_in(checkout, urls[name], run.users)
+            continue
         asyncio.run(prepare(urls[name], run.users))
         asyncio.run(mix.seed_shop(urls[name]))
     ours = run.start("ours", {"env": our_env(urls["ours"], telegram, line)}, name="ours")
@@ -78,13 +100,13 @@ def servers_of(run: Fleet, urls: dict[str, str], checkout: str) -> dict[str, tup
 
 @contextlib.contextmanager
 def databases(folder: str, postgresql: str | None) -> Iterator[dict[str, str]]:
-    """Each ``serve``'s database URL: a SQLite file in ``folder``, or a scratch PostgreSQL one."""
+    """Each server's database URL: a SQLite file in ``folder``, or a scratch PostgreSQL one."""
     if postgresql is None:
-        yield {name: f"sqlite+aiosqlite:///{Path(folder) / name}.db" for name in NAMES[:2]}
+        yield {name: f"sqlite+aiosqlite:///{Path(folder) / name}.db" for name in NAMES}
         return
     url = make_url(postgresql)
     dsn = url.set(drivername="postgresql", database="postgres").render_as_string(False)
-    names = {name: f"{url.database}_{name}" for name in NAMES[:2]}
+    names = {name: f"{url.database}_{name}" for name in NAMES}
 
     async def admin(*statements: str) -> None:
         connection = await asyncpg.connect(dsn)
@@ -128,6 +150,7 @@ def rounds(
     postgresql: str | None = None,
     *,
     open_loop: bool = False,
+    own_migrations: bool = False,
 ) -> dict[str, Any]:
     rate: dict[str, list[float]] = {name: [] for name in NAMES}
     cpu: dict[str, list[float]] = {name: [] for name in NAMES}
@@ -140,28 +163,27 @@ def rounds(
     with (
         tempfile.TemporaryDirectory(prefix="chatcrm-mix-ab-") as folder,
         databases(folder, postgresql) as urls,
+        fleet() as run,
     ):
-        urls["floor"] = urls["ours"]
-        with fleet() as run:
-            servers = servers_of(run, urls, checkout)
-            streams = mix.Streams()
-            for name, (port, _) in servers.items():  # warm-up
-                streams.load(run, STREAM[name], port, channel, "closed", 1.0)
-            for round_ in range(count):
-                for name in NAMES[round_ % 3 :] + NAMES[: round_ % 3]:
-                    port, pid = servers[name]
-                    age_last_seen(urls[name])
-                    before = cpu_seconds(pid)
-                    result = streams.load(run, STREAM[name], port, channel, "closed", seconds)
-                    rate[name].append(result["per_second"])
-                    cpu[name].append(1000 * (cpu_seconds(pid) - before) / max(result["ok"], 1))
-                    errors[name] += result["errors"]
-                if open_loop:
-                    got = {"channel": channel, "seconds": seconds, "urls": urls, "round": round_}
-                    half_the_floor(
-                        run, streams, servers, {**got, **tail, "rate": rate, "errors": errors}
-                    )
-                print(round_, {n: (round(rate[n][-1]), round(cpu[n][-1], 2)) for n in NAMES})
+        servers = servers_of(run, urls, checkout, own_migrations=own_migrations)
+        streams = mix.Streams()
+        for name, (port, _) in servers.items():  # warm-up
+            streams.load(run, STREAM[name], port, channel, "closed", 1.0)
+        for round_ in range(count):
+            for name in NAMES[round_ % 3 :] + NAMES[: round_ % 3]:
+                port, pid = servers[name]
+                age_last_seen(urls[name])
+                before = cpu_seconds(pid)
+                result = streams.load(run, STREAM[name], port, channel, "closed", seconds)
+                rate[name].append(result["per_second"])
+                cpu[name].append(1000 * (cpu_seconds(pid) - before) / max(result["ok"], 1))
+                errors[name] += result["errors"]
+            if open_loop:
+                got = {"channel": channel, "seconds": seconds, "urls": urls, "round": round_}
+                half_the_floor(
+                    run, streams, servers, {**got, **tail, "rate": rate, "errors": errors}
+                )
+            print(round_, {n: (round(rate[n][-1]), round(cpu[n][-1], 2)) for n in NAMES})
     return {"rate": rate, "cpu": cpu, "errors": errors, **(tail if open_loop else {})}
 
 
@@ -182,12 +204,19 @@ def print_tail(got: dict[str, Any]) -> None:
 
 def main() -> None:
     open_loop = "--open" in sys.argv
-    argv = [arg for arg in sys.argv if arg != "--open"]
+    own_migrations = "--own-migrations" in sys.argv
+    argv = [arg for arg in sys.argv if arg not in ("--open", "--own-migrations")]
     channel, count, seconds, checkout = argv[1:5]
     postgresql = argv[5] if len(argv) > 5 else None
     before = os.getloadavg()
     got = rounds(
-        channel, max(int(count), 3), float(seconds), checkout, postgresql, open_loop=open_loop
+        channel,
+        max(int(count), 3),
+        float(seconds),
+        checkout,
+        postgresql,
+        open_loop=open_loop,
+        own_migrations=own_migrations,
     )
     rate, cpu = got["rate"], got["cpu"]
     print(f"{channel}: load average {before} before, {os.getloadavg()} after")
