@@ -20,8 +20,8 @@ async def _save_segments(app: App) -> dict[str, int]:
     """Segments named so they sort as made (the list is by name); name → id."""
     async with app.uow() as uow:
         for i in range(SAVED):
-            # 60 Thai characters: 180 bytes, more than a Telegram button's data could carry
-            name = f"{i:02d} ลูกค้าสาขาสุขุมวิทที่มาบ่อยช่วงบ่ายวันธรรมดาและชอบชานมไข่มุกมาก"
+            # 40 characters (a segment name's most), 114 bytes: no button's data carried it
+            name = f"{i:02d} ลูกค้าสาขาสุขุมวิทที่มาบ่อยช่วงบ่ายวันธรรมดา"[:40]
             assert await uow.segments.add(name, f"points >= {i}", "owner", app.clock.now())
         await uow.commit()
         return {s.name: s.id for s in await uow.segments.all()}
