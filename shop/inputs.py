@@ -35,7 +35,7 @@ from babel.dates import get_month_names
 
 from bot.core import bidi
 from bot.core.errors import InvalidInput
-from bot.core.typed import GROUPED_NUMBER
+from bot.core.typed import GROUPED_NUMBER, ZERO_WIDTH
 from bot.core.typed import MAX_MONEY as MAX_MONEY
 
 # the shop's parsers and everything that imports them from here read typed digits one way
@@ -73,7 +73,7 @@ HOUR_RANGE: Final = re.compile(
 )
 
 # Zero-width characters: legitimate inside text, meaningless (or dangling) at either end.
-_ZERO_WIDTH: Final = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH: Final = ZERO_WIDTH
 _EDGE_CHARS: Final = _ZERO_WIDTH + " "
 # Translation tables for visible_text: one C-level pass each instead of a Python test per character.
 _DROP_SURROGATES: Final = dict.fromkeys(range(0xD800, 0xE000))

@@ -25,9 +25,11 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Boolean, String
 
+from bot.core.typed import ZERO_WIDTH
+
 SQLITE_NAME_KEY: Final = "chatcrm_name_key"
 #: characters that show nothing: zero-width space, non-joiner, joiner, word joiner, BOM, soft hyphen
-INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+INVISIBLE: Final = ZERO_WIDTH + "\u00ad"
 _DROP_INVISIBLE: Final = dict.fromkeys(map(ord, INVISIBLE))
 _LIKE_SPECIAL: Final = re.compile(r"([\\%_])")
 

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NamedTuple
 
+from bot.core.typed import ZERO_WIDTH
+
 #: a ``--map`` target that drops a column the automatic mapping would have used
 IGNORE: Final = "ignore"
 _HEAD_BYTES: Final = 64 * 1024
 _SEPARATORS: Final = re.compile(r"[\s_\-]+")
-_INVISIBLE: Final = "\ufeff\u200b\u200c\u200d\u2060"
+_INVISIBLE: Final = ZERO_WIDTH
 _DELIMITERS: Final = (",", ";", "\t")
 
 
