@@ -25,15 +25,13 @@ import cProfile
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, Final
 
-import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.engine import make_url
+from bench.probe_support import fresh_pg, run_child, spread
 
 MEMBERS: Final = 200
 WARM: Final = 20
@@ -173,36 +171,6 @@ async def _child(url: str, events: int) -> dict[str, Any]:
     return got
 
 
-def _run(checkout: Path, url: str, events: int) -> dict[str, Any]:
-    done = subprocess.run(  # noqa: S603 - our own module, our own arguments
-        [sys.executable, "-m", "bench.kind_probe", "--child", url, str(events)],
-        cwd=checkout,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return found
-
-
-async def _fresh_pg(url: str) -> str:
-    parsed = make_url(url)
-    name = f"{parsed.database}_kind"
-    server = await asyncpg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, database="postgres"
-    )
-    try:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await server.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await server.close()
-    return parsed.set(database=name).render_as_string(hide_password=False)
-
-
-def _spread(values: list[float]) -> str:
-    return f"{min(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f}"
-
-
 def main(argv: list[str]) -> None:
     if argv[0] == "--child":
         print(json.dumps(asyncio.run(_child(argv[1], int(argv[2])))))
@@ -213,7 +181,9 @@ def main(argv: list[str]) -> None:
     for n in range(rounds):
         order = [("ours", ours), ("other", other)]
         for name, checkout in order if n % 2 == 0 else order[::-1]:
-            got[name].append(_run(checkout, asyncio.run(_fresh_pg(pg)), events))
+            got[name].append(
+                run_child("bench.kind_probe", checkout, asyncio.run(fresh_pg(pg, "kind")), events)
+            )
         print(f"round {n + 1}: " + json.dumps(got), flush=True)
     for kind in KINDS:
         ours_cpu = [r[kind]["cpu_p50"] for r in got["ours"]]
@@ -223,8 +193,8 @@ def main(argv: list[str]) -> None:
             name: (got[name][-1][kind]["runs"], got[name][-1][kind]["prepares"]) for name in got
         }
         print(
-            f"{kind:7} CPU p50 ms ours {_spread(ours_cpu)}  other {_spread(other_cpu)}  "
-            f"ours/other {_spread(ratios)}  statements run, prepared per event {trips}"
+            f"{kind:7} CPU p50 ms ours {spread(ours_cpu)}  other {spread(other_cpu)}  "
+            f"ours/other {spread(ratios)}  statements run, prepared per event {trips}"
         )
 
 

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Final
 
-import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.engine import make_url
+from bench.probe_support import fresh_pg, run_child, spread
 
 MEMBERS: Final = 200
 WARM: Final = 40
@@ -66,38 +63,6 @@ async def _child(url: str, sales: int) -> dict[str, float]:
     }
 
 
-def _run(checkout: Path, url: str, sales: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
-    done = subprocess.run(  # noqa: S603 - our own module, our own arguments
-        [sys.executable, "-m", "bench.sale_probe", "--child", url, str(sales)],
-        cwd=checkout,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return found
-
-
-async def _fresh_pg(url: str) -> str:
-    parsed = make_url(url)
-    name = f"{parsed.database}_probe"
-    server = await asyncpg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, database="postgres"
-    )
-    try:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await server.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await server.close()
-    return parsed.set(database=name).render_as_string(hide_password=False)
-
-
-def _spread(values: list[float]) -> str:
-    return f"{min(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f}"
-
-
 def main(argv: list[str]) -> None:
     if argv[0] == "--child":
         print(json.dumps(asyncio.run(_child(argv[1], int(argv[2])))))
@@ -111,15 +76,17 @@ def main(argv: list[str]) -> None:
         for name, checkout in order if n % 2 == 0 else order[::-1]:
             with tempfile.TemporaryDirectory() as scratch:
                 url = (
-                    asyncio.run(_fresh_pg(pg)) if pg else f"sqlite+aiosqlite:///{scratch}/probe.db"
+                    asyncio.run(fresh_pg(pg, "probe"))
+                    if pg
+                    else f"sqlite+aiosqlite:///{scratch}/probe.db"
                 )
-                got[name].append(_run(checkout, url, sales))
+                got[name].append(run_child("bench.sale_probe", checkout, url, sales))
         print(f"round {n + 1}: " + json.dumps(got), flush=True)
     for key in ("cpu_p50", "cpu_p99", "wall_p50"):
-        print(f"{key} ms, ours: {_spread([r[key] for r in got['ours']])}")
-        print(f"{key} ms, other: {_spread([r[key] for r in got['other']])}")
+        print(f"{key} ms, ours: {spread([r[key] for r in got['ours']])}")
+        print(f"{key} ms, other: {spread([r[key] for r in got['other']])}")
         ratios = [a[key] / b[key] for a, b in zip(got["ours"], got["other"], strict=True)]
-        print(f"{key} ours / other per round: {_spread(ratios)}")
+        print(f"{key} ours / other per round: {spread(ratios)}")
 
 
 def _main() -> Any:
