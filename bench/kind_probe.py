@@ -3,16 +3,17 @@ rounds, with the trips each one makes to PostgreSQL counted.
 
 ``python -m bench.kind_probe OTHER_CHECKOUT ROUNDS EVENTS POSTGRESQL_URL``: in each round,
 ``ours`` (this checkout) and ``other`` (this module run with OTHER_CHECKOUT as its working
-directory, so its packages, migrations included, are imported from there; the file must be
-there too) each run in a process of their own on a fresh scratch database ``<database>_kind``
-(made and dropped here): one branch, an owner on Telegram, 200 members (as :mod:`bench.mix`
-seeds them), then for each kind of :mod:`bench.mix_load` — ``/points``, ``/card``, the
-``cmd:points`` button, a question to the inbox, a sign-up step (new people walking the whole
-flow), a staff ``/sale`` — 20 unmeasured events and EVENTS measured ones through
-``app.bus.handle``, one at a time. Per kind: the p50 of each event's CPU (the process's own),
-and per event the statements asyncpg ran (``fetch``/``execute`` of a prepared statement or of
-text) and the statements prepared (a round trip of its own: SQLAlchemy's adapter's cache or
-asyncpg's missed). The order alternates from round to round; ratios are taken within rounds.
+directory, so its packages, migrations included, are imported from there; the file and
+``bench/probe_support.py`` must be there too) each run in a process of their own on a fresh
+scratch database ``<database>_kind`` (made and dropped here): one branch, an owner on Telegram,
+200 members (as :mod:`bench.mix` seeds them), then for each kind of :mod:`bench.mix_load` —
+``/points``, ``/card``, the ``cmd:points`` button, a question to the inbox, a sign-up step (new
+people walking the whole flow), a staff ``/sale`` — 20 unmeasured events and EVENTS measured
+ones through ``app.bus.handle``, one at a time. Per kind: the p50 of each event's CPU (the
+process's own), and per event the statements asyncpg ran (``fetch``/``execute`` of a prepared
+statement or of text) and the statements prepared (a round trip of its own: SQLAlchemy's
+adapter's cache or asyncpg's missed). The order alternates from round to round; ratios are taken
+within rounds.
 
 Made to find which kind of update (and whether a trip) costs PostgreSQL Telegram's mix more;
 no HTTP and no reply sent, so what the webhook and the sending cost is not in it.

@@ -2,7 +2,8 @@
 
 ``python -m bench.sale_probe OTHER_CHECKOUT ROUNDS SALES [POSTGRESQL_URL]``: in each round,
 ``ours`` (this checkout) and ``other`` (the same module run with OTHER_CHECKOUT as its working
-directory, so its packages are imported from there) each run in a process of their own on a
+directory, so its packages are imported from there; this file and
+``bench/probe_support.py`` must be there too) each run in a process of their own on a
 fresh database (SQLite in a temporary directory, or a scratch database ``<database>_probe`` on
 POSTGRESQL_URL's server, made and dropped here): an owner on LINE, one branch, 200 members on
 LINE, then SALES ``/sale PHONE AMOUNT`` (the mix's form: a generated receipt) through
